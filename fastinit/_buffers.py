@@ -1,0 +1,190 @@
+"""Layer 4 — buffers: any writable target -> a typed, flat, strided view the kernels can fill.
+
+Accepted targets: numpy arrays of any strides (views, Fortran order, negative strides),
+``np.memmap``, and any object exporting the buffer protocol (memoryview, array.array,
+bytearray, mmap, ...).  Untyped byte buffers need ``dtype=``.  Nothing here writes: all
+checks happen before a kernel runs, so a refused call leaves the target untouched.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ml_dtypes
+import numpy as np
+
+from ._cpu import BF16, F16, F32, F64
+
+__all__ = ["Target", "as_target", "resolve_dtype", "SUPPORTED"]
+
+BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
+SUPPORTED = {
+    np.dtype(np.float16): F16,
+    BFLOAT16: BF16,
+    np.dtype(np.float32): F32,
+    np.dtype(np.float64): F64,
+}
+_STORAGE = {F16: np.uint16, BF16: np.uint16, F32: np.float32, F64: np.float64}
+_NAMES = "float16, bfloat16, float32, float64"
+_MAX_ELEMENTS = 2**64
+
+
+@dataclass(frozen=True)
+class Target:
+    """A validated fill target: a 1-D storage span plus the logical block's geometry."""
+
+    array: np.ndarray  # the caller's logical array, typed with its float dtype
+    dtype: np.dtype
+    code: int  # storage code of _cpu
+    flat: np.ndarray  # 1-D C-contiguous storage span covering every element (uint16/f32/f64)
+    mbase: int  # position in ``flat`` of element (0, ..., 0)
+    mstride: tuple[int, ...]  # per-axis memory strides in elements (may be negative)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.array.shape
+
+    @property
+    def size(self) -> int:
+        return self.array.size
+
+
+def resolve_dtype(dtype) -> np.dtype:
+    """The numpy dtype for a user ``dtype=`` (names, numpy/ml_dtypes types); TypeError if unsupported."""
+    try:
+        dt = BFLOAT16 if isinstance(dtype, str) and dtype == "bfloat16" else np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be one of {_NAMES}, got {dtype!r}") from None
+    if dt not in SUPPORTED:
+        raise TypeError(f"dtype must be one of {_NAMES}, got {dt}")
+    return dt
+
+
+def as_target(out, dtype=None, name: str = "out") -> Target:
+    """Validate ``out`` (and ``dtype=`` for untyped buffers) and build its :class:`Target`."""
+    arr = _as_array(out, dtype, name)
+    if not arr.flags.writeable:
+        raise ValueError(f"{name} is read-only; fastinit fills buffers in place and needs a writable one")
+    if arr.dtype not in SUPPORTED:
+        raise TypeError(f"{name} has dtype {arr.dtype}; supported dtypes are {_NAMES}")
+    if arr.size >= _MAX_ELEMENTS:
+        raise ValueError(f"{name} has {arr.size} elements; at most 2**64 - 1 are addressable")
+    code = SUPPORTED[arr.dtype]
+    item = arr.itemsize
+    if any(st % item for st in arr.strides):
+        raise ValueError(f"{name} has strides {arr.strides} that are not multiples of its itemsize {item}")
+    if arr.__array_interface__["data"][0] % item:
+        raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
+    estr = tuple(st // item for st in arr.strides)
+    if any(e == 0 and n > 1 for e, n in zip(estr, arr.shape)):
+        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+    storage = arr.view(_STORAGE[code]) if arr.ndim else arr.reshape(1).view(_STORAGE[code])
+    if arr.size == 0:
+        flat = np.empty(0, _STORAGE[code])
+        return Target(arr, arr.dtype, code, flat, 0, estr)
+    # the span from the lowest to the highest addressed element, as a contiguous 1-D view
+    low = storage[tuple(slice(None, None, -1) if e < 0 else slice(None) for e in estr)] if arr.ndim else storage
+    span = 1 + sum((n - 1) * abs(e) for n, e in zip(arr.shape, estr))
+    flat = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(item,))
+    mbase = sum((n - 1) * -e for n, e in zip(arr.shape, estr) if e < 0)
+    return Target(arr, arr.dtype, code, flat, mbase, estr)
+
+
+def _as_array(out, dtype, name: str) -> np.ndarray:
+    if isinstance(out, np.ndarray):
+        if dtype is not None and resolve_dtype(dtype) != out.dtype:
+            raise TypeError(f"dtype={dtype!r} does not match {name}.dtype ({out.dtype}); drop dtype= for arrays")
+        return out
+    try:
+        mv = memoryview(out)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be a numpy array or expose the buffer protocol "
+            f"(memoryview, array.array, bytearray, np.memmap), got {type(out).__name__}"
+        ) from None
+    if mv.readonly:
+        raise ValueError(f"{name} is read-only ({type(out).__name__}); fastinit needs a writable buffer")
+    if dtype is not None:
+        dt = resolve_dtype(dtype)
+        if mv.nbytes % dt.itemsize:
+            raise ValueError(f"{name} holds {mv.nbytes} bytes, not a multiple of {dt} itemsize {dt.itemsize}")
+        if not mv.c_contiguous:
+            raise ValueError(f"{name} is a non-contiguous buffer; pass dtype= only with contiguous buffers")
+        return np.frombuffer(mv.cast("B"), dtype=dt)
+    if mv.format in ("B", "b", "c"):
+        raise TypeError(f"{name} is an untyped byte buffer; pass dtype= (one of {_NAMES})")
+    arr = np.asarray(mv)
+    return arr
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where each local element sits globally and in memory, with mergeable axes merged."""
+
+    shape: np.ndarray  # int64, local extents (last axis = runs of consecutive global indices)
+    gstride: np.ndarray  # uint64, global row-major strides (gstride[-1] == 1)
+    mstride: np.ndarray  # int64, memory strides in elements
+    gbase: int  # global flat index of local element (0, ..., 0)
+    mbase: int  # position in Target.flat of local element (0, ..., 0)
+    global_shape: tuple[int, ...]
+
+
+def _int_tuple(value, name: str) -> tuple[int, ...]:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        value = (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r}") from None
+    for v in items:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"{name} must be a tuple of non-negative ints, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def geometry(target: Target, global_shape=None, offset=None) -> Geometry:
+    """Map ``target`` as the block at ``offset`` of a virtual tensor of ``global_shape``.
+
+    Without ``global_shape`` the target is the whole tensor.  Raises ValueError naming the
+    argument when the block does not fit.
+    """
+    shape = target.shape
+    if global_shape is None:
+        if offset is not None:
+            raise ValueError("offset= needs global_shape= (the shape of the whole tensor the block belongs to)")
+        gshape, off = shape, (0,) * len(shape)
+    else:
+        gshape = _int_tuple(global_shape, "global_shape")
+        off = (0,) * len(gshape) if offset is None else _int_tuple(offset, "offset")
+        if len(gshape) != len(shape):
+            raise ValueError(f"global_shape {gshape} must have the same number of axes as out.shape {shape}")
+        if len(off) != len(shape):
+            raise ValueError(f"offset {off} must have one entry per axis of out.shape {shape}")
+        for d, (n, o, gn) in enumerate(zip(shape, off, gshape)):
+            if o + n > gn:
+                raise ValueError(
+                    f"block out.shape {shape} at offset {off} does not fit in global_shape {gshape} (axis {d})"
+                )
+    total = int(np.prod(gshape, dtype=object)) if gshape else 1
+    if total >= _MAX_ELEMENTS:
+        raise ValueError(f"global_shape {gshape} has {total} elements; at most 2**64 - 1 are addressable")
+    gstr = [1] * len(gshape)
+    for d in range(len(gshape) - 2, -1, -1):
+        gstr[d] = gstr[d + 1] * gshape[d + 1]
+    gbase = sum(o * s for o, s in zip(off, gstr))
+    axes = [[n, gs, ms] for n, gs, ms in zip(shape, gstr, target.mstride)] or [[1, 1, 1]]
+    axes = [a for a in axes[:-1] if a[0] != 1] + axes[-1:]
+    d = len(axes) - 2
+    while d >= 0:  # merge axis d into d+1 when both index spaces continue seamlessly
+        n, gs, ms = axes[d + 1]
+        if axes[d][1] == gs * n and axes[d][2] == ms * n:
+            axes[d + 1] = [axes[d][0] * n, gs, ms]
+            del axes[d]
+        d -= 1
+    return Geometry(
+        shape=np.array([a[0] for a in axes], np.int64),
+        gstride=np.array([a[1] for a in axes], np.uint64),
+        mstride=np.array([a[2] for a in axes], np.int64),
+        gbase=gbase,
+        mbase=target.mbase,
+        global_shape=tuple(gshape),
+    )

@@ -1,0 +1,246 @@
+"""Layer 3 — CPU kernel: one parallel numba kernel fills any strided block in place.
+
+The kernel only loops, indexes and calls the transforms.  Work is split into chunks of the
+block's local row-major order (``prange`` over chunks); inside a chunk, each row segment is a run
+of consecutive *global* indices, generated a batch of Philox blocks at a time into small
+per-chunk scratch arrays (structure of arrays, so LLVM vectorizes each loop), transformed, then
+stored with one rounding to the target format.  Scratch is O(batch), never O(buffer).
+
+Dispatch is on integer codes inside the single compiled kernel (few compiles, one cache entry).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from ._jit import kernel, parallel_kernel, scalar
+
+from ._philox import PHILOX_ROUNDS, philox_block
+from ._transforms import (
+    f32bits_to_bf16bits,
+    f32bits_to_f16bits,
+    normal_pair_f32,
+    normal_pair_f64,
+    uniform_f32,
+    uniform_f64,
+)
+
+# storage codes (what the kernel writes) and distribution codes
+F16, BF16, F32, F64 = 0, 1, 2, 3
+CONSTANT, UNIFORM, NORMAL = 0, 1, 2
+
+# Counter layout (docs/determinism.md).  Global indices are cut into tiles of TILE_BLOCKS
+# Philox blocks; a block yields LANES values: 4 for the float32 family (one 32-bit word each,
+# or two Box-Muller pairs), 2 for float64 (two words per 53-bit uniform; one pair).  Element g
+# of tile t = g // (LANES * TILE_BLOCKS), position p = g % (LANES * TILE_BLOCKS), takes slot
+# p // TILE_BLOCKS of block t * TILE_BLOCKS + p % TILE_BLOCKS.  Slots of one block are
+# TILE_BLOCKS apart, so every loop over a tile reads and writes contiguous memory (SIMD on
+# the CPU, coalesced stores on a GPU).
+TILE_BLOCKS = 256
+LANES = (4, 4, 4, 2)
+SHORT_RUN = 32  # runs shorter than this inside a tile are computed element by element
+DEFAULT_CHUNK = 1 << 16  # local elements per parallel work item
+
+_U64 = np.uint64
+_MASK32 = _U64(0xFFFFFFFF)
+_SHIFT32 = _U64(32)
+_B = TILE_BLOCKS
+
+
+@scalar
+def _block(blk, key, stream):
+    """The four words of Philox block ``blk`` (a uint64) under ``key`` and ``stream``."""
+    return philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], key[0], key[1], PHILOX_ROUNDS)
+
+
+@scalar
+def _slot32(kind, a, s, lo, hi, w0, w1, w2, w3, slot):
+    """Value of ``slot`` (0..3) of a block, float32 family: a + s * X."""
+    if kind == UNIFORM:
+        w = w0 if slot == 0 else (w1 if slot == 1 else (w2 if slot == 2 else w3))
+        return min(max(a + s * uniform_f32(w), lo), hi)
+    z0, z1 = normal_pair_f32(w0, w1) if slot < 2 else normal_pair_f32(w2, w3)
+    return a + s * (z0 if slot % 2 == 0 else z1)
+
+
+@scalar
+def _slot64(kind, a, s, lo, hi, w0, w1, w2, w3, slot):
+    """Value of ``slot`` (0..1) of a block, float64: a + s * X."""
+    if kind == UNIFORM:
+        u = uniform_f64(w0, w1) if slot == 0 else uniform_f64(w2, w3)
+        return min(max(a + s * u, lo), hi)
+    z0, z1 = normal_pair_f64(w0, w1, w2, w3)
+    return a + s * (z0 if slot == 0 else z1)
+
+
+@kernel
+def _tile_words(blk0, key, stream, words):
+    """words[l * B + j] = word l of block blk0 + j, for j < B (structure of arrays)."""
+    for j in range(_B):
+        x0, x1, x2, x3 = _block(blk0 + _U64(j), key, stream)
+        words[j] = x0
+        words[_B + j] = x1
+        words[2 * _B + j] = x2
+        words[3 * _B + j] = x3
+
+
+@kernel
+def _tile_values(code, kind, a, s, lo, hi, words, v32, v64):
+    """All values of one tile, in tile-position order, from its words."""
+    if code == F64:
+        if kind == UNIFORM:
+            for j in range(_B):
+                v64[j] = min(max(a + s * uniform_f64(_U64(words[j]), _U64(words[_B + j])), lo), hi)
+                v64[_B + j] = min(max(a + s * uniform_f64(_U64(words[2 * _B + j]), _U64(words[3 * _B + j])), lo), hi)
+        else:
+            for j in range(_B):
+                z0, z1 = normal_pair_f64(_U64(words[j]), _U64(words[_B + j]),
+                                         _U64(words[2 * _B + j]), _U64(words[3 * _B + j]))
+                v64[j] = a + s * z0
+                v64[_B + j] = a + s * z1
+        return
+    a32, s32, lo32, hi32 = np.float32(a), np.float32(s), np.float32(lo), np.float32(hi)
+    if kind == UNIFORM:
+        for i in range(4 * _B):
+            v32[i] = min(max(a32 + s32 * uniform_f32(_U64(words[i])), lo32), hi32)
+    else:
+        for h in range(2):  # pairs (word 0, word 1) and (word 2, word 3)
+            w = words[2 * h * _B:]
+            v = v32[2 * h * _B:]
+            for j in range(_B):
+                z0, z1 = normal_pair_f32(_U64(w[j]), _U64(w[_B + j]))
+                v[j] = a32 + s32 * z0
+                v[_B + j] = a32 + s32 * z1
+
+
+@kernel
+def _store(code, v32, v64, d16, d32, d64, m, ms, n):
+    """Round v[:n] once to the storage format and write it at m, m + ms, m + 2 ms, ..."""
+    if ms == 1:  # contiguous: slices keep indices provably non-negative, so loops vectorize
+        if code == F64:
+            d64[m:m + n] = v64[:n]
+        elif code == F32:
+            d32[m:m + n] = v32[:n]
+        else:
+            bits = v32.view(np.uint32)
+            dst = d16[m:m + n]
+            if code == F16:
+                for i in range(n):
+                    dst[i] = f32bits_to_f16bits(bits[i])
+            else:
+                for i in range(n):
+                    dst[i] = f32bits_to_bf16bits(bits[i])
+    elif code == F64:
+        for i in range(n):
+            d64[m + i * ms] = v64[i]
+    elif code == F32:
+        for i in range(n):
+            d32[m + i * ms] = v32[i]
+    else:
+        bits = v32.view(np.uint32)
+        for i in range(n):
+            b = bits[i]
+            d16[m + i * ms] = f32bits_to_f16bits(b) if code == F16 else f32bits_to_bf16bits(b)
+
+
+@kernel
+def _fill_run(code, kind, a, s, lo, hi, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
+    """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ..."""
+    if kind == CONSTANT:
+        for i in range(length):
+            if code == F64:
+                d64[m + i * ms] = a
+            elif code == F32:
+                d32[m + i * ms] = np.float32(a)
+            else:
+                d16[m + i * ms] = np.uint16(a)
+        return
+    lanes = LANES[code]
+    tile = _U64(lanes * _B)
+    end = g + _U64(length)
+    while g < end:
+        t = g // tile
+        p0 = np.int64(g - t * tile)
+        n = np.int64(min(end - g, tile - _U64(p0)))
+        if n >= SHORT_RUN:
+            _tile_words(t * _U64(_B), key, stream, words)
+            _tile_values(code, kind, a, s, lo, hi, words, v32, v64)
+            _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
+        else:
+            for i in range(n):
+                p = p0 + i
+                w0, w1, w2, w3 = _block(t * _U64(_B) + _U64(p % _B), key, stream)
+                if code == F64:
+                    v64[i] = _slot64(kind, a, s, lo, hi, w0, w1, w2, w3, p // _B)
+                else:
+                    v32[i] = _slot32(kind, np.float32(a), np.float32(s), np.float32(lo), np.float32(hi),
+                                     w0, w1, w2, w3, p // _B)
+            _store(code, v32, v64, d16, d32, d64, m, ms, n)
+        g += _U64(n)
+        m += n * ms
+
+
+@parallel_kernel
+def fill(d16, d32, d64, code, kind, p0, p1, lo, hi, key, stream,
+         shape, gbase, gstride, mbase, mstride, start, stop, chunk):
+    """Fill local row-major positions [start, stop) of a strided block.
+
+    Element with local multi-index i (over ``shape``) has global flat index
+    ``gbase + sum(i * gstride)`` (``gstride[-1] == 1``) and sits at ``mbase + sum(i * mstride)``
+    in whichever of d16 / d32 / d64 matches ``code``; its value is ``p0 + p1 * X`` (X uniform,
+    clamped to [lo, hi], or normal).  ``key`` = (k0, k1) and ``stream`` = (c2, c3) are
+    uint64-held 32-bit words.  For ``CONSTANT``, ``p0`` is the value (float32/64 targets) or
+    the 16-bit pattern (float16 / bfloat16).
+    """
+    ndim = shape.size
+    cols = shape[ndim - 1]
+    nchunks = (stop - start + chunk - 1) // chunk
+    for ci in numba.prange(nchunks):
+        words = np.empty(4 * _B, np.uint32)
+        v32 = np.empty(4 * _B, np.float32)
+        v64 = np.empty(2 * _B, np.float64)
+        pos = start + ci * chunk
+        end = min(stop, pos + chunk)
+        while pos < end:
+            row = pos // cols
+            col = pos - row * cols
+            length = min(cols - col, end - pos)
+            g = gbase + _U64(col)
+            m = mbase + col * mstride[ndim - 1]
+            r = row
+            for d in range(ndim - 2, -1, -1):
+                i = r % shape[d]
+                r //= shape[d]
+                g += _U64(i) * gstride[d]
+                m += i * mstride[d]
+            _fill_run(code, kind, p0, p1, lo, hi, key, stream, g, length,
+                      d16, d32, d64, m, mstride[ndim - 1], words, v32, v64)
+            pos += length
+
+
+_EMPTY16 = np.empty(0, np.uint16)
+_EMPTY32 = np.empty(0, np.float32)
+_EMPTY64 = np.empty(0, np.float64)
+CALL_ELEMENTS = 1 << 26  # elements per kernel call: Ctrl-C is seen between calls (~0.1 s)
+
+
+def launch(flat, code, geom, kind, p0, p1, lo, hi, key, stream, chunk=DEFAULT_CHUNK, lock=None):
+    """Run :func:`fill` over the whole block, in calls of at most CALL_ELEMENTS elements.
+
+    ``lock`` serializes kernel calls (numba's default workqueue threading layer is not
+    re-entrant from several Python threads).
+    """
+    d16 = flat if code in (F16, BF16) else _EMPTY16
+    d32 = flat if code == F32 else _EMPTY32
+    d64 = flat if code == F64 else _EMPTY64
+    n = int(geom.shape.prod())
+    for start in range(0, n, CALL_ELEMENTS):
+        stop = min(n, start + CALL_ELEMENTS)
+        args = (d16, d32, d64, code, kind, float(p0), float(p1), float(lo), float(hi), key, stream,
+                geom.shape, np.uint64(geom.gbase), geom.gstride, np.int64(geom.mbase), geom.mstride,
+                start, stop, int(chunk))
+        if lock is None:
+            fill(*args)
+        else:
+            with lock:
+                fill(*args)

@@ -1,0 +1,122 @@
+"""Layer 1 — seeding: (seed, stream) -> Philox key and counter words; the default generator.
+
+Mapping (the determinism contract, docs/determinism.md):
+
+* ``seed`` s, an int in [0, 2**64), is the key: ``k0 = s & 0xFFFFFFFF``, ``k1 = s >> 32``.
+* ``stream`` t, an int in [0, 2**64), fills counter words 2 and 3: ``c2 = t & 0xFFFFFFFF``,
+  ``c3 = t >> 32``.  A ``str`` stream is first hashed:
+  ``t = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")``
+  (fixed across runs and machines, unlike Python's salted ``hash``).
+* Counter words 0 and 1 hold the Philox block index (see ``_cpu.LANES``).
+
+``seed=None`` asks the default :class:`Generator` for a fresh 64-bit seed: the i-th request of
+a generator with seed s gets ``philox4x32((i mod 2**32, i >> 32, 0, 0x5EED), key(s))[:2]``,
+so consecutive unseeded calls differ and ``manual_seed`` makes a program reproducible.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+
+import numpy as np
+
+from ._philox import PHILOX_ROUNDS, philox_block
+
+__all__ = ["Generator", "manual_seed", "initial_seed", "default_generator", "key_words", "stream_words"]
+
+_TWO64 = 2**64
+_SEED_TAG = 0x5EED
+
+
+def _check_u64(value, name: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int in [0, 2**64), got {type(value).__name__} {value!r}")
+    v = int(value)
+    if not 0 <= v < _TWO64:
+        raise ValueError(f"{name} must lie in [0, 2**64), got {v}")
+    return v
+
+
+def _split(v: int) -> np.ndarray:
+    return np.array([v & 0xFFFFFFFF, v >> 32], dtype=np.uint64)
+
+
+def key_words(seed: int) -> np.ndarray:
+    """Philox key (k0, k1) of a seed, as uint64-held 32-bit words."""
+    return _split(_check_u64(seed, "seed"))
+
+
+def stream_id(stream) -> int:
+    """The 64-bit stream number of an int or str ``stream``."""
+    if isinstance(stream, str):
+        return int.from_bytes(hashlib.blake2b(stream.encode("utf-8"), digest_size=8).digest(), "little")
+    if isinstance(stream, (bool, np.bool_)) or not isinstance(stream, (int, np.integer)):
+        raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {type(stream).__name__} {stream!r}")
+    return _check_u64(stream, "stream")
+
+
+def stream_words(stream) -> np.ndarray:
+    """Counter words (c2, c3) of a stream."""
+    return _split(stream_id(stream))
+
+
+class Generator:
+    """Source of seeds for calls made with ``seed=None``.
+
+    Each :meth:`next_seed` returns a new 64-bit seed derived from this generator's own seed
+    and a call counter, under a lock, so concurrent callers never receive the same seed.
+
+    >>> g = Generator(42)
+    >>> a, b = g.next_seed(), g.next_seed()
+    >>> a != b and Generator(42).next_seed() == a
+    True
+    """
+
+    def __init__(self, seed: int | None = None):
+        self._lock = threading.Lock()
+        self.manual_seed(int.from_bytes(os.urandom(8), "little") if seed is None else seed)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Reset to ``seed`` (an int in [0, 2**64)); returns ``self``."""
+        s = _check_u64(seed, "seed")
+        with self._lock:
+            self._seed = s
+            self._count = 0
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last reset to."""
+        return self._seed
+
+    def next_seed(self) -> int:
+        """A fresh 64-bit seed; the i-th call is a pure function of (seed, i)."""
+        with self._lock:
+            i = self._count
+            self._count += 1
+            seed = self._seed
+        k = _split(seed)
+        x0, x1, _, _ = philox_block.py_func(
+            i & 0xFFFFFFFF, i >> 32, 0, _SEED_TAG, int(k[0]), int(k[1]), PHILOX_ROUNDS
+        )
+        return int(x0) | (int(x1) << 32)
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator (like ``torch.manual_seed``); returns it."""
+    return default_generator.manual_seed(seed)
+
+
+def initial_seed() -> int:
+    """The default generator's seed (drawn from ``os.urandom`` at import unless set)."""
+    return default_generator.initial_seed()
+
+
+def resolve_seed(seed, generator: Generator | None = None) -> int:
+    """An explicit seed is validated and used as is; ``None`` draws from ``generator`` or the default."""
+    if seed is None:
+        return (generator or default_generator).next_seed()
+    return _check_u64(seed, "seed")

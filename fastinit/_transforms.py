@@ -1,0 +1,281 @@
+"""Layer 2 — transforms: 32-bit Philox words to uniform and normal values.
+
+Written once as scalar numba functions of plain arithmetic (no libm calls, no bit casts, no
+branches that depend on data other than selects), so that
+
+* the CPU kernels inline them into loops that LLVM vectorizes (AVX2: 8 f32 lanes), and
+* the CUDA kernels compile the very same source as device functions.
+
+Every function is a pure map from words to a value; all range reductions are exact.
+
+Accuracy (measured by ``tests/test_transforms.py`` on >= 1e7 points against a long-double
+reference; see docs/transforms.md):
+
+==================  =================  ================
+function            float32 (max ulp)  float64 (max ulp)
+==================  =================  ================
+``log_f32/f64``     1                  1
+``sincos2pi``       1                  1
+normal (whole)      2                  2
+==================  =================  ================
+"""
+from __future__ import annotations
+
+from ._jit import scalar
+import numpy as np
+
+_U64 = np.uint64
+_I64 = np.int64
+_F32 = np.float32
+_F64 = np.float64
+
+# ---------------------------------------------------------------------------------------------
+# uniform variates: the integer itself, scaled by a power of two (exact)
+# ---------------------------------------------------------------------------------------------
+_SH8 = _U64(8)
+_SH11 = _U64(11)
+_SH21 = _U64(21)
+_F32_2M24 = _F32(2.0**-24)
+_F32_2M32 = _F32(2.0**-32)
+_F32_2M33 = _F32(2.0**-33)
+_F64_2M53 = _F64(2.0**-53)
+_F64_HALF = _F64(0.5)
+
+
+@scalar
+def bits24(w):
+    """Top 24 bits of a 32-bit word (uint64-held)."""
+    return w >> _SH8
+
+
+@scalar
+def bits53(w0, w1):
+    """53 bits from two 32-bit words: all 32 of ``w0`` then the top 21 of ``w1``."""
+    return (w0 << _SH21) | (w1 >> _SH11)
+
+
+@scalar
+def uniform_f32(w):
+    """U[0, 1) on the grid k * 2**-24 from one word."""
+    return _F32(bits24(w)) * _F32_2M24
+
+
+@scalar
+def uniform_f64(w0, w1):
+    """U[0, 1) on the grid k * 2**-53 from two words."""
+    return _F64(bits53(w0, w1)) * _F64_2M53
+
+
+@scalar
+def open_uniform_f32(w):
+    """U(0, 1] from all 32 bits: (w + 1/2) * 2**-32 rounded to float32 (min 2**-33)."""
+    return _F32(w) * _F32_2M32 + _F32_2M33
+
+
+@scalar
+def open_uniform_f64(w0, w1):
+    """U(0, 1) from 53 bits: (k + 1/2) * 2**-53, exact in float64 (min 2**-54)."""
+    return (_F64(bits53(w0, w1)) + _F64_HALF) * _F64_2M53
+
+
+# ---------------------------------------------------------------------------------------------
+# natural logarithm on (0, 1]: exact binary normalisation, then the fdlibm kernel
+# log(1+f) = f - hfsq + s*(hfsq + R(s*s)),  s = f / (2 + f)
+# (FreeBSD msun e_logf.c / e_log.c minimax coefficients, |error of R| < 2**-34.2 / 2**-58.45)
+# ---------------------------------------------------------------------------------------------
+_F32_ONE = _F32(1.0)
+_F32_TWO = _F32(2.0)
+_F32_HALF = _F32(0.5)
+_F32_ZERO = _F32(0.0)
+_F32_SQRT_HALF = _F32(0.70710678118654752)
+_F32_LN2_HI = _F32(6.9313812256e-01)
+_F32_LN2_LO = _F32(9.0580006145e-06)
+_F32_LG1 = _F32(0.6666666269302368)
+_F32_LG2 = _F32(0.40000972151756287)
+_F32_LG3 = _F32(0.2849878668785095)
+_F32_LG4 = _F32(0.24279078841209412)
+
+_F64_ONE = _F64(1.0)
+_F64_TWO = _F64(2.0)
+_F64_ZERO = _F64(0.0)
+_F64_SQRT_HALF = _F64(0.70710678118654752)
+_F64_LN2_HI = _F64(6.93147180369123816490e-01)
+_F64_LN2_LO = _F64(1.90821492927058770002e-10)
+_F64_LG1 = _F64(6.666666666666735130e-01)
+_F64_LG2 = _F64(3.999999999940941908e-01)
+_F64_LG3 = _F64(2.857142874366239149e-01)
+_F64_LG4 = _F64(2.222219843214978396e-01)
+_F64_LG5 = _F64(1.818357216161805012e-01)
+_F64_LG6 = _F64(1.531383769920937332e-01)
+_F64_LG7 = _F64(1.479819860511658591e-01)
+
+
+_NORM_STEPS = (32, 16, 8, 4, 2, 1)
+_NORM32 = tuple((_F32(2.0**-e), _F32(2.0**e), _F32(e)) for e in _NORM_STEPS)
+_NORM64 = tuple((_F64(2.0**-e), _F64(2.0**e), _F64(e)) for e in _NORM_STEPS)
+
+
+@scalar
+def _step(x, k, c):
+    """If x < 2**-e, scale x by 2**e (exact) and take e from the exponent k; c = (2**-e, 2**e, e)."""
+    small = x < c[0]
+    return (x * c[1], k - c[2]) if small else (x, k)
+
+
+@scalar
+def _reduce(x, k, steps, one, two, sqrt_half):
+    """Write x in (0, 1] as 2**k * m with m in [sqrt(1/2), sqrt(2)), exactly; returns (m, k)."""
+    x, k = _step(x, k, steps[0])
+    x, k = _step(x, k, steps[1])
+    x, k = _step(x, k, steps[2])
+    x, k = _step(x, k, steps[3])
+    x, k = _step(x, k, steps[4])
+    x, k = _step(x, k, steps[5])
+    return (x * two, k - one) if x < sqrt_half else (x, k)
+
+
+@scalar
+def log_f32(x):
+    """ln(x) for float32 x in [2**-63, 1]; max error 1 ulp."""
+    x, k = _reduce(x, _F32_ZERO, _NORM32, _F32_ONE, _F32_TWO, _F32_SQRT_HALF)
+    f = x - _F32_ONE  # exact (Sterbenz); f in [sqrt(1/2) - 1, sqrt(2) - 1)
+    s = f / (_F32_TWO + f)
+    z = s * s
+    w = z * z
+    r = z * (_F32_LG1 + w * _F32_LG3) + w * (_F32_LG2 + w * _F32_LG4)
+    hfsq = _F32_HALF * f * f
+    return k * _F32_LN2_HI - ((hfsq - (s * (hfsq + r) + k * _F32_LN2_LO)) - f)
+
+
+@scalar
+def log_f64(x):
+    """ln(x) for float64 x in [2**-63, 1]; max error 1 ulp."""
+    x, k = _reduce(x, _F64_ZERO, _NORM64, _F64_ONE, _F64_TWO, _F64_SQRT_HALF)
+    f = x - _F64_ONE
+    s = f / (_F64_TWO + f)
+    z = s * s
+    w = z * z
+    t1 = w * (_F64_LG2 + w * (_F64_LG4 + w * _F64_LG6))
+    t2 = z * (_F64_LG1 + w * (_F64_LG3 + w * (_F64_LG5 + w * _F64_LG7)))
+    r = t2 + t1
+    hfsq = _F64(0.5) * f * f
+    return k * _F64_LN2_HI - ((hfsq - (s * (hfsq + r) + k * _F64_LN2_LO)) - f)
+
+
+# ---------------------------------------------------------------------------------------------
+# sin and cos of 2*pi*u for u = k * 2**-bits: the quadrant comes from the integer (exact),
+# the reduced angle x = 2*pi*t, |t| <= 1/8, goes through Taylor polynomials (|x| <= pi/4)
+# ---------------------------------------------------------------------------------------------
+_F32_TWO_PI = _F32(2.0 * np.pi)
+_F64_TWO_PI = _F64(2.0 * np.pi)
+_S32 = tuple(_F32((-1) ** n / float(np.prod(np.arange(1, 2 * n + 2, dtype=np.float64)))) for n in range(1, 5))
+_C32 = tuple(_F32((-1) ** n / float(np.prod(np.arange(1, 2 * n + 1, dtype=np.float64)))) for n in range(1, 6))
+_S64 = tuple(_F64((-1) ** n / float(np.prod(np.arange(1, 2 * n + 2, dtype=np.float64)))) for n in range(1, 9))
+_C64 = tuple(_F64((-1) ** n / float(np.prod(np.arange(1, 2 * n + 1, dtype=np.float64)))) for n in range(1, 10))
+
+
+@scalar
+def _rotate(q, s, c):
+    """(sin, cos) of q*pi/2 + x from (sin x, cos x), q in {0, 1, 2, 3}."""
+    odd = (q & 1) == 1
+    ss = c if odd else s
+    cc = s if odd else c
+    ss = -ss if q >= 2 else ss
+    cc = -cc if (q == 1 or q == 2) else cc
+    return ss, cc
+
+
+@scalar
+def sincos2pi_f32(k):
+    """(sin, cos) of 2*pi*k*2**-24 for a 24-bit integer k; max error 1 ulp (float32)."""
+    k = _I64(k)
+    q = (k + (1 << 21)) >> 22  # nearest multiple of a quarter turn
+    t = _F32(k - (q << 22)) * _F32_2M24  # exact, |t| <= 1/8
+    x = t * _F32_TWO_PI
+    z = x * x
+    s = x + x * z * (_S32[0] + z * (_S32[1] + z * (_S32[2] + z * _S32[3])))
+    c = _F32_ONE + z * (_C32[0] + z * (_C32[1] + z * (_C32[2] + z * (_C32[3] + z * _C32[4]))))
+    return _rotate(q & 3, s, c)
+
+
+@scalar
+def sincos2pi_f64(k):
+    """(sin, cos) of 2*pi*k*2**-53 for a 53-bit integer k; max error 1 ulp (float64)."""
+    k = _I64(k)
+    q = (k + (1 << 50)) >> 51
+    t = _F64(k - (q << 51)) * _F64_2M53
+    x = t * _F64_TWO_PI
+    z = x * x
+    s = x + x * z * (_S64[0] + z * (_S64[1] + z * (_S64[2] + z * (_S64[3] + z * (
+        _S64[4] + z * (_S64[5] + z * (_S64[6] + z * _S64[7])))))))
+    c = _F64_ONE + z * (_C64[0] + z * (_C64[1] + z * (_C64[2] + z * (_C64[3] + z * (
+        _C64[4] + z * (_C64[5] + z * (_C64[6] + z * (_C64[7] + z * _C64[8]))))))))
+    return _rotate(q & 3, s, c)
+
+
+# ---------------------------------------------------------------------------------------------
+# standard normal pairs: Box-Muller (Box & Muller 1958), r = sqrt(-2 ln u1), theta = 2 pi u2
+# ---------------------------------------------------------------------------------------------
+_F32_M2 = _F32(-2.0)
+_F64_M2 = _F64(-2.0)
+
+
+@scalar
+def normal_pair_f32(w0, w1):
+    """Two independent N(0, 1) float32 values from two words (|z| <= 6.77)."""
+    r = np.sqrt(_F32_M2 * log_f32(open_uniform_f32(w0)))
+    s, c = sincos2pi_f32(bits24(w1))
+    return r * c, r * s
+
+
+@scalar
+def normal_pair_f64(w0, w1, w2, w3):
+    """Two independent N(0, 1) float64 values from four words (|z| <= 8.65)."""
+    r = np.sqrt(_F64_M2 * log_f64(open_uniform_f64(w0, w1)))
+    s, c = sincos2pi_f64(bits53(w2, w3))
+    return r * c, r * s
+
+
+# Largest |z| either pair can return: sqrt(-2 ln(min open uniform)).
+NORMAL_MAX_F32 = float(np.sqrt(-2.0 * np.log(2.0**-33)))
+NORMAL_MAX_F64 = float(np.sqrt(-2.0 * np.log(2.0**-54)))
+
+# ---------------------------------------------------------------------------------------------
+# rounding float32 bit patterns to 16-bit formats, round-to-nearest-even (integer only)
+# ---------------------------------------------------------------------------------------------
+_U16_F16_INF = _U64(0x7C00)
+_U16_F16_NAN = _U64(0x7E00)
+_MASK_ABS = _U64(0x7FFFFFFF)
+
+
+@scalar
+def f32bits_to_f16bits(b):
+    """IEEE binary16 bits nearest (ties to even) to the float32 with bits ``b``."""
+    b = _U64(b)
+    sign = (b >> _U64(16)) & _U64(0x8000)
+    a = b & _MASK_ABS
+    if a > _U64(0x7F800000):  # NaN
+        h = _U16_F16_NAN
+    elif a >= _U64(0x477FF000):  # rounds to >= 65520: infinity
+        h = _U16_F16_INF
+    elif a >= _U64(0x38800000):  # normal half: rebias exponent, round 13 bits away
+        h = (a - _U64(0x38000000) + _U64(0xFFF) + ((a >> _U64(13)) & _U64(1))) >> _U64(13)
+    elif a < _U64(0x33000000):  # below 2**-25: rounds to zero
+        h = _U64(0)
+    else:  # subnormal half: units of 2**-24
+        shift = _U64(126) - (a >> _U64(23))  # in [14, 24]
+        m = (a & _U64(0x7FFFFF)) | _U64(0x800000)
+        q = m >> shift
+        rem = m & ((_U64(1) << shift) - _U64(1))
+        half = _U64(1) << (shift - _U64(1))
+        h = q + _U64(1) if (rem > half or (rem == half and (q & _U64(1)) == _U64(1))) else q
+    return sign | h
+
+
+@scalar
+def f32bits_to_bf16bits(b):
+    """bfloat16 bits nearest (ties to even) to the float32 with bits ``b``; NaN stays NaN."""
+    b = _U64(b)
+    if (b & _MASK_ABS) > _U64(0x7F800000):
+        return (b >> _U64(16)) | _U64(0x40)
+    return (b + _U64(0x7FFF) + ((b >> _U64(16)) & _U64(1))) >> _U64(16)

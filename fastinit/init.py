@@ -1,0 +1,204 @@
+"""Layer 5 — public in-place initializers (torch names and semantics).
+
+Every sampler takes the target first, fills it in place and returns it.  The value written at
+global flat index g is a pure function of (seed, stream, g, distribution parameters, dtype)
+— see docs/determinism.md — so results do not depend on threads, chunking or sharding.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Optional, Sequence, TypeVar, Union
+
+import ml_dtypes
+import numpy as np
+
+from . import _cpu
+from ._buffers import Target, as_target, geometry
+from ._seed import Generator, key_words, resolve_seed, stream_words
+from ._transforms import NORMAL_MAX_F32, NORMAL_MAX_F64
+
+__all__ = ["uniform_", "normal_", "constant_", "zeros_", "ones_"]
+
+T = TypeVar("T")
+Stream = Union[int, str]
+Shape = Optional[Sequence[int]]
+
+_KERNEL_LOCK = threading.Lock()
+
+
+def _real(value, name: str, fn: str, finite: bool = True) -> float:
+    """A float from a real number; TypeError for non-numbers (and bool), ValueError for NaN/inf."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
+    v = float(value)
+    if finite and not np.isfinite(v):
+        raise ValueError(f"{fn}: {name} must be finite, got {v}")
+    return v
+
+
+def _finfo_max(target: Target) -> float:
+    return float(ml_dtypes.finfo(target.dtype).max)
+
+
+def _rounded(x: float, dtype: np.dtype) -> float:
+    """x rounded to ``dtype`` (nearest, ties to even) and back to a Python float."""
+    return float(np.array(x, np.float64).astype(dtype).astype(np.float64))
+
+
+def _next(x: float, dtype: np.dtype, up: bool) -> float:
+    """The neighbour of the ``dtype`` value x towards +inf (up) or -inf."""
+    uint = {2: np.uint16, 4: np.uint32, 8: np.uint64}[dtype.itemsize]
+    nbits = 8 * dtype.itemsize
+    bits = int(np.array(x, np.float64).astype(dtype).view(uint))
+    sign = 1 << (nbits - 1)
+    order = -(bits & (sign - 1)) if bits & sign else bits
+    order += 1 if up else -1
+    bits = (sign | -order) if order < 0 else order
+    return float(np.array(bits, uint).view(dtype).astype(np.float64))
+
+
+def _uniform_bounds(a: float, b: float, dtype: np.dtype, fn: str) -> tuple[float, float]:
+    """[lo, hi]: the smallest ``dtype`` value >= a and the largest < b."""
+    lo, hi = _rounded(a, dtype), _rounded(b, dtype)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"{fn}: bounds [{a}, {b}) exceed the finite range of {dtype}")
+    if lo < a:
+        lo = _next(lo, dtype, up=True)
+    if hi >= b:
+        hi = _next(hi, dtype, up=False)
+    if lo > hi:
+        raise ValueError(f"{fn}: no {dtype} value lies in [a, b) = [{a}, {b})")
+    return lo, hi
+
+
+def _sample(out, kind: int, p0: float, p1: float, lo: float, hi: float, *, seed, stream, global_shape,
+            offset, dtype, generator, target: Target | None = None, _chunk: int = _cpu.DEFAULT_CHUNK):
+    """Validate the placement and the keys, then run the kernel over ``out``."""
+    target = target or as_target(out, dtype)
+    geom = geometry(target, global_shape, offset)
+    sw = stream_words(stream)
+    if isinstance(_chunk, bool) or not isinstance(_chunk, int) or _chunk < 1:
+        raise ValueError(f"_chunk must be a positive int, got {_chunk!r}")
+    if target.size == 0:
+        return out
+    key = key_words(resolve_seed(seed, generator))
+    _cpu.launch(target.flat, target.code, geom, kind, p0, p1, lo, hi, key, sw, _chunk, _KERNEL_LOCK)
+    return out
+
+
+def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
+             global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
+             generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK) -> T:
+    r"""Fill ``out`` with samples of :math:`\mathcal{U}[a, b)`.
+
+    Parameters
+    ----------
+    out : array or writable buffer
+        Target, filled in place (numpy array of any strides, np.memmap, memoryview, ...).
+    a, b : float
+        Bounds, finite, ``a < b``.  Every stored value lies in [a, b) *after* rounding to the
+        target dtype (values that would round up to ``b`` are stored as the largest value below).
+    seed : int in [0, 2**64), optional
+        Philox key.  ``None`` draws a fresh seed from ``generator`` (default: the global one,
+        see :func:`fastinit.manual_seed`).
+    stream : int in [0, 2**64) or str
+        Independent stream under the same seed, e.g. a parameter name.
+    global_shape, offset : tuple of int, optional
+        Treat ``out`` as the block at ``offset`` of a virtual tensor of ``global_shape``: the
+        result equals that block of the unsharded fill.
+    dtype : optional
+        Element type for untyped buffers (bytearray, raw memoryview).
+
+    Notes
+    -----
+    Element g takes lane ``g mod 4`` of Philox4x32-10 block ``g // 4`` (float16 / bfloat16 /
+    float32: 24-bit uniform ``(w >> 8) * 2**-24``, computed in float32) or words 2(g mod 2),
+    2(g mod 2)+1 of block ``g // 2`` (float64: 53-bit uniform), then ``a + (b - a) * u``.
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.uniform_(np.empty((256, 128), np.float32), -0.1, 0.1, seed=0)
+    >>> bool(w.min() >= -0.1 and w.max() < 0.1)
+    True
+    """
+    fn = "uniform_"
+    a = _real(a, "a", fn)
+    b = _real(b, "b", fn)
+    if not a < b:
+        raise ValueError(f"{fn}: need a < b, got a={a}, b={b}")
+    target = as_target(out, dtype)
+    if target.size and not np.isfinite(np.float32(b) - np.float32(a) if target.code != _cpu.F64 else b - a):
+        raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
+    lo, hi = _uniform_bounds(a, b, target.dtype, fn)
+    return _sample(out, _cpu.UNIFORM, a, b - a, lo, hi, seed=seed, stream=stream, global_shape=global_shape,
+                   offset=offset, dtype=dtype, generator=generator, target=target, _chunk=_chunk)
+
+
+def normal_(out: T, mean: float = 0.0, std: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
+            global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
+            generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK) -> T:
+    r"""Fill ``out`` with samples of :math:`\mathcal{N}(\text{mean}, \text{std}^2)`.
+
+    Box–Muller on Philox bits: :math:`z = \sqrt{-2\ln u_1}\,(\cos 2\pi u_2, \sin 2\pi u_2)`,
+    with polynomial log/sin/cos (docs/transforms.md gives the ulp bounds).  float16 / bfloat16 /
+    float32 use one 32-bit word for :math:`u_1` and a 24-bit :math:`u_2` (four values per
+    Philox block, :math:`|z| \le 6.77`); float64 uses 53-bit uniforms (two values per block,
+    :math:`|z| \le 8.65`).  Keywords as in :func:`uniform_`.
+
+    Raises ValueError if ``std < 0``, a parameter is not finite, or ``|mean| + z_max * std``
+    exceeds the largest finite value of the dtype (no silent infinities).
+
+    Examples
+    --------
+    >>> import numpy as np, fastinit
+    >>> w = fastinit.normal_(np.empty(10**6), std=0.02, seed=1)
+    >>> round(float(w.std()), 3)
+    0.02
+    """
+    fn = "normal_"
+    mean = _real(mean, "mean", fn)
+    std = _real(std, "std", fn)
+    if std < 0:
+        raise ValueError(f"{fn}: std must be >= 0, got {std}")
+    target = as_target(out, dtype)
+    zmax = NORMAL_MAX_F64 if target.code == _cpu.F64 else NORMAL_MAX_F32
+    if target.size and abs(mean) + zmax * std > _finfo_max(target):
+        raise ValueError(
+            f"{fn}: mean={mean}, std={std} can reach |x| = {abs(mean) + zmax * std:.4g}, beyond the largest "
+            f"finite {target.dtype} ({_finfo_max(target):.6g}); use a wider dtype or a smaller std"
+        )
+    return _sample(out, _cpu.NORMAL, mean, std, 0.0, 0.0, seed=seed, stream=stream, global_shape=global_shape,
+                   offset=offset, dtype=dtype, generator=generator, target=target, _chunk=_chunk)
+
+
+def constant_(out: T, val: float, *, dtype: Any = None) -> T:
+    """Fill ``out`` with ``val`` (rounded once to the target dtype; NaN and inf allowed).
+
+    Raises ValueError when a finite ``val`` overflows the dtype.
+    """
+    fn = "constant_"
+    v = _real(val, "val", fn, finite=False)
+    target = as_target(out, dtype)
+    stored = _rounded(v, target.dtype)
+    if np.isfinite(v) and not np.isfinite(stored):
+        raise ValueError(f"{fn}: val={v} overflows {target.dtype} (largest finite {_finfo_max(target):.6g})")
+    if target.size == 0:
+        return out
+    p0 = stored
+    if target.code in (_cpu.F16, _cpu.BF16):
+        p0 = float(np.array(v, np.float64).astype(target.dtype).view(np.uint16))
+    geom = geometry(target)
+    _cpu.launch(target.flat, target.code, geom, _cpu.CONSTANT, p0, 0.0, 0.0, 0.0, np.zeros(2, np.uint64),
+                np.zeros(2, np.uint64), lock=_KERNEL_LOCK)
+    return out
+
+
+def zeros_(out: T, *, dtype: Any = None) -> T:
+    """Fill ``out`` with zeros."""
+    return constant_(out, 0.0, dtype=dtype)
+
+
+def ones_(out: T, *, dtype: Any = None) -> T:
+    """Fill ``out`` with ones."""
+    return constant_(out, 1.0, dtype=dtype)
