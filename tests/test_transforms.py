@@ -1,0 +1,80 @@
+"""Transforms: ulp accuracy of the polynomial log / sincos and of Box-Muller, on 1e7 points."""
+import numba
+import numpy as np
+import pytest
+
+from fastinit import _transforms as T
+from reference import ulps
+
+N = 10_000_000
+U64 = np.uint64
+L = np.longdouble
+TWO_PI = 2 * L("3.14159265358979323846264338327950288")
+NOISE = 1e-18  # |error| of long-double sin/cos of a long-double angle near their zeros
+
+
+@numba.njit(parallel=True)
+def _eval32(w, lg, s, c):
+    for i in numba.prange(w.size):
+        lg[i] = T.log_f32(T.open_uniform_f32(U64(w[i])))
+        s[i], c[i] = T.sincos2pi_f32(T.bits24(U64(w[i])))
+
+
+@numba.njit(parallel=True)
+def _eval64(w, lg, s, c):
+    for i in numba.prange(w.size // 2):
+        lg[i] = T.log_f64(T.open_uniform_f64(U64(w[2 * i]), U64(w[2 * i + 1])))
+        s[i], c[i] = T.sincos2pi_f64(T.bits53(U64(w[2 * i]), U64(w[2 * i + 1])))
+
+
+def _words(n, seed):
+    w = np.random.default_rng(seed).integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32)
+    w[:4096] = np.arange(4096)  # the deep tail of log: smallest uniforms
+    w[4096:8192] = np.arange(4096) << 20  # every quadrant boundary region of sincos
+    return w
+
+
+def test_float32_log_within_1_ulp_and_sincos_within_2_ulp():
+    w = _words(N, 1)
+    lg, s, c = (np.empty(N, np.float32) for _ in range(3))
+    _eval32(w, lg, s, c)
+    u = (w.astype(np.float32) * np.float32(2.0**-32) + np.float32(2.0**-33)).astype(L)
+    theta = TWO_PI * (w >> 8).astype(L) * L(2) ** -24
+    assert ulps(lg, np.log(u), np.float32).max() <= 1.0
+    assert ulps(s, np.sin(theta), np.float32, NOISE).max() <= 2.0
+    assert ulps(c, np.cos(theta), np.float32, NOISE).max() <= 2.0
+
+
+def test_float64_log_within_1_ulp_and_sincos_within_2_ulp():
+    w = _words(2 * N, 2)
+    lg, s, c = (np.empty(N) for _ in range(3))
+    _eval64(w, lg, s, c)
+    k = (w[0::2].astype(np.uint64) << np.uint64(21)) | (w[1::2].astype(np.uint64) >> np.uint64(11))
+    u = ((k.astype(np.float64) + 0.5) * 2.0**-53).astype(L)  # the float64 the kernel feeds to log
+    theta = TWO_PI * k.astype(L) * L(2) ** -53
+    assert ulps(lg, np.log(u), np.float64).max() <= 1.0
+    assert ulps(s, np.sin(theta), np.float64, NOISE).max() <= 2.0
+    assert ulps(c, np.cos(theta), np.float64, NOISE).max() <= 2.0
+
+
+@pytest.mark.parametrize("bits", [np.float32(x).view(np.uint32) for x in
+                                  [0.0, -0.0, 1.0, -2.5, 65504.0, 65519.996, 65520.0, 1e9, 6.1e-5, 5.96e-8,
+                                   2.98e-8, 2.99e-8, 1e-10, np.inf, -np.inf, 3.14159, 1.00048828125,
+                                   1.000732421875]])
+def test_f16_rounding_matches_numpy(bits):
+    assert T.f32bits_to_f16bits(bits) == np.float32(bits.view(np.float32)).astype(np.float16).view(np.uint16)
+
+
+def test_f16_and_bf16_rounding_match_reference_on_random_patterns():
+    import ml_dtypes
+    rng = np.random.default_rng(3)
+    bits = rng.integers(0, 2**32, 200_000, dtype=np.uint64).astype(np.uint32)
+    f = bits.view(np.float32)
+    finite = np.isfinite(f)
+    got16 = np.array([T.f32bits_to_f16bits(b) for b in bits[finite][:20_000]], np.uint16)
+    assert np.array_equal(got16, f[finite][:20_000].astype(np.float16).view(np.uint16))
+    gotbf = np.array([T.f32bits_to_bf16bits(b) for b in bits[finite][:20_000]], np.uint16)
+    assert np.array_equal(gotbf, f[finite][:20_000].astype(ml_dtypes.bfloat16).view(np.uint16))
+    nan = np.float32(np.nan).view(np.uint32)
+    assert np.isnan(np.uint16(T.f32bits_to_bf16bits(nan)).view(ml_dtypes.bfloat16))
+    assert np.isnan(np.uint16(T.f32bits_to_f16bits(nan)).view(np.float16))
