@@ -70,6 +70,8 @@ def as_target(out, dtype=None, name: str = "out") -> Target:
         raise ValueError(f"{name} has {arr.size} elements; at most 2**64 - 1 are addressable")
     code = SUPPORTED[arr.dtype]
     item = arr.itemsize
+    if arr.size == 0:
+        return Target(arr, arr.dtype, code, np.empty(0, _STORAGE[code]), 0, (0,) * arr.ndim)
     if any(st % item for st in arr.strides):
         raise ValueError(f"{name} has strides {arr.strides} that are not multiples of its itemsize {item}")
     if arr.__array_interface__["data"][0] % item:
@@ -78,9 +80,6 @@ def as_target(out, dtype=None, name: str = "out") -> Target:
     if any(e == 0 and n > 1 for e, n in zip(estr, arr.shape)):
         raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
     storage = arr.view(_STORAGE[code]) if arr.ndim else arr.reshape(1).view(_STORAGE[code])
-    if arr.size == 0:
-        flat = np.empty(0, _STORAGE[code])
-        return Target(arr, arr.dtype, code, flat, 0, estr)
     # the span from the lowest to the highest addressed element, as a contiguous 1-D view
     low = storage[tuple(slice(None, None, -1) if e < 0 else slice(None) for e in estr)] if arr.ndim else storage
     span = 1 + sum((n - 1) * abs(e) for n, e in zip(arr.shape, estr))

@@ -42,7 +42,8 @@ def _finfo_max(target: Target) -> float:
 
 def _rounded(x: float, dtype: np.dtype) -> float:
     """x rounded to ``dtype`` (nearest, ties to even) and back to a Python float."""
-    return float(np.array(x, np.float64).astype(dtype).astype(np.float64))
+    with np.errstate(over="ignore"):
+        return float(np.array(x, np.float64).astype(dtype).astype(np.float64))
 
 
 def _next(x: float, dtype: np.dtype, up: bool) -> float:
@@ -128,7 +129,9 @@ def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = No
     if not a < b:
         raise ValueError(f"{fn}: need a < b, got a={a}, b={b}")
     target = as_target(out, dtype)
-    if target.size and not np.isfinite(np.float32(b) - np.float32(a) if target.code != _cpu.F64 else b - a):
+    with np.errstate(over="ignore"):
+        width = b - a if target.code == _cpu.F64 else np.float32(b) - np.float32(a)
+    if target.size and not np.isfinite(width):
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
     lo, hi = _uniform_bounds(a, b, target.dtype, fn)
     return _sample(out, _cpu.UNIFORM, a, b - a, lo, hi, seed=seed, stream=stream, global_shape=global_shape,

@@ -1,0 +1,114 @@
+"""Bad input: a clear TypeError/ValueError naming the argument, raised before any write."""
+import ml_dtypes
+import numpy as np
+import pytest
+
+import fastinit
+
+BAD_CALLS = [
+    # (initializer, args, kwargs, exception, message fragment)
+    ("uniform_", (np.nan, 1.0), {}, ValueError, "a must be finite"),
+    ("uniform_", (0.0, np.inf), {}, ValueError, "b must be finite"),
+    ("uniform_", (1.0, 1.0), {}, ValueError, "a < b"),
+    ("uniform_", (2.0, 1.0), {}, ValueError, "a < b"),
+    ("uniform_", ("0", 1.0), {}, TypeError, "a must be a real number"),
+    ("uniform_", (True, 2.0), {}, TypeError, "a must be a real number"),
+    ("uniform_", (-3e38, 3e38), {}, ValueError, "overflows"),
+    ("uniform_", (1.0001, 1.0002), {}, ValueError, "no float16 value"),
+    ("uniform_", (0.0, 1e5), {}, ValueError, "exceed the finite range of float16"),
+    ("normal_", (0.0, -1.0), {}, ValueError, "std must be >= 0"),
+    ("normal_", (np.nan, 1.0), {}, ValueError, "mean must be finite"),
+    ("normal_", (0.0, np.inf), {}, ValueError, "std must be finite"),
+    ("normal_", (0.0, 1e4), {}, ValueError, "beyond the largest finite float16"),
+    ("normal_", (0.0, None), {}, TypeError, "std must be a real number"),
+    ("uniform_", (), {"seed": -1}, ValueError, "seed must lie in"),
+    ("uniform_", (), {"seed": 2**64}, ValueError, "seed must lie in"),
+    ("uniform_", (), {"seed": 1.5}, TypeError, "seed must be an int"),
+    ("uniform_", (), {"seed": True}, TypeError, "seed must be an int"),
+    ("uniform_", (), {"stream": -1}, ValueError, "stream must lie in"),
+    ("uniform_", (), {"stream": 2.0}, TypeError, "stream must be an int"),
+    ("uniform_", (), {"global_shape": (4, 5)}, ValueError, "does not fit in global_shape"),
+    ("uniform_", (), {"global_shape": (8, 8), "offset": (5, 0)}, ValueError, "does not fit"),
+    ("uniform_", (), {"global_shape": (8,)}, ValueError, "same number of axes"),
+    ("uniform_", (), {"global_shape": (8, 8), "offset": (0,)}, ValueError, "one entry per axis"),
+    ("uniform_", (), {"offset": (0, 0)}, ValueError, "offset= needs global_shape="),
+    ("uniform_", (), {"global_shape": (8, -8)}, ValueError, "global_shape must be"),
+    ("uniform_", (), {"global_shape": (2**40, 2**40)}, ValueError, "2\\*\\*64"),
+    ("uniform_", (), {"dtype": np.float32}, TypeError, "does not match"),
+    ("constant_", (1e6,), {}, ValueError, "overflows float16"),
+    ("constant_", ("x",), {}, TypeError, "val must be a real number"),
+]
+
+
+@pytest.mark.parametrize("fn, args, kw, exc, msg", BAD_CALLS)
+def test_refused_call_leaves_buffer_untouched(fn, args, kw, exc, msg):
+    out = np.random.default_rng(0).standard_normal((6, 7)).astype(np.float16)
+    before = out.copy()
+    with pytest.raises(exc, match=msg):
+        getattr(fastinit, fn)(out, *args, **kw)
+    assert np.array_equal(out.view(np.uint16), before.view(np.uint16))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint16, np.complex64, np.bool_, object, np.float128])
+def test_unsupported_dtype_is_type_error_naming_out(dtype):
+    out = np.zeros(10, dtype)
+    with pytest.raises(TypeError, match="out has dtype .* supported dtypes are float16, bfloat16"):
+        fastinit.uniform_(out)
+
+
+def test_read_only_array_refused():
+    out = np.zeros(10, np.float32)
+    out.flags.writeable = False
+    with pytest.raises(ValueError, match="out is read-only"):
+        fastinit.normal_(out)
+    with pytest.raises(ValueError, match="read-only"):
+        fastinit.uniform_(np.broadcast_to(np.zeros(1, np.float32), (10,)))
+
+
+def test_read_only_buffers_refused():
+    with pytest.raises(ValueError, match="read-only"):
+        fastinit.uniform_(bytes(40), dtype="float32")
+    with pytest.raises(ValueError, match="read-only"):
+        fastinit.uniform_(memoryview(bytes(40)).cast("f"))
+
+
+def test_untyped_bytes_need_dtype():
+    buf = bytearray(40)
+    with pytest.raises(TypeError, match="pass dtype="):
+        fastinit.uniform_(buf)
+    assert buf == bytearray(40)
+    with pytest.raises(ValueError, match="not a multiple"):
+        fastinit.uniform_(bytearray(42), dtype="float32")
+    with pytest.raises(TypeError, match="dtype must be one of"):
+        fastinit.uniform_(bytearray(40), dtype="int8")
+
+
+@pytest.mark.parametrize("target", [None, 3.0, [1.0, 2.0], "abc"])
+def test_non_buffer_targets_refused(target):
+    with pytest.raises(TypeError, match="out must be a numpy array or expose the buffer protocol"):
+        fastinit.uniform_(target)
+
+
+def test_overlapping_strides_refused():
+    base = np.zeros(16, np.float32)
+    overlap = np.lib.stride_tricks.as_strided(base, shape=(4, 4), strides=(0, 4))
+    with pytest.raises(ValueError, match="zero strides"):
+        fastinit.uniform_(overlap)
+    assert not base.any()
+
+
+def test_zero_element_targets_are_a_no_op():
+    for shape in [(0,), (0, 5), (3, 0, 2)]:
+        out = np.empty(shape, np.float32)
+        assert fastinit.uniform_(out) is out
+        assert fastinit.normal_(out, seed=1) is out
+        assert fastinit.zeros_(out) is out
+
+
+def test_bfloat16_bounds_refusal_and_success():
+    out = np.zeros(100, ml_dtypes.bfloat16)
+    with pytest.raises(ValueError, match="no bfloat16 value"):
+        fastinit.uniform_(out, 1.001, 1.002)
+    assert not out.astype(np.float32).any()
+    fastinit.uniform_(out, 1.0, 1.005, seed=0)
+    assert (out.astype(np.float32) == 1.0).all()  # the only bfloat16 in [1, 1.005) is 1.0

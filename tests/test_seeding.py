@@ -1,0 +1,108 @@
+"""Seeding: explicit seeds are pure; seed=None draws from a generator that never repeats."""
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import fastinit
+
+
+def _u(seed=None, **kw):
+    return fastinit.uniform_(np.empty(1000, np.float32), seed=seed, **kw)
+
+
+def test_explicit_seed_is_pure():
+    fastinit.manual_seed(1)
+    a = _u(7)
+    _u()  # advancing the default generator changes nothing for explicit seeds
+    assert np.array_equal(a, _u(7))
+
+
+def test_consecutive_unseeded_calls_differ():
+    a, b = _u(), _u()
+    assert np.mean(a == b) < 0.01
+
+
+def test_manual_seed_makes_a_program_reproducible():
+    fastinit.manual_seed(123)
+    first = [_u(), _u(), fastinit.normal_(np.empty(10))]
+    fastinit.manual_seed(123)
+    second = [_u(), _u(), fastinit.normal_(np.empty(10))]
+    for x, y in zip(first, second):
+        assert np.array_equal(x, y)
+    assert fastinit.initial_seed() == 123
+
+
+def test_generator_objects_are_independent_of_the_default():
+    g1, g2 = fastinit.Generator(5), fastinit.Generator(5)
+    fastinit.manual_seed(0)
+    a = _u(generator=g1)
+    _u()
+    assert np.array_equal(a, _u(generator=g2))
+    assert not np.array_equal(a, _u(generator=g2))
+
+
+def test_generator_seed_sequence_is_pinned():
+    # the i-th seed of Generator(s) is philox4x32((i, 0, 0, 0x5EED), key(s)) words 0 and 1
+    w = fastinit.philox4x32([1, 0, 0, 0x5EED], [42, 0])
+    g = fastinit.Generator(42)
+    g.next_seed()
+    assert g.next_seed() == int(w[0]) | (int(w[1]) << 32)
+
+
+def test_default_generator_never_hands_two_threads_the_same_seed():
+    g = fastinit.Generator(9)
+    seen, lock = [], threading.Lock()
+
+    def work():
+        mine = [g.next_seed() for _ in range(2000)]
+        with lock:
+            seen.extend(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == len(set(seen)) == 16000
+    serial = fastinit.Generator(9)
+    assert set(seen) == {serial.next_seed() for _ in range(16000)}
+
+
+def test_concurrent_fills_equal_serial_fills():
+    seeds = list(range(16))
+    serial = [fastinit.normal_(np.empty((300, 301), np.float32), seed=s, stream="x") for s in seeds]
+    results = {}
+
+    def work(s):
+        results[s] = fastinit.normal_(np.empty((300, 301), np.float32), seed=s, stream="x")
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in seeds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in seeds:
+        assert np.array_equal(results[s], serial[s])
+
+
+def test_unseeded_default_is_drawn_from_os_entropy():
+    code = "import fastinit; print(fastinit.initial_seed())"
+    a, b = (subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2))
+    assert a != b
+
+
+@pytest.mark.parametrize("bad", [-1, 2**64, 1.0, "1", None])
+def test_manual_seed_rejects_bad_seeds(bad):
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        fastinit.manual_seed(bad)
+
+
+def test_import_does_not_load_optional_extras():
+    extras = ("torch", "dask", "tqdm", "matplotlib", "safetensors", "numba.cuda")
+    code = f"import sys, fastinit; print(sorted(m for m in {extras!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
