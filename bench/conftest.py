@@ -1,0 +1,20 @@
+"""Shared fixtures for the pytest-benchmark suite: one 1e8-element buffer per dtype, touched once."""
+import os
+
+import numpy as np
+import pytest
+
+N = int(float(os.environ.get("FASTINIT_BENCH_N", "1e8")))
+
+
+@pytest.fixture(scope="session")
+def buf32():
+    out = np.empty(N, np.float32)
+    out.fill(0)  # page it in: every contestant writes to resident memory
+    return out
+
+
+def run(benchmark, fn, rounds=5):
+    benchmark.extra_info["elements"] = N
+    benchmark.pedantic(fn, rounds=rounds, warmup_rounds=1, iterations=1)
+    benchmark.extra_info["elements_per_s"] = N / benchmark.stats.stats.min

@@ -1,0 +1,65 @@
+"""Throughput of 1e8-element float32 fills: fastinit vs memset, numpy and torch, in one run.
+
+Run:  python -m pytest bench -q --benchmark-group-by=group --benchmark-columns=min,mean,rounds
+Compare the ``min`` column within each group: memset (ndarray.fill) is the memory-speed
+ceiling; the issue's goals are uniform >= 0.5x memset and >= 3x numpy; normal >= 0.25x memset,
+>= 5x numpy and >= 3x torch.  ``FASTINIT_BENCH_N`` changes the size.
+"""
+import numpy as np
+import pytest
+
+import fastinit
+from conftest import N, run
+
+try:
+    import torch
+except ImportError:  # torch is optional: its rows are skipped
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+
+
+@pytest.mark.benchmark(group="uniform f32 1e8")
+def test_memset_uniform_group(benchmark, buf32):
+    run(benchmark, lambda: buf32.fill(1.0))
+
+
+@pytest.mark.benchmark(group="uniform f32 1e8")
+def test_fastinit_uniform(benchmark, buf32):
+    run(benchmark, lambda: fastinit.uniform_(buf32, seed=1))
+
+
+@pytest.mark.benchmark(group="uniform f32 1e8")
+def test_numpy_uniform(benchmark, buf32):
+    g = np.random.default_rng(1)
+    run(benchmark, lambda: g.random(out=buf32, dtype=np.float32), rounds=3)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="uniform f32 1e8")
+def test_torch_uniform(benchmark, buf32):
+    t = torch.from_numpy(buf32)
+    run(benchmark, lambda: t.uniform_(), rounds=3)
+
+
+@pytest.mark.benchmark(group="normal f32 1e8")
+def test_memset_normal_group(benchmark, buf32):
+    run(benchmark, lambda: buf32.fill(1.0))
+
+
+@pytest.mark.benchmark(group="normal f32 1e8")
+def test_fastinit_normal(benchmark, buf32):
+    run(benchmark, lambda: fastinit.normal_(buf32, seed=1))
+
+
+@pytest.mark.benchmark(group="normal f32 1e8")
+def test_numpy_normal(benchmark, buf32):
+    g = np.random.default_rng(1)
+    run(benchmark, lambda: g.standard_normal(out=buf32, dtype=np.float32), rounds=3)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="normal f32 1e8")
+def test_torch_normal(benchmark, buf32):
+    t = torch.from_numpy(buf32)
+    run(benchmark, lambda: t.normal_(), rounds=3)
