@@ -75,42 +75,53 @@ def _slot64(kind, a, s, lo, hi, w0, w1, w2, w3, slot):
 
 @kernel
 def _tile_words(blk0, key, stream, words):
-    """words[l * B + j] = word l of block blk0 + j, for j < B (structure of arrays)."""
+    """words[l * B + j] = word l of block blk0 + j (structure of arrays)."""
     for j in range(_B):
-        x0, x1, x2, x3 = _block(blk0 + _U64(j), key, stream)
-        words[j] = x0
-        words[_B + j] = x1
-        words[2 * _B + j] = x2
-        words[3 * _B + j] = x3
+        w0, w1, w2, w3 = _block(blk0 + _U64(j), key, stream)
+        words[j] = w0
+        words[_B + j] = w1
+        words[2 * _B + j] = w2
+        words[3 * _B + j] = w3
 
 
 @kernel
-def _tile_values(code, kind, a, s, lo, hi, words, v32, v64):
-    """All values of one tile, in tile-position order, from its words."""
-    if code == F64:
-        if kind == UNIFORM:
-            for j in range(_B):
-                v64[j] = min(max(a + s * uniform_f64(_U64(words[j]), _U64(words[_B + j])), lo), hi)
-                v64[_B + j] = min(max(a + s * uniform_f64(_U64(words[2 * _B + j]), _U64(words[3 * _B + j])), lo), hi)
-        else:
-            for j in range(_B):
-                z0, z1 = normal_pair_f64(_U64(words[j]), _U64(words[_B + j]),
-                                         _U64(words[2 * _B + j]), _U64(words[3 * _B + j]))
-                v64[j] = a + s * z0
-                v64[_B + j] = a + s * z1
-        return
-    a32, s32, lo32, hi32 = np.float32(a), np.float32(s), np.float32(lo), np.float32(hi)
+def _tile(code, kind, a, s, lo, hi, blk0, key, stream, words, v32, v64):
+    """All values of the tile starting at block ``blk0``, in tile-position order, into v32 (float32
+    family) or v64 (float64).  Each slot's run is contiguous, so every loop vectorizes and can
+    write straight into a contiguous target.  Uniform fuses Philox and transform in one loop;
+    normal goes through ``words`` (one fused loop would spill registers: 64-bit Philox lanes
+    next to 32-bit float lanes)."""
     if kind == UNIFORM:
-        for i in range(4 * _B):
-            v32[i] = min(max(a32 + s32 * uniform_f32(_U64(words[i])), lo32), hi32)
-    else:
-        for h in range(2):  # pairs (word 0, word 1) and (word 2, word 3)
-            w = words[2 * h * _B:]
-            v = v32[2 * h * _B:]
+        if code == F64:
             for j in range(_B):
-                z0, z1 = normal_pair_f32(_U64(w[j]), _U64(w[_B + j]))
-                v[j] = a32 + s32 * z0
-                v[_B + j] = a32 + s32 * z1
+                w0, w1, w2, w3 = _block(blk0 + _U64(j), key, stream)
+                v64[j] = min(max(a + s * uniform_f64(w0, w1), lo), hi)
+                v64[_B + j] = min(max(a + s * uniform_f64(w2, w3), lo), hi)
+            return
+        a32, s32, lo32, hi32 = np.float32(a), np.float32(s), np.float32(lo), np.float32(hi)
+        for j in range(_B):
+            w0, w1, w2, w3 = _block(blk0 + _U64(j), key, stream)
+            v32[j] = min(max(a32 + s32 * uniform_f32(w0), lo32), hi32)
+            v32[_B + j] = min(max(a32 + s32 * uniform_f32(w1), lo32), hi32)
+            v32[2 * _B + j] = min(max(a32 + s32 * uniform_f32(w2), lo32), hi32)
+            v32[3 * _B + j] = min(max(a32 + s32 * uniform_f32(w3), lo32), hi32)
+        return
+    _tile_words(blk0, key, stream, words)
+    if code == F64:
+        for j in range(_B):
+            z0, z1 = normal_pair_f64(_U64(words[j]), _U64(words[_B + j]),
+                                     _U64(words[2 * _B + j]), _U64(words[3 * _B + j]))
+            v64[j] = a + s * z0
+            v64[_B + j] = a + s * z1
+        return
+    a32, s32 = np.float32(a), np.float32(s)
+    for h in range(2):  # Box-Muller pairs (word 0, word 1) -> slots 0, 1 and (word 2, word 3) -> slots 2, 3
+        w = words[2 * h * _B:]
+        v = v32[2 * h * _B:]
+        for j in range(_B):
+            z0, z1 = normal_pair_f32(_U64(w[j]), _U64(w[_B + j]))
+            v[j] = a32 + s32 * z0
+            v[_B + j] = a32 + s32 * z1
 
 
 @kernel
@@ -162,9 +173,10 @@ def _fill_run(code, kind, a, s, lo, hi, key, stream, g, length, d16, d32, d64, m
         t = g // tile
         p0 = np.int64(g - t * tile)
         n = np.int64(min(end - g, tile - _U64(p0)))
-        if n >= SHORT_RUN:
-            _tile_words(t * _U64(_B), key, stream, words)
-            _tile_values(code, kind, a, s, lo, hi, words, v32, v64)
+        if n == np.int64(tile) and ms == 1 and code >= F32:  # a whole tile, contiguous: no scratch
+            _tile(code, kind, a, s, lo, hi, t * _U64(_B), key, stream, words, d32[m:m + n], d64[m:m + n])
+        elif n >= SHORT_RUN:
+            _tile(code, kind, a, s, lo, hi, t * _U64(_B), key, stream, words, v32, v64)
             _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
         else:
             for i in range(n):

@@ -3,16 +3,66 @@
 * :data:`scalar` — per-element math (bits, transforms): inlined at numba-IR level into every
   kernel loop, so LLVM sees straight-line arithmetic it can vectorize.  The same Python source
   is what the CUDA kernels compile as device functions.
-* :data:`kernel` — serial helpers and loops over scratch batches (cached).
+* :data:`kernel` — serial helpers and loops over tiles (cached).
 * :data:`parallel_kernel` — the ``prange`` entry points (cached).
 
 ``error_model="numpy"`` drops Python's zero-division checks (the math never divides by zero,
 and a check per element would block vectorization).  No ``fastmath``: results must not depend
 on instruction selection (no FMA contraction, no reassociation), which is what keeps them
 bit-identical across machines and thread counts.
+
+The bit casts (:func:`float_bits`, :func:`bits_float`) reinterpret a float's storage as an
+unsigned integer and back: a free LLVM ``bitcast`` in compiled code (it vectorizes), a NumPy
+view in plain Python.
 """
 import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core.extending import intrinsic, overload
 
 scalar = numba.njit(inline="always", error_model="numpy")
 kernel = numba.njit(cache=True, error_model="numpy")
 parallel_kernel = numba.njit(parallel=True, cache=True, error_model="numpy")
+
+_UINT_OF = {types.float32: types.uint32, types.float64: types.uint64}
+_FLOAT_OF = {types.uint32: types.float32, types.uint64: types.float64}
+_NP_UINT = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
+_NP_FLOAT = {np.dtype(np.uint32): np.float32, np.dtype(np.uint64): np.float64}
+
+
+def float_bits(x):
+    """The IEEE bits of a float32 / float64 as uint32 / uint64."""
+    a = np.asarray(x)
+    return a.view(_NP_UINT[a.dtype])[()]
+
+
+def bits_float(b):
+    """The float32 / float64 whose IEEE bits are the uint32 / uint64 ``b``."""
+    a = np.asarray(b)
+    return a.view(_NP_FLOAT[a.dtype])[()]
+
+
+@intrinsic
+def _bitcast(typingctx, x, to):
+    target = to.instance_type
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(target.bitwidth) if isinstance(target, types.Integer)
+                               else context.get_value_type(target))
+
+    return target(x, to), codegen
+
+
+@overload(float_bits, inline="always")
+def _float_bits_impl(x):
+    if x in _UINT_OF:
+        to = _UINT_OF[x]
+        return lambda x: _bitcast(x, to)
+
+
+@overload(bits_float, inline="always")
+def _bits_float_impl(b):
+    if b in _FLOAT_OF:
+        to = _FLOAT_OF[b]
+        return lambda b: _bitcast(b, to)

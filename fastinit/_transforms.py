@@ -1,7 +1,7 @@
 """Layer 2 — transforms: 32-bit Philox words to uniform and normal values.
 
-Written once as scalar numba functions of plain arithmetic (no libm calls, no bit casts, no
-branches that depend on data other than selects), so that
+Written once as scalar numba functions of plain arithmetic and bit casts (no libm calls, no
+data-dependent branches other than selects), so that
 
 * the CPU kernels inline them into loops that LLVM vectorizes (AVX2: 8 f32 lanes), and
 * the CUDA kernels compile the very same source as device functions.
@@ -21,7 +21,7 @@ normal (whole)      2                  2
 """
 from __future__ import annotations
 
-from ._jit import scalar
+from ._jit import bits_float, float_bits, scalar
 import numpy as np
 
 _U64 = np.uint64
@@ -79,15 +79,17 @@ def open_uniform_f64(w0, w1):
 
 
 # ---------------------------------------------------------------------------------------------
-# natural logarithm on (0, 1]: exact binary normalisation, then the fdlibm kernel
+# natural logarithm: exponent and mantissa from the bits, then the fdlibm kernel
 # log(1+f) = f - hfsq + s*(hfsq + R(s*s)),  s = f / (2 + f)
 # (FreeBSD msun e_logf.c / e_log.c minimax coefficients, |error of R| < 2**-34.2 / 2**-58.45)
 # ---------------------------------------------------------------------------------------------
 _F32_ONE = _F32(1.0)
 _F32_TWO = _F32(2.0)
 _F32_HALF = _F32(0.5)
-_F32_ZERO = _F32(0.0)
-_F32_SQRT_HALF = _F32(0.70710678118654752)
+_F32_MANT = _U64(0x007FFFFF)
+_F32_ONE_EXP = _U64(0x3F800000)  # exponent field of 1.0
+_F32_HALF_EXP = _U64(0x3F000000)  # exponent field of 0.5
+_F32_SQRT2_MANT = _U64(0x003504F3)  # mantissa field of sqrt(2) (0x3FB504F3)
 _F32_LN2_HI = _F32(6.9313812256e-01)
 _F32_LN2_LO = _F32(9.0580006145e-06)
 _F32_LG1 = _F32(0.6666666269302368)
@@ -97,8 +99,10 @@ _F32_LG4 = _F32(0.24279078841209412)
 
 _F64_ONE = _F64(1.0)
 _F64_TWO = _F64(2.0)
-_F64_ZERO = _F64(0.0)
-_F64_SQRT_HALF = _F64(0.70710678118654752)
+_F64_MANT = _U64(0x000FFFFFFFFFFFFF)
+_F64_ONE_EXP = _U64(0x3FF0000000000000)
+_F64_HALF_EXP = _U64(0x3FE0000000000000)
+_F64_SQRT2_MANT = _U64(0x0006A09E667F3BCD)  # mantissa field of sqrt(2) (0x3FF6A09E667F3BCD)
 _F64_LN2_HI = _F64(6.93147180369123816490e-01)
 _F64_LN2_LO = _F64(1.90821492927058770002e-10)
 _F64_LG1 = _F64(6.666666666666735130e-01)
@@ -110,34 +114,14 @@ _F64_LG6 = _F64(1.531383769920937332e-01)
 _F64_LG7 = _F64(1.479819860511658591e-01)
 
 
-_NORM_STEPS = (32, 16, 8, 4, 2, 1)
-_NORM32 = tuple((_F32(2.0**-e), _F32(2.0**e), _F32(e)) for e in _NORM_STEPS)
-_NORM64 = tuple((_F64(2.0**-e), _F64(2.0**e), _F64(e)) for e in _NORM_STEPS)
-
-
-@scalar
-def _step(x, k, c):
-    """If x < 2**-e, scale x by 2**e (exact) and take e from the exponent k; c = (2**-e, 2**e, e)."""
-    small = x < c[0]
-    return (x * c[1], k - c[2]) if small else (x, k)
-
-
-@scalar
-def _reduce(x, k, steps, one, two, sqrt_half):
-    """Write x in (0, 1] as 2**k * m with m in [sqrt(1/2), sqrt(2)), exactly; returns (m, k)."""
-    x, k = _step(x, k, steps[0])
-    x, k = _step(x, k, steps[1])
-    x, k = _step(x, k, steps[2])
-    x, k = _step(x, k, steps[3])
-    x, k = _step(x, k, steps[4])
-    x, k = _step(x, k, steps[5])
-    return (x * two, k - one) if x < sqrt_half else (x, k)
-
-
 @scalar
 def log_f32(x):
-    """ln(x) for float32 x in [2**-63, 1]; max error 1 ulp."""
-    x, k = _reduce(x, _F32_ZERO, _NORM32, _F32_ONE, _F32_TWO, _F32_SQRT_HALF)
+    """ln(x) for a positive normal float32 x; max error 1 ulp."""
+    b = _U64(float_bits(x))
+    # x = 2**k * m, m in [sqrt(1/2), sqrt(2)): take the exponent field, halve m if it is >= sqrt(2)
+    big = (b & _F32_MANT) >= _F32_SQRT2_MANT
+    k = _F32(np.int64(b >> _U64(23)) - (126 if big else 127))
+    x = bits_float(np.uint32((b & _F32_MANT) | (_F32_HALF_EXP if big else _F32_ONE_EXP)))
     f = x - _F32_ONE  # exact (Sterbenz); f in [sqrt(1/2) - 1, sqrt(2) - 1)
     s = f / (_F32_TWO + f)
     z = s * s
@@ -149,8 +133,11 @@ def log_f32(x):
 
 @scalar
 def log_f64(x):
-    """ln(x) for float64 x in [2**-63, 1]; max error 1 ulp."""
-    x, k = _reduce(x, _F64_ZERO, _NORM64, _F64_ONE, _F64_TWO, _F64_SQRT_HALF)
+    """ln(x) for a positive normal float64 x; max error 1 ulp."""
+    b = float_bits(x)
+    big = (b & _F64_MANT) >= _F64_SQRT2_MANT
+    k = _F64(np.int64(b >> _U64(52)) - (1022 if big else 1023))
+    x = bits_float((b & _F64_MANT) | (_F64_HALF_EXP if big else _F64_ONE_EXP))
     f = x - _F64_ONE
     s = f / (_F64_TWO + f)
     z = s * s
@@ -163,8 +150,8 @@ def log_f64(x):
 
 
 # ---------------------------------------------------------------------------------------------
-# sin and cos of 2*pi*u for u = k * 2**-bits: the quadrant comes from the integer (exact),
-# the reduced angle x = 2*pi*t, |t| <= 1/8, goes through Taylor polynomials (|x| <= pi/4)
+# sin and cos of 2*pi*u for u = k * 2**-bits: exact quarter-turn reduction, then the reduced
+# angle x = 2*pi*t, |t| <= 1/8, goes through Taylor polynomials (|x| <= pi/4)
 # ---------------------------------------------------------------------------------------------
 _F32_TWO_PI = _F32(2.0 * np.pi)
 _F64_TWO_PI = _F64(2.0 * np.pi)
@@ -175,42 +162,43 @@ _C64 = tuple(_F64((-1) ** n / float(np.prod(np.arange(1, 2 * n + 1, dtype=np.flo
 
 
 @scalar
-def _rotate(q, s, c):
-    """(sin, cos) of q*pi/2 + x from (sin x, cos x), q in {0, 1, 2, 3}."""
-    odd = (q & 1) == 1
+def _rotate(q, s, c, one, two, three):
+    """(sin, cos) of q*pi/2 + x from (sin x, cos x); q a float in {0, 1, 2, 3, 4} (4 = 0)."""
+    odd = (q == one) | (q == three)
     ss = c if odd else s
     cc = s if odd else c
-    ss = -ss if q >= 2 else ss
-    cc = -cc if (q == 1 or q == 2) else cc
+    ss = -ss if (q == two) | (q == three) else ss
+    cc = -cc if (q == one) | (q == two) else cc
     return ss, cc
 
 
 @scalar
 def sincos2pi_f32(k):
-    """(sin, cos) of 2*pi*k*2**-24 for a 24-bit integer k; max error 1 ulp (float32)."""
-    k = _I64(k)
-    q = (k + (1 << 21)) >> 22  # nearest multiple of a quarter turn
-    t = _F32(k - (q << 22)) * _F32_2M24  # exact, |t| <= 1/8
-    x = t * _F32_TWO_PI
+    """(sin, cos) of 2*pi*k*2**-24 for a 24-bit integer k; max error 2 ulp (float32).
+
+    All in float32 lanes (8 per AVX2 register): u = k 2**-24 and the quarter turn
+    q = floor(4u + 1/2) are exact, so is t = u - q/4 (|t| <= 1/8)."""
+    u = _F32(np.int32(k)) * _F32_2M24
+    q = np.floor(u * _F32(4.0) + _F32_HALF)
+    x = (u - q * _F32(0.25)) * _F32_TWO_PI
     z = x * x
     s = x + x * z * (_S32[0] + z * (_S32[1] + z * (_S32[2] + z * _S32[3])))
     c = _F32_ONE + z * (_C32[0] + z * (_C32[1] + z * (_C32[2] + z * (_C32[3] + z * _C32[4]))))
-    return _rotate(q & 3, s, c)
+    return _rotate(q, s, c, _F32_ONE, _F32_TWO, _F32(3.0))
 
 
 @scalar
 def sincos2pi_f64(k):
-    """(sin, cos) of 2*pi*k*2**-53 for a 53-bit integer k; max error 1 ulp (float64)."""
-    k = _I64(k)
-    q = (k + (1 << 50)) >> 51
-    t = _F64(k - (q << 51)) * _F64_2M53
-    x = t * _F64_TWO_PI
+    """(sin, cos) of 2*pi*k*2**-53 for a 53-bit integer k; max error 2 ulp (float64)."""
+    u = _F64(np.int64(k)) * _F64_2M53
+    q = np.floor(u * _F64(4.0) + _F64_HALF)
+    x = (u - q * _F64(0.25)) * _F64_TWO_PI
     z = x * x
     s = x + x * z * (_S64[0] + z * (_S64[1] + z * (_S64[2] + z * (_S64[3] + z * (
         _S64[4] + z * (_S64[5] + z * (_S64[6] + z * _S64[7])))))))
     c = _F64_ONE + z * (_C64[0] + z * (_C64[1] + z * (_C64[2] + z * (_C64[3] + z * (
         _C64[4] + z * (_C64[5] + z * (_C64[6] + z * (_C64[7] + z * _C64[8]))))))))
-    return _rotate(q & 3, s, c)
+    return _rotate(q, s, c, _F64_ONE, _F64_TWO, _F64(3.0))
 
 
 # ---------------------------------------------------------------------------------------------
