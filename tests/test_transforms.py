@@ -61,10 +61,12 @@ def test_float64_log_within_1_ulp_and_sincos_within_2_ulp():
                                   [0.0, -0.0, 1.0, -2.5, 65504.0, 65519.996, 65520.0, 1e9, 6.1e-5, 5.96e-8,
                                    2.98e-8, 2.99e-8, 1e-10, np.inf, -np.inf, 3.14159, 1.00048828125,
                                    1.000732421875]])
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")
 def test_f16_rounding_matches_numpy(bits):
     assert T.f32bits_to_f16bits(bits) == np.float32(bits.view(np.float32)).astype(np.float16).view(np.uint16)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")
 def test_f16_and_bf16_rounding_match_reference_on_random_patterns():
     import ml_dtypes
     rng = np.random.default_rng(3)
@@ -78,3 +80,16 @@ def test_f16_and_bf16_rounding_match_reference_on_random_patterns():
     nan = np.float32(np.nan).view(np.uint32)
     assert np.isnan(np.uint16(T.f32bits_to_bf16bits(nan)).view(ml_dtypes.bfloat16))
     assert np.isnan(np.uint16(T.f32bits_to_f16bits(nan)).view(np.float16))
+
+
+def test_bit_casts_agree_compiled_and_in_python():
+    from fastinit._jit import bits_float, float_bits
+
+    @numba.njit
+    def roundtrip(x):
+        return float_bits(x), bits_float(float_bits(x))
+
+    for x in (np.float32(-2.5), np.float32(1e-30), np.float64(np.pi), np.float64(-0.0)):
+        bits, back = roundtrip(x)
+        assert bits == float_bits(x) == x.view(np.uint32 if x.dtype == np.float32 else np.uint64)
+        assert back == x and np.signbit(back) == np.signbit(x)
