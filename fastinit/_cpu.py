@@ -21,30 +21,45 @@ from ._transforms import (
     f32bits_to_f16bits,
     normal_pair_f32,
     normal_pair_f64,
+    trunc_attempt_f32,
+    trunc_attempt_f64,
     uniform_f32,
     uniform_f64,
 )
 
 # storage codes (what the kernel writes) and distribution codes
 F16, BF16, F32, F64 = 0, 1, 2, 3
-CONSTANT, UNIFORM, NORMAL = 0, 1, 2
+CONSTANT, UNIFORM, NORMAL, TRUNC = 0, 1, 2, 3
+
+# parameter vector ``prm`` (float64) shared by all distributions
+P0, P1, LO, HI, ALPHA, BETA, LAM, M2, METHOD, SIGN = range(10)
+N_PARAMS = 10
 
 # Counter layout (docs/determinism.md).  Global indices are cut into tiles of TILE_BLOCKS
-# Philox blocks; a block yields LANES values: 4 for the float32 family (one 32-bit word each,
-# or two Box-Muller pairs), 2 for float64 (two words per 53-bit uniform; one pair).  Element g
-# of tile t = g // (LANES * TILE_BLOCKS), position p = g % (LANES * TILE_BLOCKS), takes slot
-# p // TILE_BLOCKS of block t * TILE_BLOCKS + p % TILE_BLOCKS.  Slots of one block are
-# TILE_BLOCKS apart, so every loop over a tile reads and writes contiguous memory (SIMD on
-# the CPU, coalesced stores on a GPU).
+# Philox blocks; a block yields ``lanes`` values: 4 for the float32 family (one 32-bit word
+# each, or two Box-Muller pairs), 2 for float64 (two words per 53-bit uniform; one pair); the
+# truncated normal takes two words per value (float32 family) or four (float64) per attempt.
+# Element g of tile t = g // (lanes * TILE_BLOCKS), position p = g % (lanes * TILE_BLOCKS), takes
+# slot p // TILE_BLOCKS of block t * TILE_BLOCKS + p % TILE_BLOCKS.  Slots of one block are
+# TILE_BLOCKS apart, so every loop over a tile reads and writes contiguous memory (SIMD on the
+# CPU, coalesced stores on a GPU).  A rejected truncated-normal attempt r >= 1 redraws the same
+# (block, slot) under the key ``retry_key(key, r)``.
 TILE_BLOCKS = 256
-LANES = (4, 4, 4, 2)
-SHORT_RUN = 32  # runs shorter than this inside a tile are computed element by element
 DEFAULT_CHUNK = 1 << 16  # local elements per parallel work item
+RETRY_TAG = 0x7E7A1  # counter word 3 of the retry-key derivation
 
 _U64 = np.uint64
 _MASK32 = _U64(0xFFFFFFFF)
 _SHIFT32 = _U64(32)
 _B = TILE_BLOCKS
+
+
+@scalar
+def lanes(code, kind):
+    """Values per Philox block for a storage code and distribution."""
+    if kind == TRUNC:
+        return 1 if code == F64 else 2
+    return 2 if code == F64 else 4
 
 
 @scalar
@@ -54,23 +69,56 @@ def _block(blk, key, stream):
 
 
 @scalar
-def _slot32(kind, a, s, lo, hi, w0, w1, w2, w3, slot):
-    """Value of ``slot`` (0..3) of a block, float32 family: a + s * X."""
-    if kind == UNIFORM:
-        w = w0 if slot == 0 else (w1 if slot == 1 else (w2 if slot == 2 else w3))
-        return min(max(a + s * uniform_f32(w), lo), hi)
-    z0, z1 = normal_pair_f32(w0, w1) if slot < 2 else normal_pair_f32(w2, w3)
-    return a + s * (z0 if slot % 2 == 0 else z1)
+def retry_key(key, r):
+    """Key of truncated-normal attempt r >= 1: Philox((r, 0, 0, RETRY_TAG), key) words 0 and 1."""
+    k0, k1, _, _ = philox_block(_U64(r), _U64(0), _U64(0), _U64(RETRY_TAG), key[0], key[1], PHILOX_ROUNDS)
+    return k0, k1
 
 
 @scalar
-def _slot64(kind, a, s, lo, hi, w0, w1, w2, w3, slot):
-    """Value of ``slot`` (0..1) of a block, float64: a + s * X."""
-    if kind == UNIFORM:
-        u = uniform_f64(w0, w1) if slot == 0 else uniform_f64(w2, w3)
-        return min(max(a + s * u, lo), hi)
-    z0, z1 = normal_pair_f64(w0, w1, w2, w3)
-    return a + s * (z0 if slot == 0 else z1)
+def _trunc_accept32(prm, z):
+    """x = mean + std * sign * z in float32 if it rounds into [a, b], else NaN."""
+    x = np.float32(prm[P0]) + np.float32(prm[P1]) * (np.float32(prm[SIGN]) * z)
+    return x if (x >= np.float32(prm[LO])) & (x <= np.float32(prm[HI])) else np.float32(np.nan)
+
+
+@scalar
+def _trunc_accept64(prm, z):
+    x = prm[P0] + prm[P1] * (prm[SIGN] * z)
+    return x if (x >= prm[LO]) & (x <= prm[HI]) else np.nan
+
+
+@scalar
+def _trunc32(prm, w0, w1):
+    return _trunc_accept32(prm, trunc_attempt_f32(
+        np.int64(prm[METHOD]), w0, w1, np.float32(prm[ALPHA]), np.float32(prm[BETA]),
+        np.float32(prm[LAM]), np.float32(prm[M2])))
+
+
+@scalar
+def _trunc64(prm, w0, w1, w2, w3):
+    return _trunc_accept64(prm, trunc_attempt_f64(
+        np.int64(prm[METHOD]), w0, w1, w2, w3, prm[ALPHA], prm[BETA], prm[LAM], prm[M2]))
+
+
+@kernel
+def _trunc_redraw(code, prm, key, stream, blk, slot, r0):
+    """The accepted value of (block, slot), trying attempts r0, r0 + 1, ... (float64-held)."""
+    r = r0
+    while True:
+        if r == 0:
+            w0, w1, w2, w3 = _block(blk, key, stream)
+        else:
+            k0, k1 = retry_key(key, r)
+            w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1,
+                                          PHILOX_ROUNDS)
+        if code == F64:
+            x = _trunc64(prm, w0, w1, w2, w3)
+        else:
+            x = np.float64(_trunc32(prm, w0, w1) if slot == 0 else _trunc32(prm, w2, w3))
+        if not np.isnan(x):
+            return x
+        r += 1
 
 
 @kernel
@@ -85,12 +133,14 @@ def _tile_words(blk0, key, stream, words):
 
 
 @kernel
-def _tile(code, kind, a, s, lo, hi, blk0, key, stream, words, v32, v64):
+def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
     """All values of the tile starting at block ``blk0``, in tile-position order, into v32 (float32
     family) or v64 (float64).  Each slot's run is contiguous, so every loop vectorizes and can
     write straight into a contiguous target.  Uniform fuses Philox and transform in one loop;
-    normal goes through ``words`` (one fused loop would spill registers: 64-bit Philox lanes
-    next to 32-bit float lanes)."""
+    the others go through ``words`` (one fused loop would spill registers: 64-bit Philox lanes
+    next to 32-bit float lanes).  Truncated normal: a vectorized first attempt, then the rejected
+    positions (NaN) are redrawn one by one."""
+    a, s, lo, hi = prm[P0], prm[P1], prm[LO], prm[HI]
     if kind == UNIFORM:
         if code == F64:
             for j in range(_B):
@@ -107,6 +157,24 @@ def _tile(code, kind, a, s, lo, hi, blk0, key, stream, words, v32, v64):
             v32[3 * _B + j] = min(max(a32 + s32 * uniform_f32(w3), lo32), hi32)
         return
     _tile_words(blk0, key, stream, words)
+    if kind == TRUNC:
+        if code == F64:
+            for j in range(_B):
+                v64[j] = _trunc64(prm, _U64(words[j]), _U64(words[_B + j]), _U64(words[2 * _B + j]),
+                                  _U64(words[3 * _B + j]))
+            for j in range(_B):
+                if np.isnan(v64[j]):
+                    v64[j] = _trunc_redraw(code, prm, key, stream, blk0 + _U64(j), 0, 1)
+            return
+        for h in range(2):  # slot h from words (2h, 2h + 1)
+            w = words[2 * h * _B:]
+            v = v32[h * _B:]
+            for j in range(_B):
+                v[j] = _trunc32(prm, _U64(w[j]), _U64(w[_B + j]))
+            for j in range(_B):
+                if np.isnan(v[j]):
+                    v[j] = np.float32(_trunc_redraw(code, prm, key, stream, blk0 + _U64(j), h, 1))
+        return
     if code == F64:
         for j in range(_B):
             z0, z1 = normal_pair_f64(_U64(words[j]), _U64(words[_B + j]),
@@ -124,6 +192,12 @@ def _tile(code, kind, a, s, lo, hi, blk0, key, stream, words, v32, v64):
             v[_B + j] = a32 + s32 * z1
 
 
+@scalar
+def _round16(code, bits):
+    """float32 bits rounded to the float16 or bfloat16 pattern (ties to even)."""
+    return f32bits_to_f16bits(bits) if code == F16 else f32bits_to_bf16bits(bits)
+
+
 @kernel
 def _store(code, v32, v64, d16, d32, d64, m, ms, n):
     """Round v[:n] once to the storage format and write it at m, m + ms, m + 2 ms, ..."""
@@ -135,12 +209,8 @@ def _store(code, v32, v64, d16, d32, d64, m, ms, n):
         else:
             bits = v32.view(np.uint32)
             dst = d16[m:m + n]
-            if code == F16:
-                for i in range(n):
-                    dst[i] = f32bits_to_f16bits(bits[i])
-            else:
-                for i in range(n):
-                    dst[i] = f32bits_to_bf16bits(bits[i])
+            for i in range(n):
+                dst[i] = _round16(code, bits[i])
     elif code == F64:
         for i in range(n):
             d64[m + i * ms] = v64[i]
@@ -150,13 +220,13 @@ def _store(code, v32, v64, d16, d32, d64, m, ms, n):
     else:
         bits = v32.view(np.uint32)
         for i in range(n):
-            b = bits[i]
-            d16[m + i * ms] = f32bits_to_f16bits(b) if code == F16 else f32bits_to_bf16bits(b)
+            d16[m + i * ms] = _round16(code, bits[i])
 
 
 @kernel
-def _fill_run(code, kind, a, s, lo, hi, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
+def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
     """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ..."""
+    a = prm[P0]
     if kind == CONSTANT:
         for i in range(length):
             if code == F64:
@@ -166,43 +236,32 @@ def _fill_run(code, kind, a, s, lo, hi, key, stream, g, length, d16, d32, d64, m
             else:
                 d16[m + i * ms] = np.uint16(a)
         return
-    lanes = LANES[code]
-    tile = _U64(lanes * _B)
+    tile = _U64(lanes(code, kind) * _B)
     end = g + _U64(length)
     while g < end:
         t = g // tile
         p0 = np.int64(g - t * tile)
         n = np.int64(min(end - g, tile - _U64(p0)))
         if n == np.int64(tile) and ms == 1 and code >= F32:  # a whole tile, contiguous: no scratch
-            _tile(code, kind, a, s, lo, hi, t * _U64(_B), key, stream, words, d32[m:m + n], d64[m:m + n])
-        elif n >= SHORT_RUN:
-            _tile(code, kind, a, s, lo, hi, t * _U64(_B), key, stream, words, v32, v64)
-            _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
+            _tile(code, kind, prm, t * _U64(_B), key, stream, words, d32[m:m + n], d64[m:m + n])
         else:
-            for i in range(n):
-                p = p0 + i
-                w0, w1, w2, w3 = _block(t * _U64(_B) + _U64(p % _B), key, stream)
-                if code == F64:
-                    v64[i] = _slot64(kind, a, s, lo, hi, w0, w1, w2, w3, p // _B)
-                else:
-                    v32[i] = _slot32(kind, np.float32(a), np.float32(s), np.float32(lo), np.float32(hi),
-                                     w0, w1, w2, w3, p // _B)
-            _store(code, v32, v64, d16, d32, d64, m, ms, n)
+            _tile(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64)
+            _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
         g += _U64(n)
         m += n * ms
 
 
 @parallel_kernel
-def fill(d16, d32, d64, code, kind, p0, p1, lo, hi, key, stream,
-         shape, gbase, gstride, mbase, mstride, start, stop, chunk):
+def fill(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop, chunk):
     """Fill local row-major positions [start, stop) of a strided block.
 
     Element with local multi-index i (over ``shape``) has global flat index
     ``gbase + sum(i * gstride)`` (``gstride[-1] == 1``) and sits at ``mbase + sum(i * mstride)``
-    in whichever of d16 / d32 / d64 matches ``code``; its value is ``p0 + p1 * X`` (X uniform,
-    clamped to [lo, hi], or normal).  ``key`` = (k0, k1) and ``stream`` = (c2, c3) are
-    uint64-held 32-bit words.  For ``CONSTANT``, ``p0`` is the value (float32/64 targets) or
-    the 16-bit pattern (float16 / bfloat16).
+    in whichever of d16 / d32 / d64 matches ``code``; its value is ``prm[P0] + prm[P1] * X``
+    (X uniform, clamped to [prm[LO], prm[HI]]; normal; or truncated normal, see
+    ``_transforms.trunc_attempt_f32``).  ``key`` = (k0, k1) and ``stream`` = (c2, c3) are
+    uint64-held 32-bit words.  For ``CONSTANT``, ``prm[P0]`` is the value (float32/64 targets)
+    or the 16-bit pattern (float16 / bfloat16).
     """
     ndim = shape.size
     cols = shape[ndim - 1]
@@ -225,7 +284,7 @@ def fill(d16, d32, d64, code, kind, p0, p1, lo, hi, key, stream,
                 r //= shape[d]
                 g += _U64(i) * gstride[d]
                 m += i * mstride[d]
-            _fill_run(code, kind, p0, p1, lo, hi, key, stream, g, length,
+            _fill_run(code, kind, prm, key, stream, g, length,
                       d16, d32, d64, m, mstride[ndim - 1], words, v32, v64)
             pos += length
 
@@ -236,21 +295,22 @@ _EMPTY64 = np.empty(0, np.float64)
 CALL_ELEMENTS = 1 << 26  # elements per kernel call: Ctrl-C is seen between calls (~0.1 s)
 
 
-def launch(flat, code, geom, kind, p0, p1, lo, hi, key, stream, chunk=DEFAULT_CHUNK, lock=None):
+def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, lock=None):
     """Run :func:`fill` over the whole block, in calls of at most CALL_ELEMENTS elements.
 
-    ``lock`` serializes kernel calls (numba's default workqueue threading layer is not
-    re-entrant from several Python threads).
+    ``prm``: the float64 parameter vector (indices P0 ... SIGN).  ``lock`` serializes kernel
+    calls (numba's default workqueue threading layer is not re-entrant from several Python
+    threads).
     """
     d16 = flat if code in (F16, BF16) else _EMPTY16
     d32 = flat if code == F32 else _EMPTY32
     d64 = flat if code == F64 else _EMPTY64
+    prm = np.asarray(prm, np.float64)
     n = int(geom.shape.prod())
     for start in range(0, n, CALL_ELEMENTS):
         stop = min(n, start + CALL_ELEMENTS)
-        args = (d16, d32, d64, code, kind, float(p0), float(p1), float(lo), float(hi), key, stream,
-                geom.shape, np.uint64(geom.gbase), geom.gstride, np.int64(geom.mbase), geom.mstride,
-                start, stop, int(chunk))
+        args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
+                np.int64(geom.mbase), geom.mstride, start, stop, int(chunk))
         if lock is None:
             fill(*args)
         else:

@@ -267,3 +267,47 @@ def f32bits_to_bf16bits(b):
     if (b & _MASK_ABS) > _U64(0x7F800000):
         return (b >> _U64(16)) | _U64(0x40)
     return (b + _U64(0x7FFF) + ((b >> _U64(16)) & _U64(1))) >> _U64(16)
+
+
+# ---------------------------------------------------------------------------------------------
+# truncated normal: one rejection-sampling attempt (Robert 1995) on standardized bounds
+# [alpha, beta]; the kernel retries rejected elements with fresh, counter-derived bits.
+#   NORMAL_PROPOSAL  z ~ N(0, 1), accept alpha <= z <= beta        (0 inside, beta - alpha >= sqrt(2 pi))
+#   UNIFORM_PROPOSAL z ~ U[alpha, beta), accept v <= exp((m2 - z^2) / 2)   (narrow; m = min |z|)
+#   EXP_PROPOSAL     z = alpha + Exp(lam), accept z <= beta and v <= exp(-(z - lam)^2 / 2)
+#                    (one-sided tail, 0 <= alpha; lam = (alpha + sqrt(alpha^2 + 4)) / 2)
+# A negative-side interval is mirrored by the caller: sample on [-beta, -alpha], negate.
+# ---------------------------------------------------------------------------------------------
+NORMAL_PROPOSAL, UNIFORM_PROPOSAL, EXP_PROPOSAL = 0, 1, 2
+_F32_NAN = _F32(np.nan)
+_F64_NAN = _F64(np.nan)
+
+
+@scalar
+def trunc_attempt_f32(method, w0, w1, alpha, beta, lam, m2):
+    """One attempt from two words: z in [alpha, beta] with the truncated-normal law, or NaN."""
+    l0 = log_f32(open_uniform_f32(w0))  # radius (normal) or exponential variate
+    l1 = log_f32(open_uniform_f32(w1))  # log of the acceptance uniform (uniform, exp)
+    if method == NORMAL_PROPOSAL:
+        z = np.sqrt(_F32_M2 * l0) * sincos2pi_f32(bits24(w1))[1]
+        ok = (z >= alpha) & (z <= beta)
+    else:
+        z = alpha + (beta - alpha) * uniform_f32(w0) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
+        bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
+        ok = (z <= beta) & (_F32_TWO * l1 <= bound)
+    return z if ok else _F32_NAN
+
+
+@scalar
+def trunc_attempt_f64(method, w0, w1, w2, w3, alpha, beta, lam, m2):
+    """One attempt from four words (53-bit uniforms): z in [alpha, beta], or NaN."""
+    l0 = log_f64(open_uniform_f64(w0, w1))
+    l1 = log_f64(open_uniform_f64(w2, w3))
+    if method == NORMAL_PROPOSAL:
+        z = np.sqrt(_F64_M2 * l0) * sincos2pi_f64(bits53(w2, w3))[1]
+        ok = (z >= alpha) & (z <= beta)
+    else:
+        z = alpha + (beta - alpha) * uniform_f64(w0, w1) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
+        bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
+        ok = (z <= beta) & (_F64_TWO * l1 <= bound)
+    return z if ok else _F64_NAN

@@ -1,0 +1,115 @@
+"""Layer 5 — fans, layouts and gains: the one place these formulas live.
+
+A weight's *fan-in* is the number of inputs feeding one output unit, its *fan-out* the number of
+outputs one input feeds.  For a dense or convolutional kernel
+
+* ``layout="torch"``: shape (out, in, *kernel) — ``nn.Linear.weight``, ``nn.Conv2d.weight``;
+* ``layout="keras"``: shape (*kernel, in, out) — Keras/Flax kernels and the seed texts' NumPy
+  ``W`` of shape (n_in, n_out);
+* explicit ``in_axis`` / ``out_axis`` (ints or tuples; JAX's ``variance_scaling`` convention):
+  every other axis is receptive field,
+
+``fan_in = in_size * receptive_field`` and ``fan_out = out_size * receptive_field``.
+
+References: Glorot & Bengio (2010), He et al. (2015), LeCun et al. (1998); torch.nn.init and
+jax.nn.initializers for the exact conventions.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+__all__ = ["fans", "fan", "calculate_gain", "LAYOUTS", "MODES"]
+
+LAYOUTS = ("torch", "keras")
+MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+Axes = Union[int, Sequence[int], None]
+
+_LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+
+
+def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
+    items = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    out = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{name}={value!r} is not a valid axis for a {ndim}-D shape")
+        out.append(int(a) % ndim)
+    return tuple(out)
+
+
+def fans(shape, layout: str = "torch", *, in_axis: Axes = None, out_axis: Axes = None) -> Tuple[int, int]:
+    """(fan_in, fan_out) of a weight of ``shape`` (a tuple, or anything with ``.shape``).
+
+    >>> fans((64, 3, 7, 7))                   # torch Conv2d(3, 64, 7): in 3, out 64, field 49
+    (147, 3136)
+    >>> fans((7, 7, 3, 64), layout="keras")   # the same kernel, Keras layout
+    (147, 3136)
+    >>> fans((784, 256), layout="keras")      # the seed texts' W of shape (n_in, n_out)
+    (784, 256)
+    """
+    shape = tuple(int(s) for s in getattr(shape, "shape", shape))
+    ndim = len(shape)
+    if ndim < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    default_in, default_out = (1, 0) if layout == "torch" else (ndim - 2, ndim - 1)
+    ins = _axes(default_in if in_axis is None else in_axis, ndim, "in_axis")
+    outs = _axes(default_out if out_axis is None else out_axis, ndim, "out_axis")
+    if set(ins) & set(outs):
+        raise ValueError(f"in_axis {ins} and out_axis {outs} must not overlap")
+    field = math.prod(s for d, s in enumerate(shape) if d not in ins and d not in outs)
+    return math.prod(shape[d] for d in ins) * field, math.prod(shape[d] for d in outs) * field
+
+
+def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> float:
+    """The fan a ``mode`` selects: fan_in, fan_out, (fan_in + fan_out) / 2 or sqrt(fan_in * fan_out)."""
+    if not isinstance(mode, str) or mode.lower() not in modes:
+        raise ValueError(f"Mode {mode} not supported, please use one of {list(modes)}")
+    mode = mode.lower()
+    if mode == "fan_in":
+        return fan_in
+    if mode == "fan_out":
+        return fan_out
+    if mode == "fan_avg":
+        return (fan_in + fan_out) / 2
+    return math.sqrt(fan_in * fan_out)
+
+
+def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
+    r"""The recommended gain for a nonlinearity — torch.nn.init.calculate_gain's values and errors.
+
+    ================= ======================================
+    nonlinearity      gain
+    ================= ======================================
+    linear, conv*     1
+    sigmoid           1
+    tanh              5/3
+    relu              :math:`\sqrt{2}`
+    leaky_relu        :math:`\sqrt{2 / (1 + \text{slope}^2)}` (slope = param, default 0.01)
+    selu              3/4
+    ================= ======================================
+
+    >>> calculate_gain("leaky_relu", 0.2)
+    1.3867504905630728
+    """
+    if nonlinearity in _LINEAR or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")

@@ -1,0 +1,198 @@
+"""Layer 5 — fan-scaled initializers: Xavier/Glorot, Kaiming/He, LeCun, variance scaling.
+
+One rule behind all of them (variance scaling): draw W with Var(W) = scale / fan, from a uniform
+(bound sqrt(3 Var)), a normal (std sqrt(Var)) or a truncated normal.  torch's names
+(``xavier_*``, ``kaiming_*``) keep torch's signatures, defaults, errors and warnings; the rest
+follow JAX / Keras.  Fans come from ``global_shape`` when given (a shard is scaled like the whole
+tensor), else from ``out``'s shape, in the chosen ``layout`` (see :mod:`fastinit.fans`).
+
+References: X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
+neural networks", AISTATS 2010.  K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers",
+ICCV 2015.  Y. LeCun, L. Bottou, G. Orr, K.-R. Müller, "Efficient BackProp", 1998.
+G. Klambauer et al., "Self-normalizing neural networks", NeurIPS 2017 (LeCun normal for SELU).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Optional, TypeVar
+
+from . import fans as _fans
+from ._buffers import as_target
+from ._seed import Generator
+from .init import Shape, Stream, sample_normal, sample_trunc_normal, sample_uniform
+
+__all__ = [
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "lecun_uniform_",
+    "lecun_normal_", "fan_in_uniform_", "variance_scaling_", "TRUNC_STD_CORRECTION",
+]
+
+T = TypeVar("T")
+
+# std of N(0, 1) truncated to [-2, 2]: dividing by it restores the requested variance (JAX, Keras)
+TRUNC_STD_CORRECTION = 0.87962566103423978
+
+
+def _fill(out, dtype, fn: str, distribution: str, std: float, placement: dict, layout_kw: dict):
+    """Draw zero-mean values of standard deviation ``std`` from ``distribution``."""
+    target = placement.pop("target")
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std
+        if bound == 0.0:
+            return sample_normal(out, target, 0.0, 0.0, fn, **placement)  # gain 0: all zeros
+        return sample_uniform(out, target, -bound, bound, fn, **placement)
+    if distribution == "normal":
+        return sample_normal(out, target, 0.0, std, fn, **placement)
+    s = std / TRUNC_STD_CORRECTION
+    return sample_trunc_normal(out, target, 0.0, s, -2.0 * s, 2.0 * s, fn, **placement)
+
+
+def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_axis, out_axis,
+            warn_empty: bool, **placement):
+    """Validate target and fans, compute the std from (fan_in, fan_out), fill."""
+    target = as_target(out, dtype)
+    shape = placement.get("global_shape") or target.shape
+    if warn_empty and 0 in tuple(shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return out
+    fan_in, fan_out = _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
+    if target.size == 0:
+        return out
+    std = std_of_fans(fan_in, fan_out)
+    return _fill(out, dtype, fn, distribution, std, dict(placement, target=target), {})
+
+
+def _gain(gain, fn: str) -> float:
+    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain) or gain < 0:
+        raise ValueError(f"{fn}: gain must be a finite number >= 0, got {gain!r}")
+    return float(gain)
+
+
+_DOC_KW = """
+    Keywords (all initializers): ``seed``, ``stream``, ``global_shape``, ``offset``, ``generator``,
+    ``dtype`` as in :func:`fastinit.uniform_`; ``layout`` ('torch' = (out, in, *kernel), default;
+    'keras' = (*kernel, in, out)) or explicit ``in_axis`` / ``out_axis`` select the fans."""
+
+
+def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
+                    global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis=None,
+                    out_axis=None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
+    r"""Glorot/Xavier uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \text{gain}\sqrt{6/(\text{fan\_in}+\text{fan\_out})}`.
+
+    Glorot & Bengio (2010), eq. 16; torch.nn.init.xavier_uniform_.
+    """
+    fn = "xavier_uniform_"
+    g = _gain(gain, fn)
+    return _scheme(out, fn, "uniform", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,
+                   in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
+                   global_shape=global_shape, offset=offset, generator=generator)
+
+
+def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
+                   global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis=None,
+                   out_axis=None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
+    r"""Glorot/Xavier normal: :math:`\mathcal{N}(0, \sigma^2)`, :math:`\sigma = \text{gain}\sqrt{2/(\text{fan\_in}+\text{fan\_out})}`."""
+    fn = "xavier_normal_"
+    g = _gain(gain, fn)
+    return _scheme(out, fn, "normal", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,
+                   in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
+                   global_shape=global_shape, offset=offset, generator=generator)
+
+
+def _kaiming(out, fn, distribution, a, mode, nonlinearity, layout, in_axis, out_axis, dtype, **placement):
+    gain = _fans.calculate_gain(nonlinearity, a)
+    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
+        _fans.fan(0, 0, mode, ("fan_in", "fan_out"))  # raises torch's error
+    return _scheme(out, fn, distribution,
+                   lambda fi, fo: gain / math.sqrt(_fans.fan(fi, fo, mode, ("fan_in", "fan_out"))),
+                   dtype=dtype, layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=True, **placement)
+
+
+def kaiming_uniform_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
+                     seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                     offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
+                     generator: Optional[Generator] = None) -> T:
+    r"""Kaiming/He uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \text{gain}\sqrt{3/\text{fan\_mode}}`.
+
+    gain = ``calculate_gain(nonlinearity, a)``; ``a`` is the leaky-ReLU negative slope.  With the
+    defaults (a=0, leaky_relu) gain = sqrt(2): He et al. (2015).  ``kaiming_uniform_(w, a=sqrt(5))``
+    is torch's nn.Linear / nn.Conv default (bound 1/sqrt(fan_in)); see :func:`fan_in_uniform_`.
+    Zero-element targets: torch's warning, no-op.
+    """
+    return _kaiming(out, "kaiming_uniform_", "uniform", a, mode, nonlinearity, layout, in_axis, out_axis, dtype,
+                    seed=seed, stream=stream, global_shape=global_shape, offset=offset, generator=generator)
+
+
+def kaiming_normal_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
+                    seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                    offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
+                    generator: Optional[Generator] = None) -> T:
+    r"""Kaiming/He normal: :math:`\mathcal{N}(0, \sigma^2)`, :math:`\sigma = \text{gain}/\sqrt{\text{fan\_mode}}`."""
+    return _kaiming(out, "kaiming_normal_", "normal", a, mode, nonlinearity, layout, in_axis, out_axis, dtype,
+                    seed=seed, stream=stream, global_shape=global_shape, offset=offset, generator=generator)
+
+
+def lecun_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                   offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
+                   generator: Optional[Generator] = None) -> T:
+    r"""LeCun uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \sqrt{3/\text{fan\_in}}` (Var = 1/fan_in)."""
+    return _scheme(out, "lecun_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
+                   layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
+                   global_shape=global_shape, offset=offset, generator=generator)
+
+
+def lecun_normal_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                  offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
+                  generator: Optional[Generator] = None) -> T:
+    r"""LeCun normal: :math:`\mathcal{N}(0, 1/\text{fan\_in})` — the init SELU networks need.
+
+    A plain normal, as in the seed texts and Klambauer et al. (2017); JAX's and Keras'
+    ``lecun_normal`` use a truncated normal of the same variance:
+    ``variance_scaling_(w, 1.0, "fan_in", "truncated_normal")``.
+    """
+    return _scheme(out, "lecun_normal_", "normal", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
+                   layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
+                   global_shape=global_shape, offset=offset, generator=generator)
+
+
+def fan_in_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                    offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
+                    generator: Optional[Generator] = None) -> T:
+    r"""The classic :math:`\mathcal{U}(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})`.
+
+    LeCun et al. (1998)'s heuristic, and what torch's nn.Linear / nn.Conv*d weights get by default
+    (``kaiming_uniform_(w, a=sqrt(5))``) — and their biases, with the weight's fan_in.
+    """
+    return _scheme(out, "fan_in_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / (3.0 * fi)), dtype=dtype,
+                   layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
+                   global_shape=global_shape, offset=offset, generator=generator)
+
+
+_DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
+
+
+def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal", *,
+                      seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                      offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
+                      generator: Optional[Generator] = None) -> T:
+    r"""Variance scaling (JAX / Keras semantics): Var(W) = scale / n, n chosen by ``mode``.
+
+    ``mode``: 'fan_in', 'fan_out', 'fan_avg' = (fan_in + fan_out)/2, 'fan_geo_avg' = sqrt(fan_in fan_out).
+    ``distribution``: 'truncated_normal' — N(0, s²) truncated to [−2s, 2s] with
+    s = sqrt(Var)/0.87962566103423978 so that the truncated law has variance Var; 'normal'
+    (alias 'untruncated_normal') — std sqrt(Var); 'uniform' — bound sqrt(3 Var).
+
+    Glorot = (1, fan_avg), He = (2, fan_in), LeCun = (1, fan_in).
+    """
+    fn = "variance_scaling_"
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"{fn}: scale must be a positive finite number, got {scale!r}")
+    if not isinstance(mode, str) or mode not in _fans.MODES:
+        raise ValueError(f"invalid mode for variance scaling initializer: {mode!r}; use one of {_fans.MODES}")
+    if distribution not in _DISTRIBUTIONS:
+        raise ValueError(f"invalid distribution for variance scaling initializer: {distribution!r}; "
+                         f"use one of {_DISTRIBUTIONS}")
+    dist = "normal" if distribution == "untruncated_normal" else distribution
+    return _scheme(out, fn, dist, lambda fi, fo: math.sqrt(scale / _fans.fan(fi, fo, mode)), dtype=dtype,
+                   layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
+                   global_shape=global_shape, offset=offset, generator=generator)
