@@ -21,6 +21,9 @@ from ._transforms import (
     f32bits_to_f16bits,
     normal_pair_f32,
     normal_pair_f64,
+    EXP_PROPOSAL,
+    NORMAL_PROPOSAL,
+    UNIFORM_PROPOSAL,
     trunc_attempt_f32,
     trunc_attempt_f64,
     uniform_f32,
@@ -75,50 +78,97 @@ def retry_key(key, r):
     return k0, k1
 
 
-@scalar
-def _trunc_accept32(prm, z):
-    """x = mean + std * sign * z in float32 if it rounds into [a, b], else NaN."""
-    x = np.float32(prm[P0]) + np.float32(prm[P1]) * (np.float32(prm[SIGN]) * z)
-    return x if (x >= np.float32(prm[LO])) & (x <= np.float32(prm[HI])) else np.float32(np.nan)
+MAX_ATTEMPTS = 10_000  # truncated normal: reached only if acceptance < ~1e-3 in floating point (docs)
 
 
 @scalar
-def _trunc_accept64(prm, z):
-    x = prm[P0] + prm[P1] * (prm[SIGN] * z)
-    return x if (x >= prm[LO]) & (x <= prm[HI]) else np.nan
+def _trunc_params32(prm):
+    f = np.float32
+    return (f(prm[P0]), f(prm[P1]), f(prm[SIGN]), f(prm[LO]), f(prm[HI]), f(prm[ALPHA]), f(prm[BETA]),
+            f(prm[LAM]), f(prm[M2]))
 
 
 @scalar
-def _trunc32(prm, w0, w1):
-    return _trunc_accept32(prm, trunc_attempt_f32(
-        np.int64(prm[METHOD]), w0, w1, np.float32(prm[ALPHA]), np.float32(prm[BETA]),
-        np.float32(prm[LAM]), np.float32(prm[M2])))
+def _trunc_params64(prm):
+    return (prm[P0], prm[P1], prm[SIGN], prm[LO], prm[HI], prm[ALPHA], prm[BETA], prm[LAM], prm[M2])
 
 
 @scalar
-def _trunc64(prm, w0, w1, w2, w3):
-    return _trunc_accept64(prm, trunc_attempt_f64(
-        np.int64(prm[METHOD]), w0, w1, w2, w3, prm[ALPHA], prm[BETA], prm[LAM], prm[M2]))
+def _trunc_x32(method, q, w0, w1):
+    """x = mean + std * sign * z (float32) if it lies in [lo, hi] (rounds into [a, b]), else NaN."""
+    mean, std, sign, lo, hi, alpha, beta, lam, m2 = q
+    z0, z1 = trunc_attempt_f32(method, w0, w1, alpha, beta, lam, m2)
+    x0 = mean + std * (sign * z0)
+    x1 = mean + std * (sign * z1)
+    return x0 if (x0 >= lo) & (x0 <= hi) else (x1 if (x1 >= lo) & (x1 <= hi) else np.float32(np.nan))
+
+
+@scalar
+def _trunc_x64(method, q, w0, w1, w2, w3):
+    mean, std, sign, lo, hi, alpha, beta, lam, m2 = q
+    z0, z1 = trunc_attempt_f64(method, w0, w1, w2, w3, alpha, beta, lam, m2)
+    x0 = mean + std * (sign * z0)
+    x1 = mean + std * (sign * z1)
+    return x0 if (x0 >= lo) & (x0 <= hi) else (x1 if (x1 >= lo) & (x1 <= hi) else np.nan)
 
 
 @kernel
-def _trunc_redraw(code, prm, key, stream, blk, slot, r0):
-    """The accepted value of (block, slot), trying attempts r0, r0 + 1, ... (float64-held)."""
-    r = r0
-    while True:
-        if r == 0:
-            w0, w1, w2, w3 = _block(blk, key, stream)
-        else:
-            k0, k1 = retry_key(key, r)
-            w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1,
-                                          PHILOX_ROUNDS)
+def _trunc_redraw(code, prm, key, stream, blk, slot):
+    """The accepted value of (block, slot) from attempts 1, 2, ... (returned as float64)."""
+    q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
+    method = np.int64(prm[METHOD])
+    for r in range(1, MAX_ATTEMPTS):
+        k0, k1 = retry_key(key, r)
+        w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1, PHILOX_ROUNDS)
         if code == F64:
-            x = _trunc64(prm, w0, w1, w2, w3)
+            x = _trunc_x64(method, q64, w0, w1, w2, w3)
         else:
-            x = np.float64(_trunc32(prm, w0, w1) if slot == 0 else _trunc32(prm, w2, w3))
+            x = np.float64(_trunc_x32(method, q32, w0, w1) if slot == 0 else _trunc_x32(method, q32, w2, w3))
         if not np.isnan(x):
             return x
-        r += 1
+    return min(max(prm[P0], prm[LO]), prm[HI])  # acceptance ~0 in floating point: the point nearest the mean
+
+
+@scalar
+def _trunc_loop(code, method, prm, w, v32, v64):
+    """Attempt 0 for every block of a tile slot: v[j] from words (w[j], w[B + j], ...)."""
+    if code == F64:
+        q = _trunc_params64(prm)
+        for j in range(_B):
+            v64[j] = _trunc_x64(method, q, _U64(w[j]), _U64(w[_B + j]), _U64(w[2 * _B + j]), _U64(w[3 * _B + j]))
+    else:
+        q = _trunc_params32(prm)
+        for j in range(_B):
+            v32[j] = _trunc_x32(method, q, _U64(w[j]), _U64(w[_B + j]))
+
+
+@kernel
+def _trunc_first(code, prm, w, v32, v64):
+    """Attempt 0 of a slot run, one loop per proposal so each vectorizes with its method known."""
+    method = np.int64(prm[METHOD])
+    if method == NORMAL_PROPOSAL:
+        _trunc_loop(code, NORMAL_PROPOSAL, prm, w, v32, v64)
+    elif method == UNIFORM_PROPOSAL:
+        _trunc_loop(code, UNIFORM_PROPOSAL, prm, w, v32, v64)
+    else:
+        _trunc_loop(code, EXP_PROPOSAL, prm, w, v32, v64)
+
+
+@kernel
+def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
+    """Truncated-normal tile: vectorized attempt 0, then rejected positions redrawn one by one."""
+    if code == F64:
+        _trunc_first(code, prm, words, v32, v64)
+        for j in range(_B):
+            if np.isnan(v64[j]):
+                v64[j] = _trunc_redraw(code, prm, key, stream, blk0 + _U64(j), 0)
+        return
+    for h in range(2):  # slot h from words (2h, 2h + 1)
+        v = v32[h * _B:]
+        _trunc_first(code, prm, words[2 * h * _B:], v, v64)
+        for j in range(_B):
+            if np.isnan(v[j]):
+                v[j] = np.float32(_trunc_redraw(code, prm, key, stream, blk0 + _U64(j), h))
 
 
 @kernel
@@ -158,22 +208,7 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
         return
     _tile_words(blk0, key, stream, words)
     if kind == TRUNC:
-        if code == F64:
-            for j in range(_B):
-                v64[j] = _trunc64(prm, _U64(words[j]), _U64(words[_B + j]), _U64(words[2 * _B + j]),
-                                  _U64(words[3 * _B + j]))
-            for j in range(_B):
-                if np.isnan(v64[j]):
-                    v64[j] = _trunc_redraw(code, prm, key, stream, blk0 + _U64(j), 0, 1)
-            return
-        for h in range(2):  # slot h from words (2h, 2h + 1)
-            w = words[2 * h * _B:]
-            v = v32[h * _B:]
-            for j in range(_B):
-                v[j] = _trunc32(prm, _U64(w[j]), _U64(w[_B + j]))
-            for j in range(_B):
-                if np.isnan(v[j]):
-                    v[j] = np.float32(_trunc_redraw(code, prm, key, stream, blk0 + _U64(j), h, 1))
+        _tile_trunc(code, prm, key, stream, blk0, words, v32, v64)
         return
     if code == F64:
         for j in range(_B):

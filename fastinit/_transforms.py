@@ -285,29 +285,32 @@ _F64_NAN = _F64(np.nan)
 
 @scalar
 def trunc_attempt_f32(method, w0, w1, alpha, beta, lam, m2):
-    """One attempt from two words: z in [alpha, beta] with the truncated-normal law, or NaN."""
+    """One attempt from two words: two candidates z0, z1 (NaN = rejected); use the first accepted.
+
+    The normal proposal yields two independent candidates (Box-Muller's cos and sin); the others
+    one (z1 is NaN).  Taking the first accepted of independent proposals keeps the law exact."""
     l0 = log_f32(open_uniform_f32(w0))  # radius (normal) or exponential variate
     l1 = log_f32(open_uniform_f32(w1))  # log of the acceptance uniform (uniform, exp)
     if method == NORMAL_PROPOSAL:
-        z = np.sqrt(_F32_M2 * l0) * sincos2pi_f32(bits24(w1))[1]
-        ok = (z >= alpha) & (z <= beta)
-    else:
-        z = alpha + (beta - alpha) * uniform_f32(w0) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
-        bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
-        ok = (z <= beta) & (_F32_TWO * l1 <= bound)
-    return z if ok else _F32_NAN
+        r = np.sqrt(_F32_M2 * l0)
+        s, c = sincos2pi_f32(bits24(w1))
+        z0, z1 = r * c, r * s
+        return (z0 if (z0 >= alpha) & (z0 <= beta) else _F32_NAN), (z1 if (z1 >= alpha) & (z1 <= beta) else _F32_NAN)
+    z = alpha + (beta - alpha) * uniform_f32(w0) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
+    bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
+    return (z if (z <= beta) & (_F32_TWO * l1 <= bound) else _F32_NAN), _F32_NAN
 
 
 @scalar
 def trunc_attempt_f64(method, w0, w1, w2, w3, alpha, beta, lam, m2):
-    """One attempt from four words (53-bit uniforms): z in [alpha, beta], or NaN."""
+    """One attempt from four words (53-bit uniforms): candidates z0, z1 as in trunc_attempt_f32."""
     l0 = log_f64(open_uniform_f64(w0, w1))
     l1 = log_f64(open_uniform_f64(w2, w3))
     if method == NORMAL_PROPOSAL:
-        z = np.sqrt(_F64_M2 * l0) * sincos2pi_f64(bits53(w2, w3))[1]
-        ok = (z >= alpha) & (z <= beta)
-    else:
-        z = alpha + (beta - alpha) * uniform_f64(w0, w1) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
-        bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
-        ok = (z <= beta) & (_F64_TWO * l1 <= bound)
-    return z if ok else _F64_NAN
+        r = np.sqrt(_F64_M2 * l0)
+        s, c = sincos2pi_f64(bits53(w2, w3))
+        z0, z1 = r * c, r * s
+        return (z0 if (z0 >= alpha) & (z0 <= beta) else _F64_NAN), (z1 if (z1 >= alpha) & (z1 <= beta) else _F64_NAN)
+    z = alpha + (beta - alpha) * uniform_f64(w0, w1) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
+    bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
+    return (z if (z <= beta) & (_F64_TWO * l1 <= bound) else _F64_NAN), _F64_NAN
