@@ -1,0 +1,119 @@
+"""Truncated normal: exact law for every kind of interval, bounds after rounding, purity."""
+import warnings
+
+import ml_dtypes
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit
+from test_distributions import P_MIN, _discrete_ks, _grid
+
+N = 1_000_000
+INF = np.inf
+# standardized (a, b) covering symmetric, one-sided, infinite, far-tail, narrow and off-centre cases
+CASES = [(-2, 2), (-3, 3), (-INF, INF), (0, INF), (6, INF), (-INF, -8), (8, 9), (20, INF), (37, INF),
+         (0.5, 0.5001), (-1e-4, 1e-4), (-0.1, 0.3), (1, 3), (-3, 0.5), (-5, -4.9), (2.5, 40)]
+
+
+def _draw(dtype, mean, std, a, b, seed=1, n=N):
+    out = np.empty(n, dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the mean-far-from-[a, b] warning
+        fastinit.trunc_normal_(out, mean, std, a, b, seed=seed)
+    return out.astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("alpha, beta", CASES)
+def test_truncated_normal_matches_scipy_truncnorm(alpha, beta, dtype):
+    mean, std = 0.5, 2.0
+    a, b = mean + std * alpha, mean + std * beta
+    x = _draw(dtype, mean, std, a, b)
+    law = stats.truncnorm(alpha, beta, loc=mean, scale=std)
+    assert x.min() >= a and x.max() <= b
+    if beta - alpha > 1e-3:  # narrower than float32's resolution there: the law is checked via moments
+        assert stats.kstest(x, law.cdf).pvalue > P_MIN
+    sd = law.std()
+    assert abs(x.mean() - law.mean()) < 6 * sd / np.sqrt(N) + 4 * np.spacing(np.float32(abs(law.mean()) + sd))
+    if sd > 1e-3:
+        assert abs(x.std() / sd - 1) < 6 * np.sqrt(2 / N)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16])
+def test_llm_init_bounds_hold_after_rounding_without_spikes(dtype):
+    # std 0.02, bounds +-2 std, 1e7 draws: every value in [-0.04, 0.04], law = rounded law
+    x = _draw(dtype, 0.0, 0.02, -0.04, 0.04, n=10_000_000)
+    assert x.min() >= -0.04 and x.max() <= 0.04
+    law = stats.truncnorm(-2, 2, scale=0.02)
+    grid = _grid(dtype, -0.05, 0.05)
+    inside = grid[(grid >= -0.04) & (grid <= 0.04)]
+    assert x.min() == inside[0] and x.max() == inside[-1]
+
+    def cell(v):  # values of X that round to v, within [a, b]
+        k = np.searchsorted(grid, v)
+        return max(-0.04, (grid[k - 1] + v) / 2), min(0.04, (v + grid[k + 1]) / 2)
+
+    # the stored law is the rounded law restricted to [a, b]: P(v) = P(X in cell(v)) / P(X in any cell)
+    total = law.cdf(cell(inside[-1])[1]) - law.cdf(cell(inside[0])[0])
+    for v in (inside[0], inside[1], inside[-2], inside[-1]):  # the edge values: no pile-up, no hole
+        lo, hi = cell(v)
+        expect = (law.cdf(hi) - law.cdf(lo)) / total
+        got = np.mean(x == v)
+        assert abs(got - expect) < 6 * np.sqrt(expect / x.size), (v, got, expect)
+    p = _discrete_ks(x[:N], dtype, law.cdf, -0.04, 0.04)
+    assert p > P_MIN
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16, np.float32, np.float64])
+def test_truncated_value_independent_of_chunk_threads_and_shards(dtype):
+    import numba
+    full = np.empty((64, 700), dtype)
+    fastinit.trunc_normal_(full, 0.0, 0.02, -0.04, 0.03, seed=9, stream="w")
+    chunked = np.empty_like(full)
+    fastinit.trunc_normal_(chunked, 0.0, 0.02, -0.04, 0.03, seed=9, stream="w", _chunk=37)
+    assert np.array_equal(full.view(np.uint8), chunked.view(np.uint8))
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = fastinit.trunc_normal_(np.empty_like(full), 0.0, 0.02, -0.04, 0.03, seed=9, stream="w")
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(full.view(np.uint8), single.view(np.uint8))
+    for off, shape in [((3, 5), (20, 511)), ((0, 699), (64, 1)), ((63, 0), (1, 700))]:
+        block = np.empty(shape, dtype)
+        fastinit.trunc_normal_(block, 0.0, 0.02, -0.04, 0.03, seed=9, stream="w", global_shape=(64, 700), offset=off)
+        expect = full[off[0]:off[0] + shape[0], off[1]:off[1] + shape[1]]
+        assert np.array_equal(block.view(np.uint8), np.ascontiguousarray(expect).view(np.uint8))
+
+
+def test_far_tail_values_are_exact_not_clamped():
+    x = _draw(np.float64, 0.0, 1.0, 37.0, INF)
+    assert x.min() >= 37.0
+    assert len(np.unique(x)) > 0.99 * N
+    law = stats.truncnorm(37.0, INF)
+    assert stats.kstest(x, law.cdf).pvalue > P_MIN
+
+
+def test_warns_like_torch_when_mean_far_outside():
+    with pytest.warns(UserWarning, match="mean is more than 2 std from"):
+        fastinit.trunc_normal_(np.empty(100, np.float32), 0.0, 1.0, 5.0, 6.0, seed=0)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(a=1.0, b=1.0), "need a < b"), (dict(a=2.0, b=-2.0), "need a < b"), (dict(a=np.nan), "need a < b"),
+    (dict(std=0.0), "std must be > 0"), (dict(std=-1.0), "std must be > 0"), (dict(mean=np.nan), "mean must be finite"),
+    (dict(std=np.inf), "std must be finite"), (dict(a=1.0001, b=1.0002), "no finite float16 value"),
+    (dict(a=70000.0, b=np.inf), "no finite float16 value"),
+])
+def test_refusals_leave_buffer_untouched(kw, msg):
+    out = np.full(50, 7, np.float16)
+    with pytest.raises(ValueError, match=msg):
+        fastinit.trunc_normal_(out, **kw)
+    assert (out == 7).all()
+
+
+def test_infinite_bounds_are_accepted_and_finite_in_float16():
+    x = _draw(np.float16, 0.0, 3e4, -INF, INF, n=100_000)
+    assert np.isfinite(x).all()
+    assert x.max() <= 65504
