@@ -1,0 +1,124 @@
+"""Layer 6 — allocating twins: new NumPy arrays, the seed texts' way.
+
+Each ``X(*shape, ...)`` allocates and fills with ``X_``; shapes are positional ints or one tuple,
+``dtype='float32'`` and ``layout='keras'`` by default, so a weight of shape (n_in, n_out) has
+fan_in = n_in:
+
+>>> import fastinit
+>>> W = fastinit.glorot_uniform(784, 256, seed=0)     # limit sqrt(6 / (784 + 256))
+>>> W.shape, W.dtype
+((784, 256), dtype('float32'))
+
+``glorot_*`` are ``xavier_*``, ``he_*`` are ``kaiming_*`` (defaults: ReLU gain sqrt(2), fan_in).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import init, scaled, structured
+from ._buffers import resolve_dtype
+
+__all__ = [
+    "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "xavier_uniform", "xavier_normal",
+    "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal", "fan_in_uniform", "variance_scaling",
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal", "eye",
+]
+
+
+def _empty(shape, dtype) -> np.ndarray:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"shape must be non-negative ints, got {shape!r}")
+    return np.empty(tuple(int(s) for s in shape), resolve_dtype(dtype))
+
+
+def uniform(*shape, a: float = 0.0, b: float = 1.0, dtype="float32", **kw) -> np.ndarray:
+    """New array of U[a, b) samples (see :func:`fastinit.uniform_`)."""
+    return init.uniform_(_empty(shape, dtype), a, b, **kw)
+
+
+def normal(*shape, mean: float = 0.0, std: float = 1.0, dtype="float32", **kw) -> np.ndarray:
+    """New array of N(mean, std²) samples (see :func:`fastinit.normal_`)."""
+    return init.normal_(_empty(shape, dtype), mean, std, **kw)
+
+
+def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, dtype="float32",
+                 **kw) -> np.ndarray:
+    """New array of N(mean, std²) restricted to [a, b] (see :func:`fastinit.trunc_normal_`)."""
+    return init.trunc_normal_(_empty(shape, dtype), mean, std, a, b, **kw)
+
+
+def constant(*shape, val: float, dtype="float32") -> np.ndarray:
+    """New array filled with ``val``."""
+    return init.constant_(_empty(shape, dtype), val)
+
+
+def zeros(*shape, dtype="float32") -> np.ndarray:
+    """New array of zeros (the usual bias init)."""
+    return init.zeros_(_empty(shape, dtype))
+
+
+def ones(*shape, dtype="float32") -> np.ndarray:
+    """New array of ones (e.g. a normalization layer's scale)."""
+    return init.ones_(_empty(shape, dtype))
+
+
+def xavier_uniform(*shape, gain: float = 1.0, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New Glorot/Xavier-uniform array: limit gain * sqrt(6 / (fan_in + fan_out))."""
+    return scaled.xavier_uniform_(_empty(shape, dtype), gain, layout=layout, **kw)
+
+
+def xavier_normal(*shape, gain: float = 1.0, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New Glorot/Xavier-normal array: std gain * sqrt(2 / (fan_in + fan_out))."""
+    return scaled.xavier_normal_(_empty(shape, dtype), gain, layout=layout, **kw)
+
+
+def kaiming_uniform(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New He/Kaiming-uniform array: limit gain * sqrt(3 / fan), sqrt(6 / fan_in) for ReLU."""
+    return scaled.kaiming_uniform_(_empty(shape, dtype), a, mode, nonlinearity, layout=layout, **kw)
+
+
+def kaiming_normal(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                   dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New He/Kaiming-normal array: std gain / sqrt(fan), sqrt(2 / fan_in) for ReLU."""
+    return scaled.kaiming_normal_(_empty(shape, dtype), a, mode, nonlinearity, layout=layout, **kw)
+
+
+def lecun_uniform(*shape, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New LeCun-uniform array: limit sqrt(3 / fan_in)."""
+    return scaled.lecun_uniform_(_empty(shape, dtype), layout=layout, **kw)
+
+
+def lecun_normal(*shape, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New LeCun-normal array: std sqrt(1 / fan_in) (SELU networks)."""
+    return scaled.lecun_normal_(_empty(shape, dtype), layout=layout, **kw)
+
+
+def fan_in_uniform(*shape, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New array of the classic U(±1/sqrt(fan_in))."""
+    return scaled.fan_in_uniform_(_empty(shape, dtype), layout=layout, **kw)
+
+
+def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                     dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New variance-scaled array (JAX / Keras semantics, see :func:`fastinit.variance_scaling_`)."""
+    return scaled.variance_scaling_(_empty(shape, dtype), scale, mode, distribution, layout=layout, **kw)
+
+
+def orthogonal(*shape, gain: float = 1.0, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New Haar-random (semi-)orthogonal array times ``gain`` (recurrent weights)."""
+    return structured.orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
+
+
+def eye(*shape, dtype="float32") -> np.ndarray:
+    """New 2-D identity."""
+    return structured.eye_(_empty(shape, dtype))
+
+
+glorot_uniform = xavier_uniform
+glorot_normal = xavier_normal
+he_uniform = kaiming_uniform
+he_normal = kaiming_normal

@@ -1,0 +1,132 @@
+"""Layer 6 — biases and guidance: what the seed texts teach and no framework ships.
+
+* Biases: zeros (the default), a small positive constant for ReLU units so they start active
+  (0.01), and the class-prior bias for an output layer: ``log(p / (1 - p))`` for a sigmoid unit
+  whose positive class has frequency p, ``log(p_k)`` for softmax logits (shift-invariant), so the
+  untrained network already predicts the base rates and the first steps are not spent learning
+  them (Karpathy, "A recipe for training neural networks", 2019; Lin et al., "Focal loss", 2017).
+* :func:`recommend`: the guideline table activation -> initializer with the right gain.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, TypeVar
+
+import numpy as np
+
+from ._buffers import as_target, resolve_dtype
+from .fans import calculate_gain
+from .init import constant_, zeros_
+from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
+from .structured import orthogonal_
+
+__all__ = ["relu_bias_", "relu_bias", "prior_bias_", "prior_bias", "recommend", "Recommendation"]
+
+T = TypeVar("T")
+
+
+def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
+    """Fill a ReLU layer's bias with a small positive constant (default 0.01) so units start active."""
+    return constant_(out, value, dtype=dtype)
+
+
+def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
+    """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
+    return relu_bias_(np.empty(n, resolve_dtype(dtype)), value)
+
+
+def _prior_logits(prior, activation: str) -> np.ndarray:
+    p = np.asarray(prior, dtype=np.float64)
+    if p.dtype.kind not in "fiu" or not np.all((p > 0) & (p < 1)):
+        raise ValueError(f"prior must hold probabilities strictly between 0 and 1, got {prior!r}")
+    if activation == "sigmoid":
+        return np.log(p / (1 - p))
+    if activation == "softmax":
+        if not np.isclose(p.sum(), 1.0, rtol=1e-6):
+            raise ValueError(f"softmax prior must sum to 1, got sum {p.sum():.6g}")
+        return np.log(p)
+    raise ValueError(f"activation must be 'sigmoid' or 'softmax', got {activation!r}")
+
+
+def prior_bias_(out: T, prior, activation: str = "sigmoid", *, dtype: Any = None) -> T:
+    r"""Fill an output bias with the class prior: :math:`\log(p / (1 - p))` (sigmoid) or :math:`\log p_k` (softmax).
+
+    ``prior``: a probability (every unit the same) or one per unit (broadcast to ``out``).
+    """
+    logits = _prior_logits(prior, activation)
+    target = as_target(out, dtype)
+    try:
+        values = np.broadcast_to(logits, target.shape)
+    except ValueError:
+        raise ValueError(f"prior of shape {logits.shape} does not broadcast to out.shape {target.shape}") from None
+    target.array[...] = values.astype(target.dtype)
+    return out
+
+
+def prior_bias(prior, n: Optional[int] = None, activation: str = "sigmoid", *, dtype="float32") -> np.ndarray:
+    """New output bias from class priors: one per prior, or ``n`` copies of a scalar prior.
+
+    >>> prior_bias(0.01)          # rare positive class: the sigmoid starts at p = 0.01
+    array([-4.59512], dtype=float32)
+    """
+    logits = _prior_logits(prior, activation)
+    shape = logits.shape if logits.ndim else (1 if n is None else n,)
+    return prior_bias_(np.empty(shape, resolve_dtype(dtype)), prior, activation)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """What :func:`recommend` returns: call ``initializer(w)`` and ``bias(b)`` in place."""
+
+    activation: str
+    scheme: str
+    gain: float
+    initializer: Callable
+    bias: Callable
+    reason: str
+
+
+_TANH_LIKE = {"sigmoid", "tanh", "softsign", "linear", "identity", "none"}
+_RELU_LIKE = {"relu", "leaky_relu", "gelu", "elu", "silu", "swish", "mish", "softplus", "relu6", "prelu"}
+_RECURRENT = {"rnn", "lstm", "gru", "recurrent"}
+
+
+def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
+    """The initializer the seed texts' guideline table gives for the activation after a layer.
+
+    sigmoid / tanh / linear -> Xavier (Glorot & Bengio 2010); ReLU family -> He (He et al. 2015);
+    SELU -> LeCun normal (Klambauer et al. 2017); recurrent weights (rnn / lstm / gru) ->
+    orthogonal (Saxe et al. 2014).  ``param``: leaky-ReLU negative slope.
+
+    >>> r = recommend("relu")
+    >>> r.scheme, round(r.gain, 4)
+    ('kaiming_normal_', 1.4142)
+    """
+    if not isinstance(activation, str):
+        raise TypeError(f"activation must be a str, got {type(activation).__name__}")
+    act = activation.lower()
+    if act in _TANH_LIKE:
+        gain = calculate_gain("linear" if act in ("identity", "none") else act if act != "softsign" else "tanh")
+        return Recommendation(act, "xavier_uniform_", float(gain), functools.partial(xavier_uniform_, gain=gain),
+                              zeros_, f"{act} is symmetric and near-linear around 0: Xavier keeps the variance of "
+                              f"activations and gradients across layers (Var(W) = 2 / (fan_in + fan_out)), "
+                              f"with calculate_gain('{act}') = {gain:.4g}")
+    if act in _RELU_LIKE:
+        slope = (0.01 if param is None else param) if act == "leaky_relu" else 0.0
+        gain = calculate_gain("leaky_relu", slope)
+        return Recommendation(act, "kaiming_normal_", gain,
+                              functools.partial(kaiming_normal_, a=slope, nonlinearity="leaky_relu"),
+                              relu_bias_ if act == "relu" else zeros_,
+                              f"{act} zeroes (or shrinks) half its inputs: He init doubles the variance, "
+                              f"Var(W) = gain^2 / fan_in with gain {gain:.4g}, so activations neither vanish nor "
+                              f"explode with depth")
+    if act == "selu":
+        return Recommendation(act, "lecun_normal_", 1.0, lecun_normal_, zeros_,
+                              "SELU self-normalizes only from Var(W) = 1 / fan_in (LeCun normal)")
+    if act in _RECURRENT:
+        return Recommendation(act, "orthogonal_", 1.0, orthogonal_, zeros_,
+                              "recurrent weights are applied many times: an orthogonal matrix keeps every "
+                              "singular value at 1, so signals neither vanish nor explode through time")
+    raise ValueError(f"unknown activation {activation!r}; known: "
+                     f"{sorted(_TANH_LIKE | _RELU_LIKE | _RECURRENT | {'selu'})}")

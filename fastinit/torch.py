@@ -1,0 +1,200 @@
+"""Layer 6 — ``fastinit.torch``: a drop-in for ``torch.nn.init`` backed by fastinit's kernels.
+
+>>> import torch
+>>> import fastinit.torch as init            # instead of: import torch.nn.init as init
+>>> w = torch.empty(256, 128)
+>>> init.kaiming_uniform_(w, a=5 ** 0.5) is w
+True
+
+Same names, signatures, defaults, return values, errors and warnings as torch.nn.init; values
+are written in place into the tensor's own CPU memory (no copy; float16, bfloat16, float32,
+float64; contiguous or not), outside autograd (the tensor's version counter is bumped like
+torch's in-place ops under ``no_grad``).  Seeding follows torch: a 63-bit fastinit seed is drawn
+from ``generator`` (default: torch's global generator), so ``torch.manual_seed(s)`` makes a
+program reproducible and ``generator=torch.Generator().manual_seed(s)`` gives the same values.
+Pass ``seed=`` to bypass torch's generator; ``stream=``, ``global_shape=``, ``offset=`` place a
+tensor-parallel shard exactly as in the rest of fastinit.
+
+CUDA tensors raise a ``NotImplementedError`` until fastinit's GPU kernels land (issue #7).
+``sparse_`` uses torch.nn.init.sparse_ itself (fastinit's index-sampling version is issue #6).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import ml_dtypes
+import numpy as np
+import torch
+import torch.nn.init as _tinit
+
+from . import init as _init
+from . import scaled as _scaled
+from . import structured as _structured
+from .fans import calculate_gain
+
+__all__ = [
+    "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
+    "lecun_uniform_", "lecun_normal_", "variance_scaling_", "as_numpy",
+]
+
+_FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
+
+
+def as_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A NumPy view of a CPU tensor's memory (bfloat16 as ml_dtypes.bfloat16); no copy."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.device.type != "cpu":
+        raise NotImplementedError(
+            f"fastinit.torch fills CPU tensors; got a {tensor.device.type} tensor (GPU kernels: fastinit issue #7). "
+            "Initialize on the CPU and move it, or use torch.nn.init for now.")
+    t = tensor.detach()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+    if t.dtype not in _FLOATS:
+        raise TypeError(f"tensor has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
+    return t.numpy()
+
+
+def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:
+    if seed is not None:
+        return seed
+    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator).item())
+
+
+def _done(tensor: torch.Tensor) -> torch.Tensor:
+    torch.autograd.graph.increment_version(tensor)
+    return tensor
+
+
+def _sampled(fill, tensor, generator, seed, **kw):
+    """Run a fastinit sampler on the tensor's memory; the seed is drawn only for non-empty tensors."""
+    arr = as_numpy(tensor)
+    if arr.size:
+        fill(arr, seed=_seed(generator, seed), **kw)
+    return _done(tensor)
+
+
+def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Optional[torch.Generator] = None,
+             *, seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """U[a, b) in place (torch.nn.init.uniform_); a == b fills a, a > b raises like torch."""
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+    if a == b:
+        return constant_(tensor, a)
+    return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
+
+
+def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: Optional[torch.Generator] = None,
+            *, seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """N(mean, std²) in place (torch.nn.init.normal_)."""
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _sampled(lambda arr, **kw: _init.normal_(arr, mean, std, **kw), tensor, generator, seed, **placement)
+
+
+def trunc_normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
+                  **placement) -> torch.Tensor:
+    """N(mean, std²) restricted to [a, b], exactly (see :func:`fastinit.trunc_normal_`)."""
+    return _sampled(lambda arr, **kw: _init.trunc_normal_(arr, mean, std, a, b, **kw), tensor, generator, seed,
+                    **placement)
+
+
+def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+    """Fill with ``val`` (torch.nn.init.constant_)."""
+    _init.constant_(as_numpy(tensor), float(val))
+    return _done(tensor)
+
+
+def ones_(tensor: torch.Tensor) -> torch.Tensor:
+    """Fill with ones."""
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor: torch.Tensor) -> torch.Tensor:
+    """Fill with zeros."""
+    return constant_(tensor, 0.0)
+
+
+def eye_(tensor: torch.Tensor) -> torch.Tensor:
+    """2-D identity (torch.nn.init.eye_)."""
+    if tensor.ndimension() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    _structured.eye_(as_numpy(tensor))
+    return _done(tensor)
+
+
+def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
+    """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
+    _structured.dirac_(as_numpy(tensor), groups)
+    return _done(tensor)
+
+
+def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
+                    seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """Glorot uniform, bound gain * sqrt(6 / (fan_in + fan_out)) (torch.nn.init.xavier_uniform_)."""
+    return _sampled(lambda arr, **kw: _scaled.xavier_uniform_(arr, gain, **kw), tensor, generator, seed, **placement)
+
+
+def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
+                   seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """Glorot normal, std gain * sqrt(2 / (fan_in + fan_out)) (torch.nn.init.xavier_normal_)."""
+    return _sampled(lambda arr, **kw: _scaled.xavier_normal_(arr, gain, **kw), tensor, generator, seed, **placement)
+
+
+def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
+    if 0 in tensor.shape:
+        import warnings
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return tensor
+    return _sampled(lambda arr, **kw: fill(arr, a, mode, nonlinearity, **kw), tensor, generator, seed, **placement)
+
+
+def kaiming_uniform_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
+                     **placement) -> torch.Tensor:
+    """He uniform, bound gain * sqrt(3 / fan_mode) (torch.nn.init.kaiming_uniform_)."""
+    return _kaiming(_scaled.kaiming_uniform_, tensor, a, mode, nonlinearity, generator, seed, placement)
+
+
+def kaiming_normal_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
+                    **placement) -> torch.Tensor:
+    """He normal, std gain / sqrt(fan_mode) (torch.nn.init.kaiming_normal_)."""
+    return _kaiming(_scaled.kaiming_normal_, tensor, a, mode, nonlinearity, generator, seed, placement)
+
+
+def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
+                seed: Optional[int] = None) -> torch.Tensor:
+    """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
+    if tensor.ndimension() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed)
+
+
+def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01,
+            generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """torch.nn.init.sparse_ itself (fastinit's own sparse init: issue #6)."""
+    return _tinit.sparse_(tensor, sparsity, std, generator)
+
+
+def lecun_uniform_(tensor: torch.Tensor, generator: Optional[torch.Generator] = None, *,
+                   seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """LeCun uniform, bound sqrt(3 / fan_in)."""
+    return _sampled(_scaled.lecun_uniform_, tensor, generator, seed, **placement)
+
+
+def lecun_normal_(tensor: torch.Tensor, generator: Optional[torch.Generator] = None, *,
+                  seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """LeCun normal, std sqrt(1 / fan_in)."""
+    return _sampled(_scaled.lecun_normal_, tensor, generator, seed, **placement)
+
+
+def variance_scaling_(tensor: torch.Tensor, scale: float = 1.0, mode: str = "fan_in",
+                      distribution: str = "truncated_normal", generator: Optional[torch.Generator] = None, *,
+                      seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """Variance scaling with JAX / Keras semantics (see :func:`fastinit.variance_scaling_`)."""
+    return _sampled(lambda arr, **kw: _scaled.variance_scaling_(arr, scale, mode, distribution, **kw), tensor,
+                    generator, seed, **placement)
