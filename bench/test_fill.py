@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from conftest import N, run
+from conftest import run
 
 try:
     import torch

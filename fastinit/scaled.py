@@ -33,9 +33,8 @@ T = TypeVar("T")
 TRUNC_STD_CORRECTION = 0.87962566103423978
 
 
-def _fill(out, dtype, fn: str, distribution: str, std: float, placement: dict, layout_kw: dict):
+def _fill(out, target, fn: str, distribution: str, std: float, placement: dict):
     """Draw zero-mean values of standard deviation ``std`` from ``distribution``."""
-    target = placement.pop("target")
     if distribution == "uniform":
         bound = math.sqrt(3.0) * std
         if bound == 0.0:
@@ -59,19 +58,13 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     if target.size == 0:
         return out
     std = std_of_fans(fan_in, fan_out)
-    return _fill(out, dtype, fn, distribution, std, dict(placement, target=target), {})
+    return _fill(out, target, fn, distribution, std, placement)
 
 
 def _gain(gain, fn: str) -> float:
     if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain) or gain < 0:
         raise ValueError(f"{fn}: gain must be a finite number >= 0, got {gain!r}")
     return float(gain)
-
-
-_DOC_KW = """
-    Keywords (all initializers): ``seed``, ``stream``, ``global_shape``, ``offset``, ``generator``,
-    ``dtype`` as in :func:`fastinit.uniform_`; ``layout`` ('torch' = (out, in, *kernel), default;
-    'keras' = (*kernel, in, out)) or explicit ``in_axis`` / ``out_axis`` select the fans."""
 
 
 def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
@@ -101,8 +94,6 @@ def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, str
 
 def _kaiming(out, fn, distribution, a, mode, nonlinearity, layout, in_axis, out_axis, dtype, **placement):
     gain = _fans.calculate_gain(nonlinearity, a)
-    if not isinstance(mode, str) or mode.lower() not in ("fan_in", "fan_out"):
-        _fans.fan(0, 0, mode, ("fan_in", "fan_out"))  # raises torch's error
     return _scheme(out, fn, distribution,
                    lambda fi, fo: gain / math.sqrt(_fans.fan(fi, fo, mode, ("fan_in", "fan_out"))),
                    dtype=dtype, layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=True, **placement)

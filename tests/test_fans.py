@@ -1,0 +1,92 @@
+"""Fans and gains: the formulas of the seed texts, torch's values and errors."""
+import math
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit.fans import fan
+
+try:
+    import torch
+    import torch.nn.init as tinit
+except ImportError:
+    torch = None
+
+SHAPES = [(5, 3), (3, 5), (64, 3, 7), (64, 3, 7, 7), (16, 8, 3, 3, 3), (1, 1), (10, 1, 1, 1), (7, 9, 2, 1, 4)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_torch_layout_fans_follow_the_formula(shape):
+    field = math.prod(shape[2:])
+    assert fastinit.fans(shape) == (shape[1] * field, shape[0] * field)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_keras_layout_fans_follow_the_formula(shape):
+    field = math.prod(shape[:-2])
+    assert fastinit.fans(shape, "keras") == (shape[-2] * field, shape[-1] * field)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_same_kernel_in_both_layouts_has_the_same_fans(shape):
+    keras_shape = tuple(shape[2:]) + (shape[1], shape[0])
+    assert fastinit.fans(shape, "torch") == fastinit.fans(keras_shape, "keras")
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed")
+@pytest.mark.parametrize("shape", SHAPES)
+def test_fans_equal_torch(shape):
+    assert fastinit.fans(shape) == tinit._calculate_fan_in_and_fan_out(torch.empty(shape))
+
+
+def test_explicit_axes_and_seed_text_convention():
+    assert fastinit.fans((784, 256), "keras") == (784, 256)
+    assert fastinit.fans((3, 4, 5), in_axis=0, out_axis=2) == (12, 20)
+    assert fastinit.fans((3, 4, 5, 6), in_axis=(0, 1), out_axis=-1) == (12 * 5, 6 * 5)
+    assert fastinit.fans(np.empty((6, 2))) == (2, 6)
+    with pytest.raises(ValueError, match="must not overlap"):
+        fastinit.fans((3, 4), in_axis=0, out_axis=0)
+    with pytest.raises(ValueError, match="not a valid axis"):
+        fastinit.fans((3, 4), in_axis=2)
+    with pytest.raises(ValueError, match="layout must be one of"):
+        fastinit.fans((3, 4), "jax")
+
+
+@pytest.mark.parametrize("shape", [(), (5,)])
+def test_fewer_than_2d_raises_torchs_error(shape):
+    with pytest.raises(ValueError, match="Fan in and fan out can not be computed for tensor with fewer than 2"):
+        fastinit.fans(shape)
+
+
+def test_fan_modes():
+    assert fan(3, 12, "fan_in") == 3 and fan(3, 12, "fan_out") == 12
+    assert fan(3, 12, "fan_avg") == 7.5 and fan(3, 12, "fan_geo_avg") == 6.0
+    assert fan(3, 12, "FAN_IN") == 3
+    with pytest.raises(ValueError, match="Mode fan_sum not supported"):
+        fan(3, 12, "fan_sum")
+
+
+GAINS = [("linear", None, 1), ("conv2d", None, 1), ("conv_transpose3d", None, 1), ("sigmoid", None, 1),
+         ("tanh", None, 5 / 3), ("relu", None, math.sqrt(2)), ("leaky_relu", None, math.sqrt(2 / (1 + 0.01**2))),
+         ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", 0, math.sqrt(2)), ("leaky_relu", 3, math.sqrt(0.2)),
+         ("selu", None, 0.75)]
+
+
+@pytest.mark.parametrize("name, param, expected", GAINS)
+def test_calculate_gain_values(name, param, expected):
+    assert fastinit.calculate_gain(name, param) == pytest.approx(expected, rel=1e-15)
+    if torch is not None:
+        assert fastinit.calculate_gain(name, param) == tinit.calculate_gain(name, param)
+
+
+@pytest.mark.parametrize("param", [True, "0.2", [0.1], None.__class__])
+def test_calculate_gain_leaky_relu_only_accepts_numbers(param):
+    with pytest.raises(ValueError, match="not a valid number"):
+        fastinit.calculate_gain("leaky_relu", param)
+
+
+@pytest.mark.parametrize("name", ["swish", "ReLU", "", 3])
+def test_calculate_gain_only_accepts_valid_nonlinearities(name):
+    with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+        fastinit.calculate_gain(name)

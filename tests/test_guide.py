@@ -1,0 +1,75 @@
+"""Biases and recommend(): the seed texts' guidance as code."""
+import math
+
+import numpy as np
+import pytest
+
+import fastinit
+
+
+def test_relu_bias_and_zero_bias():
+    assert (fastinit.relu_bias(10) == np.float32(0.01)).all()
+    b = fastinit.relu_bias_(np.zeros(4), 0.1)
+    assert (b == 0.1).all()
+    assert not fastinit.zeros(7).any()
+
+
+def test_sigmoid_prior_bias_makes_the_untrained_output_the_base_rate():
+    b = fastinit.prior_bias(0.01, dtype="float64")
+    assert b.shape == (1,) and 1 / (1 + np.exp(-b[0])) == pytest.approx(0.01, rel=1e-12)
+    vec = fastinit.prior_bias([0.1, 0.5, 0.9], dtype="float64")
+    assert vec == pytest.approx([math.log(1 / 9), 0.0, math.log(9)])
+    assert fastinit.prior_bias(0.25, n=5).shape == (5,)
+    out = np.zeros((2, 3))
+    fastinit.prior_bias_(out, [0.2, 0.3, 0.4])
+    assert np.allclose(1 / (1 + np.exp(-out)), [[0.2, 0.3, 0.4]] * 2)
+
+
+def test_softmax_prior_bias():
+    p = np.array([0.7, 0.2, 0.1])
+    b = fastinit.prior_bias(p, activation="softmax", dtype="float64")
+    assert np.allclose(np.exp(b) / np.exp(b).sum(), p)
+
+
+@pytest.mark.parametrize("prior, kw, msg", [(0.0, {}, "strictly between 0 and 1"), (1.0, {}, "strictly between"),
+                                            ([0.5, np.nan], {}, "strictly between"),
+                                            ([0.5, 0.6], {"activation": "softmax"}, "must sum to 1"),
+                                            (0.5, {"activation": "tanh"}, "'sigmoid' or 'softmax'")])
+def test_prior_bias_refusals(prior, kw, msg):
+    out = np.full(2, 9.0)
+    with pytest.raises(ValueError, match=msg):
+        fastinit.prior_bias_(out, prior, **kw)
+    assert (out == 9).all()
+
+
+@pytest.mark.parametrize("activation, scheme, gain", [
+    ("sigmoid", "xavier_uniform_", 1.0), ("tanh", "xavier_uniform_", 5 / 3), ("relu", "kaiming_normal_", math.sqrt(2)),
+    ("gelu", "kaiming_normal_", math.sqrt(2)), ("elu", "kaiming_normal_", math.sqrt(2)),
+    ("leaky_relu", "kaiming_normal_", math.sqrt(2 / (1 + 0.01**2))), ("selu", "lecun_normal_", 1.0),
+    ("lstm", "orthogonal_", 1.0), ("GRU", "orthogonal_", 1.0), ("rnn", "orthogonal_", 1.0),
+])
+def test_recommend_follows_the_guideline_table(activation, scheme, gain):
+    r = fastinit.recommend(activation)
+    assert r.scheme == scheme and r.gain == pytest.approx(gain)
+    assert r.reason
+    w = np.empty((400, 300), np.float32)
+    assert r.initializer(w, seed=0) is w
+    assert r.bias(np.ones(3)) is not None
+
+
+def test_recommended_initializer_has_the_right_variance():
+    w = np.empty((2000, 500))
+    fastinit.recommend("relu").initializer(w, seed=1)
+    assert w.var() == pytest.approx(2 / 500, rel=0.01)
+    fastinit.recommend("leaky_relu", 0.2).initializer(w, seed=1)
+    assert w.var() == pytest.approx(2 / (1.04 * 500), rel=0.01)
+    fastinit.recommend("tanh").initializer(w, seed=1)
+    assert w.var() == pytest.approx((5 / 3) ** 2 * 2 / 2500, rel=0.01)
+    q = np.empty((256, 256))
+    fastinit.recommend("lstm").initializer(q, seed=1)
+    assert np.allclose(q @ q.T, np.eye(256), atol=1e-10)
+
+
+def test_recommend_unknown_activation():
+    with pytest.raises(ValueError, match="unknown activation 'softmaxx'"):
+        fastinit.recommend("softmaxx")

@@ -1,0 +1,166 @@
+"""Fan-scaled initializers: exact target law (KS, n = 1e6) with the std/limit recomputed here."""
+import math
+
+import ml_dtypes
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit
+
+P_MIN = 1e-4
+SHAPE = (1000, 1000)  # torch layout: fan_in = fan_out = 1000; n = 1e6
+CONV = (64, 32, 3, 3)  # fan_in = 288, fan_out = 576
+
+
+def _draw(fn, shape=SHAPE, dtype=np.float32, **kw):
+    out = np.empty(shape, dtype)
+    fn(out, seed=4, **kw)
+    return out.astype(np.float64).ravel()
+
+
+def _uniform_ok(x, bound):
+    assert x.min() >= -bound and x.max() < bound
+    assert stats.kstest(x, "uniform", args=(-bound, 2 * bound)).pvalue > P_MIN
+
+
+def _normal_ok(x, std):
+    assert stats.kstest(x, "norm", args=(0, std)).pvalue > P_MIN
+    assert abs(x.std() / std - 1) < 6 * math.sqrt(2 / x.size)
+
+
+@pytest.mark.parametrize("gain", [1.0, 5 / 3, 0.25])
+def test_xavier_uniform(gain):
+    fan_in, fan_out = 32 * 9, 64 * 9
+    _uniform_ok(_draw(fastinit.xavier_uniform_, CONV, gain=gain), gain * math.sqrt(6 / (fan_in + fan_out)))
+
+
+@pytest.mark.parametrize("gain", [1.0, math.sqrt(2)])
+def test_xavier_normal(gain):
+    _normal_ok(_draw(fastinit.xavier_normal_, CONV, gain=gain), gain * math.sqrt(2 / (288 + 576)))
+
+
+@pytest.mark.parametrize("a, mode, nonlinearity", [(0, "fan_in", "leaky_relu"), (0, "fan_out", "relu"),
+                                                   (math.sqrt(5), "fan_in", "leaky_relu"), (0.2, "fan_in", "leaky_relu"),
+                                                   (0, "fan_in", "tanh")])
+def test_kaiming_uniform(a, mode, nonlinearity):
+    fan = 288 if mode == "fan_in" else 576
+    gain = {"relu": math.sqrt(2), "tanh": 5 / 3}.get(nonlinearity, math.sqrt(2 / (1 + a * a)))
+    _uniform_ok(_draw(fastinit.kaiming_uniform_, CONV, a=a, mode=mode, nonlinearity=nonlinearity),
+                gain * math.sqrt(3 / fan))
+
+
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
+def test_kaiming_normal(mode):
+    fan = 288 if mode == "fan_in" else 576
+    _normal_ok(_draw(fastinit.kaiming_normal_, CONV, mode=mode, nonlinearity="relu"), math.sqrt(2 / fan))
+
+
+def test_lecun_and_classic_fan_in_uniform():
+    _uniform_ok(_draw(fastinit.lecun_uniform_, CONV), math.sqrt(3 / 288))
+    _normal_ok(_draw(fastinit.lecun_normal_, CONV), math.sqrt(1 / 288))
+    _uniform_ok(_draw(fastinit.fan_in_uniform_, CONV), 1 / math.sqrt(288))
+
+
+@pytest.mark.parametrize("scale, mode, fan", [(1.0, "fan_in", 288), (2.0, "fan_out", 576), (1.0, "fan_avg", 432),
+                                              (0.5, "fan_geo_avg", math.sqrt(288 * 576))])
+def test_variance_scaling_every_distribution(scale, mode, fan):
+    var = scale / fan
+    _uniform_ok(_draw(fastinit.variance_scaling_, CONV, scale=scale, mode=mode, distribution="uniform"),
+                math.sqrt(3 * var))
+    _normal_ok(_draw(fastinit.variance_scaling_, CONV, scale=scale, mode=mode, distribution="normal"), math.sqrt(var))
+    x = _draw(fastinit.variance_scaling_, CONV, scale=scale, mode=mode)  # truncated_normal (the default)
+    s = math.sqrt(var) / 0.87962566103423978
+    assert stats.kstest(x, stats.truncnorm(-2, 2, scale=s).cdf).pvalue > P_MIN
+    assert abs(x.std() / math.sqrt(var) - 1) < 6 * math.sqrt(2 / x.size)  # the correction restores the variance
+
+
+def test_truncated_std_correction_constant():
+    assert stats.truncnorm(-2, 2).std() == pytest.approx(fastinit.scaled.TRUNC_STD_CORRECTION, rel=1e-15)
+
+
+def test_fans_come_from_global_shape_for_shards():
+    full = np.empty((512, 256), np.float32)
+    fastinit.kaiming_uniform_(full, seed=1, stream="w")
+    shard = np.empty((512, 64), np.float32)
+    fastinit.kaiming_uniform_(shard, seed=1, stream="w", global_shape=(512, 256), offset=(0, 128))
+    assert np.array_equal(shard, full[:, 128:192])
+
+
+def test_layout_keras_matches_transposed_torch_fans():
+    x = _draw(fastinit.xavier_uniform_, (300, 200), layout="keras")
+    _uniform_ok(x, math.sqrt(6 / 500))
+    x = _draw(fastinit.kaiming_normal_, (3, 3, 32, 64), layout="keras", nonlinearity="relu")
+    _normal_ok(x, math.sqrt(2 / 288))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16, np.float64])
+def test_every_dtype(dtype):
+    x = _draw(fastinit.xavier_uniform_, CONV, dtype=dtype)
+    bound = math.sqrt(6 / 864)
+    assert x.min() >= -bound and x.max() < bound
+
+
+@pytest.mark.parametrize("fn", [fastinit.kaiming_uniform_, fastinit.kaiming_normal_])
+def test_kaiming_warning_on_0element_tensor(fn):
+    out = np.empty((0, 5), np.float32)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        assert fn(out) is out
+
+
+def test_gain_zero_gives_zeros_and_negative_gain_is_refused():
+    out = np.ones((8, 8), np.float32)
+    fastinit.xavier_uniform_(out, gain=0.0, seed=0)
+    assert not out.any()
+    out[:] = 3
+    for bad in (-1.0, np.nan, "2", True):
+        with pytest.raises(ValueError, match="gain must be a finite number >= 0"):
+            fastinit.xavier_normal_(out, gain=bad)
+    assert (out == 3).all()
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda w: fastinit.kaiming_uniform_(w, mode="fan_avg"), "Mode fan_avg not supported"),
+    (lambda w: fastinit.kaiming_normal_(w, nonlinearity="swish"), "Unsupported nonlinearity"),
+    (lambda w: fastinit.variance_scaling_(w, mode="fan_sum"), "invalid mode"),
+    (lambda w: fastinit.variance_scaling_(w, distribution="cauchy"), "invalid distribution"),
+    (lambda w: fastinit.variance_scaling_(w, scale=0.0), "scale must be a positive"),
+    (lambda w: fastinit.xavier_uniform_(w[0]), "fewer than 2 dimensions"),
+    (lambda w: fastinit.lecun_normal_(w, layout="flax"), "layout must be one of"),
+])
+def test_bad_input_leaves_buffer_untouched(call, msg):
+    out = np.full((6, 7), 3.0, np.float32)
+    with pytest.raises(ValueError, match=msg):
+        call(out)
+    assert (out == 3).all()
+
+
+def test_allocating_twins_shapes_dtypes_layouts():
+    w = fastinit.glorot_uniform(784, 256, seed=0)
+    assert w.shape == (784, 256) and w.dtype == np.float32
+    assert np.abs(w).max() < math.sqrt(6 / (784 + 256))
+    assert np.array_equal(w, fastinit.glorot_uniform((784, 256), seed=0))
+    he = fastinit.he_normal(2000, 300, seed=1)
+    assert abs(he.std() / math.sqrt(2 / 2000) - 1) < 0.01
+    assert abs(fastinit.he_uniform(400, 100, seed=2)).max() < math.sqrt(6 / 400)
+    assert abs(fastinit.lecun_normal(500, 500, seed=3).std() / math.sqrt(1 / 500) - 1) < 0.02
+    assert fastinit.glorot_normal(3, 3, 16, 32, dtype="bfloat16").dtype == ml_dtypes.bfloat16
+    assert fastinit.normal(10, 4, std=0.02, dtype=np.float64).shape == (10, 4)
+    assert (fastinit.zeros(5) == 0).all() and (fastinit.ones(2, 2, dtype="float16") == 1).all()
+    assert fastinit.trunc_normal(1000, std=0.02, a=-0.04, b=0.04).max() <= 0.04
+    assert fastinit.uniform(3, a=-1, b=1).shape == (3,)
+    torch_like = fastinit.kaiming_uniform(256, 784, layout="torch", seed=0)
+    assert np.abs(torch_like).max() < math.sqrt(6 / 784)
+    with pytest.raises(ValueError, match="shape must be non-negative ints"):
+        fastinit.glorot_uniform(3, -1)
+
+
+def test_seed_text_examples_work_verbatim():
+    # NumPy-style examples of the seed texts: W = glorot_uniform(n_in, n_out); b = zeros(n_out)
+    n_in, n_out = 784, 128
+    W = fastinit.glorot_uniform(n_in, n_out)
+    b = fastinit.zeros(n_out)
+    x = np.random.default_rng(0).standard_normal((64, n_in)).astype(np.float32)
+    h = np.maximum(x @ fastinit.he_normal(n_in, n_out) + b, 0)
+    assert W.shape == (n_in, n_out) and h.shape == (64, n_out)
+    assert 0.8 < (h**2).mean() / x.var() < 1.25  # He init keeps the ReLU layer's second moment at ~1

@@ -1,0 +1,162 @@
+"""fastinit.torch behaves like torch.nn.init: values in place, identity, errors, warnings, seeding."""
+import math
+
+import pytest
+from scipy import stats
+
+torch = pytest.importorskip("torch")
+import torch.nn.init as tinit  # noqa: E402
+
+import fastinit.torch as finit  # noqa: E402
+
+DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
+P_MIN = 1e-4
+
+
+def _f64(t):
+    return t.detach().to(torch.float64).numpy().ravel()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_every_function_returns_the_same_tensor_filled_in_place(dtype):
+    calls = [
+        lambda t: finit.uniform_(t, -1, 1), lambda t: finit.normal_(t, 0, 0.02), lambda t: finit.trunc_normal_(t),
+        lambda t: finit.constant_(t, 0.5), finit.ones_, finit.zeros_, finit.xavier_uniform_, finit.xavier_normal_,
+        finit.kaiming_uniform_, finit.kaiming_normal_, finit.orthogonal_, finit.lecun_uniform_, finit.lecun_normal_,
+        finit.variance_scaling_,
+    ]
+    for call in calls:
+        t = torch.full((64, 32), 123.0, dtype=dtype)
+        ptr = t.data_ptr()
+        assert call(t) is t
+        assert t.data_ptr() == ptr and t.dtype == dtype
+        assert not (t == 123).any()
+
+
+def test_non_contiguous_tensors_are_filled_in_place():
+    base = torch.full((40, 60), 7.0)
+    view = base.t()[::2]  # non-contiguous
+    finit.normal_(view, seed=1)
+    assert (base[:, 1::2] == 7).all()  # untouched columns
+    expect = finit.normal_(torch.empty(view.shape), seed=1)
+    assert torch.equal(view, expect)
+
+
+def test_no_autograd_history_and_version_bump():
+    w = torch.empty(30, 20, requires_grad=True)
+    v = w._version
+    out = finit.kaiming_uniform_(w)
+    assert out is w and w.requires_grad and w.grad_fn is None and w.is_leaf
+    assert w._version > v
+    (w * 2).sum().backward()
+    assert torch.equal(w.grad, torch.full_like(w, 2.0))
+
+
+def test_manual_seed_and_generator_give_the_same_values():
+    torch.manual_seed(42)
+    a = finit.kaiming_normal_(torch.empty(100, 50))
+    b = finit.kaiming_normal_(torch.empty(100, 50), generator=torch.Generator().manual_seed(42))
+    assert torch.equal(a, b)
+    torch.manual_seed(42)
+    assert torch.equal(a, finit.kaiming_normal_(torch.empty(100, 50)))
+    assert not torch.equal(a, finit.kaiming_normal_(torch.empty(100, 50)))  # the generator advanced
+
+
+def test_explicit_seed_and_shard_keywords():
+    full = finit.xavier_uniform_(torch.empty(128, 64), seed=3, stream="layer.w")
+    shard = finit.xavier_uniform_(torch.empty(32, 64), seed=3, stream="layer.w", global_shape=(128, 64),
+                                  offset=(64, 0))
+    assert torch.equal(shard, full[64:96])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_uniform_and_normal_laws(dtype):
+    x = _f64(finit.uniform_(torch.empty(1000, 1000, dtype=dtype), -2.0, 3.0))
+    assert x.min() >= -2 and x.max() < 3
+    if dtype in (torch.float32, torch.float64):
+        assert stats.kstest(x, "uniform", args=(-2, 5)).pvalue > P_MIN
+        z = _f64(finit.normal_(torch.empty(1000, 1000, dtype=dtype), 1.0, 2.0))
+        assert stats.kstest(z, "norm", args=(1, 2)).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("shape", [(300, 200), (64, 16, 3, 3)])
+def test_xavier_and_kaiming_match_torchs_std_and_bounds(shape):
+    t = torch.empty(shape)
+    fan_in, fan_out = tinit._calculate_fan_in_and_fan_out(t)
+    x = _f64(finit.xavier_uniform_(t, gain=2.0))
+    bound = 2.0 * math.sqrt(6 / (fan_in + fan_out))
+    assert stats.kstest(x, "uniform", args=(-bound, 2 * bound)).pvalue > P_MIN
+    x = _f64(finit.kaiming_normal_(t, mode="fan_out", nonlinearity="relu"))
+    assert stats.kstest(x, "norm", args=(0, math.sqrt(2 / fan_out))).pvalue > P_MIN
+    x = _f64(finit.kaiming_uniform_(t, a=math.sqrt(5)))  # nn.Linear's default
+    assert abs(x).max() <= 1 / math.sqrt(fan_in)
+
+
+@pytest.mark.parametrize("name", ["xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"])
+def test_errors_on_inputs_smaller_than_2d_match_torch(name):
+    for fn in (getattr(finit, name), getattr(tinit, name)):
+        with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+            fn(torch.empty(5))
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_kaiming_warning_on_0element_tensor(name):
+    t = torch.empty(0, 3)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        assert getattr(finit, name)(t) is t
+
+
+def test_same_errors_as_torch():
+    t = torch.empty(4, 4)
+    with pytest.raises(RuntimeError, match="uniform_ expects to return a \\[from, to\\) range"):
+        finit.uniform_(t, 2, 1)
+    with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+        finit.normal_(t, 0, -1)
+    with pytest.raises(ValueError, match="Mode fan_avg not supported"):
+        finit.kaiming_uniform_(t, mode="fan_avg")
+    with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+        finit.kaiming_normal_(t, nonlinearity="swish")
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        finit.eye_(torch.empty(3))
+    with pytest.raises(ValueError, match="Only tensors with 3, 4, or 5 dimensions"):
+        finit.dirac_(torch.empty(3, 3))
+    with pytest.raises(TypeError, match="supported dtypes are float16, bfloat16"):
+        finit.normal_(torch.empty(3, dtype=torch.int32))
+    assert finit.calculate_gain("leaky_relu", 0.3) == tinit.calculate_gain("leaky_relu", 0.3)
+
+
+def test_uniform_with_equal_bounds_fills_the_value_like_torch():
+    t = finit.uniform_(torch.empty(5), 0.5, 0.5)
+    assert (t == 0.5).all()
+
+
+def test_eye_dirac_orthogonal_sparse_match_torch_semantics():
+    assert torch.equal(finit.eye_(torch.empty(3, 5)), tinit.eye_(torch.empty(3, 5)))
+    assert torch.equal(finit.dirac_(torch.empty(6, 2, 3, 3), 2), tinit.dirac_(torch.empty(6, 2, 3, 3), 2))
+    q = finit.orthogonal_(torch.empty(20, 50, dtype=torch.float64), gain=3.0)
+    assert torch.allclose(q @ q.T, 9 * torch.eye(20, dtype=torch.float64), atol=1e-10)
+    s = finit.sparse_(torch.empty(10, 6), sparsity=0.3)
+    assert ((s == 0).sum(0) >= 3).all()
+
+
+def test_cuda_tensors_raise_a_clear_error():
+    class FakeCuda(torch.Tensor):
+        @property
+        def device(self):
+            return torch.device("cuda", 0)
+
+    t = torch.empty(3, 3).as_subclass(FakeCuda)
+    with pytest.raises(NotImplementedError, match="GPU kernels"):
+        finit.normal_(t)
+
+
+def test_bfloat16_trunc_normal_at_llm_std_stays_inside_bounds():
+    t = finit.trunc_normal_(torch.empty(2000, 2000, dtype=torch.bfloat16), 0.0, 0.02, -0.04, 0.04)
+    x = _f64(t)
+    assert x.min() >= -0.04 and x.max() <= 0.04
+
+
+def test_module_has_every_torch_nn_init_function():
+    public = [n for n in dir(tinit) if n.endswith("_") and not n.startswith("_") and callable(getattr(tinit, n))]
+    missing = [n for n in public if not hasattr(finit, n)]
+    assert not missing
