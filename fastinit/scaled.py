@@ -152,7 +152,8 @@ def fan_in_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, g
     r"""The classic :math:`\mathcal{U}(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})`.
 
     LeCun et al. (1998)'s heuristic, and what torch's nn.Linear / nn.Conv*d weights get by default
-    (``kaiming_uniform_(w, a=sqrt(5))``) — and their biases, with the weight's fan_in.
+    (``kaiming_uniform_(w, a=sqrt(5))``).  Their biases get the same bound with the *weight's*
+    fan_in: ``uniform_(b, -k, k)``, ``k = 1 / sqrt(fans(w)[0])``.
     """
     return _scheme(out, "fan_in_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / (3.0 * fi)), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
