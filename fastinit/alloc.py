@@ -16,12 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import init, scaled, structured
+from . import sparsity as sparsity_
 from ._buffers import resolve_dtype
 
 __all__ = [
     "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal", "fan_in_uniform", "variance_scaling",
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal", "eye",
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal", "eye", "sparse",
 ]
 
 
@@ -111,6 +112,11 @@ def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribut
 def orthogonal(*shape, gain: float = 1.0, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
     """New Haar-random (semi-)orthogonal array times ``gain`` (recurrent weights)."""
     return structured.orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
+
+
+def sparse(*shape, sparsity: float, std: float = 0.01, dtype="float32", **kw) -> np.ndarray:
+    """New 2-D array with exactly ceil(sparsity * rows) zeros per column, other entries N(0, std²)."""
+    return sparsity_.sparse_(_empty(shape, dtype), sparsity, std, **kw)
 
 
 def eye(*shape, dtype="float32") -> np.ndarray:

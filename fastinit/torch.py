@@ -16,7 +16,6 @@ Pass ``seed=`` to bypass torch's generator; ``stream=``, ``global_shape=``, ``of
 tensor-parallel shard exactly as in the rest of fastinit.
 
 CUDA tensors raise a ``NotImplementedError`` until fastinit's GPU kernels land (issue #7).
-``sparse_`` uses torch.nn.init.sparse_ itself (fastinit's index-sampling version is issue #6).
 """
 from __future__ import annotations
 
@@ -25,10 +24,10 @@ from typing import Optional
 import ml_dtypes
 import numpy as np
 import torch
-import torch.nn.init as _tinit
 
 from . import init as _init
 from . import scaled as _scaled
+from . import sparsity as _sparse
 from . import structured as _structured
 from .fans import calculate_gain
 
@@ -174,10 +173,14 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed)
 
 
-def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01,
-            generator: Optional[torch.Generator] = None) -> torch.Tensor:
-    """torch.nn.init.sparse_ itself (fastinit's own sparse init: issue #6)."""
-    return _tinit.sparse_(tensor, sparsity, std, generator)
+def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,
+            *, seed: Optional[int] = None, **placement) -> torch.Tensor:
+    """ceil(sparsity * rows) zeros per column, other entries N(0, std²) (torch.nn.init.sparse_),
+    positions drawn from ``generator`` too (torch's own ignores it)."""
+    if tensor.ndimension() != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _sampled(lambda arr, **kw: _sparse.sparse_(arr, sparsity, std, **kw), tensor, generator, seed,
+                    **placement)
 
 
 def lecun_uniform_(tensor: torch.Tensor, generator: Optional[torch.Generator] = None, *,

@@ -1,0 +1,78 @@
+"""Sparse init: exact zero counts, N(0, std^2) non-zeros, uniform positions, purity."""
+import math
+
+import numba
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit
+
+
+@pytest.mark.parametrize("shape, sparsity", [((100, 50), 0.1), ((37, 11), 0.5), ((64, 3), 0.0), ((10, 4), 1.0),
+                                             ((1000, 20), 0.93)])
+def test_exact_zero_count_in_every_column(shape, sparsity):
+    w = fastinit.sparse_(np.empty(shape), sparsity, seed=1)
+    assert ((w == 0).sum(0) == math.ceil(sparsity * shape[0])).all()
+
+
+def test_nonzeros_are_normal_with_std():
+    w = fastinit.sparse_(np.empty((2000, 1000)), 0.2, std=0.05, seed=2).ravel()
+    assert stats.kstest(w[w != 0], "norm", args=(0, 0.05)).pvalue > 1e-4
+
+
+def test_zero_positions_uniform_over_rows():
+    rows = 50
+    w = fastinit.sparse_(np.empty((rows, 20000), np.float32), 0.1, seed=3)
+    counts = (w == 0).sum(1)
+    assert stats.chisquare(counts).pvalue > 1e-4
+
+
+def test_martens_k_nonzeros_per_column():
+    w = fastinit.martens_sparse_(np.empty((784, 300)), seed=4)
+    assert ((w != 0).sum(0) == 15).all()
+    assert abs(w[w != 0].std() - 1) < 0.03
+    with pytest.raises(ValueError, match="k=20 non-zeros per column but only 10 rows"):
+        fastinit.martens_sparse_(np.empty((10, 3)), k=20)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_shard_and_thread_invariance(dtype):
+    full = fastinit.sparse_(np.empty((300, 70), dtype), 0.3, seed=5, stream="s")
+    for off, shape in [((150, 10), (100, 20)), ((0, 69), (300, 1)), ((299, 0), (1, 70))]:
+        blk = fastinit.sparse_(np.empty(shape, dtype), 0.3, seed=5, stream="s", global_shape=(300, 70), offset=off)
+        assert np.array_equal(blk, full[off[0]:off[0] + shape[0], off[1]:off[1] + shape[1]])
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = fastinit.sparse_(np.empty((300, 70), dtype), 0.3, seed=5, stream="s")
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(single, full)
+    strided = np.empty((70, 300), dtype).T
+    assert np.array_equal(fastinit.sparse_(strided, 0.3, seed=5, stream="s"), full)
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda w: fastinit.sparse_(w, 1.5), "sparsity must lie in \\[0, 1\\]"),
+    (lambda w: fastinit.sparse_(w, -0.1), "sparsity must lie in"),
+    (lambda w: fastinit.sparse_(w, np.nan), "sparsity must be finite"),
+    (lambda w: fastinit.sparse_(w[0], 0.1), "Only tensors with 2 dimensions"),
+    (lambda w: fastinit.martens_sparse_(w, k=-1), "k must be a non-negative int"),
+])
+def test_bad_input_leaves_buffer_untouched(call, msg):
+    w = np.full((6, 5), 3.0)
+    with pytest.raises(ValueError, match=msg):
+        call(w)
+    assert (w == 3).all()
+
+
+def test_allocating_twin_and_torch_adapter():
+    w = fastinit.sparse(100, 30, sparsity=0.25, seed=1)
+    assert w.shape == (100, 30) and ((w == 0).sum(0) == 25).all()
+    torch = pytest.importorskip("torch")
+    import fastinit.torch as finit
+    torch.manual_seed(0)
+    a = finit.sparse_(torch.empty(40, 10), 0.5)
+    b = finit.sparse_(torch.empty(40, 10), 0.5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(a, b) and ((a == 0).sum(0) == 20).all()
