@@ -55,6 +55,10 @@ def cmd_fill(args: argparse.Namespace) -> int:
         def run():
             init.normal_(out, args.mean, args.std, seed=args.seed, stream=args.stream)
         law = f"N({args.mean}, {args.std}^2)"
+    elif args.dist == "trunc_normal":
+        def run():
+            init.trunc_normal_(out, args.mean, args.std, args.a, args.b, seed=args.seed, stream=args.stream)
+        law = f"N({args.mean}, {args.std}^2) on [{args.a}, {args.b}]"
     else:
         def run():
             init.constant_(out, args.value)
@@ -91,9 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--numel", type=_numel, default=10**8, help="number of elements (default 1e8)")
     f.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
                    help="float16, bfloat16, float32 (default) or float64")
-    f.add_argument("--dist", choices=["uniform", "normal", "constant"], default="normal")
-    f.add_argument("--a", type=float, default=0.0, help="uniform lower bound (default 0)")
-    f.add_argument("--b", type=float, default=1.0, help="uniform upper bound, excluded (default 1)")
+    f.add_argument("--dist", choices=["uniform", "normal", "trunc_normal", "constant"], default="normal")
+    f.add_argument("--a", type=float, default=None,
+                   help="lower bound: uniform (default 0) or trunc_normal (absolute, default mean - 2 std)")
+    f.add_argument("--b", type=float, default=None,
+                   help="upper bound: uniform, excluded (default 1) or trunc_normal (default mean + 2 std)")
     f.add_argument("--mean", type=float, default=0.0, help="normal mean (default 0)")
     f.add_argument("--std", type=float, default=1.0, help="normal std (default 1)")
     f.add_argument("--value", type=float, default=0.0, help="constant value (default 0)")
@@ -107,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "dist", None) is not None:
+        trunc = args.dist == "trunc_normal"
+        if args.a is None:
+            args.a = args.mean - 2 * args.std if trunc else 0.0
+        if args.b is None:
+            args.b = args.mean + 2 * args.std if trunc else 1.0
     if getattr(args, "stream", None) is not None and args.stream.isdigit():
         args.stream = int(args.stream)
     try:

@@ -4,7 +4,8 @@
 orthogonal matrix: QR of a Gaussian matrix (filled by fastinit's seeded normal kernel) with the
 signs of R's diagonal moved into Q (Mezzadri 2007; a plain QR is not Haar), times ``gain``
 (Saxe, McClelland & Ganguli 2014).  The QR is LAPACK's blocked Householder (BLAS-3) through
-NumPy; it needs the Gaussian matrix and Q in float64: 16 bytes x rows x cols of work space.
+SciPy, in float64 for float64 targets and float32 otherwise (like torch); it needs the Gaussian
+matrix and Q: 2 x itemsize x rows x cols of work space.
 Same seed, same matrix on the same machine (LAPACK builds may differ in the last bits).
 
 References: F. Mezzadri, "How to generate random matrices from the classical compact groups",
@@ -78,8 +79,11 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     rows = arr.shape[0] if layout == "torch" else arr.size // arr.shape[-1]
     cols = arr.size // rows
     tall = max(rows, cols), min(rows, cols)
-    a = normal_(np.empty(tall), seed=seed, stream=stream, generator=generator)
-    q, r = np.linalg.qr(a)
-    q *= np.sign(np.diag(r)) * float(gain)  # Mezzadri: make the factorization unique -> Haar
+    work = np.float64 if arr.dtype == np.float64 else np.float32  # float32 QR for the narrow types
+    a = normal_(np.empty(tall, work), seed=seed, stream=stream, generator=generator)
+    from scipy.linalg import qr  # imported on first use: keeps `import fastinit` light
+
+    q, r = qr(a, mode="economic", overwrite_a=True, check_finite=False)
+    q *= np.sign(np.diag(r)) * work(gain)  # Mezzadri: make the factorization unique -> Haar
     arr[...] = (q if rows >= cols else q.T).reshape(arr.shape).astype(arr.dtype)
     return out

@@ -24,6 +24,14 @@ def test_fill_writes_the_npy_file_it_reports(tmp_path, capsys):
     assert np.array_equal(got, expected)
 
 
+def test_fill_trunc_normal_defaults_to_two_std_bounds(tmp_path, capsys):
+    path = tmp_path / "t.npy"
+    assert main(["fill", "--numel", "5000", "--dist", "trunc_normal", "--std", "0.02", "--repeat", "1",
+                 "--out", str(path)]) == 0
+    x = np.load(path)
+    assert x.min() >= -0.04 and x.max() <= 0.04 and "on [-0.04, 0.04]" in capsys.readouterr().out
+
+
 def test_fill_bad_parameters_exit_2_with_message(capsys):
     assert main(["fill", "--numel", "10", "--std", "-1"]) == 2
     assert "std must be >= 0" in capsys.readouterr().err
