@@ -57,29 +57,30 @@ def _rounded(x: float, dtype: np.dtype) -> float:
         return float(np.array(x, np.float64).astype(dtype).astype(np.float64))
 
 
-def _next(x: float, dtype: np.dtype, up: bool) -> float:
-    """The neighbour of the ``dtype`` value x towards +inf (up) or -inf."""
+def _ordered(x: float, dtype: np.dtype) -> int:
+    """Monotone integer code of a (finite or infinite) ``dtype`` value: sign-magnitude -> two's complement."""
     uint = {2: np.uint16, 4: np.uint32, 8: np.uint64}[dtype.itemsize]
-    nbits = 8 * dtype.itemsize
     bits = int(np.array(x, np.float64).astype(dtype).view(uint))
-    sign = 1 << (nbits - 1)
-    order = -(bits & (sign - 1)) if bits & sign else bits
-    order += 1 if up else -1
-    bits = (sign | -order) if order < 0 else order
-    return float(np.array(bits, uint).view(dtype).astype(np.float64))
+    sign = 1 << (8 * dtype.itemsize - 1)
+    return -(bits & (sign - 1)) if bits & sign else bits
 
 
-def _uniform_bounds(a: float, b: float, dtype: np.dtype, fn: str) -> tuple[float, float]:
-    """[lo, hi]: the smallest ``dtype`` value >= a and the largest < b."""
-    lo, hi = _rounded(a, dtype), _rounded(b, dtype)
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ValueError(f"{fn}: bounds [{a}, {b}) exceed the finite range of {dtype}")
+def _from_ordered(o: int, dtype: np.dtype) -> float:
+    uint = {2: np.uint16, 4: np.uint32, 8: np.uint64}[dtype.itemsize]
+    sign = 1 << (8 * dtype.itemsize - 1)
+    return float(np.array((sign | -o) if o < 0 else o, uint).view(dtype).astype(np.float64))
+
+
+def _representable(a: float, b: float, dtype: np.dtype, fn: str, closed: bool) -> tuple[float, float]:
+    """[lo, hi]: the smallest finite ``dtype`` value >= a and the largest < b (<= b if ``closed``)."""
+    big = float(ml_dtypes.finfo(dtype).max)
+    lo, hi = max(_rounded(a, dtype), -big), min(_rounded(b, dtype), big)
     if lo < a:
-        lo = _next(lo, dtype, up=True)
-    if hi >= b:
-        hi = _next(hi, dtype, up=False)
+        lo = _from_ordered(_ordered(lo, dtype) + 1, dtype)
+    if hi > b or (hi == b and not closed):
+        hi = _from_ordered(_ordered(hi, dtype) - 1, dtype)
     if lo > hi:
-        raise ValueError(f"{fn}: no {dtype} value lies in [a, b) = [{a}, {b})")
+        raise ValueError(f"{fn}: no finite {dtype} value lies in [{a}, {b}{']' if closed else ')'}")
     return lo, hi
 
 
@@ -149,7 +150,10 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
         width = b - a if target.code == _cpu.F64 else np.float32(b) - np.float32(a)
     if target.size and not np.isfinite(width):
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
-    lo, hi = _uniform_bounds(a, b, target.dtype, fn)
+    big = _finfo_max(target)
+    if max(abs(a), abs(b)) > big:
+        raise ValueError(f"{fn}: bounds [{a}, {b}) exceed the finite range of {target.dtype} (±{big:.6g})")
+    lo, hi = _representable(a, b, target.dtype, fn, closed=False)
     return _sample(out, target, _cpu.UNIFORM, _params(P0=a, P1=b - a, LO=lo, HI=hi), **placement)
 
 
@@ -192,20 +196,6 @@ def sample_normal(out, target: Target, mean, std, fn: str, **placement):
             f"finite {target.dtype} ({_finfo_max(target):.6g}); use a wider dtype or a smaller std"
         )
     return _sample(out, target, _cpu.NORMAL, _params(P0=mean, P1=std), **placement)
-
-
-def _ordered(x: float, dtype: np.dtype) -> int:
-    """Monotone integer code of a (finite or infinite) ``dtype`` value: sign-magnitude -> two's complement."""
-    uint = {2: np.uint16, 4: np.uint32, 8: np.uint64}[dtype.itemsize]
-    bits = int(np.array(x, np.float64).astype(dtype).view(uint))
-    sign = 1 << (8 * dtype.itemsize - 1)
-    return -(bits & (sign - 1)) if bits & sign else bits
-
-
-def _from_ordered(o: int, dtype: np.dtype) -> float:
-    uint = {2: np.uint16, 4: np.uint32, 8: np.uint64}[dtype.itemsize]
-    sign = 1 << (8 * dtype.itemsize - 1)
-    return float(np.array((sign | -o) if o < 0 else o, uint).view(dtype).astype(np.float64))
 
 
 def _rounding_edges(lo: float, hi: float, dtype: np.dtype, compute: np.dtype) -> tuple[float, float]:
@@ -255,15 +245,7 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
         raise ValueError(f"{fn}: std must be > 0, got {std}")
     if math.isnan(a) or math.isnan(b) or not a < b:
         raise ValueError(f"{fn}: need a < b (infinite bounds allowed), got a={a}, b={b}")
-    big = _finfo_max(target)
-    lo = -big if a == -math.inf else _rounded(a, target.dtype)
-    hi = big if b == math.inf else _rounded(b, target.dtype)
-    if lo < a:
-        lo = _next(lo, target.dtype, up=True)
-    if hi > b:
-        hi = _next(hi, target.dtype, up=False)
-    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
-        raise ValueError(f"{fn}: no finite {target.dtype} value lies in [a, b] = [{a}, {b}]")
+    lo, hi = _representable(a, b, target.dtype, fn, closed=True)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
                       "nearly all values will sit next to one bound.", stacklevel=3)
