@@ -10,6 +10,8 @@ Dispatch is on integer codes inside the single compiled kernel (few compiles, on
 """
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
@@ -330,12 +332,15 @@ _EMPTY64 = np.empty(0, np.float64)
 CALL_ELEMENTS = 1 << 26  # elements per kernel call: Ctrl-C is seen between calls (~0.1 s)
 
 
-def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, lock=None):
+# numba's default workqueue threading layer must not be entered from two Python threads at
+# once: every parallel kernel call of fastinit holds this lock (each call uses all cores anyway)
+KERNEL_LOCK = threading.Lock()
+
+
+def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
     """Run :func:`fill` over the whole block, in calls of at most CALL_ELEMENTS elements.
 
-    ``prm``: the float64 parameter vector (indices P0 ... SIGN).  ``lock`` serializes kernel
-    calls (numba's default workqueue threading layer is not re-entrant from several Python
-    threads).
+    ``prm``: the float64 parameter vector (indices P0 ... SIGN).
     """
     d16 = flat if code in (F16, BF16) else _EMPTY16
     d32 = flat if code == F32 else _EMPTY32
@@ -346,8 +351,5 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, lock=N
         stop = min(n, start + CALL_ELEMENTS)
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
                 np.int64(geom.mbase), geom.mstride, start, stop, int(chunk))
-        if lock is None:
+        with KERNEL_LOCK:
             fill(*args)
-        else:
-            with lock:
-                fill(*args)

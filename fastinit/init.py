@@ -7,7 +7,6 @@ global flat index g is a pure function of (seed, stream, g, distribution paramet
 from __future__ import annotations
 
 import math
-import threading
 import warnings
 from typing import Any, Optional, Sequence, TypeVar, Union
 
@@ -25,9 +24,6 @@ __all__ = ["uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_
 T = TypeVar("T")
 Stream = Union[int, str]
 Shape = Optional[Sequence[int]]
-
-_KERNEL_LOCK = threading.Lock()
-
 
 def _real(value, name: str, fn: str, finite: bool = True) -> float:
     """A float from a real number; TypeError for non-numbers (and bool), ValueError for NaN/inf."""
@@ -95,7 +91,7 @@ def _sample(out, target: Target, kind: int, prm, *, seed=None,
     if target.size == 0:
         return out
     key = key_words(resolve_seed(seed, generator))
-    _cpu.launch(target.flat, target.code, geom, kind, prm, key, sw, _chunk, _KERNEL_LOCK)
+    _cpu.launch(target.flat, target.code, geom, kind, prm, key, sw, _chunk)
     return out
 
 
@@ -124,9 +120,9 @@ def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = No
 
     Notes
     -----
-    Element g takes lane ``g mod 4`` of Philox4x32-10 block ``g // 4`` (float16 / bfloat16 /
-    float32: 24-bit uniform ``(w >> 8) * 2**-24``, computed in float32) or words 2(g mod 2),
-    2(g mod 2)+1 of block ``g // 2`` (float64: 53-bit uniform), then ``a + (b - a) * u``.
+    Element g takes one slot of a Philox4x32-10 block (tiles of 256 blocks; docs/determinism.md):
+    float16 / bfloat16 / float32 use a 24-bit uniform ``(w >> 8) * 2**-24`` of one word, computed
+    in float32; float64 a 53-bit uniform from two words; then ``a + (b - a) * u``.
 
     Examples
     --------
@@ -302,7 +298,7 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
         p0 = float(np.array(v, np.float64).astype(target.dtype).view(np.uint16))
     geom = geometry(target)
     _cpu.launch(target.flat, target.code, geom, _cpu.CONSTANT, _params(P0=p0), np.zeros(2, np.uint64),
-                np.zeros(2, np.uint64), lock=_KERNEL_LOCK)
+                np.zeros(2, np.uint64))
     return out
 
 

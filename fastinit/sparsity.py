@@ -25,6 +25,7 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry
+from ._cpu import KERNEL_LOCK
 from ._jit import parallel_kernel
 from ._philox import PHILOX_ROUNDS, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
@@ -98,8 +99,9 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     pos_key = np.array([p0, p1], np.uint64)
     off = (0, 0) if offset is None else tuple(int(o) for o in offset)
     ms0, ms1 = target.mstride
-    _zero_positions(target.flat.view(np.uint8), target.array.itemsize, target.mbase, ms0, ms1, target.shape[0],
-                    target.shape[1], grows, off[0], off[1], nzero, pos_key, sw, numba.get_num_threads())
+    with KERNEL_LOCK:
+        _zero_positions(target.flat.view(np.uint8), target.array.itemsize, target.mbase, ms0, ms1, target.shape[0],
+                        target.shape[1], grows, off[0], off[1], nzero, pos_key, sw, numba.get_num_threads())
     return out
 
 
