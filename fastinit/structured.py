@@ -50,6 +50,8 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
         raise ValueError(f"groups must be a positive int, got {groups!r}")
     if arr.shape[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
+    if arr.size == 0:
+        return out
     constant_(out, 0.0, dtype=dtype)
     per_group = arr.shape[0] // groups
     centre = tuple(s // 2 for s in arr.shape[2:])
