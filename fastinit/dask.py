@@ -1,0 +1,146 @@
+"""Layer 6 — ``fastinit.dask``: initializers as lazy ``dask.array``s, bit-identical to local ones.
+
+Each block is filled by the core kernel with ``global_shape`` = the whole array and ``offset`` =
+the block's position, so ``fastinit.dask.normal(shape, chunks=..., seed=s).compute()`` equals
+``fastinit.normal(shape, seed=s)`` bit for bit, for any chunking and any scheduler (threads,
+processes, a ``distributed`` cluster): every value is a pure function of (seed, stream, global
+index, parameters, dtype).  ``seed=None`` draws the seed once, when the graph is built.
+
+>>> import fastinit.dask as fid
+>>> w = fid.glorot_uniform(8192, 8192, chunks=(2048, 8192), seed=0)   # nothing computed yet
+>>> w.shape, w.numblocks
+((8192, 8192), (4, 1))
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import dask.array as da
+import numpy as np
+
+from . import init, scaled
+from .sparsity import sparse_ as _sparse_
+from ._buffers import resolve_dtype
+from ._seed import resolve_seed
+
+__all__ = [
+    "from_initializer", "uniform", "normal", "trunc_normal", "zeros", "ones", "constant", "xavier_uniform",
+    "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal", "fan_in_uniform",
+    "variance_scaling", "sparse", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+]
+
+
+def _shape(shape) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
+            raise ValueError(f"shape must be non-negative ints, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="float32", seed=None,
+                     sampled: bool = True, **kw) -> da.Array:
+    """A lazy array of ``shape`` whose blocks ``fill(block, **kw)`` writes in place, each told its
+    place with ``global_shape``/``offset`` (and the same ``seed`` when ``sampled``)."""
+    shape = _shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
+    dt = resolve_dtype(dtype)
+    if sampled:
+        kw = dict(kw, seed=resolve_seed(seed))
+    normalized = da.core.normalize_chunks(chunks, shape, dtype=dt)
+
+    def block(block_info=None):
+        info = block_info[None]
+        out = np.empty(info["chunk-shape"], dt)
+        if sampled:
+            return fill(out, global_shape=shape, offset=tuple(lo for lo, _ in info["array-location"]), **kw)
+        return fill(out, **kw)
+
+    return da.map_blocks(block, chunks=normalized, dtype=dt, meta=np.empty((0,) * len(shape), dt))
+
+
+def uniform(*shape, a: float = 0.0, b: float = 1.0, **kw) -> da.Array:
+    """Lazy U[a, b) (``fastinit.uniform``)."""
+    return from_initializer(init.uniform_, shape, a=a, b=b, **kw)
+
+
+def normal(*shape, mean: float = 0.0, std: float = 1.0, **kw) -> da.Array:
+    """Lazy N(mean, std²) (``fastinit.normal``)."""
+    return from_initializer(init.normal_, shape, mean=mean, std=std, **kw)
+
+
+def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, **kw) -> da.Array:
+    """Lazy truncated normal (``fastinit.trunc_normal``)."""
+    return from_initializer(init.trunc_normal_, shape, mean=mean, std=std, a=a, b=b, **kw)
+
+
+def constant(*shape, val: float, **kw) -> da.Array:
+    """Lazy constant."""
+    return from_initializer(init.constant_, shape, sampled=False, val=val, **kw)
+
+
+def zeros(*shape, **kw) -> da.Array:
+    """Lazy zeros."""
+    return from_initializer(init.zeros_, shape, sampled=False, **kw)
+
+
+def ones(*shape, **kw) -> da.Array:
+    """Lazy ones."""
+    return from_initializer(init.ones_, shape, sampled=False, **kw)
+
+
+def xavier_uniform(*shape, gain: float = 1.0, layout: str = "keras", **kw) -> da.Array:
+    """Lazy Glorot uniform (fans of the whole array; ``layout='keras'`` like ``fastinit.xavier_uniform``)."""
+    return from_initializer(scaled.xavier_uniform_, shape, gain=gain, layout=layout, **kw)
+
+
+def xavier_normal(*shape, gain: float = 1.0, layout: str = "keras", **kw) -> da.Array:
+    """Lazy Glorot normal."""
+    return from_initializer(scaled.xavier_normal_, shape, gain=gain, layout=layout, **kw)
+
+
+def kaiming_uniform(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    layout: str = "keras", **kw) -> da.Array:
+    """Lazy He uniform."""
+    return from_initializer(scaled.kaiming_uniform_, shape, a=a, mode=mode, nonlinearity=nonlinearity,
+                            layout=layout, **kw)
+
+
+def kaiming_normal(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                   layout: str = "keras", **kw) -> da.Array:
+    """Lazy He normal."""
+    return from_initializer(scaled.kaiming_normal_, shape, a=a, mode=mode, nonlinearity=nonlinearity,
+                            layout=layout, **kw)
+
+
+def lecun_uniform(*shape, layout: str = "keras", **kw) -> da.Array:
+    """Lazy LeCun uniform."""
+    return from_initializer(scaled.lecun_uniform_, shape, layout=layout, **kw)
+
+
+def lecun_normal(*shape, layout: str = "keras", **kw) -> da.Array:
+    """Lazy LeCun normal."""
+    return from_initializer(scaled.lecun_normal_, shape, layout=layout, **kw)
+
+
+def fan_in_uniform(*shape, layout: str = "keras", **kw) -> da.Array:
+    """Lazy U(±1/sqrt(fan_in))."""
+    return from_initializer(scaled.fan_in_uniform_, shape, layout=layout, **kw)
+
+
+def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
+                     layout: str = "keras", **kw) -> da.Array:
+    """Lazy variance scaling (JAX / Keras semantics)."""
+    return from_initializer(scaled.variance_scaling_, shape, scale=scale, mode=mode, distribution=distribution,
+                            layout=layout, **kw)
+
+
+def sparse(*shape, sparsity: float, std: float = 0.01, **kw) -> da.Array:
+    """Lazy sparse init: exactly ceil(sparsity * rows) zeros per column."""
+    return from_initializer(_sparse_, shape, sparsity=sparsity, std=std, **kw)
+
+
+glorot_uniform = xavier_uniform
+glorot_normal = xavier_normal
+he_uniform = kaiming_uniform
+he_normal = kaiming_normal

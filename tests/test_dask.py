@@ -1,0 +1,56 @@
+"""fastinit.dask: lazy arrays whose .compute() is bit-identical to the local initializer."""
+import numpy as np
+import pytest
+
+import fastinit
+
+da = pytest.importorskip("dask.array")
+fid = pytest.importorskip("fastinit.dask")
+
+CHUNKINGS = [(333, 250), (1000, 700), (1, 700), (97, 13), "auto"]
+
+
+@pytest.mark.parametrize("chunks", CHUNKINGS)
+@pytest.mark.parametrize("name, kw", [("normal", {"std": 0.02}), ("uniform", {"a": -1.0, "b": 2.0}),
+                                      ("trunc_normal", {"std": 0.02, "a": -0.04, "b": 0.04}),
+                                      ("glorot_uniform", {}), ("he_normal", {}), ("variance_scaling", {}),
+                                      ("sparse", {"sparsity": 0.3})])
+def test_compute_is_bit_identical_to_local(name, kw, chunks):
+    lazy = getattr(fid, name)(1000, 700, chunks=chunks, seed=11, stream="layer", **kw)
+    local = getattr(fastinit, name)(1000, 700, seed=11, stream="layer", **kw)
+    got = lazy.compute(scheduler="threads")
+    assert got.dtype == local.dtype and np.array_equal(got, local)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+def test_every_dtype_3d(dtype):
+    lazy = fid.normal(6, 50, 70, chunks=(2, 17, 33), seed=2, dtype=dtype)
+    local = fastinit.normal(6, 50, 70, seed=2, dtype=dtype)
+    assert np.array_equal(lazy.compute().view(np.uint8), local.view(np.uint8))
+
+
+def test_seed_none_is_drawn_once_per_graph():
+    fastinit.manual_seed(5)
+    lazy = fid.normal(200, 100, chunks=(50, 100))
+    a, b = lazy.compute(), lazy.compute()
+    assert np.array_equal(a, b)
+    fastinit.manual_seed(5)
+    assert np.array_equal(fastinit.normal(200, 100), a)
+
+
+def test_constants_and_laziness():
+    assert (fid.ones(10, 3, chunks=4).compute() == 1).all()
+    assert (fid.constant(5, val=0.5, chunks=2, dtype="float64").compute() == 0.5).all()
+    big = fid.normal(10**6, 10**6, chunks=(1000, 1000), seed=0)  # 4 TB, never materialized
+    assert big[123_456:123_458, 999_998:].compute().shape == (2, 2)
+
+
+def test_distributed_local_cluster_with_worker_processes():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        lazy = fid.kaiming_uniform(600, 400, chunks=(150, 200), seed=7, stream="w")
+        got = client.compute(lazy).result()
+        workers = client.run(lambda: __import__("os").getpid())
+    assert len(set(workers.values())) == 2
+    assert np.array_equal(got, fastinit.kaiming_uniform(600, 400, seed=7, stream="w"))
