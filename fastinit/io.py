@@ -1,0 +1,174 @@
+"""Layer 6 — out of core: write initialized tensors straight into a safetensors file.
+
+``write_safetensors(path, {name: TensorSpec(...)}, seed=s)`` writes the real safetensors format
+(8-byte little-endian header length, JSON header with dtype / shape / data_offsets, then the raw
+little-endian data) for models larger than RAM: the header first, then every tensor filled in
+row blocks directly inside a memory map of the file, with dirty pages flushed and dropped after
+each block, so memory stays bounded by ``block_bytes`` whatever the file size.  Each tensor's
+stream is its name, so its values do not depend on which other tensors exist or their order,
+and equal ``fastinit.<init>(shape, seed=s, stream=name)``.  The file is written under a
+temporary name in the same folder and renamed at the end: a crash, an exception or Ctrl-C leaves
+no half-written file under the final name.  A progress bar (tqdm, when installed) shows bytes and
+throughput.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import mmap
+import os
+import struct
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Union
+
+import numpy as np
+
+from ._buffers import BFLOAT16, resolve_dtype
+from ._seed import resolve_seed
+
+__all__ = ["TensorSpec", "write_safetensors", "SAFETENSORS_DTYPES"]
+
+SAFETENSORS_DTYPES = {np.dtype(np.float16): "F16", BFLOAT16: "BF16", np.dtype(np.float32): "F32",
+                      np.dtype(np.float64): "F64"}
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One tensor to write: its shape, dtype and in-place initializer (a fastinit name or callable)."""
+
+    shape: tuple
+    dtype: Any = "float32"
+    init: Union[str, Callable] = "normal_"
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _initializer(init) -> Callable:
+    if callable(init):
+        return init
+    import fastinit
+
+    fn = getattr(fastinit, init, None) if isinstance(init, str) and init.endswith("_") else None
+    if fn is None or not callable(fn):
+        raise ValueError(f"init must be a fastinit in-place initializer name such as 'normal_' or a callable, "
+                         f"got {init!r}")
+    return fn
+
+
+def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str]]) -> tuple[bytes, list]:
+    entries, layout, offset = {}, [], 0
+    if metadata:
+        entries["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    for name, spec in specs.items():
+        if not isinstance(name, str) or not name or name == "__metadata__":
+            raise ValueError(f"tensor names must be non-empty strings other than '__metadata__', got {name!r}")
+        dt = resolve_dtype(spec.dtype)
+        shape = tuple(int(s) for s in spec.shape)
+        if any(s < 0 for s in shape):
+            raise ValueError(f"{name}: shape must be non-negative, got {shape}")
+        nbytes = int(np.prod(shape, dtype=object)) * dt.itemsize
+        entries[name] = {"dtype": SAFETENSORS_DTYPES[dt], "shape": list(shape),
+                         "data_offsets": [offset, offset + nbytes]}
+        layout.append((name, spec, dt, shape, offset, nbytes))
+        offset += nbytes
+    text = json.dumps(entries, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-(len(text) + 8) % 8)  # data starts 8-byte aligned
+    return struct.pack("<Q", len(text)) + text, layout
+
+
+def _progress(total: int, enabled: Optional[bool]):
+    if enabled is False:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    if enabled is None and total < (256 << 20):
+        return None
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="fastinit", file=sys.stderr)
+
+
+def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, TensorSpec], *, seed: Optional[int] = None,
+                      metadata: Optional[Mapping[str, str]] = None, block_bytes: int = 64 << 20,
+                      progress: Optional[bool] = None) -> dict:
+    """Initialize ``tensors`` into the safetensors file ``path``; returns a summary.
+
+    Parameters
+    ----------
+    tensors : mapping name -> TensorSpec
+        In file order.  Each is filled with ``init(view, seed=seed, stream=name,
+        global_shape=shape, offset=..., **params)`` block by block.
+    seed : int, optional
+        One seed for the whole file (``None``: drawn from the default generator and recorded in
+        the metadata as ``fastinit.seed``).
+    block_bytes : int
+        Bytes filled per step; bounds the resident memory of the writer.
+    progress : bool, optional
+        tqdm progress bar: forced on/off, or (None) on for files above 256 MiB.
+
+    Returns
+    -------
+    dict with ``path``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed`` and per-tensor entries.
+    """
+    seed = resolve_seed(seed)
+    meta = dict(metadata or {}, **{"fastinit.seed": str(seed)})
+    specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
+    fills = {name: _initializer(spec.init) for name, spec in specs.items()}
+    header, layout = _header(specs, meta)
+    data_bytes = sum(entry[5] for entry in layout)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=".safetensors.tmp", dir=folder)
+    bar = _progress(len(header) + data_bytes, progress)
+    start = time.perf_counter()
+    try:
+        with os.fdopen(fd, "r+b") as f:
+            f.write(header)
+            f.truncate(len(header) + data_bytes)
+            f.flush()
+            if bar:
+                bar.update(len(header))
+            if data_bytes:
+                with mmap.mmap(f.fileno(), 0) as mm:
+                    for name, spec, dt, shape, offset, nbytes in layout:
+                        _fill_tensor(mm, len(header) + offset, fills[name], spec, dt, shape, seed, name, block_bytes,
+                                     bar)
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        if bar:
+            bar.close()
+    seconds = time.perf_counter() - start
+    total = len(header) + data_bytes
+    return {"path": path, "bytes": total, "seconds": seconds, "bytes_per_s": total / seconds if seconds else None,
+            "seed": seed, "tensors": {n: {"shape": s, "dtype": str(d), "bytes": b} for n, _, d, s, _, b in layout}}
+
+
+def _fill_tensor(mm, start, fill, spec, dt, shape, seed, name, block_bytes, bar):
+    """Fill one tensor inside the map — in row blocks when the initializer takes ``offset``,
+    dropping each block's pages once written — else in one piece (e.g. ``orthogonal_``)."""
+    params = inspect.signature(fill).parameters
+    anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    sampled = {"seed": seed, "stream": name} if anything or "seed" in params else {}
+    blockwise = (anything or "offset" in params) and len(shape) > 0
+    row_bytes = int(np.prod(shape[1:], dtype=object)) * dt.itemsize if shape else dt.itemsize
+    rows = max(1, block_bytes // max(1, row_bytes)) if blockwise else max(1, shape[0] if shape else 1)
+    page = mmap.PAGESIZE
+    for r0 in range(0, shape[0] if shape else 1, rows):
+        r1 = min(shape[0], r0 + rows) if shape else 1
+        lo = start + r0 * row_bytes
+        block = np.ndarray(((r1 - r0,) + tuple(shape[1:])) if shape else (), dt, buffer=mm, offset=lo)
+        place = {"global_shape": shape, "offset": (r0,) + (0,) * (len(shape) - 1)} if blockwise else {}
+        fill(block, **sampled, **place, **spec.params)
+        hi = lo + (r1 - r0) * row_bytes
+        a = lo - lo % page
+        mm.flush(a, hi - a)
+        mm.madvise(mmap.MADV_DONTNEED, a, hi - a)
+        if bar:
+            bar.update(hi - lo)

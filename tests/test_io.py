@@ -1,0 +1,123 @@
+"""Out-of-core safetensors writer: the real format, values by name, atomic, bounded memory."""
+import json
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit.io import TensorSpec, write_safetensors
+
+st_numpy = pytest.importorskip("safetensors.numpy")
+
+SPEC = {
+    "embed.weight": TensorSpec((300, 64), "bfloat16", "normal_", {"std": 0.02}),
+    "fc.weight": TensorSpec((128, 64), "float32", "kaiming_uniform_", {"a": 5**0.5}),
+    "fc.bias": TensorSpec((128,), "float32", "zeros_"),
+    "attn.weight": TensorSpec((64, 64), "float16", "trunc_normal_", {"std": 0.02, "a": -0.04, "b": 0.04}),
+    "rnn.weight_hh": TensorSpec((32, 32), "float64", "orthogonal_"),
+    "norm.weight": TensorSpec((64,), "float32", "ones_"),
+}
+
+
+def _expected(name, spec, seed):
+    out = np.empty(spec.shape, ml_dtypes.bfloat16 if spec.dtype == "bfloat16" else spec.dtype)
+    fn = getattr(fastinit, spec.init)
+    if spec.init in ("zeros_", "ones_"):
+        return fn(out)
+    if spec.init == "orthogonal_":
+        return fn(out, seed=seed, stream=name)
+    return fn(out, seed=seed, stream=name, **spec.params)
+
+
+def test_file_is_real_safetensors_with_values_by_name(tmp_path):
+    path = tmp_path / "model.safetensors"
+    summary = write_safetensors(path, SPEC, seed=42, metadata={"arch": "toy"}, block_bytes=1000)
+    loaded = st_numpy.load_file(path)
+    assert set(loaded) == set(SPEC)
+    for name, spec in SPEC.items():
+        assert loaded[name].shape == spec.shape
+        assert loaded[name].tobytes() == _expected(name, spec, 42).tobytes(), name
+    n = struct.unpack("<Q", path.read_bytes()[:8])[0]
+    header = json.loads(path.read_bytes()[8:8 + n])
+    assert header["__metadata__"] == {"arch": "toy", "fastinit.seed": "42"}
+    assert (8 + n) % 8 == 0
+    assert summary["bytes"] == path.stat().st_size and summary["seed"] == 42
+
+
+def test_torch_reads_it():
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "m.safetensors")
+        write_safetensors(path, SPEC, seed=1)
+        t = load_file(path)
+    assert t["embed.weight"].dtype == torch.bfloat16 and t["rnn.weight_hh"].dtype == torch.float64
+
+
+def test_values_do_not_depend_on_order_or_other_tensors(tmp_path):
+    write_safetensors(tmp_path / "a.safetensors", SPEC, seed=7)
+    reordered = dict(reversed(list(SPEC.items())))
+    reordered["extra"] = TensorSpec((10, 10), "float32", "normal_")
+    write_safetensors(tmp_path / "b.safetensors", reordered, seed=7)
+    a, b = st_numpy.load_file(tmp_path / "a.safetensors"), st_numpy.load_file(tmp_path / "b.safetensors")
+    for name in SPEC:
+        assert a[name].tobytes() == b[name].tobytes()
+
+
+@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
+def test_failure_midway_leaves_no_file_under_the_final_name(tmp_path, exc):
+    calls = []
+
+    def broken(out, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise exc("interrupted")
+        return fastinit.normal_(out, **kw)
+
+    spec = {"w": TensorSpec((1000, 100), "float32", broken)}
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(exc):
+        write_safetensors(path, spec, seed=0, block_bytes=40_000)
+    assert not path.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_bad_specs_and_paths_are_refused_before_writing(tmp_path):
+    with pytest.raises(ValueError, match="init must be a fastinit in-place initializer"):
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((3, 3), "float32", "nope")})
+    with pytest.raises(TypeError, match="dtype must be one of"):
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((3, 3), "int8")})
+    with pytest.raises(FileNotFoundError):
+        write_safetensors(tmp_path / "missing" / "m.safetensors", {"w": TensorSpec((3, 3))})
+    assert os.listdir(tmp_path) == []
+
+
+def test_writer_memory_is_bounded_by_block_not_file(tmp_path):
+    code = textwrap.dedent(f"""
+        import resource, json
+        from fastinit.io import write_safetensors, TensorSpec
+        write_safetensors({str(tmp_path / 'warm.safetensors')!r}, {{"w": TensorSpec((64, 64))}}, seed=0)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        spec = {{f"layer{{i}}.weight": TensorSpec((4096, 8192), "float32", "normal_", {{"std": 0.02}}) for i in range(4)}}
+        write_safetensors({str(tmp_path / 'big.safetensors')!r}, spec, seed=1, block_bytes=16 << 20, progress=False)
+        after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(json.dumps({{"growth_mib": (after - before) / 1024}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    growth = json.loads(out)["growth_mib"]
+    assert (tmp_path / "big.safetensors").stat().st_size > 512 << 20  # a 512 MiB file
+    assert growth < 96  # blocks of 16 MiB, pages dropped after each: nowhere near the file size
+
+
+def test_progress_bar_reports_bytes(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((256, 256))}, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "fastinit" in err and "B/s" in err
