@@ -229,35 +229,34 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
             v[_B + j] = a32 + s32 * z1
 
 
-@scalar
-def _round16(code, bits):
-    """float32 bits rounded to the float16 or bfloat16 pattern (ties to even)."""
-    return f32bits_to_f16bits(bits) if code == F16 else f32bits_to_bf16bits(bits)
-
-
 @kernel
 def _store(code, v32, v64, d16, d32, d64, m, ms, n):
     """Round v[:n] once to the storage format and write it at m, m + ms, m + 2 ms, ..."""
-    if ms == 1:  # contiguous: slices keep indices provably non-negative, so loops vectorize
-        if code == F64:
+    if code == F64:
+        if ms == 1:  # contiguous: slices keep indices provably non-negative, so loops vectorize
             d64[m:m + n] = v64[:n]
-        elif code == F32:
+        else:
+            for i in range(n):
+                d64[m + i * ms] = v64[i]
+    elif code == F32:
+        if ms == 1:
             d32[m:m + n] = v32[:n]
         else:
-            bits = v32.view(np.uint32)
+            for i in range(n):
+                d32[m + i * ms] = v32[i]
+    elif code == BF16:  # one loop per 16-bit format: each is branch-free and vectorizes
+        bits = v32.view(np.uint32)
+        if ms == 1:
             dst = d16[m:m + n]
             for i in range(n):
-                dst[i] = _round16(code, bits[i])
-    elif code == F64:
-        for i in range(n):
-            d64[m + i * ms] = v64[i]
-    elif code == F32:
-        for i in range(n):
-            d32[m + i * ms] = v32[i]
+                dst[i] = f32bits_to_bf16bits(bits[i])
+        else:
+            for i in range(n):
+                d16[m + i * ms] = f32bits_to_bf16bits(bits[i])
     else:
         bits = v32.view(np.uint32)
         for i in range(n):
-            d16[m + i * ms] = _round16(code, bits[i])
+            d16[m + i * ms] = f32bits_to_f16bits(bits[i])
 
 
 @kernel

@@ -1,7 +1,9 @@
 """Layer 7 — the ``fastinit`` command line.
 
-``fastinit fill`` is the main job for now: fill a (possibly on-disk) buffer with a distribution
-and report throughput against a memset of the same buffer measured in the same run.
+``fastinit init --arch NAME --out FILE.safetensors``: the main job — initialize every parameter
+of an embedded architecture straight into a safetensors file, in bounded memory.
+``fastinit fill``: fill a (possibly on-disk) buffer with a distribution and report throughput
+against a memset of the same buffer measured in the same run.
 """
 from __future__ import annotations
 
@@ -86,6 +88,31 @@ def cmd_fill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .archs import ARCHS, arch_spec, parameter_count
+    from .io import write_safetensors
+
+    if args.list:
+        for name in ARCHS:
+            print(f"{name:12s} {parameter_count(arch_spec(name)):>15,} parameters")
+        return 0
+    if not args.arch or not args.out:
+        print("fastinit init: error: --arch and --out are required (or --list)", file=sys.stderr)
+        return 2
+    spec = {name: replace(t, dtype=args.dtype) for name, t in arch_spec(args.arch).items()}
+    n = parameter_count(spec)
+    progress = False if args.no_progress else None
+    summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"arch": args.arch},
+                                block_bytes=args.block_mb << 20, progress=progress)
+    gb = summary["bytes"] / 1e9
+    print(f"fastinit init: {args.arch}, {n:,} parameters ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")
+    print(f"  {gb:.3f} GB in {summary['seconds']:.2f} s: {gb / summary['seconds']:.2f} GB/s, "
+          f"{n / summary['seconds'] / 1e9:.3f} G parameters/s; seed {summary['seed']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fastinit", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -108,6 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--repeat", type=int, default=5, help="timed repetitions, best taken (default 5)")
     f.add_argument("--out", metavar="PATH.npy", help="fill a .npy file on disk (memory-mapped) instead of RAM")
     f.set_defaults(func=cmd_fill)
+    i = sub.add_parser("init", help="initialize an embedded architecture into a safetensors file",
+                       description="Write every parameter of an embedded architecture (no downloads), each "
+                                   "initialized by its family's convention and keyed by its name as stream, "
+                                   "into a safetensors file, in bounded memory.")
+    i.add_argument("--arch", help="architecture name (see --list)")
+    i.add_argument("--out", metavar="FILE.safetensors", help="output file (written atomically)")
+    i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32), help="float16, bfloat16, float32, float64")
+    i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
+    i.add_argument("--block-mb", type=int, default=64, help="MiB filled per step: bounds memory (default 64)")
+    i.add_argument("--no-progress", action="store_true", help="no progress bar")
+    i.add_argument("--list", action="store_true", help="list the embedded architectures and exit")
+    i.set_defaults(func=cmd_init)
     return p
 
 
@@ -119,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             args.a = args.mean - 2 * args.std if trunc else 0.0
         if args.b is None:
             args.b = args.mean + 2 * args.std if trunc else 1.0
+    if args.command == "init" and args.arch and args.arch not in __import__("fastinit.archs").archs.ARCHS:
+        print(f"fastinit init: error: unknown architecture {args.arch!r} (see fastinit init --list)",
+              file=sys.stderr)
+        return 2
     if getattr(args, "stream", None) is not None and args.stream.isdigit():
         args.stream = int(args.stream)
     try:

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import fastinit
 from fastinit.cli import main
@@ -42,3 +43,47 @@ def test_python_dash_m_and_help():
     assert out.returncode == 0 and "--numel" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "fastinit", "fill", "--dtype", "int8"], capture_output=True, text=True)
     assert bad.returncode == 2 and "dtype must be one of" in bad.stderr
+
+
+def test_init_arch_writes_a_loadable_checkpoint_with_published_shapes(tmp_path, capsys):
+    st = pytest.importorskip("safetensors.numpy")
+    from fastinit.archs import arch_spec, parameter_count
+    path = tmp_path / "mlp.safetensors"
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(path), "--seed", "1", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "235,146 parameters" in out and "GB/s" in out
+    tensors = st.load_file(path)
+    assert {k: v.shape for k, v in tensors.items()} == {k: s.shape for k, s in arch_spec("mlp-mnist").items()}
+    w, b = tensors["fc1.weight"], tensors["fc1.bias"]
+    assert np.abs(w).max() <= 1 / np.sqrt(784) and np.abs(b).max() <= 1 / np.sqrt(784)
+    assert np.array_equal(w, fastinit.fan_in_uniform_(np.empty((256, 784), np.float32), seed=1, stream="fc1.weight"))
+    assert parameter_count(arch_spec("gpt2")) == 124_439_808  # the published GPT-2 small count
+    assert parameter_count(arch_spec("llama-7b")) == 6_738_415_616
+    assert parameter_count(arch_spec("bert-base")) == 109_482_240
+
+
+def test_init_gpt2_follows_its_convention(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "gpt2.safetensors"
+    assert main(["init", "--arch", "gpt2", "--out", str(path), "--dtype", "bfloat16", "--seed", "0",
+                 "--no-progress"]) == 0
+    t = st.load_file(path)
+    assert len(t) == 148 and t["wte.weight"].shape == (50257, 768)
+    assert abs(float(t["h.0.attn.c_attn.weight"].astype(np.float32).std()) - 0.02) < 2e-4
+    proj = 0.02 / np.sqrt(24)
+    assert abs(float(t["h.11.mlp.c_proj.weight"].astype(np.float32).std()) - proj) < proj * 0.01
+    assert not t["h.3.attn.c_proj.bias"].astype(np.float32).any()
+    assert (t["ln_f.weight"].astype(np.float32) == 1).all()
+
+
+def test_init_errors_exit_2(capsys, tmp_path):
+    assert main(["init", "--arch", "gpt5", "--out", str(tmp_path / "x.safetensors")]) == 2
+    assert "unknown architecture 'gpt5'" in capsys.readouterr().err
+    assert main(["init", "--arch", "gpt2"]) == 2
+    assert "--out are required" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_init_list(capsys):
+    assert main(["init", "--list"]) == 0
+    assert "llama3-8b" in capsys.readouterr().out

@@ -1,0 +1,127 @@
+"""Layer 7 — embedded architecture specs: every parameter's name, shape and initializer.
+
+No downloads: the shapes are those of the published configurations, the names those of their
+Hugging Face / torchvision checkpoints, and the initializers each family's own convention.
+
+* ``gpt2``, ``gpt2-medium``, ``gpt2-large``, ``gpt2-xl`` (Radford et al. 2019): N(0, 0.02²) weights,
+  residual projections (``attn.c_proj``, ``mlp.c_proj``) scaled by 1/sqrt(2 n_layer), zero biases,
+  LayerNorm ones/zeros; Conv1D weights are (in, out); the LM head is tied to ``wte``.
+* ``llama-7b``, ``llama3-8b`` and ``llama-tiny`` (Touvron et al. 2023): truncated normal
+  std 0.02 on [−0.04, 0.04] for every matrix (the torchtitan convention), RMSNorm ones.
+* ``bert-base``, ``bert-large`` (Devlin et al. 2019): N(0, 0.02²), zero biases, LayerNorm ones/zeros.
+* ``mlp-mnist`` (784-256-128-10): torch's nn.Linear default — U(±1/sqrt(fan_in)) for weights
+  and biases (fan_in of the weight).
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Dict
+
+from .io import TensorSpec
+
+__all__ = ["ARCHS", "arch_spec", "parameter_count"]
+
+
+def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024) -> Dict[str, TensorSpec]:
+    normal = {"std": 0.02}
+    resid = {"std": 0.02 / math.sqrt(2 * n_layer)}
+    spec = {"wte.weight": TensorSpec((vocab, d), init="normal_", params=normal),
+            "wpe.weight": TensorSpec((ctx, d), init="normal_", params=normal)}
+    for i in range(n_layer):
+        p = f"h.{i}."
+        spec.update({
+            p + "ln_1.weight": TensorSpec((d,), init="ones_"), p + "ln_1.bias": TensorSpec((d,), init="zeros_"),
+            p + "attn.c_attn.weight": TensorSpec((d, 3 * d), init="normal_", params=normal),
+            p + "attn.c_attn.bias": TensorSpec((3 * d,), init="zeros_"),
+            p + "attn.c_proj.weight": TensorSpec((d, d), init="normal_", params=resid),
+            p + "attn.c_proj.bias": TensorSpec((d,), init="zeros_"),
+            p + "ln_2.weight": TensorSpec((d,), init="ones_"), p + "ln_2.bias": TensorSpec((d,), init="zeros_"),
+            p + "mlp.c_fc.weight": TensorSpec((d, 4 * d), init="normal_", params=normal),
+            p + "mlp.c_fc.bias": TensorSpec((4 * d,), init="zeros_"),
+            p + "mlp.c_proj.weight": TensorSpec((4 * d, d), init="normal_", params=resid),
+            p + "mlp.c_proj.bias": TensorSpec((d,), init="zeros_"),
+        })
+    spec.update({"ln_f.weight": TensorSpec((d,), init="ones_"), "ln_f.bias": TensorSpec((d,), init="zeros_")})
+    return spec
+
+
+def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None) -> Dict[str, TensorSpec]:
+    kv = d if kv is None else kv
+    trunc = {"std": 0.02, "a": -0.04, "b": 0.04}
+
+    def mat(rows, cols):
+        return TensorSpec((rows, cols), init="trunc_normal_", params=trunc)
+
+    spec = {"model.embed_tokens.weight": mat(vocab, d)}
+    for i in range(n_layer):
+        p = f"model.layers.{i}."
+        spec.update({
+            p + "self_attn.q_proj.weight": mat(d, d), p + "self_attn.k_proj.weight": mat(kv, d),
+            p + "self_attn.v_proj.weight": mat(kv, d), p + "self_attn.o_proj.weight": mat(d, d),
+            p + "mlp.gate_proj.weight": mat(hidden, d), p + "mlp.up_proj.weight": mat(hidden, d),
+            p + "mlp.down_proj.weight": mat(d, hidden),
+            p + "input_layernorm.weight": TensorSpec((d,), init="ones_"),
+            p + "post_attention_layernorm.weight": TensorSpec((d,), init="ones_"),
+        })
+    spec.update({"model.norm.weight": TensorSpec((d,), init="ones_"), "lm_head.weight": mat(vocab, d)})
+    return spec
+
+
+def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512) -> Dict[str, TensorSpec]:
+    normal = {"std": 0.02}
+
+    def dense(prefix, rows, cols):
+        return {prefix + ".weight": TensorSpec((rows, cols), init="normal_", params=normal),
+                prefix + ".bias": TensorSpec((rows,), init="zeros_")}
+
+    def norm(prefix):
+        return {prefix + ".weight": TensorSpec((d,), init="ones_"), prefix + ".bias": TensorSpec((d,), init="zeros_")}
+
+    spec = {"embeddings.word_embeddings.weight": TensorSpec((vocab, d), init="normal_", params=normal),
+            "embeddings.position_embeddings.weight": TensorSpec((ctx, d), init="normal_", params=normal),
+            "embeddings.token_type_embeddings.weight": TensorSpec((2, d), init="normal_", params=normal),
+            **norm("embeddings.LayerNorm")}
+    for i in range(n_layer):
+        p = f"encoder.layer.{i}."
+        for name in ("query", "key", "value"):
+            spec.update(dense(p + "attention.self." + name, d, d))
+        spec.update({**dense(p + "attention.output.dense", d, d), **norm(p + "attention.output.LayerNorm"),
+                     **dense(p + "intermediate.dense", 4 * d, d), **dense(p + "output.dense", d, 4 * d),
+                     **norm(p + "output.LayerNorm")})
+    spec.update(dense("pooler.dense", d, d))
+    return spec
+
+
+def _mlp(sizes) -> Dict[str, TensorSpec]:
+    spec = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        k = 1 / math.sqrt(n_in)
+        spec[f"fc{i + 1}.weight"] = TensorSpec((n_out, n_in), init="fan_in_uniform_")
+        spec[f"fc{i + 1}.bias"] = TensorSpec((n_out,), init="uniform_", params={"a": -k, "b": k})
+    return spec
+
+
+ARCHS: Dict[str, Callable[[], Dict[str, TensorSpec]]] = {
+    "gpt2": lambda: _gpt2(12, 768),
+    "gpt2-medium": lambda: _gpt2(24, 1024),
+    "gpt2-large": lambda: _gpt2(36, 1280),
+    "gpt2-xl": lambda: _gpt2(48, 1600),
+    "llama-tiny": lambda: _llama(2, 256, 688, 32000),
+    "llama-7b": lambda: _llama(32, 4096, 11008, 32000),
+    "llama3-8b": lambda: _llama(32, 4096, 14336, 128256, kv=1024),
+    "bert-base": lambda: _bert(12, 768),
+    "bert-large": lambda: _bert(24, 1024),
+    "mlp-mnist": lambda: _mlp((784, 256, 128, 10)),
+}
+
+
+def arch_spec(name: str) -> Dict[str, TensorSpec]:
+    """The {parameter name: TensorSpec} of an embedded architecture."""
+    if name not in ARCHS:
+        raise ValueError(f"unknown architecture {name!r}; known: {', '.join(ARCHS)}")
+    return ARCHS[name]()
+
+
+def parameter_count(spec: Dict[str, TensorSpec]) -> int:
+    """Number of scalars in a spec."""
+    return sum(math.prod(s.shape) for s in spec.values())
