@@ -48,10 +48,16 @@ class Target:
         return self.array.size
 
 
+_ALIASES = {"bfloat16": BFLOAT16, "bf16": BFLOAT16, "fp16": np.dtype(np.float16), "f16": np.dtype(np.float16),
+            "half": np.dtype(np.float16), "fp32": np.dtype(np.float32), "f32": np.dtype(np.float32),
+            "fp64": np.dtype(np.float64), "f64": np.dtype(np.float64)}
+
+
 def resolve_dtype(dtype) -> np.dtype:
-    """The numpy dtype for a user ``dtype=`` (names, numpy/ml_dtypes types); TypeError if unsupported."""
+    """The numpy dtype for a user ``dtype=`` (names such as 'float32' or 'bf16', numpy / ml_dtypes
+    types); TypeError if unsupported."""
     try:
-        dt = BFLOAT16 if isinstance(dtype, str) and dtype == "bfloat16" else np.dtype(dtype)
+        dt = _ALIASES[dtype] if isinstance(dtype, str) and dtype in _ALIASES else np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be one of {_NAMES}, got {dtype!r}") from None
     if dt not in SUPPORTED:

@@ -6,8 +6,11 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
 * ``gpt2``, ``gpt2-medium``, ``gpt2-large``, ``gpt2-xl`` (Radford et al. 2019): N(0, 0.02²) weights,
   residual projections (``attn.c_proj``, ``mlp.c_proj``) scaled by 1/sqrt(2 n_layer), zero biases,
   LayerNorm ones/zeros; Conv1D weights are (in, out); the LM head is tied to ``wte``.
-* ``llama-7b``, ``llama3-8b`` and ``llama-tiny`` (Touvron et al. 2023): truncated normal
-  std 0.02 on [−0.04, 0.04] for every matrix (the torchtitan convention), RMSNorm ones.
+* ``llama-tiny``, ``llama3.2-1b`` (tied embeddings), ``llama-7b``, ``llama3-8b`` (Touvron et al.
+  2023): truncated normal std 0.02 on [−0.04, 0.04] for every matrix (the torchtitan
+  convention), RMSNorm ones.
+* ``resnet50`` (He et al. 2016, torchvision names): convs Kaiming normal fan_out/ReLU, BatchNorm
+  ones/zeros and running stats, classifier torch's Linear default.
 * ``bert-base``, ``bert-large`` (Devlin et al. 2019): N(0, 0.02²), zero biases, LayerNorm ones/zeros.
 * ``mlp-mnist`` (784-256-128-10): torch's nn.Linear default — U(±1/sqrt(fan_in)) for weights
   and biases (fan_in of the weight).
@@ -45,7 +48,7 @@ def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024) -> Dict[str
     return spec
 
 
-def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None) -> Dict[str, TensorSpec]:
+def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None, tied: bool = False) -> Dict[str, TensorSpec]:
     kv = d if kv is None else kv
     trunc = {"std": 0.02, "a": -0.04, "b": 0.04}
 
@@ -63,7 +66,9 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None) -> Dic
             p + "input_layernorm.weight": TensorSpec((d,), init="ones_"),
             p + "post_attention_layernorm.weight": TensorSpec((d,), init="ones_"),
         })
-    spec.update({"model.norm.weight": TensorSpec((d,), init="ones_"), "lm_head.weight": mat(vocab, d)})
+    spec["model.norm.weight"] = TensorSpec((d,), init="ones_")
+    if not tied:
+        spec["lm_head.weight"] = mat(vocab, d)
     return spec
 
 
@@ -92,6 +97,42 @@ def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512) -> Dict[str,
     return spec
 
 
+def _resnet50(classes: int = 1000) -> Dict[str, TensorSpec]:
+    """torchvision's resnet50: convs Kaiming normal (fan_out, relu), BN ones/zeros with running
+    stats mean 0 / var 1, the classifier torch's Linear default."""
+    spec: Dict[str, TensorSpec] = {}
+
+    def conv(name, out_c, in_c, k):
+        spec[name + ".weight"] = TensorSpec((out_c, in_c, k, k), init="kaiming_normal_",
+                                            params={"mode": "fan_out", "nonlinearity": "relu"})
+
+    def bn(name, c):
+        spec.update({name + ".weight": TensorSpec((c,), init="ones_"), name + ".bias": TensorSpec((c,), init="zeros_"),
+                     name + ".running_mean": TensorSpec((c,), init="zeros_"),
+                     name + ".running_var": TensorSpec((c,), init="ones_")})
+
+    conv("conv1", 64, 3, 7)
+    bn("bn1", 64)
+    in_c = 64
+    for stage, (blocks, width) in enumerate([(3, 64), (4, 128), (6, 256), (3, 512)], start=1):
+        for b in range(blocks):
+            p = f"layer{stage}.{b}."
+            conv(p + "conv1", width, in_c, 1)
+            bn(p + "bn1", width)
+            conv(p + "conv2", width, width, 3)
+            bn(p + "bn2", width)
+            conv(p + "conv3", 4 * width, width, 1)
+            bn(p + "bn3", 4 * width)
+            if b == 0:
+                conv(p + "downsample.0", 4 * width, in_c, 1)
+                bn(p + "downsample.1", 4 * width)
+            in_c = 4 * width
+    k = 1 / math.sqrt(in_c)
+    spec["fc.weight"] = TensorSpec((classes, in_c), init="fan_in_uniform_")
+    spec["fc.bias"] = TensorSpec((classes,), init="uniform_", params={"a": -k, "b": k})
+    return spec
+
+
 def _mlp(sizes) -> Dict[str, TensorSpec]:
     spec = {}
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -107,10 +148,12 @@ ARCHS: Dict[str, Callable[[], Dict[str, TensorSpec]]] = {
     "gpt2-large": lambda: _gpt2(36, 1280),
     "gpt2-xl": lambda: _gpt2(48, 1600),
     "llama-tiny": lambda: _llama(2, 256, 688, 32000),
+    "llama3.2-1b": lambda: _llama(16, 2048, 8192, 128256, kv=512, tied=True),
     "llama-7b": lambda: _llama(32, 4096, 11008, 32000),
     "llama3-8b": lambda: _llama(32, 4096, 14336, 128256, kv=1024),
     "bert-base": lambda: _bert(12, 768),
     "bert-large": lambda: _bert(24, 1024),
+    "resnet50": _resnet50,
     "mlp-mnist": lambda: _mlp((784, 256, 128, 10)),
 }
 
@@ -122,6 +165,9 @@ def arch_spec(name: str) -> Dict[str, TensorSpec]:
     return ARCHS[name]()
 
 
+_BUFFERS = (".running_mean", ".running_var")
+
+
 def parameter_count(spec: Dict[str, TensorSpec]) -> int:
-    """Number of scalars in a spec."""
-    return sum(math.prod(s.shape) for s in spec.values())
+    """Number of trainable scalars in a spec (BatchNorm running statistics are buffers, not counted)."""
+    return sum(math.prod(s.shape) for name, s in spec.items() if not name.endswith(_BUFFERS))

@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 
+from . import init
 from ._buffers import BFLOAT16, resolve_dtype
 from ._seed import resolve_seed
 
@@ -153,6 +154,9 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
             "seed": seed, "tensors": {n: {"shape": s, "dtype": str(d), "bytes": b} for n, _, d, s, _, b in layout}}
 
 
+_POSITION_FREE = (init.zeros_, init.ones_, init.constant_)  # filled block by block without a placement
+
+
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
     while len(data):
         n = os.pwrite(fd, data, offset)
@@ -166,7 +170,7 @@ def _fill_tensor(fd, start, fill, spec, dt, shape, seed, name, scratch, block_by
     params = inspect.signature(fill).parameters
     anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     sampled = {"seed": seed, "stream": name} if anything or "seed" in params else {}
-    blockwise = (anything or "offset" in params) and len(shape) > 0
+    blockwise = (anything or "offset" in params or fill in _POSITION_FREE) and len(shape) > 0
     n_rows = shape[0] if shape else 1
     row_bytes = int(np.prod(shape[1:], dtype=object)) * dt.itemsize if shape else dt.itemsize
     rows = max(1, block_bytes // max(1, row_bytes)) if blockwise else n_rows
@@ -177,7 +181,8 @@ def _fill_tensor(fd, start, fill, spec, dt, shape, seed, name, scratch, block_by
             scratch[0] = np.empty(nbytes, np.uint8)
         raw = scratch[0][:nbytes]
         block = raw.view(dt).reshape(((r1 - r0,) + tuple(shape[1:])) if shape else ())
-        place = {"global_shape": shape, "offset": (r0,) + (0,) * (len(shape) - 1)} if blockwise else {}
+        place = ({"global_shape": shape, "offset": (r0,) + (0,) * (len(shape) - 1)}
+                 if blockwise and fill not in _POSITION_FREE else {})
         fill(block, **sampled, **place, **spec.params)
         _pwrite_all(fd, memoryview(raw), start + r0 * row_bytes)
         if bar:

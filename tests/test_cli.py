@@ -60,6 +60,8 @@ def test_init_arch_writes_a_loadable_checkpoint_with_published_shapes(tmp_path, 
     assert parameter_count(arch_spec("gpt2")) == 124_439_808  # the published GPT-2 small count
     assert parameter_count(arch_spec("llama-7b")) == 6_738_415_616
     assert parameter_count(arch_spec("bert-base")) == 109_482_240
+    assert parameter_count(arch_spec("resnet50")) == 25_557_032  # torchvision's count
+    assert parameter_count(arch_spec("llama3.2-1b")) == 1_235_814_400
 
 
 def test_init_gpt2_follows_its_convention(tmp_path):
@@ -82,6 +84,17 @@ def test_init_errors_exit_2(capsys, tmp_path):
     assert main(["init", "--arch", "gpt2"]) == 2
     assert "--out are required" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_init_resnet50_convs_are_kaiming_fan_out(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "r.safetensors"
+    assert main(["init", "--arch", "resnet50", "--out", str(path), "--dtype", "bf16", "--seed", "2",
+                 "--no-progress"]) == 0
+    t = st.load_file(path)
+    w = t["layer3.0.conv2.weight"].astype(np.float32)  # (256, 256, 3, 3): fan_out = 256 * 9
+    assert abs(float(w.std()) / np.sqrt(2 / (256 * 9)) - 1) < 0.02
+    assert (t["layer4.2.bn3.running_var"].astype(np.float32) == 1).all()
 
 
 def test_init_list(capsys):
