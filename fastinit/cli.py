@@ -27,6 +27,16 @@ def _numel(text: str) -> int:
     return n
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard must look like I/N, e.g. 0/8, got {text!r}") from None
+    if not 0 <= i < n:
+        raise argparse.ArgumentTypeError(f"--shard I/N needs 0 <= I < N, got {text!r}")
+    return i, n
+
+
 def _dtype(text: str):
     try:
         return resolve_dtype(text)
@@ -105,7 +115,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     n = parameter_count(spec)
     progress = False if args.no_progress else None
     summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"arch": args.arch},
-                                block_bytes=args.block_mb << 20, progress=progress)
+                                block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     gb = summary["bytes"] / 1e9
     print(f"fastinit init: {args.arch}, {n:,} parameters ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")
     print(f"  {gb:.3f} GB in {summary['seconds']:.2f} s: {gb / summary['seconds']:.2f} GB/s, "
@@ -144,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32), help="float16, bfloat16, float32, float64")
     i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
     i.add_argument("--block-mb", type=int, default=64, help="MiB filled per step: bounds memory (default 64)")
+    i.add_argument("--shard", type=_shard, default=None, metavar="I/N",
+                   help="write only shard I of N: every tensor's I-th row block (0-based), same values")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
     i.add_argument("--list", action="store_true", help="list the embedded architectures and exit")
     i.set_defaults(func=cmd_init)

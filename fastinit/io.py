@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 
-from . import init
+from . import init, structured
 from ._buffers import BFLOAT16, resolve_dtype
 from ._seed import resolve_seed
 
@@ -59,7 +59,16 @@ def _initializer(init) -> Callable:
     return fn
 
 
-def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str]]) -> tuple[bytes, list]:
+def _shard_rows(n_rows: int, shard: tuple[int, int]) -> tuple[int, int]:
+    """Rows [r0, r1) of shard i of n along axis 0 (numpy.array_split's near-equal split)."""
+    i, n = shard
+    base, extra = divmod(n_rows, n)
+    r0 = i * base + min(i, extra)
+    return r0, r0 + base + (1 if i < extra else 0)
+
+
+def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str]],
+            shard: Optional[tuple[int, int]] = None) -> tuple[bytes, list]:
     entries, layout, offset = {}, [], 0
     if metadata:
         entries["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
@@ -70,10 +79,12 @@ def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str
         shape = tuple(int(s) for s in spec.shape)
         if any(s < 0 for s in shape):
             raise ValueError(f"{name}: shape must be non-negative, got {shape}")
-        nbytes = int(np.prod(shape, dtype=object)) * dt.itemsize
-        entries[name] = {"dtype": SAFETENSORS_DTYPES[dt], "shape": list(shape),
+        rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
+        local = ((rows[1] - rows[0],) + shape[1:]) if shape else ()
+        nbytes = int(np.prod(local, dtype=object)) * dt.itemsize
+        entries[name] = {"dtype": SAFETENSORS_DTYPES[dt], "shape": list(local),
                          "data_offsets": [offset, offset + nbytes]}
-        layout.append((name, spec, dt, shape, offset, nbytes))
+        layout.append((name, spec, dt, shape, rows, offset, nbytes))
         offset += nbytes
     text = json.dumps(entries, separators=(",", ":")).encode("utf-8")
     text += b" " * (-(len(text) + 8) % 8)  # data starts 8-byte aligned
@@ -94,7 +105,7 @@ def _progress(total: int, enabled: Optional[bool]):
 
 def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, TensorSpec], *, seed: Optional[int] = None,
                       metadata: Optional[Mapping[str, str]] = None, block_bytes: int = 64 << 20,
-                      progress: Optional[bool] = None) -> dict:
+                      progress: Optional[bool] = None, shard: Optional[tuple[int, int]] = None) -> dict:
     """Initialize ``tensors`` into the safetensors file ``path``; returns a summary.
 
     Parameters
@@ -109,6 +120,11 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
         Bytes filled per step; bounds the resident memory of the writer.
     progress : bool, optional
         tqdm progress bar: forced on/off, or (None) on for files above 256 MiB.
+    shard : (i, n), optional
+        Write only shard i of n of every tensor: its i-th near-equal row block along axis 0
+        (numpy.array_split), with exactly the values of those rows of the whole tensor; the
+        metadata records ``fastinit.shard``.  Concatenating the n files' tensors along axis 0
+        gives the unsharded checkpoint.
 
     Returns
     -------
@@ -116,10 +132,16 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     """
     seed = resolve_seed(seed)
     meta = dict(metadata or {}, **{"fastinit.seed": str(seed)})
+    if shard is not None:
+        i, n = shard
+        if isinstance(i, bool) or isinstance(n, bool) or not (isinstance(i, int) and isinstance(n, int)) \
+                or n < 1 or not 0 <= i < n:
+            raise ValueError(f"shard must be (i, n) with 0 <= i < n, got {shard!r}")
+        meta["fastinit.shard"] = f"{i}/{n}"
     specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
     fills = {name: _initializer(spec.init) for name, spec in specs.items()}
-    header, layout = _header(specs, meta)
-    data_bytes = sum(entry[5] for entry in layout)
+    header, layout = _header(specs, meta, shard)
+    data_bytes = sum(entry[-1] for entry in layout)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=".safetensors.tmp", dir=folder)
@@ -133,9 +155,9 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
             if bar:
                 bar.update(len(header))
             scratch = [np.empty(0, np.uint8)]  # one reused block buffer: the writer's whole working memory
-            for name, spec, dt, shape, offset, nbytes in layout:
-                _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, seed, name, scratch,
-                             block_bytes, bar)
+            for name, spec, dt, shape, rows, offset, nbytes in layout:
+                _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, rows, seed, name,
+                             scratch, block_bytes, bar)
             os.fsync(f.fileno())
         umask = os.umask(0)
         os.umask(umask)
@@ -151,10 +173,12 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     seconds = time.perf_counter() - start
     total = len(header) + data_bytes
     return {"path": path, "bytes": total, "seconds": seconds, "bytes_per_s": total / seconds if seconds else None,
-            "seed": seed, "tensors": {n: {"shape": s, "dtype": str(d), "bytes": b} for n, _, d, s, _, b in layout}}
+            "seed": seed, "tensors": {n: {"shape": s, "rows": r, "dtype": str(d), "bytes": b}
+                                      for n, _, d, s, r, _, b in layout}}
 
 
 _POSITION_FREE = (init.zeros_, init.ones_, init.constant_)  # filled block by block without a placement
+_WHOLE_TENSOR = (structured.orthogonal_, structured.eye_, structured.dirac_)  # need every row at once
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
@@ -163,27 +187,29 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         data, offset = data[n:], offset + n
 
 
-def _fill_tensor(fd, start, fill, spec, dt, shape, seed, name, scratch, block_bytes, bar):
-    """Fill one tensor block by block in a reused RAM block and write each block at its offset
-    in the file — row blocks when the initializer takes ``offset`` (each block told its place),
-    else the whole tensor in one piece (e.g. ``orthogonal_``)."""
+def _fill_tensor(fd, start, fill, spec, dt, shape, rows, seed, name, scratch, block_bytes, bar):
+    """Fill rows [rows[0], rows[1]) of one tensor block by block in a reused RAM block and write
+    each block at its offset in the file — row blocks told their place when the initializer takes
+    ``offset`` (or needs none), else the whole tensor in one piece (e.g. ``orthogonal_``)."""
     params = inspect.signature(fill).parameters
     anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     sampled = {"seed": seed, "stream": name} if anything or "seed" in params else {}
-    blockwise = (anything or "offset" in params or fill in _POSITION_FREE) and len(shape) > 0
-    n_rows = shape[0] if shape else 1
+    placed = (anything or "offset" in params) and len(shape) > 0 and fill not in _WHOLE_TENSOR
+    blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
+    first, last = rows
+    if not blockwise and (first, last) != (0, shape[0] if shape else 1):
+        raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")
     row_bytes = int(np.prod(shape[1:], dtype=object)) * dt.itemsize if shape else dt.itemsize
-    rows = max(1, block_bytes // max(1, row_bytes)) if blockwise else n_rows
-    for r0 in range(0, n_rows, rows):
-        r1 = min(n_rows, r0 + rows)
+    step = max(1, block_bytes // max(1, row_bytes)) if blockwise else max(1, last - first)
+    for r0 in range(first, last, step):
+        r1 = min(last, r0 + step)
         nbytes = (r1 - r0) * row_bytes
         if scratch[0].nbytes < nbytes:
             scratch[0] = np.empty(nbytes, np.uint8)
         raw = scratch[0][:nbytes]
         block = raw.view(dt).reshape(((r1 - r0,) + tuple(shape[1:])) if shape else ())
-        place = ({"global_shape": shape, "offset": (r0,) + (0,) * (len(shape) - 1)}
-                 if blockwise and fill not in _POSITION_FREE else {})
+        place = {"global_shape": shape, "offset": (r0,) + (0,) * (len(shape) - 1)} if placed else {}
         fill(block, **sampled, **place, **spec.params)
-        _pwrite_all(fd, memoryview(raw), start + r0 * row_bytes)
+        _pwrite_all(fd, memoryview(raw), start + (r0 - first) * row_bytes)
         if bar:
             bar.update(nbytes)

@@ -62,7 +62,8 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
 
 
 def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
-                layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None) -> T:
+                layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
+                global_shape=None, offset=None) -> T:
     r"""Fill ``out`` (>= 2-D) with a Haar-random (semi-)orthogonal matrix times ``gain``.
 
     torch semantics: rows = shape[0], cols = numel / rows (``layout="keras"``: rows = prod(shape[:-1]),
@@ -70,6 +71,9 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     """
     target = as_target(out, dtype)
     arr = target.array
+    if global_shape is not None and tuple(global_shape) != arr.shape or offset is not None and any(offset):
+        raise ValueError("orthogonal_ cannot fill a shard: every entry of an orthogonal matrix depends on the "
+                         "whole matrix (it is a QR factor); initialize the full matrix and slice it")
     if arr.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):

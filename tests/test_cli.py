@@ -100,3 +100,17 @@ def test_init_resnet50_convs_are_kaiming_fan_out(tmp_path):
 def test_init_list(capsys):
     assert main(["init", "--list"]) == 0
     assert "llama3-8b" in capsys.readouterr().out
+
+
+def test_init_shard_flag(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    base = ["init", "--arch", "mlp-mnist", "--seed", "4", "--no-progress"]
+    assert main(base + ["--out", str(tmp_path / "full.safetensors")]) == 0
+    for i in range(2):
+        assert main(base + ["--out", str(tmp_path / f"{i}.safetensors"), "--shard", f"{i}/2"]) == 0
+    full = st.load_file(tmp_path / "full.safetensors")
+    halves = [st.load_file(tmp_path / f"{i}.safetensors") for i in range(2)]
+    for name, value in full.items():
+        assert np.array_equal(np.concatenate([h[name] for h in halves]), value)
+    with pytest.raises(SystemExit):
+        main(base + ["--out", str(tmp_path / "x.safetensors"), "--shard", "2/2"])

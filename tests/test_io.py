@@ -121,3 +121,25 @@ def test_progress_bar_reports_bytes(tmp_path, capsys):
     write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((256, 256))}, seed=0, progress=True)
     err = capsys.readouterr().err
     assert "fastinit" in err and "B/s" in err
+
+
+def test_shards_concatenate_to_the_unsharded_file(tmp_path):
+    spec = {k: v for k, v in SPEC.items() if v.init != "orthogonal_"}
+    write_safetensors(tmp_path / "full.safetensors", spec, seed=5)
+    full = st_numpy.load_file(tmp_path / "full.safetensors")
+    parts = []
+    for i in range(3):
+        write_safetensors(tmp_path / f"s{i}.safetensors", spec, seed=5, shard=(i, 3), block_bytes=700)
+        parts.append(st_numpy.load_file(tmp_path / f"s{i}.safetensors"))
+    for name in spec:
+        joined = np.concatenate([p[name] for p in parts])
+        assert joined.tobytes() == full[name].tobytes(), name
+
+
+def test_shard_of_a_whole_tensor_initializer_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="needs the whole tensor and cannot write a shard"):
+        write_safetensors(tmp_path / "m.safetensors", {"q": TensorSpec((8, 8), "float32", "orthogonal_")},
+                          seed=0, shard=(0, 2))
+    with pytest.raises(ValueError, match="shard must be"):
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((8, 8))}, shard=(2, 2))
+    assert os.listdir(tmp_path) == []
