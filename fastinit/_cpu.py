@@ -2,9 +2,10 @@
 
 The kernel only loops, indexes and calls the transforms.  Work is split into chunks of the
 block's local row-major order (``prange`` over chunks); inside a chunk, each row segment is a run
-of consecutive *global* indices, generated a batch of Philox blocks at a time into small
-per-chunk scratch arrays (structure of arrays, so LLVM vectorizes each loop), transformed, then
-stored with one rounding to the target format.  Scratch is O(batch), never O(buffer).
+of consecutive *global* indices, generated one tile of 256 Philox blocks at a time (structure of
+arrays, so LLVM vectorizes each loop), transformed, and stored with one rounding to the target
+format — straight into the target for whole contiguous float32/float64 tiles, else through an
+8 KiB per-chunk scratch.  Scratch is O(tile), never O(buffer).
 
 Dispatch is on integer codes inside the single compiled kernel (few compiles, one cache entry).
 """
@@ -16,16 +17,15 @@ import numba
 import numpy as np
 
 from ._jit import kernel, parallel_kernel, scalar
-
 from ._philox import PHILOX_ROUNDS, philox_block
 from ._transforms import (
+    EXP_PROPOSAL,
+    NORMAL_PROPOSAL,
+    UNIFORM_PROPOSAL,
     f32bits_to_bf16bits,
     f32bits_to_f16bits,
     normal_pair_f32,
     normal_pair_f64,
-    EXP_PROPOSAL,
-    NORMAL_PROPOSAL,
-    UNIFORM_PROPOSAL,
     trunc_attempt_f32,
     trunc_attempt_f64,
     uniform_f32,
