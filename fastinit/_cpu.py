@@ -60,9 +60,9 @@ _B = TILE_BLOCKS
 
 
 @scalar
-def lanes(code, kind):
-    """Values per Philox block for a storage code and distribution."""
-    if kind == TRUNC:
+def lanes(code, kind, method):
+    """Values per Philox block for a storage code, distribution and truncated-normal proposal."""
+    if kind == TRUNC and method != NORMAL_PROPOSAL:
         return 1 if code == F64 else 2
     return 2 if code == F64 else 4
 
@@ -96,81 +96,175 @@ def _trunc_params64(prm):
 
 
 @scalar
-def _trunc_x32(method, q, w0, w1):
-    """x = mean + std * sign * z (float32) if it lies in [lo, hi] (rounds into [a, b]), else NaN."""
+def _accept(q, z):
+    """x = mean + std * sign * z if z is in [alpha, beta] and x rounds into [a, b] (x in [lo, hi]), else NaN."""
     mean, std, sign, lo, hi, alpha, beta, lam, m2 = q
-    z0, z1 = trunc_attempt_f32(method, w0, w1, alpha, beta, lam, m2)
-    x0 = mean + std * (sign * z0)
-    x1 = mean + std * (sign * z1)
-    return x0 if (x0 >= lo) & (x0 <= hi) else (x1 if (x1 >= lo) & (x1 <= hi) else np.float32(np.nan))
+    x = mean + std * (sign * z)
+    return x if (z >= alpha) & (z <= beta) & (x >= lo) & (x <= hi) else x * np.nan
 
 
 @scalar
-def _trunc_x64(method, q, w0, w1, w2, w3):
-    mean, std, sign, lo, hi, alpha, beta, lam, m2 = q
-    z0, z1 = trunc_attempt_f64(method, w0, w1, w2, w3, alpha, beta, lam, m2)
-    x0 = mean + std * (sign * z0)
-    x1 = mean + std * (sign * z1)
-    return x0 if (x0 >= lo) & (x0 <= hi) else (x1 if (x1 >= lo) & (x1 <= hi) else np.nan)
+def _candidate32(method, q, w0, w1, w2, w3, slot):
+    """The float32-family value of (block, slot) from one block of words, or NaN if rejected."""
+    a, b = (w0, w1) if slot < 2 - (method != NORMAL_PROPOSAL) else (w2, w3)  # the slot's two words
+    if method == NORMAL_PROPOSAL:  # one Box-Muller output per element, laid out as in normal_
+        z0, z1 = normal_pair_f32(a, b)
+        return _accept(q, z0 if slot % 2 == 0 else z1)
+    return _accept(q, trunc_attempt_f32(method, a, b, q[5], q[6], q[7], q[8]))
+
+
+@scalar
+def _candidate64(method, q, w0, w1, w2, w3, slot):
+    """The float64 value of (block, slot) from one block of words, or NaN if rejected."""
+    if method == NORMAL_PROPOSAL:
+        z0, z1 = normal_pair_f64(w0, w1, w2, w3)
+        return _accept(q, z0 if slot == 0 else z1)
+    return _accept(q, trunc_attempt_f64(method, w0, w1, w2, w3, q[5], q[6], q[7], q[8]))
 
 
 @kernel
-def _trunc_redraw(code, prm, key, stream, blk, slot):
-    """The accepted value of (block, slot) from attempts 1, 2, ... (returned as float64)."""
+def _trunc_redraw(code, prm, key, stream, blk, slot, r0):
+    """The accepted value of (block, slot) from attempts r0, r0 + 1, ... (returned as float64)."""
     q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
     method = np.int64(prm[METHOD])
-    for r in range(1, MAX_ATTEMPTS):
+    for r in range(r0, MAX_ATTEMPTS):
         k0, k1 = retry_key(key, r)
         w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1, PHILOX_ROUNDS)
         if code == F64:
-            x = _trunc_x64(method, q64, w0, w1, w2, w3)
+            x = _candidate64(method, q64, w0, w1, w2, w3, slot)
         else:
-            x = np.float64(_trunc_x32(method, q32, w0, w1) if slot == 0 else _trunc_x32(method, q32, w2, w3))
+            x = np.float64(_candidate32(method, q32, w0, w1, w2, w3, slot))
         if not np.isnan(x):
             return x
     return min(max(prm[P0], prm[LO]), prm[HI])  # acceptance ~0 in floating point: the point nearest the mean
 
 
 @scalar
-def _trunc_loop(code, method, prm, w, v32, v64):
-    """Attempt 0 for every block of a tile slot: v[j] from words (w[j], w[B + j], ...)."""
-    if code == F64:
-        q = _trunc_params64(prm)
+def _trunc_loop32(method, prm, w, v32):
+    """Attempt 0 for a whole float32-family tile, in tile-position order (``method`` constant)."""
+    q = _trunc_params32(prm)
+    for h in range(2):  # words (2h, 2h + 1)
+        wh = w[2 * h * _B:]
+        if method == NORMAL_PROPOSAL:  # -> slots 2h, 2h + 1
+            v = v32[2 * h * _B:]
+            for j in range(_B):
+                z0, z1 = normal_pair_f32(_U64(wh[j]), _U64(wh[_B + j]))
+                v[j] = _accept(q, z0)
+                v[_B + j] = _accept(q, z1)
+        else:  # -> slot h
+            v = v32[h * _B:]
+            for j in range(_B):
+                v[j] = _accept(q, trunc_attempt_f32(method, _U64(wh[j]), _U64(wh[_B + j]), q[5], q[6], q[7], q[8]))
+
+
+@scalar
+def _trunc_loop64(method, prm, w, v64):
+    """Attempt 0 for a whole float64 tile."""
+    q = _trunc_params64(prm)
+    if method == NORMAL_PROPOSAL:
         for j in range(_B):
-            v64[j] = _trunc_x64(method, q, _U64(w[j]), _U64(w[_B + j]), _U64(w[2 * _B + j]), _U64(w[3 * _B + j]))
+            z0, z1 = normal_pair_f64(_U64(w[j]), _U64(w[_B + j]), _U64(w[2 * _B + j]), _U64(w[3 * _B + j]))
+            v64[j] = _accept(q, z0)
+            v64[_B + j] = _accept(q, z1)
     else:
-        q = _trunc_params32(prm)
         for j in range(_B):
-            v32[j] = _trunc_x32(method, q, _U64(w[j]), _U64(w[_B + j]))
+            v64[j] = _accept(q, trunc_attempt_f64(method, _U64(w[j]), _U64(w[_B + j]), _U64(w[2 * _B + j]),
+                                                  _U64(w[3 * _B + j]), q[5], q[6], q[7], q[8]))
+
+
+@scalar
+def _retry_loop32(method, q, k0, k1, stream, blk0, idx, n, res):
+    """res[i] = attempt (key k0, k1) of tile position idx[i]: one vectorized pass over the rejects."""
+    for i in range(n):
+        p = idx[i]
+        blk = blk0 + _U64(p % _B)
+        w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1, PHILOX_ROUNDS)
+        res[i] = np.float64(_candidate32(method, q, w0, w1, w2, w3, p // _B))
+
+
+@scalar
+def _retry_loop64(method, q, k0, k1, stream, blk0, idx, n, res):
+    for i in range(n):
+        p = idx[i]
+        blk = blk0 + _U64(p % _B)
+        w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1, PHILOX_ROUNDS)
+        res[i] = _candidate64(method, q, w0, w1, w2, w3, p // _B)
 
 
 @kernel
-def _trunc_first(code, prm, w, v32, v64):
-    """Attempt 0 of a slot run, one loop per proposal so each vectorizes with its method known."""
-    method = np.int64(prm[METHOD])
-    if method == NORMAL_PROPOSAL:
-        _trunc_loop(code, NORMAL_PROPOSAL, prm, w, v32, v64)
+def _trunc_pass32(method, prm, key, stream, blk0, words, v32, idx, res, retry):
+    """Attempt 0 over a float32-family tile (``retry`` False) or attempt 1 over its rejects
+    idx[:len(res)] (``retry`` True); one specialised copy per proposal, so each vectorizes."""
+    if retry:
+        k0, k1 = retry_key(key, 1)
+        q = _trunc_params32(prm)
+        if method == NORMAL_PROPOSAL:
+            _retry_loop32(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+        elif method == UNIFORM_PROPOSAL:
+            _retry_loop32(UNIFORM_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+        else:
+            _retry_loop32(EXP_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+    elif method == NORMAL_PROPOSAL:
+        _trunc_loop32(NORMAL_PROPOSAL, prm, words, v32)
     elif method == UNIFORM_PROPOSAL:
-        _trunc_loop(code, UNIFORM_PROPOSAL, prm, w, v32, v64)
+        _trunc_loop32(UNIFORM_PROPOSAL, prm, words, v32)
     else:
-        _trunc_loop(code, EXP_PROPOSAL, prm, w, v32, v64)
+        _trunc_loop32(EXP_PROPOSAL, prm, words, v32)
+
+
+@kernel
+def _trunc_pass64(method, prm, key, stream, blk0, words, v64, idx, res, retry):
+    """As :func:`_trunc_pass32`, float64."""
+    if retry:
+        k0, k1 = retry_key(key, 1)
+        q = _trunc_params64(prm)
+        if method == NORMAL_PROPOSAL:
+            _retry_loop64(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+        elif method == UNIFORM_PROPOSAL:
+            _retry_loop64(UNIFORM_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+        else:
+            _retry_loop64(EXP_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+    elif method == NORMAL_PROPOSAL:
+        _trunc_loop64(NORMAL_PROPOSAL, prm, words, v64)
+    elif method == UNIFORM_PROPOSAL:
+        _trunc_loop64(UNIFORM_PROPOSAL, prm, words, v64)
+    else:
+        _trunc_loop64(EXP_PROPOSAL, prm, words, v64)
 
 
 @kernel
 def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
-    """Truncated-normal tile: vectorized attempt 0, then rejected positions redrawn one by one."""
+    """Truncated-normal tile: vectorized attempt 0, a vectorized attempt 1 over the compacted
+    rejects, then the rare rest one by one (attempts 2, 3, ...)."""
+    method = np.int64(prm[METHOD])
+    none = np.empty(0, np.float64)
     if code == F64:
-        _trunc_first(code, prm, words, v32, v64)
-        for j in range(_B):
-            if np.isnan(v64[j]):
-                v64[j] = _trunc_redraw(code, prm, key, stream, blk0 + _U64(j), 0)
+        _trunc_pass64(method, prm, key, stream, blk0, words, v64, words.view(np.int64)[:0], none, False)
+    else:
+        _trunc_pass32(method, prm, key, stream, blk0, words, v32, words.view(np.int64)[:0], none, False)
+    total = lanes(code, TRUNC, method) * _B
+    idx = np.empty(total, np.int64)
+    n = 0
+    for p in range(total):
+        if np.isnan(v64[p] if code == F64 else v32[p]):
+            idx[n] = p
+            n += 1
+    if n == 0:
         return
-    for h in range(2):  # slot h from words (2h, 2h + 1)
-        v = v32[h * _B:]
-        _trunc_first(code, prm, words[2 * h * _B:], v, v64)
-        for j in range(_B):
-            if np.isnan(v[j]):
-                v[j] = np.float32(_trunc_redraw(code, prm, key, stream, blk0 + _U64(j), h))
+    res = np.empty(n, np.float64)
+    if code == F64:
+        _trunc_pass64(method, prm, key, stream, blk0, words, v64, idx, res, True)
+    else:
+        _trunc_pass32(method, prm, key, stream, blk0, words, v32, idx, res, True)
+    for i in range(n):
+        p = idx[i]
+        x = res[i]
+        if np.isnan(x):
+            x = _trunc_redraw(code, prm, key, stream, blk0 + _U64(p % _B), p // _B, 2)
+        if code == F64:
+            v64[p] = x
+        else:
+            v32[p] = np.float32(x)
 
 
 @kernel
@@ -272,7 +366,7 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
             else:
                 d16[m + i * ms] = np.uint16(a)
         return
-    tile = _U64(lanes(code, kind) * _B)
+    tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
     end = g + _U64(length)
     while g < end:
         t = g // tile

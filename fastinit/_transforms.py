@@ -272,7 +272,8 @@ def f32bits_to_bf16bits(b):
 # ---------------------------------------------------------------------------------------------
 # truncated normal: one rejection-sampling attempt (Robert 1995) on standardized bounds
 # [alpha, beta]; the kernel retries rejected elements with fresh, counter-derived bits.
-#   NORMAL_PROPOSAL  z ~ N(0, 1), accept alpha <= z <= beta        (0 inside, beta - alpha >= sqrt(2 pi))
+#   NORMAL_PROPOSAL  z ~ N(0, 1) (Box-Muller, one value per element), accept alpha <= z <= beta
+#                    (0 inside, beta - alpha >= sqrt(2 pi))
 #   UNIFORM_PROPOSAL z ~ U[alpha, beta), accept v <= exp((m2 - z^2) / 2)   (narrow; m = min |z|)
 #   EXP_PROPOSAL     z = alpha + Exp(lam), accept z <= beta and v <= exp(-(z - lam)^2 / 2)
 #                    (one-sided tail, 0 <= alpha; lam = (alpha + sqrt(alpha^2 + 4)) / 2)
@@ -285,32 +286,28 @@ _F64_NAN = _F64(np.nan)
 
 @scalar
 def trunc_attempt_f32(method, w0, w1, alpha, beta, lam, m2):
-    """One attempt from two words: two candidates z0, z1 (NaN = rejected); use the first accepted.
-
-    The normal proposal yields two independent candidates (Box-Muller's cos and sin); the others
-    one (z1 is NaN).  Taking the first accepted of independent proposals keeps the law exact."""
-    l0 = log_f32(open_uniform_f32(w0))  # radius (normal) or exponential variate
-    l1 = log_f32(open_uniform_f32(w1))  # log of the acceptance uniform (uniform, exp)
-    if method == NORMAL_PROPOSAL:
-        r = np.sqrt(_F32_M2 * l0)
-        s, c = sincos2pi_f32(bits24(w1))
-        z0, z1 = r * c, r * s
-        return (z0 if (z0 >= alpha) & (z0 <= beta) else _F32_NAN), (z1 if (z1 >= alpha) & (z1 <= beta) else _F32_NAN)
-    z = alpha + (beta - alpha) * uniform_f32(w0) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
-    bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
-    return (z if (z <= beta) & (_F32_TWO * l1 <= bound) else _F32_NAN), _F32_NAN
+    """One uniform- or exponential-proposal attempt from two words: z in [alpha, beta], or NaN.
+    (The normal proposal is Box-Muller itself: ``normal_pair_f32``.)"""
+    l0 = log_f32(open_uniform_f32(w0))  # the exponential variate
+    l1 = log_f32(open_uniform_f32(w1))  # log of the acceptance uniform
+    if method == UNIFORM_PROPOSAL:
+        z = alpha + (beta - alpha) * uniform_f32(w0)
+        bound = m2 - z * z
+    else:
+        z = alpha - l0 / lam
+        bound = -((z - lam) * (z - lam))
+    return z if (z <= beta) & (_F32_TWO * l1 <= bound) else _F32_NAN
 
 
 @scalar
 def trunc_attempt_f64(method, w0, w1, w2, w3, alpha, beta, lam, m2):
-    """One attempt from four words (53-bit uniforms): candidates z0, z1 as in trunc_attempt_f32."""
+    """One uniform- or exponential-proposal attempt from four words (53-bit uniforms), or NaN."""
     l0 = log_f64(open_uniform_f64(w0, w1))
     l1 = log_f64(open_uniform_f64(w2, w3))
-    if method == NORMAL_PROPOSAL:
-        r = np.sqrt(_F64_M2 * l0)
-        s, c = sincos2pi_f64(bits53(w2, w3))
-        z0, z1 = r * c, r * s
-        return (z0 if (z0 >= alpha) & (z0 <= beta) else _F64_NAN), (z1 if (z1 >= alpha) & (z1 <= beta) else _F64_NAN)
-    z = alpha + (beta - alpha) * uniform_f64(w0, w1) if method == UNIFORM_PROPOSAL else alpha - l0 / lam
-    bound = m2 - z * z if method == UNIFORM_PROPOSAL else -((z - lam) * (z - lam))
-    return (z if (z <= beta) & (_F64_TWO * l1 <= bound) else _F64_NAN), _F64_NAN
+    if method == UNIFORM_PROPOSAL:
+        z = alpha + (beta - alpha) * uniform_f64(w0, w1)
+        bound = m2 - z * z
+    else:
+        z = alpha - l0 / lam
+        bound = -((z - lam) * (z - lam))
+    return z if (z <= beta) & (_F64_TWO * l1 <= bound) else _F64_NAN
