@@ -40,6 +40,34 @@ def test_truncated_normal_matches_scipy_truncnorm(alpha, beta, dtype):
         assert abs(x.std() / sd - 1) < 6 * np.sqrt(2 / N)
 
 
+def _rounded_law_ks(x, dtype, law, a, b):
+    """KS p-value (conservative for a discrete law) of a 16-bit sample against the exact law of
+    the stored values: P(v) proportional to law(rounding cell of v within [a, b])."""
+    grid = _grid(dtype, -np.inf, np.inf)
+    inside = grid[(grid >= a) & (grid <= b)]
+    k = np.searchsorted(grid, inside)
+    lower = np.where(k > 0, (grid[np.maximum(k - 1, 0)] + inside) / 2, -np.inf)
+    upper = np.where(k < grid.size - 1, (grid[np.minimum(k + 1, grid.size - 1)] + inside) / 2, np.inf)
+    mass = law.cdf(np.minimum(upper, b)) - law.cdf(np.maximum(lower, a))
+    cdf = np.cumsum(mass) / mass.sum()
+    emp = np.searchsorted(np.sort(x), inside, side="right") / x.size
+    return stats.kstwo.sf(np.abs(emp - cdf).max(), x.size)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16])
+@pytest.mark.parametrize("alpha, beta", CASES)
+def test_low_precision_follows_the_rounded_truncated_law(alpha, beta, dtype):
+    mean, std = 0.5, 2.0
+    a, b = mean + std * alpha, mean + std * beta
+    try:
+        x = _draw(dtype, mean, std, a, b)
+    except ValueError as e:  # e.g. no bfloat16 value inside [0.4998, 0.5002]: refused, nothing written
+        assert "no finite" in str(e)
+        return
+    assert x.min() >= a and x.max() <= b
+    assert _rounded_law_ks(x, dtype, stats.truncnorm(alpha, beta, loc=mean, scale=std), a, b) > P_MIN
+
+
 @pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16])
 def test_llm_init_bounds_hold_after_rounding_without_spikes(dtype):
     # std 0.02, bounds +-2 std, 1e7 draws: every value in [-0.04, 0.04], law = rounded law
