@@ -303,9 +303,6 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
             v32[3 * _B + j] = min(max(a32 + s32 * uniform_f32(w3), lo32), hi32)
         return
     _tile_words(blk0, key, stream, words)
-    if kind == TRUNC:
-        _tile_trunc(code, prm, key, stream, blk0, words, v32, v64)
-        return
     if code == F64:
         for j in range(_B):
             z0, z1 = normal_pair_f64(_U64(words[j]), _U64(words[_B + j]),
@@ -353,9 +350,18 @@ def _store(code, v32, v64, d16, d32, d64, m, ms, n):
             d16[m + i * ms] = f32bits_to_f16bits(bits[i])
 
 
+@scalar
+def _next_tile(g, end, tile):
+    """Tile t holding global index g, g's position p0 in it, and how many of [g, end) it covers."""
+    t = g // tile
+    p0 = np.int64(g - t * tile)
+    return t, p0, np.int64(min(end - g, tile - _U64(p0)))
+
+
 @kernel
 def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
-    """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ..."""
+    """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ...
+    (constant, uniform, normal)."""
     a = prm[P0]
     if kind == CONSTANT:
         for i in range(length):
@@ -366,12 +372,10 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
             else:
                 d16[m + i * ms] = np.uint16(a)
         return
-    tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
+    tile = _U64(lanes(code, kind, 0) * _B)
     end = g + _U64(length)
     while g < end:
-        t = g // tile
-        p0 = np.int64(g - t * tile)
-        n = np.int64(min(end - g, tile - _U64(p0)))
+        t, p0, n = _next_tile(g, end, tile)
         if n == np.int64(tile) and ms == 1 and code >= F32:  # a whole tile, contiguous: no scratch
             _tile(code, kind, prm, t * _U64(_B), key, stream, words, d32[m:m + n], d64[m:m + n])
         else:
@@ -381,20 +385,53 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
         m += n * ms
 
 
+@kernel
+def _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
+    """As :func:`_fill_run`, truncated normal (a kernel of its own: its many specialised loops
+    compile only when a truncated normal is first asked for)."""
+    tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
+    end = g + _U64(length)
+    while g < end:
+        t, p0, n = _next_tile(g, end, tile)
+        _tile_words(t * _U64(_B), key, stream, words)
+        if n == np.int64(tile) and ms == 1 and code >= F32:
+            _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
+        else:
+            _tile_trunc(code, prm, key, stream, t * _U64(_B), words, v32, v64)
+            _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
+        g += _U64(n)
+        m += n * ms
+
+
+@scalar
+def _segment(pos, end, shape, gbase, gstride, mbase, mstride):
+    """The row run starting at local position ``pos``: (global index, length, memory position)."""
+    ndim = shape.size
+    cols = shape[ndim - 1]
+    row = pos // cols
+    col = pos - row * cols
+    g = gbase + _U64(col)
+    m = mbase + col * mstride[ndim - 1]
+    r = row
+    for d in range(ndim - 2, -1, -1):
+        i = r % shape[d]
+        r //= shape[d]
+        g += _U64(i) * gstride[d]
+        m += i * mstride[d]
+    return g, min(cols - col, end - pos), m
+
+
 @parallel_kernel
 def fill(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop, chunk):
-    """Fill local row-major positions [start, stop) of a strided block.
+    """Fill local row-major positions [start, stop) of a strided block (constant, uniform, normal).
 
     Element with local multi-index i (over ``shape``) has global flat index
     ``gbase + sum(i * gstride)`` (``gstride[-1] == 1``) and sits at ``mbase + sum(i * mstride)``
     in whichever of d16 / d32 / d64 matches ``code``; its value is ``prm[P0] + prm[P1] * X``
-    (X uniform, clamped to [prm[LO], prm[HI]]; normal; or truncated normal, see
-    ``_transforms.trunc_attempt_f32``).  ``key`` = (k0, k1) and ``stream`` = (c2, c3) are
-    uint64-held 32-bit words.  For ``CONSTANT``, ``prm[P0]`` is the value (float32/64 targets)
-    or the 16-bit pattern (float16 / bfloat16).
+    (X uniform, clamped to [prm[LO], prm[HI]], or normal).  ``key`` = (k0, k1) and ``stream`` =
+    (c2, c3) are uint64-held 32-bit words.  For ``CONSTANT``, ``prm[P0]`` is the value
+    (float32/64 targets) or the 16-bit pattern (float16 / bfloat16).
     """
-    ndim = shape.size
-    cols = shape[ndim - 1]
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
         words = np.empty(4 * _B, np.uint32)
@@ -403,19 +440,27 @@ def fill(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mba
         pos = start + ci * chunk
         end = min(stop, pos + chunk)
         while pos < end:
-            row = pos // cols
-            col = pos - row * cols
-            length = min(cols - col, end - pos)
-            g = gbase + _U64(col)
-            m = mbase + col * mstride[ndim - 1]
-            r = row
-            for d in range(ndim - 2, -1, -1):
-                i = r % shape[d]
-                r //= shape[d]
-                g += _U64(i) * gstride[d]
-                m += i * mstride[d]
-            _fill_run(code, kind, prm, key, stream, g, length,
-                      d16, d32, d64, m, mstride[ndim - 1], words, v32, v64)
+            g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
+            _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[shape.size - 1],
+                      words, v32, v64)
+            pos += length
+
+
+@parallel_kernel
+def fill_trunc(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop,
+               chunk):
+    """As :func:`fill`, for the truncated normal (parameters in ``prm``: see ``sample_trunc_normal``)."""
+    nchunks = (stop - start + chunk - 1) // chunk
+    for ci in numba.prange(nchunks):
+        words = np.empty(4 * _B, np.uint32)
+        v32 = np.empty(4 * _B, np.float32)
+        v64 = np.empty(2 * _B, np.float64)
+        pos = start + ci * chunk
+        end = min(stop, pos + chunk)
+        while pos < end:
+            g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
+            _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, mstride[shape.size - 1],
+                            words, v32, v64)
             pos += length
 
 
@@ -431,7 +476,8 @@ KERNEL_LOCK = threading.Lock()
 
 
 def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
-    """Run :func:`fill` over the whole block, in calls of at most CALL_ELEMENTS elements.
+    """Run :func:`fill` (or :func:`fill_trunc`) over the whole block, in calls of at most
+    CALL_ELEMENTS elements.
 
     ``prm``: the float64 parameter vector (indices P0 ... SIGN).
     """
@@ -445,4 +491,4 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
                 np.int64(geom.mbase), geom.mstride, start, stop, int(chunk))
         with KERNEL_LOCK:
-            fill(*args)
+            (fill_trunc if kind == TRUNC else fill)(*args)
