@@ -192,19 +192,9 @@ def _retry_loop64(method, q, k0, k1, stream, blk0, idx, n, res):
 
 
 @kernel
-def _trunc_pass32(method, prm, key, stream, blk0, words, v32, idx, res, retry):
-    """Attempt 0 over a float32-family tile (``retry`` False) or attempt 1 over its rejects
-    idx[:len(res)] (``retry`` True); one specialised copy per proposal, so each vectorizes."""
-    if retry:
-        k0, k1 = retry_key(key, 1)
-        q = _trunc_params32(prm)
-        if method == NORMAL_PROPOSAL:
-            _retry_loop32(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
-        elif method == UNIFORM_PROPOSAL:
-            _retry_loop32(UNIFORM_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
-        else:
-            _retry_loop32(EXP_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
-    elif method == NORMAL_PROPOSAL:
+def _trunc_first32(method, prm, words, v32):
+    """Attempt 0 over a float32-family tile; one specialised copy per proposal, so each vectorizes."""
+    if method == NORMAL_PROPOSAL:
         _trunc_loop32(NORMAL_PROPOSAL, prm, words, v32)
     elif method == UNIFORM_PROPOSAL:
         _trunc_loop32(UNIFORM_PROPOSAL, prm, words, v32)
@@ -213,18 +203,9 @@ def _trunc_pass32(method, prm, key, stream, blk0, words, v32, idx, res, retry):
 
 
 @kernel
-def _trunc_pass64(method, prm, key, stream, blk0, words, v64, idx, res, retry):
-    """As :func:`_trunc_pass32`, float64."""
-    if retry:
-        k0, k1 = retry_key(key, 1)
-        q = _trunc_params64(prm)
-        if method == NORMAL_PROPOSAL:
-            _retry_loop64(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
-        elif method == UNIFORM_PROPOSAL:
-            _retry_loop64(UNIFORM_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
-        else:
-            _retry_loop64(EXP_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
-    elif method == NORMAL_PROPOSAL:
+def _trunc_first64(method, prm, words, v64):
+    """As :func:`_trunc_first32`, float64."""
+    if method == NORMAL_PROPOSAL:
         _trunc_loop64(NORMAL_PROPOSAL, prm, words, v64)
     elif method == UNIFORM_PROPOSAL:
         _trunc_loop64(UNIFORM_PROPOSAL, prm, words, v64)
@@ -233,15 +214,40 @@ def _trunc_pass64(method, prm, key, stream, blk0, words, v64, idx, res, retry):
 
 
 @kernel
+def _trunc_retry32(method, prm, key, stream, blk0, idx, res):
+    """Attempt 1 over the rejected tile positions idx[:res.size] (float32 family), per proposal."""
+    k0, k1 = retry_key(key, 1)
+    q = _trunc_params32(prm)
+    if method == NORMAL_PROPOSAL:
+        _retry_loop32(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+    elif method == UNIFORM_PROPOSAL:
+        _retry_loop32(UNIFORM_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+    else:
+        _retry_loop32(EXP_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+
+
+@kernel
+def _trunc_retry64(method, prm, key, stream, blk0, idx, res):
+    """As :func:`_trunc_retry32`, float64."""
+    k0, k1 = retry_key(key, 1)
+    q = _trunc_params64(prm)
+    if method == NORMAL_PROPOSAL:
+        _retry_loop64(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+    elif method == UNIFORM_PROPOSAL:
+        _retry_loop64(UNIFORM_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+    else:
+        _retry_loop64(EXP_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
+
+
+@kernel
 def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
     """Truncated-normal tile: vectorized attempt 0, a vectorized attempt 1 over the compacted
     rejects, then the rare rest one by one (attempts 2, 3, ...)."""
     method = np.int64(prm[METHOD])
-    none = np.empty(0, np.float64)
     if code == F64:
-        _trunc_pass64(method, prm, key, stream, blk0, words, v64, words.view(np.int64)[:0], none, False)
+        _trunc_first64(method, prm, words, v64)
     else:
-        _trunc_pass32(method, prm, key, stream, blk0, words, v32, words.view(np.int64)[:0], none, False)
+        _trunc_first32(method, prm, words, v32)
     total = lanes(code, TRUNC, method) * _B
     idx = np.empty(total, np.int64)
     n = 0
@@ -253,9 +259,9 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
         return
     res = np.empty(n, np.float64)
     if code == F64:
-        _trunc_pass64(method, prm, key, stream, blk0, words, v64, idx, res, True)
+        _trunc_retry64(method, prm, key, stream, blk0, idx, res)
     else:
-        _trunc_pass32(method, prm, key, stream, blk0, words, v32, idx, res, True)
+        _trunc_retry32(method, prm, key, stream, blk0, idx, res)
     for i in range(n):
         p = idx[i]
         x = res[i]

@@ -26,13 +26,18 @@ __all__ = [
 ]
 
 
-def _empty(shape, dtype) -> np.ndarray:
+def parse_shape(shape: tuple) -> tuple[int, ...]:
+    """A shape given as positional ints, or as one tuple/list, validated."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for s in shape:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
             raise ValueError(f"shape must be non-negative ints, got {shape!r}")
-    return np.empty(tuple(int(s) for s in shape), resolve_dtype(dtype))
+    return tuple(int(s) for s in shape)
+
+
+def _empty(shape, dtype) -> np.ndarray:
+    return np.empty(parse_shape(shape), resolve_dtype(dtype))
 
 
 def uniform(*shape, a: float = 0.0, b: float = 1.0, dtype="float32", **kw) -> np.ndarray:

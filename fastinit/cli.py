@@ -170,7 +170,9 @@ def main(argv: list[str] | None = None) -> int:
             args.a = args.mean - 2 * args.std if trunc else 0.0
         if args.b is None:
             args.b = args.mean + 2 * args.std if trunc else 1.0
-    if args.command == "init" and args.arch and args.arch not in __import__("fastinit.archs").archs.ARCHS:
+    from .archs import ARCHS
+
+    if args.command == "init" and args.arch and args.arch not in ARCHS:
         print(f"fastinit init: error: unknown architecture {args.arch!r} (see fastinit init --list)",
               file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ import numpy as np
 from . import init, scaled
 from .sparsity import sparse_ as _sparse_
 from ._buffers import resolve_dtype
+from .alloc import parse_shape
 from ._seed import resolve_seed
 
 __all__ = [
@@ -30,20 +31,11 @@ __all__ = [
 ]
 
 
-def _shape(shape) -> tuple[int, ...]:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for s in shape:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"shape must be non-negative ints, got {shape!r}")
-    return tuple(int(s) for s in shape)
-
-
 def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="float32", seed=None,
                      sampled: bool = True, **kw) -> da.Array:
     """A lazy array of ``shape`` whose blocks ``fill(block, **kw)`` writes in place, each told its
     place with ``global_shape``/``offset`` (and the same ``seed`` when ``sampled``)."""
-    shape = _shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
+    shape = parse_shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
     dt = resolve_dtype(dtype)
     if sampled:
         kw = dict(kw, seed=resolve_seed(seed))
