@@ -34,7 +34,7 @@ from .fans import calculate_gain
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
-    "lecun_uniform_", "lecun_normal_", "variance_scaling_", "as_numpy",
+    "lecun_uniform_", "lecun_normal_", "variance_scaling_", "as_numpy", "materialize", "MaterializeSummary", "Scheme",
 ]
 
 _FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
@@ -201,3 +201,6 @@ def variance_scaling_(tensor: torch.Tensor, scale: float = 1.0, mode: str = "fan
     """Variance scaling with JAX / Keras semantics (see :func:`fastinit.variance_scaling_`)."""
     return _sampled(lambda arr, **kw: _scaled.variance_scaling_(arr, scale, mode, distribution, **kw), tensor,
                     generator, seed, **placement)
+
+
+from .materialize import MaterializeSummary, Scheme, materialize  # last: materialize fills with the functions above

@@ -1,0 +1,747 @@
+"""Layer 6 — ``fastinit.torch.materialize``: allocate and initialize a torch model (meta-device or built).
+
+>>> import torch, fastinit.torch
+>>> with torch.device("meta"):
+...     model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.LayerNorm(32))
+>>> summary = fastinit.torch.materialize(model, seed=0)
+>>> model[0].weight.device.type, float(model[1].weight.sum())
+('cpu', 32.0)
+
+Every parameter and buffer is allocated on ``device`` (like ``module.to_empty``; a parameter object
+shared by several modules is allocated and filled once and stays shared), then filled through
+fastinit's kernels with the law the module's own initialization gives it (``scheme="torch"``) or
+a common convention (``"gpt2"``, ``"llama"``).  The stream of every tensor is its fully qualified
+name (``model.named_parameters()``), so its values are a pure function of (seed, name, element
+index): they do not depend on construction order, on which other modules exist, or on sharding
+(``placement=`` fills a local shard with exactly its slice of the full tensor).  Modules without a
+rule fall back to their own ``reset_parameters()`` under a seed derived from (seed, module name);
+nothing is ever left uninitialized (docs/materialize.md).
+"""
+from __future__ import annotations
+
+import fnmatch
+import functools
+import hashlib
+import inspect
+import math
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn.modules.batchnorm import _NormBase
+from torch.nn.modules.conv import _ConvNd
+
+from ._seed import _check_u64
+from .fans import fans
+
+__all__ = ["RESIDUAL_PROJECTIONS", "SHORTCUTS", "MaterializeSummary", "ParamRecord", "Scheme", "materialize"]
+
+PROGRESS_THRESHOLD = 100_000_000  # progress=None shows a bar above this many parameters (tqdm installed)
+RESIDUAL_PROJECTIONS = ("c_proj", "out_proj", "o_proj", "down_proj", "fc2")
+SCHEMES = ("torch", "gpt2", "llama")
+SHORTCUTS = ("zeros", "ones", "normal", "trunc_normal", "default", "keep")
+_FILLABLE = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+Placement = Mapping[str, tuple] | Callable[[str], tuple | None] | None
+OverrideKey = str | re.Pattern | type
+
+
+def _ft():
+    from . import (
+        torch as ft,  # fastinit.torch imports this module at its end: resolve lazily
+    )
+
+    return ft
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """An initialization convention.
+
+    ``"torch"``: each module's own default (``reset_parameters``) in law.
+    ``"gpt2"``: Linear / Conv / HF Conv1D / Embedding / MultiheadAttention weights
+    :math:`\\mathcal{N}(0, \\text{std}^2)`, biases 0, norms 1 / 0; weights of modules whose own name
+    is in ``residual`` get std / sqrt(2 n_layer) when ``n_layer`` is given (Radford et al. 2019,
+    HF ``GPT2PreTrainedModel._init_weights``).
+    ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
+    ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
+    """
+
+    name: str = "torch"
+    std: float = 0.02
+    n_layer: int | None = None
+    residual: tuple = RESIDUAL_PROJECTIONS
+
+    def __post_init__(self):
+        if self.name not in SCHEMES:
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {self.name!r}")
+        if isinstance(self.std, bool) or not isinstance(self.std, (int, float)) or not (
+                math.isfinite(self.std) and self.std > 0):
+            raise ValueError(f"scheme std must be a finite number > 0, got {self.std!r}")
+        if self.n_layer is not None:
+            if isinstance(self.n_layer, bool) or not isinstance(self.n_layer, int) or self.n_layer < 1:
+                raise ValueError(f"scheme n_layer must be an int >= 1 or None, got {self.n_layer!r}")
+            if self.name != "gpt2":
+                raise ValueError(f"n_layer (residual scaling) belongs to the 'gpt2' scheme, not {self.name!r}")
+        if isinstance(self.residual, str) or not all(isinstance(r, str) for r in self.residual):
+            raise TypeError(f"scheme residual must be a tuple of module names, got {self.residual!r}")
+        object.__setattr__(self, "residual", tuple(self.residual))
+
+    @classmethod
+    def of(cls, scheme) -> Scheme:
+        """A Scheme from ``"torch"`` / ``"gpt2"`` / ``"llama"``, ``(name, {options})`` or a Scheme."""
+        if isinstance(scheme, Scheme):
+            return scheme
+        if isinstance(scheme, str):
+            return cls(scheme)
+        if isinstance(scheme, tuple) and len(scheme) == 2 and isinstance(scheme[1], Mapping):
+            return cls(scheme[0], **scheme[1])
+        raise TypeError(f"scheme must be one of {SCHEMES}, a (name, options) pair or a Scheme, got {scheme!r}")
+
+
+@dataclass(frozen=True)
+class _Method:
+    """How one tensor is filled: ``fill(tensor, seed, stream, place)`` with ``place`` {} or the shard keywords."""
+
+    label: str
+    fill: Callable
+
+
+def _const(value: float) -> _Method:
+    def fill(t, seed, stream, place):
+        if t.dtype in _FILLABLE:
+            _ft().constant_(t, value)
+        else:  # integer buffers such as num_batches_tracked
+            t.detach().fill_(value)
+    return _Method("zeros" if value == 0 else "ones" if value == 1 else f"constant {value:g}", fill)
+
+
+ZEROS, ONES = _const(0.0), _const(1.0)
+
+
+def _uniform(bound: float, label: str) -> _Method:
+    return _Method(f"uniform(±{label})",
+                   lambda t, seed, stream, place: _ft().uniform_(t, -bound, bound, seed=seed, stream=stream, **place))
+
+
+def _normal(std: float, suffix: str = "") -> _Method:
+    return _Method(f"normal(0, {std:.4g}){suffix}",
+                   lambda t, seed, stream, place: _ft().normal_(t, 0.0, std, seed=seed, stream=stream, **place))
+
+
+def _trunc_normal(std: float) -> _Method:
+    return _Method(f"trunc_normal(0, {std:.4g}, ±2σ)",
+                   lambda t, seed, stream, place: _ft().trunc_normal_(t, 0.0, std, -2 * std, 2 * std, seed=seed,
+                                                                      stream=stream, **place))
+
+
+def _scaled(fn_name: str, label: str, **kw) -> _Method:
+    return _Method(label, lambda t, seed, stream, place: getattr(_ft(), fn_name)(t, seed=seed, stream=stream,
+                                                                                  **kw, **place))
+
+
+KAIMING_A5 = _scaled("kaiming_uniform_", "kaiming_uniform(a=√5)", a=math.sqrt(5))
+XAVIER_UNIFORM = _scaled("xavier_uniform_", "xavier_uniform")
+XAVIER_NORMAL = _scaled("xavier_normal_", "xavier_normal")
+
+
+def _embedding(std: float, padding_idx: int | None) -> _Method:
+    def fill(t, seed, stream, place):
+        _ft().normal_(t, 0.0, std, seed=seed, stream=stream, **place)
+        if padding_idx is not None:  # the module's own (local) row index, also in a vocabulary shard
+            t.detach()[padding_idx].zero_()
+    pad = "" if padding_idx is None else ", padding row 0"
+    return _Method(f"normal(0, {std:.4g}){pad}", fill)
+
+
+class _Context:
+    """What rules may ask: the scheme and each tensor's global shape (placement, else its own)."""
+
+    def __init__(self, scheme: Scheme, global_shapes: dict):
+        self.scheme = scheme
+        self._shapes = global_shapes
+
+    def shape(self, t: torch.Tensor) -> tuple:
+        return self._shapes.get(id(t), tuple(t.shape))
+
+    def fan_in(self, weight: torch.Tensor) -> int:
+        return fans(self.shape(weight))[0]
+
+
+# --- scheme "torch": each class's reset_parameters, in law -----------------------------------------------------
+def _linear(m, ctx, prefix):
+    out = {"weight": KAIMING_A5}
+    if getattr(m, "bias", None) is not None:  # torch: bound 1/sqrt(fan_in) of the weight, 0 when fan_in is 0
+        fan_in = ctx.fan_in(m.weight)
+        out["bias"] = _uniform(1 / math.sqrt(fan_in) if fan_in > 0 else 0.0, "1/√fan_in")
+    return out
+
+
+def _bilinear(m, ctx, prefix):
+    bound = 1 / math.sqrt(ctx.shape(m.weight)[1])
+    method = _uniform(bound, "1/√in1_features")
+    return {"weight": method, "bias": method} if m.bias is not None else {"weight": method}
+
+
+def _embedding_rule(m, ctx, prefix):
+    std = 1.0 if ctx.scheme.name == "torch" else ctx.scheme.std
+    return {"weight": _embedding(std, m.padding_idx)}
+
+
+def _norm_base(m, ctx, prefix):
+    out = {}
+    if m.track_running_stats:
+        out.update(running_mean=ZEROS, running_var=ONES, num_batches_tracked=ZEROS)
+    if m.affine:
+        out["weight"] = ONES
+        if m.bias is not None:
+            out["bias"] = ZEROS
+    return out
+
+
+def _affine_norm(m, ctx, prefix):
+    return {name: ONES if name == "weight" else ZEROS for name in ("weight", "bias") if getattr(m, name, None)
+            is not None}
+
+
+def _mha(m, ctx, prefix):
+    out = {}
+    if m._qkv_same_embed_dim:
+        out["in_proj_weight"] = XAVIER_UNIFORM
+    else:
+        out.update(q_proj_weight=XAVIER_UNIFORM, k_proj_weight=XAVIER_UNIFORM, v_proj_weight=XAVIER_UNIFORM)
+    if m.in_proj_bias is not None:
+        out["in_proj_bias"] = ZEROS
+        out["out_proj.bias"] = ZEROS
+    for name in ("bias_k", "bias_v"):
+        if getattr(m, name) is not None:
+            out[name] = XAVIER_NORMAL
+    return out
+
+
+def _rnn(m, ctx, prefix):
+    bound = 1.0 / math.sqrt(m.hidden_size) if m.hidden_size > 0 else 0.0
+    method = _uniform(bound, "1/√hidden_size")
+    return {name: method for name, p in m._parameters.items() if p is not None}
+
+
+def _prelu(m, ctx, prefix):
+    return {"weight": _const(float(getattr(m, "init", 0.25)))}
+
+
+def _transformer(m, ctx, prefix):
+    return {name: XAVIER_UNIFORM for name, p in m.named_parameters() if p.dim() > 1}
+
+
+def _hf_conv1d(m, ctx, prefix):
+    std = 0.02 if ctx.scheme.name == "torch" else ctx.scheme.std
+    return {"weight": _normal(std), **({"bias": ZEROS} if getattr(m, "bias", None) is not None else {})}
+
+
+# (class, method whose default the rule reproduces, rule); a subclass that overrides that method falls back to it
+_TORCH_RULES = (
+    (nn.Linear, "reset_parameters", _linear),
+    (_ConvNd, "reset_parameters", _linear),
+    (nn.Bilinear, "reset_parameters", _bilinear),
+    (nn.Embedding, "reset_parameters", _embedding_rule),
+    (nn.EmbeddingBag, "reset_parameters", _embedding_rule),
+    (_NormBase, "reset_parameters", _norm_base),
+    (nn.LayerNorm, "reset_parameters", _affine_norm),
+    (nn.GroupNorm, "reset_parameters", _affine_norm),
+    (nn.RMSNorm, "reset_parameters", _affine_norm),
+    (nn.MultiheadAttention, "_reset_parameters", _mha),
+    (nn.RNNBase, "reset_parameters", _rnn),
+    (nn.RNNCellBase, "reset_parameters", _rnn),
+    (nn.PReLU, "reset_parameters", _prelu),
+    (nn.Transformer, "_reset_parameters", _transformer),
+)
+
+
+# --- schemes "gpt2" / "llama": HF _init_weights conventions (by isinstance, like HF) --------------------------
+def _hf_weight(m, ctx, prefix):
+    s = ctx.scheme
+    residual = s.n_layer is not None and prefix.rpartition(".")[2] in s.residual
+    std = s.std / math.sqrt(2 * s.n_layer) if residual else s.std
+    return _normal(std, " residual: std/√(2·n_layer)" if residual else "")
+
+
+def _hf_linear(m, ctx, prefix):
+    return {"weight": _hf_weight(m, ctx, prefix), **({"bias": ZEROS} if getattr(m, "bias", None) is not None
+                                                     else {})}
+
+
+def _hf_mha(m, ctx, prefix):
+    out = {}
+    w = _normal(ctx.scheme.std)
+    for name in ("in_proj_weight", "q_proj_weight", "k_proj_weight", "v_proj_weight", "bias_k", "bias_v"):
+        if getattr(m, name, None) is not None:
+            out[name] = w
+    if m.in_proj_bias is not None:
+        out["in_proj_bias"] = ZEROS
+        out["out_proj.bias"] = ZEROS
+    return out
+
+
+_HF_RULES = ((nn.Linear, _hf_linear), (_ConvNd, _hf_linear), (nn.Embedding, _embedding_rule),
+             (nn.EmbeddingBag, _embedding_rule), (_NormBase, _norm_base), (nn.LayerNorm, _affine_norm),
+             (nn.GroupNorm, _affine_norm), (nn.RMSNorm, _affine_norm), (nn.MultiheadAttention, _hf_mha))
+
+
+def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
+    """The {relative name: method} a module's default would give, or None when fastinit has no rule for it."""
+    if ctx.scheme.name != "torch":
+        for cls, rule in _HF_RULES:
+            if isinstance(m, cls):
+                return rule(m, ctx, prefix)
+        if type(m).__name__ == "Conv1D":
+            return _hf_linear(m, ctx, prefix)
+    for cls, method, rule in _TORCH_RULES:
+        if isinstance(m, cls):
+            return rule(m, ctx, prefix) if getattr(type(m), method, None) is getattr(cls, method) else None
+    if not hasattr(m, "reset_parameters"):  # duck-typed classes that initialize in __init__ (HF style)
+        name = type(m).__name__
+        if name == "Conv1D":
+            return _hf_conv1d(m, ctx, prefix)
+        if name.endswith(("RMSNorm", "LayerNorm")) and set(m._parameters) <= {"weight", "bias"}:
+            return _affine_norm(m, ctx, prefix)
+    return None
+
+
+# --- overrides ----------------------------------------------------------------------------------------------
+def _shortcut(name: str, default: _Method | None, scheme: Scheme) -> _Method | None:
+    return {"zeros": ZEROS, "ones": ONES, "normal": _normal(scheme.std), "trunc_normal": _trunc_normal(scheme.std),
+            "default": default, "keep": _KEEP}[name]
+
+
+_KEEP = _Method("keep (current values)", lambda t, seed, stream, place: None)
+
+
+def _wants_numpy(fn) -> bool:
+    """fastinit's NumPy-level initializers (fastinit.normal_, ...) get the tensor's NumPy view."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    mod = getattr(fn, "__module__", "") or ""
+    return mod.startswith("fastinit.") and mod not in ("fastinit.torch", __name__)
+
+
+def _accepted(fn, names) -> set:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return set(names)
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return set(names)
+    return {p.name for p in params if p.name in names and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
+    accepted = _accepted(fn, ("seed", "stream", "global_shape", "offset"))
+    if placed and not {"global_shape", "offset"} <= accepted:
+        raise ValueError(f"overrides: the initializer for {name!r} takes no global_shape=/offset= keywords, so it "
+                         f"cannot fill the shard that placement gives {name!r}")
+    label = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None) or repr(fn)
+    numpy_view = _wants_numpy(fn)
+
+    def fill(t, seed, stream, place):
+        kw = {k: v for k, v in dict(seed=seed, stream=stream, **place).items() if k in accepted}
+        if numpy_view:
+            fn(_ft().as_numpy(t), **kw)
+            torch.autograd.graph.increment_version(t)
+        else:
+            fn(t, **kw)
+    return _Method(f"override {label}", fill)
+
+
+def _check_overrides(overrides) -> list:
+    if overrides is None:
+        return []
+    if not isinstance(overrides, Mapping):
+        raise TypeError(f"overrides must be a mapping {{pattern or module type: initializer}}, got "
+                        f"{type(overrides).__name__}")
+    items = []
+    for key, value in overrides.items():
+        if not (isinstance(key, (str, re.Pattern)) or isinstance(key, type) and issubclass(key, nn.Module)):
+            raise TypeError(f"overrides keys must be glob strings, compiled regexes or nn.Module subclasses, "
+                            f"got {key!r}")
+        if isinstance(value, str):
+            if value not in SHORTCUTS:
+                raise ValueError(f"overrides[{key!r}]: unknown shortcut {value!r}; accepted: {SHORTCUTS} or a "
+                                 "callable initializer")
+        elif not callable(value):
+            raise TypeError(f"overrides[{key!r}] must be a callable initializer or one of {SHORTCUTS}, got "
+                            f"{value!r}")
+        items.append((key, value))
+    return items
+
+
+def _match(key, name: str, owner: nn.Module, kind: str) -> bool:
+    if isinstance(key, str):
+        return fnmatch.fnmatchcase(name, key)
+    if isinstance(key, re.Pattern):
+        return key.search(name) is not None
+    return kind == "parameter" and isinstance(owner, key)
+
+
+# --- placement ----------------------------------------------------------------------------------------------
+def _check_place(name: str, local: tuple, spec) -> dict:
+    try:
+        global_shape, offset = spec
+        global_shape = tuple(int(s) for s in global_shape)
+        offset = tuple(int(o) for o in offset)
+    except (TypeError, ValueError):
+        raise TypeError(f"placement for {name!r} must be (global_shape, offset), got {spec!r}") from None
+    if not (len(global_shape) == len(offset) == len(local)) or any(
+            o < 0 or o + n > g for g, o, n in zip(global_shape, offset, local)):
+        raise ValueError(f"placement for {name!r}: a local shard of shape {local} does not fit at offset {offset} "
+                         f"in global shape {global_shape}")
+    return {"global_shape": global_shape, "offset": offset}
+
+
+# --- summary ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ParamRecord:
+    """What materialize did to one tensor (``aliases``: other names of a shared parameter)."""
+
+    name: str
+    kind: str  # "parameter" or "buffer"
+    module: str  # class name of the module owning ``name``
+    method: str
+    numel: int
+    nbytes: int
+    seconds: float
+    aliases: tuple = ()
+
+
+@dataclass
+class MaterializeSummary:
+    """Returned by :func:`materialize`: per-tensor records, totals, and the modules that fell back."""
+
+    seed: int
+    scheme: Scheme
+    device: str
+    records: dict = field(default_factory=dict)
+    fallbacks: dict = field(default_factory=dict)  # module name -> class name whose reset_parameters() ran
+    seconds: float = 0.0
+
+    def __getitem__(self, name: str) -> ParamRecord:
+        return self.records[name]
+
+    def __iter__(self) -> Iterator[ParamRecord]:
+        return iter(self.records.values())
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def numel(self) -> int:
+        """Number of parameter elements (each shared parameter counted once)."""
+        return sum(r.numel for r in self if r.kind == "parameter")
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of parameters (each shared parameter counted once)."""
+        return sum(r.nbytes for r in self if r.kind == "parameter")
+
+    def by_method(self) -> dict:
+        """{method: (tensors, elements, bytes, seconds)} over all records."""
+        out: dict = {}
+        for r in self:
+            n, e, b, s = out.get(r.method, (0, 0, 0, 0.0))
+            out[r.method] = (n + 1, e + r.numel, b + r.nbytes, s + r.seconds)
+        return out
+
+    def table(self, limit: int | None = None) -> str:
+        """One line per tensor (the first ``limit`` when given)."""
+        rows = list(self)[:limit] if limit is not None else list(self)
+        names = [r.name + (f" (= {', '.join(r.aliases)})" if r.aliases else "") for r in rows]
+        w = max([len(n) for n in names] + [4])
+        wm = max([len(r.method) for r in rows] + [6])
+        mods = [r.module + ("" if r.kind == "parameter" else " [buffer]") for r in rows]
+        wt = max([len(m) for m in mods] + [6])
+        lines = [f"{'name':<{w}}  {'module':<{wt}}  {'method':<{wm}} {'numel':>13} {'MiB':>9} {'ms':>8}"]
+        for n, mod, r in zip(names, mods, rows):
+            lines.append(f"{n:<{w}}  {mod:<{wt}}  {r.method:<{wm}} {r.numel:>13,} "
+                         f"{r.nbytes / 2**20:>9.2f} {r.seconds * 1e3:>8.2f}")
+        if limit is not None and len(self) > limit:
+            lines.append(f"... and {len(self) - limit} more (summary.table() lists all)")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        head = (f"materialize: {self.numel:,} parameters ({self.nbytes / 2**20:.1f} MiB) on {self.device} in "
+                f"{self.seconds:.3f} s, seed {self.seed}, scheme {self.scheme.name!r}")
+        groups = [f"  {m}: {n} tensors, {e:,} elements, {s * 1e3:.1f} ms" for m, (n, e, b, s) in
+                  self.by_method().items()]
+        calls = ", ".join(f"{k or '<root>'} ({v})" for k, v in self.fallbacks.items())
+        fb = [f"reset_parameters() fallback: {calls}"] if self.fallbacks else []
+        return "\n".join([head, "by method:", *groups, *fb, self.table(limit=40)])
+
+
+# --- materialize --------------------------------------------------------------------------------------------
+@dataclass
+class _Entry:
+    name: str
+    kind: str
+    tensor: torch.Tensor
+    owner: nn.Module
+    owner_name: str
+    aliases: tuple
+    method: _Method | None = None
+    at: str | None = None  # module whose rule fills it (None: an override, filled last)
+    place: dict = field(default_factory=dict)
+    was_meta: bool = False
+
+    @property
+    def overridden(self) -> bool:
+        return self.method is not None and self.at is None
+
+
+def _fallback_seed(seed: int, module_name: str) -> int:
+    digest = hashlib.blake2b(f"{seed}:{module_name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
+def _needs_new(t: torch.Tensor, device: torch.device, dtype: torch.dtype | None) -> bool:
+    return t.is_meta or t.device != device or (dtype is not None and t.is_floating_point() and t.dtype != dtype)
+
+
+def materialize(module: nn.Module, *, seed: int | None = None, device: str | torch.device = "cpu",
+                dtype: torch.dtype | None = None, scheme: str | tuple | Scheme = "torch",
+                overrides: Mapping[OverrideKey, str | Callable] | None = None,
+                placement: Placement = None, progress: bool | None = None) -> MaterializeSummary:
+    """Allocate every parameter and buffer of ``module`` on ``device`` and initialize it; returns a summary.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Built on ``torch.device("meta")`` (allocated here) or already materialized (re-initialized in
+        place; the Parameter objects stay the same when device and dtype do not change).
+    seed : int in [0, 2**64), optional
+        ``None`` draws one 63-bit seed from torch's global generator (``torch.manual_seed`` makes it
+        reproducible); the summary records it.  Each tensor's stream is its qualified name.
+    device, dtype
+        Where to allocate, and the floating dtype of floating tensors (float16, bfloat16, float32,
+        float64; ``None`` keeps each tensor's dtype).  Integer buffers keep their dtype.
+    scheme : "torch", "gpt2", "llama", (name, {std, n_layer, residual}) or Scheme
+        The laws (see :class:`Scheme` and docs/materialize.md for the module -> law table).
+    overrides : mapping, optional
+        {glob on qualified names | compiled regex (``search``) | nn.Module subclass (its direct
+        parameters): initializer}; the first matching entry wins and beats the scheme.  An
+        initializer is a callable ``fn(tensor, *, seed, stream, global_shape, offset)`` (keywords it
+        does not take are not passed; fastinit's NumPy-level initializers get the NumPy view) or
+        one of :data:`SHORTCUTS`: "zeros", "ones", "normal" / "trunc_normal" (std of the scheme,
+        truncated to ±2σ), "default" (the scheme's rule), "keep" (leave a materialized tensor's
+        values).  Overrides also fill buffers that have no value (meta buffers).
+    placement : mapping or callable, optional
+        {name: (global_shape, offset)} or ``name -> (global_shape, offset) | None``: the module holds
+        the local shard at ``offset`` of a parameter of ``global_shape``; it receives exactly that
+        slice of the full initialization (fans and bounds come from the global shape).
+    progress : bool, optional
+        tqdm bar over bytes; ``None`` shows one above 1e8 parameters when tqdm is installed.
+
+    Raises
+    ------
+    ValueError / TypeError
+        Before any allocation or write: bad arguments, an override key matching nothing, a lazy
+        (uninitialized) parameter, or a parameter / meta buffer no rule, fallback or override fills.
+    """
+    t_start = time.perf_counter()
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    scheme = Scheme.of(scheme)
+    dev = torch.device(device)
+    if dev.type == "meta":
+        raise ValueError("device must be a real device such as 'cpu', not 'meta'")
+    if dtype is not None and dtype not in _FILLABLE:
+        raise ValueError(f"dtype must be None or one of {_FILLABLE}, got {dtype!r}")
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+    if placement is not None and not (isinstance(placement, Mapping) or callable(placement)):
+        raise TypeError(f"placement must be None, a mapping or a callable, got {type(placement).__name__}")
+    rules = _check_overrides(overrides)
+    seed = _ft()._seed(None, None) if seed is None else _check_u64(seed, "seed")
+    _ft().zeros_(torch.empty(0, device=dev))  # refuses devices fastinit cannot fill, before any change
+
+    # 1. Tensors under their first qualified name (named_parameters' dedup), their owners and aliases.
+    modules = list(module.named_modules())
+    entries: dict = {}  # id(tensor) -> _Entry
+    for prefix, m in modules:
+        for kind, store in (("parameter", m._parameters), ("buffer", m._buffers)):
+            for local, t in store.items():
+                if t is None or id(t) in entries:
+                    continue
+                name = f"{prefix}.{local}" if prefix else local
+                if isinstance(t, nn.parameter.UninitializedTensorMixin):
+                    raise TypeError(f"{name!r} of {type(m).__name__} is an uninitialized lazy parameter: run a "
+                                     "forward pass (or build the non-lazy module) before materialize")
+                entries[id(t)] = _Entry(name, kind, t, m, prefix, (), was_meta=t.is_meta)
+    aliases: dict = {}
+    for name, t in [*module.named_parameters(remove_duplicate=False), *module.named_buffers(remove_duplicate=False)]:
+        if entries[id(t)].name != name:
+            aliases.setdefault(id(t), []).append(name)
+    for i, names in aliases.items():
+        entries[i].aliases = tuple(names)
+
+    # 2. Placement of local shards (parameters only).
+    shapes = {}
+    if placement is not None:
+        by_name = {e.name: e for e in entries.values() if e.kind == "parameter"}
+        if isinstance(placement, Mapping):
+            unknown = [k for k in placement if k not in by_name]
+            if unknown:
+                raise ValueError(f"placement names no parameter: {unknown}")
+            specs = dict(placement)
+        else:
+            specs = {n: placement(n) for n in by_name}
+        for n, spec in specs.items():
+            if spec is not None:
+                e = by_name[n]
+                e.place = _check_place(n, tuple(e.tensor.shape), spec)
+                shapes[id(e.tensor)] = e.place["global_shape"]
+    ctx = _Context(scheme, shapes)
+
+    # 3. Plan: scheme rules, descendants before ancestors so that an ancestor's rule wins (as in construction).
+    fallback: list = []
+    for prefix, m in reversed(modules):
+        claims = _rule(m, prefix, ctx)
+        if claims is None:
+            own = [e for e in entries.values() if e.owner is m]
+            if own and callable(getattr(m, "reset_parameters", None)):
+                fallback.append((prefix, m))
+            continue
+        for rel, method in claims.items():
+            sub, _, local = rel.rpartition(".")
+            holder = m.get_submodule(sub) if sub else m
+            t = holder._parameters.get(local, holder._buffers.get(local))
+            e = entries[id(t)]
+            if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
+                e.method, e.at = method, prefix
+    # Overrides: the first matching entry wins, beating rules and fallbacks.
+    used = set()
+    for e in entries.values():
+        for i, (key, value) in enumerate(rules):
+            if _match(key, e.name, e.owner, e.kind):
+                default = e.method
+                if isinstance(value, str):
+                    method = _shortcut(value, default, scheme)
+                    if value == "default" and default is None:
+                        raise ValueError(f"overrides: 'default' for {e.name!r}, but the {scheme.name!r} scheme has "
+                                         f"no rule for {type(e.owner).__name__}")
+                    if value == "keep" and e.tensor.is_meta:
+                        raise ValueError(f"overrides: 'keep' for {e.name!r}, a meta tensor with no values to keep")
+                else:
+                    method = _callable_method(value, e.name, bool(e.place))
+                e.method, e.at = method, None
+                used.add(i)
+                break
+    unused = [key for i, (key, _) in enumerate(rules) if i not in used]
+    if unused:
+        raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
+    # A fallback runs unless overrides cover all of its module's own tensors.
+    fallback = [(p, m) for p, m in fallback if any(e.owner is m and not e.overridden for e in entries.values())]
+    fallback_mods = {id(m) for _, m in fallback}
+    missing, placed_fallback = [], []
+    for e in entries.values():
+        if e.method is None and id(e.owner) not in fallback_mods and (e.kind == "parameter" or e.was_meta):
+            missing.append(f"{e.name} ({type(e.owner).__name__})")
+        if e.place and e.method is None:
+            placed_fallback.append(e.name)
+    if missing:
+        raise ValueError(
+            "materialize has no rule for these tensors, and their modules define no reset_parameters(): "
+            f"{missing}. Give each an initializer, e.g. overrides={{{missing[0].split(' ')[0]!r}: 'zeros'}} or a "
+            "fastinit.torch initializer (or 'keep' for values of an already-materialized tensor)")
+    if placed_fallback:
+        raise ValueError(f"placement given for {placed_fallback}, filled by their module's reset_parameters(), which "
+                         "cannot fill a slice of a larger tensor; give them an override")
+
+    # 4. Allocate (torch.empty: pages are touched once, by the fill) and re-point every module, keeping ties.
+    new: dict = {}
+    for _, m in modules:
+        for store, is_param in ((m._parameters, True), (m._buffers, False)):
+            for local, t in store.items():
+                if t is None:
+                    continue
+                if id(t) not in new:
+                    e = entries[id(t)]
+                    if not _needs_new(t, dev, dtype):
+                        new[id(t)] = t
+                    else:
+                        dt = dtype if dtype is not None and t.is_floating_point() else t.dtype
+                        keep = not t.is_meta and (e.method is None and not is_param or e.method is _KEEP)
+                        data = t.detach().to(dev, dt) if keep else torch.empty(t.shape, dtype=dt, device=dev)
+                        if is_param:
+                            data = nn.Parameter(data, requires_grad=t.requires_grad)
+                            data.__dict__.update(t.__dict__)
+                        new[id(t)] = data
+                store[local] = new[id(t)]
+    by_at: dict = {}
+    for e in entries.values():
+        e.tensor = new[id(e.tensor)]
+        if e.method is not None:
+            by_at.setdefault(e.at, []).append(e)
+
+    # 5. Fill: per module in reverse pre-order (rules, or the module's own reset_parameters), then overrides.
+    summary = MaterializeSummary(seed, scheme, str(dev))
+    done: dict = {}
+    total = sum(e.tensor.numel() * e.tensor.element_size() for e in entries.values()
+                if e.method is not None or id(e.owner) in fallback_mods)
+    bar = None
+    if progress or progress is None and sum(e.tensor.numel() for e in entries.values()
+                                            if e.kind == "parameter") > PROGRESS_THRESHOLD:
+        try:
+            from tqdm.auto import tqdm
+            bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="materialize",
+                       file=sys.stderr)
+        except ImportError:
+            if progress:
+                raise ImportError("progress=True needs tqdm (pip install tqdm)") from None
+
+    def run(e: _Entry, method: _Method) -> None:
+        t0 = time.perf_counter()
+        if e.tensor.numel():
+            method.fill(e.tensor, seed, e.name, e.place)
+        done[id(e.tensor)] = (method.label, time.perf_counter() - t0)
+        if bar is not None:
+            bar.update(e.tensor.numel() * e.tensor.element_size())
+
+    fallback_at = {p: m for p, m in fallback}
+    with torch.no_grad():
+        for prefix, m in reversed(modules):
+            if prefix in fallback_at and m is fallback_at[prefix]:
+                sub = [e for e in entries.values() if e.name == prefix or e.name.startswith(prefix + ".") or
+                       not prefix]
+                before = {id(e.tensor): e.tensor._version for e in sub}
+                t0 = time.perf_counter()
+                with torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev.index or 0],
+                                           device_type=dev.type):
+                    torch.manual_seed(_fallback_seed(seed, prefix))
+                    m.reset_parameters()
+                changed = [e for e in sub if e.tensor._version != before[id(e.tensor)]]
+                dt = (time.perf_counter() - t0) / max(len(changed), 1)
+                for e in changed:
+                    done[id(e.tensor)] = (f"{type(m).__name__}.reset_parameters()", dt)
+                summary.fallbacks[prefix] = type(m).__name__
+                if bar is not None:
+                    bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
+                stale = [e.name for e in entries.values() if e.owner is m and e.method is None and
+                         id(e.tensor) not in done and (e.kind == "parameter" or e.was_meta)]
+                if stale:
+                    raise RuntimeError(f"{prefix or '<root>'} ({type(m).__name__}).reset_parameters() left {stale} "
+                                       "uninitialized; give them an override")
+            for e in by_at.get(prefix, ()):
+                run(e, e.method)
+        for e in by_at.get(None, ()):
+            run(e, e.method)
+    if bar is not None:
+        bar.close()
+
+    for e in entries.values():
+        label, secs = done.get(id(e.tensor), ("kept (buffer value)", 0.0))
+        summary.records[e.name] = ParamRecord(e.name, e.kind, type(e.owner).__name__, label, e.tensor.numel(),
+                                              e.tensor.numel() * e.tensor.element_size(), secs, e.aliases)
+    summary.seconds = time.perf_counter() - t_start
+    return summary

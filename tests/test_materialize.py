@@ -1,0 +1,425 @@
+"""fastinit.torch.materialize: a meta-device (or built) model gets its modules' default laws, by name, once."""
+import functools
+import math
+import re
+
+import numpy as np
+import pytest
+from scipy import stats
+
+torch = pytest.importorskip("torch")
+from torch import nn
+
+import fastinit
+import fastinit.torch as ft
+from fastinit.torch import materialize
+
+P_MIN = 1e-4
+
+
+def _f64(t):
+    return t.detach().to(torch.float64).numpy().ravel()
+
+
+def _zoo():
+    """Every module family with a rule, big enough for KS tests, nested in Sequential / ModuleDict."""
+    return nn.Sequential(
+        nn.Linear(512, 256),
+        nn.ModuleDict({
+            "conv1": nn.Conv1d(64, 128, 5), "conv2": nn.Conv2d(32, 64, 3), "conv3": nn.Conv3d(8, 16, 3),
+            "tconv1": nn.ConvTranspose1d(64, 32, 5), "tconv2": nn.ConvTranspose2d(32, 16, 3, groups=2),
+            "tconv3": nn.ConvTranspose3d(8, 8, 3),
+        }),
+        nn.Bilinear(20, 30, 40),
+        nn.Embedding(1000, 64, padding_idx=7),
+        nn.EmbeddingBag(500, 32),
+        nn.Sequential(nn.LayerNorm(64), nn.GroupNorm(4, 64), nn.BatchNorm1d(64), nn.BatchNorm2d(8),
+                      nn.InstanceNorm1d(64, affine=True, track_running_stats=True), nn.RMSNorm(64)),
+        nn.MultiheadAttention(128, 4, add_bias_kv=True),
+        nn.MultiheadAttention(64, 4, kdim=32, vdim=48),
+        nn.RNN(32, 64), nn.LSTM(32, 64, num_layers=2), nn.GRU(32, 48, bidirectional=True),
+        nn.RNNCell(16, 32), nn.LSTMCell(16, 32), nn.GRUCell(16, 32),
+        nn.PReLU(8, init=0.1),
+    )
+
+
+def _fan_in(w):
+    return w.shape[1] * math.prod(w.shape[2:])
+
+
+def _law(module, local):
+    """(kind, parameter) each module's reset_parameters draws ``local`` from, from torch's source."""
+    p = getattr(module, local)
+    if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)):
+        return "uniform", 1 / math.sqrt(_fan_in(module.weight))  # kaiming_uniform_(a=√5) and the bias bound
+    if isinstance(module, nn.Bilinear):
+        return "uniform", 1 / math.sqrt(module.in1_features)
+    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
+        return "normal", 1.0
+    if isinstance(module, (nn.RNNBase, nn.RNNCellBase)):
+        return "uniform", 1 / math.sqrt(module.hidden_size)
+    if isinstance(module, nn.PReLU):
+        return "const", module.init
+    if isinstance(module, nn.MultiheadAttention):
+        if local.endswith("proj_weight"):
+            return "uniform", math.sqrt(6 / (p.shape[0] + p.shape[1]))  # xavier_uniform_
+        if local in ("bias_k", "bias_v"):
+            return "normal", math.sqrt(2 / (2 * p.shape[2]))  # xavier_normal_ of (1, 1, E)
+        return "const", 0.0
+    if local in ("weight", "running_var"):
+        return "const", 1.0
+    return "const", 0.0
+
+
+def _check_law(kind, arg, x, what):
+    if kind == "const":
+        assert np.all(x == np.float32(arg)), what
+    elif kind == "uniform":
+        assert np.abs(x).max() <= arg, what
+        assert stats.kstest(x, "uniform", args=(-arg, 2 * arg)).pvalue > P_MIN, what
+    else:
+        assert stats.kstest(x, "norm", args=(0, arg)).pvalue > P_MIN, what
+
+
+def _meta(build):
+    with torch.device("meta"):
+        return build()
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    model = _meta(_zoo)
+    summary = materialize(model, seed=11)
+    return model, summary
+
+
+def test_every_tensor_is_allocated_on_cpu(zoo):
+    model, _ = zoo
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        assert t.device.type == "cpu", name
+    assert model[5][2].num_batches_tracked.dtype == torch.int64
+
+
+def test_each_parameter_follows_its_modules_default_law(zoo):
+    model, _ = zoo
+    for mname, m in model.named_modules():
+        for local, p in m.named_parameters(recurse=False):
+            x = _f64(p)
+            if isinstance(m, nn.Embedding):
+                x = np.delete(p.detach().numpy(), m.padding_idx, axis=0).ravel().astype(np.float64)
+            if mname.endswith("out_proj") and local == "bias":  # MultiheadAttention zeroes its out_proj.bias
+                kind, arg = "const", 0.0
+            else:
+                kind, arg = _law(m, local)
+            _check_law(kind, arg, x, f"{mname}.{local}")
+
+
+def test_padding_row_is_zero_and_running_stats_reset(zoo):
+    model, _ = zoo
+    emb = model[3]
+    assert torch.all(emb.weight[7] == 0) and torch.all(emb.weight[6] != 0)
+    for bn in (model[5][2], model[5][3], model[5][4]):
+        assert torch.all(bn.running_mean == 0) and torch.all(bn.running_var == 1) and bn.num_batches_tracked == 0
+
+
+def test_meta_model_matches_the_law_of_the_same_model_built_normally(zoo):
+    model, _ = zoo
+    torch.manual_seed(0)
+    built = _zoo()
+    for (name, p), (_, q) in zip(model.named_parameters(), built.named_parameters()):
+        a, b = _f64(p), _f64(q)
+        if np.ptp(b) == 0:
+            assert np.array_equal(a, b), name
+        else:
+            assert stats.ks_2samp(a, b).pvalue > P_MIN, name
+
+
+def test_transformer_laws_match_torch():
+    """nn.Transformer re-draws every >= 2-D parameter with xavier_uniform_ after its layers' own init."""
+    build = functools.partial(nn.Transformer, 64, 4, 1, 1, 256)
+    model = _meta(build)
+    summary = materialize(model, seed=2)
+    w = model.encoder.layers[0].linear1.weight
+    _check_law("uniform", math.sqrt(6 / sum(w.shape)), _f64(w), "linear1")
+    assert summary["encoder.layers.0.self_attn.out_proj.weight"].method == "xavier_uniform"
+    torch.manual_seed(0)
+    built = build()
+    for (name, p), (_, q) in zip(model.named_parameters(), built.named_parameters()):
+        if p.dim() > 1:
+            assert stats.ks_2samp(_f64(p), _f64(q)).pvalue > P_MIN, name
+        else:
+            assert torch.equal(p, q) or stats.ks_2samp(_f64(p), _f64(q)).pvalue > P_MIN, name
+
+
+class TiedLM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.wte = nn.Embedding(300, 32)
+        self.body = nn.Linear(32, 32)
+        self.head = nn.Linear(32, 300, bias=False)
+        self.head.weight = self.wte.weight
+
+
+def test_tied_parameters_stay_tied_and_are_filled_once():
+    model = _meta(TiedLM)
+    summary = materialize(model, seed=5)
+    assert model.head.weight is model.wte.weight
+    assert model.head.weight.data_ptr() == model.wte.weight.data_ptr()
+    rec = summary["wte.weight"]
+    assert rec.aliases == ("head.weight",) and "head.weight" not in summary.records
+    assert rec.method.startswith("normal(0, 1)")  # the rule of its first name: the embedding's
+    assert summary.numel == 300 * 32 + 32 * 32 + 32
+
+
+def _all(model):
+    return {n: t.detach().clone() for n, t in [*model.named_parameters(), *model.named_buffers()]}
+
+
+def test_same_seed_same_bits_other_seed_other_bits():
+    a, b, c = (_meta(TiedLM) for _ in range(3))
+    materialize(a, seed=1)
+    materialize(b, seed=1)
+    materialize(c, seed=2)
+    va, vb, vc = _all(a), _all(b), _all(c)
+    assert all(torch.equal(va[n], vb[n]) for n in va)
+    assert not torch.equal(va["body.weight"], vc["body.weight"])
+
+
+class Ordered(nn.Module):
+    def __init__(self, order):
+        super().__init__()
+        make = {"a": lambda: nn.Linear(16, 8), "b": lambda: nn.Embedding(40, 8),
+                "c": lambda: nn.Sequential(nn.Conv1d(4, 6, 3), nn.LayerNorm(6))}
+        for key in order:
+            setattr(self, key, make[key]())
+
+
+def test_values_do_not_depend_on_construction_order():
+    one, two = _meta(lambda: Ordered("abc")), _meta(lambda: Ordered("cba"))
+    materialize(one, seed=3)
+    materialize(two, seed=3)
+    assert [n for n, _ in one.named_parameters()] != [n for n, _ in two.named_parameters()]
+    v1, v2 = _all(one), _all(two)
+    assert v1.keys() == v2.keys() and all(torch.equal(v1[n], v2[n]) for n in v1)
+
+
+def test_each_tensor_equals_its_fastinit_initializer_with_its_name_as_stream():
+    model = _meta(lambda: nn.Sequential(nn.Linear(48, 24), nn.Embedding(30, 8)))
+    materialize(model, seed=9)
+    w = ft.kaiming_uniform_(torch.empty(24, 48), a=math.sqrt(5), seed=9, stream="0.weight")
+    assert torch.equal(model[0].weight, w)
+    b = ft.uniform_(torch.empty(24), -1 / math.sqrt(48), 1 / math.sqrt(48), seed=9, stream="0.bias")
+    assert torch.equal(model[0].bias, b)
+    assert torch.equal(model[1].weight, ft.normal_(torch.empty(30, 8), seed=9, stream="1.weight"))
+
+
+def test_unseeded_call_draws_from_torchs_generator_and_records_the_seed():
+    torch.manual_seed(123)
+    a = _meta(TiedLM)
+    s = materialize(a)
+    torch.manual_seed(123)
+    b = _meta(TiedLM)
+    materialize(b)
+    c = _meta(TiedLM)
+    materialize(c, seed=s.seed)
+    assert torch.equal(a.body.weight, b.body.weight) and torch.equal(a.body.weight, c.body.weight)
+
+
+def test_already_materialized_model_is_reinitialized_in_place():
+    built = TiedLM()
+    params = {n: (p, p.data_ptr()) for n, p in built.named_parameters()}
+    materialize(built, seed=4)
+    meta = _meta(TiedLM)
+    materialize(meta, seed=4)
+    for n, p in built.named_parameters():
+        assert p is params[n][0] and p.data_ptr() == params[n][1]
+        assert torch.equal(p, meta.get_parameter(n))
+
+
+def test_dtype_converts_floating_tensors_only():
+    model = _meta(lambda: nn.Sequential(nn.Linear(64, 64), nn.BatchNorm1d(64)))
+    materialize(model, seed=0, dtype=torch.bfloat16)
+    assert model[0].weight.dtype == torch.bfloat16 and model[1].running_var.dtype == torch.bfloat16
+    assert model[1].num_batches_tracked.dtype == torch.int64
+    assert float(model[0].weight.detach().float().abs().max()) <= 1 / 8
+
+
+def test_shard_equals_slice_of_full_initialization():
+    full = _meta(lambda: nn.Sequential(nn.Linear(64, 48), nn.Linear(48, 64), nn.Embedding(50, 16, padding_idx=30)))
+    materialize(full, seed=7)
+    # column-parallel first Linear (rows 24:48), row-parallel second (input columns 32:48), vocab rows 25:50
+    shard = _meta(lambda: nn.Sequential(nn.Linear(64, 24), nn.Linear(16, 64), nn.Embedding(25, 16, padding_idx=5)))
+    placement = {"0.weight": ((48, 64), (24, 0)), "0.bias": ((48,), (24,)), "1.weight": ((64, 48), (0, 32)),
+                 "2.weight": ((50, 16), (25, 0))}
+    materialize(shard, seed=7, placement=placement)
+    assert torch.equal(shard[0].weight, full[0].weight[24:48])
+    assert torch.equal(shard[0].bias, full[0].bias[24:48])
+    assert torch.equal(shard[1].weight, full[1].weight[:, 32:48])
+    assert torch.equal(shard[1].bias, full[1].bias)  # bound from the global fan_in 48, not the local 16
+    assert torch.equal(shard[2].weight, full[2].weight[25:50]) and torch.all(shard[2].weight[5] == 0)
+    callable_shard = _meta(lambda: nn.Sequential(nn.Linear(64, 24)))
+    materialize(callable_shard, seed=7, placement=lambda n: ((48, 64), (24, 0)) if n == "0.weight" else None)
+    assert torch.equal(callable_shard[0].weight, full[0].weight[24:48])
+
+
+def test_placement_is_validated_before_any_change():
+    model = _meta(lambda: nn.Linear(8, 4))
+    with pytest.raises(ValueError, match="does not fit"):
+        materialize(model, seed=0, placement={"weight": ((4, 8), (1, 0))})
+    with pytest.raises(ValueError, match="names no parameter"):
+        materialize(model, seed=0, placement={"wieght": ((4, 8), (0, 0))})
+    assert model.weight.is_meta
+
+
+class Scaled(nn.Module):
+    """Unknown module with its own reset_parameters, which also re-initializes a child."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(32, 32)
+        self.scale = nn.Parameter(torch.empty(32))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.normal_(self.scale, 1.0, 0.1)
+        nn.init.zeros_(self.proj.bias)
+
+
+def test_unknown_module_falls_back_to_its_reset_parameters_deterministically():
+    state = torch.get_rng_state()
+    a, b = _meta(Scaled), _meta(Scaled)
+    sa = materialize(a, seed=1)
+    materialize(b, seed=1)
+    assert torch.equal(torch.get_rng_state(), state)  # the fallback ran under a forked, seeded generator
+    assert sa.fallbacks == {"": "Scaled"}
+    assert sa["scale"].method == "Scaled.reset_parameters()"
+    assert sa["proj.bias"].method == "Scaled.reset_parameters()" and torch.all(a.proj.bias == 0)
+    assert sa["proj.weight"].method == "kaiming_uniform(a=√5)"
+    assert torch.equal(a.scale, b.scale) and abs(float(a.scale.detach().mean()) - 1) < 0.1
+    assert "reset_parameters() fallback: <root> (Scaled)" in str(sa)
+
+
+class HalfLinear(nn.Linear):
+    def reset_parameters(self):
+        nn.init.constant_(self.weight, 0.5)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+
+def test_subclass_overriding_reset_parameters_uses_its_own():
+    model = _meta(lambda: nn.Sequential(HalfLinear(4, 4)))
+    s = materialize(model, seed=0)
+    assert torch.all(model[0].weight == 0.5) and s.fallbacks == {"0": "HalfLinear"}
+
+
+class Raw(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.pos = nn.Parameter(torch.zeros(10, 4))
+        self.register_buffer("table", torch.arange(6.0))
+        self.register_buffer("mask", torch.tril(torch.ones(3, 3, device="cpu")), persistent=False)
+
+
+def test_tensors_nothing_can_fill_raise_naming_them_before_any_change():
+    model = _meta(Raw)
+    with pytest.raises(ValueError, match=r"pos \(Raw\).*table \(Raw\)"):
+        materialize(model, seed=0)
+    assert model.pos.is_meta
+
+
+def test_overrides_fill_unknown_tensors_and_real_buffers_are_kept():
+    model = _meta(Raw)
+    s = materialize(model, seed=0, overrides={"pos": "normal", re.compile(r"^table$"): "ones"})
+    assert torch.all(model.table == 1) and abs(float(model.pos.std()) - 0.02) < 0.01
+    assert torch.equal(model.mask, torch.tril(torch.ones(3, 3))) and "mask" not in model.state_dict()
+    assert s["mask"].method == "kept (buffer value)" and s["mask"].kind == "buffer"
+
+
+def test_overrides_by_glob_regex_type_and_callables_first_match_wins():
+    model = _meta(lambda: nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 64), nn.LayerNorm(64)))
+    s = materialize(model, seed=0, overrides={
+        "1.bias": "ones",
+        nn.Linear: functools.partial(ft.trunc_normal_, std=0.5, a=-0.5, b=0.5),
+        "2.*": fastinit.normal_,  # a NumPy-level fastinit initializer gets the tensor's NumPy view
+    })
+    assert torch.all(model[1].bias == 1)
+    w = _f64(model[0].weight)
+    assert np.abs(w).max() <= 0.5 and stats.kstest(w, stats.truncnorm(-1, 1, scale=0.5).cdf).pvalue > P_MIN
+    assert torch.equal(model[2].weight, ft.normal_(torch.empty(64), seed=0, stream="2.weight"))
+    assert s["2.bias"].method == "override normal_"
+
+
+def test_override_shortcuts_and_refusals():
+    model = _meta(lambda: nn.Linear(4, 4))
+    with pytest.raises(ValueError, match="match no parameter"):
+        materialize(model, seed=0, overrides={"nothing.*": "zeros"})
+    with pytest.raises(ValueError, match="unknown shortcut"):
+        materialize(model, seed=0, overrides={"weight": "xavier"})
+    with pytest.raises(ValueError, match="no values to keep"):
+        materialize(model, seed=0, overrides={"weight": "keep"})
+    with pytest.raises(ValueError, match="cannot fill the shard"):
+        materialize(nn.Linear(4, 2), seed=0, overrides={"weight": ft.zeros_},
+                    placement={"weight": ((4, 4), (2, 0))})
+    assert model.weight.is_meta
+    built = nn.Linear(4, 4)
+    before = built.weight.detach().clone()
+    s = materialize(built, seed=0, overrides={"weight": "keep", "bias": "default"})
+    assert torch.equal(built.weight, before) and s["bias"].method == "uniform(±1/√fan_in)"
+
+
+def test_bad_arguments_are_refused():
+    model = _meta(lambda: nn.Linear(4, 4))
+    for kw, err in [({"scheme": "jax"}, ValueError), ({"scheme": ("llama", {"n_layer": 2})}, ValueError),
+                    ({"dtype": torch.int32}, ValueError), ({"device": "meta"}, ValueError),
+                    ({"seed": -1}, ValueError), ({"progress": "yes"}, TypeError), ({"overrides": ["x"]}, TypeError)]:
+        with pytest.raises(err):
+            materialize(model, **kw)
+    with pytest.raises(TypeError, match="lazy"):
+        materialize(nn.LazyLinear(4), seed=0)
+    assert model.weight.is_meta
+
+
+class GPT(nn.Module):
+    def __init__(self, n_layer=2, d=128, vocab=2000):
+        super().__init__()
+        self.wte = nn.Embedding(vocab, d)
+        self.h = nn.ModuleList(nn.ModuleDict({"ln": nn.LayerNorm(d), "c_attn": nn.Linear(d, 3 * d),
+                                              "c_proj": nn.Linear(d, d)}) for _ in range(n_layer))
+        self.lm_head = nn.Linear(d, vocab, bias=False)
+
+
+def test_gpt2_scheme_scales_residual_projections():
+    model = _meta(GPT)
+    s = materialize(model, seed=0, scheme=("gpt2", {"n_layer": 2}))
+    _check_law("normal", 0.02, _f64(model.wte.weight), "wte")
+    _check_law("normal", 0.02, _f64(model.h[0]["c_attn"].weight), "c_attn")
+    _check_law("normal", 0.02 / math.sqrt(4), _f64(model.h[1]["c_proj"].weight), "c_proj")
+    assert torch.all(model.h[0]["c_attn"].bias == 0) and torch.all(model.h[0]["ln"].weight == 1)
+    assert "residual" in s["h.1.c_proj.weight"].method
+
+
+def test_llama_scheme_is_plain_normal():
+    model = _meta(GPT)
+    materialize(model, seed=0, scheme=fastinit.torch.Scheme("llama", std=0.01))
+    _check_law("normal", 0.01, _f64(model.h[1]["c_proj"].weight), "c_proj")
+    _check_law("normal", 0.01, _f64(model.lm_head.weight), "lm_head")
+
+
+def test_summary_reports_every_tensor_with_totals():
+    model = _meta(lambda: nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(20)))
+    s = materialize(model, seed=0)
+    assert list(s.records) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                               "1.num_batches_tracked"]
+    r = s["0.weight"]
+    assert (r.module, r.method, r.numel, r.nbytes, r.kind) == ("Linear", "kaiming_uniform(a=√5)", 200, 800,
+                                                                "parameter")
+    assert s.numel == 200 + 20 + 20 + 20 and s.nbytes == 4 * s.numel and s.seconds > 0
+    assert s.by_method()["ones"][:2] == (2, 40)  # BatchNorm weight and running_var
+    text = str(s)
+    assert "260 parameters" in text and "1.running_var" in text and "[buffer]" in text
+
+
+def test_progress_bar_when_asked(capsys):
+    pytest.importorskip("tqdm")
+    materialize(_meta(lambda: nn.Linear(32, 32)), seed=0, progress=True)
+    assert "materialize" in capsys.readouterr().err
