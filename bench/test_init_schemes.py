@@ -57,27 +57,3 @@ def test_fastinit_trunc_normal(benchmark, buf32, a, b):
 @pytest.mark.benchmark(group="trunc_normal_ f32 1e8")
 def test_torch_nn_init_trunc_normal(benchmark, weight):
     run(benchmark, lambda: tinit.trunc_normal_(weight), rounds=1)
-
-
-@pytest.mark.benchmark(group="sparse_ 2048x2048 sparsity 0.1")
-def test_fastinit_sparse(benchmark):
-    w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.sparse_(w, 0.1, seed=1))
-
-
-@pytest.mark.benchmark(group="sparse_ 2048x2048 sparsity 0.1")
-def test_torch_nn_init_sparse(benchmark):
-    t = torch.empty(2048, 2048)
-    run(benchmark, lambda: tinit.sparse_(t, 0.1), rounds=3)
-
-
-@pytest.mark.benchmark(group="orthogonal_ 2048x2048")
-def test_fastinit_orthogonal(benchmark):
-    w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.orthogonal_(w, seed=1), rounds=3)
-
-
-@pytest.mark.benchmark(group="orthogonal_ 2048x2048")
-def test_torch_nn_init_orthogonal(benchmark):
-    t = torch.empty(2048, 2048)
-    run(benchmark, lambda: tinit.orthogonal_(t), rounds=3)

@@ -22,7 +22,7 @@ from ._buffers import resolve_dtype
 __all__ = [
     "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal", "fan_in_uniform", "variance_scaling",
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal", "eye", "sparse",
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal", "delta_orthogonal", "eye", "sparse",
 ]
 
 
@@ -117,6 +117,11 @@ def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribut
 def orthogonal(*shape, gain: float = 1.0, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
     """New Haar-random (semi-)orthogonal array times ``gain`` (recurrent weights)."""
     return structured.orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
+
+
+def delta_orthogonal(*shape, gain: float = 1.0, dtype="float32", layout: str = "keras", **kw) -> np.ndarray:
+    """New delta-orthogonal conv kernel (*k, in, out) (see :func:`fastinit.delta_orthogonal_`)."""
+    return structured.delta_orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
 
 
 def sparse(*shape, sparsity: float, std: float = 0.01, dtype="float32", **kw) -> np.ndarray:

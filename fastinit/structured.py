@@ -1,16 +1,20 @@
 """Layer 5 — structured initializers: identity, Dirac and orthogonal matrices.
 
 ``eye_`` and ``dirac_`` follow torch.nn.init exactly.  ``orthogonal_`` draws a Haar-distributed
-orthogonal matrix: QR of a Gaussian matrix (filled by fastinit's seeded normal kernel) with the
-signs of R's diagonal moved into Q (Mezzadri 2007; a plain QR is not Haar), times ``gain``
-(Saxe, McClelland & Ganguli 2014).  The QR is LAPACK's blocked Householder (BLAS-3) through
-SciPy, in float64 for float64 targets and float32 otherwise (like torch); it needs the Gaussian
-matrix and Q: 2 x itemsize x rows x cols of work space.
-Same seed, same matrix on the same machine (LAPACK builds may differ in the last bits).
+(semi-)orthogonal matrix times ``gain`` (Saxe, McClelland & Ganguli 2014): the target is filled
+with fastinit's seeded Gaussians, which :mod:`fastinit.linalg` turns into Householder reflectors
+and accumulates with blocked (compact-WY, BLAS-3) LAPACK code in the target's own memory, with
+Mezzadri (2007)'s sign fix (a plain QR is not Haar).  float32/float64 C-contiguous targets need
+no copy (work space O(n · 256)); float16/bfloat16 or strided targets are computed in one float32
+(float64 for float64) scratch matrix and rounded once into the target.
+Same seed, same matrix on the same machine (BLAS builds may differ in the last bits).
+``delta_orthogonal_`` (Xiao et al. 2018, JAX semantics): an orthogonal matrix at the spatial
+centre of a conv kernel, zero elsewhere — a convolution that is an isometry at initialization.
 
 References: F. Mezzadri, "How to generate random matrices from the classical compact groups",
 Notices AMS 54 (2007).  A. M. Saxe, J. L. McClelland, S. Ganguli, "Exact solutions to the
-nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.
+nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.  L. Xiao et al.,
+"Dynamical isometry and a mean field theory of CNNs", ICML 2018.
 """
 from __future__ import annotations
 
@@ -22,8 +26,9 @@ import numpy as np
 from ._buffers import as_target
 from ._seed import Generator
 from .init import Stream, constant_, normal_
+from .linalg import haar_orthonormalize
 
-__all__ = ["eye_", "dirac_", "orthogonal_"]
+__all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
 
 T = TypeVar("T")
 
@@ -61,35 +66,85 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     return out
 
 
+def _gain(gain, fn: str) -> float:
+    if isinstance(gain, bool) or not isinstance(gain, (int, float, np.integer, np.floating)) or not math.isfinite(gain):
+        raise ValueError(f"{fn}: gain must be a finite number, got {gain!r}")
+    return float(gain)
+
+
+def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed, stream, generator) -> None:
+    """Write gain × a Haar (rows, cols) matrix into ``arr`` (its C-order flattening), in place when possible."""
+    work = np.float64 if arr.dtype == np.float64 else np.float32  # LAPACK has no 16-bit types
+    inplace = arr.dtype == work and arr.flags.c_contiguous
+    m = arr.reshape(rows, cols) if inplace else np.empty((rows, cols), work)
+    haar_orthonormalize(normal_(m, seed=seed, stream=stream, generator=generator), gain)
+    if not inplace:
+        np.copyto(arr, m.reshape(arr.shape), casting="unsafe")  # one rounding to the target dtype
+
+
+def _whole(arr: np.ndarray, global_shape, offset, fn: str) -> None:
+    if global_shape is not None and tuple(global_shape) != arr.shape or offset is not None and any(offset):
+        raise ValueError(f"{fn} cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
+                         "matrix; initialize the full matrix and slice it")
+
+
 def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                 layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
                 global_shape=None, offset=None) -> T:
-    r"""Fill ``out`` (>= 2-D) with a Haar-random (semi-)orthogonal matrix times ``gain``.
+    r"""Fill ``out`` (>= 2-D) with gain × a Haar-random (semi-)orthogonal matrix.
 
     torch semantics: rows = shape[0], cols = numel / rows (``layout="keras"``: rows = prod(shape[:-1]),
-    cols = shape[-1]); the matrix has orthonormal rows if rows <= cols, else orthonormal columns.
+    cols = shape[-1]); the matrix has orthonormal rows (W Wᵀ = gain² I) if rows <= cols, else
+    orthonormal columns (Wᵀ W = gain² I).  Its law is the Haar measure (uniform on the Stiefel
+    manifold): random Householder reflectors with Mezzadri's sign fix, see :mod:`fastinit.linalg`.
     """
+    fn = "orthogonal_"
     target = as_target(out, dtype)
     arr = target.array
-    if global_shape is not None and tuple(global_shape) != arr.shape or offset is not None and any(offset):
-        raise ValueError("orthogonal_ cannot fill a shard: every entry of an orthogonal matrix depends on the "
-                         "whole matrix (it is a QR factor); initialize the full matrix and slice it")
+    _whole(arr, global_shape, offset, fn)
     if arr.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
-        raise ValueError(f"orthogonal_: gain must be a finite number, got {gain!r}")
+    gain = _gain(gain, fn)
     if layout not in ("torch", "keras"):
-        raise ValueError(f"layout must be one of ('torch', 'keras'), got {layout!r}")
+        raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
     if arr.size == 0:
         return out
     rows = arr.shape[0] if layout == "torch" else arr.size // arr.shape[-1]
-    cols = arr.size // rows
-    tall = max(rows, cols), min(rows, cols)
-    work = np.float64 if arr.dtype == np.float64 else np.float32  # float32 QR for the narrow types
-    a = normal_(np.empty(tall, work), seed=seed, stream=stream, generator=generator)
-    from scipy.linalg import qr  # imported on first use: keeps `import fastinit` light
+    _haar(arr, rows, arr.size // rows, gain, seed, stream, generator)
+    return out
 
-    q, r = qr(a, mode="economic", overwrite_a=True, check_finite=False)
-    q *= np.sign(np.diag(r)) * work(gain)  # Mezzadri: make the factorization unique -> Haar
-    arr[...] = (q if rows >= cols else q.T).reshape(arr.shape).astype(arr.dtype)
+
+def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
+                      layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
+                      global_shape=None, offset=None) -> T:
+    r"""Fill a 3-, 4- or 5-D conv kernel with the delta-orthogonal init (Xiao et al. 2018; JAX's
+    ``delta_orthogonal``): zero except at the spatial centre ((k − 1) // 2 on each axis), which
+    holds gain × a Haar (out, in) matrix with orthonormal columns, so the convolution maps
+    in → out channels isometrically.  Needs in_channels <= out_channels.
+
+    ``layout="torch"``: (out, in, *k); ``layout="keras"`` (JAX/Keras): (*k, in, out).
+    """
+    fn = "delta_orthogonal_"
+    target = as_target(out, dtype)
+    arr = target.array
+    _whole(arr, global_shape, offset, fn)
+    if arr.ndim not in (3, 4, 5):
+        raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {arr.shape}")
+    gain = _gain(gain, fn)
+    if layout not in ("torch", "keras"):
+        raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
+    if layout == "torch":
+        n_out, n_in, spatial = arr.shape[0], arr.shape[1], arr.shape[2:]
+    else:
+        n_in, n_out, spatial = arr.shape[-2], arr.shape[-1], arr.shape[:-2]
+    if n_in > n_out:
+        raise ValueError(f"{fn}: in_channels ({n_in}) must be <= out_channels ({n_out}) for an isometry")
+    if arr.size == 0:
+        return out
+    centre = tuple((k - 1) // 2 for k in spatial)
+    constant_(out, 0.0, dtype=dtype)
+    if layout == "torch":
+        _haar(arr[(slice(None), slice(None)) + centre], n_out, n_in, gain, seed, stream, generator)
+    else:
+        _haar(arr[centre], n_in, n_out, gain, seed, stream, generator)
     return out

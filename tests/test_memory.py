@@ -35,3 +35,28 @@ def test_fill_peak_rss_overhead_under_64_mib(fn, dtype):
     res = json.loads(out)
     assert res["buffer_kib"] >= 2 * 64 * 1024  # any O(buffer) temporary would exceed the bound
     assert res["overhead_kib"] <= 64 * 1024
+
+
+ORTHO_PROBE = textwrap.dedent("""
+    import json, resource
+    import numpy as np, fastinit
+    fastinit.orthogonal_(np.empty((300, 200), np.float32), seed=0)  # compile / load, first BLAS calls
+    fastinit.orthogonal_(np.empty((200, 300), np.float32), seed=0)
+    out = np.empty({shape}, np.float32)
+    out.fill(1)  # resident before the measurement
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    fastinit.orthogonal_(out, seed=1)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({{"overhead_kib": after - before, "buffer_kib": out.nbytes // 1024}}))
+""")
+
+
+@pytest.mark.parametrize("shape", [(2048, 1536), (1536, 2048)])
+def test_orthogonal_works_in_the_target_buffer(shape):
+    """Peak extra memory <= 10% of the matrix + O(n * block): LAPACK's work array is
+    max(rows, cols) x 256 floats (2 MiB here), a copy of the matrix would be 12 MiB."""
+    out = subprocess.run([sys.executable, "-c", ORTHO_PROBE.format(shape=shape)], capture_output=True, text=True,
+                         check=True).stdout
+    res = json.loads(out)
+    n_block_kib = max(shape) * 256 * 4 // 1024
+    assert res["overhead_kib"] <= 0.1 * res["buffer_kib"] + 2 * n_block_kib

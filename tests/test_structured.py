@@ -33,27 +33,174 @@ def test_dirac_errors():
         fastinit.dirac_(np.zeros((5, 2, 3)), groups=2)
 
 
-@pytest.mark.parametrize("shape", [(64, 64), (32, 128), (128, 32), (16, 4, 3, 3)])
-def test_orthogonal_rows_or_columns_are_orthonormal(shape):
-    w = fastinit.orthogonal_(np.empty(shape), gain=2.0, seed=3)
-    m = w.reshape(shape[0], -1)
+# max |WᵀW - gain² I| / gain² per dtype: f64/f32 from LAPACK's backward stability (c · n · eps), the
+# 16-bit types from rounding every entry once (relative error <= eps/2 per entry, summed over a row)
+ORTHO_TOL = {np.float64: 1e-13, np.float32: 1e-5, np.float16: 4e-3, "bfloat16": 3e-2}
+SHAPES = [(64, 64), (32, 128), (128, 32), (1, 7), (7, 1), (300, 301), (16, 4, 3, 3), (4, 16, 3, 3), (6, 5, 4, 3, 2)]
+
+
+def gram_error(w, gain, layout="torch"):
+    m = w.astype(np.float64).reshape(w.shape[0], -1) if layout == "torch" else w.astype(np.float64).reshape(
+        -1, w.shape[-1])
     small = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
-    assert np.allclose(small, 4.0 * np.eye(small.shape[0]), atol=1e-10)
+    return np.abs(small / gain**2 - np.eye(small.shape[0])).max()
 
 
-def test_orthogonal_is_haar_distributed():
-    # for Haar O(n), sqrt(n) * w[0, 0] -> N(0, 1) and the trace has mean 0, variance 1 (Diaconis-Shahshahani)
-    n, reps = 40, 2000
-    traces, entries = np.empty(reps), np.empty(reps)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, "bfloat16"])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_orthogonal_rows_or_columns_are_orthonormal(shape, dtype):
+    dt = resolve(dtype)
+    w = fastinit.orthogonal_(np.full(shape, np.nan, dt), gain=2.0, seed=3)
+    assert gram_error(w, 2.0) <= ORTHO_TOL[dtype]
+
+
+@pytest.mark.parametrize("shape", [(5, 4, 3), (24, 8), (8, 24)])
+def test_orthogonal_keras_layout_orthonormal_along_last_axis(shape):
+    w = fastinit.orthogonal_(np.empty(shape), gain=0.5, seed=1, layout="keras")
+    assert gram_error(w, 0.5, "keras") <= 1e-13
+
+
+def resolve(dtype):
+    return fastinit._buffers.resolve_dtype(dtype)
+
+
+@pytest.mark.parametrize("shape", [(40, 40), (30, 50), (50, 30)])
+def test_orthogonal_in_place_strided_and_narrow_targets_agree(shape):
+    """Contiguous float32 runs in place; strided / 16-bit targets go through one float32 scratch
+    matrix and one rounding — the same matrix either way."""
+    ref = fastinit.orthogonal_(np.empty(shape, np.float32), seed=9, stream="w")
+    big = np.zeros((shape[0] * 2, shape[1] * 3), np.float32)
+    view = big[::2, 1::3]
+    fastinit.orthogonal_(view, seed=9, stream="w")
+    assert np.array_equal(view, ref)
+    assert np.count_nonzero(big) == ref.size  # nothing written outside the view
+    f = np.asfortranarray(np.empty(shape, np.float32))
+    assert np.array_equal(fastinit.orthogonal_(f, seed=9, stream="w"), ref)
+    for dt in (np.float16, resolve("bfloat16")):
+        assert np.array_equal(fastinit.orthogonal_(np.empty(shape, dt), seed=9, stream="w"), ref.astype(dt))
+
+
+def test_orthogonal_same_bits_for_any_thread_count():
+    import numba
+
+    shape = (700, 90)  # tall: exercises the chunked column-norm pass
+    n = numba.get_num_threads()
+    a = fastinit.orthogonal_(np.empty(shape), seed=4)
+    numba.set_num_threads(1)
+    try:
+        b = fastinit.orthogonal_(np.empty(shape), seed=4)
+    finally:
+        numba.set_num_threads(n)
+    assert np.array_equal(a, b)
+
+
+def plain_qr(n, seed):
+    """A QR of a Gaussian matrix *without* Mezzadri's sign fix: orthogonal, but not Haar."""
+    g = np.random.default_rng(seed).standard_normal((n, n))
+    return np.linalg.qr(g)[0]
+
+
+def haar_trace_pvalue(sample, n=48, reps=600):
+    """KS p-value of tr(Q) over ``reps`` draws against N(0, 1): for Haar O(n) the first n moments of
+    the trace equal those of N(0, 1) (Diaconis & Shahshahani 1994), so at n = 48 the law is N(0, 1)."""
+    traces = np.array([np.trace(sample(n, i)) for i in range(reps)])
+    return stats.kstest(traces, "norm").pvalue
+
+
+def test_orthogonal_trace_follows_the_haar_law_and_a_plain_qr_does_not():
+    assert haar_trace_pvalue(lambda n, i: fastinit.orthogonal_(np.empty((n, n)), seed=i)) > 1e-3
+    assert haar_trace_pvalue(plain_qr) < 1e-12  # the test has the power to catch a missing sign fix
+
+
+def test_orthogonal_entries_are_normal_at_n_512():
+    """√n·Q_ij → N(0, 1); exactly, Q_ij² ~ Beta(1/2, (n−1)/2).  KS of all 512² entries against both."""
+    n = 512
+    x = fastinit.orthogonal_(np.empty((n, n)), seed=2024).ravel() * np.sqrt(n)
+    assert stats.kstest(x, "norm").pvalue > 1e-3
+    exact = stats.kstest(np.abs(x) / np.sqrt(n), lambda t: stats.beta.cdf(np.asarray(t) ** 2, 0.5, (n - 1) / 2))
+    assert exact.pvalue > 1e-3
+    assert abs(x.mean()) < 5 / n and abs(x.var() - 1) < 0.01
+
+
+@pytest.mark.parametrize("shape", [(60, 20), (20, 60)])
+def test_semi_orthogonal_blocks_have_haar_moments(shape):
+    """For a Haar Stiefel matrix every k×k block (k = min dim) is a block of a Haar O(n) matrix: its
+    trace has mean 0 and variance k/n.  Checked on the first and the last block, where the two
+    LAPACK constructions (QR-like for wide, RQ-like for tall) put their reflectors' pivots."""
+    n, k, reps = max(shape), min(shape), 1500
+    first, last = np.empty(reps), np.empty(reps)
     for i in range(reps):
-        q = fastinit.orthogonal_(np.empty((n, n)), seed=i)
-        traces[i], entries[i] = np.trace(q), q[0, 0] * np.sqrt(n)
-    assert abs(traces.mean()) < 5 / np.sqrt(reps) and abs(traces.var() - 1) < 0.2
-    assert stats.kstest(entries, "norm").pvalue > 1e-4
+        q = fastinit.orthogonal_(np.empty(shape), seed=i)
+        m = q if shape[0] <= shape[1] else q.T  # k x n with orthonormal rows
+        first[i], last[i] = np.trace(m[:, :k]), np.trace(m[:, -k:])
+    for t in (first, last):
+        assert abs(t.mean()) < 5 * np.sqrt(k / n / reps)
+        assert abs(t.var() / (k / n) - 1) < 0.15
 
 
 def test_orthogonal_deterministic_and_errors():
     a = fastinit.orthogonal(20, 30, seed=5)
     assert np.array_equal(a, fastinit.orthogonal(20, 30, seed=5))
+    assert not np.array_equal(a, fastinit.orthogonal(20, 30, seed=5, stream=1))
     with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
         fastinit.orthogonal_(np.zeros(5))
+    w = np.full((4, 4), 7.0)
+    for bad in [dict(gain=float("nan")), dict(gain="1"), dict(layout="tf"), dict(global_shape=(8, 4))]:
+        with pytest.raises(ValueError):
+            fastinit.orthogonal_(w, **bad)
+        assert (w == 7.0).all()
+
+
+@pytest.mark.parametrize("shape", [(8, 4, 3), (8, 8, 3, 3), (6, 2, 4, 4), (4, 3, 3, 5, 2), (5, 5, 1, 1)])
+@pytest.mark.parametrize("layout", ["torch", "keras"])
+def test_delta_orthogonal_is_an_orthogonal_matrix_at_the_centre(shape, layout):
+    if layout == "keras":
+        shape = shape[2:] + (shape[1], shape[0])
+    w = fastinit.delta_orthogonal_(np.full(shape, np.nan), gain=1.5, seed=2, layout=layout)
+    spatial = shape[2:] if layout == "torch" else shape[:-2]
+    centre = tuple((k - 1) // 2 for k in spatial)
+    m = w[(slice(None), slice(None)) + centre] if layout == "torch" else w[centre].T  # (out, in)
+    assert np.abs(m.T @ m - 2.25 * np.eye(m.shape[1])).max() < 1e-12
+    assert np.count_nonzero(w) == m.size  # zero everywhere else
+
+
+def test_delta_orthogonal_errors():
+    for shape in [(4, 4), (2, 2, 2, 2, 2, 2)]:
+        with pytest.raises(ValueError, match="3-D, 4-D or 5-D"):
+            fastinit.delta_orthogonal_(np.zeros(shape))
+    w = np.full((2, 4, 3, 3), 7.0)  # torch layout: out=2 < in=4
+    with pytest.raises(ValueError, match="in_channels"):
+        fastinit.delta_orthogonal_(w)
+    assert (w == 7.0).all()
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 4), (3, 3, 4, 8), (3, 3, 3, 2, 6), (2, 2, 4, 4), (4, 3, 5), (1, 1, 3, 3)])
+def test_delta_orthogonal_matches_jax_support_and_errors(shape):
+    jax = pytest.importorskip("jax")
+    init = jax.nn.initializers.delta_orthogonal(scale=1.0)
+    if shape[-2] > shape[-1]:
+        with pytest.raises(ValueError):
+            init(jax.random.key(0), shape)
+        with pytest.raises(ValueError):
+            fastinit.delta_orthogonal(*shape)
+        return
+    ref = np.asarray(init(jax.random.key(0), shape, jax.numpy.float32))
+    w = fastinit.delta_orthogonal(*shape, seed=0)  # JAX layout (*k, in, out) by default
+    assert w.shape == ref.shape and w.dtype == ref.dtype
+    assert np.array_equal(w != 0, ref != 0)
+    c = tuple((k - 1) // 2 for k in shape[:-2])
+    assert np.allclose(w[c] @ w[c].T, ref[c] @ ref[c].T, atol=1e-5)  # both have orthonormal rows
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 4), (1, 1), (0, 3)])
+def test_eye_matches_torch(shape):
+    torch = pytest.importorskip("torch")
+    assert np.array_equal(fastinit.eye_(np.full(shape, 3.0)), torch.nn.init.eye_(torch.full(shape, 3.0)).numpy())
+
+
+@pytest.mark.parametrize("shape, groups", [((4, 4, 3), 1), ((6, 2, 3, 3), 2), ((8, 4, 3, 5, 5), 2), ((3, 8, 5), 1),
+                                           ((9, 3, 2, 2), 3), ((4, 6, 1, 1, 1), 4), ((2, 2, 4), 1)])
+def test_dirac_matches_torch(shape, groups):
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.init.dirac_(torch.full(shape, 3.0), groups).numpy()
+    assert np.array_equal(fastinit.dirac_(np.full(shape, 3.0), groups), ref)
