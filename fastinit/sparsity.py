@@ -9,9 +9,10 @@ Values come from :func:`fastinit.normal_` with the same seed and stream; the zer
 column from a partial Fisher–Yates shuffle of the column's (global) rows driven by Philox bits
 under a key derived from the seed — so positions and values are pure functions of
 (seed, stream, global position), and a shard (``global_shape``/``offset``) equals the same block
-of the whole matrix.  Each uniform integer uses Lemire's multiply-shift with rejection (exact).
-Work space: one int64 permutation of the rows and its swap list per thread (≤ 16·rows bytes),
-never O(rows·cols).
+of the whole matrix.  Each uniform integer uses Lemire's multiply-shift with rejection (exact); column c's
+draws read the four words of Philox blocks (b, c, stream) in order, b = 0, 1, ...
+Work space per thread: the int64 permutation of the global rows, its swap list and one uint64
+mask per local row (≤ 24·rows bytes), never O(rows·cols).
 
 Reference: J. Martens, "Deep learning via Hessian-free optimization", ICML 2010, §5.
 D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019).
@@ -26,7 +27,7 @@ import numpy as np
 
 from ._buffers import as_target, geometry
 from ._cpu import KERNEL_LOCK
-from ._jit import parallel_kernel
+from ._jit import float_bits, parallel_kernel
 from ._philox import PHILOX_ROUNDS, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from .init import Shape, Stream, _real, sample_normal
@@ -41,44 +42,63 @@ _MASK32 = _U64(0xFFFFFFFF)
 _SHIFT32 = _U64(32)
 
 
-@numba.njit(inline="always", error_model="numpy")
-def _below(n, blk, key, stream):
-    """Uniform integer in [0, n) from Philox block ``blk`` (Lemire's method, exact by rejection)."""
-    threshold = (_U64(1) << _SHIFT32) % _U64(n)
-    k0, k1 = key[0], key[1]
-    r = _U64(0)
-    while True:
-        w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1, PHILOX_ROUNDS)
-        for w in (w0, w1, w2, w3):
-            m = w * _U64(n)
-            if (m & _MASK32) >= threshold:
-                return np.int64(m >> _SHIFT32)
-        r += _U64(1)  # all four words rejected (probability < (n / 2**32)**4): the next key
-        k0 = key[0] ^ r
+STRIP = 64  # columns whose zero rows are collected in one uint64 bit mask per row, then written row by row
 
 
 @parallel_kernel
 def _zero_positions(flat8, itemsize, mbase, ms0, ms1, rows, cols, grows, row0, col0, nzero, key, stream, nthreads):
-    """Zero ``nzero`` uniformly chosen global rows in every local column (partial Fisher-Yates)."""
-    per = (cols + nthreads - 1) // nthreads
+    """Zero ``nzero`` uniformly chosen global rows in every local column (partial Fisher–Yates).
+
+    Column c's draws consume the words of Philox blocks (b, c, stream) for b = 0, 1, ... in order;
+    draw i is uniform on [0, grows − i) by Lemire's multiply-shift, a rejected word is skipped.
+    The zeros of a strip of 64 columns are gathered as one bit mask per row and written in row
+    order, so the stores sweep the strip instead of jumping a row stride per zero."""
+    nstrips = (cols + STRIP - 1) // STRIP
+    per = (nstrips + nthreads - 1) // nthreads
     for t in numba.prange(nthreads):
         perm = np.arange(grows)
         swaps = np.empty(nzero, np.int64)
-        for c in range(t * per, min(cols, (t + 1) * per)):
-            gcol = _U64(col0 + c)
-            for i in range(nzero):  # perm[:nzero] becomes a uniform nzero-subset of the rows
-                j = i + _below(grows - i, gcol * _U64(grows) + _U64(i), key, stream)
-                swaps[i] = j
-                perm[i], perm[j] = perm[j], perm[i]
-            for i in range(nzero):
-                r = perm[i] - row0
-                if 0 <= r < rows:
-                    at = (mbase + r * ms0 + c * ms1) * itemsize
+        words = np.empty(4, np.uint64)
+        mask = np.zeros(rows, np.uint64)
+        for strip in range(t * per, min(nstrips, (t + 1) * per)):
+            first = strip * STRIP
+            for c in range(first, min(cols, first + STRIP)):
+                gcol = _U64(col0 + c)
+                blk, used = _U64(0), 4
+                for i in range(nzero):  # perm[:nzero] becomes a uniform nzero-subset of the rows
+                    n = _U64(grows - i)
+                    while True:
+                        if used == 4:
+                            words[0], words[1], words[2], words[3] = philox_block(
+                                blk, gcol, stream[0], stream[1], key[0], key[1], PHILOX_ROUNDS)
+                            blk += _U64(1)
+                            used = 0
+                        m = words[used] * n
+                        used += 1
+                        low = m & _MASK32  # accept iff low >= 2**32 mod n; the modulo only when low < n
+                        if low >= n or low >= (_U64(1) << _SHIFT32) % n:
+                            break
+                    j = i + np.int64(m >> _SHIFT32)
+                    swaps[i] = j
+                    perm[i], perm[j] = perm[j], perm[i]
+                bit = _U64(1) << _U64(c - first)
+                for i in range(nzero):
+                    r = perm[i] - row0
+                    if 0 <= r < rows:
+                        mask[r] |= bit
+                for i in range(nzero - 1, -1, -1):  # undo the swaps: perm is the identity again, in O(nzero)
+                    j = swaps[i]
+                    perm[i], perm[j] = perm[j], perm[i]
+            for r in range(rows):
+                bits = mask[r]
+                while bits != _U64(0):
+                    lowest = bits & (~bits + _U64(1))
+                    k = np.int64(float_bits(np.float64(lowest)) >> _U64(52)) - 1023  # log2 of a power of 2
+                    at = (mbase + r * ms0 + (first + k) * ms1) * itemsize
                     for b in range(itemsize):
                         flat8[at + b] = 0
-            for i in range(nzero - 1, -1, -1):  # undo the swaps: perm is the identity again, in O(nzero)
-                j = swaps[i]
-                perm[i], perm[j] = perm[j], perm[i]
+                    bits ^= lowest
+                mask[r] = _U64(0)
 
 
 def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offset, generator):
@@ -86,7 +106,9 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     if target.array.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     geom = geometry(target, global_shape, offset)  # validates the placement
-    grows = geom.global_shape[0]
+    grows, gcols = geom.global_shape
+    if max(grows, gcols) >= 2**32:
+        raise ValueError(f"{fn}: global shape {geom.global_shape} has a dimension >= 2**32 (not supported)")
     nzero = nzero_of_rows(grows)
     std = _real(std, "std", fn)
     sw = stream_words(stream)

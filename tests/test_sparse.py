@@ -28,6 +28,25 @@ def test_zero_positions_uniform_over_rows():
     assert stats.chisquare(counts).pvalue > 1e-4
 
 
+def test_zero_sets_of_different_columns_are_independent():
+    """The overlap of two columns' zero sets is hypergeometric: mean nz²/rows, its variance too."""
+    rows, nz = 40, 10
+    w = fastinit.sparse_(np.empty((rows, 20001), np.float32), nz / rows, seed=6)
+    z = (w == 0).astype(np.int64)
+    overlap = (z[:, :-1] * z[:, 1:]).sum(0)
+    law = stats.hypergeom(rows, nz, nz)
+    assert abs(overlap.mean() - law.mean()) < 5 * law.std() / np.sqrt(overlap.size)
+    assert abs(overlap.var() / law.var() - 1) < 0.1
+
+
+def test_shards_across_column_strips():
+    """Zeros are gathered per strip of 64 columns: shards that cut strips anywhere agree with the whole."""
+    full = fastinit.sparse_(np.empty((50, 200), np.float32), 0.2, seed=7)
+    for off, shape in [((7, 61), (30, 100)), ((0, 63), (50, 2)), ((49, 127), (1, 73)), ((0, 0), (50, 129))]:
+        blk = fastinit.sparse_(np.empty(shape, np.float32), 0.2, seed=7, global_shape=(50, 200), offset=off)
+        assert np.array_equal(blk, full[off[0]:off[0] + shape[0], off[1]:off[1] + shape[1]])
+
+
 def test_martens_k_nonzeros_per_column():
     w = fastinit.martens_sparse_(np.empty((784, 300)), seed=4)
     assert ((w != 0).sum(0) == 15).all()
