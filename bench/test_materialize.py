@@ -36,6 +36,9 @@ class GPT2(nn.Module):
         self.h = nn.ModuleList(GPT2Block(d) for _ in range(n_layer))
         self.ln_f = nn.LayerNorm(d)
         self.lm_head = nn.Linear(d, vocab, bias=False)
+        self.tie()
+
+    def tie(self):
         self.lm_head.weight = self.wte.weight
 
 
@@ -56,6 +59,9 @@ class Decoder1B(nn.Module):
         self.layers = nn.ModuleList(LlamaLayer(d, kv, ff) for _ in range(n_layer))
         self.norm = nn.RMSNorm(d)
         self.lm_head = nn.Linear(d, vocab, bias=False)
+        self.tie()
+
+    def tie(self):
         self.lm_head.weight = self.embed_tokens.weight
 
 
@@ -92,6 +98,7 @@ def measure(model: str, mode: str) -> dict:
         with torch.device("meta"):
             m = build()
         m.to_empty(device="cpu")
+        m.tie()  # to_empty unties shared parameters
         with torch.no_grad():
             for p in m.parameters():
                 p.zero_()
@@ -110,7 +117,7 @@ def measure(model: str, mode: str) -> dict:
     nbytes = sum(p.numel() * p.element_size() for p in params)
     return {"model": model, "mode": mode, "params": sum(p.numel() for p in params), "model_mib": nbytes / 2**20,
             "wall_s": wall, "rss_before_mib": before, "peak_rss_mib": peak,
-            "overhead_mib": peak - before - (0 if mode.endswith("reinit") else nbytes / 2**20), "warmup_s": first_call, "threads": torch.get_num_threads()}
+            "overhead_mib": None if mode.endswith("reinit") else peak - before - nbytes / 2**20, "warmup_s": first_call, "threads": torch.get_num_threads()}
 
 
 def _run(model: str, mode: str) -> dict:

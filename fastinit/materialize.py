@@ -601,6 +601,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             aliases.setdefault(id(t), []).append(name)
     for i, names in aliases.items():
         entries[i].aliases = tuple(names)
+    owned: dict = {}  # id(module) -> its tensors under their first names
+    for e in entries.values():
+        owned.setdefault(id(e.owner), []).append(e)
 
     # 2. Placement of local shards (parameters only).
     shapes = {}
@@ -625,8 +628,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     for prefix, m in reversed(modules):
         claims = _rule(m, prefix, ctx)
         if claims is None:
-            own = [e for e in entries.values() if e.owner is m]
-            if own and callable(getattr(m, "reset_parameters", None)):
+            if owned.get(id(m)) and callable(getattr(m, "reset_parameters", None)):
                 fallback.append((prefix, m))
             continue
         for rel, method in claims.items():
@@ -658,7 +660,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
     # A fallback runs unless overrides cover all of its module's own tensors.
-    fallback = [(p, m) for p, m in fallback if any(e.owner is m and not e.overridden for e in entries.values())]
+    fallback = [(p, m) for p, m in fallback if any(not e.overridden for e in owned[id(m)])]
     fallback_mods = {id(m) for _, m in fallback}
     missing, placed_fallback = [], []
     for e in entries.values():
@@ -729,11 +731,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             bar.update(e.tensor.numel() * e.tensor.element_size())
 
     fallback_at = {p: m for p, m in fallback}
+    by_tensor = {id(e.tensor): e for e in entries.values()}
     with torch.no_grad():
         for prefix, m in reversed(modules):
             if prefix in fallback_at and m is fallback_at[prefix]:
-                sub = [e for e in entries.values() if e.name == prefix or e.name.startswith(prefix + ".") or
-                       not prefix]
+                sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
                 with torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev.index or 0],
@@ -747,7 +749,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 summary.fallbacks[prefix] = type(m).__name__
                 if bar is not None:
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
-                stale = [e.name for e in entries.values() if e.owner is m and e.method is None and
+                stale = [e.name for e in owned[id(m)] if e.method is None and
                          id(e.tensor) not in done and (e.kind == "parameter" or e.was_meta)]
                 if stale:
                     raise RuntimeError(f"{prefix or '<root>'} ({type(m).__name__}).reset_parameters() left {stale} "

@@ -136,7 +136,7 @@ def test_meta_model_matches_the_law_of_the_same_model_built_normally(zoo):
 
 def test_transformer_laws_match_torch():
     """nn.Transformer re-draws every >= 2-D parameter with xavier_uniform_ after its layers' own init."""
-    build = functools.partial(nn.Transformer, 64, 4, 1, 1, 256)
+    build = functools.partial(nn.Transformer, 64, 4, 1, 1, 256, batch_first=True)
     model = _meta(build)
     summary = materialize(model, seed=2)
     w = model.encoder.layers[0].linear1.weight
@@ -330,7 +330,7 @@ def test_tensors_nothing_can_fill_raise_naming_them_before_any_change():
 def test_overrides_fill_unknown_tensors_and_real_buffers_are_kept():
     model = _meta(Raw)
     s = materialize(model, seed=0, overrides={"pos": "normal", re.compile(r"^table$"): "ones"})
-    assert torch.all(model.table == 1) and abs(float(model.pos.std()) - 0.02) < 0.01
+    assert torch.all(model.table == 1) and abs(float(model.pos.detach().std()) - 0.02) < 0.01
     assert torch.equal(model.mask, torch.tril(torch.ones(3, 3))) and "mask" not in model.state_dict()
     assert s["mask"].method == "kept (buffer value)" and s["mask"].kind == "buffer"
 
@@ -423,3 +423,57 @@ def test_progress_bar_when_asked(capsys):
     pytest.importorskip("tqdm")
     materialize(_meta(lambda: nn.Linear(32, 32)), seed=0, progress=True)
     assert "materialize" in capsys.readouterr().err
+
+
+class LlamaRMSNorm(nn.Module):
+    """HF style: initialized in __init__, no reset_parameters."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+
+
+class Conv1D(nn.Module):
+    """HF GPT-2's transposed linear: weight (in, out), N(0, 0.02) and zero bias in __init__."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(nx, nf))
+        self.bias = nn.Parameter(torch.zeros(nf))
+        nn.init.normal_(self.weight, std=0.02)
+
+
+def test_hf_style_norms_and_conv1d_are_recognized_by_class_name():
+    model = _meta(lambda: nn.ModuleDict({"norm": LlamaRMSNorm(64), "c_attn": Conv1D(192, 64)}))
+    s = materialize(model, seed=0)
+    assert torch.all(model["norm"].weight == 1) and torch.all(model["c_attn"].bias == 0)
+    _check_law("normal", 0.02, _f64(model["c_attn"].weight), "Conv1D")
+    assert s.fallbacks == {}
+
+
+def test_gpt2_scheme_on_multihead_attention():
+    model = _meta(lambda: nn.ModuleDict({"attn": nn.MultiheadAttention(128, 4)}))
+    materialize(model, seed=0, scheme=("gpt2", {"n_layer": 8}))
+    _check_law("normal", 0.02, _f64(model["attn"].in_proj_weight), "in_proj")
+    _check_law("normal", 0.02 / 4, _f64(model["attn"].out_proj.weight), "out_proj")  # residual: 0.02/sqrt(16)
+    assert torch.all(model["attn"].in_proj_bias == 0) and torch.all(model["attn"].out_proj.bias == 0)
+
+
+class Forgetful(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.empty(4))
+        self.b = nn.Parameter(torch.empty(4))
+
+    def reset_parameters(self):
+        nn.init.ones_(self.a)
+
+
+def test_fallback_that_leaves_a_parameter_unset_raises_naming_it():
+    with pytest.raises(RuntimeError, match=r"\['b'\]"):
+        materialize(_meta(Forgetful), seed=0)
+    model = _meta(Forgetful)
+    materialize(model, seed=0, overrides={"b": "zeros"})
+    assert torch.all(model.a == 1) and torch.all(model.b == 0)
+    with pytest.raises(ValueError, match="reset_parameters"):
+        materialize(_meta(Forgetful), seed=0, placement={"a": ((8,), (4,))})
