@@ -2,19 +2,23 @@
 
 Accepted targets: numpy arrays of any strides (views, Fortran order, negative strides),
 ``np.memmap``, and any object exporting the buffer protocol (memoryview, array.array,
-bytearray, mmap, ...).  Untyped byte buffers need ``dtype=``.  Nothing here writes: all
-checks happen before a kernel runs, so a refused call leaves the target untouched.
+bytearray, mmap, ...).  Untyped byte buffers need ``dtype=``.  GPU memory — any object
+exporting ``__cuda_array_interface__`` (torch CUDA tensors, CuPy and numba device arrays) —
+becomes a :class:`CudaTarget`, filled by ``fastinit._cuda`` (docs/gpu.md).  Nothing here writes:
+all checks happen before a kernel runs, so a refused call leaves the target untouched.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import ClassVar
 
 import ml_dtypes
 import numpy as np
 
 from ._cpu import BF16, F16, F32, F64
 
-__all__ = ["Target", "as_target", "resolve_dtype", "SUPPORTED"]
+__all__ = ["SUPPORTED", "CudaTarget", "Target", "as_target", "host_staged", "is_cuda_array", "resolve_dtype"]
 
 BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 SUPPORTED = {
@@ -38,6 +42,7 @@ class Target:
     flat: np.ndarray  # 1-D C-contiguous storage span covering every element (uint16/f32/f64)
     mbase: int  # position in ``flat`` of element (0, ..., 0)
     mstride: tuple[int, ...]  # per-axis memory strides in elements (may be negative)
+    device: ClassVar[str] = "cpu"
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -65,8 +70,42 @@ def resolve_dtype(dtype) -> np.dtype:
     return dt
 
 
-def as_target(out, dtype=None, name: str = "out") -> Target:
-    """Validate ``out`` (and ``dtype=`` for untyped buffers) and build its :class:`Target`."""
+@dataclass(frozen=True)
+class CudaTarget:
+    """A validated GPU fill target: the storage span ``[ptr, ptr + span * itemsize)`` and the
+    block's geometry, from ``__cuda_array_interface__`` (read here without importing numba.cuda)."""
+
+    owner: object  # the caller's object (kept alive while a kernel uses its memory)
+    dtype: np.dtype
+    code: int  # storage code of _cpu
+    shape: tuple[int, ...]
+    ptr: int  # device address of the lowest-addressed element
+    span: int  # elements from the lowest to the highest addressed one
+    mbase: int  # position in the span of element (0, ..., 0)
+    mstride: tuple[int, ...]  # per-axis memory strides in elements (may be negative)
+    stream: int | None  # CUDA Array Interface v3 stream to work on (None: the default stream)
+    device: ClassVar[str] = "cuda"
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=object)) if self.shape else 1
+
+    @property
+    def array(self):
+        raise TypeError("this initializer computes on the host and has no GPU path yet; wrap it with "
+                        "fastinit._buffers.host_staged (fills a host array, then one copy to the device)")
+
+
+def is_cuda_array(out) -> bool:
+    """Whether ``out`` is GPU memory: it exports ``__cuda_array_interface__`` (CPU tensors do not)."""
+    return not isinstance(out, np.ndarray) and hasattr(out, "__cuda_array_interface__")
+
+
+def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
+    """Validate ``out`` (and ``dtype=`` for untyped buffers) and build its :class:`Target`, or its
+    :class:`CudaTarget` for GPU memory."""
+    if is_cuda_array(out):
+        return _cuda_target(out, dtype, name)
     arr = _as_array(out, dtype, name)
     if not arr.flags.writeable:
         raise ValueError(f"{name} is read-only; fastinit fills buffers in place and needs a writable one")
@@ -85,6 +124,9 @@ def as_target(out, dtype=None, name: str = "out") -> Target:
     estr = tuple(st // item for st in arr.strides)
     if any(e == 0 and n > 1 for e, n in zip(estr, arr.shape)):
         raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+    if _may_overlap(arr.shape, estr):
+        raise ValueError(f"{name} has strides {arr.strides} under which its elements may share memory "
+                         "(a self-overlapping view); fill a view without overlaps")
     storage = arr.view(_STORAGE[code]) if arr.ndim else arr.reshape(1).view(_STORAGE[code])
     # the span from the lowest to the highest addressed element, as a contiguous 1-D view
     low = storage[tuple(slice(None, None, -1) if e < 0 else slice(None) for e in estr)] if arr.ndim else storage
@@ -92,6 +134,80 @@ def as_target(out, dtype=None, name: str = "out") -> Target:
     flat = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(item,))
     mbase = sum((n - 1) * -e for n, e in zip(arr.shape, estr) if e < 0)
     return Target(arr, arr.dtype, code, flat, mbase, estr)
+
+
+def _cuda_target(out, dtype, name: str) -> CudaTarget:
+    """The :class:`CudaTarget` of an object exporting ``__cuda_array_interface__`` (versions 0-3).
+
+    ``dtype=`` reinterprets integer storage of the same width (torch exports bfloat16 tensors as
+    int16, for instance) and must otherwise match the interface's ``typestr``."""
+    cai = out.__cuda_array_interface__
+    dt = np.dtype(cai["typestr"])
+    if dtype is not None:
+        want = resolve_dtype(dtype)
+        if dt != want and not (dt.kind in "uiV" and dt.itemsize == want.itemsize):
+            raise TypeError(f"dtype={dtype!r} does not match {name}'s CUDA array type {cai['typestr']!r}")
+        dt = want
+    if dt not in SUPPORTED:
+        raise TypeError(f"{name} has dtype {dt}; supported dtypes are {_NAMES} "
+                        "(for bfloat16 held in 16-bit integers, pass dtype='bfloat16')")
+    ptr, readonly = cai["data"]
+    if readonly:
+        raise ValueError(f"{name} is read-only ({type(out).__name__}); fastinit fills buffers in place and needs a "
+                         "writable one")
+    if cai.get("mask") is not None:
+        raise ValueError(f"{name} is a masked CUDA array; fastinit fills plain arrays")
+    shape = tuple(int(n) for n in cai["shape"])
+    size = int(np.prod(shape, dtype=object)) if shape else 1
+    if size >= _MAX_ELEMENTS:
+        raise ValueError(f"{name} has {size} elements; at most 2**64 - 1 are addressable")
+    stream = cai.get("stream")
+    code, item = SUPPORTED[dt], dt.itemsize
+    if size == 0:
+        return CudaTarget(out, dt, code, shape, int(ptr or 0), 0, 0, (0,) * len(shape), stream)
+    strides = cai.get("strides")
+    if strides is None:  # C-contiguous
+        strides = tuple(int(np.prod(shape[d + 1:], dtype=object)) * item for d in range(len(shape)))
+    if any(st % item for st in strides):
+        raise ValueError(f"{name} has strides {tuple(strides)} that are not multiples of its itemsize {item}")
+    if ptr % item:
+        raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
+    estr = tuple(int(st) // item for st in strides)
+    if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
+        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+    mbase = sum((n - 1) * -e for n, e in zip(shape, estr) if e < 0)
+    span = 1 + sum((n - 1) * abs(e) for n, e in zip(shape, estr))
+    return CudaTarget(out, dt, code, shape, int(ptr) - mbase * item, span, mbase, estr, stream)
+
+
+def host_staged(fn):
+    """Run an initializer computed on the host (orthogonal_, sparse_, eye_, dirac_ ...) for a GPU
+    target too: it fills a host array of the target's shape and dtype, then one host-to-device copy
+    writes it into the target (on the target's stream).  Values are those of a CPU target."""
+    @functools.wraps(fn)
+    def staged(out, *args, **kwargs):
+        if not is_cuda_array(out):
+            return fn(out, *args, **kwargs)
+        target = as_target(out, kwargs.pop("dtype", None))
+        host = np.empty(target.shape, target.dtype)
+        fn(host, *args, **kwargs)
+        from . import _cuda
+        _cuda.copy_from_host(target, host)
+        return out
+
+    return staged
+
+
+def _may_overlap(shape, estr) -> bool:
+    """Whether a view may address one element twice.  Sorted by |stride|, each axis must step over
+    the whole extent of the smaller ones: true of every slice, transpose and reshape of an array
+    (views interleaved by ``as_strided`` are refused too)."""
+    extent = 0
+    for n, e in sorted(((n, abs(e)) for n, e in zip(shape, estr) if n > 1), key=lambda t: t[1]):
+        if e <= extent:
+            return True
+        extent += (n - 1) * e
+    return False
 
 
 def _as_array(out, dtype, name: str) -> np.ndarray:

@@ -13,7 +13,10 @@ bit-identical across machines and thread counts.
 
 The bit casts (:func:`float_bits`, :func:`bits_float`) reinterpret a float's storage as an
 unsigned integer and back: a free LLVM ``bitcast`` in compiled code (it vectorizes), a NumPy
-view in plain Python.
+view in plain Python.  :func:`sqrt` and :func:`floor` are the LLVM intrinsics ``llvm.sqrt`` /
+``llvm.floor`` (IEEE: correctly rounded / exact) for every target: numba's CPU lowering of
+``np.sqrt`` / ``np.floor`` gives the same bits, and numba-cuda has no lowering of those ufuncs on
+scalars, so the transforms call these instead.
 """
 import numba
 import numpy as np
@@ -66,3 +69,44 @@ def _bits_float_impl(b):
     if b in _FLOAT_OF:
         to = _FLOAT_OF[b]
         return lambda b: _bitcast(b, to)
+
+
+def sqrt(x):
+    """The correctly rounded square root of a float32 / float64 (IEEE 754 ``squareRoot``)."""
+    return np.sqrt(x)
+
+
+def floor(x):
+    """The largest integral value <= x, in x's float type."""
+    return np.floor(x)
+
+
+def _unary_intrinsic_codegen(name):
+    def codegen(context, builder, signature, args):
+        return builder.call(builder.module.declare_intrinsic(name, [args[0].type]), args)
+
+    return codegen
+
+
+@intrinsic
+def _llvm_sqrt(typingctx, x):
+    if isinstance(x, types.Float):
+        return x(x), _unary_intrinsic_codegen("llvm.sqrt")
+
+
+@intrinsic
+def _llvm_floor(typingctx, x):
+    if isinstance(x, types.Float):
+        return x(x), _unary_intrinsic_codegen("llvm.floor")
+
+
+@overload(sqrt, inline="always")
+def _sqrt_impl(x):
+    if isinstance(x, types.Float):
+        return lambda x: _llvm_sqrt(x)
+
+
+@overload(floor, inline="always")
+def _floor_impl(x):
+    if isinstance(x, types.Float):
+        return lambda x: _llvm_floor(x)

@@ -21,7 +21,7 @@ normal (whole)      3.35 (<= 4)             3.13 (<= 4)
 """
 from __future__ import annotations
 
-from ._jit import bits_float, float_bits, scalar
+from ._jit import bits_float, float_bits, floor, scalar, sqrt
 import numpy as np
 
 _U64 = np.uint64
@@ -179,7 +179,7 @@ def sincos2pi_f32(k):
     All in float32 lanes (8 per AVX2 register): u = k 2**-24 and the quarter turn
     q = floor(4u + 1/2) are exact, so is t = u - q/4 (|t| <= 1/8)."""
     u = _F32(np.int32(k)) * _F32_2M24
-    q = np.floor(u * _F32(4.0) + _F32_HALF)
+    q = floor(u * _F32(4.0) + _F32_HALF)
     x = (u - q * _F32(0.25)) * _F32_TWO_PI
     z = x * x
     s = x + x * z * (_S32[0] + z * (_S32[1] + z * (_S32[2] + z * _S32[3])))
@@ -191,7 +191,7 @@ def sincos2pi_f32(k):
 def sincos2pi_f64(k):
     """(sin, cos) of 2*pi*k*2**-53 for a 53-bit integer k; max error 2 ulp (float64)."""
     u = _F64(np.int64(k)) * _F64_2M53
-    q = np.floor(u * _F64(4.0) + _F64_HALF)
+    q = floor(u * _F64(4.0) + _F64_HALF)
     x = (u - q * _F64(0.25)) * _F64_TWO_PI
     z = x * x
     s = x + x * z * (_S64[0] + z * (_S64[1] + z * (_S64[2] + z * (_S64[3] + z * (
@@ -211,7 +211,7 @@ _F64_M2 = _F64(-2.0)
 @scalar
 def normal_pair_f32(w0, w1):
     """Two independent N(0, 1) float32 values from two words (|z| <= 6.77)."""
-    r = np.sqrt(_F32_M2 * log_f32(open_uniform_f32(w0)))
+    r = sqrt(_F32_M2 * log_f32(open_uniform_f32(w0)))
     s, c = sincos2pi_f32(bits24(w1))
     return r * c, r * s
 
@@ -219,7 +219,7 @@ def normal_pair_f32(w0, w1):
 @scalar
 def normal_pair_f64(w0, w1, w2, w3):
     """Two independent N(0, 1) float64 values from four words (|z| <= 8.65)."""
-    r = np.sqrt(_F64_M2 * log_f64(open_uniform_f64(w0, w1)))
+    r = sqrt(_F64_M2 * log_f64(open_uniform_f64(w0, w1)))
     s, c = sincos2pi_f64(bits53(w2, w3))
     return r * c, r * s
 

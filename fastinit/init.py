@@ -14,7 +14,7 @@ import ml_dtypes
 import numpy as np
 
 from . import _cpu
-from ._buffers import Target, as_target, geometry
+from ._buffers import CudaTarget, Target, as_target, geometry
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from ._transforms import EXP_PROPOSAL, NORMAL_MAX_F32, NORMAL_MAX_F64, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
 
@@ -80,6 +80,15 @@ def _representable(a: float, b: float, dtype: np.dtype, fn: str, closed: bool) -
     return lo, hi
 
 
+def _launch(target: Target | CudaTarget, geom, kind: int, prm, key, sw, chunk: int = _cpu.DEFAULT_CHUNK) -> None:
+    """Run the kernel of the target's device: fastinit._cuda for GPU memory, else fastinit._cpu."""
+    if target.device == "cuda":
+        from . import _cuda  # numba.cuda is imported only for GPU targets
+        _cuda.launch(target, geom, kind, prm, key, sw)
+    else:
+        _cpu.launch(target.flat, target.code, geom, kind, prm, key, sw, chunk)
+
+
 def _sample(out, target: Target, kind: int, prm, *, seed=None,
             stream: Stream = 0, global_shape: Shape = None, offset: Shape = None,
             generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK):
@@ -91,7 +100,7 @@ def _sample(out, target: Target, kind: int, prm, *, seed=None,
     if target.size == 0:
         return out
     key = key_words(resolve_seed(seed, generator))
-    _cpu.launch(target.flat, target.code, geom, kind, prm, key, sw, _chunk)
+    _launch(target, geom, kind, prm, key, sw, _chunk)
     return out
 
 
@@ -297,8 +306,7 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     if target.code in (_cpu.F16, _cpu.BF16):
         p0 = float(np.array(v, np.float64).astype(target.dtype).view(np.uint16))
     geom = geometry(target)
-    _cpu.launch(target.flat, target.code, geom, _cpu.CONSTANT, _params(P0=p0), np.zeros(2, np.uint64),
-                np.zeros(2, np.uint64))
+    _launch(target, geom, _cpu.CONSTANT, _params(P0=p0), np.zeros(2, np.uint64), np.zeros(2, np.uint64))
     return out
 
 

@@ -7,7 +7,7 @@
 True
 
 Same names, signatures, defaults, return values, errors and warnings as torch.nn.init; values
-are written in place into the tensor's own CPU memory (no copy; float16, bfloat16, float32,
+are written in place into the tensor's own memory (no copy; float16, bfloat16, float32,
 float64; contiguous or not), outside autograd (the tensor's version counter is bumped like
 torch's in-place ops under ``no_grad``).  Seeding follows torch: a 63-bit fastinit seed is drawn
 from ``generator`` (default: torch's global generator), so ``torch.manual_seed(s)`` makes a
@@ -15,7 +15,10 @@ program reproducible and ``generator=torch.Generator().manual_seed(s)`` gives th
 Pass ``seed=`` to bypass torch's generator; ``stream=``, ``global_shape=``, ``offset=`` place a
 tensor-parallel shard exactly as in the rest of fastinit.
 
-CUDA tensors raise a ``NotImplementedError`` until fastinit's GPU kernels land (issue #7).
+CUDA tensors are filled by fastinit's GPU kernels (docs/gpu.md; needs numba-cuda) in their own
+memory, on torch's current stream of their device, with the values a CPU tensor gets.  eye_,
+dirac_, orthogonal_ and sparse_ compute on the host: a CUDA tensor receives a CPU twin's values
+through one host-to-device copy.
 """
 from __future__ import annotations
 
@@ -46,14 +49,53 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
     if tensor.device.type != "cpu":
         raise NotImplementedError(
-            f"fastinit.torch fills CPU tensors; got a {tensor.device.type} tensor (GPU kernels: fastinit issue #7). "
-            "Initialize on the CPU and move it, or use torch.nn.init for now.")
+            f"fastinit.torch fills CPU and CUDA tensors; got a {tensor.device.type} tensor (as_numpy views CPU "
+            "memory only). Initialize on the CPU and move it, or use torch.nn.init.")
     t = tensor.detach()
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
     if t.dtype not in _FLOATS:
         raise TypeError(f"tensor has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
     return t.numpy()
+
+
+class _CudaTensor:
+    """A CUDA tensor's memory for fastinit: its ``__cuda_array_interface__`` (bfloat16 through its
+    int16 storage), tagged with torch's current stream on the tensor's device, so the kernels run in
+    stream order with the caller's work (no host synchronization, no copy)."""
+
+    def __init__(self, tensor: torch.Tensor):
+        bits = tensor.view(torch.int16) if tensor.dtype == torch.bfloat16 else tensor
+        cai = dict(bits.__cuda_array_interface__)
+        stream = torch.cuda.current_stream(tensor.device).cuda_stream
+        cai.update(version=3, stream=stream or 1)  # CAI v3 names the legacy default stream 1, not 0
+        self.__cuda_array_interface__ = cai
+        self.tensor = tensor  # keeps the memory alive while a kernel writes it
+
+
+def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
+    """What fastinit fills for ``tensor``: a NumPy view of CPU memory, or a CUDA tensor's memory,
+    plus the keywords it needs (``dtype='bfloat16'`` for bfloat16 CUDA tensors)."""
+    if not isinstance(tensor, torch.Tensor) or tensor.device.type != "cuda":
+        return as_numpy(tensor), {}
+    from . import _cuda  # numba.cuda, imported for CUDA tensors only
+    _cuda.require_gpu()
+    t = tensor.detach()
+    if t.dtype != torch.bfloat16 and t.dtype not in _FLOATS:
+        raise TypeError(f"tensor has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
+    return _CudaTensor(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
+
+
+def _via_host(run, tensor: torch.Tensor) -> torch.Tensor:
+    """``run(t)`` fills a CPU tensor ``t`` and returns it (eye_, dirac_, orthogonal_, sparse_ compute on
+    the host); a CUDA tensor gets a CPU twin's values by one host-to-device copy on torch's current
+    stream."""
+    if tensor.device.type != "cuda":
+        return run(tensor)
+    twin = torch.empty(tensor.shape, dtype=tensor.dtype)
+    run(twin)
+    tensor.detach().copy_(twin)
+    return _done(tensor)
 
 
 def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:
@@ -69,9 +111,9 @@ def _done(tensor: torch.Tensor) -> torch.Tensor:
 
 def _sampled(fill, tensor, generator, seed, **kw):
     """Run a fastinit sampler on the tensor's memory; the seed is drawn only for non-empty tensors."""
-    arr = as_numpy(tensor)
-    if arr.size:
-        fill(arr, seed=_seed(generator, seed), **kw)
+    out, extra = _writable(tensor)
+    if tensor.numel():
+        fill(out, seed=_seed(generator, seed), **kw, **extra)
     return _done(tensor)
 
 
@@ -103,7 +145,8 @@ def trunc_normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     """Fill with ``val`` (torch.nn.init.constant_)."""
-    _init.constant_(as_numpy(tensor), float(val))
+    out, extra = _writable(tensor)
+    _init.constant_(out, float(val), **extra)
     return _done(tensor)
 
 
@@ -121,14 +164,20 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     """2-D identity (torch.nn.init.eye_)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    _structured.eye_(as_numpy(tensor))
-    return _done(tensor)
+
+    def run(t):
+        _structured.eye_(as_numpy(t))
+        return _done(t)
+    return _via_host(run, tensor)
 
 
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
-    _structured.dirac_(as_numpy(tensor), groups)
-    return _done(tensor)
+
+    def run(t):
+        _structured.dirac_(as_numpy(t), groups)
+        return _done(t)
+    return _via_host(run, tensor)
 
 
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
@@ -170,7 +219,8 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed)
+    return _via_host(lambda t: _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), t, generator,
+                                        seed), tensor)
 
 
 def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,
@@ -179,8 +229,8 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
     positions drawn from ``generator`` too (torch's own ignores it)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _sampled(lambda arr, **kw: _sparse.sparse_(arr, sparsity, std, **kw), tensor, generator, seed,
-                    **placement)
+    return _via_host(lambda t: _sampled(lambda arr, **kw: _sparse.sparse_(arr, sparsity, std, **kw), t, generator,
+                                        seed, **placement), tensor)
 
 
 def lecun_uniform_(tensor: torch.Tensor, generator: Optional[torch.Generator] = None, *,

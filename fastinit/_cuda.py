@@ -1,0 +1,435 @@
+"""Layer 3 — CUDA kernels (numba-cuda): the CPU kernels' twins, value for value.
+
+Imported only when a target lives in GPU memory (``__cuda_array_interface__``), so
+``import fastinit`` never needs CUDA.  The kernels only loop, index and call the functions the
+CPU kernel inlines — ``_philox.philox_block``, the ``_transforms``, ``_cpu._candidate32`` /
+``_candidate64`` / ``_trunc_redraw`` — which numba-cuda compiles as device functions from the
+same Python source.  Nothing is re-typed for the GPU.
+
+Work decomposition (docs/gpu.md).  The target's local elements form rows (the last, merged axis:
+runs of consecutive global indices) and each row run crosses tiles of ``L * 256`` global indices
+(docs/determinism.md).  A work item is (row, tile of the row, block of the tile): its thread
+draws that one Philox block — same counter, key and stream as the CPU — turns it into the
+block's L values and stores those whose global index lies in the row.  Slot s of block j sits at
+tile position ``s * 256 + j``: the 32 threads of a warp hold consecutive j, so every slot store
+of a warp writes 32 consecutive elements (coalesced when the last axis is contiguous).  Kernels
+are grid-stride loops over work items.  The truncated normal loops per element over attempts:
+attempt 0 from the element's own block, then ``_cpu._trunc_redraw`` (retry keys), as on the CPU.
+
+Floating point: NVVM contracts ``a * b + c`` into FMA by default (numba-cuda exposes no switch
+for it, ``fastmath=False`` does not stop it), which would change bits.  The kernels are
+therefore compiled with NVVM's ``-fma=0`` (:func:`_ieee_nvvm`): every operation is then an
+IEEE round-to-nearest ``mul.rn`` / ``add.rn`` / ``div.rn`` / ``sqrt.rn``, like the CPU kernels.
+"""
+from __future__ import annotations
+
+import ctypes
+import threading
+from contextlib import contextmanager
+
+import numpy as np
+
+from ._cpu import (
+    BF16,
+    CONSTANT,
+    F32,
+    F64,
+    HI,
+    LO,
+    METHOD,
+    P0,
+    P1,
+    TILE_BLOCKS,
+    TRUNC,
+    UNIFORM,
+    _block,
+    _candidate32,
+    _candidate64,
+    _trunc_params32,
+    _trunc_params64,
+    _trunc_redraw,
+    lanes,
+)
+from ._jit import float_bits, scalar
+from ._transforms import (
+    f32bits_to_bf16bits,
+    f32bits_to_f16bits,
+    normal_pair_f32,
+    normal_pair_f64,
+    uniform_f32,
+    uniform_f64,
+)
+
+_MISSING = "fastinit's GPU path needs the numba-cuda package (pip install 'fastinit[cuda]') and a CUDA GPU"
+
+
+def _import_cuda():
+    try:  # the maintained CUDA target: numba-cuda provides numba.cuda (numba's own is deprecated)
+        import numba_cuda  # noqa: F401
+    except ImportError:
+        raise ImportError(f"{_MISSING}; numba-cuda is not installed") from None
+    from numba import cuda as module
+
+    return module
+
+
+cuda = _import_cuda()
+
+MAX_DIMS = 8  # axes left after merging (geometry); more are refused
+THREADS_PER_BLOCK = 256
+BLOCKS_PER_SM = 32  # grid size cap, in blocks per multiprocessor (the loops are grid-stride)
+SIMULATOR_BLOCKS = 4  # grid size cap under NUMBA_ENABLE_CUDASIM (each thread is a Python thread)
+
+_B = TILE_BLOCKS
+_U64 = np.uint64
+_I64 = np.int64
+_STORAGE = {np.dtype(np.uint16): "uint16", np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
+
+
+def simulated() -> bool:
+    """Whether numba.cuda is numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1)."""
+    from numba.cuda.core import config
+
+    return bool(config.ENABLE_CUDASIM)
+
+
+def require_gpu() -> None:
+    """Raise RuntimeError unless a CUDA GPU (or the simulator) can run the kernels."""
+    if not simulated() and not cuda.is_available():
+        raise RuntimeError(
+            f"{_MISSING}; numba.cuda.is_available() is False (no CUDA driver or GPU found). "
+            "Set NUMBA_ENABLE_CUDASIM=1 to run the kernels in numba's CUDA simulator (slow; for tests).")
+
+
+# ---------------------------------------------------------------------------------------------
+# device functions: where a work item's elements are, and what they hold
+# ---------------------------------------------------------------------------------------------
+@scalar
+def _row_start(r, ndim, shape, gstride, mstride, gbase, mbase):
+    """Global index and memory position of the first element of local row r (row-major over all
+    axes but the last)."""
+    g = gbase
+    m = mbase
+    for d in range(ndim - 2, -1, -1):
+        i = r % shape[d]
+        r = r // shape[d]
+        g += _U64(i) * gstride[d]
+        m += i * mstride[d]
+    return g, m
+
+
+@scalar
+def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, units):
+    """Decode work item w = (row, k-th tile of the row, unit u) into the tile t, the row's part
+    [pa, pb) of that tile (tile positions), the block j of the tile (block index t * 256 + j), and
+    the row's first global index and memory position.  pa == pb: nothing to do."""
+    u = w % units
+    rest = w // units
+    k = rest % ntiles
+    g0, m0 = _row_start(rest // ntiles, ndim, shape, gstride, mstride, gbase, mbase)
+    t = (g0 >> tshift) + _U64(k)
+    tile0 = t << tshift
+    lo = max(g0, tile0)
+    hi = min(g0 + _U64(shape[ndim - 1]), tile0 + (_U64(1) << tshift))
+    if lo >= hi:
+        return t, _I64(0), _I64(0), _I64(0), g0, m0
+    pa = _I64(lo - tile0)
+    pb = _I64(hi - tile0)
+    if u >= min(_I64(_B), pb - pa):  # the row covers fewer than 256 positions of this tile
+        return t, _I64(0), _I64(0), _I64(0), g0, m0
+    return t, pa, pb, (pa + u) % _B, g0, m0
+
+
+@scalar
+def _slot_at(tile0, pa, pb, j, s, g0, m0, ms):
+    """Memory position of slot s of block j of the tile, or -1 if it is outside the row's part."""
+    p = s * _B + j
+    if p < pa or p >= pb:
+        return _I64(-1)
+    return m0 + _I64(tile0 + _U64(p) - g0) * ms
+
+
+@scalar
+def _values32(kind, prm, w0, w1, w2, w3):
+    """The four float32 values of a block (uniform or normal), as the CPU kernel computes them."""
+    a, s = np.float32(prm[P0]), np.float32(prm[P1])
+    if kind == UNIFORM:
+        lo, hi = np.float32(prm[LO]), np.float32(prm[HI])
+        return (min(max(a + s * uniform_f32(w0), lo), hi), min(max(a + s * uniform_f32(w1), lo), hi),
+                min(max(a + s * uniform_f32(w2), lo), hi), min(max(a + s * uniform_f32(w3), lo), hi))
+    z0, z1 = normal_pair_f32(w0, w1)
+    z2, z3 = normal_pair_f32(w2, w3)
+    return a + s * z0, a + s * z1, a + s * z2, a + s * z3
+
+
+@scalar
+def _values64(kind, prm, w0, w1, w2, w3):
+    """The two float64 values of a block (uniform or normal)."""
+    a, s = prm[P0], prm[P1]
+    if kind == UNIFORM:
+        lo, hi = prm[LO], prm[HI]
+        return min(max(a + s * uniform_f64(w0, w1), lo), hi), min(max(a + s * uniform_f64(w2, w3), lo), hi)
+    z0, z1 = normal_pair_f64(w0, w1, w2, w3)
+    return a + s * z0, a + s * z1
+
+
+@scalar
+def _put32(dst, m, code, v):
+    """Store a float32-family value once rounded to the storage format (float32, bfloat16, float16)."""
+    if code == F32:
+        dst[m] = v
+    elif code == BF16:
+        dst[m] = f32bits_to_bf16bits(float_bits(v))
+    else:
+        dst[m] = f32bits_to_f16bits(float_bits(v))
+
+
+@scalar
+def _put_constant(dst, m, code, value):
+    """Store the constant: a float64 / float32 value, or a 16-bit pattern (float16, bfloat16)."""
+    if code == F64:
+        dst[m] = value
+    elif code == F32:
+        dst[m] = np.float32(value)
+    else:
+        dst[m] = np.uint16(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------------------------
+def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles, units,
+          work):
+    """Constant, uniform and normal (``prm``, ``code``, ``kind`` as in ``_cpu.fill``)."""
+    ms = mstride[ndim - 1]
+    for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
+        t, pa, pb, j, g0, m0 = _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, units)
+        if pa == pb:
+            continue
+        tile0 = t << tshift
+        if kind == CONSTANT:
+            for s in range(lanes(code, kind, 0)):
+                m = _slot_at(tile0, pa, pb, j, s, g0, m0, ms)
+                if m >= 0:
+                    _put_constant(dst, m, code, prm[P0])
+            continue
+        w0, w1, w2, w3 = _block(t * _U64(_B) + _U64(j), key, stream)
+        if code == F64:
+            v0, v1 = _values64(kind, prm, w0, w1, w2, w3)
+            m = _slot_at(tile0, pa, pb, j, 0, g0, m0, ms)
+            if m >= 0:
+                dst[m] = v0
+            m = _slot_at(tile0, pa, pb, j, 1, g0, m0, ms)
+            if m >= 0:
+                dst[m] = v1
+        else:
+            v0, v1, v2, v3 = _values32(kind, prm, w0, w1, w2, w3)
+            m = _slot_at(tile0, pa, pb, j, 0, g0, m0, ms)
+            if m >= 0:
+                _put32(dst, m, code, v0)
+            m = _slot_at(tile0, pa, pb, j, 1, g0, m0, ms)
+            if m >= 0:
+                _put32(dst, m, code, v1)
+            m = _slot_at(tile0, pa, pb, j, 2, g0, m0, ms)
+            if m >= 0:
+                _put32(dst, m, code, v2)
+            m = _slot_at(tile0, pa, pb, j, 3, g0, m0, ms)
+            if m >= 0:
+                _put32(dst, m, code, v3)
+
+
+def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles,
+                units, work):
+    """Truncated normal: attempt 0 from the element's block, the rest from retry keys
+    (``_cpu._trunc_redraw``), exactly as the CPU kernel."""
+    ms = mstride[ndim - 1]
+    method = _I64(prm[METHOD])
+    q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
+    for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
+        t, pa, pb, j, g0, m0 = _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, units)
+        if pa == pb:
+            continue
+        tile0 = t << tshift
+        blk = t * _U64(_B) + _U64(j)
+        w0, w1, w2, w3 = _block(blk, key, stream)
+        for s in range(lanes(code, kind, method)):
+            m = _slot_at(tile0, pa, pb, j, s, g0, m0, ms)
+            if m < 0:
+                continue
+            if code == F64:
+                x = _candidate64(method, q64, w0, w1, w2, w3, s)
+            else:
+                x = np.float64(_candidate32(method, q32, w0, w1, w2, w3, s))
+            if np.isnan(x):
+                x = _trunc_redraw(code, prm, key, stream, blk, s, 1)
+            if code == F64:
+                dst[m] = x
+            else:
+                _put32(dst, m, code, np.float32(x))
+
+
+def _signature(storage: str) -> str:
+    t = f"UniTuple(int64, {MAX_DIMS})"
+    u = f"UniTuple(uint64, {MAX_DIMS})"
+    return (f"void({storage}[::1], int64, int64, UniTuple(float64, 10), UniTuple(uint64, 2), UniTuple(uint64, 2), "
+            f"{t}, {u}, {t}, int64, uint64, int64, uint64, int64, int64, int64)")
+
+
+@contextmanager
+def _ieee_nvvm():
+    """Compile with NVVM's ``-fma=0``: no contraction of a * b + c into an FMA, so that every float
+    operation rounds once, as on the CPU.  numba-cuda passes no such option through ``cuda.jit``;
+    this wraps ``nvvm.compile_ir`` for the duration, under numba's compiler lock (no other
+    compilation can see the wrapper)."""
+    if simulated():
+        yield
+        return
+    from numba.cuda.core.compiler_lock import global_compiler_lock
+    from numba.cuda.cudadrv import nvvm
+
+    with global_compiler_lock:
+        compile_ir = nvvm.compile_ir
+        nvvm.compile_ir = lambda irs, **options: compile_ir(irs, **{**options, "fma": False})
+        try:
+            yield
+        finally:
+            nvvm.compile_ir = compile_ir
+
+
+_KERNELS: dict = {}
+_COMPILE_LOCK = threading.Lock()
+
+
+def _kernel(fn, storage: str):
+    """``fn`` compiled for ``storage`` (uint16 / float32 / float64 targets) and the current device,
+    with :func:`_ieee_nvvm` (PTX is generated at compile time, once per compute capability)."""
+    cc = None if simulated() else cuda.get_current_device().compute_capability
+    with _COMPILE_LOCK:
+        k = _KERNELS.get((fn, storage))
+        with _ieee_nvvm():
+            if k is None:
+                k = _KERNELS[(fn, storage)] = cuda.jit(_signature(storage))(fn)
+            if cc is not None:
+                for overload in k.overloads.values():
+                    overload._codelibrary.get_asm_strs(cc=cc)  # cached per cc; -fma=0 for a new device too
+    return k
+
+
+# ---------------------------------------------------------------------------------------------
+# host side
+# ---------------------------------------------------------------------------------------------
+def _storage(target) -> np.dtype:
+    return np.dtype(np.float64 if target.code == F64 else np.float32 if target.code == F32 else np.uint16)
+
+
+def _span_array(target):
+    """The target's storage span as a 1-D device array (no copy)."""
+    dt = _storage(target)
+    if simulated():  # simulated device memory is host memory
+        return np.frombuffer((ctypes.c_byte * (target.span * dt.itemsize)).from_address(target.ptr), dt)
+    desc = {"shape": (target.span,), "strides": None, "typestr": dt.str, "data": (target.ptr, False), "version": 3}
+    return cuda.from_cuda_array_interface(desc, owner=target.owner, sync=False)
+
+
+def _stream(cai_stream):
+    """The numba stream for a CUDA Array Interface v3 ``stream`` entry (None: the default stream)."""
+    if simulated() or cai_stream is None or cai_stream == 0:
+        return 0
+    if cai_stream == 1:
+        return cuda.legacy_default_stream()
+    if cai_stream == 2:
+        return cuda.per_thread_default_stream()
+    return cuda.external_stream(cai_stream)
+
+
+@contextmanager
+def _on_device(target):
+    """Make the device that holds the target's memory current (multi-GPU processes)."""
+    if simulated():
+        yield
+        return
+    from numba.cuda.cudadrv import driver
+
+    attr = driver.binding.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+    try:
+        ordinal = int(driver.driver.cuPointerGetAttribute(attr, driver.binding.CUdeviceptr(target.ptr)))
+    except driver.CudaAPIError as e:
+        raise ValueError(f"the target's __cuda_array_interface__ pointer {target.ptr:#x} is not CUDA device "
+                         f"memory ({e})") from None
+    with cuda.gpus[ordinal]:
+        yield
+
+
+def _tuple(values, dtype, n: int) -> tuple:
+    values = [dtype(v) for v in values]
+    return tuple(values + [dtype(1 if dtype is _I64 else 0)] * (n - len(values)))
+
+
+def _grid(work: int) -> int:
+    cap = SIMULATOR_BLOCKS if simulated() else BLOCKS_PER_SM * cuda.get_current_device().MULTIPROCESSOR_COUNT
+    return max(1, min(cap, -(-work // THREADS_PER_BLOCK)))
+
+
+def launch(target, geom, kind: int, prm, key, stream) -> None:
+    """Fill a GPU target (``_buffers.CudaTarget``) on its stream: the twin of ``_cpu.launch``.
+
+    ``geom``: ``_buffers.Geometry``; ``prm``: the float64 parameter vector; ``key`` / ``stream``:
+    the Philox key and counter words (uint64-held 32-bit words).
+    """
+    require_gpu()
+    ndim = int(geom.shape.size)
+    if ndim > MAX_DIMS:
+        raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
+                         f"non-contiguous view); this one has {ndim}: {tuple(geom.shape)}")
+    prm = np.asarray(prm, np.float64)
+    method = int(prm[METHOD]) if kind == TRUNC else 0
+    tile = lanes(target.code, kind, method) * _B
+    tshift = tile.bit_length() - 1
+    cols = int(geom.shape[-1])
+    rows = int(np.prod(geom.shape[:-1], dtype=np.int64))
+    if rows == 1:  # one run: exactly the tiles it crosses
+        ntiles = (geom.gbase + cols - 1) // tile - geom.gbase // tile + 1
+    else:  # the most tiles a run of `cols` indices can cross
+        ntiles = (cols + tile - 2) // tile + 1
+    units = min(_B, cols)
+    work = rows * ntiles * units
+    args = (_I64(target.code), _I64(kind), _tuple(prm, np.float64, 10), _tuple(key, _U64, 2),
+            _tuple(stream, _U64, 2), _tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
+            _tuple(geom.mstride, _I64, MAX_DIMS), _I64(ndim), _U64(geom.gbase), _I64(geom.mbase), _U64(tshift),
+            _I64(ntiles), _I64(units), _I64(work))
+    with _on_device(target):
+        kernel = _kernel(_fill_trunc if kind == TRUNC else _fill, _STORAGE[_storage(target)])
+        kernel[_grid(work), THREADS_PER_BLOCK, _stream(target.stream)](_span_array(target), *args)
+
+
+def copy_from_host(target, host: np.ndarray) -> None:
+    """Copy a host array of the target's shape and dtype into the GPU target (one host-to-device
+    copy on the target's stream): how initializers computed on the host reach GPU memory."""
+    require_gpu()
+    dt = _storage(target)
+    src = np.ascontiguousarray(host).view(dt)
+    item = dt.itemsize
+    ptr0 = target.ptr + target.mbase * item  # element (0, ..., 0)
+    strides = tuple(e * item for e in target.mstride)
+    if simulated():
+        span = np.frombuffer((ctypes.c_byte * (target.span * item)).from_address(target.ptr), dt)
+        np.lib.stride_tricks.as_strided(span[target.mbase:], target.shape, strides)[...] = src
+        return
+    desc = {"shape": target.shape, "strides": strides, "typestr": dt.str, "data": (ptr0, False), "version": 3}
+    with _on_device(target):
+        dev = cuda.from_cuda_array_interface(desc, owner=target.owner, sync=False)
+        s = _stream(target.stream)
+        if dev.is_c_contiguous():
+            dev.copy_to_device(src, stream=s)
+        else:
+            dev.setitem(Ellipsis, src, stream=s)
+
+
+def ptx(kind: int, storage: str = "float32", cc: tuple = (9, 0)) -> str:
+    """The PTX of the constant/uniform/normal (or, for ``kind == TRUNC``, truncated-normal) kernel
+    for ``storage`` targets, compiled as :func:`launch` compiles it: to check for FMA contraction."""
+    with _ieee_nvvm():
+        text, _ = cuda.compile_ptx(_fill_trunc if kind == TRUNC else _fill, _signature(storage), cc=cc)
+    return text
+
+

@@ -1,0 +1,341 @@
+"""GPU path (fastinit._cuda) without a GPU: numba's CUDA simulator runs the kernels, bit for bit
+against the CPU kernels.
+
+The simulator must be switched on before numba.cuda is imported, and the rest of the suite shares
+this process, so the simulated fills run in a child process (this file run as a script, with
+``NUMBA_ENABLE_CUDASIM=1`` and ``NUMBA_DISABLE_JIT=1``: the kernels and the transforms they call
+execute as Python on NumPy scalars) that saves the buffers; the parent fills the same buffers with
+the compiled CPU kernels and compares the bits, inside and around every target (no stray write).
+Targets are GPU-memory stand-ins: objects exporting ``__cuda_array_interface__`` over host memory,
+which is what device memory is to the simulator.  Small sizes: the simulator runs each CUDA
+thread as a Python thread.
+"""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import types
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit._buffers import CudaTarget, as_target, host_staged
+
+HERE = pathlib.Path(__file__).resolve()
+INF = float("inf")
+BF16 = np.dtype(ml_dtypes.bfloat16)
+
+
+class Device:
+    """GPU-memory stand-in: an array's memory exported through ``__cuda_array_interface__`` (v3).
+    bfloat16 is exported as uint16 (like torch's int16), so it needs ``dtype='bfloat16'``."""
+
+    def __init__(self, a: np.ndarray, readonly: bool = False, stream=None):
+        self.a = a
+        bits = a.view(np.uint16) if a.dtype == BF16 else a
+        ai = bits.__array_interface__
+        self.__cuda_array_interface__ = {
+            "shape": a.shape, "strides": None if a.flags.c_contiguous else a.strides, "typestr": ai["typestr"],
+            "data": (ai["data"][0], readonly), "version": 3, "stream": stream}
+
+
+# (name, dtype, base shape, view of the base, initializer, args, keywords)
+CASES = [
+    ("uniform_f32_tiles", "float32", (4100,), None, "uniform_", (-1.0, 2.0), {"seed": 5, "stream": "w"}),
+    ("uniform_f64_2d", "float64", (33, 70), None, "uniform_", (0.0, 1.0), {"seed": 1}),
+    ("uniform_bf16_cols", "bfloat16", (30, 200), lambda b: b[:, 1::3], "uniform_", (-0.1, 0.1), {"seed": 2}),
+    ("uniform_f16_shard", "float16", (40, 48), None, "uniform_", (-3.0, 3.0),
+     {"seed": 3, "global_shape": (64, 96), "offset": (8, 32)}),
+    ("normal_f32_odd_offset", "float32", (2001,), None, "normal_", (0.5, 2.0),
+     {"seed": 7, "stream": 9, "global_shape": (10000,), "offset": (1234,)}),
+    ("normal_f64_transposed", "float64", (50, 24), lambda b: b.T, "normal_", (0.0, 1.0), {"seed": 8}),
+    ("normal_bf16_reversed", "bfloat16", (20, 60), lambda b: b[::-1, ::2], "normal_", (0.0, 0.02), {"seed": 9}),
+    ("normal_f16_3d_view", "float16", (5, 6, 40), lambda b: b[1:, :, ::2], "normal_", (1.0, 0.5), {"seed": 10}),
+    ("normal_f32_past_2_32", "float32", (1000,), None, "normal_", (0.0, 1.0),
+     {"seed": 11, "global_shape": (2**33,), "offset": (2**32 + 7,)}),
+    ("trunc_f32_normal_proposal", "float32", (2000,), None, "trunc_normal_", (0.0, 1.0, -2.0, 2.0), {"seed": 5}),
+    ("trunc_f64_normal_proposal", "float64", (40, 30), None, "trunc_normal_", (0.0, 1.0, -2.0, 2.0),
+     {"seed": 12, "global_shape": (100, 30), "offset": (55, 0)}),
+    ("trunc_f32_narrow", "float32", (1500,), None, "trunc_normal_", (0.0, 1.0, 0.5, 0.6), {"seed": 13}),
+    ("trunc_f64_narrow", "float64", (700,), None, "trunc_normal_", (1.0, 2.0, 0.0, 0.3), {"seed": 14}),
+    ("trunc_f32_right_tail", "float32", (1300,), None, "trunc_normal_", (0.0, 1.0, 3.0, INF), {"seed": 15}),
+    ("trunc_f64_left_tail", "float64", (900,), None, "trunc_normal_", (0.0, 1.0, -INF, -4.0), {"seed": 16}),
+    ("trunc_f32_far_tail", "float32", (600,), None, "trunc_normal_", (0.0, 1.0, 37.0, 38.0), {"seed": 17}),
+    ("trunc_bf16_llm", "bfloat16", (48, 40), lambda b: b[:, 3:], "trunc_normal_", (0.0, 0.02, -0.04, 0.04), {"seed": 18}),
+    ("trunc_f16_shard", "float16", (30, 20), None, "trunc_normal_", (0.0, 1.0, -1.0, 1.5),
+     {"seed": 19, "global_shape": (90, 50), "offset": (31, 29)}),
+    ("constant_f32", "float32", (300, 7), lambda b: b[:, ::2], "constant_", (0.1,), {}),
+    ("constant_f64", "float64", (999,), None, "constant_", (-2.5,), {}),
+    ("constant_f16", "float16", (17, 31), lambda b: b.T, "constant_", (3.14159,), {}),
+    ("ones_bf16", "bfloat16", (1025,), None, "ones_", (), {}),
+    ("zeros_f32", "float32", (12, 12), lambda b: b[::2], "zeros_", (), {}),
+    ("kaiming_uniform_f32", "float32", (64, 33), None, "kaiming_uniform_", (), {"seed": 20}),
+    ("xavier_normal_bf16_shard", "bfloat16", (16, 64), None, "xavier_normal_", (),
+     {"seed": 21, "global_shape": (64, 128), "offset": (16, 64)}),
+    ("variance_scaling_f64", "float64", (3, 5, 32), None, "variance_scaling_", (), {"seed": 22}),
+]
+
+
+def _base(dtype: str, shape) -> np.ndarray:
+    """A buffer of a sentinel bit pattern (any element the fill skips keeps it)."""
+    dt = np.dtype(BF16 if dtype == "bfloat16" else dtype)
+    return np.full(int(np.prod(shape)) * dt.itemsize, 0xA5, np.uint8).view(dt).reshape(shape)
+
+
+def _fill(case, to_device: bool) -> np.ndarray:
+    _, dtype, shape, view, fn, args, kw = case
+    base = _base(dtype, shape)
+    target = base if view is None else view(base)
+    kw = dict(kw)
+    if to_device:
+        if dtype == "bfloat16":
+            kw["dtype"] = "bfloat16"
+        target = Device(target)
+    getattr(fastinit, fn)(target, *args, **kw)
+    return base
+
+
+def _child(out_dir: str) -> None:
+    """Simulated GPU fills of every case (run with NUMBA_ENABLE_CUDASIM=1), saved to out_dir."""
+    from fastinit import _cuda
+
+    assert _cuda.simulated()
+    _cuda.THREADS_PER_BLOCK = 32  # several blocks, and many grid-stride rounds per thread
+    _cuda.SIMULATOR_BLOCKS = 3
+    out = {case[0]: _fill(case, to_device=True) for case in CASES}
+    # host-computed initializers through host_staged, into strided GPU targets
+    q = _base("float64", (40, 60))
+    host_staged(fastinit.orthogonal_)(Device(q[:, 5:35]), 2.0, seed=3)
+    out["host_staged_orthogonal"] = q
+    e = _base("bfloat16", (30, 16))
+    host_staged(fastinit.eye_)(Device(e[::2].view(np.uint16)), dtype="bfloat16")
+    out["host_staged_eye"] = e
+    errors = {}
+    deep = _base("float32", (3,) * 10)[(slice(None, None, 2),) * 10]  # 10 axes no merge can join
+    try:
+        fastinit.uniform_(Device(deep), seed=0)
+    except ValueError as e:
+        errors["too_many_axes"] = str(e)
+    errors["too_many_axes_untouched"] = bool((deep.view(np.uint32) == 0xA5A5A5A5).all())
+    np.savez(os.path.join(out_dir, "sim.npz"), **{k: v.view(np.uint8) for k, v in out.items()})
+    with open(os.path.join(out_dir, "errors.json"), "w") as f:
+        json.dump(errors, f)
+
+
+def _run_child(args, env_extra: dict, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_ENABLE_CUDASIM", "NUMBA_DISABLE_JIT")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent.parent), env.get("PYTHONPATH")]))
+    env.update(env_extra)
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory):
+    """{case name: the simulator's buffer (bytes)}, and the errors it recorded."""
+    pytest.importorskip("numba_cuda")
+    out = tmp_path_factory.mktemp("cudasim")
+    r = _run_child([str(HERE), "--child", str(out)], {"NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    with np.load(out / "sim.npz") as z:
+        bufs = {k: z[k] for k in z.files}
+    return bufs, json.loads((out / "errors.json").read_text())
+
+
+@pytest.mark.filterwarnings("ignore:mean is more than 2 std")
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_cpu_matches_cuda_bitwise(simulated, case):
+    cpu = _fill(case, to_device=False)
+    gpu = simulated[0][case[0]]
+    assert gpu.shape == cpu.view(np.uint8).shape
+    diff = np.flatnonzero(gpu.reshape(-1) != cpu.view(np.uint8).reshape(-1))
+    assert diff.size == 0, f"{case[0]}: {diff.size} bytes differ, first at byte {diff[:5]}"
+
+
+def test_host_staged_initializers_copy_the_cpu_values_into_gpu_memory(simulated):
+    q = _base("float64", (40, 60))
+    fastinit.orthogonal_(q[:, 5:35], 2.0, seed=3)
+    assert np.array_equal(simulated[0]["host_staged_orthogonal"], q.view(np.uint8))
+    e = _base("bfloat16", (30, 16))
+    fastinit.eye_(e[::2])
+    assert np.array_equal(simulated[0]["host_staged_eye"], e.view(np.uint8))
+
+
+def test_gpu_refuses_more_axes_than_it_indexes_before_any_write(simulated):
+    errors = simulated[1]
+    assert "at most 8 axes" in errors["too_many_axes"]
+    assert errors["too_many_axes_untouched"]
+
+
+def test_torch_cuda_tensors_route_to_the_gpu_kernels_on_the_current_stream(tmp_path):
+    """fastinit.torch with CUDA tensors (simulated: a CPU tensor subclass that reports a CUDA device and
+    exports its memory through __cuda_array_interface__) gives the CPU tensors' values, for sampling
+    (GPU kernels, bfloat16 through int16 storage) and host-computed initializers (one copy)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("numba_cuda")
+    r = _run_child([str(HERE), "--torch-child", str(tmp_path)], {"NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    import torch
+
+    import fastinit.torch as finit
+
+    with np.load(tmp_path / "torch.npz") as z:
+        got = {k: z[k] for k in z.files}
+    # the 4 sampling fills ran on torch's current (default) stream, exported as CAI v3's legacy default 1
+    assert got["streams"].tolist() == [1, 1, 1, 1]
+    for name, make in _torch_cases(torch, finit):
+        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype))
+        bits = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
+        assert np.array_equal(got[name], bits.numpy()), name
+
+
+def _torch_cases(torch, finit):
+    return [
+        ("uniform_bf16", lambda new: finit.uniform_(new(64, 40, dtype=torch.bfloat16), -1, 1, seed=1)),
+        ("kaiming_normal_f32", lambda new: finit.kaiming_normal_(new(48, 32, dtype=torch.float32), seed=2)),
+        ("trunc_normal_f16", lambda new: finit.trunc_normal_(new(100, dtype=torch.float16), std=0.5, seed=3)),
+        ("zeros_f64", lambda new: finit.zeros_(new(9, 9, dtype=torch.float64))),
+        ("orthogonal_f32", lambda new: finit.orthogonal_(new(20, 30, dtype=torch.float32), seed=4)),
+        ("eye_bf16", lambda new: finit.eye_(new(5, 7, dtype=torch.bfloat16))),
+    ]
+
+
+def _torch_child(out_dir: str) -> None:
+    import torch
+
+    import fastinit.torch as finit
+    from fastinit import _cuda
+
+    streams = []
+    stream_of = _cuda._stream
+    _cuda._stream = lambda cai_stream: streams.append(cai_stream) or stream_of(cai_stream)
+
+    class FakeCuda(torch.Tensor):
+        @property
+        def device(self):
+            return torch.device("cuda", 0)
+
+        @property
+        def __cuda_array_interface__(self):
+            a = self.detach().as_subclass(torch.Tensor).numpy()
+            return Device(a).__cuda_array_interface__
+
+    torch.cuda.current_stream = lambda device=None: types.SimpleNamespace(cuda_stream=0)  # the default stream
+    out = {}
+    for name, make in _torch_cases(torch, finit):
+        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype).as_subclass(FakeCuda))
+        t = t.as_subclass(torch.Tensor)
+        out[name] = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy()
+    np.savez(os.path.join(out_dir, "torch.npz"), streams=np.array(streams), **out)
+
+
+def test_cuda_targets_are_validated_without_importing_numba_cuda():
+    a = np.zeros((4, 6), np.float32)
+    with pytest.raises(ValueError, match="read-only"):
+        fastinit.uniform_(Device(a, readonly=True), seed=0)
+    with pytest.raises(TypeError, match="supported dtypes"):
+        fastinit.normal_(Device(np.zeros(5, np.int32)), seed=0)
+    with pytest.raises(TypeError, match="does not match"):
+        fastinit.normal_(Device(a), dtype="float64", seed=0)
+    with pytest.raises(ValueError, match="zero strides"):
+        fastinit.uniform_(Device(np.broadcast_to(a[:1], (4, 6))), seed=0)
+    with pytest.raises(TypeError, match="computes on the host"):
+        fastinit.orthogonal_(Device(a), seed=0)
+    t = as_target(Device(a[:, ::-2]))
+    assert isinstance(t, CudaTarget) and t.device == "cuda" and t.shape == (4, 3) and t.mstride == (6, -2)
+    assert t.ptr == a[:, 1:].__array_interface__["data"][0] and t.span == 3 * 6 + 5 and t.mbase == 4
+    assert (a == 0).all()
+
+
+def test_import_fastinit_does_not_import_numba_cuda():
+    code = ("import sys, fastinit, fastinit.init, fastinit.scaled\n"
+            "print([m for m in sys.modules if m.startswith(('numba.cuda', 'numba_cuda'))])")
+    r = _run_child(["-c", code], {})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_gpu_path_without_a_gpu_names_what_is_missing():
+    pytest.importorskip("numba_cuda")
+    code = ("import numpy as np, fastinit, sys\n"
+            "sys.path.insert(0, sys.argv[1])\n"
+            "from test_cuda import Device\n"
+            "from numba import cuda\n"
+            "if cuda.is_available(): print('GPU'); raise SystemExit\n"
+            "a = np.full(8, 7.0, np.float32)\n"
+            "try:\n"
+            "    fastinit.uniform_(Device(a), seed=0)\n"
+            "except RuntimeError as e:\n"
+            "    print('untouched' if (a == 7).all() else 'written'); print(e)\n")
+    r = _run_child(["-c", code, str(HERE.parent)], {})
+    assert r.returncode == 0, r.stderr
+    if r.stdout.startswith("GPU"):
+        pytest.skip("a CUDA GPU is present: the GPU path runs")
+    first, message = r.stdout.split("\n", 1)
+    assert first == "untouched"
+    assert "numba-cuda" in message and "numba.cuda.is_available() is False" in message
+
+
+def test_gpu_path_without_numba_cuda_names_the_package():
+    code = ("import sys; sys.modules['numba_cuda'] = None\n"
+            "try:\n"
+            "    from fastinit import _cuda\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    r = _run_child(["-c", code], {})
+    assert r.returncode == 0, r.stderr
+    assert "needs the numba-cuda package (pip install 'fastinit[cuda]')" in r.stdout
+
+
+_PTX_SHIM = """
+import sys, re
+from numba.cuda.cudadrv import libs, nvrtc, nvvm
+from numba.cuda import dispatcher
+libdevice = sys.argv[1]
+nvrtc.get_arch_option = lambda major, minor: f"compute_{major}{minor}"  # no NVRTC: name the arch directly
+libs.get_libdevice = nvvm.get_libdevice = lambda: libdevice
+nvvm.open_libdevice = lambda: open(libdevice, "rb").read()
+dispatcher.get_current_device = lambda: type("Device", (), {"compute_capability": (9, 0)})()  # no driver
+from fastinit import _cpu, _cuda
+for kind in (_cpu.UNIFORM, _cpu.TRUNC):
+    ptx = _cuda.ptx(kind, "float32", (9, 0))
+    print(kind, len(re.findall(r"\\bfma\\.", ptx)), len(re.findall(r"\\bmul\\.rn\\.f", ptx)),
+          len(re.findall(r"\\bsqrt\\.rn\\.f", ptx)), ".entry" in ptx)
+"""
+
+
+def _libdevice():
+    roots = [os.environ.get("CUDA_HOME", ""), os.environ.get("CUDA_PATH", ""), "/usr/local/cuda",
+             *sorted(map(str, pathlib.Path("/usr/local").glob("cuda-*")))]
+    for root in filter(None, roots):
+        found = sorted(pathlib.Path(root).glob("nvvm/libdevice/libdevice*.bc"))
+        if found and list(pathlib.Path(root).glob("**/libnvvm.so*")):
+            return str(found[0])
+    return None
+
+
+@pytest.mark.slow
+def test_kernels_compile_to_ptx_without_fma_contraction():
+    """The real CUDA compile of both kernels (NVVM, sm_90 PTX) from the shared source, offline: every
+    float operation is a single-rounding mul.rn / add.rn / sqrt.rn, no FMA (numba-cuda's default would
+    contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
+    pytest.importorskip("numba_cuda")
+    libdevice = _libdevice()
+    if libdevice is None:
+        pytest.skip("no CUDA toolkit (libNVVM + libdevice) found")
+    r = _run_child(["-c", _PTX_SHIM, libdevice], {}, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rows = [line.split() for line in r.stdout.strip().splitlines()]
+    assert [row[0] for row in rows] == ["1", "3"]
+    for kind, fma, mul_rn, sqrt_rn, entry in rows:
+        assert entry == "True" and fma == "0", (kind, fma)
+        assert int(mul_rn) > 50 and int(sqrt_rn) >= 2
+
+
+if __name__ == "__main__":
+    {"--child": _child, "--torch-child": _torch_child}[sys.argv[1]](sys.argv[2])
