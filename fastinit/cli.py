@@ -1,13 +1,21 @@
-"""Layer 7 — the ``fastinit`` command line.
+"""Layer 7 — the ``fastinit`` command line (also ``python -m fastinit``).
 
 ``fastinit init --arch NAME --out FILE.safetensors``: the main job — initialize every parameter
 of an embedded architecture straight into a safetensors file, in bounded memory.
 ``fastinit fill``: fill a (possibly on-disk) buffer with a distribution and report throughput
 against a memset of the same buffer measured in the same run.
+``fastinit bench``: every initializer and dtype against memset, NumPy, torch and JAX.
+``fastinit check``: a statistical self-test of the install (KS, moments, orthogonality, sparsity).
+``fastinit variance``: activation and gradient variance per layer of a deep MLP, per init scheme.
+
+Exit codes: 0 success, 1 ``fastinit check`` found a failure, 2 usage error (bad flag or value,
+missing optional dependency, unavailable device).
 """
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 import time
 
@@ -87,14 +95,120 @@ def cmd_fill(args: argparse.Namespace) -> int:
     gb = out.nbytes / 1e9
     print(f"fastinit fill: {args.numel:,} x {out.dtype} ~ {law}, seed={args.seed}, stream={args.stream!r}")
     print(f"  first call   {first * 1e3:9.1f} ms  (compile or cache load + page faults)")
-    print(f"  fill         {t_fill * 1e3:9.1f} ms  {args.numel / t_fill / 1e9:7.3f} G elements/s  {gb / t_fill:6.2f} GB/s")
-    print(f"  memset       {t_memset * 1e3:9.1f} ms  {args.numel / t_memset / 1e9:7.3f} G elements/s  {gb / t_memset:6.2f} GB/s")
+    for what, t in (("fill", t_fill), ("memset", t_memset)):
+        print(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
     print(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
     if args.out:
         print(f"  wrote {args.out} ({gb:.3f} GB, .npy)")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
     print(f"  first {sample.size:,} values: mean {sample.mean():.6g}, std {sample.std():.6g}, "
           f"min {sample.min():.6g}, max {sample.max():.6g}")
+    return 0
+
+
+def _jsonable(obj):
+    """``obj`` with non-finite floats as None, so the output is strict JSON (jq, JavaScript)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def _print_json(report: dict) -> None:
+    print(json.dumps(_jsonable(report), indent=1, allow_nan=False))
+
+
+def _size(text: str) -> int:
+    from .benchmark import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _listed(values, known, what: str, normalize=lambda x: x) -> list:
+    """Flatten repeatable, comma-separated flag values and check each against ``known``."""
+    names = [normalize(v.strip()) for group in values for v in group.split(",") if v.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown}; choose from {list(known)}")
+    return list(dict.fromkeys(names))
+
+
+def _dtype_names(values) -> list:
+    from .benchmark import DTYPES
+
+    return _listed(values, DTYPES, "--dtype", lambda d: resolve_dtype(d).name)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from . import benchmark
+
+    size = args.size or (10**8 if args.full else 10**7)
+    dtypes = _dtype_names(args.dtype) if args.dtype else list(benchmark.DTYPES if args.full else ["float32"])
+    names = (_listed(args.only, benchmark.INITIALIZERS, "initializer(s) in --only",
+                     lambda n: n if n.endswith("_") else n + "_") if args.only else list(benchmark.INITIALIZERS))
+    against = [] if args.against == "none" else _listed([args.against], benchmark.CONTESTANTS, "--against")
+    repeat = args.repeat if args.repeat is not None else (5 if args.full else 3)
+    if repeat < 1:
+        raise ValueError(f"--repeat must be >= 1, got {repeat}")
+    show = not args.no_progress
+    if args.device == "cuda":
+        reason = benchmark.cuda_unavailable_reason()
+        if reason:
+            print(f"fastinit bench: error: --device cuda: {reason}", file=sys.stderr)
+            return 2
+        report = benchmark.run_bench_cuda(names, dtypes, size, repeat, show_progress=show)
+    else:
+        matrix = args.matrix or (2048 if args.full else 1024)
+        t0 = time.perf_counter()
+        report = benchmark.run_bench(names, dtypes, size, matrix, repeat, against, probes=not args.no_probes,
+                                     show_progress=show)
+        report["wall_s"] = time.perf_counter() - t0
+    if args.json:
+        _print_json(report)
+    else:
+        print(benchmark.format_table(report))
+        if "wall_s" in report:
+            print(f"\n{report['wall_s']:.1f} s in all")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from . import check
+
+    dtypes = _dtype_names(args.dtype) if args.dtype else list(check.DTYPES)
+    names = _listed(args.only, check.REGISTRY, "check(s) in --only") if args.only else None
+    try:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"--seeds must be a comma list of ints, got {args.seeds!r}") from None
+    report = check.run_checks(names, dtypes, args.n, seeds, args.alpha, show_progress=not args.no_progress)
+    if args.json:
+        _print_json(report)
+    else:
+        print(check.format_table(report))
+    return 0 if report["passed"] else 1
+
+
+def cmd_variance(args: argparse.Namespace) -> int:
+    from . import variance
+
+    schemes = _listed([args.schemes], variance.SCHEMES, "--schemes")
+    report = variance.run_variance(schemes, args.activation, args.depth, args.width, args.batch, args.dtype, args.seed,
+                                   show_progress=not args.no_progress)
+    if args.png:
+        variance.plot(report, args.png)
+    if args.json:
+        _print_json(report)
+    else:
+        print(variance.format_table(report))
+        if args.png:
+            print(f"\nplot written to {args.png}")
     return 0
 
 
@@ -123,12 +237,49 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLES = {
+    "fill": """examples:
+  fastinit fill --numel 1e8 --dist normal --std 0.02
+  fastinit fill --numel 1e9 --dtype bf16 --dist trunc_normal --out w.npy""",
+    "init": """examples:
+  fastinit init --list
+  fastinit init --arch gpt2 --out gpt2.safetensors --dtype bfloat16 --seed 0
+  fastinit init --arch llama3.2-1b --out shard0.safetensors --dtype bf16 --shard 0/8""",
+    "bench": """examples:
+  fastinit bench                                  # quick: 1e7 float32 elements, < 1 minute
+  fastinit bench --full                           # 1e8 elements, every dtype
+  fastinit bench --only uniform,normal --dtype bf16,float32 --size 100M
+  fastinit bench --json > bench.json              # machine-readable
+  fastinit bench --device cuda                    # the GPU kernels (exit code 2 without a GPU)""",
+    "check": """examples:
+  fastinit check                                  # every check, every dtype, n = 1e7 (about a minute)
+  fastinit check --only normal_,trunc_normal_ --dtype bfloat16 --n 1e6
+  fastinit check --json; echo "exit code $?"      # 0 passed, 1 a check failed""",
+    "variance": """examples:
+  fastinit variance                               # 50 ReLU layers of width 512: He stable, N(0,1) explodes
+  fastinit variance --activation tanh --schemes naive,small,xavier_uniform --png tanh.png
+  fastinit variance --depth 100 --width 256 --json""",
+}
+
+
+def _sub(sub, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help, description=description, epilog=EXAMPLES[name],
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fastinit", description=__doc__.splitlines()[0])
+    from . import __version__
+
+    p = argparse.ArgumentParser(prog="fastinit",
+                                description="Compiled, reproducible, memory-speed weight initialization.",
+                                epilog="exit codes: 0 success, 1 a check failed, 2 usage error; "
+                                       "`fastinit COMMAND --help` shows examples",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    f = sub.add_parser("fill", help="fill a buffer in place and report throughput vs memset",
-                       description="Fill NUMEL elements with a distribution; report elements/s and the "
-                                   "ratio to a memset of the same buffer, measured in the same run.")
+    f = _sub(sub, "fill", "fill a buffer in place and report throughput vs memset",
+             "Fill NUMEL elements with a distribution; report elements/s and the ratio to a memset of the "
+             "same buffer, measured in the same run.")
     f.add_argument("--numel", type=_numel, default=10**8, help="number of elements (default 1e8)")
     f.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
                    help="float16, bfloat16, float32 (default) or float64")
@@ -145,10 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--repeat", type=int, default=5, help="timed repetitions, best taken (default 5)")
     f.add_argument("--out", metavar="PATH.npy", help="fill a .npy file on disk (memory-mapped) instead of RAM")
     f.set_defaults(func=cmd_fill)
-    i = sub.add_parser("init", help="initialize an embedded architecture into a safetensors file",
-                       description="Write every parameter of an embedded architecture (no downloads), each "
-                                   "initialized by its family's convention and keyed by its name as stream, "
-                                   "into a safetensors file, in bounded memory.")
+    i = _sub(sub, "init", "initialize an embedded architecture into a safetensors file",
+             "Write every parameter of an embedded architecture (no downloads), each initialized by its family's "
+             "convention and keyed by its name as stream, into a safetensors file, in bounded memory.")
     i.add_argument("--arch", help="architecture name (see --list)")
     i.add_argument("--out", metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32), help="float16, bfloat16, float32, float64")
@@ -159,6 +309,62 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
     i.add_argument("--list", action="store_true", help="list the embedded architectures and exit")
     i.set_defaults(func=cmd_init)
+
+    b = _sub(sub, "bench", "time every initializer vs memset, NumPy, torch and JAX",
+             "For each initializer and dtype: elements/s, fraction of a memset of the same buffer, speed-up "
+             "vs NumPy, torch and JAX (each when installed, same run, best of --repeat), first-call time and "
+             "peak RSS beyond the buffer (each in a fresh process, warm numba cache).")
+    b.add_argument("--size", type=_size, default=None, help="elements per fill: 1e8, 100M, ... (default 1e7; "
+                   "--full: 1e8)")
+    b.add_argument("--dtype", action="append", metavar="DTYPES",
+                   help="float16, bfloat16, float32, float64; repeatable or comma list (default float32; --full: all)")
+    b.add_argument("--only", action="append", metavar="NAMES",
+                   help="initializers, repeatable or comma list (default all: constant_, uniform_, normal_, "
+                        "trunc_normal_, xavier_uniform_, kaiming_normal_, orthogonal_, sparse_)")
+    b.add_argument("--matrix", type=int, default=None, help="side of the orthogonal_ / sparse_ matrices "
+                   "(default 1024; --full: 2048)")
+    b.add_argument("--against", default="numpy,torch,jax", help="contestants (comma list, or none; each skipped "
+                   "when not installed)")
+    b.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cpu (default) or cuda")
+    b.add_argument("--repeat", type=int, default=None, help="timed calls after a warm-up, best taken "
+                   "(default 3; --full: 5)")
+    b.add_argument("--full", action="store_true", help="1e8 elements, every dtype, 2048 x 2048 matrices")
+    b.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
+    b.add_argument("--no-probes", action="store_true", help="skip the fresh-process first-call and RSS probes")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    b.set_defaults(func=cmd_bench)
+
+    c = _sub(sub, "check", "statistical self-test of every initializer and dtype",
+             "Draw N samples per initializer, dtype and seed; KS test against the exact law (the rounded law "
+             "for float16/bfloat16), mean and std in standard errors, bounds, orthogonality and Haar sign test "
+             "of orthogonal_, exact zero counts of sparse_.  Thresholds: family-wise --alpha split over all "
+             "tests (Bonferroni).  Exit code 1 when any check fails.")
+    c.add_argument("--n", type=_size, default=10**7, help="samples per check, dtype and seed (default 1e7)")
+    c.add_argument("--dtype", action="append", metavar="DTYPES", help="dtypes, repeatable or comma list (default all)")
+    c.add_argument("--only", action="append", metavar="NAMES", help="checks, repeatable or comma list (default all)")
+    c.add_argument("--seeds", default="0,1", help="comma list of seeds (default 0,1)")
+    c.add_argument("--alpha", type=float, default=1e-3, help="family-wise false-failure rate (default 1e-3)")
+    c.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    c.set_defaults(func=cmd_check)
+
+    from .variance import ACTIVATIONS, DEFAULT_SCHEMES, SCHEMES
+
+    v = _sub(sub, "variance", "variance of activations and gradients per layer of a deep MLP, per init scheme",
+             "Push a N(0, 1) batch through a deep square MLP (no biases) initialized by each scheme, backprop a "
+             "unit-variance gradient, and report Var(pre-activation) and Var(gradient) per layer, the per-layer "
+             f"ratio and a verdict.  Schemes: {', '.join(SCHEMES)}.")
+    v.add_argument("--depth", type=int, default=50, help="layers (default 50)")
+    v.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
+    v.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
+    v.add_argument("--activation", choices=list(ACTIVATIONS), default="relu", help="nonlinearity (default relu)")
+    v.add_argument("--schemes", default=",".join(DEFAULT_SCHEMES), help="comma list (default %(default)s)")
+    v.add_argument("--dtype", choices=["float32", "float64"], default="float64", help="forward pass precision")
+    v.add_argument("--seed", type=int, default=0, help="seed of the weights, inputs and gradients (default 0)")
+    v.add_argument("--png", metavar="FILE", help="also save a plot (needs matplotlib: pip install 'fastinit[plot]')")
+    v.add_argument("--json", action="store_true", help="print a JSON report instead of the tables")
+    v.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    v.set_defaults(func=cmd_variance)
     return p
 
 
@@ -180,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         args.stream = int(args.stream)
     try:
         return args.func(args)
-    except (TypeError, ValueError) as e:
+    except (TypeError, ValueError, ImportError) as e:
         print(f"fastinit {args.command}: error: {e}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,466 @@
+"""Layer 7 — measurement: what ``fastinit bench`` runs, and the timing helpers bench/ can share.
+
+For each initializer and dtype, in one process and on the same buffer: fastinit's time (best of
+``repeat`` after one warm-up call), a memset of the same buffer (``ndarray.fill``: the
+memory-speed ceiling), and what a user would call instead, each only when installed —
+NumPy (``Generator.random`` / ``standard_normal`` with ``out=``, or drawn in float32 and stored
+with ``astype`` for the 16-bit types; ``scipy.stats.truncnorm`` for the truncated normal),
+torch (``Tensor.uniform_`` / ``normal_`` and ``torch.nn.init``, with as many threads as numba)
+and JAX (``jax.random`` / ``jax.nn.initializers`` under ``jax.jit``, ``block_until_ready``,
+after a warm-up call that compiles).  Speed-up = their time / fastinit's time; memset fraction =
+memset time / fastinit time (1.0 would be memory speed).
+
+Peak RSS beyond the buffer and the first-call time are measured in a fresh child process each
+(``python -c "import fastinit; fastinit.X(...)"``, warm numba cache): the first call includes
+``import fastinit`` and the kernel's cache load; the RSS overhead is the ``ru_maxrss`` increase
+over a paged-in buffer during one fill.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Optional
+
+import numpy as np
+
+from . import init, scaled, sparsity, structured
+from ._buffers import resolve_dtype
+
+__all__ = [
+    "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "memset",
+    "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe", "run_bench", "run_bench_cuda",
+    "cuda_unavailable_reason", "format_table",
+]
+
+#: elementwise initializers (timed on ``size`` elements) and matrix ones (timed on ``matrix``² elements)
+ELEMENTWISE = ("constant_", "uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "kaiming_normal_")
+MATRIX = ("orthogonal_", "sparse_")
+INITIALIZERS = ELEMENTWISE + MATRIX
+CONTESTANTS = ("numpy", "torch", "jax")
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+COLS = 1024  # xavier/kaiming fill a (size // 1024, 1024) weight: fan_in 1024
+SPARSITY = 0.1
+CONTESTANT_BUDGET_S = 2.0  # a contestant slower than this per call is timed once after its warm-up
+
+_SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9}
+
+
+def parse_size(text: str) -> int:
+    """A positive element count from ``1e8``, ``100M``, ``2.5k``, ``10_000`` or ``1G`` (suffixes k, M, G)."""
+    m = re.fullmatch(r"\s*([0-9_]*\.?[0-9_]+(?:e[+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", str(text))
+    if not m:
+        raise ValueError(f"size must look like 1e8, 100M, 2.5k or 10000, got {text!r}")
+    value = float(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]
+    if value < 1 or value != int(value):
+        raise ValueError(f"size must be a positive whole number of elements, got {text!r}")
+    return int(value)
+
+
+def best_of(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float = math.inf) -> float:
+    """The shortest wall time (s) of up to ``repeat`` calls of ``fn`` after ``warmup`` untimed calls; stops
+    early (after at least one timed call) once the timed calls used ``budget`` seconds."""
+    for _ in range(warmup):
+        fn()
+    best, spent = math.inf, 0.0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        t = time.perf_counter() - t0
+        best, spent = min(best, t), spent + t
+        if spent >= budget:
+            break
+    return best
+
+
+def memset(buf: np.ndarray) -> None:
+    """Zero ``buf`` with ``ndarray.fill`` (through its integer storage for bfloat16)."""
+    (buf if buf.dtype.kind == "f" else buf.view(np.uint16)).fill(0)
+
+
+def progress(items: Iterable, total: int, desc: str, enabled: bool = True):
+    """``items`` wrapped in a tqdm bar on stderr when tqdm is installed and ``enabled``; else ``items``."""
+    if not enabled:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False)
+
+
+def machine_info() -> dict:
+    """CPU, core count, numba threads and library versions: the context every number needs."""
+    import numba
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__}
+    for mod in ("torch", "jax", "scipy"):
+        if mod in sys.modules:
+            versions[mod] = sys.modules[mod].__version__
+    from . import __version__
+
+    versions["fastinit"] = __version__
+    return {"platform": f"{platform.system()} {platform.machine()}", "cpu": cpu, "cpus": os.cpu_count(),
+            "numba_threads": numba.get_num_threads(), "versions": versions}
+
+
+def case_shape(name: str, size: int, matrix: int) -> tuple[int, ...]:
+    """The shape ``name`` is timed on: ``(size,)``, a ``(size // 1024, 1024)`` weight, or ``matrix``²."""
+    if name in MATRIX:
+        return (matrix, matrix)
+    if name in ("xavier_uniform_", "kaiming_normal_"):
+        cols = min(COLS, size)
+        return (size // cols, cols)
+    return (size,)
+
+
+def fastinit_fill(name: str, buf: np.ndarray, seed: int = 1) -> Callable[[], Any]:
+    """The fastinit call that ``fastinit bench`` times for initializer ``name`` on ``buf``."""
+    fills = {
+        "constant_": lambda: init.constant_(buf, 0.5),
+        "uniform_": lambda: init.uniform_(buf, seed=seed),
+        "normal_": lambda: init.normal_(buf, seed=seed),
+        "trunc_normal_": lambda: init.trunc_normal_(buf, seed=seed),
+        "xavier_uniform_": lambda: scaled.xavier_uniform_(buf, seed=seed),
+        "kaiming_normal_": lambda: scaled.kaiming_normal_(buf, nonlinearity="relu", seed=seed),
+        "orthogonal_": lambda: structured.orthogonal_(buf, seed=seed),
+        "sparse_": lambda: sparsity.sparse_(buf, SPARSITY, seed=seed),
+    }
+    return fills[name]
+
+
+def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
+    """What a NumPy user writes instead (drawn in float32 and stored with astype for 16-bit types)."""
+    g = np.random.default_rng(1)
+    native = buf.dtype in (np.float32, np.float64)
+    work = buf.dtype if native else np.dtype(np.float32)
+    rows, cols = buf.shape if buf.ndim == 2 else (1, buf.size)
+
+    def store(draw):
+        def run():
+            if native:
+                draw(buf)
+            else:
+                tmp = np.empty(buf.shape, work)
+                draw(tmp)
+                buf[...] = tmp
+        return run
+
+    def scaled_draw(method, factor, shift=0.0):
+        def draw(out):
+            method(out=out, dtype=out.dtype)
+            out *= factor
+            if shift:
+                out -= shift
+        return draw
+
+    if name == "constant_":
+        return lambda: buf.fill(0.5)
+    if name == "uniform_":
+        return store(lambda out: g.random(out=out, dtype=out.dtype))
+    if name == "normal_":
+        return store(lambda out: g.standard_normal(out=out, dtype=out.dtype))
+    if name == "trunc_normal_":
+        from scipy import stats
+
+        return lambda: buf.__setitem__(..., stats.truncnorm.rvs(-2.0, 2.0, size=buf.shape, random_state=g))
+    if name == "xavier_uniform_":
+        bound = math.sqrt(6.0 / (rows + cols))
+        return store(scaled_draw(g.random, 2 * bound, bound))
+    if name == "kaiming_normal_":
+        return store(scaled_draw(g.standard_normal, math.sqrt(2.0 / cols)))
+    if name == "orthogonal_":
+        def orthogonal():
+            q, r = np.linalg.qr(g.standard_normal((rows, cols), dtype=work))
+            q *= np.sign(np.diag(r))
+            buf[...] = q
+        return orthogonal
+    nzero = math.ceil(SPARSITY * rows)
+
+    def sparse():
+        store(lambda out: g.standard_normal(out=out, dtype=out.dtype))()
+        np.multiply(buf, buf.dtype.type(0.01), out=buf)
+        zero_rows = np.argpartition(g.random((rows, cols), dtype=np.float32), nzero, axis=0)[:nzero]
+        np.put_along_axis(buf, zero_rows, 0, axis=0)
+    return sparse
+
+
+def _torch_fill(name: str, buf: np.ndarray) -> Callable[[], Any]:
+    import torch
+
+    if buf.dtype == resolve_dtype("bfloat16"):
+        t = torch.zeros(buf.shape, dtype=torch.bfloat16)  # a tensor of its own, paged in
+    else:
+        t = torch.from_numpy(buf)
+    nn = torch.nn.init
+    return {
+        "constant_": lambda: t.fill_(0.5),
+        "uniform_": lambda: t.uniform_(),
+        "normal_": lambda: t.normal_(),
+        "trunc_normal_": lambda: nn.trunc_normal_(t),
+        "xavier_uniform_": lambda: nn.xavier_uniform_(t),
+        "kaiming_normal_": lambda: nn.kaiming_normal_(t, nonlinearity="relu"),
+        "orthogonal_": lambda: nn.orthogonal_(t),
+        "sparse_": lambda: nn.sparse_(t, SPARSITY),
+    }[name]
+
+
+def _jax_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # float64 arrays stay float64
+    import jax.numpy as jnp
+
+    if name == "sparse_":
+        return None  # JAX has no sparse initializer
+    dt = {"bfloat16": jnp.bfloat16}.get(buf.dtype.name, buf.dtype)
+    shape = buf.shape
+    inits = jax.nn.initializers
+    make = {
+        "constant_": lambda k: jnp.full(shape, 0.5, dt),
+        "uniform_": lambda k: jax.random.uniform(k, shape, dt),
+        "normal_": lambda k: jax.random.normal(k, shape, dt),
+        "trunc_normal_": lambda k: jax.random.truncated_normal(k, -2.0, 2.0, shape, dt),
+        "xavier_uniform_": lambda k: inits.glorot_uniform(in_axis=-1, out_axis=-2)(k, shape, dt),
+        "kaiming_normal_": lambda k: inits.variance_scaling(2.0, "fan_in", "normal", in_axis=-1, out_axis=-2)(
+            k, shape, dt),
+        "orthogonal_": lambda k: inits.orthogonal()(k, shape, dt),
+    }[name]
+    fn = jax.jit(make)
+    key = jax.random.key(1)
+    return lambda: fn(key).block_until_ready()
+
+
+_CONTESTANT_FILLS = {"numpy": _numpy_fill, "torch": _torch_fill, "jax": _jax_fill}
+
+
+def installed(contestant: str) -> bool:
+    """Whether the library behind ``contestant`` can be imported (without importing it)."""
+    return importlib.util.find_spec(contestant) is not None
+
+
+@dataclass
+class Result:
+    """One (initializer, dtype) row of ``fastinit bench``; times in seconds, None where not measured."""
+
+    initializer: str
+    dtype: str
+    shape: tuple[int, ...]
+    elements: int
+    seconds: float
+    memset_seconds: float
+    elements_per_s: float = field(init=False)
+    memset_fraction: float = field(init=False)
+    others: dict = field(default_factory=dict)  # contestant -> {"seconds", "speedup"} or {"error"}
+    first_call_s: Optional[float] = None
+    rss_overhead_mib: Optional[float] = None
+
+    def __post_init__(self):
+        self.elements_per_s = self.elements / self.seconds
+        self.memset_fraction = self.memset_seconds / self.seconds
+
+
+PROBE = """
+import json, sys, time
+t0 = time.perf_counter()
+import numpy as np, fastinit
+from fastinit import benchmark
+name, dtype, shape = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv[3].split("x"))
+small = np.empty((64, 64) if len(shape) == 2 else (4096,), fastinit._buffers.resolve_dtype(dtype))
+benchmark.fastinit_fill(name, small)()
+first = time.perf_counter() - t0
+print(json.dumps(dict(first_call_s=first, **benchmark.rss_overhead(name, dtype, shape))))
+"""
+
+
+def _peak_rss_reset() -> Optional[Callable[[], float]]:
+    """Reset the peak-RSS mark and return a reader of the peak since (bytes): Linux's VmHWM through
+    ``/proc/self/clear_refs``, else ``ru_maxrss`` (a lifetime high-water mark); None without either."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+
+        def peak() -> float:
+            with open("/proc/self/status") as f:
+                return next(float(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+        return peak
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:
+        return None
+    unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+    return lambda: float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit)
+
+
+def rss_overhead(name: str, dtype: str, shape: tuple[int, ...]) -> dict:
+    """Peak-RSS increase (MiB) over a paged-in buffer of ``shape`` during one fastinit fill; ``{}`` where the
+    platform cannot tell.  Call it in a fresh process, after a first call (the kernel's cache load)."""
+    buf = np.empty(shape, resolve_dtype(dtype))
+    memset(buf)
+    peak = _peak_rss_reset()
+    if peak is None:
+        return {}
+    before = peak()
+    fastinit_fill(name, buf)()
+    return {"rss_overhead_mib": max(0.0, peak() - before) / 2**20}
+
+
+def probe(name: str, dtype: str, shape: tuple[int, ...], timeout: float = 600.0) -> dict:
+    """First-call time and peak-RSS overhead of ``name`` in a fresh Python process (warm numba cache)."""
+    out = subprocess.run([sys.executable, "-c", PROBE, name, dtype, "x".join(map(str, shape))],
+                         capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"probe of {name} {dtype} failed: {out.stderr.strip().splitlines()[-1:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] = ("float32",), size: int = 10**7,
+              matrix: int = 1024, repeat: int = 3, against: Iterable[str] = CONTESTANTS, probes: bool = True,
+              show_progress: bool = True) -> dict:
+    """Time every (initializer, dtype) against memset and the installed contestants; see the module doc.
+
+    Returns ``{"machine": ..., "size": ..., "matrix": ..., "repeat": ..., "results": [Result as dict]}``.
+    """
+    initializers, dtypes = list(initializers), [resolve_dtype(d).name for d in dtypes]
+    against = [c for c in against if installed(c)]
+    if "torch" in against:
+        import numba
+        import torch
+
+        torch.set_num_threads(numba.get_num_threads())
+    cases = [(name, dt) for dt in dtypes for name in initializers]
+    results = []
+    for name, dt in progress(cases, len(cases), "fastinit bench", show_progress):
+        shape = case_shape(name, size, matrix)
+        buf = np.empty(shape, resolve_dtype(dt))
+        memset(buf)  # page it in: every contestant writes to resident memory
+        t_memset = best_of(lambda: memset(buf), repeat)
+        t = best_of(fastinit_fill(name, buf), repeat)
+        res = Result(name, dt, shape, buf.size, t, t_memset)
+        for c in against:
+            try:
+                fn = _CONTESTANT_FILLS[c](name, buf)
+                if fn is not None:
+                    t_c = best_of(fn, repeat, budget=CONTESTANT_BUDGET_S)
+                    res.others[c] = {"seconds": t_c, "speedup": t_c / t}
+            except Exception as e:  # e.g. a dtype the library does not implement: report, go on
+                res.others[c] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"}
+        if probes:
+            measured = probe(name, dt, shape)
+            res.first_call_s, res.rss_overhead_mib = measured["first_call_s"], measured.get("rss_overhead_mib")
+        results.append(res)
+    return {"machine": machine_info(), "size": size, "matrix": matrix, "repeat": repeat,
+            "contestants": against, "results": [asdict(r) for r in results]}
+
+
+def cuda_unavailable_reason() -> Optional[str]:
+    """Why ``fastinit bench --device cuda`` cannot run here, or None when it can."""
+    if not installed("numba") or importlib.util.find_spec("numba.cuda") is None:
+        return "GPU bench needs numba-cuda: pip install 'fastinit[cuda]'"
+    from numba import cuda
+
+    if not cuda.is_available():
+        return "no usable CUDA GPU: numba.cuda.is_available() is False"
+    if importlib.util.find_spec("fastinit._cuda") is None:
+        return "GPU bench needs fastinit's CUDA path (fastinit._cuda), which this install does not have"
+    return None
+
+
+def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int, repeat: int,
+                   show_progress: bool = True) -> dict:
+    """GPU twin of :func:`run_bench` for the elementwise samplers: fastinit on a numba device array vs a
+    device memset of it and (when torch sees the GPU) torch's ``uniform_`` / ``normal_`` / ``trunc_normal_``."""
+    from numba import cuda
+    from numba.cuda.cudadrv.driver import device_memset
+
+    torch = None
+    if installed("torch"):
+        import torch
+
+        torch = torch if torch.cuda.is_available() else None
+    names = [n for n in initializers if n in ("uniform_", "normal_", "trunc_normal_", "constant_")]
+    cases = [(n, resolve_dtype(d).name) for d in dtypes if d != "bfloat16" for n in names]
+
+    def synced(fn):
+        def run():
+            fn()
+            cuda.synchronize()
+        return run
+
+    results = []
+    for name, dt in progress(cases, len(cases), "fastinit bench --device cuda", show_progress):
+        buf = cuda.device_array(size, dt)
+        t_memset = best_of(synced(lambda: device_memset(buf, 0, buf.nbytes)), repeat)
+        t = best_of(synced(fastinit_fill(name, buf)), repeat)
+        res = Result(name, dt, (size,), size, t, t_memset)
+        if torch is not None:
+            tt = torch.empty(size, dtype=getattr(torch, dt), device="cuda")
+            fn = {"constant_": lambda: tt.fill_(0.5), "uniform_": tt.uniform_, "normal_": tt.normal_,
+                  "trunc_normal_": lambda: torch.nn.init.trunc_normal_(tt)}[name]
+            t_c = best_of(lambda: (fn(), torch.cuda.synchronize()), repeat)
+            res.others["torch"] = {"seconds": t_c, "speedup": t_c / t}
+        results.append(res)
+    info = machine_info()
+    gpu = cuda.get_current_device().name
+    info["gpu"] = gpu.decode() if isinstance(gpu, bytes) else str(gpu)
+    return {"machine": info, "device": "cuda", "size": size, "repeat": repeat,
+            "contestants": ["torch"] if torch is not None else [], "results": [asdict(r) for r in results]}
+
+
+def _count(n: int) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return str(n)
+
+
+def format_table(report: dict) -> str:
+    """The human-readable table of a :func:`run_bench` report."""
+    m = report["machine"]
+    v = m["versions"]
+    libs = ", ".join(f"{k} {v[k]}" for k in ("numpy", "numba", "torch", "jax") if k in v)
+    lines = [f"fastinit bench on {m['cpu']} ({m['cpus']} CPUs, numba {m['numba_threads']} threads"
+             + (f", GPU {m['gpu']}" if "gpu" in m else "") + f"); {libs}",
+             f"best of {report['repeat']}; speed-up = their time / fastinit's; x memset = memset time / fastinit's "
+             "(1.0 = memory speed)"]
+    contestants = report["contestants"]
+    head = (f"{'initializer':<16}{'dtype':<10}{'elements':>10}{'fastinit':>11}{'G el/s':>8}{'memset':>10}"
+            f"{'x memset':>9}" + "".join(f"{c:>16}" for c in contestants) + f"{'1st call':>10}{'RSS+':>10}")
+    lines += ["", head, "-" * len(head)]
+    for r in report["results"]:
+        cells = []
+        for c in contestants:
+            o = r["others"].get(c)
+            if o is None:
+                cells.append(f"{'—':>16}")
+            elif "error" in o:
+                cells.append(f"{'unsupported':>16}")
+            else:
+                cells.append(f"{o['speedup']:>6.1f}x{o['seconds'] * 1e3:>7.1f}ms")
+        first = "" if r["first_call_s"] is None else f"{r['first_call_s']:.2f} s"
+        rss = "" if r["rss_overhead_mib"] is None else f"{r['rss_overhead_mib']:.1f} MiB"
+        lines.append(f"{r['initializer']:<16}{r['dtype']:<10}{_count(r['elements']):>10}"
+                     f"{r['seconds'] * 1e3:>9.2f}ms{r['elements_per_s'] / 1e9:>8.3f}{r['memset_seconds'] * 1e3:>8.2f}ms"
+                     f"{r['memset_fraction']:>9.2f}" + "".join(cells) + f"{first:>10}{rss:>10}")
+    errors = [(r["initializer"], r["dtype"], c, o["error"]) for r in report["results"]
+              for c, o in r["others"].items() if "error" in o]
+    if errors:
+        lines += ["", "unsupported by the contestant (their error):"]
+        lines += [f"  {c} {name} {dt}: {msg}" for name, dt, c, msg in errors]
+    return "\n".join(lines)

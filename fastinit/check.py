@@ -1,0 +1,390 @@
+"""Layer 7 — ``fastinit check``: a statistical self-test of an install.
+
+Every registered check draws ``n`` samples per dtype and per seed of a fixed seed set and
+compares them with the *exact* law of the stored values:
+
+* Distributions (:class:`DistributionCheck`): a Kolmogorov–Smirnov test against the law — for
+  float32 / float64 the continuous law, for float16 / bfloat16 the law of the rounded values
+  (each representable v gets the mass of its rounding cell; values a uniform would round up to
+  b are stored below it, so the edge cells extend to ±∞; the truncated normal redraws values
+  that round outside [a, b], so its masses are renormalized; the KS p-value of a discrete law is
+  conservative) — and the sample mean and standard deviation against the law's, in units of
+  their standard errors σ/√n and σ√((κ − 1)/(4n)) (κ the law's kurtosis); plus the bounds.
+* :class:`OrthogonalCheck`: ``max |Q Qᵀ − I|`` within 2 ε(dtype) + 2 √dim ε(work) for square,
+  wide and tall matrices, and Haar-ness: Σ diag(Q) is ≈ N(0, min/max dim) for a Haar matrix but
+  biased for a QR without the sign fix (Mezzadri 2007).
+* :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ zeros per column, non-zeros equal to the
+  ``normal_`` fill of the same seed, zero positions uniform over the rows (χ² test).
+
+The statistical tests share a family-wise level ``alpha`` (default 10⁻³) split Bonferroni-style
+over all of them, so a correct install fails with probability < ``alpha`` for any ``n``; with
+the fixed seeds the outcome is deterministic.  A test can swap an entry of :data:`REGISTRY` for a
+deliberately wrong sampler and see the check fail.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import ml_dtypes
+import numpy as np
+
+from . import init, scaled, sparsity, structured
+from ._buffers import resolve_dtype
+from .scaled import TRUNC_STD_CORRECTION
+
+__all__ = ["DistributionCheck", "OrthogonalCheck", "SparseCheck", "Row", "REGISTRY", "SEEDS", "DTYPES",
+           "run_checks", "format_table"]
+
+SEEDS = (0, 1)
+DTYPES = ("float16", "bfloat16", "float32", "float64")
+COLS = 250  # fan-scaled checks fill a (n // 250, 250) weight: fan_in 250, fan_out n // 250
+
+
+@dataclass
+class Row:
+    """The outcome of one check on one dtype, over every seed."""
+
+    check: str
+    dtype: str
+    n: int
+    stats: dict = field(default_factory=dict)  # name -> worst value over the seeds
+    failures: list = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-test limits from the family-wise ``alpha`` and the number of statistical tests (Bonferroni)."""
+
+    alpha: float
+    tests: int
+
+    @property
+    def p_min(self) -> float:
+        return self.alpha / self.tests
+
+    @property
+    def z_max(self) -> float:
+        from scipy import stats
+
+        return float(stats.norm.isf(self.p_min / 2))
+
+
+def _finite_grid(dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """All finite values of a 16-bit dtype (sorted, unique) and each storage code's index in them (-1: not finite)."""
+    codes = np.arange(2**16, dtype=np.uint32).astype(np.uint16)
+    with np.errstate(invalid="ignore"):
+        values = codes.view(dtype).astype(np.float64)
+    finite = np.isfinite(values)
+    grid, inverse = np.unique(values[finite], return_inverse=True)  # -0.0 and +0.0 merge
+    index = np.full(2**16, -1, np.int64)
+    index[finite] = inverse
+    return grid, index
+
+
+def _rounded_law(law, dtype: np.dtype, half_open: bool, rejects: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(grid, masses, stored): the exact law of ``law``'s values rounded to a 16-bit ``dtype``.
+
+    ``stored`` marks the grid values the sampler may store (inside the law's support, b excluded when
+    ``half_open``).  Clamping samplers (``rejects=False``) store values rounding outside at the nearest stored
+    value: the edge cells extend to ±∞.  Rejecting ones redraw them: masses are renormalized.
+    """
+    grid, _ = _finite_grid(dtype)
+    lo, hi = law.support()
+    stored = (grid >= lo) & ((grid < hi) if half_open else (grid <= hi))
+    edges = np.concatenate([[-np.inf], (grid[1:] + grid[:-1]) / 2, [np.inf]])
+    idx = np.flatnonzero(stored)
+    lower, upper = edges[idx], edges[idx + 1]
+    if not rejects:
+        lower[0], upper[-1] = -np.inf, np.inf
+    mass = np.zeros(grid.size)
+    mass[idx] = law.cdf(upper) - law.cdf(lower)
+    return grid, mass / mass.sum(), stored
+
+
+def _moment_z(mean: float, std: float, law_mean: float, law_std: float, kurtosis: float, n: int) -> tuple[float, float]:
+    """(z of the mean, z of the std): errors in units of their standard errors."""
+    z_mean = (mean - law_mean) / (law_std / math.sqrt(n))
+    z_std = (std - law_std) / (law_std * math.sqrt(max(kurtosis - 1.0, 1e-12) / (4.0 * n)))
+    return z_mean, z_std
+
+
+@dataclass(frozen=True)
+class DistributionCheck:
+    """KS test, moments and bounds of an elementwise sampler against its exact law.
+
+    ``fill(out, seed)`` fills ``out``; ``law(shape)`` is the frozen scipy law of the value before rounding
+    (its support gives the bounds); ``half_open``: b is excluded (uniform); ``rejects``: values rounding
+    outside the support are redrawn (truncated normal) rather than clamped; ``matrix``: fill a
+    (n // 250, 250) weight, so fan-scaled laws have fan_in 250.
+    """
+
+    name: str
+    fill: Callable[[np.ndarray, int], Any]
+    law: Callable[[tuple], Any]
+    half_open: bool = False
+    rejects: bool = False
+    matrix: bool = False
+
+    def tests(self, seeds: Sequence[int]) -> int:
+        return 3 * len(seeds)  # KS, mean, std
+
+    def shape(self, n: int) -> tuple[int, ...]:
+        return (max(1, n // COLS), COLS) if self.matrix else (n,)
+
+    def run(self, dtype: np.dtype, n: int, seeds: Sequence[int], limits: Thresholds) -> Row:
+        shape = self.shape(n)
+        law = self.law(shape)
+        row = Row(self.name, dtype.name, int(np.prod(shape)))
+        for seed in seeds:
+            out = np.empty(shape, dtype)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                self.fill(out, seed)
+            if dtype.itemsize == 2:
+                p, z_mean, z_std, outside = self._discrete(out, law)
+            else:
+                p, z_mean, z_std, outside = self._continuous(out, law)
+            _worst(row.stats, "ks_p", p, min)
+            _worst(row.stats, "mean_z", z_mean, _max_abs)
+            _worst(row.stats, "std_z", z_std, _max_abs)
+            if outside:
+                row.failures.append(f"seed {seed}: {outside} values outside the support {law.support()} or not finite")
+            if p < limits.p_min:
+                row.failures.append(f"seed {seed}: KS p = {p:.3g} < {limits.p_min:.3g}")
+            for what, z in (("mean", z_mean), ("std", z_std)):
+                if abs(z) > limits.z_max:
+                    row.failures.append(f"seed {seed}: {what} off by {z:+.2f} standard errors "
+                                        f"(limit {limits.z_max:.2f})")
+        return row
+
+    def _continuous(self, out: np.ndarray, law) -> tuple[float, float, float, int]:
+        from scipy import stats
+
+        x = np.sort(out, axis=None).astype(np.float64)
+        n = x.size
+        lo, hi = law.support()
+        outside = int(np.count_nonzero(~np.isfinite(x) | (x < lo) | ((x >= hi) if self.half_open else (x > hi))))
+        cdf = law.cdf(x)
+        i = np.arange(1, n + 1) / n
+        d = max(float(np.max(i - cdf)), float(np.max(cdf - (i - 1.0 / n))))
+        kurt = float(law.stats(moments="k")) + 3.0
+        z_mean, z_std = _moment_z(float(x.mean()), float(x.std()), float(law.mean()), float(law.std()), kurt, n)
+        return float(stats.kstwo.sf(d, n)), z_mean, z_std, outside
+
+    def _discrete(self, out: np.ndarray, law) -> tuple[float, float, float, int]:
+        from scipy import stats
+
+        grid, mass, stored = _rounded_law(law, out.dtype, self.half_open, self.rejects)
+        _, index = _finite_grid(out.dtype)
+        per_code = np.bincount(out.reshape(-1).view(np.uint16), minlength=2**16)
+        n = out.size
+        counts = np.bincount(index[index >= 0], weights=per_code[index >= 0], minlength=grid.size)
+        outside = n - int(counts[stored].sum())
+        d = float(np.abs(np.cumsum(counts) / n - np.cumsum(mass)).max())
+        mu = float(mass @ grid)
+        sd = math.sqrt(float(mass @ (grid - mu) ** 2))
+        kurt = float(mass @ (grid - mu) ** 4) / sd**4
+        s_mean = float(counts @ grid) / n
+        s_std = math.sqrt(float(counts @ (grid - s_mean) ** 2) / n)
+        z_mean, z_std = _moment_z(s_mean, s_std, mu, sd, kurt, n)
+        return float(stats.kstwo.sf(d, n)), z_mean, z_std, outside
+
+
+@dataclass(frozen=True)
+class OrthogonalCheck:
+    """Orthogonality error and Haar sign test of ``fill(out, seed)`` (an orthogonal_ with gain 1)."""
+
+    name: str
+    fill: Callable[[np.ndarray, int], Any]
+
+    @staticmethod
+    def shapes(n: int) -> list[tuple[int, int]]:
+        s = min(256, max(16, math.isqrt(n) // 12))
+        return [(s, s), (s // 2, 2 * s), (2 * s, s // 2)]
+
+    def tests(self, seeds: Sequence[int]) -> int:
+        return len(seeds) * 3
+
+    def run(self, dtype: np.dtype, n: int, seeds: Sequence[int], limits: Thresholds) -> Row:
+        shapes = self.shapes(n)
+        row = Row(self.name, dtype.name, sum(r * c for r, c in shapes))
+        eps = float(ml_dtypes.finfo(dtype).eps)
+        work_eps = float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
+        for seed in seeds:
+            for rows, cols in shapes:
+                q = self.fill(np.empty((rows, cols), dtype), seed).astype(np.float64)
+                small, big = min(rows, cols), max(rows, cols)
+                gram = q @ q.T if rows <= cols else q.T @ q
+                err = float(np.abs(gram - np.eye(small)).max())
+                tol = 2 * eps + 2 * math.sqrt(big) * work_eps
+                _worst(row.stats, "orth_err", err, max)
+                if not err <= tol:
+                    row.failures.append(f"seed {seed} {rows}x{cols}: max|QQ^T - I| = {err:.3g} > {tol:.3g}")
+                z = float(np.trace(q[:small, :small])) / math.sqrt(small / big)
+                _worst(row.stats, "haar_z", z, _max_abs)
+                if abs(z) > limits.z_max:
+                    row.failures.append(f"seed {seed} {rows}x{cols}: sum of diag(Q) is {z:+.2f} sd from 0 (not Haar)")
+        return row
+
+
+@dataclass(frozen=True)
+class SparseCheck:
+    """Exact zero counts, values and uniform zero positions of ``fill(out, seed)`` = sparse_(out, sparsity)."""
+
+    name: str
+    fill: Callable[[np.ndarray, int], Any]
+    sparsity: float = 0.1
+    std: float = 0.01
+    rows: int = 500
+
+    def tests(self, seeds: Sequence[int]) -> int:
+        return len(seeds)
+
+    def run(self, dtype: np.dtype, n: int, seeds: Sequence[int], limits: Thresholds) -> Row:
+        from scipy import stats
+
+        shape = (self.rows, max(1, n // self.rows))
+        rows, cols = shape
+        row = Row(self.name, dtype.name, rows * cols)
+        nzero = math.ceil(self.sparsity * rows)
+        for seed in seeds:
+            got = self.fill(np.empty(shape, dtype), seed).astype(np.float64)
+            dense = init.normal_(np.empty(shape, dtype), 0.0, self.std, seed=seed).astype(np.float64)
+            zeros = got == 0
+            per_col = zeros.sum(axis=0)
+            dense_zeros = (dense == 0).sum(axis=0)  # a normal draw can itself round to 0 (float16)
+            wrong = int(np.count_nonzero((per_col < nzero) | (per_col > nzero + dense_zeros)))
+            _worst(row.stats, "bad_columns", wrong, max)
+            if wrong:
+                row.failures.append(f"seed {seed}: {wrong} of {cols} columns do not hold exactly {nzero} zeros")
+            changed = int(np.count_nonzero(~zeros & (got != dense)))
+            if changed:
+                row.failures.append(f"seed {seed}: {changed} non-zero values differ from normal_ with the same seed")
+            # per-row zero counts: each ~ Binomial(cols, p); Pearson's statistic scaled to chi2(rows - 1)
+            p = nzero / rows
+            if 0 < p < 1 and rows > 1:
+                stat = float(((zeros.sum(axis=1) - cols * p) ** 2).sum() / (cols * p * (1 - p))) * (rows - 1) / rows
+                p_val = float(stats.chi2.sf(stat, rows - 1))
+                _worst(row.stats, "positions_p", p_val, min)
+                if p_val < limits.p_min:
+                    row.failures.append(f"seed {seed}: zero positions not uniform over rows (chi2 p = {p_val:.3g})")
+        return row
+
+
+def _max_abs(a: float, b: float) -> float:
+    return a if abs(a) >= abs(b) else b
+
+
+def _worst(table: dict, key: str, value, pick) -> None:
+    table[key] = value if key not in table else pick(table[key], value)
+
+
+def _xavier_law(shape):
+    from scipy import stats
+
+    bound = math.sqrt(6.0 / (shape[0] + shape[1]))
+    return stats.uniform(-bound, 2 * bound)
+
+
+def _kaiming_law(shape):
+    from scipy import stats
+
+    return stats.norm(0.0, math.sqrt(2.0 / shape[1]))
+
+
+def _variance_scaling_law(shape):
+    from scipy import stats
+
+    s = math.sqrt(1.0 / shape[1]) / TRUNC_STD_CORRECTION
+    return stats.truncnorm(-2.0, 2.0, scale=s)
+
+
+def _law(name: str, *args, **kw):
+    def make(shape):
+        from scipy import stats
+
+        return getattr(stats, name)(*args, **kw)
+    return make
+
+
+def _default_registry() -> dict:
+    return {
+        "uniform_": DistributionCheck("uniform_", lambda o, s: init.uniform_(o, -1.0, 2.0, seed=s),
+                                      _law("uniform", -1.0, 3.0), half_open=True),
+        "normal_": DistributionCheck("normal_", lambda o, s: init.normal_(o, 0.5, 2.0, seed=s), _law("norm", 0.5, 2.0)),
+        "trunc_normal_": DistributionCheck("trunc_normal_", lambda o, s: init.trunc_normal_(o, seed=s),
+                                           _law("truncnorm", -2.0, 2.0), rejects=True),
+        "trunc_normal_tail": DistributionCheck(
+            "trunc_normal_tail", lambda o, s: init.trunc_normal_(o, 0.0, 1.0, 1.5, math.inf, seed=s),
+            _law("truncnorm", 1.5, math.inf), rejects=True),
+        "xavier_uniform_": DistributionCheck("xavier_uniform_", lambda o, s: scaled.xavier_uniform_(o, seed=s),
+                                             _xavier_law, half_open=True, matrix=True),
+        "kaiming_normal_": DistributionCheck(
+            "kaiming_normal_", lambda o, s: scaled.kaiming_normal_(o, nonlinearity="relu", seed=s), _kaiming_law,
+            matrix=True),
+        "variance_scaling_": DistributionCheck(
+            "variance_scaling_", lambda o, s: scaled.variance_scaling_(o, seed=s), _variance_scaling_law,
+            rejects=True, matrix=True),
+        "orthogonal_": OrthogonalCheck("orthogonal_", lambda o, s: structured.orthogonal_(o, seed=s)),
+        "sparse_": SparseCheck("sparse_", lambda o, s: sparsity.sparse_(o, 0.1, 0.01, seed=s)),
+    }
+
+
+#: name -> check; ``fastinit check --only NAME`` picks entries (tests may swap one for a broken sampler)
+REGISTRY: dict = _default_registry()
+
+
+def run_checks(names: Optional[Iterable[str]] = None, dtypes: Iterable[str] = DTYPES, n: int = 10**7,
+               seeds: Sequence[int] = SEEDS, alpha: float = 1e-3, show_progress: bool = True,
+               registry: Optional[dict] = None) -> dict:
+    """Run the checks ``names`` (default: all of ``registry``, default :data:`REGISTRY`) on every dtype.
+
+    Returns ``{"n", "seeds", "alpha", "p_min", "z_max", "passed", "rows": [Row as dict]}``.
+    """
+    from .benchmark import progress
+
+    registry = REGISTRY if registry is None else registry
+    names = list(registry) if names is None else list(names)
+    unknown = [x for x in names if x not in registry]
+    if unknown:
+        raise ValueError(f"unknown check(s) {unknown}; known: {list(registry)}")
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
+    dts = [resolve_dtype(d) for d in dtypes]
+    cases = [(registry[x], dt) for x in names for dt in dts]
+    limits = Thresholds(alpha, sum(c.tests(seeds) for c, _ in cases))
+    rows = [c.run(dt, n, seeds, limits) for c, dt in progress(cases, len(cases), "fastinit check", show_progress)]
+    return {"n": n, "seeds": list(seeds), "alpha": alpha, "tests": limits.tests, "p_min": limits.p_min,
+            "z_max": limits.z_max, "passed": all(r.passed for r in rows),
+            "rows": [dict(check=r.check, dtype=r.dtype, n=r.n, stats=r.stats, passed=r.passed, failures=r.failures)
+                     for r in rows]}
+
+
+def format_table(report: dict) -> str:
+    """The human-readable table of a :func:`run_checks` report."""
+    lines = [f"fastinit check: seeds {report['seeds']}, {report['tests']} statistical tests at family-wise "
+             f"alpha {report['alpha']:g} (Bonferroni: p >= {report['p_min']:.2g}, |z| <= {report['z_max']:.2f})", ""]
+    head = f"{'check':<20}{'dtype':<10}{'n':>11}{'KS p':>10}{'mean z':>9}{'std z':>9}  {'other':<28}{'result':>7}"
+    lines += [head, "-" * len(head)]
+    for r in report["rows"]:
+        s = r["stats"]
+        ks = f"{s['ks_p']:.3g}" if "ks_p" in s else ""
+        mz = f"{s['mean_z']:+.2f}" if "mean_z" in s else ""
+        sz = f"{s['std_z']:+.2f}" if "std_z" in s else ""
+        other = "  ".join(f"{k} {v:.3g}" for k, v in s.items() if k not in ("ks_p", "mean_z", "std_z"))
+        lines.append(f"{r['check']:<20}{r['dtype']:<10}{r['n']:>11,}{ks:>10}{mz:>9}{sz:>9}  {other:<28}"
+                     f"{'ok' if r['passed'] else 'FAIL':>7}")
+    failures = [(r["check"], r["dtype"], f) for r in report["rows"] for f in r["failures"]]
+    if failures:
+        lines += ["", "failures:"] + [f"  {c} {d}: {f}" for c, d, f in failures]
+    lines += ["", "all checks passed" if report["passed"] else f"{len(failures)} failure(s)"]
+    return "\n".join(lines)

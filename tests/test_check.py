@@ -1,0 +1,109 @@
+"""`fastinit check`: passes on this install, and fails (exit code 1) when fed a deliberately wrong sampler."""
+import json
+import math
+
+import ml_dtypes
+import numpy as np
+import pytest
+from scipy import stats
+
+import fastinit
+from fastinit import check
+from fastinit.cli import main
+
+
+def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
+    assert main(["check", "--n", "2e4", "--json", "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["passed"]
+    assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
+        (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
+    assert report["tests"] == 7 * 4 * 3 * 2 + 4 * 3 * 2 + 4 * 2  # KS/mean/std, Haar per shape, chi2; x seeds
+    assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
+    for r in report["rows"]:
+        assert r["passed"] and not r["failures"]
+        if "ks_p" in r["stats"]:
+            assert r["stats"]["ks_p"] > report["p_min"]
+
+
+def _replace(monkeypatch, name, new):
+    monkeypatch.setitem(check.REGISTRY, name, new)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_normal_with_std_one_percent_too_large_fails(monkeypatch, capsys, dtype):
+    good = check.REGISTRY["normal_"]
+    _replace(monkeypatch, "normal_", check.DistributionCheck(
+        "normal_", lambda o, s: fastinit.normal_(o, 0.5, 2.0 * 1.01, seed=s), good.law))
+    assert main(["check", "--only", "normal_", "--dtype", dtype, "--n", "1e6", "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "std off by +" in out and "1 failure" not in out
+
+
+def test_truncated_normal_that_clips_instead_of_redrawing_fails_in_bfloat16(monkeypatch, capsys):
+    def clipped(out, seed):  # the classic bug: values piled up on the bounds
+        out[...] = np.clip(fastinit.normal_(np.empty(out.shape, np.float32), seed=seed), -2, 2).astype(out.dtype)
+
+    _replace(monkeypatch, "trunc_normal_", check.DistributionCheck(
+        "trunc_normal_", clipped, check.REGISTRY["trunc_normal_"].law, rejects=True))
+    assert main(["check", "--only", "trunc_normal_", "--dtype", "bfloat16", "--n", "1e5", "--json",
+                 "--no-progress"]) == 1
+    (row,) = json.loads(capsys.readouterr().out)["rows"]
+    assert row["stats"]["ks_p"] < 1e-20 and any("KS p" in f for f in row["failures"])
+
+
+def test_uniform_reaching_its_excluded_bound_fails(monkeypatch):
+    def closed(out, seed):  # U[-1, 2] rounded without the clamp: some float16 values equal b = 2
+        out[...] = fastinit.uniform_(np.empty(out.shape, np.float32), -1.0, 2.0, seed=seed).astype(out.dtype)
+
+    bad = check.DistributionCheck("uniform_", closed, check.REGISTRY["uniform_"].law, half_open=True)
+    report = check.run_checks(["uniform_"], ["float16"], 10**5, show_progress=False, registry={"uniform_": bad})
+    assert not report["passed"] and "outside the support" in " ".join(report["rows"][0]["failures"])
+
+
+def test_orthogonal_checks_catch_scaling_and_a_non_haar_qr():
+    scaled = check.OrthogonalCheck("orthogonal_", lambda o, s: fastinit.orthogonal_(o, 1.001, seed=s))
+    report = check.run_checks(["o"], ["float64"], 10**4, show_progress=False, registry={"o": scaled})
+    assert not report["passed"] and "max|QQ^T - I|" in report["rows"][0]["failures"][0]
+
+    def plain_qr(out, seed):  # QR without Mezzadri's sign fix: orthogonal, but not Haar
+        rows, cols = out.shape
+        a = fastinit.normal_(np.empty((max(rows, cols), min(rows, cols))), seed=seed)
+        q = np.linalg.qr(a)[0]
+        out[...] = q if rows >= cols else q.T
+        return out
+
+    report = check.run_checks(["o"], ["float64"], 10**6, show_progress=False,
+                              registry={"o": check.OrthogonalCheck("o", plain_qr)})
+    row = report["rows"][0]
+    assert row["stats"]["orth_err"] < 1e-13 and abs(row["stats"]["haar_z"]) > report["z_max"]
+    assert not report["passed"] and "not Haar" in " ".join(row["failures"])
+
+
+def test_sparse_with_the_wrong_zero_count_fails():
+    bad = check.SparseCheck("sparse_", lambda o, s: fastinit.sparse_(o, 0.09, 0.01, seed=s))
+    report = check.run_checks(["s"], ["float32"], 10**5, show_progress=False, registry={"s": bad})
+    assert not report["passed"] and "do not hold exactly 50 zeros" in report["rows"][0]["failures"][0]
+
+
+def test_rounded_law_gives_the_top_value_the_cell_of_the_excluded_bound():
+    grid, mass, stored = check._rounded_law(stats.uniform(-1.0, 3.0), np.dtype(ml_dtypes.bfloat16), True, False)
+    assert mass.sum() == pytest.approx(1.0) and not mass[~stored].any()
+    top = np.flatnonzero(stored)[-1]
+    assert grid[top] == 2.0 - 2.0**-7  # the largest bfloat16 below b
+    assert mass[top] == pytest.approx(1.5 * mass[top - 1])  # its own cell plus the lower half of 2's cell
+    assert grid[np.flatnonzero(stored)[0]] == -1.0
+
+
+def test_bonferroni_thresholds():
+    t = check.Thresholds(1e-3, 200)
+    assert t.p_min == 5e-6 and t.z_max == pytest.approx(stats.norm.isf(2.5e-6))
+    assert 4.5 < t.z_max < 4.6 and not math.isnan(t.z_max)
+
+
+@pytest.mark.parametrize("argv, msg", [(["--only", "gaussian_"], "unknown check(s) in --only"),
+                                       (["--seeds", "a,b"], "--seeds must be a comma list"),
+                                       (["--alpha", "2"], "alpha must lie in (0, 1)")])
+def test_check_bad_flags_exit_2(capsys, argv, msg):
+    assert main(["check", "--n", "1000", "--no-progress", *argv]) == 2
+    assert msg in capsys.readouterr().err

@@ -1,0 +1,113 @@
+"""`fastinit bench` and the CLI conventions: JSON that parses, every requested row, clean refusals, exit codes."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fastinit import benchmark
+from fastinit.cli import main
+
+SMALL = ["--size", "2e4", "--matrix", "48", "--repeat", "1", "--no-progress"]
+
+
+def _json(capsys, argv):
+    assert main(["bench", *argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("text, n", [("1e8", 10**8), ("100M", 10**8), ("2.5k", 2500), ("10_000", 10**4),
+                                     ("1G", 10**9), ("7", 7)])
+def test_size_accepts_exponent_and_suffix_forms(text, n):
+    assert benchmark.parse_size(text) == n
+
+
+@pytest.mark.parametrize("text", ["1.5", "0", "-3", "abc", "1e-2", "5T"])
+def test_size_refuses_non_counts(text):
+    with pytest.raises(ValueError, match="size must"):
+        benchmark.parse_size(text)
+
+
+def test_bench_json_has_one_row_per_initializer_and_dtype(capsys):
+    report = _json(capsys, [*SMALL, "--only", "uniform_,normal", "--only", "sparse_", "--dtype", "float32",
+                            "--dtype", "bf16,float64", "--against", "numpy", "--no-probes"])
+    rows = {(r["initializer"], r["dtype"]): r for r in report["results"]}
+    assert set(rows) == {(n, d) for n in ("uniform_", "normal_", "sparse_") for d in ("float32", "bfloat16", "float64")}
+    for (name, _), r in rows.items():
+        assert r["elements"] == (48 * 48 if name == "sparse_" else 20_000)
+        assert r["seconds"] > 0 and r["memset_seconds"] > 0
+        assert r["elements_per_s"] == pytest.approx(r["elements"] / r["seconds"])
+        assert r["memset_fraction"] == pytest.approx(r["memset_seconds"] / r["seconds"])
+        numpy = r["others"]["numpy"]
+        assert numpy["speedup"] == pytest.approx(numpy["seconds"] / r["seconds"])
+        assert r["first_call_s"] is None and r["rss_overhead_mib"] is None
+    assert report["contestants"] == ["numpy"] and report["machine"]["numba_threads"] >= 1
+
+
+def test_bench_probes_first_call_and_rss_in_a_fresh_process(capsys):
+    report = _json(capsys, [*SMALL, "--only", "normal_", "--against", "none"])
+    (row,) = report["results"]
+    assert row["others"] == {}
+    assert 0 < row["first_call_s"] < 600
+    assert 0 <= row["rss_overhead_mib"] < 64  # the kernel's scratch is KiB per thread, not a copy of the buffer
+
+
+def test_bench_table_names_every_contestant_and_row(capsys):
+    assert main(["bench", *SMALL, "--only", "uniform_,orthogonal_", "--against", "numpy", "--no-probes"]) == 0
+    out = capsys.readouterr().out
+    assert "x memset" in out and "numpy" in out and "uniform_" in out and "orthogonal_" in out
+    assert "s in all" in out
+
+
+def test_bench_against_torch_and_jax_when_installed(capsys):
+    pytest.importorskip("torch")
+    pytest.importorskip("jax")
+    report = _json(capsys, [*SMALL, "--only", "trunc_normal_,sparse_", "--against", "torch,jax", "--no-probes"])
+    rows = {r["initializer"]: r for r in report["results"]}
+    assert rows["trunc_normal_"]["others"]["torch"]["speedup"] > 0
+    assert rows["trunc_normal_"]["others"]["jax"]["speedup"] > 0
+    assert "jax" not in rows["sparse_"]["others"]  # JAX has no sparse initializer: no column, no error
+    import torch
+
+    assert torch.get_num_threads() == report["machine"]["numba_threads"]
+
+
+@pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", reason="the simulator reports a GPU")
+def test_bench_device_cuda_without_gpu_path_exits_2(capsys):
+    if benchmark.cuda_unavailable_reason() is None:
+        pytest.skip("a GPU and fastinit's CUDA path are available here")
+    assert main(["bench", "--device", "cuda", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--device cuda" in err and ("GPU" in err or "CUDA" in err)
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["--only", "xavier_normal_"], "unknown initializer(s) in --only ['xavier_normal_']"),
+    (["--dtype", "int8"], "dtype must be one of"),
+    (["--against", "tensorflow"], "unknown --against ['tensorflow']"),
+    (["--repeat", "0"], "--repeat must be >= 1"),
+])
+def test_bench_bad_values_exit_2_with_the_reason(capsys, argv, msg):
+    assert main(["bench", *SMALL, "--no-probes", *argv]) == 2
+    assert msg in capsys.readouterr().err
+
+
+def test_bench_unparseable_size_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["bench", "--size", "lots"])
+    assert e.value.code == 2 and "size must look like" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command, flag", [("bench", "--full"), ("check", "--alpha"), ("variance", "--png"),
+                                           ("init", "--arch"), ("fill", "--numel")])
+def test_every_subcommand_has_help_with_examples(command, flag):
+    out = subprocess.run([sys.executable, "-m", "fastinit", command, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and flag in out.stdout and f"examples:\n  fastinit {command}" in out.stdout
+
+
+def test_no_subcommand_is_a_usage_error_and_version_works():
+    out = subprocess.run([sys.executable, "-m", "fastinit"], capture_output=True, text=True)
+    assert out.returncode == 2 and "bench" in out.stderr
+    version = subprocess.run([sys.executable, "-m", "fastinit", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("fastinit ")

@@ -1,0 +1,100 @@
+"""`fastinit variance`: the per-layer variances follow the theory (He et al. 2015, Glorot & Bengio 2010)."""
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from fastinit import variance
+from fastinit.cli import main
+
+DEPTH, WIDTH, BATCH = 20, 256, 256
+
+
+def _ratio(values):
+    return variance.Trace.ratio(values)
+
+
+def test_he_keeps_relu_variance_per_layer_near_one():
+    t = variance.propagate("he_normal", "relu", DEPTH, WIDTH, BATCH)
+    assert _ratio(t.preact) == pytest.approx(1.0, abs=0.1)  # Var(h_l) = width * (2 / width) * Var(h_{l-1}) / 2
+    assert _ratio(t.grad[::-1]) == pytest.approx(1.0, abs=0.1)
+    v = np.asarray(t.preact)
+    assert v[0] == pytest.approx(2.0, rel=0.1)  # the first layer sees N(0, 1) inputs, not ReLU outputs
+    assert np.all((v / v[0] > 0.25) & (v / v[0] < 4))
+
+
+@pytest.mark.parametrize("scheme, per_layer", [("naive", WIDTH / 2), ("small", WIDTH * 1e-4 / 2),
+                                               ("xavier_normal", 0.5)])
+def test_relu_variance_grows_or_shrinks_by_width_times_var_w_over_two(scheme, per_layer):
+    t = variance.propagate(scheme, "relu", DEPTH, WIDTH, BATCH)
+    assert _ratio(t.preact) == pytest.approx(per_layer, rel=0.15)
+    assert _ratio(t.grad[::-1]) == pytest.approx(per_layer, rel=0.15)
+
+
+def test_naive_relu_overflows_float32_and_is_reported_as_such():
+    report = variance.run_variance(["naive", "he_normal"], "relu", 30, 128, 64, "float32")
+    assert report["schemes"]["naive"]["forward"] == "overflow"  # 64 ** 30 > float32's 3.4e38
+    assert report["schemes"]["he_normal"]["forward"] == "stable"
+
+
+def test_xavier_keeps_tanh_bounded_while_naive_saturates_and_small_vanishes():
+    report = variance.run_variance(["xavier_uniform", "naive", "small"], "tanh", DEPTH, WIDTH, BATCH)
+    x = report["schemes"]["xavier_uniform"]
+    assert 0.01 < x["preact_var"][-1] < 1.0 and 0.01 < x["grad_var"][0] < 2.0
+    assert x["forward"] == x["backward"] == "stable"
+    naive = report["schemes"]["naive"]
+    assert naive["preact_var"][-1] > 100 and naive["backward"] == "explodes"  # saturated units, huge weights
+    assert report["schemes"]["small"]["forward"] == "vanishes" and report["schemes"]["small"]["preact_var"][-1] < 1e-20
+
+
+def test_lecun_keeps_selu_and_orthogonal_keeps_linear_exactly():
+    assert variance.run_variance(["lecun_normal"], "selu", DEPTH, WIDTH, BATCH)["schemes"]["lecun_normal"][
+        "forward"] == "stable"
+    t = variance.propagate("orthogonal", "linear", DEPTH, 64, 32)
+    assert _ratio(t.preact) == pytest.approx(1.0, abs=1e-3)  # an orthogonal map preserves every norm
+    assert _ratio(t.grad[::-1]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_variance_cli_json_and_png(tmp_path, capsys):
+    png = tmp_path / "v.png"
+    argv = ["variance", "--depth", "6", "--width", "32", "--batch", "16", "--schemes", "he_normal,naive",
+            "--activation", "gelu", "--json", "--png", str(png), "--no-progress"]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["schemes"]) == {"he_normal", "naive"}
+    assert all(len(r["preact_var"]) == len(r["grad_var"]) == 6 for r in report["schemes"].values())
+    assert report["schemes"]["naive"]["forward"] == "explodes"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = pytest.importorskip("matplotlib.image").imread(png)
+    assert image.shape[:2] == (420, 1100)  # figsize (11, 4.2) at 100 dpi
+
+
+def test_variance_table_shows_a_subset_of_layers_and_verdicts(capsys):
+    assert main(["variance", "--depth", "30", "--width", "16", "--batch", "8", "--schemes", "he_normal",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "forward: Var(pre-activation h_l)" in out and "backward" in out and "he_normal" in out
+    assert variance.shown_layers(30)[0] == 1 and variance.shown_layers(30)[-1] == 30
+    assert len(variance.shown_layers(30)) <= 11 and variance.shown_layers(4) == [1, 2, 3, 4]
+
+
+def test_png_without_matplotlib_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    png = tmp_path / "v.png"
+    assert main(["variance", "--depth", "3", "--width", "8", "--batch", "4", "--png", str(png), "--no-progress"]) == 2
+    assert "pip install 'fastinit[plot]'" in capsys.readouterr().err and not png.exists()
+
+
+@pytest.mark.parametrize("argv, msg", [(["--schemes", "he_normal,glorot"], "unknown --schemes ['glorot']"),
+                                       (["--depth", "1"], "depth must be an int >= 2")])
+def test_variance_bad_values_exit_2(capsys, argv, msg):
+    assert main(["variance", "--width", "8", "--batch", "4", "--no-progress", *argv]) == 2
+    assert msg in capsys.readouterr().err
+
+
+def test_verdicts():
+    assert [variance.verdict(r) for r in (1.0, 1.3, 0.7, math.nan, 0.0)] == [
+        "stable", "explodes", "vanishes", "overflow", "vanishes"]
