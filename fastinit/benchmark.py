@@ -374,7 +374,10 @@ def cuda_unavailable_reason() -> Optional[str]:
     if not installed("numba") or importlib.util.find_spec("numba.cuda") is None:
         return "GPU bench needs numba-cuda: pip install 'fastinit[cuda]'"
     from numba import cuda
+    from numba.cuda.core import config
 
+    if config.ENABLE_CUDASIM:
+        return "numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1) is not a GPU: there is nothing to time"
     if not cuda.is_available():
         return "no usable CUDA GPU: numba.cuda.is_available() is False"
     if importlib.util.find_spec("fastinit._cuda") is None:

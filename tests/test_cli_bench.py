@@ -73,8 +73,7 @@ def test_bench_against_torch_and_jax_when_installed(capsys):
     assert torch.get_num_threads() == report["machine"]["numba_threads"]
 
 
-@pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", reason="the simulator reports a GPU")
-def test_bench_device_cuda_without_gpu_path_exits_2(capsys):
+def test_bench_device_cuda_without_a_gpu_exits_2(capsys):
     if benchmark.cuda_unavailable_reason() is None:
         pytest.skip("a GPU and fastinit's CUDA path are available here")
     assert main(["bench", "--device", "cuda", "--no-progress"]) == 2
@@ -111,3 +110,10 @@ def test_no_subcommand_is_a_usage_error_and_version_works():
     assert out.returncode == 2 and "bench" in out.stderr
     version = subprocess.run([sys.executable, "-m", "fastinit", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("fastinit ")
+
+
+def test_bench_device_cuda_refuses_the_simulator():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    out = subprocess.run([sys.executable, "-m", "fastinit", "bench", "--device", "cuda", "--no-progress"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 2 and "simulator" in out.stderr and not out.stdout
