@@ -37,6 +37,7 @@ from ._cpu import (
     HI,
     LO,
     METHOD,
+    N_PARAMS,
     P0,
     P1,
     TILE_BLOCKS,
@@ -81,6 +82,7 @@ BLOCKS_PER_SM = 32  # grid size cap, in blocks per multiprocessor (the loops are
 SIMULATOR_BLOCKS = 4  # grid size cap under NUMBA_ENABLE_CUDASIM (each thread is a Python thread)
 
 _B = TILE_BLOCKS
+_B_SHIFT = TILE_BLOCKS.bit_length() - 1
 _U64 = np.uint64
 _I64 = np.int64
 _STORAGE = {np.dtype(np.uint16): "uint16", np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
@@ -123,10 +125,17 @@ def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, u
     """Decode work item w = (row, k-th tile of the row, unit u) into the tile t, the row's part
     [pa, pb) of that tile (tile positions), the block j of the tile (block index t * 256 + j), and
     the row's first global index and memory position.  pa == pb: nothing to do."""
-    u = w % units
-    rest = w // units
-    k = rest % ntiles
-    g0, m0 = _row_start(rest // ntiles, ndim, shape, gstride, mstride, gbase, mbase)
+    if units == _B:  # rows of >= 256 elements: no 64-bit division (tens of instructions on a GPU)
+        u = w & (_B - 1)
+        rest = w >> _B_SHIFT
+    else:
+        u = w % units
+        rest = w // units
+    if rest < ntiles:  # the first row (the only one of a contiguous target)
+        k, r = rest, _I64(0)
+    else:
+        k, r = rest % ntiles, rest // ntiles
+    g0, m0 = _row_start(r, ndim, shape, gstride, mstride, gbase, mbase)
     t = (g0 >> tshift) + _U64(k)
     tile0 = t << tshift
     lo = max(g0, tile0)
@@ -271,16 +280,16 @@ def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim
 def _signature(storage: str) -> str:
     t = f"UniTuple(int64, {MAX_DIMS})"
     u = f"UniTuple(uint64, {MAX_DIMS})"
-    return (f"void({storage}[::1], int64, int64, UniTuple(float64, 10), UniTuple(uint64, 2), UniTuple(uint64, 2), "
-            f"{t}, {u}, {t}, int64, uint64, int64, uint64, int64, int64, int64)")
+    return (f"void({storage}[::1], int64, int64, UniTuple(float64, {N_PARAMS}), UniTuple(uint64, 2), "
+            f"UniTuple(uint64, 2), {t}, {u}, {t}, int64, uint64, int64, uint64, int64, int64, int64)")
 
 
 @contextmanager
 def _ieee_nvvm():
     """Compile with NVVM's ``-fma=0``: no contraction of a * b + c into an FMA, so that every float
     operation rounds once, as on the CPU.  numba-cuda passes no such option through ``cuda.jit``;
-    this wraps ``nvvm.compile_ir`` for the duration, under numba's compiler lock (no other
-    compilation can see the wrapper)."""
+    this wraps ``nvvm.compile_ir`` for the duration, holding numba-cuda's compiler lock (which its
+    own compilations take, so they do not run under the wrapper)."""
     if simulated():
         yield
         return
@@ -393,7 +402,7 @@ def launch(target, geom, kind: int, prm, key, stream) -> None:
         ntiles = (cols + tile - 2) // tile + 1
     units = min(_B, cols)
     work = rows * ntiles * units
-    args = (_I64(target.code), _I64(kind), _tuple(prm, np.float64, 10), _tuple(key, _U64, 2),
+    args = (_I64(target.code), _I64(kind), _tuple(prm, np.float64, N_PARAMS), _tuple(key, _U64, 2),
             _tuple(stream, _U64, 2), _tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
             _tuple(geom.mstride, _I64, MAX_DIMS), _I64(ndim), _U64(geom.gbase), _I64(geom.mbase), _U64(tshift),
             _I64(ntiles), _I64(units), _I64(work))
@@ -406,6 +415,8 @@ def copy_from_host(target, host: np.ndarray) -> None:
     """Copy a host array of the target's shape and dtype into the GPU target (one host-to-device
     copy on the target's stream): how initializers computed on the host reach GPU memory."""
     require_gpu()
+    if target.size == 0:
+        return
     dt = _storage(target)
     src = np.ascontiguousarray(host).view(dt)
     item = dt.itemsize

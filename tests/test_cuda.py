@@ -12,6 +12,7 @@ thread as a Python thread.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import pathlib
@@ -128,11 +129,8 @@ def _child(out_dir: str) -> None:
 
 
 def _run_child(args, env_extra: dict, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_ENABLE_CUDASIM", "NUMBA_DISABLE_JIT")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent.parent), env.get("PYTHONPATH")]))
-    env.update(env_extra)
-    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    return subprocess.run([sys.executable, *args], env=_child_env(env_extra), capture_output=True, text=True,
+                          timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -319,23 +317,43 @@ def _libdevice():
     return None
 
 
+def _child_env(env_extra: dict) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_ENABLE_CUDASIM", "NUMBA_DISABLE_JIT")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent.parent), env.get("PYTHONPATH")]))
+    env.update(env_extra)
+    return env
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ptx_compile():
+    """The offline PTX compile of both kernels, started when this module starts so that its tens of
+    seconds of NVVM overlap the simulator runs; None without numba-cuda or a CUDA toolkit."""
+    libdevice = _libdevice()
+    if importlib.util.find_spec("numba_cuda") is None or libdevice is None:
+        yield None
+        return
+    proc = subprocess.Popen([sys.executable, "-c", _PTX_SHIM, libdevice], env=_child_env({}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
+
+
 @pytest.mark.slow
-def test_kernels_compile_to_ptx_without_fma_contraction():
+def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
     """The real CUDA compile of both kernels (NVVM, sm_90 PTX) from the shared source, offline: every
     float operation is a single-rounding mul.rn / add.rn / sqrt.rn, no FMA (numba-cuda's default would
     contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
-    pytest.importorskip("numba_cuda")
-    libdevice = _libdevice()
-    if libdevice is None:
-        pytest.skip("no CUDA toolkit (libNVVM + libdevice) found")
-    r = _run_child(["-c", _PTX_SHIM, libdevice], {}, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    rows = [line.split() for line in r.stdout.strip().splitlines()]
+    if ptx_compile is None:
+        pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
+    stdout, stderr = ptx_compile.communicate(timeout=600)
+    assert ptx_compile.returncode == 0, stderr[-3000:]
+    rows = [line.split() for line in stdout.strip().splitlines()]
     assert [row[0] for row in rows] == ["1", "3"]
     for kind, fma, mul_rn, sqrt_rn, entry in rows:
         assert entry == "True" and fma == "0", (kind, fma)
         assert int(mul_rn) > 50 and int(sqrt_rn) >= 2
-
 
 if __name__ == "__main__":
     {"--child": _child, "--torch-child": _torch_child}[sys.argv[1]](sys.argv[2])
