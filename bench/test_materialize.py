@@ -5,7 +5,8 @@ attention and MLP, nn.LayerNorm, tied head) and, with FASTINIT_BENCH_1B=1, a Lla
 (1,235,814,400 parameters: nn.Embedding, nn.Linear q/k/v/o and SwiGLU MLP, nn.RMSNorm, tied head).
 Each contestant runs in a fresh process (after a warm-up that loads fastinit's kernels): wall time of
 construction + initialization end to end, and peak RSS (ru_maxrss) above the RSS just before.
-Goals: >= 5x faster than torch's own init, peak RSS <= model bytes + 64 MiB.
+Goals: >= 5x faster than torch's own init, peak RSS <= model bytes + 64 MiB.  pytest-benchmark's own table
+times the whole subprocess (imports included); the in-process numbers are printed (-s) and kept in extra_info.
 
 Run: python -m pytest bench/test_materialize.py -q -s        (FASTINIT_BENCH_1B=1 adds the 1B decoder)
      python bench/test_materialize.py gpt2-small fastinit    (one measurement, JSON on stdout)

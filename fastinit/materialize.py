@@ -42,10 +42,11 @@ from .fans import fans
 __all__ = ["RESIDUAL_PROJECTIONS", "SHORTCUTS", "MaterializeSummary", "ParamRecord", "Scheme", "materialize"]
 
 PROGRESS_THRESHOLD = 100_000_000  # progress=None shows a bar above this many parameters (tqdm installed)
-# Tensors below this many elements are filled on one thread: waking the kernel's thread pool costs more than
-# the fill (measured 6-12 ms per parallel call on the loaded 2-core test VM against 0.1 ms serial for 768
-# elements).  Values do not depend on the thread count (docs/determinism.md).
-SERIAL_BELOW = 1 << 20
+# Tensors below this many elements are filled on one thread: waking the kernel's thread pool can cost more than
+# the fill (6-12 ms per parallel call on the loaded 2-core test VM, against 0.1 ms serial for 768 elements and
+# ~8 ms for 4M; GPT-2 small re-initialized in 0.23-0.29 s with 2**22 against 0.43-0.50 s with 2**20).  Values do
+# not depend on the thread count (docs/determinism.md).
+SERIAL_BELOW = 1 << 22
 RESIDUAL_PROJECTIONS = ("c_proj", "out_proj", "o_proj", "down_proj", "fc2")
 SCHEMES = ("torch", "gpt2", "llama")
 SHORTCUTS = ("zeros", "ones", "normal", "trunc_normal", "default", "keep")
@@ -670,7 +671,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             placed_fallback.append(e.name)
     if missing:
         raise ValueError(
-            "materialize has no rule for these tensors, and their modules define no reset_parameters(): "
+            "materialize has no rule for these tensors and no reset_parameters() of their modules fills them: "
             f"{missing}. Give each an initializer, e.g. overrides={{{missing[0].split(' ')[0]!r}: 'zeros'}} or a "
             "fastinit.torch initializer (or 'keep' for values of an already-materialized tensor)")
     if placed_fallback:
