@@ -581,7 +581,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         raise TypeError(f"placement must be None, a mapping or a callable, got {type(placement).__name__}")
     rules = _check_overrides(overrides)
     seed = _ft()._seed(None, None) if seed is None else _check_u64(seed, "seed")
-    _ft().zeros_(torch.empty(0, device=dev))  # refuses devices fastinit cannot fill, before any change
+    try:  # refuse devices fastinit cannot fill, before any change
+        _ft().zeros_(torch.empty(0, device=dev))
+    except (RuntimeError, AssertionError, NotImplementedError) as exc:
+        raise NotImplementedError(f"materialize cannot fill tensors on device {str(dev)!r}: {exc}. Materialize on "
+                                  "the CPU, then move the model (model.to(device))") from exc
 
     # 1. Tensors under their first qualified name (named_parameters' dedup), their owners and aliases.
     modules = list(module.named_modules())

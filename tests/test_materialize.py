@@ -374,6 +374,9 @@ def test_bad_arguments_are_refused():
                     ({"seed": -1}, ValueError), ({"progress": "yes"}, TypeError), ({"overrides": ["x"]}, TypeError)]:
         with pytest.raises(err):
             materialize(model, **kw)
+    if not torch.cuda.is_available():
+        with pytest.raises(NotImplementedError, match="cuda"):
+            materialize(model, device="cuda")
     with pytest.raises(TypeError, match="lazy"):
         materialize(nn.LazyLinear(4), seed=0)
     assert model.weight.is_meta
