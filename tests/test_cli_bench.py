@@ -117,3 +117,18 @@ def test_bench_device_cuda_refuses_the_simulator():
     out = subprocess.run([sys.executable, "-m", "fastinit", "bench", "--device", "cuda", "--no-progress"],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 2 and "simulator" in out.stderr and not out.stdout
+
+
+def test_best_of_counts_warmups_and_stops_at_the_budget():
+    calls = []
+
+    def fn():
+        calls.append(1)
+
+    assert benchmark.best_of(fn, repeat=4) >= 0 and len(calls) == 5  # one warm-up, four timed
+    calls.clear()
+    benchmark.best_of(fn, repeat=4, budget=0.0)
+    assert len(calls) == 2  # the first timed call spends the whole budget
+    calls.clear()
+    benchmark.best_of(fn, repeat=4, budget=0.0, warmup_counts=True)
+    assert len(calls) == 1  # nothing to compile: the warm-up is the measurement
