@@ -57,9 +57,8 @@ OverrideKey = str | re.Pattern | type
 
 
 def _ft():
-    from . import (
-        torch as ft,  # fastinit.torch imports this module at its end: resolve lazily
-    )
+    """fastinit.torch, resolved on use (it imports this module at its end)."""
+    from . import torch as ft
 
     return ft
 
