@@ -226,6 +226,10 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
         raise ValueError(f"{name} is read-only ({type(out).__name__}); fastinit needs a writable buffer")
     if dtype is not None:
         dt = resolve_dtype(dtype)
+        have = np.asarray(mv).dtype if mv.format not in ("B", "b", "c") else dt
+        if have != dt and not (have.kind in "ui" and have.itemsize == dt.itemsize):  # ints: raw 16-bit storage
+            raise TypeError(f"dtype={dtype!r} does not match {name}'s element type {have} (buffer format "
+                            f"{mv.format!r}); drop dtype= for typed buffers")
         if mv.nbytes % dt.itemsize:
             raise ValueError(f"{name} holds {mv.nbytes} bytes, not a multiple of {dt} itemsize {dt.itemsize}")
         if not mv.c_contiguous:

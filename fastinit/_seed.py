@@ -117,6 +117,8 @@ def initial_seed() -> int:
 
 def resolve_seed(seed, generator: Generator | None = None) -> int:
     """An explicit seed is validated and used as is; ``None`` draws from ``generator`` or the default."""
+    if generator is not None and not isinstance(generator, Generator):
+        raise TypeError(f"generator must be a fastinit.Generator or None, got {type(generator).__name__}")
     if seed is None:
         return (generator or default_generator).next_seed()
     return _check_u64(seed, "seed")

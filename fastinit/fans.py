@@ -31,7 +31,10 @@ _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_tra
 
 
 def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
-    items = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    try:
+        items = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an int or a tuple of ints, got {value!r}") from None
     out = []
     for a in items:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
@@ -50,7 +53,12 @@ def fans(shape, layout: str = "torch", *, in_axis: Axes = None, out_axis: Axes =
     >>> fans((784, 256), layout="keras")      # the seed texts' W of shape (n_in, n_out)
     (784, 256)
     """
-    shape = tuple(int(s) for s in getattr(shape, "shape", shape))
+    try:
+        shape = tuple(int(s) for s in getattr(shape, "shape", shape))
+    except (TypeError, ValueError):
+        raise TypeError(f"shape must be a sequence of ints (or an array with .shape), got {shape!r}") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"shape must not have negative dimensions, got {shape}")
     ndim = len(shape)
     if ndim < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
@@ -109,7 +117,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
             slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + slope**2))
+        return math.sqrt(2.0 / (1 + slope * slope))  # a float product overflows to inf (gain 0), ** raises
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")

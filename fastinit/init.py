@@ -250,13 +250,18 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
         raise ValueError(f"{fn}: std must be > 0, got {std}")
     if math.isnan(a) or math.isnan(b) or not a < b:
         raise ValueError(f"{fn}: need a < b (infinite bounds allowed), got a={a}, b={b}")
+    compute = np.dtype(np.float64 if target.code == _cpu.F64 else np.float32)
+    for name, v in (("mean", mean), ("std", std)):
+        if abs(v) > float(np.finfo(compute).max):
+            raise ValueError(f"{fn}: {name}={v} overflows {compute}, the precision of {target.dtype} values' "
+                             "computation")
     lo, hi = _representable(a, b, target.dtype, fn, closed=True)
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
                       "nearly all values will sit next to one bound.", stacklevel=3)
-    compute = np.dtype(np.float64 if target.code == _cpu.F64 else np.float32)
     lo_e, hi_e = _rounding_edges(lo, hi, target.dtype, compute)
-    alpha, beta = (a - mean) / std, (b - mean) / std
+    big = _finfo_max(target)  # the proposal is chosen for the law restricted to the dtype's finite range
+    alpha, beta = (max(a, -big) - mean) / std, (min(b, big) - mean) / std
     prm = _params(P0=mean, P1=std, LO=lo_e, HI=hi_e, **_robert_proposal(alpha, beta))
     return _sample(out, target, _cpu.TRUNC, prm, **placement)
 

@@ -144,7 +144,10 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     data_bytes = sum(entry[-1] for entry in layout)
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=".safetensors.tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=".safetensors.tmp", dir=folder)
+    except OSError as e:
+        raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
     bar = _progress(len(header) + data_bytes, progress)
     start = time.perf_counter()
     try:
@@ -163,9 +166,11 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(e, OSError) and path not in str(e):  # e.g. ENOSPC from pwrite: say which file
+            raise type(e)(e.errno, f"{e.strerror} while writing {path} (nothing was left under that name)") from e
         raise
     finally:
         if bar:

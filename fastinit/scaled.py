@@ -17,9 +17,12 @@ import math
 import warnings
 from typing import Any, Optional, TypeVar
 
+import ml_dtypes
+
 from . import fans as _fans
-from ._buffers import as_target
+from ._buffers import as_target, geometry
 from ._seed import Generator
+from ._transforms import NORMAL_MAX_F32, NORMAL_MAX_F64
 from .init import Shape, Stream, sample_normal, sample_trunc_normal, sample_uniform
 
 __all__ = [
@@ -43,14 +46,16 @@ def _fill(out, target, fn: str, distribution: str, std: float, placement: dict):
     if distribution == "normal":
         return sample_normal(out, target, 0.0, std, fn, **placement)
     s = std / TRUNC_STD_CORRECTION
+    if s == 0.0:
+        return sample_normal(out, target, 0.0, 0.0, fn, **placement)  # variance 0: all zeros
     return sample_trunc_normal(out, target, 0.0, s, -2.0 * s, 2.0 * s, fn, **placement)
 
 
 def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_axis, out_axis,
-            warn_empty: bool, **placement):
+            warn_empty: bool, knob: str = "gain", **placement):
     """Validate target and fans, compute the std from (fan_in, fan_out), fill."""
     target = as_target(out, dtype)
-    shape = placement.get("global_shape") or target.shape
+    shape = geometry(target, placement.get("global_shape"), placement.get("offset")).global_shape
     if warn_empty and 0 in tuple(shape):
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return out
@@ -58,6 +63,13 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     if target.size == 0:
         return out
     std = std_of_fans(fan_in, fan_out)
+    # the largest |value| (uniform: the width b - a, computed in the target's precision) must be finite
+    reach = std * {"uniform": 2.0 * math.sqrt(3.0), "truncated_normal": 2.0 / TRUNC_STD_CORRECTION}.get(
+        distribution, NORMAL_MAX_F64 if target.dtype.itemsize == 8 else NORMAL_MAX_F32)
+    if reach > float(ml_dtypes.finfo(target.dtype).max):  # refused here, where the argument to blame is known
+        raise ValueError(f"{fn}: {knob} gives std {std:.4g} for fans ({fan_in}, {fan_out}), beyond what "
+                         f"{target.dtype} holds (values or range up to {reach:.4g}); use a wider dtype or a smaller "
+                         f"{knob}")
     return _fill(out, target, fn, distribution, std, placement)
 
 
@@ -186,5 +198,5 @@ def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribu
                          f"use one of {_DISTRIBUTIONS}")
     dist = "normal" if distribution == "untruncated_normal" else distribution
     return _scheme(out, fn, dist, lambda fi, fo: math.sqrt(scale / _fans.fan(fi, fo, mode)), dtype=dtype,
-                   layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
-                   global_shape=global_shape, offset=offset, generator=generator)
+                   knob="scale", layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed,
+                   stream=stream, global_shape=global_shape, offset=offset, generator=generator)

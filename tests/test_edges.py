@@ -1,0 +1,145 @@
+"""Numerical edges: 16-bit overflow is refused (never a silent inf / NaN), denormal standard deviations are
+not flushed to zero, a mean far from 0 is rounded once to bfloat16, gain 0 gives exact zeros."""
+import ml_dtypes
+import numpy as np
+import pytest
+
+import fastinit
+
+BF16 = ml_dtypes.bfloat16
+NARROW = [np.float16, BF16]
+
+
+def _garbage(shape, dtype):
+    out = np.empty(shape, dtype)
+    out.view(np.uint8)[...] = 0x7C  # a recognizable pattern: a refusal must leave it
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float16, BF16, np.float32])
+@pytest.mark.parametrize("call, arg", [
+    (lambda out, big: fastinit.normal_(out, 0.0, big / 5), "std"),
+    (lambda out, big: fastinit.normal_(out, big * 1.01, 0.0), "mean"),
+    (lambda out, big: fastinit.uniform_(out, -big * 2, 0.0), "bounds|b - a"),
+    (lambda out, big: fastinit.constant_(out, big * 2), "val"),
+    (lambda out, big: fastinit.xavier_uniform_(out, gain=big), "gain"),
+    (lambda out, big: fastinit.xavier_normal_(out, gain=big), "gain"),
+    (lambda out, big: fastinit.variance_scaling_(out, scale=big * big * 100), "scale"),
+    (lambda out, big: fastinit.variance_scaling_(out, big * big * 100, distribution="uniform"), "scale"),
+    (lambda out, big: fastinit.sparse_(out, 0.5, std=big), "std"),
+])
+def test_values_beyond_the_dtype_range_are_refused_not_written_as_inf(call, arg, dtype):
+    big = float(ml_dtypes.finfo(dtype).max)
+    out = _garbage((8, 8), dtype)
+    before = out.tobytes()
+    with pytest.raises(ValueError, match=arg):
+        call(out, big)
+    assert out.tobytes() == before
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("mean, std", [(0.0, 1e39), (1e39, 1.0), (-1e300, 1.0)])
+def test_trunc_normal_refuses_parameters_its_compute_precision_cannot_hold(mean, std, dtype):
+    out = _garbage(100, dtype)
+    with pytest.raises(ValueError, match="mean|std"):
+        fastinit.trunc_normal_(out, mean, std, -1.0, 1.0)
+    assert (out.view(np.uint8) == 0x7C).all()
+
+
+@pytest.mark.parametrize("dtype", NARROW)
+@pytest.mark.parametrize("std", [1e5, 1e12, 1e30])
+def test_trunc_normal_beyond_the_16_bit_range_is_the_law_on_the_finite_range(std, dtype):
+    """Infinite or out-of-range bounds mean [-max, max] of the dtype: the stored law is N(0, std^2)
+    restricted to the finite range (nearly uniform there for such std), sampled exactly and fast
+    (the proposal is chosen for the finite range), never +-inf."""
+    big = float(ml_dtypes.finfo(dtype).max)
+    v = fastinit.trunc_normal_(np.empty(20_000, dtype), 0.0, std, -np.inf, np.inf, seed=1).astype(np.float64)
+    assert np.isfinite(v).all() and np.abs(v).max() <= big
+    spread = min(big, std)
+    assert v.min() < -0.5 * spread and v.max() > 0.5 * spread  # not collapsed to the mean
+    same = fastinit.trunc_normal_(np.empty(20_000, dtype), 0.0, std, -1e300, 1e300, seed=1)
+    assert same.astype(np.float64).tobytes() == v.tobytes()  # bounds past the range are the range's ends
+
+
+@pytest.mark.parametrize("dtype", NARROW)
+def test_largest_finite_values_are_reachable_without_overflow(dtype):
+    big = float(ml_dtypes.finfo(dtype).max)
+    assert (fastinit.constant_(np.empty(4, dtype), big).astype(np.float64) == big).all()
+    u = fastinit.uniform_(np.empty(100_000, dtype), -big / 2, big / 2, seed=0).astype(np.float64)
+    assert np.isfinite(u).all() and u.min() < -0.45 * big and u.max() > 0.45 * big
+    u = fastinit.uniform_(np.empty(100_000, dtype), 0.0, big, seed=0).astype(np.float64)
+    assert np.isfinite(u).all() and u.max() > 0.99 * big
+    n = fastinit.normal_(np.empty(100_000, dtype), 0.0, big / 7, seed=0).astype(np.float64)
+    assert np.isfinite(n).all()
+
+
+@pytest.mark.parametrize("std", [1e-38, 1e-40, 1e-44, 1.4e-45])
+def test_denormal_std_in_float32_is_not_flushed_to_zero(std):
+    """x = 0 + std * z in float32 with a subnormal std: exactly numpy's (IEEE, no flush-to-zero) product of
+    the same z (the std=1 fill) and float32(std)."""
+    got = fastinit.normal_(np.empty(50_000, np.float32), 0.0, std, seed=3)
+    z = fastinit.normal_(np.empty(50_000, np.float32), 0.0, 1.0, seed=3)
+    want = np.float32(0.0) + np.float32(std) * z
+    assert got.tobytes() == want.tobytes()
+    assert np.count_nonzero(got) > 0.5 * got.size
+    if 7 * std < np.finfo(np.float32).tiny:
+        assert np.all(np.abs(got) < np.finfo(np.float32).tiny)  # subnormal results, kept
+
+
+def test_denormal_std_in_float64_and_truncated_normal():
+    got = fastinit.normal_(np.empty(10_000), 0.0, 1e-310, seed=3)
+    z = fastinit.normal_(np.empty(10_000), 0.0, 1.0, seed=3)
+    assert got.tobytes() == (0.0 + 1e-310 * z).tobytes() and np.count_nonzero(got) == got.size
+    t = fastinit.trunc_normal_(np.empty(10_000, np.float32), 0.0, 1e-40, -2e-40, 2e-40, seed=3)
+    assert (t >= np.float32(-2e-40)).all() and (t <= np.float32(2e-40)).all() and np.count_nonzero(t) > 9_000
+    assert t.astype(np.float64).std() > 3e-41  # the law's spread survives: std of N(0, 1) on [-2, 2] is 0.88
+
+
+@pytest.mark.parametrize("std", [1.0, 1e3, 1e5])
+def test_mean_far_from_zero_is_rounded_once_to_bfloat16(std):
+    """normal_ in bfloat16 at mean 1e6 equals the float32 fill rounded once to nearest-even (ml_dtypes),
+    so there is no rounding bias beyond the grid's own (spacing 4096 around 1e6)."""
+    n = 200_000
+    b = fastinit.normal_(np.empty(n, BF16), 1e6, std, seed=5)
+    f = fastinit.normal_(np.empty(n, np.float32), 1e6, std, seed=5)
+    assert b.view(np.uint16).tobytes() == f.astype(BF16).view(np.uint16).tobytes()
+    bias = abs(b.astype(np.float64).mean() - f.astype(np.float64).mean())
+    if std == 1.0:
+        assert (b.astype(np.float64) == float(BF16(1e6))).all()  # every value sits at 1e6 rounded: 999424
+    if std > 4 * 8192:  # spread over many grid cells: nearest-even rounding errors average out
+        assert bias < 4096 / np.sqrt(n) * 3
+
+
+def test_bounds_far_from_zero_hold_after_bfloat16_rounding():
+    u = fastinit.uniform_(np.empty(100_000, BF16), 1e6, 1.1e6, seed=0).astype(np.float64)
+    assert u.min() >= 1e6 and u.max() < 1.1e6
+    assert np.all(np.mod(u, 4096) == 0)  # on the bfloat16 grid
+    t = fastinit.trunc_normal_(np.empty(100_000, BF16), 1e6, 1e4, 1e6 - 2e4, 1e6 + 2e4, seed=0).astype(np.float64)
+    assert t.min() >= 1e6 - 2e4 and t.max() <= 1e6 + 2e4
+
+
+GAIN_ZERO = [
+    lambda out: fastinit.xavier_uniform_(out, gain=0.0, seed=1),
+    lambda out: fastinit.xavier_normal_(out, gain=0, seed=1),
+    lambda out: fastinit.orthogonal_(out, gain=0.0, seed=1),
+    lambda out: fastinit.kaiming_uniform_(out, a=float("inf"), seed=1),  # leaky-ReLU slope inf: gain 0
+    lambda out: fastinit.kaiming_normal_(out, a=1e200, seed=1),  # slope**2 overflows: gain 0, not an error
+    lambda out: fastinit.normal_(out, 0.0, 0.0, seed=1),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float16, BF16, np.float32, np.float64])
+@pytest.mark.parametrize("init", GAIN_ZERO)
+def test_gain_zero_gives_exact_zeros(init, dtype):
+    out = np.ones((16, 24), dtype)
+    init(out)
+    assert (out.astype(np.float64) == 0).all()
+    if init is not GAIN_ZERO[2]:  # the kernel writes mean + 0 * z = +0.0 (orthogonal_ scales Q: -0.0 like torch)
+        assert out.view(f"u{out.itemsize}").max() == 0
+
+
+def test_zero_scale_is_refused_by_variance_scaling():
+    out = np.ones((4, 4), np.float32)
+    with pytest.raises(ValueError, match="scale must be a positive"):
+        fastinit.variance_scaling_(out, 0.0)
+    assert (out == 1).all()

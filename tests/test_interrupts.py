@@ -1,0 +1,164 @@
+"""Interrupts and I/O faults: Ctrl-C stops a long fill between kernel calls (at most ``_cpu.CALL_ELEMENTS``
+elements each) and leaves fastinit usable; the out-of-core safetensors writer never leaves a partial file
+under the final name (Ctrl-C, disk full, failed fsync), and bad paths fail with an OSError naming the path."""
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import _cpu
+from fastinit.io import TensorSpec, write_safetensors
+
+SIGNAL_TO_CATCH_S = 5.0  # bound on the time from SIGINT to KeyboardInterrupt reaching the caller
+
+FILL_CHILD = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    import fastinit
+    from fastinit import _cpu
+    n = 4 * _cpu.CALL_ELEMENTS  # several kernel calls: 256 Mi float16 values, 512 MiB
+    a = np.full(n, np.nan, np.float16)
+    fastinit.normal_(a[:4096], seed=0)  # load the compiled kernel before timing anything
+    print("start", flush=True)
+    try:
+        fastinit.normal_(a, seed=0)
+    except KeyboardInterrupt:
+        caught = time.time()
+        untouched = int(np.count_nonzero(np.isnan(a)))
+        again = fastinit.uniform_(np.empty(1000, np.float32), seed=1)  # the kernel lock was released
+        print("interrupted", untouched, n, bool(np.isfinite(again).all()), repr(caught), flush=True)
+        sys.exit(42)
+    print("finished", flush=True)
+""")
+
+
+def _start(code, *args):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+
+
+def _interrupt_after(proc, line, delay, ready=lambda: True):
+    """Wait for ``line`` on the child's stdout and for ``ready()``, sleep ``delay``, send SIGINT; returns
+    (stdout, stderr); ``proc.signalled_at`` is the wall-clock time of the signal."""
+    assert proc.stdout.readline().strip() == line
+    deadline = time.perf_counter() + 60
+    while not ready() and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert ready()
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    proc.signalled_at = time.time()
+    try:
+        return proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the child did not stop within 120 s of SIGINT")
+
+
+def test_ctrl_c_stops_a_long_fill_between_kernel_calls():
+    proc = _start(FILL_CHILD)
+    out, err = _interrupt_after(proc, "start", 0.05)
+    assert proc.returncode == 42, f"rc={proc.returncode}\n{out}\n{err}"
+    words = out.split()
+    assert words[0] == "interrupted" and words[3] == "True"
+    untouched, n = int(words[1]), int(words[2])
+    assert 0 < untouched < n  # stopped in the middle: the rest of the buffer was never written
+    latency = float(words[4]) - proc.signalled_at
+    assert latency < SIGNAL_TO_CATCH_S, f"KeyboardInterrupt reached the caller {latency:.2f} s after SIGINT"
+
+
+def test_kernel_calls_are_bounded_so_python_regains_control():
+    """Between kernel calls the interpreter runs (and sees a pending Ctrl-C): a fill of n elements makes
+    ceil(n / CALL_ELEMENTS) calls."""
+    calls = []
+    real = _cpu.fill
+
+    class Spy:
+        def __call__(self, *args):
+            calls.append(args[-2] - args[-3])  # stop - start
+            return real(*args)
+
+    n = 2 * _cpu.CALL_ELEMENTS + 5
+    a = np.empty(n, np.float16)
+    _cpu.fill = Spy()
+    try:
+        fastinit.uniform_(a, seed=0)
+    finally:
+        _cpu.fill = real
+    assert calls == [_cpu.CALL_ELEMENTS, _cpu.CALL_ELEMENTS, 5]
+
+
+WRITER_CHILD = textwrap.dedent("""
+    import sys, time
+    from fastinit.io import TensorSpec, write_safetensors
+    path = sys.argv[1]
+    spec = {f"layer.{i}.weight": TensorSpec((4096, 4096), "float32", "normal_", {"std": 0.02}) for i in range(24)}
+    print("start", flush=True)
+    try:
+        write_safetensors(path, spec, seed=0, block_bytes=16 << 20, progress=False)
+    except KeyboardInterrupt:
+        print("interrupted", repr(time.time()), flush=True)  # after the writer removed its temporary file
+        sys.exit(42)
+    print("finished", flush=True)
+""")
+
+
+def test_ctrl_c_during_write_safetensors_leaves_no_file(tmp_path):
+    path = tmp_path / "model.safetensors"
+    proc = _start(WRITER_CHILD, str(path))
+    writing = lambda: any(name.endswith(".tmp") for name in os.listdir(tmp_path))  # noqa: E731
+    out, err = _interrupt_after(proc, "start", 0.5, writing)  # 1.6 GB: seconds of writing here
+    assert "finished" not in out
+    assert proc.returncode == 42, f"rc={proc.returncode}\n{out}\n{err}"
+    assert not path.exists()
+    assert os.listdir(tmp_path) == []  # the temporary file is gone too
+    latency = float(out.split()[1]) - proc.signalled_at
+    assert latency < SIGNAL_TO_CATCH_S, f"the writer stopped and cleaned up {latency:.2f} s after SIGINT"
+
+
+SPEC = {"a": TensorSpec((300, 200), "float32", "normal_"), "b": TensorSpec((500, 100), "bfloat16", "uniform_")}
+
+
+@pytest.mark.parametrize("fault", ["pwrite", "fsync", "replace"])
+def test_disk_full_or_failed_sync_leaves_no_file_and_names_the_path(tmp_path, monkeypatch, fault):
+    path = tmp_path / "m.safetensors"
+    real = {"pwrite": os.pwrite, "fsync": os.fsync, "replace": os.replace}[fault]
+    calls = []
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 2 or fault != "pwrite":
+            code = errno.ENOSPC if fault == "pwrite" else errno.EIO
+            raise OSError(code, os.strerror(code))
+        return real(*args)
+
+    monkeypatch.setattr(os, fault, failing)
+    with pytest.raises(OSError) as info:
+        write_safetensors(path, SPEC, seed=0, block_bytes=40_000, progress=False)
+    assert info.value.errno in (errno.ENOSPC, errno.EIO)
+    assert str(path) in str(info.value), f"the error does not say which file: {info.value}"
+    assert not path.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_unwritable_destinations_fail_with_the_path_in_the_message(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_bytes(b"x")
+    a_dir = tmp_path / "dir.safetensors"
+    a_dir.mkdir()
+    for path, exc in [(tmp_path / "missing" / "m.safetensors", FileNotFoundError),
+                      (not_a_dir / "m.safetensors", NotADirectoryError),
+                      (a_dir, IsADirectoryError)]:
+        with pytest.raises(exc) as info:
+            write_safetensors(path, SPEC, seed=0, progress=False)
+        assert str(path.parent) in str(info.value), f"the error does not say where: {info.value}"
+    assert sorted(os.listdir(tmp_path)) == ["dir.safetensors", "file"]  # nothing else was left behind
+    assert os.listdir(a_dir) == []
