@@ -314,13 +314,15 @@ def _kernel(fn, storage: str):
     with :func:`_ieee_nvvm` (PTX is generated at compile time, once per compute capability)."""
     cc = None if simulated() else cuda.get_current_device().compute_capability
     with _COMPILE_LOCK:
-        k = _KERNELS.get((fn, storage))
-        with _ieee_nvvm():
-            if k is None:
-                k = _KERNELS[(fn, storage)] = cuda.jit(_signature(storage))(fn)
-            if cc is not None:
-                for overload in k.overloads.values():
-                    overload._codelibrary.get_asm_strs(cc=cc)  # cached per cc; -fma=0 for a new device too
+        k, ccs = _KERNELS.get((fn, storage), (None, set()))
+        if k is None or cc not in ccs:
+            with _ieee_nvvm():
+                if k is None:
+                    k = cuda.jit(_signature(storage))(fn)
+                if cc is not None:  # a device of another compute capability: its PTX with -fma=0 too
+                    for overload in k.overloads.values():
+                        overload._codelibrary.get_asm_strs(cc=cc)  # cached by numba-cuda per cc
+            _KERNELS[(fn, storage)] = k, ccs | {cc}
     return k
 
 

@@ -18,6 +18,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import tempfile
 import types
 
 import ml_dtypes
@@ -332,12 +333,14 @@ def ptx_compile():
     if importlib.util.find_spec("numba_cuda") is None or libdevice is None:
         yield None
         return
-    proc = subprocess.Popen([sys.executable, "-c", _PTX_SHIM, libdevice], env=_child_env({}),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    yield proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.communicate()
+    with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: the child never blocks on a full pipe
+        proc = subprocess.Popen([sys.executable, "-c", _PTX_SHIM, libdevice], env=_child_env({}),
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+        proc.stderr_file = err
+        yield proc
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 @pytest.mark.slow
@@ -347,8 +350,9 @@ def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
     contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
     if ptx_compile is None:
         pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
-    stdout, stderr = ptx_compile.communicate(timeout=600)
-    assert ptx_compile.returncode == 0, stderr[-3000:]
+    stdout, _ = ptx_compile.communicate(timeout=600)
+    ptx_compile.stderr_file.seek(0)
+    assert ptx_compile.returncode == 0, ptx_compile.stderr_file.read()[-3000:]
     rows = [line.split() for line in stdout.strip().splitlines()]
     assert [row[0] for row in rows] == ["1", "3"]
     for kind, fma, mul_rn, sqrt_rn, entry in rows:
