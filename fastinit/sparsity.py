@@ -25,10 +25,10 @@ from typing import Any, Optional, TypeVar
 import numba
 import numpy as np
 
-from ._buffers import as_target, geometry
+from ._buffers import as_target, geometry, host_staged
 from ._cpu import KERNEL_LOCK
 from ._jit import float_bits, parallel_kernel
-from ._philox import PHILOX_ROUNDS, philox_block
+from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from .init import Shape, Stream, _real, sample_normal
 
@@ -117,8 +117,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     s = resolve_seed(seed, generator)
     sample_normal(out, target, 0.0, std, fn, seed=s, stream=stream, global_shape=global_shape, offset=offset)
     k = key_words(s)
-    p0, p1, _, _ = philox_block.py_func(0, 0, 0, SPARSE_TAG, int(k[0]), int(k[1]), PHILOX_ROUNDS)
-    pos_key = np.array([p0, p1], np.uint64)
+    pos_key = philox4x32([0, 0, 0, SPARSE_TAG], k.astype(np.uint32))[:2].astype(np.uint64)
     off = (0, 0) if offset is None else tuple(int(o) for o in offset)
     ms0, ms1 = target.mstride
     with KERNEL_LOCK:
@@ -127,6 +126,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     return out
 
 
+@host_staged
 def sparse_(out: T, sparsity: float, std: float = 0.01, *, seed: Optional[int] = None, stream: Stream = 0,
             global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
             generator: Optional[Generator] = None) -> T:
@@ -143,6 +143,7 @@ def sparse_(out: T, sparsity: float, std: float = 0.01, *, seed: Optional[int] =
                    generator)
 
 
+@host_staged
 def martens_sparse_(out: T, k: int = 15, std: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                     global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
                     generator: Optional[Generator] = None) -> T:

@@ -23,7 +23,7 @@ from typing import Any, Optional, TypeVar
 
 import numpy as np
 
-from ._buffers import as_target
+from ._buffers import as_target, host_staged
 from ._seed import Generator
 from .init import Stream, constant_, normal_
 from .linalg import haar_orthonormalize
@@ -33,6 +33,7 @@ __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
 T = TypeVar("T")
 
 
+@host_staged
 def eye_(out: T, *, dtype: Any = None) -> T:
     """Fill the 2-D ``out`` with the identity (ones on the main diagonal, zeros elsewhere)."""
     target = as_target(out, dtype)
@@ -44,6 +45,7 @@ def eye_(out: T, *, dtype: Any = None) -> T:
     return out
 
 
+@host_staged
 def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     """Fill a 3-, 4- or 5-D conv kernel (out, in, *k) with the Dirac delta: the identity map of
     the first min(out/groups, in) channels of each group, at the kernel's centre."""
@@ -88,6 +90,7 @@ def _whole(arr: np.ndarray, global_shape, offset, fn: str) -> None:
                          "matrix; initialize the full matrix and slice it")
 
 
+@host_staged
 def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                 layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
                 global_shape=None, offset=None) -> T:
@@ -114,6 +117,7 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     return out
 
 
+@host_staged
 def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                       layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
                       global_shape=None, offset=None) -> T:
