@@ -22,10 +22,9 @@ FILL_CHILD = textwrap.dedent("""
     import sys, time
     import numpy as np
     import fastinit
-    from fastinit import _cpu
-    n = 4 * _cpu.CALL_ELEMENTS  # several kernel calls: 256 Mi float16 values, 512 MiB
-    a = np.full(n, np.nan, np.float16)
-    fastinit.normal_(a[:4096], seed=0)  # load the compiled kernel before timing anything
+    a = np.memmap(sys.argv[1], dtype=np.float16, mode="r+")  # NaN, shared with the parent, which watches it
+    n = a.size
+    fastinit.normal_(np.empty(4096, np.float16), seed=0)  # load the compiled kernel before timing anything
     print("start", flush=True)
     try:
         fastinit.normal_(a, seed=0)
@@ -51,7 +50,7 @@ def _interrupt_after(proc, line, delay, ready=lambda: True):
     assert proc.stdout.readline().strip() == line
     deadline = time.perf_counter() + 60
     while not ready() and time.perf_counter() < deadline:
-        time.sleep(0.01)
+        time.sleep(0.0005)
     assert ready()
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
@@ -63,9 +62,15 @@ def _interrupt_after(proc, line, delay, ready=lambda: True):
         pytest.fail("the child did not stop within 120 s of SIGINT")
 
 
-def test_ctrl_c_stops_a_long_fill_between_kernel_calls():
-    proc = _start(FILL_CHILD)
-    out, err = _interrupt_after(proc, "start", 0.05)
+def test_ctrl_c_stops_a_long_fill_between_kernel_calls(tmp_path):
+    """SIGINT is sent as soon as the parent sees the first values land in the (shared) target."""
+    path = tmp_path / "target.f16"
+    n = 4 * _cpu.CALL_ELEMENTS  # several kernel calls: 256 Mi float16 values, 512 MiB
+    np.full(n, np.nan, np.float16).tofile(path)
+    watch = np.memmap(path, dtype=np.float16, mode="r")
+    proc = _start(FILL_CHILD, str(path))
+    out, err = _interrupt_after(proc, "start", 0.0, lambda: not np.isnan(watch[0]))
+    os.unlink(path)  # 512 MiB: not left for pytest's kept temporary folders
     assert proc.returncode == 42, f"rc={proc.returncode}\n{out}\n{err}"
     words = out.split()
     assert words[0] == "interrupted" and words[3] == "True"
@@ -115,7 +120,7 @@ def test_ctrl_c_during_write_safetensors_leaves_no_file(tmp_path):
     path = tmp_path / "model.safetensors"
     proc = _start(WRITER_CHILD, str(path))
     writing = lambda: any(name.endswith(".tmp") for name in os.listdir(tmp_path))  # noqa: E731
-    out, err = _interrupt_after(proc, "start", 0.5, writing)  # 1.6 GB: seconds of writing here
+    out, err = _interrupt_after(proc, "start", 0.0, writing)  # 1.6 GB: seconds of writing here
     assert "finished" not in out
     assert proc.returncode == 42, f"rc={proc.returncode}\n{out}\n{err}"
     assert not path.exists()
