@@ -252,7 +252,7 @@ EXAMPLES = {
   fastinit bench --json > bench.json              # machine-readable
   fastinit bench --device cuda                    # the GPU kernels (exit code 2 without a GPU)""",
     "check": """examples:
-  fastinit check                                  # every check, every dtype, n = 1e7 (about a minute)
+  fastinit check                                  # every check, every dtype, n = 1e7 (a few minutes)
   fastinit check --only normal_,trunc_normal_ --dtype bfloat16 --n 1e6
   fastinit check --json; echo "exit code $?"      # 0 passed, 1 a check failed""",
     "variance": """examples:
