@@ -299,6 +299,25 @@ def _kaiming_law(shape):
     return stats.norm(0.0, math.sqrt(2.0 / shape[1]))
 
 
+def _kaiming_uniform_law(shape):
+    from scipy import stats
+
+    bound = math.sqrt(6.0 / shape[1])  # gain sqrt(2) * sqrt(3 / fan_in)
+    return stats.uniform(-bound, 2 * bound)
+
+
+def _xavier_normal_law(shape):
+    from scipy import stats
+
+    return stats.norm(0.0, math.sqrt(2.0 / (shape[0] + shape[1])))
+
+
+def _lecun_normal_law(shape):
+    from scipy import stats
+
+    return stats.norm(0.0, math.sqrt(1.0 / shape[1]))
+
+
 def _variance_scaling_law(shape):
     from scipy import stats
 
@@ -326,9 +345,16 @@ def _default_registry() -> dict:
             _law("truncnorm", 1.5, math.inf), rejects=True),
         "xavier_uniform_": DistributionCheck("xavier_uniform_", lambda o, s: scaled.xavier_uniform_(o, seed=s),
                                              _xavier_law, half_open=True, matrix=True),
+        "xavier_normal_": DistributionCheck("xavier_normal_", lambda o, s: scaled.xavier_normal_(o, seed=s),
+                                            _xavier_normal_law, matrix=True),
+        "kaiming_uniform_": DistributionCheck(
+            "kaiming_uniform_", lambda o, s: scaled.kaiming_uniform_(o, nonlinearity="relu", seed=s),
+            _kaiming_uniform_law, half_open=True, matrix=True),
         "kaiming_normal_": DistributionCheck(
             "kaiming_normal_", lambda o, s: scaled.kaiming_normal_(o, nonlinearity="relu", seed=s), _kaiming_law,
             matrix=True),
+        "lecun_normal_": DistributionCheck("lecun_normal_", lambda o, s: scaled.lecun_normal_(o, seed=s),
+                                           _lecun_normal_law, matrix=True),
         "variance_scaling_": DistributionCheck(
             "variance_scaling_", lambda o, s: scaled.variance_scaling_(o, seed=s), _variance_scaling_law,
             rejects=True, matrix=True),

@@ -209,6 +209,7 @@ def plot(report: dict, path: str, title: Optional[str] = None) -> None:
     axes[0].set_title("forward: Var(pre-activation)")
     axes[1].set_title("backward: Var(gradient at the layer's input)")
     for ax in axes:
+        ax.axhline(1.0, color="0.5", linewidth=0.8, linestyle="--")  # the input's variance
         ax.set_yscale("log")
         ax.set_xlabel("layer")
         ax.grid(True, which="major", alpha=0.3)

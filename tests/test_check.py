@@ -18,7 +18,7 @@ def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
     assert report["passed"]
     assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
         (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
-    assert report["tests"] == 7 * 4 * 3 * 2 + 4 * 3 * 2 + 4 * 2  # KS/mean/std, Haar per shape, chi2; x seeds
+    assert report["tests"] == 10 * 4 * 3 * 2 + 4 * 3 * 2 + 4 * 2  # KS/mean/std, Haar per shape, chi2; x seeds
     assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
     for r in report["rows"]:
         assert r["passed"] and not r["failures"]
