@@ -232,8 +232,6 @@ def _torch_fill(name: str, buf: np.ndarray) -> Callable[[], Any]:
 
 def _jax_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
     import jax
-
-    jax.config.update("jax_enable_x64", True)  # float64 arrays stay float64
     import jax.numpy as jnp
 
     if name == "sparse_":
@@ -356,28 +354,42 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
 
         torch.set_num_threads(numba.get_num_threads())
     cases = [(name, dt) for dt in dtypes for name in initializers]
-    results = []
-    for name, dt in progress(cases, len(cases), "fastinit bench", show_progress):
-        shape = case_shape(name, size, matrix)
-        buf = np.empty(shape, resolve_dtype(dt))
-        memset(buf)  # page it in: every contestant writes to resident memory
-        t_memset = best_of(lambda: memset(buf), repeat)
-        t = best_of(fastinit_fill(name, buf), repeat)
-        res = Result(name, dt, shape, buf.size, t, t_memset)
-        for c in against:
-            try:
-                fn = _CONTESTANT_FILLS[c](name, buf)
-                if fn is not None:
-                    t_c = best_of(fn, repeat, budget=CONTESTANT_BUDGET_S, warmup_counts=True)
-                    res.others[c] = {"seconds": t_c, "speedup": t_c / t}
-            except Exception as e:  # e.g. a dtype the library does not implement: report, go on
-                res.others[c] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"}
-        if probes:
-            measured = probe(name, dt, shape)
-            res.first_call_s, res.rss_overhead_mib = measured["first_call_s"], measured.get("rss_overhead_mib")
-        results.append(res)
+    x64 = None
+    if "jax" in against:
+        import jax
+
+        x64 = jax.config.jax_enable_x64
+        jax.config.update("jax_enable_x64", True)  # float64 arrays stay float64 (restored below)
+    try:
+        results = [_bench_case(name, dt, size, matrix, repeat, against, probes)
+                   for name, dt in progress(cases, len(cases), "fastinit bench", show_progress)]
+    finally:
+        if x64 is not None:
+            jax.config.update("jax_enable_x64", x64)
     return {"machine": machine_info(), "size": size, "matrix": matrix, "repeat": repeat,
             "contestants": against, "results": [asdict(r) for r in results]}
+
+
+def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against: list, probes: bool) -> Result:
+    """One row of :func:`run_bench`."""
+    shape = case_shape(name, size, matrix)
+    buf = np.empty(shape, resolve_dtype(dt))
+    memset(buf)  # page it in: every contestant writes to resident memory
+    t_memset = best_of(lambda: memset(buf), repeat)
+    t = best_of(fastinit_fill(name, buf), repeat)
+    res = Result(name, dt, shape, buf.size, t, t_memset)
+    for c in against:
+        try:
+            fn = _CONTESTANT_FILLS[c](name, buf)
+            if fn is not None:
+                t_c = best_of(fn, repeat, budget=CONTESTANT_BUDGET_S, warmup_counts=True)
+                res.others[c] = {"seconds": t_c, "speedup": t_c / t}
+        except Exception as e:  # e.g. a dtype the library does not implement: report, go on
+            res.others[c] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"}
+    if probes:
+        measured = probe(name, dt, shape)
+        res.first_call_s, res.rss_overhead_mib = measured["first_call_s"], measured.get("rss_overhead_mib")
+    return res
 
 
 def cuda_unavailable_reason() -> Optional[str]:

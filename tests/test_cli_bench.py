@@ -62,7 +62,8 @@ def test_bench_table_names_every_contestant_and_row(capsys):
 
 def test_bench_against_torch_and_jax_when_installed(capsys):
     pytest.importorskip("torch")
-    pytest.importorskip("jax")
+    jax = pytest.importorskip("jax")
+    x64 = jax.config.jax_enable_x64
     report = _json(capsys, [*SMALL, "--only", "trunc_normal_,sparse_", "--against", "torch,jax", "--no-probes"])
     rows = {r["initializer"]: r for r in report["results"]}
     assert rows["trunc_normal_"]["others"]["torch"]["speedup"] > 0
@@ -71,6 +72,7 @@ def test_bench_against_torch_and_jax_when_installed(capsys):
     import torch
 
     assert torch.get_num_threads() == report["machine"]["numba_threads"]
+    assert jax.config.jax_enable_x64 == x64  # float64 mode only for the run
 
 
 def test_bench_device_cuda_without_a_gpu_exits_2(capsys):
