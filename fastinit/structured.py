@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, TypeVar
 
+import ml_dtypes
 import numpy as np
 
-from ._buffers import as_target, host_staged
-from ._seed import Generator
+from ._buffers import as_target, geometry, host_staged
+from ._seed import Generator, resolve_seed, stream_words
 from .init import Stream, constant_, normal_
 from .linalg import haar_orthonormalize
 
@@ -68,26 +69,32 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     return out
 
 
-def _gain(gain, fn: str) -> float:
+def _checked(target, gain, layout, fn: str, global_shape, offset, seed, stream, generator):
+    """Validate everything before any write: (target, gain, concrete seed).  Refuses shards (every
+    entry depends on the whole matrix) and gains that overflow the target's dtype."""
+    geom = geometry(target, global_shape, offset)
+    if geom.global_shape != target.shape:
+        raise ValueError(f"{fn} cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
+                         "matrix; initialize the full matrix and slice it")
     if isinstance(gain, bool) or not isinstance(gain, (int, float, np.integer, np.floating)) or not math.isfinite(gain):
         raise ValueError(f"{fn}: gain must be a finite number, got {gain!r}")
-    return float(gain)
+    limit = float(ml_dtypes.finfo(target.dtype).max)
+    if abs(gain) > limit:  # entries reach |gain|
+        raise ValueError(f"{fn}: |gain| = {abs(gain):g} overflows {target.dtype} (max {limit:g})")
+    if layout not in ("torch", "keras"):
+        raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
+    stream_words(stream)  # validates the stream
+    return float(gain), resolve_seed(seed, generator)
 
 
-def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed, stream, generator) -> None:
+def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed: int, stream) -> None:
     """Write gain × a Haar (rows, cols) matrix into ``arr`` (its C-order flattening), in place when possible."""
     work = np.float64 if arr.dtype == np.float64 else np.float32  # LAPACK has no 16-bit types
     inplace = arr.dtype == work and arr.flags.c_contiguous
     m = arr.reshape(rows, cols) if inplace else np.empty((rows, cols), work)
-    haar_orthonormalize(normal_(m, seed=seed, stream=stream, generator=generator), gain)
+    haar_orthonormalize(normal_(m, seed=seed, stream=stream), gain)
     if not inplace:
         np.copyto(arr, m.reshape(arr.shape), casting="unsafe")  # one rounding to the target dtype
-
-
-def _whole(arr: np.ndarray, global_shape, offset, fn: str) -> None:
-    if global_shape is not None and tuple(global_shape) != arr.shape or offset is not None and any(offset):
-        raise ValueError(f"{fn} cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
-                         "matrix; initialize the full matrix and slice it")
 
 
 @host_staged
@@ -101,19 +108,15 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     orthonormal columns (Wᵀ W = gain² I).  Its law is the Haar measure (uniform on the Stiefel
     manifold): random Householder reflectors with Mezzadri's sign fix, see :mod:`fastinit.linalg`.
     """
-    fn = "orthogonal_"
     target = as_target(out, dtype)
-    arr = target.array
-    _whole(arr, global_shape, offset, fn)
-    if arr.ndim < 2:
+    if target.array.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    gain = _gain(gain, fn)
-    if layout not in ("torch", "keras"):
-        raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
+    gain, seed = _checked(target, gain, layout, "orthogonal_", global_shape, offset, seed, stream, generator)
+    arr = target.array
     if arr.size == 0:
         return out
     rows = arr.shape[0] if layout == "torch" else arr.size // arr.shape[-1]
-    _haar(arr, rows, arr.size // rows, gain, seed, stream, generator)
+    _haar(arr, rows, arr.size // rows, gain, seed, stream)
     return out
 
 
@@ -130,13 +133,10 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
     """
     fn = "delta_orthogonal_"
     target = as_target(out, dtype)
+    if target.array.ndim not in (3, 4, 5):
+        raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {target.shape}")
+    gain, seed = _checked(target, gain, layout, fn, global_shape, offset, seed, stream, generator)
     arr = target.array
-    _whole(arr, global_shape, offset, fn)
-    if arr.ndim not in (3, 4, 5):
-        raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {arr.shape}")
-    gain = _gain(gain, fn)
-    if layout not in ("torch", "keras"):
-        raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
     if layout == "torch":
         n_out, n_in, spatial = arr.shape[0], arr.shape[1], arr.shape[2:]
     else:
@@ -148,7 +148,7 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
     centre = tuple((k - 1) // 2 for k in spatial)
     constant_(out, 0.0, dtype=dtype)
     if layout == "torch":
-        _haar(arr[(slice(None), slice(None)) + centre], n_out, n_in, gain, seed, stream, generator)
+        _haar(arr[(slice(None), slice(None)) + centre], n_out, n_in, gain, seed, stream)
     else:
-        _haar(arr[centre], n_in, n_out, gain, seed, stream, generator)
+        _haar(arr[centre], n_in, n_out, gain, seed, stream)
     return out
