@@ -481,9 +481,15 @@ CALL_ELEMENTS = 1 << 26  # elements per kernel call: Ctrl-C is seen between call
 KERNEL_LOCK = threading.Lock()
 
 
+# Fills this small run on the calling thread: waking the thread pool costs tens of microseconds on an
+# idle machine and milliseconds on a loaded one, more than 2**16 elements take on one core.
+SERIAL_ELEMENTS = 1 << 16
+
+
 def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
     """Run :func:`fill` (or :func:`fill_trunc`) over the whole block, in calls of at most
-    CALL_ELEMENTS elements.
+    CALL_ELEMENTS elements (on the calling thread alone below SERIAL_ELEMENTS; values never
+    depend on the thread count).
 
     ``prm``: the float64 parameter vector (indices P0 ... SIGN).
     """
@@ -497,4 +503,10 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
                 np.int64(geom.mbase), geom.mstride, start, stop, int(chunk))
         with KERNEL_LOCK:
-            (fill_trunc if kind == TRUNC else fill)(*args)
+            threads = numba.get_num_threads()
+            if n <= SERIAL_ELEMENTS:
+                numba.set_num_threads(1)
+            try:
+                (fill_trunc if kind == TRUNC else fill)(*args)
+            finally:
+                numba.set_num_threads(threads)
