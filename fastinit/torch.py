@@ -37,7 +37,8 @@ from .fans import calculate_gain
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
-    "lecun_uniform_", "lecun_normal_", "variance_scaling_", "as_numpy", "materialize", "MaterializeSummary", "Scheme",
+    "delta_orthogonal_", "lecun_uniform_", "lecun_normal_", "variance_scaling_", "as_numpy", "materialize",
+    "MaterializeSummary", "Scheme",
 ]
 
 _FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
@@ -221,6 +222,14 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     return _via_host(lambda t: _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), t, generator,
                                         seed), tensor)
+
+
+def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
+                      seed: Optional[int] = None) -> torch.Tensor:
+    """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
+    (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
+    return _via_host(lambda t: _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), t,
+                                        generator, seed), tensor)
 
 
 def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,

@@ -166,3 +166,13 @@ def test_module_has_every_torch_nn_init_function():
     public = [n for n in dir(tinit) if n.endswith("_") and not n.startswith("_") and callable(getattr(tinit, n))]
     missing = [n for n in public if not hasattr(finit, n)]
     assert not missing
+
+
+def test_delta_orthogonal_on_a_conv_weight():
+    torch.manual_seed(3)
+    w = finit.delta_orthogonal_(torch.full((8, 4, 3, 3), 5.0), gain=2.0)
+    m = w[:, :, 1, 1].double()
+    assert torch.allclose(m.T @ m, 4.0 * torch.eye(4, dtype=torch.float64), atol=1e-5)
+    assert int((w != 0).sum()) == 32
+    torch.manual_seed(3)
+    assert torch.equal(w, finit.delta_orthogonal_(torch.empty(8, 4, 3, 3), gain=2.0))
