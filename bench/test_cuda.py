@@ -18,15 +18,15 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("numba_cuda")
 if not torch.cuda.is_available():
     pytest.skip("needs a CUDA device (torch.cuda.is_available() is False)", allow_module_level=True)
-from numba import cuda
+from numba import cuda  # noqa: E402
 
 if not cuda.is_available():
     pytest.skip("needs a CUDA device (numba.cuda.is_available() is False)", allow_module_level=True)
 
-import torch.nn.init as tinit
+import torch.nn.init as tinit  # noqa: E402
 
-import fastinit.torch as finit
-from fastinit import _cuda
+import fastinit.torch as finit  # noqa: E402
+from fastinit import _cuda  # noqa: E402
 
 N = int(float(os.environ.get("FASTINIT_GPU_BENCH_N", "1e8")))
 DEV = torch.device("cuda")
@@ -186,7 +186,7 @@ def test_torch_uniform_bf16(benchmark):
 
 _FIRST_CALL = """
 import time, numpy as np, fastinit
-from numba import cuda
+from numba import cuda  # noqa: E402
 a = cuda.device_array(1024, np.float32)
 t0 = time.perf_counter(); fastinit.uniform_(a, seed=0); cuda.synchronize()
 t1 = time.perf_counter(); fastinit.trunc_normal_(a[::2], seed=0); cuda.synchronize()

@@ -118,7 +118,8 @@ def measure(model: str, mode: str) -> dict:
     nbytes = sum(p.numel() * p.element_size() for p in params)
     return {"model": model, "mode": mode, "params": sum(p.numel() for p in params), "model_mib": nbytes / 2**20,
             "wall_s": wall, "rss_before_mib": before, "peak_rss_mib": peak,
-            "overhead_mib": None if mode.endswith("reinit") else peak - before - nbytes / 2**20, "warmup_s": first_call, "threads": torch.get_num_threads()}
+            "overhead_mib": None if mode.endswith("reinit") else peak - before - nbytes / 2**20,
+            "warmup_s": first_call, "threads": torch.get_num_threads()}
 
 
 def _run(model: str, mode: str) -> dict:

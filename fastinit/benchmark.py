@@ -257,6 +257,12 @@ def _jax_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
 _CONTESTANT_FILLS = {"numpy": _numpy_fill, "torch": _torch_fill, "jax": _jax_fill}
 
 
+def contestant_fill(contestant: str, name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
+    """What a user of ``contestant`` (numpy, torch, jax) calls instead of fastinit's ``name`` on
+    ``buf``; None where that library has no equivalent."""
+    return _CONTESTANT_FILLS[contestant](name, buf)
+
+
 def installed(contestant: str) -> bool:
     """Whether the library behind ``contestant`` can be imported (without importing it)."""
     return importlib.util.find_spec(contestant) is not None
@@ -380,7 +386,7 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
     res = Result(name, dt, shape, buf.size, t, t_memset)
     for c in against:
         try:
-            fn = _CONTESTANT_FILLS[c](name, buf)
+            fn = contestant_fill(c, name, buf)
             if fn is not None:
                 t_c = best_of(fn, repeat, budget=CONTESTANT_BUDGET_S, warmup_counts=True)
                 res.others[c] = {"seconds": t_c, "speedup": t_c / t}

@@ -82,7 +82,8 @@ def _gain(gain, fn: str) -> float:
 def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                     global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis=None,
                     out_axis=None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
-    r"""Glorot/Xavier uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \text{gain}\sqrt{6/(\text{fan\_in}+\text{fan\_out})}`.
+    r"""Glorot/Xavier uniform: :math:`\mathcal{U}(-b, b)`,
+    :math:`b = \text{gain}\sqrt{6/(\text{fan\_in}+\text{fan\_out})}`.
 
     Glorot & Bengio (2010), eq. 16; torch.nn.init.xavier_uniform_.
     """
@@ -96,7 +97,8 @@ def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, st
 def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                    global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis=None,
                    out_axis=None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
-    r"""Glorot/Xavier normal: :math:`\mathcal{N}(0, \sigma^2)`, :math:`\sigma = \text{gain}\sqrt{2/(\text{fan\_in}+\text{fan\_out})}`."""
+    r"""Glorot/Xavier normal: :math:`\mathcal{N}(0, \sigma^2)`,
+    :math:`\sigma = \text{gain}\sqrt{2/(\text{fan\_in}+\text{fan\_out})}`."""
     fn = "xavier_normal_"
     g = _gain(gain, fn)
     return _scheme(out, fn, "normal", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,

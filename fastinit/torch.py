@@ -262,4 +262,4 @@ def variance_scaling_(tensor: torch.Tensor, scale: float = 1.0, mode: str = "fan
                     generator, seed, **placement)
 
 
-from .materialize import MaterializeSummary, Scheme, materialize  # last: materialize fills with the functions above
+from .materialize import MaterializeSummary, Scheme, materialize  # noqa: E402 (last: it uses the functions above)

@@ -8,11 +8,11 @@ import pytest
 from scipy import stats
 
 torch = pytest.importorskip("torch")
-from torch import nn
+from torch import nn  # noqa: E402
 
-import fastinit
-import fastinit.torch as ft
-from fastinit.torch import materialize
+import fastinit  # noqa: E402
+import fastinit.torch as ft  # noqa: E402
+from fastinit.torch import materialize  # noqa: E402
 
 P_MIN = 1e-4
 
