@@ -189,9 +189,11 @@ def host_staged(fn):
         if not is_cuda_array(out):
             return fn(out, *args, **kwargs)
         target = as_target(out, kwargs.pop("dtype", None))
+        from . import _cuda
+
+        _cuda.require_gpu()  # before the host work: no GPU, no computation
         host = np.empty(target.shape, target.dtype)
         fn(host, *args, **kwargs)
-        from . import _cuda
         _cuda.copy_from_host(target, host)
         return out
 

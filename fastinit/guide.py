@@ -33,11 +33,16 @@ def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
 
 def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
     """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"relu_bias: n must be a non-negative int, got {n!r}")
     return relu_bias_(np.empty(n, resolve_dtype(dtype)), value)
 
 
 def _prior_logits(prior, activation: str) -> np.ndarray:
-    p = np.asarray(prior, dtype=np.float64)
+    try:
+        p = np.asarray(prior, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"prior must be a probability or a sequence of them, got {prior!r}") from None
     if p.dtype.kind not in "fiu" or not np.all((p > 0) & (p < 1)):
         raise ValueError(f"prior must hold probabilities strictly between 0 and 1, got {prior!r}")
     if activation == "sigmoid":
