@@ -122,11 +122,7 @@ def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
     if arr.__array_interface__["data"][0] % item:
         raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
     estr = tuple(st // item for st in arr.strides)
-    if any(e == 0 and n > 1 for e, n in zip(estr, arr.shape)):
-        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
-    if _may_overlap(arr.shape, estr):
-        raise ValueError(f"{name} has strides {arr.strides} under which its elements may share memory "
-                         "(a self-overlapping view); fill a view without overlaps")
+    _refuse_shared_memory(arr.shape, estr, arr.strides, name)
     storage = arr.view(_STORAGE[code]) if arr.ndim else arr.reshape(1).view(_STORAGE[code])
     # the span from the lowest to the highest addressed element, as a contiguous 1-D view
     low = storage[tuple(slice(None, None, -1) if e < 0 else slice(None) for e in estr)] if arr.ndim else storage
@@ -173,8 +169,7 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     if ptr % item:
         raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
     estr = tuple(int(st) // item for st in strides)
-    if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
-        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+    _refuse_shared_memory(shape, estr, strides, name)
     mbase = sum((n - 1) * -e for n, e in zip(shape, estr) if e < 0)
     span = 1 + sum((n - 1) * abs(e) for n, e in zip(shape, estr))
     return CudaTarget(out, dt, code, shape, int(ptr) - mbase * item, span, mbase, estr, stream)
@@ -198,6 +193,15 @@ def host_staged(fn):
         return out
 
     return staged
+
+
+def _refuse_shared_memory(shape, estr, strides, name: str) -> None:
+    """ValueError for views whose elements share memory (CPU and GPU targets alike)."""
+    if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
+        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+    if _may_overlap(shape, estr):
+        raise ValueError(f"{name} has strides {tuple(strides)} under which its elements may share memory "
+                         "(a self-overlapping view); fill a view without overlaps")
 
 
 def _may_overlap(shape, estr) -> bool:

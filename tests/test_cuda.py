@@ -243,6 +243,9 @@ def test_cuda_targets_are_validated_without_importing_numba_cuda():
         fastinit.normal_(Device(a), dtype="float64", seed=0)
     with pytest.raises(ValueError, match="zero strides"):
         fastinit.uniform_(Device(np.broadcast_to(a[:1], (4, 6))), seed=0)
+    overlapping = np.lib.stride_tricks.as_strided(a, shape=(3, 4), strides=(8, 4))  # rows overlap by 2 elements
+    with pytest.raises(ValueError, match="self-overlapping"):
+        fastinit.uniform_(Device(overlapping), seed=0)
     t = as_target(Device(a[:, ::-2]))
     assert isinstance(t, CudaTarget) and t.device == "cuda" and t.shape == (4, 3) and t.mstride == (6, -2)
     assert t.ptr == a[:, 1:].__array_interface__["data"][0] and t.span == 3 * 6 + 5 and t.mbase == 4
