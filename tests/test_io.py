@@ -105,7 +105,8 @@ def test_writer_memory_is_bounded_by_block_not_file(tmp_path):
         from fastinit.io import write_safetensors, TensorSpec
         write_safetensors({str(tmp_path / 'warm.safetensors')!r}, {{"w": TensorSpec((64, 64))}}, seed=0)
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        spec = {{f"layer{{i}}.weight": TensorSpec((4096, 8192), "float32", "normal_", {{"std": 0.02}}) for i in range(4)}}
+        spec = {{f"layer{{i}}.weight": TensorSpec((4096, 8192), "float32", "normal_", {{"std": 0.02}})
+                for i in range(4)}}
         write_safetensors({str(tmp_path / 'big.safetensors')!r}, spec, seed=1, block_bytes=16 << 20, progress=False)
         after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps({{"growth_mib": (after - before) / 1024}}))

@@ -40,9 +40,9 @@ def test_xavier_normal(gain):
     _normal_ok(_draw(fastinit.xavier_normal_, CONV, gain=gain), gain * math.sqrt(2 / (288 + 576)))
 
 
-@pytest.mark.parametrize("a, mode, nonlinearity", [(0, "fan_in", "leaky_relu"), (0, "fan_out", "relu"),
-                                                   (math.sqrt(5), "fan_in", "leaky_relu"), (0.2, "fan_in", "leaky_relu"),
-                                                   (0, "fan_in", "tanh")])
+@pytest.mark.parametrize("a, mode, nonlinearity", [
+    (0, "fan_in", "leaky_relu"), (0, "fan_out", "relu"), (math.sqrt(5), "fan_in", "leaky_relu"),
+    (0.2, "fan_in", "leaky_relu"), (0, "fan_in", "tanh")])
 def test_kaiming_uniform(a, mode, nonlinearity):
     fan = 288 if mode == "fan_in" else 576
     gain = {"relu": math.sqrt(2), "tanh": 5 / 3}.get(nonlinearity, math.sqrt(2 / (1 + a * a)))
