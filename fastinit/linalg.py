@@ -40,7 +40,7 @@ import numpy as np
 
 from ._jit import parallel_kernel, scalar
 
-__all__ = ["haar_orthonormalize"]
+__all__ = ["check_size", "haar_orthonormalize"]
 
 LAPACK_MAX_ELEMENTS = 2**31 - 1  # LAPACK's 32-bit (LP64) indexing
 NORM_CHUNKS = 16  # row chunks of the column-norm pass (a constant, so the sums do not depend on threads)
@@ -165,13 +165,19 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int) -> None:
         a[i:i + ib, cols:] = 0
 
 
-def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) -> np.ndarray:
-    """Overwrite the Gaussian-filled C-contiguous float32/float64 matrix ``b`` with gain × a Haar
-    (semi-)orthogonal matrix: orthonormal rows if rows ≤ cols, else orthonormal columns."""
-    rows, cols = b.shape
-    if b.size > LAPACK_MAX_ELEMENTS:
-        raise ValueError(f"orthogonal_: a {rows}x{cols} matrix has more than 2**31 - 1 elements, the limit of "
+def check_size(rows: int, cols: int, fn: str) -> None:
+    """ValueError unless a rows × cols matrix fits LAPACK's 32-bit indexing (callers check it before
+    they write anything)."""
+    if rows * cols > LAPACK_MAX_ELEMENTS:
+        raise ValueError(f"{fn}: a {rows}x{cols} matrix has more than 2**31 - 1 elements, the limit of "
                          "LAPACK's 32-bit indexing")
+
+
+def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) -> np.ndarray:
+    """Overwrite the Gaussian-filled C-contiguous float32/float64 matrix ``b`` (size checked by
+    :func:`check_size`) with gain × a Haar (semi-)orthogonal matrix: orthonormal rows if rows ≤ cols,
+    else orthonormal columns."""
+    rows, cols = b.shape
     tall = rows > cols
     k = min(rows, cols)
     tau = np.empty(k, b.dtype)

@@ -27,7 +27,7 @@ import numpy as np
 from ._buffers import as_target, geometry, host_staged
 from ._seed import Generator, resolve_seed, stream_words
 from .init import Stream, constant_, normal_
-from .linalg import haar_orthonormalize
+from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
 
@@ -69,9 +69,9 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     return out
 
 
-def _checked(target, gain, layout, fn: str, global_shape, offset, seed, stream, generator):
-    """Validate everything before any write: (target, gain, concrete seed).  Refuses shards (every
-    entry depends on the whole matrix) and gains that overflow the target's dtype."""
+def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> float:
+    """Validate placement, gain, layout and stream before any write; the gain as a float.  Refuses
+    shards (every entry depends on the whole matrix) and gains that overflow the target's dtype."""
     geom = geometry(target, global_shape, offset)
     if geom.global_shape != target.shape:
         raise ValueError(f"{fn} cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
@@ -84,7 +84,7 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, seed, stream, 
     if layout not in ("torch", "keras"):
         raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
     stream_words(stream)  # validates the stream
-    return float(gain), resolve_seed(seed, generator)
+    return float(gain)
 
 
 def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed: int, stream) -> None:
@@ -111,11 +111,13 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     target = as_target(out, dtype)
     if target.array.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    gain, seed = _checked(target, gain, layout, "orthogonal_", global_shape, offset, seed, stream, generator)
+    gain = _checked(target, gain, layout, "orthogonal_", global_shape, offset, stream)
     arr = target.array
     if arr.size == 0:
         return out
     rows = arr.shape[0] if layout == "torch" else arr.size // arr.shape[-1]
+    check_size(rows, arr.size // rows, "orthogonal_")
+    seed = resolve_seed(seed, generator)  # validated, or drawn, only for a call that will write
     _haar(arr, rows, arr.size // rows, gain, seed, stream)
     return out
 
@@ -135,7 +137,7 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
     target = as_target(out, dtype)
     if target.array.ndim not in (3, 4, 5):
         raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {target.shape}")
-    gain, seed = _checked(target, gain, layout, fn, global_shape, offset, seed, stream, generator)
+    gain = _checked(target, gain, layout, fn, global_shape, offset, stream)
     arr = target.array
     if layout == "torch":
         n_out, n_in, spatial = arr.shape[0], arr.shape[1], arr.shape[2:]
@@ -143,8 +145,10 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
         n_in, n_out, spatial = arr.shape[-2], arr.shape[-1], arr.shape[:-2]
     if n_in > n_out:
         raise ValueError(f"{fn}: in_channels ({n_in}) must be <= out_channels ({n_out}) for an isometry")
+    check_size(n_in, n_out, fn)
     if arr.size == 0:
         return out
+    seed = resolve_seed(seed, generator)  # validated, or drawn, before the first write
     centre = tuple((k - 1) // 2 for k in spatial)
     constant_(out, 0.0, dtype=dtype)
     if layout == "torch":

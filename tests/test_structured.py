@@ -204,3 +204,22 @@ def test_dirac_matches_torch(shape, groups):
     torch = pytest.importorskip("torch")
     ref = torch.nn.init.dirac_(torch.full(shape, 3.0), groups).numpy()
     assert np.array_equal(fastinit.dirac_(np.full(shape, 3.0), groups), ref)
+
+
+def test_refusals_come_before_any_write_or_seed_draw(monkeypatch):
+    """Too large for LAPACK, or in > out channels: the buffer is untouched and no seed is drawn."""
+    import fastinit.linalg
+
+    monkeypatch.setattr(fastinit.linalg, "LAPACK_MAX_ELEMENTS", 100)
+    g = fastinit.Generator(7)
+    for fn, w in [(fastinit.orthogonal_, np.full((20, 20), 3.0)),
+                  (fastinit.delta_orthogonal_, np.full((12, 12, 3), 3.0))]:
+        with pytest.raises(ValueError, match="LAPACK's 32-bit indexing"):
+            fn(w, generator=g)
+        assert (w == 3.0).all()
+    monkeypatch.undo()
+    w = np.full((2, 4, 3, 3), 3.0)  # torch layout: out=2 < in=4
+    with pytest.raises(ValueError, match="in_channels"):
+        fastinit.delta_orthogonal_(w, generator=g)
+    assert (w == 3.0).all()
+    assert g.next_seed() == fastinit.Generator(7).next_seed()
