@@ -118,11 +118,11 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     sample_normal(out, target, 0.0, std, fn, seed=s, stream=stream, global_shape=global_shape, offset=offset)
     k = key_words(s)
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], k.astype(np.uint32))[:2].astype(np.uint64)
-    off = (0, 0) if offset is None else tuple(int(o) for o in offset)
+    row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it
     ms0, ms1 = target.mstride
     with KERNEL_LOCK:
         _zero_positions(target.flat.view(np.uint8), target.array.itemsize, target.mbase, ms0, ms1, target.shape[0],
-                        target.shape[1], grows, off[0], off[1], nzero, pos_key, sw, numba.get_num_threads())
+                        target.shape[1], grows, row0, col0, nzero, pos_key, sw, numba.get_num_threads())
     return out
 
 
