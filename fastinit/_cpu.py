@@ -11,6 +11,7 @@ Dispatch is on integer codes inside the single compiled kernel (few compiles, on
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import numba
@@ -481,6 +482,18 @@ CALL_ELEMENTS = 1 << 26  # elements per kernel call: Ctrl-C is seen between call
 KERNEL_LOCK = threading.Lock()
 
 
+@contextlib.contextmanager
+def one_thread():
+    """Run the parallel kernels called inside on the calling thread alone (numba's thread count is
+    per calling thread; restored on exit)."""
+    n = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(n)
+
+
 # Fills this small run on the calling thread: waking the thread pool costs tens of microseconds on an
 # idle machine and milliseconds on a loaded one, more than 2**16 elements take on one core.
 SERIAL_ELEMENTS = 1 << 16
@@ -502,11 +515,5 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
         stop = min(n, start + CALL_ELEMENTS)
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
                 np.int64(geom.mbase), geom.mstride, start, stop, int(chunk))
-        with KERNEL_LOCK:
-            threads = numba.get_num_threads()
-            if n <= SERIAL_ELEMENTS:
-                numba.set_num_threads(1)
-            try:
-                (fill_trunc if kind == TRUNC else fill)(*args)
-            finally:
-                numba.set_num_threads(threads)
+        with KERNEL_LOCK, (one_thread() if n <= SERIAL_ELEMENTS else contextlib.nullcontext()):
+            (fill_trunc if kind == TRUNC else fill)(*args)

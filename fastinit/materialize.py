@@ -19,7 +19,6 @@ nothing is ever left uninitialized (docs/materialize.md).
 """
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import functools
 import hashlib
@@ -36,6 +35,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 from torch.nn.modules.conv import _ConvNd
 
+from ._cpu import one_thread
 from ._seed import _check_u64
 from .fans import fans
 
@@ -504,18 +504,6 @@ class _Entry:
         return self.method is not None and self.at is None
 
 
-@contextlib.contextmanager
-def _one_thread():
-    import numba
-
-    n = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(n)
-
-
 def _fallback_seed(seed: int, module_name: str) -> int:
     digest = hashlib.blake2b(f"{seed}:{module_name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1
@@ -726,7 +714,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     def run(e: _Entry, method: _Method) -> None:
         t0 = time.perf_counter()
         if 0 < e.tensor.numel() < SERIAL_BELOW:
-            with _one_thread():
+            with one_thread():
                 method.fill(e.tensor, seed, e.name, e.place)
         elif e.tensor.numel():
             method.fill(e.tensor, seed, e.name, e.place)
