@@ -117,19 +117,31 @@ def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
     item = arr.itemsize
     if arr.size == 0:
         return Target(arr, arr.dtype, code, np.empty(0, _STORAGE[code]), 0, (0,) * arr.ndim)
-    if any(st % item for st in arr.strides):
-        raise ValueError(f"{name} has strides {arr.strides} that are not multiples of its itemsize {item}")
-    if arr.__array_interface__["data"][0] % item:
-        raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
-    estr = tuple(st // item for st in arr.strides)
-    _refuse_shared_memory(arr.shape, estr, arr.strides, name)
+    estr, mbase, span = _layout(arr.shape, arr.strides, arr.__array_interface__["data"][0], item, name)
     storage = arr.view(_STORAGE[code]) if arr.ndim else arr.reshape(1).view(_STORAGE[code])
     # the span from the lowest to the highest addressed element, as a contiguous 1-D view
     low = storage[tuple(slice(None, None, -1) if e < 0 else slice(None) for e in estr)] if arr.ndim else storage
-    span = 1 + sum((n - 1) * abs(e) for n, e in zip(arr.shape, estr))
     flat = np.lib.stride_tricks.as_strided(low, shape=(span,), strides=(item,))
-    mbase = sum((n - 1) * -e for n, e in zip(arr.shape, estr) if e < 0)
     return Target(arr, arr.dtype, code, flat, mbase, estr)
+
+
+def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[int, ...], int, int]:
+    """Per-axis strides in elements, the position of element (0, ...) above the lowest-addressed one,
+    and the number of elements spanned — after refusing misaligned strides or addresses and views
+    whose elements share memory (CPU and GPU targets alike)."""
+    if any(st % item for st in strides):
+        raise ValueError(f"{name} has strides {tuple(strides)} that are not multiples of its itemsize {item}")
+    if address % item:
+        raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
+    estr = tuple(int(st) // item for st in strides)
+    if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
+        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+    if _may_overlap(shape, estr):
+        raise ValueError(f"{name} has strides {tuple(strides)} under which its elements may share memory "
+                         "(a self-overlapping view); fill a view without overlaps")
+    mbase = sum((n - 1) * -e for n, e in zip(shape, estr) if e < 0)
+    span = 1 + sum((n - 1) * abs(e) for n, e in zip(shape, estr))
+    return estr, mbase, span
 
 
 def _cuda_target(out, dtype, name: str) -> CudaTarget:
@@ -164,14 +176,7 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     strides = cai.get("strides")
     if strides is None:  # C-contiguous
         strides = tuple(int(np.prod(shape[d + 1:], dtype=object)) * item for d in range(len(shape)))
-    if any(st % item for st in strides):
-        raise ValueError(f"{name} has strides {tuple(strides)} that are not multiples of its itemsize {item}")
-    if ptr % item:
-        raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
-    estr = tuple(int(st) // item for st in strides)
-    _refuse_shared_memory(shape, estr, strides, name)
-    mbase = sum((n - 1) * -e for n, e in zip(shape, estr) if e < 0)
-    span = 1 + sum((n - 1) * abs(e) for n, e in zip(shape, estr))
+    estr, mbase, span = _layout(shape, strides, ptr, item, name)
     return CudaTarget(out, dt, code, shape, int(ptr) - mbase * item, span, mbase, estr, stream)
 
 
@@ -193,15 +198,6 @@ def host_staged(fn):
         return out
 
     return staged
-
-
-def _refuse_shared_memory(shape, estr, strides, name: str) -> None:
-    """ValueError for views whose elements share memory (CPU and GPU targets alike)."""
-    if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
-        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
-    if _may_overlap(shape, estr):
-        raise ValueError(f"{name} has strides {tuple(strides)} under which its elements may share memory "
-                         "(a self-overlapping view); fill a view without overlaps")
 
 
 def _may_overlap(shape, estr) -> bool:
