@@ -17,8 +17,8 @@ tensor-parallel shard exactly as in the rest of fastinit.
 
 CUDA tensors are filled by fastinit's GPU kernels (docs/gpu.md; needs numba-cuda) in their own
 memory, on torch's current stream of their device, with the values a CPU tensor gets.  eye_,
-dirac_, orthogonal_ and sparse_ compute on the host: a CUDA tensor receives a CPU twin's values
-through one host-to-device copy.
+dirac_, orthogonal_, delta_orthogonal_ and sparse_ compute on the host: a CUDA tensor receives a CPU
+twin's values through one host-to-device copy (``host_staged``) on that stream.
 """
 from __future__ import annotations
 
@@ -85,18 +85,6 @@ def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
     if t.dtype != torch.bfloat16 and t.dtype not in _FLOATS:
         raise TypeError(f"tensor has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
     return _CudaTensor(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
-
-
-def _via_host(run, tensor: torch.Tensor) -> torch.Tensor:
-    """``run(t)`` fills a CPU tensor ``t`` and returns it (eye_, dirac_, orthogonal_, sparse_ compute on
-    the host); a CUDA tensor gets a CPU twin's values by one host-to-device copy on torch's current
-    stream."""
-    if tensor.device.type != "cuda":
-        return run(tensor)
-    twin = torch.empty(tensor.shape, dtype=tensor.dtype)
-    run(twin)
-    tensor.detach().copy_(twin)
-    return _done(tensor)
 
 
 def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:
@@ -166,19 +154,17 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
 
-    def run(t):
-        _structured.eye_(as_numpy(t))
-        return _done(t)
-    return _via_host(run, tensor)
+    out, extra = _writable(tensor)
+    _structured.eye_(out, **extra)
+    return _done(tensor)
 
 
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
 
-    def run(t):
-        _structured.dirac_(as_numpy(t), groups)
-        return _done(t)
-    return _via_host(run, tensor)
+    out, extra = _writable(tensor)
+    _structured.dirac_(out, groups, **extra)
+    return _done(tensor)
 
 
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
@@ -220,16 +206,14 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    return _via_host(lambda t: _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), t, generator,
-                                        seed), tensor)
+    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed)
 
 
 def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
                       seed: Optional[int] = None) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
-    return _via_host(lambda t: _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), t,
-                                        generator, seed), tensor)
+    return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), tensor, generator, seed)
 
 
 def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,
@@ -238,8 +222,8 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
     positions drawn from ``generator`` too (torch's own ignores it)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _via_host(lambda t: _sampled(lambda arr, **kw: _sparse.sparse_(arr, sparsity, std, **kw), t, generator,
-                                        seed, **placement), tensor)
+    return _sampled(lambda arr, **kw: _sparse.sparse_(arr, sparsity, std, **kw), tensor, generator, seed,
+                    **placement)
 
 
 def lecun_uniform_(tensor: torch.Tensor, generator: Optional[torch.Generator] = None, *,
