@@ -70,7 +70,8 @@ def lanes(code, kind, method):
 
 @scalar
 def _block(blk, key, stream):
-    """The four words of Philox block ``blk`` (a uint64) under ``key`` and ``stream``."""
+    """The four words of Philox block ``blk`` (a uint64) under ``key`` and ``stream`` (pairs of words;
+    loops pass tuples: words read from arrays inside a loop cost ~40% of a uniform fill)."""
     return philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], key[0], key[1], PHILOX_ROUNDS)
 
 
@@ -277,8 +278,9 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
 @kernel
 def _tile_words(blk0, key, stream, words):
     """words[l * B + j] = word l of block blk0 + j (structure of arrays)."""
+    kk, ss = (key[0], key[1]), (stream[0], stream[1])
     for j in range(_B):
-        w0, w1, w2, w3 = _block(blk0 + _U64(j), key, stream)
+        w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
         words[j] = w0
         words[_B + j] = w1
         words[2 * _B + j] = w2
@@ -294,16 +296,17 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
     next to 32-bit float lanes).  Truncated normal: a vectorized first attempt, then the rejected
     positions (NaN) are redrawn one by one."""
     a, s, lo, hi = prm[P0], prm[P1], prm[LO], prm[HI]
+    kk, ss = (key[0], key[1]), (stream[0], stream[1])
     if kind == UNIFORM:
         if code == F64:
             for j in range(_B):
-                w0, w1, w2, w3 = _block(blk0 + _U64(j), key, stream)
+                w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
                 v64[j] = min(max(a + s * uniform_f64(w0, w1), lo), hi)
                 v64[_B + j] = min(max(a + s * uniform_f64(w2, w3), lo), hi)
             return
         a32, s32, lo32, hi32 = np.float32(a), np.float32(s), np.float32(lo), np.float32(hi)
         for j in range(_B):
-            w0, w1, w2, w3 = _block(blk0 + _U64(j), key, stream)
+            w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
             v32[j] = min(max(a32 + s32 * uniform_f32(w0), lo32), hi32)
             v32[_B + j] = min(max(a32 + s32 * uniform_f32(w1), lo32), hi32)
             v32[2 * _B + j] = min(max(a32 + s32 * uniform_f32(w2), lo32), hi32)
