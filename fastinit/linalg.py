@@ -5,22 +5,27 @@ the trailing part of column j *after* H_1 … H_{j−1} have been applied; by th
 of the Gaussian that trailing part is again an i.i.d. Gaussian vector of length m − j, independent
 of the earlier reflectors.  So the factorization can be skipped (Stewart 1980): draw the k
 Gaussian vectors directly, turn each into its reflector (LAPACK ``?larfg``: β = −sign(α)‖x‖,
-τ = (β − α)/β, v = x/(α − β)), and accumulate Q = H_1 ⋯ H_k with LAPACK's blocked ``?orgqr``
-(compact-WY, BLAS-3 for the bulk of the 2mk² − 2k³/3 flops: half of what QR + Q formation costs).
+τ = (β − α)/β, v = x/(α − β)), and accumulate Q = H_1 ⋯ H_k as LAPACK's blocked ``?orgqr`` does
+(2mk² − 2k³/3 flops: half of what QR + Q formation costs), but with every step BLAS-3: per block
+of 256 reflectors V, the compact-WY factor T from VᵀV (one SYRK and one triangular inverse, the "UT
+transform"), the update C −= V T Vᵀ C of the columns already formed as two GEMMs and a TRMM, and
+the block's own columns E − V T V₁ᵀ as one GEMM (where LAPACK spends level-2 ``?larft``/``?org2r``
+sweeps: 1.5× slower here at 2048², 2.5× for tall matrices).
 Fixing the signs with D = diag(sign β_j) — Mezzadri (2007)'s R-diagonal sign fix, since β_j is
 R's diagonal — makes Q·D exactly Haar-distributed (on O(n), or uniform on the Stiefel manifold).
 
 Everything happens in the caller's C-contiguous float32/float64 (rows, cols) matrix B, which
-LAPACK sees as the column-major (cols, rows) matrix A = Bᵀ:
+BLAS sees as the column-major (cols, rows) matrix A = Bᵀ:
 
 * rows ≤ cols ("wide", B has orthonormal rows): A is tall, reflector j lies in B[j, j:]
-  (contiguous) and ``?orgqr`` forms A's orthonormal columns;
-* rows > cols ("tall", B has orthonormal columns): A is wide, and ``?orgrq`` (RQ's reflectors,
-  the transposed construction) forms A's orthonormal rows; reflector j lies in
+  (contiguous) and the ``?orgqr`` construction forms A's orthonormal columns;
+* rows > cols ("tall", B has orthonormal columns): A is wide, and the ``?orgrq`` construction
+  (RQ's reflectors, backward, from the right) forms A's orthonormal rows; reflector j lies in
   B[: rows − cols + j + 1, j], gathered with row-major passes.
 
-Work space beyond B: τ, the signs and the column-norm accumulators (O(16 · min(rows, cols))),
-plus LAPACK's blocked work array (O(max(rows, cols) · 64)) — no copy of the matrix.
+Work space beyond B: τ, the signs and the column-norm accumulators (O(16 · min(rows, cols))), a
+copy of one block of reflectors and the update's product (256 · (rows + cols) elements) and two
+256 × 256 matrices — no copy of the matrix.
 
 Same seed → same matrix on the same machine, BLAS library and thread count; a different BLAS
 build may order the BLAS-3 sums differently and change the last bits.
@@ -97,9 +102,11 @@ def _lapack(dtype: np.dtype) -> "_Lapack":
 
 
 class _Lapack:
-    """The few LAPACK routines a blocked ?orgqr/?orgrq needs, called through SciPy's exported
-    function pointers (``scipy.linalg.cython_lapack``) so that sub-matrices are passed by pointer and
-    leading dimension: LAPACK works in place inside the caller's matrix, never on a copy."""
+    """The few BLAS/LAPACK routines the blocked accumulation needs, called through SciPy's exported
+    function pointers (``scipy.linalg.cython_blas`` / ``cython_lapack``) so that sub-matrices are passed
+    by pointer and leading dimension: BLAS works in place inside the caller's matrix, never on a copy.
+    Every product goes through this one library: a second BLAS's thread pool (NumPy's) would spin
+    against it."""
 
     def __init__(self, dtype: np.dtype):
         import ctypes
@@ -109,59 +116,110 @@ class _Lapack:
         self.c = ctypes
         self.itemsize = np.dtype(dtype).itemsize
         self.prefix = "s" if np.dtype(dtype) == np.float32 else "d"
-        arity = {"larft": 9, "larfb": 15, "orgqr": 9, "orgrq": 9}  # every argument is a pointer (Fortran ABI)
-        self.fns = {name: ctypes.cast(get_cython_function_address("scipy.linalg.cython_lapack", self.prefix + name),
-                                      ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n))) for name, n in arity.items()}
+        self.real = ctypes.c_float if self.prefix == "s" else ctypes.c_double
+        arity = {"gemm": 13, "syrk": 10, "trmm": 11, "trtri": 6}  # every argument is a pointer (Fortran ABI)
+        self.fns = {name: ctypes.cast(
+            get_cython_function_address("scipy.linalg.cython_" + ("lapack" if name == "trtri" else "blas"),
+                                        self.prefix + name),
+            ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n))) for name, n in arity.items()}
 
     def __call__(self, name: str, *args):
-        """Call ``?name`` with ints passed by reference, bytes as chars, ``(ptr,)`` tuples as raw pointers."""
+        """Call ``?name`` with ints and floats passed by reference, bytes as chars, ``(ptr,)`` tuples as
+        raw pointers."""
         c = self.c
-        keep = [c.c_int(a) if isinstance(a, (int, np.integer)) else c.c_char(a) if isinstance(a, bytes) else None
-                for a in args]
+        keep = [c.c_int(a) if isinstance(a, (int, np.integer)) else c.c_char(a) if isinstance(a, bytes)
+                else self.real(a) if isinstance(a, float) else None for a in args]
         ptrs = [c.addressof(k) if k is not None else a[0] for k, a in zip(keep, args)]
         self.fns[name](*ptrs)
-
-    def org(self, name: str, m: int, n: int, k: int, a: int, lda: int, tau: int, work: np.ndarray) -> None:
-        info = self.c.c_int(0)
-        self(name, m, n, k, (a,), lda, (tau,), (work.ctypes.data,), work.size, (self.c.addressof(info),))
-        if info.value != 0:
-            raise RuntimeError(f"LAPACK {self.prefix}{name} failed with info={info.value}")
 
 
 def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int) -> None:
     """LAPACK ?orgqr's blocked loop (last block first) with block size ``nb`` on the column-major m×n
-    ``a`` (m ≥ n = k reflectors): compact-WY updates of width nb, panels by LAPACK's own ?orgqr."""
+    ``a`` (m ≥ n = k reflectors), all of it BLAS-3: each block's reflectors V are copied out, their
+    compact-WY factor T comes from VᵀV (:func:`_t_factor`, against ?larft's level-2 sweep), two GEMMs
+    and a TRMM apply them to the columns already formed (what ?larfb does, with explicit zeros and ones
+    in the copy of V instead of ?larfb's extra TRMMs on its triangle), and the block's own columns are E − V T V₁ᵀ (two
+    GEMMs, against ?org2r's level-2 sweep)."""
     m, n = a.shape
-    lda, it, base, tp = m, lp.itemsize, a.ctypes.data, tau.ctypes.data
     t = np.empty((nb, nb), a.dtype, order="F")
-    work = np.empty(max(n, m) * nb, a.dtype)
+    w = np.empty((nb, nb), a.dtype, order="F")
+    vbuf = np.empty(m * nb, a.dtype)
+    work = np.empty(n * nb, a.dtype)
     for i in range(((n - 1) // nb) * nb, -1, -nb):
         ib = min(nb, n - i)
-        vi = base + (i + i * lda) * it
-        if i + ib < n:  # apply H(i) ... H(i+ib-1) to the columns already formed
-            lp("larft", b"F", b"C", m - i, ib, (vi,), lda, (tp + i * it,), (t.ctypes.data,), nb)
-            lp("larfb", b"L", b"N", b"F", b"C", m - i, n - i - ib, ib, (vi,), lda, (t.ctypes.data,), nb,
-               (base + (i + (i + ib) * lda) * it,), lda, (work.ctypes.data,), n - i - ib)
-        lp.org("orgqr", m - i, ib, ib, vi, lda, tp + i * it, work)
+        r = m - i
+        p = a[i:, i:i + ib]
+        v = vbuf[:r * ib].reshape(ib, r).T  # column-major, leading dimension r
+        v[...] = p
+        v1 = v[:ib]
+        v1[np.triu_indices(ib)] = 0
+        v1[np.diag_indices(ib)] = 1
+        _t_factor(lp, v, tau[i:i + ib], t)
+        vp, tp = (v.ctypes.data,), (t.ctypes.data,)
+        c = n - i - ib
+        if c:  # apply H(i) ... H(i+ib-1) to the columns already formed: C -= V (T (Vᵀ C)), three BLAS-3 calls
+            cp = (a[i:, i + ib:].ctypes.data,)
+            lp("gemm", b"T", b"N", ib, c, r, 1.0, vp, r, cp, m, 0.0, (work.ctypes.data,), ib)
+            lp("trmm", b"L", b"U", b"N", b"N", ib, c, 1.0, tp, nb, (work.ctypes.data,), ib)
+            lp("gemm", b"N", b"N", r, c, ib, -1.0, vp, r, (work.ctypes.data,), ib, 1.0, cp, m)
+        lp("gemm", b"N", b"T", ib, ib, ib, 1.0, tp, nb, vp, r, 0.0, (w.ctypes.data,), nb)  # W = T V₁ᵀ
+        lp("gemm", b"N", b"N", r, ib, ib, -1.0, vp, r, (w.ctypes.data,), nb, 0.0, (p.ctypes.data,), m)
+        p[np.diag_indices(ib)] += 1  # p = E − V W
         a[:i, i:i + ib] = 0
+
+
+def _t_factor(lp: _Lapack, v: np.ndarray, tau: np.ndarray, t: np.ndarray, lower: bool = False) -> None:
+    """The triangular T of a block reflector from T⁻¹ = striu(VᵀV) + diag(1/τ) (the "UT transform",
+    Puglisi 1992; Joffrain et al. 2006): one SYRK and one triangular inverse, into ``t[:ib, :ib]`` with
+    its other triangle zero.  Forward, columnwise V (r × ib): H(1) ⋯ H(ib) = I − V T Vᵀ, T upper;
+    ``lower``: backward, rowwise V (ib × r): H(ib) ⋯ H(1) = I − Vᵀ T V, T⁻¹ = stril(VVᵀ) + diag(1/τ).
+    A τ = 0 reflector (H = I) gets a zero row and column."""
+    ib, r = v.shape if lower else v.shape[::-1]
+    ld = t.shape[0]
+    uplo = b"L" if lower else b"U"
+    lp("syrk", uplo, b"N" if lower else b"T", ib, r, 1.0, (v.ctypes.data,), v.strides[1] // lp.itemsize, 0.0,
+       (t.ctypes.data,), ld)
+    tt = t[:ib, :ib]
+    tt[np.triu_indices(ib, 1) if lower else np.tril_indices(ib, -1)] = 0
+    idle = tau == 0
+    tt[idle, :] = 0
+    tt[:, idle] = 0
+    tt[np.diag_indices(ib)] = np.where(idle, 1, 1 / np.where(idle, 1, tau))
+    info = lp.c.c_int(0)
+    lp("trtri", uplo, b"N", ib, (t.ctypes.data,), ld, (lp.c.addressof(info),))
+    if info.value != 0:
+        raise RuntimeError(f"LAPACK {lp.prefix}trtri failed with info={info.value}")
+    tt[idle, idle] = 0
 
 
 def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int) -> None:
     """LAPACK ?orgrq's blocked loop (first block first) with block size ``nb`` on the column-major m×n
-    ``a`` (m = k reflectors < n)."""
+    ``a`` (m = k reflectors < n), BLAS-3 throughout as in :func:`_orgqr`, mirrored: reflector rows,
+    backward order, lower-triangular T, updates from the right."""
     m, n = a.shape
-    lda, it, base, tp = m, lp.itemsize, a.ctypes.data, tau.ctypes.data
     t = np.empty((nb, nb), a.dtype, order="F")
-    work = np.empty(max(n, m) * nb, a.dtype)
+    x = np.empty((nb, nb), a.dtype, order="F")
+    vbuf = np.empty(n * nb, a.dtype)
+    work = np.empty(m * nb, a.dtype)
     for i in range(0, m, nb):
         ib = min(nb, m - i)
-        cols = n - m + i + ib  # reflectors i .. i+ib-1 live in columns [0, cols)
-        vi = base + i * it
-        if i > 0:  # apply them from the right to the rows already formed
-            lp("larft", b"B", b"R", cols, ib, (vi,), lda, (tp + i * it,), (t.ctypes.data,), nb)
-            lp("larfb", b"R", b"T", b"B", b"R", i, cols, ib, (vi,), lda, (t.ctypes.data,), nb, (base,), lda,
-               (work.ctypes.data,), i)
-        lp.org("orgrq", ib, cols, ib, vi, lda, tp + i * it, work)
+        cols = n - m + i + ib  # reflectors i .. i+ib-1 live in columns [0, cols), unit at cols - ib + j
+        p = a[i:i + ib, :cols]
+        v = vbuf[:ib * cols].reshape(cols, ib).T  # column-major, leading dimension ib
+        v[...] = p
+        v2 = v[:, cols - ib:]
+        v2[np.triu_indices(ib)] = 0
+        v2[np.diag_indices(ib)] = 1
+        _t_factor(lp, v, tau[i:i + ib], t, lower=True)
+        vp, tp = (v.ctypes.data,), (t.ctypes.data,)
+        if i:  # apply them from the right to the rows already formed: C -= ((C Vᵀ) Tᵀ) V
+            cp = (a.ctypes.data,)
+            lp("gemm", b"N", b"T", i, ib, cols, 1.0, cp, m, vp, ib, 0.0, (work.ctypes.data,), i)
+            lp("trmm", b"R", b"L", b"T", b"N", i, ib, 1.0, tp, nb, (work.ctypes.data,), i)
+            lp("gemm", b"N", b"N", i, cols, ib, -1.0, (work.ctypes.data,), i, vp, ib, 1.0, cp, m)
+        lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), ib, 0.0, (x.ctypes.data,), nb)  # T V₂
+        lp("gemm", b"T", b"N", ib, cols, ib, -1.0, (x.ctypes.data,), nb, vp, ib, 0.0, (p.ctypes.data,), m)
+        p[np.arange(ib), cols - ib + np.arange(ib)] += 1  # p = E − (T V₂)ᵀ V, E = [0 I]
         a[i:i + ib, cols:] = 0
 
 

@@ -223,3 +223,24 @@ def test_refusals_come_before_any_write_or_seed_draw(monkeypatch):
         fastinit.delta_orthogonal_(w, generator=g)
     assert (w == 3.0).all()
     assert g.next_seed() == fastinit.Generator(7).next_seed()
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 5e-6)])
+@pytest.mark.parametrize("shape, block", [((200, 300), 64), ((300, 200), 64), ((257, 257), 64), ((130, 700), 256),
+                                          ((700, 130), 256), ((1, 9), 64), ((9, 1), 64)])
+def test_blas3_accumulation_equals_lapack_orgqr_and_orgrq(shape, block, dtype, tol):
+    """linalg's BLAS-3 forming of Q = H_1 ⋯ H_k (UT-transform T, GEMM updates and panels) gives LAPACK's
+    own ?orgqr / ?orgrq result for the same reflectors, over several blocks of either construction."""
+    from scipy.linalg import lapack
+
+    from fastinit import linalg
+
+    b = fastinit.normal_(np.empty(shape, dtype), seed=5)
+    tall = shape[0] > shape[1]
+    tau, sign = np.empty(min(shape), dtype), np.empty(min(shape), dtype)
+    linalg._reflectors(b, tall, tau, sign)
+    prefix = "s" if dtype == np.float32 else "d"
+    want, _, info = getattr(lapack, prefix + ("orgrq" if tall else "orgqr"))(np.asfortranarray(b.T), tau)
+    assert info == 0
+    (linalg._orgrq if tall else linalg._orgqr)(linalg._lapack(np.dtype(dtype)), b.T, tau, block)
+    assert np.abs(b.T.astype(np.float64) - want).max() <= tol
