@@ -133,13 +133,14 @@ class _Lapack:
         self.fns[name](*ptrs)
 
 
-def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int) -> None:
+def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray | None = None) -> None:
     """LAPACK ?orgqr's blocked loop (last block first) with block size ``nb`` on the column-major m×n
     ``a`` (m ≥ n = k reflectors), all of it BLAS-3: each block's reflectors V are copied out, their
     compact-WY factor T comes from VᵀV (:func:`_t_factor`, against ?larft's level-2 sweep), two GEMMs
     and a TRMM apply them to the columns already formed (what ?larfb does, with explicit zeros and ones
     in the copy of V instead of ?larfb's extra TRMMs on its triangle), and the block's own columns are E − V T V₁ᵀ (two
-    GEMMs, against ?org2r's level-2 sweep)."""
+    GEMMs, against ?org2r's level-2 sweep).  ``d``: scale column j of the result by d[j] (folded into
+    the block's own columns, which the later updates only left-multiply: no pass of its own)."""
     m, n = a.shape
     t = np.empty((nb, nb), a.dtype, order="F")
     w = np.empty((nb, nb), a.dtype, order="F")
@@ -163,8 +164,10 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int) -> None:
             lp("trmm", b"L", b"U", b"N", b"N", ib, c, 1.0, tp, nb, (work.ctypes.data,), ib)
             lp("gemm", b"N", b"N", r, c, ib, -1.0, vp, r, (work.ctypes.data,), ib, 1.0, cp, m)
         lp("gemm", b"N", b"T", ib, ib, ib, 1.0, tp, nb, vp, r, 0.0, (w.ctypes.data,), nb)  # W = T V₁ᵀ
+        di = np.ones(ib, a.dtype) if d is None else d[i:i + ib]
+        w[:ib, :ib] *= di
         lp("gemm", b"N", b"N", r, ib, ib, -1.0, vp, r, (w.ctypes.data,), nb, 0.0, (p.ctypes.data,), m)
-        p[np.diag_indices(ib)] += 1  # p = E − V W
+        p[np.diag_indices(ib)] += di  # p = (E − V W) D
         a[:i, i:i + ib] = 0
 
 
@@ -192,10 +195,10 @@ def _t_factor(lp: _Lapack, v: np.ndarray, tau: np.ndarray, t: np.ndarray, lower:
     tt[idle, idle] = 0
 
 
-def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int) -> None:
+def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray | None = None) -> None:
     """LAPACK ?orgrq's blocked loop (first block first) with block size ``nb`` on the column-major m×n
     ``a`` (m = k reflectors < n), BLAS-3 throughout as in :func:`_orgqr`, mirrored: reflector rows,
-    backward order, lower-triangular T, updates from the right."""
+    backward order, lower-triangular T, updates from the right; ``d`` scales row i by d[i]."""
     m, n = a.shape
     t = np.empty((nb, nb), a.dtype, order="F")
     x = np.empty((nb, nb), a.dtype, order="F")
@@ -218,8 +221,10 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int) -> None:
             lp("trmm", b"R", b"L", b"T", b"N", i, ib, 1.0, tp, nb, (work.ctypes.data,), i)
             lp("gemm", b"N", b"N", i, cols, ib, -1.0, (work.ctypes.data,), i, vp, ib, 1.0, cp, m)
         lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), ib, 0.0, (x.ctypes.data,), nb)  # T V₂
+        di = np.ones(ib, a.dtype) if d is None else d[i:i + ib]
+        x[:ib, :ib] *= di
         lp("gemm", b"T", b"N", ib, cols, ib, -1.0, (x.ctypes.data,), nb, vp, ib, 0.0, (p.ctypes.data,), m)
-        p[np.arange(ib), cols - ib + np.arange(ib)] += 1  # p = E − (T V₂)ᵀ V, E = [0 I]
+        p[np.arange(ib), cols - ib + np.arange(ib)] += di  # p = D (E − (T V₂)ᵀ V), E = [0 I]
         a[i:i + ib, cols:] = 0
 
 
@@ -241,7 +246,6 @@ def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) ->
     tau = np.empty(k, b.dtype)
     sign = np.empty(k, b.dtype)
     _reflectors(b, tall, tau, sign)
-    (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, block)  # b.T: column-major view, same memory
-    sign *= gain
-    b *= sign[None, :] if tall else sign[:, None]
+    sign *= gain  # Q D gain, folded into the forming of Q
+    (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, block, sign)  # b.T: column-major view, same memory
     return b
