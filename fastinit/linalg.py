@@ -246,6 +246,9 @@ def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) ->
     tau = np.empty(k, b.dtype)
     sign = np.empty(k, b.dtype)
     _reflectors(b, tall, tau, sign)
-    sign *= gain  # Q D gain, folded into the forming of Q
+    # Q D: the signs are folded into the forming of Q; the gain is not (gain × an intermediate of size ~2
+    # could overflow where gain × Q does not)
     (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, block, sign)  # b.T: column-major view, same memory
+    if gain != 1:
+        b *= b.dtype.type(gain)
     return b

@@ -244,3 +244,12 @@ def test_blas3_accumulation_equals_lapack_orgqr_and_orgrq(shape, block, dtype, t
     assert info == 0
     (linalg._orgrq if tall else linalg._orgqr)(linalg._lapack(np.dtype(dtype)), b.T, tau, block)
     assert np.abs(b.T.astype(np.float64) - want).max() <= tol
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (300, 280)])
+def test_orthogonal_gain_at_the_dtype_limit_stays_finite(shape):
+    """gain × Q is finite for gain = the largest float32 (|Q_ij| <= 1); the gain must not scale an intermediate."""
+    big = float(np.finfo(np.float32).max)
+    w = fastinit.orthogonal_(np.empty(shape, np.float32), gain=big, seed=2)
+    assert np.isfinite(w).all()
+    assert gram_error(w.astype(np.float64) / big, 1.0) <= 1e-5
