@@ -23,9 +23,9 @@ BLAS sees as the column-major (cols, rows) matrix A = Bᵀ:
   (RQ's reflectors, backward, from the right) forms A's orthonormal rows; reflector j lies in
   B[: rows − cols + j + 1, j], gathered with row-major passes.
 
-Work space beyond B: τ, the signs and the column-norm accumulators (O(16 · min(rows, cols))), a
-copy of one block of reflectors and the update's product (256 · (rows + cols) elements) and two
-256 × 256 matrices — no copy of the matrix.
+Work space beyond B: τ, the signs and the column-norm accumulators (O(16 · min(rows, cols))), the
+update's product (256 · max(rows, cols) elements) and a few 256 × 256 matrices — no copy of the
+matrix: each block's reflectors are used where they lie.
 
 Same seed → same matrix on the same machine, BLAS library and thread count; a different BLAS
 build may order the BLAS-3 sums differently and change the last bits.
@@ -135,39 +135,37 @@ class _Lapack:
 
 def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray | None = None) -> None:
     """LAPACK ?orgqr's blocked loop (last block first) with block size ``nb`` on the column-major m×n
-    ``a`` (m ≥ n = k reflectors), all of it BLAS-3: each block's reflectors V are copied out, their
+    ``a`` (m ≥ n = k reflectors), all of it BLAS-3 and in place: each block's reflectors V are made
+    explicit where they lie (unit diagonal, zeros above it: that triangle holds nothing used), their
     compact-WY factor T comes from VᵀV (:func:`_t_factor`, against ?larft's level-2 sweep), two GEMMs
-    and a TRMM apply them to the columns already formed (what ?larfb does, with explicit zeros and ones
-    in the copy of V instead of ?larfb's extra TRMMs on its triangle), and the block's own columns are E − V T V₁ᵀ (two
-    GEMMs, against ?org2r's level-2 sweep).  ``d``: scale column j of the result by d[j] (folded into
-    the block's own columns, which the later updates only left-multiply: no pass of its own)."""
+    and a TRMM apply them to the columns already formed (?larfb's work, without its TRMMs on V's
+    triangle), and the block's own columns become (E − V W) D, W = T V₁ᵀ, by one TRMM over V itself
+    (against ?org2r's level-2 sweep).  ``d``: scale column j of the result by d[j] (the later updates
+    only left-multiply, so it costs no pass of its own)."""
     m, n = a.shape
     t = np.empty((nb, nb), a.dtype, order="F")
     w = np.empty((nb, nb), a.dtype, order="F")
-    vbuf = np.empty(m * nb, a.dtype)
     work = np.empty(n * nb, a.dtype)
     for i in range(((n - 1) // nb) * nb, -1, -nb):
         ib = min(nb, n - i)
         r = m - i
-        p = a[i:, i:i + ib]
-        v = vbuf[:r * ib].reshape(ib, r).T  # column-major, leading dimension r
-        v[...] = p
+        v = a[i:, i:i + ib]  # V, leading dimension m
         v1 = v[:ib]
-        v1[np.triu_indices(ib)] = 0
-        v1[np.diag_indices(ib)] = 1
+        v1[...] = np.tril(v1, -1)
+        np.fill_diagonal(v1, 1)
         _t_factor(lp, v, tau[i:i + ib], t)
-        vp, tp = (v.ctypes.data,), (t.ctypes.data,)
+        vp, tp, wp = (v.ctypes.data,), (t.ctypes.data,), (w.ctypes.data,)
         c = n - i - ib
-        if c:  # apply H(i) ... H(i+ib-1) to the columns already formed: C -= V (T (Vᵀ C)), three BLAS-3 calls
+        if c:  # apply H(i) ... H(i+ib-1) to the columns already formed: C -= V (T (Vᵀ C))
             cp = (a[i:, i + ib:].ctypes.data,)
-            lp("gemm", b"T", b"N", ib, c, r, 1.0, vp, r, cp, m, 0.0, (work.ctypes.data,), ib)
+            lp("gemm", b"T", b"N", ib, c, r, 1.0, vp, m, cp, m, 0.0, (work.ctypes.data,), ib)
             lp("trmm", b"L", b"U", b"N", b"N", ib, c, 1.0, tp, nb, (work.ctypes.data,), ib)
-            lp("gemm", b"N", b"N", r, c, ib, -1.0, vp, r, (work.ctypes.data,), ib, 1.0, cp, m)
-        lp("gemm", b"N", b"T", ib, ib, ib, 1.0, tp, nb, vp, r, 0.0, (w.ctypes.data,), nb)  # W = T V₁ᵀ
+            lp("gemm", b"N", b"N", r, c, ib, -1.0, vp, m, (work.ctypes.data,), ib, 1.0, cp, m)
+        lp("gemm", b"N", b"T", ib, ib, ib, 1.0, tp, nb, vp, m, 0.0, wp, nb)  # W = T V₁ᵀ (upper triangular)
         di = np.ones(ib, a.dtype) if d is None else d[i:i + ib]
         w[:ib, :ib] *= di
-        lp("gemm", b"N", b"N", r, ib, ib, -1.0, vp, r, (w.ctypes.data,), nb, 0.0, (p.ctypes.data,), m)
-        p[np.diag_indices(ib)] += di  # p = (E − V W) D
+        lp("trmm", b"R", b"U", b"N", b"N", r, ib, -1.0, wp, nb, vp, m)  # V ← −V W D, in place
+        v[np.arange(ib), np.arange(ib)] += di  # (E − V W) D
         a[:i, i:i + ib] = 0
 
 
@@ -183,11 +181,11 @@ def _t_factor(lp: _Lapack, v: np.ndarray, tau: np.ndarray, t: np.ndarray, lower:
     lp("syrk", uplo, b"N" if lower else b"T", ib, r, 1.0, (v.ctypes.data,), v.strides[1] // lp.itemsize, 0.0,
        (t.ctypes.data,), ld)
     tt = t[:ib, :ib]
-    tt[np.triu_indices(ib, 1) if lower else np.tril_indices(ib, -1)] = 0
+    tt[...] = np.tril(tt) if lower else np.triu(tt)
     idle = tau == 0
     tt[idle, :] = 0
     tt[:, idle] = 0
-    tt[np.diag_indices(ib)] = np.where(idle, 1, 1 / np.where(idle, 1, tau))
+    np.fill_diagonal(tt, np.where(idle, 1, 1 / np.where(idle, 1, tau)))
     info = lp.c.c_int(0)
     lp("trtri", uplo, b"N", ib, (t.ctypes.data,), ld, (lp.c.addressof(info),))
     if info.value != 0:
@@ -197,34 +195,31 @@ def _t_factor(lp: _Lapack, v: np.ndarray, tau: np.ndarray, t: np.ndarray, lower:
 
 def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray | None = None) -> None:
     """LAPACK ?orgrq's blocked loop (first block first) with block size ``nb`` on the column-major m×n
-    ``a`` (m = k reflectors < n), BLAS-3 throughout as in :func:`_orgqr`, mirrored: reflector rows,
+    ``a`` (m = k reflectors < n), BLAS-3 and in place as in :func:`_orgqr`, mirrored: reflector rows,
     backward order, lower-triangular T, updates from the right; ``d`` scales row i by d[i]."""
     m, n = a.shape
     t = np.empty((nb, nb), a.dtype, order="F")
     x = np.empty((nb, nb), a.dtype, order="F")
-    vbuf = np.empty(n * nb, a.dtype)
     work = np.empty(m * nb, a.dtype)
     for i in range(0, m, nb):
         ib = min(nb, m - i)
         cols = n - m + i + ib  # reflectors i .. i+ib-1 live in columns [0, cols), unit at cols - ib + j
-        p = a[i:i + ib, :cols]
-        v = vbuf[:ib * cols].reshape(cols, ib).T  # column-major, leading dimension ib
-        v[...] = p
+        v = a[i:i + ib, :cols]  # V, leading dimension m
         v2 = v[:, cols - ib:]
-        v2[np.triu_indices(ib)] = 0
-        v2[np.diag_indices(ib)] = 1
+        v2[...] = np.tril(v2, -1)
+        np.fill_diagonal(v2, 1)
         _t_factor(lp, v, tau[i:i + ib], t, lower=True)
-        vp, tp = (v.ctypes.data,), (t.ctypes.data,)
+        vp, tp, xp = (v.ctypes.data,), (t.ctypes.data,), (x.ctypes.data,)
         if i:  # apply them from the right to the rows already formed: C -= ((C Vᵀ) Tᵀ) V
             cp = (a.ctypes.data,)
-            lp("gemm", b"N", b"T", i, ib, cols, 1.0, cp, m, vp, ib, 0.0, (work.ctypes.data,), i)
+            lp("gemm", b"N", b"T", i, ib, cols, 1.0, cp, m, vp, m, 0.0, (work.ctypes.data,), i)
             lp("trmm", b"R", b"L", b"T", b"N", i, ib, 1.0, tp, nb, (work.ctypes.data,), i)
-            lp("gemm", b"N", b"N", i, cols, ib, -1.0, (work.ctypes.data,), i, vp, ib, 1.0, cp, m)
-        lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), ib, 0.0, (x.ctypes.data,), nb)  # T V₂
+            lp("gemm", b"N", b"N", i, cols, ib, -1.0, (work.ctypes.data,), i, vp, m, 1.0, cp, m)
+        lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), m, 0.0, xp, nb)  # X = T V₂ (lower)
         di = np.ones(ib, a.dtype) if d is None else d[i:i + ib]
         x[:ib, :ib] *= di
-        lp("gemm", b"T", b"N", ib, cols, ib, -1.0, (x.ctypes.data,), nb, vp, ib, 0.0, (p.ctypes.data,), m)
-        p[np.arange(ib), cols - ib + np.arange(ib)] += di  # p = D (E − (T V₂)ᵀ V), E = [0 I]
+        lp("trmm", b"L", b"L", b"T", b"N", ib, cols, -1.0, xp, nb, vp, m)  # V ← −D Xᵀ V, in place
+        v2[np.arange(ib), np.arange(ib)] += di  # D (E − Xᵀ V), E = [0 I]
         a[i:i + ib, cols:] = 0
 
 

@@ -53,8 +53,8 @@ ORTHO_PROBE = textwrap.dedent("""
 
 @pytest.mark.parametrize("shape", [(2048, 1536), (1536, 2048)])
 def test_orthogonal_works_in_the_target_buffer(shape):
-    """Peak extra memory <= 10% of the matrix + O(n * block): the work space is one block of reflectors
-    and the update's product, (rows + cols) x 256 floats (3.5 MiB here); a copy of the matrix would be
+    """Peak extra memory <= 10% of the matrix + O(n * block): the work space is the update's product,
+    max(rows, cols) x 256 floats (2 MiB here), and OpenBLAS's buffers; a copy of the matrix would be
     12 MiB."""
     out = subprocess.run([sys.executable, "-c", ORTHO_PROBE.format(shape=shape)], capture_output=True, text=True,
                          check=True).stdout
