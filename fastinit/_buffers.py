@@ -10,6 +10,7 @@ all checks happen before a kernel runs, so a refused call leaves the target unto
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -291,7 +292,7 @@ def geometry(target: Target, global_shape=None, offset=None) -> Geometry:
                 raise ValueError(
                     f"block out.shape {shape} at offset {off} does not fit in global_shape {gshape} (axis {d})"
                 )
-    total = int(np.prod(gshape, dtype=object)) if gshape else 1
+    total = math.prod(int(n) for n in gshape)
     if total >= _MAX_ELEMENTS:
         raise ValueError(f"global_shape {gshape} has {total} elements; at most 2**64 - 1 are addressable")
     gstr = [1] * len(gshape)

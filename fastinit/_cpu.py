@@ -12,6 +12,7 @@ Dispatch is on integer codes inside the single compiled kernel (few compiles, on
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 
 import numba
@@ -513,7 +514,7 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
     d32 = flat if code == F32 else _EMPTY32
     d64 = flat if code == F64 else _EMPTY64
     prm = np.asarray(prm, np.float64)
-    n = int(geom.shape.prod())
+    n = math.prod(geom.shape.tolist())
     for start in range(0, n, CALL_ELEMENTS):
         stop = min(n, start + CALL_ELEMENTS)
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,

@@ -42,11 +42,11 @@ from .fans import fans
 __all__ = ["RESIDUAL_PROJECTIONS", "SHORTCUTS", "MaterializeSummary", "ParamRecord", "Scheme", "materialize"]
 
 PROGRESS_THRESHOLD = 100_000_000  # progress=None shows a bar above this many parameters (tqdm installed)
-# Tensors below this many elements are filled on one thread: waking the kernel's thread pool can cost more than
-# the fill (6-12 ms per parallel call on the loaded 2-core test VM, against 0.1 ms serial for 768 elements and
-# ~8 ms for 4M; GPT-2 small re-initialized in 0.23-0.29 s with 2**22 against 0.43-0.50 s with 2**20).  Values do
-# not depend on the thread count (docs/determinism.md).
-SERIAL_BELOW = 1 << 22
+# Tensors below this many elements are filled on one thread: waking the kernel's thread pool costs tens of
+# microseconds on a quiet 2-core machine (6-12 ms per call on a loaded one).  GPT-2 small re-initialized in place,
+# same process, quiet machine: 156 ms with 2**22 (every Linear weight on one thread), 127 ms with 2**18, 126 ms
+# with 2**16.  Values do not depend on the thread count (docs/determinism.md).
+SERIAL_BELOW = 1 << 18
 RESIDUAL_PROJECTIONS = ("c_proj", "out_proj", "o_proj", "down_proj", "fc2")
 SCHEMES = ("torch", "gpt2", "llama")
 SHORTCUTS = ("zeros", "ones", "normal", "trunc_normal", "default", "keep")
