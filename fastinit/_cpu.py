@@ -59,6 +59,7 @@ _U64 = np.uint64
 _MASK32 = _U64(0xFFFFFFFF)
 _SHIFT32 = _U64(32)
 _B = TILE_BLOCKS
+_F32_UMAX = np.float32(1.0 - 2.0**-24)  # the largest 24-bit uniform
 
 
 @scalar
@@ -306,6 +307,16 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
                 v64[_B + j] = min(max(a + s * uniform_f64(w2, w3), lo), hi)
             return
         a32, s32, lo32, hi32 = np.float32(a), np.float32(s), np.float32(lo), np.float32(hi)
+        # a32 + s32 * u is monotone in u (IEEE rounding is): when its ends u = 0 and u = 1 - 2**-24 lie
+        # in [lo, hi], so does every value, and the clamp can go (the same values, ~5% less work)
+        if lo32 <= a32 and a32 + s32 * _F32_UMAX <= hi32:
+            for j in range(_B):
+                w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
+                v32[j] = a32 + s32 * uniform_f32(w0)
+                v32[_B + j] = a32 + s32 * uniform_f32(w1)
+                v32[2 * _B + j] = a32 + s32 * uniform_f32(w2)
+                v32[3 * _B + j] = a32 + s32 * uniform_f32(w3)
+            return
         for j in range(_B):
             w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
             v32[j] = min(max(a32 + s32 * uniform_f32(w0), lo32), hi32)
