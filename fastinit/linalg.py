@@ -9,8 +9,8 @@ Gaussian vectors directly, turn each into its reflector (LAPACK ``?larfg``: β =
 (2mk² − 2k³/3 flops: half of what QR + Q formation costs), but with every step BLAS-3: per block
 of 256 reflectors V, the compact-WY factor T from VᵀV (one SYRK and one triangular inverse, the "UT
 transform"), the update C −= V T Vᵀ C of the columns already formed as two GEMMs and a TRMM, and
-the block's own columns E − V T V₁ᵀ as one GEMM (where LAPACK spends level-2 ``?larft``/``?org2r``
-sweeps: 1.5× slower here at 2048², 2.5× for tall matrices).
+the block's own columns E − V (T V₁ᵀ) as one in-place TRMM over V (where LAPACK spends level-2
+``?larft``/``?org2r`` sweeps: 1.5× slower here at 2048², 2.5× for tall matrices).
 Fixing the signs with D = diag(sign β_j) — Mezzadri (2007)'s R-diagonal sign fix, since β_j is
 R's diagonal — makes Q·D exactly Haar-distributed (on O(n), or uniform on the Stiefel manifold).
 
@@ -34,7 +34,10 @@ References: G. W. Stewart, "The efficient generation of random orthogonal matric
 application to condition estimators", SIAM J. Numer. Anal. 17 (1980).  F. Mezzadri, "How to
 generate random matrices from the classical compact groups", Notices AMS 54 (2007).
 R. Schreiber, C. Van Loan, "A storage-efficient WY representation for products of Householder
-transformations", SIAM J. Sci. Stat. Comput. 10 (1989).
+transformations", SIAM J. Sci. Stat. Comput. 10 (1989).  C. Puglisi, "Modification of the
+Householder method based on the compact WY representation", SIAM J. Sci. Stat. Comput. 13 (1992);
+T. Joffrain, T. M. Low, E. S. Quintana-Ortí, R. van de Geijn, F. G. Van Zee, "Accumulating
+Householder transformations, revisited", ACM TOMS 32 (2006).
 """
 from __future__ import annotations
 
