@@ -143,3 +143,16 @@ def test_zero_scale_is_refused_by_variance_scaling():
     with pytest.raises(ValueError, match="scale must be a positive"):
         fastinit.variance_scaling_(out, 0.0)
     assert (out == 1).all()
+
+
+def test_cached_bound_limits_keep_the_sign_of_zero():
+    """The representable-limits cache of uniform_/trunc_normal_ keys -0.0 and 0.0 apart (they compare equal)."""
+    from fastinit import init
+
+    f32 = np.dtype(np.float32)
+    pos = init._representable(0.0, 1.0, f32, "uniform_", False)
+    neg = init._representable(-0.0, 1.0, f32, "uniform_", False)
+    assert np.signbit(neg[0]) and not np.signbit(pos[0])
+    hi = init._representable(-1.0, -0.0, f32, "uniform_", True)[1]
+    assert np.signbit(hi) and not np.signbit(init._representable(-1.0, 0.0, f32, "uniform_", True)[1])
+    assert init._representable(0.0, 1.0, f32, "uniform_", False) == pos  # a second call: from the cache
