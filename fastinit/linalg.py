@@ -136,7 +136,7 @@ class _Lapack:
         self.fns[name](*ptrs)
 
 
-def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray | None = None) -> None:
+def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) -> None:
     """LAPACK ?orgqr's blocked loop (last block first) with block size ``nb`` on the column-major m×n
     ``a`` (m ≥ n = k reflectors), all of it BLAS-3 and in place: each block's reflectors V are made
     explicit where they lie (unit diagonal, zeros above it: that triangle holds nothing used), their
@@ -165,7 +165,7 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray |
             lp("trmm", b"L", b"U", b"N", b"N", ib, c, 1.0, tp, nb, (work.ctypes.data,), ib)
             lp("gemm", b"N", b"N", r, c, ib, -1.0, vp, m, (work.ctypes.data,), ib, 1.0, cp, m)
         lp("gemm", b"N", b"T", ib, ib, ib, 1.0, tp, nb, vp, m, 0.0, wp, nb)  # W = T V₁ᵀ (upper triangular)
-        di = np.ones(ib, a.dtype) if d is None else d[i:i + ib]
+        di = d[i:i + ib]
         w[:ib, :ib] *= di
         lp("trmm", b"R", b"U", b"N", b"N", r, ib, -1.0, wp, nb, vp, m)  # V ← −V W D, in place
         v[np.arange(ib), np.arange(ib)] += di  # (E − V W) D
@@ -196,7 +196,7 @@ def _t_factor(lp: _Lapack, v: np.ndarray, tau: np.ndarray, t: np.ndarray, lower:
     tt[idle, idle] = 0
 
 
-def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray | None = None) -> None:
+def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) -> None:
     """LAPACK ?orgrq's blocked loop (first block first) with block size ``nb`` on the column-major m×n
     ``a`` (m = k reflectors < n), BLAS-3 and in place as in :func:`_orgqr`, mirrored: reflector rows,
     backward order, lower-triangular T, updates from the right; ``d`` scales row i by d[i]."""
@@ -219,7 +219,7 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray |
             lp("trmm", b"R", b"L", b"T", b"N", i, ib, 1.0, tp, nb, (work.ctypes.data,), i)
             lp("gemm", b"N", b"N", i, cols, ib, -1.0, (work.ctypes.data,), i, vp, m, 1.0, cp, m)
         lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), m, 0.0, xp, nb)  # X = T V₂ (lower)
-        di = np.ones(ib, a.dtype) if d is None else d[i:i + ib]
+        di = d[i:i + ib]
         x[:ib, :ib] *= di
         lp("trmm", b"L", b"L", b"T", b"N", ib, cols, -1.0, xp, nb, vp, m)  # V ← −D Xᵀ V, in place
         v2[np.arange(ib), np.arange(ib)] += di  # D (E − Xᵀ V), E = [0 I]
