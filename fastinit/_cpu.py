@@ -310,19 +310,9 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
         # a32 + s32 * u is monotone in u (IEEE rounding is): when its ends u = 0 and u = 1 - 2**-24 lie
         # in [lo, hi], so does every value, and the clamp can go (the same values, ~5% less work)
         if lo32 <= a32 and a32 + s32 * _F32_UMAX <= hi32:
-            for j in range(_B):
-                w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
-                v32[j] = a32 + s32 * uniform_f32(w0)
-                v32[_B + j] = a32 + s32 * uniform_f32(w1)
-                v32[2 * _B + j] = a32 + s32 * uniform_f32(w2)
-                v32[3 * _B + j] = a32 + s32 * uniform_f32(w3)
-            return
-        for j in range(_B):
-            w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
-            v32[j] = min(max(a32 + s32 * uniform_f32(w0), lo32), hi32)
-            v32[_B + j] = min(max(a32 + s32 * uniform_f32(w1), lo32), hi32)
-            v32[2 * _B + j] = min(max(a32 + s32 * uniform_f32(w2), lo32), hi32)
-            v32[3 * _B + j] = min(max(a32 + s32 * uniform_f32(w3), lo32), hi32)
+            _uniform_loop32(False, blk0, kk, ss, a32, s32, lo32, hi32, v32)
+        else:
+            _uniform_loop32(True, blk0, kk, ss, a32, s32, lo32, hi32, v32)
         return
     _tile_words(blk0, key, stream, words)
     if code == F64:
@@ -340,6 +330,23 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
             z0, z1 = normal_pair_f32(_U64(w[j]), _U64(w[_B + j]))
             v[j] = a32 + s32 * z0
             v[_B + j] = a32 + s32 * z1
+
+
+@scalar
+def _uniform_loop32(clamp, blk0, kk, ss, a32, s32, lo32, hi32, v32):
+    """The float32-family uniform tile, clamped to [lo32, hi32] or not (``clamp`` a constant at each call
+    site, so each copy compiles to its own loop)."""
+    for j in range(_B):
+        w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
+        x0, x1 = a32 + s32 * uniform_f32(w0), a32 + s32 * uniform_f32(w1)
+        x2, x3 = a32 + s32 * uniform_f32(w2), a32 + s32 * uniform_f32(w3)
+        if clamp:
+            x0, x1 = min(max(x0, lo32), hi32), min(max(x1, lo32), hi32)
+            x2, x3 = min(max(x2, lo32), hi32), min(max(x3, lo32), hi32)
+        v32[j] = x0
+        v32[_B + j] = x1
+        v32[2 * _B + j] = x2
+        v32[3 * _B + j] = x3
 
 
 @kernel
