@@ -14,20 +14,43 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-import ml_dtypes
 import numpy as np
 
 from ._cpu import BF16, F16, F32, F64
 
-__all__ = ["SUPPORTED", "CudaTarget", "Target", "as_target", "host_staged", "is_cuda_array", "resolve_dtype"]
+__all__ = ["CudaTarget", "Target", "as_target", "bfloat16", "finfo_max", "host_staged", "is_cuda_array",
+           "resolve_dtype", "storage_code"]
 
-BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
-SUPPORTED = {
-    np.dtype(np.float16): F16,
-    BFLOAT16: BF16,
-    np.dtype(np.float32): F32,
-    np.dtype(np.float64): F64,
-}
+_IEEE = {np.dtype(np.float16): F16, np.dtype(np.float32): F32, np.dtype(np.float64): F64}
+
+
+@functools.cache
+def bfloat16() -> np.dtype:
+    """ml_dtypes' bfloat16, imported on first need: ml_dtypes 0.7 takes ~0.5 s to import, more than the
+    rest of ``import fastinit``, and a bfloat16 array cannot exist before its module is imported."""
+    import ml_dtypes
+
+    return np.dtype(ml_dtypes.bfloat16)
+
+
+def storage_code(dt: np.dtype) -> int | None:
+    """The kernels' storage code of a supported dtype (float16, bfloat16, float32, float64), else None."""
+    code = _IEEE.get(dt)
+    if code is None and dt.name == "bfloat16" and dt == bfloat16():  # the name first: no import for others
+        code = BF16
+    return code
+
+
+@functools.lru_cache(maxsize=None)
+def finfo_max(dt: np.dtype) -> float:
+    """The largest finite value of a supported dtype."""
+    if storage_code(dt) == BF16:
+        import ml_dtypes
+
+        return float(ml_dtypes.finfo(dt).max)
+    return float(np.finfo(dt).max)
+
+
 _STORAGE = {F16: np.uint16, BF16: np.uint16, F32: np.float32, F64: np.float64}
 _NAMES = "float16, bfloat16, float32, float64"
 _MAX_ELEMENTS = 2**64
@@ -54,19 +77,21 @@ class Target:
         return self.array.size
 
 
-_ALIASES = {"bfloat16": BFLOAT16, "bf16": BFLOAT16, "fp16": np.dtype(np.float16), "f16": np.dtype(np.float16),
-            "half": np.dtype(np.float16), "fp32": np.dtype(np.float32), "f32": np.dtype(np.float32),
-            "fp64": np.dtype(np.float64), "f64": np.dtype(np.float64)}
+_ALIASES = {"fp16": np.dtype(np.float16), "f16": np.dtype(np.float16), "half": np.dtype(np.float16),
+            "fp32": np.dtype(np.float32), "f32": np.dtype(np.float32), "fp64": np.dtype(np.float64),
+            "f64": np.dtype(np.float64)}
 
 
 def resolve_dtype(dtype) -> np.dtype:
     """The numpy dtype for a user ``dtype=`` (names such as 'float32' or 'bf16', numpy / ml_dtypes
     types); TypeError if unsupported."""
+    if isinstance(dtype, str) and dtype in ("bfloat16", "bf16"):
+        return bfloat16()
     try:
         dt = _ALIASES[dtype] if isinstance(dtype, str) and dtype in _ALIASES else np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be one of {_NAMES}, got {dtype!r}") from None
-    if dt not in SUPPORTED:
+    if storage_code(dt) is None:
         raise TypeError(f"dtype must be one of {_NAMES}, got {dt}")
     return dt
 
@@ -110,11 +135,11 @@ def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
     arr = _as_array(out, dtype, name)
     if not arr.flags.writeable:
         raise ValueError(f"{name} is read-only; fastinit fills buffers in place and needs a writable one")
-    if arr.dtype not in SUPPORTED:
+    code = storage_code(arr.dtype)
+    if code is None:
         raise TypeError(f"{name} has dtype {arr.dtype}; supported dtypes are {_NAMES}")
     if arr.size >= _MAX_ELEMENTS:
         raise ValueError(f"{name} has {arr.size} elements; at most 2**64 - 1 are addressable")
-    code = SUPPORTED[arr.dtype]
     item = arr.itemsize
     if arr.size == 0:
         return Target(arr, arr.dtype, code, np.empty(0, _STORAGE[code]), 0, (0,) * arr.ndim)
@@ -157,7 +182,8 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
         if dt != want and not (dt.kind in "uiV" and dt.itemsize == want.itemsize):
             raise TypeError(f"dtype={dtype!r} does not match {name}'s CUDA array type {cai['typestr']!r}")
         dt = want
-    if dt not in SUPPORTED:
+    code = storage_code(dt)
+    if code is None:
         raise TypeError(f"{name} has dtype {dt}; supported dtypes are {_NAMES} "
                         "(for bfloat16 held in 16-bit integers, pass dtype='bfloat16')")
     ptr, readonly = cai["data"]
@@ -171,7 +197,7 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     if size >= _MAX_ELEMENTS:
         raise ValueError(f"{name} has {size} elements; at most 2**64 - 1 are addressable")
     stream = cai.get("stream")
-    code, item = SUPPORTED[dt], dt.itemsize
+    item = dt.itemsize
     if size == 0:
         return CudaTarget(out, dt, code, shape, int(ptr or 0), 0, 0, (0,) * len(shape), stream)
     strides = cai.get("strides")

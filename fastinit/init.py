@@ -11,11 +11,10 @@ import math
 import warnings
 from typing import Any, Optional, Sequence, TypeVar, Union
 
-import ml_dtypes
 import numpy as np
 
 from . import _cpu
-from ._buffers import CudaTarget, Target, as_target, geometry
+from ._buffers import CudaTarget, Target, as_target, finfo_max, geometry
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from ._transforms import EXP_PROPOSAL, NORMAL_MAX_F32, NORMAL_MAX_F64, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
 
@@ -42,10 +41,6 @@ def _params(**named) -> np.ndarray:
     for name, value in named.items():
         prm[getattr(_cpu, name)] = value
     return prm
-
-
-def _finfo_max(target: Target) -> float:
-    return float(ml_dtypes.finfo(target.dtype).max)
 
 
 def _rounded(x: float, dtype: np.dtype) -> float:
@@ -77,7 +72,7 @@ def _representable(a: float, b: float, dtype: np.dtype, fn: str, closed: bool) -
 @functools.lru_cache(maxsize=4096)
 def _representable_signed(a: float, b: float, _sa: float, _sb: float, dtype: np.dtype, fn: str,
                           closed: bool) -> tuple[float, float]:
-    big = float(ml_dtypes.finfo(dtype).max)
+    big = finfo_max(dtype)
     lo, hi = max(_rounded(a, dtype), -big), min(_rounded(b, dtype), big)
     if lo < a:
         lo = _from_ordered(_ordered(lo, dtype) + 1, dtype)
@@ -163,7 +158,7 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
         width = b - a if target.code == _cpu.F64 else np.float32(b) - np.float32(a)
     if target.size and not np.isfinite(width):
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
-    big = _finfo_max(target)
+    big = finfo_max(target.dtype)
     if max(abs(a), abs(b)) > big:
         raise ValueError(f"{fn}: bounds [{a}, {b}) exceed the finite range of {target.dtype} (±{big:.6g})")
     lo, hi = _representable(a, b, target.dtype, fn, closed=False)
@@ -203,10 +198,10 @@ def sample_normal(out, target: Target, mean, std, fn: str, **placement):
     if std < 0:
         raise ValueError(f"{fn}: std must be >= 0, got {std}")
     zmax = NORMAL_MAX_F64 if target.code == _cpu.F64 else NORMAL_MAX_F32
-    if target.size and abs(mean) + zmax * std > _finfo_max(target):
+    if target.size and abs(mean) + zmax * std > finfo_max(target.dtype):
         raise ValueError(
             f"{fn}: mean={mean}, std={std} can reach |x| = {abs(mean) + zmax * std:.4g}, beyond the largest "
-            f"finite {target.dtype} ({_finfo_max(target):.6g}); use a wider dtype or a smaller std"
+            f"finite {target.dtype} ({finfo_max(target.dtype):.6g}); use a wider dtype or a smaller std"
         )
     return _sample(out, target, _cpu.NORMAL, _params(P0=mean, P1=std), **placement)
 
@@ -268,7 +263,7 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
         warnings.warn(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
                       "nearly all values will sit next to one bound.", stacklevel=3)
     lo_e, hi_e = _rounding_edges(lo, hi, target.dtype, compute)
-    big = _finfo_max(target)  # the proposal is chosen for the law restricted to the dtype's finite range
+    big = finfo_max(target.dtype)  # the proposal is chosen for the law restricted to the dtype's finite range
     alpha, beta = (max(a, -big) - mean) / std, (min(b, big) - mean) / std
     prm = _params(P0=mean, P1=std, LO=lo_e, HI=hi_e, **_robert_proposal(alpha, beta))
     return _sample(out, target, _cpu.TRUNC, prm, **placement)
@@ -312,7 +307,7 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     target = as_target(out, dtype)
     stored = _rounded(v, target.dtype)
     if np.isfinite(v) and not np.isfinite(stored):
-        raise ValueError(f"{fn}: val={v} overflows {target.dtype} (largest finite {_finfo_max(target):.6g})")
+        raise ValueError(f"{fn}: val={v} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")
     if target.size == 0:
         return out
     p0 = stored

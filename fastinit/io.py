@@ -28,12 +28,12 @@ from typing import Any, Callable, Mapping, Optional, Union
 import numpy as np
 
 from . import init, structured
-from ._buffers import BFLOAT16, resolve_dtype
+from ._buffers import bfloat16, resolve_dtype
 from ._seed import resolve_seed
 
 __all__ = ["TensorSpec", "write_safetensors", "SAFETENSORS_DTYPES"]
 
-SAFETENSORS_DTYPES = {np.dtype(np.float16): "F16", BFLOAT16: "BF16", np.dtype(np.float32): "F32",
+SAFETENSORS_DTYPES = {np.dtype(np.float16): "F16", bfloat16(): "BF16", np.dtype(np.float32): "F32",
                       np.dtype(np.float64): "F64"}
 
 

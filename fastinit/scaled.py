@@ -18,10 +18,10 @@ import warnings
 from typing import Any, Optional, TypeVar
 
 from . import fans as _fans
-from ._buffers import as_target, geometry
+from ._buffers import as_target, finfo_max, geometry
 from ._seed import Generator
 from ._transforms import NORMAL_MAX_F32, NORMAL_MAX_F64
-from .init import Shape, Stream, _finfo_max, sample_normal, sample_trunc_normal, sample_uniform
+from .init import Shape, Stream, sample_normal, sample_trunc_normal, sample_uniform
 
 __all__ = [
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "lecun_uniform_",
@@ -64,7 +64,7 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     # the largest |value| (uniform: the width b - a, computed in the target's precision) must be finite
     reach = std * {"uniform": 2.0 * math.sqrt(3.0), "truncated_normal": 2.0 / TRUNC_STD_CORRECTION}.get(
         distribution, NORMAL_MAX_F64 if target.dtype.itemsize == 8 else NORMAL_MAX_F32)
-    if reach > _finfo_max(target):  # refused here, where the argument to blame is known
+    if reach > finfo_max(target.dtype):  # refused here, where the argument to blame is known
         raise ValueError(f"{fn}: {knob} gives std {std:.4g} for fans ({fan_in}, {fan_out}), beyond what "
                          f"{target.dtype} holds (values or range up to {reach:.4g}); use a wider dtype or a smaller "
                          f"{knob}")

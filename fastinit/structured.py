@@ -23,9 +23,9 @@ from typing import Any, Optional, TypeVar
 
 import numpy as np
 
-from ._buffers import as_target, geometry, host_staged
+from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._seed import Generator, resolve_seed, stream_words
-from .init import Stream, _finfo_max, constant_, normal_
+from .init import Stream, constant_, normal_
 from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
@@ -77,7 +77,7 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
                          "matrix; initialize the full matrix and slice it")
     if isinstance(gain, bool) or not isinstance(gain, (int, float, np.integer, np.floating)) or not math.isfinite(gain):
         raise ValueError(f"{fn}: gain must be a finite number, got {gain!r}")
-    limit = _finfo_max(target)
+    limit = finfo_max(target.dtype)
     if abs(gain) > limit:  # entries reach |gain|
         raise ValueError(f"{fn}: |gain| = {abs(gain):g} overflows {target.dtype} (max {limit:g})")
     if layout not in ("torch", "keras"):

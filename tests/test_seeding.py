@@ -106,3 +106,14 @@ def test_import_does_not_load_optional_extras():
     code = f"import sys, fastinit; print(sorted(m for m in {extras!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_bfloat16_support_loads_ml_dtypes_only_when_asked():
+    # ml_dtypes 0.7 takes ~0.5 s to import: a float32 fill must not pay for it; a bfloat16 one does
+    code = ("import sys, numpy as np, fastinit\n"
+            "fastinit.uniform_(np.empty(8, np.float32), seed=0)\n"
+            "before = 'ml_dtypes' in sys.modules\n"
+            "a = fastinit.normal((4,), dtype='bf16', seed=0)\n"
+            "print(before, a.dtype, 'ml_dtypes' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "bfloat16", "True"]
