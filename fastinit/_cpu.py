@@ -450,6 +450,24 @@ def _segment(pos, end, shape, gbase, gstride, mbase, mstride):
     return g, min(cols - col, end - pos), m
 
 
+@kernel
+def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end, words,
+              v32, v64):
+    """Fill local row-major positions [pos, end) (one work item of :func:`fill`; constant, uniform,
+    normal), with the per-item scratch ``words``, ``v32``, ``v64``."""
+    while pos < end:
+        g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
+        _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[shape.size - 1],
+                  words, v32, v64)
+        pos += length
+
+
+@scalar
+def scratch():
+    """A work item's tile scratch (8 KiB, whatever the buffer): words, float32 and float64 values."""
+    return np.empty(4 * _B, np.uint32), np.empty(4 * _B, np.float32), np.empty(2 * _B, np.float64)
+
+
 @parallel_kernel
 def fill(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop, chunk):
     """Fill local row-major positions [start, stop) of a strided block (constant, uniform, normal).
@@ -463,16 +481,10 @@ def fill(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mba
     """
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
-        words = np.empty(4 * _B, np.uint32)
-        v32 = np.empty(4 * _B, np.float32)
-        v64 = np.empty(2 * _B, np.float64)
+        words, v32, v64 = scratch()
         pos = start + ci * chunk
-        end = min(stop, pos + chunk)
-        while pos < end:
-            g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
-            _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[shape.size - 1],
-                      words, v32, v64)
-            pos += length
+        fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos,
+                  min(stop, pos + chunk), words, v32, v64)
 
 
 @parallel_kernel
@@ -481,9 +493,7 @@ def fill_trunc(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstrid
     """As :func:`fill`, for the truncated normal (parameters in ``prm``: see ``sample_trunc_normal``)."""
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
-        words = np.empty(4 * _B, np.uint32)
-        v32 = np.empty(4 * _B, np.float32)
-        v64 = np.empty(2 * _B, np.float64)
+        words, v32, v64 = scratch()
         pos = start + ci * chunk
         end = min(stop, pos + chunk)
         while pos < end:
@@ -521,13 +531,16 @@ def one_thread():
 SERIAL_ELEMENTS = 1 << 16
 
 
-def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
+def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel=None, extra=()):
     """Run :func:`fill` (or :func:`fill_trunc`) over the whole block, in calls of at most
     CALL_ELEMENTS elements (on the calling thread alone below SERIAL_ELEMENTS; values never
     depend on the thread count).
 
-    ``prm``: the float64 parameter vector (indices P0 ... SIGN).
+    ``prm``: the float64 parameter vector (indices P0 ... SIGN).  ``kernel``: another parallel kernel
+    taking :func:`fill`'s arguments followed by ``extra`` (sparse_'s fill-and-zero pass).
     """
+    if kernel is None:
+        kernel = fill_trunc if kind == TRUNC else fill
     d16 = flat if code in (F16, BF16) else _EMPTY16
     d32 = flat if code == F32 else _EMPTY32
     d64 = flat if code == F64 else _EMPTY64
@@ -536,6 +549,6 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK):
     for start in range(0, n, CALL_ELEMENTS):
         stop = min(n, start + CALL_ELEMENTS)
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
-                np.int64(geom.mbase), geom.mstride, start, stop, int(chunk))
+                np.int64(geom.mbase), geom.mstride, start, stop, int(chunk)) + tuple(extra)
         with KERNEL_LOCK, (one_thread() if n <= SERIAL_ELEMENTS else contextlib.nullcontext()):
-            (fill_trunc if kind == TRUNC else fill)(*args)
+            kernel(*args)

@@ -193,6 +193,11 @@ def normal_(out: T, mean: float = 0.0, std: float = 1.0, *, seed: Optional[int] 
 
 def sample_normal(out, target: Target, mean, std, fn: str, **placement):
     """Validate N(mean, std^2) for ``target`` and fill it."""
+    return _sample(out, target, _cpu.NORMAL, normal_params(target, mean, std, fn), **placement)
+
+
+def normal_params(target: Target, mean, std, fn: str) -> np.ndarray:
+    """The kernel parameters of N(mean, std^2) for ``target``, after validating them."""
     mean = _real(mean, "mean", fn)
     std = _real(std, "std", fn)
     if std < 0:
@@ -203,7 +208,7 @@ def sample_normal(out, target: Target, mean, std, fn: str, **placement):
             f"{fn}: mean={mean}, std={std} can reach |x| = {abs(mean) + zmax * std:.4g}, beyond the largest "
             f"finite {target.dtype} ({finfo_max(target.dtype):.6g}); use a wider dtype or a smaller std"
         )
-    return _sample(out, target, _cpu.NORMAL, _params(P0=mean, P1=std), **placement)
+    return _params(P0=mean, P1=std)
 
 
 def _rounding_edges(lo: float, hi: float, dtype: np.dtype, compute: np.dtype) -> tuple[float, float]:

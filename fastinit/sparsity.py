@@ -11,8 +11,12 @@ under a key derived from the seed — so positions and values are pure functions
 (seed, stream, global position), and a shard (``global_shape``/``offset``) equals the same block
 of the whole matrix.  Each uniform integer uses Lemire's multiply-shift with rejection (exact); column c's
 draws read the four words of Philox blocks (b, c, stream) in order, b = 0, 1, ...
-Work space per thread: the int64 permutation of the global rows, its swap list and one uint64
-mask per local row (≤ 24·rows bytes), never O(rows·cols).
+
+Two passes, the target written once: the zero positions become a bit mask (one bit per element:
+rows·⌈cols/64⌉·8 bytes, 1/32 of a float32 matrix, 1/16 of a 16-bit one — the work space this
+single pass needs), then the normal fill runs with each work item zeroing its masked entries while
+they are still in cache.  Work space per thread besides: the int64 permutation of the global rows
+and its swap list (≤ 16·rows bytes).
 
 Reference: J. Martens, "Deep learning via Hessian-free optimization", ICML 2010, §5.
 D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019).
@@ -26,11 +30,11 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry, host_staged
-from ._cpu import KERNEL_LOCK
-from ._jit import float_bits, parallel_kernel
+from ._cpu import F32, F64, KERNEL_LOCK, NORMAL, fill_span, launch, scratch
+from ._jit import float_bits, parallel_kernel, scalar
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
-from .init import Shape, Stream, _real, sample_normal
+from .init import Shape, Stream, _real, normal_params
 
 __all__ = ["sparse_", "martens_sparse_"]
 
@@ -42,36 +46,38 @@ _MASK32 = _U64(0xFFFFFFFF)
 _SHIFT32 = _U64(32)
 
 
-STRIP = 64  # columns whose zero rows are collected in one uint64 bit mask per row, then written row by row
+STRIP = 64  # columns whose zero rows share one uint64 word of the mask: one strip, one thread, no write races
+DRAW_BLOCKS = 64  # Philox blocks a column's draws are generated in at once (one vectorized loop)
 
 
 @parallel_kernel
-def _zero_positions(flat8, itemsize, mbase, ms0, ms1, rows, cols, grows, row0, col0, nzero, key, stream, nthreads):
-    """Zero ``nzero`` uniformly chosen global rows in every local column (partial Fisher–Yates).
+def _zero_mask(zmask, cols, grows, row0, col0, nzero, key, stream, nthreads):
+    """Set bit c - 64 s of ``zmask[r, s]`` for the ``nzero`` uniformly chosen global rows of every local
+    column c (partial Fisher–Yates), r the local row.
 
-    Column c's draws consume the words of Philox blocks (b, c, stream) for b = 0, 1, ... in order;
-    draw i is uniform on [0, grows − i) by Lemire's multiply-shift, a rejected word is skipped.
-    The zeros of a strip of 64 columns are gathered as one bit mask per row and written in row
-    order, so the stores sweep the strip instead of jumping a row stride per zero."""
-    nstrips = (cols + STRIP - 1) // STRIP
+    Column c's draws consume the words of Philox blocks (b, c, stream) for b = 0, 1, ... in order
+    (generated DRAW_BLOCKS at a time); draw i is uniform on [0, grows − i) by Lemire's multiply-shift,
+    a rejected word is skipped."""
+    rows, nstrips = zmask.shape
     per = (nstrips + nthreads - 1) // nthreads
+    k0, k1, s0, s1 = key[0], key[1], stream[0], stream[1]
     for t in numba.prange(nthreads):
         perm = np.arange(grows)
         swaps = np.empty(nzero, np.int64)
-        words = np.empty(4, np.uint64)
-        mask = np.zeros(rows, np.uint64)
+        words = np.empty(4 * DRAW_BLOCKS, np.uint64)
         for strip in range(t * per, min(nstrips, (t + 1) * per)):
             first = strip * STRIP
             for c in range(first, min(cols, first + STRIP)):
                 gcol = _U64(col0 + c)
-                blk, used = _U64(0), 4
+                blk, used = _U64(0), words.size
                 for i in range(nzero):  # perm[:nzero] becomes a uniform nzero-subset of the rows
                     n = _U64(grows - i)
                     while True:
-                        if used == 4:
-                            words[0], words[1], words[2], words[3] = philox_block(
-                                blk, gcol, stream[0], stream[1], key[0], key[1], PHILOX_ROUNDS)
-                            blk += _U64(1)
+                        if used == words.size:
+                            for j in range(DRAW_BLOCKS):
+                                w0, w1, w2, w3 = philox_block(blk + _U64(j), gcol, s0, s1, k0, k1, PHILOX_ROUNDS)
+                                words[4 * j], words[4 * j + 1], words[4 * j + 2], words[4 * j + 3] = w0, w1, w2, w3
+                            blk += _U64(DRAW_BLOCKS)
                             used = 0
                         m = words[used] * n
                         used += 1
@@ -85,20 +91,47 @@ def _zero_positions(flat8, itemsize, mbase, ms0, ms1, rows, cols, grows, row0, c
                 for i in range(nzero):
                     r = perm[i] - row0
                     if 0 <= r < rows:
-                        mask[r] |= bit
+                        zmask[r, strip] |= bit
                 for i in range(nzero - 1, -1, -1):  # undo the swaps: perm is the identity again, in O(nzero)
                     j = swaps[i]
                     perm[i], perm[j] = perm[j], perm[i]
-            for r in range(rows):
-                bits = mask[r]
-                while bits != _U64(0):
-                    lowest = bits & (~bits + _U64(1))
-                    k = np.int64(float_bits(np.float64(lowest)) >> _U64(52)) - 1023  # log2 of a power of 2
-                    at = (mbase + r * ms0 + (first + k) * ms1) * itemsize
-                    for b in range(itemsize):
-                        flat8[at + b] = 0
-                    bits ^= lowest
-                mask[r] = _U64(0)
+
+
+@scalar
+def _zero_span(zmask, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1):
+    """Write 0 at the masked local positions among row-major positions [pos, end) of a (rows, cols) block."""
+    for r in range(pos // cols, (end - 1) // cols + 1):
+        lo, hi = max(pos - r * cols, 0), min(end - r * cols, cols)  # the row's columns inside [pos, end)
+        m = tmbase + r * ms0
+        for s in range(lo // STRIP, (hi - 1) // STRIP + 1):
+            bits = zmask[r, s]
+            while bits != _U64(0):
+                lowest = bits & (~bits + _U64(1))
+                c = s * STRIP + np.int64(float_bits(np.float64(lowest)) >> _U64(52)) - 1023  # log2 of a power of 2
+                bits ^= lowest
+                if lo <= c < hi:
+                    if code == F64:
+                        d64[m + c * ms1] = 0.0
+                    elif code == F32:
+                        d32[m + c * ms1] = np.float32(0.0)
+                    else:
+                        d16[m + c * ms1] = np.uint16(0)
+
+
+@parallel_kernel
+def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop,
+                 chunk, zmask, cols, tmbase, ms0, ms1):
+    """:func:`fastinit._cpu.fill` of the normal values, each work item then zeroing the masked positions
+    it has just written (still in cache): local (r, c), at ``tmbase + r ms0 + c ms1``, when bit c - 64 s
+    of ``zmask[r, s]`` is set."""
+    nchunks = (stop - start + chunk - 1) // chunk
+    for ci in numba.prange(nchunks):
+        words, v32, v64 = scratch()
+        pos = start + ci * chunk
+        end = min(stop, pos + chunk)
+        fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end,
+                  words, v32, v64)
+        _zero_span(zmask, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1)
 
 
 def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offset, generator):
@@ -110,19 +143,20 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     if max(grows, gcols) >= 2**32:
         raise ValueError(f"{fn}: global shape {geom.global_shape} has a dimension >= 2**32 (not supported)")
     nzero = nzero_of_rows(grows)
-    std = _real(std, "std", fn)
+    prm = normal_params(target, 0.0, std, fn)
     sw = stream_words(stream)
     if target.size == 0:
         return out
-    s = resolve_seed(seed, generator)
-    sample_normal(out, target, 0.0, std, fn, seed=s, stream=stream, global_shape=global_shape, offset=offset)
-    k = key_words(s)
-    pos_key = philox4x32([0, 0, 0, SPARSE_TAG], k.astype(np.uint32))[:2].astype(np.uint64)
+    key = key_words(resolve_seed(seed, generator))
+    pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it
-    ms0, ms1 = target.mstride
+    rows, cols = target.shape
+    zmask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
     with KERNEL_LOCK:
-        _zero_positions(target.flat.view(np.uint8), target.array.itemsize, target.mbase, ms0, ms1, target.shape[0],
-                        target.shape[1], grows, row0, col0, nzero, pos_key, sw, numba.get_num_threads())
+        _zero_mask(zmask, cols, grows, row0, col0, nzero, pos_key, sw, numba.get_num_threads())
+    ms0, ms1 = target.mstride
+    launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
+           extra=(zmask, cols, np.int64(target.mbase), np.int64(ms0), np.int64(ms1)))
     return out
 
 

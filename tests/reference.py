@@ -78,3 +78,28 @@ def ulps(got, exact, dtype, noise=0.0):
     near = np.abs(exact).astype(dt)
     spacing = np.spacing(np.maximum(near, np.finfo(dt).tiny)).astype(np.longdouble)
     return np.maximum(np.abs(got.astype(np.longdouble) - exact) - noise, 0) / spacing
+
+
+SPARSE_TAG = 0x5BA55E
+
+
+def sparse_zero_rows(seed, stream, column, rows, nzero):
+    """The global zero rows of a sparse_ column: partial Fisher–Yates, draw i uniform on [0, rows - i) by
+    Lemire's multiply-shift on the words of Philox blocks (b, column, stream) in order, under the key
+    philox4x32((0, 0, 0, SPARSE_TAG), key(seed))[:2]."""
+    pos_key = fastinit.philox4x32([0, 0, 0, SPARSE_TAG], [seed & 0xFFFFFFFF, seed >> 32])[:2]
+    s = stream_number(stream)
+    nblocks = nzero // 4 + 64  # rejections are rare (probability < rows / 2**32 per draw)
+    b = np.arange(nblocks, dtype=np.uint64)
+    ctr = np.stack([b, np.full_like(b, column), np.full_like(b, s & 0xFFFFFFFF), np.full_like(b, s >> 32)], axis=-1)
+    stream_of_words = iter(int(w) for w in fastinit.philox4x32(ctr, pos_key).ravel())
+    perm = list(range(rows))
+    for i in range(nzero):
+        n = rows - i
+        while True:
+            m = next(stream_of_words) * n
+            if (m & 0xFFFFFFFF) >= (2**32) % n:
+                break
+        j = i + (m >> 32)
+        perm[i], perm[j] = perm[j], perm[i]
+    return sorted(perm[:nzero])

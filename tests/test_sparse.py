@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 import fastinit
+import reference
 
 
 @pytest.mark.parametrize("shape, sparsity", [((100, 50), 0.1), ((37, 11), 0.5), ((64, 3), 0.0), ((10, 4), 1.0),
@@ -95,3 +96,17 @@ def test_allocating_twin_and_torch_adapter():
     a = finit.sparse_(torch.empty(40, 10), 0.5)
     b = finit.sparse_(torch.empty(40, 10), 0.5, generator=torch.Generator().manual_seed(0))
     assert torch.equal(a, b) and ((a == 0).sum(0) == 20).all()
+
+
+@pytest.mark.parametrize("dtype, view", [(np.float32, False), (np.float64, True), (np.float16, False)])
+def test_values_and_zero_rows_follow_the_documented_mapping(dtype, view):
+    """700 x 1000 elements: many work items of 2**16 positions, each cutting rows, zero their own share of
+    the mask; every entry is the normal_ value or, at the reference's Fisher–Yates rows, exactly +0."""
+    rows, cols, sp, std = 700, 1000, 0.07, 0.5
+    out = np.empty((cols, rows), dtype).T if view else np.empty((rows, cols), dtype)
+    w = fastinit.sparse_(out, sp, std, seed=11, stream="w")
+    nz = math.ceil(sp * rows)
+    expect = fastinit.normal_(np.empty((rows, cols), dtype), 0.0, std, seed=11, stream="w")
+    for c in range(cols):
+        expect[reference.sparse_zero_rows(11, "w", c, rows, nz), c] = 0
+    assert np.array_equal(np.ascontiguousarray(w).view(np.uint8), expect.view(np.uint8))  # bit for bit: zeros are +0
