@@ -18,7 +18,7 @@ import threading
 import numba
 import numpy as np
 
-from ._jit import kernel, parallel_kernel, scalar
+from ._jit import float_bits, kernel, parallel_kernel, scalar
 from ._philox import PHILOX_ROUNDS, philox_block
 from ._transforms import (
     EXP_PROPOSAL,
@@ -333,6 +333,35 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
 
 
 @scalar
+def normal_at(code, prm, key, stream, g):
+    """The value :func:`_tile` computes for global index ``g`` (a uint64) of a normal fill, alone (float64;
+    float32-family values exactly): for the few kept entries of a sparse block."""
+    tile = _U64(lanes(code, NORMAL, 0) * _B)
+    t = g // tile
+    p = np.int64(g - t * tile)
+    w0, w1, w2, w3 = _block(t * _U64(_B) + _U64(p % _B), (key[0], key[1]), (stream[0], stream[1]))
+    slot = p // _B
+    if code == F64:
+        z0, z1 = normal_pair_f64(w0, w1, w2, w3)
+        return prm[P0] + prm[P1] * (z0 if slot == 0 else z1)
+    z0, z1 = normal_pair_f32(w0, w1) if slot < 2 else normal_pair_f32(w2, w3)
+    return np.float64(np.float32(prm[P0]) + np.float32(prm[P1]) * (z0 if slot % 2 == 0 else z1))
+
+
+@scalar
+def store_at(code, d16, d32, d64, m, x):
+    """Round ``x`` (float64; float32-family values exactly) once to the storage format and write it at m."""
+    if code == F64:
+        d64[m] = x
+    elif code == F32:
+        d32[m] = np.float32(x)
+    elif code == BF16:
+        d16[m] = f32bits_to_bf16bits(float_bits(np.float32(x)))
+    else:
+        d16[m] = f32bits_to_f16bits(float_bits(np.float32(x)))
+
+
+@scalar
 def _uniform_loop32(clamp, blk0, kk, ss, a32, s32, lo32, hi32, v32):
     """The float32-family uniform tile, clamped to [lo32, hi32] or not (``clamp`` a constant at each call
     site, so each copy compiles to its own loop)."""
@@ -392,13 +421,23 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
     """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ...
     (constant, uniform, normal)."""
     a = prm[P0]
-    if kind == CONSTANT:
-        for i in range(length):
-            if code == F64:
-                d64[m + i * ms] = a
-            elif code == F32:
-                d32[m + i * ms] = np.float32(a)
+    if kind == CONSTANT:  # one loop per storage format, a slice when contiguous: each compiles to a memset-like loop
+        if code == F64:
+            if ms == 1:
+                d64[m:m + length] = a
             else:
+                for i in range(length):
+                    d64[m + i * ms] = a
+        elif code == F32:
+            if ms == 1:
+                d32[m:m + length] = np.float32(a)
+            else:
+                for i in range(length):
+                    d32[m + i * ms] = np.float32(a)
+        elif ms == 1:
+            d16[m:m + length] = np.uint16(a)
+        else:
+            for i in range(length):
                 d16[m + i * ms] = np.uint16(a)
         return
     tile = _U64(lanes(code, kind, 0) * _B)
@@ -531,6 +570,12 @@ def one_thread():
 SERIAL_ELEMENTS = 1 << 16
 
 
+def typed_views(flat, code):
+    """(d16, d32, d64): the kernels' three storage arguments, ``flat`` in the one ``code`` selects."""
+    return (flat if code in (F16, BF16) else _EMPTY16, flat if code == F32 else _EMPTY32,
+            flat if code == F64 else _EMPTY64)
+
+
 def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel=None, extra=()):
     """Run :func:`fill` (or :func:`fill_trunc`) over the whole block, in calls of at most
     CALL_ELEMENTS elements (on the calling thread alone below SERIAL_ELEMENTS; values never
@@ -541,9 +586,7 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel
     """
     if kernel is None:
         kernel = fill_trunc if kind == TRUNC else fill
-    d16 = flat if code in (F16, BF16) else _EMPTY16
-    d32 = flat if code == F32 else _EMPTY32
-    d64 = flat if code == F64 else _EMPTY64
+    d16, d32, d64 = typed_views(flat, code)
     prm = np.asarray(prm, np.float64)
     n = math.prod(geom.shape.tolist())
     for start in range(0, n, CALL_ELEMENTS):

@@ -10,13 +10,16 @@ column from a partial Fisher–Yates shuffle of the column's (global) rows drive
 under a key derived from the seed — so positions and values are pure functions of
 (seed, stream, global position), and a shard (``global_shape``/``offset``) equals the same block
 of the whole matrix.  Each uniform integer uses Lemire's multiply-shift with rejection (exact); column c's
-draws read the four words of Philox blocks (b, c, stream) in order, b = 0, 1, ...
+draws read the four words of Philox blocks (b, c, stream) in order, b = 0, 1, ...  The draws are
+the zero rows, or — when at most 1/16 of the rows keep a value (``martens_sparse_``, sparsity ≥ 15/16)
+— the kept rows, all others being zero.
 
-Two passes, the target written once: the zero positions become a bit mask (one bit per element:
-rows·⌈cols/64⌉·8 bytes, 1/32 of a float32 matrix, 1/16 of a 16-bit one — the work space this
-single pass needs), then the normal fill runs with each work item zeroing its masked entries while
-they are still in cache.  Work space per thread besides: the int64 permutation of the global rows
-and its swap list (≤ 16·rows bytes).
+The drawn positions become a bit mask first (one bit per element: rows·⌈cols/64⌉·8 bytes, 1/32 of
+a float32 matrix, 1/16 of a 16-bit one — the work space a single pass over the target needs).  Zero
+rows drawn: the normal fill runs with each work item zeroing its masked entries while they are still
+in cache.  Kept rows drawn: a zero fill, then the normal value of each kept entry alone
+(:func:`fastinit._cpu.normal_at`).  Work space per thread besides: the int64 permutation of the global
+rows and its swap list (≤ 16·rows bytes).
 
 Reference: J. Martens, "Deep learning via Hessian-free optimization", ICML 2010, §5.
 D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019).
@@ -30,7 +33,8 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry, host_staged
-from ._cpu import F32, F64, KERNEL_LOCK, NORMAL, fill_span, launch, scratch
+from ._cpu import (CONSTANT, F32, F64, KERNEL_LOCK, N_PARAMS, NORMAL, fill_span, launch, normal_at, scratch, store_at,
+                   typed_views)
 from ._jit import float_bits, parallel_kernel, scalar
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
@@ -46,13 +50,14 @@ _MASK32 = _U64(0xFFFFFFFF)
 _SHIFT32 = _U64(32)
 
 
-STRIP = 64  # columns whose zero rows share one uint64 word of the mask: one strip, one thread, no write races
+STRIP = 64  # columns whose drawn rows share one uint64 word of the mask: one strip, one thread, no write races
 DRAW_BLOCKS = 64  # Philox blocks a column's draws are generated in at once (one vectorized loop)
+KEEP_FRACTION = 16  # the drawn rows are the kept ones when at most 1/16 of the rows keep their value
 
 
 @parallel_kernel
-def _zero_mask(zmask, cols, grows, row0, col0, nzero, key, stream, nthreads):
-    """Set bit c - 64 s of ``zmask[r, s]`` for the ``nzero`` uniformly chosen global rows of every local
+def _row_mask(zmask, cols, grows, row0, col0, ndraw, key, stream, nthreads):
+    """Set bit c - 64 s of ``zmask[r, s]`` for the ``ndraw`` uniformly chosen global rows of every local
     column c (partial Fisher–Yates), r the local row.
 
     Column c's draws consume the words of Philox blocks (b, c, stream) for b = 0, 1, ... in order
@@ -63,14 +68,14 @@ def _zero_mask(zmask, cols, grows, row0, col0, nzero, key, stream, nthreads):
     k0, k1, s0, s1 = key[0], key[1], stream[0], stream[1]
     for t in numba.prange(nthreads):
         perm = np.arange(grows)
-        swaps = np.empty(nzero, np.int64)
+        swaps = np.empty(ndraw, np.int64)
         words = np.empty(4 * DRAW_BLOCKS, np.uint64)
         for strip in range(t * per, min(nstrips, (t + 1) * per)):
             first = strip * STRIP
             for c in range(first, min(cols, first + STRIP)):
                 gcol = _U64(col0 + c)
                 blk, used = _U64(0), words.size
-                for i in range(nzero):  # perm[:nzero] becomes a uniform nzero-subset of the rows
+                for i in range(ndraw):  # perm[:ndraw] becomes a uniform ndraw-subset of the rows
                     n = _U64(grows - i)
                     while True:
                         if used == words.size:
@@ -88,11 +93,11 @@ def _zero_mask(zmask, cols, grows, row0, col0, nzero, key, stream, nthreads):
                     swaps[i] = j
                     perm[i], perm[j] = perm[j], perm[i]
                 bit = _U64(1) << _U64(c - first)
-                for i in range(nzero):
+                for i in range(ndraw):
                     r = perm[i] - row0
                     if 0 <= r < rows:
                         zmask[r, strip] |= bit
-                for i in range(nzero - 1, -1, -1):  # undo the swaps: perm is the identity again, in O(nzero)
+                for i in range(ndraw - 1, -1, -1):  # undo the swaps: perm is the identity again, in O(ndraw)
                     j = swaps[i]
                     perm[i], perm[j] = perm[j], perm[i]
 
@@ -134,6 +139,21 @@ def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstr
         _zero_span(zmask, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1)
 
 
+@parallel_kernel
+def _scatter_normal(d16, d32, d64, code, prm, key, stream, kmask, cols, gcols, gbase, tmbase, ms0, ms1):
+    """Write the normal_ value of global index ``gbase + r gcols + c`` at local (r, c) when bit c - 64 s of
+    ``kmask[r, s]`` is set (the few kept entries of an otherwise zero block)."""
+    for r in numba.prange(kmask.shape[0]):
+        for s in range(kmask.shape[1]):
+            bits = kmask[r, s]
+            while bits != _U64(0):
+                lowest = bits & (~bits + _U64(1))
+                c = s * STRIP + np.int64(float_bits(np.float64(lowest)) >> _U64(52)) - 1023  # log2 of a power of 2
+                bits ^= lowest
+                store_at(code, d16, d32, d64, tmbase + r * ms0 + c * ms1,
+                         normal_at(code, prm, key, stream, gbase + _U64(r) * gcols + _U64(c)))
+
+
 def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offset, generator):
     target = as_target(out, dtype)
     if target.array.ndim != 2:
@@ -151,12 +171,20 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it
     rows, cols = target.shape
-    zmask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
+    keep = (grows - nzero) * KEEP_FRACTION <= grows  # few values (martens_sparse_): draw those, zero the rest
+    mask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
     with KERNEL_LOCK:
-        _zero_mask(zmask, cols, grows, row0, col0, nzero, pos_key, sw, numba.get_num_threads())
-    ms0, ms1 = target.mstride
-    launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
-           extra=(zmask, cols, np.int64(target.mbase), np.int64(ms0), np.int64(ms1)))
+        _row_mask(mask, cols, grows, row0, col0, grows - nzero if keep else nzero, pos_key, sw,
+                  numba.get_num_threads())
+    tmbase, ms0, ms1 = (np.int64(v) for v in (target.mbase, *target.mstride))
+    if not keep:
+        launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
+               extra=(mask, cols, tmbase, ms0, ms1))
+        return out
+    launch(target.flat, target.code, geom, CONSTANT, np.zeros(N_PARAMS), key, sw)  # +0 in every format
+    with KERNEL_LOCK:
+        _scatter_normal(*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, cols, _U64(gcols),
+                        _U64(geom.gbase), tmbase, ms0, ms1)
     return out
 
 

@@ -86,15 +86,17 @@ SPARSE_TAG = 0x5BA55E
 def sparse_zero_rows(seed, stream, column, rows, nzero):
     """The global zero rows of a sparse_ column: partial Fisher–Yates, draw i uniform on [0, rows - i) by
     Lemire's multiply-shift on the words of Philox blocks (b, column, stream) in order, under the key
-    philox4x32((0, 0, 0, SPARSE_TAG), key(seed))[:2]."""
+    philox4x32((0, 0, 0, SPARSE_TAG), key(seed))[:2].  The draws are the zero rows, or the kept rows
+    when at most 1/16 of the rows keep their value."""
+    keep = (rows - nzero) * 16 <= rows
+    ndraw = rows - nzero if keep else nzero
     pos_key = fastinit.philox4x32([0, 0, 0, SPARSE_TAG], [seed & 0xFFFFFFFF, seed >> 32])[:2]
     s = stream_number(stream)
-    nblocks = nzero // 4 + 64  # rejections are rare (probability < rows / 2**32 per draw)
-    b = np.arange(nblocks, dtype=np.uint64)
+    b = np.arange(ndraw // 4 + 64, dtype=np.uint64)  # rejections are rare (probability < rows / 2**32 a draw)
     ctr = np.stack([b, np.full_like(b, column), np.full_like(b, s & 0xFFFFFFFF), np.full_like(b, s >> 32)], axis=-1)
     stream_of_words = iter(int(w) for w in fastinit.philox4x32(ctr, pos_key).ravel())
     perm = list(range(rows))
-    for i in range(nzero):
+    for i in range(ndraw):
         n = rows - i
         while True:
             m = next(stream_of_words) * n
@@ -102,4 +104,4 @@ def sparse_zero_rows(seed, stream, column, rows, nzero):
                 break
         j = i + (m >> 32)
         perm[i], perm[j] = perm[j], perm[i]
-    return sorted(perm[:nzero])
+    return sorted(perm[ndraw:] if keep else perm[:ndraw])

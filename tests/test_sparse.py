@@ -1,6 +1,7 @@
 """Sparse init: exact zero counts, N(0, std^2) non-zeros, uniform positions, purity."""
 import math
 
+import ml_dtypes
 import numba
 import numpy as np
 import pytest
@@ -51,26 +52,29 @@ def test_shards_across_column_strips():
 def test_martens_k_nonzeros_per_column():
     w = fastinit.martens_sparse_(np.empty((784, 300)), seed=4)
     assert ((w != 0).sum(0) == 15).all()
+    for c in (0, 1, 299):  # the 15 kept rows are the ones drawn (the complement of the zero rows)
+        assert np.flatnonzero(w[:, c] == 0).tolist() == reference.sparse_zero_rows(4, 0, c, 784, 784 - 15)
     assert abs(w[w != 0].std() - 1) < 0.03
     with pytest.raises(ValueError, match="k=20 non-zeros per column but only 10 rows"):
         fastinit.martens_sparse_(np.empty((10, 3)), k=20)
 
 
+@pytest.mark.parametrize("sp", [0.3, 0.97])  # zero rows drawn / the few kept rows drawn
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-def test_shard_and_thread_invariance(dtype):
-    full = fastinit.sparse_(np.empty((300, 70), dtype), 0.3, seed=5, stream="s")
+def test_shard_and_thread_invariance(dtype, sp):
+    full = fastinit.sparse_(np.empty((300, 70), dtype), sp, seed=5, stream="s")
     for off, shape in [((150, 10), (100, 20)), ((0, 69), (300, 1)), ((299, 0), (1, 70))]:
-        blk = fastinit.sparse_(np.empty(shape, dtype), 0.3, seed=5, stream="s", global_shape=(300, 70), offset=off)
+        blk = fastinit.sparse_(np.empty(shape, dtype), sp, seed=5, stream="s", global_shape=(300, 70), offset=off)
         assert np.array_equal(blk, full[off[0]:off[0] + shape[0], off[1]:off[1] + shape[1]])
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        single = fastinit.sparse_(np.empty((300, 70), dtype), 0.3, seed=5, stream="s")
+        single = fastinit.sparse_(np.empty((300, 70), dtype), sp, seed=5, stream="s")
     finally:
         numba.set_num_threads(before)
     assert np.array_equal(single, full)
     strided = np.empty((70, 300), dtype).T
-    assert np.array_equal(fastinit.sparse_(strided, 0.3, seed=5, stream="s"), full)
+    assert np.array_equal(fastinit.sparse_(strided, sp, seed=5, stream="s"), full)
 
 
 @pytest.mark.parametrize("call, msg", [
@@ -98,11 +102,14 @@ def test_allocating_twin_and_torch_adapter():
     assert torch.equal(a, b) and ((a == 0).sum(0) == 20).all()
 
 
-@pytest.mark.parametrize("dtype, view", [(np.float32, False), (np.float64, True), (np.float16, False)])
-def test_values_and_zero_rows_follow_the_documented_mapping(dtype, view):
+@pytest.mark.parametrize("dtype, view, sp", [(np.float32, False, 0.07), (np.float64, True, 0.07),
+                                             (np.float16, False, 0.07), (ml_dtypes.bfloat16, False, 0.95),
+                                             (np.float32, True, 0.95), (np.float64, False, 0.9375)])
+def test_values_and_zero_rows_follow_the_documented_mapping(dtype, view, sp):
     """700 x 1000 elements: many work items of 2**16 positions, each cutting rows, zero their own share of
-    the mask; every entry is the normal_ value or, at the reference's Fisher–Yates rows, exactly +0."""
-    rows, cols, sp, std = 700, 1000, 0.07, 0.5
+    the mask (or, >= 15/16 zeros, a zero fill and the few kept values alone); every entry is the normal_
+    value or, at the reference's Fisher–Yates rows, exactly +0."""
+    rows, cols, std = 700, 1000, 0.5
     out = np.empty((cols, rows), dtype).T if view else np.empty((rows, cols), dtype)
     w = fastinit.sparse_(out, sp, std, seed=11, stream="w")
     nz = math.ceil(sp * rows)
