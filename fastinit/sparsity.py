@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry, host_staged
-from ._cpu import (CONSTANT, F32, F64, KERNEL_LOCK, N_PARAMS, NORMAL, fill_span, launch, normal_at, scratch, store_at,
+from ._cpu import (CONSTANT, KERNEL_LOCK, N_PARAMS, NORMAL, fill_span, launch, normal_at, scratch, store_at,
                    typed_views)
 from ._jit import float_bits, parallel_kernel, scalar
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
@@ -103,24 +103,24 @@ def _row_mask(zmask, cols, grows, row0, col0, ndraw, key, stream, nthreads):
 
 
 @scalar
+def _pop_lowest(bits):
+    """(index of the lowest set bit of a non-zero uint64, the bits without it)."""
+    lowest = bits & (~bits + _U64(1))
+    return np.int64(float_bits(np.float64(lowest)) >> _U64(52)) - 1023, bits ^ lowest  # log2 of a power of 2
+
+
+@scalar
 def _zero_span(zmask, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1):
     """Write 0 at the masked local positions among row-major positions [pos, end) of a (rows, cols) block."""
     for r in range(pos // cols, (end - 1) // cols + 1):
         lo, hi = max(pos - r * cols, 0), min(end - r * cols, cols)  # the row's columns inside [pos, end)
-        m = tmbase + r * ms0
         for s in range(lo // STRIP, (hi - 1) // STRIP + 1):
             bits = zmask[r, s]
             while bits != _U64(0):
-                lowest = bits & (~bits + _U64(1))
-                c = s * STRIP + np.int64(float_bits(np.float64(lowest)) >> _U64(52)) - 1023  # log2 of a power of 2
-                bits ^= lowest
+                k, bits = _pop_lowest(bits)
+                c = s * STRIP + k
                 if lo <= c < hi:
-                    if code == F64:
-                        d64[m + c * ms1] = 0.0
-                    elif code == F32:
-                        d32[m + c * ms1] = np.float32(0.0)
-                    else:
-                        d16[m + c * ms1] = np.uint16(0)
+                    store_at(code, d16, d32, d64, tmbase + r * ms0 + c * ms1, 0.0)
 
 
 @parallel_kernel
@@ -140,16 +140,15 @@ def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstr
 
 
 @parallel_kernel
-def _scatter_normal(d16, d32, d64, code, prm, key, stream, kmask, cols, gcols, gbase, tmbase, ms0, ms1):
+def _scatter_normal(d16, d32, d64, code, prm, key, stream, kmask, gcols, gbase, tmbase, ms0, ms1):
     """Write the normal_ value of global index ``gbase + r gcols + c`` at local (r, c) when bit c - 64 s of
     ``kmask[r, s]`` is set (the few kept entries of an otherwise zero block)."""
     for r in numba.prange(kmask.shape[0]):
         for s in range(kmask.shape[1]):
             bits = kmask[r, s]
             while bits != _U64(0):
-                lowest = bits & (~bits + _U64(1))
-                c = s * STRIP + np.int64(float_bits(np.float64(lowest)) >> _U64(52)) - 1023  # log2 of a power of 2
-                bits ^= lowest
+                k, bits = _pop_lowest(bits)
+                c = s * STRIP + k
                 store_at(code, d16, d32, d64, tmbase + r * ms0 + c * ms1,
                          normal_at(code, prm, key, stream, gbase + _U64(r) * gcols + _U64(c)))
 
@@ -183,7 +182,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
         return out
     launch(target.flat, target.code, geom, CONSTANT, np.zeros(N_PARAMS), key, sw)  # +0 in every format
     with KERNEL_LOCK:
-        _scatter_normal(*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, cols, _U64(gcols),
+        _scatter_normal(*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, _U64(gcols),
                         _U64(geom.gbase), tmbase, ms0, ms1)
     return out
 
