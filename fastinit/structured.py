@@ -77,13 +77,14 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
                          "matrix; initialize the full matrix and slice it")
     if isinstance(gain, bool) or not isinstance(gain, (int, float, np.integer, np.floating)) or not math.isfinite(gain):
         raise ValueError(f"{fn}: gain must be a finite number, got {gain!r}")
+    gain = float(gain)  # a NumPy float16 gain compared with the limit would cast the limit to float16 (overflow)
     limit = finfo_max(target.dtype)
     if abs(gain) > limit:  # entries reach |gain|
         raise ValueError(f"{fn}: |gain| = {abs(gain):g} overflows {target.dtype} (max {limit:g})")
     if layout not in ("torch", "keras"):
         raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
     stream_words(stream)  # validates the stream
-    return float(gain)
+    return gain
 
 
 def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed: int, stream) -> None:

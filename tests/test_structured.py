@@ -1,4 +1,7 @@
 """eye_, dirac_ (torch semantics) and orthogonal_ (Haar, Mezzadri sign fix)."""
+import warnings
+
+import ml_dtypes
 import numpy as np
 import pytest
 from scipy import stats
@@ -254,3 +257,16 @@ def test_orthogonal_gain_at_the_dtype_limit_stays_finite(shape):
     w = fastinit.orthogonal_(np.empty(shape, np.float32), gain=big, seed=2)
     assert np.isfinite(w).all()
     assert gram_error(w.astype(np.float64) / big, 1.0) <= 1e-5
+
+
+@pytest.mark.parametrize("fn", [fastinit.orthogonal_, fastinit.delta_orthogonal_])
+def test_numpy_scalar_gain_is_compared_as_a_float(fn):
+    """A float16 gain checked against bfloat16's limit: NumPy 2 would cast the limit to float16 (an overflow
+    warning, an error under -W error, and a wrong comparison)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        w = fn(np.empty((3, 3, 3, 4), ml_dtypes.bfloat16), gain=np.float16(1.5), seed=0)
+        ref = fn(np.empty((3, 3, 3, 4), ml_dtypes.bfloat16), gain=1.5, seed=0)
+    assert np.array_equal(w.view(np.uint16), ref.view(np.uint16))
+    with pytest.raises(ValueError, match="gain"):
+        fn(np.empty((3, 3, 3, 4), np.float16), gain=np.float32(1e5), seed=0)
