@@ -11,15 +11,15 @@ under a key derived from the seed — so positions and values are pure functions
 (seed, stream, global position), and a shard (``global_shape``/``offset``) equals the same block
 of the whole matrix.  Each uniform integer uses Lemire's multiply-shift with rejection (exact); column c's
 draws read the four words of Philox blocks (b, c, stream) in order, b = 0, 1, ...  The draws are
-the zero rows, or — when at most 1/16 of the rows keep a value (``martens_sparse_``, sparsity ≥ 15/16)
-— the kept rows, all others being zero.
+the smaller set: the zero rows, or — when more than half the rows are zero (sparsity > 1/2,
+``martens_sparse_``) — the rows that keep their value.
 
 The drawn positions become a bit mask first (one bit per element: rows·⌈cols/64⌉·8 bytes, 1/32 of
-a float32 matrix, 1/16 of a 16-bit one — the work space a single pass over the target needs).  Zero
-rows drawn: the normal fill runs with each work item zeroing its masked entries while they are still
-in cache.  Kept rows drawn: a zero fill, then the normal value of each kept entry alone
-(:func:`fastinit._cpu.normal_at`).  Work space per thread besides: the int64 permutation of the global
-rows and its swap list (≤ 16·rows bytes).
+a float32 matrix, 1/16 of a 16-bit one — the work space a single pass over the target needs).  Then
+the normal fill runs with each work item zeroing its share while it is still in cache (a branch-free
+select per 64 entries), or, when at most 1/32 of the rows keep a value, a zero fill is followed by
+the normal value of each kept entry alone (:func:`fastinit._cpu.normal_at`).  Work space per thread
+besides: the int64 permutation of the global rows and its swap list (≤ 16·rows bytes).
 
 Reference: J. Martens, "Deep learning via Hessian-free optimization", ICML 2010, §5.
 D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019).
@@ -33,7 +33,7 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry, host_staged
-from ._cpu import (CONSTANT, KERNEL_LOCK, N_PARAMS, NORMAL, fill_span, launch, normal_at, scratch, store_at,
+from ._cpu import (CONSTANT, F32, F64, KERNEL_LOCK, N_PARAMS, NORMAL, fill_span, launch, normal_at, scratch, store_at,
                    typed_views)
 from ._jit import float_bits, parallel_kernel, scalar
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
@@ -52,7 +52,7 @@ _SHIFT32 = _U64(32)
 
 STRIP = 64  # columns whose drawn rows share one uint64 word of the mask: one strip, one thread, no write races
 DRAW_BLOCKS = 64  # Philox blocks a column's draws are generated in at once (one vectorized loop)
-KEEP_FRACTION = 16  # the drawn rows are the kept ones when at most 1/16 of the rows keep their value
+KEEP_FRACTION = 32  # at most 1/32 of the rows keep a value: a zero fill, then the kept values alone
 
 
 @parallel_kernel
@@ -110,22 +110,40 @@ def _pop_lowest(bits):
 
 
 @scalar
-def _zero_span(zmask, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1):
-    """Write 0 at the masked local positions among row-major positions [pos, end) of a (rows, cols) block."""
+def _zero_word(d, base, zbits, zero):
+    """d[base + k] = zero for every set bit k of ``zbits``: 64 positions, one vectorized masked store loop."""
+    w = d[base:base + STRIP]
+    for k in range(STRIP):
+        w[k] = zero if (zbits >> _U64(k)) & _U64(1) else w[k]
+
+
+@scalar
+def _zero_span(zmask, flip, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1):
+    """Write 0 at the local positions among row-major positions [pos, end) of a (rows, cols) block whose
+    bit in ``zmask`` differs from ``flip`` (0: set bits are zeros; all ones: clear bits are)."""
     for r in range(pos // cols, (end - 1) // cols + 1):
         lo, hi = max(pos - r * cols, 0), min(end - r * cols, cols)  # the row's columns inside [pos, end)
+        m = tmbase + r * ms0
         for s in range(lo // STRIP, (hi - 1) // STRIP + 1):
-            bits = zmask[r, s]
+            bits = zmask[r, s] ^ flip
+            c0 = s * STRIP
+            if ms1 == 1 and lo <= c0 and c0 + STRIP <= hi:  # a whole word of contiguous entries
+                if code == F64:
+                    _zero_word(d64, m + c0, bits, 0.0)
+                elif code == F32:
+                    _zero_word(d32, m + c0, bits, np.float32(0.0))
+                else:
+                    _zero_word(d16, m + c0, bits, np.uint16(0))
+                continue
             while bits != _U64(0):
                 k, bits = _pop_lowest(bits)
-                c = s * STRIP + k
-                if lo <= c < hi:
-                    store_at(code, d16, d32, d64, tmbase + r * ms0 + c * ms1, 0.0)
+                if lo <= c0 + k < hi:
+                    store_at(code, d16, d32, d64, m + (c0 + k) * ms1, 0.0)
 
 
 @parallel_kernel
 def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop,
-                 chunk, zmask, cols, tmbase, ms0, ms1):
+                 chunk, zmask, flip, cols, tmbase, ms0, ms1):
     """:func:`fastinit._cpu.fill` of the normal values, each work item then zeroing the masked positions
     it has just written (still in cache): local (r, c), at ``tmbase + r ms0 + c ms1``, when bit c - 64 s
     of ``zmask[r, s]`` is set."""
@@ -136,7 +154,7 @@ def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstr
         end = min(stop, pos + chunk)
         fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end,
                   words, v32, v64)
-        _zero_span(zmask, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1)
+        _zero_span(zmask, flip, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1)
 
 
 @parallel_kernel
@@ -170,15 +188,15 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it
     rows, cols = target.shape
-    keep = (grows - nzero) * KEEP_FRACTION <= grows  # few values (martens_sparse_): draw those, zero the rest
+    draw_kept = 2 * nzero > grows  # the smaller set is drawn: the zero rows, or the rows that keep a value
     mask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
     with KERNEL_LOCK:
-        _row_mask(mask, cols, grows, row0, col0, grows - nzero if keep else nzero, pos_key, sw,
+        _row_mask(mask, cols, grows, row0, col0, grows - nzero if draw_kept else nzero, pos_key, sw,
                   numba.get_num_threads())
     tmbase, ms0, ms1 = (np.int64(v) for v in (target.mbase, *target.mstride))
-    if not keep:
+    if (grows - nzero) * KEEP_FRACTION > grows:  # many values: the normal fill, zeroing as it goes
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
-               extra=(mask, cols, tmbase, ms0, ms1))
+               extra=(mask, ~_U64(0) if draw_kept else _U64(0), cols, tmbase, ms0, ms1))
         return out
     launch(target.flat, target.code, geom, CONSTANT, np.zeros(N_PARAMS), key, sw)  # +0 in every format
     with KERNEL_LOCK:

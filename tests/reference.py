@@ -87,8 +87,8 @@ def sparse_zero_rows(seed, stream, column, rows, nzero):
     """The global zero rows of a sparse_ column: partial Fisher–Yates, draw i uniform on [0, rows - i) by
     Lemire's multiply-shift on the words of Philox blocks (b, column, stream) in order, under the key
     philox4x32((0, 0, 0, SPARSE_TAG), key(seed))[:2].  The draws are the zero rows, or the kept rows
-    when at most 1/16 of the rows keep their value."""
-    keep = (rows - nzero) * 16 <= rows
+    when more than half the rows are zero."""
+    keep = 2 * nzero > rows
     ndraw = rows - nzero if keep else nzero
     pos_key = fastinit.philox4x32([0, 0, 0, SPARSE_TAG], [seed & 0xFFFFFFFF, seed >> 32])[:2]
     s = stream_number(stream)
