@@ -111,7 +111,8 @@ def _pop_lowest(bits):
 
 @scalar
 def _zero_word(d, base, zbits, zero):
-    """d[base + k] = zero for every set bit k of ``zbits``: 64 positions, one vectorized masked store loop."""
+    """d[base + k] = zero for every set bit k of ``zbits``: a branch-free select over 64 entries (it vectorizes;
+    a loop over the set bits costs a mispredicted branch per word)."""
     w = d[base:base + STRIP]
     for k in range(STRIP):
         w[k] = zero if (zbits >> _U64(k)) & _U64(1) else w[k]
@@ -144,9 +145,9 @@ def _zero_span(zmask, flip, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms
 @parallel_kernel
 def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop,
                  chunk, zmask, flip, cols, tmbase, ms0, ms1):
-    """:func:`fastinit._cpu.fill` of the normal values, each work item then zeroing the masked positions
-    it has just written (still in cache): local (r, c), at ``tmbase + r ms0 + c ms1``, when bit c - 64 s
-    of ``zmask[r, s]`` is set."""
+    """:func:`fastinit._cpu.fill` of the normal values, each work item then zeroing the positions it has
+    just written (still in cache) that are zeros: local (r, c), at ``tmbase + r ms0 + c ms1``, when bit
+    c - 64 s of ``zmask[r, s]`` differs from ``flip``."""
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
         words, v32, v64 = scratch()
