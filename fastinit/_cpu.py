@@ -416,29 +416,28 @@ def _next_tile(g, end, tile):
     return t, p0, np.int64(min(end - g, tile - _U64(p0)))
 
 
+@scalar
+def _constant_run(d, m, ms, length, x):
+    """d[m + i ms] = x for i < length (a slice when contiguous, so the loop vectorizes)."""
+    if ms == 1:
+        d[m:m + length] = x
+    else:
+        for i in range(length):
+            d[m + i * ms] = x
+
+
 @kernel
 def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
     """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ...
     (constant, uniform, normal)."""
     a = prm[P0]
-    if kind == CONSTANT:  # one loop per storage format, a slice when contiguous: each compiles to a memset-like loop
+    if kind == CONSTANT:  # one loop per storage format: each compiles to a memset-like loop
         if code == F64:
-            if ms == 1:
-                d64[m:m + length] = a
-            else:
-                for i in range(length):
-                    d64[m + i * ms] = a
+            _constant_run(d64, m, ms, length, a)
         elif code == F32:
-            if ms == 1:
-                d32[m:m + length] = np.float32(a)
-            else:
-                for i in range(length):
-                    d32[m + i * ms] = np.float32(a)
-        elif ms == 1:
-            d16[m:m + length] = np.uint16(a)
+            _constant_run(d32, m, ms, length, np.float32(a))
         else:
-            for i in range(length):
-                d16[m + i * ms] = np.uint16(a)
+            _constant_run(d16, m, ms, length, np.uint16(a))
         return
     tile = _U64(lanes(code, kind, 0) * _B)
     end = g + _U64(length)
