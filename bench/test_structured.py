@@ -43,13 +43,30 @@ def test_numpy_qr_sign_fixed(benchmark, n):
     run(benchmark, numpy_haar, rounds=3)
 
 
-@pytest.mark.benchmark(group="sparse_ 2048x2048 sparsity 0.1")
-def test_fastinit_sparse(benchmark):
+SPARSITIES = [0.1, 0.9]  # torch's documented example; the seed texts' "few non-zeros per unit"
+
+
+@pytest.mark.parametrize("sparsity", SPARSITIES)
+def test_fastinit_sparse(benchmark, sparsity):
+    benchmark.group = f"sparse_ 2048x2048 sparsity {sparsity}"
     w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.sparse_(w, 0.1, seed=1))
+    run(benchmark, lambda: fastinit.sparse_(w, sparsity, seed=1))
 
 
-@pytest.mark.benchmark(group="sparse_ 2048x2048 sparsity 0.1")
-def test_torch_nn_init_sparse(benchmark):
+@pytest.mark.parametrize("sparsity", SPARSITIES)
+def test_torch_nn_init_sparse(benchmark, sparsity):
+    benchmark.group = f"sparse_ 2048x2048 sparsity {sparsity}"
     t = torch.empty(2048, 2048)
-    run(benchmark, lambda: tinit.sparse_(t, 0.1), rounds=3)
+    run(benchmark, lambda: tinit.sparse_(t, sparsity), rounds=3)
+
+
+@pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
+def test_fastinit_martens_sparse(benchmark):
+    w = np.empty((2048, 2048), np.float32)
+    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1))
+
+
+@pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
+def test_torch_nn_init_sparse_with_k_15_nonzeros(benchmark):
+    t = torch.empty(2048, 2048)
+    run(benchmark, lambda: tinit.sparse_(t, 1 - 15 / 2048), rounds=3)
