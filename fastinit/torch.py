@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import ml_dtypes
 import numpy as np
 import torch
 
@@ -32,6 +31,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
+from ._buffers import bfloat16
 from .fans import calculate_gain
 
 __all__ = [
@@ -54,7 +54,7 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
             "memory only). Initialize on the CPU and move it, or use torch.nn.init.")
     t = tensor.detach()
     if t.dtype == torch.bfloat16:
-        return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
+        return t.view(torch.int16).numpy().view(bfloat16())
     if t.dtype not in _FLOATS:
         raise TypeError(f"tensor has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
     return t.numpy()
