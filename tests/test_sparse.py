@@ -104,7 +104,8 @@ def test_allocating_twin_and_torch_adapter():
 
 @pytest.mark.parametrize("dtype, view, sp", [
     (np.float32, False, 0.07), (np.float64, True, 0.07), (np.float16, False, 0.07), (np.float32, False, 0.5),
-    (np.float64, False, 0.6), (np.float16, True, 0.9), (ml_dtypes.bfloat16, False, 0.98), (np.float32, True, 0.98)])
+    (np.float64, False, 0.6), (np.float16, True, 0.9), (ml_dtypes.bfloat16, False, 0.98), (np.float32, True, 0.98),
+    (np.float64, False, 0.99), (np.float16, False, 0.99)])
 def test_values_and_zero_rows_follow_the_documented_mapping(dtype, view, sp):
     """700 x 1000 elements: many work items of 2**16 positions, each cutting rows, zero their own share of
     the mask (zero rows drawn, or above sparsity 1/2 the kept rows; at most 1/32 kept: a zero fill and the
