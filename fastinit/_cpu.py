@@ -18,7 +18,7 @@ import threading
 import numba
 import numpy as np
 
-from ._jit import float_bits, kernel, parallel_kernel, scalar
+from ._jit import float_bits, kernel, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox_block
 from ._transforms import (
     EXP_PROPOSAL,
@@ -198,6 +198,7 @@ def _retry_loop64(method, q, k0, k1, stream, blk0, idx, n, res):
 @kernel
 def _trunc_first32(method, prm, words, v32):
     """Attempt 0 over a float32-family tile; one specialised copy per proposal, so each vectorizes."""
+    wide_vectors()
     if method == NORMAL_PROPOSAL:
         _trunc_loop32(NORMAL_PROPOSAL, prm, words, v32)
     elif method == UNIFORM_PROPOSAL:
@@ -209,6 +210,7 @@ def _trunc_first32(method, prm, words, v32):
 @kernel
 def _trunc_first64(method, prm, words, v64):
     """As :func:`_trunc_first32`, float64."""
+    wide_vectors()
     if method == NORMAL_PROPOSAL:
         _trunc_loop64(NORMAL_PROPOSAL, prm, words, v64)
     elif method == UNIFORM_PROPOSAL:
@@ -220,6 +222,7 @@ def _trunc_first64(method, prm, words, v64):
 @kernel
 def _trunc_retry32(method, prm, key, stream, blk0, idx, res):
     """Attempt 1 over the rejected tile positions idx[:res.size] (float32 family), per proposal."""
+    wide_vectors()
     k0, k1 = retry_key(key, 1)
     q = _trunc_params32(prm)
     if method == NORMAL_PROPOSAL:
@@ -233,6 +236,7 @@ def _trunc_retry32(method, prm, key, stream, blk0, idx, res):
 @kernel
 def _trunc_retry64(method, prm, key, stream, blk0, idx, res):
     """As :func:`_trunc_retry32`, float64."""
+    wide_vectors()
     k0, k1 = retry_key(key, 1)
     q = _trunc_params64(prm)
     if method == NORMAL_PROPOSAL:
@@ -247,6 +251,7 @@ def _trunc_retry64(method, prm, key, stream, blk0, idx, res):
 def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
     """Truncated-normal tile: vectorized attempt 0, a vectorized attempt 1 over the compacted
     rejects, then the rare rest one by one (attempts 2, 3, ...)."""
+    wide_vectors()
     method = np.int64(prm[METHOD])
     if code == F64:
         _trunc_first64(method, prm, words, v64)
@@ -280,6 +285,7 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
 @kernel
 def _tile_words(blk0, key, stream, words):
     """words[l * B + j] = word l of block blk0 + j (structure of arrays)."""
+    wide_vectors()
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
     for j in range(_B):
         w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
@@ -297,6 +303,7 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
     the others go through ``words`` (one fused loop would spill registers: 64-bit Philox lanes
     next to 32-bit float lanes).  Truncated normal: a vectorized first attempt, then the rejected
     positions (NaN) are redrawn one by one."""
+    wide_vectors()
     a, s, lo, hi = prm[P0], prm[P1], prm[LO], prm[HI]
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
     if kind == UNIFORM:
@@ -381,6 +388,7 @@ def _uniform_loop32(clamp, blk0, kk, ss, a32, s32, lo32, hi32, v32):
 @kernel
 def _store(code, v32, v64, d16, d32, d64, m, ms, n):
     """Round v[:n] once to the storage format and write it at m, m + ms, m + 2 ms, ..."""
+    wide_vectors()
     if code == F64:
         if ms == 1:  # contiguous: slices keep indices provably non-negative, so loops vectorize
             d64[m:m + n] = v64[:n]
@@ -430,6 +438,7 @@ def _constant_run(d, m, ms, length, x):
 def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
     """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ...
     (constant, uniform, normal)."""
+    wide_vectors()
     a = prm[P0]
     if kind == CONSTANT:  # one loop per storage format: each compiles to a memset-like loop
         if code == F64:
@@ -456,6 +465,7 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
 def _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64):
     """As :func:`_fill_run`, truncated normal (a kernel of its own: its many specialised loops
     compile only when a truncated normal is first asked for)."""
+    wide_vectors()
     tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
     end = g + _U64(length)
     while g < end:

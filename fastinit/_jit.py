@@ -17,6 +17,12 @@ view in plain Python.  :func:`sqrt` and :func:`floor` are the LLVM intrinsics ``
 ``llvm.floor`` (IEEE: correctly rounded / exact) for every target: numba's CPU lowering of
 ``np.sqrt`` / ``np.floor`` gives the same bits, and numba-cuda has no lowering of those ufuncs on
 scalars, so the transforms call these instead.
+
+:func:`wide_vectors` lets LLVM vectorize the calling function with the widest registers the CPU has.
+LLVM's tuning for Intel's AVX-512 cores (Skylake-SP to Sapphire Rapids, Rocket Lake) prefers 256-bit
+vectors, so numba's host target compiles every loop 8 float32 lanes wide there; the kernels call it
+first (measured on a 2-vCPU Sapphire Rapids VM: normal_ 1.5x, uniform_ 1.1x faster).  Same
+instructions lane by lane (no fastmath), so the same bits; a no-op on CPUs without 512-bit vectors.
 """
 import numba
 import numpy as np
@@ -32,6 +38,26 @@ _UINT_OF = {types.float32: types.uint32, types.float64: types.uint64}
 _FLOAT_OF = {types.uint32: types.float32, types.uint64: types.float64}
 _NP_UINT = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
 _NP_FLOAT = {np.dtype(np.uint32): np.float32, np.dtype(np.uint64): np.float64}
+
+
+def wide_vectors():
+    """Compiled code: give the calling function LLVM's ``"prefer-vector-width"="512"`` attribute.  Python: no-op."""
+
+
+@intrinsic
+def _prefer_wide(typingctx):
+    def codegen(context, builder, signature, args):
+        # a string attribute, which llvmlite's FunctionAttributes.add refuses (it knows enum attributes only)
+        # but writes into the IR like the others
+        set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@overload(wide_vectors, inline="always")
+def _wide_vectors_impl():
+    return lambda: _prefer_wide()
 
 
 def float_bits(x):

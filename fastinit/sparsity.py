@@ -35,7 +35,7 @@ import numpy as np
 from ._buffers import as_target, geometry, host_staged
 from ._cpu import (CONSTANT, F32, F64, KERNEL_LOCK, N_PARAMS, NORMAL, fill_span, launch, normal_at, scratch, store_at,
                    typed_views)
-from ._jit import float_bits, parallel_kernel, scalar
+from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from .init import Shape, Stream, _real, normal_params
@@ -67,6 +67,7 @@ def _row_mask(zmask, cols, grows, row0, col0, ndraw, key, stream, nthreads):
     per = (nstrips + nthreads - 1) // nthreads
     k0, k1, s0, s1 = key[0], key[1], stream[0], stream[1]
     for t in numba.prange(nthreads):
+        wide_vectors()  # in the loop body: numba compiles it as a function of its own
         perm = np.arange(grows)
         swaps = np.empty(ndraw, np.int64)
         words = np.empty(4 * DRAW_BLOCKS, np.uint64)
@@ -150,6 +151,7 @@ def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstr
     c - 64 s of ``zmask[r, s]`` differs from ``flip``."""
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
+        wide_vectors()
         words, v32, v64 = scratch()
         pos = start + ci * chunk
         end = min(stop, pos + chunk)

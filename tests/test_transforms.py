@@ -93,3 +93,28 @@ def test_bit_casts_agree_compiled_and_in_python():
         bits, back = roundtrip(x)
         assert bits == float_bits(x) == x.view(np.uint32 if x.dtype == np.float32 else np.uint64)
         assert back == x and np.signbit(back) == np.signbit(x)
+
+
+def test_kernels_ask_llvm_for_the_widest_vectors():
+    """wide_vectors() puts LLVM's prefer-vector-width=512 on the function that calls it (Intel's AVX-512 tuning
+    otherwise vectorizes 256 bits wide); in Python it is a no-op.  The tile kernels and the sparse passes call it."""
+    import inspect
+
+    from fastinit import _cpu, sparsity
+    from fastinit._jit import wide_vectors
+
+    @numba.njit
+    def wide(x):
+        wide_vectors()
+        return x + 1
+
+    @numba.njit
+    def plain(x):
+        return x + 1
+
+    assert wide(1) == plain(1) == 2 and wide_vectors() is None
+    assert '"prefer-vector-width"="512"' in next(iter(wide.inspect_llvm().values()))
+    assert "prefer-vector-width" not in next(iter(plain.inspect_llvm().values()))
+    for fn in (_cpu._tile, _cpu._tile_words, _cpu._store, _cpu._fill_run, _cpu._fill_run_trunc, _cpu._tile_trunc,
+               _cpu._trunc_first32, _cpu._trunc_first64, sparsity._row_mask, sparsity._fill_sparse):
+        assert "wide_vectors()" in inspect.getsource(fn.py_func), fn.__name__
