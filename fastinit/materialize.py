@@ -722,11 +722,22 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         if bar is not None:
             bar.update(e.tensor.numel() * e.tensor.element_size())
 
+    pending: list = []
+
+    def flush() -> None:
+        # Rule fills are pure, so their order is free up to the next fallback: the small tensors first, together.
+        # A small fill right after a large one runs with caches full of the large one's lines (a 768-element
+        # bias after a 2.4 M-element weight: 350-650 us instead of 80-120 us here).
+        for e in sorted(pending, key=lambda e: e.tensor.numel()):
+            run(e, e.method)
+        pending.clear()
+
     fallback_at = {p: m for p, m in fallback}
     by_tensor = {id(e.tensor): e for e in entries.values()}
     with torch.no_grad():
         for prefix, m in reversed(modules):
             if prefix in fallback_at and m is fallback_at[prefix]:
+                flush()  # a module's reset_parameters() runs after the fills below it, as in construction
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
@@ -746,9 +757,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 if stale:
                     raise RuntimeError(f"{prefix or '<root>'} ({type(m).__name__}).reset_parameters() left {stale} "
                                        "uninitialized; give them an override")
-            for e in by_at.get(prefix, ()):
-                run(e, e.method)
-        for e in by_at.get(None, ()):
+            pending.extend(by_at.get(prefix, ()))
+        flush()
+        for e in by_at.get(None, ()):  # overrides: any callable, run last and in order
             run(e, e.method)
     if bar is not None:
         bar.close()
