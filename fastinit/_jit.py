@@ -23,7 +23,14 @@ LLVM's tuning for Intel's AVX-512 cores (Skylake-SP to Sapphire Rapids, Rocket L
 vectors, so numba's host target compiles every loop 8 float32 lanes wide there; the kernels call it
 first (measured on a 2-vCPU Sapphire Rapids VM: normal_ 1.5x, uniform_ 1.1-1.3x faster).  Same
 instructions lane by lane (no fastmath), so the same bits; a no-op on CPUs without 512-bit vectors.
+
+:func:`half_bits` rounds a float32 to IEEE binary16 with the CPU's own conversion instruction (LLVM
+``fptrunc`` to ``half``: x86 F16C ``vcvtps2ph``, AArch64 ``fcvt``), round to nearest, ties to even:
+the same bits as the portable ``_transforms.f32bits_to_f16bits`` for every input but NaN payloads
+(tested on all 2**32 patterns), 2.2x faster and vectorized.  :data:`HARDWARE_HALF` says whether the
+host has it; elsewhere LLVM would call a runtime library, so the kernels use the portable one.
 """
+import platform
 import numba
 import numpy as np
 from llvmlite import ir
@@ -60,6 +67,41 @@ def _prefer_wide(typingctx):
 @overload(wide_vectors, inline="always")
 def _wide_vectors_impl():
     return lambda: _prefer_wide()
+
+
+def _host_features() -> str:
+    from numba.core import config
+
+    if config.CPU_FEATURES is not None:
+        return config.CPU_FEATURES
+    import llvmlite.binding as ll
+
+    return ll.get_host_cpu_features().flatten()
+
+
+HARDWARE_HALF = (platform.machine().lower() in ("aarch64", "arm64")
+                 or platform.machine().lower() in ("x86_64", "amd64") and "+f16c" in _host_features().split(","))
+
+
+def half_bits(x):
+    """The IEEE binary16 bits (uint16) nearest, ties to even, to the float32 ``x``."""
+    with np.errstate(over="ignore"):
+        return np.asarray(x, np.float32).astype(np.float16).view(np.uint16)[()]
+
+
+@intrinsic
+def _fptrunc_half(typingctx, x):
+    if x == types.float32:
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(builder.fptrunc(args[0], ir.HalfType()), ir.IntType(16))
+
+        return types.uint16(x), codegen
+
+
+@overload(half_bits, inline="always")
+def _half_bits_impl(x):
+    if x == types.float32:
+        return lambda x: _fptrunc_half(x)
 
 
 def float_bits(x):

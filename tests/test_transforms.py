@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from fastinit import _transforms as T
+from fastinit._jit import bits_float, half_bits
 from reference import ulps
 
 N = 10_000_000
@@ -118,3 +119,28 @@ def test_kernels_ask_llvm_for_the_widest_vectors():
     for fn in (_cpu._tile, _cpu._tile_words, _cpu._store, _cpu._fill_run, _cpu._fill_run_trunc, _cpu._tile_trunc,
                _cpu._trunc_first32, _cpu._trunc_first64, sparsity._row_mask, sparsity._fill_sparse):
         assert "wide_vectors()" in inspect.getsource(fn.py_func), fn.__name__
+
+
+@numba.njit(parallel=True, error_model="numpy")
+def _half_mismatches(hi_words):
+    """Non-NaN float32 patterns (high 16 bits in hi_words) where half_bits and f32bits_to_f16bits differ."""
+    bad = 0
+    for i in numba.prange(hi_words.size):
+        for lo in range(1 << 16):
+            b = np.uint32((np.uint32(hi_words[i]) << np.uint32(16)) | np.uint32(lo))
+            if (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000):
+                continue  # NaN: payloads may differ (both stay NaN)
+            if np.uint64(half_bits(bits_float(b))) != T.f32bits_to_f16bits(np.uint64(b)):
+                bad += 1
+    return bad
+
+
+@pytest.mark.slow
+def test_hardware_half_conversion_equals_the_transform_on_every_float32():
+    """The CPU kernels store float16 through the conversion instruction (when the host has one): it must give the
+    portable transform's bits (the CUDA kernels' and the docs' definition) on all 2**32 inputs but NaN payloads."""
+    from fastinit._jit import HARDWARE_HALF
+
+    if not HARDWARE_HALF:
+        pytest.skip("this CPU has no float16 conversion instruction: the kernels use the transform itself")
+    assert _half_mismatches(np.arange(1 << 16, dtype=np.uint32)) == 0
