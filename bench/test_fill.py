@@ -1,15 +1,16 @@
-"""Throughput of 1e8-element float32 fills: fastinit vs memset, numpy and torch, in one run.
+"""Throughput of 1e8-element fills: fastinit vs memset, numpy and torch, in one run (float32; float16
+and bfloat16 on torch tensors).
 
 Run:  python -m pytest bench -q --benchmark-group-by=group --benchmark-columns=min,mean,rounds
-Compare the ``min`` column within each group: memset (ndarray.fill) is the memory-speed
-ceiling; the issue's goals are uniform >= 0.5x memset and >= 3x numpy; normal >= 0.25x memset,
->= 5x numpy and >= 3x torch.  ``FASTINIT_BENCH_N`` changes the size.
+Compare the ``min`` column within each group: memset (ndarray.fill; torch's fill_ for the 16-bit
+groups) is the memory-speed ceiling; the issue's goals are uniform >= 0.5x memset and >= 3x numpy;
+normal >= 0.25x memset, >= 5x numpy and >= 3x torch.  ``FASTINIT_BENCH_N`` changes the size.
 """
 import numpy as np
 import pytest
 
 import fastinit
-from conftest import run
+from conftest import N, run
 
 try:
     import torch
@@ -63,3 +64,40 @@ def test_numpy_normal(benchmark, buf32):
 def test_torch_normal(benchmark, buf32):
     t = torch.from_numpy(buf32)
     run(benchmark, lambda: t.normal_(), rounds=3)
+
+
+HALF_DTYPES = ["float16", "bfloat16"]  # float16 through the CPU's conversion instruction (docs/transforms.md)
+
+
+@pytest.fixture(scope="module")
+def half_tensors():
+    """One resident 1e8-element tensor per 16-bit dtype (torch: NumPy has no bfloat16 and no float16 sampler)."""
+    return {name: torch.zeros(N, dtype=getattr(torch, name)) for name in HALF_DTYPES}
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+def test_memset_16bit(benchmark, half_tensors, dtype):
+    benchmark.group = f"uniform / normal {dtype} 1e8"
+    t = half_tensors[dtype]
+    run(benchmark, lambda: t.fill_(1.0))
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+@pytest.mark.parametrize("law", ["uniform_", "normal_"])
+def test_fastinit_16bit(benchmark, half_tensors, dtype, law):
+    import fastinit.torch as ft
+
+    benchmark.group = f"uniform / normal {dtype} 1e8"
+    t, fill = half_tensors[dtype], getattr(ft, law)
+    run(benchmark, lambda: fill(t, seed=1))
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", HALF_DTYPES)
+@pytest.mark.parametrize("law", ["uniform_", "normal_"])
+def test_torch_16bit(benchmark, half_tensors, dtype, law):
+    benchmark.group = f"uniform / normal {dtype} 1e8"
+    t = half_tensors[dtype]
+    run(benchmark, getattr(t, law), rounds=3)
