@@ -31,6 +31,7 @@ the same bits as the portable ``_transforms.f32bits_to_f16bits`` for every input
 host has it; elsewhere LLVM would call a runtime library, so the kernels use the portable one.
 """
 import platform
+
 import numba
 import numpy as np
 from llvmlite import ir
