@@ -12,11 +12,13 @@ Dispatch is on integer codes inside the single compiled kernel (few compiles, on
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import threading
 
 import numba
 import numpy as np
+from numba.np.ufunc import parallel as _parallel
 
 from ._jit import HARDWARE_HALF, float_bits, half_bits, kernel, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox_block
@@ -574,16 +576,30 @@ CALL_ELEMENTS = 1 << 26  # elements per kernel call: Ctrl-C is seen between call
 KERNEL_LOCK = threading.Lock()
 
 
-@contextlib.contextmanager
-def one_thread():
-    """Run the parallel kernels called inside on the calling thread alone (numba's thread count is
-    per calling thread; restored on exit)."""
-    n = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(n)
+@functools.cache
+def _thread_count():
+    """(get, set) of numba's thread count for the calling thread.  numba's public functions take a
+    process-wide lock on every call (~10 us a pair); once its threading layer is up, the C functions
+    they end in are called directly where this numba has them."""
+    numba.get_num_threads()  # starts the threading layer (once)
+    get, put = getattr(_parallel, "_get_num_threads", None), getattr(_parallel, "_set_num_threads", None)
+    if callable(get) and callable(put) and get() == numba.get_num_threads():
+        return get, put
+    return numba.get_num_threads, numba.set_num_threads
+
+
+class one_thread:
+    """Context manager: the parallel kernels called inside run on the calling thread alone (numba's
+    thread count is per calling thread; restored on exit)."""
+
+    def __enter__(self):
+        get, put = _thread_count()
+        self._restore = get()
+        put(1)
+        return self
+
+    def __exit__(self, *exc):
+        _thread_count()[1](self._restore)
 
 
 # Fills this small run on the calling thread: waking the thread pool costs tens of microseconds on an

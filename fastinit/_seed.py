@@ -15,6 +15,7 @@ so consecutive unseeded calls differ and ``manual_seed`` makes a program reprodu
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -30,6 +31,8 @@ _SEED_TAG = 0x5EED
 
 
 def _check_u64(value, name: str) -> int:
+    if type(value) is int and 0 <= value < _TWO64:
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int in [0, 2**64), got {type(value).__name__} {value!r}")
     v = int(value)
@@ -39,7 +42,12 @@ def _check_u64(value, name: str) -> int:
 
 
 def _split(v: int) -> np.ndarray:
-    return np.array([v & 0xFFFFFFFF, v >> 32], dtype=np.uint64)
+    return np.array((v & 0xFFFFFFFF, v >> 32), dtype=np.uint64)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stream_words(stream: int | str) -> np.ndarray:
+    return _split(stream_id(stream))
 
 
 def key_words(seed: int) -> np.ndarray:
@@ -57,7 +65,10 @@ def stream_id(stream) -> int:
 
 
 def stream_words(stream) -> np.ndarray:
-    """Counter words (c2, c3) of a stream."""
+    """Counter words (c2, c3) of a stream (cached for int and str streams: a model's parameter names
+    come back at every initialization; the array is shared and never written)."""
+    if type(stream) in (int, str):
+        return _stream_words(stream)
     return _split(stream_id(stream))
 
 

@@ -16,6 +16,7 @@ jax.nn.initializers for the exact conventions.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional, Sequence, Tuple, Union
 
@@ -57,6 +58,18 @@ def fans(shape, layout: str = "torch", *, in_axis: Axes = None, out_axis: Axes =
         shape = tuple(int(s) for s in getattr(shape, "shape", shape))
     except (TypeError, ValueError):
         raise TypeError(f"shape must be a sequence of ints (or an array with .shape), got {shape!r}") from None
+    if in_axis is None and out_axis is None and layout in LAYOUTS:
+        return _layout_fans(shape, layout)
+    return _fans(shape, layout, in_axis, out_axis)
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout_fans(shape: tuple[int, ...], layout: str) -> Tuple[int, int]:
+    """:func:`fans` of a layout's default axes, cached (a model repeats a few shapes many times)."""
+    return _fans(shape, layout, None, None)
+
+
+def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) -> Tuple[int, int]:
     if any(s < 0 for s in shape):
         raise ValueError(f"shape must not have negative dimensions, got {shape}")
     ndim = len(shape)

@@ -27,20 +27,25 @@ Shape = Optional[Sequence[int]]
 
 def _real(value, name: str, fn: str, finite: bool = True) -> float:
     """A float from a real number; TypeError for non-numbers (and bool), ValueError for NaN/inf."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if type(value) is not float and (isinstance(value, (bool, np.bool_))
+                                     or not isinstance(value, (int, float, np.integer, np.floating))):
         raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
     v = float(value)
-    if finite and not np.isfinite(v):
+    if finite and not math.isfinite(v):
         raise ValueError(f"{fn}: {name} must be finite, got {v}")
     return v
 
 
+_PARAM_INDEX = {name: getattr(_cpu, name) for name in ("P0", "P1", "LO", "HI", "ALPHA", "BETA", "LAM", "M2",
+                                                         "METHOD", "SIGN")}
+
+
 def _params(**named) -> np.ndarray:
     """The kernel's float64 parameter vector from named entries (see ``_cpu.P0`` ... ``_cpu.SIGN``)."""
-    prm = np.zeros(_cpu.N_PARAMS)
+    prm = [0.0] * _cpu.N_PARAMS
     for name, value in named.items():
-        prm[getattr(_cpu, name)] = value
-    return prm
+        prm[_PARAM_INDEX[name]] = value
+    return np.array(prm, np.float64)
 
 
 def _rounded(x: float, dtype: np.dtype) -> float:
@@ -154,9 +159,12 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
     b = _real(b, "b", fn)
     if not a < b:
         raise ValueError(f"{fn}: need a < b, got a={a}, b={b}")
-    with np.errstate(over="ignore"):
-        width = b - a if target.code == _cpu.F64 else np.float32(b) - np.float32(a)
-    if target.size and not np.isfinite(width):
+    if target.code == _cpu.F64 or max(-a, b) < 1.5e38:  # float32 b - a cannot overflow: no errstate (~3 us)
+        width = b - a
+    else:
+        with np.errstate(over="ignore"):
+            width = float(np.float32(b) - np.float32(a))
+    if target.size and not math.isfinite(width):
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
     big = finfo_max(target.dtype)
     if max(abs(a), abs(b)) > big:
@@ -310,17 +318,30 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     fn = "constant_"
     v = _real(val, "val", fn, finite=False)
     target = as_target(out, dtype)
-    stored = _rounded(v, target.dtype)
-    if np.isfinite(v) and not np.isfinite(stored):
+    p0 = _constant_param(v, math.copysign(1.0, v), target.dtype)
+    if p0 is None:
         raise ValueError(f"{fn}: val={v} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")
-    if target.size == 0:
-        return out
-    p0 = stored
-    if target.code in (_cpu.F16, _cpu.BF16):
-        p0 = float(np.array(v, np.float64).astype(target.dtype).view(np.uint16))
-    geom = geometry(target)
-    _launch(target, geom, _cpu.CONSTANT, _params(P0=p0), np.zeros(2, np.uint64), np.zeros(2, np.uint64))
+    if target.device == "cpu" and target.size <= _cpu.SERIAL_ELEMENTS:  # a bias, a norm's weight: the same
+        target.array.view(target.flat.dtype).fill(p0)  # bytes as the kernel's, without its launch (~15 us)
+    elif target.size:
+        _launch(target, geometry(target), _cpu.CONSTANT, _params(P0=p0), _NO_WORDS, _NO_WORDS)
     return out
+
+
+_NO_WORDS = np.zeros(2, np.uint64)  # the key and stream of a constant fill (unused, never written)
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant_param(v: float, _sign: float, dtype: np.dtype) -> float | None:
+    """The kernel's P0 for the constant ``v``: the value rounded to ``dtype`` (float32 / float64), or the
+    16-bit pattern (float16 / bfloat16); None if a finite ``v`` overflows.  Cached (every bias of a model
+    asks for 0.0); the sign keeps -0.0 apart from 0.0."""
+    stored = _rounded(v, dtype)
+    if math.isfinite(v) and not math.isfinite(stored):
+        return None
+    if dtype.itemsize == 2:
+        return float(np.array(v, np.float64).astype(dtype).view(np.uint16))
+    return stored
 
 
 def zeros_(out: T, *, dtype: Any = None) -> T:

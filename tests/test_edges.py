@@ -156,3 +156,69 @@ def test_cached_bound_limits_keep_the_sign_of_zero():
     hi = init._representable(-1.0, -0.0, f32, "uniform_", True)[1]
     assert np.signbit(hi) and not np.signbit(init._representable(-1.0, 0.0, f32, "uniform_", True)[1])
     assert init._representable(0.0, 1.0, f32, "uniform_", False) == pos  # a second call: from the cache
+
+
+def test_cached_constant_keeps_the_sign_of_zero():
+    """constant_'s cache of rounded values keys -0.0 and 0.0 apart (they compare equal and hash alike)."""
+    for dt in (np.float16, np.float32, np.float64):
+        out = np.ones(8, dt)
+        fastinit.zeros_(out)
+        assert not np.signbit(out).any()
+        fastinit.constant_(out, -0.0)
+        assert np.signbit(out).all() and (out == 0).all()
+        fastinit.zeros_(out)
+        assert not np.signbit(out).any()
+
+
+def test_c_contiguous_fast_path_equals_the_general_layout():
+    """C-contiguous arrays skip the general layout checks; numpy calls an array with arbitrary strides on
+    its length-1 axes C-contiguous too, and a misaligned contiguous one still goes through the checks."""
+    base = np.zeros(64, np.float32)
+    odd = np.lib.stride_tricks.as_strided(base, shape=(5, 1, 3), strides=(12, 1000, 4))
+    assert odd.flags.c_contiguous
+    fastinit.normal_(odd, seed=3, stream="s")
+    assert np.array_equal(odd.ravel(), fastinit.normal_(np.empty((5, 1, 3), np.float32), seed=3, stream="s").ravel())
+    assert (base[15:] == 0).all()
+    raw = np.zeros(4 * 9, np.uint8)
+    misaligned = raw[1:33].view(np.float32)
+    assert misaligned.flags.c_contiguous and not misaligned.flags.aligned
+    with pytest.raises(ValueError, match="not aligned"):
+        fastinit.uniform_(misaligned, seed=0)
+    assert not raw.any()
+
+
+def test_small_fills_restore_the_callers_thread_count():
+    """Small fills run on the calling thread alone and put back the caller's own numba thread count."""
+    import numba
+
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        fastinit.normal_(np.empty(100, np.float32), seed=0)
+        assert numba.get_num_threads() == 1
+        numba.set_num_threads(before)
+        fastinit.normal_(np.empty(100, np.float32), seed=0)
+        assert numba.get_num_threads() == before
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dt", [np.float16, ml_dtypes.bfloat16, np.float32, np.float64], ids=str)
+def test_small_constant_fills_write_the_kernels_bytes(dt):
+    """Constants up to SERIAL_ELEMENTS are written by ndarray.fill instead of the kernel: the same bytes,
+    for every rounding case (ties, subnormals, overflow to the largest finite value, signed zeros, inf, NaN)."""
+    from fastinit import _cpu
+
+    u = f"u{np.dtype(dt).itemsize}"
+    for v in [0.0, -0.0, 1.0, -1.5, 1e-8, 3.14159, 65504.0, 65519.0, 1e-45, 5e-324, 2.0**-24, 2.0**-25, 1.0000001,
+              1e38, -3e38, float("inf"), -float("inf"), float("nan")]:
+        small, big = np.zeros((3, 7), dt)[:, ::2], np.zeros(_cpu.SERIAL_ELEMENTS + 1, dt)
+        try:
+            fastinit.constant_(big, v)
+        except ValueError:  # overflows this dtype: refused on both paths
+            with pytest.raises(ValueError, match="overflows"):
+                fastinit.constant_(small, v)
+            continue
+        fastinit.constant_(small, v)
+        assert (big.view(u) == big.view(u)[0]).all()
+        assert (small.view(u) == big.view(u)[0]).all(), (dt, v)
