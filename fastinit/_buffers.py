@@ -18,7 +18,7 @@ import numpy as np
 
 from ._cpu import BF16, F16, F32, F64
 
-__all__ = ["CudaTarget", "Target", "as_target", "bfloat16", "finfo_max", "host_staged", "is_cuda_array",
+__all__ = ["CudaTarget", "Target", "as_target", "bfloat16", "finfo_max", "host_staged", "is_cuda_array", "place_block",
            "resolve_dtype", "storage_code"]
 
 _IEEE = {np.dtype(np.float16): F16, np.dtype(np.float32): F32, np.dtype(np.float64): F64}
@@ -314,7 +314,14 @@ def geometry(target: Target, global_shape=None, offset=None) -> Geometry:
     Without ``global_shape`` the target is the whole tensor.  Raises ValueError naming the
     argument when the block does not fit.
     """
-    shape = target.shape
+    gshape, off = place_block(target.shape, global_shape, offset)
+    shape_, gstride, mstride, gbase = _merged_axes(tuple(target.shape), tuple(target.mstride), gshape, off)
+    return Geometry(shape_, gstride, mstride, gbase, target.mbase, gshape)
+
+
+def place_block(shape: tuple[int, ...], global_shape=None, offset=None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(global_shape, offset) of a block of ``shape``, validated: ValueError naming the argument when the
+    block does not fit (without ``global_shape``, the block is the whole tensor)."""
     if global_shape is None:
         if offset is not None:
             raise ValueError("offset= needs global_shape= (the shape of the whole tensor the block belongs to)")
@@ -331,8 +338,7 @@ def geometry(target: Target, global_shape=None, offset=None) -> Geometry:
                 raise ValueError(
                     f"block out.shape {shape} at offset {off} does not fit in global_shape {gshape} (axis {d})"
                 )
-    shape_, gstride, mstride, gbase = _merged_axes(tuple(shape), tuple(target.mstride), tuple(gshape), off)
-    return Geometry(shape_, gstride, mstride, gbase, target.mbase, tuple(gshape))
+    return tuple(gshape), off
 
 
 @functools.lru_cache(maxsize=1024)

@@ -58,9 +58,9 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return out
     fan_in, fan_out = _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
-    if target.size == 0:
+    if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero)
         return out
-    std = std_of_fans(fan_in, fan_out)
+    std = std_of_fans(fan_in, fan_out)  # checked for an empty block too (a meta tensor's twin: fastinit.torch)
     # the largest |value| (uniform: the width b - a, computed in the target's precision) must be finite
     reach = std * {"uniform": 2.0 * math.sqrt(3.0), "truncated_normal": 2.0 / TRUNC_STD_CORRECTION}.get(
         distribution, NORMAL_MAX_F64 if target.dtype.itemsize == 8 else NORMAL_MAX_F32)
@@ -68,6 +68,8 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
         raise ValueError(f"{fn}: {knob} gives std {std:.4g} for fans ({fan_in}, {fan_out}), beyond what "
                          f"{target.dtype} holds (values or range up to {reach:.4g}); use a wider dtype or a smaller "
                          f"{knob}")
+    if target.size == 0:
+        return out
     return _fill(out, target, fn, distribution, std, placement)
 
 

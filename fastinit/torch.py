@@ -19,6 +19,11 @@ CUDA tensors are filled by fastinit's GPU kernels (docs/gpu.md; needs numba-cuda
 memory, on torch's current stream of their device, with the values a CPU tensor gets.  eye_,
 dirac_, orthogonal_, delta_orthogonal_ and sparse_ compute on the host: a CUDA tensor receives a CPU
 twin's values through one host-to-device copy (``host_staged``) on that stream.
+
+Meta tensors (a shape and a dtype, no data) are treated as torch.nn.init treats them: the arguments
+are checked (the same errors as for a CPU tensor of that shape), nothing is written and no seed is
+drawn from the generator, so code that initializes modules built on ``torch.device("meta")`` runs
+unchanged (``materialize`` then allocates and fills them).
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import bfloat16
+from ._buffers import bfloat16, place_block
 from .fans import calculate_gain
 
 __all__ = [
@@ -74,9 +79,23 @@ class _CudaTensor:
         self.tensor = tensor  # keeps the memory alive while a kernel writes it
 
 
+def _meta_twin(tensor: torch.Tensor) -> np.ndarray:
+    """A meta tensor has a shape and a dtype but no data: torch.nn.init checks the arguments, writes
+    nothing and leaves the generator alone.  fastinit runs its checks on this twin: no elements (dim 0
+    kept, for dirac_'s groups), the same dtype; the samplers see the tensor's shape as ``global_shape``."""
+    if tensor.dtype != torch.bfloat16 and tensor.dtype not in _FLOATS:
+        raise TypeError(f"tensor has dtype {tensor.dtype}; supported dtypes are float16, bfloat16, float32, float64")
+    shape = tuple(tensor.shape)
+    twin = shape[:1] + (0,) * (len(shape) - 1) if len(shape) > 1 else (0,) * len(shape)
+    return np.empty(twin, bfloat16() if tensor.dtype == torch.bfloat16 else _FLOATS[tensor.dtype])
+
+
 def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
     """What fastinit fills for ``tensor``: a NumPy view of CPU memory, or a CUDA tensor's memory,
-    plus the keywords it needs (``dtype='bfloat16'`` for bfloat16 CUDA tensors)."""
+    plus the keywords it needs (``dtype='bfloat16'`` for bfloat16 CUDA tensors); an empty twin for a
+    meta tensor."""
+    if isinstance(tensor, torch.Tensor) and tensor.is_meta:
+        return _meta_twin(tensor), {}
     if not isinstance(tensor, torch.Tensor) or tensor.device.type != "cuda":
         return as_numpy(tensor), {}
     from . import _cuda  # numba.cuda, imported for CUDA tensors only
@@ -98,10 +117,17 @@ def _done(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def _sampled(fill, tensor, generator, seed, **kw):
-    """Run a fastinit sampler on the tensor's memory; the seed is drawn only for non-empty tensors."""
+def _sampled(fill, tensor, generator, seed, placed=True, **kw):
+    """Run a fastinit sampler on the tensor's memory; the seed is drawn only for non-empty tensors with data
+    (a meta tensor's arguments are checked, as for its shape, with nothing drawn: ``placed`` samplers take
+    the shape as ``global_shape``)."""
     out, extra = _writable(tensor)
-    if tensor.numel():
+    if tensor.is_meta:
+        if placed:
+            gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
+            kw.update(global_shape=gshape, offset=off)
+        fill(out, seed=0 if seed is None else seed, **kw)
+    elif tensor.numel():
         fill(out, seed=_seed(generator, seed), **kw, **extra)
     return _done(tensor)
 
@@ -206,14 +232,15 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed)
+    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed, placed=False)
 
 
 def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
                       seed: Optional[int] = None) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
-    return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), tensor, generator, seed)
+    return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), tensor, generator, seed,
+                    placed=False)
 
 
 def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,

@@ -176,3 +176,50 @@ def test_delta_orthogonal_on_a_conv_weight():
     assert int((w != 0).sum()) == 32
     torch.manual_seed(3)
     assert torch.equal(w, finit.delta_orthogonal_(torch.empty(8, 4, 3, 3), gain=2.0))
+
+
+META_CALLS = {
+    "uniform_": lambda t: finit.uniform_(t, -1, 1), "normal_": lambda t: finit.normal_(t, 0, 0.02),
+    "trunc_normal_": lambda t: finit.trunc_normal_(t, std=0.02), "constant_": lambda t: finit.constant_(t, 0.5),
+    "ones_": finit.ones_, "zeros_": finit.zeros_, "eye_": finit.eye_, "xavier_uniform_": finit.xavier_uniform_,
+    "xavier_normal_": finit.xavier_normal_, "kaiming_uniform_": finit.kaiming_uniform_,
+    "kaiming_normal_": finit.kaiming_normal_, "orthogonal_": finit.orthogonal_,
+    "sparse_": lambda t: finit.sparse_(t, 0.5), "lecun_normal_": finit.lecun_normal_,
+    "variance_scaling_": finit.variance_scaling_,
+}
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+def test_meta_tensors_are_checked_not_filled_like_torch(dtype):
+    """torch.nn.init on a meta tensor (shape, no data) checks its arguments, writes nothing and leaves the
+    generator alone; so does fastinit.torch, with no memory for even a 10**10-element tensor."""
+    import resource
+
+    torch.manual_seed(5)
+    expected = torch.rand(4)
+    torch.manual_seed(5)
+    huge = torch.empty(100_000, 100_000, device="meta", dtype=dtype)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for name, call in META_CALLS.items():
+        assert call(huge) is huge, name
+        assert huge.is_meta and huge.shape == (100_000, 100_000) and huge.dtype == dtype
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 64  # MiB; the tensor is 20-40 GB
+    assert torch.equal(torch.rand(4), expected)  # no seed was drawn from torch's generator
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda t: finit.kaiming_uniform_(t, mode="fan_avg"), "Mode fan_avg not supported"),
+    (lambda t: finit.kaiming_normal_(t[0]), "fewer than 2 dimensions"),
+    (lambda t: finit.xavier_uniform_(t, gain=-1.0), "gain must be"),
+    (lambda t: finit.normal_(t, 0.0, -1.0), "std >= 0"),
+    (lambda t: finit.dirac_(t), "3, 4, or 5 dimensions"),
+    (lambda t: finit.dirac_(t.view(6, 4, 1), groups=4), "divisible by groups"),
+    (lambda t: finit.sparse_(t, 1.5), "sparsity"),
+    (lambda t: finit.normal_(t, global_shape=(6, 6), offset=(0, 4)), "does not fit in global_shape"),
+    (lambda t: finit.trunc_normal_(t, std=0.02, a=1.0, b=0.5), "a < b"),
+    (lambda t: finit.normal_(t.to(torch.int32)), "supported dtypes"),
+])
+def test_meta_tensors_get_the_errors_of_cpu_tensors(call, error):
+    for device in ("cpu", "meta"):
+        with pytest.raises((ValueError, RuntimeError, TypeError), match=error):
+            call(torch.empty(6, 4, device=device))
