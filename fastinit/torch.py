@@ -27,6 +27,8 @@ unchanged (``materialize`` then allocates and fills them).
 """
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -207,7 +209,6 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     if 0 in tensor.shape:
-        import warnings
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, a, mode, nonlinearity, **kw), tensor, generator, seed, **placement)
@@ -272,5 +273,34 @@ def variance_scaling_(tensor: torch.Tensor, scale: float = 1.0, mode: str = "fan
     return _sampled(lambda arr, **kw: _scaled.variance_scaling_(arr, scale, mode, distribution, **kw), tensor,
                     generator, seed, **placement)
 
+
+def _deprecated(meth):
+    """torch.nn.init's deprecated alias of ``meth`` (its name without the underscore): warns like torch's,
+    then calls ``meth``; old code that uses them runs unchanged on ``import fastinit.torch as init``."""
+    new_name = meth.__name__
+    old_name = new_name[:-1]
+
+    @functools.wraps(meth)
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new_name}`.", FutureWarning,
+                      stacklevel=2)
+        return meth(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = f"Deprecated alias of :func:`{new_name}` (as in torch.nn.init: warns FutureWarning)."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)
 
 from .materialize import MaterializeSummary, Scheme, materialize  # noqa: E402 (last: it uses the functions above)

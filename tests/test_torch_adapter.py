@@ -223,3 +223,23 @@ def test_meta_tensors_get_the_errors_of_cpu_tensors(call, error):
     for device in ("cpu", "meta"):
         with pytest.raises((ValueError, RuntimeError, TypeError), match=error):
             call(torch.empty(6, 4, device=device))
+
+
+def test_torch_deprecated_aliases_warn_and_fill_like_torch():
+    """torch.nn.init's deprecated names (uniform, normal, ..., without the underscore) exist, warn the same
+    FutureWarning, and fill in place like the functions they alias."""
+    public = [n for n in dir(tinit) if not n.startswith("_") and callable(getattr(tinit, n))
+              and getattr(getattr(tinit, n), "__module__", "") == "torch.nn.init"]
+    assert [n for n in public if not hasattr(finit, n)] == []
+    args = {"constant": (0.5,), "sparse": (0.5,)}
+    for old in ("uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+                "kaiming_normal", "orthogonal", "sparse"):
+        shape = (4, 2, 3) if old == "dirac" else (6, 4)
+        t, ref = torch.full(shape, 9.0), torch.full(shape, 9.0)
+        with pytest.warns(FutureWarning, match=f"`nn.init.{old}` is now deprecated in favor of `nn.init.{old}_`"):
+            assert getattr(finit, old)(t, *args.get(old, ())) is t
+        new = getattr(finit, old + "_")
+        kw = {} if old in ("constant", "eye", "dirac") else {"seed": 3}
+        with pytest.warns(FutureWarning):
+            got = getattr(finit, old)(t, *args.get(old, ()), **kw)
+        assert torch.equal(got, new(ref, *args.get(old, ()), **kw))
