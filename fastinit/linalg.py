@@ -221,9 +221,32 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), m, 0.0, xp, nb)  # X = T V₂ (lower)
         di = d[i:i + ib]
         x[:ib, :ib] *= di
+        own = _own_rows(v2, t[:ib, :ib], di) if a.dtype == np.float32 else None
         lp("trmm", b"L", b"L", b"T", b"N", ib, cols, -1.0, xp, nb, vp, m)  # V ← −D Xᵀ V, in place
-        v2[np.arange(ib), np.arange(ib)] += di  # D (E − Xᵀ V), E = [0 I]
+        if own is None:
+            v2[np.arange(ib), np.arange(ib)] += di  # D (E − Xᵀ V), E = [0 I]
+        else:
+            v2[...] = own
         a[i:i + ib, cols:] = 0
+
+
+def _own_rows(v2: np.ndarray, t: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """A float32 ?orgrq block's own ib × ib entries of Q, D (I − V₂ᵀ T V₂) (V₂ rowwise unit lower, T
+    lower), formed in float64 and rounded once.  Their values are O(0.1) from terms of O(1) (the unit
+    diagonal, T's diagonal τ ∈ [1, 2]): in float32 the terms' rounding stays, 10× LAPACK's own error
+    (the ?orgqr construction has no such excess).  X = T V₂ is lower triangular too, so two float64
+    TRMMs of ib³ flops each, through the same BLAS (a second library's thread pool would spin
+    against it)."""
+    lp = _lapack(np.dtype(np.float64))
+    ib = v2.shape[0]
+    x = np.array(v2, np.float64, order="F")
+    t64 = np.array(t, np.float64, order="F")  # named: BLAS gets raw pointers, the arrays must outlive the calls
+    lp("trmm", b"L", b"L", b"N", b"N", ib, ib, 1.0, (t64.ctypes.data,), ib, (x.ctypes.data,), ib)  # X = T V₂
+    out = np.array(v2, np.float64, order="F")
+    lp("trmm", b"L", b"L", b"T", b"N", ib, ib, -1.0, (x.ctypes.data,), ib, (out.ctypes.data,), ib)  # −Xᵀ V₂
+    out[np.arange(ib), np.arange(ib)] += 1.0
+    out *= d[:, None]
+    return out.astype(np.float32)
 
 
 def check_size(rows: int, cols: int, fn: str) -> None:
