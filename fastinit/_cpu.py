@@ -371,20 +371,53 @@ def store_at(code, d16, d32, d64, m, x):
 
 
 @scalar
+def _uniform_block32(clamp, blk, kk, ss, a32, s32, lo32, hi32):
+    """The four float32-family uniform values a32 + s32 * u of Philox block ``blk``, clamped to [lo32, hi32]
+    if ``clamp``."""
+    w0, w1, w2, w3 = _block(blk, kk, ss)
+    x0, x1 = a32 + s32 * uniform_f32(w0), a32 + s32 * uniform_f32(w1)
+    x2, x3 = a32 + s32 * uniform_f32(w2), a32 + s32 * uniform_f32(w3)
+    if clamp:
+        x0, x1 = min(max(x0, lo32), hi32), min(max(x1, lo32), hi32)
+        x2, x3 = min(max(x2, lo32), hi32), min(max(x3, lo32), hi32)
+    return x0, x1, x2, x3
+
+
+@scalar
 def _uniform_loop32(clamp, blk0, kk, ss, a32, s32, lo32, hi32, v32):
     """The float32-family uniform tile, clamped to [lo32, hi32] or not (``clamp`` a constant at each call
     site, so each copy compiles to its own loop)."""
     for j in range(_B):
-        w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
-        x0, x1 = a32 + s32 * uniform_f32(w0), a32 + s32 * uniform_f32(w1)
-        x2, x3 = a32 + s32 * uniform_f32(w2), a32 + s32 * uniform_f32(w3)
-        if clamp:
-            x0, x1 = min(max(x0, lo32), hi32), min(max(x1, lo32), hi32)
-            x2, x3 = min(max(x2, lo32), hi32), min(max(x3, lo32), hi32)
+        x0, x1, x2, x3 = _uniform_block32(clamp, blk0 + _U64(j), kk, ss, a32, s32, lo32, hi32)
         v32[j] = x0
         v32[_B + j] = x1
         v32[2 * _B + j] = x2
         v32[3 * _B + j] = x3
+
+
+@scalar
+def _uniform_loop_f16(clamp, blk0, kk, ss, a32, s32, lo32, hi32, dst):
+    """:func:`_uniform_loop32` storing float16 bits straight into ``dst`` (the CPU's conversion instruction
+    in the loop; no pass through the scratch: float16 uniform fills ~35% faster).  bfloat16 gains nothing
+    this way: its integer rounding needs two shifts per value on the port Philox's shifts saturate."""
+    for j in range(_B):
+        x0, x1, x2, x3 = _uniform_block32(clamp, blk0 + _U64(j), kk, ss, a32, s32, lo32, hi32)
+        dst[j] = _f16_bits(x0)
+        dst[_B + j] = _f16_bits(x1)
+        dst[2 * _B + j] = _f16_bits(x2)
+        dst[3 * _B + j] = _f16_bits(x3)
+
+
+@kernel
+def _tile_f16_uniform(prm, blk0, key, stream, dst):
+    """A whole float16 uniform tile of a contiguous target, stored without the scratch (as :func:`_tile`)."""
+    wide_vectors()
+    a32, s32, lo32, hi32 = np.float32(prm[P0]), np.float32(prm[P1]), np.float32(prm[LO]), np.float32(prm[HI])
+    kk, ss = (key[0], key[1]), (stream[0], stream[1])
+    if lo32 <= a32 and a32 + s32 * _F32_UMAX <= hi32:  # no clamp needed (see _tile)
+        _uniform_loop_f16(False, blk0, kk, ss, a32, s32, lo32, hi32, dst)
+    else:
+        _uniform_loop_f16(True, blk0, kk, ss, a32, s32, lo32, hi32, dst)
 
 
 @scalar
@@ -468,6 +501,8 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
         t, p0, n = _next_tile(g, end, tile)
         if n == np.int64(tile) and ms == 1 and code >= F32:  # a whole tile, contiguous: no scratch
             _tile(code, kind, prm, t * _U64(_B), key, stream, words, d32[m:m + n], d64[m:m + n])
+        elif n == np.int64(tile) and ms == 1 and code == F16 and kind == UNIFORM:
+            _tile_f16_uniform(prm, t * _U64(_B), key, stream, d16[m:m + n])
         else:
             _tile(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64)
             _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
