@@ -145,7 +145,8 @@ def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
         return Target(arr, arr.dtype, code, np.empty(0, _STORAGE[code]), 0, (0,) * arr.ndim)
     flags = arr.flags
     if flags.c_contiguous and flags.aligned:  # the common case needs none of _layout's checks (15 us a call)
-        return Target(arr, arr.dtype, code, arr.reshape(-1).view(_STORAGE[code]), 0, _c_strides(arr.shape))
+        flat = arr.view(np.ndarray).reshape(-1).view(_STORAGE[code])  # a plain array (np.matrix stays 2-D)
+        return Target(arr, arr.dtype, code, flat, 0, _c_strides(arr.shape))
     estr, mbase, span = _layout(arr.shape, arr.strides, arr.__array_interface__["data"][0], item, name)
     storage = arr.view(_STORAGE[code]) if arr.ndim else arr.reshape(1).view(_STORAGE[code])
     # the span from the lowest to the highest addressed element, as a contiguous 1-D view

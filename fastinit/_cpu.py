@@ -625,16 +625,19 @@ def _thread_count():
 
 class one_thread:
     """Context manager: the parallel kernels called inside run on the calling thread alone (numba's
-    thread count is per calling thread; restored on exit)."""
+    thread count is per calling thread; restored on exit, also when one instance is entered again)."""
+
+    def __init__(self):
+        self._saved: list[int] = []
 
     def __enter__(self):
         get, put = _thread_count()
-        self._restore = get()
+        self._saved.append(get())
         put(1)
         return self
 
     def __exit__(self, *exc):
-        _thread_count()[1](self._restore)
+        _thread_count()[1](self._saved.pop())
 
 
 # Fills this small run on the calling thread: waking the thread pool costs tens of microseconds on an

@@ -39,6 +39,7 @@ from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
 from ._buffers import bfloat16, place_block
+from ._seed import resolve_seed
 from .fans import calculate_gain
 
 __all__ = [
@@ -81,14 +82,15 @@ class _CudaTensor:
         self.tensor = tensor  # keeps the memory alive while a kernel writes it
 
 
-def _meta_twin(tensor: torch.Tensor) -> np.ndarray:
+def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
     """A meta tensor has a shape and a dtype but no data: torch.nn.init checks the arguments, writes
-    nothing and leaves the generator alone.  fastinit runs its checks on this twin: no elements (dim 0
-    kept, for dirac_'s groups), the same dtype; the samplers see the tensor's shape as ``global_shape``."""
+    nothing and leaves the generator alone.  fastinit runs its checks on this NumPy twin of the same
+    dtype: the first ``keep`` axes kept (dirac_'s groups, delta_orthogonal_'s channels), the others
+    empty, so it holds no element (a 0-d tensor's twin holds one, harmlessly)."""
     if tensor.dtype != torch.bfloat16 and tensor.dtype not in _FLOATS:
         raise TypeError(f"tensor has dtype {tensor.dtype}; supported dtypes are float16, bfloat16, float32, float64")
     shape = tuple(tensor.shape)
-    twin = shape[:1] + (0,) * (len(shape) - 1) if len(shape) > 1 else (0,) * len(shape)
+    twin = shape[:keep] + (0,) * (len(shape) - keep) if len(shape) > keep else (0,) * len(shape)
     return np.empty(twin, bfloat16() if tensor.dtype == torch.bfloat16 else _FLOATS[tensor.dtype])
 
 
@@ -119,17 +121,26 @@ def _done(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
-def _sampled(fill, tensor, generator, seed, placed=True, **kw):
-    """Run a fastinit sampler on the tensor's memory; the seed is drawn only for non-empty tensors with data
-    (a meta tensor's arguments are checked, as for its shape, with nothing drawn: ``placed`` samplers take
-    the shape as ``global_shape``)."""
+def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
+    """Run a fastinit sampler on the tensor's memory; the seed is drawn only for non-empty tensors with data.
+
+    A non-empty meta tensor's arguments are checked as a CPU tensor's would be, with nothing drawn:
+    ``placed`` samplers fill a one-element twin placed in the tensor's shape (``global_shape``), so every
+    check runs; the others (orthogonal) check an empty twin keeping the first ``keep`` axes."""
+    if isinstance(tensor, torch.Tensor) and tensor.is_meta:
+        if tensor.numel():
+            seed = 0 if seed is None else resolve_seed(seed)
+            if placed:
+                gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
+                twin = np.empty((1,) * tensor.ndim, _meta_twin(tensor).dtype)
+                fill(twin, seed=seed, global_shape=gshape, offset=off, **kw)
+            else:
+                fill(_meta_twin(tensor, keep), seed=seed, **kw)
+        else:
+            _meta_twin(tensor)  # the dtype check
+        return _done(tensor)
     out, extra = _writable(tensor)
-    if tensor.is_meta:
-        if placed:
-            gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
-            kw.update(global_shape=gshape, offset=off)
-        fill(out, seed=0 if seed is None else seed, **kw)
-    elif tensor.numel():
+    if tensor.numel():
         fill(out, seed=_seed(generator, seed), **kw, **extra)
     return _done(tensor)
 
@@ -241,7 +252,7 @@ def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
     return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), tensor, generator, seed,
-                    placed=False)
+                    placed=False, keep=2)
 
 
 def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,

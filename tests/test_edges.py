@@ -187,6 +187,29 @@ def test_c_contiguous_fast_path_equals_the_general_layout():
     assert not raw.any()
 
 
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix's own
+def test_array_subclasses_take_the_fast_path_as_plain_arrays():
+    """np.matrix stays 2-D under reshape(-1); its storage must still reach the kernel as a 1-D array."""
+    for n in (100, 70_000):  # below and above the serial threshold
+        m = np.matrix(np.zeros((1, n), np.float32))
+        fastinit.uniform_(m, seed=1)
+        assert np.array_equal(np.asarray(m).ravel(), fastinit.uniform_(np.zeros(n, np.float32), seed=1))
+
+
+def test_one_thread_restores_when_one_instance_is_entered_twice():
+    import numba
+
+    from fastinit import _cpu
+
+    before = numba.get_num_threads()
+    ot = _cpu.one_thread()
+    with ot:
+        with ot:
+            assert numba.get_num_threads() == 1
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+
+
 def test_small_fills_restore_the_callers_thread_count():
     """Small fills run on the calling thread alone and put back the caller's own numba thread count."""
     import numba

@@ -192,9 +192,12 @@ META_CALLS = {
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
 def test_meta_tensors_are_checked_not_filled_like_torch(dtype):
     """torch.nn.init on a meta tensor (shape, no data) checks its arguments, writes nothing and leaves the
-    generator alone; so does fastinit.torch, with no memory for even a 10**10-element tensor."""
+    generator alone; so does fastinit.torch, with no memory for even a 10**10-element tensor (the samplers
+    check a one-element twin placed in the tensor's shape)."""
     import resource
 
+    for call in META_CALLS.values():  # compile (or load) the kernels outside the memory measurement
+        call(torch.empty(8, 8, device="meta", dtype=dtype))
     torch.manual_seed(5)
     expected = torch.rand(4)
     torch.manual_seed(5)
@@ -218,6 +221,12 @@ def test_meta_tensors_are_checked_not_filled_like_torch(dtype):
     (lambda t: finit.normal_(t, global_shape=(6, 6), offset=(0, 4)), "does not fit in global_shape"),
     (lambda t: finit.trunc_normal_(t, std=0.02, a=1.0, b=0.5), "a < b"),
     (lambda t: finit.normal_(t.to(torch.int32)), "supported dtypes"),
+    (lambda t: finit.normal_(t, seed=-1), "seed must lie in"),
+    (lambda t: finit.orthogonal_(t, seed=2**64), "seed must lie in"),
+    (lambda t: finit.uniform_(t, -3e38, 3e38), "overflows"),
+    (lambda t: finit.normal_(t, std=1e300), "beyond the largest"),
+    (lambda t: finit.sparse_(t, 0.5, std=1e300), "std"),
+    (lambda t: finit.delta_orthogonal_(t.view(2, 4, 3)), "in_channels"),
 ])
 def test_meta_tensors_get_the_errors_of_cpu_tensors(call, error):
     for device in ("cpu", "meta"):
@@ -243,3 +252,14 @@ def test_torch_deprecated_aliases_warn_and_fill_like_torch():
         with pytest.warns(FutureWarning):
             got = getattr(finit, old)(t, *args.get(old, ()), **kw)
         assert torch.equal(got, new(ref, *args.get(old, ()), **kw))
+
+
+def test_empty_meta_tensors_return_like_empty_cpu_tensors():
+    """An empty CPU tensor is returned without a fill (and without checking the fill's arguments); so is an
+    empty meta tensor."""
+    for device in ("cpu", "meta"):
+        t = torch.empty(0, 4, device=device)
+        assert finit.xavier_uniform_(t, gain=-1.0) is t
+        assert finit.uniform_(t, float("nan"), 1.0) is t
+        assert finit.sparse_(t, 2.0) is t
+        assert finit.normal_(t, stream=-1) is t
