@@ -30,6 +30,8 @@ the same bits as the portable ``_transforms.f32bits_to_f16bits`` for every input
 (tested on all 2**32 patterns), 2.2x faster and vectorized.  :data:`HARDWARE_HALF` says whether the
 host has it; elsewhere LLVM would call a runtime library, so the kernels use the portable one.
 """
+import hashlib
+import os
 import platform
 
 import numba
@@ -38,6 +40,52 @@ from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic, overload
 
+def package_stamp(package: str) -> str:
+    """A digest of (name, mtime, size) of every module of ``package`` (a directory)."""
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(package)):
+        if name.endswith(".py"):
+            st = os.stat(os.path.join(package, name))
+            h.update(f"{name}:{st.st_mtime_ns}:{st.st_size};".encode())
+    return h.hexdigest()
+
+
+def _stamp_caches_with_the_package() -> None:
+    """numba keeps a cached kernel while its own module's source is unchanged, but fastinit's kernels
+    inline functions of other modules (the transforms, Philox): edit _transforms.py and the kernels of
+    _cpu.py would keep the old math.  fastinit's functions therefore get locators whose stamp covers
+    every module of the package: any edit recompiles them (an install writes new files, so users
+    recompile after an upgrade anyway).  numba's own locators, in its order (NUMBA_CACHE_DIR first),
+    each wrapped; left as numba's if that private list changes shape."""
+    from numba.core import caching
+
+    classes = getattr(getattr(caching, "CacheImpl", None), "_locator_classes", None)
+    bases = [getattr(caching, n, None) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator",
+                                                 "UserWideCacheLocator")]
+    if not isinstance(classes, list) or not all(b in classes for b in bases):
+        return
+    package = os.path.dirname(os.path.abspath(__file__))
+    stamp = package_stamp(package)
+
+    def covering(base):
+        class PackageLocator(base):
+            def get_source_stamp(self):
+                return stamp
+
+            @classmethod
+            def from_function(cls, py_func, py_file):
+                if os.path.dirname(os.path.abspath(py_file)) != package:
+                    return None
+                return super().from_function(py_func, py_file)
+
+        PackageLocator.__name__ = PackageLocator.__qualname__ = "Package" + base.__name__
+        return PackageLocator
+
+    for base in bases:
+        classes.insert(classes.index(base), covering(base))
+
+
+_stamp_caches_with_the_package()
 scalar = numba.njit(inline="always", error_model="numpy")
 kernel = numba.njit(cache=True, error_model="numpy")
 parallel_kernel = numba.njit(parallel=True, cache=True, error_model="numpy")

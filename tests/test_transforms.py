@@ -144,3 +144,24 @@ def test_hardware_half_conversion_equals_the_transform_on_every_float32():
     if not HARDWARE_HALF:
         pytest.skip("this CPU has no float16 conversion instruction: the kernels use the transform itself")
     assert _half_mismatches(np.arange(1 << 16, dtype=np.uint32)) == 0
+
+
+def test_kernel_caches_are_stamped_with_every_module_of_the_package(tmp_path):
+    """numba keeps a cached kernel while its own module is unchanged, but the kernels inline functions of other
+    modules: fastinit's locators stamp the cache with every module of the package, so editing one (the
+    transforms, say) recompiles the kernels instead of loading stale math."""
+    import os
+    import shutil
+
+    from fastinit import _cpu, _jit, sparsity
+
+    package = os.path.dirname(os.path.abspath(_jit.__file__))
+    for dispatcher in (_cpu.fill, _cpu.fill_trunc, _cpu._tile, sparsity._fill_sparse):
+        locator = dispatcher._cache._impl._locator
+        assert type(locator).__name__.startswith("Package"), type(locator).__name__
+        assert locator.get_source_stamp() == _jit.package_stamp(package)
+    for name in ("_transforms.py", "_philox.py", "_cpu.py"):
+        shutil.copy(os.path.join(package, name), tmp_path / name)
+    before = _jit.package_stamp(str(tmp_path))
+    (tmp_path / "_transforms.py").write_text((tmp_path / "_transforms.py").read_text() + "\n# edited\n")
+    assert _jit.package_stamp(str(tmp_path)) != before
