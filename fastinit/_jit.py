@@ -65,7 +65,10 @@ def _stamp_caches_with_the_package() -> None:
     if not isinstance(classes, list) or not all(b in classes for b in bases):
         return
     package = os.path.dirname(os.path.abspath(__file__))
-    stamp = package_stamp(package)
+    try:
+        stamp = package_stamp(package)
+    except OSError:  # not a directory of sources (a zip, a frozen application): numba's own locators
+        return
 
     def covering(base):
         class PackageLocator(base):

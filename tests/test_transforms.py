@@ -165,3 +165,20 @@ def test_kernel_caches_are_stamped_with_every_module_of_the_package(tmp_path):
     before = _jit.package_stamp(str(tmp_path))
     (tmp_path / "_transforms.py").write_text((tmp_path / "_transforms.py").read_text() + "\n# edited\n")
     assert _jit.package_stamp(str(tmp_path)) != before
+
+
+def test_package_stamp_failure_leaves_numbas_locators(monkeypatch):
+    """Installed where the package is not a directory of sources (a zip, a frozen application), fastinit keeps
+    numba's own cache locators instead of failing at import."""
+    from numba.core import caching
+
+    from fastinit import _jit
+
+    before = list(caching.CacheImpl._locator_classes)
+
+    def unreadable(package):
+        raise FileNotFoundError(package)
+
+    monkeypatch.setattr(_jit, "package_stamp", unreadable)
+    _jit._stamp_caches_with_the_package()
+    assert caching.CacheImpl._locator_classes == before
