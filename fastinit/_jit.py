@@ -30,9 +30,11 @@ the same bits as the portable ``_transforms.f32bits_to_f16bits`` for every input
 (tested on all 2**32 patterns), 2.2x faster and vectorized.  :data:`HARDWARE_HALF` says whether the
 host has it; elsewhere LLVM would call a runtime library, so the kernels use the portable one.
 """
+import functools
 import hashlib
 import os
 import platform
+import sys
 
 import numba
 import numpy as np
@@ -40,23 +42,53 @@ from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic, overload
 
-def package_stamp(package: str) -> str:
-    """A digest of (name, mtime, size) of every module of ``package`` (a directory)."""
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def package_stamp(package: str = _PACKAGE) -> str:
+    """A digest of the contents of every module of ``package`` (a directory), re-read only when a module's
+    (mtime, size) changes."""
+    files = tuple((name, st.st_mtime_ns, st.st_size) for name, st in
+                  ((n, os.stat(os.path.join(package, n))) for n in sorted(os.listdir(package)) if n.endswith(".py")))
+    return _digest(package, files)
+
+
+@functools.lru_cache(maxsize=None)
+def _digest(package: str, files: tuple) -> str:
     h = hashlib.sha256()
-    for name in sorted(os.listdir(package)):
-        if name.endswith(".py"):
-            st = os.stat(os.path.join(package, name))
-            h.update(f"{name}:{st.st_mtime_ns}:{st.st_size};".encode())
+    for name, _, _ in files:
+        with open(os.path.join(package, name), "rb") as f:
+            h.update(name.encode() + b"\0" + f.read() + b"\0")
     return h.hexdigest()
+
+
+def _covering(base):
+    """numba's locator ``base``, for fastinit's functions only, stamped with :func:`package_stamp`."""
+    class Locator(base):
+        def get_source_stamp(self):
+            if getattr(sys, "frozen", False):  # numba stamps a frozen application with its executable
+                return super().get_source_stamp()
+            return package_stamp()
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.dirname(os.path.abspath(py_file)) != _PACKAGE:
+                return None
+            return super().from_function(py_func, py_file)
+
+    Locator.__name__ = Locator.__qualname__ = "Package" + base.__name__
+    Locator.__module__ = __name__
+    return Locator
 
 
 def _stamp_caches_with_the_package() -> None:
     """numba keeps a cached kernel while its own module's source is unchanged, but fastinit's kernels
     inline functions of other modules (the transforms, Philox): edit _transforms.py and the kernels of
     _cpu.py would keep the old math.  fastinit's functions therefore get locators whose stamp covers
-    every module of the package: any edit recompiles them (an install writes new files, so users
-    recompile after an upgrade anyway).  numba's own locators, in its order (NUMBA_CACHE_DIR first),
-    each wrapped; left as numba's if that private list changes shape."""
+    every module of the package (contents, like numba's own stamp): any edit recompiles them.  numba's
+    file-backed locators, each wrapped and put before it (NUMBA_CACHE_DIR keeps precedence); also
+    usable by name in NUMBA_CACHE_LOCATOR_CLASSES (``fastinit._jit.PackageInTreeCacheLocator``).  Left
+    as numba's where that private list changes shape or the package is not a directory of sources."""
     from numba.core import caching
 
     classes = getattr(getattr(caching, "CacheImpl", None), "_locator_classes", None)
@@ -64,28 +96,15 @@ def _stamp_caches_with_the_package() -> None:
                                                  "UserWideCacheLocator")]
     if not isinstance(classes, list) or not all(b in classes for b in bases):
         return
-    package = os.path.dirname(os.path.abspath(__file__))
     try:
-        stamp = package_stamp(package)
+        package_stamp()
     except OSError:  # not a directory of sources (a zip, a frozen application): numba's own locators
         return
-
-    def covering(base):
-        class PackageLocator(base):
-            def get_source_stamp(self):
-                return stamp
-
-            @classmethod
-            def from_function(cls, py_func, py_file):
-                if os.path.dirname(os.path.abspath(py_file)) != package:
-                    return None
-                return super().from_function(py_func, py_file)
-
-        PackageLocator.__name__ = PackageLocator.__qualname__ = "Package" + base.__name__
-        return PackageLocator
-
+    classes[:] = [c for c in classes if not c.__name__.startswith("Package")]  # a reload replaces, not adds
     for base in bases:
-        classes.insert(classes.index(base), covering(base))
+        locator = _covering(base)
+        globals()[locator.__name__] = locator
+        classes.insert(classes.index(base), locator)
 
 
 _stamp_caches_with_the_package()

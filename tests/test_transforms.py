@@ -159,12 +159,27 @@ def test_kernel_caches_are_stamped_with_every_module_of_the_package(tmp_path):
     for dispatcher in (_cpu.fill, _cpu.fill_trunc, _cpu._tile, sparsity._fill_sparse):
         locator = dispatcher._cache._impl._locator
         assert type(locator).__name__.startswith("Package"), type(locator).__name__
-        assert locator.get_source_stamp() == _jit.package_stamp(package)
+        assert locator.get_source_stamp() == _jit.package_stamp()
     for name in ("_transforms.py", "_philox.py", "_cpu.py"):
         shutil.copy(os.path.join(package, name), tmp_path / name)
     before = _jit.package_stamp(str(tmp_path))
-    (tmp_path / "_transforms.py").write_text((tmp_path / "_transforms.py").read_text() + "\n# edited\n")
-    assert _jit.package_stamp(str(tmp_path)) != before
+    text = (tmp_path / "_transforms.py").read_text()
+    (tmp_path / "_transforms.py").write_text(text.replace("ties to even", "ties to EVEN", 1))  # same size
+    os.utime(tmp_path / "_transforms.py", ns=(0, os.stat(tmp_path / "_philox.py").st_mtime_ns))
+    assert _jit.package_stamp(str(tmp_path)) != before  # read now (in a process that imported fastinit)
+
+
+def test_reloading_the_jit_module_replaces_its_locators():
+    import importlib
+
+    from numba.core import caching
+
+    from fastinit import _jit
+
+    before = [c.__name__ for c in caching.CacheImpl._locator_classes]
+    importlib.reload(_jit)
+    assert [c.__name__ for c in caching.CacheImpl._locator_classes] == before
+    assert sum(c.__name__.startswith("Package") for c in caching.CacheImpl._locator_classes) == 3
 
 
 def test_package_stamp_failure_leaves_numbas_locators(monkeypatch):
@@ -176,7 +191,7 @@ def test_package_stamp_failure_leaves_numbas_locators(monkeypatch):
 
     before = list(caching.CacheImpl._locator_classes)
 
-    def unreadable(package):
+    def unreadable(package=None):
         raise FileNotFoundError(package)
 
     monkeypatch.setattr(_jit, "package_stamp", unreadable)
