@@ -60,7 +60,7 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     fan_in, fan_out = _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
     if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero)
         return out
-    std = std_of_fans(fan_in, fan_out)  # checked for an empty block too (a meta tensor's twin: fastinit.torch)
+    std = std_of_fans(fan_in, fan_out)  # checked for an empty block of a non-empty tensor too
     # the largest |value| (uniform: the width b - a, computed in the target's precision) must be finite
     reach = std * {"uniform": 2.0 * math.sqrt(3.0), "truncated_normal": 2.0 / TRUNC_STD_CORRECTION}.get(
         distribution, NORMAL_MAX_F64 if target.dtype.itemsize == 8 else NORMAL_MAX_F32)
