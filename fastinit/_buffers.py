@@ -216,7 +216,7 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
         return CudaTarget(out, dt, code, shape, int(ptr or 0), 0, 0, (0,) * len(shape), stream)
     strides = cai.get("strides")
     if strides is None:  # C-contiguous
-        strides = tuple(int(np.prod(shape[d + 1:], dtype=object)) * item for d in range(len(shape)))
+        strides = tuple(e * item for e in _c_strides(shape))
     estr, mbase, span = _layout(shape, strides, ptr, item, name)
     return CudaTarget(out, dt, code, shape, int(ptr) - mbase * item, span, mbase, estr, stream)
 
@@ -350,9 +350,7 @@ def _merged_axes(shape, mstride, gshape, off) -> tuple[np.ndarray, np.ndarray, n
     total = math.prod(int(n) for n in gshape)
     if total >= _MAX_ELEMENTS:
         raise ValueError(f"global_shape {gshape} has {total} elements; at most 2**64 - 1 are addressable")
-    gstr = [1] * len(gshape)
-    for d in range(len(gshape) - 2, -1, -1):
-        gstr[d] = gstr[d + 1] * gshape[d + 1]
+    gstr = _c_strides(gshape)
     gbase = sum(o * s for o, s in zip(off, gstr))
     axes = [[n, gs, ms] for n, gs, ms in zip(shape, gstr, mstride)] or [[1, 1, 1]]
     axes = [a for a in axes[:-1] if a[0] != 1] + axes[-1:]

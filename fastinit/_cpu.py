@@ -315,13 +315,11 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
                 v64[j] = min(max(a + s * uniform_f64(w0, w1), lo), hi)
                 v64[_B + j] = min(max(a + s * uniform_f64(w2, w3), lo), hi)
             return
-        a32, s32, lo32, hi32 = np.float32(a), np.float32(s), np.float32(lo), np.float32(hi)
-        # a32 + s32 * u is monotone in u (IEEE rounding is): when its ends u = 0 and u = 1 - 2**-24 lie
-        # in [lo, hi], so does every value, and the clamp can go (the same values, ~5% less work)
-        if lo32 <= a32 and a32 + s32 * _F32_UMAX <= hi32:
-            _uniform_loop32(False, blk0, kk, ss, a32, s32, lo32, hi32, v32)
-        else:
+        a32, s32, lo32, hi32, clamp = _uniform_params32(prm)
+        if clamp:
             _uniform_loop32(True, blk0, kk, ss, a32, s32, lo32, hi32, v32)
+        else:
+            _uniform_loop32(False, blk0, kk, ss, a32, s32, lo32, hi32, v32)
         return
     _tile_words(blk0, key, stream, words)
     if code == F64:
@@ -371,6 +369,15 @@ def store_at(code, d16, d32, d64, m, x):
 
 
 @scalar
+def _uniform_params32(prm):
+    """(a, s, lo, hi) of a float32-family uniform fill in float32, and whether its values need the clamp
+    to [lo, hi].  a + s * u is monotone in u (IEEE rounding is): when its ends u = 0 and u = 1 - 2**-24
+    lie in [lo, hi], so does every value, and the clamp can go (the same values, ~5% less work)."""
+    a32, s32, lo32, hi32 = np.float32(prm[P0]), np.float32(prm[P1]), np.float32(prm[LO]), np.float32(prm[HI])
+    return a32, s32, lo32, hi32, not (lo32 <= a32 and a32 + s32 * _F32_UMAX <= hi32)
+
+
+@scalar
 def _uniform_block32(clamp, blk, kk, ss, a32, s32, lo32, hi32):
     """The four float32-family uniform values a32 + s32 * u of Philox block ``blk``, clamped to [lo32, hi32]
     if ``clamp``."""
@@ -412,12 +419,12 @@ def _uniform_loop_f16(clamp, blk0, kk, ss, a32, s32, lo32, hi32, dst):
 def _tile_f16_uniform(prm, blk0, key, stream, dst):
     """A whole float16 uniform tile of a contiguous target, stored without the scratch (as :func:`_tile`)."""
     wide_vectors()
-    a32, s32, lo32, hi32 = np.float32(prm[P0]), np.float32(prm[P1]), np.float32(prm[LO]), np.float32(prm[HI])
+    a32, s32, lo32, hi32, clamp = _uniform_params32(prm)
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
-    if lo32 <= a32 and a32 + s32 * _F32_UMAX <= hi32:  # no clamp needed (see _tile)
-        _uniform_loop_f16(False, blk0, kk, ss, a32, s32, lo32, hi32, dst)
-    else:
+    if clamp:
         _uniform_loop_f16(True, blk0, kk, ss, a32, s32, lo32, hi32, dst)
+    else:
+        _uniform_loop_f16(False, blk0, kk, ss, a32, s32, lo32, hi32, dst)
 
 
 @scalar

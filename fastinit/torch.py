@@ -52,6 +52,15 @@ __all__ = [
 _FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
 
 
+def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
+    """The NumPy dtype of a supported torch dtype (bfloat16: ml_dtypes'); TypeError for the others."""
+    if dtype == torch.bfloat16:
+        return bfloat16()
+    if dtype not in _FLOATS:
+        raise TypeError(f"tensor has dtype {dtype}; supported dtypes are float16, bfloat16, float32, float64")
+    return np.dtype(_FLOATS[dtype])
+
+
 def as_numpy(tensor: torch.Tensor) -> np.ndarray:
     """A NumPy view of a CPU tensor's memory (bfloat16 as ml_dtypes.bfloat16); no copy."""
     if not isinstance(tensor, torch.Tensor):
@@ -61,11 +70,8 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
             f"fastinit.torch fills CPU and CUDA tensors; got a {tensor.device.type} tensor (as_numpy views CPU "
             "memory only). Initialize on the CPU and move it, or use torch.nn.init.")
     t = tensor.detach()
-    if t.dtype == torch.bfloat16:
-        return t.view(torch.int16).numpy().view(bfloat16())
-    if t.dtype not in _FLOATS:
-        raise TypeError(f"tensor has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
-    return t.numpy()
+    dt = _numpy_dtype(t.dtype)
+    return t.view(torch.int16).numpy().view(dt) if t.dtype == torch.bfloat16 else t.numpy()
 
 
 class _CudaTensor:
@@ -87,11 +93,9 @@ def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
     nothing and leaves the generator alone.  fastinit runs its checks on this NumPy twin of the same
     dtype: the first ``keep`` axes kept (dirac_'s groups, delta_orthogonal_'s channels), the others
     empty, so it holds no element (a 0-d tensor's twin holds one, harmlessly)."""
-    if tensor.dtype != torch.bfloat16 and tensor.dtype not in _FLOATS:
-        raise TypeError(f"tensor has dtype {tensor.dtype}; supported dtypes are float16, bfloat16, float32, float64")
     shape = tuple(tensor.shape)
     twin = shape[:keep] + (0,) * (len(shape) - keep) if len(shape) > keep else (0,) * len(shape)
-    return np.empty(twin, bfloat16() if tensor.dtype == torch.bfloat16 else _FLOATS[tensor.dtype])
+    return np.empty(twin, _numpy_dtype(tensor.dtype))
 
 
 def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
@@ -105,8 +109,7 @@ def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
     from . import _cuda  # numba.cuda, imported for CUDA tensors only
     _cuda.require_gpu()
     t = tensor.detach()
-    if t.dtype != torch.bfloat16 and t.dtype not in _FLOATS:
-        raise TypeError(f"tensor has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
+    _numpy_dtype(t.dtype)  # the dtype check
     return _CudaTensor(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
 
 
@@ -132,12 +135,12 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
             seed = 0 if seed is None else resolve_seed(seed)
             if placed:
                 gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
-                twin = np.empty((1,) * tensor.ndim, _meta_twin(tensor).dtype)
+                twin = np.empty((1,) * tensor.ndim, _numpy_dtype(tensor.dtype))
                 fill(twin, seed=seed, global_shape=gshape, offset=off, **kw)
             else:
                 fill(_meta_twin(tensor, keep), seed=seed, **kw)
         else:
-            _meta_twin(tensor)  # the dtype check
+            _numpy_dtype(tensor.dtype)  # the dtype check
         return _done(tensor)
     out, extra = _writable(tensor)
     if tensor.numel():
