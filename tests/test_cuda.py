@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -364,6 +365,22 @@ def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
     for kind, fma, mul_rn, sqrt_rn, entry in rows:
         assert entry == "True" and fma == "0", (kind, fma)
         assert int(mul_rn) > 50 and int(sqrt_rn) >= 2
+
+
+def test_gpu_check_script_is_valid_and_names_existing_tests():
+    """bench/gpu_check.sh is what a session lent a GPU runs in one call: it must parse, and the test
+    files and ``-k`` keywords it names must still exist (a renamed test would silently drop a step)."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    script = root / "bench" / "gpu_check.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text(encoding="utf-8")
+    for path in ("tests/test_cuda.py", "bench/test_cuda.py"):
+        assert path in text and (root / path).is_file()
+    bench_tests = (root / "bench" / "test_cuda.py").read_text(encoding="utf-8")
+    (selection,) = re.findall(r'-k "([^"]+)"', text)
+    for keyword in re.findall(r"not (\w+)", selection):
+        assert re.search(rf"^def test_\w*{keyword}", bench_tests, re.M), keyword
+
 
 if __name__ == "__main__":
     {"--child": _child, "--torch-child": _torch_child}[sys.argv[1]](sys.argv[2])
