@@ -137,7 +137,10 @@ def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
         raise ValueError(f"{name} is read-only; fastinit fills buffers in place and needs a writable one")
     code = storage_code(arr.dtype)
     if code is None:
-        raise TypeError(f"{name} has dtype {arr.dtype}; supported dtypes are {_NAMES}")
+        swapped = "" if arr.dtype.isnative or storage_code(arr.dtype.newbyteorder("=")) is None else (
+            " in native byte order (this one is byte-swapped: fill a native array, then astype)")
+        raise TypeError(f"{name} has dtype {arr.dtype.str if swapped else arr.dtype}; supported dtypes are "
+                        f"{_NAMES}{swapped}")
     if arr.size >= _MAX_ELEMENTS:
         raise ValueError(f"{name} has {arr.size} elements; at most 2**64 - 1 are addressable")
     item = arr.itemsize
@@ -169,7 +172,7 @@ def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[i
     """Per-axis strides in elements, the position of element (0, ...) above the lowest-addressed one,
     and the number of elements spanned — after refusing misaligned strides or addresses and views
     whose elements share memory (CPU and GPU targets alike)."""
-    if any(st % item for st in strides):
+    if any(st % item for st, n in zip(strides, shape) if n > 1):  # a size-1 axis's stride is never used
         raise ValueError(f"{name} has strides {tuple(strides)} that are not multiples of its itemsize {item}")
     if address % item:
         raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
@@ -184,16 +187,23 @@ def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[i
     return estr, mbase, span
 
 
+def _raw16(storage: np.dtype, want: np.dtype) -> bool:
+    """``dtype=`` may reinterpret 16-bit integer (or void) storage as float16 / bfloat16: torch exports
+    bfloat16 as int16, and raw 16-bit buffers hold either.  Other integers are refused: reading an int32
+    buffer as float32 is a mistake, not a request."""
+    return storage.kind in "uiV" and storage.itemsize == want.itemsize == 2
+
+
 def _cuda_target(out, dtype, name: str) -> CudaTarget:
     """The :class:`CudaTarget` of an object exporting ``__cuda_array_interface__`` (versions 0-3).
 
-    ``dtype=`` reinterprets integer storage of the same width (torch exports bfloat16 tensors as
-    int16, for instance) and must otherwise match the interface's ``typestr``."""
+    ``dtype=`` reinterprets 16-bit integer storage as float16 / bfloat16 (torch exports bfloat16 tensors
+    as int16) and must otherwise match the interface's ``typestr``."""
     cai = out.__cuda_array_interface__
     dt = np.dtype(cai["typestr"])
     if dtype is not None:
         want = resolve_dtype(dtype)
-        if dt != want and not (dt.kind in "uiV" and dt.itemsize == want.itemsize):
+        if dt != want and not _raw16(dt, want):
             raise TypeError(f"dtype={dtype!r} does not match {name}'s CUDA array type {cai['typestr']!r}")
         dt = want
     code = storage_code(dt)
@@ -269,15 +279,17 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
         raise ValueError(f"{name} is read-only ({type(out).__name__}); fastinit needs a writable buffer")
     if dtype is not None:
         dt = resolve_dtype(dtype)
-        have = np.asarray(mv).dtype if mv.format not in ("B", "b", "c") else dt
-        if have != dt and not (have.kind in "ui" and have.itemsize == dt.itemsize):  # ints: raw 16-bit storage
+        typed = mv.format not in ("B", "b", "c")
+        have = np.asarray(mv).dtype if typed else dt
+        if have != dt and not _raw16(have, dt):
             raise TypeError(f"dtype={dtype!r} does not match {name}'s element type {have} (buffer format "
                             f"{mv.format!r}); drop dtype= for typed buffers")
         if mv.nbytes % dt.itemsize:
             raise ValueError(f"{name} holds {mv.nbytes} bytes, not a multiple of {dt} itemsize {dt.itemsize}")
         if not mv.c_contiguous:
             raise ValueError(f"{name} is a non-contiguous buffer; pass dtype= only with contiguous buffers")
-        return np.frombuffer(mv.cast("B"), dtype=dt)
+        flat = np.frombuffer(mv.cast("B"), dtype=dt)
+        return flat.reshape(mv.shape) if typed else flat  # a typed buffer keeps its shape (fans need it)
     if mv.format in ("B", "b", "c"):
         raise TypeError(f"{name} is an untyped byte buffer; pass dtype= (one of {_NAMES})")
     arr = np.asarray(mv)

@@ -126,10 +126,11 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def resolve_seed(seed, generator: Generator | None = None) -> int:
-    """An explicit seed is validated and used as is; ``None`` draws from ``generator`` or the default."""
+def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) -> int | None:
+    """An explicit seed is validated and used as is; ``None`` draws from ``generator`` or the default.
+    ``draw=False`` (an empty target) checks both and draws nothing: None for ``seed=None``."""
     if generator is not None and not isinstance(generator, Generator):
         raise TypeError(f"generator must be a fastinit.Generator or None, got {type(generator).__name__}")
     if seed is None:
-        return (generator or default_generator).next_seed()
+        return (generator or default_generator).next_seed() if draw else None
     return _check_u64(seed, "seed")

@@ -55,9 +55,12 @@ def fans(shape, layout: str = "torch", *, in_axis: Axes = None, out_axis: Axes =
     (784, 256)
     """
     try:
-        shape = tuple(int(s) for s in getattr(shape, "shape", shape))
-    except (TypeError, ValueError):
-        raise TypeError(f"shape must be a sequence of ints (or an array with .shape), got {shape!r}") from None
+        dims = tuple(getattr(shape, "shape", shape))
+    except TypeError:
+        dims = None
+    if dims is None or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in dims):
+        raise TypeError(f"shape must be a sequence of ints (or an array with .shape), got {shape!r}")
+    shape = tuple(int(s) for s in dims)
     if in_axis is None and out_axis is None and layout in LAYOUTS:
         return _layout_fans(shape, layout)
     return _fans(shape, layout, in_axis, out_axis)
@@ -127,7 +130,7 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
         if param is None:
             slope = 0.01
         elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
-            slope = param
+            slope = param if isinstance(param, float) or abs(param) < 2**1000 else math.inf  # a huge int: inf
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
         return math.sqrt(2.0 / (1 + slope * slope))  # a float product overflows to inf (gain 0), ** raises

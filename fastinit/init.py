@@ -25,15 +25,33 @@ T = TypeVar("T")
 Stream = Union[int, str]
 Shape = Optional[Sequence[int]]
 
+def _is_real(value) -> bool:
+    return type(value) is float or (not isinstance(value, (bool, np.bool_))
+                                    and isinstance(value, (int, float, np.integer, np.floating)))
+
+
+def _float(value) -> float:
+    """float(value); an int beyond float64's range is ±inf (float() would raise OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _real(value, name: str, fn: str, finite: bool = True) -> float:
     """A float from a real number; TypeError for non-numbers (and bool), ValueError for NaN/inf."""
-    if type(value) is not float and (isinstance(value, (bool, np.bool_))
-                                     or not isinstance(value, (int, float, np.integer, np.floating))):
+    if not _is_real(value):
         raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
-    v = float(value)
+    v = _float(value)
     if finite and not math.isfinite(v):
         raise ValueError(f"{fn}: {name} must be finite, got {v}")
     return v
+
+
+def as_finite(value) -> Optional[float]:
+    """A finite real number (NumPy scalars and ints of any size too; not bool) as a float, else None."""
+    v = _float(value) if _is_real(value) else math.nan
+    return v if math.isfinite(v) else None
 
 
 _PARAM_INDEX = {name: getattr(_cpu, name) for name in ("P0", "P1", "LO", "HI", "ALPHA", "BETA", "LAM", "M2",
@@ -97,14 +115,22 @@ def _launch(target: Target | CudaTarget, geom, kind: int, prm, key, sw, chunk: i
         _cpu.launch(target.flat, target.code, geom, kind, prm, key, sw, chunk)
 
 
-def _sample(out, target: Target, kind: int, prm, *, seed=None,
-            stream: Stream = 0, global_shape: Shape = None, offset: Shape = None,
-            generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK):
-    """Validate the placement and the keys, then run the kernel over ``target``; returns ``out``."""
+def check_placement(target: Target | CudaTarget, *, seed=None, stream: Stream = 0, global_shape: Shape = None,
+                    offset: Shape = None, generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK):
+    """Validate a call's placement, stream, seed and generator (nothing drawn): (geometry, stream words)."""
     geom = geometry(target, global_shape, offset)
     sw = stream_words(stream)
     if isinstance(_chunk, bool) or not isinstance(_chunk, int) or _chunk < 1:
         raise ValueError(f"_chunk must be a positive int, got {_chunk!r}")
+    resolve_seed(seed, generator, draw=False)
+    return geom, sw
+
+
+def _sample(out, target: Target, kind: int, prm, *, seed=None, generator: Optional[Generator] = None,
+            _chunk: int = _cpu.DEFAULT_CHUNK, **where):
+    """Validate the placement and the keys, then run the kernel over ``target``; returns ``out``.  An empty
+    target is checked alike and left alone, with no seed drawn."""
+    geom, sw = check_placement(target, seed=seed, generator=generator, _chunk=_chunk, **where)
     if target.size == 0:
         return out
     key = key_words(resolve_seed(seed, generator))

@@ -34,6 +34,7 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 from torch.nn.modules.conv import _ConvNd
+from torch.nn.utils import parametrize
 
 from ._cpu import one_thread
 from ._seed import _check_u64
@@ -110,19 +111,18 @@ class Scheme:
 
 @dataclass(frozen=True)
 class _Method:
-    """How one tensor is filled: ``fill(tensor, seed, stream, place)`` with ``place`` {} or the shard keywords."""
+    """How one tensor is filled: ``fill(tensor, seed, stream, place)`` with ``place`` {} or the shard keywords;
+    ``any_dtype``: it fills tensors of any dtype (constants, keep, callables), not only float16 ... float64."""
 
     label: str
     fill: Callable
+    any_dtype: bool = False
 
 
 def _const(value: float) -> _Method:
-    def fill(t, seed, stream, place):
-        if t.dtype in _FILLABLE:
-            _ft().constant_(t, value)
-        else:  # integer buffers such as num_batches_tracked
-            t.detach().fill_(value)
-    return _Method("zeros" if value == 0 else "ones" if value == 1 else f"constant {value:g}", fill)
+    # fastinit.torch.constant_ hands integer buffers such as num_batches_tracked to torch
+    return _Method("zeros" if value == 0 else "ones" if value == 1 else f"constant {value:g}",
+                   lambda t, seed, stream, place: _ft().constant_(t, value), any_dtype=True)
 
 
 ZEROS, ONES = _const(0.0), _const(1.0)
@@ -322,7 +322,39 @@ def _shortcut(name: str, default: _Method | None, scheme: Scheme) -> _Method | N
             "default": default, "keep": _KEEP}[name]
 
 
-_KEEP = _Method("keep (current values)", lambda t, seed, stream, place: None)
+def _noop(t, seed, stream, place) -> None:
+    pass
+
+
+_KEEP = _Method("keep (current values)", _noop, any_dtype=True)
+
+
+def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -> tuple[list, _Method] | None:
+    """A rule's tensor that ``torch.nn.utils.parametrize`` turned into a parametrization (weight_norm,
+    spectral_norm, orthogonal, ... of ``torch.nn.utils.parametrizations``): its original tensors and the method
+    that fills them, or None when ``local`` is not parametrized.  The method computes the rule's values for the
+    unparametrized tensor (stream: its name ``name``, so they are the plain module's values) in a temporary of
+    its size and assigns it, so the parametrization's ``right_inverse`` sets the originals, as registering it on
+    an initialized module does."""
+    if not parametrize.is_parametrized(holder, local):
+        return None
+    chain = holder.parametrizations[local]
+    missing = [type(p).__name__ for p in chain if not hasattr(p, "right_inverse")]
+    if missing:
+        raise ValueError(f"{name} is parametrized by {missing}, which define no right_inverse, so materialize cannot "
+                         f"set it from its rule; give {name.rpartition('.')[0] or '<root>'}.parametrizations."
+                         f"{local}'s original tensors overrides")
+    originals = [chain.original] if chain.is_tensor else [getattr(chain, f"original{i}") for i in range(chain.ntensors)]
+    with torch.no_grad():
+        shape = tuple(getattr(holder, local).shape)  # free on meta; one evaluation of the parametrization otherwise
+
+    def fill(t, seed, stream, place):
+        value = torch.empty(shape, dtype=t.dtype, device=t.device)
+        method.fill(value, seed, name, {})
+        with torch.no_grad():
+            setattr(holder, local, value)  # right_inverse -> the originals (all of them)
+
+    return originals, _Method(f"{method.label}, set as {name} through right_inverse", fill)
 
 
 def _wants_numpy(fn) -> bool:
@@ -358,7 +390,7 @@ def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
             torch.autograd.graph.increment_version(t)
         else:
             fn(t, **kw)
-    return _Method(f"override {label}", fill)
+    return _Method(f"override {label}", fill, any_dtype=True)
 
 
 def _check_overrides(overrides) -> list:
@@ -509,8 +541,13 @@ def _fallback_seed(seed: int, module_name: str) -> int:
     return int.from_bytes(digest, "little") >> 1
 
 
+def _new_dtype(t: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
+    """The dtype ``t`` is materialized in: ``dtype`` for floating-point tensors when given, else its own."""
+    return dtype if dtype is not None and t.is_floating_point() else t.dtype
+
+
 def _needs_new(t: torch.Tensor, device: torch.device, dtype: torch.dtype | None) -> bool:
-    return t.is_meta or t.device != device or (dtype is not None and t.is_floating_point() and t.dtype != dtype)
+    return t.is_meta or t.device != device or _new_dtype(t, dtype) != t.dtype
 
 
 def materialize(module: nn.Module, *, seed: int | None = None, device: str | torch.device = "cpu",
@@ -618,7 +655,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # 3. Plan: scheme rules, descendants before ancestors so that an ancestor's rule wins (as in construction).
     fallback: list = []
     for prefix, m in reversed(modules):
-        claims = _rule(m, prefix, ctx)
+        try:
+            claims = _rule(m, prefix, ctx)
+        except Exception as exc:  # a rule reads parametrized tensors (m.weight): their parametrization failed
+            if not parametrize.is_parametrized(m):
+                raise
+            raise ValueError(f"{prefix or '<root>'} ({type(m).__name__}): its parametrized tensors cannot be evaluated "
+                             f"({type(exc).__name__}: {exc}); register the parametrization after materialize") from exc
         if claims is None:
             if owned.get(id(m)) and callable(getattr(m, "reset_parameters", None)):
                 fallback.append((prefix, m))
@@ -627,6 +670,16 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             sub, _, local = rel.rpartition(".")
             holder = m.get_submodule(sub) if sub else m
             t = holder._parameters.get(local, holder._buffers.get(local))
+            if t is None:  # parametrized; or replaced by a hook (torch.nn.utils.weight_norm): its tensors lack a rule
+                got = _reparametrized(holder, local, method, f"{prefix}.{rel}" if prefix else rel)
+                if got is not None:
+                    originals, setter = got
+                    first = entries[id(originals[0])]  # sets them all
+                    for o in originals:
+                        e = entries[id(o)]
+                        e.method = setter if e is first else _Method(f"set with {first.name}", _noop, any_dtype=True)
+                        e.at = prefix
+                continue
             e = entries[id(t)]
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
                 e.method, e.at = method, prefix
@@ -668,6 +721,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if placed_fallback:
         raise ValueError(f"placement given for {placed_fallback}, filled by their module's reset_parameters(), which "
                          "cannot fill a slice of a larger tensor; give them an override")
+    unfillable = [f"{e.name} ({e.tensor.dtype})" for e in entries.values() if e.method is not None
+                  and not e.method.any_dtype and _new_dtype(e.tensor, dtype) not in _FILLABLE]
+    if unfillable:
+        raise TypeError(f"materialize's rules fill float16, bfloat16, float32 and float64 tensors, not {unfillable}; "
+                        "give them overrides (a callable, 'zeros', 'ones' or 'keep')")
 
     # 4. Allocate (torch.empty: pages are touched once, by the fill) and re-point every module, keeping ties.
     new: dict = {}
@@ -681,7 +739,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     if not _needs_new(t, dev, dtype):
                         new[id(t)] = t
                     else:
-                        dt = dtype if dtype is not None and t.is_floating_point() else t.dtype
+                        dt = _new_dtype(t, dtype)
                         keep = not t.is_meta and (e.method is None and not is_param or e.method is _KEEP)
                         data = t.detach().to(dev, dt) if keep else torch.empty(t.shape, dtype=dt, device=dev)
                         if is_param:
@@ -739,21 +797,31 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             if prefix in fallback_at and m is fallback_at[prefix]:
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
+                # What it must fill holds NaN first: writes through .data skip the version counter, and a
+                # partial write leaves NaN (integer tensors: the version counter only).
+                watched = [e for e in owned[id(m)] if e.method is None and (e.kind == "parameter" or e.was_meta)]
+                sentinel = {id(e.tensor) for e in watched if e.tensor.is_floating_point() or e.tensor.is_complex()}
+                for e in watched:
+                    if id(e.tensor) in sentinel:
+                        e.tensor.detach().fill_(math.nan)
+                kept = [(e.tensor, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
                 with torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev.index or 0],
                                            device_type=dev.type):
                     torch.manual_seed(_fallback_seed(seed, prefix))
                     m.reset_parameters()
-                changed = [e for e in sub if e.tensor._version != before[id(e.tensor)]]
+                changed = [e for e in sub if (not e.tensor.isnan().any() if id(e.tensor) in sentinel
+                                              else e.tensor._version != before[id(e.tensor)])]
+                for t, values in kept:  # 'keep' overrides survive their module's reset_parameters()
+                    t.detach().copy_(values)
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:
                     done[id(e.tensor)] = (f"{type(m).__name__}.reset_parameters()", dt)
                 summary.fallbacks[prefix] = type(m).__name__
                 if bar is not None:
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
-                stale = [e.name for e in owned[id(m)] if e.method is None and
-                         id(e.tensor) not in done and (e.kind == "parameter" or e.was_meta)]
+                stale = [e.name for e in watched if id(e.tensor) not in done]
                 if stale:
                     raise RuntimeError(f"{prefix or '<root>'} ({type(m).__name__}).reset_parameters() left {stale} "
                                        "uninitialized; give them an override")

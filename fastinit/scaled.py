@@ -21,7 +21,7 @@ from . import fans as _fans
 from ._buffers import as_target, finfo_max, geometry
 from ._seed import Generator
 from ._transforms import NORMAL_MAX_F32, NORMAL_MAX_F64
-from .init import Shape, Stream, sample_normal, sample_trunc_normal, sample_uniform
+from .init import Shape, Stream, as_finite, check_placement, sample_normal, sample_trunc_normal, sample_uniform
 
 __all__ = [
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "lecun_uniform_",
@@ -54,9 +54,11 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     """Validate target and fans, compute the std from (fan_in, fan_out), fill."""
     target = as_target(out, dtype)
     shape = geometry(target, placement.get("global_shape"), placement.get("offset")).global_shape
-    if warn_empty and 0 in tuple(shape):
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
-        return out
+    if 0 in tuple(shape):
+        check_placement(target, **placement)  # nothing to fill; the stream and seed are checked
+        if warn_empty:
+            warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+            return out
     fan_in, fan_out = _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
     if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero)
         return out
@@ -74,9 +76,10 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
 
 
 def _gain(gain, fn: str) -> float:
-    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain) or gain < 0:
+    g = as_finite(gain)
+    if g is None or g < 0:
         raise ValueError(f"{fn}: gain must be a finite number >= 0, got {gain!r}")
-    return float(gain)
+    return g
 
 
 def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
@@ -191,7 +194,8 @@ def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribu
     Glorot = (1, fan_avg), He = (2, fan_in), LeCun = (1, fan_in).
     """
     fn = "variance_scaling_"
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale <= 0:
+    s = as_finite(scale)
+    if s is None or s <= 0:
         raise ValueError(f"{fn}: scale must be a positive finite number, got {scale!r}")
     if not isinstance(mode, str) or mode not in _fans.MODES:
         raise ValueError(f"invalid mode for variance scaling initializer: {mode!r}; use one of {_fans.MODES}")
@@ -199,6 +203,6 @@ def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribu
         raise ValueError(f"invalid distribution for variance scaling initializer: {distribution!r}; "
                          f"use one of {_DISTRIBUTIONS}")
     dist = "normal" if distribution == "untruncated_normal" else distribution
-    return _scheme(out, fn, dist, lambda fi, fo: math.sqrt(scale / _fans.fan(fi, fo, mode)), dtype=dtype,
+    return _scheme(out, fn, dist, lambda fi, fo: math.sqrt(s / _fans.fan(fi, fo, mode)), dtype=dtype,
                    knob="scale", layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed,
                    stream=stream, global_shape=global_shape, offset=offset, generator=generator)

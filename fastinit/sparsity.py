@@ -186,6 +186,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     prm = normal_params(target, 0.0, std, fn)
     sw = stream_words(stream)
     if target.size == 0:
+        resolve_seed(seed, generator, draw=False)
         return out
     key = key_words(resolve_seed(seed, generator))
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)

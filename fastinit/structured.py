@@ -25,7 +25,7 @@ import numpy as np
 
 from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._seed import Generator, resolve_seed, stream_words
-from .init import Stream, constant_, normal_
+from .init import Stream, as_finite, constant_, normal_
 from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
@@ -75,9 +75,10 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
     if geom.global_shape != target.shape:
         raise ValueError(f"{fn} cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
                          "matrix; initialize the full matrix and slice it")
-    if isinstance(gain, bool) or not isinstance(gain, (int, float, np.integer, np.floating)) or not math.isfinite(gain):
+    g = as_finite(gain)  # a float: a NumPy float16 gain compared with the limit would cast it to float16 (overflow)
+    if g is None:
         raise ValueError(f"{fn}: gain must be a finite number, got {gain!r}")
-    gain = float(gain)  # a NumPy float16 gain compared with the limit would cast the limit to float16 (overflow)
+    gain = g
     limit = finfo_max(target.dtype)
     if abs(gain) > limit:  # entries reach |gain|
         raise ValueError(f"{fn}: |gain| = {abs(gain):g} overflows {target.dtype} (max {limit:g})")
@@ -114,6 +115,7 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     gain = _checked(target, gain, layout, "orthogonal_", global_shape, offset, stream)
     arr = target.array
     if arr.size == 0:
+        resolve_seed(seed, generator, draw=False)
         return out
     rows = arr.shape[0] if layout == "torch" else arr.size // arr.shape[-1]
     check_size(rows, arr.size // rows, "orthogonal_")
@@ -147,6 +149,7 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
         raise ValueError(f"{fn}: in_channels ({n_in}) must be <= out_channels ({n_out}) for an isometry")
     check_size(n_in, n_out, fn)
     if arr.size == 0:
+        resolve_seed(seed, generator, draw=False)
         return out
     seed = resolve_seed(seed, generator)  # validated, or drawn, before the first write
     centre = tuple((k - 1) // 2 for k in spatial)

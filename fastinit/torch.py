@@ -23,7 +23,11 @@ twin's values through one host-to-device copy (``host_staged``) on that stream.
 Meta tensors (a shape and a dtype, no data) are treated as torch.nn.init treats them: the arguments
 are checked (the same errors as for a CPU tensor of that shape), nothing is written and no seed is
 drawn from the generator, so code that initializes modules built on ``torch.device("meta")`` runs
-unchanged (``materialize`` then allocates and fills them).
+unchanged (``materialize`` then allocates and fills them).  So are empty tensors: checked, left
+alone, nothing drawn.  A refused call draws nothing either (the seed is drawn after every check).
+Like torch, an inference tensor is refused outside ``torch.inference_mode`` (RuntimeError).
+Integer, bool and complex tensors, which the kernels do not write, get ``constant_``, ``zeros_``,
+``ones_``, ``eye_`` and ``dirac_`` from torch.nn.init itself; the samplers refuse them (TypeError).
 """
 from __future__ import annotations
 
@@ -39,7 +43,7 @@ from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
 from ._buffers import bfloat16, place_block
-from ._seed import resolve_seed
+from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
 
 __all__ = [
@@ -71,6 +75,9 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
             "memory only). Initialize on the CPU and move it, or use torch.nn.init.")
     t = tensor.detach()
     dt = _numpy_dtype(t.dtype)
+    if t.is_neg():
+        raise TypeError("tensor has its negative bit set (a lazily negated view such as x.conj().imag): its memory "
+                        "holds the negated values; call .resolve_neg() first, or fill the un-negated tensor")
     return t.view(torch.int16).numpy().view(dt) if t.dtype == torch.bfloat16 else t.numpy()
 
 
@@ -101,7 +108,11 @@ def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
 def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
     """What fastinit fills for ``tensor``: a NumPy view of CPU memory, or a CUDA tensor's memory,
     plus the keywords it needs (``dtype='bfloat16'`` for bfloat16 CUDA tensors); an empty twin for a
-    meta tensor."""
+    meta tensor.  An inference tensor outside inference mode is refused with torch's error."""
+    if isinstance(tensor, torch.Tensor) and tensor.is_inference() and not torch.is_inference_mode_enabled():
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                           "clone to get a normal tensor before doing inplace update.See "
+                           "https://github.com/pytorch/rfcs/pull/17 for more details.")
     if isinstance(tensor, torch.Tensor) and tensor.is_meta:
         return _meta_twin(tensor), {}
     if not isinstance(tensor, torch.Tensor) or tensor.device.type != "cuda":
@@ -116,7 +127,20 @@ def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
 def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:
     if seed is not None:
         return seed
-    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator).item())
+    device = "cpu" if generator is None else generator.device  # a CUDA generator draws on its device
+    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=device).item())
+
+
+class _TorchSeeds(Generator):
+    """A torch generator (None: torch's global one) as the source of fastinit's ``seed=None`` draws.  The
+    fastinit initializers draw only after every argument check, so a refused call leaves torch's generator
+    untouched, and an empty tensor draws nothing; one call draws one seed."""
+
+    def __init__(self, generator: Optional[torch.Generator]):  # noqa: D107 (no fastinit seed state)
+        self._torch = generator
+
+    def next_seed(self) -> int:
+        return _seed(self._torch, None)
 
 
 def _done(tensor: torch.Tensor) -> torch.Tensor:
@@ -125,13 +149,17 @@ def _done(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
-    """Run a fastinit sampler on the tensor's memory; the seed is drawn only for non-empty tensors with data.
+    """Run a fastinit sampler on the tensor's memory; the seed is drawn from ``generator`` only once the
+    arguments passed every check, and only for non-empty tensors with data.  Empty tensors are checked like
+    any other (as torch.nn.init checks them), then left alone.
 
     A non-empty meta tensor's arguments are checked as a CPU tensor's would be, with nothing drawn:
     ``placed`` samplers fill a one-element twin placed in the tensor's shape (``global_shape``), so every
     check runs; the others (orthogonal) check an empty twin keeping the first ``keep`` axes."""
     if isinstance(tensor, torch.Tensor) and tensor.is_meta:
-        if tensor.numel():
+        if not tensor.numel():  # checked as an empty CPU tensor: all of it, nothing drawn
+            fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
+        else:
             seed = 0 if seed is None else resolve_seed(seed)
             if placed:
                 gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
@@ -139,12 +167,9 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
                 fill(twin, seed=seed, global_shape=gshape, offset=off, **kw)
             else:
                 fill(_meta_twin(tensor, keep), seed=seed, **kw)
-        else:
-            _numpy_dtype(tensor.dtype)  # the dtype check
         return _done(tensor)
     out, extra = _writable(tensor)
-    if tensor.numel():
-        fill(out, seed=_seed(generator, seed), **kw, **extra)
+    fill(out, seed=seed, generator=None if seed is not None else _TorchSeeds(generator), **kw, **extra)
     return _done(tensor)
 
 
@@ -174,8 +199,16 @@ def trunc_normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: 
                     **placement)
 
 
+def _not_float(tensor: torch.Tensor) -> bool:
+    """Integer, bool and complex tensors, which fastinit's kernels do not write: constant_, zeros_, ones_, eye_
+    and dirac_ hand them to torch.nn.init (torch fills them; its samplers refuse them, and so do fastinit's)."""
+    return isinstance(tensor, torch.Tensor) and tensor.dtype not in _FLOATS and tensor.dtype != torch.bfloat16
+
+
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
-    """Fill with ``val`` (torch.nn.init.constant_)."""
+    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors by torch itself)."""
+    if _not_float(tensor):
+        return torch.nn.init.constant_(tensor, val)
     out, extra = _writable(tensor)
     _init.constant_(out, float(val), **extra)
     return _done(tensor)
@@ -192,10 +225,11 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
-    """2-D identity (torch.nn.init.eye_)."""
+    """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors by torch itself)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-
+    if _not_float(tensor):
+        return torch.nn.init.eye_(tensor)
     out, extra = _writable(tensor)
     _structured.eye_(out, **extra)
     return _done(tensor)
@@ -203,7 +237,8 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
-
+    if _not_float(tensor):
+        return torch.nn.init.dirac_(tensor, groups)
     out, extra = _writable(tensor)
     _structured.dirac_(out, groups, **extra)
     return _done(tensor)

@@ -480,3 +480,95 @@ def test_fallback_that_leaves_a_parameter_unset_raises_naming_it():
     assert torch.all(model.a == 1) and torch.all(model.b == 0)
     with pytest.raises(ValueError, match="reset_parameters"):
         materialize(_meta(Forgetful), seed=0, placement={"a": ((8,), (4,))})
+
+
+@pytest.mark.parametrize("meta", [False, True])
+def test_parametrized_weights_get_their_rule_through_right_inverse(meta):
+    """torch.nn.utils.parametrizations: the rule's values for the unparametrized weight (stream: its name) are
+    assigned, so right_inverse sets the originals; weight_norm then gives the plain module's weight exactly."""
+    def build():
+        return nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Linear(24, 16)),
+                             nn.utils.parametrizations.spectral_norm(nn.Linear(16, 8)))
+    if meta:
+        with torch.device("meta"):
+            model = build()
+        with pytest.raises(ValueError, match=r"parametrizations\.weight\.0\._u"):  # spectral_norm's meta buffers
+            materialize(model, seed=3)
+        assert model[0].bias.is_meta  # refused before any allocation
+        overrides = {re.compile(r".*\._[uv]$"): ft.normal_}
+    else:
+        model, overrides = build(), None
+    summary = materialize(model, seed=3, overrides=overrides)
+    plain = nn.Sequential(nn.Linear(24, 16), nn.Linear(16, 8))
+    materialize(plain, seed=3)
+    with torch.no_grad():
+        assert torch.allclose(model[0].weight, plain[0].weight, rtol=1e-6, atol=0)
+        assert torch.equal(model[0].bias, plain[0].bias)
+        w = model[1].parametrizations.weight.original
+        assert torch.equal(w, plain[1].weight)  # spectral_norm's original: the rule's weight
+    assert "through right_inverse" in summary["0.parametrizations.weight.original0"].method
+    assert summary["0.parametrizations.weight.original1"].method == "set with 0.parametrizations.weight.original0"
+
+
+def test_weights_replaced_by_old_hooks_are_refused_before_allocation():
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(4, 3))
+    with pytest.warns(FutureWarning):
+        nn.utils.weight_norm(model[0])
+    with pytest.raises(ValueError, match=r"0\.weight_g.*0\.weight_v"):
+        materialize(model, seed=0)
+    assert model[0].weight_v.is_meta
+
+
+class _DataWriter(nn.Module):
+    """Old-style reset_parameters writing through .data, which bumps no version counter."""
+
+    def __init__(self, rows=4):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(4, 4))
+        self.rows = rows
+
+    def reset_parameters(self):
+        self.w.data[:self.rows].normal_(0, 0.02)
+
+
+def test_fallback_writes_through_data_are_seen_and_partial_writes_refused():
+    for model in (nn.Sequential(_DataWriter()), _meta(lambda: nn.Sequential(_DataWriter()))):
+        summary = materialize(model, seed=0)
+        assert summary["0.w"].method == "_DataWriter.reset_parameters()"
+        w = model[0].w.detach()
+        assert torch.isfinite(w).all() and 0.01 < float(w.std()) < 0.04
+    with pytest.raises(RuntimeError, match=r"left \['0\.w'\] uninitialized"):
+        materialize(nn.Sequential(_DataWriter(rows=2)), seed=0)
+
+
+def test_keep_survives_its_modules_reset_parameters():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w1, self.w2 = nn.Parameter(torch.empty(3)), nn.Parameter(torch.empty(3))
+
+        def reset_parameters(self):
+            nn.init.normal_(self.w1)
+            nn.init.normal_(self.w2)
+
+    model = Two()
+    with torch.no_grad():
+        model.w1.copy_(torch.tensor([1.0, 2.0, 3.0]))
+    summary = materialize(model, seed=0, overrides={"w1": "keep"})
+    assert model.w1.tolist() == [1.0, 2.0, 3.0] and summary["w1"].method == "keep (current values)"
+    assert summary["w2"].method == "Two.reset_parameters()"
+
+
+def test_dtypes_the_rules_cannot_fill_are_refused_before_allocation():
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4, dtype=torch.complex64))
+    with pytest.raises(TypeError, match=r"1\.weight \(torch\.complex64\)"):
+        materialize(model, seed=0)
+    assert model[0].weight.is_meta
+    materialize(model, seed=0, overrides={"1.weight": "zeros", "1.bias": "ones"})
+    assert not model[1].weight.any() and torch.all(model[1].bias == 1)
+    with torch.device("meta"):
+        bn = nn.BatchNorm1d(4)
+    assert materialize(bn, seed=0, overrides={"num_batches_tracked": ft.zeros_})["num_batches_tracked"].method == \
+        "override zeros_"

@@ -254,12 +254,72 @@ def test_torch_deprecated_aliases_warn_and_fill_like_torch():
         assert torch.equal(got, new(ref, *args.get(old, ()), **kw))
 
 
-def test_empty_meta_tensors_return_like_empty_cpu_tensors():
-    """An empty CPU tensor is returned without a fill (and without checking the fill's arguments); so is an
-    empty meta tensor."""
+def test_empty_tensors_are_checked_like_torch_and_draw_nothing():
+    """torch.nn.init checks an empty tensor's arguments (xavier of a 1-D tensor, a negative gain's bound, a NaN
+    bound all raise); fastinit.torch does too, for CPU and meta tensors alike, and draws no seed."""
     for device in ("cpu", "meta"):
         t = torch.empty(0, 4, device=device)
-        assert finit.xavier_uniform_(t, gain=-1.0) is t
-        assert finit.uniform_(t, float("nan"), 1.0) is t
-        assert finit.sparse_(t, 2.0) is t
-        assert finit.normal_(t, stream=-1) is t
+        g = torch.Generator().manual_seed(0)
+        state = g.get_state()
+        for call in (finit.normal_, finit.xavier_uniform_, finit.orthogonal_, lambda t, generator: finit.sparse_(
+                t, 0.5, generator=generator)):
+            assert call(t, generator=g) is t
+        assert torch.equal(g.get_state(), state)
+        for bad in (lambda: finit.xavier_uniform_(torch.empty(0, device=device)),
+                    lambda: finit.xavier_uniform_(t, gain=-1.0), lambda: finit.uniform_(t, float("nan"), 1.0),
+                    lambda: finit.sparse_(t, 2.0), lambda: finit.normal_(t, stream=-1),
+                    lambda: finit.normal_(t, seed=-1), lambda: finit.trunc_normal_(t, a=1.0, b=-1.0)):
+            with pytest.raises(ValueError):
+                bad()
+        for lib in (tinit, finit):  # kaiming's exception, in torch too: a warning, no check
+            with pytest.warns(UserWarning, match="zero-element"):
+                lib.kaiming_uniform_(t, mode="bad")
+
+
+def test_refused_calls_leave_the_generator_alone():
+    """The seed is drawn from torch's generator after every check: a caught error does not shift later draws."""
+    g = torch.Generator().manual_seed(0)
+    state = g.get_state()
+    for bad in (lambda: finit.kaiming_uniform_(torch.empty(3, 3), mode="bad", generator=g),
+                lambda: finit.sparse_(torch.empty(3, 3), 2.0, generator=g),
+                lambda: finit.trunc_normal_(torch.empty(3), a=1.0, b=-1.0, generator=g),
+                lambda: finit.uniform_(torch.empty(3), 0.0, math.inf, generator=g),
+                lambda: finit.normal_(torch.empty(3), stream=1.5, generator=g)):
+        with pytest.raises((ValueError, TypeError)):
+            bad()
+    assert torch.equal(g.get_state(), state)
+    drawn = int(torch.randint(0, 2**63 - 1, (1,), generator=torch.Generator().manual_seed(0)).item())
+    assert torch.equal(finit.orthogonal_(torch.empty(5, 4), generator=g), finit.orthogonal_(torch.empty(5, 4),
+                                                                                           seed=drawn))
+
+
+def test_inference_tensors_are_refused_outside_inference_mode_like_torch():
+    with torch.inference_mode():
+        t, mat = torch.zeros(3), torch.zeros(3, 3)
+    for call, x in ((finit.normal_, t), (finit.zeros_, t), (finit.kaiming_uniform_, mat), (finit.orthogonal_, mat)):
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+            call(x)
+        assert not x.any()
+    with torch.inference_mode():  # inside inference mode, like torch
+        assert finit.normal_(t, seed=0) is t and t.any()
+
+
+def test_integer_bool_and_complex_tensors_get_constants_eye_and_dirac_from_torch():
+    """torch.nn.init fills them; fastinit's kernels write floats only, so these calls are torch's own."""
+    assert torch.equal(finit.zeros_(torch.ones(3, dtype=torch.long)), torch.zeros(3, dtype=torch.long))
+    assert torch.equal(finit.ones_(torch.zeros(2, dtype=torch.bool)), torch.ones(2, dtype=torch.bool))
+    assert torch.equal(finit.constant_(torch.zeros(2, dtype=torch.complex64), 2.0), torch.full((2,), 2 + 0j))
+    assert torch.equal(finit.eye_(torch.zeros(2, 3, dtype=torch.int32)), torch.eye(2, 3, dtype=torch.int32))
+    assert torch.equal(finit.dirac_(torch.zeros(2, 2, 3, dtype=torch.int32)),
+                       tinit.dirac_(torch.zeros(2, 2, 3, dtype=torch.int32)))
+    assert finit.zeros_(torch.empty(3, dtype=torch.long, device="meta")).is_meta
+    with pytest.raises(TypeError, match="supported dtypes are float16"):
+        finit.normal_(torch.zeros(3, dtype=torch.long))
+
+
+def test_negative_bit_views_are_refused_before_any_write():
+    base = torch.zeros(4, dtype=torch.complex64)
+    view = base.conj().imag
+    with pytest.raises(TypeError, match="negative bit"):
+        finit.normal_(view, seed=0)
+    assert not base.any()
