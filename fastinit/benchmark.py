@@ -61,7 +61,7 @@ def parse_size(text: str) -> int:
     if not m:
         raise ValueError(f"size must look like 1e8, 100M, 2.5k or 10000, got {text!r}")
     value = float(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]
-    if value < 1 or value != int(value):
+    if not math.isfinite(value) or value < 1 or value != int(value):
         raise ValueError(f"size must be a positive whole number of elements, got {text!r}")
     return int(value)
 

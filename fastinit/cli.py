@@ -9,7 +9,8 @@ against a memset of the same buffer measured in the same run.
 ``fastinit variance``: activation and gradient variance per layer of a deep MLP, per init scheme.
 
 Exit codes: 0 success, 1 ``fastinit check`` found a failure, 2 usage error (bad flag or value,
-missing optional dependency, unavailable device).
+missing optional dependency, unavailable device, an ``--out`` that cannot be written), with one
+``fastinit COMMAND: error: ...`` line and no traceback.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from ._buffers import resolve_dtype
 def _numel(text: str) -> int:
     try:
         n = int(float(text))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: inf, 1e400
         raise argparse.ArgumentTypeError(f"--numel must be a number like 1e8, got {text!r}") from None
     if n < 1 or n != float(text):
         raise argparse.ArgumentTypeError(f"--numel must be a positive integer, got {text!r}")
@@ -62,27 +63,33 @@ def _best_of(repeat: int, fn) -> float:
 
 
 def cmd_fill(args: argparse.Namespace) -> int:
+    if args.repeat < 1:
+        raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
+    if args.dist == "uniform":
+        def fill(buf):
+            init.uniform_(buf, args.a, args.b, seed=args.seed, stream=args.stream)
+        law = f"U[{args.a}, {args.b})"
+    elif args.dist == "normal":
+        def fill(buf):
+            init.normal_(buf, args.mean, args.std, seed=args.seed, stream=args.stream)
+        law = f"N({args.mean}, {args.std}^2)"
+    elif args.dist == "trunc_normal":
+        def fill(buf):
+            init.trunc_normal_(buf, args.mean, args.std, args.a, args.b, seed=args.seed, stream=args.stream)
+        law = f"N({args.mean}, {args.std}^2) on [{args.a}, {args.b}]"
+    else:
+        def fill(buf):
+            init.constant_(buf, args.value)
+        law = f"constant {args.value}"
+    fill(np.empty(0, args.dtype))  # every argument checked before --out is created
     shape = (args.numel,)
     if args.out:
         out = np.lib.format.open_memmap(args.out, mode="w+", dtype=args.dtype, shape=shape)
     else:
         out = np.empty(shape, args.dtype)
-    if args.dist == "uniform":
-        def run():
-            init.uniform_(out, args.a, args.b, seed=args.seed, stream=args.stream)
-        law = f"U[{args.a}, {args.b})"
-    elif args.dist == "normal":
-        def run():
-            init.normal_(out, args.mean, args.std, seed=args.seed, stream=args.stream)
-        law = f"N({args.mean}, {args.std}^2)"
-    elif args.dist == "trunc_normal":
-        def run():
-            init.trunc_normal_(out, args.mean, args.std, args.a, args.b, seed=args.seed, stream=args.stream)
-        law = f"N({args.mean}, {args.std}^2) on [{args.a}, {args.b}]"
-    else:
-        def run():
-            init.constant_(out, args.value)
-        law = f"constant {args.value}"
+
+    def run():
+        fill(out)
     t0 = time.perf_counter()
     run()  # first call: compiles or loads the numba cache, touches the pages
     first = time.perf_counter() - t0
@@ -99,7 +106,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
         print(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
     print(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
     if args.out:
-        print(f"  wrote {args.out} ({gb:.3f} GB, .npy)")
+        raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if out.dtype.name == "bfloat16" else ""
+        print(f"  wrote {args.out} ({gb:.3f} GB, .npy{raw})")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
     print(f"  first {sample.size:,} values: mean {sample.mean():.6g}, std {sample.std():.6g}, "
           f"min {sample.min():.6g}, max {sample.max():.6g}")
@@ -164,7 +172,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
             return 2
         report = benchmark.run_bench_cuda(names, dtypes, size, repeat, show_progress=show)
     else:
-        matrix = args.matrix or (2048 if args.full else 1024)
+        matrix = args.matrix if args.matrix is not None else (2048 if args.full else 1024)
+        if matrix < 1:
+            raise ValueError(f"--matrix must be >= 1, got {matrix}")
         t0 = time.perf_counter()
         report = benchmark.run_bench(names, dtypes, size, matrix, repeat, against, probes=not args.no_probes,
                                      show_progress=show)
@@ -199,6 +209,8 @@ def cmd_variance(args: argparse.Namespace) -> int:
     from . import variance
 
     schemes = _listed([args.schemes], variance.SCHEMES, "--schemes")
+    if not schemes:
+        raise ValueError(f"--schemes names no scheme; choose from {list(variance.SCHEMES)}")
     report = variance.run_variance(schemes, args.activation, args.depth, args.width, args.batch, args.dtype, args.seed,
                                    show_progress=not args.no_progress)
     if args.png:
@@ -231,9 +243,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"arch": args.arch},
                                 block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     gb = summary["bytes"] / 1e9
-    print(f"fastinit init: {args.arch}, {n:,} parameters ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")
+    written = sum(t["bytes"] for t in summary["tensors"].values()) // args.dtype.itemsize
+    count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
+        f"{n:,} parameters"
+    print(f"fastinit init: {args.arch}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")
     print(f"  {gb:.3f} GB in {summary['seconds']:.2f} s: {gb / summary['seconds']:.2f} GB/s, "
-          f"{n / summary['seconds'] / 1e9:.3f} G parameters/s; seed {summary['seed']}")
+          f"{written / summary['seconds'] / 1e9:.3f} G parameters/s; seed {summary['seed']}")
     return 0
 
 
@@ -272,7 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="fastinit",
                                 description="Compiled, reproducible, memory-speed weight initialization.",
-                                epilog="exit codes: 0 success, 1 a check failed, 2 usage error; "
+                                epilog="exit codes: 0 success, 1 a check failed, 2 usage or output error; "
                                        "`fastinit COMMAND --help` shows examples",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"fastinit {__version__}")
@@ -386,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         args.stream = int(args.stream)
     try:
         return args.func(args)
-    except (TypeError, ValueError, ImportError) as e:
+    except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full
         print(f"fastinit {args.command}: error: {e}", file=sys.stderr)
         return 2
 

@@ -15,6 +15,7 @@ throughput.
 """
 from __future__ import annotations
 
+import errno
 import inspect
 import json
 import os
@@ -141,8 +142,11 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
     fills = {name: _initializer(spec.init) for name, spec in specs.items()}
     header, layout = _header(specs, meta, shard)
+    plans = {name: _plan(fills[name], spec, dt, shape, rows, seed, name) for name, spec, dt, shape, rows, _, _ in layout}
     data_bytes = sum(entry[-1] for entry in layout)
     path = os.fspath(path)
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
     folder = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=".safetensors.tmp", dir=folder)
@@ -159,7 +163,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
                 bar.update(len(header))
             scratch = [np.empty(0, np.uint8)]  # one reused block buffer: the writer's whole working memory
             for name, spec, dt, shape, rows, offset, nbytes in layout:
-                _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, rows, seed, name,
+                _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, rows, plans[name],
                              scratch, block_bytes, bar)
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -183,7 +187,6 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
 
 
 _POSITION_FREE = (init.zeros_, init.ones_, init.constant_)  # filled block by block without a placement
-_WHOLE_TENSOR = (structured.orthogonal_, structured.eye_, structured.dirac_)  # need every row at once
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
@@ -192,18 +195,32 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         data, offset = data[n:], offset + n
 
 
-def _fill_tensor(fd, start, fill, spec, dt, shape, rows, seed, name, scratch, block_bytes, bar):
-    """Fill rows [rows[0], rows[1]) of one tensor block by block in a reused RAM block and write
-    each block at its offset in the file — row blocks told their place when the initializer takes
-    ``offset`` (or needs none), else the whole tensor in one piece (e.g. ``orthogonal_``)."""
+def _plan(fill, spec, dt, shape, rows, seed, name) -> tuple[dict, bool, bool]:
+    """How one tensor is filled: (seed and stream keywords, placed, blockwise) — row blocks told their
+    place when the initializer takes ``offset`` (or needs none), else the whole tensor in one piece (e.g.
+    ``orthogonal_``).  fastinit's blockwise initializers check their arguments here by a fill of no
+    element (a one-element scratch for a scalar): a bad spec is refused before the file is created, not
+    after the tensors before it were written.  Whole-tensor ones (their checks need the whole shape) and
+    callables of the caller's own are checked when their turn comes."""
     params = inspect.signature(fill).parameters
     anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     sampled = {"seed": seed, "stream": name} if anything or "seed" in params else {}
-    placed = (anything or "offset" in params) and len(shape) > 0 and fill not in _WHOLE_TENSOR
+    placed = (anything or "offset" in params) and len(shape) > 0 and fill not in structured.WHOLE_TENSOR
     blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
-    first, last = rows
-    if not blockwise and (first, last) != (0, shape[0] if shape else 1):
+    if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")
+    if getattr(fill, "__module__", "").startswith("fastinit.") and fill not in structured.WHOLE_TENSOR:
+        dry = np.empty(((0,) + tuple(shape[1:])) if shape else (), dt)
+        place = {"global_shape": shape, "offset": (0,) * len(shape)} if placed else {}
+        fill(dry, **sampled, **place, **spec.params)
+    return sampled, placed, blockwise
+
+
+def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, scratch, block_bytes, bar):
+    """Fill rows [rows[0], rows[1]) of one tensor block by block in a reused RAM block and write
+    each block at its offset in the file (``plan``: :func:`_plan`)."""
+    sampled, placed, blockwise = plan
+    first, last = rows
     row_bytes = int(np.prod(shape[1:], dtype=object)) * dt.itemsize if shape else dt.itemsize
     step = max(1, block_bytes // max(1, row_bytes)) if blockwise else max(1, last - first)
     for r0 in range(first, last, step):

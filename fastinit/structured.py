@@ -159,3 +159,8 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
     else:
         _haar(arr[centre], n_in, n_out, gain, seed, stream)
     return out
+
+
+# Initializers whose every entry depends on the whole tensor (or whose checks need its whole shape): they
+# cannot fill a row block of a larger tensor, so writers (fastinit.io, fastinit.dask) give them the whole one.
+WHOLE_TENSOR = (eye_, dirac_, orthogonal_, delta_orthogonal_)

@@ -114,3 +114,48 @@ def test_init_shard_flag(tmp_path):
         assert np.array_equal(np.concatenate([h[name] for h in halves]), value)
     with pytest.raises(SystemExit):
         main(base + ["--out", str(tmp_path / "x.safetensors"), "--shard", "2/2"])
+
+
+def _exit_code(argv) -> int:
+    try:
+        return main(argv)
+    except SystemExit as e:  # argparse's own usage errors
+        return e.code
+
+
+@pytest.mark.parametrize("argv", [
+    ["fill", "--numel", "inf"], ["fill", "--numel", "1e400"], ["fill", "--numel", "100", "--repeat", "0"],
+    ["check", "--n", "1e400"], ["bench", "--size", "1e400"], ["bench", "--matrix", "0", "--only", "orthogonal_"],
+    ["variance", "--schemes", ""],
+])
+def test_bad_numbers_are_usage_errors_without_a_traceback(argv, capsys):
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error" in err
+
+
+def test_unwritable_out_is_a_usage_error_before_any_work(tmp_path, capsys):
+    missing = tmp_path / "nodir" / "x.npy"
+    assert main(["fill", "--numel", "100", "--repeat", "1", "--out", str(missing)]) == 2
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path), "--seed", "0"]) == 2  # a directory
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "nodir" / "m.safetensors")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("error:") == 3 and "names a directory" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, no temporary left
+
+
+def test_fill_checks_its_law_before_creating_the_file(tmp_path, capsys):
+    path = tmp_path / "bad.npy"
+    assert main(["fill", "--numel", "100", "--dist", "uniform", "--a", "1", "--b", "0", "--out", str(path)]) == 2
+    assert not path.exists()
+
+
+def test_init_shard_reports_the_shards_own_parameters(tmp_path, capsys):
+    assert main(["init", "--arch", "mlp-mnist", "--shard", "0/2", "--out", str(tmp_path / "s.safetensors"),
+                 "--seed", "0", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    from fastinit.archs import arch_spec, parameter_count
+    from safetensors.numpy import load_file
+
+    written = sum(t.size for t in load_file(str(tmp_path / "s.safetensors")).values())
+    assert f"{written:,} parameters (shard 0/2 of {parameter_count(arch_spec('mlp-mnist')):,})" in out

@@ -54,3 +54,22 @@ def test_distributed_local_cluster_with_worker_processes():
         workers = client.run(lambda: __import__("os").getpid())
     assert len(set(workers.values())) == 2
     assert np.array_equal(got, fastinit.kaiming_uniform(600, 400, seed=7, stream="w"))
+
+
+@pytest.mark.parametrize("build", [
+    lambda: fid.normal(4, 4, std=-1, seed=0), lambda: fid.uniform(4, 4, a=1, b=0, seed=0),
+    lambda: fid.kaiming_uniform(4, 4, mode="bogus", seed=0), lambda: fid.xavier_uniform(4, seed=0),
+    lambda: fid.sparse(4, 4, 4, sparsity=0.5, seed=0), lambda: fid.normal(4, 4, stream=1.5, seed=0),
+    lambda: fid.normal(4, 4, foo=1, seed=0), lambda: fid.constant(4, 4, val=1e10, dtype="float16"),
+    lambda: fid.zeros(4, stream="x"), lambda: fid.from_initializer(fastinit.orthogonal_, (4, 4), chunks=2),
+], ids=["std", "a>b", "mode", "1-D fans", "3-D sparse", "stream", "unknown kw", "overflow", "zeros stream",
+        "orthogonal chunks"])
+def test_bad_arguments_are_refused_when_the_graph_is_built(build):
+    """Not on a worker at compute time: the error names the argument before any block exists."""
+    with pytest.raises((ValueError, TypeError)):
+        build()
+
+
+def test_whole_tensor_initializers_in_one_block():
+    a = fid.from_initializer(fastinit.orthogonal_, (6, 4), chunks=-1, seed=1).compute()
+    assert np.array_equal(a, fastinit.orthogonal_(np.empty((6, 4), np.float32), seed=1))

@@ -144,3 +144,30 @@ def test_shard_of_a_whole_tensor_initializer_is_refused(tmp_path):
     with pytest.raises(ValueError, match="shard must be"):
         write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((8, 8))}, shard=(2, 2))
     assert os.listdir(tmp_path) == []
+
+
+def test_bad_specs_and_paths_are_refused_before_any_write(tmp_path):
+    """A spec error in the last tensor (or a shard refusal, or a directory as path) is raised before the file
+    is created: no earlier tensor is filled and nothing is left on disk."""
+    filled = []
+
+    def spy(out, **kw):
+        filled.append(out.shape)
+        out[...] = 0
+
+    big = TensorSpec((1024, 1024), "float32", spy)
+    for tail, kw in [(TensorSpec((4,), "float32", "normal_", {"std": -1.0}), {}),
+                     (TensorSpec((), "float32", "normal_", {"std": -1.0}), {}),
+                     (TensorSpec((4, 4), "float32", "xavier_uniform_", {"gain": -1.0}), {}),
+                     (TensorSpec((4, 4), "float32", "eye_"), {"shard": (0, 2)})]:
+        with pytest.raises(ValueError):
+            write_safetensors(tmp_path / "x.safetensors", {"big": big, "bad": tail}, seed=0, block_bytes=1 << 20, **kw)
+    assert filled == [] and list(tmp_path.iterdir()) == []
+    for path in (tmp_path, str(tmp_path / "new") + os.sep):
+        with pytest.raises(IsADirectoryError, match="names a directory"):
+            write_safetensors(path, {"big": big}, seed=0)
+    assert filled == [] and list(tmp_path.iterdir()) == []
+    # whole-tensor initializers are still written whole (their checks need the whole shape)
+    out = write_safetensors(tmp_path / "ok.safetensors", {"d": TensorSpec((8, 4, 3), "float32", "delta_orthogonal_")},
+                            seed=0)
+    assert out["tensors"]["d"]["shape"] == (8, 4, 3)
