@@ -41,8 +41,10 @@ F16, BF16, F32, F64 = 0, 1, 2, 3
 CONSTANT, UNIFORM, NORMAL, TRUNC = 0, 1, 2, 3
 
 # parameter vector ``prm`` (float64) shared by all distributions
-P0, P1, LO, HI, ALPHA, BETA, LAM, M2, METHOD, SIGN = range(10)
-N_PARAMS = 10
+# (truncated normal: P0 = mean for the normal proposal, the near bound for the others, whose BETA is
+# the width beta - alpha and M2 the c of _transforms.trunc_attempt_f32; NEAREST = the fallback value)
+P0, P1, LO, HI, ALPHA, BETA, LAM, M2, METHOD, SIGN, NEAREST = range(11)
+N_PARAMS = 11
 
 # Counter layout (docs/determinism.md).  Global indices are cut into tiles of TILE_BLOCKS
 # Philox blocks; a block yields ``lanes`` values: 4 for the float32 family (one 32-bit word
@@ -103,10 +105,20 @@ def _trunc_params64(prm):
 
 @scalar
 def _accept(q, z):
-    """x = mean + std * sign * z if z is in [alpha, beta] and x rounds into [a, b] (x in [lo, hi]), else NaN."""
+    """Normal proposal: x = mean + std * z if z is in [alpha, beta] and x rounds into [a, b] (x in [lo, hi]),
+    else NaN."""
     mean, std, sign, lo, hi, alpha, beta, lam, m2 = q
-    x = mean + std * (sign * z)
+    x = mean + std * z
     return x if (z >= alpha) & (z <= beta) & (x >= lo) & (x <= hi) else x * np.nan
+
+
+@scalar
+def _accept_offset(q, t):
+    """Uniform / exponential proposals: x = near bound + std * sign * t (t in [0, width], or NaN) if x
+    rounds into [a, b], else NaN."""
+    bound, std, sign, lo, hi, alpha, width, lam, c = q
+    x = bound + std * (sign * t)
+    return x if (x >= lo) & (x <= hi) else x * np.nan
 
 
 @scalar
@@ -116,7 +128,7 @@ def _candidate32(method, q, w0, w1, w2, w3, slot):
     if method == NORMAL_PROPOSAL:  # one Box-Muller output per element, laid out as in normal_
         z0, z1 = normal_pair_f32(a, b)
         return _accept(q, z0 if slot % 2 == 0 else z1)
-    return _accept(q, trunc_attempt_f32(method, a, b, q[5], q[6], q[7], q[8]))
+    return _accept_offset(q, trunc_attempt_f32(method, a, b, q[5], q[6], q[7], q[8]))
 
 
 @scalar
@@ -125,7 +137,7 @@ def _candidate64(method, q, w0, w1, w2, w3, slot):
     if method == NORMAL_PROPOSAL:
         z0, z1 = normal_pair_f64(w0, w1, w2, w3)
         return _accept(q, z0 if slot == 0 else z1)
-    return _accept(q, trunc_attempt_f64(method, w0, w1, w2, w3, q[5], q[6], q[7], q[8]))
+    return _accept_offset(q, trunc_attempt_f64(method, w0, w1, w2, w3, q[5], q[6], q[7], q[8]))
 
 
 @kernel
@@ -142,7 +154,7 @@ def _trunc_redraw(code, prm, key, stream, blk, slot, r0):
             x = np.float64(_candidate32(method, q32, w0, w1, w2, w3, slot))
         if not np.isnan(x):
             return x
-    return min(max(prm[P0], prm[LO]), prm[HI])  # acceptance ~0 in floating point: the point nearest the mean
+    return prm[NEAREST]  # acceptance ~0 in floating point: the point nearest the mean
 
 
 @scalar
@@ -160,7 +172,8 @@ def _trunc_loop32(method, prm, w, v32):
         else:  # -> slot h
             v = v32[h * _B:]
             for j in range(_B):
-                v[j] = _accept(q, trunc_attempt_f32(method, _U64(wh[j]), _U64(wh[_B + j]), q[5], q[6], q[7], q[8]))
+                v[j] = _accept_offset(q, trunc_attempt_f32(method, _U64(wh[j]), _U64(wh[_B + j]), q[5], q[6], q[7],
+                                                           q[8]))
 
 
 @scalar
@@ -174,8 +187,8 @@ def _trunc_loop64(method, prm, w, v64):
             v64[_B + j] = _accept(q, z1)
     else:
         for j in range(_B):
-            v64[j] = _accept(q, trunc_attempt_f64(method, _U64(w[j]), _U64(w[_B + j]), _U64(w[2 * _B + j]),
-                                                  _U64(w[3 * _B + j]), q[5], q[6], q[7], q[8]))
+            v64[j] = _accept_offset(q, trunc_attempt_f64(method, _U64(w[j]), _U64(w[_B + j]), _U64(w[2 * _B + j]),
+                                                         _U64(w[3 * _B + j]), q[5], q[6], q[7], q[8]))
 
 
 @scalar

@@ -278,6 +278,10 @@ def f32bits_to_bf16bits(b):
 #   EXP_PROPOSAL     z = alpha + Exp(lam), accept z <= beta and v <= exp(-(z - lam)^2 / 2)
 #                    (one-sided tail, 0 <= alpha; lam = (alpha + sqrt(alpha^2 + 4)) / 2)
 # A negative-side interval is mirrored by the caller: sample on [-beta, -alpha], negate.
+# The uniform and exponential attempts compute the offset t = z - alpha >= 0 from the near bound,
+# never z itself, with the tests rewritten in t: m2 - z^2 = c - t (2 alpha + t), c = m2 - alpha^2,
+# and z - lam = t - d, d = lam - alpha.  The value is then near_bound + std * t: with |alpha| huge
+# (a mean far outside [a, b]) mean + std * z would cancel catastrophically, t does not.
 # ---------------------------------------------------------------------------------------------
 NORMAL_PROPOSAL, UNIFORM_PROPOSAL, EXP_PROPOSAL = 0, 1, 2
 _F32_NAN = _F32(np.nan)
@@ -285,29 +289,31 @@ _F64_NAN = _F64(np.nan)
 
 
 @scalar
-def trunc_attempt_f32(method, w0, w1, alpha, beta, lam, m2):
-    """One uniform- or exponential-proposal attempt from two words: z in [alpha, beta], or NaN.
-    (The normal proposal is Box-Muller itself: ``normal_pair_f32``.)"""
+def trunc_attempt_f32(method, w0, w1, alpha, width, lam, c):
+    """One uniform- or exponential-proposal attempt from two words: the accepted offset
+    t = z - alpha in [0, width] (width = beta - alpha), or NaN; ``c`` is m2 - alpha^2 (uniform) or
+    lam - alpha (exponential).  (The normal proposal is Box-Muller itself: ``normal_pair_f32``.)"""
     l0 = log_f32(open_uniform_f32(w0))  # the exponential variate
     l1 = log_f32(open_uniform_f32(w1))  # log of the acceptance uniform
     if method == UNIFORM_PROPOSAL:
-        z = alpha + (beta - alpha) * uniform_f32(w0)
-        bound = m2 - z * z
+        t = width * uniform_f32(w0)
+        bound = c - t * (alpha + alpha + t)
     else:
-        z = alpha - l0 / lam
-        bound = -((z - lam) * (z - lam))
-    return z if (z <= beta) & (_F32_TWO * l1 <= bound) else _F32_NAN
+        t = -l0 / lam
+        bound = -((t - c) * (t - c))
+    return t if (t <= width) & (_F32_TWO * l1 <= bound) else _F32_NAN
 
 
 @scalar
-def trunc_attempt_f64(method, w0, w1, w2, w3, alpha, beta, lam, m2):
-    """One uniform- or exponential-proposal attempt from four words (53-bit uniforms), or NaN."""
+def trunc_attempt_f64(method, w0, w1, w2, w3, alpha, width, lam, c):
+    """One uniform- or exponential-proposal attempt from four words (53-bit uniforms): the offset
+    t = z - alpha, or NaN (see :func:`trunc_attempt_f32`)."""
     l0 = log_f64(open_uniform_f64(w0, w1))
     l1 = log_f64(open_uniform_f64(w2, w3))
     if method == UNIFORM_PROPOSAL:
-        z = alpha + (beta - alpha) * uniform_f64(w0, w1)
-        bound = m2 - z * z
+        t = width * uniform_f64(w0, w1)
+        bound = c - t * (alpha + alpha + t)
     else:
-        z = alpha - l0 / lam
-        bound = -((z - lam) * (z - lam))
-    return z if (z <= beta) & (_F64_TWO * l1 <= bound) else _F64_NAN
+        t = -l0 / lam
+        bound = -((t - c) * (t - c))
+    return t if (t <= width) & (_F64_TWO * l1 <= bound) else _F64_NAN

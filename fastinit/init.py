@@ -55,7 +55,7 @@ def as_finite(value) -> Optional[float]:
 
 
 _PARAM_INDEX = {name: getattr(_cpu, name) for name in ("P0", "P1", "LO", "HI", "ALPHA", "BETA", "LAM", "M2",
-                                                         "METHOD", "SIGN")}
+                                                         "METHOD", "SIGN", "NEAREST")}
 
 
 def _params(**named) -> np.ndarray:
@@ -266,20 +266,24 @@ def _rounding_edges(lo: float, hi: float, dtype: np.dtype, compute: np.dtype) ->
     return _from_ordered(lo_e, compute), _from_ordered(hi_e, compute)
 
 
-def _robert_proposal(alpha: float, beta: float) -> dict:
-    """Robert (1995)'s optimal proposal for N(0, 1) restricted to [alpha, beta]."""
+def _robert_proposal(alpha: float, beta: float, width: float) -> dict:
+    """Robert (1995)'s optimal proposal for N(0, 1) restricted to [alpha, beta] (``width`` = beta - alpha,
+    computed from the bounds without cancellation), as kernel parameters.  The uniform and exponential
+    proposals draw the offset from the near bound (after mirroring a negative-side interval): BETA is then
+    the width and M2 the c of ``_transforms.trunc_attempt_f32`` (m2 - alpha², or lam - alpha)."""
     if alpha <= 0.0 <= beta:
-        if beta - alpha >= math.sqrt(2.0 * math.pi):
+        if width >= math.sqrt(2.0 * math.pi):
             return dict(METHOD=NORMAL_PROPOSAL, ALPHA=alpha, BETA=beta, SIGN=1.0)
-        return dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=beta, M2=0.0, SIGN=1.0)
+        return dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=width, M2=-alpha * alpha, SIGN=1.0)
     sign = 1.0
     if beta < 0.0:  # mirror to the positive side
         alpha, beta, sign = -beta, -alpha, -1.0
-    root = math.sqrt(alpha * alpha + 4.0)
+    root = math.hypot(alpha, 2.0)  # sqrt(alpha² + 4), without overflow
     lam = (alpha + root) / 2.0
-    if beta - alpha < 2.0 * math.sqrt(math.e) / (alpha + root) * math.exp((alpha * alpha - alpha * root) / 4.0):
-        return dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=beta, M2=alpha * alpha, SIGN=sign)
-    return dict(METHOD=EXP_PROPOSAL, ALPHA=alpha, BETA=beta, LAM=lam, SIGN=sign)
+    # Robert's criterion; (alpha² - alpha root) / 4 = -alpha / (alpha + root), without cancellation
+    if width < 2.0 * math.sqrt(math.e) / (alpha + root) * math.exp(-alpha / (alpha + root)):
+        return dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=width, M2=0.0, SIGN=sign)
+    return dict(METHOD=EXP_PROPOSAL, ALPHA=alpha, BETA=width, LAM=lam, M2=2.0 / (alpha + root), SIGN=sign)
 
 
 def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placement):
@@ -303,8 +307,10 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
                       "nearly all values will sit next to one bound.", stacklevel=3)
     lo_e, hi_e = _rounding_edges(lo, hi, target.dtype, compute)
     big = finfo_max(target.dtype)  # the proposal is chosen for the law restricted to the dtype's finite range
-    alpha, beta = (max(a, -big) - mean) / std, (min(b, big) - mean) / std
-    prm = _params(P0=mean, P1=std, LO=lo_e, HI=hi_e, **_robert_proposal(alpha, beta))
+    a_in, b_in = max(a, -big), min(b, big)
+    proposal = _robert_proposal((a_in - mean) / std, (b_in - mean) / std, (b_in - a_in) / std)
+    origin = mean if proposal["METHOD"] == NORMAL_PROPOSAL else a_in if proposal["SIGN"] > 0 else b_in
+    prm = _params(P0=origin, P1=std, LO=lo_e, HI=hi_e, NEAREST=min(max(mean, lo_e), hi_e), **proposal)
     return _sample(out, target, _cpu.TRUNC, prm, **placement)
 
 

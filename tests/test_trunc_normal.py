@@ -123,6 +123,26 @@ def test_far_tail_values_are_exact_not_clamped():
     assert stats.kstest(x, law.cdf).pvalue > P_MIN
 
 
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16, np.float32, np.float64])
+@pytest.mark.parametrize("mean, std", [(1e8, 1e-8), (1e3, 1e-3), (-1e8, 1e-8), (1e30, 1.0)])
+def test_mean_far_outside_the_bounds_gives_the_near_bound_not_a_cancelled_value(mean, std, dtype):
+    """N(1e8, 1e-16) on [-1, 1] has all its mass within ~1e-24 of 1: every value must round to the near bound
+    (float32 once gave mean + std * z = 1e8 - 1e8 = 0, the middle of the interval).  The uniform and
+    exponential proposals compute offsets from the near bound, so nothing cancels."""
+    x = _draw(dtype, mean, std, -1.0, 1.0, n=4096)
+    near = 1.0 if mean > 0 else -1.0
+    assert np.all(np.abs(x - near) <= (2e-8 if dtype == np.float64 else 0.0) + 1e-6 * abs(std / mean)), \
+        np.unique(x)[:5]
+
+
+def test_far_outside_tail_law_in_float64():
+    """mean 1e3, std 1e-3 on [-1, 1]: the law is 1 - E with E ~ Exp(rate (mean - 1) / std²) to first order;
+    its scale 1e-9 is resolved in float64, and the draws follow it."""
+    x = _draw(np.float64, 1e3, 1e-3, -1.0, 1.0, n=100_000)
+    rate = (1e3 - 1.0) / 1e-6
+    assert x.max() <= 1.0 and stats.kstest((1.0 - x) * rate, stats.expon.cdf).pvalue > P_MIN
+
+
 def test_warns_like_torch_when_mean_far_outside():
     with pytest.warns(UserWarning, match="mean is more than 2 std from"):
         fastinit.trunc_normal_(np.empty(100, np.float32), 0.0, 1.0, 5.0, 6.0, seed=0)
