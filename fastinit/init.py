@@ -25,6 +25,7 @@ T = TypeVar("T")
 Stream = Union[int, str]
 Shape = Optional[Sequence[int]]
 
+
 def _is_real(value) -> bool:
     return type(value) is float or (not isinstance(value, (bool, np.bool_))
                                     and isinstance(value, (int, float, np.integer, np.floating)))

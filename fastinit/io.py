@@ -142,7 +142,8 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
     fills = {name: _initializer(spec.init) for name, spec in specs.items()}
     header, layout = _header(specs, meta, shard)
-    plans = {name: _plan(fills[name], spec, dt, shape, rows, seed, name) for name, spec, dt, shape, rows, _, _ in layout}
+    plans = {name: _plan(fills[name], spec, dt, shape, rows, seed, name)
+             for name, spec, dt, shape, rows, _, _ in layout}
     data_bytes = sum(entry[-1] for entry in layout)
     path = os.fspath(path)
     if os.path.isdir(path) or path.endswith(("/", os.sep)):

@@ -136,7 +136,7 @@ class _TorchSeeds(Generator):
     fastinit initializers draw only after every argument check, so a refused call leaves torch's generator
     untouched, and an empty tensor draws nothing; one call draws one seed."""
 
-    def __init__(self, generator: Optional[torch.Generator]):  # noqa: D107 (no fastinit seed state)
+    def __init__(self, generator: Optional[torch.Generator]):  # no fastinit seed state of its own
         self._torch = generator
 
     def next_seed(self) -> int:
