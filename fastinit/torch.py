@@ -28,6 +28,7 @@ alone, nothing drawn.  A refused call draws nothing either (the seed is drawn af
 Like torch, an inference tensor is refused outside ``torch.inference_mode`` (RuntimeError).
 Integer, bool and complex tensors, which the kernels do not write, get ``constant_``, ``zeros_``,
 ``ones_``, ``eye_`` and ``dirac_`` from torch.nn.init itself; the samplers refuse them (TypeError).
+So do expanded views (zero strides: elements sharing memory), which ``constant_`` hands to torch too.
 """
 from __future__ import annotations
 
@@ -206,8 +207,9 @@ def _not_float(tensor: torch.Tensor) -> bool:
 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
-    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors by torch itself)."""
-    if _not_float(tensor):
+    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, and expanded views whose
+    elements share memory, by torch itself)."""
+    if _not_float(tensor) or any(s == 0 and n > 1 for s, n in zip(tensor.stride(), tensor.shape)):
         return torch.nn.init.constant_(tensor, val)
     out, extra = _writable(tensor)
     _init.constant_(out, float(val), **extra)

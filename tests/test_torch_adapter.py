@@ -317,6 +317,16 @@ def test_integer_bool_and_complex_tensors_get_constants_eye_and_dirac_from_torch
         finit.normal_(torch.zeros(3, dtype=torch.long))
 
 
+def test_constants_fill_expanded_views_like_torch():
+    """One value written to elements that share memory is well defined: torch fills expanded views, so does
+    constant_ (the samplers refuse them, whose elements would each want their own value)."""
+    base = torch.zeros(1, 4)
+    assert finit.constant_(base.expand(3, 4), 2.0) is not None and torch.all(base == 2.0)
+    with pytest.raises(ValueError, match="zero strides"):
+        finit.normal_(base.expand(3, 4), seed=0)
+    assert torch.all(base == 2.0)
+
+
 def test_negative_bit_views_are_refused_before_any_write():
     base = torch.zeros(4, dtype=torch.complex64)
     view = base.conj().imag
