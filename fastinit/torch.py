@@ -28,7 +28,8 @@ alone, nothing drawn.  A refused call draws nothing either (the seed is drawn af
 Like torch, an inference tensor is refused outside ``torch.inference_mode`` (RuntimeError).
 Integer, bool and complex tensors, which the kernels do not write, get ``constant_``, ``zeros_``,
 ``ones_``, ``eye_`` and ``dirac_`` from torch.nn.init itself; the samplers refuse them (TypeError).
-So do expanded views (zero strides: elements sharing memory), which ``constant_`` hands to torch too.
+Expanded views (zero strides: elements sharing memory) are refused by the samplers too, and
+``constant_`` hands them to torch.
 """
 from __future__ import annotations
 
