@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -211,6 +212,10 @@ def cmd_variance(args: argparse.Namespace) -> int:
     schemes = _listed([args.schemes], variance.SCHEMES, "--schemes")
     if not schemes:
         raise ValueError(f"--schemes names no scheme; choose from {list(variance.SCHEMES)}")
+    if args.png:  # before the run, not after it
+        folder = os.path.dirname(os.path.abspath(args.png))
+        if os.path.isdir(args.png) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise OSError(f"--png {args.png}: cannot write a file there (missing or read-only folder, or a directory)")
     report = variance.run_variance(schemes, args.activation, args.depth, args.width, args.batch, args.dtype, args.seed,
                                    show_progress=not args.no_progress)
     if args.png:

@@ -144,6 +144,15 @@ def test_unwritable_out_is_a_usage_error_before_any_work(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing written, no temporary left
 
 
+def test_variance_checks_its_png_path_before_the_run(tmp_path, capsys, monkeypatch):
+    from fastinit import variance
+
+    monkeypatch.setattr(variance, "run_variance", lambda *a, **k: pytest.fail("ran before checking --png"))
+    assert main(["variance", "--png", str(tmp_path / "nodir" / "v.png")]) == 2
+    assert main(["variance", "--png", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.count("cannot write a file there") == 2
+
+
 def test_fill_checks_its_law_before_creating_the_file(tmp_path, capsys):
     path = tmp_path / "bad.npy"
     assert main(["fill", "--numel", "100", "--dist", "uniform", "--a", "1", "--b", "0", "--out", str(path)]) == 2
