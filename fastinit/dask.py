@@ -40,7 +40,10 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
     if sampled:
         kw = dict(kw, seed=resolve_seed(seed))
     normalized = da.core.normalize_chunks(chunks, shape, dtype=dt)
-    _check_eagerly(fill, shape, dt, normalized, sampled, kw)
+    # bad arguments are refused now, when the graph is built, not on a worker at compute time
+    if fill in structured.WHOLE_TENSOR and any(len(c) > 1 for c in normalized):
+        raise ValueError(f"{fill.__name__} needs the whole tensor in one block; pass chunks=-1")
+    structured.check_by_empty_fill(fill, shape, dt, sampled, **kw)
 
     def block(block_info=None):
         info = block_info[None]
@@ -50,23 +53,6 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
         return fill(out, **kw)
 
     return da.map_blocks(block, chunks=normalized, dtype=dt, meta=np.empty((0,) * len(shape), dt))
-
-
-def _check_eagerly(fill: Callable, shape: tuple, dt: np.dtype, chunks: tuple, sampled: bool, kw: dict) -> None:
-    """Refuse bad arguments when the graph is built, not on a worker at compute time: fastinit's
-    initializers are run once on an empty block placed at the origin (a one-element scratch for a 0-d
-    array); whole-tensor ones (orthogonal_, eye_, ...) must get one chunk."""
-    if not getattr(fill, "__module__", "").startswith("fastinit."):
-        return  # a callable of the caller's own: trusted
-    if fill in structured.WHOLE_TENSOR:
-        if any(len(c) > 1 for c in chunks):
-            raise ValueError(f"{fill.__name__} needs the whole tensor in one block; pass chunks=-1")
-        return
-    dry = np.empty(((0,) + shape[1:]) if shape else (), dt)
-    if sampled:
-        fill(dry, global_shape=shape, offset=(0,) * len(shape), **kw)
-    else:
-        fill(dry, **kw)
 
 
 def uniform(*shape, a: float = 0.0, b: float = 1.0, **kw) -> da.Array:

@@ -210,10 +210,7 @@ def _plan(fill, spec, dt, shape, rows, seed, name) -> tuple[dict, bool, bool]:
     blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
     if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")
-    if getattr(fill, "__module__", "").startswith("fastinit.") and fill not in structured.WHOLE_TENSOR:
-        dry = np.empty(((0,) + tuple(shape[1:])) if shape else (), dt)
-        place = {"global_shape": shape, "offset": (0,) * len(shape)} if placed else {}
-        fill(dry, **sampled, **place, **spec.params)
+    structured.check_by_empty_fill(fill, shape, dt, placed, **sampled, **spec.params)
     return sampled, placed, blockwise
 
 

@@ -54,14 +54,14 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     """Validate target and fans, compute the std from (fan_in, fan_out), fill."""
     target = as_target(out, dtype)
     shape = geometry(target, placement.get("global_shape"), placement.get("offset")).global_shape
-    if 0 in tuple(shape):
-        check_placement(target, **placement)  # nothing to fill; the stream and seed are checked
-        if warn_empty:
+    if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero): the arguments are checked
+        check_placement(target, **placement)
+        if warn_empty:  # kaiming_*, like torch: a warning and no fan check
             warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
-            return out
-    fan_in, fan_out = _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
-    if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero)
+        else:
+            _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
         return out
+    fan_in, fan_out = _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
     std = std_of_fans(fan_in, fan_out)  # checked for an empty block of a non-empty tensor too
     # the largest |value| (uniform: the width b - a, computed in the target's precision) must be finite
     reach = std * {"uniform": 2.0 * math.sqrt(3.0), "truncated_normal": 2.0 / TRUNC_STD_CORRECTION}.get(

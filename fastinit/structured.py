@@ -163,3 +163,16 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
 # Initializers whose every entry depends on the whole tensor (or whose checks need its whole shape): they
 # cannot fill a row block of a larger tensor, so writers (fastinit.io, fastinit.dask) give them the whole one.
 WHOLE_TENSOR = (eye_, dirac_, orthogonal_, delta_orthogonal_)
+
+
+def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw) -> None:
+    """Check a fastinit initializer's arguments for a tensor of ``shape`` without writing it, as writers
+    (fastinit.io, fastinit.dask) do before their first block: ``fill`` runs on a block of no element at the
+    origin (told ``global_shape``/``offset`` when ``placed``), or on a one-element scratch for a 0-d shape.
+    Whole-tensor initializers (their checks need the whole shape) and callables from outside fastinit are
+    left to their turn."""
+    if not getattr(fill, "__module__", "").startswith("fastinit.") or fill in WHOLE_TENSOR:
+        return
+    dry = np.empty(((0,) + tuple(shape[1:])) if shape else (), dtype)
+    place = {"global_shape": tuple(shape), "offset": (0,) * len(shape)} if placed else {}
+    fill(dry, **place, **kw)
