@@ -107,7 +107,56 @@ def _stamp_caches_with_the_package() -> None:
         classes.insert(classes.index(base), locator)
 
 
+def _scipy_has_blas() -> bool:
+    """Whether SciPy's BLAS module is installed, found on disk without importing ``scipy.linalg``."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scipy")
+    for location in spec.submodule_search_locations or () if spec is not None else ():
+        folder = os.path.join(location, "linalg")
+        if os.path.isdir(folder) and any(name.startswith("cython_blas.") for name in os.listdir(folder)):
+            return True
+    return False
+
+
+def _defer_numbas_blas_import() -> None:
+    """numba's CPU target, when it first loads (the first kernel call or cache load of a process),
+    imports ``numba.np.arraymath``, which asks whether ``np.dot`` may use a BLAS by importing
+    ``scipy.linalg`` (0.25-0.5 s of a 0.6 s first fill on the 2-vCPU VM, docs/performance.md).  That
+    first load here finds SciPy's BLAS on disk instead; the import (and numba's LP64/ILP64 check) then
+    happens when a function that does use BLAS compiles (``np.dot``, ``orthogonal_``), as numba's
+    ``numba.np.linalg`` does it anyway.  One shot: numba's method is put back at once, and nothing is
+    changed where numba's modules are not as expected or are already loaded."""
+    from numba.core import cpu
+
+    original = getattr(cpu.CPUContext, "load_additional_registries", None)
+    if original is None:  # pragma: no cover - numba reorganised: leave it alone
+        return
+
+    def load_additional_registries(self):
+        cpu.CPUContext.load_additional_registries = original
+        from numba.np import linalg as nblinalg
+
+        real = getattr(nblinalg, "ensure_blas", None)
+        if callable(real) and "numba.np.arraymath" not in sys.modules and "scipy.linalg" not in sys.modules:
+            def ensure_blas():
+                if not _scipy_has_blas():
+                    raise ImportError("scipy 0.16+ is required for linear algebra")
+
+            nblinalg.ensure_blas = ensure_blas
+            try:
+                from numba.np import arraymath
+            finally:
+                nblinalg.ensure_blas = real
+            if getattr(arraymath, "ensure_blas", None) is ensure_blas:
+                arraymath.ensure_blas = real
+        return original(self)
+
+    cpu.CPUContext.load_additional_registries = load_additional_registries
+
+
 _stamp_caches_with_the_package()
+_defer_numbas_blas_import()
 scalar = numba.njit(inline="always", error_model="numpy")
 kernel = numba.njit(cache=True, error_model="numpy")
 parallel_kernel = numba.njit(parallel=True, cache=True, error_model="numpy")

@@ -108,6 +108,33 @@ def test_import_does_not_load_optional_extras():
     assert out.strip() == "[]"
 
 
+def test_a_fill_does_not_import_scipy_linalg_yet_numba_keeps_its_blas():
+    # numba's first target load asks for a BLAS by importing scipy.linalg (most of a first fill's
+    # time); fastinit answers from the disk (_jit._defer_numbas_blas_import): np.dot keeps its BLAS
+    code = ("import sys, numpy as np, numba, fastinit\n"
+            "fastinit.uniform_(np.empty(8, np.float32), seed=0)\n"
+            "import numba.np.arraymath as am, numba.np.linalg as nl\n"
+            "print('scipy.linalg' in sys.modules, getattr(am, '_HAVE_BLAS', 'gone'),\n"
+            "      am.ensure_blas is nl.ensure_blas, nl.ensure_blas.__module__)\n"
+            "a = np.arange(6.0).reshape(2, 3)\n"
+            "print(np.array_equal(numba.njit(lambda a, b: np.dot(a, b))(a, a.T), a @ a.T),\n"
+            "      'scipy.linalg' in sys.modules)\n"
+            "q = fastinit.orthogonal((8, 8), dtype='float64', seed=1)\n"
+            "print(np.allclose(q.T @ q, np.eye(8)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True", "numba.np.linalg", "True", "True", "True"]
+
+
+def test_the_blas_probe_looks_for_scipys_module(monkeypatch):
+    import importlib.util
+
+    from fastinit import _jit
+
+    assert _jit._scipy_has_blas()
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert not _jit._scipy_has_blas()
+
+
 def test_bfloat16_support_loads_ml_dtypes_only_when_asked():
     # ml_dtypes 0.7 takes ~0.5 s to import: a float32 fill must not pay for it; a bfloat16 one does
     code = ("import sys, numpy as np, fastinit\n"
