@@ -136,14 +136,13 @@ def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, u
     else:
         k, r = rest % ntiles, rest // ntiles
     g0, m0 = _row_start(r, ndim, shape, gstride, mstride, gbase, mbase)
+    end = g0 + _U64(shape[ndim - 1])  # <= 2**64 - 1, where a tile's end or the next tile's start may wrap
     t = (g0 >> tshift) + _U64(k)
-    tile0 = t << tshift
-    lo = max(g0, tile0)
-    hi = min(g0 + _U64(shape[ndim - 1]), tile0 + (_U64(1) << tshift))
-    if lo >= hi:
+    if t > (end - _U64(1)) >> tshift:  # past the row's last tile
         return t, _I64(0), _I64(0), _I64(0), g0, m0
-    pa = _I64(lo - tile0)
-    pb = _I64(hi - tile0)
+    tile0 = t << tshift
+    pa = _I64(max(g0, tile0) - tile0)
+    pb = _I64(min(end - tile0, _U64(1) << tshift))
     if u >= min(_I64(_B), pb - pa):  # the row covers fewer than 256 positions of this tile
         return t, _I64(0), _I64(0), _I64(0), g0, m0
     return t, pa, pb, (pa + u) % _B, g0, m0
@@ -309,6 +308,14 @@ _KERNELS: dict = {}
 _COMPILE_LOCK = threading.Lock()
 
 
+def _jit_options() -> dict:
+    """No link-time optimization: numba-cuda turns it on wherever nvJitLink >= 12.3 loads (torch's CUDA
+    wheels ship it), and the LTO link rebuilds the code from NVVM's IR with plain mul/add, contracted into
+    FMAs whatever -fma=0 said (66 fma in the float32 kernel's PTX for sm_90): values would differ from the
+    CPU's.  The simulator's ``cuda.jit`` has no such option."""
+    return {} if simulated() else {"lto": False}
+
+
 def _kernel(fn, storage: str):
     """``fn`` compiled for ``storage`` (uint16 / float32 / float64 targets) and the current device,
     with :func:`_ieee_nvvm` (PTX is generated at compile time, once per compute capability)."""
@@ -318,7 +325,7 @@ def _kernel(fn, storage: str):
         if k is None or cc not in ccs:
             with _ieee_nvvm():
                 if k is None:
-                    k = cuda.jit(_signature(storage))(fn)
+                    k = cuda.jit(_signature(storage), **_jit_options())(fn)
                 if cc is not None:  # a device of another compute capability: its PTX with -fma=0 too
                     for overload in k.overloads.values():
                         overload._codelibrary.get_asm_strs(cc=cc)  # cached by numba-cuda per cc
@@ -381,17 +388,24 @@ def _grid(work: int) -> int:
     return max(1, min(cap, -(-work // THREADS_PER_BLOCK)))
 
 
+def check_launch(geom) -> None:
+    """Refuse, before anything is drawn or written, a fill the kernels cannot run: no GPU, or more
+    than :data:`MAX_DIMS` axes left after merging (``geom``: ``_buffers.Geometry``)."""
+    require_gpu()
+    ndim = int(geom.shape.size)
+    if ndim > MAX_DIMS:
+        raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
+                         f"non-contiguous view); this one has {ndim}: {tuple(geom.shape)}")
+
+
 def launch(target, geom, kind: int, prm, key, stream) -> None:
     """Fill a GPU target (``_buffers.CudaTarget``) on its stream: the twin of ``_cpu.launch``.
 
     ``geom``: ``_buffers.Geometry``; ``prm``: the float64 parameter vector; ``key`` / ``stream``:
     the Philox key and counter words (uint64-held 32-bit words).
     """
-    require_gpu()
+    check_launch(geom)
     ndim = int(geom.shape.size)
-    if ndim > MAX_DIMS:
-        raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
-                         f"non-contiguous view); this one has {ndim}: {tuple(geom.shape)}")
     prm = np.asarray(prm, np.float64)
     method = int(prm[METHOD]) if kind == TRUNC else 0
     tile = lanes(target.code, kind, method) * _B

@@ -107,7 +107,7 @@ class Generator:
             self._count += 1
             seed = self._seed
         k = _split(seed)
-        x0, x1, _, _ = philox_block.py_func(
+        x0, x1, _, _ = getattr(philox_block, "py_func", philox_block)(  # plain function if NUMBA_DISABLE_JIT
             i & 0xFFFFFFFF, i >> 32, 0, _SEED_TAG, int(k[0]), int(k[1]), PHILOX_ROUNDS
         )
         return int(x0) | (int(x1) << 32)

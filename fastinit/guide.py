@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional, TypeVar
 
 import numpy as np
 
-from ._buffers import as_target, resolve_dtype
+from ._buffers import as_target, host_staged, resolve_dtype
 from .fans import calculate_gain
 from .init import constant_, zeros_
 from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
@@ -54,6 +54,7 @@ def _prior_logits(prior, activation: str) -> np.ndarray:
     raise ValueError(f"activation must be 'sigmoid' or 'softmax', got {activation!r}")
 
 
+@host_staged
 def prior_bias_(out: T, prior, activation: str = "sigmoid", *, dtype: Any = None) -> T:
     r"""Fill an output bias with the class prior: :math:`\log(p / (1 - p))` (sigmoid) or :math:`\log p_k` (softmax).
 

@@ -77,10 +77,14 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
             "memory only). Initialize on the CPU and move it, or use torch.nn.init.")
     t = tensor.detach()
     dt = _numpy_dtype(t.dtype)
+    _refuse_negated(t)
+    return t.view(torch.int16).numpy().view(dt) if t.dtype == torch.bfloat16 else t.numpy()
+
+
+def _refuse_negated(t: torch.Tensor) -> None:
     if t.is_neg():
         raise TypeError("tensor has its negative bit set (a lazily negated view such as x.conj().imag): its memory "
                         "holds the negated values; call .resolve_neg() first, or fill the un-negated tensor")
-    return t.view(torch.int16).numpy().view(dt) if t.dtype == torch.bfloat16 else t.numpy()
 
 
 class _CudaTensor:
@@ -119,10 +123,11 @@ def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
         return _meta_twin(tensor), {}
     if not isinstance(tensor, torch.Tensor) or tensor.device.type != "cuda":
         return as_numpy(tensor), {}
-    from . import _cuda  # numba.cuda, imported for CUDA tensors only
-    _cuda.require_gpu()
     t = tensor.detach()
     _numpy_dtype(t.dtype)  # the dtype check
+    _refuse_negated(t)
+    from . import _cuda  # numba.cuda, imported for CUDA tensors only
+    _cuda.require_gpu()
     return _CudaTensor(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
 
 

@@ -82,6 +82,15 @@ CASES = [
     ("xavier_normal_bf16_shard", "bfloat16", (16, 64), None, "xavier_normal_", (),
      {"seed": 21, "global_shape": (64, 128), "offset": (16, 64)}),
     ("variance_scaling_f64", "float64", (3, 5, 32), None, "variance_scaling_", (), {"seed": 22}),
+    # the last tile of the index space, whose end (tile start + tile size) is 2**64: no wrap-around
+    ("uniform_f32_last_tile", "float32", (8,), None, "uniform_", (0.0, 1.0),
+     {"seed": 1, "global_shape": (2**64 - 1,), "offset": (2**64 - 9,)}),
+    ("normal_f64_last_tile", "float64", (300,), None, "normal_", (0.0, 1.0),
+     {"seed": 2, "global_shape": (2**64 - 1,), "offset": (2**64 - 301,)}),
+    ("trunc_f32_last_tile", "float32", (5,), None, "trunc_normal_", (0.0, 1.0, 3.0, INF),
+     {"seed": 3, "global_shape": (2**64 - 1,), "offset": (2**64 - 6,)}),
+    ("uniform_bf16_last_rows", "bfloat16", (2, 300), None, "uniform_", (-1.0, 1.0),
+     {"seed": 4, "global_shape": (2**32 - 1, 2**32 + 1), "offset": (2**32 - 3, 2**32 - 299)}),
 ]
 
 
@@ -119,13 +128,18 @@ def _child(out_dir: str) -> None:
     e = _base("bfloat16", (30, 16))
     fastinit.eye_(Device(e[::2].view(np.uint16)), dtype="bfloat16")
     out["host_staged_eye"] = e
+    p = _base("float32", (3, 8))
+    fastinit.prior_bias_(Device(p[1]), [0.01, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99])
+    out["host_staged_prior_bias"] = p
     errors = {}
     deep = _base("float32", (3,) * 10)[(slice(None, None, 2),) * 10]  # 10 axes no merge can join
+    g, twin = fastinit.Generator(7), fastinit.Generator(7)
     try:
-        fastinit.uniform_(Device(deep), seed=0)
+        fastinit.uniform_(Device(deep), generator=g)
     except ValueError as e:
         errors["too_many_axes"] = str(e)
     errors["too_many_axes_untouched"] = bool((deep.view(np.uint32) == 0xA5A5A5A5).all())
+    errors["too_many_axes_drew_nothing"] = g.next_seed() == twin.next_seed()
     np.savez(os.path.join(out_dir, "sim.npz"), **{k: v.view(np.uint8) for k, v in out.items()})
     with open(os.path.join(out_dir, "errors.json"), "w") as f:
         json.dump(errors, f)
@@ -165,12 +179,51 @@ def test_host_staged_initializers_copy_the_cpu_values_into_gpu_memory(simulated)
     e = _base("bfloat16", (30, 16))
     fastinit.eye_(e[::2])
     assert np.array_equal(simulated[0]["host_staged_eye"], e.view(np.uint8))
+    p = _base("float32", (3, 8))
+    fastinit.prior_bias_(p[1], [0.01, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99])
+    assert np.array_equal(simulated[0]["host_staged_prior_bias"], p.view(np.uint8))
 
 
 def test_gpu_refuses_more_axes_than_it_indexes_before_any_write(simulated):
     errors = simulated[1]
     assert "at most 8 axes" in errors["too_many_axes"]
     assert errors["too_many_axes_untouched"]
+    assert errors["too_many_axes_drew_nothing"]  # refused before the generator gave a seed
+
+
+def test_kernels_are_built_without_link_time_optimization():
+    """numba-cuda links with LTO wherever nvJitLink loads (torch's CUDA wheels ship it), and that link
+    contracts FMAs whatever -fma=0 said: fastinit's kernels must be built with ``lto=False``."""
+    pytest.importorskip("numba_cuda")
+    code = ("import contextlib, types\n"
+            "from fastinit import _cuda\n"
+            "seen = []\n"
+            "dev = types.SimpleNamespace(compute_capability=(9, 0))\n"
+            "_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: dev, jit=lambda sig, **kw:\n"
+            "    seen.append(kw) or (lambda fn: types.SimpleNamespace(overloads={})))\n"
+            "_cuda.simulated = lambda: False\n"
+            "_cuda._ieee_nvvm = contextlib.nullcontext\n"
+            "_cuda._kernel(_cuda._fill, 'float32'); _cuda._kernel(_cuda._fill_trunc, 'uint16')\n"
+            "print(seen)")
+    r = _run_child(["-c", code], {})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[{'lto': False}, {'lto': False}]"
+
+
+def test_torch_cuda_tensors_with_the_negative_bit_are_refused_before_the_gpu_is_asked():
+    torch = pytest.importorskip("torch")
+    import fastinit.torch as finit
+
+    class FakeCuda(torch.Tensor):
+        @property
+        def device(self):
+            return torch.device("cuda", 0)
+
+    t = torch._neg_view(torch.full((8,), 3.0)).as_subclass(FakeCuda)
+    assert t.is_neg() and t.device.type == "cuda"
+    with pytest.raises(TypeError, match="negative bit"):
+        finit.uniform_(t, seed=0)
+    assert (t.as_subclass(torch.Tensor).resolve_neg() == -3.0).all()
 
 
 def test_torch_cuda_tensors_route_to_the_gpu_kernels_on_the_current_stream(tmp_path):
@@ -270,20 +323,23 @@ def test_gpu_path_without_a_gpu_names_what_is_missing():
             "from numba import cuda\n"
             "if cuda.is_available(): print('GPU'); raise SystemExit\n"
             "a = np.full(8, 7.0, np.float32)\n"
+            "g, twin = fastinit.Generator(3), fastinit.Generator(3)\n"
             "try:\n"  # a host-computed initializer checks for the GPU before computing anything
-            "    fastinit.orthogonal_(Device(a.reshape(2, 4)), seed=0)\n"
+            "    fastinit.orthogonal_(Device(a.reshape(2, 4)), generator=g)\n"
             "except RuntimeError as e:\n"
             "    print('untouched' if (a == 7).all() else 'written')\n"
             "try:\n"
-            "    fastinit.uniform_(Device(a), seed=0)\n"
+            "    fastinit.uniform_(Device(a), generator=g)\n"
             "except RuntimeError as e:\n"
-            "    print('untouched' if (a == 7).all() else 'written'); print(e)\n")
+            "    print('untouched' if (a == 7).all() else 'written')\n"
+            "    print('drew nothing' if g.next_seed() == twin.next_seed() else 'drew'); print(e)\n")
     r = _run_child(["-c", code, str(HERE.parent)], {})
     assert r.returncode == 0, r.stderr
     if r.stdout.startswith("GPU"):
         pytest.skip("a CUDA GPU is present: the GPU path runs")
-    staged, first, message = r.stdout.split("\n", 2)
+    staged, first, drew, message = r.stdout.split("\n", 3)
     assert staged == first == "untouched"
+    assert drew == "drew nothing"
     assert "numba-cuda" in message and "numba.cuda.is_available() is False" in message
 
 

@@ -3,6 +3,9 @@ calls made one after another, and the shared default generator never hands two c
 
 Each fill holds ``fastinit._cpu.KERNEL_LOCK`` around its parallel kernel (numba's workqueue layer must not
 be entered twice); seeds come from ``Generator.next_seed`` under the generator's own lock."""
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -121,3 +124,18 @@ def test_default_generator_hands_out_distinct_seeds_to_many_threads():
         t.join()
     assert len(drawn) == len(set(drawn)) == 3000 * THREADS
     assert set(drawn) == set(_first_seeds(5, 3000 * THREADS))
+
+
+def test_concurrent_calls_under_numbas_workqueue_layer():
+    """numba's workqueue layer (its fallback where neither OpenMP nor TBB is installed) aborts the
+    process when two threads enter parallel code at once: every parallel kernel must hold the lock."""
+    code = ("import sys, numba\n"
+            "sys.path.insert(0, sys.argv[1])\n"
+            "import test_threads\n"
+            "test_threads.test_concurrent_calls_equal_serial_calls()\n"
+            "print(numba.threading_layer())\n")
+    env = {**os.environ, "NUMBA_THREADING_LAYER": "workqueue"}
+    r = subprocess.run([sys.executable, "-c", code, os.path.dirname(__file__)], env=env, capture_output=True,
+                       text=True, timeout=600, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert r.stdout.split()[-1] == "workqueue"
