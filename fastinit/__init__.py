@@ -6,9 +6,9 @@ parameters, dtype): identical for any thread count, chunking, sharding or device
 from ._philox import philox4x32
 from ._seed import Generator, default_generator, initial_seed, manual_seed
 from .alloc import (
-    constant, delta_orthogonal, eye, fan_in_uniform, glorot_normal, glorot_uniform, he_normal, he_uniform,
-    kaiming_normal, kaiming_uniform, lecun_normal, lecun_uniform, normal, ones, orthogonal, sparse, trunc_normal,
-    uniform, variance_scaling, xavier_normal, xavier_uniform, zeros,
+    constant, delta_orthogonal, dirac, eye, fan_in_uniform, glorot_normal, glorot_uniform, he_normal, he_uniform,
+    kaiming_normal, kaiming_uniform, lecun_normal, lecun_uniform, martens_sparse, normal, ones, orthogonal, sparse,
+    trunc_normal, uniform, variance_scaling, xavier_normal, xavier_uniform, zeros,
 )
 from .fans import calculate_gain, fans
 from .guide import Recommendation, prior_bias, prior_bias_, recommend, relu_bias, relu_bias_
@@ -29,8 +29,8 @@ __all__ = [
     "delta_orthogonal_", "sparse_", "martens_sparse_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "lecun_uniform_", "lecun_normal_",
     "fan_in_uniform_", "variance_scaling_",
-    "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "eye", "orthogonal", "sparse",
-    "delta_orthogonal",
+    "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "eye", "dirac", "orthogonal", "sparse",
+    "martens_sparse", "delta_orthogonal",
     "xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal",
     "fan_in_uniform", "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
     "relu_bias_", "relu_bias", "prior_bias_", "prior_bias", "recommend", "Recommendation",

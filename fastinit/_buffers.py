@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -263,7 +264,47 @@ def _may_overlap(shape, estr) -> bool:
     return False
 
 
+def torch_tensor(out):
+    """``out`` if it is a torch tensor, else None (without importing torch: were it not imported, nothing
+    could be one)."""
+    torch = sys.modules.get("torch")
+    return out if torch is not None and isinstance(out, torch.Tensor) else None
+
+
+def refuse_negated(t, name: str = "tensor") -> None:
+    """TypeError for a torch tensor whose negative bit is set: its memory holds the negated values."""
+    if t.is_neg():
+        raise TypeError(f"{name} has its negative bit set (a lazily negated view such as x.conj().imag): its "
+                        "memory holds the negated values; call .resolve_neg() first, or fill the un-negated tensor")
+
+
+def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
+    """A NumPy view of a CPU torch tensor's memory, no copy (bfloat16 as ml_dtypes.bfloat16, read through
+    its int16 storage); other dtypes keep their own (refused later where fastinit cannot write them)."""
+    import torch
+
+    t = t.detach()
+    refuse_negated(t, name)
+    return t.view(torch.int16).numpy().view(bfloat16()) if t.dtype == torch.bfloat16 else t.numpy()
+
+
+def _torch_array(t, name: str) -> np.ndarray:
+    """A torch tensor passed to fastinit's own functions: CPU memory is written in place (fastinit.torch adds
+    torch's semantics: its generator, version counters, meta tensors)."""
+    import torch
+
+    if t.device.type != "cpu":
+        raise TypeError(f"{name} is a {t.device.type} torch tensor; fastinit writes CPU tensors in place and GPU "
+                        "memory through __cuda_array_interface__ (fastinit.torch also checks meta tensors)")
+    if t.is_inference() and not torch.is_inference_mode_enabled():
+        raise ValueError(f"{name} is an inference tensor: torch allows in-place updates of it only inside "
+                         "torch.inference_mode()")
+    return torch_cpu_array(t, name)
+
+
 def _as_array(out, dtype, name: str) -> np.ndarray:
+    if torch_tensor(out) is not None:
+        out = _torch_array(out, name)
     if isinstance(out, np.ndarray):
         if dtype is not None and resolve_dtype(dtype) != out.dtype:
             raise TypeError(f"dtype={dtype!r} does not match {name}.dtype ({out.dtype}); drop dtype= for arrays")
@@ -272,7 +313,7 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
         mv = memoryview(out)
     except TypeError:
         raise TypeError(
-            f"{name} must be a numpy array or expose the buffer protocol "
+            f"{name} must be a numpy array, a torch CPU tensor or expose the buffer protocol "
             f"(memoryview, array.array, bytearray, np.memmap), got {type(out).__name__}"
         ) from None
     if mv.readonly:

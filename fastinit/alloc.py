@@ -22,7 +22,8 @@ from ._buffers import resolve_dtype
 __all__ = [
     "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "xavier_uniform", "xavier_normal",
     "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal", "fan_in_uniform", "variance_scaling",
-    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal", "delta_orthogonal", "eye", "sparse",
+    "glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "orthogonal", "delta_orthogonal", "eye", "dirac",
+    "sparse", "martens_sparse",
 ]
 
 
@@ -129,9 +130,19 @@ def sparse(*shape, sparsity: float, std: float = 0.01, dtype="float32", **kw) ->
     return sparsity_.sparse_(_empty(shape, dtype), sparsity, std, **kw)
 
 
+def martens_sparse(*shape, k: int = 15, std: float = 1.0, dtype="float32", **kw) -> np.ndarray:
+    """New 2-D array, (n_in, n_out): exactly ``k`` non-zero N(0, std²) weights per column (unit), Martens (2010)."""
+    return sparsity_.martens_sparse_(_empty(shape, dtype), k, std, **kw)
+
+
 def eye(*shape, dtype="float32") -> np.ndarray:
     """New 2-D identity."""
     return structured.eye_(_empty(shape, dtype))
+
+
+def dirac(*shape, groups: int = 1, dtype="float32") -> np.ndarray:
+    """New 3-, 4- or 5-D conv kernel holding the Dirac delta, in :func:`fastinit.dirac_`'s (out, in, *k) layout."""
+    return structured.dirac_(_empty(shape, dtype), groups)
 
 
 glorot_uniform = xavier_uniform

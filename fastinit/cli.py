@@ -47,6 +47,16 @@ def _shard(text: str) -> tuple[int, int]:
     return i, n
 
 
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return n
+
+
 def _dtype(text: str):
     try:
         return resolve_dtype(text)
@@ -323,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--out", metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32), help="float16, bfloat16, float32, float64")
     i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
-    i.add_argument("--block-mb", type=int, default=64, help="MiB filled per step: bounds memory (default 64)")
+    i.add_argument("--block-mb", type=_positive, default=64, help="MiB filled per step: bounds memory (default 64)")
     i.add_argument("--shard", type=_shard, default=None, metavar="I/N",
                    help="write only shard I of N: every tensor's I-th row block (0-based), same values")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -408,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full
         print(f"fastinit {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except MemoryError as e:  # a size beyond this machine's memory: numpy's message names the bytes
+        print(f"fastinit {args.command}: error: out of memory ({e or 'MemoryError'}); use a smaller size",
+              file=sys.stderr)
         return 2
 
 

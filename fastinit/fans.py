@@ -41,6 +41,8 @@ def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
         if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
             raise ValueError(f"{name}={value!r} is not a valid axis for a {ndim}-D shape")
         out.append(int(a) % ndim)
+    if len(set(out)) < len(out):
+        raise ValueError(f"{name}={value!r} names an axis twice (for a {ndim}-D shape)")
     return tuple(out)
 
 
@@ -129,8 +131,14 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
-        elif (not isinstance(param, bool) and isinstance(param, int)) or isinstance(param, float):
-            slope = param if isinstance(param, float) or abs(param) < 2**1000 else math.inf  # a huge int: inf
+        elif not isinstance(param, bool) and isinstance(param, int):
+            # torch's 1 + slope**2 in exact int arithmetic, rounded once; beyond float64 (torch: OverflowError): 0
+            try:
+                return math.sqrt(2.0 / (1 + param * param)) if abs(param) < 2**600 else 0.0
+            except OverflowError:
+                return 0.0
+        elif isinstance(param, float):
+            slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
         return math.sqrt(2.0 / (1 + slope * slope))  # a float product overflows to inf (gain 0), ** raises

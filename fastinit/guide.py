@@ -31,25 +31,38 @@ def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
     return constant_(out, value, dtype=dtype)
 
 
+def _count(n, fn: str) -> int:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"{fn}: n must be a non-negative int, got {n!r}")
+    return int(n)
+
+
 def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
     """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"relu_bias: n must be a non-negative int, got {n!r}")
-    return relu_bias_(np.empty(n, resolve_dtype(dtype)), value)
+    return relu_bias_(np.empty(_count(n, "relu_bias"), resolve_dtype(dtype)), value)
 
 
-def _prior_logits(prior, activation: str) -> np.ndarray:
+def _priors(prior) -> np.ndarray:
     try:
         p = np.asarray(prior, dtype=np.float64)
     except (TypeError, ValueError):
         raise ValueError(f"prior must be a probability or a sequence of them, got {prior!r}") from None
     if p.dtype.kind not in "fiu" or not np.all((p > 0) & (p < 1)):
         raise ValueError(f"prior must hold probabilities strictly between 0 and 1, got {prior!r}")
+    return p
+
+
+def _prior_logits(p: np.ndarray, activation: str, shape: tuple) -> np.ndarray:
+    """The logits of the priors ``p`` broadcast to the bias ``shape``."""
+    try:
+        p = np.broadcast_to(p, shape)
+    except ValueError:
+        raise ValueError(f"prior of shape {p.shape} does not broadcast to out.shape {shape}") from None
     if activation == "sigmoid":
         return np.log(p / (1 - p))
     if activation == "softmax":
-        if not np.isclose(p.sum(), 1.0, rtol=1e-6):
-            raise ValueError(f"softmax prior must sum to 1, got sum {p.sum():.6g}")
+        if p.size and not np.isclose(p.sum(), 1.0, rtol=1e-6):
+            raise ValueError(f"softmax prior must sum to 1 over the bias, got sum {p.sum():.6g}")
         return np.log(p)
     raise ValueError(f"activation must be 'sigmoid' or 'softmax', got {activation!r}")
 
@@ -58,15 +71,12 @@ def _prior_logits(prior, activation: str) -> np.ndarray:
 def prior_bias_(out: T, prior, activation: str = "sigmoid", *, dtype: Any = None) -> T:
     r"""Fill an output bias with the class prior: :math:`\log(p / (1 - p))` (sigmoid) or :math:`\log p_k` (softmax).
 
-    ``prior``: a probability (every unit the same) or one per unit (broadcast to ``out``).
+    ``prior``: a probability (every unit the same) or one per unit (broadcast to ``out``); softmax priors
+    must sum to 1 over ``out``.
     """
-    logits = _prior_logits(prior, activation)
+    p = _priors(prior)
     target = as_target(out, dtype)
-    try:
-        values = np.broadcast_to(logits, target.shape)
-    except ValueError:
-        raise ValueError(f"prior of shape {logits.shape} does not broadcast to out.shape {target.shape}") from None
-    target.array[...] = values.astype(target.dtype)
+    target.array[...] = _prior_logits(p, activation, target.shape).astype(target.dtype)
     return out
 
 
@@ -76,9 +86,13 @@ def prior_bias(prior, n: Optional[int] = None, activation: str = "sigmoid", *, d
     >>> prior_bias(0.01)          # rare positive class: the sigmoid starts at p = 0.01
     array([-4.59512], dtype=float32)
     """
-    logits = _prior_logits(prior, activation)
-    shape = logits.shape if logits.ndim else (1 if n is None else n,)
-    return prior_bias_(np.empty(shape, resolve_dtype(dtype)), prior, activation)
+    p = _priors(prior)
+    if n is not None:
+        n = _count(n, "prior_bias")
+        if p.ndim and p.shape != (n,):
+            raise ValueError(f"prior_bias: n={n} does not match the {p.size} priors given (leave n out)")
+    shape = p.shape if p.ndim else (1 if n is None else n,)
+    return prior_bias_(np.empty(shape, resolve_dtype(dtype)), p, activation)
 
 
 @dataclass(frozen=True)
@@ -113,11 +127,14 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
         raise TypeError(f"activation must be a str, got {type(activation).__name__}")
     act = activation.lower()
     if act in _TANH_LIKE:
-        gain = calculate_gain("linear" if act in ("identity", "none") else act if act != "softsign" else "tanh")
+        source = "linear" if act in ("identity", "none") else "tanh" if act == "softsign" else act
+        gain = calculate_gain(source)
+        named = (f"tanh's gain {gain:.4g} (calculate_gain has no softsign entry)" if act == "softsign" else
+                 f"gain = calculate_gain('{source}') = {gain:.4g}")
         return Recommendation(act, "xavier_uniform_", float(gain), functools.partial(xavier_uniform_, gain=gain),
                               zeros_, f"{act} is symmetric and near-linear around 0: Xavier keeps the variance of "
-                              f"activations and gradients across layers (Var(W) = 2 / (fan_in + fan_out)), "
-                              f"with calculate_gain('{act}') = {gain:.4g}")
+                              f"activations and gradients across layers (Var(W) = gain^2 * 2 / (fan_in + fan_out)), "
+                              f"with {named}")
     if act in _RELU_LIKE:
         slope = (0.01 if param is None else param) if act == "leaky_relu" else 0.0
         gain = calculate_gain("leaky_relu", slope)

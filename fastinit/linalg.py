@@ -118,7 +118,6 @@ class _Lapack:
         from numba.extending import get_cython_function_address
 
         self.c = ctypes
-        self.itemsize = np.dtype(dtype).itemsize
         self.prefix = "s" if np.dtype(dtype) == np.float32 else "d"
         self.real = ctypes.c_float if self.prefix == "s" else ctypes.c_double
         arity = {"gemm": 13, "syrk": 10, "trmm": 11, "trtri": 6}  # every argument is a pointer (Fortran ABI)
@@ -157,7 +156,7 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         v1 = v[:ib]
         v1[...] = np.tril(v1, -1)
         np.fill_diagonal(v1, 1)
-        _t_factor(lp, v, tau[i:i + ib], t)
+        _t_factor(lp, v, m, tau[i:i + ib], t)
         vp, tp, wp = (v.ctypes.data,), (t.ctypes.data,), (w.ctypes.data,)
         c = n - i - ib
         if c:  # apply H(i) ... H(i+ib-1) to the columns already formed: C -= V (T (Vᵀ C))
@@ -173,16 +172,17 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         a[:i, i:i + ib] = 0
 
 
-def _t_factor(lp: _Lapack, v: np.ndarray, tau: np.ndarray, t: np.ndarray, lower: bool = False) -> None:
+def _t_factor(lp: _Lapack, v: np.ndarray, ldv: int, tau: np.ndarray, t: np.ndarray, lower: bool = False) -> None:
     """The triangular T of a block reflector from T⁻¹ = striu(VᵀV) + diag(1/τ) (the "UT transform",
     Puglisi 1992; Joffrain et al. 2006): one SYRK and one triangular inverse, into ``t[:ib, :ib]`` with
     its other triangle zero.  Forward, columnwise V (r × ib): H(1) ⋯ H(ib) = I − V T Vᵀ, T upper;
     ``lower``: backward, rowwise V (ib × r): H(ib) ⋯ H(1) = I − Vᵀ T V, T⁻¹ = stril(VVᵀ) + diag(1/τ).
-    A τ = 0 reflector (H = I) gets a zero row and column."""
+    A τ = 0 reflector (H = I) gets a zero row and column.  ``ldv``: V's leading dimension (its matrix's
+    rows; not read off the strides, which NumPy leaves arbitrary on an axis of length 1)."""
     ib, r = v.shape if lower else v.shape[::-1]
     ld = t.shape[0]
     uplo = b"L" if lower else b"U"
-    lp("syrk", uplo, b"N" if lower else b"T", ib, r, 1.0, (v.ctypes.data,), v.strides[1] // lp.itemsize, 0.0,
+    lp("syrk", uplo, b"N" if lower else b"T", ib, r, 1.0, (v.ctypes.data,), ldv, 0.0,
        (t.ctypes.data,), ld)
     tt = t[:ib, :ib]
     tt[...] = np.tril(tt) if lower else np.triu(tt)
@@ -212,7 +212,7 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         v2 = v[:, cols - ib:]
         v2[...] = np.tril(v2, -1)
         np.fill_diagonal(v2, 1)
-        _t_factor(lp, v, tau[i:i + ib], t, lower=True)
+        _t_factor(lp, v, m, tau[i:i + ib], t, lower=True)
         vp, tp, xp = (v.ctypes.data,), (t.ctypes.data,), (x.ctypes.data,)
         if i:  # apply them from the right to the rows already formed: C -= ((C Vᵀ) Tᵀ) V
             cp = (a.ctypes.data,)

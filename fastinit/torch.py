@@ -44,9 +44,11 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import bfloat16, place_block
+from ._buffers import bfloat16, place_block, refuse_negated, torch_cpu_array
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
+from .init import Stream
+from .linalg import check_size
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -75,16 +77,8 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
         raise NotImplementedError(
             f"fastinit.torch fills CPU and CUDA tensors; got a {tensor.device.type} tensor (as_numpy views CPU "
             "memory only). Initialize on the CPU and move it, or use torch.nn.init.")
-    t = tensor.detach()
-    dt = _numpy_dtype(t.dtype)
-    _refuse_negated(t)
-    return t.view(torch.int16).numpy().view(dt) if t.dtype == torch.bfloat16 else t.numpy()
-
-
-def _refuse_negated(t: torch.Tensor) -> None:
-    if t.is_neg():
-        raise TypeError("tensor has its negative bit set (a lazily negated view such as x.conj().imag): its memory "
-                        "holds the negated values; call .resolve_neg() first, or fill the un-negated tensor")
+    _numpy_dtype(tensor.dtype)  # the dtype check
+    return torch_cpu_array(tensor)
 
 
 class _CudaTensor:
@@ -125,7 +119,7 @@ def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
         return as_numpy(tensor), {}
     t = tensor.detach()
     _numpy_dtype(t.dtype)  # the dtype check
-    _refuse_negated(t)
+    refuse_negated(t)
     from . import _cuda  # numba.cuda, imported for CUDA tensors only
     _cuda.require_gpu()
     return _CudaTensor(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
@@ -286,19 +280,22 @@ def kaiming_normal_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", no
 
 
 def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
-                seed: Optional[int] = None) -> torch.Tensor:
+                seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed, placed=False)
+    if tensor.is_meta and tensor.numel():  # its empty twin has no matrix size to check
+        check_size(tensor.shape[0], tensor.numel() // tensor.shape[0], "orthogonal_")
+    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed, placed=False,
+                    stream=stream)
 
 
 def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
-                      seed: Optional[int] = None) -> torch.Tensor:
+                      seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
     return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), tensor, generator, seed,
-                    placed=False, keep=2)
+                    placed=False, keep=2, stream=stream)
 
 
 def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,

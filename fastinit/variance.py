@@ -111,7 +111,9 @@ def verdict(ratio: float) -> str:
 
 def propagate(scheme: str, activation: str = "relu", depth: int = 50, width: int = 512, batch: int = 256,
               dtype="float64", seed: int = 0) -> Trace:
-    """Forward a N(0, 1) batch, backward a N(0, 1) gradient through a ``depth``-layer MLP initialized by ``scheme``."""
+    """Forward a N(0, 1) batch, backward a N(0, 1) gradient through a ``depth``-layer MLP initialized by ``scheme``.
+    A layer whose forward pass overflowed has no defined gradient: nan from there down."""
+    _check([scheme], activation, depth, width, batch, dtype, seed)
     fill = SCHEMES[scheme][1]
     f, df = ACTIVATIONS[activation]
     dt = np.dtype(dtype)
@@ -129,28 +131,37 @@ def propagate(scheme: str, activation: str = "relu", depth: int = 50, width: int
             preact.append(float(h.var()))
             act.append(float(x.var()))
         g = rng.standard_normal((batch, width)).astype(dt)
-        grad = [0.0] * depth
+        grad = [math.nan] * depth
         for layer in reversed(range(depth)):
+            if not np.isfinite(pre[layer]).all():  # f'(inf or nan) would pass a meaningless 0 or nan
+                break
             g = (g * df(pre[layer]).astype(dt)) @ weights[layer].T
             grad[layer] = float(g.var())
     return Trace(scheme, preact, act, grad)
 
 
-def run_variance(schemes: Iterable[str] = DEFAULT_SCHEMES, activation: str = "relu", depth: int = 50,
-                 width: int = 512, batch: int = 256, dtype="float64", seed: int = 0,
-                 show_progress: bool = False) -> dict:
-    """:func:`propagate` every scheme; returns a JSON-ready report with per-layer variances and verdicts."""
-    schemes = list(schemes)
+def _check(schemes: list, activation, depth, width, batch, dtype, seed) -> None:
     unknown = [s for s in schemes if s not in SCHEMES]
     if unknown:
         raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEMES)}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
-    for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+    for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
+    if seed >= 2**64:
+        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+
+
+def run_variance(schemes: Iterable[str] = DEFAULT_SCHEMES, activation: str = "relu", depth: int = 50,
+                 width: int = 512, batch: int = 256, dtype="float64", seed: int = 0,
+                 show_progress: bool = False) -> dict:
+    """:func:`propagate` every scheme (names, or one comma-separated string); returns a JSON-ready report with
+    per-layer variances and verdicts."""
+    schemes = [s.strip() for s in schemes.split(",")] if isinstance(schemes, str) else list(schemes)
+    _check(schemes, activation, depth, width, batch, dtype, seed)
     out = {"activation": activation, "depth": depth, "width": width, "batch": batch, "dtype": np.dtype(dtype).name,
            "seed": seed, "schemes": {}}
     from .benchmark import progress

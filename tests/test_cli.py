@@ -126,7 +126,8 @@ def _exit_code(argv) -> int:
 @pytest.mark.parametrize("argv", [
     ["fill", "--numel", "inf"], ["fill", "--numel", "1e400"], ["fill", "--numel", "100", "--repeat", "0"],
     ["check", "--n", "1e400"], ["bench", "--size", "1e400"], ["bench", "--matrix", "0", "--only", "orthogonal_"],
-    ["variance", "--schemes", ""],
+    ["variance", "--schemes", ""], ["variance", "--seed", "-1"], ["init", "--arch", "gpt2", "--block-mb", "0"],
+    ["fill", "--numel", "1e17"],  # 400 PB: beyond any address space, a MemoryError
 ])
 def test_bad_numbers_are_usage_errors_without_a_traceback(argv, capsys):
     assert _exit_code(argv) == 2

@@ -49,6 +49,9 @@ def test_explicit_axes_and_seed_text_convention():
         fastinit.fans((3, 4), in_axis=0, out_axis=0)
     with pytest.raises(ValueError, match="not a valid axis"):
         fastinit.fans((3, 4), in_axis=2)
+    for twice in ((0, 0), (0, -3)):
+        with pytest.raises(ValueError, match="in_axis.*names an axis twice"):
+            fastinit.fans((3, 4, 5), in_axis=twice, out_axis=1)
     with pytest.raises(ValueError, match="layout must be one of"):
         fastinit.fans((3, 4), "jax")
 
@@ -78,6 +81,20 @@ def test_calculate_gain_values(name, param, expected):
     assert fastinit.calculate_gain(name, param) == pytest.approx(expected, rel=1e-15)
     if torch is not None:
         assert fastinit.calculate_gain(name, param) == tinit.calculate_gain(name, param)
+
+
+@pytest.mark.parametrize("param", [2**60 + 1, 10**153, 2**511, 2**512 - 1, 2**512, 10**200, 2**999, -(10**400)])
+def test_calculate_gain_of_huge_int_slopes_is_torchs_or_zero(param):
+    """Exact int arithmetic, rounded once, as torch; where torch overflows (OverflowError), gain 0."""
+    g = fastinit.calculate_gain("leaky_relu", param)
+    try:
+        expected = math.sqrt(2.0 / (1 + param * param))
+    except OverflowError:
+        expected = 0.0
+    assert g == expected
+    assert (g == 0.0) == (abs(param) >= 2**512 - 1)  # 1 + (2**512 - 1)**2 rounds up to 2**1024
+    if torch is not None and expected:
+        assert g == tinit.calculate_gain("leaky_relu", param)
 
 
 @pytest.mark.parametrize("param", [True, "0.2", [0.1], None.__class__])

@@ -42,6 +42,28 @@ def test_prior_bias_refusals(prior, kw, msg):
     assert (out == 9).all()
 
 
+def test_prior_bias_count_is_checked_and_softmax_priors_sum_over_the_bias():
+    b = fastinit.prior_bias(0.25, n=4, activation="softmax", dtype="float64")
+    assert np.allclose(b, np.log(0.25)) and b.shape == (4,)
+    out = np.full(3, 9.0)
+    assert np.allclose(fastinit.prior_bias_(out, 1 / 3, "softmax"), np.log(1 / 3))
+    with pytest.raises(ValueError, match="must sum to 1 over the bias"):
+        fastinit.prior_bias(0.25, n=3, activation="softmax")
+    for n in (-1, 2.5, "3", True):
+        with pytest.raises(ValueError, match="prior_bias: n must be a non-negative int"):
+            fastinit.prior_bias(0.1, n=n)
+    with pytest.raises(ValueError, match="n=5 does not match the 2 priors"):
+        fastinit.prior_bias([0.1, 0.2], n=5)
+    assert fastinit.prior_bias([0.1, 0.2], n=2).shape == (2,)
+
+
+def test_recommend_names_the_gain_it_uses():
+    assert "calculate_gain('tanh') = 1.667" in fastinit.recommend("tanh").reason
+    softsign = fastinit.recommend("softsign")
+    assert softsign.gain == pytest.approx(5 / 3) and "calculate_gain('softsign')" not in softsign.reason
+    assert "tanh's gain 1.667" in softsign.reason and "gain^2 * 2 / (fan_in + fan_out)" in softsign.reason
+
+
 @pytest.mark.parametrize("activation, scheme, gain", [
     ("sigmoid", "xavier_uniform_", 1.0), ("tanh", "xavier_uniform_", 5 / 3), ("relu", "kaiming_normal_", math.sqrt(2)),
     ("gelu", "kaiming_normal_", math.sqrt(2)), ("elu", "kaiming_normal_", math.sqrt(2)),

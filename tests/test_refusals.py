@@ -85,7 +85,7 @@ def test_untyped_bytes_need_dtype():
 
 @pytest.mark.parametrize("target", [None, 3.0, [1.0, 2.0], "abc"])
 def test_non_buffer_targets_refused(target):
-    with pytest.raises(TypeError, match="out must be a numpy array or expose the buffer protocol"):
+    with pytest.raises(TypeError, match="out must be a numpy array, a torch CPU tensor or expose the buffer protocol"):
         fastinit.uniform_(target)
 
 

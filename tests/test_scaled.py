@@ -155,6 +155,16 @@ def test_allocating_twins_shapes_dtypes_layouts():
         fastinit.glorot_uniform(3, -1)
 
 
+def test_every_in_place_initializer_has_an_allocating_twin():
+    in_place = [n for n in fastinit.__all__ if n.endswith("_")]
+    assert [n for n in in_place if n[:-1] not in fastinit.__all__] == []
+    d = fastinit.dirac(6, 3, 3, 3, groups=2, dtype="float64")
+    assert np.array_equal(d, fastinit.dirac_(np.empty((6, 3, 3, 3)), 2))
+    m = fastinit.martens_sparse(40, 7, k=5, std=0.5, seed=3)
+    assert m.shape == (40, 7) and (np.count_nonzero(m, axis=0) == 5).all()
+    assert np.array_equal(m, fastinit.martens_sparse_(np.empty((40, 7), np.float32), 5, 0.5, seed=3))
+
+
 def test_seed_text_examples_work_verbatim():
     # NumPy-style examples of the seed texts: W = glorot_uniform(n_in, n_out); b = zeros(n_out)
     n_in, n_out = 784, 128

@@ -83,6 +83,21 @@ def test_orthogonal_in_place_strided_and_narrow_targets_agree(shape):
         assert np.array_equal(fastinit.orthogonal_(np.empty(shape, dt), seed=9, stream="w"), ref.astype(dt))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_orthogonal_vectors_with_odd_strides_on_their_length_1_axis(dtype, capfd):
+    """NumPy calls (1, n) views C-contiguous whatever the stride of their length-1 axis (0 for
+    ``a[None, :]``); the BLAS leading dimension must come from the shape (LAPACK printed "SSYRK
+    parameter number 7 had an illegal value" and skipped the call)."""
+    ref = fastinit.orthogonal_(np.empty((1, 7), dtype), seed=4)
+    for view in (np.empty(7, dtype)[None, :], np.zeros((7, 1), dtype).T,
+                 np.lib.stride_tricks.as_strided(np.empty(7, dtype), (1, 7), (4, np.dtype(dtype).itemsize))):
+        assert np.array_equal(fastinit.orthogonal_(view, seed=4), ref)
+        assert fastinit.orthogonal_(view.T, seed=4).shape == (7, 1)
+    assert abs(np.linalg.norm(ref) - 1) < 1e-6
+    printed = capfd.readouterr()  # OpenBLAS's xerbla prints to stdout
+    assert "illegal value" not in printed.out + printed.err
+
+
 def test_orthogonal_same_bits_for_any_thread_count():
     import numba
 

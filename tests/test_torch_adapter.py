@@ -333,3 +333,40 @@ def test_negative_bit_views_are_refused_before_any_write():
     with pytest.raises(TypeError, match="negative bit"):
         finit.normal_(view, seed=0)
     assert not base.any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fastinits_own_functions_fill_torch_cpu_tensors_in_place(dtype):
+    """DESIGN §4: a torch CPU tensor is a target of fastinit's own functions too (its NumPy view, no copy),
+    with the values fastinit.torch gives for the same seed."""
+    import fastinit
+
+    for name in ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "kaiming_normal_", "orthogonal_",
+                 "sparse_"):
+        args = (0.25,) if name == "sparse_" else ()
+        t = torch.empty(48, 40, dtype=dtype)[:, ::2]  # not contiguous
+        assert getattr(fastinit, name)(t, *args, seed=3) is t
+        assert torch.equal(t, getattr(finit, name)(torch.empty(48, 20, dtype=dtype), *args, seed=3)), name
+    w, b = torch.empty(30, 20, dtype=dtype, requires_grad=True), torch.empty(30, dtype=dtype)
+    r = fastinit.recommend("relu")
+    r.initializer(w, seed=1), r.bias(b)
+    assert w.requires_grad and w.detach().abs().sum() > 0 and (b == torch.tensor(0.01, dtype=dtype)).all()
+
+
+def test_fastinits_own_functions_refuse_torch_tensors_they_cannot_write():
+    import fastinit
+
+    with torch.inference_mode():
+        inference = torch.full((3,), 7.0)
+    refused = [(torch.empty(4, 4, device="meta"), TypeError, "meta torch tensor"),
+               (torch.full((4,), 7, dtype=torch.int32), TypeError, "supported dtypes"),
+               (torch._neg_view(torch.full((4,), 7.0)), TypeError, "negative bit"),
+               (torch.full((1, 4), 7.0).expand(3, 4), ValueError, "zero strides"),
+               (inference, ValueError, "inference tensor")]
+    for t, error, message in refused:
+        with pytest.raises(error, match=message):
+            fastinit.uniform_(t, seed=0)
+        if t.device.type == "cpu":
+            assert (t.resolve_neg() == -7).all() if t.is_neg() else (t == 7).all()
+    with torch.inference_mode():
+        assert fastinit.uniform_(inference, seed=0) is inference and (inference < 1).all()

@@ -36,7 +36,12 @@ def test_relu_variance_grows_or_shrinks_by_width_times_var_w_over_two(scheme, pe
 def test_naive_relu_overflows_float32_and_is_reported_as_such():
     report = variance.run_variance(["naive", "he_normal"], "relu", 30, 128, 64, "float32")
     assert report["schemes"]["naive"]["forward"] == "overflow"  # 64 ** 30 > float32's 3.4e38
-    assert report["schemes"]["he_normal"]["forward"] == "stable"
+    assert report["schemes"]["naive"]["backward"] == "overflow"
+    # where the forward values themselves overflow, the gradient below is undefined (ReLU'(nan) = 0 made it
+    # "vanish" before): the CLI's default net
+    naive = variance.run_variance(["naive"], "relu", 50, 512, 256, "float32")["schemes"]["naive"]
+    assert naive["backward"] == "overflow" and 0.0 not in naive["grad_var"] and math.isnan(naive["grad_var"][0])
+    assert report["schemes"]["he_normal"]["forward"] == report["schemes"]["he_normal"]["backward"] == "stable"
 
 
 def test_xavier_keeps_tanh_bounded_while_naive_saturates_and_small_vanishes():
@@ -93,6 +98,18 @@ def test_png_without_matplotlib_is_a_clear_error(tmp_path, capsys, monkeypatch):
 def test_variance_bad_values_exit_2(capsys, argv, msg):
     assert main(["variance", "--width", "8", "--batch", "4", "--no-progress", *argv]) == 2
     assert msg in capsys.readouterr().err
+
+
+def test_variance_arguments_are_checked_by_name():
+    for kw, msg in ((dict(seed=-1), "seed must be an int >= 0"), (dict(seed=1.5), "seed must be an int"),
+                    (dict(seed=2**64), r"seed must be an int in \[0, 2\*\*64\)"),
+                    (dict(schemes=["he_normal", "glorot"]), r"unknown scheme\(s\) \['glorot'\]")):
+        with pytest.raises(ValueError, match=msg):
+            variance.run_variance(**{"depth": 2, "width": 4, "batch": 2, **kw})
+    with pytest.raises(ValueError, match=r"unknown scheme\(s\) \['foo'\]"):
+        variance.propagate("foo")
+    report = variance.run_variance("naive, he_normal", "relu", 2, 4, 2)  # one string: comma-separated names
+    assert list(report["schemes"]) == ["naive", "he_normal"]
 
 
 def test_verdicts():
