@@ -370,3 +370,18 @@ def test_fastinits_own_functions_refuse_torch_tensors_they_cannot_write():
             assert (t.resolve_neg() == -7).all() if t.is_neg() else (t == 7).all()
     with torch.inference_mode():
         assert fastinit.uniform_(inference, seed=0) is inference and (inference < 1).all()
+
+
+def test_orthogonal_takes_a_stream_and_checks_lapacks_size_on_meta_tensors():
+    import numpy as np
+
+    import fastinit
+
+    for fn in ("orthogonal_", "delta_orthogonal_"):
+        t = getattr(finit, fn)(torch.empty(8, 6, 3), seed=1, stream="w")
+        assert np.array_equal(t.numpy(), getattr(fastinit, fn)(np.empty((8, 6, 3), np.float32), seed=1, stream="w"))
+        assert not torch.equal(t, getattr(finit, fn)(torch.empty(8, 6, 3), seed=1))
+    big = 46341  # 46341**2 > 2**31 - 1: refused for a CPU tensor of this shape, so for its meta twin
+    with pytest.raises(ValueError, match=r"more than 2\*\*31 - 1 elements"):
+        finit.orthogonal_(torch.empty(big, big, device="meta", dtype=torch.float16))
+    finit.orthogonal_(torch.empty(big, 4, device="meta"))  # within the limit: checked, nothing written
