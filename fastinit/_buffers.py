@@ -19,8 +19,9 @@ import numpy as np
 
 from ._cpu import BF16, F16, F32, F64
 
-__all__ = ["CudaTarget", "Target", "as_target", "bfloat16", "finfo_max", "host_staged", "is_cuda_array", "place_block",
-           "resolve_dtype", "storage_code"]
+__all__ = ["CudaTarget", "Target", "TorchCudaMemory", "as_target", "bfloat16", "finfo_max", "host_staged",
+           "is_cuda_array", "place_block", "refuse_negated", "resolve_dtype", "storage_code", "torch_cpu_array",
+           "torch_tensor"]
 
 _IEEE = {np.dtype(np.float16): F16, np.dtype(np.float32): F32, np.dtype(np.float64): F64}
 
@@ -124,13 +125,19 @@ class CudaTarget:
 
 
 def is_cuda_array(out) -> bool:
-    """Whether ``out`` is GPU memory: it exports ``__cuda_array_interface__`` (CPU tensors do not)."""
+    """Whether ``out`` is GPU memory: a CUDA torch tensor (whose ``__cuda_array_interface__`` raises for one
+    that requires grad), or an object exporting ``__cuda_array_interface__``."""
+    t = torch_tensor(out)
+    if t is not None:
+        return t.device.type == "cuda"
     return not isinstance(out, np.ndarray) and hasattr(out, "__cuda_array_interface__")
 
 
 def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
     """Validate ``out`` (and ``dtype=`` for untyped buffers) and build its :class:`Target`, or its
     :class:`CudaTarget` for GPU memory."""
+    if torch_tensor(out) is not None:
+        out, dtype = _from_torch(out, dtype, name)
     if is_cuda_array(out):
         return _cuda_target(out, dtype, name)
     arr = _as_array(out, dtype, name)
@@ -288,23 +295,46 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     return t.view(torch.int16).numpy().view(bfloat16()) if t.dtype == torch.bfloat16 else t.numpy()
 
 
-def _torch_array(t, name: str) -> np.ndarray:
-    """A torch tensor passed to fastinit's own functions: CPU memory is written in place (fastinit.torch adds
-    torch's semantics: its generator, version counters, meta tensors)."""
+class TorchCudaMemory:
+    """A CUDA tensor's memory for fastinit: its ``__cuda_array_interface__`` (bfloat16 through its
+    int16 storage), tagged with torch's current stream on the tensor's device, so the kernels run in
+    stream order with the caller's work (no host synchronization, no copy)."""
+
+    def __init__(self, tensor):
+        import torch
+
+        bits = tensor.view(torch.int16) if tensor.dtype == torch.bfloat16 else tensor
+        cai = dict(bits.__cuda_array_interface__)
+        stream = torch.cuda.current_stream(tensor.device).cuda_stream
+        cai.update(version=3, stream=stream or 1)  # CAI v3 names the legacy default stream 1, not 0
+        self.__cuda_array_interface__ = cai
+        self.tensor = tensor  # keeps the memory alive while a kernel writes it
+
+
+def _from_torch(t, dtype, name: str):
+    """(what to fill, its ``dtype=``) for a torch tensor given to fastinit's own functions: a NumPy view of
+    CPU memory, or a CUDA tensor's memory on torch's current stream; written in place either way
+    (fastinit.torch adds torch's semantics: its generator, version counters, meta tensors)."""
     import torch
 
-    if t.device.type != "cpu":
-        raise TypeError(f"{name} is a {t.device.type} torch tensor; fastinit writes CPU tensors in place and GPU "
-                        "memory through __cuda_array_interface__ (fastinit.torch also checks meta tensors)")
     if t.is_inference() and not torch.is_inference_mode_enabled():
         raise ValueError(f"{name} is an inference tensor: torch allows in-place updates of it only inside "
                          "torch.inference_mode()")
-    return torch_cpu_array(t, name)
+    if t.device.type == "cpu":
+        return torch_cpu_array(t, name), dtype
+    if t.device.type != "cuda":
+        raise TypeError(f"{name} is a {t.device.type} torch tensor; fastinit writes CPU and CUDA tensors in "
+                        "place (fastinit.torch also checks meta tensors)")
+    t = t.detach()
+    refuse_negated(t, name)
+    if t.dtype != torch.bfloat16:
+        return TorchCudaMemory(t), dtype
+    if dtype is not None and resolve_dtype(dtype) != bfloat16():
+        raise TypeError(f"dtype={dtype!r} does not match {name}.dtype (bfloat16); drop dtype= for tensors")
+    return TorchCudaMemory(t), "bfloat16"
 
 
 def _as_array(out, dtype, name: str) -> np.ndarray:
-    if torch_tensor(out) is not None:
-        out = _torch_array(out, name)
     if isinstance(out, np.ndarray):
         if dtype is not None and resolve_dtype(dtype) != out.dtype:
             raise TypeError(f"dtype={dtype!r} does not match {name}.dtype ({out.dtype}); drop dtype= for arrays")

@@ -44,7 +44,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import bfloat16, place_block, refuse_negated, torch_cpu_array
+from ._buffers import TorchCudaMemory, bfloat16, place_block, refuse_negated, torch_cpu_array
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
 from .init import Stream
@@ -81,20 +81,6 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
     return torch_cpu_array(tensor)
 
 
-class _CudaTensor:
-    """A CUDA tensor's memory for fastinit: its ``__cuda_array_interface__`` (bfloat16 through its
-    int16 storage), tagged with torch's current stream on the tensor's device, so the kernels run in
-    stream order with the caller's work (no host synchronization, no copy)."""
-
-    def __init__(self, tensor: torch.Tensor):
-        bits = tensor.view(torch.int16) if tensor.dtype == torch.bfloat16 else tensor
-        cai = dict(bits.__cuda_array_interface__)
-        stream = torch.cuda.current_stream(tensor.device).cuda_stream
-        cai.update(version=3, stream=stream or 1)  # CAI v3 names the legacy default stream 1, not 0
-        self.__cuda_array_interface__ = cai
-        self.tensor = tensor  # keeps the memory alive while a kernel writes it
-
-
 def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
     """A meta tensor has a shape and a dtype but no data: torch.nn.init checks the arguments, writes
     nothing and leaves the generator alone.  fastinit runs its checks on this NumPy twin of the same
@@ -122,7 +108,7 @@ def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
     refuse_negated(t)
     from . import _cuda  # numba.cuda, imported for CUDA tensors only
     _cuda.require_gpu()
-    return _CudaTensor(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
+    return TorchCudaMemory(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
 
 
 def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:

@@ -240,10 +240,10 @@ def test_torch_cuda_tensors_route_to_the_gpu_kernels_on_the_current_stream(tmp_p
 
     with np.load(tmp_path / "torch.npz") as z:
         got = {k: z[k] for k in z.files}
-    # the 4 sampling fills ran on torch's current (default) stream, exported as CAI v3's legacy default 1
-    assert got["streams"].tolist() == [1, 1, 1, 1]
-    for name, make in _torch_cases(torch, finit):
-        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype))
+    # the 4 + 2 sampling fills ran on torch's current (default) stream, exported as CAI v3's legacy default 1
+    assert got["streams"].tolist() == [1] * 6
+    for name, make in _torch_cases(torch, finit) + _core_torch_cases(torch):
+        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype)).detach()
         bits = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
         assert np.array_equal(got[name], bits.numpy()), name
 
@@ -256,6 +256,16 @@ def _torch_cases(torch, finit):
         ("zeros_f64", lambda new: finit.zeros_(new(9, 9, dtype=torch.float64))),
         ("orthogonal_f32", lambda new: finit.orthogonal_(new(20, 30, dtype=torch.float32), seed=4)),
         ("eye_bf16", lambda new: finit.eye_(new(5, 7, dtype=torch.bfloat16))),
+    ]
+
+
+def _core_torch_cases(torch):
+    """fastinit's own functions on torch tensors (parameters: they require grad, for which torch's
+    __cuda_array_interface__ raises)."""
+    return [
+        ("core_kaiming_bf16", lambda new: fastinit.kaiming_uniform_(new(32, 24, dtype=torch.bfloat16), seed=5)),
+        ("core_normal_f32", lambda new: fastinit.normal_(new(50, dtype=torch.float32), std=0.1, seed=6)),
+        ("core_orthogonal_f64", lambda new: fastinit.orthogonal_(new(6, 9, dtype=torch.float64), seed=7)),
     ]
 
 
@@ -276,6 +286,8 @@ def _torch_child(out_dir: str) -> None:
 
         @property
         def __cuda_array_interface__(self):
+            if self.requires_grad:  # as torch's own
+                raise RuntimeError("Can't get __cuda_array_interface__ on Variable that requires grad.")
             a = self.detach().as_subclass(torch.Tensor).numpy()
             return Device(a).__cuda_array_interface__
 
@@ -284,6 +296,10 @@ def _torch_child(out_dir: str) -> None:
     for name, make in _torch_cases(torch, finit):
         t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype).as_subclass(FakeCuda))
         t = t.as_subclass(torch.Tensor)
+        out[name] = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy()
+    for name, make in _core_torch_cases(torch):
+        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype).as_subclass(FakeCuda).requires_grad_())
+        t = t.detach().as_subclass(torch.Tensor)
         out[name] = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy()
     np.savez(os.path.join(out_dir, "torch.npz"), streams=np.array(streams), **out)
 
