@@ -169,7 +169,8 @@ def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = No
     -----
     Element g takes one slot of a Philox4x32-10 block (tiles of 256 blocks; docs/determinism.md):
     float16 / bfloat16 / float32 use a 24-bit uniform ``(w >> 8) * 2**-24`` of one word, computed
-    in float32; float64 a 53-bit uniform from two words; then ``a + (b - a) * u``.
+    in float32; float64 a 53-bit uniform from two words; then ``a + (b - a) * u`` (float32:
+    ``fl32(a) + fl32(b - a) * u``, ``b - a`` computed in float64; docs/transforms.md).
 
     Examples
     --------
@@ -209,8 +210,8 @@ def normal_(out: T, mean: float = 0.0, std: float = 1.0, *, seed: Optional[int] 
     r"""Fill ``out`` with samples of :math:`\mathcal{N}(\text{mean}, \text{std}^2)`.
 
     Box–Muller on Philox bits: :math:`z = \sqrt{-2\ln u_1}\,(\cos 2\pi u_2, \sin 2\pi u_2)`,
-    with polynomial log/sin/cos (docs/transforms.md gives the ulp bounds).  float16 / bfloat16 /
-    float32 use one 32-bit word for :math:`u_1` and a 24-bit :math:`u_2` (four values per
+    with polynomial log/sin/cos (docs/transforms.md gives every operation and the ulp bounds).
+    float16 / bfloat16 / float32 use one 32-bit word for :math:`u_1` and a 24-bit :math:`u_2` (four values per
     Philox block, :math:`|z| \le 6.77`); float64 uses 53-bit uniforms (two values per block,
     :math:`|z| \le 8.65`).  Keywords as in :func:`uniform_`.
 

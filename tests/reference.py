@@ -4,6 +4,7 @@ These read the Philox words through the public ``fastinit.philox4x32`` and re-de
 element -> (block, slot) mapping, so a change to the kernels' layout cannot go unnoticed.
 """
 import hashlib
+import math
 
 import numpy as np
 
@@ -66,6 +67,83 @@ def normal(seed, stream, index, dtype):
         cos_slot = slot % 2 == 0
     r = np.sqrt(-2 * np.log(u1))
     return np.where(cos_slot, r * np.cos(theta), r * np.sin(theta))
+
+
+# docs/transforms.md, "Normal": the kernels' exact operations, restated in NumPy (each array operation rounds
+# once in its dtype, as the kernels' do; constants are dtype scalars, so nothing is promoted)
+_LN2 = {np.float32: ("6.9313812256e-01", "9.0580006145e-06"),
+        np.float64: ("6.93147180369123816490e-01", "1.90821492927058770002e-10")}
+_LG = {np.float32: ("0.6666666269302368", "0.40000972151756287", "0.2849878668785095", "0.24279078841209412"),
+       np.float64: ("6.666666666666735130e-01", "3.999999999940941908e-01", "2.857142874366239149e-01",
+                    "2.222219843214978396e-01", "1.818357216161805012e-01", "1.531383769920937332e-01",
+                    "1.479819860511658591e-01")}
+
+
+def _ln(x):
+    """ln of positive normal floats: fdlibm's kernel, as docs/transforms.md writes it."""
+    T = x.dtype.type
+    f32 = T is np.float32
+    uint, bits, bias = (np.uint32, 23, 127) if f32 else (np.uint64, 52, 1023)
+    b = x.view(uint).astype(np.uint64)
+    mant = np.uint64((1 << bits) - 1)
+    big = (b & mant) >= np.uint64(0x3504F3 if f32 else 0x6A09E667F3BCD)
+    k = ((b >> np.uint64(bits)).astype(np.int64) - bias + big).astype(T)
+    exp = np.where(big, np.uint64((bias - 1) << bits), np.uint64(bias << bits))
+    f = ((b & mant) | exp).astype(uint).view(T) - T(1)
+    s = f / (T(2) + f)
+    z = s * s
+    w = z * z
+    lg = [T(c) for c in _LG[T]]
+    if f32:
+        r = z * (lg[0] + w * lg[2]) + w * (lg[1] + w * lg[3])
+    else:
+        r = z * (lg[0] + w * (lg[2] + w * (lg[4] + w * lg[6]))) + w * (lg[1] + w * (lg[3] + w * lg[5]))
+    hfsq = T(0.5) * f * f
+    hi, lo = (T(c) for c in _LN2[T])
+    return k * hi - ((hfsq - (s * (hfsq + r) + k * lo)) - f)
+
+
+def _horner(z, coefficients):
+    acc = coefficients[-1]
+    for c in reversed(coefficients[:-1]):
+        acc = c + z * acc
+    return acc
+
+
+def _sincos2pi(k, T, n):
+    u = k.astype(T) * T(2.0**-n)
+    q = np.floor(u * T(4) + T(0.5))
+    x = (u - q * T(0.25)) * T(2 * np.pi)
+    z = x * x
+    terms = 4 if T is np.float32 else 8
+    s = x + x * z * _horner(z, [T((-1) ** j / math.factorial(2 * j + 1)) for j in range(1, terms + 1)])
+    c = T(1) + z * _horner(z, [T((-1) ** j / math.factorial(2 * j)) for j in range(1, terms + 2)])
+    q = q.astype(np.int64) % 4
+    sin = np.select([q == 0, q == 1, q == 2], [s, c, -s], -c)
+    cos = np.select([q == 0, q == 1, q == 2], [c, -s, -c], s)
+    return sin, cos
+
+
+def normal_bits(seed, stream, index, mean, std, dtype):
+    """N(mean, std²) exactly as the kernels compute it (docs/transforms.md): the stored float32 / float64."""
+    if np.dtype(dtype) == np.float64:
+        w, slot = words(seed, stream, index, 2)
+        k1 = (w[..., 0] << np.uint64(21)) | (w[..., 1] >> np.uint64(11))
+        k2 = (w[..., 2] << np.uint64(21)) | (w[..., 3] >> np.uint64(11))
+        u1 = (k1.astype(np.float64) + 0.5) * 2.0**-53
+        r = np.sqrt(np.float64(-2) * _ln(u1))
+        sin, cos = _sincos2pi(k2, np.float64, 53)
+        z = np.where(slot == 0, r * cos, r * sin)
+        return np.float64(mean) + np.float64(std) * z
+    w, slot = words(seed, stream, index, 4)
+    pair = slot // 2
+    we = np.where(pair == 0, w[..., 0], w[..., 2])
+    wo = np.where(pair == 0, w[..., 1], w[..., 3])
+    u1 = we.astype(np.float32) * np.float32(2.0**-32) + np.float32(2.0**-33)
+    r = np.sqrt(np.float32(-2) * _ln(u1))
+    sin, cos = _sincos2pi(wo >> np.uint64(8), np.float32, 24)
+    z = np.where(slot % 2 == 0, r * cos, r * sin)
+    return np.float32(mean) + np.float32(std) * z
 
 
 def ulps(got, exact, dtype, noise=0.0):

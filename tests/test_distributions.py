@@ -7,6 +7,7 @@ from scipy import stats
 
 import fastinit
 from reference import normal as ref_normal
+from reference import normal_bits as ref_normal_bits
 from reference import ulps
 from reference import uniform as ref_uniform
 
@@ -120,6 +121,21 @@ def test_uniform_equals_numpy_reference_of_the_contract(dtype):
     got = _fill(fastinit.uniform_, dtype, 99, -1.5, 2.5, stream="w")
     expected = ref_uniform(99, "w", idx, -1.5, 2.5, dtype)
     assert np.array_equal(got, expected.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, "bfloat16", np.float32, np.float64])
+def test_normal_bits_are_the_documented_operations(dtype):
+    """docs/transforms.md gives every operation of the normal transform; restated in NumPy
+    (tests/reference.py: normal_bits) they reproduce the kernels bit for bit, at large indices too."""
+    dt = fastinit._buffers.resolve_dtype(dtype)
+    work = np.float64 if dt == np.float64 else np.float32
+    for start, n in ((0, 200_000), (2**32 - 7, 5_000), (2**60 + 3, 5_000)):
+        got = np.empty(n, dt)
+        fastinit.normal_(got, 0.5, 0.02, seed=2**63 + 5, stream="layer.0.weight", global_shape=(2**62,),
+                         offset=(start,))
+        idx = np.arange(start, start + n, dtype=np.uint64)
+        expected = ref_normal_bits(2**63 + 5, "layer.0.weight", idx, 0.5, 0.02, work).astype(dt)
+        assert got.tobytes() == expected.tobytes(), (dtype, start)
 
 
 @pytest.mark.parametrize("dtype, max_ulp", [(np.float32, 4.0), (np.float64, 4.0)])

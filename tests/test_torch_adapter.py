@@ -204,6 +204,10 @@ def test_meta_tensors_are_checked_not_filled_like_torch(dtype):
     huge = torch.empty(100_000, 100_000, device="meta", dtype=dtype)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for name, call in META_CALLS.items():
+        if name == "orthogonal_":  # refused for a CPU tensor of this shape (LAPACK's 32-bit indexing): so here
+            with pytest.raises(ValueError, match=r"more than 2\*\*31 - 1 elements"):
+                call(huge)
+            continue
         assert call(huge) is huge, name
         assert huge.is_meta and huge.shape == (100_000, 100_000) and huge.dtype == dtype
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024 < 64  # MiB; the tensor is 20-40 GB
