@@ -7,11 +7,13 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   residual projections (``attn.c_proj``, ``mlp.c_proj``) scaled by 1/sqrt(2 n_layer), zero biases,
   LayerNorm ones/zeros; Conv1D weights are (in, out); the LM head is tied to ``wte``.
 * ``llama-tiny``, ``llama3.2-1b`` (tied embeddings), ``llama-7b``, ``llama3-8b`` (Touvron et al.
-  2023): truncated normal std 0.02 on [−0.04, 0.04] for every matrix (the torchtitan
-  convention), RMSNorm ones.
+  2023): N(0, 0.02²) for every matrix, embeddings included, RMSNorm ones — Hugging Face's
+  ``LlamaPreTrainedModel`` (``initializer_range`` 0.02, no truncation), as ``materialize``'s
+  ``"llama"`` scheme.
 * ``resnet50`` (He et al. 2016, torchvision names): convs Kaiming normal fan_out/ReLU, BatchNorm
   ones/zeros and running stats, classifier torch's Linear default.
-* ``bert-base``, ``bert-large`` (Devlin et al. 2019): N(0, 0.02²), zero biases, LayerNorm ones/zeros.
+* ``bert-base``, ``bert-large`` (Devlin et al. 2019): N(0, 0.02²), zero biases, LayerNorm ones/zeros;
+  the ``[PAD]`` row (0) of the word embeddings zero, as Hugging Face initializes ``padding_idx``.
 * ``mlp-mnist`` (784-256-128-10): torch's nn.Linear default — U(±1/sqrt(fan_in)) for weights
   and biases (fan_in of the weight).
 """
@@ -20,9 +22,10 @@ from __future__ import annotations
 import math
 from typing import Callable, Dict
 
+from .init import normal_
 from .io import TensorSpec
 
-__all__ = ["ARCHS", "arch_spec", "parameter_count"]
+__all__ = ["ARCHS", "arch_spec", "is_buffer", "padded_embedding_", "parameter_count"]
 
 
 def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024) -> Dict[str, TensorSpec]:
@@ -50,10 +53,9 @@ def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024) -> Dict[str
 
 def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None, tied: bool = False) -> Dict[str, TensorSpec]:
     kv = d if kv is None else kv
-    trunc = {"std": 0.02, "a": -0.04, "b": 0.04}
 
     def mat(rows, cols):
-        return TensorSpec((rows, cols), init="trunc_normal_", params=trunc)
+        return TensorSpec((rows, cols), init="normal_", params={"std": 0.02})
 
     spec = {"model.embed_tokens.weight": mat(vocab, d)}
     for i in range(n_layer):
@@ -72,6 +74,16 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None, tied: 
     return spec
 
 
+def padded_embedding_(out, std: float, padding_idx: int, *, seed, stream, global_shape=None, offset=None):
+    """N(0, std²) with row ``padding_idx`` zero: torch's ``nn.Embedding(padding_idx=...)`` as Hugging Face
+    initializes it; ``out`` may be a row block (``global_shape``/``offset``) that holds the row or not."""
+    normal_(out, 0.0, std, seed=seed, stream=stream, global_shape=global_shape, offset=offset)
+    row = padding_idx - (offset[0] if offset is not None else 0)
+    if 0 <= row < len(out):
+        out[row] = 0
+    return out
+
+
 def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512) -> Dict[str, TensorSpec]:
     normal = {"std": 0.02}
 
@@ -82,7 +94,8 @@ def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512) -> Dict[str,
     def norm(prefix):
         return {prefix + ".weight": TensorSpec((d,), init="ones_"), prefix + ".bias": TensorSpec((d,), init="zeros_")}
 
-    spec = {"embeddings.word_embeddings.weight": TensorSpec((vocab, d), init="normal_", params=normal),
+    spec = {"embeddings.word_embeddings.weight": TensorSpec((vocab, d), init=padded_embedding_,
+                                                            params={"std": 0.02, "padding_idx": 0}),
             "embeddings.position_embeddings.weight": TensorSpec((ctx, d), init="normal_", params=normal),
             "embeddings.token_type_embeddings.weight": TensorSpec((2, d), init="normal_", params=normal),
             **norm("embeddings.LayerNorm")}
@@ -168,6 +181,11 @@ def arch_spec(name: str) -> Dict[str, TensorSpec]:
 _BUFFERS = (".running_mean", ".running_var")
 
 
+def is_buffer(name: str) -> bool:
+    """Whether a spec's tensor is a buffer (BatchNorm running statistics), not a trainable parameter."""
+    return name.endswith(_BUFFERS)
+
+
 def parameter_count(spec: Dict[str, TensorSpec]) -> int:
-    """Number of trainable scalars in a spec (BatchNorm running statistics are buffers, not counted)."""
-    return sum(math.prod(s.shape) for name, s in spec.items() if not name.endswith(_BUFFERS))
+    """Number of trainable scalars in a spec (buffers, :func:`is_buffer`, not counted)."""
+    return sum(math.prod(s.shape) for name, s in spec.items() if not is_buffer(name))

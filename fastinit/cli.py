@@ -242,7 +242,7 @@ def cmd_variance(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from .archs import ARCHS, arch_spec, parameter_count
+    from .archs import ARCHS, arch_spec, is_buffer, parameter_count
     from .io import write_safetensors
 
     if args.list:
@@ -258,7 +258,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"arch": args.arch},
                                 block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     gb = summary["bytes"] / 1e9
-    written = sum(t["bytes"] for t in summary["tensors"].values()) // args.dtype.itemsize
+    written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // args.dtype.itemsize
     count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
         f"{n:,} parameters"
     print(f"fastinit init: {args.arch}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")

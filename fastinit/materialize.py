@@ -707,17 +707,27 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # A fallback runs unless overrides cover all of its module's own tensors.
     fallback = [(p, m) for p, m in fallback if any(not e.overridden for e in owned[id(m)])]
     fallback_mods = {id(m) for _, m in fallback}
-    missing, placed_fallback = [], []
+    missing, buffers, placed_fallback = [], [], []
     for e in entries.values():
         if e.method is None and id(e.owner) not in fallback_mods and (e.kind == "parameter" or e.was_meta):
             missing.append(f"{e.name} ({type(e.owner).__name__})")
+            if e.kind == "buffer":
+                buffers.append(e.name)
         if e.place and e.method is None:
             placed_fallback.append(e.name)
     if missing:
+        params = [m for m in missing if m.split(" ")[0] not in buffers]
+        hint = (f"e.g. overrides={{{params[0].split(' ')[0]!r}: 'zeros'}} or a fastinit.torch initializer for a "
+                "parameter" if params else "")
+        if buffers:  # often computed values (rotary inv_freq, position ids): zeros would silently be wrong
+            hint += ("; " if hint else "") + (
+                f"meta buffers ({buffers}) usually hold computed values (rotary inv_freq, position ids): give a "
+                f"callable that writes them, e.g. overrides={{{buffers[0]!r}: lambda t: t.copy_(values)}}, 'zeros' "
+                "only where zero is the value, or register them on a real device")
         raise ValueError(
             "materialize has no rule for these tensors and no reset_parameters() of their modules fills them: "
-            f"{missing}. Give each an initializer, e.g. overrides={{{missing[0].split(' ')[0]!r}: 'zeros'}} or a "
-            "fastinit.torch initializer (or 'keep' for values of an already-materialized tensor)")
+            f"{missing}. Give each an initializer: {hint} ('keep' keeps the values of an already-materialized "
+            "tensor)")
     if placed_fallback:
         raise ValueError(f"placement given for {placed_fallback}, filled by their module's reset_parameters(), which "
                          "cannot fill a slice of a larger tensor; give them an override")

@@ -169,3 +169,44 @@ def test_init_shard_reports_the_shards_own_parameters(tmp_path, capsys):
 
     written = sum(t.size for t in load_file(str(tmp_path / "s.safetensors")).values())
     assert f"{written:,} parameters (shard 0/2 of {parameter_count(arch_spec('mlp-mnist')):,})" in out
+
+
+def test_init_llama_follows_hugging_faces_convention(tmp_path):
+    """N(0, 0.02²) for every matrix, embeddings included (HF's initializer_range, no truncation), RMSNorm ones."""
+    st = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "llama.safetensors"
+    assert main(["init", "--arch", "llama-tiny", "--out", str(path), "--seed", "2", "--no-progress"]) == 0
+    tensors = st.load_file(path)
+    for name, t in tensors.items():
+        if name.endswith("norm.weight"):
+            assert (t == 1).all(), name
+            continue
+        assert np.array_equal(t, fastinit.normal_(np.empty(t.shape, np.float32), 0.0, 0.02, seed=2, stream=name)), name
+    emb = tensors["model.embed_tokens.weight"]
+    assert abs(emb.std() / 0.02 - 1) < 0.02 and np.abs(emb).max() > 0.06  # not truncated at ±2σ
+
+
+def test_bert_word_embeddings_keep_the_padding_row_zero_in_every_shard():
+    from fastinit.archs import arch_spec, padded_embedding_
+
+    spec = arch_spec("bert-base")["embeddings.word_embeddings.weight"]
+    assert spec.init is padded_embedding_ and spec.params == {"std": 0.02, "padding_idx": 0}
+    full = padded_embedding_(np.empty((10, 4), np.float32), 0.02, 0, seed=1, stream="e")
+    assert (full[0] == 0).all()
+    assert np.array_equal(full[1:], fastinit.normal_(np.empty((10, 4), np.float32), 0.0, 0.02, seed=1, stream="e")[1:])
+    for r0 in (0, 3, 6):
+        block = padded_embedding_(np.empty((4, 4), np.float32), 0.02, 0, seed=1, stream="e", global_shape=(10, 4),
+                                  offset=(r0, 0))
+        assert np.array_equal(block, full[r0:r0 + 4])
+
+
+def test_init_shards_of_resnet50_count_its_parameters_not_its_buffers(tmp_path, capsys):
+    from fastinit.archs import arch_spec, is_buffer, parameter_count
+
+    counts = []
+    for i in range(2):
+        assert main(["init", "--arch", "resnet50", "--shard", f"{i}/2", "--out", str(tmp_path / f"r{i}.safetensors"),
+                     "--seed", "0", "--dtype", "bf16", "--no-progress"]) == 0
+        counts.append(int(capsys.readouterr().out.split(" parameters")[0].split(", ")[-1].replace(",", "")))
+    assert sum(counts) == parameter_count(arch_spec("resnet50")) == 25_557_032
+    assert is_buffer("layer1.0.bn1.running_var") and not is_buffer("layer1.0.bn1.weight")

@@ -572,3 +572,24 @@ def test_dtypes_the_rules_cannot_fill_are_refused_before_allocation():
         bn = nn.BatchNorm1d(4)
     assert materialize(bn, seed=0, overrides={"num_batches_tracked": ft.zeros_})["num_batches_tracked"].method == \
         "override zeros_"
+
+
+class _Rotary(nn.Module):
+    """HF style: a computed, non-persistent buffer, no reset_parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("inv_freq", 1.0 / 10000 ** (torch.arange(0, 8, 2).float() / 8), persistent=False)
+        self.scale = nn.Parameter(torch.empty(4))
+
+
+def test_missing_rules_suggest_zeros_for_parameters_and_a_computation_for_meta_buffers():
+    with pytest.raises(ValueError) as e:
+        materialize(_meta(_Rotary), seed=0)
+    text = str(e.value)
+    assert "overrides={'scale': 'zeros'}" in text
+    assert "['inv_freq']" in text and "computed values" in text and "lambda t: t.copy_(values)" in text
+    model = _meta(_Rotary)
+    inv = 1.0 / 10000 ** (torch.arange(0, 8, 2).float() / 8)
+    materialize(model, seed=0, overrides={"scale": "ones", "inv_freq": lambda t: t.copy_(inv)})
+    assert torch.equal(model.inv_freq, inv) and torch.all(model.scale == 1)
