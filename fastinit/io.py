@@ -29,13 +29,20 @@ from typing import Any, Callable, Mapping, Optional, Union
 import numpy as np
 
 from . import init, structured
-from ._buffers import bfloat16, resolve_dtype
+from ._buffers import resolve_dtype
 from ._seed import resolve_seed
 
-__all__ = ["TensorSpec", "write_safetensors", "SAFETENSORS_DTYPES"]
+__all__ = ["TensorSpec", "write_safetensors", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
 
-SAFETENSORS_DTYPES = {np.dtype(np.float16): "F16", bfloat16(): "BF16", np.dtype(np.float32): "F32",
-                      np.dtype(np.float64): "F64"}
+_CODES = {"float16": "F16", "bfloat16": "BF16", "float32": "F32", "float64": "F64"}  # by dtype name
+
+
+def __getattr__(name: str):
+    """``SAFETENSORS_DTYPES`` ({numpy dtype: safetensors code}), built on first use: its bfloat16 key needs
+    ml_dtypes, whose import (1.1-1.4 s on the 2-vCPU VM) a float32 checkpoint should not pay."""
+    if name == "SAFETENSORS_DTYPES":
+        return {resolve_dtype(n): code for n, code in _CODES.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str
         rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
         local = ((rows[1] - rows[0],) + shape[1:]) if shape else ()
         nbytes = int(np.prod(local, dtype=object)) * dt.itemsize
-        entries[name] = {"dtype": SAFETENSORS_DTYPES[dt], "shape": list(local),
+        entries[name] = {"dtype": _CODES[dt.name], "shape": list(local),
                          "data_offsets": [offset, offset + nbytes]}
         layout.append((name, spec, dt, shape, rows, offset, nbytes))
         offset += nbytes

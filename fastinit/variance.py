@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
-from scipy import special
 
 from . import init, scaled, structured
 from .fans import calculate_gain
@@ -35,7 +34,15 @@ _LEAKY = 0.01
 
 
 def _sigmoid(h):
-    return special.expit(h)
+    from scipy.special import expit  # scipy.special takes ~0.25 s to import: not for every CLI command
+
+    return expit(h)
+
+
+def _ndtr(h):
+    from scipy.special import ndtr
+
+    return ndtr(h)
 
 
 ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
@@ -47,8 +54,7 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
     "sigmoid": (_sigmoid, lambda h: _sigmoid(h) * (1 - _sigmoid(h))),
     "selu": (lambda h: _SELU_SCALE * np.where(h > 0, h, _SELU_ALPHA * np.expm1(np.minimum(h, 0))),
              lambda h: _SELU_SCALE * np.where(h > 0, 1.0, _SELU_ALPHA * np.exp(np.minimum(h, 0))).astype(h.dtype)),
-    "gelu": (lambda h: h * special.ndtr(h),
-             lambda h: special.ndtr(h) + h * np.exp(-0.5 * h * h) / math.sqrt(2 * math.pi)),
+    "gelu": (lambda h: h * _ndtr(h), lambda h: _ndtr(h) + h * np.exp(-0.5 * h * h) / math.sqrt(2 * math.pi)),
 }
 
 

@@ -125,6 +125,17 @@ def test_a_fill_does_not_import_scipy_linalg_yet_numba_keeps_its_blas():
     assert out.split() == ["False", "True", "True", "numba.np.linalg", "True", "True", "True"]
 
 
+def test_a_float32_checkpoint_from_the_cli_loads_neither_ml_dtypes_nor_scipy_special(tmp_path):
+    # ml_dtypes takes 1.1-1.4 s to import on the 2-vCPU VM, scipy.special 0.25 s: only bfloat16 / variance need them
+    code = ("import sys\n"
+            "from fastinit.cli import main\n"
+            "assert main(['init', '--arch', 'mlp-mnist', '--out', sys.argv[1], '--seed', '0', '--no-progress']) == 0\n"
+            "print('ml_dtypes' in sys.modules, 'scipy.special' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.safetensors")], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.split()[-2:] == ["False", "False"]
+
+
 def test_the_blas_probe_looks_for_scipys_module(monkeypatch):
     import importlib.util
 
