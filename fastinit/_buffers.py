@@ -317,6 +317,9 @@ def _from_torch(t, dtype, name: str):
     (fastinit.torch adds torch's semantics: its generator, version counters, meta tensors)."""
     import torch
 
+    if t.is_nested or t.layout != torch.strided:
+        raise TypeError(f"{name} is a {'nested' if t.is_nested else t.layout} torch tensor; fastinit fills dense "
+                        "(strided) tensors")
     if t.is_inference() and not torch.is_inference_mode_enabled():
         raise ValueError(f"{name} is an inference tensor: torch allows in-place updates of it only inside "
                          "torch.inference_mode()")

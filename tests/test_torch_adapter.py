@@ -366,12 +366,13 @@ def test_fastinits_own_functions_refuse_torch_tensors_they_cannot_write():
                (torch.full((4,), 7, dtype=torch.int32), TypeError, "supported dtypes"),
                (torch._neg_view(torch.full((4,), 7.0)), TypeError, "negative bit"),
                (torch.full((1, 4), 7.0).expand(3, 4), ValueError, "zero strides"),
-               (inference, ValueError, "inference tensor")]
+               (inference, ValueError, "inference tensor"),
+               (torch.full((3, 3), 7.0).to_sparse(), TypeError, "torch.sparse_coo torch tensor; fastinit fills dense")]
     for t, error, message in refused:
         with pytest.raises(error, match=message):
             fastinit.uniform_(t, seed=0)
         if t.device.type == "cpu":
-            assert (t.resolve_neg() == -7).all() if t.is_neg() else (t == 7).all()
+            assert (t.resolve_neg() == -7).all() if t.is_neg() else (t.to_dense() == 7).all()
     with torch.inference_mode():
         assert fastinit.uniform_(inference, seed=0) is inference and (inference < 1).all()
 
