@@ -19,6 +19,8 @@ nothing is ever left uninitialized (docs/materialize.md).
 """
 from __future__ import annotations
 
+import contextlib
+
 import fnmatch
 import functools
 import hashlib
@@ -329,6 +331,23 @@ def _noop(t, seed, stream, place) -> None:
 _KEEP = _Method("keep (current values)", _noop, any_dtype=True)
 
 
+@contextlib.contextmanager
+def _no_state_updates(m: nn.Module):
+    """Evaluate ``m``'s parametrizations (a rule reads ``m.weight``; a parametrized tensor's shape) in eval mode:
+    spectral_norm's power iteration updates its ``_u`` and ``_v`` in place in training mode, which planning must
+    not do (a refused call changes nothing; a kept buffer keeps its values)."""
+    chains = [p for chain in m.parametrizations.values() for p in chain.modules()] \
+        if parametrize.is_parametrized(m) else []
+    training = [p.training for p in chains]
+    for p in chains:
+        p.training = False
+    try:
+        yield
+    finally:
+        for p, mode in zip(chains, training):
+            p.training = mode
+
+
 def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -> tuple[list, _Method] | None:
     """A rule's tensor that ``torch.nn.utils.parametrize`` turned into a parametrization (weight_norm,
     spectral_norm, orthogonal, ... of ``torch.nn.utils.parametrizations``): its original tensors and the method
@@ -345,7 +364,7 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
                          f"set it from its rule; give {name.rpartition('.')[0] or '<root>'}.parametrizations."
                          f"{local}'s original tensors overrides")
     originals = [chain.original] if chain.is_tensor else [getattr(chain, f"original{i}") for i in range(chain.ntensors)]
-    with torch.no_grad():
+    with torch.no_grad(), _no_state_updates(holder):
         shape = tuple(getattr(holder, local).shape)  # free on meta; one evaluation of the parametrization otherwise
 
     def fill(t, seed, stream, place):
@@ -656,7 +675,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     fallback: list = []
     for prefix, m in reversed(modules):
         try:
-            claims = _rule(m, prefix, ctx)
+            with _no_state_updates(m):
+                claims = _rule(m, prefix, ctx)
         except Exception as exc:  # a rule reads parametrized tensors (m.weight): their parametrization failed
             if not parametrize.is_parametrized(m):
                 raise

@@ -18,6 +18,8 @@ nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.  L. X
 """
 from __future__ import annotations
 
+import math
+
 from typing import Any, Optional, TypeVar
 
 import numpy as np
@@ -169,10 +171,20 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
     """Check a fastinit initializer's arguments for a tensor of ``shape`` without writing it, as writers
     (fastinit.io, fastinit.dask) do before their first block: ``fill`` runs on a block of no element at the
     origin (told ``global_shape``/``offset`` when ``placed``), or on a one-element scratch for a 0-d shape.
-    Whole-tensor initializers (their checks need the whole shape) and callables from outside fastinit are
-    left to their turn."""
-    if not getattr(fill, "__module__", "").startswith("fastinit.") or fill in WHOLE_TENSOR:
+    A whole-tensor initializer gets the whole shape with one axis its checks do not read emptied (a spatial
+    axis of a conv kernel, the columns of a matrix), and orthogonal_ LAPACK's size limit of the whole
+    matrix.  Callables from outside fastinit are left to their turn."""
+    if not getattr(fill, "__module__", "").startswith("fastinit."):
         return
-    dry = np.empty(((0,) + tuple(shape[1:])) if shape else (), dtype)
-    place = {"global_shape": tuple(shape), "offset": (0,) * len(shape)} if placed else {}
+    shape = tuple(shape)
+    if fill in WHOLE_TENSOR:
+        spatial_first = fill is delta_orthogonal_ and kw.get("layout", "torch") == "keras"  # (*k, in, out)
+        dry = np.empty(((0,) + shape[1:]) if spatial_first else (shape[:-1] + (0,)) if shape else (), dtype)
+        fill(dry, **kw)
+        if fill is orthogonal_ and len(shape) >= 2:
+            rows = shape[0] if kw.get("layout", "torch") == "torch" else math.prod(shape[:-1])
+            check_size(rows, math.prod(shape) // rows if rows else 0, "orthogonal_")
+        return
+    dry = np.empty(((0,) + shape[1:]) if shape else (), dtype)
+    place = {"global_shape": shape, "offset": (0,) * len(shape)} if placed else {}
     fill(dry, **place, **kw)

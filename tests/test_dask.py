@@ -62,8 +62,16 @@ def test_distributed_local_cluster_with_worker_processes():
     lambda: fid.sparse(4, 4, 4, sparsity=0.5, seed=0), lambda: fid.normal(4, 4, stream=1.5, seed=0),
     lambda: fid.normal(4, 4, foo=1, seed=0), lambda: fid.constant(4, 4, val=1e10, dtype="float16"),
     lambda: fid.zeros(4, stream="x"), lambda: fid.from_initializer(fastinit.orthogonal_, (4, 4), chunks=2),
+    # whole-tensor initializers (one chunk): their checks see the whole shape too
+    lambda: fid.from_initializer(fastinit.orthogonal_, (64, 48), chunks=-1, seed=0, gain=float("nan")),
+    lambda: fid.from_initializer(fastinit.orthogonal_, (64,), chunks=-1, seed=0),
+    lambda: fid.from_initializer(fastinit.orthogonal_, (46341, 46341), chunks=-1, seed=0),
+    lambda: fid.from_initializer(fastinit.dirac_, (4, 2, 3), chunks=-1, sampled=False, groups=3),
+    lambda: fid.from_initializer(fastinit.eye_, (3, 4, 5), chunks=-1, sampled=False),
+    lambda: fid.from_initializer(fastinit.delta_orthogonal_, (3, 3, 8, 4), chunks=-1, seed=0, layout="keras"),
 ], ids=["std", "a>b", "mode", "1-D fans", "3-D sparse", "stream", "unknown kw", "overflow", "zeros stream",
-        "orthogonal chunks"])
+        "orthogonal chunks", "orthogonal gain", "orthogonal 1-D", "orthogonal LAPACK size", "dirac groups", "eye 3-D",
+        "delta in > out"])
 def test_bad_arguments_are_refused_when_the_graph_is_built(build):
     """Not on a worker at compute time: the error names the argument before any block exists."""
     with pytest.raises((ValueError, TypeError)):

@@ -159,7 +159,10 @@ def test_bad_specs_and_paths_are_refused_before_any_write(tmp_path):
     for tail, kw in [(TensorSpec((4,), "float32", "normal_", {"std": -1.0}), {}),
                      (TensorSpec((), "float32", "normal_", {"std": -1.0}), {}),
                      (TensorSpec((4, 4), "float32", "xavier_uniform_", {"gain": -1.0}), {}),
-                     (TensorSpec((4, 4), "float32", "eye_"), {"shard": (0, 2)})]:
+                     (TensorSpec((4, 4), "float32", "eye_"), {"shard": (0, 2)}),
+                     (TensorSpec((64, 48), "float32", "orthogonal_", {"gain": float("nan")}), {}),
+                     (TensorSpec((4, 2, 3), "float32", "dirac_", {"groups": 0}), {}),
+                     (TensorSpec((3, 3, 8, 4), "float32", "delta_orthogonal_", {"layout": "keras"}), {})]:
         with pytest.raises(ValueError):
             write_safetensors(tmp_path / "x.safetensors", {"big": big, "bad": tail}, seed=0, block_bytes=1 << 20, **kw)
     assert filled == [] and list(tmp_path.iterdir()) == []
@@ -167,7 +170,7 @@ def test_bad_specs_and_paths_are_refused_before_any_write(tmp_path):
         with pytest.raises(IsADirectoryError, match="names a directory"):
             write_safetensors(path, {"big": big}, seed=0)
     assert filled == [] and list(tmp_path.iterdir()) == []
-    # whole-tensor initializers are still written whole (their checks need the whole shape)
+    # whole-tensor initializers are written whole (checked first on their whole shape with one axis emptied)
     out = write_safetensors(tmp_path / "ok.safetensors", {"d": TensorSpec((8, 4, 3), "float32", "delta_orthogonal_")},
                             seed=0)
     assert out["tensors"]["d"]["shape"] == (8, 4, 3)

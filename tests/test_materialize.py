@@ -593,3 +593,20 @@ def test_missing_rules_suggest_zeros_for_parameters_and_a_computation_for_meta_b
     inv = 1.0 / 10000 ** (torch.arange(0, 8, 2).float() / 8)
     materialize(model, seed=0, overrides={"scale": "ones", "inv_freq": lambda t: t.copy_(inv)})
     assert torch.equal(model.inv_freq, inv) and torch.all(model.scale == 1)
+
+
+def test_spectral_norm_buffers_are_not_updated_by_planning_in_training_mode():
+    """Planning evaluates parametrized weights (fans, shapes); spectral_norm's power iteration would update its
+    _u and _v in place in training mode: a refused call must change nothing, and 'kept' buffers keep their values."""
+    model = nn.Sequential(nn.Linear(6, 5))
+    nn.utils.parametrizations.spectral_norm(model[0])
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ValueError, match="match no parameter"):
+        materialize(model, seed=0, overrides={"typo.weight": "zeros"})
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    assert model.training and model[0].parametrizations.weight[0].training  # modes restored
+    summary = materialize(model, seed=0)
+    sn = model[0].parametrizations.weight[0]
+    assert torch.equal(sn._u, before["0.parametrizations.weight.0._u"])
+    assert summary["0.parametrizations.weight.0._u"].method == "kept (buffer value)"
+    assert torch.equal(sn._v, before["0.parametrizations.weight.0._v"])
