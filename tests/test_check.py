@@ -103,7 +103,9 @@ def test_bonferroni_thresholds():
 
 @pytest.mark.parametrize("argv, msg", [(["--only", "gaussian_"], "unknown check(s) in --only"),
                                        (["--seeds", "a,b"], "--seeds must be a comma list"),
-                                       (["--alpha", "2"], "alpha must lie in (0, 1)")])
+                                       (["--alpha", "2"], "alpha must lie in (0, 1)"),
+                                       (["--only", ","], "names nothing"), (["--dtype", ","], "names nothing"),
+                                       (["--n", "1000"], "n must be an int >= 10000")])
 def test_check_bad_flags_exit_2(capsys, argv, msg):
-    assert main(["check", "--n", "1000", "--no-progress", *argv]) == 2
+    assert main(["check", "--n", "1e4", "--no-progress", *argv]) == 2
     assert msg in capsys.readouterr().err
