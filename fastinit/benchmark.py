@@ -20,7 +20,6 @@ elsewhere ``ru_maxrss``, a lifetime high-water mark that can hide a small overhe
 from __future__ import annotations
 
 import ctypes
-
 import importlib.util
 import json
 import math

@@ -20,7 +20,6 @@ nothing is ever left uninitialized (docs/materialize.md).
 from __future__ import annotations
 
 import contextlib
-
 import fnmatch
 import functools
 import hashlib

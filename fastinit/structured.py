@@ -19,7 +19,6 @@ nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.  L. X
 from __future__ import annotations
 
 import math
-
 from typing import Any, Optional, TypeVar
 
 import numpy as np
