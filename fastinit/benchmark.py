@@ -58,7 +58,7 @@ _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9}
 
 def parse_size(text: str) -> int:
     """A positive element count from ``1e8``, ``100M``, ``2.5k``, ``10_000`` or ``1G`` (suffixes k, M, G)."""
-    m = re.fullmatch(r"\s*([0-9_]*\.?[0-9_]+(?:e[+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", str(text))
+    m = re.fullmatch(r"\s*([0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", str(text))
     if not m:
         raise ValueError(f"size must look like 1e8, 100M, 2.5k or 10000, got {text!r}")
     value = float(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]

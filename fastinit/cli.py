@@ -207,7 +207,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from . import check
 
     dtypes = _dtype_names(args.dtype) if args.dtype else list(check.DTYPES)
-    names = _listed(args.only, check.REGISTRY, "check(s) in --only") if args.only else None
+    names = _listed(args.only, check.REGISTRY, "check(s) in --only",  # 'normal' for 'normal_', as bench takes it
+                    lambda n: n if n in check.REGISTRY else n + "_") if args.only else None
     try:
         seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
     except ValueError:

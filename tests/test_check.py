@@ -109,3 +109,10 @@ def test_bonferroni_thresholds():
 def test_check_bad_flags_exit_2(capsys, argv, msg):
     assert main(["check", "--n", "1e4", "--no-progress", *argv]) == 2
     assert msg in capsys.readouterr().err
+
+
+def test_only_takes_names_without_the_trailing_underscore_as_bench_does(capsys):
+    assert main(["check", "--only", "normal,trunc_normal_tail", "--dtype", "float32", "--n", "1e4", "--json",
+                 "--no-progress"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["check"] for r in report["rows"]] == ["normal_", "trunc_normal_tail"]

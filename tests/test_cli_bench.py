@@ -18,8 +18,8 @@ def _json(capsys, argv):
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("text, n", [("1e8", 10**8), ("100M", 10**8), ("2.5k", 2500), ("10_000", 10**4),
-                                     ("1G", 10**9), ("7", 7)])
+@pytest.mark.parametrize("text, n", [("1e8", 10**8), ("1E7", 10**7), ("100M", 10**8), ("2.5k", 2500),
+                                     ("10_000", 10**4), ("1G", 10**9), ("7", 7)])
 def test_size_accepts_exponent_and_suffix_forms(text, n):
     assert benchmark.parse_size(text) == n
 
