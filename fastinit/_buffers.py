@@ -19,9 +19,8 @@ import numpy as np
 
 from ._cpu import BF16, F16, F32, F64
 
-__all__ = ["CudaTarget", "Target", "TorchCudaMemory", "as_target", "bfloat16", "finfo_max", "host_staged",
-           "is_cuda_array", "place_block", "refuse_negated", "resolve_dtype", "storage_code", "torch_cpu_array",
-           "torch_tensor"]
+__all__ = ["CudaTarget", "Target", "as_target", "bfloat16", "finfo_max", "host_staged", "is_cuda_array",
+           "place_block", "resolve_dtype", "storage_code", "torch_cpu_array", "torch_tensor"]
 
 _IEEE = {np.dtype(np.float16): F16, np.dtype(np.float32): F32, np.dtype(np.float64): F64}
 
@@ -278,7 +277,7 @@ def torch_tensor(out):
     return out if torch is not None and isinstance(out, torch.Tensor) else None
 
 
-def refuse_negated(t, name: str = "tensor") -> None:
+def _refuse_negated(t, name: str = "tensor") -> None:
     """TypeError for a torch tensor whose negative bit is set: its memory holds the negated values."""
     if t.is_neg():
         raise TypeError(f"{name} has its negative bit set (a lazily negated view such as x.conj().imag): its "
@@ -291,11 +290,11 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     import torch
 
     t = t.detach()
-    refuse_negated(t, name)
+    _refuse_negated(t, name)
     return t.view(torch.int16).numpy().view(bfloat16()) if t.dtype == torch.bfloat16 else t.numpy()
 
 
-class TorchCudaMemory:
+class _TorchCudaMemory:
     """A CUDA tensor's memory for fastinit: its ``__cuda_array_interface__`` (bfloat16 through its
     int16 storage), tagged with torch's current stream on the tensor's device, so the kernels run in
     stream order with the caller's work (no host synchronization, no copy)."""
@@ -329,12 +328,15 @@ def _from_torch(t, dtype, name: str):
         raise TypeError(f"{name} is a {t.device.type} torch tensor; fastinit writes CPU and CUDA tensors in "
                         "place (fastinit.torch also checks meta tensors)")
     t = t.detach()
-    refuse_negated(t, name)
+    _refuse_negated(t, name)
+    from . import _cuda  # numba.cuda, imported for CUDA tensors only
+
+    _cuda.require_gpu()  # no GPU, no numba-cuda: said before the tensor's memory is read
     if t.dtype != torch.bfloat16:
-        return TorchCudaMemory(t), dtype
+        return _TorchCudaMemory(t), dtype
     if dtype is not None and resolve_dtype(dtype) != bfloat16():
         raise TypeError(f"dtype={dtype!r} does not match {name}.dtype (bfloat16); drop dtype= for tensors")
-    return TorchCudaMemory(t), "bfloat16"
+    return _TorchCudaMemory(t), "bfloat16"
 
 
 def _as_array(out, dtype, name: str) -> np.ndarray:

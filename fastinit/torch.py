@@ -44,7 +44,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import TorchCudaMemory, bfloat16, place_block, refuse_negated, torch_cpu_array
+from ._buffers import bfloat16, place_block, torch_cpu_array
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
 from .init import Stream
@@ -91,24 +91,21 @@ def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
     return np.empty(twin, _numpy_dtype(tensor.dtype))
 
 
-def _writable(tensor: torch.Tensor) -> tuple[object, dict]:
-    """What fastinit fills for ``tensor``: a NumPy view of CPU memory, or a CUDA tensor's memory,
-    plus the keywords it needs (``dtype='bfloat16'`` for bfloat16 CUDA tensors); an empty twin for a
-    meta tensor.  An inference tensor outside inference mode is refused with torch's error."""
+def _writable(tensor: torch.Tensor):
+    """What fastinit fills for ``tensor``: the tensor itself (fastinit's buffers write a CPU tensor through a
+    NumPy view of its memory and a CUDA tensor's memory on torch's current stream), or an empty twin for a meta
+    tensor; the dtype is checked in torch's words.  An inference tensor outside inference mode is refused with
+    torch's error; a tensor on another device by :func:`as_numpy`."""
     if isinstance(tensor, torch.Tensor) and tensor.is_inference() and not torch.is_inference_mode_enabled():
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
                            "clone to get a normal tensor before doing inplace update.See "
                            "https://github.com/pytorch/rfcs/pull/17 for more details.")
     if isinstance(tensor, torch.Tensor) and tensor.is_meta:
-        return _meta_twin(tensor), {}
-    if not isinstance(tensor, torch.Tensor) or tensor.device.type != "cuda":
-        return as_numpy(tensor), {}
-    t = tensor.detach()
-    _numpy_dtype(t.dtype)  # the dtype check
-    refuse_negated(t)
-    from . import _cuda  # numba.cuda, imported for CUDA tensors only
-    _cuda.require_gpu()
-    return TorchCudaMemory(t), ({"dtype": "bfloat16"} if t.dtype == torch.bfloat16 else {})
+        return _meta_twin(tensor)
+    if not isinstance(tensor, torch.Tensor) or tensor.device.type not in ("cpu", "cuda"):
+        return as_numpy(tensor)  # raises, naming what it got
+    _numpy_dtype(tensor.dtype)  # the dtype check
+    return tensor
 
 
 def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:
@@ -155,8 +152,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
             else:
                 fill(_meta_twin(tensor, keep), seed=seed, **kw)
         return _done(tensor)
-    out, extra = _writable(tensor)
-    fill(out, seed=seed, generator=None if seed is not None else _TorchSeeds(generator), **kw, **extra)
+    fill(_writable(tensor), seed=seed, generator=None if seed is not None else _TorchSeeds(generator), **kw)
     return _done(tensor)
 
 
@@ -197,8 +193,7 @@ def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     elements share memory, by torch itself)."""
     if _not_float(tensor) or any(s == 0 and n > 1 for s, n in zip(tensor.stride(), tensor.shape)):
         return torch.nn.init.constant_(tensor, val)
-    out, extra = _writable(tensor)
-    _init.constant_(out, float(val), **extra)
+    _init.constant_(_writable(tensor), float(val))
     return _done(tensor)
 
 
@@ -218,8 +213,7 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if _not_float(tensor):
         return torch.nn.init.eye_(tensor)
-    out, extra = _writable(tensor)
-    _structured.eye_(out, **extra)
+    _structured.eye_(_writable(tensor))
     return _done(tensor)
 
 
@@ -227,8 +221,7 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
     if _not_float(tensor):
         return torch.nn.init.dirac_(tensor, groups)
-    out, extra = _writable(tensor)
-    _structured.dirac_(out, groups, **extra)
+    _structured.dirac_(_writable(tensor), groups)
     return _done(tensor)
 
 
