@@ -98,6 +98,15 @@ def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed: int, stream)
         np.copyto(arr, m.reshape(arr.shape), casting="unsafe")  # one rounding to the target dtype
 
 
+def orthogonal_matrix(shape: tuple, layout: str) -> tuple[int, int]:
+    """(rows, cols) of the matrix :func:`orthogonal_` fills for a tensor of ``shape`` (torch: rows = shape[0],
+    the other axes flattened; keras: cols = shape[-1]), refused beyond LAPACK's 32-bit indexing."""
+    rows = shape[0] if layout == "torch" else math.prod(shape[:-1])
+    cols = math.prod(shape) // rows if rows else 0
+    check_size(rows, cols, "orthogonal_")
+    return rows, cols
+
+
 @host_staged
 def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                 layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
@@ -117,10 +126,9 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     if arr.size == 0:
         resolve_seed(seed, generator, draw=False)
         return out
-    rows = arr.shape[0] if layout == "torch" else arr.size // arr.shape[-1]
-    check_size(rows, arr.size // rows, "orthogonal_")
+    rows, cols = orthogonal_matrix(arr.shape, layout)
     seed = resolve_seed(seed, generator)  # validated, or drawn, only for a call that will write
-    _haar(arr, rows, arr.size // rows, gain, seed, stream)
+    _haar(arr, rows, cols, gain, seed, stream)
     return out
 
 
@@ -181,8 +189,7 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
         dry = np.empty(((0,) + shape[1:]) if spatial_first else (shape[:-1] + (0,)) if shape else (), dtype)
         fill(dry, **kw)
         if fill is orthogonal_ and len(shape) >= 2:
-            rows = shape[0] if kw.get("layout", "torch") == "torch" else math.prod(shape[:-1])
-            check_size(rows, math.prod(shape) // rows if rows else 0, "orthogonal_")
+            orthogonal_matrix(shape, kw.get("layout", "torch"))
         return
     dry = np.empty(((0,) + shape[1:]) if shape else (), dtype)
     place = {"global_shape": shape, "offset": (0,) * len(shape)} if placed else {}

@@ -48,7 +48,6 @@ from ._buffers import bfloat16, place_block, torch_cpu_array
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
 from .init import Stream
-from .linalg import check_size
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -263,8 +262,8 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.is_meta and tensor.numel():  # its empty twin has no matrix size to check
-        check_size(tensor.shape[0], tensor.numel() // tensor.shape[0], "orthogonal_")
+    if tensor.is_meta:  # its empty twin has no matrix size to check
+        _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
     return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed, placed=False,
                     stream=stream)
 
