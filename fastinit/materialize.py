@@ -726,18 +726,15 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # A fallback runs unless overrides cover all of its module's own tensors.
     fallback = [(p, m) for p, m in fallback if any(not e.overridden for e in owned[id(m)])]
     fallback_mods = {id(m) for _, m in fallback}
-    missing, buffers, placed_fallback = [], [], []
-    for e in entries.values():
-        if e.method is None and id(e.owner) not in fallback_mods and (e.kind == "parameter" or e.was_meta):
-            missing.append(f"{e.name} ({type(e.owner).__name__})")
-            if e.kind == "buffer":
-                buffers.append(e.name)
-        if e.place and e.method is None:
-            placed_fallback.append(e.name)
-    if missing:
-        params = [m for m in missing if m.split(" ")[0] not in buffers]
-        hint = (f"e.g. overrides={{{params[0].split(' ')[0]!r}: 'zeros'}} or a fastinit.torch initializer for a "
-                "parameter" if params else "")
+    unfilled = [e for e in entries.values()
+                if e.method is None and id(e.owner) not in fallback_mods and (e.kind == "parameter" or e.was_meta)]
+    placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
+    if unfilled:
+        missing = [f"{e.name} ({type(e.owner).__name__})" for e in unfilled]
+        params = [e.name for e in unfilled if e.kind == "parameter"]
+        buffers = [e.name for e in unfilled if e.kind == "buffer"]
+        hint = (f"e.g. overrides={{{params[0]!r}: 'zeros'}} or a fastinit.torch initializer for a parameter"
+                if params else "")
         if buffers:  # often computed values (rotary inv_freq, position ids): zeros would silently be wrong
             hint += ("; " if hint else "") + (
                 f"meta buffers ({buffers}) usually hold computed values (rotary inv_freq, position ids): give a "
