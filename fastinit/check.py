@@ -12,9 +12,11 @@ compares them with the *exact* law of the stored values:
   their standard errors σ/√n and σ√((κ − 1)/(4n)) (κ the law's kurtosis); plus the bounds.
 * :class:`OrthogonalCheck`: ``max |Q Qᵀ − I|`` within 2 ε(dtype) + 2 √dim ε(work) for square,
   wide and tall matrices, and Haar-ness: Σ diag(Q) is ≈ N(0, min/max dim) for a Haar matrix but
-  biased for a QR without the sign fix (Mezzadri 2007).
-* :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ zeros per column, non-zeros equal to the
-  ``normal_`` fill of the same seed, zero positions uniform over the rows (χ² test).
+  biased for a QR without the sign fix (Mezzadri 2007).  For a delta-orthogonal conv kernel, the
+  same on its spatial centre, and exact zeros everywhere else.
+* :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ (``sparse_``) or rows − k (``martens_sparse_``) zeros
+  per column, non-zeros equal to the ``normal_`` fill of the same seed, zero positions uniform over the
+  rows (two-sided χ² test: too even a spread, e.g. zeros dealt round-robin, fails as well).
 
 The statistical tests share a family-wise level ``alpha`` (default 10⁻³) split Bonferroni-style
 over all of them, so a correct install fails with probability < ``alpha`` (for n >= :data:`MIN_N`, where
@@ -200,27 +202,40 @@ class DistributionCheck:
 
 @dataclass(frozen=True)
 class OrthogonalCheck:
-    """Orthogonality error and Haar sign test of ``fill(out, seed)`` (an orthogonal_ with gain 1)."""
+    """Orthogonality error and Haar sign test of ``fill(out, seed)`` (an orthogonal_ with gain 1).
+
+    With ``kernel`` (spatial sizes), ``out`` is a torch-layout conv kernel (rows, cols, *kernel) filled by a
+    delta-orthogonal init: the matrix checked is its spatial centre ((k − 1) // 2 on each axis), every other
+    entry must be exactly 0, and only square and tall (out >= in) matrices are drawn.
+    """
 
     name: str
     fill: Callable[[np.ndarray, int], Any]
+    kernel: tuple = ()
 
-    @staticmethod
-    def shapes(n: int) -> list[tuple[int, int]]:
+    def shapes(self, n: int) -> list[tuple[int, int]]:
         s = min(256, max(16, math.isqrt(n) // 12))
-        return [(s, s), (s // 2, 2 * s), (2 * s, s // 2)]
+        shapes = [(s, s), (s // 2, 2 * s), (2 * s, s // 2)]
+        return [(r, c) for r, c in shapes if r >= c] if self.kernel else shapes
 
     def tests(self, seeds: Sequence[int]) -> int:
-        return len(seeds) * 3
+        return len(seeds) * len(self.shapes(MIN_N))
 
     def run(self, dtype: np.dtype, n: int, seeds: Sequence[int], limits: Thresholds) -> Row:
         shapes = self.shapes(n)
-        row = Row(self.name, dtype.name, sum(r * c for r, c in shapes))
+        row = Row(self.name, dtype.name, sum(r * c for r, c in shapes) * math.prod(self.kernel))
         eps = float(ml_dtypes.finfo(dtype).eps)
         work_eps = float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
+        centre = (slice(None), slice(None)) + tuple((k - 1) // 2 for k in self.kernel)
         for seed in seeds:
             for rows, cols in shapes:
-                q = self.fill(np.empty((rows, cols), dtype), seed).astype(np.float64)
+                w = self.fill(np.empty((rows, cols) + self.kernel, dtype), seed).astype(np.float64)
+                q = w[centre].copy()
+                w[centre] = 0.0
+                off = int(np.count_nonzero(w))
+                if off:
+                    _worst(row.stats, "off_centre", off, max)
+                    row.failures.append(f"seed {seed} {rows}x{cols}: {off} non-zero entries off the spatial centre")
                 small, big = min(rows, cols), max(rows, cols)
                 gram = q @ q.T if rows <= cols else q.T @ q
                 err = float(np.abs(gram - np.eye(small)).max())
@@ -237,13 +252,15 @@ class OrthogonalCheck:
 
 @dataclass(frozen=True)
 class SparseCheck:
-    """Exact zero counts, values and uniform zero positions of ``fill(out, seed)`` = sparse_(out, sparsity)."""
+    """Exact zero counts, values and uniform zero positions of ``fill(out, seed)``: sparse_(out, sparsity, std),
+    or martens_sparse_(out, k, std) when ``k`` is given (k non-zeros per column)."""
 
     name: str
     fill: Callable[[np.ndarray, int], Any]
     sparsity: float = 0.1
     std: float = 0.01
     rows: int = 500
+    k: Optional[int] = None
 
     def tests(self, seeds: Sequence[int]) -> int:
         return len(seeds)
@@ -254,7 +271,7 @@ class SparseCheck:
         shape = (self.rows, max(1, n // self.rows))
         rows, cols = shape
         row = Row(self.name, dtype.name, rows * cols)
-        nzero = math.ceil(self.sparsity * rows)
+        nzero = math.ceil(self.sparsity * rows) if self.k is None else rows - self.k
         for seed in seeds:
             got = self.fill(np.empty(shape, dtype), seed).astype(np.float64)
             dense = init.normal_(np.empty(shape, dtype), 0.0, self.std, seed=seed).astype(np.float64)
@@ -268,11 +285,12 @@ class SparseCheck:
             changed = int(np.count_nonzero(~zeros & (got != dense)))
             if changed:
                 row.failures.append(f"seed {seed}: {changed} non-zero values differ from normal_ with the same seed")
-            # per-row zero counts: each ~ Binomial(cols, p); Pearson's statistic scaled to chi2(rows - 1)
+            # per-row zero counts: each ~ Binomial(cols, p); Pearson's statistic scaled to chi2(rows - 1),
+            # two-sided: counts too close to cols p are as wrong as counts too far from it
             p = nzero / rows
             if 0 < p < 1 and rows > 1:
                 stat = float(((zeros.sum(axis=1) - cols * p) ** 2).sum() / (cols * p * (1 - p))) * (rows - 1) / rows
-                p_val = float(stats.chi2.sf(stat, rows - 1))
+                p_val = min(1.0, 2 * float(min(stats.chi2.sf(stat, rows - 1), stats.chi2.cdf(stat, rows - 1))))
                 _worst(row.stats, "positions_p", p_val, min)
                 if p_val < limits.p_min:
                     row.failures.append(f"seed {seed}: zero positions not uniform over rows (chi2 p = {p_val:.3g})")
@@ -287,43 +305,28 @@ def _worst(table: dict, key: str, value, pick) -> None:
     table[key] = value if key not in table else pick(table[key], value)
 
 
-def _xavier_law(shape):
-    from scipy import stats
+def _fan_law(distribution: str, variance: Callable[[int, int], float]):
+    """The law of a fan-scaled fill of a (fan_out, fan_in) weight with Var(W) = ``variance(fan_in, fan_out)``:
+    'uniform' on ±√(3 Var), 'normal' N(0, Var), or 'truncated_normal', N(0, s²) on [−2s, 2s] with
+    s = √Var / 0.8796… (JAX / Keras).  The textbook formulas, written here apart from fastinit's own."""
+    def make(shape):
+        from scipy import stats
 
-    bound = math.sqrt(6.0 / (shape[0] + shape[1]))
-    return stats.uniform(-bound, 2 * bound)
-
-
-def _kaiming_law(shape):
-    from scipy import stats
-
-    return stats.norm(0.0, math.sqrt(2.0 / shape[1]))
-
-
-def _kaiming_uniform_law(shape):
-    from scipy import stats
-
-    bound = math.sqrt(6.0 / shape[1])  # gain sqrt(2) * sqrt(3 / fan_in)
-    return stats.uniform(-bound, 2 * bound)
+        var = variance(shape[1], shape[0])
+        if distribution == "uniform":
+            return stats.uniform(-math.sqrt(3.0 * var), 2.0 * math.sqrt(3.0 * var))
+        if distribution == "normal":
+            return stats.norm(0.0, math.sqrt(var))
+        return stats.truncnorm(-2.0, 2.0, scale=math.sqrt(var) / TRUNC_STD_CORRECTION)
+    return make
 
 
-def _xavier_normal_law(shape):
-    from scipy import stats
-
-    return stats.norm(0.0, math.sqrt(2.0 / (shape[0] + shape[1])))
-
-
-def _lecun_normal_law(shape):
-    from scipy import stats
-
-    return stats.norm(0.0, math.sqrt(1.0 / shape[1]))
-
-
-def _variance_scaling_law(shape):
-    from scipy import stats
-
-    s = math.sqrt(1.0 / shape[1]) / TRUNC_STD_CORRECTION
-    return stats.truncnorm(-2.0, 2.0, scale=s)
+def _fan_check(name: str, fill, kwargs: dict, distribution: str, variance) -> DistributionCheck:
+    """A :class:`DistributionCheck` of ``fill(out, **kwargs)`` on a (n // 250, 250) weight against
+    :func:`_fan_law`."""
+    return DistributionCheck(name, lambda o, s: fill(o, **kwargs, seed=s), _fan_law(distribution, variance),
+                             half_open=distribution == "uniform", rejects=distribution == "truncated_normal",
+                             matrix=True)
 
 
 def _law(name: str, *args, **kw):
@@ -344,23 +347,36 @@ def _default_registry() -> dict:
         "trunc_normal_tail": DistributionCheck(
             "trunc_normal_tail", lambda o, s: init.trunc_normal_(o, 0.0, 1.0, 1.5, math.inf, seed=s),
             _law("truncnorm", 1.5, math.inf), rejects=True),
-        "xavier_uniform_": DistributionCheck("xavier_uniform_", lambda o, s: scaled.xavier_uniform_(o, seed=s),
-                                             _xavier_law, half_open=True, matrix=True),
-        "xavier_normal_": DistributionCheck("xavier_normal_", lambda o, s: scaled.xavier_normal_(o, seed=s),
-                                            _xavier_normal_law, matrix=True),
-        "kaiming_uniform_": DistributionCheck(
-            "kaiming_uniform_", lambda o, s: scaled.kaiming_uniform_(o, nonlinearity="relu", seed=s),
-            _kaiming_uniform_law, half_open=True, matrix=True),
-        "kaiming_normal_": DistributionCheck(
-            "kaiming_normal_", lambda o, s: scaled.kaiming_normal_(o, nonlinearity="relu", seed=s), _kaiming_law,
-            matrix=True),
-        "lecun_normal_": DistributionCheck("lecun_normal_", lambda o, s: scaled.lecun_normal_(o, seed=s),
-                                           _lecun_normal_law, matrix=True),
-        "variance_scaling_": DistributionCheck(
-            "variance_scaling_", lambda o, s: scaled.variance_scaling_(o, seed=s), _variance_scaling_law,
-            rejects=True, matrix=True),
+        "xavier_uniform_": _fan_check("xavier_uniform_", scaled.xavier_uniform_, {}, "uniform",
+                                      lambda fi, fo: 2.0 / (fi + fo)),
+        "xavier_normal_": _fan_check("xavier_normal_", scaled.xavier_normal_, {}, "normal",
+                                     lambda fi, fo: 2.0 / (fi + fo)),
+        "kaiming_uniform_": _fan_check("kaiming_uniform_", scaled.kaiming_uniform_, {"nonlinearity": "relu"},
+                                       "uniform", lambda fi, fo: 2.0 / fi),
+        "kaiming_normal_": _fan_check("kaiming_normal_", scaled.kaiming_normal_, {"nonlinearity": "relu"},
+                                      "normal", lambda fi, fo: 2.0 / fi),
+        "kaiming_normal_fan_out": _fan_check(  # leaky ReLU gain² = 2 / (1 + a²)
+            "kaiming_normal_fan_out", scaled.kaiming_normal_, {"a": 0.2, "mode": "fan_out"}, "normal",
+            lambda fi, fo: 2.0 / (1.0 + 0.2**2) / fo),
+        "lecun_uniform_": _fan_check("lecun_uniform_", scaled.lecun_uniform_, {}, "uniform", lambda fi, fo: 1.0 / fi),
+        "lecun_normal_": _fan_check("lecun_normal_", scaled.lecun_normal_, {}, "normal", lambda fi, fo: 1.0 / fi),
+        "fan_in_uniform_": _fan_check("fan_in_uniform_", scaled.fan_in_uniform_, {}, "uniform",
+                                      lambda fi, fo: 1.0 / (3.0 * fi)),  # U(±1/√fan_in)
+        "variance_scaling_": _fan_check("variance_scaling_", scaled.variance_scaling_, {}, "truncated_normal",
+                                        lambda fi, fo: 1.0 / fi),
+        "variance_scaling_fan_out": _fan_check(
+            "variance_scaling_fan_out", scaled.variance_scaling_,
+            {"scale": 2.0, "mode": "fan_out", "distribution": "uniform"}, "uniform", lambda fi, fo: 2.0 / fo),
+        "variance_scaling_geo_avg": _fan_check(
+            "variance_scaling_geo_avg", scaled.variance_scaling_,
+            {"scale": 0.5, "mode": "fan_geo_avg", "distribution": "normal"}, "normal",
+            lambda fi, fo: 0.5 / math.sqrt(fi * fo)),
         "orthogonal_": OrthogonalCheck("orthogonal_", lambda o, s: structured.orthogonal_(o, seed=s)),
+        "delta_orthogonal_": OrthogonalCheck(
+            "delta_orthogonal_", lambda o, s: structured.delta_orthogonal_(o, seed=s), kernel=(3, 2)),
         "sparse_": SparseCheck("sparse_", lambda o, s: sparsity.sparse_(o, 0.1, 0.01, seed=s)),
+        "martens_sparse_": SparseCheck("martens_sparse_", lambda o, s: sparsity.martens_sparse_(o, 15, 1.0, seed=s),
+                                       std=1.0, k=15),
     }
 
 
@@ -407,7 +423,7 @@ def format_table(report: dict) -> str:
     """The human-readable table of a :func:`run_checks` report."""
     lines = [f"fastinit check: seeds {report['seeds']}, {report['tests']} statistical tests at family-wise "
              f"alpha {report['alpha']:g} (Bonferroni: p >= {report['p_min']:.2g}, |z| <= {report['z_max']:.2f})", ""]
-    head = f"{'check':<20}{'dtype':<10}{'n':>11}{'KS p':>10}{'mean z':>9}{'std z':>9}  {'other':<34}{'result':>7}"
+    head = f"{'check':<26}{'dtype':<10}{'n':>11}{'KS p':>10}{'mean z':>9}{'std z':>9}  {'other':<34}{'result':>7}"
     lines += [head, "-" * len(head)]
     for r in report["rows"]:
         s = r["stats"]
@@ -415,7 +431,7 @@ def format_table(report: dict) -> str:
         mz = f"{s['mean_z']:+.2f}" if "mean_z" in s else ""
         sz = f"{s['std_z']:+.2f}" if "std_z" in s else ""
         other = "  ".join(f"{k} {v:.3g}" for k, v in s.items() if k not in ("ks_p", "mean_z", "std_z"))
-        lines.append(f"{r['check']:<20}{r['dtype']:<10}{r['n']:>11,}{ks:>10}{mz:>9}{sz:>9}  {other:<34}"
+        lines.append(f"{r['check']:<26}{r['dtype']:<10}{r['n']:>11,}{ks:>10}{mz:>9}{sz:>9}  {other:<34}"
                      f"{'ok' if r['passed'] else 'FAIL':>7}")
     failures = [(r["check"], r["dtype"], f) for r in report["rows"] for f in r["failures"]]
     if failures:

@@ -18,7 +18,8 @@ def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
     assert report["passed"]
     assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
         (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
-    assert report["tests"] == 10 * 4 * 3 * 2 + 4 * 3 * 2 + 4 * 2  # KS/mean/std, Haar per shape, chi2; x seeds
+    # KS/mean/std of 15 laws, Haar per shape (3 orthogonal_, 2 delta_orthogonal_), chi2 of 2 sparse; x 4 dtypes, 2 seeds
+    assert report["tests"] == (15 * 3 + 3 + 2 + 2) * 4 * 2
     assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
     for r in report["rows"]:
         assert r["passed"] and not r["failures"]
@@ -78,6 +79,53 @@ def test_orthogonal_checks_catch_scaling_and_a_non_haar_qr():
     row = report["rows"][0]
     assert row["stats"]["orth_err"] < 1e-13 and abs(row["stats"]["haar_z"]) > report["z_max"]
     assert not report["passed"] and "not Haar" in " ".join(row["failures"])
+
+
+def test_a_fan_rule_on_the_wrong_fan_fails():
+    good = check.REGISTRY["lecun_uniform_"]  # U(±sqrt(3 / fan_in)); fed Glorot's fan_avg bound instead
+    bad = check.DistributionCheck("lecun_uniform_", lambda o, s: fastinit.xavier_uniform_(o, seed=s), good.law,
+                                  half_open=True, matrix=True)
+    report = check.run_checks(["l"], ["bfloat16"], 10**5, show_progress=False, registry={"l": bad})
+    assert not report["passed"] and report["rows"][0]["stats"]["ks_p"] < 1e-20
+
+
+def test_delta_orthogonal_off_its_centre_fails():
+    def corner(out, seed):  # the Haar matrix at spatial index (0, 0) instead of the centre (1, 0)
+        w = fastinit.delta_orthogonal_(np.empty(out.shape, out.dtype), seed=seed)
+        out[...] = 0
+        out[:, :, 0, 0] = w[:, :, 1, 0]
+        return out
+
+    good = check.REGISTRY["delta_orthogonal_"]
+    report = check.run_checks(["d"], ["float32"], 10**4, show_progress=False,
+                              registry={"d": check.OrthogonalCheck("d", good.fill, kernel=good.kernel)})
+    assert report["passed"]
+    report = check.run_checks(["d"], ["float32"], 10**4, show_progress=False,
+                              registry={"d": check.OrthogonalCheck("d", corner, kernel=good.kernel)})
+    failures = " ".join(report["rows"][0]["failures"])
+    assert not report["passed"] and "off the spatial centre" in failures and "max|QQ^T - I|" in failures
+
+
+def test_martens_with_the_wrong_k_fails():
+    bad = check.SparseCheck("m", lambda o, s: fastinit.martens_sparse_(o, 14, 1.0, seed=s), std=1.0, k=15)
+    report = check.run_checks(["m"], ["float32"], 10**5, show_progress=False, registry={"m": bad})
+    assert not report["passed"] and "do not hold exactly 485 zeros" in report["rows"][0]["failures"][0]
+
+
+def test_sparse_zeros_dealt_round_robin_fail_the_two_sided_chi2():
+    def dealt(out, seed):  # exact counts and values, but every row gets exactly cols * p zeros: too even
+        fastinit.normal_(out, 0.0, 0.01, seed=seed)
+        rows, cols = out.shape
+        nzero = math.ceil(0.1 * rows)
+        for c in range(cols):
+            out[(c * nzero + np.arange(nzero)) % rows, c] = 0
+        return out
+
+    report = check.run_checks(["s"], ["float32"], 10**5, show_progress=False,
+                              registry={"s": check.SparseCheck("s", dealt)})
+    row = report["rows"][0]
+    assert row["stats"]["bad_columns"] == 0 and row["stats"]["positions_p"] < 1e-10
+    assert not report["passed"] and "not uniform over rows" in row["failures"][0]
 
 
 def test_sparse_with_the_wrong_zero_count_fails():
