@@ -11,7 +11,8 @@ compares them with the *exact* law of the stored values:
   conservative) — and the sample mean and standard deviation against the law's, in units of
   their standard errors σ/√n and σ√((κ − 1)/(4n)) (κ the law's kurtosis); plus the bounds.
 * :class:`OrthogonalCheck`: ``max |Q Qᵀ − I|`` within 2 ε(dtype) + 2 √dim ε(work) for square,
-  wide and tall matrices, and Haar-ness: Σ diag(Q) is ≈ N(0, min/max dim) for a Haar matrix but
+  wide and tall matrices, their mean squared row norm within 2 ε(dtype)/√min + 2 √max ε(work) of 1
+  (rounding errors average out, a gain of 1.005 in bfloat16 does not), and Haar-ness: Σ diag(Q) is ≈ N(0, min/max dim) for a Haar matrix but
   biased for a QR without the sign fix (Mezzadri 2007).  For a delta-orthogonal conv kernel, the
   same on its spatial centre, and exact zeros everywhere else.
 * :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ (``sparse_``) or rows − k (``martens_sparse_``) zeros
@@ -243,6 +244,13 @@ class OrthogonalCheck:
                 _worst(row.stats, "orth_err", err, max)
                 if not err <= tol:
                     row.failures.append(f"seed {seed} {rows}x{cols}: max|QQ^T - I| = {err:.3g} > {tol:.3g}")
+                # the mean squared row norm: rounding errors average out over the matrix, a wrong scale does not
+                scale = float(np.diag(gram).mean()) - 1.0
+                scale_tol = 2 * eps / math.sqrt(small) + 2 * math.sqrt(big) * work_eps
+                _worst(row.stats, "scale_err", scale, _max_abs)
+                if not abs(scale) <= scale_tol:
+                    row.failures.append(f"seed {seed} {rows}x{cols}: mean of diag(QQ^T) - 1 = {scale:+.3g}, "
+                                        f"beyond ±{scale_tol:.3g} (not gain 1)")
                 z = float(np.trace(q[:small, :small])) / math.sqrt(small / big)
                 _worst(row.stats, "haar_z", z, _max_abs)
                 if abs(z) > limits.z_max:

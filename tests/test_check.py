@@ -81,6 +81,15 @@ def test_orthogonal_checks_catch_scaling_and_a_non_haar_qr():
     assert not report["passed"] and "not Haar" in " ".join(row["failures"])
 
 
+def test_orthogonal_check_catches_a_half_percent_gain_error_in_bfloat16():
+    scaled = check.OrthogonalCheck("o", lambda o, s: fastinit.orthogonal_(o, 1.005, seed=s))
+    report = check.run_checks(["o"], ["bfloat16"], 10**5, show_progress=False, registry={"o": scaled})
+    row = report["rows"][0]
+    assert row["stats"]["orth_err"] < 2 * 2.0**-7  # within the elementwise tolerance: only the mean sees it
+    assert not report["passed"] and "not gain 1" in " ".join(row["failures"])
+    assert row["stats"]["scale_err"] == pytest.approx(0.01, abs=1e-3)
+
+
 def test_a_fan_rule_on_the_wrong_fan_fails():
     good = check.REGISTRY["lecun_uniform_"]  # U(±sqrt(3 / fan_in)); fed Glorot's fan_avg bound instead
     bad = check.DistributionCheck("lecun_uniform_", lambda o, s: fastinit.xavier_uniform_(o, seed=s), good.law,
