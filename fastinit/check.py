@@ -12,9 +12,9 @@ compares them with the *exact* law of the stored values:
   their standard errors σ/√n and σ√((κ − 1)/(4n)) (κ the law's kurtosis); plus the bounds.
 * :class:`OrthogonalCheck`: ``max |Q Qᵀ − I|`` within 2 ε(dtype) + 2 √dim ε(work) for square,
   wide and tall matrices, their mean squared row norm within 2 ε(dtype)/√min + 2 √max ε(work) of 1
-  (rounding errors average out, a gain of 1.005 in bfloat16 does not), and Haar-ness: Σ diag(Q) is ≈ N(0, min/max dim) for a Haar matrix but
-  biased for a QR without the sign fix (Mezzadri 2007).  For a delta-orthogonal conv kernel, the
-  same on its spatial centre, and exact zeros everywhere else.
+  (rounding errors average out, a gain of 1.005 in bfloat16 does not), and Haar-ness: Σ diag(Q) is
+  ≈ N(0, min/max dim) for a Haar matrix but biased for a QR without the sign fix (Mezzadri 2007).
+  For a delta-orthogonal conv kernel, the same on its spatial centre, and exact zeros elsewhere.
 * :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ (``sparse_``) or rows − k (``martens_sparse_``) zeros
   per column, non-zeros equal to the ``normal_`` fill of the same seed, zero positions uniform over the
   rows (two-sided χ² test: too even a spread, e.g. zeros dealt round-robin, fails as well).

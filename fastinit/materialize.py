@@ -36,10 +36,12 @@ from torch import nn
 from torch.nn.modules.batchnorm import _NormBase
 from torch.nn.modules.conv import _ConvNd
 from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import _SpectralNorm
 
 from ._cpu import one_thread
 from ._seed import _check_u64
 from .fans import fans
+from .structured import check_by_empty_fill
 
 __all__ = ["RESIDUAL_PROJECTIONS", "SHORTCUTS", "MaterializeSummary", "ParamRecord", "Scheme", "materialize"]
 
@@ -113,11 +115,21 @@ class Scheme:
 @dataclass(frozen=True)
 class _Method:
     """How one tensor is filled: ``fill(tensor, seed, stream, place)`` with ``place`` {} or the shard keywords;
-    ``any_dtype``: it fills tensors of any dtype (constants, keep, callables), not only float16 ... float64."""
+    ``any_dtype``: it fills tensors of any dtype (constants, keep, callables), not only float16 ... float64.
+    ``check``: what runs on a meta twin of the tensor (its shape and new dtype) before anything is allocated, with
+    the same arguments, raising what ``fill`` would: True for ``fill`` itself (fastinit.torch's initializers check
+    a meta tensor and write nothing), False for nothing (a user's callable), else a callable."""
 
     label: str
     fill: Callable
     any_dtype: bool = False
+    check: Callable | bool = True
+
+    def dry_run(self, twin: torch.Tensor, seed: int, stream: str, place: dict) -> None:
+        if self.check is True:
+            self.fill(twin, seed, stream, place)
+        elif self.check:
+            self.check(twin, seed, stream, place)
 
 
 def _const(value: float) -> _Method:
@@ -240,7 +252,19 @@ def _prelu(m, ctx, prefix):
 
 
 def _transformer(m, ctx, prefix):
-    return {name: XAVIER_UNIFORM for name, p in m.named_parameters() if p.dim() > 1}
+    """Every >= 2-D parameter below it; a parametrized one under its parametrized name (``linear1.weight``, set
+    through right_inverse like any rule's), not its originals."""
+    out = {}
+    for sub, mm in m.named_modules():
+        if "parametrizations" in sub.split("."):
+            continue
+        pre = f"{sub}." if sub else ""
+        locals_ = [local for local, p in mm._parameters.items() if p is not None and p.dim() > 1]
+        if parametrize.is_parametrized(mm):
+            with torch.no_grad(), _no_state_updates(mm):
+                locals_ += [local for local in mm.parametrizations if getattr(mm, local).dim() > 1]
+        out.update({pre + local: XAVIER_UNIFORM for local in locals_})
+    return out
 
 
 def _hf_conv1d(m, ctx, prefix):
@@ -317,6 +341,15 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
     return None
 
 
+def _own_init(m: nn.Module) -> str | None:
+    """The method a module without a rule initializes itself with: the one of :data:`_TORCH_RULES` its class
+    overrides (a Transformer subclass's ``_reset_parameters``), else ``reset_parameters`` if it has one."""
+    for cls, method, _ in _TORCH_RULES:
+        if isinstance(m, cls) and getattr(type(m), method, None) is not getattr(cls, method):
+            return method
+    return "reset_parameters" if callable(getattr(m, "reset_parameters", None)) else None
+
+
 # --- overrides ----------------------------------------------------------------------------------------------
 def _shortcut(name: str, default: _Method | None, scheme: Scheme) -> _Method | None:
     return {"zeros": ZEROS, "ones": ONES, "normal": _normal(scheme.std), "trunc_normal": _trunc_normal(scheme.std),
@@ -327,7 +360,18 @@ def _noop(t, seed, stream, place) -> None:
     pass
 
 
-_KEEP = _Method("keep (current values)", _noop, any_dtype=True)
+_KEEP = _Method("keep (current values)", _noop, any_dtype=True, check=False)
+
+
+@contextlib.contextmanager
+def _torch_rng(seed: int, device: torch.device):
+    """torch's global generator (of ``device``'s type too) seeded with ``seed`` inside, restored after: for torch
+    code materialize runs (a fallback reset_parameters, a right_inverse that draws), so that its values follow
+    materialize's seed and the caller's generator is left as it was."""
+    with torch.random.fork_rng(devices=[] if device.type in ("cpu", "meta") else [device.index or 0],
+                               device_type=device.type if device.type != "meta" else "cpu"):
+        torch.manual_seed(seed)
+        yield
 
 
 @contextlib.contextmanager
@@ -347,13 +391,17 @@ def _no_state_updates(m: nn.Module):
             p.training = mode
 
 
-def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -> tuple[list, _Method] | None:
+def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str,
+                    overridden: Callable[[str], bool]) -> tuple[list, _Method] | None:
     """A rule's tensor that ``torch.nn.utils.parametrize`` turned into a parametrization (weight_norm,
-    spectral_norm, orthogonal, ... of ``torch.nn.utils.parametrizations``): its original tensors and the method
-    that fills them, or None when ``local`` is not parametrized.  The method computes the rule's values for the
+    spectral_norm, orthogonal, ... of ``torch.nn.utils.parametrizations``): the tensors the method sets, and the
+    method, or None when ``local`` is not parametrized.  The method computes the rule's values for the
     unparametrized tensor (stream: its name ``name``, so they are the plain module's values) in a temporary of
     its size and assigns it, so the parametrization's ``right_inverse`` sets the originals, as registering it on
-    an initialized module does."""
+    an initialized module does (torch's generator, where a right_inverse draws, seeded from (seed, name)).  A
+    spectral norm first in the chain also gets what its constructor gives: ``_u``, ``_v`` drawn N(0, 1)
+    (streams: their names), normalized, then 15 power iterations on the new weight, unless an override names
+    either (``overridden(qualified name)``, asked at fill time)."""
     if not parametrize.is_parametrized(holder, local):
         return None
     chain = holder.parametrizations[local]
@@ -365,21 +413,40 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
     originals = [chain.original] if chain.is_tensor else [getattr(chain, f"original{i}") for i in range(chain.ntensors)]
     with torch.no_grad(), _no_state_updates(holder):
         shape = tuple(getattr(holder, local).shape)  # free on meta; one evaluation of the parametrization otherwise
+    norm = chain[0] if chain.is_tensor and isinstance(chain[0], _SpectralNorm) and hasattr(chain[0], "_u") else None
+    owner = name.rpartition(".")[0]
+    vectors = {b: f"{owner}{'.' if owner else ''}parametrizations.{local}.0.{b}" for b in ("_u", "_v")} \
+        if norm is not None else {}
 
     def fill(t, seed, stream, place):
         value = torch.empty(shape, dtype=t.dtype, device=t.device)
         method.fill(value, seed, name, {})
-        with torch.no_grad():
+        with torch.no_grad(), _torch_rng(_fallback_seed(seed, name), t.device):
             setattr(holder, local, value)  # right_inverse -> the originals (all of them)
+            if norm is not None and not any(overridden(q) for q in vectors.values()):
+                for b, qualified in vectors.items():
+                    vec = getattr(norm, b)  # the buffer as allocated (planning saw the meta one)
+                    _ft().normal_(vec, seed=seed, stream=qualified)
+                    vec.copy_(nn.functional.normalize(vec, dim=0, eps=norm.eps))
+                norm._power_method(norm._reshape_weight_to_matrix(chain.original), 15)
 
-    return originals, _Method(f"{method.label}, set as {name} through right_inverse", fill)
+    def check(twin, seed, stream, place):
+        method.dry_run(torch.empty(shape, dtype=twin.dtype, device="meta"), seed, name, {})
+
+    label = f"{method.label}, set as {name} through right_inverse"
+    return originals + [getattr(norm, b) for b in vectors], _Method(label, fill, check=check)
+
+
+def _origin(fn) -> str:
+    """The module of a callable, seen through functools.partial."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return getattr(fn, "__module__", "") or ""
 
 
 def _wants_numpy(fn) -> bool:
     """fastinit's NumPy-level initializers (fastinit.normal_, ...) get the tensor's NumPy view."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    mod = getattr(fn, "__module__", "") or ""
+    mod = _origin(fn)
     return mod.startswith("fastinit.") and mod not in ("fastinit.torch", __name__)
 
 
@@ -408,7 +475,15 @@ def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
             torch.autograd.graph.increment_version(t)
         else:
             fn(t, **kw)
-    return _Method(f"override {label}", fill, any_dtype=True)
+
+    def check(twin, seed, stream, place):  # fastinit's NumPy-level initializers: their check on an empty block
+        kw = {k: v for k, v in dict(seed=seed, stream=stream).items() if k in accepted}
+        shape = place.get("global_shape", tuple(twin.shape))
+        check_by_empty_fill(fn, shape, _ft()._numpy_dtype(twin.dtype), bool(place), **kw)
+
+    # fastinit.torch's initializers check a meta tensor; a user's callable may not run on one: left to its turn
+    checked = check if numpy_view else _origin(fn) == "fastinit.torch"
+    return _Method(f"override {label}", fill, any_dtype=True, check=checked)
 
 
 def _check_overrides(overrides) -> list:
@@ -433,12 +508,14 @@ def _check_overrides(overrides) -> list:
     return items
 
 
-def _match(key, name: str, owner: nn.Module, kind: str) -> bool:
+def _match(key, names: tuple, owners: tuple, kind: str) -> bool:
+    """Does an overrides key match a tensor known under ``names`` (a tied tensor has several), owned by
+    ``owners``?"""
     if isinstance(key, str):
-        return fnmatch.fnmatchcase(name, key)
+        return any(fnmatch.fnmatchcase(n, key) for n in names)
     if isinstance(key, re.Pattern):
-        return key.search(name) is not None
-    return kind == "parameter" and isinstance(owner, key)
+        return any(key.search(n) is not None for n in names)
+    return kind == "parameter" and any(isinstance(o, key) for o in owners)
 
 
 # --- placement ----------------------------------------------------------------------------------------------
@@ -622,7 +699,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if placement is not None and not (isinstance(placement, Mapping) or callable(placement)):
         raise TypeError(f"placement must be None, a mapping or a callable, got {type(placement).__name__}")
     rules = _check_overrides(overrides)
-    seed = _ft()._seed(None, None) if seed is None else _check_u64(seed, "seed")
+    if seed is not None:
+        seed = _check_u64(seed, "seed")  # drawn (seed=None) after every check: a refused call draws nothing
     try:  # refuse devices fastinit cannot fill, before any change
         _ft().zeros_(torch.empty(0, device=dev))
     except (RuntimeError, AssertionError, NotImplementedError) as exc:
@@ -671,6 +749,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     ctx = _Context(scheme, shapes)
 
     # 3. Plan: scheme rules, descendants before ancestors so that an ancestor's rule wins (as in construction).
+    by_name = {e.name: e for e in entries.values()}
     fallback: list = []
     for prefix, m in reversed(modules):
         try:
@@ -682,15 +761,17 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             raise ValueError(f"{prefix or '<root>'} ({type(m).__name__}): its parametrized tensors cannot be evaluated "
                              f"({type(exc).__name__}: {exc}); register the parametrization after materialize") from exc
         if claims is None:
-            if owned.get(id(m)) and callable(getattr(m, "reset_parameters", None)):
-                fallback.append((prefix, m))
+            own = _own_init(m)  # an overridden rule method (Transformer._reset_parameters) may fill descendants
+            if own is not None and (owned.get(id(m)) or own != "reset_parameters"):
+                fallback.append((prefix, m, own))
             continue
         for rel, method in claims.items():
             sub, _, local = rel.rpartition(".")
             holder = m.get_submodule(sub) if sub else m
             t = holder._parameters.get(local, holder._buffers.get(local))
             if t is None:  # parametrized; or replaced by a hook (torch.nn.utils.weight_norm): its tensors lack a rule
-                got = _reparametrized(holder, local, method, f"{prefix}.{rel}" if prefix else rel)
+                got = _reparametrized(holder, local, method, f"{prefix}.{rel}" if prefix else rel,
+                                      lambda n: by_name[n].overridden)
                 if got is not None:
                     originals, setter = got
                     first = entries[id(originals[0])]  # sets them all
@@ -705,8 +786,10 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # Overrides: the first matching entry wins, beating rules and fallbacks.
     used = set()
     for e in entries.values():
+        names = (e.name, *e.aliases)
+        owners = (e.owner, *(module.get_submodule(a.rpartition(".")[0]) for a in e.aliases))
         for i, (key, value) in enumerate(rules):
-            if _match(key, e.name, e.owner, e.kind):
+            if _match(key, names, owners, e.kind):
                 default = e.method
                 if isinstance(value, str):
                     method = _shortcut(value, default, scheme)
@@ -724,8 +807,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
     # A fallback runs unless overrides cover all of its module's own tensors.
-    fallback = [(p, m) for p, m in fallback if any(not e.overridden for e in owned[id(m)])]
-    fallback_mods = {id(m) for _, m in fallback}
+    fallback = [(p, m, own) for p, m, own in fallback
+                if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
+    fallback_mods = {id(m) for _, m, _ in fallback}
     unfilled = [e for e in entries.values()
                 if e.method is None and id(e.owner) not in fallback_mods and (e.kind == "parameter" or e.was_meta)]
     placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
@@ -752,6 +836,18 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if unfillable:
         raise TypeError(f"materialize's rules fill float16, bfloat16, float32 and float64 tensors, not {unfillable}; "
                         "give them overrides (a callable, 'zeros', 'ones' or 'keep')")
+    # Every fill's own checks (a fan rule on a 1-D tensor, a std that overflows float16, ...) on a meta twin of the
+    # tensor as it will be allocated: nothing allocated or written yet, and nothing drawn.
+    for e in entries.values():
+        if e.method is not None:
+            twin = torch.empty(e.tensor.shape, dtype=_new_dtype(e.tensor, dtype), device="meta")
+            try:
+                e.method.dry_run(twin, 0 if seed is None else seed, e.name, e.place)
+            except (ValueError, TypeError, RuntimeError, NotImplementedError) as exc:
+                raise type(exc)(f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label}): {exc}") \
+                    from exc
+    if seed is None:
+        seed = _ft()._seed(None, None)
 
     # 4. Allocate (torch.empty: pages are touched once, by the fill) and re-point every module, keeping ties.
     new: dict = {}
@@ -773,11 +869,15 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                             data.__dict__.update(t.__dict__)
                         new[id(t)] = data
                 store[local] = new[id(t)]
+    for _, m in modules:
+        if isinstance(m, nn.RNNBase):  # its _flat_weights list still names the old tensors (to_empty refreshes it too)
+            m._init_flat_weights()
     by_at: dict = {}
     for e in entries.values():
         e.tensor = new[id(e.tensor)]
         if e.method is not None:
             by_at.setdefault(e.at, []).append(e)
+    versions = {id(e.tensor): e.tensor._version for e in entries.values() if e.method is None}
 
     # 5. Fill: per module in reverse pre-order (rules, or the module's own reset_parameters), then overrides.
     summary = MaterializeSummary(seed, scheme, str(dev))
@@ -816,16 +916,18 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             run(e, e.method)
         pending.clear()
 
-    fallback_at = {p: m for p, m in fallback}
+    fallback_at = {p: (m, own) for p, m, own in fallback}
     by_tensor = {id(e.tensor): e for e in entries.values()}
     with torch.no_grad():
         for prefix, m in reversed(modules):
-            if prefix in fallback_at and m is fallback_at[prefix]:
+            if prefix in fallback_at and m is fallback_at[prefix][0]:
+                own = fallback_at[prefix][1]
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
                 # partial write leaves NaN (integer tensors: the version counter only).
-                watched = [e for e in owned[id(m)] if e.method is None and (e.kind == "parameter" or e.was_meta)]
+                watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"
+                                                                                    or e.was_meta)]
                 sentinel = {id(e.tensor) for e in watched if e.tensor.is_floating_point() or e.tensor.is_complex()}
                 for e in watched:
                     if id(e.tensor) in sentinel:
@@ -833,23 +935,21 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 kept = [(e.tensor, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
-                with torch.random.fork_rng(devices=[] if dev.type == "cpu" else [dev.index or 0],
-                                           device_type=dev.type):
-                    torch.manual_seed(_fallback_seed(seed, prefix))
-                    m.reset_parameters()
+                with _torch_rng(_fallback_seed(seed, prefix), dev):
+                    getattr(m, own)()
                 changed = [e for e in sub if (not e.tensor.isnan().any() if id(e.tensor) in sentinel
                                               else e.tensor._version != before[id(e.tensor)])]
                 for t, values in kept:  # 'keep' overrides survive their module's reset_parameters()
                     t.detach().copy_(values)
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:
-                    done[id(e.tensor)] = (f"{type(m).__name__}.reset_parameters()", dt)
+                    done[id(e.tensor)] = (f"{type(m).__name__}.{own}()", dt)
                 summary.fallbacks[prefix] = type(m).__name__
                 if bar is not None:
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
                 stale = [e.name for e in watched if id(e.tensor) not in done]
                 if stale:
-                    raise RuntimeError(f"{prefix or '<root>'} ({type(m).__name__}).reset_parameters() left {stale} "
+                    raise RuntimeError(f"{prefix or '<root>'} ({type(m).__name__}).{own}() left {stale} "
                                        "uninitialized; give them an override")
             pending.extend(by_at.get(prefix, ()))
         flush()
@@ -859,7 +959,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         bar.close()
 
     for e in entries.values():
-        label, secs = done.get(id(e.tensor), ("kept (buffer value)", 0.0))
+        i, store = id(e.tensor), e.owner._parameters if e.kind == "parameter" else e.owner._buffers
+        changed = i in versions and (e.tensor._version != versions[i]  # written, or replaced (orthogonal's base)
+                                     or store.get(e.name.rpartition(".")[2]) is not e.tensor)
+        label, secs = done.get(i) or (("set by a parametrization's right_inverse", 0.0) if changed
+                                      else ("kept (buffer value)", 0.0))
         summary.records[e.name] = ParamRecord(e.name, e.kind, type(e.owner).__name__, label, e.tensor.numel(),
                                               e.tensor.numel() * e.tensor.element_size(), secs, e.aliases)
     summary.seconds = time.perf_counter() - t_start

@@ -29,11 +29,13 @@ Like torch, an inference tensor is refused outside ``torch.inference_mode`` (Run
 Integer, bool and complex tensors, which the kernels do not write, get ``constant_``, ``zeros_``,
 ``ones_``, ``eye_`` and ``dirac_`` from torch.nn.init itself; the samplers refuse them (TypeError).
 Expanded views (zero strides: elements sharing memory) are refused by the samplers too, and
-``constant_`` hands them to torch.
+``constant_`` hands them to torch, as ``constant_`` / ``zeros_`` do sparse tensors.  Numeric
+arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows.
 """
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from typing import Optional
 
@@ -126,6 +128,11 @@ class _TorchSeeds(Generator):
         return _seed(self._torch, None)
 
 
+def _num(x):
+    """A 0-d tensor argument (``std=torch.tensor(0.02)``, which torch.nn.init takes) as its Python number."""
+    return x.item() if isinstance(x, torch.Tensor) and x.dim() == 0 else x
+
+
 def _done(tensor: torch.Tensor) -> torch.Tensor:
     torch.autograd.graph.increment_version(tensor)
     return tensor
@@ -157,10 +164,16 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Optional[torch.Generator] = None,
              *, seed: Optional[int] = None, **placement) -> torch.Tensor:
-    """U[a, b) in place (torch.nn.init.uniform_); a == b fills a, a > b raises like torch."""
+    """U[a, b) in place (torch.nn.init.uniform_); a == b fills a (every argument checked as for a < b, no seed
+    drawn), a > b raises like torch."""
+    a, b = _num(a), _num(b)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    if a == b:
+    if a == b:  # fastinit's sampler refuses an empty interval: its checks run on a meta twin, then the constant
+        if not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+        _sampled(lambda arr, **kw: _init.uniform_(arr, a, math.nextafter(a, math.inf), **kw),
+                 torch.empty_like(tensor, device="meta"), generator, seed, **placement)
         return constant_(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
 
@@ -168,6 +181,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
 def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: Optional[torch.Generator] = None,
             *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """N(mean, std²) in place (torch.nn.init.normal_)."""
+    mean, std = _num(mean), _num(std)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _sampled(lambda arr, **kw: _init.normal_(arr, mean, std, **kw), tensor, generator, seed, **placement)
@@ -177,6 +191,7 @@ def trunc_normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: 
                   generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
                   **placement) -> torch.Tensor:
     """N(mean, std²) restricted to [a, b], exactly (see :func:`fastinit.trunc_normal_`)."""
+    mean, std, a, b = _num(mean), _num(std), _num(a), _num(b)
     return _sampled(lambda arr, **kw: _init.trunc_normal_(arr, mean, std, a, b, **kw), tensor, generator, seed,
                     **placement)
 
@@ -188,11 +203,12 @@ def _not_float(tensor: torch.Tensor) -> bool:
 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
-    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, and expanded views whose
-    elements share memory, by torch itself)."""
-    if _not_float(tensor) or any(s == 0 and n > 1 for s, n in zip(tensor.stride(), tensor.shape)):
+    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, sparse tensors, and expanded
+    views whose elements share memory, by torch itself)."""
+    if _not_float(tensor) or isinstance(tensor, torch.Tensor) and (tensor.layout != torch.strided or any(
+            s == 0 and n > 1 for s, n in zip(tensor.stride(), tensor.shape))):
         return torch.nn.init.constant_(tensor, val)
-    _init.constant_(_writable(tensor), float(val))
+    _init.constant_(_writable(tensor), float(_num(val)))
     return _done(tensor)
 
 
@@ -202,7 +218,10 @@ def ones_(tensor: torch.Tensor) -> torch.Tensor:
 
 
 def zeros_(tensor: torch.Tensor) -> torch.Tensor:
-    """Fill with zeros."""
+    """Fill with zeros (a sparse tensor by torch itself: its ``zero_`` empties a COO tensor, whose ``fill_``
+    torch does not implement)."""
+    if isinstance(tensor, torch.Tensor) and tensor.layout != torch.strided:
+        return torch.nn.init.zeros_(tensor)
     return constant_(tensor, 0.0)
 
 
@@ -227,20 +246,23 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
                     seed: Optional[int] = None, **placement) -> torch.Tensor:
     """Glorot uniform, bound gain * sqrt(6 / (fan_in + fan_out)) (torch.nn.init.xavier_uniform_)."""
-    return _sampled(lambda arr, **kw: _scaled.xavier_uniform_(arr, gain, **kw), tensor, generator, seed, **placement)
+    return _sampled(lambda arr, **kw: _scaled.xavier_uniform_(arr, _num(gain), **kw), tensor, generator, seed,
+                    **placement)
 
 
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
                    seed: Optional[int] = None, **placement) -> torch.Tensor:
     """Glorot normal, std gain * sqrt(2 / (fan_in + fan_out)) (torch.nn.init.xavier_normal_)."""
-    return _sampled(lambda arr, **kw: _scaled.xavier_normal_(arr, gain, **kw), tensor, generator, seed, **placement)
+    return _sampled(lambda arr, **kw: _scaled.xavier_normal_(arr, _num(gain), **kw), tensor, generator, seed,
+                    **placement)
 
 
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
-    return _sampled(lambda arr, **kw: fill(arr, a, mode, nonlinearity, **kw), tensor, generator, seed, **placement)
+    return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,
+                    **placement)
 
 
 def kaiming_uniform_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
@@ -264,15 +286,15 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.is_meta:  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
-    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed, placed=False,
-                    stream=stream)
+    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, _num(gain), **kw), tensor, generator, seed,
+                    placed=False, stream=stream)
 
 
 def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
                       seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
-    return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, gain, **kw), tensor, generator, seed,
+    return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, _num(gain), **kw), tensor, generator, seed,
                     placed=False, keep=2, stream=stream)
 
 
@@ -282,7 +304,7 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
     positions drawn from ``generator`` too (torch's own ignores it)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _sampled(lambda arr, **kw: _sparse.sparse_(arr, sparsity, std, **kw), tensor, generator, seed,
+    return _sampled(lambda arr, **kw: _sparse.sparse_(arr, _num(sparsity), _num(std), **kw), tensor, generator, seed,
                     **placement)
 
 
@@ -302,7 +324,7 @@ def variance_scaling_(tensor: torch.Tensor, scale: float = 1.0, mode: str = "fan
                       distribution: str = "truncated_normal", generator: Optional[torch.Generator] = None, *,
                       seed: Optional[int] = None, **placement) -> torch.Tensor:
     """Variance scaling with JAX / Keras semantics (see :func:`fastinit.variance_scaling_`)."""
-    return _sampled(lambda arr, **kw: _scaled.variance_scaling_(arr, scale, mode, distribution, **kw), tensor,
+    return _sampled(lambda arr, **kw: _scaled.variance_scaling_(arr, _num(scale), mode, distribution, **kw), tensor,
                     generator, seed, **placement)
 
 

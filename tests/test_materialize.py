@@ -492,13 +492,9 @@ def test_parametrized_weights_get_their_rule_through_right_inverse(meta):
     if meta:
         with torch.device("meta"):
             model = build()
-        with pytest.raises(ValueError, match=r"parametrizations\.weight\.0\._u"):  # spectral_norm's meta buffers
-            materialize(model, seed=3)
-        assert model[0].bias.is_meta  # refused before any allocation
-        overrides = {re.compile(r".*\._[uv]$"): ft.normal_}
     else:
-        model, overrides = build(), None
-    summary = materialize(model, seed=3, overrides=overrides)
+        model = build()
+    summary = materialize(model, seed=3)
     plain = nn.Sequential(nn.Linear(24, 16), nn.Linear(16, 8))
     materialize(plain, seed=3)
     with torch.no_grad():
@@ -508,6 +504,33 @@ def test_parametrized_weights_get_their_rule_through_right_inverse(meta):
         assert torch.equal(w, plain[1].weight)  # spectral_norm's original: the rule's weight
     assert "through right_inverse" in summary["0.parametrizations.weight.original0"].method
     assert summary["0.parametrizations.weight.original1"].method == "set with 0.parametrizations.weight.original0"
+    # spectral_norm's _u, _v: as its constructor gives them for the new weight (normalized N(0, 1) draws, 15 power
+    # iterations), so the eval-mode weight has spectral norm 1, on a meta model too (they have no values there)
+    assert summary["1.parametrizations.weight.0._u"].method == "set with 1.parametrizations.weight.original"
+    sn = model[1].parametrizations.weight[0]
+    assert float(sn._u.norm()) == pytest.approx(1, abs=1e-6) and float(sn._v.norm()) == pytest.approx(1, abs=1e-6)
+    model.eval()  # 15 power iterations: sigma within a few percent (unnormalized N(0, 1) vectors gave 1.23)
+    with torch.no_grad():
+        assert float(torch.linalg.matrix_norm(model[1].weight, 2)) == pytest.approx(1, abs=0.03)
+
+
+def test_spectral_norm_vectors_are_a_function_of_seed_and_name_and_yield_to_overrides():
+    def build():
+        with torch.device("meta"):
+            return nn.Sequential(nn.utils.parametrizations.spectral_norm(nn.Linear(16, 8)))
+    a, b = build(), build()
+    torch.manual_seed(1)
+    materialize(a, seed=5)
+    torch.manual_seed(2)
+    materialize(b, seed=5)
+    assert all(torch.equal(x, y) for x, y in zip(a.buffers(), b.buffers()))
+    built = nn.Sequential(nn.utils.parametrizations.spectral_norm(nn.Linear(16, 8)))
+    materialize(built, seed=5)
+    assert all(torch.equal(x, y) for x, y in zip(a.buffers(), built.buffers()))  # built or meta: the same
+    before = {k: v.clone() for k, v in built.named_buffers()}
+    summary = materialize(built, seed=6, overrides={re.compile(r"\._[uv]$"): "keep"})
+    assert all(torch.equal(v, dict(built.named_buffers())[k]) for k, v in before.items())
+    assert summary["0.parametrizations.weight.0._v"].method == "keep (current values)"
 
 
 def test_weights_replaced_by_old_hooks_are_refused_before_allocation():
@@ -605,8 +628,113 @@ def test_spectral_norm_buffers_are_not_updated_by_planning_in_training_mode():
         materialize(model, seed=0, overrides={"typo.weight": "zeros"})
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
     assert model.training and model[0].parametrizations.weight[0].training  # modes restored
-    summary = materialize(model, seed=0)
+    summary = materialize(model, seed=0, overrides={"*._u": "keep", "*._v": "keep"})
     sn = model[0].parametrizations.weight[0]
     assert torch.equal(sn._u, before["0.parametrizations.weight.0._u"])
-    assert summary["0.parametrizations.weight.0._u"].method == "kept (buffer value)"
+    assert summary["0.parametrizations.weight.0._u"].method == "keep (current values)"
     assert torch.equal(sn._v, before["0.parametrizations.weight.0._v"])
+
+
+def test_transformer_rule_sets_a_parametrized_layer_through_right_inverse():
+    """Transformer's xavier rule covers its layers' matrices; a weight_norm'ed layer gets the plain model's weight
+    (through right_inverse), not xavier draws in its g and v originals."""
+    def build(parametrized):
+        with torch.device("meta"):
+            m = nn.Transformer(16, 2, 1, 1, 32, batch_first=True)
+        if parametrized:
+            nn.utils.parametrizations.weight_norm(m.encoder.layers[0].linear1)
+        return m
+    m, plain = build(True), build(False)
+    summary = materialize(m, seed=0)
+    materialize(plain, seed=0)
+    with torch.no_grad():
+        assert torch.allclose(m.encoder.layers[0].linear1.weight, plain.encoder.layers[0].linear1.weight, rtol=1e-6,
+                              atol=1e-7)
+    assert summary["encoder.layers.0.linear1.parametrizations.weight.original0"].method.startswith("xavier_uniform, set")
+
+
+def test_subclasses_overriding_a_rule_method_fall_back_to_it():
+    """A Transformer / MultiheadAttention subclass with its own _reset_parameters initializes itself (and a
+    Transformer's covers its layers), as in construction."""
+    class SmallT(nn.Transformer):
+        def _reset_parameters(self):
+            for p in self.parameters():
+                if p.dim() > 1:
+                    nn.init.normal_(p, std=0.02)
+
+    class MyMHA(nn.MultiheadAttention):
+        def _reset_parameters(self):
+            nn.init.normal_(self.in_proj_weight, std=0.02)
+            nn.init.zeros_(self.in_proj_bias)
+
+    with torch.device("meta"):
+        t, a = SmallT(32, 2, 1, 1, 64, batch_first=True), MyMHA(64, 2)
+    summary = materialize(t, seed=0)
+    assert summary.fallbacks == {"": "SmallT"}
+    assert float(t.encoder.layers[0].linear1.weight.detach().std()) == pytest.approx(0.02, rel=0.1)
+    assert summary["encoder.layers.0.linear1.weight"].method == "SmallT._reset_parameters()"
+    summary = materialize(a, seed=0)
+    assert summary["in_proj_weight"].method == "MyMHA._reset_parameters()"
+    assert float(a.in_proj_weight.detach().std()) == pytest.approx(0.02, rel=0.1)
+
+
+def test_each_fill_is_checked_before_anything_is_allocated():
+    """An override or a scheme that a fill would refuse (a fan rule on a bias, a std float16 cannot hold) is
+    refused, naming the tensor, while the model is still on meta."""
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 8))
+    for kw, match in [(dict(overrides={"*.bias": ft.xavier_uniform_}), r"0\.bias .*fewer than 2 dimensions"),
+                      (dict(overrides={"*.bias": fastinit.xavier_uniform_}), r"0\.bias .*fewer than 2 dimensions"),
+                      (dict(scheme=("llama", {"std": 1e4}), dtype=torch.float16), r"0\.weight .*float16")]:
+        with pytest.raises(ValueError, match=match):
+            materialize(model, seed=0, **kw)
+        assert all(t.is_meta for t in model.parameters())
+
+
+def test_a_refused_call_draws_no_seed_from_torch():
+    with torch.device("meta"):
+        model = nn.Linear(4, 4)
+    state = torch.random.get_rng_state()
+    with pytest.raises(ValueError):
+        materialize(model, overrides={"nope": "zeros"})
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_orthogonal_parametrization_is_pure_in_the_seed():
+    """torch's orthogonal right_inverse completes a non-square matrix with torch.randn: materialize runs it under
+    a generator seeded from (seed, name) and leaves the caller's generator as it was."""
+    bases = []
+    for torch_seed in (1, 2):
+        m = nn.Linear(8, 4)
+        nn.utils.parametrizations.orthogonal(m)
+        torch.manual_seed(torch_seed)
+        state = torch.random.get_rng_state()
+        summary = materialize(m, seed=0)
+        assert torch.equal(state, torch.random.get_rng_state())
+        bases.append(m.parametrizations.weight[0].base.clone())
+    assert torch.equal(*bases)
+    assert summary["parametrizations.weight.0.base"].method == "set by a parametrization's right_inverse"
+
+
+def test_overrides_match_a_tied_tensor_by_any_of_its_names():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.head = nn.Embedding(10, 4), nn.Linear(4, 10, bias=False)
+            self.head.weight = self.wte.weight
+
+    for key in ("head.weight", nn.Linear):
+        m = Tied()
+        summary = materialize(m, seed=0, overrides={key: "ones"})
+        assert torch.all(m.wte.weight == 1) and m.head.weight is m.wte.weight
+        assert summary["wte.weight"].method == "ones"
+
+
+def test_rnn_flat_weights_point_at_the_new_tensors():
+    with torch.device("meta"):
+        lstm = nn.LSTM(4, 4)
+    materialize(lstm, seed=0)
+    assert all(w is getattr(lstm, n) for w, n in zip(lstm._flat_weights, lstm._flat_weights_names))
+    built = nn.LSTM(4, 4)
+    materialize(built, seed=0, dtype=torch.float64)
+    assert all(w.dtype == torch.float64 for w in built._flat_weights)

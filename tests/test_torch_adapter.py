@@ -129,6 +129,36 @@ def test_same_errors_as_torch():
 def test_uniform_with_equal_bounds_fills_the_value_like_torch():
     t = finit.uniform_(torch.empty(5), 0.5, 0.5)
     assert (t == 0.5).all()
+    state = torch.random.get_rng_state()
+    t = torch.zeros(3)  # every other argument is still checked, before any write
+    for kw, err in [(dict(seed=-5), ValueError), (dict(global_shape=(5,), offset=(4,)), ValueError),
+                    (dict(stream=1.5), TypeError)]:
+        with pytest.raises(err):
+            finit.uniform_(t, 1.0, 1.0, **kw)
+        assert (t == 0).all()
+    with pytest.raises(TypeError, match="int64"):  # torch: not implemented for Long; fastinit's samplers: TypeError
+        finit.uniform_(torch.zeros(3, dtype=torch.int64), 2, 2)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        finit.uniform_([0.0, 0.0], 1.0, 1.0)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_zero_dim_tensor_arguments_are_taken_like_torch():
+    def same(f, *args, **kw):
+        return torch.equal(f(torch.empty(4, 6), *args, seed=3, **kw),
+                           f(torch.empty(4, 6), *[float(a) for a in args], seed=3,
+                             **{k: float(v) for k, v in kw.items()}))
+    x = torch.tensor
+    assert same(finit.normal_, std=x(0.02)) and same(finit.uniform_, x(-1.0), x(2.0))
+    assert same(finit.trunc_normal_, x(0.0), x(1.0), x(-1.0), x(1.0)) and same(finit.xavier_uniform_, x(2.0))
+    assert same(finit.kaiming_normal_, x(0.1)) and same(finit.orthogonal_, x(2.0))
+    assert same(finit.sparse_, x(0.5), x(0.1)) and same(finit.variance_scaling_, x(2.0))
+    assert (finit.constant_(torch.empty(3), x(0.25)) == 0.25).all()
+
+
+def test_zeros_of_a_sparse_tensor_like_torch():
+    t = finit.zeros_(torch.ones(3, 3).to_sparse())
+    assert t.layout == torch.sparse_coo and not t.to_dense().any()
 
 
 def test_eye_dirac_orthogonal_sparse_match_torch_semantics():
