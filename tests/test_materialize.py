@@ -650,7 +650,8 @@ def test_transformer_rule_sets_a_parametrized_layer_through_right_inverse():
     with torch.no_grad():
         assert torch.allclose(m.encoder.layers[0].linear1.weight, plain.encoder.layers[0].linear1.weight, rtol=1e-6,
                               atol=1e-7)
-    assert summary["encoder.layers.0.linear1.parametrizations.weight.original0"].method.startswith("xavier_uniform, set")
+    method = summary["encoder.layers.0.linear1.parametrizations.weight.original0"].method
+    assert method.startswith("xavier_uniform, set")
 
 
 def test_subclasses_overriding_a_rule_method_fall_back_to_it():
