@@ -74,8 +74,6 @@ def _best_of(repeat: int, fn) -> float:
 
 
 def cmd_fill(args: argparse.Namespace) -> int:
-    from .benchmark import memset
-
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
     if args.dist == "uniform":
@@ -95,36 +93,48 @@ def cmd_fill(args: argparse.Namespace) -> int:
             init.constant_(buf, args.value)
         law = f"constant {args.value}"
     fill(np.empty(0, args.dtype))  # every argument checked before --out is created
-    shape = (args.numel,)
-    if args.out:
-        out = np.lib.format.open_memmap(args.out, mode="w+", dtype=args.dtype, shape=shape)
-    else:
-        out = np.empty(shape, args.dtype)
+    itemsize = np.dtype(args.dtype).itemsize
+    nbytes = args.numel * itemsize
+    if nbytes >= 2**63:
+        raise ValueError(f"--numel {args.numel:.3g} x {itemsize} bytes is beyond any file or memory")
+    if not args.out:
+        _fill_report(args, fill, law, np.empty((args.numel,), args.dtype))
+        return 0
+    from .io import atomic_output
 
-    def run():
-        fill(out)
-    t0 = time.perf_counter()
-    run()  # first call: compiles or loads the numba cache, touches the pages
-    first = time.perf_counter() - t0
-    t_fill = _best_of(args.repeat, run)
-    t_memset = _best_of(args.repeat, lambda: memset(out))
-    if args.dist != "constant":
-        run()  # leave the buffer holding the samples, not the memset's zeros
-    if args.out:
+    with atomic_output(args.out, ".npy") as (fd, tmp):  # a complete .npy under --out, or nothing
+        os.close(fd)
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=args.dtype, shape=(args.numel,))
+        with open(tmp, "r+b") as f:  # reserve the blocks: a full disk is an error here, not a SIGBUS mid-fill
+            os.posix_fallocate(f.fileno(), 0, out.offset + out.nbytes)
+        _fill_report(args, fill, law, out)
         out.flush()
+        del out
+    bf16 = np.dtype(args.dtype).name == "bfloat16"
+    raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if bf16 else ""
+    print(f"  wrote {args.out} ({nbytes / 1e9:.3f} GB, .npy{raw})")
+    return 0
+
+
+def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> None:
+    """Time ``fill(out)`` against a memset of the same buffer and print the report; ``out`` ends up filled."""
+    from .benchmark import memset
+
+    t0 = time.perf_counter()
+    fill(out)  # first call: compiles or loads the numba cache, touches the pages
+    first = time.perf_counter() - t0
+    t_fill = _best_of(args.repeat, lambda: fill(out))
+    t_memset = _best_of(args.repeat, lambda: memset(out))
+    fill(out)  # leave the buffer holding the values, not the memset's zeros
     gb = out.nbytes / 1e9
     print(f"fastinit fill: {args.numel:,} x {out.dtype} ~ {law}, seed={args.seed}, stream={args.stream!r}")
     print(f"  first call   {first * 1e3:9.1f} ms  (compile or cache load + page faults)")
     for what, t in (("fill", t_fill), ("memset", t_memset)):
         print(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
     print(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
-    if args.out:
-        raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if out.dtype.name == "bfloat16" else ""
-        print(f"  wrote {args.out} ({gb:.3f} GB, .npy{raw})")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
     print(f"  first {sample.size:,} values: mean {sample.mean():.6g}, std {sample.std():.6g}, "
           f"min {sample.min():.6g}, max {sample.max():.6g}")
-    return 0
 
 
 def _jsonable(obj):

@@ -15,6 +15,7 @@ throughput.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import inspect
 import json
@@ -32,7 +33,7 @@ from . import init, structured
 from ._buffers import resolve_dtype
 from ._seed import resolve_seed
 
-__all__ = ["TensorSpec", "write_safetensors", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
+__all__ = ["TensorSpec", "write_safetensors", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
 
 _CODES = {"float16": "F16", "bfloat16": "BF16", "float32": "F32", "float64": "F64"}  # by dtype name
 
@@ -99,6 +100,33 @@ def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str
     return struct.pack("<Q", len(text)) + text, layout
 
 
+@contextlib.contextmanager
+def atomic_output(path: Union[str, os.PathLike], suffix: str):
+    """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
+    ``path`` (with the usual permissions) only when the block completes: an exception, a full disk or Ctrl-C
+    leaves nothing under the name, and no temporary file.  An OSError says which file it was writing."""
+    path = os.fspath(path)
+    if os.path.isdir(path) or path.endswith(("/", os.sep)):
+        raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=suffix + ".tmp", dir=folder)
+    except OSError as e:
+        raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
+    try:
+        yield fd, tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
+        os.replace(tmp, path)
+    except BaseException as e:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError) and path not in str(e):  # e.g. ENOSPC from pwrite: say which file
+            raise type(e)(e.errno, f"{e.strerror} while writing {path} (nothing was left under that name)") from e
+        raise
+
+
 def _progress(total: int, enabled: Optional[bool]):
     if enabled is False:
         return None
@@ -152,18 +180,10 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     plans = {name: _plan(fills[name], spec, dt, shape, rows, seed, name)
              for name, spec, dt, shape, rows, _, _ in layout}
     data_bytes = sum(entry[-1] for entry in layout)
-    path = os.fspath(path)
-    if os.path.isdir(path) or path.endswith(("/", os.sep)):
-        raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=".safetensors.tmp", dir=folder)
-    except OSError as e:
-        raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
     bar = _progress(len(header) + data_bytes, progress)
     start = time.perf_counter()
     try:
-        with os.fdopen(fd, "r+b") as f:
+        with atomic_output(path, ".safetensors") as (fd, _), os.fdopen(fd, "r+b") as f:
             f.write(header)
             f.truncate(len(header) + data_bytes)
             f.flush()
@@ -174,19 +194,10 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
                 _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, rows, plans[name],
                              scratch, block_bytes, bar)
             os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, path)
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        if isinstance(e, OSError) and path not in str(e):  # e.g. ENOSPC from pwrite: say which file
-            raise type(e)(e.errno, f"{e.strerror} while writing {path} (nothing was left under that name)") from e
-        raise
     finally:
         if bar:
             bar.close()
+    path = os.fspath(path)
     seconds = time.perf_counter() - start
     total = len(header) + data_bytes
     return {"path": path, "bytes": total, "seconds": seconds, "bytes_per_s": total / seconds if seconds else None,

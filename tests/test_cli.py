@@ -154,6 +154,44 @@ def test_variance_checks_its_png_path_before_the_run(tmp_path, capsys, monkeypat
     assert capsys.readouterr().err.count("cannot write a file there") == 2
 
 
+def test_fill_constant_leaves_the_constant_in_the_buffer_and_file(tmp_path, capsys):
+    path = tmp_path / "c.npy"  # the memset timing zeroes the buffer: the value is written again after it
+    assert main(["fill", "--numel", "1000", "--dist", "constant", "--value", "0.5", "--repeat", "1",
+                 "--out", str(path)]) == 0
+    assert np.all(np.load(path) == 0.5) and "mean 0.5, std 0, min 0.5, max 0.5" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fault", ["disk full", "interrupt"])
+def test_fill_out_is_complete_or_absent(tmp_path, capsys, monkeypatch, fault):
+    """--out goes through a temporary file renamed at the end: a full disk (reserved before the fill, an
+    OSError rather than a SIGBUS in the memory map) or Ctrl-C leave nothing under the name, and no temporary."""
+    import errno
+    import os
+
+    from fastinit import cli
+    if fault == "disk full":
+        def full(fd, offset, length):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        monkeypatch.setattr(os, "posix_fallocate", full)
+    else:
+        def interrupted(*args):
+            raise KeyboardInterrupt
+        monkeypatch.setattr(cli, "_fill_report", interrupted)
+    argv = ["fill", "--numel", "1000", "--repeat", "1", "--out", str(tmp_path / "w.npy")]
+    if fault == "disk full":
+        assert main(argv) == 2
+        assert "No space left on device while writing" in capsys.readouterr().err
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            main(argv)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fill_refuses_a_size_beyond_any_file(tmp_path, capsys):
+    assert main(["fill", "--numel", "1e20", "--out", str(tmp_path / "r.npy")]) == 2
+    assert "beyond any file or memory" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
 def test_fill_checks_its_law_before_creating_the_file(tmp_path, capsys):
     path = tmp_path / "bad.npy"
     assert main(["fill", "--numel", "100", "--dist", "uniform", "--a", "1", "--b", "0", "--out", str(path)]) == 2
