@@ -3,8 +3,9 @@
 ``write_safetensors(path, {name: TensorSpec(...)}, seed=s)`` writes the real safetensors format
 (8-byte little-endian header length, JSON header with dtype / shape / data_offsets, then the raw
 little-endian data) for models larger than RAM: the header first, then every tensor filled in
-row blocks inside one reused RAM block of ``block_bytes`` and written at its offset with
-``pwrite``, so the writer's memory is bounded by ``block_bytes`` whatever the file size.  (A
+row blocks (a row larger than a block: blocks within the row) inside one reused RAM block of
+``block_bytes`` and written at its offset with ``pwrite``, so the writer's memory is bounded by
+``block_bytes`` whatever the file size (whole-tensor initializers, orthogonal_ and the like, aside).  (A
 memory map of the file needs no copy but costs a page fault per 4 KiB: measured 2-3x slower
 here than filling a resident block and writing it.)  Each tensor's
 stream is its name, so its values do not depend on which other tensors exist or their order,
@@ -18,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import inspect
+import itertools
 import json
+import math
 import os
 import struct
 import sys
@@ -232,22 +235,42 @@ def _plan(fill, spec, dt, shape, rows, seed, name) -> tuple[dict, bool, bool]:
     return sampled, placed, blockwise
 
 
-def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, scratch, block_bytes, bar):
-    """Fill rows [rows[0], rows[1]) of one tensor block by block in a reused RAM block and write
-    each block at its offset in the file (``plan``: :func:`_plan`)."""
-    sampled, placed, blockwise = plan
+def _blocks(shape: tuple, rows: tuple[int, int], itemsize: int, block_bytes: int):
+    """The blocks that tile rows [rows[0], rows[1]) of a C-order tensor of ``shape`` in file order, each at most
+    ``block_bytes`` (or one element): ``(offset, block shape, elements before it)``.  Whole rows when a row fits;
+    else, for the first axis k whose trailing sub-tensor fits, one index of each axis before k and a range along k,
+    so that every block is one contiguous run of the file."""
     first, last = rows
-    row_bytes = int(np.prod(shape[1:], dtype=object)) * dt.itemsize if shape else dt.itemsize
-    step = max(1, block_bytes // max(1, row_bytes)) if blockwise else max(1, last - first)
-    for r0 in range(first, last, step):
-        r1 = min(last, r0 + step)
-        nbytes = (r1 - r0) * row_bytes
+    if len(shape) == 0:
+        yield (), (), 0
+        return
+    k = next((k for k in range(len(shape)) if math.prod(shape[k + 1:]) * itemsize <= block_bytes), len(shape) - 1)
+    unit = math.prod(shape[k + 1:])  # elements per index along axis k
+    step = max(1, block_bytes // max(1, unit * itemsize))
+    heads = itertools.product(range(first, last), *map(range, shape[1:k])) if k else [()]
+    span = (first, last) if k == 0 else (0, shape[k])
+    for head in heads:
+        for j in range(span[0], span[1], step):
+            n = min(span[1], j + step) - j
+            index = head + (j,)
+            flat = sum(i * math.prod(shape[a + 1:]) for a, i in enumerate(index)) - first * math.prod(shape[1:])
+            yield index + (0,) * (len(shape) - k - 1), (1,) * k + (n,) + tuple(shape[k + 1:]), flat
+
+
+def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, scratch, block_bytes, bar):
+    """Fill rows [rows[0], rows[1]) of one tensor block by block (:func:`_blocks`; one piece when the initializer
+    needs the whole tensor) in a reused RAM block and write each block at its offset in the file (``plan``:
+    :func:`_plan`)."""
+    sampled, placed, blockwise = plan
+    shape = tuple(shape)
+    for offset, block_shape, flat in _blocks(shape, rows, dt.itemsize, block_bytes if blockwise else 1 << 62):
+        nbytes = math.prod(block_shape) * dt.itemsize
         if scratch[0].nbytes < nbytes:
             scratch[0] = np.empty(nbytes, np.uint8)
         raw = scratch[0][:nbytes]
-        block = raw.view(dt).reshape(((r1 - r0,) + tuple(shape[1:])) if shape else ())
-        place = {"global_shape": shape, "offset": (r0,) + (0,) * (len(shape) - 1)} if placed else {}
+        block = raw.view(dt).reshape(block_shape)
+        place = {"global_shape": shape, "offset": offset} if placed else {}
         fill(block, **sampled, **place, **spec.params)
-        _pwrite_all(fd, memoryview(raw), start + (r0 - first) * row_bytes)
+        _pwrite_all(fd, memoryview(raw), start + flat * dt.itemsize)
         if bar:
             bar.update(nbytes)

@@ -117,6 +117,29 @@ def test_writer_memory_is_bounded_by_block_not_file(tmp_path):
     assert growth < 96  # blocks of 16 MiB, pages dropped after each: nowhere near the file size
 
 
+_LAYOUTS = [((4, 3 << 14), 1 << 14), ((2, 3, 5000), 1000), ((3, 7), 4), ((5, 6), 1 << 20)]
+_INITS = [("normal_", {"std": 0.02}), ("xavier_uniform_", {}), ("constant_", {"val": 3}), ("trunc_normal_", {}),
+          ("sparse_", {"sparsity": 0.3})]
+
+
+@pytest.mark.parametrize("shape, block_bytes, init, params", [
+    (s, b, i, p) for s, b in _LAYOUTS for i, p in _INITS if i != "sparse_" or len(s) == 2])  # sparse_: matrices
+def test_rows_larger_than_a_block_are_split_within_the_row(tmp_path, monkeypatch, shape, block_bytes, init, params):
+    """A row (axis-0 slice) larger than block_bytes (stacked MoE experts: (8, 14336, 4096)) is written in blocks
+    along a later axis, each one contiguous run of the file: the writer's block never exceeds block_bytes (or one
+    element), and the values are the whole tensor's."""
+    from fastinit import io
+    sizes = []
+    write = io._pwrite_all
+    monkeypatch.setattr(io, "_pwrite_all", lambda fd, data, offset: (sizes.append(len(data)), write(fd, data, offset)))
+    path = tmp_path / "m.safetensors"
+    write_safetensors(path, {"w": TensorSpec(shape, "float32", init, params)}, seed=2, block_bytes=block_bytes)
+    assert max(sizes) <= max(block_bytes, 4) and sum(sizes) == np.prod(shape) * 4
+    fn = getattr(fastinit, init)
+    kw = {} if init == "constant_" else {"seed": 2, "stream": "w"}
+    assert np.array_equal(st_numpy.load_file(path)["w"], fn(np.empty(shape, np.float32), **params, **kw))
+
+
 def test_progress_bar_reports_bytes(tmp_path, capsys):
     pytest.importorskip("tqdm")
     write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((256, 256))}, seed=0, progress=True)
