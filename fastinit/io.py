@@ -79,6 +79,19 @@ def _shard_rows(n_rows: int, shard: tuple[int, int]) -> tuple[int, int]:
     return r0, r0 + base + (1 if i < extra else 0)
 
 
+def _shape(shape, name: str) -> tuple:
+    """A tensor spec's shape as a tuple of non-negative ints (no float or bool truncated to one)."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{name}: shape must be a tuple of ints, got {shape!r}") from None
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in dims):
+        raise TypeError(f"{name}: shape must be a tuple of ints, got {shape!r}")
+    if any(s < 0 for s in dims):
+        raise ValueError(f"{name}: shape must be non-negative, got {shape}")
+    return tuple(int(s) for s in dims)
+
+
 def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str]],
             shard: Optional[tuple[int, int]] = None) -> tuple[bytes, list]:
     entries, layout, offset = {}, [], 0
@@ -88,9 +101,11 @@ def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str
         if not isinstance(name, str) or not name or name == "__metadata__":
             raise ValueError(f"tensor names must be non-empty strings other than '__metadata__', got {name!r}")
         dt = resolve_dtype(spec.dtype)
-        shape = tuple(int(s) for s in spec.shape)
-        if any(s < 0 for s in shape):
-            raise ValueError(f"{name}: shape must be non-negative, got {shape}")
+        shape = _shape(spec.shape, name)
+        reserved = sorted(set(spec.params) & {"seed", "stream", "global_shape", "offset", "generator"})
+        if reserved:
+            raise ValueError(f"{name}: params {reserved} are set by the writer (seed= for the file, stream = the "
+                             "tensor's name, placement by blocks); leave them out")
         rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
         local = ((rows[1] - rows[0],) + shape[1:]) if shape else ()
         nbytes = int(np.prod(local, dtype=object)) * dt.itemsize
@@ -169,19 +184,27 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     -------
     dict with ``path``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed`` and per-tensor entries.
     """
+    if not isinstance(tensors, Mapping):
+        raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
+    if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)) or block_bytes < 1:
+        raise ValueError(f"block_bytes must be a positive int, got {block_bytes!r}")
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"progress must be None, True or False, got {progress!r}")
+    if shard is not None:
+        i, n = shard if isinstance(shard, tuple) and len(shard) == 2 else (None, None)
+        if isinstance(i, bool) or isinstance(n, bool) or not (isinstance(i, int) and isinstance(n, int)) \
+                or n < 1 or not 0 <= i < n:
+            raise ValueError(f"shard must be a pair (i, n) of ints with 0 <= i < n, got {shard!r}")
+    specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
+    fills = {name: _initializer(spec.init) for name, spec in specs.items()}
+    seed = resolve_seed(seed, draw=False)  # validated; drawn (seed=None) once every spec passed its checks
+    _, layout = _header(specs, None, shard)
+    plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
     seed = resolve_seed(seed)
     meta = dict(metadata or {}, **{"fastinit.seed": str(seed)})
     if shard is not None:
-        i, n = shard
-        if isinstance(i, bool) or isinstance(n, bool) or not (isinstance(i, int) and isinstance(n, int)) \
-                or n < 1 or not 0 <= i < n:
-            raise ValueError(f"shard must be (i, n) with 0 <= i < n, got {shard!r}")
-        meta["fastinit.shard"] = f"{i}/{n}"
-    specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
-    fills = {name: _initializer(spec.init) for name, spec in specs.items()}
+        meta["fastinit.shard"] = f"{shard[0]}/{shard[1]}"
     header, layout = _header(specs, meta, shard)
-    plans = {name: _plan(fills[name], spec, dt, shape, rows, seed, name)
-             for name, spec, dt, shape, rows, _, _ in layout}
     data_bytes = sum(entry[-1] for entry in layout)
     bar = _progress(len(header) + data_bytes, progress)
     start = time.perf_counter()
@@ -194,8 +217,8 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
                 bar.update(len(header))
             scratch = [np.empty(0, np.uint8)]  # one reused block buffer: the writer's whole working memory
             for name, spec, dt, shape, rows, offset, nbytes in layout:
-                _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, rows, plans[name],
-                             scratch, block_bytes, bar)
+                _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, rows, plans[name], seed,
+                             name, scratch, block_bytes, bar)
             os.fsync(f.fileno())
     finally:
         if bar:
@@ -217,8 +240,8 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         data, offset = data[n:], offset + n
 
 
-def _plan(fill, spec, dt, shape, rows, seed, name) -> tuple[dict, bool, bool]:
-    """How one tensor is filled: (seed and stream keywords, placed, blockwise) — row blocks told their
+def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool]:
+    """How one tensor is filled: (takes seed= and stream=, placed, blockwise) — row blocks told their
     place when the initializer takes ``offset`` (or needs none), else the whole tensor in one piece (e.g.
     ``orthogonal_``).  fastinit's blockwise initializers check their arguments here by a fill of no
     element (a one-element scratch for a scalar): a bad spec is refused before the file is created, not
@@ -226,12 +249,13 @@ def _plan(fill, spec, dt, shape, rows, seed, name) -> tuple[dict, bool, bool]:
     callables of the caller's own are checked when their turn comes."""
     params = inspect.signature(fill).parameters
     anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    sampled = {"seed": seed, "stream": name} if anything or "seed" in params else {}
+    sampled = anything or "seed" in params
     placed = (anything or "offset" in params) and len(shape) > 0 and fill not in structured.WHOLE_TENSOR
     blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
     if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")
-    structured.check_by_empty_fill(fill, shape, dt, placed, **sampled, **spec.params)
+    structured.check_by_empty_fill(fill, shape, dt, placed, **({"seed": 0, "stream": name} if sampled else {}),
+                                   **spec.params)
     return sampled, placed, blockwise
 
 
@@ -257,11 +281,12 @@ def _blocks(shape: tuple, rows: tuple[int, int], itemsize: int, block_bytes: int
             yield index + (0,) * (len(shape) - k - 1), (1,) * k + (n,) + tuple(shape[k + 1:]), flat
 
 
-def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, scratch, block_bytes, bar):
+def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, seed, name, scratch, block_bytes, bar):
     """Fill rows [rows[0], rows[1]) of one tensor block by block (:func:`_blocks`; one piece when the initializer
     needs the whole tensor) in a reused RAM block and write each block at its offset in the file (``plan``:
     :func:`_plan`)."""
-    sampled, placed, blockwise = plan
+    takes_seed, placed, blockwise = plan
+    sampled = {"seed": seed, "stream": name} if takes_seed else {}
     shape = tuple(shape)
     for offset, block_shape, flat in _blocks(shape, rows, dt.itemsize, block_bytes if blockwise else 1 << 62):
         nbytes = math.prod(block_shape) * dt.itemsize

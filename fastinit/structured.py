@@ -18,6 +18,7 @@ nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.  L. X
 """
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, Optional, TypeVar
 
@@ -25,7 +26,7 @@ import numpy as np
 
 from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._seed import Generator, resolve_seed, stream_words
-from .init import Stream, as_finite, constant_, normal_
+from .init import Stream, as_finite, constant_, normal_, ones_, zeros_
 from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
@@ -174,6 +175,9 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
 WHOLE_TENSOR = (eye_, dirac_, orthogonal_, delta_orthogonal_)
 
 
+_WHOLE_CHECK_LIMIT = 1 << 20  # elements of a scratch check_by_empty_fill may allocate for a whole-shape check
+
+
 def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw) -> None:
     """Check a fastinit initializer's arguments for a tensor of ``shape`` without writing it, as writers
     (fastinit.io, fastinit.dask) do before their first block: ``fill`` runs on a block of no element at the
@@ -190,6 +194,12 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
         fill(dry, **kw)
         if fill is orthogonal_ and len(shape) >= 2:
             orthogonal_matrix(shape, kw.get("layout", "torch"))
+        return
+    if not placed and "offset" not in inspect.signature(fill).parameters and fill not in (constant_, zeros_, ones_):
+        # filled whole by the writers, with per-element arguments (prior_bias_'s priors): checked on the whole
+        # shape when it is small (a bias), else at its turn
+        if math.prod(shape) <= _WHOLE_CHECK_LIMIT:
+            fill(np.empty(shape, dtype), **kw)
         return
     dry = np.empty(((0,) + shape[1:]) if shape else (), dtype)
     place = {"global_shape": shape, "offset": (0,) * len(shape)} if placed else {}

@@ -197,3 +197,31 @@ def test_bad_specs_and_paths_are_refused_before_any_write(tmp_path):
     out = write_safetensors(tmp_path / "ok.safetensors", {"d": TensorSpec((8, 4, 3), "float32", "delta_orthogonal_")},
                             seed=0)
     assert out["tensors"]["d"]["shape"] == (8, 4, 3)
+
+
+def test_per_unit_arguments_and_bad_writer_arguments(tmp_path):
+    """prior_bias_'s per-unit priors are checked on the bias itself (an empty dummy cannot broadcast them); bad
+    shapes and writer arguments are refused by name, before the file exists, and draw no seed."""
+    prior = np.linspace(0.05, 0.5, 10)
+    path = tmp_path / "pb.safetensors"
+    write_safetensors(path, {"b": TensorSpec((10,), "float32", "prior_bias_", {"prior": prior})}, seed=0)
+    assert np.allclose(st_numpy.load_file(path)["b"], np.log(prior / (1 - prior)), rtol=1e-6)
+    path.unlink()
+    ok = {"w": TensorSpec((2, 3))}
+    fastinit.manual_seed(5)
+    first = fastinit.normal(3)
+    fastinit.manual_seed(5)
+    for kw, err, match in [
+            (dict(tensors={"b": TensorSpec((10,), "float32", "prior_bias_", {"prior": prior[:9]})}), ValueError,
+             "broadcast"),
+            (dict(tensors={"w": TensorSpec((2.5, 3))}), TypeError, "w: shape must be a tuple of ints"),
+            (dict(tensors={"w": TensorSpec((True, 3))}), TypeError, "w: shape must be a tuple of ints"),
+            (dict(tensors={"w": TensorSpec(5)}), TypeError, "w: shape must be a tuple of ints"),
+            (dict(tensors=[("w", TensorSpec((2,)))]), TypeError, "tensors must be a mapping"),
+            (dict(tensors=ok, block_bytes=0), ValueError, "block_bytes must be a positive int"),
+            (dict(tensors=ok, progress="no"), TypeError, "progress must be None, True or False"),
+            (dict(tensors=ok, shard=(0, 2, 3)), ValueError, "shard must be a pair"),
+            (dict(tensors={"w": TensorSpec((2,), params={"seed": 1})}), ValueError, r"params \['seed'\] are set by")]:
+        with pytest.raises(err, match=match):
+            write_safetensors(tmp_path / "x.safetensors", **kw)
+    assert list(tmp_path.iterdir()) == [] and np.array_equal(first, fastinit.normal(3))
