@@ -13,6 +13,7 @@ index, parameters, dtype).  ``seed=None`` draws the seed once, when the graph is
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import dask.array as da
@@ -32,18 +33,27 @@ __all__ = [
 
 
 def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="float32", seed=None,
-                     sampled: bool = True, **kw) -> da.Array:
+                     generator=None, sampled: bool = True, **kw) -> da.Array:
     """A lazy array of ``shape`` whose blocks ``fill(block, **kw)`` writes in place, each told its
-    place with ``global_shape``/``offset`` (and the same ``seed`` when ``sampled``)."""
+    place with ``global_shape``/``offset`` (and the same ``seed`` when ``sampled``: drawn from ``generator``, or
+    the default one, when None — once, after every argument passed its checks, as the local call draws it)."""
+    if not callable(fill):
+        raise TypeError(f"fill must be an in-place initializer such as fastinit.normal_, got {fill!r}")
     shape = parse_shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
     dt = resolve_dtype(dtype)
-    if sampled:
-        kw = dict(kw, seed=resolve_seed(seed))
-    normalized = da.core.normalize_chunks(chunks, shape, dtype=dt)
+    if not sampled and (seed is not None or generator is not None):
+        raise TypeError(f"{getattr(fill, '__name__', fill)} draws no random values: it takes no seed or generator")
+    seed = resolve_seed(seed, generator, draw=False) if sampled else None
+    try:
+        normalized = da.core.normalize_chunks(chunks, shape, dtype=dt)
+    except (ValueError, TypeError, ZeroDivisionError) as e:
+        raise ValueError(f"chunks={chunks!r} does not tile shape {shape}: {e or type(e).__name__}") from None
     # bad arguments are refused now, when the graph is built, not on a worker at compute time
     if fill in structured.WHOLE_TENSOR and any(len(c) > 1 for c in normalized):
         raise ValueError(f"{fill.__name__} needs the whole tensor in one block; pass chunks=-1")
-    structured.check_by_empty_fill(fill, shape, dt, sampled, **kw)
+    structured.check_by_empty_fill(fill, shape, dt, sampled, **kw, **({"seed": seed or 0} if sampled else {}))
+    if sampled:  # an empty array draws nothing, like the local call
+        kw = dict(kw, seed=resolve_seed(seed, generator) if seed is not None or math.prod(shape) else 0)
 
     def block(block_info=None):
         info = block_info[None]

@@ -195,7 +195,7 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
     else:
         with np.errstate(over="ignore"):
             width = float(np.float32(b) - np.float32(a))
-    if target.size and not math.isfinite(width):
+    if not math.isfinite(width):  # an empty target too: its arguments are checked like any other's
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
     big = finfo_max(target.dtype)
     if max(abs(a), abs(b)) > big:
@@ -242,7 +242,7 @@ def normal_params(target: Target, mean, std, fn: str) -> np.ndarray:
     if std < 0:
         raise ValueError(f"{fn}: std must be >= 0, got {std}")
     zmax = NORMAL_MAX_F64 if target.code == _cpu.F64 else NORMAL_MAX_F32
-    if target.size and abs(mean) + zmax * std > finfo_max(target.dtype):
+    if abs(mean) + zmax * std > finfo_max(target.dtype):
         raise ValueError(
             f"{fn}: mean={mean}, std={std} can reach |x| = {abs(mean) + zmax * std:.4g}, beyond the largest "
             f"finite {target.dtype} ({finfo_max(target.dtype):.6g}); use a wider dtype or a smaller std"
@@ -356,8 +356,9 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     v = _real(val, "val", fn, finite=False)
     target = as_target(out, dtype)
     p0 = _constant_param(v, math.copysign(1.0, v), target.dtype)
-    if p0 is None:
-        raise ValueError(f"{fn}: val={v} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")
+    if p0 is None or math.isinf(v) and isinstance(val, (int, np.integer)):  # an int is finite, 10**400 too
+        shown = f"an int of {int(val).bit_length()} bits" if math.isinf(v) else v
+        raise ValueError(f"{fn}: val={shown} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")
     if target.device == "cpu" and target.size <= _cpu.SERIAL_ELEMENTS:  # a bias, a norm's weight: the same
         target.array.view(target.flat.dtype).fill(p0)  # bytes as the kernel's, without its launch (~15 us)
     elif target.size:

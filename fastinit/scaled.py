@@ -70,7 +70,8 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
         raise ValueError(f"{fn}: {knob} gives std {std:.4g} for fans ({fan_in}, {fan_out}), beyond what "
                          f"{target.dtype} holds (values or range up to {reach:.4g}); use a wider dtype or a smaller "
                          f"{knob}")
-    if target.size == 0:
+    if target.size == 0:  # an empty block of a non-empty tensor: its seed, stream and placement checked too
+        check_placement(target, **placement)
         return out
     return _fill(out, target, fn, distribution, std, placement)
 
@@ -111,6 +112,8 @@ def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, str
 
 def _kaiming(out, fn, distribution, a, mode, nonlinearity, layout, in_axis, out_axis, dtype, **placement):
     gain = _fans.calculate_gain(nonlinearity, a)
+    if not math.isfinite(gain):  # a = nan or inf (torch would fill NaN)
+        raise ValueError(f"{fn}: a (the negative slope) must be finite, got {a!r}")
     return _scheme(out, fn, distribution,
                    lambda fi, fo: gain / math.sqrt(_fans.fan(fi, fo, mode, ("fan_in", "fan_out"))),
                    dtype=dtype, layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=True, **placement)

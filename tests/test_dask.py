@@ -81,3 +81,21 @@ def test_bad_arguments_are_refused_when_the_graph_is_built(build):
 def test_whole_tensor_initializers_in_one_block():
     a = fid.from_initializer(fastinit.orthogonal_, (6, 4), chunks=-1, seed=1).compute()
     assert np.array_equal(a, fastinit.orthogonal_(np.empty((6, 4), np.float32), seed=1))
+
+
+def test_generator_and_seed_draws_follow_the_local_calls():
+    """generator= is honoured; a refused call and an empty array draw nothing (like fastinit.normal)."""
+    g1, g2 = fastinit.Generator(5), fastinit.Generator(5)
+    assert np.array_equal(fid.normal(4, 4, generator=g1, chunks=2).compute(), fastinit.normal(4, 4, generator=g2))
+    fastinit.manual_seed(1)
+    first = fastinit.normal(3)
+    fastinit.manual_seed(1)
+    for bad, err in [(lambda: fid.normal(4, 4, std=-1), ValueError),
+                     (lambda: fid.xavier_uniform(6, 7, chunks=(3, 7), stream=1.5), TypeError),
+                     (lambda: fid.from_initializer("normal_", (4, 4)), TypeError),
+                     (lambda: fid.normal(4, 4, chunks=0), ValueError),
+                     (lambda: fid.zeros(4, 4, seed=3), TypeError)]:
+        with pytest.raises(err):
+            bad()
+    assert fid.normal(0, 4).shape == (0, 4)
+    assert np.array_equal(first, fastinit.normal(3))

@@ -37,6 +37,8 @@ BAD_CALLS = [
     ("uniform_", (), {"dtype": np.float32}, TypeError, "does not match"),
     ("constant_", (1e6,), {}, ValueError, "overflows float16"),
     ("constant_", ("x",), {}, TypeError, "val must be a real number"),
+    ("constant_", (10**400,), {}, ValueError, "an int of 1329 bits overflows float16"),
+    ("kaiming_normal_", (float("nan"),), {}, ValueError, "a \\(the negative slope\\) must be finite"),
 ]
 
 
@@ -103,6 +105,26 @@ def test_zero_element_targets_are_a_no_op():
         assert fastinit.uniform_(out) is out
         assert fastinit.normal_(out, seed=1) is out
         assert fastinit.zeros_(out) is out
+
+
+@pytest.mark.parametrize("fn, args, kw, exc, msg", [
+    ("normal_", (0.0, 1e5), {}, ValueError, "beyond the largest finite float16"),
+    ("uniform_", (-6e4, 6e4), {}, None, None),  # width overflows float16, not the float32 computation
+    ("sparse_", (0.1, 1e5), {}, ValueError, "beyond the largest finite float16"),
+    ("xavier_uniform_", (), {"seed": -1}, ValueError, "seed must lie in"),
+    ("kaiming_uniform_", (), {"stream": 1.5}, TypeError, "stream must be an int"),
+    ("lecun_normal_", (), {"generator": 3}, TypeError, "generator must be"),
+])
+def test_an_empty_block_of_a_tensor_is_checked_like_any_other(fn, args, kw, exc, msg):
+    """A zero-element block (the check writers and fastinit.dask make before the first write) refuses what a
+    full block would: the range checks and, for the fan-scaled initializers, seed, stream and generator."""
+    empty = np.empty((0, 7), np.float16)
+    call = lambda: getattr(fastinit, fn)(empty, *args, global_shape=(6, 7), offset=(0, 0), **kw)  # noqa: E731
+    if exc is None:
+        assert call() is empty
+        return
+    with pytest.raises(exc, match=msg):
+        call()
 
 
 def test_bfloat16_bounds_refusal_and_success():
