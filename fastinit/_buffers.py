@@ -86,7 +86,9 @@ _ALIASES = {"fp16": np.dtype(np.float16), "f16": np.dtype(np.float16), "half": n
 
 def resolve_dtype(dtype) -> np.dtype:
     """The numpy dtype for a user ``dtype=`` (names such as 'float32' or 'bf16', numpy / ml_dtypes
-    types); TypeError if unsupported."""
+    types, torch dtypes such as torch.bfloat16); TypeError if unsupported."""
+    if type(dtype).__module__ == "torch" and str(dtype).startswith("torch."):  # torch.float32: by name
+        dtype = str(dtype)[len("torch."):]
     if isinstance(dtype, str) and dtype in ("bfloat16", "bf16"):
         return bfloat16()
     try:
@@ -292,7 +294,13 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
 
     t = t.detach()
     _refuse_negated(t, name)
-    return t.view(torch.int16).numpy().view(bfloat16()) if t.dtype == torch.bfloat16 else t.numpy()
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(bfloat16())
+    try:
+        return t.numpy()
+    except TypeError:  # float8, complex32, bits16: no NumPy dtype at all
+        raise TypeError(f"{name} has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, "
+                        "float64") from None
 
 
 class _TorchCudaMemory:
@@ -388,6 +396,8 @@ class Geometry:
 def _int_tuple(value, name: str) -> tuple[int, ...]:
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         value = (value,)
+    if isinstance(value, (dict, set, frozenset, str, bytes)):  # iterable, but not a sequence of sizes
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r}")
     try:
         items = tuple(value)
     except TypeError:

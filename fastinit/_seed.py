@@ -58,7 +58,11 @@ def key_words(seed: int) -> np.ndarray:
 def stream_id(stream) -> int:
     """The 64-bit stream number of an int or str ``stream``."""
     if isinstance(stream, str):
-        return int.from_bytes(hashlib.blake2b(stream.encode("utf-8"), digest_size=8).digest(), "little")
+        try:
+            data = stream.encode("utf-8")
+        except UnicodeEncodeError as e:  # a lone surrogate ('\ud800') has no UTF-8 form
+            raise ValueError(f"stream must be an int or a str encodable as UTF-8, got {stream!r}: {e.reason}") from None
+        return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
     if isinstance(stream, (bool, np.bool_)) or not isinstance(stream, (int, np.integer)):
         raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {type(stream).__name__} {stream!r}")
     return _check_u64(stream, "stream")

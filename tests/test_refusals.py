@@ -134,3 +134,20 @@ def test_bfloat16_bounds_refusal_and_success():
     assert not out.astype(np.float32).any()
     fastinit.uniform_(out, 1.0, 1.005, seed=0)
     assert (out.astype(np.float32) == 1.0).all()  # the only bfloat16 in [1, 1.005) is 1.0
+
+
+def test_small_argument_forms_are_refused_or_taken_by_name():
+    """torch dtypes are taken by name; a dict is not a shape; a stream with no UTF-8 form and torch dtypes with no
+    NumPy form are refused with fastinit's own messages."""
+    torch = pytest.importorskip("torch")
+    assert fastinit.normal(3, dtype=torch.bfloat16, seed=1).dtype.name == "bfloat16"
+    assert np.array_equal(fastinit.normal(3, dtype=torch.float32, seed=1), fastinit.normal(3, seed=1))
+    out = np.zeros((6, 7))
+    for kw, err, msg in [(dict(global_shape={6: 1, 7: 2}, offset=(0, 0)), TypeError, "global_shape must be a tuple"),
+                         (dict(stream="\ud800"), ValueError, "encodable as UTF-8"),
+                         (dict(dtype=torch.int32), TypeError, "dtype must be one of")]:
+        with pytest.raises(err, match=msg):
+            fastinit.uniform_(out, **kw)
+    assert not out.any()
+    with pytest.raises(TypeError, match="out has dtype torch.float8_e4m3fn; supported"):
+        fastinit.normal_(torch.empty(3, dtype=torch.float8_e4m3fn))
