@@ -315,6 +315,13 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     a_in, b_in = max(a, -big), min(b, big)
     proposal = _robert_proposal((a_in - mean) / std, (b_in - mean) / std, (b_in - a_in) / std)
     origin = mean if proposal["METHOD"] == NORMAL_PROPOSAL else a_in if proposal["SIGN"] > 0 else b_in
+    scale = std * {NORMAL_PROPOSAL: 1.0, UNIFORM_PROPOSAL: proposal["BETA"]}.get(proposal["METHOD"],
+                                                                                1.0 / proposal.get("LAM", 1.0))
+    if target.size and scale < float(np.spacing(compute.type(abs(origin)))):
+        warnings.warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where "
+                      f"the values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each "
+                      f"element gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~1 ms each). "
+                      "Use a float64 target.", stacklevel=3)
     prm = _params(P0=origin, P1=std, LO=lo_e, HI=hi_e, NEAREST=min(max(mean, lo_e), hi_e), **proposal)
     return _sample(out, target, _cpu.TRUNC, prm, **placement)
 

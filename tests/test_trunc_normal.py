@@ -165,3 +165,17 @@ def test_infinite_bounds_are_accepted_and_finite_in_float16():
     x = _draw(np.float16, 0.0, 3e4, -INF, INF, n=100_000)
     assert np.isfinite(x).all()
     assert x.max() <= 65504
+
+
+def test_draws_below_the_compute_resolution_warn_and_give_the_nearest_value():
+    """std 1e-5 at 1000 in float32 (spacing 6.1e-5): every draw rounds below a, so each element takes the
+    10 000-attempt fallback (the value nearest the mean); the call says so instead of silently taking ~1 ms an
+    element.  Usual calls do not warn."""
+    w = np.empty(3, np.float32)
+    with pytest.warns(UserWarning, match="below float32's resolution at 1000"):
+        fastinit.trunc_normal_(w, 1000.0, 1e-5, 1000.0002, np.inf, seed=1)
+    assert np.all(w == np.nextafter(np.float32(1000.0002), np.float32(np.inf)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fastinit.trunc_normal_(np.empty(100, np.float32), 0.0, 0.02, -0.04, 0.04, seed=1)
+        fastinit.trunc_normal_(np.empty(100, np.float16), 0.0, 1.0, 1.5, 1.51, seed=1)
