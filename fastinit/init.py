@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import warnings
 from typing import Any, Optional, Sequence, TypeVar, Union
 
@@ -27,8 +28,9 @@ Shape = Optional[Sequence[int]]
 
 
 def _is_real(value) -> bool:
+    """A real number (int, float, NumPy scalars, fractions.Fraction, any numbers.Real), not a bool."""
     return type(value) is float or (not isinstance(value, (bool, np.bool_))
-                                    and isinstance(value, (int, float, np.integer, np.floating)))
+                                    and isinstance(value, (numbers.Real, np.integer, np.floating)))
 
 
 def _float(value) -> float:

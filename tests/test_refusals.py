@@ -151,3 +151,6 @@ def test_small_argument_forms_are_refused_or_taken_by_name():
     assert not out.any()
     with pytest.raises(TypeError, match="out has dtype torch.float8_e4m3fn; supported"):
         fastinit.normal_(torch.empty(3, dtype=torch.float8_e4m3fn))
+    from fractions import Fraction  # a numbers.Real, taken as its float
+    assert np.array_equal(fastinit.uniform_(np.empty(3), Fraction(1, 4), 1, seed=1),
+                          fastinit.uniform_(np.empty(3), 0.25, 1, seed=1))
