@@ -49,8 +49,8 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
     except (ValueError, TypeError, ZeroDivisionError) as e:
         raise ValueError(f"chunks={chunks!r} does not tile shape {shape}: {e or type(e).__name__}") from None
     # bad arguments are refused now, when the graph is built, not on a worker at compute time
-    if fill in structured.WHOLE_TENSOR and any(len(c) > 1 for c in normalized):
-        raise ValueError(f"{fill.__name__} needs the whole tensor in one block; pass chunks=-1")
+    if structured.is_whole_tensor(fill) and any(len(c) > 1 for c in normalized):
+        raise ValueError(f"{getattr(fill, '__name__', fill)} needs the whole tensor in one block; pass chunks=-1")
     structured.check_by_empty_fill(fill, shape, dt, sampled, **kw, **({"seed": seed or 0} if sampled else {}))
     if sampled:  # an empty array draws nothing, like the local call
         kw = dict(kw, seed=resolve_seed(seed, generator) if seed is not None or math.prod(shape) else 0)

@@ -250,7 +250,7 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool]:
     params = inspect.signature(fill).parameters
     anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     sampled = anything or "seed" in params
-    placed = (anything or "offset" in params) and len(shape) > 0 and fill not in structured.WHOLE_TENSOR
+    placed = (anything or "offset" in params) and len(shape) > 0 and not structured.is_whole_tensor(fill)
     blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
     if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")

@@ -18,6 +18,7 @@ nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.  L. X
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from typing import Any, Optional, TypeVar
@@ -175,6 +176,20 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
 WHOLE_TENSOR = (eye_, dirac_, orthogonal_, delta_orthogonal_)
 
 
+def _unwrapped(fill) -> tuple[Any, dict]:
+    """The function under any functools.partial of ``fill``, and the keywords the partials bind."""
+    bound: dict = {}
+    while isinstance(fill, functools.partial):
+        bound = {**fill.keywords, **bound}
+        fill = fill.func
+    return fill, bound
+
+
+def is_whole_tensor(fill) -> bool:
+    """Is ``fill`` (or the function under its functools.partial) one of :data:`WHOLE_TENSOR`?"""
+    return _unwrapped(fill)[0] in WHOLE_TENSOR
+
+
 _WHOLE_CHECK_LIMIT = 1 << 20  # elements of a scratch check_by_empty_fill may allocate for a whole-shape check
 
 
@@ -185,17 +200,19 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
     A whole-tensor initializer gets the whole shape with one axis its checks do not read emptied (a spatial
     axis of a conv kernel, the columns of a matrix), and orthogonal_ LAPACK's size limit of the whole
     matrix.  Callables from outside fastinit are left to their turn."""
-    if not getattr(fill, "__module__", "").startswith("fastinit."):
+    base, bound = _unwrapped(fill)
+    if not getattr(base, "__module__", "").startswith("fastinit."):
         return
     shape = tuple(shape)
-    if fill in WHOLE_TENSOR:
-        spatial_first = fill is delta_orthogonal_ and kw.get("layout", "torch") == "keras"  # (*k, in, out)
+    if base in WHOLE_TENSOR:
+        layout = {**bound, **kw}.get("layout", "torch")
+        spatial_first = base is delta_orthogonal_ and layout == "keras"  # (*k, in, out)
         dry = np.empty(((0,) + shape[1:]) if spatial_first else (shape[:-1] + (0,)) if shape else (), dtype)
         fill(dry, **kw)
-        if fill is orthogonal_ and len(shape) >= 2:
-            orthogonal_matrix(shape, kw.get("layout", "torch"))
+        if base is orthogonal_ and len(shape) >= 2:
+            orthogonal_matrix(shape, layout)
         return
-    if not placed and "offset" not in inspect.signature(fill).parameters and fill not in (constant_, zeros_, ones_):
+    if not placed and "offset" not in inspect.signature(fill).parameters and base not in (constant_, zeros_, ones_):
         # filled whole by the writers, with per-element arguments (prior_bias_'s priors): checked on the whole
         # shape when it is small (a bias), else at its turn
         if math.prod(shape) <= _WHOLE_CHECK_LIMIT:

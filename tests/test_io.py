@@ -225,3 +225,19 @@ def test_per_unit_arguments_and_bad_writer_arguments(tmp_path):
         with pytest.raises(err, match=match):
             write_safetensors(tmp_path / "x.safetensors", **kw)
     assert list(tmp_path.iterdir()) == [] and np.array_equal(first, fastinit.normal(3))
+
+
+def test_partials_of_fastinit_initializers_are_planned_as_their_function(tmp_path):
+    """functools.partial(fastinit.orthogonal_, gain=2) is a whole-tensor initializer (written in one piece, not
+    refused at its second block as a shard); a partial's bad arguments are refused before the file exists."""
+    import functools
+
+    path = tmp_path / "o.safetensors"
+    spec = TensorSpec((512, 256), "float64", functools.partial(fastinit.orthogonal_, gain=2.0))
+    write_safetensors(path, {"w": spec}, seed=0, block_bytes=4096)
+    w = st_numpy.load_file(path)["w"]
+    assert np.array_equal(w, fastinit.orthogonal_(np.empty((512, 256)), 2.0, seed=0, stream="w"))
+    with pytest.raises(ValueError, match="std must be >= 0"):
+        write_safetensors(tmp_path / "x.safetensors",
+                          {"w": TensorSpec((4, 4), "float32", functools.partial(fastinit.normal_, std=-1.0))}, seed=0)
+    assert list(tmp_path.iterdir()) == [path]
