@@ -396,7 +396,7 @@ class Geometry:
 def _int_tuple(value, name: str) -> tuple[int, ...]:
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         value = (value,)
-    if isinstance(value, (dict, set, frozenset, str, bytes)):  # iterable, but not a sequence of sizes
+    if isinstance(value, (dict, set, frozenset)):  # iterable, but not a sequence of sizes
         raise TypeError(f"{name} must be a tuple of ints, got {value!r}")
     try:
         items = tuple(value)
