@@ -319,7 +319,8 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     origin = mean if proposal["METHOD"] == NORMAL_PROPOSAL else a_in if proposal["SIGN"] > 0 else b_in
     scale = std * {NORMAL_PROPOSAL: 1.0, UNIFORM_PROPOSAL: proposal["BETA"]}.get(proposal["METHOD"],
                                                                                 1.0 / proposal.get("LAM", 1.0))
-    if target.size and scale < float(np.spacing(compute.type(abs(origin)))):
+    v0 = float(compute.type(origin))  # the draws land within ~scale of it: slow if it rounds outside [a, b]
+    if target.size and not lo_e <= v0 <= hi_e and scale < float(np.spacing(compute.type(abs(origin)))):
         warnings.warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where "
                       f"the values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each "
                       f"element gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~1 ms each). "
@@ -365,8 +366,9 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     v = _real(val, "val", fn, finite=False)
     target = as_target(out, dtype)
     p0 = _constant_param(v, math.copysign(1.0, v), target.dtype)
-    if p0 is None or math.isinf(v) and isinstance(val, (int, np.integer)):  # an int is finite, 10**400 too
-        shown = f"an int of {int(val).bit_length()} bits" if math.isinf(v) else v
+    if p0 is None or math.isinf(v) and not isinstance(val, (float, np.floating)):  # 10**400 is finite, too
+        shown = (f"an int of {int(val).bit_length()} bits" if isinstance(val, (int, np.integer)) else
+                 f"{str(val)[:24]}..." if math.isinf(v) else v)
         raise ValueError(f"{fn}: val={shown} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")
     if target.device == "cpu" and target.size <= _cpu.SERIAL_ELEMENTS:  # a bias, a norm's weight: the same
         target.array.view(target.flat.dtype).fill(p0)  # bytes as the kernel's, without its launch (~15 us)

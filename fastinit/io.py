@@ -121,22 +121,29 @@ def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str
 @contextlib.contextmanager
 def atomic_output(path: Union[str, os.PathLike], suffix: str):
     """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
-    ``path`` (with the usual permissions) only when the block completes: an exception, a full disk or Ctrl-C
-    leaves nothing under the name, and no temporary file.  An OSError says which file it was writing."""
+    ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
+    (an existing file: its old contents), and no temporary file.  A symbolic link is followed (the file it
+    points to is replaced), an existing file keeps its permissions, a new one gets the usual ones; a hard link
+    to the old file keeps the old contents (the name gets a new file).  An OSError says which file it was
+    writing."""
     path = os.fspath(path)
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
-    folder = os.path.dirname(os.path.abspath(path))
+    real = os.path.realpath(path)  # a symbolic link keeps pointing at the new file (written where it points)
+    mode = os.stat(real).st_mode & 0o7777 if os.path.exists(real) else None  # an existing file keeps its mode
+    folder = os.path.dirname(real)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=suffix + ".tmp", dir=folder)
     except OSError as e:
         raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
     try:
         yield fd, tmp
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
-        os.replace(tmp, path)
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # mkstemp creates 0600; give a new file the usual permissions
+        os.chmod(tmp, mode)
+        os.replace(tmp, real)
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -191,7 +198,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"progress must be None, True or False, got {progress!r}")
     if shard is not None:
-        i, n = shard if isinstance(shard, tuple) and len(shard) == 2 else (None, None)
+        i, n = shard if isinstance(shard, (tuple, list)) and len(shard) == 2 else (None, None)
         if isinstance(i, bool) or isinstance(n, bool) or not (isinstance(i, int) and isinstance(n, int)) \
                 or n < 1 or not 0 <= i < n:
             raise ValueError(f"shard must be a pair (i, n) of ints with 0 <= i < n, got {shard!r}")

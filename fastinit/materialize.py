@@ -28,6 +28,7 @@ import math
 import re
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -400,8 +401,8 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str,
     its size and assigns it, so the parametrization's ``right_inverse`` sets the originals, as registering it on
     an initialized module does (torch's generator, where a right_inverse draws, seeded from (seed, name)).  A
     spectral norm first in the chain also gets what its constructor gives: ``_u``, ``_v`` drawn N(0, 1)
-    (streams: their names), normalized, then 15 power iterations on the new weight, unless an override names
-    either (``overridden(qualified name)``, asked at fill time)."""
+    (streams: their names), normalized, then 15 power iterations on the new weight; a vector an override names
+    (``overridden(qualified name)``, asked at fill time) is left to it, and then no power iteration runs."""
     if not parametrize.is_parametrized(holder, local):
         return None
     chain = holder.parametrizations[local]
@@ -423,12 +424,14 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str,
         method.fill(value, seed, name, {})
         with torch.no_grad(), _torch_rng(_fallback_seed(seed, name), t.device):
             setattr(holder, local, value)  # right_inverse -> the originals (all of them)
-            if norm is not None and not any(overridden(q) for q in vectors.values()):
-                for b, qualified in vectors.items():
+            if norm is not None:
+                mine = {b: q for b, q in vectors.items() if not overridden(q)}
+                for b, qualified in mine.items():
                     vec = getattr(norm, b)  # the buffer as allocated (planning saw the meta one)
                     _ft().normal_(vec, seed=seed, stream=qualified)
                     vec.copy_(nn.functional.normalize(vec, dim=0, eps=norm.eps))
-                norm._power_method(norm._reshape_weight_to_matrix(chain.original), 15)
+                if len(mine) == len(vectors):  # an override on either: the vectors are the overrides' to set
+                    norm._power_method(norm._reshape_weight_to_matrix(chain.original), 15)
 
     def check(twin, seed, stream, place):
         method.dry_run(torch.empty(shape, dtype=twin.dtype, device="meta"), seed, name, {})
@@ -476,10 +479,10 @@ def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
         else:
             fn(t, **kw)
 
-    def check(twin, seed, stream, place):  # fastinit's NumPy-level initializers: their check on an empty block
-        kw = {k: v for k, v in dict(seed=seed, stream=stream).items() if k in accepted}
+    def check(twin, seed, stream, place):  # fastinit's NumPy-level initializers: their check on an empty block,
+        kw = {k: v for k, v in dict(seed=seed, stream=stream).items() if k in accepted}  # placed in the whole shape
         shape = place.get("global_shape", tuple(twin.shape))
-        check_by_empty_fill(fn, shape, _ft()._numpy_dtype(twin.dtype), bool(place), **kw)
+        check_by_empty_fill(fn, shape, _ft()._numpy_dtype(twin.dtype), {"global_shape", "offset"} <= accepted, **kw)
 
     # fastinit.torch's initializers check a meta tensor; a user's callable may not run on one: left to its turn
     checked = check if numpy_view else _origin(fn) == "fastinit.torch"
@@ -842,7 +845,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         if e.method is not None:
             twin = torch.empty(e.tensor.shape, dtype=_new_dtype(e.tensor, dtype), device="meta")
             try:
-                e.method.dry_run(twin, 0 if seed is None else seed, e.name, e.place)
+                with warnings.catch_warnings():  # a fill warns at its own turn (a zero-element one: never)
+                    warnings.simplefilter("ignore")
+                    e.method.dry_run(twin, 0 if seed is None else seed, e.name, e.place)
             except (ValueError, TypeError, RuntimeError, NotImplementedError) as exc:
                 raise type(exc)(f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label}): {exc}") \
                     from exc
@@ -871,7 +876,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 store[local] = new[id(t)]
     for _, m in modules:
         if isinstance(m, nn.RNNBase):  # its _flat_weights list still names the old tensors (to_empty refreshes it too)
-            m._init_flat_weights()
+            with torch.no_grad(), _no_state_updates(m):  # it evaluates parametrized weights: no power iteration
+                m._init_flat_weights()
     by_at: dict = {}
     for e in entries.values():
         e.tensor = new[id(e.tensor)]

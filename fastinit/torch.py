@@ -35,7 +35,6 @@ arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allo
 from __future__ import annotations
 
 import functools
-import math
 import warnings
 from typing import Optional
 
@@ -144,8 +143,9 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     any other (as torch.nn.init checks them), then left alone.
 
     A non-empty meta tensor's arguments are checked as a CPU tensor's would be, with nothing drawn:
-    ``placed`` samplers fill a one-element twin placed in the tensor's shape (``global_shape``), so every
-    check runs; the others (orthogonal) check an empty twin keeping the first ``keep`` axes."""
+    ``placed`` samplers get a block of no element placed at the origin of the tensor's shape (``global_shape``),
+    which runs every check (fans, ranges, seed, stream) and no kernel; the others (orthogonal) an empty twin
+    keeping the first ``keep`` axes (a 0-d tensor's twin holds one element)."""
     if isinstance(tensor, torch.Tensor) and tensor.is_meta:
         if not tensor.numel():  # checked as an empty CPU tensor: all of it, nothing drawn
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
@@ -153,7 +153,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
             seed = 0 if seed is None else resolve_seed(seed)
             if placed:
                 gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
-                twin = np.empty((1,) * tensor.ndim, _numpy_dtype(tensor.dtype))
+                twin = np.empty((0,) + (1,) * (tensor.ndim - 1) if tensor.ndim else (), _numpy_dtype(tensor.dtype))
                 fill(twin, seed=seed, global_shape=gshape, offset=off, **kw)
             else:
                 fill(_meta_twin(tensor, keep), seed=seed, **kw)
@@ -169,11 +169,11 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
     a, b = _num(a), _num(b)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
-    if a == b:  # fastinit's sampler refuses an empty interval: its checks run on a meta twin, then the constant
+    if a == b:  # torch fills a; the other arguments (dtype, seed, stream, placement) are checked as a sampler's
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-        _sampled(lambda arr, **kw: _init.uniform_(arr, a, math.nextafter(a, math.inf), **kw),
-                 torch.empty_like(tensor, device="meta"), generator, seed, **placement)
+        _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
+                 generator, seed, **placement)
         return constant_(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
 

@@ -227,6 +227,21 @@ def test_per_unit_arguments_and_bad_writer_arguments(tmp_path):
     assert list(tmp_path.iterdir()) == [] and np.array_equal(first, fastinit.normal(3))
 
 
+def test_an_existing_output_keeps_its_link_and_mode(tmp_path):
+    """The temporary-file-and-rename writer follows a symbolic link (the file it points to is replaced) and keeps
+    an existing file's permissions; a shard may be a list."""
+    (tmp_path / "sub").mkdir()
+    target = tmp_path / "sub" / "t.safetensors"
+    target.write_bytes(b"")
+    target.chmod(0o600)
+    link = tmp_path / "link.safetensors"
+    link.symlink_to("sub/t.safetensors")
+    write_safetensors(link, {"w": TensorSpec((4, 2))}, seed=0, shard=[1, 2])
+    assert link.is_symlink() and (target.stat().st_mode & 0o777) == 0o600
+    assert st_numpy.load_file(target)["w"].shape == (2, 2)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["link.safetensors", "sub", "t.safetensors"]
+
+
 def test_partials_of_fastinit_initializers_are_planned_as_their_function(tmp_path):
     """functools.partial(fastinit.orthogonal_, gain=2) is a whole-tensor initializer (written in one piece, not
     refused at its second block as a shard); a partial's bad arguments are refused before the file exists."""

@@ -692,6 +692,33 @@ def test_each_fill_is_checked_before_anything_is_allocated():
         assert all(t.is_meta for t in model.parameters())
 
 
+def test_numpy_level_overrides_are_checked_in_the_whole_shape():
+    """fastinit's NumPy-level initializers as overrides: checked placed in the tensor's shape (martens_sparse_
+    needs its rows; variance_scaling_'s scale meets the fans) before anything is allocated."""
+    m = nn.Linear(4, 6)
+    materialize(m, seed=4, overrides={"weight": functools.partial(fastinit.martens_sparse_, k=2)})
+    assert (m.weight != 0).sum(0).tolist() == [2, 2, 2, 2]
+    with torch.device("meta"):
+        meta = nn.Linear(4, 6)
+    with pytest.raises(ValueError, match=r"weight .*variance_scaling_"):
+        materialize(meta, seed=0, dtype=torch.float16,
+                    overrides={"weight": functools.partial(fastinit.variance_scaling_, scale=1e12)})
+    assert meta.weight.is_meta
+
+
+def test_spectral_norm_vector_left_to_an_override_leaves_the_other_drawn():
+    with torch.device("meta"):
+        m = nn.utils.parametrizations.spectral_norm(nn.Linear(64, 4))
+    materialize(m, seed=0, overrides={"parametrizations.weight.0._u": "ones"})
+    sn = m.parametrizations.weight[0]
+    assert torch.all(sn._u == 1) and float(sn._v.norm()) == pytest.approx(1, abs=1e-6)
+    gru = nn.GRU(3, 4)  # an RNN's weight list refresh evaluates its parametrizations: in eval mode, kept kept
+    nn.utils.parametrizations.spectral_norm(gru, "weight_hh_l0")
+    before = {k: v.clone() for k, v in gru.named_buffers()}
+    materialize(gru, seed=0, overrides={"*._u": "keep", "*._v": "keep", "*weight_hh_l0.original": "keep"})
+    assert all(torch.equal(v, dict(gru.named_buffers())[k]) for k, v in before.items())
+
+
 def test_a_refused_call_draws_no_seed_from_torch():
     with torch.device("meta"):
         model = nn.Linear(4, 4)

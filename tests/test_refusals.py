@@ -154,3 +154,5 @@ def test_small_argument_forms_are_refused_or_taken_by_name():
     from fractions import Fraction  # a numbers.Real, taken as its float
     assert np.array_equal(fastinit.uniform_(np.empty(3), Fraction(1, 4), 1, seed=1),
                           fastinit.uniform_(np.empty(3), 0.25, 1, seed=1))
+    with pytest.raises(ValueError, match="overflows float32"):  # a finite number, however large, is not inf
+        fastinit.constant_(np.zeros(2, np.float32), Fraction(10**400))

@@ -129,6 +129,8 @@ def test_same_errors_as_torch():
 def test_uniform_with_equal_bounds_fills_the_value_like_torch():
     t = finit.uniform_(torch.empty(5), 0.5, 0.5)
     assert (t == 0.5).all()
+    assert (finit.uniform_(torch.empty(2, dtype=torch.float16), 65504.0, 65504.0) == 65504).all()  # range's edge
+    assert (finit.uniform_(torch.empty(2), 3.4028234663852886e38, 3.4028234663852886e38) > 3e38).all()
     state = torch.random.get_rng_state()
     t = torch.zeros(3)  # every other argument is still checked, before any write
     for kw, err in [(dict(seed=-5), ValueError), (dict(global_shape=(5,), offset=(4,)), ValueError),
