@@ -431,7 +431,7 @@ def format_table(report: dict) -> str:
     """The human-readable table of a :func:`run_checks` report."""
     lines = [f"fastinit check: seeds {report['seeds']}, {report['tests']} statistical tests at family-wise "
              f"alpha {report['alpha']:g} (Bonferroni: p >= {report['p_min']:.2g}, |z| <= {report['z_max']:.2f})", ""]
-    head = f"{'check':<26}{'dtype':<10}{'n':>11}{'KS p':>10}{'mean z':>9}{'std z':>9}  {'other':<34}{'result':>7}"
+    head = f"{'check':<26}{'dtype':<10}{'n':>11}{'KS p':>10}{'mean z':>9}{'std z':>9}  {'other':<50}{'result':>7}"
     lines += [head, "-" * len(head)]
     for r in report["rows"]:
         s = r["stats"]
@@ -439,7 +439,7 @@ def format_table(report: dict) -> str:
         mz = f"{s['mean_z']:+.2f}" if "mean_z" in s else ""
         sz = f"{s['std_z']:+.2f}" if "std_z" in s else ""
         other = "  ".join(f"{k} {v:.3g}" for k, v in s.items() if k not in ("ks_p", "mean_z", "std_z"))
-        lines.append(f"{r['check']:<26}{r['dtype']:<10}{r['n']:>11,}{ks:>10}{mz:>9}{sz:>9}  {other:<34}"
+        lines.append(f"{r['check']:<26}{r['dtype']:<10}{r['n']:>11,}{ks:>10}{mz:>9}{sz:>9}  {other:<50}"
                      f"{'ok' if r['passed'] else 'FAIL':>7}")
     failures = [(r["check"], r["dtype"], f) for r in report["rows"] for f in r["failures"]]
     if failures:
