@@ -252,8 +252,9 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool]:
     place when the initializer takes ``offset`` (or needs none), else the whole tensor in one piece (e.g.
     ``orthogonal_``).  fastinit's blockwise initializers check their arguments here by a fill of no
     element (a one-element scratch for a scalar): a bad spec is refused before the file is created, not
-    after the tensors before it were written.  Whole-tensor ones (their checks need the whole shape) and
-    callables of the caller's own are checked when their turn comes."""
+    after the tensors before it were written.  Whole-tensor ones are checked on their whole shape with one axis
+    emptied (small one-piece ones such as ``prior_bias_`` on the whole shape); only the caller's own callables
+    wait for their turn (:func:`fastinit.structured.check_by_empty_fill`)."""
     params = inspect.signature(fill).parameters
     anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     sampled = anything or "seed" in params

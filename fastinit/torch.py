@@ -29,12 +29,14 @@ Like torch, an inference tensor is refused outside ``torch.inference_mode`` (Run
 Integer, bool and complex tensors, which the kernels do not write, get ``constant_``, ``zeros_``,
 ``ones_``, ``eye_`` and ``dirac_`` from torch.nn.init itself; the samplers refuse them (TypeError).
 Expanded views (zero strides: elements sharing memory) are refused by the samplers too, and
-``constant_`` hands them to torch, as ``constant_`` / ``zeros_`` do sparse tensors.  Numeric
-arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows.
+``constant_`` hands them to torch, as ``constant_`` / ``zeros_`` do sparse tensors (torch's
+``constant_`` then fills a CSR tensor's stored values and refuses a COO one; its ``zeros_`` empties
+either).  Numeric arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows.
 """
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from typing import Optional
 
@@ -164,14 +166,18 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Optional[torch.Generator] = None,
              *, seed: Optional[int] = None, **placement) -> torch.Tensor:
-    """U[a, b) in place (torch.nn.init.uniform_); a == b fills a (every argument checked as for a < b, no seed
-    drawn), a > b raises like torch."""
+    """U[a, b) in place (torch.nn.init.uniform_); a == b fills a finite a (dtype, seed, stream, placement and
+    generator checked as for a < b; no seed drawn), a > b raises like torch."""
     a, b = _num(a), _num(b)
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     if a == b:  # torch fills a; the other arguments (dtype, seed, stream, placement) are checked as a sampler's
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        if isinstance(a, float) and not math.isfinite(a):  # torch: "from and to must be finite"
+            raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
         return constant_(tensor, a)
@@ -203,8 +209,9 @@ def _not_float(tensor: torch.Tensor) -> bool:
 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
-    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, sparse tensors, and expanded
-    views whose elements share memory, by torch itself)."""
+    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, sparse tensors — torch fills
+    a CSR tensor's stored values and refuses a COO one — and expanded views whose elements share memory, by torch
+    itself)."""
     if _not_float(tensor) or isinstance(tensor, torch.Tensor) and (tensor.layout != torch.strided or any(
             s == 0 and n > 1 for s, n in zip(tensor.stride(), tensor.shape))):
         return torch.nn.init.constant_(tensor, val)
@@ -238,8 +245,8 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
     if _not_float(tensor):
-        return torch.nn.init.dirac_(tensor, groups)
-    _structured.dirac_(_writable(tensor), groups)
+        return torch.nn.init.dirac_(tensor, _num(groups))
+    _structured.dirac_(_writable(tensor), _num(groups))
     return _done(tensor)
 
 

@@ -142,6 +142,10 @@ def test_uniform_with_equal_bounds_fills_the_value_like_torch():
         finit.uniform_(torch.zeros(3, dtype=torch.int64), 2, 2)
     with pytest.raises(TypeError, match="torch.Tensor"):
         finit.uniform_([0.0, 0.0], 1.0, 1.0)
+    with pytest.raises(ValueError, match="must be finite"):  # torch: "from and to must be finite"
+        finit.uniform_(t, math.inf, math.inf)
+    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+        finit.uniform_(t, 1.0, 1.0, generator="g")
     assert torch.equal(state, torch.random.get_rng_state())
 
 
@@ -156,6 +160,7 @@ def test_zero_dim_tensor_arguments_are_taken_like_torch():
     assert same(finit.kaiming_normal_, x(0.1)) and same(finit.orthogonal_, x(2.0))
     assert same(finit.sparse_, x(0.5), x(0.1)) and same(finit.variance_scaling_, x(2.0))
     assert (finit.constant_(torch.empty(3), x(0.25)) == 0.25).all()
+    assert torch.equal(finit.dirac_(torch.empty(4, 2, 3), x(2)), tinit.dirac_(torch.empty(4, 2, 3), 2))
 
 
 def test_zeros_of_a_sparse_tensor_like_torch():
