@@ -148,7 +148,7 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str):
         if os.path.exists(tmp):
             os.unlink(tmp)
         if isinstance(e, OSError) and path not in str(e):  # e.g. ENOSPC from pwrite: say which file
-            raise type(e)(e.errno, f"{e.strerror} while writing {path} (nothing was left under that name)") from e
+            raise type(e)(e.errno, f"{e.strerror} while writing {path} (the name was left as it was)") from e
         raise
 
 

@@ -369,8 +369,7 @@ def _torch_rng(seed: int, device: torch.device):
     """torch's global generator (of ``device``'s type too) seeded with ``seed`` inside, restored after: for torch
     code materialize runs (a fallback reset_parameters, a right_inverse that draws), so that its values follow
     materialize's seed and the caller's generator is left as it was."""
-    with torch.random.fork_rng(devices=[] if device.type in ("cpu", "meta") else [device.index or 0],
-                               device_type=device.type if device.type != "meta" else "cpu"):
+    with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device.index or 0], device_type=device.type):
         torch.manual_seed(seed)
         yield
 
