@@ -119,12 +119,15 @@ class _Method:
     ``any_dtype``: it fills tensors of any dtype (constants, keep, callables), not only float16 ... float64.
     ``check``: what runs on a meta twin of the tensor (its shape and new dtype) before anything is allocated, with
     the same arguments, raising what ``fill`` would: True for ``fill`` itself (fastinit.torch's initializers check
-    a meta tensor and write nothing), False for nothing (a user's callable), else a callable."""
+    a meta tensor and write nothing), False for nothing (a user's callable), else a callable.  ``law``: the rule
+    factory's arguments, when they alone decide the check's outcome for a shape and dtype (the stream, a name,
+    is always valid), so one check serves every tensor of that law, shape and dtype."""
 
     label: str
     fill: Callable
     any_dtype: bool = False
     check: Callable | bool = True
+    law: tuple | None = None
 
     def dry_run(self, twin: torch.Tensor, seed: int, stream: str, place: dict) -> None:
         if self.check is True:
@@ -136,7 +139,7 @@ class _Method:
 def _const(value: float) -> _Method:
     # fastinit.torch.constant_ hands integer buffers such as num_batches_tracked to torch
     return _Method("zeros" if value == 0 else "ones" if value == 1 else f"constant {value:g}",
-                   lambda t, seed, stream, place: _ft().constant_(t, value), any_dtype=True)
+                   lambda t, seed, stream, place: _ft().constant_(t, value), any_dtype=True, law=("constant", value))
 
 
 ZEROS, ONES = _const(0.0), _const(1.0)
@@ -144,23 +147,27 @@ ZEROS, ONES = _const(0.0), _const(1.0)
 
 def _uniform(bound: float, label: str) -> _Method:
     return _Method(f"uniform(±{label})",
-                   lambda t, seed, stream, place: _ft().uniform_(t, -bound, bound, seed=seed, stream=stream, **place))
+                   lambda t, seed, stream, place: _ft().uniform_(t, -bound, bound, seed=seed, stream=stream, **place),
+                   law=("uniform", bound))
 
 
 def _normal(std: float, suffix: str = "") -> _Method:
     return _Method(f"normal(0, {std:.4g}){suffix}",
-                   lambda t, seed, stream, place: _ft().normal_(t, 0.0, std, seed=seed, stream=stream, **place))
+                   lambda t, seed, stream, place: _ft().normal_(t, 0.0, std, seed=seed, stream=stream, **place),
+                   law=("normal", std))
 
 
 def _trunc_normal(std: float) -> _Method:
     return _Method(f"trunc_normal(0, {std:.4g}, ±2σ)",
                    lambda t, seed, stream, place: _ft().trunc_normal_(t, 0.0, std, -2 * std, 2 * std, seed=seed,
-                                                                      stream=stream, **place))
+                                                                      stream=stream, **place),
+                   law=("trunc_normal", std))
 
 
 def _scaled(fn_name: str, label: str, **kw) -> _Method:
     return _Method(label, lambda t, seed, stream, place: getattr(_ft(), fn_name)(t, seed=seed, stream=stream,
-                                                                                  **kw, **place))
+                                                                                  **kw, **place),
+                   law=(fn_name, *sorted(kw.items())))
 
 
 KAIMING_A5 = _scaled("kaiming_uniform_", "kaiming_uniform(a=√5)", a=math.sqrt(5))
@@ -174,7 +181,7 @@ def _embedding(std: float, padding_idx: int | None) -> _Method:
         if padding_idx is not None:  # the module's own (local) row index, also in a vocabulary shard
             t.detach()[padding_idx].zero_()
     pad = "" if padding_idx is None else ", padding row 0"
-    return _Method(f"normal(0, {std:.4g}){pad}", fill)
+    return _Method(f"normal(0, {std:.4g}){pad}", fill, law=("embedding", std, padding_idx))
 
 
 class _Context:
@@ -839,10 +846,19 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         raise TypeError(f"materialize's rules fill float16, bfloat16, float32 and float64 tensors, not {unfillable}; "
                         "give them overrides (a callable, 'zeros', 'ones' or 'keep')")
     # Every fill's own checks (a fan rule on a 1-D tensor, a std that overflows float16, ...) on a meta twin of the
-    # tensor as it will be allocated: nothing allocated or written yet, and nothing drawn.
+    # tensor as it will be allocated: nothing allocated or written yet, and nothing drawn.  A rule's law checked
+    # on one shape and dtype is not checked again (a model's repeated layers).
+    checked = set()
     for e in entries.values():
         if e.method is not None:
-            twin = torch.empty(e.tensor.shape, dtype=_new_dtype(e.tensor, dtype), device="meta")
+            new_dtype = _new_dtype(e.tensor, dtype)
+            key = None if e.method.law is None else (e.method.law, tuple(e.tensor.shape), new_dtype,
+                                                     tuple((k, tuple(v)) for k, v in sorted(e.place.items())))
+            if key is not None:
+                if key in checked:
+                    continue
+                checked.add(key)
+            twin = torch.empty(e.tensor.shape, dtype=new_dtype, device="meta")
             try:
                 with warnings.catch_warnings():  # a fill warns at its own turn (a zero-element one: never)
                     warnings.simplefilter("ignore")

@@ -719,6 +719,16 @@ def test_spectral_norm_vector_left_to_an_override_leaves_the_other_drawn():
     assert all(torch.equal(v, dict(gru.named_buffers())[k]) for k, v in before.items())
 
 
+def test_one_check_per_law_shape_and_dtype_still_checks_each_dtype():
+    """The dry run checks a rule's law once per (shape, dtype): a float16 layer after a float32 one of the same
+    shape and law is still checked in float16."""
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 8).half())
+    with pytest.raises(ValueError, match=r"1\.weight .*float16"):
+        materialize(model, seed=0, scheme=("llama", {"std": 1e4}))
+    assert all(t.is_meta for t in model.parameters())
+
+
 def test_a_refused_call_draws_no_seed_from_torch():
     with torch.device("meta"):
         model = nn.Linear(4, 4)
