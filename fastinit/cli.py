@@ -93,10 +93,9 @@ def cmd_fill(args: argparse.Namespace) -> int:
             init.constant_(buf, args.value)
         law = f"constant {args.value}"
     fill(np.empty(0, args.dtype))  # every argument checked before --out is created
-    itemsize = np.dtype(args.dtype).itemsize
-    nbytes = args.numel * itemsize
+    nbytes = args.numel * args.dtype.itemsize
     if nbytes >= 2**63:
-        raise ValueError(f"--numel {args.numel:.3g} x {itemsize} bytes is beyond any file or memory")
+        raise ValueError(f"--numel {args.numel:.3g} x {args.dtype.itemsize} bytes is beyond any file or memory")
     if not args.out:
         _fill_report(args, fill, law, np.empty((args.numel,), args.dtype))
         return 0
@@ -110,8 +109,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
         _fill_report(args, fill, law, out)
         out.flush()
         del out
-    bf16 = np.dtype(args.dtype).name == "bfloat16"
-    raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if bf16 else ""
+    raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if args.dtype.name == "bfloat16" else ""
     print(f"  wrote {args.out} ({nbytes / 1e9:.3f} GB, .npy{raw})")
     return 0
 

@@ -317,8 +317,9 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     a_in, b_in = max(a, -big), min(b, big)
     proposal = _robert_proposal((a_in - mean) / std, (b_in - mean) / std, (b_in - a_in) / std)
     origin = mean if proposal["METHOD"] == NORMAL_PROPOSAL else a_in if proposal["SIGN"] > 0 else b_in
-    scale = std * {NORMAL_PROPOSAL: 1.0, UNIFORM_PROPOSAL: proposal["BETA"]}.get(proposal["METHOD"],
-                                                                                1.0 / proposal.get("LAM", 1.0))
+    method = proposal["METHOD"]  # the draws' spread around the origin: std z, std U[0, width), std Exp(lam)
+    scale = std * (1.0 if method == NORMAL_PROPOSAL else proposal["BETA"] if method == UNIFORM_PROPOSAL
+                   else 1.0 / proposal["LAM"])
     v0 = float(compute.type(origin))  # the draws land within ~scale of it: slow if it rounds outside [a, b]
     if target.size and not lo_e <= v0 <= hi_e and scale < float(np.spacing(compute.type(abs(origin)))):
         warnings.warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where "

@@ -92,11 +92,14 @@ def _shape(shape, name: str) -> tuple:
     return tuple(int(s) for s in dims)
 
 
-def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str]],
-            shard: Optional[tuple[int, int]] = None) -> tuple[bytes, list]:
-    entries, layout, offset = {}, [], 0
-    if metadata:
-        entries["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+def _local(shape: tuple, rows: tuple[int, int]) -> tuple:
+    """The shape of rows [rows[0], rows[1]) of a tensor of ``shape`` (a 0-d tensor: itself)."""
+    return ((rows[1] - rows[0],) + shape[1:]) if shape else ()
+
+
+def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = None) -> list:
+    """Every spec checked, in file order: (name, spec, dtype, shape, rows written, data offset, bytes)."""
+    layout, offset = [], 0
     for name, spec in specs.items():
         if not isinstance(name, str) or not name or name == "__metadata__":
             raise ValueError(f"tensor names must be non-empty strings other than '__metadata__', got {name!r}")
@@ -107,15 +110,21 @@ def _header(specs: Mapping[str, TensorSpec], metadata: Optional[Mapping[str, str
             raise ValueError(f"{name}: params {reserved} are set by the writer (seed= for the file, stream = the "
                              "tensor's name, placement by blocks); leave them out")
         rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
-        local = ((rows[1] - rows[0],) + shape[1:]) if shape else ()
-        nbytes = int(np.prod(local, dtype=object)) * dt.itemsize
-        entries[name] = {"dtype": _CODES[dt.name], "shape": list(local),
-                         "data_offsets": [offset, offset + nbytes]}
+        nbytes = int(np.prod(_local(shape, rows), dtype=object)) * dt.itemsize
         layout.append((name, spec, dt, shape, rows, offset, nbytes))
         offset += nbytes
+    return layout
+
+
+def _header(layout: list, metadata: Mapping[str, str]) -> bytes:
+    """The safetensors header of ``layout`` (:func:`_layout`): length, JSON, padding to 8 bytes."""
+    entries = {"__metadata__": {str(k): str(v) for k, v in metadata.items()}} if metadata else {}
+    for name, _, dt, shape, rows, offset, nbytes in layout:
+        entries[name] = {"dtype": _CODES[dt.name], "shape": list(_local(shape, rows)),
+                         "data_offsets": [offset, offset + nbytes]}
     text = json.dumps(entries, separators=(",", ":")).encode("utf-8")
     text += b" " * (-(len(text) + 8) % 8)  # data starts 8-byte aligned
-    return struct.pack("<Q", len(text)) + text, layout
+    return struct.pack("<Q", len(text)) + text
 
 
 @contextlib.contextmanager
@@ -205,13 +214,13 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
     fills = {name: _initializer(spec.init) for name, spec in specs.items()}
     seed = resolve_seed(seed, draw=False)  # validated; drawn (seed=None) once every spec passed its checks
-    _, layout = _header(specs, None, shard)
+    layout = _layout(specs, shard)
     plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
     seed = resolve_seed(seed)
     meta = dict(metadata or {}, **{"fastinit.seed": str(seed)})
     if shard is not None:
         meta["fastinit.shard"] = f"{shard[0]}/{shard[1]}"
-    header, layout = _header(specs, meta, shard)
+    header = _header(layout, meta)
     data_bytes = sum(entry[-1] for entry in layout)
     bar = _progress(len(header) + data_bytes, progress)
     start = time.perf_counter()
