@@ -198,9 +198,9 @@ def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[i
 
 
 def _raw16(storage: np.dtype, want: np.dtype) -> bool:
-    """``dtype=`` may reinterpret 16-bit integer (or void) storage as float16 / bfloat16: torch exports
-    bfloat16 as int16, and raw 16-bit buffers hold either.  Other integers are refused: reading an int32
-    buffer as float32 is a mistake, not a request."""
+    """``dtype=`` may reinterpret 16-bit integer (or void) storage — arrays, buffers, CUDA arrays alike — as
+    float16 / bfloat16: torch exports bfloat16 as int16, and raw 16-bit buffers hold either.  Other integers
+    are refused: reading an int32 buffer as float32 is a mistake, not a request."""
     return storage.kind in "uiV" and storage.itemsize == want.itemsize == 2
 
 
@@ -350,9 +350,12 @@ def _from_torch(t, dtype, name: str):
 
 def _as_array(out, dtype, name: str) -> np.ndarray:
     if isinstance(out, np.ndarray):
-        if dtype is not None and resolve_dtype(dtype) != out.dtype:
-            raise TypeError(f"dtype={dtype!r} does not match {name}.dtype ({out.dtype}); drop dtype= for arrays")
-        return out
+        if dtype is None or (want := resolve_dtype(dtype)) == out.dtype:
+            return out
+        if _raw16(out.dtype, want):  # as for buffers: 16-bit integer storage read as float16 / bfloat16
+            return out.view(want)
+        raise TypeError(f"dtype={dtype!r} does not match {name}.dtype ({out.dtype}); drop dtype= for arrays "
+                        "(only 16-bit integer arrays are reinterpreted, as float16 or bfloat16)")
     try:
         mv = memoryview(out)
     except TypeError:

@@ -109,6 +109,22 @@ def test_buffer_protocol_targets_match_numpy():
     assert np.array_equal(np.frombuffer(mv, np.float64), _full(fastinit.uniform_, (), 1000, np.float64))
 
 
+def test_16_bit_integer_storage_reads_as_float16_or_bfloat16_with_dtype():
+    """torch exports bfloat16 as int16: such arrays and buffers (strided arrays too) take dtype= float16 / bfloat16."""
+    for dt, storage in [("bfloat16", np.int16), ("float16", np.uint16)]:
+        ref = _full(fastinit.normal_, (0.0, 0.02), (5, 7), np.dtype(ml_dtypes.bfloat16 if dt == "bfloat16" else dt))
+        bits = np.zeros((5, 14), storage)
+        view = bits[:, ::2]
+        assert fastinit.normal_(view, std=0.02, seed=42, stream="w", dtype=dt) is view
+        assert np.array_equal(view.view(np.uint16), ref.view(np.uint16)) and not bits[:, 1::2].any()
+        mv = memoryview(np.zeros(35, storage))
+        fastinit.normal_(mv, std=0.02, seed=42, stream="w", dtype=dt)
+        assert np.array_equal(np.asarray(mv).view(np.uint16), ref.view(np.uint16).ravel())
+    wide = np.zeros(4, np.int32)
+    with pytest.raises(TypeError, match="only 16-bit integer arrays are reinterpreted"):
+        fastinit.normal_(wide, dtype="float32")
+
+
 def test_memmap_target(tmp_path):
     mm = np.memmap(tmp_path / "w.bin", dtype=np.float16, mode="w+", shape=(333, 77))
     fastinit.normal_(mm, std=0.02, seed=1)
