@@ -20,7 +20,7 @@ import numpy as np
 from ._cpu import BF16, F16, F32, F64
 
 __all__ = ["CudaTarget", "Target", "as_target", "bfloat16", "finfo_max", "host_staged", "is_cuda_array",
-           "place_block", "resolve_dtype", "storage_code", "torch_cpu_array", "torch_tensor"]
+           "place_block", "resolve_dtype", "shape_tuple", "storage_code", "torch_cpu_array", "torch_tensor"]
 
 _IEEE = {np.dtype(np.float16): F16, np.dtype(np.float32): F32, np.dtype(np.float64): F64}
 
@@ -200,8 +200,9 @@ def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[i
 def _raw16(storage: np.dtype, want: np.dtype) -> bool:
     """``dtype=`` may reinterpret 16-bit integer (or void) storage — arrays, buffers, CUDA arrays alike — as
     float16 / bfloat16: torch exports bfloat16 as int16, and raw 16-bit buffers hold either.  Other integers
-    are refused: reading an int32 buffer as float32 is a mistake, not a request."""
-    return storage.kind in "uiV" and storage.itemsize == want.itemsize == 2
+    are refused: reading an int32 buffer as float32 is a mistake, not a request.  So is a float dtype (ml_dtypes'
+    bfloat16 has kind 'V' too): bfloat16 is never read as float16, nor the reverse."""
+    return storage.kind in "uiV" and storage.itemsize == want.itemsize == 2 and storage_code(storage) is None
 
 
 def _cuda_target(out, dtype, name: str) -> CudaTarget:
@@ -396,18 +397,22 @@ class Geometry:
     global_shape: tuple[int, ...]
 
 
-def _int_tuple(value, name: str) -> tuple[int, ...]:
+def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
+    """``value`` (an int or a sequence of ints) as a tuple of Python ints, NumPy's way: TypeError naming ``name``
+    for anything else (a float or bool is never truncated to a size; a str or dict is not a sequence of sizes),
+    ValueError for a negative entry.  The one shape check of shapes, global shapes, offsets and file specs."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         value = (value,)
-    if isinstance(value, (dict, set, frozenset)):  # iterable, but not a sequence of sizes
-        raise TypeError(f"{name} must be a tuple of ints, got {value!r}")
     try:
+        if isinstance(value, (str, bytes, dict, set, frozenset)):  # iterable, but not a sequence of sizes
+            raise TypeError
         items = tuple(value)
     except TypeError:
         raise TypeError(f"{name} must be a tuple of ints, got {value!r}") from None
-    for v in items:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must be a tuple of non-negative ints, got {value!r}")
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items):
+        raise TypeError(f"{name} must be a tuple of ints, got {value!r}")
+    if any(v < 0 for v in items):
+        raise ValueError(f"{name} must be a tuple of non-negative ints, got {value!r}")
     return tuple(int(v) for v in items)
 
 
@@ -430,8 +435,8 @@ def place_block(shape: tuple[int, ...], global_shape=None, offset=None) -> tuple
             raise ValueError("offset= needs global_shape= (the shape of the whole tensor the block belongs to)")
         gshape, off = shape, (0,) * len(shape)
     else:
-        gshape = _int_tuple(global_shape, "global_shape")
-        off = (0,) * len(gshape) if offset is None else _int_tuple(offset, "offset")
+        gshape = shape_tuple(global_shape, "global_shape")
+        off = (0,) * len(gshape) if offset is None else shape_tuple(offset, "offset")
         if len(gshape) != len(shape):
             raise ValueError(f"global_shape {gshape} must have the same number of axes as out.shape {shape}")
         if len(off) != len(shape):

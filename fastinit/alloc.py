@@ -17,7 +17,7 @@ import numpy as np
 
 from . import init, scaled, structured
 from . import sparsity as sparsity_
-from ._buffers import resolve_dtype
+from ._buffers import resolve_dtype, shape_tuple
 
 __all__ = [
     "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "xavier_uniform", "xavier_normal",
@@ -28,13 +28,8 @@ __all__ = [
 
 
 def parse_shape(shape: tuple) -> tuple[int, ...]:
-    """A shape given as positional ints, or as one tuple/list, validated."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for s in shape:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0:
-            raise ValueError(f"shape must be non-negative ints, got {shape!r}")
-    return tuple(int(s) for s in shape)
+    """A shape given as positional ints, or as one tuple/list, validated (:func:`~fastinit._buffers.shape_tuple`)."""
+    return shape_tuple(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 
 
 def _empty(shape, dtype) -> np.ndarray:

@@ -22,6 +22,8 @@ from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._buffers import shape_tuple
+
 __all__ = ["fans", "fan", "calculate_gain", "LAYOUTS", "MODES"]
 
 LAYOUTS = ("torch", "keras")
@@ -56,13 +58,7 @@ def fans(shape, layout: str = "torch", *, in_axis: Axes = None, out_axis: Axes =
     >>> fans((784, 256), layout="keras")      # the seed texts' W of shape (n_in, n_out)
     (784, 256)
     """
-    try:
-        dims = tuple(getattr(shape, "shape", shape))
-    except TypeError:
-        dims = None
-    if dims is None or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in dims):
-        raise TypeError(f"shape must be a sequence of ints (or an array with .shape), got {shape!r}")
-    shape = tuple(int(s) for s in dims)
+    shape = shape_tuple(getattr(shape, "shape", shape))
     if in_axis is None and out_axis is None and layout in LAYOUTS:
         return _layout_fans(shape, layout)
     return _fans(shape, layout, in_axis, out_axis)
@@ -75,8 +71,6 @@ def _layout_fans(shape: tuple[int, ...], layout: str) -> Tuple[int, int]:
 
 
 def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) -> Tuple[int, int]:
-    if any(s < 0 for s in shape):
-        raise ValueError(f"shape must not have negative dimensions, got {shape}")
     ndim = len(shape)
     if ndim < 2:
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
@@ -106,7 +100,9 @@ def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> f
 
 
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
-    r"""The recommended gain for a nonlinearity — torch.nn.init.calculate_gain's values and errors.
+    r"""The recommended gain for a nonlinearity — torch.nn.init.calculate_gain's values and errors, but for a
+    leaky slope whose square overflows float64 (|slope| > ~1.3e154): gain 0 (its limit) where torch raises
+    OverflowError.
 
     ================= ======================================
     nonlinearity      gain

@@ -33,7 +33,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 import numpy as np
 
 from . import init, structured
-from ._buffers import resolve_dtype
+from ._buffers import resolve_dtype, shape_tuple
 from ._seed import resolve_seed
 
 __all__ = ["TensorSpec", "write_safetensors", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
@@ -79,19 +79,6 @@ def _shard_rows(n_rows: int, shard: tuple[int, int]) -> tuple[int, int]:
     return r0, r0 + base + (1 if i < extra else 0)
 
 
-def _shape(shape, name: str) -> tuple:
-    """A tensor spec's shape as a tuple of non-negative ints (no float or bool truncated to one)."""
-    try:
-        dims = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{name}: shape must be a tuple of ints, got {shape!r}") from None
-    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in dims):
-        raise TypeError(f"{name}: shape must be a tuple of ints, got {shape!r}")
-    if any(s < 0 for s in dims):
-        raise ValueError(f"{name}: shape must be non-negative, got {shape}")
-    return tuple(int(s) for s in dims)
-
-
 def _local(shape: tuple, rows: tuple[int, int]) -> tuple:
     """The shape of rows [rows[0], rows[1]) of a tensor of ``shape`` (a 0-d tensor: itself)."""
     return ((rows[1] - rows[0],) + shape[1:]) if shape else ()
@@ -104,7 +91,7 @@ def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = 
         if not isinstance(name, str) or not name or name == "__metadata__":
             raise ValueError(f"tensor names must be non-empty strings other than '__metadata__', got {name!r}")
         dt = resolve_dtype(spec.dtype)
-        shape = _shape(spec.shape, name)
+        shape = shape_tuple(spec.shape, f"{name}: shape")
         reserved = sorted(set(spec.params) & {"seed", "stream", "global_shape", "offset", "generator"})
         if reserved:
             raise ValueError(f"{name}: params {reserved} are set by the writer (seed= for the file, stream = the "

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fastinit
+from fastinit._buffers import resolve_dtype
 
 # ---------------------------------------------------------------------------------------------------------------
 # what is fuzzed
@@ -299,6 +300,8 @@ def run_in_place(name: str, target: Target, kw: dict, counter_key: str) -> BaseE
     values = target.written()
     if values is None:
         return None
+    if values.dtype.kind in "ui":  # 16-bit integer storage, filled as the float16 / bfloat16 that dtype= names
+        values = values.view(resolve_dtype(kw["dtype"]))
     assert values.dtype in FLOATS
     _check_values(name, values, kw)
     if target.mask is not None:  # nothing written outside the target's own elements

@@ -151,8 +151,10 @@ def test_allocating_twins_shapes_dtypes_layouts():
     assert fastinit.uniform(3, a=-1, b=1).shape == (3,)
     torch_like = fastinit.kaiming_uniform(256, 784, layout="torch", seed=0)
     assert np.abs(torch_like).max() < math.sqrt(6 / 784)
-    with pytest.raises(ValueError, match="shape must be non-negative ints"):
+    with pytest.raises(ValueError, match="shape must be a tuple of non-negative ints"):
         fastinit.glorot_uniform(3, -1)
+    with pytest.raises(TypeError, match=r"shape must be a tuple of ints, got \(3, 2.0\)"):  # NumPy's error type
+        fastinit.glorot_uniform(3, 2.0)
 
 
 def test_every_in_place_initializer_has_an_allocating_twin():
