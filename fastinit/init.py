@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import warnings
 from typing import Any, Optional, Sequence, TypeVar, Union
 
 import numpy as np
@@ -18,6 +17,7 @@ from . import _cpu
 from ._buffers import CudaTarget, Target, as_target, finfo_max, geometry
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from ._transforms import EXP_PROPOSAL, NORMAL_MAX_F32, NORMAL_MAX_F64, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
+from ._warnings import warn
 
 __all__ = ["uniform_", "normal_", "trunc_normal_", "constant_", "zeros_", "ones_", "sample_uniform", "sample_normal",
            "sample_trunc_normal"]
@@ -310,8 +310,8 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
                              "computation")
     lo, hi = _representable(a, b, target.dtype, fn, closed=True)
     if mean < a - 2 * std or mean > b + 2 * std:
-        warnings.warn(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
-                      "nearly all values will sit next to one bound.", stacklevel=3)
+        warn(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
+             "nearly all values will sit next to one bound.")
     lo_e, hi_e = _rounding_edges(lo, hi, target.dtype, compute)
     big = finfo_max(target.dtype)  # the proposal is chosen for the law restricted to the dtype's finite range
     a_in, b_in = max(a, -big), min(b, big)
@@ -322,10 +322,10 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
                    else 1.0 / proposal["LAM"])
     v0 = float(compute.type(origin))  # the draws land within ~scale of it: slow if it rounds outside [a, b]
     if target.size and not lo_e <= v0 <= hi_e and scale < float(np.spacing(compute.type(abs(origin)))):
-        warnings.warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where "
-                      f"the values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each "
-                      f"element gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an "
-                      "element, 0.4 s at least). Use a float64 target.", stacklevel=3)
+        warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where the "
+             f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "
+             f"gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an element, 0.4 s at "
+             "least). Use a float64 target.")
     prm = _params(P0=origin, P1=std, LO=lo_e, HI=hi_e, NEAREST=min(max(mean, lo_e), hi_e), **proposal)
     return _sample(out, target, _cpu.TRUNC, prm, **placement)
 

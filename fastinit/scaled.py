@@ -14,13 +14,13 @@ G. Klambauer et al., "Self-normalizing neural networks", NeurIPS 2017 (LeCun nor
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any, Optional, TypeVar
 
 from . import fans as _fans
 from ._buffers import as_target, finfo_max, geometry
 from ._seed import Generator
 from ._transforms import NORMAL_MAX_F32, NORMAL_MAX_F64
+from ._warnings import warn
 from .init import Shape, Stream, as_finite, check_placement, sample_normal, sample_trunc_normal, sample_uniform
 
 __all__ = [
@@ -57,7 +57,7 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero): the arguments are checked
         check_placement(target, **placement)
         if warn_empty:  # kaiming_*, like torch: a warning and no fan check
-            warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+            warn("Initializing zero-element tensors is a no-op")
         else:
             _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
         return out

@@ -49,6 +49,7 @@ from . import sparsity as _sparse
 from . import structured as _structured
 from ._buffers import bfloat16, place_block, torch_cpu_array
 from ._seed import Generator, resolve_seed
+from ._warnings import warn
 from .fans import calculate_gain
 from .init import Stream
 
@@ -266,7 +267,7 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        warn("Initializing zero-element tensors is a no-op")
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,
                     **placement)

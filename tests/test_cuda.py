@@ -397,8 +397,13 @@ def _libdevice():
     return None
 
 
+# The environment this process's BLAS started with: distributed's LocalCluster (tests/test_dask.py) sets
+# OPENBLAS_NUM_THREADS=1 and the like in os.environ, and orthogonal_'s bits depend on the BLAS thread count.
+_START_ENV = dict(os.environ)
+
+
 def _child_env(env_extra: dict) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_ENABLE_CUDASIM", "NUMBA_DISABLE_JIT")}
+    env = {k: v for k, v in _START_ENV.items() if k not in ("NUMBA_ENABLE_CUDASIM", "NUMBA_DISABLE_JIT")}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE.parent.parent), env.get("PYTHONPATH")]))
     env.update(env_extra)
     return env

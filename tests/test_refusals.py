@@ -1,4 +1,6 @@
 """Bad input: a clear TypeError/ValueError naming the argument, raised before any write."""
+import warnings
+
 import ml_dtypes
 import numpy as np
 import pytest
@@ -156,3 +158,22 @@ def test_small_argument_forms_are_refused_or_taken_by_name():
                           fastinit.uniform_(np.empty(3), 0.25, 1, seed=1))
     with pytest.raises(ValueError, match="overflows float32"):  # a finite number, however large, is not inf
         fastinit.constant_(np.zeros(2, np.float32), Fraction(10**400))
+
+
+def test_warnings_point_at_the_callers_line_whatever_the_route():
+    """torch's warnings name the user's line (and so show once per calling line); fastinit's do too, through the
+    in-place functions, the allocating twins and fastinit.torch alike."""
+    torch = pytest.importorskip("torch")
+    import fastinit.torch as fit
+
+    calls = [lambda: fastinit.kaiming_normal_(np.empty((0, 3), np.float32)),
+             lambda: fastinit.he_uniform(0, 3),
+             lambda: fit.kaiming_uniform_(torch.empty(0, 3)),
+             lambda: fastinit.trunc_normal_(np.empty(4), mean=9.0, seed=0),
+             lambda: fit.trunc_normal_(torch.empty(4), mean=9.0, seed=0)]
+    for call in calls:
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            call()
+        assert [w.filename for w in seen] == [__file__], [(w.filename, w.lineno, str(w.message)) for w in seen]
+        assert seen[0].lineno == call.__code__.co_firstlineno
