@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, TypeVar
 
@@ -44,10 +45,13 @@ def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
 
 def _priors(prior) -> np.ndarray:
     try:
-        p = np.asarray(prior, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"prior must be a probability or a sequence of them, got {prior!r}") from None
-    if p.dtype.kind not in "fiu" or not np.all((p > 0) & (p < 1)):
+        p = np.asarray(prior)
+    except (TypeError, ValueError):  # a ragged sequence
+        p = None
+    if p is None or p.dtype.kind not in "fiu":  # no text, bool or complex taken as a number
+        raise ValueError(f"prior must be a probability or a sequence of them, got {prior!r}")
+    p = p.astype(np.float64)
+    if not np.all((p > 0) & (p < 1)):
         raise ValueError(f"prior must hold probabilities strictly between 0 and 1, got {prior!r}")
     return p
 
@@ -117,7 +121,8 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
 
     sigmoid / tanh / linear -> Xavier (Glorot & Bengio 2010); ReLU family -> He (He et al. 2015);
     SELU -> LeCun normal (Klambauer et al. 2017); recurrent weights (rnn / lstm / gru) ->
-    orthogonal (Saxe et al. 2014).  ``param``: leaky-ReLU negative slope.
+    orthogonal (Saxe et al. 2014).  ``param``: the negative slope a of leaky_relu (default 0.01) or prelu
+    (default 0), gain sqrt(2 / (1 + a²)); refused for the other activations, which have none.
 
     >>> r = recommend("relu")
     >>> r.scheme, round(r.gain, 4)
@@ -126,6 +131,9 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
     if not isinstance(activation, str):
         raise TypeError(f"activation must be a str, got {type(activation).__name__}")
     act = activation.lower()
+    if param is not None and act not in ("leaky_relu", "prelu"):
+        raise ValueError(f"param is the negative slope of leaky_relu or prelu; {activation!r} takes none, got "
+                         f"param={param!r}")
     if act in _TANH_LIKE:
         source = "linear" if act in ("identity", "none") else "tanh" if act == "softsign" else act
         gain = calculate_gain(source)
@@ -136,8 +144,10 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
                               f"activations and gradients across layers (Var(W) = gain^2 * 2 / (fan_in + fan_out)), "
                               f"with {named}")
     if act in _RELU_LIKE:
-        slope = (0.01 if param is None else param) if act == "leaky_relu" else 0.0
-        gain = calculate_gain("leaky_relu", slope)
+        slope = {"leaky_relu": 0.01, "prelu": 0.0}.get(act, 0.0) if param is None else param
+        gain = calculate_gain("leaky_relu", slope)  # torch's checks of the slope's type
+        if not math.isfinite(gain) or not math.isfinite(slope):
+            raise ValueError(f"param (the negative slope) must be finite, got {param!r}")
         return Recommendation(act, "kaiming_normal_", gain,
                               functools.partial(kaiming_normal_, a=slope, nonlinearity="leaky_relu"),
                               relu_bias_ if act == "relu" else zeros_,

@@ -34,7 +34,10 @@ def test_softmax_prior_bias():
 @pytest.mark.parametrize("prior, kw, msg", [(0.0, {}, "strictly between 0 and 1"), (1.0, {}, "strictly between"),
                                             ([0.5, np.nan], {}, "strictly between"),
                                             ([0.5, 0.6], {"activation": "softmax"}, "must sum to 1"),
-                                            (0.5, {"activation": "tanh"}, "'sigmoid' or 'softmax'")])
+                                            (0.5, {"activation": "tanh"}, "'sigmoid' or 'softmax'"),
+                                            ("0.3", {}, "a probability or a sequence"),  # no text as a number
+                                            (["0.1", "0.2"], {}, "a probability or a sequence"),
+                                            (np.complex128(0.3 + 0.5j), {}, "a probability or a sequence")])
 def test_prior_bias_refusals(prior, kw, msg):
     out = np.full(2, 9.0)
     with pytest.raises(ValueError, match=msg):
@@ -95,3 +98,15 @@ def test_recommended_initializer_has_the_right_variance():
 def test_recommend_unknown_activation():
     with pytest.raises(ValueError, match="unknown activation 'softmaxx'"):
         fastinit.recommend("softmaxx")
+
+
+def test_recommend_takes_a_slope_only_where_the_gain_uses_one():
+    assert fastinit.recommend("prelu", 0.25).gain == pytest.approx(math.sqrt(2 / (1 + 0.25**2)))
+    assert fastinit.recommend("prelu").gain == pytest.approx(math.sqrt(2))
+    assert fastinit.recommend("leaky_relu").initializer.keywords["a"] == 0.01
+    for activation in ("relu", "tanh", "selu", "lstm"):
+        with pytest.raises(ValueError, match=f"'{activation}' takes none, got param=0.2"):
+            fastinit.recommend(activation, 0.2)
+    for slope in (math.nan, math.inf):
+        with pytest.raises(ValueError, match="param \\(the negative slope\\) must be finite"):
+            fastinit.recommend("leaky_relu", slope)
