@@ -91,6 +91,8 @@ def resolve_dtype(dtype) -> np.dtype:
         dtype = str(dtype)[len("torch."):]
     if isinstance(dtype, str) and dtype in ("bfloat16", "bf16"):
         return bfloat16()
+    if dtype is None:  # NumPy reads None as float64, Keras and JAX as float32: no guess
+        raise TypeError(f"dtype must be one of {_NAMES}, got None")
     try:
         dt = _ALIASES[dtype] if isinstance(dtype, str) and dtype in _ALIASES else np.dtype(dtype)
     except TypeError:

@@ -22,6 +22,9 @@ from __future__ import annotations
 import math
 from typing import Callable, Dict
 
+import numpy as np
+
+from ._buffers import shape_tuple
 from .init import normal_
 from .io import TensorSpec
 
@@ -76,9 +79,15 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None, tied: 
 
 def padded_embedding_(out, std: float, padding_idx: int, *, seed, stream, global_shape=None, offset=None):
     """N(0, std²) with row ``padding_idx`` zero: torch's ``nn.Embedding(padding_idx=...)`` as Hugging Face
-    initializes it; ``out`` may be a row block (``global_shape``/``offset``) that holds the row or not."""
+    initializes it; ``out`` may be a row block (``global_shape``/``offset``) that holds the row or not.  A negative
+    ``padding_idx`` counts from the end, as in torch; one outside the rows is refused before any write."""
+    shape = np.shape(out) if global_shape is None else shape_tuple(global_shape, "global_shape")
+    rows = shape[0] if shape else 0
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) or \
+            not -rows <= padding_idx < rows:
+        raise ValueError(f"padding_idx must be an int in [-{rows}, {rows}) (the embedding's rows), got {padding_idx!r}")
     normal_(out, 0.0, std, seed=seed, stream=stream, global_shape=global_shape, offset=offset)
-    row = padding_idx - (offset[0] if offset is not None else 0)
+    row = padding_idx % rows - (offset[0] if offset is not None else 0)
     if 0 <= row < len(out):
         out[row] = 0
     return out

@@ -161,8 +161,9 @@ def _size(text: str) -> int:
 
 def _listed(values, known, what: str, normalize=lambda x: x) -> list:
     """Flatten repeatable, comma-separated flag values and check each against ``known``."""
-    names = [normalize(v.strip()) for group in values for v in group.split(",") if v.strip()]
-    unknown = [n for n in names if n not in known]
+    given = [v.strip() for group in values for v in group.split(",") if v.strip()]
+    names = [normalize(v) for v in given]
+    unknown = [v for v, n in zip(given, names) if n not in known]  # as typed
     if unknown:
         raise ValueError(f"unknown {what} {unknown}; choose from {list(known)}")
     if not names:
@@ -333,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--std", type=float, default=1.0, help="normal std (default 1)")
     f.add_argument("--value", type=float, default=0.0, help="constant value (default 0)")
     f.add_argument("--seed", type=int, default=0, help="Philox key (default 0)")
-    f.add_argument("--stream", default="0", help="stream: an int or a name (default 0)")
+    f.add_argument("--stream", default="0", help="stream: an int in [0, 2**64) or a name (default 0)")
     f.add_argument("--repeat", type=int, default=5, help="timed repetitions, best taken (default 5)")
     f.add_argument("--out", metavar="PATH.npy", help="fill a .npy file on disk (memory-mapped) instead of RAM")
     f.set_defaults(func=cmd_fill)
@@ -423,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fastinit init: error: unknown architecture {args.arch!r} (see fastinit init --list)",
               file=sys.stderr)
         return 2
-    if getattr(args, "stream", None) is not None and args.stream.isdigit():
-        args.stream = int(args.stream)
+    if getattr(args, "stream", None) is not None and args.stream.lstrip("+-").isdigit():
+        args.stream = int(args.stream)  # -1 too: refused as a stream out of range, not hashed as a name
     try:
         return args.func(args)
     except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full

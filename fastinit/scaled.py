@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, TypeVar
 
+import numpy as np
+
 from . import fans as _fans
 from ._buffers import as_target, finfo_max, geometry
 from ._seed import Generator
@@ -63,13 +65,16 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
         return out
     fan_in, fan_out = _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)
     std = std_of_fans(fan_in, fan_out)  # checked for an empty block of a non-empty tensor too
-    # the largest |value| (uniform: the width b - a, computed in the target's precision) must be finite
-    reach = std * {"uniform": 2.0 * math.sqrt(3.0), "truncated_normal": 2.0 / TRUNC_STD_CORRECTION}.get(
-        distribution, NORMAL_MAX_F64 if target.dtype.itemsize == 8 else NORMAL_MAX_F32)
-    if reach > finfo_max(target.dtype):  # refused here, where the argument to blame is known
+    # the largest |value| must be finite in the target dtype, and uniform's width b - a in the compute precision
+    # (float32 for 16-bit targets): uniform_'s own limits, refused here where the argument to blame is known
+    wide = target.dtype.itemsize == 8
+    reach = std * {"uniform": math.sqrt(3.0), "truncated_normal": 2.0 / TRUNC_STD_CORRECTION}.get(
+        distribution, NORMAL_MAX_F64 if wide else NORMAL_MAX_F32)
+    width = 2.0 * reach if distribution == "uniform" else 0.0
+    if reach > finfo_max(target.dtype) or width > finfo_max(np.dtype(np.float64 if wide else np.float32)):
         raise ValueError(f"{fn}: {knob} gives std {std:.4g} for fans ({fan_in}, {fan_out}), beyond what "
-                         f"{target.dtype} holds (values or range up to {reach:.4g}); use a wider dtype or a smaller "
-                         f"{knob}")
+                         f"{target.dtype} holds (values up to {reach:.4g}{f', range {width:.4g}' if width else ''}); "
+                         f"use a wider dtype or a smaller {knob}")
     if target.size == 0:  # an empty block of a non-empty tensor: its seed, stream and placement checked too
         check_placement(target, **placement)
         return out

@@ -160,6 +160,7 @@ def test_bonferroni_thresholds():
 
 
 @pytest.mark.parametrize("argv, msg", [(["--only", "gaussian_"], "unknown check(s) in --only"),
+                                       (["--only", "normal,foo"], "unknown check(s) in --only ['foo']"),  # as typed
                                        (["--seeds", "a,b"], "--seeds must be a comma list"),
                                        (["--alpha", "2"], "alpha must lie in (0, 1)"),
                                        (["--only", ","], "names nothing"), (["--dtype", ","], "names nothing"),

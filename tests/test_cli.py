@@ -36,6 +36,8 @@ def test_fill_trunc_normal_defaults_to_two_std_bounds(tmp_path, capsys):
 def test_fill_bad_parameters_exit_2_with_message(capsys):
     assert main(["fill", "--numel", "10", "--std", "-1"]) == 2
     assert "std must be >= 0" in capsys.readouterr().err
+    assert main(["fill", "--numel", "10", "--stream", "-1"]) == 2  # a signed number is an int, not a name
+    assert "stream must lie in [0, 2**64), got -1" in capsys.readouterr().err
 
 
 def test_python_dash_m_and_help():
@@ -236,6 +238,14 @@ def test_bert_word_embeddings_keep_the_padding_row_zero_in_every_shard():
         block = padded_embedding_(np.empty((4, 4), np.float32), 0.02, 0, seed=1, stream="e", global_shape=(10, 4),
                                   offset=(r0, 0))
         assert np.array_equal(block, full[r0:r0 + 4])
+    last = padded_embedding_(np.empty((10, 4), np.float32), 0.02, -1, seed=1, stream="e")  # torch's negative index
+    plain = fastinit.normal_(np.empty((10, 4), np.float32), 0.0, 0.02, seed=1, stream="e")
+    assert (last[9] == 0).all() and np.array_equal(last[:9], plain[:9])
+    untouched = np.full((10, 4), 7.0, np.float32)
+    for bad in (10, -11, 1.0, True):
+        with pytest.raises(ValueError, match=r"padding_idx must be an int in \[-10, 10\)"):
+            padded_embedding_(untouched, 0.02, bad, seed=1, stream="e")
+    assert (untouched == 7).all()
 
 
 def test_init_shards_of_resnet50_count_its_parameters_not_its_buffers(tmp_path, capsys):

@@ -106,6 +106,7 @@ def test_bench_device_cuda_without_a_gpu_exits_2(capsys):
 
 @pytest.mark.parametrize("argv, msg", [
     (["--only", "xavier_normal_"], "unknown initializer(s) in --only ['xavier_normal_']"),
+    (["--only", "normal,nope"], "unknown initializer(s) in --only ['nope']"),
     (["--dtype", "int8"], "dtype must be one of"),
     (["--against", "tensorflow"], "unknown --against ['tensorflow']"),
     (["--repeat", "0"], "--repeat must be >= 1"),

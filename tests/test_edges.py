@@ -1,5 +1,7 @@
 """Numerical edges: 16-bit overflow is refused (never a silent inf / NaN), denormal standard deviations are
 not flushed to zero, a mean far from 0 is rounded once to bfloat16, gain 0 gives exact zeros."""
+import math
+
 import ml_dtypes
 import numpy as np
 import pytest
@@ -71,6 +73,14 @@ def test_largest_finite_values_are_reachable_without_overflow(dtype):
     assert np.isfinite(u).all() and u.max() > 0.99 * big
     n = fastinit.normal_(np.empty(100_000, dtype), 0.0, big / 7, seed=0).astype(np.float64)
     assert np.isfinite(n).all()
+    # the fan-scaled uniform takes what uniform_ takes: bounds within the dtype, their width within float32
+    # (float16: a bound of 0.9 * big, refused before; bfloat16 spans float32's range: a width of 0.9 * big)
+    gain = (0.9 if dtype == np.float16 else 0.45) * big / math.sqrt(6 / 13)  # xavier on (6, 7)
+    x = fastinit.xavier_uniform_(np.empty((6, 7), dtype), gain, seed=0)
+    bound = float(np.float32(gain * math.sqrt(6 / 13)))
+    assert x.tobytes() == fastinit.uniform_(np.empty((6, 7), dtype), -bound, bound, seed=0).tobytes()
+    with pytest.raises(ValueError, match="gain gives std .* beyond what"):
+        fastinit.xavier_uniform_(np.empty((6, 7), dtype), 1.01 * big / math.sqrt(6 / 13), seed=0)
 
 
 @pytest.mark.parametrize("std", [1e-38, 1e-40, 1e-44, 1.4e-45])
