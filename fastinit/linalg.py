@@ -24,7 +24,7 @@ BLAS sees as the column-major (cols, rows) matrix A = Bᵀ:
   B[: rows − cols + j + 1, j], gathered with row-major passes.
 
 Work space beyond B: τ, the signs and the column-norm accumulators (O(16 · min(rows, cols))), the
-update's product (256 · max(rows, cols) elements) and a few 256 × 256 matrices — no copy of the
+update's product (256 · min(rows, cols) elements) and a few 256 × 256 matrices — no copy of the
 matrix: each block's reflectors are used where they lie.
 
 Same seed → same matrix on the same machine, BLAS library and thread count; a different BLAS
