@@ -56,8 +56,9 @@ ORTHO_PROBE = textwrap.dedent("""
 def test_orthogonal_works_in_the_target_buffer(shape):
     """Peak extra memory <= 10% of the matrix + O(n * block): the work space is the update's product,
     min(rows, cols) x 256 floats (1.5 MiB here; the bound allows twice max(rows, cols) x 256), three float64
-    256 x 256 blocks (tall float32: 1.5 MiB) and OpenBLAS's buffers; a copy of the matrix would be 12 MiB.  One BLAS thread: OpenBLAS adds a
-    buffer per thread (0.9 MiB here), which is the machine's core count, not fastinit's work space."""
+    256 x 256 blocks (tall float32: 1.5 MiB) and OpenBLAS's buffers; a copy of the matrix would be 12 MiB.
+    One BLAS thread: OpenBLAS adds a buffer per thread (0.9 MiB here), which is the machine's core count,
+    not fastinit's work space."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", ORTHO_PROBE.format(shape=shape)], capture_output=True, text=True,
                          check=True, env=env).stdout
