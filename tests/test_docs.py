@@ -11,7 +11,7 @@ import pytest
 import fastinit
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-ADAPTERS = {"fastinit.torch": "torch", "fastinit.dask": "dask"}
+ADAPTERS = {"fastinit.torch": "torch", "fastinit.dask": "dask", "fastinit.jax": "jax"}
 
 
 def _module(name):
@@ -27,7 +27,7 @@ def _gen_api():
     return mod
 
 
-@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.io"])
+@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.jax", "fastinit.io"])
 def test_api_reference_lists_every_public_name(module):
     page = (DOCS / "api.md").read_text(encoding="utf-8")
     missing = [n for n in _module(module).__all__ if f"### `{module}.{n}`\n" not in page]
@@ -46,7 +46,7 @@ def _public(module):
     return [(n, getattr(mod, n)) for n in mod.__all__ if callable(getattr(mod, n))]
 
 
-@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.io"])
+@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.jax", "fastinit.io"])
 def test_every_public_callable_has_a_docstring_of_its_own(module):
     for name, obj in _public(module):
         if not inspect.isfunction(obj) and not inspect.isclass(obj):

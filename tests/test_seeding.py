@@ -102,7 +102,7 @@ def test_manual_seed_rejects_bad_seeds(bad):
 
 
 def test_import_does_not_load_optional_extras():
-    extras = ("torch", "dask", "tqdm", "matplotlib", "safetensors", "numba.cuda")
+    extras = ("torch", "dask", "jax", "tqdm", "matplotlib", "safetensors", "numba.cuda")
     code = f"import sys, fastinit; print(sorted(m for m in {extras!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -1,0 +1,182 @@
+"""Layer 6 — ``fastinit.jax``: a drop-in for ``jax.nn.initializers`` with fastinit's values.
+
+>>> import jax
+>>> import fastinit.jax as init                # instead of: from jax.nn import initializers as init
+>>> w = init.glorot_uniform()(jax.random.key(0), (784, 256))
+>>> w.shape, str(w.dtype)
+((784, 256), 'float32')
+
+Same names, factory arguments, defaults and semantics as jax.nn.initializers (Glorot / He / LeCun
+through ``variance_scaling`` with JAX's ``in_axis=-2, out_axis=-1`` and its 0.8796… truncated-normal
+correction; ``uniform(scale)`` is U[0, scale); ``truncated_normal(stddev, lower, upper)`` cuts at
+``lower·stddev``, ``upper·stddev``); each factory also takes ``stream=`` (an int or a parameter name).
+The returned ``init(key, shape, dtype=None, out_sharding=None)`` works eagerly, under ``jax.jit`` and
+under ``jax.vmap`` (over keys), on any backend.
+
+Values are fastinit's, not jax.random's: ``init(key, shape, dtype)`` equals the NumPy fill of the same
+initializer with ``seed`` = the key's data as one 64-bit integer (``key_data`` (k0, k1): ``k0 · 2³² + k1``,
+so ``jax.random.key(s)`` for s < 2³² is seed ``s``; keys of other implementations: blake2b of their data)
+and ``stream``.  They are computed on the host by fastinit's kernels (a ``jax.pure_callback``) and
+handed to JAX, which copies them to the device of the computation: memory of one array on the host.
+zeros, ones and constant draw nothing and are JAX's own.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, Callable, Sequence, Union
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import init as _init
+from . import scaled as _scaled
+from . import structured as _structured
+from ._buffers import resolve_dtype, shape_tuple
+from .init import Stream
+
+__all__ = [
+    "constant", "delta_orthogonal", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
+    "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal",
+    "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform", "zeros", "key_seed",
+]
+
+Axes = Union[int, Sequence[int]]
+Initializer = Callable[..., jax.Array]
+
+
+def key_seed(key) -> int:
+    """fastinit's seed for a JAX key (typed ``jax.random.key`` or raw ``PRNGKey`` data): the two 32-bit words of
+    a threefry key as ``k0 · 2³² + k1``; the words of any other key, blake2b-hashed to 64 bits."""
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    words = np.asarray(key)
+    if words.dtype != np.uint32 or words.ndim != 1 or not words.size:
+        raise TypeError(f"key must be a JAX PRNG key (jax.random.key or PRNGKey), got {words.dtype} data of shape "
+                        f"{words.shape}")
+    if words.size == 2:
+        return (int(words[0]) << 32) | int(words[1])
+    return int.from_bytes(hashlib.blake2b(words.tobytes(), digest_size=8).digest(), "little")
+
+
+def _dtype(dtype) -> np.dtype:
+    """JAX's dtype for an initializer call: its default float for None (float32, float64 with x64 on), and as
+    JAX, float64 is float32 unless x64 is on; fastinit's four floating types only."""
+    dt = np.dtype(np.float64) if dtype is None else resolve_dtype(dtype)
+    return np.dtype(jax.dtypes.canonicalize_dtype(dt))
+
+
+def _key_words(key):
+    """The uint32 words of a JAX key (a tracer too), refused before any tracing if it is not one."""
+    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        return jax.random.key_data(key)
+    if getattr(key, "dtype", None) != np.uint32 or getattr(key, "ndim", None) != 1:
+        raise TypeError(f"key must be a JAX PRNG key (jax.random.key(s) or jax.random.PRNGKey(s)), got "
+                        f"{type(key).__name__}{'' if not hasattr(key, 'dtype') else f' of {key.dtype}'}")
+    return key
+
+
+def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int | None = None) -> Initializer:
+    """``init(key, shape, dtype, out_sharding)`` filling a new host array with ``fill(out, seed=, stream=)``
+    (with ``column_axis``: on the array with that axis moved last, then moved back): arguments checked first,
+    on an empty block before any tracing; values from a ``jax.pure_callback``."""
+    def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
+        shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
+        filled = shape
+        if column_axis is not None:
+            if not -len(shape) <= column_axis < len(shape):
+                raise ValueError(f"column_axis={column_axis} is not an axis of shape {shape}")
+            filled = tuple(np.delete(shape, column_axis)) + (shape[column_axis],)
+        _structured.check_by_empty_fill(fill, filled, dt, False, seed=0, stream=stream)
+
+        def host(data: np.ndarray) -> np.ndarray:
+            out = fill(np.empty(filled, dt), seed=key_seed(np.asarray(data, np.uint32)), stream=stream)
+            return out if column_axis is None else np.ascontiguousarray(np.moveaxis(out, -1, column_axis))
+
+        out = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), words, vmap_method="sequential")
+        return out if out_sharding is None else jax.device_put(out, out_sharding)
+
+    return init
+
+
+def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
+    """U[0, scale) (jax.nn.initializers.uniform)."""
+    return _initializer(functools.partial(_init.uniform_, a=0.0, b=scale), dtype, stream)
+
+
+def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
+    """N(0, stddev²) (jax.nn.initializers.normal)."""
+    return _initializer(functools.partial(_init.normal_, mean=0.0, std=stddev), dtype, stream)
+
+
+def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0, *,
+                     stream: Stream = 0) -> Initializer:
+    """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal)."""
+    return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,
+                                          b=upper * stddev), dtype, stream)
+
+
+def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes = -2, out_axis: Axes = -1,
+                     batch_axis: Axes = (), dtype: Any = None, *, stream: Stream = 0) -> Initializer:
+    """Var(W) = scale / n, n from ``mode`` over the fans of ``in_axis`` / ``out_axis``
+    (jax.nn.initializers.variance_scaling; :func:`fastinit.variance_scaling_`).  ``batch_axis`` is not
+    supported (NotImplementedError)."""
+    if batch_axis not in ((), []):
+        raise NotImplementedError(f"batch_axis={batch_axis!r}: fastinit's fans have no batch axes; fill each "
+                                  "batch member with its own stream instead")
+    return _initializer(functools.partial(_scaled.variance_scaling_, scale=scale, mode=mode,
+                                          distribution=distribution, in_axis=in_axis, out_axis=out_axis),
+                        dtype, stream)
+
+
+def _scheme(name: str, scale: float, mode: str, distribution: str, doc: str) -> Callable[..., Initializer]:
+    def factory(in_axis: Axes = -2, out_axis: Axes = -1, batch_axis: Axes = (), dtype: Any = None, *,
+                stream: Stream = 0) -> Initializer:
+        return variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis, dtype, stream=stream)
+
+    factory.__name__ = factory.__qualname__ = name
+    factory.__doc__ = f"{doc}: variance_scaling({scale}, {mode!r}, {distribution!r}) (jax.nn.initializers.{name})."
+    return factory
+
+
+glorot_uniform = xavier_uniform = _scheme("glorot_uniform", 1.0, "fan_avg", "uniform", "Glorot & Bengio (2010)")
+glorot_normal = xavier_normal = _scheme("glorot_normal", 1.0, "fan_avg", "truncated_normal", "Glorot & Bengio (2010)")
+lecun_uniform = _scheme("lecun_uniform", 1.0, "fan_in", "uniform", "LeCun et al. (1998)")
+lecun_normal = _scheme("lecun_normal", 1.0, "fan_in", "truncated_normal", "LeCun et al. (1998)")
+he_uniform = kaiming_uniform = _scheme("he_uniform", 2.0, "fan_in", "uniform", "He et al. (2015)")
+he_normal = kaiming_normal = _scheme("he_normal", 2.0, "fan_in", "truncated_normal", "He et al. (2015)")
+
+
+def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
+    """scale × a Haar (semi-)orthogonal matrix over ``column_axis`` against the other axes flattened
+    (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`)."""
+    if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
+        raise TypeError(f"column_axis must be an int, got {column_axis!r}")
+    return _initializer(functools.partial(_structured.orthogonal_, gain=scale, layout="keras"), dtype, stream,
+                        column_axis)
+
+
+def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *,
+                     stream: Stream = 0) -> Initializer:
+    """Delta-orthogonal conv kernel (*k, in, out), in ≤ out (jax.nn.initializers.delta_orthogonal; Xiao et al.
+    2018; :func:`fastinit.delta_orthogonal_`).  Only ``column_axis=-1`` (JAX's default) is supported."""
+    if column_axis != -1:
+        raise NotImplementedError(f"column_axis={column_axis!r}: fastinit's delta_orthogonal_ makes the last axis "
+                                  "the columns (column_axis=-1)")
+    return _initializer(functools.partial(_structured.delta_orthogonal_, gain=scale, layout="keras"), dtype, stream)
+
+
+def constant(value, dtype: Any = None) -> Initializer:
+    """Arrays full of ``value`` (jax.nn.initializers.constant: JAX's own, nothing is drawn)."""
+    return jax.nn.initializers.constant(value, dtype)
+
+
+def zeros(key, shape, dtype: Any = None, out_sharding=None) -> jax.Array:
+    """Zeros (jax.nn.initializers.zeros: JAX's own, nothing is drawn)."""
+    return jax.nn.initializers.zeros(key, shape, dtype, out_sharding)
+
+
+def ones(key, shape, dtype: Any = None, out_sharding=None) -> jax.Array:
+    """Ones (jax.nn.initializers.ones: JAX's own, nothing is drawn)."""
+    return jax.nn.initializers.ones(key, shape, dtype, out_sharding)

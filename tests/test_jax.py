@@ -1,0 +1,135 @@
+"""fastinit.jax: jax.nn.initializers' names, arguments and laws, with fastinit's values (eager, jit, vmap)."""
+import inspect
+import math
+
+import numpy as np
+import pytest
+
+import fastinit
+
+jax = pytest.importorskip("jax")
+jnp = pytest.importorskip("jax.numpy")
+fj = pytest.importorskip("fastinit.jax")
+JI = jax.nn.initializers
+
+KEY = jax.random.key(7)
+
+# factory arguments -> the fastinit fill with JAX's semantics, for the NumPy reference
+REFERENCE = {
+    "uniform": ((0.5,), lambda out, **kw: fastinit.uniform_(out, 0.0, 0.5, **kw)),
+    "normal": ((0.02,), lambda out, **kw: fastinit.normal_(out, 0.0, 0.02, **kw)),
+    "truncated_normal": ((0.02,), lambda out, **kw: fastinit.trunc_normal_(out, 0.0, 0.02, -0.04, 0.04, **kw)),
+    "glorot_uniform": ((), lambda out, **kw: fastinit.variance_scaling_(out, 1.0, "fan_avg", "uniform",
+                                                                        layout="keras", **kw)),
+    "glorot_normal": ((), lambda out, **kw: fastinit.variance_scaling_(out, 1.0, "fan_avg", layout="keras", **kw)),
+    "lecun_uniform": ((), lambda out, **kw: fastinit.variance_scaling_(out, 1.0, "fan_in", "uniform",
+                                                                       layout="keras", **kw)),
+    "lecun_normal": ((), lambda out, **kw: fastinit.variance_scaling_(out, 1.0, "fan_in", layout="keras", **kw)),
+    "he_uniform": ((), lambda out, **kw: fastinit.variance_scaling_(out, 2.0, "fan_in", "uniform",
+                                                                    layout="keras", **kw)),
+    "he_normal": ((), lambda out, **kw: fastinit.variance_scaling_(out, 2.0, "fan_in", layout="keras", **kw)),
+    "variance_scaling": ((0.5, "fan_geo_avg", "normal"),
+                         lambda out, **kw: fastinit.variance_scaling_(out, 0.5, "fan_geo_avg", "normal",
+                                                                      layout="keras", **kw)),
+    "orthogonal": ((1.5,), lambda out, **kw: fastinit.orthogonal_(out, 1.5, layout="keras", **kw)),
+}
+
+
+def test_every_jax_initializer_is_here_with_its_arguments_and_defaults():
+    public = sorted(n for n in dir(JI) if not n.startswith("_") and n != "Initializer")
+    assert [n for n in public if n not in fj.__all__] == []
+    for name in public:
+        ours = inspect.signature(getattr(fj, name)).parameters
+        theirs = inspect.signature(getattr(JI, name)).parameters
+        assert [p for p in ours if p != "stream"] == list(theirs), name
+        for p, param in theirs.items():
+            assert ours[p].default == param.default, (name, p)
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_values_are_the_fastinit_fill_seeded_by_the_key(name, dtype):
+    args, fill = REFERENCE[name]
+    shape = (24, 40)
+    ref = fill(np.empty(shape, fastinit._buffers.resolve_dtype(dtype)), seed=7, stream="w")
+    init = getattr(fj, name)(*args, stream="w")
+    eager = init(KEY, shape, dtype)
+    assert str(eager.dtype) == dtype and eager.shape == shape
+    assert np.asarray(eager).tobytes() == ref.tobytes()
+    jitted = jax.jit(init, static_argnums=(1, 2))(KEY, shape, dtype)
+    assert np.asarray(jitted).tobytes() == ref.tobytes()
+
+
+def test_float64_with_x64_and_float32_without_as_jax_does():
+    x64 = jax.config.jax_enable_x64
+    try:
+        jax.config.update("jax_enable_x64", True)
+        w = fj.he_uniform()(KEY, (8, 6), jnp.float64)
+        ref = fastinit.variance_scaling_(np.empty((8, 6)), 2.0, "fan_in", "uniform", layout="keras", seed=7)
+        assert w.dtype == jnp.float64 and np.array_equal(np.asarray(w), ref)
+        assert fj.normal()(KEY, (3,)).dtype == jnp.float64  # JAX's default float with x64
+        jax.config.update("jax_enable_x64", False)
+        assert fj.normal()(KEY, (3,), jnp.float64).dtype == jnp.float32 == fj.normal()(KEY, (3,)).dtype
+    finally:
+        jax.config.update("jax_enable_x64", x64)
+
+
+def test_keys_map_to_seeds_and_vmap_gives_each_key_its_own_values():
+    assert fj.key_seed(jax.random.key(5)) == 5 == fj.key_seed(jax.random.PRNGKey(5))
+    assert fj.key_seed(np.array([1, 2], np.uint32)) == 2**32 + 2
+    rbg = jax.random.key(5, impl="rbg")  # four words: hashed
+    assert 0 <= fj.key_seed(rbg) < 2**64 and fj.key_seed(rbg) != 5
+    keys = jax.random.split(KEY, 4)
+    batch = jax.vmap(lambda k: fj.normal(1.0)(k, (3, 5)))(keys)
+    for k, got in zip(keys, batch):
+        assert np.array_equal(np.asarray(got), fastinit.normal_(np.empty((3, 5), np.float32), seed=fj.key_seed(k)))
+    assert len({np.asarray(b).tobytes() for b in batch}) == 4
+
+
+def test_the_laws_are_jaxs():
+    """Same law as jax.nn.initializers (not the same draws): bounds, and the std within 2% at 10^5 samples."""
+    shape = (400, 250)
+    for name, args in [("glorot_uniform", ()), ("glorot_normal", ()), ("he_normal", ()), ("lecun_uniform", ()),
+                       ("uniform", (0.3,)), ("normal", (0.1,)), ("truncated_normal", (0.1, None, -1.0, 3.0)),
+                       ("variance_scaling", (3.0, "fan_out", "uniform"))]:
+        ours = np.asarray(getattr(fj, name)(*args)(KEY, shape), np.float64)
+        theirs = np.asarray(getattr(JI, name)(*args)(KEY, shape), np.float64)
+        assert ours.std() == pytest.approx(theirs.std(), rel=0.02), name
+        assert ours.mean() == pytest.approx(theirs.mean(), abs=0.02 * theirs.std() + 1e-3 * abs(theirs.mean())), name
+        if "uniform" in name or name == "truncated_normal":
+            assert theirs.min() >= ours.min() - 0.01 * ours.std() and theirs.max() <= ours.max() + 0.01 * ours.std()
+    q = np.asarray(fj.orthogonal(2.0, column_axis=0)(KEY, (6, 4, 5))).reshape(6, 20)  # rows orthogonal: 6 <= 20
+    assert np.allclose(q @ q.T, 4.0 * np.eye(6), atol=1e-5)
+    d = np.array(fj.delta_orthogonal()(KEY, (3, 3, 4, 6)))
+    centre = d[1, 1]  # (in 4, out 6): orthonormal rows
+    assert np.allclose(centre @ centre.T, np.eye(4), atol=1e-5)
+    d[1, 1] = 0
+    assert not d.any()
+
+
+def test_refusals_come_before_tracing_and_name_the_argument():
+    cases = [(lambda: fj.normal()(0, (3,)), TypeError, "key must be a JAX PRNG key"),
+             (lambda: fj.normal()(KEY, (3.5,)), TypeError, "shape must be a tuple of ints"),
+             (lambda: fj.normal()(KEY, (3,), jnp.int32), TypeError, "dtype must be one of"),
+             (lambda: fj.normal(-1.0)(KEY, (3,)), ValueError, "std"),
+             (lambda: fj.variance_scaling(1.0, "fan_x", "normal")(KEY, (3, 4)), ValueError, "invalid mode"),
+             (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "fewer than 2 dimensions"),
+             (lambda: fj.orthogonal(column_axis=3)(KEY, (3, 4)), ValueError, "column_axis=3"),
+             (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
+             (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
+             (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis")]
+    for call, err, msg in cases:
+        with pytest.raises(err, match=msg):
+            call()
+    with pytest.raises(TypeError, match="key must be"):
+        jax.jit(lambda k: fj.normal()(k, (3,)))(jnp.zeros(2, jnp.int32))
+
+
+def test_zeros_ones_constant_are_jaxs_and_out_sharding_places_the_result():
+    assert np.array_equal(np.asarray(fj.zeros(KEY, (2, 3))), np.zeros((2, 3), np.float32))
+    assert np.array_equal(np.asarray(fj.ones(KEY, (2,), jnp.bfloat16)), np.ones(2, np.float32))
+    assert np.array_equal(np.asarray(fj.constant(-7)(KEY, (2,))), [-7.0, -7.0])
+    device = jax.devices()[0]
+    w = fj.normal()(KEY, (4, 4), out_sharding=jax.sharding.SingleDeviceSharding(device))
+    assert w.devices() == {device}
+    assert math.isfinite(float(w.sum()))
