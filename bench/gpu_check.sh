@@ -4,17 +4,23 @@
 # 1. the machine and the versions fastinit will run with (nvidia-smi, python, numba, numba-cuda,
 #    torch); numba-cuda older than 0.30 is reported, and wheels in .whl/ are installed first
 #    (docs/gpu.md says how to carry them);
-# 2. tests/test_cuda.py (simulator bit-equality, the PTX compile without fma, routing, refusals);
+# 2. preflight: which numba.cuda, libNVVM, libdevice, NVRTC and nvJitLink numba-cuda finds, and one
+#    tiny kernel compiled and launched; if that fails, nothing else can run: the script stops there
+#    with the diagnosis (exit 1);
 # 3. bench/test_cuda.py at 1e8 elements: GPU == CPU bit for bit (<= 2 ulp allowed for normal and
-#    truncated normal), shards and strided views, streams, first-call compile time, throughput;
+#    truncated normal), shards and strided views, host-computed initializers, streams, first-call
+#    compile time, throughput;
 # 4. the throughput groups again at FASTINIT_GPU_BENCH_N_LONG (default 2e9: 8 GB of float32,
 #    milliseconds per fill, so launch and Python overhead no longer hide the bandwidth);
-# 5. `fastinit bench --device cuda` (numba device arrays, every initializer and dtype).
-# Each step runs even if an earlier one failed; the exit code is the first failure's.
+# 5. `fastinit bench --device cuda` (numba device arrays, every initializer and dtype);
+# 6. tests/test_cuda.py last (simulator bit-equality, the PTX compile without fma: CPU work only).
+# Each step has a time limit (SIGINT, so pytest still writes its summary and JSON) and runs even if an
+# earlier one failed (but the preflight); the exit code is the first failure's.
 set -uo pipefail
 OUT=${OUT:-/tmp/fastinit-gpu}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 NUMBA_CACHE_DIR=${NUMBA_CACHE_DIR:-/tmp/fastinit-numba-cache}
+[ -n "${CUDA_HOME:-}" ] || [ ! -d /usr/local/cuda ] || export CUDA_HOME=/usr/local/cuda  # libNVVM, libdevice
 PY=${PYTHON:-python3}
 if compgen -G ".whl/*.whl" >/dev/null; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
@@ -23,12 +29,13 @@ if compgen -G ".whl/*.whl" >/dev/null; then
 fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # this checkout, uninstalled
 status=0
-step() {  # step NAME COMMAND...: run, log to $OUT/NAME.log, keep the first failure's exit code
-    local name=$1
-    shift
-    echo "=== $name: $*"
+step() {  # step NAME SECONDS COMMAND...: run with a time limit, log to $OUT/NAME.log, keep the first failure
+    local name=$1 limit=$2
+    shift 2
+    echo "=== $name (limit ${limit} s): $*"
     local t0=$SECONDS
-    "$@" 2>&1 | tee "$OUT/$name.log"
+    if declare -F "$1" >/dev/null; then set -- bash -c "$1"; fi  # a function of this script (exported below)
+    timeout -s INT -k 15 "$limit" "$@" 2>&1 | tee "$OUT/$name.log"
     local rc=${PIPESTATUS[0]}
     echo "=== $name: exit $rc after $((SECONDS - t0)) s"
     [ "$status" -ne 0 ] || status=$rc
@@ -49,12 +56,51 @@ if not v[0].isdigit() or tuple(int(p) for p in v.split(".")[:2]) < (0, 30):
     print("WARNING: fastinit's GPU path is tested with numba-cuda >= 0.30; carry its wheel in .whl/")
 EOF
 }
-step versions versions
-step tests "$PY" -m pytest -q -p no:cacheprovider tests/test_cuda.py
-step bench_1e8 "$PY" -m pytest -q -s -p no:cacheprovider bench/test_cuda.py --benchmark-group-by=group \
+preflight() {
+    "$PY" - <<'EOF'
+import sys
+try:
+    import numba_cuda  # noqa: F401
+    from numba import cuda
+    from numba.cuda.cudadrv import driver, libs, nvrtc, nvvm
+except Exception as e:  # noqa: BLE001
+    sys.exit(f"PREFLIGHT FAILED: numba-cuda does not import: {type(e).__name__}: {e}")
+checks = [("numba.cuda", lambda: cuda.__file__), ("libNVVM", lambda: nvvm.NVVM().get_version()),
+          ("libdevice", libs.get_libdevice), ("NVRTC ccs", nvrtc.get_supported_ccs),
+          ("nvJitLink", driver._have_nvjitlink), ("cuda.is_available()", cuda.is_available)]
+for name, probe in checks:
+    try:
+        print(f"{name}: {probe()}")
+    except Exception as e:  # noqa: BLE001
+        print(f"{name}: FAILED {type(e).__name__}: {e}")
+if "numba_cuda" not in cuda.__file__ or not cuda.is_available():
+    sys.exit("PREFLIGHT FAILED: numba-cuda cannot use this GPU (see above: set CUDA_HOME to a toolkit with "
+             "libNVVM and NVRTC, or carry the nvidia-cuda-nvrtc / nvidia-nvvm wheels in .whl/)")
+import numpy as np
+
+
+@cuda.jit("void(float32[:])", lto=False)
+def plus_one(x):
+    i = cuda.grid(1)
+    if i < x.size:
+        x[i] += 1.0
+
+
+x = cuda.to_device(np.arange(4, dtype=np.float32))
+plus_one[1, 32](x)
+print("tiny kernel:", cuda.get_current_device().name, x.copy_to_host())
+EOF
+}
+export PY
+export -f versions preflight
+step versions 60 versions
+step preflight 120 preflight
+[ "$status" -eq 0 ] || { echo "=== preflight failed: the GPU steps are skipped"; exit "$status"; }
+step bench_1e8 270 "$PY" -m pytest -q -s -p no:cacheprovider bench/test_cuda.py --benchmark-group-by=group \
     --benchmark-columns=min,mean,rounds --benchmark-json="$OUT/bench_1e8.json"
-step bench_long env FASTINIT_GPU_BENCH_N="${FASTINIT_GPU_BENCH_N_LONG:-2e9}" "$PY" -m pytest -q -s -p no:cacheprovider \
-    bench/test_cuda.py -k "not equals and not shards and not first_call" --benchmark-group-by=group \
-    --benchmark-columns=min,mean,rounds --benchmark-json="$OUT/bench_long.json"
-step cli_bench "$PY" -m fastinit bench --device cuda
+step bench_long 120 env FASTINIT_GPU_BENCH_N="${FASTINIT_GPU_BENCH_N_LONG:-2e9}" "$PY" -m pytest -q -s \
+    -p no:cacheprovider bench/test_cuda.py -k "not equals and not shards and not first_call and not host" \
+    --benchmark-group-by=group --benchmark-columns=min,mean,rounds --benchmark-json="$OUT/bench_long.json"
+step cli_bench 90 "$PY" -m fastinit bench --device cuda
+step tests 150 "$PY" -m pytest -q -p no:cacheprovider tests/test_cuda.py
 exit "$status"

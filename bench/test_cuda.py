@@ -98,6 +98,22 @@ def test_gpu_shards_and_strided_views_equal_cpu():
     assert np.array_equal(_bits(gpu), _bits(cpu))
 
 
+def test_host_computed_initializers_copy_the_cpu_values_to_the_device():
+    """orthogonal_, eye_, sparse_ (host-computed, one host-to-device copy: contiguous through copy_to_device,
+    strided through numba's assign kernel) on contiguous, transposed and strided bfloat16 targets."""
+    cases = [(lambda t: finit.orthogonal_(t, seed=4), (512, 384), torch.float32, lambda t: t),
+             (lambda t: finit.orthogonal_(t, seed=4), (384, 512), torch.float32, lambda t: t.T),
+             (lambda t: finit.eye_(t), (64, 96), torch.bfloat16, lambda t: t[:, ::2]),
+             (lambda t: finit.sparse_(t, 0.3, seed=5), (300, 200), torch.float16, lambda t: t)]
+    for fill, shape, dtype, view in cases:
+        gpu = torch.full(shape, 9.0, dtype=dtype, device=DEV)
+        cpu = torch.full(shape, 9.0, dtype=dtype)
+        fill(view(gpu))
+        fill(view(cpu))
+        torch.cuda.synchronize()
+        assert np.array_equal(_bits(gpu), _bits(cpu)), (shape, dtype)
+
+
 def test_fill_runs_in_order_on_the_current_stream():
     s = torch.cuda.Stream()
     with torch.cuda.stream(s):
@@ -108,9 +124,14 @@ def test_fill_runs_in_order_on_the_current_stream():
 
 
 def test_compiled_kernels_hold_no_fma():
+    """Every PTX numba-cuda built for the kernels, including the one a launch on this device links (its
+    code library's key: (cc, 'a') from sm_90), holds no fma (inspect_asm would build another, for the bare cc)."""
     for fn in (_cuda._fill, _cuda._fill_trunc):
-        for ptx in _cuda._kernel(fn, "float32").inspect_asm().values():  # PTX for the current device
-            assert "fma." not in ptx
+        for overload in _cuda._kernel(fn, "float32").overloads.values():
+            lib = overload._codelibrary
+            assert lib._ensure_cc(None) in lib._ptx_cache, sorted(lib._ptx_cache)
+            for ptxes in lib._ptx_cache.values():
+                assert all("fma." not in ptx for ptx in ptxes)
 
 
 def _timed(benchmark, fn, rounds=10):

@@ -71,6 +71,9 @@ def _import_cuda():
         raise ImportError(f"{_MISSING}; numba-cuda is not installed") from None
     from numba import cuda as module
 
+    if "numba_cuda" not in (module.__file__ or ""):  # numba's deprecated copy (numba-cuda's .pth not processed)
+        raise ImportError(f"{_MISSING}; numba.cuda resolves to {module.__file__}, not numba-cuda's (was numba-cuda "
+                          "installed in a directory whose .pth files Python does not read, e.g. on PYTHONPATH?)")
     return module
 
 
@@ -317,8 +320,10 @@ def _jit_options() -> dict:
 
 
 def _kernel(fn, storage: str):
-    """``fn`` compiled for ``storage`` (uint16 / float32 / float64 targets) and the current device,
-    with :func:`_ieee_nvvm` (PTX is generated at compile time, once per compute capability)."""
+    """``fn`` compiled for ``storage`` (uint16 / float32 / float64 targets) and the current device, with
+    :func:`_ieee_nvvm`: the cubin a launch on this device loads is built here (``bind``), once per compute
+    capability, so no launch compiles outside it.  (numba-cuda keys the launch's code by (cc, 'a' for
+    cc >= 9.0); a PTX built for the bare cc would be another, unused, compile.)"""
     cc = None if simulated() else cuda.get_current_device().compute_capability
     with _COMPILE_LOCK:
         k, ccs = _KERNELS.get((fn, storage), (None, set()))
@@ -326,9 +331,9 @@ def _kernel(fn, storage: str):
             with _ieee_nvvm():
                 if k is None:
                     k = cuda.jit(_signature(storage), **_jit_options())(fn)
-                if cc is not None:  # a device of another compute capability: its PTX with -fma=0 too
+                if cc is not None:  # this device's cubin, compiled (first device of its cc) with -fma=0
                     for overload in k.overloads.values():
-                        overload._codelibrary.get_asm_strs(cc=cc)  # cached by numba-cuda per cc
+                        overload.bind()
             _KERNELS[(fn, storage)] = k, ccs | {cc}
     return k
 

@@ -191,23 +191,33 @@ def test_gpu_refuses_more_axes_than_it_indexes_before_any_write(simulated):
     assert errors["too_many_axes_drew_nothing"]  # refused before the generator gave a seed
 
 
-def test_kernels_are_built_without_link_time_optimization():
+def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0():
     """numba-cuda links with LTO wherever nvJitLink loads (torch's CUDA wheels ship it), and that link
     contracts FMAs whatever -fma=0 said: fastinit's kernels must be built with ``lto=False``."""
     pytest.importorskip("numba_cuda")
+    # also: the cubin a launch loads is built (bind) inside _ieee_nvvm, once per compute capability
     code = ("import contextlib, types\n"
             "from fastinit import _cuda\n"
-            "seen = []\n"
+            "seen, ieee = [], [False]\n"
+            "@contextlib.contextmanager\n"
+            "def fma0():\n"
+            "    ieee[0] = True\n"
+            "    yield\n"
+            "    ieee[0] = False\n"
             "dev = types.SimpleNamespace(compute_capability=(9, 0))\n"
+            "kernel = lambda: types.SimpleNamespace(bind=lambda: seen.append(('bind', ieee[0])))\n"
             "_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: dev, jit=lambda sig, **kw:\n"
-            "    seen.append(kw) or (lambda fn: types.SimpleNamespace(overloads={})))\n"
+            "    seen.append(kw) or (lambda fn: types.SimpleNamespace(overloads={sig: kernel()})))\n"
             "_cuda.simulated = lambda: False\n"
-            "_cuda._ieee_nvvm = contextlib.nullcontext\n"
+            "_cuda._ieee_nvvm = fma0\n"
             "_cuda._kernel(_cuda._fill, 'float32'); _cuda._kernel(_cuda._fill_trunc, 'uint16')\n"
+            "_cuda._kernel(_cuda._fill, 'float32')\n"  # cached: no second bind
+            "dev.compute_capability = (8, 0); _cuda._kernel(_cuda._fill, 'float32')\n"  # another cc: bound again
             "print(seen)")
     r = _run_child(["-c", code], {})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[{'lto': False}, {'lto': False}]"
+    assert r.stdout.strip() == ("[{'lto': False}, ('bind', True), {'lto': False}, ('bind', True), "
+                                "('bind', True)]")
 
 
 def test_torch_cuda_tensors_with_the_negative_bit_are_refused_before_the_gpu_is_asked():
