@@ -13,7 +13,7 @@ import functools
 import math
 import sys
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -58,9 +58,9 @@ _NAMES = "float16, bfloat16, float32, float64"
 _MAX_ELEMENTS = 2**64
 
 
-@dataclass(frozen=True)
-class Target:
-    """A validated fill target: a 1-D storage span plus the logical block's geometry."""
+class Target(NamedTuple):
+    """A validated fill target: a 1-D storage span plus the logical block's geometry (immutable, like
+    :class:`CudaTarget`; a named tuple: one is built per call, in 0.5 us where a frozen dataclass took 1.3)."""
 
     array: np.ndarray  # the caller's logical array, typed with its float dtype
     dtype: np.dtype
@@ -68,7 +68,7 @@ class Target:
     flat: np.ndarray  # 1-D C-contiguous storage span covering every element (uint16/f32/f64)
     mbase: int  # position in ``flat`` of element (0, ..., 0)
     mstride: tuple[int, ...]  # per-axis memory strides in elements (may be negative)
-    device: ClassVar[str] = "cpu"
+    device = "cpu"  # not a field
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -140,10 +140,11 @@ def is_cuda_array(out) -> bool:
 def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
     """Validate ``out`` (and ``dtype=`` for untyped buffers) and build its :class:`Target`, or its
     :class:`CudaTarget` for GPU memory."""
-    if torch_tensor(out) is not None:
-        out, dtype = _from_torch(out, dtype, name)
-    if is_cuda_array(out):
-        return _cuda_target(out, dtype, name)
+    if not isinstance(out, np.ndarray):  # a torch tensor, GPU memory, a buffer
+        if torch_tensor(out) is not None:
+            out, dtype = _from_torch(out, dtype, name)
+        if is_cuda_array(out):
+            return _cuda_target(out, dtype, name)
     arr = _as_array(out, dtype, name)
     if not arr.flags.writeable:
         raise ValueError(f"{name} is read-only; fastinit fills buffers in place and needs a writable one")
@@ -160,7 +161,10 @@ def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
         return Target(arr, arr.dtype, code, np.empty(0, _STORAGE[code]), 0, (0,) * arr.ndim)
     flags = arr.flags
     if flags.c_contiguous and flags.aligned:  # the common case needs none of _layout's checks (15 us a call)
-        flat = arr.view(np.ndarray).reshape(-1).view(_STORAGE[code])  # a plain array (np.matrix stays 2-D)
+        # a plain array (np.matrix stays 2-D); ravel, a view here, costs 0.1 us where view-reshape-view took 0.8
+        flat = (arr if type(arr) is np.ndarray else arr.view(np.ndarray)).ravel()
+        if code in (F16, BF16):
+            flat = flat.view(np.uint16)
         return Target(arr, arr.dtype, code, flat, 0, _c_strides(arr.shape))
     estr, mbase, span = _layout(arr.shape, arr.strides, arr.__array_interface__["data"][0], item, name)
     storage = arr.view(_STORAGE[code]) if arr.ndim else arr.reshape(1).view(_STORAGE[code])
@@ -295,7 +299,8 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     its int16 storage); other dtypes keep their own (refused later where fastinit cannot write them)."""
     import torch
 
-    t = t.detach()
+    if t.requires_grad:  # numpy() refuses it; detach() of another tensor would only cost 0.6 us
+        t = t.detach()
     _refuse_negated(t, name)
     if t.dtype == torch.bfloat16:
         return t.view(torch.int16).numpy().view(bfloat16())
@@ -403,6 +408,8 @@ def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
     """``value`` (an int or a sequence of ints) as a tuple of Python ints, NumPy's way: TypeError naming ``name``
     for anything else (a float or bool is never truncated to a size; a str or dict is not a sequence of sizes),
     ValueError for a negative entry.  The one shape check of shapes, global shapes, offsets and file specs."""
+    if type(value) is tuple and all(type(v) is int and v >= 0 for v in value):  # the common case (0.5 us, not 1.5)
+        return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         value = (value,)
     try:
@@ -425,8 +432,7 @@ def geometry(target: Target, global_shape=None, offset=None) -> Geometry:
     argument when the block does not fit.
     """
     gshape, off = place_block(target.shape, global_shape, offset)
-    shape_, gstride, mstride, gbase = _merged_axes(tuple(target.shape), tuple(target.mstride), gshape, off)
-    return Geometry(shape_, gstride, mstride, gbase, target.mbase, gshape)
+    return _placed(tuple(target.shape), tuple(target.mstride), target.mbase, gshape, off)
 
 
 def place_block(shape: tuple[int, ...], global_shape=None, offset=None) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -452,10 +458,10 @@ def place_block(shape: tuple[int, ...], global_shape=None, offset=None) -> tuple
 
 
 @functools.lru_cache(maxsize=1024)
-def _merged_axes(shape, mstride, gshape, off) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Geometry's (shape, gstride, mstride, gbase) of a validated placement, with size-1 axes dropped and
-    axes merged wherever both index spaces continue seamlessly (a contiguous block is one axis).
-    Cached: a model asks for the same few layouts again and again (the arrays are shared, never written)."""
+def _placed(shape, mstride, mbase, gshape, off) -> Geometry:
+    """The :class:`Geometry` of a validated placement, with size-1 axes dropped and axes merged wherever
+    both index spaces continue seamlessly (a contiguous block is one axis).  Cached: a model asks for the
+    same few layouts again and again (the Geometry and its arrays are shared, never written)."""
     total = math.prod(int(n) for n in gshape)
     if total >= _MAX_ELEMENTS:
         raise ValueError(f"global_shape {gshape} has {total} elements; at most 2**64 - 1 are addressable")
@@ -470,5 +476,5 @@ def _merged_axes(shape, mstride, gshape, off) -> tuple[np.ndarray, np.ndarray, n
             axes[d + 1] = [axes[d][0] * n, gs, ms]
             del axes[d]
         d -= 1
-    return (np.array([a[0] for a in axes], np.int64), np.array([a[1] for a in axes], np.uint64),
-            np.array([a[2] for a in axes], np.int64), gbase)
+    return Geometry(np.array([a[0] for a in axes], np.int64), np.array([a[1] for a in axes], np.uint64),
+                    np.array([a[2] for a in axes], np.int64), gbase, mbase, gshape)

@@ -11,7 +11,6 @@ Dispatch is on integer codes inside the single compiled kernel (few compiles, on
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import threading
@@ -665,6 +664,21 @@ class one_thread:
 SERIAL_ELEMENTS = 1 << 16
 
 
+def _alone(kernel, args) -> None:
+    """``kernel(*args)`` on the calling thread alone: :class:`one_thread`'s work without its object and
+    context protocol (2 us of a small fill), and none where the count already is 1 (inside one_thread)."""
+    get, put = _thread_count()
+    threads = get()
+    if threads == 1:
+        kernel(*args)
+        return
+    put(1)
+    try:
+        kernel(*args)
+    finally:
+        put(threads)
+
+
 def typed_views(flat, code):
     """(d16, d32, d64): the kernels' three storage arguments, ``flat`` in the one ``code`` selects."""
     return (flat if code in (F16, BF16) else _EMPTY16, flat if code == F32 else _EMPTY32,
@@ -688,5 +702,8 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel
         stop = min(n, start + CALL_ELEMENTS)
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
                 np.int64(geom.mbase), geom.mstride, start, stop, int(chunk)) + tuple(extra)
-        with KERNEL_LOCK, (one_thread() if n <= SERIAL_ELEMENTS else contextlib.nullcontext()):
-            kernel(*args)
+        with KERNEL_LOCK:
+            if n <= SERIAL_ELEMENTS:
+                _alone(kernel, args)
+            else:
+                kernel(*args)

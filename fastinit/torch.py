@@ -63,6 +63,7 @@ __all__ = [
 _FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
 
 
+@functools.lru_cache(maxsize=None)
 def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
     """The NumPy dtype of a supported torch dtype (bfloat16: ml_dtypes'); TypeError for the others."""
     if dtype == torch.bfloat16:
