@@ -31,6 +31,11 @@ _SEED_TAG = 0x5EED
 SEEDS_AHEAD = 256  # seeds a Generator computes at once (see _seeds)
 
 
+def hash64(data: bytes) -> int:
+    """The fixed 64-bit hash of names (streams) and foreign keys: blake2b, 8 bytes, little-endian."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
 def _check_u64(value, name: str) -> int:
     if type(value) is int and 0 <= value < _TWO64:
         return value
@@ -63,7 +68,7 @@ def stream_id(stream) -> int:
             data = stream.encode("utf-8")
         except UnicodeEncodeError as e:  # a lone surrogate ('\ud800') has no UTF-8 form
             raise ValueError(f"stream must be an int or a str encodable as UTF-8, got {stream!r}: {e.reason}") from None
-        return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+        return hash64(data)
     if isinstance(stream, (bool, np.bool_)) or not isinstance(stream, (int, np.integer)):
         raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {type(stream).__name__} {stream!r}")
     return _check_u64(stream, "stream")

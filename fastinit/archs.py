@@ -86,8 +86,9 @@ def padded_embedding_(out, std: float, padding_idx: int, *, seed, stream, global
     if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)) or \
             not -rows <= padding_idx < rows:
         raise ValueError(f"padding_idx must be an int in [-{rows}, {rows}) (the embedding's rows), got {padding_idx!r}")
+    offset = None if offset is None else shape_tuple(offset, "offset")
     normal_(out, 0.0, std, seed=seed, stream=stream, global_shape=global_shape, offset=offset)
-    row = padding_idx % rows - (offset[0] if offset is not None else 0)
+    row = padding_idx % rows - (offset[0] if offset else 0)
     if 0 <= row < len(out):
         out[row] = 0
     return out

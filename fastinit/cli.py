@@ -18,6 +18,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import time
 
@@ -424,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fastinit init: error: unknown architecture {args.arch!r} (see fastinit init --list)",
               file=sys.stderr)
         return 2
-    if getattr(args, "stream", None) is not None and args.stream.lstrip("+-").isdigit():
+    if getattr(args, "stream", None) is not None and re.fullmatch(r"[+-]?[0-9]+", args.stream):
         args.stream = int(args.stream)  # -1 too: refused as a stream out of range, not hashed as a name
     try:
         return args.func(args)

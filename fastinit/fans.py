@@ -71,18 +71,25 @@ def _layout_fans(shape: tuple[int, ...], layout: str) -> Tuple[int, int]:
 
 
 def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) -> Tuple[int, int]:
+    """fan_in = in_size · field, fan_out = out_size · field, field = numel / (in_size · out_size).  With explicit
+    axes this is JAX's ``_compute_fans``: any rank >= 1, and in and out axes may share an axis (Flax's ``nn.Embed``
+    uses ``out_axis=0`` with ``in_axis=-2`` on a (vocab, features) table: fan_in = features), where the field is
+    fractional and fan_in = numel / out_size, fan_out = numel / in_size, still integers."""
     ndim = len(shape)
-    if ndim < 2:
+    explicit = in_axis is not None or out_axis is not None
+    if ndim < (1 if explicit else 2):
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     default_in, default_out = (1, 0) if layout == "torch" else (ndim - 2, ndim - 1)
     ins = _axes(default_in if in_axis is None else in_axis, ndim, "in_axis")
     outs = _axes(default_out if out_axis is None else out_axis, ndim, "out_axis")
+    in_size, out_size = math.prod(shape[d] for d in ins), math.prod(shape[d] for d in outs)
     if set(ins) & set(outs):
-        raise ValueError(f"in_axis {ins} and out_axis {outs} must not overlap")
+        numel = math.prod(shape)
+        return (numel // out_size if out_size else 0), (numel // in_size if in_size else 0)
     field = math.prod(s for d, s in enumerate(shape) if d not in ins and d not in outs)
-    return math.prod(shape[d] for d in ins) * field, math.prod(shape[d] for d in outs) * field
+    return in_size * field, out_size * field
 
 
 def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> float:

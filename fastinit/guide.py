@@ -46,11 +46,11 @@ def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
 def _priors(prior) -> np.ndarray:
     try:
         p = np.asarray(prior)
-    except (TypeError, ValueError):  # a ragged sequence
-        p = None
-    if p is None or p.dtype.kind not in "fiu":  # no text, bool or complex taken as a number
-        raise ValueError(f"prior must be a probability or a sequence of them, got {prior!r}")
-    p = p.astype(np.float64)
+        if p.dtype.kind in "USbcMm":  # no text, bool, complex or time taken as a number
+            raise TypeError
+        p = p.astype(np.float64)  # Fraction, Decimal, ml_dtypes and mixed (object) numbers included
+    except (TypeError, ValueError):  # also a ragged sequence, or an object that is no number
+        raise ValueError(f"prior must be a probability or a sequence of them, got {prior!r}") from None
     if not np.all((p > 0) & (p < 1)):
         raise ValueError(f"prior must hold probabilities strictly between 0 and 1, got {prior!r}")
     return p
@@ -131,6 +131,9 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
     if not isinstance(activation, str):
         raise TypeError(f"activation must be a str, got {type(activation).__name__}")
     act = activation.lower()
+    known = _TANH_LIKE | _RELU_LIKE | _RECURRENT | {"selu"}
+    if act not in known:
+        raise ValueError(f"unknown activation {activation!r}; known: {sorted(known)}")
     if param is not None and act not in ("leaky_relu", "prelu"):
         raise ValueError(f"param is the negative slope of leaky_relu or prelu; {activation!r} takes none, got "
                          f"param={param!r}")
@@ -157,9 +160,6 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
     if act == "selu":
         return Recommendation(act, "lecun_normal_", 1.0, lecun_normal_, zeros_,
                               "SELU self-normalizes only from Var(W) = 1 / fan_in (LeCun normal)")
-    if act in _RECURRENT:
-        return Recommendation(act, "orthogonal_", 1.0, orthogonal_, zeros_,
-                              "recurrent weights are applied many times: an orthogonal matrix keeps every "
-                              "singular value at 1, so signals neither vanish nor explode through time")
-    raise ValueError(f"unknown activation {activation!r}; known: "
-                     f"{sorted(_TANH_LIKE | _RELU_LIKE | _RECURRENT | {'selu'})}")
+    return Recommendation(act, "orthogonal_", 1.0, orthogonal_, zeros_,
+                          "recurrent weights are applied many times: an orthogonal matrix keeps every "
+                          "singular value at 1, so signals neither vanish nor explode through time")

@@ -23,7 +23,6 @@ zeros, ones and constant draw nothing and are JAX's own.
 from __future__ import annotations
 
 import functools
-import hashlib
 from typing import Any, Callable, Sequence, Union
 
 import jax
@@ -34,6 +33,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import structured as _structured
 from ._buffers import resolve_dtype, shape_tuple
+from ._seed import hash64
 from .init import Stream
 
 __all__ = [
@@ -49,15 +49,10 @@ Initializer = Callable[..., jax.Array]
 def key_seed(key) -> int:
     """fastinit's seed for a JAX key (typed ``jax.random.key`` or raw ``PRNGKey`` data): the two 32-bit words of
     a threefry key as ``k0 · 2³² + k1``; the words of any other key, blake2b-hashed to 64 bits."""
-    if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        key = jax.random.key_data(key)
-    words = np.asarray(key)
-    if words.dtype != np.uint32 or words.ndim != 1 or not words.size:
-        raise TypeError(f"key must be a JAX PRNG key (jax.random.key or PRNGKey), got {words.dtype} data of shape "
-                        f"{words.shape}")
+    words = np.asarray(_key_words(key))
     if words.size == 2:
         return (int(words[0]) << 32) | int(words[1])
-    return int.from_bytes(hashlib.blake2b(words.tobytes(), digest_size=8).digest(), "little")
+    return hash64(words.tobytes())
 
 
 def _dtype(dtype) -> np.dtype:
@@ -68,12 +63,15 @@ def _dtype(dtype) -> np.dtype:
 
 
 def _key_words(key):
-    """The uint32 words of a JAX key (a tracer too), refused before any tracing if it is not one."""
+    """The uint32 words of one JAX key (a tracer too), refused before any tracing if it is not one."""
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"key must be a single key, got a key array of shape {key.shape}; map over keys "
+                             "with jax.vmap")
         return jax.random.key_data(key)
-    if getattr(key, "dtype", None) != np.uint32 or getattr(key, "ndim", None) != 1:
+    if getattr(key, "dtype", None) != np.uint32 or np.shape(key) not in ((2,), (4,)):
         raise TypeError(f"key must be a JAX PRNG key (jax.random.key(s) or jax.random.PRNGKey(s)), got "
-                        f"{type(key).__name__}{'' if not hasattr(key, 'dtype') else f' of {key.dtype}'}")
+                        f"{type(key).__name__}{f' of {key.dtype} {np.shape(key)}' if hasattr(key, 'dtype') else ''}")
     return key
 
 

@@ -38,6 +38,7 @@ def test_fill_bad_parameters_exit_2_with_message(capsys):
     assert "std must be >= 0" in capsys.readouterr().err
     assert main(["fill", "--numel", "10", "--stream", "-1"]) == 2  # a signed number is an int, not a name
     assert "stream must lie in [0, 2**64), got -1" in capsys.readouterr().err
+    assert main(["fill", "--numel", "10", "--stream=--1"]) == 0  # not a number: a name, as before
 
 
 def test_python_dash_m_and_help():

@@ -45,8 +45,10 @@ def test_explicit_axes_and_seed_text_convention():
     assert fastinit.fans((3, 4, 5), in_axis=0, out_axis=2) == (12, 20)
     assert fastinit.fans((3, 4, 5, 6), in_axis=(0, 1), out_axis=-1) == (12 * 5, 6 * 5)
     assert fastinit.fans(np.empty((6, 2))) == (2, 6)
-    with pytest.raises(ValueError, match="must not overlap"):
-        fastinit.fans((3, 4), in_axis=0, out_axis=0)
+    # JAX's rule with explicit axes: they may overlap (Flax nn.Embed: in_axis=-2, out_axis=0), any rank >= 1
+    assert fastinit.fans((1000, 16), in_axis=-2, out_axis=0) == (16, 16)
+    assert fastinit.fans((3, 4, 5), in_axis=(0, 1), out_axis=1) == (15, 5)  # as jax _compute_fans
+    assert fastinit.fans((4000,), in_axis=0, out_axis=()) == (4000, 1)
     with pytest.raises(ValueError, match="not a valid axis"):
         fastinit.fans((3, 4), in_axis=2)
     for twice in ((0, 0), (0, -3)):

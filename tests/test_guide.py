@@ -100,6 +100,18 @@ def test_recommend_unknown_activation():
         fastinit.recommend("softmaxx")
 
 
+def test_prior_bias_takes_any_real_number_type():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    import ml_dtypes
+
+    want = fastinit.prior_bias(0.25, dtype="float64")
+    for p in (Fraction(1, 4), Decimal("0.25"), ml_dtypes.bfloat16(0.25), np.array([0.25], ml_dtypes.bfloat16),
+              [Fraction(1, 4)]):
+        assert np.array_equal(fastinit.prior_bias(p, dtype="float64").ravel(), want)
+
+
 def test_recommend_takes_a_slope_only_where_the_gain_uses_one():
     assert fastinit.recommend("prelu", 0.25).gain == pytest.approx(math.sqrt(2 / (1 + 0.25**2)))
     assert fastinit.recommend("prelu").gain == pytest.approx(math.sqrt(2))

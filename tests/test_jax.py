@@ -98,6 +98,10 @@ def test_the_laws_are_jaxs():
         assert ours.mean() == pytest.approx(theirs.mean(), abs=0.02 * theirs.std() + 1e-3 * abs(theirs.mean())), name
         if "uniform" in name or name == "truncated_normal":
             assert theirs.min() >= ours.min() - 0.01 * ours.std() and theirs.max() <= ours.max() + 0.01 * ours.std()
+    embed = fj.variance_scaling(1.0, "fan_in", "normal", out_axis=0)  # Flax nn.Embed's default: axes overlap
+    ours = np.asarray(embed(KEY, (2000, 64)), np.float64)
+    theirs = np.asarray(JI.variance_scaling(1.0, "fan_in", "normal", out_axis=0)(KEY, (2000, 64)), np.float64)
+    assert ours.std() == pytest.approx(theirs.std(), rel=0.02) == pytest.approx(1 / 8, rel=0.02)
     q = np.asarray(fj.orthogonal(2.0, column_axis=0)(KEY, (6, 4, 5))).reshape(6, 20)  # rows orthogonal: 6 <= 20
     assert np.allclose(q @ q.T, 4.0 * np.eye(6), atol=1e-5)
     d = np.array(fj.delta_orthogonal()(KEY, (3, 3, 4, 6)))
@@ -110,10 +114,13 @@ def test_the_laws_are_jaxs():
 def test_refusals_come_before_tracing_and_name_the_argument():
     cases = [(lambda: fj.normal()(0, (3,)), TypeError, "key must be a JAX PRNG key"),
              (lambda: fj.normal()(KEY, (3.5,)), TypeError, "shape must be a tuple of ints"),
+             (lambda: fj.normal()(jax.random.split(KEY, 2), (3,)), ValueError, "a single key, got a key array"),
+             (lambda: fj.normal()(jnp.zeros(3, jnp.uint32), (3,)), TypeError, "key must be a JAX PRNG key"),
+             (lambda: fj.uniform(0.0)(KEY, (3,)), ValueError, "need a < b"),
              (lambda: fj.normal()(KEY, (3,), jnp.int32), TypeError, "dtype must be one of"),
              (lambda: fj.normal(-1.0)(KEY, (3,)), ValueError, "std"),
              (lambda: fj.variance_scaling(1.0, "fan_x", "normal")(KEY, (3, 4)), ValueError, "invalid mode"),
-             (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "fewer than 2 dimensions"),
+             (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "in_axis=-2 is not a valid axis for a 1-D shape"),
              (lambda: fj.orthogonal(column_axis=3)(KEY, (3, 4)), ValueError, "column_axis=3"),
              (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
              (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
