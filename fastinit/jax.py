@@ -85,7 +85,8 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         if column_axis is not None:
             if not -len(shape) <= column_axis < len(shape):
                 raise ValueError(f"column_axis={column_axis} is not an axis of shape {shape}")
-            filled = tuple(np.delete(shape, column_axis)) + (shape[column_axis],)
+            ax = column_axis % len(shape)
+            filled = shape[:ax] + shape[ax + 1:] + (shape[ax],)
         _structured.check_by_empty_fill(fill, filled, dt, False, seed=0, stream=stream)
 
         def host(data: np.ndarray) -> np.ndarray:
