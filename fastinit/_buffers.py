@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import sys
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
@@ -415,14 +416,15 @@ def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
     try:
         if isinstance(value, (str, bytes, dict, set, frozenset)):  # iterable, but not a sequence of sizes
             raise TypeError
-        items = tuple(value)
+        dims = tuple(value)
+        if any(isinstance(v, (bool, np.bool_)) for v in dims):
+            raise TypeError
+        items = tuple(operator.index(v) for v in dims)  # ints, NumPy ints, concrete JAX / torch integers
     except TypeError:
         raise TypeError(f"{name} must be a tuple of ints, got {value!r}") from None
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items):
-        raise TypeError(f"{name} must be a tuple of ints, got {value!r}")
     if any(v < 0 for v in items):
         raise ValueError(f"{name} must be a tuple of non-negative ints, got {value!r}")
-    return tuple(int(v) for v in items)
+    return items
 
 
 def geometry(target: Target, global_shape=None, offset=None) -> Geometry:

@@ -132,6 +132,12 @@ def test_refusals_come_before_tracing_and_name_the_argument():
         jax.jit(lambda k: fj.normal()(k, (3,)))(jnp.zeros(2, jnp.int32))
 
 
+def test_concrete_jax_integers_are_sizes_as_in_jax():
+    assert fj.normal()(KEY, (jnp.array(3), np.int64(2))).shape == (3, 2)
+    with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+        fj.normal()(KEY, (jnp.array(3.0), 2))
+
+
 def test_zeros_ones_constant_are_jaxs_and_out_sharding_places_the_result():
     assert np.array_equal(np.asarray(fj.zeros(KEY, (2, 3))), np.zeros((2, 3), np.float32))
     assert np.array_equal(np.asarray(fj.ones(KEY, (2,), jnp.bfloat16)), np.ones(2, np.float32))
