@@ -18,8 +18,11 @@ from fastinit.io import TensorSpec, write_safetensors
 
 SIGNAL_TO_CATCH_S = 5.0  # bound on the time from SIGINT to KeyboardInterrupt reaching the caller
 
+# A child started from a shell's background job inherits SIGINT ignored, and Python then installs no
+# KeyboardInterrupt handler: each child restores it, so the test measures fastinit, not how pytest was launched.
 FILL_CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import fastinit
     a = np.memmap(sys.argv[1], dtype=np.float16, mode="r+")  # NaN, shared with the parent, which watches it
@@ -102,7 +105,8 @@ def test_kernel_calls_are_bounded_so_python_regains_control():
 
 
 WRITER_CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from fastinit.io import TensorSpec, write_safetensors
     path = sys.argv[1]
     spec = {f"layer.{i}.weight": TensorSpec((4096, 4096), "float32", "normal_", {"std": 0.02}) for i in range(24)}
