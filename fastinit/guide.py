@@ -149,7 +149,7 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
     if act in _RELU_LIKE:
         slope = {"leaky_relu": 0.01, "prelu": 0.0}.get(act, 0.0) if param is None else param
         gain = calculate_gain("leaky_relu", slope)  # torch's checks of the slope's type
-        if not math.isfinite(gain) or not math.isfinite(slope):
+        if isinstance(slope, float) and not math.isfinite(slope):  # an int is finite, however large (gain 0)
             raise ValueError(f"param (the negative slope) must be finite, got {param!r}")
         return Recommendation(act, "kaiming_normal_", gain,
                               functools.partial(kaiming_normal_, a=slope, nonlinearity="leaky_relu"),

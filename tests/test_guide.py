@@ -119,6 +119,7 @@ def test_recommend_takes_a_slope_only_where_the_gain_uses_one():
     for activation in ("relu", "tanh", "selu", "lstm"):
         with pytest.raises(ValueError, match=f"'{activation}' takes none, got param=0.2"):
             fastinit.recommend(activation, 0.2)
+    assert fastinit.recommend("leaky_relu", 10**400).gain == 0.0  # as calculate_gain: its limit, no OverflowError
     for slope in (math.nan, math.inf):
         with pytest.raises(ValueError, match="param \\(the negative slope\\) must be finite"):
             fastinit.recommend("leaky_relu", slope)
