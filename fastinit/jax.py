@@ -16,18 +16,21 @@ under ``jax.vmap`` (over keys), on any backend.
 Values are fastinit's, not jax.random's: ``init(key, shape, dtype)`` equals the NumPy fill of the same
 initializer with ``seed`` = the key's data as one 64-bit integer (``key_data`` (k0, k1): ``k0 · 2³² + k1``,
 so ``jax.random.key(s)`` for s < 2³² is seed ``s``; keys of other implementations: blake2b of their data)
-and ``stream``.  They are computed on the host by fastinit's kernels (a ``jax.pure_callback``) and
-handed to JAX, which copies them to the device of the computation: memory of one array on the host.
+and ``stream``.  They are computed on the host by fastinit's kernels (under ``jit``: a ``jax.pure_callback``)
+and copied to the devices.  ``out_sharding`` (a Sharding, or a PartitionSpec under ``jax.set_mesh``) computes
+each shard on its own, at its offset of the whole array: the same values for every sharding.
 zeros, ones and constant draw nothing and are JAX's own.
 """
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable, Sequence, Union
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
 
 from . import init as _init
 from . import scaled as _scaled
@@ -76,9 +79,13 @@ def _key_words(key):
 
 
 def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int | None = None) -> Initializer:
-    """``init(key, shape, dtype, out_sharding)`` filling a new host array with ``fill(out, seed=, stream=)``
-    (with ``column_axis``: on the array with that axis moved last, then moved back): arguments checked first,
-    on an empty block before any tracing; values from a ``jax.pure_callback``."""
+    """``init(key, shape, dtype, out_sharding)`` with the values of ``fill(out, seed=, stream=)`` (with
+    ``column_axis``: on the array with that axis moved last, then moved back), arguments checked first, on an
+    empty block.  Each block [start, stop) is computed on the host as the block at ``start`` of the whole array
+    (``global_shape``/``offset``: the values of one unsharded fill); an initializer that needs the whole tensor
+    (orthogonal) computes it whole and hands out the block."""
+    whole = column_axis is not None or _structured.is_whole_tensor(fill)
+
     def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
         shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
         filled = shape
@@ -88,15 +95,105 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
             ax = column_axis % len(shape)
             filled = shape[:ax] + shape[ax + 1:] + (shape[ax],)
         _structured.check_by_empty_fill(fill, filled, dt, False, seed=0, stream=stream)
+        traced = _traced(words)
+        sharding = _placement(out_sharding, traced)
 
-        def host(data: np.ndarray) -> np.ndarray:
-            out = fill(np.empty(filled, dt), seed=key_seed(np.asarray(data, np.uint32)), stream=stream)
-            return out if column_axis is None else np.ascontiguousarray(np.moveaxis(out, -1, column_axis))
+        def block(seed: int, start: tuple, stop: tuple) -> np.ndarray:
+            if whole:
+                out = fill(np.empty(filled, dt), seed=seed, stream=stream)
+                out = out if column_axis is None else np.moveaxis(out, -1, column_axis)
+                return np.ascontiguousarray(out[tuple(slice(a, b) for a, b in zip(start, stop))])
+            out = np.empty(tuple(b - a for a, b in zip(start, stop)), dt)
+            return fill(out, seed=seed, stream=stream, global_shape=shape, offset=start)
 
-        out = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), words, vmap_method="sequential")
-        return out if out_sharding is None else jax.device_put(out, out_sharding)
+        if not traced:
+            seed = key_seed(np.asarray(words))
+            if whole and sharding is not None:  # computed once, handed out in blocks
+                full = block(seed, (0,) * len(shape), shape)
+                return _eager(lambda _, start, stop: full[tuple(map(slice, start, stop))], shape, seed, sharding)
+            return _eager(block, shape, seed, sharding)
+        if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
+            return _per_shard(block, shape, dt, words, sharding)
+        out = jax.pure_callback(lambda data: block(key_seed(np.asarray(data, np.uint32)), (0,) * len(shape), shape),
+                                jax.ShapeDtypeStruct(shape, dt), words, vmap_method="sequential")
+        return out if sharding is None else jax.device_put(out, sharding)
 
     return init
+
+
+def _traced(words) -> bool:
+    """Whether the call is being traced: a traced key, or a concrete one inside ``jit`` (where an array made
+    now is a tracer; its values then come at run time, not as a constant baked into the program)."""
+    return isinstance(words, jax.core.Tracer) or isinstance(jnp.zeros(0, jnp.uint32), jax.core.Tracer)
+
+
+_SHARD_MAP = getattr(jax, "shard_map", None)  # JAX >= 0.7; earlier: one callback, then placed
+
+
+def _context_mesh(traced: bool):
+    """The mesh of ``jax.set_mesh`` (its abstract mesh under tracing), or None."""
+    get = getattr(jax.sharding, "get_abstract_mesh" if traced else "get_mesh", None)
+    mesh = get() if get is not None else None
+    return None if mesh is None or mesh.empty else mesh
+
+
+def _placement(out_sharding, traced: bool) -> jax.sharding.Sharding | None:
+    """``out_sharding`` as jax.nn.initializers read it: a Sharding as given; a PartitionSpec over the mesh of
+    ``jax.set_mesh``; None: replicated over that mesh if one is set, else JAX's default device (None)."""
+    if isinstance(out_sharding, jax.sharding.Sharding):
+        return out_sharding
+    if out_sharding is not None and not isinstance(out_sharding, PartitionSpec):
+        raise TypeError(f"out_sharding must be a jax.sharding.Sharding, a PartitionSpec or None, got "
+                        f"{type(out_sharding).__name__}")
+    mesh = _context_mesh(traced)
+    if mesh is None:
+        if out_sharding is None:
+            return None
+        raise ValueError(f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh: call under "
+                         "jax.set_mesh(mesh), or pass NamedSharding(mesh, spec)")
+    return NamedSharding(mesh, PartitionSpec() if out_sharding is None else out_sharding)
+
+
+def _eager(block: Callable, shape: tuple, seed: int, sharding) -> jax.Array:
+    """A concrete key: the whole array on JAX's default device, or each distinct addressable shard computed once,
+    on its own, and copied to the devices that hold it (host memory of one shard at a time; in a multi-process
+    run, each process computes only its own shards)."""
+    if sharding is None:
+        return jax.device_put(block(seed, (0,) * len(shape), shape))
+    holders: dict = {}  # (start, stop) -> the devices holding that block
+    for device, index in sharding.addressable_devices_indices_map(shape).items():
+        bounds = tuple(zip(*(s.indices(n)[:2] for s, n in zip(index, shape)))) or ((), ())
+        holders.setdefault(bounds, []).append(device)
+    arrays = []
+    for (start, stop), devices in holders.items():
+        host = block(seed, start, stop)
+        arrays += [jax.device_put(host, device) for device in devices]
+    return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
+
+
+def _per_shard(block: Callable, shape: tuple, dt: np.dtype, words, sharding: NamedSharding) -> jax.Array:
+    """Traced (under ``jit``) with a mesh sharding: a ``jax.shard_map`` over the mesh whose body asks the host
+    (``jax.pure_callback``) for its own shard only; the same values as the unsharded array.  Every dimension
+    must divide evenly among its mesh axes, as JAX's own initializers require."""
+    spec = tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec))
+    names = [() if e is None else tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in spec]
+    parts = [math.prod(sharding.mesh.shape[a] for a in axes) for axes in names]
+    for d, (n, k) in enumerate(zip(shape, parts)):
+        if n % k:
+            raise ValueError(f"out_sharding {sharding.spec} splits axis {d} of shape {shape} into {k} parts, which "
+                             f"does not divide {n}")
+    size = tuple(n // k for n, k in zip(shape, parts))
+
+    def host(data, index) -> np.ndarray:
+        start = tuple(int(i) * m for i, m in zip(index, size))
+        return block(key_seed(np.asarray(data, np.uint32)), start, tuple(a + m for a, m in zip(start, size)))
+
+    def body(data):
+        index = jnp.stack([jax.lax.axis_index(axes) if axes else jnp.int32(0) for axes in names]) if names else \
+            jnp.zeros(0, jnp.int32)
+        return jax.pure_callback(host, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="sequential")
+
+    return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)(words)
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:

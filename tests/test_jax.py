@@ -86,6 +86,14 @@ def test_keys_map_to_seeds_and_vmap_gives_each_key_its_own_values():
     assert len({np.asarray(b).tobytes() for b in batch}) == 4
 
 
+def test_a_key_captured_by_a_jitted_function_is_drawn_at_run_time_not_baked_in():
+    make = jax.jit(lambda: fj.he_normal()(KEY, (256, 128)))
+    assert "pure_callback" in str(jax.make_jaxpr(make)()) or "callback" in str(make.lower().as_text())
+    want = fastinit.variance_scaling_(np.empty((256, 128), np.float32), 2.0, "fan_in", layout="keras",
+                                      seed=fj.key_seed(KEY))
+    assert np.array_equal(np.asarray(make()), want)
+
+
 def test_the_laws_are_jaxs():
     """Same law as jax.nn.initializers (not the same draws): bounds, and the std within 2% at 10^5 samples."""
     shape = (400, 250)
@@ -146,3 +154,90 @@ def test_zeros_ones_constant_are_jaxs_and_out_sharding_places_the_result():
     w = fj.normal()(KEY, (4, 4), out_sharding=jax.sharding.SingleDeviceSharding(device))
     assert w.devices() == {device}
     assert math.isfinite(float(w.sum()))
+
+
+SHARDED = r'''
+import os, sys
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import jax, numpy as np
+import fastinit.init, fastinit.scaled, fastinit.structured
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+blocks = []  # the shape of every block a fill writes
+for module, name in ((fastinit.init, "normal_"), (fastinit.scaled, "variance_scaling_"),
+                     (fastinit.structured, "orthogonal_")):
+    def spy(out, *a, _f=getattr(module, name), **kw):
+        blocks.append(out.shape)
+        return _f(out, *a, **kw)
+    setattr(module, name, spy)
+import fastinit.jax as fj
+
+mesh = jax.make_mesh((2, 2), ("x", "y"))
+key, shape = jax.random.key(11), (64, 48)
+JITTED = ((P("x", "y"), False), (P(None, ("x", "y")), False), (P("y"), True), (P(), True))
+for factory, whole in ((fj.normal(0.5), False), (fj.he_uniform(), False), (fj.orthogonal(2.0), True),
+                       (fj.orthogonal(column_axis=0), True)):
+    ref = np.asarray(factory(key, shape))
+    for spec, part in ((P("x", "y"), (32, 24)), (P("y"), (32, 48)), (P(None, ("x", "y")), (64, 12)), (P(), shape)):
+        jitted = ("jit", "context jit") if (spec, whole) in JITTED else ()  # a compile each: a few cases
+        for how in ("eager", "context") + jitted:
+            sharding = NamedSharding(mesh, spec)
+            blocks.clear()
+            if how == "eager":
+                w = factory(key, shape, out_sharding=sharding)
+            elif how == "jit":
+                w = jax.jit(lambda k: factory(k, shape, out_sharding=sharding))(key)
+            else:
+                with jax.set_mesh(mesh):
+                    w = (factory(key, shape, out_sharding=spec) if how == "context" else
+                         jax.jit(lambda k: factory(k, shape, out_sharding=spec))(key))
+            got = np.asarray(w)
+            assert w.sharding.is_equivalent_to(sharding, 2), (how, spec, w.sharding)
+            assert np.array_equal(got, ref), (how, spec)
+            # each device's block is computed on its own: no block of the whole array for a split sharding
+            expect = [shape, shape[::-1]] if whole else [part]  # orthogonal(column_axis=0) fills (48, 64)
+            assert blocks and set(blocks) <= set(expect), (how, spec, blocks)
+            if how in ("eager", "context"):  # each distinct block once (the whole matrix once)
+                assert len(blocks) == (1 if whole else {shape: 1, (32, 24): 4, (32, 48): 2, (64, 12): 4}[part])
+            else:  # each device's callback
+                assert len(blocks) == 4, (how, spec, blocks)
+# under a mesh, out_sharding=None is replicated over it, as jax.nn.initializers make it
+with jax.set_mesh(mesh):
+    w = fj.glorot_normal()(key, shape)
+    assert w.sharding.is_equivalent_to(NamedSharding(mesh, P()), 2)
+    assert np.array_equal(np.asarray(w), np.asarray(fj.glorot_normal()(jax.random.key(11), shape, out_sharding=None)))
+    jw = jax.jit(lambda k: fj.glorot_normal()(k, shape))(key)
+    assert np.array_equal(np.asarray(jw), np.asarray(w))
+    try:
+        fj.normal()(key, (5, 4), out_sharding=P("x"))
+    except ValueError as e:
+        assert "divide" in str(e) or "evenly" in str(e), e
+    else:
+        raise AssertionError("an uneven split was not refused")
+# vmap over keys under jit with a sharding
+keys = jax.random.split(key, 3)
+v = jax.jit(jax.vmap(lambda k: fj.normal()(k, shape, out_sharding=NamedSharding(mesh, P("x")))))(keys)
+for i in range(3):
+    assert np.array_equal(np.asarray(v[i]), np.asarray(fj.normal()(keys[i], shape)))
+print("sharded ok")
+'''
+
+
+def test_out_sharding_fills_each_shard_alone_with_the_unsharded_values():
+    """On four (host) devices: a NamedSharding or a PartitionSpec under jax.set_mesh, eager or jitted, gives the
+    unsharded array bit for bit, each device's block filled on its own (orthogonal: the whole matrix, then
+    its block); None under a mesh is replicated, as JAX's; an uneven split is refused."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    run = subprocess.run([sys.executable, "-c", SHARDED], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and "sharded ok" in run.stdout, run.stderr[-3000:]
+
+
+def test_a_partition_spec_without_a_mesh_and_other_placements_are_refused_by_name():
+    with pytest.raises(ValueError, match="needs a mesh"):
+        fj.normal()(KEY, (4, 4), out_sharding=jax.sharding.PartitionSpec("x"))
+    with pytest.raises(TypeError, match="out_sharding must be"):
+        fj.normal()(KEY, (4, 4), out_sharding="x")
