@@ -190,6 +190,12 @@ def is_whole_tensor(fill) -> bool:
     return _unwrapped(fill)[0] in WHOLE_TENSOR
 
 
+@functools.cache
+def _takes_offset(fill) -> bool:
+    """Whether fastinit's ``fill`` can fill a block placed in a larger tensor (inspect.signature: 0.3 ms)."""
+    return "offset" in inspect.signature(fill).parameters
+
+
 _WHOLE_CHECK_LIMIT = 1 << 20  # elements of a scratch check_by_empty_fill may allocate for a whole-shape check
 
 
@@ -212,7 +218,7 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
         if base is orthogonal_ and len(shape) >= 2:
             orthogonal_matrix(shape, layout)
         return
-    if not placed and "offset" not in inspect.signature(fill).parameters and base not in (constant_, zeros_, ones_):
+    if not placed and not _takes_offset(base) and base not in (constant_, zeros_, ones_):
         # filled whole by the writers, with per-element arguments (prior_bias_'s priors): checked on the whole
         # shape when it is small (a bias), else at its turn
         if math.prod(shape) <= _WHOLE_CHECK_LIMIT:

@@ -86,7 +86,11 @@ def test_keys_map_to_seeds_and_vmap_gives_each_key_its_own_values():
     assert len({np.asarray(b).tobytes() for b in batch}) == 4
 
 
-def test_a_key_captured_by_a_jitted_function_is_drawn_at_run_time_not_baked_in():
+@pytest.mark.parametrize("probe", ["trace", "tracer"])
+def test_a_key_captured_by_a_jitted_function_is_drawn_at_run_time_not_baked_in(probe, monkeypatch):
+    if probe == "tracer":  # a JAX without the private trace context: the slower public probe
+        monkeypatch.setattr(fj, "_jax_core", object())
+    assert not fj._traced(jax.random.key_data(KEY))
     make = jax.jit(lambda: fj.he_normal()(KEY, (256, 128)))
     assert "pure_callback" in str(jax.make_jaxpr(make)()) or "callback" in str(make.lower().as_text())
     want = fastinit.variance_scaling_(np.empty((256, 128), np.float32), 2.0, "fan_in", layout="keras",
