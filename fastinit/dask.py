@@ -22,6 +22,7 @@ import numpy as np
 from . import init, scaled, structured
 from .sparsity import sparse_ as _sparse_
 from ._buffers import resolve_dtype
+from ._warnings import quiet
 from .alloc import parse_shape
 from ._seed import resolve_seed
 
@@ -51,16 +52,16 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
     # bad arguments are refused now, when the graph is built, not on a worker at compute time
     if structured.is_whole_tensor(fill) and any(len(c) > 1 for c in normalized):
         raise ValueError(f"{getattr(fill, '__name__', fill)} needs the whole tensor in one block; pass chunks=-1")
-    structured.check_by_empty_fill(fill, shape, dt, sampled, **kw, **({"seed": seed or 0} if sampled else {}))
+    checked = structured.check_by_empty_fill(fill, shape, dt, sampled, **kw, **({"seed": seed or 0} if sampled else {}))
     if sampled:  # an empty array draws nothing, like the local call
         kw = dict(kw, seed=resolve_seed(seed, generator) if seed is not None or math.prod(shape) else 0)
 
     def block(block_info=None):
         info = block_info[None]
         out = np.empty(info["chunk-shape"], dt)
-        if sampled:
-            return fill(out, global_shape=shape, offset=tuple(lo for lo, _ in info["array-location"]), **kw)
-        return fill(out, **kw)
+        place = {"global_shape": shape, "offset": tuple(lo for lo, _ in info["array-location"])} if sampled else {}
+        with quiet(checked):  # warned once, when the graph was built
+            return fill(out, **place, **kw)
 
     return da.map_blocks(block, chunks=normalized, dtype=dt, meta=np.empty((0,) * len(shape), dt))
 

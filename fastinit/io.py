@@ -35,6 +35,7 @@ import numpy as np
 from . import init, structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import resolve_seed
+from ._warnings import quiet
 
 __all__ = ["TensorSpec", "write_safetensors", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
 
@@ -243,8 +244,8 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
         data, offset = data[n:], offset + n
 
 
-def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool]:
-    """How one tensor is filled: (takes seed= and stream=, placed, blockwise) — row blocks told their
+def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:
+    """How one tensor is filled: (takes seed= and stream=, placed, blockwise, checked) — row blocks told their
     place when the initializer takes ``offset`` (or needs none), else the whole tensor in one piece (e.g.
     ``orthogonal_``).  fastinit's blockwise initializers check their arguments here by a fill of no
     element (a one-element scratch for a scalar): a bad spec is refused before the file is created, not
@@ -258,9 +259,9 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool]:
     blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
     if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")
-    structured.check_by_empty_fill(fill, shape, dt, placed, **({"seed": 0, "stream": name} if sampled else {}),
-                                   **spec.params)
-    return sampled, placed, blockwise
+    checked = structured.check_by_empty_fill(fill, shape, dt, placed,
+                                             **({"seed": 0, "stream": name} if sampled else {}), **spec.params)
+    return sampled, placed, blockwise, checked
 
 
 def _blocks(shape: tuple, rows: tuple[int, int], itemsize: int, block_bytes: int):
@@ -289,7 +290,7 @@ def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, seed, name, scrat
     """Fill rows [rows[0], rows[1]) of one tensor block by block (:func:`_blocks`; one piece when the initializer
     needs the whole tensor) in a reused RAM block and write each block at its offset in the file (``plan``:
     :func:`_plan`)."""
-    takes_seed, placed, blockwise = plan
+    takes_seed, placed, blockwise, checked = plan
     sampled = {"seed": seed, "stream": name} if takes_seed else {}
     shape = tuple(shape)
     for offset, block_shape, flat in _blocks(shape, rows, dt.itemsize, block_bytes if blockwise else 1 << 62):
@@ -299,7 +300,8 @@ def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, seed, name, scrat
         raw = scratch[0][:nbytes]
         block = raw.view(dt).reshape(block_shape)
         place = {"global_shape": shape, "offset": offset} if placed else {}
-        fill(block, **sampled, **place, **spec.params)
+        with quiet(checked):  # warned once, by the check before the file was created
+            fill(block, **sampled, **place, **spec.params)
         _pwrite_all(fd, memoryview(raw), start + flat * dt.itemsize)
         if bar:
             bar.update(nbytes)

@@ -38,6 +38,7 @@ from . import scaled as _scaled
 from . import structured as _structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import hash64
+from ._warnings import quiet
 from .init import Stream
 
 __all__ = [
@@ -95,17 +96,18 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
                 raise ValueError(f"column_axis={column_axis} is not an axis of shape {shape}")
             ax = column_axis % len(shape)
             filled = shape[:ax] + shape[ax + 1:] + (shape[ax],)
-        _structured.check_by_empty_fill(fill, filled, dt, False, seed=0, stream=stream)
+        checked = _structured.check_by_empty_fill(fill, filled, dt, False, seed=0, stream=stream)
         traced = _traced(words)
         sharding = _placement(out_sharding, traced)
 
         def block(seed: int, start: tuple, stop: tuple) -> np.ndarray:
-            if whole:
-                out = fill(np.empty(filled, dt), seed=seed, stream=stream)
-                out = out if column_axis is None else np.moveaxis(out, -1, column_axis)
-                return np.ascontiguousarray(out[tuple(slice(a, b) for a, b in zip(start, stop))])
-            out = np.empty(tuple(b - a for a, b in zip(start, stop)), dt)
-            return fill(out, seed=seed, stream=stream, global_shape=shape, offset=start)
+            with quiet(checked):  # warned once, by the check
+                if whole:
+                    out = fill(np.empty(filled, dt), seed=seed, stream=stream)
+                    out = out if column_axis is None else np.moveaxis(out, -1, column_axis)
+                    return np.ascontiguousarray(out[tuple(slice(a, b) for a, b in zip(start, stop))])
+                out = np.empty(tuple(b - a for a, b in zip(start, stop)), dt)
+                return fill(out, seed=seed, stream=stream, global_shape=shape, offset=start)
 
         if not traced:
             seed = key_seed(np.asarray(words))

@@ -199,16 +199,17 @@ def _takes_offset(fill) -> bool:
 _WHOLE_CHECK_LIMIT = 1 << 20  # elements of a scratch check_by_empty_fill may allocate for a whole-shape check
 
 
-def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw) -> None:
+def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw) -> bool:
     """Check a fastinit initializer's arguments for a tensor of ``shape`` without writing it, as writers
     (fastinit.io, fastinit.dask) do before their first block: ``fill`` runs on a block of no element at the
     origin (told ``global_shape``/``offset`` when ``placed``), or on a one-element scratch for a 0-d shape.
     A whole-tensor initializer gets the whole shape with one axis its checks do not read emptied (a spatial
     axis of a conv kernel, the columns of a matrix), and orthogonal_ LAPACK's size limit of the whole
-    matrix.  Callables from outside fastinit are left to their turn."""
+    matrix.  Callables from outside fastinit are left to their turn.  Returns whether the arguments were checked
+    (and any warning given): the blocks may then fill under :func:`fastinit._warnings.quiet`."""
     base, bound = _unwrapped(fill)
     if not getattr(base, "__module__", "").startswith("fastinit."):
-        return
+        return False
     shape = tuple(shape)
     if base in WHOLE_TENSOR:
         layout = {**bound, **kw}.get("layout", "torch")
@@ -217,13 +218,15 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
         fill(dry, **kw)
         if base is orthogonal_ and len(shape) >= 2:
             orthogonal_matrix(shape, layout)
-        return
+        return True
     if not placed and not _takes_offset(base) and base not in (constant_, zeros_, ones_):
         # filled whole by the writers, with per-element arguments (prior_bias_'s priors): checked on the whole
         # shape when it is small (a bias), else at its turn
-        if math.prod(shape) <= _WHOLE_CHECK_LIMIT:
-            fill(np.empty(shape, dtype), **kw)
-        return
+        if math.prod(shape) > _WHOLE_CHECK_LIMIT:
+            return False
+        fill(np.empty(shape, dtype), **kw)
+        return True
     dry = np.empty(((0,) + shape[1:]) if shape else (), dtype)
     place = {"global_shape": shape, "offset": (0,) * len(shape)} if placed else {}
     fill(dry, **place, **kw)
+    return True

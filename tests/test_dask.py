@@ -99,3 +99,15 @@ def test_generator_and_seed_draws_follow_the_local_calls():
             bad()
     assert fid.normal(0, 4).shape == (0, 4)
     assert np.array_equal(first, fastinit.normal(3))
+
+
+def test_a_warning_is_given_once_when_the_graph_is_built_not_once_per_block():
+    with pytest.warns(UserWarning) as caught:
+        x = fid.trunc_normal(400, 300, mean=10.0, std=1.0, a=-2.0, b=2.0, chunks=100, seed=1)
+        x.compute(scheduler="threads")  # 12 blocks
+    assert [(str(w.message)[:26], w.filename) for w in caught] == [("mean is more than 2 std fr", __file__)]
+    # a callable of the user's own is not checked up front: its warnings come from its blocks
+    own = fid.from_initializer(lambda out, **kw: fastinit.trunc_normal_(out, 10.0, 1.0, -2.0, 2.0, **kw), (4, 3),
+                               chunks=2, seed=1)
+    with pytest.warns(UserWarning, match="mean is more than 2 std"):
+        own.compute(scheduler="sync")

@@ -257,3 +257,10 @@ def test_partials_of_fastinit_initializers_are_planned_as_their_function(tmp_pat
         write_safetensors(tmp_path / "x.safetensors",
                           {"w": TensorSpec((4, 4), "float32", functools.partial(fastinit.normal_, std=-1.0))}, seed=0)
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_a_warning_is_given_once_at_the_users_line_not_once_per_block(tmp_path):
+    spec = {"w": TensorSpec((200, 50), "float32", "trunc_normal_", {"mean": 10.0, "std": 1.0, "a": -2.0, "b": 2.0})}
+    with pytest.warns(UserWarning) as caught:
+        write_safetensors(tmp_path / "w.safetensors", spec, seed=0, block_bytes=4000)  # 10 blocks
+    assert [(str(w.message)[:26], w.filename) for w in caught] == [("mean is more than 2 std fr", __file__)]

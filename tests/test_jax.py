@@ -245,3 +245,12 @@ def test_a_partition_spec_without_a_mesh_and_other_placements_are_refused_by_nam
         fj.normal()(KEY, (4, 4), out_sharding=jax.sharding.PartitionSpec("x"))
     with pytest.raises(TypeError, match="out_sharding must be"):
         fj.normal()(KEY, (4, 4), out_sharding="x")
+
+
+def test_a_warning_is_given_once_per_call_at_the_users_line():
+    f = fj.truncated_normal(1.0, lower=10.0, upper=12.0)
+    mesh = jax.sharding.Mesh(np.array(jax.devices()[:1]), ("x",))
+    with pytest.warns(UserWarning) as caught:
+        jax.jit(lambda k: f(k, (64, 64)))(KEY).block_until_ready()  # warned at tracing, not again at run time
+        f(KEY, (64, 64), out_sharding=jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("x")))
+    assert [(str(w.message)[:26], w.filename) for w in caught] == [("mean is more than 2 std fr", __file__)] * 2
