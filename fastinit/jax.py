@@ -88,40 +88,70 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
     (orthogonal) computes it whole and hands out the block."""
     whole = column_axis is not None or _structured.is_whole_tensor(fill)
 
+    @functools.lru_cache(maxsize=64)
+    def host(shape: tuple, filled: tuple, dt: np.dtype, checked: bool) -> tuple[Callable, Callable]:
+        """(block(seed, start, stop), the unsharded callback), the same objects for every call of one shape and
+        dtype: JAX caches what it traced of a callback by its identity (an eager vmap would recompile per call)."""
+        def block(seed: int, start: tuple, stop: tuple) -> np.ndarray:
+            with quiet(checked):  # warned once per call, by the check
+                if whole:
+                    out = fill(np.empty(filled, dt), seed=seed, stream=stream)
+                    out = out if column_axis is None else np.moveaxis(out, -1, column_axis)
+                    return np.ascontiguousarray(out[tuple(map(slice, start, stop))])
+                out = np.empty(tuple(b - a for a, b in zip(start, stop)), dt)
+                return fill(out, seed=seed, stream=stream, global_shape=shape, offset=start)
+
+        return block, _per_key(lambda words: block(key_seed(words), (0,) * len(shape), shape), shape, dt)
+
     def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
         shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
         filled = shape
-        if column_axis is not None:
+        if column_axis is not None and len(shape) >= 2:  # fewer axes: the fill's own check refuses them
             if not -len(shape) <= column_axis < len(shape):
                 raise ValueError(f"column_axis={column_axis} is not an axis of shape {shape}")
             ax = column_axis % len(shape)
             filled = shape[:ax] + shape[ax + 1:] + (shape[ax],)
         checked = _structured.check_by_empty_fill(fill, filled, dt, False, seed=0, stream=stream)
         traced = _traced(words)
-        sharding = _placement(out_sharding, traced)
-
-        def block(seed: int, start: tuple, stop: tuple) -> np.ndarray:
-            with quiet(checked):  # warned once, by the check
-                if whole:
-                    out = fill(np.empty(filled, dt), seed=seed, stream=stream)
-                    out = out if column_axis is None else np.moveaxis(out, -1, column_axis)
-                    return np.ascontiguousarray(out[tuple(slice(a, b) for a, b in zip(start, stop))])
-                out = np.empty(tuple(b - a for a, b in zip(start, stop)), dt)
-                return fill(out, seed=seed, stream=stream, global_shape=shape, offset=start)
-
+        sharding = _placement(out_sharding, shape, traced)
+        block, unsharded = host(shape, filled, dt, checked)
         if not traced:
             seed = key_seed(np.asarray(words))
-            if whole and sharding is not None:  # computed once, handed out in blocks
+            if sharding is None:  # JAX's default device, or the one device a committed key is on
+                devices = words.devices() if getattr(words, "committed", False) else ()
+                data = block(seed, (0,) * len(shape), shape)
+                return jax.device_put(data, next(iter(devices)) if len(devices) == 1 else None)
+            if whole:  # computed once, handed out in blocks
                 full = block(seed, (0,) * len(shape), shape)
                 return _eager(lambda _, start, stop: full[tuple(map(slice, start, stop))], shape, seed, sharding)
             return _eager(block, shape, seed, sharding)
+        if math.prod(shape) == 0:  # nothing to draw (and JAX mislays the shards of an empty array under jit)
+            return jnp.zeros(shape, dt)
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
-            return _per_shard(block, shape, dt, words, sharding)
-        out = jax.pure_callback(lambda data: block(key_seed(np.asarray(data, np.uint32)), (0,) * len(shape), shape),
-                                jax.ShapeDtypeStruct(shape, dt), words, vmap_method="sequential")
+            return _per_shard(block, shape, dt, sharding)(words)
+        if sharding is not None and not isinstance(sharding, jax.sharding.SingleDeviceSharding):
+            raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec or a "
+                            f"SingleDeviceSharding (as jax.nn.initializers ask), got {type(sharding).__name__}")
+        out = jax.pure_callback(unsharded, jax.ShapeDtypeStruct(shape, dt), words, vmap_method="expand_dims")
         return out if sharding is None else jax.device_put(out, sharding)
 
     return init
+
+
+def _per_key(one: Callable, shape: tuple, dt: np.dtype) -> Callable:
+    """A ``pure_callback`` host function for ``vmap_method="expand_dims"``: key words (..., w) under any number of
+    vmaps give (..., *shape), ``one(words, *rest)`` per key.  One callback for the whole batch, where "sequential"
+    maps a new closure each trace, which an eager vmap recompiles every call (85 ms here)."""
+    def callback(data, *rest) -> np.ndarray:
+        data = np.asarray(data, np.uint32)
+        if data.ndim == 1:
+            return one(data, *rest)
+        out = np.empty(data.shape[:-1] + shape, dt)
+        for i in np.ndindex(data.shape[:-1]):
+            out[i] = one(data[i], *rest)
+        return out
+
+    return callback
 
 
 def _traced(words) -> bool:
@@ -138,72 +168,96 @@ def _traced(words) -> bool:
 
 
 _SHARD_MAP = getattr(jax, "shard_map", None)  # JAX >= 0.7; earlier: one callback, then placed
+_MANUAL = getattr(getattr(jax.sharding, "AxisType", None), "Manual", None)
 
 
 def _context_mesh(traced: bool):
-    """The mesh of ``jax.set_mesh`` (its abstract mesh under tracing), or None."""
+    """The mesh of ``jax.set_mesh`` (its abstract mesh under tracing), or None; None too inside a ``shard_map``
+    body (a mesh with manual axes), where an initializer makes the block of the device it runs for."""
     get = getattr(jax.sharding, "get_abstract_mesh" if traced else "get_mesh", None)
     mesh = get() if get is not None else None
-    return None if mesh is None or mesh.empty else mesh
+    if mesh is None or mesh.empty or _MANUAL in getattr(mesh, "axis_types", ()):
+        return None
+    return mesh
 
 
-def _placement(out_sharding, traced: bool) -> jax.sharding.Sharding | None:
+def _placement(out_sharding, shape: tuple, traced: bool) -> jax.sharding.Sharding | None:
     """``out_sharding`` as jax.nn.initializers read it: a Sharding as given; a PartitionSpec over the mesh of
-    ``jax.set_mesh``; None: replicated over that mesh if one is set, else JAX's default device (None)."""
-    if isinstance(out_sharding, jax.sharding.Sharding):
-        return out_sharding
-    if out_sharding is not None and not isinstance(out_sharding, PartitionSpec):
+    ``jax.set_mesh``; None: replicated over that mesh if one is set, else JAX's default device (None).  A mesh
+    sharding's spec is checked against ``shape`` (trailing None entries beyond its rank dropped, as JAX does)."""
+    if out_sharding is not None and not isinstance(out_sharding, (jax.sharding.Sharding, PartitionSpec)):
         raise TypeError(f"out_sharding must be a jax.sharding.Sharding, a PartitionSpec or None, got "
                         f"{type(out_sharding).__name__}")
-    mesh = _context_mesh(traced)
-    if mesh is None:
-        if out_sharding is None:
-            return None
-        raise ValueError(f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh: call under "
-                         "jax.set_mesh(mesh), or pass NamedSharding(mesh, spec)")
-    return NamedSharding(mesh, PartitionSpec() if out_sharding is None else out_sharding)
+    sharding = out_sharding
+    if not isinstance(out_sharding, jax.sharding.Sharding):
+        mesh = _context_mesh(traced)
+        if mesh is None:
+            if out_sharding is None:
+                return None
+            raise ValueError(f"out_sharding={out_sharding} is a PartitionSpec, which needs a mesh: call under "
+                             "jax.set_mesh(mesh), or pass NamedSharding(mesh, spec)")
+        sharding = NamedSharding(mesh, PartitionSpec() if out_sharding is None else out_sharding)
+    if not isinstance(sharding, NamedSharding):
+        return sharding
+    spec = tuple(sharding.spec)
+    if any(e is not None for e in spec[len(shape):]):
+        raise ValueError(f"out_sharding {sharding.spec} has {len(spec)} entries for the {len(shape)} axes of shape "
+                         f"{shape}")
+    for e in spec:
+        if e is PartitionSpec.UNCONSTRAINED or (isinstance(e, tuple) and PartitionSpec.UNCONSTRAINED in e):
+            raise ValueError(f"out_sharding {sharding.spec}: UNCONSTRAINED is not a placement; name mesh axes "
+                             "or None for each axis")
+    for d, (n, axes) in enumerate(zip(shape, _axis_names(spec))):
+        k = math.prod(sharding.mesh.shape[a] for a in axes)
+        if n % k:
+            raise ValueError(f"out_sharding {sharding.spec} splits axis {d} of shape {shape} into {k} parts, which "
+                             f"does not divide {n}")
+    if len(spec) > len(shape):
+        sharding = NamedSharding(sharding.mesh, PartitionSpec(*spec[:len(shape)]), memory_kind=sharding.memory_kind)
+    return sharding
 
 
-def _eager(block: Callable, shape: tuple, seed: int, sharding) -> jax.Array:
-    """A concrete key: the whole array on JAX's default device, or each distinct addressable shard computed once,
-    on its own, and copied to the devices that hold it (host memory of one shard at a time; in a multi-process
-    run, each process computes only its own shards)."""
-    if sharding is None:
-        return jax.device_put(block(seed, (0,) * len(shape), shape))
+def _axis_names(spec: tuple) -> list[tuple]:
+    """The mesh axes each entry of a partition spec splits its array axis over (() for None)."""
+    return [() if e is None else tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in spec]
+
+
+def _eager(block: Callable, shape: tuple, seed: int, sharding: jax.sharding.Sharding) -> jax.Array:
+    """A concrete key and a sharding: each distinct addressable shard computed once, on its own, and copied to
+    the devices that hold it, in the sharding's memory kind (host memory of one shard at a time; in a
+    multi-process run, each process computes only its own shards)."""
     holders: dict = {}  # (start, stop) -> the devices holding that block
     for device, index in sharding.addressable_devices_indices_map(shape).items():
         bounds = tuple(zip(*(s.indices(n)[:2] for s, n in zip(index, shape)))) or ((), ())
         holders.setdefault(bounds, []).append(device)
     arrays = []
     for (start, stop), devices in holders.items():
-        host = block(seed, start, stop)
-        arrays += [jax.device_put(host, device) for device in devices]
+        data = block(seed, start, stop)
+        arrays += [jax.device_put(data, jax.sharding.SingleDeviceSharding(device, memory_kind=sharding.memory_kind))
+                   for device in devices]
     return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
 
 
-def _per_shard(block: Callable, shape: tuple, dt: np.dtype, words, sharding: NamedSharding) -> jax.Array:
-    """Traced (under ``jit``) with a mesh sharding: a ``jax.shard_map`` over the mesh whose body asks the host
-    (``jax.pure_callback``) for its own shard only; the same values as the unsharded array.  Every dimension
-    must divide evenly among its mesh axes, as JAX's own initializers require."""
-    spec = tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec))
-    names = [() if e is None else tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in spec]
-    parts = [math.prod(sharding.mesh.shape[a] for a in axes) for axes in names]
-    for d, (n, k) in enumerate(zip(shape, parts)):
-        if n % k:
-            raise ValueError(f"out_sharding {sharding.spec} splits axis {d} of shape {shape} into {k} parts, which "
-                             f"does not divide {n}")
-    size = tuple(n // k for n, k in zip(shape, parts))
+@functools.lru_cache(maxsize=64)
+def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding) -> Callable:
+    """Traced with a mesh sharding (checked by :func:`_placement`): a ``jax.shard_map`` over the mesh whose body
+    asks the host (``jax.pure_callback``) for its own device's block only; the same values as the unsharded
+    array.  Cached, so JAX's caches of what it traced hit on every call."""
+    names = _axis_names(tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec)))
+    size = tuple(n // math.prod(sharding.mesh.shape[a] for a in axes) for n, axes in zip(shape, names))
 
-    def host(data, index) -> np.ndarray:
-        start = tuple(int(i) * m for i, m in zip(index, size))
-        return block(key_seed(np.asarray(data, np.uint32)), start, tuple(a + m for a, m in zip(start, size)))
+    def one(words: np.ndarray, index) -> np.ndarray:
+        start = tuple(int(i) * m for i, m in zip(np.ravel(index)[:len(size)], size))  # index: never batched
+        return block(key_seed(words), start, tuple(a + m for a, m in zip(start, size)))
+
+    callback = _per_key(one, size, dt)
 
     def body(data):
         index = jnp.stack([jax.lax.axis_index(axes) if axes else jnp.int32(0) for axes in names]) if names else \
             jnp.zeros(0, jnp.int32)
-        return jax.pure_callback(host, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="sequential")
+        return jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
 
-    return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)(words)
+    return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:

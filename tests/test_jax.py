@@ -134,6 +134,7 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.variance_scaling(1.0, "fan_x", "normal")(KEY, (3, 4)), ValueError, "invalid mode"),
              (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "in_axis=-2 is not a valid axis for a 1-D shape"),
              (lambda: fj.orthogonal(column_axis=3)(KEY, (3, 4)), ValueError, "column_axis=3"),
+             (lambda: fj.orthogonal()(KEY, ()), ValueError, "2 or more dimensions"),
              (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
              (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
              (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis")]
@@ -218,6 +219,30 @@ with jax.set_mesh(mesh):
         assert "divide" in str(e) or "evenly" in str(e), e
     else:
         raise AssertionError("an uneven split was not refused")
+# inside a shard_map body (manual axes) an initializer makes that device's block, as JAX's do
+sm = jax.shard_map(lambda k: fj.normal()(k, (4, 6)), mesh=mesh, in_specs=P(), out_specs=P("x", "y"))
+own = np.asarray(fj.normal()(key, (4, 6)))
+assert np.array_equal(np.asarray(sm(key)), np.tile(own, (2, 2)))
+# the sharding's memory kind; a committed key's device; trailing None entries beyond the rank dropped
+pinned = NamedSharding(mesh, P("x"), memory_kind="pinned_host")
+assert fj.normal()(key, (8, 12), out_sharding=pinned).sharding.memory_kind == "pinned_host"
+on3 = jax.device_put(key, jax.devices()[3])
+assert fj.normal()(on3, (4, 4)).devices() == {jax.devices()[3]} == jax.nn.initializers.normal()(on3, (4, 4)).devices()
+def eager(k, s):
+    return fj.normal()(k, (8, 12), out_sharding=s)
+for f in (eager, jax.jit(eager, static_argnums=1)):
+    w = f(key, NamedSharding(mesh, P("x", None, None)))
+    assert w.sharding.is_equivalent_to(NamedSharding(mesh, P("x")), 2)
+    for bad, message in ((P("x", None, "y"), "3 entries for the 2 axes"), (P(P.UNCONSTRAINED), "UNCONSTRAINED")):
+        try:
+            f(key, NamedSharding(mesh, bad))
+        except ValueError as e:
+            assert message in str(e), e
+        else:
+            raise AssertionError(f"{bad} was not refused")
+# an empty array under jit is a valid (empty) array
+empty = jax.jit(lambda k: fj.normal()(k, (0, 4), out_sharding=NamedSharding(mesh, P(None, "y"))))(key)
+assert np.asarray(empty).shape == (0, 4)
 # vmap over keys under jit with a sharding
 keys = jax.random.split(key, 3)
 v = jax.jit(jax.vmap(lambda k: fj.normal()(k, shape, out_sharding=NamedSharding(mesh, P("x")))))(keys)
@@ -240,11 +265,31 @@ def test_out_sharding_fills_each_shard_alone_with_the_unsharded_values():
     assert run.returncode == 0 and "sharded ok" in run.stdout, run.stderr[-3000:]
 
 
+def test_an_eager_vmap_over_keys_compiles_once():
+    """One callback per batch (vmap_method="expand_dims"): the second eager vmap compiles nothing (JAX's
+    "sequential" method mapped a new closure per trace, 85 ms a call here)."""
+    compiled = []
+    jax.monitoring.register_event_duration_secs_listener(
+        lambda event, *_, **__: compiled.append(event) if event.endswith("backend_compile_duration") else None)
+    keys, init = jax.random.split(KEY, (2, 3)), fj.normal()
+    batch = jax.vmap(jax.vmap(lambda k: init(k, (8, 12))))(keys)
+    compiled.clear()
+    again = jax.vmap(jax.vmap(lambda k: init(k, (8, 12))))(keys)
+    assert compiled == [] and np.array_equal(np.asarray(again), np.asarray(batch))
+    assert np.array_equal(np.asarray(batch[1, 2]), np.asarray(init(keys[1, 2], (8, 12))))
+
+
 def test_a_partition_spec_without_a_mesh_and_other_placements_are_refused_by_name():
     with pytest.raises(ValueError, match="needs a mesh"):
         fj.normal()(KEY, (4, 4), out_sharding=jax.sharding.PartitionSpec("x"))
     with pytest.raises(TypeError, match="out_sharding must be"):
         fj.normal()(KEY, (4, 4), out_sharding="x")
+    gspmd = getattr(pytest.importorskip("jax._src.sharding_impls"), "GSPMDSharding", None)  # no public constructor
+    if gspmd is not None:  # jit cannot lay out by it (JAX ignores it there): refused, as jax.nn.initializers do
+        replicated = gspmd.get_replicated(jax.devices())
+        assert fj.normal()(KEY, (4, 4), out_sharding=replicated).sharding == replicated  # eager: placed by it
+        with pytest.raises(TypeError, match="under jit, out_sharding must be a NamedSharding"):
+            jax.jit(lambda k: fj.normal()(k, (4, 4), out_sharding=replicated))(KEY)
 
 
 def test_a_warning_is_given_once_per_call_at_the_users_line():
