@@ -46,7 +46,7 @@ import functools
 import numba
 import numpy as np
 
-from ._cpu import KERNEL_LOCK
+from ._cpu import run
 from ._jit import parallel_kernel, scalar
 
 __all__ = ["check_size", "haar_orthonormalize"]
@@ -267,8 +267,7 @@ def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) ->
     k = min(rows, cols)
     tau = np.empty(k, b.dtype)
     sign = np.empty(k, b.dtype)
-    with KERNEL_LOCK:  # a parallel kernel: numba's workqueue layer must not be entered twice at once
-        _reflectors(b, tall, tau, sign)
+    run(_reflectors, (b, tall, tau, sign), b.size)
     # Q D: the signs are folded into the forming of Q; the gain is not (gain × an intermediate of size ~2
     # could overflow where gain × Q does not)
     (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, block, sign)  # b.T: column-major view, same memory

@@ -31,6 +31,29 @@ def test_value_independent_of_thread_count(fn, args, dtype):
     assert np.array_equal(full.view(np.uint8), single.view(np.uint8))
 
 
+@pytest.mark.parametrize("shape", [(64, 64), (300, 260), (260, 300)])
+def test_orthogonal_and_sparse_are_the_same_on_the_calling_thread_and_on_the_pool(shape, monkeypatch):
+    """Up to _cpu.SERIAL_ELEMENTS their kernels run on the calling thread, above it on numba's pool (and on one
+    thread with numba.set_num_threads(1)): the same bits every way."""
+    from fastinit import _cpu, sparsity
+
+    def both():
+        return [fastinit.orthogonal_(np.empty(shape, np.float32), seed=3).tobytes(),
+                fastinit.sparse_(np.empty(shape, np.float64), 0.3, seed=3).tobytes()]
+
+    ref = both()
+    for limit in (0, 1 << 40):  # every kernel on the pool / every kernel on the calling thread
+        monkeypatch.setattr(_cpu, "SERIAL_ELEMENTS", limit)
+        monkeypatch.setattr(sparsity, "SERIAL_ELEMENTS", limit)
+        assert both() == ref, limit
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert both() == ref
+    finally:
+        numba.set_num_threads(before)
+
+
 @pytest.mark.parametrize("fn, args", FILLS, ids=IDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("chunk", [1, 3, 31, 1000, 4097, 1 << 20])
