@@ -128,7 +128,7 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         if math.prod(shape) == 0:  # nothing to draw (and JAX mislays the shards of an empty array under jit)
             return jnp.zeros(shape, dt)
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
-            return _per_shard(block, shape, dt, sharding)(words)
+            return _per_shard(block, shape, dt, sharding, whole)(words)
         if sharding is not None and not isinstance(sharding, jax.sharding.SingleDeviceSharding):
             raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec or a "
                             f"SingleDeviceSharding (as jax.nn.initializers ask), got {type(sharding).__name__}")
@@ -239,12 +239,24 @@ def _eager(block: Callable, shape: tuple, seed: int, sharding: jax.sharding.Shar
 
 
 @functools.lru_cache(maxsize=64)
-def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding) -> Callable:
+def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding, whole: bool) -> Callable:
     """Traced with a mesh sharding (checked by :func:`_placement`): a ``jax.shard_map`` over the mesh whose body
     asks the host (``jax.pure_callback``) for its own device's block only; the same values as the unsharded
-    array.  Cached, so JAX's caches of what it traced hit on every call."""
+    array.  Where the sharding replicates over some mesh axes (``None`` under ``jax.set_mesh`` replicates over
+    all: Flax's ``with_partitioning`` initializes so, then reshards), one axis of the block is split further
+    over them and the pieces are all-gathered on the devices, so the host computes each value once, not once
+    per replica (unless no axis divides, or the initializer needs the whole tensor).  Cached, so JAX's caches
+    of what it traced hit on every call."""
     names = _axis_names(tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec)))
-    size = tuple(n // math.prod(sharding.mesh.shape[a] for a in axes) for n, axes in zip(shape, names))
+    size = [n // math.prod(sharding.mesh.shape[a] for a in axes) for n, axes in zip(shape, names)]
+    used = {a for axes in names for a in axes}
+    free = tuple(a for a in sharding.mesh.axis_names if a not in used and sharding.mesh.shape[a] > 1)
+    k = math.prod(sharding.mesh.shape[a] for a in free)
+    split = None if whole or not free else next((d for d, m in enumerate(size) if m and m % k == 0), None)
+    if split is not None:  # computed in pieces over the free axes too, gathered over them below
+        names[split] += free
+        size[split] //= k
+    size = tuple(size)
 
     def one(words: np.ndarray, index) -> np.ndarray:
         start = tuple(int(i) * m for i, m in zip(np.ravel(index)[:len(size)], size))  # index: never batched
@@ -255,9 +267,10 @@ def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedShard
     def body(data):
         index = jnp.stack([jax.lax.axis_index(axes) if axes else jnp.int32(0) for axes in names]) if names else \
             jnp.zeros(0, jnp.int32)
-        return jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
+        out = jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
+        return out if split is None else jax.lax.all_gather(out, free, axis=split, tiled=True)
 
-    return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)
+    return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec, check_vma=False)
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:

@@ -164,6 +164,7 @@ def test_zeros_ones_constant_are_jaxs_and_out_sharding_places_the_result():
 SHARDED = r'''
 import os, sys
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import math
 import jax, numpy as np
 import fastinit.init, fastinit.scaled, fastinit.structured
 from jax.sharding import NamedSharding, PartitionSpec as P
@@ -179,7 +180,7 @@ import fastinit.jax as fj
 
 mesh = jax.make_mesh((2, 2), ("x", "y"))
 key, shape = jax.random.key(11), (64, 48)
-JITTED = ((P("x", "y"), False), (P(None, ("x", "y")), False), (P("y"), True), (P(), True))
+JITTED = ((P("x", "y"), False), (P(None, ("x", "y")), False), (P("y"), False), (P("y"), True), (P(), True))
 for factory, whole in ((fj.normal(0.5), False), (fj.he_uniform(), False), (fj.orthogonal(2.0), True),
                        (fj.orthogonal(column_axis=0), True)):
     ref = np.asarray(factory(key, shape))
@@ -200,19 +201,23 @@ for factory, whole in ((fj.normal(0.5), False), (fj.he_uniform(), False), (fj.or
             assert w.sharding.is_equivalent_to(sharding, 2), (how, spec, w.sharding)
             assert np.array_equal(got, ref), (how, spec)
             # each device's block is computed on its own: no block of the whole array for a split sharding
-            expect = [shape, shape[::-1]] if whole else [part]  # orthogonal(column_axis=0) fills (48, 64)
-            assert blocks and set(blocks) <= set(expect), (how, spec, blocks)
             if how in ("eager", "context"):  # each distinct block once (the whole matrix once)
+                expect = [shape, shape[::-1]] if whole else [part]  # orthogonal(column_axis=0) fills (48, 64)
+                assert blocks and set(blocks) <= set(expect), (how, spec, blocks)
                 assert len(blocks) == (1 if whole else {shape: 1, (32, 24): 4, (32, 48): 2, (64, 12): 4}[part])
-            else:  # each device's callback
-                assert len(blocks) == 4, (how, spec, blocks)
+            elif whole:  # each device's callback computes the whole matrix
+                assert len(blocks) == 4 and set(blocks) <= {shape, shape[::-1]}, (how, spec, blocks)
+            else:  # each device's callback computes a quarter: replicas split their block, then gather it
+                assert len(blocks) == 4 and {math.prod(b) for b in blocks} == {math.prod(shape) // 4}, (spec, blocks)
 # under a mesh, out_sharding=None is replicated over it, as jax.nn.initializers make it
 with jax.set_mesh(mesh):
     w = fj.glorot_normal()(key, shape)
     assert w.sharding.is_equivalent_to(NamedSharding(mesh, P()), 2)
     assert np.array_equal(np.asarray(w), np.asarray(fj.glorot_normal()(jax.random.key(11), shape, out_sharding=None)))
+    blocks.clear()
     jw = jax.jit(lambda k: fj.glorot_normal()(k, shape))(key)
     assert np.array_equal(np.asarray(jw), np.asarray(w))
+    assert sorted(blocks) == [(16, 48)] * 4, blocks  # each value computed once, on the host, not once per device
     try:
         fj.normal()(key, (5, 4), out_sharding=P("x"))
     except ValueError as e:
