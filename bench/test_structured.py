@@ -43,6 +43,22 @@ def test_numpy_qr_sign_fixed(benchmark, n):
     run(benchmark, numpy_haar, rounds=3)
 
 
+SMALL = [(64, 64), (256, 1024)]  # an LSTM's gate blocks (torch stacks four: (4 h, h)); the per-call cost
+
+
+@pytest.mark.parametrize("who", ["fastinit", "torch"])
+@pytest.mark.parametrize("shape", SMALL, ids=str)
+def test_small_orthogonal(benchmark, shape, who):
+    benchmark.group = f"orthogonal_ {shape} f32 (small)"
+    if who == "fastinit":
+        w = np.empty(shape, np.float32)
+        fill = lambda: fastinit.orthogonal_(w, seed=1)  # noqa: E731
+    else:
+        t = torch.empty(shape)
+        fill = lambda: tinit.orthogonal_(t)  # noqa: E731
+    benchmark.pedantic(fill, rounds=5, warmup_rounds=1, iterations=20)
+
+
 SPARSITIES = [0.1, 0.9]  # torch's documented example; the seed texts' "few non-zeros per unit"
 
 
