@@ -679,12 +679,17 @@ def _alone(kernel, args) -> None:
         put(threads)
 
 
+def threads_for(work: int) -> int:
+    """The threads :func:`run` gives a kernel of ``work`` elements (for kernels that split their work per thread)."""
+    return 1 if work <= SERIAL_ELEMENTS else numba.get_num_threads()
+
+
 def run(kernel, args, work: int) -> None:
     """``kernel(*args)``, a parallel kernel, under :data:`KERNEL_LOCK`: on the calling thread alone when ``work``
     (the elements it touches) is at most SERIAL_ELEMENTS (a 64x64 orthogonal_ took 4.5-8 ms on a loaded
     2-vCPU VM waking the pool, 0.3 ms without).  Values never depend on the thread count."""
     with KERNEL_LOCK:
-        if work <= SERIAL_ELEMENTS:
+        if threads_for(work) == 1:
             _alone(kernel, args)
         else:
             kernel(*args)

@@ -22,8 +22,9 @@ _QUIET = contextvars.ContextVar("fastinit_quiet", default=False)
 
 @contextlib.contextmanager
 def quiet(on: bool = True):
-    """No fastinit warning inside (per thread and task, unlike ``warnings.catch_warnings``), if ``on``."""
-    token = _QUIET.set(on)
+    """No fastinit warning inside (per thread and task, unlike ``warnings.catch_warnings``), if ``on`` (an
+    enclosing quiet block stays quiet)."""
+    token = _QUIET.set(on or _QUIET.get())
     try:
         yield
     finally:

@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence, TypeVar, Union
 import numpy as np
 
 from . import _cpu
-from ._buffers import CudaTarget, Target, as_target, finfo_max, geometry
+from ._buffers import CudaTarget, Target, as_target, finfo_max, geometry, shape_tuple
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from ._transforms import EXP_PROPOSAL, NORMAL_MAX_F32, NORMAL_MAX_F64, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
 from ._warnings import warn
@@ -321,7 +321,9 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     scale = std * (1.0 if method == NORMAL_PROPOSAL else proposal["BETA"] if method == UNIFORM_PROPOSAL
                    else 1.0 / proposal["LAM"])
     v0 = float(compute.type(origin))  # the draws land within ~scale of it: slow if it rounds outside [a, b]
-    if target.size and not lo_e <= v0 <= hi_e and scale < float(np.spacing(compute.type(abs(origin)))):
+    drawn = target.size if placement.get("global_shape") is None else math.prod(
+        shape_tuple(placement["global_shape"], "global_shape"))  # a writer's check: an empty block of a whole
+    if drawn and not lo_e <= v0 <= hi_e and scale < float(np.spacing(compute.type(abs(origin)))):
         warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where the "
              f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "
              f"gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an element, 0.4 s at "

@@ -16,9 +16,10 @@ under ``jax.vmap`` (over keys), on any backend.
 Values are fastinit's, not jax.random's: ``init(key, shape, dtype)`` equals the NumPy fill of the same
 initializer with ``seed`` = the key's data as one 64-bit integer (``key_data`` (k0, k1): ``k0 · 2³² + k1``,
 so ``jax.random.key(s)`` for s < 2³² is seed ``s``; keys of other implementations: blake2b of their data)
-and ``stream``.  They are computed on the host by fastinit's kernels (under ``jit``: a ``jax.pure_callback``)
-and copied to the devices.  ``out_sharding`` (a Sharding, or a PartitionSpec under ``jax.set_mesh``) computes
-each shard on its own, at its offset of the whole array: the same values for every sharding.
+and ``stream``.  They are computed on the host by fastinit's kernels (traced, under ``jit`` or ``vmap``: in a
+``jax.pure_callback``) and copied to the devices.  ``out_sharding`` (a Sharding, or a PartitionSpec under
+``jax.set_mesh``) computes each shard on its own, at its offset of the whole array: the same values for every
+sharding.
 zeros, ones and constant draw nothing and are JAX's own.
 """
 from __future__ import annotations
@@ -30,8 +31,12 @@ from typing import Any, Callable, Sequence, Union
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax._src import core as _jax_core
 from jax.sharding import NamedSharding, PartitionSpec
+
+try:  # JAX's trace context (private): :func:`_traced` falls back to a public probe without it
+    from jax._src import core as _jax_core
+except ImportError:  # pragma: no cover - JAX reorganised
+    _jax_core = None
 
 from . import init as _init
 from . import scaled as _scaled
@@ -111,7 +116,8 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
                 raise ValueError(f"column_axis={column_axis} is not an axis of shape {shape}")
             ax = column_axis % len(shape)
             filled = shape[:ax] + shape[ax + 1:] + (shape[ax],)
-        checked = _structured.check_by_empty_fill(fill, filled, dt, False, seed=0, stream=stream)
+        # placed (told the whole shape), as the blocks will be: the checks that read it run now, before tracing
+        checked = _structured.check_by_empty_fill(fill, filled, dt, not whole, seed=0, stream=stream)
         traced = _traced(words)
         sharding = _placement(out_sharding, shape, traced)
         block, unsharded = host(shape, filled, dt, checked)
@@ -125,13 +131,13 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
                 full = block(seed, (0,) * len(shape), shape)
                 return _eager(lambda _, start, stop: full[tuple(map(slice, start, stop))], shape, seed, sharding)
             return _eager(block, shape, seed, sharding)
-        if math.prod(shape) == 0:  # nothing to draw (and JAX mislays the shards of an empty array under jit)
-            return jnp.zeros(shape, dt)
+        if math.prod(shape) == 0:  # nothing to draw; unplaced: JAX 0.10 mislays the shards of an empty array
+            return jnp.zeros(shape, dt)  # under jit (np.asarray of one then fails), its own initializers' too
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
             return _per_shard(block, shape, dt, sharding, whole)(words)
-        if sharding is not None and not isinstance(sharding, jax.sharding.SingleDeviceSharding):
-            raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec or a "
-                            f"SingleDeviceSharding (as jax.nn.initializers ask), got {type(sharding).__name__}")
+        if sharding is not None and not isinstance(sharding, (NamedSharding, jax.sharding.SingleDeviceSharding)):
+            raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec (as "
+                            f"jax.nn.initializers ask) or a SingleDeviceSharding, got {type(sharding).__name__}")
         out = jax.pure_callback(unsharded, jax.ShapeDtypeStruct(shape, dt), words, vmap_method="expand_dims")
         return out if sharding is None else jax.device_put(out, sharding)
 
@@ -173,12 +179,18 @@ _MANUAL = getattr(getattr(jax.sharding, "AxisType", None), "Manual", None)
 
 def _context_mesh(traced: bool):
     """The mesh of ``jax.set_mesh`` (its abstract mesh under tracing), or None; None too inside a ``shard_map``
-    body (a mesh with manual axes), where an initializer makes the block of the device it runs for."""
+    body over every mesh axis, where an initializer makes the block of the device it runs for.  Inside one over
+    some of the axes: NotImplementedError (JAX allows no callback there)."""
     get = getattr(jax.sharding, "get_abstract_mesh" if traced else "get_mesh", None)
     mesh = get() if get is not None else None
-    if mesh is None or mesh.empty or _MANUAL in getattr(mesh, "axis_types", ()):
+    if mesh is None or mesh.empty:
         return None
-    return mesh
+    manual = [t == _MANUAL for t in getattr(mesh, "axis_types", ())]
+    if any(manual) and not all(manual):
+        raise NotImplementedError("fastinit.jax computes on the host through jax.pure_callback, which JAX does not "
+                                  "allow in a shard_map over only some mesh axes (axis_names=...); initialize "
+                                  "outside it, or in a shard_map over every axis")
+    return None if any(manual) else mesh
 
 
 def _placement(out_sharding, shape: tuple, traced: bool) -> jax.sharding.Sharding | None:
@@ -208,7 +220,7 @@ def _placement(out_sharding, shape: tuple, traced: bool) -> jax.sharding.Shardin
             raise ValueError(f"out_sharding {sharding.spec}: UNCONSTRAINED is not a placement; name mesh axes "
                              "or None for each axis")
     for d, (n, axes) in enumerate(zip(shape, _axis_names(spec))):
-        k = math.prod(sharding.mesh.shape[a] for a in axes)
+        k = _parts(sharding.mesh, axes)
         if n % k:
             raise ValueError(f"out_sharding {sharding.spec} splits axis {d} of shape {shape} into {k} parts, which "
                              f"does not divide {n}")
@@ -220,6 +232,11 @@ def _placement(out_sharding, shape: tuple, traced: bool) -> jax.sharding.Shardin
 def _axis_names(spec: tuple) -> list[tuple]:
     """The mesh axes each entry of a partition spec splits its array axis over (() for None)."""
     return [() if e is None else tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in spec]
+
+
+def _parts(mesh, axes: tuple) -> int:
+    """Into how many blocks the mesh ``axes`` split an array axis."""
+    return math.prod(mesh.shape[a] for a in axes)
 
 
 def _eager(block: Callable, shape: tuple, seed: int, sharding: jax.sharding.Sharding) -> jax.Array:
@@ -238,25 +255,33 @@ def _eager(block: Callable, shape: tuple, seed: int, sharding: jax.sharding.Shar
     return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
 
 
+def _pieces(sharding: NamedSharding, shape: tuple, whole: bool) -> tuple[list[tuple], tuple, int | None, tuple]:
+    """How :func:`_per_shard` computes a mesh sharding's blocks: the mesh axes each array axis is split over, the
+    size of the piece a device computes, the axis along which replicas split their block further (None: they
+    do not: nothing replicates, no axis divides, or the initializer needs the whole tensor) and the mesh axes
+    over which those pieces are then gathered."""
+    names = _axis_names(tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec)))
+    size = [n // _parts(sharding.mesh, axes) for n, axes in zip(shape, names)]
+    used = {a for axes in names for a in axes}
+    free = tuple(a for a in sharding.mesh.axis_names if a not in used and sharding.mesh.shape[a] > 1)
+    k = _parts(sharding.mesh, free)
+    split = None if whole or not free else next((d for d, m in enumerate(size) if m and m % k == 0), None)
+    if split is not None:
+        names[split] += free
+        size[split] //= k
+    return names, tuple(size), split, free
+
+
 @functools.lru_cache(maxsize=64)
 def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding, whole: bool) -> Callable:
     """Traced with a mesh sharding (checked by :func:`_placement`): a ``jax.shard_map`` over the mesh whose body
     asks the host (``jax.pure_callback``) for its own device's block only; the same values as the unsharded
     array.  Where the sharding replicates over some mesh axes (``None`` under ``jax.set_mesh`` replicates over
-    all: Flax's ``with_partitioning`` initializes so, then reshards), one axis of the block is split further
-    over them and the pieces are all-gathered on the devices, so the host computes each value once, not once
-    per replica (unless no axis divides, or the initializer needs the whole tensor).  Cached, so JAX's caches
-    of what it traced hit on every call."""
-    names = _axis_names(tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec)))
-    size = [n // math.prod(sharding.mesh.shape[a] for a in axes) for n, axes in zip(shape, names)]
-    used = {a for axes in names for a in axes}
-    free = tuple(a for a in sharding.mesh.axis_names if a not in used and sharding.mesh.shape[a] > 1)
-    k = math.prod(sharding.mesh.shape[a] for a in free)
-    split = None if whole or not free else next((d for d, m in enumerate(size) if m and m % k == 0), None)
-    if split is not None:  # computed in pieces over the free axes too, gathered over them below
-        names[split] += free
-        size[split] //= k
-    size = tuple(size)
+    all: Flax's ``with_partitioning`` initializes so, then reshards), the replicas split their block (see
+    :func:`_pieces`) and all-gather the pieces on the devices, so the host computes each value once, not once
+    per replica.  Cached, so JAX's caches of what it traced hit on every call.  ``check_vma=False``: the
+    gathered replicas are equal by construction, which JAX cannot infer through the callback."""
+    names, size, split, free = _pieces(sharding, shape, whole)
 
     def one(words: np.ndarray, index) -> np.ndarray:
         start = tuple(int(i) * m for i, m in zip(np.ravel(index)[:len(size)], size))  # index: never batched
@@ -265,8 +290,7 @@ def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedShard
     callback = _per_key(one, size, dt)
 
     def body(data):
-        index = jnp.stack([jax.lax.axis_index(axes) if axes else jnp.int32(0) for axes in names]) if names else \
-            jnp.zeros(0, jnp.int32)
+        index = jnp.array([jax.lax.axis_index(axes) if axes else 0 for axes in names], jnp.int32)
         out = jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
         return out if split is None else jax.lax.all_gather(out, free, axis=split, tiled=True)
 

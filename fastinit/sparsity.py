@@ -33,8 +33,8 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry, host_staged
-from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, SERIAL_ELEMENTS, fill_span, launch, normal_at, run, scratch,
-                   store_at, typed_views)
+from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, normal_at, run, scratch, store_at,
+                   threads_for, typed_views)
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
@@ -194,9 +194,9 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     rows, cols = target.shape
     draw_kept = 2 * nzero > grows  # the smaller set is drawn: the zero rows, or the rows that keep a value
     mask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
-    threads = 1 if target.size <= SERIAL_ELEMENTS else numba.get_num_threads()  # run() then uses this thread alone
-    run(_row_mask, (mask, cols, grows, row0, col0, grows - nzero if draw_kept else nzero, pos_key, sw, threads),
-        target.size)
+    ndraw = grows - nzero if draw_kept else nzero
+    work = cols * max(ndraw, 1)  # the draws
+    run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, threads_for(work)), work)
     tmbase, ms0, ms1 = (np.int64(v) for v in (target.mbase, *target.mstride))
     if (grows - nzero) * KEEP_FRACTION > grows:  # many values: the normal fill, zeroing as it goes
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,

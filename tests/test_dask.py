@@ -106,6 +106,10 @@ def test_a_warning_is_given_once_when_the_graph_is_built_not_once_per_block():
         x = fid.trunc_normal(400, 300, mean=10.0, std=1.0, a=-2.0, b=2.0, chunks=100, seed=1)
         x.compute(scheduler="threads")  # 12 blocks
     assert [(str(w.message)[:26], w.filename) for w in caught] == [("mean is more than 2 std fr", __file__)]
+    with pytest.warns(UserWarning) as caught:  # a spread below float32's resolution: warned by the check too
+        fid.from_initializer(fastinit.trunc_normal_, (4, 3), chunks=2, seed=1, mean=1000.0, std=1e-5,
+                             a=1000.0002, b=np.inf).compute(scheduler="threads")
+    assert sorted(str(w.message)[:20] for w in caught) == ["mean is more than 2 ", "trunc_normal_: the d"]
     # a callable of the user's own is not checked up front: its warnings come from its blocks
     own = fid.from_initializer(lambda out, **kw: fastinit.trunc_normal_(out, 10.0, 1.0, -2.0, 2.0, **kw), (4, 3),
                                chunks=2, seed=1)

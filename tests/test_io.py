@@ -264,3 +264,8 @@ def test_a_warning_is_given_once_at_the_users_line_not_once_per_block(tmp_path):
     with pytest.warns(UserWarning) as caught:
         write_safetensors(tmp_path / "w.safetensors", spec, seed=0, block_bytes=4000)  # 10 blocks
     assert [(str(w.message)[:26], w.filename) for w in caught] == [("mean is more than 2 std fr", __file__)]
+    tiny = {"w": TensorSpec((4, 3), "float32", "trunc_normal_",  # a spread below float32's resolution
+                            {"mean": 1000.0, "std": 1e-5, "a": 1000.0002, "b": float("inf")})}
+    with pytest.warns(UserWarning) as caught:
+        write_safetensors(tmp_path / "t.safetensors", tiny, seed=0, block_bytes=16)  # 3 blocks
+    assert sorted(str(w.message)[:20] for w in caught) == ["mean is more than 2 ", "trunc_normal_: the d"]

@@ -135,6 +135,8 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "in_axis=-2 is not a valid axis for a 1-D shape"),
              (lambda: fj.orthogonal(column_axis=3)(KEY, (3, 4)), ValueError, "column_axis=3"),
              (lambda: fj.orthogonal()(KEY, ()), ValueError, "2 or more dimensions"),
+             (lambda: jax.make_jaxpr(lambda k: fj.variance_scaling(1e80, "fan_in", "normal")(k, (4, 4)))(KEY),
+              ValueError, "variance_scaling_"),
              (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
              (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
              (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis")]
@@ -228,6 +230,14 @@ with jax.set_mesh(mesh):
 sm = jax.shard_map(lambda k: fj.normal()(k, (4, 6)), mesh=mesh, in_specs=P(), out_specs=P("x", "y"))
 own = np.asarray(fj.normal()(key, (4, 6)))
 assert np.array_equal(np.asarray(sm(key)), np.tile(own, (2, 2)))
+with jax.set_mesh(mesh):  # a shard_map over some axes: JAX allows no callback there, refused by name
+    partial = jax.shard_map(lambda k: fj.normal()(k, (4, 4)), in_specs=P(), out_specs=P("x"), axis_names={"x"})
+    try:
+        partial(key)
+    except NotImplementedError as e:
+        assert "only some mesh axes" in str(e), e
+    else:
+        raise AssertionError("a partially manual shard_map was not refused")
 # the sharding's memory kind; a committed key's device; trailing None entries beyond the rank dropped
 pinned = NamedSharding(mesh, P("x"), memory_kind="pinned_host")
 assert fj.normal()(key, (8, 12), out_sharding=pinned).sharding.memory_kind == "pinned_host"
@@ -274,12 +284,18 @@ def test_an_eager_vmap_over_keys_compiles_once():
     """One callback per batch (vmap_method="expand_dims"): the second eager vmap compiles nothing (JAX's
     "sequential" method mapped a new closure per trace, 85 ms a call here)."""
     compiled = []
-    jax.monitoring.register_event_duration_secs_listener(
-        lambda event, *_, **__: compiled.append(event) if event.endswith("backend_compile_duration") else None)
+
+    def listen(event, *_, **__):
+        if event.endswith("backend_compile_duration"):
+            compiled.append(event)
+
     keys, init = jax.random.split(KEY, (2, 3)), fj.normal()
     batch = jax.vmap(jax.vmap(lambda k: init(k, (8, 12))))(keys)
-    compiled.clear()
-    again = jax.vmap(jax.vmap(lambda k: init(k, (8, 12))))(keys)
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    try:
+        again = jax.vmap(jax.vmap(lambda k: init(k, (8, 12))))(keys)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
     assert compiled == [] and np.array_equal(np.asarray(again), np.asarray(batch))
     assert np.array_equal(np.asarray(batch[1, 2]), np.asarray(init(keys[1, 2], (8, 12))))
 
@@ -304,3 +320,16 @@ def test_a_warning_is_given_once_per_call_at_the_users_line():
         jax.jit(lambda k: f(k, (64, 64)))(KEY).block_until_ready()  # warned at tracing, not again at run time
         f(KEY, (64, 64), out_sharding=jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("x")))
     assert [(str(w.message)[:26], w.filename) for w in caught] == [("mean is more than 2 std fr", __file__)] * 2
+    tiny = fj.truncated_normal(1e-5, lower=1000.0002 / 1e-5, upper=np.inf)  # a spread below float32's resolution
+    with pytest.warns(UserWarning) as caught:
+        tiny(KEY, (2, 3))
+    assert sorted(str(w.message)[:20] for w in caught) == ["mean is more than 2 ", "trunc_normal_: the d"]
+
+
+def test_without_shard_map_a_named_sharding_under_jit_places_one_callbacks_array(monkeypatch):
+    monkeypatch.setattr(fj, "_SHARD_MAP", None)  # a JAX before jax.shard_map
+    sharding = jax.sharding.NamedSharding(jax.sharding.Mesh(np.array(jax.devices()[:1]), ("x",)),
+                                          jax.sharding.PartitionSpec("x"))
+    w = jax.jit(lambda k: fj.he_normal()(k, (8, 6), out_sharding=sharding))(KEY)
+    assert w.sharding.is_equivalent_to(sharding, 2)
+    assert np.array_equal(np.asarray(w), np.asarray(fj.he_normal()(KEY, (8, 6))))

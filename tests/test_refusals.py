@@ -1,4 +1,5 @@
 """Bad input: a clear TypeError/ValueError naming the argument, raised before any write."""
+import threading
 import warnings
 
 import ml_dtypes
@@ -158,6 +159,25 @@ def test_small_argument_forms_are_refused_or_taken_by_name():
                           fastinit.uniform_(np.empty(3), 0.25, 1, seed=1))
     with pytest.raises(ValueError, match="overflows float32"):  # a finite number, however large, is not inf
         fastinit.constant_(np.zeros(2, np.float32), Fraction(10**400))
+
+
+def test_quiet_blocks_silence_fastinit_warnings_in_their_thread_only_and_nest():
+    """Writers fill their blocks under fastinit._warnings.quiet after warning once at the check; an inner
+    quiet(False) (a block that is not checked) does not undo an enclosing quiet block."""
+    from fastinit._warnings import quiet
+
+    far = lambda: fastinit.trunc_normal_(np.empty(4), mean=9.0, seed=0)  # noqa: E731 - warns
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with quiet():
+            far()
+            with quiet(False):
+                far()
+            other = threading.Thread(target=far)  # another thread is not quiet
+            other.start()
+            other.join()
+        far()
+    assert len(seen) == 2, [str(w.message) for w in seen]
 
 
 def test_warnings_point_at_the_callers_line_whatever_the_route():
