@@ -279,22 +279,42 @@ def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedShard
     array.  Where the sharding replicates over some mesh axes (``None`` under ``jax.set_mesh`` replicates over
     all: Flax's ``with_partitioning`` initializes so, then reshards), the replicas split their block (see
     :func:`_pieces`) and all-gather the pieces on the devices, so the host computes each value once, not once
-    per replica.  Cached, so JAX's caches of what it traced hit on every call.  ``check_vma=False``: the
-    gathered replicas are equal by construction, which JAX cannot infer through the callback."""
+    per replica.  An initializer that needs the whole tensor (orthogonal) computes it on the first device
+    only; every device then gets its bits (:func:`_from_root`, the whole tensor on each device for a moment)
+    and keeps its block.  Cached, so JAX's caches of what it traced hit on every call.  ``check_vma=False``:
+    the replicas are equal by construction, which JAX cannot infer through the callback."""
     names, size, split, free = _pieces(sharding, shape, whole)
+    everywhere = tuple(sharding.mesh.axis_names)
 
     def one(words: np.ndarray, index) -> np.ndarray:
         start = tuple(int(i) * m for i, m in zip(np.ravel(index)[:len(size)], size))  # index: never batched
         return block(key_seed(words), start, tuple(a + m for a, m in zip(start, size)))
 
-    callback = _per_key(one, size, dt)
+    if whole:  # the first device computes the whole tensor (no index needed); the others get its bits below
+        callback = _per_key(lambda words, _: block(key_seed(words), (0,) * len(shape), shape), shape, dt)
+    else:
+        callback = _per_key(one, size, dt)
 
     def body(data):
         index = jnp.array([jax.lax.axis_index(axes) if axes else 0 for axes in names], jnp.int32)
-        out = jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
-        return out if split is None else jax.lax.all_gather(out, free, axis=split, tiled=True)
+        if not whole:
+            out = jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
+            return out if split is None else jax.lax.all_gather(out, free, axis=split, tiled=True)
+        full = jax.lax.cond(jax.lax.axis_index(everywhere) == 0,
+                            lambda d: jax.pure_callback(callback, jax.ShapeDtypeStruct(shape, dt), d, index,
+                                                        vmap_method="expand_dims"),
+                            lambda d: jnp.zeros(shape, dt), data)
+        return jax.lax.dynamic_slice(_from_root(full, everywhere), index * jnp.array(size, jnp.int32), size)
 
     return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec, check_vma=False)
+
+
+def _from_root(x: jax.Array, axes: tuple) -> jax.Array:
+    """Every device gets the bits of ``x`` on the first device of ``axes``, zeros elsewhere: a ``psum`` of the
+    bits as unsigned integers (x + 0 is exact; a float sum would turn -0.0 into +0.0), 16-bit ones widened."""
+    bits = jax.lax.bitcast_convert_type(x, jnp.dtype(f"uint{8 * x.dtype.itemsize}"))
+    wide = jax.lax.psum(bits.astype(jnp.uint32) if x.dtype.itemsize == 2 else bits, axes)
+    return jax.lax.bitcast_convert_type(wide.astype(bits.dtype), x.dtype)
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
