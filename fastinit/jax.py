@@ -134,7 +134,7 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         if math.prod(shape) == 0:  # nothing to draw; unplaced: JAX 0.10 mislays the shards of an empty array
             return jnp.zeros(shape, dt)  # under jit (np.asarray of one then fails), its own initializers' too
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
-            return _per_shard(block, shape, dt, sharding, whole)(words)
+            return _per_shard(block, shape, dt, sharding)(words)
         if sharding is not None and not isinstance(sharding, (NamedSharding, jax.sharding.SingleDeviceSharding)):
             raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec (as "
                             f"jax.nn.initializers ask) or a SingleDeviceSharding, got {type(sharding).__name__}")
@@ -255,66 +255,28 @@ def _eager(block: Callable, shape: tuple, seed: int, sharding: jax.sharding.Shar
     return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
 
 
-def _pieces(sharding: NamedSharding, shape: tuple, whole: bool) -> tuple[list[tuple], tuple, int | None, tuple]:
-    """How :func:`_per_shard` computes a mesh sharding's blocks: the mesh axes each array axis is split over, the
-    size of the piece a device computes, the axis along which replicas split their block further (None: they
-    do not: nothing replicates, no axis divides, or the initializer needs the whole tensor) and the mesh axes
-    over which those pieces are then gathered."""
-    names = _axis_names(tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec)))
-    size = [n // _parts(sharding.mesh, axes) for n, axes in zip(shape, names)]
-    used = {a for axes in names for a in axes}
-    free = tuple(a for a in sharding.mesh.axis_names if a not in used and sharding.mesh.shape[a] > 1)
-    k = _parts(sharding.mesh, free)
-    split = None if whole or not free else next((d for d, m in enumerate(size) if m and m % k == 0), None)
-    if split is not None:
-        names[split] += free
-        size[split] //= k
-    return names, tuple(size), split, free
-
-
 @functools.lru_cache(maxsize=64)
-def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding, whole: bool) -> Callable:
+def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding) -> Callable:
     """Traced with a mesh sharding (checked by :func:`_placement`): a ``jax.shard_map`` over the mesh whose body
     asks the host (``jax.pure_callback``) for its own device's block only; the same values as the unsharded
-    array.  Where the sharding replicates over some mesh axes (``None`` under ``jax.set_mesh`` replicates over
-    all: Flax's ``with_partitioning`` initializes so, then reshards), the replicas split their block (see
-    :func:`_pieces`) and all-gather the pieces on the devices, so the host computes each value once, not once
-    per replica.  An initializer that needs the whole tensor (orthogonal) computes it on the first device
-    only; every device then gets its bits (:func:`_from_root`, the whole tensor on each device for a moment)
-    and keeps its block.  Cached, so JAX's caches of what it traced hit on every call.  ``check_vma=False``:
-    the replicas are equal by construction, which JAX cannot infer through the callback."""
-    names, size, split, free = _pieces(sharding, shape, whole)
-    everywhere = tuple(sharding.mesh.axis_names)
+    array.  Devices holding the same block (replicas) each compute it, and an initializer that needs the whole
+    tensor computes it on every device: no collective, so a ``vmap(..., spmd_axis_name=...)`` that spreads keys
+    over a mesh axis cannot mix them (gathering replicas' pieces did).  Cached, so JAX's caches of what it traced
+    hit on every call."""
+    names = _axis_names(tuple(sharding.spec) + (None,) * (len(shape) - len(sharding.spec)))
+    size = tuple(n // _parts(sharding.mesh, axes) for n, axes in zip(shape, names))
 
     def one(words: np.ndarray, index) -> np.ndarray:
         start = tuple(int(i) * m for i, m in zip(np.ravel(index)[:len(size)], size))  # index: never batched
         return block(key_seed(words), start, tuple(a + m for a, m in zip(start, size)))
 
-    if whole:  # the first device computes the whole tensor (no index needed); the others get its bits below
-        callback = _per_key(lambda words, _: block(key_seed(words), (0,) * len(shape), shape), shape, dt)
-    else:
-        callback = _per_key(one, size, dt)
+    callback = _per_key(one, size, dt)
 
     def body(data):
         index = jnp.array([jax.lax.axis_index(axes) if axes else 0 for axes in names], jnp.int32)
-        if not whole:
-            out = jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
-            return out if split is None else jax.lax.all_gather(out, free, axis=split, tiled=True)
-        full = jax.lax.cond(jax.lax.axis_index(everywhere) == 0,
-                            lambda d: jax.pure_callback(callback, jax.ShapeDtypeStruct(shape, dt), d, index,
-                                                        vmap_method="expand_dims"),
-                            lambda d: jnp.zeros(shape, dt), data)
-        return jax.lax.dynamic_slice(_from_root(full, everywhere), index * jnp.array(size, jnp.int32), size)
+        return jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
 
-    return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec, check_vma=False)
-
-
-def _from_root(x: jax.Array, axes: tuple) -> jax.Array:
-    """Every device gets the bits of ``x`` on the first device of ``axes``, zeros elsewhere: a ``psum`` of the
-    bits as unsigned integers (x + 0 is exact; a float sum would turn -0.0 into +0.0), 16-bit ones widened."""
-    bits = jax.lax.bitcast_convert_type(x, jnp.dtype(f"uint{8 * x.dtype.itemsize}"))
-    wide = jax.lax.psum(bits.astype(jnp.uint32) if x.dtype.itemsize == 2 else bits, axes)
-    return jax.lax.bitcast_convert_type(wide.astype(bits.dtype), x.dtype)
+    return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:

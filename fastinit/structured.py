@@ -192,7 +192,7 @@ def is_whole_tensor(fill) -> bool:
 
 @functools.cache
 def _takes_offset(fill) -> bool:
-    """Whether fastinit's ``fill`` can fill a block placed in a larger tensor (inspect.signature: 0.3 ms)."""
+    """Whether fastinit's ``fill`` can fill a block placed in a larger tensor (inspect.signature: ~0.1 ms a call)."""
     return "offset" in inspect.signature(fill).parameters
 
 

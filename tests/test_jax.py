@@ -166,7 +166,6 @@ def test_zeros_ones_constant_are_jaxs_and_out_sharding_places_the_result():
 SHARDED = r'''
 import os, sys
 os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
-import math
 import jax, numpy as np
 import fastinit.init, fastinit.scaled, fastinit.structured
 from jax.sharding import NamedSharding, PartitionSpec as P
@@ -207,10 +206,9 @@ for factory, whole in ((fj.normal(0.5), False), (fj.he_uniform(), False), (fj.or
                 expect = [shape, shape[::-1]] if whole else [part]  # orthogonal(column_axis=0) fills (48, 64)
                 assert blocks and set(blocks) <= set(expect), (how, spec, blocks)
                 assert len(blocks) == (1 if whole else {shape: 1, (32, 24): 4, (32, 48): 2, (64, 12): 4}[part])
-            elif whole:  # one device's callback computes the whole matrix, the others receive it
-                assert len(blocks) == 1 and set(blocks) <= {shape, shape[::-1]}, (how, spec, blocks)
-            else:  # each device's callback computes a quarter: replicas split their block, then gather it
-                assert len(blocks) == 4 and {math.prod(b) for b in blocks} == {math.prod(shape) // 4}, (spec, blocks)
+            else:  # each device's callback: its block (the whole matrix for orthogonal)
+                expect = {shape, shape[::-1]} if whole else {part}
+                assert len(blocks) == 4 and set(blocks) <= expect, (how, spec, blocks)
 # under a mesh, out_sharding=None is replicated over it, as jax.nn.initializers make it
 with jax.set_mesh(mesh):
     w = fj.glorot_normal()(key, shape)
@@ -219,7 +217,7 @@ with jax.set_mesh(mesh):
     blocks.clear()
     jw = jax.jit(lambda k: fj.glorot_normal()(k, shape))(key)
     assert np.array_equal(np.asarray(jw), np.asarray(w))
-    assert sorted(blocks) == [(16, 48)] * 4, blocks  # each value computed once, on the host, not once per device
+    assert sorted(blocks) == [shape] * 4, blocks  # each replica its own (no collective: see spmd below)
     try:
         fj.normal()(key, (5, 4), out_sharding=P("x"))
     except ValueError as e:
@@ -263,7 +261,17 @@ keys = jax.random.split(key, 3)
 v = jax.jit(jax.vmap(lambda k: fj.normal()(k, shape, out_sharding=NamedSharding(mesh, P("x")))))(keys)
 for i in range(3):
     assert np.array_equal(np.asarray(v[i]), np.asarray(fj.normal()(keys[i], shape)))
-# a whole-tensor initializer in 16 bits (its bits sent from the first device), alone and under vmap
+# vmap with spmd_axis_name spreads the keys over a mesh axis: each item keeps its own key's values
+for init in (fj.normal(), fj.orthogonal()):
+    def one_key(k, init=init):
+        return init(k, (16, 8), out_sharding=P("y"))
+    two = jax.random.split(key, 2)
+    want = [np.asarray(init(k, (16, 8))) for k in two]
+    with jax.set_mesh(mesh):
+        for batched in (jax.jit(jax.vmap(one_key, spmd_axis_name="x")), jax.vmap(jax.jit(one_key), spmd_axis_name="x")):
+            got = np.asarray(batched(two))
+            assert all(np.array_equal(got[i], want[i]) for i in range(2))
+# a whole-tensor initializer in 16 bits, alone and under vmap
 for dt in ("bfloat16", "float16"):
     ortho = lambda k: fj.orthogonal()(k, (16, 8), dt, out_sharding=NamedSharding(mesh, P("y")))  # noqa: E731
     one = jax.jit(ortho)(key)
