@@ -123,14 +123,13 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         block, unsharded = host(shape, filled, dt, checked)
         if not traced:
             seed = key_seed(np.asarray(words))
-            if sharding is None:  # JAX's default device, or the one device a committed key is on
-                devices = words.devices() if getattr(words, "committed", False) else ()
-                data = block(seed, (0,) * len(shape), shape)
-                return jax.device_put(data, next(iter(devices)) if len(devices) == 1 else None)
-            if whole:  # computed once, handed out in blocks
-                full = block(seed, (0,) * len(shape), shape)
+            if sharding is not None and not whole:
+                return _eager(block, shape, seed, sharding)
+            full = block(seed, (0,) * len(shape), shape)
+            if sharding is not None:  # a whole-tensor initializer: computed once, handed out in blocks
                 return _eager(lambda _, start, stop: full[tuple(map(slice, start, stop))], shape, seed, sharding)
-            return _eager(block, shape, seed, sharding)
+            devices = words.devices() if getattr(words, "committed", False) else ()  # a committed key's device
+            return jax.device_put(full, next(iter(devices)) if len(devices) == 1 else None)
         if math.prod(shape) == 0:  # nothing to draw; unplaced: JAX 0.10 mislays the shards of an empty array
             return jnp.zeros(shape, dt)  # under jit (np.asarray of one then fails), its own initializers' too
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
