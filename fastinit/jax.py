@@ -124,10 +124,10 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         if not traced:
             seed = key_seed(np.asarray(words))
             if sharding is not None and not whole:
-                return _eager(block, shape, seed, sharding)
+                return _eager(functools.partial(block, seed), shape, sharding)
             full = block(seed, (0,) * len(shape), shape)
             if sharding is not None:  # a whole-tensor initializer: computed once, handed out in blocks
-                return _eager(lambda _, start, stop: full[tuple(map(slice, start, stop))], shape, seed, sharding)
+                return _eager(lambda start, stop: full[tuple(map(slice, start, stop))], shape, sharding)
             devices = words.devices() if getattr(words, "committed", False) else ()  # a committed key's device
             return jax.device_put(full, next(iter(devices)) if len(devices) == 1 else None)
         if math.prod(shape) == 0:  # nothing to draw; unplaced: JAX 0.10 mislays the shards of an empty array
@@ -238,17 +238,17 @@ def _parts(mesh, axes: tuple) -> int:
     return math.prod(mesh.shape[a] for a in axes)
 
 
-def _eager(block: Callable, shape: tuple, seed: int, sharding: jax.sharding.Sharding) -> jax.Array:
-    """A concrete key and a sharding: each distinct addressable shard computed once, on its own, and copied to
-    the devices that hold it, in the sharding's memory kind (host memory of one shard at a time; in a
-    multi-process run, each process computes only its own shards)."""
+def _eager(block: Callable, shape: tuple, sharding: jax.sharding.Sharding) -> jax.Array:
+    """A concrete key and a sharding: each distinct addressable shard, ``block(start, stop)``, computed once, on
+    its own, and copied to the devices that hold it, in the sharding's memory kind (host memory of one shard at
+    a time; in a multi-process run, each process computes only its own shards)."""
     holders: dict = {}  # (start, stop) -> the devices holding that block
     for device, index in sharding.addressable_devices_indices_map(shape).items():
         bounds = tuple(zip(*(s.indices(n)[:2] for s, n in zip(index, shape)))) or ((), ())
         holders.setdefault(bounds, []).append(device)
     arrays = []
     for (start, stop), devices in holders.items():
-        data = block(seed, start, stop)
+        data = block(start, stop)
         arrays += [jax.device_put(data, jax.sharding.SingleDeviceSharding(device, memory_kind=sharding.memory_kind))
                    for device in devices]
     return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
