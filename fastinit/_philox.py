@@ -85,11 +85,18 @@ def philox4x32(counter, key, rounds: int = PHILOX_ROUNDS) -> np.ndarray:
     if isinstance(rounds, bool) or not isinstance(rounds, (int, np.integer)) or rounds < 0:
         raise ValueError(f"philox4x32: rounds must be a non-negative int, got {rounds!r}")
     shape = np.broadcast_shapes(ctr.shape[:-1], k.shape[:-1])
-    ctr = np.broadcast_to(ctr, shape + (4,)).reshape(-1, 4)
-    k = np.broadcast_to(k, shape + (2,)).reshape(-1, 2)
+    ctr, k = _rows(ctr, shape, 4), _rows(k, shape, 2)
     out = np.empty((ctr.shape[0], 4), np.uint32)
     _philox_many(ctr, k, int(rounds), out)
     return out.reshape(shape + (4,))
+
+
+def _rows(x: np.ndarray, shape: tuple, n: int) -> np.ndarray:
+    """``x`` broadcast to ``shape + (n,)`` as C-contiguous, read-only rows: one kernel signature for every call
+    (a broadcast view would be another layout, a copy another write flag: each a compile of its own)."""
+    rows = np.ascontiguousarray(np.broadcast_to(x, shape + (n,)).reshape(-1, n))
+    rows.flags.writeable = False
+    return rows
 
 
 def _as_words(x, n: int, name: str) -> np.ndarray:

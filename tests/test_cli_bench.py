@@ -124,7 +124,8 @@ def test_bench_unparseable_size_is_a_usage_error(capsys):
 
 
 @pytest.mark.parametrize("command, flag", [("bench", "--full"), ("check", "--alpha"), ("variance", "--png"),
-                                           ("init", "--arch"), ("fill", "--numel")])
+                                           ("init", "--arch"), ("fill", "--numel"),
+                                           ("compile", "--jobs")])
 def test_every_subcommand_has_help_with_examples(command, flag):
     out = subprocess.run([sys.executable, "-m", "fastinit", command, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and flag in out.stdout and f"examples:\n  fastinit {command}" in out.stdout
