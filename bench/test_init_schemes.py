@@ -2,6 +2,7 @@
 
 Goals: kaiming_uniform_ / xavier_normal_ >= 5x torch.nn.init (issue #4); trunc_normal_ [-2, 2]
 >= 400 M samples/s and >= 30x torch.nn.init.trunc_normal_, far tails <= 3x slower (issue #5).
+The half-normal [0, inf) and [0, 2] take the most attempts (acceptance about 1/2 and 0.6).
 """
 import warnings
 
@@ -47,7 +48,7 @@ def test_torch_nn_init_xavier_normal(benchmark, weight):
 
 
 @pytest.mark.benchmark(group="trunc_normal_ f32 1e8")
-@pytest.mark.parametrize("a, b", [(-2.0, 2.0), (6.0, np.inf), (20.0, np.inf), (0.5, 0.5001)])
+@pytest.mark.parametrize("a, b", [(-2.0, 2.0), (0.0, np.inf), (0.0, 2.0), (6.0, np.inf), (20.0, np.inf), (0.5, 0.5001)])
 def test_fastinit_trunc_normal(benchmark, buf32, a, b):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -5,6 +5,7 @@ JAX's buffer.  Compare ``min`` within a group.
 
 Run:  python -m pytest bench/test_jax.py -q --benchmark-group-by=group --benchmark-columns=min,median,rounds
 """
+import contextlib
 import os
 
 import pytest
@@ -39,3 +40,31 @@ def test_eager_call(benchmark, shape, who):
     init(key, shape).block_until_ready()
     benchmark.group = f"jax eager he_normal {shape}"
     benchmark.pedantic(lambda: init(key, shape).block_until_ready(), rounds=5, warmup_rounds=1, iterations=200)
+
+
+@pytest.mark.parametrize("how", ["fastinit.jax", "fastinit.jax, set_mesh + out_sharding", "jax"])
+def test_flax_linen_sharded_init(benchmark, how):
+    """Flax Linen's classic sharded init, ``jax.jit(model.init, out_shardings=nn.get_sharding(...))``, of a
+    ``Dense(4096)`` kernel (1024, 4096) split over a 2x2 mesh: fastinit.jax as is (it cannot see the mesh: one
+    whole callback, then XLA reshards), under ``jax.set_mesh`` with the kernel's ``out_sharding`` passed (each
+    device fills its block; docs/guide.md's tip), and JAX's own ``lecun_normal``.  Needs flax and 4 devices:
+    ``XLA_FLAGS=--xla_force_host_platform_device_count=4 python -m pytest bench/test_jax.py -k flax``."""
+    nn = pytest.importorskip("flax.linen")
+    if jax.device_count() < 4:
+        pytest.skip("needs 4 devices: XLA_FLAGS=--xla_force_host_platform_device_count=4")
+    from jax.sharding import AxisType, PartitionSpec
+
+    mesh = jax.make_mesh((2, 2), ("x", "y"), axis_types=(AxisType.Auto,) * 2)
+    init = fj.lecun_normal() if how.startswith("fastinit") else jax.nn.initializers.lecun_normal()
+    if how.endswith("out_sharding"):
+        plain = init
+        init = lambda key, shape, dtype=jax.numpy.float32: plain(key, shape, dtype,  # noqa: E731
+                                                                  out_sharding=PartitionSpec("x", "y"))
+    model = nn.Dense(4096, kernel_init=nn.with_partitioning(init, ("x", "y")))
+    key, x = jax.random.key(0), jax.numpy.ones((1, 1024))
+    with jax.set_mesh(mesh) if how.endswith("out_sharding") else contextlib.nullcontext():
+        shardings = nn.get_sharding(jax.eval_shape(model.init, key, x), mesh)
+        build = jax.jit(model.init, out_shardings=shardings)
+        assert build(key, x)["params"]["kernel"].value.sharding.spec == PartitionSpec("x", "y")  # and compiled
+        benchmark.group = "jax flax Linen sharded Dense(4096) init, 2x2 mesh"
+        benchmark.pedantic(lambda: jax.block_until_ready(build(key, x)), rounds=7, warmup_rounds=1, iterations=1)

@@ -69,6 +69,10 @@ CASES = [
     ("trunc_f32_right_tail", "float32", (1300,), None, "trunc_normal_", (0.0, 1.0, 3.0, INF), {"seed": 15}),
     ("trunc_f64_left_tail", "float64", (900,), None, "trunc_normal_", (0.0, 1.0, -INF, -4.0), {"seed": 16}),
     ("trunc_f32_far_tail", "float32", (600,), None, "trunc_normal_", (0.0, 1.0, 37.0, 38.0), {"seed": 17}),
+    # acceptance about 1/2: many positions need attempts 2, 3, ... (the CPU's vectorized passes over the rejects)
+    ("trunc_f32_half_normal", "float32", (2000,), None, "trunc_normal_", (0.0, 1.0, 0.0, INF), {"seed": 23}),
+    ("trunc_f64_uniform_proposal_half", "float64", (800,), None, "trunc_normal_", (0.0, 1.0, 0.0, 2.0),
+     {"seed": 24}),
     ("trunc_bf16_llm", "bfloat16", (48, 40), lambda b: b[:, 3:], "trunc_normal_", (0.0, 0.02, -0.04, 0.04),
      {"seed": 18}),
     ("trunc_f16_shard", "float16", (30, 20), None, "trunc_normal_", (0.0, 1.0, -1.0, 1.5),
