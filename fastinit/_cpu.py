@@ -284,7 +284,7 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
             idx[n] = p
             n += 1
     res = np.empty(n, np.float64)
-    r = 1
+    r = np.int64(1)  # not the literal 1: numba would compile the retry kernels once more for Literal[int](1)
     while n > 0 and r <= VECTOR_ATTEMPTS:
         if code == F64:
             _trunc_retry64(method, prm, key, stream, blk0, r, idx, res[:n])

@@ -3,8 +3,8 @@
 * :data:`scalar` — per-element math (bits, transforms): inlined at numba-IR level into every
   kernel loop, so LLVM sees straight-line arithmetic it can vectorize.  The same Python source
   is what the CUDA kernels compile as device functions.
-* :data:`kernel` — serial helpers and loops over tiles (cached).
-* :data:`parallel_kernel` — the ``prange`` entry points (cached).
+* :data:`kernel` — serial helpers and loops over tiles (cached on disk where numba finds a writable folder).
+* :data:`parallel_kernel` — the ``prange`` entry points (cached likewise).
 
 ``error_model="numpy"`` drops Python's zero-division checks (the math never divides by zero,
 and a check per element would block vectorization).  No ``fastmath``: results must not depend
@@ -158,8 +158,32 @@ def _defer_numbas_blas_import() -> None:
 _stamp_caches_with_the_package()
 _defer_numbas_blas_import()
 scalar = numba.njit(inline="always", error_model="numpy")
-kernel = numba.njit(cache=True, error_model="numpy")
-parallel_kernel = numba.njit(parallel=True, cache=True, error_model="numpy")
+UNCACHED: list[str] = []  # the kernels numba could not cache (no writable cache folder)
+
+
+def _cached(**options):
+    """``numba.njit(cache=True, **options)``, or uncached where numba finds no writable cache folder (the package
+    folder read-only and no writable home or NUMBA_CACHE_DIR: numba refuses ``cache=True`` at decoration, which
+    would make ``import fastinit`` fail).  Then every process compiles the kernels it uses; one warning says so."""
+    def decorate(fn):
+        try:
+            return numba.njit(cache=True, **options)(fn)
+        except RuntimeError as e:
+            if "no locator available" not in str(e):
+                raise
+            if not UNCACHED:
+                import warnings
+
+                warnings.warn("numba cannot cache fastinit's compiled kernels here (no writable cache folder): "
+                              "every process compiles them on first use (20 s to a minute each); set "
+                              "NUMBA_CACHE_DIR to a writable folder", RuntimeWarning, stacklevel=2)
+            UNCACHED.append(fn.__qualname__)
+            return numba.njit(**options)(fn)
+    return decorate
+
+
+kernel = _cached(error_model="numpy")
+parallel_kernel = _cached(parallel=True, error_model="numpy")
 
 _UINT_OF = {types.float32: types.uint32, types.float64: types.uint64}
 _FLOAT_OF = {types.uint32: types.float32, types.uint64: types.float64}

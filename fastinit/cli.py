@@ -233,24 +233,44 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
     from . import precompile
 
     if args.jobs is not None and args.jobs < 1:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
+    jobs = args.jobs or precompile.default_jobs()
     where = precompile.cache_location()
-    if not args.json:
-        print(f"compiling fastinit's CPU kernels for this machine into {where}", flush=True)
+    if not args.json and where is not None:
+        print(f"compiling fastinit's CPU kernels for this machine into {where}, {len(precompile.GROUPS)} groups in "
+              f"{jobs} process{'es' * (jobs > 1)}", flush=True)
 
     def line(c) -> None:
         if not args.json:
             what = f"compiled {c.kernels} kernel{'s' * (c.kernels != 1)}" if c.kernels else "loaded from the cache"
             print(f"  {c.name:55s} {what:24s} {c.seconds:6.1f} s", flush=True)
 
+    def stop(signum, frame):  # a `timeout`, docker stop or CI cancel: stop the workers as Ctrl-C does
+        raise KeyboardInterrupt
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
     t0 = time.perf_counter()
-    groups = precompile.compile_kernels(args.jobs, report=line)
+    try:
+        groups = precompile.compile_kernels(jobs, report=line)
+    except RuntimeError as e:
+        print(f"fastinit compile: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fastinit compile: interrupted (the groups reported above are cached)", file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     wall = time.perf_counter() - t0
     if args.json:
-        _print_json({"cache": where, "wall_s": wall, "groups": [c._asdict() for c in groups]})
+        _print_json({"cache": where, "jobs": jobs, "wall_s": wall, "groups": [c._asdict() for c in groups]})
     else:
         print(f"{sum(c.kernels for c in groups)} kernels compiled in {wall:.1f} s; a new process loads them from "
               "the cache")
@@ -327,7 +347,7 @@ EXAMPLES = {
     "compile": """examples:
   fastinit compile                                # after pip install (a Docker build step, a CI setup)
   fastinit compile --jobs 1                       # one group after the other, in this process
-  NUMBA_CACHE_DIR=/opt/numba-cache fastinit compile   # the cache where the package folder is read-only""",
+  NUMBA_CACHE_DIR=/opt/numba-cache fastinit compile   # a read-only package folder: set it when running too""",
     "variance": """examples:
   fastinit variance                               # 50 ReLU layers of width 512: He stable, N(0,1) explodes
   fastinit variance --activation tanh --schemes naive,small,xavier_uniform --png tanh.png
@@ -443,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
              "numba compiles fastinit's kernels on their first use and caches them on disk (about 20 s for the first "
              "normal_, a minute for the first trunc_normal_ on a 2-vCPU machine).  This compiles them all now, one "
              "worker process per kernel group; later processes load them in tenths of a second.  The cache is per "
-             "CPU model and per fastinit version.")
+             "CPU model and per fastinit version.  Exit codes: 0 done, 2 nothing to cache into (numba's JIT "
+             "disabled, no writable cache folder: set NUMBA_CACHE_DIR), 130 interrupted.")
     k.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per group, at most the "
                    "CPU count; 1: in this process)")
     k.add_argument("--json", action="store_true", help="print a JSON report instead of the lines")

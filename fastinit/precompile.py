@@ -7,17 +7,23 @@ install compiles for about 20 s and the first ``trunc_normal_`` for about a minu
 ``orthogonal_`` and ``sparse_`` add 5-30 s.  :func:`compile_kernels` pays all of it at once,
 before the first real call (a Docker image's build step, a CI job's setup), with one worker
 process per kernel group.  A group that reuses another's kernels starts after it (``sparse_`` and
-``orthogonal_`` fill through ``normal_``'s kernel); ``trunc_normal_`` shares two small kernels with
-the fills, which both may compile: the same machine code under the same cache key.  The cache is
-keyed by the CPU and by the contents of fastinit's modules, so an image built on another CPU
-model, or an edit of fastinit, compiles again.  CUDA kernels are compiled per process by
-numba-cuda (nothing on disk) and are not covered.
+``orthogonal_`` fill through ``normal_``'s kernel, ``sparse_`` draws with ``philox4x32``);
+``trunc_normal_`` shares two small kernels with the fills, which both may compile: the same
+machine code under the same cache key.  That is safe because every kernel has one signature
+(``_reflectors`` two, in one group; tests/test_precompile.py checks it): two processes writing
+*different* signatures of one kernel at once could leave numba's cache index pointing one
+signature at the other's code.  The cache is keyed by the CPU and by the contents of fastinit's
+modules, so an image built on another CPU model, or an edit of fastinit, compiles again.  Where
+the package folder is read-only numba caches under the user's home (``~/.cache/numba``), per user;
+``NUMBA_CACHE_DIR`` must then name the same folder when the kernels run.  CUDA kernels are
+compiled per process by numba-cuda (nothing on disk) and are not covered.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import multiprocessing
 import os
+import queue
+import threading
 import time
 from typing import Callable, NamedTuple, Optional
 
@@ -63,13 +69,13 @@ class Group(NamedTuple):
     after: tuple[str, ...] = ()
 
 
-FILLS = "constant_, uniform_, normal_ and the fan-scaled fills"
+FILLS, PHILOX = "constant_, uniform_, normal_ and the fan-scaled fills", "philox4x32"
 # Dependencies before their users; the longest first (times on the 2-vCPU VM, empty cache).
 GROUPS = (
     Group("trunc_normal_", _trunc_normal),  # ~55 s
     Group(FILLS, _fills),  # ~20 s
-    Group("philox4x32", _philox),  # ~1 s
-    Group("sparse_, martens_sparse_", _sparse, after=(FILLS,)),  # ~12 s (its fill goes through the fills' kernels)
+    Group(PHILOX, _philox),  # ~1 s
+    Group("sparse_, martens_sparse_", _sparse, after=(FILLS, PHILOX)),  # ~12 s (the fills' kernels, philox4x32)
     Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~5 s (a normal_ fill, then reflectors)
 )
 
@@ -107,16 +113,47 @@ def _compile_group(index: int) -> tuple[int, float]:
     return count.kernels, time.perf_counter() - t0
 
 
+def _ready(groups, done: set, started: set) -> list[int]:
+    """The groups not started yet whose ``after`` groups are all done, in order."""
+    names = {groups[i].name for i in done}
+    return [i for i, g in enumerate(groups) if i not in started and names.issuperset(g.after)]
+
+
+def _exit_with(parent: int) -> None:
+    """A worker's initializer: exit when the process that started it is gone (a killed ``fastinit compile``
+    leaves nothing behind: an orphaned worker would finish its group, then wait forever)."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def default_jobs() -> int:
+    """One process per group, at most the CPUs this process may run on (a container's limit, not the host's)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(len(GROUPS), cpus)
+
+
 def compile_kernels(jobs: Optional[int] = None,
                     report: Optional[Callable[[Compiled], None]] = None) -> list[Compiled]:
     """Compile (or load from numba's cache) every CPU kernel fastinit has, one :data:`GROUPS` entry per
-    worker process, ``jobs`` at a time (default: one per group, at most the CPU count; ``jobs=1`` runs them in
-    this process).  ``report`` is called with each group's :class:`Compiled` as it finishes; returns them all,
-    in :data:`GROUPS` order."""
+    worker process, ``jobs`` at a time (default: one per group, at most the CPUs this process may use;
+    ``jobs=1`` runs them in this process).  ``report`` is called with each group's :class:`Compiled` as it
+    finishes; returns them all, in :data:`GROUPS` order.  RuntimeError where there is nothing to cache into
+    (numba's JIT disabled, no writable cache folder) or when a group fails (the other workers are stopped)."""
     if jobs is None:
-        jobs = min(len(GROUPS), os.cpu_count() or 1)
+        jobs = default_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    from numba.core import config
+
+    if config.DISABLE_JIT:
+        raise RuntimeError("numba's JIT is disabled (NUMBA_DISABLE_JIT=1): there is nothing to compile")
+    if cache_location() is None:
+        raise RuntimeError("numba cannot cache fastinit's kernels here (no writable cache folder): set "
+                           "NUMBA_CACHE_DIR to a writable folder, here and where the kernels will run")
     done: dict[int, Compiled] = {}
 
     def finish(i: int, kernels: int, seconds: float) -> None:
@@ -127,31 +164,38 @@ def compile_kernels(jobs: Optional[int] = None,
     if jobs == 1:
         for i in range(len(GROUPS)):
             finish(i, *_compile_group(i))
-    else:
-        # spawn: a fresh interpreter per worker (forking a process with numba's thread pool up is unsafe)
-        ctx = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(min(jobs, len(GROUPS)), mp_context=ctx) as pool:
-            running: dict = {}
-
-            def submit_ready() -> None:
-                names = {GROUPS[i].name for i in done}
-                for i, g in enumerate(GROUPS):
-                    if i not in done and i not in running.values() and names.issuperset(g.after):
-                        running[pool.submit(_compile_group, i)] = i
-
-            submit_ready()
-            while running:
-                finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-                for f in finished:
-                    finish(running.pop(f), *f.result())
-                submit_ready()
+        return [done[i] for i in range(len(GROUPS))]
+    results: queue.SimpleQueue = queue.SimpleQueue()
+    started: set[int] = set()
+    # spawn: a fresh interpreter per worker (forking a process with numba's thread pool up is unsafe)
+    pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(GROUPS)), _exit_with, (os.getpid(),))
+    try:
+        while len(done) < len(GROUPS):
+            for i in _ready(GROUPS, set(done), started):
+                started.add(i)
+                pool.apply_async(_compile_group, (i,), callback=lambda r, i=i: results.put((i, r, None)),
+                                 error_callback=lambda e, i=i: results.put((i, None, e)))
+            if started == set(done):
+                raise ValueError(f"groups {[g.name for g in GROUPS if g.name not in done]} wait for groups that "
+                                 "never run")
+            while True:
+                try:  # a timed wait, so that Ctrl-C is seen
+                    i, result, error = results.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    continue
+            if error is not None:
+                raise RuntimeError(f"compiling the kernels of {GROUPS[i].name} failed: {error!r}") from error
+            finish(i, *result)
+    finally:
+        pool.terminate()  # after an error or an interrupt too: no worker left compiling
+        pool.join()
     return [done[i] for i in range(len(GROUPS))]
 
 
-def cache_location() -> str:
-    """Where numba keeps fastinit's compiled kernels (the folder of the fill kernel's cache files)."""
+def cache_location() -> Optional[str]:
+    """The folder where numba keeps fastinit's compiled kernels; None where it cannot cache them."""
     from . import _cpu
 
-    impl = getattr(getattr(_cpu.fill, "_cache", None), "_impl", None)
-    locator = getattr(impl, "locator", None)
-    return locator.get_cache_path() if locator is not None else "numba's default cache folder"
+    locator = getattr(getattr(getattr(_cpu.fill, "_cache", None), "_impl", None), "locator", None)
+    return None if locator is None else locator.get_cache_path()

@@ -1,18 +1,22 @@
 """`fastinit compile`: every kernel a public call reaches is compiled (or loaded) by the groups, in order."""
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
+import fastinit
 from fastinit import precompile
 from fastinit.cli import main
 
 # Runs the groups in a fresh process, then public calls of every initializer, dtype and layout: none may
 # reach a kernel signature the groups did not (loading from the cache adds a dispatcher's signature too).
 _COVERAGE = textwrap.dedent("""
-    import numpy as np, fastinit, importlib, pkgutil
+    import json, numpy as np, fastinit, importlib, pkgutil
     from numba.core.registry import CPUDispatcher
     from fastinit import precompile
     precompile.compile_kernels(jobs=1)
@@ -35,20 +39,47 @@ _COVERAGE = textwrap.dedent("""
     fastinit.philox4x32(np.zeros(4, np.uint32), np.zeros(2, np.uint32))
     fastinit.philox4x32(np.zeros((3, 4), np.uint32), [1, 2]); fastinit.philox4x32(np.zeros((5, 4), np.uint64), [1, 2])
     new = {k: sorted(map(str, set(v.signatures) - before[k])) for k, v in kernels.items()}
-    print({k: v for k, v in new.items() if v})
+    from numba.core.caching import FunctionCache
+    signatures = {k: len(v._cache._cache_file._load_index()) for k, v in kernels.items()
+                  if isinstance(v._cache, FunctionCache)}
+    print(json.dumps({"new": {k: v for k, v in new.items() if v}, "signatures": signatures}))
 """)
 
 
-def test_groups_reach_every_kernel_of_every_public_call():
+@pytest.fixture(scope="module")
+def coverage():
     out = subprocess.run([sys.executable, "-c", _COVERAGE], capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.strip().splitlines()[-1] == "{}", out.stdout[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_groups_reach_every_kernel_of_every_public_call(coverage):
+    assert coverage["new"] == {}
+
+
+def test_every_kernel_has_one_signature_so_parallel_groups_cannot_mix_cache_entries(coverage):
+    """Two worker processes writing different signatures of one kernel at once can leave numba's cache index
+    pointing one signature at the other's machine code; with one signature each, concurrent writes are the
+    same entry.  _reflectors (float32, float64) is reached by the orthogonal_ group alone."""
+    counts = coverage["signatures"]
+    assert counts.pop("fastinit.linalg._reflectors") == 2
+    assert len(counts) >= 18 and set(counts.values()) == {1}, counts
 
 
 def test_groups_come_after_the_groups_they_reuse_and_name_only_known_groups():
     names = [g.name for g in precompile.GROUPS]
     for i, g in enumerate(precompile.GROUPS):
         assert set(g.after) <= set(names[:i]), g  # jobs=1 runs them in this order
+
+
+def test_ready_starts_a_group_only_after_the_groups_it_names():
+    g = precompile.Group
+    groups = (g("a", None), g("b", None, after=("a",)), g("c", None), g("d", None, after=("b", "c")))
+    assert precompile._ready(groups, set(), set()) == [0, 2]
+    assert precompile._ready(groups, {2}, {0, 2}) == []
+    assert precompile._ready(groups, {0}, {0, 2}) == [1]
+    assert precompile._ready(groups, {0, 1}, {0, 1, 2}) == []
+    assert precompile._ready(groups, {0, 1, 2}, {0, 1, 2}) == [3]
 
 
 def test_parallel_workers_report_every_group_after_its_dependencies():
@@ -61,16 +92,97 @@ def test_parallel_workers_report_every_group_after_its_dependencies():
     assert all(c.kernels >= 0 and c.seconds >= 0 for c in got)
 
 
-def test_cli_compile_reports_each_group_and_the_cache(capsys):
+def _child(code: str, **env) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **env})
+
+
+def test_cli_compile_reports_each_group_and_a_new_process_loads_them(capsys):
     assert main(["compile", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
     assert precompile.cache_location() in out and "kernels compiled in" in out
     for g in precompile.GROUPS:
         assert g.name in out
-    assert main(["compile", "--jobs", "1", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert [g["name"] for g in report["groups"]] == [g.name for g in precompile.GROUPS]
-    assert all(g["kernels"] == 0 for g in report["groups"])  # just compiled above: all loaded from the cache
+    again = _child("import sys; from fastinit.cli import main; sys.exit(main(['compile', '--jobs', '1', '--json']))")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert [g["name"] for g in report["groups"]] == [g.name for g in precompile.GROUPS] and report["jobs"] == 1
+    assert all(g["kernels"] == 0 for g in report["groups"])  # all loaded from the disk cache
+
+
+def test_an_empty_cache_counts_what_a_group_compiles(tmp_path):
+    i = [g.name for g in precompile.GROUPS].index(precompile.PHILOX)
+    code = f"from fastinit import precompile; print(precompile._compile_group({i})[0])"
+    first = _child(code, NUMBA_CACHE_DIR=str(tmp_path))
+    assert first.returncode == 0 and first.stdout.split() == ["1"], first.stderr  # _philox_many
+    second = _child(code, NUMBA_CACHE_DIR=str(tmp_path))
+    assert second.returncode == 0 and second.stdout.split() == ["0"], second.stderr
+
+
+def test_nothing_to_compile_with_numbas_jit_disabled():
+    out = _child("import sys; from fastinit.cli import main; sys.exit(main(['compile']))", NUMBA_DISABLE_JIT="1")
+    assert out.returncode == 2 and "numba's JIT is disabled (NUMBA_DISABLE_JIT=1)" in out.stderr, out.stderr
+
+
+def test_without_a_writable_cache_folder_fastinit_imports_warns_and_compile_refuses():
+    """numba refuses cache=True at decoration where no locator applies (a read-only package folder and home):
+    the kernels are then compiled per process, with one warning, and `fastinit compile` says what to set."""
+    out = _child(textwrap.dedent("""
+        import sys, warnings
+        from numba.core import caching
+        warnings.simplefilter("always")
+        caching.CacheImpl._locator_classes = []
+        with warnings.catch_warnings(record=True) as seen:
+            import fastinit
+        print(sum("numba cannot cache fastinit's compiled kernels here" in str(w.message) for w in seen))
+        print(fastinit.philox4x32([0, 0, 0, 0], [0, 0]).tolist())
+        from fastinit import _jit, precompile
+        print(precompile.cache_location(), len(_jit.UNCACHED) > 10)
+        from fastinit.cli import main
+        sys.exit(main(["compile"]))
+    """))
+    lines = out.stdout.split("\n")
+    assert out.returncode == 2 and "set NUMBA_CACHE_DIR to a writable folder" in out.stderr, out.stderr
+    assert lines[0] == "1" and lines[2] == "None True"
+    assert lines[1] == str(fastinit.philox4x32([0, 0, 0, 0], [0, 0]).tolist())
+
+
+def _processes_with(marker: str) -> list[int]:
+    """Live processes whose environment holds ``marker`` (Linux /proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if marker.encode() in f.read():
+                    pids.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_stopped_compile_leaves_no_worker_behind(tmp_path, how):
+    """SIGTERM (timeout, docker stop) stops the workers and exits 130; after SIGKILL the orphaned workers see
+    their parent gone and exit (they would otherwise finish their group and wait forever)."""
+    marker = f"FASTINIT_TEST_MARKER_{os.getpid()}_{how}"
+    proc = subprocess.Popen([sys.executable, "-m", "fastinit", "compile", "--jobs", "2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), marker: "1"})
+    proc.stdout.readline()  # the first line: the workers are starting
+    deadline = time.monotonic() + 120
+    while len(_processes_with(marker)) < 3 and time.monotonic() < deadline:  # the command and two workers
+        time.sleep(0.2)
+    time.sleep(2)  # compiling now
+    proc.send_signal(how)
+    rc = proc.wait(timeout=60)
+    err = proc.stderr.read()
+    if how == signal.SIGTERM:
+        assert rc == 130 and "fastinit compile: interrupted" in err, (rc, err)
+    deadline = time.monotonic() + 90
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_with(marker) == []
 
 
 @pytest.mark.parametrize("jobs", [0, -2])
