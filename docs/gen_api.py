@@ -4,7 +4,8 @@
     python docs/gen_api.py --check    # exit 1 if docs/api.md is out of step with the docstrings
 
 Covers ``fastinit.__all__`` and the ``__all__`` of the optional adapters fastinit.torch,
-fastinit.dask, fastinit.jax and fastinit.io (their libraries must be installed to generate the page);
+fastinit.dask, fastinit.jax and fastinit.io (their libraries must be installed to generate the page),
+and of fastinit.precompile;
 tests/test_docs.py checks the committed page equals :func:`render`.
 """
 from __future__ import annotations
@@ -23,6 +24,7 @@ MODULES = {
     "fastinit.dask": "Lazy dask arrays bit-identical to the local initializers (needs dask).",
     "fastinit.jax": "Drop-in for `jax.nn.initializers` with fastinit's values, eager, jitted or vmapped (needs jax).",
     "fastinit.io": "Out-of-core safetensors checkpoints (needs safetensors for reading them back).",
+    "fastinit.precompile": "Every CPU kernel compiled into numba's cache up front (`fastinit compile`).",
 }
 
 

@@ -18,7 +18,6 @@ the package folder is read-only numba caches under the user's home (``~/.cache/n
 ``NUMBA_CACHE_DIR`` must then name the same folder when the kernels run.  CUDA kernels are
 compiled per process by numba-cuda (nothing on disk) and are not covered.
 """
-from __future__ import annotations
 
 import multiprocessing
 import os
@@ -28,6 +27,8 @@ import time
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
+
+__all__ = ["compile_kernels", "default_jobs", "cache_location", "Group", "Compiled"]
 
 
 def _fills() -> None:

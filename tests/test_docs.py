@@ -27,7 +27,8 @@ def _gen_api():
     return mod
 
 
-@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.jax", "fastinit.io"])
+@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.jax", "fastinit.io",
+                                    "fastinit.precompile"])
 def test_api_reference_lists_every_public_name(module):
     page = (DOCS / "api.md").read_text(encoding="utf-8")
     missing = [n for n in _module(module).__all__ if f"### `{module}.{n}`\n" not in page]
@@ -46,7 +47,8 @@ def _public(module):
     return [(n, getattr(mod, n)) for n in mod.__all__ if callable(getattr(mod, n))]
 
 
-@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.jax", "fastinit.io"])
+@pytest.mark.parametrize("module", ["fastinit", "fastinit.torch", "fastinit.dask", "fastinit.jax", "fastinit.io",
+                                    "fastinit.precompile"])
 def test_every_public_callable_has_a_docstring_of_its_own(module):
     for name, obj in _public(module):
         if not inspect.isfunction(obj) and not inspect.isclass(obj):
@@ -91,6 +93,6 @@ def test_guide_links_resolve_and_it_shows_every_command():
         if target == "gpu.md" and not path.exists():
             continue  # written with the GPU kernels (issue #7)
         assert path.exists(), f"docs/guide.md links to missing {target}"
-    for command in ("init", "fill", "bench", "check", "variance"):
+    for command in ("init", "fill", "bench", "check", "variance", "compile"):
         assert f"`fastinit {command}" in guide
     assert "W = fastinit.glorot_uniform(n_in, n_out)" in guide and "fastinit.recommend" in guide
