@@ -240,7 +240,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
-    jobs = args.jobs or precompile.default_jobs()
+    jobs = min(args.jobs or precompile.default_jobs(), len(precompile.GROUPS))
     where = precompile.cache_location()
     if not args.json and where is not None:
         print(f"compiling fastinit's CPU kernels for this machine into {where}, {len(precompile.GROUPS)} groups in "
