@@ -356,10 +356,14 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
               show_progress: bool = True) -> dict:
     """Time every (initializer, dtype) against memset and the installed contestants; see the module doc.
 
-    Returns ``{"machine": ..., "size": ..., "matrix": ..., "repeat": ..., "results": [Result as dict]}``.
+    Returns ``{"machine": ..., "size": ..., "matrix": ..., "repeat": ..., "kernel_cache": ..., "results": [...]}``
+    (the fresh-process probes are skipped where numba has no kernel cache).
     """
     initializers, dtypes = list(initializers), [resolve_dtype(d).name for d in dtypes]
     against = [c for c in against if installed(c)]
+    from ._jit import UNCACHED
+
+    probes = probes and not UNCACHED  # no kernel cache: a fresh process's first call would compile (~20-70 s)
     if "torch" in against:
         import numba
         import torch
@@ -378,8 +382,8 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
     finally:
         if x64 is not None:
             jax.config.update("jax_enable_x64", x64)
-    return {"machine": machine_info(), "size": size, "matrix": matrix, "repeat": repeat,
-            "contestants": against, "results": [asdict(r) for r in results]}
+    return {"machine": machine_info(), "size": size, "matrix": matrix, "repeat": repeat, "contestants": against,
+            "kernel_cache": not UNCACHED, "results": [asdict(r) for r in results]}
 
 
 def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against: list, probes: bool) -> Result:

@@ -259,7 +259,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         groups = precompile.compile_kernels(jobs, report=line)
-    except RuntimeError as e:
+    except precompile.CompileError as e:  # a bug (of fastinit, numba or LLVM) or a killed worker
+        print(f"fastinit compile: error: {e}", file=sys.stderr)
+        return 1
+    except RuntimeError as e:  # nothing to cache into
         print(f"fastinit compile: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -463,8 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
              "numba compiles fastinit's kernels on their first use and caches them on disk (about 20 s for the first "
              "normal_, a minute for the first trunc_normal_ on a 2-vCPU machine).  This compiles them all now, one "
              "worker process per kernel group; later processes load them in tenths of a second.  The cache is per "
-             "CPU model and per fastinit version.  Exit codes: 0 done, 2 nothing to cache into (numba's JIT "
-             "disabled, no writable cache folder: set NUMBA_CACHE_DIR), 130 interrupted.")
+             "CPU model and per content of fastinit's modules.  Exit codes: 0 done, 1 a group failed to compile or "
+             "its worker died, 2 nothing to cache into (numba's JIT disabled, no writable cache folder: set "
+             "NUMBA_CACHE_DIR), 130 interrupted.")
     k.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per group, at most the "
                    "CPU count; 1: in this process)")
     k.add_argument("--json", action="store_true", help="print a JSON report instead of the lines")

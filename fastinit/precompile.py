@@ -4,7 +4,7 @@ numba compiles a kernel for the host CPU the first time a process calls it and k
 code in its on-disk cache (``cache=True``; fastinit's ``__pycache__``, or ``NUMBA_CACHE_DIR``);
 later processes load it in tenths of a second.  On an empty cache the first ``normal_`` of an
 install compiles for about 20 s and the first ``trunc_normal_`` for about a minute (2-vCPU VM);
-``orthogonal_`` and ``sparse_`` add 5-30 s.  :func:`compile_kernels` pays all of it at once,
+``orthogonal_`` and ``sparse_`` add 8-30 s.  :func:`compile_kernels` pays all of it at once,
 before the first real call (a Docker image's build step, a CI job's setup), with one worker
 process per kernel group.  A group that reuses another's kernels starts after it (``sparse_`` and
 ``orthogonal_`` fill through ``normal_``'s kernel, ``sparse_`` draws with ``philox4x32``);
@@ -14,21 +14,21 @@ machine code under the same cache key.  That is safe because every kernel has on
 *different* signatures of one kernel at once could leave numba's cache index pointing one
 signature at the other's code.  The cache is keyed by the CPU and by the contents of fastinit's
 modules, so an image built on another CPU model, or an edit of fastinit, compiles again.  Where
-the package folder is read-only numba caches under the user's home (``~/.cache/numba``), per user;
+the package folder is read-only numba caches in its per-user folder (``~/.cache/numba`` on Linux);
 ``NUMBA_CACHE_DIR`` must then name the same folder when the kernels run.  CUDA kernels are
 compiled per process by numba-cuda (nothing on disk) and are not covered.
 """
 
 import multiprocessing
+import multiprocessing.connection
 import os
-import queue
 import threading
 import time
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["compile_kernels", "default_jobs", "cache_location", "Group", "Compiled"]
+__all__ = ["compile_kernels", "default_jobs", "cache_location", "Group", "Compiled", "CompileError"]
 
 
 def _fills() -> None:
@@ -71,13 +71,13 @@ class Group(NamedTuple):
 
 
 FILLS, PHILOX = "constant_, uniform_, normal_ and the fan-scaled fills", "philox4x32"
-# Dependencies before their users; the longest first (times on the 2-vCPU VM, empty cache).
+# Dependencies before their users; the longest first (empty cache, one after another, 2-vCPU AMD EPYC VM).
 GROUPS = (
-    Group("trunc_normal_", _trunc_normal),  # ~55 s
+    Group("trunc_normal_", _trunc_normal),  # ~70 s
     Group(FILLS, _fills),  # ~20 s
-    Group(PHILOX, _philox),  # ~1 s
-    Group("sparse_, martens_sparse_", _sparse, after=(FILLS, PHILOX)),  # ~12 s (the fills' kernels, philox4x32)
-    Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~5 s (a normal_ fill, then reflectors)
+    Group(PHILOX, _philox),  # ~0.5 s
+    Group("sparse_, martens_sparse_", _sparse, after=(FILLS, PHILOX)),  # ~28 s (and the fills' kernels, philox4x32)
+    Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~8 s (a normal_ fill, then reflectors)
 )
 
 
@@ -88,8 +88,8 @@ class Compiled(NamedTuple):
     seconds: float
 
 
-def _compile_group(index: int) -> tuple[int, float]:
-    """Run group ``index``; (fastinit kernels numba compiled meanwhile, seconds).  Also a worker's task."""
+def _compile_group(group: Group) -> tuple[int, float]:
+    """Run ``group``; (fastinit kernels numba compiled meanwhile, seconds).  Also a worker's task."""
     from numba.core import event
     from numba.core.caching import NullCache
 
@@ -108,7 +108,7 @@ def _compile_group(index: int) -> tuple[int, float]:
     event.register("numba:compile", count)
     t0 = time.perf_counter()
     try:
-        GROUPS[index].run()
+        group.run()
     finally:
         event.unregister("numba:compile", count)
     return count.kernels, time.perf_counter() - t0
@@ -120,30 +120,49 @@ def _ready(groups, done: set, started: set) -> list[int]:
     return [i for i, g in enumerate(groups) if i not in started and names.issuperset(g.after)]
 
 
-def _exit_with(parent: int) -> None:
-    """A worker's initializer: exit when the process that started it is gone (a killed ``fastinit compile``
-    leaves nothing behind: an orphaned worker would finish its group, then wait forever)."""
+class CompileError(RuntimeError):
+    """A group's kernels failed to compile, or its worker process died (the message names the group)."""
+
+
+def _worker(group: Group, conn, parent: int) -> None:
+    """A worker process: compile ``group`` and send ("ok", (kernels, seconds)) or ("error", traceback).
+    Ctrl-C is left to the parent (which stops the workers); a watchdog exits when the parent is gone (killed:
+    an orphan would go on compiling its group, up to a minute, for nobody)."""
+    import signal
+    import traceback
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     def watch() -> None:
-        while os.getppid() == parent:
+        while os.getppid() == parent:  # POSIX; on Windows an orphan stops when it sends its result
             time.sleep(0.5)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+    try:
+        message = ("ok", _compile_group(group))
+    except Exception as e:
+        message = ("error", "".join(traceback.format_exception(e)))
+    conn.send(message)
+    conn.close()
 
 
 def default_jobs() -> int:
-    """One process per group, at most the CPUs this process may run on (a container's limit, not the host's)."""
+    """One process per group, at most the CPUs this process may run on (its CPU affinity, which a container's
+    cpuset sets; a CPU quota is not seen)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return min(len(GROUPS), cpus)
 
 
-def compile_kernels(jobs: Optional[int] = None,
-                    report: Optional[Callable[[Compiled], None]] = None) -> list[Compiled]:
-    """Compile (or load from numba's cache) every CPU kernel fastinit has, one :data:`GROUPS` entry per
-    worker process, ``jobs`` at a time (default: one per group, at most the CPUs this process may use;
-    ``jobs=1`` runs them in this process).  ``report`` is called with each group's :class:`Compiled` as it
-    finishes; returns them all, in :data:`GROUPS` order.  RuntimeError where there is nothing to cache into
-    (numba's JIT disabled, no writable cache folder) or when a group fails (the other workers are stopped)."""
+def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compiled], None]] = None,
+                    groups: Sequence[Group] = GROUPS) -> list[Compiled]:
+    """Compile (or load from numba's cache) every CPU kernel fastinit has, each of ``groups`` (default
+    :data:`GROUPS`: all) in a worker process of its own, ``jobs`` at a time (default :func:`default_jobs`;
+    ``jobs=1`` runs them in this process, in order).  ``report`` is called with each group's
+    :class:`Compiled` as it finishes; returns them all, in the order of ``groups``.  RuntimeError where there
+    is nothing to cache into (numba's JIT disabled, no writable cache folder); :class:`CompileError` when a
+    group fails or its worker dies (the other workers are stopped, as on Ctrl-C).  The workers are spawned:
+    a script calling this needs the ``if __name__ == "__main__":`` guard."""
     if jobs is None:
         jobs = default_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -158,40 +177,50 @@ def compile_kernels(jobs: Optional[int] = None,
     done: dict[int, Compiled] = {}
 
     def finish(i: int, kernels: int, seconds: float) -> None:
-        done[i] = Compiled(GROUPS[i].name, kernels, seconds)
+        done[i] = Compiled(groups[i].name, kernels, seconds)
         if report is not None:
             report(done[i])
 
     if jobs == 1:
-        for i in range(len(GROUPS)):
-            finish(i, *_compile_group(i))
-        return [done[i] for i in range(len(GROUPS))]
-    results: queue.SimpleQueue = queue.SimpleQueue()
-    started: set[int] = set()
-    # spawn: a fresh interpreter per worker (forking a process with numba's thread pool up is unsafe)
-    pool = multiprocessing.get_context("spawn").Pool(min(jobs, len(GROUPS)), _exit_with, (os.getpid(),))
-    try:
-        while len(done) < len(GROUPS):
-            for i in _ready(GROUPS, set(done), started):
-                started.add(i)
-                pool.apply_async(_compile_group, (i,), callback=lambda r, i=i: results.put((i, r, None)),
-                                 error_callback=lambda e, i=i: results.put((i, None, e)))
-            if started == set(done):
-                raise ValueError(f"groups {[g.name for g in GROUPS if g.name not in done]} wait for groups that "
-                                 "never run")
-            while True:
-                try:  # a timed wait, so that Ctrl-C is seen
-                    i, result, error = results.get(timeout=0.5)
-                    break
-                except queue.Empty:
-                    continue
-            if error is not None:
-                raise RuntimeError(f"compiling the kernels of {GROUPS[i].name} failed: {error!r}") from error
+        for i, group in enumerate(groups):
+            try:
+                result = _compile_group(group)
+            except Exception as e:
+                raise CompileError(f"compiling the kernels of {group.name} failed: {e!r}") from e
             finish(i, *result)
-    finally:
-        pool.terminate()  # after an error or an interrupt too: no worker left compiling
-        pool.join()
-    return [done[i] for i in range(len(GROUPS))]
+        return [done[i] for i in range(len(groups))]
+    # spawn: a fresh interpreter per worker (forking a process with numba's thread pool up is unsafe)
+    ctx = multiprocessing.get_context("spawn")
+    running: dict = {}  # process sentinel -> (group, process, the end its result arrives at)
+    started: set[int] = set()
+    try:
+        while len(done) < len(groups):
+            for i in _ready(groups, set(done), started)[:max(0, jobs - len(running))]:
+                receive, send = ctx.Pipe(duplex=False)
+                process = ctx.Process(target=_worker, args=(groups[i], send, os.getpid()), daemon=True)
+                process.start()
+                send.close()
+                running[process.sentinel] = i, process, receive
+                started.add(i)
+            if not running:
+                raise ValueError(f"groups {[g.name for i, g in enumerate(groups) if i not in done]} wait for "
+                                 "groups that never run")
+            for sentinel in multiprocessing.connection.wait(list(running), timeout=0.5):  # timed: Ctrl-C is seen
+                i, process, receive = running.pop(sentinel)
+                message = receive.recv() if receive.poll() else None
+                process.join()
+                if message is None:
+                    raise CompileError(f"the worker compiling the kernels of {groups[i].name} died (exit code "
+                                       f"{process.exitcode}: killed, out of memory?)")
+                if message[0] == "error":
+                    raise CompileError(f"compiling the kernels of {groups[i].name} failed:\n{message[1]}")
+                finish(i, *message[1])
+    finally:  # after an error or an interrupt too: no worker left compiling
+        for _, process, _ in running.values():
+            process.terminate()
+        for _, process, _ in running.values():
+            process.join()
+    return [done[i] for i in range(len(groups))]
 
 
 def cache_location() -> Optional[str]:
