@@ -155,14 +155,15 @@ def default_jobs() -> int:
 
 
 def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compiled], None]] = None,
-                    groups: Sequence[Group] = GROUPS) -> list[Compiled]:
-    """Compile (or load from numba's cache) every CPU kernel fastinit has, each of ``groups`` (default
-    :data:`GROUPS`: all) in a worker process of its own, ``jobs`` at a time (default :func:`default_jobs`;
+                    groups: Optional[Sequence[Group]] = None) -> list[Compiled]:
+    """Compile (or load from numba's cache) every CPU kernel fastinit has, each of ``groups`` (None:
+    :data:`GROUPS`, all of them) in a worker process of its own, ``jobs`` at a time (default :func:`default_jobs`;
     ``jobs=1`` runs them in this process, in order).  ``report`` is called with each group's
     :class:`Compiled` as it finishes; returns them all, in the order of ``groups``.  RuntimeError where there
     is nothing to cache into (numba's JIT disabled, no writable cache folder); :class:`CompileError` when a
     group fails or its worker dies (the other workers are stopped, as on Ctrl-C).  The workers are spawned:
     a script calling this needs the ``if __name__ == "__main__":`` guard."""
+    groups = GROUPS if groups is None else tuple(groups)
     if jobs is None:
         jobs = default_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
