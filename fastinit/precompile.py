@@ -147,11 +147,24 @@ def _worker(group: Group, conn, parent: int) -> None:
     conn.close()
 
 
+CPU_MAX = "/sys/fs/cgroup/cpu.max"  # cgroup v2: "QUOTA PERIOD" or "max PERIOD"
+
+
+def _quota_cpus() -> Optional[int]:
+    """The CPUs a cgroup v2 CPU quota allows (``docker --cpus``, a Kubernetes limit), rounded up; None if none."""
+    try:
+        with open(CPU_MAX) as f:
+            quota, period = f.read().split()[:2]
+        return None if quota == "max" else max(1, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        return None
+
+
 def default_jobs() -> int:
-    """One process per group, at most the CPUs this process may run on (its CPU affinity, which a container's
-    cpuset sets; a CPU quota is not seen)."""
+    """One process per group, at most the CPUs this process may use: its CPU affinity (a container's cpuset)
+    and its cgroup's CPU quota (each compile is single-threaded; more processes than CPUs only add memory)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(len(GROUPS), cpus)
+    return min(len(GROUPS), cpus, _quota_cpus() or cpus)
 
 
 def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compiled], None]] = None,

@@ -245,3 +245,15 @@ def test_a_worker_that_dies_is_an_error_not_a_hang():
     groups = (precompile.Group("fine", _fills_nothing), precompile.Group("killed", _dies))
     with pytest.raises(precompile.CompileError, match=r"compiling the kernels of killed died \(exit code 7"):
         precompile.compile_kernels(jobs=2, groups=groups)
+
+
+@pytest.mark.parametrize("text, cpus", [("150000 100000\n", 2), ("100000 100000", 1), ("50000 100000", 1),
+                                        ("max 100000\n", None), ("", None), ("garbage here", None)])
+def test_a_cgroup_cpu_quota_bounds_the_default_job_count(tmp_path, monkeypatch, text, cpus):
+    path = tmp_path / "cpu.max"
+    path.write_text(text)
+    monkeypatch.setattr(precompile, "CPU_MAX", str(path))
+    assert precompile._quota_cpus() == cpus
+    assert 1 <= precompile.default_jobs() <= min(len(precompile.GROUPS), cpus or len(precompile.GROUPS))
+    monkeypatch.setattr(precompile, "CPU_MAX", str(tmp_path / "missing"))
+    assert precompile._quota_cpus() is None
