@@ -470,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
              "its worker died, 2 nothing to cache into (numba's JIT disabled, no writable cache folder: set "
              "NUMBA_CACHE_DIR), 130 interrupted.")
     k.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per group, at most the "
-                   "CPU count; 1: in this process)")
+                   "CPUs this process may use: affinity, cgroup quota; 1: in this process)")
     k.add_argument("--json", action="store_true", help="print a JSON report instead of the lines")
     k.set_defaults(func=cmd_compile)
     return p
