@@ -283,6 +283,8 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
         if np.isnan(v64[p] if code == F64 else v32[p]):
             idx[n] = p
             n += 1
+    if n == 0:
+        return
     res = np.empty(n, np.float64)
     r = np.int64(1)  # not the literal 1: numba would compile the retry kernels once more for Literal[int](1)
     while n > 0 and r <= VECTOR_ATTEMPTS:

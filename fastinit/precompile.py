@@ -221,7 +221,10 @@ def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compi
                                  "groups that never run")
             for sentinel in multiprocessing.connection.wait(list(running), timeout=0.5):  # timed: Ctrl-C is seen
                 i, process, receive = running.pop(sentinel)
-                message = receive.recv() if receive.poll() else None
+                try:
+                    message = receive.recv() if receive.poll() else None
+                except EOFError:  # the worker died before sending (its end closed: poll() saw the EOF)
+                    message = None
                 process.join()
                 if message is None:
                     raise CompileError(f"the worker compiling the kernels of {groups[i].name} died (exit code "
