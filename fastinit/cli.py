@@ -9,9 +9,10 @@ against a memset of the same buffer measured in the same run.
 ``fastinit variance``: activation and gradient variance per layer of a deep MLP, per init scheme.
 ``fastinit compile``: compile every CPU kernel for this machine now (numba's cache), the groups in parallel.
 
-Exit codes: 0 success, 1 ``fastinit check`` found a failure, 2 usage error (bad flag or value,
-missing optional dependency, unavailable device, an ``--out`` that cannot be written), with one
-``fastinit COMMAND: error: ...`` line and no traceback.
+Exit codes: 0 success, 1 ``fastinit check`` found a failure or a ``fastinit compile`` group failed, 2 usage
+error (bad flag or value, missing optional dependency, unavailable device, an ``--out`` that cannot be written,
+nothing for ``fastinit compile`` to cache into), with one ``fastinit COMMAND: error: ...`` line and no
+traceback; 130 a ``fastinit compile`` interrupted.
 """
 from __future__ import annotations
 
@@ -259,12 +260,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         groups = precompile.compile_kernels(jobs, report=line)
-    except precompile.CompileError as e:  # a bug (of fastinit, numba or LLVM) or a killed worker
-        print(f"fastinit compile: error: {e}", file=sys.stderr)
-        return 1
-    except RuntimeError as e:  # nothing to cache into
-        print(f"fastinit compile: error: {e}", file=sys.stderr)
-        return 2
+    except RuntimeError as e:  # CompileError: a bug (of fastinit, numba or LLVM) or a killed worker; else nothing
+        print(f"fastinit compile: error: {e}", file=sys.stderr)  # to cache into
+        return 1 if isinstance(e, precompile.CompileError) else 2
     except KeyboardInterrupt:
         print("fastinit compile: interrupted (the groups reported above are cached)", file=sys.stderr)
         return 130
@@ -368,8 +366,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="fastinit",
                                 description="Compiled, reproducible, memory-speed weight initialization.",
-                                epilog="exit codes: 0 success, 1 a check failed, 2 usage or output error; "
-                                       "`fastinit COMMAND --help` shows examples",
+                                epilog="exit codes: 0 success, 1 a check or a compile failed, 2 usage or output error, "
+                                       "130 interrupted; `fastinit COMMAND --help` shows examples",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)

@@ -213,6 +213,10 @@ def _second():
         assert f.read() == "done"
 
 
+def _fills_nothing():
+    pass
+
+
 def _dies():
     os._exit(7)
 
@@ -227,10 +231,6 @@ def test_workers_run_a_group_after_the_group_it_names(tmp_path, monkeypatch):
     groups = (g("second", _second, after=("first",)), g("first", _first), g("other", _fills_nothing))
     got = precompile.compile_kernels(jobs=3, groups=groups)
     assert [c.name for c in got] == ["second", "first", "other"] and all(c.kernels == 0 for c in got)
-
-
-def _fills_nothing():
-    pass
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
