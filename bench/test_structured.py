@@ -43,7 +43,7 @@ def test_numpy_qr_sign_fixed(benchmark, n):
     run(benchmark, numpy_haar, rounds=3)
 
 
-SMALL = [(64, 64), (256, 1024)]  # an LSTM's gate blocks (torch stacks four: (4 h, h)); the per-call cost
+SMALL = [(64, 64), (128, 128), (512, 128), (256, 1024)]  # recurrent matrices, LSTM gates (torch stacks four: (4 h, h))
 
 
 @pytest.mark.parametrize("who", ["fastinit", "torch"])

@@ -77,7 +77,7 @@ GROUPS = (
     Group(FILLS, _fills),  # ~20 s
     Group(PHILOX, _philox),  # ~0.5 s
     Group("sparse_, martens_sparse_", _sparse, after=(FILLS, PHILOX)),  # ~28 s (and the fills' kernels, philox4x32)
-    Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~8 s (a normal_ fill, then reflectors)
+    Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~10 s (a normal_ fill, then two kernels)
 )
 
 

@@ -3,11 +3,13 @@
 ``eye_`` and ``dirac_`` follow torch.nn.init exactly.  ``orthogonal_`` draws a Haar-distributed
 (semi-)orthogonal matrix times ``gain`` (Saxe, McClelland & Ganguli 2014): the target is filled
 with fastinit's seeded Gaussians, which :mod:`fastinit.linalg` turns into Householder reflectors
-and accumulates with blocked (compact-WY, BLAS-3) LAPACK code in the target's own memory, with
-Mezzadri (2007)'s sign fix (a plain QR is not Haar).  float32/float64 C-contiguous targets need
-no copy (work space O(n · 256)); float16/bfloat16 or strided targets are computed in one float32
-(float64 for float64) scratch matrix and rounded once into the target.
-Same seed, same matrix on the same machine (BLAS builds may differ in the last bits).
+and accumulates with blocked (compact-WY, BLAS-3) LAPACK code in the target's own memory (small
+matrices: one compiled level-2 pass in float64, no BLAS), with Mezzadri (2007)'s sign fix (a
+plain QR is not Haar).  float32/float64 C-contiguous targets need no copy (work space
+O(n · 256)); float16/bfloat16 or strided targets are computed in one float32 (float64 for
+float64) scratch matrix and rounded once into the target.
+Same seed, same matrix on the same machine (BLAS builds may differ in the last bits; a small
+matrix is the same on every machine).
 ``delta_orthogonal_`` (Xiao et al. 2018, JAX semantics): an orthogonal matrix at the spatial
 centre of a conv kernel, zero elsewhere — a convolution that is an isometry at initialization.
 
@@ -26,6 +28,7 @@ from typing import Any, Optional, TypeVar
 import numpy as np
 
 from ._buffers import as_target, finfo_max, geometry, host_staged
+from ._cpu import one_thread
 from ._seed import Generator, resolve_seed, stream_words
 from .init import Stream, as_finite, constant_, normal_, ones_, zeros_
 from .linalg import check_size, haar_orthonormalize
@@ -95,7 +98,10 @@ def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed: int, stream)
     work = np.float64 if arr.dtype == np.float64 else np.float32  # LAPACK has no 16-bit types
     inplace = arr.dtype == work and arr.flags.c_contiguous
     m = arr.reshape(rows, cols) if inplace else np.empty((rows, cols), work)
-    haar_orthonormalize(normal_(m, seed=seed, stream=stream), gain)
+    # numba's kernels on the calling thread: its pool's threads and OpenBLAS's spin a while after each call and
+    # would fight over the cores (on the 2-vCPU VM: 2-3x the median time from 256 x 1024 to 512², no gain at 4096²)
+    with one_thread():
+        haar_orthonormalize(normal_(m, seed=seed, stream=stream), gain)
     if not inplace:
         np.copyto(arr, m.reshape(arr.shape), casting="unsafe")  # one rounding to the target dtype
 

@@ -283,6 +283,60 @@ def test_tall_float32_accumulation_is_as_accurate_as_lapack(shape, block):
     assert np.abs(b.T - exact).max() <= 2 * max(lapack_err, 1e-7)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 7), (7, 1), (6, 4), (4, 6), (2, 2), (64, 64), (128, 32), (32, 128), (150, 150),
+                                   (256, 40), (41, 257)])
+def test_small_matrices_are_lapack_q_times_d_rounded_once(shape, dtype):
+    """Small matrices are formed by one level-2 pass in float64 (no BLAS): LAPACK's float64 ?orgqr / ?orgrq on the
+    same reflectors, times the signs, to 1e-14 — and a float32 result is that matrix rounded once (within half an
+    ulp and the float64 error; the blocked float32 path errs 1-4e-7)."""
+    from scipy.linalg import lapack
+
+    from fastinit import linalg
+
+    assert linalg.small(*shape)
+    b = fastinit.normal_(np.empty(shape, dtype), seed=6)
+    tall = shape[0] > shape[1]
+    tau, sign = np.empty(min(shape), dtype), np.empty(min(shape), dtype)
+    linalg._reflectors(b, tall, tau, sign)
+    q, _, info = getattr(lapack, "dorgrq" if tall else "dorgqr")(np.asfortranarray(b.T, np.float64),
+                                                                 tau.astype(np.float64))
+    assert info == 0
+    exact = (q * sign[:, None] if tall else q * sign[None, :]).T  # D scales A = Bᵀ's rows (tall) or columns (wide)
+    linalg._form_small(b, tall, tau, sign)
+    err = np.abs(b - exact)
+    if dtype == np.float64:
+        assert err.max() <= 1e-14
+    else:
+        assert (err <= 0.5 * np.spacing(np.abs(exact).astype(np.float32)) + 1e-14).all()
+
+
+def test_which_matrices_are_small():
+    """The level-2 path's limits (linalg.SMALL_*): work k²(3n − k)/6 within 400 000, or within 2²¹ for near-square
+    shapes, and at most 2¹⁶ elements."""
+    from fastinit import linalg
+
+    for shape in [(1, 1), (1, 7), (64, 64), (128, 128), (180, 180), (40, 256), (256, 40), (100, 200)]:
+        assert linalg.small(*shape), shape
+    for shape in [(192, 192), (256, 256), (32, 1024), (1024, 32), (64, 512), (512, 128), (1, 70_000)]:
+        assert not linalg.small(*shape), shape
+
+
+def test_small_matrices_use_no_blas_and_large_ones_do(monkeypatch):
+    """What makes a small matrix's bits the same on every machine: its path never reaches BLAS."""
+    from fastinit import linalg
+
+    def no_blas(dtype):
+        raise AssertionError("BLAS called")
+
+    monkeypatch.setattr(linalg, "_lapack", no_blas)
+    for dtype in (np.float32, np.float64, np.float16):
+        w = fastinit.orthogonal_(np.empty((96, 80), dtype), seed=1)
+        assert gram_error(w, 1.0) <= ORTHO_TOL[dtype]
+    with pytest.raises(AssertionError, match="BLAS called"):
+        fastinit.orthogonal_(np.empty((256, 256), np.float32), seed=1)
+
+
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (300, 280)])
 def test_orthogonal_gain_at_the_dtype_limit_stays_finite(shape):
     """gain × Q is finite for gain = the largest float32 (|Q_ij| <= 1); the gain must not scale an intermediate."""
