@@ -183,3 +183,28 @@ def sparse_zero_rows(seed, stream, column, rows, nzero):
         j = i + (m >> 32)
         perm[i], perm[j] = perm[j], perm[i]
     return sorted(perm[ndraw:] if keep else perm[:ndraw])
+
+
+def householder_product(m, tau, sign, tall):
+    """fastinit.linalg._householder_product restated with NumPy float64 ufuncs (no FMA: one rounding per
+    multiplication and per addition), each accumulator summed in row order: its bits, if the kernel is what
+    it says (a fixed order of IEEE operations, the same on every machine)."""
+    n, k = m.shape
+    for step in range(k):
+        i = step if tall else k - 1 - step
+        lo, u, hi = (0, n - k + i, n - k + i + 1) if tall else (i, i, n)
+        cols = slice(0, i) if tall else slice(i + 1, k)
+        t = tau[i]
+        m[u, i] = 1.0
+        if t != 0.0 and m[:, cols].shape[1]:
+            acc = np.zeros(m[:, cols].shape[1])
+            for c in range(lo, hi):
+                acc = acc + m[c, cols] * m[c, i]
+            acc = acc * t
+            for c in range(lo, hi):
+                m[c, cols] = m[c, cols] - acc * m[c, i]
+        m[lo:hi, i] = m[lo:hi, i] * (-t * sign[i])
+        m[u, i] = (1.0 - t) * sign[i]
+        m[:lo, i] = 0.0
+        m[hi:, i] = 0.0
+    return m

@@ -311,6 +311,26 @@ def test_small_matrices_are_lapack_q_times_d_rounded_once(shape, dtype):
         assert (err <= 0.5 * np.spacing(np.abs(exact).astype(np.float32)) + 1e-14).all()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 5), (5, 1), (5, 5), (40, 24), (24, 40), (33, 96)])
+def test_small_matrices_have_the_bits_of_a_numpy_restatement(shape, dtype):
+    """The level-2 pass is a fixed order of IEEE float64 operations (no FMA contraction, no reassociation): the
+    same bits as NumPy's ufuncs doing them in that order, so the same bits on any machine."""
+    from fastinit import linalg
+
+    from reference import householder_product
+
+    b = fastinit.normal_(np.empty(shape, dtype), seed=8)
+    tall = shape[0] > shape[1]
+    tau, sign = np.empty(min(shape), dtype), np.empty(min(shape), dtype)
+    linalg._reflectors(b, tall, tau, sign)
+    m = householder_product(np.array(b if tall else b.T, np.float64), tau.astype(np.float64),
+                            sign.astype(np.float64), tall)
+    want = (m if tall else m.T).astype(dtype)
+    got = fastinit.orthogonal_(np.empty(shape, dtype), seed=8)
+    assert got.tobytes() == want.tobytes()
+
+
 def test_which_matrices_are_small():
     """The level-2 path's limits (linalg.SMALL_*): work k²(3n − k)/6 within 400 000, or within 2²¹ for near-square
     shapes, and at most 2¹⁶ elements."""
