@@ -212,6 +212,21 @@ class _Lapack:
         self.fns[name](*ptrs)
 
 
+@functools.lru_cache(maxsize=16)
+def _outside(n: int, lower: bool, k: int) -> np.ndarray:
+    """The n × n boolean mask of what ``np.tril(m, k)`` (``lower``) or ``np.triu(m, k)`` sets to zero."""
+    ones = np.ones((n, n), bool)
+    mask = np.triu(ones, k + 1) if lower else np.tril(ones, k - 1)
+    mask.flags.writeable = False
+    return mask
+
+
+def _keep_triangle(m: np.ndarray, lower: bool, k: int = 0) -> None:
+    """``m[...] = np.tril(m, k)`` (``lower``) or ``np.triu(m, k)`` for a square view, in place through a cached mask
+    (a 256² block of a strided view: 65 against 310-470 µs)."""
+    np.copyto(m, 0, where=_outside(m.shape[0], lower, k))
+
+
 def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) -> None:
     """LAPACK ?orgqr's blocked loop (last block first) with block size ``nb`` on the column-major m×n
     ``a`` (m ≥ n = k reflectors), all of it BLAS-3 and in place: each block's reflectors V are made
@@ -230,7 +245,7 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         r = m - i
         v = a[i:, i:i + ib]  # V, leading dimension m
         v1 = v[:ib]
-        v1[...] = np.tril(v1, -1)
+        _keep_triangle(v1, lower=True, k=-1)
         np.fill_diagonal(v1, 1)
         _t_factor(lp, v, m, tau[i:i + ib], t)
         vp, tp, wp = (v.ctypes.data,), (t.ctypes.data,), (w.ctypes.data,)
@@ -261,7 +276,7 @@ def _t_factor(lp: _Lapack, v: np.ndarray, ldv: int, tau: np.ndarray, t: np.ndarr
     lp("syrk", uplo, b"N" if lower else b"T", ib, r, 1.0, (v.ctypes.data,), ldv, 0.0,
        (t.ctypes.data,), ld)
     tt = t[:ib, :ib]
-    tt[...] = np.tril(tt) if lower else np.triu(tt)
+    _keep_triangle(tt, lower)
     idle = tau == 0
     tt[idle, :] = 0
     tt[:, idle] = 0
@@ -286,7 +301,7 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         cols = n - m + i + ib  # reflectors i .. i+ib-1 live in columns [0, cols), unit at cols - ib + j
         v = a[i:i + ib, :cols]  # V, leading dimension m
         v2 = v[:, cols - ib:]
-        v2[...] = np.tril(v2, -1)
+        _keep_triangle(v2, lower=True, k=-1)
         np.fill_diagonal(v2, 1)
         _t_factor(lp, v, m, tau[i:i + ib], t, lower=True)
         vp, tp, xp = (v.ctypes.data,), (t.ctypes.data,), (x.ctypes.data,)
