@@ -49,7 +49,7 @@ SMALL = [(64, 64), (128, 128), (512, 128), (256, 1024)]  # recurrent matrices, L
 @pytest.mark.parametrize("who", ["fastinit", "torch"])
 @pytest.mark.parametrize("shape", SMALL, ids=str)
 def test_small_orthogonal(benchmark, shape, who):
-    benchmark.group = f"orthogonal_ {shape} f32 (small)"
+    benchmark.group = f"orthogonal_ {shape} f32 (per call)"
     if who == "fastinit":
         w = np.empty(shape, np.float32)
         fill = lambda: fastinit.orthogonal_(w, seed=1)  # noqa: E731

@@ -60,13 +60,15 @@ __all__ = ["check_size", "haar_orthonormalize", "small"]
 LAPACK_MAX_ELEMENTS = 2**31 - 1  # LAPACK's 32-bit (LP64) indexing
 NORM_CHUNKS = 16  # row chunks of the column-norm pass (a constant, so the sums do not depend on threads)
 BLOCK = 256  # compact-WY block width: BLAS-3 updates with inner dimension 256 stay compute-bound
-# The level-2 path (:func:`small`): at most this many elements, and a level-2 work k²(3n − k)/6 (k = min, n = max of
-# rows and cols) of at most SMALL_WORK, or of at most SMALL_SQUARE_WORK for a near-square matrix (n <= 2k: long
-# inner loops).  Measured on the 2-vCPU VM (float32, against the blocked path): 0.05x the time at 32², 0.21x at
-# 64², 0.53x at 128², 0.58x at 256 x 64; 1.3x at 32 x 1024 and 64 x 512 (left blocked), 1.15x at 256².
+# The level-2 path (:func:`small`): at most SMALL_ELEMENTS elements, and a level-2 work of k²(3n − k)/3 multiply-adds
+# (k = min, n = max of rows and cols) within SMALL_WORK, or within SMALL_SQUARE_WORK for a near-square matrix (long
+# inner loops); a wide matrix pays a transposed copy and write-back, so its limits are lower (dict keys: tall).
+# Measured on the 2-vCPU VM (float32, orthogonal_ with either path): level-2 / blocked time 0.05 at 32², 0.2 at 64²,
+# 0.5-0.8 at 128² to 180², 0.4-0.5 at 128 x 64, 0.7 at 256 x 64 and 320 x 160; about 1 at 64 x 256, 96 x 192 and
+# 100 x 200; 1.1-1.4 at 384 x 64, 64 x 384 and 128 x 256 (left blocked), 1.15 at 256².
 SMALL_ELEMENTS = 1 << 16
-SMALL_WORK = 400_000
-SMALL_SQUARE_WORK = 1 << 21
+SMALL_WORK = {True: 1 << 20, False: 1 << 19}
+SMALL_SQUARE_WORK = {True: 1 << 23, False: 1 << 22}  # tall: n <= 2k; wide: n <= 1.25 k
 
 
 @scalar
@@ -115,9 +117,11 @@ def _reflectors(b, tall, tau, sign):
 
 def small(rows: int, cols: int) -> bool:
     """Whether a rows × cols matrix is formed by :func:`_householder_product` rather than the blocked BLAS path."""
-    k, n = min(rows, cols), max(rows, cols)
-    work = k * k * (3 * n - k) // 6  # multiply-adds of the level-2 accumulation
-    return rows * cols <= SMALL_ELEMENTS and (work <= SMALL_WORK or n <= 2 * k and work <= SMALL_SQUARE_WORK)
+    k, n, tall = min(rows, cols), max(rows, cols), rows > cols
+    work = k * k * (3 * n - k) // 3  # multiply-adds of the level-2 pass: w = τ Cᵀv, then C −= v wᵀ
+    near_square = n <= 2 * k if tall else 4 * n <= 5 * k
+    limit = SMALL_SQUARE_WORK[tall] if near_square else SMALL_WORK[tall]
+    return rows * cols <= SMALL_ELEMENTS and work <= limit
 
 
 @kernel
@@ -167,13 +171,16 @@ def _householder_product(m, tau, sign, tall):
             m[c, i] = 0.0
 
 
-def _form_small(b: np.ndarray, tall: bool, tau: np.ndarray, sign: np.ndarray) -> None:
-    """Q·D of :func:`small` matrices into ``b`` (reflectors in place), through :func:`_householder_product`."""
+def _form_small(b: np.ndarray, tall: bool, tau: np.ndarray, sign: np.ndarray, gain: float = 1.0) -> None:
+    """gain · Q·D of :func:`small` matrices into ``b`` (reflectors in place), through :func:`_householder_product`:
+    formed in float64 and rounded once into ``b``."""
     inplace = tall and b.dtype == np.float64
     m = b if inplace else np.array(b if tall else b.T, np.float64, order="C")
     _householder_product(m, tau.astype(np.float64), sign.astype(np.float64), tall)
+    if gain != 1:
+        m *= gain  # |gain| <= the target's largest finite value and |Q_ij| <= 1: no overflow in float64
     if not inplace:
-        b[...] = m if tall else m.T  # one rounding to float32
+        b[...] = m if tall else m.T
 
 
 @functools.lru_cache(maxsize=None)
@@ -352,7 +359,7 @@ def check_size(rows: int, cols: int, fn: str) -> None:
 def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) -> np.ndarray:
     """Overwrite the Gaussian-filled C-contiguous float32/float64 matrix ``b`` (size checked by
     :func:`check_size`) with gain × a Haar (semi-)orthogonal matrix: orthonormal rows if rows ≤ cols,
-    else orthonormal columns."""
+    else orthonormal columns.  ``block``: the blocked path's block width (a :func:`small` matrix has no blocks)."""
     rows, cols = b.shape
     tall = rows > cols
     k = min(rows, cols)
@@ -362,9 +369,9 @@ def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) ->
     # Q D: the signs are folded into the forming of Q; the gain is not (gain × an intermediate of size ~2
     # could overflow where gain × Q does not)
     if small(rows, cols):
-        _form_small(b, tall, tau, sign)
-    else:
-        (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, block, sign)  # b.T: column-major view, same memory
+        _form_small(b, tall, tau, sign, gain)
+        return b
+    (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, block, sign)  # b.T: column-major view, same memory
     if gain != 1:
         b *= b.dtype.type(gain)
     return b

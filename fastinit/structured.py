@@ -20,6 +20,7 @@ nonlinear dynamics of learning in deep linear neural networks", ICLR 2014.  L. X
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
@@ -93,14 +94,22 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
     return gain
 
 
+# orthogonal_'s numba kernels (the Gaussian fill, the reflectors) run on the calling thread up to this many elements.
+# On the 2-vCPU VM, numba's pool there took 2-4x the median time (2048 x 64: 2.0 -> 8 ms; 256 x 1024: 13 -> 6 ms
+# with one thread; 2048 x 256, 256 x 4096: 1.5-2x), and nothing measurable at 4096²; beyond it, a skinny matrix's fill
+# and reflectors are most of the work (4194304 x 16: 430 ms on the pool, 460-540 ms on one thread), and a many-core
+# machine's pool fills faster still.
+CALLING_THREAD_ELEMENTS = 1 << 22
+
+
 def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed: int, stream) -> None:
     """Write gain × a Haar (rows, cols) matrix into ``arr`` (its C-order flattening), in place when possible."""
     work = np.float64 if arr.dtype == np.float64 else np.float32  # LAPACK has no 16-bit types
     inplace = arr.dtype == work and arr.flags.c_contiguous
     m = arr.reshape(rows, cols) if inplace else np.empty((rows, cols), work)
-    # numba's kernels on the calling thread: its pool's threads and OpenBLAS's spin a while after each call and
-    # would fight over the cores (on the 2-vCPU VM: 2-3x the median time from 256 x 1024 to 512², no gain at 4096²)
-    with one_thread():
+    # numba's kernels on the calling thread up to CALLING_THREAD_ELEMENTS: its pool's threads and OpenBLAS's spin a
+    # while after each call and fight over the cores (docs/orthogonal.md)
+    with one_thread() if rows * cols <= CALLING_THREAD_ELEMENTS else contextlib.nullcontext():
         haar_orthonormalize(normal_(m, seed=seed, stream=stream), gain)
     if not inplace:
         np.copyto(arr, m.reshape(arr.shape), casting="unsafe")  # one rounding to the target dtype

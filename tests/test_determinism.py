@@ -33,9 +33,10 @@ def test_value_independent_of_thread_count(fn, args, dtype):
 
 @pytest.mark.parametrize("shape", [(64, 64), (300, 260), (260, 300)])
 def test_orthogonal_and_sparse_are_the_same_on_the_calling_thread_and_on_the_pool(shape, monkeypatch):
-    """Up to _cpu.SERIAL_ELEMENTS their kernels run on the calling thread, above it on numba's pool (and on one
-    thread with numba.set_num_threads(1)): the same bits every way."""
-    from fastinit import _cpu
+    """Up to _cpu.SERIAL_ELEMENTS their kernels run on the calling thread (orthogonal_'s up to
+    structured.CALLING_THREAD_ELEMENTS), above it on numba's pool (and on one thread with numba.set_num_threads(1)):
+    the same bits every way."""
+    from fastinit import _cpu, structured
 
     def both():
         return [fastinit.orthogonal_(np.empty(shape, np.float32), seed=3).tobytes(),
@@ -44,6 +45,7 @@ def test_orthogonal_and_sparse_are_the_same_on_the_calling_thread_and_on_the_poo
     ref = both()
     for limit in (0, 1 << 40):  # every kernel on the pool / every kernel on the calling thread
         monkeypatch.setattr(_cpu, "SERIAL_ELEMENTS", limit)
+        monkeypatch.setattr(structured, "CALLING_THREAD_ELEMENTS", limit)
         assert both() == ref, limit
     before = numba.get_num_threads()
     try:
