@@ -25,6 +25,7 @@ from ._jit import bits_float, float_bits, floor, scalar, sqrt
 import numpy as np
 
 _U64 = np.uint64
+_U32 = np.uint32
 _I64 = np.int64
 _F32 = np.float32
 _F64 = np.float64
@@ -262,11 +263,15 @@ def f32bits_to_f16bits(b):
 
 @scalar
 def f32bits_to_bf16bits(b):
-    """bfloat16 bits nearest (ties to even) to the float32 with bits ``b``; NaN stays NaN."""
-    b = _U64(b)
-    if (b & _MASK_ABS) > _U64(0x7F800000):
-        return (b >> _U64(16)) | _U64(0x40)
-    return (b + _U64(0x7FFF) + ((b >> _U64(16)) & _U64(1))) >> _U64(16)
+    """bfloat16 bits nearest (ties to even) to the float32 with bits ``b``; NaN stays NaN.
+
+    In 32-bit words, each step cast back to uint32: numba widens integer scalars to 64 bits, and the CPU's
+    store loop then ran 4 lanes to a 256-bit vector instead of 8 (2.3x slower).  Outside NaN, b + 0x8000 does
+    not pass 2**32; the NaN lanes' sum may wrap, unused."""
+    b = _U32(b)
+    top = _U32(b >> _U32(16))
+    rounded = _U32(_U32(b + _U32(0x7FFF)) + _U32(top & _U32(1))) >> _U32(16)
+    return _U32(top | _U32(0x40)) if _U32(b & _U32(0x7FFFFFFF)) > _U32(0x7F800000) else rounded
 
 
 # ---------------------------------------------------------------------------------------------

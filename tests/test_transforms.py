@@ -83,6 +83,30 @@ def test_f16_and_bf16_rounding_match_reference_on_random_patterns():
     assert np.isnan(np.uint16(T.f32bits_to_f16bits(nan)).view(np.float16))
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast")
+def test_compiled_bf16_rounding_matches_ml_dtypes_for_every_high_half():
+    """The bfloat16 rounding compiled in a loop (vectorized, as in the kernels' store loops) against ml_dtypes: all
+    2**16 high halves (every sign, exponent and kept mantissa) with the low halves that decide the rounding (0, 1,
+    0x7FFF, 0x8000: the ties, 0x8001, 0xFFFF) and random ones; NaN stays NaN."""
+    import ml_dtypes
+
+    @numba.njit
+    def convert(bits, out):
+        for i in range(bits.size):
+            out[i] = T.f32bits_to_bf16bits(bits[i])
+
+    high = np.arange(1 << 16, dtype=np.uint32) << np.uint32(16)
+    low = np.concatenate([np.array([0, 1, 0x7FFF, 0x8000, 0x8001, 0xFFFF], np.uint32),
+                          np.random.default_rng(5).integers(0, 1 << 16, 26, dtype=np.uint32)])
+    bits = (high[:, None] | low[None, :]).ravel()
+    out = np.empty(bits.size, np.uint16)
+    convert(bits, out)
+    f = bits.view(np.float32)
+    nan = np.isnan(f)
+    assert np.array_equal(out[~nan], f[~nan].astype(ml_dtypes.bfloat16).view(np.uint16))
+    assert np.isnan(out[nan].view(ml_dtypes.bfloat16)).all()
+
+
 def test_bit_casts_agree_compiled_and_in_python():
     from fastinit._jit import bits_float, float_bits
 
