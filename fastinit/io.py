@@ -3,9 +3,10 @@
 ``write_safetensors(path, {name: TensorSpec(...)}, seed=s)`` writes the real safetensors format
 (8-byte little-endian header length, JSON header with dtype / shape / data_offsets, then the raw
 little-endian data) for models larger than RAM: the header first, then every tensor filled in
-row blocks (a row larger than a block: blocks within the row) inside one reused RAM block of
-``block_bytes`` and written at its offset with ``pwrite``, so the writer's memory is bounded by
-``block_bytes`` whatever the file size (whole-tensor initializers, orthogonal_ and the like, aside).  (A
+row blocks (a row larger than a block: blocks within the row) inside two reused RAM blocks of
+``block_bytes / 2``, each written at its offset with ``pwrite`` on a second thread while the other
+is filled, so the writer's memory is bounded by ``block_bytes`` whatever the file size (whole-tensor
+initializers, orthogonal_ and the like, aside: one tensor at a time).  (A
 memory map of the file needs no copy but costs a page fault per 4 KiB: measured 2-3x slower
 here than filling a resident block and writing it.)  Each tensor's
 stream is its name, so its values do not depend on which other tensors exist or their order,
@@ -175,7 +176,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
         One seed for the whole file (``None``: drawn from the default generator and recorded in
         the metadata as ``fastinit.seed``).
     block_bytes : int
-        Bytes filled per step; bounds the resident memory of the writer.
+        The writer's block memory: two blocks of half of it, one filled while the other is written.
     progress : bool, optional
         tqdm progress bar: forced on/off, or (None) on for files above 256 MiB.
     shard : (i, n), optional
@@ -219,10 +220,14 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
             f.flush()
             if bar:
                 bar.update(len(header))
-            scratch = [np.empty(0, np.uint8)]  # one reused block buffer: the writer's whole working memory
-            for name, spec, dt, shape, rows, offset, nbytes in layout:
-                _fill_tensor(f.fileno(), len(header) + offset, fills[name], spec, dt, shape, rows, plans[name], seed,
-                             name, scratch, block_bytes, bar)
+            blocks = _Blocks(f.fileno(), block_bytes)  # the writer's whole working memory
+            try:
+                for name, spec, dt, shape, rows, offset, nbytes in layout:
+                    _fill_tensor(len(header) + offset, fills[name], spec, dt, shape, rows, plans[name], seed, name,
+                                 blocks, bar)
+                blocks.finish()
+            finally:
+                blocks.close()  # no write left in flight when the file is closed (or removed, after an error)
             os.fsync(f.fileno())
     finally:
         if bar:
@@ -242,6 +247,52 @@ def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
     while len(data):
         n = os.pwrite(fd, data, offset)
         data, offset = data[n:], offset + n
+
+
+class _Blocks:
+    """Two RAM blocks of at most ``budget // 2`` bytes each (``budget``: ``block_bytes``, still the bound of both):
+    one is filled while the other is written by a second thread (``os.pwrite`` releases the GIL), so that a disk
+    that throttles the writer does not stall the fills.  A write's error is raised by the next :meth:`take` of its
+    block, or by :meth:`finish`."""
+
+    def __init__(self, fd: int, budget: int):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.fd, self.size = fd, max(1, budget // 2)
+        self.buffers = [np.empty(0, np.uint8), np.empty(0, np.uint8)]
+        self.writes: list = [None, None]
+        self.turn = 0
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="fastinit-write")
+
+    def take(self, nbytes: int) -> np.ndarray:
+        """The next block's ``nbytes`` bytes, once its previous write is done.  A block larger than ``size`` (a
+        whole-tensor initializer's) is alone in memory: the other's write is waited for and an earlier large
+        block freed."""
+        if nbytes > self.size:
+            self.finish()
+            self.buffers = [b if b.nbytes <= self.size else np.empty(0, np.uint8) for b in self.buffers]
+        i = self.turn
+        if self.writes[i] is not None:
+            self.writes[i], done = None, self.writes[i]
+            done.result()
+        if not nbytes <= self.buffers[i].nbytes <= max(nbytes, self.size):
+            self.buffers[i] = np.empty(nbytes, np.uint8)
+        return self.buffers[i][:nbytes]
+
+    def put(self, raw: np.ndarray, offset: int) -> None:
+        """Write the block :meth:`take` gave at ``offset`` of the file, on the writer thread."""
+        self.writes[self.turn] = self.pool.submit(_pwrite_all, self.fd, memoryview(raw), offset)
+        self.turn = 1 - self.turn
+
+    def finish(self) -> None:
+        """Wait for both blocks' writes; raise the first error."""
+        for i in (self.turn, 1 - self.turn):  # the older write first
+            if self.writes[i] is not None:
+                self.writes[i], done = None, self.writes[i]
+                done.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
 
 
 def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:
@@ -286,22 +337,20 @@ def _blocks(shape: tuple, rows: tuple[int, int], itemsize: int, block_bytes: int
             yield index + (0,) * (len(shape) - k - 1), (1,) * k + (n,) + tuple(shape[k + 1:]), flat
 
 
-def _fill_tensor(fd, start, fill, spec, dt, shape, rows, plan, seed, name, scratch, block_bytes, bar):
+def _fill_tensor(start, fill, spec, dt, shape, rows, plan, seed, name, blocks, bar):
     """Fill rows [rows[0], rows[1]) of one tensor block by block (:func:`_blocks`; one piece when the initializer
-    needs the whole tensor) in a reused RAM block and write each block at its offset in the file (``plan``:
-    :func:`_plan`)."""
+    needs the whole tensor) in the reused RAM blocks of ``blocks`` (:class:`_Blocks`), each written at its offset in
+    the file while the next is filled (``plan``: :func:`_plan`)."""
     takes_seed, placed, blockwise, checked = plan
     sampled = {"seed": seed, "stream": name} if takes_seed else {}
     shape = tuple(shape)
-    for offset, block_shape, flat in _blocks(shape, rows, dt.itemsize, block_bytes if blockwise else 1 << 62):
+    for offset, block_shape, flat in _blocks(shape, rows, dt.itemsize, blocks.size if blockwise else 1 << 62):
         nbytes = math.prod(block_shape) * dt.itemsize
-        if scratch[0].nbytes < nbytes:
-            scratch[0] = np.empty(nbytes, np.uint8)
-        raw = scratch[0][:nbytes]
+        raw = blocks.take(nbytes)
         block = raw.view(dt).reshape(block_shape)
         place = {"global_shape": shape, "offset": offset} if placed else {}
         with quiet(checked):  # warned once, by the check before the file was created
             fill(block, **sampled, **place, **spec.params)
-        _pwrite_all(fd, memoryview(raw), start + flat * dt.itemsize)
+        blocks.put(raw, start + flat * dt.itemsize)
         if bar:
             bar.update(nbytes)

@@ -5,6 +5,7 @@ import struct
 import subprocess
 import sys
 import textwrap
+import threading
 
 import ml_dtypes
 import numpy as np
@@ -87,6 +88,74 @@ def test_failure_midway_leaves_no_file_under_the_final_name(tmp_path, exc):
         write_safetensors(path, spec, seed=0, block_bytes=40_000)
     assert not path.exists()
     assert os.listdir(tmp_path) == []
+
+
+def test_the_next_block_is_filled_while_the_last_is_written(tmp_path, monkeypatch):
+    """Two blocks of block_bytes / 2: the first block's write waits until the second block's fill has begun (it
+    would wait 10 s in vain if filling and writing took turns), and the file has the tensor's values."""
+    from fastinit import io
+
+    fills, second = [], threading.Event()
+
+    def counted(out, **kw):
+        if out.size:  # not the empty-fill check before the file is created
+            fills.append(out.shape)
+            if len(fills) == 2:
+                second.set()
+        return fastinit.normal_(out, **kw)
+
+    waited, write = [], io._pwrite_all
+
+    def slow(fd, data, offset):
+        if not waited:
+            waited.append(second.wait(10))
+        write(fd, data, offset)
+
+    monkeypatch.setattr(io, "_pwrite_all", slow)
+    path = tmp_path / "m.safetensors"
+    write_safetensors(path, {"w": TensorSpec((1000, 100), "float32", counted)}, seed=3, block_bytes=80_000)
+    assert waited == [True] and fills == [(100, 100)] * 10  # 40 000-byte blocks
+    assert np.array_equal(st_numpy.load_file(path)["w"], fastinit.normal_(np.empty((1000, 100), np.float32), seed=3,
+                                                                         stream="w"))
+
+
+def test_a_failed_write_is_raised_and_leaves_no_file(tmp_path, monkeypatch):
+    import errno
+
+    from fastinit import io
+
+    calls, write = [], io._pwrite_all
+
+    def full(fd, data, offset):
+        calls.append(offset)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        write(fd, data, offset)
+
+    monkeypatch.setattr(io, "_pwrite_all", full)
+    with pytest.raises(OSError, match="No space left"):
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((1000, 100))}, seed=0, block_bytes=80_000)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_whole_tensor_block_is_alone_in_memory(tmp_path):
+    """A block larger than half the budget (a whole-tensor initializer's) waits for the other block's write, and
+    the blocks after it are small again: two large blocks are never held at once."""
+    from fastinit import io
+
+    with open(tmp_path / "f", "w+b") as f:
+        blocks = io._Blocks(f.fileno(), 1000)
+        try:
+            for n in (400, 5000, 6000, 300, 200, 100):
+                raw = blocks.take(n)
+                assert sum(b.nbytes > 500 for b in blocks.buffers) <= 1
+                raw[:] = n % 251
+                blocks.put(raw, 0)
+            blocks.finish()
+        finally:
+            blocks.close()
+        assert f.read(1) == bytes([100 % 251])  # the last write at offset 0
+    assert max(b.nbytes for b in blocks.buffers) <= 500
 
 
 def test_bad_specs_and_paths_are_refused_before_writing(tmp_path):
