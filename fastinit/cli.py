@@ -397,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--out", metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32), help="float16, bfloat16, float32, float64")
     i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
-    i.add_argument("--block-mb", type=_positive, default=64, help="MiB filled per step: bounds memory (default 64)")
+    i.add_argument("--block-mb", type=_positive, default=64,
+                   help="MiB of block memory: two blocks of half, one filled while the other is written (default 64)")
     i.add_argument("--shard", type=_shard, default=None, metavar="I/N",
                    help="write only shard I of N: every tensor's I-th row block (0-based), same values")
     i.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -253,16 +253,23 @@ class _Blocks:
     """Two RAM blocks of at most ``budget // 2`` bytes each (``budget``: ``block_bytes``, still the bound of both):
     one is filled while the other is written by a second thread (``os.pwrite`` releases the GIL), so that a disk
     that throttles the writer does not stall the fills.  A write's error is raised by the next :meth:`take` of its
-    block, or by :meth:`finish`."""
+    block, or by :meth:`finish`.  The writer has its own duplicate of the file descriptor, closed after its last
+    write: a write still running when the caller gives up (a second Ctrl-C during :meth:`close`) can only reach
+    this file, never a file that reuses the caller's descriptor number.  Where no thread can start (an atexit
+    handler), blocks are written on the calling thread."""
 
     def __init__(self, fd: int, budget: int):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.fd, self.size = fd, max(1, budget // 2)
+        self.fd, self.size = os.dup(fd), max(1, budget // 2)
         self.buffers = [np.empty(0, np.uint8), np.empty(0, np.uint8)]
         self.writes: list = [None, None]
         self.turn = 0
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="fastinit-write")
+        self.pool = None
+        try:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="fastinit-write")
+        except RuntimeError:  # "can't register atexit after shutdown" (its first import, too): the interpreter exits
+            pass
 
     def take(self, nbytes: int) -> np.ndarray:
         """The next block's ``nbytes`` bytes, once its previous write is done.  A block larger than ``size`` (a
@@ -281,7 +288,14 @@ class _Blocks:
 
     def put(self, raw: np.ndarray, offset: int) -> None:
         """Write the block :meth:`take` gave at ``offset`` of the file, on the writer thread."""
-        self.writes[self.turn] = self.pool.submit(_pwrite_all, self.fd, memoryview(raw), offset)
+        if self.pool is not None:
+            try:
+                self.writes[self.turn] = self.pool.submit(_pwrite_all, self.fd, memoryview(raw), offset)
+            except RuntimeError:  # "can't register atexit after shutdown": the interpreter is exiting
+                self.pool.shutdown(wait=True)  # the write queued before, if any, still runs
+                self.pool = None
+        if self.pool is None:
+            _pwrite_all(self.fd, memoryview(raw), offset)
         self.turn = 1 - self.turn
 
     def finish(self) -> None:
@@ -292,7 +306,17 @@ class _Blocks:
                 done.result()
 
     def close(self) -> None:
-        self.pool.shutdown(wait=True)
+        """Drop the writes not started, and close the writer's descriptor after the one running, if any."""
+        for write in self.writes:
+            if write is not None:
+                write.cancel()
+        closing = None
+        if self.pool is not None:
+            with contextlib.suppress(RuntimeError):  # the interpreter is exiting: closed below
+                closing = self.pool.submit(os.close, self.fd)  # after the running write, on the writer thread
+            self.pool.shutdown(wait=True)
+        if closing is None:
+            os.close(self.fd)
 
 
 def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:

@@ -1,4 +1,6 @@
 """Transforms: ulp accuracy of the polynomial log / sincos and of Box-Muller, on 1e7 points."""
+import warnings
+
 import numba
 import numpy as np
 import pytest
@@ -105,6 +107,10 @@ def test_compiled_bf16_rounding_matches_ml_dtypes_for_every_high_half():
     nan = np.isnan(f)
     assert np.array_equal(out[~nan], f[~nan].astype(ml_dtypes.bfloat16).view(np.uint16))
     assert np.isnan(out[nan].view(ml_dtypes.bfloat16)).all()
+    with warnings.catch_warnings():  # the Python function (what the CUDA simulator runs): no uint32 overflow
+        warnings.simplefilter("error")
+        assert [T.f32bits_to_bf16bits.py_func(np.uint32(b)) for b in (0xFFFFFFFF, 0xFFFF8001, 0x7F7FFFFF)] == \
+            [0xFFFF, 0xFFFF, 0x7F80]
 
 
 def test_bit_casts_agree_compiled_and_in_python():
