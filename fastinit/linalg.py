@@ -65,7 +65,7 @@ BLOCK = 256  # compact-WY block width: BLAS-3 updates with inner dimension 256 s
 # inner loops); a wide matrix pays a transposed copy and write-back, so its limits are lower (dict keys: tall).
 # Measured on the 2-vCPU VM (float32, orthogonal_ with either path): level-2 / blocked time 0.05 at 32², 0.2 at 64²,
 # 0.5-0.8 at 128² to 180², 0.4-0.5 at 128 x 64, 0.7 at 256 x 64 and 320 x 160; about 1 at 64 x 256, 96 x 192 and
-# 100 x 200; 1.1-1.4 at 384 x 64, 64 x 384 and 128 x 256 (left blocked), 1.15 at 256².
+# 100 x 200; 1.1-1.5 at 384 x 64, 64 x 384 and 128 x 256 (left blocked), 1.15 at 256².
 SMALL_ELEMENTS = 1 << 16
 SMALL_WORK = {True: 1 << 20, False: 1 << 19}
 SMALL_SQUARE_WORK = {True: 1 << 23, False: 1 << 22}  # tall: n <= 2k; wide: n <= 1.25 k

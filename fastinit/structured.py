@@ -95,10 +95,10 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
 
 
 # orthogonal_'s numba kernels (the Gaussian fill, the reflectors) run on the calling thread up to this many elements.
-# On the 2-vCPU VM, numba's pool there took 2-4x the median time (2048 x 64: 2.0 -> 8 ms; 256 x 1024: 13 -> 6 ms
-# with one thread; 2048 x 256, 256 x 4096: 1.5-2x), and nothing measurable at 4096²; beyond it, a skinny matrix's fill
-# and reflectors are most of the work (4194304 x 16: 430 ms on the pool, 460-540 ms on one thread), and a many-core
-# machine's pool fills faster still.
+# On the 2-vCPU VM numba's pool made it 1.5-4x slower below (2048 x 64: 8.0-8.5 ms on the pool, 2.0-2.3 ms on one
+# thread; 256 x 1024: 13 against 6 ms; 2048 x 256 and 256 x 4096: 1.5-2x), and one thread cost nothing measurable at
+# 4096²; above it, a skinny matrix's fill and reflectors are most of the work (4194304 x 16: 430 ms on the pool,
+# 460-540 ms on one thread), and a many-core machine's pool fills faster still.
 CALLING_THREAD_ELEMENTS = 1 << 22
 
 
