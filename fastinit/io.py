@@ -279,9 +279,7 @@ class _Blocks:
             self.finish()
             self.buffers = [b if b.nbytes <= self.size else np.empty(0, np.uint8) for b in self.buffers]
         i = self.turn
-        if self.writes[i] is not None:
-            self.writes[i], done = None, self.writes[i]
-            done.result()
+        self._wait(i)
         if not nbytes <= self.buffers[i].nbytes <= max(nbytes, self.size):
             self.buffers[i] = np.empty(nbytes, np.uint8)
         return self.buffers[i][:nbytes]
@@ -298,12 +296,16 @@ class _Blocks:
             _pwrite_all(self.fd, memoryview(raw), offset)
         self.turn = 1 - self.turn
 
+    def _wait(self, i: int) -> None:
+        """Wait for block i's write, if any; raise its error."""
+        if self.writes[i] is not None:
+            self.writes[i], done = None, self.writes[i]
+            done.result()
+
     def finish(self) -> None:
         """Wait for both blocks' writes; raise the first error."""
-        for i in (self.turn, 1 - self.turn):  # the older write first
-            if self.writes[i] is not None:
-                self.writes[i], done = None, self.writes[i]
-                done.result()
+        self._wait(self.turn)  # the older write first
+        self._wait(1 - self.turn)
 
     def close(self) -> None:
         """Drop the writes not started, and close the writer's descriptor after the one running, if any."""
