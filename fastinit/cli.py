@@ -12,7 +12,7 @@ against a memset of the same buffer measured in the same run.
 Exit codes: 0 success, 1 ``fastinit check`` found a failure or a ``fastinit compile`` group failed, 2 usage
 error (bad flag or value, missing optional dependency, unavailable device, an ``--out`` that cannot be written,
 nothing for ``fastinit compile`` to cache into), with one ``fastinit COMMAND: error: ...`` line and no
-traceback; 130 a ``fastinit compile`` interrupted.
+traceback; 130 interrupted (Ctrl-C or SIGTERM; an ``--out`` file is left as it was, with no temporary file).
 """
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ import json
 import math
 import os
 import re
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -218,6 +220,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from . import check
 
+    if args.list:
+        for name in check.REGISTRY:
+            print(name)
+        return 0
     dtypes = _dtype_names(args.dtype) if args.dtype else list(check.DTYPES)
     names = _listed(args.only, check.REGISTRY, "check(s) in --only",  # 'normal' for 'normal_', as bench takes it
                     lambda n: n if n in check.REGISTRY else n + "_") if args.only else None
@@ -234,9 +240,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
     from . import precompile
 
     if args.jobs is not None and args.jobs < 1:
@@ -252,11 +255,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
             what = f"compiled {c.kernels} kernel{'s' * (c.kernels != 1)}" if c.kernels else "loaded from the cache"
             print(f"  {c.name:55s} {what:24s} {c.seconds:6.1f} s", flush=True)
 
-    def stop(signum, frame):  # a `timeout`, docker stop or CI cancel: stop the workers as Ctrl-C does
-        raise KeyboardInterrupt
-
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, stop) if main_thread else None
     t0 = time.perf_counter()
     try:
         groups = precompile.compile_kernels(jobs, report=line)
@@ -266,9 +264,6 @@ def cmd_compile(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("fastinit compile: interrupted (the groups reported above are cached)", file=sys.stderr)
         return 130
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
     wall = time.perf_counter() - t0
     if args.json:
         _print_json({"cache": where, "jobs": jobs, "wall_s": wall, "groups": [c._asdict() for c in groups]})
@@ -283,6 +278,7 @@ def cmd_variance(args: argparse.Namespace) -> int:
 
     schemes = _listed([args.schemes], variance.SCHEMES, "--schemes")
     if args.png:  # before the run, not after it
+        variance.pyplot()
         folder = os.path.dirname(os.path.abspath(args.png))
         if os.path.isdir(args.png) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
             raise OSError(f"--png {args.png}: cannot write a file there (missing or read-only folder, or a directory)")
@@ -377,14 +373,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--numel", type=_numel, default=10**8, help="number of elements (default 1e8)")
     f.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
                    help="float16, bfloat16, float32 (default) or float64")
-    f.add_argument("--dist", choices=["uniform", "normal", "trunc_normal", "constant"], default="normal")
+    f.add_argument("--dist", choices=list(_DIST_FLAGS), default="normal", help="distribution (default normal)")
     f.add_argument("--a", type=float, default=None,
                    help="lower bound: uniform (default 0) or trunc_normal (absolute, default mean - 2 std)")
     f.add_argument("--b", type=float, default=None,
                    help="upper bound: uniform, excluded (default 1) or trunc_normal (default mean + 2 std)")
-    f.add_argument("--mean", type=float, default=0.0, help="normal mean (default 0)")
-    f.add_argument("--std", type=float, default=1.0, help="normal std (default 1)")
-    f.add_argument("--value", type=float, default=0.0, help="constant value (default 0)")
+    f.add_argument("--mean", type=float, default=None, help="normal or trunc_normal mean (default 0)")
+    f.add_argument("--std", type=float, default=None, help="normal or trunc_normal std (default 1)")
+    f.add_argument("--value", type=float, default=None, help="constant value (default 0)")
     f.add_argument("--seed", type=int, default=0, help="Philox key (default 0)")
     f.add_argument("--stream", default="0", help="stream: an int in [0, 2**64) or a name (default 0)")
     f.add_argument("--repeat", type=int, default=5, help="timed repetitions, best taken (default 5)")
@@ -395,7 +391,8 @@ def build_parser() -> argparse.ArgumentParser:
              "convention and keyed by its name as stream, into a safetensors file, in bounded memory.")
     i.add_argument("--arch", help="architecture name (see --list)")
     i.add_argument("--out", metavar="FILE.safetensors", help="output file (written atomically)")
-    i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32), help="float16, bfloat16, float32, float64")
+    i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
+                   help="float16, bfloat16, float32 (default) or float64")
     i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
     i.add_argument("--block-mb", type=_positive, default=64,
                    help="MiB of block memory: two blocks of half, one filled while the other is written (default 64)")
@@ -419,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--matrix", type=int, default=None, help="side of the orthogonal_ / sparse_ matrices "
                    "(default 1024; --full: 2048)")
     b.add_argument("--against", default="numpy,torch,jax", help="contestants (comma list, or none; each skipped "
-                   "when not installed)")
+                   "when not installed; default numpy,torch,jax)")
     b.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cpu (default) or cuda")
     b.add_argument("--repeat", type=int, default=None, help="timed calls after a warm-up, best taken "
                    "(default 3; --full: 5)")
@@ -436,7 +433,9 @@ def build_parser() -> argparse.ArgumentParser:
              "tests (Bonferroni).  Exit code 1 when any check fails.")
     c.add_argument("--n", type=_size, default=10**7, help="samples per check, dtype and seed (default 1e7)")
     c.add_argument("--dtype", action="append", metavar="DTYPES", help="dtypes, repeatable or comma list (default all)")
-    c.add_argument("--only", action="append", metavar="NAMES", help="checks, repeatable or comma list (default all)")
+    c.add_argument("--only", action="append", metavar="NAMES",
+                   help="checks, repeatable or comma list (default all; --list shows them)")
+    c.add_argument("--list", action="store_true", help="list the checks and exit")
     c.add_argument("--seeds", default="0,1", help="comma list of seeds (default 0,1)")
     c.add_argument("--alpha", type=float, default=1e-3, help="family-wise false-failure rate (default 1e-3)")
     c.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
@@ -454,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
     v.add_argument("--activation", choices=list(ACTIVATIONS), default="relu", help="nonlinearity (default relu)")
     v.add_argument("--schemes", default=",".join(DEFAULT_SCHEMES), help="comma list (default %(default)s)")
-    v.add_argument("--dtype", choices=["float32", "float64"], default="float64", help="forward pass precision")
+    v.add_argument("--dtype", choices=["float32", "float64"], default="float64",
+                   help="forward pass precision (default float64)")
     v.add_argument("--seed", type=int, default=0, help="seed of the weights, inputs and gradients (default 0)")
     v.add_argument("--png", metavar="FILE", help="also save a plot (needs matplotlib: pip install 'fastinit[plot]')")
     v.add_argument("--json", action="store_true", help="print a JSON report instead of the tables")
@@ -475,10 +475,54 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: fastinit fill: the parameter flags each --dist takes (another one given is refused, not ignored)
+_DIST_FLAGS = {"uniform": ("a", "b"), "normal": ("mean", "std"), "trunc_normal": ("mean", "std", "a", "b"),
+               "constant": ("value",)}
+_NUMBER_FLAGS = {"--a", "--b", "--mean", "--std", "--value", "--alpha"}
+
+
+def _negative_values(argv: list[str]) -> list[str]:
+    """``--a -1e-3`` as ``--a=-1e-3``: argparse (before Python 3.13) takes only ``-1`` and ``-0.5`` for negative
+    numbers and reads ``-1e-3`` or ``-inf`` as an unknown flag."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in _NUMBER_FLAGS and i + 1 < len(argv) and _is_float(argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _interrupt(signum, frame):
+    """SIGTERM (a `timeout`, docker stop, a CI cancel) stops a command as Ctrl-C does: the same clean-up."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "dist", None) is not None:
+    parser = build_parser()
+    args = parser.parse_args(_negative_values(sys.argv[1:] if argv is None else argv))
+    if getattr(args, "dist", None) is not None:  # fastinit fill
+        unused = [f"--{k}" for k in ("a", "b", "mean", "std", "value")
+                  if getattr(args, k) is not None and k not in _DIST_FLAGS[args.dist]]
+        if unused:
+            takes = ", ".join(f"--{k}" for k in _DIST_FLAGS[args.dist])
+            print(f"fastinit fill: error: {' and '.join(unused)} not used by --dist {args.dist} (it takes {takes})",
+                  file=sys.stderr)
+            return 2
         trunc = args.dist == "trunc_normal"
+        args.mean = 0.0 if args.mean is None else args.mean
+        args.std = 1.0 if args.std is None else args.std
+        args.value = 0.0 if args.value is None else args.value
         if args.a is None:
             args.a = args.mean - 2 * args.std if trunc else 0.0
         if args.b is None:
@@ -491,6 +535,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if getattr(args, "stream", None) is not None and re.fullmatch(r"[+-]?[0-9]+", args.stream):
         args.stream = int(args.stream)  # -1 too: refused as a stream out of range, not hashed as a name
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
         return args.func(args)
     except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full
@@ -500,6 +546,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fastinit {args.command}: error: out of memory ({e or 'MemoryError'}); use a smaller size",
               file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: an --out file was left as it was, no temporary file behind
+        print(f"fastinit {args.command}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

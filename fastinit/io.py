@@ -24,6 +24,8 @@ import itertools
 import json
 import math
 import os
+import signal
+import stat
 import struct
 import sys
 import tempfile
@@ -116,25 +118,48 @@ def _header(layout: list, metadata: Mapping[str, str]) -> bytes:
     return struct.pack("<Q", len(text)) + text
 
 
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+def _hold_signals():
+    """Block SIGINT and SIGTERM in this thread (POSIX); the previous mask, for :func:`_release_signals`."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if hasattr(signal, "pthread_sigmask") else None
+
+
+def _release_signals(previous) -> None:
+    """Restore the mask; a signal that arrived meanwhile is delivered now and its handler runs right after."""
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @contextlib.contextmanager
 def atomic_output(path: Union[str, os.PathLike], suffix: str):
     """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
     ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
     (an existing file: its old contents), and no temporary file.  A symbolic link is followed (the file it
     points to is replaced), an existing file keeps its permissions, a new one gets the usual ones; a hard link
-    to the old file keeps the old contents (the name gets a new file).  An OSError says which file it was
-    writing."""
+    to the old file keeps the old contents (the name gets a new file); a name (or link) to anything but a regular
+    file (a FIFO, a device such as /dev/null) is refused.  An OSError says which file it was writing."""
     path = os.fspath(path)
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
     real = os.path.realpath(path)  # a symbolic link keeps pointing at the new file (written where it points)
-    mode = os.stat(real).st_mode & 0o7777 if os.path.exists(real) else None  # an existing file keeps its mode
+    st = os.stat(real) if os.path.exists(real) else None
+    if st is not None and not stat.S_ISREG(st.st_mode):  # the rename would replace /dev/null or a FIFO by a file
+        kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+        raise OSError(errno.EINVAL, f"cannot write {path}: it names {kind}, and the output is a regular file "
+                                    "renamed over the name, which would replace it; name a file")
+    mode = st.st_mode & 0o7777 if st is not None else None  # an existing file keeps its mode
     folder = os.path.dirname(real)
-    try:
+    held = _hold_signals()  # a Ctrl-C or SIGTERM between the file's creation and the clean-up's try is held until
+    try:  # the try below, which removes the file
         fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=suffix + ".tmp", dir=folder)
     except OSError as e:
+        _release_signals(held)
         raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
     try:
+        _release_signals(held)  # a held signal's KeyboardInterrupt is raised here, inside the clean-up
         yield fd, tmp
         if mode is None:
             umask = os.umask(0)
@@ -220,14 +245,16 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
             f.flush()
             if bar:
                 bar.update(len(header))
-            blocks = _Blocks(f.fileno(), block_bytes)  # the writer's whole working memory
+            blocks = _Blocks(f.fileno(), block_bytes, bar)  # the writer's whole working memory
             try:
                 for name, spec, dt, shape, rows, offset, nbytes in layout:
                     _fill_tensor(len(header) + offset, fills[name], spec, dt, shape, rows, plans[name], seed, name,
-                                 blocks, bar)
+                                 blocks)
                 blocks.finish()
             finally:
                 blocks.close()  # no write left in flight when the file is closed (or removed, after an error)
+            if bar:
+                bar.set_postfix_str("syncing to disk")  # seconds at 100% for a large file: say why
             os.fsync(f.fileno())
     finally:
         if bar:
@@ -256,10 +283,10 @@ class _Blocks:
     block, or by :meth:`finish`.  The writer has its own duplicate of the file descriptor, closed after its last
     write: a write still running when the caller gives up (a second Ctrl-C during :meth:`close`) can only reach
     this file, never a file that reuses the caller's descriptor number.  Where no thread can start (an atexit
-    handler), blocks are written on the calling thread."""
+    handler), blocks are written on the calling thread.  ``bar``: a progress bar counting written bytes."""
 
-    def __init__(self, fd: int, budget: int):
-        self.fd, self.size = os.dup(fd), max(1, budget // 2)
+    def __init__(self, fd: int, budget: int, bar=None):
+        self.fd, self.size, self.bar = os.dup(fd), max(1, budget // 2), bar
         self.buffers = [np.empty(0, np.uint8), np.empty(0, np.uint8)]
         self.writes: list = [None, None]
         self.turn = 0
@@ -288,13 +315,20 @@ class _Blocks:
         """Write the block :meth:`take` gave at ``offset`` of the file, on the writer thread."""
         if self.pool is not None:
             try:
-                self.writes[self.turn] = self.pool.submit(_pwrite_all, self.fd, memoryview(raw), offset)
+                self.writes[self.turn] = self.pool.submit(self._write, memoryview(raw), offset)
             except RuntimeError:  # "can't register atexit after shutdown": the interpreter is exiting
                 self.pool.shutdown(wait=True)  # the write queued before, if any, still runs
                 self.pool = None
         if self.pool is None:
-            _pwrite_all(self.fd, memoryview(raw), offset)
+            self._write(memoryview(raw), offset)
         self.turn = 1 - self.turn
+
+    def _write(self, data: memoryview, offset: int) -> None:
+        """Write a block, then count it on the progress bar: the bar shows what is in the file, not what was
+        filled (tqdm's update takes a lock: safe from the writer thread)."""
+        _pwrite_all(self.fd, data, offset)
+        if self.bar:
+            self.bar.update(len(data))
 
     def _wait(self, i: int) -> None:
         """Wait for block i's write, if any; raise its error."""
@@ -336,8 +370,13 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:
     blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
     if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")
-    checked = structured.check_by_empty_fill(fill, shape, dt, placed,
-                                             **({"seed": 0, "stream": name} if sampled else {}), **spec.params)
+    try:
+        checked = structured.check_by_empty_fill(fill, shape, dt, placed,
+                                                 **({"seed": 0, "stream": name} if sampled else {}), **spec.params)
+    except (TypeError, ValueError) as e:  # say which tensor's spec it was, keep the kind
+        if type(e) not in (TypeError, ValueError):
+            raise
+        raise type(e)(f"{name}: {e}").with_traceback(e.__traceback__) from None
     return sampled, placed, blockwise, checked
 
 
@@ -363,7 +402,7 @@ def _blocks(shape: tuple, rows: tuple[int, int], itemsize: int, block_bytes: int
             yield index + (0,) * (len(shape) - k - 1), (1,) * k + (n,) + tuple(shape[k + 1:]), flat
 
 
-def _fill_tensor(start, fill, spec, dt, shape, rows, plan, seed, name, blocks, bar):
+def _fill_tensor(start, fill, spec, dt, shape, rows, plan, seed, name, blocks):
     """Fill rows [rows[0], rows[1]) of one tensor block by block (:func:`_blocks`; one piece when the initializer
     needs the whole tensor) in the reused RAM blocks of ``blocks`` (:class:`_Blocks`), each written at its offset in
     the file while the next is filled (``plan``: :func:`_plan`)."""
@@ -378,5 +417,3 @@ def _fill_tensor(start, fill, spec, dt, shape, rows, plan, seed, name, blocks, b
         with quiet(checked):  # warned once, by the check before the file was created
             fill(block, **sampled, **place, **spec.params)
         blocks.put(raw, start + flat * dt.itemsize)
-        if bar:
-            bar.update(nbytes)

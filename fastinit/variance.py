@@ -207,8 +207,8 @@ def format_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def plot(report: dict, path: str, title: Optional[str] = None) -> None:
-    """Save forward and backward variance per layer (log scale) as a PNG at ``path`` (needs matplotlib)."""
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, or an ImportError saying how to install it (checked before a run)."""
     try:
         import matplotlib
 
@@ -216,6 +216,12 @@ def plot(report: dict, path: str, title: Optional[str] = None) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise ImportError("--png needs matplotlib: pip install 'fastinit[plot]' (or pip install matplotlib)") from None
+    return plt
+
+
+def plot(report: dict, path: str, title: Optional[str] = None) -> None:
+    """Save forward and backward variance per layer (log scale) as a PNG at ``path`` (needs matplotlib)."""
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     layers = np.arange(1, report["depth"] + 1)
     for s, r in report["schemes"].items():

@@ -184,9 +184,9 @@ def test_fill_out_is_complete_or_absent(tmp_path, capsys, monkeypatch, fault):
     if fault == "disk full":
         assert main(argv) == 2
         assert "No space left on device while writing" in capsys.readouterr().err
-    else:
-        with pytest.raises(KeyboardInterrupt):
-            main(argv)
+    else:  # one line and exit code 130, no traceback
+        assert main(argv) == 130
+        assert capsys.readouterr().err == "fastinit fill: interrupted\n"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -259,3 +259,73 @@ def test_init_shards_of_resnet50_count_its_parameters_not_its_buffers(tmp_path, 
         counts.append(int(capsys.readouterr().out.split(" parameters")[0].split(", ")[-1].replace(",", "")))
     assert sum(counts) == parameter_count(arch_spec("resnet50")) == 25_557_032
     assert is_buffer("layer1.0.bn1.running_var") and not is_buffer("layer1.0.bn1.weight")
+
+
+def test_out_naming_a_fifo_or_a_device_is_refused_not_replaced(tmp_path, capsys):
+    """The output is a regular file renamed over the name: a FIFO, /dev/null or a link to one would be replaced
+    by it (as root, /dev/null itself), so they are refused before any work, and left as they were."""
+    import os
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    to_null = tmp_path / "null.npy"
+    to_null.symlink_to(os.devnull)
+    for out, kind in [(fifo, "a FIFO"), (to_null, "a device")]:
+        assert main(["fill", "--numel", "100", "--repeat", "1", "--out", str(out)]) == 2
+        assert f"it names {kind}" in capsys.readouterr().err
+        assert main(["init", "--arch", "mlp-mnist", "--out", str(out), "--seed", "0", "--no-progress"]) == 2
+        assert f"it names {kind}" in capsys.readouterr().err
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert to_null.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["null.npy", "pipe"]
+
+
+def test_fill_takes_negative_numbers_in_any_notation(tmp_path, capsys):
+    """argparse before Python 3.13 reads "-1e-3" as a flag; fastinit passes it as the value it is."""
+    path = tmp_path / "u.npy"
+    assert main(["fill", "--numel", "1000", "--dist", "uniform", "--a", "-1e-3", "--b", "1e-3", "--repeat", "1",
+                 "--out", str(path)]) == 0
+    x = np.load(path)
+    assert x.min() >= -1e-3 and x.max() < 1e-3 and x.min() < 0 and "U[-0.001, 0.001)" in capsys.readouterr().out
+    c = tmp_path / "c.npy"
+    assert main(["fill", "--numel", "10", "--dist", "constant", "--value", "-inf", "--repeat", "1",
+                 "--out", str(c)]) == 0
+    assert np.all(np.load(c) == -np.inf)
+
+
+@pytest.mark.parametrize("argv, unused", [
+    (["--dist", "normal", "--a", "0"], "--a"),
+    (["--dist", "uniform", "--std", "2", "--mean", "1"], "--mean and --std"),
+    (["--dist", "constant", "--b", "1"], "--b"),
+    (["--dist", "trunc_normal", "--value", "1"], "--value"),
+])
+def test_fill_refuses_flags_its_distribution_does_not_use(argv, unused, capsys):
+    assert main(["fill", "--numel", "10", "--repeat", "1", *argv]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {unused} not used by --dist" in err and "Traceback" not in err
+
+
+def test_help_states_every_default(capsys):
+    for command, expected in [("init", "float32 (default)"), ("fill", "distribution (default normal)"),
+                              ("variance", "(default float64)"), ("bench", "default numpy,torch,jax"),
+                              ("check", "--list shows them")]:
+        assert _exit_code([command, "--help"]) == 0
+        assert expected in " ".join(capsys.readouterr().out.split()), command
+
+
+def test_check_list_names_every_check(capsys):
+    from fastinit import check
+
+    assert main(["check", "--list"]) == 0
+    assert capsys.readouterr().out.split() == list(check.REGISTRY)
+
+
+def test_variance_png_needs_matplotlib_before_the_run(tmp_path, capsys, monkeypatch):
+    import sys
+
+    from fastinit import variance
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    monkeypatch.setattr(variance, "run_variance", lambda *a, **k: pytest.fail("ran before checking matplotlib"))
+    assert main(["variance", "--png", str(tmp_path / "v.png")]) == 2
+    assert "--png needs matplotlib" in capsys.readouterr().err and list(tmp_path.iterdir()) == []

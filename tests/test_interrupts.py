@@ -171,3 +171,32 @@ def test_unwritable_destinations_fail_with_the_path_in_the_message(tmp_path):
         assert str(path.parent) in str(info.value), f"the error does not say where: {info.value}"
     assert sorted(os.listdir(tmp_path)) == ["dir.safetensors", "file"]  # nothing else was left behind
     assert os.listdir(a_dir) == []
+
+
+CLI_CHILD = textwrap.dedent("""
+    import signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from fastinit.cli import main
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_cli_stopped_by_sigterm_or_ctrl_c_leaves_nothing_and_says_so(tmp_path, signum):
+    """`timeout`, docker stop or Ctrl-C on `fastinit init --out`: exit code 130, one line, no traceback, and
+    neither the file nor its temporary (SIGTERM is turned into the same KeyboardInterrupt clean-up)."""
+    path = tmp_path / "gpt2.safetensors"
+    proc = _start(CLI_CHILD, "init", "--arch", "gpt2", "--out", str(path), "--seed", "0", "--no-progress")
+    deadline = time.perf_counter() + 120
+    while not any(n.endswith(".tmp") for n in os.listdir(tmp_path)) and proc.poll() is None:
+        assert time.perf_counter() < deadline, "no temporary file within 120 s"
+        time.sleep(0.001)
+    proc.send_signal(signum)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the command did not stop within 120 s of the signal")
+    assert proc.returncode == 130, f"rc={proc.returncode}\n{out}\n{err}"
+    assert err.endswith("fastinit init: interrupted\n") and "Traceback" not in err, err
+    assert os.listdir(tmp_path) == []

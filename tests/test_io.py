@@ -255,6 +255,46 @@ def test_progress_bar_reports_bytes(tmp_path, capsys):
     assert "fastinit" in err and "B/s" in err
 
 
+def test_progress_counts_bytes_on_disk_not_bytes_filled(tmp_path, monkeypatch):
+    """The bar advances when a block's write has finished (never ahead of the file), reaches the file's size, and
+    says it is syncing during the final fsync (seconds for a large file)."""
+    from fastinit import io
+
+    events, written = [], [0]
+
+    class Bar:
+        counted = 0
+
+        def update(self, n):
+            Bar.counted += n
+            events.append(("update", Bar.counted, written[0]))
+
+        def set_postfix_str(self, text):
+            events.append(("postfix", text))
+
+        def close(self):
+            events.append(("close",))
+
+    real_pwrite, real_fsync = os.pwrite, os.fsync
+
+    def pwrite(fd, data, offset):
+        n = real_pwrite(fd, data, offset)
+        written[0] += n
+        return n
+
+    monkeypatch.setattr(io, "_progress", lambda total, enabled: Bar())
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    monkeypatch.setattr(os, "fsync", lambda fd: (events.append(("fsync",)), real_fsync(fd))[1])
+    path = tmp_path / "m.safetensors"
+    write_safetensors(path, {"w": TensorSpec((300, 200)), "b": TensorSpec((200,), init="zeros_")}, seed=0,
+                      block_bytes=40_000)
+    header = path.stat().st_size - written[0]  # written by f.write, counted first
+    updates = [e for e in events if e[0] == "update"]
+    assert len(updates) > 4 and all(counted <= header + disk for _, counted, disk in updates)
+    assert Bar.counted == path.stat().st_size
+    assert [e[0] for e in events[-3:]] == ["postfix", "fsync", "close"] and events[-3][1] == "syncing to disk"
+
+
 def test_shards_concatenate_to_the_unsharded_file(tmp_path):
     spec = {k: v for k, v in SPEC.items() if v.init != "orthogonal_"}
     write_safetensors(tmp_path / "full.safetensors", spec, seed=5)
@@ -330,7 +370,11 @@ def test_per_unit_arguments_and_bad_writer_arguments(tmp_path):
             (dict(tensors=ok, block_bytes=0), ValueError, "block_bytes must be a positive int"),
             (dict(tensors=ok, progress="no"), TypeError, "progress must be None, True or False"),
             (dict(tensors=ok, shard=(0, 2, 3)), ValueError, "shard must be a pair"),
-            (dict(tensors={"w": TensorSpec((2,), params={"seed": 1})}), ValueError, r"params \['seed'\] are set by")]:
+            (dict(tensors={"w": TensorSpec((2,), params={"seed": 1})}), ValueError, r"params \['seed'\] are set by"),
+            (dict(tensors={**ok, "h.3.w": TensorSpec((4, 4), "float32", "normal_", {"std": -1})}), ValueError,
+             "^h.3.w: normal_: std must be >= 0"),  # the tensor's name first, the kind of error kept
+            (dict(tensors={"h.7.w": TensorSpec((4, 4), "float32", "xavier_uniform_", {"gain": "2"})}), TypeError,
+             "^h.7.w: xavier_uniform_: gain must be a real number")]:
         with pytest.raises(err, match=match):
             write_safetensors(tmp_path / "x.safetensors", **kw)
     assert list(tmp_path.iterdir()) == [] and np.array_equal(first, fastinit.normal(3))
