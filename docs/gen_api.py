@@ -20,7 +20,7 @@ sys.path.insert(0, str(PAGE.parent.parent))  # the checkout's fastinit, installe
 MODULES = {
     "fastinit": "The core: in-place initializers (`name_`), allocating twins (NumPy arrays, `layout='keras'`), "
                 "fans and gains, seeding, biases and guidance.",
-    "fastinit.torch": "Drop-in for `torch.nn.init` on CPU tensors (needs torch).",
+    "fastinit.torch": "Drop-in for `torch.nn.init` on CPU and CUDA tensors (needs torch; CUDA: numba-cuda).",
     "fastinit.dask": "Lazy dask arrays bit-identical to the local initializers (needs dask).",
     "fastinit.jax": "Drop-in for `jax.nn.initializers` with fastinit's values, eager, jitted or vmapped (needs jax).",
     "fastinit.io": "Out-of-core safetensors checkpoints (needs safetensors for reading them back).",

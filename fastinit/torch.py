@@ -60,6 +60,10 @@ __all__ = [
     "MaterializeSummary", "Scheme",
 ]
 
+# torch.nn.init's private fan helpers, which model code calls (nn.Linear.reset_parameters): torch's own
+_calculate_fan_in_and_fan_out = torch.nn.init._calculate_fan_in_and_fan_out
+_calculate_correct_fan = torch.nn.init._calculate_correct_fan
+
 _FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
 
 
@@ -112,6 +116,13 @@ def _writable(tensor: torch.Tensor):
     return tensor
 
 
+def _check_generator(generator) -> None:
+    """torch's TypeError for a ``generator=`` that is not a torch.Generator (an int, a fastinit.Generator), raised
+    for meta and empty tensors too, before anything is checked or written."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"argument 'generator' must be torch.Generator, not {type(generator).__name__}")
+
+
 def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:
     if seed is not None:
         return seed
@@ -150,6 +161,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     ``placed`` samplers get a block of no element placed at the origin of the tensor's shape (``global_shape``),
     which runs every check (fans, ranges, seed, stream) and no kernel; the others (orthogonal) an empty twin
     keeping the first ``keep`` axes (a 0-d tensor's twin holds one element)."""
+    _check_generator(generator)
     if isinstance(tensor, torch.Tensor) and tensor.is_meta:
         if not tensor.numel():  # checked as an empty CPU tensor: all of it, nothing drawn
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
@@ -166,6 +178,47 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     return _done(tensor)
 
 
+_FASTINIT_ONLY = ("seed", "stream", "global_shape", "offset")
+
+
+_PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__, torch._C._disabled_torch_function_impl)
+
+
+def _subclass(tensor) -> bool:
+    """A tensor subclass that overrides torch's functions or its dispatch (DTensor, FakeTensor, a lazy module's
+    UninitializedParameter, a user's ``__torch_function__`` subclass): no plain strided memory fastinit could
+    write, or a subclass that expects to see the call.  ``nn.Parameter`` and subclasses that override neither
+    are plain tensors here."""
+    if type(tensor) is torch.Tensor or not isinstance(tensor, torch.Tensor):
+        return False
+    kind = type(tensor)
+    return (getattr(kind.__torch_function__, "__func__", kind.__torch_function__) not in _PLAIN_TORCH_FUNCTION
+            or kind.__torch_dispatch__ is not torch.Tensor.__torch_dispatch__)
+
+
+def _subclasses_to_torch(fill):
+    """``fill`` for plain tensors; for a tensor subclass (:func:`_subclass`), torch.nn.init's function of the same
+    name, which dispatches it as torch does (its values, its errors); a TypeError for fastinit's own initializers
+    and for fastinit-only arguments (``seed=``, ``stream=``, placement), which torch cannot honour."""
+    theirs = getattr(torch.nn.init, fill.__name__, None)
+
+    @functools.wraps(fill)
+    def initializer(*args, **kwargs):
+        tensor = args[0] if args else kwargs.get("tensor")
+        if not _subclass(tensor):
+            return fill(*args, **kwargs)
+        ours = [f"{k}=" for k in _FASTINIT_ONLY if kwargs.get(k) is not None]
+        if theirs is None or ours:
+            what = f"{fill.__name__} is not in torch.nn.init" if theirs is None else \
+                f"torch.nn.init has no {', '.join(ours)}"
+            raise TypeError(f"{fill.__name__}: a {type(tensor).__name__} is a tensor subclass, which fastinit hands "
+                            f"to torch.nn.init, and {what}; initialize a plain tensor (a shard's local tensor) instead")
+        return theirs(*args, **{k: v for k, v in kwargs.items() if k not in _FASTINIT_ONLY})
+
+    return initializer
+
+
+@_subclasses_to_torch
 def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Optional[torch.Generator] = None,
              *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """U[a, b) in place (torch.nn.init.uniform_); a == b fills a finite a (dtype, seed, stream, placement and
@@ -176,8 +229,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
     if a == b:  # torch fills a; the other arguments (dtype, seed, stream, placement) are checked as a sampler's
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        _check_generator(generator)
         if isinstance(a, float) and not math.isfinite(a):  # torch: "from and to must be finite"
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
@@ -186,6 +238,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
 
 
+@_subclasses_to_torch
 def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: Optional[torch.Generator] = None,
             *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """N(mean, std²) in place (torch.nn.init.normal_)."""
@@ -195,6 +248,7 @@ def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator
     return _sampled(lambda arr, **kw: _init.normal_(arr, mean, std, **kw), tensor, generator, seed, **placement)
 
 
+@_subclasses_to_torch
 def trunc_normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
                   **placement) -> torch.Tensor:
@@ -210,6 +264,7 @@ def _not_float(tensor: torch.Tensor) -> bool:
     return isinstance(tensor, torch.Tensor) and tensor.dtype not in _FLOATS and tensor.dtype != torch.bfloat16
 
 
+@_subclasses_to_torch
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, sparse tensors — torch fills
     a CSR tensor's stored values and refuses a COO one — and expanded views whose elements share memory, by torch
@@ -221,11 +276,13 @@ def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     return _done(tensor)
 
 
+@_subclasses_to_torch
 def ones_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with ones."""
     return constant_(tensor, 1.0)
 
 
+@_subclasses_to_torch
 def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with zeros (a sparse tensor by torch itself: its ``zero_`` empties a COO tensor, whose ``fill_``
     torch does not implement)."""
@@ -234,6 +291,7 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     return constant_(tensor, 0.0)
 
 
+@_subclasses_to_torch
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
     """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors by torch itself)."""
     if tensor.ndimension() != 2:
@@ -244,6 +302,7 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     return _done(tensor)
 
 
+@_subclasses_to_torch
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
     if _not_float(tensor):
@@ -252,6 +311,7 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     return _done(tensor)
 
 
+@_subclasses_to_torch
 def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
                     seed: Optional[int] = None, **placement) -> torch.Tensor:
     """Glorot uniform, bound gain * sqrt(6 / (fan_in + fan_out)) (torch.nn.init.xavier_uniform_)."""
@@ -259,6 +319,7 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional
                     **placement)
 
 
+@_subclasses_to_torch
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[torch.Generator] = None, *,
                    seed: Optional[int] = None, **placement) -> torch.Tensor:
     """Glorot normal, std gain * sqrt(2 / (fan_in + fan_out)) (torch.nn.init.xavier_normal_)."""
@@ -267,13 +328,16 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 
 
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
-    if 0 in tensor.shape:
-        warn("Initializing zero-element tensors is a no-op")
+    whole = placement.get("global_shape")  # an empty shard of a non-empty tensor is checked like any shard
+    if 0 in (tuple(whole) if isinstance(whole, (tuple, list)) else tensor.shape):
+        _check_generator(generator)
+        warn("Initializing zero-element tensors is a no-op")  # torch's warning, and no other check, like torch
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,
                     **placement)
 
 
+@_subclasses_to_torch
 def kaiming_uniform_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                      generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
                      **placement) -> torch.Tensor:
@@ -281,6 +345,7 @@ def kaiming_uniform_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", n
     return _kaiming(_scaled.kaiming_uniform_, tensor, a, mode, nonlinearity, generator, seed, placement)
 
 
+@_subclasses_to_torch
 def kaiming_normal_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
                     **placement) -> torch.Tensor:
@@ -288,6 +353,7 @@ def kaiming_normal_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", no
     return _kaiming(_scaled.kaiming_normal_, tensor, a, mode, nonlinearity, generator, seed, placement)
 
 
+@_subclasses_to_torch
 def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
                 seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
@@ -299,6 +365,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
                     placed=False, stream=stream)
 
 
+@_subclasses_to_torch
 def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
                       seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
@@ -307,6 +374,7 @@ def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional
                     placed=False, keep=2, stream=stream)
 
 
+@_subclasses_to_torch
 def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator: Optional[torch.Generator] = None,
             *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """ceil(sparsity * rows) zeros per column, other entries N(0, std²) (torch.nn.init.sparse_),
@@ -317,18 +385,21 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
                     **placement)
 
 
+@_subclasses_to_torch
 def lecun_uniform_(tensor: torch.Tensor, generator: Optional[torch.Generator] = None, *,
                    seed: Optional[int] = None, **placement) -> torch.Tensor:
     """LeCun uniform, bound sqrt(3 / fan_in)."""
     return _sampled(_scaled.lecun_uniform_, tensor, generator, seed, **placement)
 
 
+@_subclasses_to_torch
 def lecun_normal_(tensor: torch.Tensor, generator: Optional[torch.Generator] = None, *,
                   seed: Optional[int] = None, **placement) -> torch.Tensor:
     """LeCun normal, std sqrt(1 / fan_in)."""
     return _sampled(_scaled.lecun_normal_, tensor, generator, seed, **placement)
 
 
+@_subclasses_to_torch
 def variance_scaling_(tensor: torch.Tensor, scale: float = 1.0, mode: str = "fan_in",
                       distribution: str = "truncated_normal", generator: Optional[torch.Generator] = None, *,
                       seed: Optional[int] = None, **placement) -> torch.Tensor:

@@ -144,7 +144,7 @@ def test_uniform_with_equal_bounds_fills_the_value_like_torch():
         finit.uniform_([0.0, 0.0], 1.0, 1.0)
     with pytest.raises(ValueError, match="must be finite"):  # torch: "from and to must be finite"
         finit.uniform_(t, math.inf, math.inf)
-    with pytest.raises(TypeError, match="generator must be a torch.Generator"):
+    with pytest.raises(TypeError, match="argument 'generator' must be torch.Generator, not str"):
         finit.uniform_(t, 1.0, 1.0, generator="g")
     assert torch.equal(state, torch.random.get_rng_state())
 
@@ -427,3 +427,91 @@ def test_orthogonal_takes_a_stream_and_checks_lapacks_size_on_meta_tensors():
     with pytest.raises(ValueError, match=r"more than 2\*\*31 - 1 elements"):
         finit.orthogonal_(torch.empty(big, big, device="meta", dtype=torch.float16))
     finit.orthogonal_(torch.empty(big, 4, device="meta"))  # within the limit: checked, nothing written
+
+
+@pytest.mark.parametrize("bad", [5, "g", object()])
+def test_a_generator_that_is_not_a_torch_generator_is_refused_like_torch(bad):
+    """torch's TypeError, for plain, empty and meta tensors alike, before anything is written or drawn."""
+    import fastinit
+
+    state = torch.random.get_rng_state()
+    for t in (torch.full((4, 3), 7.0), torch.empty(0, 3), torch.empty(4, 3, device="meta")):
+        for call in (lambda: finit.normal_(t, generator=bad), lambda: finit.xavier_uniform_(t, generator=bad),
+                     lambda: finit.orthogonal_(t, generator=bad), lambda: finit.sparse_(t, 0.5, generator=bad),
+                     lambda: finit.kaiming_normal_(t, generator=bad), lambda: finit.uniform_(t, 2, 2, generator=bad)):
+            with pytest.raises(TypeError, match=f"argument 'generator' must be torch.Generator, not "
+                                                f"{type(bad).__name__}"):
+                call()
+        if not t.is_meta and t.numel():
+            assert (t == 7.0).all()
+    with pytest.raises(TypeError, match="not Generator"):  # fastinit's own generator belongs to fastinit.normal_
+        finit.normal_(torch.empty(3), generator=fastinit.Generator(0))
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_an_empty_shard_of_a_non_empty_tensor_is_checked_and_not_warned_about():
+    """kaiming_*'s zero-element warning (and torch's skipped checks) is for an empty tensor, not for an empty
+    shard of a tensor that has elements: that one is checked as any shard is."""
+    import warnings
+
+    shard = torch.empty(0, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert finit.kaiming_uniform_(shard, global_shape=(8, 4), offset=(8, 0), seed=1) is shard
+    for bad, match in [({"offset": (9, 0)}, "does not fit"), ({"mode": "bad"}, "Mode bad not supported"),
+                       ({"seed": -1}, "seed must lie in")]:
+        kw = {"global_shape": (8, 4), "offset": (0, 0), "seed": 1, **bad}
+        with pytest.raises(ValueError, match=match):
+            finit.kaiming_normal_(shard, **kw)
+    with pytest.warns(UserWarning, match="zero-element"):  # the whole tensor empty: torch's no-op and warning
+        finit.kaiming_normal_(shard, global_shape=(0, 4), offset=(0, 0), mode="bad")
+
+
+def test_torchs_private_fan_helpers_are_there_for_model_code():
+    """nn.Linear.reset_parameters calls init._calculate_fan_in_and_fan_out: code that imports fastinit.torch as
+    init finds it (torch's own)."""
+    w = torch.empty(64, 3, 7, 7)
+    assert finit._calculate_fan_in_and_fan_out(w) == tinit._calculate_fan_in_and_fan_out(w) == (147, 3136)
+    assert finit._calculate_correct_fan(w, "fan_out") == 3136
+    with pytest.raises(ValueError, match="Mode bad not supported"):
+        finit._calculate_correct_fan(w, "bad")
+
+
+class _Logged(torch.Tensor):
+    """A __torch_function__ subclass that records the torch functions it sees."""
+
+    seen: list = []
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        cls.seen.append(getattr(func, "__name__", str(func)))
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+def test_tensor_subclasses_go_to_torch_nn_init():
+    """Subclasses that override torch's functions or dispatch (FakeTensor, DTensor, UninitializedParameter, a
+    __torch_function__ subclass) are handed to torch.nn.init's function of the same name: torch's behaviour,
+    where fastinit would have failed reading their memory; fastinit-only arguments are refused for them."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.nn.parameter import UninitializedParameter
+
+    with FakeTensorMode():
+        fake = torch.empty(16, 8)
+    # (not trunc_normal_: torch's fails on a FakeTensor, its rejection loop reads values; fastinit's the same way)
+    for call in (finit.normal_, finit.uniform_, finit.xavier_uniform_, finit.kaiming_normal_, finit.orthogonal_,
+                 finit.zeros_, lambda t: finit.constant_(t, 2), lambda t: finit.eye_(t)):
+        assert call(fake) is fake
+    for call, match in [(lambda: finit.normal_(fake, seed=1), "torch.nn.init has no seed="),
+                        (lambda: finit.xavier_uniform_(fake, global_shape=(32, 8), offset=(0, 0)),
+                         "torch.nn.init has no global_shape=, offset="),
+                        (lambda: finit.lecun_normal_(fake), "lecun_normal_ is not in torch.nn.init")]:
+        with pytest.raises(TypeError, match=match):
+            call()
+    logged = torch.zeros(5, 4).as_subclass(_Logged)
+    _Logged.seen.clear()
+    finit.uniform_(logged, 0.5, 1.0)
+    assert "uniform_" in _Logged.seen and (logged >= 0.5).all()  # torch's dispatch: the subclass saw the call
+    with pytest.raises(ValueError, match="uninitialized parameter"):  # torch's own error
+        finit.kaiming_uniform_(UninitializedParameter())
+    p = torch.nn.Parameter(torch.empty(6, 4))  # a Parameter is a plain tensor: fastinit's values
+    assert torch.equal(finit.normal_(p, seed=3).detach(), finit.normal_(torch.empty(6, 4), seed=3))
