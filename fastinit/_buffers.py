@@ -80,22 +80,28 @@ class Target(NamedTuple):
         return self.array.size
 
 
-_ALIASES = {"fp16": np.dtype(np.float16), "f16": np.dtype(np.float16), "half": np.dtype(np.float16),
-            "fp32": np.dtype(np.float32), "f32": np.dtype(np.float32), "fp64": np.dtype(np.float64),
-            "f64": np.dtype(np.float64)}
+_ALIASES = {name: np.dtype(t) for t, names in [(np.float16, ("float16", "fp16", "f16", "half")),
+                                                (np.float32, ("float32", "fp32", "f32", "single")),
+                                                (np.float64, ("float64", "fp64", "f64", "double"))] for name in names}
 
 
 def resolve_dtype(dtype) -> np.dtype:
-    """The numpy dtype for a user ``dtype=`` (names such as 'float32' or 'bf16', numpy / ml_dtypes
-    types, torch dtypes such as torch.bfloat16); TypeError if unsupported."""
+    """The numpy dtype for a user ``dtype=`` (names such as 'float32' or 'bf16', any case for fastinit's own
+    short names, numpy / ml_dtypes types, torch dtypes such as torch.bfloat16); TypeError if unsupported, and
+    for the string 'float' (float64 to NumPy, float32 to torch)."""
     if type(dtype).__module__ == "torch" and str(dtype).startswith("torch."):  # torch.float32: by name
         dtype = str(dtype)[len("torch."):]
-    if isinstance(dtype, str) and dtype in ("bfloat16", "bf16"):
-        return bfloat16()
+    if isinstance(dtype, str):
+        key = dtype.strip().lower()  # 'BF16' as 'bf16'; NumPy's own spellings below stay as NumPy reads them
+        if key in ("bfloat16", "bf16"):
+            return bfloat16()
+        if key == "float":  # NumPy's float64, torch's torch.float (float32): no guess either
+            raise TypeError(f"dtype 'float' is float64 to NumPy and float32 to torch; say which: one of {_NAMES}")
+        dtype = _ALIASES.get(key, dtype)
     if dtype is None:  # NumPy reads None as float64, Keras and JAX as float32: no guess
         raise TypeError(f"dtype must be one of {_NAMES}, got None")
     try:
-        dt = _ALIASES[dtype] if isinstance(dtype, str) and dtype in _ALIASES else np.dtype(dtype)
+        dt = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be one of {_NAMES}, got {dtype!r}") from None
     if storage_code(dt) is None:

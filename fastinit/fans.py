@@ -81,6 +81,8 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    if in_axis is None and ndim < 2:  # the default input axis (torch: 1, keras: -2) is not there; no wrapping
+        raise ValueError(f"a {ndim}-D shape {shape} has no default input axis in the {layout!r} layout: pass in_axis")
     default_in, default_out = (1, 0) if layout == "torch" else (ndim - 2, ndim - 1)
     ins = _axes(default_in if in_axis is None else in_axis, ndim, "in_axis")
     outs = _axes(default_out if out_axis is None else out_axis, ndim, "out_axis")

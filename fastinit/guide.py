@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, TypeVar
 import numpy as np
 
 from ._buffers import as_target, host_staged, resolve_dtype
-from .fans import calculate_gain
+from .fans import LAYOUTS, calculate_gain
 from .init import constant_, zeros_
 from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
 from .structured import orthogonal_
@@ -33,7 +33,9 @@ def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
 
 
 def _count(n, fn: str) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{fn}: n must be an int, got {type(n).__name__} {n!r}")
+    if n < 0:
         raise ValueError(f"{fn}: n must be a non-negative int, got {n!r}")
     return int(n)
 
@@ -44,13 +46,17 @@ def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
 
 
 def _priors(prior) -> np.ndarray:
+    what = f"prior must be a probability or a sequence of them, got {prior!r}"
     try:
         p = np.asarray(prior)
+    except ValueError:  # a ragged sequence
+        raise ValueError(what) from None
+    try:
         if p.dtype.kind in "USbcMm":  # no text, bool, complex or time taken as a number
             raise TypeError
         p = p.astype(np.float64)  # Fraction, Decimal, ml_dtypes and mixed (object) numbers included
-    except (TypeError, ValueError):  # also a ragged sequence, or an object that is no number
-        raise ValueError(f"prior must be a probability or a sequence of them, got {prior!r}") from None
+    except (TypeError, ValueError):  # an object that is no number
+        raise TypeError(what) from None
     if not np.all((p > 0) & (p < 1)):
         raise ValueError(f"prior must hold probabilities strictly between 0 and 1, got {prior!r}")
     return p
@@ -116,17 +122,20 @@ _RELU_LIKE = {"relu", "leaky_relu", "gelu", "elu", "silu", "swish", "mish", "sof
 _RECURRENT = {"rnn", "lstm", "gru", "recurrent"}
 
 
-def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
+def recommend(activation: str, param: Optional[float] = None, *, layout: str = "torch") -> Recommendation:
     """The initializer the seed texts' guideline table gives for the activation after a layer.
 
     sigmoid / tanh / linear -> Xavier (Glorot & Bengio 2010); ReLU family -> He (He et al. 2015);
     SELU -> LeCun normal (Klambauer et al. 2017); recurrent weights (rnn / lstm / gru) ->
     orthogonal (Saxe et al. 2014).  ``param``: the negative slope a of leaky_relu (default 0.01) or prelu
-    (default 0), gain sqrt(2 / (1 + a²)); refused for the other activations, which have none.
+    (default 0), gain sqrt(2 / (1 + a²)); refused for the other activations, which have none.  ``layout``: how
+    the initializer reads fans from the weight's shape — ``'torch'`` (out, in, *kernel), or ``'keras'``
+    (*kernel, in, out) for the seed texts' NumPy ``W`` of shape (n_in, n_out) (:func:`fastinit.fans`).
 
     >>> r = recommend("relu")
     >>> r.scheme, round(r.gain, 4)
     ('kaiming_normal_', 1.4142)
+    >>> W = recommend("relu", layout="keras").initializer(np.empty((784, 256)), seed=0)  # fan_in 784
     """
     if not isinstance(activation, str):
         raise TypeError(f"activation must be a str, got {type(activation).__name__}")
@@ -134,6 +143,8 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
     known = _TANH_LIKE | _RELU_LIKE | _RECURRENT | {"selu"}
     if act not in known:
         raise ValueError(f"unknown activation {activation!r}; known: {sorted(known)}")
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     if param is not None and act not in ("leaky_relu", "prelu"):
         raise ValueError(f"param is the negative slope of leaky_relu or prelu; {activation!r} takes none, got "
                          f"param={param!r}")
@@ -142,8 +153,9 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
         gain = calculate_gain(source)
         named = (f"tanh's gain {gain:.4g} (calculate_gain has no softsign entry)" if act == "softsign" else
                  f"gain = calculate_gain('{source}') = {gain:.4g}")
-        return Recommendation(act, "xavier_uniform_", float(gain), functools.partial(xavier_uniform_, gain=gain),
-                              zeros_, f"{act} is symmetric and near-linear around 0: Xavier keeps the variance of "
+        return Recommendation(act, "xavier_uniform_", float(gain),
+                              functools.partial(xavier_uniform_, gain=gain, layout=layout), zeros_,
+                              f"{act} is symmetric and near-linear around 0: Xavier keeps the variance of "
                               f"activations and gradients across layers (Var(W) = gain^2 * 2 / (fan_in + fan_out)), "
                               f"with {named}")
     if act in _RELU_LIKE:
@@ -152,13 +164,13 @@ def recommend(activation: str, param: Optional[float] = None) -> Recommendation:
         if isinstance(slope, float) and not math.isfinite(slope):  # an int is finite, however large (gain 0)
             raise ValueError(f"param (the negative slope) must be finite, got {param!r}")
         return Recommendation(act, "kaiming_normal_", gain,
-                              functools.partial(kaiming_normal_, a=slope, nonlinearity="leaky_relu"),
+                              functools.partial(kaiming_normal_, a=slope, nonlinearity="leaky_relu", layout=layout),
                               relu_bias_ if act == "relu" else zeros_,
                               f"{act} zeroes (or shrinks) half its inputs: He init doubles the variance, "
                               f"Var(W) = gain^2 / fan_in with gain {gain:.4g}, so activations neither vanish nor "
                               f"explode with depth")
     if act == "selu":
-        return Recommendation(act, "lecun_normal_", 1.0, lecun_normal_, zeros_,
+        return Recommendation(act, "lecun_normal_", 1.0, functools.partial(lecun_normal_, layout=layout), zeros_,
                               "SELU self-normalizes only from Var(W) = 1 / fan_in (LeCun normal)")
     return Recommendation(act, "orthogonal_", 1.0, orthogonal_, zeros_,
                           "recurrent weights are applied many times: an orthogonal matrix keeps every "

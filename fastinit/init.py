@@ -41,7 +41,7 @@ def _float(value) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def _real(value, name: str, fn: str, finite: bool = True) -> float:
+def as_real(value, name: str, fn: str, finite: bool = True) -> float:
     """A float from a real number; TypeError for non-numbers (and bool), ValueError for NaN/inf."""
     if not _is_real(value):
         raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
@@ -49,12 +49,6 @@ def _real(value, name: str, fn: str, finite: bool = True) -> float:
     if finite and not math.isfinite(v):
         raise ValueError(f"{fn}: {name} must be finite, got {v}")
     return v
-
-
-def as_finite(value) -> Optional[float]:
-    """A finite real number (NumPy scalars and ints of any size too; not bool) as a float, else None."""
-    v = _float(value) if _is_real(value) else math.nan
-    return v if math.isfinite(v) else None
 
 
 _PARAM_INDEX = {name: getattr(_cpu, name) for name in ("P0", "P1", "LO", "HI", "ALPHA", "BETA", "LAM", "M2",
@@ -166,6 +160,8 @@ def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = No
         result equals that block of the unsharded fill.
     dtype : optional
         Element type for untyped buffers (bytearray, raw memoryview).
+    generator : fastinit.Generator, optional
+        Where a ``seed=None`` call draws its seed (default: the global generator); ignored with ``seed``.
 
     Notes
     -----
@@ -188,8 +184,8 @@ def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = No
 
 def sample_uniform(out, target: Target, a, b, fn: str, **placement):
     """Validate U[a, b) for ``target`` and fill it (``placement``: seed, stream, global_shape, ...)."""
-    a = _real(a, "a", fn)
-    b = _real(b, "b", fn)
+    a = as_real(a, "a", fn)
+    b = as_real(b, "b", fn)
     if not a < b:
         raise ValueError(f"{fn}: need a < b, got a={a}, b={b}")
     if target.code == _cpu.F64 or max(-a, b) < 1.5e38:  # float32 b - a cannot overflow: no errstate (~3 us)
@@ -239,8 +235,8 @@ def sample_normal(out, target: Target, mean, std, fn: str, **placement):
 
 def normal_params(target: Target, mean, std, fn: str) -> np.ndarray:
     """The kernel parameters of N(mean, std^2) for ``target``, after validating them."""
-    mean = _real(mean, "mean", fn)
-    std = _real(std, "std", fn)
+    mean = as_real(mean, "mean", fn)
+    std = as_real(std, "std", fn)
     if std < 0:
         raise ValueError(f"{fn}: std must be >= 0, got {std}")
     zmax = NORMAL_MAX_F64 if target.code == _cpu.F64 else NORMAL_MAX_F32
@@ -295,10 +291,10 @@ def _robert_proposal(alpha: float, beta: float, width: float) -> dict:
 
 def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placement):
     """Validate N(mean, std^2) restricted to [a, b] for ``target`` and fill it."""
-    mean = _real(mean, "mean", fn)
-    std = _real(std, "std", fn)
-    a = _real(a, "a", fn, finite=False)
-    b = _real(b, "b", fn, finite=False)
+    mean = as_real(mean, "mean", fn)
+    std = as_real(std, "std", fn)
+    a = as_real(a, "a", fn, finite=False)
+    b = as_real(b, "b", fn, finite=False)
     if std <= 0:
         raise ValueError(f"{fn}: std must be > 0, got {std}")
     if math.isnan(a) or math.isnan(b) or not a < b:
@@ -366,7 +362,7 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     Raises ValueError when a finite ``val`` overflows the dtype.
     """
     fn = "constant_"
-    v = _real(val, "val", fn, finite=False)
+    v = as_real(val, "val", fn, finite=False)
     target = as_target(out, dtype)
     p0 = _constant_param(v, math.copysign(1.0, v), target.dtype)
     if p0 is None or math.isinf(v) and not isinstance(val, (float, np.floating)):  # 10**400 is finite, too

@@ -23,7 +23,7 @@ from ._buffers import as_target, finfo_max, geometry
 from ._seed import Generator
 from ._transforms import NORMAL_MAX_F32, NORMAL_MAX_F64
 from ._warnings import warn
-from .init import Shape, Stream, as_finite, check_placement, sample_normal, sample_trunc_normal, sample_uniform
+from .init import Shape, Stream, as_real, check_placement, sample_normal, sample_trunc_normal, sample_uniform
 
 __all__ = [
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "lecun_uniform_",
@@ -82,8 +82,8 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
 
 
 def _gain(gain, fn: str) -> float:
-    g = as_finite(gain)
-    if g is None or g < 0:
+    g = as_real(gain, "gain", fn)  # TypeError for a non-number, ValueError for nan / inf
+    if g < 0:
         raise ValueError(f"{fn}: gain must be a finite number >= 0, got {gain!r}")
     return g
 
@@ -202,8 +202,8 @@ def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribu
     Glorot = (1, fan_avg), He = (2, fan_in), LeCun = (1, fan_in).
     """
     fn = "variance_scaling_"
-    s = as_finite(scale)
-    if s is None or s <= 0:
+    s = as_real(scale, "scale", fn)
+    if s <= 0:
         raise ValueError(f"{fn}: scale must be a positive finite number, got {scale!r}")
     if not isinstance(mode, str) or mode not in _fans.MODES:
         raise ValueError(f"invalid mode for variance scaling initializer: {mode!r}; use one of {_fans.MODES}")

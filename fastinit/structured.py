@@ -31,7 +31,7 @@ import numpy as np
 from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._cpu import one_thread
 from ._seed import Generator, resolve_seed, stream_words
-from .init import Stream, as_finite, constant_, normal_, ones_, zeros_
+from .init import Stream, as_real, constant_, normal_, ones_, zeros_
 from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
@@ -59,7 +59,9 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     arr = target.array
     if arr.ndim not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"dirac_: groups must be an int, got {type(groups).__name__} {groups!r}")
+    if groups < 1:
         raise ValueError(f"groups must be a positive int, got {groups!r}")
     if arr.shape[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
@@ -81,10 +83,8 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
     if geom.global_shape != target.shape:
         raise ValueError(f"{fn} cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
                          "matrix; initialize the full matrix and slice it")
-    g = as_finite(gain)  # a float: a NumPy float16 gain compared with the limit would cast it to float16 (overflow)
-    if g is None:
-        raise ValueError(f"{fn}: gain must be a finite number, got {gain!r}")
-    gain = g
+    gain = as_real(gain, "gain", fn)  # a float: a NumPy float16 gain compared with the limit would cast it to
+    # float16 (overflow)
     limit = finfo_max(target.dtype)
     if abs(gain) > limit:  # entries reach |gain|
         raise ValueError(f"{fn}: |gain| = {abs(gain):g} overflows {target.dtype} (max {limit:g})")

@@ -109,3 +109,13 @@ def test_calculate_gain_leaky_relu_only_accepts_numbers(param):
 def test_calculate_gain_only_accepts_valid_nonlinearities(name):
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
         fastinit.calculate_gain(name)
+
+
+def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
+    """JAX raises for a default in_axis=-2 on a 1-D shape; fastinit too, rather than wrapping -2 (or torch's 1)
+    round to axis 0, and says the axis was a default, not the caller's."""
+    for layout in ("torch", "keras"):
+        with pytest.raises(ValueError, match=f"1-D shape \\(6,\\) has no default input axis in the '{layout}' "
+                                             "layout: pass in_axis"):
+            fastinit.fans((6,), layout, out_axis=0)
+    assert fastinit.fans((6,), "keras", in_axis=0, out_axis=0) == (1, 1)

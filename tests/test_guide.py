@@ -31,16 +31,18 @@ def test_softmax_prior_bias():
     assert np.allclose(np.exp(b) / np.exp(b).sum(), p)
 
 
-@pytest.mark.parametrize("prior, kw, msg", [(0.0, {}, "strictly between 0 and 1"), (1.0, {}, "strictly between"),
-                                            ([0.5, np.nan], {}, "strictly between"),
-                                            ([0.5, 0.6], {"activation": "softmax"}, "must sum to 1"),
-                                            (0.5, {"activation": "tanh"}, "'sigmoid' or 'softmax'"),
-                                            ("0.3", {}, "a probability or a sequence"),  # no text as a number
-                                            (["0.1", "0.2"], {}, "a probability or a sequence"),
-                                            (np.complex128(0.3 + 0.5j), {}, "a probability or a sequence")])
-def test_prior_bias_refusals(prior, kw, msg):
+@pytest.mark.parametrize("prior, kw, exc, msg", [
+    (0.0, {}, ValueError, "strictly between 0 and 1"), (1.0, {}, ValueError, "strictly between"),
+    ([0.5, np.nan], {}, ValueError, "strictly between"),
+    ([0.5, 0.6], {"activation": "softmax"}, ValueError, "must sum to 1"),
+    (0.5, {"activation": "tanh"}, ValueError, "'sigmoid' or 'softmax'"),
+    ([0.1, [0.2, 0.3]], {}, ValueError, "a probability or a sequence"),  # ragged: a bad value
+    ("0.3", {}, TypeError, "a probability or a sequence"),  # no text as a number: the wrong kind
+    (["0.1", "0.2"], {}, TypeError, "a probability or a sequence"),
+    (np.complex128(0.3 + 0.5j), {}, TypeError, "a probability or a sequence")])
+def test_prior_bias_refusals(prior, kw, exc, msg):
     out = np.full(2, 9.0)
-    with pytest.raises(ValueError, match=msg):
+    with pytest.raises(exc, match=msg):
         fastinit.prior_bias_(out, prior, **kw)
     assert (out == 9).all()
 
@@ -52,8 +54,10 @@ def test_prior_bias_count_is_checked_and_softmax_priors_sum_over_the_bias():
     assert np.allclose(fastinit.prior_bias_(out, 1 / 3, "softmax"), np.log(1 / 3))
     with pytest.raises(ValueError, match="must sum to 1 over the bias"):
         fastinit.prior_bias(0.25, n=3, activation="softmax")
-    for n in (-1, 2.5, "3", True):
-        with pytest.raises(ValueError, match="prior_bias: n must be a non-negative int"):
+    with pytest.raises(ValueError, match="prior_bias: n must be a non-negative int, got -1"):
+        fastinit.prior_bias(0.1, n=-1)
+    for n in (2.5, "3", True):
+        with pytest.raises(TypeError, match="prior_bias: n must be an int, got"):
             fastinit.prior_bias(0.1, n=n)
     with pytest.raises(ValueError, match="n=5 does not match the 2 priors"):
         fastinit.prior_bias([0.1, 0.2], n=5)
@@ -123,3 +127,30 @@ def test_recommend_takes_a_slope_only_where_the_gain_uses_one():
     for slope in (math.nan, math.inf):
         with pytest.raises(ValueError, match="param \\(the negative slope\\) must be finite"):
             fastinit.recommend("leaky_relu", slope)
+
+
+def test_recommend_reads_fans_in_the_layout_asked_for():
+    """The seed texts' W of shape (n_in, n_out) needs layout='keras': fan_in 784 for a (784, 10) W, where the
+    default (torch's (out, in)) reads 10."""
+    W = np.empty((784, 10))
+    he = fastinit.recommend("relu", layout="keras").initializer(W, seed=0)
+    assert he.std() == pytest.approx(math.sqrt(2 / 784), rel=0.05)
+    torch_layout = fastinit.recommend("relu").initializer(np.empty((784, 10)), seed=0)
+    assert torch_layout.std() == pytest.approx(math.sqrt(2 / 10), rel=0.05)
+    x = fastinit.recommend("tanh", layout="keras").initializer(np.empty((784, 10)), seed=0)
+    assert np.abs(x).max() <= 5 / 3 * math.sqrt(6 / 794)
+    s = fastinit.recommend("selu", layout="keras").initializer(np.empty((3, 3, 16, 64)), seed=0)
+    assert s.std() == pytest.approx(math.sqrt(1 / (3 * 3 * 16)), rel=0.05)  # (kh, kw, in, out): fan_in 144
+    with pytest.raises(ValueError, match="layout must be one of"):
+        fastinit.recommend("relu", layout="numpy")
+
+
+def test_dtype_names_are_case_blind_and_float_is_refused_as_ambiguous():
+    from fastinit._buffers import resolve_dtype
+
+    for name, expected in [("BF16", "bfloat16"), ("FP32", "float32"), ("Float16", "float16"), ("double", "float64"),
+                           ("f", "float32"), ("d", "float64")]:  # NumPy's one-letter codes, as NumPy reads them
+        assert resolve_dtype(name).name == expected
+    with pytest.raises(TypeError, match="'float' is float64 to NumPy and float32 to torch"):
+        fastinit.normal(3, dtype="float")
+    assert resolve_dtype(float) == np.float64  # the Python type is NumPy's float64, unambiguously

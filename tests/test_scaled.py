@@ -113,8 +113,11 @@ def test_gain_zero_gives_zeros_and_negative_gain_is_refused():
     fastinit.xavier_uniform_(out, gain=0.0, seed=0)
     assert not out.any()
     out[:] = 3
-    for bad in (-1.0, np.nan, "2", True):
-        with pytest.raises(ValueError, match="gain must be a finite number >= 0"):
+    for bad, exc, match in [(-1.0, ValueError, "gain must be a finite number >= 0, got -1.0"),
+                            (np.nan, ValueError, "gain must be finite, got nan"),
+                            ("2", TypeError, "gain must be a real number, got str '2'"),
+                            (True, TypeError, "gain must be a real number, got bool True")]:
+        with pytest.raises(exc, match=match):
             fastinit.xavier_normal_(out, gain=bad)
     assert (out == 3).all()
 

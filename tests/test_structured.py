@@ -163,8 +163,9 @@ def test_orthogonal_deterministic_and_errors():
     with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
         fastinit.orthogonal_(np.zeros(5))
     w = np.full((4, 4), 7.0)
-    for bad in [dict(gain=float("nan")), dict(gain="1"), dict(layout="tf"), dict(global_shape=(8, 4))]:
-        with pytest.raises(ValueError):
+    for bad, exc in [(dict(gain=float("nan")), ValueError), (dict(gain="1"), TypeError),
+                     (dict(layout="tf"), ValueError), (dict(global_shape=(8, 4)), ValueError)]:
+        with pytest.raises(exc):
             fastinit.orthogonal_(w, **bad)
         assert (w == 7.0).all()
 
