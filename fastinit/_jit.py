@@ -175,7 +175,7 @@ def _cached(**options):
                 import warnings
 
                 warnings.warn("numba cannot cache fastinit's compiled kernels here (no writable cache folder): "
-                              "every process compiles them on first use (20 s to a minute each); set "
+                              "every process compiles them on first use (10 to 30 s each); set "
                               "NUMBA_CACHE_DIR to a writable folder", RuntimeWarning, stacklevel=2)
             UNCACHED.append(fn.__qualname__)
             return numba.njit(**options)(fn)

@@ -136,7 +136,9 @@ def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> N
         print(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
     print(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
-    print(f"  first {sample.size:,} values: mean {sample.mean():.6g}, std {sample.std():.6g}, "
+    with np.errstate(invalid="ignore"):  # a constant inf: mean inf, std nan, quietly
+        std = sample.std()
+    print(f"  first {sample.size:,} values: mean {sample.mean():.6g}, std {std:.6g}, "
           f"min {sample.min():.6g}, max {sample.max():.6g}")
 
 
@@ -462,8 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_variance)
 
     k = _sub(sub, "compile", "compile every CPU kernel for this machine now, so no first call waits",
-             "numba compiles fastinit's kernels on their first use and caches them on disk (about 20 s for the first "
-             "normal_, a minute for the first trunc_normal_ on a 2-vCPU machine).  This compiles them all now, one "
+             "numba compiles fastinit's kernels on their first use and caches them on disk (about 11 s for the first "
+             "normal_, 30 s more for the first trunc_normal_ on a 2-vCPU machine).  This compiles them all now, one "
              "worker process per kernel group; later processes load them in tenths of a second.  The cache is per "
              "CPU model and per content of fastinit's modules.  Exit codes: 0 done, 1 a group failed to compile or "
              "its worker died, 2 nothing to cache into (numba's JIT disabled, no writable cache folder: set "

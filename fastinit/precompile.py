@@ -3,8 +3,8 @@
 numba compiles a kernel for the host CPU the first time a process calls it and keeps the machine
 code in its on-disk cache (``cache=True``; fastinit's ``__pycache__``, or ``NUMBA_CACHE_DIR``);
 later processes load it in tenths of a second.  On an empty cache the first ``normal_`` of an
-install compiles for about 20 s and the first ``trunc_normal_`` for about a minute (2-vCPU VM);
-``orthogonal_`` and ``sparse_`` add 8-30 s.  :func:`compile_kernels` pays all of it at once,
+install compiles for about 11 s and the first ``trunc_normal_`` for about 30 s more (2-vCPU VM,
+docs/performance.md); ``orthogonal_`` and ``sparse_`` add 5-15 s.  :func:`compile_kernels` pays all of it at once,
 before the first real call (a Docker image's build step, a CI job's setup), with one worker
 process per kernel group.  A group that reuses another's kernels starts after it (``sparse_`` and
 ``orthogonal_`` fill through ``normal_``'s kernel, ``sparse_`` draws with ``philox4x32``);
@@ -73,11 +73,11 @@ class Group(NamedTuple):
 FILLS, PHILOX = "constant_, uniform_, normal_ and the fan-scaled fills", "philox4x32"
 # Dependencies before their users; the longest first (empty cache, one after another, 2-vCPU AMD EPYC VM).
 GROUPS = (
-    Group("trunc_normal_", _trunc_normal),  # ~70 s
-    Group(FILLS, _fills),  # ~20 s
+    Group("trunc_normal_", _trunc_normal),  # ~30 s
+    Group(FILLS, _fills),  # ~10 s
     Group(PHILOX, _philox),  # ~0.5 s
-    Group("sparse_, martens_sparse_", _sparse, after=(FILLS, PHILOX)),  # ~28 s (and the fills' kernels, philox4x32)
-    Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~10 s (a normal_ fill, then two kernels)
+    Group("sparse_, martens_sparse_", _sparse, after=(FILLS, PHILOX)),  # ~14 s (and the fills' kernels, philox4x32)
+    Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~5 s (a normal_ fill, then two kernels)
 )
 
 
@@ -127,7 +127,7 @@ class CompileError(RuntimeError):
 def _worker(group: Group, conn, parent: int) -> None:
     """A worker process: compile ``group`` and send ("ok", (kernels, seconds)) or ("error", traceback).
     Ctrl-C is left to the parent (which stops the workers); a watchdog exits when the parent is gone (killed:
-    an orphan would go on compiling its group, up to a minute, for nobody)."""
+    an orphan would go on compiling its group, up to half a minute, for nobody)."""
     import signal
     import traceback
 

@@ -32,6 +32,8 @@ Expanded views (zero strides: elements sharing memory) are refused by the sample
 ``constant_`` hands them to torch, as ``constant_`` / ``zeros_`` do sparse tensors (torch's
 ``constant_`` then fills a CSR tensor's stored values and refuses a COO one; its ``zeros_`` empties
 either).  Numeric arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows.
+Tensor subclasses that override torch's functions or dispatch (FakeTensor, DTensor, a lazy module's
+UninitializedParameter) go to torch.nn.init's function of the same name: torch's values and errors.
 """
 from __future__ import annotations
 
