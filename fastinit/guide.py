@@ -18,7 +18,7 @@ import numpy as np
 
 from ._buffers import as_target, host_staged, resolve_dtype
 from .fans import LAYOUTS, calculate_gain
-from .init import constant_, zeros_
+from .init import as_int, constant_, zeros_
 from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
 from .structured import orthogonal_
 
@@ -32,17 +32,9 @@ def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
     return constant_(out, value, dtype=dtype)
 
 
-def _count(n, fn: str) -> int:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{fn}: n must be an int, got {type(n).__name__} {n!r}")
-    if n < 0:
-        raise ValueError(f"{fn}: n must be a non-negative int, got {n!r}")
-    return int(n)
-
-
 def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
     """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
-    return relu_bias_(np.empty(_count(n, "relu_bias"), resolve_dtype(dtype)), value)
+    return relu_bias_(np.empty(as_int(n, "n", "relu_bias"), resolve_dtype(dtype)), value)
 
 
 def _priors(prior) -> np.ndarray:
@@ -98,7 +90,7 @@ def prior_bias(prior, n: Optional[int] = None, activation: str = "sigmoid", *, d
     """
     p = _priors(prior)
     if n is not None:
-        n = _count(n, "prior_bias")
+        n = as_int(n, "n", "prior_bias")
         if p.ndim and p.shape != (n,):
             raise ValueError(f"prior_bias: n={n} does not match the {p.size} priors given (leave n out)")
     shape = p.shape if p.ndim else (1 if n is None else n,)

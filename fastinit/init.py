@@ -41,6 +41,15 @@ def _float(value) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+def as_int(value, name: str, fn: str, least: int = 0) -> int:
+    """An int (NumPy integers too); TypeError for anything else (bool included), ValueError below ``least``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < least:
+        raise ValueError(f"{fn}: {name} must be a {'positive' if least == 1 else 'non-negative'} int, got {value!r}")
+    return int(value)
+
+
 def as_real(value, name: str, fn: str, finite: bool = True) -> float:
     """A float from a real number; TypeError for non-numbers (and bool), ValueError for NaN/inf."""
     if not _is_real(value):

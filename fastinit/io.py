@@ -374,9 +374,9 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:
         checked = structured.check_by_empty_fill(fill, shape, dt, placed,
                                                  **({"seed": 0, "stream": name} if sampled else {}), **spec.params)
     except (TypeError, ValueError) as e:  # say which tensor's spec it was, keep the kind
-        if type(e) not in (TypeError, ValueError):
-            raise
-        raise type(e)(f"{name}: {e}").with_traceback(e.__traceback__) from None
+        if type(e) in (TypeError, ValueError):  # (a subclass may take other arguments: left as it is)
+            raise type(e)(f"{name}: {e}").with_traceback(e.__traceback__) from None
+        raise
     return sampled, placed, blockwise, checked
 
 

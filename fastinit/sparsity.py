@@ -38,7 +38,7 @@ from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, norm
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
-from .init import Shape, Stream, as_real, normal_params
+from .init import Shape, Stream, as_int, as_real, normal_params
 
 __all__ = ["sparse_", "martens_sparse_"]
 
@@ -234,10 +234,7 @@ def martens_sparse_(out: T, k: int = 15, std: float = 1.0, *, seed: Optional[int
     In the (n_in, n_out) layout of the seed texts a column is one unit's incoming weights.
     """
     fn = "martens_sparse_"
-    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"{fn}: k must be an int, got {type(k).__name__} {k!r}")
-    if k < 0:
-        raise ValueError(f"{fn}: k must be a non-negative int, got {k!r}")
+    k = as_int(k, "k", fn)
 
     def nzero(rows):
         if k > rows:

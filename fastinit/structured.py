@@ -31,7 +31,7 @@ import numpy as np
 from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._cpu import one_thread
 from ._seed import Generator, resolve_seed, stream_words
-from .init import Stream, as_real, constant_, normal_, ones_, zeros_
+from .init import Stream, as_int, as_real, constant_, normal_, ones_, zeros_
 from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
@@ -59,10 +59,7 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     arr = target.array
     if arr.ndim not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
-        raise TypeError(f"dirac_: groups must be an int, got {type(groups).__name__} {groups!r}")
-    if groups < 1:
-        raise ValueError(f"groups must be a positive int, got {groups!r}")
+    groups = as_int(groups, "groups", "dirac_", least=1)
     if arr.shape[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
     if arr.size == 0:

@@ -181,8 +181,6 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 
 
 _FASTINIT_ONLY = ("seed", "stream", "global_shape", "offset")
-
-
 _PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__, torch._C._disabled_torch_function_impl)
 
 
