@@ -14,7 +14,9 @@ compares them with the *exact* law of the stored values:
   wide and tall matrices, their mean squared row norm within 2 ε(dtype)/√min + 2 √max ε(work) of 1
   (rounding errors average out, a gain of 1.005 in bfloat16 does not), and Haar-ness: Σ diag(Q) is
   ≈ N(0, min/max dim) for a Haar matrix but biased for a QR without the sign fix (Mezzadri 2007); one
-  test pools the standardized traces of every seed and shape, so the bias adds up (at n = 10⁵: z ≈ −7).
+  test pools the standardized traces of every seed and shape, so the bias adds up (at n = 10⁵: z ≈ −7);
+  another, a KS test of the pooled entries, each squared entry being Beta(1/2, (big − 1)/2) (a row or
+  column of a Haar Q is uniform on a sphere), fails what is orthogonal but not Haar (a signed permutation).
   For a delta-orthogonal conv kernel, the same on its spatial centre, and exact zeros elsewhere.
 * :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ (``sparse_``) or rows − k (``martens_sparse_``) zeros
   per column, non-zeros equal to the ``normal_`` fill of the same seed, zero positions uniform over the
@@ -202,6 +204,24 @@ class DistributionCheck:
         return float(stats.kstwo.sf(d, n)), z_mean, z_std, outside
 
 
+def _dithered_magnitudes(stored: np.ndarray, seed: int) -> np.ndarray:
+    """|values| of ``stored`` as float64; for a 16-bit dtype each moved uniformly within its rounding cell (half-way
+    to either neighbour), which turns the rounded law back into a continuous one (exactly where the density is
+    flat across a cell): a KS test of 10⁶ rounded bfloat16 entries against the continuous law would otherwise
+    see the rounding itself (half a cell's mass, ~0.1%)."""
+    if stored.dtype.itemsize != 2:
+        return np.abs(stored.astype(np.float64))
+    mag = stored.view(np.uint16) & np.uint16(0x7FFF)
+
+    def value(m):
+        return m.astype(np.uint16).view(stored.dtype).astype(np.float64)
+
+    v = value(mag)
+    lo = (value(np.maximum(mag, 1) - 1) + v) / 2  # 0 for a zero: its cell, folded, is [0, half the least value]
+    hi = (value(mag + np.uint16(1)) + v) / 2
+    return lo + (hi - lo) * np.random.default_rng(seed).random(v.shape)
+
+
 @dataclass(frozen=True)
 class OrthogonalCheck:
     """Orthogonality error and Haar sign test of ``fill(out, seed)`` (an orthogonal_ with gain 1).
@@ -221,18 +241,22 @@ class OrthogonalCheck:
         return [(r, c) for r, c in shapes if r >= c] if self.kernel else shapes
 
     def tests(self, seeds: Sequence[int]) -> int:
-        return 1  # one Haar test, pooled over every seed and shape
+        return 2  # two Haar tests (the trace's sign bias, the entries' law), each pooled over every seed and shape
 
     def run(self, dtype: np.dtype, n: int, seeds: Sequence[int], limits: Thresholds) -> Row:
+        from scipy import stats
+
         shapes = self.shapes(n)
         row = Row(self.name, dtype.name, sum(r * c for r, c in shapes) * math.prod(self.kernel))
         eps = float(ml_dtypes.finfo(dtype).eps)
         work_eps = float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
         centre = (slice(None), slice(None)) + tuple((k - 1) // 2 for k in self.kernel)
         traces = []  # each sum of diag(Q) over its sd: N(0, 1) for a Haar Q
+        entries = []  # each entry's Beta CDF: uniform on [0, 1] for a Haar Q
         for seed in seeds:
             for rows, cols in shapes:
-                w = self.fill(np.empty((rows, cols) + self.kernel, dtype), seed).astype(np.float64)
+                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), seed)
+                w = stored.astype(np.float64)
                 q = w[centre].copy()
                 w[centre] = 0.0
                 off = int(np.count_nonzero(w))
@@ -254,12 +278,22 @@ class OrthogonalCheck:
                     row.failures.append(f"seed {seed} {rows}x{cols}: mean of diag(QQ^T) - 1 = {scale:+.3g}, "
                                         f"beyond ±{scale_tol:.3g} (not gain 1)")
                 traces.append(float(np.trace(q[:small, :small])) / math.sqrt(small / big))
+                # a row (wide) or column (tall) of a Haar Q is uniform on the unit sphere of R^big: each entry
+                # squared is Beta(1/2, (big - 1)/2); a signed permutation (orthogonal, trace N(0, 1)) is not
+                mags = _dithered_magnitudes(stored[centre], seed)
+                entries.append(stats.beta.cdf(mags.ravel() ** 2, 0.5, (big - 1) / 2.0))
         # a QR without the sign fix biases every trace the same way: pooled, the bias adds up (z ~ k / sqrt(k))
         z = math.fsum(traces) / math.sqrt(len(traces))
         row.stats["haar_z"] = z
         if abs(z) > limits.z_max:
             row.failures.append(f"sum of diag(Q) over {len(traces)} matrices (seeds x shapes) is {z:+.2f} sd from 0 "
                                 "(not Haar)")
+        # KS of the pooled entries (dependent within a matrix, each row's squares summing to 1: conservative)
+        p = float(stats.kstest(np.concatenate(entries), "uniform").pvalue)
+        row.stats["entries_ks_p"] = p
+        if p < limits.p_min:
+            row.failures.append(f"the entries of Q are not those of a Haar matrix (Q_ij^2 ~ Beta(1/2, (n-1)/2)): "
+                                f"KS p = {p:.3g} < {limits.p_min:.3g}")
         return row
 
 

@@ -430,9 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = _sub(sub, "check", "statistical self-test of every initializer and dtype",
              "Draw N samples per initializer, dtype and seed; KS test against the exact law (the rounded law "
-             "for float16/bfloat16), mean and std in standard errors, bounds, orthogonality and Haar sign test "
-             "of orthogonal_, exact zero counts of sparse_.  Thresholds: family-wise --alpha split over all "
-             "tests (Bonferroni).  Exit code 1 when any check fails.")
+             "for float16/bfloat16), mean and std in standard errors, bounds, orthogonality and Haar tests "
+             "(trace, entries) of orthogonal_, exact zero counts of sparse_.  Thresholds: family-wise --alpha split "
+             "over all tests (Bonferroni).  Exit code 1 when any check fails.")
     c.add_argument("--n", type=_size, default=10**7, help="samples per check, dtype and seed (default 1e7)")
     c.add_argument("--dtype", action="append", metavar="DTYPES", help="dtypes, repeatable or comma list (default all)")
     c.add_argument("--only", action="append", metavar="NAMES",

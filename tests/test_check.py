@@ -18,8 +18,9 @@ def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
     assert report["passed"]
     assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
         (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
-    # per dtype: KS/mean/std of 15 laws and chi2 of 2 sparse per seed (2 seeds), one pooled Haar test of 2 orthogonal
-    assert report["tests"] == ((15 * 3 + 2) * 2 + 2) * 4
+    # per dtype: KS/mean/std of 15 laws and chi2 of 2 sparse per seed (2 seeds), two pooled Haar tests (trace,
+    # entries) of 2 orthogonal
+    assert report["tests"] == ((15 * 3 + 2) * 2 + 2 * 2) * 4
     assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
     for r in report["rows"]:
         assert r["passed"] and not r["failures"]
@@ -80,6 +81,28 @@ def test_orthogonal_checks_catch_scaling_and_a_non_haar_qr():
         row = report["rows"][0]
         assert row["stats"]["orth_err"] < 1e-13 and abs(row["stats"]["haar_z"]) > report["z_max"]
         assert not report["passed"] and "not Haar" in " ".join(row["failures"])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "bfloat16"])
+def test_orthogonal_check_catches_an_orthogonal_matrix_that_is_not_haar(dtype):
+    """A random signed permutation is exactly orthogonal and its trace is N(0, 1)-like (mean 0, variance 1), so
+    the trace test passes it; the entries' law (each Q_ij^2 ~ Beta(1/2, (n - 1)/2)) does not."""
+    def signed_permutation(out, seed):
+        rows, cols = out.shape
+        rng = np.random.default_rng(seed)
+        q = np.zeros((max(rows, cols), min(rows, cols)))
+        q[rng.permutation(q.shape[0])[:q.shape[1]], np.arange(q.shape[1])] = rng.choice([-1.0, 1.0], q.shape[1])
+        out[...] = q if rows >= cols else q.T
+        return out
+
+    report = check.run_checks(["o"], [dtype], 10**4, show_progress=False,
+                              registry={"o": check.OrthogonalCheck("o", signed_permutation)})
+    row = report["rows"][0]
+    assert row["stats"]["orth_err"] == 0 and abs(row["stats"]["haar_z"]) < report["z_max"]  # the trace test: fooled
+    assert row["stats"]["entries_ks_p"] < 1e-100 and not report["passed"]
+    assert "not those of a Haar matrix" in " ".join(row["failures"])
+    good = check.run_checks(["orthogonal_"], [dtype], 10**4, show_progress=False)["rows"][0]
+    assert good["passed"] and good["stats"]["entries_ks_p"] > report["p_min"]
 
 
 def test_orthogonal_check_catches_a_half_percent_gain_error_in_bfloat16():
