@@ -103,7 +103,8 @@ def require_gpu() -> None:
     if not simulated() and not cuda.is_available():
         raise RuntimeError(
             f"{_MISSING}; numba.cuda.is_available() is False (no CUDA driver or GPU found). "
-            "Set NUMBA_ENABLE_CUDASIM=1 to run the kernels in numba's CUDA simulator (slow; for tests).")
+            "Set NUMBA_ENABLE_CUDASIM=1 NUMBA_DISABLE_JIT=1 to run the kernels in numba's CUDA simulator (slow; "
+            "for tests: the simulator cannot call fastinit's jitted host helpers, hence both).")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,14 +394,26 @@ def _grid(work: int) -> int:
     return max(1, min(cap, -(-work // THREADS_PER_BLOCK)))
 
 
-def check_launch(geom) -> None:
-    """Refuse, before anything is drawn or written, a fill the kernels cannot run: no GPU, or more
-    than :data:`MAX_DIMS` axes left after merging (``geom``: ``_buffers.Geometry``)."""
+def check_launch(target, geom, kind: int):
+    """Refuse, before anything is drawn or written, a fill the kernels cannot run: no GPU, more than
+    :data:`MAX_DIMS` axes left after merging (``geom``: ``_buffers.Geometry``), memory that is not on a CUDA
+    device, or a kernel that cannot be compiled for it (no libNVVM: the error names what to install); returns
+    the kernel, compiled for the target's device."""
     require_gpu()
     ndim = int(geom.shape.size)
     if ndim > MAX_DIMS:
         raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
                          f"non-contiguous view); this one has {ndim}: {tuple(geom.shape)}")
+    from numba.cuda.cudadrv import error
+
+    driver_errors = tuple(getattr(error, name) for name in ("NvvmError", "CudaDriverError") if hasattr(error, name))
+    try:  # (the simulator's error module has neither)
+        with _on_device(target):
+            return _kernel(_fill_trunc if kind == TRUNC else _fill, _STORAGE[_storage(target)])
+    except (ImportError, RuntimeError, OSError, *driver_errors) as e:  # CudaSupportError, NvvmSupportError: ImportError
+        raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
+                           "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
+                           "'numba-cuda[cu12]' (or [cu13], by your driver), or set CUDA_HOME to a toolkit") from e
 
 
 def launch(target, geom, kind: int, prm, key, stream) -> None:
@@ -409,7 +422,7 @@ def launch(target, geom, kind: int, prm, key, stream) -> None:
     ``geom``: ``_buffers.Geometry``; ``prm``: the float64 parameter vector; ``key`` / ``stream``:
     the Philox key and counter words (uint64-held 32-bit words).
     """
-    check_launch(geom)
+    kernel = check_launch(target, geom, kind)
     ndim = int(geom.shape.size)
     prm = np.asarray(prm, np.float64)
     method = int(prm[METHOD]) if kind == TRUNC else 0
@@ -428,7 +441,6 @@ def launch(target, geom, kind: int, prm, key, stream) -> None:
             _tuple(geom.mstride, _I64, MAX_DIMS), _I64(ndim), _U64(geom.gbase), _I64(geom.mbase), _U64(tshift),
             _I64(ntiles), _I64(units), _I64(work))
     with _on_device(target):
-        kernel = _kernel(_fill_trunc if kind == TRUNC else _fill, _STORAGE[_storage(target)])
         kernel[_grid(work), THREADS_PER_BLOCK, _stream(target.stream)](_span_array(target), *args)
 
 

@@ -424,6 +424,19 @@ def cuda_unavailable_reason() -> Optional[str]:
     return None
 
 
+def gpu_cases(initializers: Iterable[str], dtypes: Iterable[str]) -> tuple[list, list]:
+    """The (initializer, dtype) pairs :func:`run_bench_cuda` times on numba device arrays, and a line for each
+    initializer or dtype asked for that it does not."""
+    initializers, dtypes = list(initializers), [resolve_dtype(d).name for d in dtypes]
+    names = [n for n in initializers if n in ("uniform_", "normal_", "trunc_normal_", "constant_")]
+    scaled = "a uniform_ / normal_ fill scaled by the fans: measured as those"
+    skipped = [f"{n} ({scaled if n.startswith(('xavier', 'kaiming')) else 'computed on the host, one copy to the GPU'})"
+               for n in initializers if n not in names]
+    if "bfloat16" in dtypes:
+        skipped.append("bfloat16 (numba device arrays have none; fastinit.torch fills bfloat16 CUDA tensors)")
+    return [(n, d) for d in dtypes if d != "bfloat16" for n in names], skipped
+
+
 def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int, repeat: int,
                    show_progress: bool = True) -> dict:
     """GPU twin of :func:`run_bench` for the elementwise samplers: fastinit on a numba device array vs a
@@ -436,8 +449,7 @@ def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int
         import torch
 
         torch = torch if torch.cuda.is_available() else None
-    names = [n for n in initializers if n in ("uniform_", "normal_", "trunc_normal_", "constant_")]
-    cases = [(n, resolve_dtype(d).name) for d in dtypes if d != "bfloat16" for n in names]
+    cases, skipped = gpu_cases(initializers, dtypes)
 
     def synced(fn):
         def run():
@@ -462,7 +474,8 @@ def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int
     gpu = cuda.get_current_device().name
     info["gpu"] = gpu.decode() if isinstance(gpu, bytes) else str(gpu)
     return {"machine": info, "device": "cuda", "size": size, "repeat": repeat,
-            "contestants": ["torch"] if torch is not None else [], "results": [asdict(r) for r in results]}
+            "contestants": ["torch"] if torch is not None else [], "results": [asdict(r) for r in results],
+            "skipped": skipped}
 
 
 def _count(n: int) -> str:
@@ -505,4 +518,6 @@ def format_table(report: dict) -> str:
     if errors:
         lines += ["", "unsupported by the contestant (their error):"]
         lines += [f"  {c} {name} {dt}: {msg}" for name, dt, c, msg in errors]
+    if report.get("skipped"):
+        lines += ["", "not measured on the GPU:"] + [f"  {s}" for s in report["skipped"]]
     return "\n".join(lines)

@@ -139,9 +139,9 @@ def _sample(out, target: Target, kind: int, prm, *, seed=None, generator: Option
     geom, sw = check_placement(target, seed=seed, generator=generator, _chunk=_chunk, **where)
     if target.size == 0:
         return out
-    if target.device == "cuda":  # no GPU, too many axes: refused before a seed is drawn
+    if target.device == "cuda":  # no GPU, too many axes, no kernel for the device: refused before a seed is drawn
         from . import _cuda
-        _cuda.check_launch(geom)
+        _cuda.check_launch(target, geom, kind)
     key = key_words(resolve_seed(seed, generator))
     _launch(target, geom, kind, prm, key, sw, _chunk)
     return out

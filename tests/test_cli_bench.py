@@ -158,3 +158,15 @@ def test_best_of_counts_warmups_and_stops_at_the_budget():
     calls.clear()
     benchmark.best_of(fn, repeat=4, budget=0.0, warmup_counts=True)
     assert len(calls) == 1  # nothing to compile: the warm-up is the measurement
+
+
+def test_bench_on_the_gpu_lists_what_it_does_not_time():
+    """--device cuda times the elementwise kernels on numba device arrays; the rest (host-computed initializers,
+    the fan-scaled ones, bfloat16, which numba device arrays lack) is listed in the report, not silently dropped."""
+    cases, skipped = benchmark.gpu_cases(benchmark.INITIALIZERS, ["float32", "bf16"])
+    assert cases == [(n, "float32") for n in ("constant_", "uniform_", "normal_", "trunc_normal_")]
+    assert [s.split()[0] for s in skipped] == ["xavier_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
+                                               "bfloat16"]
+    report = {"machine": {"cpu": "x", "cpus": 1, "numba_threads": 1, "versions": {}}, "repeat": 1,
+              "contestants": [], "results": [], "skipped": skipped}
+    assert "not measured on the GPU:\n  xavier_uniform_ (a uniform_ / normal_ fill" in benchmark.format_table(report)
