@@ -278,19 +278,32 @@ def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedShard
     return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)
 
 
+def _number(value, name: str):
+    """A factory's number as JAX takes it: a concrete 0-d ``jax.Array`` (``1 / jnp.sqrt(512)``) as its Python
+    value; a traced one is refused (fastinit computes on the host, from concrete parameters); anything else as
+    given, for fastinit's own checks."""
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(f"{name} is a traced value; fastinit.jax needs concrete parameters (build the initializer "
+                        "outside jit, or pass a Python or NumPy number)")
+    if isinstance(value, jax.Array) and value.ndim == 0:
+        return value.item()
+    return value
+
+
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """U[0, scale) (jax.nn.initializers.uniform)."""
-    return _initializer(functools.partial(_init.uniform_, a=0.0, b=scale), dtype, stream)
+    return _initializer(functools.partial(_init.uniform_, a=0.0, b=_number(scale, "scale")), dtype, stream)
 
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """N(0, stddev²) (jax.nn.initializers.normal)."""
-    return _initializer(functools.partial(_init.normal_, mean=0.0, std=stddev), dtype, stream)
+    return _initializer(functools.partial(_init.normal_, mean=0.0, std=_number(stddev, "stddev")), dtype, stream)
 
 
 def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0, *,
                      stream: Stream = 0) -> Initializer:
     """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal)."""
+    stddev, lower, upper = _number(stddev, "stddev"), _number(lower, "lower"), _number(upper, "upper")
     return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,
                                           b=upper * stddev), dtype, stream)
 
@@ -303,7 +316,7 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     if batch_axis not in ((), []):
         raise NotImplementedError(f"batch_axis={batch_axis!r}: fastinit's fans have no batch axes; fill each "
                                   "batch member with its own stream instead")
-    return _initializer(functools.partial(_scaled.variance_scaling_, scale=scale, mode=mode,
+    return _initializer(functools.partial(_scaled.variance_scaling_, scale=_number(scale, "scale"), mode=mode,
                                           distribution=distribution, in_axis=in_axis, out_axis=out_axis),
                         dtype, stream)
 
@@ -331,7 +344,8 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, 
     (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`)."""
     if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
-    return _initializer(functools.partial(_structured.orthogonal_, gain=scale, layout="keras"), dtype, stream,
+    return _initializer(functools.partial(_structured.orthogonal_, gain=_number(scale, "scale"), layout="keras"),
+                        dtype, stream,
                         column_axis)
 
 
@@ -342,7 +356,8 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
     if column_axis != -1:
         raise NotImplementedError(f"column_axis={column_axis!r}: fastinit's delta_orthogonal_ makes the last axis "
                                   "the columns (column_axis=-1)")
-    return _initializer(functools.partial(_structured.delta_orthogonal_, gain=scale, layout="keras"), dtype, stream)
+    return _initializer(functools.partial(_structured.delta_orthogonal_, gain=_number(scale, "scale"), layout="keras"),
+                        dtype, stream)
 
 
 def constant(value, dtype: Any = None) -> Initializer:

@@ -147,6 +147,11 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
 
 
 @host_staged
+def _conv_kernel(shape: tuple, fn: str) -> None:
+    if len(shape) not in (3, 4, 5):
+        raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {tuple(shape)}")
+
+
 def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                       layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
                       global_shape=None, offset=None) -> T:
@@ -159,8 +164,7 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
     """
     fn = "delta_orthogonal_"
     target = as_target(out, dtype)
-    if target.array.ndim not in (3, 4, 5):
-        raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {target.shape}")
+    _conv_kernel(target.shape, fn)
     gain = _checked(target, gain, layout, fn, global_shape, offset, stream)
     arr = target.array
     if layout == "torch":
@@ -225,6 +229,8 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
     shape = tuple(shape)
     if base in WHOLE_TENSOR:
         layout = {**bound, **kw}.get("layout", "torch")
+        if base is delta_orthogonal_:  # its rank, said of the shape asked for, not of the emptied one below
+            _conv_kernel(shape, base.__name__)
         spatial_first = base is delta_orthogonal_ and layout == "keras"  # (*k, in, out)
         dry = np.empty(((0,) + shape[1:]) if spatial_first else (shape[:-1] + (0,)) if shape else (), dtype)
         fill(dry, **kw)

@@ -349,3 +349,33 @@ def test_without_shard_map_a_named_sharding_under_jit_places_one_callbacks_array
     w = jax.jit(lambda k: fj.he_normal()(k, (8, 6), out_sharding=sharding))(KEY)
     assert w.sharding.is_equivalent_to(sharding, 2)
     assert np.array_equal(np.asarray(w), np.asarray(fj.he_normal()(KEY, (8, 6))))
+
+
+def test_factories_take_concrete_jax_scalars_and_refuse_traced_ones():
+    """jax.nn.initializers takes stddev=1/jnp.sqrt(d) or scale=jnp.array(2.0); so does fastinit.jax (their
+    Python values, the same bits as that float), and says why when the parameter is traced under jit."""
+    d = jnp.sqrt(512.0)
+    for make, same in [(lambda: fj.normal(1 / d), lambda: fj.normal(float(1 / d))),
+                       (lambda: fj.uniform(jnp.float32(0.5)), lambda: fj.uniform(0.5)),
+                       (lambda: fj.truncated_normal(jnp.array(0.02), lower=jnp.array(-3.0)),
+                        lambda: fj.truncated_normal(float(jnp.array(0.02)), lower=-3.0)),
+                       (lambda: fj.variance_scaling(jnp.array(2.0), "fan_in", "normal"),
+                        lambda: fj.variance_scaling(2.0, "fan_in", "normal")),
+                       (lambda: fj.orthogonal(jnp.array(2.0)), lambda: fj.orthogonal(2.0))]:
+        assert np.array_equal(make()(KEY, (8, 6)), same()(KEY, (8, 6)))
+
+    @jax.jit
+    def traced(s):
+        return fj.normal(s)(KEY, (2, 2))
+
+    with pytest.raises(TypeError, match="stddev is a traced value; fastinit.jax needs concrete parameters"):
+        traced(jnp.float32(0.1))
+
+
+def test_a_wrong_rank_is_reported_with_the_shape_asked_for():
+    """The checks run on an emptied block of the shape; the message names the caller's shape, not that block."""
+    with pytest.raises(ValueError, match=r"3-D, 4-D or 5-D conv kernel, got shape \(4, 6\)$"):
+        fj.delta_orthogonal()(KEY, (4, 6))
+    fid = pytest.importorskip("fastinit.dask")
+    with pytest.raises(ValueError, match=r"got shape \(3, 3, 3, 3, 3, 4, 6\)$"):
+        fid.from_initializer(fastinit.delta_orthogonal_, (3, 3, 3, 3, 3, 4, 6), chunks=-1, seed=0)
