@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit._buffers import CudaTarget, as_target
+from fastinit._buffers import CudaTarget, as_target, geometry
 
 HERE = pathlib.Path(__file__).resolve()
 INF = float("inf")
@@ -95,6 +95,38 @@ CASES = [
      {"seed": 3, "global_shape": (2**64 - 1,), "offset": (2**64 - 6,)}),
     ("uniform_bf16_last_rows", "bfloat16", (2, 300), None, "uniform_", (-1.0, 1.0),
      {"seed": 4, "global_shape": (2**32 - 1, 2**32 + 1), "offset": (2**32 - 3, 2**32 - 299)}),
+    # the other fan-scaled samplers, and variance scaling's uniform and plain normal
+    ("xavier_uniform_f16_transposed", "float16", (40, 24), lambda b: b.T, "xavier_uniform_", (), {"seed": 25}),
+    ("lecun_uniform_bf16_reversed", "bfloat16", (16, 20), lambda b: b[:, ::-1], "lecun_uniform_", (), {"seed": 26}),
+    ("lecun_normal_f32_shard", "float32", (16, 20), None, "lecun_normal_", (),
+     {"seed": 27, "global_shape": (32, 40), "offset": (16, 7)}),
+    ("fan_in_uniform_f64_rows", "float64", (16, 20), lambda b: b[::3], "fan_in_uniform_", (), {"seed": 28}),
+    ("variance_scaling_uniform_f16", "float16", (8, 50), None, "variance_scaling_", (1.0, "fan_in", "uniform"),
+     {"seed": 29}),
+    ("variance_scaling_normal_bf16_cols", "bfloat16", (8, 60), lambda b: b[:, 5:55], "variance_scaling_",
+     (2.0, "fan_out", "normal"), {"seed": 30}),
+    ("relu_bias_bf16_strided", "bfloat16", (40,), lambda b: b[::2], "relu_bias_", (), {}),
+    # the exponential proposal in the 16-bit formats (float32 compute, rounded to the storage format)
+    ("trunc_bf16_exp_proposal", "bfloat16", (300,), None, "trunc_normal_", (0.0, 1.0, 2.5, 6.0), {"seed": 31}),
+    ("trunc_f16_exp_proposal_left_reversed", "float16", (300,), lambda b: b[::-1], "trunc_normal_",
+     (0.0, 1.0, -INF, -3.0), {"seed": 32}),
+    # several rows of >= 256 columns: work items decoded without division (units == 256)
+    ("trunc_f16_exp_rows_of_270", "float16", (3, 300), lambda b: b[:, 20:290], "trunc_normal_",
+     (0.0, 1.0, 3.0, INF), {"seed": 33}),
+    ("trunc_bf16_exp_rows_shard", "bfloat16", (3, 260), None, "trunc_normal_", (1.0, 0.5, 2.5, 4.0),
+     {"seed": 34, "global_shape": (8, 400), "offset": (4, 70)}),
+    ("trunc_f32_rows_of_600", "float32", (3, 700), lambda b: b[:, 50:650], "trunc_normal_", (0.0, 1.0, -2.0, 2.0),
+     {"seed": 35}),
+    # exactly MAX_DIMS = 8 axes that no merge can join (9 are refused: test_gpu_refuses_more_axes_...)
+    ("uniform_f64_8_axes", "float64", (3,) * 8, lambda b: b[(slice(None, None, 2),) * 8], "uniform_", (-1.0, 1.0),
+     {"seed": 36}),
+    # host-staged initializers: the CPU twin's values, then one copy into the (strided) GPU target
+    ("sparse_f32_transposed", "float32", (30, 20), lambda b: b.T, "sparse_", (0.3,), {"seed": 37, "std": 0.1}),
+    ("sparse_bf16_shard", "bfloat16", (10, 20), None, "sparse_", (0.5,),
+     {"seed": 38, "global_shape": (30, 40), "offset": (10, 20)}),
+    ("martens_sparse_f64_cols", "float64", (20, 30), lambda b: b[:, ::2], "martens_sparse_", (), {"seed": 39, "k": 4}),
+    ("dirac_f16_groups_reversed", "float16", (4, 6, 3, 3), lambda b: b[:, 1:5, ::-1], "dirac_", (2,), {}),
+    ("delta_orthogonal_f32", "float32", (6, 4, 3, 3), None, "delta_orthogonal_", (1.5,), {"seed": 40}),
 ]
 
 
@@ -136,7 +168,7 @@ def _child(out_dir: str) -> None:
     fastinit.prior_bias_(Device(p[1]), [0.01, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99])
     out["host_staged_prior_bias"] = p
     errors = {}
-    deep = _base("float32", (3,) * 10)[(slice(None, None, 2),) * 10]  # 10 axes no merge can join
+    deep = _base("float32", (3,) * 9)[(slice(None, None, 2),) * 9]  # 9 axes no merge can join: one too many
     g, twin = fastinit.Generator(7), fastinit.Generator(7)
     try:
         fastinit.uniform_(Device(deep), generator=g)
@@ -190,9 +222,26 @@ def test_host_staged_initializers_copy_the_cpu_values_into_gpu_memory(simulated)
 
 def test_gpu_refuses_more_axes_than_it_indexes_before_any_write(simulated):
     errors = simulated[1]
-    assert "at most 8 axes" in errors["too_many_axes"]
+    assert "at most 8 axes" in errors["too_many_axes"] and "this one has 9:" in errors["too_many_axes"]
     assert errors["too_many_axes_untouched"]
     assert errors["too_many_axes_drew_nothing"]  # refused before the generator gave a seed
+
+
+def test_structural_cases_have_the_layout_they_name():
+    """The cases at the kernels' limits keep their layout: 8 axes after merging (MAX_DIMS, accepted; its
+    values are compared in test_cpu_matches_cuda_bitwise), and rows of >= 256 columns (units == 256)."""
+    cases = {c[0]: c for c in CASES}
+
+    def merged(name):
+        _, dtype, shape, view, _, _, kw = cases[name]
+        base = _base(dtype, shape)
+        target = as_target(base if view is None else view(base))
+        return tuple(geometry(target, kw.get("global_shape"), kw.get("offset")).shape)
+
+    assert merged("uniform_f64_8_axes") == (2,) * 8
+    assert merged("trunc_f16_exp_rows_of_270") == (3, 270)
+    assert merged("trunc_bf16_exp_rows_shard") == (3, 260)
+    assert merged("trunc_f32_rows_of_600") == (3, 600)
 
 
 def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0():
@@ -243,7 +292,8 @@ def test_torch_cuda_tensors_with_the_negative_bit_are_refused_before_the_gpu_is_
 def test_torch_cuda_tensors_route_to_the_gpu_kernels_on_the_current_stream(tmp_path):
     """fastinit.torch with CUDA tensors (simulated: a CPU tensor subclass that reports a CUDA device and
     exports its memory through __cuda_array_interface__) gives the CPU tensors' values, for sampling
-    (GPU kernels, bfloat16 through int16 storage) and host-computed initializers (one copy)."""
+    (GPU kernels, bfloat16 through int16 storage; strided views and shards) and host-computed
+    initializers (one copy), and writes nothing around a view (every byte of the base is compared)."""
     pytest.importorskip("torch")
     pytest.importorskip("numba_cuda")
     r = _run_child([str(HERE), "--torch-child", str(tmp_path)], {"NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "1"})
@@ -254,12 +304,25 @@ def test_torch_cuda_tensors_route_to_the_gpu_kernels_on_the_current_stream(tmp_p
 
     with np.load(tmp_path / "torch.npz") as z:
         got = {k: z[k] for k in z.files}
-    # the 4 + 2 sampling fills ran on torch's current (default) stream, exported as CAI v3's legacy default 1
-    assert got["streams"].tolist() == [1] * 6
+    # the 7 + 2 sampling fills ran on torch's current (default) stream, exported as CAI v3's legacy default 1
+    assert got["streams"].tolist() == [1] * 9
     for name, make in _torch_cases(torch, finit) + _core_torch_cases(torch):
-        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype)).detach()
-        bits = t.view(torch.int16) if t.dtype == torch.bfloat16 else t
-        assert np.array_equal(got[name], bits.numpy()), name
+        assert np.array_equal(got[name], _torch_fill(torch, make, lambda base: base).numpy()), name
+
+
+def _torch_fill(torch, make, wrap):
+    """Run a case on a fresh tensor of the sentinel bit pattern (as _base; ``wrap`` turns it into the
+    tensor the case gets): that base's bytes after the fill."""
+    bases = []
+
+    def new(*shape, dtype):
+        n = int(np.prod(shape)) * torch.empty((), dtype=dtype).element_size()
+        bases.append(torch.full((n,), 0xA5, dtype=torch.uint8).view(dtype).reshape(shape))
+        return wrap(bases[-1])
+
+    make(new)
+    (base,) = bases
+    return base.view(torch.uint8)
 
 
 def _torch_cases(torch, finit):
@@ -270,6 +333,15 @@ def _torch_cases(torch, finit):
         ("zeros_f64", lambda new: finit.zeros_(new(9, 9, dtype=torch.float64))),
         ("orthogonal_f32", lambda new: finit.orthogonal_(new(20, 30, dtype=torch.float32), seed=4)),
         ("eye_bf16", lambda new: finit.eye_(new(5, 7, dtype=torch.bfloat16))),
+        # non-contiguous views, a tensor-parallel shard, and host-staged initializers (into views too)
+        ("normal_bf16_transposed", lambda new: finit.normal_(new(40, 24, dtype=torch.bfloat16).T, 0.0, 0.02, seed=9)),
+        ("uniform_f32_cols", lambda new: finit.uniform_(new(30, 50, dtype=torch.float32)[:, 3::2], -1, 1, seed=10)),
+        ("trunc_normal_f16_shard", lambda new: finit.trunc_normal_(new(20, 30, dtype=torch.float16), std=0.5, seed=11,
+                                                                   global_shape=(40, 60), offset=(20, 30))),
+        ("sparse_f32_rows", lambda new: finit.sparse_(new(40, 16, dtype=torch.float32)[::2], 0.25, seed=12)),
+        ("dirac_bf16", lambda new: finit.dirac_(new(4, 4, 3, dtype=torch.bfloat16))),
+        ("delta_orthogonal_f64_transposed",
+         lambda new: finit.delta_orthogonal_(new(4, 6, 3, 3, dtype=torch.float64).transpose(0, 1), seed=13)),
     ]
 
 
@@ -308,13 +380,9 @@ def _torch_child(out_dir: str) -> None:
     torch.cuda.current_stream = lambda device=None: types.SimpleNamespace(cuda_stream=0)  # the default stream
     out = {}
     for name, make in _torch_cases(torch, finit):
-        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype).as_subclass(FakeCuda))
-        t = t.as_subclass(torch.Tensor)
-        out[name] = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy()
+        out[name] = _torch_fill(torch, make, lambda b: b.as_subclass(FakeCuda)).numpy()
     for name, make in _core_torch_cases(torch):
-        t = make(lambda *shape, dtype: torch.zeros(*shape, dtype=dtype).as_subclass(FakeCuda).requires_grad_())
-        t = t.detach().as_subclass(torch.Tensor)
-        out[name] = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy()
+        out[name] = _torch_fill(torch, make, lambda b: b.as_subclass(FakeCuda).requires_grad_()).numpy()
     np.savez(os.path.join(out_dir, "torch.npz"), streams=np.array(streams), **out)
 
 
