@@ -146,12 +146,12 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     return out
 
 
-@host_staged
 def _conv_kernel(shape: tuple, fn: str) -> None:
     if len(shape) not in (3, 4, 5):
         raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {tuple(shape)}")
 
 
+@host_staged
 def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                       layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
                       global_shape=None, offset=None) -> T:
