@@ -128,8 +128,11 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
             full = block(seed, (0,) * len(shape), shape)
             if sharding is not None:  # a whole-tensor initializer: computed once, handed out in blocks
                 return _eager(lambda start, stop: full[tuple(map(slice, start, stop))], shape, sharding)
-            devices = words.devices() if getattr(words, "committed", False) else ()  # a committed key's device
-            return jax.device_put(full, next(iter(devices)) if len(devices) == 1 else None)
+            devices = sorted(words.devices(), key=lambda d: d.id) if getattr(words, "committed", False) else []
+            if len(devices) > 1:  # a key replicated over devices: so is the array, as JAX's initializers make it
+                mesh = jax.sharding.Mesh(np.array(devices), ("replicas",))
+                return jax.device_put(full, NamedSharding(mesh, PartitionSpec()))
+            return jax.device_put(full, devices[0] if devices else None)  # a committed key's device, or JAX's
         if math.prod(shape) == 0:  # nothing to draw; unplaced: JAX 0.10 mislays the shards of an empty array
             return jnp.zeros(shape, dt)  # under jit (np.asarray of one then fails), its own initializers' too
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:

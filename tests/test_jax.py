@@ -241,6 +241,12 @@ pinned = NamedSharding(mesh, P("x"), memory_kind="pinned_host")
 assert fj.normal()(key, (8, 12), out_sharding=pinned).sharding.memory_kind == "pinned_host"
 on3 = jax.device_put(key, jax.devices()[3])
 assert fj.normal()(on3, (4, 4)).devices() == {jax.devices()[3]} == jax.nn.initializers.normal()(on3, (4, 4)).devices()
+everywhere = jax.device_put(key, NamedSharding(mesh, P()))  # a key replicated over the mesh: the array too
+for made in (fj.normal()(everywhere, (8, 4)), fj.orthogonal()(everywhere, (8, 4))):
+    theirs = jax.nn.initializers.normal()(everywhere, (8, 4))
+    assert made.devices() == theirs.devices() == set(jax.devices())
+    assert made.committed and made.sharding.is_fully_replicated
+assert np.array_equal(np.asarray(fj.normal()(everywhere, (8, 4))), np.asarray(fj.normal()(key, (8, 4))))
 def eager(k, s):
     return fj.normal()(k, (8, 12), out_sharding=s)
 for f in (eager, jax.jit(eager, static_argnums=1)):
