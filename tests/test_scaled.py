@@ -98,6 +98,8 @@ def test_fans_come_from_global_shape_for_shards():
 def test_layout_keras_matches_transposed_torch_fans():
     x = _draw(fastinit.xavier_uniform_, (1200, 1000), layout="keras")  # (in, out)
     _uniform_ok(x, math.sqrt(6 / 2200))
+    x = _draw(fastinit.kaiming_uniform_, (1200, 1000), layout="keras")  # fan_in 1200 (torch's reading: 1000)
+    _uniform_ok(x, math.sqrt(6 / 1200))
     x = _draw(fastinit.kaiming_normal_, (3, 3, 256, 512), layout="keras", nonlinearity="relu")  # CONV, keras order
     _normal_ok(x, math.sqrt(2 / FAN_IN))
 
