@@ -1,5 +1,6 @@
 """`fastinit bench` and the CLI conventions: JSON that parses, every requested row, clean refusals, exit codes."""
 import json
+import math
 import os
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def test_bench_probes_first_call_and_rss_in_a_fresh_process(capsys):
     report = _json(capsys, [*SMALL, "--only", "normal_", "--against", "none"])
     (row,) = report["results"]
     assert row["others"] == {}
-    assert 0 < row["first_call_s"] < 600
+    # measured in the probe's fresh process (benchmark.probe's 600 s subprocess timeout is the hang guard)
+    assert isinstance(row["first_call_s"], float) and 0 < row["first_call_s"] < math.inf
     assert 0 <= row["rss_overhead_mib"] < 64  # the kernel's scratch is KiB per thread, not a copy of the buffer
 
 

@@ -56,25 +56,40 @@ def test_distributed_local_cluster_with_worker_processes():
     assert np.array_equal(got, fastinit.kaiming_uniform(600, 400, seed=7, stream="w"))
 
 
-@pytest.mark.parametrize("build", [
-    lambda: fid.normal(4, 4, std=-1, seed=0), lambda: fid.uniform(4, 4, a=1, b=0, seed=0),
-    lambda: fid.kaiming_uniform(4, 4, mode="bogus", seed=0), lambda: fid.xavier_uniform(4, seed=0),
-    lambda: fid.sparse(4, 4, 4, sparsity=0.5, seed=0), lambda: fid.normal(4, 4, stream=1.5, seed=0),
-    lambda: fid.normal(4, 4, foo=1, seed=0), lambda: fid.constant(4, 4, val=1e10, dtype="float16"),
-    lambda: fid.zeros(4, stream="x"), lambda: fid.from_initializer(fastinit.orthogonal_, (4, 4), chunks=2),
+@pytest.mark.parametrize("build, exc, match", [
+    (lambda: fid.normal(4, 4, std=-1, seed=0), ValueError, r"normal_: std must be >= 0, got -1\.0"),
+    (lambda: fid.uniform(4, 4, a=1, b=0, seed=0), ValueError, r"uniform_: need a < b, got a=1\.0, b=0\.0"),
+    (lambda: fid.kaiming_uniform(4, 4, mode="bogus", seed=0), ValueError, r"Mode bogus not supported"),
+    (lambda: fid.xavier_uniform(4, seed=0), ValueError, r"can not be computed for tensor with fewer than 2 dimensions"),
+    (lambda: fid.sparse(4, 4, 4, sparsity=0.5, seed=0), ValueError, r"Only tensors with 2 dimensions are supported"),
+    (lambda: fid.normal(4, 4, stream=1.5, seed=0), TypeError,
+     r"stream must be an int in \[0, 2\*\*64\) or a str, got float 1\.5"),
+    (lambda: fid.normal(4, 4, foo=1, seed=0), TypeError, r"normal_\(\) got an unexpected keyword argument 'foo'"),
+    (lambda: fid.constant(4, 4, val=1e10, dtype="float16"), ValueError,
+     r"constant_: val=10000000000\.0 overflows float16"),
+    (lambda: fid.zeros(4, stream="x"), TypeError, r"zeros_\(\) got an unexpected keyword argument 'stream'"),
+    (lambda: fid.from_initializer(fastinit.orthogonal_, (4, 4), chunks=2), ValueError,
+     r"orthogonal_ needs the whole tensor in one block; pass chunks=-1"),
     # whole-tensor initializers (one chunk): their checks see the whole shape too
-    lambda: fid.from_initializer(fastinit.orthogonal_, (64, 48), chunks=-1, seed=0, gain=float("nan")),
-    lambda: fid.from_initializer(fastinit.orthogonal_, (64,), chunks=-1, seed=0),
-    lambda: fid.from_initializer(fastinit.orthogonal_, (46341, 46341), chunks=-1, seed=0),
-    lambda: fid.from_initializer(fastinit.dirac_, (4, 2, 3), chunks=-1, sampled=False, groups=3),
-    lambda: fid.from_initializer(fastinit.eye_, (3, 4, 5), chunks=-1, sampled=False),
-    lambda: fid.from_initializer(fastinit.delta_orthogonal_, (3, 3, 8, 4), chunks=-1, seed=0, layout="keras"),
+    (lambda: fid.from_initializer(fastinit.orthogonal_, (64, 48), chunks=-1, seed=0, gain=float("nan")), ValueError,
+     r"orthogonal_: gain must be finite, got nan"),
+    (lambda: fid.from_initializer(fastinit.orthogonal_, (64,), chunks=-1, seed=0), ValueError,
+     r"Only tensors with 2 or more dimensions are supported"),
+    (lambda: fid.from_initializer(fastinit.orthogonal_, (46341, 46341), chunks=-1, seed=0), ValueError,
+     r"orthogonal_: a 46341x46341 matrix has more than 2\*\*31 - 1 elements"),
+    (lambda: fid.from_initializer(fastinit.dirac_, (4, 2, 3), chunks=-1, sampled=False, groups=3), ValueError,
+     r"dim 0 must be divisible by groups"),
+    (lambda: fid.from_initializer(fastinit.eye_, (3, 4, 5), chunks=-1, sampled=False), ValueError,
+     r"Only tensors with 2 dimensions are supported"),
+    (lambda: fid.from_initializer(fastinit.delta_orthogonal_, (3, 3, 8, 4), chunks=-1, seed=0, layout="keras"),
+     ValueError, r"delta_orthogonal_: in_channels \(8\) must be <= out_channels \(4\)"),
 ], ids=["std", "a>b", "mode", "1-D fans", "3-D sparse", "stream", "unknown kw", "overflow", "zeros stream",
         "orthogonal chunks", "orthogonal gain", "orthogonal 1-D", "orthogonal LAPACK size", "dirac groups", "eye 3-D",
         "delta in > out"])
-def test_bad_arguments_are_refused_when_the_graph_is_built(build):
-    """Not on a worker at compute time: the error names the argument before any block exists."""
-    with pytest.raises((ValueError, TypeError)):
+def test_bad_arguments_are_refused_when_the_graph_is_built(build, exc, match):
+    """Not on a worker at compute time: the error names the argument before any block exists (nothing is
+    computed here: the refusal comes from building the graph)."""
+    with pytest.raises(exc, match=match):
         build()
 
 
@@ -90,12 +105,14 @@ def test_generator_and_seed_draws_follow_the_local_calls():
     fastinit.manual_seed(1)
     first = fastinit.normal(3)
     fastinit.manual_seed(1)
-    for bad, err in [(lambda: fid.normal(4, 4, std=-1), ValueError),
-                     (lambda: fid.xavier_uniform(6, 7, chunks=(3, 7), stream=1.5), TypeError),
-                     (lambda: fid.from_initializer("normal_", (4, 4)), TypeError),
-                     (lambda: fid.normal(4, 4, chunks=0), ValueError),
-                     (lambda: fid.zeros(4, 4, seed=3), TypeError)]:
-        with pytest.raises(err):
+    for bad, err, match in [(lambda: fid.normal(4, 4, std=-1), ValueError, r"std must be >= 0"),
+                            (lambda: fid.xavier_uniform(6, 7, chunks=(3, 7), stream=1.5), TypeError,
+                             r"stream must be an int"),
+                            (lambda: fid.from_initializer("normal_", (4, 4)), TypeError,
+                             r"fill must be an in-place initializer such as fastinit\.normal_, got 'normal_'"),
+                            (lambda: fid.normal(4, 4, chunks=0), ValueError, r"chunks=0 does not tile shape \(4, 4\)"),
+                            (lambda: fid.zeros(4, 4, seed=3), TypeError, r"zeros_ draws no random values")]:
+        with pytest.raises(err, match=match):
             bad()
     assert fid.normal(0, 4).shape == (0, 4)
     assert np.array_equal(first, fastinit.normal(3))

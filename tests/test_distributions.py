@@ -54,7 +54,8 @@ def test_uniform_passes_ks_and_moments(a, b, seed):
         assert stats.kstest(x, "uniform", args=(a, b - a)).pvalue > P_MIN
         sd = (b - a) / np.sqrt(12)
         assert abs(x.mean() - (a + b) / 2) < 5 * sd / np.sqrt(N)
-        assert abs(x.std() / sd - 1) < 5 * np.sqrt(0.8 / N)  # Var of sample var for U: (9/5 - 1) sd^4 / n
+        assert abs(x.std() / sd - 1) < 5 * np.sqrt((1.8 - 1) / (4 * N))  # SE of a sample std: sqrt((kappa-1)/(4n)) sd,
+        # kappa = 9/5 for U (the sample variance's is sqrt((kappa-1)/n) sd^2, twice as large relative)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -147,7 +148,11 @@ def test_normal_within_stated_ulps_of_exact_box_muller(dtype, max_ulp):
     assert ulps(got, exact, dtype, noise=1e-18).max() <= max_ulp
 
 
-PINNED = {  # seed=12345, stream="layer.0.weight", first six elements: changing the stream breaks these
+# seed=12345, stream="layer.0.weight", first six elements: changing the stream breaks these.  Printed once from
+# fastinit and kept as a cross-version stability pin (a change of NumPy, numba or LLVM must not move a bit); they are
+# not trusted as the right values on that account: the test also derives them from tests/reference.py's
+# independent NumPy statement of the contract.
+PINNED = {
     ("uniform_", np.float32): ["0x1.6063140000000p-2", "0x1.50a6260000000p-1", "0x1.9be03c0000000p-2",
                                "0x1.225f080000000p-3", "0x1.dd79260000000p-1", "0x1.f13ddc0000000p-1"],
     ("normal_", np.float32): ["-0x1.6cad9c0000000p+0", "0x1.d23fe20000000p-1", "0x1.2705240000000p+0",
@@ -163,7 +168,14 @@ PINNED = {  # seed=12345, stream="layer.0.weight", first six elements: changing 
 def test_pinned_values_are_stable(fn, dtype):
     out = np.empty(6, dtype)
     getattr(fastinit, fn)(out, seed=12345, stream="layer.0.weight")
-    assert [float(v).hex() for v in out] == [float.hex(float.fromhex(h)) for h in PINNED[(fn, dtype)]]
+    pinned = [float.hex(float.fromhex(h)) for h in PINNED[(fn, dtype)]]
+    assert [float(v).hex() for v in out] == pinned
+    idx = np.arange(6, dtype=np.uint64)
+    if fn == "uniform_":
+        ref = ref_uniform(12345, "layer.0.weight", idx, 0.0, 1.0, dtype)
+    else:
+        ref = ref_normal_bits(12345, "layer.0.weight", idx, 0.0, 1.0, dtype)
+    assert [float(v).hex() for v in ref.astype(dtype)] == pinned  # the pins are the contract's values
 
 
 def test_constant_zeros_ones_every_dtype():

@@ -202,8 +202,9 @@ def test_bad_specs_and_paths_are_refused_before_writing(tmp_path):
         write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((3, 3), "float32", "nope")})
     with pytest.raises(TypeError, match="dtype must be one of"):
         write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((3, 3), "int8")})
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError) as info:
         write_safetensors(tmp_path / "missing" / "m.safetensors", {"w": TensorSpec((3, 3))})
+    assert f"cannot write {tmp_path / 'missing' / 'm.safetensors'}" in str(info.value)  # the path, not just errno
     assert os.listdir(tmp_path) == []
 
 

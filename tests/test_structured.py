@@ -163,9 +163,11 @@ def test_orthogonal_deterministic_and_errors():
     with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
         fastinit.orthogonal_(np.zeros(5))
     w = np.full((4, 4), 7.0)
-    for bad, exc in [(dict(gain=float("nan")), ValueError), (dict(gain="1"), TypeError),
-                     (dict(layout="tf"), ValueError), (dict(global_shape=(8, 4)), ValueError)]:
-        with pytest.raises(exc):
+    for bad, exc, match in [(dict(gain=float("nan")), ValueError, r"orthogonal_: gain must be finite, got nan"),
+                            (dict(gain="1"), TypeError, r"orthogonal_: gain must be a real number, got str '1'"),
+                            (dict(layout="tf"), ValueError, r"orthogonal_: layout must be one of .*, got 'tf'"),
+                            (dict(global_shape=(8, 4)), ValueError, r"orthogonal_ cannot fill a shard")]:
+        with pytest.raises(exc, match=match):
             fastinit.orthogonal_(w, **bad)
         assert (w == 7.0).all()
 
@@ -193,14 +195,15 @@ def test_delta_orthogonal_errors():
     assert (w == 7.0).all()
 
 
-@pytest.mark.parametrize("shape", [(3, 4, 4), (3, 3, 4, 8), (3, 3, 3, 2, 6), (2, 2, 4, 4), (4, 3, 5), (1, 1, 3, 3)])
+@pytest.mark.parametrize("shape", [(3, 4, 4), (3, 3, 4, 8), (3, 3, 3, 2, 6), (2, 2, 4, 4), (4, 3, 5), (1, 1, 3, 3),
+                                   (3, 3, 8, 4), (3, 6, 2)])  # the last two: in > out, refused by both
 def test_delta_orthogonal_matches_jax_support_and_errors(shape):
     jax = pytest.importorskip("jax")
     init = jax.nn.initializers.delta_orthogonal(scale=1.0)
     if shape[-2] > shape[-1]:
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="fan_in.*fan_out"):
             init(jax.random.key(0), shape)
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=rf"in_channels \({shape[-2]}\) must be <= out_channels \({shape[-1]}\)"):
             fastinit.delta_orthogonal(*shape)
         return
     ref = np.asarray(init(jax.random.key(0), shape, jax.numpy.float32))
