@@ -29,6 +29,7 @@ import stat
 import struct
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Union
@@ -122,14 +123,26 @@ _HELD = (signal.SIGINT, signal.SIGTERM)
 
 
 def _hold_signals():
-    """Block SIGINT and SIGTERM in this thread (POSIX); the previous mask, for :func:`_release_signals`."""
-    return signal.pthread_sigmask(signal.SIG_BLOCK, _HELD) if hasattr(signal, "pthread_sigmask") else None
+    """Hold SIGINT and SIGTERM: their handlers (which raise KeyboardInterrupt, in the main thread only) are
+    swapped for one that notes the signal; ``(previous handlers, noted)`` for :func:`_release_signals`.  (A
+    thread's signal mask would not do: the process's other threads would take the signal, and Python would
+    still raise in the main thread.)  Outside the main thread nothing is raised, nothing is held."""
+    if threading.current_thread() is not threading.main_thread() or None in map(signal.getsignal, _HELD):
+        return None  # (None: a handler installed from outside Python, which could not be put back)
+    noted: list = []
+    return {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in _HELD}, noted
 
 
-def _release_signals(previous) -> None:
-    """Restore the mask; a signal that arrived meanwhile is delivered now and its handler runs right after."""
-    if previous is not None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+def _release_signals(held) -> None:
+    """Put the handlers back and raise each noted signal again, now, for its own handler (Ctrl-C's
+    KeyboardInterrupt then comes from this line)."""
+    if held is None:
+        return
+    previous, noted = held
+    for s, handler in previous.items():
+        signal.signal(s, handler)
+    for s in dict.fromkeys(noted):
+        signal.raise_signal(s)
 
 
 @contextlib.contextmanager
