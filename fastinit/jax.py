@@ -136,7 +136,9 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         if math.prod(shape) == 0:  # nothing to draw; unplaced: JAX 0.10 mislays the shards of an empty array
             return jnp.zeros(shape, dt)  # under jit (np.asarray of one then fails), its own initializers' too
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
-            return _per_shard(block, shape, dt, sharding)(words)
+            out = _per_shard(block, shape, dt, sharding)(words)
+            # the shard_map's out_specs carry no memory kind ('device', every backend's default): put it back
+            return out if sharding.memory_kind in (None, "device") else jax.device_put(out, sharding)
         if sharding is not None and not isinstance(sharding, (NamedSharding, jax.sharding.SingleDeviceSharding)):
             raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec (as "
                             f"jax.nn.initializers ask) or a SingleDeviceSharding, got {type(sharding).__name__}")

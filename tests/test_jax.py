@@ -239,6 +239,9 @@ with jax.set_mesh(mesh):  # a shard_map over some axes: JAX allows no callback t
 # the sharding's memory kind; a committed key's device; trailing None entries beyond the rank dropped
 pinned = NamedSharding(mesh, P("x"), memory_kind="pinned_host")
 assert fj.normal()(key, (8, 12), out_sharding=pinned).sharding.memory_kind == "pinned_host"
+jpinned = jax.jit(lambda k: fj.normal()(k, (8, 12), out_sharding=pinned))(key)  # jitted too (a shard_map's
+assert jpinned.sharding.memory_kind == "pinned_host"  # out_specs carry none)
+assert np.array_equal(np.asarray(jpinned), np.asarray(fj.normal()(key, (8, 12))))
 on3 = jax.device_put(key, jax.devices()[3])
 assert fj.normal()(on3, (4, 4)).devices() == {jax.devices()[3]} == jax.nn.initializers.normal()(on3, (4, 4)).devices()
 everywhere = jax.device_put(key, NamedSharding(mesh, P()))  # a key replicated over the mesh: the array too
