@@ -441,6 +441,41 @@ def test_gpu_path_without_a_gpu_names_what_is_missing():
     assert "numba-cuda" in message and "numba.cuda.is_available() is False" in message
 
 
+def test_a_gpu_that_cannot_run_the_kernel_is_refused_before_a_seed_is_drawn(monkeypatch):
+    """A machine where numba.cuda.is_available() holds but the device query or the kernel's compile fails (a
+    driver problem, no libNVVM): fastinit's RuntimeError naming what to install, raised before the seed is drawn
+    from the generator and before any write.  Emulated here by letting is_available() pass without a driver."""
+    pytest.importorskip("numba_cuda")
+    from numba import cuda
+
+    from fastinit import _cuda
+    if _cuda.simulated() or cuda.is_available():
+        pytest.skip("a CUDA GPU (or the simulator) is present: the kernel can be set up")
+
+    monkeypatch.setattr(_cuda.cuda, "is_available", lambda: True)
+    a = np.full(8, 7.0, np.float32)
+    g, twin = fastinit.Generator(3), fastinit.Generator(3)
+    for fill in (fastinit.uniform_, fastinit.trunc_normal_):
+        with pytest.raises(RuntimeError, match=r"setting up fastinit's kernel on this GPU failed \(CudaSupportError"):
+            fill(Device(a), generator=g)
+    assert (a == 7).all() and g.next_seed() == twin.next_seed()
+
+
+def test_an_empty_gpu_target_is_checked_and_left_alone_without_a_gpu():
+    """Zero-element targets are a no-op (docs/buffers.md), GPU ones included, host-computed initializers too:
+    no GPU is needed to do nothing, and the arguments are still checked."""
+    pytest.importorskip("numba_cuda")
+
+    empty = np.zeros((0, 4), np.float32)
+    for call in (lambda t: fastinit.uniform_(t, seed=0), fastinit.zeros_, lambda t: fastinit.xavier_normal_(t, seed=0),
+                 fastinit.eye_, lambda t: fastinit.orthogonal_(t, seed=0), lambda t: fastinit.sparse_(t, 0.5, seed=0)):
+        t = Device(empty)
+        assert call(t) is t
+    with pytest.raises(ValueError, match="sparsity"):
+        fastinit.sparse_(Device(empty), 1.5, seed=0)
+    with pytest.raises(ValueError, match="gain must be finite"):
+        fastinit.orthogonal_(Device(empty), gain=float("nan"), seed=0)
+
 def test_gpu_path_without_numba_cuda_names_the_package():
     code = ("import sys; sys.modules['numba_cuda'] = None\n"
             "try:\n"
