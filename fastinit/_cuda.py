@@ -416,13 +416,15 @@ def check_launch(target, geom, kind: int):
                            "'numba-cuda[cu12]' (or [cu13], by your driver), or set CUDA_HOME to a toolkit") from e
 
 
-def launch(target, geom, kind: int, prm, key, stream) -> None:
+def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
     """Fill a GPU target (``_buffers.CudaTarget``) on its stream: the twin of ``_cpu.launch``.
 
     ``geom``: ``_buffers.Geometry``; ``prm``: the float64 parameter vector; ``key`` / ``stream``:
-    the Philox key and counter words (uint64-held 32-bit words).
+    the Philox key and counter words (uint64-held 32-bit words); ``kernel``: what :func:`check_launch` returned,
+    when the caller ran it already.
     """
-    kernel = check_launch(target, geom, kind)
+    if kernel is None:
+        kernel = check_launch(target, geom, kind)
     ndim = int(geom.shape.size)
     prm = np.asarray(prm, np.float64)
     method = int(prm[METHOD]) if kind == TRUNC else 0

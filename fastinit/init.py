@@ -112,11 +112,13 @@ def _representable_signed(a: float, b: float, _sa: float, _sb: float, dtype: np.
     return lo, hi
 
 
-def _launch(target: Target | CudaTarget, geom, kind: int, prm, key, sw, chunk: int = _cpu.DEFAULT_CHUNK) -> None:
-    """Run the kernel of the target's device: fastinit._cuda for GPU memory, else fastinit._cpu."""
+def _launch(target: Target | CudaTarget, geom, kind: int, prm, key, sw, chunk: int = _cpu.DEFAULT_CHUNK,
+            kernel=None) -> None:
+    """Run the kernel of the target's device: fastinit._cuda for GPU memory (``kernel``: the one
+    ``_cuda.check_launch`` returned, if it ran), else fastinit._cpu."""
     if target.device == "cuda":
         from . import _cuda  # numba.cuda is imported only for GPU targets
-        _cuda.launch(target, geom, kind, prm, key, sw)
+        _cuda.launch(target, geom, kind, prm, key, sw, kernel)
     else:
         _cpu.launch(target.flat, target.code, geom, kind, prm, key, sw, chunk)
 
@@ -139,11 +141,12 @@ def _sample(out, target: Target, kind: int, prm, *, seed=None, generator: Option
     geom, sw = check_placement(target, seed=seed, generator=generator, _chunk=_chunk, **where)
     if target.size == 0:
         return out
+    kernel = None
     if target.device == "cuda":  # no GPU, too many axes, no kernel for the device: refused before a seed is drawn
         from . import _cuda
-        _cuda.check_launch(target, geom, kind)
+        kernel = _cuda.check_launch(target, geom, kind)
     key = key_words(resolve_seed(seed, generator))
-    _launch(target, geom, kind, prm, key, sw, _chunk)
+    _launch(target, geom, kind, prm, key, sw, _chunk, kernel)
     return out
 
 
