@@ -341,8 +341,8 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
         if code == F64:
             for j in range(_B):
                 w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
-                v64[j] = min(max(a + s * uniform_f64(w0, w1), lo), hi)
-                v64[_B + j] = min(max(a + s * uniform_f64(w2, w3), lo), hi)
+                v64[j] = uniform_value64(a, s, lo, hi, w0, w1)
+                v64[_B + j] = uniform_value64(a, s, lo, hi, w2, w3)
             return
         a32, s32, lo32, hi32, clamp = _uniform_params32(prm)
         if clamp:
@@ -398,6 +398,22 @@ def store_at(code, d16, d32, d64, m, x):
 
 
 @scalar
+def uniform_value32(clamp, a32, s32, lo32, hi32, w):
+    """A float32-family uniform value from one word: a32 + s32 * u (two roundings, no FMA), clamped to
+    [lo32, hi32] if ``clamp``.  The CPU and CUDA kernels' one definition of it."""
+    x = a32 + s32 * uniform_f32(w)
+    if clamp:
+        x = min(max(x, lo32), hi32)
+    return x
+
+
+@scalar
+def uniform_value64(a, s, lo, hi, w0, w1):
+    """A float64 uniform value from two words: a + s * u clamped to [lo, hi] (CPU and CUDA kernels)."""
+    return min(max(a + s * uniform_f64(w0, w1), lo), hi)
+
+
+@scalar
 def _uniform_params32(prm):
     """(a, s, lo, hi) of a float32-family uniform fill in float32, and whether its values need the clamp
     to [lo, hi].  a + s * u is monotone in u (IEEE rounding is): when its ends u = 0 and u = 1 - 2**-24
@@ -411,12 +427,8 @@ def _uniform_block32(clamp, blk, kk, ss, a32, s32, lo32, hi32):
     """The four float32-family uniform values a32 + s32 * u of Philox block ``blk``, clamped to [lo32, hi32]
     if ``clamp``."""
     w0, w1, w2, w3 = _block(blk, kk, ss)
-    x0, x1 = a32 + s32 * uniform_f32(w0), a32 + s32 * uniform_f32(w1)
-    x2, x3 = a32 + s32 * uniform_f32(w2), a32 + s32 * uniform_f32(w3)
-    if clamp:
-        x0, x1 = min(max(x0, lo32), hi32), min(max(x1, lo32), hi32)
-        x2, x3 = min(max(x2, lo32), hi32), min(max(x3, lo32), hi32)
-    return x0, x1, x2, x3
+    return (uniform_value32(clamp, a32, s32, lo32, hi32, w0), uniform_value32(clamp, a32, s32, lo32, hi32, w1),
+            uniform_value32(clamp, a32, s32, lo32, hi32, w2), uniform_value32(clamp, a32, s32, lo32, hi32, w3))
 
 
 @scalar

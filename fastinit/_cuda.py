@@ -2,9 +2,10 @@
 
 Imported only when a target lives in GPU memory (``__cuda_array_interface__``), so
 ``import fastinit`` never needs CUDA.  The kernels only loop, index and call the functions the
-CPU kernel inlines — ``_philox.philox_block``, the ``_transforms``, ``_cpu._candidate32`` /
-``_candidate64`` / ``_trunc_redraw`` — which numba-cuda compiles as device functions from the
-same Python source.  Nothing is re-typed for the GPU.
+CPU kernel inlines — ``_philox.philox_block``, the ``_transforms``, ``_cpu.uniform_value32`` /
+``uniform_value64`` (affine step and clamp), ``_candidate32`` / ``_candidate64`` / ``_trunc_redraw`` —
+which numba-cuda compiles as device functions from the same Python source.  Nothing is re-typed for
+the GPU.
 
 Work decomposition (docs/gpu.md).  The target's local elements form rows (the last, merged axis:
 runs of consecutive global indices) and each row run crosses tiles of ``L * 256`` global indices
@@ -50,6 +51,8 @@ from ._cpu import (
     _trunc_params64,
     _trunc_redraw,
     lanes,
+    uniform_value32,
+    uniform_value64,
 )
 from ._jit import float_bits, scalar
 from ._transforms import (
@@ -57,8 +60,6 @@ from ._transforms import (
     f32bits_to_f16bits,
     normal_pair_f32,
     normal_pair_f64,
-    uniform_f32,
-    uniform_f64,
 )
 
 _MISSING = "fastinit's GPU path needs the numba-cuda package (pip install 'fastinit[cuda]') and a CUDA GPU"
@@ -167,8 +168,8 @@ def _values32(kind, prm, w0, w1, w2, w3):
     a, s = np.float32(prm[P0]), np.float32(prm[P1])
     if kind == UNIFORM:
         lo, hi = np.float32(prm[LO]), np.float32(prm[HI])
-        return (min(max(a + s * uniform_f32(w0), lo), hi), min(max(a + s * uniform_f32(w1), lo), hi),
-                min(max(a + s * uniform_f32(w2), lo), hi), min(max(a + s * uniform_f32(w3), lo), hi))
+        return (uniform_value32(True, a, s, lo, hi, w0), uniform_value32(True, a, s, lo, hi, w1),
+                uniform_value32(True, a, s, lo, hi, w2), uniform_value32(True, a, s, lo, hi, w3))
     z0, z1 = normal_pair_f32(w0, w1)
     z2, z3 = normal_pair_f32(w2, w3)
     return a + s * z0, a + s * z1, a + s * z2, a + s * z3
@@ -180,7 +181,7 @@ def _values64(kind, prm, w0, w1, w2, w3):
     a, s = prm[P0], prm[P1]
     if kind == UNIFORM:
         lo, hi = prm[LO], prm[HI]
-        return min(max(a + s * uniform_f64(w0, w1), lo), hi), min(max(a + s * uniform_f64(w2, w3), lo), hi)
+        return uniform_value64(a, s, lo, hi, w0, w1), uniform_value64(a, s, lo, hi, w2, w3)
     z0, z1 = normal_pair_f64(w0, w1, w2, w3)
     return a + s * z0, a + s * z1
 
