@@ -29,7 +29,7 @@ import re
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -97,7 +97,8 @@ class Scheme:
                 raise ValueError(f"scheme n_layer must be an int >= 1 or None, got {self.n_layer!r}")
             if self.name != "gpt2":
                 raise ValueError(f"n_layer (residual scaling) belongs to the 'gpt2' scheme, not {self.name!r}")
-        if isinstance(self.residual, str) or not all(isinstance(r, str) for r in self.residual):
+        if isinstance(self.residual, str) or not isinstance(self.residual, Iterable) \
+                or not all(isinstance(r, str) for r in self.residual):
             raise TypeError(f"scheme residual must be a tuple of module names, got {self.residual!r}")
         object.__setattr__(self, "residual", tuple(self.residual))
 
@@ -128,6 +129,7 @@ class _Method:
     any_dtype: bool = False
     check: Callable | bool = True
     law: tuple | None = None
+    placeable: bool = True  # False: it sets the tensor from the whole weight (a parametrization's right_inverse)
 
     def dry_run(self, twin: torch.Tensor, seed: int, stream: str, place: dict) -> None:
         if self.check is True:
@@ -339,14 +341,34 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
             return _hf_linear(m, ctx, prefix)
     for cls, method, rule in _TORCH_RULES:
         if isinstance(m, cls):
+            if cls is nn.Transformer and ctx.scheme.name != "torch":  # HF: every Linear below it is a Linear
+                return None
             return rule(m, ctx, prefix) if getattr(type(m), method, None) is getattr(cls, method) else None
     if not hasattr(m, "reset_parameters"):  # duck-typed classes that initialize in __init__ (HF style)
         name = type(m).__name__
         if name == "Conv1D":
             return _hf_conv1d(m, ctx, prefix)
         if name.endswith(("RMSNorm", "LayerNorm")) and set(m._parameters) <= {"weight", "bias"}:
-            return _affine_norm(m, ctx, prefix)
+            return _constructed_constants(type(m), [k for k, v in m._parameters.items() if v is not None])
     return None
+
+
+_CONSTRUCTED = re.compile(r"self\.(\w+)\s*=\s*(?:torch\.)?(?:nn\.)?(?:parameter\.)?Parameter\("
+                          r"\s*(?:torch\.)?(ones|zeros)\(")
+
+
+def _constructed_constants(cls: type, names: list) -> dict | None:
+    """{name: ONES | ZEROS} as ``cls.__init__`` sets each of ``names`` (``self.weight = nn.Parameter(torch.ones(d))``),
+    or None when its source does not say so for every one of them.  A norm's weight is not always 1: Gemma's
+    RMSNorm starts at 0 and scales by (1 + weight)."""
+    try:
+        source = inspect.getsource(cls.__init__)
+    except (OSError, TypeError):  # no source (a compiled or built-in class)
+        return None
+    found = {}
+    for local, fn in _CONSTRUCTED.findall(source):
+        found.setdefault(local, ONES if fn == "ones" else ZEROS)
+    return {n: found[n] for n in names} if all(n in found for n in names) else None
 
 
 def _own_init(m: nn.Module) -> str | None:
@@ -443,7 +465,7 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str,
         method.dry_run(torch.empty(shape, dtype=twin.dtype, device="meta"), seed, name, {})
 
     label = f"{method.label}, set as {name} through right_inverse"
-    return originals + [getattr(norm, b) for b in vectors], _Method(label, fill, check=check)
+    return originals + [getattr(norm, b) for b in vectors], _Method(label, fill, check=check, placeable=False)
 
 
 def _origin(fn) -> str:
@@ -640,6 +662,11 @@ class _Entry:
         return self.method is not None and self.at is None
 
 
+def _below(m: nn.Module, entries: dict) -> list:
+    """The entries of the parameters and buffers below ``m``."""
+    return [entries[id(t)] for t in (*m.parameters(), *m.buffers()) if id(t) in entries]
+
+
 def _fallback_seed(seed: int, module_name: str) -> int:
     digest = hashlib.blake2b(f"{seed}:{module_name}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1
@@ -698,7 +725,12 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
     scheme = Scheme.of(scheme)
-    dev = torch.device(device)
+    if isinstance(device, bool) or not isinstance(device, (str, torch.device, int)):
+        raise TypeError(f"device must be a str, a torch.device or a CUDA device index, got {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda:0', got {device!r}") from None
     if dev.type == "meta":
         raise ValueError("device must be a real device such as 'cpu', not 'meta'")
     if dtype is not None and dtype not in _FILLABLE:
@@ -710,8 +742,15 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     rules = _check_overrides(overrides)
     if seed is not None:
         seed = _check_u64(seed, "seed")  # drawn (seed=None) after every check: a refused call draws nothing
+    if progress:
+        try:
+            import tqdm.auto  # noqa: F401
+        except ImportError:
+            raise ImportError("progress=True needs tqdm (pip install tqdm)") from None
     try:  # refuse devices fastinit cannot fill, before any change
-        _ft().zeros_(torch.empty(0, device=dev))
+        probe = torch.empty(0, device=dev)
+        dev = probe.device  # "cpu:0" is "cpu", "cuda" the current CUDA device: tensors already there stay
+        _ft().zeros_(probe)
     except (RuntimeError, AssertionError, NotImplementedError) as exc:
         raise NotImplementedError(f"materialize cannot fill tensors on device {str(dev)!r}: {exc}. Materialize on "
                                   "the CPU, then move the model (model.to(device))") from exc
@@ -760,6 +799,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # 3. Plan: scheme rules, descendants before ancestors so that an ancestor's rule wins (as in construction).
     by_name = {e.name: e for e in entries.values()}
     fallback: list = []
+    parents: list = []  # modules owning no tensor whose reset_parameters() is not called (as FSDP's materializing)
     for prefix, m in reversed(modules):
         try:
             with _no_state_updates(m):
@@ -773,6 +813,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             own = _own_init(m)  # an overridden rule method (Transformer._reset_parameters) may fill descendants
             if own is not None and (owned.get(id(m)) or own != "reset_parameters"):
                 fallback.append((prefix, m, own))
+            elif own is not None:
+                parents.append((prefix, m))
             continue
         for rel, method in claims.items():
             sub, _, local = rel.rpartition(".")
@@ -786,7 +828,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     first = entries[id(originals[0])]  # sets them all
                     for o in originals:
                         e = entries[id(o)]
-                        e.method = setter if e is first else _Method(f"set with {first.name}", _noop, any_dtype=True)
+                        e.method = setter if e is first else _Method(f"set with {first.name}", _noop, any_dtype=True,
+                                                                     placeable=False)
                         e.at = prefix
                 continue
             e = entries[id(t)]
@@ -815,6 +858,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     unused = [key for i, (key, _) in enumerate(rules) if i not in used]
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
+    ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents
+               if any(not by_name[e.name].overridden for e in _below(m, entries))]
+    if ignored:
+        warnings.warn(f"materialize: {ignored} define reset_parameters() but hold no parameter or buffer of their own: "
+                      "as FSDP does, it is not called, and the tensors below them get their own modules' rules; if "
+                      "it sets their laws (a zero-initialized residual branch), give those tensors overrides",
+                      UserWarning, stacklevel=2)
     # A fallback runs unless overrides cover all of its module's own tensors.
     fallback = [(p, m, own) for p, m, own in fallback
                 if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
@@ -840,6 +890,12 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if placed_fallback:
         raise ValueError(f"placement given for {placed_fallback}, filled by their module's reset_parameters(), which "
                          "cannot fill a slice of a larger tensor; give them an override")
+    placed_parametrized = [e.name for e in entries.values() if e.place and e.method is not None
+                           and not e.method.placeable]
+    if placed_parametrized:
+        raise ValueError(f"placement given for {placed_parametrized}, parametrized tensors set through right_inverse "
+                         "from the whole weight, which a shard does not hold; give them overrides, or register the "
+                         "parametrization after materialize")
     unfillable = [f"{e.name} ({e.tensor.dtype})" for e in entries.values() if e.method is not None
                   and not e.method.any_dtype and _new_dtype(e.tensor, dtype) not in _FILLABLE]
     if unfillable:

@@ -371,8 +371,10 @@ def test_bad_arguments_are_refused():
     model = _meta(lambda: nn.Linear(4, 4))
     for kw, err in [({"scheme": "jax"}, ValueError), ({"scheme": ("llama", {"n_layer": 2})}, ValueError),
                     ({"dtype": torch.int32}, ValueError), ({"device": "meta"}, ValueError),
-                    ({"seed": -1}, ValueError), ({"progress": "yes"}, TypeError), ({"overrides": ["x"]}, TypeError)]:
-        with pytest.raises(err):
+                    ({"seed": -1}, ValueError), ({"progress": "yes"}, TypeError), ({"overrides": ["x"]}, TypeError),
+                    ({"device": "nope"}, ValueError), ({"device": 1.5}, TypeError),
+                    ({"scheme": ("gpt2", {"residual": 5})}, TypeError)]:
+        with pytest.raises(err, match=next(iter(kw)) if "scheme" not in kw else "scheme"):
             materialize(model, **kw)
     if not torch.cuda.is_available():
         with pytest.raises(NotImplementedError, match="cuda"):
@@ -452,6 +454,100 @@ def test_hf_style_norms_and_conv1d_are_recognized_by_class_name():
     assert torch.all(model["norm"].weight == 1) and torch.all(model["c_attn"].bias == 0)
     _check_law("normal", 0.02, _f64(model["c_attn"].weight), "Conv1D")
     assert s.fallbacks == {}
+
+
+class GemmaRMSNorm(nn.Module):
+    """HF Gemma: the weight starts at zeros and the norm scales by (1 + weight)."""
+
+    def __init__(self, dim: int, eps: float = 1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.zeros(dim))
+
+
+class OddLayerNorm(nn.Module):
+    """Named like a norm, but its constructor does not say which constant its weight holds."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((d,), 0.5))
+
+
+@pytest.mark.parametrize("scheme", ["torch", "llama"])
+def test_hf_style_norms_get_the_constant_their_constructor_gives(scheme):
+    model = _meta(lambda: nn.ModuleDict({"llama": LlamaRMSNorm(8), "gemma": GemmaRMSNorm(8)}))
+    s = materialize(model, seed=0, scheme=scheme)
+    assert torch.all(model["llama"].weight == 1) and torch.all(model["gemma"].weight == 0)
+    assert (s["llama.weight"].method, s["gemma.weight"].method) == ("ones", "zeros")
+    odd = _meta(lambda: nn.ModuleDict({"norm": OddLayerNorm(8)}))
+    with pytest.raises(ValueError, match=r"no rule for these tensors.*norm\.weight \(OddLayerNorm\)"):
+        materialize(odd, seed=0, scheme=scheme)
+    assert odd["norm"].weight.is_meta
+
+
+@pytest.mark.parametrize("scheme", ["gpt2", "llama"])
+def test_hf_schemes_give_the_linears_below_an_nn_transformer_their_own_rule(scheme):
+    model = _meta(lambda: nn.Transformer(d_model=128, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
+                                         dim_feedforward=256, batch_first=True))
+    s = materialize(model, seed=0, scheme=scheme)
+    layer = model.encoder.layers[0]
+    for name, w in [("linear1", layer.linear1.weight), ("in_proj", layer.self_attn.in_proj_weight),
+                    ("out_proj", layer.self_attn.out_proj.weight)]:
+        _check_law("normal", 0.02, _f64(w), name)
+    assert "xavier" not in s["encoder.layers.0.linear1.weight"].method
+    torch_scheme = _meta(lambda: nn.Transformer(d_model=128, nhead=4, num_encoder_layers=1, num_decoder_layers=1,
+                                                dim_feedforward=256, batch_first=True))
+    assert "xavier" in materialize(torch_scheme, seed=0)["encoder.layers.0.linear1.weight"].method
+
+
+class Block(nn.Module):
+    """Owns no tensor; its reset_parameters() (called in __init__) zeroes the residual projection."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.fc, self.proj = nn.Linear(d, d), nn.Linear(d, d)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.zeros_(self.proj.weight)
+
+
+def test_a_tensorless_parents_reset_parameters_is_not_called_and_warned_of():
+    model = _meta(lambda: Block(8))
+    with pytest.warns(UserWarning, match=r"\['<root> \(Block\)'\] define reset_parameters\(\)"):
+        s = materialize(model, seed=0)
+    assert s.fallbacks == {} and s["proj.weight"].method == "kaiming_uniform(a=√5)"
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # covered by overrides: nothing to warn of
+        materialize(_meta(lambda: Block(8)), seed=0, overrides={"fc.*": "default", "proj.*": "zeros"})
+
+
+def test_a_parametrized_weight_cannot_be_placed():
+    model = _meta(lambda: nn.utils.parametrizations.weight_norm(nn.Linear(8, 4)))
+    names = ["parametrizations.weight.original0", "parametrizations.weight.original1"]
+    refusal = r"placement given for \['parametrizations\.weight\.original1'\], parametrized.*right_inverse"
+    with pytest.raises(ValueError, match=refusal):
+        materialize(model, seed=0, placement={names[1]: ((8, 8), (4, 0))})
+    assert all(p.is_meta for p in model.parameters())
+    materialize(model, seed=0, placement={names[1]: ((8, 8), (4, 0))}, overrides={"parametrizations.*": "ones"})
+    assert torch.all(model.parametrizations.weight.original1 == 1)
+
+
+def test_device_names_of_the_same_device_keep_the_parameter_objects():
+    model = nn.Linear(4, 4)
+    weight = model.weight
+    materialize(model, seed=0, device="cpu:0")
+    assert model.weight is weight
+
+
+def test_progress_without_tqdm_is_refused_before_any_change(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    model = _meta(lambda: nn.Linear(4, 4))
+    with pytest.raises(ImportError, match="tqdm"):
+        materialize(model, seed=0, progress=True)
+    assert model.weight.is_meta
 
 
 def test_gpt2_scheme_on_multihead_attention():
