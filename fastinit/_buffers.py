@@ -13,6 +13,7 @@ import functools
 import math
 import operator
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -316,7 +317,7 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
         return t.view(torch.int16).numpy().view(bfloat16())
     try:
         return t.numpy()
-    except TypeError:  # float8, complex32, bits16: no NumPy dtype at all
+    except (TypeError, RuntimeError):  # float8, complex32, bits16: no NumPy dtype; a conjugated complex view
         raise TypeError(f"{name} has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, "
                         "float64") from None
 
@@ -383,23 +384,29 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
         ) from None
     if mv.readonly:
         raise ValueError(f"{name} is read-only ({type(out).__name__}); fastinit needs a writable buffer")
-    if dtype is not None:
+    untyped = mv.format.lstrip("@=<>!") in ("B", "b", "c")  # ctypes byte arrays say '<B'
+    if untyped and dtype is None:
+        raise TypeError(f"{name} is an untyped byte buffer; pass dtype= (one of {_NAMES})")
+    if untyped:
         dt = resolve_dtype(dtype)
-        typed = mv.format not in ("B", "b", "c")
-        have = np.asarray(mv).dtype if typed else dt
-        if have != dt and not _raw16(have, dt):
-            raise TypeError(f"dtype={dtype!r} does not match {name}'s element type {have} (buffer format "
-                            f"{mv.format!r}); drop dtype= for typed buffers")
         if mv.nbytes % dt.itemsize:
             raise ValueError(f"{name} holds {mv.nbytes} bytes, not a multiple of {dt} itemsize {dt.itemsize}")
         if not mv.c_contiguous:
-            raise ValueError(f"{name} is a non-contiguous buffer; pass dtype= only with contiguous buffers")
-        flat = np.frombuffer(mv.cast("B"), dtype=dt)
-        return flat.reshape(mv.shape) if typed else flat  # a typed buffer keeps its shape (fans need it)
-    if mv.format in ("B", "b", "c"):
-        raise TypeError(f"{name} is an untyped byte buffer; pass dtype= (one of {_NAMES})")
-    arr = np.asarray(mv)
-    return arr
+            raise ValueError(f"{name} is a non-contiguous byte buffer; pass dtype= only with contiguous ones")
+        return np.frombuffer(mv.cast("B"), dtype=dt) if mv.nbytes else np.empty(0, dt)
+    with warnings.catch_warnings():  # NumPy warns of ctypes formats it reads by itemsize: refused below anyway
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            arr = np.asarray(mv)  # a typed buffer keeps its shape (fans need it) and strides
+        except (ValueError, TypeError, NotImplementedError):
+            raise TypeError(f"{name}'s buffer format {mv.format!r} is not one NumPy reads; fastinit fills float16, "
+                            "bfloat16, float32 and float64 buffers") from None
+    if dtype is None or (want := resolve_dtype(dtype)) == arr.dtype:
+        return arr
+    if _raw16(arr.dtype, want):  # 16-bit integer storage read as float16 / bfloat16
+        return arr.view(want)
+    raise TypeError(f"dtype={dtype!r} does not match {name}'s element type {arr.dtype} (buffer format "
+                    f"{mv.format!r}); drop dtype= for typed buffers")
 
 
 @dataclass(frozen=True)
@@ -416,15 +423,15 @@ class Geometry:
 
 def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
     """``value`` (an int or a sequence of ints) as a tuple of Python ints, NumPy's way: TypeError naming ``name``
-    for anything else (a float or bool is never truncated to a size; a str or dict is not a sequence of sizes),
+    for anything else (a float or bool is never truncated to a size; a str, dict or iterator is not a sequence),
     ValueError for a negative entry.  The one shape check of shapes, global shapes, offsets and file specs."""
     if type(value) is tuple and all(type(v) is int and v >= 0 for v in value):  # the common case (0.5 us, not 1.5)
         return value
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         value = (value,)
     try:
-        if isinstance(value, (str, bytes, dict, set, frozenset)):  # iterable, but not a sequence of sizes
-            raise TypeError
+        if isinstance(value, (str, bytes, dict, set, frozenset)) or iter(value) is value:  # not a sequence of
+            raise TypeError  # sizes; an iterator (map, generator) would be used up by the first of two checks
         dims = tuple(value)
         if any(isinstance(v, (bool, np.bool_)) for v in dims):
             raise TypeError
@@ -474,9 +481,10 @@ def _placed(shape, mstride, mbase, gshape, off) -> Geometry:
     both index spaces continue seamlessly (a contiguous block is one axis).  Cached: a model asks for the
     same few layouts again and again (the Geometry and its arrays are shared, never written)."""
     total = math.prod(int(n) for n in gshape)
-    if total >= _MAX_ELEMENTS:
-        raise ValueError(f"global_shape {gshape} has {total} elements; at most 2**64 - 1 are addressable")
     gstr = _c_strides(gshape)
+    if total >= _MAX_ELEMENTS or max(gstr, default=0) >= _MAX_ELEMENTS:  # an empty one too: (0, 2**64)
+        raise ValueError(f"global_shape {gshape} spans {max((total, *gstr))} elements; at most 2**64 - 1 are "
+                         "addressable")
     gbase = sum(o * s for o, s in zip(off, gstr))
     axes = [[n, gs, ms] for n, gs, ms in zip(shape, gstr, mstride)] or [[1, 1, 1]]
     axes = [a for a in axes[:-1] if a[0] != 1] + axes[-1:]

@@ -11,6 +11,7 @@ the budgets sum to >= 10,000 calls per run (``test_fuzz_budget_is_at_least_ten_t
 from __future__ import annotations
 
 import array
+import ctypes
 import inspect
 import math
 import mmap
@@ -551,7 +552,7 @@ def _doc_namespace() -> dict:
     ro.flags.writeable = False
     raw = np.zeros(40, np.uint8)
     ns = {name: getattr(fastinit, name) for name in fastinit.__all__}
-    ns.update(np=np, array=array, nan=NAN, inf=INF, ro=ro, unaligned=raw[1:33].view(np.float32),
+    ns.update(np=np, array=array, ctypes=ctypes, nan=NAN, inf=INF, ro=ro, unaligned=raw[1:33].view(np.float32),
               overlap=np.lib.stride_tricks.as_strided(np.zeros(16, np.float32), (4, 4), (4, 4)),
               w=rng.standard_normal((6, 7)).astype(np.float16), w32=rng.standard_normal((6, 7)).astype(np.float32),
               w3=rng.standard_normal((2, 3, 4)).astype(np.float16),

@@ -37,6 +37,8 @@ BAD_CALLS = [
     ("uniform_", (), {"offset": (0, 0)}, ValueError, "offset= needs global_shape="),
     ("uniform_", (), {"global_shape": (8, -8)}, ValueError, "global_shape must be"),
     ("uniform_", (), {"global_shape": (2**40, 2**40)}, ValueError, "2\\*\\*64"),
+    ("uniform_", (), {"global_shape": map(int, (6, 7))}, TypeError, "global_shape must be a tuple of ints"),
+    ("trunc_normal_", (), {"global_shape": (6, 7), "offset": iter((0, 0))}, TypeError, "offset must be a tuple"),
     ("uniform_", (), {"dtype": np.float32}, TypeError, "does not match"),
     ("constant_", (1e6,), {}, ValueError, "overflows float16"),
     ("constant_", ("x",), {}, TypeError, "val must be a real number"),
@@ -86,6 +88,41 @@ def test_untyped_bytes_need_dtype():
         fastinit.uniform_(bytearray(42), dtype="float32")
     with pytest.raises(TypeError, match="dtype must be one of"):
         fastinit.uniform_(bytearray(40), dtype="int8")
+
+
+def test_ctypes_byte_arrays_are_untyped_bytes():
+    import ctypes
+    for buf in [(ctypes.c_ubyte * 16)(), ctypes.create_string_buffer(16)]:  # formats '<B', '<c'
+        with pytest.raises(TypeError, match="untyped byte buffer; pass dtype="):
+            fastinit.uniform_(buf)
+        fastinit.uniform_(buf, seed=5, dtype="float32")
+        assert np.array_equal(np.frombuffer(buf, np.float32), fastinit.uniform_(np.empty(4, np.float32), seed=5))
+
+
+def test_typed_buffers_with_their_own_dtype_fill_like_without():
+    """dtype= naming a typed buffer's own element type: empty, strided and Fortran buffers fill as without it."""
+    for arr in [np.empty((0, 3), np.float32), np.empty((6, 8), np.float32)[:, ::2], np.empty((5, 4), order="F")]:
+        ref = fastinit.normal_(np.empty(arr.shape, arr.dtype), seed=2)
+        arr[...] = 0
+        fastinit.normal_(memoryview(arr), seed=2, dtype=arr.dtype)
+        assert np.array_equal(arr, ref)
+    raw = np.zeros((4, 6), np.uint16)[:, ::2]  # 16-bit integer storage, strided, read as float16
+    fastinit.uniform_(memoryview(raw), seed=3, dtype="float16")
+    assert np.array_equal(raw.view(np.float16), fastinit.uniform_(np.empty((4, 3), np.float16), seed=3))
+
+
+def test_buffer_formats_numpy_cannot_read_are_type_errors_naming_out():
+    import ctypes
+    for buf in [(ctypes.c_wchar * 4)(), (ctypes.c_longdouble * 2)(), (ctypes.POINTER(ctypes.c_int) * 2)()]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no NumPy warning leaks either
+            with pytest.raises(TypeError, match="out's buffer format .* is not one NumPy reads|out has dtype"):
+                fastinit.uniform_(buf)
+
+
+def test_an_empty_global_shape_whose_strides_overflow_is_refused():
+    with pytest.raises(ValueError, match=r"spans 18446744073709551616 elements; at most 2\*\*64 - 1"):
+        fastinit.uniform_(np.zeros((0, 5), np.float32), global_shape=(0, 2**64))
 
 
 @pytest.mark.parametrize("target", [None, 3.0, [1.0, 2.0], "abc"])

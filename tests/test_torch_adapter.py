@@ -374,6 +374,9 @@ def test_negative_bit_views_are_refused_before_any_write():
     with pytest.raises(TypeError, match="negative bit"):
         finit.normal_(view, seed=0)
     assert not base.any()
+    import fastinit
+    with pytest.raises(TypeError, match="out has dtype torch.complex64; supported dtypes"):  # torch's .numpy() refuses
+        fastinit.uniform_(base.conj(), seed=0)  # a conjugated view with a RuntimeError
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
