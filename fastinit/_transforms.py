@@ -211,7 +211,7 @@ _F64_M2 = _F64(-2.0)
 
 @scalar
 def normal_pair_f32(w0, w1):
-    """Two independent N(0, 1) float32 values from two words (|z| <= 6.77)."""
+    """Two independent N(0, 1) float32 values from two words (|z| <= sqrt(66 ln 2) = 6.764)."""
     r = sqrt(_F32_M2 * log_f32(open_uniform_f32(w0)))
     s, c = sincos2pi_f32(bits24(w1))
     return r * c, r * s

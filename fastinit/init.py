@@ -222,7 +222,7 @@ def normal_(out: T, mean: float = 0.0, std: float = 1.0, *, seed: Optional[int] 
     Box–Muller on Philox bits: :math:`z = \sqrt{-2\ln u_1}\,(\cos 2\pi u_2, \sin 2\pi u_2)`,
     with polynomial log/sin/cos (docs/transforms.md gives every operation and the ulp bounds).
     float16 / bfloat16 / float32 use one 32-bit word for :math:`u_1` and a 24-bit :math:`u_2` (four values per
-    Philox block, :math:`|z| \le 6.77`); float64 uses 53-bit uniforms (two values per block,
+    Philox block, :math:`|z| \le 6.764`); float64 uses 53-bit uniforms (two values per block,
     :math:`|z| \le 8.65`).  Keywords as in :func:`uniform_`.
 
     Raises ValueError if ``std < 0``, a parameter is not finite, or ``|mean| + z_max * std``
