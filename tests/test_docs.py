@@ -96,3 +96,20 @@ def test_guide_links_resolve_and_it_shows_every_command():
     for command in ("init", "fill", "bench", "check", "variance", "compile"):
         assert f"`fastinit {command}" in guide
     assert "W = fastinit.glorot_uniform(n_in, n_out)" in guide and "fastinit.recommend" in guide
+
+
+def _readme_blocks():
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_readme_blocks())))
+def test_readme_python_examples_run_as_written(index):
+    """Each Python block of the README runs in a fresh namespace, as a reader would paste it."""
+    code = _readme_blocks()[index]
+    for module in ("torch", "jax"):
+        if re.search(rf"^import {module}\b", code, flags=re.M):
+            pytest.importorskip(module)
+    namespace: dict = {}
+    exec(compile(code, f"README.md python block {index}", "exec"), namespace)
+    assert "fastinit" in namespace
