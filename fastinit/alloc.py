@@ -125,9 +125,11 @@ def sparse(*shape, sparsity: float, std: float = 0.01, dtype="float32", **kw) ->
     return sparsity_.sparse_(_empty(shape, dtype), sparsity, std, **kw)
 
 
-def martens_sparse(*shape, k: int = 15, std: float = 1.0, dtype="float32", **kw) -> np.ndarray:
-    """New 2-D array, (n_in, n_out): exactly ``k`` non-zero N(0, std²) weights per column (unit), Martens (2010)."""
-    return sparsity_.martens_sparse_(_empty(shape, dtype), k, std, **kw)
+def martens_sparse(*shape, k: int = 15, std: float = 1.0, dtype="float32", layout: str = "keras",
+                   **kw) -> np.ndarray:
+    """New 2-D array, (n_in, n_out): exactly ``k`` non-zero N(0, std²) weights per column (unit), Martens (2010)
+    (``layout="torch"``: (out, in), per row)."""
+    return sparsity_.martens_sparse_(_empty(shape, dtype), k, std, layout=layout, **kw)
 
 
 def eye(*shape, dtype="float32") -> np.ndarray:

@@ -422,8 +422,9 @@ def _default_registry() -> dict:
         "delta_orthogonal_": OrthogonalCheck(
             "delta_orthogonal_", lambda o, s: structured.delta_orthogonal_(o, seed=s), kernel=(3, 2)),
         "sparse_": SparseCheck("sparse_", lambda o, s: sparsity.sparse_(o, 0.1, 0.01, seed=s)),
-        "martens_sparse_": SparseCheck("martens_sparse_", lambda o, s: sparsity.martens_sparse_(o, 15, 1.0, seed=s),
-                                       std=1.0, k=15),
+        "martens_sparse_": SparseCheck(  # per column: the (n_in, n_out) layout (torch's is its transpose)
+            "martens_sparse_", lambda o, s: sparsity.martens_sparse_(o, 15, 1.0, seed=s, layout="keras"), std=1.0,
+            k=15),
     }
 
 

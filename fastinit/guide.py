@@ -44,8 +44,8 @@ def _priors(prior) -> np.ndarray:
     except ValueError:  # a ragged sequence
         raise ValueError(what) from None
     try:
-        if p.dtype.kind in "USbcMm":  # no text, bool, complex or time taken as a number
-            raise TypeError
+        if p.dtype.kind in "USbcMm" or p.dtype == object and any(x is None for x in p.flat):  # no text, bool,
+            raise TypeError  # complex, time or None (NumPy's NaN for it) taken as a number
         p = p.astype(np.float64)  # Fraction, Decimal, ml_dtypes and mixed (object) numbers included
     except (TypeError, ValueError):  # an object that is no number
         raise TypeError(what) from None
@@ -164,6 +164,6 @@ def recommend(activation: str, param: Optional[float] = None, *, layout: str = "
     if act == "selu":
         return Recommendation(act, "lecun_normal_", 1.0, functools.partial(lecun_normal_, layout=layout), zeros_,
                               "SELU self-normalizes only from Var(W) = 1 / fan_in (LeCun normal)")
-    return Recommendation(act, "orthogonal_", 1.0, orthogonal_, zeros_,
+    return Recommendation(act, "orthogonal_", 1.0, functools.partial(orthogonal_, layout=layout), zeros_,
                           "recurrent weights are applied many times: an orthogonal matrix keeps every "
                           "singular value at 1, so signals neither vanish nor explode through time")

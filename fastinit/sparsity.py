@@ -32,12 +32,13 @@ from typing import Any, Optional, TypeVar
 import numba
 import numpy as np
 
-from ._buffers import as_target, geometry, host_staged
+from ._buffers import as_target, geometry, host_staged, place_block
 from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, normal_at, run, scratch, store_at,
                    threads_for, typed_views)
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
+from .fans import LAYOUTS
 from .init import Shape, Stream, as_int, as_real, normal_params
 
 __all__ = ["sparse_", "martens_sparse_"]
@@ -174,10 +175,14 @@ def _scatter_normal(d16, d32, d64, code, prm, key, stream, kmask, gcols, gbase, 
                          normal_at(code, prm, key, stream, gbase + _U64(r) * gcols + _U64(c)))
 
 
-def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offset, generator):
+def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offset, generator, by_row=False):
+    """The zeros per column (``by_row``: per row, the fill of the transposed view at the transposed place)."""
     target = as_target(out, dtype)
     if target.array.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if by_row:
+        global_shape, offset = (p[::-1] for p in place_block(target.shape, global_shape, offset))  # validated
+        target = target._replace(array=target.array.T, mstride=target.mstride[::-1])
     geom = geometry(target, global_shape, offset)  # validates the placement
     grows, gcols = geom.global_shape
     if max(grows, gcols) >= 2**32:
@@ -227,18 +232,24 @@ def sparse_(out: T, sparsity: float, std: float = 0.01, *, seed: Optional[int] =
 
 @host_staged
 def martens_sparse_(out: T, k: int = 15, std: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
-                    global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
+                    global_shape: Shape = None, offset: Shape = None, layout: str = "torch", dtype: Any = None,
                     generator: Optional[Generator] = None) -> T:
-    """Martens (2010)'s sparse init: exactly ``k`` non-zero N(0, std²) weights per column (unit), rest 0.
+    """Martens (2010)'s sparse init: exactly ``k`` non-zero N(0, std²) incoming weights per unit, rest 0.
 
-    In the (n_in, n_out) layout of the seed texts a column is one unit's incoming weights.
+    A unit's incoming weights are a row of the torch layout (out, in) (``layout="torch"``, the default) and
+    a column of the seed texts' (n_in, n_out) (``layout="keras"``, as :func:`fastinit.martens_sparse`
+    makes it).  The values of ``layout="torch"`` are those of ``layout="keras"`` on the transposed array.
     """
     fn = "martens_sparse_"
     k = as_int(k, "k", fn)
+    if layout not in LAYOUTS:
+        raise ValueError(f"{fn}: layout must be one of {LAYOUTS}, got {layout!r}")
+    unit, inputs = ("row", "columns") if layout == "torch" else ("column", "rows")
 
-    def nzero(rows):
-        if k > rows:
-            raise ValueError(f"{fn}: k={k} non-zeros per column but only {rows} rows")
-        return rows - int(k)
+    def nzero(n_in):
+        if k > n_in:
+            raise ValueError(f"{fn}: k={k} non-zeros per {unit} (unit) but only {n_in} {inputs}")
+        return n_in - int(k)
 
-    return _sparse(out, nzero, std, fn, dtype, seed, stream, global_shape, offset, generator)
+    return _sparse(out, nzero, std, fn, dtype, seed, stream, global_shape, offset, generator,
+                   by_row=layout == "torch")

@@ -140,7 +140,8 @@ def test_delta_orthogonal_off_its_centre_fails():
 
 
 def test_martens_with_the_wrong_k_fails():
-    bad = check.SparseCheck("m", lambda o, s: fastinit.martens_sparse_(o, 14, 1.0, seed=s), std=1.0, k=15)
+    bad = check.SparseCheck("m", lambda o, s: fastinit.martens_sparse_(o, 14, 1.0, seed=s, layout="keras"),
+                             std=1.0, k=15)
     report = check.run_checks(["m"], ["float32"], 10**5, show_progress=False, registry={"m": bad})
     assert not report["passed"] and "do not hold exactly 485 zeros" in report["rows"][0]["failures"][0]
 

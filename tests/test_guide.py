@@ -39,7 +39,8 @@ def test_softmax_prior_bias():
     ([0.1, [0.2, 0.3]], {}, ValueError, "a probability or a sequence"),  # ragged: a bad value
     ("0.3", {}, TypeError, "a probability or a sequence"),  # no text as a number: the wrong kind
     (["0.1", "0.2"], {}, TypeError, "a probability or a sequence"),
-    (np.complex128(0.3 + 0.5j), {}, TypeError, "a probability or a sequence")])
+    (np.complex128(0.3 + 0.5j), {}, TypeError, "a probability or a sequence"),
+    (None, {}, TypeError, "a probability or a sequence"), ([0.5, None], {}, TypeError, "a probability")])
 def test_prior_bias_refusals(prior, kw, exc, msg):
     out = np.full(2, 9.0)
     with pytest.raises(exc, match=msg):
@@ -143,6 +144,8 @@ def test_recommend_reads_fans_in_the_layout_asked_for():
     assert s.std() == pytest.approx(math.sqrt(1 / (3 * 3 * 16)), rel=0.05)  # (kh, kw, in, out): fan_in 144
     with pytest.raises(ValueError, match="layout must be one of"):
         fastinit.recommend("relu", layout="numpy")
+    rnn = fastinit.recommend("lstm", layout="keras").initializer(np.empty((3, 4, 12)), seed=0)  # 12 x 12: keras
+    assert np.allclose(rnn.reshape(12, 12).T @ rnn.reshape(12, 12), np.eye(12), atol=1e-12)  # (torch: 3 x 48)
 
 
 def test_dtype_names_are_case_blind_and_float_is_refused_as_ambiguous():

@@ -177,7 +177,8 @@ def test_every_in_place_initializer_has_an_allocating_twin():
     assert np.array_equal(d, fastinit.dirac_(np.empty((6, 3, 3, 3)), 2))
     m = fastinit.martens_sparse(40, 7, k=5, std=0.5, seed=3)
     assert m.shape == (40, 7) and (np.count_nonzero(m, axis=0) == 5).all()
-    assert np.array_equal(m, fastinit.martens_sparse_(np.empty((40, 7), np.float32), 5, 0.5, seed=3))
+    assert np.array_equal(m, fastinit.martens_sparse_(np.empty((40, 7), np.float32), 5, 0.5, seed=3, layout="keras"))
+    assert np.array_equal(fastinit.martens_sparse(7, 40, k=5, std=0.5, seed=3, layout="torch"), m.T)
 
 
 def test_seed_text_examples_work_verbatim():

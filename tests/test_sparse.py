@@ -49,14 +49,30 @@ def test_shards_across_column_strips():
         assert np.array_equal(blk, full[off[0]:off[0] + shape[0], off[1]:off[1] + shape[1]])
 
 
-def test_martens_k_nonzeros_per_column():
-    w = fastinit.martens_sparse_(np.empty((784, 300)), seed=4)
+def test_martens_k_nonzeros_per_unit_in_either_layout():
+    w = fastinit.martens_sparse_(np.empty((784, 300)), seed=4, layout="keras")  # (n_in, n_out): per column
     assert ((w != 0).sum(0) == 15).all()
     for c in (0, 1, 299):  # the 15 kept rows are the ones drawn (the complement of the zero rows)
         assert np.flatnonzero(w[:, c] == 0).tolist() == reference.sparse_zero_rows(4, 0, c, 784, 784 - 15)
     assert abs(w[w != 0].std() - 1) < 0.03
-    with pytest.raises(ValueError, match="k=20 non-zeros per column but only 10 rows"):
+    t = fastinit.martens_sparse_(np.empty((300, 784)), seed=4)  # torch's (out, in), the default: per row
+    assert np.array_equal(t, w.T)
+    with pytest.raises(ValueError, match=r"k=20 non-zeros per column \(unit\) but only 10 rows"):
+        fastinit.martens_sparse_(np.empty((10, 3)), k=20, layout="keras")
+    with pytest.raises(ValueError, match=r"k=20 non-zeros per row \(unit\) but only 3 columns"):
         fastinit.martens_sparse_(np.empty((10, 3)), k=20)
+    with pytest.raises(ValueError, match="layout must be one of"):
+        fastinit.martens_sparse_(np.empty((10, 3)), k=2, layout="jax")
+
+
+def test_martens_torch_layout_shards_equal_slices_of_the_whole():
+    full = fastinit.martens_sparse_(np.empty((70, 90), np.float32), k=5, seed=2)
+    assert ((full != 0).sum(1) == 5).all()
+    for off, shape in [((3, 61), (30, 20)), ((0, 0), (70, 90)), ((69, 1), (1, 89)), ((10, 0), (5, 90))]:
+        blk = fastinit.martens_sparse_(np.empty(shape, np.float32), k=5, seed=2, global_shape=(70, 90), offset=off)
+        assert np.array_equal(blk, full[off[0]:off[0] + shape[0], off[1]:off[1] + shape[1]])
+    strided = np.zeros((90, 70), np.float32).T  # a Fortran-order target: same values
+    assert np.array_equal(fastinit.martens_sparse_(strided, k=5, seed=2), full)
 
 
 @pytest.mark.parametrize("sp", [0.3, 0.8, 0.97])  # zero rows drawn / kept rows drawn / a few kept values written
