@@ -111,6 +111,16 @@ class Generator:
         """The seed this generator was last reset to."""
         return self._seed
 
+    def __getstate__(self) -> dict:
+        """Seed and position (pickle, copy.deepcopy: the copy goes on with the same seeds); not the lock."""
+        with self._lock:
+            return {"seed": self._seed, "count": self._count}
+
+    def __setstate__(self, state: dict) -> None:
+        self._lock = threading.Lock()
+        self.manual_seed(state["seed"])
+        self._count = _check_u64(state["count"], "count")
+
     def next_seed(self) -> int:
         """A fresh 64-bit seed; the i-th call is a pure function of (seed, i)."""
         with self._lock:

@@ -52,6 +52,18 @@ def test_generator_seed_sequence_is_pinned():
     assert g.next_seed() == int(w[0]) | (int(w[1]) << 32)
 
 
+def test_a_pickled_or_copied_generator_goes_on_with_the_same_seeds():
+    import copy
+    import pickle
+
+    g = fastinit.Generator(7)
+    for _ in range(300):  # past the block of seeds computed ahead
+        g.next_seed()
+    for copier in (lambda x: pickle.loads(pickle.dumps(x)), copy.deepcopy):
+        twin = copier(g)
+        assert twin.initial_seed() == 7 and [twin.next_seed() for _ in range(3)] == [g.next_seed() for _ in range(3)]
+
+
 def test_default_generator_never_hands_two_threads_the_same_seed():
     g = fastinit.Generator(9)
     seen, lock = [], threading.Lock()
