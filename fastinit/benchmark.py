@@ -1,8 +1,8 @@
 """Layer 7 — measurement: what ``fastinit bench`` runs, and the timing helpers bench/ can share.
 
 For each initializer and dtype, in one process and on the same buffer: fastinit's time (best of
-``repeat`` after one warm-up call), a memset of the same buffer (the C library's ``memset``: the
-memory-speed ceiling), and what a user would call instead, each only when installed —
+``repeat`` after one warm-up call), a memset of the same buffer (the C library's ``memset`` on as many
+threads as the fill: the memory-speed ceiling), and what a user would call instead, each only when installed —
 NumPy (``Generator.random`` / ``standard_normal`` with ``out=``, or drawn in float32 and stored
 with ``astype`` for the 16-bit types; ``scipy.stats.truncnorm`` for the truncated normal),
 torch (``Tensor.uniform_`` / ``normal_`` and ``torch.nn.init``, with as many threads as numba)
@@ -39,8 +39,8 @@ from ._buffers import resolve_dtype
 
 __all__ = [
     "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "memset",
-    "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe", "run_bench", "run_bench_cuda",
-    "cuda_unavailable_reason", "format_table",
+    "memset_threads", "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe", "run_bench",
+    "run_bench_cuda", "cuda_unavailable_reason", "format_table",
 ]
 
 #: elementwise initializers (timed on ``size`` elements) and matrix ones (timed on ``matrix``² elements)
@@ -92,13 +92,43 @@ def best_of(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float =
     return best
 
 
+_POOLS: dict = {}  # helper threads of memset, by count: started once, reused
+
+
+def memset_threads(buf: np.ndarray) -> int:
+    """The threads :func:`memset` zeroes ``buf`` with: those a fastinit fill of it runs on (numba's thread count,
+    one up to ``_cpu.SERIAL_ELEMENTS`` elements); one where ``buf`` is not contiguous."""
+    from . import _cpu
+
+    return _cpu.threads_for(buf.size) if _one_block(buf) else 1
+
+
+def _one_block(buf: np.ndarray) -> bool:
+    return buf.flags.c_contiguous or buf.flags.f_contiguous
+
+
 def memset(buf: np.ndarray) -> None:
-    """Zero ``buf``: the C library's ``memset`` of its bytes when it is contiguous (``ndarray.fill`` is 7-27%
-    slower on the 2-vCPU VM, so it would flatter a fill), else ``ndarray.fill`` (integer storage for bfloat16)."""
-    if buf.flags.c_contiguous:
-        ctypes.memset(buf.ctypes.data, 0, buf.nbytes)
-    else:
+    """Zero ``buf`` with the C library's ``memset``, one call per contiguous slice on :func:`memset_threads`
+    threads (ctypes releases the GIL; the helper threads are started once), so that it and a fastinit fill
+    use the same cores; ``ndarray.fill`` where ``buf`` is not contiguous (integer storage for bfloat16)."""
+    if not _one_block(buf):
         (buf if buf.dtype.kind == "f" else buf.view(np.uint16)).fill(0)
+        return
+    threads, addr, nbytes = memset_threads(buf), buf.ctypes.data, buf.nbytes
+    if threads == 1:
+        ctypes.memset(addr, 0, nbytes)
+        return
+    per_thread = -(-nbytes // threads)
+    step = -(-per_thread // 4096) * 4096  # whole 4 KiB pages
+    if threads not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOLS[threads] = ThreadPoolExecutor(threads - 1, thread_name_prefix="fastinit-memset")
+    rest = [_POOLS[threads].submit(ctypes.memset, addr + start, 0, min(step, nbytes - start))
+            for start in range(step, nbytes, step)]
+    ctypes.memset(addr, 0, min(step, nbytes))  # the first slice on this thread
+    for done in rest:
+        done.result()
 
 
 def progress(items: Iterable, total: int, desc: str, enabled: bool = True):
@@ -283,6 +313,7 @@ class Result:
     elements: int
     seconds: float
     memset_seconds: float
+    memset_threads: Optional[int] = None  # CPU: the threads of the memset (those of the fill); GPU: None
     elements_per_s: float = field(init=False)
     memset_fraction: float = field(init=False)
     others: dict = field(default_factory=dict)  # contestant -> {"seconds", "speedup"} or {"error"}
@@ -393,7 +424,7 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
     memset(buf)  # page it in: every contestant writes to resident memory
     t_memset = best_of(lambda: memset(buf), repeat)
     t = best_of(fastinit_fill(name, buf), repeat)
-    res = Result(name, dt, shape, buf.size, t, t_memset)
+    res = Result(name, dt, shape, buf.size, t, t_memset, memset_threads(buf))
     for c in against:
         try:
             fn = contestant_fill(c, name, buf)
@@ -493,7 +524,8 @@ def format_table(report: dict) -> str:
     lines = [f"fastinit bench on {m['cpu']} ({m['cpus']} CPUs, numba {m['numba_threads']} threads"
              + (f", GPU {m['gpu']}" if "gpu" in m else "") + f"); {libs}",
              f"best of {report['repeat']}; speed-up = their time / fastinit's; x memset = memset time / fastinit's "
-             "(1.0 = memory speed)"]
+             "(1.0 = memory speed" + ("" if report.get("device") == "cuda" else "; memset on the fill's threads")
+             + ")"]
     contestants = report["contestants"]
     head = (f"{'initializer':<16}{'dtype':<10}{'elements':>10}{'fastinit':>11}{'G el/s':>8}{'memset':>10}"
             f"{'x memset':>9}" + "".join(f"{c:>16}" for c in contestants) + f"{'1st call':>10}{'RSS+':>10}")

@@ -121,7 +121,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> None:
     """Time ``fill(out)`` against a memset of the same buffer and print the report; ``out`` ends up filled."""
-    from .benchmark import memset
+    from .benchmark import memset, memset_threads
 
     t0 = time.perf_counter()
     fill(out)  # first call: compiles or loads the numba cache, touches the pages
@@ -132,8 +132,10 @@ def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> N
     gb = out.nbytes / 1e9
     print(f"fastinit fill: {args.numel:,} x {out.dtype} ~ {law}, seed={args.seed}, stream={args.stream!r}")
     print(f"  first call   {first * 1e3:9.1f} ms  (compile or cache load + page faults)")
-    for what, t in (("fill", t_fill), ("memset", t_memset)):
+    threads = memset_threads(out)
+    for what, t in (("fill", t_fill), (f"memset x{threads}", t_memset)):
         print(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
+    print(f"  (memset: the C library's, on {threads} thread{'s' * (threads > 1)}, as many as the fill)")
     print(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
     with np.errstate(invalid="ignore"):  # a constant inf: mean inf, std nan, quietly

@@ -76,6 +76,43 @@ def test_memset_zeroes_contiguous_and_strided_buffers():
     assert (b[:, ::2] == 0).all() and (b[:, 1::2] == 3).all()
 
 
+def test_memset_runs_on_the_threads_of_the_fill(monkeypatch):
+    """One C memset per slice, on as many threads as a fastinit fill of the buffer (numba's count; one for a small
+    buffer, which fastinit fills on the calling thread): every byte zeroed once, slices of whole 4 KiB."""
+    import ctypes
+    import threading
+
+    import numba
+
+    from fastinit import _cpu
+
+    calls, real = [], ctypes.memset
+
+    def recorded(addr, value, nbytes):
+        calls.append((addr, nbytes, threading.current_thread().name))
+        return real(addr, value, nbytes)
+
+    monkeypatch.setattr(ctypes, "memset", recorded)
+    big = np.full(_cpu.SERIAL_ELEMENTS * 3 + 5, 3.0, np.float32)  # not a whole number of pages
+    assert benchmark.memset_threads(big) == numba.get_num_threads()
+    threads = 3  # as on a 3-core machine, whatever this one has
+    monkeypatch.setattr(_cpu, "threads_for", lambda work: 1 if work <= _cpu.SERIAL_ELEMENTS else threads)
+    benchmark.memset(big)
+    assert (big == 0).all() and len(calls) == threads
+    calls.sort()
+    step = calls[0][1]
+    assert [a - big.ctypes.data for a, _, _ in calls] == [i * step for i in range(threads)] and step % 4096 == 0
+    assert sum(n for _, n, _ in calls) == big.nbytes
+    assert calls[0][2] == threading.current_thread().name  # the first slice here, the others on the helpers
+    assert all(name.startswith("fastinit-memset") for _, _, name in calls[1:])
+    calls.clear()
+    small = np.full(_cpu.SERIAL_ELEMENTS, 3.0, np.float32)
+    assert benchmark.memset_threads(small) == 1
+    benchmark.memset(small)
+    assert (small == 0).all() and len(calls) == 1
+    assert benchmark.memset_threads(np.empty((64, 4096))[:, ::2]) == 1  # not one block: ndarray.fill
+
+
 def test_bench_table_names_every_contestant_and_row(capsys):
     assert main(["bench", *SMALL, "--only", "uniform_,orthogonal_", "--against", "numpy", "--no-probes"]) == 0
     out = capsys.readouterr().out
