@@ -13,7 +13,8 @@ memset time / fastinit time (1.0 would be memory speed).
 
 Peak RSS beyond the buffer and the first-call time are measured in a fresh child process each
 (``python -c "import fastinit; fastinit.X(...)"``, warm numba cache): the first call includes
-``import fastinit`` and the kernel's cache load; the RSS overhead is the rise of the peak RSS over a
+``import fastinit`` and the kernel's cache load (a small fill; orthogonal_ and sparse_: one of the measured
+shape, so that SciPy's import for the blocked QR lands there); the RSS overhead is the rise of the peak RSS over a
 paged-in buffer during one fill (Linux: VmHWM after resetting it through ``/proc/self/clear_refs``;
 elsewhere ``ru_maxrss``, a lifetime high-water mark that can hide a small overhead).
 """
@@ -331,9 +332,11 @@ t0 = time.perf_counter()
 import numpy as np, fastinit
 from fastinit import benchmark
 name, dtype, shape = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv[3].split("x"))
-small = np.empty((64, 64) if len(shape) == 2 else (2 * fastinit._cpu.SERIAL_ELEMENTS,),  # constant_ fills fewer
-                 fastinit._buffers.resolve_dtype(dtype))                                  # without its kernel
-benchmark.fastinit_fill(name, small)()
+if name in benchmark.MATRIX:  # the measured shape: a 64x64 orthogonal_ takes a path without BLAS (no scipy.linalg)
+    warm = shape
+else:  # past constant_'s ndarray.fill path, which never loads its kernel
+    warm = (64, 64) if len(shape) == 2 else (2 * fastinit._cpu.SERIAL_ELEMENTS,)
+benchmark.fastinit_fill(name, np.empty(warm, fastinit._buffers.resolve_dtype(dtype)))()
 first = time.perf_counter() - t0
 print(json.dumps(dict(first_call_s=first, **benchmark.rss_overhead(name, dtype, shape))))
 """

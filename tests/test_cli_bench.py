@@ -65,6 +65,13 @@ def test_bench_probe_of_constant_loads_its_kernel_before_measuring():
     assert measured["rss_overhead_mib"] < 8
 
 
+def test_bench_probe_of_orthogonal_warms_up_on_the_measured_shape():
+    """A 64x64 warm-up took the level-2 path, which uses no BLAS: SciPy's import and the blocked path's first use
+    (~16 MiB of RSS at 1024²) landed inside the measured fill instead of the first call."""
+    measured = benchmark.probe("orthogonal_", "float32", (512, 512))
+    assert measured["rss_overhead_mib"] < 8
+
+
 def test_memset_zeroes_contiguous_and_strided_buffers():
     from fastinit import benchmark
 
