@@ -1,10 +1,22 @@
-"""Shared fixtures for the pytest-benchmark suite: one 1e8-element buffer per dtype, touched once."""
+"""Shared fixtures for the pytest-benchmark suite: one 1e8-element buffer per dtype, touched once; torch on
+numba's thread count for the whole session, as ``fastinit bench`` runs it."""
 import os
+import sys
 
 import numpy as np
 import pytest
 
+from fastinit import benchmark as fb
+
 N = int(float(os.environ.get("FASTINIT_BENCH_N", "1e8")))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def torch_on_numba_threads():
+    """torch with numba's thread count (restored after); the test modules that time torch imported it when
+    they were collected."""
+    with fb.contestant_setup(["torch"] if "torch" in sys.modules else []):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +27,7 @@ def buf32():
 
 
 def run(benchmark, fn, rounds=5):
+    benchmark.extra_info.update(fb.thread_counts())
     benchmark.extra_info["elements"] = N
     benchmark.pedantic(fn, rounds=rounds, warmup_rounds=1, iterations=1)
     if benchmark.stats is not None:  # None under --benchmark-disable (a smoke run)

@@ -20,6 +20,13 @@ MATRIX_N = int(os.environ.get("FASTINIT_BENCH_MATRIX", "2048"))
 _held = {}  # one buffer at a time: 1e8 float64 is 800 MB
 
 
+@pytest.fixture(scope="module", autouse=True)
+def contestants():
+    """What ``fastinit bench`` times contestants in: torch on numba's threads, JAX in float64 mode (restored)."""
+    with fb.contestant_setup():
+        yield
+
+
 def buffer(shape, dtype) -> np.ndarray:
     key = (shape, dtype)
     if key not in _held:

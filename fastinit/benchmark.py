@@ -20,6 +20,7 @@ elsewhere ``ru_maxrss``, a lifetime high-water mark that can hide a small overhe
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import json
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -41,7 +42,7 @@ from ._buffers import resolve_dtype
 __all__ = [
     "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "memset",
     "memset_threads", "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe", "run_bench",
-    "run_bench_cuda", "cuda_unavailable_reason", "format_table",
+    "run_bench_cuda", "cuda_unavailable_reason", "format_table", "contestant_setup", "thread_counts",
 ]
 
 #: elementwise initializers (timed on ``size`` elements) and matrix ones (timed on ``matrix``² elements)
@@ -143,8 +144,39 @@ def progress(items: Iterable, total: int, desc: str, enabled: bool = True):
     return tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False)
 
 
+def thread_counts() -> dict:
+    """numba's thread count, and torch's where torch is imported."""
+    import numba
+
+    counts = {"numba_threads": numba.get_num_threads()}
+    if "torch" in sys.modules:
+        counts["torch_threads"] = sys.modules["torch"].get_num_threads()
+    return counts
+
+
+@contextlib.contextmanager
+def contestant_setup(against: Iterable[str] = CONTESTANTS) -> Iterator[dict]:
+    """The set-up contestants are timed in, restored on exit: torch on numba's thread count, JAX in float64 mode
+    (else float64 arrays are float32); those of ``against`` not installed are left alone.  Yields
+    :func:`thread_counts`."""
+    against = [c for c in against if installed(c)]
+    with contextlib.ExitStack() as restore:
+        if "torch" in against:
+            import numba
+            import torch
+
+            restore.callback(torch.set_num_threads, torch.get_num_threads())
+            torch.set_num_threads(numba.get_num_threads())
+        if "jax" in against:
+            import jax
+
+            restore.callback(jax.config.update, "jax_enable_x64", jax.config.jax_enable_x64)
+            jax.config.update("jax_enable_x64", True)
+        yield thread_counts()
+
+
 def machine_info() -> dict:
-    """CPU, core count, numba threads and library versions: the context every number needs."""
+    """CPU, core count, numba (and torch) threads and library versions: the context every number needs."""
     import numba
 
     cpu = platform.processor() or platform.machine()
@@ -162,7 +194,7 @@ def machine_info() -> dict:
 
     versions["fastinit"] = __version__
     return {"platform": f"{platform.system()} {platform.machine()}", "cpu": cpu, "cpus": os.cpu_count(),
-            "numba_threads": numba.get_num_threads(), "versions": versions}
+            **thread_counts(), "versions": versions}
 
 
 def case_shape(name: str, size: int, matrix: int) -> tuple[int, ...]:
@@ -398,25 +430,12 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
     from ._jit import UNCACHED
 
     probes = probes and not UNCACHED  # no kernel cache: a fresh process's first call would compile (~20-70 s)
-    if "torch" in against:
-        import numba
-        import torch
-
-        torch.set_num_threads(numba.get_num_threads())
     cases = [(name, dt) for dt in dtypes for name in initializers]
-    x64 = None
-    if "jax" in against:
-        import jax
-
-        x64 = jax.config.jax_enable_x64
-        jax.config.update("jax_enable_x64", True)  # float64 arrays stay float64 (restored below)
-    try:
+    with contestant_setup(against):
         results = [_bench_case(name, dt, size, matrix, repeat, against, probes)
                    for name, dt in progress(cases, len(cases), "fastinit bench", show_progress)]
-    finally:
-        if x64 is not None:
-            jax.config.update("jax_enable_x64", x64)
-    return {"machine": machine_info(), "size": size, "matrix": matrix, "repeat": repeat, "contestants": against,
+        machine = machine_info()  # the thread counts the contestants ran with
+    return {"machine": machine, "size": size, "matrix": matrix, "repeat": repeat, "contestants": against,
             "kernel_cache": not UNCACHED, "results": [asdict(r) for r in results]}
 
 

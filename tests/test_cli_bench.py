@@ -136,10 +136,26 @@ def test_bench_against_torch_and_jax_when_installed(capsys):
     assert rows["trunc_normal_"]["others"]["torch"]["speedup"] > 0
     assert rows["trunc_normal_"]["others"]["jax"]["speedup"] > 0
     assert "jax" not in rows["sparse_"]["others"]  # JAX has no sparse initializer: no column, no error
-    import torch
-
-    assert torch.get_num_threads() == report["machine"]["numba_threads"]
+    assert report["machine"]["torch_threads"] == report["machine"]["numba_threads"]
     assert jax.config.jax_enable_x64 == x64  # float64 mode only for the run
+
+
+def test_contestant_setup_aligns_threads_and_float64_then_restores():
+    """torch on numba's threads and JAX's float64 mode (without it a float64 row times a float32 array) inside,
+    both as they were after; what fastinit bench and bench/test_matrix.py time contestants in."""
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    import numba
+
+    before, x64 = torch.get_num_threads(), jax.config.jax_enable_x64
+    torch.set_num_threads(numba.get_num_threads() + 1)
+    try:
+        with benchmark.contestant_setup() as threads:
+            assert threads == {"numba_threads": numba.get_num_threads(), "torch_threads": numba.get_num_threads()}
+            assert benchmark.contestant_fill("jax", "normal_", np.zeros(8))().dtype == np.float64
+        assert torch.get_num_threads() == numba.get_num_threads() + 1 and jax.config.jax_enable_x64 == x64
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_bench_device_cuda_without_a_gpu_exits_2(capsys):
