@@ -26,9 +26,12 @@ def buf32():
     return out
 
 
-def run(benchmark, fn, rounds=5):
+def run(benchmark, fn, rounds=5, *, elements):
+    """Time ``fn`` (``rounds`` after one warm-up); ``elements``: how many one call fills (its buffer's size, not
+    N for a matrix), None to record no rate."""
     benchmark.extra_info.update(fb.thread_counts())
-    benchmark.extra_info["elements"] = N
+    if elements is not None:
+        benchmark.extra_info["elements"] = elements
     benchmark.pedantic(fn, rounds=rounds, warmup_rounds=1, iterations=1)
-    if benchmark.stats is not None:  # None under --benchmark-disable (a smoke run)
-        benchmark.extra_info["elements_per_s"] = N / benchmark.stats.stats.min
+    if benchmark.stats is not None and elements is not None:  # stats None under --benchmark-disable (a smoke run)
+        benchmark.extra_info["elements_per_s"] = elements / benchmark.stats.stats.min

@@ -23,48 +23,48 @@ needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 @pytest.mark.benchmark(group="uniform f32 1e8")
 def test_memset_uniform_group(benchmark, buf32):
-    run(benchmark, lambda: memset(buf32))
+    run(benchmark, lambda: memset(buf32), elements=N)
 
 
 @pytest.mark.benchmark(group="uniform f32 1e8")
 def test_fastinit_uniform(benchmark, buf32):
-    run(benchmark, lambda: fastinit.uniform_(buf32, seed=1))
+    run(benchmark, lambda: fastinit.uniform_(buf32, seed=1), elements=N)
 
 
 @pytest.mark.benchmark(group="uniform f32 1e8")
 def test_numpy_uniform(benchmark, buf32):
     g = np.random.default_rng(1)
-    run(benchmark, lambda: g.random(out=buf32, dtype=np.float32), rounds=3)
+    run(benchmark, lambda: g.random(out=buf32, dtype=np.float32), rounds=3, elements=N)
 
 
 @needs_torch
 @pytest.mark.benchmark(group="uniform f32 1e8")
 def test_torch_uniform(benchmark, buf32):
     t = torch.from_numpy(buf32)
-    run(benchmark, lambda: t.uniform_(), rounds=3)
+    run(benchmark, lambda: t.uniform_(), rounds=3, elements=N)
 
 
 @pytest.mark.benchmark(group="normal f32 1e8")
 def test_memset_normal_group(benchmark, buf32):
-    run(benchmark, lambda: memset(buf32))
+    run(benchmark, lambda: memset(buf32), elements=N)
 
 
 @pytest.mark.benchmark(group="normal f32 1e8")
 def test_fastinit_normal(benchmark, buf32):
-    run(benchmark, lambda: fastinit.normal_(buf32, seed=1))
+    run(benchmark, lambda: fastinit.normal_(buf32, seed=1), elements=N)
 
 
 @pytest.mark.benchmark(group="normal f32 1e8")
 def test_numpy_normal(benchmark, buf32):
     g = np.random.default_rng(1)
-    run(benchmark, lambda: g.standard_normal(out=buf32, dtype=np.float32), rounds=3)
+    run(benchmark, lambda: g.standard_normal(out=buf32, dtype=np.float32), rounds=3, elements=N)
 
 
 @needs_torch
 @pytest.mark.benchmark(group="normal f32 1e8")
 def test_torch_normal(benchmark, buf32):
     t = torch.from_numpy(buf32)
-    run(benchmark, lambda: t.normal_(), rounds=3)
+    run(benchmark, lambda: t.normal_(), rounds=3, elements=N)
 
 
 HALF_DTYPES = ["float16", "bfloat16"]  # float16 through the CPU's conversion instruction (docs/transforms.md)
@@ -83,7 +83,7 @@ def test_memset_16bit(benchmark, half_tensors, dtype):
     from fastinit.torch import as_numpy
 
     view = as_numpy(half_tensors[dtype])
-    run(benchmark, lambda: memset(view))
+    run(benchmark, lambda: memset(view), elements=view.size)
 
 
 @needs_torch
@@ -94,7 +94,7 @@ def test_fastinit_16bit(benchmark, half_tensors, dtype, law):
 
     benchmark.group = f"uniform / normal {dtype} 1e8"
     t, fill = half_tensors[dtype], getattr(ft, law)
-    run(benchmark, lambda: fill(t, seed=1))
+    run(benchmark, lambda: fill(t, seed=1), elements=t.numel())
 
 
 @needs_torch
@@ -103,4 +103,4 @@ def test_fastinit_16bit(benchmark, half_tensors, dtype, law):
 def test_torch_16bit(benchmark, half_tensors, dtype, law):
     benchmark.group = f"uniform / normal {dtype} 1e8"
     t = half_tensors[dtype]
-    run(benchmark, getattr(t, law), rounds=3)
+    run(benchmark, getattr(t, law), rounds=3, elements=t.numel())

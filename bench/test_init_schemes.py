@@ -29,22 +29,22 @@ def weight():
 
 @pytest.mark.benchmark(group="kaiming_uniform_ torch tensor 1e8")
 def test_fastinit_torch_kaiming_uniform(benchmark, weight):
-    run(benchmark, lambda: finit.kaiming_uniform_(weight, a=5**0.5))
+    run(benchmark, lambda: finit.kaiming_uniform_(weight, a=5**0.5), elements=weight.numel())
 
 
 @pytest.mark.benchmark(group="kaiming_uniform_ torch tensor 1e8")
 def test_torch_nn_init_kaiming_uniform(benchmark, weight):
-    run(benchmark, lambda: tinit.kaiming_uniform_(weight, a=5**0.5), rounds=3)
+    run(benchmark, lambda: tinit.kaiming_uniform_(weight, a=5**0.5), rounds=3, elements=weight.numel())
 
 
 @pytest.mark.benchmark(group="xavier_normal_ torch tensor 1e8")
 def test_fastinit_torch_xavier_normal(benchmark, weight):
-    run(benchmark, lambda: finit.xavier_normal_(weight))
+    run(benchmark, lambda: finit.xavier_normal_(weight), elements=weight.numel())
 
 
 @pytest.mark.benchmark(group="xavier_normal_ torch tensor 1e8")
 def test_torch_nn_init_xavier_normal(benchmark, weight):
-    run(benchmark, lambda: tinit.xavier_normal_(weight), rounds=3)
+    run(benchmark, lambda: tinit.xavier_normal_(weight), rounds=3, elements=weight.numel())
 
 
 @pytest.mark.benchmark(group="trunc_normal_ f32 1e8")
@@ -52,9 +52,9 @@ def test_torch_nn_init_xavier_normal(benchmark, weight):
 def test_fastinit_trunc_normal(benchmark, buf32, a, b):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run(benchmark, lambda: fastinit.trunc_normal_(buf32, 0.0, 1.0, a, b, seed=1))
+        run(benchmark, lambda: fastinit.trunc_normal_(buf32, 0.0, 1.0, a, b, seed=1), elements=buf32.size)
 
 
 @pytest.mark.benchmark(group="trunc_normal_ f32 1e8")
 def test_torch_nn_init_trunc_normal(benchmark, weight):
-    run(benchmark, lambda: tinit.trunc_normal_(weight), rounds=1)
+    run(benchmark, lambda: tinit.trunc_normal_(weight), rounds=1, elements=weight.numel())

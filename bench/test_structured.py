@@ -20,14 +20,14 @@ SIZES = [2048, 4096]
 def test_fastinit_orthogonal(benchmark, n):
     benchmark.group = f"orthogonal_ {n}x{n} f32"
     w = np.empty((n, n), np.float32)
-    run(benchmark, lambda: fastinit.orthogonal_(w, seed=1), rounds=3)
+    run(benchmark, lambda: fastinit.orthogonal_(w, seed=1), rounds=3, elements=w.size)
 
 
 @pytest.mark.parametrize("n", SIZES)
 def test_torch_nn_init_orthogonal(benchmark, n):
     benchmark.group = f"orthogonal_ {n}x{n} f32"
     t = torch.empty(n, n)
-    run(benchmark, lambda: tinit.orthogonal_(t), rounds=3)
+    run(benchmark, lambda: tinit.orthogonal_(t), rounds=3, elements=t.numel())
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -40,7 +40,7 @@ def test_numpy_qr_sign_fixed(benchmark, n):
         q *= np.sign(np.diag(r))
         return q
 
-    run(benchmark, numpy_haar, rounds=3)
+    run(benchmark, numpy_haar, rounds=3, elements=n * n)
 
 
 SMALL = [(64, 64), (128, 128), (512, 128), (256, 1024)]  # recurrent matrices, LSTM gates (torch stacks four: (4 h, h))
@@ -66,23 +66,23 @@ SPARSITIES = [0.1, 0.9]  # torch's documented example; the seed texts' "few non-
 def test_fastinit_sparse(benchmark, sparsity):
     benchmark.group = f"sparse_ 2048x2048 sparsity {sparsity}"
     w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.sparse_(w, sparsity, seed=1))
+    run(benchmark, lambda: fastinit.sparse_(w, sparsity, seed=1), elements=w.size)
 
 
 @pytest.mark.parametrize("sparsity", SPARSITIES)
 def test_torch_nn_init_sparse(benchmark, sparsity):
     benchmark.group = f"sparse_ 2048x2048 sparsity {sparsity}"
     t = torch.empty(2048, 2048)
-    run(benchmark, lambda: tinit.sparse_(t, sparsity), rounds=3)
+    run(benchmark, lambda: tinit.sparse_(t, sparsity), rounds=3, elements=t.numel())
 
 
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
 def test_fastinit_martens_sparse(benchmark):
     w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1))
+    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1), elements=w.size)
 
 
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
 def test_torch_nn_init_sparse_with_k_15_nonzeros(benchmark):
     t = torch.empty(2048, 2048)
-    run(benchmark, lambda: tinit.sparse_(t, 1 - 15 / 2048), rounds=3)
+    run(benchmark, lambda: tinit.sparse_(t, 1 - 15 / 2048), rounds=3, elements=t.numel())
