@@ -26,12 +26,16 @@ def buf32():
     return out
 
 
-def run(benchmark, fn, rounds=5, *, elements):
+def run(benchmark, fn, rounds=5, *, elements, check=None):
     """Time ``fn`` (``rounds`` after one warm-up); ``elements``: how many one call fills (its buffer's size, not
-    N for a matrix), None to record no rate."""
+    N for a matrix), None to record no rate; ``check``: a ``fastinit.benchmark.FillCheck`` of the buffer ``fn``
+    fills, planted before the last call (untimed) and asserted after it."""
     benchmark.extra_info.update(fb.thread_counts())
     if elements is not None:
         benchmark.extra_info["elements"] = elements
-    benchmark.pedantic(fn, rounds=rounds, warmup_rounds=1, iterations=1)
+    setup = None if check is None else check.planter(1 if benchmark.disabled else rounds + 1)
+    benchmark.pedantic(fn, setup=setup, rounds=rounds, warmup_rounds=1, iterations=1)
+    if check is not None:
+        check.verify()
     if benchmark.stats is not None and elements is not None:  # stats None under --benchmark-disable (a smoke run)
         benchmark.extra_info["elements_per_s"] = elements / benchmark.stats.stats.min

@@ -11,7 +11,7 @@ import pytest
 
 import fastinit
 from conftest import N, run
-from fastinit.benchmark import memset
+from fastinit.benchmark import FillCheck, memset
 
 try:
     import torch
@@ -28,7 +28,7 @@ def test_memset_uniform_group(benchmark, buf32):
 
 @pytest.mark.benchmark(group="uniform f32 1e8")
 def test_fastinit_uniform(benchmark, buf32):
-    run(benchmark, lambda: fastinit.uniform_(buf32, seed=1), elements=N)
+    run(benchmark, lambda: fastinit.uniform_(buf32, seed=1), elements=N, check=FillCheck.for_case("uniform_", buf32))
 
 
 @pytest.mark.benchmark(group="uniform f32 1e8")
@@ -51,7 +51,7 @@ def test_memset_normal_group(benchmark, buf32):
 
 @pytest.mark.benchmark(group="normal f32 1e8")
 def test_fastinit_normal(benchmark, buf32):
-    run(benchmark, lambda: fastinit.normal_(buf32, seed=1), elements=N)
+    run(benchmark, lambda: fastinit.normal_(buf32, seed=1), elements=N, check=FillCheck.for_case("normal_", buf32))
 
 
 @pytest.mark.benchmark(group="normal f32 1e8")
@@ -94,7 +94,7 @@ def test_fastinit_16bit(benchmark, half_tensors, dtype, law):
 
     benchmark.group = f"uniform / normal {dtype} 1e8"
     t, fill = half_tensors[dtype], getattr(ft, law)
-    run(benchmark, lambda: fill(t, seed=1), elements=t.numel())
+    run(benchmark, lambda: fill(t, seed=1), elements=t.numel(), check=FillCheck.for_case(law, t))
 
 
 @needs_torch

@@ -48,7 +48,7 @@ def test_matrix(benchmark, name, dtype, who):
     if who == "memset":
         run(benchmark, lambda: fb.memset(buf), rounds=3, elements=buf.size)
     elif who == "fastinit":
-        run(benchmark, fb.fastinit_fill(name, buf), rounds=3, elements=buf.size)
+        run(benchmark, fb.fastinit_fill(name, buf), rounds=3, elements=buf.size, check=fb.FillCheck.for_case(name, buf))
     else:
         try:  # JAX compiles ahead, inside contestant_fill
             fn = fb.contestant_fill(who, name, buf)

@@ -4,11 +4,14 @@ Goals on the 2-core reference machine: orthogonal_ 2048² and 4096² >= 2x faste
 torch.nn.init.orthogonal_ and than numpy.linalg.qr + sign fix; sparse_ 2048², sparsity 0.1,
 >= 30x faster than torch.nn.init.sparse_.
 """
+import math
+
 import numpy as np
 import pytest
 
 import fastinit
 from conftest import run
+from fastinit.benchmark import FillCheck
 
 torch = pytest.importorskip("torch")
 import torch.nn.init as tinit  # noqa: E402
@@ -20,7 +23,7 @@ SIZES = [2048, 4096]
 def test_fastinit_orthogonal(benchmark, n):
     benchmark.group = f"orthogonal_ {n}x{n} f32"
     w = np.empty((n, n), np.float32)
-    run(benchmark, lambda: fastinit.orthogonal_(w, seed=1), rounds=3, elements=w.size)
+    run(benchmark, lambda: fastinit.orthogonal_(w, seed=1), rounds=3, elements=w.size, check=FillCheck(w, "orthogonal"))
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -57,6 +60,11 @@ def test_small_orthogonal(benchmark, shape, who):
         t = torch.empty(shape)
         fill = lambda: tinit.orthogonal_(t)  # noqa: E731
     benchmark.pedantic(fill, rounds=5, warmup_rounds=1, iterations=20)
+    if who == "fastinit":  # 20 calls a round, no place for a sentinel: one more call, checked
+        check = FillCheck(w, "orthogonal")
+        check.plant()
+        fill()
+        check.verify()
 
 
 SPARSITIES = [0.1, 0.9]  # torch's documented example; the seed texts' "few non-zeros per unit"
@@ -66,7 +74,8 @@ SPARSITIES = [0.1, 0.9]  # torch's documented example; the seed texts' "few non-
 def test_fastinit_sparse(benchmark, sparsity):
     benchmark.group = f"sparse_ 2048x2048 sparsity {sparsity}"
     w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.sparse_(w, sparsity, seed=1), elements=w.size)
+    check = FillCheck(w, "sparse", zeros=math.ceil(sparsity * 2048), std=0.01)
+    run(benchmark, lambda: fastinit.sparse_(w, sparsity, seed=1), elements=w.size, check=check)
 
 
 @pytest.mark.parametrize("sparsity", SPARSITIES)
@@ -79,7 +88,8 @@ def test_torch_nn_init_sparse(benchmark, sparsity):
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
 def test_fastinit_martens_sparse(benchmark):
     w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1), elements=w.size)
+    check = FillCheck(w, "sparse", zeros=2048 - 15, std=1.0)  # k = 15 non-zeros per column
+    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1), elements=w.size, check=check)
 
 
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")

@@ -1,7 +1,8 @@
 """Layer 7 — measurement: what ``fastinit bench`` runs, and the timing helpers bench/ can share.
 
 For each initializer and dtype, in one process and on the same buffer: fastinit's time (best of
-``repeat`` after one warm-up call), a memset of the same buffer (the C library's ``memset`` on as many
+``repeat`` after one warm-up call; the last timed call must overwrite NaN sentinels and write values of its
+law: :class:`FillCheck`), a memset of the same buffer (the C library's ``memset`` on as many
 threads as the fill: the memory-speed ceiling), and what a user would call instead, each only when installed —
 NumPy (``Generator.random`` / ``standard_normal`` with ``out=``, or drawn in float32 and stored
 with ``astype`` for the 16-bit types; ``scipy.stats.truncnorm`` for the truncated normal),
@@ -42,7 +43,8 @@ from ._buffers import resolve_dtype
 __all__ = [
     "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "memset",
     "memset_threads", "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe", "run_bench",
-    "run_bench_cuda", "cuda_unavailable_reason", "format_table", "contestant_setup", "thread_counts",
+    "run_bench_cuda", "cuda_unavailable_reason", "format_table", "contestant_setup", "thread_counts", "FillCheck",
+    "FillCheckError",
 ]
 
 #: elementwise initializers (timed on ``size`` elements) and matrix ones (timed on ``matrix``² elements)
@@ -53,6 +55,7 @@ CONTESTANTS = ("numpy", "torch", "jax")
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 COLS = 1024  # xavier/kaiming fill a (size // 1024, 1024) weight: fan_in 1024
 SPARSITY = 0.1
+CONSTANT = 0.5  # constant_'s value
 CONTESTANT_BUDGET_S = 1.0  # a contestant slower than this per call is timed once (JAX compiled ahead of it)
 
 _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9}
@@ -70,13 +73,16 @@ def parse_size(text: str) -> int:
 
 
 def best_of(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float = math.inf,
-            warmup_counts: bool = False) -> float:
+            warmup_counts: bool = False, before_last: Optional[Callable[[], Any]] = None) -> float:
     """The shortest wall time (s) of up to ``repeat`` calls of ``fn`` after ``warmup`` untimed calls.
 
     Stops early (after at least one timed call) once the timed calls used ``budget`` seconds.  With
     ``warmup_counts`` (callables with nothing to compile), a warm-up call that alone used ``budget`` is the
-    measurement.
+    measurement.  ``before_last`` runs, untimed, before the last timed call (e.g. :meth:`FillCheck.plant`;
+    not with a budget, which may end the calls before it).
     """
+    if before_last is not None and budget != math.inf:
+        raise ValueError("best_of: before_last needs every timed call (no budget)")
     for _ in range(warmup):
         t0 = time.perf_counter()
         fn()
@@ -84,7 +90,9 @@ def best_of(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float =
         if warmup_counts and t >= budget:
             return t
     best, spent = math.inf, 0.0
-    for _ in range(repeat):
+    for i in range(repeat):
+        if before_last is not None and i == repeat - 1:
+            before_last()
         t0 = time.perf_counter()
         fn()
         t = time.perf_counter() - t0
@@ -210,7 +218,7 @@ def case_shape(name: str, size: int, matrix: int) -> tuple[int, ...]:
 def fastinit_fill(name: str, buf: np.ndarray, seed: int = 1) -> Callable[[], Any]:
     """The fastinit call that ``fastinit bench`` times for initializer ``name`` on ``buf``."""
     fills = {
-        "constant_": lambda: init.constant_(buf, 0.5),
+        "constant_": lambda: init.constant_(buf, CONSTANT),
         "uniform_": lambda: init.uniform_(buf, seed=seed),
         "normal_": lambda: init.normal_(buf, seed=seed),
         "trunc_normal_": lambda: init.trunc_normal_(buf, seed=seed),
@@ -220,6 +228,159 @@ def fastinit_fill(name: str, buf: np.ndarray, seed: int = 1) -> Callable[[], Any
         "sparse_": lambda: sparsity.sparse_(buf, SPARSITY, seed=seed),
     }
     return fills[name]
+
+
+class FillCheckError(AssertionError):
+    """A timed fill left a NaN sentinel in its buffer or broke its law."""
+
+
+class FillCheck:
+    """Did the timed fill write ``law`` into ``buf`` (a NumPy array or a CPU torch tensor)?  :meth:`plant`, called
+    outside the timing before the last timed call, puts NaN at 256 places (first, last, spread and random: a few KiB
+    of cache lines, no bias to the timing); :meth:`verify` then raises :class:`FillCheckError` when one is left or a
+    cheap law check of a sample fails.
+
+    Laws and their parameters: ``constant`` (value), ``uniform`` (a, b), ``normal`` (mean, std), ``trunc_normal``
+    (mean, std, a, b): bounds, and sample mean and std within 0.1 std (6 standard errors for small samples);
+    ``orthogonal``: QᵀQ = I on 8 columns (rows of a wide matrix); ``sparse`` (zeros, std): the zero count of 64
+    columns, the non-zeros' mean and std.
+    """
+
+    SENTINELS = 256
+    SAMPLE = 1 << 16
+
+    def __init__(self, buf, law: str, name: Optional[str] = None, **params):
+        if law not in _LAWS:
+            raise ValueError(f"unknown law {law!r}; choose from {list(_LAWS)}")
+        if not isinstance(buf, np.ndarray):
+            from .torch import as_numpy
+
+            buf = as_numpy(buf)
+        self.view, self.law, self.params, self.planted = buf, law, params, False
+        self.label = f"{name or law} fill of {buf.dtype} {buf.shape}"
+        n = buf.size
+        spread = np.linspace(0, n - 1, min(n, self.SENTINELS // 2)).astype(np.int64)
+        self.spots = np.unique(np.concatenate([spread, np.random.default_rng(n).integers(0, max(n, 1), spread.size)]))
+
+    @classmethod
+    def for_case(cls, name: str, buf) -> "FillCheck":
+        """The check of :func:`fastinit_fill`'s ``name`` on ``buf`` (its 2-D weight's fans: torch's layout)."""
+        rows, cols = buf.shape if len(buf.shape) == 2 else (1, math.prod(buf.shape))
+        bound = math.sqrt(6.0 / (rows + cols))
+        law, params = {
+            "constant_": ("constant", {"value": CONSTANT}),
+            "uniform_": ("uniform", {"a": 0.0, "b": 1.0}),
+            "normal_": ("normal", {"mean": 0.0, "std": 1.0}),
+            "trunc_normal_": ("trunc_normal", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0}),
+            "xavier_uniform_": ("uniform", {"a": -bound, "b": bound}),
+            "kaiming_normal_": ("normal", {"mean": 0.0, "std": math.sqrt(2.0 / cols)}),
+            "orthogonal_": ("orthogonal", {}),
+            "sparse_": ("sparse", {"zeros": math.ceil(SPARSITY * rows), "std": 0.01}),
+        }[name]
+        return cls(buf, law, name, **params)
+
+    def plant(self) -> None:
+        """NaN at the sentinel places (call it untimed, before the last timed call)."""
+        self.view.flat[self.spots] = np.nan
+        self.planted = True
+
+    def planter(self, calls: int) -> Callable[[], None]:
+        """A pytest-benchmark ``setup`` (run before every call, untimed) that plants before the ``calls``-th."""
+        left = [calls]
+
+        def setup() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                self.plant()
+        return setup
+
+    def verify(self) -> None:
+        """Raise :class:`FillCheckError` unless the fill since :meth:`plant` overwrote every sentinel and holds its
+        law."""
+        if not self.planted:
+            raise FillCheckError(f"{self.label}: no sentinel was planted before the last timed call: nothing checked")
+        self.planted = False
+        left = int(np.isnan(np.asarray(self.view.flat[self.spots], np.float64)).sum())
+        if left:
+            raise FillCheckError(f"the timed {self.label} left {left} of {self.spots.size} NaN sentinels: it did not "
+                                 "write (all of) its buffer")
+        problem = _LAWS[self.law](self.view, np.dtype(self.view.dtype), **self.params) if self.view.size else None
+        if problem:
+            raise FillCheckError(f"the timed {self.label} wrote values off its law: {problem}")
+
+
+def _eps(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).eps) if dtype.kind == "f" else 2.0**-7  # bfloat16: 8 significant bits
+
+
+def _sample(buf: np.ndarray, size: int = FillCheck.SAMPLE) -> np.ndarray:
+    idx = np.unique(np.linspace(0, buf.size - 1, min(buf.size, size)).astype(np.int64))
+    return np.asarray(buf.flat[idx], np.float64)
+
+
+def _moments(x: np.ndarray, dtype: np.dtype, mean: float, std: float, a: float = -math.inf,
+             b: float = math.inf) -> Optional[str]:
+    """What is off: a non-finite value, one outside [a, b], the sample mean or std beyond 0.1 std (or 6 standard
+    errors) plus the rounding to ``dtype``; None when nothing is."""
+    ulp = _eps(dtype) * max([abs(mean) + 4 * std] + [abs(v) for v in (a, b) if math.isfinite(v)])
+    if not np.isfinite(x).all():
+        return f"{np.count_nonzero(~np.isfinite(x))} non-finite values"
+    if x.min() < a - ulp or x.max() > b + ulp:
+        return f"values in [{x.min():.6g}, {x.max():.6g}], outside [{a:.6g}, {b:.6g}]"
+    tol = max(0.1, 6 / math.sqrt(max(x.size, 1))) * std + ulp
+    m, s = x.mean(), x.std()
+    if abs(m - mean) > tol or abs(s - std) > tol:
+        return f"sample mean {m:.6g} and std {s:.6g} of {x.size} values, for {mean:.6g} and {std:.6g} (± {tol:.2g})"
+    return None
+
+
+def _law_constant(buf, dtype, value):
+    x, want = _sample(buf), float(np.asarray(value, dtype))
+    wrong = np.count_nonzero(x != want)
+    return f"{wrong} of {x.size} sampled values are not {want:.6g}" if wrong else None
+
+
+def _law_uniform(buf, dtype, a, b):
+    return _moments(_sample(buf), dtype, (a + b) / 2, (b - a) / math.sqrt(12), a, b)
+
+
+def _law_normal(buf, dtype, mean, std):
+    return _moments(_sample(buf), dtype, mean, std)
+
+
+def _law_trunc_normal(buf, dtype, mean, std, a, b):
+    from scipy import stats
+
+    law = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    return _moments(_sample(buf), dtype, float(law.mean()), float(law.std()), a, b)
+
+
+def _law_orthogonal(buf, dtype):
+    rows, cols = buf.shape
+    tall = rows >= cols
+    pick = np.unique(np.linspace(0, min(rows, cols) - 1, min(8, rows, cols)).astype(np.int64))
+    q = np.asarray(buf[:, pick] if tall else buf[pick, :].T, np.float64)
+    err = float(np.abs(q.T @ q - np.eye(pick.size)).max()) if np.isfinite(q).all() else math.inf
+    work = np.float64 if dtype == np.float64 else np.float32
+    tol = 10 * (2 * _eps(dtype) + 2 * math.sqrt(max(rows, cols)) * _eps(np.dtype(work)))
+    if err > tol:
+        return f"max |QᵀQ - I| = {err:.3g} on {pick.size} {'columns' if tall else 'rows'} (> {tol:.2g})"
+    return None
+
+
+def _law_sparse(buf, dtype, zeros, std):
+    rows, cols = buf.shape
+    pick = np.unique(np.linspace(0, cols - 1, min(64, cols)).astype(np.int64))
+    block = np.asarray(buf[:, pick], np.float64)
+    counts = (block == 0).sum(axis=0)
+    slack = 1 + rows // 1000  # a float16 N(0, 0.01²) draw may round to 0
+    if counts.min() < zeros or counts.max() > zeros + slack:
+        return f"{counts.min()} to {counts.max()} zeros in a column, for {zeros}"
+    return _moments(block[block != 0], dtype, 0.0, std)
+
+
+_LAWS = {"constant": _law_constant, "uniform": _law_uniform, "normal": _law_normal, "trunc_normal": _law_trunc_normal,
+         "orthogonal": _law_orthogonal, "sparse": _law_sparse}
 
 
 def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
@@ -421,6 +582,7 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
               matrix: int = 1024, repeat: int = 3, against: Iterable[str] = CONTESTANTS, probes: bool = True,
               show_progress: bool = True) -> dict:
     """Time every (initializer, dtype) against memset and the installed contestants; see the module doc.
+    Raises :class:`FillCheckError` when a timed fastinit fill did not write its law.
 
     Returns ``{"machine": ..., "size": ..., "matrix": ..., "repeat": ..., "kernel_cache": ..., "results": [...]}``
     (the fresh-process probes are skipped where numba has no kernel cache).
@@ -445,7 +607,9 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
     buf = np.empty(shape, resolve_dtype(dt))
     memset(buf)  # page it in: every contestant writes to resident memory
     t_memset = best_of(lambda: memset(buf), repeat)
-    t = best_of(fastinit_fill(name, buf), repeat)
+    check = FillCheck.for_case(name, buf)
+    t = best_of(fastinit_fill(name, buf), repeat, before_last=check.plant)
+    check.verify()  # before the contestants write into buf
     res = Result(name, dt, shape, buf.size, t, t_memset, memset_threads(buf))
     for c in against:
         try:

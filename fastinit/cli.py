@@ -9,7 +9,8 @@ against a memset of the same buffer measured in the same run.
 ``fastinit variance``: activation and gradient variance per layer of a deep MLP, per init scheme.
 ``fastinit compile``: compile every CPU kernel for this machine now (numba's cache), the groups in parallel.
 
-Exit codes: 0 success, 1 ``fastinit check`` found a failure or a ``fastinit compile`` group failed, 2 usage
+Exit codes: 0 success, 1 ``fastinit check`` found a failure, a ``fastinit compile`` group failed or a fill timed by
+``fastinit bench`` did not write its law, 2 usage
 error (bad flag or value, missing optional dependency, unavailable device, an ``--out`` that cannot be written,
 nothing for ``fastinit compile`` to cache into), with one ``fastinit COMMAND: error: ...`` line and no
 traceback; 130 interrupted (Ctrl-C or SIGTERM; an ``--out`` file is left as it was, with no temporary file).
@@ -209,8 +210,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if matrix < 1:
             raise ValueError(f"--matrix must be >= 1, got {matrix}")
         t0 = time.perf_counter()
-        report = benchmark.run_bench(names, dtypes, size, matrix, repeat, against, probes=not args.no_probes,
-                                     show_progress=show)
+        try:
+            report = benchmark.run_bench(names, dtypes, size, matrix, repeat, against, probes=not args.no_probes,
+                                         show_progress=show)
+        except benchmark.FillCheckError as e:  # a fill that writes nothing would look fastest: no table
+            print(f"fastinit bench: error: {e}", file=sys.stderr)
+            return 1
         report["wall_s"] = time.perf_counter() - t0
     if args.json:
         _print_json(report)
@@ -366,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="fastinit",
                                 description="Compiled, reproducible, memory-speed weight initialization.",
-                                epilog="exit codes: 0 success, 1 a check or a compile failed, 2 usage or output error, "
-                                       "130 interrupted; `fastinit COMMAND --help` shows examples",
+                                epilog="exit codes: 0 success, 1 a check, a compile or a timed fill failed, 2 usage or "
+                                       "output error, 130 interrupted; `fastinit COMMAND --help` shows examples",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)

@@ -158,6 +158,65 @@ def test_contestant_setup_aligns_threads_and_float64_then_restores():
         torch.set_num_threads(before)
 
 
+def test_bench_fails_when_the_timed_fill_writes_nothing(capsys, monkeypatch):
+    """A kernel that writes nothing would be the fastest row (4968 x memset in the review): the NaN sentinels
+    planted before the last timed call are still there, the command exits 1 with the reason and prints no table."""
+    from fastinit import init
+
+    monkeypatch.setattr(init, "uniform_", lambda out, *args, **kwargs: out)
+    assert main(["bench", *SMALL, "--only", "uniform_", "--against", "none", "--no-probes"]) == 1
+    out, err = capsys.readouterr()
+    assert not out and err.startswith("fastinit bench: error: the timed uniform_ fill of float32 (20000,) left 256 of ")
+    assert "NaN sentinels: it did not write (all of) its buffer" in err
+
+
+def test_bench_fails_when_the_timed_fill_writes_another_law(capsys, monkeypatch):
+    from fastinit import init
+
+    normal = init.normal_
+    monkeypatch.setattr(init, "uniform_", lambda out, *args, seed=None, **kwargs: normal(out, seed=seed))
+    assert main(["bench", *SMALL, "--only", "uniform_", "--against", "none", "--no-probes"]) == 1
+    assert "uniform_ fill of float32 (20000,) wrote values off its law: values in [-" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", benchmark.DTYPES)
+@pytest.mark.parametrize("name", benchmark.INITIALIZERS)
+def test_fill_check_passes_the_fill_and_fails_a_wrong_or_missing_one(name, dtype):
+    from fastinit._buffers import resolve_dtype
+
+    buf = np.empty(benchmark.case_shape(name, 20_000, 48), resolve_dtype(dtype))
+    fill, check = benchmark.fastinit_fill(name, buf), benchmark.FillCheck.for_case(name, buf)
+    with pytest.raises(benchmark.FillCheckError, match="no sentinel was planted"):
+        check.verify()
+    fill()
+    check.plant()
+    fill()
+    check.verify()
+    check.plant()  # a fill that writes nothing
+    with pytest.raises(benchmark.FillCheckError, match="NaN sentinels"):
+        check.verify()
+    check.plant()
+    buf[...] = 3.0  # a fill that writes garbage: a value of no law checked here
+    with pytest.raises(benchmark.FillCheckError, match="off its law"):
+        check.verify()
+
+
+def test_sentinels_go_in_before_the_last_timed_call_only():
+    buf = np.zeros(1000)
+    check = benchmark.FillCheck(buf, "constant", value=0.0)
+    seen = []
+    benchmark.best_of(lambda: seen.append(int(np.isnan(buf).sum())), repeat=3, before_last=check.plant)
+    assert seen == [0, 0, 0, check.spots.size]  # warm-up, two timed calls, the last one after the planting
+    buf[...] = 0.0
+    setup, seen = check.planter(3), []  # pytest-benchmark's setup: before each call (warm-up, two rounds)
+    for _ in range(3):
+        setup()
+        seen.append(int(np.isnan(buf).sum()))
+    assert seen == [0, 0, check.spots.size] and check.spots.size > 200
+    with pytest.raises(ValueError, match="no budget"):
+        benchmark.best_of(lambda: None, repeat=3, budget=1.0, before_last=check.plant)
+
+
 def test_bench_device_cuda_without_a_gpu_exits_2(capsys):
     if benchmark.cuda_unavailable_reason() is None:
         pytest.skip("a GPU and fastinit's CUDA path are available here")
