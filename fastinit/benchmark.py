@@ -4,12 +4,12 @@ For each initializer and dtype, in one process and on the same buffer: fastinit'
 ``repeat`` after one warm-up call; the last timed call must overwrite NaN sentinels and write values of its
 law: :class:`FillCheck`), a memset of the same buffer (the C library's ``memset`` on as many
 threads as the fill: the memory-speed ceiling), and what a user would call instead, each only when installed —
-NumPy (``Generator.random`` / ``standard_normal`` with ``out=``, or drawn in float32 and stored
-with ``astype`` for the 16-bit types; ``scipy.stats.truncnorm`` for the truncated normal),
+NumPy (``Generator.random`` / ``standard_normal`` with ``out=``, or drawn into a float32 scratch allocated
+before the timing and stored for the 16-bit types; ``scipy.stats.truncnorm`` for the truncated normal),
 torch (``Tensor.uniform_`` / ``normal_`` and ``torch.nn.init``, with as many threads as numba)
 and JAX (``jax.random`` / ``jax.nn.initializers`` compiled ahead with ``jax.jit(...).lower().compile()``,
 ``block_until_ready``; new arrays, JAX has no in-place fill).  A contestant whose one call takes over a
-second is timed once.  Speed-up = their time / fastinit's time; memset fraction =
+second is timed once (``timed_calls`` in its entry).  Speed-up = their time / fastinit's time; memset fraction =
 memset time / fastinit time (1.0 would be memory speed).
 
 Peak RSS beyond the buffer and the first-call time are measured in a fresh child process each
@@ -41,10 +41,10 @@ from . import init, scaled, sparsity, structured
 from ._buffers import resolve_dtype
 
 __all__ = [
-    "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "memset",
-    "memset_threads", "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe", "run_bench",
-    "run_bench_cuda", "cuda_unavailable_reason", "format_table", "contestant_setup", "thread_counts", "FillCheck",
-    "FillCheckError",
+    "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "timings",
+    "memset", "memset_threads", "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe",
+    "run_bench", "run_bench_cuda", "cuda_unavailable_reason", "format_table", "contestant_setup", "thread_counts",
+    "FillCheck", "FillCheckError",
 ]
 
 #: elementwise initializers (timed on ``size`` elements) and matrix ones (timed on ``matrix``² elements)
@@ -72,9 +72,9 @@ def parse_size(text: str) -> int:
     return int(value)
 
 
-def best_of(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float = math.inf,
-            warmup_counts: bool = False, before_last: Optional[Callable[[], Any]] = None) -> float:
-    """The shortest wall time (s) of up to ``repeat`` calls of ``fn`` after ``warmup`` untimed calls.
+def timings(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float = math.inf,
+            warmup_counts: bool = False, before_last: Optional[Callable[[], Any]] = None) -> list[float]:
+    """The wall times (s) of up to ``repeat`` calls of ``fn`` after ``warmup`` untimed calls.
 
     Stops early (after at least one timed call) once the timed calls used ``budget`` seconds.  With
     ``warmup_counts`` (callables with nothing to compile), a warm-up call that alone used ``budget`` is the
@@ -82,24 +82,28 @@ def best_of(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float =
     not with a budget, which may end the calls before it).
     """
     if before_last is not None and budget != math.inf:
-        raise ValueError("best_of: before_last needs every timed call (no budget)")
+        raise ValueError("timings: before_last needs every timed call (no budget)")
     for _ in range(warmup):
         t0 = time.perf_counter()
         fn()
         t = time.perf_counter() - t0
         if warmup_counts and t >= budget:
-            return t
-    best, spent = math.inf, 0.0
+            return [t]
+    times: list[float] = []
     for i in range(repeat):
         if before_last is not None and i == repeat - 1:
             before_last()
         t0 = time.perf_counter()
         fn()
-        t = time.perf_counter() - t0
-        best, spent = min(best, t), spent + t
-        if spent >= budget:
+        times.append(time.perf_counter() - t0)
+        if sum(times) >= budget:
             break
-    return best
+    return times
+
+
+def best_of(fn: Callable[[], Any], repeat: int, **options) -> float:
+    """The shortest of :func:`timings` (same arguments)."""
+    return min(timings(fn, repeat, **options))
 
 
 _POOLS: dict = {}  # helper threads of memset, by count: started once, reused
@@ -384,20 +388,21 @@ _LAWS = {"constant": _law_constant, "uniform": _law_uniform, "normal": _law_norm
 
 
 def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
-    """What a NumPy user writes instead (drawn in float32 and stored with astype for 16-bit types)."""
+    """What a NumPy user writes instead (16-bit types: drawn into a float32 scratch, allocated here, and stored)."""
     g = np.random.default_rng(1)
     native = buf.dtype in (np.float32, np.float64)
     work = buf.dtype if native else np.dtype(np.float32)
     rows, cols = buf.shape if buf.ndim == 2 else (1, buf.size)
 
     def store(draw):
+        if native:
+            return lambda: draw(buf)
+        tmp = np.empty(buf.shape, work)  # a 16-bit row's float32 draws: allocated and paged in here, untimed
+        memset(tmp)
+
         def run():
-            if native:
-                draw(buf)
-            else:
-                tmp = np.empty(buf.shape, work)
-                draw(tmp)
-                buf[...] = tmp
+            draw(tmp)
+            buf[...] = tmp
         return run
 
     def scaled_draw(method, factor, shift=0.0):
@@ -430,9 +435,10 @@ def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
             buf[...] = q
         return orthogonal
     nzero = math.ceil(SPARSITY * rows)
+    normal = store(lambda out: g.standard_normal(out=out, dtype=out.dtype))
 
     def sparse():
-        store(lambda out: g.standard_normal(out=out, dtype=out.dtype))()
+        normal()
         np.multiply(buf, buf.dtype.type(0.01), out=buf)
         zero_rows = np.argpartition(g.random((rows, cols), dtype=np.float32), nzero, axis=0)[:nzero]
         np.put_along_axis(buf, zero_rows, 0, axis=0)
@@ -510,7 +516,7 @@ class Result:
     memset_threads: Optional[int] = None  # CPU: the threads of the memset (those of the fill); GPU: None
     elements_per_s: float = field(init=False)
     memset_fraction: float = field(init=False)
-    others: dict = field(default_factory=dict)  # contestant -> {"seconds", "speedup"} or {"error"}
+    others: dict = field(default_factory=dict)  # contestant -> {"seconds", "speedup", "timed_calls"} or {"error"}
     first_call_s: Optional[float] = None
     rss_overhead_mib: Optional[float] = None
 
@@ -615,8 +621,8 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
         try:
             fn = contestant_fill(c, name, buf)
             if fn is not None:
-                t_c = best_of(fn, repeat, budget=CONTESTANT_BUDGET_S, warmup_counts=True)
-                res.others[c] = {"seconds": t_c, "speedup": t_c / t}
+                times = timings(fn, repeat, budget=CONTESTANT_BUDGET_S, warmup_counts=True)
+                res.others[c] = {"seconds": min(times), "speedup": min(times) / t, "timed_calls": len(times)}
         except Exception as e:  # e.g. a dtype the library does not implement: report, go on
             res.others[c] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"}
     if probes:
@@ -685,7 +691,7 @@ def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int
             fn = {"constant_": lambda: tt.fill_(0.5), "uniform_": tt.uniform_, "normal_": tt.normal_,
                   "trunc_normal_": lambda: torch.nn.init.trunc_normal_(tt)}[name]
             t_c = best_of(lambda: (fn(), torch.cuda.synchronize()), repeat)
-            res.others["torch"] = {"seconds": t_c, "speedup": t_c / t}
+            res.others["torch"] = {"seconds": t_c, "speedup": t_c / t, "timed_calls": repeat}
         results.append(res)
     info = machine_info()
     gpu = cuda.get_current_device().name
@@ -736,6 +742,12 @@ def format_table(report: dict) -> str:
     if errors:
         lines += ["", "unsupported by the contestant (their error):"]
         lines += [f"  {c} {name} {dt}: {msg}" for name, dt, c, msg in errors]
+    fewer = [(r["initializer"], r["dtype"], c, o["timed_calls"]) for r in report["results"]
+             for c, o in r["others"].items() if o.get("timed_calls", report["repeat"]) < report["repeat"]]
+    if fewer:
+        lines += ["", f"contestants timed fewer than {report['repeat']} times (their calls passed "
+                      f"{CONTESTANT_BUDGET_S:g} s; the first is the measurement):"]
+        lines += [f"  {c} {name} {dt}: {n} call{'s' * (n > 1)}" for name, dt, c, n in fewer]
     if report.get("skipped"):
         lines += ["", "not measured on the GPU:"] + [f"  {s}" for s in report["skipped"]]
     return "\n".join(lines)
