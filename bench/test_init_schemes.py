@@ -4,6 +4,7 @@ Goals: kaiming_uniform_ / xavier_normal_ >= 5x torch.nn.init (issue #4); trunc_n
 >= 400 M samples/s and >= 30x torch.nn.init.trunc_normal_, far tails <= 3x slower (issue #5).
 The half-normal [0, inf) and [0, 2] take the most attempts (acceptance about 1/2 and 0.6).
 """
+import math
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 import fastinit
 from conftest import N, run
+from fastinit.benchmark import FillCheck
 
 torch = pytest.importorskip("torch")
 import torch.nn.init as tinit  # noqa: E402
@@ -29,22 +31,25 @@ def weight():
 
 @pytest.mark.benchmark(group="kaiming_uniform_ torch tensor 1e8")
 def test_fastinit_torch_kaiming_uniform(benchmark, weight):
-    run(benchmark, lambda: finit.kaiming_uniform_(weight, a=5**0.5))
+    bound = 1 / math.sqrt(SHAPE[1])  # gain sqrt(2 / (1 + a²)) x sqrt(3 / fan_in)
+    check = FillCheck(weight, "uniform", a=-bound, b=bound)
+    run(benchmark, lambda: finit.kaiming_uniform_(weight, a=5**0.5), elements=weight.numel(), check=check)
 
 
 @pytest.mark.benchmark(group="kaiming_uniform_ torch tensor 1e8")
 def test_torch_nn_init_kaiming_uniform(benchmark, weight):
-    run(benchmark, lambda: tinit.kaiming_uniform_(weight, a=5**0.5), rounds=3)
+    run(benchmark, lambda: tinit.kaiming_uniform_(weight, a=5**0.5), rounds=3, elements=weight.numel())
 
 
 @pytest.mark.benchmark(group="xavier_normal_ torch tensor 1e8")
 def test_fastinit_torch_xavier_normal(benchmark, weight):
-    run(benchmark, lambda: finit.xavier_normal_(weight))
+    check = FillCheck(weight, "normal", mean=0.0, std=math.sqrt(2 / sum(SHAPE)))
+    run(benchmark, lambda: finit.xavier_normal_(weight), elements=weight.numel(), check=check)
 
 
 @pytest.mark.benchmark(group="xavier_normal_ torch tensor 1e8")
 def test_torch_nn_init_xavier_normal(benchmark, weight):
-    run(benchmark, lambda: tinit.xavier_normal_(weight), rounds=3)
+    run(benchmark, lambda: tinit.xavier_normal_(weight), rounds=3, elements=weight.numel())
 
 
 @pytest.mark.benchmark(group="trunc_normal_ f32 1e8")
@@ -52,9 +57,10 @@ def test_torch_nn_init_xavier_normal(benchmark, weight):
 def test_fastinit_trunc_normal(benchmark, buf32, a, b):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        run(benchmark, lambda: fastinit.trunc_normal_(buf32, 0.0, 1.0, a, b, seed=1))
+        check = FillCheck(buf32, "trunc_normal", mean=0.0, std=1.0, a=a, b=b)
+        run(benchmark, lambda: fastinit.trunc_normal_(buf32, 0.0, 1.0, a, b, seed=1), elements=buf32.size, check=check)
 
 
 @pytest.mark.benchmark(group="trunc_normal_ f32 1e8")
 def test_torch_nn_init_trunc_normal(benchmark, weight):
-    run(benchmark, lambda: tinit.trunc_normal_(weight), rounds=1)
+    run(benchmark, lambda: tinit.trunc_normal_(weight), rounds=1, elements=weight.numel())

@@ -20,6 +20,13 @@ MATRIX_N = int(os.environ.get("FASTINIT_BENCH_MATRIX", "2048"))
 _held = {}  # one buffer at a time: 1e8 float64 is 800 MB
 
 
+@pytest.fixture(scope="module", autouse=True)
+def contestants():
+    """What ``fastinit bench`` times contestants in: torch on numba's threads, JAX in float64 mode (restored)."""
+    with fb.contestant_setup():
+        yield
+
+
 def buffer(shape, dtype) -> np.ndarray:
     key = (shape, dtype)
     if key not in _held:
@@ -39,14 +46,14 @@ def test_matrix(benchmark, name, dtype, who):
     buf = buffer(fb.case_shape(name, N, MATRIX_N), dtype)
     benchmark.group = f"{name} {dtype} {buf.size:.0e}"
     if who == "memset":
-        run(benchmark, lambda: fb.memset(buf), rounds=3)
+        run(benchmark, lambda: fb.memset(buf), rounds=3, elements=buf.size)
     elif who == "fastinit":
-        run(benchmark, fb.fastinit_fill(name, buf), rounds=3)
+        run(benchmark, fb.fastinit_fill(name, buf), rounds=3, elements=buf.size, check=fb.FillCheck.for_case(name, buf))
     else:
         try:  # JAX compiles ahead, inside contestant_fill
             fn = fb.contestant_fill(who, name, buf)
             if fn is None:
                 pytest.skip(f"{who} has no {name} for {dtype}")
-            run(benchmark, fn, rounds=1)
+            run(benchmark, fn, rounds=1, elements=buf.size)
         except NotImplementedError as e:  # e.g. torch/JAX QR in 16-bit types
             pytest.skip(f"{who}: {str(e).splitlines()[0][:100]}")

@@ -4,11 +4,14 @@ Goals on the 2-core reference machine: orthogonal_ 2048² and 4096² >= 2x faste
 torch.nn.init.orthogonal_ and than numpy.linalg.qr + sign fix; sparse_ 2048², sparsity 0.1,
 >= 30x faster than torch.nn.init.sparse_.
 """
+import math
+
 import numpy as np
 import pytest
 
 import fastinit
 from conftest import run
+from fastinit.benchmark import FillCheck
 
 torch = pytest.importorskip("torch")
 import torch.nn.init as tinit  # noqa: E402
@@ -20,14 +23,14 @@ SIZES = [2048, 4096]
 def test_fastinit_orthogonal(benchmark, n):
     benchmark.group = f"orthogonal_ {n}x{n} f32"
     w = np.empty((n, n), np.float32)
-    run(benchmark, lambda: fastinit.orthogonal_(w, seed=1), rounds=3)
+    run(benchmark, lambda: fastinit.orthogonal_(w, seed=1), rounds=3, elements=w.size, check=FillCheck(w, "orthogonal"))
 
 
 @pytest.mark.parametrize("n", SIZES)
 def test_torch_nn_init_orthogonal(benchmark, n):
     benchmark.group = f"orthogonal_ {n}x{n} f32"
     t = torch.empty(n, n)
-    run(benchmark, lambda: tinit.orthogonal_(t), rounds=3)
+    run(benchmark, lambda: tinit.orthogonal_(t), rounds=3, elements=t.numel())
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -40,7 +43,7 @@ def test_numpy_qr_sign_fixed(benchmark, n):
         q *= np.sign(np.diag(r))
         return q
 
-    run(benchmark, numpy_haar, rounds=3)
+    run(benchmark, numpy_haar, rounds=3, elements=n * n)
 
 
 SMALL = [(64, 64), (128, 128), (512, 128), (256, 1024)]  # recurrent matrices, LSTM gates (torch stacks four: (4 h, h))
@@ -57,6 +60,11 @@ def test_small_orthogonal(benchmark, shape, who):
         t = torch.empty(shape)
         fill = lambda: tinit.orthogonal_(t)  # noqa: E731
     benchmark.pedantic(fill, rounds=5, warmup_rounds=1, iterations=20)
+    if who == "fastinit":  # 20 calls a round, no place for a sentinel: one more call, checked
+        check = FillCheck(w, "orthogonal")
+        check.plant()
+        fill()
+        check.verify()
 
 
 SPARSITIES = [0.1, 0.9]  # torch's documented example; the seed texts' "few non-zeros per unit"
@@ -66,23 +74,25 @@ SPARSITIES = [0.1, 0.9]  # torch's documented example; the seed texts' "few non-
 def test_fastinit_sparse(benchmark, sparsity):
     benchmark.group = f"sparse_ 2048x2048 sparsity {sparsity}"
     w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.sparse_(w, sparsity, seed=1))
+    check = FillCheck(w, "sparse", zeros=math.ceil(sparsity * 2048), std=0.01)
+    run(benchmark, lambda: fastinit.sparse_(w, sparsity, seed=1), elements=w.size, check=check)
 
 
 @pytest.mark.parametrize("sparsity", SPARSITIES)
 def test_torch_nn_init_sparse(benchmark, sparsity):
     benchmark.group = f"sparse_ 2048x2048 sparsity {sparsity}"
     t = torch.empty(2048, 2048)
-    run(benchmark, lambda: tinit.sparse_(t, sparsity), rounds=3)
+    run(benchmark, lambda: tinit.sparse_(t, sparsity), rounds=3, elements=t.numel())
 
 
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
 def test_fastinit_martens_sparse(benchmark):
     w = np.empty((2048, 2048), np.float32)
-    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1))
+    check = FillCheck(w, "sparse", zeros=2048 - 15, std=1.0)  # k = 15 non-zeros per column
+    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1), elements=w.size, check=check)
 
 
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
 def test_torch_nn_init_sparse_with_k_15_nonzeros(benchmark):
     t = torch.empty(2048, 2048)
-    run(benchmark, lambda: tinit.sparse_(t, 1 - 15 / 2048), rounds=3)
+    run(benchmark, lambda: tinit.sparse_(t, 1 - 15 / 2048), rounds=3, elements=t.numel())

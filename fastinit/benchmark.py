@@ -1,24 +1,27 @@
 """Layer 7 — measurement: what ``fastinit bench`` runs, and the timing helpers bench/ can share.
 
 For each initializer and dtype, in one process and on the same buffer: fastinit's time (best of
-``repeat`` after one warm-up call), a memset of the same buffer (the C library's ``memset``: the
-memory-speed ceiling), and what a user would call instead, each only when installed —
-NumPy (``Generator.random`` / ``standard_normal`` with ``out=``, or drawn in float32 and stored
-with ``astype`` for the 16-bit types; ``scipy.stats.truncnorm`` for the truncated normal),
+``repeat`` after one warm-up call; the last timed call must overwrite NaN sentinels and write values of its
+law: :class:`FillCheck`), a memset of the same buffer (the C library's ``memset`` on as many
+threads as the fill: the memory-speed ceiling), and what a user would call instead, each only when installed —
+NumPy (``Generator.random`` / ``standard_normal`` with ``out=``, or drawn into a float32 scratch allocated
+before the timing and stored for the 16-bit types; ``scipy.stats.truncnorm`` for the truncated normal),
 torch (``Tensor.uniform_`` / ``normal_`` and ``torch.nn.init``, with as many threads as numba)
 and JAX (``jax.random`` / ``jax.nn.initializers`` compiled ahead with ``jax.jit(...).lower().compile()``,
 ``block_until_ready``; new arrays, JAX has no in-place fill).  A contestant whose one call takes over a
-second is timed once.  Speed-up = their time / fastinit's time; memset fraction =
+second is timed once (``timed_calls`` in its entry).  Speed-up = their time / fastinit's time; memset fraction =
 memset time / fastinit time (1.0 would be memory speed).
 
 Peak RSS beyond the buffer and the first-call time are measured in a fresh child process each
 (``python -c "import fastinit; fastinit.X(...)"``, warm numba cache): the first call includes
-``import fastinit`` and the kernel's cache load; the RSS overhead is the rise of the peak RSS over a
+``import fastinit`` and the kernel's cache load (a small fill; orthogonal_ and sparse_: one of the measured
+shape, so that SciPy's import for the blocked QR lands there); the RSS overhead is the rise of the peak RSS over a
 paged-in buffer during one fill (Linux: VmHWM after resetting it through ``/proc/self/clear_refs``;
 elsewhere ``ru_maxrss``, a lifetime high-water mark that can hide a small overhead).
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import json
@@ -30,7 +33,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
@@ -38,9 +41,10 @@ from . import init, scaled, sparsity, structured
 from ._buffers import resolve_dtype
 
 __all__ = [
-    "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "memset",
-    "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe", "run_bench", "run_bench_cuda",
-    "cuda_unavailable_reason", "format_table",
+    "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "timings",
+    "memset", "memset_threads", "progress", "rss_overhead", "machine_info", "case_shape", "fastinit_fill", "probe",
+    "run_bench", "run_bench_cuda", "cuda_unavailable_reason", "format_table", "contestant_setup", "thread_counts",
+    "FillCheck", "FillCheckError",
 ]
 
 #: elementwise initializers (timed on ``size`` elements) and matrix ones (timed on ``matrix``² elements)
@@ -51,6 +55,7 @@ CONTESTANTS = ("numpy", "torch", "jax")
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 COLS = 1024  # xavier/kaiming fill a (size // 1024, 1024) weight: fan_in 1024
 SPARSITY = 0.1
+CONSTANT = 0.5  # constant_'s value
 CONTESTANT_BUDGET_S = 1.0  # a contestant slower than this per call is timed once (JAX compiled ahead of it)
 
 _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9}
@@ -67,38 +72,77 @@ def parse_size(text: str) -> int:
     return int(value)
 
 
-def best_of(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float = math.inf,
-            warmup_counts: bool = False) -> float:
-    """The shortest wall time (s) of up to ``repeat`` calls of ``fn`` after ``warmup`` untimed calls.
+def timings(fn: Callable[[], Any], repeat: int, warmup: int = 1, budget: float = math.inf,
+            warmup_counts: bool = False, before_last: Optional[Callable[[], Any]] = None) -> list[float]:
+    """The wall times (s) of up to ``repeat`` calls of ``fn`` after ``warmup`` untimed calls.
 
     Stops early (after at least one timed call) once the timed calls used ``budget`` seconds.  With
     ``warmup_counts`` (callables with nothing to compile), a warm-up call that alone used ``budget`` is the
-    measurement.
+    measurement.  ``before_last`` runs, untimed, before the last timed call (e.g. :meth:`FillCheck.plant`;
+    not with a budget, which may end the calls before it).
     """
+    if before_last is not None and budget != math.inf:
+        raise ValueError("timings: before_last needs every timed call (no budget)")
     for _ in range(warmup):
         t0 = time.perf_counter()
         fn()
         t = time.perf_counter() - t0
         if warmup_counts and t >= budget:
-            return t
-    best, spent = math.inf, 0.0
-    for _ in range(repeat):
+            return [t]
+    times: list[float] = []
+    for i in range(repeat):
+        if before_last is not None and i == repeat - 1:
+            before_last()
         t0 = time.perf_counter()
         fn()
-        t = time.perf_counter() - t0
-        best, spent = min(best, t), spent + t
-        if spent >= budget:
+        times.append(time.perf_counter() - t0)
+        if sum(times) >= budget:
             break
-    return best
+    return times
+
+
+def best_of(fn: Callable[[], Any], repeat: int, **options) -> float:
+    """The shortest of :func:`timings` (same arguments)."""
+    return min(timings(fn, repeat, **options))
+
+
+_POOLS: dict = {}  # helper threads of memset, by count: started once, reused
+
+
+def memset_threads(buf: np.ndarray) -> int:
+    """The threads :func:`memset` zeroes ``buf`` with: those a fastinit fill of it runs on (numba's thread count,
+    one up to ``_cpu.SERIAL_ELEMENTS`` elements); one where ``buf`` is not contiguous."""
+    from . import _cpu
+
+    return _cpu.threads_for(buf.size) if _one_block(buf) else 1
+
+
+def _one_block(buf: np.ndarray) -> bool:
+    return buf.flags.c_contiguous or buf.flags.f_contiguous
 
 
 def memset(buf: np.ndarray) -> None:
-    """Zero ``buf``: the C library's ``memset`` of its bytes when it is contiguous (``ndarray.fill`` is 7-27%
-    slower on the 2-vCPU VM, so it would flatter a fill), else ``ndarray.fill`` (integer storage for bfloat16)."""
-    if buf.flags.c_contiguous:
-        ctypes.memset(buf.ctypes.data, 0, buf.nbytes)
-    else:
+    """Zero ``buf`` with the C library's ``memset``, one call per contiguous slice on :func:`memset_threads`
+    threads (ctypes releases the GIL; the helper threads are started once), so that it and a fastinit fill
+    use the same cores; ``ndarray.fill`` where ``buf`` is not contiguous (integer storage for bfloat16)."""
+    if not _one_block(buf):
         (buf if buf.dtype.kind == "f" else buf.view(np.uint16)).fill(0)
+        return
+    threads, addr, nbytes = memset_threads(buf), buf.ctypes.data, buf.nbytes
+    if threads == 1:
+        ctypes.memset(addr, 0, nbytes)
+        return
+    per_thread = -(-nbytes // threads)
+    step = -(-per_thread // 4096) * 4096  # whole 4 KiB pages
+    if threads not in _POOLS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOLS[threads] = ThreadPoolExecutor(threads - 1, thread_name_prefix="fastinit-memset")
+    rest = [_POOLS[threads].submit(ctypes.memset, addr + start, 0, min(step, nbytes - start))
+            for start in range(step, nbytes, step)]
+    ctypes.memset(addr, 0, min(step, nbytes))  # the first slice on this thread
+    for done in rest:
+        done.result()
 
 
 def progress(items: Iterable, total: int, desc: str, enabled: bool = True):
@@ -112,8 +156,39 @@ def progress(items: Iterable, total: int, desc: str, enabled: bool = True):
     return tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False)
 
 
+def thread_counts() -> dict:
+    """numba's thread count, and torch's where torch is imported."""
+    import numba
+
+    counts = {"numba_threads": numba.get_num_threads()}
+    if "torch" in sys.modules:
+        counts["torch_threads"] = sys.modules["torch"].get_num_threads()
+    return counts
+
+
+@contextlib.contextmanager
+def contestant_setup(against: Iterable[str] = CONTESTANTS) -> Iterator[dict]:
+    """The set-up contestants are timed in, restored on exit: torch on numba's thread count, JAX in float64 mode
+    (else float64 arrays are float32); those of ``against`` not installed are left alone.  Yields
+    :func:`thread_counts`."""
+    against = [c for c in against if installed(c)]
+    with contextlib.ExitStack() as restore:
+        if "torch" in against:
+            import numba
+            import torch
+
+            restore.callback(torch.set_num_threads, torch.get_num_threads())
+            torch.set_num_threads(numba.get_num_threads())
+        if "jax" in against:
+            import jax
+
+            restore.callback(jax.config.update, "jax_enable_x64", jax.config.jax_enable_x64)
+            jax.config.update("jax_enable_x64", True)
+        yield thread_counts()
+
+
 def machine_info() -> dict:
-    """CPU, core count, numba threads and library versions: the context every number needs."""
+    """CPU, core count, numba (and torch) threads and library versions: the context every number needs."""
     import numba
 
     cpu = platform.processor() or platform.machine()
@@ -131,7 +206,7 @@ def machine_info() -> dict:
 
     versions["fastinit"] = __version__
     return {"platform": f"{platform.system()} {platform.machine()}", "cpu": cpu, "cpus": os.cpu_count(),
-            "numba_threads": numba.get_num_threads(), "versions": versions}
+            **thread_counts(), "versions": versions}
 
 
 def case_shape(name: str, size: int, matrix: int) -> tuple[int, ...]:
@@ -147,7 +222,7 @@ def case_shape(name: str, size: int, matrix: int) -> tuple[int, ...]:
 def fastinit_fill(name: str, buf: np.ndarray, seed: int = 1) -> Callable[[], Any]:
     """The fastinit call that ``fastinit bench`` times for initializer ``name`` on ``buf``."""
     fills = {
-        "constant_": lambda: init.constant_(buf, 0.5),
+        "constant_": lambda: init.constant_(buf, CONSTANT),
         "uniform_": lambda: init.uniform_(buf, seed=seed),
         "normal_": lambda: init.normal_(buf, seed=seed),
         "trunc_normal_": lambda: init.trunc_normal_(buf, seed=seed),
@@ -159,21 +234,175 @@ def fastinit_fill(name: str, buf: np.ndarray, seed: int = 1) -> Callable[[], Any
     return fills[name]
 
 
+class FillCheckError(AssertionError):
+    """A timed fill left a NaN sentinel in its buffer or broke its law."""
+
+
+class FillCheck:
+    """Did the timed fill write ``law`` into ``buf`` (a NumPy array or a CPU torch tensor)?  :meth:`plant`, called
+    outside the timing before the last timed call, puts NaN at 256 places (first, last, spread and random: a few KiB
+    of cache lines, no bias to the timing); :meth:`verify` then raises :class:`FillCheckError` when one is left or a
+    cheap law check of a sample fails.
+
+    Laws and their parameters: ``constant`` (value), ``uniform`` (a, b), ``normal`` (mean, std), ``trunc_normal``
+    (mean, std, a, b): bounds, and sample mean and std within 0.1 std (6 standard errors for small samples);
+    ``orthogonal``: QᵀQ = I on 8 columns (rows of a wide matrix); ``sparse`` (zeros, std): the zero count of 64
+    columns, the non-zeros' mean and std.
+    """
+
+    SENTINELS = 256
+    SAMPLE = 1 << 16
+
+    def __init__(self, buf, law: str, name: Optional[str] = None, **params):
+        if law not in _LAWS:
+            raise ValueError(f"unknown law {law!r}; choose from {list(_LAWS)}")
+        if not isinstance(buf, np.ndarray):
+            from .torch import as_numpy
+
+            buf = as_numpy(buf)
+        self.view, self.law, self.params, self.planted = buf, law, params, False
+        self.label = f"{name or law} fill of {buf.dtype} {buf.shape}"
+        n = buf.size
+        spread = np.linspace(0, n - 1, min(n, self.SENTINELS // 2)).astype(np.int64)
+        self.spots = np.unique(np.concatenate([spread, np.random.default_rng(n).integers(0, max(n, 1), spread.size)]))
+
+    @classmethod
+    def for_case(cls, name: str, buf) -> "FillCheck":
+        """The check of :func:`fastinit_fill`'s ``name`` on ``buf`` (its 2-D weight's fans: torch's layout)."""
+        rows, cols = buf.shape if len(buf.shape) == 2 else (1, math.prod(buf.shape))
+        bound = math.sqrt(6.0 / (rows + cols))
+        law, params = {
+            "constant_": ("constant", {"value": CONSTANT}),
+            "uniform_": ("uniform", {"a": 0.0, "b": 1.0}),
+            "normal_": ("normal", {"mean": 0.0, "std": 1.0}),
+            "trunc_normal_": ("trunc_normal", {"mean": 0.0, "std": 1.0, "a": -2.0, "b": 2.0}),
+            "xavier_uniform_": ("uniform", {"a": -bound, "b": bound}),
+            "kaiming_normal_": ("normal", {"mean": 0.0, "std": math.sqrt(2.0 / cols)}),
+            "orthogonal_": ("orthogonal", {}),
+            "sparse_": ("sparse", {"zeros": math.ceil(SPARSITY * rows), "std": 0.01}),
+        }[name]
+        return cls(buf, law, name, **params)
+
+    def plant(self) -> None:
+        """NaN at the sentinel places (call it untimed, before the last timed call)."""
+        self.view.flat[self.spots] = np.nan
+        self.planted = True
+
+    def planter(self, calls: int) -> Callable[[], None]:
+        """A pytest-benchmark ``setup`` (run before every call, untimed) that plants before the ``calls``-th."""
+        left = [calls]
+
+        def setup() -> None:
+            left[0] -= 1
+            if left[0] == 0:
+                self.plant()
+        return setup
+
+    def verify(self) -> None:
+        """Raise :class:`FillCheckError` unless the fill since :meth:`plant` overwrote every sentinel and holds its
+        law."""
+        if not self.planted:
+            raise FillCheckError(f"{self.label}: no sentinel was planted before the last timed call: nothing checked")
+        self.planted = False
+        left = int(np.isnan(np.asarray(self.view.flat[self.spots], np.float64)).sum())
+        if left:
+            raise FillCheckError(f"the timed {self.label} left {left} of {self.spots.size} NaN sentinels: it did not "
+                                 "write (all of) its buffer")
+        problem = _LAWS[self.law](self.view, np.dtype(self.view.dtype), **self.params) if self.view.size else None
+        if problem:
+            raise FillCheckError(f"the timed {self.label} wrote values off its law: {problem}")
+
+
+def _eps(dtype: np.dtype) -> float:
+    return float(np.finfo(dtype).eps) if dtype.kind == "f" else 2.0**-7  # bfloat16: 8 significant bits
+
+
+def _sample(buf: np.ndarray, size: int = FillCheck.SAMPLE) -> np.ndarray:
+    idx = np.unique(np.linspace(0, buf.size - 1, min(buf.size, size)).astype(np.int64))
+    return np.asarray(buf.flat[idx], np.float64)
+
+
+def _moments(x: np.ndarray, dtype: np.dtype, mean: float, std: float, a: float = -math.inf,
+             b: float = math.inf) -> Optional[str]:
+    """What is off: a non-finite value, one outside [a, b], the sample mean or std beyond 0.1 std (or 6 standard
+    errors) plus the rounding to ``dtype``; None when nothing is."""
+    ulp = _eps(dtype) * max([abs(mean) + 4 * std] + [abs(v) for v in (a, b) if math.isfinite(v)])
+    if not np.isfinite(x).all():
+        return f"{np.count_nonzero(~np.isfinite(x))} non-finite values"
+    if x.min() < a - ulp or x.max() > b + ulp:
+        return f"values in [{x.min():.6g}, {x.max():.6g}], outside [{a:.6g}, {b:.6g}]"
+    tol = max(0.1, 6 / math.sqrt(max(x.size, 1))) * std + ulp
+    m, s = x.mean(), x.std()
+    if abs(m - mean) > tol or abs(s - std) > tol:
+        return f"sample mean {m:.6g} and std {s:.6g} of {x.size} values, for {mean:.6g} and {std:.6g} (± {tol:.2g})"
+    return None
+
+
+def _law_constant(buf, dtype, value):
+    x, want = _sample(buf), float(np.asarray(value, dtype))
+    wrong = np.count_nonzero(x != want)
+    return f"{wrong} of {x.size} sampled values are not {want:.6g}" if wrong else None
+
+
+def _law_uniform(buf, dtype, a, b):
+    return _moments(_sample(buf), dtype, (a + b) / 2, (b - a) / math.sqrt(12), a, b)
+
+
+def _law_normal(buf, dtype, mean, std):
+    return _moments(_sample(buf), dtype, mean, std)
+
+
+def _law_trunc_normal(buf, dtype, mean, std, a, b):
+    from scipy import stats
+
+    law = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    return _moments(_sample(buf), dtype, float(law.mean()), float(law.std()), a, b)
+
+
+def _law_orthogonal(buf, dtype):
+    rows, cols = buf.shape
+    tall = rows >= cols
+    pick = np.unique(np.linspace(0, min(rows, cols) - 1, min(8, rows, cols)).astype(np.int64))
+    q = np.asarray(buf[:, pick] if tall else buf[pick, :].T, np.float64)
+    err = float(np.abs(q.T @ q - np.eye(pick.size)).max()) if np.isfinite(q).all() else math.inf
+    work = np.float64 if dtype == np.float64 else np.float32
+    tol = 10 * (2 * _eps(dtype) + 2 * math.sqrt(max(rows, cols)) * _eps(np.dtype(work)))
+    if err > tol:
+        return f"max |QᵀQ - I| = {err:.3g} on {pick.size} {'columns' if tall else 'rows'} (> {tol:.2g})"
+    return None
+
+
+def _law_sparse(buf, dtype, zeros, std):
+    rows, cols = buf.shape
+    pick = np.unique(np.linspace(0, cols - 1, min(64, cols)).astype(np.int64))
+    block = np.asarray(buf[:, pick], np.float64)
+    counts = (block == 0).sum(axis=0)
+    slack = 1 + rows // 1000  # a float16 N(0, 0.01²) draw may round to 0
+    if counts.min() < zeros or counts.max() > zeros + slack:
+        return f"{counts.min()} to {counts.max()} zeros in a column, for {zeros}"
+    return _moments(block[block != 0], dtype, 0.0, std)
+
+
+_LAWS = {"constant": _law_constant, "uniform": _law_uniform, "normal": _law_normal, "trunc_normal": _law_trunc_normal,
+         "orthogonal": _law_orthogonal, "sparse": _law_sparse}
+
+
 def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
-    """What a NumPy user writes instead (drawn in float32 and stored with astype for 16-bit types)."""
+    """What a NumPy user writes instead (16-bit types: drawn into a float32 scratch, allocated here, and stored)."""
     g = np.random.default_rng(1)
     native = buf.dtype in (np.float32, np.float64)
     work = buf.dtype if native else np.dtype(np.float32)
     rows, cols = buf.shape if buf.ndim == 2 else (1, buf.size)
 
     def store(draw):
+        if native:
+            return lambda: draw(buf)
+        tmp = np.empty(buf.shape, work)  # a 16-bit row's float32 draws: allocated and paged in here, untimed
+        memset(tmp)
+
         def run():
-            if native:
-                draw(buf)
-            else:
-                tmp = np.empty(buf.shape, work)
-                draw(tmp)
-                buf[...] = tmp
+            draw(tmp)
+            buf[...] = tmp
         return run
 
     def scaled_draw(method, factor, shift=0.0):
@@ -206,9 +435,10 @@ def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
             buf[...] = q
         return orthogonal
     nzero = math.ceil(SPARSITY * rows)
+    normal = store(lambda out: g.standard_normal(out=out, dtype=out.dtype))
 
     def sparse():
-        store(lambda out: g.standard_normal(out=out, dtype=out.dtype))()
+        normal()
         np.multiply(buf, buf.dtype.type(0.01), out=buf)
         zero_rows = np.argpartition(g.random((rows, cols), dtype=np.float32), nzero, axis=0)[:nzero]
         np.put_along_axis(buf, zero_rows, 0, axis=0)
@@ -283,9 +513,10 @@ class Result:
     elements: int
     seconds: float
     memset_seconds: float
+    memset_threads: Optional[int] = None  # CPU: the threads of the memset (those of the fill); GPU: None
     elements_per_s: float = field(init=False)
     memset_fraction: float = field(init=False)
-    others: dict = field(default_factory=dict)  # contestant -> {"seconds", "speedup"} or {"error"}
+    others: dict = field(default_factory=dict)  # contestant -> {"seconds", "speedup", "timed_calls"} or {"error"}
     first_call_s: Optional[float] = None
     rss_overhead_mib: Optional[float] = None
 
@@ -300,9 +531,11 @@ t0 = time.perf_counter()
 import numpy as np, fastinit
 from fastinit import benchmark
 name, dtype, shape = sys.argv[1], sys.argv[2], tuple(int(s) for s in sys.argv[3].split("x"))
-small = np.empty((64, 64) if len(shape) == 2 else (2 * fastinit._cpu.SERIAL_ELEMENTS,),  # constant_ fills fewer
-                 fastinit._buffers.resolve_dtype(dtype))                                  # without its kernel
-benchmark.fastinit_fill(name, small)()
+if name in benchmark.MATRIX:  # the measured shape: a 64x64 orthogonal_ takes a path without BLAS (no scipy.linalg)
+    warm = shape
+else:  # past constant_'s ndarray.fill path, which never loads its kernel
+    warm = (64, 64) if len(shape) == 2 else (2 * fastinit._cpu.SERIAL_ELEMENTS,)
+benchmark.fastinit_fill(name, np.empty(warm, fastinit._buffers.resolve_dtype(dtype)))()
 first = time.perf_counter() - t0
 print(json.dumps(dict(first_call_s=first, **benchmark.rss_overhead(name, dtype, shape))))
 """
@@ -355,6 +588,7 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
               matrix: int = 1024, repeat: int = 3, against: Iterable[str] = CONTESTANTS, probes: bool = True,
               show_progress: bool = True) -> dict:
     """Time every (initializer, dtype) against memset and the installed contestants; see the module doc.
+    Raises :class:`FillCheckError` when a timed fastinit fill did not write its law.
 
     Returns ``{"machine": ..., "size": ..., "matrix": ..., "repeat": ..., "kernel_cache": ..., "results": [...]}``
     (the fresh-process probes are skipped where numba has no kernel cache).
@@ -364,25 +598,12 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
     from ._jit import UNCACHED
 
     probes = probes and not UNCACHED  # no kernel cache: a fresh process's first call would compile (~20-70 s)
-    if "torch" in against:
-        import numba
-        import torch
-
-        torch.set_num_threads(numba.get_num_threads())
     cases = [(name, dt) for dt in dtypes for name in initializers]
-    x64 = None
-    if "jax" in against:
-        import jax
-
-        x64 = jax.config.jax_enable_x64
-        jax.config.update("jax_enable_x64", True)  # float64 arrays stay float64 (restored below)
-    try:
+    with contestant_setup(against):
         results = [_bench_case(name, dt, size, matrix, repeat, against, probes)
                    for name, dt in progress(cases, len(cases), "fastinit bench", show_progress)]
-    finally:
-        if x64 is not None:
-            jax.config.update("jax_enable_x64", x64)
-    return {"machine": machine_info(), "size": size, "matrix": matrix, "repeat": repeat, "contestants": against,
+        machine = machine_info()  # the thread counts the contestants ran with
+    return {"machine": machine, "size": size, "matrix": matrix, "repeat": repeat, "contestants": against,
             "kernel_cache": not UNCACHED, "results": [asdict(r) for r in results]}
 
 
@@ -392,14 +613,16 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
     buf = np.empty(shape, resolve_dtype(dt))
     memset(buf)  # page it in: every contestant writes to resident memory
     t_memset = best_of(lambda: memset(buf), repeat)
-    t = best_of(fastinit_fill(name, buf), repeat)
-    res = Result(name, dt, shape, buf.size, t, t_memset)
+    check = FillCheck.for_case(name, buf)
+    t = best_of(fastinit_fill(name, buf), repeat, before_last=check.plant)
+    check.verify()  # before the contestants write into buf
+    res = Result(name, dt, shape, buf.size, t, t_memset, memset_threads(buf))
     for c in against:
         try:
             fn = contestant_fill(c, name, buf)
             if fn is not None:
-                t_c = best_of(fn, repeat, budget=CONTESTANT_BUDGET_S, warmup_counts=True)
-                res.others[c] = {"seconds": t_c, "speedup": t_c / t}
+                times = timings(fn, repeat, budget=CONTESTANT_BUDGET_S, warmup_counts=True)
+                res.others[c] = {"seconds": min(times), "speedup": min(times) / t, "timed_calls": len(times)}
         except Exception as e:  # e.g. a dtype the library does not implement: report, go on
             res.others[c] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"}
     if probes:
@@ -468,7 +691,7 @@ def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int
             fn = {"constant_": lambda: tt.fill_(0.5), "uniform_": tt.uniform_, "normal_": tt.normal_,
                   "trunc_normal_": lambda: torch.nn.init.trunc_normal_(tt)}[name]
             t_c = best_of(lambda: (fn(), torch.cuda.synchronize()), repeat)
-            res.others["torch"] = {"seconds": t_c, "speedup": t_c / t}
+            res.others["torch"] = {"seconds": t_c, "speedup": t_c / t, "timed_calls": repeat}
         results.append(res)
     info = machine_info()
     gpu = cuda.get_current_device().name
@@ -493,7 +716,8 @@ def format_table(report: dict) -> str:
     lines = [f"fastinit bench on {m['cpu']} ({m['cpus']} CPUs, numba {m['numba_threads']} threads"
              + (f", GPU {m['gpu']}" if "gpu" in m else "") + f"); {libs}",
              f"best of {report['repeat']}; speed-up = their time / fastinit's; x memset = memset time / fastinit's "
-             "(1.0 = memory speed)"]
+             "(1.0 = memory speed" + ("" if report.get("device") == "cuda" else "; memset on the fill's threads")
+             + ")"]
     contestants = report["contestants"]
     head = (f"{'initializer':<16}{'dtype':<10}{'elements':>10}{'fastinit':>11}{'G el/s':>8}{'memset':>10}"
             f"{'x memset':>9}" + "".join(f"{c:>16}" for c in contestants) + f"{'1st call':>10}{'RSS+':>10}")
@@ -518,6 +742,12 @@ def format_table(report: dict) -> str:
     if errors:
         lines += ["", "unsupported by the contestant (their error):"]
         lines += [f"  {c} {name} {dt}: {msg}" for name, dt, c, msg in errors]
+    fewer = [(r["initializer"], r["dtype"], c, o["timed_calls"]) for r in report["results"]
+             for c, o in r["others"].items() if o.get("timed_calls", report["repeat"]) < report["repeat"]]
+    if fewer:
+        lines += ["", f"contestants timed fewer than {report['repeat']} times (their calls passed "
+                      f"{CONTESTANT_BUDGET_S:g} s; the first is the measurement):"]
+        lines += [f"  {c} {name} {dt}: {n} call{'s' * (n > 1)}" for name, dt, c, n in fewer]
     if report.get("skipped"):
         lines += ["", "not measured on the GPU:"] + [f"  {s}" for s in report["skipped"]]
     return "\n".join(lines)

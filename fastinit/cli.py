@@ -9,7 +9,8 @@ against a memset of the same buffer measured in the same run.
 ``fastinit variance``: activation and gradient variance per layer of a deep MLP, per init scheme.
 ``fastinit compile``: compile every CPU kernel for this machine now (numba's cache), the groups in parallel.
 
-Exit codes: 0 success, 1 ``fastinit check`` found a failure or a ``fastinit compile`` group failed, 2 usage
+Exit codes: 0 success, 1 ``fastinit check`` found a failure, a ``fastinit compile`` group failed or a fill timed by
+``fastinit bench`` did not write its law, 2 usage
 error (bad flag or value, missing optional dependency, unavailable device, an ``--out`` that cannot be written,
 nothing for ``fastinit compile`` to cache into), with one ``fastinit COMMAND: error: ...`` line and no
 traceback; 130 interrupted (Ctrl-C or SIGTERM; an ``--out`` file is left as it was, with no temporary file).
@@ -121,7 +122,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> None:
     """Time ``fill(out)`` against a memset of the same buffer and print the report; ``out`` ends up filled."""
-    from .benchmark import memset
+    from .benchmark import memset, memset_threads
 
     t0 = time.perf_counter()
     fill(out)  # first call: compiles or loads the numba cache, touches the pages
@@ -132,8 +133,10 @@ def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> N
     gb = out.nbytes / 1e9
     print(f"fastinit fill: {args.numel:,} x {out.dtype} ~ {law}, seed={args.seed}, stream={args.stream!r}")
     print(f"  first call   {first * 1e3:9.1f} ms  (compile or cache load + page faults)")
-    for what, t in (("fill", t_fill), ("memset", t_memset)):
+    threads = memset_threads(out)
+    for what, t in (("fill", t_fill), (f"memset x{threads}", t_memset)):
         print(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
+    print(f"  (memset: the C library's, on {threads} thread{'s' * (threads > 1)}, as many as the fill)")
     print(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
     with np.errstate(invalid="ignore"):  # a constant inf: mean inf, std nan, quietly
@@ -207,8 +210,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         if matrix < 1:
             raise ValueError(f"--matrix must be >= 1, got {matrix}")
         t0 = time.perf_counter()
-        report = benchmark.run_bench(names, dtypes, size, matrix, repeat, against, probes=not args.no_probes,
-                                     show_progress=show)
+        try:
+            report = benchmark.run_bench(names, dtypes, size, matrix, repeat, against, probes=not args.no_probes,
+                                         show_progress=show)
+        except benchmark.FillCheckError as e:  # a fill that writes nothing would look fastest: no table
+            print(f"fastinit bench: error: {e}", file=sys.stderr)
+            return 1
         report["wall_s"] = time.perf_counter() - t0
     if args.json:
         _print_json(report)
@@ -364,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="fastinit",
                                 description="Compiled, reproducible, memory-speed weight initialization.",
-                                epilog="exit codes: 0 success, 1 a check or a compile failed, 2 usage or output error, "
-                                       "130 interrupted; `fastinit COMMAND --help` shows examples",
+                                epilog="exit codes: 0 success, 1 a check, a compile or a timed fill failed, 2 usage or "
+                                       "output error, 130 interrupted; `fastinit COMMAND --help` shows examples",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)

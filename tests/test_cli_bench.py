@@ -47,6 +47,36 @@ def test_bench_json_has_one_row_per_initializer_and_dtype(capsys):
     assert report["contestants"] == ["numpy"] and report["machine"]["numba_threads"] >= 1
 
 
+def test_bench_json_says_how_many_calls_timed_each_contestant(capsys, monkeypatch):
+    """A contestant whose call passes CONTESTANT_BUDGET_S is timed once (its warm-up): the JSON says so per entry,
+    the table lists it, so a single sample is not read as a best of --repeat."""
+    argv = ["--size", "2e4", "--repeat", "3", "--no-progress", "--only", "uniform_", "--against", "numpy",
+            "--no-probes"]
+    (row,) = _json(capsys, argv)["results"]
+    assert row["others"]["numpy"]["timed_calls"] == 3
+    monkeypatch.setattr(benchmark, "CONTESTANT_BUDGET_S", 0.0)
+    (row,) = _json(capsys, argv)["results"]
+    assert row["others"]["numpy"]["timed_calls"] == 1
+    assert main(["bench", *argv]) == 0
+    assert "contestants timed fewer than 3 times" in capsys.readouterr().out
+
+
+def test_numpy_16bit_contestant_allocates_its_scratch_before_the_timing():
+    """Its float32 draws go into a scratch allocated (and paged in) by contestant_fill: allocated in each timed call,
+    it cost NumPy 10-17% at 1e7 float16 in the review."""
+    import tracemalloc
+
+    buf = np.zeros(10**5, np.float16)
+    fn = benchmark.contestant_fill("numpy", "uniform_", buf)
+    tracemalloc.start()
+    try:
+        fn()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < buf.size  # a float32 scratch would be 4 bytes an element
+
+
 def test_bench_probes_first_call_and_rss_in_a_fresh_process(capsys):
     report = _json(capsys, [*SMALL, "--only", "normal_", "--against", "none"])
     (row,) = report["results"]
@@ -65,6 +95,13 @@ def test_bench_probe_of_constant_loads_its_kernel_before_measuring():
     assert measured["rss_overhead_mib"] < 8
 
 
+def test_bench_probe_of_orthogonal_warms_up_on_the_measured_shape():
+    """A 64x64 warm-up took the level-2 path, which uses no BLAS: SciPy's import and the blocked path's first use
+    (~16 MiB of RSS at 1024²) landed inside the measured fill instead of the first call."""
+    measured = benchmark.probe("orthogonal_", "float32", (512, 512))
+    assert measured["rss_overhead_mib"] < 8
+
+
 def test_memset_zeroes_contiguous_and_strided_buffers():
     from fastinit import benchmark
 
@@ -74,6 +111,43 @@ def test_memset_zeroes_contiguous_and_strided_buffers():
     b = np.full((64, 48), 3.0)
     benchmark.memset(b[:, ::2])
     assert (b[:, ::2] == 0).all() and (b[:, 1::2] == 3).all()
+
+
+def test_memset_runs_on_the_threads_of_the_fill(monkeypatch):
+    """One C memset per slice, on as many threads as a fastinit fill of the buffer (numba's count; one for a small
+    buffer, which fastinit fills on the calling thread): every byte zeroed once, slices of whole 4 KiB."""
+    import ctypes
+    import threading
+
+    import numba
+
+    from fastinit import _cpu
+
+    calls, real = [], ctypes.memset
+
+    def recorded(addr, value, nbytes):
+        calls.append((addr, nbytes, threading.current_thread().name))
+        return real(addr, value, nbytes)
+
+    monkeypatch.setattr(ctypes, "memset", recorded)
+    big = np.full(_cpu.SERIAL_ELEMENTS * 3 + 5, 3.0, np.float32)  # not a whole number of pages
+    assert benchmark.memset_threads(big) == numba.get_num_threads()
+    threads = 3  # as on a 3-core machine, whatever this one has
+    monkeypatch.setattr(_cpu, "threads_for", lambda work: 1 if work <= _cpu.SERIAL_ELEMENTS else threads)
+    benchmark.memset(big)
+    assert (big == 0).all() and len(calls) == threads
+    calls.sort()
+    step = calls[0][1]
+    assert [a - big.ctypes.data for a, _, _ in calls] == [i * step for i in range(threads)] and step % 4096 == 0
+    assert sum(n for _, n, _ in calls) == big.nbytes
+    assert calls[0][2] == threading.current_thread().name  # the first slice here, the others on the helpers
+    assert all(name.startswith("fastinit-memset") for _, _, name in calls[1:])
+    calls.clear()
+    small = np.full(_cpu.SERIAL_ELEMENTS, 3.0, np.float32)
+    assert benchmark.memset_threads(small) == 1
+    benchmark.memset(small)
+    assert (small == 0).all() and len(calls) == 1
+    assert benchmark.memset_threads(np.empty((64, 4096))[:, ::2]) == 1  # not one block: ndarray.fill
 
 
 def test_bench_table_names_every_contestant_and_row(capsys):
@@ -92,10 +166,85 @@ def test_bench_against_torch_and_jax_when_installed(capsys):
     assert rows["trunc_normal_"]["others"]["torch"]["speedup"] > 0
     assert rows["trunc_normal_"]["others"]["jax"]["speedup"] > 0
     assert "jax" not in rows["sparse_"]["others"]  # JAX has no sparse initializer: no column, no error
-    import torch
-
-    assert torch.get_num_threads() == report["machine"]["numba_threads"]
+    assert report["machine"]["torch_threads"] == report["machine"]["numba_threads"]
     assert jax.config.jax_enable_x64 == x64  # float64 mode only for the run
+
+
+def test_contestant_setup_aligns_threads_and_float64_then_restores():
+    """torch on numba's threads and JAX's float64 mode (without it a float64 row times a float32 array) inside,
+    both as they were after; what fastinit bench and bench/test_matrix.py time contestants in."""
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    import numba
+
+    before, x64 = torch.get_num_threads(), jax.config.jax_enable_x64
+    torch.set_num_threads(numba.get_num_threads() + 1)
+    try:
+        with benchmark.contestant_setup() as threads:
+            assert threads == {"numba_threads": numba.get_num_threads(), "torch_threads": numba.get_num_threads()}
+            assert benchmark.contestant_fill("jax", "normal_", np.zeros(8))().dtype == np.float64
+        assert torch.get_num_threads() == numba.get_num_threads() + 1 and jax.config.jax_enable_x64 == x64
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_bench_fails_when_the_timed_fill_writes_nothing(capsys, monkeypatch):
+    """A kernel that writes nothing would be the fastest row (4968 x memset in the review): the NaN sentinels
+    planted before the last timed call are still there, the command exits 1 with the reason and prints no table."""
+    from fastinit import init
+
+    monkeypatch.setattr(init, "uniform_", lambda out, *args, **kwargs: out)
+    assert main(["bench", *SMALL, "--only", "uniform_", "--against", "none", "--no-probes"]) == 1
+    out, err = capsys.readouterr()
+    assert not out and err.startswith("fastinit bench: error: the timed uniform_ fill of float32 (20000,) left 256 of ")
+    assert "NaN sentinels: it did not write (all of) its buffer" in err
+
+
+def test_bench_fails_when_the_timed_fill_writes_another_law(capsys, monkeypatch):
+    from fastinit import init
+
+    normal = init.normal_
+    monkeypatch.setattr(init, "uniform_", lambda out, *args, seed=None, **kwargs: normal(out, seed=seed))
+    assert main(["bench", *SMALL, "--only", "uniform_", "--against", "none", "--no-probes"]) == 1
+    assert "uniform_ fill of float32 (20000,) wrote values off its law: values in [-" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", benchmark.DTYPES)
+@pytest.mark.parametrize("name", benchmark.INITIALIZERS)
+def test_fill_check_passes_the_fill_and_fails_a_wrong_or_missing_one(name, dtype):
+    from fastinit._buffers import resolve_dtype
+
+    buf = np.empty(benchmark.case_shape(name, 20_000, 48), resolve_dtype(dtype))
+    fill, check = benchmark.fastinit_fill(name, buf), benchmark.FillCheck.for_case(name, buf)
+    with pytest.raises(benchmark.FillCheckError, match="no sentinel was planted"):
+        check.verify()
+    fill()
+    check.plant()
+    fill()
+    check.verify()
+    check.plant()  # a fill that writes nothing
+    with pytest.raises(benchmark.FillCheckError, match="NaN sentinels"):
+        check.verify()
+    check.plant()
+    buf[...] = 3.0  # a fill that writes garbage: a value of no law checked here
+    with pytest.raises(benchmark.FillCheckError, match="off its law"):
+        check.verify()
+
+
+def test_sentinels_go_in_before_the_last_timed_call_only():
+    buf = np.zeros(1000)
+    check = benchmark.FillCheck(buf, "constant", value=0.0)
+    seen = []
+    benchmark.best_of(lambda: seen.append(int(np.isnan(buf).sum())), repeat=3, before_last=check.plant)
+    assert seen == [0, 0, 0, check.spots.size]  # warm-up, two timed calls, the last one after the planting
+    buf[...] = 0.0
+    setup, seen = check.planter(3), []  # pytest-benchmark's setup: before each call (warm-up, two rounds)
+    for _ in range(3):
+        setup()
+        seen.append(int(np.isnan(buf).sum()))
+    assert seen == [0, 0, check.spots.size] and check.spots.size > 200
+    with pytest.raises(ValueError, match="no budget"):
+        benchmark.best_of(lambda: None, repeat=3, budget=1.0, before_last=check.plant)
 
 
 def test_bench_device_cuda_without_a_gpu_exits_2(capsys):

@@ -576,5 +576,49 @@ def test_gpu_check_script_is_valid_and_names_existing_tests():
         assert re.search(rf"^def test_\w*{keyword}", bench_tests, re.M), keyword
 
 
+_FAKE_PYTHON = """#!/usr/bin/env bash
+if [ "${1:-}" = "-" ]; then  # the versions and preflight probes: exit as told
+    case "$(cat)" in
+        *PREFLIGHT*) exit "${FAKE_PREFLIGHT_RC:-0}" ;;
+        *) exit "${FAKE_VERSIONS_RC:-0}" ;;
+    esac
+fi
+echo "RAN $*"
+"""
+
+
+@pytest.mark.parametrize("versions_rc, preflight_rc", [(3, 0), (0, 1)])
+def test_gpu_check_script_gates_the_gpu_steps_on_the_preflight_alone(tmp_path, versions_rc, preflight_rc):
+    """A failed versions probe (a slow cold import) used to skip every GPU step as a 'preflight failure'; only the
+    preflight's own exit code stops the script.  python and nvidia-smi are stand-ins here; nothing runs."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    for name, text in (("fakepy", _FAKE_PYTHON), ("nvidia-smi", "#!/usr/bin/env bash\n")):
+        (tmp_path / name).write_text(text)
+        (tmp_path / name).chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}{os.pathsep}{os.environ['PATH']}", PYTHON="fakepy",
+               OUT=str(tmp_path / "out"), FAKE_VERSIONS_RC=str(versions_rc), FAKE_PREFLIGHT_RC=str(preflight_rc))
+    run = subprocess.run(["bash", "bench/gpu_check.sh"], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=60)
+    ran = re.findall(r"^RAN -m (\S+ \S+)", run.stdout, re.M)
+    if preflight_rc:
+        assert run.returncode == 1 and ran == [] and "preflight failed" in run.stdout
+    else:
+        assert run.returncode == 3 and ran == ["fastinit compile", "pytest -q", "pytest -q", "fastinit bench"]
+
+
+def test_gpu_check_script_fits_its_budget_and_times_the_cli_on_large_buffers():
+    """The step limits add up to the script's budget (450 s: a rerun fits in a 15-minute device lease), the opt-in
+    tests step aside; the CLI step times three dtypes at 1e9 elements, not launch overhead at the default 1e7."""
+    from fastinit.cli import build_parser
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / "bench" / "gpu_check.sh").read_text(encoding="utf-8")
+    limits = dict(re.findall(r"^\s*step (\w+) (\d+) ", text, re.M))
+    budget = int(re.search(r"FASTINIT_GPU_CHECK_BUDGET_S:-(\d+)", text).group(1))
+    assert sum(int(v) for k, v in limits.items() if k != "tests") <= budget <= 450
+    (flags,) = re.findall(r"-m fastinit bench (.+)", text)
+    args = build_parser().parse_args(["bench", *flags.split()])
+    assert args.device == "cuda" and args.size == 10**9 and args.dtype == ["float16,float32,float64"]
+
+
 if __name__ == "__main__":
     {"--child": _child, "--torch-child": _torch_child}[sys.argv[1]](sys.argv[2])
