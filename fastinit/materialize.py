@@ -859,7 +859,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
     ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents
-               if any(not by_name[e.name].overridden for e in _below(m, entries))]
+               if any(not e.overridden for e in _below(m, entries))]
     if ignored:
         warnings.warn(f"materialize: {ignored} define reset_parameters() but hold no parameter or buffer of their own: "
                       "as FSDP does, it is not called, and the tensors below them get their own modules' rules; if "
