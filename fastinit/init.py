@@ -108,7 +108,7 @@ def _representable_signed(a: float, b: float, _sa: float, _sb: float, dtype: np.
     if hi > b or (hi == b and not closed):
         hi = _from_ordered(_ordered(hi, dtype) - 1, dtype)
     if lo > hi:
-        raise ValueError(f"{fn}: no finite {dtype} value lies in [{a}, {b}{']' if closed else ')'}")
+        raise ValueError(f"{fn}: no finite {dtype} value lies in [{a}, {b}{']' if closed else ')'} (a, b)")
     return lo, hi
 
 

@@ -793,7 +793,7 @@ def test_numpy_level_overrides_are_checked_in_the_whole_shape():
     needs its rows; variance_scaling_'s scale meets the fans) before anything is allocated."""
     m = nn.Linear(4, 6)
     materialize(m, seed=4, overrides={"weight": functools.partial(fastinit.martens_sparse_, k=2)})
-    assert (m.weight != 0).sum(0).tolist() == [2, 2, 2, 2]
+    assert (m.weight != 0).sum(1).tolist() == [2] * 6  # per row: a unit's inputs in torch's (out, in)
     with torch.device("meta"):
         meta = nn.Linear(4, 6)
     with pytest.raises(ValueError, match=r"weight .*variance_scaling_"):

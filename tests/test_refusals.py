@@ -18,6 +18,7 @@ BAD_CALLS = [
     ("uniform_", (True, 2.0), {}, TypeError, "a must be a real number"),
     ("uniform_", (-3e38, 3e38), {}, ValueError, "overflows"),
     ("uniform_", (1.0001, 1.0002), {}, ValueError, "no finite float16 value"),
+    ("trunc_normal_", (), {"a": 1e-307, "b": 1e-178}, ValueError, r"lies in \[1e-307, 1e-178\] \(a, b\)"),
     ("uniform_", (0.0, 1e5), {}, ValueError, "exceed the finite range of float16"),
     ("normal_", (0.0, -1.0), {}, ValueError, "std must be >= 0"),
     ("normal_", (np.nan, 1.0), {}, ValueError, "mean must be finite"),
