@@ -68,7 +68,8 @@ def key_seed(key) -> int:
 def _dtype(dtype) -> np.dtype:
     """JAX's dtype for an initializer call: its default float for None (float32, float64 with x64 on), and as
     JAX, float64 is float32 unless x64 is on; fastinit's four floating types only."""
-    dt = np.dtype(np.float64) if dtype is None else resolve_dtype(dtype)
+    float64 = dtype is None or isinstance(dtype, str) and dtype.lower() == "float"  # JAX reads "float" as NumPy does
+    dt = np.dtype(np.float64) if float64 else resolve_dtype(dtype)
     return np.dtype(jax.dtypes.canonicalize_dtype(dt))
 
 
@@ -357,10 +358,13 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, 
 def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *,
                      stream: Stream = 0) -> Initializer:
     """Delta-orthogonal conv kernel (*k, in, out), in ≤ out (jax.nn.initializers.delta_orthogonal; Xiao et al.
-    2018; :func:`fastinit.delta_orthogonal_`).  Only ``column_axis=-1`` (JAX's default) is supported."""
-    if column_axis != -1:
+    2018; :func:`fastinit.delta_orthogonal_`).  ``column_axis`` names an axis of the (in, out) centre matrix, as
+    in JAX: only its last (-1, JAX's default, or 1) is supported."""
+    if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
+        raise TypeError(f"column_axis must be an int, got {column_axis!r}")
+    if column_axis not in (-1, 1):
         raise NotImplementedError(f"column_axis={column_axis!r}: fastinit's delta_orthogonal_ makes the last axis "
-                                  "the columns (column_axis=-1)")
+                                  "of the (in, out) centre matrix the columns (column_axis=-1 or 1)")
     return _initializer(functools.partial(_structured.delta_orthogonal_, gain=_number(scale, "scale"), layout="keras"),
                         dtype, stream)
 

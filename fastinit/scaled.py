@@ -116,6 +116,7 @@ def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, str
 
 
 def _kaiming(out, fn, distribution, a, mode, nonlinearity, layout, in_axis, out_axis, dtype, **placement):
+    _fans.fan(1, 1, mode, ("fan_in", "fan_out"))  # mode checked as gain is, on an empty target too
     gain = _fans.calculate_gain(nonlinearity, a)
     if not math.isfinite(gain):  # a = nan or inf (torch would fill NaN)
         raise ValueError(f"{fn}: a (the negative slope) must be finite, got {a!r}")
@@ -133,7 +134,8 @@ def kaiming_uniform_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: s
     gain = ``calculate_gain(nonlinearity, a)``; ``a`` is the leaky-ReLU negative slope.  With the
     defaults (a=0, leaky_relu) gain = sqrt(2): He et al. (2015).  ``kaiming_uniform_(w, a=sqrt(5))``
     is torch's nn.Linear / nn.Conv default (bound 1/sqrt(fan_in)); see :func:`fan_in_uniform_`.
-    Zero-element targets: torch's warning, no-op.
+    Zero-element targets: torch's warning and no fill (``a``, ``mode`` and ``nonlinearity`` are still checked;
+    fastinit.torch only warns, as torch).
     """
     return _kaiming(out, "kaiming_uniform_", "uniform", a, mode, nonlinearity, layout, in_axis, out_axis, dtype,
                     seed=seed, stream=stream, global_shape=global_shape, offset=offset, generator=generator)

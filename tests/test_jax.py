@@ -123,6 +123,14 @@ def test_the_laws_are_jaxs():
     assert not d.any()
 
 
+def test_delta_orthogonal_column_axis_1_is_the_last_axis_and_float_is_numpys_float64():
+    shape = (3, 3, 4, 6)
+    assert np.array_equal(fj.delta_orthogonal(column_axis=1)(KEY, shape), fj.delta_orthogonal()(KEY, shape))
+    a = fj.normal(dtype="float")(KEY, (5,))  # JAX reads "float" as NumPy's float64, then its default float
+    default = jax.dtypes.canonicalize_dtype(np.float64)
+    assert a.dtype == default and np.array_equal(a, fj.normal(dtype=default)(KEY, (5,)))
+
+
 def test_refusals_come_before_tracing_and_name_the_argument():
     cases = [(lambda: fj.normal()(0, (3,)), TypeError, "key must be a JAX PRNG key"),
              (lambda: fj.normal()(KEY, (3.5,)), TypeError, "shape must be a tuple of ints"),
@@ -139,7 +147,8 @@ def test_refusals_come_before_tracing_and_name_the_argument():
               ValueError, "variance_scaling_"),
              (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
              (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
-             (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis")]
+             (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis"),
+             (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "column_axis must be an int")]
     for call, err, msg in cases:
         with pytest.raises(err, match=msg):
             call()

@@ -116,6 +116,10 @@ def test_kaiming_warning_on_0element_tensor(fn):
     out = np.empty((0, 5), np.float32)
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
         assert fn(out) is out
+    for kw, msg in [({"mode": "fan_x"}, "Mode fan_x not supported"), ({"nonlinearity": "relux"}, "relux"),
+                    ({"a": math.nan}, "negative slope")]:  # every argument checked, the mode as the others
+        with pytest.raises(ValueError, match=msg):
+            fn(out, **kw)
 
 
 def test_gain_zero_gives_zeros_and_negative_gain_is_refused():
