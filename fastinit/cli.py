@@ -255,9 +255,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     jobs = min(args.jobs or precompile.default_jobs(), len(precompile.GROUPS))
     where = precompile.cache_location()
+    cached = where is not None and jobs > 1 and precompile.all_cached()
+    if cached:  # every kernel is in the cache: loaded in this process (~1 s) rather than by workers (seconds)
+        jobs = 1
     if not args.json and where is not None:
         print(f"compiling fastinit's CPU kernels for this machine into {where}, {len(precompile.GROUPS)} groups in "
-              f"{jobs} process{'es' * (jobs > 1)}", flush=True)
+              f"{jobs} process{'es' * (jobs > 1)}{' (all in the cache already)' * cached}", flush=True)
 
     def line(c) -> None:
         if not args.json:

@@ -28,7 +28,7 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["compile_kernels", "default_jobs", "cache_location", "Group", "Compiled", "CompileError"]
+__all__ = ["compile_kernels", "default_jobs", "cache_location", "all_cached", "Group", "Compiled", "CompileError"]
 
 
 def _fills() -> None:
@@ -171,12 +171,14 @@ def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compi
                     groups: Optional[Sequence[Group]] = None) -> list[Compiled]:
     """Compile (or load from numba's cache) every CPU kernel fastinit has, each of ``groups`` (None:
     :data:`GROUPS`, all of them) in a worker process of its own, ``jobs`` at a time (default :func:`default_jobs`;
-    ``jobs=1`` runs them in this process, in order).  ``report`` is called with each group's
-    :class:`Compiled` as it finishes; returns them all, in the order of ``groups``.  RuntimeError where there
-    is nothing to cache into (numba's JIT disabled, no writable cache folder); :class:`CompileError` when a
-    group fails or its worker dies (the other workers are stopped, as on Ctrl-C).  The workers are spawned:
-    a script calling this needs the ``if __name__ == "__main__":`` guard."""
-    groups = GROUPS if groups is None else tuple(groups)
+    ``jobs=1`` runs them in this process, in order, as does a call with the default groups when
+    :func:`all_cached`).  ``report`` is called with each group's :class:`Compiled` as it finishes; returns them
+    all, in the order of ``groups``.  RuntimeError where there is nothing to cache into (numba's JIT disabled, no
+    writable cache folder); :class:`CompileError` when a group fails or its worker dies (the other workers are
+    stopped, as on Ctrl-C).  The workers are spawned: a script calling this needs the
+    ``if __name__ == "__main__":`` guard."""
+    default = groups is None
+    groups = GROUPS if default else tuple(groups)
     if jobs is None:
         jobs = default_jobs()
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -188,6 +190,8 @@ def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compi
     if cache_location() is None:
         raise RuntimeError("numba cannot cache fastinit's kernels here (no writable cache folder): set "
                            "NUMBA_CACHE_DIR to a writable folder, here and where the kernels will run")
+    if jobs > 1 and default and all_cached():  # loading takes ~1 s here, starting workers seconds
+        jobs = 1
     done: dict[int, Compiled] = {}
 
     def finish(i: int, kernels: int, seconds: float) -> None:
@@ -238,6 +242,32 @@ def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compi
         for _, process, _ in running.values():
             process.join()
     return [done[i] for i in range(len(groups))]
+
+
+KERNEL_MODULES = ("_cpu", "_philox", "linalg", "sparsity")  # the modules that define fastinit's cached kernels
+
+
+def all_cached() -> bool:
+    """Whether numba's cache holds every cached kernel of fastinit for this CPU and these sources (at least one
+    signature each), read from the cache indexes without loading a kernel.  Then :func:`compile_kernels` loads
+    them in its own process (about a second) instead of starting workers (seconds).  numba's private cache API:
+    False wherever it is not as expected."""
+    import importlib
+
+    try:
+        from numba.core.caching import FunctionCache
+        from numba.core.registry import CPUDispatcher
+
+        kernels = {id(d): d for name in KERNEL_MODULES for d in vars(importlib.import_module(f"{__package__}.{name}"))
+                   .values() if isinstance(d, CPUDispatcher) and isinstance(d._cache, FunctionCache)}
+        for d in kernels.values():
+            codegen = d.targetctx.codegen()
+            keys = d._cache._cache_file._load_index()  # {} for another source stamp, or no index
+            if not any(k[1:] == d._cache._index_key(k[0], codegen)[1:] for k in keys):
+                return False
+        return bool(kernels)
+    except Exception:  # numba's internals changed: start the workers, as without this check
+        return False
 
 
 def cache_location() -> Optional[str]:

@@ -115,6 +115,24 @@ def test_cli_compile_reports_each_group_and_a_new_process_loads_them(capsys):
     assert all(g["kernels"] == 0 for g in report["groups"])  # all loaded from the disk cache
 
 
+def test_a_warm_cache_is_loaded_in_process_and_an_empty_one_is_not_called_warm(tmp_path, monkeypatch, capsys):
+    precompile.compile_kernels(jobs=1)  # everything in the cache (loads in ~1 s when it already is)
+    assert precompile.all_cached()
+    philox = [g.name for g in precompile.GROUPS].index(precompile.PHILOX)
+    partial = _child(f"from fastinit import precompile; precompile._compile_group(precompile.GROUPS[{philox}]); "
+                     "print(precompile.all_cached())", NUMBA_CACHE_DIR=str(tmp_path))  # one group cached: not all
+    assert partial.returncode == 0 and partial.stdout.split() == ["False"], partial.stderr
+    seen = []
+    monkeypatch.setattr(precompile, "_compile_group", lambda g: seen.append(g.name) or (0, 0.0))
+    monkeypatch.setattr(precompile.multiprocessing, "get_context", lambda *a: pytest.fail("workers started"))
+    assert len(precompile.compile_kernels(jobs=2)) == len(precompile.GROUPS) and len(seen) == len(precompile.GROUPS)
+    assert main(["compile", "--jobs", "2"]) == 0
+    assert "groups in 1 process (all in the cache already)" in capsys.readouterr().out
+    monkeypatch.setattr(precompile, "all_cached", lambda: False)  # else the workers start: the flag is read
+    with pytest.raises(pytest.fail.Exception, match="workers started"):
+        precompile.compile_kernels(jobs=2)
+
+
 def test_an_empty_cache_counts_what_a_group_compiles(tmp_path):
     i = [g.name for g in precompile.GROUPS].index(precompile.PHILOX)
     code = f"from fastinit import precompile; print(precompile._compile_group(precompile.GROUPS[{i}])[0])"
