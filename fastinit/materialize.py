@@ -19,6 +19,7 @@ nothing is ever left uninitialized (docs/materialize.md).
 """
 from __future__ import annotations
 
+import ast
 import contextlib
 import fnmatch
 import functools
@@ -27,6 +28,7 @@ import inspect
 import math
 import re
 import sys
+import textwrap
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -349,26 +351,67 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
         if name == "Conv1D":
             return _hf_conv1d(m, ctx, prefix)
         if name.endswith(("RMSNorm", "LayerNorm")) and set(m._parameters) <= {"weight", "bias"}:
-            return _constructed_constants(type(m), [k for k, v in m._parameters.items() if v is not None])
+            names = [k for k, v in m._parameters.items() if v is not None]
+            constants = _constructed_constants(type(m), names)
+            if constants is None:
+                warnings.warn(f"materialize: {name}.__init__ does not plainly set {names} to torch.ones / torch.zeros; "
+                              "they get weight 1 and bias 0, the usual start of a norm (Gemma's RMSNorm starts at 0): "
+                              "give overrides where that is wrong", UserWarning, stacklevel=2)
+                return _affine_norm(m, ctx, prefix)
+            return constants
     return None
 
 
-_CONSTRUCTED = re.compile(r"self\.(\w+)\s*=\s*(?:torch\.)?(?:nn\.)?(?:parameter\.)?Parameter\("
-                          r"\s*(?:torch\.)?(ones|zeros)\(")
-
-
 def _constructed_constants(cls: type, names: list) -> dict | None:
-    """{name: ONES | ZEROS} as ``cls.__init__`` sets each of ``names`` (``self.weight = nn.Parameter(torch.ones(d))``),
-    or None when its source does not say so for every one of them.  A norm's weight is not always 1: Gemma's
-    RMSNorm starts at 0 and scales by (1 + weight)."""
-    try:
-        source = inspect.getsource(cls.__init__)
-    except (OSError, TypeError):  # no source (a compiled or built-in class)
+    """{name: ONES | ZEROS} as the ``__init__`` of ``cls`` (or of the nearest base class that sets it) sets each of
+    ``names``: one plain ``self.weight = nn.Parameter(torch.ones(d))`` / ``torch.zeros(...)`` at the top level of
+    the method, read from its syntax tree (comments aside).  None when the source says otherwise or not plainly
+    (a conditional or repeated assignment, arithmetic, a variable) for any of them.  A norm's weight is not always
+    1: Gemma's RMSNorm starts at 0 and scales by (1 + weight)."""
+    found: dict = {}
+    for klass in cls.__mro__:
+        if all(n in found for n in names):
+            break
+        if klass in (nn.Module, object) or "__init__" not in vars(klass):
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(klass.__init__)))
+        except (OSError, TypeError, SyntaxError):  # no source (a compiled or built-in class)
+            return None
+        for local, value in _parameter_assignments(tree.body[0]).items():
+            found.setdefault(local, value)  # a subclass's assignment before its base's
+    values = [found.get(n) for n in names]
+    return None if None in values else dict(zip(names, values))
+
+
+def _parameter_assignments(fn: ast.AST) -> dict:
+    """{attribute: ONES | ZEROS | None} of the ``self.<attribute> = ...`` assignments in the function ``fn``: the
+    constant of a top-level ``Parameter(torch.ones(...))`` / ``zeros``, None for anything else (nested in a
+    condition or loop, assigned twice, or another value)."""
+    out: dict = {}
+    for stmt in fn.body:
+        for node in ast.walk(stmt):
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            target = node.targets[0]
+            if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"):
+                continue
+            constant = _ones_or_zeros(node.value) if node is stmt else None  # nested: conditional
+            out[target.attr] = None if target.attr in out else constant
+    return out
+
+
+def _ones_or_zeros(value: ast.AST):
+    """ONES / ZEROS for ``[nn.]Parameter(torch.ones(...))`` / ``zeros`` (also ``data=``), else None."""
+    def called(node, *names):
+        f = node.func if isinstance(node, ast.Call) else None
+        return (f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None) in names
+
+    if not called(value, "Parameter"):
         return None
-    found = {}
-    for local, fn in _CONSTRUCTED.findall(source):
-        found.setdefault(local, ONES if fn == "ones" else ZEROS)
-    return {n: found[n] for n in names} if all(n in found for n in names) else None
+    data = value.args[0] if value.args else next((k.value for k in value.keywords if k.arg == "data"), None)
+    return ONES if called(data, "ones") else ZEROS if called(data, "zeros") else None
 
 
 def _own_init(m: nn.Module) -> str | None:
@@ -729,8 +772,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         raise TypeError(f"device must be a str, a torch.device or a CUDA device index, got {type(device).__name__}")
     try:
         dev = torch.device(device)
-    except RuntimeError:
-        raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda:0', got {device!r}") from None
+    except RuntimeError as exc:  # an unknown name; an index without an accelerator
+        raise ValueError(f"device {device!r} is not a device torch can use here: {exc}") from None
     if dev.type == "meta":
         raise ValueError("device must be a real device such as 'cpu', not 'meta'")
     if dtype is not None and dtype not in _FILLABLE:

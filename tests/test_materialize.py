@@ -465,24 +465,59 @@ class GemmaRMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.zeros(dim))
 
 
-class OddLayerNorm(nn.Module):
-    """Named like a norm, but its constructor does not say which constant its weight holds."""
-
+class CommentedRMSNorm(nn.Module):
     def __init__(self, d):
         super().__init__()
-        self.weight = nn.Parameter(torch.full((d,), 0.5))
+        # was: self.weight = nn.Parameter(torch.zeros(d))
+        self.weight = nn.Parameter(torch.ones(d))
+
+
+class SubGemmaRMSNorm(GemmaRMSNorm):
+    def __init__(self, d):  # sets no tensor itself: its base's __init__ says
+        super().__init__(d, eps=1e-5)
+
+
+class BiasedLayerNorm(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(data=torch.zeros(d))
+        self.bias = torch.nn.Parameter(torch.ones(d))
+
+
+class ConditionalRMSNorm(nn.Module):
+    """Which constant depends on an argument: not read from the source."""
+
+    def __init__(self, d, zero_centered=False):
+        super().__init__()
+        if zero_centered:
+            self.weight = nn.Parameter(torch.zeros(d))
+        else:
+            self.weight = nn.Parameter(torch.ones(d))
+
+
+class ScaledLayerNorm(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d) * 0.5)
 
 
 @pytest.mark.parametrize("scheme", ["torch", "llama"])
 def test_hf_style_norms_get_the_constant_their_constructor_gives(scheme):
-    model = _meta(lambda: nn.ModuleDict({"llama": LlamaRMSNorm(8), "gemma": GemmaRMSNorm(8)}))
-    s = materialize(model, seed=0, scheme=scheme)
-    assert torch.all(model["llama"].weight == 1) and torch.all(model["gemma"].weight == 0)
-    assert (s["llama.weight"].method, s["gemma.weight"].method) == ("ones", "zeros")
-    odd = _meta(lambda: nn.ModuleDict({"norm": OddLayerNorm(8)}))
-    with pytest.raises(ValueError, match=r"no rule for these tensors.*norm\.weight \(OddLayerNorm\)"):
-        materialize(odd, seed=0, scheme=scheme)
-    assert odd["norm"].weight.is_meta
+    model = _meta(lambda: nn.ModuleDict({"llama": LlamaRMSNorm(8), "gemma": GemmaRMSNorm(8), "c": CommentedRMSNorm(8),
+                                         "sub": SubGemmaRMSNorm(8), "biased": BiasedLayerNorm(8)}))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # all read plainly: no warning
+        s = materialize(model, seed=0, scheme=scheme)
+    for name, value in [("llama", 1), ("gemma", 0), ("c", 1), ("sub", 0)]:
+        assert torch.all(model[name].weight == value), name
+        assert s[f"{name}.weight"].method == ("ones" if value else "zeros")
+    assert torch.all(model["biased"].weight == 0) and torch.all(model["biased"].bias == 1)
+    for odd in (ConditionalRMSNorm, ScaledLayerNorm):  # not plain: the usual start, and a warning naming them
+        m = _meta(lambda: nn.ModuleDict({"norm": odd(8)}))
+        with pytest.warns(UserWarning, match=rf"{odd.__name__}.__init__ does not plainly set \['weight'\]"):
+            materialize(m, seed=0, scheme=scheme)
+        assert torch.all(m["norm"].weight == 1)
 
 
 @pytest.mark.parametrize("scheme", ["gpt2", "llama"])
