@@ -27,6 +27,7 @@ import torch.nn.init as tinit  # noqa: E402
 
 import fastinit.torch as finit  # noqa: E402
 from fastinit import _cuda  # noqa: E402
+from fastinit.benchmark import FillCheck  # noqa: E402
 
 N = int(float(os.environ.get("FASTINIT_GPU_BENCH_N", "1e8")))
 DEV = torch.device("cuda")
@@ -134,13 +135,18 @@ def test_compiled_kernels_hold_no_fma():
                 assert all("fma." not in ptx for ptx in ptxes)
 
 
-def _timed(benchmark, fn, rounds=10):
+def _timed(benchmark, fn, rounds=10, check=None):
+    """Time ``fn`` on the device; ``check``: the FillCheck of the tensor it fills, planted before the last round."""
     def run():
         fn()
         torch.cuda.synchronize()
     benchmark.extra_info["elements"] = N
-    benchmark.pedantic(run, rounds=rounds, warmup_rounds=1, iterations=1)
-    benchmark.extra_info["elements_per_s"] = N / benchmark.stats.stats.min
+    setup = None if check is None else check.planter(1 if benchmark.disabled else rounds + 1)
+    benchmark.pedantic(run, setup=setup, rounds=rounds, warmup_rounds=1, iterations=1)
+    if check is not None:
+        check.verify()
+    if benchmark.stats is not None:  # None under --benchmark-disable
+        benchmark.extra_info["elements_per_s"] = N / benchmark.stats.stats.min
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +161,7 @@ def test_memset_zero(benchmark, dev32):
 
 @pytest.mark.benchmark(group="gpu uniform f32")
 def test_fastinit_uniform(benchmark, dev32):
-    _timed(benchmark, lambda: finit.uniform_(dev32, seed=1))
+    _timed(benchmark, lambda: finit.uniform_(dev32, seed=1), check=FillCheck.for_case("uniform_", dev32))
 
 
 @pytest.mark.benchmark(group="gpu uniform f32")
@@ -165,7 +171,7 @@ def test_torch_rand(benchmark, dev32):
 
 @pytest.mark.benchmark(group="gpu uniform f32")
 def test_fastinit_zeros(benchmark, dev32):
-    _timed(benchmark, lambda: finit.zeros_(dev32))
+    _timed(benchmark, lambda: finit.zeros_(dev32), check=FillCheck(dev32, "constant", value=0.0))
 
 
 @pytest.mark.benchmark(group="gpu normal f32")
@@ -175,7 +181,7 @@ def test_memset_normal_group(benchmark, dev32):
 
 @pytest.mark.benchmark(group="gpu normal f32")
 def test_fastinit_normal(benchmark, dev32):
-    _timed(benchmark, lambda: finit.normal_(dev32, seed=1))
+    _timed(benchmark, lambda: finit.normal_(dev32, seed=1), check=FillCheck.for_case("normal_", dev32))
 
 
 @pytest.mark.benchmark(group="gpu normal f32")
@@ -185,7 +191,7 @@ def test_torch_randn(benchmark, dev32):
 
 @pytest.mark.benchmark(group="gpu trunc_normal_ f32 [-2, 2]")
 def test_fastinit_trunc_normal(benchmark, dev32):
-    _timed(benchmark, lambda: finit.trunc_normal_(dev32, seed=1))
+    _timed(benchmark, lambda: finit.trunc_normal_(dev32, seed=1), check=FillCheck.for_case("trunc_normal_", dev32))
 
 
 @pytest.mark.benchmark(group="gpu trunc_normal_ f32 [-2, 2]")
@@ -196,7 +202,7 @@ def test_torch_trunc_normal(benchmark, dev32):
 @pytest.mark.benchmark(group="gpu bf16 uniform")
 def test_fastinit_uniform_bf16(benchmark):
     t = torch.empty(N, dtype=torch.bfloat16, device=DEV)
-    _timed(benchmark, lambda: finit.uniform_(t, -0.1, 0.1, seed=1))
+    _timed(benchmark, lambda: finit.uniform_(t, -0.1, 0.1, seed=1), check=FillCheck(t, "uniform", a=-0.1, b=0.1))
 
 
 @pytest.mark.benchmark(group="gpu bf16 uniform")

@@ -356,6 +356,24 @@ def _span_array(target):
     return cuda.from_cuda_array_interface(desc, owner=target.owner, sync=False)
 
 
+def contiguous_array(obj):
+    """numba-cuda's device array over the memory a C-contiguous ``obj`` exports through ``__cuda_array_interface__``
+    (no copy; under the simulator, over the host memory it stands for); ValueError for another layout."""
+    cai = obj.__cuda_array_interface__
+    dt, shape = np.dtype(cai["typestr"]), tuple(cai["shape"])
+    c_strides = tuple(int(np.prod(shape[i + 1:], dtype=np.int64)) * dt.itemsize for i in range(len(shape)))
+    if cai.get("strides") is not None and tuple(cai["strides"]) != c_strides:
+        raise ValueError(f"a C-contiguous GPU array is needed here, got strides {tuple(cai['strides'])} for shape "
+                         f"{shape} ({dt})")
+    if not simulated():
+        return cuda.from_cuda_array_interface(cai, owner=obj)
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+    host = np.frombuffer((ctypes.c_byte * nbytes).from_address(cai["data"][0]), dt) if nbytes else np.empty(0, dt)
+    return FakeCUDAArray(host.reshape(shape))
+
+
 def _stream(cai_stream):
     """The numba stream for a CUDA Array Interface v3 ``stream`` entry (None: the default stream)."""
     if simulated() or cai_stream is None or cai_stream == 0:

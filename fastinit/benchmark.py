@@ -239,10 +239,12 @@ class FillCheckError(AssertionError):
 
 
 class FillCheck:
-    """Did the timed fill write ``law`` into ``buf`` (a NumPy array or a CPU torch tensor)?  :meth:`plant`, called
-    outside the timing before the last timed call, puts NaN at 256 places (first, last, spread and random: a few KiB
-    of cache lines, no bias to the timing); :meth:`verify` then raises :class:`FillCheckError` when one is left or a
-    cheap law check of a sample fails.
+    """Did the timed fill write ``law`` into ``buf`` (a NumPy array, a torch tensor, or a C-contiguous GPU array
+    exporting ``__cuda_array_interface__``)?  :meth:`plant`, called outside the timing before the last timed call,
+    puts NaN at 256 places (first, last, spread and random: a few KiB of cache lines, no bias to the timing);
+    :meth:`verify` then raises :class:`FillCheckError` when one is left or a cheap law check of a sample fails.
+    A GPU buffer is read and written a few elements at a time (one small copy each, outside the timing) and its
+    elementwise laws checked on 16 slices of it; ``orthogonal`` and ``sparse`` need a host buffer.
 
     Laws and their parameters: ``constant`` (value), ``uniform`` (a, b), ``normal`` (mean, std), ``trunc_normal``
     (mean, std, a, b): bounds, and sample mean and std within 0.1 std (6 standard errors for small samples);
@@ -256,13 +258,18 @@ class FillCheck:
     def __init__(self, buf, law: str, name: Optional[str] = None, **params):
         if law not in _LAWS:
             raise ValueError(f"unknown law {law!r}; choose from {list(_LAWS)}")
-        if not isinstance(buf, np.ndarray):
+        self.gpu = _GpuFlat(buf) if _on_gpu(buf) else None
+        if self.gpu is not None and law in _HOST_LAWS:
+            raise ValueError(f"the {law} law is checked on host buffers only (a GPU buffer: one of {_GPU_LAWS})")
+        if self.gpu is None and not isinstance(buf, np.ndarray):
             from .torch import as_numpy
 
             buf = as_numpy(buf)
-        self.view, self.law, self.params, self.planted = buf, law, params, False
-        self.label = f"{name or law} fill of {buf.dtype} {buf.shape}"
-        n = buf.size
+        self.view = None if self.gpu is not None else buf
+        self.law, self.params, self.planted = law, params, False
+        ref = self.gpu or buf
+        self.dtype, n = np.dtype(ref.dtype), int(math.prod(ref.shape))
+        self.label = f"{name or law} fill of {self.dtype} {tuple(ref.shape)}"
         spread = np.linspace(0, n - 1, min(n, self.SENTINELS // 2)).astype(np.int64)
         self.spots = np.unique(np.concatenate([spread, np.random.default_rng(n).integers(0, max(n, 1), spread.size)]))
 
@@ -285,7 +292,10 @@ class FillCheck:
 
     def plant(self) -> None:
         """NaN at the sentinel places (call it untimed, before the last timed call)."""
-        self.view.flat[self.spots] = np.nan
+        if self.gpu is not None:
+            self.gpu.plant(self.spots)
+        else:
+            self.view.flat[self.spots] = np.nan
         self.planted = True
 
     def planter(self, calls: int) -> Callable[[], None]:
@@ -304,13 +314,75 @@ class FillCheck:
         if not self.planted:
             raise FillCheckError(f"{self.label}: no sentinel was planted before the last timed call: nothing checked")
         self.planted = False
-        left = int(np.isnan(np.asarray(self.view.flat[self.spots], np.float64)).sum())
+        gpu = self.gpu
+        seen = gpu.take(self.spots) if gpu is not None else np.asarray(self.view.flat[self.spots], np.float64)
+        left = int(np.isnan(seen).sum())
         if left:
             raise FillCheckError(f"the timed {self.label} left {left} of {self.spots.size} NaN sentinels: it did not "
                                  "write (all of) its buffer")
-        problem = _LAWS[self.law](self.view, np.dtype(self.view.dtype), **self.params) if self.view.size else None
+        target = gpu.sample() if gpu is not None else self.view
+        problem = _LAWS[self.law](target, self.dtype, **self.params) if target.size else None
         if problem:
             raise FillCheckError(f"the timed {self.label} wrote values off its law: {problem}")
+
+
+def _on_gpu(buf) -> bool:
+    """Whether ``buf`` is in GPU memory: a CUDA torch tensor, or another object exporting
+    ``__cuda_array_interface__`` (numba-cuda, CuPy)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(buf, torch.Tensor):
+        return buf.device.type == "cuda"
+    return hasattr(buf, "__cuda_array_interface__")
+
+
+class _GpuFlat:
+    """A C-contiguous GPU array as :class:`FillCheck` reads and writes it: one element or one slice at a time,
+    each a small copy (256 sentinels each way, then :data:`FillCheck.SAMPLE` values in 16 slices).  A torch
+    tensor through torch (any device: the tests use a CPU one), anything else through numba-cuda's view of its
+    ``__cuda_array_interface__``."""
+
+    RUNS = 16
+
+    def __init__(self, buf):
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(buf, torch.Tensor):
+            from .torch import _numpy_dtype
+
+            if not buf.is_contiguous():
+                raise ValueError(f"a C-contiguous GPU array is needed here, got strides {buf.stride()} for shape "
+                                 f"{tuple(buf.shape)} ({buf.dtype})")
+            self.dtype, self.shape = _numpy_dtype(buf.dtype), tuple(buf.shape)
+            self.flat = buf.detach().view(-1)
+            self._host = lambda part: part.double().cpu().numpy()
+            self._nan = lambda part: part.fill_(math.nan)
+            self._sync = lambda: torch.cuda.synchronize(buf.device) if buf.device.type == "cuda" else None
+        else:
+            from ._cuda import contiguous_array
+
+            arr = contiguous_array(buf)
+            self.dtype, self.shape = np.dtype(arr.dtype), tuple(arr.shape)
+            if self.dtype.kind != "f":
+                raise TypeError(f"FillCheck reads floating-point GPU arrays, got {self.dtype}")
+            self.flat = arr.reshape(arr.size)
+            self._host = lambda part: part.copy_to_host().astype(np.float64)
+            self._nan = lambda part: part.copy_to_device(np.full(part.size, np.nan, self.dtype))  # synchronous
+            self._sync = lambda: None
+        self.size = int(math.prod(self.shape))
+
+    def plant(self, spots: np.ndarray) -> None:
+        for i in spots.tolist():
+            self._nan(self.flat[i:i + 1])
+        self._sync()  # nothing of the planting left to run inside the timed call
+
+    def take(self, spots: np.ndarray) -> np.ndarray:
+        return np.concatenate([self._host(self.flat[i:i + 1]) for i in spots.tolist()] or [np.empty(0)])
+
+    def sample(self, size: Optional[int] = None) -> np.ndarray:
+        """About ``size`` (default :data:`FillCheck.SAMPLE`) values in :data:`RUNS` slices spread over the buffer,
+        as float64 on the host."""
+        run = max(1, min(self.size, size or FillCheck.SAMPLE) // self.RUNS)
+        starts = np.unique(np.linspace(0, self.size - run, self.RUNS).astype(np.int64)).tolist()
+        return np.concatenate([self._host(self.flat[s:s + run]) for s in starts] or [np.empty(0)])
 
 
 def _eps(dtype: np.dtype) -> float:
@@ -385,6 +457,8 @@ def _law_sparse(buf, dtype, zeros, std):
 
 _LAWS = {"constant": _law_constant, "uniform": _law_uniform, "normal": _law_normal, "trunc_normal": _law_trunc_normal,
          "orthogonal": _law_orthogonal, "sparse": _law_sparse}
+_HOST_LAWS = ("orthogonal", "sparse")  # read along the matrix's axes
+_GPU_LAWS = tuple(law for law in _LAWS if law not in _HOST_LAWS)  # read from a sample of values
 
 
 def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
@@ -663,7 +737,8 @@ def gpu_cases(initializers: Iterable[str], dtypes: Iterable[str]) -> tuple[list,
 def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int, repeat: int,
                    show_progress: bool = True) -> dict:
     """GPU twin of :func:`run_bench` for the elementwise samplers: fastinit on a numba device array vs a
-    device memset of it and (when torch sees the GPU) torch's ``uniform_`` / ``normal_`` / ``trunc_normal_``."""
+    device memset of it and (when torch sees the GPU) torch's ``uniform_`` / ``normal_`` / ``trunc_normal_``.
+    Raises :class:`FillCheckError` when a timed fastinit fill did not write its law (NaN sentinels, a sample)."""
     from numba import cuda
     from numba.cuda.cudadrv.driver import device_memset
 
@@ -684,7 +759,9 @@ def run_bench_cuda(initializers: Iterable[str], dtypes: Iterable[str], size: int
     for name, dt in progress(cases, len(cases), "fastinit bench --device cuda", show_progress):
         buf = cuda.device_array(size, dt)
         t_memset = best_of(synced(lambda: device_memset(buf, 0, buf.nbytes)), repeat)
-        t = best_of(synced(fastinit_fill(name, buf)), repeat)
+        check = FillCheck.for_case(name, buf)
+        t = best_of(synced(fastinit_fill(name, buf)), repeat, before_last=check.plant)
+        check.verify()
         res = Result(name, dt, (size,), size, t, t_memset)
         if torch is not None:
             tt = torch.empty(size, dtype=getattr(torch, dt), device="cuda")

@@ -202,9 +202,9 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
         raise ValueError(f"{fn}: need a < b, got a={a}, b={b}")
     if target.code == _cpu.F64 or max(-a, b) < 1.5e38:  # float32 b - a cannot overflow: no errstate (~3 us)
         width = b - a
-    else:
+    else:  # the kernels' width: fl32(b - a), which may overflow where fl32(b) - fl32(a) does not (inf * 0 = NaN)
         with np.errstate(over="ignore"):
-            width = float(np.float32(b) - np.float32(a))
+            width = float(np.float32(b - a))
     if not math.isfinite(width):  # an empty target too: its arguments are checked like any other's
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
     big = finfo_max(target.dtype)

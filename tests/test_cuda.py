@@ -386,6 +386,92 @@ def _torch_child(out_dir: str) -> None:
     np.savez(os.path.join(out_dir, "torch.npz"), streams=np.array(streams), **out)
 
 
+def _bench_child(out_dir: str) -> None:
+    """``fastinit bench --device cuda``'s run (run_bench_cuda) in the simulator, on device arrays that export their
+    memory (the simulator's own export none); FillCheck on a GPU buffer planted, checked and failed."""
+    from numba import cuda
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+    from fastinit import _cuda, benchmark
+
+    _cuda.SIMULATOR_BLOCKS = 2
+
+    class Exported(FakeCUDAArray):
+        @property
+        def __cuda_array_interface__(self):
+            return Device(self._ary).__cuda_array_interface__
+
+    cuda.device_array = lambda shape, dtype: Exported(np.empty(shape, dtype))
+    cuda.get_current_device = lambda: types.SimpleNamespace(name=b"Simulated H200")  # the driver's bytes
+    out = {}
+    names = ["constant_", "uniform_", "normal_", "trunc_normal_"]
+    report = benchmark.run_bench_cuda(names, ["float16", "float32", "float64"], 2000, 1, show_progress=False)
+    out["rows"] = [(r["initializer"], r["dtype"], r["elements"]) for r in report["results"]]
+    out["table"] = benchmark.format_table(report)
+    real_fill = benchmark.fastinit_fill
+    benchmark.fastinit_fill = lambda name, buf, seed=1: lambda: None  # a fill that writes nothing
+    try:
+        benchmark.run_bench_cuda(["normal_"], ["float32"], 2000, 1, show_progress=False)
+    except benchmark.FillCheckError as e:
+        out["no_write"] = str(e)
+    benchmark.fastinit_fill = real_fill
+    host = np.zeros(3000, np.float32)
+    check = benchmark.FillCheck(Device(host), "uniform", a=-1.0, b=1.0)
+    check.plant()
+    out["planted"] = [int(np.isnan(host).sum()), int(check.spots.size), bool(np.isnan(host[check.spots]).all())]
+    fastinit.uniform_(Device(host), -1.0, 1.0, seed=3)
+    check.verify()
+    check.plant()
+    host[:] = 5.0
+    try:
+        check.verify()
+    except benchmark.FillCheckError as e:
+        out["off_law"] = str(e)
+    for bad, law in ((host[::2], "uniform"), (host.reshape(60, 50), "orthogonal")):
+        try:
+            benchmark.FillCheck(Device(bad), law, a=0.0, b=1.0)
+        except ValueError as e:
+            out.setdefault("refused", []).append(str(e))
+    with open(os.path.join(out_dir, "bench.json"), "w") as f:
+        json.dump(out, f)
+
+
+def test_gpu_bench_checks_what_each_timed_fill_wrote(tmp_path):
+    """run_bench_cuda (what gpu_check.sh runs on a real GPU) in the simulator: every row's timed fill is checked
+    (NaN sentinels, then its law on 16 slices), a fill that writes nothing fails the run; GPU buffers are checked
+    through flat slices (contiguous only) for the elementwise laws only."""
+    pytest.importorskip("numba_cuda")
+    r = _run_child([str(HERE), "--bench-child", str(tmp_path)], {"NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = json.loads((tmp_path / "bench.json").read_text())
+    assert out["rows"] == [[n, d, 2000] for d in ("float16", "float32", "float64")
+                           for n in ("constant_", "uniform_", "normal_", "trunc_normal_")]
+    assert "GPU Simulated H200" in out["table"] and "not measured on the GPU" not in out["table"]
+    assert "normal_ fill of float32 (2000,) left" in out["no_write"] and "NaN sentinels" in out["no_write"]
+    assert out["planted"][0] == out["planted"][1] > 200 and out["planted"][2]
+    assert "uniform fill of float32 (3000,) wrote values off its law" in out["off_law"]
+    assert "C-contiguous GPU array is needed" in out["refused"][0] and "host buffers only" in out["refused"][1]
+
+
+def test_fill_check_reads_torch_tensors_through_flat_slices():
+    """The torch branch of FillCheck's GPU access (a CUDA tensor's, here on a CPU tensor: the same torch calls)."""
+    torch = pytest.importorskip("torch")
+    from fastinit import benchmark
+
+    t = torch.zeros(5000, dtype=torch.bfloat16)
+    flat = benchmark._GpuFlat(t)
+    spots = np.array([0, 17, 4999])
+    flat.plant(spots)
+    assert torch.isnan(t).nonzero().flatten().tolist() == [0, 17, 4999]
+    assert np.isnan(flat.take(spots)).all() and flat.take(np.array([1])).tolist() == [0.0]
+    t.uniform_(2.0, 3.0)
+    sample = flat.sample()
+    assert sample.size == 16 * (5000 // 16) and sample.dtype == np.float64
+    assert 2.0 <= sample.min() and sample.max() <= 3.0
+    with pytest.raises(ValueError, match="C-contiguous GPU array is needed"):
+        benchmark._GpuFlat(torch.zeros(10, 10).T)
+
+
 def test_cuda_targets_are_validated_without_importing_numba_cuda():
     a = np.zeros((4, 6), np.float32)
     with pytest.raises(ValueError, match="read-only"):
@@ -621,4 +707,4 @@ def test_gpu_check_script_fits_its_budget_and_times_the_cli_on_large_buffers():
 
 
 if __name__ == "__main__":
-    {"--child": _child, "--torch-child": _torch_child}[sys.argv[1]](sys.argv[2])
+    {"--child": _child, "--torch-child": _torch_child, "--bench-child": _bench_child}[sys.argv[1]](sys.argv[2])

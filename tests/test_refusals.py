@@ -168,6 +168,18 @@ def test_an_empty_block_of_a_tensor_is_checked_like_any_other(fn, args, kw, exc,
         call()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, ml_dtypes.bfloat16])
+def test_a_uniform_width_that_only_the_kernels_round_to_inf_is_refused(dtype):
+    """fl32(b) - fl32(a) is float32's largest value here, but the width the kernels use, fl32(b - a), is inf: this
+    was accepted and wrote NaN where u = 0 (inf * 0) and one clamped value everywhere else."""
+    out = np.zeros(64, dtype)
+    with pytest.raises(ValueError, match="b - a = .* overflows the computation precision of"):
+        fastinit.uniform_(out, -(2.0**127 - 2.0**104), 2.0**127 + 2.0**103, seed=1)
+    assert not out.astype(np.float32).any()
+    wide = fastinit.uniform_(np.empty(2**16, dtype), -(2.0**127 - 2.0**104), 2.0**127, seed=1)  # width: the largest
+    assert np.isfinite(wide.astype(np.float32)).all() and np.unique(wide).size > 1000
+
+
 def test_bfloat16_bounds_refusal_and_success():
     out = np.zeros(100, ml_dtypes.bfloat16)
     with pytest.raises(ValueError, match="no finite bfloat16 value"):
