@@ -103,7 +103,7 @@ def require_gpu() -> None:
     """Raise RuntimeError unless a CUDA GPU (or the simulator) can run the kernels."""
     if not simulated() and not cuda.is_available():
         raise RuntimeError(
-            f"{_MISSING}; numba.cuda.is_available() is False (no CUDA driver or GPU found). "
+            "fastinit's GPU path needs a CUDA GPU: numba.cuda.is_available() is False (no CUDA driver or GPU found). "
             "Set NUMBA_ENABLE_CUDASIM=1 NUMBA_DISABLE_JIT=1 to run the kernels in numba's CUDA simulator (slow; "
             "for tests: the simulator cannot call fastinit's jitted host helpers, hence both).")
 

@@ -174,9 +174,12 @@ def _cached(**options):
             if not UNCACHED:
                 import warnings
 
-                warnings.warn("numba cannot cache fastinit's compiled kernels here (no writable cache folder): "
-                              "every process compiles them on first use (10 to 30 s each); set "
-                              "NUMBA_CACHE_DIR to a writable folder", RuntimeWarning, stacklevel=2)
+                where = os.environ.get("NUMBA_CACHE_DIR")
+                why = (f"NUMBA_CACHE_DIR={where} is not writable by this user" if where else
+                       "no writable cache folder")
+                warnings.warn(f"numba cannot cache fastinit's compiled kernels here ({why}): every process compiles "
+                              "them on first use (10 to 30 s each); set NUMBA_CACHE_DIR to a folder this user can "
+                              "write to", RuntimeWarning, stacklevel=2)
             UNCACHED.append(fn.__qualname__)
             return numba.njit(**options)(fn)
     return decorate

@@ -707,7 +707,7 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
 
 def cuda_unavailable_reason() -> Optional[str]:
     """Why ``fastinit bench --device cuda`` cannot run here, or None when it can."""
-    if not installed("numba") or importlib.util.find_spec("numba.cuda") is None:
+    if not installed("numba") or importlib.util.find_spec("numba_cuda") is None:  # numba's own numba.cuda is not it
         return "GPU bench needs numba-cuda: pip install 'fastinit[cuda]'"
     from numba import cuda
     from numba.cuda.core import config

@@ -31,6 +31,10 @@ import numpy as np
 
 from . import init
 from ._buffers import resolve_dtype
+from .precompile import CompileWatch
+
+COMPILING = ("fastinit: compiling kernels for this machine, once (numba caches them; 10-60 s; `fastinit compile` "
+             "does it ahead, in parallel)")
 
 
 def _numel(text: str) -> int:
@@ -332,6 +336,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     print(f"fastinit init: {args.arch}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")
     print(f"  {gb:.3f} GB in {summary['seconds']:.2f} s: {gb / summary['seconds']:.2f} GB/s, "
           f"{written / summary['seconds'] / 1e9:.3f} G parameters/s; seed {summary['seed']}")
+    compiled = getattr(args, "compiles", None)
+    if compiled is not None and compiled.kernels:
+        kernels = f"{compiled.kernels} kernel{'s' * (compiled.kernels > 1)}"
+        print(f"  ({compiled.seconds:.1f} s of it compiling {kernels}, once for this machine)")
     return 0
 
 
@@ -356,7 +364,8 @@ EXAMPLES = {
     "compile": """examples:
   fastinit compile                                # after pip install (a Docker build step, a CI setup)
   fastinit compile --jobs 1                       # one group after the other, in this process
-  NUMBA_CACHE_DIR=/opt/numba-cache fastinit compile   # a read-only package folder: set it when running too""",
+  NUMBA_CACHE_DIR=/opt/numba-cache fastinit compile   # set it when running too; the runner must be able to
+                                                      # write there (numba ignores a folder it cannot write)""",
     "variance": """examples:
   fastinit variance                               # 50 ReLU layers of width 512: He stable, N(0,1) explodes
   fastinit variance --activation tanh --schemes naive,small,xavier_uniform --png tanh.png
@@ -550,7 +559,10 @@ def main(argv: list[str] | None = None) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
     try:
-        return args.func(args)
+        if args.command == "compile":  # says what it compiles itself
+            return args.func(args)
+        with CompileWatch(first=lambda: print(COMPILING, file=sys.stderr, flush=True)) as args.compiles:
+            return args.func(args)
     except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full
         print(f"fastinit {args.command}: error: {e}", file=sys.stderr)
         return 2

@@ -18,8 +18,14 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-import dask.array as da
 import numpy as np
+
+from ._extras import missing
+
+try:
+    import dask.array as da
+except ImportError as e:
+    raise missing(e, "dask", "fastinit.dask") from None
 
 from . import init, scaled, structured
 from .sparsity import sparse_ as _sparse_

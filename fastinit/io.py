@@ -188,16 +188,23 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str):
         raise
 
 
-def _progress(total: int, enabled: Optional[bool]):
+def _tqdm(enabled: Optional[bool]):
+    """tqdm's bar class, None for no bar (``enabled`` False, or None without tqdm); ImportError for True without it."""
     if enabled is False:
         return None
     try:
         from tqdm import tqdm
     except ImportError:
+        if enabled:
+            raise ImportError("progress=True needs tqdm: pip install 'fastinit[io]' (or tqdm itself)") from None
         return None
-    if enabled is None and total < (256 << 20):
+    return tqdm
+
+
+def _progress(bar_class, total: int, enabled: Optional[bool]):
+    if bar_class is None or (enabled is None and total < (256 << 20)):
         return None
-    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="fastinit", file=sys.stderr)
+    return bar_class(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="fastinit", file=sys.stderr)
 
 
 def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, TensorSpec], *, seed: Optional[int] = None,
@@ -243,13 +250,14 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     seed = resolve_seed(seed, draw=False)  # validated; drawn (seed=None) once every spec passed its checks
     layout = _layout(specs, shard)
     plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
+    bar_class = _tqdm(progress)
     seed = resolve_seed(seed)
     meta = dict(metadata or {}, **{"fastinit.seed": str(seed)})
     if shard is not None:
         meta["fastinit.shard"] = f"{shard[0]}/{shard[1]}"
     header = _header(layout, meta)
     data_bytes = sum(entry[-1] for entry in layout)
-    bar = _progress(len(header) + data_bytes, progress)
+    bar = _progress(bar_class, len(header) + data_bytes, progress)
     start = time.perf_counter()
     try:
         with atomic_output(path, ".safetensors") as (fd, _), os.fdopen(fd, "r+b") as f:

@@ -28,10 +28,16 @@ import functools
 import math
 from typing import Any, Callable, Sequence, Union
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec
+
+from ._extras import missing
+
+try:
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import NamedSharding, PartitionSpec
+except ImportError as e:
+    raise missing(e, "jax", "fastinit.jax") from None
 
 try:  # JAX's trace context (private): :func:`_traced` falls back to a public probe without it
     from jax._src import core as _jax_core

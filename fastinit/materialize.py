@@ -34,12 +34,17 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-import torch
-from torch import nn
-from torch.nn.modules.batchnorm import _NormBase
-from torch.nn.modules.conv import _ConvNd
-from torch.nn.utils import parametrize
-from torch.nn.utils.parametrizations import _SpectralNorm
+from ._extras import missing
+
+try:
+    import torch
+    from torch import nn
+    from torch.nn.modules.batchnorm import _NormBase
+    from torch.nn.modules.conv import _ConvNd
+    from torch.nn.utils import parametrize
+    from torch.nn.utils.parametrizations import _SpectralNorm
+except ImportError as e:
+    raise missing(e, "torch", "fastinit.materialize") from None
 
 from ._cpu import one_thread
 from ._seed import _check_u64

@@ -15,8 +15,9 @@ machine code under the same cache key.  That is safe because every kernel has on
 signature at the other's code.  The cache is keyed by the CPU and by the contents of fastinit's
 modules, so an image built on another CPU model, or an edit of fastinit, compiles again.  Where
 the package folder is read-only numba caches in its per-user folder (``~/.cache/numba`` on Linux);
-``NUMBA_CACHE_DIR`` must then name the same folder when the kernels run.  CUDA kernels are
-compiled per process by numba-cuda (nothing on disk) and are not covered.
+``NUMBA_CACHE_DIR`` must then name the same folder when the kernels run.  numba ignores a cache folder the
+running user cannot write to: compile as the user who runs the kernels (or give them the folder).  CUDA kernels
+are compiled per process by numba-cuda (nothing on disk) and are not covered.
 """
 
 import multiprocessing
@@ -28,7 +29,8 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["compile_kernels", "default_jobs", "cache_location", "all_cached", "Group", "Compiled", "CompileError"]
+__all__ = ["compile_kernels", "default_jobs", "cache_location", "all_cached", "Group", "Compiled", "CompileError",
+           "CompileWatch"]
 
 
 def _fills() -> None:
@@ -88,30 +90,58 @@ class Compiled(NamedTuple):
     seconds: float
 
 
+class CompileWatch:
+    """While entered: how many of fastinit's cached kernels numba compiled (``kernels``; a cache load is not a
+    compile) and the seconds they took (``seconds``, nested compiles counted once); ``first`` is called at the first
+    one (e.g. to say why the call takes seconds)."""
+
+    def __init__(self, first: Optional[Callable[[], None]] = None):
+        self.first, self.kernels, self.seconds = first, 0, 0.0
+        self._depth, self._t0 = 0, 0.0
+
+    def __enter__(self) -> "CompileWatch":
+        from numba.core import event
+        from numba.core.caching import NullCache
+
+        watch = self
+
+        def ours(ev) -> bool:  # fastinit's cached kernels, not the overloads typed along the way
+            d = ev.data["dispatcher"]
+            return d.py_func.__module__.startswith(__package__ + ".") and not isinstance(d._cache, NullCache)
+
+        class Listener(event.Listener):  # numba fires "numba:compile" on a cache miss only, not on a load
+            def on_start(self, ev):
+                if not ours(ev):
+                    return
+                if watch.kernels == 0 and watch.first is not None:
+                    watch.first()
+                watch.kernels += 1
+                if watch._depth == 0:
+                    watch._t0 = time.perf_counter()
+                watch._depth += 1
+
+            def on_end(self, ev):
+                if ours(ev):
+                    watch._depth -= 1
+                    if watch._depth == 0:
+                        watch.seconds += time.perf_counter() - watch._t0
+
+        self._listener = Listener()
+        event.register("numba:compile", self._listener)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from numba.core import event
+
+        event.unregister("numba:compile", self._listener)
+
+
 def _compile_group(group: Group) -> tuple[int, float]:
     """Run ``group``; (fastinit kernels numba compiled meanwhile, seconds).  Also a worker's task."""
-    from numba.core import event
-    from numba.core.caching import NullCache
-
-    class Count(event.Listener):  # numba fires "numba:compile" on a cache miss only, not on a load
-        kernels = 0
-
-        def on_start(self, ev):  # fastinit's cached kernels (not the overloads typed along the way)
-            d = ev.data["dispatcher"]
-            if d.py_func.__module__.startswith(__package__ + ".") and not isinstance(d._cache, NullCache):
-                self.kernels += 1
-
-        def on_end(self, ev):
-            pass
-
-    count = Count()
-    event.register("numba:compile", count)
     t0 = time.perf_counter()
-    try:
+    with CompileWatch() as watch:
         group.run()
-    finally:
-        event.unregister("numba:compile", count)
-    return count.kernels, time.perf_counter() - t0
+    return watch.kernels, time.perf_counter() - t0
 
 
 def _ready(groups, done: set, started: set) -> list[int]:

@@ -43,7 +43,13 @@ import warnings
 from typing import Optional
 
 import numpy as np
-import torch
+
+from ._extras import missing
+
+try:
+    import torch
+except ImportError as e:
+    raise missing(e, "torch", "fastinit.torch") from None
 
 from . import init as _init
 from . import scaled as _scaled

@@ -199,3 +199,23 @@ def test_only_takes_names_without_the_trailing_underscore_as_bench_does(capsys):
                  "--no-progress"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["check"] for r in report["rows"]] == ["normal_", "trunc_normal_tail"]
+
+
+@pytest.mark.parametrize("shift", [0.1, -0.1])
+def test_continuous_ks_is_two_sided_and_equals_scipys(shift):
+    law = stats.norm()
+    x = np.random.default_rng(0).standard_normal(5000) + shift
+    dc = check.DistributionCheck("t", lambda out, seed: None, lambda shape: law)
+    p, _, _, outside = dc._continuous(x, law)
+    assert outside == 0
+    assert p == pytest.approx(stats.kstest(x, law.cdf, method="exact").pvalue, rel=1e-6)
+    assert p < 1e-3  # a shift of 0.1 std at n = 5000 is plain to a two-sided KS test, either way
+
+
+@pytest.mark.parametrize("kurtosis", [3.0, 1.8])  # normal, uniform
+def test_std_z_is_in_units_of_the_sample_std_standard_error(kurtosis):
+    n = 10_000
+    se = math.sqrt((kurtosis - 1) / (4 * n))  # relative standard error of a sample std (law std 1)
+    z_mean, z_std = check._moment_z(0.0, 1.0 + 3 * se, 0.0, 1.0, kurtosis, n)
+    assert z_mean == 0.0 and z_std == pytest.approx(3.0, rel=1e-12)
+    assert check._moment_z(1.0 / math.sqrt(n), 1.0, 0.0, 1.0, kurtosis, n)[0] == pytest.approx(1.0)

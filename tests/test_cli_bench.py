@@ -247,6 +247,16 @@ def test_sentinels_go_in_before_the_last_timed_call_only():
         benchmark.best_of(lambda: None, repeat=3, budget=1.0, before_last=check.plant)
 
 
+def test_bench_device_cuda_without_numba_cuda_names_the_extra(monkeypatch):
+    """numba itself still ships a deprecated numba.cuda: the reason must come from numba_cuda's absence (it was
+    "No module named 'numba.cuda.core'")."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "numba_cuda" else real(name, *a))
+    assert benchmark.cuda_unavailable_reason() == "GPU bench needs numba-cuda: pip install 'fastinit[cuda]'"
+
+
 def test_bench_device_cuda_without_a_gpu_exits_2(capsys):
     if benchmark.cuda_unavailable_reason() is None:
         pytest.skip("a GPU and fastinit's CUDA path are available here")

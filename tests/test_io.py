@@ -256,6 +256,21 @@ def test_progress_bar_reports_bytes(tmp_path, capsys):
     assert "fastinit" in err and "B/s" in err
 
 
+def test_progress_true_without_tqdm_is_refused_before_any_draw_or_write(tmp_path, monkeypatch):
+    """The docstring's "forced on": without tqdm an ImportError naming the extra (it showed no bar, silently),
+    before the seed is drawn from the generator or the file created; progress=None goes on without a bar."""
+    import fastinit
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    fastinit.manual_seed(5)
+    path = tmp_path / "m.safetensors"
+    with pytest.raises(ImportError, match=r"progress=True needs tqdm: pip install 'fastinit\[io\]'"):
+        write_safetensors(path, {"w": TensorSpec((64, 64))}, progress=True)
+    assert not list(tmp_path.iterdir()) and fastinit.default_generator.next_seed() == fastinit.Generator(5).next_seed()
+    write_safetensors(path, {"w": TensorSpec((64, 64))}, seed=0)
+    assert path.stat().st_size > 64 * 64 * 4
+
+
 def test_progress_counts_bytes_on_disk_not_bytes_filled(tmp_path, monkeypatch):
     """The bar advances when a block's write has finished (never ahead of the file), reaches the file's size, and
     says it is syncing during the final fsync (seconds for a large file)."""
@@ -283,7 +298,7 @@ def test_progress_counts_bytes_on_disk_not_bytes_filled(tmp_path, monkeypatch):
         written[0] += n
         return n
 
-    monkeypatch.setattr(io, "_progress", lambda total, enabled: Bar())
+    monkeypatch.setattr(io, "_progress", lambda bar_class, total, enabled: Bar())
     monkeypatch.setattr(os, "pwrite", pwrite)
     monkeypatch.setattr(os, "fsync", lambda fd: (events.append(("fsync",)), real_fsync(fd))[1])
     path = tmp_path / "m.safetensors"

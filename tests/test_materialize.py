@@ -907,3 +907,16 @@ def test_rnn_flat_weights_point_at_the_new_tensors():
     built = nn.LSTM(4, 4)
     materialize(built, seed=0, dtype=torch.float64)
     assert all(w.dtype == torch.float64 for w in built._flat_weights)
+
+
+RESIDUAL = ("c_proj", "out_proj", "o_proj", "down_proj", "fc2")
+
+def test_gpt2_scales_every_documented_residual_projection_and_nothing_else():
+    with torch.device("meta"):
+        model = nn.ModuleDict({name: nn.Linear(256, 256) for name in RESIDUAL + ("c_attn", "fc1", "up_proj")})
+    s = materialize(model, seed=0, scheme=("gpt2", {"n_layer": 8}))
+    for name, lin in model.items():
+        std = float(lin.weight.detach().double().std())
+        want = 0.02 / math.sqrt(16) if name in RESIDUAL else 0.02
+        assert abs(std / want - 1) < 0.02, (name, std, want)
+        assert ("residual" in s[f"{name}.weight"].method) == (name in RESIDUAL), name

@@ -279,3 +279,47 @@ def test_a_cgroup_cpu_quota_bounds_the_default_job_count(tmp_path, monkeypatch, 
     assert 1 <= precompile.default_jobs() <= min(len(precompile.GROUPS), cpus or len(precompile.GROUPS))
     monkeypatch.setattr(precompile, "CPU_MAX", str(tmp_path / "missing"))
     assert precompile._quota_cpus() is None
+
+
+def test_compile_watch_counts_fastinit_kernels_nested_once_and_announces_the_first():
+    """numba's "numba:compile" events (a cache miss; the real ones: test_an_empty_cache_counts_what_a_group_compiles)
+    for fastinit's cached kernels, nested or not, counted; another function's not; ``first`` called once."""
+    import numba
+    from numba.core import event
+
+    from fastinit import _cpu, _philox
+
+    other = numba.njit(lambda x: x)
+    announced = []
+    with precompile.CompileWatch(first=lambda: announced.append(True)) as watch:
+        with event.trigger_event("numba:compile", data={"dispatcher": _cpu.fill}):
+            with event.trigger_event("numba:compile", data={"dispatcher": _philox._philox_many}):
+                time.sleep(0.01)
+        with event.trigger_event("numba:compile", data={"dispatcher": other}):
+            time.sleep(0.05)
+    with event.trigger_event("numba:compile", data={"dispatcher": _cpu.fill}):  # after the watch: not seen
+        pass
+    assert watch.kernels == 2 and announced == [True] and 0.01 <= watch.seconds < 0.05
+
+
+def test_cli_commands_say_when_they_compile_and_how_long_it_took(monkeypatch, tmp_path, capsys):
+    from numba.core import event
+
+    from fastinit import _cpu, io
+    from fastinit.cli import COMPILING, main
+
+    real = io.write_safetensors
+
+    def compiling_first(*args, **kwargs):
+        with event.trigger_event("numba:compile", data={"dispatcher": _cpu.fill}):
+            pass
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(io, "write_safetensors", compiling_first)
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "m.safetensors"), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert COMPILING in err and " s of it compiling 1 kernel, once for this machine)" in out
+    monkeypatch.setattr(io, "write_safetensors", real)
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "m.safetensors"), "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    assert COMPILING not in err and "compiling" not in out

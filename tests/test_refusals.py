@@ -247,3 +247,22 @@ def test_warnings_point_at_the_callers_line_whatever_the_route():
             call()
         assert [w.filename for w in seen] == [__file__], [(w.filename, w.lineno, str(w.message)) for w in seen]
         assert seen[0].lineno == call.__code__.co_firstlineno
+
+
+@pytest.mark.parametrize("offset", [(3, 0), (0, 2)])
+def test_block_overhanging_the_global_shape_by_one_element_is_refused(offset):
+    out = np.full((6, 7), 7.0, np.float32)  # (3, 0): rows 3..8 of 8; (0, 2): columns 2..8 of 8
+    with pytest.raises(ValueError, match="does not fit in global_shape"):
+        fastinit.uniform_(out, seed=0, global_shape=(8, 8), offset=offset)
+    assert (out == 7.0).all()
+    fastinit.uniform_(out, seed=0, global_shape=(8, 8), offset=(offset[0] - 1 if offset[0] else 0,
+                                                                 offset[1] - 1 if offset[1] else 0))  # exact fit: fine
+
+
+@pytest.mark.parametrize("shape, strides", [((3, 2), (4, 4)), ((8, 3), (4, 4)), ((4, 2, 2), (16, 8, 8))])
+def test_views_whose_stride_equals_the_smaller_axes_extent_are_refused(shape, strides):
+    base = np.zeros(64, np.float32)
+    view = np.lib.stride_tricks.as_strided(base, shape=shape, strides=strides)
+    with pytest.raises(ValueError, match="may share memory"):
+        fastinit.uniform_(view, seed=0)
+    assert (base == 0).all()

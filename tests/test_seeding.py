@@ -120,6 +120,23 @@ def test_import_does_not_load_optional_extras():
     assert out.strip() == "[]"
 
 
+@pytest.mark.parametrize("module, package, extra", [("torch", "torch", "torch"), ("materialize", "torch", "torch"),
+                                                    ("jax", "jax", "jax"), ("dask", "dask", "dask")])
+def test_an_optional_module_without_its_package_names_the_extra(module, package, extra):
+    code = (f"import sys; sys.modules[{package!r}] = None\n"
+            f"try:\n    import fastinit.{module}\nexcept ImportError as e:\n    print(type(e).__name__, e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == (f"ImportError fastinit.{module} needs {package}, which is not installed: "
+                   f"pip install 'fastinit[{extra}]' (or {package} itself)")
+
+
+def test_a_broken_optional_package_keeps_its_own_error():
+    from fastinit._extras import missing
+
+    broken = ImportError("libtorch_cpu.so: cannot open shared object file")
+    assert missing(broken, "torch", "fastinit.torch") is broken
+
+
 def test_a_fill_does_not_import_scipy_linalg_yet_numba_keeps_its_blas():
     # numba's first target load asks for a BLAS by importing scipy.linalg (most of a first fill's
     # time); fastinit answers from the disk (_jit._defer_numbas_blas_import): np.dot keeps its BLAS

@@ -7,6 +7,7 @@ import pytest
 from scipy import stats
 
 import fastinit
+from fastinit import linalg
 
 
 def test_eye_only_works_on_2d_inputs():
@@ -387,3 +388,24 @@ def test_numpy_scalar_gain_is_compared_as_a_float(fn):
     assert np.array_equal(w.view(np.uint16), ref.view(np.uint16))
     with pytest.raises(ValueError, match="gain"):
         fn(np.empty((3, 3, 3, 4), np.float16), gain=np.float32(1e5), seed=0)
+
+
+@pytest.mark.parametrize("shape", [(300, 400), (400, 300)])  # 120,000 elements: the blocked LAPACK path
+@pytest.mark.parametrize("gain", [0.5, -1.0, 3.0])
+def test_gain_scales_large_blocked_orthogonal_matrices(shape, gain):
+    assert not linalg.small(*shape)
+    w = fastinit.orthogonal_(np.empty(shape), gain=gain, seed=3).astype(np.float64)
+    small = w @ w.T if shape[0] <= shape[1] else w.T @ w
+    assert np.abs(small - gain**2 * np.eye(min(shape))).max() < 1e-12
+    base = fastinit.orthogonal_(np.empty(shape), seed=3)
+    assert np.allclose(w, gain * base, rtol=0, atol=1e-13)  # the same matrix, times gain (sign included)
+
+
+@pytest.mark.parametrize("fn, shape", [(fastinit.orthogonal_, (8, 8)), (fastinit.orthogonal_, (64, 24)),
+                                       (fastinit.orthogonal_, (300, 400)), (fastinit.delta_orthogonal_, (6, 4, 3, 3))])
+@pytest.mark.parametrize("gain", [-1.0, -0.5, 2.0])
+def test_orthogonal_is_gain_times_the_unit_gain_matrix(fn, shape, gain):
+    base = fn(np.empty(shape), seed=11, stream="w")
+    w = fn(np.empty(shape), gain=gain, seed=11, stream="w")
+    assert np.allclose(w, gain * base, rtol=0, atol=1e-13)
+    assert np.abs(w).max() > 0.1

@@ -225,3 +225,50 @@ def test_draws_below_the_compute_resolution_warn_and_give_the_nearest_value():
                      (0.0, 1.0, 1e4, np.inf)]:
             warnings.filterwarnings("ignore", "mean is more than 2 std")  # the third: a far tail, told so
             fastinit.trunc_normal_(np.empty(20, np.float32), *args, seed=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("half_width, normal_proposal", [(1.2, False), (1.25, False), (1.2534, True), (1.5, True)])
+def test_normal_proposal_exactly_from_width_sqrt_2pi(dtype, half_width, normal_proposal):
+    n = 20_000
+    z = fastinit.normal_(np.empty(n, dtype), 0.0, 1.0, seed=5, stream="w")
+    t = fastinit.trunc_normal_(np.empty(n, dtype), 0.0, 1.0, -half_width, half_width, seed=5, stream="w")
+    inside = np.abs(z) <= half_width  # normal_'s value lies in [a, b]: attempt 0 of a normal proposal accepts it
+    same = np.mean(t[inside] == z[inside])
+    if normal_proposal:
+        assert same == 1.0, same
+    else:
+        assert same < 0.01, same
+
+
+def _retry_seed(seed, r):
+    key = np.array([seed & 0xFFFFFFFF, seed >> 32], np.uint32)
+    k = fastinit.philox4x32(np.array([r, 0, 0, 0x7E7A1], np.uint32), key).astype(np.uint64)
+    return int(k[0]) | int(k[1]) << 32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rejected_elements_are_redrawn_under_the_documented_retry_keys(dtype):
+    seed, stream, n, b = 12345, "layer.w", 50_000, 1.5  # [-1.5, 1.5]: 3 >= sqrt(2 pi), normal proposal
+    got = fastinit.trunc_normal_(np.empty(n, dtype), 0.0, 1.0, -b, b, seed=seed, stream=stream)
+    want = np.full(n, np.nan, dtype)
+    for r in range(0, 40):
+        z = fastinit.normal_(np.empty(n, dtype), 0.0, 1.0, seed=seed if r == 0 else _retry_seed(seed, r),
+                             stream=stream)
+        take = np.isnan(want) & (np.abs(z) <= b)
+        want[take] = z[take]
+    assert not np.isnan(want).any()
+    assert np.count_nonzero(np.abs(fastinit.normal_(np.empty(n, dtype), seed=seed, stream=stream)) > b) > 1000
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("a, b, warns", [(2.5, 3.0, True), (-3.0, -2.5, True), (1.9, 3.0, False),
+                                         (-3.0, -1.9, False)])
+def test_warns_exactly_when_mean_is_more_than_2_std_outside(a, b, warns):
+    out = np.empty(64, np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fastinit.trunc_normal_(out, 0.0, 1.0, a, b, seed=0)
+    hit = [w for w in caught if "mean is more than 2 std from" in str(w.message)]
+    assert bool(hit) == warns
+    assert np.all((out >= a) & (out <= b))

@@ -124,3 +124,12 @@ def test_verdicts_judge_the_change_over_the_whole_depth():
     report = variance.run_variance(["he_normal"], "relu", 50, 128, 64)
     he = report["schemes"]["he_normal"]
     assert he["forward"] == "stable" and 0.1 < he["preact_var"][-1] / he["preact_var"][0] < 10
+
+
+def test_verdict_band_edges_are_ten_to_the_one_over_depth_minus_one():
+    for depth in (2, 10, 50):
+        edge = 10 ** (1 / (depth - 1))
+        assert variance.verdict(edge * 0.995, depth) == "stable"
+        assert variance.verdict(edge * 1.005, depth) == "explodes"
+        assert variance.verdict(1 / edge / 0.995, depth) == "stable"
+        assert variance.verdict(1 / edge / 1.005, depth) == "vanishes"
