@@ -55,7 +55,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import bfloat16, place_block, torch_cpu_array
+from ._buffers import bfloat16, from_torch, place_block, torch_cpu_array, torch_device_type
 from ._seed import Generator, resolve_seed
 from ._warnings import warn
 from .fans import calculate_gain
@@ -89,7 +89,7 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
     """A NumPy view of a CPU tensor's memory (bfloat16 as ml_dtypes.bfloat16); no copy."""
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.device.type != "cpu":
+    if torch_device_type(tensor) != "cpu":
         raise NotImplementedError(
             f"fastinit.torch fills CPU and CUDA tensors; got a {tensor.device.type} tensor (as_numpy views CPU "
             "memory only). Initialize on the CPU and move it, or use torch.nn.init.")
@@ -108,20 +108,34 @@ def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
 
 
 def _writable(tensor: torch.Tensor):
-    """What fastinit fills for ``tensor``: the tensor itself (fastinit's buffers write a CPU tensor through a
-    NumPy view of its memory and a CUDA tensor's memory on torch's current stream), or an empty twin for a meta
+    """What fastinit fills for ``tensor``: a NumPy view of a CPU tensor's memory (:func:`_cpu_view`), a CUDA
+    tensor itself (fastinit's buffers write its memory on torch's current stream), or an empty twin for a meta
     tensor; the dtype is checked in torch's words.  An inference tensor outside inference mode is refused with
     torch's error; a tensor on another device by :func:`as_numpy`."""
-    if isinstance(tensor, torch.Tensor) and tensor.is_inference() and not torch.is_inference_mode_enabled():
+    if not isinstance(tensor, torch.Tensor):
+        return as_numpy(tensor)  # raises, naming what it got
+    if tensor.is_inference() and not torch.is_inference_mode_enabled():
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
                            "clone to get a normal tensor before doing inplace update.See "
                            "https://github.com/pytorch/rfcs/pull/17 for more details.")
-    if isinstance(tensor, torch.Tensor) and tensor.is_meta:
+    if tensor.is_meta:
         return _meta_twin(tensor)
-    if not isinstance(tensor, torch.Tensor) or tensor.device.type not in ("cpu", "cuda"):
-        return as_numpy(tensor)  # raises, naming what it got
+    device = torch_device_type(tensor)
+    if device not in ("cpu", "cuda"):
+        return as_numpy(tensor)  # raises, naming the device
     _numpy_dtype(tensor.dtype)  # the dtype check
-    return tensor
+    return _cpu_view(tensor) if device == "cpu" else tensor
+
+
+def _cpu_view(tensor: torch.Tensor):
+    """The NumPy view of a CPU tensor's memory that fastinit's buffers make of it (their checks, under their name
+    ``out``), made once here, so the initializer takes its NumPy path (no second round of tensor checks); a tensor
+    they refuse (sparse, nested, negative bit) is passed on as is, to be refused where it always was: after the
+    initializer's own argument checks."""
+    try:
+        return from_torch(tensor, None, "out")[0]
+    except TypeError:
+        return tensor
 
 
 def _check_generator(generator) -> None:
@@ -240,7 +254,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
-        return constant_(tensor, a)
+        return _constant(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
 
 
@@ -270,22 +284,34 @@ def _not_float(tensor: torch.Tensor) -> bool:
     return isinstance(tensor, torch.Tensor) and tensor.dtype not in _FLOATS and tensor.dtype != torch.bfloat16
 
 
-@_subclasses_to_torch
-def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
-    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, sparse tensors — torch fills
-    a CSR tensor's stored values and refuses a COO one — and expanded views whose elements share memory, by torch
-    itself)."""
-    if _not_float(tensor) or isinstance(tensor, torch.Tensor) and (tensor.layout != torch.strided or any(
-            s == 0 and n > 1 for s, n in zip(tensor.stride(), tensor.shape))):
+def _expanded(tensor: torch.Tensor) -> bool:
+    """An expanded view: a zero stride on an axis of more than one element (elements sharing memory)."""
+    strides = tensor.stride()
+    return 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, tensor.shape))
+
+
+def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
+    """:func:`constant_` for a tensor its callers (ones_, zeros_, uniform_ with a == b) have already found not to
+    be a tensor subclass."""
+    if _not_float(tensor) or isinstance(tensor, torch.Tensor) and (tensor.layout != torch.strided
+                                                                   or _expanded(tensor)):
         return torch.nn.init.constant_(tensor, val)
     _init.constant_(_writable(tensor), float(_num(val)))
     return _done(tensor)
 
 
 @_subclasses_to_torch
+def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, sparse tensors — torch fills
+    a CSR tensor's stored values and refuses a COO one — and expanded views whose elements share memory, by torch
+    itself)."""
+    return _constant(tensor, val)
+
+
+@_subclasses_to_torch
 def ones_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with ones."""
-    return constant_(tensor, 1.0)
+    return _constant(tensor, 1.0)
 
 
 @_subclasses_to_torch
@@ -294,7 +320,7 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     torch does not implement)."""
     if isinstance(tensor, torch.Tensor) and tensor.layout != torch.strided:
         return torch.nn.init.zeros_(tensor)
-    return constant_(tensor, 0.0)
+    return _constant(tensor, 0.0)
 
 
 @_subclasses_to_torch

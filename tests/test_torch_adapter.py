@@ -379,6 +379,23 @@ def test_negative_bit_views_are_refused_before_any_write():
         fastinit.uniform_(base.conj(), seed=0)  # a conjugated view with a RuntimeError
 
 
+def test_a_tensor_fastinits_buffers_refuse_is_refused_after_the_initializers_own_argument_checks():
+    """fastinit.torch makes a CPU tensor's NumPy view before the initializer runs; a tensor that view refuses
+    (negative bit, sparse) still gets a bad argument's error first, and parameters (requires_grad) are filled
+    like plain tensors."""
+    neg = torch.zeros(4, 4, dtype=torch.complex64).conj().imag
+    for t in (neg, torch.eye(3).to_sparse()):
+        with pytest.raises(ValueError, match="gain must be a finite number >= 0"):
+            finit.xavier_uniform_(t, gain=-1.0, seed=0)
+        with pytest.raises(ValueError, match="Mode bad not supported"):
+            finit.kaiming_uniform_(t, mode="bad", seed=0)
+    with pytest.raises(TypeError, match="out has its negative bit set"):
+        finit.xavier_uniform_(neg, seed=0)
+    w = torch.nn.Parameter(torch.empty(8, 6))
+    assert finit.kaiming_uniform_(w, seed=2) is w and w.requires_grad and w._version == 1
+    assert torch.equal(w.detach(), finit.kaiming_uniform_(torch.empty(8, 6), seed=2))
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_fastinits_own_functions_fill_torch_cpu_tensors_in_place(dtype):
     """DESIGN §4: a torch CPU tensor is a target of fastinit's own functions too (its NumPy view, no copy),
