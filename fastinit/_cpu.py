@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import threading
 
 import numba
 import numpy as np
 from numba.np.ufunc import parallel as _parallel
 
-from ._jit import HARDWARE_HALF, float_bits, half_bits, kernel, parallel_kernel, scalar, wide_vectors
+from ._jit import HARDWARE_HALF, float_bits, half_bits, kernel, parallel_kernel, scalar, serial_twin, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox_block
 from ._transforms import (
     EXP_PROPOSAL,
@@ -660,9 +661,33 @@ _EMPTY64 = np.empty(0, np.float64)
 CALL_ELEMENTS = 1 << 26  # elements per kernel call: Ctrl-C is seen between calls (~0.1 s)
 
 
-# numba's default workqueue threading layer must not be entered from two Python threads at
-# once: every parallel kernel call of fastinit holds this lock (each call uses all cores anyway)
-KERNEL_LOCK = threading.Lock()
+# numba's workqueue threading layer must not be entered from two Python threads at once: every parallel
+# kernel call of fastinit holds this lock (each call uses all cores anyway).  Re-entrant: a signal handler
+# that fills (a checkpoint on SIGUSR1) runs on the thread that holds it, between two kernel calls.
+KERNEL_LOCK = threading.RLock()
+# In a process forked from one that had started numba's OpenMP layer, a parallel launch terminates the
+# process (GNU OpenMP cannot run after fork): the kernels run as their serial twins there (_jit.serial_twin).
+SERIAL_ONLY = False
+
+
+def _omp_started() -> bool:
+    """Whether numba's threading layer is up and is OpenMP."""
+    try:
+        return numba.threading_layer() == "omp"
+    except ValueError:  # not started: a child starts its own
+        return False
+
+
+def _after_fork_in_child() -> None:
+    """A forked child: a fresh kernel lock (the parent's may have been held by another thread, forever locked
+    here) and, after OpenMP, serial kernels."""
+    global KERNEL_LOCK, SERIAL_ONLY
+    KERNEL_LOCK = threading.RLock()
+    SERIAL_ONLY = SERIAL_ONLY or _omp_started()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @functools.cache
@@ -716,15 +741,18 @@ def _alone(kernel, args) -> None:
 
 def threads_for(work: int) -> int:
     """The threads :func:`run` gives a kernel of ``work`` elements (for kernels that split their work per thread)."""
-    return 1 if work <= SERIAL_ELEMENTS else numba.get_num_threads()
+    return 1 if work <= SERIAL_ELEMENTS or SERIAL_ONLY else numba.get_num_threads()
 
 
 def run(kernel, args, work: int) -> None:
     """``kernel(*args)``, a parallel kernel, under :data:`KERNEL_LOCK`: on the calling thread alone when ``work``
     (the elements it touches) is at most SERIAL_ELEMENTS (a 64x64 orthogonal_ took 4.5-8 ms on a loaded
-    2-vCPU VM waking the pool, 0.3 ms without).  Values never depend on the thread count."""
+    2-vCPU VM waking the pool, 0.3 ms without), as its serial twin where :data:`SERIAL_ONLY`.  Values never
+    depend on the thread count."""
     with KERNEL_LOCK:
-        if threads_for(work) == 1:
+        if SERIAL_ONLY:
+            serial_twin(kernel)(*args)
+        elif threads_for(work) == 1:
             _alone(kernel, args)
         else:
             kernel(*args)

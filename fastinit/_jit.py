@@ -35,6 +35,7 @@ import hashlib
 import os
 import platform
 import sys
+import types as types_module
 
 import numba
 import numpy as np
@@ -187,6 +188,19 @@ def _cached(**options):
 
 kernel = _cached(error_model="numpy")
 parallel_kernel = _cached(parallel=True, error_model="numpy")
+
+
+@functools.cache
+def serial_twin(dispatcher):
+    """A :data:`parallel_kernel`'s function compiled as a plain :data:`kernel` (its ``prange`` loops run in order on
+    the calling thread; the same values: they never depend on the thread count), cached on disk under its own
+    name (``<name>_serial``: numba's cache index does not tell a parallel build from a serial one).  For where
+    numba's threading layer cannot run (a process forked from one that used GNU OpenMP)."""
+    fn = dispatcher.py_func
+    twin = types_module.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__,
+                                     fn.__closure__)
+    twin.__qualname__, twin.__module__, twin.__doc__ = fn.__qualname__ + "_serial", fn.__module__, fn.__doc__
+    return kernel(twin)
 
 _UINT_OF = {types.float32: types.uint32, types.float64: types.uint64}
 _FLOAT_OF = {types.uint32: types.float32, types.uint64: types.float64}

@@ -19,6 +19,7 @@ import functools
 import hashlib
 import os
 import threading
+import weakref
 
 import numpy as np
 
@@ -82,6 +83,13 @@ def stream_words(stream) -> np.ndarray:
     return _split(stream_id(stream))
 
 
+def _entropy() -> int:
+    return int.from_bytes(os.urandom(8), "little")
+
+
+_GENERATORS: "weakref.WeakSet[Generator]" = weakref.WeakSet()  # every live Generator (their locks, after a fork)
+
+
 class Generator:
     """Source of seeds for calls made with ``seed=None``.
 
@@ -96,7 +104,9 @@ class Generator:
 
     def __init__(self, seed: int | None = None):
         self._lock = threading.Lock()
-        self.manual_seed(int.from_bytes(os.urandom(8), "little") if seed is None else seed)
+        _GENERATORS.add(self)
+        self.manual_seed(_entropy() if seed is None else seed)
+        self._from_entropy = seed is None
 
     def manual_seed(self, seed: int) -> "Generator":
         """Reset to ``seed`` (an int in [0, 2**64)); returns ``self``."""
@@ -105,6 +115,7 @@ class Generator:
             self._seed = s
             self._count = 0  # seeds handed out
             self._ahead: list[int] = []  # the next ones, computed ahead, last first
+            self._from_entropy = False
         return self
 
     def initial_seed(self) -> int:
@@ -118,6 +129,7 @@ class Generator:
 
     def __setstate__(self, state: dict) -> None:
         self._lock = threading.Lock()
+        _GENERATORS.add(self)
         self.manual_seed(state["seed"])
         self._count = _check_u64(state["count"], "count")
 
@@ -143,13 +155,28 @@ def _seeds(seed: int, i: int, n: int) -> list[int]:
 default_generator = Generator()
 
 
+def _after_fork_in_child() -> None:
+    """A forked child: fresh generator locks (another thread of the parent may have held one: locked forever
+    here), and, as Python's ``random`` does, a fresh seed for the default generator unless the program set one
+    (otherwise every worker of a pool would hand out the parent's next seeds, the same weights in each)."""
+    for g in list(_GENERATORS):
+        g._lock = threading.Lock()
+    if default_generator._from_entropy:
+        default_generator.manual_seed(_entropy())
+        default_generator._from_entropy = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def manual_seed(seed: int) -> Generator:
     """Seed the default generator (like ``torch.manual_seed``); returns it."""
     return default_generator.manual_seed(seed)
 
 
 def initial_seed() -> int:
-    """The default generator's seed (drawn from ``os.urandom`` at import unless set)."""
+    """The default generator's seed (drawn from ``os.urandom`` at import, and again in a forked child, unless set)."""
     return default_generator.initial_seed()
 
 

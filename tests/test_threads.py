@@ -139,3 +139,63 @@ def test_concurrent_calls_under_numbas_workqueue_layer():
                        text=True, timeout=600, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert r.stdout.split()[-1] == "workqueue"
+
+
+FORK_CHILD = r"""
+import copy, os, sys, threading, numba, numpy as np, fastinit
+from fastinit import _cpu
+
+layer = sys.argv[1]
+want = fastinit.normal_(np.empty(200_000, np.float32), seed=3, stream="w").tobytes()  # the layer is up
+busy = threading.Thread(target=_cpu.KERNEL_LOCK.acquire)  # another thread holds the kernel lock at the fork
+busy.start(); busy.join()
+unseeded = fastinit.Generator()
+for case in ("entropy", "manual"):
+    if case == "manual":
+        fastinit.manual_seed(7)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a fill of its own (serial kernels after OpenMP), seeds
+        os.close(r)
+        out = fastinit.normal_(np.empty(200_000, np.float32), seed=3, stream="w")
+        seeds = np.array([fastinit.default_generator.next_seed(), unseeded.next_seed()], np.uint64)
+        os.write(w, out.tobytes() + seeds.tobytes() + bytes([_cpu.SERIAL_ONLY]))
+        os._exit(0)
+    os.close(w)
+    data = b""
+    while chunk := os.read(r, 1 << 20):
+        data += chunk
+    _, status = os.waitpid(pid, 0)
+    seeds = np.frombuffer(data[len(want):len(want) + 16], np.uint64)
+    parents = [copy.deepcopy(g).next_seed() for g in (fastinit.default_generator, unseeded)]  # what it would draw
+    print(case, os.waitstatus_to_exitcode(status), data[:len(want)] == want, data[-1],
+          int(seeds[0]) == parents[0], int(seeds[1]) == parents[1])
+print(numba.threading_layer())
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork: POSIX")
+@pytest.mark.parametrize("layer", ["default", "workqueue"])
+def test_a_forked_child_fills_after_its_parent_did(layer):
+    """A DataLoader worker or a fork pool after the parent filled: under GNU OpenMP (numba's default layer where
+    TBB is not installed) a parallel launch killed the child (SIGTERM); now its kernels run serially, same values.
+    A lock another thread held at the fork does not block the child.  Unless manual_seed was called, the child's
+    default generator is reseeded (as Python's random), so pool workers do not repeat the parent's seeds; a
+    generator of the program's own (and a manually seeded default) goes on with the parent's sequence."""
+    env = {**os.environ, "NUMBA_THREADING_LAYER": layer}
+    r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", FORK_CHILD, layer], env=env,
+                       capture_output=True, text=True, timeout=900, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    lines = r.stdout.strip().split("\n")
+    serial = int(lines[-1] == "omp")  # the layer the parent ran
+    assert lines[-3:-1] == [f"entropy 0 True {serial} False True", f"manual 0 True {serial} True True"], r.stdout
+
+
+def test_a_fill_inside_a_fill_on_the_same_thread_does_not_deadlock():
+    """A signal handler (a checkpoint on SIGUSR1, a timer) that fills runs on the thread that holds the kernel
+    lock between two kernel calls of a large fill: the lock is re-entrant."""
+    from fastinit import _cpu
+
+    with _cpu.KERNEL_LOCK:
+        out = fastinit.uniform_(np.empty(200_000, np.float32), seed=2)
+    assert np.array_equal(out, fastinit.uniform_(np.empty(200_000, np.float32), seed=2))
