@@ -1,4 +1,5 @@
 """The command line: `fastinit fill` (and `python -m fastinit`) works, reports, and fails cleanly."""
+import json
 import subprocess
 import sys
 
@@ -6,6 +7,8 @@ import numpy as np
 import pytest
 
 import fastinit
+from fastinit import check
+from fastinit.archs import arch_spec, parameter_count
 from fastinit.cli import main
 
 
@@ -329,3 +332,107 @@ def test_variance_png_needs_matplotlib_before_the_run(tmp_path, capsys, monkeypa
     monkeypatch.setattr(variance, "run_variance", lambda *a, **k: pytest.fail("ran before checking matplotlib"))
     assert main(["variance", "--png", str(tmp_path / "v.png")]) == 2
     assert "--png needs matplotlib" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+# from the mutation review (round 2): test_c02_cli_fractional_numel
+@pytest.mark.parametrize("numel", ["1.5", "2.5e0", "99.9"])
+def test_fill_refuses_a_fractional_numel(numel, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["fill", "--numel", numel, "--repeat", "1"])
+    assert e.value.code == 2
+    assert "--numel must be a positive integer" in capsys.readouterr().err
+
+
+# from the mutation review (round 2): test_c04_cli_check_exit_code
+@pytest.mark.parametrize("passed, code", [(False, 1), (True, 0)])
+def test_check_exit_code_follows_the_report(monkeypatch, capsys, passed, code):
+    seen = {}
+
+    def run_checks(names, dtypes, n, seeds, alpha, show_progress=True):
+        seen.update(names=names, dtypes=dtypes, n=n, seeds=seeds)
+        return {"passed": passed, "results": []}
+
+    monkeypatch.setattr(check, "run_checks", run_checks)
+    assert main(["check", "--only", "uniform_", "--dtype", "float32", "--n", "1e4", "--seeds", "4",
+                 "--json", "--no-progress"]) == code
+    assert json.loads(capsys.readouterr().out)["passed"] is passed
+    assert seen == {"names": ["uniform_"], "dtypes": ["float32"], "n": 10**4, "seeds": [4]}
+
+
+# from the mutation review (round 2): test_c05_cli_block_mb_zero
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_init_refuses_a_non_positive_block_mb_with_out_given(tmp_path, capsys, value):
+    out = tmp_path / "m.safetensors"
+    with pytest.raises(SystemExit) as e:
+        main(["init", "--arch", "mlp-mnist", "--out", str(out), "--block-mb", value, "--seed", "0", "--no-progress"])
+    assert e.value.code == 2
+    assert "must be a positive integer" in capsys.readouterr().err
+    assert not out.exists()
+
+
+# from the mutation review (round 2): test_c07_cli_negative_alpha
+def test_check_names_a_negative_exponent_alpha_as_out_of_range(capsys):
+    assert main(["check", "--alpha", "-1e-3", "--n", "1e4", "--only", "uniform_", "--dtype", "float32",
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "alpha must lie in (0, 1), got -0.001" in err and "expected one argument" not in err
+
+
+# from the mutation review (round 2): test_c16_cli_uniform_default_bounds
+def test_fill_uniform_defaults_to_the_unit_interval(tmp_path, capsys):
+    path = tmp_path / "u.npy"
+    assert main(["fill", "--numel", "4000", "--dist", "uniform", "--seed", "5", "--repeat", "1",
+                 "--out", str(path)]) == 0
+    assert "~ U[0.0, 1.0)" in capsys.readouterr().out
+    got = np.load(path)
+    assert np.array_equal(got, fastinit.uniform_(np.empty(4000, np.float32), 0.0, 1.0, seed=5))
+    assert got.min() >= 0.0 and got.max() < 1.0
+
+
+# from the mutation review (round 2): test_c17_cli_fill_checks_before_allocating
+def test_fill_reports_a_bad_parameter_before_allocating_the_buffer(capsys):
+    assert main(["fill", "--numel", "1e13", "--std", "-1", "--repeat", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "std must be >= 0" in err and "out of memory" not in err
+
+
+# from the mutation review (round 2): test_r05_archs_bert_ffn_shapes
+@pytest.mark.parametrize("arch, d", [("bert-base", 768), ("bert-large", 1024)])
+def test_bert_feed_forward_weights_have_hugging_faces_shapes(arch, d):
+    spec = arch_spec(arch)
+    p = "encoder.layer.0."
+    assert spec[p + "intermediate.dense.weight"].shape == (4 * d, d)
+    assert spec[p + "intermediate.dense.bias"].shape == (4 * d,)
+    assert spec[p + "output.dense.weight"].shape == (d, 4 * d)
+    assert spec[p + "output.dense.bias"].shape == (d,)
+    assert spec[p + "attention.self.query.weight"].shape == (d, d)
+
+
+# from the mutation review (round 2): test_r07_resnet50_fan_out_on_non_square_convs
+def test_init_resnet50_non_square_convs_use_fan_out(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    path = tmp_path / "r.safetensors"
+    assert main(["init", "--arch", "resnet50", "--out", str(path), "--dtype", "float32", "--seed", "2",
+                 "--shard", "0/4", "--no-progress"]) == 0
+    t = st.load_file(path)
+    for name, fan_out in (("conv1.weight", 64 * 7 * 7), ("layer1.0.conv3.weight", 256),
+                          ("layer4.0.downsample.0.weight", 2048)):
+        w = t[name].astype(np.float64)
+        assert abs(float(w.std()) / np.sqrt(2 / fan_out) - 1) < 0.1, name
+
+
+# from the mutation review (round 2): test_r11_published_counts_of_unchecked_archs
+def test_llama3_8b_has_its_published_count_and_grouped_query_shapes():
+    spec = arch_spec("llama3-8b")
+    assert parameter_count(spec) == 8_030_261_248
+    p = "model.layers.31.self_attn."
+    assert spec[p + "q_proj.weight"].shape == (4096, 4096)
+    assert spec[p + "k_proj.weight"].shape == spec[p + "v_proj.weight"].shape == (1024, 4096)
+    assert spec["lm_head.weight"].shape == (128256, 4096)
+
+
+def test_the_other_embedded_archs_have_their_published_counts():
+    # Hugging Face's counts for these checkpoints (GPT-2 with its tied head, BERT with its pooler)
+    published = {"gpt2-medium": 354_823_168, "gpt2-large": 774_030_080, "gpt2-xl": 1_557_611_200,
+                 "bert-large": 335_141_888}
+    assert {name: parameter_count(arch_spec(name)) for name in published} == published

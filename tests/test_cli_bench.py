@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+import fastinit
 from fastinit import benchmark
 from fastinit.cli import main
 
@@ -331,3 +332,92 @@ def test_bench_on_the_gpu_lists_what_it_does_not_time():
     report = {"machine": {"cpu": "x", "cpus": 1, "numba_threads": 1, "versions": {}}, "repeat": 1,
               "contestants": [], "results": [], "skipped": skipped}
     assert "not measured on the GPU:\n  xavier_uniform_ (a uniform_ / normal_ fill" in benchmark.format_table(report)
+
+
+# from the mutation review (round 2): test_b01_b02_fill_check_edges
+@pytest.mark.parametrize("n", [1000, 4099])
+@pytest.mark.parametrize("missed", ["first", "last"])
+def test_fill_check_catches_a_fill_that_misses_one_end_element(n, missed):
+    buf = np.empty(n, np.float32)
+    check = benchmark.FillCheck(buf, "uniform", a=0.0, b=1.0)
+    check.plant()
+    part = buf[1:] if missed == "first" else buf[:-1]
+    fastinit.uniform_(part, 0.0, 1.0, seed=1)  # every element but one end
+    with pytest.raises(benchmark.FillCheckError, match=r"left 1 of \d+ NaN sentinels"):
+        check.verify()
+    check.plant()
+    fastinit.uniform_(buf, 0.0, 1.0, seed=1)  # the whole buffer: passes
+    check.verify()
+
+
+# from the mutation review (round 2): test_b03_b04_b05_b08_fill_check_laws
+def _checked(buf, law, fill, **params):
+    check = benchmark.FillCheck(buf, law, **params)
+    check.plant()
+    fill(buf)
+    return check
+
+
+def test_fill_check_refuses_a_few_values_below_the_lower_bound():
+    def fill(buf):
+        fastinit.uniform_(buf, 0.0, 1.0, seed=2)
+        buf[::100] = -0.01  # 1% just below a: mean and std still within 0.1 std
+    check = _checked(np.empty(10_000, np.float32), "uniform", fill, a=0.0, b=1.0)
+    with pytest.raises(benchmark.FillCheckError, match=r"outside \[0, 1\]"):
+        check.verify()
+
+
+@pytest.mark.parametrize("mean, std", [(0.0, 1.3), (0.0, 0.7), (0.3, 1.0)])
+def test_fill_check_refuses_a_normal_fill_with_the_wrong_std_or_mean(mean, std):
+    check = _checked(np.empty(50_000, np.float32), "normal", lambda b: fastinit.normal_(b, mean, std, seed=3),
+                     mean=0.0, std=1.0)
+    with pytest.raises(benchmark.FillCheckError, match="sample mean .* and std"):
+        check.verify()
+    check.plant()
+    fastinit.normal_(check.view, 0.0, 1.0, seed=3)  # the right law passes
+    check.verify()
+
+
+def test_fill_check_refuses_a_sparse_fill_with_too_few_zeros():
+    buf = np.empty((200, 64), np.float32)
+    check = _checked(buf, "sparse", lambda b: fastinit.sparse_(b, 0.1, 0.01, seed=4), zeros=40, std=0.01)
+    with pytest.raises(benchmark.FillCheckError, match="zeros in a column, for 40"):
+        check.verify()
+    check = _checked(buf, "sparse", lambda b: fastinit.sparse_(b, 0.2, 0.01, seed=4), zeros=40, std=0.01)
+    check.verify()  # ceil(0.2 * 200) = 40 zeros per column: the law
+
+
+# from the mutation review (round 2): test_b10_b11_b13_fill_check
+def test_each_verify_needs_its_own_planting():
+    buf = np.empty(5000, np.float32)
+    check = benchmark.FillCheck(buf, "normal", mean=0.0, std=1.0)
+    check.plant()
+    fastinit.normal_(buf, seed=1)
+    check.verify()
+    fastinit.normal_(buf, seed=2)
+    with pytest.raises(benchmark.FillCheckError, match="no sentinel was planted"):
+        check.verify()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_orthogonal_law_refuses_a_matrix_slightly_off_orthogonal(dtype):
+    buf = np.empty((64, 48), dtype)
+    check = benchmark.FillCheck(buf, "orthogonal")
+    check.plant()
+    fastinit.orthogonal_(buf, seed=3)
+    check.verify()  # orthogonal: passes
+    check.plant()
+    fastinit.orthogonal_(buf, seed=3)
+    buf *= dtype(1 + 1e-4)  # |QᵀQ - I| = 2e-4: far beyond float32 rounding on 64 rows
+    with pytest.raises(benchmark.FillCheckError, match="max \\|QᵀQ - I\\|"):
+        check.verify()
+
+
+@pytest.mark.parametrize("value", [0.25, -0.5, 0.0])
+def test_constant_law_refuses_a_smaller_constant(value):
+    buf = np.empty(3000, np.float32)
+    check = benchmark.FillCheck(buf, "constant", value=0.5)
+    check.plant()
+    fastinit.constant_(buf, value)
+    with pytest.raises(benchmark.FillCheckError, match="are not 0.5"):
+        check.verify()

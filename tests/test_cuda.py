@@ -167,6 +167,12 @@ def _child(out_dir: str) -> None:
     p = _base("float32", (3, 8))
     fastinit.prior_bias_(Device(p[1]), [0.01, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99])
     out["host_staged_prior_bias"] = p
+    r = _base("float64", (40, 60))  # negative strides: the copy starts at the view's first element, not the span's
+    fastinit.orthogonal_(Device(r[::-1, 50:10:-2]), 2.0, seed=3)
+    out["host_staged_orthogonal_reversed"] = r
+    f = _base("float32", (12, 9))
+    fastinit.eye_(Device(f[::-1, ::-1]))
+    out["host_staged_eye_reversed"] = f
     errors = {}
     deep = _base("float32", (3,) * 9)[(slice(None, None, 2),) * 9]  # 9 axes no merge can join: one too many
     g, twin = fastinit.Generator(7), fastinit.Generator(7)
@@ -218,6 +224,12 @@ def test_host_staged_initializers_copy_the_cpu_values_into_gpu_memory(simulated)
     p = _base("float32", (3, 8))
     fastinit.prior_bias_(p[1], [0.01, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99])
     assert np.array_equal(simulated[0]["host_staged_prior_bias"], p.view(np.uint8))
+    r = _base("float64", (40, 60))
+    fastinit.orthogonal_(r[::-1, 50:10:-2], 2.0, seed=3)
+    assert np.array_equal(simulated[0]["host_staged_orthogonal_reversed"], r.view(np.uint8))
+    f = _base("float32", (12, 9))
+    fastinit.eye_(f[::-1, ::-1])
+    assert np.array_equal(simulated[0]["host_staged_eye_reversed"], f.view(np.uint8))
 
 
 def test_gpu_refuses_more_axes_than_it_indexes_before_any_write(simulated):

@@ -132,3 +132,18 @@ def test_a_warning_is_given_once_when_the_graph_is_built_not_once_per_block():
                                chunks=2, seed=1)
     with pytest.warns(UserWarning, match="mean is more than 2 std"):
         own.compute(scheduler="sync")
+
+
+# from the mutation review (round 2): test_d04_d10_dask_every_fan_scaled_twin
+NAMES = ["xavier_uniform", "xavier_normal", "glorot_uniform", "glorot_normal", "kaiming_uniform", "kaiming_normal",
+         "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "fan_in_uniform", "variance_scaling"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_fan_scaled_lazy_initializer_defaults_to_its_local_twin(name):
+    shape = (3, 200, 40)  # a (kh, in, out) kernel: its keras and torch fans differ for every scheme
+    lazy = getattr(fid, name)(*shape, chunks=(2, 150, 40), seed=9, stream="w").compute(scheduler="sync")
+    local = getattr(fastinit, name)(*shape, seed=9, stream="w")
+    assert np.array_equal(lazy, local)
+    torch_layout = getattr(fastinit, name)(*shape, seed=9, stream="w", layout="torch")
+    assert not np.array_equal(local, torch_layout)  # the layouts' fans differ on this shape

@@ -1,6 +1,9 @@
 """fastinit.jax: jax.nn.initializers' names, arguments and laws, with fastinit's values (eager, jit, vmap)."""
 import inspect
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -397,3 +400,50 @@ def test_a_wrong_rank_is_reported_with_the_shape_asked_for():
     fid = pytest.importorskip("fastinit.dask")
     with pytest.raises(ValueError, match=r"got shape \(3, 3, 3, 3, 3, 4, 6\)$"):
         fid.from_initializer(fastinit.delta_orthogonal_, (3, 3, 3, 3, 3, 4, 6), chunks=-1, seed=0)
+
+
+# from the mutation review (round 2): test_x20_jax_uneven_split_refused_by_fastinit
+pytest.importorskip("jax")
+
+UNEVEN = r'''
+import os
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+import jax
+from jax.sharding import NamedSharding, PartitionSpec as P
+import fastinit.jax as fj
+
+mesh = jax.make_mesh((2, 2), ("x", "y"))
+key = jax.random.key(3)
+for how in ("eager", "jit"):
+    sharding = NamedSharding(mesh, P("x"))
+    call = lambda k: fj.normal()(k, (5, 4), out_sharding=sharding)
+    try:
+        out = (jax.jit(call) if how == "jit" else call)(key)
+    except ValueError as e:
+        assert "splits axis 0 of shape (5, 4) into 2 parts, which does not divide 5" in str(e), (how, str(e))
+    else:
+        raise AssertionError(f"{how}: an uneven split was not refused; got shape {out.shape}")
+print("uneven ok")
+'''
+
+
+def test_an_uneven_out_sharding_is_refused_by_fastinit_eager_and_jitted():
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    run = subprocess.run([sys.executable, "-c", UNEVEN], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and "uneven ok" in run.stdout, run.stderr[-3000:]
+
+
+# from the mutation review (round 2): test_x21_jax_truncated_normal_upper_scalar
+KEY5 = jax.random.key(5)
+
+
+def test_truncated_normal_takes_a_concrete_jax_upper_and_refuses_a_traced_one():
+    got = fj.truncated_normal(0.02, upper=jnp.array(1.5))(KEY5, (16, 8))
+    assert np.array_equal(np.asarray(got), np.asarray(fj.truncated_normal(0.02, upper=1.5)(KEY5, (16, 8))))
+
+    @jax.jit
+    def traced(u):
+        return fj.truncated_normal(0.02, upper=u)(KEY5, (2, 2))
+
+    with pytest.raises(TypeError, match="upper is a traced value; fastinit.jax needs concrete parameters"):
+        traced(jnp.float32(1.5))

@@ -1,4 +1,5 @@
 """`fastinit compile`: every kernel a public call reaches is compiled (or loaded) by the groups, in order."""
+import itertools
 import json
 import os
 import signal
@@ -323,3 +324,50 @@ def test_cli_commands_say_when_they_compile_and_how_long_it_took(monkeypatch, tm
     assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "m.safetensors"), "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert COMPILING not in err and "compiling" not in out
+
+
+# from the mutation review (round 2): test_p02_all_cached_other_cpu
+def test_all_cached_is_false_for_a_cache_built_for_another_cpu():
+    precompile.compile_kernels(jobs=1)  # everything in the cache for this CPU (a load when it already is)
+    assert precompile.all_cached()
+    env = dict(os.environ, NUMBA_CPU_NAME="generic")
+    out = subprocess.run([sys.executable, "-c", "from fastinit import precompile; print(precompile.all_cached())"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["False"], out.stderr
+
+
+# from the mutation review (round 2): test_p03_all_cached_without_kernels
+def test_all_cached_is_false_when_there_are_no_cached_kernels():
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    out = subprocess.run([sys.executable, "-c", "from fastinit import precompile; print(precompile.all_cached())"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["False"], out.stderr
+
+
+# from the mutation review (round 2): test_p07_groups_name_the_groups_whose_kernels_they_reuse
+_LOADED = """
+import importlib, json, pkgutil, sys, fastinit
+from numba.core.registry import CPUDispatcher
+from fastinit import precompile
+precompile.GROUPS[int(sys.argv[1])].run()
+mods = [importlib.import_module("fastinit." + m.name) for m in pkgutil.iter_modules(fastinit.__path__)
+        if m.name not in ("jax", "torch", "dask", "__main__")]
+print(json.dumps(sorted({f"{m.__name__}.{k}" for m in mods for k, v in vars(m).items()
+                         if isinstance(v, CPUDispatcher) and v.signatures})))
+"""
+
+
+def test_groups_sharing_a_kernel_are_ordered_by_after():
+    precompile.compile_kernels(jobs=1)  # warm: each child below loads, never compiles
+    loaded = {}
+    for i, g in enumerate(precompile.GROUPS):
+        out = subprocess.run([sys.executable, "-c", _LOADED, str(i)], capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        loaded[g.name] = set(json.loads(out.stdout.splitlines()[-1]))
+        assert loaded[g.name], g.name
+    after = {g.name: set(g.after) for g in precompile.GROUPS}
+    for a, b in itertools.combinations(loaded, 2):
+        shared = loaded[a] & loaded[b]
+        if shared and not (b in after[a] or a in after[b]):  # both after a group that has them is fine too
+            common = set().union(*(loaded[c] for c in after[a] & after[b]))
+            assert shared <= common, (a, b, sorted(shared - common))

@@ -194,3 +194,50 @@ def test_seed_text_examples_work_verbatim():
     h = np.maximum(x @ fastinit.he_normal(n_in, n_out) + b, 0)
     assert W.shape == (n_in, n_out) and h.shape == (64, n_out)
     assert 0.8 < (h**2).mean() / x.var() < 1.25  # He init keeps the ReLU layer's second moment at ~1
+
+
+# from the mutation review (round 2): test_a01_alloc_shape_as_a_list
+@pytest.mark.parametrize("name", ["normal", "glorot_uniform", "zeros"])
+def test_allocating_twins_take_a_shape_as_one_list(name):
+    kw = {} if name == "zeros" else {"seed": 1}
+    got = getattr(fastinit, name)([30, 20], **kw)
+    assert got.shape == (30, 20)
+    assert np.array_equal(got, getattr(fastinit, name)((30, 20), **kw))
+    assert np.array_equal(got, getattr(fastinit, name)(30, 20, **kw))
+
+
+# from the mutation review (round 2): test_a_alloc_twins_defaults
+SHAPE = (3, 20, 12)  # (k, in, out) in keras layout
+KW = {"seed": 4, "stream": "t"}
+
+
+def _inplace(fill, *args, shape=SHAPE, **kw):
+    return fill(np.empty(shape, np.float32), *args, **kw, **KW)
+
+
+@pytest.mark.parametrize("twin, expected", [
+    (lambda: fastinit.lecun_normal(SHAPE, **KW), lambda: _inplace(fastinit.lecun_normal_, layout="keras")),
+    (lambda: fastinit.lecun_uniform(SHAPE, **KW), lambda: _inplace(fastinit.lecun_uniform_, layout="keras")),
+    (lambda: fastinit.fan_in_uniform(SHAPE, **KW), lambda: _inplace(fastinit.fan_in_uniform_, layout="keras")),
+    (lambda: fastinit.he_uniform(SHAPE, **KW),
+     lambda: _inplace(fastinit.kaiming_uniform_, 0, "fan_in", "relu", layout="keras")),
+    (lambda: fastinit.he_normal(SHAPE, **KW),
+     lambda: _inplace(fastinit.kaiming_normal_, 0, "fan_in", "relu", layout="keras")),
+    (lambda: fastinit.glorot_normal(SHAPE, **KW), lambda: _inplace(fastinit.xavier_normal_, 1.0, layout="keras")),
+    (lambda: fastinit.variance_scaling(SHAPE, **KW),
+     lambda: _inplace(fastinit.variance_scaling_, 1.0, "fan_in", "truncated_normal", layout="keras")),
+    (lambda: fastinit.trunc_normal(400, **KW),
+     lambda: _inplace(fastinit.trunc_normal_, 0.0, 1.0, -2.0, 2.0, shape=(400,))),
+    (lambda: fastinit.orthogonal(SHAPE, **KW), lambda: _inplace(fastinit.orthogonal_, 1.0, layout="keras")),
+    (lambda: fastinit.delta_orthogonal((3, 3, 4, 6), **KW),
+     lambda: _inplace(fastinit.delta_orthogonal_, 1.0, shape=(3, 3, 4, 6), layout="keras")),
+], ids=["lecun_normal", "lecun_uniform", "fan_in_uniform", "he_uniform", "he_normal", "glorot_normal",
+        "variance_scaling", "trunc_normal", "orthogonal", "delta_orthogonal"])
+def test_allocating_twins_default_to_the_documented_arguments(twin, expected):
+    got, want = twin(), expected()
+    assert got.dtype == np.float32 and got.shape == want.shape
+    assert np.array_equal(got, want)
+
+
+def test_he_uniform_is_not_glorot_uniform():
+    assert not np.array_equal(fastinit.he_uniform(SHAPE, **KW), fastinit.glorot_uniform(SHAPE, **KW))
