@@ -202,6 +202,7 @@ def serial_twin(dispatcher):
     twin.__qualname__, twin.__module__, twin.__doc__ = fn.__qualname__ + "_serial", fn.__module__, fn.__doc__
     return kernel(twin)
 
+
 _UINT_OF = {types.float32: types.uint32, types.float64: types.uint64}
 _FLOAT_OF = {types.uint32: types.float32, types.uint64: types.float64}
 _NP_UINT = {np.dtype(np.float32): np.uint32, np.dtype(np.float64): np.uint64}
