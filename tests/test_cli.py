@@ -334,7 +334,6 @@ def test_variance_png_needs_matplotlib_before_the_run(tmp_path, capsys, monkeypa
     assert "--png needs matplotlib" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
 
 
-# from the mutation review (round 2): test_c02_cli_fractional_numel
 @pytest.mark.parametrize("numel", ["1.5", "2.5e0", "99.9"])
 def test_fill_refuses_a_fractional_numel(numel, capsys):
     with pytest.raises(SystemExit) as e:
@@ -343,7 +342,6 @@ def test_fill_refuses_a_fractional_numel(numel, capsys):
     assert "--numel must be a positive integer" in capsys.readouterr().err
 
 
-# from the mutation review (round 2): test_c04_cli_check_exit_code
 @pytest.mark.parametrize("passed, code", [(False, 1), (True, 0)])
 def test_check_exit_code_follows_the_report(monkeypatch, capsys, passed, code):
     seen = {}
@@ -359,7 +357,6 @@ def test_check_exit_code_follows_the_report(monkeypatch, capsys, passed, code):
     assert seen == {"names": ["uniform_"], "dtypes": ["float32"], "n": 10**4, "seeds": [4]}
 
 
-# from the mutation review (round 2): test_c05_cli_block_mb_zero
 @pytest.mark.parametrize("value", ["0", "-3"])
 def test_init_refuses_a_non_positive_block_mb_with_out_given(tmp_path, capsys, value):
     out = tmp_path / "m.safetensors"
@@ -370,7 +367,6 @@ def test_init_refuses_a_non_positive_block_mb_with_out_given(tmp_path, capsys, v
     assert not out.exists()
 
 
-# from the mutation review (round 2): test_c07_cli_negative_alpha
 def test_check_names_a_negative_exponent_alpha_as_out_of_range(capsys):
     assert main(["check", "--alpha", "-1e-3", "--n", "1e4", "--only", "uniform_", "--dtype", "float32",
                  "--no-progress"]) == 2
@@ -378,7 +374,6 @@ def test_check_names_a_negative_exponent_alpha_as_out_of_range(capsys):
     assert "alpha must lie in (0, 1), got -0.001" in err and "expected one argument" not in err
 
 
-# from the mutation review (round 2): test_c16_cli_uniform_default_bounds
 def test_fill_uniform_defaults_to_the_unit_interval(tmp_path, capsys):
     path = tmp_path / "u.npy"
     assert main(["fill", "--numel", "4000", "--dist", "uniform", "--seed", "5", "--repeat", "1",
@@ -389,14 +384,12 @@ def test_fill_uniform_defaults_to_the_unit_interval(tmp_path, capsys):
     assert got.min() >= 0.0 and got.max() < 1.0
 
 
-# from the mutation review (round 2): test_c17_cli_fill_checks_before_allocating
 def test_fill_reports_a_bad_parameter_before_allocating_the_buffer(capsys):
     assert main(["fill", "--numel", "1e13", "--std", "-1", "--repeat", "1"]) == 2
     err = capsys.readouterr().err
     assert "std must be >= 0" in err and "out of memory" not in err
 
 
-# from the mutation review (round 2): test_r05_archs_bert_ffn_shapes
 @pytest.mark.parametrize("arch, d", [("bert-base", 768), ("bert-large", 1024)])
 def test_bert_feed_forward_weights_have_hugging_faces_shapes(arch, d):
     spec = arch_spec(arch)
@@ -408,7 +401,6 @@ def test_bert_feed_forward_weights_have_hugging_faces_shapes(arch, d):
     assert spec[p + "attention.self.query.weight"].shape == (d, d)
 
 
-# from the mutation review (round 2): test_r07_resnet50_fan_out_on_non_square_convs
 def test_init_resnet50_non_square_convs_use_fan_out(tmp_path):
     st = pytest.importorskip("safetensors.numpy")
     path = tmp_path / "r.safetensors"
@@ -421,7 +413,6 @@ def test_init_resnet50_non_square_convs_use_fan_out(tmp_path):
         assert abs(float(w.std()) / np.sqrt(2 / fan_out) - 1) < 0.1, name
 
 
-# from the mutation review (round 2): test_r11_published_counts_of_unchecked_archs
 def test_llama3_8b_has_its_published_count_and_grouped_query_shapes():
     spec = arch_spec("llama3-8b")
     assert parameter_count(spec) == 8_030_261_248

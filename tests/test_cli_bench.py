@@ -334,7 +334,6 @@ def test_bench_on_the_gpu_lists_what_it_does_not_time():
     assert "not measured on the GPU:\n  xavier_uniform_ (a uniform_ / normal_ fill" in benchmark.format_table(report)
 
 
-# from the mutation review (round 2): test_b01_b02_fill_check_edges
 @pytest.mark.parametrize("n", [1000, 4099])
 @pytest.mark.parametrize("missed", ["first", "last"])
 def test_fill_check_catches_a_fill_that_misses_one_end_element(n, missed):
@@ -350,7 +349,6 @@ def test_fill_check_catches_a_fill_that_misses_one_end_element(n, missed):
     check.verify()
 
 
-# from the mutation review (round 2): test_b03_b04_b05_b08_fill_check_laws
 def _checked(buf, law, fill, **params):
     check = benchmark.FillCheck(buf, law, **params)
     check.plant()
@@ -387,7 +385,6 @@ def test_fill_check_refuses_a_sparse_fill_with_too_few_zeros():
     check.verify()  # ceil(0.2 * 200) = 40 zeros per column: the law
 
 
-# from the mutation review (round 2): test_b10_b11_b13_fill_check
 def test_each_verify_needs_its_own_planting():
     buf = np.empty(5000, np.float32)
     check = benchmark.FillCheck(buf, "normal", mean=0.0, std=1.0)

@@ -134,7 +134,6 @@ def test_a_warning_is_given_once_when_the_graph_is_built_not_once_per_block():
         own.compute(scheduler="sync")
 
 
-# from the mutation review (round 2): test_d04_d10_dask_every_fan_scaled_twin
 NAMES = ["xavier_uniform", "xavier_normal", "glorot_uniform", "glorot_normal", "kaiming_uniform", "kaiming_normal",
          "he_uniform", "he_normal", "lecun_uniform", "lecun_normal", "fan_in_uniform", "variance_scaling"]
 

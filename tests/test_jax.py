@@ -402,7 +402,6 @@ def test_a_wrong_rank_is_reported_with_the_shape_asked_for():
         fid.from_initializer(fastinit.delta_orthogonal_, (3, 3, 3, 3, 3, 4, 6), chunks=-1, seed=0)
 
 
-# from the mutation review (round 2): test_x20_jax_uneven_split_refused_by_fastinit
 pytest.importorskip("jax")
 
 UNEVEN = r'''
@@ -433,7 +432,6 @@ def test_an_uneven_out_sharding_is_refused_by_fastinit_eager_and_jitted():
     assert run.returncode == 0 and "uneven ok" in run.stdout, run.stderr[-3000:]
 
 
-# from the mutation review (round 2): test_x21_jax_truncated_normal_upper_scalar
 KEY5 = jax.random.key(5)
 
 

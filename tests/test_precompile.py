@@ -326,7 +326,6 @@ def test_cli_commands_say_when_they_compile_and_how_long_it_took(monkeypatch, tm
     assert COMPILING not in err and "compiling" not in out
 
 
-# from the mutation review (round 2): test_p02_all_cached_other_cpu
 def test_all_cached_is_false_for_a_cache_built_for_another_cpu():
     precompile.compile_kernels(jobs=1)  # everything in the cache for this CPU (a load when it already is)
     assert precompile.all_cached()
@@ -336,7 +335,6 @@ def test_all_cached_is_false_for_a_cache_built_for_another_cpu():
     assert out.returncode == 0 and out.stdout.split() == ["False"], out.stderr
 
 
-# from the mutation review (round 2): test_p03_all_cached_without_kernels
 def test_all_cached_is_false_when_there_are_no_cached_kernels():
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     out = subprocess.run([sys.executable, "-c", "from fastinit import precompile; print(precompile.all_cached())"],
@@ -344,7 +342,6 @@ def test_all_cached_is_false_when_there_are_no_cached_kernels():
     assert out.returncode == 0 and out.stdout.split() == ["False"], out.stderr
 
 
-# from the mutation review (round 2): test_p07_groups_name_the_groups_whose_kernels_they_reuse
 _LOADED = """
 import importlib, json, pkgutil, sys, fastinit
 from numba.core.registry import CPUDispatcher

@@ -196,7 +196,6 @@ def test_seed_text_examples_work_verbatim():
     assert 0.8 < (h**2).mean() / x.var() < 1.25  # He init keeps the ReLU layer's second moment at ~1
 
 
-# from the mutation review (round 2): test_a01_alloc_shape_as_a_list
 @pytest.mark.parametrize("name", ["normal", "glorot_uniform", "zeros"])
 def test_allocating_twins_take_a_shape_as_one_list(name):
     kw = {} if name == "zeros" else {"seed": 1}
@@ -206,7 +205,6 @@ def test_allocating_twins_take_a_shape_as_one_list(name):
     assert np.array_equal(got, getattr(fastinit, name)(30, 20, **kw))
 
 
-# from the mutation review (round 2): test_a_alloc_twins_defaults
 SHAPE = (3, 20, 12)  # (k, in, out) in keras layout
 KW = {"seed": 4, "stream": "t"}
 

@@ -537,7 +537,6 @@ def test_tensor_subclasses_go_to_torch_nn_init():
     assert torch.equal(finit.normal_(p, seed=3).detach(), finit.normal_(torch.empty(6, 4), seed=3))
 
 
-# from the mutation review (round 2): test_t11_torch_orthogonal_negative_gain
 def test_orthogonal_keeps_the_sign_of_a_negative_gain_like_torch():
     pos = finit.orthogonal_(torch.empty(12, 20, dtype=torch.float64), gain=1.5, seed=3)
     neg = finit.orthogonal_(torch.empty(12, 20, dtype=torch.float64), gain=-1.5, seed=3)
@@ -545,7 +544,6 @@ def test_orthogonal_keeps_the_sign_of_a_negative_gain_like_torch():
     assert torch.allclose(neg @ neg.T, 2.25 * torch.eye(12, dtype=torch.float64), atol=1e-12)
 
 
-# from the mutation review (round 2): test_t17_torch_constant_expanded_view_of_two
 @pytest.mark.parametrize("shape", [(2, 3), (3, 2)])
 def test_constant_fills_an_expanded_view_with_a_zero_stride_axis_of_two(shape):
     base = torch.zeros((1, shape[1]) if shape[0] == 2 else (shape[0], 1))
@@ -555,7 +553,6 @@ def test_constant_fills_an_expanded_view_with_a_zero_stride_axis_of_two(shape):
     assert torch.equal(view, torch.full(shape, 0.5)) and torch.equal(base, torch.full(base.shape, 0.5))
 
 
-# from the mutation review (round 2): test_t22_torch_sparse_checks_dims_before_dtype
 @pytest.mark.parametrize("dtype", [torch.float32, torch.int32])
 @pytest.mark.parametrize("shape", [(3, 4, 5), (2, 3, 4, 5)])
 def test_sparse_refuses_non_2d_tensors_with_torchs_error_for_any_dtype(shape, dtype):
