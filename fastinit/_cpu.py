@@ -671,11 +671,18 @@ SERIAL_ONLY = False
 
 
 def _omp_started() -> bool:
-    """Whether numba's threading layer is up and is OpenMP."""
+    """Whether numba's threading layer is up and is GNU OpenMP (Intel's is fork-safe)."""
     try:
-        return numba.threading_layer() == "omp"
+        if numba.threading_layer() != "omp":
+            return False
     except ValueError:  # not started: a child starts its own
         return False
+    try:
+        from numba.np.ufunc import omppool
+
+        return getattr(omppool, "openmp_vendor", "GNU") == "GNU"
+    except ImportError:
+        return True
 
 
 def _after_fork_in_child() -> None:
@@ -750,8 +757,8 @@ def run(kernel, args, work: int) -> None:
     2-vCPU VM waking the pool, 0.3 ms without), as its serial twin where :data:`SERIAL_ONLY`.  Values never
     depend on the thread count."""
     with KERNEL_LOCK:
-        if SERIAL_ONLY:
-            serial_twin(kernel)(*args)
+        if SERIAL_ONLY:  # one twin per array dtypes: _reflectors runs on float32 and on float64
+            serial_twin(kernel, "_" + "".join(a.dtype.char for a in args if isinstance(a, np.ndarray)))(*args)
         elif threads_for(work) == 1:
             _alone(kernel, args)
         else:

@@ -362,7 +362,7 @@ def contiguous_array(obj):
     cai = obj.__cuda_array_interface__
     dt, shape = np.dtype(cai["typestr"]), tuple(cai["shape"])
     c_strides = tuple(int(np.prod(shape[i + 1:], dtype=np.int64)) * dt.itemsize for i in range(len(shape)))
-    if cai.get("strides") is not None and tuple(cai["strides"]) != c_strides:
+    if cai.get("strides") is not None and any(s != c and n > 1 for s, c, n in zip(cai["strides"], c_strides, shape)):
         raise ValueError(f"a C-contiguous GPU array is needed here, got strides {tuple(cai['strides'])} for shape "
                          f"{shape} ({dt})")
     if not simulated():

@@ -191,15 +191,19 @@ parallel_kernel = _cached(parallel=True, error_model="numpy")
 
 
 @functools.cache
-def serial_twin(dispatcher):
+def serial_twin(dispatcher, variant: str = ""):
     """A :data:`parallel_kernel`'s function compiled as a plain :data:`kernel` (its ``prange`` loops run in order on
     the calling thread; the same values: they never depend on the thread count), cached on disk under its own
-    name (``<name>_serial``: numba's cache index does not tell a parallel build from a serial one).  For where
-    numba's threading layer cannot run (a process forked from one that used GNU OpenMP)."""
-    fn = dispatcher.py_func
-    twin = types_module.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__,
-                                     fn.__closure__)
-    twin.__qualname__, twin.__module__, twin.__doc__ = fn.__qualname__ + "_serial", fn.__module__, fn.__doc__
+    name, ``<name>_serial<variant>`` (numba's cache index does not tell a parallel build from a serial one; one
+    ``variant`` per signature, so that forked workers compiling at once never write two signatures of one
+    index).  For where numba's threading layer cannot run (a process forked from one that used GNU OpenMP).
+    The dispatcher itself where numba's JIT is off (it is the Python function then)."""
+    fn = getattr(dispatcher, "py_func", None)
+    if fn is None:
+        return dispatcher
+    name = f"{fn.__name__}_serial{variant}"
+    twin = types_module.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    twin.__qualname__, twin.__module__, twin.__doc__ = name, fn.__module__, fn.__doc__  # module-level kernels
     return kernel(twin)
 
 

@@ -103,7 +103,7 @@ class Generator:
     """
 
     def __init__(self, seed: int | None = None):
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         _GENERATORS.add(self)
         self.manual_seed(_entropy() if seed is None else seed)
         self._from_entropy = seed is None
@@ -128,18 +128,25 @@ class Generator:
             return {"seed": self._seed, "count": self._count}
 
     def __setstate__(self, state: dict) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         _GENERATORS.add(self)
         self.manual_seed(state["seed"])
         self._count = _check_u64(state["count"], "count")
 
     def next_seed(self) -> int:
-        """A fresh 64-bit seed; the i-th call is a pure function of (seed, i)."""
-        with self._lock:
-            if not self._ahead:
-                self._ahead = _seeds(self._seed, self._count, SEEDS_AHEAD)[::-1]
-            self._count += 1
-            return self._ahead.pop()
+        """A fresh 64-bit seed; the i-th call is a pure function of (seed, i).  The lock is re-entrant and the next
+        batch is computed outside it, so a signal handler that draws on the thread drawing now gets a seed of its
+        own (the two may take i and i + 1 in either order) instead of waiting for itself."""
+        while True:
+            with self._lock:
+                if self._ahead:
+                    self._count += 1
+                    return self._ahead.pop()
+                seed, count = self._seed, self._count
+            batch = _seeds(seed, count, SEEDS_AHEAD)[::-1]
+            with self._lock:
+                if not self._ahead and (self._seed, self._count) == (seed, count):
+                    self._ahead = batch
 
 
 def _seeds(seed: int, i: int, n: int) -> list[int]:
@@ -160,7 +167,7 @@ def _after_fork_in_child() -> None:
     here), and, as Python's ``random`` does, a fresh seed for the default generator unless the program set one
     (otherwise every worker of a pool would hand out the parent's next seeds, the same weights in each)."""
     for g in list(_GENERATORS):
-        g._lock = threading.Lock()
+        g._lock = threading.RLock()
     if default_generator._from_entropy:
         default_generator.manual_seed(_entropy())
         default_generator._from_entropy = True

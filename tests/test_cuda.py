@@ -439,6 +439,9 @@ def _bench_child(out_dir: str) -> None:
         check.verify()
     except benchmark.FillCheckError as e:
         out["off_law"] = str(e)
+    odd = types.SimpleNamespace(__cuda_array_interface__={  # a size-1 axis with another stride: C-contiguous still
+        **Device(host[:64].reshape(64, 1)).__cuda_array_interface__, "strides": (4, 8)})
+    out["size_one_axis"] = benchmark.FillCheck(odd, "uniform", a=-1.0, b=1.0).gpu.shape
     for bad, law in ((host[::2], "uniform"), (host.reshape(60, 50), "orthogonal")):
         try:
             benchmark.FillCheck(Device(bad), law, a=0.0, b=1.0)
@@ -462,6 +465,7 @@ def test_gpu_bench_checks_what_each_timed_fill_wrote(tmp_path):
     assert "normal_ fill of float32 (2000,) left" in out["no_write"] and "NaN sentinels" in out["no_write"]
     assert out["planted"][0] == out["planted"][1] > 200 and out["planted"][2]
     assert "uniform fill of float32 (3000,) wrote values off its law" in out["off_law"]
+    assert out["size_one_axis"] == [64, 1]
     assert "C-contiguous GPU array is needed" in out["refused"][0] and "host buffers only" in out["refused"][1]
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import fastinit
+from fastinit import _seed
 
 
 def _u(seed=None, **kw):
@@ -123,7 +124,12 @@ def test_import_does_not_load_optional_extras():
 @pytest.mark.parametrize("module, package, extra", [("torch", "torch", "torch"), ("materialize", "torch", "torch"),
                                                     ("jax", "jax", "jax"), ("dask", "dask", "dask")])
 def test_an_optional_module_without_its_package_names_the_extra(module, package, extra):
-    code = (f"import sys; sys.modules[{package!r}] = None\n"
+    code = ("import sys\n"
+            "class Hide:  # the package is not installed\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            f"        if name == {package!r}:\n"
+            "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+            "sys.meta_path.insert(0, Hide())\n"
             f"try:\n    import fastinit.{module}\nexcept ImportError as e:\n    print(type(e).__name__, e)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == (f"ImportError fastinit.{module} needs {package}, which is not installed: "
@@ -135,6 +141,31 @@ def test_a_broken_optional_package_keeps_its_own_error():
 
     broken = ImportError("libtorch_cpu.so: cannot open shared object file")
     assert missing(broken, "torch", "fastinit.torch") is broken
+    own_module = ModuleNotFoundError("No module named 'torch._C'", name="torch._C")  # installed, but broken or old
+    assert missing(own_module, "torch", "fastinit.torch") is own_module
+
+
+def test_a_draw_inside_a_draw_gets_its_own_seed(monkeypatch):
+    """A signal handler drawing a seed on the thread that is drawing one (while the next batch of seeds is computed,
+    or inside the generator's lock) gets a seed of its own; it waited for itself forever."""
+    g = fastinit.Generator(9)
+    real, inner, outer = _seed._seeds, [], []
+
+    def seeds(seed, i, n):
+        if not inner:
+            inner.append(None)
+            inner[0] = g.next_seed()  # the handler, re-entering next_seed
+        return real(seed, i, n)
+
+    monkeypatch.setattr(_seed, "_seeds", seeds)
+    t = threading.Thread(target=lambda: outer.append(g.next_seed()), daemon=True)
+    t.start()
+    t.join(timeout=60)
+    assert not t.is_alive(), "the nested draw deadlocked"
+    with g._lock:  # a handler arriving inside the lock
+        third = g.next_seed()
+    twin = fastinit.Generator(9)
+    assert {inner[0], outer[0], third} == {twin.next_seed() for _ in range(3)}
 
 
 def test_a_fill_does_not_import_scipy_linalg_yet_numba_keeps_its_blas():

@@ -147,6 +147,7 @@ from fastinit import _cpu
 
 layer = sys.argv[1]
 want = fastinit.normal_(np.empty(200_000, np.float32), seed=3, stream="w").tobytes()  # the layer is up
+want += b"".join(fastinit.orthogonal_(np.empty((40, 24), dt), seed=5).tobytes() for dt in (np.float32, np.float64))
 busy = threading.Thread(target=_cpu.KERNEL_LOCK.acquire)  # another thread holds the kernel lock at the fork
 busy.start(); busy.join()
 unseeded = fastinit.Generator()
@@ -158,6 +159,8 @@ for case in ("entropy", "manual"):
     if pid == 0:  # the child: a fill of its own (serial kernels after OpenMP), seeds
         os.close(r)
         out = fastinit.normal_(np.empty(200_000, np.float32), seed=3, stream="w")
+        out = np.concatenate([out.view(np.uint8)] + [fastinit.orthogonal_(np.empty((40, 24), dt), seed=5).view(
+            np.uint8).ravel() for dt in (np.float32, np.float64)])
         seeds = np.array([fastinit.default_generator.next_seed(), unseeded.next_seed()], np.uint64)
         os.write(w, out.tobytes() + seeds.tobytes() + bytes([_cpu.SERIAL_ONLY]))
         os._exit(0)
@@ -199,3 +202,27 @@ def test_a_fill_inside_a_fill_on_the_same_thread_does_not_deadlock():
     with _cpu.KERNEL_LOCK:
         out = fastinit.uniform_(np.empty(200_000, np.float32), seed=2)
     assert np.array_equal(out, fastinit.uniform_(np.empty(200_000, np.float32), seed=2))
+
+
+def test_serial_twins_only_after_gnu_openmp_and_never_without_the_jit(monkeypatch):
+    """numba terminates a forked child at its first parallel launch after GNU OpenMP only (Intel's is fork-safe);
+    with NUMBA_DISABLE_JIT the kernels are Python functions, their own twins."""
+    import numba
+    from numba.np.ufunc import omppool
+
+    from fastinit import _cpu, _jit
+
+    monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
+    monkeypatch.setattr(omppool, "openmp_vendor", "GNU", raising=False)
+    assert _cpu._omp_started()
+    monkeypatch.setattr(omppool, "openmp_vendor", "Intel")
+    assert not _cpu._omp_started()
+    monkeypatch.setattr(numba, "threading_layer", lambda: "workqueue")
+    assert not _cpu._omp_started()
+
+    def plain(x):
+        return x
+
+    assert _jit.serial_twin(plain) is plain
+    twin = _jit.serial_twin(_cpu.fill, "_x")
+    assert twin.py_func.__name__ == "fill_serial_x" and twin is _jit.serial_twin(_cpu.fill, "_x")
