@@ -28,6 +28,7 @@ import torch.nn.init as tinit  # noqa: E402
 import fastinit.torch as finit  # noqa: E402
 from fastinit import _cuda  # noqa: E402
 from fastinit.benchmark import FillCheck  # noqa: E402
+from conftest import run  # noqa: E402
 
 N = int(float(os.environ.get("FASTINIT_GPU_BENCH_N", "1e8")))
 DEV = torch.device("cuda")
@@ -136,17 +137,12 @@ def test_compiled_kernels_hold_no_fma():
 
 
 def _timed(benchmark, fn, rounds=10, check=None):
-    """Time ``fn`` on the device; ``check``: the FillCheck of the tensor it fills, planted before the last round."""
-    def run():
+    """Time ``fn`` on the device (conftest's ``run``, synchronized); ``check``: the FillCheck of the tensor it
+    fills, planted before the last round."""
+    def synced():
         fn()
         torch.cuda.synchronize()
-    benchmark.extra_info["elements"] = N
-    setup = None if check is None else check.planter(1 if benchmark.disabled else rounds + 1)
-    benchmark.pedantic(run, setup=setup, rounds=rounds, warmup_rounds=1, iterations=1)
-    if check is not None:
-        check.verify()
-    if benchmark.stats is not None:  # None under --benchmark-disable
-        benchmark.extra_info["elements_per_s"] = N / benchmark.stats.stats.min
+    run(benchmark, synced, rounds, elements=N, check=check)
 
 
 @pytest.fixture(scope="module")

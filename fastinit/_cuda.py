@@ -347,11 +347,16 @@ def _storage(target) -> np.dtype:
     return np.dtype(np.float64 if target.code == F64 else np.float32 if target.code == F32 else np.uint16)
 
 
+def _simulated_memory(ptr: int, count: int, dt: np.dtype) -> np.ndarray:
+    """``count`` elements of ``dt`` at ``ptr`` under the simulator, whose device memory is host memory (no copy)."""
+    return np.frombuffer((ctypes.c_byte * (count * dt.itemsize)).from_address(ptr), dt) if count else np.empty(0, dt)
+
+
 def _span_array(target):
     """The target's storage span as a 1-D device array (no copy)."""
     dt = _storage(target)
-    if simulated():  # simulated device memory is host memory
-        return np.frombuffer((ctypes.c_byte * (target.span * dt.itemsize)).from_address(target.ptr), dt)
+    if simulated():
+        return _simulated_memory(target.ptr, target.span, dt)
     desc = {"shape": (target.span,), "strides": None, "typestr": dt.str, "data": (target.ptr, False), "version": 3}
     return cuda.from_cuda_array_interface(desc, owner=target.owner, sync=False)
 
@@ -369,9 +374,7 @@ def contiguous_array(obj):
         return cuda.from_cuda_array_interface(cai, owner=obj)
     from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
 
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
-    host = np.frombuffer((ctypes.c_byte * nbytes).from_address(cai["data"][0]), dt) if nbytes else np.empty(0, dt)
-    return FakeCUDAArray(host.reshape(shape))
+    return FakeCUDAArray(_simulated_memory(cai["data"][0], int(np.prod(shape, dtype=np.int64)), dt).reshape(shape))
 
 
 def _stream(cai_stream):
@@ -477,7 +480,7 @@ def copy_from_host(target, host: np.ndarray) -> None:
     ptr0 = target.ptr + target.mbase * item  # element (0, ..., 0)
     strides = tuple(e * item for e in target.mstride)
     if simulated():
-        span = np.frombuffer((ctypes.c_byte * (target.span * item)).from_address(target.ptr), dt)
+        span = _span_array(target)
         np.lib.stride_tricks.as_strided(span[target.mbase:], target.shape, strides)[...] = src
         return
     desc = {"shape": target.shape, "strides": strides, "typestr": dt.str, "data": (ptr0, False), "version": 3}
