@@ -226,7 +226,8 @@ def normal_(out: T, mean: float = 0.0, std: float = 1.0, *, seed: Optional[int] 
     :math:`|z| \le 8.65`).  Keywords as in :func:`uniform_`.
 
     Raises ValueError if ``std < 0``, a parameter is not finite, or ``|mean| + z_max * std``
-    exceeds the largest finite value of the dtype (no silent infinities).
+    can round to infinity in the dtype (no silent infinities; values that round to its largest
+    finite value are stored as that).
 
     Examples
     --------
@@ -252,12 +253,25 @@ def normal_params(target: Target, mean, std, fn: str) -> np.ndarray:
     if std < 0:
         raise ValueError(f"{fn}: std must be >= 0, got {std}")
     zmax = NORMAL_MAX_F64 if target.code == _cpu.F64 else NORMAL_MAX_F32
-    if abs(mean) + zmax * std > finfo_max(target.dtype):
+    if reaches_inf(mean, std, zmax, target):
         raise ValueError(
             f"{fn}: mean={mean}, std={std} can reach |x| = {abs(mean) + zmax * std:.4g}, beyond the largest "
             f"finite {target.dtype} ({finfo_max(target.dtype):.6g}); use a wider dtype or a smaller std"
         )
     return _params(P0=mean, P1=std)
+
+
+def reaches_inf(mean: float, std: float, zmax: float, target: Target) -> bool:
+    """Whether mean ± std·z with |z| <= zmax, computed as the kernels do (fl(fl(mean) + fl(fl(std)·z)) in the
+    target's compute precision, zmax taken 2 ulps up for the transform's error), rounds to ±inf in its dtype
+    (a value that rounds to the largest finite one is fine: float16 mean=65519, std=0 stores 65504)."""
+    if abs(mean) + zmax * std < 0.99 * finfo_max(target.dtype):
+        return False
+    c = np.float64 if target.code == _cpu.F64 else np.float32
+    with np.errstate(over="ignore"):
+        z = np.nextafter(np.nextafter(c(zmax), c(np.inf)), c(np.inf))
+        x = np.asarray(abs(c(mean)) + c(std) * z).astype(target.dtype)
+    return not math.isfinite(float(x))
 
 
 def _rounding_edges(lo: float, hi: float, dtype: np.dtype, compute: np.dtype) -> tuple[float, float]:

@@ -83,6 +83,30 @@ def test_largest_finite_values_are_reachable_without_overflow(dtype):
         fastinit.xavier_uniform_(np.empty((6, 7), dtype), 1.01 * big / math.sqrt(6 / 13), seed=0)
 
 
+@pytest.mark.parametrize("dtype", [np.float16, BF16, np.float32, np.float64])
+def test_normal_means_that_round_to_the_largest_finite_value_are_taken(dtype):
+    """normal_ refuses what can round to inf, not what rounds to the largest finite value: in float16 anything
+    below 65520 (the largest finite value, 65504, plus half its spacing) stores 65504."""
+    big = float(ml_dtypes.finfo(dtype).max)
+    edge = big + math.ldexp(1.0, math.frexp(big)[1] - ml_dtypes.finfo(dtype).nmant - 2)  # rounds to inf
+    below = float(np.nextafter(np.float32(edge), np.float32(0))) if dtype in NARROW else big
+    for mean in (below, -below, big, -big):
+        v = fastinit.normal_(np.empty(64, dtype), mean, 0.0, seed=0).astype(np.float64)
+        assert (v == math.copysign(big, mean)).all()
+    if dtype != np.float64:
+        out = _garbage(64, dtype)
+        before = out.tobytes()
+        for mean, std in ((edge, 0.0), (-edge, 0.0), (below, (edge - below) / 2)):
+            with pytest.raises(ValueError, match="beyond the largest finite"):
+                fastinit.normal_(out, mean, std, seed=0)
+        assert out.tobytes() == before
+    # a std whose largest draws stay within half a spacing of big is taken; one that can leave it is not
+    spacing = math.ldexp(1.0, math.frexp(big)[1] - ml_dtypes.finfo(dtype).nmant - 1)
+    assert np.isfinite(fastinit.normal_(np.empty(64, dtype), big, spacing / 100, seed=0).astype(np.float64)).all()
+    with pytest.raises(ValueError, match="beyond the largest finite"):
+        fastinit.normal_(np.empty(64, dtype), big, spacing / 10, seed=0)
+
+
 @pytest.mark.parametrize("std", [1e-38, 1e-40, 1e-44, 1.4e-45])
 def test_denormal_std_in_float32_is_not_flushed_to_zero(std):
     """x = 0 + std * z in float32 with a subnormal std: exactly numpy's (IEEE, no flush-to-zero) product of
