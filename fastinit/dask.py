@@ -15,6 +15,7 @@ set to 1; docs/dask.md.)  ``seed=None`` draws the seed once, when the graph is b
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Callable
 
@@ -58,20 +59,25 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
     except (ValueError, TypeError, ZeroDivisionError) as e:
         raise ValueError(f"chunks={chunks!r} does not tile shape {shape}: {e or type(e).__name__}") from None
     # bad arguments are refused now, when the graph is built, not on a worker at compute time
-    if structured.is_whole_tensor(fill) and any(len(c) > 1 for c in normalized):
+    # blocks are told their place when sampled; unsampled ones must not need it (constant_, not prior_bias_)
+    blockwise = not structured.is_whole_tensor(fill) and (sampled or structured.position_free(fill))
+    if not blockwise and any(len(c) > 1 for c in normalized):
         raise ValueError(f"{getattr(fill, '__name__', fill)} needs the whole tensor in one block; pass chunks=-1")
     checked = structured.check_by_empty_fill(fill, shape, dt, sampled, **kw, **({"seed": seed or 0} if sampled else {}))
     if sampled:  # an empty array draws nothing, like the local call
         kw = dict(kw, seed=resolve_seed(seed, generator) if seed is not None or math.prod(shape) else 0)
 
-    def block(block_info=None):
-        info = block_info[None]
-        out = np.empty(info["chunk-shape"], dt)
-        place = {"global_shape": shape, "offset": tuple(lo for lo, _ in info["array-location"])} if sampled else {}
-        with quiet(checked):  # warned once, when the graph was built
-            return fill(out, **place, **kw)
-
+    block = functools.partial(_fill_block, fill, shape, dt, sampled, checked, kw)  # picklable (no closure)
     return da.map_blocks(block, chunks=normalized, dtype=dt, meta=np.empty((0,) * len(shape), dt))
+
+
+def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):
+    """One block of :func:`from_initializer`'s array, told its place in ``shape`` when ``sampled``."""
+    info = block_info[None]
+    out = np.empty(info["chunk-shape"], dt)
+    place = {"global_shape": shape, "offset": tuple(lo for lo, _ in info["array-location"])} if sampled else {}
+    with quiet(checked):  # warned once, when the graph was built
+        return fill(out, **place, **kw)
 
 
 def uniform(*shape, a: float = 0.0, b: float = 1.0, **kw) -> da.Array:

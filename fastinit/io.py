@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 
-from . import init, structured
+from . import structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import resolve_seed
 from ._warnings import quiet
@@ -90,22 +90,34 @@ def _local(shape: tuple, rows: tuple[int, int]) -> tuple:
 
 
 def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = None) -> list:
-    """Every spec checked, in file order: (name, spec, dtype, shape, rows written, data offset, bytes)."""
-    layout, offset = [], 0
+    """Every spec checked, in file order: (name, spec, dtype, shape, rows written, data offset, bytes).  The data
+    go by descending itemsize (float64, then float32, then the 16-bit ones; the caller's order within each), as
+    the safetensors library's own writer puts them: every tensor then starts at a multiple of its itemsize, which
+    a NumPy memory map or a torch view of the file's bytes needs (a float32 tensor after an odd-length bfloat16
+    one would not)."""
+    entries = []
     for name, spec in specs.items():
         if not isinstance(name, str) or not name or name == "__metadata__":
             raise ValueError(f"tensor names must be non-empty strings other than '__metadata__', got {name!r}")
-        dt = resolve_dtype(spec.dtype)
+        try:
+            dt = resolve_dtype(spec.dtype)
+        except TypeError as e:
+            raise TypeError(f"{name}: {e}") from None
         shape = shape_tuple(spec.shape, f"{name}: shape")
         reserved = sorted(set(spec.params) & {"seed", "stream", "global_shape", "offset", "generator"})
         if reserved:
             raise ValueError(f"{name}: params {reserved} are set by the writer (seed= for the file, stream = the "
                              "tensor's name, placement by blocks); leave them out")
         rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
-        nbytes = int(np.prod(_local(shape, rows), dtype=object)) * dt.itemsize
+        entries.append((name, spec, dt, shape, rows, int(np.prod(_local(shape, rows), dtype=object)) * dt.itemsize))
+    layout, offset = [], 0
+    for name, spec, dt, shape, rows, nbytes in sorted(entries, key=lambda e: -e[2].itemsize):  # (stable)
         layout.append((name, spec, dt, shape, rows, offset, nbytes))
         offset += nbytes
     return layout
+
+
+HEADER_LIMIT = 100_000_000  # bytes of JSON header the safetensors library accepts (its MAX_HEADER_SIZE)
 
 
 def _header(layout: list, metadata: Mapping[str, str]) -> bytes:
@@ -116,6 +128,9 @@ def _header(layout: list, metadata: Mapping[str, str]) -> bytes:
                          "data_offsets": [offset, offset + nbytes]}
     text = json.dumps(entries, separators=(",", ":")).encode("utf-8")
     text += b" " * (-(len(text) + 8) % 8)  # data starts 8-byte aligned
+    if len(text) > HEADER_LIMIT:
+        raise ValueError(f"the safetensors header would take {len(text):,} bytes, beyond the {HEADER_LIMIT:,} that "
+                         "the safetensors library reads (its own limit); fewer tensors or shorter names/metadata")
     return struct.pack("<Q", len(text)) + text
 
 
@@ -145,15 +160,10 @@ def _release_signals(held) -> None:
         signal.raise_signal(s)
 
 
-@contextlib.contextmanager
-def atomic_output(path: Union[str, os.PathLike], suffix: str):
-    """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
-    ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
-    (an existing file: its old contents), and no temporary file.  A symbolic link is followed (the file it
-    points to is replaced), an existing file keeps its permissions, a new one gets the usual ones; a hard link
-    to the old file keeps the old contents (the name gets a new file); a name (or link) to anything but a regular
-    file (a FIFO, a device such as /dev/null) is refused.  An OSError says which file it was writing."""
-    path = os.fspath(path)
+def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
+    """The file :func:`atomic_output` writes for ``path`` (symbolic links followed) and its stat (None for a new
+    file), after refusing a directory, a missing folder, and anything but a regular file — callers check before
+    they draw a seed, so that a refused call leaves the default generator as it was."""
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
     real = os.path.realpath(path)  # a symbolic link keeps pointing at the new file (written where it points)
@@ -163,6 +173,37 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str):
                 else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
         raise OSError(errno.EINVAL, f"cannot write {path}: it names {kind}, and the output is a regular file "
                                     "renamed over the name, which would replace it; name a file")
+    folder = os.path.dirname(real)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(errno.ENOENT, f"cannot write {path}: its folder {folder} does not exist")
+    return real, st
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux tells it (``os.umask`` sets it, for every
+    thread: a file another thread created meanwhile would get mode 0666)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    umask = os.umask(0o077)  # elsewhere: a restrictive value for the instant it is read
+    os.umask(umask)
+    return umask
+
+
+@contextlib.contextmanager
+def atomic_output(path: Union[str, os.PathLike], suffix: str):
+    """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
+    ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
+    (an existing file: its old contents), and no temporary file.  A symbolic link is followed (the file it
+    points to is replaced), an existing file keeps its permissions, a new one gets the usual ones; a hard link
+    to the old file keeps the old contents (the name gets a new file); a name (or link) to anything but a regular
+    file (a FIFO, a device such as /dev/null) is refused.  An OSError says which file it was writing."""
+    path = os.fspath(path)
+    real, st = check_destination(path)
     mode = st.st_mode & 0o7777 if st is not None else None  # an existing file keeps its mode
     folder = os.path.dirname(real)
     held = _hold_signals()  # a Ctrl-C or SIGTERM between the file's creation and the clean-up's try is held until
@@ -175,15 +216,15 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str):
         _release_signals(held)  # a held signal's KeyboardInterrupt is raised here, inside the clean-up
         yield fd, tmp
         if mode is None:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask  # mkstemp creates 0600; give a new file the usual permissions
+            mode = 0o666 & ~_umask()  # mkstemp creates 0600; give a new file the usual permissions
         os.chmod(tmp, mode)
         os.replace(tmp, real)
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        if isinstance(e, OSError) and path not in str(e):  # e.g. ENOSPC from pwrite: say which file
+        if isinstance(e, OSError) and e.errno is not None and e.filename is None and path not in str(e):
+            # an error of the file's own writes (ENOSPC from pwrite) says which file; one naming another file (an
+            # initializer's np.load) or without an errno is the caller's, raised as it was
             raise type(e)(e.errno, f"{e.strerror} while writing {path} (the name was left as it was)") from e
         raise
 
@@ -215,8 +256,9 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     Parameters
     ----------
     tensors : mapping name -> TensorSpec
-        In file order.  Each is filled with ``init(view, seed=seed, stream=name,
-        global_shape=shape, offset=..., **params)`` block by block.
+        Written by descending itemsize (float64 first), in this order within each, so that each
+        tensor is aligned to its itemsize in the file.  Each is filled with ``init(view,
+        seed=seed, stream=name, global_shape=shape, offset=..., **params)`` block by block.
     seed : int, optional
         One seed for the whole file (``None``: drawn from the default generator and recorded in
         the metadata as ``fastinit.seed``).
@@ -228,7 +270,8 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
         Write only shard i of n of every tensor: its i-th near-equal row block along axis 0
         (numpy.array_split), with exactly the values of those rows of the whole tensor; the
         metadata records ``fastinit.shard``.  Concatenating the n files' tensors along axis 0
-        gives the unsharded checkpoint.
+        gives the unsharded checkpoint (a 0-d tensor, which has no axis 0, is written whole in
+        every shard).
 
     Returns
     -------
@@ -251,11 +294,12 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     layout = _layout(specs, shard)
     plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
     bar_class = _tqdm(progress)
-    seed = resolve_seed(seed)
-    meta = dict(metadata or {}, **{"fastinit.seed": str(seed)})
-    if shard is not None:
-        meta["fastinit.shard"] = f"{shard[0]}/{shard[1]}"
-    header = _header(layout, meta)
+    user_meta = dict(metadata or {})
+    shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard is not None else {}
+    _header(layout, {**user_meta, "fastinit.seed": str(2**64 - 1), **shard_meta})  # its size, with the longest seed
+    check_destination(os.fspath(path))
+    seed = resolve_seed(seed)  # drawn (seed=None) once nothing is left to refuse
+    header = _header(layout, {**user_meta, "fastinit.seed": str(seed), **shard_meta})
     data_bytes = sum(entry[-1] for entry in layout)
     bar = _progress(bar_class, len(header) + data_bytes, progress)
     start = time.perf_counter()
@@ -283,12 +327,10 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     path = os.fspath(path)
     seconds = time.perf_counter() - start
     total = len(header) + data_bytes
+    by_name = {entry[0]: entry for entry in layout}
     return {"path": path, "bytes": total, "seconds": seconds, "bytes_per_s": total / seconds if seconds else None,
             "seed": seed, "tensors": {n: {"shape": s, "rows": r, "dtype": str(d), "bytes": b}
-                                      for n, _, d, s, r, _, b in layout}}
-
-
-_POSITION_FREE = (init.zeros_, init.ones_, init.constant_)  # filled block by block without a placement
+                                      for n, _, d, s, r, _, b in map(by_name.get, specs)}}
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
@@ -388,7 +430,7 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:
     anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     sampled = anything or "seed" in params
     placed = (anything or "offset" in params) and len(shape) > 0 and not structured.is_whole_tensor(fill)
-    blockwise = placed or (fill in _POSITION_FREE and len(shape) > 0)
+    blockwise = placed or (structured.position_free(fill) and len(shape) > 0)
     if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")
     try:

@@ -206,6 +206,14 @@ def is_whole_tensor(fill) -> bool:
     return _unwrapped(fill)[0] in WHOLE_TENSOR
 
 
+POSITION_FREE = (constant_, zeros_, ones_)  # the same value everywhere: any block is filled without its place
+
+
+def position_free(fill) -> bool:
+    """Is ``fill`` (or the function under its functools.partial) one of :data:`POSITION_FREE`?"""
+    return _unwrapped(fill)[0] in POSITION_FREE
+
+
 @functools.cache
 def _takes_offset(fill) -> bool:
     """Whether fastinit's ``fill`` can fill a block placed in a larger tensor (inspect.signature: ~0.1 ms a call)."""
@@ -237,7 +245,7 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
         if base is orthogonal_ and len(shape) >= 2:
             orthogonal_matrix(shape, layout)
         return True
-    if not placed and not _takes_offset(base) and base not in (constant_, zeros_, ones_):
+    if not placed and not _takes_offset(base) and base not in POSITION_FREE:
         # filled whole by the writers, with per-element arguments (prior_bias_'s priors): checked on the whole
         # shape when it is small (a bias), else at its turn
         if math.prod(shape) > _WHOLE_CHECK_LIMIT:

@@ -70,6 +70,8 @@ def test_distributed_local_cluster_with_worker_processes():
     (lambda: fid.zeros(4, stream="x"), TypeError, r"zeros_\(\) got an unexpected keyword argument 'stream'"),
     (lambda: fid.from_initializer(fastinit.orthogonal_, (4, 4), chunks=2), ValueError,
      r"orthogonal_ needs the whole tensor in one block; pass chunks=-1"),
+    (lambda: fid.from_initializer(fastinit.prior_bias_, (4,), chunks=2, sampled=False, prior=[0.1, 0.2, 0.3, 0.4]),
+     ValueError, r"prior_bias_ needs the whole tensor in one block; pass chunks=-1"),
     # whole-tensor initializers (one chunk): their checks see the whole shape too
     (lambda: fid.from_initializer(fastinit.orthogonal_, (64, 48), chunks=-1, seed=0, gain=float("nan")), ValueError,
      r"orthogonal_: gain must be finite, got nan"),
@@ -84,7 +86,8 @@ def test_distributed_local_cluster_with_worker_processes():
     (lambda: fid.from_initializer(fastinit.delta_orthogonal_, (3, 3, 8, 4), chunks=-1, seed=0, layout="keras"),
      ValueError, r"delta_orthogonal_: in_channels \(8\) must be <= out_channels \(4\)"),
 ], ids=["std", "a>b", "mode", "1-D fans", "3-D sparse", "stream", "unknown kw", "overflow", "zeros stream",
-        "orthogonal chunks", "orthogonal gain", "orthogonal 1-D", "orthogonal LAPACK size", "dirac groups", "eye 3-D",
+        "orthogonal chunks", "prior_bias_ chunks",
+        "orthogonal gain", "orthogonal 1-D", "orthogonal LAPACK size", "dirac groups", "eye 3-D",
         "delta in > out"])
 def test_bad_arguments_are_refused_when_the_graph_is_built(build, exc, match):
     """Not on a worker at compute time: the error names the argument before any block exists (nothing is
@@ -146,3 +149,17 @@ def test_every_fan_scaled_lazy_initializer_defaults_to_its_local_twin(name):
     assert np.array_equal(lazy, local)
     torch_layout = getattr(fastinit, name)(*shape, seed=9, stream="w", layout="torch")
     assert not np.array_equal(local, torch_layout)  # the layouts' fans differ on this shape
+
+
+def test_arrays_pickle_with_the_standard_library():
+    """The graph holds no closure: pickle (not only cloudpickle) carries an array, prior_bias_'s one-block array
+    included, and the copy computes the same values."""
+    import pickle
+
+    for lazy in (fid.normal(40, 30, chunks=(16, 7), std=0.02, seed=3, stream="w"),
+                 fid.from_initializer(fastinit.prior_bias_, (4,), chunks=-1, sampled=False, prior=[0.1, 0.2, 0.3, 0.4]),
+                 fid.zeros(5, 6, chunks=2)):
+        copy = pickle.loads(pickle.dumps(lazy))
+        assert copy.name == lazy.name
+        assert np.array_equal(copy.compute(scheduler="sync"), lazy.compute(scheduler="sync"))
+    assert np.array_equal(copy.compute(scheduler="sync"), np.zeros((5, 6), np.float32))

@@ -437,3 +437,91 @@ def test_a_warning_is_given_once_at_the_users_line_not_once_per_block(tmp_path):
     with pytest.warns(UserWarning) as caught:
         write_safetensors(tmp_path / "t.safetensors", tiny, seed=0, block_bytes=16)  # 3 blocks
     assert sorted(str(w.message)[:20] for w in caught) == ["mean is more than 2 ", "trunc_normal_: the d"]
+
+
+def test_every_tensor_is_aligned_to_its_itemsize_in_the_file(tmp_path):
+    """The data go by descending itemsize (the caller's order within each), like safetensors' own writer: a float32
+    tensor after an odd-length bfloat16 one still starts at a multiple of 4, so a memory map of the file refills it."""
+    spec = {"bias": TensorSpec((5,), "bfloat16", "normal_"), "w32": TensorSpec((3, 3), "float32", "normal_"),
+            "h": TensorSpec((7,), "float16", "normal_"), "w64": TensorSpec((3,), "float64", "normal_"),
+            "v32": TensorSpec((1,), "float32", "normal_")}
+    path = tmp_path / "m.safetensors"
+    summary = write_safetensors(path, spec, seed=4)
+    assert list(summary["tensors"]) == list(spec)  # the summary in the caller's order
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    starts = {name: 8 + n + header[name]["data_offsets"][0] for name in spec}
+    assert sorted(spec, key=starts.get) == ["w64", "w32", "v32", "bias", "h"]
+    loaded = st_numpy.load_file(path)
+    for name, s in spec.items():
+        dt = np.dtype(ml_dtypes.bfloat16 if s.dtype == "bfloat16" else s.dtype)
+        assert starts[name] % dt.itemsize == 0, name
+        view = np.memmap(path, dt, "r+", starts[name], s.shape)
+        assert view.tobytes() == loaded[name].tobytes() == _expected(name, s, 4).tobytes()
+        fastinit.normal_(view, seed=4, stream=name)  # an aligned view: accepted, and the same values again
+        assert view.tobytes() == loaded[name].tobytes()
+        del view
+
+
+def test_an_initializers_own_os_error_is_raised_as_it_was(tmp_path):
+    """An OSError of a callable initializer (a missing file it reads, one without an errno) keeps its message and
+    file name; only the writer's own write errors are said to be writing the output."""
+    def reads(out, **kw):
+        np.load(tmp_path / "no_such.npy")
+
+    def quota(out, **kw):
+        raise OSError("staging quota exceeded")
+
+    with pytest.raises(FileNotFoundError) as info:
+        write_safetensors(tmp_path / "a.safetensors", {"w": TensorSpec((2, 2), "float32", reads)}, seed=0)
+    assert info.value.filename == str(tmp_path / "no_such.npy") and "while writing" not in str(info.value)
+    with pytest.raises(OSError, match="^staging quota exceeded$"):
+        write_safetensors(tmp_path / "b.safetensors", {"w": TensorSpec((2, 2), "float32", quota)}, seed=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_file_gets_the_umask_mode_without_changing_the_umask(tmp_path, monkeypatch):
+    """os.umask sets the process's umask for every thread (a file another thread creates meanwhile would get 0666);
+    on Linux the writer reads it from /proc instead."""
+    old = os.umask(0o027)
+    try:
+        if sys.platform.startswith("linux"):
+            monkeypatch.setattr(os, "umask", lambda mask: pytest.fail("os.umask called"))
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((2,))}, seed=0)
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
+    assert (tmp_path / "m.safetensors").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_refused_destination_or_header_draws_no_seed(tmp_path, monkeypatch):
+    """A missing folder, a directory, bad metadata or a header beyond the safetensors library's limit is refused
+    before seed=None is drawn: the retry gets the seed a clean first call would have."""
+    import fastinit.io as fio
+
+    spec = {"w": TensorSpec((2, 2))}
+    fastinit.manual_seed(11)
+    clean = write_safetensors(tmp_path / "ok.safetensors", spec)["seed"]
+    (tmp_path / "ok.safetensors").unlink()
+    fastinit.manual_seed(11)
+    with pytest.raises(FileNotFoundError, match="its folder .* does not exist"):
+        write_safetensors(tmp_path / "missing" / "m.safetensors", spec)
+    with pytest.raises(IsADirectoryError):
+        write_safetensors(tmp_path, spec)
+    with pytest.raises((TypeError, ValueError)):
+        write_safetensors(tmp_path / "m.safetensors", spec, metadata=[1, 2])
+    monkeypatch.setattr(fio, "HEADER_LIMIT", 100)
+    with pytest.raises(ValueError, match="safetensors header would take .* beyond the 100 that"):
+        write_safetensors(tmp_path / "m.safetensors", spec)
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
+    assert write_safetensors(tmp_path / "ok.safetensors", spec)["seed"] == clean
+
+
+def test_a_bad_dtype_names_its_tensor(tmp_path):
+    specs = {f"layers.{i}.w": TensorSpec((4, 4), "bfloat16") for i in range(3)}
+    specs["layers.1.w"] = TensorSpec((4, 4), "int8")
+    with pytest.raises(TypeError, match="^layers.1.w: dtype must be one of"):
+        write_safetensors(tmp_path / "x.safetensors", specs, seed=0)
+    assert list(tmp_path.iterdir()) == []
