@@ -174,6 +174,8 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
         raise OSError(errno.EINVAL, f"cannot write {path}: it names {kind}, and the output is a regular file "
                                     "renamed over the name, which would replace it; name a file")
     folder = os.path.dirname(real)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise NotADirectoryError(errno.ENOTDIR, f"cannot write {path}: {folder} is not a folder")
     if not os.path.isdir(folder):
         raise FileNotFoundError(errno.ENOENT, f"cannot write {path}: its folder {folder} does not exist")
     return real, st
