@@ -50,7 +50,7 @@ from . import structured as _structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import hash64
 from ._warnings import quiet
-from .init import Stream
+from .init import Stream, _is_real
 
 __all__ = [
     "constant", "delta_orthogonal", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
@@ -297,25 +297,40 @@ def _number(value, name: str):
     if isinstance(value, jax.core.Tracer):
         raise TypeError(f"{name} is a traced value; fastinit.jax needs concrete parameters (build the initializer "
                         "outside jit, or pass a Python or NumPy number)")
-    if isinstance(value, jax.Array) and value.ndim == 0:
+    if isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0:
         return value.item()
     return value
 
 
+_ZEROS = functools.partial(_init.normal_, mean=0.0, std=0.0)  # JAX's draw times a zero scale: +0.0 everywhere
+
+
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
-    """U[0, scale) (jax.nn.initializers.uniform)."""
-    return _initializer(functools.partial(_init.uniform_, a=0.0, b=_number(scale, "scale")), dtype, stream)
+    """U[0, scale) (jax.nn.initializers.uniform); scale 0 gives zeros, as JAX's draw times 0."""
+    scale = _number(scale, "scale")
+    fill = _ZEROS if _is_zero(scale) else functools.partial(_init.uniform_, a=0.0, b=scale)
+    return _initializer(fill, dtype, stream)
 
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
-    """N(0, stddev²) (jax.nn.initializers.normal)."""
-    return _initializer(functools.partial(_init.normal_, mean=0.0, std=_number(stddev, "stddev")), dtype, stream)
+    """N(0, stddev²) (jax.nn.initializers.normal; a negative stddev, which JAX multiplies in, is the same law)."""
+    stddev = _number(stddev, "stddev")
+    return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev) if _is_real(stddev) else stddev),
+                        dtype, stream)
+
+
+def _is_zero(value) -> bool:
+    """A real number equal to 0 (anything else reaches fastinit's checks as given)."""
+    return _is_real(value) and value == 0
 
 
 def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0, *,
                      stream: Stream = 0) -> Initializer:
-    """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal)."""
+    """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal); stddev 0
+    gives zeros, as JAX's draw times 0."""
     stddev, lower, upper = _number(stddev, "stddev"), _number(lower, "lower"), _number(upper, "upper")
+    if _is_zero(stddev) and _is_real(lower) and _is_real(upper) and lower < upper:
+        return _initializer(_ZEROS, dtype, stream)
     return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,
                                           b=upper * stddev), dtype, stream)
 

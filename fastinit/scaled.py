@@ -201,12 +201,13 @@ def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribu
     s = sqrt(Var)/0.87962566103423978 so that the truncated law has variance Var; 'normal'
     (alias 'untruncated_normal') — std sqrt(Var); 'uniform' — bound sqrt(3 Var).
 
-    Glorot = (1, fan_avg), He = (2, fan_in), LeCun = (1, fan_in).
+    Glorot = (1, fan_avg), He = (2, fan_in), LeCun = (1, fan_in).  ``scale=0`` gives zeros (JAX; Keras
+    refuses it).
     """
     fn = "variance_scaling_"
     s = as_real(scale, "scale", fn)
-    if s <= 0:
-        raise ValueError(f"{fn}: scale must be a positive finite number, got {scale!r}")
+    if s < 0:  # 0: zeros, as JAX's (Keras refuses it)
+        raise ValueError(f"{fn}: scale must be a non-negative finite number (0 gives zeros), got {scale!r}")
     if not isinstance(mode, str) or mode not in _fans.MODES:
         raise ValueError(f"invalid mode for variance scaling initializer: {mode!r}; use one of {_fans.MODES}")
     if distribution not in _DISTRIBUTIONS:

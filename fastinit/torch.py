@@ -169,6 +169,12 @@ def _num(x):
     return x.item() if isinstance(x, torch.Tensor) and x.dim() == 0 else x
 
 
+def _real(x, name: str, fn: str) -> float:
+    """A number argument (a 0-d tensor too) as a float, checked before torch's own comparisons use it: a TypeError
+    naming it for a non-number (None, a string, an array), as fastinit's samplers give."""
+    return _init.as_real(_num(x), name, fn, finite=False)
+
+
 def _done(tensor: torch.Tensor) -> torch.Tensor:
     torch.autograd.graph.increment_version(tensor)
     return tensor
@@ -243,14 +249,14 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
              *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """U[a, b) in place (torch.nn.init.uniform_); a == b fills a finite a (dtype, seed, stream, placement and
     generator checked as for a < b; no seed drawn), a > b raises like torch."""
-    a, b = _num(a), _num(b)
+    a, b = _real(a, "a", "uniform_"), _real(b, "b", "uniform_")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     if a == b:  # torch fills a; the other arguments (dtype, seed, stream, placement) are checked as a sampler's
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
         _check_generator(generator)
-        if isinstance(a, float) and not math.isfinite(a):  # torch: "from and to must be finite"
+        if not math.isfinite(a):  # torch: "from and to must be finite"
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
@@ -262,7 +268,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
 def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: Optional[torch.Generator] = None,
             *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """N(mean, std²) in place (torch.nn.init.normal_)."""
-    mean, std = _num(mean), _num(std)
+    mean, std = _real(mean, "mean", "normal_"), _real(std, "std", "normal_")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _sampled(lambda arr, **kw: _init.normal_(arr, mean, std, **kw), tensor, generator, seed, **placement)
@@ -296,7 +302,8 @@ def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
     if _not_float(tensor) or isinstance(tensor, torch.Tensor) and (tensor.layout != torch.strided
                                                                    or _expanded(tensor)):
         return torch.nn.init.constant_(tensor, val)
-    _init.constant_(_writable(tensor), float(_num(val)))
+    val = _num(val)
+    _init.constant_(_writable(tensor), float(val) if isinstance(val, (bool, np.bool_)) else val)  # True: 1, as torch
     return _done(tensor)
 
 

@@ -172,11 +172,13 @@ def test_gain_zero_gives_exact_zeros(init, dtype):
         assert out.view(f"u{out.itemsize}").max() == 0
 
 
-def test_zero_scale_is_refused_by_variance_scaling():
+@pytest.mark.parametrize("distribution", ["truncated_normal", "normal", "uniform"])
+def test_zero_scale_gives_zeros_and_a_negative_one_is_refused(distribution):
+    """As JAX's variance_scaling (Keras refuses 0): Var(W) = 0, exact +0.0 everywhere."""
     out = np.ones((4, 4), np.float32)
-    with pytest.raises(ValueError, match="scale must be a positive"):
-        fastinit.variance_scaling_(out, 0.0)
-    assert (out == 1).all()
+    assert fastinit.variance_scaling_(out, 0.0, distribution=distribution, seed=1).tobytes() == bytes(64)
+    with pytest.raises(ValueError, match="scale must be a non-negative finite number"):
+        fastinit.variance_scaling_(np.ones((4, 4), np.float32), -0.5, distribution=distribution)
 
 
 def test_cached_bound_limits_keep_the_sign_of_zero():

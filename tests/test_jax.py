@@ -139,9 +139,9 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.normal()(KEY, (3.5,)), TypeError, "shape must be a tuple of ints"),
              (lambda: fj.normal()(jax.random.split(KEY, 2), (3,)), ValueError, "a single key, got a key array"),
              (lambda: fj.normal()(jnp.zeros(3, jnp.uint32), (3,)), TypeError, "key must be a JAX PRNG key"),
-             (lambda: fj.uniform(0.0)(KEY, (3,)), ValueError, "need a < b"),
+             (lambda: fj.uniform(-1.0)(KEY, (3,)), ValueError, "need a < b"),
              (lambda: fj.normal()(KEY, (3,), jnp.int32), TypeError, "dtype must be one of"),
-             (lambda: fj.normal(-1.0)(KEY, (3,)), ValueError, "std"),
+             (lambda: fj.truncated_normal(-1.0)(KEY, (3,)), ValueError, "std"),
              (lambda: fj.variance_scaling(1.0, "fan_x", "normal")(KEY, (3, 4)), ValueError, "invalid mode"),
              (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "in_axis=-2 is not a valid axis for a 1-D shape"),
              (lambda: fj.orthogonal(column_axis=3)(KEY, (3, 4)), ValueError, "column_axis=3"),
@@ -445,3 +445,18 @@ def test_truncated_normal_takes_a_concrete_jax_upper_and_refuses_a_traced_one():
 
     with pytest.raises(TypeError, match="upper is a traced value; fastinit.jax needs concrete parameters"):
         traced(jnp.float32(1.5))
+
+
+def test_zero_and_negative_factors_as_jax_multiplies_them():
+    """JAX multiplies a standard draw by the factor: 0 gives zeros (uniform, truncated_normal, variance_scaling),
+    a negative stddev of normal is the same law (the same values here); 0-d NumPy arrays are numbers."""
+    for init in (fj.uniform(0.0), fj.truncated_normal(0.0), fj.variance_scaling(0.0, "fan_in", "truncated_normal"),
+                 fj.variance_scaling(0.0, "fan_avg", "uniform"), JI.uniform(0.0)):
+        assert np.asarray(init(KEY, (5, 3))).tobytes() == bytes(60)
+    assert np.array_equal(fj.normal(-0.02)(KEY, (64,)), fj.normal(0.02)(KEY, (64,)))
+    assert np.array_equal(fj.normal(np.asarray(0.02))(KEY, (64,)), fj.normal(0.02)(KEY, (64,)))
+    assert np.array_equal(fj.orthogonal(np.asarray(2.0))(KEY, (6, 4)), fj.orthogonal(2.0)(KEY, (6, 4)))
+    with pytest.raises(ValueError, match="invalid mode"):  # the other arguments are still checked
+        fj.variance_scaling(0.0, "fan_x", "normal")(KEY, (3, 3))
+    with pytest.raises(ValueError, match="scale must be a non-negative"):
+        fj.variance_scaling(-1.0, "fan_in", "normal")(KEY, (3, 3))

@@ -141,7 +141,7 @@ def test_gain_zero_gives_zeros_and_negative_gain_is_refused():
     (lambda w: fastinit.kaiming_normal_(w, nonlinearity="swish"), "Unsupported nonlinearity"),
     (lambda w: fastinit.variance_scaling_(w, mode="fan_sum"), "invalid mode"),
     (lambda w: fastinit.variance_scaling_(w, distribution="cauchy"), "invalid distribution"),
-    (lambda w: fastinit.variance_scaling_(w, scale=0.0), "scale must be a positive"),
+    (lambda w: fastinit.variance_scaling_(w, scale=-1.0), "scale must be a non-negative"),
     (lambda w: fastinit.xavier_uniform_(w[0]), "fewer than 2 dimensions"),
     (lambda w: fastinit.lecun_normal_(w, layout="flax"), "layout must be one of"),
 ])

@@ -2,6 +2,7 @@
 import importlib.util
 import math
 
+import numpy as np
 import pytest
 from scipy import stats
 
@@ -559,3 +560,24 @@ def test_sparse_refuses_non_2d_tensors_with_torchs_error_for_any_dtype(shape, dt
     for init in (torch.nn.init.sparse_, finit.sparse_):
         with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
             init(torch.zeros(shape, dtype=dtype), 0.5)
+
+
+def test_number_arguments_are_checked_before_torchs_comparisons():
+    """uniform_ / normal_ compare a > b and std < 0 as torch does, after fastinit's own number checks: a non-number
+    is a TypeError naming it, an inf NumPy scalar as a == b is refused like a Python one; constant_ takes what
+    fastinit.constant_ takes (and True, as torch), not a string or a 1-element 1-D tensor."""
+    w = torch.full((3, 4), 7.0)
+    for call, exc, match in [
+            (lambda: finit.uniform_(w, a=None), TypeError, "uniform_: a must be a real number, got NoneType"),
+            (lambda: finit.uniform_(w, 0.0, np.ones(2)), TypeError, "uniform_: b must be a real number"),
+            (lambda: finit.normal_(w, std="1"), TypeError, "normal_: std must be a real number, got str"),
+            (lambda: finit.uniform_(w, np.float32("inf"), np.float32("inf")), ValueError, "must be finite"),
+            (lambda: finit.constant_(w, "1.5"), TypeError, "constant_: val must be a real number, got str"),
+            (lambda: finit.constant_(w, torch.tensor([3.0])), TypeError, "constant_: val must be a real number"),
+            (lambda: finit.constant_(w, 10**400), ValueError, "constant_: val=an int of 1329 bits overflows")]:
+        with pytest.raises(exc, match=match):
+            call()
+    assert (w == 7).all()
+    with pytest.raises(RuntimeError, match="expects to return a"):  # torch's own error for a > b
+        finit.uniform_(w, np.float32(2.0), 1.0)
+    assert (finit.constant_(w, True) == 1).all() and (finit.uniform_(w, torch.tensor(2.5), 2.5) == 2.5).all()
