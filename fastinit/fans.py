@@ -49,7 +49,10 @@ def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
 
 
 def fans(shape, layout: str = "torch", *, in_axis: Axes = None, out_axis: Axes = None) -> Tuple[int, int]:
-    """(fan_in, fan_out) of a weight of ``shape`` (a tuple, or anything with ``.shape``).
+    """(fan_in, fan_out) of a weight of ``shape`` (a tuple, or anything with ``.shape``).  An axis not given
+    is the layout's: keras's are JAX's defaults (-2, -1), which may share an axis with the one given, as in JAX
+    (Flax's ``nn.Embed``: ``out_axis=0``); torch's (1, 0) may not (``fans((784, 256), in_axis=0)`` is refused:
+    pass both axes).
 
     >>> fans((64, 3, 7, 7))                   # torch Conv2d(3, 64, 7): in 3, out 64, field 49
     (147, 3136)
@@ -87,11 +90,27 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
     ins = _axes(default_in if in_axis is None else in_axis, ndim, "in_axis")
     outs = _axes(default_out if out_axis is None else out_axis, ndim, "out_axis")
     in_size, out_size = math.prod(shape[d] for d in ins), math.prod(shape[d] for d in outs)
+    if set(ins) & set(outs) and layout == "torch" and (in_axis is None or out_axis is None):
+        # the torch layout's (out, in) default against an axis the caller named (keras's are JAX's: shared, as JAX)
+        given, other = ("in_axis", "out_axis") if out_axis is None else ("out_axis", "in_axis")
+        raise ValueError(f"{given}={in_axis if out_axis is None else out_axis!r} overlaps the 'torch' layout's "
+                         f"default {other}={default_out if out_axis is None else default_in} for shape {shape}; "
+                         f"pass {other} too (in and out axes may share an axis when both are given)")
     if set(ins) & set(outs):
         numel = math.prod(shape)
         return (numel // out_size if out_size else 0), (numel // in_size if in_size else 0)
     field = math.prod(s for d, s in enumerate(shape) if d not in ins and d not in outs)
     return in_size * field, out_size * field
+
+
+def check_axes(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) -> None:
+    """``layout`` and any explicit axes checked for ``shape``, without the fans (torch's kaiming_* on an empty
+    tensor computes none)."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    for name, axes in (("in_axis", in_axis), ("out_axis", out_axis)):
+        if axes is not None:
+            _axes(axes, len(shape), name)
 
 
 def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> float:

@@ -41,6 +41,20 @@ def _float(value) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+def _overflowed(value, v: float) -> bool:
+    """Whether ``v = _float(value)`` is ±inf for a finite ``value`` (10**400, a long double of 1e400)."""
+    if not math.isinf(v) or type(value) is float:
+        return False
+    return bool(np.isfinite(value)) if isinstance(value, np.floating) else True
+
+
+def _shown(value) -> str:
+    """A number too large for float64, for a message: an int by its bits, else its first digits."""
+    if isinstance(value, (int, np.integer)):
+        return f"an int of {int(value).bit_length()} bits"
+    return f"{str(value)[:24]}..."
+
+
 def as_int(value, name: str, fn: str, least: int = 0) -> int:
     """An int (NumPy integers too); TypeError for anything else (bool included), ValueError below ``least``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -56,6 +70,8 @@ def as_real(value, name: str, fn: str, finite: bool = True) -> float:
         raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
     v = _float(value)
     if finite and not math.isfinite(v):
+        if _overflowed(value, v):
+            raise ValueError(f"{fn}: {name}={_shown(value)} overflows float64")
         raise ValueError(f"{fn}: {name} must be finite, got {v}")
     return v
 
@@ -391,9 +407,8 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     v = as_real(val, "val", fn, finite=False)
     target = as_target(out, dtype)
     p0 = _constant_param(v, math.copysign(1.0, v), target.dtype)
-    if p0 is None or math.isinf(v) and not isinstance(val, (float, np.floating)):  # 10**400 is finite, too
-        shown = (f"an int of {int(val).bit_length()} bits" if isinstance(val, (int, np.integer)) else
-                 f"{str(val)[:24]}..." if math.isinf(v) else v)
+    if p0 is None or _overflowed(val, v):  # 10**400 is finite, too
+        shown = _shown(val) if math.isinf(v) else v
         raise ValueError(f"{fn}: val={shown} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")
     if target.device == "cpu" and target.size <= _cpu.SERIAL_ELEMENTS:  # a bias, a norm's weight: the same
         target.array.view(target.flat.dtype).fill(p0)  # bytes as the kernel's, without its launch (~15 us)

@@ -58,7 +58,8 @@ def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_a
     shape = geometry(target, placement.get("global_shape"), placement.get("offset")).global_shape
     if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero): the arguments are checked
         check_placement(target, **placement)
-        if warn_empty:  # kaiming_*, like torch: a warning and no fan check
+        if warn_empty:  # kaiming_*, like torch: a warning and no fan check (fastinit's own layout and axes checked)
+            _fans.check_axes(shape, layout, in_axis, out_axis)
             warn("Initializing zero-element tensors is a no-op")
         else:
             _fans.fans(shape, layout, in_axis=in_axis, out_axis=out_axis)

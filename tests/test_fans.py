@@ -119,3 +119,30 @@ def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
                                              "layout: pass in_axis"):
             fastinit.fans((6,), layout, out_axis=0)
     assert fastinit.fans((6,), "keras", in_axis=0, out_axis=0) == (1, 1)
+
+
+def test_one_axis_against_the_torch_layouts_default_is_refused_not_shared():
+    """An (n_in, n_out) matrix given in_axis=0 alone: torch's default out_axis is 0 too, and sharing it would make
+    fan_in 256 instead of 784 (a 1.7x wrong std): refused, before any write.  Keras's defaults are JAX's, which
+    share an axis as JAX does (Flax's nn.Embed); both axes given may share one."""
+    w = np.full((784, 256), 5.0, np.float32)
+    for kw, other in ((dict(in_axis=0), "out_axis=0"), (dict(out_axis=1), "in_axis=1")):
+        with pytest.raises(ValueError, match=f"overlaps the 'torch' layout's default {other} for shape"):
+            fastinit.fans(w.shape, **kw)
+        with pytest.raises(ValueError, match="overlaps the 'torch' layout's default"):
+            fastinit.kaiming_normal_(w, **kw, seed=0)
+    assert (w == 5).all()
+    assert fastinit.fans(w.shape, in_axis=0, out_axis=1) == (784, 256)
+    assert fastinit.fans(w.shape, in_axis=1) == fastinit.fans(w.shape, out_axis=0) == (256, 784)  # the defaults
+    assert fastinit.fans(w.shape, "keras", out_axis=0) == (256, 256)  # JAX: in_axis=-2 is axis 0 too
+    assert fastinit.fans(w.shape, in_axis=0, out_axis=0) == (256, 256)  # asked for: numel / 784 each
+
+
+def test_kaiming_on_an_empty_tensor_still_checks_layout_and_axes():
+    """torch computes no fans for an empty tensor (a warning, no error), but fastinit's own arguments are checked."""
+    for kw, exc in ((dict(layout="jax"), ValueError), (dict(in_axis=7), ValueError), (dict(in_axis=(0, 0)), ValueError),
+                    (dict(out_axis=1.5), TypeError)):
+        with pytest.raises(exc):
+            fastinit.kaiming_uniform_(np.empty((0, 3), np.float32), **kw)
+    with pytest.warns(UserWarning, match="zero-element"):
+        fastinit.kaiming_normal_(np.empty((0,), np.float32), seed=0)  # 1-D: no fans needed, as torch

@@ -266,3 +266,16 @@ def test_views_whose_stride_equals_the_smaller_axes_extent_are_refused(shape, st
     with pytest.raises(ValueError, match="may share memory"):
         fastinit.uniform_(view, seed=0)
     assert (base == 0).all()
+
+
+def test_a_finite_long_double_beyond_float64_is_refused_not_written_as_inf():
+    big = np.longdouble(10) ** 400
+    if not np.isfinite(big):
+        pytest.skip("this platform's long double is float64")
+    out = np.zeros(4)
+    with pytest.raises(ValueError, match="val=1e\\+400... overflows float64"):
+        fastinit.constant_(out, big)
+    with pytest.raises(ValueError, match="mean=1e\\+400... overflows float64"):
+        fastinit.normal_(out, big, seed=0)
+    assert (out == 0).all()
+    assert np.isinf(fastinit.constant_(out, np.longdouble("inf"))).all()  # an infinite one is a constant
