@@ -26,6 +26,7 @@ import functools
 import hashlib
 import inspect
 import math
+import numbers
 import re
 import sys
 import textwrap
@@ -49,6 +50,7 @@ except ImportError as e:
 from ._cpu import one_thread
 from ._seed import _check_u64
 from .fans import fans
+from .init import _float, _is_real
 from .structured import check_by_empty_fill
 
 __all__ = ["RESIDUAL_PROJECTIONS", "SHORTCUTS", "MaterializeSummary", "ParamRecord", "Scheme", "materialize"]
@@ -86,6 +88,7 @@ class Scheme:
     HF ``GPT2PreTrainedModel._init_weights``).
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
+    ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
     """
 
     name: str = "torch"
@@ -96,12 +99,15 @@ class Scheme:
     def __post_init__(self):
         if self.name not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {self.name!r}")
-        if isinstance(self.std, bool) or not isinstance(self.std, (int, float)) or not (
-                math.isfinite(self.std) and self.std > 0):
+        std = _ft()._num(self.std)  # a real number (NumPy scalars too) or a 0-d tensor, not a bool
+        if not _is_real(std) or not (math.isfinite(_float(std)) and std > 0):
             raise ValueError(f"scheme std must be a finite number > 0, got {self.std!r}")
+        object.__setattr__(self, "std", _float(std))
         if self.n_layer is not None:
-            if isinstance(self.n_layer, bool) or not isinstance(self.n_layer, int) or self.n_layer < 1:
+            n_layer = _ft()._num(self.n_layer)
+            if isinstance(n_layer, bool) or not isinstance(n_layer, numbers.Integral) or n_layer < 1:
                 raise ValueError(f"scheme n_layer must be an int >= 1 or None, got {self.n_layer!r}")
+            object.__setattr__(self, "n_layer", int(n_layer))
             if self.name != "gpt2":
                 raise ValueError(f"n_layer (residual scaling) belongs to the 'gpt2' scheme, not {self.name!r}")
         if isinstance(self.residual, str) or not isinstance(self.residual, Iterable) \

@@ -410,6 +410,26 @@ def test_llama_scheme_is_plain_normal():
     _check_law("normal", 0.01, _f64(model.lm_head.weight), "lm_head")
 
 
+def test_scheme_takes_numpy_scalars_and_0d_tensors():
+    """std / n_layer as the rest of the library takes numbers (NumPy scalars, 0-d tensors), stored as float / int;
+    bools, NaN, non-positive and non-integer values are still refused."""
+    for std in (np.float32(0.02), np.float64(0.02), torch.tensor(0.02)):
+        for n_layer in (np.int64(12), torch.tensor(12)):
+            s = ft.Scheme("gpt2", std=std, n_layer=n_layer)
+            assert type(s.std) is float and s.std == float(std) and type(s.n_layer) is int and s.n_layer == 12
+            assert hash(s) == hash(ft.Scheme("gpt2", std=float(std), n_layer=12))
+    a, b = _meta(GPT), _meta(GPT)
+    materialize(a, seed=0, scheme=("gpt2", {"std": np.float64(0.02), "n_layer": np.int64(2)}))
+    materialize(b, seed=0, scheme=("gpt2", {"std": 0.02, "n_layer": 2}))
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    for kw in ({"std": True}, {"std": np.bool_(True)}, {"std": torch.tensor(True)}, {"std": np.float32("nan")},
+               {"std": -0.02}, {"std": 0}, {"std": 10**400}, {"std": torch.tensor([0.02])}, {"std": "0.02"},
+               {"n_layer": True}, {"n_layer": np.bool_(True)}, {"n_layer": 0}, {"n_layer": np.int64(-1)},
+               {"n_layer": 1.5}, {"n_layer": np.float64(2)}, {"n_layer": torch.tensor(2.0)}):
+        with pytest.raises(ValueError, match=f"scheme {next(iter(kw))} must be"):
+            ft.Scheme("gpt2", **kw)
+
+
 def test_summary_reports_every_tensor_with_totals():
     model = _meta(lambda: nn.Sequential(nn.Linear(10, 20), nn.BatchNorm1d(20)))
     s = materialize(model, seed=0)
