@@ -265,9 +265,13 @@ def _mha(m, ctx, prefix):
 
 
 def _rnn(m, ctx, prefix):
+    """Every weight and bias (torch: ``self.parameters()``); a parametrized one under its own name, set through
+    right_inverse like any rule's."""
     bound = 1.0 / math.sqrt(m.hidden_size) if m.hidden_size > 0 else 0.0
     method = _uniform(bound, "1/√hidden_size")
-    return {name: method for name, p in m._parameters.items() if p is not None}
+    names = [name for name, p in m._parameters.items() if p is not None]
+    names += list(m.parametrizations) if parametrize.is_parametrized(m) else []
+    return {name: method for name in names}
 
 
 def _prelu(m, ctx, prefix):

@@ -929,6 +929,28 @@ def test_rnn_flat_weights_point_at_the_new_tensors():
     assert all(w.dtype == torch.float64 for w in built._flat_weights)
 
 
+@pytest.mark.parametrize("cell", [False, True])
+def test_parametrized_rnn_weights_get_the_rnn_rule_through_right_inverse(cell):
+    name = "weight_hh" if cell else "weight_hh_l0"
+
+    def build(parametrized):
+        m = nn.GRUCell(4, 8) if cell else nn.GRU(4, 8)
+        return nn.utils.parametrizations.weight_norm(m, name=name) if parametrized else m
+    model = _meta(lambda: build(True))
+    summary = materialize(model, seed=0)
+    plain = build(False)
+    materialize(plain, seed=0)
+    with torch.no_grad():
+        assert torch.allclose(getattr(model, name), getattr(plain, name), rtol=1e-6, atol=0)
+        assert all(torch.equal(p, model.get_parameter(n)) for n, p in plain.named_parameters() if n != name)
+        x = torch.randn(3, 4) if cell else torch.randn(5, 3, 4)
+        out, ref = (y if cell else y[0] for y in (model(x), plain(x)))
+        assert torch.allclose(out, ref, atol=1e-6)
+    label = f"uniform(±1/√hidden_size), set as {name} through right_inverse"
+    assert summary[f"parametrizations.{name}.original0"].method == label
+    assert summary[f"parametrizations.{name}.original1"].method == f"set with parametrizations.{name}.original0"
+
+
 RESIDUAL = ("c_proj", "out_proj", "o_proj", "down_proj", "fc2")
 
 def test_gpt2_scales_every_documented_residual_projection_and_nothing_else():
