@@ -657,7 +657,9 @@ def test_parametrized_weights_get_their_rule_through_right_inverse(meta):
     assert summary["0.parametrizations.weight.original1"].method == "set with 0.parametrizations.weight.original0"
     # spectral_norm's _u, _v: as its constructor gives them for the new weight (normalized N(0, 1) draws, 15 power
     # iterations), so the eval-mode weight has spectral norm 1, on a meta model too (they have no values there)
-    assert summary["1.parametrizations.weight.0._u"].method == "set with 1.parametrizations.weight.original"
+    assert summary["1.parametrizations.weight.0._u"].method == \
+        "normal(0, 1) normalized, 15 power iterations on 1.weight"
+    assert summary["1.parametrizations.weight.0._v"].method == "set with 1.parametrizations.weight.0._u"
     sn = model[1].parametrizations.weight[0]
     assert float(sn._u.norm()) == pytest.approx(1, abs=1e-6) and float(sn._v.norm()) == pytest.approx(1, abs=1e-6)
     model.eval()  # 15 power iterations: sigma within a few percent (unnormalized N(0, 1) vectors gave 1.23)
@@ -868,6 +870,95 @@ def test_spectral_norm_vector_left_to_an_override_leaves_the_other_drawn():
     before = {k: v.clone() for k, v in gru.named_buffers()}
     materialize(gru, seed=0, overrides={"*._u": "keep", "*._v": "keep", "*weight_hh_l0.original": "keep"})
     assert all(torch.equal(v, dict(gru.named_buffers())[k]) for k, v in before.items())
+
+
+def _weight_norm_linear():
+    return nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Linear(64, 32)))
+
+
+def _rule_weight():
+    """The Linear(64, 32) rule's weight under the name "0.weight", and the g weight_norm's right_inverse gives it."""
+    plain = nn.Sequential(nn.Linear(64, 32))
+    materialize(plain, seed=0)
+    w = plain[0].weight.detach()
+    return w, torch.norm_except_dim(w, 2, 0)
+
+
+@pytest.mark.parametrize("meta", [False, True])
+def test_an_override_on_one_original_leaves_the_others_to_the_rule(meta):
+    """weight_norm's g (original0) overridden: v (original1) is still set through right_inverse from the rule's
+    weight (on a meta model it would hold no values), and the summary says so; likewise v overridden, g set."""
+    w, g = _rule_weight()
+    label = "kaiming_uniform(a=√5), set as 0.weight through right_inverse"
+    for key, other, want in (("original0", "original1", w), ("original1", "original0", g)):
+        model = _meta(_weight_norm_linear) if meta else _weight_norm_linear()
+        summary = materialize(model, seed=0, overrides={f"0.parametrizations.weight.{key}": "ones"})
+        originals = model[0].parametrizations.weight
+        assert torch.all(getattr(originals, key) == 1) and torch.equal(getattr(originals, other), want)
+        assert summary[f"0.parametrizations.weight.{key}"].method == "ones"
+        assert summary[f"0.parametrizations.weight.{other}"].method == label
+    # 'default' on an original is the rule: the group's fill, under an override of the other
+    model = _meta(_weight_norm_linear)
+    summary = materialize(model, seed=0, overrides={"*.original0": "default", "0.parametrizations.*": "zeros"})
+    assert torch.equal(model[0].parametrizations.weight.original0, g)
+    assert torch.all(model[0].parametrizations.weight.original1 == 0)
+    assert summary["0.parametrizations.weight.original0"].method == label
+
+
+def test_keep_on_an_original_survives_the_fill_of_the_others_in_their_own_memory():
+    """'keep' on either original of a built weight_norm: right_inverse, which sets every original, does not change
+    it; and each original stays the same Parameter in the same memory, as a plain tensor re-initialized in place."""
+    w, g = _rule_weight()
+    for key, other, want in (("original0", "original1", w), ("original1", "original0", g)):
+        model = _weight_norm_linear()
+        originals = model[0].parametrizations.weight
+        before = {n: (p, p.data_ptr(), p.detach().clone()) for n, p in originals.named_parameters()}
+        summary = materialize(model, seed=0, overrides={f"0.parametrizations.weight.{key}": "keep"})
+        assert torch.equal(getattr(originals, key), before[key][2])
+        assert torch.equal(getattr(originals, other), want)
+        assert summary[f"0.parametrizations.weight.{key}"].method == "keep (current values)"
+        assert all(p is before[n][0] and p.data_ptr() == before[n][1] for n, p in originals.named_parameters())
+
+
+def test_spectral_norm_vectors_are_iterated_on_the_weight_an_override_gives():
+    """An override on spectral_norm's original: _u and _v are still drawn, normalized and power-iterated (after the
+    overrides), on the override's weight: what a built model keeping that weight gets, sigma 1 in eval mode."""
+    def build():
+        return nn.Sequential(nn.utils.parametrizations.spectral_norm(nn.Linear(64, 32)))
+    model = _meta(build)
+    summary = materialize(model, seed=0, overrides={"0.parametrizations.weight.original": "normal"})
+    w = model[0].parametrizations.weight.original
+    stream = "0.parametrizations.weight.original"  # an override's stream: the tensor's own name
+    assert torch.equal(w, ft.normal_(torch.empty(32, 64), 0.0, 0.02, seed=0, stream=stream))
+    built = build()
+    with torch.no_grad():
+        built[0].parametrizations.weight.original.copy_(w)
+    materialize(built, seed=0, overrides={"0.parametrizations.weight.original": "keep"})
+    assert all(torch.equal(a, b) for a, b in zip(model.buffers(), built.buffers()))
+    assert summary["0.parametrizations.weight.0._u"].method == \
+        "normal(0, 1) normalized, 15 power iterations on 0.weight"
+    assert summary["0.parametrizations.weight.0._v"].method == "set with 0.parametrizations.weight.0._u"
+    assert torch.isfinite(model(torch.randn(2, 64))).all()  # training mode: one more power iteration
+    model.eval()
+    with torch.no_grad():
+        assert float(torch.linalg.matrix_norm(model[0].weight, 2)) == pytest.approx(1, abs=0.03)
+    again = _meta(build)  # 'default' on a vector is its rule, not an override leaving it unset
+    materialize(again, seed=0, overrides={"*._u": "default", "0.parametrizations.weight.original": "normal"})
+    assert all(torch.equal(a, b) for a, b in zip(again.buffers(), built.buffers()))
+
+
+def test_a_parametrization_without_right_inverse_is_refused_unless_overrides_set_its_originals():
+    class Double(nn.Module):
+        def forward(self, x):
+            return 2 * x
+
+    model = _meta(lambda: nn.Linear(4, 3))
+    nn.utils.parametrize.register_parametrization(model, "weight", Double())
+    with pytest.raises(ValueError, match=r"weight is parametrized by \['Double'\], which define no right_inverse"):
+        materialize(model, seed=0)
+    assert model.bias.is_meta
+    summary = materialize(model, seed=0, overrides={"parametrizations.weight.original": "ones"})
+    assert torch.all(model.weight == 2) and summary["parametrizations.weight.original"].method == "ones"
 
 
 def test_one_check_per_law_shape_and_dtype_still_checks_each_dtype():
