@@ -994,7 +994,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 if key in checked:
                     continue
                 checked.add(key)
-            twin = torch.empty(e.tensor.shape, dtype=new_dtype, device="meta")
+            twin = torch.empty_like(e.tensor, dtype=new_dtype, device="meta")
             try:
                 with warnings.catch_warnings():  # a fill warns at its own turn (a zero-element one: never)
                     warnings.simplefilter("ignore")
@@ -1019,7 +1019,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     else:
                         dt = _new_dtype(t, dtype)
                         keep = not t.is_meta and (e.method is None and not is_param or e.method is _KEEP)
-                        data = t.detach().to(dev, dt) if keep else torch.empty(t.shape, dtype=dt, device=dev)
+                        data = t.detach().to(dev, dt) if keep else torch.empty_like(t, dtype=dt, device=dev)
                         if is_param:
                             data = nn.Parameter(data, requires_grad=t.requires_grad)
                             data.__dict__.update(t.__dict__)

@@ -244,6 +244,27 @@ def test_dtype_converts_floating_tensors_only():
     assert float(model[0].weight.detach().float().abs().max()) <= 1 / 8
 
 
+def test_memory_format_is_kept_and_values_do_not_depend_on_it():
+    """Like Module.to_empty, materialize keeps a meta tensor's strides (channels_last), also where it converts a
+    built model's dtype and in a parametrized weight's originals; the values are the contiguous model's."""
+    cl = torch.channels_last
+
+    def build():
+        return nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16),
+                             nn.utils.parametrizations.weight_norm(nn.Conv2d(16, 8, 3)))
+    for meta, dtype in ((True, None), (False, torch.float64)):
+        ref = _meta(build) if meta else build()
+        materialize(ref, seed=0, dtype=dtype)
+        model = (_meta(build) if meta else build()).to(memory_format=cl)
+        empty = _meta(build).to(memory_format=cl).to_empty(device="cpu")
+        materialize(model, seed=0, dtype=dtype)
+        assert model[0].weight.is_contiguous(memory_format=cl)
+        assert model[2].parametrizations.weight.original1.is_contiguous(memory_format=cl)
+        for n, t in model.state_dict().items():
+            assert t.stride() == empty.state_dict()[n].stride(), n
+            assert torch.equal(t, ref.state_dict()[n]) and t.dtype == ref.state_dict()[n].dtype, n
+
+
 def test_shard_equals_slice_of_full_initialization():
     full = _meta(lambda: nn.Sequential(nn.Linear(64, 48), nn.Linear(48, 64), nn.Embedding(50, 16, padding_idx=30)))
     materialize(full, seed=7)
