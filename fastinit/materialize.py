@@ -26,6 +26,7 @@ import functools
 import hashlib
 import inspect
 import math
+import numbers
 import re
 import sys
 import textwrap
@@ -49,6 +50,7 @@ except ImportError as e:
 from ._cpu import one_thread
 from ._seed import _check_u64
 from .fans import fans
+from .init import _float, _is_real
 from .structured import check_by_empty_fill
 
 __all__ = ["RESIDUAL_PROJECTIONS", "SHORTCUTS", "MaterializeSummary", "ParamRecord", "Scheme", "materialize"]
@@ -86,6 +88,7 @@ class Scheme:
     HF ``GPT2PreTrainedModel._init_weights``).
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
+    ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
     """
 
     name: str = "torch"
@@ -96,12 +99,15 @@ class Scheme:
     def __post_init__(self):
         if self.name not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {self.name!r}")
-        if isinstance(self.std, bool) or not isinstance(self.std, (int, float)) or not (
-                math.isfinite(self.std) and self.std > 0):
+        std = _ft()._num(self.std)  # a real number (NumPy scalars too) or a 0-d tensor, not a bool
+        if not _is_real(std) or not (math.isfinite(_float(std)) and std > 0):
             raise ValueError(f"scheme std must be a finite number > 0, got {self.std!r}")
+        object.__setattr__(self, "std", _float(std))
         if self.n_layer is not None:
-            if isinstance(self.n_layer, bool) or not isinstance(self.n_layer, int) or self.n_layer < 1:
+            n_layer = _ft()._num(self.n_layer)
+            if isinstance(n_layer, bool) or not isinstance(n_layer, numbers.Integral) or n_layer < 1:
                 raise ValueError(f"scheme n_layer must be an int >= 1 or None, got {self.n_layer!r}")
+            object.__setattr__(self, "n_layer", int(n_layer))
             if self.name != "gpt2":
                 raise ValueError(f"n_layer (residual scaling) belongs to the 'gpt2' scheme, not {self.name!r}")
         if isinstance(self.residual, str) or not isinstance(self.residual, Iterable) \
@@ -137,6 +143,7 @@ class _Method:
     check: Callable | bool = True
     law: tuple | None = None
     placeable: bool = True  # False: it sets the tensor from the whole weight (a parametrization's right_inverse)
+    late: bool = False  # True: it runs after the overrides (it reads tensors they may set)
 
     def dry_run(self, twin: torch.Tensor, seed: int, stream: str, place: dict) -> None:
         if self.check is True:
@@ -259,9 +266,13 @@ def _mha(m, ctx, prefix):
 
 
 def _rnn(m, ctx, prefix):
+    """Every weight and bias (torch: ``self.parameters()``); a parametrized one under its own name, set through
+    right_inverse like any rule's."""
     bound = 1.0 / math.sqrt(m.hidden_size) if m.hidden_size > 0 else 0.0
     method = _uniform(bound, "1/√hidden_size")
-    return {name: method for name, p in m._parameters.items() if p is not None}
+    names = [name for name, p in m._parameters.items() if p is not None]
+    names += list(m.parametrizations) if parametrize.is_parametrized(m) else []
+    return {name: method for name in names}
 
 
 def _prelu(m, ctx, prefix):
@@ -468,52 +479,76 @@ def _no_state_updates(m: nn.Module):
             p.training = mode
 
 
-def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str,
-                    overridden: Callable[[str], bool]) -> tuple[list, _Method] | None:
+def _originals(chain: parametrize.ParametrizationList) -> list:
+    return [chain.original] if chain.is_tensor else [getattr(chain, f"original{i}") for i in range(chain.ntensors)]
+
+
+def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -> tuple | None:
     """A rule's tensor that ``torch.nn.utils.parametrize`` turned into a parametrization (weight_norm,
-    spectral_norm, orthogonal, ... of ``torch.nn.utils.parametrizations``): the tensors the method sets, and the
-    method, or None when ``local`` is not parametrized.  The method computes the rule's values for the
-    unparametrized tensor (stream: its name ``name``, so they are the plain module's values) in a temporary of
-    its size and assigns it, so the parametrization's ``right_inverse`` sets the originals, as registering it on
-    an initialized module does (torch's generator, where a right_inverse draws, seeded from (seed, name)).  A
-    spectral norm first in the chain also gets what its constructor gives: ``_u``, ``_v`` drawn N(0, 1)
-    (streams: their names), normalized, then 15 power iterations on the new weight; a vector an override names
-    (``overridden(qualified name)``, asked at fill time) is left to it, and then no power iteration runs."""
+    spectral_norm, orthogonal, ... of ``torch.nn.utils.parametrizations``): None when ``local`` is not
+    parametrized, else (the tensors the rule sets, a placeholder method, ``assign(entries)``).  Each tensor first
+    gets the placeholder (also what a "default" override gives it); ``assign``, once overrides are known, leaves an
+    overridden tensor to its override and gives the others their methods.  The first original so left computes
+    the rule's values for the unparametrized tensor (stream: its name ``name``, so they are the plain module's
+    values) in a temporary of its size and assigns it, so the parametrization's ``right_inverse`` sets the
+    originals, as registering it on an initialized module does (torch's generator, where a right_inverse draws,
+    seeded from (seed, name)); each original keeps its own memory, and an overridden one its values.  A spectral
+    norm first in the chain also gets what its constructor gives: ``_u``, ``_v`` drawn N(0, 1) (streams: their
+    names), normalized, then 15 power iterations on the weight as overrides leave it (they run after them); a
+    vector an override names is left to it, and then no power iteration runs."""
     if not parametrize.is_parametrized(holder, local):
         return None
     chain = holder.parametrizations[local]
-    missing = [type(p).__name__ for p in chain if not hasattr(p, "right_inverse")]
-    if missing:
-        raise ValueError(f"{name} is parametrized by {missing}, which define no right_inverse, so materialize cannot "
-                         f"set it from its rule; give {name.rpartition('.')[0] or '<root>'}.parametrizations."
-                         f"{local}'s original tensors overrides")
-    originals = [chain.original] if chain.is_tensor else [getattr(chain, f"original{i}") for i in range(chain.ntensors)]
+    originals = _originals(chain)
     with torch.no_grad(), _no_state_updates(holder):
         shape = tuple(getattr(holder, local).shape)  # free on meta; one evaluation of the parametrization otherwise
     norm = chain[0] if chain.is_tensor and isinstance(chain[0], _SpectralNorm) and hasattr(chain[0], "_u") else None
-    owner = name.rpartition(".")[0]
-    vectors = {b: f"{owner}{'.' if owner else ''}parametrizations.{local}.0.{b}" for b in ("_u", "_v")} \
-        if norm is not None else {}
+    vectors = {b: getattr(norm, b) for b in ("_u", "_v")} if norm is not None else {}
+    placeholder = _Method(f"{method.label}, set as {name} through right_inverse", _noop, check=False)
 
-    def fill(t, seed, stream, place):
-        value = torch.empty(shape, dtype=t.dtype, device=t.device)
-        method.fill(value, seed, name, {})
-        with torch.no_grad(), _torch_rng(_fallback_seed(seed, name), t.device):
-            setattr(holder, local, value)  # right_inverse -> the originals (all of them)
-            if norm is not None:
-                mine = {b: q for b, q in vectors.items() if not overridden(q)}
-                for b, qualified in mine.items():
-                    vec = getattr(norm, b)  # the buffer as allocated (planning saw the meta one)
-                    _ft().normal_(vec, seed=seed, stream=qualified)
-                    vec.copy_(nn.functional.normalize(vec, dim=0, eps=norm.eps))
-                if len(mine) == len(vectors):  # an override on either: the vectors are the overrides' to set
-                    norm._power_method(norm._reshape_weight_to_matrix(chain.original), 15)
+    def assign(entries: dict) -> None:
+        written = [i for i, x in enumerate(originals) if entries[id(x)].method is placeholder]
+        drawn = {b: entries[id(x)].name for b, x in vectors.items() if entries[id(x)].method is placeholder}
+        missing = [type(p).__name__ for p in chain if not hasattr(p, "right_inverse")]
+        if written and missing:
+            raise ValueError(f"{name} is parametrized by {missing}, which define no right_inverse, so materialize "
+                             f"cannot set it from its rule; give {name.rpartition('.')[0] or '<root>'}."
+                             f"parametrizations.{local}'s original tensors overrides")
 
-    def check(twin, seed, stream, place):
-        method.dry_run(torch.empty(shape, dtype=twin.dtype, device="meta"), seed, name, {})
+        def fill(t, seed, stream, place):
+            value = torch.empty(shape, dtype=t.dtype, device=t.device)
+            method.fill(value, seed, name, {})
+            current = _originals(chain)
+            memory = [o.detach() for o in current]  # right_inverse's set_ gives each original its result's memory
+            with torch.no_grad(), _torch_rng(_fallback_seed(seed, name), t.device):
+                setattr(holder, local, value)  # right_inverse -> the originals (all of them)
+                for i, (o, own) in enumerate(zip(current, memory)):
+                    if i in written:
+                        own.copy_(o)
+                    o.set_(own)  # back in its own memory (strides, optimizers); an overridden one as it was
 
-    label = f"{method.label}, set as {name} through right_inverse"
-    return originals + [getattr(norm, b) for b in vectors], _Method(label, fill, check=check, placeable=False)
+        def check(twin, seed, stream, place):
+            method.dry_run(torch.empty(shape, dtype=twin.dtype, device="meta"), seed, name, {})
+
+        def draw(t, seed, stream, place):
+            for b, qualified in drawn.items():
+                vec = getattr(norm, b)  # the buffer as allocated (planning saw the meta one)
+                _ft().normal_(vec, seed=seed, stream=qualified)
+                vec.copy_(nn.functional.normalize(vec, dim=0, eps=norm.eps))
+            if len(drawn) == len(vectors):  # an override on either: the vectors are the overrides' to set
+                norm._power_method(norm._reshape_weight_to_matrix(chain.original), 15)
+
+        def give(tensors: list, first: _Method) -> None:
+            """``first`` to the first of ``tensors``, which sets them all; a record of that to the others."""
+            for x in tensors:
+                entries[id(x)].method = first if x is tensors[0] else _Method(
+                    f"set with {entries[id(tensors[0])].name}", _noop, any_dtype=True, placeable=False)
+
+        give([originals[i] for i in written], _Method(placeholder.label, fill, check=check, placeable=False))
+        iterated = f", 15 power iterations on {name}" if len(drawn) == len(vectors) else ""
+        give([vectors[b] for b in drawn], _Method(f"normal(0, 1) normalized{iterated}", draw, check=False, late=True))
+
+    return originals + list(vectors.values()), placeholder, assign
 
 
 def _origin(fn) -> str:
@@ -845,8 +880,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     ctx = _Context(scheme, shapes)
 
     # 3. Plan: scheme rules, descendants before ancestors so that an ancestor's rule wins (as in construction).
-    by_name = {e.name: e for e in entries.values()}
     fallback: list = []
+    parametrized: dict = {}  # (id(module), name) -> assign(entries) of its parametrized tensor's group
     parents: list = []  # modules owning no tensor whose reset_parameters() is not called (as FSDP's materializing)
     for prefix, m in reversed(modules):
         try:
@@ -869,16 +904,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             holder = m.get_submodule(sub) if sub else m
             t = holder._parameters.get(local, holder._buffers.get(local))
             if t is None:  # parametrized; or replaced by a hook (torch.nn.utils.weight_norm): its tensors lack a rule
-                got = _reparametrized(holder, local, method, f"{prefix}.{rel}" if prefix else rel,
-                                      lambda n: by_name[n].overridden)
+                got = _reparametrized(holder, local, method, f"{prefix}.{rel}" if prefix else rel)
                 if got is not None:
-                    originals, setter = got
-                    first = entries[id(originals[0])]  # sets them all
-                    for o in originals:
-                        e = entries[id(o)]
-                        e.method = setter if e is first else _Method(f"set with {first.name}", _noop, any_dtype=True,
-                                                                     placeable=False)
-                        e.at = prefix
+                    tensors, placeholder, parametrized[id(holder), local] = got  # an ancestor's rule wins
+                    for x in tensors:
+                        entries[id(x)].method, entries[id(x)].at = placeholder, prefix
                 continue
             e = entries[id(t)]
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
@@ -906,6 +936,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     unused = [key for i, (key, _) in enumerate(rules) if i not in used]
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
+    for assign in parametrized.values():  # the tensors of a parametrized weight no override names
+        assign(entries)
     ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents
                if any(not e.overridden for e in _below(m, entries))]
     if ignored:
@@ -962,7 +994,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 if key in checked:
                     continue
                 checked.add(key)
-            twin = torch.empty(e.tensor.shape, dtype=new_dtype, device="meta")
+            twin = torch.empty_like(e.tensor, dtype=new_dtype, device="meta")
             try:
                 with warnings.catch_warnings():  # a fill warns at its own turn (a zero-element one: never)
                     warnings.simplefilter("ignore")
@@ -987,7 +1019,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     else:
                         dt = _new_dtype(t, dtype)
                         keep = not t.is_meta and (e.method is None and not is_param or e.method is _KEEP)
-                        data = t.detach().to(dev, dt) if keep else torch.empty(t.shape, dtype=dt, device=dev)
+                        data = t.detach().to(dev, dt) if keep else torch.empty_like(t, dtype=dt, device=dev)
                         if is_param:
                             data = nn.Parameter(data, requires_grad=t.requires_grad)
                             data.__dict__.update(t.__dict__)
@@ -998,10 +1030,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             with torch.no_grad(), _no_state_updates(m):  # it evaluates parametrized weights: no power iteration
                 m._init_flat_weights()
     by_at: dict = {}
+    late = []
     for e in entries.values():
         e.tensor = new[id(e.tensor)]
         if e.method is not None:
-            by_at.setdefault(e.at, []).append(e)
+            (late if e.method.late else by_at.setdefault(e.at, [])).append(e)
     versions = {id(e.tensor): e.tensor._version for e in entries.values() if e.method is None}
 
     # 5. Fill: per module in reverse pre-order (rules, or the module's own reset_parameters), then overrides.
@@ -1079,6 +1112,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             pending.extend(by_at.get(prefix, ()))
         flush()
         for e in by_at.get(None, ()):  # overrides: any callable, run last and in order
+            run(e, e.method)
+        for e in late:  # spectral norms' vectors: power iterations on their weights as the overrides leave them
             run(e, e.method)
     if bar is not None:
         bar.close()

@@ -244,6 +244,27 @@ def test_dtype_converts_floating_tensors_only():
     assert float(model[0].weight.detach().float().abs().max()) <= 1 / 8
 
 
+def test_memory_format_is_kept_and_values_do_not_depend_on_it():
+    """Like Module.to_empty, materialize keeps a meta tensor's strides (channels_last), also where it converts a
+    built model's dtype and in a parametrized weight's originals; the values are the contiguous model's."""
+    cl = torch.channels_last
+
+    def build():
+        return nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16),
+                             nn.utils.parametrizations.weight_norm(nn.Conv2d(16, 8, 3)))
+    for meta, dtype in ((True, None), (False, torch.float64)):
+        ref = _meta(build) if meta else build()
+        materialize(ref, seed=0, dtype=dtype)
+        model = (_meta(build) if meta else build()).to(memory_format=cl)
+        empty = _meta(build).to(memory_format=cl).to_empty(device="cpu")
+        materialize(model, seed=0, dtype=dtype)
+        assert model[0].weight.is_contiguous(memory_format=cl)
+        assert model[2].parametrizations.weight.original1.is_contiguous(memory_format=cl)
+        for n, t in model.state_dict().items():
+            assert t.stride() == empty.state_dict()[n].stride(), n
+            assert torch.equal(t, ref.state_dict()[n]) and t.dtype == ref.state_dict()[n].dtype, n
+
+
 def test_shard_equals_slice_of_full_initialization():
     full = _meta(lambda: nn.Sequential(nn.Linear(64, 48), nn.Linear(48, 64), nn.Embedding(50, 16, padding_idx=30)))
     materialize(full, seed=7)
@@ -408,6 +429,26 @@ def test_llama_scheme_is_plain_normal():
     materialize(model, seed=0, scheme=fastinit.torch.Scheme("llama", std=0.01))
     _check_law("normal", 0.01, _f64(model.h[1]["c_proj"].weight), "c_proj")
     _check_law("normal", 0.01, _f64(model.lm_head.weight), "lm_head")
+
+
+def test_scheme_takes_numpy_scalars_and_0d_tensors():
+    """std / n_layer as the rest of the library takes numbers (NumPy scalars, 0-d tensors), stored as float / int;
+    bools, NaN, non-positive and non-integer values are still refused."""
+    for std in (np.float32(0.02), np.float64(0.02), torch.tensor(0.02)):
+        for n_layer in (np.int64(12), torch.tensor(12)):
+            s = ft.Scheme("gpt2", std=std, n_layer=n_layer)
+            assert type(s.std) is float and s.std == float(std) and type(s.n_layer) is int and s.n_layer == 12
+            assert hash(s) == hash(ft.Scheme("gpt2", std=float(std), n_layer=12))
+    a, b = _meta(GPT), _meta(GPT)
+    materialize(a, seed=0, scheme=("gpt2", {"std": np.float64(0.02), "n_layer": np.int64(2)}))
+    materialize(b, seed=0, scheme=("gpt2", {"std": 0.02, "n_layer": 2}))
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
+    for kw in ({"std": True}, {"std": np.bool_(True)}, {"std": torch.tensor(True)}, {"std": np.float32("nan")},
+               {"std": -0.02}, {"std": 0}, {"std": 10**400}, {"std": torch.tensor([0.02])}, {"std": "0.02"},
+               {"n_layer": True}, {"n_layer": np.bool_(True)}, {"n_layer": 0}, {"n_layer": np.int64(-1)},
+               {"n_layer": 1.5}, {"n_layer": np.float64(2)}, {"n_layer": torch.tensor(2.0)}):
+        with pytest.raises(ValueError, match=f"scheme {next(iter(kw))} must be"):
+            ft.Scheme("gpt2", **kw)
 
 
 def test_summary_reports_every_tensor_with_totals():
@@ -637,7 +678,9 @@ def test_parametrized_weights_get_their_rule_through_right_inverse(meta):
     assert summary["0.parametrizations.weight.original1"].method == "set with 0.parametrizations.weight.original0"
     # spectral_norm's _u, _v: as its constructor gives them for the new weight (normalized N(0, 1) draws, 15 power
     # iterations), so the eval-mode weight has spectral norm 1, on a meta model too (they have no values there)
-    assert summary["1.parametrizations.weight.0._u"].method == "set with 1.parametrizations.weight.original"
+    assert summary["1.parametrizations.weight.0._u"].method == \
+        "normal(0, 1) normalized, 15 power iterations on 1.weight"
+    assert summary["1.parametrizations.weight.0._v"].method == "set with 1.parametrizations.weight.0._u"
     sn = model[1].parametrizations.weight[0]
     assert float(sn._u.norm()) == pytest.approx(1, abs=1e-6) and float(sn._v.norm()) == pytest.approx(1, abs=1e-6)
     model.eval()  # 15 power iterations: sigma within a few percent (unnormalized N(0, 1) vectors gave 1.23)
@@ -850,6 +893,95 @@ def test_spectral_norm_vector_left_to_an_override_leaves_the_other_drawn():
     assert all(torch.equal(v, dict(gru.named_buffers())[k]) for k, v in before.items())
 
 
+def _weight_norm_linear():
+    return nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Linear(64, 32)))
+
+
+def _rule_weight():
+    """The Linear(64, 32) rule's weight under the name "0.weight", and the g weight_norm's right_inverse gives it."""
+    plain = nn.Sequential(nn.Linear(64, 32))
+    materialize(plain, seed=0)
+    w = plain[0].weight.detach()
+    return w, torch.norm_except_dim(w, 2, 0)
+
+
+@pytest.mark.parametrize("meta", [False, True])
+def test_an_override_on_one_original_leaves_the_others_to_the_rule(meta):
+    """weight_norm's g (original0) overridden: v (original1) is still set through right_inverse from the rule's
+    weight (on a meta model it would hold no values), and the summary says so; likewise v overridden, g set."""
+    w, g = _rule_weight()
+    label = "kaiming_uniform(a=√5), set as 0.weight through right_inverse"
+    for key, other, want in (("original0", "original1", w), ("original1", "original0", g)):
+        model = _meta(_weight_norm_linear) if meta else _weight_norm_linear()
+        summary = materialize(model, seed=0, overrides={f"0.parametrizations.weight.{key}": "ones"})
+        originals = model[0].parametrizations.weight
+        assert torch.all(getattr(originals, key) == 1) and torch.equal(getattr(originals, other), want)
+        assert summary[f"0.parametrizations.weight.{key}"].method == "ones"
+        assert summary[f"0.parametrizations.weight.{other}"].method == label
+    # 'default' on an original is the rule: the group's fill, under an override of the other
+    model = _meta(_weight_norm_linear)
+    summary = materialize(model, seed=0, overrides={"*.original0": "default", "0.parametrizations.*": "zeros"})
+    assert torch.equal(model[0].parametrizations.weight.original0, g)
+    assert torch.all(model[0].parametrizations.weight.original1 == 0)
+    assert summary["0.parametrizations.weight.original0"].method == label
+
+
+def test_keep_on_an_original_survives_the_fill_of_the_others_in_their_own_memory():
+    """'keep' on either original of a built weight_norm: right_inverse, which sets every original, does not change
+    it; and each original stays the same Parameter in the same memory, as a plain tensor re-initialized in place."""
+    w, g = _rule_weight()
+    for key, other, want in (("original0", "original1", w), ("original1", "original0", g)):
+        model = _weight_norm_linear()
+        originals = model[0].parametrizations.weight
+        before = {n: (p, p.data_ptr(), p.detach().clone()) for n, p in originals.named_parameters()}
+        summary = materialize(model, seed=0, overrides={f"0.parametrizations.weight.{key}": "keep"})
+        assert torch.equal(getattr(originals, key), before[key][2])
+        assert torch.equal(getattr(originals, other), want)
+        assert summary[f"0.parametrizations.weight.{key}"].method == "keep (current values)"
+        assert all(p is before[n][0] and p.data_ptr() == before[n][1] for n, p in originals.named_parameters())
+
+
+def test_spectral_norm_vectors_are_iterated_on_the_weight_an_override_gives():
+    """An override on spectral_norm's original: _u and _v are still drawn, normalized and power-iterated (after the
+    overrides), on the override's weight: what a built model keeping that weight gets, sigma 1 in eval mode."""
+    def build():
+        return nn.Sequential(nn.utils.parametrizations.spectral_norm(nn.Linear(64, 32)))
+    model = _meta(build)
+    summary = materialize(model, seed=0, overrides={"0.parametrizations.weight.original": "normal"})
+    w = model[0].parametrizations.weight.original
+    stream = "0.parametrizations.weight.original"  # an override's stream: the tensor's own name
+    assert torch.equal(w, ft.normal_(torch.empty(32, 64), 0.0, 0.02, seed=0, stream=stream))
+    built = build()
+    with torch.no_grad():
+        built[0].parametrizations.weight.original.copy_(w)
+    materialize(built, seed=0, overrides={"0.parametrizations.weight.original": "keep"})
+    assert all(torch.equal(a, b) for a, b in zip(model.buffers(), built.buffers()))
+    assert summary["0.parametrizations.weight.0._u"].method == \
+        "normal(0, 1) normalized, 15 power iterations on 0.weight"
+    assert summary["0.parametrizations.weight.0._v"].method == "set with 0.parametrizations.weight.0._u"
+    assert torch.isfinite(model(torch.randn(2, 64))).all()  # training mode: one more power iteration
+    model.eval()
+    with torch.no_grad():
+        assert float(torch.linalg.matrix_norm(model[0].weight, 2)) == pytest.approx(1, abs=0.03)
+    again = _meta(build)  # 'default' on a vector is its rule, not an override leaving it unset
+    materialize(again, seed=0, overrides={"*._u": "default", "0.parametrizations.weight.original": "normal"})
+    assert all(torch.equal(a, b) for a, b in zip(again.buffers(), built.buffers()))
+
+
+def test_a_parametrization_without_right_inverse_is_refused_unless_overrides_set_its_originals():
+    class Double(nn.Module):
+        def forward(self, x):
+            return 2 * x
+
+    model = _meta(lambda: nn.Linear(4, 3))
+    nn.utils.parametrize.register_parametrization(model, "weight", Double())
+    with pytest.raises(ValueError, match=r"weight is parametrized by \['Double'\], which define no right_inverse"):
+        materialize(model, seed=0)
+    assert model.bias.is_meta
+    summary = materialize(model, seed=0, overrides={"parametrizations.weight.original": "ones"})
+    assert torch.all(model.weight == 2) and summary["parametrizations.weight.original"].method == "ones"
+
+
 def test_one_check_per_law_shape_and_dtype_still_checks_each_dtype():
     """The dry run checks a rule's law once per (shape, dtype): a float16 layer after a float32 one of the same
     shape and law is still checked in float16."""
@@ -907,6 +1039,28 @@ def test_rnn_flat_weights_point_at_the_new_tensors():
     built = nn.LSTM(4, 4)
     materialize(built, seed=0, dtype=torch.float64)
     assert all(w.dtype == torch.float64 for w in built._flat_weights)
+
+
+@pytest.mark.parametrize("cell", [False, True])
+def test_parametrized_rnn_weights_get_the_rnn_rule_through_right_inverse(cell):
+    name = "weight_hh" if cell else "weight_hh_l0"
+
+    def build(parametrized):
+        m = nn.GRUCell(4, 8) if cell else nn.GRU(4, 8)
+        return nn.utils.parametrizations.weight_norm(m, name=name) if parametrized else m
+    model = _meta(lambda: build(True))
+    summary = materialize(model, seed=0)
+    plain = build(False)
+    materialize(plain, seed=0)
+    with torch.no_grad():
+        assert torch.allclose(getattr(model, name), getattr(plain, name), rtol=1e-6, atol=0)
+        assert all(torch.equal(p, model.get_parameter(n)) for n, p in plain.named_parameters() if n != name)
+        x = torch.randn(3, 4) if cell else torch.randn(5, 3, 4)
+        out, ref = (y if cell else y[0] for y in (model(x), plain(x)))
+        assert torch.allclose(out, ref, atol=1e-6)
+    label = f"uniform(±1/√hidden_size), set as {name} through right_inverse"
+    assert summary[f"parametrizations.{name}.original0"].method == label
+    assert summary[f"parametrizations.{name}.original1"].method == f"set with parametrizations.{name}.original0"
 
 
 RESIDUAL = ("c_proj", "out_proj", "o_proj", "down_proj", "fc2")
