@@ -69,6 +69,7 @@ CASES = [  # (initializer, args, dtype, exact)
     ("trunc_normal_", (0.0, 1.0, 3.0, float("inf")), torch.float64, False),
     ("trunc_normal_", (0.0, 0.02, -0.04, 0.04), torch.float16, False),
     ("constant_", (0.1,), torch.float32, True),
+    ("constant_", (float("nan"),), torch.float32, True),  # the CPU's NaN bits, not the device's canonical NaN
 ]
 
 

@@ -54,7 +54,7 @@ from ._cpu import (
     uniform_value32,
     uniform_value64,
 )
-from ._jit import float_bits, scalar
+from ._jit import bits_float, float_bits, scalar
 from ._transforms import (
     f32bits_to_bf16bits,
     f32bits_to_f16bits,
@@ -199,11 +199,12 @@ def _put32(dst, m, code, v):
 
 @scalar
 def _put_constant(dst, m, code, value):
-    """Store the constant: a float64 / float32 value, or a 16-bit pattern (float16, bfloat16)."""
+    """Store the constant: a float64 value, or a float32 / 16-bit pattern (:func:`launch` converts a float32
+    target's value on the host, as the CPU does: a device conversion makes every NaN 0x7fffffff)."""
     if code == F64:
         dst[m] = value
     elif code == F32:
-        dst[m] = np.float32(value)
+        dst[m] = bits_float(np.uint32(value))
     else:
         dst[m] = np.uint16(value)
 
@@ -411,6 +412,18 @@ def _tuple(values, dtype, n: int) -> tuple:
     return tuple(values + [dtype(1 if dtype is _I64 else 0)] * (n - len(values)))
 
 
+@contextmanager
+def _no_occupancy_warning():
+    """numba-cuda warns (NumbaPerformanceWarning, a text per grid size) at every launch of fewer than 128 blocks:
+    every fill below ~10^5 elements, whose grid is sized to its work on purpose; an error under -W error.  Matched
+    by its text: numba-cuda 0.30 raises its own class, older releases numba's."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"Grid size \d+ will likely result in GPU under-utilization")
+        yield
+
+
 def _grid(work: int) -> int:
     cap = SIMULATOR_BLOCKS if simulated() else BLOCKS_PER_SM * cuda.get_current_device().MULTIPROCESSOR_COUNT
     return max(1, min(cap, -(-work // THREADS_PER_BLOCK)))
@@ -448,7 +461,9 @@ def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
     if kernel is None:
         kernel = check_launch(target, geom, kind)
     ndim = int(geom.shape.size)
-    prm = np.asarray(prm, np.float64)
+    prm = np.array(prm, np.float64)
+    if kind == CONSTANT and target.code == F32:  # its bits, rounded here as the CPU rounds (NaN's payload kept)
+        prm[P0] = float(prm[P0:P0 + 1].astype(np.float32).view(np.uint32)[0])
     method = int(prm[METHOD]) if kind == TRUNC else 0
     tile = lanes(target.code, kind, method) * _B
     tshift = tile.bit_length() - 1
@@ -465,7 +480,9 @@ def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
             _tuple(geom.mstride, _I64, MAX_DIMS), _I64(ndim), _U64(geom.gbase), _I64(geom.mbase), _U64(tshift),
             _I64(ntiles), _I64(units), _I64(work))
     with _on_device(target):
-        kernel[_grid(work), THREADS_PER_BLOCK, _stream(target.stream)](_span_array(target), *args)
+        with _no_occupancy_warning():
+            configured = kernel[_grid(work), THREADS_PER_BLOCK, _stream(target.stream)]
+        configured(_span_array(target), *args)
 
 
 def copy_from_host(target, host: np.ndarray) -> None:
@@ -490,7 +507,8 @@ def copy_from_host(target, host: np.ndarray) -> None:
         if dev.is_c_contiguous():
             dev.copy_to_device(src, stream=s)
         else:
-            dev.setitem(Ellipsis, src, stream=s)
+            with _no_occupancy_warning():  # numba's strided copy kernel, sized by the target
+                dev.setitem(Ellipsis, src, stream=s)
 
 
 def ptx(kind: int, storage: str = "float32", cc: tuple = (9, 0)) -> str:

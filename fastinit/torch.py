@@ -10,7 +10,8 @@ Same names, signatures, defaults, return values, errors and warnings as torch.nn
 are written in place into the tensor's own memory (no copy; float16, bfloat16, float32,
 float64; contiguous or not), outside autograd (the tensor's version counter is bumped like
 torch's in-place ops under ``no_grad``).  Seeding follows torch: a 63-bit fastinit seed is drawn
-from ``generator`` (default: torch's global generator), so ``torch.manual_seed(s)`` makes a
+from ``generator`` (default: torch's default generator of the tensor's device, as torch.nn.init draws
+there: ``torch.cuda.manual_seed`` seeds a CUDA tensor's), so ``torch.manual_seed(s)`` makes a
 program reproducible and ``generator=torch.Generator().manual_seed(s)`` gives the same values.
 Pass ``seed=`` to bypass torch's generator; ``stream=``, ``global_shape=``, ``offset=`` place a
 tensor-parallel shard exactly as in the rest of fastinit.
@@ -138,30 +139,38 @@ def _cpu_view(tensor: torch.Tensor):
         return tensor
 
 
-def _check_generator(generator) -> None:
+def _check_generator(generator, tensor=None) -> None:
     """torch's TypeError for a ``generator=`` that is not a torch.Generator (an int, a fastinit.Generator), raised
-    for meta and empty tensors too, before anything is checked or written."""
-    if generator is not None and not isinstance(generator, torch.Generator):
+    for meta and empty tensors too, before anything is checked or written; and its RuntimeError for a generator of
+    another device type than a tensor with memory (a CPU generator for a CUDA tensor)."""
+    if generator is None:
+        return
+    if not isinstance(generator, torch.Generator):
         raise TypeError(f"argument 'generator' must be torch.Generator, not {type(generator).__name__}")
+    if isinstance(tensor, torch.Tensor) and not tensor.is_meta and generator.device.type != tensor.device.type:
+        raise RuntimeError(f"Expected a '{tensor.device.type}' device type for generator but found "
+                           f"'{generator.device.type}'")
 
 
-def _seed(generator: Optional[torch.Generator], seed: Optional[int]) -> int:
+def _seed(generator: Optional[torch.Generator], seed: Optional[int], device="cpu") -> int:
+    """``seed``, or one drawn from ``generator`` (on its device), else from torch's default generator of
+    ``device`` (a CUDA tensor's: torch.cuda.manual_seed seeds it, as it seeds torch.nn.init's draws there)."""
     if seed is not None:
         return seed
-    device = "cpu" if generator is None else generator.device  # a CUDA generator draws on its device
+    device = device if generator is None else generator.device
     return int(torch.randint(0, 2**63 - 1, (1,), generator=generator, device=device).item())
 
 
 class _TorchSeeds(Generator):
-    """A torch generator (None: torch's global one) as the source of fastinit's ``seed=None`` draws.  The
-    fastinit initializers draw only after every argument check, so a refused call leaves torch's generator
-    untouched, and an empty tensor draws nothing; one call draws one seed."""
+    """A torch generator (None: the default generator of ``device``, the tensor's) as the source of fastinit's
+    ``seed=None`` draws.  The fastinit initializers draw only after every argument check, so a refused call leaves
+    torch's generator untouched, and an empty tensor draws nothing; one call draws one seed."""
 
-    def __init__(self, generator: Optional[torch.Generator]):  # no fastinit seed state of its own
-        self._torch = generator
+    def __init__(self, generator: Optional[torch.Generator], device="cpu"):  # no fastinit seed state of its own
+        self._torch, self._device = generator, device
 
     def next_seed(self) -> int:
-        return _seed(self._torch, None)
+        return _seed(self._torch, None, self._device)
 
 
 def _num(x):
@@ -189,7 +198,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     ``placed`` samplers get a block of no element placed at the origin of the tensor's shape (``global_shape``),
     which runs every check (fans, ranges, seed, stream) and no kernel; the others (orthogonal) an empty twin
     keeping the first ``keep`` axes (a 0-d tensor's twin holds one element)."""
-    _check_generator(generator)
+    _check_generator(generator, tensor)
     if isinstance(tensor, torch.Tensor) and tensor.is_meta:
         if not tensor.numel():  # checked as an empty CPU tensor: all of it, nothing drawn
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
@@ -202,7 +211,9 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
             else:
                 fill(_meta_twin(tensor, keep), seed=seed, **kw)
         return _done(tensor)
-    fill(_writable(tensor), seed=seed, generator=None if seed is not None else _TorchSeeds(generator), **kw)
+    cuda = generator is None and isinstance(tensor, torch.Tensor) and torch_device_type(tensor) != "cpu"
+    device = tensor.device if cuda else "cpu"
+    fill(_writable(tensor), seed=seed, generator=None if seed is not None else _TorchSeeds(generator, device), **kw)
     return _done(tensor)
 
 
@@ -255,7 +266,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
     if a == b:  # torch fills a; the other arguments (dtype, seed, stream, placement) are checked as a sampler's
         if not isinstance(tensor, torch.Tensor):
             raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-        _check_generator(generator)
+        _check_generator(generator, tensor)
         if not math.isfinite(a):  # torch: "from and to must be finite"
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
@@ -369,7 +380,7 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     whole = placement.get("global_shape")  # an empty shard of a non-empty tensor is checked like any shard
     if 0 in (tuple(whole) if isinstance(whole, (tuple, list)) else tensor.shape):
-        _check_generator(generator)
+        _check_generator(generator, tensor)
         warn("Initializing zero-element tensors is a no-op")  # torch's warning, and no other check, like torch
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import types
+import warnings
 
 import ml_dtypes
 import numpy as np
@@ -182,6 +183,19 @@ def _child(out_dir: str) -> None:
         errors["too_many_axes"] = str(e)
     errors["too_many_axes_untouched"] = bool((deep.view(np.uint32) == 0xA5A5A5A5).all())
     errors["too_many_axes_drew_nothing"] = g.next_seed() == twin.next_seed()
+    seen, put = [], _cuda._put_constant  # what the kernel stores a float32 constant from (the simulator runs Python)
+    _cuda._put_constant = lambda dst, m, code, value: seen.append(float(value)) or put(dst, m, code, value)
+    for name, v in (("constant_f32_nan", float("nan")), ("constant_f32_neg_nan", -float("nan")),
+                    ("constant_f32_third", 1 / 3)):
+        out[name] = _base("float32", (70,))
+        fastinit.constant_(Device(out[name]), v)
+    _cuda._put_constant = put
+    errors["f32_constant_params"] = sorted(set(seen))
+    entered, guard = [], _cuda._no_occupancy_warning  # the simulator never warns: that launches pass the guard
+    _cuda._no_occupancy_warning = lambda: entered.append(1) or guard()
+    fastinit.uniform_(Device(_base("float32", (40,))), seed=0)
+    _cuda._no_occupancy_warning = guard
+    errors["guarded_launches"] = len(entered)
     np.savez(os.path.join(out_dir, "sim.npz"), **{k: v.view(np.uint8) for k, v in out.items()})
     with open(os.path.join(out_dir, "errors.json"), "w") as f:
         json.dump(errors, f)
@@ -202,6 +216,34 @@ def simulated(tmp_path_factory):
     with np.load(out / "sim.npz") as z:
         bufs = {k: z[k] for k in z.files}
     return bufs, json.loads((out / "errors.json").read_text())
+
+
+def test_small_launches_do_not_warn_of_low_occupancy(simulated):
+    """numba-cuda warns at each launch under 128 blocks (its grid size in the text: many warnings for one model, an
+    error under -W error after the seed was drawn); fastinit's launches and strided copies are configured without."""
+    from fastinit import _cuda
+
+    assert simulated[1]["guarded_launches"] == 1  # (a strided host copy is guarded too, but not simulated)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with _cuda._no_occupancy_warning():
+            warnings.warn("Grid size 4 will likely result in GPU under-utilization due to low occupancy.",
+                          RuntimeWarning)
+        with pytest.raises(RuntimeWarning, match="another"), _cuda._no_occupancy_warning():
+            warnings.warn("another warning", RuntimeWarning)
+
+
+def test_float32_constants_reach_the_kernel_as_the_cpus_bits(simulated):
+    """A device conversion from float64 makes every NaN the canonical 0x7fffffff (PTX cvt), so the host hands
+    the float32 target's bits to the kernel, converted as the CPU converts them (NaN payload and sign kept)."""
+    bufs, errors = simulated
+    bits = {"constant_f32_nan": 0x7FC00000, "constant_f32_neg_nan": 0xFFC00000,
+            "constant_f32_third": int(np.float32(1 / 3).view(np.uint32))}
+    assert errors["f32_constant_params"] == sorted(float(b) for b in bits.values())
+    for name, b in bits.items():
+        assert (bufs[name].view(np.uint32) == b).all(), name
+        assert (fastinit.constant_(np.empty(70, np.float32), {"constant_f32_nan": float("nan"),
+                "constant_f32_neg_nan": -float("nan")}.get(name, 1 / 3)).view(np.uint32) == b).all()
 
 
 @pytest.mark.filterwarnings("ignore:mean is more than 2 std")
@@ -298,6 +340,15 @@ def test_torch_cuda_tensors_with_the_negative_bit_are_refused_before_the_gpu_is_
     assert t.is_neg() and t.device.type == "cuda"
     with pytest.raises(TypeError, match="negative bit"):
         finit.uniform_(t, seed=0)
+    # a CPU generator for a CUDA tensor: torch's RuntimeError, before anything is drawn or asked of the GPU
+    g = torch.Generator().manual_seed(1)
+    state = g.get_state()
+    u = torch.full((8,), 3.0).as_subclass(FakeCuda)
+    for call in (lambda: finit.normal_(u, generator=g), lambda: finit.uniform_(u, 2.0, 2.0, generator=g),
+                 lambda: finit.kaiming_uniform_(u.reshape(2, 4).as_subclass(FakeCuda), generator=g)):
+        with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
+            call()
+    assert torch.equal(g.get_state(), state) and (u.as_subclass(torch.Tensor) == 3).all()
     assert (t.as_subclass(torch.Tensor).resolve_neg() == -3.0).all()
 
 
@@ -320,6 +371,11 @@ def test_torch_cuda_tensors_route_to_the_gpu_kernels_on_the_current_stream(tmp_p
     assert got["streams"].tolist() == [1] * 9
     for name, make in _torch_cases(torch, finit) + _core_torch_cases(torch):
         assert np.array_equal(got[name], _torch_fill(torch, make, lambda base: base).numpy()), name
+    # an unseeded fill draws from the tensor's device's generator (torch.nn.init's), here the same seed as the CPU's
+    assert got["drawn_on"].tolist() == ["cuda:0"]
+    torch.manual_seed(5)
+    assert np.array_equal(got["unseeded"], _torch_fill(torch, lambda new: finit.normal_(new(64, dtype=torch.float32)),
+                                                       lambda base: base).numpy())
 
 
 def _torch_fill(torch, make, wrap):
@@ -395,7 +451,14 @@ def _torch_child(out_dir: str) -> None:
         out[name] = _torch_fill(torch, make, lambda b: b.as_subclass(FakeCuda)).numpy()
     for name, make in _core_torch_cases(torch):
         out[name] = _torch_fill(torch, make, lambda b: b.as_subclass(FakeCuda).requires_grad_()).numpy()
-    np.savez(os.path.join(out_dir, "torch.npz"), streams=np.array(streams), **out)
+    sampled = len(streams)
+    drawn, randint = [], torch.randint  # CPU torch has no CUDA generator: record the device, draw on the CPU
+    torch.randint = lambda *a, device=None, **k: drawn.append(str(device)) or randint(*a, **k)
+    torch.manual_seed(5)
+    out["unseeded"] = _torch_fill(torch, lambda new: finit.normal_(new(64, dtype=torch.float32)),
+                                  lambda b: b.as_subclass(FakeCuda)).numpy()
+    torch.randint = randint
+    np.savez(os.path.join(out_dir, "torch.npz"), streams=np.array(streams[:sampled]), drawn_on=np.array(drawn), **out)
 
 
 def _bench_child(out_dir: str) -> None:
