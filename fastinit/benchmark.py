@@ -64,7 +64,7 @@ _SUFFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9}
 def parse_size(text: str) -> int:
     """A positive element count from ``1e8``, ``100M``, ``2.5k``, ``10_000`` or ``1G`` (suffixes k, M, G)."""
     m = re.fullmatch(r"\s*([0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", str(text))
-    if not m:
+    if not m or not re.search(r"[0-9]", m.group(1)):  # ("_" alone matches the digits' pattern)
         raise ValueError(f"size must look like 1e8, 100M, 2.5k or 10000, got {text!r}")
     value = float(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]
     if not math.isfinite(value) or value < 1 or value != int(value):
@@ -452,7 +452,8 @@ def _law_sparse(buf, dtype, zeros, std):
     slack = 1 + rows // 1000  # a float16 N(0, 0.01²) draw may round to 0
     if counts.min() < zeros or counts.max() > zeros + slack:
         return f"{counts.min()} to {counts.max()} zeros in a column, for {zeros}"
-    return _moments(block[block != 0], dtype, 0.0, std)
+    nonzero = block[block != 0]
+    return _moments(nonzero, dtype, 0.0, std) if nonzero.size else None  # (one row at sparsity 0.1: all zero)
 
 
 _LAWS = {"constant": _law_constant, "uniform": _law_uniform, "normal": _law_normal, "trunc_normal": _law_trunc_normal,
@@ -593,6 +594,7 @@ class Result:
     others: dict = field(default_factory=dict)  # contestant -> {"seconds", "speedup", "timed_calls"} or {"error"}
     first_call_s: Optional[float] = None
     rss_overhead_mib: Optional[float] = None
+    probe_error: Optional[str] = None  # why the fresh-process probe gave no numbers (killed, timed out, failed)
 
     def __post_init__(self):
         self.elements_per_s = self.elements / self.seconds
@@ -654,7 +656,9 @@ def probe(name: str, dtype: str, shape: tuple[int, ...], timeout: float = 600.0)
     out = subprocess.run([sys.executable, "-c", PROBE, name, dtype, "x".join(map(str, shape))],
                          capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
-        raise RuntimeError(f"probe of {name} {dtype} failed: {out.stderr.strip().splitlines()[-1:]}")
+        last = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        killed = f"killed by signal {-out.returncode}" if out.returncode < 0 else f"exit code {out.returncode}"
+        raise RuntimeError(f"probe of {name} {dtype} failed ({killed}): {last}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -699,9 +703,12 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
                 res.others[c] = {"seconds": min(times), "speedup": min(times) / t, "timed_calls": len(times)}
         except Exception as e:  # e.g. a dtype the library does not implement: report, go on
             res.others[c] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"}
-    if probes:
-        measured = probe(name, dt, shape)
-        res.first_call_s, res.rss_overhead_mib = measured["first_call_s"], measured.get("rss_overhead_mib")
+    if probes:  # a probe that fails (its second buffer OOM-killed, a timeout) costs its two cells, not the run
+        try:
+            measured = probe(name, dt, shape)
+            res.first_call_s, res.rss_overhead_mib = measured["first_call_s"], measured.get("rss_overhead_mib")
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+            res.probe_error = str(e).splitlines()[0][:200]
     return res
 
 
@@ -809,11 +816,16 @@ def format_table(report: dict) -> str:
                 cells.append(f"{'unsupported':>16}")
             else:
                 cells.append(f"{o['speedup']:>6.1f}x{o['seconds'] * 1e3:>7.1f}ms")
-        first = "" if r["first_call_s"] is None else f"{r['first_call_s']:.2f} s"
+        first = f"{r['first_call_s']:.2f} s" if r["first_call_s"] is not None else \
+            "failed" if r.get("probe_error") else ""
         rss = "" if r["rss_overhead_mib"] is None else f"{r['rss_overhead_mib']:.1f} MiB"
         lines.append(f"{r['initializer']:<16}{r['dtype']:<10}{_count(r['elements']):>10}"
                      f"{r['seconds'] * 1e3:>9.2f}ms{r['elements_per_s'] / 1e9:>8.3f}{r['memset_seconds'] * 1e3:>8.2f}ms"
                      f"{r['memset_fraction']:>9.2f}" + "".join(cells) + f"{first:>10}{rss:>10}")
+    failed = [(r["initializer"], r["dtype"], r["probe_error"]) for r in report["results"] if r.get("probe_error")]
+    if failed:
+        lines += ["", "fresh-process probes (1st call, RSS+) that failed:"]
+        lines += [f"  {name} {dt}: {msg}" for name, dt, msg in failed]
     errors = [(r["initializer"], r["dtype"], c, o["error"]) for r in report["results"]
               for c, o in r["others"].items() if "error" in o]
     if errors:

@@ -9,7 +9,9 @@ compares them with the *exact* law of the stored values:
   b are stored below it, so the edge cells extend to ±∞; the truncated normal redraws values
   that round outside [a, b], so its masses are renormalized; the KS p-value of a discrete law is
   conservative) — and the sample mean and standard deviation against the law's, in units of
-  their standard errors σ/√n and σ√((κ − 1)/(4n)) (κ the law's kurtosis); plus the bounds.
+  their standard errors σ/√n and σ√((κ − 1)/(4n)) (κ the law's kurtosis); plus the bounds.  Independence:
+  the correlation of neighbouring values against its standard error 1/√n (a repeated, sorted or copied
+  block — a miscompiled counter — has the right marginal law), and different seeds must give different values.
 * :class:`OrthogonalCheck`: ``max |Q Qᵀ − I|`` within 2 ε(dtype) + 2 √dim ε(work) for square,
   wide and tall matrices, their mean squared row norm within 2 ε(dtype)/√min + 2 √max ε(work) of 1
   (rounding errors average out, a gain of 1.005 in bfloat16 does not), and Haar-ness: Σ diag(Q) is
@@ -17,7 +19,9 @@ compares them with the *exact* law of the stored values:
   test pools the standardized traces of every seed and shape, so the bias adds up (at n = 10⁵: z ≈ −7);
   another, a KS test of the pooled entries, each squared entry being Beta(1/2, (big − 1)/2) (a row or
   column of a Haar Q is uniform on a sphere), fails what is orthogonal but not Haar (a signed permutation).
-  For a delta-orthogonal conv kernel, the same on its spatial centre, and exact zeros elsewhere.
+  Each (seed, shape) is drawn with its own seed (the shapes have equally many entries: under one seed they would
+  share their Gaussian numbers and the pooled traces would correlate), and different seeds must give different
+  matrices.  For a delta-orthogonal conv kernel, the same on its spatial centre, and exact zeros elsewhere.
 * :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ (``sparse_``) or rows − k (``martens_sparse_``) zeros
   per column, non-zeros equal to the ``normal_`` fill of the same seed, zero positions uniform over the
   rows (two-sided χ² test: too even a spread, e.g. zeros dealt round-robin, fails as well).
@@ -139,7 +143,7 @@ class DistributionCheck:
     matrix: bool = False
 
     def tests(self, seeds: Sequence[int]) -> int:
-        return 3 * len(seeds)  # KS, mean, std
+        return 4 * len(seeds)  # KS, mean, std, lag-1 correlation
 
     def shape(self, n: int) -> tuple[int, ...]:
         return (max(1, n // COLS), COLS) if self.matrix else (n,)
@@ -148,6 +152,7 @@ class DistributionCheck:
         shape = self.shape(n)
         law = self.law(shape)
         row = Row(self.name, dtype.name, int(np.prod(shape)))
+        previous = None
         for seed in seeds:
             out = np.empty(shape, dtype)
             with warnings.catch_warnings():
@@ -157,9 +162,17 @@ class DistributionCheck:
                 p, z_mean, z_std, outside = self._discrete(out, law)
             else:
                 p, z_mean, z_std, outside = self._continuous(out, law)
+            z_lag = _lag1_z(out)
             _worst(row.stats, "ks_p", p, min)
             _worst(row.stats, "mean_z", z_mean, _max_abs)
             _worst(row.stats, "std_z", z_std, _max_abs)
+            _worst(row.stats, "lag1_z", z_lag, _max_abs)
+            if previous is not None and np.array_equal(previous[1], out):
+                row.failures.append(f"seeds {previous[0]} and {seed} give the same values (the seed is not used)")
+            previous = (seed, out)
+            if abs(z_lag) > limits.z_max:
+                row.failures.append(f"seed {seed}: neighbouring values correlate ({z_lag:+.2f} standard errors, limit "
+                                    f"{limits.z_max:.2f}): not independent draws")
             if outside:
                 row.failures.append(f"seed {seed}: {outside} values outside the support {law.support()} or not finite")
             if p < limits.p_min:
@@ -201,6 +214,16 @@ class DistributionCheck:
         s_std = math.sqrt(float(counts @ (grid - s_mean) ** 2) / n)
         z_mean, z_std = _moment_z(s_mean, s_std, mu, sd, kurt, n)
         return float(stats.kstwo.sf(d, n)), z_mean, z_std, outside
+
+
+def _lag1_z(out: np.ndarray) -> float:
+    """The correlation of neighbouring values (C order) in units of its standard error 1/√n: ≈ N(0, 1) for
+    independent draws; a repeated, sorted or strided-copy fill (a miscompiled counter) is far off.  0 for a
+    constant sample."""
+    x = out.reshape(-1).astype(np.float64)
+    x -= x.mean()
+    var = float(x @ x)
+    return float(x[:-1] @ x[1:]) / var * math.sqrt(x.size) if var > 0 and x.size > 2 else 0.0
 
 
 def _dithered_magnitudes(stored: np.ndarray, seed: int) -> np.ndarray:
@@ -252,9 +275,16 @@ class OrthogonalCheck:
         centre = (slice(None), slice(None)) + tuple((k - 1) // 2 for k in self.kernel)
         traces = []  # each sum of diag(Q) over its sd: N(0, 1) for a Haar Q
         entries = []  # each entry's Beta CDF: uniform on [0, 1] for a Haar Q
+        firsts = []  # each seed's first matrix: different seeds must give different matrices
         for seed in seeds:
-            for rows, cols in shapes:
-                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), seed)
+            for j, (rows, cols) in enumerate(shapes):
+                # one seed per (seed, shape): the shapes have the same number of entries, and under one seed they
+                # would be formed from the same Gaussian numbers (correlated traces: the pooled z's variance 1.2-1.3)
+                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), seed * len(shapes) + j)
+                if j == 0:
+                    if any(np.array_equal(stored, f) for f in firsts):
+                        row.failures.append(f"seed {seed}: the same matrix as an earlier seed's (the seed is not used)")
+                    firsts.append(stored)
                 w = stored.astype(np.float64)
                 q = w[centre].copy()
                 w[centre] = 0.0

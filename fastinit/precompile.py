@@ -172,11 +172,16 @@ def _worker(group: Group, conn, parent: int) -> None:
     try:
         message = ("ok", _compile_group(group))
     except Exception as e:
-        message = ("error", "".join(traceback.format_exception(e)))
+        text = "".join(traceback.format_exception(e))
+        if len(text) > ERROR_CHARS:  # the pipe holds 64 KiB: a longer message (numba's can carry LLVM IR) would
+            # block this send until the parent reads, and the parent reads once this process has exited
+            text = f"[... {len(text) - ERROR_CHARS:,} characters cut ...]\n" + text[-ERROR_CHARS:]
+        message = ("error", text)
     conn.send(message)
     conn.close()
 
 
+ERROR_CHARS = 16_000  # the end of a worker's traceback sent back (its last frames and the error)
 CPU_MAX = "/sys/fs/cgroup/cpu.max"  # cgroup v2: "QUOTA PERIOD" or "max PERIOD"
 
 

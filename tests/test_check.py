@@ -18,9 +18,9 @@ def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
     assert report["passed"]
     assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
         (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
-    # per dtype: KS/mean/std of 15 laws and chi2 of 2 sparse per seed (2 seeds), two pooled Haar tests (trace,
-    # entries) of 2 orthogonal
-    assert report["tests"] == ((15 * 3 + 2) * 2 + 2 * 2) * 4
+    # per dtype: KS/mean/std/lag-1 correlation of 15 laws and chi2 of 2 sparse per seed (2 seeds), two pooled Haar
+    # tests (trace, entries) of 2 orthogonal
+    assert report["tests"] == ((15 * 4 + 2) * 2 + 2 * 2) * 4
     assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
     for r in report["rows"]:
         assert r["passed"] and not r["failures"]
@@ -219,3 +219,44 @@ def test_std_z_is_in_units_of_the_sample_std_standard_error(kurtosis):
     z_mean, z_std = check._moment_z(0.0, 1.0 + 3 * se, 0.0, 1.0, kurtosis, n)
     assert z_mean == 0.0 and z_std == pytest.approx(3.0, rel=1e-12)
     assert check._moment_z(1.0 / math.sqrt(n), 1.0, 0.0, 1.0, kurtosis, n)[0] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("bug, message", [
+    (lambda a: np.sort(a, axis=None).reshape(a.shape), "neighbouring values correlate"),
+    (lambda a: np.repeat(a.reshape(-1)[::2], 2)[:a.size].reshape(a.shape), "neighbouring values correlate"),
+])
+def test_draws_with_the_right_law_but_not_independent_fail(bug, message):
+    """A sorted fill, or every value twice (a counter advanced by half the step): the marginal law is right, so
+    KS and moments pass; the neighbours' correlation does not."""
+    def broken(out, seed):
+        out[...] = bug(fastinit.normal_(np.empty(out.shape, out.dtype), 0.5, 2.0, seed=seed))
+        return out
+
+    bad = check.DistributionCheck("normal_", broken, check.REGISTRY["normal_"].law)
+    row = check.run_checks(["n"], ["float32"], 10**5, show_progress=False, registry={"n": bad})["rows"][0]
+    assert not row["passed"] and message in " ".join(row["failures"]) and abs(row["stats"]["lag1_z"]) > 100
+    good = check.run_checks(["normal_"], ["float32"], 10**5, show_progress=False)["rows"][0]
+    assert good["passed"] and abs(good["stats"]["lag1_z"]) < 5
+
+
+def test_samplers_that_ignore_the_seed_fail():
+    fixed = check.DistributionCheck("normal_", lambda o, s: fastinit.normal_(o, 0.5, 2.0, seed=7),
+                                    check.REGISTRY["normal_"].law)
+    row = check.run_checks(["n"], ["float64"], 10**4, show_progress=False, registry={"n": fixed})["rows"][0]
+    assert row["failures"] == ["seeds 0 and 1 give the same values (the seed is not used)"]
+    q = check.OrthogonalCheck("o", lambda o, s: fastinit.orthogonal_(o, seed=7))
+    row = check.run_checks(["o"], ["float64"], 10**4, show_progress=False, registry={"o": q})["rows"][0]
+    assert any("the same matrix as an earlier seed's" in f for f in row["failures"])
+
+
+def test_each_orthogonal_matrix_of_the_check_has_its_own_seed():
+    """Its three shapes have equally many entries: under one seed they would share their Gaussian numbers, and
+    the pooled trace statistic would have variance 1.2-1.3 instead of 1 (a correct install failing too often)."""
+    seen = []
+
+    def spy(out, seed):
+        seen.append(seed)
+        return fastinit.orthogonal_(out, seed=seed)
+
+    check.run_checks(["o"], ["float64"], 10**4, show_progress=False, registry={"o": check.OrthogonalCheck("o", spy)})
+    assert len(seen) == 3 * len(check.SEEDS) and len(set(seen)) == len(seen)

@@ -26,7 +26,7 @@ def test_size_accepts_exponent_and_suffix_forms(text, n):
     assert benchmark.parse_size(text) == n
 
 
-@pytest.mark.parametrize("text", ["1.5", "0", "-3", "abc", "1e-2", "5T"])
+@pytest.mark.parametrize("text", ["1.5", "0", "-3", "abc", "1e-2", "5T", "_", "_k"])
 def test_size_refuses_non_counts(text):
     with pytest.raises(ValueError, match="size must"):
         benchmark.parse_size(text)
@@ -418,3 +418,29 @@ def test_constant_law_refuses_a_smaller_constant(value):
     fastinit.constant_(buf, value)
     with pytest.raises(benchmark.FillCheckError, match="are not 0.5"):
         check.verify()
+
+
+def test_a_one_row_sparse_matrix_has_no_non_zeros_to_check():
+    """--matrix 1: ceil(0.1 * 1) = 1 zero in each column of one row, so nothing is left to take moments of."""
+    buf = np.empty((1, 64), np.float32)
+    check = benchmark.FillCheck.for_case("sparse_", buf)
+    check.plant()
+    benchmark.fastinit_fill("sparse_", buf)()
+    check.verify()
+    assert (buf == 0).all()
+
+
+def test_a_failed_probe_costs_its_cells_not_the_run(capsys, monkeypatch):
+    """The fresh-process probe holds a second copy of the buffer (it may be OOM-killed) or may time out: the row
+    says so, the run goes on and exits 0."""
+    def killed(name, dtype, shape, timeout=600.0):
+        raise RuntimeError(f"probe of {name} {dtype} failed (killed by signal 9): no output")
+
+    monkeypatch.setattr(benchmark, "probe", killed)
+    assert main(["bench", "--only", "uniform_,normal_", "--against", "none", *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "fresh-process probes (1st call, RSS+) that failed:" in out
+    assert "uniform_ float32: probe of uniform_ float32 failed (killed by signal 9)" in out
+    assert out.count("failed") >= 4  # two cells, two notes
+    report = benchmark.run_bench(["constant_"], size=100, repeat=1, against=[], show_progress=False)
+    assert report["results"][0]["probe_error"].startswith("probe of constant_ float32 failed")

@@ -248,6 +248,10 @@ def _fails():
     raise ValueError("a kernel that does not type")
 
 
+def _fails_at_length():
+    raise ValueError("LLVM IR dump:\n" + "x" * 200_000 + "\nthe end of a long error")
+
+
 def test_workers_run_a_group_after_the_group_it_names(tmp_path, monkeypatch):
     monkeypatch.setenv("FASTINIT_TEST_MARK", str(tmp_path / "mark"))
     g = precompile.Group
@@ -262,6 +266,18 @@ def test_a_failing_group_is_named_with_its_traceback(jobs):
     with pytest.raises(precompile.CompileError, match="compiling the kernels of broken failed") as e:
         precompile.compile_kernels(jobs=jobs, groups=groups)
     assert "a kernel that does not type" in str(e.value)
+
+
+def test_a_failure_with_a_message_longer_than_the_pipe_is_an_error_not_a_hang():
+    """A worker's send blocks while its message exceeds the pipe's buffer (64 KiB), and the parent reads once
+    the worker has exited: the traceback's end is sent, within the buffer."""
+    groups = (precompile.Group("long", _fails_at_length),)
+    t0 = time.perf_counter()
+    with pytest.raises(precompile.CompileError, match="compiling the kernels of long failed") as e:
+        precompile.compile_kernels(jobs=2, groups=groups)
+    assert time.perf_counter() - t0 < 60
+    assert "characters cut" in str(e.value) and str(e.value).rstrip().endswith("the end of a long error")
+    assert len(str(e.value)) < precompile.ERROR_CHARS + 200
 
 
 def test_a_worker_that_dies_is_an_error_not_a_hang():
