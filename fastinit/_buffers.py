@@ -205,8 +205,8 @@ def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[i
     if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
         raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
     if _may_overlap(shape, estr):
-        raise ValueError(f"{name} has strides {tuple(strides)} under which its elements may share memory "
-                         "(a self-overlapping view); fill a view without overlaps")
+        raise ValueError(f"{name} has strides {tuple(strides)} in bytes, {estr} in elements, under which its "
+                         "elements may share memory (a self-overlapping view); fill a view without overlaps")
     mbase = sum((n - 1) * -e for n, e in zip(shape, estr) if e < 0)
     span = 1 + sum((n - 1) * abs(e) for n, e in zip(shape, estr))
     return estr, mbase, span

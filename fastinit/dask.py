@@ -16,6 +16,7 @@ set to 1; docs/dask.md.)  ``seed=None`` draws the seed once, when the graph is b
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from typing import Any, Callable
 
@@ -51,6 +52,9 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
         raise TypeError(f"fill must be an in-place initializer such as fastinit.normal_, got {fill!r}")
     shape = parse_shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
     dt = resolve_dtype(dtype)
+    if sampled and not _takes_seed(fill):
+        raise TypeError(f"{getattr(fill, '__name__', fill)} takes no seed (it draws no random values): pass "
+                        "sampled=False")
     if not sampled and (seed is not None or generator is not None):
         raise TypeError(f"{getattr(fill, '__name__', fill)} draws no random values: it takes no seed or generator")
     seed = resolve_seed(seed, generator, draw=False) if sampled else None
@@ -69,6 +73,15 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
 
     block = functools.partial(_fill_block, fill, shape, dt, sampled, checked, kw)  # picklable (no closure)
     return da.map_blocks(block, chunks=normalized, dtype=dt, meta=np.empty((0,) * len(shape), dt))
+
+
+def _takes_seed(fill) -> bool:
+    """Whether ``fill`` accepts ``seed=`` (by name or through ``**kwargs``); True where its signature is unknown."""
+    try:
+        params = inspect.signature(fill).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(p.name == "seed" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):

@@ -127,6 +127,14 @@ def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> f
     return math.sqrt(fan_in * fan_out)
 
 
+def python_number(value):
+    """A NumPy integer or float scalar as the Python int or float :func:`calculate_gain` takes (torch's takes only
+    those); anything else as given, for its checks."""
+    if isinstance(value, np.integer):
+        return int(value)
+    return float(value) if isinstance(value, np.floating) else value
+
+
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     r"""The recommended gain for a nonlinearity — torch.nn.init.calculate_gain's values and errors, but for a
     leaky slope whose square overflows float64 (|slope| > ~1.3e154): gain 0 (its limit) where torch raises

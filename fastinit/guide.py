@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional, TypeVar
 import numpy as np
 
 from ._buffers import as_target, host_staged, resolve_dtype
-from .fans import LAYOUTS, calculate_gain
+from .fans import LAYOUTS, calculate_gain, python_number
 from .init import as_int, constant_, zeros_
 from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
 from .structured import orthogonal_
@@ -151,7 +151,7 @@ def recommend(activation: str, param: Optional[float] = None, *, layout: str = "
                               f"activations and gradients across layers (Var(W) = gain^2 * 2 / (fan_in + fan_out)), "
                               f"with {named}")
     if act in _RELU_LIKE:
-        slope = {"leaky_relu": 0.01, "prelu": 0.0}.get(act, 0.0) if param is None else param
+        slope = {"leaky_relu": 0.01, "prelu": 0.0}.get(act, 0.0) if param is None else python_number(param)
         gain = calculate_gain("leaky_relu", slope)  # torch's checks of the slope's type
         if isinstance(slope, float) and not math.isfinite(slope):  # an int is finite, however large (gain 0)
             raise ValueError(f"param (the negative slope) must be finite, got {param!r}")

@@ -10,7 +10,8 @@ initializers, orthogonal_ and the like, aside: one tensor at a time).  (A
 memory map of the file needs no copy but costs a page fault per 4 KiB: measured 2-3x slower
 here than filling a resident block and writing it.)  Each tensor's
 stream is its name, so its values do not depend on which other tensors exist or their order,
-and equal ``fastinit.<init>(shape, seed=s, stream=name)``.  The file is written under a
+and equal ``fastinit.<init>(np.empty(shape, dtype), seed=s, stream=name, **params)`` (the in-place
+initializer: torch's layout for the fans).  The file is written under a
 temporary name in the same folder and renamed at the end: a crash, an exception or Ctrl-C leaves
 no half-written file under the final name.  A progress bar (tqdm, when installed) shows bytes and
 throughput.

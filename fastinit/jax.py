@@ -307,7 +307,7 @@ _ZEROS = functools.partial(_init.normal_, mean=0.0, std=0.0)  # JAX's draw times
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """U[0, scale) (jax.nn.initializers.uniform); scale 0 gives zeros, as JAX's draw times 0."""
-    scale = _number(scale, "scale")
+    scale = _not_negative(_number(scale, "scale"), "uniform", "scale")
     fill = _ZEROS if _is_zero(scale) else functools.partial(_init.uniform_, a=0.0, b=scale)
     return _initializer(fill, dtype, stream)
 
@@ -317,6 +317,14 @@ def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> In
     stddev = _number(stddev, "stddev")
     return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev) if _is_real(stddev) else stddev),
                         dtype, stream)
+
+
+def _not_negative(value, fn: str, name: str):
+    """``value``; a ValueError naming the factory's argument if it is a negative number (JAX multiplies its draw
+    by it: the interval mirrored, which fastinit does not take)."""
+    if _is_real(value) and value < 0:
+        raise ValueError(f"{fn}: {name} must be >= 0 (0 gives zeros), got {value!r}")
+    return value
 
 
 def _is_zero(value) -> bool:
@@ -329,6 +337,7 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
     """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal); stddev 0
     gives zeros, as JAX's draw times 0."""
     stddev, lower, upper = _number(stddev, "stddev"), _number(lower, "lower"), _number(upper, "upper")
+    _not_negative(stddev, "truncated_normal", "stddev")
     if _is_zero(stddev) and _is_real(lower) and _is_real(upper) and lower < upper:
         return _initializer(_ZEROS, dtype, stream)
     return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,

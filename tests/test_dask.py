@@ -163,3 +163,9 @@ def test_arrays_pickle_with_the_standard_library():
         assert copy.name == lazy.name
         assert np.array_equal(copy.compute(scheduler="sync"), lazy.compute(scheduler="sync"))
     assert np.array_equal(copy.compute(scheduler="sync"), np.zeros((5, 6), np.float32))
+
+
+def test_an_initializer_without_a_seed_needs_sampled_false():
+    with pytest.raises(TypeError, match="eye_ takes no seed .*: pass sampled=False"):
+        fid.from_initializer(fastinit.eye_, (3, 3), chunks=-1)
+    assert np.array_equal(fid.from_initializer(fastinit.eye_, (3, 3), chunks=-1, sampled=False).compute(), np.eye(3))

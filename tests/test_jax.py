@@ -139,9 +139,9 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.normal()(KEY, (3.5,)), TypeError, "shape must be a tuple of ints"),
              (lambda: fj.normal()(jax.random.split(KEY, 2), (3,)), ValueError, "a single key, got a key array"),
              (lambda: fj.normal()(jnp.zeros(3, jnp.uint32), (3,)), TypeError, "key must be a JAX PRNG key"),
-             (lambda: fj.uniform(-1.0)(KEY, (3,)), ValueError, "need a < b"),
+             (lambda: fj.uniform(-1.0)(KEY, (3,)), ValueError, "scale must be >= 0"),
              (lambda: fj.normal()(KEY, (3,), jnp.int32), TypeError, "dtype must be one of"),
-             (lambda: fj.truncated_normal(-1.0)(KEY, (3,)), ValueError, "std"),
+             (lambda: fj.truncated_normal(-1.0)(KEY, (3,)), ValueError, "stddev must be >= 0"),
              (lambda: fj.variance_scaling(1.0, "fan_x", "normal")(KEY, (3, 4)), ValueError, "invalid mode"),
              (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "in_axis=-2 is not a valid axis for a 1-D shape"),
              (lambda: fj.orthogonal(column_axis=3)(KEY, (3, 4)), ValueError, "column_axis=3"),
@@ -460,3 +460,10 @@ def test_zero_and_negative_factors_as_jax_multiplies_them():
         fj.variance_scaling(0.0, "fan_x", "normal")(KEY, (3, 3))
     with pytest.raises(ValueError, match="scale must be a non-negative"):
         fj.variance_scaling(-1.0, "fan_in", "normal")(KEY, (3, 3))
+
+
+def test_a_negative_factor_is_refused_under_the_factorys_own_argument_name():
+    with pytest.raises(ValueError, match=r"^uniform: scale must be >= 0 \(0 gives zeros\), got -1.0"):
+        fj.uniform(-1.0)
+    with pytest.raises(ValueError, match=r"^truncated_normal: stddev must be >= 0"):
+        fj.truncated_normal(-0.5)

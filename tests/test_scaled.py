@@ -239,3 +239,16 @@ def test_allocating_twins_default_to_the_documented_arguments(twin, expected):
 
 def test_he_uniform_is_not_glorot_uniform():
     assert not np.array_equal(fastinit.he_uniform(SHAPE, **KW), fastinit.glorot_uniform(SHAPE, **KW))
+
+
+def test_numpy_scalar_slopes_are_numbers_like_gains():
+    """calculate_gain takes only int and float (torch's rule); the initializers and recommend take NumPy scalars,
+    as they take a NumPy gain."""
+    w = np.empty((64, 32), np.float32)
+    a = fastinit.kaiming_uniform_(w.copy(), a=np.float32(0.2), seed=0)
+    assert a.tobytes() == fastinit.kaiming_uniform_(w.copy(), a=float(np.float32(0.2)), seed=0).tobytes()
+    assert fastinit.kaiming_normal_(w.copy(), a=np.int64(3), seed=0).tobytes() == \
+        fastinit.kaiming_normal_(w.copy(), a=3, seed=0).tobytes()
+    assert fastinit.recommend("leaky_relu", np.float64(0.2)).gain == fastinit.calculate_gain("leaky_relu", 0.2)
+    with pytest.raises(ValueError, match="not a valid number"):
+        fastinit.calculate_gain("leaky_relu", np.float32(0.2))  # as torch
