@@ -774,7 +774,8 @@ def typed_views(flat, code):
 def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel=None, extra=()):
     """Run :func:`fill` (or :func:`fill_trunc`) over the whole block, in calls of at most
     CALL_ELEMENTS elements (on the calling thread alone below SERIAL_ELEMENTS; values never
-    depend on the thread count).
+    depend on the thread count).  ``chunk`` is capped at a call's elements (a larger one is the same single chunk;
+    sys.maxsize would overflow the kernel's chunk count, which then filled nothing).
 
     ``prm``: the float64 parameter vector (indices P0 ... SIGN).  ``kernel``: another parallel kernel
     taking :func:`fill`'s arguments followed by ``extra`` (sparse_'s fill-and-zero pass).
@@ -787,5 +788,5 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel
     for start in range(0, n, CALL_ELEMENTS):
         stop = min(n, start + CALL_ELEMENTS)
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
-                np.int64(geom.mbase), geom.mstride, start, stop, int(chunk)) + tuple(extra)
+                np.int64(geom.mbase), geom.mstride, start, stop, min(int(chunk), CALL_ELEMENTS)) + tuple(extra)
         run(kernel, args, n)

@@ -75,7 +75,8 @@ def open_uniform_f32(w):
 
 @scalar
 def open_uniform_f64(w0, w1):
-    """U(0, 1) from 53 bits: (k + 1/2) * 2**-53, exact in float64 (min 2**-54)."""
+    """U(0, 1] from 53 bits: fl64(k + 1/2) * 2**-53 (min 2**-54); exact for k < 2**52, rounded to even above
+    (k + 1/2 needs 54 bits), so k = 2**53 - 1 gives 1.0 (z = 0)."""
     return (_F64(bits53(w0, w1)) + _F64_HALF) * _F64_2M53
 
 

@@ -1,5 +1,6 @@
 """The core promise: a value depends only on (seed, stream, global index, parameters, dtype)."""
 import array
+import sys
 
 import ml_dtypes
 import numba
@@ -184,3 +185,13 @@ def test_no_counter_wrap_past_2_to_32_and_2_to_40():
         # and the same elements reached through a different sharding agree
         row = _full(fastinit.uniform_, (), (1, 1024), np.float32, global_shape=gshape, offset=(off[0], 0))
         assert np.array_equal(block[0], row[0, off[1]:])
+
+
+@pytest.mark.parametrize("chunk", [2**62, sys.maxsize, 2**63 - 50_000, 2**80])
+def test_a_chunk_larger_than_any_buffer_is_one_chunk(chunk):
+    """_chunk=sys.maxsize ("one chunk") overflowed the kernel's chunk count, which then filled nothing."""
+    for fill in (lambda o, **k: fastinit.uniform_(o, seed=3, **k), lambda o, **k: fastinit.normal_(o, seed=3, **k),
+                 lambda o, **k: fastinit.trunc_normal_(o, seed=3, **k)):
+        want = fill(np.full(100_000, np.nan, np.float32))
+        got = fill(np.full(100_000, np.nan, np.float32), _chunk=chunk)
+        assert not np.isnan(got).any() and got.tobytes() == want.tobytes()
