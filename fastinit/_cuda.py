@@ -412,16 +412,29 @@ def _tuple(values, dtype, n: int) -> tuple:
     return tuple(values + [dtype(1 if dtype is _I64 else 0)] * (n - len(values)))
 
 
+_OCCUPANCY_LOCK = threading.Lock()
+
+
 @contextmanager
 def _no_occupancy_warning():
     """numba-cuda warns (NumbaPerformanceWarning, a text per grid size) at every launch of fewer than 128 blocks:
-    every fill below ~10^5 elements, whose grid is sized to its work on purpose; an error under -W error.  Matched
-    by its text: numba-cuda 0.30 raises its own class, older releases numba's."""
-    import warnings
+    every fill below ~10^5 elements, whose grid is sized to its work on purpose; an error under -W error.  Its
+    switch, the config flag its dispatcher reads when a launch is configured, is off inside (under a lock; the
+    process's warning filters, which ``warnings.catch_warnings`` would swap for every thread, are left alone)."""
+    try:
+        from numba.cuda import dispatcher
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", r"Grid size \d+ will likely result in GPU under-utilization")
+        config = dispatcher.config
+        before = config.CUDA_LOW_OCCUPANCY_WARNINGS
+    except (ImportError, AttributeError):  # the simulator, which never warns; a numba-cuda without the flag
         yield
+        return
+    with _OCCUPANCY_LOCK:
+        config.CUDA_LOW_OCCUPANCY_WARNINGS = 0
+        try:
+            yield
+        finally:
+            config.CUDA_LOW_OCCUPANCY_WARNINGS = before
 
 
 def _grid(work: int) -> int:

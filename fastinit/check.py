@@ -280,7 +280,7 @@ class OrthogonalCheck:
             for j, (rows, cols) in enumerate(shapes):
                 # one seed per (seed, shape): the shapes have the same number of entries, and under one seed they
                 # would be formed from the same Gaussian numbers (correlated traces: the pooled z's variance 1.2-1.3)
-                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), seed * len(shapes) + j)
+                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), (seed * len(shapes) + j) % 2**64)
                 if j == 0:
                     if any(np.array_equal(stored, f) for f in firsts):
                         row.failures.append(f"seed {seed}: the same matrix as an earlier seed's (the seed is not used)")
@@ -485,6 +485,7 @@ def run_checks(names: Optional[Iterable[str]] = None, dtypes: Iterable[str] = DT
         raise ValueError(f"n must be an int >= {MIN_N} (the moment tests' normal approximation), got {n!r}")
     if not seeds:
         raise ValueError("seeds must name at least one seed")
+    seeds = list(dict.fromkeys(seeds))  # a repeated seed is one seed (its fills would be equal: "seed not used")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     dts = [resolve_dtype(d) for d in dtypes]

@@ -63,8 +63,10 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
     except (ValueError, TypeError, ZeroDivisionError) as e:
         raise ValueError(f"chunks={chunks!r} does not tile shape {shape}: {e or type(e).__name__}") from None
     # bad arguments are refused now, when the graph is built, not on a worker at compute time
-    # blocks are told their place when sampled; unsampled ones must not need it (constant_, not prior_bias_)
-    blockwise = not structured.is_whole_tensor(fill) and (sampled or structured.position_free(fill))
+    # blocks are told their place when sampled; unsampled ones are not, so per-unit array arguments (prior_bias_'s
+    # priors) need the whole tensor; a scalar one (constant_, a scalar prior, the caller's own fill) does not
+    per_unit = any(np.ndim(v) > 0 for v in kw.values())
+    blockwise = not structured.is_whole_tensor(fill) and (sampled or structured.position_free(fill) or not per_unit)
     if not blockwise and any(len(c) > 1 for c in normalized):
         raise ValueError(f"{getattr(fill, '__name__', fill)} needs the whole tensor in one block; pass chunks=-1")
     checked = structured.check_by_empty_fill(fill, shape, dt, sampled, **kw, **({"seed": seed or 0} if sampled else {}))

@@ -175,7 +175,8 @@ def _worker(group: Group, conn, parent: int) -> None:
         text = "".join(traceback.format_exception(e))
         if len(text) > ERROR_CHARS:  # the pipe holds 64 KiB: a longer message (numba's can carry LLVM IR) would
             # block this send until the parent reads, and the parent reads once this process has exited
-            text = f"[... {len(text) - ERROR_CHARS:,} characters cut ...]\n" + text[-ERROR_CHARS:]
+            head, tail = ERROR_CHARS // 4, ERROR_CHARS - ERROR_CHARS // 4  # the frames and the error's first lines,
+            text = f"{text[:head]}\n[... {len(text) - ERROR_CHARS:,} characters cut ...]\n{text[-tail:]}"  # its end
         message = ("error", text)
     conn.send(message)
     conn.close()

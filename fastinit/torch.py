@@ -380,7 +380,7 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     whole = placement.get("global_shape")  # an empty shard of a non-empty tensor is checked like any shard
     if 0 in (tuple(whole) if isinstance(whole, (tuple, list)) else tensor.shape):
-        _check_generator(generator, tensor)
+        _check_generator(generator)  # (its type only: torch warns and returns before it reads the device)
         warn("Initializing zero-element tensors is a no-op")  # torch's warning, and no other check, like torch
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,

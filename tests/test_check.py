@@ -260,3 +260,9 @@ def test_each_orthogonal_matrix_of_the_check_has_its_own_seed():
 
     check.run_checks(["o"], ["float64"], 10**4, show_progress=False, registry={"o": check.OrthogonalCheck("o", spy)})
     assert len(seen) == 3 * len(check.SEEDS) and len(set(seen)) == len(seen)
+
+
+def test_any_seed_works_and_a_repeated_seed_counts_once():
+    report = check.run_checks(["orthogonal_", "normal_"], ["float64"], 10**4, seeds=[2**64 - 1, 7, 7],
+                              show_progress=False)
+    assert report["passed"] and report["seeds"] == [2**64 - 1, 7]

@@ -224,13 +224,13 @@ def test_small_launches_do_not_warn_of_low_occupancy(simulated):
     from fastinit import _cuda
 
     assert simulated[1]["guarded_launches"] == 1  # (a strided host copy is guarded too, but not simulated)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with _cuda._no_occupancy_warning():
-            warnings.warn("Grid size 4 will likely result in GPU under-utilization due to low occupancy.",
-                          RuntimeWarning)
-        with pytest.raises(RuntimeWarning, match="another"), _cuda._no_occupancy_warning():
-            warnings.warn("another warning", RuntimeWarning)
+    from numba.cuda import dispatcher  # the flag numba-cuda's launch configuration reads
+
+    filters, before = list(warnings.filters), dispatcher.config.CUDA_LOW_OCCUPANCY_WARNINGS
+    with _cuda._no_occupancy_warning():
+        assert dispatcher.config.CUDA_LOW_OCCUPANCY_WARNINGS == 0
+        assert warnings.filters == filters  # no process-wide filter swapped (other threads' would be lost)
+    assert dispatcher.config.CUDA_LOW_OCCUPANCY_WARNINGS == before and warnings.filters == filters
 
 
 def test_float32_constants_reach_the_kernel_as_the_cpus_bits(simulated):
@@ -349,6 +349,8 @@ def test_torch_cuda_tensors_with_the_negative_bit_are_refused_before_the_gpu_is_
         with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
             call()
     assert torch.equal(g.get_state(), state) and (u.as_subclass(torch.Tensor) == 3).all()
+    with pytest.warns(UserWarning, match="zero-element"):  # torch warns and returns before it reads the device
+        finit.kaiming_uniform_(torch.empty(0, 4).as_subclass(FakeCuda), generator=g)
     assert (t.as_subclass(torch.Tensor).resolve_neg() == -3.0).all()
 
 

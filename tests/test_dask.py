@@ -169,3 +169,15 @@ def test_an_initializer_without_a_seed_needs_sampled_false():
     with pytest.raises(TypeError, match="eye_ takes no seed .*: pass sampled=False"):
         fid.from_initializer(fastinit.eye_, (3, 3), chunks=-1)
     assert np.array_equal(fid.from_initializer(fastinit.eye_, (3, 3), chunks=-1, sampled=False).compute(), np.eye(3))
+
+
+def test_unsampled_fills_with_scalar_arguments_may_be_chunked():
+    """Only per-unit array arguments (prior_bias_'s priors) need the whole tensor in one block."""
+    one = fid.from_initializer(fastinit.prior_bias_, (6,), chunks=2, sampled=False, prior=0.25).compute()
+    assert np.array_equal(one, fastinit.prior_bias_(np.empty(6, np.float32), 0.25))
+
+    def fives(out):
+        out[...] = 5
+        return out
+
+    assert (fid.from_initializer(fives, (4, 4), chunks=2, sampled=False).compute() == 5).all()

@@ -277,6 +277,7 @@ def test_a_failure_with_a_message_longer_than_the_pipe_is_an_error_not_a_hang():
         precompile.compile_kernels(jobs=2, groups=groups)
     assert time.perf_counter() - t0 < 60
     assert "characters cut" in str(e.value) and str(e.value).rstrip().endswith("the end of a long error")
+    assert "ValueError: LLVM IR dump:" in str(e.value) and "_fails_at_length" in str(e.value)  # type, frames
     assert len(str(e.value)) < precompile.ERROR_CHARS + 200
 
 
