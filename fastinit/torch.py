@@ -181,7 +181,11 @@ def _num(x):
 def _real(x, name: str, fn: str) -> float:
     """A number argument (a 0-d tensor too) as a float, checked before torch's own comparisons use it: a TypeError
     naming it for a non-number (None, a string, an array), as fastinit's samplers give."""
-    return _init.as_real(_num(x), name, fn, finite=False)
+    x = _num(x)
+    v = _init.as_real(x, name, fn, finite=False)
+    if _init._overflowed(x, v):  # 10**400: not an infinite bound (torch: OverflowError)
+        raise ValueError(f"{fn}: {name}={_init._shown(x)} overflows float64")
+    return v
 
 
 def _done(tensor: torch.Tensor) -> torch.Tensor:

@@ -467,3 +467,10 @@ def test_a_negative_factor_is_refused_under_the_factorys_own_argument_name():
         fj.uniform(-1.0)
     with pytest.raises(ValueError, match=r"^truncated_normal: stddev must be >= 0"):
         fj.truncated_normal(-0.5)
+
+
+def test_truncated_normal_bounds_are_checked_under_their_own_names():
+    with pytest.raises(ValueError, match=r"^truncated_normal: need lower < upper, got lower=2, upper=-2"):
+        fj.truncated_normal(0.0, lower=2, upper=-2)
+    with pytest.raises(ValueError, match="need lower < upper"):
+        fj.truncated_normal(0.02, lower=1.0, upper=1.0)

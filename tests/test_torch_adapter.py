@@ -581,3 +581,12 @@ def test_number_arguments_are_checked_before_torchs_comparisons():
     with pytest.raises(RuntimeError, match="expects to return a"):  # torch's own error for a > b
         finit.uniform_(w, np.float32(2.0), 1.0)
     assert (finit.constant_(w, True) == 1).all() and (finit.uniform_(w, torch.tensor(2.5), 2.5) == 2.5).all()
+
+
+def test_a_finite_bound_beyond_float64_is_named_as_an_overflow():
+    w = torch.zeros(3)
+    with pytest.raises(ValueError, match=r"^uniform_: a=an int of 1329 bits overflows float64"):
+        finit.uniform_(w, 10**400, 10**400)
+    with pytest.raises(ValueError, match=r"^normal_: std=an int of 1329 bits overflows float64"):
+        finit.normal_(w, 0.0, 10**400)
+    assert (w == 0).all()
