@@ -16,7 +16,6 @@ set to 1; docs/dask.md.)  ``seed=None`` draws the seed once, when the graph is b
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 from typing import Any, Callable
 
@@ -80,10 +79,9 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
 def _takes_seed(fill) -> bool:
     """Whether ``fill`` accepts ``seed=`` (by name or through ``**kwargs``); True where its signature is unknown."""
     try:
-        params = inspect.signature(fill).parameters.values()
+        return structured.accepts(fill, "seed")
     except (TypeError, ValueError):
         return True
-    return any(p.name == "seed" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):

@@ -82,8 +82,7 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
     explicit = in_axis is not None or out_axis is not None
     if ndim < (1 if explicit else 2):
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    check_axes(shape, layout, None, None)  # the layout (the axes are checked below, with their defaults)
     if in_axis is None and ndim < 2:  # the default input axis (torch: 1, keras: -2) is not there; no wrapping
         raise ValueError(f"a {ndim}-D shape {shape} has no default input axis in the {layout!r} layout: pass in_axis")
     default_in, default_out = (1, 0) if layout == "torch" else (ndim - 2, ndim - 1)

@@ -70,10 +70,15 @@ def as_real(value, name: str, fn: str, finite: bool = True) -> float:
         raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
     v = _float(value)
     if finite and not math.isfinite(v):
-        if _overflowed(value, v):
-            raise ValueError(f"{fn}: {name}={_shown(value)} overflows float64")
+        refuse_overflow(value, v, name, fn)
         raise ValueError(f"{fn}: {name} must be finite, got {v}")
     return v
+
+
+def refuse_overflow(value, v: float, name: str, fn: str) -> None:
+    """ValueError naming ``name`` when ``v = _float(value)`` is ±inf for a finite ``value`` (10**400)."""
+    if _overflowed(value, v):
+        raise ValueError(f"{fn}: {name}={_shown(value)} overflows float64")
 
 
 _PARAM_INDEX = {name: getattr(_cpu, name) for name in ("P0", "P1", "LO", "HI", "ALPHA", "BETA", "LAM", "M2",

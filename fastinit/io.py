@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import inspect
 import itertools
 import json
 import math
@@ -429,10 +428,8 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:
     after the tensors before it were written.  Whole-tensor ones are checked on their whole shape with one axis
     emptied (small one-piece ones such as ``prior_bias_`` on the whole shape); only the caller's own callables
     wait for their turn (:func:`fastinit.structured.check_by_empty_fill`)."""
-    params = inspect.signature(fill).parameters
-    anything = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    sampled = anything or "seed" in params
-    placed = (anything or "offset" in params) and len(shape) > 0 and not structured.is_whole_tensor(fill)
+    sampled = structured.accepts(fill, "seed")
+    placed = structured.accepts(fill, "offset") and len(shape) > 0 and not structured.is_whole_tensor(fill)
     blockwise = placed or (structured.position_free(fill) and len(shape) > 0)
     if not blockwise and rows != (0, shape[0] if shape else 1):
         raise ValueError(f"{name}: {getattr(fill, '__name__', fill)} needs the whole tensor and cannot write a shard")

@@ -340,7 +340,7 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
     _not_negative(stddev, "truncated_normal", "stddev")
     if _is_real(lower) and _is_real(upper) and not lower < upper:
         raise ValueError(f"truncated_normal: need lower < upper, got lower={lower!r}, upper={upper!r}")
-    if _is_zero(stddev) and _is_real(lower) and _is_real(upper) and lower < upper:
+    if _is_zero(stddev) and _is_real(lower) and _is_real(upper):  # (lower < upper, checked above)
         return _initializer(_ZEROS, dtype, stream)
     return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,
                                           b=upper * stddev), dtype, stream)

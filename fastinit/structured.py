@@ -214,6 +214,12 @@ def position_free(fill) -> bool:
     return _unwrapped(fill)[0] in POSITION_FREE
 
 
+def accepts(fill, keyword: str) -> bool:
+    """Whether ``fill`` takes ``keyword=``, by name or through ``**kwargs`` (inspect's errors propagate)."""
+    return any(p.name == keyword or p.kind is inspect.Parameter.VAR_KEYWORD
+               for p in inspect.signature(fill).parameters.values())
+
+
 @functools.cache
 def _takes_offset(fill) -> bool:
     """Whether fastinit's ``fill`` can fill a block placed in a larger tensor (inspect.signature: ~0.1 ms a call)."""

@@ -183,8 +183,7 @@ def _real(x, name: str, fn: str) -> float:
     naming it for a non-number (None, a string, an array), as fastinit's samplers give."""
     x = _num(x)
     v = _init.as_real(x, name, fn, finite=False)
-    if _init._overflowed(x, v):  # 10**400: not an infinite bound (torch: OverflowError)
-        raise ValueError(f"{fn}: {name}={_init._shown(x)} overflows float64")
+    _init.refuse_overflow(x, v, name, fn)  # 10**400: not an infinite bound (torch: OverflowError)
     return v
 
 
