@@ -90,8 +90,8 @@ def retry_key(key, r):
 
 MAX_ATTEMPTS = 10_000  # truncated normal: reached only if acceptance < ~1e-3 in floating point (docs)
 # Truncated-normal attempts made as vectorized passes over a tile's rejects (the rest: one position at a
-# time).  At the lowest acceptance Robert's choice of proposal gives, 0.494 (the normal proposal on
-# [0, 2.51]; [0, inf) gives 1/2), 2e-5 of the values are left after 16.
+# time).  At the lowest acceptance the choice of proposal gives, 0.494 (the normal proposal on
+# [-0.001, 2.51]; [-0.001, inf) gives 1/2), 2e-5 of the values are left after 16.
 VECTOR_ATTEMPTS = 16
 
 
@@ -110,10 +110,17 @@ def _trunc_params64(prm):
 @scalar
 def _accept(q, z):
     """Normal proposal: x = mean + std * z if z is in [alpha, beta] and x rounds into [a, b] (x in [lo, hi]),
-    else NaN."""
-    mean, std, sign, lo, hi, alpha, beta, lam, m2 = q
-    x = mean + std * z
-    return x if (z >= alpha) & (z <= beta) & (x >= lo) & (x <= hi) else x * np.nan
+    else NaN.  Folded (sign = +1 or -1: a one-sided interval, mirrored to 0 <= alpha, beta = its width), as
+    the uniform and exponential proposals: the offset u = |z| - alpha in [0, width] from the near bound,
+    x = bound + std * sign * u."""
+    origin, std, sign, lo, hi, alpha, beta, lam, m2 = q
+    if sign == 0:
+        u, low = z, alpha
+        x = origin + std * z
+    else:
+        u, low = abs(z) - alpha, alpha - alpha
+        x = origin + std * (sign * u)
+    return x if (u >= low) & (u <= beta) & (x >= lo) & (x <= hi) else x * np.nan
 
 
 @scalar

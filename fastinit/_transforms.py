@@ -281,13 +281,14 @@ def f32bits_to_bf16bits(b):
 # truncated normal: one rejection-sampling attempt (Robert 1995) on standardized bounds
 # [alpha, beta]; the kernel retries rejected elements with fresh, counter-derived bits.
 #   NORMAL_PROPOSAL  z ~ N(0, 1) (Box-Muller, one value per element), accept alpha <= z <= beta
-#                    (0 inside, beta - alpha >= sqrt(2 pi))
+#                    (0 inside, beta - alpha >= sqrt(2 pi)); folded, |z| on a one-sided interval near 0
+#                    (init._proposal: whichever proposal accepts most), offset |z| - alpha (_cpu._accept)
 #   UNIFORM_PROPOSAL z ~ U[alpha, beta), accept v <= exp((m2 - z^2) / 2)   (narrow; m = min |z|)
 #   EXP_PROPOSAL     z = alpha + Exp(lam), accept z <= beta and v <= exp(-(z - lam)^2 / 2)
 #                    (one-sided tail, 0 <= alpha; lam = (alpha + sqrt(alpha^2 + 4)) / 2)
 # A negative-side interval is mirrored by the caller: sample on [-beta, -alpha], negate.
-# The uniform and exponential attempts compute the offset t = z - alpha >= 0 from the near bound,
-# never z itself, with the tests rewritten in t: m2 - z^2 = c - t (2 alpha + t), c = m2 - alpha^2,
+# The uniform and exponential attempts (and the folded normal) compute the offset t = z - alpha >= 0
+# from the near bound, never z itself, with the tests rewritten in t: m2 - z^2 = c - t (2 alpha + t), c = m2 - alpha^2,
 # and z - lam = t - d, d = lam - alpha.  The value is then near_bound + std * t: with |alpha| huge
 # (a mean far outside [a, b]) mean + std * z would cancel catastrophically, t does not.
 # ---------------------------------------------------------------------------------------------

@@ -316,24 +316,40 @@ def _rounding_edges(lo: float, hi: float, dtype: np.dtype, compute: np.dtype) ->
     return _from_ordered(lo_e, compute), _from_ordered(hi_e, compute)
 
 
-def _robert_proposal(alpha: float, beta: float, width: float) -> dict:
-    """Robert (1995)'s optimal proposal for N(0, 1) restricted to [alpha, beta] (``width`` = beta - alpha,
-    computed from the bounds without cancellation), as kernel parameters.  The uniform and exponential
-    proposals draw the offset from the near bound (after mirroring a negative-side interval): BETA is then
-    the width and M2 the c of ``_transforms.trunc_attempt_f32`` (m2 - alpha², or lam - alpha)."""
-    if alpha <= 0.0 <= beta:
+_FOLD = math.sqrt(2.0 / math.pi)  # the folded normal's K: acceptance sqrt(2 pi) (Phi(beta) - Phi(alpha)) K
+
+
+def _proposal(alpha: float, beta: float, width: float) -> dict:
+    """The proposal accepting most often for N(0, 1) restricted to [alpha, beta] (``width`` = beta - alpha,
+    computed from the bounds without cancellation), as kernel parameters: Robert (1995)'s optimal choice
+    among the normal, uniform and exponential proposals, or, on a one-sided interval near 0, the folded
+    normal sign |z| (acceptance 2 (Phi(beta) - Phi(alpha)): 1 on [0, inf), where Robert's gives 1/2).
+
+    Each proposal accepts sqrt(2 pi) (Phi(beta) - Phi(alpha)) K of its attempts: K = 1 / sqrt(2 pi) for the
+    normal, sqrt(2 / pi) folded, exp(m² / 2) / width for the uniform (m = min |z|), lam exp(lam alpha -
+    lam² / 2) for the exponential.  The uniform and exponential proposals draw the offset from the near
+    bound (after mirroring a negative-side interval), and so does the folded normal (offset |z| - alpha):
+    BETA is then the width, SIGN the interval's side (+1, -1), and M2 the c of ``_transforms.trunc_attempt_f32``
+    (m2 - alpha², or lam - alpha).  SIGN is 0 for the (unfolded) normal proposal, drawn around the mean."""
+    if alpha < 0.0 < beta:
         if width >= math.sqrt(2.0 * math.pi):
-            return dict(METHOD=NORMAL_PROPOSAL, ALPHA=alpha, BETA=beta, SIGN=1.0)
+            return dict(METHOD=NORMAL_PROPOSAL, ALPHA=alpha, BETA=beta, SIGN=0.0)
         return dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=width, M2=-alpha * alpha, SIGN=1.0)
     sign = 1.0
-    if beta < 0.0:  # mirror to the positive side
+    if beta <= 0.0:  # mirror to the positive side
         alpha, beta, sign = -beta, -alpha, -1.0
+    folded = dict(METHOD=NORMAL_PROPOSAL, ALPHA=alpha, BETA=width, SIGN=sign)
     root = math.hypot(alpha, 2.0)  # sqrt(alpha² + 4), without overflow
     lam = (alpha + root) / 2.0
     # Robert's criterion; (alpha² - alpha root) / 4 = -alpha / (alpha + root), without cancellation
     if width < 2.0 * math.sqrt(math.e) / (alpha + root) * math.exp(-alpha / (alpha + root)):
-        return dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=width, M2=0.0, SIGN=sign)
-    return dict(METHOD=EXP_PROPOSAL, ALPHA=alpha, BETA=width, LAM=lam, M2=2.0 / (alpha + root), SIGN=sign)
+        robert = dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=width, M2=0.0, SIGN=sign)
+        k = math.exp(alpha * alpha / 2.0) / width if alpha < 1.0 and width > 0.0 else math.inf
+    else:
+        robert = dict(METHOD=EXP_PROPOSAL, ALPHA=alpha, BETA=width, LAM=lam, M2=2.0 / (alpha + root), SIGN=sign)
+        k = lam * math.exp(lam * (alpha - lam / 2.0)) if alpha < 1.0 else math.inf
+    # the folded normal accepts at most 2 (1 - Phi(alpha)) < 0.32 once alpha >= 1: Robert's then (>= 0.49)
+    return folded if alpha < 1.0 and _FOLD >= k else robert
 
 
 def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placement):
@@ -358,9 +374,9 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     lo_e, hi_e = _rounding_edges(lo, hi, target.dtype, compute)
     big = finfo_max(target.dtype)  # the proposal is chosen for the law restricted to the dtype's finite range
     a_in, b_in = max(a, -big), min(b, big)
-    proposal = _robert_proposal((a_in - mean) / std, (b_in - mean) / std, (b_in - a_in) / std)
-    origin = mean if proposal["METHOD"] == NORMAL_PROPOSAL else a_in if proposal["SIGN"] > 0 else b_in
-    method = proposal["METHOD"]  # the draws' spread around the origin: std z, std U[0, width), std Exp(lam)
+    proposal = _proposal((a_in - mean) / std, (b_in - mean) / std, (b_in - a_in) / std)
+    origin = mean if proposal["SIGN"] == 0 else a_in if proposal["SIGN"] > 0 else b_in
+    method = proposal["METHOD"]  # the draws' spread around the origin: std z (or |z|), std U[0, width), std Exp(lam)
     scale = std * (1.0 if method == NORMAL_PROPOSAL else proposal["BETA"] if method == UNIFORM_PROPOSAL
                    else 1.0 / proposal["LAM"])
     v0 = float(compute.type(origin))  # the draws land within ~scale of it: slow if it rounds outside [a, b]
@@ -381,10 +397,12 @@ def trunc_normal_(out: T, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     r"""Fill ``out`` with N(mean, std²) restricted to [a, b] (absolute bounds, like torch).
 
     Exact for every a < b — infinite and one-sided bounds, far tails (a = 37 std), narrow
-    intervals, intervals on one side of the mean — by rejection sampling with Robert (1995)'s
-    optimal proposal for the standardized interval [α, β] = [(a − mean)/std, (b − mean)/std]:
-    the normal itself when it contains 0 and is wider than √(2π), a uniform on narrow intervals,
-    a translated exponential of rate λ = (α + √(α² + 4))/2 on one-sided tails.  A rejected
+    intervals, intervals on one side of the mean — by rejection sampling with the proposal that
+    accepts most for the standardized interval [α, β] = [(a − mean)/std, (b − mean)/std]: among
+    Robert (1995)'s, the normal itself when it contains 0 and is wider than √(2π), a uniform on
+    narrow intervals, a translated exponential of rate λ = (α + √(α² + 4))/2 on one-sided tails;
+    and the folded normal ±|z| on one-sided intervals that start within ~0.257 std of the mean
+    (the half-normal [mean, ∞) is ``mean + std·|normal_|`` value for value).  A rejected
     element is redrawn from fresh counter-derived bits (attempt r uses the key
     ``Philox((r, 0, 0, 0x7E7A1), key)``), so each value stays a pure function of
     (seed, stream, index, parameters, dtype).

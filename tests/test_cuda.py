@@ -71,9 +71,14 @@ CASES = [
     ("trunc_f64_left_tail", "float64", (900,), None, "trunc_normal_", (0.0, 1.0, -INF, -4.0), {"seed": 16}),
     ("trunc_f32_far_tail", "float32", (600,), None, "trunc_normal_", (0.0, 1.0, 37.0, 38.0), {"seed": 17}),
     # acceptance about 1/2: many positions need attempts 2, 3, ... (the CPU's vectorized passes over the rejects)
-    ("trunc_f32_half_normal", "float32", (2000,), None, "trunc_normal_", (0.0, 1.0, 0.0, INF), {"seed": 23}),
-    ("trunc_f64_uniform_proposal_half", "float64", (800,), None, "trunc_normal_", (0.0, 1.0, 0.0, 2.0),
+    ("trunc_f32_normal_proposal_half", "float32", (2000,), None, "trunc_normal_", (0.0, 1.0, -0.001, 2.6),
+     {"seed": 23}),
+    ("trunc_f64_uniform_proposal_half", "float64", (800,), None, "trunc_normal_", (0.0, 1.0, -0.01, 2.49),
      {"seed": 24}),
+    # the folded normal (one-sided, near the mean), both sides, with rejections ([0.2, 1.5]: acceptance 0.71)
+    ("trunc_f32_folded", "float32", (1800,), None, "trunc_normal_", (0.0, 1.0, 0.2, 1.5), {"seed": 46}),
+    ("trunc_f64_half_normal_left", "float64", (700,), None, "trunc_normal_", (1.0, 2.0, -INF, 1.0),
+     {"seed": 47}),
     ("trunc_bf16_llm", "bfloat16", (48, 40), lambda b: b[:, 3:], "trunc_normal_", (0.0, 0.02, -0.04, 0.04),
      {"seed": 18}),
     ("trunc_f16_shard", "float16", (30, 20), None, "trunc_normal_", (0.0, 1.0, -1.0, 1.5),

@@ -11,9 +11,11 @@ from test_distributions import P_MIN, _discrete_ks, _grid
 
 N = 1_000_000
 INF = np.inf
-# standardized (a, b) covering symmetric, one-sided, infinite, far-tail, narrow and off-centre cases
+# standardized (a, b) covering symmetric, one-sided, infinite, far-tail, narrow and off-centre cases, every
+# proposal (the last four: folded normal on both sides, uniform at acceptance ~1/2)
 CASES = [(-2, 2), (-3, 3), (-INF, INF), (0, INF), (6, INF), (-INF, -8), (8, 9), (20, INF), (37, INF),
-         (0.5, 0.5001), (-1e-4, 1e-4), (-0.1, 0.3), (1, 3), (-3, 0.5), (-5, -4.9), (2.5, 40)]
+         (0.5, 0.5001), (-1e-4, 1e-4), (-0.1, 0.3), (1, 3), (-3, 0.5), (-5, -4.9), (2.5, 40),
+         (-INF, 0), (0.1, 2.5), (-2.5, -0.2), (-0.01, 2.49)]
 
 
 def _draw(dtype, mean, std, a, b, seed=1, n=N):
@@ -225,6 +227,10 @@ def test_draws_below_the_compute_resolution_warn_and_give_the_nearest_value():
                      (0.0, 1.0, 1e4, np.inf)]:
             warnings.filterwarnings("ignore", "mean is more than 2 std")  # the third: a far tail, told so
             fastinit.trunc_normal_(np.empty(20, np.float32), *args, seed=1)
+        # the folded normal draws from the near bound too: with the mean rounding to 999.99994, below the
+        # midpoint under a (alpha = 0.2), a draw of mean + std |z| would round below a unless |z| > 3
+        w = fastinit.trunc_normal_(np.empty(2000, np.float32), 999.999968, 1e-5, 999.99997, np.inf, seed=1)
+        assert np.all(w >= np.float32(1000.0)) and np.mean(w == np.float32(1000.0)) > 0.98
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -247,19 +253,46 @@ def _retry_seed(seed, r):
     return int(k[0]) | int(k[1]) << 32
 
 
+def _first_accepted(dtype, n, seed, stream, a, b, side=0):
+    """Attempts 0, 1, ... of the normal proposal for N(0, 1) on [a, b], each drawn by ``normal_`` under the
+    documented retry keys: the first z in [a, b] of every element; folded (side +1 or -1), the first
+    bound + side (|z| - alpha) with |z| - alpha in [0, b - a] (alpha = |near bound|), in the dtype's arithmetic."""
+    want = np.full(n, np.nan, dtype)
+    bound = dtype(a if side > 0 else b)
+    for r in range(0, 40):
+        z = fastinit.normal_(np.empty(n, dtype), 0.0, 1.0, seed=seed if r == 0 else _retry_seed(seed, r),
+                             stream=stream)
+        if side == 0:
+            x, ok = z, (z >= a) & (z <= b)
+        else:
+            u = np.abs(z) - np.abs(bound)
+            x = bound + dtype(1.0) * (dtype(side) * u)
+            ok = (u >= 0) & (u <= dtype(b - a))
+        take = np.isnan(want) & ok
+        want[take] = x[take]
+    assert not np.isnan(want).any()
+    return want
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_rejected_elements_are_redrawn_under_the_documented_retry_keys(dtype):
     seed, stream, n, b = 12345, "layer.w", 50_000, 1.5  # [-1.5, 1.5]: 3 >= sqrt(2 pi), normal proposal
     got = fastinit.trunc_normal_(np.empty(n, dtype), 0.0, 1.0, -b, b, seed=seed, stream=stream)
-    want = np.full(n, np.nan, dtype)
-    for r in range(0, 40):
-        z = fastinit.normal_(np.empty(n, dtype), 0.0, 1.0, seed=seed if r == 0 else _retry_seed(seed, r),
-                             stream=stream)
-        take = np.isnan(want) & (np.abs(z) <= b)
-        want[take] = z[take]
-    assert not np.isnan(want).any()
     assert np.count_nonzero(np.abs(fastinit.normal_(np.empty(n, dtype), seed=seed, stream=stream)) > b) > 1000
-    assert np.array_equal(got, want)
+    assert np.array_equal(got, _first_accepted(dtype, n, seed, stream, -b, b))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("a, b, side", [(0.0, INF, 1), (-INF, 0.0, -1), (0.125, 2.0, 1), (-2.5, -0.125, -1)])
+def test_one_sided_intervals_near_the_mean_take_the_folded_normal(dtype, a, b, side):
+    """A one-sided interval starting within ~0.257 std of the mean is sampled from side |z|: the half-normal
+    is |normal_| (-|normal_|) value for value, no attempt rejected (Robert's normal proposal accepted 1/2)."""
+    seed, stream, n = 77, 3, 50_000
+    got = fastinit.trunc_normal_(np.empty(n, dtype), 0.0, 1.0, a, b, seed=seed, stream=stream)
+    assert np.array_equal(got, _first_accepted(dtype, n, seed, stream, a, b, side))
+    if np.isinf(a) or np.isinf(b):
+        z = fastinit.normal_(np.empty(n, dtype), 0.0, 1.0, seed=seed, stream=stream)
+        assert np.array_equal(got, side * np.abs(z))
 
 
 @pytest.mark.parametrize("a, b, warns", [(2.5, 3.0, True), (-3.0, -2.5, True), (1.9, 3.0, False),
