@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from . import init
+from . import init, io
 from ._buffers import resolve_dtype
 from .precompile import CompileWatch
 
@@ -203,7 +203,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     repeat = args.repeat if args.repeat is not None else (5 if args.full else 3)
     if repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {repeat}")
-    show = not args.no_progress
+    show = _progress(args)
     if args.device == "cuda":
         reason = benchmark.cuda_unavailable_reason()
         if reason:
@@ -245,7 +245,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
     except ValueError:
         raise ValueError(f"--seeds must be a comma list of ints, got {args.seeds!r}") from None
-    report = check.run_checks(names, dtypes, args.n, seeds, args.alpha, show_progress=not args.no_progress)
+    report = check.run_checks(names, dtypes, args.n, seeds, args.alpha, show_progress=_progress(args))
     if args.json:
         _print_json(report)
     else:
@@ -300,7 +300,7 @@ def cmd_variance(args: argparse.Namespace) -> int:
         if os.path.isdir(args.png) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
             raise OSError(f"--png {args.png}: cannot write a file there (missing or read-only folder, or a directory)")
     report = variance.run_variance(schemes, args.activation, args.depth, args.width, args.batch, args.dtype, args.seed,
-                                   show_progress=not args.no_progress)
+                                   show_progress=_progress(args))
     if args.png:
         variance.plot(report, args.png)
     if args.json:
@@ -325,10 +325,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not args.arch or not args.out:
         print("fastinit init: error: --arch and --out are required (or --list)", file=sys.stderr)
         return 2
+    if args.shard and args.seed is None:
+        print("fastinit init: error: --shard needs --seed: each process would draw a seed of its own, and the shards "
+              "would not fit together", file=sys.stderr)
+        return 2
     spec = {name: replace(t, dtype=args.dtype) for name, t in arch_spec(args.arch).items()}
     n = parameter_count(spec)
-    progress = False if args.no_progress else None
-    summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"arch": args.arch},
+    progress = None if _progress(args) else False
+    summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"format": "pt", "arch": args.arch},
                                 block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     gb = summary["bytes"] / 1e9
     written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // args.dtype.itemsize
@@ -351,7 +355,7 @@ EXAMPLES = {
     "init": """examples:
   fastinit init --list
   fastinit init --arch gpt2 --out gpt2.safetensors --dtype bfloat16 --seed 0
-  fastinit init --arch llama3.2-1b --out shard0.safetensors --dtype bf16 --shard 0/8""",
+  fastinit init --arch llama3.2-1b --out shard0.safetensors --dtype bf16 --seed 0 --shard 0/8""",
     "bench": """examples:
   fastinit bench                                  # quick: 1e7 float32 elements, < 1 minute
   fastinit bench --full                           # 1e8 elements, every dtype
@@ -419,8 +423,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--block-mb", type=_positive, default=64,
                    help="MiB of block memory: two blocks of half, one filled while the other is written (default 64)")
     i.add_argument("--shard", type=_shard, default=None, metavar="I/N",
-                   help="write only shard I of N: every tensor's I-th row block (0-based), same values")
-    i.add_argument("--no-progress", action="store_true", help="no progress bar")
+                   help="write only shard I of N: every tensor's I-th row block (0-based), the values of the "
+                        "whole (needs --seed)")
+    i.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     i.add_argument("--list", action="store_true", help="list the embedded architectures and exit")
     i.set_defaults(func=cmd_init)
 
@@ -445,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--full", action="store_true", help="1e8 elements, every dtype, 2048 x 2048 matrices")
     b.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
     b.add_argument("--no-probes", action="store_true", help="skip the fresh-process first-call and RSS probes")
-    b.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    b.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     b.set_defaults(func=cmd_bench)
 
     c = _sub(sub, "check", "statistical self-test of every initializer and dtype",
@@ -462,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--seeds", default="0,1", help="comma list of seeds (default 0,1)")
     c.add_argument("--alpha", type=float, default=1e-3, help="family-wise false-failure rate (default 1e-3)")
     c.add_argument("--json", action="store_true", help="print a JSON report instead of the table")
-    c.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    c.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     c.set_defaults(func=cmd_check)
 
     from .variance import ACTIVATIONS, DEFAULT_SCHEMES, SCHEMES
@@ -481,7 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0, help="seed of the weights, inputs and gradients (default 0)")
     v.add_argument("--png", metavar="FILE", help="also save a plot (needs matplotlib: pip install 'fastinit[plot]')")
     v.add_argument("--json", action="store_true", help="print a JSON report instead of the tables")
-    v.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    v.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     v.set_defaults(func=cmd_variance)
 
     k = _sub(sub, "compile", "compile every CPU kernel for this machine now, so no first call waits",
@@ -518,17 +523,21 @@ def _negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+NO_PROGRESS = "no progress bar (default: one on stderr when it is a terminal)"
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Whether a command shows its progress bar: not with --no-progress, nor into a log (stderr not a terminal:
+    a bar's carriage-return frames would fill it)."""
+    return not getattr(args, "no_progress", True) and sys.stderr.isatty()  # (commands without a bar: False)
+
+
 def _is_float(text: str) -> bool:
     try:
         float(text)
     except ValueError:
         return False
     return True
-
-
-def _interrupt(signum, frame):
-    """SIGTERM (a `timeout`, docker stop, a CI cancel) stops a command as Ctrl-C does: the same clean-up."""
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -559,12 +568,19 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "stream", None) is not None and re.fullmatch(r"[+-]?[0-9]+", args.stream):
         args.stream = int(args.stream)  # -1 too: refused as a stream out of range, not hashed as a name
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _interrupt) if main_thread else None
+    # SIGTERM (a `timeout`, docker stop, a CI cancel) stops a command as Ctrl-C does; both are noted too
+    # (io.SIGNALLED), so that one lost inside a ctypes callback still stops it
+    previous = {s: signal.signal(s, io.interrupt) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
+    io.SIGNALLED.clear()
     try:
         if args.command == "compile":  # says what it compiles itself
-            return args.func(args)
-        with CompileWatch(first=lambda: print(COMPILING, file=sys.stderr, flush=True)) as args.compiles:
-            return args.func(args)
+            rc = args.func(args)
+        else:
+            with CompileWatch(first=lambda: print(COMPILING, file=sys.stderr, flush=True)) as args.compiles:
+                rc = args.func(args)
+        if io.SIGNALLED:
+            raise KeyboardInterrupt
+        return rc
     except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full
         print(f"fastinit {args.command}: error: {e}", file=sys.stderr)
         return 2
@@ -573,11 +589,11 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: an --out file was left as it was, no temporary file behind
-        print(f"fastinit {args.command}: interrupted", file=sys.stderr)
+        print(f"{chr(10) * _progress(args)}fastinit {args.command}: interrupted", file=sys.stderr)  # below a bar
         return 130
     finally:
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 if __name__ == "__main__":

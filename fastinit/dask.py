@@ -51,9 +51,13 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
         raise TypeError(f"fill must be an in-place initializer such as fastinit.normal_, got {fill!r}")
     shape = parse_shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))
     dt = resolve_dtype(dtype)
-    if sampled and not _takes_seed(fill):
+    if sampled and not _takes(fill, "seed"):
         raise TypeError(f"{getattr(fill, '__name__', fill)} takes no seed (it draws no random values): pass "
                         "sampled=False")
+    placement = [k for k in ("global_shape", "offset") if sampled and not _takes(fill, k)]
+    if placement:
+        raise TypeError(f"{getattr(fill, '__name__', fill)} takes no {'= or '.join(placement)}=: each block of a "
+                        "sampled fill is told its place in the whole array (docs/dask.md)")
     if not sampled and (seed is not None or generator is not None):
         raise TypeError(f"{getattr(fill, '__name__', fill)} draws no random values: it takes no seed or generator")
     seed = resolve_seed(seed, generator, draw=False) if sampled else None
@@ -76,10 +80,11 @@ def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="floa
     return da.map_blocks(block, chunks=normalized, dtype=dt, meta=np.empty((0,) * len(shape), dt))
 
 
-def _takes_seed(fill) -> bool:
-    """Whether ``fill`` accepts ``seed=`` (by name or through ``**kwargs``); True where its signature is unknown."""
+def _takes(fill, keyword: str) -> bool:
+    """Whether ``fill`` accepts ``keyword=`` (by name or through ``**kwargs``); True where its signature is
+    unknown."""
     try:
-        return structured.accepts(fill, "seed")
+        return structured.accepts(fill, keyword)
     except (TypeError, ValueError):
         return True
 

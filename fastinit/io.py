@@ -135,6 +135,17 @@ def _header(layout: list, metadata: Mapping[str, str]) -> bytes:
 
 
 _HELD = (signal.SIGINT, signal.SIGTERM)
+# Signals taken by :func:`interrupt` (the handler ``fastinit`` commands install).  Python raises a signal's
+# KeyboardInterrupt in whatever Python code runs: inside a ctypes callback (numba's LLVM object-cache hook, on
+# every kernel load) it is printed as "Exception ignored" and lost, and the command would go on to exit 0 and
+# replace its --out file.  A noted signal is raised again where it matters: before that rename, and at the end.
+SIGNALLED: list = []
+
+
+def interrupt(signum, frame):
+    """SIGINT / SIGTERM handler of the command line: note the signal, then stop as Ctrl-C does."""
+    SIGNALLED.append(signum)
+    raise KeyboardInterrupt
 
 
 def _hold_signals():
@@ -220,6 +231,8 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str):
         if mode is None:
             mode = 0o666 & ~_umask()  # mkstemp creates 0600; give a new file the usual permissions
         os.chmod(tmp, mode)
+        if SIGNALLED:  # a KeyboardInterrupt lost on its way up (see SIGNALLED): the old file stays
+            raise KeyboardInterrupt
         os.replace(tmp, real)
     except BaseException as e:
         if os.path.exists(tmp):

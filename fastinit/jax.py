@@ -49,7 +49,7 @@ from . import scaled as _scaled
 from . import structured as _structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import hash64
-from ._warnings import quiet
+from ._warnings import quiet, warn
 from .init import Stream, _is_real
 
 __all__ = [
@@ -73,10 +73,16 @@ def key_seed(key) -> int:
 
 def _dtype(dtype) -> np.dtype:
     """JAX's dtype for an initializer call: its default float for None (float32, float64 with x64 on), and as
-    JAX, float64 is float32 unless x64 is on; fastinit's four floating types only."""
-    float64 = dtype is None or isinstance(dtype, str) and dtype.lower() == "float"  # JAX reads "float" as NumPy does
-    dt = np.dtype(np.float64) if float64 else resolve_dtype(dtype)
-    return np.dtype(jax.dtypes.canonicalize_dtype(dt))
+    JAX, float64 is float32 unless x64 is on, with JAX's warning when float64 was asked for by name; fastinit's
+    four floating types only."""
+    default = dtype is None or dtype is float or isinstance(dtype, str) and dtype.lower() == "float"  # as NumPy
+    dt = np.dtype(np.float64) if default else resolve_dtype(dtype)
+    got = np.dtype(jax.dtypes.canonicalize_dtype(dt))
+    if got != dt and not default:
+        warn(f"Explicitly requested dtype {dt} is not available, and will be truncated to dtype {got}. To enable "
+             "more dtypes, set the jax_enable_x64 configuration option or the JAX_ENABLE_X64 shell environment "
+             "variable.")
+    return got
 
 
 def _key_words(key):
@@ -354,6 +360,9 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     if batch_axis not in ((), []):
         raise NotImplementedError(f"batch_axis={batch_axis!r}: fastinit's fans have no batch axes; fill each "
                                   "batch member with its own stream instead")
+    for name, axis in (("in_axis", in_axis), ("out_axis", out_axis)):
+        if axis is None:  # fastinit's own fans read None as "the layout's default", JAX has no such default
+            raise TypeError(f"variance_scaling: {name} must be an int or a sequence of ints, got None")
     return _initializer(functools.partial(_scaled.variance_scaling_, scale=_number(scale, "scale"), mode=mode,
                                           distribution=distribution, in_axis=in_axis, out_axis=out_axis),
                         dtype, stream)

@@ -280,10 +280,13 @@ def _prelu(m, ctx, prefix):
 
 
 def _transformer(m, ctx, prefix):
-    """Every >= 2-D parameter below it; a parametrized one under its parametrized name (``linear1.weight``, set
-    through right_inverse like any rule's), not its originals."""
+    """Every >= 2-D parameter of its encoder and decoder (torch's ``_reset_parameters`` runs at the end of
+    ``Transformer.__init__``: modules a subclass adds afterwards keep their own laws); a parametrized one under its
+    parametrized name (``linear1.weight``, set through right_inverse like any rule's), not its originals."""
     out = {}
     for sub, mm in m.named_modules():
+        if sub.split(".")[0] not in ("encoder", "decoder"):
+            continue
         if "parametrizations" in sub.split("."):
             continue
         pre = f"{sub}." if sub else ""
@@ -299,6 +302,9 @@ def _hf_conv1d(m, ctx, prefix):
     std = 0.02 if ctx.scheme.name == "torch" else ctx.scheme.std
     return {"weight": _normal(std), **({"bias": ZEROS} if getattr(m, "bias", None) is not None else {})}
 
+
+# torch's reset_parameters() that only calls its children's (whose rules reproduce them): nothing to warn about
+_CHILDREN_ONLY = nn.AdaptiveLogSoftmaxWithLoss.reset_parameters
 
 # (class, method whose default the rule reproduces, rule); a subclass that overrides that method falls back to it
 _TORCH_RULES = (
@@ -460,6 +466,18 @@ def _torch_rng(seed: int, device: torch.device):
     with torch.random.fork_rng(devices=[] if device.type == "cpu" else [device.index or 0], device_type=device.type):
         torch.manual_seed(seed)
         yield
+
+
+def _holder(e: "_Entry") -> dict:
+    """The dict of ``e``'s owner that holds it (``_parameters`` or ``_buffers``)."""
+    return e.owner._parameters if e.kind == "parameter" else e.owner._buffers
+
+
+def _restore(backup: list) -> None:
+    """Put back (tensor, copy) pairs: a failed fallback leaves a built model's tensors as they were, not NaN."""
+    with torch.no_grad():
+        for t, values in backup:
+            t.detach().copy_(values)
 
 
 @contextlib.contextmanager
@@ -896,7 +914,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             own = _own_init(m)  # an overridden rule method (Transformer._reset_parameters) may fill descendants
             if own is not None and (owned.get(id(m)) or own != "reset_parameters"):
                 fallback.append((prefix, m, own))
-            elif own is not None:
+            elif own is not None and getattr(type(m), own) is not _CHILDREN_ONLY:
                 parents.append((prefix, m))
             continue
         for rel, method in claims.items():
@@ -1087,14 +1105,20 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"
                                                                                     or e.was_meta)]
                 sentinel = {id(e.tensor) for e in watched if e.tensor.is_floating_point() or e.tensor.is_complex()}
+                # a built model's values, put back if the call fails (this module's own tensors: a copy of them)
+                backup = [(e.tensor, e.tensor.detach().clone()) for e in watched if not e.was_meta]
                 for e in watched:
                     if id(e.tensor) in sentinel:
                         e.tensor.detach().fill_(math.nan)
                 kept = [(e.tensor, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
-                with _torch_rng(_fallback_seed(seed, prefix), dev):
-                    getattr(m, own)()
+                try:
+                    with _torch_rng(_fallback_seed(seed, prefix), dev):
+                        getattr(m, own)()
+                except BaseException:
+                    _restore(backup)
+                    raise
                 changed = [e for e in sub if (not e.tensor.isnan().any() if id(e.tensor) in sentinel
                                               else e.tensor._version != before[id(e.tensor)])]
                 for t, values in kept:  # 'keep' overrides survive their module's reset_parameters()
@@ -1105,10 +1129,15 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 summary.fallbacks[prefix] = type(m).__name__
                 if bar is not None:
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
-                stale = [e.name for e in watched if id(e.tensor) not in done]
+                stale = [e for e in watched if id(e.tensor) not in done]
                 if stale:
-                    raise RuntimeError(f"{prefix or '<root>'} ({type(m).__name__}).{own}() left {stale} "
-                                       "uninitialized; give them an override")
+                    _restore(backup)
+                    replaced = [e.name for e in stale if _holder(e).get(e.name.rpartition(".")[2]) is not e.tensor]
+                    raise RuntimeError(
+                        f"{prefix or '<root>'} ({type(m).__name__}).{own}() left {[e.name for e in stale]} "
+                        "uninitialized; give them an override"
+                        + (f"; it assigned new tensors to {replaced} instead of filling them in place" if replaced
+                           else "") + ("; this module's tensors are put back as they were" if backup else ""))
             pending.extend(by_at.get(prefix, ()))
         flush()
         for e in by_at.get(None, ()):  # overrides: any callable, run last and in order
@@ -1119,7 +1148,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         bar.close()
 
     for e in entries.values():
-        i, store = id(e.tensor), e.owner._parameters if e.kind == "parameter" else e.owner._buffers
+        i, store = id(e.tensor), _holder(e)
         changed = i in versions and (e.tensor._version != versions[i]  # written, or replaced (orthogonal's base)
                                      or store.get(e.name.rpartition(".")[2]) is not e.tensor)
         label, secs = done.get(i) or (("set by a parametrization's right_inverse", 0.0) if changed

@@ -21,10 +21,11 @@ memory, on torch's current stream of their device, with the values a CPU tensor 
 dirac_, orthogonal_, delta_orthogonal_ and sparse_ compute on the host: a CUDA tensor receives a CPU
 twin's values through one host-to-device copy (``host_staged``) on that stream.
 
-Meta tensors (a shape and a dtype, no data) are treated as torch.nn.init treats them: the arguments
-are checked (the same errors as for a CPU tensor of that shape), nothing is written and no seed is
-drawn from the generator, so code that initializes modules built on ``torch.device("meta")`` runs
-unchanged (``materialize`` then allocates and fills them).  So are empty tensors: checked, left
+Meta tensors (a shape and a dtype, no data): nothing is written and no seed is drawn from the
+generator, as with torch.nn.init, so code that initializes modules built on ``torch.device("meta")``
+runs unchanged (``materialize`` then allocates and fills them); the arguments are checked as for a CPU
+tensor of that shape (stricter than torch, which accepts ``uniform_(meta, 2, 1)`` or an int64 meta
+``uniform_``).  So are empty tensors: checked, left
 alone, nothing drawn.  A refused call draws nothing either (the seed is drawn after every check).
 Like torch, an inference tensor is refused outside ``torch.inference_mode`` (RuntimeError).
 Integer, bool and complex tensors, which the kernels do not write, get ``constant_``, ``zeros_``,
@@ -99,8 +100,8 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
 
 
 def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
-    """A meta tensor has a shape and a dtype but no data: torch.nn.init checks the arguments, writes
-    nothing and leaves the generator alone.  fastinit runs its checks on this NumPy twin of the same
+    """A meta tensor has a shape and a dtype but no data: torch.nn.init writes nothing and leaves the
+    generator alone.  fastinit runs a CPU tensor's checks on this NumPy twin of the same
     dtype: the first ``keep`` axes kept (dirac_'s groups, delta_orthogonal_'s channels), the others
     empty, so it holds no element (a 0-d tensor's twin holds one, harmlessly)."""
     shape = tuple(tensor.shape)
@@ -222,16 +223,23 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 
 _FASTINIT_ONLY = ("seed", "stream", "global_shape", "offset")
 _PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__, torch._C._disabled_torch_function_impl)
+_FUNCTORCH_WRAPPED, _FUNCTIONAL = torch._C._functorch.is_functorch_wrapped_tensor, torch._is_functional_tensor
+_COMPILING = torch.compiler.is_compiling
 
 
 def _subclass(tensor) -> bool:
     """A tensor subclass that overrides torch's functions or its dispatch (DTensor, FakeTensor, a lazy module's
-    UninitializedParameter, a user's ``__torch_function__`` subclass): no plain strided memory fastinit could
-    write, or a subclass that expects to see the call.  ``nn.Parameter`` and subclasses that override neither
-    are plain tensors here."""
-    if type(tensor) is torch.Tensor or not isinstance(tensor, torch.Tensor):
+    UninitializedParameter, a user's ``__torch_function__`` subclass), or a torch.func transform's wrapper
+    (``vmap``, ``grad``, ``functionalize``: of type ``torch.Tensor``): no plain strided memory fastinit could
+    write, or a tensor that expects torch to see the call.  ``nn.Parameter`` and subclasses that override
+    neither are plain tensors here."""
+    if not isinstance(tensor, torch.Tensor):
         return False
+    if _FUNCTORCH_WRAPPED(tensor) or _FUNCTIONAL(tensor):
+        return True
     kind = type(tensor)
+    if kind is torch.Tensor:
+        return False
     return (getattr(kind.__torch_function__, "__func__", kind.__torch_function__) not in _PLAIN_TORCH_FUNCTION
             or kind.__torch_dispatch__ is not torch.Tensor.__torch_dispatch__)
 
@@ -244,6 +252,8 @@ def _subclasses_to_torch(fill):
 
     @functools.wraps(fill)
     def initializer(*args, **kwargs):
+        if _COMPILING():  # torch.compile: a graph break, the call runs eagerly (same values)
+            return torch.compiler.disable(initializer)(*args, **kwargs)
         tensor = args[0] if args else kwargs.get("tensor")
         if not _subclass(tensor):
             return fill(*args, **kwargs)
@@ -346,10 +356,11 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_subclasses_to_torch
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
-    """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors by torch itself)."""
+    """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors, and expanded views whose elements
+    share memory, by torch itself)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    if _not_float(tensor):
+    if _not_float(tensor) or tensor.layout == torch.strided and _expanded(tensor):
         return torch.nn.init.eye_(tensor)
     _structured.eye_(_writable(tensor))
     return _done(tensor)
@@ -357,8 +368,9 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_subclasses_to_torch
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
-    """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_)."""
-    if _not_float(tensor):
+    """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, and
+    expanded views, by torch itself)."""
+    if _not_float(tensor) or tensor.layout == torch.strided and _expanded(tensor):
         return torch.nn.init.dirac_(tensor, _num(groups))
     _structured.dirac_(_writable(tensor), _num(groups))
     return _done(tensor)

@@ -122,6 +122,31 @@ def test_init_shard_flag(tmp_path):
         main(base + ["--out", str(tmp_path / "x.safetensors"), "--shard", "2/2"])
 
 
+def test_init_shard_needs_a_seed_and_the_file_says_format_pt(tmp_path, capsys):
+    """Without --seed each process drew its own, and the shards did not fit together; transformers 4.x loads
+    a checkpoint's safetensors only with "format": "pt" in its metadata."""
+    safetensors = pytest.importorskip("safetensors")
+    out = tmp_path / "s0.safetensors"
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(out), "--shard", "0/2", "--no-progress"]) == 2
+    assert "--shard needs --seed" in capsys.readouterr().err and not out.exists()
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(out), "--shard", "0/2", "--seed", "3",
+                 "--no-progress"]) == 0
+    with safetensors.safe_open(out, "np") as f:
+        meta = f.metadata()
+    assert meta["format"] == "pt" and meta["arch"] == "mlp-mnist" and meta["fastinit.seed"] == "3"
+
+
+def test_progress_bars_only_on_a_terminal(monkeypatch):
+    """A bar's carriage-return frames would fill a log: shown by default only when stderr is a terminal."""
+    from fastinit.cli import build_parser, _progress
+    args = build_parser().parse_args(["init", "--arch", "gpt2"])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    assert not _progress(args)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert _progress(args) and not _progress(build_parser().parse_args(["init", "--no-progress"]))
+    assert not _progress(build_parser().parse_args(["compile"]))  # no bar of its own
+
+
 def _exit_code(argv) -> int:
     try:
         return main(argv)

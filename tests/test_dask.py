@@ -171,6 +171,23 @@ def test_an_initializer_without_a_seed_needs_sampled_false():
     assert np.array_equal(fid.from_initializer(fastinit.eye_, (3, 3), chunks=-1, sampled=False).compute(), np.eye(3))
 
 
+def test_a_sampled_fill_without_placement_keywords_is_refused_at_graph_build():
+    """Each block of a sampled fill is told global_shape= and offset=: a fill without them failed only at compute,
+    chunks=-1 included."""
+    def my_fill(out, seed=None):
+        out[...] = 0
+        return out
+
+    with pytest.raises(TypeError, match="my_fill takes no global_shape= or offset="):
+        fid.from_initializer(my_fill, (4, 4), chunks=-1, seed=1)
+
+    def placed(out, seed=None, **place):  # **kwargs takes them
+        out[...] = seed
+        return out
+
+    assert np.array_equal(fid.from_initializer(placed, (4, 4), chunks=2, seed=3).compute(), np.full((4, 4), 3.0))
+
+
 def test_unsampled_fills_with_scalar_arguments_may_be_chunked():
     """Only per-unit array arguments (prior_bias_'s priors) need the whole tensor in one block."""
     one = fid.from_initializer(fastinit.prior_bias_, (6,), chunks=2, sampled=False, prior=0.25).compute()

@@ -207,3 +207,38 @@ def test_cli_stopped_by_sigterm_or_ctrl_c_leaves_nothing_and_says_so(tmp_path, s
     assert proc.returncode == 130, f"rc={proc.returncode}\n{out}\n{err}"
     assert err.endswith("fastinit init: interrupted\n") and "Traceback" not in err, err
     assert os.listdir(tmp_path) == []
+
+
+SWALLOWING_CHILD = textwrap.dedent("""
+    import os, signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from numba.core import codegen
+    hook = codegen.CPUCodeLibrary._object_compiled_hook.__func__
+    fired = []
+
+    def ctrl_c_inside_llvm(cls, module, buf):  # a Ctrl-C landing in numba's object-cache ctypes callback, which
+        if not fired:                          # runs on every kernel load: its KeyboardInterrupt is lost there
+            fired.append(1)
+            os.kill(os.getpid(), signal.SIGINT)
+        return hook(cls, module, buf)
+
+    codegen.CPUCodeLibrary._object_compiled_hook = classmethod(ctrl_c_inside_llvm)
+    from fastinit.cli import main
+    rc = main(sys.argv[1:])
+    print("fired" if fired else "not fired", flush=True)
+    sys.exit(rc)
+""")
+
+
+def test_a_ctrl_c_lost_inside_a_ctypes_callback_still_stops_the_command(tmp_path):
+    """Python raises Ctrl-C's KeyboardInterrupt in whatever Python code runs; in a ctypes callback it is printed
+    as 'Exception ignored' and lost.  The command line notes the signal too: exit 130, the old file kept (it
+    used to exit 0 and replace it)."""
+    path = tmp_path / "mlp.safetensors"
+    path.write_text("old\n")
+    proc = _start(SWALLOWING_CHILD, "init", "--arch", "mlp-mnist", "--out", str(path), "--seed", "0",
+                  "--no-progress")
+    out, err = proc.communicate(timeout=600)
+    assert out.strip() == "fired", err
+    assert proc.returncode == 130 and err.endswith("fastinit init: interrupted\n"), err
+    assert path.read_text() == "old\n" and os.listdir(tmp_path) == ["mlp.safetensors"]

@@ -4,6 +4,7 @@ import math
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -72,7 +73,13 @@ def test_float64_with_x64_and_float32_without_as_jax_does():
         assert w.dtype == jnp.float64 and np.array_equal(np.asarray(w), ref)
         assert fj.normal()(KEY, (3,)).dtype == jnp.float64  # JAX's default float with x64
         jax.config.update("jax_enable_x64", False)
-        assert fj.normal()(KEY, (3,), jnp.float64).dtype == jnp.float32 == fj.normal()(KEY, (3,)).dtype
+        with pytest.warns(UserWarning, match="Explicitly requested dtype float64 is not available") as caught:
+            assert fj.normal()(KEY, (3,), jnp.float64).dtype == jnp.float32  # JAX's warning, at the user's line
+        assert caught[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # the default float, by None, float or "float": no warning, as JAX
+            assert fj.normal()(KEY, (3,)).dtype == fj.normal()(KEY, (3,), float).dtype == jnp.float32
+            assert fj.normal(dtype="float")(KEY, (3,)).dtype == jnp.float32
     finally:
         jax.config.update("jax_enable_x64", x64)
 
@@ -150,6 +157,9 @@ def test_refusals_come_before_tracing_and_name_the_argument():
               ValueError, "variance_scaling_"),
              (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
              (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
+             # JAX fails on None ('NoneType' object is not iterable); fastinit's fans read it as torch's default
+             (lambda: fj.variance_scaling(1.0, "fan_in", "normal", in_axis=None), TypeError, "in_axis must be"),
+             (lambda: fj.he_normal(out_axis=None), TypeError, "out_axis must be an int or a sequence"),
              (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis"),
              (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "column_axis must be an int")]
     for call, err, msg in cases:

@@ -2,6 +2,7 @@
 import functools
 import math
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -737,6 +738,67 @@ def test_fallback_writes_through_data_are_seen_and_partial_writes_refused():
         assert torch.isfinite(w).all() and 0.01 < float(w.std()) < 0.04
     with pytest.raises(RuntimeError, match=r"left \['0\.w'\] uninitialized"):
         materialize(nn.Sequential(_DataWriter(rows=2)), seed=0)
+
+
+class _Scaled(nn.Module):
+    """Its reset_parameters() resets ``weight`` only (``alpha`` keeps its __init__ value), or raises, or assigns a
+    new Parameter instead of filling the old one."""
+    def __init__(self, how="partial"):
+        super().__init__()
+        self.weight = nn.Parameter(torch.full((4, 4), 3.0))
+        self.alpha = nn.Parameter(torch.full((4,), 0.5))
+        self.how = how
+
+    def reset_parameters(self):
+        if self.how == "raise":
+            nn.init.kaiming_uniform_(self.weight)
+            raise ArithmeticError("a user's bug")
+        if self.how == "replace":
+            self.alpha = nn.Parameter(torch.zeros(4))
+        nn.init.kaiming_uniform_(self.weight)
+
+
+@pytest.mark.parametrize("how, error, match", [("partial", RuntimeError, r"left \['1\.alpha'\] uninitialized"),
+                                               ("raise", ArithmeticError, "a user's bug"),
+                                               ("replace", RuntimeError, r"assigned new tensors to \['1\.alpha'\]")])
+def test_a_failed_fallback_puts_a_built_models_tensors_back(how, error, match):
+    """In place on a built model, a fallback's tensors hold NaN while it runs (to see what it wrote): when it
+    raises or leaves one unwritten, they get their values back, not NaN."""
+    model = nn.Sequential(nn.Linear(4, 4), _Scaled(how))
+    alpha = model[1].alpha
+    with pytest.raises(error, match=match):
+        materialize(model, seed=0)
+    assert torch.equal(alpha.detach(), torch.full((4,), 0.5))
+    assert torch.equal(model[1].weight.detach(), torch.full((4, 4), 3.0))
+
+
+def test_transformer_rule_covers_its_encoder_and_decoder_not_a_subclass_s_additions():
+    """torch's _reset_parameters runs at the end of Transformer.__init__: modules a subclass adds afterwards
+    keep their own laws (Embedding: N(0, 1); Linear: kaiming_uniform(a=sqrt 5))."""
+    class Seq2Seq(nn.Transformer):
+        def __init__(self):
+            super().__init__(d_model=64, nhead=4, num_encoder_layers=1, num_decoder_layers=1, dim_feedforward=128,
+                             batch_first=True)
+            self.src_emb = nn.Embedding(1000, 64)
+            self.head = nn.Linear(64, 500)
+
+    with torch.device("meta"):
+        model = Seq2Seq()
+    summary = materialize(model, seed=0)
+    assert summary["src_emb.weight"].method != "xavier_uniform" and summary["head.weight"].method != "xavier_uniform"
+    assert abs(float(model.src_emb.weight.detach().std()) - 1.0) < 0.02
+    assert abs(float(model.head.weight.detach().std()) - 1 / math.sqrt(3 * 64)) < 0.002
+    assert summary["encoder.layers.0.linear1.weight"].method == "xavier_uniform"
+    assert summary["decoder.layers.0.self_attn.in_proj_weight"].method == "xavier_uniform"
+
+
+def test_no_warning_for_torchs_adaptive_softmax_whose_reset_parameters_resets_its_children():
+    with torch.device("meta"):
+        model = nn.AdaptiveLogSoftmaxWithLoss(64, 1000, [100, 500])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        materialize(model, seed=0)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 def test_keep_survives_its_modules_reset_parameters():

@@ -1,6 +1,8 @@
 """fastinit.torch behaves like torch.nn.init: values in place, identity, errors, warnings, seeding."""
 import importlib.util
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -536,6 +538,51 @@ def test_tensor_subclasses_go_to_torch_nn_init():
         finit.kaiming_uniform_(UninitializedParameter())
     p = torch.nn.Parameter(torch.empty(6, 4))  # a Parameter is a plain tensor: fastinit's values
     assert torch.equal(finit.normal_(p, seed=3).detach(), finit.normal_(torch.empty(6, 4), seed=3))
+
+
+def test_torch_func_wrappers_go_to_torch_nn_init():
+    """vmap / grad / functionalize wrap tensors of type torch.Tensor with no storage of their own: torch's
+    behaviour (fastinit read them as 'out has dtype torch.float32; supported dtypes are ... float32', and wrote
+    nothing under functionalize)."""
+    out = torch.func.vmap(lambda t: finit.normal_(t), randomness="different")(torch.zeros(3, 400))
+    assert out.shape == (3, 400) and 0.8 < out.std() < 1.2 and not torch.equal(out[0], out[1])
+    x = torch.zeros(3, 4)
+    written = torch.func.functionalize(lambda t: finit.uniform_(t, 1.0, 2.0) * 1)(x)
+    assert (written >= 1).all() and (x >= 1).all()
+    grads = [torch.func.grad(lambda t: (fill(t.clone(), 2.0) * t).sum())(torch.ones(3))
+             for fill in (finit.constant_, torch.nn.init.constant_)]
+    assert torch.equal(grads[0], grads[1])  # torch's (3: the fill runs under no_grad)
+    with pytest.raises(TypeError, match="torch.nn.init has no seed="):
+        torch.func.vmap(lambda t: finit.normal_(t, seed=1), randomness="different")(torch.zeros(2, 4))
+
+
+def test_torch_compile_runs_the_fills_eagerly_even_as_the_first_call_of_a_process():
+    """Under torch.compile a fastinit.torch call is a graph break: the same values as eager.  In a fresh process
+    whose first fill was traced, Dynamo used to trace into numba's dispatcher and crash."""
+    code = """if True:
+        import torch, fastinit.torch as F
+        def make(w):
+            F.kaiming_uniform_(w, a=5 ** 0.5, seed=4)
+            return w * 2
+        got = torch.compile(make, backend="eager")(torch.empty(16, 16))
+        assert torch.equal(got, make(torch.empty(16, 16))), "compiled != eager"
+        torch.manual_seed(0)
+        a = torch.compile(lambda w: F.normal_(w) + 0, backend="eager")(torch.empty(8, 8))
+        torch.manual_seed(0)
+        assert torch.equal(a, F.normal_(torch.empty(8, 8))), "generator draws differ"
+        print("ok")
+    """
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-3000:]
+
+
+@pytest.mark.parametrize("init, shape", [(finit.eye_, (3, 4)), (lambda t: finit.dirac_(t), (2, 3, 3))])
+def test_structured_fills_of_an_expanded_view_go_to_torch(init, shape):
+    ours = torch.zeros((1, *shape[1:])).expand(*shape)
+    theirs = torch.zeros((1, *shape[1:])).expand(*shape)
+    init(ours)
+    (torch.nn.init.eye_ if len(shape) == 2 else torch.nn.init.dirac_)(theirs)
+    assert torch.equal(ours, theirs)
 
 
 def test_orthogonal_keeps_the_sign_of_a_negative_gain_like_torch():
