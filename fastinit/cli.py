@@ -541,8 +541,11 @@ def _is_float(text: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_negative_values(sys.argv[1:] if argv is None else argv))
+    try:
+        args = build_parser().parse_args(_negative_values(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # Ctrl-C in the first moments: the one line, not a traceback
+        print("fastinit: interrupted", file=sys.stderr)
+        return 130
     if getattr(args, "dist", None) is not None:  # fastinit fill
         unused = [f"--{k}" for k in ("a", "b", "mean", "std", "value")
                   if getattr(args, k) is not None and k not in _DIST_FLAGS[args.dist]]

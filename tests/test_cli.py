@@ -452,3 +452,14 @@ def test_the_other_embedded_archs_have_their_published_counts():
     published = {"gpt2-medium": 354_823_168, "gpt2-large": 774_030_080, "gpt2-xl": 1_557_611_200,
                  "bert-large": 335_141_888}
     assert {name: parameter_count(arch_spec(name)) for name in published} == published
+
+
+def test_ctrl_c_before_the_command_starts_is_one_line_not_a_traceback(monkeypatch, capsys):
+    import fastinit.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    assert cli.main(["check"]) == 130
+    assert capsys.readouterr().err == "fastinit: interrupted\n"
