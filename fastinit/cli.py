@@ -597,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        io.SIGNALLED.clear()  # noted for this command only (a later write_safetensors in the process is not)
 
 
 if __name__ == "__main__":
