@@ -42,9 +42,11 @@ CONSTANT, UNIFORM, NORMAL, TRUNC = 0, 1, 2, 3
 
 # parameter vector ``prm`` (float64) shared by all distributions
 # (truncated normal: P0 = mean for the normal proposal, the near bound for the others, whose BETA is
-# the width beta - alpha and M2 the c of _transforms.trunc_attempt_f32; NEAREST = the fallback value)
-P0, P1, LO, HI, ALPHA, BETA, LAM, M2, METHOD, SIGN, NEAREST = range(11)
-N_PARAMS = 11
+# the width beta - alpha and M2 the c of _transforms.trunc_attempt_f32; P0LO = P0 - float32(P0), so that a
+# float32 candidate is float32(P0) + (std t + P0LO): the law is not shifted against [a, b] by P0's rounding;
+# NEAREST = the fallback value)
+P0, P1, LO, HI, ALPHA, BETA, LAM, M2, METHOD, SIGN, NEAREST, P0LO = range(12)
+N_PARAMS = 12
 
 # Counter layout (docs/determinism.md).  Global indices are cut into tiles of TILE_BLOCKS
 # Philox blocks; a block yields ``lanes`` values: 4 for the float32 family (one 32-bit word
@@ -99,12 +101,12 @@ VECTOR_ATTEMPTS = 16
 def _trunc_params32(prm):
     f = np.float32
     return (f(prm[P0]), f(prm[P1]), f(prm[SIGN]), f(prm[LO]), f(prm[HI]), f(prm[ALPHA]), f(prm[BETA]),
-            f(prm[LAM]), f(prm[M2]))
+            f(prm[LAM]), f(prm[M2]), f(prm[P0LO]))
 
 
 @scalar
 def _trunc_params64(prm):
-    return (prm[P0], prm[P1], prm[SIGN], prm[LO], prm[HI], prm[ALPHA], prm[BETA], prm[LAM], prm[M2])
+    return (prm[P0], prm[P1], prm[SIGN], prm[LO], prm[HI], prm[ALPHA], prm[BETA], prm[LAM], prm[M2], prm[P0LO])
 
 
 @scalar
@@ -112,14 +114,14 @@ def _accept(q, z):
     """Normal proposal: x = mean + std * z if z is in [alpha, beta] and x rounds into [a, b] (x in [lo, hi]),
     else NaN.  Folded (sign = +1 or -1: a one-sided interval, mirrored to 0 <= alpha, beta = its width), as
     the uniform and exponential proposals: the offset u = |z| - alpha in [0, width] from the near bound,
-    x = bound + std * sign * u."""
-    origin, std, sign, lo, hi, alpha, beta, lam, m2 = q
+    x = bound + std * sign * u.  The origin (mean or bound) is the pair origin + origin_lo (see ``P0LO``)."""
+    origin, std, sign, lo, hi, alpha, beta, lam, m2, origin_lo = q
     if sign == 0:
         u, low = z, alpha
-        x = origin + std * z
+        x = origin + (std * z + origin_lo)
     else:
         u, low = abs(z) - alpha, alpha - alpha
-        x = origin + std * (sign * u)
+        x = origin + (std * (sign * u) + origin_lo)
     return x if (u >= low) & (u <= beta) & (x >= lo) & (x <= hi) else x * np.nan
 
 
@@ -127,8 +129,8 @@ def _accept(q, z):
 def _accept_offset(q, t):
     """Uniform / exponential proposals: x = near bound + std * sign * t (t in [0, width], or NaN) if x
     rounds into [a, b], else NaN."""
-    bound, std, sign, lo, hi, alpha, width, lam, c = q
-    x = bound + std * (sign * t)
+    bound, std, sign, lo, hi, alpha, width, lam, c, bound_lo = q
+    x = bound + (std * (sign * t) + bound_lo)
     return x if (x >= lo) & (x <= hi) else x * np.nan
 
 
@@ -784,7 +786,7 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel
     depend on the thread count).  ``chunk`` is capped at a call's elements (a larger one is the same single chunk;
     sys.maxsize would overflow the kernel's chunk count, which then filled nothing).
 
-    ``prm``: the float64 parameter vector (indices P0 ... SIGN).  ``kernel``: another parallel kernel
+    ``prm``: the float64 parameter vector (indices P0 ... P0LO).  ``kernel``: another parallel kernel
     taking :func:`fill`'s arguments followed by ``extra`` (sparse_'s fill-and-zero pass).
     """
     if kernel is None:

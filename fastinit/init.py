@@ -82,12 +82,12 @@ def refuse_overflow(value, v: float, name: str, fn: str) -> None:
 
 
 _PARAM_INDEX = {name: getattr(_cpu, name) for name in ("P0", "P1", "LO", "HI", "ALPHA", "BETA", "LAM", "M2",
-                                                         "METHOD", "SIGN", "NEAREST")}
+                                                         "METHOD", "SIGN", "NEAREST", "P0LO")}
 
 
 def _params(**named) -> np.ndarray:
-    """The kernel's float64 parameter vector from named entries (see ``_cpu.P0`` ... ``_cpu.SIGN``)."""
-    prm = np.zeros(_cpu.N_PARAMS)  # then set item by item: 1 us less than np.array of an 11-float list
+    """The kernel's float64 parameter vector from named entries (see ``_cpu.P0`` ... ``_cpu.P0LO``)."""
+    prm = np.zeros(_cpu.N_PARAMS)  # then set item by item: 1 us less than np.array of a 12-float list
     for name, value in named.items():
         prm[_PARAM_INDEX[name]] = value
     return prm
@@ -387,7 +387,10 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
              f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "
              f"gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an element, 0.4 s at "
              "least). Use a float64 target.")
-    prm = _params(P0=origin, P1=std, LO=lo_e, HI=hi_e, NEAREST=min(max(mean, lo_e), hi_e), **proposal)
+    # float32 computation: the origin as float32(origin) + the float32 of what that rounding left out
+    origin_lo = 0.0 if compute == np.float64 else float(np.float32(origin - float(np.float32(origin))))
+    prm = _params(P0=origin, P0LO=origin_lo, P1=std, LO=lo_e, HI=hi_e, NEAREST=min(max(mean, lo_e), hi_e),
+                  **proposal)
     return _sample(out, target, _cpu.TRUNC, prm, **placement)
 
 

@@ -110,6 +110,27 @@ def test_low_precision_follows_the_rounded_truncated_law(alpha, beta, dtype):
                            b) > P_MIN
 
 
+@pytest.mark.parametrize("mean, std, a, b, edge", [
+    (1e4, 1.0, 1e4 + 0.2, 1e4 + 0.5, "top"),  # uniform proposal from float32(10000.2) = 10000.2002
+    (1e4, 0.1, 1e4 + 0.025, np.inf, "bottom"),  # the folded normal from float32(10000.025)
+    (1e4 + 0.1, 0.01, 1e4 + 0.08, 1e4 + 0.12, "top"),  # the normal proposal around float32(10000.1) = 10000.0996
+])
+def test_float32_edge_cells_get_their_mass_when_the_origin_is_not_a_float32(mean, std, a, b, edge):
+    """A float32 candidate is float32(origin) + (std t + the origin's rounding error): before, the whole law was
+    shifted by that error against [a, b], up to half a float32 spacing, and the edge value's cell got 1.4x its
+    mass (std = 1024 spacings; a review's 3 seeds: +15 sigma)."""
+    n = 2_000_000
+    x = fastinit.trunc_normal_(np.empty(n, np.float32), mean, std, a, b, seed=11).astype(np.float64)
+    grid = _float32_grid(a if edge == "bottom" else b - 1, b if edge == "top" else a + 1)
+    v = grid[np.searchsorted(grid, b, side="right") - 1] if edge == "top" else grid[np.searchsorted(grid, a)]
+    k = np.searchsorted(grid, v)
+    cell = (max(a, (grid[k - 1] + v) / 2), min(b, (v + grid[k + 1]) / 2))
+    law = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    expect = n * (law.cdf(cell[1]) - law.cdf(cell[0]))
+    got = np.count_nonzero(x == v)
+    assert abs(got - expect) < 6 * np.sqrt(expect), (got, expect)
+
+
 @pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16])
 def test_llm_init_bounds_hold_after_rounding_without_spikes(dtype):
     # std 0.02, bounds +-2 std, 1e7 draws: every value in [-0.04, 0.04], law = rounded law
