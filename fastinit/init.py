@@ -387,6 +387,13 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
              f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "
              f"gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an element, 0.4 s at "
              "least). Use a float64 target.")
+    elif drawn and max(lo_e - origin, origin - hi_e) > 4 * scale:  # the target's spacing, not the computation's
+        gap = max(lo_e - origin, origin - hi_e)
+        warn(f"{fn}: the {target.dtype} values in [a, b] start {gap / scale:.3g} times the draws' spread "
+             f"(~{scale:.3g}) away from where the draws start ({origin:.6g}): nearly every draw rounds outside [a, b] "
+             "and is redrawn, "
+             f"up to {_cpu.MAX_ATTEMPTS:,} attempts an element (then the nearest value; ~0.2-0.8 ms an element). "
+             "Use a wider std or a finer dtype.")
     # float32 computation: the origin as float32(origin) + the float32 of what that rounding left out
     origin_lo = 0.0 if compute == np.float64 else float(np.float32(origin - float(np.float32(origin))))
     prm = _params(P0=origin, P0LO=origin_lo, P1=std, LO=lo_e, HI=hi_e, NEAREST=min(max(mean, lo_e), hi_e),

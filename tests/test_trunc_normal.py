@@ -230,6 +230,23 @@ def test_infinite_bounds_are_accepted_and_finite_in_float16():
     assert x.max() <= 65504
 
 
+@pytest.mark.parametrize("dtype, mean, std, a", [(ml_dtypes.bfloat16, 1.001, 1e-4, 1.001),  # folded normal
+                                                  (np.float16, 1e4, 0.5, 1e4 + 0.125),
+                                                  (ml_dtypes.bfloat16, 1e4, 1.0, 1e4 + 0.3)])  # exponential
+def test_draws_far_inside_a_16_bit_cell_below_a_warn(dtype, mean, std, a):
+    """bfloat16(1.001) = 1.0 < a: the first value in [a, inf) is 1.0078125, whose rounding cell starts 29 std
+    above a; every element then takes the 10 000-attempt fallback, which went unsaid (the compute precision,
+    float32, resolves the draws: the target's spacing is what they cannot reach).  The same laws in float32
+    do not warn."""
+    with pytest.warns(UserWarning, match=f"the {np.dtype(dtype)} values in \\[a, b\\] start .* times the draws'"):
+        w = fastinit.trunc_normal_(np.empty(64, dtype), mean, std, a, np.inf, seed=0)
+    assert np.all(w.astype(np.float64) >= a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fastinit.trunc_normal_(np.empty(64, np.float32), mean, std, a, np.inf, seed=0)
+        fastinit.trunc_normal_(np.empty(64, dtype), 0.0, 0.02, -0.04, 0.04, seed=0)  # an LLM's init: no warning
+
+
 def test_draws_below_the_compute_resolution_warn_and_give_the_nearest_value():
     """std 1e-5 at 1000 in float32 (spacing 6.1e-5): every draw rounds below a, so each element takes the
     10 000-attempt fallback (the value nearest the mean); the call says so instead of silently taking ~1 ms an
