@@ -573,15 +573,19 @@ def main(argv: list[str] | None = None) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     # SIGTERM (a `timeout`, docker stop, a CI cancel) stops a command as Ctrl-C does; both are noted too
     # (io.SIGNALLED), so that one lost inside a ctypes callback still stops it
-    previous = {s: signal.signal(s, io.interrupt) for s in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
-    io.SIGNALLED.clear()
+    # (a signal the process ignores stays ignored: a background job's Ctrl-C is the foreground's)
+    previous = {s: signal.signal(s, io.interrupt) for s in (signal.SIGINT, signal.SIGTERM)
+                if main_thread and signal.getsignal(s) is not signal.SIG_IGN}
+    noted = list(io.SIGNALLED)  # an enclosing command's (main() called from a command, or from a thread)
+    if main_thread:
+        io.SIGNALLED.clear()
     try:
         if args.command == "compile":  # says what it compiles itself
             rc = args.func(args)
         else:
             with CompileWatch(first=lambda: print(COMPILING, file=sys.stderr, flush=True)) as args.compiles:
                 rc = args.func(args)
-        if io.SIGNALLED:
+        if main_thread and io.SIGNALLED:
             raise KeyboardInterrupt
         return rc
     except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full
@@ -597,7 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        io.SIGNALLED.clear()  # noted for this command only (a later write_safetensors in the process is not)
+        if main_thread:  # noted for this command only (a later write_safetensors in the process is not)
+            io.SIGNALLED[:] = noted
 
 
 if __name__ == "__main__":

@@ -387,8 +387,8 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
              f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "
              f"gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an element, 0.4 s at "
              "least). Use a float64 target.")
-    elif drawn and max(lo_e - origin, origin - hi_e) > 4 * scale:  # the target's spacing, not the computation's
-        gap = max(lo_e - origin, origin - hi_e)
+    elif drawn and not lo <= _rounded(origin, target.dtype) <= hi and max(lo_e - origin, origin - hi_e) > 4 * scale:
+        gap = max(lo_e - origin, origin - hi_e)  # the target's spacing, not the computation's (float16, bfloat16)
         warn(f"{fn}: the {target.dtype} values in [a, b] start {gap / scale:.3g} times the draws' spread "
              f"(~{scale:.3g}) away from where the draws start ({origin:.6g}): nearly every draw rounds outside [a, b] "
              "and is redrawn, "
@@ -412,7 +412,7 @@ def trunc_normal_(out: T, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     Robert (1995)'s, the normal itself when it contains 0 and is wider than √(2π), a uniform on
     narrow intervals, a translated exponential of rate λ = (α + √(α² + 4))/2 on one-sided tails;
     and the folded normal ±|z| on one-sided intervals that start within ~0.257 std of the mean
-    (the half-normal [mean, ∞) is ``mean + std·|normal_|`` value for value).  A rejected
+    (the half-normal [0, ∞) of N(0, std²) is ``|normal_|`` value for value).  A rejected
     element is redrawn from fresh counter-derived bits (attempt r uses the key
     ``Philox((r, 0, 0, 0x7E7A1), key)``), so each value stays a pure function of
     (seed, stream, index, parameters, dtype).

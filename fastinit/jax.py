@@ -75,8 +75,9 @@ def _dtype(dtype) -> np.dtype:
     """JAX's dtype for an initializer call: its default float for None (float32, float64 with x64 on), and as
     JAX, float64 is float32 unless x64 is on, with JAX's warning when float64 was asked for by name; fastinit's
     four floating types only."""
-    default = dtype is None or dtype is float or isinstance(dtype, str) and dtype.lower() == "float"  # as NumPy
-    dt = np.dtype(np.float64) if default else resolve_dtype(dtype)
+    default = dtype is None or dtype is float  # JAX's default float; the name "float" is NumPy's float64, as in JAX
+    named = isinstance(dtype, str) and dtype.lower() == "float"
+    dt = np.dtype(np.float64) if default or named else resolve_dtype(dtype)
     got = np.dtype(jax.dtypes.canonicalize_dtype(dt))
     if got != dt and not default:
         warn(f"Explicitly requested dtype {dt} is not available, and will be truncated to dtype {got}. To enable "

@@ -474,10 +474,14 @@ def _holder(e: "_Entry") -> dict:
 
 
 def _restore(backup: list) -> None:
-    """Put back (tensor, copy) pairs: a failed fallback leaves a built model's tensors as they were, not NaN."""
+    """Put back (entry, copy) pairs, the entry's tensor registered again where a failed fallback assigned another:
+    a built model's tensors as they were, not NaN."""
     with torch.no_grad():
-        for t, values in backup:
-            t.detach().copy_(values)
+        for e, values in backup:
+            e.tensor.detach().copy_(values)
+            holder, local = _holder(e), e.name.rpartition(".")[2]
+            if holder.get(local) is not e.tensor:
+                holder[local] = e.tensor
 
 
 @contextlib.contextmanager
@@ -1106,23 +1110,22 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                                                                                     or e.was_meta)]
                 sentinel = {id(e.tensor) for e in watched if e.tensor.is_floating_point() or e.tensor.is_complex()}
                 # a built model's values, put back if the call fails (this module's own tensors: a copy of them)
-                backup = [(e.tensor, e.tensor.detach().clone()) for e in watched if not e.was_meta]
+                backup = [(e, e.tensor.detach().clone()) for e in watched if not e.was_meta]
                 for e in watched:
                     if id(e.tensor) in sentinel:
                         e.tensor.detach().fill_(math.nan)
-                kept = [(e.tensor, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
+                kept = [(e, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
                 try:
                     with _torch_rng(_fallback_seed(seed, prefix), dev):
                         getattr(m, own)()
                 except BaseException:
-                    _restore(backup)
+                    _restore(backup + kept)
                     raise
                 changed = [e for e in sub if (not e.tensor.isnan().any() if id(e.tensor) in sentinel
                                               else e.tensor._version != before[id(e.tensor)])]
-                for t, values in kept:  # 'keep' overrides survive their module's reset_parameters()
-                    t.detach().copy_(values)
+                _restore(kept)  # 'keep' overrides survive their module's reset_parameters()
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:
                     done[id(e.tensor)] = (f"{type(m).__name__}.{own}()", dt)
@@ -1131,8 +1134,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
                 stale = [e for e in watched if id(e.tensor) not in done]
                 if stale:
-                    _restore(backup)
                     replaced = [e.name for e in stale if _holder(e).get(e.name.rpartition(".")[2]) is not e.tensor]
+                    _restore(backup)
                     raise RuntimeError(
                         f"{prefix or '<root>'} ({type(m).__name__}).{own}() left {[e.name for e in stale]} "
                         "uninitialized; give them an override"

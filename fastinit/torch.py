@@ -224,7 +224,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 _FASTINIT_ONLY = ("seed", "stream", "global_shape", "offset")
 _PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__, torch._C._disabled_torch_function_impl)
 _FUNCTORCH_WRAPPED, _FUNCTIONAL = torch._C._functorch.is_functorch_wrapped_tensor, torch._is_functional_tensor
-_COMPILING = torch.compiler.is_compiling
+_DYNAMO = torch.compiler.is_dynamo_compiling  # torch.compile's tracing (not torch.export's non-strict one)
 
 
 def _subclass(tensor) -> bool:
@@ -250,10 +250,7 @@ def _subclasses_to_torch(fill):
     and for fastinit-only arguments (``seed=``, ``stream=``, placement), which torch cannot honour."""
     theirs = getattr(torch.nn.init, fill.__name__, None)
 
-    @functools.wraps(fill)
-    def initializer(*args, **kwargs):
-        if _COMPILING():  # torch.compile: a graph break, the call runs eagerly (same values)
-            return torch.compiler.disable(initializer)(*args, **kwargs)
+    def dispatch(*args, **kwargs):
         tensor = args[0] if args else kwargs.get("tensor")
         if not _subclass(tensor):
             return fill(*args, **kwargs)
@@ -264,6 +261,12 @@ def _subclasses_to_torch(fill):
             raise TypeError(f"{fill.__name__}: a {type(tensor).__name__} is a tensor subclass, which fastinit hands "
                             f"to torch.nn.init, and {what}; initialize a plain tensor (a shard's local tensor) instead")
         return theirs(*args, **{k: v for k, v in kwargs.items() if k not in _FASTINIT_ONLY})
+
+    @functools.wraps(fill)
+    def initializer(*args, **kwargs):
+        if _DYNAMO():  # torch.compile: a graph break, the call runs eagerly (same values)
+            return torch.compiler.disable(dispatch)(*args, **kwargs)
+        return dispatch(*args, **kwargs)
 
     return initializer
 

@@ -463,3 +463,31 @@ def test_ctrl_c_before_the_command_starts_is_one_line_not_a_traceback(monkeypatc
     monkeypatch.setattr(cli, "build_parser", interrupted)
     assert cli.main(["check"]) == 130
     assert capsys.readouterr().err == "fastinit: interrupted\n"
+
+
+def test_an_ignored_sigint_stays_ignored_and_threads_leave_the_noted_signals_alone(monkeypatch):
+    """A background job (SIGINT ignored) is not stopped by the foreground's Ctrl-C; a command run on another
+    thread installs no handler and neither clears nor reports the main thread's noted signals."""
+    import signal
+    import threading
+
+    import fastinit.cli as cli
+    from fastinit import io
+    seen = []
+    monkeypatch.setattr(cli, "cmd_fill", lambda args: seen.append((signal.getsignal(signal.SIGINT),
+                                                                    signal.getsignal(signal.SIGTERM))) or 0)
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assert cli.main(["fill", "--numel", "10"]) == 0
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert seen == [(signal.SIG_IGN, io.interrupt)]
+    io.SIGNALLED.append(signal.SIGINT)  # as if the main thread's command had noted one
+    try:
+        codes = []
+        worker = threading.Thread(target=lambda: codes.append(cli.main(["fill", "--numel", "10"])))
+        worker.start()
+        worker.join()
+        assert codes == [0] and io.SIGNALLED == [signal.SIGINT]
+    finally:
+        io.SIGNALLED.clear()

@@ -77,8 +77,9 @@ def test_float64_with_x64_and_float32_without_as_jax_does():
             assert fj.normal()(KEY, (3,), jnp.float64).dtype == jnp.float32  # JAX's warning, at the user's line
         assert caught[0].filename == __file__
         with warnings.catch_warnings():
-            warnings.simplefilter("error")  # the default float, by None, float or "float": no warning, as JAX
+            warnings.simplefilter("error")  # the default float, by None or float: no warning, as JAX
             assert fj.normal()(KEY, (3,)).dtype == fj.normal()(KEY, (3,), float).dtype == jnp.float32
+        with pytest.warns(UserWarning, match="Explicitly requested dtype float64"):  # NumPy's name for float64
             assert fj.normal(dtype="float")(KEY, (3,)).dtype == jnp.float32
     finally:
         jax.config.update("jax_enable_x64", x64)
@@ -136,7 +137,9 @@ def test_the_laws_are_jaxs():
 def test_delta_orthogonal_column_axis_1_is_the_last_axis_and_float_is_numpys_float64():
     shape = (3, 3, 4, 6)
     assert np.array_equal(fj.delta_orthogonal(column_axis=1)(KEY, shape), fj.delta_orthogonal()(KEY, shape))
-    a = fj.normal(dtype="float")(KEY, (5,))  # JAX reads "float" as NumPy's float64, then its default float
+    with warnings.catch_warnings():  # (without x64, JAX's warning that float64 becomes float32)
+        warnings.simplefilter("ignore", UserWarning)
+        a = fj.normal(dtype="float")(KEY, (5,))  # JAX reads "float" as NumPy's float64, then its default float
     default = jax.dtypes.canonicalize_dtype(np.float64)
     assert a.dtype == default and np.array_equal(a, fj.normal(dtype=default)(KEY, (5,)))
 

@@ -768,7 +768,14 @@ def test_a_failed_fallback_puts_a_built_models_tensors_back(how, error, match):
     alpha = model[1].alpha
     with pytest.raises(error, match=match):
         materialize(model, seed=0)
-    assert torch.equal(alpha.detach(), torch.full((4,), 0.5))
+    assert model[1].alpha is alpha and torch.equal(alpha.detach(), torch.full((4,), 0.5))  # registered again
+    assert torch.equal(model[1].weight.detach(), torch.full((4, 4), 3.0))
+
+
+def test_keep_survives_a_failed_fallback():
+    model = nn.Sequential(nn.Linear(4, 4), _Scaled("raise"))
+    with pytest.raises(ArithmeticError):
+        materialize(model, seed=0, overrides={"1.weight": "keep"})
     assert torch.equal(model[1].weight.detach(), torch.full((4, 4), 3.0))
 
 

@@ -570,6 +570,14 @@ def test_torch_compile_runs_the_fills_eagerly_even_as_the_first_call_of_a_proces
         a = torch.compile(lambda w: F.normal_(w) + 0, backend="eager")(torch.empty(8, 8))
         torch.manual_seed(0)
         assert torch.equal(a, F.normal_(torch.empty(8, 8))), "generator draws differ"
+
+        class M(torch.nn.Module):  # torch.export's non-strict tracing is not Dynamo: FakeTensors go to torch
+            def forward(self, x):
+                w = torch.empty(4, 4)
+                F.normal_(w)
+                return x @ w
+
+        torch.export.export(M(), (torch.ones(2, 4),), strict=False)
         print("ok")
     """
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)

@@ -245,6 +245,9 @@ def test_draws_far_inside_a_16_bit_cell_below_a_warn(dtype, mean, std, a):
         warnings.simplefilter("error")
         fastinit.trunc_normal_(np.empty(64, np.float32), mean, std, a, np.inf, seed=0)
         fastinit.trunc_normal_(np.empty(64, dtype), 0.0, 0.02, -0.04, 0.04, seed=0)  # an LLM's init: no warning
+        # float32: the mean, 10 std below the first value >= a, rounds to it in the computation itself: fast
+        assert np.all(fastinit.trunc_normal_(np.empty(64, np.float32), 1000.00005, 1e-6, 1000.00004, np.inf,
+                                             seed=0) == np.float32(1000.00006))
 
 
 def test_draws_below_the_compute_resolution_warn_and_give_the_nearest_value():
