@@ -299,6 +299,9 @@ def cmd_variance(args: argparse.Namespace) -> int:
         folder = os.path.dirname(os.path.abspath(args.png))
         if os.path.isdir(args.png) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
             raise OSError(f"--png {args.png}: cannot write a file there (missing or read-only folder, or a directory)")
+        suffix = os.path.splitext(args.png)[1]
+        if suffix and suffix.lower() != ".png":  # the plot is written as PNG: not under another format's name
+            raise ValueError(f"--png {args.png}: the plot is a PNG image; name a .png file")
     report = variance.run_variance(schemes, args.activation, args.depth, args.width, args.batch, args.dtype, args.seed,
                                    show_progress=_progress(args))
     if args.png:

@@ -183,6 +183,8 @@ def test_variance_checks_its_png_path_before_the_run(tmp_path, capsys, monkeypat
     assert main(["variance", "--png", str(tmp_path / "nodir" / "v.png")]) == 2
     assert main(["variance", "--png", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("cannot write a file there") == 2
+    assert main(["variance", "--png", str(tmp_path / "v.svg")]) == 2  # PNG bytes under an SVG name, before
+    assert "name a .png file" in capsys.readouterr().err and not (tmp_path / "v.svg").exists()
 
 
 def test_fill_constant_leaves_the_constant_in_the_buffer_and_file(tmp_path, capsys):
