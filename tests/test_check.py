@@ -194,6 +194,12 @@ def test_check_bad_flags_exit_2(capsys, argv, msg):
     assert msg in capsys.readouterr().err
 
 
+def test_a_bad_seed_is_refused_before_any_check_runs(monkeypatch, capsys):
+    monkeypatch.setattr(check.DistributionCheck, "run", lambda *a, **k: pytest.fail("ran before checking seeds"))
+    assert main(["check", "--n", "1e4", "--no-progress", "--seeds", "0,-1"]) == 2
+    assert "seed must lie in [0, 2**64), got -1" in capsys.readouterr().err
+
+
 def test_only_takes_names_without_the_trailing_underscore_as_bench_does(capsys):
     assert main(["check", "--only", "normal,trunc_normal_tail", "--dtype", "float32", "--n", "1e4", "--json",
                  "--no-progress"]) == 0
