@@ -44,7 +44,7 @@ import numpy as np
 
 from . import init, scaled, sparsity, structured
 from ._buffers import resolve_dtype
-from ._seed import key_words
+from ._seed import _check_u64
 
 __all__ = ["DistributionCheck", "OrthogonalCheck", "SparseCheck", "Row", "REGISTRY", "SEEDS", "DTYPES",
            "run_checks", "format_table"]
@@ -415,12 +415,6 @@ def _law(name: str, *args, **kw):
     return make
 
 
-def _checked_seed(seed) -> int:
-    """``seed`` as a Philox key's int, refused (ValueError / TypeError naming it) before any check runs."""
-    key_words(seed)
-    return int(seed)
-
-
 def _default_registry() -> dict:
     return {
         "uniform_": DistributionCheck("uniform_", lambda o, s: init.uniform_(o, -1.0, 2.0, seed=s),
@@ -496,7 +490,7 @@ def run_checks(names: Optional[Iterable[str]] = None, dtypes: Iterable[str] = DT
     if not seeds:
         raise ValueError("seeds must name at least one seed")
     # checked before any run; a repeated seed is one seed (its fills would be equal: "seed not used")
-    seeds = list(dict.fromkeys(_checked_seed(s) for s in seeds))
+    seeds = list(dict.fromkeys(_check_u64(s, "seed") for s in seeds))
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     dts = [resolve_dtype(d) for d in dtypes]

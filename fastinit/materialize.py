@@ -468,9 +468,15 @@ def _torch_rng(seed: int, device: torch.device):
         yield
 
 
-def _holder(e: "_Entry") -> dict:
-    """The dict of ``e``'s owner that holds it (``_parameters`` or ``_buffers``)."""
-    return e.owner._parameters if e.kind == "parameter" else e.owner._buffers
+def _holder(e: "_Entry") -> tuple[dict, str]:
+    """The dict of ``e``'s owner that holds it (``_parameters`` or ``_buffers``), and its key there."""
+    return e.owner._parameters if e.kind == "parameter" else e.owner._buffers, e.name.rpartition(".")[2]
+
+
+def _registered(e: "_Entry") -> bool:
+    """Whether ``e``'s owner still holds ``e.tensor`` under its name (not a tensor assigned in its place)."""
+    holder, local = _holder(e)
+    return holder.get(local) is e.tensor
 
 
 def _restore(backup: list) -> None:
@@ -479,8 +485,8 @@ def _restore(backup: list) -> None:
     with torch.no_grad():
         for e, values in backup:
             e.tensor.detach().copy_(values)
-            holder, local = _holder(e), e.name.rpartition(".")[2]
-            if holder.get(local) is not e.tensor:
+            if not _registered(e):
+                holder, local = _holder(e)
                 holder[local] = e.tensor
 
 
@@ -1134,7 +1140,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
                 stale = [e for e in watched if id(e.tensor) not in done]
                 if stale:
-                    replaced = [e.name for e in stale if _holder(e).get(e.name.rpartition(".")[2]) is not e.tensor]
+                    replaced = [e.name for e in stale if not _registered(e)]
                     _restore(backup)
                     raise RuntimeError(
                         f"{prefix or '<root>'} ({type(m).__name__}).{own}() left {[e.name for e in stale]} "
@@ -1151,9 +1157,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         bar.close()
 
     for e in entries.values():
-        i, store = id(e.tensor), _holder(e)
+        i = id(e.tensor)
         changed = i in versions and (e.tensor._version != versions[i]  # written, or replaced (orthogonal's base)
-                                     or store.get(e.name.rpartition(".")[2]) is not e.tensor)
+                                     or not _registered(e))
         label, secs = done.get(i) or (("set by a parametrization's right_inverse", 0.0) if changed
                                       else ("kept (buffer value)", 0.0))
         summary.records[e.name] = ParamRecord(e.name, e.kind, type(e.owner).__name__, label, e.tensor.numel(),

@@ -318,7 +318,10 @@ def _not_float(tensor: torch.Tensor) -> bool:
 
 
 def _expanded(tensor: torch.Tensor) -> bool:
-    """An expanded view: a zero stride on an axis of more than one element (elements sharing memory)."""
+    """An expanded view: a zero stride on an axis of more than one element (elements sharing memory); False for a
+    tensor without strides (sparse)."""
+    if tensor.layout != torch.strided:
+        return False
     strides = tensor.stride()
     return 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, tensor.shape))
 
@@ -363,7 +366,7 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     share memory, by torch itself)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    if _not_float(tensor) or tensor.layout == torch.strided and _expanded(tensor):
+    if _not_float(tensor) or _expanded(tensor):
         return torch.nn.init.eye_(tensor)
     _structured.eye_(_writable(tensor))
     return _done(tensor)
@@ -373,7 +376,7 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, and
     expanded views, by torch itself)."""
-    if _not_float(tensor) or tensor.layout == torch.strided and _expanded(tensor):
+    if _not_float(tensor) or _expanded(tensor):
         return torch.nn.init.dirac_(tensor, _num(groups))
     _structured.dirac_(_writable(tensor), _num(groups))
     return _done(tensor)
