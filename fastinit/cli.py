@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 
@@ -514,10 +515,11 @@ _NUMBER_FLAGS = {"--a", "--b", "--mean", "--std", "--value", "--alpha"}
 
 def _negative_values(argv: list[str]) -> list[str]:
     """``--a -1e-3`` as ``--a=-1e-3``: argparse (before Python 3.13) takes only ``-1`` and ``-0.5`` for negative
-    numbers and reads ``-1e-3`` or ``-inf`` as an unknown flag."""
+    numbers and reads ``-1e-3`` or ``-inf`` as an unknown flag (and ``--shard -1/2`` as a missing value)."""
     out, i = [], 0
     while i < len(argv):
-        if argv[i] in _NUMBER_FLAGS and i + 1 < len(argv) and _is_float(argv[i + 1]):
+        if i + 1 < len(argv) and (argv[i] in _NUMBER_FLAGS and _is_float(argv[i + 1])
+                                  or argv[i] == "--shard" and re.match(r"-[0-9]", argv[i + 1])):
             out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:
@@ -582,6 +584,8 @@ def main(argv: list[str] | None = None) -> int:
     noted = list(io.SIGNALLED)  # an enclosing command's (main() called from a command, or from a thread)
     if main_thread:
         io.SIGNALLED.clear()
+    formatwarning = warnings.formatwarning  # a warning as the command's line, not "<frozen runpy>:88: UserWarning"
+    warnings.formatwarning = lambda message, *_, **__: f"fastinit {args.command}: warning: {message}\n"
     try:
         if args.command == "compile":  # says what it compiles itself
             rc = args.func(args)
@@ -602,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{chr(10) * _progress(args)}fastinit {args.command}: interrupted", file=sys.stderr)  # below a bar
         return 130
     finally:
+        warnings.formatwarning = formatwarning
         for s, handler in previous.items():
             signal.signal(s, handler)
         if main_thread:  # noted for this command only (a later write_safetensors in the process is not)

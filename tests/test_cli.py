@@ -108,7 +108,7 @@ def test_init_list(capsys):
     assert "llama3-8b" in capsys.readouterr().out
 
 
-def test_init_shard_flag(tmp_path):
+def test_init_shard_flag(tmp_path, capsys):
     st = pytest.importorskip("safetensors.numpy")
     base = ["init", "--arch", "mlp-mnist", "--seed", "4", "--no-progress"]
     assert main(base + ["--out", str(tmp_path / "full.safetensors")]) == 0
@@ -118,8 +118,10 @@ def test_init_shard_flag(tmp_path):
     halves = [st.load_file(tmp_path / f"{i}.safetensors") for i in range(2)]
     for name, value in full.items():
         assert np.array_equal(np.concatenate([h[name] for h in halves]), value)
-    with pytest.raises(SystemExit):
-        main(base + ["--out", str(tmp_path / "x.safetensors"), "--shard", "2/2"])
+    for bad in ("2/2", "-1/2"):  # -1/2 named as out of range, not "expected one argument"
+        with pytest.raises(SystemExit):
+            main(base + ["--out", str(tmp_path / "x.safetensors"), "--shard", bad])
+        assert f"needs 0 <= I < N, got '{bad}'" in capsys.readouterr().err
 
 
 def test_init_shard_needs_a_seed_and_the_file_says_format_pt(tmp_path, capsys):
@@ -493,3 +495,13 @@ def test_an_ignored_sigint_stays_ignored_and_threads_leave_the_noted_signals_alo
         assert codes == [0] and io.SIGNALLED == [signal.SIGINT]
     finally:
         io.SIGNALLED.clear()
+
+
+def test_warnings_read_as_the_commands_lines():
+    """A library warning is printed as `fastinit fill: warning: ...`, not as `<frozen runpy>:88: UserWarning`."""
+    out = subprocess.run([sys.executable, "-m", "fastinit", "fill", "--numel", "1000", "--repeat", "1",
+                          "--dist", "trunc_normal", "--mean", "10", "--a", "-1", "--b", "1"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "fastinit fill: warning: mean is more than 2 std from [a, b]" in out.stderr
+    assert "UserWarning" not in out.stderr and "runpy" not in out.stderr
