@@ -133,8 +133,9 @@ def martens_sparse(*shape, k: int = 15, std: float = 1.0, dtype="float32", layou
 
 
 def eye(*shape, dtype="float32") -> np.ndarray:
-    """New 2-D identity."""
-    return structured.eye_(_empty(shape, dtype))
+    """New 2-D identity: ``eye(n)`` is n × n (as ``np.eye(n)``), ``eye(n, m)`` n × m."""
+    shape = parse_shape(shape)
+    return structured.eye_(_empty(shape * 2 if len(shape) == 1 else shape, dtype))
 
 
 def dirac(*shape, groups: int = 1, dtype="float32") -> np.ndarray:

@@ -110,8 +110,19 @@ class Recommendation:
 
 
 _TANH_LIKE = {"sigmoid", "tanh", "softsign", "linear", "identity", "none"}
-_RELU_LIKE = {"relu", "leaky_relu", "gelu", "elu", "silu", "swish", "mish", "softplus", "relu6", "prelu"}
+_RELU_LIKE = {"relu", "leaky_relu", "relu6", "prelu"}  # zero (or a slope a) below 0, identity above: He's exact case
+_SMOOTH_RELU = {"gelu", "silu", "swish", "mish", "hard_swish", "elu", "celu", "softplus"}  # He by practice only
 _RECURRENT = {"rnn", "lstm", "gru", "recurrent"}
+_ALIASES = {"leakyrelu": "leaky_relu", "hardswish": "hard_swish"}  # torch's class names
+_HALF = "near 0 it is h / 2, so He's gain halves a small variance a layer"
+_DRIFT = {  # why, and Var(h) after a plain stack of 50 layers of width 512 from 2.0 (fastinit variance, seed 0)
+    "gelu": (_HALF, "1e-12"), "silu": (_HALF, "3e-14"), "swish": (_HALF, "3e-14"), "hard_swish": (_HALF, "2e-14"),
+    "mish": ("near 0 it is 0.6 h, so He's gain shrinks a small variance x0.72 a layer", "8e-6"),
+    "elu": ("near 0 it is the identity, so He's gain doubles a small variance", "39"),
+    "celu": ("near 0 it is the identity, so He's gain doubles a small variance", "39"),
+    "softplus": ("its outputs are positive (mean >= ln 2), which adds to the variance, while the gradient vanishes",
+                 "20"),
+}
 
 
 def recommend(activation: str, param: Optional[float] = None, *, layout: str = "torch") -> Recommendation:
@@ -132,7 +143,8 @@ def recommend(activation: str, param: Optional[float] = None, *, layout: str = "
     if not isinstance(activation, str):
         raise TypeError(f"activation must be a str, got {type(activation).__name__}")
     act = activation.lower()
-    known = _TANH_LIKE | _RELU_LIKE | _RECURRENT | {"selu"}
+    act = _ALIASES.get(act, act)
+    known = _TANH_LIKE | _RELU_LIKE | _SMOOTH_RELU | _RECURRENT | {"selu"}
     if act not in known:
         raise ValueError(f"unknown activation {activation!r}; known: {sorted(known)}")
     if layout not in LAYOUTS:
@@ -145,22 +157,32 @@ def recommend(activation: str, param: Optional[float] = None, *, layout: str = "
         gain = calculate_gain(source)
         named = (f"tanh's gain {gain:.4g} (calculate_gain has no softsign entry)" if act == "softsign" else
                  f"gain = calculate_gain('{source}') = {gain:.4g}")
+        caveat = ("; but sigmoid's slope at 0 is 1/4 and its mean 1/2, outside that argument: through a deep plain "
+                  "stack its gradients vanish (x0.06 a layer; `fastinit variance --activation sigmoid`), why LeCun "
+                  "et al. (1998) prefer tanh in hidden layers" if act == "sigmoid" else "")
         return Recommendation(act, "xavier_uniform_", float(gain),
                               functools.partial(xavier_uniform_, gain=gain, layout=layout), zeros_,
-                              f"{act} is symmetric and near-linear around 0: Xavier keeps the variance of "
-                              f"activations and gradients across layers (Var(W) = gain^2 * 2 / (fan_in + fan_out)), "
-                              f"with {named}")
-    if act in _RELU_LIKE:
+                              f"Glorot & Bengio (2010): Var(W) = gain^2 * 2 / (fan_in + fan_out), the compromise "
+                              f"between the forward (1 / fan_in) and backward (1 / fan_out) variance conditions of a "
+                              f"unit near-linear around 0, with {named}{caveat}")
+    if act in _RELU_LIKE | _SMOOTH_RELU:
         slope = {"leaky_relu": 0.01, "prelu": 0.0}.get(act, 0.0) if param is None else python_number(param)
         gain = calculate_gain("leaky_relu", slope)  # torch's checks of the slope's type
         if isinstance(slope, float) and not math.isfinite(slope):  # an int is finite, however large (gain 0)
             raise ValueError(f"param (the negative slope) must be finite, got {param!r}")
+        if act in _RELU_LIKE:
+            why = (f"{act} keeps (1 + a^2) / 2 of a symmetric input's second moment (slope a below 0): He et al. "
+                   f"(2015)'s Var(W) = gain^2 / fan_in with gain {gain:.4g} restores it, so activations neither "
+                   f"vanish nor explode with depth")
+        else:
+            mechanism, end = _DRIFT[act]
+            why = (f"He init with ReLU's gain {gain:.4g} (Var(W) = 2 / fan_in) is the common practice for {act}, but "
+                   f"He et al. (2015)'s argument is ReLU's: {mechanism}. Through a deep plain stack the variance "
+                   f"drifts (`fastinit variance --activation {act}`: Var(h) 2.0 to {end} in 50 layers of width 512); "
+                   "normalization layers or residual connections hold it in practice")
         return Recommendation(act, "kaiming_normal_", gain,
                               functools.partial(kaiming_normal_, a=slope, nonlinearity="leaky_relu", layout=layout),
-                              relu_bias_ if act == "relu" else zeros_,
-                              f"{act} zeroes (or shrinks) half its inputs: He init doubles the variance, "
-                              f"Var(W) = gain^2 / fan_in with gain {gain:.4g}, so activations neither vanish nor "
-                              f"explode with depth")
+                              relu_bias_ if act == "relu" else zeros_, why)
     if act == "selu":
         return Recommendation(act, "lecun_normal_", 1.0, functools.partial(lecun_normal_, layout=layout), zeros_,
                               "SELU self-normalizes only from Var(W) = 1 / fan_in (LeCun normal)")

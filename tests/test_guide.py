@@ -1,10 +1,12 @@
 """Biases and recommend(): the seed texts' guidance as code."""
 import math
+import re
 
 import numpy as np
 import pytest
 
 import fastinit
+from fastinit import guide, variance
 
 
 def test_relu_bias_and_zero_bias():
@@ -164,3 +166,29 @@ def test_recommended_bias_values(activation, value):
     b = np.full(5, 7.0, np.float32)
     assert fastinit.recommend(activation).bias(b) is b
     assert (b == np.float32(value)).all(), (activation, b)
+
+
+@pytest.mark.parametrize("activation", sorted(guide._SMOOTH_RELU))
+def test_recommend_states_what_he_init_does_to_a_smooth_relu_and_the_variance_tool_measures_it(activation):
+    """The reason's Var(h) after 50 layers of width 512 is what `fastinit variance` measures (to 2x), and the
+    relu-like reason's promise ("neither vanish nor explode") is not made where He's argument fails."""
+    r = fastinit.recommend(activation)
+    assert "neither vanish nor explode" not in r.reason
+    end = float(re.search(r"Var\(h\) 2\.0 to ([0-9.e+-]+) in 50 layers of width 512", r.reason).group(1))
+    measured = variance.run_variance(["recommended"], activation)["schemes"]["recommended"]["preact_var"][-1]
+    assert end / 2 < measured < end * 2
+
+
+def test_recommend_keeps_its_variance_promises_where_it_makes_them():
+    for activation in ("relu", "leaky_relu"):
+        assert "neither vanish nor explode" in fastinit.recommend(activation).reason
+        assert variance.run_variance(["recommended"], activation)["schemes"]["recommended"]["forward"] == "stable"
+    sigmoid = variance.run_variance(["recommended"], "sigmoid")["schemes"]["recommended"]
+    assert "gradients vanish (x0.06 a layer" in fastinit.recommend("sigmoid").reason
+    assert 0.05 < sigmoid["backward_ratio"] < 0.07
+
+
+def test_recommend_takes_torchs_class_names():
+    assert fastinit.recommend("LeakyReLU").activation == "leaky_relu"
+    assert fastinit.recommend("LeakyReLU", 0.2).gain == pytest.approx(math.sqrt(2 / 1.04))
+    assert fastinit.recommend("Hardswish").scheme == fastinit.recommend("CELU").scheme == "kaiming_normal_"

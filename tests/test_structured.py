@@ -18,6 +18,14 @@ def test_eye_only_works_on_2d_inputs():
     assert np.array_equal(w, np.eye(3, 5))
 
 
+def test_allocating_eye_reads_one_size_as_numpy_does():
+    assert np.array_equal(fastinit.eye(3), np.eye(3)) and fastinit.eye(3).dtype == np.float32
+    assert np.array_equal(fastinit.eye((3,)), np.eye(3))
+    assert np.array_equal(fastinit.eye(2, 3, dtype="float64"), np.eye(2, 3))
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        fastinit.eye(2, 2, 2)
+
+
 @pytest.mark.parametrize("shape, groups", [((4, 4, 3), 1), ((6, 2, 3, 3), 2), ((8, 4, 3, 5, 5), 2), ((3, 8, 5), 1)])
 def test_dirac_is_identity_convolution(shape, groups):
     w = fastinit.dirac_(np.full(shape, 5.0), groups)

@@ -133,3 +133,23 @@ def test_verdict_band_edges_are_ten_to_the_one_over_depth_minus_one():
         assert variance.verdict(edge * 1.005, depth) == "explodes"
         assert variance.verdict(1 / edge / 0.995, depth) == "stable"
         assert variance.verdict(1 / edge / 1.005, depth) == "vanishes"
+
+
+def test_every_activation_recommend_points_to_is_measured_with_its_derivative():
+    """`fastinit variance --activation X` exists for each X a recommend() reason names, and each f' is f's
+    derivative (central differences)."""
+    from fastinit import guide
+
+    for act in sorted(guide._SMOOTH_RELU | guide._RELU_LIKE - {"relu6", "prelu"} | {"sigmoid", "tanh", "selu"}):
+        assert act in variance.ACTIVATIONS
+    h = np.linspace(-6, 6, 2401)
+    h = h[np.abs(h) > 1e-3]  # the kinks of relu-like units at 0
+    h = h[np.abs(np.abs(h) - 3) > 1e-3]  # hard_swish's at +-3
+    for name, (f, df) in variance.ACTIVATIONS.items():
+        numeric = (f(h + 1e-6) - f(h - 1e-6)) / 2e-6
+        assert np.allclose(df(h), numeric, atol=1e-6), name
+
+
+def test_orthogonal_scheme_uses_gain_one_for_selu_as_torch_advises():
+    t = variance.propagate("orthogonal", "selu", DEPTH, WIDTH, BATCH)
+    assert _ratio(t.preact) == pytest.approx(1.0, abs=0.02)  # with calculate_gain('selu') = 3/4: ~0.94 a layer
