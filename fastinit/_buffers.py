@@ -161,8 +161,10 @@ def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
     if code is None:
         swapped = "" if arr.dtype.isnative or storage_code(arr.dtype.newbyteorder("=")) is None else (
             " in native byte order (this one is byte-swapped: fill a native array, then astype)")
+        raw = " (or, for a byte array such as np.memmap's default uint8, dtype= to fill its bytes as one)" if (
+            arr.dtype.itemsize == 1 and arr.dtype.kind in "iu") else ""
         raise TypeError(f"{name} has dtype {arr.dtype.str if swapped else arr.dtype}; supported dtypes are "
-                        f"{_NAMES}{swapped}")
+                        f"{_NAMES}{swapped}{raw}")
     if arr.size >= _MAX_ELEMENTS:
         raise ValueError(f"{name} has {arr.size} elements; at most 2**64 - 1 are addressable")
     item = arr.itemsize
@@ -321,11 +323,26 @@ def _refuse_negated(t, name: str = "tensor") -> None:
                         "memory holds the negated values; call .resolve_neg() first, or fill the un-negated tensor")
 
 
+def torch_func_wrapper(t) -> bool:
+    """Whether a torch tensor is a torch.func transform's wrapper (``vmap``, ``grad``, ``functionalize``): of
+    type ``torch.Tensor``, with no memory of its own (``functionalize``'s even has a ``numpy()`` view that it
+    never reads back)."""
+    import torch
+
+    return torch._C._functorch.is_functorch_wrapped_tensor(t) or torch._is_functional_tensor(t)
+
+
+_TO_TORCH = "fastinit.torch's initializers hand such tensors to torch.nn.init"
+
+
 def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     """A NumPy view of a CPU torch tensor's memory, no copy (bfloat16 as ml_dtypes.bfloat16, read through
     its int16 storage); other dtypes keep their own (refused later where fastinit cannot write them)."""
     import torch
 
+    if torch_func_wrapper(t):
+        raise TypeError(f"{name} is a torch.func transform's tensor (vmap, grad, functionalize), with no memory of "
+                        f"its own to write; {_TO_TORCH}")
     if t.requires_grad:  # numpy() refuses it; detach() of another tensor would only cost 0.6 us
         t = t.detach()
     _refuse_negated(t, name)
@@ -334,6 +351,9 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     try:
         return t.numpy()
     except (TypeError, RuntimeError):  # float8, complex32, bits16: no NumPy dtype; a conjugated complex view
+        if t.dtype in (torch.float16, torch.float32, torch.float64):  # FakeTensor, a wrapper subclass
+            raise TypeError(f"{name} is a {type(t).__name__}, a torch tensor subclass with no memory NumPy can "
+                            f"view; {_TO_TORCH}") from None
         raise TypeError(f"{name} has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, "
                         "float64") from None
 
@@ -385,7 +405,8 @@ def from_torch(t, dtype, name: str):
 
 
 def _as_array(out, dtype, name: str) -> np.ndarray:
-    if isinstance(out, np.ndarray):
+    if isinstance(out, np.ndarray) and not (dtype is not None and out.dtype.itemsize == 1 and out.dtype.kind in "iu"):
+        # (a byte array, np.memmap's default uint8, with dtype= is raw bytes, as a bytearray: below)
         if dtype is None or (want := resolve_dtype(dtype)) == out.dtype:
             return out
         if _raw16(out.dtype, want):  # as for buffers: 16-bit integer storage read as float16 / bfloat16

@@ -7,7 +7,7 @@ Mapping (the determinism contract, docs/determinism.md):
   ``c3 = t >> 32``.  A ``str`` stream is first hashed:
   ``t = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "little")``
   (fixed across runs and machines, unlike Python's salted ``hash``).
-* Counter words 0 and 1 hold the Philox block index (see ``_cpu.LANES``).
+* Counter words 0 and 1 hold the Philox block index (``_cpu.lanes``: values per block).
 
 ``seed=None`` asks the default :class:`Generator` for a fresh 64-bit seed: the i-th request of
 a generator with seed s gets ``philox4x32((i mod 2**32, i >> 32, 0, 0x5EED), key(s))[:2]``,

@@ -122,7 +122,7 @@ HEADER_LIMIT = 100_000_000  # bytes of JSON header the safetensors library accep
 
 def _header(layout: list, metadata: Mapping[str, str]) -> bytes:
     """The safetensors header of ``layout`` (:func:`_layout`): length, JSON, padding to 8 bytes."""
-    entries = {"__metadata__": {str(k): str(v) for k, v in metadata.items()}} if metadata else {}
+    entries = {"__metadata__": dict(metadata)} if metadata else {}
     for name, _, dt, shape, rows, offset, nbytes in layout:
         entries[name] = {"dtype": _CODES[dt.name], "shape": list(_local(shape, rows)),
                          "data_offsets": [offset, offset + nbytes]}
@@ -263,6 +263,26 @@ def _progress(bar_class, total: int, enabled: Optional[bool]):
     return bar_class(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="fastinit", file=sys.stderr)
 
 
+_OWN_METADATA = ("fastinit.seed", "fastinit.shard")
+
+
+def _user_metadata(metadata) -> dict[str, str]:
+    """The caller's ``metadata``: str -> str (the safetensors format's, and its library's, rule), not one of the
+    keys fastinit writes itself."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a mapping of str to str, got {type(metadata).__name__}")
+    bad = [(k, v) for k, v in metadata.items() if not isinstance(k, str) or not isinstance(v, str)]
+    if bad:
+        raise TypeError(f"metadata must map str to str (safetensors' format), got {bad[0][0]!r}: {bad[0][1]!r}")
+    own = [k for k in _OWN_METADATA if k in metadata]
+    if own:
+        raise ValueError(f"metadata key {own[0]!r} is fastinit's own: the file records the seed and shard it "
+                         "was written with")
+    return dict(metadata)
+
+
 def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, TensorSpec], *, seed: Optional[int] = None,
                       metadata: Optional[Mapping[str, str]] = None, block_bytes: int = 64 << 20,
                       progress: Optional[bool] = None, shard: Optional[tuple[int, int]] = None) -> dict:
@@ -270,6 +290,8 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
 
     Parameters
     ----------
+    path : str or os.PathLike
+        The file, written atomically (a temporary file in its folder, renamed at the end).
     tensors : mapping name -> TensorSpec
         Written by descending itemsize (float64 first), in this order within each, so that each
         tensor is aligned to its itemsize in the file.  Each is filled with ``init(view,
@@ -277,6 +299,9 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     seed : int, optional
         One seed for the whole file (``None``: drawn from the default generator and recorded in
         the metadata as ``fastinit.seed``).
+    metadata : mapping str -> str, optional
+        Added to the header's ``__metadata__``, beside ``fastinit.seed`` (and ``fastinit.shard``), which
+        fastinit writes itself.
     block_bytes : int
         The writer's block memory: two blocks of half of it, one filled while the other is written.
     progress : bool, optional
@@ -309,7 +334,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     layout = _layout(specs, shard)
     plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
     bar_class = _tqdm(progress)
-    user_meta = dict(metadata or {})
+    user_meta = _user_metadata(metadata)
     shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard is not None else {}
     _header(layout, {**user_meta, "fastinit.seed": str(2**64 - 1), **shard_meta})  # its size, with the longest seed
     check_destination(os.fspath(path))

@@ -816,8 +816,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         parameters): initializer}; the first matching entry wins and beats the scheme.  An
         initializer is a callable ``fn(tensor, *, seed, stream, global_shape, offset)`` (keywords it
         does not take are not passed; fastinit's NumPy-level initializers get the NumPy view) or
-        one of :data:`SHORTCUTS`: "zeros", "ones", "normal" / "trunc_normal" (std of the scheme,
-        truncated to ±2σ), "default" (the scheme's rule), "keep" (leave a materialized tensor's
+        one of :data:`SHORTCUTS`: "zeros", "ones", "normal" (N(0, std²), std of the scheme),
+        "trunc_normal" (the same truncated to ±2σ), "default" (the scheme's rule), "keep" (leave a materialized tensor's
         values).  Overrides also fill buffers that have no value (meta buffers).
     placement : mapping or callable, optional
         {name: (global_shape, offset)} or ``name -> (global_shape, offset) | None``: the module holds

@@ -31,7 +31,7 @@ import numpy as np
 from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._cpu import one_thread
 from ._seed import Generator, resolve_seed, stream_words
-from .init import Stream, as_int, as_real, constant_, normal_, ones_, zeros_
+from .init import Stream, as_int, as_real, constant_, normal_
 from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
@@ -206,12 +206,15 @@ def is_whole_tensor(fill) -> bool:
     return _unwrapped(fill)[0] in WHOLE_TENSOR
 
 
-POSITION_FREE = (constant_, zeros_, ones_)  # the same value everywhere: any block is filled without its place
+# the same value everywhere: any block is filled without its place (by name: fastinit.guide imports this module)
+POSITION_FREE = frozenset({"fastinit.init.constant_", "fastinit.init.zeros_", "fastinit.init.ones_",
+                           "fastinit.guide.relu_bias_"})
 
 
 def position_free(fill) -> bool:
     """Is ``fill`` (or the function under its functools.partial) one of :data:`POSITION_FREE`?"""
-    return _unwrapped(fill)[0] in POSITION_FREE
+    base = _unwrapped(fill)[0]
+    return f"{getattr(base, '__module__', '')}.{getattr(base, '__qualname__', '')}" in POSITION_FREE
 
 
 def accepts(fill, keyword: str) -> bool:
@@ -251,7 +254,7 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
         if base is orthogonal_ and len(shape) >= 2:
             orthogonal_matrix(shape, layout)
         return True
-    if not placed and not _takes_offset(base) and base not in POSITION_FREE:
+    if not placed and not _takes_offset(base) and not position_free(base):
         # filled whole by the writers, with per-element arguments (prior_bias_'s priors): checked on the whole
         # shape when it is small (a bias), else at its turn
         if math.prod(shape) > _WHOLE_CHECK_LIMIT:

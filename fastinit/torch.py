@@ -57,7 +57,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import bfloat16, from_torch, place_block, torch_cpu_array, torch_device_type
+from ._buffers import bfloat16, from_torch, place_block, torch_cpu_array, torch_device_type, torch_func_wrapper
 from ._seed import Generator, resolve_seed
 from ._warnings import warn
 from .fans import calculate_gain
@@ -223,7 +223,6 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 
 _FASTINIT_ONLY = ("seed", "stream", "global_shape", "offset")
 _PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__, torch._C._disabled_torch_function_impl)
-_FUNCTORCH_WRAPPED, _FUNCTIONAL = torch._C._functorch.is_functorch_wrapped_tensor, torch._is_functional_tensor
 _DYNAMO = torch.compiler.is_dynamo_compiling  # torch.compile's tracing (not torch.export's non-strict one)
 
 
@@ -235,7 +234,7 @@ def _subclass(tensor) -> bool:
     neither are plain tensors here."""
     if not isinstance(tensor, torch.Tensor):
         return False
-    if _FUNCTORCH_WRAPPED(tensor) or _FUNCTIONAL(tensor):
+    if torch_func_wrapper(tensor):
         return True
     kind = type(tensor)
     if kind is torch.Tensor:

@@ -313,6 +313,7 @@ def test_progress_counts_bytes_on_disk_not_bytes_filled(tmp_path, monkeypatch):
 
 def test_shards_concatenate_to_the_unsharded_file(tmp_path):
     spec = {k: v for k, v in SPEC.items() if v.init != "orthogonal_"}
+    spec["relu.bias"] = TensorSpec((7,), "float32", "relu_bias_")  # a constant: any block (was refused)
     write_safetensors(tmp_path / "full.safetensors", spec, seed=5)
     full = st_numpy.load_file(tmp_path / "full.safetensors")
     parts = []
@@ -509,8 +510,12 @@ def test_a_refused_destination_or_header_draws_no_seed(tmp_path, monkeypatch):
         write_safetensors(tmp_path / "missing" / "m.safetensors", spec)
     with pytest.raises(IsADirectoryError):
         write_safetensors(tmp_path, spec)
-    with pytest.raises((TypeError, ValueError)):
+    with pytest.raises(TypeError, match="metadata must be a mapping of str to str, got list"):
         write_safetensors(tmp_path / "m.safetensors", spec, metadata=[1, 2])
+    with pytest.raises(TypeError, match="metadata must map str to str .*, got 'epochs': 3"):
+        write_safetensors(tmp_path / "m.safetensors", spec, metadata={"epochs": 3})  # was written as "3"
+    with pytest.raises(ValueError, match="metadata key 'fastinit.seed' is fastinit's own"):
+        write_safetensors(tmp_path / "m.safetensors", spec, metadata={"fastinit.seed": "5"})  # was replaced
     monkeypatch.setattr(fio, "HEADER_LIMIT", 100)
     with pytest.raises(ValueError, match="safetensors header would take .* beyond the 100 that"):
         write_safetensors(tmp_path / "m.safetensors", spec)

@@ -100,6 +100,27 @@ def test_ctypes_byte_arrays_are_untyped_bytes():
         assert np.array_equal(np.frombuffer(buf, np.float32), fastinit.uniform_(np.empty(4, np.float32), seed=5))
 
 
+def test_byte_arrays_and_default_memmaps_are_untyped_bytes(tmp_path):
+    """np.memmap's default dtype is uint8: with dtype= its bytes are filled as a bytearray's would be."""
+    (tmp_path / "w.bin").write_bytes(bytes(16))
+    m = np.memmap(tmp_path / "w.bin", mode="r+")
+    with pytest.raises(TypeError, match="byte array such as np.memmap's default uint8, dtype= to fill its bytes"):
+        fastinit.uniform_(m, seed=5)
+    assert fastinit.uniform_(m, seed=5, dtype="float32") is m
+    m.flush()
+    expected = fastinit.uniform_(np.empty(4, np.float32), seed=5)
+    assert np.array_equal(np.fromfile(tmp_path / "w.bin", np.float32), expected)
+    a = np.zeros((4, 8), np.int8)
+    fastinit.normal_(a, seed=1, dtype="float64")
+    assert np.array_equal(a.view(np.float64).ravel(), fastinit.normal_(np.empty(4), seed=1))
+    for bad, exc, msg in [(a[:, ::2], ValueError, "non-contiguous byte buffer"),
+                          (np.zeros(6, np.uint8), ValueError, "not a multiple")]:
+        before = bad.copy()
+        with pytest.raises(exc, match=msg):
+            fastinit.normal_(bad, seed=1, dtype="float32")
+        assert np.array_equal(bad, before)
+
+
 def test_typed_buffers_with_their_own_dtype_fill_like_without():
     """dtype= naming a typed buffer's own element type: empty, strided and Fortran buffers fill as without it."""
     for arr in [np.empty((0, 3), np.float32), np.empty((6, 8), np.float32)[:, ::2], np.empty((5, 4), order="F")]:

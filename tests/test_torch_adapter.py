@@ -645,3 +645,22 @@ def test_a_finite_bound_beyond_float64_is_named_as_an_overflow():
     with pytest.raises(ValueError, match=r"^normal_: std=an int of 1329 bits overflows float64"):
         finit.normal_(w, 0.0, 10**400)
     assert (w == 0).all()
+
+
+def test_plain_api_refuses_tensors_without_memory_of_their_own_by_what_they_are():
+    """fastinit.normal_ (not fastinit.torch's) on a torch.func wrapper wrote nothing under functionalize and was
+    refused as 'dtype torch.float32 not supported' under vmap / grad and for FakeTensor / wrapper subclasses."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from fastinit import normal_ as fastinit_normal_
+
+    x = torch.zeros(3)
+    for transform in (torch.func.functionalize, torch.vmap):
+        with pytest.raises(TypeError, match="torch.func transform's tensor .* fastinit.torch's initializers"):
+            transform(lambda t: fastinit_normal_(t, seed=1))(x.reshape(1, 3))
+    assert not x.any()
+    with FakeTensorMode():
+        with pytest.raises(TypeError, match="out is a FakeTensor, a torch tensor subclass with no memory"):
+            fastinit_normal_(torch.zeros(3), seed=1)
+    with pytest.raises(TypeError, match="has dtype torch.float8_e4m3fn; supported dtypes"):  # a dtype is still named
+        fastinit_normal_(torch.zeros(3, dtype=torch.float8_e4m3fn), seed=1)
