@@ -86,10 +86,13 @@ def test_torch_nn_init_sparse(benchmark, sparsity):
 
 
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")
-def test_fastinit_martens_sparse(benchmark):
+@pytest.mark.parametrize("layout", ["torch", "keras"])
+def test_fastinit_martens_sparse(benchmark, layout):
+    """k = 15 non-zeros per unit: per row of the default (out, in) weight (the keras fill of its transpose), per
+    column of a keras (in, out) one."""
     w = np.empty((2048, 2048), np.float32)
-    check = FillCheck(w, "sparse", zeros=2048 - 15, std=1.0)  # k = 15 non-zeros per column
-    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1), elements=w.size, check=check)
+    check = FillCheck(w.T if layout == "torch" else w, "sparse", zeros=2048 - 15, std=1.0)
+    run(benchmark, lambda: fastinit.martens_sparse_(w, seed=1, layout=layout), elements=w.size, check=check)
 
 
 @pytest.mark.benchmark(group="martens_sparse_ 2048x2048 k=15")

@@ -491,6 +491,16 @@ def geometry(target: Target, global_shape=None, offset=None) -> Geometry:
     return _placed(tuple(target.shape), tuple(target.mstride), target.mbase, gshape, off)
 
 
+def memory_geometry(target: Target | CudaTarget) -> Geometry:
+    """``target`` walked in memory order (axes by decreasing |stride|, each ascending), for fills whose values do
+    not depend on their place (a constant): a Fortran-order or transposed target is then one contiguous run of
+    stores, where its logical order scatters them (zeros_ of a 2048² float32 transpose: 21 ms against 0.12)."""
+    axes = sorted(zip(target.shape, target.mstride), key=lambda a: -abs(a[1]))
+    shape = tuple(n for n, _ in axes)
+    mbase = target.mbase + sum((n - 1) * ms for n, ms in axes if ms < 0)  # the lowest-addressed element
+    return _placed(shape, tuple(abs(ms) for _, ms in axes), mbase, shape, (0,) * len(shape))
+
+
 def place_block(shape: tuple[int, ...], global_shape=None, offset=None) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(global_shape, offset) of a block of ``shape``, validated: ValueError naming the argument when the
     block does not fit (without ``global_shape``, the block is the whole tensor)."""

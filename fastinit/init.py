@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence, TypeVar, Union
 import numpy as np
 
 from . import _cpu
-from ._buffers import CudaTarget, Target, as_target, finfo_max, geometry, shape_tuple
+from ._buffers import CudaTarget, Target, as_target, finfo_max, geometry, memory_geometry, shape_tuple
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from ._transforms import EXP_PROPOSAL, NORMAL_MAX_F32, NORMAL_MAX_F64, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
 from ._warnings import warn
@@ -444,7 +444,7 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     if target.device == "cpu" and target.size <= _cpu.SERIAL_ELEMENTS:  # a bias, a norm's weight: the same
         target.array.view(target.flat.dtype).fill(p0)  # bytes as the kernel's, without its launch (~15 us)
     elif target.size:
-        _launch(target, geometry(target), _cpu.CONSTANT, _params(P0=p0), _NO_WORDS, _NO_WORDS)
+        _launch(target, memory_geometry(target), _cpu.CONSTANT, _params(P0=p0), _NO_WORDS, _NO_WORDS)
     return out
 
 

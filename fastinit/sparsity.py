@@ -21,6 +21,10 @@ select per 64 entries), or, when at most 1/32 of the rows keep a value, a zero f
 the normal value of each kept entry alone (:func:`fastinit._cpu.normal_at`).  Work space per thread
 besides: the int64 permutation of the global rows and its swap list (≤ 16·rows bytes).
 
+A block of a larger matrix (a shard, a Dask chunk, a row block of fastinit.io) draws its columns' positions
+over all the global rows, as the whole matrix does: its cost is that of its whole columns, whatever its
+rows.  Split a sparse matrix by columns, not rows, where the split is yours to choose.
+
 Reference: J. Martens, "Deep learning via Hessian-free optimization", ICML 2010, §5.
 D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019).
 """
@@ -32,7 +36,7 @@ from typing import Any, Optional, TypeVar
 import numba
 import numpy as np
 
-from ._buffers import as_target, geometry, host_staged, place_block
+from ._buffers import as_target, geometry, host_staged, memory_geometry, place_block
 from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, normal_at, run, scratch, store_at,
                    threads_for, typed_views)
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
@@ -207,7 +211,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
                extra=(mask, ~_U64(0) if draw_kept else _U64(0), cols, tmbase, ms0, ms1))
         return out
-    launch(target.flat, target.code, geom, CONSTANT, np.zeros(N_PARAMS), key, sw)  # +0 in every format
+    launch(target.flat, target.code, memory_geometry(target), CONSTANT, np.zeros(N_PARAMS), key, sw)  # +0 always
     run(_scatter_normal, (*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, _U64(gcols),
                           _U64(geom.gbase), tmbase, ms0, ms1), target.size)
     return out

@@ -295,3 +295,23 @@ def test_float16_uniform_tiles_stored_directly_equal_the_rounded_float32_fill(a,
     f32 = fastinit.uniform_(np.empty(n, np.float32), a, b, seed=9, stream="h").astype(np.float16)
     inside = (f32 >= np.float16(a)) & (f32 < np.float16(b))
     assert inside.mean() > 0.99 and np.array_equal(direct[inside].view(np.uint16), f32[inside].view(np.uint16))
+
+
+def test_constant_fills_walk_memory_in_order_whatever_the_logical_layout():
+    """A constant has no position: it is stored in memory order, so a transposed, Fortran-order or reversed view
+    is one contiguous run (its logical order scattered the stores: zeros_ of a 2048² transpose took 21 ms, not
+    0.12), writing exactly the view's elements."""
+    from fastinit._buffers import as_target, memory_geometry
+
+    base = np.zeros((64, 48))
+    for view in [base.T, np.asfortranarray(base), base[::-1, ::-1], base.T[::-1]]:
+        geom = memory_geometry(as_target(view))
+        assert geom.shape.tolist() == [view.size] and geom.mstride.tolist() == [1]
+    from fastinit import _cpu
+
+    big = np.full((3, _cpu.SERIAL_ELEMENTS // 4, 5), 7.0, np.float32)  # above ndarray.fill's size: the kernel
+    fortran = np.full(big.shape, 7.0, np.float32, order="F")
+    for whole, view in [(big, big.transpose(2, 1, 0)), (big, big[:, ::-2, ::-1]), (fortran, fortran[1:, 3:])]:
+        fastinit.constant_(view, 5.0)
+        assert (view == 5.0).all() and (whole == 5.0).sum() == view.size  # the view's elements, no other
+        whole[...] = 7.0
