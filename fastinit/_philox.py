@@ -11,6 +11,7 @@ source compiles unchanged for the CPU (numba ``njit``) and for CUDA device code.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._jit import kernel, scalar
 
@@ -54,7 +55,7 @@ def _philox_many(ctr, key, rounds, out):
             out[i, j] = r[j]
 
 
-def philox4x32(counter, key, rounds: int = PHILOX_ROUNDS) -> np.ndarray:
+def philox4x32(counter: ArrayLike, key: ArrayLike, rounds: int = PHILOX_ROUNDS) -> np.ndarray:
     """Philox4x32-R bijection of a 4-word counter under a 2-word key.
 
     Parameters

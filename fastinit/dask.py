@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from .sparsity import sparse_ as _sparse_
 from ._buffers import resolve_dtype
 from ._warnings import quiet
 from .alloc import parse_shape
-from ._seed import resolve_seed
+from ._seed import Generator, resolve_seed
 
 __all__ = [
     "from_initializer", "uniform", "normal", "trunc_normal", "zeros", "ones", "constant", "xavier_uniform",
@@ -42,11 +42,18 @@ __all__ = [
 ]
 
 
-def from_initializer(fill: Callable, shape, *, chunks: Any = "auto", dtype="float32", seed=None,
-                     generator=None, sampled: bool = True, **kw) -> da.Array:
+def from_initializer(fill: Callable, shape: Union[int, Sequence[int]], *, chunks: Any = "auto",
+                     dtype: Any = "float32", seed: Optional[int] = None, generator: Optional[Generator] = None,
+                     sampled: bool = True, **kw) -> da.Array:
     """A lazy array of ``shape`` whose blocks ``fill(block, **kw)`` writes in place, each told its
     place with ``global_shape``/``offset`` (and the same ``seed`` when ``sampled``: drawn from ``generator``, or
-    the default one, when None — once, after every argument passed its checks, as the local call draws it)."""
+    the default one, when None — once, after every argument passed its checks, as the local call draws it).
+
+    ``chunks``: the block sizes, anything ``dask.array`` takes (``"auto"``, an int, one size or tuple per axis);
+    ``-1``, one block, for a fill that needs the whole tensor (``orthogonal_``, ``eye_``, per-unit priors of
+    ``prior_bias_``).  ``dtype``: the array's, one of fastinit's float16, bfloat16, float32, float64.
+    ``sampled``: whether ``fill`` draws random values; False for one that does not (``constant_``, ``zeros_``,
+    ``prior_bias_``), which is then given no ``seed`` (``seed``/``generator`` are refused) and no place."""
     if not callable(fill):
         raise TypeError(f"fill must be an in-place initializer such as fastinit.normal_, got {fill!r}")
     shape = parse_shape((shape,) if isinstance(shape, (int, np.integer)) else tuple(shape))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Protocol, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -29,6 +29,14 @@ __all__ = ["fans", "fan", "calculate_gain", "LAYOUTS", "MODES"]
 LAYOUTS = ("torch", "keras")
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 Axes = Union[int, Sequence[int], None]
+
+
+class HasShape(Protocol):
+    """Anything with a ``.shape`` (a NumPy, torch, JAX or dask array)."""
+
+    @property
+    def shape(self) -> Sequence[int]: ...
+
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
@@ -48,7 +56,8 @@ def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
     return tuple(out)
 
 
-def fans(shape, layout: str = "torch", *, in_axis: Axes = None, out_axis: Axes = None) -> Tuple[int, int]:
+def fans(shape: Union[Sequence[int], HasShape], layout: str = "torch", *, in_axis: Axes = None,
+         out_axis: Axes = None) -> Tuple[int, int]:
     """(fan_in, fan_out) of a weight of ``shape`` (a tuple, or anything with ``.shape``).  An axis not given
     is the layout's: keras's are JAX's defaults (-2, -1), which may share an axis with the one given, as in JAX
     (Flax's ``nn.Embed``: ``out_axis=0``); torch's (1, 0) may not (``fans((784, 256), in_axis=0)`` is refused:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._buffers import as_target, host_staged, resolve_dtype
 from .fans import LAYOUTS, calculate_gain, python_number
@@ -32,7 +33,7 @@ def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
     return constant_(out, value, dtype=dtype)
 
 
-def relu_bias(n: int, value: float = 0.01, *, dtype="float32") -> np.ndarray:
+def relu_bias(n: int, value: float = 0.01, *, dtype: Any = "float32") -> np.ndarray:
     """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
     return relu_bias_(np.empty(as_int(n, "n", "relu_bias"), resolve_dtype(dtype)), value)
 
@@ -70,7 +71,7 @@ def _prior_logits(p: np.ndarray, activation: str, shape: tuple) -> np.ndarray:
 
 
 @host_staged
-def prior_bias_(out: T, prior, activation: str = "sigmoid", *, dtype: Any = None) -> T:
+def prior_bias_(out: T, prior: ArrayLike, activation: str = "sigmoid", *, dtype: Any = None) -> T:
     r"""Fill an output bias with the class prior: :math:`\log(p / (1 - p))` (sigmoid) or :math:`\log p_k` (softmax).
 
     ``prior``: a probability (every unit the same) or one per unit (broadcast to ``out``); softmax priors
@@ -82,7 +83,8 @@ def prior_bias_(out: T, prior, activation: str = "sigmoid", *, dtype: Any = None
     return out
 
 
-def prior_bias(prior, n: Optional[int] = None, activation: str = "sigmoid", *, dtype="float32") -> np.ndarray:
+def prior_bias(prior: ArrayLike, n: Optional[int] = None, activation: str = "sigmoid", *,
+               dtype: Any = "float32") -> np.ndarray:
     """New output bias from class priors: one per prior, or ``n`` copies of a scalar prior.
 
     >>> prior_bias(0.01)          # rare positive class: the sigmoid starts at p = 0.01

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
 import numpy as np
 
@@ -208,7 +208,7 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Union[str, os.PathLike], suffix: str):
+def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[int, str]]:
     """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
     ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
     (an existing file: its old contents), and no temporary file.  A symbolic link is followed (the file it

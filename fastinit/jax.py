@@ -62,7 +62,7 @@ Axes = Union[int, Sequence[int]]
 Initializer = Callable[..., jax.Array]
 
 
-def key_seed(key) -> int:
+def key_seed(key: jax.Array | np.ndarray) -> int:
     """fastinit's seed for a JAX key (typed ``jax.random.key`` or raw ``PRNGKey`` data): the two 32-bit words of
     a threefry key as ``k0 · 2³² + k1``; the words of any other key, blake2b-hashed to 64 bits."""
     words = np.asarray(_key_words(key))
@@ -411,16 +411,18 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
                         dtype, stream)
 
 
-def constant(value, dtype: Any = None) -> Initializer:
+def constant(value: jax.typing.ArrayLike, dtype: Any = None) -> Initializer:
     """Arrays full of ``value`` (jax.nn.initializers.constant: JAX's own, nothing is drawn)."""
     return jax.nn.initializers.constant(value, dtype)
 
 
-def zeros(key, shape, dtype: Any = None, out_sharding=None) -> jax.Array:
+def zeros(key: jax.Array, shape: Union[int, Sequence[int]], dtype: Any = None,
+          out_sharding: NamedSharding | PartitionSpec | None = None) -> jax.Array:
     """Zeros (jax.nn.initializers.zeros: JAX's own, nothing is drawn)."""
     return jax.nn.initializers.zeros(key, shape, dtype, out_sharding)
 
 
-def ones(key, shape, dtype: Any = None, out_sharding=None) -> jax.Array:
+def ones(key: jax.Array, shape: Union[int, Sequence[int]], dtype: Any = None,
+         out_sharding: NamedSharding | PartitionSpec | None = None) -> jax.Array:
     """Ones (jax.nn.initializers.ones: JAX's own, nothing is drawn)."""
     return jax.nn.initializers.ones(key, shape, dtype, out_sharding)

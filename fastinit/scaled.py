@@ -6,6 +6,12 @@ One rule behind all of them (variance scaling): draw W with Var(W) = scale / fan
 follow JAX / Keras.  Fans come from ``global_shape`` when given (a shard is scaled like the whole
 tensor), else from ``out``'s shape, in the chosen ``layout`` (see :mod:`fastinit.fans`).
 
+Keywords of every function here: ``layout`` says which axes hold in and out — ``'torch'`` (the default):
+(out, in, *kernel); ``'keras'``: (*kernel, in, out); ``in_axis`` / ``out_axis`` (an int or a tuple of ints)
+name them instead, an axis not given being the layout's (:func:`fastinit.fans`); every other axis is receptive
+field.  ``seed``, ``stream``, ``global_shape``, ``offset``, ``dtype`` and ``generator`` are as in
+:func:`fastinit.uniform_`.
+
 References: X. Glorot, Y. Bengio, "Understanding the difficulty of training deep feedforward
 neural networks", AISTATS 2010.  K. He, X. Zhang, S. Ren, J. Sun, "Delving deep into rectifiers",
 ICCV 2015.  Y. LeCun, L. Bottou, G. Orr, K.-R. Müller, "Efficient BackProp", 1998.
@@ -23,6 +29,7 @@ from ._buffers import as_target, finfo_max, geometry
 from ._seed import Generator
 from ._transforms import NORMAL_MAX_F32, NORMAL_MAX_F64
 from ._warnings import warn
+from .fans import Axes
 from .init import Shape, Stream, as_real, check_placement, sample_normal, sample_trunc_normal, sample_uniform
 
 __all__ = [
@@ -90,12 +97,15 @@ def _gain(gain, fn: str) -> float:
 
 
 def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
-                    global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis=None,
-                    out_axis=None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
+                    global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis: Axes = None,
+                    out_axis: Axes = None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""Glorot/Xavier uniform: :math:`\mathcal{U}(-b, b)`,
     :math:`b = \text{gain}\sqrt{6/(\text{fan\_in}+\text{fan\_out})}`.
 
     Glorot & Bengio (2010), eq. 16; torch.nn.init.xavier_uniform_.
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
     fn = "xavier_uniform_"
     g = _gain(gain, fn)
@@ -105,10 +115,14 @@ def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, st
 
 
 def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
-                   global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis=None,
-                   out_axis=None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
+                   global_shape: Shape = None, offset: Shape = None, layout: str = "torch", in_axis: Axes = None,
+                   out_axis: Axes = None, dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""Glorot/Xavier normal: :math:`\mathcal{N}(0, \sigma^2)`,
-    :math:`\sigma = \text{gain}\sqrt{2/(\text{fan\_in}+\text{fan\_out})}`."""
+    :math:`\sigma = \text{gain}\sqrt{2/(\text{fan\_in}+\text{fan\_out})}`.
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
+    """
     fn = "xavier_normal_"
     g = _gain(gain, fn)
     return _scheme(out, fn, "normal", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,
@@ -128,8 +142,8 @@ def _kaiming(out, fn, distribution, a, mode, nonlinearity, layout, in_axis, out_
 
 def kaiming_uniform_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
                      seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
-                     offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
-                     generator: Optional[Generator] = None) -> T:
+                     offset: Shape = None, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                     dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""Kaiming/He uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \text{gain}\sqrt{3/\text{fan\_mode}}`.
 
     gain = ``calculate_gain(nonlinearity, a)``; ``a`` is the leaky-ReLU negative slope.  With the
@@ -137,6 +151,9 @@ def kaiming_uniform_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: s
     is torch's nn.Linear / nn.Conv default (bound 1/sqrt(fan_in)); see :func:`fan_in_uniform_`.
     Zero-element targets: torch's warning and no fill (``a``, ``mode`` and ``nonlinearity`` are still checked;
     fastinit.torch only warns, as torch).
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
     return _kaiming(out, "kaiming_uniform_", "uniform", a, mode, nonlinearity, layout, in_axis, out_axis, dtype,
                     seed=seed, stream=stream, global_shape=global_shape, offset=offset, generator=generator)
@@ -144,30 +161,41 @@ def kaiming_uniform_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: s
 
 def kaiming_normal_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", *,
                     seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
-                    offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
-                    generator: Optional[Generator] = None) -> T:
-    r"""Kaiming/He normal: :math:`\mathcal{N}(0, \sigma^2)`, :math:`\sigma = \text{gain}/\sqrt{\text{fan\_mode}}`."""
+                    offset: Shape = None, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                    dtype: Any = None, generator: Optional[Generator] = None) -> T:
+    r"""Kaiming/He normal: :math:`\mathcal{N}(0, \sigma^2)`, :math:`\sigma = \text{gain}/\sqrt{\text{fan\_mode}}`.
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
+    """
     return _kaiming(out, "kaiming_normal_", "normal", a, mode, nonlinearity, layout, in_axis, out_axis, dtype,
                     seed=seed, stream=stream, global_shape=global_shape, offset=offset, generator=generator)
 
 
 def lecun_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
-                   offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
-                   generator: Optional[Generator] = None) -> T:
-    r"""LeCun uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \sqrt{3/\text{fan\_in}}` (Var = 1/fan_in)."""
+                   offset: Shape = None, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                   dtype: Any = None, generator: Optional[Generator] = None) -> T:
+    r"""LeCun uniform: :math:`\mathcal{U}(-b, b)`, :math:`b = \sqrt{3/\text{fan\_in}}` (Var = 1/fan_in).
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
+    """
     return _scheme(out, "lecun_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
                    global_shape=global_shape, offset=offset, generator=generator)
 
 
 def lecun_normal_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
-                  offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
-                  generator: Optional[Generator] = None) -> T:
+                  offset: Shape = None, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                  dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""LeCun normal: :math:`\mathcal{N}(0, 1/\text{fan\_in})` — the init SELU networks need.
 
     A plain normal, as in the seed texts and Klambauer et al. (2017); JAX's and Keras'
     ``lecun_normal`` use a truncated normal of the same variance:
     ``variance_scaling_(w, 1.0, "fan_in", "truncated_normal")``.
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
     return _scheme(out, "lecun_normal_", "normal", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
@@ -175,13 +203,16 @@ def lecun_normal_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, glo
 
 
 def fan_in_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
-                    offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
-                    generator: Optional[Generator] = None) -> T:
+                    offset: Shape = None, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                    dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""The classic :math:`\mathcal{U}(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})`.
 
     LeCun et al. (1998)'s heuristic, and what torch's nn.Linear / nn.Conv*d weights get by default
     (``kaiming_uniform_(w, a=sqrt(5))``).  Their biases get the same bound with the *weight's*
     fan_in: ``uniform_(b, -k, k)``, ``k = 1 / sqrt(fans(w)[0])``.
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
     return _scheme(out, "fan_in_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / (3.0 * fi)), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
@@ -193,8 +224,8 @@ _DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
 
 def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal", *,
                       seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
-                      offset: Shape = None, layout: str = "torch", in_axis=None, out_axis=None, dtype: Any = None,
-                      generator: Optional[Generator] = None) -> T:
+                      offset: Shape = None, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
+                      dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""Variance scaling (JAX / Keras semantics): Var(W) = scale / n, n chosen by ``mode``.
 
     ``mode``: 'fan_in', 'fan_out', 'fan_avg' = (fan_in + fan_out)/2, 'fan_geo_avg' = sqrt(fan_in fan_out).
@@ -204,6 +235,9 @@ def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribu
 
     Glorot = (1, fan_avg), He = (2, fan_in), LeCun = (1, fan_in).  ``scale=0`` gives zeros (JAX; Keras
     refuses it).
+
+    Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
+    :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
     fn = "variance_scaling_"
     s = as_real(scale, "scale", fn)

@@ -31,7 +31,7 @@ import numpy as np
 from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._cpu import one_thread
 from ._seed import Generator, resolve_seed, stream_words
-from .init import Stream, as_int, as_real, constant_, normal_
+from .init import Shape, Stream, as_int, as_real, constant_, normal_
 from .linalg import check_size, haar_orthonormalize
 
 __all__ = ["eye_", "dirac_", "orthogonal_", "delta_orthogonal_"]
@@ -124,7 +124,7 @@ def orthogonal_matrix(shape: tuple, layout: str) -> tuple[int, int]:
 @host_staged
 def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                 layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
-                global_shape=None, offset=None) -> T:
+                global_shape: Shape = None, offset: Shape = None) -> T:
     r"""Fill ``out`` (>= 2-D) with gain × a Haar-random (semi-)orthogonal matrix.
 
     torch semantics: rows = shape[0], cols = numel / rows (``layout="keras"``: rows = prod(shape[:-1]),
@@ -154,7 +154,7 @@ def _conv_kernel(shape: tuple, fn: str) -> None:
 @host_staged
 def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                       layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
-                      global_shape=None, offset=None) -> T:
+                      global_shape: Shape = None, offset: Shape = None) -> T:
     r"""Fill a 3-, 4- or 5-D conv kernel with the delta-orthogonal init (Xiao et al. 2018; JAX's
     ``delta_orthogonal``): zero except at the spatial centre ((k − 1) // 2 on each axis), which
     holds gain × a Haar (out, in) matrix with orthonormal columns, so the convolution maps
