@@ -285,7 +285,8 @@ def f32bits_to_bf16bits(b):
 #                    (init._proposal: whichever proposal accepts most), offset |z| - alpha (_cpu._accept)
 #   UNIFORM_PROPOSAL z ~ U[alpha, beta), accept v <= exp((m2 - z^2) / 2)   (narrow; m = min |z|)
 #   EXP_PROPOSAL     z = alpha + Exp(lam), accept z <= beta and v <= exp(-(z - lam)^2 / 2)
-#                    (one-sided tail, 0 <= alpha; lam = (alpha + sqrt(alpha^2 + 4)) / 2)
+#                    (a one-sided tail, 0 <= alpha, or from the near bound alpha < 0 of an interval just
+#                    containing 0; lam = (alpha + sqrt(alpha^2 + 4)) / 2)
 # A negative-side interval is mirrored by the caller: sample on [-beta, -alpha], negate.
 # The uniform and exponential attempts (and the folded normal) compute the offset t = z - alpha >= 0
 # from the near bound, never z itself, with the tests rewritten in t: m2 - z^2 = c - t (2 alpha + t), c = m2 - alpha^2,

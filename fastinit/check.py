@@ -428,6 +428,9 @@ def _default_registry() -> dict:
         "trunc_normal_half": DistributionCheck(  # the folded normal's path (docs/trunc_normal.md)
             "trunc_normal_half", lambda o, s: init.trunc_normal_(o, 0.0, 1.0, 0.0, math.inf, seed=s),
             _law("truncnorm", 0.0, math.inf), rejects=True),
+        "trunc_normal_near_mean": DistributionCheck(  # the exponential from the near bound (docs/trunc_normal.md)
+            "trunc_normal_near_mean", lambda o, s: init.trunc_normal_(o, 0.0, 1.0, -0.001, math.inf, seed=s),
+            _law("truncnorm", -0.001, math.inf), rejects=True),
         "xavier_uniform_": _fan_check("xavier_uniform_", scaled.xavier_uniform_, {}, "uniform",
                                       lambda fi, fo: 2.0 / (fi + fo)),
         "xavier_normal_": _fan_check("xavier_normal_", scaled.xavier_normal_, {}, "normal",

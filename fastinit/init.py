@@ -323,7 +323,9 @@ def _proposal(alpha: float, beta: float, width: float) -> dict:
     """The proposal accepting most often for N(0, 1) restricted to [alpha, beta] (``width`` = beta - alpha,
     computed from the bounds without cancellation), as kernel parameters: Robert (1995)'s optimal choice
     among the normal, uniform and exponential proposals, or, on a one-sided interval near 0, the folded
-    normal sign |z| (acceptance 2 (Phi(beta) - Phi(alpha)): 1 on [0, inf), where Robert's gives 1/2).
+    normal sign |z| (acceptance 2 (Phi(beta) - Phi(alpha)): 1 on [0, inf), where Robert's gives 1/2); on one
+    just containing 0, the exponential from its bound nearer 0 (Robert's proposal outside the tail he used it
+    for: it is valid from any bound, lam exp(lam z - lam² / 2) bounding the normal density over all z).
 
     Each proposal accepts sqrt(2 pi) (Phi(beta) - Phi(alpha)) K of its attempts: K = 1 / sqrt(2 pi) for the
     normal, sqrt(2 / pi) folded, exp(m² / 2) / width for the uniform (m = min |z|), lam exp(lam alpha -
@@ -332,9 +334,19 @@ def _proposal(alpha: float, beta: float, width: float) -> dict:
     BETA is then the width, SIGN the interval's side (+1, -1), and M2 the c of ``_transforms.trunc_attempt_f32``
     (m2 - alpha², or lam - alpha).  SIGN is 0 for the (unfolded) normal proposal, drawn around the mean."""
     if alpha < 0.0 < beta:
+        # the exponential from the bound nearer the mean where it accepts more: an interval just containing the
+        # mean on one side ([-0.001, inf): acceptance 0.76 against the normal's 0.50); against the normal only
+        # from 1.1 times its acceptance (near = -0.35), where its dearer attempts (two values a Philox block,
+        # not four) stop costing more than they save (2e7 float32: 92 against 82 ms at near = -0.45)
+        near, sign = (alpha, 1.0) if -alpha <= beta else (-beta, -1.0)
+        lam = (near + math.hypot(near, 2.0)) / 2.0
+        exp = dict(METHOD=EXP_PROPOSAL, ALPHA=near, BETA=width, LAM=lam, M2=lam - near, SIGN=sign)
+        k_exp = lam * math.exp(lam * (near - lam / 2.0))
         if width >= math.sqrt(2.0 * math.pi):
-            return dict(METHOD=NORMAL_PROPOSAL, ALPHA=alpha, BETA=beta, SIGN=0.0)
-        return dict(METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=width, M2=-alpha * alpha, SIGN=1.0)
+            return exp if k_exp > 1.1 / math.sqrt(2.0 * math.pi) else dict(
+                METHOD=NORMAL_PROPOSAL, ALPHA=alpha, BETA=beta, SIGN=0.0)
+        return exp if k_exp > 1.0 / width else dict(
+            METHOD=UNIFORM_PROPOSAL, ALPHA=alpha, BETA=width, M2=-alpha * alpha, SIGN=1.0)
     sign = 1.0
     if beta <= 0.0:  # mirror to the positive side
         alpha, beta, sign = -beta, -alpha, -1.0

@@ -18,9 +18,9 @@ def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
     assert report["passed"]
     assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
         (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
-    # per dtype: KS/mean/std/lag-1 correlation of 16 laws and chi2 of 2 sparse per seed (2 seeds), two pooled Haar
+    # per dtype: KS/mean/std/lag-1 correlation of 17 laws and chi2 of 2 sparse per seed (2 seeds), two pooled Haar
     # tests (trace, entries) of 2 orthogonal
-    assert report["tests"] == ((16 * 4 + 2) * 2 + 2 * 2) * 4
+    assert report["tests"] == ((17 * 4 + 2) * 2 + 2 * 2) * 4
     assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
     for r in report["rows"]:
         assert r["passed"] and not r["failures"]

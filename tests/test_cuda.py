@@ -70,11 +70,17 @@ CASES = [
     ("trunc_f32_right_tail", "float32", (1300,), None, "trunc_normal_", (0.0, 1.0, 3.0, INF), {"seed": 15}),
     ("trunc_f64_left_tail", "float64", (900,), None, "trunc_normal_", (0.0, 1.0, -INF, -4.0), {"seed": 16}),
     ("trunc_f32_far_tail", "float32", (600,), None, "trunc_normal_", (0.0, 1.0, 37.0, 38.0), {"seed": 17}),
-    # acceptance about 1/2: many positions need attempts 2, 3, ... (the CPU's vectorized passes over the rejects)
-    ("trunc_f32_normal_proposal_half", "float32", (2000,), None, "trunc_normal_", (0.0, 1.0, -0.001, 2.6),
+    # the lowest acceptances: many positions need attempts 2, 3, ... (the CPU's vectorized passes over the rejects):
+    # the exponential from the near bound of an interval just containing the mean (0.75), the normal and the
+    # uniform proposals at their lowest (0.63, 0.69)
+    ("trunc_f32_exp_proposal_straddling", "float32", (2000,), None, "trunc_normal_", (0.0, 1.0, -0.001, 2.6),
      {"seed": 23}),
-    ("trunc_f64_uniform_proposal_half", "float64", (800,), None, "trunc_normal_", (0.0, 1.0, -0.01, 2.49),
+    ("trunc_f64_exp_proposal_straddling", "float64", (800,), None, "trunc_normal_", (0.0, 1.0, -0.01, 2.49),
      {"seed": 24}),
+    ("trunc_f32_normal_proposal_low", "float32", (2000,), None, "trunc_normal_", (0.0, 1.0, -0.36, 2.2),
+     {"seed": 49}),
+    ("trunc_f64_uniform_proposal_low", "float64", (800,), None, "trunc_normal_", (0.0, 1.0, -0.5, 1.9),
+     {"seed": 50}),
     # the folded normal (one-sided, near the mean), both sides, with rejections ([0.2, 1.5]: acceptance 0.71)
     ("trunc_f32_folded", "float32", (1800,), None, "trunc_normal_", (0.0, 1.0, 0.2, 1.5), {"seed": 46}),
     ("trunc_f64_half_normal_left", "float64", (700,), None, "trunc_normal_", (1.0, 2.0, -INF, 1.0),

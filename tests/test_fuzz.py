@@ -301,8 +301,9 @@ def run_in_place(name: str, target: Target, kw: dict, counter_key: str) -> BaseE
     values = target.written()
     if values is None:
         return None
-    if values.dtype.kind in "ui":  # 16-bit integer storage, filled as the float16 / bfloat16 that dtype= names
-        values = values.view(resolve_dtype(kw["dtype"]))
+    if values.dtype.kind in "ui":  # integer storage filled as the float dtype= names: 16-bit in place (float16 /
+        dt = resolve_dtype(kw["dtype"])  # bfloat16), bytes (int8 / uint8, C-contiguous) as a flat array of it
+        values = values.view(dt) if values.itemsize == 2 else values.reshape(-1).view(dt)
     assert values.dtype in FLOATS
     _check_values(name, values, kw)
     if target.mask is not None:  # nothing written outside the target's own elements

@@ -7,15 +7,18 @@ import pytest
 from scipy import integrate, stats
 
 import fastinit
+from fastinit._transforms import EXP_PROPOSAL, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
 from test_distributions import P_MIN, _discrete_ks, _grid
 
 N = 1_000_000
 INF = np.inf
 # standardized (a, b) covering symmetric, one-sided, infinite, far-tail, narrow and off-centre cases, every
-# proposal (the last four: folded normal on both sides, uniform at acceptance ~1/2)
+# proposal (then: folded normal on both sides; the exponential from the near bound of intervals just containing
+# 0, both sides; the normal and uniform proposals at their lowest acceptance, 0.63 and 0.69)
 CASES = [(-2, 2), (-3, 3), (-INF, INF), (0, INF), (6, INF), (-INF, -8), (8, 9), (20, INF), (37, INF),
          (0.5, 0.5001), (-1e-4, 1e-4), (-0.1, 0.3), (1, 3), (-3, 0.5), (-5, -4.9), (2.5, 40),
-         (-INF, 0), (0.1, 2.5), (-2.5, -0.2), (-0.01, 2.49)]
+         (-INF, 0), (0.1, 2.5), (-2.5, -0.2), (-0.01, 2.49), (-0.001, INF), (-INF, 0.3), (-0.365, 2.155),
+         (-0.5, 1.9)]
 
 
 def _draw(dtype, mean, std, a, b, seed=1, n=N):
@@ -334,6 +337,22 @@ def test_one_sided_intervals_near_the_mean_take_the_folded_normal(dtype, a, b, s
     if np.isinf(a) or np.isinf(b):
         z = fastinit.normal_(np.empty(n, dtype), 0.0, 1.0, seed=seed, stream=stream)
         assert np.array_equal(got, side * np.abs(z))
+
+
+@pytest.mark.parametrize("a, b, method, side", [
+    (-0.001, INF, EXP_PROPOSAL, 1), (-INF, 0.001, EXP_PROPOSAL, -1), (-0.01, 2.49, EXP_PROPOSAL, 1),
+    (-2.0, 0.3, EXP_PROPOSAL, -1), (-0.34, INF, EXP_PROPOSAL, 1), (-0.36, INF, NORMAL_PROPOSAL, 0),
+    (-2.0, 2.0, NORMAL_PROPOSAL, 0), (-0.5, 1.9, UNIFORM_PROPOSAL, 1), (-0.1, 0.3, UNIFORM_PROPOSAL, 1)])
+def test_intervals_just_containing_the_mean_start_from_their_near_bound(a, b, method, side):
+    """An interval containing 0 with one bound near it is sampled from the exponential at that bound (acceptance
+    0.76 at [-0.001, inf), where the normal proposal accepts 1/2), where that accepts 1.1 times the normal's
+    share (its attempts cost more: two values a Philox block), or more than the uniform's on a narrow interval."""
+    from fastinit import init
+
+    p = init._proposal(a, b, b - a)
+    assert (p["METHOD"], p["SIGN"]) == (method, side)
+    if method == EXP_PROPOSAL:
+        assert p["ALPHA"] == (a if side > 0 else -b) and p["M2"] == pytest.approx(p["LAM"] - p["ALPHA"])
 
 
 @pytest.mark.parametrize("a, b, warns", [(2.5, 3.0, True), (-3.0, -2.5, True), (1.9, 3.0, False),
