@@ -4,8 +4,8 @@ The kernel only loops, indexes and calls the transforms.  Work is split into chu
 block's local row-major order (``prange`` over chunks); inside a chunk, each row segment is a run
 of consecutive *global* indices, generated one tile of 256 Philox blocks at a time (structure of
 arrays, so LLVM vectorizes each loop), transformed, and stored with one rounding to the target
-format — straight into the target for whole contiguous float32/float64 tiles, else through an
-8 KiB per-chunk scratch.  Scratch is O(tile), never O(buffer).
+format — straight into the target for whole contiguous tiles (float32/float64 values, float16
+uniform), else through a 12 KiB per-chunk scratch.  Scratch is O(tile), never O(buffer).
 
 Dispatch is on integer codes inside the single compiled kernel (few compiles, one cache entry).
 """
@@ -342,8 +342,7 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
     family) or v64 (float64).  Each slot's run is contiguous, so every loop vectorizes and can
     write straight into a contiguous target.  Uniform fuses Philox and transform in one loop;
     the others go through ``words`` (one fused loop would spill registers: 64-bit Philox lanes
-    next to 32-bit float lanes).  Truncated normal: a vectorized first attempt, then the rejected
-    positions (NaN) are redrawn one by one."""
+    next to 32-bit float lanes).  (The truncated normal has its own, :func:`_tile_trunc`.)"""
     wide_vectors()
     a, s, lo, hi = prm[P0], prm[P1], prm[LO], prm[HI]
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
@@ -625,7 +624,7 @@ def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride
 
 @scalar
 def scratch():
-    """A work item's tile scratch (8 KiB, whatever the buffer): words, float32 and float64 values."""
+    """A work item's tile scratch (12 KiB, whatever the buffer): words, float32 and float64 values."""
     return np.empty(4 * _B, np.uint32), np.empty(4 * _B, np.float32), np.empty(2 * _B, np.float64)
 
 

@@ -26,7 +26,6 @@ import numpy as np
 
 _U64 = np.uint64
 _U32 = np.uint32
-_I64 = np.int64
 _F32 = np.float32
 _F64 = np.float64
 

@@ -89,8 +89,9 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
     fractional and fan_in = numel / out_size, fan_out = numel / in_size, still integers."""
     ndim = len(shape)
     explicit = in_axis is not None or out_axis is not None
-    if ndim < (1 if explicit else 2):
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    if ndim < (1 if explicit else 2):  # torch's text; with explicit axes (JAX's rule) a 1-D shape has fans
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
+                         f"{'1 dimension (a 0-d shape)' if explicit else '2 dimensions'}")
     check_axes(shape, layout, None, None)  # the layout (the axes are checked below, with their defaults)
     if in_axis is None and ndim < 2:  # the default input axis (torch: 1, keras: -2) is not there; no wrapping
         raise ValueError(f"a {ndim}-D shape {shape} has no default input axis in the {layout!r} layout: pass in_axis")

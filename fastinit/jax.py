@@ -321,15 +321,23 @@ def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> In
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """N(0, stddev²) (jax.nn.initializers.normal; a negative stddev, which JAX multiplies in, is the same law)."""
-    stddev = _number(stddev, "stddev")
+    stddev = _finite(_number(stddev, "stddev"), "normal", "stddev")
     return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev) if _is_real(stddev) else stddev),
                         dtype, stream)
 
 
+def _finite(value, fn: str, name: str):
+    """``value``; a ValueError naming the factory's argument (not the fastinit initializer's it becomes) if it is
+    a NaN or an infinity."""
+    if _is_real(value) and not math.isfinite(value):
+        raise ValueError(f"{fn}: {name} must be finite, got {value!r}")
+    return value
+
+
 def _not_negative(value, fn: str, name: str):
-    """``value``; a ValueError naming the factory's argument if it is a negative number (JAX multiplies its draw
-    by it: the interval mirrored, which fastinit does not take)."""
-    if _is_real(value) and value < 0:
+    """``value``; a ValueError naming the factory's argument if it is not finite or a negative number (JAX
+    multiplies its draw by it: the interval mirrored, which fastinit does not take)."""
+    if _is_real(_finite(value, fn, name)) and value < 0:
         raise ValueError(f"{fn}: {name} must be >= 0 (0 gives zeros), got {value!r}")
     return value
 
@@ -344,7 +352,7 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
     """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal); stddev 0
     gives zeros, as JAX's draw times 0."""
     stddev, lower, upper = _number(stddev, "stddev"), _number(lower, "lower"), _number(upper, "upper")
-    _not_negative(stddev, "truncated_normal", "stddev")
+    _not_negative(stddev, "truncated_normal", "stddev")  # lower, upper: infinite bounds are fastinit's to take
     if _is_real(lower) and _is_real(upper) and not lower < upper:
         raise ValueError(f"truncated_normal: need lower < upper, got lower={lower!r}, upper={upper!r}")
     if _is_zero(stddev) and _is_real(lower) and _is_real(upper):  # (lower < upper, checked above)
@@ -364,7 +372,8 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     for name, axis in (("in_axis", in_axis), ("out_axis", out_axis)):
         if axis is None:  # fastinit's own fans read None as "the layout's default", JAX has no such default
             raise TypeError(f"variance_scaling: {name} must be an int or a sequence of ints, got None")
-    return _initializer(functools.partial(_scaled.variance_scaling_, scale=_number(scale, "scale"), mode=mode,
+    scale = _not_negative(_number(scale, "scale"), "variance_scaling", "scale")
+    return _initializer(functools.partial(_scaled.variance_scaling_, scale=scale, mode=mode,
                                           distribution=distribution, in_axis=in_axis, out_axis=out_axis),
                         dtype, stream)
 
@@ -392,7 +401,8 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, 
     (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`)."""
     if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
-    return _initializer(functools.partial(_structured.orthogonal_, gain=_number(scale, "scale"), layout="keras"),
+    scale = _finite(_number(scale, "scale"), "orthogonal", "scale")
+    return _initializer(functools.partial(_structured.orthogonal_, gain=scale, layout="keras"),
                         dtype, stream,
                         column_axis)
 
@@ -407,7 +417,8 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
     if column_axis not in (-1, 1):
         raise NotImplementedError(f"column_axis={column_axis!r}: fastinit's delta_orthogonal_ makes the last axis "
                                   "of the (in, out) centre matrix the columns (column_axis=-1 or 1)")
-    return _initializer(functools.partial(_structured.delta_orthogonal_, gain=_number(scale, "scale"), layout="keras"),
+    scale = _finite(_number(scale, "scale"), "delta_orthogonal", "scale")
+    return _initializer(functools.partial(_structured.delta_orthogonal_, gain=scale, layout="keras"),
                         dtype, stream)
 
 

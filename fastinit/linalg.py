@@ -171,7 +171,7 @@ def _householder_product(m, tau, sign, tall):
             m[c, i] = 0.0
 
 
-def _form_small(b: np.ndarray, tall: bool, tau: np.ndarray, sign: np.ndarray, gain: float = 1.0) -> None:
+def _form_small(b: np.ndarray, tall: bool, tau: np.ndarray, sign: np.ndarray, gain: float) -> None:
     """gain · Q·D of :func:`small` matrices into ``b`` (reflectors in place), through :func:`_householder_product`:
     formed in float64 and rounded once into ``b``."""
     inplace = tall and b.dtype == np.float64
@@ -356,10 +356,10 @@ def check_size(rows: int, cols: int, fn: str) -> None:
                          "LAPACK's 32-bit indexing")
 
 
-def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) -> np.ndarray:
+def haar_orthonormalize(b: np.ndarray, gain: float = 1.0) -> np.ndarray:
     """Overwrite the Gaussian-filled C-contiguous float32/float64 matrix ``b`` (size checked by
     :func:`check_size`) with gain × a Haar (semi-)orthogonal matrix: orthonormal rows if rows ≤ cols,
-    else orthonormal columns.  ``block``: the blocked path's block width (a :func:`small` matrix has no blocks)."""
+    else orthonormal columns (blocks of :data:`BLOCK` reflectors; a :func:`small` matrix has none)."""
     rows, cols = b.shape
     tall = rows > cols
     k = min(rows, cols)
@@ -371,7 +371,7 @@ def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, block: int = BLOCK) ->
     if small(rows, cols):
         _form_small(b, tall, tau, sign, gain)
         return b
-    (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, block, sign)  # b.T: column-major view, same memory
+    (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, BLOCK, sign)  # b.T: column-major view, same memory
     if gain != 1:
         b *= b.dtype.type(gain)
     return b

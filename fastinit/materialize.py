@@ -23,7 +23,6 @@ import ast
 import contextlib
 import fnmatch
 import functools
-import hashlib
 import inspect
 import math
 import numbers
@@ -47,8 +46,9 @@ try:
 except ImportError as e:
     raise missing(e, "torch", "fastinit.materialize") from None
 
+from ._buffers import place_block, shape_tuple
 from ._cpu import one_thread
-from ._seed import _check_u64
+from ._seed import _check_u64, hash64
 from .fans import fans
 from .init import _float, _is_real
 from .structured import check_by_empty_fill
@@ -662,16 +662,17 @@ def _match(key, names: tuple, owners: tuple, kind: str) -> bool:
 
 # --- placement ----------------------------------------------------------------------------------------------
 def _check_place(name: str, local: tuple, spec) -> dict:
+    """A placement as the core takes it, ints only (a float 6.9 was read as 6: another shard), or a refusal
+    naming the parameter."""
     try:
         global_shape, offset = spec
-        global_shape = tuple(int(s) for s in global_shape)
-        offset = tuple(int(o) for o in offset)
     except (TypeError, ValueError):
-        raise TypeError(f"placement for {name!r} must be (global_shape, offset), got {spec!r}") from None
-    if not (len(global_shape) == len(offset) == len(local)) or any(
-            o < 0 or o + n > g for g, o, n in zip(global_shape, offset, local)):
-        raise ValueError(f"placement for {name!r}: a local shard of shape {local} does not fit at offset {offset} "
-                         f"in global shape {global_shape}")
+        raise TypeError(f"placement for {name!r} must be a pair (global_shape, offset), got {spec!r}") from None
+    try:
+        global_shape, offset = shape_tuple(global_shape, "global_shape"), shape_tuple(offset, "offset")
+        place_block(local, global_shape, offset)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"placement for {name!r} (a local shard of shape {local}): {e}") from None
     return {"global_shape": global_shape, "offset": offset}
 
 
@@ -779,8 +780,7 @@ def _below(m: nn.Module, entries: dict) -> list:
 
 
 def _fallback_seed(seed: int, module_name: str) -> int:
-    digest = hashlib.blake2b(f"{seed}:{module_name}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "little") >> 1
+    return hash64(f"{seed}:{module_name}".encode()) >> 1
 
 
 def _new_dtype(t: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
@@ -1077,9 +1077,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             from tqdm.auto import tqdm
             bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="materialize",
                        file=sys.stderr)
-        except ImportError:
-            if progress:
-                raise ImportError("progress=True needs tqdm (pip install tqdm)") from None
+        except ImportError:  # no bar (progress=True without tqdm was refused before any change)
+            pass
 
     def run(e: _Entry, method: _Method) -> None:
         t0 = time.perf_counter()

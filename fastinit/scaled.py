@@ -202,19 +202,22 @@ def lecun_normal_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, glo
                    global_shape=global_shape, offset=offset, generator=generator)
 
 
+_GAIN_A5 = _fans.calculate_gain("leaky_relu", math.sqrt(5.0))  # sqrt(1/3), as torch computes it for nn.Linear
+
+
 def fan_in_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
                     offset: Shape = None, layout: str = "torch", in_axis: Axes = None, out_axis: Axes = None,
                     dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""The classic :math:`\mathcal{U}(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})`.
 
     LeCun et al. (1998)'s heuristic, and what torch's nn.Linear / nn.Conv*d weights get by default
-    (``kaiming_uniform_(w, a=sqrt(5))``).  Their biases get the same bound with the *weight's*
-    fan_in: ``uniform_(b, -k, k)``, ``k = 1 / sqrt(fans(w)[0])``.
+    (``kaiming_uniform_(w, a=sqrt(5))``, whose arithmetic it shares: the same bits).  Their biases get the
+    same bound with the *weight's* fan_in: ``uniform_(b, -k, k)``, ``k = 1 / sqrt(fans(w)[0])``.
 
     Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
     :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
-    return _scheme(out, "fan_in_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / (3.0 * fi)), dtype=dtype,
+    return _scheme(out, "fan_in_uniform_", "uniform", lambda fi, fo: _GAIN_A5 / math.sqrt(fi), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
                    global_shape=global_shape, offset=offset, generator=generator)
 

@@ -24,7 +24,6 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from . import init, scaled, structured
-from .fans import calculate_gain
 from .guide import recommend
 
 __all__ = ["ACTIVATIONS", "SCHEMES", "propagate", "run_variance", "format_table", "plot", "verdict"]
@@ -68,14 +67,6 @@ ACTIVATIONS: dict[str, tuple[Callable, Callable]] = {
 ACTIVATIONS["swish"], ACTIVATIONS["celu"] = ACTIVATIONS["silu"], ACTIVATIONS["elu"]  # celu: alpha 1, torch's default
 
 
-def _gain_name(activation: str) -> str:
-    """calculate_gain's name for the orthogonal scheme: ReLU's for the smooth ReLU family (as fastinit.recommend),
-    linear's 1 for SELU (torch's calculate_gain docs: self-normalizing nets want 'linear', not 3/4)."""
-    if activation in ("linear", "relu", "leaky_relu", "tanh", "sigmoid"):
-        return activation
-    return "linear" if activation == "selu" else "relu"
-
-
 #: scheme -> (description, fill(w, activation, seed, stream)); w is (fan_in, fan_out), keras layout
 SCHEMES: dict[str, tuple[str, Callable]] = {
     "naive": ("N(0, 1)", lambda w, act, s, t: init.normal_(w, 0.0, 1.0, seed=s, stream=t)),
@@ -89,8 +80,10 @@ SCHEMES: dict[str, tuple[str, Callable]] = {
     "he_uniform": ("U(+-sqrt(6/in))", lambda w, act, s, t: scaled.kaiming_uniform_(
         w, nonlinearity="relu", seed=s, stream=t, layout="keras")),
     "lecun_normal": ("N(0, 1/in)", lambda w, act, s, t: scaled.lecun_normal_(w, seed=s, stream=t, layout="keras")),
-    "orthogonal": ("orthogonal x calculate_gain(activation)", lambda w, act, s, t: structured.orthogonal_(  # _gain_name
-        w, calculate_gain(_gain_name(act), _LEAKY if act == "leaky_relu" else None), seed=s, stream=t,
+    # the gain fastinit.recommend gives: ReLU's for gelu etc., 1 for selu (torch's calculate_gain docs: a
+    # self-normalizing net wants 'linear', not its 3/4)
+    "orthogonal": ("orthogonal x recommend(activation).gain", lambda w, act, s, t: structured.orthogonal_(
+        w, recommend(act, _LEAKY if act == "leaky_relu" else None).gain, seed=s, stream=t,
         layout="keras")),
     "recommended": ("fastinit.recommend(activation)", lambda w, act, s, t: recommend(
         act, _LEAKY if act == "leaky_relu" else None).initializer(w, seed=s, stream=t, layout="keras")),

@@ -119,6 +119,8 @@ def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
                                              "layout: pass in_axis"):
             fastinit.fans((6,), layout, out_axis=0)
     assert fastinit.fans((6,), "keras", in_axis=0, out_axis=0) == (1, 1)
+    with pytest.raises(ValueError, match=r"fewer than 1 dimension \(a 0-d shape\)"):  # said "2": 1-D has fans here
+        fastinit.fans((), in_axis=0)
 
 
 def test_one_axis_against_the_torch_layouts_default_is_refused_not_shared():

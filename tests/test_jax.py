@@ -471,8 +471,6 @@ def test_zero_and_negative_factors_as_jax_multiplies_them():
     assert np.array_equal(fj.orthogonal(np.asarray(2.0))(KEY, (6, 4)), fj.orthogonal(2.0)(KEY, (6, 4)))
     with pytest.raises(ValueError, match="invalid mode"):  # the other arguments are still checked
         fj.variance_scaling(0.0, "fan_x", "normal")(KEY, (3, 3))
-    with pytest.raises(ValueError, match="scale must be a non-negative"):
-        fj.variance_scaling(-1.0, "fan_in", "normal")(KEY, (3, 3))
 
 
 def test_a_negative_factor_is_refused_under_the_factorys_own_argument_name():
@@ -480,6 +478,21 @@ def test_a_negative_factor_is_refused_under_the_factorys_own_argument_name():
         fj.uniform(-1.0)
     with pytest.raises(ValueError, match=r"^truncated_normal: stddev must be >= 0"):
         fj.truncated_normal(-0.5)
+    with pytest.raises(ValueError, match=r"^variance_scaling: scale must be >= 0"):  # named variance_scaling_
+        fj.variance_scaling(-1.0, "fan_in", "normal")
+
+
+@pytest.mark.parametrize("factory, fn, name", [
+    (lambda v: fj.uniform(v), "uniform", "scale"), (lambda v: fj.normal(v), "normal", "stddev"),
+    (lambda v: fj.truncated_normal(v), "truncated_normal", "stddev"),
+    (lambda v: fj.orthogonal(v), "orthogonal", "scale"),
+    (lambda v: fj.delta_orthogonal(v), "delta_orthogonal", "scale"),
+    (lambda v: fj.variance_scaling(v, "fan_in", "normal"), "variance_scaling", "scale")])
+def test_a_non_finite_factor_is_refused_under_the_factorys_own_argument_name(factory, fn, name):
+    """They were refused at the call, naming the NumPy initializer's argument (``uniform_: b must be finite``)."""
+    for v in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=rf"^{fn}: {name} must be finite, got {v}"):
+            factory(v)
 
 
 def test_truncated_normal_bounds_are_checked_under_their_own_names():

@@ -290,6 +290,13 @@ def test_placement_is_validated_before_any_change():
         materialize(model, seed=0, placement={"weight": ((4, 8), (1, 0))})
     with pytest.raises(ValueError, match="names no parameter"):
         materialize(model, seed=0, placement={"wieght": ((4, 8), (0, 0))})
+    # floats were truncated (6.9 -> 6: another shard's values, silently), as the core refuses them
+    with pytest.raises(TypeError, match=r"placement for 'weight' .*global_shape must be a tuple of ints"):
+        materialize(model, seed=0, placement={"weight": ((6.9, 8), (2, 0))})
+    with pytest.raises(TypeError, match=r"placement for 'weight' .*offset must be a tuple of ints"):
+        materialize(model, seed=0, placement={"weight": ((8, 8), (True, 0))})
+    with pytest.raises(TypeError, match=r"must be a pair \(global_shape, offset\)"):
+        materialize(model, seed=0, placement={"weight": ((8, 8), (0, 0), (0, 0))})
     assert model.weight.is_meta
 
 
