@@ -593,21 +593,28 @@ def _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
 
 
 @scalar
+def row_start(r, ndim, shape, gstride, mstride, gbase, mbase):
+    """Global index and memory position of the first element of local row r (row-major over all axes but the
+    last): the one decoding of the determinism contract's index, for the CPU and CUDA kernels."""
+    g = gbase
+    m = mbase
+    for d in range(ndim - 2, -1, -1):
+        i = r % shape[d]
+        r = r // shape[d]
+        g += _U64(i) * gstride[d]
+        m += i * mstride[d]
+    return g, m
+
+
+@scalar
 def _segment(pos, end, shape, gbase, gstride, mbase, mstride):
     """The row run starting at local position ``pos``: (global index, length, memory position)."""
     ndim = shape.size
     cols = shape[ndim - 1]
     row = pos // cols
     col = pos - row * cols
-    g = gbase + _U64(col)
-    m = mbase + col * mstride[ndim - 1]
-    r = row
-    for d in range(ndim - 2, -1, -1):
-        i = r % shape[d]
-        r //= shape[d]
-        g += _U64(i) * gstride[d]
-        m += i * mstride[d]
-    return g, min(cols - col, end - pos), m
+    g, m = row_start(row, ndim, shape, gstride, mstride, gbase, mbase)
+    return g + _U64(col), min(cols - col, end - pos), m + col * mstride[ndim - 1]
 
 
 @kernel

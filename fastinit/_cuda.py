@@ -51,6 +51,7 @@ from ._cpu import (
     _trunc_params64,
     _trunc_redraw,
     lanes,
+    row_start,
     uniform_value32,
     uniform_value64,
 )
@@ -112,20 +113,6 @@ def require_gpu() -> None:
 # device functions: where a work item's elements are, and what they hold
 # ---------------------------------------------------------------------------------------------
 @scalar
-def _row_start(r, ndim, shape, gstride, mstride, gbase, mbase):
-    """Global index and memory position of the first element of local row r (row-major over all
-    axes but the last)."""
-    g = gbase
-    m = mbase
-    for d in range(ndim - 2, -1, -1):
-        i = r % shape[d]
-        r = r // shape[d]
-        g += _U64(i) * gstride[d]
-        m += i * mstride[d]
-    return g, m
-
-
-@scalar
 def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, units):
     """Decode work item w = (row, k-th tile of the row, unit u) into the tile t, the row's part
     [pa, pb) of that tile (tile positions), the block j of the tile (block index t * 256 + j), and
@@ -140,7 +127,7 @@ def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, u
         k, r = rest, _I64(0)
     else:
         k, r = rest % ntiles, rest // ntiles
-    g0, m0 = _row_start(r, ndim, shape, gstride, mstride, gbase, mbase)
+    g0, m0 = row_start(r, ndim, shape, gstride, mstride, gbase, mbase)
     end = g0 + _U64(shape[ndim - 1])  # <= 2**64 - 1, where a tile's end or the next tile's start may wrap
     t = (g0 >> tshift) + _U64(k)
     if t > (end - _U64(1)) >> tshift:  # past the row's last tile

@@ -112,11 +112,16 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
     return in_size * field, out_size * field
 
 
+def check_layout(layout: str, fn: str = "") -> None:
+    """A ValueError naming ``layout`` (and the function ``fn``) unless it is one of :data:`LAYOUTS`."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"{fn}: " * bool(fn) + f"layout must be one of {LAYOUTS}, got {layout!r}")
+
+
 def check_axes(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) -> None:
     """``layout`` and any explicit axes checked for ``shape``, without the fans (torch's kaiming_* on an empty
     tensor computes none)."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    check_layout(layout)
     for name, axes in (("in_axis", in_axis), ("out_axis", out_axis)):
         if axes is not None:
             _axes(axes, len(shape), name)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._buffers import as_target, host_staged, resolve_dtype
-from .fans import LAYOUTS, calculate_gain, python_number
+from .fans import calculate_gain, check_layout, python_number
 from .init import as_int, constant_, zeros_
 from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
 from .structured import orthogonal_
@@ -149,8 +149,7 @@ def recommend(activation: str, param: Optional[float] = None, *, layout: str = "
     known = _TANH_LIKE | _RELU_LIKE | _SMOOTH_RELU | _RECURRENT | {"selu"}
     if act not in known:
         raise ValueError(f"unknown activation {activation!r}; known: {sorted(known)}")
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    check_layout(layout, "recommend")
     if param is not None and act not in ("leaky_relu", "prelu"):
         raise ValueError(f"param is the negative slope of leaky_relu or prelu; {activation!r} takes none, got "
                          f"param={param!r}")

@@ -61,6 +61,7 @@ def _fill(out, target, fn: str, distribution: str, std: float, placement: dict):
 def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_axis, out_axis,
             warn_empty: bool, knob: str = "gain", **placement):
     """Validate target and fans, compute the std from (fan_in, fan_out), fill."""
+    _fans.check_layout(layout, fn)
     target = as_target(out, dtype)
     shape = geometry(target, placement.get("global_shape"), placement.get("offset")).global_shape
     if 0 in tuple(shape):  # nothing to fill (and a zero fan would divide by zero): the arguments are checked

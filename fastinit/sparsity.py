@@ -42,7 +42,7 @@ from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, norm
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
-from .fans import LAYOUTS
+from .fans import check_layout
 from .init import Shape, Stream, as_int, as_real, normal_params
 
 __all__ = ["sparse_", "martens_sparse_"]
@@ -246,8 +246,7 @@ def martens_sparse_(out: T, k: int = 15, std: float = 1.0, *, seed: Optional[int
     """
     fn = "martens_sparse_"
     k = as_int(k, "k", fn)
-    if layout not in LAYOUTS:
-        raise ValueError(f"{fn}: layout must be one of {LAYOUTS}, got {layout!r}")
+    check_layout(layout, fn)
     unit, inputs = ("row", "columns") if layout == "torch" else ("column", "rows")
 
     def nzero(n_in):

@@ -31,6 +31,7 @@ import numpy as np
 from ._buffers import as_target, finfo_max, geometry, host_staged
 from ._cpu import one_thread
 from ._seed import Generator, resolve_seed, stream_words
+from .fans import check_layout
 from .init import Shape, Stream, as_int, as_real, constant_, normal_
 from .linalg import check_size, haar_orthonormalize
 
@@ -85,8 +86,7 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
     limit = finfo_max(target.dtype)
     if abs(gain) > limit:  # entries reach |gain|
         raise ValueError(f"{fn}: |gain| = {abs(gain):g} overflows {target.dtype} (max {limit:g})")
-    if layout not in ("torch", "keras"):
-        raise ValueError(f"{fn}: layout must be one of ('torch', 'keras'), got {layout!r}")
+    check_layout(layout, fn)
     stream_words(stream)  # validates the stream
     return gain
 

@@ -24,6 +24,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from . import init, scaled, structured
+from ._seed import _check_u64
 from .guide import recommend
 
 __all__ = ["ACTIVATIONS", "SCHEMES", "propagate", "run_variance", "format_table", "plot", "verdict"]
@@ -161,11 +162,10 @@ def _check(schemes: list, activation, depth, width, batch, dtype, seed) -> None:
         raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEMES)}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
-    for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2), ("seed", seed, 0)):
+    for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
-    if seed >= 2**64:
-        raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
+    _check_u64(seed, "seed")  # the library's seed check and words
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
 

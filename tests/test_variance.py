@@ -104,10 +104,11 @@ def test_variance_bad_values_exit_2(capsys, argv, msg):
 
 
 def test_variance_arguments_are_checked_by_name():
-    for kw, msg in ((dict(seed=-1), "seed must be an int >= 0"), (dict(seed=1.5), "seed must be an int"),
-                    (dict(seed=2**64), r"seed must be an int in \[0, 2\*\*64\)"),
-                    (dict(schemes=["he_normal", "glorot"]), r"unknown scheme\(s\) \['glorot'\]")):
-        with pytest.raises(ValueError, match=msg):
+    for kw, exc, msg in ((dict(seed=-1), ValueError, r"seed must lie in \[0, 2\*\*64\), got -1"),  # the library's
+                         (dict(seed=1.5), TypeError, r"seed must be an int in \[0, 2\*\*64\), got float 1.5"),
+                         (dict(seed=2**64), ValueError, r"seed must lie in \[0, 2\*\*64\)"),
+                         (dict(schemes=["he_normal", "glorot"]), ValueError, r"unknown scheme\(s\) \['glorot'\]")):
+        with pytest.raises(exc, match=msg):
             variance.run_variance(**{"depth": 2, "width": 4, "batch": 2, **kw})
     with pytest.raises(ValueError, match=r"unknown scheme\(s\) \['foo'\]"):
         variance.propagate("foo")
