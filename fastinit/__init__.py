@@ -2,6 +2,22 @@
 
 Every value is a pure function of (seed, stream, global element index, distribution
 parameters, dtype): identical for any thread count, chunking, sharding or device.
+
+>>> import fastinit
+>>> W = fastinit.he_normal(784, 256, seed=0, stream="W1")     # new array, (n_in, n_out): N(0, 2 / 784)
+>>> W.shape, W.dtype
+((784, 256), dtype('float32'))
+
+* In place, into any float16/bfloat16/float32/float64 buffer (NumPy, memmap, memoryview, torch CPU
+  tensor, GPU memory): ``fastinit.normal_(w, std=0.02, seed=0, stream="layer.0.weight")``; the
+  initializers with a trailing underscore have torch.nn.init's names and fan rules.
+* Seeding: ``seed=`` makes a call pure.  Give every parameter its own ``stream=`` (its name): under one
+  seed and stream two arrays share their draws, whatever their shapes.  Without a seed, calls draw fresh
+  seeds from the default generator (``fastinit.manual_seed(s)`` makes a program reproducible).
+* Adapters: ``fastinit.torch`` (a drop-in for torch.nn.init, and ``materialize`` for meta-device models),
+  ``fastinit.jax`` (jax.nn.initializers), ``fastinit.dask``, ``fastinit.io`` (safetensors checkpoints);
+  ``fastinit.recommend(activation)`` for the textbook's activation -> init table.
+* Command line: ``python -m fastinit --help``.  Guide: docs/guide.md.
 """
 from ._philox import philox4x32
 from ._seed import Generator, default_generator, initial_seed, manual_seed

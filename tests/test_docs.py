@@ -113,3 +113,19 @@ def test_readme_python_examples_run_as_written(index):
     namespace: dict = {}
     exec(compile(code, f"README.md python block {index}", "exec"), namespace)
     assert "fastinit" in namespace
+
+
+_NEEDS = {**ADAPTERS, "fastinit.materialize": "torch"}
+_EXAMPLES = sorted(p.stem for p in (DOCS.parent / "fastinit").glob("*.py") if ">>> " in p.read_text())
+
+
+@pytest.mark.parametrize("stem", _EXAMPLES)
+def test_docstring_examples_run_as_shown(stem):
+    """The ``>>>`` examples of every module's docstrings (doctest), so help() shows what the code does."""
+    import doctest
+
+    name = "fastinit" if stem == "__init__" else f"fastinit.{stem}"
+    if name in _NEEDS:
+        pytest.importorskip(_NEEDS[name])
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted and not result.failed, result
