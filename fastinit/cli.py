@@ -585,7 +585,8 @@ def main(argv: list[str] | None = None) -> int:
     if main_thread:
         io.SIGNALLED.clear()
     formatwarning = warnings.formatwarning  # a warning as the command's line, not "<frozen runpy>:88: UserWarning"
-    warnings.formatwarning = lambda message, *_, **__: f"fastinit {args.command}: warning: {message}\n"
+    if main_thread:  # process-wide: not from a thread, whose overlapping commands would restore each other's
+        warnings.formatwarning = lambda message, *_, **__: f"fastinit {args.command}: warning: {message}\n"
     try:
         if args.command == "compile":  # says what it compiles itself
             rc = args.func(args)
