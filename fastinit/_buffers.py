@@ -327,9 +327,16 @@ def torch_func_wrapper(t) -> bool:
     """Whether a torch tensor is a torch.func transform's wrapper (``vmap``, ``grad``, ``functionalize``): of
     type ``torch.Tensor``, with no memory of its own (``functionalize``'s even has a ``numpy()`` view that it
     never reads back)."""
+    wrapped, functional = _torch_func_checks()
+    return wrapped(t) or functional(t)
+
+
+@functools.cache
+def _torch_func_checks():
+    """torch's two tests, looked up once (an import and four attribute lookups a call cost ~0.25 us)."""
     import torch
 
-    return torch._C._functorch.is_functorch_wrapped_tensor(t) or torch._is_functional_tensor(t)
+    return torch._C._functorch.is_functorch_wrapped_tensor, torch._is_functional_tensor
 
 
 _TO_TORCH = "fastinit.torch's initializers hand such tensors to torch.nn.init"
