@@ -353,12 +353,12 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     if t.requires_grad:  # numpy() refuses it; detach() of another tensor would only cost 0.6 us
         t = t.detach()
     _refuse_negated(t, name)
-    if t.dtype == torch.bfloat16:
-        return t.view(torch.int16).numpy().view(bfloat16())
     try:
+        if t.dtype == torch.bfloat16:
+            return t.view(torch.int16).numpy().view(bfloat16())
         return t.numpy()
     except (TypeError, RuntimeError):  # float8, complex32, bits16: no NumPy dtype; a conjugated complex view
-        if t.dtype in (torch.float16, torch.float32, torch.float64):  # FakeTensor, a wrapper subclass
+        if t.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):  # FakeTensor, a subclass
             raise TypeError(f"{name} is a {type(t).__name__}, a torch tensor subclass with no memory NumPy can "
                             f"view; {_TO_TORCH}") from None
         raise TypeError(f"{name} has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, "

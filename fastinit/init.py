@@ -394,21 +394,27 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     method = proposal["METHOD"]  # the draws' spread around the origin: std z (or |z|), std U[0, width), std Exp(lam)
     scale = std * (1.0 if method == NORMAL_PROPOSAL else proposal["BETA"] if method == UNIFORM_PROPOSAL
                    else 1.0 / proposal["LAM"])
-    v0 = float(compute.type(origin))  # the draws land within ~scale of it: slow if it rounds outside [a, b]
-    gap = max(lo_e - origin, origin - hi_e)  # from the origin to the values that round into [a, b] (> 0: outside)
+    # the draws land within ~scale of the origin: slow if it lies far outside the real numbers that the
+    # computation rounds into [lo_e, hi_e] (half a compute spacing beyond them; > 0: outside)
+    with np.errstate(over="ignore"):
+        edge_lo = (lo_e + float(np.nextafter(compute.type(lo_e), compute.type(-np.inf)))) / 2
+        edge_hi = (hi_e + float(np.nextafter(compute.type(hi_e), compute.type(np.inf)))) / 2
+    gap = max(edge_lo - origin, origin - edge_hi)
     drawn = target.size if placement.get("global_shape") is None else math.prod(
         shape_tuple(placement["global_shape"], "global_shape"))  # a writer's check: an empty block of a whole
-    if drawn and not lo_e <= v0 <= hi_e and scale < float(np.spacing(compute.type(abs(origin)))):
+    if not drawn or not gap > 4 * scale:
+        pass
+    elif scale < float(np.spacing(compute.type(abs(origin)))):
         warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where the "
              f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "
              f"gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an element, 0.4 s at "
              "least). Use a float64 target.")
-    elif drawn and not lo <= _rounded(origin, target.dtype) <= hi and gap > 4 * scale:  # the target's spacing
+    else:  # the target's spacing
         warn(f"{fn}: the {target.dtype} values in [a, b] start {gap / scale:.3g} times the draws' spread "
              f"(~{scale:.3g}) away from where the draws start ({origin:.6g}): nearly every draw rounds outside [a, b] "
              f"and is redrawn, up to {_cpu.MAX_ATTEMPTS:,} attempts an element (then the nearest value; ~0.2-0.8 ms "
              "an element). Use a wider std or a finer dtype.")
-    # the origin as v0 + what its rounding left out, rounded (float64: 0)
+    v0 = float(compute.type(origin))  # the origin as v0 + what its rounding left out, rounded (float64: 0)
     prm = _params(P0=origin, P0LO=float(compute.type(origin - v0)), P1=std, LO=lo_e, HI=hi_e,
                   NEAREST=min(max(mean, lo_e), hi_e), **proposal)
     return _sample(out, target, _cpu.TRUNC, prm, **placement)

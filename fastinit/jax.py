@@ -329,8 +329,8 @@ def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> In
 def _finite(value, fn: str, name: str):
     """``value``; a ValueError naming the factory's argument (not the fastinit initializer's it becomes) if it is
     a NaN or an infinity."""
-    if _is_real(value) and not math.isfinite(value):
-        raise ValueError(f"{fn}: {name} must be finite, got {value!r}")
+    if _is_real(value):
+        _init.as_real(value, name, fn)  # NaN, infinities, 10**400
     return value
 
 

@@ -493,6 +493,8 @@ def test_a_non_finite_factor_is_refused_under_the_factorys_own_argument_name(fac
     for v in (float("nan"), float("inf")):
         with pytest.raises(ValueError, match=rf"^{fn}: {name} must be finite, got {v}"):
             factory(v)
+    with pytest.raises(ValueError, match=rf"^{fn}: {name}=an int of 1329 bits overflows float64"):
+        factory(10**400)  # was an OverflowError from math.isfinite
 
 
 def test_truncated_normal_bounds_are_checked_under_their_own_names():

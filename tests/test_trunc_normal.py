@@ -299,6 +299,12 @@ def test_draws_below_the_compute_resolution_warn_and_give_the_nearest_value():
         # midpoint under a (alpha = 0.2), a draw of mean + std |z| would round below a unless |z| > 3
         w = fastinit.trunc_normal_(np.empty(2000, np.float32), 999.999968, 1e-5, 999.99997, np.inf, seed=1)
         assert np.all(w >= np.float32(1000.0)) and np.mean(w == np.float32(1000.0)) > 0.98
+        # the origin rounds to 1000.0, below a, but lies 0.2 std (exponential) / 0.5 std (normal proposal) under
+        # the midpoint from which the computation rounds up to 1000.00006, the first value in [a, b]: most draws
+        # land there (it warned, comparing float32(origin) with [a, b])
+        for mean, a in [(1000.0000306, 1000.0000303), (1000.00003, 1000.00001)]:
+            w = fastinit.trunc_normal_(np.empty(2000, np.float32), mean, 1e-6, a, np.inf, seed=1)
+            assert np.all(w == np.float32(1000.00006))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
