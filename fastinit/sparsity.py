@@ -183,7 +183,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     """The zeros per column (``by_row``: per row, the fill of the transposed view at the transposed place)."""
     target = as_target(out, dtype)
     if target.array.ndim != 2:
-        raise ValueError("Only tensors with 2 dimensions are supported")
+        raise ValueError(f"{fn}: Only tensors with 2 dimensions are supported, got shape {target.shape}")
     if by_row:
         global_shape, offset = (p[::-1] for p in place_block(target.shape, global_shape, offset))  # validated
         target = target._replace(array=target.array.T, mstride=target.mstride[::-1])

@@ -45,7 +45,7 @@ def eye_(out: T, *, dtype: Any = None) -> T:
     """Fill the 2-D ``out`` with the identity (ones on the main diagonal, zeros elsewhere)."""
     target = as_target(out, dtype)
     if target.array.ndim != 2:
-        raise ValueError("Only tensors with 2 dimensions are supported")
+        raise ValueError(f"eye_: Only tensors with 2 dimensions are supported, got shape {target.shape}")
     constant_(out, 0.0, dtype=dtype)
     n = min(target.shape)
     target.array[np.arange(n), np.arange(n)] = 1
@@ -59,10 +59,10 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     target = as_target(out, dtype)
     arr = target.array
     if arr.ndim not in (3, 4, 5):
-        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+        raise ValueError(f"dirac_: Only tensors with 3, 4, or 5 dimensions are supported, got shape {arr.shape}")
     groups = as_int(groups, "groups", "dirac_", least=1)
     if arr.shape[0] % groups != 0:
-        raise ValueError("dim 0 must be divisible by groups")
+        raise ValueError(f"dirac_: dim 0 must be divisible by groups, got {arr.shape[0]} and groups={groups}")
     if arr.size == 0:
         return out
     constant_(out, 0.0, dtype=dtype)
@@ -134,7 +134,8 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
     """
     target = as_target(out, dtype)
     if target.array.ndim < 2:
-        raise ValueError("Only tensors with 2 or more dimensions are supported")
+        raise ValueError(f"orthogonal_: Only tensors with 2 or more dimensions are supported, got shape "
+                         f"{target.shape}")
     gain = _checked(target, gain, layout, "orthogonal_", global_shape, offset, stream)
     arr = target.array
     if arr.size == 0:
