@@ -617,15 +617,78 @@ def _segment(pos, end, shape, gbase, gstride, mbase, mstride):
     return g + _U64(col), min(cols - col, end - pos), m + col * mstride[ndim - 1]
 
 
+# A target whose rows lie nearer each other in memory than its columns (a transposed or Fortran-order matrix):
+# its values are generated a row run at a time, as always, but for up to ROW_TILE rows at once into a scratch
+# tile, then stored a column at a time (ROW_TILE neighbours in memory), not a row at a time (a store per cache
+# line: 2048² float32 in Fortran order took 85 ms where C order takes 16).
+ROW_TILE = 16
+COL_TILE = 4 * TILE_BLOCKS  # the widest generation tile: a row's piece is one tile's part, none computed twice
+
+
+@scalar
+def rows_tile(code, shape, mstride):
+    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE x COL_TILE, the others empty) of a target whose
+    rows are stored nearer each other than its columns, or three empty arrays."""
+    nd = shape.size
+    n = ROW_TILE * COL_TILE if nd >= 2 and shape[nd - 1] > 1 and abs(mstride[nd - 2]) < abs(mstride[nd - 1]) else 0
+    return (np.empty(n if code in (F16, BF16) else 0, np.uint16), np.empty(n if code == F32 else 0, np.float32),
+            np.empty(n if code == F64 else 0, np.float64))
+
+
+@scalar
+def tile_rows(pos, end, shape, t16, t32, t64):
+    """How many whole rows of one matrix (the last two axes) start at position ``pos`` within [pos, end), at
+    most ROW_TILE, for the tiled store; 0 when it does not apply (no tile, not a row start, under 2 rows)."""
+    nd = shape.size
+    cols = shape[nd - 1]
+    if t16.size + t32.size + t64.size == 0 or pos % cols != 0:
+        return 0
+    n = min((end - pos) // cols, ROW_TILE, shape[nd - 2] - (pos // cols) % shape[nd - 2])
+    return n if n >= 2 else 0
+
+
+@kernel
+def store_tile(code, t16, t32, t64, rows, n, d16, d32, d64, m, ms_row, ms_col):
+    """Write the tile's rows[:rows] x [:n] at m + r ms_row + c ms_col, a column at a time."""
+    for c in range(n):
+        mc = m + c * ms_col
+        if code == F64:
+            for r in range(rows):
+                d64[mc + r * ms_row] = t64[r * COL_TILE + c]
+        elif code == F32:
+            for r in range(rows):
+                d32[mc + r * ms_row] = t32[r * COL_TILE + c]
+        else:
+            for r in range(rows):
+                d16[mc + r * ms_row] = t16[r * COL_TILE + c]
+
+
 @kernel
 def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end, words,
               v32, v64):
     """Fill local row-major positions [pos, end) (one work item of :func:`fill`; constant, uniform,
     normal), with the per-item scratch ``words``, ``v32``, ``v64``."""
+    nd = shape.size
+    t16, t32, t64 = rows_tile(code, shape, mstride)
     while pos < end:
+        rows = tile_rows(pos, end, shape, t16, t32, t64)
+        if rows:
+            cols = shape[nd - 1]
+            g, m = row_start(pos // cols, nd, shape, gstride, mstride, gbase, mbase)
+            tile = _U64(lanes(code, kind, 0) * _B)
+            c0 = 0
+            while c0 < cols:  # the pieces of the first row's generation tiles (each row's, if cols fills tiles)
+                n = min(cols - c0, np.int64(tile - (g + _U64(c0)) % tile))
+                for r in range(rows):
+                    _fill_run(code, kind, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), n, t16, t32,
+                              t64, r * COL_TILE, 1, words, v32, v64)
+                store_tile(code, t16, t32, t64, rows, n, d16, d32, d64, m + c0 * mstride[nd - 1], mstride[nd - 2],
+                           mstride[nd - 1])
+                c0 += n
+            pos += rows * cols
+            continue
         g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
-        _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[shape.size - 1],
-                  words, v32, v64)
+        _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[nd - 1], words, v32, v64)
         pos += length
 
 
@@ -663,10 +726,27 @@ def fill_trunc(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstrid
         words, v32, v64 = scratch()
         pos = start + ci * chunk
         end = min(stop, pos + chunk)
+        nd = shape.size
+        t16, t32, t64 = rows_tile(code, shape, mstride)  # as in fill_span
         while pos < end:
+            rows = tile_rows(pos, end, shape, t16, t32, t64)
+            if rows:
+                cols = shape[nd - 1]
+                g, m = row_start(pos // cols, nd, shape, gstride, mstride, gbase, mbase)
+                tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
+                c0 = 0
+                while c0 < cols:
+                    n = min(cols - c0, np.int64(tile - (g + _U64(c0)) % tile))
+                    for r in range(rows):
+                        _fill_run_trunc(code, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), n, t16,
+                                        t32, t64, r * COL_TILE, 1, words, v32, v64)
+                    store_tile(code, t16, t32, t64, rows, n, d16, d32, d64, m + c0 * mstride[nd - 1],
+                               mstride[nd - 2], mstride[nd - 1])
+                    c0 += n
+                pos += rows * cols
+                continue
             g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
-            _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, mstride[shape.size - 1],
-                            words, v32, v64)
+            _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, mstride[nd - 1], words, v32, v64)
             pos += length
 
 

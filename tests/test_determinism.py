@@ -107,6 +107,29 @@ def test_strided_target_equals_contiguous_fill(fn, args, dtype):
         assert np.array_equal(np.ascontiguousarray(v).view(np.uint8), ref.view(np.uint8))
 
 
+TRUNC = [(fastinit.trunc_normal_, (0.0, 1.0, -2.0, 2.0)), (fastinit.trunc_normal_, (0.0, 1.0, 0.1, 0.2)),
+         (fastinit.trunc_normal_, (0.0, 1.0, -0.2, np.inf))]  # the normal, uniform, exponential proposals
+
+
+@pytest.mark.parametrize("fn, args", FILLS + TRUNC, ids=IDS + ["trunc-normal", "trunc-uniform", "trunc-exp"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rows_nearer_than_columns_in_memory_take_the_tiled_store_with_the_same_values(fn, args, dtype):
+    """A transposed or Fortran-order target is filled up to _cpu.ROW_TILE rows at a time through a scratch tile,
+    stored a column at a time: every row count and column count around the tiles (rows 37 = 2 x 16 + 5, columns
+    across generation tiles of 512 and 1024), 3-D, reversed, shards placed anywhere, any chunk."""
+    gshape = (2, 37, 1300)
+    full = _full(fn, args, gshape, dtype)
+    for off, shape in [((0, 0, 0), gshape), ((1, 3, 5), (1, 33, 1290)), ((0, 20, 1023), (2, 17, 2))]:
+        expect = full[tuple(slice(o, o + n) for o, n in zip(off, shape))]
+        block = dict(global_shape=gshape, offset=off)
+        for view in (np.swapaxes(np.empty(shape[:1] + shape[:0:-1], dtype), 1, 2),
+                     np.empty(shape, dtype, order="F"),
+                     np.swapaxes(np.empty(shape[:1] + shape[:0:-1], dtype), 1, 2)[:, ::-1]):
+            for chunk in (1 << 16, 5000, 7):  # tiles of up to 16, of 3 rows; none (a chunk within a row)
+                fn(view, *args, seed=42, stream="w", _chunk=chunk, **block)
+                assert np.array_equal(view.astype(np.float64), expect.astype(np.float64)), (off, chunk)
+
+
 @pytest.mark.parametrize("fn, args", FILLS, ids=IDS)
 def test_strided_shard_equals_block(fn, args):
     full = _full(fn, args, (40, 80), np.float32)
