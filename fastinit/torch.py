@@ -75,6 +75,10 @@ _calculate_fan_in_and_fan_out = torch.nn.init._calculate_fan_in_and_fan_out
 _calculate_correct_fan = torch.nn.init._calculate_correct_fan
 
 _FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: np.float64}
+# torch.nn.init's initializers as imported, for what fastinit hands to torch (integer tensors, subclasses): a
+# program may then point torch.nn.init's names at fastinit.torch's (so modules' reset_parameters use fastinit),
+# where looking them up at the call would come back here forever
+_THEIRS = {name: f for name, f in vars(torch.nn.init).items() if name.endswith("_") and callable(f)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -247,7 +251,7 @@ def _subclasses_to_torch(fill):
     """``fill`` for plain tensors; for a tensor subclass (:func:`_subclass`), torch.nn.init's function of the same
     name, which dispatches it as torch does (its values, its errors); a TypeError for fastinit's own initializers
     and for fastinit-only arguments (``seed=``, ``stream=``, placement), which torch cannot honour."""
-    theirs = getattr(torch.nn.init, fill.__name__, None)
+    theirs = _THEIRS.get(fill.__name__)
 
     def dispatch(*args, **kwargs):
         tensor = args[0] if args else kwargs.get("tensor")
@@ -330,7 +334,7 @@ def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
     be a tensor subclass."""
     if _not_float(tensor) or isinstance(tensor, torch.Tensor) and (tensor.layout != torch.strided
                                                                    or _expanded(tensor)):
-        return torch.nn.init.constant_(tensor, val)
+        return _THEIRS["constant_"](tensor, val)
     val = _num(val)
     _init.constant_(_writable(tensor), float(val) if isinstance(val, (bool, np.bool_)) else val)  # True: 1, as torch
     return _done(tensor)
@@ -355,7 +359,7 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with zeros (a sparse tensor by torch itself: its ``zero_`` empties a COO tensor, whose ``fill_``
     torch does not implement)."""
     if isinstance(tensor, torch.Tensor) and tensor.layout != torch.strided:
-        return torch.nn.init.zeros_(tensor)
+        return _THEIRS["zeros_"](tensor)
     return _constant(tensor, 0.0)
 
 
@@ -366,7 +370,7 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if _not_float(tensor) or _expanded(tensor):
-        return torch.nn.init.eye_(tensor)
+        return _THEIRS["eye_"](tensor)
     _structured.eye_(_writable(tensor))
     return _done(tensor)
 
@@ -376,7 +380,7 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, and
     expanded views, by torch itself)."""
     if _not_float(tensor) or _expanded(tensor):
-        return torch.nn.init.dirac_(tensor, _num(groups))
+        return _THEIRS["dirac_"](tensor, _num(groups))
     _structured.dirac_(_writable(tensor), _num(groups))
     return _done(tensor)
 

@@ -665,3 +665,24 @@ def test_plain_api_refuses_tensors_without_memory_of_their_own_by_what_they_are(
                 fastinit_normal_(torch.zeros(3, dtype=dtype), seed=1)
     with pytest.raises(TypeError, match="has dtype torch.float8_e4m3fn; supported dtypes"):  # a dtype is still named
         fastinit_normal_(torch.zeros(3, dtype=torch.float8_e4m3fn), seed=1)
+
+
+def test_torch_nn_init_patched_with_fastinit_torch_still_hands_integers_and_subclasses_to_torch(monkeypatch):
+    """A program may point torch.nn.init's names at fastinit.torch's, so that modules' own reset_parameters use
+    fastinit; what fastinit hands to torch (integer tensors, a BatchNorm's num_batches_tracked) then recursed
+    forever, looked up in torch.nn.init at the call."""
+    for name in finit.__all__:
+        if name.endswith("_") and hasattr(tinit, name):
+            monkeypatch.setattr(tinit, name, getattr(finit, name))
+    assert tinit.zeros_(torch.ones(3, dtype=torch.int64)).tolist() == [0, 0, 0]
+    assert tinit.constant_(torch.zeros(2, dtype=torch.int32), 7).tolist() == [7, 7]
+    assert torch.equal(tinit.eye_(torch.zeros(2, 2, dtype=torch.int64)), torch.eye(2, dtype=torch.int64))
+    assert tinit.dirac_(torch.zeros(2, 2, 3, dtype=torch.int64)).sum() == 2
+    with torch.device("meta"):
+        model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.BatchNorm2d(8))
+    finit.materialize(model, seed=0)
+    assert model[1].num_batches_tracked.item() == 0 and model[0].weight.abs().max() > 0
+    torch.manual_seed(5)
+    built = torch.nn.Linear(4, 3).weight.detach().clone()  # its reset_parameters: fastinit's kaiming_uniform_
+    torch.manual_seed(5)
+    assert torch.equal(built, finit.kaiming_uniform_(torch.empty(3, 4), a=math.sqrt(5)))
