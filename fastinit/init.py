@@ -295,8 +295,11 @@ def reaches_inf(mean: float, std: float, zmax: float, target: Target) -> bool:
     return not math.isfinite(float(x))
 
 
+@functools.lru_cache(maxsize=4096)
 def _rounding_edges(lo: float, hi: float, dtype: np.dtype, compute: np.dtype) -> tuple[float, float]:
-    """[lo_e, hi_e]: the ``compute`` values x whose rounding to ``dtype`` lies in [lo, hi] (both in dtype)."""
+    """[lo_e, hi_e]: the ``compute`` values x whose rounding to ``dtype`` lies in [lo, hi] (both in dtype; -0.0
+    and 0.0 give the same edges).  Cached: two bisections of ~32 roundings each, 115 us of every 16-bit
+    trunc_normal_ call (8x its float32 cost) before."""
     if compute == dtype:
         return lo, hi
 

@@ -1047,7 +1047,10 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     else:
                         dt = _new_dtype(t, dtype)
                         keep = not t.is_meta and (e.method is None and not is_param or e.method is _KEEP)
-                        data = t.detach().to(dev, dt) if keep else torch.empty_like(t, dtype=dt, device=dev)
+                        # torch.empty of a contiguous meta tensor's shape: its strides, without empty_like's
+                        # Python reference path for meta sources (16 us a tensor, a quarter of a small model's time)
+                        data = t.detach().to(dev, dt) if keep else torch.empty(t.shape, dtype=dt, device=dev) \
+                            if t.is_contiguous() else torch.empty_like(t, dtype=dt, device=dev)
                         if is_param:
                             data = nn.Parameter(data, requires_grad=t.requires_grad)
                             data.__dict__.update(t.__dict__)

@@ -395,3 +395,18 @@ def test_warns_exactly_when_mean_is_more_than_2_std_outside(a, b, warns):
     hit = [w for w in caught if "mean is more than 2 std from" in str(w.message)]
     assert bool(hit) == warns
     assert np.all((out >= a) & (out <= b))
+
+
+def test_16_bit_rounding_edges_are_computed_once_per_interval():
+    """Two bisections over float32 bit patterns took 115 us of every bfloat16/float16 call (8x the float32 call),
+    asked again for every weight of a model; cached, the same edges come back."""
+    from fastinit import init
+
+    w = np.empty(8, ml_dtypes.bfloat16)
+    fastinit.trunc_normal_(w, 0.0, 0.02, -0.04, 0.0413, seed=1)
+    before = init._rounding_edges.cache_info()
+    fastinit.trunc_normal_(w, 0.0, 0.02, -0.04, 0.0413, seed=2)
+    after = init._rounding_edges.cache_info()
+    assert (after.hits, after.misses) == (before.hits + 1, before.misses)
+    assert init._rounding_edges(-0.0, 1.0, np.dtype(np.float16), np.dtype(np.float32)) == \
+        init._rounding_edges(0.0, 1.0, np.dtype(np.float16), np.dtype(np.float32))
