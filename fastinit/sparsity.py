@@ -157,11 +157,11 @@ def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstr
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
         wide_vectors()
-        words, v32, v64 = scratch()
+        words, v32, v64, held = scratch()
         pos = start + ci * chunk
         end = min(stop, pos + chunk)
         fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end,
-                  words, v32, v64)
+                  words, v32, v64, held)
         _zero_span(zmask, flip, cols, pos, end, code, d16, d32, d64, tmbase, ms0, ms1)
 
 

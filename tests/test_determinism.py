@@ -130,6 +130,29 @@ def test_rows_nearer_than_columns_in_memory_take_the_tiled_store_with_the_same_v
                 assert np.array_equal(view.astype(np.float64), expect.astype(np.float64)), (off, chunk)
 
 
+@pytest.mark.parametrize("fn, args", FILLS + TRUNC, ids=IDS + ["trunc-normal", "trunc-uniform", "trunc-exp"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_narrow_rows_take_one_tile_computation_with_the_same_values(fn, args, dtype):
+    """Rows shorter than a generation tile: a channels_last conv kernel (rows of 3, `in` of stride 1: the tiled
+    store with all of a matrix's rows as one run), the rows of 16 of w[:, :16] and of a narrow transpose, each
+    row recomputed a whole tile before (45-90x the contiguous fill); shards of them, and any chunk."""
+    gshape = (6, 40, 3, 3)
+    full = _full(fn, args, gshape, dtype)
+    for off, shape in [((0, 0, 0, 0), gshape), ((1, 3, 0, 0), (4, 35, 3, 3)), ((2, 0, 1, 0), (3, 40, 2, 3))]:
+        expect = full[tuple(slice(o, o + n) for o, n in zip(off, shape))]
+        views = [np.moveaxis(np.empty((shape[0], shape[2], shape[3], shape[1]), dtype), 3, 1),  # channels_last
+                 np.empty(shape[:3] + (5 * shape[3],), dtype)[..., 2:2 + shape[3]]]
+        for view in views:
+            for chunk in (1 << 16, 100, 7):
+                fn(view, *args, seed=42, stream="w", _chunk=chunk, global_shape=gshape, offset=off)
+                assert np.array_equal(view.astype(np.float64), expect.astype(np.float64)), (off, chunk)
+    ref = _full(fn, args, (3000, 16), dtype)
+    for view in (np.empty((3000, 64), dtype)[:, 8:24], np.empty((16, 3000), dtype).T):
+        for chunk in (1 << 16, 1000, 7):
+            fn(view, *args, seed=42, stream="w", _chunk=chunk)
+            assert np.array_equal(view.astype(np.float64), ref.astype(np.float64)), chunk
+
+
 @pytest.mark.parametrize("fn, args", FILLS, ids=IDS)
 def test_strided_shard_equals_block(fn, args):
     full = _full(fn, args, (40, 80), np.float32)
