@@ -722,7 +722,8 @@ def store_nd(code, v32, v64, n, d16, d32, d64, m, idx, shape, mstride):
     i = 0
     while i < n:
         k = min(n - i, cols - idx[nd - 1])
-        _store(code, v32[i:], v64[i:], d16, d32, d64, m, ms, k)
+        for j in range(i, i + k):  # short rows: inline, a call per row would cost more than its stores
+            store_at(code, d16, d32, d64, m + (j - i) * ms, v64[j] if code == F64 else np.float64(v32[j]))
         i += k
         idx[nd - 1] += k
         m += k * ms
