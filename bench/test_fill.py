@@ -104,3 +104,35 @@ def test_torch_16bit(benchmark, half_tensors, dtype, law):
     benchmark.group = f"uniform / normal {dtype} 1e8"
     t = half_tensors[dtype]
     run(benchmark, getattr(t, law), rounds=3, elements=t.numel())
+
+
+def _layouts(buf):
+    """Views of the same memory in layouts whose rows are not contiguous (docs/performance.md, 2026-12-03):
+    C order for reference, a transpose (rows of 1000, columns of stride 1: Fortran order), a narrow transpose
+    (rows of 16), a channels_last stack of 256x3x3 conv kernels (rows of 3, `in` of stride 1), w[:, :16]."""
+    n = buf.size
+    return {
+        "C (n/1000, 1000)": buf[:n // 1000 * 1000].reshape(-1, 1000),
+        "transposed (n/1000, 1000)": buf[:n // 1000 * 1000].reshape(1000, -1).T,
+        "transposed (n/16, 16)": buf[:n // 16 * 16].reshape(16, -1).T,
+        "channels_last (n/2304, 256, 3, 3)": np.moveaxis(buf[:n // 2304 * 2304].reshape(-1, 3, 3, 256), 3, 1),
+        "[:, :16] of (n/64, 64)": buf[:n // 64 * 64].reshape(-1, 64)[:, :16],
+    }
+
+
+LAYOUTS = list(_layouts(np.empty(0, np.float32)))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_fastinit_normal_layouts(benchmark, buf32, layout):
+    benchmark.group = "normal f32 layouts (compare within a layout: elements differ)"
+    view = _layouts(buf32)[layout]
+    run(benchmark, lambda: fastinit.normal_(view, seed=1), elements=view.size)
+
+
+@needs_torch
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_torch_normal_layouts(benchmark, buf32, layout):
+    benchmark.group = "normal f32 layouts (compare within a layout: elements differ)"
+    view = torch.from_numpy(_layouts(buf32)[layout])  # the same strides
+    run(benchmark, lambda: view.normal_(), rounds=3, elements=view.numel())
