@@ -1,4 +1,4 @@
-"""Layer 6 — allocating twins: new NumPy arrays, the seed texts' way.
+"""Layer 6 — allocating twins: new NumPy arrays, the textbook way.
 
 Each ``X(*shape, ...)`` allocates and fills with ``X_``; shapes are positional ints or one tuple,
 ``dtype='float32'`` and ``layout='keras'`` by default, so a weight of shape (n_in, n_out) has

@@ -4,7 +4,7 @@ A weight's *fan-in* is the number of inputs feeding one output unit, its *fan-ou
 outputs one input feeds.  For a dense or convolutional kernel
 
 * ``layout="torch"``: shape (out, in, *kernel) — ``nn.Linear.weight``, ``nn.Conv2d.weight``;
-* ``layout="keras"``: shape (*kernel, in, out) — Keras/Flax kernels and the seed texts' NumPy
+* ``layout="keras"``: shape (*kernel, in, out) — Keras/Flax kernels and the textbook NumPy
   ``W`` of shape (n_in, n_out);
 * explicit ``in_axis`` / ``out_axis`` (ints or tuples; JAX's ``variance_scaling`` convention):
   every other axis is receptive field,
@@ -67,7 +67,7 @@ def fans(shape: Union[Sequence[int], HasShape], layout: str = "torch", *, in_axi
     (147, 3136)
     >>> fans((7, 7, 3, 64), layout="keras")   # the same kernel, Keras layout
     (147, 3136)
-    >>> fans((784, 256), layout="keras")      # the seed texts' W of shape (n_in, n_out)
+    >>> fans((784, 256), layout="keras")      # the textbook W of shape (n_in, n_out)
     (784, 256)
     """
     shape = shape_tuple(getattr(shape, "shape", shape))

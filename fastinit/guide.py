@@ -1,4 +1,4 @@
-"""Layer 6 — biases and guidance: what the seed texts teach and no framework ships.
+"""Layer 6 — biases and guidance: what the textbooks teach and no framework ships.
 
 * Biases: zeros (the default), a small positive constant for ReLU units so they start active
   (0.01), and the class-prior bias for an output layer: ``log(p / (1 - p))`` for a sigmoid unit
@@ -128,14 +128,14 @@ _DRIFT = {  # why, and Var(h) after a plain stack of 50 layers of width 512 from
 
 
 def recommend(activation: str, param: Optional[float] = None, *, layout: str = "torch") -> Recommendation:
-    """The initializer the seed texts' guideline table gives for the activation after a layer.
+    """The initializer the textbook guideline table gives for the activation after a layer.
 
     sigmoid / tanh / linear -> Xavier (Glorot & Bengio 2010); ReLU family -> He (He et al. 2015);
     SELU -> LeCun normal (Klambauer et al. 2017); recurrent weights (rnn / lstm / gru) ->
     orthogonal (Saxe et al. 2014).  ``param``: the negative slope a of leaky_relu (default 0.01) or prelu
     (default 0), gain sqrt(2 / (1 + a²)); refused for the other activations, which have none.  ``layout``: how
     the initializer reads fans from the weight's shape — ``'torch'`` (out, in, *kernel), or ``'keras'``
-    (*kernel, in, out) for the seed texts' NumPy ``W`` of shape (n_in, n_out) (:func:`fastinit.fans`).
+    (*kernel, in, out) for the textbook NumPy ``W`` of shape (n_in, n_out) (:func:`fastinit.fans`).
 
     >>> r = recommend("relu")
     >>> r.scheme, round(r.gain, 4)

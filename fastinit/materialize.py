@@ -4,7 +4,7 @@
 >>> with torch.device("meta"):
 ...     model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.LayerNorm(32))
 >>> summary = fastinit.torch.materialize(model, seed=0)
->>> model[0].weight.device.type, float(model[1].weight.sum())
+>>> model[0].weight.device.type, float(model[1].weight.detach().sum())
 ('cpu', 32.0)
 
 Every parameter and buffer is allocated on ``device`` (like ``module.to_empty``; a parameter object

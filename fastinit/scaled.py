@@ -191,7 +191,7 @@ def lecun_normal_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, glo
                   dtype: Any = None, generator: Optional[Generator] = None) -> T:
     r"""LeCun normal: :math:`\mathcal{N}(0, 1/\text{fan\_in})` — the init SELU networks need.
 
-    A plain normal, as in the seed texts and Klambauer et al. (2017); JAX's and Keras'
+    A plain normal, as in the textbooks and Klambauer et al. (2017); JAX's and Keras'
     ``lecun_normal`` use a truncated normal of the same variance:
     ``variance_scaling_(w, 1.0, "fan_in", "truncated_normal")``.
 

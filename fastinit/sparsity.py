@@ -2,7 +2,7 @@
 
 ``sparse_`` (torch semantics): a 2-D weight whose every column holds exactly
 ``ceil(sparsity * rows)`` zeros at uniformly random rows, the other entries N(0, std²).
-``martens_sparse_``: the seed texts' form (Martens 2010) — exactly ``k`` non-zero entries per
+``martens_sparse_``: the textbook form (Martens 2010) — exactly ``k`` non-zero entries per
 column (a unit's incoming weights in the (n_in, n_out) layout), N(0, std²) with std = 1.
 
 Values come from :func:`fastinit.normal_` with the same seed and stream; the zero rows of each
@@ -241,7 +241,7 @@ def martens_sparse_(out: T, k: int = 15, std: float = 1.0, *, seed: Optional[int
     """Martens (2010)'s sparse init: exactly ``k`` non-zero N(0, std²) incoming weights per unit, rest 0.
 
     A unit's incoming weights are a row of the torch layout (out, in) (``layout="torch"``, the default) and
-    a column of the seed texts' (n_in, n_out) (``layout="keras"``, as :func:`fastinit.martens_sparse`
+    a column of the textbook (n_in, n_out) (``layout="keras"``, as :func:`fastinit.martens_sparse`
     makes it).  The values of ``layout="torch"`` are those of ``layout="keras"`` on the transposed array.
     """
     fn = "martens_sparse_"
