@@ -69,6 +69,8 @@ def parse_size(text: str) -> int:
     value = float(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]
     if not math.isfinite(value) or value < 1 or value != int(value):
         raise ValueError(f"size must be a positive whole number of elements, got {text!r}")
+    if value >= 2**63:  # beyond any file or memory (and numpy's "Maximum allowed dimension exceeded")
+        raise ValueError(f"size must be below 2**63 elements, got {text!r}")
     return int(value)
 
 

@@ -38,14 +38,13 @@ COMPILING = ("fastinit: compiling kernels for this machine, once (numba caches t
              "does it ahead, in parallel)")
 
 
-def _numel(text: str) -> int:
-    try:
-        n = int(float(text))
-    except (ValueError, OverflowError):  # OverflowError: inf, 1e400
-        raise argparse.ArgumentTypeError(f"--numel must be a number like 1e8, got {text!r}") from None
-    if n < 1 or n != float(text):
-        raise argparse.ArgumentTypeError(f"--numel must be a positive integer, got {text!r}")
-    return n
+def _si(value: float, unit: str, sep: str = "") -> str:
+    """``value`` with the decimal prefix that keeps it readable: 2.5 GB, 61.4 MB/s, 3.1 M parameters/s (a
+    small model's summary read 0.000 GB at 0.00 GB/s); ``sep`` goes between a prefix and the unit."""
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.3g} {prefix}{sep}{unit}"
+    return f"{value:.3g} {unit}"
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -108,7 +107,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
     if nbytes >= 2**63:
         raise ValueError(f"--numel {args.numel:.3g} x {args.dtype.itemsize} bytes is beyond any file or memory")
     if not args.out:
-        _fill_report(args, fill, law, np.empty((args.numel,), args.dtype))
+        print("\n".join(_fill_report(args, fill, law, np.empty((args.numel,), args.dtype))))
         return 0
     from .io import atomic_output
 
@@ -117,16 +116,17 @@ def cmd_fill(args: argparse.Namespace) -> int:
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=args.dtype, shape=(args.numel,))
         with open(tmp, "r+b") as f:  # reserve the blocks: a full disk is an error here, not a SIGBUS mid-fill
             os.posix_fallocate(f.fileno(), 0, out.offset + out.nbytes)
-        _fill_report(args, fill, law, out)
+        report = _fill_report(args, fill, law, out)
         out.flush()
         del out
+    # printed once the file is in place: a closed stdout (`| head -1`) then costs the report, not the file
     raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if args.dtype.name == "bfloat16" else ""
-    print(f"  wrote {args.out} ({nbytes / 1e9:.3f} GB, .npy{raw})")
+    print("\n".join(report + [f"  wrote {args.out} ({nbytes / 1e9:.3f} GB, .npy{raw})"]))
     return 0
 
 
-def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> None:
-    """Time ``fill(out)`` against a memset of the same buffer and print the report; ``out`` ends up filled."""
+def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> list[str]:
+    """Time ``fill(out)`` against a memset of the same buffer; the report's lines.  ``out`` ends up filled."""
     from .benchmark import memset, memset_threads
 
     t0 = time.perf_counter()
@@ -137,18 +137,19 @@ def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> N
     t_memset = _best_of(args.repeat, lambda: memset(out))
     fill(out)  # leave the buffer holding the values, not the memset's zeros
     gb = out.nbytes / 1e9
-    print(f"fastinit fill: {args.numel:,} x {out.dtype} ~ {law}, seed={args.seed}, stream={args.stream!r}")
-    print(f"  first call   {first * 1e3:9.1f} ms  (compile or cache load + page faults)")
+    lines = [f"fastinit fill: {args.numel:,} x {out.dtype} ~ {law}, seed={args.seed}, stream={args.stream!r}",
+             f"  first call   {first * 1e3:9.1f} ms  (compile or cache load + page faults)"]
     threads = memset_threads(out)
     for what, t in (("fill", t_fill), (f"memset x{threads}", t_memset)):
-        print(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
-    print(f"  (memset: the C library's, on {threads} thread{'s' * (threads > 1)}, as many as the fill)")
-    print(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
+        lines.append(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
+    lines.append(f"  (memset: the C library's, on {threads} thread{'s' * (threads > 1)}, as many as the fill)")
+    lines.append(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
     with np.errstate(invalid="ignore"):  # a constant inf: mean inf, std nan, quietly
         std = sample.std()
-    print(f"  first {sample.size:,} values: mean {sample.mean():.6g}, std {std:.6g}, "
-          f"min {sample.min():.6g}, max {sample.max():.6g}")
+    lines.append(f"  first {sample.size:,} values: mean {sample.mean():.6g}, std {std:.6g}, "
+                 f"min {sample.min():.6g}, max {sample.max():.6g}")
+    return lines
 
 
 def _jsonable(obj):
@@ -167,6 +168,7 @@ def _print_json(report: dict) -> None:
 
 
 def _size(text: str) -> int:
+    """A count of elements (--numel, --size, --n): 1e8, 100M, 2.5k, 10_000."""
     from .benchmark import parse_size
 
     try:
@@ -338,13 +340,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     progress = None if _progress(args) else False
     summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"format": "pt", "arch": args.arch},
                                 block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
-    gb = summary["bytes"] / 1e9
     written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // args.dtype.itemsize
     count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
         f"{n:,} parameters"
     print(f"fastinit init: {args.arch}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")
-    print(f"  {gb:.3f} GB in {summary['seconds']:.2f} s: {gb / summary['seconds']:.2f} GB/s, "
-          f"{written / summary['seconds'] / 1e9:.3f} G parameters/s; seed {summary['seed']}")
+    seconds = summary["seconds"]
+    print(f"  {_si(summary['bytes'], 'B')} in {seconds:.3g} s: {_si(summary['bytes'] / seconds, 'B/s')}, "
+          f"{_si(written / seconds, 'parameters/s', ' ')}; seed {summary['seed']}")
     compiled = getattr(args, "compiles", None)
     if compiled is not None and compiled.kernels:
         kernels = f"{compiled.kernels} kernel{'s' * (compiled.kernels > 1)}"
@@ -400,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     f = _sub(sub, "fill", "fill a buffer in place and report throughput vs memset",
              "Fill NUMEL elements with a distribution; report elements/s and the ratio to a memset of the "
              "same buffer, measured in the same run.")
-    f.add_argument("--numel", type=_numel, default=10**8, help="number of elements (default 1e8)")
+    f.add_argument("--numel", type=_size, default=10**8, help="number of elements (default 1e8)")
     f.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
                    help="float16, bfloat16, float32 (default) or float64")
     f.add_argument("--dist", choices=list(_DIST_FLAGS), default="normal", help="distribution (default normal)")
@@ -595,7 +597,15 @@ def main(argv: list[str] | None = None) -> int:
                 rc = args.func(args)
         if main_thread and io.SIGNALLED:
             raise KeyboardInterrupt
+        sys.stdout.flush()  # a closed pipe is seen here, not as "Exception ignored" at the interpreter's exit
         return rc
+    except BrokenPipeError:  # stdout's reader went away (`| head -1`): what was asked is done (an --out file is
+        # written before the report), so quietly, as a process killed by SIGPIPE exits in a shell
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush into the pipe
+        except (OSError, ValueError):  # a stdout with no file descriptor (a test's capture)
+            pass
+        return 128 + signal.SIGPIPE
     except (TypeError, ValueError, ImportError, OSError) as e:  # OSError: --out in a missing folder, disk full
         print(f"fastinit {args.command}: error: {e}", file=sys.stderr)
         return 2

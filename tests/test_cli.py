@@ -1,5 +1,7 @@
 """The command line: `fastinit fill` (and `python -m fastinit`) works, reports, and fails cleanly."""
 import json
+import os
+import signal
 import subprocess
 import sys
 
@@ -57,7 +59,7 @@ def test_init_arch_writes_a_loadable_checkpoint_with_published_shapes(tmp_path, 
     path = tmp_path / "mlp.safetensors"
     assert main(["init", "--arch", "mlp-mnist", "--out", str(path), "--seed", "1", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "235,146 parameters" in out and "GB/s" in out
+    assert "235,146 parameters" in out and "941 kB in " in out and "B/s" in out
     tensors = st.load_file(path)
     assert {k: v.shape for k, v in tensors.items()} == {k: s.shape for k, s in arch_spec("mlp-mnist").items()}
     w, b = tensors["fc1.weight"], tensors["fc1.bias"]
@@ -223,7 +225,7 @@ def test_fill_out_is_complete_or_absent(tmp_path, capsys, monkeypatch, fault):
 
 
 def test_fill_refuses_a_size_beyond_any_file(tmp_path, capsys):
-    assert main(["fill", "--numel", "1e20", "--out", str(tmp_path / "r.npy")]) == 2
+    assert main(["fill", "--numel", "3e18", "--out", str(tmp_path / "r.npy")]) == 2  # 1.2e19 bytes
     assert "beyond any file or memory" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
 
 
@@ -363,12 +365,31 @@ def test_variance_png_needs_matplotlib_before_the_run(tmp_path, capsys, monkeypa
     assert "--png needs matplotlib" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("numel", ["1.5", "2.5e0", "99.9"])
-def test_fill_refuses_a_fractional_numel(numel, capsys):
+@pytest.mark.parametrize("numel", ["1.5", "2.5e0", "99.9", "1e19", "100T"])
+def test_fill_refuses_a_fractional_or_impossible_numel(numel, capsys):
     with pytest.raises(SystemExit) as e:
         main(["fill", "--numel", numel, "--repeat", "1"])
     assert e.value.code == 2
-    assert "--numel must be a positive integer" in capsys.readouterr().err
+    assert "argument --numel: size must" in capsys.readouterr().err
+
+
+def test_fill_numel_reads_sizes_as_bench_does(capsys):
+    """``--numel 2.5k`` was refused ('must be a number like 1e8') where ``bench --size 2.5k`` is read."""
+    assert main(["fill", "--numel", "2.5k", "--repeat", "1"]) == 0
+    assert "fastinit fill: 2,500 x float32" in capsys.readouterr().out
+
+
+def test_a_closed_stdout_keeps_the_written_file_and_exits_as_sigpipe_would(tmp_path):
+    """The report was printed inside the --out file's commit: with its reader gone (`| head -1`) the finished
+    file was rolled back and the broken pipe reported as an error writing it (exit 2)."""
+    out = tmp_path / "w.npy"
+    p = subprocess.Popen([sys.executable, "-m", "fastinit", "fill", "--numel", "1e4", "--repeat", "1", "--out",
+                          str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 128 + signal.SIGPIPE and "error" not in err, err
+    assert np.load(out).size == 10**4
 
 
 @pytest.mark.parametrize("passed, code", [(False, 1), (True, 0)])
