@@ -893,12 +893,17 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     shapes = {}
     if placement is not None:
         by_name = {e.name: e for e in entries.values() if e.kind == "parameter"}
-        if isinstance(placement, Mapping):
-            unknown = [k for k in placement if k not in by_name]
+        if isinstance(placement, Mapping):  # a tied parameter through any of its names, as in overrides
+            named = {**by_name, **{a: e for e in by_name.values() for a in e.aliases}}
+            unknown = [k for k in placement if k not in named]
             if unknown:
                 raise ValueError(f"placement names no parameter: {unknown}")
-            specs = dict(placement)
-        else:
+            for e in by_name.values():
+                given = [n for n in (e.name, *e.aliases) if n in placement]
+                if len(given) > 1:
+                    raise ValueError(f"placement names the tied parameter {e.name} more than once (by {given})")
+            specs = {named[k].name: v for k, v in placement.items()}
+        else:  # asked once per tensor, by its first name
             specs = {n: placement(n) for n in by_name}
         for n, spec in specs.items():
             if spec is not None:
@@ -1028,8 +1033,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     warnings.simplefilter("ignore")
                     e.method.dry_run(twin, 0 if seed is None else seed, e.name, e.place)
             except (ValueError, TypeError, RuntimeError, NotImplementedError) as exc:
-                raise type(exc)(f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label}): {exc}") \
-                    from exc
+                what = f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label})"
+                if isinstance(exc, TypeError) and _ft()._subclass(e.tensor):  # FSDP2 / tensor parallel DTensors
+                    raise TypeError(f"{what} is a {type(e.tensor).__name__}: fastinit fills plain tensors "
+                                    "(torch.nn.init takes no seed for one); materialize the model before sharding "
+                                    "it (fully_shard shards its values), or each rank's local modules with "
+                                    "placement= (docs/materialize.md, Sharding)") from exc
+                raise type(exc)(f"{what}: {exc}") from exc
     if seed is None:
         seed = _ft()._seed(None, None)
 

@@ -1150,3 +1150,50 @@ def test_gpt2_scales_every_documented_residual_projection_and_nothing_else():
         want = 0.02 / math.sqrt(16) if name in RESIDUAL else 0.02
         assert abs(std / want - 1) < 0.02, (name, std, want)
         assert ("residual" in s[f"{name}.weight"].method) == (name in RESIDUAL), name
+
+
+def test_placement_names_a_tied_parameter_by_any_of_its_names():
+    """'head.weight', the second name of a tied embedding, was 'placement names no parameter' though overrides
+    take it; naming both is ambiguous."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.head = nn.Embedding(50, 8), nn.Linear(8, 50, bias=False)
+            self.head.weight = self.wte.weight
+
+    for name in ("wte.weight", "head.weight"):
+        with torch.device("meta"):
+            m = Net()
+        materialize(m, seed=0, placement={name: ((100, 8), (50, 0))})
+        expect = ft.normal_(torch.empty(100, 8), seed=0, stream="wte.weight")[50:]
+        assert m.head.weight is m.wte.weight and torch.equal(m.wte.weight.detach(), expect)
+    with torch.device("meta"):
+        m = Net()
+    with pytest.raises(ValueError, match=r"names the tied parameter wte.weight more than once"):
+        materialize(m, seed=0, placement={"wte.weight": ((100, 8), (0, 0)), "head.weight": ((100, 8), (50, 0))})
+    assert m.wte.weight.is_meta
+
+
+def test_dtensor_parameters_are_refused_with_what_to_do_instead():
+    """An FSDP2 model's DTensors got fastinit.torch's advice ('torch.nn.init has no seed=, stream='), not what to
+    do with materialize."""
+    import socket
+
+    dist = pytest.importorskip("torch.distributed")
+    if not dist.is_available():
+        pytest.skip("torch.distributed not built")
+    from torch.distributed.fsdp import fully_shard
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=0, world_size=1)
+    try:
+        with torch.device("meta"):
+            m = nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8))
+        fully_shard(m)
+        with pytest.raises(TypeError, match=r"0.weight .* is a DTensor: fastinit fills plain tensors.*placement="):
+            materialize(m, seed=0)
+        assert m[0].weight.is_meta
+    finally:
+        dist.destroy_process_group()
