@@ -766,7 +766,7 @@ def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride
                 runs, length, n = tile_piece(rows, pitch, cols, c0, g, tile)
                 for r in range(runs):
                     _fill_run(code, kind, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), length, t16,
-                              t32, t64, r * pitch, 1, words, v32, v64, held)
+                              t32, t64, r * pitch, np.int64(1), words, v32, v64, held)
                 store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m + c0 * mstride[nd - 1],
                            mstride[nd - 2], mstride[nd - 1])
                 c0 += n
@@ -841,7 +841,7 @@ def fill_trunc(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstrid
                     runs, length, n = tile_piece(rows, pitch, cols, c0, g, tile)
                     for r in range(runs):
                         _fill_run_trunc(code, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), length,
-                                        t16, t32, t64, r * pitch, 1, words, v32, v64, held)
+                                        t16, t32, t64, r * pitch, np.int64(1), words, v32, v64, held)
                     store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m + c0 * mstride[nd - 1],
                                mstride[nd - 2], mstride[nd - 1])
                     c0 += n

@@ -13,6 +13,8 @@ fan_in = n_in:
 """
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 import numpy as np
@@ -34,99 +36,137 @@ def parse_shape(shape: tuple) -> tuple[int, ...]:
     return shape_tuple(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 
 
+def _named(twin, name: str = ""):
+    """``twin`` under ``name`` (default its own): an unknown keyword (``rng=``, ``low=``) is refused naming the
+    function called, not the in-place one it reached (``xavier_uniform_() got an unexpected keyword argument``)."""
+    name = name or twin.__name__
+
+    @functools.wraps(twin)
+    def called(*shape, **kw):
+        try:
+            return twin(*shape, **kw)
+        except TypeError as e:
+            unknown = re.fullmatch(r"\w+\(\) got an unexpected keyword argument ('\w+')", str(e))
+            if unknown is None:
+                raise
+            raise TypeError(f"{name}() got an unexpected keyword argument {unknown.group(1)} (see "
+                            f"help(fastinit.{name}))") from None
+
+    called.__name__ = called.__qualname__ = name
+    return called
+
+
 def _empty(shape, dtype) -> np.ndarray:
     return np.empty(parse_shape(shape), resolve_dtype(dtype))
 
 
+@_named
 def uniform(*shape, a: float = 0.0, b: float = 1.0, dtype: Any = "float32", **kw) -> np.ndarray:
     """New array of U[a, b) samples (see :func:`fastinit.uniform_`)."""
     return init.uniform_(_empty(shape, dtype), a, b, **kw)
 
 
+@_named
 def normal(*shape, mean: float = 0.0, std: float = 1.0, dtype: Any = "float32", **kw) -> np.ndarray:
     """New array of N(mean, std²) samples (see :func:`fastinit.normal_`)."""
     return init.normal_(_empty(shape, dtype), mean, std, **kw)
 
 
+@_named
 def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, dtype: Any = "float32",
                  **kw) -> np.ndarray:
     """New array of N(mean, std²) restricted to [a, b] (see :func:`fastinit.trunc_normal_`)."""
     return init.trunc_normal_(_empty(shape, dtype), mean, std, a, b, **kw)
 
 
+@_named
 def constant(*shape, val: float, dtype: Any = "float32") -> np.ndarray:
     """New array filled with ``val``."""
     return init.constant_(_empty(shape, dtype), val)
 
 
+@_named
 def zeros(*shape, dtype: Any = "float32") -> np.ndarray:
     """New array of zeros (the usual bias init)."""
     return init.zeros_(_empty(shape, dtype))
 
 
+@_named
 def ones(*shape, dtype: Any = "float32") -> np.ndarray:
     """New array of ones (e.g. a normalization layer's scale)."""
     return init.ones_(_empty(shape, dtype))
 
 
+@_named
 def xavier_uniform(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New Glorot/Xavier-uniform array: limit gain * sqrt(6 / (fan_in + fan_out))."""
     return scaled.xavier_uniform_(_empty(shape, dtype), gain, layout=layout, **kw)
 
 
+@_named
 def xavier_normal(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New Glorot/Xavier-normal array: std gain * sqrt(2 / (fan_in + fan_out))."""
     return scaled.xavier_normal_(_empty(shape, dtype), gain, layout=layout, **kw)
 
 
+@_named
 def kaiming_uniform(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New He/Kaiming-uniform array: limit gain * sqrt(3 / fan), sqrt(6 / fan_in) for ReLU."""
     return scaled.kaiming_uniform_(_empty(shape, dtype), a, mode, nonlinearity, layout=layout, **kw)
 
 
+@_named
 def kaiming_normal(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                    dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New He/Kaiming-normal array: std gain / sqrt(fan), sqrt(2 / fan_in) for ReLU."""
     return scaled.kaiming_normal_(_empty(shape, dtype), a, mode, nonlinearity, layout=layout, **kw)
 
 
+@_named
 def lecun_uniform(*shape, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New LeCun-uniform array: limit sqrt(3 / fan_in)."""
     return scaled.lecun_uniform_(_empty(shape, dtype), layout=layout, **kw)
 
 
+@_named
 def lecun_normal(*shape, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New LeCun-normal array: std sqrt(1 / fan_in) (SELU networks)."""
     return scaled.lecun_normal_(_empty(shape, dtype), layout=layout, **kw)
 
 
+@_named
 def fan_in_uniform(*shape, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New array of the classic U(±1/sqrt(fan_in))."""
     return scaled.fan_in_uniform_(_empty(shape, dtype), layout=layout, **kw)
 
 
+@_named
 def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
                      dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New variance-scaled array (JAX / Keras semantics, see :func:`fastinit.variance_scaling_`)."""
     return scaled.variance_scaling_(_empty(shape, dtype), scale, mode, distribution, layout=layout, **kw)
 
 
+@_named
 def orthogonal(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New Haar-random (semi-)orthogonal array times ``gain`` (recurrent weights)."""
     return structured.orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
 
 
+@_named
 def delta_orthogonal(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
     """New delta-orthogonal conv kernel (*k, in, out) (see :func:`fastinit.delta_orthogonal_`)."""
     return structured.delta_orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
 
 
+@_named
 def sparse(*shape, sparsity: float, std: float = 0.01, dtype: Any = "float32", **kw) -> np.ndarray:
     """New 2-D array with exactly ceil(sparsity * rows) zeros per column, other entries N(0, std²)."""
     return sparsity_.sparse_(_empty(shape, dtype), sparsity, std, **kw)
 
 
+@_named
 def martens_sparse(*shape, k: int = 15, std: float = 1.0, dtype: Any = "float32", layout: str = "keras",
                    **kw) -> np.ndarray:
     """New 2-D array, (n_in, n_out): exactly ``k`` non-zero N(0, std²) weights per column (unit), Martens (2010)
@@ -134,18 +174,20 @@ def martens_sparse(*shape, k: int = 15, std: float = 1.0, dtype: Any = "float32"
     return sparsity_.martens_sparse_(_empty(shape, dtype), k, std, layout=layout, **kw)
 
 
+@_named
 def eye(*shape, dtype: Any = "float32") -> np.ndarray:
     """New 2-D identity: ``eye(n)`` is n × n (as ``np.eye(n)``), ``eye(n, m)`` n × m."""
     shape = parse_shape(shape)
     return structured.eye_(_empty(shape * 2 if len(shape) == 1 else shape, dtype))
 
 
+@_named
 def dirac(*shape, groups: int = 1, dtype: Any = "float32") -> np.ndarray:
     """New 3-, 4- or 5-D conv kernel holding the Dirac delta, in :func:`fastinit.dirac_`'s (out, in, *k) layout."""
     return structured.dirac_(_empty(shape, dtype), groups)
 
 
-glorot_uniform = xavier_uniform
-glorot_normal = xavier_normal
-he_uniform = kaiming_uniform
-he_normal = kaiming_normal
+glorot_uniform = _named(xavier_uniform.__wrapped__, "glorot_uniform")
+glorot_normal = _named(xavier_normal.__wrapped__, "glorot_normal")
+he_uniform = _named(kaiming_uniform.__wrapped__, "he_uniform")
+he_normal = _named(kaiming_normal.__wrapped__, "he_normal")

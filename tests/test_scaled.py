@@ -262,3 +262,14 @@ def test_fan_in_uniform_is_kaiming_uniform_a_sqrt5_bit_for_bit():
             a = fastinit.fan_in_uniform_(np.empty((10, fan_in), dt), seed=0, stream="fc.weight")
             b = fastinit.kaiming_uniform_(np.empty((10, fan_in), dt), a=math.sqrt(5), seed=0, stream="fc.weight")
             assert a.tobytes() == b.tobytes(), (fan_in, dt)
+
+
+@pytest.mark.parametrize("twin, kw", [("glorot_uniform", {"rng": 0}), ("uniform", {"low": -1.0}),
+                                      ("normal", {"scale": 0.1}), ("he_normal", {"mode": "fan_out", "foo": 1}),
+                                      ("sparse", {"sparsity": 0.1, "density": 0.1})])
+def test_allocating_twins_name_themselves_for_an_unknown_keyword(twin, kw):
+    """NumPy habits (rng=, low=, scale=) were refused as 'xavier_uniform_() got an unexpected keyword argument':
+    a function the caller never called."""
+    with pytest.raises(TypeError, match=rf"^{twin}\(\) got an unexpected keyword argument '{list(kw)[-1]}'"):
+        getattr(fastinit, twin)(8, 8, **kw)
+    assert getattr(fastinit, twin).__name__ == twin
