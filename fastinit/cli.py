@@ -38,6 +38,14 @@ COMPILING = ("fastinit: compiling kernels for this machine, once (numba caches t
              "does it ahead, in parallel)")
 
 
+def _check_suffix(flag: str, path: str, suffix: str, what: str) -> None:
+    """ValueError when ``path`` names another format's file (``w.txt`` for a .npy): a name without a suffix is
+    the caller's choice."""
+    given = os.path.splitext(path)[1]
+    if given and given.lower() != suffix:
+        raise ValueError(f"{flag} {path}: {what}; name a {suffix} file")
+
+
 def _si(value: float, unit: str, sep: str = "") -> str:
     """``value`` with the decimal prefix that keeps it readable: 2.5 GB, 61.4 MB/s, 3.1 M parameters/s (a
     small model's summary read 0.000 GB at 0.00 GB/s); ``sep`` goes between a prefix and the unit."""
@@ -103,6 +111,8 @@ def cmd_fill(args: argparse.Namespace) -> int:
             init.constant_(buf, args.value)
         law = f"constant {args.value}"
     fill(np.empty(0, args.dtype))  # every argument checked before --out is created
+    if args.out:
+        _check_suffix("--out", args.out, ".npy", "fill writes a NumPy .npy file")
     nbytes = args.numel * args.dtype.itemsize
     if nbytes >= 2**63:
         raise ValueError(f"--numel {args.numel:.3g} x {args.dtype.itemsize} bytes is beyond any file or memory")
@@ -302,9 +312,7 @@ def cmd_variance(args: argparse.Namespace) -> int:
         folder = os.path.dirname(os.path.abspath(args.png))
         if os.path.isdir(args.png) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
             raise OSError(f"--png {args.png}: cannot write a file there (missing or read-only folder, or a directory)")
-        suffix = os.path.splitext(args.png)[1]
-        if suffix and suffix.lower() != ".png":  # the plot is written as PNG: not under another format's name
-            raise ValueError(f"--png {args.png}: the plot is a PNG image; name a .png file")
+        _check_suffix("--png", args.png, ".png", "the plot is a PNG image")
     report = variance.run_variance(schemes, args.activation, args.depth, args.width, args.batch, args.dtype, args.seed,
                                    show_progress=_progress(args))
     if args.png:
@@ -331,6 +339,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not args.arch or not args.out:
         print("fastinit init: error: --arch and --out are required (or --list)", file=sys.stderr)
         return 2
+    _check_suffix("--out", args.out, ".safetensors", "init writes a safetensors file")
     if args.shard and args.seed is None:
         print("fastinit init: error: --shard needs --seed: each process would draw a seed of its own, and the shards "
               "would not fit together", file=sys.stderr)

@@ -303,7 +303,7 @@ def test_out_naming_a_fifo_or_a_device_is_refused_not_replaced(tmp_path, capsys)
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    to_null = tmp_path / "null.npy"
+    to_null = tmp_path / "null"  # no suffix: fill's .npy and init's .safetensors both take the name
     to_null.symlink_to(os.devnull)
     for out, kind in [(fifo, "a FIFO"), (to_null, "a device")]:
         assert main(["fill", "--numel", "100", "--repeat", "1", "--out", str(out)]) == 2
@@ -311,7 +311,7 @@ def test_out_naming_a_fifo_or_a_device_is_refused_not_replaced(tmp_path, capsys)
         assert main(["init", "--arch", "mlp-mnist", "--out", str(out), "--seed", "0", "--no-progress"]) == 2
         assert f"it names {kind}" in capsys.readouterr().err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISCHR(os.stat(os.devnull).st_mode)
-    assert to_null.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["null.npy", "pipe"]
+    assert to_null.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["null", "pipe"]
 
 
 def test_fill_takes_negative_numbers_in_any_notation(tmp_path, capsys):
@@ -526,3 +526,11 @@ def test_warnings_read_as_the_commands_lines():
     assert out.returncode == 0, out.stderr
     assert "fastinit fill: warning: mean is more than 2 std from [a, b]" in out.stderr
     assert "UserWarning" not in out.stderr and "runpy" not in out.stderr
+
+
+@pytest.mark.parametrize("argv", [["fill", "--numel", "100", "--repeat", "1", "--out", "{d}/w.txt"],
+                                  ["init", "--arch", "mlp-mnist", "--seed", "0", "--out", "{d}/m.npy"]])
+def test_out_under_another_formats_name_is_refused_before_writing(argv, tmp_path, capsys):
+    """fill wrote .npy bytes to w.txt and init a safetensors file named m.npy, silently (variance --png refuses)."""
+    assert main([a.format(d=tmp_path) for a in argv]) == 2
+    assert "; name a ." in capsys.readouterr().err and list(tmp_path.iterdir()) == []
