@@ -577,8 +577,8 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
 
 
 @kernel
-def _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64, held):
-    """As :func:`_fill_run`, truncated normal (a kernel of its own: its many specialised loops
+def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64, held):
+    """As :func:`_fill_run`, truncated normal (``kind`` TRUNC; a kernel of its own: its many specialised loops
     compile only when a truncated normal is first asked for)."""
     wide_vectors()
     tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
@@ -737,13 +737,26 @@ def store_nd(code, v32, v64, n, d16, d32, d64, m, idx, shape, mstride):
 
 
 @kernel
-def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end, words,
-              v32, v64, held):
-    """Fill local row-major positions [pos, end) (one work item of :func:`fill`; constant, uniform,
-    normal), with the per-item scratch ``words``, ``v32``, ``v64``, ``held``."""
+def _tile_at(code, kind, prm, t, key, stream, words, v32, v64):
+    """Tile t's values into v32 / v64 (uniform, normal)."""
+    _tile(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64)
+
+
+@kernel
+def _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64):
+    """Tile t's values into v32 / v64 (truncated normal)."""
+    _tile_words(t * _U64(_B), key, stream, words)
+    _tile_trunc(code, prm, key, stream, t * _U64(_B), words, v32, v64)
+
+
+@scalar
+def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end,
+         words, v32, v64, held):
+    """Fill local row-major positions [pos, end) with ``run`` (:func:`_fill_run`, or :func:`_fill_run_trunc`
+    and its ``tile_at``): by the row tile, by one run stored through the odometer, or a row run at a time."""
     nd = shape.size
     t16, t32, t64 = rows_tile(code, shape, mstride)
-    tile = _U64(lanes(code, kind, 0) * _B)
+    tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
     if kind != CONSTANT and short_rows(shape, gstride, tile, t16, t32, t64):
         idx = np.empty(nd, np.int64)
         m = start_nd(pos, shape, mstride, mbase, idx)
@@ -751,7 +764,7 @@ def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride
         while g < gend:
             t, p0, n = _next_tile(g, gend, tile)
             if held[0] != t:
-                _tile(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64)
+                tile_at(code, kind, prm, t, key, stream, words, v32, v64)
                 held[0] = t
             m = store_nd(code, v32[p0:], v64[p0:], n, d16, d32, d64, m, idx, shape, mstride)
             g += _U64(n)
@@ -765,17 +778,25 @@ def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride
             while c0 < cols:
                 runs, length, n = tile_piece(rows, pitch, cols, c0, g, tile)
                 for r in range(runs):
-                    _fill_run(code, kind, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), length, t16,
-                              t32, t64, r * pitch, np.int64(1), words, v32, v64, held)
+                    run(code, kind, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), length, t16, t32, t64,
+                        r * pitch, np.int64(1), words, v32, v64, held)
                 store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m + c0 * mstride[nd - 1],
                            mstride[nd - 2], mstride[nd - 1])
                 c0 += n
             pos += rows * cols
             continue
         g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
-        _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[nd - 1], words, v32, v64,
-                  held)
+        run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[nd - 1], words, v32, v64, held)
         pos += length
+
+
+@kernel
+def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end, words,
+              v32, v64, held):
+    """Fill local row-major positions [pos, end) (one work item of :func:`fill`; constant, uniform,
+    normal), with the per-item scratch ``words``, ``v32``, ``v64``, ``held``."""
+    span(_fill_run, _tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos,
+         end, words, v32, v64, held)
 
 
 @scalar
@@ -814,43 +835,8 @@ def fill_trunc(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstrid
     for ci in numba.prange(nchunks):
         words, v32, v64, held = scratch()
         pos = start + ci * chunk
-        end = min(stop, pos + chunk)
-        nd = shape.size
-        t16, t32, t64 = rows_tile(code, shape, mstride)  # as in fill_span
-        tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
-        if short_rows(shape, gstride, tile, t16, t32, t64):
-            idx = np.empty(nd, np.int64)
-            m = start_nd(pos, shape, mstride, mbase, idx)
-            g, gend = gbase + _U64(pos), gbase + _U64(end)
-            while g < gend:
-                t, p0, n = _next_tile(g, gend, tile)
-                if held[0] != t:
-                    _tile_words(t * _U64(_B), key, stream, words)
-                    _tile_trunc(code, prm, key, stream, t * _U64(_B), words, v32, v64)
-                    held[0] = t
-                m = store_nd(code, v32[p0:], v64[p0:], n, d16, d32, d64, m, idx, shape, mstride)
-                g += _U64(n)
-            continue
-        while pos < end:
-            rows, pitch = tile_plan(pos, end, shape, gstride, t16, t32, t64)
-            if rows:
-                cols = shape[nd - 1]
-                g, m = row_start(pos // cols, nd, shape, gstride, mstride, gbase, mbase)
-                c0 = 0
-                while c0 < cols:
-                    runs, length, n = tile_piece(rows, pitch, cols, c0, g, tile)
-                    for r in range(runs):
-                        _fill_run_trunc(code, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), length,
-                                        t16, t32, t64, r * pitch, np.int64(1), words, v32, v64, held)
-                    store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m + c0 * mstride[nd - 1],
-                               mstride[nd - 2], mstride[nd - 1])
-                    c0 += n
-                pos += rows * cols
-                continue
-            g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
-            _fill_run_trunc(code, prm, key, stream, g, length, d16, d32, d64, m, mstride[nd - 1], words, v32, v64,
-                            held)
-            pos += length
+        span(_fill_run_trunc, _trunc_tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride,
+             mbase, mstride, pos, min(stop, pos + chunk), words, v32, v64, held)
 
 
 _EMPTY16 = np.empty(0, np.uint16)
