@@ -645,24 +645,26 @@ def rows_tile(code, shape, mstride):
 
 @scalar
 def tile_plan(pos, end, shape, gstride, t16, t32, t64):
-    """(rows, pitch) of the tile of whole rows of one matrix (the last two axes) starting at position ``pos`` of
-    [pos, end): narrow rows that follow each other in global index as one run (pitch = the row length, up to
-    the whole scratch), else up to ROW_TILE rows of pieces up to COL_TILE long; rows 0 when the tiled store
-    does not apply (no tile, not a row start, under 2 rows)."""
+    """(rows, pitch, one run) of the tile of whole rows of one matrix (the last two axes) starting at position
+    ``pos`` of [pos, end): narrow rows that follow each other in global index as one run (pitch = the row
+    length, up to the whole scratch), else up to ROW_TILE rows of pieces up to COL_TILE long; rows 0 when the
+    tiled store does not apply (no tile, not a row start, under 2 rows)."""
     nd = shape.size
     cols = shape[nd - 1]
     if t16.size + t32.size + t64.size == 0 or pos % cols != 0:
-        return 0, COL_TILE
-    pitch = cols if cols <= COL_TILE and gstride[nd - 2] == _U64(cols) else COL_TILE
+        return 0, COL_TILE, False
+    dense = cols <= COL_TILE and gstride[nd - 2] == _U64(cols)
+    pitch = cols if dense else COL_TILE
     n = min((end - pos) // cols, ROW_TILE * COL_TILE // pitch, shape[nd - 2] - (pos // cols) % shape[nd - 2])
-    return (n if n >= 2 else 0), pitch
+    return (n if n >= 2 else 0), pitch, dense
 
 
 @scalar
-def tile_piece(rows, pitch, cols, c0, g, tile):
+def tile_piece(rows, dense, cols, c0, g, tile):
     """(runs, run length, columns) of the tile's piece from column c0: one run of all its rows when they are one
-    run (pitch = cols), else a run a row of the rest of the first row's generation tile."""
-    if pitch == cols:
+    run (``dense``; not told by pitch == cols: a column shard's rows of 1024 have that pitch too), else a run a
+    row of the rest of the first row's generation tile."""
+    if dense:
         return 1, rows * cols, cols
     n = min(cols - c0, np.int64(tile - (g + _U64(c0)) % tile))
     return rows, n, n
@@ -770,13 +772,13 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             g += _U64(n)
         return
     while pos < end:
-        rows, pitch = tile_plan(pos, end, shape, gstride, t16, t32, t64)
+        rows, pitch, dense = tile_plan(pos, end, shape, gstride, t16, t32, t64)
         if rows:
             cols = shape[nd - 1]
             g, m = row_start(pos // cols, nd, shape, gstride, mstride, gbase, mbase)
             c0 = 0
             while c0 < cols:
-                runs, length, n = tile_piece(rows, pitch, cols, c0, g, tile)
+                runs, length, n = tile_piece(rows, dense, cols, c0, g, tile)
                 for r in range(runs):
                     run(code, kind, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), length, t16, t32, t64,
                         r * pitch, np.int64(1), words, v32, v64, held)

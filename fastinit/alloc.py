@@ -46,11 +46,10 @@ def _named(twin, name: str = ""):
         try:
             return twin(*shape, **kw)
         except TypeError as e:
-            unknown = re.fullmatch(r"\w+\(\) got an unexpected keyword argument ('\w+')", str(e))
-            if unknown is None:
+            unknown = re.fullmatch(r"\w+\(\) (got an unexpected keyword argument '\w+'.*)", str(e), re.S)
+            if unknown is None:  # (Python 3.13 adds ". Did you mean 'seed'?")
                 raise
-            raise TypeError(f"{name}() got an unexpected keyword argument {unknown.group(1)} (see "
-                            f"help(fastinit.{name}))") from None
+            raise TypeError(f"{name}() {unknown.group(1)} (see help(fastinit.{name}))") from None
 
     called.__name__ = called.__qualname__ = name
     return called

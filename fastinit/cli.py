@@ -49,6 +49,7 @@ def _check_suffix(flag: str, path: str, suffix: str, what: str) -> None:
 def _si(value: float, unit: str, sep: str = "") -> str:
     """``value`` with the decimal prefix that keeps it readable: 2.5 GB, 61.4 MB/s, 3.1 M parameters/s (a
     small model's summary read 0.000 GB at 0.00 GB/s); ``sep`` goes between a prefix and the unit."""
+    value = float(f"{value:.3g}")  # the prefix of the printed digits: 999,960 B is 1 MB, not 1e+03 kB
     for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= scale:
             return f"{value / scale:.3g} {prefix}{sep}{unit}"

@@ -70,6 +70,15 @@ Placement = Mapping[str, tuple] | Callable[[str], tuple | None] | None
 OverrideKey = str | re.Pattern | type
 
 
+def _c_strides(shape) -> tuple:
+    """Row-major strides of ``shape`` (a 1x1 channels_last kernel is contiguous too, with other strides)."""
+    strides, n = [], 1
+    for d in reversed(shape):
+        strides.append(n)
+        n *= d
+    return tuple(reversed(strides))
+
+
 def _ft():
     """fastinit.torch, resolved on use (it imports this module at its end)."""
     from . import torch as ft
@@ -1034,7 +1043,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     e.method.dry_run(twin, 0 if seed is None else seed, e.name, e.place)
             except (ValueError, TypeError, RuntimeError, NotImplementedError) as exc:
                 what = f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label})"
-                if isinstance(exc, TypeError) and _ft()._subclass(e.tensor):  # FSDP2 / tensor parallel DTensors
+                if isinstance(exc, TypeError) and any(c.__name__ == "DTensor" for c in type(e.tensor).__mro__):
                     raise TypeError(f"{what} is a {type(e.tensor).__name__}: fastinit fills plain tensors "
                                     "(torch.nn.init takes no seed for one); materialize the model before sharding "
                                     "it (fully_shard shards its values), or each rank's local modules with "
@@ -1060,7 +1069,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                         # torch.empty of a contiguous meta tensor's shape: its strides, without empty_like's
                         # Python reference path for meta sources (16 us a tensor, a quarter of a small model's time)
                         data = t.detach().to(dev, dt) if keep else torch.empty(t.shape, dtype=dt, device=dev) \
-                            if t.is_contiguous() else torch.empty_like(t, dtype=dt, device=dev)
+                            if t.stride() == _c_strides(t.shape) else torch.empty_like(t, dtype=dt, device=dev)
                         if is_param:
                             data = nn.Parameter(data, requires_grad=t.requires_grad)
                             data.__dict__.update(t.__dict__)

@@ -24,6 +24,7 @@ import contextlib
 import functools
 import inspect
 import math
+import weakref
 from typing import Any, Optional, TypeVar
 
 import numpy as np
@@ -218,21 +219,20 @@ def position_free(fill) -> bool:
     return f"{getattr(base, '__module__', '')}.{getattr(base, '__qualname__', '')}" in POSITION_FREE
 
 
+_ACCEPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # fill -> {keyword: bool}; no fill kept alive
+
+
 def accepts(fill, keyword: str) -> bool:
     """Whether ``fill`` takes ``keyword=``, by name or through ``**kwargs`` (inspect's errors propagate).  Cached
-    for hashable ``fill``: inspect.signature costs ~60 us, asked twice for every tensor fastinit.io writes."""
+    while ``fill`` lives (inspect.signature costs ~60 us, asked twice for every tensor fastinit.io writes)."""
     try:
-        return _accepts_cached(fill, keyword)
-    except TypeError:  # unhashable (or not callable: inspect's TypeError again, uncached)
-        return _accepts(fill, keyword)
-
-
-def _accepts(fill, keyword: str) -> bool:
-    return any(p.name == keyword or p.kind is inspect.Parameter.VAR_KEYWORD
-               for p in inspect.signature(fill).parameters.values())
-
-
-_accepts_cached = functools.lru_cache(maxsize=1024)(_accepts)
+        known = _ACCEPTS.setdefault(fill, {})
+    except TypeError:  # not weakly referenceable (or unhashable): asked each time
+        known = {}
+    if keyword not in known:
+        known[keyword] = any(p.name == keyword or p.kind is inspect.Parameter.VAR_KEYWORD
+                             for p in inspect.signature(fill).parameters.values())
+    return known[keyword]
 
 
 @functools.cache

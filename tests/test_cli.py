@@ -534,3 +534,10 @@ def test_out_under_another_formats_name_is_refused_before_writing(argv, tmp_path
     """fill wrote .npy bytes to w.txt and init a safetensors file named m.npy, silently (variance --png refuses)."""
     assert main([a.format(d=tmp_path) for a in argv]) == 2
     assert "; name a ." in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+def test_summary_units_follow_the_printed_digits():
+    from fastinit.cli import _si
+
+    assert [_si(999_960, "B"), _si(999.6, "B"), _si(941_000, "B"), _si(12, "B/s"),
+            _si(999_999_999, "parameters/s", " ")] == ["1 MB", "1 kB", "941 kB", "12 B/s", "1 G parameters/s"]

@@ -119,7 +119,10 @@ def test_rows_nearer_than_columns_in_memory_take_the_tiled_store_with_the_same_v
     across generation tiles of 512 and 1024), 3-D, reversed, shards placed anywhere, any chunk."""
     gshape = (2, 37, 1300)
     full = _full(fn, args, gshape, dtype)
-    for off, shape in [((0, 0, 0), gshape), ((1, 3, 5), (1, 33, 1290)), ((0, 20, 1023), (2, 17, 2))]:
+    # (2, 37, 1024): rows of exactly the tile's width that are not one run in global index (a column shard) were
+    # generated as one run (a review: every dtype and law, and martens_sparse_'s 1024-row shards)
+    for off, shape in [((0, 0, 0), gshape), ((1, 3, 5), (1, 33, 1290)), ((0, 20, 1023), (2, 17, 2)),
+                       ((0, 0, 200), (2, 37, 1024))]:
         expect = full[tuple(slice(o, o + n) for o, n in zip(off, shape))]
         block = dict(global_shape=gshape, offset=off)
         for view in (np.swapaxes(np.empty(shape[:1] + shape[:0:-1], dtype), 1, 2),

@@ -530,3 +530,26 @@ def test_a_bad_dtype_names_its_tensor(tmp_path):
     with pytest.raises(TypeError, match="^layers.1.w: dtype must be one of"):
         write_safetensors(tmp_path / "x.safetensors", specs, seed=0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_signature_cache_keeps_no_callable_alive():
+    """The writers ask structured.accepts about users' fill functions: cached by an lru_cache, each kept its
+    closure (and arrays) alive for the process."""
+    import gc
+    import weakref
+
+    from fastinit import structured
+
+    def make():
+        big = np.ones(1000, np.float32)
+
+        def fill(out, **kw):
+            out[...] = big[:out.size]
+        return fill
+
+    fill = make()
+    ref = weakref.ref(fill)
+    assert structured.accepts(fill, "seed") and structured.accepts(fill, "seed")
+    del fill
+    gc.collect()
+    assert ref() is None

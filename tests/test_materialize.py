@@ -1197,3 +1197,27 @@ def test_dtensor_parameters_are_refused_with_what_to_do_instead():
         assert m[0].weight.is_meta
     finally:
         dist.destroy_process_group()
+
+
+def test_channels_last_1x1_kernels_stay_channels_last():
+    """A 1x1 channels_last kernel is contiguous too (its size-1 axes' strides do not count): allocated with
+    torch.empty it lost its strides, and the layer's output its channels_last format (to_empty keeps both)."""
+    with torch.device("meta"):
+        a = nn.Conv2d(8, 16, 1).to(memory_format=torch.channels_last)
+    b = nn.Conv2d(8, 16, 1).to(memory_format=torch.channels_last)
+    materialize(a, seed=0)
+    assert a.weight.stride() == b.weight.stride() == (8, 1, 8, 8)
+
+
+def test_a_plain_tensor_subclass_keeps_torchs_reason_not_the_dtensor_advice():
+    class Sub(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    with torch.device("meta"):
+        m = nn.Linear(4, 4)
+    m.weight = nn.Parameter(m.weight.as_subclass(Sub))
+    with pytest.raises(TypeError) as e:
+        materialize(m, seed=0)
+    assert "materialize: weight" in str(e.value) and "fully_shard" not in str(e.value)

@@ -273,3 +273,14 @@ def test_allocating_twins_name_themselves_for_an_unknown_keyword(twin, kw):
     with pytest.raises(TypeError, match=rf"^{twin}\(\) got an unexpected keyword argument '{list(kw)[-1]}'"):
         getattr(fastinit, twin)(8, 8, **kw)
     assert getattr(fastinit, twin).__name__ == twin
+
+
+def test_allocating_twins_keep_pythons_keyword_suggestion():
+    """Python 3.13 adds ". Did you mean 'seed'?" to the message, which the renaming must not miss."""
+    from fastinit import alloc
+
+    def twin(*shape, **kw):
+        raise TypeError("xavier_uniform_() got an unexpected keyword argument 'sed'. Did you mean 'seed'?")
+
+    with pytest.raises(TypeError, match=r"^glorot_uniform\(\) got an unexpected keyword argument 'sed'\. Did you "):
+        alloc._named(twin, "glorot_uniform")(3, 4, sed=0)

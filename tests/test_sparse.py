@@ -134,3 +134,12 @@ def test_values_and_zero_rows_follow_the_documented_mapping(dtype, view, sp):
     for c in range(cols):
         expect[reference.sparse_zero_rows(11, "w", c, rows, nz), c] = 0
     assert np.array_equal(np.ascontiguousarray(w).view(np.uint8), expect.view(np.uint8))  # bit for bit: zeros are +0
+
+
+def test_martens_row_shard_of_1024_rows_equals_its_block():
+    """The torch layout fills the transposed view: a 1024-row shard's rows took the row tile as one global run
+    (a review: fastinit.io blocks of 1024 rows wrote other values than the whole matrix)."""
+    full = fastinit.martens_sparse_(np.zeros((2048, 300), np.float32), k=280, seed=0)
+    blk = fastinit.martens_sparse_(np.zeros((1024, 300), np.float32), k=280, seed=0, global_shape=(2048, 300),
+                                   offset=(1024, 0))
+    assert np.array_equal(blk, full[1024:])
