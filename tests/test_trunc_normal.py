@@ -259,7 +259,10 @@ def test_largest_finite_16_bit_value_gets_its_whole_cell(dtype, mean, std, a, b)
 
 @pytest.mark.parametrize("dtype, mean, std, a", [(ml_dtypes.bfloat16, 1.001, 1e-4, 1.001),  # folded normal
                                                   (np.float16, 1e4, 0.5, 1e4 + 0.125),
-                                                  (ml_dtypes.bfloat16, 1e4, 1.0, 1e4 + 0.3)])  # exponential
+                                                  (ml_dtypes.bfloat16, 1e4, 1.0, 1e4 + 0.3),  # exponential
+                                                  # folded, 3.9 std under the next cell: 5e-5 of the draws reach
+                                                  # it, ~0.25 ms an element, silent under a 4-spread threshold
+                                                  (np.float16, 65008 - 3.9 * 3.2, 3.2, 65008 - 3.9 * 3.2)])
 def test_draws_far_inside_a_16_bit_cell_below_a_warn(dtype, mean, std, a):
     """bfloat16(1.001) = 1.0 < a: the first value in [a, inf) is 1.0078125, whose rounding cell starts 29 std
     above a; every element then takes the 10 000-attempt fallback, which went unsaid (the compute precision,
