@@ -568,9 +568,7 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
         elif n == np.int64(tile) and ms == 1 and code == F16 and kind == UNIFORM:
             _tile_f16_uniform(prm, t * _U64(_B), key, stream, d16[m:m + n])
         else:
-            if held[0] != t:
-                _tile(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64)
-                held[0] = t
+            _tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
             _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
         g += _U64(n)
         m += n * ms
@@ -589,10 +587,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            if held[0] != t:
-                _tile_words(t * _U64(_B), key, stream, words)
-                _tile_trunc(code, prm, key, stream, t * _U64(_B), words, v32, v64)
-                held[0] = t
+            _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
             _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
         g += _U64(n)
         m += n * ms
@@ -739,16 +734,20 @@ def store_nd(code, v32, v64, n, d16, d32, d64, m, idx, shape, mstride):
 
 
 @kernel
-def _tile_at(code, kind, prm, t, key, stream, words, v32, v64):
-    """Tile t's values into v32 / v64 (uniform, normal)."""
-    _tile(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64)
+def _tile_at(code, kind, prm, t, key, stream, words, v32, v64, held):
+    """Tile t's values into v32 / v64 (uniform, normal), unless they hold them already (``held[0] == t``)."""
+    if held[0] != t:
+        _tile(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64)
+        held[0] = t
 
 
 @kernel
-def _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64):
-    """Tile t's values into v32 / v64 (truncated normal)."""
-    _tile_words(t * _U64(_B), key, stream, words)
-    _tile_trunc(code, prm, key, stream, t * _U64(_B), words, v32, v64)
+def _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held):
+    """As :func:`_tile_at`, truncated normal."""
+    if held[0] != t:
+        _tile_words(t * _U64(_B), key, stream, words)
+        _tile_trunc(code, prm, key, stream, t * _U64(_B), words, v32, v64)
+        held[0] = t
 
 
 @scalar
@@ -765,9 +764,7 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
         g, gend = gbase + _U64(pos), gbase + _U64(end)
         while g < gend:
             t, p0, n = _next_tile(g, gend, tile)
-            if held[0] != t:
-                tile_at(code, kind, prm, t, key, stream, words, v32, v64)
-                held[0] = t
+            tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
             m = store_nd(code, v32[p0:], v64[p0:], n, d16, d32, d64, m, idx, shape, mstride)
             g += _U64(n)
         return

@@ -46,7 +46,7 @@ try:
 except ImportError as e:
     raise missing(e, "torch", "fastinit.materialize") from None
 
-from ._buffers import place_block, shape_tuple
+from ._buffers import _c_strides, place_block, shape_tuple
 from ._cpu import one_thread
 from ._seed import _check_u64, hash64
 from .fans import fans
@@ -68,15 +68,6 @@ _FILLABLE = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 Placement = Mapping[str, tuple] | Callable[[str], tuple | None] | None
 OverrideKey = str | re.Pattern | type
-
-
-def _c_strides(shape) -> tuple:
-    """Row-major strides of ``shape`` (a 1x1 channels_last kernel is contiguous too, with other strides)."""
-    strides, n = [], 1
-    for d in reversed(shape):
-        strides.append(n)
-        n *= d
-    return tuple(reversed(strides))
 
 
 def _ft():
@@ -1066,10 +1057,14 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     else:
                         dt = _new_dtype(t, dtype)
                         keep = not t.is_meta and (e.method is None and not is_param or e.method is _KEEP)
-                        # torch.empty of a contiguous meta tensor's shape: its strides, without empty_like's
-                        # Python reference path for meta sources (16 us a tensor, a quarter of a small model's time)
-                        data = t.detach().to(dev, dt) if keep else torch.empty(t.shape, dtype=dt, device=dev) \
-                            if t.stride() == _c_strides(t.shape) else torch.empty_like(t, dtype=dt, device=dev)
+                        if keep:
+                            data = t.detach().to(dev, dt)
+                        elif t.stride() == _c_strides(tuple(t.shape)):  # row-major (not a 1x1 channels_last
+                            # kernel, contiguous too): torch.empty, without empty_like's Python reference path
+                            # for meta sources (16 us a tensor, a quarter of a small model's time)
+                            data = torch.empty(t.shape, dtype=dt, device=dev)
+                        else:
+                            data = torch.empty_like(t, dtype=dt, device=dev)
                         if is_param:
                             data = nn.Parameter(data, requires_grad=t.requires_grad)
                             data.__dict__.update(t.__dict__)
