@@ -36,9 +36,10 @@ def parse_shape(shape: tuple) -> tuple[int, ...]:
     return shape_tuple(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 
 
-def _named(twin, name: str = ""):
+def _named(twin, name: str = "", module: str = "fastinit"):
     """``twin`` under ``name`` (default its own): an unknown keyword (``rng=``, ``low=``) is refused naming the
-    function called, not the in-place one it reached (``xavier_uniform_() got an unexpected keyword argument``)."""
+    function called, not the in-place one it reached (``xavier_uniform_() got an unexpected keyword argument``).
+    ``module``: where the twin lives (``fastinit.dask``'s twins use it too)."""
     name = name or twin.__name__
 
     @functools.wraps(twin)
@@ -49,7 +50,7 @@ def _named(twin, name: str = ""):
             unknown = re.fullmatch(r"\w+\(\) (got an unexpected keyword argument '\w+'.*)", str(e), re.S)
             if unknown is None:  # (Python 3.13 adds ". Did you mean 'seed'?")
                 raise
-            raise TypeError(f"{name}() {unknown.group(1)} (see help(fastinit.{name}))") from None
+            raise TypeError(f"{name}() {unknown.group(1)} (see help({module}.{name}))") from None
 
     called.__name__ = called.__qualname__ = name
     return called

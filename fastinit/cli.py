@@ -188,6 +188,23 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _stream(text: str):
+    """--stream: an int (-1 too: refused as out of range, not hashed as a name), else a name; a number that is
+    not a decimal int (1e3, 0x10, 2.5) is refused rather than hashed as the name '1e3'."""
+    if re.fullmatch(r"[+-]?[0-9][0-9_]*", text):
+        return int(text)
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            return text
+    hint = f" (write {int(value)})" if isinstance(value, int) or value.is_integer() else ""
+    raise argparse.ArgumentTypeError(f"{text!r} reads as a number but is not a decimal int{hint}: a stream is an "
+                                     "int in [0, 2**64) or a name")
+
+
 def _listed(values, known, what: str, normalize=lambda x: x) -> list:
     """Flatten repeatable, comma-separated flag values and check each against ``known``."""
     given = [v.strip() for group in values for v in group.split(",") if v.strip()]
@@ -424,7 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--std", type=float, default=None, help="normal or trunc_normal std (default 1)")
     f.add_argument("--value", type=float, default=None, help="constant value (default 0)")
     f.add_argument("--seed", type=int, default=0, help="Philox key (default 0)")
-    f.add_argument("--stream", default="0", help="stream: an int in [0, 2**64) or a name (default 0)")
+    f.add_argument("--stream", type=_stream, default=0,
+                   help="stream: an int in [0, 2**64) or a name that does not read as a number (default 0)")
     f.add_argument("--repeat", type=int, default=5, help="timed repetitions, best taken (default 5)")
     f.add_argument("--out", metavar="PATH.npy", help="fill a .npy file on disk (memory-mapped) instead of RAM")
     f.set_defaults(func=cmd_fill)
@@ -585,8 +603,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fastinit init: error: unknown architecture {args.arch!r} (see fastinit init --list)",
               file=sys.stderr)
         return 2
-    if getattr(args, "stream", None) is not None and re.fullmatch(r"[+-]?[0-9]+", args.stream):
-        args.stream = int(args.stream)  # -1 too: refused as a stream out of range, not hashed as a name
     main_thread = threading.current_thread() is threading.main_thread()
     # SIGTERM (a `timeout`, docker stop, a CI cancel) stops a command as Ctrl-C does; both are noted too
     # (io.SIGNALLED), so that one lost inside a ctypes callback still stops it

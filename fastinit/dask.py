@@ -32,7 +32,7 @@ from . import init, scaled, structured
 from .sparsity import sparse_ as _sparse_
 from ._buffers import resolve_dtype
 from ._warnings import quiet
-from .alloc import parse_shape
+from .alloc import _named, parse_shape
 from ._seed import Generator, resolve_seed
 
 __all__ = [
@@ -96,6 +96,11 @@ def _takes(fill, keyword: str) -> bool:
         return True
 
 
+def _twin(make, name: str = ""):
+    """A lazy twin refusing an unknown keyword under its own name (``fastinit.alloc._named``)."""
+    return _named(make, name, "fastinit.dask")
+
+
 def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):
     """One block of :func:`from_initializer`'s array, told its place in ``shape`` when ``sampled``."""
     info = block_info[None]
@@ -105,46 +110,55 @@ def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):
         return fill(out, **place, **kw)
 
 
+@_twin
 def uniform(*shape, a: float = 0.0, b: float = 1.0, **kw) -> da.Array:
     """Lazy U[a, b) (``fastinit.uniform``)."""
     return from_initializer(init.uniform_, shape, a=a, b=b, **kw)
 
 
+@_twin
 def normal(*shape, mean: float = 0.0, std: float = 1.0, **kw) -> da.Array:
     """Lazy N(mean, std²) (``fastinit.normal``)."""
     return from_initializer(init.normal_, shape, mean=mean, std=std, **kw)
 
 
+@_twin
 def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, **kw) -> da.Array:
     """Lazy truncated normal (``fastinit.trunc_normal``)."""
     return from_initializer(init.trunc_normal_, shape, mean=mean, std=std, a=a, b=b, **kw)
 
 
+@_twin
 def constant(*shape, val: float, **kw) -> da.Array:
     """Lazy constant."""
     return from_initializer(init.constant_, shape, sampled=False, val=val, **kw)
 
 
+@_twin
 def zeros(*shape, **kw) -> da.Array:
     """Lazy zeros."""
     return from_initializer(init.zeros_, shape, sampled=False, **kw)
 
 
+@_twin
 def ones(*shape, **kw) -> da.Array:
     """Lazy ones."""
     return from_initializer(init.ones_, shape, sampled=False, **kw)
 
 
+@_twin
 def xavier_uniform(*shape, gain: float = 1.0, layout: str = "keras", **kw) -> da.Array:
     """Lazy Glorot uniform (fans of the whole array; ``layout='keras'`` like ``fastinit.xavier_uniform``)."""
     return from_initializer(scaled.xavier_uniform_, shape, gain=gain, layout=layout, **kw)
 
 
+@_twin
 def xavier_normal(*shape, gain: float = 1.0, layout: str = "keras", **kw) -> da.Array:
     """Lazy Glorot normal."""
     return from_initializer(scaled.xavier_normal_, shape, gain=gain, layout=layout, **kw)
 
 
+@_twin
 def kaiming_uniform(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                     layout: str = "keras", **kw) -> da.Array:
     """Lazy He uniform."""
@@ -152,6 +166,7 @@ def kaiming_uniform(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: st
                             layout=layout, **kw)
 
 
+@_twin
 def kaiming_normal(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
                    layout: str = "keras", **kw) -> da.Array:
     """Lazy He normal."""
@@ -159,21 +174,25 @@ def kaiming_normal(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str
                             layout=layout, **kw)
 
 
+@_twin
 def lecun_uniform(*shape, layout: str = "keras", **kw) -> da.Array:
     """Lazy LeCun uniform."""
     return from_initializer(scaled.lecun_uniform_, shape, layout=layout, **kw)
 
 
+@_twin
 def lecun_normal(*shape, layout: str = "keras", **kw) -> da.Array:
     """Lazy LeCun normal."""
     return from_initializer(scaled.lecun_normal_, shape, layout=layout, **kw)
 
 
+@_twin
 def fan_in_uniform(*shape, layout: str = "keras", **kw) -> da.Array:
     """Lazy U(±1/sqrt(fan_in))."""
     return from_initializer(scaled.fan_in_uniform_, shape, layout=layout, **kw)
 
 
+@_twin
 def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
                      layout: str = "keras", **kw) -> da.Array:
     """Lazy variance scaling (JAX / Keras semantics)."""
@@ -181,12 +200,13 @@ def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribut
                             layout=layout, **kw)
 
 
+@_twin
 def sparse(*shape, sparsity: float, std: float = 0.01, **kw) -> da.Array:
     """Lazy sparse init: exactly ceil(sparsity * rows) zeros per column."""
     return from_initializer(_sparse_, shape, sparsity=sparsity, std=std, **kw)
 
 
-glorot_uniform = xavier_uniform
-glorot_normal = xavier_normal
-he_uniform = kaiming_uniform
-he_normal = kaiming_normal
+glorot_uniform = _twin(xavier_uniform.__wrapped__, "glorot_uniform")
+glorot_normal = _twin(xavier_normal.__wrapped__, "glorot_normal")
+he_uniform = _twin(kaiming_uniform.__wrapped__, "he_uniform")
+he_normal = _twin(kaiming_normal.__wrapped__, "he_normal")

@@ -1065,8 +1065,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                             data = torch.empty(t.shape, dtype=dt, device=dev)
                         else:
                             data = torch.empty_like(t, dtype=dt, device=dev)
-                        if is_param:
-                            data = nn.Parameter(data, requires_grad=t.requires_grad)
+                        if is_param:  # its class too (Parameter(data) for a subclass, as its __new__ does)
+                            data = torch.Tensor._make_subclass(type(t), data, t.requires_grad)
                             data.__dict__.update(t.__dict__)
                         new[id(t)] = data
                 store[local] = new[id(t)]

@@ -245,6 +245,25 @@ def test_dtype_converts_floating_tensors_only():
     assert float(model[0].weight.detach().float().abs().max()) <= 1 / 8
 
 
+class _TaggedParameter(nn.Parameter):
+    """A Parameter subclass (as optimizers' param-group code checks with isinstance)."""
+
+
+def test_parameter_class_attributes_and_requires_grad_are_kept():
+    """Mamba-style ``p._no_weight_decay = True`` and a Parameter subclass survive allocation (and dtype)."""
+    for dtype in (None, torch.float64):
+        model = _meta(lambda: nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8)))
+        model[0].weight = _TaggedParameter(model[0].weight)
+        model[0].weight._no_weight_decay = True
+        model[1].bias.requires_grad_(False)
+        materialize(model, seed=0, dtype=dtype)
+        w = model[0].weight
+        assert type(w) is _TaggedParameter and w._no_weight_decay and w.requires_grad and not w.is_meta
+        assert type(model[0].bias) is nn.Parameter and not model[1].bias.requires_grad
+        assert torch.equal(w, ft.kaiming_uniform_(torch.empty(8, 8, dtype=w.dtype), a=math.sqrt(5), seed=0,
+                                                  stream="0.weight"))
+
+
 def test_memory_format_is_kept_and_values_do_not_depend_on_it():
     """Like Module.to_empty, materialize keeps a meta tensor's strides (channels_last), also where it converts a
     built model's dtype and in a parametrized weight's originals; the values are the contiguous model's."""
