@@ -136,3 +136,40 @@ def test_torch_normal_layouts(benchmark, buf32, layout):
     benchmark.group = "normal f32 layouts (compare within a layout: elements differ)"
     view = torch.from_numpy(_layouts(buf32)[layout])  # the same strides
     run(benchmark, lambda: view.normal_(), rounds=3, elements=view.numel())
+
+
+def _row_slices(buf):
+    """Views whose rows are short contiguous runs (a constant's values have no place: stored in memory order, a
+    row's part at a time), C order for reference."""
+    n = buf.size
+    return {
+        "C (n/100, 100)": buf[:n // 100 * 100].reshape(-1, 100),
+        "[:, 1:99] of (n/100, 100)": buf[:n // 100 * 100].reshape(-1, 100)[:, 1:99],
+        "[:, :16] of (n/64, 64)": buf[:n // 64 * 64].reshape(-1, 64)[:, :16],
+        "[:, :4] of (n/8, 8)": buf[:n // 8 * 8].reshape(-1, 8)[:, :4],
+    }
+
+
+ROW_SLICES = list(_row_slices(np.empty(0, np.float32)))
+
+
+@pytest.mark.parametrize("layout", ROW_SLICES)
+def test_fastinit_zeros_row_slices(benchmark, buf32, layout):
+    benchmark.group = "zeros f32 row slices (compare within a layout: elements differ)"
+    view = _row_slices(buf32)[layout]
+    run(benchmark, lambda: fastinit.zeros_(view), elements=view.size)
+
+
+@pytest.mark.parametrize("layout", ROW_SLICES)
+def test_numpy_zeros_row_slices(benchmark, buf32, layout):
+    benchmark.group = "zeros f32 row slices (compare within a layout: elements differ)"
+    view = _row_slices(buf32)[layout]
+    run(benchmark, lambda: view.fill(0), elements=view.size)
+
+
+@needs_torch
+@pytest.mark.parametrize("layout", ROW_SLICES)
+def test_torch_zeros_row_slices(benchmark, buf32, layout):
+    benchmark.group = "zeros f32 row slices (compare within a layout: elements differ)"
+    view = torch.from_numpy(_row_slices(buf32)[layout])
+    run(benchmark, view.zero_, elements=view.numel())

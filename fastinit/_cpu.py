@@ -535,30 +535,27 @@ def _next_tile(g, end, tile):
 
 
 @scalar
-def _constant_run(d, m, ms, length, x):
-    """d[m + i ms] = x for i < length (a slice when contiguous, so the loop vectorizes)."""
-    if ms == 1:
-        d[m:m + length] = x
-    else:
-        for i in range(length):
-            d[m + i * ms] = x
+def _constant_rows(d, m, rows, ms_row, ms, length, x):
+    """d[m + r ms_row + i ms] = x for r < rows, i < length (ms > 0).  Unsigned indices: without numba's
+    wraparound test the contiguous loop vectorizes, also for rows of 4 (a slice's setup cost more than their
+    stores: zeros_ of w[:, :4] took 20x numpy's fill), and the strided one is not made an AVX-512 scatter
+    (w[::2] took 3.5x numpy's fill)."""
+    for r in range(rows):
+        mr = m + r * ms_row
+        if ms == 1:
+            for i in range(_U64(mr), _U64(mr + length)):
+                d[i] = x
+        else:
+            for i in range(_U64(mr), _U64(mr + length * ms), _U64(ms)):
+                d[i] = x
 
 
 @kernel
 def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, words, v32, v64, held):
     """Fill ``length`` elements of global indices g, g + 1, ... at memory m, m + ms, ...
-    (constant, uniform, normal).  ``held[0]``: the tile whose values v32 / v64 hold (runs shorter than a tile,
+    (uniform, normal).  ``held[0]``: the tile whose values v32 / v64 hold (runs shorter than a tile,
     the rows of a narrow block, take their values from one computation of it)."""
     wide_vectors()
-    a = prm[P0]
-    if kind == CONSTANT:  # one loop per storage format: each compiles to a memset-like loop
-        if code == F64:
-            _constant_run(d64, m, ms, length, a)
-        elif code == F32:
-            _constant_run(d32, m, ms, length, np.float32(a))
-        else:
-            _constant_run(d16, m, ms, length, np.uint16(a))
-        return
     tile = _U64(lanes(code, kind, 0) * _B)
     end = g + _U64(length)
     while g < end:
@@ -722,15 +719,48 @@ def store_nd(code, v32, v64, n, d16, d32, d64, m, idx, shape, mstride):
         for j in range(i, i + k):  # short rows: inline, a call per row would cost more than its stores
             store_at(code, d16, d32, d64, m + (j - i) * ms, v64[j] if code == F64 else np.float64(v32[j]))
         i += k
-        idx[nd - 1] += k
-        m += k * ms
-        d = nd - 1
-        while d > 0 and idx[d] == shape[d]:  # carry into the next row (and matrix)
-            m += mstride[d - 1] - shape[d] * mstride[d]
-            idx[d] = 0
-            idx[d - 1] += 1
-            d -= 1
+        m = advance_nd(k, m, idx, shape, mstride, nd - 1)
     return m
+
+
+@scalar
+def advance_nd(k, m, idx, shape, mstride, axis):
+    """Move the multi-index ``idx`` (at memory m) k places along ``axis`` (the last: along its row; the one
+    before: whole rows), carrying into the next row (and matrix) at its end; returns the new memory position."""
+    idx[axis] += k
+    m += k * mstride[axis]
+    d = axis
+    while d > 0 and idx[d] == shape[d]:
+        m += mstride[d - 1] - shape[d] * mstride[d]
+        idx[d] = 0
+        idx[d - 1] += 1
+        d -= 1
+    return m
+
+
+@kernel
+def constant_nd(code, a, pos, end, shape, mstride, mbase, d16, d32, d64):
+    """The constant ``a`` (a float32 / float64 value, or a 16-bit pattern) at local positions [pos, end), a row's
+    part at a time through the multi-index: a row costs its stores, not a decoding of its place (rows of 16 of
+    w[:, :16] took 55 ns a row, 12x numpy's fill)."""
+    nd = shape.size
+    idx = np.empty(nd, np.int64)
+    m = start_nd(pos, shape, mstride, mbase, idx)
+    cols, ms = shape[nd - 1], mstride[nd - 1]
+    while pos < end:
+        k = min(end - pos, cols - idx[nd - 1])
+        rows, axis, step = 1, nd - 1, k
+        if nd >= 2 and idx[nd - 1] == 0 and end - pos >= cols:  # whole rows of one matrix: one call
+            rows = min((end - pos) // cols, shape[nd - 2] - idx[nd - 2])
+            axis, step = nd - 2, rows
+        if code == F64:  # one loop per storage format: each compiles to a memset-like loop
+            _constant_rows(d64, m, rows, mstride[nd - 2], ms, k, a)
+        elif code == F32:
+            _constant_rows(d32, m, rows, mstride[nd - 2], ms, k, np.float32(a))
+        else:
+            _constant_rows(d16, m, rows, mstride[nd - 2], ms, k, np.uint16(a))
+        pos += rows * k
+        m = advance_nd(step, m, idx, shape, mstride, axis)
 
 
 @kernel
@@ -754,11 +784,15 @@ def _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held):
 def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, pos, end,
          words, v32, v64, held):
     """Fill local row-major positions [pos, end) with ``run`` (:func:`_fill_run`, or :func:`_fill_run_trunc`
-    and its ``tile_at``): by the row tile, by one run stored through the odometer, or a row run at a time."""
+    and its ``tile_at``): by the row tile, by one run stored through the odometer, or a row run at a time (a
+    constant: through the odometer, :func:`constant_nd`)."""
+    if kind == CONSTANT:  # its values have no place: the block is walked in memory order (memory_geometry)
+        constant_nd(code, prm[P0], pos, end, shape, mstride, mbase, d16, d32, d64)
+        return
     nd = shape.size
     t16, t32, t64 = rows_tile(code, shape, mstride)
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    if kind != CONSTANT and short_rows(shape, gstride, tile, t16, t32, t64):
+    if short_rows(shape, gstride, tile, t16, t32, t64):
         idx = np.empty(nd, np.int64)
         m = start_nd(pos, shape, mstride, mbase, idx)
         g, gend = gbase + _U64(pos), gbase + _U64(end)

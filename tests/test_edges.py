@@ -315,3 +315,48 @@ def test_constant_fills_walk_memory_in_order_whatever_the_logical_layout():
         fastinit.constant_(view, 5.0)
         assert (view == 5.0).all() and (whole == 5.0).sum() == view.size  # the view's elements, no other
         whole[...] = 7.0
+
+
+def _strided_views(rng, count):
+    """``count`` (base, transpose, slices) layouts of 2-4 axes: permuted, stepped, reversed, offset, each view
+    above ndarray.fill's size (the kernel's path) and several work items long."""
+    for _ in range(count):
+        nd = int(rng.integers(2, 5))
+        shape = [int(rng.integers(1, {2: 900, 3: 90, 4: 30}[nd])) for _ in range(nd)]
+        base = [n * int(rng.integers(1, 3)) + int(rng.integers(0, 3)) for n in shape]
+        perm = tuple(int(p) for p in rng.permutation(nd))
+        slices = []
+        for d in range(nd):
+            n, want, step = base[perm[d]], shape[d], int(rng.choice([1, 1, 2, -1]))
+            if step < 0:
+                slices.append(slice(None, None, -1))
+                continue
+            start = int(rng.integers(0, max(1, n - (want - 1) * step)))
+            slices.append(slice(start, start + (min(want, (n - start + step - 1) // step) - 1) * step + 1, step))
+        yield base, perm, tuple(slices)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_constant_fills_of_strided_views_write_exactly_the_views_elements(threads):
+    """The constant walk (whole rows of a matrix per call, a row's part at a row's ends) over random layouts:
+    the buffer equals numpy's assignment, for every storage format (a block ending a matrix one row after a work
+    item's start advanced a row's length of rows: other elements kept their value)."""
+    import numba
+
+    rng = np.random.default_rng(5)
+    cases = [([41, 27, 19, 25], (0, 3, 1, 2), (slice(8, 28), slice(0, 25), slice(3, 20), slice(0, 19, 2))),
+             ([15, 25, 18, 55], (3, 1, 0, 2), (slice(None, None, -1), slice(1, 25), slice(0, 15),
+                                                slice(None, None, -1)))]
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        for i, (shape, perm, slices) in enumerate([*cases, *_strided_views(rng, 40)]):
+            dt = (np.float32, np.float64, np.float16, ml_dtypes.bfloat16)[i % 4]
+            base = np.full(shape, 7, dt)
+            view = base.transpose(perm)[slices]
+            want = base.copy()
+            want.transpose(perm)[slices] = 0.5
+            fastinit.constant_(view, 0.5)
+            assert np.array_equal(base, want), (shape, perm, slices, dt)
+    finally:
+        numba.set_num_threads(before)
