@@ -499,7 +499,7 @@ def _store(code, v32, v64, d16, d32, d64, m, ms, n):
                 dst64[i] = v64[i]
         else:
             for i in range(n):
-                d64[m + i * ms] = v64[i]
+                d64[_U64(m + i * ms)] = v64[i]
     elif code == F32:
         if ms == 1:
             dst32 = d32[m:m + n]
@@ -507,7 +507,7 @@ def _store(code, v32, v64, d16, d32, d64, m, ms, n):
                 dst32[i] = v32[i]
         else:
             for i in range(n):
-                d32[m + i * ms] = v32[i]
+                d32[_U64(m + i * ms)] = v32[i]
     elif code == BF16:  # one loop per 16-bit format: each is branch-free and vectorizes
         bits = v32.view(np.uint32)
         if ms == 1:
@@ -516,14 +516,14 @@ def _store(code, v32, v64, d16, d32, d64, m, ms, n):
                 dst[i] = f32bits_to_bf16bits(bits[i])
         else:
             for i in range(n):
-                d16[m + i * ms] = f32bits_to_bf16bits(bits[i])
+                d16[_U64(m + i * ms)] = f32bits_to_bf16bits(bits[i])
     elif ms == 1:  # float16
         dst = d16[m:m + n]
         for i in range(n):
             dst[i] = _f16_bits(v32[i])
     else:
         for i in range(n):
-            d16[m + i * ms] = _f16_bits(v32[i])
+            d16[_U64(m + i * ms)] = _f16_bits(v32[i])
 
 
 @scalar
