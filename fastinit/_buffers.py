@@ -543,6 +543,8 @@ def _placed(shape, mstride, mbase, gshape, off) -> Geometry:
     gbase = sum(o * s for o, s in zip(off, gstr))
     axes = [[n, gs, ms] for n, gs, ms in zip(shape, gstr, mstride)] or [[1, 1, 1]]
     axes = [a for a in axes[:-1] if a[0] != 1] + axes[-1:]
+    if len(axes) > 1 and axes[-1][0] == 1:  # a size-1 last axis's memory stride means nothing: the axis before's
+        axes[-1][2] = axes[-2][2]  # lets them merge (w[:, :1], x[:, None]: n rows of 1 were n calls, 200x numpy)
     d = len(axes) - 2
     while d >= 0:  # merge axis d into d+1 when both index spaces continue seamlessly
         n, gs, ms = axes[d + 1]

@@ -317,6 +317,28 @@ def test_constant_fills_walk_memory_in_order_whatever_the_logical_layout():
         whole[...] = 7.0
 
 
+def test_a_size_one_last_axis_merges_with_the_axis_before():
+    """w[:, :1] and x[::2][:, None] are n rows of one element whose last stride means nothing: one strided run
+    (each row was a call of its own: zeros_ 55 ms where numpy's fill takes 0.24), the values of the 1-D view."""
+    from fastinit import _cpu
+    from fastinit._buffers import as_target, geometry, memory_geometry
+
+    n = 3 * _cpu.SERIAL_ELEMENTS // 2
+    col, flat = np.empty((n, 2), np.float32)[:, :1], np.empty(2 * n, np.float32)[::2]
+    added = np.empty(2 * n, np.float32)[::2][:, None]  # a 0 stride on the new axis
+    for view in (col, added):
+        for geom in (geometry(as_target(view)), memory_geometry(as_target(view))):
+            assert geom.shape.tolist() == [n] and geom.mstride.tolist() == [2]
+        assert np.array_equal(fastinit.normal_(view, seed=3)[:, 0], fastinit.normal_(flat, seed=3))
+    shard = geometry(as_target(col), global_shape=(n, 4), offset=(0, 2))  # a column of a wider tensor: rows of 1
+    assert shard.shape.tolist() == [n, 1] and shard.gstride.tolist() == [4, 1]
+    whole = fastinit.normal_(np.empty((n, 4), np.float32), seed=3)
+    assert np.array_equal(fastinit.normal_(col, seed=3, global_shape=(n, 4), offset=(0, 2)), whole[:, 2:3])
+    base = np.full((n, 2), 7, np.float32)
+    fastinit.constant_(base[:, 1:], 0.5)
+    assert (base[:, 0] == 7).all() and (base[:, 1] == 0.5).all()
+
+
 def _strided_views(rng, count):
     """``count`` (base, transpose, slices) layouts of 2-4 axes: permuted, stepped, reversed, offset, each view
     above ndarray.fill's size (the kernel's path) and several work items long."""
