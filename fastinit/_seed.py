@@ -191,7 +191,10 @@ def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) ->
     """An explicit seed is validated and used as is; ``None`` draws from ``generator`` or the default.
     ``draw=False`` (an empty target) checks both and draws nothing: None for ``seed=None``."""
     if generator is not None and not isinstance(generator, Generator):
-        raise TypeError(f"generator must be a fastinit.Generator or None, got {type(generator).__name__}")
+        kind = type(generator)
+        raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__module__}.{kind.__qualname__}; "
+                        "to seed from another library's generator, draw a seed from it: seed=int(rng.integers(2**63)) "
+                        "(NumPy), seed=int(torch.randint(2**62, (), generator=g)) (torch)")
     if seed is None:
         return (generator or default_generator).next_seed() if draw else None
     return _check_u64(seed, "seed")

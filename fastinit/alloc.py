@@ -22,6 +22,7 @@ import numpy as np
 from . import init, scaled, structured
 from . import sparsity as sparsity_
 from ._buffers import resolve_dtype, shape_tuple
+from ._warnings import warn
 
 __all__ = [
     "uniform", "normal", "trunc_normal", "constant", "zeros", "ones", "xavier_uniform", "xavier_normal",
@@ -44,16 +45,34 @@ def _named(twin, name: str = "", module: str = "fastinit"):
 
     @functools.wraps(twin)
     def called(*shape, **kw):
+        _separate_sizes(shape, f"{module}.{name}")
         try:
             return twin(*shape, **kw)
-        except TypeError as e:
-            unknown = re.fullmatch(r"\w+\(\) (got an unexpected keyword argument '\w+'.*)", str(e), re.S)
-            if unknown is None:  # (Python 3.13 adds ". Did you mean 'seed'?")
+        except TypeError as e:  # (Python 3.13 adds ". Did you mean 'seed'?")
+            unknown = re.fullmatch(r"\w+\(\) (got (an unexpected keyword|multiple values for) argument '\w+'.*)",
+                                   str(e), re.S)
+            if unknown is None:
                 raise
             raise TypeError(f"{name}() {unknown.group(1)} (see help({module}.{name}))") from None
 
     called.__name__ = called.__qualname__ = name
     return called
+
+
+def _separate_sizes(shape: tuple, fn: str) -> None:
+    """A parameter passed by position among separate sizes: NumPy's ``normal(0, 1)`` habit made
+    ``normal(1000, 0, 1)`` an empty (1000, 0, 1) array silently.  A dtype or a float is refused, naming the keywords;
+    a 0 among separate sizes warns (one tuple, ``normal((1000, 0))``, makes an empty array without a word).  A whole
+    number (``variance_scaling(784, 256, 2)``, a 3-D kernel) cannot be told from a size."""
+    if len(shape) < 2:
+        return
+    keywords = "its parameters (dtype=, mean=, std=, gain=, scale=, ...) are keywords"
+    if any(isinstance(v, (type, np.dtype, str, float, np.floating)) for v in shape):
+        raise TypeError(f"shape must be a tuple of ints, got {shape!r}: {fn} takes the sizes by position, and "
+                        f"{keywords}")
+    if any(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v == 0 for v in shape):
+        warn(f"{fn}{shape!r} makes an empty array: a size of 0 among separate sizes; {keywords}.  Pass the shape as "
+             f"one tuple, {fn}({shape!r}), for an empty array without this warning")
 
 
 def _empty(shape, dtype) -> np.ndarray:
@@ -87,8 +106,9 @@ def constant(*shape, val: float, dtype: Any = "float32") -> np.ndarray:
 
 @_named
 def zeros(*shape, dtype: Any = "float32") -> np.ndarray:
-    """New array of zeros (the usual bias init)."""
-    return init.zeros_(_empty(shape, dtype))
+    """New array of zeros (the usual bias init): ``np.zeros``, whose pages the OS gives zeroed when first touched
+    (a fill would touch them all now: 10⁷ float32 in 2.5 ms instead of 10 µs)."""
+    return np.zeros(parse_shape(shape), resolve_dtype(dtype))
 
 
 @_named

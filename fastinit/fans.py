@@ -70,6 +70,9 @@ def fans(shape: Union[Sequence[int], HasShape], layout: str = "torch", *, in_axi
     >>> fans((784, 256), layout="keras")      # the textbook W of shape (n_in, n_out)
     (784, 256)
     """
+    if isinstance(shape, (int, np.integer)) and isinstance(layout, (int, np.integer)):  # fans(784, 256)
+        raise TypeError(f"fans takes one shape: fans(({shape}, {layout})), not fans({shape}, {layout}) (the second "
+                        f"argument is the layout, 'torch' or 'keras')")
     shape = shape_tuple(getattr(shape, "shape", shape))
     if in_axis is None and out_axis is None and layout in LAYOUTS:
         return _layout_fans(shape, layout)

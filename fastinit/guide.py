@@ -111,7 +111,7 @@ class Recommendation:
     reason: str
 
 
-_TANH_LIKE = {"sigmoid", "tanh", "softsign", "linear", "identity", "none"}
+_TANH_LIKE = {"sigmoid", "tanh", "softsign", "linear", "identity", "none", "softmax"}  # softmax: the output layer
 _RELU_LIKE = {"relu", "leaky_relu", "relu6", "prelu"}  # zero (or a slope a) below 0, identity above: He's exact case
 _SMOOTH_RELU = {"gelu", "silu", "swish", "mish", "hard_swish", "elu", "celu", "softplus"}  # He by practice only
 _RECURRENT = {"rnn", "lstm", "gru", "recurrent"}
@@ -154,7 +154,7 @@ def recommend(activation: str, param: Optional[float] = None, *, layout: str = "
         raise ValueError(f"param is the negative slope of leaky_relu or prelu; {activation!r} takes none, got "
                          f"param={param!r}")
     if act in _TANH_LIKE:
-        source = "linear" if act in ("identity", "none") else "tanh" if act == "softsign" else act
+        source = "linear" if act in ("identity", "none", "softmax") else "tanh" if act == "softsign" else act
         gain = calculate_gain(source)
         named = (f"tanh's gain {gain:.4g} (calculate_gain has no softsign entry)" if act == "softsign" else
                  f"gain = calculate_gain('{source}') = {gain:.4g}")
@@ -189,4 +189,8 @@ def recommend(activation: str, param: Optional[float] = None, *, layout: str = "
                               "SELU self-normalizes only from Var(W) = 1 / fan_in (LeCun normal)")
     return Recommendation(act, "orthogonal_", 1.0, functools.partial(orthogonal_, layout=layout), zeros_,
                           "recurrent weights are applied many times: an orthogonal matrix keeps every "
-                          "singular value at 1, so signals neither vanish nor explode through time")
+                          "singular value at 1, so signals neither vanish nor explode through time (Saxe et al. "
+                          "2014).  A stacked gate matrix (an LSTM's weight_hh (4h, h), a GRU's (3h, h)) is made "
+                          "orthogonal as a whole, as Keras's recurrent_initializer does; each gate's (h, h) block is "
+                          "then not (its singular values average ~0.43 for 4 gates): for orthogonal gates, as Flax's "
+                          "cells have, fill each block, w[g*h:(g+1)*h], with its own stream")

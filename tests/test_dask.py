@@ -121,7 +121,7 @@ def test_generator_and_seed_draws_follow_the_local_calls():
                             (lambda: fid.zeros(4, 4, seed=3), TypeError, r"zeros_ draws no random values")]:
         with pytest.raises(err, match=match):
             bad()
-    assert fid.normal(0, 4).shape == (0, 4)
+    assert fid.normal((0, 4)).shape == (0, 4)
     assert np.array_equal(first, fastinit.normal(3))
 
 

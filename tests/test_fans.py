@@ -123,6 +123,12 @@ def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
         fastinit.fans((), in_axis=0)
 
 
+def test_two_sizes_instead_of_one_shape_are_named():
+    """fans(784, 256) blamed 'fewer than 2 dimensions' (256 was the layout)."""
+    with pytest.raises(TypeError, match=r"^fans takes one shape: fans\(\(784, 256\)\), not fans\(784, 256\)"):
+        fastinit.fans(784, 256)
+
+
 def test_one_axis_against_the_torch_layouts_default_is_refused_not_shared():
     """An (n_in, n_out) matrix given in_axis=0 alone: torch's default out_axis is 0 too, and sharing it would make
     fan_in 256 instead of 784 (a 1.7x wrong std): refused, before any write.  Keras's defaults are JAX's, which

@@ -79,6 +79,7 @@ def test_recommend_names_the_gain_it_uses():
     ("gelu", "kaiming_normal_", math.sqrt(2)), ("elu", "kaiming_normal_", math.sqrt(2)),
     ("leaky_relu", "kaiming_normal_", math.sqrt(2 / (1 + 0.01**2))), ("selu", "lecun_normal_", 1.0),
     ("lstm", "orthogonal_", 1.0), ("GRU", "orthogonal_", 1.0), ("rnn", "orthogonal_", 1.0),
+    ("softmax", "xavier_uniform_", 1.0),
 ])
 def test_recommend_follows_the_guideline_table(activation, scheme, gain):
     r = fastinit.recommend(activation)
@@ -192,3 +193,17 @@ def test_recommend_takes_torchs_class_names():
     assert fastinit.recommend("LeakyReLU").activation == "leaky_relu"
     assert fastinit.recommend("LeakyReLU", 0.2).gain == pytest.approx(math.sqrt(2 / 1.04))
     assert fastinit.recommend("Hardswish").scheme == fastinit.recommend("CELU").scheme == "kaiming_normal_"
+
+
+def test_recommend_for_gated_recurrent_weights_says_the_stack_is_orthogonal_not_each_gate():
+    """A (4h, h) stack made orthogonal as a whole (Keras's way) leaves each gate's block contracting: the reason
+    says so and how to fill the gates one by one (a review: 'singular values all 1' read as per gate)."""
+    h = 32
+    r = fastinit.recommend("lstm")
+    w = r.initializer(np.empty((4 * h, h)), seed=0)
+    assert np.allclose(np.linalg.svd(w, compute_uv=False), 1.0)
+    assert np.linalg.svd(w[:h], compute_uv=False).max() < 0.99
+    assert "each gate's (h, h) block is then not" in r.reason and "w[g*h:(g+1)*h]" in r.reason
+    for g in range(4):
+        r.initializer(w[g * h:(g + 1) * h], seed=0, stream=g)
+        assert np.allclose(np.linalg.svd(w[g * h:(g + 1) * h], compute_uv=False), 1.0)

@@ -176,6 +176,9 @@ def test_zero_element_targets_are_a_no_op():
     ("xavier_uniform_", (), {"seed": -1}, ValueError, "seed must lie in"),
     ("kaiming_uniform_", (), {"stream": 1.5}, TypeError, "stream must be an int"),
     ("lecun_normal_", (), {"generator": 3}, TypeError, "generator must be"),
+    ("lecun_normal_", (), {"generator": np.random.default_rng(0)}, TypeError,
+     r"got numpy\.random\._generator\.Generator; to seed from another library's generator, draw a seed from it: "
+     r"seed=int\(rng\.integers\(2\*\*63\)\)"),
 ])
 def test_an_empty_block_of_a_tensor_is_checked_like_any_other(fn, args, kw, exc, msg):
     """A zero-element block (the check writers and fastinit.dask make before the first write) refuses what a
@@ -258,7 +261,7 @@ def test_warnings_point_at_the_callers_line_whatever_the_route():
     import fastinit.torch as fit
 
     calls = [lambda: fastinit.kaiming_normal_(np.empty((0, 3), np.float32)),
-             lambda: fastinit.he_uniform(0, 3),
+             lambda: fastinit.he_uniform((0, 3)),
              lambda: fit.kaiming_uniform_(torch.empty(0, 3)),
              lambda: fastinit.trunc_normal_(np.empty(4), mean=9.0, seed=0),
              lambda: fit.trunc_normal_(torch.empty(4), mean=9.0, seed=0)]

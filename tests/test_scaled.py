@@ -1,5 +1,6 @@
 """Fan-scaled initializers: exact target law (KS and the std, n = 1,179,648) with the std/limit recomputed here."""
 import math
+import warnings
 
 import ml_dtypes
 import numpy as np
@@ -273,6 +274,38 @@ def test_allocating_twins_name_themselves_for_an_unknown_keyword(twin, kw):
     with pytest.raises(TypeError, match=rf"^{twin}\(\) got an unexpected keyword argument '{list(kw)[-1]}'"):
         getattr(fastinit, twin)(8, 8, **kw)
     assert getattr(fastinit, twin).__name__ == twin
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: fastinit.zeros(3, np.float32), TypeError, r"^shape must be a tuple of ints, got \(3, <class 'numpy\."
+     r"float32'>\): fastinit\.zeros takes the sizes by position, and its parameters \(dtype="),
+    (lambda: fastinit.normal(3, 4, 0.1), TypeError, r"^shape must be a tuple of ints, got \(3, 4, 0\.1\): fastinit"),
+    (lambda: fastinit.he_normal(3, 4, out=np.empty((3, 4))), TypeError,
+     r"^he_normal\(\) got multiple values for argument 'out' \(see help\(fastinit\.he_normal\)\)"),
+])
+def test_allocating_twins_refuse_a_parameter_passed_among_the_sizes(call, exc, match):
+    """NumPy's normal(loc, scale) habit: normal(1000, 0, 1) was an empty (1000, 0, 1) array, silently."""
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_allocating_twins_make_empty_arrays_from_one_tuple_and_zeros_lazily():
+    """normal(1000, 0, 1) (NumPy's loc, scale) warns, at the caller's line: an empty array; one tuple does not."""
+    from fastinit._buffers import resolve_dtype
+
+    for call, shape in [(lambda: fastinit.normal(1000, 0, 1), (1000, 0, 1)),
+                        (lambda: fastinit.uniform(784, 256, 0, 1), (784, 256, 0, 1))]:
+        with pytest.warns(UserWarning, match=r"^fastinit\.(normal|uniform)\(.*\) makes an empty array: a size of 0 "
+                          r"among separate sizes; its parameters \(dtype=, mean=.*as one tuple") as seen:
+            assert call().shape == shape
+        assert seen[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fastinit.normal((1000, 0), seed=0).shape == (1000, 0) and fastinit.zeros((0, 3)).shape == (0, 3)
+    for dtype in ("float16", "bfloat16", "float32", "float64"):
+        z = fastinit.zeros(5, 3, dtype=dtype)
+        assert z.shape == (5, 3) and z.dtype == resolve_dtype(dtype)
+        assert not z.view(np.uint8).any()  # +0.0, as zeros_ writes
 
 
 def test_allocating_twins_keep_pythons_keyword_suggestion():
