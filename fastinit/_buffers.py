@@ -9,6 +9,7 @@ all checks happen before a kernel runs, so a refused call leaves the target unto
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import operator
@@ -486,6 +487,19 @@ def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
     if any(v < 0 for v in items):
         raise ValueError(f"{name} must be a tuple of non-negative ints, got {value!r}")
     return items
+
+
+@contextlib.contextmanager
+def shape_said_as(shape, dry_shape):
+    """Errors raised inside about an empty twin of ``dry_shape`` (run to check a call's arguments: a meta tensor,
+    a writer's first block) quote ``shape``, the one asked for ("got shape (0, 4, 5)" of a (3, 4, 5) request)."""
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        real, dry = str(tuple(shape)), str(tuple(dry_shape))
+        if real == dry or dry not in str(e) or type(e) not in (ValueError, TypeError):
+            raise
+        raise type(e)(str(e).replace(dry, real)) from e.__cause__
 
 
 def geometry(target: Target, global_shape=None, offset=None) -> Geometry:

@@ -65,6 +65,11 @@ def from_initializer(fill: Callable, shape: Union[int, Sequence[int]], *, chunks
     if placement:
         raise TypeError(f"{getattr(fill, '__name__', fill)} takes no {'= or '.join(placement)}=: each block of a "
                         "sampled fill is told its place in the whole array (docs/dask.md)")
+    replaced = sorted(set(structured.bound_keywords(fill)) & {"seed", "generator", "global_shape", "offset"})
+    if sampled and replaced:  # the blocks are told their own: a partial's would be replaced, silently
+        raise TypeError(f"the partial of {structured.base_name(fill)} binds {', '.join(k + '=' for k in replaced)}: "
+                        "from_initializer sets them for each block (the partial's would be replaced); pass seed= / "
+                        "generator= to from_initializer")
     if not sampled and (seed is not None or generator is not None):
         raise TypeError(f"{getattr(fill, '__name__', fill)} draws no random values: it takes no seed or generator")
     seed = resolve_seed(seed, generator, draw=False) if sampled else None

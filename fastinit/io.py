@@ -91,10 +91,10 @@ def _local(shape: tuple, rows: tuple[int, int]) -> tuple:
 
 def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = None) -> list:
     """Every spec checked, in file order: (name, spec, dtype, shape, rows written, data offset, bytes).  The data
-    go by descending itemsize (float64, then float32, then the 16-bit ones; the caller's order within each), as
-    the safetensors library's own writer puts them: every tensor then starts at a multiple of its itemsize, which
-    a NumPy memory map or a torch view of the file's bytes needs (a float32 tensor after an odd-length bfloat16
-    one would not)."""
+    go by descending itemsize (float64, then float32, then the 16-bit ones; the caller's order within each, where
+    the safetensors library's writer sorts by dtype, then name): every tensor starts at a multiple of its
+    itemsize, which a NumPy memory map or a torch view of the file's bytes needs (a float32 tensor after an
+    odd-length bfloat16 one would not)."""
     entries = []
     for name, spec in specs.items():
         if not isinstance(name, str) or not name or name == "__metadata__":
@@ -104,10 +104,11 @@ def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = 
         except TypeError as e:
             raise TypeError(f"{name}: {e}") from None
         shape = shape_tuple(spec.shape, f"{name}: shape")
-        reserved = sorted(set(spec.params) & {"seed", "stream", "global_shape", "offset", "generator"})
-        if reserved:
-            raise ValueError(f"{name}: params {reserved} are set by the writer (seed= for the file, stream = the "
-                             "tensor's name, placement by blocks); leave them out")
+        for given, where in ((spec.params, "params"), (structured.bound_keywords(spec.init), "the init's partial")):
+            reserved = sorted(set(given) & {"seed", "stream", "global_shape", "offset", "generator"})
+            if reserved:  # (a partial's would be replaced silently: other values on every run)
+                raise ValueError(f"{name}: {where} {reserved} are set by the writer (seed= for the file, stream = "
+                                 "the tensor's name, placement by blocks); leave them out")
         rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
         entries.append((name, spec, dt, shape, rows, int(np.prod(_local(shape, rows), dtype=object)) * dt.itemsize))
     layout, offset = [], 0

@@ -74,6 +74,8 @@ def _row_mask(zmask, cols, grows, row0, col0, ndraw, key, stream, nthreads):
     batch = min(DRAW_BLOCKS, ndraw // 4 + 1)  # (64 blocks a column for 4 draws: 85 ns a column of 4 rows)
     for t in numba.prange(nthreads):
         wide_vectors()  # in the loop body: numba compiles it as a function of its own
+        if t * per >= nstrips:  # no strip: no work space (8 rows + 8 ndraw bytes a thread)
+            continue
         perm = np.arange(grows)
         swaps = np.empty(ndraw, np.int64)
         words = np.empty(4 * DRAW_BLOCKS, np.uint64)
@@ -237,7 +239,8 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     mask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
     ndraw = grows - nzero if draw_kept else nzero
     work = cols * max(ndraw, 1)  # the draws
-    run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, threads_for(work)), work)
+    nthreads = min(threads_for(work), mask.shape[1])  # a thread per 64-column strip at most: each holds a permutation
+    run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, nthreads), work)
     tmbase, ms0, ms1 = (np.int64(v) for v in (target.mbase, *target.mstride))
     if (grows - nzero) * KEEP_FRACTION > grows:  # many values: the normal fill, zeroing as it goes
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,

@@ -29,7 +29,7 @@ from typing import Any, Optional, TypeVar
 
 import numpy as np
 
-from ._buffers import as_target, finfo_max, geometry, host_staged
+from ._buffers import as_target, finfo_max, geometry, host_staged, shape_said_as
 from ._cpu import one_thread
 from ._seed import Generator, resolve_seed, stream_words
 from .fans import check_layout
@@ -203,6 +203,17 @@ def _unwrapped(fill) -> tuple[Any, dict]:
     return fill, bound
 
 
+def bound_keywords(fill) -> dict:
+    """The keywords ``fill``'s functools.partial layers bind (none for anything else)."""
+    return _unwrapped(fill)[1]
+
+
+def base_name(fill) -> str:
+    """The name of the function under ``fill``'s functools.partial layers (its repr if it has none)."""
+    base = _unwrapped(fill)[0]
+    return getattr(base, "__name__", repr(base))
+
+
 def is_whole_tensor(fill) -> bool:
     """Is ``fill`` (or the function under its functools.partial) one of :data:`WHOLE_TENSOR`?"""
     return _unwrapped(fill)[0] in WHOLE_TENSOR
@@ -262,7 +273,8 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
             _conv_kernel(shape, base.__name__)
         spatial_first = base is delta_orthogonal_ and layout == "keras"  # (*k, in, out)
         dry = np.empty(((0,) + shape[1:]) if spatial_first else (shape[:-1] + (0,)) if shape else (), dtype)
-        fill(dry, **kw)
+        with shape_said_as(shape, dry.shape):
+            fill(dry, **kw)
         if base is orthogonal_ and len(shape) >= 2:
             orthogonal_matrix(shape, layout)
         return True
@@ -275,5 +287,6 @@ def check_by_empty_fill(fill, shape: tuple, dtype: np.dtype, placed: bool, **kw)
         return True
     dry = np.empty(((0,) + shape[1:]) if shape else (), dtype)
     place = {"global_shape": shape, "offset": (0,) * len(shape)} if placed else {}
-    fill(dry, **place, **kw)
+    with shape_said_as(shape, dry.shape):
+        fill(dry, **place, **kw)
     return True

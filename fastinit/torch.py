@@ -57,7 +57,8 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import bfloat16, from_torch, place_block, torch_cpu_array, torch_device_type, torch_func_wrapper
+from ._buffers import (bfloat16, from_torch, place_block, shape_said_as, torch_cpu_array, torch_device_type,
+                       torch_func_wrapper)
 from ._seed import Generator, resolve_seed
 from ._warnings import warn
 from .fans import calculate_gain
@@ -215,9 +216,12 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
             if placed:
                 gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
                 twin = np.empty((0,) + (1,) * (tensor.ndim - 1) if tensor.ndim else (), _numpy_dtype(tensor.dtype))
-                fill(twin, seed=seed, global_shape=gshape, offset=off, **kw)
+                with shape_said_as(tensor.shape, twin.shape):
+                    fill(twin, seed=seed, global_shape=gshape, offset=off, **kw)
             else:
-                fill(_meta_twin(tensor, keep), seed=seed, **kw)
+                twin = _meta_twin(tensor, keep)
+                with shape_said_as(tensor.shape, twin.shape):
+                    fill(twin, seed=seed, **kw)
         return _done(tensor)
     cuda = generator is None and isinstance(tensor, torch.Tensor) and torch_device_type(tensor) != "cpu"
     device = tensor.device if cuda else "cpu"
@@ -381,7 +385,9 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     expanded views, by torch itself)."""
     if _not_float(tensor) or _expanded(tensor):
         return _THEIRS["dirac_"](tensor, _num(groups))
-    _structured.dirac_(_writable(tensor), _num(groups))
+    twin = _writable(tensor)  # a meta tensor's: errors quote the tensor's shape
+    with shape_said_as(tensor.shape, twin.shape if tensor.is_meta else tensor.shape):
+        _structured.dirac_(twin, _num(groups))
     return _done(tensor)
 
 

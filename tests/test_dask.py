@@ -202,3 +202,17 @@ def test_unsampled_fills_with_scalar_arguments_may_be_chunked():
         return out
 
     assert (fid.from_initializer(fives, (4, 4), chunks=2, sampled=False).compute() == 5).all()
+
+
+def test_a_partial_binding_the_seed_or_place_is_refused_not_replaced():
+    """functools.partial(fastinit.orthogonal_, seed=4): each block's seed= replaced the partial's, so every compute
+    drew other values, silently (a review)."""
+    import functools
+
+    for bound in ({"seed": 4}, {"generator": fastinit.Generator(1)}, {"offset": (0, 0)}):
+        fill = functools.partial(fastinit.orthogonal_, **bound)
+        with pytest.raises(TypeError, match=rf"^the partial of orthogonal_ binds {list(bound)[0]}=: from_initializer "
+                                            r"sets them for each block"):
+            fid.from_initializer(fill, (3, 3), chunks=-1)
+    kept = fid.from_initializer(functools.partial(fastinit.normal_, std=2.0, stream="x"), (4, 5), chunks=2, seed=1)
+    assert np.array_equal(kept.compute(), fastinit.normal(4, 5, std=2.0, stream="x", seed=1))

@@ -425,6 +425,10 @@ def test_partials_of_fastinit_initializers_are_planned_as_their_function(tmp_pat
     with pytest.raises(ValueError, match="std must be >= 0"):
         write_safetensors(tmp_path / "x.safetensors",
                           {"w": TensorSpec((4, 4), "float32", functools.partial(fastinit.normal_, std=-1.0))}, seed=0)
+    for bound in ({"seed": 4}, {"stream": "v"}, {"offset": (0,)}):  # replaced by the writer's: other values each run
+        with pytest.raises(ValueError, match=rf"^w: the init's partial \['{list(bound)[0]}'\] are set by the writer"):
+            write_safetensors(tmp_path / "x.safetensors",
+                              {"w": TensorSpec((4,), "float32", functools.partial(fastinit.normal_, **bound))})
     assert list(tmp_path.iterdir()) == [path]
 
 

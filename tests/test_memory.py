@@ -116,3 +116,31 @@ def test_sparse_work_space_is_the_zero_mask(dtype):
     res = json.loads(out)
     mask_kib = 12000 * 125 * 8 // 1024
     assert res["overhead_kib"] <= mask_kib + 4 * 1024
+
+
+def test_sparse_work_space_does_not_grow_with_idle_threads():
+    """Each thread drawing a 64-column strip holds a row permutation (8 bytes a row) and its swaps; threads with
+    no strip held them too (a review: 30.5 MiB on 2 threads, 19.1 on one, for (10**6, 8): one strip)."""
+    import tracemalloc
+
+    import numba
+    import numpy as np
+
+    import fastinit
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("one numba thread")
+    rows = 1_000_000
+    w = np.empty((rows, 8), np.float32)
+    fastinit.sparse_(np.empty((300, 2), np.float32), 0.5, seed=0)  # compiled / loaded
+    before, peaks = numba.get_num_threads(), []
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            tracemalloc.start()
+            fastinit.sparse_(w, 0.5, seed=1)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.stop()
+    finally:
+        numba.set_num_threads(before)
+    assert peaks[1] - peaks[0] < 8 * rows, peaks  # not another thread's permutation

@@ -417,3 +417,25 @@ def test_orthogonal_is_gain_times_the_unit_gain_matrix(fn, shape, gain):
     w = fn(np.empty(shape), gain=gain, seed=11, stream="w")
     assert np.allclose(w, gain * base, rtol=0, atol=1e-13)
     assert np.abs(w).max() > 0.1
+
+
+def test_checks_on_an_empty_twin_quote_the_shape_asked_for(tmp_path):
+    """Writers (dask, io, jax) and meta tensors check arguments on an empty twin: a wrong rank quoted the twin's
+    shape, "got shape (0, 4, 5)" of a (3, 4, 5) request (a review)."""
+    import fastinit.dask as fid
+    from fastinit.io import TensorSpec, write_safetensors
+
+    calls = [(lambda: fid.sparse(3, 4, 5, chunks=2, sparsity=0.1), r"sparse_: .* got shape \(3, 4, 5\)$"),
+             (lambda: fid.from_initializer(fastinit.eye_, (7, 3, 2), chunks=-1, sampled=False),
+              r"eye_: .* got shape \(7, 3, 2\)$"),
+             (lambda: write_safetensors(tmp_path / "x.safetensors", {"b": TensorSpec((4, 4), "float32", "dirac_")},
+                                        seed=0), r"b: dirac_: .* got shape \(4, 4\)$")]
+    torch = pytest.importorskip("torch")
+    import fastinit.torch as ft
+
+    calls += [(lambda: ft.dirac_(torch.empty(4, 2, device="meta")), r"dirac_: .* got shape \(4, 2\)$"),
+              (lambda: ft.delta_orthogonal_(torch.empty(2, 4, device="meta")), r"got shape \(2, 4\)$")]
+    for call, match in calls:
+        with pytest.raises(ValueError, match=match):
+            call()
+    assert not list(tmp_path.iterdir())
