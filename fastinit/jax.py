@@ -8,14 +8,16 @@
 
 Same names, factory arguments, defaults and semantics as jax.nn.initializers (Glorot / He / LeCun
 through ``variance_scaling`` with JAX's ``in_axis=-2, out_axis=-1`` and its 0.8796… truncated-normal
-correction; ``uniform(scale)`` is U[0, scale); ``truncated_normal(stddev, lower, upper)`` cuts at
+correction; ``uniform(scale)`` is U[0, scale); ``truncated_normal(stddev, lower=, upper=)`` cuts at
 ``lower·stddev``, ``upper·stddev``); each factory also takes ``stream=`` (an int or a parameter name).
 The returned ``init(key, shape, dtype=None, out_sharding=None)`` works eagerly, under ``jax.jit`` and
 under ``jax.vmap`` (over keys), on any backend.
 
-Values are fastinit's, not jax.random's: ``init(key, shape, dtype)`` equals the NumPy fill of the same
-initializer with ``seed`` = the key's data as one 64-bit integer (``key_data`` (k0, k1): ``k0 · 2³² + k1``,
-so ``jax.random.key(s)`` for s < 2³² is seed ``s``; keys of other implementations: blake2b of their data)
+Values are fastinit's, not jax.random's: ``init(key, shape, dtype)`` equals the NumPy fill of the same law
+(JAX's ``he_normal`` etc. are truncated normals: ``fastinit.variance_scaling_(w, 2.0, "fan_in",
+"truncated_normal", layout="keras")``, not ``fastinit.he_normal``, a plain normal) with ``seed`` = the key's
+data as one 64-bit integer (``key_data`` (k0, k1): ``k0 · 2³² + k1``, so ``jax.random.key(s)`` for s < 2³² is
+seed ``s``; keys of other implementations: blake2b of their data)
 and ``stream``.  They are computed on the host by fastinit's kernels (traced, under ``jit`` or ``vmap``: in a
 ``jax.pure_callback``) and copied to the devices.  ``out_sharding`` (a Sharding, or a PartitionSpec under
 ``jax.set_mesh``) computes each shard on its own, at its offset of the whole array: the same values for every
