@@ -326,9 +326,17 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
 @kernel
 def _tile_words(blk0, key, stream, words):
     """words[l * B + j] = word l of block blk0 + j (structure of arrays)."""
+    _words_blocks(blk0, key, stream, words, 0, _B)
+
+
+@scalar
+def _words_blocks(blk0, key, stream, words, j0, n):
+    """:func:`_tile_words` of blocks [j0, j0 + n) (inlined, with the base moved to block j0 and loops from 0: a
+    whole tile's constant bounds vectorize fully, and a part's loop indices are provably non-negative)."""
     wide_vectors()
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
-    for j in range(_B):
+    blk0, words = blk0 + _U64(j0), words[j0:]
+    for j in range(n):
         w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
         words[j] = w0
         words[_B + j] = w1
@@ -338,30 +346,39 @@ def _tile_words(blk0, key, stream, words):
 
 @kernel
 def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
-    """All values of the tile starting at block ``blk0``, in tile-position order, into v32 (float32
-    family) or v64 (float64).  Each slot's run is contiguous, so every loop vectorizes and can
-    write straight into a contiguous target.  Uniform fuses Philox and transform in one loop;
-    the others go through ``words`` (one fused loop would spill registers: 64-bit Philox lanes
-    next to 32-bit float lanes).  (The truncated normal has its own, :func:`_tile_trunc`.)"""
+    """All values of the tile starting at block ``blk0``, in tile-position order (slot l of block j at l B + j),
+    into v32 (float32 family) or v64 (float64).  Each slot's run is contiguous, so every loop vectorizes and can
+    write straight into a contiguous target.  Uniform fuses Philox and transform in one loop; the others go
+    through ``words`` (one fused loop would spill registers: 64-bit Philox lanes next to 32-bit float lanes).
+    (The truncated normal has its own, :func:`_tile_trunc`.)"""
+    _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, 0, _B)
+
+
+@scalar
+def _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, j0, n):
+    """:func:`_tile`'s values of blocks [j0, j0 + n) only, at their tile positions (inlined, as
+    :func:`_words_blocks`)."""
     wide_vectors()
     a, s, lo, hi = prm[P0], prm[P1], prm[LO], prm[HI]
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
+    if kind != UNIFORM:  # (uniform fuses Philox and transform)
+        _words_blocks(blk0, key, stream, words, j0, n)
+    blk0, words, v32, v64 = blk0 + _U64(j0), words[j0:], v32[j0:], v64[j0:]
     if kind == UNIFORM:
         if code == F64:
-            for j in range(_B):
+            for j in range(n):
                 w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
                 v64[j] = uniform_value64(a, s, lo, hi, w0, w1)
                 v64[_B + j] = uniform_value64(a, s, lo, hi, w2, w3)
             return
         a32, s32, lo32, hi32, clamp = _uniform_params32(prm)
         if clamp:
-            _uniform_loop32(True, blk0, kk, ss, a32, s32, lo32, hi32, v32)
+            _uniform_loop32(True, blk0, kk, ss, a32, s32, lo32, hi32, v32, n)
         else:
-            _uniform_loop32(False, blk0, kk, ss, a32, s32, lo32, hi32, v32)
+            _uniform_loop32(False, blk0, kk, ss, a32, s32, lo32, hi32, v32, n)
         return
-    _tile_words(blk0, key, stream, words)
     if code == F64:
-        for j in range(_B):
+        for j in range(n):
             z0, z1 = normal_pair_f64(_U64(words[j]), _U64(words[_B + j]),
                                      _U64(words[2 * _B + j]), _U64(words[3 * _B + j]))
             v64[j] = a + s * z0
@@ -371,7 +388,7 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
     for h in range(2):  # Box-Muller pairs (word 0, word 1) -> slots 0, 1 and (word 2, word 3) -> slots 2, 3
         w = words[2 * h * _B:]
         v = v32[2 * h * _B:]
-        for j in range(_B):
+        for j in range(n):
             z0, z1 = normal_pair_f32(_U64(w[j]), _U64(w[_B + j]))
             v[j] = a32 + s32 * z0
             v[_B + j] = a32 + s32 * z1
@@ -441,10 +458,10 @@ def _uniform_block32(clamp, blk, kk, ss, a32, s32, lo32, hi32):
 
 
 @scalar
-def _uniform_loop32(clamp, blk0, kk, ss, a32, s32, lo32, hi32, v32):
-    """The float32-family uniform tile, clamped to [lo32, hi32] or not (``clamp`` a constant at each call
-    site, so each copy compiles to its own loop)."""
-    for j in range(_B):
+def _uniform_loop32(clamp, blk0, kk, ss, a32, s32, lo32, hi32, v32, n):
+    """The float32-family uniform tile's first n blocks from ``blk0`` (v32 from its first), clamped to [lo32, hi32]
+    or not (``clamp`` a constant at each call site, so each copy compiles to its own loop)."""
+    for j in range(n):
         x0, x1, x2, x3 = _uniform_block32(clamp, blk0 + _U64(j), kk, ss, a32, s32, lo32, hi32)
         v32[j] = x0
         v32[_B + j] = x1
@@ -565,7 +582,11 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
         elif n == np.int64(tile) and ms == 1 and code == F16 and kind == UNIFORM:
             _tile_f16_uniform(prm, t * _U64(_B), key, stream, d16[m:m + n])
         else:
-            _tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
+            if held[1] and held[0] != t and n < _B:  # a row of a column shard: only its blocks of the tile
+                _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n)
+                held[0] = ~_U64(0)  # the scratch holds no whole tile now
+            else:
+                _tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
             _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
         g += _U64(n)
         m += n * ms
@@ -772,6 +793,16 @@ def _tile_at(code, kind, prm, t, key, stream, words, v32, v64, held):
 
 
 @kernel
+def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
+    """Tile t's values at positions [p0, p0 + n) (n < B: at most two slots, so under B blocks) into v32 / v64 at
+    those positions, from those blocks only (a column shard's row of 64 computed the whole tile of 1024, 16x
+    its work); a run across a slot boundary takes blocks [p0 mod B, B) and [0, (p0 + n) mod B)."""
+    j0, j1 = p0 % _B, p0 % _B + n
+    for lo, hi in ((j0, min(j1, _B)), (0, max(j1 - _B, 0))):
+        _tile_blocks(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64, lo, hi - lo)
+
+
+@kernel
 def _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held):
     """As :func:`_tile_at`, truncated normal."""
     if held[0] != t:
@@ -792,6 +823,7 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     nd = shape.size
     t16, t32, t64 = rows_tile(code, shape, mstride)
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
+    held[1] = nd >= 2 and gstride[nd - 2] >= tile  # rows a tile apart share none: a short run takes its blocks only
     if short_rows(shape, gstride, tile, t16, t32, t64):
         idx = np.empty(nd, np.int64)
         m = start_nd(pos, shape, mstride, mbase, idx)
@@ -834,9 +866,9 @@ def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride
 
 @scalar
 def scratch():
-    """A work item's tile scratch (12 KiB, whatever the buffer): words, float32 and float64 values, and the
-    index of the tile they hold (none yet)."""
-    held = np.empty(1, np.uint64)
+    """A work item's tile scratch (12 KiB, whatever the buffer): words, float32 and float64 values, the index of
+    the tile they hold (none yet) and whether the block's rows lie a tile apart (:func:`span` sets it)."""
+    held = np.zeros(2, np.uint64)
     held[0] = ~_U64(0)
     return np.empty(4 * _B, np.uint32), np.empty(4 * _B, np.float32), np.empty(2 * _B, np.float64), held
 

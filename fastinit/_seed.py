@@ -192,9 +192,12 @@ def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) ->
     ``draw=False`` (an empty target) checks both and draws nothing: None for ``seed=None``."""
     if generator is not None and not isinstance(generator, Generator):
         kind = type(generator)
-        raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__module__}.{kind.__qualname__}; "
-                        "to seed from another library's generator, draw a seed from it: seed=int(rng.integers(2**63)) "
-                        "(NumPy), seed=int(torch.randint(2**62, (), generator=g)) (torch)")
+        if kind.__module__.split(".")[0] in ("numpy", "torch"):  # another library's generator: how to seed from it
+            raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__module__}.{kind.__qualname__}"
+                            "; draw a seed from it instead: seed=int(rng.integers(2**63)) (NumPy), "
+                            "seed=int(torch.randint(2**62, (), generator=g)) (torch)")
+        raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__}"
+                        f"{' (a seed goes to seed=)' if isinstance(generator, (int, np.integer)) else ''}")
     if seed is None:
         return (generator or default_generator).next_seed() if draw else None
     return _check_u64(seed, "seed")

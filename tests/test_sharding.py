@@ -70,3 +70,30 @@ def test_orthogonal_refuses_shards_with_the_reason():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fastinit.orthogonal_(np.empty((8, 8)), global_shape=(8, 8), offset=(0, 0), seed=1)  # the whole: fine
+
+
+@pytest.mark.parametrize("dtype", [np.float16, "bfloat16", np.float32, np.float64])
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "kaiming_normal_"])
+def test_narrow_column_shards_equal_the_columns_of_the_whole(name, dtype):
+    """Rows of a column shard lie a tile apart: a short row's values come from its own blocks of the tile only
+    (not the whole tile: 16x the work for a row of 64), across slot and tile boundaries, in C and Fortran order,
+    on one and two threads."""
+    import ml_dtypes
+    import numba
+
+    dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
+    fn, gshape = INITS[name], (96, 3000)
+    full = fn(np.empty(gshape, dt), seed=4, stream=name)
+    before = numba.get_num_threads()
+    try:
+        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+            numba.set_num_threads(threads)
+            for c0, width in [(0, 1), (250, 16), (255, 2), (1020, 9), (3, 64), (500, 255), (700, 256), (1, 700)]:
+                for order in "CF":
+                    block = fn(np.empty((96, width), dt, order=order), seed=4, stream=name, global_shape=gshape,
+                               offset=(0, c0))
+                    want = np.ascontiguousarray(full[:, c0:c0 + width]).view(np.uint8)
+                    got = np.ascontiguousarray(block).view(np.uint8)
+                    assert np.array_equal(got, want), (threads, c0, width, order)
+    finally:
+        numba.set_num_threads(before)
