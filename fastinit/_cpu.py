@@ -326,16 +326,15 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
 @kernel
 def _tile_words(blk0, key, stream, words):
     """words[l * B + j] = word l of block blk0 + j (structure of arrays)."""
-    _words_blocks(blk0, key, stream, words, 0, _B)
+    _words_blocks(blk0, key, stream, words, _B)
 
 
 @scalar
-def _words_blocks(blk0, key, stream, words, j0, n):
-    """:func:`_tile_words` of blocks [j0, j0 + n) (inlined, with the base moved to block j0 and loops from 0: a
-    whole tile's constant bounds vectorize fully, and a part's loop indices are provably non-negative)."""
+def _words_blocks(blk0, key, stream, words, n):
+    """:func:`_tile_words` of the first n blocks from ``blk0`` (inlined: a whole tile's constant n vectorizes
+    fully; a part's caller moves the base, blk0 + j0 and words[j0:], so that its loop still starts at 0)."""
     wide_vectors()
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
-    blk0, words = blk0 + _U64(j0), words[j0:]
     for j in range(n):
         w0, w1, w2, w3 = _block(blk0 + _U64(j), kk, ss)
         words[j] = w0
@@ -351,19 +350,16 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
     write straight into a contiguous target.  Uniform fuses Philox and transform in one loop; the others go
     through ``words`` (one fused loop would spill registers: 64-bit Philox lanes next to 32-bit float lanes).
     (The truncated normal has its own, :func:`_tile_trunc`.)"""
-    _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, 0, _B)
+    _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, _B)
 
 
 @scalar
-def _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, j0, n):
-    """:func:`_tile`'s values of blocks [j0, j0 + n) only, at their tile positions (inlined, as
-    :func:`_words_blocks`)."""
+def _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, n):
+    """:func:`_tile`'s values of its first n blocks (from ``blk0``; words, v32, v64 from its first), at their
+    tile positions (inlined, as :func:`_words_blocks`: a part's caller moves all four bases)."""
     wide_vectors()
     a, s, lo, hi = prm[P0], prm[P1], prm[LO], prm[HI]
     kk, ss = (key[0], key[1]), (stream[0], stream[1])
-    if kind != UNIFORM:  # (uniform fuses Philox and transform)
-        _words_blocks(blk0, key, stream, words, j0, n)
-    blk0, words, v32, v64 = blk0 + _U64(j0), words[j0:], v32[j0:], v64[j0:]
     if kind == UNIFORM:
         if code == F64:
             for j in range(n):
@@ -377,6 +373,7 @@ def _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, j0, n):
         else:
             _uniform_loop32(False, blk0, kk, ss, a32, s32, lo32, hi32, v32, n)
         return
+    _words_blocks(blk0, key, stream, words, n)
     if code == F64:
         for j in range(n):
             z0, z1 = normal_pair_f64(_U64(words[j]), _U64(words[_B + j]),
@@ -799,7 +796,7 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
     its work); a run across a slot boundary takes blocks [p0 mod B, B) and [0, (p0 + n) mod B)."""
     j0, j1 = p0 % _B, p0 % _B + n
     for lo, hi in ((j0, min(j1, _B)), (0, max(j1 - _B, 0))):
-        _tile_blocks(code, kind, prm, t * _U64(_B), key, stream, words, v32, v64, lo, hi - lo)
+        _tile_blocks(code, kind, prm, t * _U64(_B) + _U64(lo), key, stream, words[lo:], v32[lo:], v64[lo:], hi - lo)
 
 
 @kernel
