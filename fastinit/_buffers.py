@@ -495,8 +495,8 @@ def shape_said_as(shape, dry_shape):
     a writer's first block) quote ``shape``, the one asked for ("got shape (0, 4, 5)" of a (3, 4, 5) request)."""
     try:
         yield
-    except (ValueError, TypeError) as e:
-        real, dry = str(tuple(shape)), str(tuple(dry_shape))
+    except (ValueError, TypeError) as e:  # "shape (0, 1)" only: a stream=(0, 1) the caller wrote stays as written
+        real, dry = f"shape {tuple(shape)}", f"shape {tuple(dry_shape)}"
         if real == dry or dry not in str(e) or type(e) not in (ValueError, TypeError):
             raise
         raise type(e)(str(e).replace(dry, real)) from e.__cause__

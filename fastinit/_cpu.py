@@ -326,6 +326,7 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
 @kernel
 def _tile_words(blk0, key, stream, words):
     """words[l * B + j] = word l of block blk0 + j (structure of arrays)."""
+    wide_vectors()
     _words_blocks(blk0, key, stream, words, _B)
 
 
@@ -350,6 +351,7 @@ def _tile(code, kind, prm, blk0, key, stream, words, v32, v64):
     write straight into a contiguous target.  Uniform fuses Philox and transform in one loop; the others go
     through ``words`` (one fused loop would spill registers: 64-bit Philox lanes next to 32-bit float lanes).
     (The truncated normal has its own, :func:`_tile_trunc`.)"""
+    wide_vectors()
     _tile_blocks(code, kind, prm, blk0, key, stream, words, v32, v64, _B)
 
 
@@ -796,6 +798,7 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
     """Tile t's values at positions [p0, p0 + n) (n < B: at most two slots, so under B blocks) into v32 / v64 at
     those positions, from those blocks only (a column shard's row of 64 computed the whole tile of 1024, 16x
     its work); a run across a slot boundary takes blocks [p0 mod B, B) and [0, (p0 + n) mod B)."""
+    wide_vectors()
     j0, j1 = p0 % _B, p0 % _B + n
     for lo, hi in ((j0, min(j1, _B)), (0, max(j1 - _B, 0))):
         _tile_blocks(code, kind, prm, t * _U64(_B) + _U64(lo), key, stream, words[lo:], v32[lo:], v64[lo:], hi - lo)

@@ -192,12 +192,16 @@ def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) ->
     ``draw=False`` (an empty target) checks both and draws nothing: None for ``seed=None``."""
     if generator is not None and not isinstance(generator, Generator):
         kind = type(generator)
-        if kind.__module__.split(".")[0] in ("numpy", "torch"):  # another library's generator: how to seed from it
-            raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__module__}.{kind.__qualname__}"
-                            "; draw a seed from it instead: seed=int(rng.integers(2**63)) (NumPy), "
-                            "seed=int(torch.randint(2**62, (), generator=g)) (torch)")
-        raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__}"
-                        f"{' (a seed goes to seed=)' if isinstance(generator, (int, np.integer)) else ''}")
+        if isinstance(generator, (int, np.integer)):
+            raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__} (a seed goes to "
+                            "seed=)")
+        public = ".".join(p for p in kind.__module__.split(".") if not p.startswith("_"))  # torch._C -> torch
+        if public.split(".")[0] in ("numpy", "torch"):  # another library's generator: how to seed from it
+            raise TypeError(f"generator must be a fastinit.Generator or None, got {public}.{kind.__qualname__}; "
+                            "draw a seed from it instead: seed=int(rng.integers(2**62)) (numpy.random.Generator), "
+                            "seed=int(rs.randint(2**62)) (RandomState), seed=int(torch.randint(2**62, (), "
+                            "generator=g)) (torch.Generator)")
+        raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__}")
     if seed is None:
         return (generator or default_generator).next_seed() if draw else None
     return _check_u64(seed, "seed")

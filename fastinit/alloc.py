@@ -45,32 +45,39 @@ def _named(twin, name: str = "", module: str = "fastinit"):
 
     @functools.wraps(twin)
     def called(*shape, **kw):
-        _separate_sizes(shape, f"{module}.{name}")
+        _separate_sizes(shape, f"{module}.{name}", name not in _NO_NUMBERS)
         try:
             return twin(*shape, **kw)
         except TypeError as e:  # (Python 3.13 adds ". Did you mean 'seed'?")
-            unknown = re.fullmatch(r"\w+\(\) (got (an unexpected keyword|multiple values for) argument '\w+'.*)",
-                                   str(e), re.S)
+            # a keyword the in-place function or from_initializer takes by position or sets itself (out=, shape=,
+            # sampled=) is one the twin does not take either
+            unknown = re.fullmatch(r"[\w.]+\(\) got (?:an unexpected keyword |multiple values for (?:keyword )?)"
+                                   r"argument ('\w+'.*)", str(e), re.S)
             if unknown is None:
                 raise
-            raise TypeError(f"{name}() {unknown.group(1)} (see help({module}.{name}))") from None
+            raise TypeError(f"{name}() got an unexpected keyword argument {unknown.group(1)} (see "
+                            f"help({module}.{name}))") from None
 
     called.__name__ = called.__qualname__ = name
     return called
 
 
-def _separate_sizes(shape: tuple, fn: str) -> None:
+_NO_NUMBERS = {"zeros", "ones", "eye"}  # twins with no number to pass by mistake among the sizes (np.eye(3, 0))
+
+
+def _separate_sizes(shape: tuple, fn: str, numbers: bool = True) -> None:
     """A parameter passed by position among separate sizes: NumPy's ``normal(0, 1)`` habit made
     ``normal(1000, 0, 1)`` an empty (1000, 0, 1) array silently.  A dtype or a float is refused, naming the keywords;
-    a 0 among separate sizes warns (one tuple, ``normal((1000, 0))``, makes an empty array without a word).  A whole
-    number (``variance_scaling(784, 256, 2)``, a 3-D kernel) cannot be told from a size."""
+    a 0 among separate sizes warns where the twin has ``numbers`` (parameters), so not for zeros / ones / eye (one
+    tuple, ``normal((1000, 0))``, makes an empty array without a word).  A whole number
+    (``variance_scaling(784, 256, 2)``, a 3-D kernel) cannot be told from a size."""
     if len(shape) < 2:
         return
     keywords = "its parameters (dtype=, mean=, std=, gain=, scale=, ...) are keywords"
     if any(isinstance(v, (type, np.dtype, str, float, np.floating)) for v in shape):
         raise TypeError(f"shape must be a tuple of ints, got {shape!r}: {fn} takes the sizes by position, and "
                         f"{keywords}")
-    if any(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v == 0 for v in shape):
+    if numbers and any(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v == 0 for v in shape):
         warn(f"{fn}{shape!r} makes an empty array: a size of 0 among separate sizes; {keywords}.  Pass the shape as "
              f"one tuple, {fn}({shape!r}), for an empty array without this warning")
 

@@ -18,6 +18,7 @@ traceback; 130 interrupted (Ctrl-C or SIGTERM; an ``--out`` file is left as it w
 from __future__ import annotations
 
 import argparse
+import decimal
 import json
 import math
 import os
@@ -191,16 +192,17 @@ def _size(text: str) -> int:
 def _stream(text: str):
     """--stream: an int (-1 too: refused as out of range, not hashed as a name), else a name; a number that is
     not a decimal int (1e3, 0x10, 2.5) is refused rather than hashed as the name '1e3'."""
-    if re.fullmatch(r"[+-]?[0-9][0-9_]*", text):
+    if re.fullmatch(r"[+-]?[0-9]+(_[0-9]+)*", text):
         return int(text)
     try:
-        value = float(text)
-    except ValueError:
+        value = decimal.Decimal(text.strip())  # exact: 1e30 is 10**30 (inf, nan too)
+    except decimal.InvalidOperation:
         try:
             value = int(text, 0)
         except ValueError:
             return text
-    hint = f" (write {int(value)})" if isinstance(value, int) or value.is_integer() else ""
+    whole = isinstance(value, int) or value.is_finite() and value == value.to_integral_value()
+    hint = f" (write {int(value)})" if whole and 0 <= int(value) < 2**64 else ""
     raise argparse.ArgumentTypeError(f"{text!r} reads as a number but is not a decimal int{hint}: a stream is an "
                                      "int in [0, 2**64) or a name")
 

@@ -70,6 +70,9 @@ def from_initializer(fill: Callable, shape: Union[int, Sequence[int]], *, chunks
         raise TypeError(f"the partial of {structured.base_name(fill)} binds {', '.join(k + '=' for k in replaced)}: "
                         "from_initializer sets them for each block (the partial's would be replaced); pass seed= / "
                         "generator= to from_initializer")
+    if not sampled and structured.draws(fill):  # each block would draw a seed of its own (or repeat a bound one)
+        raise TypeError(f"{structured.base_name(fill)} draws random values: sampled=False would give every block its "
+                        "own draws, not the blocks of one array; leave sampled=True (pass seed= to from_initializer)")
     if not sampled and (seed is not None or generator is not None):
         raise TypeError(f"{getattr(fill, '__name__', fill)} draws no random values: it takes no seed or generator")
     seed = resolve_seed(seed, generator, draw=False) if sampled else None

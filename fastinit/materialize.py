@@ -1045,6 +1045,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
 
     # 4. Allocate (torch.empty: pages are touched once, by the fill) and re-point every module, keeping ties.
     new: dict = {}
+    subclassed: list = []
     for _, m in modules:
         for store, is_param in ((m._parameters, True), (m._buffers, False)):
             for local, t in store.items():
@@ -1065,9 +1066,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                             data = torch.empty(t.shape, dtype=dt, device=dev)
                         else:
                             data = torch.empty_like(t, dtype=dt, device=dev)
-                        if is_param:  # its class too (Parameter(data) for a subclass, as its __new__ does)
-                            data = torch.Tensor._make_subclass(type(t), data, t.requires_grad)
+                        if is_param:
+                            data = nn.Parameter(data, requires_grad=t.requires_grad)
                             data.__dict__.update(t.__dict__)
+                            if type(t) is not nn.Parameter:  # its class is given back once filled: a subclass
+                                subclassed.append((data, type(t)))  # would be handed to torch.nn.init (no seed)
                         new[id(t)] = data
                 store[local] = new[id(t)]
     for _, m in modules:
@@ -1171,6 +1174,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             run(e, e.method)
     if bar is not None:
         bar.close()
+    for p, cls in subclassed:  # the same objects (ties, optimizers), their class as given (to_empty drops it)
+        p.__class__ = cls
 
     for e in entries.values():
         i = id(e.tensor)

@@ -208,6 +208,15 @@ def bound_keywords(fill) -> dict:
     return _unwrapped(fill)[1]
 
 
+def draws(fill) -> bool:
+    """Whether ``fill`` is (a partial of) a fastinit initializer that draws random values (takes ``seed=``)."""
+    base = _unwrapped(fill)[0]
+    try:
+        return getattr(base, "__module__", "").startswith("fastinit.") and accepts(base, "seed")
+    except (TypeError, ValueError):
+        return False
+
+
 def base_name(fill) -> str:
     """The name of the function under ``fill``'s functools.partial layers (its repr if it has none)."""
     base = _unwrapped(fill)[0]

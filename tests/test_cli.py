@@ -44,9 +44,10 @@ def test_fill_bad_parameters_exit_2_with_message(capsys):
     assert main(["fill", "--numel", "10", "--stream", "-1"]) == 2  # a signed number is an int, not a name
     assert "stream must lie in [0, 2**64), got -1" in capsys.readouterr().err
     assert main(["fill", "--numel", "10", "--stream=--1"]) == 0  # not a number: a name, as before
-    for text, hint in (("1e3", " (write 1000)"), ("0x10", " (write 16)"), ("2.5", ""), ("inf", "")):
+    for text, hint in (("1e3", " (write 1000)"), ("0x10", " (write 16)"), ("2.5", ""), ("inf", ""),
+                       ("1e30", ""), ("-1e3", "")):  # no hint that would still be out of range
         with pytest.raises(SystemExit) as e:  # hashed as the name '1e3' before
-            main(["fill", "--numel", "10", "--stream", text])
+            main(["fill", "--numel", "10", f"--stream={text}"])
         assert e.value.code == 2
         assert f"{text!r} reads as a number but is not a decimal int{hint}: a stream is" in capsys.readouterr().err
     assert main(["fill", "--numel", "10", "--stream", "1_000", "--repeat", "1"]) == 0

@@ -214,5 +214,11 @@ def test_a_partial_binding_the_seed_or_place_is_refused_not_replaced():
         with pytest.raises(TypeError, match=rf"^the partial of orthogonal_ binds {list(bound)[0]}=: from_initializer "
                                             r"sets them for each block"):
             fid.from_initializer(fill, (3, 3), chunks=-1)
+    for fill in (functools.partial(fastinit.normal_, seed=4), fastinit.normal_):  # each block its own draws
+        with pytest.raises(TypeError, match=r"^normal_ draws random values: sampled=False would give every block"):
+            fid.from_initializer(fill, (4, 4), chunks=2, sampled=False)
+    for call in (lambda: fid.normal(shape=(3, 4)), lambda: fid.constant(3, 4, val=1, sampled=True)):
+        with pytest.raises(TypeError, match=r"^(normal|constant)\(\) got an unexpected keyword argument"):
+            call()
     kept = fid.from_initializer(functools.partial(fastinit.normal_, std=2.0, stream="x"), (4, 5), chunks=2, seed=1)
     assert np.array_equal(kept.compute(), fastinit.normal(4, 5, std=2.0, stream="x", seed=1))

@@ -249,16 +249,24 @@ class _TaggedParameter(nn.Parameter):
     """A Parameter subclass (as optimizers' param-group code checks with isinstance)."""
 
 
+class _DispatchingParameter(nn.Parameter):
+    """A subclass with its own __torch_function__ (bitsandbytes' Params4bit keeps metadata through chunk/split)."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
 def test_parameter_class_attributes_and_requires_grad_are_kept():
     """Mamba-style ``p._no_weight_decay = True`` and a Parameter subclass survive allocation (and dtype)."""
-    for dtype in (None, torch.float64):
+    for dtype, cls in ((None, _TaggedParameter), (torch.float64, _TaggedParameter), (None, _DispatchingParameter)):
         model = _meta(lambda: nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8)))
-        model[0].weight = _TaggedParameter(model[0].weight)
+        model[0].weight = cls(model[0].weight)
         model[0].weight._no_weight_decay = True
         model[1].bias.requires_grad_(False)
-        materialize(model, seed=0, dtype=dtype)
+        materialize(model, seed=0, dtype=dtype)  # a __torch_function__ subclass was handed to torch.nn.init: refused
         w = model[0].weight
-        assert type(w) is _TaggedParameter and w._no_weight_decay and w.requires_grad and not w.is_meta
+        assert type(w) is cls and w._no_weight_decay and w.requires_grad and not w.is_meta
         assert type(model[0].bias) is nn.Parameter and not model[1].bias.requires_grad
         assert torch.equal(w, ft.kaiming_uniform_(torch.empty(8, 8, dtype=w.dtype), a=math.sqrt(5), seed=0,
                                                   stream="0.weight"))

@@ -439,3 +439,15 @@ def test_checks_on_an_empty_twin_quote_the_shape_asked_for(tmp_path):
         with pytest.raises(ValueError, match=match):
             call()
     assert not list(tmp_path.iterdir())
+
+
+def test_only_the_twins_shape_is_rewritten_in_an_error():
+    """A stream=(0, 1) the caller wrote stays as written (a 2-D meta tensor's twin is (0, 1) too)."""
+    torch = pytest.importorskip("torch")
+    import fastinit.dask as fid
+    import fastinit.torch as ft
+
+    for call, shown in [(lambda: ft.normal_(torch.empty(4, 8, device="meta"), stream=(0, 1)), r"\(0, 1\)"),
+                        (lambda: fid.normal(3, 4, stream=(0, 4)), r"\(0, 4\)")]:
+        with pytest.raises(TypeError, match=rf"stream must be an int in \[0, 2\*\*64\) or a str, got tuple {shown}$"):
+            call()

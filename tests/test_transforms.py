@@ -146,7 +146,8 @@ def test_kernels_ask_llvm_for_the_widest_vectors():
     assert wide(1) == plain(1) == 2 and wide_vectors() is None
     assert '"prefer-vector-width"="512"' in next(iter(wide.inspect_llvm().values()))
     assert "prefer-vector-width" not in next(iter(plain.inspect_llvm().values()))
-    for fn in (_cpu._tile, _cpu._tile_f16_uniform, _cpu._tile_words, _cpu._store, _cpu._fill_run, _cpu._fill_run_trunc,
+    for fn in (_cpu._tile, _cpu._tile_part, _cpu._tile_f16_uniform, _cpu._tile_words, _cpu._store, _cpu._fill_run,
+               _cpu._fill_run_trunc,
                _cpu._tile_trunc, _cpu._trunc_first32, _cpu._trunc_first64, sparsity._row_mask, sparsity._fill_sparse):
         assert "wide_vectors()" in inspect.getsource(fn.py_func), fn.__name__
 
