@@ -58,7 +58,8 @@ N_PARAMS = 12
 # CPU, coalesced stores on a GPU).  A rejected truncated-normal attempt r >= 1 redraws the same
 # (block, slot) under the key ``retry_key(key, r)``.
 TILE_BLOCKS = 256
-DEFAULT_CHUNK = 1 << 16  # local elements per parallel work item
+DEFAULT_CHUNK = 1 << 16  # local elements per parallel work item (about; see work_chunk)
+AUTO_CHUNK = 0  # launch's ``chunk`` asking for work_chunk's choice
 RETRY_TAG = 0x7E7A1  # counter word 3 of the retry-key derivation
 
 _U64 = np.uint64
@@ -648,28 +649,71 @@ PITCH = COL_TILE + 16  # the scratch's row pitch: a column's 16 reads 4 KiB apar
 
 
 @scalar
-def rows_tile(code, shape, mstride):
-    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE x COL_TILE, the others empty) of a target whose
-    rows are stored nearer each other than its columns, or three empty arrays."""
+def tile_axis(shape, gstride, mstride):
+    """The axis k whose neighbouring rows the row tile gathers, a row being all of axes k+1, ... (its columns, one
+    run of global indices: not a shard's part of them): of those axes, the one of least memory stride, if under
+    the last axis's; else -1.  A transposed or Fortran-order matrix: the one before the last; HWIO memory viewed as
+    OIHW, or a 3-D Fortran-order array: axis 0 (tiled along the one before the last, a 512x512x3x3 HWIO kernel
+    took 11 ms where its contiguous twin took 0.75; a (512, 32, 1024) transpose 112 ms against 6.4)."""
     nd = shape.size
-    n = ROW_TILE * PITCH if nd >= 2 and shape[nd - 1] > 1 and abs(mstride[nd - 2]) < abs(mstride[nd - 1]) else 0
+    if nd < 2 or shape[nd - 1] <= 1:
+        return -1
+    best, width = -1, abs(mstride[nd - 1])
+    for k in range(nd - 2, -1, -1):
+        if abs(mstride[k]) < width:
+            best, width = k, abs(mstride[k])
+        if k > 0 and gstride[k] != gstride[k + 1] * _U64(shape[k + 1]):  # axes k, k+1, ... are not one run
+            break
+    return best
+
+
+@scalar
+def row_length(shape, k):
+    """Elements of a row of tile axis k: the product of the extents of axes k+1, ...."""
+    n = 1
+    for d in range(k + 1, shape.size):
+        n *= shape[d]
+    return n
+
+
+@scalar
+def work_chunk(chunk, shape, gstride, mstride, n):
+    """A work item's positions: ``chunk`` if positive, else (launch's choice for -chunk threads) about
+    DEFAULT_CHUNK: whole tiles of ROW_TILE rows of the tile axis (at least one tile: rows of a transposed
+    (512, 32, 1024) array are 32768 long; an item starting within a row stored it a short run at a time), fewer
+    tiles where a thread would go without an item (the thread count is an argument: numba's in a kernel is not
+    cached)."""
+    if chunk > 0:
+        return chunk
+    k = tile_axis(shape, gstride, mstride)
+    if k < 0:
+        return DEFAULT_CHUNK
+    cols = row_length(shape, k)
+    tiles = max(1, DEFAULT_CHUNK // (ROW_TILE * cols))
+    share = -(-(n // cols) // (ROW_TILE * -chunk))  # tiles per thread, rounded up
+    return max(1, min(tiles, share)) * ROW_TILE * cols
+
+
+@scalar
+def rows_tile(code, k):
+    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE x PITCH, the others empty) of a target with tile axis
+    k (:func:`tile_axis`), or three empty arrays."""
+    n = ROW_TILE * PITCH if k >= 0 else 0
     return (np.empty(n if code in (F16, BF16) else 0, np.uint16), np.empty(n if code == F32 else 0, np.float32),
             np.empty(n if code == F64 else 0, np.float64))
 
 
 @scalar
-def tile_plan(pos, end, shape, gstride, t16, t32, t64):
-    """(rows, pitch, one run) of the tile of whole rows of one matrix (the last two axes) starting at position
+def tile_plan(pos, end, shape, gstride, k, cols, t16, t32, t64):
+    """(rows, pitch, one run) of the tile of whole rows (of ``cols`` elements) of tile axis k starting at position
     ``pos`` of [pos, end): narrow rows that follow each other in global index as one run (pitch = the row
     length, up to the whole scratch), else up to ROW_TILE rows of pieces up to COL_TILE long; rows 0 when the
     tiled store does not apply (no tile, not a row start, under 2 rows)."""
-    nd = shape.size
-    cols = shape[nd - 1]
     if t16.size + t32.size + t64.size == 0 or pos % cols != 0:
         return 0, COL_TILE, False
-    dense = cols <= COL_TILE and gstride[nd - 2] == _U64(cols)
+    dense = cols <= COL_TILE and gstride[k] == _U64(cols)
     pitch = cols if dense else PITCH
-    n = min((end - pos) // cols, ROW_TILE * PITCH // pitch, shape[nd - 2] - (pos // cols) % shape[nd - 2])
+    n = min((end - pos) // cols, ROW_TILE * PITCH // pitch, shape[k] - (pos // cols) % shape[k])
     return (n if n >= 2 else 0), pitch, dense
 
 
@@ -685,10 +729,15 @@ def tile_piece(rows, dense, cols, c0, g, tile):
 
 
 @kernel
-def store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m, ms_row, ms_col):
-    """Write the tile's rows[:rows] x [:n] (row r at r pitch) at m + r ms_row + c ms_col, a column at a time."""
+def store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m, ms_row, cshape, cstride, c0):
+    """Write the tile's rows[:rows] x [:n] (row r at r pitch) as columns c0, ..., c0 + n - 1 of rows of shape
+    ``cshape`` (memory strides ``cstride``), row r's at m + r ms_row: a column at a time."""
+    nc = cshape.size
+    idx = np.empty(nc, np.int64)
+    mc = start_nd(c0, cshape, cstride, m, idx)
     for c in range(n):
-        mc = m + c * ms_col
+        if c > 0:
+            mc = advance_nd(1, mc, idx, cshape, cstride, nc - 1)
         if code == F64:
             for r in range(rows):
                 d64[mc + r * ms_row] = t64[r * pitch + c]
@@ -823,9 +872,12 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
         constant_nd(code, prm[P0], pos, end, shape, mstride, mbase, d16, d32, d64)
         return
     nd = shape.size
-    t16, t32, t64 = rows_tile(code, shape, mstride)
+    k = tile_axis(shape, gstride, mstride)
+    t16, t32, t64 = rows_tile(code, k)
+    cols = row_length(shape, k) if k >= 0 else shape[nd - 1]
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    held[1] = nd >= 2 and gstride[nd - 2] >= tile  # rows a tile apart share none: a short run takes its blocks only
+    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile  # rows a tile apart share none: a short run
+    # takes its blocks only
     if short_rows(shape, gstride, tile, t16, t32, t64):
         idx = np.empty(nd, np.int64)
         m = start_nd(pos, shape, mstride, mbase, idx)
@@ -837,18 +889,17 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             g += _U64(n)
         return
     while pos < end:
-        rows, pitch, dense = tile_plan(pos, end, shape, gstride, t16, t32, t64)
+        rows, pitch, dense = tile_plan(pos, end, shape, gstride, k, cols, t16, t32, t64)
         if rows:
-            cols = shape[nd - 1]
-            g, m = row_start(pos // cols, nd, shape, gstride, mstride, gbase, mbase)
-            c0 = 0
+            g, m = row_start(pos // cols, k + 2, shape, gstride, mstride, gbase, mbase)
+            c0 = np.int64(0)
             while c0 < cols:
                 runs, length, n = tile_piece(rows, dense, cols, c0, g, tile)
                 for r in range(runs):
-                    run(code, kind, prm, key, stream, g + _U64(r) * gstride[nd - 2] + _U64(c0), length, t16, t32, t64,
+                    run(code, kind, prm, key, stream, g + _U64(r) * gstride[k] + _U64(c0), length, t16, t32, t64,
                         r * pitch, np.int64(1), words, v32, v64, held)
-                store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m + c0 * mstride[nd - 1],
-                           mstride[nd - 2], mstride[nd - 1])
+                store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m, mstride[k], shape[k + 1:],
+                           mstride[k + 1:], c0)
                 c0 += n
             pos += rows * cols
             continue
@@ -886,6 +937,7 @@ def fill(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mba
     (c2, c3) are uint64-held 32-bit words.  For ``CONSTANT``, ``prm[P0]`` is the value
     (float32/64 targets) or the 16-bit pattern (float16 / bfloat16).
     """
+    chunk = work_chunk(chunk, shape, gstride, mstride, stop - start)
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
         words, v32, v64, held = scratch()
@@ -898,6 +950,7 @@ def fill(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mba
 def fill_trunc(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride, mbase, mstride, start, stop,
                chunk):
     """As :func:`fill`, for the truncated normal (parameters in ``prm``: see ``sample_trunc_normal``)."""
+    chunk = work_chunk(chunk, shape, gstride, mstride, stop - start)
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
         words, v32, v64, held = scratch()
@@ -1022,11 +1075,12 @@ def typed_views(flat, code):
             flat if code == F64 else _EMPTY64)
 
 
-def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel=None, extra=()):
+def launch(flat, code, geom, kind, prm, key, stream, chunk=AUTO_CHUNK, kernel=None, extra=()):
     """Run :func:`fill` (or :func:`fill_trunc`) over the whole block, in calls of at most
     CALL_ELEMENTS elements (on the calling thread alone below SERIAL_ELEMENTS; values never
-    depend on the thread count).  ``chunk`` is capped at a call's elements (a larger one is the same single chunk;
-    sys.maxsize would overflow the kernel's chunk count, which then filled nothing).
+    depend on the thread count).  ``chunk``: positions per work item, capped at a call's elements (a larger one is
+    the same single chunk; sys.maxsize would overflow the kernel's chunk count, which then filled nothing), or
+    AUTO_CHUNK for :func:`work_chunk`'s choice.
 
     ``prm``: the float64 parameter vector (indices P0 ... P0LO).  ``kernel``: another parallel kernel
     taking :func:`fill`'s arguments followed by ``extra`` (sparse_'s fill-and-zero pass).
@@ -1038,6 +1092,7 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=DEFAULT_CHUNK, kernel
     n = math.prod(geom.shape.tolist())
     for start in range(0, n, CALL_ELEMENTS):
         stop = min(n, start + CALL_ELEMENTS)
+        item = min(int(chunk), CALL_ELEMENTS) if chunk != AUTO_CHUNK else -threads_for(n)
         args = (d16, d32, d64, code, kind, prm, key, stream, geom.shape, np.uint64(geom.gbase), geom.gstride,
-                np.int64(geom.mbase), geom.mstride, start, stop, min(int(chunk), CALL_ELEMENTS)) + tuple(extra)
+                np.int64(geom.mbase), geom.mstride, start, stop, item) + tuple(extra)
         run(kernel, args, n)

@@ -133,7 +133,7 @@ def _representable_signed(a: float, b: float, _sa: float, _sb: float, dtype: np.
     return lo, hi
 
 
-def _launch(target: Target | CudaTarget, geom, kind: int, prm, key, sw, chunk: int = _cpu.DEFAULT_CHUNK,
+def _launch(target: Target | CudaTarget, geom, kind: int, prm, key, sw, chunk: int = _cpu.AUTO_CHUNK,
             kernel=None) -> None:
     """Run the kernel of the target's device: fastinit._cuda for GPU memory (``kernel``: the one
     ``_cuda.check_launch`` returned, if it ran), else fastinit._cpu."""
@@ -145,18 +145,18 @@ def _launch(target: Target | CudaTarget, geom, kind: int, prm, key, sw, chunk: i
 
 
 def check_placement(target: Target | CudaTarget, *, seed=None, stream: Stream = 0, global_shape: Shape = None,
-                    offset: Shape = None, generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK):
+                    offset: Shape = None, generator: Optional[Generator] = None, _chunk: int = _cpu.AUTO_CHUNK):
     """Validate a call's placement, stream, seed and generator (nothing drawn): (geometry, stream words)."""
     geom = geometry(target, global_shape, offset)
     sw = stream_words(stream)
-    if isinstance(_chunk, bool) or not isinstance(_chunk, int) or _chunk < 1:
-        raise ValueError(f"_chunk must be a positive int, got {_chunk!r}")
+    if isinstance(_chunk, bool) or not isinstance(_chunk, int) or _chunk < 0:
+        raise ValueError(f"_chunk must be a non-negative int (0: the kernel's choice), got {_chunk!r}")
     resolve_seed(seed, generator, draw=False)
     return geom, sw
 
 
 def _sample(out, target: Target, kind: int, prm, *, seed=None, generator: Optional[Generator] = None,
-            _chunk: int = _cpu.DEFAULT_CHUNK, **where):
+            _chunk: int = _cpu.AUTO_CHUNK, **where):
     """Validate the placement and the keys, then run the kernel over ``target``; returns ``out``.  An empty
     target is checked alike and left alone, with no seed drawn."""
     geom, sw = check_placement(target, seed=seed, generator=generator, _chunk=_chunk, **where)
@@ -173,7 +173,7 @@ def _sample(out, target: Target, kind: int, prm, *, seed=None, generator: Option
 
 def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
              global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
-             generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK) -> T:
+             generator: Optional[Generator] = None, _chunk: int = _cpu.AUTO_CHUNK) -> T:
     r"""Fill ``out`` with samples of :math:`\mathcal{U}[a, b)`.
 
     Parameters
@@ -237,7 +237,7 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
 
 def normal_(out: T, mean: float = 0.0, std: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
             global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
-            generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK) -> T:
+            generator: Optional[Generator] = None, _chunk: int = _cpu.AUTO_CHUNK) -> T:
     r"""Fill ``out`` with samples of :math:`\mathcal{N}(\text{mean}, \text{std}^2)`.
 
     Box–Muller on Philox bits: :math:`z = \sqrt{-2\ln u_1}\,(\cos 2\pi u_2, \sin 2\pi u_2)`,
@@ -438,7 +438,7 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
 
 def trunc_normal_(out: T, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, *,
                   seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None, offset: Shape = None,
-                  dtype: Any = None, generator: Optional[Generator] = None, _chunk: int = _cpu.DEFAULT_CHUNK) -> T:
+                  dtype: Any = None, generator: Optional[Generator] = None, _chunk: int = _cpu.AUTO_CHUNK) -> T:
     r"""Fill ``out`` with N(mean, std²) restricted to [a, b] (absolute bounds, like torch).
 
     Exact for every a < b — infinite and one-sided bounds, far tails (a = 37 std), narrow

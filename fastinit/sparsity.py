@@ -38,7 +38,7 @@ import numpy as np
 
 from ._buffers import as_target, geometry, host_staged, memory_geometry, place_block
 from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, normal_at, run, scratch, store_at,
-                   threads_for, typed_views)
+                   threads_for, typed_views, work_chunk)
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
@@ -188,6 +188,7 @@ def _fill_sparse(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstr
     """:func:`fastinit._cpu.fill` of the normal values, each work item then zeroing the positions it has
     just written (still in cache) that are zeros: local (r, c), at ``tmbase + r ms0 + c ms1``, when bit
     c - 64 s of ``zmask[r, s]`` differs from ``flip``."""
+    chunk = work_chunk(chunk, shape, gstride, mstride, stop - start)
     nchunks = (stop - start + chunk - 1) // chunk
     for ci in numba.prange(nchunks):
         wide_vectors()

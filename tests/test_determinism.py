@@ -128,9 +128,51 @@ def test_rows_nearer_than_columns_in_memory_take_the_tiled_store_with_the_same_v
         for view in (np.swapaxes(np.empty(shape[:1] + shape[:0:-1], dtype), 1, 2),
                      np.empty(shape, dtype, order="F"),
                      np.swapaxes(np.empty(shape[:1] + shape[:0:-1], dtype), 1, 2)[:, ::-1]):
-            for chunk in (1 << 16, 5000, 7):  # tiles of up to 16, of 3 rows; none (a chunk within a row)
+            for chunk in (0, 1 << 16, 5000, 7):  # the kernel's choice; tiles of up to 16, of 3 rows; none
                 fn(view, *args, seed=42, stream="w", _chunk=chunk, **block)
                 assert np.array_equal(view.astype(np.float64), expect.astype(np.float64)), (off, chunk)
+
+
+@pytest.mark.parametrize("fn, args", FILLS + TRUNC, ids=IDS + ["trunc-normal", "trunc-uniform", "trunc-exp"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_an_outer_axis_of_least_stride_is_the_tile_axis_with_the_same_values(fn, args, dtype):
+    """The row tile gathers rows of the axis of least memory stride even when it is not the one before the last
+    (a 3-D Fortran-order array, HWIO memory viewed as OIHW, a reversed transpose: 4-17x their contiguous twin
+    before), its rows all the axes after it; a shard that cuts those axes tiles a later axis.  Shards, chunks."""
+    from fastinit import _buffers, _cpu
+
+    gshape = (20, 7, 300)
+    full = _full(fn, args, gshape, dtype)
+    for off, shape, ks in [((0, 0, 0), gshape, (0, 0, 0)), ((3, 1, 0), (17, 6, 300), (0, 0, 0)),
+                           ((2, 0, 250), (18, 7, 50), (1, 1, -1))]:  # a column shard: axis 1, or no tile
+        expect = full[tuple(slice(o, o + n) for o, n in zip(off, shape))]
+        block = dict(global_shape=gshape, offset=off)
+        views = [np.empty(shape, dtype, order="F"), np.empty(shape[::-1], dtype).T[::-1],  # 3-D Fortran, reversed
+                 np.empty(shape[1:] + shape[:1], dtype).transpose(2, 0, 1)]  # HWIO as OIHW
+        for view, k in zip(views, ks):
+            geom = _buffers.geometry(_buffers.as_target(view), **block)
+            assert _cpu.tile_axis(geom.shape, geom.gstride, geom.mstride) == k, (off, view.strides)
+            for chunk in (0, 1 << 16, 5000, 7):
+                fn(view, *args, seed=42, stream="w", _chunk=chunk, **block)
+                assert np.array_equal(view.astype(np.float64), expect.astype(np.float64)), (off, chunk)
+
+
+def test_work_items_hold_whole_tiles_of_long_rows_while_every_thread_has_one():
+    """The kernel's chunk (0): about 2**16 positions of whole ROW_TILE-row tiles, at least one tile, fewer tiles
+    so that each thread keeps a work item; an explicit chunk is taken as given."""
+    from fastinit import _buffers, _cpu
+
+    def chunk(shape, order, threads, n=None):
+        g = _buffers.geometry(_buffers.as_target(np.empty(shape, np.float32, order=order)))
+        return _cpu.work_chunk(np.int64(-threads), g.shape, g.gstride, g.mstride, np.int64(n or g.shape.prod()))
+
+    assert chunk((64, 128, 256), "F", 2) == 16 * 128 * 256  # rows of 32768: one tile of 16
+    assert chunk((64, 128, 256), "F", 16) == 16 * 128 * 256  # never under a tile
+    assert chunk((4096, 1000), "F", 2) == 64 * 1000  # rows of 1000: four tiles, not 65.5 rows
+    assert chunk((4096, 1000), "F", 128) == 32 * 1000  # two tiles: 4096 rows, 128 threads
+    assert chunk((4096, 1000), "C", 2) == 1 << 16  # no tile axis
+    g = _buffers.geometry(_buffers.as_target(np.empty((64, 64), np.float32, order="F")))
+    assert _cpu.work_chunk(np.int64(7), g.shape, g.gstride, g.mstride, np.int64(4096)) == 7
 
 
 @pytest.mark.parametrize("fn, args", FILLS + TRUNC, ids=IDS + ["trunc-normal", "trunc-uniform", "trunc-exp"])
@@ -146,7 +188,7 @@ def test_narrow_rows_take_one_tile_computation_with_the_same_values(fn, args, dt
         views = [np.moveaxis(np.empty((shape[0], shape[2], shape[3], shape[1]), dtype), 3, 1),  # channels_last
                  np.empty(shape[:3] + (5 * shape[3],), dtype)[..., 2:2 + shape[3]]]
         for view in views:
-            for chunk in (1 << 16, 100, 7):
+            for chunk in (0, 1 << 16, 100, 7):
                 fn(view, *args, seed=42, stream="w", _chunk=chunk, global_shape=gshape, offset=off)
                 assert np.array_equal(view.astype(np.float64), expect.astype(np.float64)), (off, chunk)
     ref = _full(fn, args, (3000, 16), dtype)
