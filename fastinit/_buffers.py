@@ -219,8 +219,9 @@ def _raw16(storage: np.dtype, want: np.dtype) -> bool:
     """``dtype=`` may reinterpret 16-bit integer (or void) storage — arrays, buffers, CUDA arrays alike — as
     float16 / bfloat16: torch exports bfloat16 as int16, and raw 16-bit buffers hold either.  Other integers
     are refused: reading an int32 buffer as float32 is a mistake, not a request.  So is a float dtype (ml_dtypes'
-    bfloat16 has kind 'V' too): bfloat16 is never read as float16, nor the reverse."""
-    return storage.kind in "uiV" and storage.itemsize == want.itemsize == 2 and storage_code(storage) is None
+    bfloat16 has kind 'V' too): bfloat16 is never read as float16, nor the reverse; and byte-swapped storage
+    ('>i2' here: native-order bytes would read back as other numbers, as a '>f2' array is refused)."""
+    return storage.isnative and storage.kind in "uiV" and storage.itemsize == want.itemsize == 2 and storage_code(storage) is None
 
 
 def _cuda_target(out, dtype, name: str) -> CudaTarget:
@@ -420,7 +421,7 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
         if _raw16(out.dtype, want):  # as for buffers: 16-bit integer storage read as float16 / bfloat16
             return out.view(want)
         raise TypeError(f"dtype={dtype!r} does not match {name}.dtype ({out.dtype}); drop dtype= for arrays "
-                        "(only 16-bit integer arrays are reinterpreted, as float16 or bfloat16)")
+                        "(only 16-bit integer arrays in native byte order are reinterpreted, as float16 or bfloat16)")
     try:
         mv = memoryview(out)
     except TypeError:
@@ -452,7 +453,8 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
     if _raw16(arr.dtype, want):  # 16-bit integer storage read as float16 / bfloat16
         return arr.view(want)
     raise TypeError(f"dtype={dtype!r} does not match {name}'s element type {arr.dtype} (buffer format "
-                    f"{mv.format!r}); drop dtype= for typed buffers")
+                    f"{mv.format!r}); drop dtype= for typed buffers (16-bit integers in native byte order are read "
+                    "as float16 or bfloat16)")
 
 
 @dataclass(frozen=True)

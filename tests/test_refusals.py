@@ -133,6 +133,17 @@ def test_typed_buffers_with_their_own_dtype_fill_like_without():
     assert np.array_equal(raw.view(np.float16), fastinit.uniform_(np.empty((4, 3), np.float16), seed=3))
 
 
+def test_byte_swapped_16_bit_integer_storage_is_not_read_as_float16_or_bfloat16():
+    """'>i2' storage with dtype='float16' was written in native byte order: read back as '>f2' (as a '>f2' array,
+    refused, would be), other numbers.  An array, a buffer: refused, untouched."""
+    for dt in ("float16", "bfloat16"):
+        for swapped in (np.arange(4, dtype=">i2"), np.arange(4, dtype=">u2")):
+            for out in (swapped, memoryview(swapped)):
+                with pytest.raises(TypeError, match="native byte order"):
+                    fastinit.normal_(out, seed=3, dtype=dt)
+                assert np.array_equal(swapped, np.arange(4))
+
+
 def test_buffer_formats_numpy_cannot_read_are_type_errors_naming_out():
     import ctypes
     for buf in [(ctypes.c_wchar * 4)(), (ctypes.c_longdouble * 2)(), (ctypes.POINTER(ctypes.c_int) * 2)()]:
