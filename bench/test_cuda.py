@@ -86,7 +86,7 @@ def test_gpu_equals_cpu_at_1e8(case):
     torch.cuda.synchronize()
     ulps = _ulps(gpu, cpu)
     print(f"\n{name}{args} {dtype}: {np.count_nonzero(ulps)} of {N} differ, max {ulps.max()} ulp")
-    assert ulps.max() == 0 if exact else ulps.max() <= 2
+    assert np.array_equal(_bits(gpu), _bits(cpu)) if exact else ulps.max() <= 2  # (-0.0 and 0.0: 0 ulp apart)
 
 
 def test_gpu_shards_and_strided_views_equal_cpu():
@@ -118,12 +118,20 @@ def test_host_computed_initializers_copy_the_cpu_values_to_the_device():
 
 
 def test_fill_runs_in_order_on_the_current_stream():
+    """A fill (and a host-computed copy) on a side stream, read on that stream with no host synchronization in
+    between: every value the fill's (a 7.0 left, or a read before the fill, would show), the CPU's bits."""
     s = torch.cuda.Stream()
     with torch.cuda.stream(s):
         t = torch.full((N // 10,), 7.0, device=DEV)
         finit.uniform_(t, 2.0, 3.0, seed=1)
-        low = float(t.min())  # same stream, no host synchronization in between
-    assert low >= 2.0
+        low, high = float(t.min()), float(t.max())
+        q = torch.full((300, 200), 7.0, device=DEV)
+        finit.orthogonal_(q.T, seed=2)  # staged, then the scatter kernel, on s
+        q_high = float(q.abs().max())
+    assert 2.0 <= low and high < 3.0 and q_high <= 1.0 + 1e-5
+    torch.cuda.synchronize()
+    assert np.array_equal(_bits(t), _bits(finit.uniform_(torch.empty(N // 10), 2.0, 3.0, seed=1)))
+    assert np.array_equal(_bits(q), _bits(finit.orthogonal_(torch.empty(300, 200).T, seed=2).T))
 
 
 def test_compiled_kernels_hold_no_fma():

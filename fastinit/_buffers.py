@@ -221,7 +221,8 @@ def _raw16(storage: np.dtype, want: np.dtype) -> bool:
     are refused: reading an int32 buffer as float32 is a mistake, not a request.  So is a float dtype (ml_dtypes'
     bfloat16 has kind 'V' too): bfloat16 is never read as float16, nor the reverse; and byte-swapped storage
     ('>i2' here: native-order bytes would read back as other numbers, as a '>f2' array is refused)."""
-    return storage.isnative and storage.kind in "uiV" and storage.itemsize == want.itemsize == 2 and storage_code(storage) is None
+    return (storage.isnative and storage.kind in "uiV" and storage.itemsize == want.itemsize == 2
+            and storage_code(storage) is None)
 
 
 def _cuda_target(out, dtype, name: str) -> CudaTarget:
@@ -270,15 +271,15 @@ def host_staged(fn):
         if not is_cuda_array(out):
             return fn(out, *args, **kwargs)
         target = as_target(out, kwargs.pop("dtype", None))
-        from . import _cuda
-
         host = np.empty(target.shape, target.dtype)
-        if target.size == 0:  # checked like any call and left alone, GPU or not, as the kernels' fills are
+        if target.size == 0:  # checked like any call and left alone, GPU or numba-cuda or not, as the kernels' fills
             fn(host, *args, **kwargs)
             return out
-        _cuda.require_gpu()  # before the host work: no GPU, no computation
+        from . import _cuda
+
+        copy = _cuda.host_copy(target)  # before the host work: no GPU, no kernel, no computation (nor seed drawn)
         fn(host, *args, **kwargs)
-        _cuda.copy_from_host(target, host)
+        copy(host)
         return out
 
     return staged

@@ -269,9 +269,22 @@ def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim
                 _put32(dst, m, code, np.float32(x))
 
 
-def _signature(storage: str) -> str:
+def _scatter(dst, src, shape, gstride, mstride, ndim, mbase):
+    """dst[memory position of local element j] = src[j], j over the row-major local elements of a strided
+    target: a host-computed initializer's values, staged contiguously on the device, into a target that is not
+    one contiguous run (numba's strided device assignment fails on ``Ellipsis`` and empties negative strides)."""
+    cols = shape[ndim - 1]
+    for j in range(_I64(cuda.grid(1)), _I64(src.size), _I64(cuda.gridsize(1))):
+        r = j // cols
+        _, m = row_start(r, ndim, shape, gstride, mstride, _U64(0), mbase)
+        dst[m + (j - r * cols) * mstride[ndim - 1]] = src[j]
+
+
+def _signature(storage: str, fn=None) -> str:
     t = f"UniTuple(int64, {MAX_DIMS})"
     u = f"UniTuple(uint64, {MAX_DIMS})"
+    if fn is _scatter:
+        return f"void({storage}[::1], {storage}[::1], {t}, {u}, {t}, int64, int64)"
     return (f"void({storage}[::1], int64, int64, UniTuple(float64, {N_PARAMS}), UniTuple(uint64, 2), "
             f"UniTuple(uint64, 2), {t}, {u}, {t}, int64, uint64, int64, uint64, int64, int64, int64)")
 
@@ -320,7 +333,7 @@ def _kernel(fn, storage: str):
         if k is None or cc not in ccs:
             with _ieee_nvvm():
                 if k is None:
-                    k = cuda.jit(_signature(storage), **_jit_options())(fn)
+                    k = cuda.jit(_signature(storage, fn), **_jit_options())(fn)
                 if cc is not None:  # this device's cubin, compiled (first device of its cc) with -fma=0
                     for overload in k.overloads.values():
                         overload.bind()
@@ -434,17 +447,22 @@ def check_launch(target, geom, kind: int):
     :data:`MAX_DIMS` axes left after merging (``geom``: ``_buffers.Geometry``), memory that is not on a CUDA
     device, or a kernel that cannot be compiled for it (no libNVVM: the error names what to install); returns
     the kernel, compiled for the target's device."""
+    return _checked_kernel(target, geom, _fill_trunc if kind == TRUNC else _fill)
+
+
+def _checked_kernel(target, geom, fn):
+    """:func:`check_launch`'s checks, for the kernel ``fn``."""
     require_gpu()
     ndim = int(geom.shape.size)
     if ndim > MAX_DIMS:
         raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
-                         f"non-contiguous view); this one has {ndim}: {tuple(geom.shape)}")
+                         f"non-contiguous view); this one has {ndim}: {tuple(int(n) for n in geom.shape)}")
     from numba.cuda.cudadrv import error
 
     driver_errors = tuple(getattr(error, name) for name in ("NvvmError", "CudaDriverError") if hasattr(error, name))
     try:  # (the simulator's error module has neither)
         with _on_device(target):
-            return _kernel(_fill_trunc if kind == TRUNC else _fill, _STORAGE[_storage(target)])
+            return _kernel(fn, _STORAGE[_storage(target)])
     except (ImportError, RuntimeError, OSError, *driver_errors) as e:  # CudaSupportError, NvvmSupportError: ImportError
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
@@ -485,30 +503,35 @@ def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
         configured(_span_array(target), *args)
 
 
-def copy_from_host(target, host: np.ndarray) -> None:
-    """Copy a host array of the target's shape and dtype into the GPU target (one host-to-device
-    copy on the target's stream): how initializers computed on the host reach GPU memory."""
+def host_copy(target):
+    """Check, before the host computes anything, that host values can be copied into the GPU target; returns
+    ``copy(host)``, which writes a host array of the target's shape and dtype into it on the target's stream: one
+    host-to-device copy when the target is one ascending contiguous run, else a copy to a contiguous device
+    buffer and :func:`_scatter` (a transpose, a slice, a channels_last or reversed view).  How initializers
+    computed on the host reach GPU memory."""
+    from ._buffers import geometry
+
+    geom = geometry(target)
+    run = geom.shape.size == 1 and geom.mstride[0] == 1
+    kernel = None if run else _checked_kernel(target, geom, _scatter)
     require_gpu()
-    if target.size == 0:
-        return
-    dt = _storage(target)
-    src = np.ascontiguousarray(host).view(dt)
-    item = dt.itemsize
-    ptr0 = target.ptr + target.mbase * item  # element (0, ..., 0)
-    strides = tuple(e * item for e in target.mstride)
-    if simulated():
-        span = _span_array(target)
-        np.lib.stride_tricks.as_strided(span[target.mbase:], target.shape, strides)[...] = src
-        return
-    desc = {"shape": target.shape, "strides": strides, "typestr": dt.str, "data": (ptr0, False), "version": 3}
-    with _on_device(target):
-        dev = cuda.from_cuda_array_interface(desc, owner=target.owner, sync=False)
-        s = _stream(target.stream)
-        if dev.is_c_contiguous():
-            dev.copy_to_device(src, stream=s)
-        else:
-            with _no_occupancy_warning():  # numba's strided copy kernel, sized by the target
-                dev.setitem(Ellipsis, src, stream=s)
+
+    def copy(host: np.ndarray) -> None:
+        src = np.ascontiguousarray(host).view(_storage(target)).reshape(-1)
+        with _on_device(target):
+            span, s = _span_array(target), _stream(target.stream)
+            if run and simulated():  # its device memory is host memory
+                span[geom.mbase:geom.mbase + src.size] = src
+            elif run:
+                span[geom.mbase:geom.mbase + src.size].copy_to_device(src, stream=s)
+            if run:
+                return
+            args = (_tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
+                    _tuple(geom.mstride, _I64, MAX_DIMS), _I64(geom.shape.size), _I64(geom.mbase))
+            with _no_occupancy_warning():
+                kernel[_grid(src.size), THREADS_PER_BLOCK, s](span, cuda.to_device(src, stream=s), *args)
+
+    return copy
 
 
 def ptx(kind: int, storage: str = "float32", cc: tuple = (9, 0)) -> str:

@@ -207,6 +207,11 @@ def _child(out_dir: str) -> None:
     fastinit.uniform_(Device(_base("float32", (40,))), seed=0)
     _cuda._no_occupancy_warning = guard
     errors["guarded_launches"] = len(entered)
+    entered.clear()
+    _cuda._no_occupancy_warning = lambda: entered.append(1) or guard()
+    fastinit.eye_(Device(_base("float32", (6, 4)).T))  # a strided host copy: staged, then the scatter kernel
+    _cuda._no_occupancy_warning = guard
+    errors["guarded_copies"] = len(entered)
     np.savez(os.path.join(out_dir, "sim.npz"), **{k: v.view(np.uint8) for k, v in out.items()})
     with open(os.path.join(out_dir, "errors.json"), "w") as f:
         json.dump(errors, f)
@@ -234,7 +239,7 @@ def test_small_launches_do_not_warn_of_low_occupancy(simulated):
     error under -W error after the seed was drawn); fastinit's launches and strided copies are configured without."""
     from fastinit import _cuda
 
-    assert simulated[1]["guarded_launches"] == 1  # (a strided host copy is guarded too, but not simulated)
+    assert simulated[1]["guarded_launches"] == 1 and simulated[1]["guarded_copies"] == 1
     from numba.cuda import dispatcher  # the flag numba-cuda's launch configuration reads
 
     filters, before = list(warnings.filters), dispatcher.config.CUDA_LOW_OCCUPANCY_WARNINGS
@@ -380,8 +385,9 @@ def test_torch_cuda_tensors_route_to_the_gpu_kernels_on_the_current_stream(tmp_p
 
     with np.load(tmp_path / "torch.npz") as z:
         got = {k: z[k] for k in z.files}
-    # the 7 + 2 sampling fills ran on torch's current (default) stream, exported as CAI v3's legacy default 1
-    assert got["streams"].tolist() == [1] * 9
+    # the 7 + 2 sampling fills and the 6 host-computed copies ran on torch's current (default) stream, exported as
+    # CAI v3's legacy default 1
+    assert got["streams"].tolist() == [1] * 15
     for name, make in _torch_cases(torch, finit) + _core_torch_cases(torch):
         assert np.array_equal(got[name], _torch_fill(torch, make, lambda base: base).numpy()), name
     # an unseeded fill draws from the tensor's device's generator (torch.nn.init's), here the same seed as the CPU's
@@ -653,6 +659,21 @@ def test_an_empty_gpu_target_is_checked_and_left_alone_without_a_gpu():
         fastinit.sparse_(Device(empty), 1.5, seed=0)
     with pytest.raises(ValueError, match="gain must be finite"):
         fastinit.orthogonal_(Device(empty), gain=float("nan"), seed=0)
+
+def test_an_empty_gpu_target_needs_no_numba_cuda_for_host_computed_initializers_either():
+    """eye_ / orthogonal_ on an empty GPU target imported numba-cuda before their no-op (ImportError), where the
+    samplers returned (a review)."""
+    code = ("import sys; sys.modules['numba_cuda'] = None; sys.path.insert(0, sys.argv[1])\n"
+            "import numpy as np, fastinit\n"
+            "from test_cuda import Device\n"
+            "for fill, shape in ((fastinit.eye_, (0, 4)), (fastinit.orthogonal_, (0, 4)),\n"
+            "                    (fastinit.uniform_, (0, 4)), (fastinit.dirac_, (0, 4, 3))):\n"
+            "    t = Device(np.zeros(shape, np.float32))\n"
+            "    print(fill(t) is t)\n")
+    r = _run_child(["-c", code, str(HERE.parent)], {})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True"] * 4
+
 
 def test_gpu_path_without_numba_cuda_names_the_package():
     code = ("import sys; sys.modules['numba_cuda'] = None\n"
