@@ -319,6 +319,15 @@ def torch_device_type(t) -> str:
     return t.device.type
 
 
+def _refuse_not_dense(t, name: str) -> None:
+    """TypeError for a sparse, CSR or nested torch tensor: no strided memory to fill (or to view)."""
+    import torch
+
+    if t.is_nested or t.layout != torch.strided:
+        raise TypeError(f"{name} is a {'nested' if t.is_nested else t.layout} torch tensor; fastinit fills dense "
+                        "(strided) tensors")
+
+
 def _refuse_negated(t, name: str = "tensor") -> None:
     """TypeError for a torch tensor whose negative bit is set: its memory holds the negated values."""
     if t.is_neg():
@@ -355,6 +364,7 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
                         f"its own to write; {_TO_TORCH}")
     if t.requires_grad:  # numpy() refuses it; detach() of another tensor would only cost 0.6 us
         t = t.detach()
+    _refuse_not_dense(t, name)
     _refuse_negated(t, name)
     try:
         if t.dtype == torch.bfloat16:
@@ -390,9 +400,7 @@ def from_torch(t, dtype, name: str):
     (fastinit.torch adds torch's semantics: its generator, version counters, meta tensors)."""
     import torch
 
-    if t.is_nested or t.layout != torch.strided:
-        raise TypeError(f"{name} is a {'nested' if t.is_nested else t.layout} torch tensor; fastinit fills dense "
-                        "(strided) tensors")
+    _refuse_not_dense(t, name)
     if t.is_inference() and not torch.is_inference_mode_enabled():
         raise ValueError(f"{name} is an inference tensor: torch allows in-place updates of it only inside "
                          "torch.inference_mode()")

@@ -151,7 +151,7 @@ def kaiming_uniform_(out: T, a: float = 0, mode: str = "fan_in", nonlinearity: s
     defaults (a=0, leaky_relu) gain = sqrt(2): He et al. (2015).  ``kaiming_uniform_(w, a=sqrt(5))``
     is torch's nn.Linear / nn.Conv default (bound 1/sqrt(fan_in)); see :func:`fan_in_uniform_`.
     Zero-element targets: torch's warning and no fill (``a``, ``mode`` and ``nonlinearity`` are still checked;
-    fastinit.torch only warns, as torch).
+    fastinit.torch checks only its seed and placement, as torch warns only).
 
     Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
     :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).

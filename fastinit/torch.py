@@ -333,11 +333,20 @@ def _expanded(tensor: torch.Tensor) -> bool:
     return 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, tensor.shape))
 
 
+def _by_torch(tensor: torch.Tensor) -> bool:
+    """Whether constant_, zeros_, ones_, eye_ and dirac_ hand ``tensor`` to torch.nn.init, which fills it where
+    fastinit's kernels do not write (its samplers refuse them): integer, bool and complex tensors, sparse tensors,
+    expanded views whose elements share memory, a lazily negated view (``x.conj().imag``: its memory holds the
+    negated values) and memory not aligned to the element size (``torch.frombuffer`` at an odd offset)."""
+    return _not_float(tensor) or isinstance(tensor, torch.Tensor) and (
+        tensor.layout != torch.strided or _expanded(tensor) or tensor.is_neg()
+        or tensor.data_ptr() % tensor.element_size() != 0)
+
+
 def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
     """:func:`constant_` for a tensor its callers (ones_, zeros_, uniform_ with a == b) have already found not to
     be a tensor subclass."""
-    if _not_float(tensor) or isinstance(tensor, torch.Tensor) and (tensor.layout != torch.strided
-                                                                   or _expanded(tensor)):
+    if _by_torch(tensor):
         return _THEIRS["constant_"](tensor, val)
     val = _num(val)
     _init.constant_(_writable(tensor), float(val) if isinstance(val, (bool, np.bool_)) else val)  # True: 1, as torch
@@ -346,9 +355,9 @@ def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
 
 @_subclasses_to_torch
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
-    """Fill with ``val`` (torch.nn.init.constant_; integer, bool and complex tensors, sparse tensors — torch fills
-    a CSR tensor's stored values and refuses a COO one — and expanded views whose elements share memory, by torch
-    itself)."""
+    """Fill with ``val`` (torch.nn.init.constant_).  By torch itself: integer, bool and complex tensors, sparse
+    ones (torch fills a CSR tensor's stored values, refuses a COO one), expanded views whose elements share memory,
+    lazily negated views (``x.conj().imag``) and memory not aligned to the element size."""
     return _constant(tensor, val)
 
 
@@ -369,11 +378,11 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_subclasses_to_torch
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
-    """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors, and expanded views whose elements
-    share memory, by torch itself)."""
+    """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors, expanded or lazily negated views and
+    unaligned memory by torch itself)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    if _not_float(tensor) or _expanded(tensor):
+    if _by_torch(tensor):
         return _THEIRS["eye_"](tensor)
     _structured.eye_(_writable(tensor))
     return _done(tensor)
@@ -381,9 +390,9 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_subclasses_to_torch
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
-    """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, and
-    expanded views, by torch itself)."""
-    if _not_float(tensor) or _expanded(tensor):
+    """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, expanded
+    or lazily negated views and unaligned memory by torch itself)."""
+    if _by_torch(tensor):
         return _THEIRS["dirac_"](tensor, _num(groups))
     twin = _writable(tensor)  # a meta tensor's: errors quote the tensor's shape
     with shape_said_as(tensor.shape, twin.shape if tensor.is_meta else tensor.shape):
@@ -411,7 +420,10 @@ def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     whole = placement.get("global_shape")  # an empty shard of a non-empty tensor is checked like any shard
     if 0 in (tuple(whole) if isinstance(whole, (tuple, list)) else tensor.shape):
         _check_generator(generator)  # (its type only: torch warns and returns before it reads the device)
-        warn("Initializing zero-element tensors is a no-op")  # torch's warning, and no other check, like torch
+        # fastinit's own arguments are checked as for any empty tensor (xavier_uniform_'s); torch's are not: it warns
+        # and returns before it reads mode or nonlinearity
+        _init.check_placement(_init.as_target(np.empty(tuple(tensor.shape), np.float32)), seed=seed, **placement)
+        warn("Initializing zero-element tensors is a no-op")  # torch's warning
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,
                     **placement)
@@ -503,6 +515,31 @@ def _deprecated(meth):
     deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
     deprecated_init.__doc__ = f"Deprecated alias of :func:`{new_name}` (as in torch.nn.init: warns FutureWarning)."
     return deprecated_init
+
+
+
+
+# torch.nn.init's private in-place helpers, which model code calls too (`_init_weights` methods calling
+# `init._no_grad_trunc_normal_`): fastinit's fills, under torch's names and signatures
+def _no_grad_uniform_(tensor: torch.Tensor, a: float, b: float, generator: Optional[torch.Generator] = None):
+    return uniform_(tensor, a, b, generator)
+
+
+def _no_grad_normal_(tensor: torch.Tensor, mean: float, std: float, generator: Optional[torch.Generator] = None):
+    return normal_(tensor, mean, std, generator)
+
+
+def _no_grad_trunc_normal_(tensor: torch.Tensor, mean: float, std: float, a: float, b: float,
+                           generator: Optional[torch.Generator] = None):
+    return trunc_normal_(tensor, mean, std, a, b, generator)
+
+
+def _no_grad_fill_(tensor: torch.Tensor, val: float):
+    return constant_(tensor, val)
+
+
+def _no_grad_zero_(tensor: torch.Tensor):
+    return zeros_(tensor)
 
 
 uniform = _deprecated(uniform_)

@@ -3,6 +3,7 @@ import importlib.util
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -315,9 +316,12 @@ def test_empty_tensors_are_checked_like_torch_and_draw_nothing():
                     lambda: finit.normal_(t, seed=-1), lambda: finit.trunc_normal_(t, a=1.0, b=-1.0)):
             with pytest.raises(ValueError):
                 bad()
-        for lib in (tinit, finit):  # kaiming's exception, in torch too: a warning, no check
+        for lib in (tinit, finit):  # kaiming's exception, in torch too: a warning, no check of torch's arguments
             with pytest.warns(UserWarning, match="zero-element"):
                 lib.kaiming_uniform_(t, mode="bad")
+        for bad in (dict(seed=-1), dict(stream=-1), dict(offset=(5,))):  # fastinit's own: checked (a review)
+            with pytest.raises(ValueError):
+                finit.kaiming_normal_(t, **bad)
 
 
 def test_refused_calls_leave_the_generator_alone():
@@ -380,6 +384,25 @@ def test_negative_bit_views_are_refused_before_any_write():
     import fastinit
     with pytest.raises(TypeError, match="out has dtype torch.complex64; supported dtypes"):  # torch's .numpy() refuses
         fastinit.uniform_(base.conj(), seed=0)  # a conjugated view with a RuntimeError
+
+
+def test_constant_fills_hand_negated_and_unaligned_tensors_to_torch_which_fills_them():
+    """torch.nn.init's constant_ / zeros_ / ones_ / eye_ / dirac_ fill a lazily negated view and a tensor at an odd
+    byte offset; fastinit.torch refused them (a review) where it hands integer or expanded tensors to torch."""
+    def unaligned():
+        t = torch.frombuffer(bytearray(4 * 27 + 1), dtype=torch.float32, offset=1, count=27).view(3, 3, 3)
+        return t.fill_(5.0)
+
+    def negated():
+        return torch.full((3, 3, 3), 5.0, dtype=torch.complex64).conj().imag
+
+    for name, args, part in [("constant_", (2.0,), lambda t: t), ("ones_", (), lambda t: t),
+                             ("zeros_", (), lambda t: t), ("eye_", (), lambda t: t[0]), ("dirac_", (), lambda t: t)]:
+        for make in (unaligned, negated):
+            ours, theirs = make(), make()
+            getattr(finit, name)(part(ours), *args)
+            getattr(tinit, name)(part(theirs), *args)
+            assert torch.equal(ours, theirs) and not (ours == 5.0).all(), (name, make)
 
 
 def test_a_tensor_fastinits_buffers_refuse_is_refused_after_the_initializers_own_argument_checks():
@@ -488,6 +511,28 @@ def test_an_empty_shard_of_a_non_empty_tensor_is_checked_and_not_warned_about():
             finit.kaiming_normal_(shard, **kw)
     with pytest.warns(UserWarning, match="zero-element"):  # the whole tensor empty: torch's no-op and warning
         finit.kaiming_normal_(shard, global_shape=(0, 4), offset=(0, 0), mode="bad")
+
+
+def test_torchs_private_no_grad_helpers_are_fastinits_fills_under_torchs_signatures():
+    """Model code calls init._no_grad_trunc_normal_(w, 0, 0.02, -0.04, 0.04) in its _init_weights (a review: an
+    AttributeError after `import fastinit.torch as init`): fastinit's fills, torch's parameter names."""
+    import inspect
+
+    for name, args, public in [("_no_grad_uniform_", (-0.1, 0.2), finit.uniform_),
+                               ("_no_grad_normal_", (0.5, 2.0), finit.normal_),
+                               ("_no_grad_trunc_normal_", (0.0, 0.02, -0.04, 0.04), finit.trunc_normal_),
+                               ("_no_grad_fill_", (0.25,), finit.constant_), ("_no_grad_zero_", (), finit.zeros_)]:
+        ours, theirs = getattr(finit, name), getattr(tinit, name)
+        assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters), name
+        w = torch.nn.Parameter(torch.full((6, 5), 7.0))
+        torch.manual_seed(3)
+        assert ours(w, *args) is w
+        torch.manual_seed(3)
+        assert torch.equal(w.detach(), public(torch.empty(6, 5), *args)), name
+        if "generator" in inspect.signature(theirs).parameters:
+            g = torch.Generator().manual_seed(4)
+            assert torch.equal(ours(torch.empty(6, 5), *args, g),
+                               public(torch.empty(6, 5), *args, generator=torch.Generator().manual_seed(4)))
 
 
 def test_torchs_private_fan_helpers_are_there_for_model_code():
@@ -686,3 +731,21 @@ def test_torch_nn_init_patched_with_fastinit_torch_still_hands_integers_and_subc
     built = torch.nn.Linear(4, 3).weight.detach().clone()  # its reset_parameters: fastinit's kaiming_uniform_
     torch.manual_seed(5)
     assert torch.equal(built, finit.kaiming_uniform_(torch.empty(3, 4), a=math.sqrt(5)))
+
+
+def test_as_numpy_views_a_cpu_tensors_memory_and_names_what_it_cannot_view():
+    """as_numpy: no copy (bfloat16 as ml_dtypes.bfloat16); a sparse, CSR or nested tensor is said to be one (it
+    was called "a torch tensor subclass ... handed to torch.nn.init", neither true: a review)."""
+    import ml_dtypes
+
+    t = torch.zeros(4, 6, dtype=torch.bfloat16)[:, ::2]
+    a = finit.as_numpy(t)
+    a[...] = 1.5
+    assert a.dtype == ml_dtypes.bfloat16 and a.shape == (4, 3) and (t == 1.5).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's beta / prototype notices
+        tensors = [(torch.eye(3).to_sparse(), "torch.sparse_coo"), (torch.eye(3).to_sparse_csr(), "torch.sparse_csr"),
+                   (torch.nested.nested_tensor([torch.ones(2), torch.ones(3)]), "nested")]
+    for t, kind in tensors:
+        with pytest.raises(TypeError, match=f"tensor is a {kind} torch tensor; fastinit fills dense"):
+            finit.as_numpy(t)
