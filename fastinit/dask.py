@@ -210,7 +210,7 @@ def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribut
 
 @_twin
 def sparse(*shape, sparsity: float, std: float = 0.01, **kw) -> da.Array:
-    """Lazy sparse init: exactly ceil(sparsity * rows) zeros per column."""
+    """Lazy sparse init: ceil(sparsity * rows) zeros per column (and the normal draws that are 0)."""
     return from_initializer(_sparse_, shape, sparsity=sparsity, std=std, **kw)
 
 

@@ -418,8 +418,10 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     drawn = target.size if placement.get("global_shape") is None else math.prod(
         shape_tuple(placement["global_shape"], "global_shape"))  # a writer's check: an empty block of a whole
     # the share of the draws that get past the gap (the normal proposals' tail; an exponential's; a uniform's rest)
-    reach = 1.0 if gap <= 0 else 0.5 * math.erfc(gap / scale / math.sqrt(2.0)) if method == NORMAL_PROPOSAL else \
-        math.exp(-gap / scale) if method == EXP_PROPOSAL else max(0.0, 1.0 - gap / scale)
+    # (none when the spread underflowed to 0: std 1e-200 with the exponential's 1 / lam ~ std / |a - mean|)
+    reach = 1.0 if gap <= 0 else 0.0 if scale == 0 else 0.5 * math.erfc(gap / scale / math.sqrt(2.0)) \
+        if method == NORMAL_PROPOSAL else math.exp(-gap / scale) if method == EXP_PROPOSAL else \
+        max(0.0, 1.0 - gap / scale)
     if drawn and reach < _SLOW_REACH and scale < float(np.spacing(compute.type(abs(origin)))):  # compute's spacing
         warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where the "
              f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "

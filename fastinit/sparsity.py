@@ -257,7 +257,8 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
 def sparse_(out: T, sparsity: float, std: float = 0.01, *, seed: Optional[int] = None, stream: Stream = 0,
             global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
             generator: Optional[Generator] = None) -> T:
-    """Fill the 2-D ``out`` with N(0, std²) and exactly ``ceil(sparsity * rows)`` zeros per column.
+    """Fill the 2-D ``out`` with N(0, std²) and ``ceil(sparsity * rows)`` zeros per column (a normal draw can be 0
+    too: ~1e-7 of float32 values, as in torch).
 
     torch.nn.init.sparse_'s law (Martens 2010), but seeded, parallel and exact: zero rows are a
     uniform random subset per column (partial Fisher–Yates on Philox bits).

@@ -289,6 +289,13 @@ def test_draws_below_the_compute_resolution_warn_and_give_the_nearest_value():
         fastinit.trunc_normal_(w, 1000.0, 1e-5, 1000.0002, np.inf, seed=1)
     assert any("below float32's resolution at 1000" in str(r.message) for r in record)
     assert np.all(w == np.nextafter(np.float32(1000.0002), np.float32(np.inf)))
+    # a spread that underflows to 0 (the exponential proposal's std / lam ~ std^2 / (a - mean)): the same warning,
+    # not a ZeroDivisionError (a review)
+    for dtype, std, a, b in [(np.float32, 1e-200, 1.00000003, 2.0), (ml_dtypes.bfloat16, 1e-300, 1e10, 2e10),
+                             (np.float32, 1e-170, -2.0, -1.00000003)]:
+        with pytest.warns(UserWarning, match="resolution"):
+            w = fastinit.trunc_normal_(np.empty(2, dtype), 0.0, std, a, b, seed=0)
+        assert np.all(w == w[0]) and a <= float(w[0]) <= b
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fastinit.trunc_normal_(np.empty(100, np.float32), 0.0, 0.02, -0.04, 0.04, seed=1)
