@@ -704,6 +704,20 @@ def rows_tile(code, k):
 
 
 @scalar
+def row_caches(code, k, shape, gstride, tile):
+    """Per-row value scratch (ROW_TILE of :func:`scratch`'s v32 / v64, and of ``held``, none held) for a tile whose
+    rows start at different places of their generation tiles (a row stride not a tile's multiple, rows longer than
+    a tile): a piece of each row then ends within a tile that the row's next piece begins with, which one shared
+    scratch had lost to the other rows by then and computed again (a transposed (4096, 1040) took 1.7x (4096, 1000));
+    else three empty arrays."""
+    n = ROW_TILE if k >= 0 and gstride[k] % tile != _U64(0) and row_length(shape, k) > COL_TILE else 0
+    held = np.empty(2 * n, np.uint64)
+    held[0::2] = ~_U64(0)
+    return np.empty(n * 4 * _B if code != F64 else 0, np.float32), np.empty(n * 2 * _B if code == F64 else 0,
+                                                                             np.float64), held
+
+
+@scalar
 def tile_plan(pos, end, shape, gstride, k, cols, t16, t32, t64):
     """(rows, pitch, one run) of the tile of whole rows (of ``cols`` elements) of tile axis k starting at position
     ``pos`` of [pos, end): narrow rows that follow each other in global index as one run (pitch = the row
@@ -878,6 +892,8 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
     held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile  # rows a tile apart share none: a short run
     # takes its blocks only
+    r32, r64, rheld = row_caches(code, k, shape, gstride, tile)
+    rheld[1::2] = held[1]
     if short_rows(shape, gstride, tile, t16, t32, t64):
         idx = np.empty(nd, np.int64)
         m = start_nd(pos, shape, mstride, mbase, idx)
@@ -896,8 +912,13 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             while c0 < cols:
                 runs, length, n = tile_piece(rows, dense, cols, c0, g, tile)
                 for r in range(runs):
-                    run(code, kind, prm, key, stream, g + _U64(r) * gstride[k] + _U64(c0), length, t16, t32, t64,
-                        r * pitch, np.int64(1), words, v32, v64, held)
+                    gr = g + _U64(r) * gstride[k] + _U64(c0)
+                    if rheld.size and not dense:  # each row its own last tile
+                        run(code, kind, prm, key, stream, gr, length, t16, t32, t64, r * pitch, np.int64(1), words,
+                            r32[r * 4 * _B:(r + 1) * 4 * _B], r64[r * 2 * _B:(r + 1) * 2 * _B], rheld[2 * r:2 * r + 2])
+                    else:
+                        run(code, kind, prm, key, stream, gr, length, t16, t32, t64, r * pitch, np.int64(1), words,
+                            v32, v64, held)
                 store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m, mstride[k], shape[k + 1:],
                            mstride[k + 1:], c0)
                 c0 += n

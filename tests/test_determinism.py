@@ -175,6 +175,25 @@ def test_work_items_hold_whole_tiles_of_long_rows_while_every_thread_has_one():
     assert _cpu.work_chunk(np.int64(7), g.shape, g.gstride, g.mstride, np.int64(4096)) == 7
 
 
+def test_tile_rows_at_different_generation_tile_offsets_keep_their_own_last_tile():
+    """A row piece of a (4096, 1040) Fortran-order matrix ends within the generation tile its next piece begins
+    with; the 15 other rows' pieces took the shared scratch in between, so each tile was computed twice.  Rows
+    longer than a tile whose stride is not a tile's multiple get one scratch a row; the others none."""
+    from fastinit import _buffers, _cpu
+
+    def caches(shape, dtype=np.float32):
+        g = _buffers.geometry(_buffers.as_target(np.empty(shape, dtype, order="F")))
+        k = _cpu.tile_axis(g.shape, g.gstride, g.mstride)
+        code = _cpu.F64 if dtype == np.float64 else _cpu.F32
+        return _cpu.row_caches(np.int64(code), k, g.shape, g.gstride, np.uint64(_cpu.lanes(code, _cpu.NORMAL, 0) * 256))
+
+    r32, r64, held = caches((4096, 1040))
+    assert r32.size == 16 * 1024 and r64.size == 0 and held.size == 32 and (held[0::2] == np.uint64(2**64 - 1)).all()
+    assert caches((2000, 3000), np.float64)[1].size == 16 * 512
+    for shape in ((4096, 2048), (4096, 1000), (3, 4096)):  # a stride of tiles; rows of one run; a stride of tiles
+        assert [a.size for a in caches(shape)] == [0, 0, 0], shape
+
+
 @pytest.mark.parametrize("fn, args", FILLS + TRUNC, ids=IDS + ["trunc-normal", "trunc-uniform", "trunc-exp"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_narrow_rows_take_one_tile_computation_with_the_same_values(fn, args, dtype):
