@@ -126,8 +126,9 @@ def cmd_fill(args: argparse.Namespace) -> int:
     with atomic_output(args.out, ".npy") as (fd, tmp):  # a complete .npy under --out, or nothing
         os.close(fd)
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=args.dtype, shape=(args.numel,))
-        with open(tmp, "r+b") as f:  # reserve the blocks: a full disk is an error here, not a SIGBUS mid-fill
-            os.posix_fallocate(f.fileno(), 0, out.offset + out.nbytes)
+        if hasattr(os, "posix_fallocate"):  # (not on macOS or Windows: a full disk shows during the fill there)
+            with open(tmp, "r+b") as f:  # reserve the blocks: a full disk is an error here, not a SIGBUS mid-fill
+                os.posix_fallocate(f.fileno(), 0, out.offset + out.nbytes)
         report = _fill_report(args, fill, law, out)
         out.flush()
         del out
@@ -566,7 +567,8 @@ NO_PROGRESS = "no progress bar (default: one on stderr when it is a terminal)"
 def _progress(args: argparse.Namespace) -> bool:
     """Whether a command shows its progress bar: not with --no-progress, nor into a log (stderr not a terminal:
     a bar's carriage-return frames would fill it)."""
-    return not getattr(args, "no_progress", True) and sys.stderr.isatty()  # (commands without a bar: False)
+    return (not getattr(args, "no_progress", True)  # (commands without a bar: False)
+            and sys.stderr is not None and sys.stderr.isatty())  # (None: closed at start, 2>&-, pythonw)
 
 
 def _is_float(text: str) -> bool:
@@ -625,7 +627,8 @@ def main(argv: list[str] | None = None) -> int:
                 rc = args.func(args)
         if main_thread and io.SIGNALLED:
             raise KeyboardInterrupt
-        sys.stdout.flush()  # a closed pipe is seen here, not as "Exception ignored" at the interpreter's exit
+        if sys.stdout is not None:  # (None: closed at start, >&-; print() then writes nothing)
+            sys.stdout.flush()  # a closed pipe is seen here, not as "Exception ignored" at the interpreter's exit
         return rc
     except BrokenPipeError:  # stdout's reader went away (`| head -1`): what was asked is done (an --out file is
         # written before the report), so quietly, as a process killed by SIGPIPE exits in a shell

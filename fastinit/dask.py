@@ -78,6 +78,10 @@ def from_initializer(fill: Callable, shape: Union[int, Sequence[int]], *, chunks
     seed = resolve_seed(seed, generator, draw=False) if sampled else None
     try:
         normalized = da.core.normalize_chunks(chunks, shape, dtype=dt)
+        # dask's own check lets chunks=-2 through as ((-1,), ...), and ((7, -1), ...) for a length of 6
+        for d, (sizes, n) in enumerate(zip(normalized, shape)):
+            if any(c < 0 for c in sizes) or sum(sizes) != n:
+                raise ValueError(f"axis {d}'s chunks {tuple(sizes)} are not non-negative sizes summing to {n}")
     except (ValueError, TypeError, ZeroDivisionError) as e:
         raise ValueError(f"chunks={chunks!r} does not tile shape {shape}: {e or type(e).__name__}") from None
     # bad arguments are refused now, when the graph is built, not on a worker at compute time

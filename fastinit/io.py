@@ -109,6 +109,8 @@ def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = 
             if reserved:  # (a partial's would be replaced silently: other values on every run)
                 raise ValueError(f"{name}: {where} {reserved} are set by the writer (seed= for the file, stream = "
                                  "the tensor's name, placement by blocks); leave them out")
+            if "dtype" in given:
+                raise ValueError(f"{name}: {where} ['dtype'] is the TensorSpec's dtype ({spec.dtype!r}); leave it out")
         rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
         entries.append((name, spec, dt, shape, rows, int(np.prod(_local(shape, rows), dtype=object)) * dt.itemsize))
     layout, offset = [], 0
@@ -216,7 +218,7 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[
     points to is replaced), an existing file keeps its permissions, a new one gets the usual ones; a hard link
     to the old file keeps the old contents (the name gets a new file); a name (or link) to anything but a regular
     file (a FIFO, a device such as /dev/null) is refused.  An OSError says which file it was writing."""
-    path = os.fspath(path)
+    path = os.fsdecode(path)  # str, bytes or os.PathLike
     real, st = check_destination(path)
     mode = st.st_mode & 0o7777 if st is not None else None  # an existing file keeps its mode
     folder = os.path.dirname(real)
@@ -291,7 +293,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
 
     Parameters
     ----------
-    path : str or os.PathLike
+    path : str, bytes or os.PathLike
         The file, written atomically (a temporary file in its folder, renamed at the end).
     tensors : mapping name -> TensorSpec
         Written by descending itemsize (float64 first), in this order within each, so that each
@@ -326,9 +328,10 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
         raise TypeError(f"progress must be None, True or False, got {progress!r}")
     if shard is not None:
         i, n = shard if isinstance(shard, (tuple, list)) and len(shard) == 2 else (None, None)
-        if isinstance(i, bool) or isinstance(n, bool) or not (isinstance(i, int) and isinstance(n, int)) \
+        if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in (i, n)) \
                 or n < 1 or not 0 <= i < n:
             raise ValueError(f"shard must be a pair (i, n) of ints with 0 <= i < n, got {shard!r}")
+        shard = (int(i), int(n))
     specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
     fills = {name: _initializer(spec.init) for name, spec in specs.items()}
     seed = resolve_seed(seed, draw=False)  # validated; drawn (seed=None) once every spec passed its checks
@@ -338,7 +341,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     user_meta = _user_metadata(metadata)
     shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard is not None else {}
     _header(layout, {**user_meta, "fastinit.seed": str(2**64 - 1), **shard_meta})  # its size, with the longest seed
-    check_destination(os.fspath(path))
+    check_destination(os.fsdecode(path))
     seed = resolve_seed(seed)  # drawn (seed=None) once nothing is left to refuse
     header = _header(layout, {**user_meta, "fastinit.seed": str(seed), **shard_meta})
     data_bytes = sum(entry[-1] for entry in layout)
@@ -365,7 +368,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     finally:
         if bar:
             bar.close()
-    path = os.fspath(path)
+    path = os.fsdecode(path)
     seconds = time.perf_counter() - start
     total = len(header) + data_bytes
     by_name = {entry[0]: entry for entry in layout}

@@ -52,7 +52,7 @@ from . import structured as _structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import hash64
 from ._warnings import quiet, warn
-from .init import Stream, _is_real
+from .init import Stream
 
 __all__ = [
     "constant", "delta_orthogonal", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
@@ -317,36 +317,30 @@ _ZEROS = functools.partial(_init.normal_, mean=0.0, std=0.0)  # JAX's draw times
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """U[0, scale) (jax.nn.initializers.uniform); scale 0 gives zeros, as JAX's draw times 0."""
     scale = _not_negative(_number(scale, "scale"), "uniform", "scale")
-    fill = _ZEROS if _is_zero(scale) else functools.partial(_init.uniform_, a=0.0, b=scale)
+    fill = _ZEROS if scale == 0 else functools.partial(_init.uniform_, a=0.0, b=scale)
     return _initializer(fill, dtype, stream)
 
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """N(0, stddev²) (jax.nn.initializers.normal; a negative stddev, which JAX multiplies in, is the same law)."""
     stddev = _finite(_number(stddev, "stddev"), "normal", "stddev")
-    return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev) if _is_real(stddev) else stddev),
-                        dtype, stream)
+    return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev)), dtype, stream)
 
 
 def _finite(value, fn: str, name: str):
     """``value``; a ValueError naming the factory's argument (not the fastinit initializer's it becomes) if it is
-    a NaN or an infinity."""
-    if _is_real(value):
-        _init.as_real(value, name, fn)  # NaN, infinities, 10**400
+    a NaN or an infinity, a TypeError if it is not a real number (a bool; an array, which JAX would broadcast)."""
+    _init.as_real(value, name, fn)  # NaN, infinities, 10**400
     return value
 
 
 def _not_negative(value, fn: str, name: str):
     """``value``; a ValueError naming the factory's argument if it is not finite or a negative number (JAX
     multiplies its draw by it: the interval mirrored, which fastinit does not take)."""
-    if _is_real(_finite(value, fn, name)) and value < 0:
+    if _finite(value, fn, name) < 0:
         raise ValueError(f"{fn}: {name} must be >= 0 (0 gives zeros), got {value!r}")
     return value
 
-
-def _is_zero(value) -> bool:
-    """A real number equal to 0 (anything else reaches fastinit's checks as given)."""
-    return _is_real(value) and value == 0
 
 
 def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0, *,
@@ -354,10 +348,12 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
     """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal); stddev 0
     gives zeros, as JAX's draw times 0."""
     stddev, lower, upper = _number(stddev, "stddev"), _number(lower, "lower"), _number(upper, "upper")
-    _not_negative(stddev, "truncated_normal", "stddev")  # lower, upper: infinite bounds are fastinit's to take
-    if _is_real(lower) and _is_real(upper) and not lower < upper:
+    _not_negative(stddev, "truncated_normal", "stddev")
+    for bound, name in ((lower, "lower"), (upper, "upper")):  # infinite bounds are fastinit's to take
+        _init.as_real(bound, name, "truncated_normal", finite=False)
+    if not lower < upper:
         raise ValueError(f"truncated_normal: need lower < upper, got lower={lower!r}, upper={upper!r}")
-    if _is_zero(stddev) and _is_real(lower) and _is_real(upper):  # (lower < upper, checked above)
+    if stddev == 0:  # (lower < upper, checked above)
         return _initializer(_ZEROS, dtype, stream)
     return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,
                                           b=upper * stddev), dtype, stream)
@@ -368,7 +364,7 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     """Var(W) = scale / n, n from ``mode`` over the fans of ``in_axis`` / ``out_axis``
     (jax.nn.initializers.variance_scaling; :func:`fastinit.variance_scaling_`).  ``batch_axis`` is not
     supported (NotImplementedError)."""
-    if batch_axis not in ((), []):
+    if not (isinstance(batch_axis, (tuple, list, np.ndarray)) and len(batch_axis) == 0):
         raise NotImplementedError(f"batch_axis={batch_axis!r}: fastinit's fans have no batch axes; fill each "
                                   "batch member with its own stream instead")
     for name, axis in (("in_axis", in_axis), ("out_axis", out_axis)):

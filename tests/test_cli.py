@@ -54,6 +54,25 @@ def test_fill_bad_parameters_exit_2_with_message(capsys):
     assert "stream=1000" in capsys.readouterr().out
 
 
+def test_a_closed_stdout_or_stderr_is_no_crash(tmp_path, monkeypatch):
+    """sys.stdout / sys.stderr None (a stream closed at start, `>&-`, pythonw) gave a traceback and rc 1, the file
+    written or not (a review); now rc 0 and the file, print() to None writing nothing, as Python's own does."""
+    for closed in ("stdout", "stderr"):
+        path = tmp_path / f"{closed}.safetensors"
+        with monkeypatch.context() as m:
+            m.setattr(sys, closed, None)
+            assert main(["init", "--arch", "mlp-mnist", "--out", str(path), "--seed", "0"]) == 0
+            assert main(["init", "--list"]) == 0
+        assert path.stat().st_size > 900_000
+
+
+def test_fill_out_needs_no_posix_fallocate(tmp_path, monkeypatch, capsys):
+    """macOS and Windows Pythons have no os.posix_fallocate (fill --out crashed with an AttributeError)."""
+    monkeypatch.delattr(os, "posix_fallocate", raising=False)
+    assert main(["fill", "--numel", "1000", "--repeat", "1", "--seed", "2", "--out", str(tmp_path / "m.npy")]) == 0
+    assert np.array_equal(np.load(tmp_path / "m.npy"), fastinit.normal_(np.empty(1000, np.float32), seed=2))
+
+
 def test_python_dash_m_and_help():
     out = subprocess.run([sys.executable, "-m", "fastinit", "fill", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--numel" in out.stdout

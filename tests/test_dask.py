@@ -118,6 +118,9 @@ def test_generator_and_seed_draws_follow_the_local_calls():
                             (lambda: fid.from_initializer("normal_", (4, 4)), TypeError,
                              r"fill must be an in-place initializer such as fastinit\.normal_, got 'normal_'"),
                             (lambda: fid.normal(4, 4, chunks=0), ValueError, r"chunks=0 does not tile shape \(4, 4\)"),
+                            # dask's normalize_chunks passes these (a review: they failed only at compute)
+                            (lambda: fid.normal(5, 5, chunks=-2), ValueError, r"axis 0's chunks \(-1,\) are not"),
+                            (lambda: fid.normal(6, 5, chunks=((7, -1), (5,))), ValueError, r"chunks \(7, -1\)"),
                             (lambda: fid.zeros(4, 4, seed=3), TypeError, r"zeros_ draws no random values")]:
         with pytest.raises(err, match=match):
             bad()

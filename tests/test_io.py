@@ -416,6 +416,10 @@ def test_per_unit_arguments_and_bad_writer_arguments(tmp_path):
             (dict(tensors=ok, progress="no"), TypeError, "progress must be None, True or False"),
             (dict(tensors=ok, shard=(0, 2, 3)), ValueError, "shard must be a pair"),
             (dict(tensors={"w": TensorSpec((2,), params={"seed": 1})}), ValueError, r"params \['seed'\] are set by"),
+            # (a review: "check_by_empty_fill() got multiple values for argument 'dtype'")
+            (dict(tensors={"w": TensorSpec((2,), "float16", params={"dtype": "float16"})}), ValueError,
+             r"^w: params \['dtype'\] is the TensorSpec's dtype \('float16'\)"),
+            (dict(tensors=ok, shard=(np.int64(2), np.int64(2))), ValueError, "shard must be a pair"),
             (dict(tensors={**ok, "h.3.w": TensorSpec((4, 4), "float32", "normal_", {"std": -1})}), ValueError,
              "^h.3.w: normal_: std must be >= 0"),  # the tensor's name first, the kind of error kept
             (dict(tensors={"h.7.w": TensorSpec((4, 4), "float32", "xavier_uniform_", {"gain": "2"})}), TypeError,
@@ -423,6 +427,16 @@ def test_per_unit_arguments_and_bad_writer_arguments(tmp_path):
         with pytest.raises(err, match=match):
             write_safetensors(tmp_path / "x.safetensors", **kw)
     assert list(tmp_path.iterdir()) == [] and np.array_equal(first, fastinit.normal(3))
+
+
+def test_paths_may_be_bytes_and_shards_numpy_integers(tmp_path):
+    """A bytes path was refused with "a bytes-like object is required, not 'str'", a shard of NumPy ints as not a
+    pair of ints (a review)."""
+    spec = {"w": TensorSpec((6, 4), "float32")}
+    got = write_safetensors(os.fsencode(tmp_path / "b.safetensors"), spec, seed=3, shard=(np.int64(1), np.int64(3)))
+    assert got["path"] == str(tmp_path / "b.safetensors") and got["tensors"]["w"]["rows"] == (2, 4)
+    write_safetensors(tmp_path / "s.safetensors", spec, seed=3, shard=(1, 3))
+    assert (tmp_path / "b.safetensors").read_bytes() == (tmp_path / "s.safetensors").read_bytes()
 
 
 def test_an_existing_output_keeps_its_link_and_mode(tmp_path):

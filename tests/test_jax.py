@@ -164,12 +164,27 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.variance_scaling(1.0, "fan_in", "normal", in_axis=None), TypeError, "in_axis must be"),
              (lambda: fj.he_normal(out_axis=None), TypeError, "out_axis must be an int or a sequence"),
              (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis"),
-             (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "column_axis must be an int")]
+             (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "column_axis must be an int"),
+             # the factory's own names, not the fastinit initializer's ("normal_: std"; a review); an array, which
+             # JAX broadcasts, is refused
+             (lambda: fj.normal(True), TypeError, "^normal: stddev must be a real number, got bool"),
+             (lambda: fj.normal(jnp.array([1.0, 2.0])), TypeError, "^normal: stddev must be a real number"),
+             (lambda: fj.truncated_normal(0.1, lower="a"), TypeError, "^truncated_normal: lower must be a real"),
+             (lambda: fj.orthogonal(True), TypeError, "^orthogonal: scale must be a real number")]
     for call, err, msg in cases:
         with pytest.raises(err, match=msg):
             call()
     with pytest.raises(TypeError, match="key must be"):
         jax.jit(lambda k: fj.normal()(k, (3,)))(jnp.zeros(2, jnp.int32))
+
+
+def test_an_empty_batch_axis_of_any_sequence_type_is_no_batch_axis():
+    """batch_axis=np.array([], int) raised 'truth value of an empty array is ambiguous' (a review)."""
+    for empty in ((), [], np.array([], int)):
+        assert np.array_equal(fj.variance_scaling(1.0, "fan_in", "normal", batch_axis=empty)(KEY, (3, 4)),
+                              fj.variance_scaling(1.0, "fan_in", "normal")(KEY, (3, 4)))
+    with pytest.raises(NotImplementedError, match="batch_axis"):
+        fj.lecun_normal(batch_axis=np.array([0]))
 
 
 def test_concrete_jax_integers_are_sizes_as_in_jax():
