@@ -679,19 +679,23 @@ def row_length(shape, k):
 @scalar
 def work_chunk(chunk, shape, gstride, mstride, n):
     """A work item's positions: ``chunk`` if positive, else (launch's choice for -chunk threads) about
-    DEFAULT_CHUNK: whole tiles of ROW_TILE rows of the tile axis (at least one tile: rows of a transposed
+    DEFAULT_CHUNK in whole tiles of ROW_TILE rows of the tile axis (at least one: rows of a transposed
     (512, 32, 1024) array are 32768 long; an item starting within a row stored it a short run at a time), fewer
-    tiles where a thread would go without an item (the thread count is an argument: numba's in a kernel is not
-    cached)."""
+    tiles, then fewer rows a tile, where a thread would go without an item; DEFAULT_CHUNK when the call's rows
+    leave a thread under two (a (16, 10⁶) Fortran array on 16 threads: items within rows, as for any layout,
+    not one item of all 16 rows).  The thread count is an argument: numba's, in a kernel, is not cached."""
     if chunk > 0:
         return chunk
     k = tile_axis(shape, gstride, mstride)
     if k < 0:
         return DEFAULT_CHUNK
     cols = row_length(shape, k)
-    tiles = max(1, DEFAULT_CHUNK // (ROW_TILE * cols))
-    share = -(-(n // cols) // (ROW_TILE * -chunk))  # tiles per thread, rounded up
-    return max(1, min(tiles, share)) * ROW_TILE * cols
+    share = -(-(n // cols) // -chunk)  # rows a thread, rounded up
+    if share < 2:
+        return DEFAULT_CHUNK
+    if share < ROW_TILE:
+        return share * cols
+    return min(max(1, DEFAULT_CHUNK // (ROW_TILE * cols)), share // ROW_TILE) * ROW_TILE * cols
 
 
 @scalar

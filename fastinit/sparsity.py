@@ -31,6 +31,7 @@ D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019)
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Optional, TypeVar
 
 import numba
@@ -227,6 +228,12 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     if max(grows, gcols) >= 2**32:
         raise ValueError(f"{fn}: global shape {geom.global_shape} has a dimension >= 2**32 (not supported)")
     nzero = nzero_of_rows(grows)
+    draw_kept = 2 * nzero > grows  # the smaller set is drawn: the zero rows, or the rows that keep a value
+    ndraw = grows - nzero if draw_kept else nzero
+    rows, cols = target.shape
+    work = cols * max(ndraw, 1)  # the draws
+    nthreads = min(threads_for(work), -(-cols // STRIP))  # a thread per 64-column strip at most
+    _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
     prm = normal_params(target, 0.0, std, fn)
     sw = stream_words(stream)
     if target.size == 0:
@@ -235,12 +242,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     key = key_words(resolve_seed(seed, generator))
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it
-    rows, cols = target.shape
-    draw_kept = 2 * nzero > grows  # the smaller set is drawn: the zero rows, or the rows that keep a value
     mask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
-    ndraw = grows - nzero if draw_kept else nzero
-    work = cols * max(ndraw, 1)  # the draws
-    nthreads = min(threads_for(work), mask.shape[1])  # a thread per 64-column strip at most: each holds a permutation
     run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, nthreads), work)
     tmbase, ms0, ms1 = (np.int64(v) for v in (target.mbase, *target.mstride))
     if (grows - nzero) * KEEP_FRACTION > grows:  # many values: the normal fill, zeroing as it goes
@@ -251,6 +253,20 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     run(_scatter_normal, (*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, _U64(gcols),
                           _U64(geom.gbase), tmbase, ms0, ms1), target.size)
     return out
+
+
+def _refuse_beyond_memory(fn: str, global_shape, space: int) -> None:
+    """MemoryError, before anything is drawn or written, when the threads' permutations of the global rows need
+    more than this machine's memory (a small block of a (4e9, 3) matrix: 32 GB a thread; numba's allocation
+    failure inside the kernel surfaced as a SystemError)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # (no sysconf: Windows)
+        return
+    if space > total:
+        raise MemoryError(f"{fn}: global shape {tuple(global_shape)} draws each column's positions over all its "
+                          f"{global_shape[0]:,} rows: {space / 2**30:.3g} GiB of work space (8 bytes a row a thread), "
+                          f"more than this machine's {total / 2**30:.3g} GiB; split such a matrix by columns")
 
 
 @host_staged

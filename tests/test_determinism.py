@@ -159,7 +159,9 @@ def test_an_outer_axis_of_least_stride_is_the_tile_axis_with_the_same_values(fn,
 
 def test_work_items_hold_whole_tiles_of_long_rows_while_every_thread_has_one():
     """The kernel's chunk (0): about 2**16 positions of whole ROW_TILE-row tiles, at least one tile, fewer tiles
-    so that each thread keeps a work item; an explicit chunk is taken as given."""
+    (then fewer rows a tile) so that each thread keeps a work item, items within rows where a thread would get
+    under two rows (a review: a (16, 10**6) Fortran array was one item, one thread); an explicit chunk is taken
+    as given."""
     from fastinit import _buffers, _cpu
 
     def chunk(shape, order, threads, n=None):
@@ -167,10 +169,12 @@ def test_work_items_hold_whole_tiles_of_long_rows_while_every_thread_has_one():
         return _cpu.work_chunk(np.int64(-threads), g.shape, g.gstride, g.mstride, np.int64(n or g.shape.prod()))
 
     assert chunk((64, 128, 256), "F", 2) == 16 * 128 * 256  # rows of 32768: one tile of 16
-    assert chunk((64, 128, 256), "F", 16) == 16 * 128 * 256  # never under a tile
+    assert chunk((64, 128, 256), "F", 16) == 4 * 128 * 256  # 64 rows: tiles of 4 rows, an item a thread
     assert chunk((4096, 1000), "F", 2) == 64 * 1000  # rows of 1000: four tiles, not 65.5 rows
     assert chunk((4096, 1000), "F", 128) == 32 * 1000  # two tiles: 4096 rows, 128 threads
     assert chunk((4096, 1000), "C", 2) == 1 << 16  # no tile axis
+    assert chunk((16, 10**6), "F", 2) == 8 * 10**6 and chunk((16, 10**6), "F", 16) == 1 << 16
+    assert chunk((16, 10**6), "F", 2, n=999_999) == 1 << 16  # a call within a row (rows over CALL_ELEMENTS)
     g = _buffers.geometry(_buffers.as_target(np.empty((64, 64), np.float32, order="F")))
     assert _cpu.work_chunk(np.int64(7), g.shape, g.gstride, g.mstride, np.int64(4096)) == 7
 

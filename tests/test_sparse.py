@@ -143,3 +143,19 @@ def test_martens_row_shard_of_1024_rows_equals_its_block():
     blk = fastinit.martens_sparse_(np.zeros((1024, 300), np.float32), k=280, seed=0, global_shape=(2048, 300),
                                    offset=(1024, 0))
     assert np.array_equal(blk, full[1024:])
+
+
+def test_work_space_beyond_the_machines_memory_is_refused_before_any_draw_or_write(monkeypatch):
+    """A block of a matrix with billions of rows needs each thread's permutation of all of them (8 bytes a row):
+    numba's allocation failure surfaced as a SystemError after the seed was drawn (a review).  Here the machine
+    is made 4 MiB small: a block of a (10**6, 3) matrix needs 8 MB."""
+    from fastinit import sparsity
+
+    monkeypatch.setattr(sparsity.os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1024}[name])
+    w = np.full((2, 3), 7.0, np.float32)
+    g, twin = fastinit.Generator(1), fastinit.Generator(1)
+    with pytest.raises(MemoryError, match=r"sparse_: global shape \(1000000, 3\) draws .* split such a matrix"):
+        fastinit.sparse_(w, 0.5, generator=g, global_shape=(10**6, 3))
+    assert (w == 7).all() and g.next_seed() == twin.next_seed()
+    fastinit.sparse_(w, 0.5, seed=0, global_shape=(1000, 3))  # 8 kB: fits
+    assert np.array_equal(w, fastinit.sparse_(np.empty((1000, 3), np.float32), 0.5, seed=0)[:2])
