@@ -328,11 +328,19 @@ def _refuse_not_dense(t, name: str) -> None:
                         "(strided) tensors")
 
 
-def _refuse_negated(t, name: str = "tensor") -> None:
-    """TypeError for a torch tensor whose negative bit is set: its memory holds the negated values."""
+def _refuse_unwritable(t, name: str = "tensor") -> None:
+    """TypeError for a torch tensor whose negative bit is set (its memory holds the negated values); ValueError
+    for one whose storage is smaller than its view spans (freed or shrunk, as FSDP frees a parameter's between
+    uses: its data pointer is not its memory; torch's own fill crashes the process there)."""
     if t.is_neg():
         raise TypeError(f"{name} has its negative bit set (a lazily negated view such as x.conj().imag): its "
                         "memory holds the negated values; call .resolve_neg() first, or fill the un-negated tensor")
+    if t.numel():
+        span = (t.storage_offset() + sum((n - 1) * s for n, s in zip(t.shape, t.stride())) + 1) * t.element_size()
+        have = t.untyped_storage().nbytes()
+        if span > have:
+            raise ValueError(f"{name}'s storage holds {have} bytes, fewer than the {span} its view spans (a freed or "
+                             "resized storage, as FSDP leaves a parameter between uses): nothing to write into")
 
 
 def torch_func_wrapper(t) -> bool:
@@ -365,7 +373,7 @@ def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     if t.requires_grad:  # numpy() refuses it; detach() of another tensor would only cost 0.6 us
         t = t.detach()
     _refuse_not_dense(t, name)
-    _refuse_negated(t, name)
+    _refuse_unwritable(t, name)
     try:
         if t.dtype == torch.bfloat16:
             return t.view(torch.int16).numpy().view(bfloat16())
@@ -411,7 +419,7 @@ def from_torch(t, dtype, name: str):
         raise TypeError(f"{name} is a {t.device.type} torch tensor; fastinit writes CPU and CUDA tensors in "
                         "place (fastinit.torch also checks meta tensors)")
     t = t.detach()
-    _refuse_negated(t, name)
+    _refuse_unwritable(t, name)
     from . import _cuda  # numba.cuda, imported for CUDA tensors only
 
     _cuda.require_gpu()  # no GPU, no numba-cuda: said before the tensor's memory is read

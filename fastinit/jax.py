@@ -364,7 +364,7 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     """Var(W) = scale / n, n from ``mode`` over the fans of ``in_axis`` / ``out_axis``
     (jax.nn.initializers.variance_scaling; :func:`fastinit.variance_scaling_`).  ``batch_axis`` is not
     supported (NotImplementedError)."""
-    if not (isinstance(batch_axis, (tuple, list, np.ndarray)) and len(batch_axis) == 0):
+    if np.size(batch_axis) != 0:  # (), [], an empty NumPy or JAX array: none
         raise NotImplementedError(f"batch_axis={batch_axis!r}: fastinit's fans have no batch axes; fill each "
                                   "batch member with its own stream instead")
     for name, axis in (("in_axis", in_axis), ("out_axis", out_axis)):

@@ -265,8 +265,9 @@ def _refuse_beyond_memory(fn: str, global_shape, space: int) -> None:
         return
     if space > total:
         raise MemoryError(f"{fn}: global shape {tuple(global_shape)} draws each column's positions over all its "
-                          f"{global_shape[0]:,} rows: {space / 2**30:.3g} GiB of work space (8 bytes a row a thread), "
-                          f"more than this machine's {total / 2**30:.3g} GiB; split such a matrix by columns")
+                          f"{global_shape[0]:,} rows: {space / 2**30:.3g} GiB of work space (8 bytes a row and 8 a "
+                          f"drawn row, a thread), more than this machine's {total / 2**30:.3g} GiB; split such a "
+                          "matrix by columns")
 
 
 @host_staged

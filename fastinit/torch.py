@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import warnings
 from typing import Optional
 
@@ -79,7 +80,25 @@ _FLOATS = {torch.float16: np.float16, torch.float32: np.float32, torch.float64: 
 # torch.nn.init's initializers as imported, for what fastinit hands to torch (integer tensors, subclasses): a
 # program may then point torch.nn.init's names at fastinit.torch's (so modules' reset_parameters use fastinit),
 # where looking them up at the call would come back here forever
-_THEIRS = {name: f for name, f in vars(torch.nn.init).items() if name.endswith("_") and callable(f)}
+_TORCH_OWN = {name: f for name, f in vars(torch.nn.init).items() if name.endswith("_") and callable(f)}
+_HANDING = threading.local()  # depth: inside a call of torch's own function on a tensor fastinit handed over
+
+
+def _handed(f):
+    """torch.nn.init's ``f``, run with :data:`_HANDING` raised: torch's functions look their private helpers
+    (``_no_grad_fill_`` ...) up at the call, which a program may have pointed at fastinit's, which hand the same
+    tensor back to torch (a RecursionError); inside, fastinit's helpers are torch's own."""
+    @functools.wraps(f)
+    def call(*args, **kwargs):
+        _HANDING.depth = getattr(_HANDING, "depth", 0) + 1
+        try:
+            return f(*args, **kwargs)
+        finally:
+            _HANDING.depth -= 1
+    return call
+
+
+_THEIRS = {name: _handed(f) for name, f in _TORCH_OWN.items()}
 
 
 @functools.lru_cache(maxsize=None)
@@ -339,7 +358,7 @@ def _by_torch(tensor: torch.Tensor) -> bool:
     expanded views whose elements share memory, a lazily negated view (``x.conj().imag``: its memory holds the
     negated values) and memory not aligned to the element size (``torch.frombuffer`` at an odd offset)."""
     return _not_float(tensor) or isinstance(tensor, torch.Tensor) and (
-        tensor.layout != torch.strided or _expanded(tensor) or tensor.is_neg()
+        tensor.is_nested or tensor.layout != torch.strided or _expanded(tensor) or tensor.is_neg()
         or tensor.data_ptr() % tensor.element_size() != 0)
 
 
@@ -520,26 +539,25 @@ def _deprecated(meth):
 
 
 # torch.nn.init's private in-place helpers, which model code calls too (`_init_weights` methods calling
-# `init._no_grad_trunc_normal_`): fastinit's fills, under torch's names and signatures
-def _no_grad_uniform_(tensor: torch.Tensor, a: float, b: float, generator: Optional[torch.Generator] = None):
-    return uniform_(tensor, a, b, generator)
+# `init._no_grad_trunc_normal_`): fastinit's fills, under torch's names and signatures (torch's own inside a
+# function of torch's that fastinit handed a tensor to, see _handed)
+def _no_grad(name: str, ours):
+    theirs = _TORCH_OWN[name]
+
+    @functools.wraps(theirs)
+    def helper(*args, **kwargs):
+        return (theirs if getattr(_HANDING, "depth", 0) else ours)(*args, **kwargs)
+    return helper
 
 
-def _no_grad_normal_(tensor: torch.Tensor, mean: float, std: float, generator: Optional[torch.Generator] = None):
-    return normal_(tensor, mean, std, generator)
-
-
-def _no_grad_trunc_normal_(tensor: torch.Tensor, mean: float, std: float, a: float, b: float,
-                           generator: Optional[torch.Generator] = None):
-    return trunc_normal_(tensor, mean, std, a, b, generator)
-
-
-def _no_grad_fill_(tensor: torch.Tensor, val: float):
-    return constant_(tensor, val)
-
-
-def _no_grad_zero_(tensor: torch.Tensor):
-    return zeros_(tensor)
+_no_grad_uniform_ = _no_grad("_no_grad_uniform_", lambda tensor, a, b, generator=None: uniform_(tensor, a, b,
+                                                                                                 generator))
+_no_grad_normal_ = _no_grad("_no_grad_normal_", lambda tensor, mean, std, generator=None: normal_(tensor, mean, std,
+                                                                                                  generator))
+_no_grad_trunc_normal_ = _no_grad("_no_grad_trunc_normal_", lambda tensor, mean, std, a, b, generator=None:
+                                  trunc_normal_(tensor, mean, std, a, b, generator))
+_no_grad_fill_ = _no_grad("_no_grad_fill_", lambda tensor, val: constant_(tensor, val))
+_no_grad_zero_ = _no_grad("_no_grad_zero_", lambda tensor: zeros_(tensor))
 
 
 uniform = _deprecated(uniform_)

@@ -180,7 +180,7 @@ def test_refusals_come_before_tracing_and_name_the_argument():
 
 def test_an_empty_batch_axis_of_any_sequence_type_is_no_batch_axis():
     """batch_axis=np.array([], int) raised 'truth value of an empty array is ambiguous' (a review)."""
-    for empty in ((), [], np.array([], int)):
+    for empty in ((), [], np.array([], int), jnp.array([], int)):
         assert np.array_equal(fj.variance_scaling(1.0, "fan_in", "normal", batch_axis=empty)(KEY, (3, 4)),
                               fj.variance_scaling(1.0, "fan_in", "normal")(KEY, (3, 4)))
     with pytest.raises(NotImplementedError, match="batch_axis"):

@@ -535,6 +535,35 @@ def test_torchs_private_no_grad_helpers_are_fastinits_fills_under_torchs_signatu
                                public(torch.empty(6, 5), *args, generator=torch.Generator().manual_seed(4)))
 
 
+def test_torchs_private_helpers_pointed_at_fastinits_do_not_recurse(monkeypatch):
+    """torch.nn.init's functions look _no_grad_fill_ ... up at the call: with them pointed at fastinit's, a tensor
+    fastinit hands to torch (integer, a __torch_function__ subclass, nested) came back to fastinit, which handed it
+    to torch again: a RecursionError (a review).  Inside torch's functions, the helpers are torch's own."""
+    for name in ("_no_grad_uniform_", "_no_grad_normal_", "_no_grad_trunc_normal_", "_no_grad_fill_",
+                 "_no_grad_zero_"):
+        monkeypatch.setattr(tinit, name, getattr(finit, name))
+
+    class Logged(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    ints = torch.ones(3, dtype=torch.int64)
+    assert finit.zeros_(ints) is ints and not ints.any() and (finit.constant_(ints, 4) == 4).all()
+    sub = torch.zeros(4, 5).as_subclass(Logged)
+    for fill in (finit.trunc_normal_, tinit.trunc_normal_, finit.uniform_, finit.normal_):
+        assert fill(sub) is sub and sub.abs().max() > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch's prototype notice
+        nested = torch.nested.nested_tensor([torch.zeros(2, 3), torch.zeros(4, 3)])
+    assert finit.ones_(nested) is nested and nested.to_padded_tensor(0).sum() == 18  # (not "no strides")
+    w = torch.empty(30, 20)
+    torch.manual_seed(1)
+    tinit._no_grad_trunc_normal_(w, 0.0, 0.02, -0.04, 0.04)  # from model code: fastinit's fill
+    torch.manual_seed(1)
+    assert torch.equal(w, finit.trunc_normal_(torch.empty(30, 20), 0.0, 0.02, -0.04, 0.04))
+
+
 def test_torchs_private_fan_helpers_are_there_for_model_code():
     """nn.Linear.reset_parameters calls init._calculate_fan_in_and_fan_out: code that imports fastinit.torch as
     init finds it (torch's own)."""
@@ -749,3 +778,18 @@ def test_as_numpy_views_a_cpu_tensors_memory_and_names_what_it_cannot_view():
     for t, kind in tensors:
         with pytest.raises(TypeError, match=f"tensor is a {kind} torch tensor; fastinit fills dense"):
             finit.as_numpy(t)
+
+
+def test_a_tensor_whose_storage_was_freed_is_refused_not_written_through_its_stale_pointer():
+    """FSDP frees a parameter's storage between uses (untyped_storage().resize_(0)): its data pointer is then not
+    its memory, and fastinit wrote 4 MB through it (torch's own fill crashes the process; a review)."""
+    import fastinit
+
+    t = torch.empty(1000, 1000)
+    t.untyped_storage().resize_(0)
+    for fill in (lambda: finit.constant_(t, 1.0), lambda: finit.normal_(t, seed=0),
+                 lambda: fastinit.uniform_(t, seed=0), lambda: finit.as_numpy(t)):
+        with pytest.raises(ValueError, match="storage holds 0 bytes, fewer than the 4000000 its view spans"):
+            fill()
+    view = torch.zeros(10, 10)[2:5, 3:7]  # a view within its storage: filled
+    assert finit.normal_(view, seed=1) is view and view.abs().sum() > 0
