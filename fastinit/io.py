@@ -378,6 +378,13 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:
+    """Write all of ``data`` at ``offset`` (Windows' Python has no os.pwrite: a seek, then writes; only the writer
+    thread writes its descriptor, one block at a time)."""
+    if not hasattr(os, "pwrite"):
+        os.lseek(fd, offset, os.SEEK_SET)
+        while len(data):
+            data = data[os.write(fd, data):]
+        return
     while len(data):
         n = os.pwrite(fd, data, offset)
         data, offset = data[n:], offset + n

@@ -429,6 +429,17 @@ def test_per_unit_arguments_and_bad_writer_arguments(tmp_path):
     assert list(tmp_path.iterdir()) == [] and np.array_equal(first, fastinit.normal(3))
 
 
+def test_a_python_without_pwrite_writes_the_same_file(tmp_path, monkeypatch):
+    """Windows' Python has no os.pwrite (every write failed with an AttributeError): a seek and writes, the same
+    bytes, with several blocks of both buffers in flight."""
+    spec = {"w": TensorSpec((300, 40), "float32"), "b": TensorSpec((40,), "bfloat16", "zeros_"),
+            "e": TensorSpec((64, 64), "float64", "eye_")}
+    write_safetensors(tmp_path / "p.safetensors", spec, seed=5, block_bytes=4096)
+    monkeypatch.delattr(os, "pwrite")
+    write_safetensors(tmp_path / "w.safetensors", spec, seed=5, block_bytes=4096)
+    assert (tmp_path / "w.safetensors").read_bytes() == (tmp_path / "p.safetensors").read_bytes()
+
+
 def test_paths_may_be_bytes_and_shards_numpy_integers(tmp_path):
     """A bytes path was refused with "a bytes-like object is required, not 'str'", a shard of NumPy ints as not a
     pair of ints (a review)."""
