@@ -712,8 +712,8 @@ def row_caches(code, k, shape, gstride, tile):
     """Per-row value scratch (ROW_TILE of :func:`scratch`'s v32 / v64, and of ``held``, none held) for a tile whose
     rows start at different places of their generation tiles (a row stride not a tile's multiple, rows longer than
     a tile): a piece of each row then ends within a tile that the row's next piece begins with, which one shared
-    scratch had lost to the other rows by then and computed again (a transposed (4096, 1040) took 1.7x (4096, 1000));
-    else three empty arrays."""
+    scratch had lost to the other rows by then and computed again (a Fortran-order (3000, 3000) trunc_normal_ took
+    46.5 ms, 34.5 with these); else three empty arrays."""
     n = ROW_TILE if k >= 0 and gstride[k] % tile != _U64(0) and row_length(shape, k) > COL_TILE else 0
     held = np.empty(2 * n, np.uint64)
     held[0::2] = ~_U64(0)
@@ -916,13 +916,12 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             while c0 < cols:
                 runs, length, n = tile_piece(rows, dense, cols, c0, g, tile)
                 for r in range(runs):
-                    gr = g + _U64(r) * gstride[k] + _U64(c0)
-                    if rheld.size and not dense:  # each row its own last tile
-                        run(code, kind, prm, key, stream, gr, length, t16, t32, t64, r * pitch, np.int64(1), words,
-                            r32[r * 4 * _B:(r + 1) * 4 * _B], r64[r * 2 * _B:(r + 1) * 2 * _B], rheld[2 * r:2 * r + 2])
-                    else:
-                        run(code, kind, prm, key, stream, gr, length, t16, t32, t64, r * pitch, np.int64(1), words,
-                            v32, v64, held)
+                    rv32, rv64, rh = v32, v64, held
+                    if rheld.size:  # each row its own last tile (rows over a tile: never dense)
+                        rv32, rv64, rh = r32[r * 4 * _B:(r + 1) * 4 * _B], r64[r * 2 * _B:(r + 1) * 2 * _B], \
+                            rheld[2 * r:2 * r + 2]
+                    run(code, kind, prm, key, stream, g + _U64(r) * gstride[k] + _U64(c0), length, t16, t32, t64,
+                        r * pitch, np.int64(1), words, rv32, rv64, rh)
                 store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m, mstride[k], shape[k + 1:],
                            mstride[k + 1:], c0)
                 c0 += n

@@ -520,11 +520,12 @@ def host_copy(target):
         src = np.ascontiguousarray(host).view(_storage(target)).reshape(-1)
         with _on_device(target):
             span, s = _span_array(target), _stream(target.stream)
-            if run and simulated():  # its device memory is host memory
-                span[geom.mbase:geom.mbase + src.size] = src
-            elif run:
-                span[geom.mbase:geom.mbase + src.size].copy_to_device(src, stream=s)
             if run:
+                part = span[geom.mbase:geom.mbase + src.size]
+                if simulated():  # its device memory is host memory
+                    part[...] = src
+                else:
+                    part.copy_to_device(src, stream=s)
                 return
             args = (_tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
                     _tuple(geom.mstride, _I64, MAX_DIMS), _I64(geom.shape.size), _I64(geom.mbase))
