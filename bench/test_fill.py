@@ -109,7 +109,9 @@ def test_torch_16bit(benchmark, half_tensors, dtype, law):
 def _layouts(buf):
     """Views of the same memory in layouts whose rows are not contiguous (docs/performance.md, 2026-12-03):
     C order for reference, a transpose (rows of 1000, columns of stride 1: Fortran order), a narrow transpose
-    (rows of 16), a channels_last stack of 256x3x3 conv kernels (rows of 3, `in` of stride 1), w[:, :16]."""
+    (rows of 16), a channels_last stack of 256x3x3 conv kernels (rows of 3, `in` of stride 1), w[:, :16]; and
+    (2026-12-04) rows of 3000 transposed (not a tile's multiple), HWIO kernels viewed as OIHW and a reversed 3-D
+    array, whose axis of stride 1 is not one of the last two."""
     n = buf.size
     return {
         "C (n/1000, 1000)": buf[:n // 1000 * 1000].reshape(-1, 1000),
@@ -117,6 +119,9 @@ def _layouts(buf):
         "transposed (n/16, 16)": buf[:n // 16 * 16].reshape(16, -1).T,
         "channels_last (n/2304, 256, 3, 3)": np.moveaxis(buf[:n // 2304 * 2304].reshape(-1, 3, 3, 256), 3, 1),
         "[:, :16] of (n/64, 64)": buf[:n // 64 * 64].reshape(-1, 64)[:, :16],
+        "transposed (n/3000, 3000)": buf[:n // 3000 * 3000].reshape(3000, -1).T,
+        "HWIO as OIHW (n/2304, 256, 3, 3)": buf[:n // 2304 * 2304].reshape(3, 3, 256, -1).transpose(3, 2, 0, 1),
+        "reversed (n/16384, 32, 512).T": buf[:n // 16384 * 16384].reshape(-1, 32, 512).T,
     }
 
 
