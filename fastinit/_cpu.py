@@ -646,6 +646,15 @@ ROW_TILE = 16
 COL_TILE = 4 * TILE_BLOCKS  # the widest generation tile: a row's piece is one tile's part, none computed twice
 PITCH = COL_TILE + 16  # the scratch's row pitch: a column's 16 reads 4 KiB apart fell in one cache set (L1 conflict
 # misses: a Fortran-order 2048² float32 uniform_ 6.2-6.6 ms, 4.1-4.6 with the pad; 32 or 64 rows: 11 ms)
+WIDE_ROW = 1 << 15  # bytes: rows up to this long that follow each other in global index go to the scratch whole
+PIECES, ONE_RUN, WHOLE_ROWS = 0, 1, 2  # how a tile's rows are generated (tile_plan)
+
+
+@scalar
+def row_pitch(cols):
+    """The scratch's row pitch for whole rows of ``cols`` over a tile: a multiple of 16 elements, 16 more than
+    needed (a column's reads not 4 KiB apart, as PITCH)."""
+    return (cols + 15) // 16 * 16 + 16
 
 
 @scalar
@@ -699,10 +708,20 @@ def work_chunk(chunk, shape, gstride, mstride, n):
 
 
 @scalar
-def rows_tile(code, k):
-    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE x PITCH, the others empty) of a target with tile axis
-    k (:func:`tile_axis`), or three empty arrays."""
-    n = ROW_TILE * PITCH if k >= 0 else 0
+def whole_rows(code, k, cols, gstride):
+    """Whether the rows of tile axis k (of ``cols``) follow each other in global index and are over a tile's
+    width but at most WIDE_ROW: the tile then holds them whole, each row one run (HWIO memory viewed as OIHW:
+    rows of I·kh·kw; in pieces, each row's piece ended within a generation tile that its next piece began with)."""
+    return k >= 0 and COL_TILE < cols and cols * (8 if code == F64 else 4 if code == F32 else 2) <= WIDE_ROW and \
+        gstride[k] == _U64(cols)
+
+
+@scalar
+def rows_tile(code, k, cols, gstride):
+    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE x PITCH, or ROW_TILE x :func:`row_pitch` for
+    :func:`whole_rows`, the others empty) of a target with tile axis k (:func:`tile_axis`) and rows of
+    ``cols``, or three empty arrays."""
+    n = ROW_TILE * (row_pitch(cols) if whole_rows(code, k, cols, gstride) else PITCH) if k >= 0 else 0
     return (np.empty(n if code in (F16, BF16) else 0, np.uint16), np.empty(n if code == F32 else 0, np.float32),
             np.empty(n if code == F64 else 0, np.float64))
 
@@ -714,7 +733,9 @@ def row_caches(code, k, shape, gstride, tile):
     a tile): a piece of each row then ends within a tile that the row's next piece begins with, which one shared
     scratch had lost to the other rows by then and computed again (a Fortran-order (3000, 3000) trunc_normal_ took
     46.5 ms, 34.5 with these); else three empty arrays."""
-    n = ROW_TILE if k >= 0 and gstride[k] % tile != _U64(0) and row_length(shape, k) > COL_TILE else 0
+    cols = row_length(shape, k)
+    pieces = k >= 0 and gstride[k] % tile != _U64(0) and cols > COL_TILE and not whole_rows(code, k, cols, gstride)
+    n = ROW_TILE if pieces else 0
     held = np.empty(2 * n, np.uint64)
     held[0::2] = ~_U64(0)
     return np.empty(n * 4 * _B if code != F64 else 0, np.float32), np.empty(n * 2 * _B if code == F64 else 0,
@@ -722,26 +743,33 @@ def row_caches(code, k, shape, gstride, tile):
 
 
 @scalar
-def tile_plan(pos, end, shape, gstride, k, cols, t16, t32, t64):
-    """(rows, pitch, one run) of the tile of whole rows (of ``cols`` elements) of tile axis k starting at position
-    ``pos`` of [pos, end): narrow rows that follow each other in global index as one run (pitch = the row
-    length, up to the whole scratch), else up to ROW_TILE rows of pieces up to COL_TILE long; rows 0 when the
-    tiled store does not apply (no tile, not a row start, under 2 rows)."""
-    if t16.size + t32.size + t64.size == 0 or pos % cols != 0:
-        return 0, COL_TILE, False
-    dense = cols <= COL_TILE and gstride[k] == _U64(cols)
-    pitch = cols if dense else PITCH
-    n = min((end - pos) // cols, ROW_TILE * PITCH // pitch, shape[k] - (pos // cols) % shape[k])
-    return (n if n >= 2 else 0), pitch, dense
+def tile_plan(code, pos, end, shape, gstride, k, cols, t16, t32, t64):
+    """(rows, pitch, layout) of the tile of whole rows (of ``cols`` elements) of tile axis k starting at position
+    ``pos`` of [pos, end): narrow rows that follow each other in global index as ONE_RUN (pitch = the row
+    length, up to the whole scratch), :func:`whole_rows` as WHOLE_ROWS (ROW_TILE rows, a run each), else
+    PIECES (up to ROW_TILE rows of pieces up to COL_TILE long); rows 0 when the tiled store does not apply (no
+    tile, not a row start, under 2 rows)."""
+    size = t16.size + t32.size + t64.size
+    if size == 0 or pos % cols != 0:
+        return 0, COL_TILE, PIECES
+    layout, pitch = PIECES, PITCH
+    if cols <= COL_TILE and gstride[k] == _U64(cols):
+        layout, pitch = ONE_RUN, cols
+    elif whole_rows(code, k, cols, gstride):
+        layout, pitch = WHOLE_ROWS, row_pitch(cols)
+    n = min((end - pos) // cols, size // pitch, shape[k] - (pos // cols) % shape[k])
+    return (n if n >= 2 else 0), pitch, layout
 
 
 @scalar
-def tile_piece(rows, dense, cols, c0, g, tile):
-    """(runs, run length, columns) of the tile's piece from column c0: one run of all its rows when they are one
-    run (``dense``; not told by pitch == cols: a column shard's rows of 1024 have that pitch too), else a run a
-    row of the rest of the first row's generation tile."""
-    if dense:
+def tile_piece(rows, layout, cols, c0, g, tile):
+    """(runs, run length, columns) of the tile's piece from column c0 (``layout`` from :func:`tile_plan`; not told
+    by the pitch: a column shard's rows of 1024 have pitch == cols too): one run of all its rows, a run a whole
+    row, or a run a row of the rest of the first row's generation tile."""
+    if layout == ONE_RUN:
         return 1, rows * cols, cols
+    if layout == WHOLE_ROWS:
+        return rows, cols, cols
     n = min(cols - c0, np.int64(tile - (g + _U64(c0)) % tile))
     return rows, n, n
 
@@ -750,21 +778,32 @@ def tile_piece(rows, dense, cols, c0, g, tile):
 def store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m, ms_row, cshape, cstride, c0):
     """Write the tile's rows[:rows] x [:n] (row r at r pitch) as columns c0, ..., c0 + n - 1 of rows of shape
     ``cshape`` (memory strides ``cstride``), row r's at m + r ms_row: a column at a time."""
+    if code == F64:
+        _store_columns(t64, rows, n, pitch, d64, m, ms_row, cshape, cstride, c0)
+    elif code == F32:
+        _store_columns(t32, rows, n, pitch, d32, m, ms_row, cshape, cstride, c0)
+    else:
+        _store_columns(t16, rows, n, pitch, d16, m, ms_row, cshape, cstride, c0)
+
+
+@scalar
+def _store_columns(t, rows, n, pitch, d, m, ms_row, cshape, cstride, c0):
+    """:func:`store_tile` for one storage format, a run of the innermost column axis at a time, with unsigned
+    indices (numba's test for a negative index on every store, and a multi-index step a column: storing an
+    8680x256x3x3 HWIO view's tiles took 29.6 ms, 25.4 without)."""
     nc = cshape.size
     idx = np.empty(nc, np.int64)
     mc = start_nd(c0, cshape, cstride, m, idx)
-    for c in range(n):
-        if c > 0:
-            mc = advance_nd(1, mc, idx, cshape, cstride, nc - 1)
-        if code == F64:
+    cs = cstride[nc - 1]
+    c = np.int64(0)
+    while c < n:
+        k = min(n - c, cshape[nc - 1] - idx[nc - 1])
+        for j in range(k):
+            mj = mc + j * cs
             for r in range(rows):
-                d64[mc + r * ms_row] = t64[r * pitch + c]
-        elif code == F32:
-            for r in range(rows):
-                d32[mc + r * ms_row] = t32[r * pitch + c]
-        else:
-            for r in range(rows):
-                d16[mc + r * ms_row] = t16[r * pitch + c]
+                d[_U64(mj + r * ms_row)] = t[_U64(r * pitch + c + j)]
+        c += k
+        mc = advance_nd(k, mc, idx, cshape, cstride, nc - 1)
 
 
 @scalar
@@ -891,11 +930,11 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
         return
     nd = shape.size
     k = tile_axis(shape, gstride, mstride)
-    t16, t32, t64 = rows_tile(code, k)
     cols = row_length(shape, k) if k >= 0 else shape[nd - 1]
+    t16, t32, t64 = rows_tile(code, k, cols, gstride)
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile  # rows a tile apart share none: a short run
-    # takes its blocks only
+    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile and not whole_rows(code, k, cols, gstride)  # rows a
+    # tile apart share none: a short run takes its blocks only
     r32, r64, rheld = row_caches(code, k, shape, gstride, tile)
     rheld[1::2] = held[1]
     if short_rows(shape, gstride, tile, t16, t32, t64):
@@ -909,15 +948,15 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             g += _U64(n)
         return
     while pos < end:
-        rows, pitch, dense = tile_plan(pos, end, shape, gstride, k, cols, t16, t32, t64)
+        rows, pitch, layout = tile_plan(code, pos, end, shape, gstride, k, cols, t16, t32, t64)
         if rows:
             g, m = row_start(pos // cols, k + 2, shape, gstride, mstride, gbase, mbase)
             c0 = np.int64(0)
             while c0 < cols:
-                runs, length, n = tile_piece(rows, dense, cols, c0, g, tile)
+                runs, length, n = tile_piece(rows, layout, cols, c0, g, tile)
                 for r in range(runs):
                     rv32, rv64, rh = v32, v64, held
-                    if rheld.size:  # each row its own last tile (rows over a tile: never dense)
+                    if rheld.size:  # each row its own last tile (pieces only)
                         rv32, rv64, rh = r32[r * 4 * _B:(r + 1) * 4 * _B], r64[r * 2 * _B:(r + 1) * 2 * _B], \
                             rheld[2 * r:2 * r + 2]
                     run(code, kind, prm, key, stream, g + _U64(r) * gstride[k] + _U64(c0), length, t16, t32, t64,
