@@ -717,11 +717,13 @@ def whole_rows(code, k, cols, gstride):
 
 
 @scalar
-def rows_tile(code, k, cols, gstride):
+def rows_tile(code, k, cols, gstride, length):
     """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE x PITCH, or ROW_TILE x :func:`row_pitch` for
-    :func:`whole_rows`, the others empty) of a target with tile axis k (:func:`tile_axis`) and rows of
-    ``cols``, or three empty arrays."""
-    n = ROW_TILE * (row_pitch(cols) if whole_rows(code, k, cols, gstride) else PITCH) if k >= 0 else 0
+    :func:`whole_rows`, the others empty) of a work item of ``length`` positions of a target with tile axis k
+    (:func:`tile_axis`) and rows of ``cols``; three empty arrays if none, or if the item cannot hold two rows
+    (a 528 KiB scratch for an item of 7 positions, ``_chunk=7``, made it 1.5x slower)."""
+    n = ROW_TILE * (row_pitch(cols) if whole_rows(code, k, cols, gstride) else PITCH) if k >= 0 and \
+        length >= 2 * cols else 0
     return (np.empty(n if code in (F16, BF16) else 0, np.uint16), np.empty(n if code == F32 else 0, np.float32),
             np.empty(n if code == F64 else 0, np.float64))
 
@@ -931,11 +933,13 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     nd = shape.size
     k = tile_axis(shape, gstride, mstride)
     cols = row_length(shape, k) if k >= 0 else shape[nd - 1]
-    t16, t32, t64 = rows_tile(code, k, cols, gstride)
+    t16, t32, t64 = rows_tile(code, k, cols, gstride, end - pos)
+    tiled = t16.size + t32.size + t64.size > 0
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile and not whole_rows(code, k, cols, gstride)  # rows a
-    # tile apart share none: a short run takes its blocks only
-    r32, r64, rheld = row_caches(code, k, shape, gstride, tile)
+    whole = tiled and whole_rows(code, k, cols, gstride)  # rows held whole share their ends' tiles
+    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile and not whole  # rows a tile apart share no tile:
+    # a short run takes its blocks only
+    r32, r64, rheld = row_caches(code, k if tiled else -1, shape, gstride, tile)
     rheld[1::2] = held[1]
     if short_rows(shape, gstride, tile, t16, t32, t64):
         idx = np.empty(nd, np.int64)

@@ -219,8 +219,10 @@ def test_rows_that_follow_each_other_up_to_wide_row_are_generated_whole():
         g, k = _tile_geometry(view, **block)
         code = np.int64({np.float64: _cpu.F64, np.float32: _cpu.F32, np.float16: _cpu.F16}[view.dtype.type])
         cols = _cpu.row_length(g.shape, k)
-        tiles = _cpu.rows_tile(code, k, cols, g.gstride)
-        return _cpu.tile_plan(code, np.int64(0), np.int64(g.shape.prod()), g.shape, g.gstride, k, cols, *tiles)
+        n = np.int64(g.shape.prod())
+        tiles = _cpu.rows_tile(code, k, cols, g.gstride, n)
+        assert [t.size for t in _cpu.rows_tile(code, k, cols, g.gstride, 2 * cols - 1)] == [0, 0, 0]  # no two rows
+        return _cpu.tile_plan(code, np.int64(0), n, g.shape, g.gstride, k, cols, *tiles)
 
     hwio = np.empty((3, 3, 256, 40), np.float32).transpose(3, 2, 0, 1)
     assert plan(hwio) == (16, 2320, _cpu.WHOLE_ROWS) and _cpu.row_pitch(2304) == 2320
