@@ -646,7 +646,7 @@ ROW_TILE = 16
 COL_TILE = 4 * TILE_BLOCKS  # the widest generation tile: a row's piece is one tile's part, none computed twice
 PITCH = COL_TILE + 16  # the scratch's row pitch: a column's 16 reads 4 KiB apart fell in one cache set (L1 conflict
 # misses: a Fortran-order 2048² float32 uniform_ 6.2-6.6 ms, 4.1-4.6 with the pad; 32 or 64 rows: 11 ms)
-WIDE_ROW = 1 << 15  # bytes: rows up to this long that follow each other in global index go to the scratch whole
+WIDE_ROW = 1 << 15  # bytes: the widest row the tile holds whole, and its pieces of longer rows (tile_layout)
 PIECES, ONE_RUN, WHOLE_ROWS = 0, 1, 2  # how a tile's rows are generated (tile_plan)
 
 
@@ -708,35 +708,46 @@ def work_chunk(chunk, shape, gstride, mstride, n):
 
 
 @scalar
-def whole_rows(code, k, cols, gstride):
-    """Whether the rows of tile axis k (of ``cols``) follow each other in global index and are over a tile's
-    width but at most WIDE_ROW: the tile then holds them whole, each row one run (HWIO memory viewed as OIHW:
-    rows of I·kh·kw; in pieces, each row's piece ended within a generation tile that its next piece began with)."""
-    return k >= 0 and COL_TILE < cols and cols * (8 if code == F64 else 4 if code == F32 else 2) <= WIDE_ROW and \
-        gstride[k] == _U64(cols)
+def tile_layout(code, k, cols, gstride):
+    """(layout, pitch) of the row tile of tile axis k (``k >= 0``), rows of ``cols``: ONE_RUN (rows up to a tile's
+    width that follow each other in global index: all of them one run, pitch = cols), WHOLE_ROWS (longer ones,
+    up to WIDE_ROW bytes: a run a row, whole; each row's last generation tile is the next row's first, held in
+    the one scratch), else PIECES of up to WIDE_ROW bytes (COL_TILE for rows up to a tile's width: a column
+    shard's), each ending at a generation-tile boundary of the first row.  WHOLE_ROWS and wide pieces: HWIO memory
+    viewed as OIHW, 8680x256x3x3, and Fortran-order (3000, 3000) normal_ took 54 and 18 ms in pieces of one
+    generation tile, whose other rows' pieces straddled two tiles; 33 and 12 now (docs/performance.md)."""
+    if cols <= COL_TILE:
+        return (ONE_RUN, cols) if gstride[k] == _U64(cols) else (PIECES, PITCH)
+    wide = WIDE_ROW // (8 if code == F64 else 4 if code == F32 else 2)
+    if cols <= wide and gstride[k] == _U64(cols):
+        return WHOLE_ROWS, row_pitch(cols)
+    return PIECES, row_pitch(wide)
 
 
 @scalar
 def rows_tile(code, k, cols, gstride, length):
-    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE x PITCH, or ROW_TILE x :func:`row_pitch` for
-    :func:`whole_rows`, the others empty) of a work item of ``length`` positions of a target with tile axis k
+    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE rows of :func:`tile_layout`'s pitch, ROW_TILE x PITCH
+    for ONE_RUN, the others empty) of a work item of ``length`` positions of a target with tile axis k
     (:func:`tile_axis`) and rows of ``cols``; three empty arrays if none, or if the item cannot hold two rows
     (a 528 KiB scratch for an item of 7 positions, ``_chunk=7``, made it 1.5x slower)."""
-    n = ROW_TILE * (row_pitch(cols) if whole_rows(code, k, cols, gstride) else PITCH) if k >= 0 and \
-        length >= 2 * cols else 0
+    n = 0
+    if k >= 0 and length >= 2 * cols:
+        layout, pitch = tile_layout(code, k, cols, gstride)
+        n = ROW_TILE * (PITCH if layout == ONE_RUN else pitch)
     return (np.empty(n if code in (F16, BF16) else 0, np.uint16), np.empty(n if code == F32 else 0, np.float32),
             np.empty(n if code == F64 else 0, np.float64))
 
 
 @scalar
 def row_caches(code, k, shape, gstride, tile):
-    """Per-row value scratch (ROW_TILE of :func:`scratch`'s v32 / v64, and of ``held``, none held) for a tile whose
-    rows start at different places of their generation tiles (a row stride not a tile's multiple, rows longer than
-    a tile): a piece of each row then ends within a tile that the row's next piece begins with, which one shared
-    scratch had lost to the other rows by then and computed again (a Fortran-order (3000, 3000) trunc_normal_ took
-    46.5 ms, 34.5 with these); else three empty arrays."""
+    """Per-row value scratch (ROW_TILE of :func:`scratch`'s v32 / v64, and of ``held``, none held) for PIECES
+    of rows longer than a tile that start at different places of their generation tiles (a row stride not a
+    tile's multiple): a piece of each row then ends within a tile that the row's next piece begins with, which one
+    shared scratch had lost to the other rows by then and computed again (a Fortran-order (3000, 3000)
+    trunc_normal_ took 46.5 ms, 34.5 with these); else three empty arrays."""
     cols = row_length(shape, k)
-    pieces = k >= 0 and gstride[k] % tile != _U64(0) and cols > COL_TILE and not whole_rows(code, k, cols, gstride)
+    pieces = k >= 0 and gstride[k] % tile != _U64(0) and cols > COL_TILE and \
+        tile_layout(code, k, cols, gstride)[0] == PIECES
     n = ROW_TILE if pieces else 0
     held = np.empty(2 * n, np.uint64)
     held[0::2] = ~_U64(0)
@@ -747,32 +758,27 @@ def row_caches(code, k, shape, gstride, tile):
 @scalar
 def tile_plan(code, pos, end, shape, gstride, k, cols, t16, t32, t64):
     """(rows, pitch, layout) of the tile of whole rows (of ``cols`` elements) of tile axis k starting at position
-    ``pos`` of [pos, end): narrow rows that follow each other in global index as ONE_RUN (pitch = the row
-    length, up to the whole scratch), :func:`whole_rows` as WHOLE_ROWS (ROW_TILE rows, a run each), else
-    PIECES (up to ROW_TILE rows of pieces up to COL_TILE long); rows 0 when the tiled store does not apply (no
-    tile, not a row start, under 2 rows)."""
+    ``pos`` of [pos, end) (:func:`tile_layout`): up to ROW_TILE rows, or for ONE_RUN as many as the scratch
+    holds; rows 0 when the tiled store does not apply (no tile, not a row start, under 2 rows)."""
     size = t16.size + t32.size + t64.size
     if size == 0 or pos % cols != 0:
         return 0, COL_TILE, PIECES
-    layout, pitch = PIECES, PITCH
-    if cols <= COL_TILE and gstride[k] == _U64(cols):
-        layout, pitch = ONE_RUN, cols
-    elif whole_rows(code, k, cols, gstride):
-        layout, pitch = WHOLE_ROWS, row_pitch(cols)
+    layout, pitch = tile_layout(code, k, cols, gstride)
     n = min((end - pos) // cols, size // pitch, shape[k] - (pos // cols) % shape[k])
     return (n if n >= 2 else 0), pitch, layout
 
 
 @scalar
-def tile_piece(rows, layout, cols, c0, g, tile):
+def tile_piece(rows, layout, pitch, cols, c0, g, tile):
     """(runs, run length, columns) of the tile's piece from column c0 (``layout`` from :func:`tile_plan`; not told
     by the pitch: a column shard's rows of 1024 have pitch == cols too): one run of all its rows, a run a whole
-    row, or a run a row of the rest of the first row's generation tile."""
+    row, or a run a row up to the scratch's width (pitch - 16), ending at a generation-tile boundary of the first
+    row unless at the row's end."""
     if layout == ONE_RUN:
         return 1, rows * cols, cols
     if layout == WHOLE_ROWS:
         return rows, cols, cols
-    n = min(cols - c0, np.int64(tile - (g + _U64(c0)) % tile))
+    n = min(cols - c0, pitch - 16 - np.int64((g + _U64(c0)) % tile))
     return rows, n, n
 
 
@@ -936,7 +942,7 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     t16, t32, t64 = rows_tile(code, k, cols, gstride, end - pos)
     tiled = t16.size + t32.size + t64.size > 0
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    whole = tiled and whole_rows(code, k, cols, gstride)  # rows held whole share their ends' tiles
+    whole = tiled and tile_layout(code, k, cols, gstride)[0] == WHOLE_ROWS  # rows held whole share their ends' tiles
     held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile and not whole  # rows a tile apart share no tile:
     # a short run takes its blocks only
     r32, r64, rheld = row_caches(code, k if tiled else -1, shape, gstride, tile)
@@ -957,7 +963,7 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             g, m = row_start(pos // cols, k + 2, shape, gstride, mstride, gbase, mbase)
             c0 = np.int64(0)
             while c0 < cols:
-                runs, length, n = tile_piece(rows, layout, cols, c0, g, tile)
+                runs, length, n = tile_piece(rows, layout, pitch, cols, c0, g, tile)
                 for r in range(runs):
                     rv32, rv64, rh = v32, v64, held
                     if rheld.size:  # each row its own last tile (pieces only)

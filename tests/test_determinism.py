@@ -227,13 +227,17 @@ def test_rows_that_follow_each_other_up_to_wide_row_are_generated_whole():
     hwio = np.empty((3, 3, 256, 40), np.float32).transpose(3, 2, 0, 1)
     assert plan(hwio) == (16, 2320, _cpu.WHOLE_ROWS) and _cpu.row_pitch(2304) == 2320
     assert plan(np.empty((40, 8192), np.float32, order="F")) == (16, 8208, _cpu.WHOLE_ROWS)
-    assert plan(np.empty((40, 8193), np.float32, order="F")) == (16, _cpu.PITCH, _cpu.PIECES)
+    assert plan(np.empty((40, 8193), np.float32, order="F")) == (16, 8208, _cpu.PIECES)  # pieces up to 32 KiB
     assert plan(np.empty((40, 1000), np.float32, order="F")) == (16, 1000, _cpu.ONE_RUN)
     assert plan(np.empty((40, 4096), np.float64, order="F"))[2] == _cpu.WHOLE_ROWS  # WIDE_ROW is bytes: 512 KiB
     assert plan(np.empty((40, 4097), np.float64, order="F"))[2] == _cpu.PIECES  # of scratch at most
     assert plan(np.empty((40, 16384), np.float16, order="F"))[1:] == (16400, _cpu.WHOLE_ROWS)
     shard = plan(np.empty((40, 2000), np.float32, order="F"), global_shape=(40, 3000), offset=(0, 7))
-    assert shard == (16, _cpu.PITCH, _cpu.PIECES)
+    assert shard == (16, 8208, _cpu.PIECES)
+    narrow = plan(np.empty((40, 1000), np.float32, order="F"), global_shape=(40, 3000), offset=(0, 7))
+    assert narrow == (16, _cpu.PITCH, _cpu.PIECES)  # a column shard of rows up to a tile's width
+    assert _cpu.tile_piece(16, _cpu.PIECES, 8208, 10**4, 0, np.uint64(300), np.uint64(1024)) == (16, 7892, 7892)
+    assert _cpu.tile_piece(16, _cpu.PIECES, 8208, 10**4, 7892, np.uint64(300), np.uint64(1024)) == (16, 2108, 2108)
 
 
 @pytest.mark.parametrize("fn, args", FILLS + TRUNC, ids=IDS + ["trunc-normal", "trunc-uniform", "trunc-exp"])
