@@ -5,7 +5,8 @@ block's local row-major order (``prange`` over chunks); inside a chunk, each row
 of consecutive *global* indices, generated one tile of 256 Philox blocks at a time (structure of
 arrays, so LLVM vectorizes each loop), transformed, and stored with one rounding to the target
 format — straight into the target for whole contiguous tiles (float32/float64 values, float16
-uniform), else through a 12 KiB per-chunk scratch.  Scratch is O(tile), never O(buffer).
+uniform), else through a 12 KiB per-chunk scratch; a layout whose rows are memory neighbours goes through a
+row tile of 16 rows of up to 32 KiB (``tile_layout``).  Scratch is O(tile), never O(buffer).
 
 Dispatch is on integer codes inside the single compiled kernel (few compiles, one cache entry).
 """
