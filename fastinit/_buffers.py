@@ -335,8 +335,9 @@ def _refuse_unwritable(t, name: str = "tensor") -> None:
     if t.is_neg():
         raise TypeError(f"{name} has its negative bit set (a lazily negated view such as x.conj().imag): its "
                         "memory holds the negated values; call .resolve_neg() first, or fill the un-negated tensor")
-    if t.numel():
-        span = (t.storage_offset() + sum((n - 1) * s for n, s in zip(t.shape, t.stride())) + 1) * t.element_size()
+    if count := t.numel():
+        last = count - 1 if t.is_contiguous() else sum((n - 1) * s for n, s in zip(t.shape, t.stride()))  # (0.4 us)
+        span = (t.storage_offset() + last + 1) * t.element_size()
         have = t.untyped_storage().nbytes()
         if span > have:
             raise ValueError(f"{name}'s storage holds {have} bytes, fewer than the {span} its view spans (a freed or "

@@ -648,7 +648,7 @@ COL_TILE = 4 * TILE_BLOCKS  # the widest generation tile: a row's piece is one t
 PITCH = COL_TILE + 16  # the scratch's row pitch: a column's 16 reads 4 KiB apart fell in one cache set (L1 conflict
 # misses: a Fortran-order 2048² float32 uniform_ 6.2-6.6 ms, 4.1-4.6 with the pad; 32 or 64 rows: 11 ms)
 WIDE_ROW = 1 << 15  # bytes: the widest row the tile holds whole, and its pieces of longer rows (tile_layout)
-PIECES, ONE_RUN, WHOLE_ROWS = 0, 1, 2  # how a tile's rows are generated (tile_plan)
+PIECES, ONE_RUN, WHOLE_ROWS = 0, 1, 2  # how a tile's rows are generated (tile_layout)
 
 
 @scalar
@@ -726,30 +726,25 @@ def tile_layout(code, k, cols, gstride):
 
 
 @scalar
-def rows_tile(code, k, cols, gstride, length):
-    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE rows of :func:`tile_layout`'s pitch, ROW_TILE x PITCH
-    for ONE_RUN, the others empty) of a work item of ``length`` positions of a target with tile axis k
-    (:func:`tile_axis`) and rows of ``cols``; three empty arrays if none, or if the item cannot hold two rows
-    (a 528 KiB scratch for an item of 7 positions, ``_chunk=7``, made it 1.5x slower)."""
-    n = 0
-    if k >= 0 and length >= 2 * cols:
-        layout, pitch = tile_layout(code, k, cols, gstride)
-        n = ROW_TILE * (PITCH if layout == ONE_RUN else pitch)
+def rows_tile(code, layout, pitch, cols, length):
+    """The scratch tiles (16-, 32-, 64-bit: one of ROW_TILE rows of ``pitch``, ROW_TILE x PITCH for ONE_RUN, the
+    others empty) of a work item of ``length`` positions, for rows of ``cols`` in :func:`tile_layout`'s
+    (``layout``, ``pitch``); three empty arrays for no layout (-1: no tile axis), or if the item cannot hold two
+    rows (a 528 KiB scratch for an item of 7 positions, ``_chunk=7``, made it 1.5x slower)."""
+    n = ROW_TILE * (PITCH if layout == ONE_RUN else pitch) if layout >= 0 and length >= 2 * cols else 0
     return (np.empty(n if code in (F16, BF16) else 0, np.uint16), np.empty(n if code == F32 else 0, np.float32),
             np.empty(n if code == F64 else 0, np.float64))
 
 
 @scalar
-def row_caches(code, k, shape, gstride, tile):
+def row_caches(code, layout, cols, step, tile):
     """Per-row value scratch (ROW_TILE of :func:`scratch`'s v32 / v64, and of ``held``, none held) for PIECES
-    of rows longer than a tile that start at different places of their generation tiles (a row stride not a
-    tile's multiple): a piece of each row then ends within a tile that the row's next piece begins with, which one
-    shared scratch had lost to the other rows by then and computed again (a Fortran-order (3000, 3000)
-    trunc_normal_ took 46.5 ms, 34.5 with these); else three empty arrays."""
-    cols = row_length(shape, k)
-    pieces = k >= 0 and gstride[k] % tile != _U64(0) and cols > COL_TILE and \
-        tile_layout(code, k, cols, gstride)[0] == PIECES
-    n = ROW_TILE if pieces else 0
+    of rows of ``cols`` longer than a tile that start at different places of their generation tiles (``step``,
+    their global stride, not a tile's multiple): a piece of each row then ends within a tile that the row's next
+    piece begins with, which one shared scratch had lost to the other rows by then and computed again (a
+    Fortran-order (3000, 3000) trunc_normal_ took 46.5 ms, 34.5 with these); else (another ``layout``, or -1: no
+    row tile) three empty arrays."""
+    n = ROW_TILE if layout == PIECES and cols > COL_TILE and step % tile != _U64(0) else 0
     held = np.empty(2 * n, np.uint64)
     held[0::2] = ~_U64(0)
     return np.empty(n * 4 * _B if code != F64 else 0, np.float32), np.empty(n * 2 * _B if code == F64 else 0,
@@ -757,21 +752,19 @@ def row_caches(code, k, shape, gstride, tile):
 
 
 @scalar
-def tile_plan(code, pos, end, shape, gstride, k, cols, t16, t32, t64):
-    """(rows, pitch, layout) of the tile of whole rows (of ``cols`` elements) of tile axis k starting at position
-    ``pos`` of [pos, end) (:func:`tile_layout`): up to ROW_TILE rows, or for ONE_RUN as many as the scratch
-    holds; rows 0 when the tiled store does not apply (no tile, not a row start, under 2 rows)."""
-    size = t16.size + t32.size + t64.size
+def tile_rows(pos, end, rows, cols, pitch, size):
+    """Rows of the row tile (of ``cols`` elements, ``pitch`` apart in a scratch of ``size``) starting at position
+    ``pos`` of [pos, end), in a matrix of ``rows`` (the tile axis's extent): up to ROW_TILE, or for ONE_RUN as
+    many as the scratch holds; 0 when the tiled store does not apply (no scratch, not a row start, under 2)."""
     if size == 0 or pos % cols != 0:
-        return 0, COL_TILE, PIECES
-    layout, pitch = tile_layout(code, k, cols, gstride)
-    n = min((end - pos) // cols, size // pitch, shape[k] - (pos // cols) % shape[k])
-    return (n if n >= 2 else 0), pitch, layout
+        return 0
+    n = min((end - pos) // cols, size // pitch, rows - (pos // cols) % rows)
+    return n if n >= 2 else 0
 
 
 @scalar
 def tile_piece(rows, layout, pitch, cols, c0, g, tile):
-    """(runs, run length, columns) of the tile's piece from column c0 (``layout`` from :func:`tile_plan`; not told
+    """(runs, run length, columns) of the tile's piece from column c0 (``layout`` from :func:`tile_layout`; not told
     by the pitch: a column shard's rows of 1024 have pitch == cols too): one run of all its rows, a run a whole
     row, or a run a row up to the scratch's width (pitch - 16), ending at a generation-tile boundary of the first
     row unless at the row's end."""
@@ -816,13 +809,13 @@ def _store_columns(t, rows, n, pitch, d, m, ms_row, cshape, cstride, c0):
 
 
 @scalar
-def short_rows(shape, gstride, tile, t16, t32, t64):
-    """Whether a block with no row tile has rows shorter than a generation tile that follow each other in global
-    index (no column shard): its positions [pos, end) are then one global run, whose values go to memory through
-    :func:`store_nd` (a channels_last conv kernel's rows of 3, the rows of 16 of w[:, :16]: a row at a time, each
-    row's setup cost 70 ns an element)."""
+def short_rows(shape, gstride, tile, tiled):
+    """Whether a block with no row tile (not ``tiled``) has rows shorter than a generation tile that follow each
+    other in global index (no column shard): its positions [pos, end) are then one global run, whose values go to
+    memory through :func:`store_nd` (a channels_last conv kernel's rows of 3, the rows of 16 of w[:, :16]: a row
+    at a time, each row's setup cost 70 ns an element)."""
     nd = shape.size
-    if nd < 2 or t16.size + t32.size + t64.size != 0 or shape[nd - 1] >= tile:
+    if nd < 2 or tiled or shape[nd - 1] >= tile:
         return False
     n = _U64(1)
     for d in range(nd - 1, -1, -1):
@@ -940,15 +933,16 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     nd = shape.size
     k = tile_axis(shape, gstride, mstride)
     cols = row_length(shape, k) if k >= 0 else shape[nd - 1]
-    t16, t32, t64 = rows_tile(code, k, cols, gstride, end - pos)
-    tiled = t16.size + t32.size + t64.size > 0
+    layout, pitch = tile_layout(code, k, cols, gstride) if k >= 0 else (-1, 0)
+    t16, t32, t64 = rows_tile(code, layout, pitch, cols, end - pos)
+    size = t16.size + t32.size + t64.size
+    layout = layout if size else -1  # no row tile for this item
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    whole = tiled and tile_layout(code, k, cols, gstride)[0] == WHOLE_ROWS  # rows held whole share their ends' tiles
-    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile and not whole  # rows a tile apart share no tile:
-    # a short run takes its blocks only
-    r32, r64, rheld = row_caches(code, k if tiled else -1, shape, gstride, tile)
+    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile and layout != WHOLE_ROWS  # rows a tile apart
+    # share no tile (rows held whole do: a row's last is the next one's first): a short run takes its blocks only
+    r32, r64, rheld = row_caches(code, layout, cols, gstride[max(k, 0)], tile)
     rheld[1::2] = held[1]
-    if short_rows(shape, gstride, tile, t16, t32, t64):
+    if short_rows(shape, gstride, tile, size != 0):
         idx = np.empty(nd, np.int64)
         m = start_nd(pos, shape, mstride, mbase, idx)
         g, gend = gbase + _U64(pos), gbase + _U64(end)
@@ -959,7 +953,7 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             g += _U64(n)
         return
     while pos < end:
-        rows, pitch, layout = tile_plan(code, pos, end, shape, gstride, k, cols, t16, t32, t64)
+        rows = tile_rows(pos, end, shape[max(k, 0)], cols, pitch, size)
         if rows:
             g, m = row_start(pos // cols, k + 2, shape, gstride, mstride, gbase, mbase)
             c0 = np.int64(0)

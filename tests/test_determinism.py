@@ -195,12 +195,16 @@ def test_tile_rows_at_different_generation_tile_offsets_keep_their_own_last_tile
 
     def caches(view, **block):
         g, k = _tile_geometry(view, **block)
-        code = _cpu.F64 if view.dtype == np.float64 else _cpu.F32
-        return _cpu.row_caches(np.int64(code), k, g.shape, g.gstride, np.uint64(_cpu.lanes(code, _cpu.NORMAL, 0) * 256))
+        code = np.int64(_cpu.F64 if view.dtype == np.float64 else _cpu.F32)
+        cols = _cpu.row_length(g.shape, k)
+        layout = _cpu.tile_layout(code, k, cols, g.gstride)[0]
+        return _cpu.row_caches(code, layout, cols, g.gstride[k], np.uint64(_cpu.lanes(code, _cpu.NORMAL, 0) * 256))
 
     r32, r64, held = caches(np.empty((64, 9000), np.float32, order="F"))
     assert r32.size == 16 * 1024 and r64.size == 0 and held.size == 32 and (held[0::2] == np.uint64(2**64 - 1)).all()
     assert caches(np.empty((64, 9000), np.float64, order="F"))[1].size == 16 * 512
+    no_tile = _cpu.row_caches(np.int64(_cpu.F32), np.int64(-1), np.int64(9000), np.uint64(64), np.uint64(1024))
+    assert [a.size for a in no_tile] == [0, 0, 0]  # an item without a row tile (too short for two rows)
     shard = caches(np.empty((64, 2000), np.float32, order="F"), global_shape=(64, 3000), offset=(0, 5))
     assert shard[0].size == 16 * 1024  # a column shard: rows 3000 apart in global index
     for shape in ((64, 2048), (64, 1000), (3, 4096), (64, 1040), (64, 8192)):  # a stride of tiles; one run; a
@@ -220,9 +224,12 @@ def test_rows_that_follow_each_other_up_to_wide_row_are_generated_whole():
         code = np.int64({np.float64: _cpu.F64, np.float32: _cpu.F32, np.float16: _cpu.F16}[view.dtype.type])
         cols = _cpu.row_length(g.shape, k)
         n = np.int64(g.shape.prod())
-        tiles = _cpu.rows_tile(code, k, cols, g.gstride, n)
-        assert [t.size for t in _cpu.rows_tile(code, k, cols, g.gstride, 2 * cols - 1)] == [0, 0, 0]  # no two rows
-        return _cpu.tile_plan(code, np.int64(0), n, g.shape, g.gstride, k, cols, *tiles)
+        layout, pitch = _cpu.tile_layout(code, k, cols, g.gstride)
+        size = sum(t.size for t in _cpu.rows_tile(code, layout, pitch, cols, n))
+        assert size == _cpu.ROW_TILE * (_cpu.PITCH if layout == _cpu.ONE_RUN else pitch)
+        assert [t.size for t in _cpu.rows_tile(code, layout, pitch, cols, 2 * cols - 1)] == [0, 0, 0]  # no two rows
+        assert [t.size for t in _cpu.rows_tile(code, np.int64(-1), pitch, cols, n)] == [0, 0, 0]  # no tile axis
+        return _cpu.tile_rows(np.int64(0), n, g.shape[k], cols, pitch, size), pitch, layout
 
     hwio = np.empty((3, 3, 256, 40), np.float32).transpose(3, 2, 0, 1)
     assert plan(hwio) == (16, 2320, _cpu.WHOLE_ROWS) and _cpu.row_pitch(2304) == 2320

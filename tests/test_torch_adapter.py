@@ -791,5 +791,12 @@ def test_a_tensor_whose_storage_was_freed_is_refused_not_written_through_its_sta
                  lambda: fastinit.uniform_(t, seed=0), lambda: finit.as_numpy(t)):
         with pytest.raises(ValueError, match="storage holds 0 bytes, fewer than the 4000000 its view spans"):
             fill()
+    shrunk = torch.empty(100)
+    tail, strided = shrunk[10:], shrunk.view(10, 10)[:, ::3]  # contiguous at an offset; 40 elements spanning 100
+    shrunk.untyped_storage().resize_(396)  # 99 float32: the last element lost
+    for t, span in ((tail, 400), (strided, 400)):
+        with pytest.raises(ValueError, match=f"storage holds 396 bytes, fewer than the {span} its view spans"):
+            finit.normal_(t, seed=0)
+    assert finit.normal_(shrunk[10:98], seed=1).abs().sum() > 0  # within what is left: filled
     view = torch.zeros(10, 10)[2:5, 3:7]  # a view within its storage: filled
     assert finit.normal_(view, seed=1) is view and view.abs().sum() > 0
