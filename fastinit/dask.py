@@ -86,11 +86,13 @@ def from_initializer(fill: Callable, shape: Union[int, Sequence[int]], *, chunks
         raise ValueError(f"chunks={chunks!r} does not tile shape {shape}: {e or type(e).__name__}") from None
     # bad arguments are refused now, when the graph is built, not on a worker at compute time
     # blocks are told their place when sampled; unsampled ones are not, so per-unit array arguments (prior_bias_'s
-    # priors) need the whole tensor; a scalar one (constant_, a scalar prior, the caller's own fill) does not
-    per_unit = any(np.ndim(v) > 0 for v in kw.values())
+    # priors, given here or bound by a partial) need the whole tensor, as does a softmax prior (it sums to 1 over the
+    # whole bias); a scalar one (constant_, a scalar sigmoid prior, the caller's own fill) does not
+    args = {**structured.bound_keywords(fill), **kw}
+    per_unit = any(np.ndim(v) > 0 for v in args.values()) or structured.sums_over_tensor(fill, args)
     blockwise = not structured.is_whole_tensor(fill) and (sampled or structured.position_free(fill) or not per_unit)
     if not blockwise and any(len(c) > 1 for c in normalized):
-        raise ValueError(f"{getattr(fill, '__name__', fill)} needs the whole tensor in one block; pass chunks=-1")
+        raise ValueError(f"{structured.base_name(fill)} needs the whole tensor in one block; pass chunks=-1")
     checked = structured.check_by_empty_fill(fill, shape, dt, sampled, **kw, **({"seed": seed or 0} if sampled else {}))
     if sampled:  # an empty array draws nothing, like the local call
         kw = dict(kw, seed=resolve_seed(seed, generator) if seed is not None or math.prod(shape) else 0)

@@ -48,6 +48,9 @@ def _priors(prior) -> np.ndarray:
         if p.dtype.kind in "USbcMm" or p.dtype == object and any(x is None for x in p.flat):  # no text, bool,
             raise TypeError  # complex, time or None (NumPy's NaN for it) taken as a number
         p = p.astype(np.float64)  # Fraction, Decimal, ml_dtypes and mixed (object) numbers included
+    except OverflowError:  # an int too large for a float (10**400): a number, but no probability
+        raise ValueError("prior must hold probabilities strictly between 0 and 1, got an int too large for "
+                         "float64") from None
     except (TypeError, ValueError):  # an object that is no number
         raise TypeError(what) from None
     if not np.all((p > 0) & (p < 1)):

@@ -239,6 +239,14 @@ def position_free(fill) -> bool:
     return f"{getattr(base, '__module__', '')}.{getattr(base, '__qualname__', '')}" in POSITION_FREE
 
 
+def sums_over_tensor(fill, kw: dict) -> bool:
+    """Whether ``fill`` with keywords ``kw`` writes values that depend on the whole tensor whatever its
+    arguments: fastinit.guide.prior_bias_ with ``activation="softmax"`` (its priors must sum to 1 over the bias)."""
+    base = _unwrapped(fill)[0]
+    name = f"{getattr(base, '__module__', '')}.{getattr(base, '__qualname__', '')}"
+    return name == "fastinit.guide.prior_bias_" and kw.get("activation") == "softmax"
+
+
 _ACCEPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # fill -> {keyword: bool}; no fill kept alive
 
 

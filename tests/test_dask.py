@@ -1,4 +1,6 @@
 """fastinit.dask: lazy arrays whose .compute() is bit-identical to the local initializer."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -75,6 +77,14 @@ def test_distributed_local_cluster_with_worker_processes():
      r"orthogonal_ needs the whole tensor in one block; pass chunks=-1"),
     (lambda: fid.from_initializer(fastinit.prior_bias_, (4,), chunks=2, sampled=False, prior=[0.1, 0.2, 0.3, 0.4]),
      ValueError, r"prior_bias_ needs the whole tensor in one block; pass chunks=-1"),
+    # a per-unit prior bound by a partial, and a scalar softmax prior (it sums to 1 over the whole bias): both
+    # failed on the workers, "prior of shape (6,) does not broadcast" and "must sum to 1" (a review)
+    (lambda: fid.from_initializer(functools.partial(fastinit.prior_bias_, prior=[0.1, 0.2, 0.3, 0.4]), (4,), chunks=2,
+                                  sampled=False), ValueError, r"^prior_bias_ needs the whole tensor in one block"),
+    (lambda: fid.from_initializer(fastinit.prior_bias_, (4,), chunks=2, sampled=False, prior=0.25,
+                                  activation="softmax"), ValueError, r"^prior_bias_ needs the whole tensor in one"),
+    (lambda: fid.from_initializer(functools.partial(fastinit.prior_bias_, activation="softmax"), (4,), chunks=2,
+                                  sampled=False, prior=0.25), ValueError, r"^prior_bias_ needs the whole tensor"),
     # whole-tensor initializers (one chunk): their checks see the whole shape too
     (lambda: fid.from_initializer(fastinit.orthogonal_, (64, 48), chunks=-1, seed=0, gain=float("nan")), ValueError,
      r"orthogonal_: gain must be finite, got nan"),
@@ -90,7 +100,7 @@ def test_distributed_local_cluster_with_worker_processes():
      ValueError, r"delta_orthogonal_: in_channels \(8\) must be <= out_channels \(4\)"),
 ], ids=["std", "a>b", "mode", "1-D fans", "3-D sparse", "stream", "unknown kw", "alias unknown kw", "overflow",
         "zeros stream",
-        "orthogonal chunks", "prior_bias_ chunks",
+        "orthogonal chunks", "prior_bias_ chunks", "partial's priors", "softmax prior", "partial's softmax",
         "orthogonal gain", "orthogonal 1-D", "orthogonal LAPACK size", "dirac groups", "eye 3-D",
         "delta in > out"])
 def test_bad_arguments_are_refused_when_the_graph_is_built(build, exc, match):
@@ -98,6 +108,14 @@ def test_bad_arguments_are_refused_when_the_graph_is_built(build, exc, match):
     computed here: the refusal comes from building the graph)."""
     with pytest.raises(exc, match=match):
         build()
+
+
+def test_prior_bias_blocks():
+    """A scalar sigmoid prior is the same value everywhere: any chunks; a softmax one in one block."""
+    a = fid.from_initializer(fastinit.prior_bias_, (6,), chunks=2, sampled=False, prior=0.1).compute()
+    assert np.array_equal(a, fastinit.prior_bias(0.1, n=6))
+    b = fid.from_initializer(fastinit.prior_bias_, (6,), chunks=-1, sampled=False, prior=1 / 6, activation="softmax")
+    assert np.array_equal(b.compute(), fastinit.prior_bias(1 / 6, n=6, activation="softmax"))
 
 
 def test_whole_tensor_initializers_in_one_block():

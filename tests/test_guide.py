@@ -42,7 +42,9 @@ def test_softmax_prior_bias():
     ("0.3", {}, TypeError, "a probability or a sequence"),  # no text as a number: the wrong kind
     (["0.1", "0.2"], {}, TypeError, "a probability or a sequence"),
     (np.complex128(0.3 + 0.5j), {}, TypeError, "a probability or a sequence"),
-    (None, {}, TypeError, "a probability or a sequence"), ([0.5, None], {}, TypeError, "a probability")])
+    (None, {}, TypeError, "a probability or a sequence"), ([0.5, None], {}, TypeError, "a probability"),
+    (10**400, {}, ValueError, "strictly between 0 and 1, got an int too large for float64"),  # not OverflowError
+    ([0.5, 10**400], {}, ValueError, "an int too large for float64")])
 def test_prior_bias_refusals(prior, kw, exc, msg):
     out = np.full(2, 9.0)
     with pytest.raises(exc, match=msg):
