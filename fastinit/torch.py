@@ -58,7 +58,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (bfloat16, from_torch, place_block, shape_said_as, torch_cpu_array, torch_device_type,
+from ._buffers import (bfloat16, place_block, shape_said_as, torch_cpu_array, torch_device_type,
                        torch_func_wrapper)
 from ._seed import Generator, resolve_seed
 from ._warnings import warn
@@ -155,11 +155,11 @@ def _writable(tensor: torch.Tensor):
 
 def _cpu_view(tensor: torch.Tensor):
     """The NumPy view of a CPU tensor's memory that fastinit's buffers make of it (their checks, under their name
-    ``out``), made once here, so the initializer takes its NumPy path (no second round of tensor checks); a tensor
-    they refuse (sparse, nested, negative bit) is passed on as is, to be refused where it always was: after the
-    initializer's own argument checks."""
+    ``out``; :func:`_writable` has checked its device and inference mode), made once here, so the initializer takes
+    its NumPy path (no second round of tensor checks); a tensor they refuse (sparse, nested, negative bit) is
+    passed on as is, to be refused where it always was: after the initializer's own argument checks."""
     try:
-        return from_torch(tensor, None, "out")[0]
+        return torch_cpu_array(tensor, "out")
     except TypeError:
         return tensor
 
