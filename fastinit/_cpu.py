@@ -12,6 +12,7 @@ Dispatch is on integer codes inside the single compiled kernel (few compiles, on
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import math
 import os
@@ -1069,12 +1070,41 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _openmp_threads():
+    """(omp_get_max_threads, omp_set_num_threads) of the OpenMP runtime numba's omp layer calls, or None where
+    there is none: looked up as the dynamic linker binds its extension module, in the global scope first (torch
+    loads its own libgomp there, RTLD_GLOBAL, and numba's calls go to it), then in the module's own dependencies."""
+    try:
+        from numba.np.ufunc import omppool
+    except ImportError:
+        return None
+    for name in (None, omppool.__file__):
+        try:
+            lib = ctypes.CDLL(name)
+            return lib.omp_get_max_threads, lib.omp_set_num_threads
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def _start_threads() -> None:
+    """Start numba's threading layer, leaving the OpenMP runtime's default thread count as it was: starting
+    numba's omp layer sets it to numba's count (all cores), and torch, which shares GNU OpenMP, reads it as its
+    own: ``torch.set_num_threads(1)`` or ``OMP_NUM_THREADS=1`` (torchrun's) became 2 after the first fill (a
+    review).  numba's count is its own: it is passed to each launch."""
+    omp = _openmp_threads()
+    before = omp[0]() if omp else 0
+    numba.get_num_threads()  # starts the threading layer (once)
+    if omp and before > 0 and numba.threading_layer() == "omp" and omp[0]() != before:
+        omp[1](before)
+
+
 @functools.cache
 def _thread_count():
-    """(get, set) of numba's thread count for the calling thread.  numba's public functions take a
-    process-wide lock on every call (~10 us a pair); once its threading layer is up, the C functions
-    they end in are called directly where this numba has them."""
-    numba.get_num_threads()  # starts the threading layer (once)
+    """(get, set) of numba's thread count for the calling thread, once :func:`_start_threads` started the
+    threading layer.  numba's public functions take a process-wide lock on every call (~10 us a pair); the C
+    functions they end in are called directly where this numba has them."""
+    _start_threads()
     get, put = getattr(_parallel, "_get_num_threads", None), getattr(_parallel, "_set_num_threads", None)
     if callable(get) and callable(put) and get() == numba.get_num_threads():
         return get, put
@@ -1120,7 +1150,12 @@ def _alone(kernel, args) -> None:
 
 def threads_for(work: int) -> int:
     """The threads :func:`run` gives a kernel of ``work`` elements (for kernels that split their work per thread)."""
-    return 1 if work <= SERIAL_ELEMENTS or SERIAL_ONLY else numba.get_num_threads()
+    return 1 if work <= SERIAL_ELEMENTS or SERIAL_ONLY else num_threads()
+
+
+def num_threads() -> int:
+    """numba's thread count for the calling thread (its threading layer started by :func:`_start_threads`)."""
+    return _thread_count()[0]()
 
 
 def run(kernel, args, work: int) -> None:

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 
-from . import init, scaled, sparsity, structured
+from . import _cpu, init, scaled, sparsity, structured
 from ._buffers import resolve_dtype
 
 __all__ = [
@@ -114,8 +114,6 @@ _POOLS: dict = {}  # helper threads of memset, by count: started once, reused
 def memset_threads(buf: np.ndarray) -> int:
     """The threads :func:`memset` zeroes ``buf`` with: those a fastinit fill of it runs on (numba's thread count,
     one up to ``_cpu.SERIAL_ELEMENTS`` elements); one where ``buf`` is not contiguous."""
-    from . import _cpu
-
     return _cpu.threads_for(buf.size) if _one_block(buf) else 1
 
 
@@ -160,9 +158,7 @@ def progress(items: Iterable, total: int, desc: str, enabled: bool = True):
 
 def thread_counts() -> dict:
     """numba's thread count, and torch's where torch is imported."""
-    import numba
-
-    counts = {"numba_threads": numba.get_num_threads()}
+    counts = {"numba_threads": _cpu.num_threads()}
     if "torch" in sys.modules:
         counts["torch_threads"] = sys.modules["torch"].get_num_threads()
     return counts
@@ -176,11 +172,10 @@ def contestant_setup(against: Iterable[str] = CONTESTANTS) -> Iterator[dict]:
     against = [c for c in against if installed(c)]
     with contextlib.ExitStack() as restore:
         if "torch" in against:
-            import numba
             import torch
 
             restore.callback(torch.set_num_threads, torch.get_num_threads())
-            torch.set_num_threads(numba.get_num_threads())
+            torch.set_num_threads(_cpu.num_threads())
         if "jax" in against:
             import jax
 

@@ -226,3 +226,37 @@ def test_serial_twins_only_after_gnu_openmp_and_never_without_the_jit(monkeypatc
     assert _jit.serial_twin(plain) is plain
     twin = _jit.serial_twin(_cpu.fill, "_x")
     assert twin.py_func.__name__ == "fill_serial_x" and twin is _jit.serial_twin(_cpu.fill, "_x")
+
+
+TORCH_THREADS = r"""
+import os, sys, numpy as np
+order = sys.argv[1]
+if order != "numba_first":
+    import torch
+    torch.get_num_threads()  # torch's OpenMP is up (any torch op would do)
+    if order == "set":
+        torch.set_num_threads(1)
+import fastinit, fastinit.torch, numba
+fastinit.normal_(np.empty(10, np.float32), seed=0)  # on the calling thread: starts numba's layer
+fastinit.torch.kaiming_uniform_(torch.empty(64, 64)) if order != "numba_first" else None
+fastinit.normal_(np.empty(1 << 20, np.float32), seed=0)  # on every thread
+import torch
+print(torch.get_num_threads(), numba.get_num_threads(), numba.threading_layer())
+"""
+
+
+@pytest.mark.parametrize("order", ["torch_first", "set", "numba_first"])
+def test_fills_leave_torchs_thread_count_alone(order):
+    """numba's OpenMP layer, started by the first fill, set the OpenMP runtime's default thread count to numba's
+    (torch's own libgomp, which torch loads globally, or the one both share): torch.set_num_threads(1) and
+    OMP_NUM_THREADS=1 (torchrun's default) became 2 for the rest of the process (a review).  torch's count is
+    kept; numba's stays its own."""
+    pytest.importorskip("torch")
+    env = {**os.environ, "NUMBA_NUM_THREADS": "2"}
+    if order != "set":
+        env["OMP_NUM_THREADS"] = "1"
+    r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", TORCH_THREADS, order], env=env,
+                       capture_output=True, text=True, timeout=600, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    torch_threads, numba_threads, _ = r.stdout.split()
+    assert (torch_threads, numba_threads) == ("1", "2"), r.stdout
