@@ -58,7 +58,7 @@ def _fill(out, target, fn: str, distribution: str, std: float, placement: dict):
     return sample_trunc_normal(out, target, 0.0, s, -2.0 * s, 2.0 * s, fn, **placement)
 
 
-def _scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_axis, out_axis,
+def scheme(out, fn: str, distribution: str, std_of_fans, *, dtype, layout, in_axis, out_axis,
             warn_empty: bool, knob: str = "gain", **placement):
     """Validate target and fans, compute the std from (fan_in, fan_out), fill."""
     _fans.check_layout(layout, fn)
@@ -110,7 +110,7 @@ def xavier_uniform_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, st
     """
     fn = "xavier_uniform_"
     g = _gain(gain, fn)
-    return _scheme(out, fn, "uniform", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,
+    return scheme(out, fn, "uniform", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,
                    in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
                    global_shape=global_shape, offset=offset, generator=generator)
 
@@ -126,7 +126,7 @@ def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, str
     """
     fn = "xavier_normal_"
     g = _gain(gain, fn)
-    return _scheme(out, fn, "normal", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,
+    return scheme(out, fn, "normal", lambda fi, fo: g * math.sqrt(2.0 / (fi + fo)), dtype=dtype, layout=layout,
                    in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
                    global_shape=global_shape, offset=offset, generator=generator)
 
@@ -136,7 +136,7 @@ def _kaiming(out, fn, distribution, a, mode, nonlinearity, layout, in_axis, out_
     gain = _fans.calculate_gain(nonlinearity, _fans.python_number(a))  # a=np.float32(0.2) too, as gain= takes it
     if not math.isfinite(gain):  # a = nan or inf (torch would fill NaN)
         raise ValueError(f"{fn}: a (the negative slope) must be finite, got {a!r}")
-    return _scheme(out, fn, distribution,
+    return scheme(out, fn, distribution,
                    lambda fi, fo: gain / math.sqrt(_fans.fan(fi, fo, mode, ("fan_in", "fan_out"))),
                    dtype=dtype, layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=True, **placement)
 
@@ -181,7 +181,7 @@ def lecun_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, gl
     Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
     :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
-    return _scheme(out, "lecun_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
+    return scheme(out, "lecun_uniform_", "uniform", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
                    global_shape=global_shape, offset=offset, generator=generator)
 
@@ -198,7 +198,7 @@ def lecun_normal_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, glo
     Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
     :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
-    return _scheme(out, "lecun_normal_", "normal", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
+    return scheme(out, "lecun_normal_", "normal", lambda fi, fo: math.sqrt(1.0 / fi), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
                    global_shape=global_shape, offset=offset, generator=generator)
 
@@ -218,7 +218,7 @@ def fan_in_uniform_(out: T, *, seed: Optional[int] = None, stream: Stream = 0, g
     Keywords: ``layout`` / ``in_axis`` / ``out_axis`` choose the fan axes, the others are as in
     :func:`fastinit.uniform_` (:mod:`fastinit.scaled`).
     """
-    return _scheme(out, "fan_in_uniform_", "uniform", lambda fi, fo: _GAIN_A5 / math.sqrt(fi), dtype=dtype,
+    return scheme(out, "fan_in_uniform_", "uniform", lambda fi, fo: _GAIN_A5 / math.sqrt(fi), dtype=dtype,
                    layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed, stream=stream,
                    global_shape=global_shape, offset=offset, generator=generator)
 
@@ -253,6 +253,6 @@ def variance_scaling_(out: T, scale: float = 1.0, mode: str = "fan_in", distribu
         raise ValueError(f"invalid distribution for variance scaling initializer: {distribution!r}; "
                          f"use one of {_DISTRIBUTIONS}")
     dist = "normal" if distribution == "untruncated_normal" else distribution
-    return _scheme(out, fn, dist, lambda fi, fo: math.sqrt(s / _fans.fan(fi, fo, mode)), dtype=dtype,
+    return scheme(out, fn, dist, lambda fi, fo: math.sqrt(s / _fans.fan(fi, fo, mode)), dtype=dtype,
                    knob="scale", layout=layout, in_axis=in_axis, out_axis=out_axis, warn_empty=False, seed=seed,
                    stream=stream, global_shape=global_shape, offset=offset, generator=generator)

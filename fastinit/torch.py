@@ -14,7 +14,9 @@ from ``generator`` (default: torch's default generator of the tensor's device, a
 there: ``torch.cuda.manual_seed`` seeds a CUDA tensor's), so ``torch.manual_seed(s)`` makes a
 program reproducible and ``generator=torch.Generator().manual_seed(s)`` gives the same values.
 Pass ``seed=`` to bypass torch's generator; ``stream=``, ``global_shape=``, ``offset=`` place a
-tensor-parallel shard exactly as in the rest of fastinit.
+tensor-parallel shard exactly as in the rest of fastinit; the fan-based ones (``xavier_*``, ``kaiming_*``,
+``lecun_*``, ``variance_scaling_``) also take fastinit's ``layout=`` / ``in_axis=`` / ``out_axis=``
+(default ``layout="torch"``: torch's fans).
 
 CUDA tensors are filled by fastinit's GPU kernels (docs/gpu.md; needs numba-cuda) in their own
 memory, on torch's current stream of their device, with the values a CPU tensor gets.  eye_,
@@ -33,7 +35,8 @@ Integer, bool and complex tensors, which the kernels do not write, get ``constan
 Expanded views (zero strides: elements sharing memory) are refused by the samplers too, and
 ``constant_`` hands them to torch, as ``constant_`` / ``zeros_`` do sparse tensors (torch's
 ``constant_`` then fills a CSR tensor's stored values and refuses a COO one; its ``zeros_`` empties
-either).  Numeric arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows.
+either).  Numeric arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows, and 0-d
+NumPy arrays of numbers.
 Tensor subclasses that override torch's functions or dispatch (FakeTensor, DTensor, a lazy module's
 UninitializedParameter) go to torch.nn.init's function of the same name: torch's values and errors.
 """
@@ -58,10 +61,9 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (bfloat16, place_block, shape_said_as, torch_cpu_array, torch_device_type,
+from ._buffers import (bfloat16, finfo_max, place_block, shape_said_as, torch_cpu_array, torch_device_type,
                        torch_func_wrapper)
 from ._seed import Generator, resolve_seed
-from ._warnings import warn
 from .fans import calculate_gain
 from .init import Stream
 
@@ -199,8 +201,13 @@ class _TorchSeeds(Generator):
 
 
 def _num(x):
-    """A 0-d tensor argument (``std=torch.tensor(0.02)``, which torch.nn.init takes) as its Python number."""
-    return x.item() if isinstance(x, torch.Tensor) and x.dim() == 0 else x
+    """A 0-d tensor argument (``std=torch.tensor(0.02)``, which torch.nn.init takes), or a 0-d NumPy array of
+    numbers (``gain=np.array(2.0)``, which its arithmetic takes: xavier_*'s gain, sparse_'s sparsity, dirac_'s
+    groups), as its Python number."""
+    if isinstance(x, torch.Tensor) and x.dim() == 0 or isinstance(x, np.ndarray) and x.ndim == 0 and \
+            x.dtype.kind in "iuf":
+        return x.item()
+    return x
 
 
 def _real(x, name: str, fn: str) -> float:
@@ -313,6 +320,9 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
+        big = finfo_max(_numpy_dtype(tensor.dtype))
+        if abs(a) > big:  # said as for a < b, not as constant_'s val
+            raise ValueError(f"uniform_: bounds [{a}, {b}) exceed the finite range of {tensor.dtype} (±{big:.6g})")
         return _constant(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
 
@@ -439,10 +449,14 @@ def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     whole = placement.get("global_shape")  # an empty shard of a non-empty tensor is checked like any shard
     if 0 in (tuple(whole) if isinstance(whole, (tuple, list)) else tensor.shape):
         _check_generator(generator)  # (its type only: torch warns and returns before it reads the device)
-        # fastinit's own arguments are checked as for any empty tensor (xavier_uniform_'s); torch's are not: it warns
-        # and returns before it reads mode or nonlinearity
-        _init.check_placement(_init.as_target(np.empty(tuple(tensor.shape), np.float32)), seed=seed, **placement)
-        warn("Initializing zero-element tensors is a no-op")  # torch's warning
+        # fastinit's own arguments (placement, seed, stream, layout and axes) are checked as for any empty tensor,
+        # with torch's warning; torch's are not: it warns and returns before it reads mode or nonlinearity
+        fan_kw = {k: placement.pop(k, d) for k, d in (("layout", "torch"), ("in_axis", None), ("out_axis", None),
+                                                       ("dtype", None))}
+        for k in sorted(set(placement) - {"stream", "global_shape", "offset", "_chunk"}):  # as a non-empty call says
+            raise TypeError(f"{fill.__name__}() got an unexpected keyword argument '{k}'")
+        _scaled.scheme(np.empty(tuple(tensor.shape), np.float32), fill.__name__, "uniform", None, warn_empty=True,
+                       seed=seed, **fan_kw, **placement)
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,
                     **placement)

@@ -109,6 +109,19 @@ def test_kaiming_warning_on_0element_tensor(name):
     t = torch.empty(0, 3)
     with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
         assert getattr(finit, name)(t) is t
+    # fastinit's fan keywords, as for a tensor with elements (an empty one said "check_placement() got an
+    # unexpected keyword argument 'layout'"; a review)
+    with pytest.warns(UserWarning, match="Initializing zero-element tensors is a no-op"):
+        assert getattr(finit, name)(t, layout="keras", in_axis=None, seed=1) is t
+    with pytest.raises(ValueError, match=f"{name}: layout must be one of"):
+        getattr(finit, name)(t, layout="bogus")
+    for target in (t, torch.empty(2, 3)):
+        with pytest.raises(TypeError, match=f"^{name}\\(\\) got an unexpected keyword argument 'bogus'"):
+            getattr(finit, name)(target, bogus=1)
+    import fastinit
+
+    keras = getattr(finit, name)(torch.empty(2, 3), layout="keras", seed=4)  # fan_in 2, not torch's 3
+    assert np.array_equal(keras.numpy(), getattr(fastinit, name)(np.empty((2, 3), np.float32), layout="keras", seed=4))
 
 
 def test_same_errors_as_torch():
@@ -710,6 +723,19 @@ def test_number_arguments_are_checked_before_torchs_comparisons():
     with pytest.raises(RuntimeError, match="expects to return a"):  # torch's own error for a > b
         finit.uniform_(w, np.float32(2.0), 1.0)
     assert (finit.constant_(w, True) == 1).all() and (finit.uniform_(w, torch.tensor(2.5), 2.5) == 2.5).all()
+    # 0-d NumPy arrays, which torch's arithmetic takes (gain, sparsity, groups; a review): numbers, as 0-d tensors
+    for ours, zero_d, number in [(finit.xavier_uniform_, np.array(2.0), 2.0), (finit.sparse_, np.array(0.5), 0.5),
+                                 (finit.normal_, np.array(0.5), 0.5)]:
+        assert torch.equal(ours(torch.empty(4, 6), zero_d, seed=3), ours(torch.empty(4, 6), number, seed=3))
+    conv = torch.empty(4, 2, 3)
+    assert torch.equal(finit.dirac_(conv, np.array(2)), finit.dirac_(torch.empty(4, 2, 3), 2))
+    with pytest.raises(TypeError, match="gain must be a real number"):
+        finit.xavier_uniform_(w, np.array(True))  # a 0-d bool array: not a number, as True is not for gain
+    half = torch.full((3,), 7.0, dtype=torch.float16)
+    with pytest.raises(ValueError, match=r"^uniform_: bounds \[100000.0, 100000.0\) exceed the finite range of "
+                                         r"torch.float16 \(±65504\)"):  # said constant_'s val=
+        finit.uniform_(half, 1e5, 1e5)
+    assert (half == 7).all()
 
 
 def test_a_finite_bound_beyond_float64_is_named_as_an_overflow():
