@@ -86,21 +86,35 @@ _TORCH_OWN = {name: f for name, f in vars(torch.nn.init).items() if name.endswit
 _HANDING = threading.local()  # depth: inside a call of torch's own function on a tensor fastinit handed over
 
 
-def _handed(f):
-    """torch.nn.init's ``f``, run with :data:`_HANDING` raised: torch's functions look their private helpers
-    (``_no_grad_fill_`` ...) up at the call, which a program may have pointed at fastinit's, which hand the same
-    tensor back to torch (a RecursionError); inside, fastinit's helpers are torch's own."""
-    @functools.wraps(f)
+def _torch_own(name: str):
+    """torch.nn.init's own function ``name``, as imported; where something else stood there then (transformers'
+    ``no_init_weights`` points torch.nn.init's names at a no-op while a model is built, and fastinit.torch imported
+    inside it kept the no-op: ``ones_`` of an int64 tensor wrote nothing; a review), torch.nn.init's current one,
+    once it is torch's again."""
+    f = _TORCH_OWN[name]
+    if getattr(f, "__module__", None) != "torch.nn.init":
+        now = getattr(torch.nn.init, name, f)
+        if getattr(now, "__module__", None) == "torch.nn.init":
+            _TORCH_OWN[name] = f = now
+    return f
+
+
+def _handed(name: str):
+    """torch.nn.init's function ``name`` (:func:`_torch_own`), run with :data:`_HANDING` raised: torch's functions
+    look their private helpers (``_no_grad_fill_`` ...) up at the call, which a program may have pointed at
+    fastinit's, which hand the same tensor back to torch (a RecursionError); inside, fastinit's helpers are torch's
+    own."""
+    @functools.wraps(_TORCH_OWN[name])
     def call(*args, **kwargs):
         _HANDING.depth = getattr(_HANDING, "depth", 0) + 1
         try:
-            return f(*args, **kwargs)
+            return _torch_own(name)(*args, **kwargs)
         finally:
             _HANDING.depth -= 1
     return call
 
 
-_THEIRS = {name: _handed(f) for name, f in _TORCH_OWN.items()}
+_THEIRS = {name: _handed(name) for name in _TORCH_OWN}
 
 
 @functools.lru_cache(maxsize=None)
@@ -556,11 +570,9 @@ def _deprecated(meth):
 # `init._no_grad_trunc_normal_`): fastinit's fills, under torch's names and signatures (torch's own inside a
 # function of torch's that fastinit handed a tensor to, see _handed)
 def _no_grad(name: str, ours):
-    theirs = _TORCH_OWN[name]
-
-    @functools.wraps(theirs)
+    @functools.wraps(_TORCH_OWN[name])
     def helper(*args, **kwargs):
-        return (theirs if getattr(_HANDING, "depth", 0) else ours)(*args, **kwargs)
+        return (_torch_own(name) if getattr(_HANDING, "depth", 0) else ours)(*args, **kwargs)
     return helper
 
 

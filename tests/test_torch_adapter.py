@@ -826,3 +826,32 @@ def test_a_tensor_whose_storage_was_freed_is_refused_not_written_through_its_sta
     assert finit.normal_(shrunk[10:98], seed=1).abs().sum() > 0  # within what is left: filled
     view = torch.zeros(10, 10)[2:5, 3:7]  # a view within its storage: filled
     assert finit.normal_(view, seed=1) is view and view.abs().sum() > 0
+
+
+IMPORTED_UNDER_A_PATCH = r"""
+import torch
+names = [n for n in vars(torch.nn.init) if n.endswith("_") and callable(getattr(torch.nn.init, n))]
+saved = {n: getattr(torch.nn.init, n) for n in names}
+
+def _skip_init(*args, **kwargs):  # transformers' no_init_weights puts such a no-op there while a model is built
+    pass
+
+for n in names:
+    setattr(torch.nn.init, n, _skip_init)
+import fastinit.torch as finit  # imported inside the patch
+for n, f in saved.items():
+    setattr(torch.nn.init, n, f)
+ints = torch.zeros(2, 3, dtype=torch.int64)
+print(finit.ones_(ints) is ints, ints.tolist(), finit.constant_(torch.zeros(2, dtype=torch.complex64), 2).tolist(),
+      finit.eye_(torch.zeros(2, 2, dtype=torch.int32)).tolist())
+"""
+
+
+def test_torchs_own_functions_imported_under_a_patch_are_torchs_once_restored():
+    """fastinit.torch keeps torch.nn.init's functions as imported (a program may point torch.nn.init's names at
+    fastinit's); imported while transformers' no_init_weights had pointed them at a no-op, it kept the no-op:
+    ones_ of an int64 tensor returned None and wrote nothing (a review).  torch's, once they are back."""
+    r = subprocess.run([sys.executable, "-W", "ignore", "-c", IMPORTED_UNDER_A_PATCH], capture_output=True, text=True,
+                       timeout=300, check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split("\n")[0] == "True [[1, 1, 1], [1, 1, 1]] [(2+0j), (2+0j)] [[1, 0], [0, 1]]", r.stdout
