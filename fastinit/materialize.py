@@ -407,9 +407,10 @@ def _constructed_constants(cls: type, names: list) -> dict | None:
 
 
 def _parameter_assignments(fn: ast.AST) -> dict:
-    """{attribute: ONES | ZEROS | None} of the ``self.<attribute> = ...`` assignments in the function ``fn``: the
-    constant of a top-level ``Parameter(torch.ones(...))`` / ``zeros``, None for anything else (nested in a
-    condition or loop, assigned twice, or another value)."""
+    """{attribute: ONES | ZEROS | None} of the ``self.<attribute> = ...`` assignments in the method ``fn`` (``self``
+    being its first parameter, whatever its name): the constant of a top-level ``Parameter(torch.ones(...))`` /
+    ``zeros``, None for anything else (nested in a condition or loop, assigned twice, or another value)."""
+    me = fn.args.args[0].arg if fn.args.args else "self"
     out: dict = {}
     for stmt in fn.body:
         for node in ast.walk(stmt):
@@ -417,7 +418,7 @@ def _parameter_assignments(fn: ast.AST) -> dict:
                 continue
             target = node.targets[0]
             if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
-                    and target.value.id == "self"):
+                    and target.value.id == me):
                 continue
             constant = _ones_or_zeros(node.value) if node is stmt else None  # nested: conditional
             out[target.attr] = None if target.attr in out else constant

@@ -560,6 +560,12 @@ class BiasedLayerNorm(nn.Module):
         self.bias = torch.nn.Parameter(torch.ones(d))
 
 
+class TerseRMSNorm(nn.Module):
+    def __init__(s, d):  # self by another name: still read (a review)
+        super().__init__()
+        s.weight = nn.Parameter(torch.zeros(d))
+
+
 class ConditionalRMSNorm(nn.Module):
     """Which constant depends on an argument: not read from the source."""
 
@@ -580,12 +586,13 @@ class ScaledLayerNorm(nn.Module):
 @pytest.mark.parametrize("scheme", ["torch", "llama"])
 def test_hf_style_norms_get_the_constant_their_constructor_gives(scheme):
     model = _meta(lambda: nn.ModuleDict({"llama": LlamaRMSNorm(8), "gemma": GemmaRMSNorm(8), "c": CommentedRMSNorm(8),
-                                         "sub": SubGemmaRMSNorm(8), "biased": BiasedLayerNorm(8)}))
+                                         "sub": SubGemmaRMSNorm(8), "biased": BiasedLayerNorm(8),
+                                         "terse": TerseRMSNorm(8)}))
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # all read plainly: no warning
         s = materialize(model, seed=0, scheme=scheme)
-    for name, value in [("llama", 1), ("gemma", 0), ("c", 1), ("sub", 0)]:
+    for name, value in [("llama", 1), ("gemma", 0), ("c", 1), ("sub", 0), ("terse", 0)]:
         assert torch.all(model[name].weight == value), name
         assert s[f"{name}.weight"].method == ("ones" if value else "zeros")
     assert torch.all(model["biased"].weight == 0) and torch.all(model["biased"].bias == 1)
