@@ -1082,7 +1082,7 @@ def _openmp_threads():
         try:
             lib = ctypes.CDLL(name)
             return lib.omp_get_max_threads, lib.omp_set_num_threads
-        except (OSError, AttributeError):
+        except (OSError, AttributeError, TypeError):  # (TypeError: no global scope to open, on Windows)
             continue
     return None
 
