@@ -793,7 +793,9 @@ def store_tile(code, t16, t32, t64, rows, n, pitch, d16, d32, d64, m, ms_row, cs
 def _store_columns(t, rows, n, pitch, d, m, ms_row, cshape, cstride, c0):
     """:func:`store_tile` for one storage format, a run of the innermost column axis at a time, with unsigned
     indices (numba's test for a negative index on every store, and a multi-index step a column: storing an
-    8680x256x3x3 HWIO view's tiles took 29.6 ms, 25.4 without)."""
+    8680x256x3x3 HWIO view's tiles took 29.6 ms, 25.4 without); a column at a time, or a row at a time for runs
+    of 8 to 32 columns of at least 512 rows (ONE_RUN tiles: a transposed (n/16, 16) float32 uniform_ of 2e7
+    16.9 -> 13.3 ms; fewer columns, or fewer rows, were slower so: rows of 4, a channels_last kernel's 128 x 9)."""
     nc = cshape.size
     idx = np.empty(nc, np.int64)
     mc = start_nd(c0, cshape, cstride, m, idx)
@@ -801,10 +803,16 @@ def _store_columns(t, rows, n, pitch, d, m, ms_row, cshape, cstride, c0):
     c = np.int64(0)
     while c < n:
         k = min(n - c, cshape[nc - 1] - idx[nc - 1])
-        for j in range(k):
-            mj = mc + j * cs
+        if 8 <= k <= 32 and rows >= 512:  # a few columns of many rows (ONE_RUN): a row at a time
             for r in range(rows):
-                d[_U64(mj + r * ms_row)] = t[_U64(r * pitch + c + j)]
+                mr, tr = mc + r * ms_row, r * pitch + c
+                for j in range(k):
+                    d[_U64(mr + j * cs)] = t[_U64(tr + j)]
+        else:
+            for j in range(k):
+                mj = mc + j * cs
+                for r in range(rows):
+                    d[_U64(mj + r * ms_row)] = t[_U64(r * pitch + c + j)]
         c += k
         mc = advance_nd(k, mc, idx, cshape, cstride, nc - 1)
 

@@ -268,6 +268,13 @@ def test_narrow_rows_take_one_tile_computation_with_the_same_values(fn, args, dt
         for chunk in (1 << 16, 1000, 7):
             fn(view, *args, seed=42, stream="w", _chunk=chunk)
             assert np.array_equal(view.astype(np.float64), ref.astype(np.float64)), chunk
+    # 8 to 32 columns of many rows, stored a row at a time: one column axis, and two that do not merge (runs of 12)
+    for view in (np.empty((8, 3000), dtype).T, np.empty((32, 3000), dtype).T,
+                 np.empty((2, 16, 3000), dtype)[:, :12].transpose(2, 0, 1)):
+        ref = _full(fn, args, view.shape, dtype)
+        for chunk in (1 << 16, 1000):
+            fn(view, *args, seed=42, stream="w", _chunk=chunk)
+            assert np.array_equal(view.astype(np.float64), ref.astype(np.float64)), (view.shape, chunk)
 
 
 @pytest.mark.parametrize("fn, args", FILLS, ids=IDS)
