@@ -75,6 +75,13 @@ def as_real(value, name: str, fn: str, finite: bool = True) -> float:
     return v
 
 
+def refuse_beyond_range(a: float, b: float, dtype: np.dtype, fn: str) -> None:
+    """ValueError when uniform bounds [a, b) reach beyond the finite range of ``dtype``."""
+    big = finfo_max(dtype)
+    if max(abs(a), abs(b)) > big:
+        raise ValueError(f"{fn}: bounds [{a}, {b}) exceed the finite range of {dtype} (±{big:.6g})")
+
+
 def refuse_overflow(value, v: float, name: str, fn: str) -> None:
     """ValueError naming ``name`` when ``v = _float(value)`` is ±inf for a finite ``value`` (10**400)."""
     if _overflowed(value, v):
@@ -228,9 +235,7 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
             width = float(np.float32(b - a))
     if not math.isfinite(width):  # an empty target too: its arguments are checked like any other's
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
-    big = finfo_max(target.dtype)
-    if max(abs(a), abs(b)) > big:
-        raise ValueError(f"{fn}: bounds [{a}, {b}) exceed the finite range of {target.dtype} (±{big:.6g})")
+    refuse_beyond_range(a, b, target.dtype, fn)
     lo, hi = _representable(a, b, target.dtype, fn, closed=False)
     return _sample(out, target, _cpu.UNIFORM, _params(P0=a, P1=b - a, LO=lo, HI=hi), **placement)
 

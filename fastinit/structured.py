@@ -233,18 +233,21 @@ POSITION_FREE = frozenset({"fastinit.init.constant_", "fastinit.init.zeros_", "f
                            "fastinit.guide.relu_bias_"})
 
 
+def _qualified(fill) -> str:
+    """``module.qualname`` of the function under ``fill``'s functools.partial layers."""
+    base = _unwrapped(fill)[0]
+    return f"{getattr(base, '__module__', '')}.{getattr(base, '__qualname__', '')}"
+
+
 def position_free(fill) -> bool:
     """Is ``fill`` (or the function under its functools.partial) one of :data:`POSITION_FREE`?"""
-    base = _unwrapped(fill)[0]
-    return f"{getattr(base, '__module__', '')}.{getattr(base, '__qualname__', '')}" in POSITION_FREE
+    return _qualified(fill) in POSITION_FREE
 
 
 def sums_over_tensor(fill, kw: dict) -> bool:
     """Whether ``fill`` with keywords ``kw`` writes values that depend on the whole tensor whatever its
     arguments: fastinit.guide.prior_bias_ with ``activation="softmax"`` (its priors must sum to 1 over the bias)."""
-    base = _unwrapped(fill)[0]
-    name = f"{getattr(base, '__module__', '')}.{getattr(base, '__qualname__', '')}"
-    return name == "fastinit.guide.prior_bias_" and kw.get("activation") == "softmax"
+    return _qualified(fill) == "fastinit.guide.prior_bias_" and kw.get("activation") == "softmax"
 
 
 _ACCEPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # fill -> {keyword: bool}; no fill kept alive

@@ -61,7 +61,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (bfloat16, finfo_max, place_block, shape_said_as, torch_cpu_array, torch_device_type,
+from ._buffers import (bfloat16, place_block, shape_said_as, torch_cpu_array, torch_device_type,
                        torch_func_wrapper)
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
@@ -334,9 +334,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
-        big = finfo_max(_numpy_dtype(tensor.dtype))
-        if abs(a) > big:  # said as for a < b, not as constant_'s val
-            raise ValueError(f"uniform_: bounds [{a}, {b}) exceed the finite range of {tensor.dtype} (±{big:.6g})")
+        _init.refuse_beyond_range(a, b, _numpy_dtype(tensor.dtype), "uniform_")  # as for a < b, not constant_'s val
         return _constant(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
 
@@ -465,12 +463,13 @@ def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
         _check_generator(generator)  # (its type only: torch warns and returns before it reads the device)
         # fastinit's own arguments (placement, seed, stream, layout and axes) are checked as for any empty tensor,
         # with torch's warning; torch's are not: it warns and returns before it reads mode or nonlinearity
-        fan_kw = {k: placement.pop(k, d) for k, d in (("layout", "torch"), ("in_axis", None), ("out_axis", None),
-                                                       ("dtype", None))}
-        for k in sorted(set(placement) - {"stream", "global_shape", "offset", "_chunk"}):  # as a non-empty call says
-            raise TypeError(f"{fill.__name__}() got an unexpected keyword argument '{k}'")
+        own = {k: placement.pop(k, d) for k, d in (("layout", "torch"), ("in_axis", None), ("out_axis", None),
+                                                    ("dtype", None))}
+        unknown = sorted(set(placement) - {"stream", "global_shape", "offset", "_chunk"})
+        if unknown:  # said as a non-empty call says it
+            raise TypeError(f"{fill.__name__}() got an unexpected keyword argument '{unknown[0]}'")
         _scaled.scheme(np.empty(tuple(tensor.shape), np.float32), fill.__name__, "uniform", None, warn_empty=True,
-                       seed=seed, **fan_kw, **placement)
+                       seed=seed, **own, **placement)
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,
                     **placement)
