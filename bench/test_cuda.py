@@ -99,6 +99,14 @@ def test_gpu_shards_and_strided_views_equal_cpu():
         finit.normal_(t[:, ::3], seed=8, stream="w", global_shape=(4096, 512), offset=(0, 0))
     torch.cuda.synchronize()
     assert np.array_equal(_bits(gpu), _bits(cpu))
+    for dtype in (torch.float32, torch.float64, torch.bfloat16):  # contiguous 1-D shards: the one-run path
+        for offset in (12_345, 2**32 - 777):
+            gpu, cpu = torch.empty(10**6 + 3, dtype=dtype, device=DEV), torch.empty(10**6 + 3, dtype=dtype)
+            for t in (gpu, cpu):
+                finit.uniform_(t, seed=3, global_shape=(2**33,), offset=(offset,))
+                finit.trunc_normal_(t[1000:], a=0.5, b=0.6, seed=3, global_shape=(2**33,), offset=(offset + 1000,))
+            torch.cuda.synchronize()
+            assert np.array_equal(_bits(gpu), _bits(cpu)), (dtype, offset)
 
 
 def test_host_computed_initializers_copy_the_cpu_values_to_the_device():
@@ -214,6 +222,30 @@ def test_fastinit_uniform_bf16(benchmark):
 def test_torch_uniform_bf16(benchmark):
     t = torch.empty(N, dtype=torch.bfloat16, device=DEV)
     _timed(benchmark, lambda: t.uniform_(-0.1, 0.1))
+
+
+SMALL = 4096  # elements: a bias or a small layer, where the call's overhead is the whole cost
+
+
+@pytest.mark.benchmark(group="gpu small call (4096 f32, synchronized)")
+def test_fastinit_uniform_small_call(benchmark):
+    t = torch.empty(SMALL, device=DEV)
+    run(benchmark, lambda: (finit.uniform_(t, seed=1), torch.cuda.synchronize()), 200, elements=SMALL,
+        check=FillCheck.for_case("uniform_", t))
+
+
+@pytest.mark.benchmark(group="gpu small call (4096 f32, synchronized)")
+def test_torch_uniform_small_call(benchmark):
+    t = torch.empty(SMALL, device=DEV)
+    run(benchmark, lambda: (t.uniform_(), torch.cuda.synchronize()), 200, elements=SMALL)
+
+
+@pytest.mark.benchmark(group="gpu small call (4096 f32, synchronized)")
+def test_fastinit_numba_array_small_call(benchmark):
+    import fastinit
+
+    a = cuda.device_array(SMALL, np.float32)
+    run(benchmark, lambda: (fastinit.uniform_(a, seed=1), cuda.synchronize()), 200, elements=SMALL)
 
 
 _FIRST_CALL = """

@@ -157,6 +157,29 @@ def _candidate64(method, q, w0, w1, w2, w3, slot):
 
 
 @kernel
+def _candidates(code, method, q32, q64, w0, w1, w2, w3):
+    """Every slot's candidate of one block at once, as float64 (NaN: rejected, or a slot the proposal does not
+    have): ``_candidate32`` / ``_candidate64`` slot by slot, each Box-Muller pair computed once (the CUDA kernel
+    tries all of a block's slots together; not inlined at numba-IR level, like ``_trunc_redraw``: inlined, it
+    doubled the kernel's compile time)."""
+    nan = np.float64(np.nan)
+    if code == F64:
+        if method == NORMAL_PROPOSAL:
+            z0, z1 = normal_pair_f64(w0, w1, w2, w3)
+            return _accept(q64, z0), _accept(q64, z1), nan, nan
+        return _accept_offset(q64, trunc_attempt_f64(method, w0, w1, w2, w3, q64[5], q64[6], q64[7], q64[8])), \
+            nan, nan, nan
+    if method == NORMAL_PROPOSAL:
+        z0, z1 = normal_pair_f32(w0, w1)
+        z2, z3 = normal_pair_f32(w2, w3)
+        return (np.float64(_accept(q32, z0)), np.float64(_accept(q32, z1)), np.float64(_accept(q32, z2)),
+                np.float64(_accept(q32, z3)))
+    return (np.float64(_accept_offset(q32, trunc_attempt_f32(method, w0, w1, q32[5], q32[6], q32[7], q32[8]))),
+            np.float64(_accept_offset(q32, trunc_attempt_f32(method, w2, w3, q32[5], q32[6], q32[7], q32[8]))),
+            nan, nan)
+
+
+@kernel
 def _trunc_redraw(code, prm, key, stream, blk, slot, r0):
     """The accepted value of (block, slot) from attempts r0, r0 + 1, ... (returned as float64)."""
     q32, q64 = _trunc_params32(prm), _trunc_params64(prm)

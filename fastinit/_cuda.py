@@ -3,7 +3,7 @@
 Imported only when a target lives in GPU memory (``__cuda_array_interface__``), so
 ``import fastinit`` never needs CUDA.  The kernels only loop, index and call the functions the
 CPU kernel inlines — ``_philox.philox_block``, the ``_transforms``, ``_cpu.uniform_value32`` /
-``uniform_value64`` (affine step and clamp), ``_candidate32`` / ``_candidate64`` / ``_trunc_redraw`` —
+``uniform_value64`` (affine step and clamp), ``_candidates`` (a block's truncated-normal candidates), ``retry_key`` —
 which numba-cuda compiles as device functions from the same Python source.  Nothing is re-typed for
 the GPU.
 
@@ -14,8 +14,9 @@ draws that one Philox block — same counter, key and stream as the CPU — turn
 block's L values and stores those whose global index lies in the row.  Slot s of block j sits at
 tile position ``s * 256 + j``: the 32 threads of a warp hold consecutive j, so every slot store
 of a warp writes 32 consecutive elements (coalesced when the last axis is contiguous).  Kernels
-are grid-stride loops over work items.  The truncated normal loops per element over attempts:
-attempt 0 from the element's own block, then ``_cpu._trunc_redraw`` (retry keys), as on the CPU.
+are grid-stride loops over work items.  The truncated normal tries all of a work item's slots at once:
+attempt 0 from the element's own block, then attempts 1, 2, ... from the retry keys for the slots still
+rejected, the sequence of ``_cpu._trunc_redraw`` on the CPU.
 
 Floating point: NVVM contracts ``a * b + c`` into FMA by default (numba-cuda exposes no switch
 for it, ``fastmath=False`` does not stop it), which would change bits.  The kernels are
@@ -42,15 +43,16 @@ from ._cpu import (
     P0,
     P1,
     TILE_BLOCKS,
+    MAX_ATTEMPTS,
+    NEAREST,
     TRUNC,
     UNIFORM,
     _block,
-    _candidate32,
-    _candidate64,
+    _candidates,
     _trunc_params32,
     _trunc_params64,
-    _trunc_redraw,
     lanes,
+    retry_key,
     row_start,
     uniform_value32,
     uniform_value64,
@@ -113,7 +115,7 @@ def require_gpu() -> None:
 # device functions: where a work item's elements are, and what they hold
 # ---------------------------------------------------------------------------------------------
 @scalar
-def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, units):
+def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, ntiles, units):
     """Decode work item w = (row, k-th tile of the row, unit u) into the tile t, the row's part
     [pa, pb) of that tile (tile positions), the block j of the tile (block index t * 256 + j), and
     the row's first global index and memory position.  pa == pb: nothing to do."""
@@ -123,12 +125,12 @@ def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, u
     else:
         u = w % units
         rest = w // units
-    if rest < ntiles:  # the first row (the only one of a contiguous target)
+    if rest < ntiles:  # the first row
         k, r = rest, _I64(0)
     else:
         k, r = rest % ntiles, rest // ntiles
     g0, m0 = row_start(r, ndim, shape, gstride, mstride, gbase, mbase)
-    end = g0 + _U64(shape[ndim - 1])  # <= 2**64 - 1, where a tile's end or the next tile's start may wrap
+    end = g0 + _U64(cols)  # <= 2**64 - 1, where a tile's end or the next tile's start may wrap
     t = (g0 >> tshift) + _U64(k)
     if t > (end - _U64(1)) >> tshift:  # past the row's last tile
         return t, _I64(0), _I64(0), _I64(0), g0, m0
@@ -141,12 +143,35 @@ def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, u
 
 
 @scalar
-def _slot_at(tile0, pa, pb, j, s, g0, m0, ms):
-    """Memory position of slot s of block j of the tile, or -1 if it is outside the row's part."""
-    p = s * _B + j
-    if p < pa or p >= pb:
-        return _I64(-1)
-    return m0 + _I64(tile0 + _U64(p) - g0) * ms
+def _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift, ntiles, units):
+    """Work item w as (Philox block index, q, qn, m, step): slot s of the block holds the element at
+    position q + s * 256 of its row part, which is stored iff 0 <= that < qn, at memory position m + s * step.
+
+    ``run``: the target is one ascending contiguous run (a contiguous tensor or shard: ``ndim == 1``, stride 1),
+    whose work item w is block w % 256 of the (w // 256)-th tile the run crosses: two shifts, no row decoding
+    (each runtime-indexed tuple read is a branch tree on a GPU).  qn == 0: nothing to store."""
+    if run:
+        t0 = gbase >> tshift
+        k = w >> _B_SHIFT
+        j = w & (_B - 1)
+        q = _I64((t0 << tshift) - gbase) + _I64(_U64(k) << tshift) + j  # the slot-0 element's place in the run
+        return (t0 + _U64(k)) * _U64(_B) + _U64(j), q, cols, mbase + q, _I64(_B)
+    t, pa, pb, j, g0, m0 = _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, ntiles, units)
+    tile0 = t << tshift
+    return t * _U64(_B) + _U64(j), j - pa, pb - pa, m0 + _I64(tile0 + _U64(j) - g0) * ms, _B * ms
+
+
+@scalar
+def _holds(q, qn, s):
+    """Whether slot s of the work item (see :func:`_locate`) is its to store: 0 <= q + s * 256 < qn."""
+    return _U64(q + s * _B) < _U64(qn)
+
+
+@scalar
+def _at(m, step, s):
+    """Memory position of slot s (see :func:`_locate`), unsigned: an index numba stores at without a
+    negative-index wraparound test."""
+    return _U64(m + s * step)
 
 
 @scalar
@@ -196,77 +221,100 @@ def _put_constant(dst, m, code, value):
         dst[m] = np.uint16(value)
 
 
+@scalar
+def _unless_nan(x, y):
+    """x, or y where x is NaN (a rejected candidate replaced by the next attempt's)."""
+    return y if np.isnan(x) else x
+
+
+@scalar
+def _put_trunc(dst, m, code, x):
+    """Store an accepted truncated-normal value (float64) in the target's format."""
+    if code == F64:
+        dst[m] = x
+    else:
+        _put32(dst, m, code, np.float32(x))
+
+
+@scalar
+def _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step):
+    """The constant, or Philox block ``blk``'s uniform / normal values, into the slots :func:`_locate` places."""
+    if kind == CONSTANT:
+        for s in range(lanes(code, kind, 0)):
+            if _holds(q, qn, s):
+                _put_constant(dst, _at(m, step, s), code, prm[P0])
+        return
+    w0, w1, w2, w3 = _block(blk, key, stream)
+    if code == F64:
+        v0, v1 = _values64(kind, prm, w0, w1, w2, w3)
+        if _holds(q, qn, 0):
+            dst[_at(m, step, 0)] = v0
+        if _holds(q, qn, 1):
+            dst[_at(m, step, 1)] = v1
+        return
+    v0, v1, v2, v3 = _values32(kind, prm, w0, w1, w2, w3)
+    if _holds(q, qn, 0):
+        _put32(dst, _at(m, step, 0), code, v0)
+    if _holds(q, qn, 1):
+        _put32(dst, _at(m, step, 1), code, v1)
+    if _holds(q, qn, 2):
+        _put32(dst, _at(m, step, 2), code, v2)
+    if _holds(q, qn, 3):
+        _put32(dst, _at(m, step, 3), code, v3)
+
+
 # ---------------------------------------------------------------------------------------------
 # kernels
 # ---------------------------------------------------------------------------------------------
 def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles, units,
           work):
     """Constant, uniform and normal (``prm``, ``code``, ``kind`` as in ``_cpu.fill``)."""
-    ms = mstride[ndim - 1]
+    run = ndim == 1 and mstride[0] == 1
+    cols, ms = shape[ndim - 1], mstride[ndim - 1]  # (read once: a runtime tuple index is a branch tree)
     for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
-        t, pa, pb, j, g0, m0 = _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, units)
-        if pa == pb:
-            continue
-        tile0 = t << tshift
-        if kind == CONSTANT:
-            for s in range(lanes(code, kind, 0)):
-                m = _slot_at(tile0, pa, pb, j, s, g0, m0, ms)
-                if m >= 0:
-                    _put_constant(dst, m, code, prm[P0])
-            continue
-        w0, w1, w2, w3 = _block(t * _U64(_B) + _U64(j), key, stream)
-        if code == F64:
-            v0, v1 = _values64(kind, prm, w0, w1, w2, w3)
-            m = _slot_at(tile0, pa, pb, j, 0, g0, m0, ms)
-            if m >= 0:
-                dst[m] = v0
-            m = _slot_at(tile0, pa, pb, j, 1, g0, m0, ms)
-            if m >= 0:
-                dst[m] = v1
-        else:
-            v0, v1, v2, v3 = _values32(kind, prm, w0, w1, w2, w3)
-            m = _slot_at(tile0, pa, pb, j, 0, g0, m0, ms)
-            if m >= 0:
-                _put32(dst, m, code, v0)
-            m = _slot_at(tile0, pa, pb, j, 1, g0, m0, ms)
-            if m >= 0:
-                _put32(dst, m, code, v1)
-            m = _slot_at(tile0, pa, pb, j, 2, g0, m0, ms)
-            if m >= 0:
-                _put32(dst, m, code, v2)
-            m = _slot_at(tile0, pa, pb, j, 3, g0, m0, ms)
-            if m >= 0:
-                _put32(dst, m, code, v3)
+        blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift,
+                                      ntiles, units)
+        if qn > 0:
+            _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step)
 
 
 def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles,
                 units, work):
-    """Truncated normal: attempt 0 from the element's block, the rest from retry keys
-    (``_cpu._trunc_redraw``), exactly as the CPU kernel."""
-    ms = mstride[ndim - 1]
+    """Truncated normal, exactly as the CPU kernel: attempt 0 of every slot from the element's block, then
+    attempts 1, 2, ... from the retry keys (``_cpu._trunc_redraw``'s sequence) for the slots still rejected.  One
+    Philox block per attempt serves all of a work item's slots, and a warp loops over attempts only as long as
+    one of its slots is still rejected (one redraw pass, not one per slot)."""
+    run = ndim == 1 and mstride[0] == 1
+    cols, ms = shape[ndim - 1], mstride[ndim - 1]
     method = _I64(prm[METHOD])
     q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
+    n = lanes(code, kind, method)
     for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
-        t, pa, pb, j, g0, m0 = _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, tshift, ntiles, units)
-        if pa == pb:
+        blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift,
+                                      ntiles, units)
+        if qn <= 0:
             continue
-        tile0 = t << tshift
-        blk = t * _U64(_B) + _U64(j)
-        w0, w1, w2, w3 = _block(blk, key, stream)
-        for s in range(lanes(code, kind, method)):
-            m = _slot_at(tile0, pa, pb, j, s, g0, m0, ms)
-            if m < 0:
-                continue
-            if code == F64:
-                x = _candidate64(method, q64, w0, w1, w2, w3, s)
-            else:
-                x = np.float64(_candidate32(method, q32, w0, w1, w2, w3, s))
-            if np.isnan(x):
-                x = _trunc_redraw(code, prm, key, stream, blk, s, 1)
-            if code == F64:
-                dst[m] = x
-            else:
-                _put32(dst, m, code, np.float32(x))
+        h0, h1 = _holds(q, qn, 0), n > 1 and _holds(q, qn, 1)  # the slots this work item stores
+        h2, h3 = n > 2 and _holds(q, qn, 2), n > 3 and _holds(q, qn, 3)
+        x0 = x1 = x2 = x3 = np.float64(np.nan)
+        r = 0  # attempt r: block blk under the key (r = 0) or retry key r; one call site (compile time)
+        while (h0 and np.isnan(x0)) or (h1 and np.isnan(x1)) or (h2 and np.isnan(x2)) or (h3 and np.isnan(x3)):
+            if r == MAX_ATTEMPTS:  # acceptance ~0 in floating point: the point nearest the mean
+                x0, x1, x2, x3 = _unless_nan(x0, prm[NEAREST]), _unless_nan(x1, prm[NEAREST]), \
+                    _unless_nan(x2, prm[NEAREST]), _unless_nan(x3, prm[NEAREST])
+                break
+            w0, w1, w2, w3 = _block(blk, key if r == 0 else retry_key(key, r), stream)
+            y0, y1, y2, y3 = _candidates(code, method, q32, q64, w0, w1, w2, w3)
+            x0, x1, x2, x3 = _unless_nan(x0, y0), _unless_nan(x1, y1), _unless_nan(x2, y2), _unless_nan(x3, y3)
+            r += 1
+        if h0:
+            _put_trunc(dst, _at(m, step, 0), code, x0)
+        if h1:
+            _put_trunc(dst, _at(m, step, 1), code, x1)
+        if h2:
+            _put_trunc(dst, _at(m, step, 2), code, x2)
+        if h3:
+            _put_trunc(dst, _at(m, step, 3), code, x3)
 
 
 def _scatter(dst, src, shape, gstride, mstride, ndim, mbase):
@@ -467,6 +515,13 @@ def _checked_kernel(target, geom, fn):
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
                            "'numba-cuda[cu12]' (or [cu13], by your driver), or set CUDA_HOME to a toolkit") from e
+    except AttributeError as e:  # numba-cuda 0.30.4 registers np.row_stack, which numpy 2.5 removed
+        if "numpy" not in str(e):
+            raise
+        from importlib.metadata import version
+
+        raise RuntimeError(f"{_MISSING}: numba-cuda {version('numba-cuda')} cannot compile a kernel with numpy "
+                           f"{np.__version__} ({e}); install a numpy it supports: pip install 'numpy<2.5'") from e
 
 
 def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
@@ -491,7 +546,8 @@ def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
         ntiles = (geom.gbase + cols - 1) // tile - geom.gbase // tile + 1
     else:  # the most tiles a run of `cols` indices can cross
         ntiles = (cols + tile - 2) // tile + 1
-    units = min(_B, cols)
+    run = ndim == 1 and int(geom.mstride[0]) == 1  # the kernels' one-run path: 256 work items per tile
+    units = _B if run else min(_B, cols)
     work = rows * ntiles * units
     args = (_I64(target.code), _I64(kind), _tuple(prm, np.float64, N_PARAMS), _tuple(key, _U64, 2),
             _tuple(stream, _U64, 2), _tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),

@@ -12,6 +12,7 @@ thread as a Python thread.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -641,6 +642,27 @@ def test_a_gpu_that_cannot_run_the_kernel_is_refused_before_a_seed_is_drawn(monk
     g, twin = fastinit.Generator(3), fastinit.Generator(3)
     for fill in (fastinit.uniform_, fastinit.trunc_normal_):
         with pytest.raises(RuntimeError, match=r"setting up fastinit's kernel on this GPU failed \(CudaSupportError"):
+            fill(Device(a), generator=g)
+    assert (a == 7).all() and g.next_seed() == twin.next_seed()
+
+
+def test_a_numpy_that_numba_cuda_cannot_compile_with_is_named_before_a_seed_is_drawn(monkeypatch):
+    """numba-cuda 0.30.4's first compile fails on numpy 2.5 (``AttributeError: module 'numpy' has no attribute
+    'row_stack'``, seen on a GPU machine whose image paired them): fastinit's RuntimeError names both versions and
+    the fix, before the seed is drawn and before any write."""
+    pytest.importorskip("numba_cuda")
+    from fastinit import _cuda
+
+    def broken(fn, storage):
+        raise AttributeError("module 'numpy' has no attribute 'row_stack'")
+
+    monkeypatch.setattr(_cuda, "require_gpu", lambda: None)
+    monkeypatch.setattr(_cuda, "_on_device", lambda target: contextlib.nullcontext())
+    monkeypatch.setattr(_cuda, "_kernel", broken)
+    a = np.full(8, 7.0, np.float32)
+    g, twin = fastinit.Generator(3), fastinit.Generator(3)
+    for fill in (fastinit.uniform_, fastinit.trunc_normal_):
+        with pytest.raises(RuntimeError, match=r"numba-cuda \S+ cannot compile a kernel with numpy .*'numpy<2.5'"):
             fill(Device(a), generator=g)
     assert (a == 7).all() and g.next_seed() == twin.next_seed()
 
