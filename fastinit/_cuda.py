@@ -516,7 +516,7 @@ def _checked_kernel(target, geom, fn):
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
                            "'numba-cuda[cu12]' (or [cu13], by your driver), or set CUDA_HOME to a toolkit") from e
     except AttributeError as e:  # numba-cuda 0.30.4 registers np.row_stack, which numpy 2.5 removed
-        if "numpy" not in str(e):
+        if "module 'numpy' has no attribute" not in str(e):
             raise
         from importlib.metadata import version
 
