@@ -207,6 +207,49 @@ def test_fastinit_trunc_normal(benchmark, dev32):
     _timed(benchmark, lambda: finit.trunc_normal_(dev32, seed=1), check=FillCheck.for_case("trunc_normal_", dev32))
 
 
+PIPELINED = 10  # calls per round, one synchronize: the device stays busy while the host issues the next call
+
+
+def _pipelined(benchmark, fn, check=None):
+    """``fn`` called PIPELINED times, then one synchronize: at 2e9 elements a fill outlasts a call's host overhead,
+    so this times the kernels (the synchronized groups add one call's overhead to each fill); at 1e8, the host."""
+    def calls():
+        for _ in range(PIPELINED):
+            fn()
+        torch.cuda.synchronize()
+    run(benchmark, calls, 5, elements=PIPELINED * N, check=check)
+
+
+@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
+def test_memset_pipelined(benchmark, dev32):
+    _pipelined(benchmark, dev32.zero_)
+
+
+@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
+def test_fastinit_zeros_pipelined(benchmark, dev32):
+    _pipelined(benchmark, lambda: finit.zeros_(dev32), check=FillCheck(dev32, "constant", value=0.0))
+
+
+@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
+def test_fastinit_uniform_pipelined(benchmark, dev32):
+    _pipelined(benchmark, lambda: finit.uniform_(dev32, seed=1), check=FillCheck.for_case("uniform_", dev32))
+
+
+@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
+def test_torch_rand_pipelined(benchmark, dev32):
+    _pipelined(benchmark, dev32.uniform_)
+
+
+@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
+def test_fastinit_normal_pipelined(benchmark, dev32):
+    _pipelined(benchmark, lambda: finit.normal_(dev32, seed=1), check=FillCheck.for_case("normal_", dev32))
+
+
+@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
+def test_torch_randn_pipelined(benchmark, dev32):
+    _pipelined(benchmark, dev32.normal_)
+
+
 @pytest.mark.benchmark(group="gpu trunc_normal_ f32 [-2, 2]")
 def test_torch_trunc_normal(benchmark, dev32):
     _timed(benchmark, lambda: tinit.trunc_normal_(dev32), rounds=3)
