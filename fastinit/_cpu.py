@@ -22,7 +22,8 @@ import numba
 import numpy as np
 from numba.np.ufunc import parallel as _parallel
 
-from ._jit import HARDWARE_HALF, float_bits, half_bits, kernel, parallel_kernel, scalar, serial_twin, wide_vectors
+from ._jit import (HARDWARE_HALF, float_bits, half_bits, kernel, outlined, parallel_kernel, scalar, serial_twin,
+                   wide_vectors)
 from ._philox import PHILOX_ROUNDS, philox_block
 from ._transforms import (
     EXP_PROPOSAL,
@@ -156,12 +157,11 @@ def _candidate64(method, q, w0, w1, w2, w3, slot):
     return _accept_offset(q, trunc_attempt_f64(method, w0, w1, w2, w3, q[5], q[6], q[7], q[8]))
 
 
-@numba.njit(error_model="numpy")  # not a cached CPU kernel: only the CUDA kernel calls it
+@outlined  # not a cached CPU kernel: only the CUDA kernel calls it
 def _candidates(code, method, q32, q64, w0, w1, w2, w3):
     """Every slot's candidate of one block at once, as float64 (NaN: rejected, or a slot the proposal does not
     have): ``_candidate32`` / ``_candidate64`` slot by slot, each Box-Muller pair computed once (the CUDA kernel
-    tries all of a block's slots together).  Not inlined at numba-IR level (LLVM inlines it): inlined there, it
-    made the truncated-normal kernel's first compile 2-5x slower."""
+    tries all of a block's slots together)."""
     nan = np.float64(np.nan)
     if code == F64:
         if method == NORMAL_PROPOSAL:

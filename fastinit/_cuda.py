@@ -57,7 +57,7 @@ from ._cpu import (
     uniform_value32,
     uniform_value64,
 )
-from ._jit import bits_float, float_bits, scalar
+from ._jit import bits_float, float_bits, outlined, scalar
 from ._transforms import (
     f32bits_to_bf16bits,
     f32bits_to_f16bits,
@@ -236,7 +236,7 @@ def _put_trunc(dst, m, code, x):
         _put32(dst, m, code, np.float32(x))
 
 
-@scalar
+@outlined
 def _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step):
     """The constant, or Philox block ``blk``'s uniform / normal values, into the slots :func:`_locate` places."""
     if kind == CONSTANT:
