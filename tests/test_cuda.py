@@ -820,7 +820,8 @@ def test_gpu_check_script_gates_the_gpu_steps_on_the_preflight_alone(tmp_path, v
                OUT=str(tmp_path / "out"), FAKE_VERSIONS_RC=str(versions_rc), FAKE_PREFLIGHT_RC=str(preflight_rc))
     run = subprocess.run(["bash", "bench/gpu_check.sh"], cwd=root, env=env, capture_output=True, text=True,
                          timeout=60)
-    ran = re.findall(r"^RAN -m (\S+ \S+)", run.stdout, re.M)
+    ran = [r for r in re.findall(r"^RAN -m (\S+ \S+)", run.stdout, re.M)
+           if r != "pip install"]  # the wheels a checkout may hold in .whl/ for a GPU lease (docs/gpu.md)
     if preflight_rc:
         assert run.returncode == 1 and ran == [] and "preflight failed" in run.stdout
     else:
