@@ -153,13 +153,14 @@ def test_compiled_kernels_hold_no_fma():
                 assert all("fma." not in ptx for ptx in ptxes)
 
 
-def _timed(benchmark, fn, rounds=10, check=None):
-    """Time ``fn`` on the device (conftest's ``run``, synchronized); ``check``: the FillCheck of the tensor it
-    fills, planted before the last round."""
+def _timed(benchmark, fn, rounds=10, check=None, calls=1):
+    """Time ``calls`` calls of ``fn`` on the device, then one synchronize (conftest's ``run``); ``check``: the
+    FillCheck of the tensor it fills, planted before the last round."""
     def synced():
-        fn()
+        for _ in range(calls):
+            fn()
         torch.cuda.synchronize()
-    run(benchmark, synced, rounds, elements=N, check=check)
+    run(benchmark, synced, rounds, elements=calls * N, check=check)
 
 
 @pytest.fixture(scope="module")
@@ -208,46 +209,23 @@ def test_fastinit_trunc_normal(benchmark, dev32):
 
 
 PIPELINED = 10  # calls per round, one synchronize: the device stays busy while the host issues the next call
-
-
-def _pipelined(benchmark, fn, check=None):
-    """``fn`` called PIPELINED times, then one synchronize: at 2e9 elements a fill outlasts a call's host overhead,
-    so this times the kernels (the synchronized groups add one call's overhead to each fill); at 1e8, the host."""
-    def calls():
-        for _ in range(PIPELINED):
-            fn()
-        torch.cuda.synchronize()
-    run(benchmark, calls, 5, elements=PIPELINED * N, check=check)
-
-
-@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
-def test_memset_pipelined(benchmark, dev32):
-    _pipelined(benchmark, dev32.zero_)
+_PIPELINED_CASES = {  # name: (the call on the float32 tensor, its FillCheck or None)
+    "memset": (lambda t: t.zero_(), lambda t: None),
+    "fastinit_zeros": (lambda t: finit.zeros_(t), lambda t: FillCheck(t, "constant", value=0.0)),
+    "fastinit_uniform": (lambda t: finit.uniform_(t, seed=1), lambda t: FillCheck.for_case("uniform_", t)),
+    "torch_rand": (lambda t: t.uniform_(), lambda t: None),
+    "fastinit_normal": (lambda t: finit.normal_(t, seed=1), lambda t: FillCheck.for_case("normal_", t)),
+    "torch_randn": (lambda t: t.normal_(), lambda t: None),
+}
 
 
 @pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
-def test_fastinit_zeros_pipelined(benchmark, dev32):
-    _pipelined(benchmark, lambda: finit.zeros_(dev32), check=FillCheck(dev32, "constant", value=0.0))
-
-
-@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
-def test_fastinit_uniform_pipelined(benchmark, dev32):
-    _pipelined(benchmark, lambda: finit.uniform_(dev32, seed=1), check=FillCheck.for_case("uniform_", dev32))
-
-
-@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
-def test_torch_rand_pipelined(benchmark, dev32):
-    _pipelined(benchmark, dev32.uniform_)
-
-
-@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
-def test_fastinit_normal_pipelined(benchmark, dev32):
-    _pipelined(benchmark, lambda: finit.normal_(dev32, seed=1), check=FillCheck.for_case("normal_", dev32))
-
-
-@pytest.mark.benchmark(group="gpu f32, 10 calls then one sync")
-def test_torch_randn_pipelined(benchmark, dev32):
-    _pipelined(benchmark, dev32.normal_)
+@pytest.mark.parametrize("case", list(_PIPELINED_CASES))
+def test_pipelined(benchmark, dev32, case):
+    """PIPELINED calls, then one synchronize: at 2e9 elements a fill outlasts a call's host overhead, so this times
+    the kernels (the synchronized groups add one call's overhead to each fill); at 1e8, the host."""
+    call, check = _PIPELINED_CASES[case]
+    _timed(benchmark, lambda: call(dev32), rounds=5, check=check(dev32), calls=PIPELINED)
 
 
 @pytest.mark.benchmark(group="gpu trunc_normal_ f32 [-2, 2]")

@@ -626,6 +626,17 @@ def test_gpu_path_without_a_gpu_names_what_is_missing():
     assert "needs a CUDA GPU: numba.cuda.is_available() is False" in message and "pip install" not in message
 
 
+def _refused_before_a_seed_is_drawn(match: str) -> None:
+    """uniform_ and trunc_normal_ on a GPU target raise a RuntimeError matching ``match``, leaving the target
+    untouched and the generator undrawn."""
+    a = np.full(8, 7.0, np.float32)
+    g, twin = fastinit.Generator(3), fastinit.Generator(3)
+    for fill in (fastinit.uniform_, fastinit.trunc_normal_):
+        with pytest.raises(RuntimeError, match=match):
+            fill(Device(a), generator=g)
+    assert (a == 7).all() and g.next_seed() == twin.next_seed()
+
+
 def test_a_gpu_that_cannot_run_the_kernel_is_refused_before_a_seed_is_drawn(monkeypatch):
     """A machine where numba.cuda.is_available() holds but the device query or the kernel's compile fails (a
     driver problem, no libNVVM): fastinit's RuntimeError naming what to install, raised before the seed is drawn
@@ -638,12 +649,7 @@ def test_a_gpu_that_cannot_run_the_kernel_is_refused_before_a_seed_is_drawn(monk
         pytest.skip("a CUDA GPU (or the simulator) is present: the kernel can be set up")
 
     monkeypatch.setattr(_cuda.cuda, "is_available", lambda: True)
-    a = np.full(8, 7.0, np.float32)
-    g, twin = fastinit.Generator(3), fastinit.Generator(3)
-    for fill in (fastinit.uniform_, fastinit.trunc_normal_):
-        with pytest.raises(RuntimeError, match=r"setting up fastinit's kernel on this GPU failed \(CudaSupportError"):
-            fill(Device(a), generator=g)
-    assert (a == 7).all() and g.next_seed() == twin.next_seed()
+    _refused_before_a_seed_is_drawn(r"setting up fastinit's kernel on this GPU failed \(CudaSupportError")
 
 
 def test_a_numpy_that_numba_cuda_cannot_compile_with_is_named_before_a_seed_is_drawn(monkeypatch):
@@ -659,12 +665,7 @@ def test_a_numpy_that_numba_cuda_cannot_compile_with_is_named_before_a_seed_is_d
     monkeypatch.setattr(_cuda, "require_gpu", lambda: None)
     monkeypatch.setattr(_cuda, "_on_device", lambda target: contextlib.nullcontext())
     monkeypatch.setattr(_cuda, "_kernel", broken)
-    a = np.full(8, 7.0, np.float32)
-    g, twin = fastinit.Generator(3), fastinit.Generator(3)
-    for fill in (fastinit.uniform_, fastinit.trunc_normal_):
-        with pytest.raises(RuntimeError, match=r"numba-cuda \S+ cannot compile a kernel with numpy .*'numpy<2.5'"):
-            fill(Device(a), generator=g)
-    assert (a == 7).all() and g.next_seed() == twin.next_seed()
+    _refused_before_a_seed_is_drawn(r"numba-cuda \S+ cannot compile a kernel with numpy .*'numpy<2.5'")
 
 
 def test_an_empty_gpu_target_is_checked_and_left_alone_without_a_gpu():
