@@ -28,6 +28,7 @@ from __future__ import annotations
 import ctypes
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -82,6 +83,7 @@ def _import_cuda():
 
 
 cuda = _import_cuda()
+from cuda.core import LaunchConfig, Stream, launch as core_launch  # noqa: E402  (numba-cuda's dependency)
 
 MAX_DIMS = 8  # axes left after merging (geometry); more are refused
 THREADS_PER_BLOCK = 256
@@ -401,15 +403,6 @@ def _simulated_memory(ptr: int, count: int, dt: np.dtype) -> np.ndarray:
     return np.frombuffer((ctypes.c_byte * (count * dt.itemsize)).from_address(ptr), dt) if count else np.empty(0, dt)
 
 
-def _span_array(target):
-    """The target's storage span as a 1-D device array (no copy)."""
-    dt = _storage(target)
-    if simulated():
-        return _simulated_memory(target.ptr, target.span, dt)
-    desc = {"shape": (target.span,), "strides": None, "typestr": dt.str, "data": (target.ptr, False), "version": 3}
-    return cuda.from_cuda_array_interface(desc, owner=target.owner, sync=False)
-
-
 def contiguous_array(obj):
     """numba-cuda's device array over the memory a C-contiguous ``obj`` exports through ``__cuda_array_interface__``
     (no copy; under the simulator, over the host memory it stands for); ValueError for another layout."""
@@ -426,31 +419,38 @@ def contiguous_array(obj):
     return FakeCUDAArray(_simulated_memory(cai["data"][0], int(np.prod(shape, dtype=np.int64)), dt).reshape(shape))
 
 
-def _stream(cai_stream):
-    """The numba stream for a CUDA Array Interface v3 ``stream`` entry (None: the default stream)."""
-    if simulated() or cai_stream is None or cai_stream == 0:
-        return 0
-    if cai_stream == 1:
-        return cuda.legacy_default_stream()
-    if cai_stream == 2:
-        return cuda.per_thread_default_stream()
-    return cuda.external_stream(cai_stream)
+def _stream(cai_stream) -> int:
+    """The CUDA stream handle of a CUDA Array Interface v3 ``stream`` entry: None or 0 (the default stream) -> 0;
+    1 and 2 (the legacy and per-thread default streams) are CU_STREAM_LEGACY and CU_STREAM_PER_THREAD themselves;
+    anything else is a stream's address.  0 under the simulator, which has no streams."""
+    return 0 if simulated() or cai_stream is None else int(cai_stream)
 
 
-@contextmanager
-def _on_device(target):
-    """Make the device that holds the target's memory current (multi-GPU processes)."""
+def _numba_stream(stream: int):
+    """numba-cuda's stream object for a handle (its copies take no handles)."""
+    return cuda.external_stream(stream) if stream else 0
+
+
+def _ordinal(target) -> int | None:
+    """The device ordinal of the target's memory (None under the simulator): one driver query."""
     if simulated():
-        yield
-        return
+        return None
     from numba.cuda.cudadrv import driver
 
     attr = driver.binding.CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
     try:
-        ordinal = int(driver.driver.cuPointerGetAttribute(attr, driver.binding.CUdeviceptr(target.ptr)))
+        return int(driver.driver.cuPointerGetAttribute(attr, driver.binding.CUdeviceptr(target.ptr)))
     except driver.CudaAPIError as e:
         raise ValueError(f"the target's __cuda_array_interface__ pointer {target.ptr:#x} is not CUDA device "
                          f"memory ({e})") from None
+
+
+@contextmanager
+def _on_device(ordinal: int | None):
+    """Make device ``ordinal`` current (multi-GPU processes; None: the simulator)."""
+    if ordinal is None:
+        yield
+        return
     with cuda.gpus[ordinal]:
         yield
 
@@ -460,45 +460,67 @@ def _tuple(values, dtype, n: int) -> tuple:
     return tuple(values + [dtype(1 if dtype is _I64 else 0)] * (n - len(values)))
 
 
-_OCCUPANCY_LOCK = threading.Lock()
+@dataclass(frozen=True)
+class Kernel:
+    """A kernel ready to launch on one device: ``function`` is numba-cuda's dispatcher under the simulator, else
+    the cuda.core kernel of the cubin :func:`_kernel` built for the device (launched directly, see :func:`_run`);
+    ``blocks``: the grid size cap (the loops are grid-stride)."""
+
+    function: object
+    blocks: int
+    ordinal: int | None
 
 
-@contextmanager
-def _no_occupancy_warning():
-    """numba-cuda warns (NumbaPerformanceWarning, a text per grid size) at every launch of fewer than 128 blocks:
-    every fill below ~10^5 elements, whose grid is sized to its work on purpose; an error under -W error.  Its
-    switch, the config flag its dispatcher reads when a launch is configured, is off inside (under a lock; the
-    process's warning filters, which ``warnings.catch_warnings`` would swap for every thread, are left alone)."""
-    try:
-        from numba.cuda import dispatcher
+_READY: dict = {}  # (kernel function, storage, device ordinal) -> Kernel
 
-        config = dispatcher.config
-        before = config.CUDA_LOW_OCCUPANCY_WARNINGS
-    except (ImportError, AttributeError):  # the simulator, which never warns; a numba-cuda without the flag
-        yield
+
+def _ready(fn, storage: str, ordinal: int | None) -> Kernel:
+    """``fn`` for ``storage`` targets on device ``ordinal`` (current), compiled and loaded once."""
+    if ordinal is None:
+        return Kernel(_kernel(fn, storage), SIMULATOR_BLOCKS, None)
+    found = _READY.get((fn, storage, ordinal))
+    if found is None:
+        (overload,) = _kernel(fn, storage).overloads.values()
+        device = cuda.get_current_device()
+        found = Kernel(overload._codelibrary.get_cufunc().kernel, BLOCKS_PER_SM * device.MULTIPROCESSOR_COUNT,
+                       ordinal)
+        _READY[(fn, storage, ordinal)] = found
+    return found
+
+
+def _run(kernel: Kernel, work: int, stream: int, arrays, args) -> None:
+    """Launch ``kernel`` over enough blocks of THREADS_PER_BLOCK threads for ``work`` items (at most
+    ``kernel.blocks``) on ``stream`` (a handle, :func:`_stream`) and the current device, with the 1-D C-contiguous
+    device arrays ``arrays`` ((address, length, storage dtype) each), then ``args`` (numpy scalars and tuples).
+
+    On a GPU the launch bypasses numba-cuda's dispatcher (type inference of every argument, and its marshalling of
+    each tuple element: 39 % of a small fill's time by cProfile on an H200, docs/gpu.md) and hands cuda.core the parameters numba's kernel ABI
+    expects, in its order: per array (meminfo, parent, nitems, itemsize, data, shape, strides), then the scalars,
+    tuples flattened.  It also skips the dispatcher's warning of a grid under 128 blocks, which every fill of
+    fewer than ~10^5 elements would raise (their grid is sized to their work on purpose)."""
+    grid = max(1, min(kernel.blocks, -(-work // THREADS_PER_BLOCK)))
+    if kernel.ordinal is None:
+        kernel.function[grid, THREADS_PER_BLOCK](*(_simulated_memory(p, n, dt) for p, n, dt in arrays), *args)
         return
-    with _OCCUPANCY_LOCK:
-        config.CUDA_LOW_OCCUPANCY_WARNINGS = 0
-        try:
-            yield
-        finally:
-            config.CUDA_LOW_OCCUPANCY_WARNINGS = before
+    params = [x for ptr, n, dt in arrays for x in (0, 0, n, dt.itemsize, ptr, n, dt.itemsize)]
+    for a in args:
+        if isinstance(a, tuple):
+            params.extend(a)
+        else:
+            params.append(a)
+    core_launch(Stream.from_handle(stream), LaunchConfig(grid=grid, block=THREADS_PER_BLOCK),
+                kernel.function, *params)
 
 
-def _grid(work: int) -> int:
-    cap = SIMULATOR_BLOCKS if simulated() else BLOCKS_PER_SM * cuda.get_current_device().MULTIPROCESSOR_COUNT
-    return max(1, min(cap, -(-work // THREADS_PER_BLOCK)))
-
-
-def check_launch(target, geom, kind: int):
+def check_launch(target, geom, kind: int) -> Kernel:
     """Refuse, before anything is drawn or written, a fill the kernels cannot run: no GPU, more than
     :data:`MAX_DIMS` axes left after merging (``geom``: ``_buffers.Geometry``), memory that is not on a CUDA
     device, or a kernel that cannot be compiled for it (no libNVVM: the error names what to install); returns
-    the kernel, compiled for the target's device."""
+    the kernel, ready on the target's device."""
     return _checked_kernel(target, geom, _fill_trunc if kind == TRUNC else _fill)
 
 
-def _checked_kernel(target, geom, fn):
+def _checked_kernel(target, geom, fn) -> Kernel:
     """:func:`check_launch`'s checks, for the kernel ``fn``."""
     require_gpu()
     ndim = int(geom.shape.size)
@@ -509,8 +531,9 @@ def _checked_kernel(target, geom, fn):
 
     driver_errors = tuple(getattr(error, name) for name in ("NvvmError", "CudaDriverError") if hasattr(error, name))
     try:  # (the simulator's error module has neither)
-        with _on_device(target):
-            return _kernel(fn, _STORAGE[_storage(target)])
+        ordinal = _ordinal(target)
+        with _on_device(ordinal):
+            return _ready(fn, _STORAGE[_storage(target)], ordinal)
     except (ImportError, RuntimeError, OSError, *driver_errors) as e:  # CudaSupportError, NvvmSupportError: ImportError
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
@@ -524,7 +547,7 @@ def _checked_kernel(target, geom, fn):
                            f"{np.__version__} ({e}); install a numpy it supports: pip install 'numpy<2.5'") from e
 
 
-def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
+def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = None) -> None:
     """Fill a GPU target (``_buffers.CudaTarget``) on its stream: the twin of ``_cpu.launch``.
 
     ``geom``: ``_buffers.Geometry``; ``prm``: the float64 parameter vector; ``key`` / ``stream``:
@@ -553,10 +576,25 @@ def launch(target, geom, kind: int, prm, key, stream, kernel=None) -> None:
             _tuple(stream, _U64, 2), _tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
             _tuple(geom.mstride, _I64, MAX_DIMS), _I64(ndim), _U64(geom.gbase), _I64(geom.mbase), _U64(tshift),
             _I64(ntiles), _I64(units), _I64(work))
-    with _on_device(target):
-        with _no_occupancy_warning():
-            configured = kernel[_grid(work), THREADS_PER_BLOCK, _stream(target.stream)]
-        configured(_span_array(target), *args)
+    with _on_device(kernel.ordinal):
+        _run(kernel, work, _stream(target.stream), [(target.ptr, target.span, _storage(target))], args)
+
+
+def _upload(ptr: int, src: np.ndarray, stream: int) -> None:
+    """Copy the contiguous host array ``src`` to device address ``ptr`` on ``stream`` (a handle; current device)."""
+    if simulated():  # its device memory is host memory
+        _simulated_memory(ptr, src.size, src.dtype)[...] = src
+        return
+    desc = {"shape": (src.size,), "strides": None, "typestr": src.dtype.str, "data": (ptr, False), "version": 3}
+    cuda.from_cuda_array_interface(desc, sync=False).copy_to_device(src, stream=_numba_stream(stream))
+
+
+def _staged(src: np.ndarray, stream: int):
+    """``src`` copied to a new device buffer on ``stream`` (a handle; current device): (the buffer, its address)."""
+    if simulated():
+        return src, src.ctypes.data
+    buf = cuda.to_device(src, stream=_numba_stream(stream))
+    return buf, buf.__cuda_array_interface__["data"][0]
 
 
 def host_copy(target):
@@ -568,27 +606,30 @@ def host_copy(target):
     from ._buffers import geometry
 
     geom = geometry(target)
-    run = geom.shape.size == 1 and geom.mstride[0] == 1
-    kernel = None if run else _checked_kernel(target, geom, _scatter)
-    require_gpu()
+    dt = _storage(target)
+    if geom.shape.size == 1 and geom.mstride[0] == 1:  # one ascending run
+        require_gpu()
+        ordinal = _ordinal(target)
 
-    def copy(host: np.ndarray) -> None:
-        src = np.ascontiguousarray(host).view(_storage(target)).reshape(-1)
-        with _on_device(target):
-            span, s = _span_array(target), _stream(target.stream)
-            if run:
-                part = span[geom.mbase:geom.mbase + src.size]
-                if simulated():  # its device memory is host memory
-                    part[...] = src
-                else:
-                    part.copy_to_device(src, stream=s)
-                return
-            args = (_tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
-                    _tuple(geom.mstride, _I64, MAX_DIMS), _I64(geom.shape.size), _I64(geom.mbase))
-            with _no_occupancy_warning():
-                kernel[_grid(src.size), THREADS_PER_BLOCK, s](span, cuda.to_device(src, stream=s), *args)
+        def copy(host: np.ndarray) -> None:
+            with _on_device(ordinal):
+                _upload(target.ptr + geom.mbase * dt.itemsize, np.ascontiguousarray(host).view(dt).reshape(-1),
+                        _stream(target.stream))
 
-    return copy
+        return copy
+    kernel = _checked_kernel(target, geom, _scatter)
+    args = (_tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
+            _tuple(geom.mstride, _I64, MAX_DIMS), _I64(geom.shape.size), _I64(geom.mbase))
+
+    def scatter(host: np.ndarray) -> None:
+        src = np.ascontiguousarray(host).view(dt).reshape(-1)
+        stream = _stream(target.stream)
+        with _on_device(kernel.ordinal):
+            buf, ptr = _staged(src, stream)
+            _run(kernel, src.size, stream, [(target.ptr, target.span, dt), (ptr, src.size, dt)], args)
+            del buf  # (held until the launch is queued; numba-cuda defers the free)
+
+    return scatter
 
 
 def ptx(kind: int, storage: str = "float32", cc: tuple = (9, 0)) -> str:
