@@ -83,6 +83,7 @@ def _import_cuda():
 
 
 cuda = _import_cuda()
+from numba.cuda.extending import overload  # noqa: E402
 from cuda.core import LaunchConfig, Stream, launch as core_launch  # noqa: E402  (numba-cuda's dependency)
 
 MAX_DIMS = 8  # axes left after merging (geometry); more are refused
@@ -238,6 +239,23 @@ def _put_trunc(dst, m, code, x):
         _put32(dst, m, code, np.float32(x))
 
 
+_FIXED_CODE = {8: F64, 4: F32}  # storage itemsize -> the one storage code of float64 / float32 targets
+
+
+def _code_of(dst, code):
+    """The storage code of the target: a float32 or float64 target's only one, a 16-bit target's (bfloat16 or
+    float16) ``code``.  In a compiled kernel the first two are constants (below), so every branch on the code
+    folds away."""
+    return _FIXED_CODE.get(dst.itemsize, code)
+
+
+@overload(_code_of)
+def _code_of_compiled(dst, code):
+    """:func:`_code_of` in a kernel compiled for ``dst``'s array type: a constant, unless 16-bit."""
+    fixed = _FIXED_CODE.get(dst.dtype.bitwidth // 8)
+    return (lambda dst, code: code) if fixed is None else (lambda dst, code: fixed)
+
+
 @outlined
 def _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step):
     """The constant, or Philox block ``blk``'s uniform / normal values, into the slots :func:`_locate` places."""
@@ -271,6 +289,7 @@ def _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step):
 def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles, units,
           work):
     """Constant, uniform and normal (``prm``, ``code``, ``kind`` as in ``_cpu.fill``)."""
+    code = _code_of(dst, code)
     run = ndim == 1 and mstride[0] == 1
     cols, ms = shape[ndim - 1], mstride[ndim - 1]  # (read once: a runtime tuple index is a branch tree)
     for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
@@ -286,6 +305,7 @@ def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim
     attempts 1, 2, ... from the retry keys (``_cpu._trunc_redraw``'s sequence) for the slots still rejected.  One
     Philox block per attempt serves all of a work item's slots, and a warp loops over attempts only as long as
     one of its slots is still rejected (one redraw pass, not one per slot)."""
+    code = _code_of(dst, code)
     run = ndim == 1 and mstride[0] == 1
     cols, ms = shape[ndim - 1], mstride[ndim - 1]
     method = _I64(prm[METHOD])
@@ -493,11 +513,12 @@ def _run(kernel: Kernel, work: int, stream: int, arrays, args) -> None:
     ``kernel.blocks``) on ``stream`` (a handle, :func:`_stream`) and the current device, with the 1-D C-contiguous
     device arrays ``arrays`` ((address, length, storage dtype) each), then ``args`` (numpy scalars and tuples).
 
-    On a GPU the launch bypasses numba-cuda's dispatcher (type inference of every argument, and its marshalling of
-    each tuple element: 39 % of a small fill's time by cProfile on an H200, docs/gpu.md) and hands cuda.core the parameters numba's kernel ABI
-    expects, in its order: per array (meminfo, parent, nitems, itemsize, data, shape, strides), then the scalars,
-    tuples flattened.  It also skips the dispatcher's warning of a grid under 128 blocks, which every fill of
-    fewer than ~10^5 elements would raise (their grid is sized to their work on purpose)."""
+    On a GPU the launch bypasses numba-cuda's dispatcher (type inference of every argument, and its marshalling
+    of each tuple element: 39 % of a small fill's time by cProfile on an H200, docs/gpu.md) and hands cuda.core
+    the parameters numba's kernel ABI expects, in its order: per array (meminfo, parent, nitems, itemsize, data,
+    shape, strides), then the scalars, tuples flattened.  It also skips the dispatcher's warning of a grid under
+    128 blocks, which every fill of fewer than ~10^5 elements would raise (their grid is sized to their work on
+    purpose)."""
     grid = max(1, min(kernel.blocks, -(-work // THREADS_PER_BLOCK)))
     if kernel.ordinal is None:
         kernel.function[grid, THREADS_PER_BLOCK](*(_simulated_memory(p, n, dt) for p, n, dt in arrays), *args)
