@@ -140,6 +140,7 @@ CASES = [
     ("dirac_f16_groups_reversed", "float16", (4, 6, 3, 3), lambda b: b[:, 1:5, ::-1], "dirac_", (2,), {}),
     ("delta_orthogonal_f32", "float32", (6, 4, 3, 3), None, "delta_orthogonal_", (1.5,), {"seed": 40}),
 ]
+_HOST_STAGED = {"sparse_", "martens_sparse_", "dirac_", "delta_orthogonal_"}  # the cases' host-computed ones
 
 
 def _base(dtype: str, shape) -> np.ndarray:
@@ -224,75 +225,13 @@ def simulated(tmp_path_factory):
     return bufs, json.loads((out / "errors.json").read_text())
 
 
-_LAUNCH_ABI = """
-import contextlib, ctypes, sys, types
-import numpy as np
-sys.path.insert(0, sys.argv[1])
-from test_cuda import Device
-from cuda.core._kernel_arg_handler import ParamHolder
-from numba.cuda.core import sigutils
-from numba.cuda.cudadrv.devicearray import _StridedLayoutShim, _StridedMemoryViewShim
-from numba.cuda.dispatcher import _Kernel
-import fastinit
-from fastinit import _cuda
-
-def ready(fn, storage):  # a compiled kernel whose cubin loads as a named stand-in (no driver here)
-    cufunc = types.SimpleNamespace(kernel=(fn.__name__, storage))
-    overload = types.SimpleNamespace(_codelibrary=types.SimpleNamespace(get_cufunc=lambda: cufunc))
-    return types.SimpleNamespace(overloads={storage: overload})
-
-_cuda.simulated = lambda: False
-_cuda.require_gpu = lambda: None
-_cuda._ordinal = lambda target: 0
-_cuda._on_device = lambda ordinal: contextlib.nullcontext()
-_cuda._kernel = ready
-_cuda._staged = lambda src, stream: (src, 0xD00D0000)
-_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: types.SimpleNamespace(MULTIPROCESSOR_COUNT=3))
-_cuda.Stream = types.SimpleNamespace(from_handle=lambda h: ("stream", h))
-launches, run = [], _cuda._run
-_cuda._run = lambda kernel, work, cai_stream, arrays, args: launches.append([arrays, args]) or run(
-    kernel, work, cai_stream, arrays, args)
-_cuda.core_launch = lambda stream, config, kernel, *params: launches[-1].extend(
-    [stream, config.grid, config.block, kernel, params])
-
-def numbas(fn, storage, arrays, args):  # what numba-cuda's launch would have handed cuda.core
-    argtypes, _ = sigutils.normalize_signature(_cuda._signature(storage, fn))
-    values = [types.SimpleNamespace(__cuda_memory__=True, _strided_memory_view_shim=_StridedMemoryViewShim(
-        ptr=p, shape=(n,), dtype=dt, size=n, _layout=_StridedLayoutShim(
-            strides_in_bytes=(dt.itemsize,), is_contiguous_c=True, is_contiguous_f=True, is_contiguous_any=True)))
-        for p, n, dt in arrays] + list(args)  # device arrays, as numba-cuda's own view them
-    out, this = [], types.SimpleNamespace(extensions=[])
-    this._prepare_args = lambda *a: _Kernel._prepare_args(this, *a)  # (its recursion into tuples)
-    for ty, value in zip(argtypes, values, strict=True):
-        this._prepare_args(ty, value, 0, [], out)
-    return out
-
-def packed(params):  # each parameter's bytes as the driver reads them (all are 8 bytes wide)
-    holder = ParamHolder(list(params))
-    slots = (ctypes.c_void_p * len(params)).from_address(holder.ptr)
-    return [ctypes.string_at(slot, 8) for slot in slots]
-
-a = np.zeros(3000, np.float32)
-b = np.zeros((40, 30), np.float64)
-c = np.zeros((6, 5), np.float32)
-fastinit.uniform_(Device(a), -2.0, 3.0, seed=11)
-fastinit.trunc_normal_(Device(b[:, 3:17].T), std=0.5, seed=12, stream=7)
-fastinit.eye_(Device(c.T))
-for (arrays, args, stream, grid, block, kernel, params), fn, storage in zip(
-        launches, (_cuda._fill, _cuda._fill_trunc, _cuda._scatter), ("float32", "float64", "float32")):
-    assert kernel == (fn.__name__, storage) and stream == ("stream", 0) and block == (_cuda.THREADS_PER_BLOCK, 1, 1)
-    assert packed(params) == packed(numbas(fn, storage, arrays, args)), fn.__name__
-    print(fn.__name__, len(params), grid[0])
-"""
-
-
 def test_gpu_launch_hands_cuda_core_the_parameters_numbas_launch_would():
     """On a GPU, fastinit launches the kernels' cubins through cuda.core directly (numba-cuda's dispatcher marshals
     each of the 56 parameters in Python, a third of a small fill's time).  The parameters must be what numba-cuda's
     own launch hands cuda.core, byte for byte: checked without a GPU, by packing both lists as cuda.core packs them
     for the driver, for the fill, truncated-normal and scatter kernels (driver, compile and cubin stood in for)."""
     pytest.importorskip("numba_cuda")
-    r = _run_child(["-c", _LAUNCH_ABI, str(HERE.parent)], {})
+    r = _run_child([str(HERE), "--abi-child", ""], {})
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.split() == ["_fill", "56", "3", "_fill_trunc", "56", "5", "_scatter", "40", "1"]
 
@@ -767,10 +706,12 @@ libs.get_libdevice = nvvm.get_libdevice = lambda: libdevice
 nvvm.open_libdevice = lambda: open(libdevice, "rb").read()
 dispatcher.get_current_device = lambda: type("Device", (), {"compute_capability": (9, 0)})()  # no driver
 from fastinit import _cpu, _cuda
-for kind in (_cpu.UNIFORM, _cpu.TRUNC):
-    ptx = _cuda.ptx(kind, "float32", (9, 0))
-    print(kind, len(re.findall(r"\\bfma\\.", ptx)), len(re.findall(r"\\bmul\\.rn\\.f", ptx)),
-          len(re.findall(r"\\bsqrt\\.rn\\.f", ptx)), ".entry" in ptx)
+for kind, name in ((_cpu.UNIFORM, "_fill"), (_cpu.TRUNC, "_fill_trunc")):
+    for storage in ("float32", "float64", "uint16"):
+        ptx = _cuda.ptx(kind, storage, (9, 0))
+        open(f"{sys.argv[2]}/{name}-{storage}.ptx", "w").write(ptx)  # for ptx_sim (test_compiled_ptx_...)
+        print(kind, storage, len(re.findall(r"\\bfma\\.", ptx)), len(re.findall(r"\\bmul\\.rn\\.f", ptx)),
+              len(re.findall(r"\\bsqrt\\.rn\\.f", ptx)), ".entry" in ptx, flush=True)
 """
 
 
@@ -797,38 +738,61 @@ def _child_env(env_extra: dict) -> dict:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def ptx_compile():
-    """The offline PTX compile of both kernels, started when this module starts so that its tens of
-    seconds of NVVM overlap the simulator runs; None without numba-cuda or a CUDA toolkit."""
+def ptx_compile(tmp_path_factory):
+    """The offline PTX compile of both kernels for the three storage types, started when this module starts so
+    that its tens of seconds of NVVM overlap the simulator runs (the PTX files go to ``proc.ptx_dir``); None
+    without numba-cuda or a CUDA toolkit."""
     libdevice = _libdevice()
     if importlib.util.find_spec("numba_cuda") is None or libdevice is None:
         yield None
         return
+    ptx_dir = tmp_path_factory.mktemp("ptx")
     with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: the child never blocks on a full pipe
-        proc = subprocess.Popen([sys.executable, "-c", _PTX_SHIM, libdevice], env=_child_env({}),
+        proc = subprocess.Popen([sys.executable, "-c", _PTX_SHIM, libdevice, str(ptx_dir)], env=_child_env({}),
                                 stdout=subprocess.PIPE, stderr=err, text=True)
-        proc.stderr_file = err
+        proc.stderr_file, proc.ptx_dir, proc.output = err, ptx_dir, None
         yield proc
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
 
 
-@pytest.mark.slow
-def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
-    """The real CUDA compile of both kernels (NVVM, sm_90 PTX) from the shared source, offline: every
-    float operation is a single-rounding mul.rn / add.rn / sqrt.rn, no FMA (numba-cuda's default would
-    contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
+def _compiled(ptx_compile) -> list[list[str]]:
+    """The rows the PTX compile printed (waiting for it once): kind, storage, fma, mul.rn, sqrt.rn, has .entry."""
     if ptx_compile is None:
         pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
-    stdout, _ = ptx_compile.communicate(timeout=600)
-    ptx_compile.stderr_file.seek(0)
-    assert ptx_compile.returncode == 0, ptx_compile.stderr_file.read()[-3000:]
-    rows = [line.split() for line in stdout.strip().splitlines()]
-    assert [row[0] for row in rows] == ["1", "3"]
-    for kind, fma, mul_rn, sqrt_rn, entry in rows:
-        assert entry == "True" and fma == "0", (kind, fma)
-        assert int(mul_rn) > 50 and int(sqrt_rn) >= 2
+    if ptx_compile.output is None:
+        stdout, _ = ptx_compile.communicate(timeout=600)
+        ptx_compile.stderr_file.seek(0)
+        assert ptx_compile.returncode == 0, ptx_compile.stderr_file.read()[-3000:]
+        ptx_compile.output = [line.split() for line in stdout.strip().splitlines()]
+    return ptx_compile.output
+
+
+@pytest.mark.slow
+def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
+    """The real CUDA compile of both kernels for the three storage types (NVVM, sm_90 PTX) from the shared source,
+    offline: every float operation is a single-rounding mul.rn / add.rn / sqrt.rn, no FMA (numba-cuda's default
+    would contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
+    rows = _compiled(ptx_compile)
+    assert [row[:2] for row in rows] == [[k, s] for k in ("1", "3") for s in ("float32", "float64", "uint16")]
+    for kind, storage, fma, mul_rn, sqrt_rn, entry in rows:
+        assert entry == "True" and fma == "0", (kind, storage, fma)
+        assert int(mul_rn) > 30 and int(sqrt_rn) >= 1
+
+
+@pytest.mark.slow
+def test_compiled_ptx_equals_the_cpu_bit_for_bit(ptx_compile):
+    """The PTX that NVVM compiles the kernels to, run by an interpreter (tests/ptx_sim.py) for every thread of
+    each sampling case's launch, writes the CPU's bytes: the compiled code, not the kernels' Python the simulator
+    runs (so also the -fma=0 compile, the storage code made a constant, the truncated normal's attempt loop as
+    compiled).  No GPU: the launch parameters are fastinit's own, the driver is stood in for."""
+    _compiled(ptx_compile)
+    r = _run_child([str(HERE), "--ptx-child", str(ptx_compile.ptx_dir)], {}, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = [line.split() for line in r.stdout.strip().splitlines()]
+    assert [row[0] for row in rows] == [case[0] for case in CASES if case[4] not in _HOST_STAGED]
+    assert [row[0] for row in rows if row[1] != "True"] == []
 
 
 def test_gpu_check_script_is_valid_and_names_existing_tests():
@@ -891,5 +855,105 @@ def test_gpu_check_script_fits_its_budget_and_times_the_cli_on_large_buffers():
     assert args.device == "cuda" and args.size == 10**9 and args.dtype == ["float16,float32,float64"]
 
 
+def _stand_in_gpu(on_launch, sms: int) -> None:
+    """Let fastinit._cuda launch with no GPU (and no simulator): the driver queries, the kernels' compile and
+    their loading are stood in for (a kernel is its (name, storage)), a device of ``sms`` multiprocessors; each
+    launch calls ``on_launch(kernel, grid, block, stream, params, arrays, args)`` with the parameters fastinit
+    packed for cuda.core, and the arrays and arguments it packed them from."""
+    from fastinit import _cuda
+
+    def ready(fn, storage):
+        cufunc = types.SimpleNamespace(kernel=(fn.__name__, storage))
+        overload = types.SimpleNamespace(_codelibrary=types.SimpleNamespace(get_cufunc=lambda: cufunc))
+        return types.SimpleNamespace(overloads={storage: overload})
+
+    packed_from = []
+
+    def run(kernel, work, stream, arrays, args):
+        packed_from[:] = [arrays, args]
+        return launched(kernel, work, stream, arrays, args)
+
+    _cuda.simulated = lambda: False
+    _cuda.require_gpu = lambda: None
+    _cuda._ordinal = lambda target: 0
+    _cuda._on_device = lambda ordinal: contextlib.nullcontext()
+    _cuda._kernel = ready
+    _cuda.cuda = types.SimpleNamespace(get_current_device=lambda: types.SimpleNamespace(MULTIPROCESSOR_COUNT=sms))
+    _cuda.Stream = types.SimpleNamespace(from_handle=lambda handle: ("stream", handle))
+    _cuda.core_launch = lambda stream, config, kernel, *params: on_launch(
+        kernel, config.grid, config.block, stream, params, *packed_from)
+    launched, _cuda._run = _cuda._run, run
+
+
+def _abi_child(_) -> None:
+    """Three launches (fill, truncated normal, scatter), their parameters compared with numba-cuda's marshalling
+    of the same arguments, as cuda.core packs both for the driver; prints kernel, parameter count, grid."""
+    import ctypes
+
+    from cuda.core._kernel_arg_handler import ParamHolder
+    from numba.cuda.core import sigutils
+    from numba.cuda.cudadrv.devicearray import _StridedLayoutShim, _StridedMemoryViewShim
+    from numba.cuda.dispatcher import _Kernel
+
+    from fastinit import _cuda
+
+    def numbas(fn, storage, arrays, args):  # what numba-cuda's launch would have handed cuda.core
+        argtypes, _ = sigutils.normalize_signature(_cuda._signature(storage, fn))
+        values = [types.SimpleNamespace(__cuda_memory__=True, _strided_memory_view_shim=_StridedMemoryViewShim(
+            ptr=p, shape=(n,), dtype=dt, size=n, _layout=_StridedLayoutShim(
+                strides_in_bytes=(dt.itemsize,), is_contiguous_c=True, is_contiguous_f=True, is_contiguous_any=True)))
+            for p, n, dt in arrays] + list(args)  # device arrays, as numba-cuda's own view them
+        out, this = [], types.SimpleNamespace(extensions=[])
+        this._prepare_args = lambda *a: _Kernel._prepare_args(this, *a)  # (its recursion into tuples)
+        for ty, value in zip(argtypes, values, strict=True):
+            this._prepare_args(ty, value, 0, [], out)
+        return out
+
+    def packed(params):  # each parameter's bytes as the driver reads them (all are 8 bytes wide)
+        holder = ParamHolder(list(params))
+        slots = (ctypes.c_void_p * len(params)).from_address(holder.ptr)
+        return [ctypes.string_at(slot, 8) for slot in slots]
+
+    def check(kernel, grid, block, stream, params, arrays, args):
+        fn = {"_fill": _cuda._fill, "_fill_trunc": _cuda._fill_trunc, "_scatter": _cuda._scatter}[kernel[0]]
+        assert stream == ("stream", 0) and block == (_cuda.THREADS_PER_BLOCK, 1, 1)
+        assert packed(params) == packed(numbas(fn, kernel[1], arrays, args)), kernel
+        print(kernel[0], len(params), grid[0])
+
+    _stand_in_gpu(check, sms=3)
+    _cuda._staged = lambda src, stream: (src, 0xD00D0000)
+    fastinit.uniform_(Device(np.zeros(3000, np.float32)), -2.0, 3.0, seed=11)
+    fastinit.trunc_normal_(Device(np.zeros((40, 30), np.float64)[:, 3:17].T), std=0.5, seed=12, stream=7)
+    fastinit.eye_(Device(np.zeros((6, 5), np.float32).T))
+
+
+def _ptx_child(ptx_dir: str) -> None:
+    """Every sampling case run by ptx_sim over the PTX in ptx_dir (the kernels as NVVM compiled them for sm_90,
+    written by the ptx_compile fixture), its stores written to the case's buffer; prints each case's name and
+    whether it equals the CPU's bit for bit."""
+    import ctypes
+
+    import ptx_sim
+
+    kernels = {tuple(path.stem.split("-")): ptx_sim.Kernel(path.read_text())
+               for path in pathlib.Path(ptx_dir).glob("*.ptx")}
+
+    def interpret(kernel, grid, block, stream, params, arrays, args):
+        (ptr, n, dt), = arrays
+        memory, _ = ptx_sim.launch(kernels[kernel], grid[0], block[0],
+                                   [float(p) if isinstance(p, np.floating) else int(p) for p in params])
+        for address, raw in memory.items():  # the stores, into the case's buffer (each inside the target's span)
+            assert ptr <= address and address + len(raw) <= ptr + n * dt.itemsize, hex(address)
+            ctypes.memmove(address, raw, len(raw))
+
+    _stand_in_gpu(interpret, sms=1)
+    for case in CASES:
+        if case[4] not in _HOST_STAGED:
+            same = np.array_equal(_fill(case, to_device=True).view(np.uint8),
+                                  _fill(case, to_device=False).view(np.uint8))
+            print(case[0], same, flush=True)
+
+
 if __name__ == "__main__":
-    {"--child": _child, "--torch-child": _torch_child, "--bench-child": _bench_child}[sys.argv[1]](sys.argv[2])
+    {"--child": _child, "--torch-child": _torch_child, "--bench-child": _bench_child, "--abi-child": _abi_child,
+     "--ptx-child": _ptx_child}[sys.argv[1]](sys.argv[2])
