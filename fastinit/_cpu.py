@@ -642,11 +642,14 @@ def row_start(r, ndim, shape, gstride, mstride, gbase, mbase):
     last): the one decoding of the determinism contract's index, for the CPU and CUDA kernels."""
     g = gbase
     m = mbase
-    for d in range(ndim - 2, -1, -1):
+    for d in range(ndim - 2, 0, -1):
         i = r % shape[d]
         r = r // shape[d]
         g += _U64(i) * gstride[d]
         m += i * mstride[d]
+    if ndim > 1:  # the outermost axis: r < shape[0] (r < the rows) is its index, no division
+        g += _U64(r) * gstride[0]
+        m += r * mstride[0]
     return g, m
 
 

@@ -696,23 +696,30 @@ def test_gpu_path_without_numba_cuda_names_the_package():
     assert "needs the numba-cuda package (pip install 'fastinit[cuda]')" in r.stdout
 
 
-_PTX_SHIM = """
-import sys, re
-from numba.cuda.cudadrv import libs, nvrtc, nvvm
-from numba.cuda import dispatcher
-libdevice = sys.argv[1]
-nvrtc.get_arch_option = lambda major, minor: f"compute_{major}{minor}"  # no NVRTC: name the arch directly
-libs.get_libdevice = nvvm.get_libdevice = lambda: libdevice
-nvvm.open_libdevice = lambda: open(libdevice, "rb").read()
-dispatcher.get_current_device = lambda: type("Device", (), {"compute_capability": (9, 0)})()  # no driver
-from fastinit import _cpu, _cuda
-for kind, name in ((_cpu.UNIFORM, "_fill"), (_cpu.TRUNC, "_fill_trunc")):
-    for storage in ("float32", "float64", "uint16"):
-        ptx = _cuda.ptx(kind, storage, (9, 0))
-        open(f"{sys.argv[2]}/{name}-{storage}.ptx", "w").write(ptx)  # for ptx_sim (test_compiled_ptx_...)
-        print(kind, storage, len(re.findall(r"\\bfma\\.", ptx)), len(re.findall(r"\\bmul\\.rn\\.f", ptx)),
-              len(re.findall(r"\\bsqrt\\.rn\\.f", ptx)), ".entry" in ptx, flush=True)
-"""
+def _offline_nvvm(libdevice: str) -> None:
+    """Let numba-cuda compile kernels to PTX on a machine with no GPU driver and no NVRTC: the toolkit's libNVVM
+    and ``libdevice`` (a path) suffice once the device queries are answered for an sm_90 device."""
+    from numba.cuda import dispatcher
+    from numba.cuda.cudadrv import libs, nvrtc, nvvm
+
+    nvrtc.get_arch_option = lambda major, minor: f"compute_{major}{minor}"  # no NVRTC: name the arch directly
+    libs.get_libdevice = nvvm.get_libdevice = lambda: libdevice
+    nvvm.open_libdevice = lambda: open(libdevice, "rb").read()
+    dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))  # no driver
+
+
+def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
+    """Both kernels for the three storage types compiled to sm_90 PTX as a launch compiles them, written to ptx_dir
+    (for ptx_sim); prints kind, storage and the PTX's fma, mul.rn and sqrt.rn counts."""
+    _offline_nvvm(libdevice)
+    from fastinit import _cpu, _cuda
+
+    for kind, name in ((_cpu.UNIFORM, "_fill"), (_cpu.TRUNC, "_fill_trunc")):
+        for storage in ("float32", "float64", "uint16"):
+            ptx = _cuda.ptx(kind, storage, (9, 0))
+            (pathlib.Path(ptx_dir) / f"{name}-{storage}.ptx").write_text(ptx)
+            print(kind, storage, len(re.findall(r"\bfma\.", ptx)), len(re.findall(r"\bmul\.rn\.f", ptx)),
+                  len(re.findall(r"\bsqrt\.rn\.f", ptx)), ".entry" in ptx, flush=True)
 
 
 def _libdevice():
@@ -748,8 +755,8 @@ def ptx_compile(tmp_path_factory):
         return
     ptx_dir = tmp_path_factory.mktemp("ptx")
     with tempfile.TemporaryFile("w+") as err:  # a file, not a pipe: the child never blocks on a full pipe
-        proc = subprocess.Popen([sys.executable, "-c", _PTX_SHIM, libdevice, str(ptx_dir)], env=_child_env({}),
-                                stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen([sys.executable, str(HERE), "--ptx-compile-child", str(ptx_dir), libdevice],
+                                env=_child_env({}), stdout=subprocess.PIPE, stderr=err, text=True)
         proc.stderr_file, proc.ptx_dir, proc.output = err, ptx_dir, None
         yield proc
         if proc.poll() is None:
@@ -956,4 +963,4 @@ def _ptx_child(ptx_dir: str) -> None:
 
 if __name__ == "__main__":
     {"--child": _child, "--torch-child": _torch_child, "--bench-child": _bench_child, "--abi-child": _abi_child,
-     "--ptx-child": _ptx_child}[sys.argv[1]](sys.argv[2])
+     "--ptx-compile-child": _ptx_compile_child, "--ptx-child": _ptx_child}[sys.argv[1]](*sys.argv[2:])
