@@ -388,8 +388,10 @@ def _jit_options() -> dict:
     """No link-time optimization: numba-cuda turns it on wherever nvJitLink >= 12.3 loads (torch's CUDA
     wheels ship it), and the LTO link rebuilds the code from NVVM's IR with plain mul/add, contracted into
     FMAs whatever -fma=0 said (66 fma in the float32 kernel's PTX for sm_90): values would differ from the
-    CPU's.  The simulator's ``cuda.jit`` has no such option."""
-    return {} if simulated() else {"lto": False}
+    CPU's.  No debug build either, whatever NUMBA_CUDA_DEBUGINFO says: its kernels report exceptions through
+    a flag that numba-cuda's dispatcher checks after a launch and :func:`_run`'s direct launch does not.  The
+    simulator's ``cuda.jit`` has no such options."""
+    return {} if simulated() else {"lto": False, "debug": False, "opt": True}
 
 
 def _kernel(fn, storage: str):
@@ -648,7 +650,7 @@ def host_copy(target):
         with _on_device(kernel.ordinal):
             buf, ptr = _staged(src, stream)
             _run(kernel, src.size, stream, [(target.ptr, target.span, dt), (ptr, src.size, dt)], args)
-            del buf  # (held until the launch is queued; numba-cuda defers the free)
+            del buf  # freed once the launch is queued: numba-cuda's cuMemFree waits for the device first
 
     return scatter
 

@@ -229,11 +229,15 @@ def test_gpu_launch_hands_cuda_core_the_parameters_numbas_launch_would():
     """On a GPU, fastinit launches the kernels' cubins through cuda.core directly (numba-cuda's dispatcher marshals
     each of the 56 parameters in Python, a third of a small fill's time).  The parameters must be what numba-cuda's
     own launch hands cuda.core, byte for byte: checked without a GPU, by packing both lists as cuda.core packs them
-    for the driver, for the fill, truncated-normal and scatter kernels (driver, compile and cubin stood in for)."""
+    for the driver, for the fill, truncated-normal and scatter kernels (driver, compile and cubin stood in for); and
+    the stream each runs on is the target's CAI stream (absent: 0, the legacy and per-thread default streams 1 and 2
+    are CU_STREAM_LEGACY and CU_STREAM_PER_THREAD, else a cudaStream_t)."""
     pytest.importorskip("numba_cuda")
     r = _run_child([str(HERE), "--abi-child", ""], {})
     assert r.returncode == 0, r.stdout + r.stderr
-    assert r.stdout.split() == ["_fill", "56", "3", "_fill_trunc", "56", "5", "_scatter", "40", "1"]
+    # kernel, parameters, grid, the stream handle of the target's CAI stream (absent, 1, 2, a pointer)
+    assert r.stdout.split() == ["_fill", "56", "3", "0", "_fill_trunc", "56", "5", "1", "_scatter", "40", "1", "2",
+                                "_fill", "56", "1", str(0xABC0)]
 
 
 def test_float32_constants_reach_the_kernel_as_the_cpus_bits(simulated):
@@ -303,7 +307,8 @@ def test_structural_cases_have_the_layout_they_name():
 
 def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0():
     """numba-cuda links with LTO wherever nvJitLink loads (torch's CUDA wheels ship it), and that link
-    contracts FMAs whatever -fma=0 said: fastinit's kernels must be built with ``lto=False``."""
+    contracts FMAs whatever -fma=0 said: fastinit's kernels must be built with ``lto=False`` (and not as debug
+    builds, whose exception flag only numba-cuda's own launch reads)."""
     pytest.importorskip("numba_cuda")
     # also: the cubin a launch loads is built (bind) inside _ieee_nvvm, once per compute capability
     code = ("import contextlib, types\n"
@@ -326,8 +331,8 @@ def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0()
             "print(seen)")
     r = _run_child(["-c", code], {})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == ("[{'lto': False}, ('bind', True), {'lto': False}, ('bind', True), "
-                                "('bind', True)]")
+    jit = "{'lto': False, 'debug': False, 'opt': True}"
+    assert r.stdout.strip() == f"[{jit}, ('bind', True), {jit}, ('bind', True), ('bind', True)]"
 
 
 def test_torch_cuda_tensors_with_the_negative_bit_are_refused_before_the_gpu_is_asked():
@@ -699,13 +704,14 @@ def test_gpu_path_without_numba_cuda_names_the_package():
 def _offline_nvvm(libdevice: str) -> None:
     """Let numba-cuda compile kernels to PTX on a machine with no GPU driver and no NVRTC: the toolkit's libNVVM
     and ``libdevice`` (a path) suffice once the device queries are answered for an sm_90 device."""
-    from numba.cuda import dispatcher
+    from numba.cuda import codegen, dispatcher
     from numba.cuda.cudadrv import libs, nvrtc, nvvm
 
-    nvrtc.get_arch_option = lambda major, minor: f"compute_{major}{minor}"  # no NVRTC: name the arch directly
+    nvrtc.get_arch_option = lambda major, minor, arch="": f"compute_{major}{minor}{arch}"  # no NVRTC: named
     libs.get_libdevice = nvvm.get_libdevice = lambda: libdevice
     nvvm.open_libdevice = lambda: open(libdevice, "rb").read()
     dispatcher.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))  # no driver
+    codegen.CUDACodeLibrary._ensure_cc = lambda self, cc: (9, 0, "a") if cc is None else cc  # (as a launch's)
 
 
 def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
@@ -720,6 +726,18 @@ def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
             (pathlib.Path(ptx_dir) / f"{name}-{storage}.ptx").write_text(ptx)
             print(kind, storage, len(re.findall(r"\bfma\.", ptx)), len(re.findall(r"\bmul\.rn\.f", ptx)),
                   len(re.findall(r"\bsqrt\.rn\.f", ptx)), ".entry" in ptx, flush=True)
+    # what _cuda._ready and _run take from numba-cuda's compiled kernel, built as cuda.jit's compile builds it
+    # (less its loading: no driver here)
+    from numba.cuda.core import sigutils
+    from numba.cuda.cudadrv.driver import CudaPythonFunction
+    from numba.cuda.dispatcher import _Kernel
+
+    argtypes, _ = sigutils.normalize_signature(_cuda._signature("float32"))
+    with _cuda._ieee_nvvm():
+        overload = _Kernel(_cuda._fill, argtypes, **_cuda._jit_options())
+        entry = overload.inspect_asm((9, 0))
+    print("overload", overload.debug, overload.cooperative, callable(overload._codelibrary.get_cufunc),
+          "kernel" in CudaPythonFunction.__slots__, len(re.findall(r"^\s*\.param\b", entry, re.M)), flush=True)
 
 
 def _libdevice():
@@ -781,11 +799,21 @@ def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
     """The real CUDA compile of both kernels for the three storage types (NVVM, sm_90 PTX) from the shared source,
     offline: every float operation is a single-rounding mul.rn / add.rn / sqrt.rn, no FMA (numba-cuda's default
     would contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
-    rows = _compiled(ptx_compile)
+    rows = _compiled(ptx_compile)[:6]
     assert [row[:2] for row in rows] == [[k, s] for k in ("1", "3") for s in ("float32", "float64", "uint16")]
     for kind, storage, fma, mul_rn, sqrt_rn, entry in rows:
         assert entry == "True" and fma == "0", (kind, storage, fma)
         assert int(mul_rn) > 30 and int(sqrt_rn) >= 1
+
+
+@pytest.mark.slow
+def test_the_direct_launch_finds_what_it_needs_in_numba_cudas_kernel(ptx_compile):
+    """_cuda._ready and _run use numba-cuda's compiled kernel below its public API (the one overload, its code
+    library's get_cufunc, the loaded function's cuda.core kernel) and numba's kernel ABI: checked on the kernel
+    cuda.jit builds here (offline), so that a numba-cuda release that moves them fails in CI, not on a GPU.  Not a
+    debug or cooperative build (whose launch needs numba-cuda's own), and its entry takes the 56 parameters _run
+    packs for a float32 fill (the array's 7, then 49 scalars and tuple elements)."""
+    assert _compiled(ptx_compile)[6] == ["overload", "False", "False", "True", "True", "56"]
 
 
 @pytest.mark.slow
@@ -923,15 +951,16 @@ def _abi_child(_) -> None:
 
     def check(kernel, grid, block, stream, params, arrays, args):
         fn = {"_fill": _cuda._fill, "_fill_trunc": _cuda._fill_trunc, "_scatter": _cuda._scatter}[kernel[0]]
-        assert stream == ("stream", 0) and block == (_cuda.THREADS_PER_BLOCK, 1, 1)
+        assert block == (_cuda.THREADS_PER_BLOCK, 1, 1)
         assert packed(params) == packed(numbas(fn, kernel[1], arrays, args)), kernel
-        print(kernel[0], len(params), grid[0])
+        print(kernel[0], len(params), grid[0], stream[1])
 
     _stand_in_gpu(check, sms=3)
     _cuda._staged = lambda src, stream: (src, 0xD00D0000)
     fastinit.uniform_(Device(np.zeros(3000, np.float32)), -2.0, 3.0, seed=11)
-    fastinit.trunc_normal_(Device(np.zeros((40, 30), np.float64)[:, 3:17].T), std=0.5, seed=12, stream=7)
-    fastinit.eye_(Device(np.zeros((6, 5), np.float32).T))
+    fastinit.trunc_normal_(Device(np.zeros((40, 30), np.float64)[:, 3:17].T, stream=1), std=0.5, seed=12, stream=7)
+    fastinit.eye_(Device(np.zeros((6, 5), np.float32).T, stream=2))
+    fastinit.normal_(Device(np.zeros(10, np.float32), stream=0xABC0), seed=13)  # a cudaStream_t
 
 
 def _ptx_child(ptx_dir: str) -> None:
