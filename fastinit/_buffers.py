@@ -117,7 +117,7 @@ class CudaTarget:
     """A validated GPU fill target: the storage span ``[ptr, ptr + span * itemsize)`` and the
     block's geometry, from ``__cuda_array_interface__`` (read here without importing numba.cuda)."""
 
-    owner: object  # the caller's object (kept alive while a kernel uses its memory)
+    owner: object  # the exporting object, referenced while fastinit works on its memory (as the CAI asks)
     dtype: np.dtype
     code: int  # storage code of _cpu
     shape: tuple[int, ...]
