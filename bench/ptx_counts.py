@@ -66,9 +66,9 @@ def main() -> None:
     test_cuda._offline_nvvm(libdevice)
     from fastinit import _cpu, _cuda
 
-    kernels = {(name, storage): ptx_sim.Kernel(_cuda.ptx(kind, storage, (9, 0)))
+    kernels = {(name, code): ptx_sim.Kernel(_cuda.ptx(kind, code, (9, 0)))
                for kind, name in ((_cpu.UNIFORM, "_fill"), (_cpu.TRUNC, "_fill_trunc"))
-               for storage in ("float32", "float64", "uint16")}
+               for code in (_cpu.F32, _cpu.F64, _cpu.BF16)}
     seen = []
 
     def thread0(kernel, grid, block, stream, params, arrays, args):

@@ -146,7 +146,7 @@ def test_compiled_kernels_hold_no_fma():
     """Every PTX numba-cuda built for the kernels, including the one a launch on this device links (its
     code library's key: (cc, 'a') from sm_90), holds no fma (inspect_asm would build another, for the bare cc)."""
     for fn in (_cuda._fill, _cuda._fill_trunc):
-        for overload in _cuda._kernel(fn, "float32").overloads.values():
+        for overload in _cuda._kernel(fn, _cuda.F32).overloads.values():
             lib = overload._codelibrary
             assert lib._ensure_cc(None) in lib._ptx_cache, sorted(lib._ptx_cache)
             for ptxes in lib._ptx_cache.values():

@@ -35,6 +35,7 @@ import numpy as np
 from ._cpu import (
     BF16,
     CONSTANT,
+    F16,
     F32,
     F64,
     HI,
@@ -83,7 +84,6 @@ def _import_cuda():
 
 
 cuda = _import_cuda()
-from numba.cuda.extending import overload  # noqa: E402
 from cuda.core import LaunchConfig, Stream, launch as core_launch  # noqa: E402  (numba-cuda's dependency)
 
 MAX_DIMS = 8  # axes left after merging (geometry); more are refused
@@ -95,7 +95,7 @@ _B = TILE_BLOCKS
 _B_SHIFT = TILE_BLOCKS.bit_length() - 1
 _U64 = np.uint64
 _I64 = np.int64
-_STORAGE = {np.dtype(np.uint16): "uint16", np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
+_STORAGE = {F16: "uint16", BF16: "uint16", F32: "float32", F64: "float64"}  # storage code -> kernel array type
 
 
 def simulated() -> bool:
@@ -239,23 +239,6 @@ def _put_trunc(dst, m, code, x):
         _put32(dst, m, code, np.float32(x))
 
 
-_FIXED_CODE = {8: F64, 4: F32}  # storage itemsize -> the one storage code of float64 / float32 targets
-
-
-def _code_of(dst, code):
-    """The storage code of the target: a float32 or float64 target's only one, a 16-bit target's (bfloat16 or
-    float16) ``code``.  In a compiled kernel the first two are constants (below), so every branch on the code
-    folds away."""
-    return _FIXED_CODE.get(dst.itemsize, code)
-
-
-@overload(_code_of)
-def _code_of_compiled(dst, code):
-    """:func:`_code_of` in a kernel compiled for ``dst``'s array type: a constant, unless 16-bit."""
-    fixed = _FIXED_CODE.get(dst.dtype.bitwidth // 8)
-    return (lambda dst, code: code) if fixed is None else (lambda dst, code: fixed)
-
-
 @outlined
 def _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step):
     """The constant, or Philox block ``blk``'s uniform / normal values, into the slots :func:`_locate` places."""
@@ -288,8 +271,8 @@ def _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step):
 # ---------------------------------------------------------------------------------------------
 def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles, units,
           work):
-    """Constant, uniform and normal (``prm``, ``code``, ``kind`` as in ``_cpu.fill``)."""
-    code = _code_of(dst, code)
+    """Constant, uniform and normal (``prm``, ``code``, ``kind`` as in ``_cpu.fill``; ``code`` is a constant of the
+    compiled kernel, :func:`_signature`)."""
     run = ndim == 1 and mstride[0] == 1
     cols, ms = shape[ndim - 1], mstride[ndim - 1]  # (read once: a runtime tuple index is a branch tree)
     for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
@@ -305,7 +288,6 @@ def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim
     attempts 1, 2, ... from the retry keys (``_cpu._trunc_redraw``'s sequence) for the slots still rejected.  One
     Philox block per attempt serves all of a work item's slots, and a warp loops over attempts only as long as
     one of its slots is still rejected (one redraw pass, not one per slot)."""
-    code = _code_of(dst, code)
     run = ndim == 1 and mstride[0] == 1
     cols, ms = shape[ndim - 1], mstride[ndim - 1]
     method = _I64(prm[METHOD])
@@ -350,12 +332,16 @@ def _scatter(dst, src, shape, gstride, mstride, ndim, mbase):
         dst[m + (j - r * cols) * mstride[ndim - 1]] = src[j]
 
 
-def _signature(storage: str, fn=None) -> str:
+def _signature(code: int, fn=None) -> str:
+    """The kernel ``fn``'s signature for targets of storage code ``code``.  The fill kernels take the code as a
+    literal type (``literal(code)``: a constant of the compiled kernel, so every branch on it folds away; its
+    parameter is still the int64 the launch passes), hence one kernel per storage code."""
+    storage = _STORAGE[code]
     t = f"UniTuple(int64, {MAX_DIMS})"
     u = f"UniTuple(uint64, {MAX_DIMS})"
     if fn is _scatter:
         return f"void({storage}[::1], {storage}[::1], {t}, {u}, {t}, int64, int64)"
-    return (f"void({storage}[::1], int64, int64, UniTuple(float64, {N_PARAMS}), UniTuple(uint64, 2), "
+    return (f"void({storage}[::1], literal({code}), int64, UniTuple(float64, {N_PARAMS}), UniTuple(uint64, 2), "
             f"UniTuple(uint64, 2), {t}, {u}, {t}, int64, uint64, int64, uint64, int64, int64, int64)")
 
 
@@ -394,22 +380,23 @@ def _jit_options() -> dict:
     return {} if simulated() else {"lto": False, "debug": False, "opt": True}
 
 
-def _kernel(fn, storage: str):
-    """``fn`` compiled for ``storage`` (uint16 / float32 / float64 targets) and the current device, with
+def _kernel(fn, code: int):
+    """``fn`` compiled for targets of storage code ``code`` (:func:`_signature`) and the current device, with
     :func:`_ieee_nvvm`: the cubin a launch on this device loads is built here (``bind``), once per compute
     capability, so no launch compiles outside it.  (numba-cuda keys the launch's code by (cc, 'a' for
     cc >= 9.0); a PTX built for the bare cc would be another, unused, compile.)"""
     cc = None if simulated() else cuda.get_current_device().compute_capability
     with _COMPILE_LOCK:
-        k, ccs = _KERNELS.get((fn, storage), (None, set()))
+        sig = _signature(code, fn)  # (the scatter kernel's is the same for float16 and bfloat16)
+        k, ccs = _KERNELS.get((fn, sig), (None, set()))
         if k is None or cc not in ccs:
             with _ieee_nvvm():
                 if k is None:
-                    k = cuda.jit(_signature(storage, fn), **_jit_options())(fn)
+                    k = cuda.jit(sig, **_jit_options())(fn)
                 if cc is not None:  # this device's cubin, compiled (first device of its cc) with -fma=0
                     for overload in k.overloads.values():
                         overload.bind()
-            _KERNELS[(fn, storage)] = k, ccs | {cc}
+            _KERNELS[(fn, sig)] = k, ccs | {cc}
     return k
 
 
@@ -496,17 +483,17 @@ class Kernel:
 _READY: dict = {}  # (kernel function, storage, device ordinal) -> Kernel
 
 
-def _ready(fn, storage: str, ordinal: int | None) -> Kernel:
-    """``fn`` for ``storage`` targets on device ``ordinal`` (current), compiled and loaded once."""
+def _ready(fn, code: int, ordinal: int | None) -> Kernel:
+    """``fn`` for targets of storage code ``code`` on device ``ordinal`` (current), compiled and loaded once."""
     if ordinal is None:
-        return Kernel(_kernel(fn, storage), SIMULATOR_BLOCKS, None)
-    found = _READY.get((fn, storage, ordinal))
+        return Kernel(_kernel(fn, code), SIMULATOR_BLOCKS, None)
+    found = _READY.get((fn, code, ordinal))
     if found is None:
-        (overload,) = _kernel(fn, storage).overloads.values()
+        (overload,) = _kernel(fn, code).overloads.values()
         device = cuda.get_current_device()
         found = Kernel(overload._codelibrary.get_cufunc().kernel, BLOCKS_PER_SM * device.MULTIPROCESSOR_COUNT,
                        ordinal)
-        _READY[(fn, storage, ordinal)] = found
+        _READY[(fn, code, ordinal)] = found
     return found
 
 
@@ -569,7 +556,7 @@ def _checked_kernel(target, geom, fn) -> Kernel:
     try:  # (the simulator's error module has neither)
         ordinal = _ordinal(target)
         with _on_device(ordinal):
-            return _ready(fn, _STORAGE[_storage(target)], ordinal)
+            return _ready(fn, target.code, ordinal)
     except (ImportError, RuntimeError, OSError, *driver_errors) as e:  # CudaSupportError, NvvmSupportError: ImportError
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
@@ -668,11 +655,11 @@ def host_copy(target):
     return scatter
 
 
-def ptx(kind: int, storage: str = "float32", cc: tuple = (9, 0)) -> str:
+def ptx(kind: int, code: int = F32, cc: tuple = (9, 0)) -> str:
     """The PTX of the constant/uniform/normal (or, for ``kind == TRUNC``, truncated-normal) kernel
-    for ``storage`` targets, compiled as :func:`launch` compiles it: to check for FMA contraction."""
+    for targets of storage code ``code``, compiled as :func:`launch` compiles it: to check for FMA contraction."""
     with _ieee_nvvm():
-        text, _ = cuda.compile_ptx(_fill_trunc if kind == TRUNC else _fill, _signature(storage), cc=cc)
+        text, _ = cuda.compile_ptx(_fill_trunc if kind == TRUNC else _fill, _signature(code), cc=cc)
     return text
 
 

@@ -141,6 +141,7 @@ CASES = [
     ("delta_orthogonal_f32", "float32", (6, 4, 3, 3), None, "delta_orthogonal_", (1.5,), {"seed": 40}),
 ]
 _HOST_STAGED = {"sparse_", "martens_sparse_", "dirac_", "delta_orthogonal_"}  # the cases' host-computed ones
+_CODES = (2, 3, 1, 0)  # the storage codes (_cpu.F32, F64, BF16, F16): one kernel each
 
 
 def _base(dtype: str, shape) -> np.ndarray:
@@ -325,9 +326,9 @@ def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0()
             "    seen.append(kw) or (lambda fn: types.SimpleNamespace(overloads={sig: kernel()})))\n"
             "_cuda.simulated = lambda: False\n"
             "_cuda._ieee_nvvm = fma0\n"
-            "_cuda._kernel(_cuda._fill, 'float32'); _cuda._kernel(_cuda._fill_trunc, 'uint16')\n"
-            "_cuda._kernel(_cuda._fill, 'float32')\n"  # cached: no second bind
-            "dev.compute_capability = (8, 0); _cuda._kernel(_cuda._fill, 'float32')\n"  # another cc: bound again
+            "_cuda._kernel(_cuda._fill, _cuda.F32); _cuda._kernel(_cuda._fill_trunc, _cuda.BF16)\n"
+            "_cuda._kernel(_cuda._fill, _cuda.F32)\n"  # cached: no second bind
+            "dev.compute_capability = (8, 0); _cuda._kernel(_cuda._fill, _cuda.F32)\n"  # another cc: bound again
             "print(seen)")
     r = _run_child(["-c", code], {})
     assert r.returncode == 0, r.stderr
@@ -715,16 +716,16 @@ def _offline_nvvm(libdevice: str) -> None:
 
 
 def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
-    """Both kernels for the three storage types compiled to sm_90 PTX as a launch compiles them, written to ptx_dir
-    (for ptx_sim); prints kind, storage and the PTX's fma, mul.rn and sqrt.rn counts."""
+    """Both kernels for the four storage codes compiled to sm_90 PTX as a launch compiles them, written to ptx_dir
+    (for ptx_sim); prints kind, code and the PTX's fma, mul.rn and sqrt.rn counts."""
     _offline_nvvm(libdevice)
     from fastinit import _cpu, _cuda
 
     for kind, name in ((_cpu.UNIFORM, "_fill"), (_cpu.TRUNC, "_fill_trunc")):
-        for storage in ("float32", "float64", "uint16"):
-            ptx = _cuda.ptx(kind, storage, (9, 0))
-            (pathlib.Path(ptx_dir) / f"{name}-{storage}.ptx").write_text(ptx)
-            print(kind, storage, len(re.findall(r"\bfma\.", ptx)), len(re.findall(r"\bmul\.rn\.f", ptx)),
+        for code in _CODES:
+            ptx = _cuda.ptx(kind, code, (9, 0))
+            (pathlib.Path(ptx_dir) / f"{name}-{code}.ptx").write_text(ptx)
+            print(kind, code, len(re.findall(r"\bfma\.", ptx)), len(re.findall(r"\bmul\.rn\.f", ptx)),
                   len(re.findall(r"\bsqrt\.rn\.f", ptx)), ".entry" in ptx, flush=True)
     # what _cuda._ready and _run take from numba-cuda's compiled kernel, built as cuda.jit's compile builds it
     # (less its loading: no driver here)
@@ -732,7 +733,7 @@ def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
     from numba.cuda.cudadrv.driver import CudaPythonFunction
     from numba.cuda.dispatcher import _Kernel
 
-    argtypes, _ = sigutils.normalize_signature(_cuda._signature("float32"))
+    argtypes, _ = sigutils.normalize_signature(_cuda._signature(_cuda.F32))
     with _cuda._ieee_nvvm():
         overload = _Kernel(_cuda._fill, argtypes, **_cuda._jit_options())
         entry = overload.inspect_asm((9, 0))
@@ -764,7 +765,7 @@ def _child_env(env_extra: dict) -> dict:
 
 @pytest.fixture(scope="module", autouse=True)
 def ptx_compile(tmp_path_factory):
-    """The offline PTX compile of both kernels for the three storage types, started when this module starts so
+    """The offline PTX compile of both kernels for the four storage codes, started when this module starts so
     that its tens of seconds of NVVM overlap the simulator runs (the PTX files go to ``proc.ptx_dir``); None
     without numba-cuda or a CUDA toolkit."""
     libdevice = _libdevice()
@@ -783,7 +784,8 @@ def ptx_compile(tmp_path_factory):
 
 
 def _compiled(ptx_compile) -> list[list[str]]:
-    """The rows the PTX compile printed (waiting for it once): kind, storage, fma, mul.rn, sqrt.rn, has .entry."""
+    """The rows the PTX compile printed (waiting for it once): kind, code, fma, mul.rn, sqrt.rn, has .entry; then
+    the compiled kernel's attributes (test_the_direct_launch_...)."""
     if ptx_compile is None:
         pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
     if ptx_compile.output is None:
@@ -796,13 +798,13 @@ def _compiled(ptx_compile) -> list[list[str]]:
 
 @pytest.mark.slow
 def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
-    """The real CUDA compile of both kernels for the three storage types (NVVM, sm_90 PTX) from the shared source,
+    """The real CUDA compile of both kernels for the four storage codes (NVVM, sm_90 PTX) from the shared source,
     offline: every float operation is a single-rounding mul.rn / add.rn / sqrt.rn, no FMA (numba-cuda's default
     would contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
-    rows = _compiled(ptx_compile)[:6]
-    assert [row[:2] for row in rows] == [[k, s] for k in ("1", "3") for s in ("float32", "float64", "uint16")]
-    for kind, storage, fma, mul_rn, sqrt_rn, entry in rows:
-        assert entry == "True" and fma == "0", (kind, storage, fma)
+    rows = _compiled(ptx_compile)[:-1]
+    assert [row[:2] for row in rows] == [[k, str(c)] for k in ("1", "3") for c in _CODES]
+    for kind, code, fma, mul_rn, sqrt_rn, entry in rows:
+        assert entry == "True" and fma == "0", (kind, code, fma)
         assert int(mul_rn) > 30 and int(sqrt_rn) >= 1
 
 
@@ -813,7 +815,7 @@ def test_the_direct_launch_finds_what_it_needs_in_numba_cudas_kernel(ptx_compile
     cuda.jit builds here (offline), so that a numba-cuda release that moves them fails in CI, not on a GPU.  Not a
     debug or cooperative build (whose launch needs numba-cuda's own), and its entry takes the 56 parameters _run
     packs for a float32 fill (the array's 7, then 49 scalars and tuple elements)."""
-    assert _compiled(ptx_compile)[6] == ["overload", "False", "False", "True", "True", "56"]
+    assert _compiled(ptx_compile)[-1] == ["overload", "False", "False", "True", "True", "56"]
 
 
 @pytest.mark.slow
@@ -892,15 +894,15 @@ def test_gpu_check_script_fits_its_budget_and_times_the_cli_on_large_buffers():
 
 def _stand_in_gpu(on_launch, sms: int) -> None:
     """Let fastinit._cuda launch with no GPU (and no simulator): the driver queries, the kernels' compile and
-    their loading are stood in for (a kernel is its (name, storage)), a device of ``sms`` multiprocessors; each
+    their loading are stood in for (a kernel is its (name, storage code)), a device of ``sms`` multiprocessors; each
     launch calls ``on_launch(kernel, grid, block, stream, params, arrays, args)`` with the parameters fastinit
     packed for cuda.core, and the arrays and arguments it packed them from."""
     from fastinit import _cuda
 
-    def ready(fn, storage):
-        cufunc = types.SimpleNamespace(kernel=(fn.__name__, storage))
+    def ready(fn, code):
+        cufunc = types.SimpleNamespace(kernel=(fn.__name__, code))
         overload = types.SimpleNamespace(_codelibrary=types.SimpleNamespace(get_cufunc=lambda: cufunc))
-        return types.SimpleNamespace(overloads={storage: overload})
+        return types.SimpleNamespace(overloads={code: overload})
 
     packed_from = []
 
@@ -932,8 +934,10 @@ def _abi_child(_) -> None:
 
     from fastinit import _cuda
 
-    def numbas(fn, storage, arrays, args):  # what numba-cuda's launch would have handed cuda.core
-        argtypes, _ = sigutils.normalize_signature(_cuda._signature(storage, fn))
+    def numbas(fn, code, arrays, args):  # what numba-cuda's launch would have handed cuda.core
+        argtypes, _ = sigutils.normalize_signature(_cuda._signature(code, fn))
+        # (the literal code as the integer it is: numba-cuda's marshalling has no ctypes type for a literal)
+        argtypes = [getattr(ty, "literal_type", ty) for ty in argtypes]
         values = [types.SimpleNamespace(__cuda_memory__=True, _strided_memory_view_shim=_StridedMemoryViewShim(
             ptr=p, shape=(n,), dtype=dt, size=n, _layout=_StridedLayoutShim(
                 strides_in_bytes=(dt.itemsize,), is_contiguous_c=True, is_contiguous_f=True, is_contiguous_any=True)))
@@ -971,7 +975,7 @@ def _ptx_child(ptx_dir: str) -> None:
 
     import ptx_sim
 
-    kernels = {tuple(path.stem.split("-")): ptx_sim.Kernel(path.read_text())
+    kernels = {(path.stem.split("-")[0], int(path.stem.split("-")[1])): ptx_sim.Kernel(path.read_text())
                for path in pathlib.Path(ptx_dir).glob("*.ptx")}
 
     def interpret(kernel, grid, block, stream, params, arrays, args):
