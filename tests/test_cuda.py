@@ -923,8 +923,9 @@ def _stand_in_gpu(on_launch, sms: int) -> None:
 
 
 def _abi_child(_) -> None:
-    """Three launches (fill, truncated normal, scatter), their parameters compared with numba-cuda's marshalling
-    of the same arguments, as cuda.core packs both for the driver; prints kernel, parameter count, grid."""
+    """Four launches (fill, truncated normal, scatter, a fill on a cudaStream_t), their parameters compared with
+    numba-cuda's marshalling of the same arguments, as cuda.core packs both for the driver; prints kernel, parameter
+    count, grid and stream handle."""
     import ctypes
 
     from cuda.core._kernel_arg_handler import ParamHolder
