@@ -404,7 +404,13 @@ def _kernel(fn, code: int):
 # host side
 # ---------------------------------------------------------------------------------------------
 def _storage(target) -> np.dtype:
-    return np.dtype(np.float64 if target.code == F64 else np.float32 if target.code == F32 else np.uint16)
+    return np.dtype(_STORAGE[target.code])
+
+
+def _one_run(geom) -> bool:
+    """Whether the target is one ascending contiguous run (``geom``: ``_buffers.Geometry``): the kernels'
+    ``run`` path (their own test of it is ``ndim == 1 and mstride[0] == 1``), one host-to-device copy."""
+    return geom.shape.size == 1 and int(geom.mstride[0]) == 1
 
 
 def _simulated_memory(ptr: int, count: int, dt: np.dtype) -> np.ndarray:
@@ -480,7 +486,7 @@ class Kernel:
     ordinal: int | None
 
 
-_READY: dict = {}  # (kernel function, storage, device ordinal) -> Kernel
+_READY: dict = {}  # (kernel function, storage code, device ordinal) -> Kernel
 
 
 def _ready(fn, code: int, ordinal: int | None) -> Kernel:
@@ -592,8 +598,7 @@ def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = No
         ntiles = (geom.gbase + cols - 1) // tile - geom.gbase // tile + 1
     else:  # the most tiles a run of `cols` indices can cross
         ntiles = (cols + tile - 2) // tile + 1
-    run = ndim == 1 and int(geom.mstride[0]) == 1  # the kernels' one-run path: 256 work items per tile
-    units = _B if run else min(_B, cols)
+    units = _B if _one_run(geom) else min(_B, cols)  # the kernels' one-run path: 256 work items per tile
     work = rows * ntiles * units
     args = (_I64(target.code), _I64(kind), _tuple(prm, np.float64, N_PARAMS), _tuple(key, _U64, 2),
             _tuple(stream, _U64, 2), _tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
@@ -630,7 +635,7 @@ def host_copy(target):
 
     geom = geometry(target)
     dt = _storage(target)
-    if geom.shape.size == 1 and geom.mstride[0] == 1:  # one ascending run
+    if _one_run(geom):
         require_gpu()
         ordinal = _ordinal(target)
 

@@ -86,9 +86,8 @@ def _writer(d: str):
     else:
         mask = _MASK[_REG_BITS[cls]]
 
-        def write(r, v):
-            r[d] = (_bits_of_float(v, "f32" if isinstance(v, np.float32) else "f64")
-                    if isinstance(v, np.floating) else v) & mask
+        def write(r, v):  # (an operand read as an integer type is an integer, a float register's bits included)
+            r[d] = v & mask
     return write
 
 
