@@ -16,7 +16,7 @@ import operator
 import sys
 import warnings
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -112,10 +112,10 @@ def resolve_dtype(dtype) -> np.dtype:
     return dt
 
 
-@dataclass(frozen=True)
-class CudaTarget:
+class CudaTarget(NamedTuple):
     """A validated GPU fill target: the storage span ``[ptr, ptr + span * itemsize)`` and the
-    block's geometry, from ``__cuda_array_interface__`` (read here without importing numba.cuda)."""
+    block's geometry, from ``__cuda_array_interface__`` (read here without importing numba.cuda; a named tuple,
+    as :class:`Target`)."""
 
     owner: object  # the exporting object, referenced while fastinit works on its memory (as the CAI asks)
     dtype: np.dtype
@@ -126,11 +126,11 @@ class CudaTarget:
     mbase: int  # position in the span of element (0, ..., 0)
     mstride: tuple[int, ...]  # per-axis memory strides in elements (may be negative)
     stream: int | None  # CUDA Array Interface v3 stream to work on (None: the default stream)
-    device: ClassVar[str] = "cuda"
+    device = "cuda"  # not a field
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=object)) if self.shape else 1
+        return math.prod(self.shape)
 
     @property
     def array(self):
@@ -248,7 +248,7 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     if cai.get("mask") is not None:
         raise ValueError(f"{name} is a masked CUDA array; fastinit fills plain arrays")
     shape = tuple(int(n) for n in cai["shape"])
-    size = int(np.prod(shape, dtype=object)) if shape else 1
+    size = math.prod(shape)
     if size >= _MAX_ELEMENTS:
         raise ValueError(f"{name} has {size} elements; at most 2**64 - 1 are addressable")
     stream = cai.get("stream")
@@ -256,9 +256,12 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     if size == 0:
         return CudaTarget(out, dt, code, shape, int(ptr or 0), 0, 0, (0,) * len(shape), stream)
     strides = cai.get("strides")
-    if strides is None:  # C-contiguous
-        strides = tuple(e * item for e in _c_strides(shape))
-    estr, mbase, span = _layout(shape, strides, ptr, item, name)
+    if strides is None:  # C-contiguous: none of _layout's checks but the address's
+        if ptr % item:
+            raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
+        estr, mbase, span = _c_strides(shape), 0, size
+    else:
+        estr, mbase, span = _layout(shape, strides, ptr, item, name)
     return CudaTarget(out, dt, code, shape, int(ptr) - mbase * item, span, mbase, estr, stream)
 
 

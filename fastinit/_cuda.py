@@ -26,6 +26,8 @@ IEEE round-to-nearest ``mul.rn`` / ``add.rn`` / ``div.rn`` / ``sqrt.rn``, like t
 from __future__ import annotations
 
 import ctypes
+import functools
+import math
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -470,9 +472,28 @@ def _on_device(ordinal: int | None):
         yield
 
 
-def _tuple(values, dtype, n: int) -> tuple:
-    values = [dtype(v) for v in values]
-    return tuple(values + [dtype(1 if dtype is _I64 else 0)] * (n - len(values)))
+def _words(values, dtype, pad=None) -> tuple:
+    """``values`` as a tuple of ``dtype`` scalars (the kernels' argument types), padded with ``pad`` to
+    :data:`MAX_DIMS` entries when given (a geometry's per-axis values: 1 for extents, 0 for strides)."""
+    words = tuple(np.asarray(values, dtype))
+    return words if pad is None else words + (dtype(pad),) * (MAX_DIMS - len(words))
+
+
+_GEOMETRY_ARGS: dict = {}  # id(geom) -> (geom, its arguments); holding geom keeps its id from being reused
+
+
+def _geometry_args(geom) -> tuple:
+    """The kernels' geometry arguments: extents, global and memory strides padded to :data:`MAX_DIMS` axes, the
+    number of axes, the global and memory bases (``geom``: ``_buffers.Geometry``).  Made once per Geometry (4 us):
+    ``_buffers`` caches those, and a model's few layouts recur.  At most 1024 kept."""
+    found = _GEOMETRY_ARGS.get(id(geom))
+    if found is None:
+        if len(_GEOMETRY_ARGS) >= 1024:
+            _GEOMETRY_ARGS.clear()
+        found = _GEOMETRY_ARGS[id(geom)] = geom, (
+            _words(geom.shape, _I64, 1), _words(geom.gstride, _U64, 0), _words(geom.mstride, _I64, 0),
+            _I64(geom.shape.size), _U64(geom.gbase), _I64(geom.mbase))
+    return found[1]
 
 
 @dataclass(frozen=True)
@@ -556,14 +577,11 @@ def _checked_kernel(target, geom, fn) -> Kernel:
     if ndim > MAX_DIMS:
         raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
                          f"non-contiguous view); this one has {ndim}: {tuple(int(n) for n in geom.shape)}")
-    from numba.cuda.cudadrv import error
-
-    driver_errors = tuple(getattr(error, name) for name in ("NvvmError", "CudaDriverError") if hasattr(error, name))
-    try:  # (the simulator's error module has neither)
+    try:
         ordinal = _ordinal(target)
         with _on_device(ordinal):
             return _ready(fn, target.code, ordinal)
-    except (ImportError, RuntimeError, OSError, *driver_errors) as e:  # CudaSupportError, NvvmSupportError: ImportError
+    except (ImportError, RuntimeError, OSError, *_driver_errors()) as e:  # Cuda/NvvmSupportError: ImportErrors
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
                            "'numba-cuda[cu12]' (or [cu13], by your driver), or set CUDA_HOME to a toolkit") from e
@@ -576,6 +594,14 @@ def _checked_kernel(target, geom, fn) -> Kernel:
                            f"{np.__version__} ({e}); install a numpy it supports: pip install 'numpy<2.5'") from e
 
 
+@functools.cache
+def _driver_errors() -> tuple[type, ...]:
+    """numba-cuda's NVVM and driver errors (the simulator's error module has neither)."""
+    from numba.cuda.cudadrv import error
+
+    return tuple(getattr(error, name) for name in ("NvvmError", "CudaDriverError") if hasattr(error, name))
+
+
 def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = None) -> None:
     """Fill a GPU target (``_buffers.CudaTarget``) on its stream: the twin of ``_cpu.launch``.
 
@@ -585,25 +611,22 @@ def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = No
     """
     if kernel is None:
         kernel = check_launch(target, geom, kind)
-    ndim = int(geom.shape.size)
     prm = np.array(prm, np.float64)
     if kind == CONSTANT and target.code == F32:  # its bits, rounded here as the CPU rounds (NaN's payload kept)
         prm[P0] = float(prm[P0:P0 + 1].astype(np.float32).view(np.uint32)[0])
     method = int(prm[METHOD]) if kind == TRUNC else 0
     tile = lanes(target.code, kind, method) * _B
     tshift = tile.bit_length() - 1
-    cols = int(geom.shape[-1])
-    rows = int(np.prod(geom.shape[:-1], dtype=np.int64))
+    extents = geom.shape.tolist()
+    cols, rows = extents[-1], math.prod(extents[:-1])
     if rows == 1:  # one run: exactly the tiles it crosses
         ntiles = (geom.gbase + cols - 1) // tile - geom.gbase // tile + 1
     else:  # the most tiles a run of `cols` indices can cross
         ntiles = (cols + tile - 2) // tile + 1
     units = _B if _one_run(geom) else min(_B, cols)  # the kernels' one-run path: 256 work items per tile
     work = rows * ntiles * units
-    args = (_I64(target.code), _I64(kind), _tuple(prm, np.float64, N_PARAMS), _tuple(key, _U64, 2),
-            _tuple(stream, _U64, 2), _tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
-            _tuple(geom.mstride, _I64, MAX_DIMS), _I64(ndim), _U64(geom.gbase), _I64(geom.mbase), _U64(tshift),
-            _I64(ntiles), _I64(units), _I64(work))
+    args = (_I64(target.code), _I64(kind), _words(prm, np.float64), _words(key, _U64), _words(stream, _U64),
+            *_geometry_args(geom), _U64(tshift), _I64(ntiles), _I64(units), _I64(work))
     with _on_device(kernel.ordinal):
         _run(kernel, work, _stream(target.stream), [(target.ptr, target.span, _storage(target))], args)
 
@@ -646,8 +669,8 @@ def host_copy(target):
 
         return copy
     kernel = _checked_kernel(target, geom, _scatter)
-    args = (_tuple(geom.shape, _I64, MAX_DIMS), _tuple(geom.gstride, _U64, MAX_DIMS),
-            _tuple(geom.mstride, _I64, MAX_DIMS), _I64(geom.shape.size), _I64(geom.mbase))
+    shape, gstride, mstride, ndim, _, mbase = _geometry_args(geom)
+    args = (shape, gstride, mstride, ndim, mbase)
 
     def scatter(host: np.ndarray) -> None:
         src = np.ascontiguousarray(host).view(dt).reshape(-1)

@@ -576,6 +576,10 @@ def test_cuda_targets_are_validated_without_importing_numba_cuda():
     overlapping = np.lib.stride_tricks.as_strided(a, shape=(3, 4), strides=(8, 4))  # rows overlap by 2 elements
     with pytest.raises(ValueError, match="self-overlapping"):
         fastinit.uniform_(Device(overlapping), seed=0)
+    raw = np.zeros(4 * 6 + 1, np.float32).view(np.uint8)[2:2 + 4 * 6 * 4].view(np.float32)  # 2 bytes off
+    for view in (raw, raw.reshape(4, 6)[:, ::2]):  # contiguous (no strides in the interface) and strided
+        with pytest.raises(ValueError, match="not aligned to its itemsize"):
+            fastinit.uniform_(Device(view), seed=0)
     t = as_target(Device(a[:, ::-2]))
     assert isinstance(t, CudaTarget) and t.device == "cuda" and t.shape == (4, 3) and t.mstride == (6, -2)
     assert t.ptr == a[:, 1:].__array_interface__["data"][0] and t.span == 3 * 6 + 5 and t.mbase == 4
