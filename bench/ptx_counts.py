@@ -1,12 +1,14 @@
-"""Executed PTX instructions per work item of fastinit's GPU kernels, measured on a machine with no GPU.
+"""Executed PTX instructions per stored value of fastinit's GPU kernels, measured on a machine with no GPU.
 
 The kernels are compiled as a launch compiles them (numba-cuda, NVVM ``-fma=0``, sm_90 PTX; needs a CUDA toolkit's
 libNVVM and libdevice, as tests/test_cuda.py's PTX tests), each fill's launch parameters are fastinit's own, and
-thread 0 of the launch runs in tests/ptx_sim.py for two target sizes: the difference in its executed instructions
-over the difference in its grid-stride rounds is the instructions one work item (one Philox block: 4 float32-family
-or 2 float64 values) costs.  A proxy for comparing kernel changes offline, not a GPU time: PTX, not the SASS ptxas
-makes of it (a 64-bit multiply or division becomes several instructions there), and no memory system.  GPU times
-come from bench/test_cuda.py (bench/gpu_check.sh).
+threads of the launch run in tests/ptx_sim.py for two target sizes: thread 0 where every thread does the same work
+(a contiguous target), else SAMPLE threads drawn at random, scaled to the launch's threads.  The difference in the
+two launches' instructions over the difference in their values is the cost of one value; "per block of values" is
+that times the values of a Philox block (4 float32-family, 2 float64): the cost of one work item of a contiguous
+fill.  A proxy for comparing kernel changes offline, not a GPU time: PTX, not the SASS ptxas makes of it (a 64-bit
+multiply or division becomes several instructions there, a division tens), and no memory system.  GPU times come
+from bench/test_cuda.py (bench/gpu_check.sh).
 
 Run: PYTHONPATH=. python bench/ptx_counts.py
 """
@@ -25,7 +27,8 @@ import test_cuda  # noqa: E402
 
 import fastinit  # noqa: E402
 
-ROUNDS = (2, 6)  # thread 0's grid-stride rounds in the two launches compared
+ROUNDS = (2, 6)  # a thread's grid-stride rounds in the two launches compared
+SAMPLE = 16  # threads run (at random) of a launch whose threads' work differs
 THREADS = 32 * 256  # a launch's threads with _stand_in_gpu(sms=1): 32 blocks of 256
 
 # (name, storage dtype, fill(target), layout): "run" a contiguous 1-D target, "rows" rows of 1000 in a 1024-wide
@@ -69,24 +72,30 @@ def main() -> None:
     kernels = {(name, code): ptx_sim.Kernel(_cuda.ptx(kind, code, (9, 0)))
                for kind, name in ((_cpu.UNIFORM, "_fill"), (_cpu.TRUNC, "_fill_trunc"))
                for code in (_cpu.F32, _cpu.F64, _cpu.BF16)}
-    seen = []
+    seen, threads = [], [0]
 
-    def thread0(kernel, grid, block, stream, params, arrays, args):
+    def sampled(kernel, grid, block, stream, params, arrays, args):  # the launch's instructions, estimated
         params = [float(p) if isinstance(p, np.floating) else int(p) for p in params]
-        executed = ptx_sim.run_thread(kernels[kernel], params, {"%tid.x": 0, "%ctaid.x": 0, "%ntid.x": block[0],
-                                                               "%nctaid.x": grid[0]}, {})
-        seen.append((executed, -(-params[-1] // (grid[0] * block[0]))))  # (instructions, rounds): work is last
+        executed = sum(ptx_sim.run_thread(kernels[kernel], params, {"%tid.x": g % block[0], "%ctaid.x": g // block[0],
+                                                                   "%ntid.x": block[0], "%nctaid.x": grid[0]}, {})
+                       for g in threads)
+        seen.append(executed * grid[0] * block[0] / len(threads))
 
-    test_cuda._stand_in_gpu(thread0, sms=1)
-    print(f"{'fill':36} {'PTX instructions':>16} {'per value':>10}")
+    test_cuda._stand_in_gpu(sampled, sms=1)
+    rng = np.random.default_rng(0)
+    print(f"{'fill':36} {'PTX per value':>14} {'per block of values':>20}")
     for name, dtype, fill, layout in CASES:
+        # every thread of a contiguous fill does the same work; elsewhere threads differ (a work item past its
+        # row's end does nothing), so SAMPLE threads drawn at random stand for all
+        threads[:] = [0] if layout == "run" else sorted(rng.choice(THREADS, SAMPLE, replace=False).tolist())
         seen.clear()
+        values = []
         for rounds in ROUNDS:
             target, where = _target(dtype, layout, rounds)
             fill(test_cuda.Device(target), **where)
-        (e0, r0), (e1, r1) = seen
-        per_item = (e1 - e0) / (r1 - r0)
-        print(f"{name:36} {per_item:16.1f} {per_item / (2 if np.dtype(dtype).itemsize == 8 else 4):10.1f}")
+            values.append(target.size)
+        per_value = (seen[1] - seen[0]) / (values[1] - values[0])
+        print(f"{name:36} {per_value:14.1f} {per_value * (2 if np.dtype(dtype).itemsize == 8 else 4):20.1f}")
 
 
 if __name__ == "__main__":

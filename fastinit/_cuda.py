@@ -120,20 +120,15 @@ def require_gpu() -> None:
 # device functions: where a work item's elements are, and what they hold
 # ---------------------------------------------------------------------------------------------
 @scalar
-def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, ntiles, units):
-    """Decode work item w = (row, k-th tile of the row, unit u) into the tile t, the row's part
-    [pa, pb) of that tile (tile positions), the block j of the tile (block index t * 256 + j), and
-    the row's first global index and memory position.  pa == pb: nothing to do."""
-    if units == _B:  # rows of >= 256 elements: no 64-bit division (tens of instructions on a GPU)
-        u = w & (_B - 1)
-        rest = w >> _B_SHIFT
-    else:
-        u = w % units
-        rest = w // units
-    if rest < ntiles:  # the first row
-        k, r = rest, _I64(0)
-    else:
-        k, r = rest % ntiles, rest // ntiles
+def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, nshift, ushift):
+    """Decode work item w = ((row << nshift) + k) << ushift + u (the row, its k-th tile, unit u; shifts only: a 64-bit
+    division costs tens of instructions on a GPU) into the tile t, the row's part [pa, pb) of that tile (tile
+    positions), the block j of the tile (block index t * 256 + j), and the row's first global index and memory
+    position.  pa == pb: nothing to do (k past the row's last tile, or u past the row's part)."""
+    rest = w >> ushift
+    u = w - (rest << ushift)
+    r = rest >> nshift
+    k = rest - (r << nshift)
     g0, m0 = row_start(r, ndim, shape, gstride, mstride, gbase, mbase)
     end = g0 + _U64(cols)  # <= 2**64 - 1, where a tile's end or the next tile's start may wrap
     t = (g0 >> tshift) + _U64(k)
@@ -148,7 +143,7 @@ def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, nti
 
 
 @scalar
-def _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift, ntiles, units):
+def _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift, nshift, ushift):
     """Work item w as (Philox block index, q, qn, m, step): slot s of the block holds the element at
     position q + s * 256 of its row part, which is stored iff 0 <= that < qn, at memory position m + s * step.
 
@@ -161,7 +156,7 @@ def _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshif
         j = w & (_B - 1)
         q = _I64((t0 << tshift) - gbase) + _I64(_U64(k) << tshift) + j  # the slot-0 element's place in the run
         return (t0 + _U64(k)) * _U64(_B) + _U64(j), q, cols, mbase + q, _I64(_B)
-    t, pa, pb, j, g0, m0 = _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, ntiles, units)
+    t, pa, pb, j, g0, m0 = _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, nshift, ushift)
     tile0 = t << tshift
     return t * _U64(_B) + _U64(j), j - pa, pb - pa, m0 + _I64(tile0 + _U64(j) - g0) * ms, _B * ms
 
@@ -271,7 +266,7 @@ def _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step):
 # ---------------------------------------------------------------------------------------------
 # kernels
 # ---------------------------------------------------------------------------------------------
-def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles, units,
+def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, nshift, ushift,
           work):
     """Constant, uniform and normal (``prm``, ``code``, ``kind`` as in ``_cpu.fill``; ``code`` is a constant of the
     compiled kernel, :func:`_signature`)."""
@@ -279,13 +274,13 @@ def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbas
     cols, ms = shape[ndim - 1], mstride[ndim - 1]  # (read once: a runtime tuple index is a branch tree)
     for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
         blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift,
-                                      ntiles, units)
+                                      nshift, ushift)
         if qn > 0:
             _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step)
 
 
-def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, ntiles,
-                units, work):
+def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, nshift,
+                ushift, work):
     """Truncated normal, exactly as the CPU kernel: attempt 0 of every slot from the element's block, then
     attempts 1, 2, ... from the retry keys (``_cpu._trunc_redraw``'s sequence) for the slots still rejected.  One
     Philox block per attempt serves all of a work item's slots, and a warp loops over attempts only as long as
@@ -297,7 +292,7 @@ def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim
     n = lanes(code, kind, method)
     for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
         blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift,
-                                      ntiles, units)
+                                      nshift, ushift)
         if qn <= 0:
             continue
         h0, h1 = _holds(q, qn, 0), n > 1 and _holds(q, qn, 1)  # the slots this work item stores
@@ -602,6 +597,27 @@ def _driver_errors() -> tuple[type, ...]:
     return tuple(getattr(error, name) for name in ("NvvmError", "CudaDriverError") if hasattr(error, name))
 
 
+def _decoding(geom, tile: int) -> tuple[int, int, int]:
+    """(nshift, ushift, work): the kernels' work items for a target (``geom``: ``_buffers.Geometry``) in tiles of
+    ``tile`` global indices.  Row r's k-th tile's unit u is item ((r << nshift) + k) << ushift + u, 2**nshift at
+    least the tiles a row crosses, 2**ushift at least the units of a tile a row can cover (256, or the row's length
+    if shorter): the kernels decode an item with shifts, and the items past a row's tiles or units do nothing.
+    Rows cross the same number of tiles when all start at one place of a tile (every global stride of an outer axis
+    a multiple of the tile: a column shard of a matrix of 4096 columns), else at most one more than the fewest (rows
+    of 1000 columns in tiles of 1024 cross 1 or 2).  One ascending contiguous run is the kernels' own path: 256
+    items per tile it crosses."""
+    extents = geom.shape.tolist()
+    cols, rows = extents[-1], math.prod(extents[:-1])
+    if all(int(s) % tile == 0 for s in geom.gstride[:-1]):  # every row starts where the first does in its tile
+        ntiles = (geom.gbase % tile + cols - 1) // tile + 1
+    else:  # the most tiles a run of `cols` indices can cross
+        ntiles = (cols + tile - 2) // tile + 1
+    if _one_run(geom):
+        return 0, _B_SHIFT, ntiles << _B_SHIFT
+    nshift, ushift = (ntiles - 1).bit_length(), (min(_B, cols) - 1).bit_length()
+    return nshift, ushift, (((rows - 1) << nshift) + ntiles) << ushift
+
+
 def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = None) -> None:
     """Fill a GPU target (``_buffers.CudaTarget``) on its stream: the twin of ``_cpu.launch``.
 
@@ -617,16 +633,9 @@ def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = No
     method = int(prm[METHOD]) if kind == TRUNC else 0
     tile = lanes(target.code, kind, method) * _B
     tshift = tile.bit_length() - 1
-    extents = geom.shape.tolist()
-    cols, rows = extents[-1], math.prod(extents[:-1])
-    if rows == 1:  # one run: exactly the tiles it crosses
-        ntiles = (geom.gbase + cols - 1) // tile - geom.gbase // tile + 1
-    else:  # the most tiles a run of `cols` indices can cross
-        ntiles = (cols + tile - 2) // tile + 1
-    units = _B if _one_run(geom) else min(_B, cols)  # the kernels' one-run path: 256 work items per tile
-    work = rows * ntiles * units
+    nshift, ushift, work = _decoding(geom, tile)
     args = (_I64(target.code), _I64(kind), _words(prm, np.float64), _words(key, _U64), _words(stream, _U64),
-            *_geometry_args(geom), _U64(tshift), _I64(ntiles), _I64(units), _I64(work))
+            *_geometry_args(geom), _U64(tshift), _I64(nshift), _I64(ushift), _I64(work))
     with _on_device(kernel.ordinal):
         _run(kernel, work, _stream(target.stream), [(target.ptr, target.span, _storage(target))], args)
 

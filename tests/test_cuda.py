@@ -122,13 +122,19 @@ CASES = [
     ("trunc_bf16_exp_proposal", "bfloat16", (300,), None, "trunc_normal_", (0.0, 1.0, 2.5, 6.0), {"seed": 31}),
     ("trunc_f16_exp_proposal_left_reversed", "float16", (300,), lambda b: b[::-1], "trunc_normal_",
      (0.0, 1.0, -INF, -3.0), {"seed": 32}),
-    # several rows of >= 256 columns: work items decoded without division (units == 256)
+    # several rows of >= 256 columns (a tile's 256 units each: ushift == 8)
     ("trunc_f16_exp_rows_of_270", "float16", (3, 300), lambda b: b[:, 20:290], "trunc_normal_",
      (0.0, 1.0, 3.0, INF), {"seed": 33}),
     ("trunc_bf16_exp_rows_shard", "bfloat16", (3, 260), None, "trunc_normal_", (1.0, 0.5, 2.5, 4.0),
      {"seed": 34, "global_shape": (8, 400), "offset": (4, 70)}),
     ("trunc_f32_rows_of_600", "float32", (3, 700), lambda b: b[:, 50:650], "trunc_normal_", (0.0, 1.0, -2.0, 2.0),
      {"seed": 35}),
+    # rows that all start at one place of a tile (global row length a multiple of the tile): each crosses exactly
+    # the tiles the first does, 2 here, 1 in the second (_cuda._decoding)
+    ("uniform_f32_tile_aligned_rows", "float32", (3, 300), None, "uniform_", (-1.0, 1.0),
+     {"seed": 41, "global_shape": (8, 2048), "offset": (2, 900)}),
+    ("normal_f64_rows_of_one_tile", "float64", (4, 512), None, "normal_", (0.0, 1.0),
+     {"seed": 42, "global_shape": (4, 1024), "offset": (0, 512)}),
     # exactly MAX_DIMS = 8 axes that no merge can join (9 are refused: test_gpu_refuses_more_axes_...)
     ("uniform_f64_8_axes", "float64", (3,) * 8, lambda b: b[(slice(None, None, 2),) * 8], "uniform_", (-1.0, 1.0),
      {"seed": 36}),
@@ -236,8 +242,9 @@ def test_gpu_launch_hands_cuda_core_the_parameters_numbas_launch_would():
     pytest.importorskip("numba_cuda")
     r = _run_child([str(HERE), "--abi-child", ""], {})
     assert r.returncode == 0, r.stdout + r.stderr
-    # kernel, parameters, grid, the stream handle of the target's CAI stream (absent, 1, 2, a pointer)
-    assert r.stdout.split() == ["_fill", "56", "3", "0", "_fill_trunc", "56", "5", "1", "_scatter", "40", "1", "2",
+    # kernel, parameters, grid, the stream handle of the target's CAI stream (absent, 1, 2, a pointer); the truncated
+    # normal's 14 rows of 40: 2 tiles' slots a row (nshift 1), 64 units' a tile (ushift 6), 28 * 64 items, 7 blocks
+    assert r.stdout.split() == ["_fill", "56", "3", "0", "_fill_trunc", "56", "7", "1", "_scatter", "40", "1", "2",
                                 "_fill", "56", "1", str(0xABC0)]
 
 
@@ -291,7 +298,7 @@ def test_gpu_refuses_more_axes_than_it_indexes_before_any_write(simulated):
 
 def test_structural_cases_have_the_layout_they_name():
     """The cases at the kernels' limits keep their layout: 8 axes after merging (MAX_DIMS, accepted; its
-    values are compared in test_cpu_matches_cuda_bitwise), and rows of >= 256 columns (units == 256)."""
+    values are compared in test_cpu_matches_cuda_bitwise), and rows of >= 256 columns (ushift == 8)."""
     cases = {c[0]: c for c in CASES}
 
     def merged(name):
@@ -304,6 +311,47 @@ def test_structural_cases_have_the_layout_they_name():
     assert merged("trunc_f16_exp_rows_of_270") == (3, 270)
     assert merged("trunc_bf16_exp_rows_shard") == (3, 260)
     assert merged("trunc_f32_rows_of_600") == (3, 600)
+
+
+@pytest.mark.parametrize("layout", ["rows_of_1000_in_1024", "aligned_column_shard", "unaligned_shard", "narrow_rows",
+                                    "one_column", "3d_view", "strided_run", "contiguous_shard"])
+def test_gpu_work_items_cover_every_element_once(layout):
+    """The kernels' work items (``_cuda._decoding``: shifts, no division), each decoded by ``_cuda._locate`` as the
+    kernels decode it (run here on the CPU), store every element of the target exactly once, at its memory
+    position, with its global index's value slot; no item stores outside the target."""
+    pytest.importorskip("numba_cuda")
+    from fastinit import _cuda
+
+    base, view, where = {
+        "rows_of_1000_in_1024": ((9, 1024), lambda b: b[:, :1000], {}),
+        "aligned_column_shard": ((5, 1024), None, {"global_shape": (5, 4096), "offset": (0, 1024)}),
+        "unaligned_shard": ((4, 700), None, {"global_shape": (9, 3000), "offset": (3, 1500)}),
+        "narrow_rows": ((40, 48), lambda b: b[:, 3:36], {"global_shape": (64, 33), "offset": (8, 0)}),  # 2**5 + 1
+        "one_column": ((30, 8), lambda b: b[:, 5:6], {}),
+        "3d_view": ((5, 6, 40), lambda b: b[1:, :, ::3], {}),
+        "strided_run": ((3000,), lambda b: b[::-3], {"global_shape": (5000,), "offset": (17,)}),
+        "contiguous_shard": ((2500,), None, {"global_shape": (9000,), "offset": (1500,)}),
+    }[layout]
+    a = np.zeros(base, np.float32)
+    target = as_target(a if view is None else view(a))
+    geom = geometry(target, where.get("global_shape"), where.get("offset"))
+    local = np.indices(target.shape).reshape(len(target.shape), -1)
+    gshape, off = geom.global_shape, where.get("offset", (0,) * len(target.shape))
+    want = set(zip(np.ravel_multi_index(tuple(local + np.array(off)[:, None]), gshape).tolist(),
+                   (target.mbase + np.array(target.mstride) @ local).tolist()))
+    for tile in (256, 512, 1024):  # 1, 2 and 4 values a block
+        nshift, ushift, work = _cuda._decoding(geom, tile)
+        shape, gstride, mstride, ndim, gbase, mbase = _cuda._geometry_args(geom)
+        run = ndim == 1 and mstride[0] == 1
+        assert run == (layout == "contiguous_shard")
+        stored = []
+        for w in range(work):
+            blk, q, qn, m, step = _cuda._locate(np.int64(w), run, ndim, shape, gstride, mstride, gbase, mbase,
+                                                shape[ndim - 1], mstride[ndim - 1], np.uint64(tile.bit_length() - 1),
+                                                np.int64(nshift), np.int64(ushift))
+            t, j = divmod(int(blk), 256)
+            stored += [(t * tile + s * 256 + j, int(m + s * step)) for s in range(tile // 256) if 0 <= q + s * 256 < qn]
+        assert len(stored) == len(want) and set(stored) == want, (layout, tile)
 
 
 def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0():
