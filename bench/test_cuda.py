@@ -188,6 +188,16 @@ def test_fastinit_zeros(benchmark, dev32):
     _timed(benchmark, lambda: finit.zeros_(dev32), check=FillCheck(dev32, "constant", value=0.0))
 
 
+@pytest.mark.benchmark(group="gpu uniform f32")
+def test_fastinit_zeros_kernel(benchmark, dev32, monkeypatch):
+    """zeros_ through the fill kernel rather than the driver's memset that contiguous constants take: the kernel's
+    stores without Philox, the probe of docs/gpu.md's throughput item."""
+    from fastinit import _cuda
+
+    monkeypatch.setattr(_cuda, "_memset_word", lambda code, p0: None)
+    _timed(benchmark, lambda: finit.zeros_(dev32), check=FillCheck(dev32, "constant", value=0.0))
+
+
 @pytest.mark.benchmark(group="gpu normal f32")
 def test_memset_normal_group(benchmark, dev32):
     _timed(benchmark, dev32.zero_)

@@ -16,7 +16,8 @@ tile position ``s * 256 + j``: the 32 threads of a warp hold consecutive j, so e
 of a warp writes 32 consecutive elements (coalesced when the last axis is contiguous).  Kernels
 are grid-stride loops over work items.  The truncated normal tries all of a work item's slots at once:
 attempt 0 from the element's own block, then attempts 1, 2, ... from the retry keys for the slots still
-rejected, the sequence of ``_cpu._trunc_redraw`` on the CPU.
+rejected, the sequence of ``_cpu._trunc_redraw`` on the CPU.  A constant over one contiguous run of memory is the
+driver's memset instead (:func:`_memset`), when its storage is one repeated 32- or 16-bit word.
 
 Floating point: NVVM contracts ``a * b + c`` into FMA by default (numba-cuda exposes no switch
 for it, ``fastmath=False`` does not stop it), which would change bits.  The kernels are
@@ -625,11 +626,18 @@ def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = No
     the Philox key and counter words (uint64-held 32-bit words); ``kernel``: what :func:`check_launch` returned,
     when the caller ran it already.
     """
-    if kernel is None:
-        kernel = check_launch(target, geom, kind)
     prm = np.array(prm, np.float64)
     if kind == CONSTANT and target.code == F32:  # its bits, rounded here as the CPU rounds (NaN's payload kept)
         prm[P0] = float(prm[P0:P0 + 1].astype(np.float32).view(np.uint32)[0])
+    word = _memset_word(target.code, prm[P0]) if kind == CONSTANT and _one_run(geom) else None
+    if word is not None:  # one contiguous run of one repeated word: the driver's memset, no kernel
+        require_gpu()
+        count = int(geom.shape[0]) * target.dtype.itemsize // word[1]
+        _memset(target.ptr + geom.mbase * target.dtype.itemsize, *word, count, _stream(target.stream),
+                _ordinal(target))
+        return
+    if kernel is None:
+        kernel = check_launch(target, geom, kind)
     method = int(prm[METHOD]) if kind == TRUNC else 0
     tile = lanes(target.code, kind, method) * _B
     tshift = tile.bit_length() - 1
@@ -638,6 +646,36 @@ def launch(target, geom, kind: int, prm, key, stream, kernel: Kernel | None = No
             *_geometry_args(geom), _U64(tshift), _I64(nshift), _I64(ushift), _I64(work))
     with _on_device(kernel.ordinal):
         _run(kernel, work, _stream(target.stream), [(target.ptr, target.span, _storage(target))], args)
+
+
+def _memset_word(code: int, p0: float) -> tuple[int, int] | None:
+    """(word, bytes): the word whose repetition stores a constant (``p0``: the kernels' P0, :func:`launch`'s), for the
+    driver's memset: a float32's bits, a float16's or bfloat16's, a float64 whose two 32-bit halves are equal (0.0)
+    as 32-bit words; None for another float64 (the kernel stores it)."""
+    if code == F32:
+        return int(p0), 4
+    if code != F64:
+        return int(p0), 2
+    bits = int(np.float64(p0).view(np.uint64))
+    return (bits >> 32, 4) if bits >> 32 == bits & 0xFFFFFFFF else None
+
+
+def _memset(ptr: int, word: int, width: int, count: int, stream: int, ordinal: int | None) -> None:
+    """Set ``count`` words of ``width`` bytes at device address ``ptr`` to ``word`` on ``stream`` (a handle) and
+    device ``ordinal``: the driver's ``cuMemsetD32Async`` / ``cuMemsetD16Async``, a memset's speed (the simulator,
+    ``ordinal`` None, writes the host memory that stands for the device's)."""
+    if ordinal is None:
+        _simulated_memory(ptr, count, np.dtype(np.uint32 if width == 4 else np.uint16))[...] = word
+        return
+    with _on_device(ordinal):
+        _driver_memset(width)(ptr, word, count, stream)
+
+
+def _driver_memset(width: int):
+    """numba-cuda's error-checked binding of the driver's memset of ``width``-byte words."""
+    from numba.cuda.cudadrv import driver
+
+    return driver.driver.cuMemsetD32Async if width == 4 else driver.driver.cuMemsetD16Async
 
 
 def _upload(ptr: int, src: np.ndarray, stream: int) -> None:

@@ -204,12 +204,26 @@ def _child(out_dir: str) -> None:
     errors["too_many_axes_drew_nothing"] = g.next_seed() == twin.next_seed()
     seen, put = [], _cuda._put_constant  # what the kernel stores a float32 constant from (the simulator runs Python)
     _cuda._put_constant = lambda dst, m, code, value: seen.append(float(value)) or put(dst, m, code, value)
+    memsets, memset = [], _cuda._memset  # and what the driver's memset is asked for
+    _cuda._memset = lambda *a: memsets.append(a[1:4]) or memset(*a)
     for name, v in (("constant_f32_nan", float("nan")), ("constant_f32_neg_nan", -float("nan")),
                     ("constant_f32_third", 1 / 3)):
-        out[name] = _base("float32", (70,))
-        fastinit.constant_(Device(out[name]), v)
+        out[name] = _base("float32", (140,))
+        fastinit.constant_(Device(out[name][::2]), v)  # strided: the kernel
+        out[name + "_memset"] = _base("float32", (5, 14))
+        fastinit.constant_(Device(out[name + "_memset"][1:]), v)  # one contiguous run: the memset
     _cuda._put_constant = put
     errors["f32_constant_params"] = sorted(set(seen))
+    memsets.clear()
+    for name, dtype, fill in (("memset_zeros_f64", "float64", fastinit.zeros_),
+                              ("memset_ones_f16_fortran", "float16", fastinit.ones_),
+                              ("memset_ones_bf16", "bfloat16", fastinit.ones_),
+                              ("kernel_ones_f64", "float64", fastinit.ones_)):
+        out[name] = _base(dtype, (6, 10))
+        view = out[name][1:5].T if "fortran" in name else out[name][1:5]  # memory order contiguous either way
+        fill(Device(view), **({"dtype": "bfloat16"} if dtype == "bfloat16" else {}))
+    _cuda._memset = memset
+    errors["memsets"] = memsets
     np.savez(os.path.join(out_dir, "sim.npz"), **{k: v.view(np.uint8) for k, v in out.items()})
     with open(os.path.join(out_dir, "errors.json"), "w") as f:
         json.dump(errors, f)
@@ -245,7 +259,10 @@ def test_gpu_launch_hands_cuda_core_the_parameters_numbas_launch_would():
     # kernel, parameters, grid, the stream handle of the target's CAI stream (absent, 1, 2, a pointer); the truncated
     # normal's 14 rows of 40: 2 tiles' slots a row (nshift 1), 64 units' a tile (ushift 6), 28 * 64 items, 7 blocks
     assert r.stdout.split() == ["_fill", "56", "3", "0", "_fill_trunc", "56", "7", "1", "_scatter", "40", "1", "2",
-                                "_fill", "56", "1", str(0xABC0)]
+                                "_fill", "56", "1", str(0xABC0),
+                                # a memset: word width, the word, words, stream; what cuda.bindings made of them
+                                "memset", "4", str(0x7FC00000), "300", str(0xABC0), "converted",
+                                "memset", "2", str(0x3F80), "21", "2", "converted"]
 
 
 def test_float32_constants_reach_the_kernel_as_the_cpus_bits(simulated):
@@ -256,9 +273,24 @@ def test_float32_constants_reach_the_kernel_as_the_cpus_bits(simulated):
             "constant_f32_third": int(np.float32(1 / 3).view(np.uint32))}
     assert errors["f32_constant_params"] == sorted(float(b) for b in bits.values())
     for name, b in bits.items():
-        assert (bufs[name].view(np.uint32) == b).all(), name
+        kernel, memset = bufs[name].view(np.uint32), bufs[name + "_memset"].view(np.uint32).reshape(5, 14)
+        assert (kernel[::2] == b).all() and (kernel[1::2] == 0xA5A5A5A5).all(), name
+        assert (memset[1:] == b).all() and (memset[0] == 0xA5A5A5A5).all(), name
         assert (fastinit.constant_(np.empty(70, np.float32), {"constant_f32_nan": float("nan"),
                 "constant_f32_neg_nan": -float("nan")}.get(name, 1 / 3)).view(np.uint32) == b).all()
+
+
+def test_contiguous_constants_are_the_drivers_memset(simulated):
+    """A constant whose storage is one repeated 32- or 16-bit word, over one contiguous run of memory (in memory
+    order: a transposed or Fortran-order target too), is the driver's cuMemsetD32Async / cuMemsetD16Async (a
+    memset's speed; the simulator writes the words itself); a float64 with unequal halves (1.0) is the kernel's."""
+    bufs, errors = simulated
+    assert errors["memsets"] == [[0, 4, 80], [0x3C00, 2, 40], [0x3F80, 2, 40]]  # (word, bytes, words)
+    for name, dtype, value in (("memset_zeros_f64", "float64", 0.0), ("memset_ones_f16_fortran", "float16", 1.0),
+                               ("memset_ones_bf16", "bfloat16", 1.0), ("kernel_ones_f64", "float64", 1.0)):
+        want = _base(dtype, (6, 10))
+        want[1:5] = value
+        assert np.array_equal(bufs[name], want.view(np.uint8)), name
 
 
 @pytest.mark.filterwarnings("ignore:mean is more than 2 std")
@@ -651,6 +683,10 @@ def test_gpu_path_without_a_gpu_names_what_is_missing():
             "if cuda.is_available(): print('GPU'); raise SystemExit\n"
             "a = np.full(8, 7.0, np.float32)\n"
             "g, twin = fastinit.Generator(3), fastinit.Generator(3)\n"
+            "try:\n"  # a constant, the driver's memset, checks for the GPU too
+            "    fastinit.zeros_(Device(a))\n"
+            "except RuntimeError as e:\n"
+            "    print('untouched' if (a == 7).all() else 'written')\n"
             "try:\n"  # a host-computed initializer checks for the GPU before computing anything
             "    fastinit.orthogonal_(Device(a.reshape(2, 4)), generator=g)\n"
             "except RuntimeError as e:\n"
@@ -664,8 +700,8 @@ def test_gpu_path_without_a_gpu_names_what_is_missing():
     assert r.returncode == 0, r.stderr
     if r.stdout.startswith("GPU"):
         pytest.skip("a CUDA GPU is present: the GPU path runs")
-    staged, first, drew, message = r.stdout.split("\n", 3)
-    assert staged == first == "untouched"
+    constant, staged, first, drew, message = r.stdout.split("\n", 4)
+    assert constant == staged == first == "untouched"
     assert drew == "drew nothing"
     assert "needs a CUDA GPU: numba.cuda.is_available() is False" in message and "pip install" not in message
 
@@ -944,11 +980,12 @@ def test_gpu_check_script_fits_its_budget_and_times_the_cli_on_large_buffers():
     assert args.device == "cuda" and args.size == 10**9 and args.dtype == ["float16,float32,float64"]
 
 
-def _stand_in_gpu(on_launch, sms: int) -> None:
+def _stand_in_gpu(on_launch, sms: int, on_memset=lambda width, args: None) -> None:
     """Let fastinit._cuda launch with no GPU (and no simulator): the driver queries, the kernels' compile and
     their loading are stood in for (a kernel is its (name, storage code)), a device of ``sms`` multiprocessors; each
     launch calls ``on_launch(kernel, grid, block, stream, params, arrays, args)`` with the parameters fastinit
-    packed for cuda.core, and the arrays and arguments it packed them from."""
+    packed for cuda.core, and the arrays and arguments it packed them from; each driver memset of ``width``-byte
+    words ``on_memset(width, args)`` with the driver call's arguments."""
     from fastinit import _cuda
 
     def ready(fn, code):
@@ -971,6 +1008,7 @@ def _stand_in_gpu(on_launch, sms: int) -> None:
     _cuda.Stream = types.SimpleNamespace(from_handle=lambda handle: ("stream", handle))
     _cuda.core_launch = lambda stream, config, kernel, *params: on_launch(
         kernel, config.grid, config.block, stream, params, *packed_from)
+    _cuda._driver_memset = lambda width: lambda *args: on_memset(width, args)
     launched, _cuda._run = _cuda._run, run
 
 
@@ -1012,12 +1050,27 @@ def _abi_child(_) -> None:
         assert packed(params) == packed(numbas(fn, kernel[1], arrays, args)), kernel
         print(kernel[0], len(params), grid[0], stream[1])
 
-    _stand_in_gpu(check, sms=3)
+    def memset(width, args):  # the driver's memset: its arguments as cuda.bindings converts them, before any call
+        from cuda.bindings import driver
+
+        try:  # (no driver: loading it fails after the conversion; a driver: refuses the host address; a wrong type
+            # fails before either)
+            (driver.cuMemsetD32Async if width == 4 else driver.cuMemsetD16Async)(*args)
+            converted = "converted"
+        except (TypeError, OverflowError, ValueError) as e:
+            converted = f"{type(e).__name__}:{e}".replace(" ", "_")
+        except Exception:  # noqa: BLE001 (the driver library not found, past the conversion)
+            converted = "converted"
+        print("memset", width, *args[1:], converted)
+
+    _stand_in_gpu(check, sms=3, on_memset=memset)
     _cuda._staged = lambda src, stream: (src, 0xD00D0000)
     fastinit.uniform_(Device(np.zeros(3000, np.float32)), -2.0, 3.0, seed=11)
     fastinit.trunc_normal_(Device(np.zeros((40, 30), np.float64)[:, 3:17].T, stream=1), std=0.5, seed=12, stream=7)
     fastinit.eye_(Device(np.zeros((6, 5), np.float32).T, stream=2))
     fastinit.normal_(Device(np.zeros(10, np.float32), stream=0xABC0), seed=13)  # a cudaStream_t
+    fastinit.constant_(Device(np.zeros(300, np.float32), stream=0xABC0), float("nan"))  # the driver's memsets
+    fastinit.ones_(Device(np.zeros((7, 3), BF16).T, stream=2), dtype="bfloat16")
 
 
 def _ptx_child(ptx_dir: str) -> None:
@@ -1039,7 +1092,13 @@ def _ptx_child(ptx_dir: str) -> None:
             assert ptr <= address and address + len(raw) <= ptr + n * dt.itemsize, hex(address)
             ctypes.memmove(address, raw, len(raw))
 
-    _stand_in_gpu(interpret, sms=1)
+    def memset(width, args):  # a contiguous constant (constant_f16, ones_bf16): the driver's work, done here
+        ptr, word, count, _ = args
+        _cuda._simulated_memory(ptr, count, np.dtype(np.uint32 if width == 4 else np.uint16))[...] = word
+
+    from fastinit import _cuda
+
+    _stand_in_gpu(interpret, sms=1, on_memset=memset)
     for case in CASES:
         if case[4] not in _HOST_STAGED:
             same = np.array_equal(_fill(case, to_device=True).view(np.uint8),
