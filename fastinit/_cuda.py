@@ -725,9 +725,27 @@ def host_copy(target):
         with _on_device(kernel.ordinal):
             buf, ptr = _staged(src, stream)
             _run(kernel, src.size, stream, [(target.ptr, target.span, dt), (ptr, src.size, dt)], args)
-            del buf  # freed once the launch is queued: numba-cuda's cuMemFree waits for the device first
+            if kernel.ordinal is not None and not _frees_in_device_order():
+                _synchronize(stream)  # the kernel reads the buffer: kept until it has run
+            del buf
 
     return scatter
+
+
+def _frees_in_device_order() -> bool:
+    """Whether freeing device memory waits for the work queued on it: numba-cuda's own allocator (its cuMemFree
+    waits for the device), not an external memory manager (an EMM plugin such as RMM's pool, stream-ordered, may
+    hand the memory out again while a kernel on another stream still reads it)."""
+    from numba.cuda.cudadrv import driver
+
+    return type(cuda.current_context().memory_manager) is driver.NumbaCUDAMemoryManager
+
+
+def _synchronize(stream: int) -> None:
+    """Wait for the work queued on ``stream`` (a handle: 0, the legacy or per-thread default stream, a stream's)."""
+    from numba.cuda.cudadrv import driver
+
+    driver.driver.cuStreamSynchronize(stream)
 
 
 def ptx(kind: int, code: int = F32, cc: tuple = (9, 0)) -> str:

@@ -386,6 +386,46 @@ def test_gpu_work_items_cover_every_element_once(layout):
         assert len(stored) == len(want) and set(stored) == want, (layout, tile)
 
 
+def test_a_staged_buffer_outlives_its_kernel_under_an_external_memory_manager():
+    """A host-computed initializer's values reach a strided GPU target through a device buffer its scatter kernel
+    reads.  numba-cuda's allocator frees memory only once the device is done with it; an external memory manager
+    (an EMM plugin: RMM's stream-ordered pool) may hand it out at once, so then the target's stream is synchronized
+    before the buffer is let go (GPU stood in for)."""
+    pytest.importorskip("numba_cuda")
+    code = ("import sys, numpy as np, fastinit\n"
+            "sys.path.insert(0, sys.argv[1])\n"
+            "from test_cuda import Device, _stand_in_gpu\n"
+            "from fastinit import _cuda\n"
+            "events = []\n"
+            "class Buffer:\n"
+            "    def __del__(self): events.append('free')\n"
+            "_stand_in_gpu(lambda *a: events.append('launch'), sms=1)\n"
+            "_cuda._staged = lambda src, stream: (Buffer(), 0xD00D0000)\n"
+            "_cuda._synchronize = lambda stream: events.append(f'sync {stream}')\n"
+            "for external in (False, True):\n"
+            "    _cuda._frees_in_device_order = lambda: not external\n"
+            "    fastinit.eye_(Device(np.zeros((6, 5), np.float32).T, stream=0xABC0))\n"
+            "    print(' '.join(events)); events.clear()\n")
+    r = _run_child(["-c", code, str(HERE.parent)], {})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["launch free", f"launch sync {0xABC0} free"]
+
+
+def test_only_numba_cudas_own_allocator_frees_in_device_order(monkeypatch):
+    pytest.importorskip("numba_cuda")
+    from numba.cuda.cudadrv import driver
+
+    from fastinit import _cuda
+
+    class Pool(driver.NumbaCUDAMemoryManager):  # a plugin built on numba-cuda's manager: not known to wait
+        pass
+
+    for manager, waits in ((driver.NumbaCUDAMemoryManager, True), (Pool, False)):
+        context = types.SimpleNamespace(memory_manager=object.__new__(manager))
+        monkeypatch.setattr(_cuda.cuda, "current_context", lambda: context)
+        assert _cuda._frees_in_device_order() is waits, manager
+
+
 def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0():
     """numba-cuda links with LTO wherever nvJitLink loads (torch's CUDA wheels ship it), and that link
     contracts FMAs whatever -fma=0 said: fastinit's kernels must be built with ``lto=False`` (and not as debug
