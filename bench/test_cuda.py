@@ -279,23 +279,38 @@ def test_fastinit_numba_array_small_call(benchmark):
     run(benchmark, lambda: (fastinit.uniform_(a, seed=1), cuda.synchronize()), 200, elements=SMALL)
 
 
-def test_small_call_profile():
-    """Where a small call's time goes (docs/gpu.md, "Small calls"): 300 calls of fastinit.torch's uniform_ on
-    4096 elements under cProfile, the 15 functions of most own time printed for the record."""
+@pytest.mark.benchmark(group="gpu small call (4096 f32, synchronized)")
+def test_fastinit_zeros_small_call(benchmark):
+    t = torch.empty(SMALL, device=DEV)
+    run(benchmark, lambda: (finit.zeros_(t), torch.cuda.synchronize()), 200, elements=SMALL,
+        check=FillCheck(t, "constant", value=0.0))
+
+
+@pytest.mark.parametrize("target", ["torch", "numba"])
+def test_small_call_profile(target):
+    """Where a small call's time goes (docs/gpu.md, "Small calls"): 300 calls of uniform_ on 4096 elements under
+    cProfile, through fastinit.torch on a CUDA tensor or fastinit on a numba device array, the 15 functions of most
+    own time printed for the record (the host's Python alone: bench/gpu_host_overhead.py, offline)."""
     import cProfile
     import pstats
 
-    t = torch.empty(SMALL, device=DEV)
-    finit.uniform_(t, 2.0, 3.0, seed=1)
+    import fastinit
+
+    if target == "torch":
+        t, fill = torch.empty(SMALL, device=DEV), finit.uniform_
+    else:
+        t, fill = cuda.device_array(SMALL, np.float32), fastinit.uniform_
+    fill(t, 2.0, 3.0, seed=1)
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(300):
-        finit.uniform_(t, 2.0, 3.0, seed=1)
+        fill(t, 2.0, 3.0, seed=1)
     profile.disable()
     torch.cuda.synchronize()
     print()
     pstats.Stats(profile).sort_stats("tottime").print_stats(15)
-    assert 2.0 <= float(t.min()) and float(t.max()) < 3.0
+    values = t if target == "torch" else torch.as_tensor(t, device=DEV)
+    assert 2.0 <= float(values.min()) and float(values.max()) < 3.0
 
 
 _FIRST_CALL = """
