@@ -507,15 +507,17 @@ _READY: dict = {}  # (kernel function, storage code, device ordinal) -> Kernel
 
 
 def _ready(fn, code: int, ordinal: int | None) -> Kernel:
-    """``fn`` for targets of storage code ``code`` on device ``ordinal`` (current), compiled and loaded once."""
+    """``fn`` for targets of storage code ``code`` on device ``ordinal``, compiled and loaded once (with the device
+    made current for it: a call that finds it ready switches no context)."""
     if ordinal is None:
         return Kernel(_kernel(fn, code), SIMULATOR_BLOCKS, None)
     found = _READY.get((fn, code, ordinal))
     if found is None:
-        (overload,) = _kernel(fn, code).overloads.values()
-        device = cuda.get_current_device()
-        found = Kernel(overload._codelibrary.get_cufunc().kernel, BLOCKS_PER_SM * device.MULTIPROCESSOR_COUNT,
-                       ordinal)
+        with _on_device(ordinal):
+            (overload,) = _kernel(fn, code).overloads.values()
+            device = cuda.get_current_device()
+            found = Kernel(overload._codelibrary.get_cufunc().kernel, BLOCKS_PER_SM * device.MULTIPROCESSOR_COUNT,
+                           ordinal)
         _READY[(fn, code, ordinal)] = found
     return found
 
@@ -574,9 +576,7 @@ def _checked_kernel(target, geom, fn) -> Kernel:
         raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
                          f"non-contiguous view); this one has {ndim}: {tuple(int(n) for n in geom.shape)}")
     try:
-        ordinal = _ordinal(target)
-        with _on_device(ordinal):
-            return _ready(fn, target.code, ordinal)
+        return _ready(fn, target.code, _ordinal(target))
     except (ImportError, RuntimeError, OSError, *_driver_errors()) as e:  # Cuda/NvvmSupportError: ImportErrors
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "

@@ -411,6 +411,26 @@ def test_a_staged_buffer_outlives_its_kernel_under_an_external_memory_manager():
     assert r.stdout.splitlines() == ["launch free", f"launch sync {0xABC0} free"]
 
 
+def test_a_fill_makes_its_device_current_once():
+    """A fill switches to its target's device for the launch (or memset) only; making the kernel ready does it too,
+    on a device's first fill of a kind (numba-cuda's context push and pop are Python; GPU stood in for)."""
+    pytest.importorskip("numba_cuda")
+    code = ("import contextlib, sys, numpy as np, fastinit\n"
+            "sys.path.insert(0, sys.argv[1])\n"
+            "from test_cuda import Device, _stand_in_gpu\n"
+            "from fastinit import _cuda\n"
+            "_stand_in_gpu(lambda *a: None, sms=1)\n"
+            "entered = []\n"
+            "_cuda._on_device = lambda ordinal: entered.append(ordinal) or contextlib.nullcontext()\n"
+            "_cuda._ordinal = lambda target: 3\n"
+            "for fill in (fastinit.uniform_, fastinit.uniform_, fastinit.normal_, fastinit.zeros_):\n"
+            "    fill(Device(np.zeros(1000, np.float32)), **({} if fill is fastinit.zeros_ else {'seed': 1}))\n"
+            "    print(*entered); entered.clear()\n")
+    r = _run_child(["-c", code, str(HERE.parent)], {})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["3 3", "3", "3", "3"]  # (normal_ shares uniform_'s ready kernel)
+
+
 def test_only_numba_cudas_own_allocator_frees_in_device_order(monkeypatch):
     pytest.importorskip("numba_cuda")
     from numba.cuda.cudadrv import driver
