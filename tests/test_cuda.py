@@ -1069,6 +1069,7 @@ def _stand_in_gpu(on_launch, sms: int, on_memset=lambda width, args: None) -> No
     _cuda.core_launch = lambda stream, config, kernel, *params: on_launch(
         kernel, config.grid, config.block, stream, params, *packed_from)
     _cuda._driver_memset = lambda width: lambda *args: on_memset(width, args)
+    _cuda._frees_in_device_order = lambda: True  # numba-cuda's own allocator
     launched, _cuda._run = _cuda._run, run
 
 
