@@ -122,8 +122,8 @@ def require_gpu() -> None:
 # ---------------------------------------------------------------------------------------------
 @scalar
 def _work_item(w, ndim, shape, gstride, mstride, gbase, mbase, cols, tshift, nshift, ushift):
-    """Decode work item w = ((row << nshift) + k) << ushift + u (the row, its k-th tile, unit u; shifts only: a 64-bit
-    division costs tens of instructions on a GPU) into the tile t, the row's part [pa, pb) of that tile (tile
+    """Decode work item w = (((row << nshift) + k) << ushift) + u (the row, its k-th tile, unit u; shifts only: a
+    64-bit division costs tens of instructions on a GPU) into the tile t, the row's part [pa, pb) of that tile (tile
     positions), the block j of the tile (block index t * 256 + j), and the row's first global index and memory
     position.  pa == pb: nothing to do (k past the row's last tile, or u past the row's part)."""
     rest = w >> ushift
@@ -600,7 +600,7 @@ def _driver_errors() -> tuple[type, ...]:
 
 def _decoding(geom, tile: int) -> tuple[int, int, int]:
     """(nshift, ushift, work): the kernels' work items for a target (``geom``: ``_buffers.Geometry``) in tiles of
-    ``tile`` global indices.  Row r's k-th tile's unit u is item ((r << nshift) + k) << ushift + u, 2**nshift at
+    ``tile`` global indices.  Row r's k-th tile's unit u is item (((r << nshift) + k) << ushift) + u, 2**nshift at
     least the tiles a row crosses, 2**ushift at least the units of a tile a row can cover (256, or the row's length
     if shorter): the kernels decode an item with shifts, and the items past a row's tiles or units do nothing.
     Rows cross the same number of tiles when all start at one place of a tile (every global stride of an outer axis
@@ -723,9 +723,12 @@ def host_copy(target):
         src = np.ascontiguousarray(host).view(dt).reshape(-1)
         stream = _stream(target.stream)
         with _on_device(kernel.ordinal):
+            external = kernel.ordinal is not None and not _frees_in_device_order()
+            if external:  # a stream-ordered pool hands out memory in its own stream's order, not the target's
+                _synchronize(None)
             buf, ptr = _staged(src, stream)
             _run(kernel, src.size, stream, [(target.ptr, target.span, dt), (ptr, src.size, dt)], args)
-            if kernel.ordinal is not None and not _frees_in_device_order():
+            if external:
                 _synchronize(stream)  # the kernel reads the buffer: kept until it has run
             del buf
 
@@ -733,19 +736,24 @@ def host_copy(target):
 
 
 def _frees_in_device_order() -> bool:
-    """Whether freeing device memory waits for the work queued on it: numba-cuda's own allocator (its cuMemFree
-    waits for the device), not an external memory manager (an EMM plugin such as RMM's pool, stream-ordered, may
-    hand the memory out again while a kernel on another stream still reads it)."""
+    """Whether device memory is allocated and freed in the device's order: numba-cuda's own allocator (cuMemAlloc; its
+    cuMemFree waits for the device), not an external memory manager (an EMM plugin such as RMM's stream-ordered pool,
+    which may hand memory out while work on another stream still uses it, and take it back while a kernel on
+    another stream still reads it)."""
     from numba.cuda.cudadrv import driver
 
     return type(cuda.current_context().memory_manager) is driver.NumbaCUDAMemoryManager
 
 
-def _synchronize(stream: int) -> None:
-    """Wait for the work queued on ``stream`` (a handle: 0, the legacy or per-thread default stream, a stream's)."""
+def _synchronize(stream: int | None) -> None:
+    """Wait for the work queued on ``stream`` (a handle: 0, the legacy or per-thread default stream, a stream's), or
+    with None for all the current device's work."""
     from numba.cuda.cudadrv import driver
 
-    driver.driver.cuStreamSynchronize(stream)
+    if stream is None:
+        driver.driver.cuCtxSynchronize()
+    else:
+        driver.driver.cuStreamSynchronize(stream)
 
 
 def ptx(kind: int, code: int = F32, cc: tuple = (9, 0)) -> str:

@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from fastinit._buffers import CudaTarget, as_target, geometry
+from fastinit._buffers import CudaTarget, as_target, geometry, memory_geometry
 
 HERE = pathlib.Path(__file__).resolve()
 INF = float("inf")
@@ -91,7 +91,7 @@ CASES = [
      {"seed": 19, "global_shape": (90, 50), "offset": (31, 29)}),
     ("constant_f32", "float32", (300, 7), lambda b: b[:, ::2], "constant_", (0.1,), {}),
     ("constant_f64", "float64", (999,), None, "constant_", (-2.5,), {}),
-    ("constant_f16", "float16", (17, 31), lambda b: b.T, "constant_", (3.14159,), {}),
+    ("constant_f16", "float16", (17, 31), lambda b: b.T[:, ::2], "constant_", (3.14159,), {}),  # (strided: kernel)
     ("ones_bf16", "bfloat16", (1025,), None, "ones_", (), {}),
     ("zeros_f32", "float32", (12, 12), lambda b: b[::2], "zeros_", (), {}),
     ("kaiming_uniform_f32", "float32", (64, 33), None, "kaiming_uniform_", (), {"seed": 20}),
@@ -330,19 +330,29 @@ def test_gpu_refuses_more_axes_than_it_indexes_before_any_write(simulated):
 
 def test_structural_cases_have_the_layout_they_name():
     """The cases at the kernels' limits keep their layout: 8 axes after merging (MAX_DIMS, accepted; its
-    values are compared in test_cpu_matches_cuda_bitwise), and rows of >= 256 columns (ushift == 8)."""
+    values are compared in test_cpu_matches_cuda_bitwise), rows of >= 256 columns (ushift == 8), rows that all start
+    at one place of a tile (2 tiles a row: nshift 1; 1: nshift 0), and a constant the fill kernel stores in every
+    storage format (not the driver's memset, which contiguous constants take)."""
+    pytest.importorskip("numba_cuda")
+    from fastinit import _cuda
+
     cases = {c[0]: c for c in CASES}
 
-    def merged(name):
+    def geom(name, memory=False):
         _, dtype, shape, view, _, _, kw = cases[name]
         base = _base(dtype, shape)
         target = as_target(base if view is None else view(base))
-        return tuple(geometry(target, kw.get("global_shape"), kw.get("offset")).shape)
+        return memory_geometry(target) if memory else geometry(target, kw.get("global_shape"), kw.get("offset"))
 
-    assert merged("uniform_f64_8_axes") == (2,) * 8
-    assert merged("trunc_f16_exp_rows_of_270") == (3, 270)
-    assert merged("trunc_bf16_exp_rows_shard") == (3, 260)
-    assert merged("trunc_f32_rows_of_600") == (3, 600)
+    assert tuple(geom("uniform_f64_8_axes").shape) == (2,) * 8
+    assert tuple(geom("trunc_f16_exp_rows_of_270").shape) == (3, 270)
+    assert tuple(geom("trunc_bf16_exp_rows_shard").shape) == (3, 260)
+    assert tuple(geom("trunc_f32_rows_of_600").shape) == (3, 600)
+    assert _cuda._decoding(geom("uniform_f32_tile_aligned_rows"), 1024) == (1, 8, ((2 << 1) + 2) << 8)
+    assert _cuda._decoding(geom("normal_f64_rows_of_one_tile"), 512) == (0, 8, 4 << 8)
+    for name in ("constant_f32", "constant_f16", "zeros_f32", "relu_bias_bf16_strided"):  # strided in memory
+        assert not _cuda._one_run(geom(name, memory=True)), name
+    assert _cuda._one_run(geom("constant_f64", memory=True)) and _cuda._memset_word(_cuda.F64, -2.5) is None
 
 
 @pytest.mark.parametrize("layout", ["rows_of_1000_in_1024", "aligned_column_shard", "unaligned_shard", "narrow_rows",
@@ -389,8 +399,9 @@ def test_gpu_work_items_cover_every_element_once(layout):
 def test_a_staged_buffer_outlives_its_kernel_under_an_external_memory_manager():
     """A host-computed initializer's values reach a strided GPU target through a device buffer its scatter kernel
     reads.  numba-cuda's allocator frees memory only once the device is done with it; an external memory manager
-    (an EMM plugin: RMM's stream-ordered pool) may hand it out at once, so then the target's stream is synchronized
-    before the buffer is let go (GPU stood in for)."""
+    (an EMM plugin: RMM's stream-ordered pool) works in its own stream's order, so then the device is synchronized
+    before the buffer is staged on the target's stream, and that stream before the buffer is let go (GPU stood in
+    for)."""
     pytest.importorskip("numba_cuda")
     code = ("import sys, numpy as np, fastinit\n"
             "sys.path.insert(0, sys.argv[1])\n"
@@ -400,7 +411,7 @@ def test_a_staged_buffer_outlives_its_kernel_under_an_external_memory_manager():
             "class Buffer:\n"
             "    def __del__(self): events.append('free')\n"
             "_stand_in_gpu(lambda *a: events.append('launch'), sms=1)\n"
-            "_cuda._staged = lambda src, stream: (Buffer(), 0xD00D0000)\n"
+            "_cuda._staged = lambda src, stream: events.append('stage') or (Buffer(), 0xD00D0000)\n"
             "_cuda._synchronize = lambda stream: events.append(f'sync {stream}')\n"
             "for external in (False, True):\n"
             "    _cuda._frees_in_device_order = lambda: not external\n"
@@ -408,7 +419,7 @@ def test_a_staged_buffer_outlives_its_kernel_under_an_external_memory_manager():
             "    print(' '.join(events)); events.clear()\n")
     r = _run_child(["-c", code, str(HERE.parent)], {})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["launch free", f"launch sync {0xABC0} free"]
+    assert r.stdout.splitlines() == ["stage launch free", f"sync None stage launch sync {0xABC0} free"]
 
 
 def test_a_fill_makes_its_device_current_once():
@@ -1114,8 +1125,8 @@ def _abi_child(_) -> None:
     def memset(width, args):  # the driver's memset: its arguments as cuda.bindings converts them, before any call
         from cuda.bindings import driver
 
-        try:  # (no driver: loading it fails after the conversion; a driver: refuses the host address; a wrong type
-            # fails before either)
+        try:  # (no driver: loading it fails after the conversion; a driver, never initialized in this process: the
+            # call returns CUDA_ERROR_NOT_INITIALIZED; a wrong type or range fails in the conversion, before either)
             (driver.cuMemsetD32Async if width == 4 else driver.cuMemsetD16Async)(*args)
             converted = "converted"
         except (TypeError, OverflowError, ValueError) as e:
