@@ -403,43 +403,45 @@ def test_a_staged_buffer_outlives_its_kernel_under_an_external_memory_manager():
     before the buffer is staged on the target's stream, and that stream before the buffer is let go (GPU stood in
     for)."""
     pytest.importorskip("numba_cuda")
-    code = ("import sys, numpy as np, fastinit\n"
+    out = _stand_in_child("events = []\n"
+                          "class Buffer:\n"
+                          "    def __del__(self): events.append('free')\n"
+                          "_stand_in_gpu(lambda *a: events.append('launch'), sms=1)\n"
+                          "_cuda._staged = lambda src, stream: events.append('stage') or (Buffer(), 0xD00D0000)\n"
+                          "_cuda._synchronize = lambda stream: events.append(f'sync {stream}')\n"
+                          "for external in (False, True):\n"
+                          "    _cuda._frees_in_device_order = lambda: not external\n"
+                          "    fastinit.eye_(Device(np.zeros((6, 5), np.float32).T, stream=0xABC0))\n"
+                          "    print(' '.join(events)); events.clear()\n")
+    assert out == ["stage launch free", f"sync None stage launch sync {0xABC0} free"]
+
+
+def _stand_in_child(body: str) -> list[str]:
+    """The output lines of ``body`` run in a child process with numpy as np, fastinit, its _cuda, contextlib, and
+    this module's Device and _stand_in_gpu imported (a stand-in GPU changes the module for good: a process of its
+    own)."""
+    code = ("import contextlib, sys, numpy as np, fastinit\n"
             "sys.path.insert(0, sys.argv[1])\n"
             "from test_cuda import Device, _stand_in_gpu\n"
-            "from fastinit import _cuda\n"
-            "events = []\n"
-            "class Buffer:\n"
-            "    def __del__(self): events.append('free')\n"
-            "_stand_in_gpu(lambda *a: events.append('launch'), sms=1)\n"
-            "_cuda._staged = lambda src, stream: events.append('stage') or (Buffer(), 0xD00D0000)\n"
-            "_cuda._synchronize = lambda stream: events.append(f'sync {stream}')\n"
-            "for external in (False, True):\n"
-            "    _cuda._frees_in_device_order = lambda: not external\n"
-            "    fastinit.eye_(Device(np.zeros((6, 5), np.float32).T, stream=0xABC0))\n"
-            "    print(' '.join(events)); events.clear()\n")
+            "from fastinit import _cuda\n" + body)
     r = _run_child(["-c", code, str(HERE.parent)], {})
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["stage launch free", f"sync None stage launch sync {0xABC0} free"]
+    return r.stdout.splitlines()
 
 
 def test_a_fill_makes_its_device_current_once():
     """A fill switches to its target's device for the launch (or memset) only; making the kernel ready does it too,
     on a device's first fill of a kind (numba-cuda's context push and pop are Python; GPU stood in for)."""
     pytest.importorskip("numba_cuda")
-    code = ("import contextlib, sys, numpy as np, fastinit\n"
-            "sys.path.insert(0, sys.argv[1])\n"
-            "from test_cuda import Device, _stand_in_gpu\n"
-            "from fastinit import _cuda\n"
-            "_stand_in_gpu(lambda *a: None, sms=1)\n"
-            "entered = []\n"
-            "_cuda._on_device = lambda ordinal: entered.append(ordinal) or contextlib.nullcontext()\n"
-            "_cuda._ordinal = lambda target: 3\n"
-            "for fill in (fastinit.uniform_, fastinit.uniform_, fastinit.normal_, fastinit.zeros_):\n"
-            "    fill(Device(np.zeros(1000, np.float32)), **({} if fill is fastinit.zeros_ else {'seed': 1}))\n"
-            "    print(*entered); entered.clear()\n")
-    r = _run_child(["-c", code, str(HERE.parent)], {})
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == ["3 3", "3", "3", "3"]  # (normal_ shares uniform_'s ready kernel)
+    out = _stand_in_child(
+        "_stand_in_gpu(lambda *a: None, sms=1)\n"
+        "entered = []\n"
+        "_cuda._on_device = lambda ordinal: entered.append(ordinal) or contextlib.nullcontext()\n"
+        "_cuda._ordinal = lambda target: 3\n"
+        "for fill in (fastinit.uniform_, fastinit.uniform_, fastinit.normal_, fastinit.zeros_):\n"
+        "    fill(Device(np.zeros(1000, np.float32)), **({} if fill is fastinit.zeros_ else {'seed': 1}))\n"
+        "    print(*entered); entered.clear()\n")
+    assert out == ["3 3", "3", "3", "3"]  # (normal_ shares uniform_'s ready kernel)
 
 
 def test_only_numba_cudas_own_allocator_frees_in_device_order(monkeypatch):
