@@ -9,6 +9,9 @@
 #    there with the diagnosis (its exit code);
 # 3. `fastinit compile`: every CPU kernel into the fresh NUMBA_CACHE_DIR, the groups in parallel
 #    processes (the CPU reference fills of the next steps then load them instead of compiling in turn);
+#    then one fastinit uniform_ (its own launch through cuda.core) and one constant_ (the driver's memset) on
+#    numba device arrays, compared with the CPU: if either raises or differs, the script stops there with the
+#    traceback (nothing after it could pass);
 # 4. bench/test_cuda.py at 1e8 elements: GPU == CPU bit for bit (<= 2 ulp allowed for normal and
 #    truncated normal), shards and strided views, host-computed initializers, streams, first-call
 #    compile time, throughput, small calls (4096 elements) and a profile of their overhead;
@@ -20,9 +23,9 @@
 # 7. only with FASTINIT_GPU_CHECK_TESTS=1: tests/test_cuda.py (simulator bit-equality, the PTX compile
 #    without fma: CPU work that CI runs anyway).
 # Each step has a time limit (SIGINT, so pytest still writes its summary and JSON; SIGKILL 10 s later) and runs
-# even if an earlier one failed (but the preflight); the exit code is the first failure's.  The limits add up to
-# 450 s, and no step runs past FASTINIT_GPU_CHECK_BUDGET_S (default 450) seconds from the start (the whole script
-# took 296 s on an H200 machine): a 15-minute device budget keeps room for a fresh machine and a rerun.
+# even if an earlier one failed (but the preflight and the first fill); the exit code is the first failure's.  The
+# limits add up to 450 s, and no step runs past FASTINIT_GPU_CHECK_BUDGET_S (default 450) seconds from the start (the
+# whole script took 296 s on an H200 machine): a 15-minute device budget keeps room for a fresh machine and a rerun.
 set -uo pipefail
 OUT=${OUT:-/tmp/fastinit-gpu}
 mkdir -p "$OUT"
@@ -111,18 +114,48 @@ plus_one[1, 32](x)
 print("tiny kernel:", cuda.get_current_device().name, x.copy_to_host())
 EOF
 }
+first_fill() {  # fastinit's own launch (cuda.core, not numba-cuda's dispatcher) and memset, once each, checked
+    "$PY" - <<'EOF'
+import sys, time, traceback
+
+import numpy as np
+from numba import cuda
+
+import fastinit
+
+cpu = fastinit.uniform_(np.empty(4100, np.float32), -1.0, 2.0, seed=5)
+try:
+    t0 = time.perf_counter()
+    a, b = cuda.device_array(4100, np.float32), cuda.device_array(1000, np.float32)
+    fastinit.uniform_(a, -1.0, 2.0, seed=5)  # the fill kernel, compiled and launched by fastinit._cuda
+    fastinit.constant_(b, float("nan"))  # the driver's memset
+    cuda.synchronize()
+    print(f"first fills (the kernel's compile included): {time.perf_counter() - t0:.1f} s")
+except Exception:  # noqa: BLE001
+    traceback.print_exc()
+    sys.exit("FIRST FILL FAILED: fastinit's direct launch (_cuda._ready, _cuda._run) or memset (_cuda._memset) "
+             "raised; the traceback above says where")
+same = np.array_equal(a.copy_to_host().view(np.uint32), cpu.view(np.uint32))
+nan = bool((b.copy_to_host().view(np.uint32) == 0x7FC00000).all())
+print("uniform_ equals the CPU bit for bit:", same, "| constant_ NaN bits by memset:", nan)
+if not (same and nan):
+    sys.exit("FIRST FILL FAILED: the GPU's values differ from the CPU's")
+EOF
+}
 export PY
-export -f versions preflight
+export -f versions preflight first_fill
 step versions 20 versions
 step preflight 30 preflight
 [ "$last_rc" -eq 0 ] || { echo "=== preflight failed: the GPU steps are skipped"; exit "$last_rc"; }
-step compile 75 "$PY" -m fastinit compile
+step compile 60 "$PY" -m fastinit compile
+step first_fill 30 first_fill
+[ "$last_rc" -eq 0 ] || { echo "=== fastinit's first GPU fill failed: the GPU steps are skipped"; exit "$last_rc"; }
 step bench_1e8 190 "$PY" -m pytest -q -s -p no:cacheprovider bench/test_cuda.py --benchmark-group-by=group \
     --benchmark-columns=min,mean,rounds --benchmark-json="$OUT/bench_1e8.json"
 step bench_long 60 env FASTINIT_GPU_BENCH_N="${FASTINIT_GPU_BENCH_N_LONG:-2e9}" "$PY" -m pytest -q -s \
     -p no:cacheprovider bench/test_cuda.py -k "not equals and not shards and not first_call and not host and not small" \
     --benchmark-group-by=group --benchmark-columns=min,mean,rounds --benchmark-json="$OUT/bench_long.json"
-step cli_bench 75 "$PY" -m fastinit bench --device cuda --size 1e9 --dtype float16,float32,float64
+step cli_bench 60 "$PY" -m fastinit bench --device cuda --size 1e9 --dtype float16,float32,float64
 if [ -n "${FASTINIT_GPU_CHECK_TESTS:-}" ]; then  # opt-in: CPU work that CI runs in the simulator
     step tests 150 "$PY" -m pytest -q -p no:cacheprovider tests/test_cuda.py
 fi

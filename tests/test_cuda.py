@@ -1009,9 +1009,10 @@ def test_gpu_check_script_is_valid_and_names_existing_tests():
 
 
 _FAKE_PYTHON = """#!/usr/bin/env bash
-if [ "${1:-}" = "-" ]; then  # the versions and preflight probes: exit as told
+if [ "${1:-}" = "-" ]; then  # the versions, preflight and first-fill probes: exit as told
     case "$(cat)" in
         *PREFLIGHT*) exit "${FAKE_PREFLIGHT_RC:-0}" ;;
+        *"FIRST FILL"*) exit "${FAKE_FIRST_FILL_RC:-0}" ;;
         *) exit "${FAKE_VERSIONS_RC:-0}" ;;
     esac
 fi
@@ -1019,22 +1020,27 @@ echo "RAN $*"
 """
 
 
-@pytest.mark.parametrize("versions_rc, preflight_rc", [(3, 0), (0, 1)])
-def test_gpu_check_script_gates_the_gpu_steps_on_the_preflight_alone(tmp_path, versions_rc, preflight_rc):
+@pytest.mark.parametrize("versions_rc, preflight_rc, first_fill_rc", [(3, 0, 0), (0, 1, 0), (0, 0, 1)])
+def test_gpu_check_script_gates_the_gpu_steps_on_the_preflight_and_first_fill(tmp_path, versions_rc, preflight_rc,
+                                                                             first_fill_rc):
     """A failed versions probe (a slow cold import) used to skip every GPU step as a 'preflight failure'; only the
-    preflight's own exit code stops the script.  python and nvidia-smi are stand-ins here; nothing runs."""
+    preflight's own exit code stops the script, before anything, and the first fill's (fastinit's own launch and
+    memset, once each) after the CPU kernels' compile.  python and nvidia-smi are stand-ins here; nothing runs."""
     root = pathlib.Path(__file__).resolve().parent.parent
     for name, text in (("fakepy", _FAKE_PYTHON), ("nvidia-smi", "#!/usr/bin/env bash\n")):
         (tmp_path / name).write_text(text)
         (tmp_path / name).chmod(0o755)
     env = dict(os.environ, PATH=f"{tmp_path}{os.pathsep}{os.environ['PATH']}", PYTHON="fakepy",
-               OUT=str(tmp_path / "out"), FAKE_VERSIONS_RC=str(versions_rc), FAKE_PREFLIGHT_RC=str(preflight_rc))
+               OUT=str(tmp_path / "out"), FAKE_VERSIONS_RC=str(versions_rc), FAKE_PREFLIGHT_RC=str(preflight_rc),
+               FAKE_FIRST_FILL_RC=str(first_fill_rc))
     run = subprocess.run(["bash", "bench/gpu_check.sh"], cwd=root, env=env, capture_output=True, text=True,
                          timeout=60)
     ran = [r for r in re.findall(r"^RAN -m (\S+ \S+)", run.stdout, re.M)
            if r != "pip install"]  # the wheels a checkout may hold in .whl/ for a GPU lease (docs/gpu.md)
     if preflight_rc:
         assert run.returncode == 1 and ran == [] and "preflight failed" in run.stdout
+    elif first_fill_rc:
+        assert run.returncode == 1 and ran == ["fastinit compile"] and "first GPU fill failed" in run.stdout
     else:
         assert run.returncode == 3 and ran == ["fastinit compile", "pytest -q", "pytest -q", "fastinit bench"]
 
