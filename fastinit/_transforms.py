@@ -56,8 +56,9 @@ def bits53(w0, w1):
 
 @scalar
 def uniform_f32(w):
-    """U[0, 1) on the grid k * 2**-24 from one word."""
-    return _F32(bits24(w)) * _F32_2M24
+    """U[0, 1) on the grid k * 2**-24 from one word.  k converts from 32 bits (exact below 2**24): a GPU
+    converts a 64-bit integer on its slow conversion unit, a 32-bit one alongside its float arithmetic."""
+    return _F32(np.uint32(bits24(w))) * _F32_2M24
 
 
 @scalar
@@ -69,7 +70,7 @@ def uniform_f64(w0, w1):
 @scalar
 def open_uniform_f32(w):
     """U(0, 1] from all 32 bits: (w + 1/2) * 2**-32 rounded to float32 (min 2**-33)."""
-    return _F32(w) * _F32_2M32 + _F32_2M33
+    return _F32(np.uint32(w)) * _F32_2M32 + _F32_2M33  # from 32 bits, as uniform_f32; the same rounding
 
 
 @scalar
@@ -121,7 +122,7 @@ def log_f32(x):
     b = _U64(float_bits(x))
     # x = 2**k * m, m in [sqrt(1/2), sqrt(2)): take the exponent field, halve m if it is >= sqrt(2)
     big = (b & _F32_MANT) >= _F32_SQRT2_MANT
-    k = _F32(np.int64(b >> _U64(23)) - (126 if big else 127))
+    k = _F32(np.int32(np.int64(b >> _U64(23)) - (126 if big else 127)))  # from 32 bits, as uniform_f32
     x = bits_float(np.uint32((b & _F32_MANT) | (_F32_HALF_EXP if big else _F32_ONE_EXP)))
     f = x - _F32_ONE  # exact (Sterbenz); f in [sqrt(1/2) - 1, sqrt(2) - 1)
     s = f / (_F32_TWO + f)

@@ -878,7 +878,8 @@ def _offline_nvvm(libdevice: str) -> None:
 
 def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
     """Both kernels for the four storage codes compiled to sm_90 PTX as a launch compiles them, written to ptx_dir
-    (for ptx_sim); prints kind, code and the PTX's fma, mul.rn and sqrt.rn counts."""
+    (for ptx_sim); prints kind, code, the PTX's fma, mul.rn and sqrt.rn counts, whether it has an entry, and its
+    conversions of a 64-bit integer to float32."""
     _offline_nvvm(libdevice)
     from fastinit import _cpu, _cuda
 
@@ -887,7 +888,8 @@ def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
             ptx = _cuda.ptx(kind, code, (9, 0))
             (pathlib.Path(ptx_dir) / f"{name}-{code}.ptx").write_text(ptx)
             print(kind, code, len(re.findall(r"\bfma\.", ptx)), len(re.findall(r"\bmul\.rn\.f", ptx)),
-                  len(re.findall(r"\bsqrt\.rn\.f", ptx)), ".entry" in ptx, flush=True)
+                  len(re.findall(r"\bsqrt\.rn\.f", ptx)), ".entry" in ptx,
+                  len(re.findall(r"\bcvt\.rn\.f32\.[su]64\b", ptx)), flush=True)
     # what _cuda._ready and _run take from numba-cuda's compiled kernel, built as cuda.jit's compile builds it
     # (less its loading: no driver here)
     from numba.cuda.core import sigutils
@@ -945,7 +947,8 @@ def ptx_compile(tmp_path_factory):
 
 
 def _compiled(ptx_compile) -> list[list[str]]:
-    """The rows the PTX compile printed (waiting for it once): kind, code, fma, mul.rn, sqrt.rn, has .entry; then
+    """The rows the PTX compile printed (waiting for it once): kind, code, fma, mul.rn, sqrt.rn, has .entry, cvt
+    from 64 bits to float32; then
     the compiled kernel's attributes (test_the_direct_launch_...)."""
     if ptx_compile is None:
         pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
@@ -961,11 +964,14 @@ def _compiled(ptx_compile) -> list[list[str]]:
 def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
     """The real CUDA compile of both kernels for the four storage codes (NVVM, sm_90 PTX) from the shared source,
     offline: every float operation is a single-rounding mul.rn / add.rn / sqrt.rn, no FMA (numba-cuda's default
-    would contract; fastinit compiles with -fma=0).  Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
+    would contract; fastinit compiles with -fma=0).  And no float32 value converts from a 64-bit integer: the
+    transforms' integers (24 or 32 bits) convert from 32 (an sm_90 converts 64-bit integers on its conversion unit,
+    I2F.U64, a 32-bit one as I2FP with the float arithmetic; docs/gpu.md).  Needs libNVVM and libdevice (a CUDA
+    toolkit), no GPU."""
     rows = _compiled(ptx_compile)[:-1]
     assert [row[:2] for row in rows] == [[k, str(c)] for k in ("1", "3") for c in _CODES]
-    for kind, code, fma, mul_rn, sqrt_rn, entry in rows:
-        assert entry == "True" and fma == "0", (kind, code, fma)
+    for kind, code, fma, mul_rn, sqrt_rn, entry, cvt64 in rows:
+        assert entry == "True" and fma == "0" and cvt64 == "0", (kind, code, fma, cvt64)
         assert int(mul_rn) > 30 and int(sqrt_rn) >= 1
 
 
