@@ -19,7 +19,10 @@ unsigned integer and back: a free LLVM ``bitcast`` in compiled code (it vectoriz
 view in plain Python.  :func:`sqrt` and :func:`floor` are the LLVM intrinsics ``llvm.sqrt`` /
 ``llvm.floor`` (IEEE: correctly rounded / exact) for every target: numba's CPU lowering of
 ``np.sqrt`` / ``np.floor`` gives the same bits, and numba-cuda has no lowering of those ufuncs on
-scalars, so the transforms call these instead.
+scalars, so the transforms call these instead.  :func:`mul_lo32` is Philox's 32x32 -> 64-bit product of a word's
+low half and a multiplier: LLVM's ``mul`` of the masked word on the CPU (``vpmuludq`` once vectorized), PTX's
+``mul.wide.u32`` on a GPU (the 64-bit multiply NVVM emits there made ptxas add the words' zero high halves back,
+one ``VIADD`` per multiply).  The same product on both.
 
 :func:`wide_vectors` lets LLVM vectorize the calling function with the widest registers the CPU has.
 LLVM's tuning for Intel's AVX-512 cores (Skylake-SP to Sapphire Rapids, Rocket Lake) prefers 256-bit
@@ -350,3 +353,32 @@ def _sqrt_impl(x):
 def _floor_impl(x):
     if isinstance(x, types.Float):
         return lambda x: _llvm_floor(x)
+
+
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def mul_lo32(a, m):
+    """The 64-bit product of the low 32 bits of ``a`` and the 32-bit ``m`` (uint64 scalars)."""
+    return (a & _MASK32) * m
+
+
+@intrinsic
+def _mul_lo32(typingctx, a, m):
+    if a == types.uint64 and m == types.uint64:
+        def codegen(context, builder, signature, args):
+            a, m = args
+            if builder.module.triple.startswith("nvptx"):  # numba-cuda's modules: say the 32-bit multiply
+                i32 = ir.IntType(32)
+                fnty = ir.FunctionType(ir.IntType(64), [i32, i32])
+                return builder.asm(fnty, "mul.wide.u32 $0, $1, $2;", "=l,r,r",
+                                   [builder.trunc(a, i32), builder.trunc(m, i32)], side_effect=False)
+            return builder.mul(builder.and_(a, ir.Constant(a.type, 0xFFFFFFFF)), m)
+
+        return types.uint64(a, m), codegen
+
+
+@overload(mul_lo32, inline="always")
+def _mul_lo32_impl(a, m):
+    if a == types.uint64 and m == types.uint64:
+        return lambda a, m: _mul_lo32(a, m)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._jit import kernel, scalar
+from ._jit import kernel, mul_lo32, scalar
 
 __all__ = ["philox4x32", "PHILOX_ROUNDS"]
 
@@ -31,13 +31,13 @@ _W1 = _U64(0xBB67AE85)
 @scalar
 def philox_block(c0, c1, c2, c3, k0, k1, rounds):
     """One Philox4x32 call on uint64-held 32-bit words; returns the four output words."""
-    # Only the low 32 bits of c0 and c2 feed the multipliers: masking them there lets the
-    # compiler use a 32x32->64 multiply (vpmuludq) and fold the mask into it, while the other
-    # words may carry junk in their high halves (XOR is bitwise) until the final mask.
+    # Only the low 32 bits of c0 and c2 feed the multipliers (a 32x32->64 multiply: vpmuludq on the
+    # CPU, mul.wide.u32 on a GPU, _jit.mul_lo32), while the other words may carry junk in their high
+    # halves (XOR is bitwise) until the final mask.
     k0, k1 = k0 & _MASK32, k1 & _MASK32
     for _ in range(rounds):
-        p0 = _M0 * (c0 & _MASK32)
-        p1 = _M1 * (c2 & _MASK32)
+        p0 = mul_lo32(c0, _M0)
+        p1 = mul_lo32(c2, _M1)
         c0, c1, c2, c3 = (p1 >> _SHIFT32) ^ c1 ^ k0, p1, (p0 >> _SHIFT32) ^ c3 ^ k1, p0
         k0 = (k0 + _W0) & _MASK32
         k1 = (k1 + _W1) & _MASK32
