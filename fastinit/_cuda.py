@@ -279,11 +279,20 @@ def _fill(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbas
     compiled kernel, :func:`_signature`)."""
     run = ndim == 1 and mstride[0] == 1
     cols, ms = shape[ndim - 1], mstride[ndim - 1]  # (read once: a runtime tuple index is a branch tree)
-    for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
-        blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift,
-                                      nshift, ushift)
+    w, grid = _I64(cuda.grid(1)), _I64(cuda.gridsize(1))
+    blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift, nshift,
+                                  ushift)
+    # one run: a thread's next item is `grid` blocks on, whole tiles (:func:`_run`), so dq places on in memory too
+    dq = _I64(_U64(grid >> _B_SHIFT) << tshift)
+    while w < work:
         if qn > 0:
             _store_block(dst, code, kind, prm, key, stream, blk, q, qn, m, step)
+        w += grid
+        if run:  # _locate's run path by additions (its row decoding is two shifts, these three adds)
+            blk, q, m = blk + _U64(grid), q + dq, m + dq
+        else:
+            blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift,
+                                          nshift, ushift)
 
 
 def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim, gbase, mbase, tshift, nshift,
@@ -538,7 +547,9 @@ def _run(kernel: Kernel, work: int, stream: int, arrays, args) -> None:
     the parameters numba's kernel ABI expects, in its order: per array (meminfo, parent, nitems, itemsize, data,
     shape, strides), then the scalars, tuples flattened.  It also skips the dispatcher's warning of a grid under
     128 blocks, which every fill of fewer than ~10^5 elements would raise (their grid is sized to their work on
-    purpose)."""
+    purpose).  The cap is whole multiples of 256 threads: a smaller grid gives each thread one item at most, and at
+    the cap a thread's next item is whole tiles on (:func:`_fill`'s one-run step)."""
+    assert kernel.blocks * THREADS_PER_BLOCK % _B == 0, "the grid's cap must be a multiple of 256 threads (_fill)"
     grid = max(1, min(kernel.blocks, -(-work // THREADS_PER_BLOCK)))
     if kernel.ordinal is None:
         kernel.function[grid, THREADS_PER_BLOCK](*(_simulated_memory(p, n, dt) for p, n, dt in arrays), *args)

@@ -175,7 +175,7 @@ def _child(out_dir: str) -> None:
 
     assert _cuda.simulated()
     _cuda.THREADS_PER_BLOCK = 32  # several blocks, and many grid-stride rounds per thread
-    _cuda.SIMULATOR_BLOCKS = 3
+    _cuda.SIMULATOR_BLOCKS = 8  # (a grid of 256 threads at its cap: _cuda._run)
     out = {case[0]: _fill(case, to_device=True) for case in CASES}
     # host-computed initializers through host_staged, into strided GPU targets
     q = _base("float64", (40, 60))
