@@ -56,8 +56,8 @@ def bits53(w0, w1):
 
 @scalar
 def uniform_f32(w):
-    """U[0, 1) on the grid k * 2**-24 from one word.  k converts from 32 bits (exact below 2**24): a GPU
-    converts a 64-bit integer on its slow conversion unit, a 32-bit one alongside its float arithmetic."""
+    """U[0, 1) on the grid k * 2**-24 from one word.  k converts from 32 bits (exact below 2**24): an sm_90
+    converts a 64-bit integer with I2F.U64 on its conversion unit, a 32-bit one with I2FP (docs/gpu.md)."""
     return _F32(np.uint32(bits24(w))) * _F32_2M24
 
 
