@@ -22,6 +22,8 @@ import numba
 import numpy as np
 from numba.np.ufunc import parallel as _parallel
 
+from numba.core.extending import overload
+
 from ._jit import (HARDWARE_HALF, float_bits, half_bits, kernel, outlined, parallel_kernel, scalar, serial_twin,
                    wide_vectors)
 from ._philox import PHILOX_ROUNDS, philox_block
@@ -157,26 +159,66 @@ def _candidate64(method, q, w0, w1, w2, w3, slot):
     return _accept_offset(q, trunc_attempt_f64(method, w0, w1, w2, w3, q[5], q[6], q[7], q[8]))
 
 
-@outlined  # not a cached CPU kernel: only the CUDA kernel calls it
-def _candidates(code, method, q32, q64, w0, w1, w2, w3):
-    """Every slot's candidate of one block at once, as float64 (NaN: rejected, or a slot the proposal does not
-    have): ``_candidate32`` / ``_candidate64`` slot by slot, each Box-Muller pair computed once (the CUDA kernel
-    tries all of a block's slots together)."""
-    nan = np.float64(np.nan)
-    if code == F64:
-        if method == NORMAL_PROPOSAL:
-            z0, z1 = normal_pair_f64(w0, w1, w2, w3)
-            return _accept(q64, z0), _accept(q64, z1), nan, nan
-        return _accept_offset(q64, trunc_attempt_f64(method, w0, w1, w2, w3, q64[5], q64[6], q64[7], q64[8])), \
-            nan, nan, nan
+@outlined  # not cached CPU kernels: only the CUDA kernel calls them
+def _candidates32(method, q32, w0, w1, w2, w3):
+    """A float32-family block's candidates, as float32 (NaN: rejected, or a slot the proposal does not have):
+    ``_candidate32`` slot by slot, each Box-Muller pair computed once."""
+    nan = np.float32(np.nan)
     if method == NORMAL_PROPOSAL:
         z0, z1 = normal_pair_f32(w0, w1)
         z2, z3 = normal_pair_f32(w2, w3)
-        return (np.float64(_accept(q32, z0)), np.float64(_accept(q32, z1)), np.float64(_accept(q32, z2)),
-                np.float64(_accept(q32, z3)))
-    return (np.float64(_accept_offset(q32, trunc_attempt_f32(method, w0, w1, q32[5], q32[6], q32[7], q32[8]))),
-            np.float64(_accept_offset(q32, trunc_attempt_f32(method, w2, w3, q32[5], q32[6], q32[7], q32[8]))),
+        return (np.float32(_accept(q32, z0)), np.float32(_accept(q32, z1)), np.float32(_accept(q32, z2)),
+                np.float32(_accept(q32, z3)))
+    return (np.float32(_accept_offset(q32, trunc_attempt_f32(method, w0, w1, q32[5], q32[6], q32[7], q32[8]))),
+            np.float32(_accept_offset(q32, trunc_attempt_f32(method, w2, w3, q32[5], q32[6], q32[7], q32[8]))),
             nan, nan)
+
+
+@outlined
+def _candidates64(method, q64, w0, w1, w2, w3):
+    """A float64 block's candidates (slots 0 and 1; NaN as :func:`_candidates32`), as ``_candidate64``."""
+    nan = np.float64(np.nan)
+    if method == NORMAL_PROPOSAL:
+        z0, z1 = normal_pair_f64(w0, w1, w2, w3)
+        return _accept(q64, z0), _accept(q64, z1), nan, nan
+    return _accept_offset(q64, trunc_attempt_f64(method, w0, w1, w2, w3, q64[5], q64[6], q64[7], q64[8])), \
+        nan, nan, nan
+
+
+def candidates(code, method, q32, q64, w0, w1, w2, w3):
+    """Every slot's candidate of one block at once, in the working precision of storage code ``code`` (float64 for
+    float64 targets, else float32): the CUDA kernel tries all of a block's slots together.  Compiled, a literal
+    ``code`` (the kernels') picks one of the two before typing, so a float32 kernel never carries float64."""
+    if code == F64:
+        return _candidates64(method, q64, w0, w1, w2, w3)
+    return _candidates32(method, q32, w0, w1, w2, w3)
+
+
+def working(code, x):
+    """x in the working precision of storage code ``code`` (as :func:`candidates`)."""
+    return np.float64(x) if code == F64 else np.float32(x)
+
+
+def _by_precision(code, f64, f32, either):
+    """The implementation for a literal storage code, else ``either`` (both typed: float64 results)."""
+    value = getattr(code, "literal_value", None)
+    return either if value is None else f64 if value == F64 else f32
+
+
+@overload(candidates, prefer_literal=True)
+def _candidates_impl(code, method, q32, q64, w0, w1, w2, w3):
+    def f64(code, method, q32, q64, w0, w1, w2, w3):
+        return _candidates64(method, q64, w0, w1, w2, w3)
+
+    def f32(code, method, q32, q64, w0, w1, w2, w3):
+        return _candidates32(method, q32, w0, w1, w2, w3)
+
+    return _by_precision(code, f64, f32, candidates)
+
+
+@overload(working, prefer_literal=True, inline="always")
+def _working_impl(code, x):
+    return _by_precision(code, lambda code, x: np.float64(x), lambda code, x: np.float32(x), working)
 
 
 @kernel

@@ -3,7 +3,7 @@
 Imported only when a target lives in GPU memory (``__cuda_array_interface__``), so
 ``import fastinit`` never needs CUDA.  The kernels only loop, index and call the functions the
 CPU kernel inlines — ``_philox.philox_block``, the ``_transforms``, ``_cpu.uniform_value32`` /
-``uniform_value64`` (affine step and clamp), ``_candidates`` (a block's truncated-normal candidates), ``retry_key`` —
+``uniform_value64`` (affine step and clamp), ``candidates`` (a block's truncated-normal candidates), ``retry_key`` —
 which numba-cuda compiles as device functions from the same Python source.  Nothing is re-typed for
 the GPU.
 
@@ -53,14 +53,15 @@ from ._cpu import (
     TRUNC,
     UNIFORM,
     _block,
-    _candidates,
     _trunc_params32,
     _trunc_params64,
+    candidates,
     lanes,
     retry_key,
     row_start,
     uniform_value32,
     uniform_value64,
+    working,
 )
 from ._jit import bits_float, float_bits, outlined, scalar
 from ._transforms import (
@@ -230,7 +231,8 @@ def _unless_nan(x, y):
 
 @scalar
 def _put_trunc(dst, m, code, x):
-    """Store an accepted truncated-normal value (float64) in the target's format."""
+    """Store an accepted truncated-normal value (in the working precision, ``_cpu.working``) in the target's
+    format."""
     if code == F64:
         dst[m] = x
     else:
@@ -306,6 +308,7 @@ def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim
     method = _I64(prm[METHOD])
     q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
     n = lanes(code, kind, method)
+    nan, nearest = working(code, np.nan), working(code, prm[NEAREST])  # the candidates' precision
     for w in range(_I64(cuda.grid(1)), work, _I64(cuda.gridsize(1))):
         blk, q, qn, m, step = _locate(w, run, ndim, shape, gstride, mstride, gbase, mbase, cols, ms, tshift,
                                       nshift, ushift)
@@ -313,15 +316,15 @@ def _fill_trunc(dst, code, kind, prm, key, stream, shape, gstride, mstride, ndim
             continue
         h0, h1 = _holds(q, qn, 0), n > 1 and _holds(q, qn, 1)  # the slots this work item stores
         h2, h3 = n > 2 and _holds(q, qn, 2), n > 3 and _holds(q, qn, 3)
-        x0 = x1 = x2 = x3 = np.float64(np.nan)
+        x0 = x1 = x2 = x3 = nan
         r = 0  # attempt r: block blk under the key (r = 0) or retry key r; one call site (compile time)
         while (h0 and np.isnan(x0)) or (h1 and np.isnan(x1)) or (h2 and np.isnan(x2)) or (h3 and np.isnan(x3)):
             if r == MAX_ATTEMPTS:  # acceptance ~0 in floating point: the point nearest the mean
-                x0, x1, x2, x3 = _unless_nan(x0, prm[NEAREST]), _unless_nan(x1, prm[NEAREST]), \
-                    _unless_nan(x2, prm[NEAREST]), _unless_nan(x3, prm[NEAREST])
+                x0, x1, x2, x3 = _unless_nan(x0, nearest), _unless_nan(x1, nearest), _unless_nan(x2, nearest), \
+                    _unless_nan(x3, nearest)
                 break
             w0, w1, w2, w3 = _block(blk, key if r == 0 else retry_key(key, r), stream)
-            y0, y1, y2, y3 = _candidates(code, method, q32, q64, w0, w1, w2, w3)
+            y0, y1, y2, y3 = candidates(code, method, q32, q64, w0, w1, w2, w3)
             x0, x1, x2, x3 = _unless_nan(x0, y0), _unless_nan(x1, y1), _unless_nan(x2, y2), _unless_nan(x3, y3)
             r += 1
         if h0:

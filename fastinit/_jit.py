@@ -5,7 +5,7 @@
   is what the CUDA kernels compile as device functions.
 * :data:`kernel` — serial helpers and loops over tiles (cached on disk where numba finds a writable folder).
 * :data:`parallel_kernel` — the ``prange`` entry points (cached likewise).
-* :data:`outlined` — large functions the CUDA kernels call once (``_cpu._candidates``, ``_cuda._store_block``):
+* :data:`outlined` — large functions the CUDA kernels call once (``_cpu._candidates32/64``, ``_cuda._store_block``):
   typed on their own and inlined by LLVM, which keeps the kernels' first compile 2-5x shorter than numba-IR
   inlining; not cached (no CPU kernel calls them).
 

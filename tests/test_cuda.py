@@ -879,8 +879,8 @@ def _offline_nvvm(libdevice: str) -> None:
 def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
     """Both kernels for the four storage codes compiled to sm_90 PTX as a launch compiles them, written to ptx_dir
     (for ptx_sim); prints kind, code, the PTX's fma, mul.rn and sqrt.rn counts, whether it has an entry, its
-    conversions of a 64-bit integer to float32, its 32-bit multiplies (mul.wide.u32) and its 64-bit multiplies by
-    a Philox multiplier."""
+    conversions of a 64-bit integer to float32, its 32-bit multiplies (mul.wide.u32), its 64-bit multiplies by
+    a Philox multiplier and its float32 -> float64 conversions."""
     _offline_nvvm(libdevice)
     from fastinit import _cpu, _cuda
 
@@ -891,7 +891,8 @@ def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
             print(kind, code, len(re.findall(r"\bfma\.", ptx)), len(re.findall(r"\bmul\.rn\.f", ptx)),
                   len(re.findall(r"\bsqrt\.rn\.f", ptx)), ".entry" in ptx,
                   len(re.findall(r"\bcvt\.rn\.f32\.[su]64\b", ptx)), len(re.findall(r"\bmul\.wide\.u32\b", ptx)),
-                  len(re.findall(r"\bmul\.lo\.[su]64\s[^;]*\b(?:3528531795|3449720151);", ptx)), flush=True)
+                  len(re.findall(r"\bmul\.lo\.[su]64\s[^;]*\b(?:3528531795|3449720151);", ptx)),
+                  len(re.findall(r"\bcvt\.f64\.f32\b", ptx)), flush=True)
     # what _cuda._ready and _run take from numba-cuda's compiled kernel, built as cuda.jit's compile builds it
     # (less its loading: no driver here)
     from numba.cuda.core import sigutils
@@ -950,7 +951,7 @@ def ptx_compile(tmp_path_factory):
 
 def _compiled(ptx_compile) -> list[list[str]]:
     """The rows the PTX compile printed (waiting for it once): kind, code, fma, mul.rn, sqrt.rn, has .entry, cvt
-    from 64 bits to float32, mul.wide.u32, 64-bit Philox multiplies; then
+    from 64 bits to float32, mul.wide.u32, 64-bit Philox multiplies, float32 -> float64; then
     the compiled kernel's attributes (test_the_direct_launch_...)."""
     if ptx_compile is None:
         pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
@@ -970,12 +971,14 @@ def test_kernels_compile_to_ptx_without_fma_contraction(ptx_compile):
     transforms' integers (24 or 32 bits) convert from 32 (an sm_90 converts 64-bit integers on its conversion unit,
     I2F.U64, a 32-bit one as I2FP; docs/gpu.md).  Philox multiplies 32 by 32 bits (mul.wide.u32, _jit.mul_lo32:
     the 64-bit multiply NVVM made of the masked word cost ptxas an add per multiply), 20 per call site of a block.
+    A float32-family kernel widens nothing to float64 (its truncated-normal candidates stay float32: _cpu.candidates).
     Needs libNVVM and libdevice (a CUDA toolkit), no GPU."""
     rows = _compiled(ptx_compile)[:-1]
     assert [row[:2] for row in rows] == [[k, str(c)] for k in ("1", "3") for c in _CODES]
-    for kind, code, fma, mul_rn, sqrt_rn, entry, cvt64, wide, philox64 in rows:
+    for kind, code, fma, mul_rn, sqrt_rn, entry, cvt64, wide, philox64, widen in rows:
         assert entry == "True" and fma == "0" and cvt64 == "0", (kind, code, fma, cvt64)
         assert philox64 == "0" and int(wide) >= 20, (kind, code, wide, philox64)
+        assert widen == "0" or code == "3", (kind, code, widen)  # 3: float64
         assert int(mul_rn) > 30 and int(sqrt_rn) >= 1
 
 
