@@ -20,9 +20,8 @@ import threading
 
 import numba
 import numpy as np
-from numba.np.ufunc import parallel as _parallel
-
 from numba.core.extending import overload
+from numba.np.ufunc import parallel as _parallel
 
 from ._jit import (HARDWARE_HALF, float_bits, half_bits, kernel, outlined, parallel_kernel, scalar, serial_twin,
                    wide_vectors)
