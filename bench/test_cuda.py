@@ -328,12 +328,25 @@ assert np.array_equal(a.copy_to_host(), expected)
 
 
 def test_first_call_compile_time_and_numba_device_arrays():
-    """Kernels compile once per process and storage type (not cached on disk): a fresh process's first
-    calls, for the record; numba's own device arrays (a strided view included) are targets too."""
+    """Kernels compile once per storage type and are cached on disk (``_cuda._compiled``): a fresh process's first
+    calls with no GPU kernel in the cache (its ``_cuda`` entries removed), then in another fresh process, which
+    loads them, for the record; numba's own device arrays (a strided view included) are targets too."""
+    import pathlib
     import subprocess
     import sys
 
-    r = subprocess.run([sys.executable, "-c", _FIRST_CALL], capture_output=True, text=True, check=False)
-    assert r.returncode == 0, r.stderr[-3000:]
-    fill, trunc = r.stdout.split()
-    print(f"\nfirst call (compile + launch): constant/uniform/normal kernel {fill} s, truncated normal {trunc} s")
+    from fastinit import precompile
+
+    folder = precompile.cache_location()
+    assert folder is not None, "no numba cache folder: the GPU kernels would compile in every process"
+    for entry in pathlib.Path(folder).glob("_cuda.*"):
+        entry.unlink()
+    times = []
+    for _ in range(2):
+        r = subprocess.run([sys.executable, "-c", _FIRST_CALL], capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stderr[-3000:]
+        times.append(r.stdout.split())
+    (fill, trunc), (fill_cached, trunc_cached) = times
+    print(f"\nfirst call (compile + launch): constant/uniform/normal kernel {fill} s, truncated normal {trunc} s; "
+          f"from the disk cache: {fill_cached} s, {trunc_cached} s")
+    assert list(pathlib.Path(folder).glob("_cuda._fill-*.nbc")), "the kernels were not cached"

@@ -63,7 +63,7 @@ from ._cpu import (
     uniform_value64,
     working,
 )
-from ._jit import bits_float, float_bits, outlined, scalar
+from ._jit import bits_float, cached_or_not, float_bits, outlined, scalar, stamp_caches_with_the_package
 from ._transforms import (
     f32bits_to_bf16bits,
     f32bits_to_f16bits,
@@ -396,6 +396,21 @@ def _jit_options() -> dict:
     return {} if simulated() else {"lto": False, "debug": False, "opt": True}
 
 
+def _compiled(fn, sig: str):
+    """``cuda.jit(sig)(fn)`` with :func:`_jit_options`, cached on disk (numba-cuda's ``cache=True``, in the folder
+    the CPU kernels' cache uses): a process that finds it loads the PTX and the cubin built for its device's compute
+    capability instead of typing, lowering and compiling the kernel (seconds each, docs/gpu.md), then loads the
+    cubin.  The cache's stamp covers every module of the package (the kernels inline the transforms, Philox and
+    ``_cpu``'s functions), and numba-cuda keys an entry by its own version, the CUDA runtime's and the compute
+    capability.  Uncached where no cache folder is writable (one warning, as the CPU kernels)."""
+    if simulated():
+        return cuda.jit(sig)(fn)
+    from numba.cuda.core import caching
+
+    stamp_caches_with_the_package(caching, "_")
+    return cached_or_not(lambda f, cache: cuda.jit(sig, cache=cache, **_jit_options())(f), fn)
+
+
 def _kernel(fn, code: int):
     """``fn`` compiled for targets of storage code ``code`` (:func:`_signature`) and the current device, with
     :func:`_ieee_nvvm`: the cubin a launch on this device loads is built here (``bind``), once per compute
@@ -408,7 +423,7 @@ def _kernel(fn, code: int):
         if k is None or cc not in ccs:
             with _ieee_nvvm():
                 if k is None:
-                    k = cuda.jit(sig, **_jit_options())(fn)
+                    k = _compiled(fn, sig)
                 if cc is not None:  # this device's cubin, compiled (first device of its cc) with -fma=0
                     for overload in k.overloads.values():
                         overload.bind()

@@ -88,19 +88,22 @@ def _covering(base):
     return Locator
 
 
-def _stamp_caches_with_the_package() -> None:
+def stamp_caches_with_the_package(caching=None, prefix: str = "") -> None:
     """numba keeps a cached kernel while its own module's source is unchanged, but fastinit's kernels
     inline functions of other modules (the transforms, Philox): edit _transforms.py and the kernels of
     _cpu.py would keep the old math.  fastinit's functions therefore get locators whose stamp covers
     every module of the package (contents, like numba's own stamp): any edit recompiles them.  numba's
     file-backed locators, each wrapped and put before it (NUMBA_CACHE_DIR keeps precedence); also
     usable by name in NUMBA_CACHE_LOCATOR_CLASSES (``fastinit._jit.PackageInTreeCacheLocator``).  Left
-    as numba's where that private list changes shape or the package is not a directory of sources."""
-    from numba.core import caching
+    as numba's where that private list changes shape or the package is not a directory of sources.
+    ``caching``: numba's caching module (default) or numba-cuda's own copy of it (``numba.cuda.core.caching``,
+    whose locator classes' names start with ``prefix``, "_"), for the GPU kernels' cache (``_cuda._compiled``)."""
+    if caching is None:
+        from numba.core import caching
 
     classes = getattr(getattr(caching, "CacheImpl", None), "_locator_classes", None)
-    bases = [getattr(caching, n, None) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator",
-                                                 "UserWideCacheLocator")]
+    bases = [getattr(caching, prefix + n, None) for n in ("UserProvidedCacheLocator", "InTreeCacheLocator",
+                                                          "UserWideCacheLocator")]
     if not isinstance(classes, list) or not all(b in classes for b in bases):
         return
     try:
@@ -162,35 +165,38 @@ def _defer_numbas_blas_import() -> None:
     cpu.CPUContext.load_additional_registries = load_additional_registries
 
 
-_stamp_caches_with_the_package()
+stamp_caches_with_the_package()
 _defer_numbas_blas_import()
 scalar = numba.njit(inline="always", error_model="numpy")
 outlined = numba.njit(error_model="numpy")
 UNCACHED: list[str] = []  # the kernels numba could not cache (no writable cache folder)
 
 
-def _cached(**options):
-    """``numba.njit(cache=True, **options)``, or uncached where numba finds no writable cache folder (the package
-    folder read-only and no writable home or NUMBA_CACHE_DIR: numba refuses ``cache=True`` at decoration, which
-    would make ``import fastinit`` fail).  Then every process compiles the kernels it uses; one warning says so."""
-    def decorate(fn):
-        try:
-            return numba.njit(cache=True, **options)(fn)
-        except RuntimeError as e:
-            if "no locator available" not in str(e):
-                raise
-            if not UNCACHED:
-                import warnings
+def cached_or_not(jit, fn):
+    """``jit(fn, cache=True)``, or ``jit(fn)`` where numba finds no writable cache folder (the package folder
+    read-only and no writable home or NUMBA_CACHE_DIR: numba refuses ``cache=True`` at decoration, which would
+    make ``import fastinit`` fail).  Then every process compiles the kernels it uses; one warning says so, and
+    :data:`UNCACHED` lists them.  ``jit(fn, cache=...)``: numba's ``njit`` or numba-cuda's ``cuda.jit``."""
+    try:
+        return jit(fn, cache=True)
+    except RuntimeError as e:
+        if "no locator available" not in str(e):
+            raise
+        if not UNCACHED:
+            import warnings
 
-                where = os.environ.get("NUMBA_CACHE_DIR")
-                why = (f"NUMBA_CACHE_DIR={where} is not writable by this user" if where else
-                       "no writable cache folder")
-                warnings.warn(f"numba cannot cache fastinit's compiled kernels here ({why}): every process compiles "
-                              "them on first use (10 to 30 s each); set NUMBA_CACHE_DIR to a folder this user can "
-                              "write to", RuntimeWarning, stacklevel=2)
-            UNCACHED.append(fn.__qualname__)
-            return numba.njit(**options)(fn)
-    return decorate
+            where = os.environ.get("NUMBA_CACHE_DIR")
+            why = f"NUMBA_CACHE_DIR={where} is not writable by this user" if where else "no writable cache folder"
+            warnings.warn(f"numba cannot cache fastinit's compiled kernels here ({why}): every process compiles "
+                          "them on first use (10 to 30 s each); set NUMBA_CACHE_DIR to a folder this user can "
+                          "write to", RuntimeWarning, stacklevel=3)
+        UNCACHED.append(fn.__qualname__)
+        return jit(fn, cache=False)
+
+
+def _cached(**options):
+    """``numba.njit(cache=True, **options)`` where numba can cache (:func:`cached_or_not`)."""
+    return lambda fn: cached_or_not(lambda f, cache: numba.njit(cache=cache, **options)(f), fn)
 
 
 kernel = _cached(error_model="numpy")

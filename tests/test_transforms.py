@@ -228,5 +228,5 @@ def test_package_stamp_failure_leaves_numbas_locators(monkeypatch):
         raise FileNotFoundError(package)
 
     monkeypatch.setattr(_jit, "package_stamp", unreadable)
-    _jit._stamp_caches_with_the_package()
+    _jit.stamp_caches_with_the_package()
     assert caching.CacheImpl._locator_classes == before
