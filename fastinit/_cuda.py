@@ -29,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import math
+import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -402,13 +403,44 @@ def _compiled(fn, sig: str):
     capability instead of typing, lowering and compiling the kernel (seconds each, docs/gpu.md), then loads the
     cubin.  The cache's stamp covers every module of the package (the kernels inline the transforms, Philox and
     ``_cpu``'s functions), and numba-cuda keys an entry by its own version, the CUDA runtime's and the compute
-    capability.  Uncached where no cache folder is writable (one warning, as the CPU kernels)."""
+    capability.  Uncached where no cache folder is writable (one warning, as the CPU kernels).
+
+    A kernel has one signature per storage code, all in one cache index: two processes saving two of them at once
+    could leave the index naming one signature's file for the other's code (numba numbers a new entry's file by
+    the index's length).  The load-or-compile-and-save therefore holds :func:`_cache_lock`."""
     if simulated():
         return cuda.jit(sig)(fn)
-    from numba.cuda.core import caching
+    from numba.cuda.core import caching, sigutils
 
     stamp_caches_with_the_package(caching, "_")
-    return cached_or_not(lambda f, cache: cuda.jit(sig, cache=cache, **_jit_options())(f), fn)
+    kernel = cached_or_not(lambda f, cache: cuda.jit(cache=cache, **_jit_options())(f), fn)
+    with _cache_lock(kernel, fn.__name__):
+        kernel.compile(sigutils.normalize_signature(sig)[0])
+    kernel.disable_compile()  # as cuda.jit(sig) leaves it: no other signature, ever
+    return kernel
+
+
+@contextmanager
+def _cache_lock(kernel, name: str):
+    """An exclusive lock (POSIX ``flock``) on ``_cuda.<name>.lock`` in the kernel's cache folder, released when the
+    holder exits or dies; nothing where the kernel is not cached or the platform has no ``flock``."""
+    folder = getattr(getattr(kernel, "_cache", None), "_cache_path", None)
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        fcntl = None
+    if folder is None or fcntl is None:
+        yield
+        return
+    try:
+        os.makedirs(folder, exist_ok=True)
+        lock = open(os.path.join(folder, f"_cuda.{name}.lock"), "a")
+    except OSError:  # numba checked the folder is writable; if it no longer is, it will not save either
+        yield
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _kernel(fn, code: int):

@@ -17,7 +17,8 @@ modules, so an image built on another CPU model, or an edit of fastinit, compile
 the package folder is read-only numba caches in its per-user folder (``~/.cache/numba`` on Linux);
 ``NUMBA_CACHE_DIR`` must then name the same folder when the kernels run.  numba ignores a cache folder the
 running user cannot write to: compile as the user who runs the kernels (or give them the folder).  CUDA kernels
-are compiled per process by numba-cuda (nothing on disk) and are not covered.
+are not covered: a process's first GPU fill of a storage type compiles its kernel for the GPU it finds, into the
+same folder (``_cuda._compiled``).
 """
 
 import multiprocessing

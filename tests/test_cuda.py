@@ -476,8 +476,14 @@ def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0()
             "    ieee[0] = False\n"
             "dev = types.SimpleNamespace(compute_capability=(9, 0))\n"
             "kernel = lambda: types.SimpleNamespace(bind=lambda: seen.append(('bind', ieee[0])))\n"
-            "_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: dev, jit=lambda sig, **kw:\n"
-            "    seen.append(kw) or (lambda fn: types.SimpleNamespace(overloads={sig: kernel()})))\n"
+            "def jit(cache, **kw):\n"
+            "    seen.append({'cache': cache, **kw})\n"
+            "    def dispatcher(fn):\n"
+            "        d = types.SimpleNamespace(overloads={}, disable_compile=lambda: None)\n"
+            "        d.compile = lambda argtypes: d.overloads.setdefault(argtypes, kernel())\n"
+            "        return d\n"
+            "    return dispatcher\n"
+            "_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: dev, jit=jit)\n"
             "_cuda.simulated = lambda: False\n"
             "_cuda._ieee_nvvm = fma0\n"
             "_cuda._kernel(_cuda._fill, _cuda.F32); _cuda._kernel(_cuda._fill_trunc, _cuda.BF16)\n"
@@ -496,10 +502,12 @@ def test_gpu_kernels_compile_uncached_where_no_cache_folder_is_writable():
     pytest.importorskip("numba_cuda")
     code = ("import types, warnings\n"
             "from fastinit import _cuda, _jit\n"
-            "def jit(sig, cache, **kw):\n"
+            "def jit(cache, **kw):\n"
             "    if cache:\n"
             "        raise RuntimeError(\"cannot cache function '_fill': no locator available for file 'x'\")\n"
-            "    return lambda fn: types.SimpleNamespace(overloads={sig: types.SimpleNamespace(bind=lambda: None)})\n"
+            "    d = types.SimpleNamespace(overloads={}, disable_compile=lambda: None)\n"
+            "    d.compile = lambda argtypes: d.overloads.setdefault(argtypes, types.SimpleNamespace(bind=lambda: 0))\n"
+            "    return lambda fn: d\n"
             "dev = types.SimpleNamespace(compute_capability=(9, 0))\n"
             "_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: dev, jit=jit)\n"
             "_cuda.simulated = lambda: False\n"
@@ -945,6 +953,23 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
     first = child("compile")
     assert first[:3] == ["0", "1", "0"]  # compiled, stored; no fma
     assert child("load") == ["1", "0", "0", first[3]]  # loaded: the same PTX
+    # a process loading or compiling the kernel waits while another holds its lock (saving another signature)
+    import fcntl
+
+    (lock_path,) = tmp_path.glob("*/_cuda._fill.lock")
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        waiting = subprocess.Popen([sys.executable, str(HERE), "--cache-child", "load", libdevice],
+                                   env=_child_env({"NUMBA_CACHE_DIR": str(tmp_path)}), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            waiting.wait(timeout=8)  # a load alone takes ~3 s with the imports
+        except subprocess.TimeoutExpired:
+            pass
+        assert waiting.poll() is None, "the kernel was loaded while another process held its cache lock"
+    out, err = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0, err[-3000:]
+    assert out.split() == ["1", "0", "0", first[3]]
     assert child("edited")[:3] == ["0", "1", "0"]  # the stamp differs: compiled again
 
 
