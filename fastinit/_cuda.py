@@ -463,6 +463,22 @@ def _kernel(fn, code: int):
     return k
 
 
+KERNELS = {"_fill": _fill, "_fill_trunc": _fill_trunc, "_scatter": _scatter}  # fastinit compile --gpu's
+
+
+def compile_kernel(name: str) -> int:
+    """The kernel ``name`` (of :data:`KERNELS`) made ready for every storage type on the current device: compiled
+    and stored in the disk cache, or loaded from it (``fastinit compile --gpu``, one worker per kernel); how many
+    were compiled.  RuntimeError without a GPU."""
+    require_gpu()
+    fn = KERNELS[name]
+    ordinal = cuda.get_current_device().id
+    for code in _STORAGE:
+        _ready(fn, code, ordinal)
+    dispatchers = {id(k): k for k in (_kernel(fn, code) for code in _STORAGE)}  # _scatter: one for both uint16
+    return sum(sum(k.stats.cache_misses.values()) for k in dispatchers.values())
+
+
 # ---------------------------------------------------------------------------------------------
 # host side
 # ---------------------------------------------------------------------------------------------

@@ -292,14 +292,25 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     if args.jobs is not None and args.jobs < 1:
         raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
-    jobs = min(args.jobs or precompile.default_jobs(), len(precompile.GROUPS))
+    todo = precompile.GROUPS
+    if args.gpu:  # refused before any compile: no numba-cuda, or no GPU
+        try:
+            from . import _cuda
+
+            _cuda.require_gpu()
+        except (ImportError, RuntimeError) as e:
+            print(f"fastinit compile --gpu: error: {e}", file=sys.stderr)
+            return 2
+        todo += precompile.GPU_GROUPS
+    jobs = min(args.jobs or precompile.default_jobs(len(todo)), len(todo))
     where = precompile.cache_location()
-    cached = where is not None and jobs > 1 and precompile.all_cached()
+    cached = where is not None and jobs > 1 and not args.gpu and precompile.all_cached()
     if cached:  # every kernel is in the cache: loaded in this process (~1 s) rather than by workers (seconds)
         jobs = 1
     if not args.json and where is not None:
-        print(f"compiling fastinit's CPU kernels for this machine into {where}, {len(precompile.GROUPS)} groups in "
-              f"{jobs} process{'es' * (jobs > 1)}{' (all in the cache already)' * cached}", flush=True)
+        print(f"compiling fastinit's {'CPU and GPU' if args.gpu else 'CPU'} kernels for this machine into {where}, "
+              f"{len(todo)} groups in {jobs} process{'es' * (jobs > 1)}{' (all in the cache already)' * cached}",
+              flush=True)
 
     def line(c) -> None:
         if not args.json:
@@ -308,7 +319,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        groups = precompile.compile_kernels(jobs, report=line)
+        groups = precompile.compile_kernels(jobs, report=line, groups=None if todo is precompile.GROUPS else todo)
     except RuntimeError as e:  # CompileError: a bug (of fastinit, numba or LLVM) or a killed worker; else nothing
         print(f"fastinit compile: error: {e}", file=sys.stderr)  # to cache into
         return 1 if isinstance(e, precompile.CompileError) else 2
@@ -405,6 +416,7 @@ EXAMPLES = {
     "compile": """examples:
   fastinit compile                                # after pip install (a Docker build step, a CI setup)
   fastinit compile --jobs 1                       # one group after the other, in this process
+  fastinit compile --gpu                          # and the GPU kernels, on a machine with the GPU they will use
   NUMBA_CACHE_DIR=/opt/numba-cache fastinit compile   # set it when running too; the runner must be able to
                                                       # write there (numba ignores a folder it cannot write)""",
     "variance": """examples:
@@ -526,15 +538,19 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     v.set_defaults(func=cmd_variance)
 
-    k = _sub(sub, "compile", "compile every CPU kernel for this machine now, so no first call waits",
+    k = _sub(sub, "compile", "compile every CPU kernel (--gpu: and GPU kernel) for this machine now, so no first "
+             "call waits",
              "numba compiles fastinit's kernels on their first use and caches them on disk (about 11 s for the first "
              "normal_, 30 s more for the first trunc_normal_ on a 2-vCPU machine).  This compiles them all now, one "
              "worker process per kernel group; later processes load them in tenths of a second.  The cache is per "
              "CPU model and per content of fastinit's modules.  Exit codes: 0 done, 1 a group failed to compile or "
              "its worker died, 2 nothing to cache into (numba's JIT disabled, no writable cache folder: set "
-             "NUMBA_CACHE_DIR), 130 interrupted.")
+             "NUMBA_CACHE_DIR) or --gpu without numba-cuda or a GPU, 130 interrupted.")
     k.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per group, at most the "
                    "CPUs this process may use: affinity, cgroup quota; 1: in this process)")
+    k.add_argument("--gpu", action="store_true", help="also the GPU kernels (numba-cuda), built for this machine's "
+                   "GPU (the one numba-cuda makes current) for every storage type; exit code 2 without numba-cuda or "
+                   "a GPU")
     k.add_argument("--json", action="store_true", help="print a JSON report instead of the lines")
     k.set_defaults(func=cmd_compile)
     return p

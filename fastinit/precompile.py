@@ -16,9 +16,9 @@ signature at the other's code.  The cache is keyed by the CPU and by the content
 modules, so an image built on another CPU model, or an edit of fastinit, compiles again.  Where
 the package folder is read-only numba caches in its per-user folder (``~/.cache/numba`` on Linux);
 ``NUMBA_CACHE_DIR`` must then name the same folder when the kernels run.  numba ignores a cache folder the
-running user cannot write to: compile as the user who runs the kernels (or give them the folder).  CUDA kernels
-are not covered: a process's first GPU fill of a storage type compiles its kernel for the GPU it finds, into the
-same folder (``_cuda._compiled``).
+running user cannot write to: compile as the user who runs the kernels (or give them the folder).  The CUDA kernels
+(:data:`GPU_GROUPS`, ``fastinit compile --gpu``) go to the same folder, built for the GPU this machine has; without
+that, a process's first GPU fill of a storage type compiles its kernel and stores it there (``_cuda._compiled``).
 """
 
 import multiprocessing
@@ -66,10 +66,30 @@ def _philox() -> None:
     philox4x32(np.zeros(4, np.uint32), np.zeros(2, np.uint32))
 
 
+def _gpu_fills() -> int:
+    from . import _cuda
+
+    return _cuda.compile_kernel("_fill")
+
+
+def _gpu_trunc_normal() -> int:
+    from . import _cuda
+
+    return _cuda.compile_kernel("_fill_trunc")
+
+
+def _gpu_scatter() -> int:
+    from . import _cuda
+
+    return _cuda.compile_kernel("_scatter")
+
+
 class Group(NamedTuple):
-    """The kernels one call reaches, compiled after the groups named in ``after`` (whose kernels it reuses)."""
+    """The kernels one call reaches, compiled after the groups named in ``after`` (whose kernels it reuses).  A
+    ``run`` that returns an int says how many kernels it compiled (the GPU groups: numba-cuda's compiles are not
+    numba's events, which :class:`CompileWatch` counts)."""
     name: str
-    run: Callable[[], None]
+    run: Callable[[], Optional[int]]
     after: tuple[str, ...] = ()
 
 
@@ -81,6 +101,13 @@ GROUPS = (
     Group(PHILOX, _philox),  # ~0.5 s
     Group("sparse_, martens_sparse_", _sparse, after=(FILLS, PHILOX)),  # ~14 s (and the fills' kernels, philox4x32)
     Group("orthogonal_, delta_orthogonal_", _orthogonal, after=(FILLS,)),  # ~5 s (a normal_ fill, then two kernels)
+)
+# ``fastinit compile --gpu``: each GPU kernel for the four storage types, on the current device (numba-cuda's cache
+# keys an entry by the device's compute capability); one group per kernel, whose signatures share a cache index.
+GPU_GROUPS = (
+    Group("GPU: trunc_normal_", _gpu_trunc_normal),
+    Group("GPU: " + FILLS, _gpu_fills),
+    Group("GPU: copies into strided views (orthogonal_, sparse_)", _gpu_scatter),
 )
 
 
@@ -141,8 +168,8 @@ def _compile_group(group: Group) -> tuple[int, float]:
     """Run ``group``; (fastinit kernels numba compiled meanwhile, seconds).  Also a worker's task."""
     t0 = time.perf_counter()
     with CompileWatch() as watch:
-        group.run()
-    return watch.kernels, time.perf_counter() - t0
+        compiled = group.run() or 0
+    return watch.kernels + compiled, time.perf_counter() - t0
 
 
 def _ready(groups, done: set, started: set) -> list[int]:
@@ -197,11 +224,11 @@ def _quota_cpus() -> Optional[int]:
         return None
 
 
-def default_jobs() -> int:
-    """One process per group, at most the CPUs this process may use: its CPU affinity (a container's cpuset)
-    and its cgroup's CPU quota (each compile is single-threaded; more processes than CPUs only add memory)."""
+def default_jobs(groups: int = len(GROUPS)) -> int:
+    """One process per group (of ``groups``), at most the CPUs this process may use: its CPU affinity (a container's
+    cpuset) and its cgroup's CPU quota (each compile is single-threaded; more processes than CPUs only add memory)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return min(len(GROUPS), cpus, _quota_cpus() or cpus)
+    return min(groups, cpus, _quota_cpus() or cpus)
 
 
 def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compiled], None]] = None,
@@ -217,7 +244,7 @@ def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compi
     default = groups is None
     groups = GROUPS if default else tuple(groups)
     if jobs is None:
-        jobs = default_jobs()
+        jobs = default_jobs(len(groups))
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
     from numba.core import config

@@ -913,7 +913,8 @@ def _cache_child(mode: str, libdevice: str) -> None:
     for an sm_90 and its ``bind`` building the PTX without loading it (no driver here; on a GPU, bind builds the
     cubin too, and the cache keeps both).  ``mode``: "compile"; "load", where a call to NVVM raises (the kernel
     must come from the disk cache); "edited", where the package's stamp is another (as after an edit of any of
-    its modules).  Prints the cache's hits and misses, the PTX's fma count and a digest of the PTX."""
+    its modules).  Prints the cache's hits and misses, the PTX's fma count, a digest of the PTX, and whether the
+    kernel is a debug or a cooperative build (neither: _cuda._run launches it directly)."""
     _offline_nvvm(libdevice)
     from numba.cuda import codegen, dispatcher
     from numba.cuda.cudadrv import nvvm
@@ -934,7 +935,8 @@ def _cache_child(mode: str, libdevice: str) -> None:
     (overload,) = kernel.overloads.values()
     ptx = overload._codelibrary.get_asm_str()
     print(sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values()),
-          len(re.findall(r"\bfma\.", ptx)), hashlib.sha256(ptx.encode()).hexdigest()[:16])
+          len(re.findall(r"\bfma\.", ptx)), hashlib.sha256(ptx.encode()).hexdigest()[:16],
+          overload.debug, overload.cooperative)  # what the direct launch needs of a kernel loaded from the cache
 
 
 def test_gpu_kernels_are_cached_on_disk(tmp_path):
@@ -952,7 +954,7 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
 
     first = child("compile")
     assert first[:3] == ["0", "1", "0"]  # compiled, stored; no fma
-    assert child("load") == ["1", "0", "0", first[3]]  # loaded: the same PTX
+    assert child("load") == ["1", "0", "0", first[3], "False", "False"]  # loaded: the same PTX
     # a process loading or compiling the kernel waits while another holds its lock (saving another signature)
     import fcntl
 
@@ -969,7 +971,7 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
         assert waiting.poll() is None, "the kernel was loaded while another process held its cache lock"
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err[-3000:]
-    assert out.split() == ["1", "0", "0", first[3]]
+    assert out.split() == ["1", "0", "0", first[3], "False", "False"]
     assert child("edited")[:3] == ["0", "1", "0"]  # the stamp differs: compiled again
 
 

@@ -143,6 +143,50 @@ def test_an_empty_cache_counts_what_a_group_compiles(tmp_path):
     assert second.returncode == 0 and second.stdout.split() == ["0"], second.stderr
 
 
+def test_compile_gpu_without_a_gpu_is_refused_before_any_compile(monkeypatch, capsys):
+    pytest.importorskip("numba_cuda")
+    from fastinit import _cuda
+
+    if _cuda.cuda.is_available():
+        pytest.skip("a GPU is here: the refusal needs a machine without one")
+    monkeypatch.setattr(precompile, "compile_kernels", lambda *a, **k: pytest.fail("compiled"))
+    assert main(["compile", "--gpu"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastinit compile --gpu: error: ") and "needs a CUDA GPU" in err
+
+
+# The GPU groups of `fastinit compile --gpu`, with the GPU stood in: which kernels each makes ready (storage codes,
+# device) and what it reports compiled (_scatter: float16 and bfloat16 share its uint16 kernel).
+_GPU_COMPILE = textwrap.dedent("""
+    import json, types
+    from fastinit import _cuda, precompile
+    from fastinit.cli import main
+    ready, kernels = [], {}
+    _cuda.require_gpu = lambda: None
+    _cuda.cuda = types.SimpleNamespace(get_current_device=lambda: types.SimpleNamespace(id=3))
+    _cuda._ready = lambda fn, code, ordinal: ready.append([fn.__name__, code, ordinal])
+    _cuda._kernel = lambda fn, code: kernels.setdefault((fn.__name__, _cuda._signature(code, fn)),
+                                                        types.SimpleNamespace(stats=types.SimpleNamespace(
+                                                            cache_misses={"sig": 1})))
+    rc = main(["compile", "--gpu", "--jobs", "1", "--json"])
+    print("@@", json.dumps({"rc": rc, "ready": ready}))
+""")
+
+
+def test_compile_gpu_makes_every_gpu_kernel_ready_for_every_storage_type():
+    pytest.importorskip("numba_cuda")
+    from fastinit import _cuda
+
+    out = _child(_GPU_COMPILE)
+    assert out.returncode == 0, out.stderr[-3000:]
+    text, tail = out.stdout.split("@@")
+    result, report = json.loads(tail), json.loads(text)
+    codes = list(_cuda._STORAGE)
+    assert result == {"rc": 0, "ready": [[name, c, 3] for name in ("_fill_trunc", "_fill", "_scatter") for c in codes]}
+    gpu = report["groups"][len(precompile.GROUPS):]
+    assert [(g["name"], g["kernels"]) for g in gpu] == [(g.name, n) for g, n in zip(precompile.GPU_GROUPS, (4, 4, 3))]
+
+
 def test_nothing_to_compile_with_numbas_jit_disabled():
     out = _child("import sys; from fastinit.cli import main; sys.exit(main(['compile']))", NUMBA_DISABLE_JIT="1")
     assert out.returncode == 2 and "numba's JIT is disabled (NUMBA_DISABLE_JIT=1)" in out.stderr, out.stderr
