@@ -25,7 +25,7 @@
 #    without fma: CPU work that CI runs anyway).
 # Each step has a time limit (SIGINT, so pytest still writes its summary and JSON; SIGKILL 10 s later) and runs
 # even if an earlier one failed (but the preflight and the first fill); the exit code is the first failure's.  The
-# limits add up to 480 s, and no step runs past FASTINIT_GPU_CHECK_BUDGET_S (default 450) seconds from the start (the
+# limits add up to 450 s, and no step runs past FASTINIT_GPU_CHECK_BUDGET_S (default 450) seconds from the start (the
 # whole script took 296 s on an H200 machine): a 15-minute device budget keeps room for a fresh machine and a rerun.
 set -uo pipefail
 OUT=${OUT:-/tmp/fastinit-gpu}
@@ -151,7 +151,7 @@ step preflight 30 preflight
 step compile 90 "$PY" -m fastinit compile --gpu
 step first_fill 30 first_fill
 [ "$last_rc" -eq 0 ] || { echo "=== fastinit's first GPU fill failed: the GPU steps are skipped"; exit "$last_rc"; }
-step bench_1e8 190 "$PY" -m pytest -q -s -p no:cacheprovider bench/test_cuda.py --benchmark-group-by=group \
+step bench_1e8 160 "$PY" -m pytest -q -s -p no:cacheprovider bench/test_cuda.py --benchmark-group-by=group \
     --benchmark-columns=min,mean,rounds --benchmark-json="$OUT/bench_1e8.json"
 step bench_long 60 env FASTINIT_GPU_BENCH_N="${FASTINIT_GPU_BENCH_N_LONG:-2e9}" "$PY" -m pytest -q -s \
     -p no:cacheprovider bench/test_cuda.py -k "not equals and not shards and not first_call and not host and not small" \

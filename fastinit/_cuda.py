@@ -414,10 +414,40 @@ def _compiled(fn, sig: str):
 
     stamp_caches_with_the_package(caching, "_")
     kernel = cached_or_not(lambda f, cache: cuda.jit(cache=cache, **_jit_options())(f), fn)
+    _forgiving(getattr(kernel, "_cache", None), fn.__name__)
     with _cache_lock(kernel, fn.__name__):
         kernel.compile(sigutils.normalize_signature(sig)[0])
     kernel.disable_compile()  # as cuda.jit(sig) leaves it: no other signature, ever
     return kernel
+
+
+def _forgiving(cache, name: str) -> None:
+    """Make a disk cache's failure to load or store the kernel ``name`` (a damaged file, a full disk, an entry numba
+    cannot pickle) cost a compile, not the fill: each becomes one RuntimeWarning, the load a miss."""
+    load, save = getattr(cache, "load_overload", None), getattr(cache, "save_overload", None)
+    if load is None or save is None:
+        return
+
+    def warn(what: str, e: Exception) -> None:
+        import warnings
+
+        warnings.warn(f"fastinit could not {what} numba's disk cache its GPU kernel {name} ({type(e).__name__}: {e}); "
+                      "it is compiled in this process", RuntimeWarning, stacklevel=2)
+
+    def load_or_compile(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception as e:  # noqa: BLE001 - any failure: compile instead
+            warn("load from", e)
+            return None
+
+    def save_if_possible(sig, data):
+        try:
+            save(sig, data)
+        except Exception as e:  # noqa: BLE001 - the kernel is compiled and usable: only the cache misses it
+            warn("store in", e)
+
+    cache.load_overload, cache.save_overload = load_or_compile, save_if_possible
 
 
 @contextmanager

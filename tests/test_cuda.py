@@ -18,11 +18,13 @@ import importlib.util
 import json
 import os
 import pathlib
+import pickle
 import re
 import subprocess
 import sys
 import tempfile
 import types
+import warnings
 
 import ml_dtypes
 import numpy as np
@@ -913,8 +915,9 @@ def _cache_child(mode: str, libdevice: str) -> None:
     for an sm_90 and its ``bind`` building the PTX without loading it (no driver here; on a GPU, bind builds the
     cubin too, and the cache keeps both).  ``mode``: "compile"; "load", where a call to NVVM raises (the kernel
     must come from the disk cache); "edited", where the package's stamp is another (as after an edit of any of
-    its modules).  Prints the cache's hits and misses, the PTX's fma count, a digest of the PTX, and whether the
-    kernel is a debug or a cooperative build (neither: _cuda._run launches it directly)."""
+    its modules); "broken", where the cache's file of it is damaged and no entry can be stored.  Prints the cache's
+    hits and misses, the PTX's fma count, a digest of the PTX, whether the kernel is a debug or a cooperative build
+    (neither: _cuda._run launches it directly), and the warnings' first words."""
     _offline_nvvm(libdevice)
     from numba.cuda import codegen, dispatcher
     from numba.cuda.cudadrv import nvvm
@@ -931,12 +934,26 @@ def _cache_child(mode: str, libdevice: str) -> None:
         nvvm.compile_ir = refused
     elif mode == "edited":
         _jit.package_stamp = lambda package=None: "another stamp"
-    kernel = _cuda._kernel(_cuda._fill, _cpu.F32)
+    elif mode == "broken":  # the entry cannot be read (its file damaged) nor a new one stored
+        from numba.cuda.dispatcher import CUDACacheImpl
+
+        def unpicklable(self, kernel):
+            raise pickle.PicklingError("stood in")
+
+        for entry in pathlib.Path(os.environ["NUMBA_CACHE_DIR"]).glob("*/_cuda._fill-*.nbc"):
+            entry.write_bytes(b"not a pickle")
+        CUDACacheImpl.reduce = unpicklable
+    warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as seen:
+        kernel = _cuda._kernel(_cuda._fill, _cpu.F32)
+    for w in seen:
+        print("warning:", w.message, file=sys.stderr)
     (overload,) = kernel.overloads.values()
     ptx = overload._codelibrary.get_asm_str()
     print(sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values()),
           len(re.findall(r"\bfma\.", ptx)), hashlib.sha256(ptx.encode()).hexdigest()[:16],
-          overload.debug, overload.cooperative)  # what the direct launch needs of a kernel loaded from the cache
+          overload.debug, overload.cooperative,  # what the direct launch needs of a kernel loaded from the cache
+          "|".join(sorted({str(w.message).split(" (")[0] for w in seen if w.category is RuntimeWarning})) or "-")
 
 
 def test_gpu_kernels_are_cached_on_disk(tmp_path):
@@ -954,7 +971,7 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
 
     first = child("compile")
     assert first[:3] == ["0", "1", "0"]  # compiled, stored; no fma
-    assert child("load") == ["1", "0", "0", first[3], "False", "False"]  # loaded: the same PTX
+    assert child("load") == ["1", "0", "0", first[3], "False", "False", "-"]  # loaded: the same PTX
     # a process loading or compiling the kernel waits while another holds its lock (saving another signature)
     import fcntl
 
@@ -971,7 +988,12 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
         assert waiting.poll() is None, "the kernel was loaded while another process held its cache lock"
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err[-3000:]
-    assert out.split() == ["1", "0", "0", first[3], "False", "False"]
+    assert out.split() == ["1", "0", "0", first[3], "False", "False", "-"]
+    # a damaged entry, and no way to store one: compiled, with a warning each
+    broken = child("broken")
+    assert broken[:4] == ["0", "1", "0", first[3]]
+    assert " ".join(broken[6:]) == "|".join(f"fastinit could not {what} numba's disk cache its GPU kernel _fill"
+                                            for what in ("load from", "store in"))
     assert child("edited")[:3] == ["0", "1", "0"]  # the stamp differs: compiled again
 
 
