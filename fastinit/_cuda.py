@@ -413,7 +413,9 @@ def _compiled(fn, sig: str):
     from numba.cuda.core import caching, sigutils
 
     stamp_caches_with_the_package(caching, "_")
-    kernel = cached_or_not(lambda f, cache: cuda.jit(cache=cache, **_jit_options())(f), fn)
+    # cuda.jit(f, ...), not cuda.jit(...)(f): numba-cuda's decorator form drops lto=False (its autojit wrapper does
+    # not pass lto on, so LTO, and FMA contraction, would be on wherever nvJitLink loads)
+    kernel = cached_or_not(lambda f, cache: cuda.jit(f, cache=cache, **_jit_options()), fn)
     _forgiving(getattr(kernel, "_cache", None), fn.__name__)
     with _cache_lock(kernel, fn.__name__):
         kernel.compile(sigutils.normalize_signature(sig)[0])
@@ -453,7 +455,7 @@ def _forgiving(cache, name: str) -> None:
 @contextmanager
 def _cache_lock(kernel, name: str):
     """An exclusive lock (POSIX ``flock``) on ``_cuda.<name>.lock`` in the kernel's cache folder, released when the
-    holder exits or dies; nothing where the kernel is not cached or the platform has no ``flock``."""
+    holder exits or dies; nothing where the kernel is not cached or the platform or file system has no ``flock``."""
     folder = getattr(getattr(kernel, "_cache", None), "_cache_path", None)
     try:
         import fcntl
@@ -469,7 +471,10 @@ def _cache_lock(kernel, name: str):
         yield
         return
     with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # a file system without flock (Lustre mounted noflock, some FUSE mounts): unlocked
+            pass
         yield
 
 

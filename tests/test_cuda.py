@@ -478,13 +478,11 @@ def test_kernels_are_built_without_link_time_optimization_and_bound_under_fma0()
             "    ieee[0] = False\n"
             "dev = types.SimpleNamespace(compute_capability=(9, 0))\n"
             "kernel = lambda: types.SimpleNamespace(bind=lambda: seen.append(('bind', ieee[0])))\n"
-            "def jit(cache, **kw):\n"
+            "def jit(fn, cache, **kw):\n"
             "    seen.append({'cache': cache, **kw})\n"
-            "    def dispatcher(fn):\n"
-            "        d = types.SimpleNamespace(overloads={}, disable_compile=lambda: None)\n"
-            "        d.compile = lambda argtypes: d.overloads.setdefault(argtypes, kernel())\n"
-            "        return d\n"
-            "    return dispatcher\n"
+            "    d = types.SimpleNamespace(overloads={}, disable_compile=lambda: None)\n"
+            "    d.compile = lambda argtypes: d.overloads.setdefault(argtypes, kernel())\n"
+            "    return d\n"
             "_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: dev, jit=jit)\n"
             "_cuda.simulated = lambda: False\n"
             "_cuda._ieee_nvvm = fma0\n"
@@ -504,12 +502,12 @@ def test_gpu_kernels_compile_uncached_where_no_cache_folder_is_writable():
     pytest.importorskip("numba_cuda")
     code = ("import types, warnings\n"
             "from fastinit import _cuda, _jit\n"
-            "def jit(cache, **kw):\n"
+            "def jit(fn, cache, **kw):\n"
             "    if cache:\n"
             "        raise RuntimeError(\"cannot cache function '_fill': no locator available for file 'x'\")\n"
             "    d = types.SimpleNamespace(overloads={}, disable_compile=lambda: None)\n"
             "    d.compile = lambda argtypes: d.overloads.setdefault(argtypes, types.SimpleNamespace(bind=lambda: 0))\n"
-            "    return lambda fn: d\n"
+            "    return d\n"
             "dev = types.SimpleNamespace(compute_capability=(9, 0))\n"
             "_cuda.cuda = types.SimpleNamespace(get_current_device=lambda: dev, jit=jit)\n"
             "_cuda.simulated = lambda: False\n"
@@ -917,12 +915,17 @@ def _cache_child(mode: str, libdevice: str) -> None:
     must come from the disk cache); "edited", where the package's stamp is another (as after an edit of any of
     its modules); "broken", where the cache's file of it is damaged and no entry can be stored.  Prints the cache's
     hits and misses, the PTX's fma count, a digest of the PTX, whether the kernel is a debug or a cooperative build
-    (neither: _cuda._run launches it directly), and the warnings' first words."""
+    (neither: _cuda._run launches it directly), whether the dispatcher and the code library link with LTO (never:
+    its link contracts FMAs; nvJitLink stood in as present, as with torch's CUDA wheels), and the warnings' first
+    words."""
     _offline_nvvm(libdevice)
     from numba.cuda import codegen, dispatcher
     from numba.cuda.cudadrv import nvvm
 
     codegen.JITCUDACodegen.magic_tuple = lambda self: ("offline", (9, 0))  # (CUDA runtime version, cc) on a GPU
+    from numba.cuda import decorators
+
+    decorators._have_nvjitlink = lambda: True  # as with torch's CUDA wheels: numba-cuda would turn LTO on
     dispatcher._Kernel.bind = lambda self: self._codelibrary.get_asm_str()
     from fastinit import _cpu, _cuda, _jit
 
@@ -953,6 +956,7 @@ def _cache_child(mode: str, libdevice: str) -> None:
     print(sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values()),
           len(re.findall(r"\bfma\.", ptx)), hashlib.sha256(ptx.encode()).hexdigest()[:16],
           overload.debug, overload.cooperative,  # what the direct launch needs of a kernel loaded from the cache
+          kernel.targetoptions["lto"], overload._codelibrary._lto,  # no LTO link (it contracts FMAs)
           "|".join(sorted({str(w.message).split(" (")[0] for w in seen if w.category is RuntimeWarning})) or "-")
 
 
@@ -971,7 +975,8 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
 
     first = child("compile")
     assert first[:3] == ["0", "1", "0"]  # compiled, stored; no fma
-    assert child("load") == ["1", "0", "0", first[3], "False", "False", "-"]  # loaded: the same PTX
+    assert first[4:] == ["False"] * 4 + ["-"]  # not a debug, cooperative or LTO build; no warning
+    assert child("load") == ["1", "0", "0", first[3], "False", "False", "False", "False", "-"]  # the same PTX
     # a process loading or compiling the kernel waits while another holds its lock (saving another signature)
     import fcntl
 
@@ -988,11 +993,11 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
         assert waiting.poll() is None, "the kernel was loaded while another process held its cache lock"
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err[-3000:]
-    assert out.split() == ["1", "0", "0", first[3], "False", "False", "-"]
+    assert out.split() == ["1", "0", "0", first[3], "False", "False", "False", "False", "-"]
     # a damaged entry, and no way to store one: compiled, with a warning each
     broken = child("broken")
     assert broken[:4] == ["0", "1", "0", first[3]]
-    assert " ".join(broken[6:]) == "|".join(f"fastinit could not {what} numba's disk cache its GPU kernel _fill"
+    assert " ".join(broken[8:]) == "|".join(f"fastinit could not {what} numba's disk cache its GPU kernel _fill"
                                             for what in ("load from", "store in"))
     assert child("edited")[:3] == ["0", "1", "0"]  # the stamp differs: compiled again
 
