@@ -433,8 +433,10 @@ def _forgiving(cache, name: str) -> None:
     def warn(what: str, e: Exception) -> None:
         import warnings
 
+        folder = getattr(cache, "_cache_path", "?")
         warnings.warn(f"fastinit could not {what} numba's disk cache its GPU kernel {name} ({type(e).__name__}: {e}); "
-                      "it is compiled in this process", RuntimeWarning, stacklevel=2)
+                      f"it is compiled in this process (the cache folder: {folder}; removing it clears the cache)",
+                      RuntimeWarning, stacklevel=2)
 
     def load_or_compile(sig, target_context):
         try:
