@@ -493,11 +493,34 @@ def _kernel(fn, code: int):
             with _ieee_nvvm():
                 if k is None:
                     k = _compiled(fn, sig)
-                if cc is not None:  # this device's cubin, compiled (first device of its cc) with -fma=0
-                    for overload in k.overloads.values():
-                        overload.bind()
+                    if cc is not None:  # this device's cubin (from the cache, or compiled with -fma=0 and stored)
+                        for overload in k.overloads.values():
+                            overload.bind()
+                elif cc is not None:  # a device of another compute capability
+                    _bind_another_cc(k, fn)
             _KERNELS[(fn, sig)] = k, ccs | {cc}
     return k
+
+
+def _bind_another_cc(kernel, fn) -> None:
+    """Bind ``kernel`` (made ready on a device of another compute capability) for the current device: its cubin
+    taken from the disk cache's entry for this compute capability if there is one, else compiled (with -fma=0:
+    :func:`_kernel` holds :func:`_ieee_nvvm`) and stored under it, so that the next process finds it."""
+    ((argtypes, overload),) = kernel.overloads.items()
+    cache = getattr(kernel, "_cache", None)
+    with _cache_lock(kernel, fn.__name__):
+        found = None if cache is None else cache.load_overload(argtypes, kernel.targetctx)
+        if found is not None:  # the code numba-cuda keeps per compute capability, added to the loaded kernel's
+            library = overload._codelibrary
+            for cc, ptx in found._codelibrary._ptx_cache.items():
+                library._ptx_cache.setdefault(cc, ptx)
+            for cc, cubin in found._codelibrary._cubin_cache.items():
+                library._cubin_cache.setdefault(cc, cubin)
+        overload.bind()
+        if found is None and cache is not None:
+            if not hasattr(overload, "target_context"):  # a kernel loaded from the cache has none; its key needs it
+                overload.target_context = kernel.targetctx
+            cache.save_overload(argtypes, overload)
 
 
 KERNELS = {"_fill": _fill, "_fill_trunc": _fill_trunc, "_scatter": _scatter}  # fastinit compile --gpu's

@@ -913,7 +913,9 @@ def _cache_child(mode: str, libdevice: str) -> None:
     for an sm_90 and its ``bind`` building the PTX without loading it (no driver here; on a GPU, bind builds the
     cubin too, and the cache keeps both).  ``mode``: "compile"; "load", where a call to NVVM raises (the kernel
     must come from the disk cache); "edited", where the package's stamp is another (as after an edit of any of
-    its modules); "broken", where the cache's file of it is damaged and no entry can be stored.  Prints the cache's
+    its modules); "broken", where the cache's file of it is damaged and no entry can be stored; a mode + "+sm80"
+    then makes it ready on a device of compute capability 8.0 as well (printing "sm80", whether that PTX targets
+    sm_80, its fma count and its digest, first).  Prints the cache's
     hits and misses, the PTX's fma count, a digest of the PTX, whether the kernel is a debug or a cooperative build
     (neither: _cuda._run launches it directly), whether the dispatcher and the code library link with LTO (never:
     its link contracts FMAs; nvJitLink stood in as present, as with torch's CUDA wheels), and the warnings' first
@@ -922,14 +924,18 @@ def _cache_child(mode: str, libdevice: str) -> None:
     from numba.cuda import codegen, dispatcher
     from numba.cuda.cudadrv import nvvm
 
-    codegen.JITCUDACodegen.magic_tuple = lambda self: ("offline", (9, 0))  # (CUDA runtime version, cc) on a GPU
+    device = [(9, 0)]  # the current device's compute capability
+    codegen.JITCUDACodegen.magic_tuple = lambda self: ("offline", device[0])  # (CUDA runtime version, cc) on a GPU
+    codegen.CUDACodeLibrary._ensure_cc = lambda self, cc: (*device[0], "a" if device[0] >= (9, 0) else "") \
+        if cc is None else cc
     from numba.cuda import decorators
 
     decorators._have_nvjitlink = lambda: True  # as with torch's CUDA wheels: numba-cuda would turn LTO on
     dispatcher._Kernel.bind = lambda self: self._codelibrary.get_asm_str()
     from fastinit import _cpu, _cuda, _jit
 
-    _cuda.cuda.get_current_device = lambda: types.SimpleNamespace(compute_capability=(9, 0))
+    _cuda.cuda.get_current_device = lambda: types.SimpleNamespace(compute_capability=device[0])
+    mode, _, then = mode.partition("+")  # "+sm80": then a device of compute capability 8.0 in the same process
     if mode == "load":
         def refused(*args, **kwargs):
             raise AssertionError("NVVM called: the kernel did not come from the cache")
@@ -953,6 +959,14 @@ def _cache_child(mode: str, libdevice: str) -> None:
         print("warning:", w.message, file=sys.stderr)
     (overload,) = kernel.overloads.values()
     ptx = overload._codelibrary.get_asm_str()
+    if then:
+        device[0] = (8, 0)
+        with warnings.catch_warnings(record=True) as also:
+            _cuda._kernel(_cuda._fill, _cpu.F32)
+        seen += also
+        sm80 = "".join(overload._codelibrary._ptx_cache[(8, 0, "")])
+        print("sm80", ".target sm_80" in sm80, len(re.findall(r"\bfma\.", sm80)),
+              hashlib.sha256(sm80.encode()).hexdigest()[:16])
     print(sum(kernel.stats.cache_hits.values()), sum(kernel.stats.cache_misses.values()),
           len(re.findall(r"\bfma\.", ptx)), hashlib.sha256(ptx.encode()).hexdigest()[:16],
           overload.debug, overload.cooperative,  # what the direct launch needs of a kernel loaded from the cache
@@ -994,6 +1008,10 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
     out, err = waiting.communicate(timeout=300)
     assert waiting.returncode == 0, err[-3000:]
     assert out.split() == ["1", "0", "0", first[3], "False", "False", "False", "False", "-"]
+    # a device of another compute capability in the same process: compiled and stored once, then loaded
+    other = child("compile+sm80")  # the sm_90 kernel from the cache, the sm_80 one compiled
+    assert other[:4] == ["sm80", "True", "0", other[3]] and other[4:7] == ["1", "0", "0"] and other[-1] == "-"
+    assert child("load+sm80")[:4] == other[:4]  # NVVM refused: both from the cache
     # a damaged entry, and no way to store one: compiled, with a warning each
     broken = child("broken")
     assert broken[:4] == ["0", "1", "0", first[3]]
