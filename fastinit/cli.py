@@ -298,8 +298,12 @@ def cmd_compile(args: argparse.Namespace) -> int:
             from . import _cuda
 
             _cuda.require_gpu()
-        except (ImportError, RuntimeError) as e:
+        except ImportError as e:  # names the package to install
             print(f"fastinit compile --gpu: error: {e}", file=sys.stderr)
+            return 2
+        except RuntimeError:  # (require_gpu's own message is about running the kernels, not building them)
+            print("fastinit compile --gpu: error: no CUDA GPU here (numba.cuda.is_available() is False); the GPU "
+                  "kernels are built for the GPU they will run on: run this on a machine with it", file=sys.stderr)
             return 2
         todo += precompile.GPU_GROUPS
     jobs = min(args.jobs or precompile.default_jobs(len(todo)), len(todo))

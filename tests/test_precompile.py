@@ -152,7 +152,7 @@ def test_compile_gpu_without_a_gpu_is_refused_before_any_compile(monkeypatch, ca
     monkeypatch.setattr(precompile, "compile_kernels", lambda *a, **k: pytest.fail("compiled"))
     assert main(["compile", "--gpu"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("fastinit compile --gpu: error: ") and "needs a CUDA GPU" in err
+    assert err.startswith("fastinit compile --gpu: error: no CUDA GPU here") and "the GPU they will run on" in err
 
 
 # The GPU groups of `fastinit compile --gpu`, with the GPU stood in: which kernels each makes ready (storage codes,
