@@ -398,12 +398,13 @@ def _jit_options() -> dict:
 
 
 def _compiled(fn, sig: str):
-    """``cuda.jit(sig)(fn)`` with :func:`_jit_options`, cached on disk (numba-cuda's ``cache=True``, in the folder
-    the CPU kernels' cache uses): a process that finds it loads the PTX and the cubin built for its device's compute
-    capability instead of typing, lowering and compiling the kernel (seconds each, docs/gpu.md), then loads the
-    cubin.  The cache's stamp covers every module of the package (the kernels inline the transforms, Philox and
-    ``_cpu``'s functions), and numba-cuda keys an entry by its own version, the CUDA runtime's and the compute
-    capability.  Uncached where no cache folder is writable (one warning, as the CPU kernels).
+    """What ``cuda.jit(sig, **_jit_options())(fn)`` builds (compiled under :func:`_ieee_nvvm`), cached on disk
+    (numba-cuda's ``cache=True``, in the folder the CPU kernels' cache uses): a process that finds it loads the PTX
+    and the cubin built for its device's compute capability instead of typing, lowering and compiling the kernel
+    (seconds each, docs/gpu.md), then loads the cubin.  The cache's stamp covers every module of the package (the
+    kernels inline the transforms, Philox and ``_cpu``'s functions), and numba-cuda keys an entry by its own
+    version, the CUDA runtime's and the compute capability.  Uncached where no cache folder is writable (one
+    warning, as the CPU kernels).
 
     A kernel has one signature per storage code, all in one cache index: two processes saving two of them at once
     could leave the index naming one signature's file for the other's code (numba numbers a new entry's file by
@@ -417,7 +418,7 @@ def _compiled(fn, sig: str):
     # not pass lto on, so LTO, and FMA contraction, would be on wherever nvJitLink loads)
     kernel = cached_or_not(lambda f, cache: cuda.jit(f, cache=cache, **_jit_options()), fn)
     _forgiving(getattr(kernel, "_cache", None), fn.__name__)
-    with _cache_lock(kernel, fn.__name__):
+    with _cache_lock(kernel, fn.__name__), _ieee_nvvm():  # (the compiler's lock only once the file's is held)
         kernel.compile(sigutils.normalize_signature(sig)[0])
     kernel.disable_compile()  # as cuda.jit(sig) leaves it: no other signature, ever
     return kernel
@@ -490,22 +491,22 @@ def _kernel(fn, code: int):
         sig = _signature(code, fn)  # (the scatter kernel's is the same for float16 and bfloat16)
         k, ccs = _KERNELS.get((fn, sig), (None, set()))
         if k is None or cc not in ccs:
-            with _ieee_nvvm():
-                if k is None:
-                    k = _compiled(fn, sig)
-                    if cc is not None:  # this device's cubin (from the cache, or compiled with -fma=0 and stored)
+            if k is None:
+                k = _compiled(fn, sig)
+                if cc is not None:  # this device's cubin (from the cache, or compiled with -fma=0 and stored)
+                    with _ieee_nvvm():
                         for overload in k.overloads.values():
                             overload.bind()
-                elif cc is not None:  # a device of another compute capability
-                    _bind_another_cc(k, fn)
+            elif cc is not None:  # a device of another compute capability
+                _bind_another_cc(k, fn)
             _KERNELS[(fn, sig)] = k, ccs | {cc}
     return k
 
 
 def _bind_another_cc(kernel, fn) -> None:
     """Bind ``kernel`` (made ready on a device of another compute capability) for the current device: its cubin
-    taken from the disk cache's entry for this compute capability if there is one, else compiled (with -fma=0:
-    :func:`_kernel` holds :func:`_ieee_nvvm`) and stored under it, so that the next process finds it."""
+    taken from the disk cache's entry for this compute capability if there is one, else compiled (under
+    :func:`_ieee_nvvm`) and stored under it, so that the next process finds it."""
     ((argtypes, overload),) = kernel.overloads.items()
     cache = getattr(kernel, "_cache", None)
     with _cache_lock(kernel, fn.__name__):
@@ -516,7 +517,8 @@ def _bind_another_cc(kernel, fn) -> None:
                 library._ptx_cache.setdefault(cc, ptx)
             for cc, cubin in found._codelibrary._cubin_cache.items():
                 library._cubin_cache.setdefault(cc, cubin)
-        overload.bind()
+        with _ieee_nvvm():
+            overload.bind()
         if found is None and cache is not None:
             if not hasattr(overload, "target_context"):  # a kernel loaded from the cache has none; its key needs it
                 overload.target_context = kernel.targetctx
