@@ -33,6 +33,7 @@ import os
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -536,7 +537,7 @@ def compile_kernel(name: str) -> int:
     fn = KERNELS[name]
     ordinal = cuda.get_current_device().id
     for code in _STORAGE:
-        _ready(fn, code, ordinal)
+        _explained(lambda: _ready(fn, code, ordinal))
     dispatchers = {id(k): k for k in (_kernel(fn, code) for code in _STORAGE)}  # _scatter: one for both uint16
     return sum(sum(k.stats.cache_misses.values()) for k in dispatchers.values())
 
@@ -720,8 +721,13 @@ def _checked_kernel(target, geom, fn) -> Kernel:
     if ndim > MAX_DIMS:
         raise ValueError(f"GPU targets support at most {MAX_DIMS} axes that cannot be merged (strides of a "
                          f"non-contiguous view); this one has {ndim}: {tuple(int(n) for n in geom.shape)}")
+    return _explained(lambda: _ready(fn, target.code, _ordinal(target)))
+
+
+def _explained(setup: Callable[[], Kernel]) -> Kernel:
+    """``setup()`` (a kernel made ready on a device), its failures to set the kernel up said with what to install."""
     try:
-        return _ready(fn, target.code, _ordinal(target))
+        return setup()
     except (ImportError, RuntimeError, OSError, *_driver_errors()) as e:  # Cuda/NvvmSupportError: ImportErrors
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
