@@ -323,7 +323,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        groups = precompile.compile_kernels(jobs, report=line, groups=None if todo is precompile.GROUPS else todo)
+        groups = precompile.compile_kernels(jobs, report=line, groups=todo)  # (the warm-cache check is done above)
     except RuntimeError as e:  # CompileError: a bug (of fastinit, numba or LLVM) or a killed worker; else nothing
         print(f"fastinit compile: error: {e}", file=sys.stderr)  # to cache into
         return 1 if isinstance(e, precompile.CompileError) else 2

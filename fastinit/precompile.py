@@ -21,6 +21,7 @@ running user cannot write to: compile as the user who runs the kernels (or give 
 that, a process's first GPU fill of a storage type compiles its kernel and stores it there (``_cuda._compiled``).
 """
 
+import functools
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -66,22 +67,11 @@ def _philox() -> None:
     philox4x32(np.zeros(4, np.uint32), np.zeros(2, np.uint32))
 
 
-def _gpu_fills() -> int:
+def _gpu(kernel: str) -> int:
+    """The GPU kernel ``kernel`` (``_cuda.KERNELS``) for every storage type; how many were compiled."""
     from . import _cuda
 
-    return _cuda.compile_kernel("_fill")
-
-
-def _gpu_trunc_normal() -> int:
-    from . import _cuda
-
-    return _cuda.compile_kernel("_fill_trunc")
-
-
-def _gpu_scatter() -> int:
-    from . import _cuda
-
-    return _cuda.compile_kernel("_scatter")
+    return _cuda.compile_kernel(kernel)
 
 
 class Group(NamedTuple):
@@ -104,10 +94,10 @@ GROUPS = (
 )
 # ``fastinit compile --gpu``: each GPU kernel for the four storage types, on the current device (numba-cuda's cache
 # keys an entry by the device's compute capability); one group per kernel, whose signatures share a cache index.
-GPU_GROUPS = (
-    Group("GPU: trunc_normal_", _gpu_trunc_normal),
-    Group("GPU: " + FILLS, _gpu_fills),
-    Group("GPU: copies into strided views (orthogonal_, sparse_)", _gpu_scatter),
+GPU_GROUPS = (  # (a partial of a module-level function: picklable, as spawned workers need)
+    Group("GPU: trunc_normal_", functools.partial(_gpu, "_fill_trunc")),
+    Group("GPU: " + FILLS, functools.partial(_gpu, "_fill")),
+    Group("GPU: copies into strided views (orthogonal_, sparse_)", functools.partial(_gpu, "_scatter")),
 )
 
 
