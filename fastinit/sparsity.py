@@ -225,7 +225,8 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
         target = target._replace(array=target.array.T, mstride=target.mstride[::-1])
     geom = geometry(target, global_shape, offset)  # validates the placement
     grows, gcols = geom.global_shape
-    if max(grows, gcols) >= 2**32:
+    drawn = grows * gcols > 0  # an empty tensor's other extent is not bounded: nothing of it is ever drawn
+    if drawn and max(grows, gcols) >= 2**32:
         raise ValueError(f"{fn}: global shape {geom.global_shape} has a dimension >= 2**32 (not supported)")
     nzero = nzero_of_rows(grows)
     draw_kept = 2 * nzero > grows  # the smaller set is drawn: the zero rows, or the rows that keep a value
@@ -233,7 +234,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     rows, cols = target.shape
     work = cols * max(ndraw, 1)  # the draws
     nthreads = min(threads_for(work), -(-cols // STRIP))  # a thread per 64-column strip at most
-    _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
+    _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1) * drawn)
     prm = normal_params(target, 0.0, std, fn)
     sw = stream_words(stream)
     if target.size == 0:

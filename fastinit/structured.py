@@ -153,6 +153,18 @@ def _conv_kernel(shape: tuple, fn: str) -> None:
         raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {tuple(shape)}")
 
 
+def delta_orthogonal_matrix(shape: tuple, layout: str) -> tuple[int, int]:
+    """(out, in) channels of the centre matrix :func:`delta_orthogonal_` fills in a conv kernel of ``shape``
+    (torch: (out, in, *k); keras: (*k, in, out)), refused unless in <= out and within LAPACK's 32-bit indexing."""
+    fn = "delta_orthogonal_"
+    _conv_kernel(shape, fn)
+    n_out, n_in = (shape[0], shape[1]) if layout == "torch" else (shape[-1], shape[-2])
+    if n_in > n_out:
+        raise ValueError(f"{fn}: in_channels ({n_in}) must be <= out_channels ({n_out}) for an isometry")
+    check_size(n_in, n_out, fn)
+    return n_out, n_in
+
+
 @host_staged
 def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                       layout: str = "torch", dtype: Any = None, generator: Optional[Generator] = None,
@@ -169,18 +181,12 @@ def delta_orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, 
     _conv_kernel(target.shape, fn)
     gain = _checked(target, gain, layout, fn, global_shape, offset, stream)
     arr = target.array
-    if layout == "torch":
-        n_out, n_in, spatial = arr.shape[0], arr.shape[1], arr.shape[2:]
-    else:
-        n_in, n_out, spatial = arr.shape[-2], arr.shape[-1], arr.shape[:-2]
-    if n_in > n_out:
-        raise ValueError(f"{fn}: in_channels ({n_in}) must be <= out_channels ({n_out}) for an isometry")
-    check_size(n_in, n_out, fn)
+    n_out, n_in = delta_orthogonal_matrix(arr.shape, layout)
     if arr.size == 0:
         resolve_seed(seed, generator, draw=False)
         return out
     seed = resolve_seed(seed, generator)  # validated, or drawn, before the first write
-    centre = tuple((k - 1) // 2 for k in spatial)
+    centre = tuple((k - 1) // 2 for k in (arr.shape[2:] if layout == "torch" else arr.shape[:-2]))
     constant_(out, 0.0, dtype=dtype)
     if layout == "torch":
         _haar(arr[(slice(None), slice(None)) + centre], n_out, n_in, gain, seed, stream)

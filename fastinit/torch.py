@@ -141,19 +141,24 @@ def as_numpy(tensor: torch.Tensor) -> np.ndarray:
 
 def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
     """A meta tensor has a shape and a dtype but no data: torch.nn.init writes nothing and leaves the
-    generator alone.  fastinit runs a CPU tensor's checks on this NumPy twin of the same
-    dtype: the first ``keep`` axes kept (dirac_'s groups, delta_orthogonal_'s channels), the others
-    empty, so it holds no element (a 0-d tensor's twin holds one, harmlessly)."""
-    shape = tuple(tensor.shape)
+    generator alone.  fastinit runs a CPU tensor's checks on this NumPy twin of the same dtype (an empty
+    tensor's too, where NumPy cannot hold its shape): the first ``keep`` axes kept (dirac_'s groups,
+    delta_orthogonal_'s channels), the others empty, so it holds no element (a 0-d tensor's twin holds one,
+    harmlessly); none kept where NumPy cannot hold even those (2**62 rows of nothing)."""
+    shape, dtype = tuple(tensor.shape), _numpy_dtype(tensor.dtype)
     twin = shape[:keep] + (0,) * (len(shape) - keep) if len(shape) > keep else (0,) * len(shape)
-    return np.empty(twin, _numpy_dtype(tensor.dtype))
+    try:
+        return np.empty(twin, dtype)
+    except ValueError:
+        return np.empty((0,) * len(shape), dtype)
 
 
 def _writable(tensor: torch.Tensor):
     """What fastinit fills for ``tensor``: a NumPy view of a CPU tensor's memory (:func:`_cpu_view`), a CUDA
     tensor itself (fastinit's buffers write its memory on torch's current stream), or an empty twin for a meta
-    tensor; the dtype is checked in torch's words.  An inference tensor outside inference mode is refused with
-    torch's error; a tensor on another device by :func:`as_numpy`."""
+    tensor or an empty one whose shape NumPy cannot hold (:func:`_beyond_numpy`); the dtype is checked in torch's
+    words.  An inference tensor outside inference mode is refused with torch's error; a tensor on another device
+    by :func:`as_numpy`."""
     if not isinstance(tensor, torch.Tensor):
         return as_numpy(tensor)  # raises, naming what it got
     if tensor.is_inference() and not torch.is_inference_mode_enabled():
@@ -166,6 +171,8 @@ def _writable(tensor: torch.Tensor):
     if device not in ("cpu", "cuda"):
         return as_numpy(tensor)  # raises, naming the device
     _numpy_dtype(tensor.dtype)  # the dtype check
+    if _beyond_numpy(tensor):
+        return _meta_twin(tensor)
     return _cpu_view(tensor) if device == "cpu" else tensor
 
 
@@ -238,30 +245,48 @@ def _done(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+def _beyond_numpy(tensor: torch.Tensor) -> bool:
+    """A tensor of no element whose shape NumPy cannot hold ((0, 2**31, 2**31): NumPy bounds the product of the
+    extents, torch does not), so that no NumPy view or twin of its shape can be made."""
+    if tensor.numel():
+        return False
+    try:
+        np.empty(tuple(tensor.shape), np.float64)  # the widest itemsize: any shape it holds, the others hold
+    except ValueError:
+        return True
+    return False
+
+
+def _placed_twin(tensor: torch.Tensor, kw: dict, dtype: np.dtype) -> np.ndarray:
+    """An empty NumPy twin of ``tensor`` of ``dtype``, of shape (0, 1, ..., 1) (extents of 0 kept), placed where the
+    tensor is: ``kw``'s ``global_shape`` and ``offset`` become the tensor's (its own shape: the whole tensor), so a
+    placed sampler runs every check (fans of the whole shape, ranges, seed, stream) on it and writes nothing."""
+    gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
+    kw.update(global_shape=gshape, offset=off)
+    shape = (0,) + tuple(min(s, 1) for s in tensor.shape[1:]) if tensor.ndim else ()
+    return np.empty(shape, dtype)
+
+
 def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     """Run a fastinit sampler on the tensor's memory; the seed is drawn from ``generator`` only once the
     arguments passed every check, and only for non-empty tensors with data.  Empty tensors are checked like
     any other (as torch.nn.init checks them), then left alone.
 
     A non-empty meta tensor's arguments are checked as a CPU tensor's would be, with nothing drawn:
-    ``placed`` samplers get a block of no element placed at the origin of the tensor's shape (``global_shape``),
-    which runs every check (fans, ranges, seed, stream) and no kernel; the others (orthogonal) an empty twin
-    keeping the first ``keep`` axes (a 0-d tensor's twin holds one element)."""
+    ``placed`` samplers get an empty twin placed at the origin of the tensor's shape (:func:`_placed_twin`),
+    which runs every check and no kernel; the others (orthogonal) an empty twin keeping the first ``keep`` axes
+    (a 0-d tensor's twin holds one element).  So does an empty tensor whose shape NumPy cannot hold."""
     _check_generator(generator, tensor)
-    if isinstance(tensor, torch.Tensor) and tensor.is_meta:
-        if not tensor.numel():  # checked as an empty CPU tensor: all of it, nothing drawn
+    if isinstance(tensor, torch.Tensor) and (tensor.is_meta or _beyond_numpy(tensor)):
+        if not tensor.is_meta:
+            _writable(tensor)  # its device, dtype and inference-mode checks
+        if not tensor.numel() and not _beyond_numpy(tensor):  # checked as an empty CPU tensor: all of it
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
         else:
             seed = 0 if seed is None else resolve_seed(seed)
-            if placed:
-                gshape, off = place_block(tuple(tensor.shape), kw.pop("global_shape", None), kw.pop("offset", None))
-                twin = np.empty((0,) + (1,) * (tensor.ndim - 1) if tensor.ndim else (), _numpy_dtype(tensor.dtype))
-                with shape_said_as(tensor.shape, twin.shape):
-                    fill(twin, seed=seed, global_shape=gshape, offset=off, **kw)
-            else:
-                twin = _meta_twin(tensor, keep)
-                with shape_said_as(tensor.shape, twin.shape):
-                    fill(twin, seed=seed, **kw)
+            twin = _placed_twin(tensor, kw, _numpy_dtype(tensor.dtype)) if placed else _meta_twin(tensor, keep)
+            with shape_said_as(tensor.shape, twin.shape):
+                fill(twin, seed=seed, **kw)
         return _done(tensor)
     cuda = generator is None and isinstance(tensor, torch.Tensor) and torch_device_type(tensor) != "cpu"
     device = tensor.device if cuda else "cpu"
@@ -436,7 +461,7 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     if _by_torch(tensor):
         return _THEIRS["dirac_"](tensor, _num(groups))
     twin = _writable(tensor)  # a meta tensor's: errors quote the tensor's shape
-    with shape_said_as(tensor.shape, twin.shape if tensor.is_meta else tensor.shape):
+    with shape_said_as(tensor.shape, twin.shape):
         _structured.dirac_(twin, _num(groups))
     return _done(tensor)
 
@@ -468,8 +493,10 @@ def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
         unknown = sorted(set(placement) - {"stream", "global_shape", "offset", "_chunk"})
         if unknown:  # said as a non-empty call says it
             raise TypeError(f"{fill.__name__}() got an unexpected keyword argument '{unknown[0]}'")
-        _scaled.scheme(np.empty(tuple(tensor.shape), np.float32), fill.__name__, "uniform", None, warn_empty=True,
-                       seed=seed, **own, **placement)
+        twin = _placed_twin(tensor, placement, np.float32) if _beyond_numpy(tensor) else \
+            np.empty(tuple(tensor.shape), np.float32)
+        with shape_said_as(tensor.shape, twin.shape):
+            _scaled.scheme(twin, fill.__name__, "uniform", None, warn_empty=True, seed=seed, **own, **placement)
         return tensor
     return _sampled(lambda arr, **kw: fill(arr, _num(a), mode, nonlinearity, **kw), tensor, generator, seed,
                     **placement)
@@ -497,7 +524,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.is_meta:  # its empty twin has no matrix size to check
+    if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
     return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, _num(gain), **kw), tensor, generator, seed,
                     placed=False, stream=stream)
@@ -508,6 +535,8 @@ def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional
                       seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
+    if isinstance(tensor, torch.Tensor) and (tensor.is_meta or _beyond_numpy(tensor)):
+        _structured.delta_orthogonal_matrix(tuple(tensor.shape), "torch")  # before its twin keeps (out, in)
     return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, _num(gain), **kw), tensor, generator, seed,
                     placed=False, keep=2, stream=stream)
 

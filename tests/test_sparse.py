@@ -159,3 +159,19 @@ def test_work_space_beyond_the_machines_memory_is_refused_before_any_draw_or_wri
     assert (w == 7).all() and g.next_seed() == twin.next_seed()
     fastinit.sparse_(w, 0.5, seed=0, global_shape=(1000, 3))  # 8 kB: fits
     assert np.array_equal(w, fastinit.sparse_(np.empty((1000, 3), np.float32), 0.5, seed=0)[:2])
+
+
+def test_global_extents_from_2_32_are_refused_unless_the_tensor_is_empty():
+    """The position draws index rows and columns in 32 bits: a tensor with an extent of 2**32 or more is refused
+    before any write, unless it has no element at all (nothing of it is ever drawn; torch.nn.init's sparse_
+    leaves an empty tensor alone too)."""
+    w = np.full((2, 3), 7.0, np.float32)
+    for shape in ((2, 2**32), (2**32, 3)):
+        with pytest.raises(ValueError, match=r"sparse_: global shape .* has a dimension >= 2\*\*32"):
+            fastinit.sparse_(w, 0.5, seed=0, global_shape=shape)
+    assert (w == 7).all()
+    for shape in ((0, 2**33), (2**33, 0)):
+        empty = np.empty(shape, np.float32)
+        assert fastinit.sparse_(empty, 0.5, seed=0) is empty
+        if shape[1]:  # k=1 non-zero per row (unit) needs a column
+            assert fastinit.martens_sparse_(empty, 1, seed=0) is empty

@@ -1,5 +1,6 @@
 """fastinit.torch behaves like torch.nn.init: values in place, identity, errors, warnings, seeding."""
 import importlib.util
+import inspect
 import math
 import subprocess
 import sys
@@ -486,6 +487,67 @@ def test_orthogonal_takes_a_stream_and_checks_lapacks_size_on_meta_tensors():
     with pytest.raises(ValueError, match=r"more than 2\*\*31 - 1 elements"):
         finit.orthogonal_(torch.empty(big, big, device="meta", dtype=torch.float16))
     finit.orthogonal_(torch.empty(big, 4, device="meta"))  # within the limit: checked, nothing written
+
+
+def test_empty_tensors_whose_shape_numpy_cannot_hold_are_checked_and_left_alone_like_torch():
+    """torch holds an empty (0, 2**31, 2**31) tensor, NumPy no array of that shape (it bounds the product of the
+    non-zero extents): torch.nn.init leaves it alone, and so does fastinit.torch (it said NumPy's "array is too
+    big"), for CPU and meta tensors alike.  Its checks run on a twin that NumPy holds, placed in the tensor's
+    shape, so the fans, the placement and the orthogonal sizes are those of the whole shape."""
+    huge = (0, 2**31, 2**31)
+    with pytest.raises(ValueError, match="array is too big"):
+        np.empty(huge, np.float16)
+    names = ("uniform_", "normal_", "trunc_normal_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+             "kaiming_normal_", "lecun_uniform_", "lecun_normal_", "variance_scaling_", "orthogonal_", "sparse_",
+             "constant_", "zeros_", "dirac_", "delta_orthogonal_")
+    for device in ("cpu", "meta"):
+        for whole in (huge, huge[1:] + (0,)):
+            shape = whole
+            g = torch.Generator().manual_seed(0)
+            state = g.get_state()
+            for name in names:
+                shape = ((0, 2**62) if whole[0] == 0 else (2**62, 0)) if name == "sparse_" else whole  # 2-D only
+                t = torch.empty(shape, device=device, dtype=torch.float16)
+                args = {"constant_": (0.5,), "sparse_": (0.5,)}.get(name, ())
+                ours, theirs = getattr(finit, name), getattr(tinit, name, None)
+                drawn = {"generator": g} if "generator" in inspect.signature(ours).parameters else {}
+                with warnings.catch_warnings(record=True) as said:
+                    warnings.simplefilter("always")
+                    if name == "delta_orthogonal_":  # (out, in) = (0, 2**31): in > out; (2**31, 2**31): too big
+                        with pytest.raises(ValueError, match=r"in_channels \(2147483648\) must be|more than 2"):
+                            ours(t, generator=g)
+                        continue
+                    if name in ("xavier_uniform_", "xavier_normal_") and shape[-1] == 0:
+                        with pytest.raises(ZeroDivisionError):  # fan_in = fan_out = 0 (fastinit: documented)
+                            theirs(torch.empty(shape, device=device))
+                    elif theirs is not None and not (name == "dirac_" and shape[-1] == 0) and not (  # IndexError
+                            name == "sparse_" and shape[-1]):  # torch's sparse_ loops over the 2**62 columns
+                        assert theirs(torch.empty(shape, device=device), *args).shape == shape
+                    assert ours(t, *args, **drawn) is t, (name, shape, device)
+                assert [str(w.message) for w in said] == (["Initializing zero-element tensors is a no-op"] * 2
+                                                          if name.startswith("kaiming") else []), name
+                assert t.shape == shape
+            assert torch.equal(g.get_state(), state), (device, shape)  # nothing drawn
+        t = torch.empty(huge, device=device)
+        fits = r"block out.shape \(0, 2147483648, 2147483648\) at offset \(2, 0, 0\) does not fit"
+        for bad, error in ((lambda: finit.xavier_uniform_(t, gain=-1.0), "gain must be"),
+                           (lambda: finit.normal_(t, seed=-1), "seed must lie in"),
+                           (lambda: finit.trunc_normal_(t, a=1.0, b=-1.0), "a < b"),
+                           (lambda: finit.sparse_(torch.empty(0, 2**62, device=device), 2.0), "sparsity"),
+                           (lambda: finit.dirac_(torch.empty(3, 2**62, 0, device=device), groups=2),
+                            "divisible by groups"),
+                           (lambda: finit.kaiming_normal_(t, global_shape=(1, 2**31, 2**31), offset=(2, 0, 0)),
+                            fits),
+                           (lambda: finit.normal_(t, global_shape=(1, 2**31, 2**31), offset=(2, 0, 0)),
+                            fits)):
+            with pytest.raises(ValueError, match=error):
+                bad()
+        # an empty block of a non-empty tensor is checked as the whole: no zero-element warning, its mode checked
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert finit.kaiming_normal_(t, global_shape=(1,) + huge[1:], offset=(1, 0, 0)) is t
+        with pytest.raises(ValueError, match="Mode fan_avg not supported"):
+            finit.kaiming_normal_(t, mode="fan_avg", global_shape=(1,) + huge[1:], offset=(1, 0, 0))
 
 
 @pytest.mark.parametrize("bad", [5, "g", object()])
