@@ -196,6 +196,9 @@ def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
+SHARED_MEMORY = "has zero strides (a broadcast view): its elements share memory"  # (an expanded view's refusal)
+
+
 def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[int, ...], int, int]:
     """Per-axis strides in elements, the position of element (0, ...) above the lowest-addressed one,
     and the number of elements spanned — after refusing misaligned strides or addresses and views
@@ -206,7 +209,7 @@ def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[i
         raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
     estr = tuple(int(st) // item for st in strides)
     if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
-        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+        raise ValueError(f"{name} {SHARED_MEMORY}")
     if _may_overlap(shape, estr):
         raise ValueError(f"{name} has strides {tuple(strides)} in bytes, {estr} in elements, under which its "
                          "elements may share memory (a self-overlapping view); fill a view without overlaps")

@@ -38,7 +38,9 @@ Expanded views (zero strides: elements sharing memory) are refused by the sample
 either).  Numeric arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows, and 0-d
 NumPy arrays of numbers.
 Tensor subclasses that override torch's functions or dispatch (FakeTensor, DTensor, a lazy module's
-UninitializedParameter) go to torch.nn.init's function of the same name: torch's values and errors.
+UninitializedParameter), and any tensor under a TorchDispatchMode, go to torch.nn.init's function of the same
+name: torch's values and errors.  An active TorchFunctionMode is offered each call first, as torch.nn.init's
+functions offer it.
 """
 from __future__ import annotations
 
@@ -57,11 +59,14 @@ try:
 except ImportError as e:
     raise missing(e, "torch", "fastinit.torch") from None
 
+from torch.overrides import handle_torch_function  # noqa: E402
+from torch.utils import _python_dispatch  # noqa: E402
+
 from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (bfloat16, place_block, shape_said_as, torch_cpu_array, torch_device_type,
+from ._buffers import (SHARED_MEMORY, bfloat16, place_block, shape_said_as, torch_cpu_array, torch_device_type,
                        torch_func_wrapper)
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
@@ -297,6 +302,8 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 _FASTINIT_ONLY = ("seed", "stream", "global_shape", "offset")
 _PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__, torch._C._disabled_torch_function_impl)
 _DYNAMO = torch.compiler.is_dynamo_compiling  # torch.compile's tracing (not torch.export's non-strict one)
+_DISPATCH_MODE = getattr(_python_dispatch, "is_in_torch_dispatch_mode",  # (torch >= 2.2; infra modes too)
+                         lambda: torch._C._len_torch_dispatch_stack() > 0)
 
 
 def _subclass(tensor) -> bool:
@@ -317,19 +324,25 @@ def _subclass(tensor) -> bool:
 
 
 def _subclasses_to_torch(fill):
-    """``fill`` for plain tensors; for a tensor subclass (:func:`_subclass`), torch.nn.init's function of the same
-    name, which dispatches it as torch does (its values, its errors); a TypeError for fastinit's own initializers
-    and for fastinit-only arguments (``seed=``, ``stream=``, placement), which torch cannot honour."""
+    """``fill`` for plain tensors; for a tensor subclass (:func:`_subclass`), or any tensor while a
+    TorchDispatchMode is active (it expects to see the fill's aten operations, which fastinit's kernels do not
+    make), torch.nn.init's function of the same name, which dispatches it as torch does (its values, its errors); a
+    TypeError for fastinit's own initializers and for fastinit-only arguments (``seed=``, ``stream=``, placement),
+    which torch cannot honour.  An active TorchFunctionMode is first offered the call, as torch.nn.init's functions
+    offer it (``torch.device(...)``'s mode passes it on; a user's mode may skip or reroute it)."""
     theirs = _THEIRS.get(fill.__name__)
 
     def dispatch(*args, **kwargs):
         tensor = args[0] if args else kwargs.get("tensor")
-        if not _subclass(tensor):
+        if not _subclass(tensor) and not (isinstance(tensor, torch.Tensor) and _DISPATCH_MODE()):
             return fill(*args, **kwargs)
         ours = [f"{k}=" for k in _FASTINIT_ONLY if kwargs.get(k) is not None]
         if theirs is None or ours:
             what = f"{fill.__name__} is not in torch.nn.init" if theirs is None else \
                 f"torch.nn.init has no {', '.join(ours)}"
+            if not _subclass(tensor):
+                raise TypeError(f"{fill.__name__}: a TorchDispatchMode is active, under which fastinit hands tensors "
+                                f"to torch.nn.init, and {what}; initialize outside the mode")
             raise TypeError(f"{fill.__name__}: a {type(tensor).__name__} is a tensor subclass, which fastinit hands "
                             f"to torch.nn.init, and {what}; initialize a plain tensor (a shard's local tensor) instead")
         return theirs(*args, **{k: v for k, v in kwargs.items() if k not in _FASTINIT_ONLY})
@@ -338,6 +351,8 @@ def _subclasses_to_torch(fill):
     def initializer(*args, **kwargs):
         if _DYNAMO():  # torch.compile: a graph break, the call runs eagerly (same values)
             return torch.compiler.disable(dispatch)(*args, **kwargs)
+        if torch._C._is_torch_function_mode_enabled():  # the mode calls this again (itself off) to go on
+            return handle_torch_function(initializer, (args[0] if args else kwargs.get("tensor"),), *args, **kwargs)
         return dispatch(*args, **kwargs)
 
     return initializer
@@ -357,6 +372,8 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
         _check_generator(generator, tensor)
         if not math.isfinite(a):  # torch: "from and to must be finite"
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
+        if _expanded(tensor):  # refused as the samplers refuse it (torch: its overlap RuntimeError), not filled
+            raise ValueError(f"out {SHARED_MEMORY}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
         _init.refuse_beyond_range(a, b, _numpy_dtype(tensor.dtype), "uniform_")  # as for a < b, not constant_'s val

@@ -917,3 +917,76 @@ def test_torchs_own_functions_imported_under_a_patch_are_torchs_once_restored():
                        timeout=300, check=False)
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.split("\n")[0] == "True [[1, 1, 1], [1, 1, 1]] [(2+0j), (2+0j)] [[1, 0], [0, 1]]", r.stdout
+
+
+def test_torch_function_modes_are_offered_the_call_and_dispatch_modes_see_torchs_operations():
+    """torch.nn.init's uniform_, normal_, constant_ and kaiming_uniform_ (nn.Linear's and nn.Conv's) offer an
+    active TorchFunctionMode the call (a mode may skip an init, as model loaders' "skip init" modes do, or pass it
+    on), and under a TorchDispatchMode their writes are aten operations the mode sees.  fastinit.torch's
+    functions offer the mode the call too (torch.device's own mode passes it on: fastinit's values), and under a
+    dispatch mode hand the tensor to torch.nn.init (torch's values; fastinit-only arguments refused, as for a
+    tensor subclass)."""
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Skip(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__module__", None) in ("torch.nn.init", "fastinit.torch"):
+                return args[0] if args else kwargs["tensor"]
+            return func(*args, **(kwargs or {}))
+
+    class Seen(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.funcs = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.funcs.append(func)
+            return func(*args, **(kwargs or {}))
+
+    class Ops(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.ops = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.ops.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    expected = finit.kaiming_normal_(torch.empty(6, 4), seed=2)
+    for init in (finit, tinit):  # fastinit as torch does
+        t = torch.full((6, 4), 7.0)
+        with Skip():
+            assert init.kaiming_uniform_(t) is t and init.uniform_(t, 2.0, 2.0) is t and init.normal_(t) is t
+            assert init.constant_(t, 1.0) is t
+        assert (t == 7).all()
+    with Skip():
+        assert finit.trunc_normal_(t) is t and finit.xavier_normal_(t) is t and finit.orthogonal_(t) is t
+    assert (t == 7).all()
+    with Seen() as seen:
+        t = finit.kaiming_normal_(torch.empty(6, 4), seed=2)
+    assert torch.equal(t, expected) and finit.kaiming_normal_ in seen.funcs
+    with torch.device("cpu"):
+        assert torch.equal(finit.kaiming_normal_(torch.empty(6, 4), seed=2), expected)
+    torch.manual_seed(3)
+    with Ops() as seen:
+        t = finit.normal_(torch.full((6, 4), 7.0), 1.0, 0.5)
+    torch.manual_seed(3)
+    assert "aten.normal_.default" in seen.ops and torch.equal(t, tinit.normal_(torch.full((6, 4), 7.0), 1.0, 0.5))
+    with Ops(), pytest.raises(TypeError, match="TorchDispatchMode is active.*torch.nn.init has no seed="):
+        finit.normal_(t, seed=1)
+    with Ops(), pytest.raises(TypeError, match="lecun_normal_ is not in torch.nn.init"):
+        finit.lecun_normal_(t)
+    assert torch.equal(finit.normal_(t, seed=1), finit.normal_(torch.empty(6, 4), seed=1))  # the mode is gone
+
+
+def test_uniform_with_equal_bounds_refuses_an_expanded_view_as_every_sampler_does():
+    """uniform_(a == b) fills a as constant_ would, but an expanded view is still a sampler's refusal (torch
+    raises too), not handed to torch's constant_."""
+    t = torch.full((1, 4), 7.0).expand(3, 4)
+    with pytest.raises(RuntimeError, match="more than one element"):
+        tinit.uniform_(t, 1.0, 1.0)
+    for a in (1.0, 2.0):  # a < b and a == b
+        with pytest.raises(ValueError, match="zero strides"):
+            finit.uniform_(t, 1.0, a)
+    assert (t == 7).all()
