@@ -283,8 +283,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     (a 0-d tensor's twin holds one element).  So does an empty tensor whose shape NumPy cannot hold."""
     _check_generator(generator, tensor)
     if isinstance(tensor, torch.Tensor) and (tensor.is_meta or _beyond_numpy(tensor)):
-        if not tensor.is_meta:
-            _writable(tensor)  # its device, dtype and inference-mode checks
+        _writable(tensor)  # its inference-mode (a meta tensor's too, as torch), device and dtype checks
         if not tensor.numel() and not _beyond_numpy(tensor):  # checked as an empty CPU tensor: all of it
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
         else:

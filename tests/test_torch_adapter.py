@@ -364,6 +364,11 @@ def test_inference_tensors_are_refused_outside_inference_mode_like_torch():
         assert not x.any()
     with torch.inference_mode():  # inside inference mode, like torch
         assert finit.normal_(t, seed=0) is t and t.any()
+        meta = torch.empty(4, 4, device="meta")
+    for call in (finit.normal_, finit.uniform_, finit.kaiming_uniform_, finit.xavier_uniform_):  # meta: as torch
+        for init in (tinit, finit):
+            with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+                getattr(init, call.__name__)(meta)
 
 
 def test_integer_bool_and_complex_tensors_get_constants_eye_and_dirac_from_torch():
