@@ -36,7 +36,8 @@ Expanded views (zero strides: elements sharing memory) are refused by the sample
 ``constant_`` hands them to torch, as ``constant_`` / ``zeros_`` do sparse tensors (torch's
 ``constant_`` then fills a CSR tensor's stored values and refuses a COO one; its ``zeros_`` empties
 either).  Numeric arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows, and 0-d
-NumPy arrays of numbers.
+NumPy arrays of numbers; ``orthogonal_``'s gain, ``sparse_``'s sparsity and ``dirac_``'s groups any one-element
+tensor, as torch's arithmetic takes it.
 Tensor subclasses that override torch's functions or dispatch (FakeTensor, DTensor, a lazy module's
 UninitializedParameter), and any tensor under a TorchDispatchMode, go to torch.nn.init's function of the same
 name: torch's values and errors.  An active TorchFunctionMode is offered each call first, as torch.nn.init's
@@ -234,6 +235,13 @@ def _num(x):
             x.dtype.kind in "iuf":
         return x.item()
     return x
+
+
+def _item(x):
+    """:func:`_num`, and a one-element tensor of any number of axes as its number, where torch.nn.init's
+    arithmetic takes one (orthogonal_'s gain, sparse_'s sparsity, dirac_'s groups; its other numbers go to
+    ``Tensor.normal_`` and the like, which refuse it)."""
+    return x.item() if isinstance(x, torch.Tensor) and x.numel() == 1 else _num(x)
 
 
 def _real(x, name: str, fn: str) -> float:
@@ -475,10 +483,10 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, expanded
     or lazily negated views and unaligned memory by torch itself)."""
     if _by_torch(tensor):
-        return _THEIRS["dirac_"](tensor, _num(groups))
+        return _THEIRS["dirac_"](tensor, _item(groups))
     twin = _writable(tensor)  # a meta tensor's: errors quote the tensor's shape
     with shape_said_as(tensor.shape, twin.shape):
-        _structured.dirac_(twin, _num(groups))
+        _structured.dirac_(twin, _item(groups))
     return _done(tensor)
 
 
@@ -542,7 +550,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
-    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, _num(gain), **kw), tensor, generator, seed,
+    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, _item(gain), **kw), tensor, generator, seed,
                     placed=False, stream=stream)
 
 
@@ -553,7 +561,7 @@ def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
     if isinstance(tensor, torch.Tensor) and (tensor.is_meta or _beyond_numpy(tensor)):
         _structured.delta_orthogonal_matrix(tuple(tensor.shape), "torch")  # before its twin keeps (out, in)
-    return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, _num(gain), **kw), tensor, generator, seed,
+    return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, _item(gain), **kw), tensor, generator, seed,
                     placed=False, keep=2, stream=stream)
 
 
@@ -564,7 +572,7 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
     positions drawn from ``generator`` too (torch's own ignores it)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _sampled(lambda arr, **kw: _sparse.sparse_(arr, _num(sparsity), _num(std), **kw), tensor, generator, seed,
+    return _sampled(lambda arr, **kw: _sparse.sparse_(arr, _item(sparsity), _num(std), **kw), tensor, generator, seed,
                     **placement)
 
 

@@ -181,6 +181,25 @@ def test_zero_dim_tensor_arguments_are_taken_like_torch():
     assert torch.equal(finit.dirac_(torch.empty(4, 2, 3), x(2)), tinit.dirac_(torch.empty(4, 2, 3), 2))
 
 
+def test_one_element_tensor_arguments_are_taken_where_torchs_arithmetic_takes_them():
+    """torch's orthogonal_ multiplies by its gain, sparse_ takes ceil(sparsity * rows), dirac_ divides by groups:
+    a one-element tensor of any shape works there (a review); its other numbers go to Tensor.normal_ and the like,
+    which refuse one (and so does fastinit: a TypeError naming the argument)."""
+    one = torch.tensor([[2.0]])
+    assert torch.equal(finit.orthogonal_(torch.empty(4, 6), one, seed=3), finit.orthogonal_(torch.empty(4, 6), 2.0,
+                                                                                              seed=3))
+    assert torch.equal(finit.sparse_(torch.empty(4, 6), one / 4, seed=3), finit.sparse_(torch.empty(4, 6), 0.5,
+                                                                                          seed=3))
+    assert torch.equal(finit.dirac_(torch.empty(4, 2, 3), torch.tensor([2])), tinit.dirac_(torch.empty(4, 2, 3),
+                                                                                           torch.tensor([2])))
+    tinit.orthogonal_(torch.empty(4, 6), one)  # torch takes them too
+    tinit.sparse_(torch.empty(4, 6), one / 4)
+    with pytest.raises(TypeError, match="must be float, not Tensor"):
+        tinit.normal_(torch.empty(4, 6), 0.0, torch.tensor([0.5]))
+    with pytest.raises(TypeError, match="std"):
+        finit.normal_(torch.empty(4, 6), 0.0, torch.tensor([0.5]))
+
+
 def test_zeros_of_a_sparse_tensor_like_torch():
     t = finit.zeros_(torch.ones(3, 3).to_sparse())
     assert t.layout == torch.sparse_coo and not t.to_dense().any()
