@@ -61,9 +61,9 @@ def _shard(text: str) -> tuple[int, int]:
     try:
         i, n = (int(x) for x in text.split("/"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard must look like I/N, e.g. 0/8, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must look like I/N, e.g. 0/8, got {text!r}") from None
     if not 0 <= i < n:
-        raise argparse.ArgumentTypeError(f"--shard I/N needs 0 <= I < N, got {text!r}")
+        raise argparse.ArgumentTypeError(f"I/N needs 0 <= I < N, got {text!r}")
     return i, n
 
 
@@ -134,7 +134,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
         del out
     # printed once the file is in place: a closed stdout (`| head -1`) then costs the report, not the file
     raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if args.dtype.name == "bfloat16" else ""
-    print("\n".join(report + [f"  wrote {args.out} ({nbytes / 1e9:.3f} GB, .npy{raw})"]))
+    print("\n".join(report + [f"  wrote {args.out} ({_si(nbytes, 'B')}, .npy{raw})"]))
     return 0
 
 

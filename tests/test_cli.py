@@ -28,6 +28,7 @@ def test_fill_writes_the_npy_file_it_reports(tmp_path, capsys):
     got = np.load(path)
     expected = fastinit.normal_(np.empty(1000, np.float16), 0.0, 0.02, seed=3, stream="w")
     assert np.array_equal(got, expected)
+    assert f"wrote {path} (2 kB, .npy)" in capsys.readouterr().out  # its 2,000 bytes of values, not "0.000 GB"
 
 
 def test_fill_trunc_normal_defaults_to_two_std_bounds(tmp_path, capsys):
