@@ -25,6 +25,7 @@ MODULES = {
     "fastinit.jax": "Drop-in for `jax.nn.initializers` with fastinit's values, eager, jitted or vmapped (needs jax).",
     "fastinit.io": "Out-of-core safetensors checkpoints (needs safetensors for reading them back).",
     "fastinit.precompile": "Every CPU kernel compiled into numba's cache up front (`fastinit compile`).",
+    "fastinit.variance": "Variance propagation through deep nets by activation and init (`fastinit variance`).",
 }
 
 
@@ -78,6 +79,8 @@ def entry(module: str, name: str, obj) -> str:
     kind = type(obj).__name__
     if type(obj).__module__.startswith("fastinit"):  # an instance of a fastinit class, e.g. default_generator
         return head + f"An instance of `{kind}` (see `{type(obj).__module__.split('._')[0]}.{kind}`).\n"
+    if isinstance(obj, dict) and " at 0x" in repr(obj):  # functions among the values: their keys (addresses vary)
+        return head + f"```python\n{name}: {kind} = {{{', '.join(f'{k!r}: ...' for k in obj)}}}\n```\n"
     return head + f"```python\n{name}: {kind} = {obj!r}\n```\n"
 
 

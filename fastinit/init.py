@@ -55,8 +55,18 @@ def _shown(value) -> str:
     return f"{str(value)[:24]}..."
 
 
+def _scalar(value):
+    """A 0-d NumPy array of numbers (``np.array(0.5)``, what NumPy reductions of 0-d inputs give) as its scalar;
+    anything else as given."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        return value[()]
+    return value
+
+
 def as_int(value, name: str, fn: str, least: int = 0) -> int:
-    """An int (NumPy integers too); TypeError for anything else (bool included), ValueError below ``least``."""
+    """An int (NumPy integers and 0-d integer arrays too); TypeError for anything else (bool included), ValueError
+    below ``least``."""
+    value = _scalar(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < least:
@@ -65,7 +75,9 @@ def as_int(value, name: str, fn: str, least: int = 0) -> int:
 
 
 def as_real(value, name: str, fn: str, finite: bool = True) -> float:
-    """A float from a real number; TypeError for non-numbers (and bool), ValueError for NaN/inf."""
+    """A float from a real number (a 0-d NumPy array too); TypeError for non-numbers (and bool), ValueError for
+    NaN/inf."""
+    value = _scalar(value)
     if not _is_real(value):
         raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
     v = _float(value)

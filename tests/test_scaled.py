@@ -277,6 +277,35 @@ def test_allocating_twins_name_themselves_for_an_unknown_keyword(twin, kw):
 
 
 @pytest.mark.parametrize("call, exc, match", [
+    (lambda: fastinit.he_normal(4, 3, layout="bad"), ValueError, r"^he_normal: layout must be one of"),
+    (lambda: fastinit.glorot_uniform(4, 3, gain=-1), ValueError, r"^glorot_uniform: gain must be a finite number"),
+    (lambda: fastinit.eye(2, 3, 4), ValueError, r"^eye: Only tensors with 2 dimensions"),
+    (lambda: fastinit.normal(4, std=None), TypeError, r"^normal: std must be a real number, got NoneType"),
+])
+def test_allocating_twins_name_themselves_in_their_refusals(call, exc, match):
+    """he_normal(4, 3, layout="bad") said "kaiming_normal_: layout must be ...": a function the caller never
+    called (a review); the argument was named right."""
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_zero_d_numpy_arrays_are_numbers():
+    """np.array(0.5) (what NumPy reductions of 0-d inputs give) is the number 0.5 for every numeric argument, as
+    fastinit.torch and fastinit.jax take it (the core refused it: "std must be a real number, got ndarray")."""
+    w = np.empty((6, 4), np.float32)
+    assert np.array_equal(fastinit.normal_(w.copy(), np.array(1.0), np.array(0.5), seed=1),
+                          fastinit.normal_(w.copy(), 1.0, 0.5, seed=1))
+    assert np.array_equal(fastinit.xavier_uniform_(w.copy(), np.array(2.0), seed=1),
+                          fastinit.xavier_uniform_(w.copy(), 2.0, seed=1))
+    assert np.array_equal(fastinit.sparse_(w.copy(), np.array(0.5), seed=1), fastinit.sparse_(w.copy(), 0.5, seed=1))
+    assert np.array_equal(fastinit.dirac_(np.empty((4, 2, 3), np.float32), np.array(2)),
+                          fastinit.dirac_(np.empty((4, 2, 3), np.float32), 2))
+    for bad in (np.array([0.5]), np.array(True), np.array("0.5")):  # not 0-d numbers: still refused
+        with pytest.raises(TypeError, match="std must be a real number"):
+            fastinit.normal_(w, 0.0, bad, seed=1)
+
+
+@pytest.mark.parametrize("call, exc, match", [
     (lambda: fastinit.zeros(3, np.float32), TypeError, r"^shape must be a tuple of ints, got \(3, <class 'numpy\."
      r"float32'>\): fastinit\.zeros takes the sizes by position, and its parameters \(dtype="),
     (lambda: fastinit.normal(3, 4, 0.1), TypeError, r"^shape must be a tuple of ints, got \(3, 4, 0\.1\): fastinit"),

@@ -425,7 +425,7 @@ def test_checks_on_an_empty_twin_quote_the_shape_asked_for(tmp_path):
     import fastinit.dask as fid
     from fastinit.io import TensorSpec, write_safetensors
 
-    calls = [(lambda: fid.sparse(3, 4, 5, chunks=2, sparsity=0.1), r"sparse_: .* got shape \(3, 4, 5\)$"),
+    calls = [(lambda: fid.sparse(3, 4, 5, chunks=2, sparsity=0.1), r"sparse: .* got shape \(3, 4, 5\)$"),
              (lambda: fid.from_initializer(fastinit.eye_, (7, 3, 2), chunks=-1, sampled=False),
               r"eye_: .* got shape \(7, 3, 2\)$"),
              (lambda: write_safetensors(tmp_path / "x.safetensors", {"b": TensorSpec((4, 4), "float32", "dirac_")},
