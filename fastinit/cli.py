@@ -478,7 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--shard", type=_shard, default=None, metavar="I/N",
                    help="write only shard I of N: every tensor's I-th row block (0-based), the values of the "
                         "whole (needs --seed)")
-    i.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
+    i.add_argument("--no-progress", action="store_true", help="no progress bar (default: one on stderr when it is "
+                   "a terminal and the file has 256 MiB or more)")
     i.add_argument("--list", action="store_true", help="list the embedded architectures and exit")
     i.set_defaults(func=cmd_init)
 
@@ -568,11 +569,12 @@ _NUMBER_FLAGS = {"--a", "--b", "--mean", "--std", "--value", "--alpha"}
 
 def _negative_values(argv: list[str]) -> list[str]:
     """``--a -1e-3`` as ``--a=-1e-3``: argparse (before Python 3.13) takes only ``-1`` and ``-0.5`` for negative
-    numbers and reads ``-1e-3`` or ``-inf`` as an unknown flag (and ``--shard -1/2`` as a missing value)."""
+    numbers and reads ``-1e-3`` or ``-inf`` as an unknown flag (and ``--shard -1/2`` or ``--stream -1e3`` as a
+    missing value: refused by their own checks instead)."""
     out, i = [], 0
     while i < len(argv):
         if i + 1 < len(argv) and (argv[i] in _NUMBER_FLAGS and _is_float(argv[i + 1])
-                                  or argv[i] == "--shard" and re.match(r"-[0-9]", argv[i + 1])):
+                                  or argv[i] in ("--shard", "--stream") and re.match(r"-[0-9.]", argv[i + 1])):
             out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:

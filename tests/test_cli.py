@@ -44,6 +44,9 @@ def test_fill_bad_parameters_exit_2_with_message(capsys):
     assert "std must be >= 0" in capsys.readouterr().err
     assert main(["fill", "--numel", "10", "--stream", "-1"]) == 2  # a signed number is an int, not a name
     assert "stream must lie in [0, 2**64), got -1" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="2"):  # argparse's exit, with --stream's own refusal
+        main(["fill", "--numel", "10", "--stream", "-1e3"])
+    assert "'-1e3' reads as a number but is not a decimal int" in capsys.readouterr().err  # not "expected one"
     assert main(["fill", "--numel", "10", "--stream=--1"]) == 0  # not a number: a name, as before
     for text, hint in (("1e3", " (write 1000)"), ("0x10", " (write 16)"), ("2.5", ""), ("inf", ""),
                        ("1e30", ""), ("-1e3", "")):  # no hint that would still be out of range
