@@ -275,7 +275,8 @@ def _tqdm(enabled: Optional[bool]):
 def _progress(bar_class, total: int, enabled: Optional[bool]):
     if bar_class is None or (enabled is None and total < (256 << 20)):
         return None
-    return bar_class(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="fastinit", file=sys.stderr)
+    return bar_class(total=total, unit="B", unit_scale=True, unit_divisor=1000, desc="fastinit",  # MB: as the summary
+                     file=sys.stderr)
 
 
 _OWN_METADATA = ("fastinit.seed", "fastinit.shard")

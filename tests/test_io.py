@@ -282,6 +282,7 @@ def test_progress_bar_reports_bytes(tmp_path, capsys):
     write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((256, 256))}, seed=0, progress=True)
     err = capsys.readouterr().err
     assert "fastinit" in err and "B/s" in err
+    assert "262k/262k" in err  # decimal prefixes (262,144 bytes of values and the header), as the CLI's summary
 
 
 def test_progress_true_without_tqdm_is_refused_before_any_draw_or_write(tmp_path, monkeypatch):
