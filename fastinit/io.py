@@ -181,7 +181,7 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
     real = os.path.realpath(path)  # a symbolic link keeps pointing at the new file (written where it points)
-    st = os.stat(real) if os.path.exists(real) else None
+    st = os.stat(path) if os.path.exists(path) else None  # (/dev/stdout on a pipe: no real path, but a FIFO)
     if st is not None and not stat.S_ISREG(st.st_mode):  # the rename would replace /dev/null or a FIFO by a file
         kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
                 else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")

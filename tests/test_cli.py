@@ -343,6 +343,14 @@ def test_out_naming_a_fifo_or_a_device_is_refused_not_replaced(tmp_path, capsys)
         assert f"it names {kind}" in capsys.readouterr().err
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and stat.S_ISCHR(os.stat(os.devnull).st_mode)
     assert to_null.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == ["null", "pipe"]
+    if os.path.isdir("/proc/self/fd"):  # `--out /dev/stdout | cat`: a link to a pipe, which has no real path (it
+        read, write = os.pipe()  # said "No such file or directory (creating a temporary file in /proc/…/fd)")
+        try:
+            assert main(["fill", "--numel", "100", "--repeat", "1", "--out", f"/proc/self/fd/{write}"]) == 2
+            assert "it names a FIFO" in capsys.readouterr().err
+        finally:
+            os.close(read)
+            os.close(write)
 
 
 def test_fill_takes_negative_numbers_in_any_notation(tmp_path, capsys):
