@@ -43,6 +43,7 @@ def _float(value) -> float:
 
 def _overflowed(value, v: float) -> bool:
     """Whether ``v = _float(value)`` is ±inf for a finite ``value`` (10**400, a long double of 1e400)."""
+    value = _scalar(value)
     if not math.isinf(v) or type(value) is float:
         return False
     return bool(np.isfinite(value)) if isinstance(value, np.floating) else True
@@ -50,6 +51,7 @@ def _overflowed(value, v: float) -> bool:
 
 def _shown(value) -> str:
     """A number too large for float64, for a message: an int by its bits, else its first digits."""
+    value = _scalar(value)
     if isinstance(value, (int, np.integer)):
         return f"an int of {int(value).bit_length()} bits"
     return f"{str(value)[:24]}..."

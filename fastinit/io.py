@@ -193,14 +193,14 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     if not os.path.isdir(folder):
         raise FileNotFoundError(errno.ENOENT, f"cannot write {path}: its folder {folder} does not exist")
     name, longest = os.fsencode(os.path.basename(real)), _longest_name(folder)
-    if longest is not None and len(name) > longest:  # else refused only by the final rename, once everything is written
+    if longest is not None and 0 < longest < len(name):  # else refused only by the final rename, once all is written
         raise OSError(errno.ENAMETOOLONG, f"cannot write {path}: its name has {len(name)} bytes, more than the "
                                           f"{longest} its folder's file system allows")
     return real, st
 
 
 def _longest_name(folder: str) -> Optional[int]:
-    """The longest file name (in bytes) ``folder``'s file system takes; None where it cannot say."""
+    """The longest file name (in bytes) ``folder``'s file system takes; None where it cannot say (-1: no limit)."""
     try:
         return os.pathconf(folder, "PC_NAME_MAX")
     except (AttributeError, ValueError, OSError):  # (no pathconf: Windows)

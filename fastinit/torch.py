@@ -61,7 +61,6 @@ except ImportError as e:
     raise missing(e, "torch", "fastinit.torch") from None
 
 from torch.overrides import handle_torch_function  # noqa: E402
-from torch.utils import _python_dispatch  # noqa: E402
 
 from . import init as _init
 from . import scaled as _scaled
@@ -309,8 +308,8 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
 _FASTINIT_ONLY = ("seed", "stream", "global_shape", "offset")
 _PLAIN_TORCH_FUNCTION = (torch.Tensor.__torch_function__.__func__, torch._C._disabled_torch_function_impl)
 _DYNAMO = torch.compiler.is_dynamo_compiling  # torch.compile's tracing (not torch.export's non-strict one)
-_DISPATCH_MODE = getattr(_python_dispatch, "is_in_torch_dispatch_mode",  # (torch >= 2.2; infra modes too)
-                         lambda: torch._C._len_torch_dispatch_stack() > 0)
+_DISPATCH_MODE = torch._C._len_torch_dispatch_stack  # this thread's modes (FakeTensorMode too); not
+# _python_dispatch.is_in_torch_dispatch_mode, a process-wide flag: another thread's mode would reroute this one's
 
 
 def _subclass(tensor) -> bool:
@@ -341,7 +340,7 @@ def _subclasses_to_torch(fill):
 
     def dispatch(*args, **kwargs):
         tensor = args[0] if args else kwargs.get("tensor")
-        if not _subclass(tensor) and not (isinstance(tensor, torch.Tensor) and _DISPATCH_MODE()):
+        if not _subclass(tensor) and not (isinstance(tensor, torch.Tensor) and _DISPATCH_MODE() > 0):
             return fill(*args, **kwargs)
         ours = [f"{k}=" for k in _FASTINIT_ONLY if kwargs.get(k) is not None]
         if theirs is None or ours:
@@ -379,11 +378,11 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
         _check_generator(generator, tensor)
         if not math.isfinite(a):  # torch: "from and to must be finite"
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
-        if _expanded(tensor):  # refused as the samplers refuse it (torch: its overlap RuntimeError), not filled
-            raise ValueError(f"out {SHARED_MEMORY}")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
         _init.refuse_beyond_range(a, b, _numpy_dtype(tensor.dtype), "uniform_")  # as for a < b, not constant_'s val
+        if not tensor.is_meta and tensor.numel() and not tensor.is_nested and _expanded(tensor):  # as a sampler
+            raise ValueError(f"out {SHARED_MEMORY}")  # refuses it (torch: its overlap RuntimeError), not filled
         return _constant(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
 

@@ -300,6 +300,9 @@ def test_zero_d_numpy_arrays_are_numbers():
     assert np.array_equal(fastinit.sparse_(w.copy(), np.array(0.5), seed=1), fastinit.sparse_(w.copy(), 0.5, seed=1))
     assert np.array_equal(fastinit.dirac_(np.empty((4, 2, 3), np.float32), np.array(2)),
                           fastinit.dirac_(np.empty((4, 2, 3), np.float32), 2))
+    for inf in (np.array(np.inf), np.array(-np.inf)):  # infinite values are constants' to take, not overflows
+        assert (fastinit.constant_(np.empty(4, np.float32), inf) == inf[()]).all()
+        assert (fastinit.constant(3, val=inf) == inf[()]).all()
     for bad in (np.array([0.5]), np.array(True), np.array("0.5")):  # not 0-d numbers: still refused
         with pytest.raises(TypeError, match="std must be a real number"):
             fastinit.normal_(w, 0.0, bad, seed=1)

@@ -4,6 +4,7 @@ import inspect
 import math
 import subprocess
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -1002,6 +1003,21 @@ def test_torch_function_modes_are_offered_the_call_and_dispatch_modes_see_torchs
     with Ops(), pytest.raises(TypeError, match="lecun_normal_ is not in torch.nn.init"):
         finit.lecun_normal_(t)
     assert torch.equal(finit.normal_(t, seed=1), finit.normal_(torch.empty(6, 4), seed=1))  # the mode is gone
+    entered, done = threading.Event(), threading.Event()
+
+    def elsewhere():  # another thread's dispatch mode is not this thread's (torch's mode stacks are per thread)
+        with Ops():
+            entered.set()
+            done.wait(60)
+
+    other = threading.Thread(target=elsewhere)
+    other.start()
+    try:
+        entered.wait(60)
+        assert torch.equal(finit.normal_(torch.empty(6, 4), seed=1), finit.normal_(t, seed=1))
+    finally:
+        done.set()
+        other.join()
 
 
 def test_uniform_with_equal_bounds_refuses_an_expanded_view_as_every_sampler_does():
@@ -1014,3 +1030,8 @@ def test_uniform_with_equal_bounds_refuses_an_expanded_view_as_every_sampler_doe
         with pytest.raises(ValueError, match="zero strides"):
             finit.uniform_(t, 1.0, a)
     assert (t == 7).all()
+    for empty in (torch.empty(1, 3, device="meta").expand(4, 3), torch.empty(1, 0).expand(5, 0)):  # no element
+        for a in (1.0, 2.0):  # written: nothing to refuse, as torch
+            assert finit.uniform_(empty, 1.0, a) is empty and tinit.uniform_(empty, 1.0, a) is empty
+    with pytest.raises(TypeError, match="supported dtypes"):  # the dtype first, as for a < b
+        finit.uniform_(torch.zeros(1, 3, dtype=torch.int32).expand(4, 3), 1.0, 1.0)
