@@ -234,7 +234,8 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     rows, cols = target.shape
     work = cols * max(ndraw, 1)  # the draws
     nthreads = min(threads_for(work), -(-cols // STRIP))  # a thread per 64-column strip at most
-    _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1) * drawn)
+    if drawn:
+        _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
     prm = normal_params(target, 0.0, std, fn)
     sw = stream_words(stream)
     if target.size == 0:

@@ -289,9 +289,10 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     which runs every check and no kernel; the others (orthogonal) an empty twin keeping the first ``keep`` axes
     (a 0-d tensor's twin holds one element).  So does an empty tensor whose shape NumPy cannot hold."""
     _check_generator(generator, tensor)
-    if isinstance(tensor, torch.Tensor) and (tensor.is_meta or _beyond_numpy(tensor)):
+    beyond = isinstance(tensor, torch.Tensor) and _beyond_numpy(tensor)
+    if isinstance(tensor, torch.Tensor) and (tensor.is_meta or beyond):
         _writable(tensor)  # its inference-mode (a meta tensor's too, as torch), device and dtype checks
-        if not tensor.numel() and not _beyond_numpy(tensor):  # checked as an empty CPU tensor: all of it
+        if not tensor.numel() and not beyond:  # checked as an empty CPU tensor: all of it
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
         else:
             seed = 0 if seed is None else resolve_seed(seed)
@@ -381,7 +382,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
         _init.refuse_beyond_range(a, b, _numpy_dtype(tensor.dtype), "uniform_")  # as for a < b, not constant_'s val
-        if not tensor.is_meta and tensor.numel() and not tensor.is_nested and _expanded(tensor):  # as a sampler
+        if not tensor.is_meta and tensor.numel() and _expanded(tensor):  # as a sampler
             raise ValueError(f"out {SHARED_MEMORY}")  # refuses it (torch: its overlap RuntimeError), not filled
         return _constant(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
@@ -415,8 +416,8 @@ def _not_float(tensor: torch.Tensor) -> bool:
 
 def _expanded(tensor: torch.Tensor) -> bool:
     """An expanded view: a zero stride on an axis of more than one element (elements sharing memory); False for a
-    tensor without strides (sparse)."""
-    if tensor.layout != torch.strided:
+    tensor without strides (sparse, nested)."""
+    if tensor.layout != torch.strided or tensor.is_nested:
         return False
     strides = tensor.stride()
     return 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, tensor.shape))
