@@ -48,7 +48,7 @@ def _named(twin, name: str = "", module: str = "fastinit"):
         _separate_sizes(shape, f"{module}.{name}", name not in _NO_NUMBERS)
         try:
             return twin(*shape, **kw)
-        except (TypeError, ValueError) as e:  # (Python 3.13 adds ". Did you mean 'seed'?")
+        except (TypeError, ValueError, MemoryError) as e:  # (Python 3.13 adds ". Did you mean 'seed'?")
             # a keyword the in-place function or from_initializer takes by position or sets itself (out=, shape=,
             # sampled=) is one the twin does not take either
             unknown = re.fullmatch(r"[\w.]+\(\) got (?:an unexpected keyword |multiple values for (?:keyword )?)"
@@ -57,7 +57,7 @@ def _named(twin, name: str = "", module: str = "fastinit"):
                 raise TypeError(f"{name}() got an unexpected keyword argument {unknown.group(1)} (see "
                                 f"help({module}.{name}))") from None
             inplace = re.match(r"\w+_: ", str(e))  # "kaiming_normal_: layout must be ...": said of he_normal
-            if inplace is None or type(e) not in (TypeError, ValueError):
+            if inplace is None or type(e) not in (TypeError, ValueError, MemoryError):
                 raise
             raise type(e)(f"{name}: {str(e)[inplace.end():]}") from e.__cause__
 

@@ -77,6 +77,13 @@ def _positive(text: str) -> int:
     return n
 
 
+def _path(text: str) -> str:
+    """--out, --png: a file name; an empty one is refused (it had read as no flag: nothing written, rc 0)."""
+    if not text:
+        raise argparse.ArgumentTypeError("expected a file name, got an empty string")
+    return text
+
+
 def _dtype(text: str):
     try:
         return resolve_dtype(text)
@@ -368,7 +375,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .archs import ARCHS, arch_spec, is_buffer, parameter_count
     from .io import write_safetensors
 
-    if args.list:
+    if args.list:  # (whatever --arch says)
         for name in ARCHS:
             print(f"{name:12s} {parameter_count(arch_spec(name)):>15,} parameters")
         return 0
@@ -463,13 +470,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--stream", type=_stream, default=0,
                    help="stream: an int in [0, 2**64) or a name that does not read as a number (default 0)")
     f.add_argument("--repeat", type=int, default=5, help="timed repetitions, best taken (default 5)")
-    f.add_argument("--out", metavar="PATH.npy", help="fill a .npy file on disk (memory-mapped) instead of RAM")
+    f.add_argument("--out", type=_path, metavar="PATH.npy",
+                   help="fill a .npy file on disk (memory-mapped) instead of RAM")
     f.set_defaults(func=cmd_fill)
     i = _sub(sub, "init", "initialize an embedded architecture into a safetensors file",
              "Write every parameter of an embedded architecture (no downloads), each initialized by its family's "
              "convention and keyed by its name as stream, into a safetensors file, in bounded memory.")
     i.add_argument("--arch", help="architecture name (see --list)")
-    i.add_argument("--out", metavar="FILE.safetensors", help="output file (written atomically)")
+    i.add_argument("--out", type=_path, metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
                    help="float16, bfloat16, float32 (default) or float64")
     i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
@@ -538,7 +546,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--dtype", choices=["float32", "float64"], default="float64",
                    help="forward pass precision (default float64)")
     v.add_argument("--seed", type=int, default=0, help="seed of the weights, inputs and gradients (default 0)")
-    v.add_argument("--png", metavar="FILE", help="also save a plot (needs matplotlib: pip install 'fastinit[plot]')")
+    v.add_argument("--png", type=_path, metavar="FILE",
+                   help="also save a plot (needs matplotlib: pip install 'fastinit[plot]')")
     v.add_argument("--json", action="store_true", help="print a JSON report instead of the tables")
     v.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     v.set_defaults(func=cmd_variance)
@@ -625,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
             args.b = args.mean + 2 * args.std if trunc else 1.0
     from .archs import ARCHS
 
-    if args.command == "init" and args.arch and args.arch not in ARCHS:
+    if args.command == "init" and args.arch is not None and not args.list and args.arch not in ARCHS:  # --list lists
         print(f"fastinit init: error: unknown architecture {args.arch!r} (see fastinit init --list)",
               file=sys.stderr)
         return 2

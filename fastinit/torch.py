@@ -243,6 +243,15 @@ def _item(x):
     return x.item() if isinstance(x, torch.Tensor) and x.numel() == 1 else _num(x)
 
 
+def _gain(gain, tensor: torch.Tensor):
+    """:func:`_item` of a gain torch.nn.init multiplies ``tensor`` by in place: a one-element tensor of more axes
+    than ``tensor`` is refused as that product refuses it (its broadcast shape is not the tensor's)."""
+    if isinstance(gain, torch.Tensor) and gain.numel() == 1 and gain.ndim > tensor.ndim:
+        shape = [1] * (gain.ndim - tensor.ndim) + list(tensor.shape)
+        raise RuntimeError(f"output with shape {list(tensor.shape)} doesn't match the broadcast shape {shape}")
+    return _item(gain)
+
+
 def _real(x, name: str, fn: str) -> float:
     """A number argument (a 0-d tensor too) as a float, checked before torch's own comparisons use it: a TypeError
     naming it for a non-number (None, a string, an array), as fastinit's samplers give."""
@@ -379,6 +388,8 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
         _check_generator(generator, tensor)
         if not math.isfinite(a):  # torch: "from and to must be finite"
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
+        if tensor.is_nested or tensor.layout != torch.strided:  # refused as for a < b (no meta twin of them)
+            torch_cpu_array(tensor, "out")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
         _init.refuse_beyond_range(a, b, _numpy_dtype(tensor.dtype), "uniform_")  # as for a < b, not constant_'s val
@@ -550,7 +561,8 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
-    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, _item(gain), **kw), tensor, generator, seed,
+    gain = _gain(gain, tensor)
+    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed,
                     placed=False, stream=stream)
 
 

@@ -139,6 +139,20 @@ def test_init_resnet50_convs_are_kaiming_fan_out(tmp_path):
 def test_init_list(capsys):
     assert main(["init", "--list"]) == 0
     assert "llama3-8b" in capsys.readouterr().out
+    assert main(["init", "--arch", "nope", "--list"]) == 0  # --list lists, whatever --arch says
+    assert "llama3-8b" in capsys.readouterr().out
+    assert main(["init", "--arch", "", "--out", "x.safetensors"]) == 2  # named, not "--arch is required"
+    assert "unknown architecture ''" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["fill", "--numel", "10", "--out", ""],
+                                  ["init", "--arch", "mlp-mnist", "--out", ""],
+                                  ["variance", "--depth", "2", "--png", ""]])
+def test_an_empty_file_name_is_refused_not_read_as_no_flag(argv, capsys):
+    with pytest.raises(SystemExit) as e:  # fill had filled RAM, reported, and exited 0 with nothing written
+        main(argv)
+    assert e.value.code == 2
+    assert f"{argv[-2]}: expected a file name, got an empty string" in capsys.readouterr().err
 
 
 def test_init_shard_flag(tmp_path, capsys):

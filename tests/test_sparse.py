@@ -157,6 +157,8 @@ def test_work_space_beyond_the_machines_memory_is_refused_before_any_draw_or_wri
     with pytest.raises(MemoryError, match=r"sparse_: global shape \(1000000, 3\) draws .* split such a matrix"):
         fastinit.sparse_(w, 0.5, generator=g, global_shape=(10**6, 3))
     assert (w == 7).all() and g.next_seed() == twin.next_seed()
+    with pytest.raises(MemoryError, match=r"^sparse: global shape \(1000000, 3\)"):  # the twin names itself
+        fastinit.sparse(10**6, 3, sparsity=0.5, seed=0)
     fastinit.sparse_(w, 0.5, seed=0, global_shape=(1000, 3))  # 8 kB: fits
     assert np.array_equal(w, fastinit.sparse_(np.empty((1000, 3), np.float32), 0.5, seed=0)[:2])
 

@@ -195,6 +195,15 @@ def test_one_element_tensor_arguments_are_taken_where_torchs_arithmetic_takes_th
                                                                                            torch.tensor([2])))
     tinit.orthogonal_(torch.empty(4, 6), one)  # torch takes them too
     tinit.sparse_(torch.empty(4, 6), one / 4)
+    three = torch.tensor([[[2.0]]])  # more axes than the tensor: torch's in-place product refuses it
+    for fn in (tinit.orthogonal_, finit.orthogonal_):
+        w = torch.zeros(4, 6)
+        with pytest.raises(RuntimeError, match=r"output with shape \[4, 6\] doesn't match the broadcast shape "
+                                               r"\[1, 4, 6\]"):
+            fn(w, three)
+        assert fn is tinit.orthogonal_ or not w.any()  # fastinit's refusal comes before any write
+    assert torch.equal(finit.orthogonal_(torch.empty(2, 4, 6), three, seed=3),  # as many axes: taken
+                       finit.orthogonal_(torch.empty(2, 4, 6), 2.0, seed=3))
     with pytest.raises(TypeError, match="must be float, not Tensor"):
         tinit.normal_(torch.empty(4, 6), 0.0, torch.tensor([0.5]))
     with pytest.raises(TypeError, match="std"):
@@ -891,6 +900,9 @@ def test_as_numpy_views_a_cpu_tensors_memory_and_names_what_it_cannot_view():
     for t, kind in tensors:
         with pytest.raises(TypeError, match=f"tensor is a {kind} torch tensor; fastinit fills dense"):
             finit.as_numpy(t)
+        for a, b in ((0.0, 1.0), (1.0, 1.0)):  # uniform_(a == b) too (it raised torch's internal errors)
+            with pytest.raises(TypeError, match=f"out is a {kind} torch tensor; fastinit fills dense"):
+                finit.uniform_(t, a, b, seed=0)
 
 
 def test_a_tensor_whose_storage_was_freed_is_refused_not_written_through_its_stale_pointer():
