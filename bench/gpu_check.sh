@@ -37,6 +37,9 @@ if compgen -G ".whl/*.whl" >/dev/null; then
     "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
         || exit 1
     export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
+    # a folder on PYTHONPATH is no site folder: its .pth files (numba-cuda's _numba_cuda_redirector.pth, which makes
+    # `numba.cuda` numba-cuda's) are read only through site.addsitedir, here at every interpreter's start
+    printf 'import os, site\nsite.addsitedir(os.path.dirname(os.path.abspath(__file__)))\n' > /tmp/site/sitecustomize.py
 fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # this checkout, uninstalled
 BUDGET=${FASTINIT_GPU_CHECK_BUDGET_S:-450}
