@@ -121,7 +121,11 @@ def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):
     out = np.empty(info["chunk-shape"], dt)
     place = {"global_shape": shape, "offset": tuple(lo for lo, _ in info["array-location"])} if sampled else {}
     with quiet(checked):  # warned once, when the graph was built
-        return fill(out, **place, **kw)
+        returned = fill(out, **place, **kw)
+    if isinstance(returned, np.ndarray) and not np.may_share_memory(returned, out):  # out is left unwritten
+        raise TypeError(f"{structured.base_name(fill)} returned a new array, not the block it was given: "
+                        "from_initializer's fill writes its block in place (what it returns is not used)")
+    return out  # (a fill of one's own may return None, as ndarray.fill does)
 
 
 @_twin

@@ -948,12 +948,18 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
                 e.method, e.at = method, prefix
     # Overrides: the first matching entry wins, beating rules and fallbacks.
-    used = set()
+    used, hidden = set(), {}  # hidden: a key matching only tensors an earlier key took -> that key
     for e in entries.values():
         names = (e.name, *e.aliases)
         owners = (e.owner, *(module.get_submodule(a.rpartition(".")[0]) for a in e.aliases))
+        won = None
         for i, (key, value) in enumerate(rules):
+            if won is not None:
+                if i not in used and i not in hidden and _match(key, names, owners, e.kind):
+                    hidden[i] = rules[won][0]
+                continue
             if _match(key, names, owners, e.kind):
+                won = i
                 default = e.method
                 if isinstance(value, str):
                     method = _shortcut(value, default, scheme)
@@ -966,10 +972,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     method = _callable_method(value, e.name, bool(e.place))
                 e.method, e.at = method, None
                 used.add(i)
-                break
-    unused = [key for i, (key, _) in enumerate(rules) if i not in used]
+    unused = [key for i, (key, _) in enumerate(rules) if i not in used and i not in hidden]
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
+    shadowed = [f"{key!r} (by {hidden[i]!r})" for i, (key, _) in enumerate(rules) if i not in used]
+    if shadowed:
+        raise ValueError(f"overrides keys whose every tensor an earlier key takes (the first match wins): "
+                         f"{', '.join(shadowed)}; put the specific key first")
     for assign in parametrized.values():  # the tensors of a parametrized weight no override names
         assign(entries)
     ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents
@@ -1058,7 +1067,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                         new[id(t)] = t
                     else:
                         dt = _new_dtype(t, dtype)
-                        keep = not t.is_meta and (e.method is None and not is_param or e.method is _KEEP)
+                        # a built model's values where no fill of fastinit's replaces them: kept buffers and
+                        # 'keep' overrides, and what a module's reset_parameters() fills (put back if that fails)
+                        keep = not t.is_meta and (e.method is None or e.method is _KEEP)
                         if keep:
                             data = t.detach().to(dev, dt)
                         elif t.stride() == _c_strides(tuple(t.shape)):  # row-major (not a 1x1 channels_last

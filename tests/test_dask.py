@@ -213,6 +213,18 @@ def test_a_sampled_fill_without_placement_keywords_is_refused_at_graph_build():
     assert np.array_equal(fid.from_initializer(placed, (4, 4), chunks=2, seed=3).compute(), np.full((4, 4), 3.0))
 
 
+def test_a_fill_of_ones_own_may_return_nothing_but_not_a_new_array():
+    """The block is what the fill wrote: a fill returning None (as ndarray.fill does) had made each block that
+    None, and the array computed to an empty float64 one (a review); a new array means nothing was written."""
+    x = fid.from_initializer(lambda out: out.fill(0.5), (4, 3), chunks=2, sampled=False).compute()
+    assert x.dtype == np.float32 and np.array_equal(x, np.full((4, 3), 0.5, np.float32))
+    y = fid.from_initializer(lambda out: out[::-1], (4, 3), chunks=2, sampled=False)  # a view of it: fine
+    assert y.compute().shape == (4, 3)
+    z = fid.from_initializer(lambda out: np.ones(out.shape), (4, 3), chunks=2, sampled=False)
+    with pytest.raises(TypeError, match="<lambda> returned a new array, not the block it was given"):
+        z.compute()
+
+
 def test_unsampled_fills_with_scalar_arguments_may_be_chunked():
     """Only per-unit array arguments (prior_bias_'s priors) need the whole tensor in one block."""
     one = fid.from_initializer(fastinit.prior_bias_, (6,), chunks=2, sampled=False, prior=0.25).compute()

@@ -409,6 +409,13 @@ def test_override_shortcuts_and_refusals():
     model = _meta(lambda: nn.Linear(4, 4))
     with pytest.raises(ValueError, match="match no parameter"):
         materialize(model, seed=0, overrides={"nothing.*": "zeros"})
+    seq = _meta(lambda: nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4)))  # '0.weight' exists: not "matches nothing"
+    with pytest.raises(ValueError, match=r"every tensor an earlier key takes .*'0\.weight' \(by '\*\.weight'\); "
+                                         "put the specific key first"):
+        materialize(seq, seed=0, overrides={"*.weight": "zeros", "0.weight": "ones"})
+    assert all(p.is_meta for p in seq.parameters())  # refused before anything
+    materialize(seq, seed=0, overrides={"0.weight": "ones", "*.weight": "zeros"})  # each key wins a tensor
+    assert (seq[0].weight == 1).all() and (seq[1].weight == 0).all()
     with pytest.raises(ValueError, match="unknown shortcut"):
         materialize(model, seed=0, overrides={"weight": "xavier"})
     with pytest.raises(ValueError, match="no values to keep"):
@@ -802,15 +809,19 @@ class _Scaled(nn.Module):
 @pytest.mark.parametrize("how, error, match", [("partial", RuntimeError, r"left \['1\.alpha'\] uninitialized"),
                                                ("raise", ArithmeticError, "a user's bug"),
                                                ("replace", RuntimeError, r"assigned new tensors to \['1\.alpha'\]")])
-def test_a_failed_fallback_puts_a_built_models_tensors_back(how, error, match):
+@pytest.mark.parametrize("dtype", [None, torch.float64])
+def test_a_failed_fallback_puts_a_built_models_tensors_back(how, error, match, dtype):
     """In place on a built model, a fallback's tensors hold NaN while it runs (to see what it wrote): when it
-    raises or leaves one unwritten, they get their values back, not NaN."""
+    raises or leaves one unwritten, they get their values back, not NaN; with a new dtype (or device) their values
+    in it (they had been new, empty tensors, whose garbage was "put back": a review)."""
     model = nn.Sequential(nn.Linear(4, 4), _Scaled(how))
     alpha = model[1].alpha
     with pytest.raises(error, match=match):
-        materialize(model, seed=0)
-    assert model[1].alpha is alpha and torch.equal(alpha.detach(), torch.full((4,), 0.5))  # registered again
-    assert torch.equal(model[1].weight.detach(), torch.full((4, 4), 3.0))
+        materialize(model, seed=0, dtype=dtype)
+    if dtype is None:
+        assert model[1].alpha is alpha  # registered again
+    assert torch.equal(model[1].alpha.detach(), torch.full((4,), 0.5, dtype=dtype))
+    assert torch.equal(model[1].weight.detach(), torch.full((4, 4), 3.0, dtype=dtype))
 
 
 def test_keep_survives_a_failed_fallback():
