@@ -150,7 +150,7 @@ def orthogonal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, stream
 
 def _conv_kernel(shape: tuple, fn: str) -> None:
     if len(shape) not in (3, 4, 5):
-        raise ValueError(f"{fn} requires a 3-D, 4-D or 5-D conv kernel, got shape {tuple(shape)}")
+        raise ValueError(f"{fn}: requires a 3-D, 4-D or 5-D conv kernel, got shape {tuple(shape)}")
 
 
 def delta_orthogonal_matrix(shape: tuple, layout: str) -> tuple[int, int]:

@@ -107,10 +107,15 @@ def test_orthogonal_vectors_with_odd_strides_on_their_length_1_axis(dtype, capfd
     assert "illegal value" not in printed.out + printed.err
 
 
-def test_orthogonal_same_bits_for_any_thread_count():
+def test_orthogonal_same_bits_for_any_thread_count(monkeypatch):
     import numba
 
+    from fastinit import _cpu, structured
+
     shape = (700, 90)  # tall: exercises the chunked column-norm pass
+    # on numba's pool (a matrix this small otherwise runs its kernels on the calling thread, whatever the count)
+    monkeypatch.setattr(_cpu, "SERIAL_ELEMENTS", 0)
+    monkeypatch.setattr(structured, "CALLING_THREAD_ELEMENTS", 0)
     n = numba.get_num_threads()
     a = fastinit.orthogonal_(np.empty(shape), seed=4)
     numba.set_num_threads(1)
@@ -196,8 +201,10 @@ def test_delta_orthogonal_is_an_orthogonal_matrix_at_the_centre(shape, layout):
 
 def test_delta_orthogonal_errors():
     for shape in [(4, 4), (2, 2, 2, 2, 2, 2)]:
-        with pytest.raises(ValueError, match="3-D, 4-D or 5-D"):
+        with pytest.raises(ValueError, match="^delta_orthogonal_: requires a 3-D, 4-D or 5-D"):
             fastinit.delta_orthogonal_(np.zeros(shape))
+        with pytest.raises(ValueError, match="^delta_orthogonal: requires a 3-D, 4-D or 5-D"):  # the twin's name
+            fastinit.delta_orthogonal(*shape)
     w = np.full((2, 4, 3, 3), 7.0)  # torch layout: out=2 < in=4
     with pytest.raises(ValueError, match="in_channels"):
         fastinit.delta_orthogonal_(w)
