@@ -1,6 +1,7 @@
 """Shared fixtures for the pytest-benchmark suite: one 1e8-element buffer per dtype, touched once; torch on
 numba's thread count for the whole session, as ``fastinit bench`` runs it."""
 import os
+import re
 import sys
 
 import numpy as np
@@ -9,6 +10,7 @@ import pytest
 from fastinit import benchmark as fb
 
 N = int(float(os.environ.get("FASTINIT_BENCH_N", "1e8")))
+SIZE = re.sub(r"e\+?0*", "e", f"{N:.3g}")  # the groups' label of N: 1e8, 2e7 (they said 1e8 at any N)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastinit
-from conftest import N, run
+from conftest import N, SIZE, run
 from fastinit.benchmark import FillCheck, memset
 
 try:
@@ -21,47 +21,47 @@ except ImportError:  # torch is optional: its rows are skipped
 needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 
-@pytest.mark.benchmark(group="uniform f32 1e8")
+@pytest.mark.benchmark(group=f"uniform f32 {SIZE}")
 def test_memset_uniform_group(benchmark, buf32):
     run(benchmark, lambda: memset(buf32), elements=N)
 
 
-@pytest.mark.benchmark(group="uniform f32 1e8")
+@pytest.mark.benchmark(group=f"uniform f32 {SIZE}")
 def test_fastinit_uniform(benchmark, buf32):
     run(benchmark, lambda: fastinit.uniform_(buf32, seed=1), elements=N, check=FillCheck.for_case("uniform_", buf32))
 
 
-@pytest.mark.benchmark(group="uniform f32 1e8")
+@pytest.mark.benchmark(group=f"uniform f32 {SIZE}")
 def test_numpy_uniform(benchmark, buf32):
     g = np.random.default_rng(1)
     run(benchmark, lambda: g.random(out=buf32, dtype=np.float32), rounds=3, elements=N)
 
 
 @needs_torch
-@pytest.mark.benchmark(group="uniform f32 1e8")
+@pytest.mark.benchmark(group=f"uniform f32 {SIZE}")
 def test_torch_uniform(benchmark, buf32):
     t = torch.from_numpy(buf32)
     run(benchmark, lambda: t.uniform_(), rounds=3, elements=N)
 
 
-@pytest.mark.benchmark(group="normal f32 1e8")
+@pytest.mark.benchmark(group=f"normal f32 {SIZE}")
 def test_memset_normal_group(benchmark, buf32):
     run(benchmark, lambda: memset(buf32), elements=N)
 
 
-@pytest.mark.benchmark(group="normal f32 1e8")
+@pytest.mark.benchmark(group=f"normal f32 {SIZE}")
 def test_fastinit_normal(benchmark, buf32):
     run(benchmark, lambda: fastinit.normal_(buf32, seed=1), elements=N, check=FillCheck.for_case("normal_", buf32))
 
 
-@pytest.mark.benchmark(group="normal f32 1e8")
+@pytest.mark.benchmark(group=f"normal f32 {SIZE}")
 def test_numpy_normal(benchmark, buf32):
     g = np.random.default_rng(1)
     run(benchmark, lambda: g.standard_normal(out=buf32, dtype=np.float32), rounds=3, elements=N)
 
 
 @needs_torch
-@pytest.mark.benchmark(group="normal f32 1e8")
+@pytest.mark.benchmark(group=f"normal f32 {SIZE}")
 def test_torch_normal(benchmark, buf32):
     t = torch.from_numpy(buf32)
     run(benchmark, lambda: t.normal_(), rounds=3, elements=N)
@@ -79,7 +79,7 @@ def half_tensors():
 @needs_torch
 @pytest.mark.parametrize("dtype", HALF_DTYPES)
 def test_memset_16bit(benchmark, half_tensors, dtype):
-    benchmark.group = f"uniform / normal {dtype} 1e8"
+    benchmark.group = f"uniform / normal {dtype} {SIZE}"
     from fastinit.torch import as_numpy
 
     view = as_numpy(half_tensors[dtype])
@@ -92,7 +92,7 @@ def test_memset_16bit(benchmark, half_tensors, dtype):
 def test_fastinit_16bit(benchmark, half_tensors, dtype, law):
     import fastinit.torch as ft
 
-    benchmark.group = f"uniform / normal {dtype} 1e8"
+    benchmark.group = f"uniform / normal {dtype} {SIZE}"
     t, fill = half_tensors[dtype], getattr(ft, law)
     run(benchmark, lambda: fill(t, seed=1), elements=t.numel(), check=FillCheck.for_case(law, t))
 
@@ -101,7 +101,7 @@ def test_fastinit_16bit(benchmark, half_tensors, dtype, law):
 @pytest.mark.parametrize("dtype", HALF_DTYPES)
 @pytest.mark.parametrize("law", ["uniform_", "normal_"])
 def test_torch_16bit(benchmark, half_tensors, dtype, law):
-    benchmark.group = f"uniform / normal {dtype} 1e8"
+    benchmark.group = f"uniform / normal {dtype} {SIZE}"
     t = half_tensors[dtype]
     run(benchmark, getattr(t, law), rounds=3, elements=t.numel())
 

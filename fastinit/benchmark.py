@@ -203,7 +203,29 @@ def machine_info() -> dict:
 
     versions["fastinit"] = __version__
     return {"platform": f"{platform.system()} {platform.machine()}", "cpu": cpu, "cpus": os.cpu_count(),
-            **thread_counts(), "versions": versions}
+            **thread_counts(), "last_level_cache_bytes": last_level_cache(), "versions": versions}
+
+
+def load_average() -> Optional[float]:
+    """The OS's 1-minute load average (None where it has none): other work competing for the cores."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def last_level_cache() -> Optional[int]:
+    """Bytes of the largest CPU cache the OS reports (Linux sysfs; a VM may report its host's), None where unknown:
+    a buffer smaller than it may stay in it, and a memset then runs above memory speed."""
+    import glob
+
+    sizes = []
+    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(index) as f:
+                m = re.fullmatch(r"(\d+)([KMG]?)", f.read().strip())
+        except OSError:
+            continue
+        if m:
+            sizes.append(int(m[1]) << {"": 0, "K": 10, "M": 20, "G": 30}[m[2]])
+    return max(sizes, default=None)
 
 
 def case_shape(name: str, size: int, matrix: int) -> tuple[int, ...]:
@@ -674,10 +696,12 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
 
     probes = probes and not UNCACHED  # no kernel cache: a fresh process's first call would compile (~20-70 s)
     cases = [(name, dt) for dt in dtypes for name in initializers]
+    load = load_average()  # before the bench's own work counts in it
     with contestant_setup(against):
         results = [_bench_case(name, dt, size, matrix, repeat, against, probes)
                    for name, dt in progress(cases, len(cases), "fastinit bench", show_progress)]
         machine = machine_info()  # the thread counts the contestants ran with
+    machine["load_average_at_start"] = load
     return {"machine": machine, "size": size, "matrix": matrix, "repeat": repeat, "contestants": against,
             "kernel_cache": not UNCACHED, "results": [asdict(r) for r in results]}
 
@@ -794,11 +818,15 @@ def format_table(report: dict) -> str:
     m = report["machine"]
     v = m["versions"]
     libs = ", ".join(f"{k} {v[k]}" for k in ("numpy", "numba", "torch", "jax") if k in v)
+    cpu = report.get("device") != "cuda"
+    load = m.get("load_average_at_start")
     lines = [f"fastinit bench on {m['cpu']} ({m['cpus']} CPUs, numba {m['numba_threads']} threads"
-             + (f", GPU {m['gpu']}" if "gpu" in m else "") + f"); {libs}",
+             + (", NumPy's generators 1" if cpu and "numpy" in report["contestants"] else "")
+             + (f", GPU {m['gpu']}" if "gpu" in m else "")
+             + (f"; load average {load:.2f} at the start" if load is not None else "")
+             + f"); {libs}",
              f"best of {report['repeat']}; speed-up = their time / fastinit's; x memset = memset time / fastinit's "
-             "(1.0 = memory speed" + ("" if report.get("device") == "cuda" else "; memset on the fill's threads")
-             + ")"]
+             "(1.0 = memory speed" + ("; memset on the fill's threads" if cpu else "") + ")"]
     contestants = report["contestants"]
     head = (f"{'initializer':<16}{'dtype':<10}{'elements':>10}{'fastinit':>11}{'G el/s':>8}{'memset':>10}"
             f"{'x memset':>9}" + "".join(f"{c:>16}" for c in contestants) + f"{'1st call':>10}{'RSS+':>10}")
@@ -819,6 +847,17 @@ def format_table(report: dict) -> str:
         lines.append(f"{r['initializer']:<16}{r['dtype']:<10}{_count(r['elements']):>10}"
                      f"{r['seconds'] * 1e3:>9.2f}ms{r['elements_per_s'] / 1e9:>8.3f}{r['memset_seconds'] * 1e3:>8.2f}ms"
                      f"{r['memset_fraction']:>9.2f}" + "".join(cells) + f"{first:>10}{rss:>10}")
+    cache = m.get("last_level_cache_bytes")
+    cached = [r for r in report["results"] if cache and r["elements"] * resolve_dtype(r["dtype"]).itemsize < cache]
+    if cpu and cached:
+        lines += ["", f"{len(cached)} of {len(report['results'])} buffers are smaller than the CPU's last-level cache "
+                      f"({cache / 2**20:.0f} MiB, as the OS reports it): they may stay in it, and memset and the fills "
+                      f"there run above memory speed (x memset can pass 1); memory speed needs buffers beyond it "
+                      f"(--size above {_count(cache // 4)} for float32)"]
+    if cpu and load is not None and load >= 1:
+        lines += ["", f"load average {load:.2f} when the bench started: other work used the CPUs, and a fill waiting "
+                      "on its slowest thread feels that more than memset does; rerun on an idle machine for ratios "
+                      "to quote"]
     failed = [(r["initializer"], r["dtype"], r["probe_error"]) for r in report["results"] if r.get("probe_error")]
     if failed:
         lines += ["", "fresh-process probes (1st call, RSS+) that failed:"]

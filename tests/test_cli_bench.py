@@ -46,6 +46,7 @@ def test_bench_json_has_one_row_per_initializer_and_dtype(capsys):
         assert numpy["speedup"] == pytest.approx(numpy["seconds"] / r["seconds"])
         assert r["first_call_s"] is None and r["rss_overhead_mib"] is None
     assert report["contestants"] == ["numpy"] and report["machine"]["numba_threads"] >= 1
+    assert "load_average_at_start" in report["machine"] and "last_level_cache_bytes" in report["machine"]
 
 
 def test_bench_json_says_how_many_calls_timed_each_contestant(capsys, monkeypatch):
@@ -332,6 +333,29 @@ def test_bench_on_the_gpu_lists_what_it_does_not_time():
     report = {"machine": {"cpu": "x", "cpus": 1, "numba_threads": 1, "versions": {}}, "repeat": 1,
               "contestants": [], "results": [], "skipped": skipped}
     assert "not measured on the GPU:\n  xavier_uniform_ (a uniform_ / normal_ fill" in benchmark.format_table(report)
+
+
+def test_bench_table_says_when_buffers_fit_in_the_cache_or_the_machine_was_busy():
+    """A buffer smaller than the last-level cache may stay in it: memset (the ceiling) runs at cache speed there, and
+    a fill can pass it (x memset 1.8 at 1e6 on the 2-vCPU VM, a review); a busy machine stalls a fill's threads more
+    than memset's.  The table says both, from the machine's facts in the report (also in its JSON)."""
+    def row(elements, dtype):
+        return {"initializer": "uniform_", "dtype": dtype, "elements": elements, "seconds": 1e-3,
+                "elements_per_s": elements / 1e-3, "memset_seconds": 1e-3, "memset_fraction": 1.0, "others": {},
+                "first_call_s": None, "rss_overhead_mib": None}
+
+    machine = {"cpu": "x", "cpus": 2, "numba_threads": 2, "versions": {}, "last_level_cache_bytes": 32 << 20,
+               "load_average_at_start": 0.2}
+    report = {"machine": machine, "repeat": 1, "contestants": ["numpy"],
+              "results": [row(10**6, "float32"), row(10**7, "float32"), row(10**7, "bfloat16")]}
+    table = benchmark.format_table(report)
+    assert "NumPy's generators 1; load average 0.20 at the start" in table
+    assert "2 of 3 buffers are smaller than the CPU's last-level cache (32 MiB" in table  # 4 and 20 MB, not 40 MB
+    assert "(--size above 8.39 M for float32)" in table and "load average 0.20 when" not in table
+    machine.update(last_level_cache_bytes=None, load_average_at_start=1.5)
+    table = benchmark.format_table(report)
+    assert "last-level cache" not in table and "load average 1.50 when the bench started: other work" in table
+    assert "last_level_cache_bytes" in benchmark.machine_info()
 
 
 @pytest.mark.parametrize("n", [1000, 4099])
