@@ -4,9 +4,9 @@ Each block is filled by the core kernel with ``global_shape`` = the whole array 
 the block's position, so ``fastinit.dask.normal(shape, chunks=..., seed=s).compute()`` equals
 ``fastinit.normal(shape, seed=s)`` bit for bit, for any chunking and any scheduler (threads,
 processes, a ``distributed`` cluster): every value is a pure function of (seed, stream, global
-index, parameters, dtype).  (Not quite for ``orthogonal_`` / ``delta_orthogonal_`` through
-:func:`from_initializer`: their QR's last bits depend on the BLAS thread count, which distributed's workers
-set to 1; docs/dask.md.)  ``seed=None`` draws the seed once, when the graph is built.
+index, parameters, dtype) (``orthogonal_`` / ``delta_orthogonal_`` through :func:`from_initializer` too, on
+the same BLAS build: their QR runs BLAS on one thread whatever distributed's workers set; docs/orthogonal.md).
+``seed=None`` draws the seed once, when the graph is built.
 
 >>> import fastinit.dask as fid
 >>> w = fid.glorot_uniform(8192, 8192, chunks=(2048, 8192), seed=0)   # nothing computed yet

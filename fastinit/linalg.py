@@ -48,6 +48,9 @@ Householder transformations, revisited", ACM TOMS 32 (2006).
 from __future__ import annotations
 
 import functools
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numba
 import numpy as np
@@ -60,6 +63,10 @@ __all__ = ["check_size", "haar_orthonormalize", "small"]
 LAPACK_MAX_ELEMENTS = 2**31 - 1  # LAPACK's 32-bit (LP64) indexing
 NORM_CHUNKS = 16  # row chunks of the column-norm pass (a constant, so the sums do not depend on threads)
 BLOCK = 256  # compact-WY block width: BLAS-3 updates with inner dimension 256 stay compute-bound
+# The updates' independent columns (rows, tall) go to BLAS in panels of PANEL, each call on one BLAS thread, the
+# panels on a thread pool of fastinit's own: a fixed split, so the bits do not depend on any thread count (OpenBLAS's
+# own threads split a product by their number, and its single- and multi-threaded kernels sum differently).
+PANEL = 256
 # The level-2 path (:func:`small`): at most SMALL_ELEMENTS elements, and a level-2 work of k²(3n − k)/3 multiply-adds
 # (k = min, n = max of rows and cols) within SMALL_WORK, or within SMALL_SQUARE_WORK for a near-square matrix (long
 # inner loops); a wide matrix pays a transposed copy and write-back, so its limits are lower (dict keys: tall).
@@ -234,7 +241,68 @@ def _keep_triangle(m: np.ndarray, lower: bool, k: int = 0) -> None:
     np.copyto(m, 0, where=_outside(m.shape[0], lower, k))
 
 
-def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) -> None:
+class _Panels:
+    """Runs ``fn(start, stop)`` over the fixed spans of :data:`PANEL` of a length, on ``threads`` threads (the
+    calling one alone for 1); BLAS on one thread meanwhile (:func:`_one_blas_thread`)."""
+
+    def __init__(self, threads: int):
+        self.pool = None
+        if threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self.pool = ThreadPoolExecutor(threads, thread_name_prefix="fastinit-blas")
+
+    def __call__(self, fn: Callable[[int, int], None], n: int) -> None:
+        count = 2 * -(-n // (2 * PANEL))  # an even number of equal spans of at most PANEL: both halves of 2 threads
+        width = -(-n // max(count, 1) // 16) * 16 if count else 0
+        spans = [(s, min(s + width, n)) for s in range(0, n, width)] if n else []
+        if self.pool is None or len(spans) == 1:
+            for span in spans:
+                fn(*span)
+        else:
+            for done in [self.pool.submit(fn, *span) for span in spans]:
+                done.result()  # (ctypes releases the GIL during each BLAS call)
+
+    def __enter__(self) -> "_Panels":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+_BLAS_LOCK = threading.Lock()
+_blas_held = [0, None]  # callers inside _one_blas_thread, the limit to restore when the last leaves
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Every loaded BLAS library on one thread (threadpoolctl), restored when the last concurrent caller leaves:
+    the thread counts are process-wide, and a second caller must not restore the first's limit of one."""
+    with _BLAS_LOCK:
+        if _blas_held[0] == 0:
+            _blas_held[1] = _controller().limit(limits=1, user_api="blas")
+        _blas_held[0] += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _blas_held[0] -= 1
+            if _blas_held[0] == 0:
+                _blas_held[1].restore_original_limits()
+                _blas_held[1] = None
+
+
+@functools.lru_cache(maxsize=None)
+def _controller():
+    """threadpoolctl's view of the loaded BLAS libraries (SciPy's is loaded by :func:`_lapack`), made once: 2 ms."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray,
+           panels: Callable = _Panels(1)) -> None:
     """LAPACK ?orgqr's blocked loop (last block first) with block size ``nb`` on the column-major m×n
     ``a`` (m ≥ n = k reflectors), all of it BLAS-3 and in place: each block's reflectors V are made
     explicit where they lie (unit diagonal, zeros above it: that triangle holds nothing used), their
@@ -242,11 +310,13 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
     and a TRMM apply them to the columns already formed (?larfb's work, without its TRMMs on V's
     triangle), and the block's own columns become (E − V W) D, W = T V₁ᵀ, by one TRMM over V itself
     (against ?org2r's level-2 sweep).  ``d``: scale column j of the result by d[j] (the later updates
-    only left-multiply, so it costs no pass of its own)."""
+    only left-multiply, so it costs no pass of its own).  ``panels``: a :class:`_Panels`, which splits the
+    updates' independent columns (and V's rows)."""
     m, n = a.shape
     t = np.empty((nb, nb), a.dtype, order="F")
     w = np.empty((nb, nb), a.dtype, order="F")
     work = np.empty(n * nb, a.dtype)
+    size = a.dtype.itemsize
     for i in range(((n - 1) // nb) * nb, -1, -nb):
         ib = min(nb, n - i)
         r = m - i
@@ -257,15 +327,19 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         _t_factor(lp, v, m, tau[i:i + ib], t)
         vp, tp, wp = (v.ctypes.data,), (t.ctypes.data,), (w.ctypes.data,)
         c = n - i - ib
-        if c:  # apply H(i) ... H(i+ib-1) to the columns already formed: C -= V (T (Vᵀ C))
-            cp = (a[i:, i + ib:].ctypes.data,)
-            lp("gemm", b"T", b"N", ib, c, r, 1.0, vp, m, cp, m, 0.0, (work.ctypes.data,), ib)
-            lp("trmm", b"L", b"U", b"N", b"N", ib, c, 1.0, tp, nb, (work.ctypes.data,), ib)
-            lp("gemm", b"N", b"N", r, c, ib, -1.0, vp, m, (work.ctypes.data,), ib, 1.0, cp, m)
+
+        def update(c0: int, c1: int) -> None:  # apply H(i) ... H(i+ib-1) to formed columns: C -= V (T (Vᵀ C))
+            cp, wk = (a[i:, i + ib + c0:].ctypes.data,), (work.ctypes.data + c0 * ib * size,)
+            lp("gemm", b"T", b"N", ib, c1 - c0, r, 1.0, vp, m, cp, m, 0.0, wk, ib)
+            lp("trmm", b"L", b"U", b"N", b"N", ib, c1 - c0, 1.0, tp, nb, wk, ib)
+            lp("gemm", b"N", b"N", r, c1 - c0, ib, -1.0, vp, m, wk, ib, 1.0, cp, m)
+
+        panels(update, c)
         lp("gemm", b"N", b"T", ib, ib, ib, 1.0, tp, nb, vp, m, 0.0, wp, nb)  # W = T V₁ᵀ (upper triangular)
         di = d[i:i + ib]
         w[:ib, :ib] *= di
-        lp("trmm", b"R", b"U", b"N", b"N", r, ib, -1.0, wp, nb, vp, m)  # V ← −V W D, in place
+        panels(lambda r0, r1: lp("trmm", b"R", b"U", b"N", b"N", r1 - r0, ib, -1.0, wp, nb,  # V ← −V W D, in place
+                                 (v.ctypes.data + r0 * size,), m), r)
         v[np.arange(ib), np.arange(ib)] += di  # (E − V W) D
         a[:i, i:i + ib] = 0
 
@@ -295,14 +369,17 @@ def _t_factor(lp: _Lapack, v: np.ndarray, ldv: int, tau: np.ndarray, t: np.ndarr
     tt[idle, idle] = 0
 
 
-def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) -> None:
+def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray,
+           panels: Callable = _Panels(1)) -> None:
     """LAPACK ?orgrq's blocked loop (first block first) with block size ``nb`` on the column-major m×n
     ``a`` (m = k reflectors < n), BLAS-3 and in place as in :func:`_orgqr`, mirrored: reflector rows,
-    backward order, lower-triangular T, updates from the right; ``d`` scales row i by d[i]."""
+    backward order, lower-triangular T, updates from the right; ``d`` scales row i by d[i]; ``panels`` splits
+    the updates' independent rows (and V's columns)."""
     m, n = a.shape
     t = np.empty((nb, nb), a.dtype, order="F")
     x = np.empty((nb, nb), a.dtype, order="F")
     work = np.empty(m * nb, a.dtype)
+    size = a.dtype.itemsize
     for i in range(0, m, nb):
         ib = min(nb, m - i)
         cols = n - m + i + ib  # reflectors i .. i+ib-1 live in columns [0, cols), unit at cols - ib + j
@@ -312,16 +389,20 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray) 
         np.fill_diagonal(v2, 1)
         _t_factor(lp, v, m, tau[i:i + ib], t, lower=True)
         vp, tp, xp = (v.ctypes.data,), (t.ctypes.data,), (x.ctypes.data,)
-        if i:  # apply them from the right to the rows already formed: C -= ((C Vᵀ) Tᵀ) V
-            cp = (a.ctypes.data,)
-            lp("gemm", b"N", b"T", i, ib, cols, 1.0, cp, m, vp, m, 0.0, (work.ctypes.data,), i)
-            lp("trmm", b"R", b"L", b"T", b"N", i, ib, 1.0, tp, nb, (work.ctypes.data,), i)
-            lp("gemm", b"N", b"N", i, cols, ib, -1.0, (work.ctypes.data,), i, vp, m, 1.0, cp, m)
+
+        def update(r0: int, r1: int) -> None:  # apply them from the right to formed rows: C -= ((C Vᵀ) Tᵀ) V
+            cp, wk = (a.ctypes.data + r0 * size,), (work.ctypes.data + r0 * size,)
+            lp("gemm", b"N", b"T", r1 - r0, ib, cols, 1.0, cp, m, vp, m, 0.0, wk, i)
+            lp("trmm", b"R", b"L", b"T", b"N", r1 - r0, ib, 1.0, tp, nb, wk, i)
+            lp("gemm", b"N", b"N", r1 - r0, cols, ib, -1.0, wk, i, vp, m, 1.0, cp, m)
+
+        panels(update, i)
         lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), m, 0.0, xp, nb)  # X = T V₂ (lower)
         di = d[i:i + ib]
         x[:ib, :ib] *= di
         own = _own_rows(v2, t[:ib, :ib], di) if a.dtype == np.float32 else None
-        lp("trmm", b"L", b"L", b"T", b"N", ib, cols, -1.0, xp, nb, vp, m)  # V ← −D Xᵀ V, in place
+        panels(lambda c0, c1: lp("trmm", b"L", b"L", b"T", b"N", ib, c1 - c0, -1.0, xp, nb,  # V ← −D Xᵀ V, in place
+                                 (v.ctypes.data + c0 * m * size,), m), cols)
         if own is None:
             v2[np.arange(ib), np.arange(ib)] += di  # D (E − Xᵀ V), E = [0 I]
         else:
@@ -356,10 +437,11 @@ def check_size(rows: int, cols: int, fn: str) -> None:
                          "LAPACK's 32-bit indexing")
 
 
-def haar_orthonormalize(b: np.ndarray, gain: float = 1.0) -> np.ndarray:
+def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, threads: int = 1) -> np.ndarray:
     """Overwrite the Gaussian-filled C-contiguous float32/float64 matrix ``b`` (size checked by
     :func:`check_size`) with gain × a Haar (semi-)orthogonal matrix: orthonormal rows if rows ≤ cols,
-    else orthonormal columns (blocks of :data:`BLOCK` reflectors; a :func:`small` matrix has none)."""
+    else orthonormal columns (blocks of :data:`BLOCK` reflectors; a :func:`small` matrix has none).  ``threads``:
+    the blocked updates' panels run on that many threads, BLAS on one (the same bits for any count)."""
     rows, cols = b.shape
     tall = rows > cols
     k = min(rows, cols)
@@ -371,7 +453,9 @@ def haar_orthonormalize(b: np.ndarray, gain: float = 1.0) -> np.ndarray:
     if small(rows, cols):
         _form_small(b, tall, tau, sign, gain)
         return b
-    (_orgrq if tall else _orgqr)(_lapack(b.dtype), b.T, tau, BLOCK, sign)  # b.T: column-major view, same memory
+    lp = _lapack(b.dtype)
+    with _one_blas_thread(), _Panels(threads) as panels:
+        (_orgrq if tall else _orgqr)(lp, b.T, tau, BLOCK, sign, panels)  # b.T: column-major view, same memory
     if gain != 1:
         b *= b.dtype.type(gain)
     return b

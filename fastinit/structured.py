@@ -30,7 +30,7 @@ from typing import Any, Optional, TypeVar
 import numpy as np
 
 from ._buffers import as_target, finfo_max, geometry, host_staged, shape_said_as
-from ._cpu import one_thread
+from ._cpu import num_threads, one_thread
 from ._seed import Generator, resolve_seed, stream_words
 from .fans import check_layout
 from .init import Shape, Stream, as_int, as_real, constant_, normal_
@@ -107,8 +107,9 @@ def _haar(arr: np.ndarray, rows: int, cols: int, gain: float, seed: int, stream)
     m = arr.reshape(rows, cols) if inplace else np.empty((rows, cols), work)
     # numba's kernels on the calling thread up to CALLING_THREAD_ELEMENTS: its pool's threads and OpenBLAS's spin a
     # while after each call and fight over the cores (docs/orthogonal.md)
+    threads = num_threads()  # the BLAS updates' panels run on numba's count of threads of fastinit's own
     with one_thread() if rows * cols <= CALLING_THREAD_ELEMENTS else contextlib.nullcontext():
-        haar_orthonormalize(normal_(m, seed=seed, stream=stream), gain)
+        haar_orthonormalize(normal_(m, seed=seed, stream=stream), gain, threads)
     if not inplace:
         np.copyto(arr, m.reshape(arr.shape), casting="unsafe")  # one rounding to the target dtype
 

@@ -1061,8 +1061,8 @@ def _libdevice():
     return None
 
 
-# The environment this process's BLAS started with: distributed's LocalCluster (tests/test_dask.py) sets
-# OPENBLAS_NUM_THREADS=1 and the like in os.environ, and orthogonal_'s bits depend on the BLAS thread count.
+# The environment this process started with: distributed's LocalCluster (tests/test_dask.py) sets
+# OPENBLAS_NUM_THREADS=1 and the like in os.environ, which the children need not inherit.
 _START_ENV = dict(os.environ)
 
 

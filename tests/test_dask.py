@@ -54,8 +54,11 @@ def test_distributed_local_cluster_with_worker_processes():
         lazy = fid.kaiming_uniform(600, 400, chunks=(150, 200), seed=7, stream="w")
         got = client.compute(lazy).result()
         workers = client.run(lambda: __import__("os").getpid())
+        # a blocked QR: the workers run BLAS with OPENBLAS_NUM_THREADS=1, this process with its cores; the same bits
+        q = client.compute(fid.from_initializer(fastinit.orthogonal_, (600, 500), chunks=-1, seed=3)).result()
     assert len(set(workers.values())) == 2
     assert np.array_equal(got, fastinit.kaiming_uniform(600, 400, seed=7, stream="w"))
+    assert np.array_equal(q, fastinit.orthogonal_(np.empty((600, 500), np.float32), seed=3))
 
 
 @pytest.mark.parametrize("build, exc, match", [
