@@ -147,7 +147,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
 
 def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> list[str]:
     """Time ``fill(out)`` against a memset of the same buffer; the report's lines.  ``out`` ends up filled."""
-    from .benchmark import memset, memset_threads
+    from .benchmark import last_level_cache, memset, memset_threads
 
     t0 = time.perf_counter()
     fill(out)  # first call: compiles or loads the numba cache, touches the pages
@@ -164,6 +164,10 @@ def _fill_report(args: argparse.Namespace, fill, law: str, out: np.ndarray) -> l
         lines.append(f"  {what:<12} {t * 1e3:9.1f} ms  {args.numel / t / 1e9:7.3f} G elements/s  {gb / t:6.2f} GB/s")
     lines.append(f"  (memset: the C library's, on {threads} thread{'s' * (threads > 1)}, as many as the fill)")
     lines.append(f"  fill / memset throughput: {t_memset / t_fill:.2f}")
+    cache = last_level_cache()
+    if cache and out.nbytes < cache:
+        lines.append(f"  (the buffer is smaller than the CPU's last-level cache, {cache / 2**20:.0f} MiB as the OS "
+                     "reports it: memset and the fill may run from the cache, above memory speed)")
     sample = np.asarray(out[: min(args.numel, 10**6)], dtype=np.float64)
     with np.errstate(invalid="ignore"):  # a constant inf: mean inf, std nan, quietly
         std = sample.std()

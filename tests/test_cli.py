@@ -18,6 +18,13 @@ def test_fill_reports_throughput_vs_memset(capsys):
     assert main(["fill", "--numel", "2e5", "--dist", "uniform", "--a", "-1", "--b", "1", "--repeat", "2"]) == 0
     out = capsys.readouterr().out
     assert "G elements/s" in out and "fill / memset throughput" in out
+    from fastinit import benchmark
+
+    for cache, said in ((10**6, True), (10**5, False), (None, False)):  # 800 kB: under a 1 MB cache, not 100 kB
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(benchmark, "last_level_cache", lambda: cache)
+            assert main(["fill", "--numel", "2e5", "--repeat", "1"]) == 0
+        assert ("smaller than the CPU's last-level cache" in capsys.readouterr().out) is said, cache
 
 
 def test_fill_writes_the_npy_file_it_reports(tmp_path, capsys):
