@@ -57,6 +57,17 @@ def _si(value: float, unit: str, sep: str = "") -> str:
     return f"{value:.3g} {unit}"
 
 
+def _report_stream(path: str):
+    """Where a command writing ``path`` prints its report: stdout, or stderr where stdout is that very file
+    (``--out /dev/stdout > model.safetensors``: the output is renamed over the file, and a report printed to
+    stdout would land in the replaced, unlinked one)."""
+    try:
+        out, st = os.fstat(sys.stdout.fileno()), os.stat(path)
+    except (OSError, AttributeError, ValueError):  # a new file, or a stdout with no descriptor (a capture)
+        return sys.stdout
+    return sys.stderr if (out.st_dev, out.st_ino) == (st.st_dev, st.st_ino) else sys.stdout
+
+
 def _shard(text: str) -> tuple[int, int]:
     try:
         i, n = (int(x) for x in text.split("/"))
@@ -130,6 +141,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
         return 0
     from .io import atomic_output
 
+    report_to = _report_stream(args.out)
     with atomic_output(args.out, ".npy") as (fd, tmp):  # a complete .npy under --out, or nothing
         os.close(fd)
         out = np.lib.format.open_memmap(tmp, mode="w+", dtype=args.dtype, shape=(args.numel,))
@@ -141,7 +153,7 @@ def cmd_fill(args: argparse.Namespace) -> int:
         del out
     # printed once the file is in place: a closed stdout (`| head -1`) then costs the report, not the file
     raw = " of raw 2-byte values: np.load(path).view(ml_dtypes.bfloat16)" if args.dtype.name == "bfloat16" else ""
-    print("\n".join(report + [f"  wrote {args.out} ({_si(nbytes, 'B')}, .npy{raw})"]))
+    print("\n".join(report + [f"  wrote {args.out} ({_si(nbytes, 'B')}, .npy{raw})"]), file=report_to)
     return 0
 
 
@@ -394,19 +406,21 @@ def cmd_init(args: argparse.Namespace) -> int:
     spec = {name: replace(t, dtype=args.dtype) for name, t in arch_spec(args.arch).items()}
     n = parameter_count(spec)
     progress = None if _progress(args) else False
+    report_to = _report_stream(args.out)
     summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"format": "pt", "arch": args.arch},
                                 block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // args.dtype.itemsize
     count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
         f"{n:,} parameters"
-    print(f"fastinit init: {args.arch}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}")
+    print(f"fastinit init: {args.arch}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}",
+          file=report_to)
     seconds = summary["seconds"]
     print(f"  {_si(summary['bytes'], 'B')} in {seconds:.3g} s: {_si(summary['bytes'] / seconds, 'B/s')}, "
-          f"{_si(written / seconds, 'parameters/s', ' ')}; seed {summary['seed']}")
+          f"{_si(written / seconds, 'parameters/s', ' ')}; seed {summary['seed']}", file=report_to)
     compiled = getattr(args, "compiles", None)
     if compiled is not None and compiled.kernels:
         kernels = f"{compiled.kernels} kernel{'s' * (compiled.kernels > 1)}"
-        print(f"  ({compiled.seconds:.1f} s of it compiling {kernels}, once for this machine)")
+        print(f"  ({compiled.seconds:.1f} s of it compiling {kernels}, once for this machine)", file=report_to)
     return 0
 
 

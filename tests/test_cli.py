@@ -347,6 +347,24 @@ def test_init_shards_of_resnet50_count_its_parameters_not_its_buffers(tmp_path, 
     assert is_buffer("layer1.0.bn1.running_var") and not is_buffer("layer1.0.bn1.weight")
 
 
+def test_out_naming_stdout_redirected_to_a_file_reports_on_stderr(tmp_path):
+    """``--out /dev/stdout > file``: the output is renamed over that file, and the report, printed to stdout,
+    went into the replaced (unlinked) file, lost; it now goes to stderr."""
+    import subprocess
+    import sys
+
+    for argv, load in [(["fill", "--numel", "1000", "--repeat", "1"], lambda p: np.load(p).shape == (1000,)),
+                       (["init", "--arch", "mlp-mnist", "--seed", "0", "--no-progress"],
+                        lambda p: len(pytest.importorskip("safetensors.numpy").load_file(p)) == 6)]:
+        target = tmp_path / "out"
+        target.write_text("old")
+        with open(target, "w") as stdout:
+            r = subprocess.run([sys.executable, "-m", "fastinit", *argv, "--out", "/dev/stdout"], stdout=stdout,
+                               stderr=subprocess.PIPE, text=True, check=False)
+        assert r.returncode == 0, r.stderr
+        assert load(target) and f"fastinit {argv[0]}" in r.stderr and "/dev/stdout" in r.stderr
+
+
 def test_out_naming_a_fifo_or_a_device_is_refused_not_replaced(tmp_path, capsys):
     """The output is a regular file renamed over the name: a FIFO, /dev/null or a link to one would be replaced
     by it (as root, /dev/null itself), so they are refused before any work, and left as they were."""
