@@ -38,8 +38,17 @@ if compgen -G ".whl/*.whl" >/dev/null; then
         || exit 1
     export PYTHONPATH=/tmp/site${PYTHONPATH:+:$PYTHONPATH}
     # a folder on PYTHONPATH is no site folder: its .pth files (numba-cuda's _numba_cuda_redirector.pth, which makes
-    # `numba.cuda` numba-cuda's) are read only through site.addsitedir, here at every interpreter's start
-    printf 'import os, site\nsite.addsitedir(os.path.dirname(os.path.abspath(__file__)))\n' > /tmp/site/sitecustomize.py
+    # `numba.cuda` numba-cuda's) are read only through site.addsitedir, here at every interpreter's start; then the
+    # image's own sitecustomize, if it has one, which this one hides
+    cat > /tmp/site/sitecustomize.py <<'PYEOF'
+import importlib.machinery, importlib.util, os, site, sys
+here = os.path.dirname(os.path.abspath(__file__))
+site.addsitedir(here)
+spec = importlib.machinery.PathFinder.find_spec(
+    "sitecustomize", [p for p in sys.path if os.path.abspath(p or os.curdir) != here])
+if spec is not None:
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+PYEOF
 fi
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # this checkout, uninstalled
 BUDGET=${FASTINIT_GPU_CHECK_BUDGET_S:-450}

@@ -208,7 +208,10 @@ def machine_info() -> dict:
 
 def load_average() -> Optional[float]:
     """The OS's 1-minute load average (None where it has none): other work competing for the cores."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # (no getloadavg: Windows; OSError where the OS cannot say)
+        return None
 
 
 def last_level_cache() -> Optional[int]:
@@ -854,10 +857,10 @@ def format_table(report: dict) -> str:
                       f"({cache / 2**20:.0f} MiB, as the OS reports it): they may stay in it, and memset and the fills "
                       f"there run above memory speed (x memset can pass 1); memory speed needs buffers beyond it "
                       f"(--size above {_count(cache // 4)} for float32)"]
-    if cpu and load is not None and load >= 1:
-        lines += ["", f"load average {load:.2f} when the bench started: other work used the CPUs, and a fill waiting "
-                      "on its slowest thread feels that more than memset does; rerun on an idle machine for ratios "
-                      "to quote"]
+    if cpu and load is not None and load >= max(m["cpus"] or 1, 2) / 2:
+        lines += ["", f"load average {load:.2f} on {m['cpus']} CPUs when the bench started (its last minute, a run "
+                      "just before included): other work used the CPUs, and a fill waiting on its slowest thread feels "
+                      "that more than memset does; rerun on an idle machine for ratios to quote"]
     failed = [(r["initializer"], r["dtype"], r["probe_error"]) for r in report["results"] if r.get("probe_error")]
     if failed:
         lines += ["", "fresh-process probes (1st call, RSS+) that failed:"]

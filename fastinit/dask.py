@@ -122,7 +122,8 @@ def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):
     place = {"global_shape": shape, "offset": tuple(lo for lo, _ in info["array-location"])} if sampled else {}
     with quiet(checked):  # warned once, when the graph was built
         returned = fill(out, **place, **kw)
-    if isinstance(returned, np.ndarray) and not np.may_share_memory(returned, out):  # out is left unwritten
+    if isinstance(returned, np.ndarray) and returned is not out and out.size and not np.may_share_memory(returned, out):
+        # out is left unwritten (an empty block shares no memory even with itself)
         raise TypeError(f"{structured.base_name(fill)} returned a new array, not the block it was given: "
                         "from_initializer's fill writes its block in place (what it returns is not used)")
     return out  # (a fill of one's own may return None, as ndarray.fill does)

@@ -978,7 +978,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     shadowed = [f"{key!r} (by {hidden[i]!r})" for i, (key, _) in enumerate(rules) if i not in used]
     if shadowed:
         raise ValueError(f"overrides keys whose every tensor an earlier key takes (the first match wins): "
-                         f"{', '.join(shadowed)}; put the specific key first")
+                         f"{', '.join(shadowed)}; put the specific key first, or keep one key for a tied tensor's "
+                         "names (they name one tensor)")
     for assign in parametrized.values():  # the tensors of a parametrized weight no override names
         assign(entries)
     ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents

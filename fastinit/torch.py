@@ -246,7 +246,8 @@ def _item(x):
 def _gain(gain, tensor: torch.Tensor):
     """:func:`_item` of a gain torch.nn.init multiplies ``tensor`` by in place: a one-element tensor of more axes
     than ``tensor`` is refused as that product refuses it (its broadcast shape is not the tensor's)."""
-    if isinstance(gain, torch.Tensor) and gain.numel() == 1 and gain.ndim > tensor.ndim:
+    if isinstance(gain, torch.Tensor) and gain.numel() == 1 and gain.ndim > tensor.ndim and tensor.numel():
+        # (torch returns an empty tensor before its product)
         shape = [1] * (gain.ndim - tensor.ndim) + list(tensor.shape)
         raise RuntimeError(f"output with shape {list(tensor.shape)} doesn't match the broadcast shape {shape}")
     return _item(gain)

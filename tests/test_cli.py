@@ -143,12 +143,12 @@ def test_init_resnet50_convs_are_kaiming_fan_out(tmp_path):
     assert (t["layer4.2.bn3.running_var"].astype(np.float32) == 1).all()
 
 
-def test_init_list(capsys):
+def test_init_list(capsys, tmp_path):
     assert main(["init", "--list"]) == 0
     assert "llama3-8b" in capsys.readouterr().out
     assert main(["init", "--arch", "nope", "--list"]) == 0  # --list lists, whatever --arch says
     assert "llama3-8b" in capsys.readouterr().out
-    assert main(["init", "--arch", "", "--out", "x.safetensors"]) == 2  # named, not "--arch is required"
+    assert main(["init", "--arch", "", "--out", str(tmp_path / "x.safetensors")]) == 2  # not "--arch is required"
     assert "unknown architecture ''" in capsys.readouterr().err
 
 

@@ -352,9 +352,11 @@ def test_bench_table_says_when_buffers_fit_in_the_cache_or_the_machine_was_busy(
     assert "NumPy's generators 1; load average 0.20 at the start" in table
     assert "2 of 3 buffers are smaller than the CPU's last-level cache (32 MiB" in table  # 4 and 20 MB, not 40 MB
     assert "(--size above 8.39 M for float32)" in table and "load average 0.20 when" not in table
-    machine.update(last_level_cache_bytes=None, load_average_at_start=1.5)
+    machine.update(last_level_cache_bytes=None, load_average_at_start=1.5)  # from half the CPUs: 1 of 2
     table = benchmark.format_table(report)
-    assert "last-level cache" not in table and "load average 1.50 when the bench started: other work" in table
+    assert "last-level cache" not in table and "load average 1.50 on 2 CPUs when the bench started" in table
+    machine.update(cpus=16)  # 1.5 of 16 CPUs: no warning
+    assert "when the bench started" not in benchmark.format_table(report)
     assert "last_level_cache_bytes" in benchmark.machine_info()
 
 

@@ -204,6 +204,8 @@ def test_one_element_tensor_arguments_are_taken_where_torchs_arithmetic_takes_th
         assert fn is tinit.orthogonal_ or not w.any()  # fastinit's refusal comes before any write
     assert torch.equal(finit.orthogonal_(torch.empty(2, 4, 6), three, seed=3),  # as many axes: taken
                        finit.orthogonal_(torch.empty(2, 4, 6), 2.0, seed=3))
+    for fn in (tinit.orthogonal_, finit.orthogonal_):  # an empty tensor is returned before any product
+        assert fn(torch.empty(0, 4), three).shape == (0, 4)
     with pytest.raises(TypeError, match="must be float, not Tensor"):
         tinit.normal_(torch.empty(4, 6), 0.0, torch.tensor([0.5]))
     with pytest.raises(TypeError, match="std"):
