@@ -48,6 +48,7 @@ Householder transformations, revisited", ACM TOMS 32 (2006).
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -67,6 +68,7 @@ BLOCK = 256  # compact-WY block width: BLAS-3 updates with inner dimension 256 s
 # panels on a thread pool of fastinit's own: a fixed split, so the bits do not depend on any thread count (OpenBLAS's
 # own threads split a product by their number, and its single- and multi-threaded kernels sum differently).
 PANEL = 256
+PANEL_INLINE = 1 << 18  # a split product of fewer elements runs its spans on the calling thread
 # The level-2 path (:func:`small`): at most SMALL_ELEMENTS elements, and a level-2 work of k²(3n − k)/3 multiply-adds
 # (k = min, n = max of rows and cols) within SMALL_WORK, or within SMALL_SQUARE_WORK for a near-square matrix (long
 # inner loops); a wide matrix pays a transposed copy and write-back, so its limits are lower (dict keys: tall).
@@ -242,63 +244,121 @@ def _keep_triangle(m: np.ndarray, lower: bool, k: int = 0) -> None:
 
 
 class _Panels:
-    """Runs ``fn(start, stop)`` over the fixed spans of :data:`PANEL` of a length, on ``threads`` threads (the
-    calling one alone for 1); BLAS on one thread meanwhile (:func:`_one_blas_thread`)."""
+    """Runs ``fn(start, stop)`` over fixed spans of a length ``n`` (their other extent ``other``) on ``threads``
+    threads: an even number of equal spans of at most :data:`PANEL` (more where ``other`` is small: a span holds
+    about PANEL² elements), set by (n, other) alone, so the BLAS calls are the same for any thread count; on the
+    calling thread alone for 1 thread or a product under :data:`PANEL_INLINE` elements (the pool's start and hand-off
+    cost more).  Its threads are fastinit's own (:func:`_pool`) and run BLAS on one thread (:func:`_one_blas_thread`,
+    :func:`_limit_here`)."""
 
     def __init__(self, threads: int):
-        self.pool = None
-        if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
+        self.threads = threads
 
-            self.pool = ThreadPoolExecutor(threads, thread_name_prefix="fastinit-blas")
-
-    def __call__(self, fn: Callable[[int, int], None], n: int) -> None:
-        count = 2 * -(-n // (2 * PANEL))  # an even number of equal spans of at most PANEL: both halves of 2 threads
-        width = -(-n // max(count, 1) // 16) * 16 if count else 0
+    def __call__(self, fn: Callable[[int, int], None], n: int, other: int) -> None:
+        cap = max(PANEL, -(-PANEL * PANEL // max(other, 1)))
+        count = 2 * -(-n // (2 * cap))
+        width = -(-n // max(count, 1) // 16) * 16
         spans = [(s, min(s + width, n)) for s in range(0, n, width)] if n else []
-        if self.pool is None or len(spans) == 1:
+        if self.threads == 1 or len(spans) == 1 or n * other < PANEL_INLINE:
             for span in spans:
                 fn(*span)
-        else:
-            for done in [self.pool.submit(fn, *span) for span in spans]:
-                done.result()  # (ctypes releases the GIL during each BLAS call)
+            return
+        pool = _pool(self.threads)
+        for done in [pool.submit(fn, *span) for span in spans]:
+            done.result()  # (ctypes releases the GIL during each BLAS call)
 
-    def __enter__(self) -> "_Panels":
-        return self
 
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
+_POOLS: dict = {}
+
+
+def _pool(threads: int):
+    """The panels' pool of ``threads`` threads, kept for later calls (starting one took 350 µs, a fifth of a 300²
+    matrix; a forked child starts its own: :func:`_after_fork`)."""
+    with _BLAS_LOCK:
+        if threads not in _POOLS:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="fastinit-blas", initializer=_limit_here)
+        return _POOLS[threads]
 
 
 _BLAS_LOCK = threading.Lock()
-_blas_held = [0, None]  # callers inside _one_blas_thread, the limit to restore when the last leaves
+_blas_held: list = [0, None]  # callers inside _one_blas_thread; the process-wide limits the last to leave restores
 
 
 @contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """Every loaded BLAS library on one thread (threadpoolctl), restored when the last concurrent caller leaves:
-    the thread counts are process-wide, and a second caller must not restore the first's limit of one."""
+    """Every loaded BLAS library on one thread while the block runs (threadpoolctl's controllers): a process-wide
+    limit (OpenBLAS's own threads, MKL, BLIS) set by the first concurrent caller and restored by the last, and the
+    per-thread one of an OpenMP OpenBLAS in this thread (:func:`_limit_here`; the pool's threads set theirs)."""
     with _BLAS_LOCK:
         if _blas_held[0] == 0:
-            _blas_held[1] = _controller().limit(limits=1, user_api="blas")
+            shared = [lib for lib in _blas() if not _per_thread(lib)]
+            _blas_held[1] = [(lib, lib.get_num_threads()) for lib in shared]
+            for lib in shared:
+                _set_threads(lib, 1)
         _blas_held[0] += 1
+    mine = _limit_here()
     try:
         yield
     finally:
+        for lib, count in mine:
+            lib.set_num_threads(count)
         with _BLAS_LOCK:
             _blas_held[0] -= 1
             if _blas_held[0] == 0:
-                _blas_held[1].restore_original_limits()
+                for lib, count in _blas_held[1]:
+                    _set_threads(lib, count)
                 _blas_held[1] = None
 
 
+def _after_fork() -> None:
+    """In a child forked during an ``orthogonal_``: a free lock, no pools (their threads are the parent's), and the
+    BLAS limits the parent's callers would have restored."""
+    global _BLAS_LOCK
+    _BLAS_LOCK = threading.Lock()
+    _POOLS.clear()
+    held, _blas_held[:] = _blas_held[1], [0, None]
+    for lib, count in held or ():
+        _set_threads(lib, count)
+
+
+if hasattr(os, "register_at_fork"):  # (not on Windows)
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+def _limit_here() -> list:
+    """One thread for this thread's calls into an OpenMP-threaded OpenBLAS (its limit is per calling thread); the
+    (library, count) pairs to restore."""
+    saved = [(lib, lib.get_num_threads()) for lib in _blas() if _per_thread(lib)]
+    for lib, _ in saved:
+        lib.set_num_threads(1)
+    return saved
+
+
+def _set_threads(lib, count) -> None:
+    """A process-wide BLAS thread count, set from any thread: threadpoolctl (3.8) lets only its "controlling thread"
+    set OpenBLAS's, silently ignoring the others, so the control is cleared before and after (under _BLAS_LOCK)."""
+    clear = getattr(type(lib), "clear_controlling_thread", None)
+    if clear is not None:
+        clear(force=True)
+    if count is not None:
+        lib.set_num_threads(count)
+    if clear is not None:
+        clear(force=True)
+
+
+def _per_thread(lib) -> bool:
+    return lib.internal_api == "openblas" and getattr(lib, "threading_layer", None) == "openmp"
+
+
 @functools.lru_cache(maxsize=None)
-def _controller():
-    """threadpoolctl's view of the loaded BLAS libraries (SciPy's is loaded by :func:`_lapack`), made once: 2 ms."""
+def _blas() -> tuple:
+    """threadpoolctl's controllers of the loaded BLAS libraries (SciPy's is loaded by :func:`_lapack`), found once:
+    2 ms."""
     from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController()
+    return tuple(lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas")
 
 
 def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray,
@@ -334,12 +394,12 @@ def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray,
             lp("trmm", b"L", b"U", b"N", b"N", ib, c1 - c0, 1.0, tp, nb, wk, ib)
             lp("gemm", b"N", b"N", r, c1 - c0, ib, -1.0, vp, m, wk, ib, 1.0, cp, m)
 
-        panels(update, c)
+        panels(update, c, r)
         lp("gemm", b"N", b"T", ib, ib, ib, 1.0, tp, nb, vp, m, 0.0, wp, nb)  # W = T V₁ᵀ (upper triangular)
         di = d[i:i + ib]
         w[:ib, :ib] *= di
         panels(lambda r0, r1: lp("trmm", b"R", b"U", b"N", b"N", r1 - r0, ib, -1.0, wp, nb,  # V ← −V W D, in place
-                                 (v.ctypes.data + r0 * size,), m), r)
+                                 (v.ctypes.data + r0 * size,), m), r, ib)
         v[np.arange(ib), np.arange(ib)] += di  # (E − V W) D
         a[:i, i:i + ib] = 0
 
@@ -396,13 +456,13 @@ def _orgrq(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray,
             lp("trmm", b"R", b"L", b"T", b"N", r1 - r0, ib, 1.0, tp, nb, wk, i)
             lp("gemm", b"N", b"N", r1 - r0, cols, ib, -1.0, wk, i, vp, m, 1.0, cp, m)
 
-        panels(update, i)
+        panels(update, i, cols)
         lp("gemm", b"N", b"N", ib, ib, ib, 1.0, tp, nb, (v2.ctypes.data,), m, 0.0, xp, nb)  # X = T V₂ (lower)
         di = d[i:i + ib]
         x[:ib, :ib] *= di
         own = _own_rows(v2, t[:ib, :ib], di) if a.dtype == np.float32 else None
         panels(lambda c0, c1: lp("trmm", b"L", b"L", b"T", b"N", ib, c1 - c0, -1.0, xp, nb,  # V ← −D Xᵀ V, in place
-                                 (v.ctypes.data + c0 * m * size,), m), cols)
+                                 (v.ctypes.data + c0 * m * size,), m), cols, ib)
         if own is None:
             v2[np.arange(ib), np.arange(ib)] += di  # D (E − Xᵀ V), E = [0 I]
         else:
@@ -454,8 +514,8 @@ def haar_orthonormalize(b: np.ndarray, gain: float = 1.0, threads: int = 1) -> n
         _form_small(b, tall, tau, sign, gain)
         return b
     lp = _lapack(b.dtype)
-    with _one_blas_thread(), _Panels(threads) as panels:
-        (_orgrq if tall else _orgqr)(lp, b.T, tau, BLOCK, sign, panels)  # b.T: column-major view, same memory
+    with _one_blas_thread():
+        (_orgrq if tall else _orgqr)(lp, b.T, tau, BLOCK, sign, _Panels(threads))  # b.T: column-major view, same memory
     if gain != 1:
         b *= b.dtype.type(gain)
     return b
