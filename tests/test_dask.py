@@ -226,7 +226,7 @@ def test_a_fill_of_ones_own_may_return_nothing_but_not_a_new_array():
     z = fid.from_initializer(lambda out: np.ones(out.shape), (4, 3), chunks=2, sampled=False)
     with pytest.raises(TypeError, match="<lambda> returned a new array, not the block it was given"):
         z.compute()
-    for empty in (fid.uniform(0, 4, seed=0), fid.normal(4, 0, chunks=2, seed=0),  # empty blocks return themselves
+    for empty in (fid.uniform((0, 4), seed=0), fid.normal((4, 0), chunks=2, seed=0),  # empty blocks return themselves
                   fid.from_initializer(fastinit.constant_, (0,), sampled=False, val=1.0)):
         assert empty.compute().shape == empty.shape and empty.compute().dtype == np.float32
 
