@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -247,9 +248,9 @@ class _Panels:
     """Runs ``fn(start, stop)`` over fixed spans of a length ``n`` (their other extent ``other``) on ``threads``
     threads: an even number of equal spans of at most :data:`PANEL` (more where ``other`` is small: a span holds
     about PANEL² elements), set by (n, other) alone, so the BLAS calls are the same for any thread count; on the
-    calling thread alone for 1 thread or a product under :data:`PANEL_INLINE` elements (the pool's start and hand-off
-    cost more).  Its threads are fastinit's own (:func:`_pool`) and run BLAS on one thread (:func:`_one_blas_thread`,
-    :func:`_limit_here`)."""
+    calling thread alone for 1 thread or a product under :data:`PANEL_INLINE` elements (the pool's hand-off costs
+    more), and where no pool can start (at interpreter exit).  The pool's threads are fastinit's own (:func:`_pool`)
+    and run BLAS on one thread (:func:`_one_blas_thread`, :func:`_limit_here`)."""
 
     def __init__(self, threads: int):
         self.threads = threads
@@ -259,93 +260,124 @@ class _Panels:
         count = 2 * -(-n // (2 * cap))
         width = -(-n // max(count, 1) // 16) * 16
         spans = [(s, min(s + width, n)) for s in range(0, n, width)] if n else []
-        if self.threads == 1 or len(spans) == 1 or n * other < PANEL_INLINE:
-            for span in spans:
-                fn(*span)
-            return
-        pool = _pool(self.threads)
-        for done in [pool.submit(fn, *span) for span in spans]:
+        futures = []
+        if self.threads > 1 and len(spans) > 1 and n * other >= PANEL_INLINE:
+            try:
+                pool = _pool(self.threads)
+                for span in spans:
+                    futures.append(pool.submit(fn, *span))
+            except RuntimeError:  # shutting down: no new threads or work ("cannot schedule new futures after
+                pass  # shutdown"); the rest on this thread, the same calls
+        for done in futures:
             done.result()  # (ctypes releases the GIL during each BLAS call)
-
-
-_POOLS: dict = {}
-
-
-def _pool(threads: int):
-    """The panels' pool of ``threads`` threads, kept for later calls (starting one took 350 µs, a fifth of a 300²
-    matrix; a forked child starts its own: :func:`_after_fork`)."""
-    with _BLAS_LOCK:
-        if threads not in _POOLS:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="fastinit-blas", initializer=_limit_here)
-        return _POOLS[threads]
+        for span in spans[len(futures):]:
+            fn(*span)
 
 
 _BLAS_LOCK = threading.Lock()
 _blas_held: list = [0, None]  # callers inside _one_blas_thread; the process-wide limits the last to leave restores
+_POOL: list = [None, 0]  # the panels' thread pool and its thread count
+
+
+def _pool(threads: int):
+    """The panels' pool of ``threads`` threads, kept for later calls (starting one took 350 µs, a fifth of a 300²
+    matrix) and replaced when numba's thread count changes (the old one's running spans finish; a caller still
+    handing it spans runs the rest itself); a forked child starts its own (:func:`_after_fork`)."""
+    with _BLAS_LOCK:
+        if _POOL[0] is None or _POOL[1] != threads:
+            from concurrent.futures import ThreadPoolExecutor
+
+            if _POOL[0] is not None:
+                _POOL[0].shutdown(wait=False)
+            _POOL[:] = [ThreadPoolExecutor(threads, thread_name_prefix="fastinit-blas", initializer=_limit_here),
+                        threads]
+        return _POOL[0]
 
 
 @contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """Every loaded BLAS library on one thread while the block runs (threadpoolctl's controllers): a process-wide
-    limit (OpenBLAS's own threads, MKL, BLIS) set by the first concurrent caller and restored by the last, and the
-    per-thread one of an OpenMP OpenBLAS in this thread (:func:`_limit_here`; the pool's threads set theirs)."""
-    with _BLAS_LOCK:
-        if _blas_held[0] == 0:
-            shared = [lib for lib in _blas() if not _per_thread(lib)]
-            _blas_held[1] = [(lib, lib.get_num_threads()) for lib in shared]
-            for lib in shared:
-                _set_threads(lib, 1)
-        _blas_held[0] += 1
-    mine = _limit_here()
+    """SciPy's BLAS on one thread while the block runs (threadpoolctl's controllers): a process-wide limit
+    (OpenBLAS's own threads, MKL, BLIS) set by the first concurrent caller and restored by the last, held against
+    threadpoolctl's limits from other threads meanwhile (:func:`_set_threads`), and the per-thread limit of an
+    OpenMP OpenBLAS in this thread (:func:`_limit_here`; the pool's threads set theirs)."""
+    entered, mine = False, []
     try:
+        with _BLAS_LOCK:
+            if _blas_held[0] == 0:
+                _blas_held[1] = [(lib, lib.get_num_threads()) for lib in _blas() if not _per_thread(lib)]
+                for lib, _ in _blas_held[1]:
+                    _set_threads(lib, 1, hold=True)
+            _blas_held[0] += 1
+            entered = True
+        _limit_here(mine)
         yield
     finally:
         for lib, count in mine:
             lib.set_num_threads(count)
-        with _BLAS_LOCK:
-            _blas_held[0] -= 1
-            if _blas_held[0] == 0:
-                for lib, count in _blas_held[1]:
-                    _set_threads(lib, count)
-                _blas_held[1] = None
+        if entered:
+            with _BLAS_LOCK:
+                _blas_held[0] -= 1
+                if _blas_held[0] == 0:
+                    for lib, count in _blas_held[1]:  # (a count set meanwhile by other means is left as it is)
+                        _set_threads(lib, count if lib.get_num_threads() == 1 else None, hold=False)
+                    _blas_held[1] = None
+
+
+def _limit_here(saved: list | None = None) -> list:
+    """One thread for this thread's calls into an OpenMP-threaded OpenBLAS (its limit is per calling thread); the
+    (library, count) pairs to restore, appended to ``saved`` as they are set."""
+    saved = [] if saved is None else saved
+    for lib in _blas():
+        if _per_thread(lib):
+            saved.append((lib, lib.get_num_threads()))
+            lib.set_num_threads(1)
+    return saved
+
+
+def _set_threads(lib, count: int | None, hold: bool) -> None:
+    """Set a process-wide BLAS thread count from any thread (``count`` None: none), and ``hold`` it: threadpoolctl
+    (3.8) lets one "controlling thread" set OpenBLAS's count and silently ignores the others, so fastinit takes that
+    control to set it, then gives it to a parked thread of its own while it holds the limit (another thread's
+    ``threadpool_limits`` then changes nothing mid-call; it had changed the bits, and left BLAS on one thread for
+    good), and to no thread when it is done.  Under _BLAS_LOCK."""
+    state = getattr(type(lib), "_SHARED_STATE", None)
+    if state is None or not hasattr(state, "controlling_thread"):  # (older threadpoolctl, MKL, BLIS)
+        if count is not None:
+            lib.set_num_threads(count)
+        return
+    with state.lock:
+        state.controlling_thread = threading.current_thread()
+    if count is not None:
+        lib.set_num_threads(count)
+    with state.lock:
+        state.controlling_thread = _keeper() if hold else None
+
+
+@functools.lru_cache(maxsize=None)
+def _keeper() -> threading.Thread:
+    """A parked daemon thread that holds threadpoolctl's control of OpenBLAS while fastinit limits it."""
+    keeper = threading.Thread(target=threading.Event().wait, name="fastinit-blas-limit", daemon=True)
+    keeper.start()
+    return keeper
 
 
 def _after_fork() -> None:
-    """In a child forked during an ``orthogonal_``: a free lock, no pools (their threads are the parent's), and the
-    BLAS limits the parent's callers would have restored."""
+    """In a forked child: free locks (fastinit's and threadpoolctl's: another thread may have held them), no pool
+    (its threads are the parent's), and the BLAS limits a parent's ``orthogonal_`` callers would have restored."""
     global _BLAS_LOCK
     _BLAS_LOCK = threading.Lock()
-    _POOLS.clear()
+    _POOL[:] = [None, 0]
+    _keeper.cache_clear()
+    state = getattr(getattr(sys.modules.get("threadpoolctl"), "OpenBLASController", None), "_SHARED_STATE", None)
+    if state is not None and hasattr(state, "controlling_thread"):
+        state.lock, state.controlling_thread = threading.Lock(), None
     held, _blas_held[:] = _blas_held[1], [0, None]
     for lib, count in held or ():
-        _set_threads(lib, count)
+        _set_threads(lib, count, hold=False)
 
 
 if hasattr(os, "register_at_fork"):  # (not on Windows)
     os.register_at_fork(after_in_child=_after_fork)
-
-
-def _limit_here() -> list:
-    """One thread for this thread's calls into an OpenMP-threaded OpenBLAS (its limit is per calling thread); the
-    (library, count) pairs to restore."""
-    saved = [(lib, lib.get_num_threads()) for lib in _blas() if _per_thread(lib)]
-    for lib, _ in saved:
-        lib.set_num_threads(1)
-    return saved
-
-
-def _set_threads(lib, count) -> None:
-    """A process-wide BLAS thread count, set from any thread: threadpoolctl (3.8) lets only its "controlling thread"
-    set OpenBLAS's, silently ignoring the others, so the control is cleared before and after (under _BLAS_LOCK)."""
-    clear = getattr(type(lib), "clear_controlling_thread", None)
-    if clear is not None:
-        clear(force=True)
-    if count is not None:
-        lib.set_num_threads(count)
-    if clear is not None:
-        clear(force=True)
 
 
 def _per_thread(lib) -> bool:
@@ -354,11 +386,17 @@ def _per_thread(lib) -> bool:
 
 @functools.lru_cache(maxsize=None)
 def _blas() -> tuple:
-    """threadpoolctl's controllers of the loaded BLAS libraries (SciPy's is loaded by :func:`_lapack`), found once:
-    2 ms."""
+    """threadpoolctl's controllers of the BLAS libraries SciPy calls (loaded by :func:`_lapack`), found once (2 ms):
+    those in SciPy's own folders (its wheels' scipy.libs/ or scipy_openblas32/), NumPy's separate copy left alone
+    (limiting it changed NumPy's products in other threads), or every BLAS where SciPy has none of its own (a
+    shared system or conda library)."""
+    import scipy
     from threadpoolctl import ThreadpoolController
 
-    return tuple(lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas")
+    libs = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
+    home = os.path.dirname(os.path.realpath(scipy.__file__))  # .../site-packages/scipy
+    own = [lib for lib in libs if os.path.realpath(lib.filepath or "").startswith(home)]
+    return tuple(own or libs)
 
 
 def _orgqr(lp: _Lapack, a: np.ndarray, tau: np.ndarray, nb: int, d: np.ndarray,
