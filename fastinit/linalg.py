@@ -268,8 +268,16 @@ class _Panels:
                     futures.append(pool.submit(fn, *span))
             except RuntimeError:  # shutting down: no new threads or work ("cannot schedule new futures after
                 pass  # shutdown"); the rest on this thread, the same calls
-        for done in futures:
-            done.result()  # (ctypes releases the GIL during each BLAS call)
+        try:
+            for done in futures:
+                done.result()  # (ctypes releases the GIL during each BLAS call)
+        finally:  # an exception or Ctrl-C: no span left to write into the matrix after the call has returned
+            if futures:
+                from concurrent.futures import wait
+
+                for done in futures:
+                    done.cancel()
+                wait(futures)
         for span in spans[len(futures):]:
             fn(*span)
 

@@ -227,6 +227,28 @@ def test_orthogonal_at_interpreter_exit_runs_its_panels_on_the_calling_thread():
     assert r.returncode == 0 and r.stdout.strip() == "same", r.stderr[-3000:]
 
 
+def test_a_failed_panel_leaves_no_span_running_after_the_call():
+    """The panels' pool is kept between calls: after one span raises, the call waits for those running and cancels
+    the others, so nothing writes into the matrix once the error has reached the caller."""
+    import time
+
+    log = []
+
+    def span(start, stop):
+        if start == 0:
+            raise ArithmeticError("a panel failed")
+        log.append(("start", start))
+        time.sleep(0.02)
+        log.append(("end", start))
+
+    with pytest.raises(ArithmeticError, match="a panel failed"):
+        linalg._Panels(2)(span, 4096, 1024)  # 16 spans, far above the inline limit
+    at_return = list(log)
+    time.sleep(0.2)
+    assert log == at_return  # nothing started or finished later
+    assert sorted(s for kind, s in log if kind == "start") == sorted(s for kind, s in log if kind == "end")
+
+
 def test_the_blas_limit_is_restored_by_the_last_caller_to_leave_from_any_thread():
     """The process-wide BLAS limit is set by the first concurrent orthogonal_ and restored by the last, whichever
     threads they are (a worker leaving last after the main thread had its restore ignored: BLAS stayed on one thread
