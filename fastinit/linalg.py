@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -249,8 +248,10 @@ class _Panels:
     threads: an even number of equal spans of at most :data:`PANEL` (more where ``other`` is small: a span holds
     about PANEL² elements), set by (n, other) alone, so the BLAS calls are the same for any thread count; on the
     calling thread alone for 1 thread or a product under :data:`PANEL_INLINE` elements (the pool's hand-off costs
-    more), and where no pool can start (at interpreter exit).  The pool's threads are fastinit's own (:func:`_pool`)
-    and run BLAS on one thread (:func:`_one_blas_thread`, :func:`_limit_here`)."""
+    more).  The pool's threads are fastinit's own (:func:`_pool`) and run BLAS on one thread
+    (:func:`_one_blas_thread`, :func:`_limit_here`); the calling thread takes spans too, each span is run once by
+    whichever thread claims it first (so one the pool could not start, at interpreter exit or with no thread left to
+    start, runs here), and the call returns only when none is running."""
 
     def __init__(self, threads: int):
         self.threads = threads
@@ -260,26 +261,43 @@ class _Panels:
         count = 2 * -(-n // (2 * cap))
         width = -(-n // max(count, 1) // 16) * 16
         spans = [(s, min(s + width, n)) for s in range(0, n, width)] if n else []
+        if self.threads == 1 or len(spans) == 1 or n * other < PANEL_INLINE:
+            for span in spans:
+                fn(*span)
+            return
+        claims = iter(range(len(spans)))  # next() on it is atomic under the GIL: each span is claimed once
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    k = next(claims, None)
+                if k is None:
+                    return
+                fn(*spans[k])
+
         futures = []
-        if self.threads > 1 and len(spans) > 1 and n * other >= PANEL_INLINE:
+        try:
             try:
                 pool = _pool(self.threads)
-                for span in spans:
-                    futures.append(pool.submit(fn, *span))
-            except RuntimeError:  # shutting down: no new threads or work ("cannot schedule new futures after
-                pass  # shutdown"); the rest on this thread, the same calls
-        try:
+                for _ in range(min(self.threads, len(spans)) - 1):
+                    futures.append(pool.submit(work))
+            except RuntimeError:  # no thread or work can start (interpreter exit): the spans run here
+                pass
+            work()
             for done in futures:
-                done.result()  # (ctypes releases the GIL during each BLAS call)
-        finally:  # an exception or Ctrl-C: no span left to write into the matrix after the call has returned
+                if not done.cancel():  # (one not started yet, behind another call's work, has nothing left to do)
+                    done.result()  # (ctypes releases the GIL during each BLAS call)
+        finally:  # an exception or Ctrl-C: nothing left running to write into the matrix once the call returns
+            with lock:
+                for _ in claims:  # no span is claimed from now on
+                    pass
+            for done in futures:
+                done.cancel()
             if futures:
                 from concurrent.futures import wait
 
-                for done in futures:
-                    done.cancel()
                 wait(futures)
-        for span in spans[len(futures):]:
-            fn(*span)
 
 
 _BLAS_LOCK = threading.Lock()
@@ -289,8 +307,8 @@ _POOL: list = [None, 0]  # the panels' thread pool and its thread count
 
 def _pool(threads: int):
     """The panels' pool of ``threads`` threads, kept for later calls (starting one took 350 µs, a fifth of a 300²
-    matrix) and replaced when numba's thread count changes (the old one's running spans finish; a caller still
-    handing it spans runs the rest itself); a forked child starts its own (:func:`_after_fork`)."""
+    matrix) and replaced when numba's thread count changes (the old one's running spans finish); a forked child
+    starts its own (:func:`_after_fork`)."""
     with _BLAS_LOCK:
         if _POOL[0] is None or _POOL[1] != threads:
             from concurrent.futures import ThreadPoolExecutor
@@ -304,31 +322,36 @@ def _pool(threads: int):
 
 @contextmanager
 def _one_blas_thread() -> Iterator[None]:
-    """SciPy's BLAS on one thread while the block runs (threadpoolctl's controllers): a process-wide limit
-    (OpenBLAS's own threads, MKL, BLIS) set by the first concurrent caller and restored by the last, held against
-    threadpoolctl's limits from other threads meanwhile (:func:`_set_threads`), and the per-thread limit of an
-    OpenMP OpenBLAS in this thread (:func:`_limit_here`; the pool's threads set theirs)."""
-    entered, mine = False, []
+    """SciPy's BLAS on one thread while the block runs: a process-wide limit (OpenBLAS's own threads, MKL, BLIS)
+    set by the first concurrent caller and restored by the last (where it is still one: a count set meanwhile by
+    other means is left as it is), and the per-thread limit of an OpenMP OpenBLAS in this thread
+    (:func:`_limit_here`; the pool's threads set theirs).  Set through the libraries' own calls, not threadpoolctl's
+    (whose 3.8 rule lets one "controlling thread" set OpenBLAS's count and ignores the others): fastinit neither
+    waits for nor takes that control.  Another thread changing the count while a call runs can change its bits."""
+    mine: list = []
+    with _BLAS_LOCK:  # counted first, then limited: an interrupt in between leaves the count to restore
+        _blas_held[0] += 1
+        if _blas_held[0] == 1:
+            _blas_held[1] = []
+            for lib in _blas():
+                if not _per_thread(lib):
+                    _blas_held[1].append((lib, lib.get_num_threads()))
+                    _set_threads(lib, 1)
     try:
-        with _BLAS_LOCK:
-            if _blas_held[0] == 0:
-                _blas_held[1] = [(lib, lib.get_num_threads()) for lib in _blas() if not _per_thread(lib)]
-                for lib, _ in _blas_held[1]:
-                    _set_threads(lib, 1, hold=True)
-            _blas_held[0] += 1
-            entered = True
         _limit_here(mine)
         yield
     finally:
-        for lib, count in mine:
-            lib.set_num_threads(count)
-        if entered:
+        try:
+            for lib, count in mine:
+                _set_threads(lib, count)
+        finally:
             with _BLAS_LOCK:
                 _blas_held[0] -= 1
                 if _blas_held[0] == 0:
-                    for lib, count in _blas_held[1]:  # (a count set meanwhile by other means is left as it is)
-                        _set_threads(lib, count if lib.get_num_threads() == 1 else None, hold=False)
-                    _blas_held[1] = None
+                    held, _blas_held[1] = _blas_held[1], None
+                    for lib, count in held or ():
+                        if lib.get_num_threads() == 1:
+                            _set_threads(lib, count)
 
 
 def _limit_here(saved: list | None = None) -> list:
@@ -338,50 +361,26 @@ def _limit_here(saved: list | None = None) -> list:
     for lib in _blas():
         if _per_thread(lib):
             saved.append((lib, lib.get_num_threads()))
-            lib.set_num_threads(1)
+            _set_threads(lib, 1)
     return saved
 
 
-def _set_threads(lib, count: int | None, hold: bool) -> None:
-    """Set a process-wide BLAS thread count from any thread (``count`` None: none), and ``hold`` it: threadpoolctl
-    (3.8) lets one "controlling thread" set OpenBLAS's count and silently ignores the others, so fastinit takes that
-    control to set it, then gives it to a parked thread of its own while it holds the limit (another thread's
-    ``threadpool_limits`` then changes nothing mid-call; it had changed the bits, and left BLAS on one thread for
-    good), and to no thread when it is done.  Under _BLAS_LOCK."""
-    state = getattr(type(lib), "_SHARED_STATE", None)
-    if state is None or not hasattr(state, "controlling_thread"):  # (older threadpoolctl, MKL, BLIS)
-        if count is not None:
-            lib.set_num_threads(count)
-        return
-    with state.lock:
-        state.controlling_thread = threading.current_thread()
+def _set_threads(lib, count) -> None:
+    """Set a BLAS library's thread count through its own call (threadpoolctl's ``_real_set_num_threads`` where it
+    has one: its public ``set_num_threads`` silently does nothing from a thread other than its controlling one)."""
     if count is not None:
-        lib.set_num_threads(count)
-    with state.lock:
-        state.controlling_thread = _keeper() if hold else None
-
-
-@functools.lru_cache(maxsize=None)
-def _keeper() -> threading.Thread:
-    """A parked daemon thread that holds threadpoolctl's control of OpenBLAS while fastinit limits it."""
-    keeper = threading.Thread(target=threading.Event().wait, name="fastinit-blas-limit", daemon=True)
-    keeper.start()
-    return keeper
+        getattr(lib, "_real_set_num_threads", lib.set_num_threads)(count)
 
 
 def _after_fork() -> None:
-    """In a forked child: free locks (fastinit's and threadpoolctl's: another thread may have held them), no pool
-    (its threads are the parent's), and the BLAS limits a parent's ``orthogonal_`` callers would have restored."""
+    """In a forked child: a free lock (another thread may have held it), no pool (its threads are the parent's), and
+    the BLAS limits a parent's ``orthogonal_`` callers would have restored."""
     global _BLAS_LOCK
     _BLAS_LOCK = threading.Lock()
     _POOL[:] = [None, 0]
-    _keeper.cache_clear()
-    state = getattr(getattr(sys.modules.get("threadpoolctl"), "OpenBLASController", None), "_SHARED_STATE", None)
-    if state is not None and hasattr(state, "controlling_thread"):
-        state.lock, state.controlling_thread = threading.Lock(), None
     held, _blas_held[:] = _blas_held[1], [0, None]
     for lib, count in held or ():
-        _set_threads(lib, count, hold=False)
+        _set_threads(lib, count)
 
 
 if hasattr(os, "register_at_fork"):  # (not on Windows)
@@ -403,7 +402,8 @@ def _blas() -> tuple:
 
     libs = [lib for lib in ThreadpoolController().lib_controllers if lib.user_api == "blas"]
     home = os.path.dirname(os.path.realpath(scipy.__file__))  # .../site-packages/scipy
-    own = [lib for lib in libs if os.path.realpath(lib.filepath or "").startswith(home)]
+    folders = tuple(f + os.sep for f in (home, home + ".libs", os.path.join(os.path.dirname(home), "scipy_openblas32")))
+    own = [lib for lib in libs if os.path.realpath(lib.filepath or "").startswith(folders)]
     return tuple(own or libs)
 
 
