@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from typing import Optional, Protocol, Sequence, Tuple, Union
 
 import numpy as np
@@ -145,11 +146,16 @@ def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> f
 
 
 def python_number(value):
-    """A NumPy integer or float scalar as the Python int or float :func:`calculate_gain` takes (torch's takes only
-    those); anything else as given, for its checks."""
-    if isinstance(value, np.integer):
+    """A number given as a NumPy scalar, a 0-d NumPy array, a ``fractions.Fraction`` or another ``numbers.Real`` as
+    the Python int or float :func:`calculate_gain` takes (torch's takes only those); anything else (bool included)
+    as given, for its checks."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)):
+        return value
+    if isinstance(value, (int, np.integer)):
         return int(value)
-    return float(value) if isinstance(value, np.floating) else value
+    return float(value) if isinstance(value, (numbers.Real, np.floating)) else value
 
 
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:

@@ -1,6 +1,7 @@
 """Fan-scaled initializers: exact target law (KS and the std, n = 1,179,648) with the std/limit recomputed here."""
 import math
 import warnings
+from fractions import Fraction
 
 import ml_dtypes
 import numpy as np
@@ -244,10 +245,20 @@ def test_he_uniform_is_not_glorot_uniform():
 
 def test_numpy_scalar_slopes_are_numbers_like_gains():
     """calculate_gain takes only int and float (torch's rule); the initializers and recommend take NumPy scalars,
-    as they take a NumPy gain."""
+    0-d arrays, Fractions, as they take a gain (docs/initializers.md's numbers; a 0-d array and a Fraction were
+    called "not a valid number")."""
     w = np.empty((64, 32), np.float32)
     a = fastinit.kaiming_uniform_(w.copy(), a=np.float32(0.2), seed=0)
     assert a.tobytes() == fastinit.kaiming_uniform_(w.copy(), a=float(np.float32(0.2)), seed=0).tobytes()
+    for slope in (np.array(0.2), Fraction(1, 5), np.array(0.2, np.float32)):
+        for f in (fastinit.kaiming_uniform_, fastinit.kaiming_normal_):
+            assert f(w.copy(), a=slope, seed=0).tobytes() == f(w.copy(), a=float(slope), seed=0).tobytes()
+        assert fastinit.recommend("leaky_relu", slope).gain == fastinit.calculate_gain("leaky_relu", float(slope))
+    assert fastinit.kaiming_uniform_(w.copy(), a=np.array(3), seed=0).tobytes() == \
+        fastinit.kaiming_uniform_(w.copy(), a=3, seed=0).tobytes()
+    for bad in (True, np.bool_(True), np.array(True), "0.2", np.array([0.2])):
+        with pytest.raises(ValueError, match="not a valid number"):  # torch's refusal, named by calculate_gain
+            fastinit.kaiming_uniform_(w.copy(), a=bad, seed=0)
     assert fastinit.kaiming_normal_(w.copy(), a=np.int64(3), seed=0).tobytes() == \
         fastinit.kaiming_normal_(w.copy(), a=3, seed=0).tobytes()
     assert fastinit.recommend("leaky_relu", np.float64(0.2)).gain == fastinit.calculate_gain("leaky_relu", 0.2)
