@@ -597,17 +597,24 @@ _NUMBER_FLAGS = {"--a", "--b", "--mean", "--std", "--value", "--alpha"}
 def _negative_values(argv: list[str]) -> list[str]:
     """``--a -1e-3`` as ``--a=-1e-3``: argparse (before Python 3.13) takes only ``-1`` and ``-0.5`` for negative
     numbers and reads ``-1e-3`` or ``-inf`` as an unknown flag (and ``--shard -1/2`` or ``--stream -1e3`` as a
-    missing value: refused by their own checks instead)."""
+    missing value: refused by their own checks instead).  Abbreviations argparse would expand (``--val``,
+    ``--me``) too; an ambiguous one (``--s``) is then argparse's "ambiguous option" error."""
     out, i = [], 0
     while i < len(argv):
-        if i + 1 < len(argv) and (argv[i] in _NUMBER_FLAGS and _is_float(argv[i + 1])
-                                  or argv[i] in ("--shard", "--stream") and re.match(r"-[0-9.]", argv[i + 1])):
+        if i + 1 < len(argv) and (_abbreviates(argv[i], _NUMBER_FLAGS) and _is_float(argv[i + 1])
+                                  or _abbreviates(argv[i], ("--shard", "--stream"))
+                                  and re.match(r"-[0-9.]", argv[i + 1])):
             out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:
             out.append(argv[i])
             i += 1
     return out
+
+
+def _abbreviates(arg: str, flags) -> bool:
+    """Whether ``arg`` is one of ``flags`` or a prefix argparse could expand to one (``--val`` for ``--value``)."""
+    return arg.startswith("--") and len(arg) > 2 and "=" not in arg and any(f.startswith(arg) for f in flags)
 
 
 NO_PROGRESS = "no progress bar (default: one on stderr when it is a terminal)"

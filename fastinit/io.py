@@ -64,15 +64,16 @@ class TensorSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _initializer(init) -> Callable:
+def _initializer(init, name: str) -> Callable:
+    """Tensor ``name``'s in-place initializer: a callable, or the name of one of fastinit's."""
     if callable(init):
         return init
     import fastinit
 
     fn = getattr(fastinit, init, None) if isinstance(init, str) and init.endswith("_") else None
     if fn is None or not callable(fn):
-        raise ValueError(f"init must be a fastinit in-place initializer name such as 'normal_' or a callable, "
-                         f"got {init!r}")
+        raise ValueError(f"{name}: init must be a fastinit in-place initializer name such as 'normal_' or a "
+                         f"callable, got {init!r}")
     return fn
 
 
@@ -99,6 +100,7 @@ def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = 
     for name, spec in specs.items():
         if not isinstance(name, str) or not name or name == "__metadata__":
             raise ValueError(f"tensor names must be non-empty strings other than '__metadata__', got {name!r}")
+        _utf8(name, "tensor name")
         try:
             dt = resolve_dtype(spec.dtype)
         except TypeError as e:
@@ -118,6 +120,16 @@ def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = 
         layout.append((name, spec, dt, shape, rows, offset, nbytes))
         offset += nbytes
     return layout
+
+
+def _utf8(text: str, what: str) -> None:
+    """ValueError unless ``text`` is valid Unicode, which the header's JSON must be: a lone surrogate (what
+    ``os.fsdecode`` makes of a non-UTF-8 file name) becomes an escape the safetensors library refuses to parse."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError(f"{what} {text!r} is not valid Unicode ({e.reason} at {e.start}): safetensors headers are "
+                         "UTF-8 JSON") from None
 
 
 HEADER_LIMIT = 100_000_000  # bytes of JSON header the safetensors library accepts (its MAX_HEADER_SIZE)
@@ -292,6 +304,9 @@ def _user_metadata(metadata) -> dict[str, str]:
     bad = [(k, v) for k, v in metadata.items() if not isinstance(k, str) or not isinstance(v, str)]
     if bad:
         raise TypeError(f"metadata must map str to str (safetensors' format), got {bad[0][0]!r}: {bad[0][1]!r}")
+    for k, v in metadata.items():
+        _utf8(k, "metadata key")
+        _utf8(v, f"metadata[{k!r}]")
     own = [k for k in _OWN_METADATA if k in metadata]
     if own:
         raise ValueError(f"metadata key {own[0]!r} is fastinit's own: the file records the seed and shard it "
@@ -346,7 +361,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
             raise ValueError(f"shard must be a pair (i, n) of ints with 0 <= i < n, got {shard!r}")
         shard = (int(i), int(n))
     specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
-    fills = {name: _initializer(spec.init) for name, spec in specs.items()}
+    fills = {name: _initializer(spec.init, name) for name, spec in specs.items()}
     seed = resolve_seed(seed, draw=False)  # validated; drawn (seed=None) once every spec passed its checks
     layout = _layout(specs, shard)
     plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}

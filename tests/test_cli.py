@@ -403,6 +403,17 @@ def test_fill_takes_negative_numbers_in_any_notation(tmp_path, capsys):
     assert main(["fill", "--numel", "10", "--dist", "constant", "--value", "-inf", "--repeat", "1",
                  "--out", str(c)]) == 0
     assert np.all(np.load(c) == -np.inf)
+    # abbreviations argparse expands take them too ("--val -1e-3" was "argument --value: expected one argument")
+    assert main(["fill", "--numel", "10", "--dist", "constant", "--val", "-1e-3", "--repeat", "1",
+                 "--out", str(c)]) == 0
+    assert np.all(np.load(c) == np.float32(-1e-3))
+    assert main(["fill", "--numel", "10", "--dist", "normal", "--me", "-1e3", "--std", "1", "--repeat", "1",
+                 "--out", str(c)]) == 0
+    assert np.all(np.abs(np.load(c) + 1e3) < 10)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:  # --std? --seed? --stream? argparse's usage error
+        main(["fill", "--numel", "10", "--dist", "normal", "--s", "-1e-3", "--repeat", "1"])
+    assert info.value.code == 2 and "ambiguous option: --s=-1e-3 could match" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, unused", [

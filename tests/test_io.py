@@ -586,11 +586,28 @@ def test_a_refused_destination_or_header_draws_no_seed(tmp_path, monkeypatch):
     assert write_safetensors(tmp_path / "ok.safetensors", spec)["seed"] == clean
 
 
-def test_a_bad_dtype_names_its_tensor(tmp_path):
+def test_a_bad_dtype_or_init_names_its_tensor(tmp_path):
     specs = {f"layers.{i}.w": TensorSpec((4, 4), "bfloat16") for i in range(3)}
     specs["layers.1.w"] = TensorSpec((4, 4), "int8")
     with pytest.raises(TypeError, match="^layers.1.w: dtype must be one of"):
         write_safetensors(tmp_path / "x.safetensors", specs, seed=0)
+    specs["layers.1.w"] = TensorSpec((4, 4), init="zero_")  # (zeros_): which of a model's tensors says it
+    with pytest.raises(ValueError, match="^layers.1.w: init must be a fastinit in-place initializer name"):
+        write_safetensors(tmp_path / "x.safetensors", specs, seed=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("specs, metadata, what", [
+    ({"bias\udcff": TensorSpec((2, 2), init="zeros_")}, None, "tensor name 'bias"),  # an initializer without stream
+    ({"w\udcff": TensorSpec((2, 2))}, None, "tensor name 'w"),
+    ({"w": TensorSpec((2,))}, {"k\ud800": "v"}, "metadata key 'k"),
+    ({"w": TensorSpec((2,))}, {"k": "v\udcff"}, "metadata\\['k'\\] 'v"),
+])
+def test_names_and_metadata_that_are_not_unicode_are_refused_before_writing(tmp_path, specs, metadata, what):
+    """A lone surrogate (os.fsdecode of a non-UTF-8 file name) was written as a JSON escape that the safetensors
+    library and torch refuse to parse: a file no one could load."""
+    with pytest.raises(ValueError, match=f"^{what}.* is not valid Unicode .*safetensors headers are UTF-8 JSON"):
+        write_safetensors(tmp_path / "x.safetensors", specs, seed=0, metadata=metadata)
     assert list(tmp_path.iterdir()) == []
 
 
