@@ -13,7 +13,9 @@ Exit codes: 0 success, 1 ``fastinit check`` found a failure, a ``fastinit compil
 ``fastinit bench`` did not write its law, 2 usage
 error (bad flag or value, missing optional dependency, unavailable device, an ``--out`` that cannot be written,
 nothing for ``fastinit compile`` to cache into), with one ``fastinit COMMAND: error: ...`` line and no
-traceback; 130 interrupted (Ctrl-C or SIGTERM; an ``--out`` file is left as it was, with no temporary file).
+traceback; 130 interrupted (Ctrl-C or SIGTERM; an ``--out`` file is left as it was, with no temporary file).  A
+signal during the imports before :func:`main` runs (~0.5 s: NumPy, numba) is Python's own: a KeyboardInterrupt
+traceback, or exit 143 for SIGTERM; nothing has been written then.
 """
 from __future__ import annotations
 
@@ -638,7 +640,7 @@ def _is_float(text: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(_negative_values(sys.argv[1:] if argv is None else argv))
-    except KeyboardInterrupt:  # Ctrl-C in the first moments: the one line, not a traceback
+    except KeyboardInterrupt:  # Ctrl-C while the parser is built: the one line (before main(), the imports: Python's)
         print("fastinit: interrupted", file=sys.stderr)
         return 130
     if getattr(args, "dist", None) is not None:  # fastinit fill
