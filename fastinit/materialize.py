@@ -14,8 +14,9 @@ a common convention (``"gpt2"``, ``"llama"``).  The stream of every tensor is it
 name (``model.named_parameters()``), so its values are a pure function of (seed, name, element
 index): they do not depend on construction order, on which other modules exist, or on sharding
 (``placement=`` fills a local shard with exactly its slice of the full tensor).  Modules without a
-rule fall back to their own ``reset_parameters()`` under a seed derived from (seed, module name);
-nothing is ever left uninitialized (docs/materialize.md).
+rule fall back to their own ``reset_parameters()`` (in a Hugging Face model: its ``_init_weights(module)``, which
+also computes a meta-built model's rotary ``inv_freq`` and position ids) under a seed derived from (seed, module
+name); nothing is ever left uninitialized (docs/materialize.md).
 """
 from __future__ import annotations
 
@@ -700,7 +701,8 @@ class MaterializeSummary:
     scheme: Scheme
     device: str
     records: dict = field(default_factory=dict)
-    fallbacks: dict = field(default_factory=dict)  # module name -> class name whose reset_parameters() ran
+    fallbacks: dict = field(default_factory=dict)  # module name -> class whose reset_parameters() ran (or "Class, by
+    # Model._init_weights()": a Hugging Face model's own init of the module)
     seconds: float = 0.0
 
     def __getitem__(self, name: str) -> ParamRecord:
@@ -752,7 +754,8 @@ class MaterializeSummary:
         groups = [f"  {m}: {n} tensors, {e:,} elements, {s * 1e3:.1f} ms" for m, (n, e, b, s) in
                   self.by_method().items()]
         calls = ", ".join(f"{k or '<root>'} ({v})" for k, v in self.fallbacks.items())
-        fb = [f"reset_parameters() fallback: {calls}"] if self.fallbacks else []
+        fb = [f"fallbacks (reset_parameters(), or a Hugging Face model's _init_weights()): {calls}"] \
+            if self.fallbacks else []
         return "\n".join([head, "by method:", *groups, *fb, self.table(limit=40)])
 
 
@@ -782,6 +785,36 @@ def _below(m: nn.Module, entries: dict) -> list:
 
 def _fallback_seed(seed: int, module_name: str) -> int:
     return hash64(f"{seed}:{module_name}".encode()) >> 1
+
+
+def _hf_model(root: nn.Module, prefix: str) -> nn.Module | None:
+    """The nearest Hugging Face ``PreTrainedModel`` at or above the module ``prefix`` of ``root``, where it comes from
+    transformers 5 or later: its ``_init_weights(module)`` also writes the values a model computes rather than draws
+    (rotary ``inv_freq``, BERT's ``position_ids``, Gemma's ``embed_scale``), which a model built on the meta device
+    lacks.  None elsewhere (transformers 4's ``_init_weights`` leaves buffers alone)."""
+    parts = prefix.split(".") if prefix else []
+    for i in range(len(parts), -1, -1):
+        m = root.get_submodule(".".join(parts[:i]))
+        cls = next((c for c in type(m).__mro__ if c.__name__ == "PreTrainedModel"
+                    and c.__module__.split(".")[0] == "transformers"), None)
+        if cls is not None:  # transformers 5's init functions (which its models import), absent from 4's
+            return m if callable(getattr(m, "_init_weights", None)) and "transformers.initialization" in sys.modules \
+                else None
+    return None
+
+
+@contextlib.contextmanager
+def _hf_done(tensors: Iterable[torch.Tensor]):
+    """Mark ``tensors`` as initialized for transformers' init functions (its ``_is_hf_initialized`` flag), which then
+    leave them alone: fastinit's rules fill them.  The flags are taken off after."""
+    marked = [t for t in tensors if not hasattr(t, "_is_hf_initialized")]
+    for t in marked:
+        t._is_hf_initialized = True
+    try:
+        yield
+    finally:
+        for t in marked:
+            del t._is_hf_initialized
 
 
 def _new_dtype(t: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
@@ -992,9 +1025,17 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # A fallback runs unless overrides cover all of its module's own tensors.
     fallback = [(p, m, own) for p, m, own in fallback
                 if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
-    fallback_mods = {id(m) for _, m, _ in fallback}
+    fallback = [(p, m, own, None) for p, m, own in fallback]
+    fallback_mods = {id(m) for _, m, _, _ in fallback}
     unfilled = [e for e in entries.values()
                 if e.method is None and id(e.owner) not in fallback_mods and (e.kind == "parameter" or e.was_meta)]
+    for e in unfilled:  # in a Hugging Face model: its own _init_weights(module), as a fallback
+        if id(e.owner) not in fallback_mods:
+            hf = _hf_model(module, e.owner_name)
+            if hf is not None:
+                fallback.append((e.owner_name, e.owner, "_init_weights", hf))
+                fallback_mods.add(id(e.owner))
+    unfilled = [e for e in unfilled if id(e.owner) not in fallback_mods]
     placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
     if unfilled:
         missing = [f"{e.name} ({type(e.owner).__name__})" for e in unfilled]
@@ -1012,8 +1053,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             f"{missing}. Give each an initializer: {hint} ('keep' keeps the values of an already-materialized "
             "tensor)")
     if placed_fallback:
-        raise ValueError(f"placement given for {placed_fallback}, filled by their module's reset_parameters(), which "
-                         "cannot fill a slice of a larger tensor; give them an override")
+        raise ValueError(f"placement given for {placed_fallback}, filled by their module's reset_parameters() (or "
+                         "their Hugging Face model's _init_weights()), which cannot fill a slice of a larger tensor; "
+                         "give them an override")
     placed_parametrized = [e.name for e in entries.values() if e.place and e.method is not None
                            and not e.method.placeable]
     if placed_parametrized:
@@ -1134,12 +1176,14 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             run(e, e.method)
         pending.clear()
 
-    fallback_at = {p: (m, own) for p, m, own in fallback}
+    fallback_at = {p: (m, own, hf) for p, m, own, hf in fallback}
     by_tensor = {id(e.tensor): e for e in entries.values()}
     with torch.no_grad():
         for prefix, m in reversed(modules):
             if prefix in fallback_at and m is fallback_at[prefix][0]:
-                own = fallback_at[prefix][1]
+                _, own, hf = fallback_at[prefix]
+                call = getattr(m, own) if hf is None else functools.partial(hf._init_weights, m)
+                label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf).__name__}._init_weights()"
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
@@ -1153,11 +1197,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     if id(e.tensor) in sentinel:
                         e.tensor.detach().fill_(math.nan)
                 kept = [(e, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
+                watched_ids = {id(e) for e in watched}
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
                 try:
-                    with _torch_rng(_fallback_seed(seed, prefix), dev):
-                        getattr(m, own)()
+                    with _torch_rng(_fallback_seed(seed, prefix), dev), \
+                            _hf_done(() if hf is None else [e.tensor for e in sub if id(e) not in watched_ids]):
+                        call()
                 except BaseException:
                     _restore(backup + kept)
                     raise
@@ -1166,8 +1212,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 _restore(kept)  # 'keep' overrides survive their module's reset_parameters()
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:
-                    done[id(e.tensor)] = (f"{type(m).__name__}.{own}()", dt)
-                summary.fallbacks[prefix] = type(m).__name__
+                    done[id(e.tensor)] = (label, dt)
+                summary.fallbacks[prefix] = type(m).__name__ if hf is None else f"{type(m).__name__}, by {label}"
                 if bar is not None:
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
                 stale = [e for e in watched if id(e.tensor) not in done]
@@ -1175,7 +1221,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     replaced = [e.name for e in stale if not _registered(e)]
                     _restore(backup)
                     raise RuntimeError(
-                        f"{prefix or '<root>'} ({type(m).__name__}).{own}() left {[e.name for e in stale]} "
+                        f"{prefix or '<root>'} ({type(m).__name__}): {label} left {[e.name for e in stale]} "
                         "uninitialized; give them an override"
                         + (f"; it assigned new tensors to {replaced} instead of filling them in place" if replaced
                            else "") + ("; this module's tensors are put back as they were" if backup else ""))

@@ -1,6 +1,7 @@
 """The embedded architectures are Hugging Face checkpoints: every name and shape of transformers' own models, and
 a file written by ``fastinit init`` loads with ``from_pretrained`` (no missing, unexpected or mismatched key) into
 exactly the file's values."""
+import sys
 import warnings
 
 import pytest
@@ -72,3 +73,87 @@ def test_fastinit_init_files_load_with_from_pretrained(arch, tmp_path, capsys):
         assert torch.equal(state[prefix + name], values), name
     if arch in GPT2:  # the LM head is the (written) token embedding
         assert model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
+
+
+def _tiny(kind: str):
+    """A small transformers model of ``kind`` and its config (random weights: built on the current device)."""
+    if kind == "llama":
+        return transformers.LlamaForCausalLM(transformers.LlamaConfig(
+            num_hidden_layers=2, hidden_size=64, intermediate_size=128, vocab_size=300, num_attention_heads=4,
+            num_key_value_heads=2))
+    if kind == "gemma":
+        return transformers.GemmaForCausalLM(transformers.GemmaConfig(
+            num_hidden_layers=2, hidden_size=64, intermediate_size=128, vocab_size=300, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=16))
+    if kind == "bert":
+        return transformers.BertModel(transformers.BertConfig(
+            num_hidden_layers=2, hidden_size=64, num_attention_heads=4, intermediate_size=128, vocab_size=300))
+    return transformers.ViTModel(transformers.ViTConfig(
+        num_hidden_layers=2, hidden_size=64, num_attention_heads=4, intermediate_size=128, image_size=32,
+        patch_size=8))
+
+
+hf5 = pytest.mark.skipif(int(transformers.__version__.split(".")[0]) < 5,
+                         reason="transformers 4's _init_weights computes no buffer")
+
+
+@hf5
+@pytest.mark.parametrize("kind", ["llama", "gemma", "bert", "vit"])
+def test_materialize_fills_what_a_meta_hf_model_computes_by_its_own_init_weights(kind):
+    """A model built on the meta device has no rotary inv_freq, position_ids or embed_scale (computed, not drawn),
+    nor ViT's cls_token / position_embeddings (no module rule): materialize had refused them all.  Its Hugging Face
+    model's own _init_weights(module) fills them now, as a fallback: the computed buffers exactly as a model built
+    on the CPU holds them, the drawn ones under materialize's seed; every tensor a rule fills keeps fastinit's
+    values (the rest of the model is not drawn by HF's init), torch's generator is left as it was, and transformers'
+    _is_hf_initialized flags are taken off."""
+    from fastinit.torch import materialize, normal_
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.manual_seed(0)
+        built = _tiny(kind)
+        with torch.device("meta"):
+            models = [_tiny(kind) for _ in range(3)]
+    rng = torch.random.get_rng_state()
+    summaries = [materialize(m, seed=s, scheme="llama") for m, s in zip(models, (5, 5, 6))]
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    model, summary = models[0], summaries[0]
+    for name, b in built.named_buffers():
+        assert torch.equal(dict(model.named_buffers())[name], b), name
+    by_hf = {r.name for r in summary if "_init_weights" in r.method}
+    assert by_hf and all(", by " in v and "._init_weights()" in v for v in summary.fallbacks.values())
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        assert not t.is_meta and not hasattr(t, "_is_hf_initialized"), name
+        if t.is_floating_point():
+            assert torch.isfinite(t).all(), name
+    same = dict(models[1].named_parameters())
+    other = dict(models[2].named_parameters())
+    for name, p in model.named_parameters():
+        assert torch.equal(p, same[name]), name  # a pure function of the seed
+        if p.numel() > 1 and p.std() > 0:
+            assert not torch.equal(p, other[name]), name
+    if kind == "vit":  # drawn by HF's init: trunc_normal(0, initializer_range)
+        assert by_hf >= {"embeddings.cls_token", "embeddings.position_embeddings"}
+        assert 0.01 < float(model.embeddings.position_embeddings.detach().std()) < 0.03
+    else:  # only computed buffers; the embedding (which HF's init would draw too) is fastinit's rule's
+        assert all(dict(model.named_buffers()).get(n) is not None for n in by_hf), by_hf
+        emb = model.get_input_embeddings()
+        name = next(n for n, p in model.named_parameters() if p is emb.weight)
+        expected = normal_(torch.empty_like(emb.weight), 0.0, 0.02, seed=5, stream=name)
+        if emb.padding_idx is not None:
+            expected[emb.padding_idx] = 0
+        assert torch.equal(emb.weight, expected) and "_init_weights" not in summary[name].method
+
+
+def test_transformers_4_models_still_get_the_meta_buffer_refusal(monkeypatch):
+    """transformers 4's _init_weights leaves buffers alone: no fallback that would leave them NaN, but the refusal
+    before any change, which names them."""
+    from fastinit.torch import materialize
+
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _tiny("llama")
+    monkeypatch.delitem(sys.modules, "transformers.initialization")  # (transformers 4 has no such module)
+    with pytest.raises(ValueError, match=r"meta buffers \(\['model.rotary_emb.inv_freq'"):
+        materialize(model, seed=0)
+    assert all(t.is_meta for t in model.parameters())

@@ -352,7 +352,7 @@ def test_unknown_module_falls_back_to_its_reset_parameters_deterministically():
     assert sa["proj.bias"].method == "Scaled.reset_parameters()" and torch.all(a.proj.bias == 0)
     assert sa["proj.weight"].method == "kaiming_uniform(a=√5)"
     assert torch.equal(a.scale, b.scale) and abs(float(a.scale.detach().mean()) - 1) < 0.1
-    assert "reset_parameters() fallback: <root> (Scaled)" in str(sa)
+    assert "fallbacks (reset_parameters(), or a Hugging Face model's _init_weights()): <root> (Scaled)" in str(sa)
 
 
 class HalfLinear(nn.Linear):
