@@ -5,6 +5,7 @@ Run:  python -m pytest bench -q --benchmark-group-by=group --benchmark-columns=m
 Compare the ``min`` column within each group: memset (``fastinit.benchmark.memset``, in every group: the C
 library's, on as many threads as fastinit's fill) is the memory-speed ceiling; the issue's goals are uniform >= 0.5x
 memset and >= 3x numpy; normal >= 0.25x memset, >= 5x numpy and >= 3x torch.  ``FASTINIT_BENCH_N`` changes the size.
+Threads: fastinit and torch on numba's thread count (conftest), NumPy's ``Generator`` on one (its fills have none).
 """
 import numpy as np
 import pytest
