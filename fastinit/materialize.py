@@ -33,7 +33,7 @@ import textwrap
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ._extras import missing
 
@@ -86,7 +86,7 @@ class Scheme:
     ``"gpt2"``: Linear / Conv / HF Conv1D / Embedding / MultiheadAttention weights
     :math:`\\mathcal{N}(0, \\text{std}^2)`, biases 0, norms 1 / 0; weights of modules whose own name
     is in ``residual`` get std / sqrt(2 n_layer) when ``n_layer`` is given (Radford et al. 2019,
-    HF ``GPT2PreTrainedModel._init_weights``).
+    HF ``GPT2PreTrainedModel._init_weights``; on a Hugging Face model without ``n_layer``: its config's depth).
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
     ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
@@ -787,6 +787,17 @@ def _fallback_seed(seed: int, module_name: str) -> int:
     return hash64(f"{seed}:{module_name}".encode()) >> 1
 
 
+def _with_hf_depth(scheme: Scheme, module: nn.Module) -> Scheme:
+    """``"gpt2"`` without ``n_layer`` on a Hugging Face model: its config's depth (``num_hidden_layers``, GPT-2's
+    ``n_layer``), as HF's GPT-2 ``_init_weights`` scales the residual projections by it."""
+    config = getattr(module, "config", None)
+    if scheme.name != "gpt2" or scheme.n_layer is not None or type(config).__module__.split(".")[0] != "transformers":
+        return scheme
+    depth = getattr(config, "num_hidden_layers", getattr(config, "n_layer", None))
+    return replace(scheme, n_layer=depth) if isinstance(depth, int) and not isinstance(depth, bool) and depth >= 1 \
+        else scheme
+
+
 def _hf_model(root: nn.Module, prefix: str) -> nn.Module | None:
     """The nearest Hugging Face ``PreTrainedModel`` at or above the module ``prefix`` of ``root``, where it comes from
     transformers 5 or later: its ``_init_weights(module)`` also writes the values a model computes rather than draws
@@ -869,7 +880,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     t_start = time.perf_counter()
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-    scheme = Scheme.of(scheme)
+    scheme = _with_hf_depth(Scheme.of(scheme), module)
     if isinstance(device, bool) or not isinstance(device, (str, torch.device, int)):
         raise TypeError(f"device must be a str, a torch.device or a CUDA device index, got {type(device).__name__}")
     try:

@@ -157,3 +157,21 @@ def test_transformers_4_models_still_get_the_meta_buffer_refusal(monkeypatch):
     with pytest.raises(ValueError, match=r"meta buffers \(\['model.rotary_emb.inv_freq'"):
         materialize(model, seed=0)
     assert all(t.is_meta for t in model.parameters())
+
+
+def test_the_gpt2_scheme_takes_a_hf_models_depth_for_its_residual_projections():
+    """HF GPT-2's _init_weights scales every c_proj.weight by 1/sqrt(2 n_layer); scheme="gpt2" without n_layer did
+    not scale them (std 0.02 where HF draws 0.00707 at 4 layers)."""
+    import math
+
+    from fastinit.torch import materialize, normal_
+
+    config = transformers.GPT2Config(n_layer=4, n_embd=64, n_head=4, vocab_size=300, n_positions=64)
+    with torch.device("meta"):
+        models = [transformers.GPT2LMHeadModel(config) for _ in range(2)]
+    summary = materialize(models[0], seed=1, scheme="gpt2")
+    assert summary.scheme.n_layer == 4
+    for name, p in models[0].named_parameters():
+        if name.endswith("c_proj.weight"):
+            assert torch.equal(p, normal_(torch.empty_like(p), 0.0, 0.02 / math.sqrt(8), seed=1, stream=name)), name
+    assert materialize(models[1], seed=1, scheme=("gpt2", {"n_layer": 2})).scheme.n_layer == 2  # given: kept
