@@ -86,7 +86,7 @@ class Scheme:
     ``"gpt2"``: Linear / Conv / HF Conv1D / Embedding / MultiheadAttention weights
     :math:`\\mathcal{N}(0, \\text{std}^2)`, biases 0, norms 1 / 0; weights of modules whose own name
     is in ``residual`` get std / sqrt(2 n_layer) when ``n_layer`` is given (Radford et al. 2019,
-    HF ``GPT2PreTrainedModel._init_weights``; on a Hugging Face model without ``n_layer``: its config's depth).
+    HF ``GPT2PreTrainedModel._init_weights``; on a Hugging Face GPT-2 without ``n_layer``: its config's).
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
     ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
@@ -772,6 +772,7 @@ class _Entry:
     at: str | None = None  # module whose rule fills it (None: an override, filled last)
     place: dict = field(default_factory=dict)
     was_meta: bool = False
+    hf: bool = False  # filled by a Hugging Face model's _init_weights (a fallback of its own module's or an ancestor's)
 
     @property
     def overridden(self) -> bool:
@@ -788,44 +789,145 @@ def _fallback_seed(seed: int, module_name: str) -> int:
 
 
 def _with_hf_depth(scheme: Scheme, module: nn.Module) -> Scheme:
-    """``"gpt2"`` without ``n_layer`` on a Hugging Face model: its config's depth (``num_hidden_layers``, GPT-2's
-    ``n_layer``), as HF's GPT-2 ``_init_weights`` scales the residual projections by it."""
+    """``"gpt2"`` without ``n_layer`` on a Hugging Face GPT-2 (its config's ``model_type``): the config's ``n_layer``,
+    by which HF's GPT-2 ``_init_weights`` scales the residual projections.  Other models are left alone (an
+    encoder-decoder's ``num_hidden_layers`` is its encoder's)."""
     config = getattr(module, "config", None)
-    if scheme.name != "gpt2" or scheme.n_layer is not None or type(config).__module__.split(".")[0] != "transformers":
+    if scheme.name != "gpt2" or scheme.n_layer is not None or type(config).__module__.split(".")[0] != "transformers" \
+            or getattr(config, "model_type", None) != "gpt2":
         return scheme
-    depth = getattr(config, "num_hidden_layers", getattr(config, "n_layer", None))
+    depth = getattr(config, "n_layer", None)
     return replace(scheme, n_layer=depth) if isinstance(depth, int) and not isinstance(depth, bool) and depth >= 1 \
         else scheme
 
 
-def _hf_model(root: nn.Module, prefix: str) -> nn.Module | None:
-    """The nearest Hugging Face ``PreTrainedModel`` at or above the module ``prefix`` of ``root``, where it comes from
-    transformers 5 or later: its ``_init_weights(module)`` also writes the values a model computes rather than draws
-    (rotary ``inv_freq``, BERT's ``position_ids``, Gemma's ``embed_scale``), which a model built on the meta device
-    lacks.  None elsewhere (transformers 4's ``_init_weights`` leaves buffers alone)."""
-    parts = prefix.split(".") if prefix else []
-    for i in range(len(parts), -1, -1):
-        m = root.get_submodule(".".join(parts[:i]))
-        cls = next((c for c in type(m).__mro__ if c.__name__ == "PreTrainedModel"
-                    and c.__module__.split(".")[0] == "transformers"), None)
-        if cls is not None:  # transformers 5's init functions (which its models import), absent from 4's
-            return m if callable(getattr(m, "_init_weights", None)) and "transformers.initialization" in sys.modules \
-                else None
-    return None
+def _hf_models(modules: list) -> dict:
+    """{prefix: the nearest Hugging Face ``PreTrainedModel`` at or above that module} over ``modules`` (the
+    ``named_modules()`` list), for models of transformers 5 or later, whose ``_init_weights`` also writes the values
+    a model computes rather than draws (rotary ``inv_freq``, ``position_ids``, Gemma's ``embed_scale``, sinusoidal
+    position tables), which a model built on the meta device lacks; transformers 4's leaves buffers alone."""
+    if "transformers.initialization" not in sys.modules:  # transformers 5's init functions, which its models import
+        return {}
+    out: dict = {}
+    for prefix, m in modules:  # pre-order: a module's parent comes first
+        if any(c.__name__ == "PreTrainedModel" and c.__module__.split(".")[0] == "transformers"
+               for c in type(m).__mro__) and callable(getattr(m, "_init_weights", None)):
+            out[prefix] = m
+        elif prefix:
+            parent = out.get(prefix.rpartition(".")[0])
+            if parent is not None:
+                out[prefix] = parent
+    return out
 
 
 @contextlib.contextmanager
-def _hf_done(tensors: Iterable[torch.Tensor]):
-    """Mark ``tensors`` as initialized for transformers' init functions (its ``_is_hf_initialized`` flag), which then
-    leave them alone: fastinit's rules fill them.  The flags are taken off after."""
-    marked = [t for t in tensors if not hasattr(t, "_is_hf_initialized")]
+def _hf_flags(done: Iterable[torch.Tensor], todo: Iterable[torch.Tensor]):
+    """transformers' ``_is_hf_initialized`` flag, which its init functions obey, set on ``done`` (fastinit fills them:
+    HF's init neither draws a 256k-row embedding again nor changes it) and taken off ``todo`` (what HF's init is
+    asked to write: a model loaded by ``from_pretrained`` has every tensor flagged); all put back after."""
+    marked = [t for t in done if not hasattr(t, "_is_hf_initialized")]
+    cleared = [(t, t._is_hf_initialized) for t in todo if hasattr(t, "_is_hf_initialized")]
     for t in marked:
         t._is_hf_initialized = True
+    for t, _ in cleared:
+        del t._is_hf_initialized
     try:
         yield
     finally:
         for t in marked:
             del t._is_hf_initialized
+        for t, flag in cleared:
+            t._is_hf_initialized = flag
+
+
+class _Writes(torch.overrides.TorchFunctionMode):
+    """Record, and skip, every in-place torch call (``normal_``, ``copy_``, ``nn.init.*_``, item assignment) on a
+    tensor: which tensors HF's ``_init_weights`` would write, without writing (a dry run, before any allocation;
+    ``nn.init.trunc_normal_`` returns at once on a meta tensor, which no version counter would see)."""
+
+    def __init__(self):
+        super().__init__()
+        self.written: dict = {}  # id(tensor) -> the name of the last function that wrote it
+
+    def note(self, target: torch.Tensor, name: str) -> torch.Tensor:
+        self.written.update({id(target): name, id(target._base): name})
+        return target
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        target = args[0] if args else kwargs.get("tensor")  # (torch.nn.init passes its tensor by keyword)
+        if isinstance(target, torch.Tensor) and (name == "__setitem__" or name.endswith("_")
+                                                  and not name.startswith("_")):
+            return self.note(target, name)
+        return func(*args, **kwargs)
+
+
+def _hf_writes(plan: list, tensors: list) -> dict:
+    """{id(tensor): (how, index in ``plan``)}: for each of ``tensors``, the last call of ``plan`` (``(prefix, module,
+    model)`` in HF's order, a module after its children) whose ``model._init_weights(module)`` writes it, and how
+    (``"copy_"``: values copied in, computed; else a draw or a constant), found by a dry run that writes nothing,
+    with no tensor flagged initialized.  Beside :class:`_Writes`, transformers' table of the torch.nn.init functions
+    its own call (``TORCH_INIT_FUNCTIONS``) records for the run: ``nn.init.trunc_normal_`` takes no torch-function
+    dispatch and returns at once on a meta tensor.  A call that raises writes nothing."""
+    mode = _Writes()
+
+    def record(tensor, *args, **kwargs):
+        return mode.note(tensor, "draw")
+
+    table = getattr(sys.modules.get("transformers.initialization"), "TORCH_INIT_FUNCTIONS", None)
+    saved = dict(table) if isinstance(table, dict) else {}
+    out: dict = {}
+    try:
+        if saved:
+            table.update(dict.fromkeys(saved, record))
+        with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), tensors), mode:
+            for i, (_, m, model) in enumerate(plan):
+                mode.written = {}
+                try:
+                    model._init_weights(m)
+                except Exception:
+                    continue
+                out.update((k, (how, i)) for k, how in mode.written.items())
+    finally:
+        if saved:
+            table.update(saved)
+    return out
+
+
+def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> set:
+    """Hugging Face models: append to ``fallback`` (and ``taken``) each module whose model's ``_init_weights(module)``
+    is to write some tensors, as HF's own initialization would: those no rule, override or ``reset_parameters()``
+    fills (a meta buffer of computed values, a parameter of HF's own such as ViT's ``cls_token``), frozen parameters
+    (``requires_grad`` False: a sinusoidal position table, which a rule would draw) and parameters whose values it
+    copies in (DistilBERT's sinusoidal positions, trainable, copied by its Embeddings' branch): each by the last
+    module of HF's order (a module after its children) that writes it, in a dry run.  Those no call writes are left to
+    the refusal.  Returns the ids of the buffers among them: they keep their dtype under ``dtype=`` (rotary
+    ``inv_freq`` in float32 beside bfloat16 weights, as HF builds it)."""
+    models = _hf_models(modules)
+    if not models:
+        return set()
+    plan = [(p, m, models[p]) for p, m in reversed(modules) if p in models and id(m) not in taken]
+    writes = _hf_writes(plan, [e.tensor for e in entries.values()])
+    asked: dict = {}  # index in plan -> its entries
+    for e in entries.values():
+        if id(e.owner) in taken or e.overridden or id(e.tensor) not in writes:
+            continue
+        how, i = writes[id(e.tensor)]
+        if e.method is None and (e.kind == "parameter" or e.was_meta) or e.kind == "parameter" and (
+                not e.tensor.requires_grad or how == "copy_"):
+            asked.setdefault(i, []).append(e)
+    own_dtype = set()
+    for i, group in asked.items():
+        prefix, m, model = plan[i]
+        for e in group:
+            e.method = e.at = None  # a frozen or copied parameter: HF's (computed) values, not the rule's draw
+            e.hf = True
+            if e.kind == "buffer":
+                own_dtype.add(id(e.tensor))
+        fallback.append((prefix, m, "_init_weights", (model, group)))
+        taken.add(id(m))
+    return own_dtype
 
 
 def _new_dtype(t: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
@@ -1038,15 +1140,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
     fallback = [(p, m, own, None) for p, m, own in fallback]
     fallback_mods = {id(m) for _, m, _, _ in fallback}
-    unfilled = [e for e in entries.values()
-                if e.method is None and id(e.owner) not in fallback_mods and (e.kind == "parameter" or e.was_meta)]
-    for e in unfilled:  # in a Hugging Face model: its own _init_weights(module), as a fallback
-        if id(e.owner) not in fallback_mods:
-            hf = _hf_model(module, e.owner_name)
-            if hf is not None:
-                fallback.append((e.owner_name, e.owner, "_init_weights", hf))
-                fallback_mods.add(id(e.owner))
-    unfilled = [e for e in unfilled if id(e.owner) not in fallback_mods]
+    own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods)
+    unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in fallback_mods and not e.hf
+                and (e.kind == "parameter" or e.was_meta)]
     placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
     if unfilled:
         missing = [f"{e.name} ({type(e.owner).__name__})" for e in unfilled]
@@ -1117,10 +1213,11 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     continue
                 if id(t) not in new:
                     e = entries[id(t)]
-                    if not _needs_new(t, dev, dtype):
+                    own = id(t) in own_dtype  # a buffer a Hugging Face model computes: its dtype kept
+                    if not _needs_new(t, dev, None if own else dtype):
                         new[id(t)] = t
                     else:
-                        dt = _new_dtype(t, dtype)
+                        dt = t.dtype if own else _new_dtype(t, dtype)
                         # a built model's values where no fill of fastinit's replaces them: kept buffers and
                         # 'keep' overrides, and what a module's reset_parameters() fills (put back if that fails)
                         keep = not t.is_meta and (e.method is None or e.method is _KEEP)
@@ -1193,14 +1290,15 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         for prefix, m in reversed(modules):
             if prefix in fallback_at and m is fallback_at[prefix][0]:
                 _, own, hf = fallback_at[prefix]
-                call = getattr(m, own) if hf is None else functools.partial(hf._init_weights, m)
-                label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf).__name__}._init_weights()"
+                label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
                 # partial write leaves NaN (integer tensors: the version counter only).
                 watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"
                                                                                     or e.was_meta)]
+                if hf is not None:  # what its Hugging Face model's init writes (below m too)
+                    watched = list(hf[1])
                 sentinel = {id(e.tensor) for e in watched if e.tensor.is_floating_point() or e.tensor.is_complex()}
                 # a built model's values, put back if the call fails (this module's own tensors: a copy of them)
                 backup = [(e, e.tensor.detach().clone()) for e in watched if not e.was_meta]
@@ -1212,9 +1310,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
                 try:
-                    with _torch_rng(_fallback_seed(seed, prefix), dev), \
-                            _hf_done(() if hf is None else [e.tensor for e in sub if id(e) not in watched_ids]):
-                        call()
+                    with _torch_rng(_fallback_seed(seed, prefix), dev):
+                        if hf is None:
+                            getattr(m, own)()
+                        else:  # every tensor but those it is to write flagged done
+                            with _hf_flags([e.tensor for e in entries.values() if id(e) not in watched_ids],
+                                           [e.tensor for e in watched]):
+                                hf[0]._init_weights(m)
                 except BaseException:
                     _restore(backup + kept)
                     raise

@@ -175,3 +175,109 @@ def test_the_gpt2_scheme_takes_a_hf_models_depth_for_its_residual_projections():
         if name.endswith("c_proj.weight"):
             assert torch.equal(p, normal_(torch.empty_like(p), 0.0, 0.02 / math.sqrt(8), seed=1, stream=name)), name
     assert materialize(models[1], seed=1, scheme=("gpt2", {"n_layer": 2})).scheme.n_layer == 2  # given: kept
+    with torch.device("meta"), warnings.catch_warnings():  # only GPT-2's config: an encoder-decoder's
+        warnings.simplefilter("ignore")  # num_hidden_layers is its encoder's, and Llama's init scales nothing
+        bart = transformers.BartModel(transformers.BartConfig(
+            d_model=64, encoder_layers=1, decoder_layers=12, encoder_attention_heads=4, decoder_attention_heads=4,
+            encoder_ffn_dim=64, decoder_ffn_dim=64, vocab_size=300, max_position_embeddings=64))
+        llama = _tiny("llama")
+    assert materialize(bart, seed=1, scheme="gpt2").scheme.n_layer is None
+    assert materialize(llama, seed=1, scheme="gpt2").scheme.n_layer is None
+
+
+SINUSOIDS = {  # (model, config, a position table whose values HF computes: sinusoids)
+    "distilbert": (lambda: transformers.DistilBertForMaskedLM, lambda: transformers.DistilBertConfig(
+        dim=64, n_layers=1, n_heads=4, hidden_dim=128, vocab_size=300, max_position_embeddings=64,
+        sinusoidal_pos_embds=True), "distilbert.embeddings.position_embeddings.weight"),  # trainable: copied by
+    # its parent module's branch of _init_weights
+    "marian": (lambda: transformers.MarianMTModel, lambda: transformers.MarianConfig(
+        d_model=64, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4, decoder_attention_heads=4,
+        encoder_ffn_dim=128, decoder_ffn_dim=128, vocab_size=300, max_position_embeddings=64, pad_token_id=0,
+        decoder_start_token_id=0), "model.encoder.embed_positions.weight"),  # frozen
+    "whisper": (lambda: transformers.WhisperForConditionalGeneration, lambda: transformers.WhisperConfig(
+        d_model=64, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4, decoder_attention_heads=4,
+        encoder_ffn_dim=128, decoder_ffn_dim=128, vocab_size=300, num_mel_bins=16, max_source_positions=32,
+        max_target_positions=32, pad_token_id=0, decoder_start_token_id=1), "model.encoder.embed_positions.weight"),
+}
+
+
+@hf5
+@pytest.mark.parametrize("kind", SINUSOIDS)
+def test_position_tables_hf_computes_are_its_values_not_a_draw(kind):
+    """A review: sinusoidal position tables (parameters of an nn.Embedding, which has a rule) came out N(0, 0.02²)
+    on meta-built DistilBERT, Marian and Whisper; Marian's and Whisper's are frozen, so positions could never be
+    learnt.  HF's init computes them (frozen ones: asked of its own module's chain; DistilBERT's: copied by its
+    Embeddings' branch), and they are its values now, on a meta-built and on a built model."""
+    from fastinit.torch import materialize
+
+    cls, config, name = SINUSOIDS[kind]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = dict(cls()(config()).named_parameters())[name].detach().clone()
+        with torch.device("meta"):
+            meta = cls()(config())
+        built = cls()(config())
+        torch.nn.init.zeros_(dict(built.named_parameters())[name])  # a built model's table is computed again
+    for model in (meta, built):
+        summary = materialize(model, seed=0, scheme="llama")
+        assert torch.equal(dict(model.named_parameters())[name], reference), kind
+        assert "_init_weights()" in summary[name].method
+
+
+@hf5
+def test_hf_fallbacks_run_on_models_loaded_by_from_pretrained_and_keep_computed_buffers_float32(tmp_path):
+    """from_pretrained flags every tensor _is_hf_initialized, which HF's init obeys: the fallback's own tensors were
+    skipped (RuntimeError after 30 of 40 tensors were re-initialized); the flags are taken off for the call and put
+    back.  And a rotary inv_freq stays float32 under dtype=bfloat16, as HF builds it (it was bfloat16: 0.4 % off,
+    1.5 rad of rotary angle at position 8192)."""
+    from fastinit.torch import materialize
+
+    config = transformers.ViTConfig(hidden_size=64, num_hidden_layers=1, num_attention_heads=4,
+                                    intermediate_size=128, image_size=32, patch_size=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        transformers.ViTModel(config).save_pretrained(tmp_path)
+        loaded = transformers.ViTModel.from_pretrained(tmp_path)
+    before = loaded.embeddings.cls_token.detach().clone()
+    summary = materialize(loaded, seed=0)
+    assert not torch.equal(loaded.embeddings.cls_token, before) and "_init_weights" in summary[
+        "embeddings.cls_token"].method
+    assert all(getattr(p, "_is_hf_initialized", False) for p in loaded.parameters())  # as loaded
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        llama = _tiny("llama")
+    torch.manual_seed(0)
+    reference = _tiny("llama").model.rotary_emb.inv_freq
+    materialize(llama, seed=0, dtype=torch.bfloat16, scheme="llama")
+    assert llama.model.embed_tokens.weight.dtype == torch.bfloat16
+    assert llama.model.rotary_emb.inv_freq.dtype == torch.float32
+    assert torch.equal(llama.model.rotary_emb.inv_freq, reference)
+
+
+@hf5
+def test_a_tensor_a_parent_modules_branch_draws_is_filled_and_one_nothing_fills_is_refused_before_any_change():
+    """Qwen3-Next's router weight is drawn by its sparse MoE block's branch of _init_weights, not its own module's
+    (RuntimeError after allocation, NaN left); CLIP's logit_scale is set in __init__ only: the refusal, before
+    anything is allocated."""
+    from fastinit.torch import materialize
+
+    config = transformers.Qwen3NextConfig(
+        hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, intermediate_size=128,
+        vocab_size=300, num_experts=4, num_experts_per_tok=2, moe_intermediate_size=32,
+        shared_expert_intermediate_size=32, head_dim=16, linear_num_value_heads=4, linear_num_key_heads=2,
+        linear_key_head_dim=16, linear_value_head_dim=16)
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.Qwen3NextForCausalLM(config)
+        clip = transformers.CLIPModel(transformers.CLIPConfig(
+            text_config={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+                         "vocab_size": 100},
+            vision_config={"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+                           "intermediate_size": 64, "image_size": 32, "patch_size": 8}))
+    materialize(model, seed=0, scheme="llama")
+    gate = model.model.layers[1].mlp.gate.weight
+    assert not gate.is_meta and torch.isfinite(gate).all() and 0.015 < float(gate.detach().std()) < 0.025
+    assert all(not t.is_meta and torch.isfinite(t).all() for t in model.parameters())
+    with pytest.raises(ValueError, match="logit_scale"):
+        materialize(clip, seed=0)
+    assert all(p.is_meta for p in clip.parameters())
