@@ -421,3 +421,21 @@ def test_16_bit_rounding_edges_are_computed_once_per_interval():
     assert (after.hits, after.misses) == (before.hits + 1, before.misses)
     assert init._rounding_edges(-0.0, 1.0, np.dtype(np.float16), np.dtype(np.float32)) == \
         init._rounding_edges(0.0, 1.0, np.dtype(np.float16), np.dtype(np.float32))
+
+
+@pytest.mark.parametrize("dtype, mean, std, a, b", [
+    (np.float32, -3e38, 3e38, -3e38, 3e38),  # folded proposal: std·z overflows for |z| > 1.134
+    (np.float32, 2e38, 1e38, -np.inf, np.inf),
+    (ml_dtypes.bfloat16, 2e38, 1e38, -np.inf, np.inf),  # computed in float32
+    (np.float64, -1.7e308, 1.7e308, -1.7e308, 1.7e308),
+])
+def test_draws_that_overflow_before_the_origin_is_added_are_refused(dtype, mean, std, a, b):
+    """A review: std·z overflowed to ±inf, was rejected and redrawn, and that part of the law was lost without a
+    word (float32 N(-3e38, 3e38²) on [-3e38, 3e38]: P(X > 0) 0.08 for truncnorm's 0.28); normal_ refuses its
+    overflows."""
+    out = np.full(100, 7, dtype)
+    with pytest.raises(ValueError, match=r"trunc_normal_: std=.* reach .* beyond the largest finite"):
+        fastinit.trunc_normal_(out, mean, std, a, b, seed=0)
+    assert np.all(out == 7)
+    x = fastinit.trunc_normal_(np.empty(10_000, dtype), 0.0, std / 100, a / 10, b / 10, seed=0)  # within range
+    assert np.all((x >= dtype(a / 10)) & (x <= dtype(b / 10))) and np.isfinite(x.astype(np.float64)).all()
