@@ -6,6 +6,7 @@ global flat index g is a pure function of (seed, stream, g, distribution paramet
 """
 from __future__ import annotations
 
+import fractions
 import functools
 import math
 import numbers
@@ -134,6 +135,24 @@ def _from_ordered(o: int, dtype: np.dtype) -> float:
     return float(np.array((sign | -o) if o < 0 else o, uint).view(dtype).astype(np.float64))
 
 
+def _inward(given, v: float, up: bool) -> float:
+    """``v`` = float64(``given``), one float64 step toward the interval's inside (``up``: a lower bound) where the
+    rounding took it outside: an int beyond 2**53, a Fraction or a long double that float64 cannot hold (U[2**53 + 1,
+    2**53 + 3) stored 2**53, below a).  Values of every target dtype are float64 values: the bound is then exact."""
+    given = _scalar(given)
+    if type(given) is float or not math.isfinite(v) or isinstance(given, (np.float16, np.float32, np.float64)) \
+            or isinstance(given, (int, np.integer)) and -2**53 <= given <= 2**53:  # exact in float64
+        return v
+    try:  # (a long double is no float to Fraction: its integer ratio is exact)
+        exact = fractions.Fraction(*given.as_integer_ratio()) if isinstance(given, np.floating) \
+            else fractions.Fraction(given)
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return v
+    if (fractions.Fraction(v) < exact) if up else (fractions.Fraction(v) > exact):
+        return math.nextafter(v, math.inf if up else -math.inf)
+    return v
+
+
 def _representable(a: float, b: float, dtype: np.dtype, fn: str, closed: bool) -> tuple[float, float]:
     """[lo, hi]: the smallest finite ``dtype`` value >= a and the largest < b (<= b if ``closed``)."""
     # cached (asked again for every bias of a model, ~40 us each); the signs keep -0.0 and 0.0 apart
@@ -238,6 +257,7 @@ def uniform_(out: T, a: float = 0.0, b: float = 1.0, *, seed: Optional[int] = No
 
 def sample_uniform(out, target: Target, a, b, fn: str, **placement):
     """Validate U[a, b) for ``target`` and fill it (``placement``: seed, stream, global_shape, ...)."""
+    given_a = a
     a = as_real(a, "a", fn)
     b = as_real(b, "b", fn)
     if not a < b:
@@ -250,7 +270,8 @@ def sample_uniform(out, target: Target, a, b, fn: str, **placement):
     if not math.isfinite(width):  # an empty target too: its arguments are checked like any other's
         raise ValueError(f"{fn}: b - a = {b - a} overflows the computation precision of {target.dtype}")
     refuse_beyond_range(a, b, target.dtype, fn)
-    lo, hi = _representable(a, b, target.dtype, fn, closed=False)
+    lo, hi = _representable(_inward(given_a, a, True), b, target.dtype, fn, closed=False)  # (below b's rounding:
+    # below b, whichever way it went)
     return _sample(out, target, _cpu.UNIFORM, _params(P0=a, P1=b - a, LO=lo, HI=hi), **placement)
 
 
@@ -404,6 +425,7 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     """Validate N(mean, std^2) restricted to [a, b] for ``target`` and fill it."""
     mean = as_real(mean, "mean", fn)
     std = as_real(std, "std", fn)
+    given_a, given_b = a, b
     a = as_real(a, "a", fn, finite=False)
     b = as_real(b, "b", fn, finite=False)
     if std <= 0:
@@ -415,7 +437,7 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
         if abs(v) > float(np.finfo(compute).max):
             raise ValueError(f"{fn}: {name}={v} overflows {compute}, the precision of {target.dtype} values' "
                              "computation")
-    lo, hi = _representable(a, b, target.dtype, fn, closed=True)
+    lo, hi = _representable(_inward(given_a, a, True), _inward(given_b, b, False), target.dtype, fn, closed=True)
     if mean < a - 2 * std or mean > b + 2 * std:
         warn(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
              "nearly all values will sit next to one bound.")

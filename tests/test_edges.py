@@ -382,3 +382,22 @@ def test_constant_fills_of_strided_views_write_exactly_the_views_elements(thread
             assert np.array_equal(base, want), (shape, perm, slices, dt)
     finally:
         numba.set_num_threads(before)
+
+
+def test_bounds_float64_cannot_hold_are_kept_exactly():
+    """A review: bounds were rounded to float64 before the representable [lo, hi] was found, so an int beyond 2**53,
+    a Fraction or a long double could let values below a (or above a closed b) be stored."""
+    from fractions import Fraction
+
+    w = fastinit.uniform_(np.empty(1000, np.float64), 2**53 + 1, 2**53 + 3, seed=0)
+    assert all(2**53 + 1 <= int(x) < 2**53 + 3 for x in w)  # 2**53 (below a) was stored in 239 of 1000
+    for a in (Fraction(1) + Fraction(1, 2**30), np.longdouble(1) + np.longdouble(2) ** -60):
+        w = fastinit.uniform_(np.empty(1000, np.float32), a, 1 + 2**-22, seed=0)
+        assert np.all(w > 1.0), a  # 1.0 < a was stored in ~23 %
+        t = fastinit.trunc_normal_(np.empty(1000, np.float32), 1.0, 1e-6, a, 1 + 2**-22, seed=0)
+        assert np.all(t > 1.0), a
+    below_one = Fraction(1) - Fraction(1, 2**60)  # a closed b float64 rounds to 1.0, which is not in [a, b]
+    t = fastinit.trunc_normal_(np.empty(1000, np.float32), 1.0, 1e-6, 1 - 2**-20, below_one, seed=0)
+    assert np.all(t < 1.0) and np.all(t >= np.float32(1 - 2**-20))
+    w = fastinit.uniform_(np.empty(1000, np.float32), -1, 1, seed=0)  # ints float64 holds: as before
+    assert w.tobytes() == fastinit.uniform_(np.empty(1000, np.float32), -1.0, 1.0, seed=0).tobytes()
