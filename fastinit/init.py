@@ -452,13 +452,13 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     method = proposal["METHOD"]  # the draws' spread around the origin: std z (or |z|), std U[0, width), std Exp(lam)
     scale = std * (1.0 if method == NORMAL_PROPOSAL else proposal["BETA"] if method == UNIFORM_PROPOSAL
                    else 1.0 / proposal["LAM"])
-    zmax = NORMAL_MAX_F64 if compute == np.float64 else NORMAL_MAX_F32  # the largest |z|; an exponential's: zmax²/2
-    spread = scale * (zmax if method == NORMAL_PROPOSAL else 1.0 if method == UNIFORM_PROPOSAL else zmax * zmax / 2)
-    if spread > float(np.finfo(compute).max):  # a draw's std·z, before the origin is added, would be ±inf: rejected,
-        # that part of the law lost (float32 N(-3e38, 3e38²) on [-3e38, 3e38]: P(X > 0) 0.08 for 0.28)
-        raise ValueError(f"{fn}: std={std}: the draws around {origin:.6g} reach ±{spread:.4g} before it is added, "
+    span = max(hi - origin, origin - lo)  # how far from the origin a stored value can lie (the step a draw std·z
+    # must take to it); beyond the compute dtype's range the step is ±inf, rejected, and that part of the law lost
+    # (float32 N(-3e38, 3e38²) on [-3e38, 3e38]: P(X > 0) 0.08 for 0.28).  Farther draws are rejected anyway.
+    if span > float(np.finfo(compute).max):
+        raise ValueError(f"{fn}: values in [a, b] lie up to {span:.4g} from where the draws start ({origin:.6g}), "
                          f"beyond the largest finite {compute} ({float(np.finfo(compute).max):.6g}), where "
-                         f"{target.dtype} values are computed; use a smaller std or a float64 target")
+                         f"{target.dtype} values are computed: use a float64 target")
     # the draws land within ~scale of the origin: slow if it lies far outside the real numbers that the
     # computation rounds into [lo_e, hi_e] (> 0: outside)
     edge_lo, edge_hi = _reach_edges(lo_e, hi_e, compute)

@@ -380,6 +380,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
              *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """U[a, b) in place (torch.nn.init.uniform_); a == b fills a finite a (dtype, seed, stream, placement and
     generator checked as for a < b; no seed drawn), a > b raises like torch."""
+    given_a = _num(a)  # (the sampler keeps a bound float64 cannot hold: an int beyond 2**53)
     a, b = _real(a, "a", "uniform_"), _real(b, "b", "uniform_")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
@@ -397,7 +398,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
         if not tensor.is_meta and tensor.numel() and _expanded(tensor):  # as a sampler
             raise ValueError(f"out {SHARED_MEMORY}")  # refuses it (torch: its overlap RuntimeError), not filled
         return _constant(tensor, a)
-    return _sampled(lambda arr, **kw: _init.uniform_(arr, a, b, **kw), tensor, generator, seed, **placement)
+    return _sampled(lambda arr, **kw: _init.uniform_(arr, given_a, b, **kw), tensor, generator, seed, **placement)
 
 
 @_subclasses_to_torch

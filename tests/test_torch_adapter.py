@@ -1049,3 +1049,10 @@ def test_uniform_with_equal_bounds_refuses_an_expanded_view_as_every_sampler_doe
             assert finit.uniform_(empty, 1.0, a) is empty and tinit.uniform_(empty, 1.0, a) is empty
     with pytest.raises(TypeError, match="supported dtypes"):  # the dtype first, as for a < b
         finit.uniform_(torch.zeros(1, 3, dtype=torch.int32).expand(4, 3), 1.0, 1.0)
+
+
+def test_uniform_keeps_a_lower_bound_float64_cannot_hold():
+    """fastinit.torch.uniform_ turned a into a float first: 2**53 (below a = 2**53 + 1) was stored in 523 of 4000."""
+    for a in (2**53 + 1, torch.tensor(2**53 + 1)):
+        t = finit.uniform_(torch.empty(4000, dtype=torch.float64), a, 2**53 + 7, seed=0)
+        assert int(t.min().item()) >= 2**53 + 1

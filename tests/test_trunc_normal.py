@@ -434,8 +434,22 @@ def test_draws_that_overflow_before_the_origin_is_added_are_refused(dtype, mean,
     word (float32 N(-3e38, 3e38²) on [-3e38, 3e38]: P(X > 0) 0.08 for truncnorm's 0.28); normal_ refuses its
     overflows."""
     out = np.full(100, 7, dtype)
-    with pytest.raises(ValueError, match=r"trunc_normal_: std=.* reach .* beyond the largest finite"):
+    with pytest.raises(ValueError, match=r"trunc_normal_: values in \[a, b\] lie up to .* beyond the largest finite"):
         fastinit.trunc_normal_(out, mean, std, a, b, seed=0)
     assert np.all(out == 7)
-    x = fastinit.trunc_normal_(np.empty(10_000, dtype), 0.0, std / 100, a / 10, b / 10, seed=0)  # within range
-    assert np.all((x >= dtype(a / 10)) & (x <= dtype(b / 10))) and np.isfinite(x.astype(np.float64)).all()
+
+
+@pytest.mark.parametrize("dtype, mean, std, a, b", [  # a second review: refused by the first version of the check,
+    (np.float32, 0.0, 1e38, -2e38, 2e38),  # which looked at std·z alone; the draws that overflow lie outside [a, b]
+    (np.float32, 0.0, 1e38, -np.inf, np.inf),
+    (np.float32, 0.0, 6e37, -3e38, 3e38),
+    (ml_dtypes.bfloat16, 0.0, 1e38, -2e38, 2e38),
+    (np.float64, 0.0, 1e308, -1.5e308, 1.5e308),
+    (np.float32, -2e38, 1e38, 1e38, 3.4e38),  # the exponential proposal from a
+])
+@pytest.mark.filterwarnings("ignore:mean is more than 2 std")  # (the exponential case: as intended)
+def test_huge_laws_whose_values_stay_in_range_are_sampled(dtype, mean, std, a, b):
+    x = fastinit.trunc_normal_(np.empty(20_000, dtype), mean, std, a, b, seed=0).astype(np.float64)
+    assert np.isfinite(x).all() and x.min() >= max(a, -3.5e38 if dtype != np.float64 else -np.inf)
+    law = stats.truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    assert stats.kstest(x, law.cdf).pvalue > 1e-4
