@@ -840,88 +840,152 @@ def _hf_flags(done: Iterable[torch.Tensor], todo: Iterable[torch.Tensor]):
             t._is_hf_initialized = flag
 
 
+_RANDOM = {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "cauchy_", "log_normal_", "geometric_",
+           "rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like", "bernoulli",
+           "multinomial", "poisson"}
+# values nothing has set yet: until a write of computed values, what they hold is unknown (HF's orthogonal_ for a
+# 16-bit tensor fills a float32 empty_like by nn.init.orthogonal_, which returns at once on a meta tensor)
+_EMPTY = {"empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided"}
+_CONSTANT_INIT = {"zeros_", "ones_", "constant_", "eye_", "dirac_"}
+
+
+def _tensors(xs) -> list:
+    """The tensors among ``xs`` (arguments: lists and tuples of them too)."""
+    out = []
+    for x in xs:
+        if isinstance(x, torch.Tensor):
+            out.append(x)
+        elif isinstance(x, (list, tuple)):
+            out.extend(_tensors(x))
+    return out
+
+
 class _Writes(torch.overrides.TorchFunctionMode):
-    """Record, and skip, every in-place torch call (``normal_``, ``copy_``, ``nn.init.*_``, item assignment) on a
-    tensor: which tensors HF's ``_init_weights`` would write, without writing (a dry run, before any allocation;
-    ``nn.init.trunc_normal_`` returns at once on a meta tensor, which no version counter would see)."""
+    """A dry run of HF's ``_init_weights``: every in-place torch call on a tensor (``normal_``, ``copy_``,
+    ``nn.init.*_``, item assignment) is recorded, not run, with how it would write: ``"copy_"`` of values computed
+    from no random draw (a sinusoidal table: computed), else ``"draw"``.  Whether a value comes from a draw is
+    followed through every call (the outputs of a call with a drawn input are drawn): HF's orthogonal_ for a 16-bit
+    tensor draws into a float32 copy, then copy_s it in.  ``storages`` ({storage address: ids}) finds the tensor of a
+    write through ``.data``, an alias without a ``_base``."""
 
-    def __init__(self):
+    def __init__(self, storages: dict):
         super().__init__()
-        self.written: dict = {}  # id(tensor) -> the name of the last function that wrote it
+        self.storages = storages
+        self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
+        self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
+        self.unknown: dict = {}  # id -> a tensor whose values nothing observed has set (see _EMPTY)
 
-    def note(self, target: torch.Tensor, name: str) -> torch.Tensor:
-        self.written.update({id(target): name, id(target._base): name})
-        return target
+    def _mark(self, marks: dict, tensors) -> None:
+        marks.update((id(t), t) for t in tensors if t is not None)
+
+    def _ids(self, t: torch.Tensor) -> set:
+        ids = {id(t), id(t._base)}
+        if t.device.type != "meta":
+            ids.update(self.storages.get(t.untyped_storage().data_ptr(), ()))
+        return ids
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
+        inputs = _tensors(args) + _tensors(kwargs.values())
         target = args[0] if args else kwargs.get("tensor")  # (torch.nn.init passes its tensor by keyword)
-        if isinstance(target, torch.Tensor) and (name == "__setitem__" or name.endswith("_")
-                                                  and not name.startswith("_")):
-            return self.note(target, name)
-        return func(*args, **kwargs)
+        in_place = isinstance(target, torch.Tensor) and (name == "__setitem__" or name.endswith("_")
+                                                          and not name.startswith("_"))
+        sources = [t for t in inputs if not in_place or t is not target]
+        drawn = name in _RANDOM or any(id(t) in self.drawn for t in sources) or \
+            getattr(func, "__module__", "") == "torch.nn.init" and name not in _CONSTANT_INIT
+        unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
+        if in_place:
+            how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__") else name
+            for i in self._ids(target):
+                self.written[i] = how
+            both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
+            if drawn:
+                self._mark(self.drawn, both)
+            elif unknown:
+                self._mark(self.unknown, both)
+            else:  # computed values written in
+                for t in both:
+                    self.unknown.pop(id(t), None)
+            return target
+        out = func(*args, **kwargs)
+        self._mark(self.drawn if drawn else self.unknown if unknown else {}, _tensors([out]))
+        return out
 
 
-def _hf_writes(plan: list, tensors: list) -> dict:
-    """{id(tensor): (how, index in ``plan``)}: for each of ``tensors``, the last call of ``plan`` (``(prefix, module,
-    model)`` in HF's order, a module after its children) whose ``model._init_weights(module)`` writes it, and how
-    (``"copy_"``: values copied in, computed; else a draw or a constant), found by a dry run that writes nothing,
-    with no tensor flagged initialized.  Beside :class:`_Writes`, transformers' table of the torch.nn.init functions
-    its own call (``TORCH_INIT_FUNCTIONS``) records for the run: ``nn.init.trunc_normal_`` takes no torch-function
-    dispatch and returns at once on a meta tensor.  A call that raises writes nothing."""
-    mode = _Writes()
-
-    def record(tensor, *args, **kwargs):
-        return mode.note(tensor, "draw")
-
-    table = getattr(sys.modules.get("transformers.initialization"), "TORCH_INIT_FUNCTIONS", None)
-    saved = dict(table) if isinstance(table, dict) else {}
+def _hf_writes(plan: list, entries: dict) -> dict:
+    """{id(entry): (how, index in ``plan``)}: for each entry, the last call of ``plan`` (``(prefix, module, model)`` in
+    HF's order, a module after its children) whose ``model._init_weights(module)`` writes its tensor, and how
+    (:class:`_Writes`), found by a dry run that writes nothing, no tensor flagged initialized and torch's generator
+    forked.  The meta tensors no rule fills stand in the modules as CPU tensors of their shape and dtype over one
+    element (strides 0) for the run: ``nn.init.trunc_normal_`` takes no torch-function dispatch and returns at once
+    on a meta tensor, and some init code reads values (``.item()``).  A call that raises writes nothing."""
+    twins: dict = {}  # id(meta tensor) -> its stand-in
+    for e in entries.values():
+        t = e.tensor
+        if t.is_meta and e.method is None and id(t) not in twins:
+            twin = torch.empty(1, dtype=t.dtype).as_strided(t.shape, (0,) * t.dim()) if t.dim() else \
+                torch.empty((), dtype=t.dtype)
+            if isinstance(t, nn.Parameter):
+                twin = nn.Parameter(twin, requires_grad=t.requires_grad)
+            twins[id(t)] = twin
+    seen = {id(twins.get(id(e.tensor), e.tensor)): e for e in entries.values()}
+    storages: dict = {}
+    for i, e in seen.items():
+        t = twins.get(id(e.tensor), e.tensor)
+        if t.device.type != "meta":
+            storages.setdefault(t.untyped_storage().data_ptr(), set()).add(i)
+    swapped = []
+    for _, m, _ in plan:
+        for store in (m._parameters, m._buffers):
+            for local, t in store.items():
+                if t is not None and id(t) in twins:
+                    swapped.append((store, local, t))
+                    store[local] = twins[id(t)]
     out: dict = {}
     try:
-        if saved:
-            table.update(dict.fromkeys(saved, record))
-        with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), tensors), mode:
+        with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), [twins.get(id(e.tensor), e.tensor)
+                                                                                for e in entries.values()]):
             for i, (_, m, model) in enumerate(plan):
-                mode.written = {}
+                mode = _Writes(storages)
                 try:
-                    model._init_weights(m)
+                    with mode:
+                        model._init_weights(m)
                 except Exception:
                     continue
-                out.update((k, (how, i)) for k, how in mode.written.items())
+                out.update((id(seen[k]), (how, i)) for k, how in mode.written.items() if k in seen)
     finally:
-        if saved:
-            table.update(saved)
+        for store, local, t in swapped:
+            store[local] = t
     return out
 
 
 def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> set:
     """Hugging Face models: append to ``fallback`` (and ``taken``) each module whose model's ``_init_weights(module)``
     is to write some tensors, as HF's own initialization would: those no rule, override or ``reset_parameters()``
-    fills (a meta buffer of computed values, a parameter of HF's own such as ViT's ``cls_token``), frozen parameters
-    (``requires_grad`` False: a sinusoidal position table, which a rule would draw) and parameters whose values it
-    copies in (DistilBERT's sinusoidal positions, trainable, copied by its Embeddings' branch): each by the last
-    module of HF's order (a module after its children) that writes it, in a dry run.  Those no call writes are left to
-    the refusal.  Returns the ids of the buffers among them: they keep their dtype under ``dtype=`` (rotary
-    ``inv_freq`` in float32 beside bfloat16 weights, as HF builds it)."""
+    fills (a meta buffer of computed values, a parameter of HF's own such as ViT's ``cls_token``) and those it
+    copies computed values into (sinusoidal position tables: Marian's, Whisper's, DistilBERT's, which a rule would
+    draw) — each by the last module of HF's order (a module after its children) that writes it in a dry run
+    (:func:`_hf_writes`).  Those no call writes are left to the refusal.  Returns the ids of the buffers among them:
+    they keep their dtype under ``dtype=`` (rotary ``inv_freq`` in float32 beside bfloat16 weights, as HF builds
+    it)."""
     models = _hf_models(modules)
     if not models:
         return set()
     plan = [(p, m, models[p]) for p, m in reversed(modules) if p in models and id(m) not in taken]
-    writes = _hf_writes(plan, [e.tensor for e in entries.values()])
+    writes = _hf_writes(plan, entries)
     asked: dict = {}  # index in plan -> its entries
     for e in entries.values():
-        if id(e.owner) in taken or e.overridden or id(e.tensor) not in writes:
+        if id(e.owner) in taken or e.overridden or id(e) not in writes:
             continue
-        how, i = writes[id(e.tensor)]
-        if e.method is None and (e.kind == "parameter" or e.was_meta) or e.kind == "parameter" and (
-                not e.tensor.requires_grad or how == "copy_"):
+        how, i = writes[id(e)]
+        if e.method is None and (e.kind == "parameter" or e.was_meta) or e.kind == "parameter" and how == "copy_":
             asked.setdefault(i, []).append(e)
     own_dtype = set()
     for i, group in asked.items():
         prefix, m, model = plan[i]
         for e in group:
-            e.method = e.at = None  # a frozen or copied parameter: HF's (computed) values, not the rule's draw
+            e.method = e.at = None  # a copied parameter: HF's computed values, not the rule's draw
             e.hf = True
             if e.kind == "buffer":
                 own_dtype.add(id(e.tensor))

@@ -281,3 +281,34 @@ def test_a_tensor_a_parent_modules_branch_draws_is_filled_and_one_nothing_fills_
     with pytest.raises(ValueError, match="logit_scale"):
         materialize(clip, seed=0)
     assert all(p.is_meta for p in clip.parameters())
+
+
+@hf5
+def test_what_hf_draws_stays_with_the_scheme_whatever_requires_grad_and_dtype():
+    """A second review: frozen parameters were all handed to HF's init (a frozen Llama: every weight drawn N(0, 0.02²)
+    by torch under scheme "torch"), and HF's orthogonal_ for 16-bit tensors (a draw into a float32 copy, then
+    copy_) was taken for computed values (RWKV in bfloat16: every weight); the dry run also swapped transformers'
+    init table, process-wide (another thread's HF init did nothing meanwhile)."""
+    from transformers import initialization
+
+    from fastinit.torch import materialize
+
+    table = dict(initialization.TORCH_INIT_FUNCTIONS)
+    rwkv = transformers.RwkvConfig(vocab_size=300, hidden_size=64, num_hidden_layers=2, attention_hidden_size=64,
+                                   intermediate_size=128, context_length=32)
+    plans = {}
+    for case in ("llama", "frozen llama", "rwkv float32", "rwkv bfloat16"):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = _tiny("llama") if "llama" in case else transformers.RwkvForCausalLM(rwkv)
+        if case == "frozen llama":
+            model.requires_grad_(False)
+        if case == "rwkv bfloat16":
+            model.to(torch.bfloat16)
+        summary = materialize(model, seed=0, scheme="torch")
+        plans[case] = sorted(r.name for r in summary if "_init_weights" in r.method)
+        assert initialization.TORCH_INIT_FUNCTIONS == table
+    rotary = ["model.rotary_emb.inv_freq", "model.rotary_emb.original_inv_freq"]
+    assert plans["llama"] == plans["frozen llama"] == rotary
+    assert plans["rwkv float32"] == plans["rwkv bfloat16"]
+    assert not any(n.endswith(("key.weight", "head.weight", "embeddings.weight")) for n in plans["rwkv bfloat16"])
