@@ -913,19 +913,22 @@ class _Writes(torch.overrides.TorchFunctionMode):
         return out
 
 
-def _hf_writes(plan: list, entries: dict) -> dict:
-    """{id(entry): (how, index in ``plan``)}: for each entry, the last call of ``plan`` (``(prefix, module, model)`` in
-    HF's order, a module after its children) whose ``model._init_weights(module)`` writes its tensor, and how
-    (:class:`_Writes`), found by a dry run that writes nothing, no tensor flagged initialized and torch's generator
-    forked.  The meta tensors no rule fills stand in the modules as CPU tensors of their shape and dtype over one
-    element (strides 0) for the run: ``nn.init.trunc_normal_`` takes no torch-function dispatch and returns at once
-    on a meta tensor, and some init code reads values (``.item()``).  A call that raises writes nothing."""
+def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
+    """({id(entry): (how, index in ``plan``)}, {index in plan: ids of the entries its call writes}): for each entry,
+    the last call of ``plan`` (``(prefix, module, model)`` in HF's order, a module after its children) whose
+    ``model._init_weights(module)`` writes its tensor, and how (:class:`_Writes`); and everything each call writes
+    (a view of a rule-filled tensor, which carries no flag: ViTMAE's xavier_uniform_ of ``w.view(...)``).  Found by a
+    dry run that writes nothing, no tensor flagged initialized and torch's generator forked.  The meta tensors no
+    rule fills stand in the modules as CPU tensors of their shape and dtype over one element (strides 0) for the
+    run: ``nn.init.trunc_normal_`` takes no torch-function dispatch and returns at once on a meta tensor, and some
+    init code reads values (``.item()``).  A call that raises writes nothing."""
     twins: dict = {}  # id(meta tensor) -> its stand-in
     for e in entries.values():
         t = e.tensor
         if t.is_meta and e.method is None and id(t) not in twins:
-            twin = torch.empty(1, dtype=t.dtype).as_strided(t.shape, (0,) * t.dim()) if t.dim() else \
-                torch.empty((), dtype=t.dtype)
+            twin = torch.empty(1, dtype=t.dtype, device="cpu").as_strided(t.shape, (0,) * t.dim()) if t.dim() \
+                else torch.empty((), dtype=t.dtype, device="cpu")  # (cpu: not the default device, meta in a
+            # `with torch.device("meta")`)
             if isinstance(t, nn.Parameter):
                 twin = nn.Parameter(twin, requires_grad=t.requires_grad)
             twins[id(t)] = twin
@@ -936,14 +939,15 @@ def _hf_writes(plan: list, entries: dict) -> dict:
         if t.device.type != "meta":
             storages.setdefault(t.untyped_storage().data_ptr(), set()).add(i)
     swapped = []
-    for _, m, _ in plan:
-        for store in (m._parameters, m._buffers):
-            for local, t in store.items():
-                if t is not None and id(t) in twins:
-                    swapped.append((store, local, t))
-                    store[local] = twins[id(t)]
     out: dict = {}
+    by_call: dict = {}
     try:
+        for _, m, _ in plan:
+            for store in (m._parameters, m._buffers):
+                for local, t in store.items():
+                    if t is not None and id(t) in twins:
+                        swapped.append((store, local, t))
+                        store[local] = twins[id(t)]
         with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), [twins.get(id(e.tensor), e.tensor)
                                                                                 for e in entries.values()]):
             for i, (_, m, model) in enumerate(plan):
@@ -953,11 +957,13 @@ def _hf_writes(plan: list, entries: dict) -> dict:
                         model._init_weights(m)
                 except Exception:
                     continue
-                out.update((id(seen[k]), (how, i)) for k, how in mode.written.items() if k in seen)
+                written = {id(seen[k]): how for k, how in mode.written.items() if k in seen}
+                out.update((k, (how, i)) for k, how in written.items())
+                by_call[i] = set(written)
     finally:
         for store, local, t in swapped:
             store[local] = t
-    return out
+    return out, by_call
 
 
 def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> set:
@@ -973,7 +979,7 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> s
     if not models:
         return set()
     plan = [(p, m, models[p]) for p, m in reversed(modules) if p in models and id(m) not in taken]
-    writes = _hf_writes(plan, entries)
+    writes, by_call = _hf_writes(plan, entries)
     asked: dict = {}  # index in plan -> its entries
     for e in entries.values():
         if id(e.owner) in taken or e.overridden or id(e) not in writes:
@@ -989,7 +995,9 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> s
             e.hf = True
             if e.kind == "buffer":
                 own_dtype.add(id(e.tensor))
-        fallback.append((prefix, m, "_init_weights", (model, group)))
+        mine = {id(e) for e in group}  # what else the call writes: kept as the rules leave it (put back after)
+        others = [e for e in entries.values() if id(e) in by_call.get(i, ()) and id(e) not in mine]
+        fallback.append((prefix, m, "_init_weights", (model, group, others)))
         taken.add(id(m))
     return own_dtype
 
@@ -1377,15 +1385,20 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     with _torch_rng(_fallback_seed(seed, prefix), dev):
                         if hf is None:
                             getattr(m, own)()
-                        else:  # every tensor but those it is to write flagged done
+                        else:  # every tensor but those it is to write flagged done; what it writes anyway
+                            # (through an unflagged view) put back
+                            guard = [(e, e.tensor.detach().clone()) for e in hf[2] if not e.tensor.is_meta]
                             with _hf_flags([e.tensor for e in entries.values() if id(e) not in watched_ids],
                                            [e.tensor for e in watched]):
                                 hf[0]._init_weights(m)
+                            _restore(guard)
                 except BaseException:
                     _restore(backup + kept)
                     raise
-                changed = [e for e in sub if (not e.tensor.isnan().any() if id(e.tensor) in sentinel
-                                              else e.tensor._version != before[id(e.tensor)])]
+                guarded = set() if hf is None else {id(e) for e in hf[2]}
+                changed = [e for e in sub if id(e) not in guarded and (
+                    not e.tensor.isnan().any() if id(e.tensor) in sentinel
+                    else e.tensor._version != before[id(e.tensor)])]
                 _restore(kept)  # 'keep' overrides survive their module's reset_parameters()
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:

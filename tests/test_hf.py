@@ -1,6 +1,7 @@
 """The embedded architectures are Hugging Face checkpoints: every name and shape of transformers' own models, and
 a file written by ``fastinit init`` loads with ``from_pretrained`` (no missing, unexpected or mismatched key) into
 exactly the file's values."""
+import math
 import sys
 import warnings
 
@@ -162,8 +163,6 @@ def test_transformers_4_models_still_get_the_meta_buffer_refusal(monkeypatch):
 def test_the_gpt2_scheme_takes_a_hf_models_depth_for_its_residual_projections():
     """HF GPT-2's _init_weights scales every c_proj.weight by 1/sqrt(2 n_layer); scheme="gpt2" without n_layer did
     not scale them (std 0.02 where HF draws 0.00707 at 4 layers)."""
-    import math
-
     from fastinit.torch import materialize, normal_
 
     config = transformers.GPT2Config(n_layer=4, n_embd=64, n_head=4, vocab_size=300, n_positions=64)
@@ -312,3 +311,28 @@ def test_what_hf_draws_stays_with_the_scheme_whatever_requires_grad_and_dtype():
     assert plans["llama"] == plans["frozen llama"] == rotary
     assert plans["rwkv float32"] == plans["rwkv bfloat16"]
     assert not any(n.endswith(("key.weight", "head.weight", "embeddings.weight")) for n in plans["rwkv bfloat16"])
+
+
+@hf5
+def test_a_view_hf_writes_leaves_the_rule_and_a_meta_default_device_changes_nothing():
+    """A third review: ViTMAE's init, asked for its cls_token, also draws xavier_uniform_ into a view of the patch
+    projection's weight (a view carries no flag): the rule's values were replaced; and under
+    `with torch.device("meta")` the dry run's stand-ins were meta, so ViT's cls_token was refused."""
+    from fastinit.torch import kaiming_uniform_, materialize
+
+    config = transformers.ViTMAEConfig(hidden_size=64, num_hidden_layers=1, num_attention_heads=4,
+                                       intermediate_size=128, image_size=32, patch_size=8)
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mae = transformers.ViTMAEModel(config)
+    summary = materialize(mae, seed=0, scheme="torch")
+    name = "embeddings.patch_embeddings.projection.weight"
+    w = mae.embeddings.patch_embeddings.projection.weight
+    assert summary[name].method == "kaiming_uniform(a=√5)"
+    assert torch.equal(w, kaiming_uniform_(torch.empty_like(w), a=math.sqrt(5), seed=0, stream=name))
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vit = _tiny("vit")
+        summary = materialize(vit, seed=0)
+    assert not any(t.is_meta for t in vit.parameters())
+    assert "_init_weights" in summary["embeddings.cls_token"].method
