@@ -1382,7 +1382,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 before = {id(e.tensor): e.tensor._version for e in sub}
                 t0 = time.perf_counter()
                 try:
-                    with _torch_rng(_fallback_seed(seed, prefix), dev):
+                    with _torch_rng(_fallback_seed(seed, prefix), dev), torch.device(dev):  # (the code's own
+                        # tensors on dev, not on a meta default device: materialize inside `with torch.device("meta")`)
                         if hf is None:
                             getattr(m, own)()
                         else:  # every tensor but those it is to write flagged done; what it writes anyway

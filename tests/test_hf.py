@@ -332,7 +332,10 @@ def test_a_view_hf_writes_leaves_the_rule_and_a_meta_default_device_changes_noth
     assert torch.equal(w, kaiming_uniform_(torch.empty_like(w), a=math.sqrt(5), seed=0, stream=name))
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        vit = _tiny("vit")
+        vit, llama = _tiny("vit"), _tiny("llama")
         summary = materialize(vit, seed=0)
+        materialize(llama, seed=0)  # its rotary init computes under the default device ("Cannot copy out of meta")
     assert not any(t.is_meta for t in vit.parameters())
     assert "_init_weights" in summary["embeddings.cls_token"].method
+    torch.manual_seed(0)
+    assert torch.equal(llama.model.rotary_emb.inv_freq, _tiny("llama").model.rotary_emb.inv_freq)

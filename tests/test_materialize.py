@@ -355,6 +355,27 @@ def test_unknown_module_falls_back_to_its_reset_parameters_deterministically():
     assert "fallbacks (reset_parameters(), or a Hugging Face model's _init_weights()): <root> (Scaled)" in str(sa)
 
 
+class Arange(nn.Module):
+    """A reset_parameters that builds a tensor of its own (on the default device) and copies it in."""
+
+    def __init__(self):
+        super().__init__()
+        self.table = nn.Parameter(torch.empty(6))
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            self.table.copy_(torch.arange(6.0))
+
+
+def test_a_fallback_inside_a_meta_default_device_builds_its_tensors_on_the_target_device():
+    """materialize inside `with torch.device("meta")`: a fallback's own torch.arange was a meta tensor, and copying
+    it into the allocated parameter raised "Cannot copy out of meta tensor"."""
+    with torch.device("meta"):
+        model = Arange()
+        summary = materialize(model, seed=0)
+    assert torch.equal(model.table, torch.arange(6.0)) and summary["table"].method == "Arange.reset_parameters()"
+
+
 class HalfLinear(nn.Linear):
     def reset_parameters(self):
         nn.init.constant_(self.weight, 0.5)
