@@ -872,6 +872,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
         super().__init__()
         self.storages = storages
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
+        self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
+        # .data), which carries no flag
         self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
         self.unknown: dict = {}  # id -> a tensor whose values nothing observed has set (see _EMPTY)
 
@@ -897,8 +899,12 @@ class _Writes(torch.overrides.TorchFunctionMode):
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
         if in_place:
             how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__") else name
-            for i in self._ids(target):
+            ids = self._ids(target)
+            for i in ids:
                 self.written[i] = how
+            if ids - {id(target)}:
+                self.aliased.append((ids - {id(target)}, target.storage_offset(), tuple(target.shape),
+                                     target.stride()))
             both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
             if drawn:
                 self._mark(self.drawn, both)
@@ -909,15 +915,19 @@ class _Writes(torch.overrides.TorchFunctionMode):
                     self.unknown.pop(id(t), None)
             return target
         out = func(*args, **kwargs)
-        self._mark(self.drawn if drawn else self.unknown if unknown else {}, _tensors([out]))
+        if drawn or unknown:
+            self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
         return out
 
 
 def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
-    """({id(entry): (how, index in ``plan``)}, {index in plan: ids of the entries its call writes}): for each entry,
-    the last call of ``plan`` (``(prefix, module, model)`` in HF's order, a module after its children) whose
-    ``model._init_weights(module)`` writes its tensor, and how (:class:`_Writes`); and everything each call writes
-    (a view of a rule-filled tensor, which carries no flag: ViTMAE's xavier_uniform_ of ``w.view(...)``).  Found by a
+    """({id(entry): (how, index in ``plan``)}, {index in plan: {id(entry): regions its call writes through a view}}):
+    for each entry, the last call of ``plan`` (``(prefix, module, model)`` in HF's order, a module after its children)
+    whose ``model._init_weights(module)`` writes its tensor, and how (:class:`_Writes`); and what each call writes
+    through another object, which carries no flag, so HF's init writes it even when it is flagged done (ViTMAE's
+    xavier_uniform_ of ``w.view(...)``; a direct write of a flagged tensor is skipped, a 256k-row embedding
+    included, and needs no copy to put back; a region is (storage offset from the tensor's, shape, strides): the
+    padding row HF zeroes through ``weight[padding_idx]``, not the whole embedding).  Found by a
     dry run that writes nothing, no tensor flagged initialized and torch's generator forked.  The meta tensors no
     rule fills stand in the modules as CPU tensors of their shape and dtype over one element (strides 0) for the
     run: ``nn.init.trunc_normal_`` takes no torch-function dispatch and returns at once on a meta tensor, and some
@@ -957,13 +967,26 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
                         model._init_weights(m)
                 except Exception:
                     continue
-                written = {id(seen[k]): how for k, how in mode.written.items() if k in seen}
-                out.update((k, (how, i)) for k, how in written.items())
-                by_call[i] = set(written)
+                out.update((id(seen[k]), (how, i)) for k, how in mode.written.items() if k in seen)
+                for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
+                    for k in ids & seen.keys():
+                        stand = twins.get(id(seen[k].tensor), seen[k].tensor)
+                        by_call.setdefault(i, {}).setdefault(id(seen[k]), []).append(
+                            (offset - stand.storage_offset(), shape, strides))
     finally:
         for store, local, t in swapped:
             store[local] = t
     return out, by_call
+
+
+def _regions(t: torch.Tensor, regions: list) -> list:
+    """Views of ``t`` at (storage offset from its own, shape, strides), as :func:`_hf_writes` recorded them (all of
+    ``t`` where one does not fit its allocation's layout)."""
+    try:
+        return [t.detach().as_strided(shape, strides, t.storage_offset() + offset)
+                for offset, shape, strides in regions]
+    except RuntimeError:
+        return [t.detach()]
 
 
 def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> set:
@@ -995,8 +1018,9 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> s
             e.hf = True
             if e.kind == "buffer":
                 own_dtype.add(id(e.tensor))
-        mine = {id(e) for e in group}  # what else the call writes: kept as the rules leave it (put back after)
-        others = [e for e in entries.values() if id(e) in by_call.get(i, ()) and id(e) not in mine]
+        mine = {id(e) for e in group}  # what else it writes through a view: kept as the rules leave it (put back)
+        others = [(e, regions) for e in entries.values() if (regions := by_call.get(i, {}).get(id(e))) is not None
+                  and id(e) not in mine]
         fallback.append((prefix, m, "_init_weights", (model, group, others)))
         taken.add(id(m))
     return own_dtype
@@ -1208,9 +1232,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                       "it sets their laws (a zero-initialized residual branch), give those tensors overrides",
                       UserWarning, stacklevel=2)
     # A fallback runs unless overrides cover all of its module's own tensors.
-    fallback = [(p, m, own) for p, m, own in fallback
+    fallback = [(p, m, own, None) for p, m, own in fallback  # (None: no Hugging Face model's init)
                 if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
-    fallback = [(p, m, own, None) for p, m, own in fallback]
     fallback_mods = {id(m) for _, m, _, _ in fallback}
     own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods)
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in fallback_mods and not e.hf
@@ -1368,9 +1391,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
                 # partial write leaves NaN (integer tensors: the version counter only).
                 watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"
-                                                                                    or e.was_meta)]
-                if hf is not None:  # what its Hugging Face model's init writes (below m too)
-                    watched = list(hf[1])
+                                                                                    or e.was_meta)] \
+                    if hf is None else list(hf[1])  # (what its Hugging Face model's init writes: below m too)
                 sentinel = {id(e.tensor) for e in watched if e.tensor.is_floating_point() or e.tensor.is_complex()}
                 # a built model's values, put back if the call fails (this module's own tensors: a copy of them)
                 backup = [(e, e.tensor.detach().clone()) for e in watched if not e.was_meta]
@@ -1388,15 +1410,17 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                             getattr(m, own)()
                         else:  # every tensor but those it is to write flagged done; what it writes anyway
                             # (through an unflagged view) put back
-                            guard = [(e, e.tensor.detach().clone()) for e in hf[2] if not e.tensor.is_meta]
+                            guard = [(e, region, region.clone()) for e, regions in hf[2] if not e.tensor.is_meta
+                                     for region in _regions(e.tensor, regions)]
                             with _hf_flags([e.tensor for e in entries.values() if id(e) not in watched_ids],
                                            [e.tensor for e in watched]):
                                 hf[0]._init_weights(m)
-                            _restore(guard)
+                            for _, region, values in guard:
+                                region.copy_(values)
                 except BaseException:
                     _restore(backup + kept)
                     raise
-                guarded = set() if hf is None else {id(e) for e in hf[2]}
+                guarded = set() if hf is None else {id(e) for e, _ in hf[2]}
                 changed = [e for e in sub if id(e) not in guarded and (
                     not e.tensor.isnan().any() if id(e.tensor) in sentinel
                     else e.tensor._version != before[id(e.tensor)])]

@@ -339,3 +339,21 @@ def test_a_view_hf_writes_leaves_the_rule_and_a_meta_default_device_changes_noth
     assert "_init_weights" in summary["embeddings.cls_token"].method
     torch.manual_seed(0)
     assert torch.equal(llama.model.rotary_emb.inv_freq, _tiny("llama").model.rotary_emb.inv_freq)
+
+
+@hf5
+def test_what_hf_writes_through_a_view_is_put_back_region_by_region(monkeypatch):
+    """Gemma's embedding module goes to HF's init for its embed_scale; HF's init also zeroes the (flagged) weight's
+    padding row through weight[padding_idx], a view: that row alone is copied and put back, not the whole embedding
+    (a 256k-row one at Gemma's size: gigabytes)."""
+    from fastinit import materialize as mat
+
+    sizes = []
+    regions = mat._regions
+    monkeypatch.setattr(mat, "_regions", lambda t, r: [sizes.append(v.numel()) or v for v in regions(t, r)])
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _tiny("gemma")
+    mat.materialize(model, seed=0, scheme="llama")
+    assert sizes == [64]  # one row of the 300 x 64 embedding
+    assert torch.all(model.model.embed_tokens.weight[model.model.embed_tokens.padding_idx] == 0)
