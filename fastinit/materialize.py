@@ -801,6 +801,18 @@ def _with_hf_depth(scheme: Scheme, module: nn.Module) -> Scheme:
         else scheme
 
 
+def _post_order(modules: list) -> list:
+    """``modules`` (``named_modules()``: pre-order, each module once) with every module after its descendants and
+    siblings in their registration order: the order of construction, where a module's ``reset_parameters()`` runs
+    at the end of its ``__init__``, after its children's, and of Hugging Face's ``smart_apply``."""
+    out, open_ = [], []
+    for prefix, m in modules:
+        while open_ and not (open_[-1][0] == "" or prefix.startswith(open_[-1][0] + ".")):
+            out.append(open_.pop())
+        open_.append((prefix, m))
+    return out + open_[::-1]
+
+
 def _hf_models(modules: list) -> dict:
     """{prefix: the nearest Hugging Face ``PreTrainedModel`` at or above that module} over ``modules`` (the
     ``named_modules()`` list), for models of transformers 5 or later, whose ``_init_weights`` also writes the values
@@ -1001,7 +1013,7 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> s
     models = _hf_models(modules)
     if not models:
         return set()
-    plan = [(p, m, models[p]) for p, m in reversed(modules) if p in models and id(m) not in taken]
+    plan = [(p, m, models[p]) for p, m in _post_order(modules) if p in models and id(m) not in taken]
     writes, by_call = _hf_writes(plan, entries)
     asked: dict = {}  # index in plan -> its entries
     for e in entries.values():
@@ -1159,7 +1171,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     fallback: list = []
     parametrized: dict = {}  # (id(module), name) -> assign(entries) of its parametrized tensor's group
     parents: list = []  # modules owning no tensor whose reset_parameters() is not called (as FSDP's materializing)
-    for prefix, m in reversed(modules):
+    order = _post_order(modules)
+    for prefix, m in order:
         try:
             with _no_state_updates(m):
                 claims = _rule(m, prefix, ctx)
@@ -1382,7 +1395,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     fallback_at = {p: (m, own, hf) for p, m, own, hf in fallback}
     by_tensor = {id(e.tensor): e for e in entries.values()}
     with torch.no_grad():
-        for prefix, m in reversed(modules):
+        for prefix, m in order:
             if prefix in fallback_at and m is fallback_at[prefix][0]:
                 _, own, hf = fallback_at[prefix]
                 label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"

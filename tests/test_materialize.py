@@ -355,6 +355,32 @@ def test_unknown_module_falls_back_to_its_reset_parameters_deterministically():
     assert "fallbacks (reset_parameters(), or a Hugging Face model's _init_weights()): <root> (Scaled)" in str(sa)
 
 
+class Logged(nn.Module):
+    """Appends its name to ``log`` in each reset_parameters()."""
+
+    def __init__(self, name, log, *children):
+        super().__init__()
+        self.name, self.log, self.children_ = name, log, nn.ModuleList(children)
+        self.w = nn.Parameter(torch.empty(2))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.zeros_(self.w)
+        self.log.append(self.name)
+
+
+def test_fallbacks_run_in_construction_order():
+    # a module after its children, siblings in registration order: as their __init__s ran them (and as
+    # Hugging Face's smart_apply runs _init_weights)
+    log = []
+    with torch.device("meta"):
+        model = Logged("root", log, Logged("a", log, Logged("a0", log), Logged("a1", log)), Logged("b", log))
+    assert log == ["a0", "a1", "a", "b", "root"]
+    log.clear()
+    materialize(model, seed=0)
+    assert log == ["a0", "a1", "a", "b", "root"]
+
+
 class Arange(nn.Module):
     """A reset_parameters that builds a tensor of its own (on the default device) and copies it in."""
 
