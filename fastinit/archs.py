@@ -16,11 +16,16 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   the ``[PAD]`` row (0) of the word embeddings zero, as Hugging Face initializes ``padding_idx``.
 * ``mlp-mnist`` (784-256-128-10): torch's nn.Linear default — U(±1/sqrt(fan_in)) for weights
   and biases (fan_in of the weight).
+
+:func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3,
+GPT-2 and BERT families: any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
+import json
 import math
-from typing import Callable, Dict
+import os
+from typing import Any, Callable, Dict, Mapping
 
 import numpy as np
 
@@ -28,14 +33,18 @@ from ._buffers import shape_tuple
 from .init import normal_
 from .io import TensorSpec
 
-__all__ = ["ARCHS", "arch_spec", "is_buffer", "padded_embedding_", "parameter_count"]
+__all__ = ["ARCHS", "HF_MODEL_TYPES", "arch_spec", "config_spec", "is_buffer", "padded_embedding_", "parameter_count",
+           "read_config"]
 
 
-def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024) -> Dict[str, TensorSpec]:
-    normal = {"std": 0.02}
-    resid = {"std": 0.02 / math.sqrt(2 * n_layer)}
-    spec = {"wte.weight": TensorSpec((vocab, d), init="normal_", params=normal),
-            "wpe.weight": TensorSpec((ctx, d), init="normal_", params=normal)}
+def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024, inner: int | None = None, std: float = 0.02,
+          embedding_std: float = 0.02, tied: bool = True) -> Dict[str, TensorSpec]:
+    """GPT2Model's tensors; untied (``tied=False``): GPT2LMHeadModel's, ``transformer.``-prefixed, and its LM head."""
+    inner = 4 * d if inner is None else inner
+    normal = {"std": std}
+    resid = {"std": std / math.sqrt(2 * n_layer)}
+    spec = {"wte.weight": TensorSpec((vocab, d), init="normal_", params={"std": embedding_std}),
+            "wpe.weight": TensorSpec((ctx, d), init="normal_", params={"std": embedding_std})}
     for i in range(n_layer):
         p = f"h.{i}."
         spec.update({
@@ -45,35 +54,51 @@ def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024) -> Dict[str
             p + "attn.c_proj.weight": TensorSpec((d, d), init="normal_", params=resid),
             p + "attn.c_proj.bias": TensorSpec((d,), init="zeros_"),
             p + "ln_2.weight": TensorSpec((d,), init="ones_"), p + "ln_2.bias": TensorSpec((d,), init="zeros_"),
-            p + "mlp.c_fc.weight": TensorSpec((d, 4 * d), init="normal_", params=normal),
-            p + "mlp.c_fc.bias": TensorSpec((4 * d,), init="zeros_"),
-            p + "mlp.c_proj.weight": TensorSpec((4 * d, d), init="normal_", params=resid),
+            p + "mlp.c_fc.weight": TensorSpec((d, inner), init="normal_", params=normal),
+            p + "mlp.c_fc.bias": TensorSpec((inner,), init="zeros_"),
+            p + "mlp.c_proj.weight": TensorSpec((inner, d), init="normal_", params=resid),
             p + "mlp.c_proj.bias": TensorSpec((d,), init="zeros_"),
         })
     spec.update({"ln_f.weight": TensorSpec((d,), init="ones_"), "ln_f.bias": TensorSpec((d,), init="zeros_")})
-    return spec
+    if tied:
+        return spec
+    return {**{"transformer." + name: t for name, t in spec.items()},
+            "lm_head.weight": TensorSpec((vocab, d), init="normal_", params={"std": embedding_std})}
 
 
-def _llama(n_layer: int, d: int, hidden: int, vocab: int, kv: int = None, tied: bool = False) -> Dict[str, TensorSpec]:
-    kv = d if kv is None else kv
+def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_heads: int | None = None,
+           head_dim: int | None = None, tied: bool = False, std: float = 0.02, qkv_bias: bool = False,
+           o_bias: bool = False, mlp_bias: bool = False, qk_norm: bool = False,
+           padding_idx: int | None = None) -> Dict[str, TensorSpec]:
+    """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3): ``heads`` query heads of ``head_dim`` (default
+    ``d // heads``), ``kv_heads`` key/value heads (default ``heads``); the biases and the per-head q/k RMSNorms
+    some of them add; the token embedding's ``padding_idx`` row zero."""
+    head_dim = d // heads if head_dim is None else head_dim
+    q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
+    normal = {"std": std}
 
-    def mat(rows, cols):
-        return TensorSpec((rows, cols), init="normal_", params={"std": 0.02})
+    def linear(name, rows, cols, bias):
+        return {name + ".weight": TensorSpec((rows, cols), init="normal_", params=normal),
+                **({name + ".bias": TensorSpec((rows,), init="zeros_")} if bias else {})}
 
-    spec = {"model.embed_tokens.weight": mat(vocab, d)}
+    spec = {"model.embed_tokens.weight": TensorSpec((vocab, d), init="normal_", params=normal) if padding_idx is None
+            else TensorSpec((vocab, d), init=padded_embedding_, params={"std": std, "padding_idx": padding_idx})}
     for i in range(n_layer):
         p = f"model.layers.{i}."
-        spec.update({
-            p + "self_attn.q_proj.weight": mat(d, d), p + "self_attn.k_proj.weight": mat(kv, d),
-            p + "self_attn.v_proj.weight": mat(kv, d), p + "self_attn.o_proj.weight": mat(d, d),
-            p + "mlp.gate_proj.weight": mat(hidden, d), p + "mlp.up_proj.weight": mat(hidden, d),
-            p + "mlp.down_proj.weight": mat(d, hidden),
-            p + "input_layernorm.weight": TensorSpec((d,), init="ones_"),
-            p + "post_attention_layernorm.weight": TensorSpec((d,), init="ones_"),
-        })
+        a = p + "self_attn."
+        spec.update({**linear(a + "q_proj", q, d, qkv_bias), **linear(a + "k_proj", kv, d, qkv_bias),
+                     **linear(a + "v_proj", kv, d, qkv_bias), **linear(a + "o_proj", d, q, o_bias)})
+        if qk_norm:
+            spec.update({a + "q_norm.weight": TensorSpec((head_dim,), init="ones_"),
+                         a + "k_norm.weight": TensorSpec((head_dim,), init="ones_")})
+        spec.update({**linear(p + "mlp.gate_proj", hidden, d, mlp_bias),
+                     **linear(p + "mlp.up_proj", hidden, d, mlp_bias),
+                     **linear(p + "mlp.down_proj", d, hidden, mlp_bias),
+                     p + "input_layernorm.weight": TensorSpec((d,), init="ones_"),
+                     p + "post_attention_layernorm.weight": TensorSpec((d,), init="ones_")})
     spec["model.norm.weight"] = TensorSpec((d,), init="ones_")
     if not tied:
-        spec["lm_head.weight"] = mat(vocab, d)
+        spec["lm_head.weight"] = TensorSpec((vocab, d), init="normal_", params=normal)
     return spec
 
 
@@ -94,8 +119,10 @@ def padded_embedding_(out, std: float, padding_idx: int, *, seed, stream, global
     return out
 
 
-def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512) -> Dict[str, TensorSpec]:
-    normal = {"std": 0.02}
+def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512, inner: int | None = None, types: int = 2,
+          std: float = 0.02, padding_idx: int | None = 0) -> Dict[str, TensorSpec]:
+    inner = 4 * d if inner is None else inner
+    normal = {"std": std}
 
     def dense(prefix, rows, cols):
         return {prefix + ".weight": TensorSpec((rows, cols), init="normal_", params=normal),
@@ -104,17 +131,18 @@ def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512) -> Dict[str,
     def norm(prefix):
         return {prefix + ".weight": TensorSpec((d,), init="ones_"), prefix + ".bias": TensorSpec((d,), init="zeros_")}
 
-    spec = {"embeddings.word_embeddings.weight": TensorSpec((vocab, d), init=padded_embedding_,
-                                                            params={"std": 0.02, "padding_idx": 0}),
+    words = TensorSpec((vocab, d), init="normal_", params=normal) if padding_idx is None else \
+        TensorSpec((vocab, d), init=padded_embedding_, params={"std": std, "padding_idx": padding_idx})
+    spec = {"embeddings.word_embeddings.weight": words,
             "embeddings.position_embeddings.weight": TensorSpec((ctx, d), init="normal_", params=normal),
-            "embeddings.token_type_embeddings.weight": TensorSpec((2, d), init="normal_", params=normal),
+            "embeddings.token_type_embeddings.weight": TensorSpec((types, d), init="normal_", params=normal),
             **norm("embeddings.LayerNorm")}
     for i in range(n_layer):
         p = f"encoder.layer.{i}."
         for name in ("query", "key", "value"):
             spec.update(dense(p + "attention.self." + name, d, d))
         spec.update({**dense(p + "attention.output.dense", d, d), **norm(p + "attention.output.LayerNorm"),
-                     **dense(p + "intermediate.dense", 4 * d, d), **dense(p + "output.dense", d, 4 * d),
+                     **dense(p + "intermediate.dense", inner, d), **dense(p + "output.dense", d, inner),
                      **norm(p + "output.LayerNorm")})
     spec.update(dense("pooler.dense", d, d))
     return spec
@@ -170,10 +198,10 @@ ARCHS: Dict[str, Callable[[], Dict[str, TensorSpec]]] = {
     "gpt2-medium": lambda: _gpt2(24, 1024),
     "gpt2-large": lambda: _gpt2(36, 1280),
     "gpt2-xl": lambda: _gpt2(48, 1600),
-    "llama-tiny": lambda: _llama(2, 256, 688, 32000),
-    "llama3.2-1b": lambda: _llama(16, 2048, 8192, 128256, kv=512, tied=True),
-    "llama-7b": lambda: _llama(32, 4096, 11008, 32000),
-    "llama3-8b": lambda: _llama(32, 4096, 14336, 128256, kv=1024),
+    "llama-tiny": lambda: _llama(2, 256, 688, 32000, heads=4),
+    "llama3.2-1b": lambda: _llama(16, 2048, 8192, 128256, heads=32, kv_heads=8, tied=True),
+    "llama-7b": lambda: _llama(32, 4096, 11008, 32000, heads=32),
+    "llama3-8b": lambda: _llama(32, 4096, 14336, 128256, heads=32, kv_heads=8),
     "bert-base": lambda: _bert(12, 768),
     "bert-large": lambda: _bert(24, 1024),
     "resnet50": _resnet50,
@@ -186,6 +214,106 @@ def arch_spec(name: str) -> Dict[str, TensorSpec]:
     if name not in ARCHS:
         raise ValueError(f"unknown architecture {name!r}; known: {', '.join(ARCHS)}")
     return ARCHS[name]()
+
+
+# transformers' defaults (5.x, as 4.x) for what a config.json leaves out; None: derived as transformers derives it
+_LLAMA = {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+          "num_attention_heads": 32, "num_key_value_heads": None, "head_dim": None, "tie_word_embeddings": False,
+          "initializer_range": 0.02, "pad_token_id": None}
+_HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
+    "llama": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
+    "mistral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8},
+    "qwen2": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016},
+    "qwen3": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "head_dim": 128, "attention_bias": False},
+    "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_inner": None,
+             "tie_word_embeddings": True, "initializer_range": 0.02},
+    "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "intermediate_size": 3072,
+             "max_position_embeddings": 512, "type_vocab_size": 2, "pad_token_id": 0, "initializer_range": 0.02},
+}
+HF_MODEL_TYPES = tuple(_HF_DEFAULTS)
+
+
+def read_config(config: Mapping | str | os.PathLike) -> tuple[Mapping, str]:
+    """(the configuration, what to call it in messages: its path) from a mapping, a config.json or the folder
+    holding one."""
+    if isinstance(config, Mapping):
+        return config, "config"
+    if not isinstance(config, (str, os.PathLike)):
+        raise TypeError(f"config must be a mapping, or the path of a config.json or of its folder, got "
+                        f"{type(config).__name__}")
+    path = os.fspath(config)
+    if os.path.isdir(path):
+        path = os.path.join(path, "config.json")
+    try:
+        with open(path, encoding="utf-8") as f:
+            loaded = json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not JSON: {e}") from e
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path} is not UTF-8 text: {e}") from e
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path} holds a JSON {type(loaded).__name__}, not a configuration object")
+    return loaded, path
+
+
+def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
+    """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
+    folder that holds it), or the same as a mapping.  No download and no transformers needed.
+
+    ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"`` (``…ForCausalLM``), ``"gpt2"``
+    (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s)
+    and ``"bert"`` (``BertModel``); the names and shapes those transformers classes build from it, a key left
+    out taking transformers' default.  Values as transformers' ``_init_weights``: weights and embeddings
+    N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row
+    of the token embedding zero, biases zero, norms' scales one, shifts zero."""
+    cfg, where = read_config(config)
+    kind = cfg.get("model_type")
+    if kind not in _HF_DEFAULTS:
+        raise ValueError(f"{where}: model_type {kind!r} is not supported; supported: {', '.join(HF_MODEL_TYPES)}")
+    defaults = _HF_DEFAULTS[kind]
+
+    def get(key: str, check: str = "size"):
+        value = cfg.get(key, defaults[key])
+        if check == "flag":
+            ok = isinstance(value, bool)
+        elif check == "std":
+            ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                   and math.isfinite(value) and value >= 0)
+        else:  # a size (None where transformers derives it)
+            ok = (value is None and defaults[key] is None) or \
+                (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+        if not ok:
+            what = {"flag": "true or false", "std": "a finite number >= 0",
+                    "size": "a positive integer"}[check]
+            raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
+        return value
+
+    init_range = get("initializer_range", "std")
+    std = init_range or 0.02  # as transformers' _init_weights: 0 (or null) means its default
+    if kind == "gpt2":
+        if init_range is None:  # (its Conv1D weights are drawn with it as it is)
+            raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
+        return _gpt2(get("n_layer"), get("n_embd"), get("vocab_size"), get("n_positions"), get("n_inner"),
+                     std=init_range, embedding_std=std, tied=get("tie_word_embeddings", "flag"))
+    vocab = get("vocab_size")
+    pad = cfg.get("pad_token_id", defaults["pad_token_id"])
+    if pad is not None and (isinstance(pad, bool) or not isinstance(pad, int) or not -vocab <= pad < vocab):
+        raise ValueError(f"{where}: pad_token_id must be null or an int in [-{vocab}, {vocab}) (the vocabulary), "
+                         f"got {pad!r}")
+    if kind == "bert":
+        return _bert(get("num_hidden_layers"), get("hidden_size"), vocab, get("max_position_embeddings"),
+                     get("intermediate_size"), get("type_vocab_size"), std=std, padding_idx=pad)
+    d, heads = get("hidden_size"), get("num_attention_heads")
+    head_dim = get("head_dim")
+    if head_dim is None and d % heads:  # (transformers would build d // heads-wide heads, and fail in forward)
+        raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}; give head_dim")
+    kv_heads = get("num_key_value_heads")
+    bias = get("attention_bias", "flag") if "attention_bias" in defaults else False
+    return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
+                  head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
+                  qkv_bias=bias or kind == "qwen2", o_bias=bias,
+                  mlp_bias=get("mlp_bias", "flag") if "mlp_bias" in defaults else False,
+                  qk_norm=kind == "qwen3", padding_idx=pad)
 
 
 _BUFFERS = (".running_mean", ".running_var")

@@ -91,7 +91,7 @@ def _positive(text: str) -> int:
 
 
 def _path(text: str) -> str:
-    """--out, --png: a file name; an empty one is refused (it had read as no flag: nothing written, rc 0)."""
+    """--out, --png, --config: a file name; an empty one is refused (it had read as no flag: nothing written, rc 0)."""
     if not text:
         raise argparse.ArgumentTypeError("expected a file name, got an empty string")
     return text
@@ -390,31 +390,37 @@ def cmd_variance(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from .archs import ARCHS, arch_spec, is_buffer, parameter_count
+    from .archs import ARCHS, arch_spec, config_spec, is_buffer, parameter_count, read_config
     from .io import write_safetensors
 
     if args.list:  # (whatever --arch says)
         for name in ARCHS:
             print(f"{name:12s} {parameter_count(arch_spec(name)):>15,} parameters")
         return 0
-    if not args.arch or not args.out:
-        print("fastinit init: error: --arch and --out are required (or --list)", file=sys.stderr)
+    if (args.arch is None) == (args.config is None) or not args.out:
+        print("fastinit init: error: --out and one of --arch and --config are required (or --list)", file=sys.stderr)
         return 2
     _check_suffix("--out", args.out, ".safetensors", "init writes a safetensors file")
     if args.shard and args.seed is None:
         print("fastinit init: error: --shard needs --seed: each process would draw a seed of its own, and the shards "
               "would not fit together", file=sys.stderr)
         return 2
-    spec = {name: replace(t, dtype=args.dtype) for name, t in arch_spec(args.arch).items()}
+    if args.config is not None:
+        spec = config_spec(args.config)
+        model_type = read_config(args.config)[0]["model_type"]
+        label, metadata = f"{model_type} from {args.config}", {"format": "pt", "model_type": model_type}
+    else:
+        spec, label, metadata = arch_spec(args.arch), args.arch, {"format": "pt", "arch": args.arch}
+    spec = {name: replace(t, dtype=args.dtype) for name, t in spec.items()}
     n = parameter_count(spec)
     progress = None if _progress(args) else False
     report_to = _report_stream(args.out)
-    summary = write_safetensors(args.out, spec, seed=args.seed, metadata={"format": "pt", "arch": args.arch},
+    summary = write_safetensors(args.out, spec, seed=args.seed, metadata=metadata,
                                 block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // args.dtype.itemsize
     count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
         f"{n:,} parameters"
-    print(f"fastinit init: {args.arch}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}",
+    print(f"fastinit init: {label}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}",
           file=report_to)
     seconds = summary["seconds"]
     print(f"  {_si(summary['bytes'], 'B')} in {seconds:.3g} s: {_si(summary['bytes'] / seconds, 'B/s')}, "
@@ -433,7 +439,8 @@ EXAMPLES = {
     "init": """examples:
   fastinit init --list
   fastinit init --arch gpt2 --out gpt2.safetensors --dtype bfloat16 --seed 0
-  fastinit init --arch llama3.2-1b --out shard0.safetensors --dtype bf16 --seed 0 --shard 0/8""",
+  fastinit init --arch llama3.2-1b --out shard0.safetensors --dtype bf16 --seed 0 --shard 0/8
+  fastinit init --config Mistral-7B/config.json --out Mistral-7B/model.safetensors --dtype bf16""",
     "bench": """examples:
   fastinit bench                                  # quick: 1e7 float32 elements, < 1 minute
   fastinit bench --full                           # 1e8 elements, every dtype
@@ -493,10 +500,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", type=_path, metavar="PATH.npy",
                    help="fill a .npy file on disk (memory-mapped) instead of RAM")
     f.set_defaults(func=cmd_fill)
-    i = _sub(sub, "init", "initialize an embedded architecture into a safetensors file",
-             "Write every parameter of an embedded architecture (no downloads), each initialized by its family's "
-             "convention and keyed by its name as stream, into a safetensors file, in bounded memory.")
+    i = _sub(sub, "init", "initialize an embedded architecture (or a Hugging Face config's) into a safetensors file",
+             "Write every parameter of an embedded architecture (no downloads), or of the model a Hugging Face "
+             "config.json describes, each initialized by its family's convention and keyed by its name as stream, "
+             "into a safetensors file, in bounded memory.")
     i.add_argument("--arch", help="architecture name (see --list)")
+    i.add_argument("--config", type=_path, metavar="CONFIG.json",
+                   help="instead of --arch: a Hugging Face config.json (or its folder) of model_type llama, mistral, "
+                        "qwen2, qwen3, gpt2 or bert: that model's tensors, by its initializer_range")
     i.add_argument("--out", type=_path, metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
                    help="float16, bfloat16, float32 (default) or float64")

@@ -10,7 +10,7 @@ import pytest
 
 import fastinit
 from fastinit import check
-from fastinit.archs import arch_spec, parameter_count
+from fastinit.archs import arch_spec, config_spec, parameter_count
 from fastinit.cli import main
 
 
@@ -128,7 +128,7 @@ def test_init_errors_exit_2(capsys, tmp_path):
     assert main(["init", "--arch", "gpt5", "--out", str(tmp_path / "x.safetensors")]) == 2
     assert "unknown architecture 'gpt5'" in capsys.readouterr().err
     assert main(["init", "--arch", "gpt2"]) == 2
-    assert "--out are required" in capsys.readouterr().err
+    assert "--out and one of --arch and --config are required" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 
 
@@ -311,6 +311,108 @@ def test_init_llama_follows_hugging_faces_convention(tmp_path):
         assert np.array_equal(t, fastinit.normal_(np.empty(t.shape, np.float32), 0.0, 0.02, seed=2, stream=name)), name
     emb = tensors["model.embed_tokens.weight"]
     assert abs(emb.std() / 0.02 - 1) < 0.02 and np.abs(emb).max() > 0.06  # not truncated at ±2σ
+
+
+def _spec_key(spec):
+    return {name: (t.shape, t.init, t.params) for name, t in spec.items()}
+
+
+def test_config_spec_defaults_are_transformers_and_match_the_embedded_architectures(tmp_path):
+    # a config.json's missing keys take transformers' defaults: a bare "llama" is LLaMA 7B, a bare "gpt2" GPT-2
+    for model_type, arch in (("llama", "llama-7b"), ("gpt2", "gpt2"), ("bert", "bert-base")):
+        assert _spec_key(config_spec({"model_type": model_type})) == _spec_key(arch_spec(arch)), model_type
+    published = {"model_type": "llama", "hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16,
+                 "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256, "head_dim": 64,
+                 "tie_word_embeddings": True, "initializer_range": 0.02, "pad_token_id": None}
+    (tmp_path / "config.json").write_text(json.dumps(published))
+    for given in (published, tmp_path, tmp_path / "config.json", str(tmp_path)):  # a mapping, a folder, the file
+        assert _spec_key(config_spec(given)) == _spec_key(arch_spec("llama3.2-1b"))
+    assert parameter_count(config_spec({"model_type": "mistral"})) == 7_241_732_096  # Mistral 7B v0.1
+
+
+def test_config_spec_families_and_their_laws():
+    def shapes(cfg):
+        return {name: t.shape for name, t in config_spec(cfg).items()}
+
+    tiny = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 1, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "vocab_size": 100}
+    qwen2 = shapes({"model_type": "qwen2", **tiny})  # q/k/v biases, no o_proj bias
+    assert qwen2["model.layers.0.self_attn.k_proj.bias"] == (32,)
+    assert "model.layers.0.self_attn.o_proj.bias" not in qwen2
+    qwen3 = shapes({"model_type": "qwen3", **tiny})  # head_dim 128 by default, q/k RMSNorms over a head
+    assert qwen3["model.layers.0.self_attn.q_proj.weight"] == (512, 64)
+    assert qwen3["model.layers.0.self_attn.o_proj.weight"] == (64, 512)
+    assert qwen3["model.layers.0.self_attn.k_norm.weight"] == (128,) and "lm_head.weight" in qwen3
+    llama = config_spec({"model_type": "llama", **tiny, "attention_bias": True, "mlp_bias": True, "pad_token_id": 7,
+                         "initializer_range": 0.05})
+    assert llama["model.layers.0.self_attn.o_proj.bias"].init == "zeros_"
+    assert llama["model.layers.0.mlp.down_proj.bias"].shape == (64,)
+    assert llama["model.layers.0.mlp.up_proj.weight"].params == {"std": 0.05}
+    emb = llama["model.embed_tokens.weight"]
+    assert emb.params == {"std": 0.05, "padding_idx": 7}
+    values = emb.init(np.empty(emb.shape, np.float32), **emb.params, seed=0, stream="e")
+    assert (values[7] == 0).all() and values[6].all()
+    gpt2 = config_spec({"model_type": "gpt2", "n_layer": 3, "n_embd": 32, "n_inner": 40, "vocab_size": 100,
+                        "n_positions": 16, "tie_word_embeddings": False, "initializer_range": 0.0})
+    assert gpt2["transformer.h.2.mlp.c_fc.weight"].shape == (32, 40)  # untied: GPT2LMHeadModel's names and head
+    assert gpt2["lm_head.weight"].shape == (100, 32)
+    # transformers: initializer_range 0 is its default 0.02 for embeddings, and 0 for GPT-2's Conv1D weights
+    assert gpt2["transformer.wte.weight"].params == {"std": 0.02}
+    assert gpt2["transformer.h.0.attn.c_attn.weight"].params == {"std": 0.0}
+    bert = shapes({"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "intermediate_size": 40,
+                   "type_vocab_size": 1, "vocab_size": 100, "max_position_embeddings": 8})
+    assert bert["encoder.layer.0.intermediate.dense.weight"] == (40, 32)
+    assert bert["embeddings.token_type_embeddings.weight"] == (1, 32)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"model_type": "t5"}, "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gpt2, bert"),
+    ({}, "model_type None is not supported"),
+    ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
+    ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),
+    ({"model_type": "qwen2", "num_attention_heads": 5}, "hidden_size 4096 is not a multiple of num_attention_heads 5"),
+    ({"model_type": "mistral", "tie_word_embeddings": "yes"}, "tie_word_embeddings must be true or false"),
+    ({"model_type": "bert", "pad_token_id": 30522}, r"pad_token_id must be null or an int in \[-30522, 30522\)"),
+    ({"model_type": "llama", "initializer_range": -0.02}, "initializer_range must be a finite number >= 0"),
+    ({"model_type": "gpt2", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+])
+def test_config_spec_refusals_name_the_key(config, message):
+    with pytest.raises(ValueError, match=message):
+        config_spec(config)
+
+
+def test_init_config_flag(tmp_path, capsys):
+    st = pytest.importorskip("safetensors.numpy")
+    cfg = {"model_type": "qwen3", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 1000,
+           "tie_word_embeddings": True, "initializer_range": 0.03}
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    out = tmp_path / "model.safetensors"
+    assert main(["init", "--config", str(tmp_path), "--out", str(out), "--seed", "5", "--no-progress"]) == 0
+    assert f"fastinit init: qwen3 from {tmp_path}, 125,824 parameters (24 tensors)" in capsys.readouterr().out
+    tensors = st.load_file(out)
+    assert tensors.keys() == config_spec(cfg).keys()
+    emb = tensors["model.embed_tokens.weight"]
+    assert np.array_equal(emb, fastinit.normal_(np.empty((1000, 64), np.float32), 0.0, 0.03, seed=5,
+                                                stream="model.embed_tokens.weight"))
+    assert (tensors["model.layers.1.self_attn.q_norm.weight"] == 1).all()
+    with open(out, "rb") as f:  # the header's metadata says what it is
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    assert header["__metadata__"]["model_type"] == "qwen3" and header["__metadata__"]["fastinit.seed"] == "5"
+    for argv, err in ((["--config", str(tmp_path / "missing.json")], "No such file"),
+                      (["--config", str(tmp_path), "--arch", "gpt2"], "one of --arch and --config are required"),
+                      ([], "one of --arch and --config are required")):
+        assert main(["init", *argv, "--out", str(tmp_path / "x.safetensors")]) == 2
+        assert err in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{model_type: llama}")
+    assert main(["init", "--config", str(tmp_path / "bad.json"), "--out", str(tmp_path / "x.safetensors")]) == 2
+    assert "bad.json is not JSON" in capsys.readouterr().err
+    (tmp_path / "list.json").write_text("[1]")
+    with pytest.raises(ValueError, match="holds a JSON list, not a configuration object"):
+        config_spec(tmp_path / "list.json")
+    with pytest.raises(TypeError, match="config must be a mapping, or the path of a config.json"):
+        config_spec(3)
+    assert not (tmp_path / "x.safetensors").exists()
 
 
 def test_bert_word_embeddings_keep_the_padding_row_zero_in_every_shard():

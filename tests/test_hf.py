@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from fastinit.archs import arch_spec, parameter_count
+from fastinit.archs import arch_spec, config_spec, parameter_count
 from fastinit.cli import main
 
 torch = pytest.importorskip("torch")
@@ -74,6 +74,81 @@ def test_fastinit_init_files_load_with_from_pretrained(arch, tmp_path, capsys):
         assert torch.equal(state[prefix + name], values), name
     if arch in GPT2:  # the LM head is the (written) token embedding
         assert model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
+
+
+TINY = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "vocab_size": 300}
+CONFIGS = {  # (transformers' config class, its arguments)
+    "llama-gqa-biases-pad": ("LlamaConfig", {**TINY, "attention_bias": True, "mlp_bias": True, "pad_token_id": 5,
+                                             "initializer_range": 0.05}),
+    "llama-tied": ("LlamaConfig", {**TINY, "tie_word_embeddings": True, "num_key_value_heads": 4}),
+    "mistral-head-dim": ("MistralConfig", {**TINY, "head_dim": 32}),  # heads wider than hidden / heads (Nemo)
+    "qwen2": ("Qwen2Config", TINY),
+    "qwen2-tied": ("Qwen2Config", {**TINY, "tie_word_embeddings": True}),
+    "qwen3": ("Qwen3Config", {**TINY, "head_dim": 16}),
+    "qwen3-bias": ("Qwen3Config", {**TINY, "attention_bias": True}),  # (its default head_dim: 128)
+    "gpt2-untied": ("GPT2Config", {"n_layer": 2, "n_embd": 64, "n_head": 4, "n_inner": 80, "vocab_size": 300,
+                                   "n_positions": 32, "tie_word_embeddings": False, "initializer_range": 0.04}),
+    "gpt2": ("GPT2Config", {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 300, "n_positions": 32}),
+    "bert": ("BertConfig", {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+                            "intermediate_size": 80, "vocab_size": 300, "max_position_embeddings": 32,
+                            "type_vocab_size": 3, "pad_token_id": 1}),
+}
+
+
+def _from_config(case: str, folder):
+    """transformers' model of ``CONFIGS[case]`` (on the current default device), its config saved into ``folder``
+    as ``config.json``, and the prefix its names have beyond ``config_spec``'s."""
+    cls, kwargs = CONFIGS[case]
+    if not hasattr(transformers, cls):
+        pytest.skip(f"transformers {transformers.__version__} has no {cls}")
+    config = getattr(transformers, cls)(**kwargs)
+    config.save_pretrained(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if cls == "BertConfig":
+            return transformers.BertModel(config), ""
+        model = transformers.AutoModelForCausalLM.from_config(config)
+    return model, "transformer." if cls == "GPT2Config" and config.tie_word_embeddings else ""
+
+
+@pytest.mark.parametrize("case", CONFIGS)
+def test_config_spec_has_the_names_and_shapes_of_the_model_transformers_builds_from_the_config(case, tmp_path):
+    with torch.device("meta"):
+        model, prefix = _from_config(case, tmp_path)
+    theirs = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    spec = config_spec(tmp_path)
+    ours = {prefix + name: tuple(t.shape) for name, t in spec.items()}
+    tied = {"lm_head.weight"} if getattr(model.config, "tie_word_embeddings", False) and case != "bert" else set()
+    assert set(theirs) - set(ours) == tied and {name: theirs[name] for name in ours} == ours
+    assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gpt2-untied", "bert"])
+def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_laws(case, tmp_path, capsys):
+    with torch.device("meta"):
+        empty, prefix = _from_config(case, tmp_path)
+    assert main(["init", "--config", str(tmp_path), "--out", str(tmp_path / "model.safetensors"), "--seed", "4",
+                 "--no-progress"]) == 0
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model, info = type(empty).from_pretrained(tmp_path, output_loading_info=True)
+    assert not any(info.values()), info
+    state, written = model.state_dict(), st_torch.load_file(tmp_path / "model.safetensors")
+    for name, values in written.items():
+        assert torch.equal(state[prefix + name], values), name
+    std = model.config.initializer_range
+    pad = getattr(model.config, "pad_token_id", None)
+    for name, t in written.items():  # transformers' _init_weights laws
+        if name.endswith("bias") or "norm" in name.lower() and name.endswith("weight"):
+            assert (t == (0 if name.endswith("bias") else 1)).all(), name
+        elif name.endswith(("word_embeddings.weight", "embed_tokens.weight")) and pad is not None:
+            assert (t[pad] == 0).all() and abs(float(t.std()) / std - 1) < 0.1, name
+        elif "c_proj" in name:  # GPT-2's residual projections
+            assert abs(float(t.std()) / (std / math.sqrt(2 * model.config.n_layer)) - 1) < 0.1, name
+        elif t.numel() >= 4096:
+            assert abs(float(t.std()) / std - 1) < 0.1, name
 
 
 def _tiny(kind: str):
