@@ -251,6 +251,10 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     if cai.get("mask") is not None:
         raise ValueError(f"{name} is a masked CUDA array; fastinit fills plain arrays")
     shape = tuple(int(n) for n in cai["shape"])
+    strides = cai.get("strides")
+    if strides is not None and len(strides) != len(shape):
+        raise ValueError(f"{name}'s __cuda_array_interface__ gives {len(strides)} strides {tuple(strides)} for its "
+                         f"{len(shape)} axes {shape}")
     size = math.prod(shape)
     if size >= _MAX_ELEMENTS:
         raise ValueError(f"{name} has {size} elements; at most 2**64 - 1 are addressable")
@@ -258,7 +262,6 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     item = dt.itemsize
     if size == 0:
         return CudaTarget(out, dt, code, shape, int(ptr or 0), 0, 0, (0,) * len(shape), stream)
-    strides = cai.get("strides")
     if strides is None:  # C-contiguous: none of _layout's checks but the address's
         if ptr % item:
             raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
@@ -427,9 +430,10 @@ def from_torch(t, dtype, name: str):
                         "place (fastinit.torch also checks meta tensors)")
     t = t.detach()
     _refuse_unwritable(t, name)
-    from . import _cuda  # numba.cuda, imported for CUDA tensors only
+    if t.numel():  # (an empty one is a no-op without a GPU, as any empty target)
+        from . import _cuda  # numba.cuda, imported for CUDA tensors only
 
-    _cuda.require_gpu()  # no GPU, no numba-cuda: said before the tensor's memory is read
+        _cuda.require_gpu()  # no GPU, no numba-cuda: said before the tensor's memory is read
     if t.dtype != torch.bfloat16:
         return _TorchCudaMemory(t), dtype
     if dtype is not None and resolve_dtype(dtype) != bfloat16():

@@ -196,7 +196,11 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
             slope = param
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + slope * slope))  # a float product overflows to inf (gain 0), ** raises
+        try:  # torch's slope**2: libm's pow, which is not always slope * slope (0.5102: an ulp apart)
+            square = slope**2
+        except OverflowError:  # (torch raises it; the limit)
+            return 0.0
+        return math.sqrt(2.0 / (1 + square))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")

@@ -765,6 +765,11 @@ def test_cuda_targets_are_validated_without_importing_numba_cuda():
     for view in (raw, raw.reshape(4, 6)[:, ::2]):  # contiguous (no strides in the interface) and strided
         with pytest.raises(ValueError, match="not aligned to its itemsize"):
             fastinit.uniform_(Device(view), seed=0)
+    for strides in ((24,), (24, 4, 4)):  # a malformed interface: not one stride an axis (zip had dropped axes)
+        bad = types.SimpleNamespace(__cuda_array_interface__={**Device(a).__cuda_array_interface__,
+                                                               "strides": strides})
+        with pytest.raises(ValueError, match=rf"gives {len(strides)} strides .* for its 2 axes \(4, 6\)"):
+            fastinit.uniform_(bad, seed=0)
     t = as_target(Device(a[:, ::-2]))
     assert isinstance(t, CudaTarget) and t.device == "cuda" and t.shape == (4, 3) and t.mstride == (6, -2)
     assert t.ptr == a[:, 1:].__array_interface__["data"][0] and t.span == 3 * 6 + 5 and t.mbase == 4
@@ -882,6 +887,35 @@ def test_an_empty_gpu_target_needs_no_numba_cuda_for_host_computed_initializers_
     r = _run_child(["-c", code, str(HERE.parent)], {})
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == ["True"] * 4
+
+
+def test_an_empty_cuda_torch_tensor_needs_no_numba_cuda():
+    """An empty CUDA tensor is a no-op too (as an empty __cuda_array_interface__ object): fastinit.torch's samplers,
+    constants and eye_ had asked for numba-cuda and a GPU first (a review); kaiming_uniform_ returned (torch warns)."""
+    pytest.importorskip("torch")
+    code = ("import sys; sys.modules['numba_cuda'] = None; sys.path.insert(0, sys.argv[1])\n"
+            "import warnings, torch, fastinit, fastinit.torch as finit\n"
+            "from test_cuda import Device\n"
+            "import types; torch.cuda.current_stream = lambda device=None: types.SimpleNamespace(cuda_stream=0)\n"
+            "class FakeCuda(torch.Tensor):\n"
+            "    @property\n"
+            "    def device(self):\n"
+            "        return torch.device('cuda', 0)\n"
+            "    @property\n"
+            "    def __cuda_array_interface__(self):\n"
+            "        return Device(self.as_subclass(torch.Tensor).numpy()).__cuda_array_interface__\n"
+            "t = torch.empty(0, 4).as_subclass(FakeCuda)\n"
+            "warnings.simplefilter('ignore')\n"
+            "for fill in (finit.uniform_, finit.normal_, finit.trunc_normal_, finit.zeros_, finit.eye_,\n"
+            "             finit.kaiming_uniform_, lambda t: fastinit.uniform_(t, seed=1)):\n"
+            "    print(fill(t) is t)\n"
+            "try:\n"
+            "    finit.uniform_(torch.empty(2, 4).as_subclass(FakeCuda))\n"
+            "except ImportError as e:\n"
+            "    print('numba-cuda' in str(e))\n")
+    r = _run_child(["-c", code, str(HERE.parent)], {})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["True"] * 8
 
 
 def test_gpu_path_without_numba_cuda_names_the_package():
