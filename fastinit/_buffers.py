@@ -259,7 +259,12 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     if size >= _MAX_ELEMENTS:
         raise ValueError(f"{name} has {size} elements; at most 2**64 - 1 are addressable")
     stream = cai.get("stream")
+    if stream is not None and (isinstance(stream, bool) or not isinstance(stream, int) or stream < 0):
+        raise ValueError(f"{name}'s __cuda_array_interface__ stream must be None or a stream handle (an int >= 0), "
+                         f"got {stream!r}")  # (refused here, before a seed is drawn, not at the launch)
     item = dt.itemsize
+    if size and (isinstance(ptr, bool) or not isinstance(ptr, int) or ptr <= 0):
+        raise ValueError(f"{name}'s __cuda_array_interface__ has data pointer {ptr!r} for {size} elements")
     if size == 0:
         return CudaTarget(out, dt, code, shape, int(ptr or 0), 0, 0, (0,) * len(shape), stream)
     if strides is None:  # C-contiguous: none of _layout's checks but the address's

@@ -133,9 +133,10 @@ def check_axes(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axe
 
 def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> float:
     """The fan a ``mode`` selects: fan_in, fan_out, (fan_in + fan_out) / 2 or sqrt(fan_in * fan_out)."""
-    if not isinstance(mode, str) or mode.lower() not in modes:
+    if isinstance(mode, str):
+        mode = mode.lower()  # (first, as torch: its message names the lowered mode)
+    if mode not in modes:
         raise ValueError(f"Mode {mode} not supported, please use one of {list(modes)}")
-    mode = mode.lower()
     if mode == "fan_in":
         return fan_in
     if mode == "fan_out":

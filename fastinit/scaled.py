@@ -134,7 +134,7 @@ def xavier_normal_(out: T, gain: float = 1.0, *, seed: Optional[int] = None, str
 def _kaiming(out, fn, distribution, a, mode, nonlinearity, layout, in_axis, out_axis, dtype, **placement):
     _fans.fan(1, 1, mode, ("fan_in", "fan_out"))  # mode checked as gain is, on an empty target too
     gain = _fans.calculate_gain(nonlinearity, _fans.python_number(a))  # a=np.float32(0.2) too, as gain= takes it
-    if not math.isfinite(gain):  # a = nan or inf (torch would fill NaN)
+    if not math.isfinite(gain):  # a = nan (torch would fill NaN; a = ±inf is gain 0, zeros, as in torch)
         raise ValueError(f"{fn}: a (the negative slope) must be finite, got {a!r}")
     return scheme(out, fn, distribution,
                    lambda fi, fo: gain / math.sqrt(_fans.fan(fi, fo, mode, ("fan_in", "fan_out"))),

@@ -765,6 +765,12 @@ def test_cuda_targets_are_validated_without_importing_numba_cuda():
     for view in (raw, raw.reshape(4, 6)[:, ::2]):  # contiguous (no strides in the interface) and strided
         with pytest.raises(ValueError, match="not aligned to its itemsize"):
             fastinit.uniform_(Device(view), seed=0)
+    for key, value, match in (("stream", "default", "stream must be None or a stream handle"),
+                              ("stream", -1, "stream must be None"), ("data", (None, False), "data pointer None"),
+                              ("data", (0, False), "data pointer 0 for 24 elements")):
+        bad = types.SimpleNamespace(__cuda_array_interface__={**Device(a).__cuda_array_interface__, key: value})
+        with pytest.raises(ValueError, match=match):
+            fastinit.uniform_(bad, seed=0)
     for strides in ((24,), (24, 4, 4)):  # a malformed interface: not one stride an axis (zip had dropped axes)
         bad = types.SimpleNamespace(__cuda_array_interface__={**Device(a).__cuda_array_interface__,
                                                                "strides": strides})

@@ -70,6 +70,8 @@ def test_fan_modes():
     assert fan(3, 12, "FAN_IN") == 3
     with pytest.raises(ValueError, match="Mode fan_sum not supported"):
         fan(3, 12, "fan_sum")
+    with pytest.raises(ValueError, match=r"Mode fan_avg not supported, please use one of \['fan_in', 'fan_out'\]"):
+        fan(3, 12, "FAN_AVG", ("fan_in", "fan_out"))  # lowered first, as torch's message
 
 
 GAINS = [("linear", None, 1), ("conv2d", None, 1), ("conv_transpose3d", None, 1), ("sigmoid", None, 1),
