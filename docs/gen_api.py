@@ -24,6 +24,7 @@ MODULES = {
     "fastinit.dask": "Lazy dask arrays bit-identical to the local initializers (needs dask).",
     "fastinit.jax": "Drop-in for `jax.nn.initializers` with fastinit's values, eager, jitted or vmapped (needs jax).",
     "fastinit.io": "Out-of-core safetensors checkpoints (needs safetensors for reading them back).",
+    "fastinit.archs": "Embedded architectures and Hugging Face configs as tensor specs (`fastinit init`).",
     "fastinit.precompile": "Every CPU kernel compiled into numba's cache up front (`fastinit compile`).",
     "fastinit.variance": "Variance propagation through deep nets by activation and init (`fastinit variance`).",
 }
