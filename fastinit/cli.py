@@ -405,22 +405,27 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("fastinit init: error: --shard needs --seed: each process would draw a seed of its own, and the shards "
               "would not fit together", file=sys.stderr)
         return 2
+    dtype = args.dtype
     if args.config is not None:
         spec = config_spec(args.config)
-        model_type = read_config(args.config)[0]["model_type"]
-        label, metadata = f"{model_type} from {args.config}", {"format": "pt", "model_type": model_type}
+        cfg = read_config(args.config)[0]
+        label, metadata = f"{cfg['model_type']} from {args.config}", {"format": "pt", "model_type": cfg["model_type"]}
+        given = cfg.get("dtype", cfg.get("torch_dtype"))  # (transformers 5's key, 4's)
+        if dtype is None and given in ("float16", "bfloat16", "float32", "float64"):
+            dtype = resolve_dtype(given)
     else:
         spec, label, metadata = arch_spec(args.arch), args.arch, {"format": "pt", "arch": args.arch}
-    spec = {name: replace(t, dtype=args.dtype) for name, t in spec.items()}
+    dtype = np.dtype(np.float32) if dtype is None else dtype
+    spec = {name: replace(t, dtype=dtype) for name, t in spec.items()}
     n = parameter_count(spec)
     progress = None if _progress(args) else False
     report_to = _report_stream(args.out)
     summary = write_safetensors(args.out, spec, seed=args.seed, metadata=metadata,
                                 block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
-    written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // args.dtype.itemsize
+    written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // dtype.itemsize
     count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
         f"{n:,} parameters"
-    print(f"fastinit init: {label}, {count} ({len(spec)} tensors) as {args.dtype} -> {summary['path']}",
+    print(f"fastinit init: {label}, {count} ({len(spec)} tensors) as {dtype} -> {summary['path']}",
           file=report_to)
     seconds = summary["seconds"]
     print(f"  {_si(summary['bytes'], 'B')} in {seconds:.3g} s: {_si(summary['bytes'] / seconds, 'B/s')}, "
@@ -509,8 +514,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead of --arch: a Hugging Face config.json (or its folder) of model_type llama, mistral, "
                         "qwen2, qwen3, gpt2 or bert: that model's tensors, by its initializer_range")
     i.add_argument("--out", type=_path, metavar="FILE.safetensors", help="output file (written atomically)")
-    i.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
-                   help="float16, bfloat16, float32 (default) or float64")
+    i.add_argument("--dtype", type=_dtype, default=None,
+                   help="float16, bfloat16, float32 or float64 (default: float32; with --config, the config's dtype "
+                        "when it names one of these)")
     i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
     i.add_argument("--block-mb", type=_positive, default=64,
                    help="MiB of block memory: two blocks of half, one filled while the other is written (default 64)")

@@ -234,13 +234,12 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     rows, cols = target.shape
     work = cols * max(ndraw, 1)  # the draws
     nthreads = min(threads_for(work), -(-cols // STRIP))  # a thread per 64-column strip at most
-    if drawn:
-        _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
     prm = normal_params(target, 0.0, std, fn)
     sw = stream_words(stream)
+    resolve_seed(seed, generator, draw=False)  # checked; drawn below, after the last refusal
     if target.size == 0:
-        resolve_seed(seed, generator, draw=False)
         return out
+    _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
     key = key_words(resolve_seed(seed, generator))
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it

@@ -404,6 +404,16 @@ def test_init_config_flag(tmp_path, capsys):
                       ([], "one of --arch and --config are required")):
         assert main(["init", *argv, "--out", str(tmp_path / "x.safetensors")]) == 2
         assert err in capsys.readouterr().err
+    # the config's dtype (transformers 5's "dtype", 4's "torch_dtype") is the default; --dtype overrides it
+    for key, given, flag, stored in (("dtype", "bfloat16", [], "BF16"), ("torch_dtype", "float16", [], "F16"),
+                                     ("dtype", "bfloat16", ["--dtype", "float64"], "F64"),
+                                     ("dtype", "auto", [], "F32")):
+        (tmp_path / "config.json").write_text(json.dumps({**cfg, key: given}))
+        assert main(["init", "--config", str(tmp_path), "--out", str(out), "--seed", "5", "--no-progress", *flag]) == 0
+        with open(out, "rb") as f:
+            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        assert header["model.norm.weight"]["dtype"] == stored, (key, given, flag)
+    capsys.readouterr()
     (tmp_path / "bad.json").write_text("{model_type: llama}")
     assert main(["init", "--config", str(tmp_path / "bad.json"), "--out", str(tmp_path / "x.safetensors")]) == 2
     assert "bad.json is not JSON" in capsys.readouterr().err

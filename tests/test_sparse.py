@@ -159,6 +159,10 @@ def test_work_space_beyond_the_machines_memory_is_refused_before_any_draw_or_wri
     assert (w == 7).all() and g.next_seed() == twin.next_seed()
     with pytest.raises(MemoryError, match=r"^sparse: global shape \(1000000, 3\)"):  # the twin names itself
         fastinit.sparse(10**6, 3, sparsity=0.5, seed=0)
+    for bad, match in (({"std": -1.0}, "std must be >= 0"), ({"stream": -1}, "stream"), ({"seed": -1}, "seed")):
+        with pytest.raises(ValueError, match=match):  # a bad argument is named first, not the memory (a review)
+            fastinit.sparse_(w, 0.5, **{"generator": g, **bad}, global_shape=(10**6, 3))
+    assert (w == 7).all() and g.next_seed() == twin.next_seed()
     fastinit.sparse_(w, 0.5, seed=0, global_shape=(1000, 3))  # 8 kB: fits
     assert np.array_equal(w, fastinit.sparse_(np.empty((1000, 3), np.float32), 0.5, seed=0)[:2])
 
