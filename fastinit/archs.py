@@ -18,7 +18,7 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3,
-GPT-2 and BERT families: any size, with the config's ``initializer_range``.
+Gemma 1-3, Phi-3, GPT-2 and BERT families: any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -68,11 +68,13 @@ def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024, inner: int 
 
 def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_heads: int | None = None,
            head_dim: int | None = None, tied: bool = False, std: float = 0.02, qkv_bias: bool = False,
-           o_bias: bool = False, mlp_bias: bool = False, qk_norm: bool = False,
-           padding_idx: int | None = None) -> Dict[str, TensorSpec]:
-    """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3): ``heads`` query heads of ``head_dim`` (default
-    ``d // heads``), ``kv_heads`` key/value heads (default ``heads``); the biases and the per-head q/k RMSNorms
-    some of them add; the token embedding's ``padding_idx`` row zero."""
+           o_bias: bool = False, mlp_bias: bool = False, qk_norm: bool = False, padding_idx: int | None = None,
+           norm: str = "ones_", sandwich: bool = False, fused: bool = False) -> Dict[str, TensorSpec]:
+    """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3): ``heads`` query heads of
+    ``head_dim`` (default ``d // heads``), ``kv_heads`` key/value heads (default ``heads``); the biases and the
+    per-head q/k RMSNorms some of them add; the token embedding's ``padding_idx`` row zero.  ``norm``: the RMSNorm
+    scales' init (Gemma's scale by 1 + weight: ``"zeros_"``); ``sandwich``: Gemma 2's norms before and after the
+    MLP too; ``fused``: Phi-3's ``qkv_proj`` and ``gate_up_proj``."""
     head_dim = d // heads if head_dim is None else head_dim
     q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
     normal = {"std": std}
@@ -81,22 +83,32 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
         return {name + ".weight": TensorSpec((rows, cols), init="normal_", params=normal),
                 **({name + ".bias": TensorSpec((rows,), init="zeros_")} if bias else {})}
 
+    def scale(name, n):
+        return {name + ".weight": TensorSpec((n,), init=norm)}
+
     spec = {"model.embed_tokens.weight": TensorSpec((vocab, d), init="normal_", params=normal) if padding_idx is None
             else TensorSpec((vocab, d), init=padded_embedding_, params={"std": std, "padding_idx": padding_idx})}
     for i in range(n_layer):
         p = f"model.layers.{i}."
         a = p + "self_attn."
-        spec.update({**linear(a + "q_proj", q, d, qkv_bias), **linear(a + "k_proj", kv, d, qkv_bias),
-                     **linear(a + "v_proj", kv, d, qkv_bias), **linear(a + "o_proj", d, q, o_bias)})
+        if fused:
+            spec.update(linear(a + "qkv_proj", q + 2 * kv, d, qkv_bias))
+        else:
+            spec.update({**linear(a + "q_proj", q, d, qkv_bias), **linear(a + "k_proj", kv, d, qkv_bias),
+                         **linear(a + "v_proj", kv, d, qkv_bias)})
+        spec.update(linear(a + "o_proj", d, q, o_bias))
         if qk_norm:
-            spec.update({a + "q_norm.weight": TensorSpec((head_dim,), init="ones_"),
-                         a + "k_norm.weight": TensorSpec((head_dim,), init="ones_")})
-        spec.update({**linear(p + "mlp.gate_proj", hidden, d, mlp_bias),
-                     **linear(p + "mlp.up_proj", hidden, d, mlp_bias),
-                     **linear(p + "mlp.down_proj", d, hidden, mlp_bias),
-                     p + "input_layernorm.weight": TensorSpec((d,), init="ones_"),
-                     p + "post_attention_layernorm.weight": TensorSpec((d,), init="ones_")})
-    spec["model.norm.weight"] = TensorSpec((d,), init="ones_")
+            spec.update({**scale(a + "q_norm", head_dim), **scale(a + "k_norm", head_dim)})
+        if fused:
+            spec.update(linear(p + "mlp.gate_up_proj", 2 * hidden, d, mlp_bias))
+        else:
+            spec.update({**linear(p + "mlp.gate_proj", hidden, d, mlp_bias),
+                         **linear(p + "mlp.up_proj", hidden, d, mlp_bias)})
+        spec.update({**linear(p + "mlp.down_proj", d, hidden, mlp_bias), **scale(p + "input_layernorm", d),
+                     **scale(p + "post_attention_layernorm", d)})
+        if sandwich:
+            spec.update({**scale(p + "pre_feedforward_layernorm", d), **scale(p + "post_feedforward_layernorm", d)})
+    spec.update(scale("model.norm", d))
     if not tied:
         spec["lm_head.weight"] = TensorSpec((vocab, d), init="normal_", params=normal)
     return spec
@@ -220,11 +232,20 @@ def arch_spec(name: str) -> Dict[str, TensorSpec]:
 _LLAMA = {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
           "num_attention_heads": 32, "num_key_value_heads": None, "head_dim": None, "tie_word_embeddings": False,
           "initializer_range": 0.02, "pad_token_id": None}
+_GEMMA = {**_LLAMA, "vocab_size": 256000, "head_dim": 256, "tie_word_embeddings": True, "pad_token_id": 0,
+          "attention_bias": False}
 _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "llama": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
     "mistral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8},
     "qwen2": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016},
     "qwen3": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "head_dim": 128, "attention_bias": False},
+    "gemma": {**_GEMMA, "hidden_size": 3072, "intermediate_size": 24576, "num_hidden_layers": 28,
+              "num_attention_heads": 16, "num_key_value_heads": 16},
+    "gemma2": {**_GEMMA, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+               "num_attention_heads": 8, "num_key_value_heads": 4},
+    "gemma3_text": {**_GEMMA, "vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
+                    "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4},
+    "phi3": {**_LLAMA, "vocab_size": 32064, "hidden_size": 3072, "intermediate_size": 8192, "pad_token_id": 32000},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "intermediate_size": 3072,
@@ -260,12 +281,14 @@ def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
     folder that holds it), or the same as a mapping.  No download and no transformers needed.
 
-    ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"`` (``…ForCausalLM``), ``"gpt2"``
+    ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``,
+    ``"gemma3_text"``, ``"phi3"`` (``…ForCausalLM``), ``"gpt2"``
     (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s)
     and ``"bert"`` (``BertModel``); the names and shapes those transformers classes build from it, a key left
     out taking transformers' default.  Values as transformers' ``_init_weights``: weights and embeddings
     N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row
-    of the token embedding zero, biases zero, norms' scales one, shifts zero."""
+    of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by 1 + weight, zero), shifts
+    zero."""
     cfg, where = read_config(config)
     kind = cfg.get("model_type")
     if kind not in _HF_DEFAULTS:
@@ -309,11 +332,13 @@ def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}; give head_dim")
     kv_heads = get("num_key_value_heads")
     bias = get("attention_bias", "flag") if "attention_bias" in defaults else False
+    gemma = kind.startswith("gemma")
     return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
                   head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
                   qkv_bias=bias or kind == "qwen2", o_bias=bias,
                   mlp_bias=get("mlp_bias", "flag") if "mlp_bias" in defaults else False,
-                  qk_norm=kind == "qwen3", padding_idx=pad)
+                  qk_norm=kind in ("qwen3", "gemma3_text"), padding_idx=pad, norm="zeros_" if gemma else "ones_",
+                  sandwich=kind in ("gemma2", "gemma3_text"), fused=kind == "phi3")
 
 
 _BUFFERS = (".running_mean", ".running_var")

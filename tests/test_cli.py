@@ -366,7 +366,9 @@ def test_config_spec_families_and_their_laws():
 
 
 @pytest.mark.parametrize("config, message", [
-    ({"model_type": "t5"}, "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gpt2, bert"),
+    ({"model_type": "t5"},
+     "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
+     "gpt2, bert$"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),
