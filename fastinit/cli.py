@@ -390,12 +390,13 @@ def cmd_variance(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from .archs import ARCHS, arch_spec, config_spec, is_buffer, parameter_count, read_config
+    from .archs import ARCHS, HF_MODEL_TYPES, arch_spec, config_spec, is_buffer, parameter_count, read_config
     from .io import write_safetensors
 
     if args.list:  # (whatever --arch says)
         for name in ARCHS:
             print(f"{name:12s} {parameter_count(arch_spec(name)):>15,} parameters")
+        print(f"and with --config, a Hugging Face config.json of model_type {', '.join(HF_MODEL_TYPES)}")
         return 0
     if (args.arch is None) == (args.config is None) or not args.out:
         print("fastinit init: error: --out and one of --arch and --config are required (or --list)", file=sys.stderr)

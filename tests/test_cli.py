@@ -145,7 +145,8 @@ def test_init_resnet50_convs_are_kaiming_fan_out(tmp_path):
 
 def test_init_list(capsys, tmp_path):
     assert main(["init", "--list"]) == 0
-    assert "llama3-8b" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "llama3-8b" in listed and "with --config, a Hugging Face config.json of model_type llama, mistral" in listed
     assert main(["init", "--arch", "nope", "--list"]) == 0  # --list lists, whatever --arch says
     assert "llama3-8b" in capsys.readouterr().out
     assert main(["init", "--arch", "", "--out", str(tmp_path / "x.safetensors")]) == 2  # not "--arch is required"
