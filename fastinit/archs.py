@@ -237,8 +237,9 @@ _GEMMA = {**_LLAMA, "vocab_size": 256000, "head_dim": 256, "tie_word_embeddings"
 _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "llama": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
     "mistral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8},
-    "qwen2": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016},
-    "qwen3": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "head_dim": 128, "attention_bias": False},
+    "qwen2": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32},
+    "qwen3": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32, "head_dim": 128,
+              "attention_bias": False},
     "gemma": {**_GEMMA, "hidden_size": 3072, "intermediate_size": 24576, "num_hidden_layers": 28,
               "num_attention_heads": 16, "num_key_value_heads": 16},
     "gemma2": {**_GEMMA, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
@@ -246,11 +247,15 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "gemma3_text": {**_GEMMA, "vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
                     "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4},
     "phi3": {**_LLAMA, "vocab_size": 32064, "hidden_size": 3072, "intermediate_size": 8192, "pad_token_id": 32000},
-    "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_inner": None,
+    "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
-    "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "intermediate_size": 3072,
-             "max_position_embeddings": 512, "type_vocab_size": 2, "pad_token_id": 0, "initializer_range": 0.02},
+    "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+             "intermediate_size": 3072, "max_position_embeddings": 512, "type_vocab_size": 2, "pad_token_id": 0,
+             "initializer_range": 0.02},
 }
+_DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # null: derived (the head count, hidden / heads, 4 hidden)
+_GPT2_NAMES = {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
+               "n_positions": "max_position_embeddings"}  # GPT2Config's attribute_map: the other names it takes
 HF_MODEL_TYPES = tuple(_HF_DEFAULTS)
 
 
@@ -291,9 +296,16 @@ def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
     zero."""
     cfg, where = read_config(config)
     kind = cfg.get("model_type")
-    if kind not in _HF_DEFAULTS:
+    if not isinstance(kind, str) or kind not in _HF_DEFAULTS:
         raise ValueError(f"{where}: model_type {kind!r} is not supported; supported: {', '.join(HF_MODEL_TYPES)}")
     defaults = _HF_DEFAULTS[kind]
+    if cfg.get("add_cross_attention") is True:  # (GPT-2's and BERT's decoder layers attending to an encoder)
+        raise ValueError(f"{where}: add_cross_attention (cross-attention layers) is not supported")
+    if kind == "gpt2":  # its keys also go by the other families' names
+        for key, alias in _GPT2_NAMES.items():
+            if alias in cfg and key in cfg and cfg[key] != cfg[alias]:
+                raise ValueError(f"{where}: {key} {cfg[key]!r} and {alias} {cfg[alias]!r} name the same size")
+        cfg = {**{key: cfg[alias] for key, alias in _GPT2_NAMES.items() if alias in cfg}, **cfg}
 
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
@@ -303,7 +315,7 @@ def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
             ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
                                    and math.isfinite(value) and value >= 0)
         else:  # a size (None where transformers derives it)
-            ok = (value is None and defaults[key] is None) or \
+            ok = (value is None and key in _DERIVED) or \
                 (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
         if not ok:
             what = {"flag": "true or false", "std": "a finite number >= 0",
@@ -311,8 +323,15 @@ def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
 
+    def heads_of(width_key: str, heads_key: str) -> None:
+        if get(width_key) % get(heads_key):
+            raise ValueError(f"{where}: {width_key} {get(width_key)} is not a multiple of {heads_key} "
+                             f"{get(heads_key)}")
+
     init_range = get("initializer_range", "std")
     std = init_range or 0.02  # as transformers' _init_weights: 0 (or null) means its default
+    if kind in ("gpt2", "bert"):  # (transformers refuses these)
+        heads_of(*(("n_embd", "n_head") if kind == "gpt2" else ("hidden_size", "num_attention_heads")))
     if kind == "gpt2":
         if init_range is None:  # (its Conv1D weights are drawn with it as it is)
             raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")

@@ -411,7 +411,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         spec = config_spec(args.config)
         cfg = read_config(args.config)[0]
         label, metadata = f"{cfg['model_type']} from {args.config}", {"format": "pt", "model_type": cfg["model_type"]}
-        given = cfg.get("dtype", cfg.get("torch_dtype"))  # (transformers 5's key, 4's)
+        given = cfg.get("dtype") or cfg.get("torch_dtype")  # (transformers 5's key, 4's)
         if dtype is None and given in ("float16", "bfloat16", "float32", "float64"):
             dtype = resolve_dtype(given)
     else:

@@ -353,14 +353,15 @@ def test_config_spec_families_and_their_laws():
     assert emb.params == {"std": 0.05, "padding_idx": 7}
     values = emb.init(np.empty(emb.shape, np.float32), **emb.params, seed=0, stream="e")
     assert (values[7] == 0).all() and values[6].all()
-    gpt2 = config_spec({"model_type": "gpt2", "n_layer": 3, "n_embd": 32, "n_inner": 40, "vocab_size": 100,
+    gpt2 = config_spec({"model_type": "gpt2", "n_layer": 3, "n_embd": 32, "n_head": 4, "n_inner": 40, "vocab_size": 100,
                         "n_positions": 16, "tie_word_embeddings": False, "initializer_range": 0.0})
     assert gpt2["transformer.h.2.mlp.c_fc.weight"].shape == (32, 40)  # untied: GPT2LMHeadModel's names and head
     assert gpt2["lm_head.weight"].shape == (100, 32)
     # transformers: initializer_range 0 is its default 0.02 for embeddings, and 0 for GPT-2's Conv1D weights
     assert gpt2["transformer.wte.weight"].params == {"std": 0.02}
     assert gpt2["transformer.h.0.attn.c_attn.weight"].params == {"std": 0.0}
-    bert = shapes({"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "intermediate_size": 40,
+    bert = shapes({"model_type": "bert", "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 1,
+                   "intermediate_size": 40,
                    "type_vocab_size": 1, "vocab_size": 100, "max_position_embeddings": 8})
     assert bert["encoder.layer.0.intermediate.dense.weight"] == (40, 32)
     assert bert["embeddings.token_type_embeddings.weight"] == (1, 32)
@@ -378,6 +379,12 @@ def test_config_spec_families_and_their_laws():
     ({"model_type": "bert", "pad_token_id": 30522}, r"pad_token_id must be null or an int in \[-30522, 30522\)"),
     ({"model_type": "llama", "initializer_range": -0.02}, "initializer_range must be a finite number >= 0"),
     ({"model_type": "gpt2", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": ["llama"]}, r"model_type \['llama'\] is not supported"),
+    ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention .* is not supported"),
+    ({"model_type": "bert", "is_decoder": True, "add_cross_attention": True}, "add_cross_attention"),
+    ({"model_type": "gpt2", "n_embd": 64, "n_head": 5}, "n_embd 64 is not a multiple of n_head 5"),
+    ({"model_type": "gpt2", "n_embd": 64, "hidden_size": 32}, "n_embd 64 and hidden_size 32 name the same size"),
+    ({"model_type": "bert", "hidden_size": 64}, "hidden_size 64 is not a multiple of num_attention_heads 12"),
 ])
 def test_config_spec_refusals_name_the_key(config, message):
     with pytest.raises(ValueError, match=message):
@@ -410,7 +417,7 @@ def test_init_config_flag(tmp_path, capsys):
     # the config's dtype (transformers 5's "dtype", 4's "torch_dtype") is the default; --dtype overrides it
     for key, given, flag, stored in (("dtype", "bfloat16", [], "BF16"), ("torch_dtype", "float16", [], "F16"),
                                      ("dtype", "bfloat16", ["--dtype", "float64"], "F64"),
-                                     ("dtype", "auto", [], "F32")):
+                                     ("dtype", "auto", [], "F32"), ("dtype", None, [], "F32")):
         (tmp_path / "config.json").write_text(json.dumps({**cfg, key: given}))
         assert main(["init", "--config", str(tmp_path), "--out", str(out), "--seed", "5", "--no-progress", *flag]) == 0
         with open(out, "rb") as f:

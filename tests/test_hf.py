@@ -128,6 +128,32 @@ def test_config_spec_has_the_names_and_shapes_of_the_model_transformers_builds_f
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
 
 
+RAW = {  # config.json files that leave keys out (transformers' class defaults apply) or use GPT-2's other names
+    "qwen2-no-kv-heads": {"model_type": "qwen2", **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
+    "qwen3-no-kv-heads-head-dim": {"model_type": "qwen3",
+                                   **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
+    "gemma-no-kv-heads": {"model_type": "gemma", **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
+    "phi3-no-kv-heads": {"model_type": "phi3", "pad_token_id": 1,
+                         **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
+    "llama-null-kv-heads": {"model_type": "llama", **TINY, "num_key_value_heads": None},
+    "gpt2-other-names": {"model_type": "gpt2", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4,
+                         "vocab_size": 100, "max_position_embeddings": 32},
+}
+
+
+@pytest.mark.parametrize("case", RAW)
+def test_config_spec_of_configs_leaving_keys_out_is_the_model_transformers_builds(case):
+    cfg = RAW[case]
+    config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForCausalLM.from_config(config)
+    prefix = "transformer." if cfg["model_type"] == "gpt2" else ""
+    theirs = {name: tuple(t.shape) for name, t in model.state_dict().items()}
+    ours = {prefix + name: tuple(t.shape) for name, t in config_spec(cfg).items()}
+    assert {name: theirs[name] for name in ours} == ours and set(theirs) - set(ours) <= {"lm_head.weight"}
+
+
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert"])
 def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_laws(case, tmp_path, capsys):
     with torch.device("meta"):
