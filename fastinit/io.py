@@ -211,6 +211,19 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     return real, st
 
 
+def check_free_space(path: str, nbytes: int) -> None:
+    """OSError (ENOSPC) when ``path``'s file system has fewer than ``nbytes`` free for its user: said before a
+    write that would fail minutes later, half done (a file system that cannot say is not refused)."""
+    try:
+        st = os.statvfs(os.path.dirname(os.path.realpath(path)))
+    except (AttributeError, OSError):  # (no statvfs: Windows)
+        return
+    free = st.f_bavail * st.f_frsize
+    if st.f_blocks and nbytes > free:
+        raise OSError(errno.ENOSPC, f"cannot write {path}: it needs {nbytes:,} bytes, and its file system has "
+                                    f"{free:,} free")
+
+
 def _longest_name(folder: str) -> Optional[int]:
     """The longest file name (in bytes) ``folder``'s file system takes; None where it cannot say (-1: no limit)."""
     try:
@@ -368,8 +381,9 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     bar_class = _tqdm(progress)
     user_meta = _user_metadata(metadata)
     shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard is not None else {}
-    _header(layout, {**user_meta, "fastinit.seed": str(2**64 - 1), **shard_meta})  # its size, with the longest seed
+    longest = _header(layout, {**user_meta, "fastinit.seed": str(2**64 - 1), **shard_meta})  # with the longest seed
     check_destination(os.fsdecode(path))
+    check_free_space(os.fsdecode(path), len(longest) + sum(entry[-1] for entry in layout))
     seed = resolve_seed(seed)  # drawn (seed=None) once nothing is left to refuse
     header = _header(layout, {**user_meta, "fastinit.seed": str(seed), **shard_meta})
     data_bytes = sum(entry[-1] for entry in layout)

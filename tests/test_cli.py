@@ -551,7 +551,8 @@ def test_fill_refuses_flags_its_distribution_does_not_use(argv, unused, capsys):
 
 
 def test_help_states_every_default(capsys):
-    for command, expected in [("init", "float32 (default)"), ("fill", "distribution (default normal)"),
+    for command, expected in [("init", "(default: float32; with --config, the config's dtype"),
+                              ("fill", "distribution (default normal)"),
                               ("variance", "(default float64)"), ("bench", "default numpy,torch,jax"),
                               ("check", "--list shows them")]:
         assert _exit_code([command, "--help"]) == 0

@@ -140,6 +140,33 @@ def test_a_failed_write_is_raised_and_leaves_no_file(tmp_path, monkeypatch, fail
     assert not [t for t in threading.enumerate() if t.name.startswith("fastinit-write")]
 
 
+def test_a_file_beyond_the_free_space_is_refused_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    """A 34 GB checkpoint on a disk with 20 GB free failed at the first write beyond them, minutes in (a review
+    wrote one by mistake): the free space is now compared first, and the default generator is left as it was."""
+    import types
+
+    from fastinit import io
+    from fastinit.cli import main
+
+    statvfs = os.statvfs
+
+    def small(folder):  # 40 kB free of the real file system
+        real = statvfs(folder)
+        return types.SimpleNamespace(f_bavail=10, f_frsize=4096, f_blocks=real.f_blocks)
+
+    monkeypatch.setattr(io.os, "statvfs", small)
+    state = fastinit.default_generator.__getstate__()
+    with pytest.raises(OSError, match=r"m.safetensors: it needs 44,\d{3} bytes, and its file system has 40,960 free"):
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((110, 100))})
+    assert os.listdir(tmp_path) == [] and fastinit.default_generator.__getstate__() == state
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "m.safetensors")]) == 2
+    assert "its file system has 40,960 free" in capsys.readouterr().err and os.listdir(tmp_path) == []
+    write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((10, 100))}, seed=0)  # 4 kB: fits
+    monkeypatch.setattr(io.os, "statvfs", lambda folder: types.SimpleNamespace(f_bavail=0, f_frsize=0, f_blocks=0))
+    write_safetensors(tmp_path / "n.safetensors", {"w": TensorSpec((110, 100))}, seed=0)  # a file system that
+    assert sorted(os.listdir(tmp_path)) == ["m.safetensors", "n.safetensors"]  # cannot say is not refused
+
+
 def test_a_late_write_reaches_only_its_own_file(tmp_path, monkeypatch):
     """The writer thread has its own duplicate of the descriptor: a write still running after the caller closed
     the file (a second Ctrl-C while the writer shuts down) cannot land in a file that reuses the number."""
