@@ -248,6 +248,34 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
+def _noting_raised_signals() -> Iterator[list]:
+    """Around a write, in the main thread: the exceptions that SIGINT's and SIGTERM's Python handlers raise (Ctrl-C's
+    KeyboardInterrupt) are also noted in the yielded list, so that one lost on its way up (raised inside a ctypes
+    callback, see :data:`SIGNALLED`) can be raised again before the rename.  A handler that returns (a training
+    loop's graceful-stop flag) is called as it was and notes nothing; C and default handlers are left alone."""
+    lost: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lost
+        return
+    previous = {s: h for s in _HELD if callable(h := signal.getsignal(s))}
+
+    def noting(signum, frame):
+        try:
+            previous[signum](signum, frame)
+        except BaseException as e:
+            lost.append(e)
+            raise
+
+    for s in previous:
+        signal.signal(s, noting)
+    try:
+        yield lost
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
 def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[int, str]]:
     """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
     ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
@@ -267,12 +295,15 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[
         raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
     try:
         _release_signals(held)  # a held signal's KeyboardInterrupt is raised here, inside the clean-up
-        yield fd, tmp
-        if mode is None:
-            mode = 0o666 & ~_umask()  # mkstemp creates 0600; give a new file the usual permissions
-        os.chmod(tmp, mode)
-        if SIGNALLED:  # a KeyboardInterrupt lost on its way up (see SIGNALLED): the old file stays
-            raise KeyboardInterrupt
+        with _noting_raised_signals() as lost:
+            yield fd, tmp
+            if mode is None:
+                mode = 0o666 & ~_umask()  # mkstemp creates 0600; give a new file the usual permissions
+            os.chmod(tmp, mode)
+            if lost:  # a signal's exception lost on its way up (see SIGNALLED): raised again, the old file stays
+                raise lost[0]
+            if SIGNALLED:  # (the command line's handler, noted there)
+                raise KeyboardInterrupt
         os.replace(tmp, real)
     except BaseException as e:
         if os.path.exists(tmp):
