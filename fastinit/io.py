@@ -39,6 +39,7 @@ import numpy as np
 from . import structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import resolve_seed
+from ._signals import HELD, noting_raised_signals
 from ._warnings import quiet
 
 __all__ = ["TensorSpec", "write_safetensors", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
@@ -149,7 +150,6 @@ def _header(layout: list, metadata: Mapping[str, str]) -> bytes:
     return struct.pack("<Q", len(text)) + text
 
 
-_HELD = (signal.SIGINT, signal.SIGTERM)
 # Signals taken by :func:`interrupt` (the handler ``fastinit`` commands install).  Python raises a signal's
 # KeyboardInterrupt in whatever Python code runs: inside a ctypes callback (numba's LLVM object-cache hook, on
 # every kernel load) it is printed as "Exception ignored" and lost, and the command would go on to exit 0 and
@@ -168,10 +168,10 @@ def _hold_signals():
     swapped for one that notes the signal; ``(previous handlers, noted)`` for :func:`_release_signals`.  (A
     thread's signal mask would not do: the process's other threads would take the signal, and Python would
     still raise in the main thread.)  Outside the main thread nothing is raised, nothing is held."""
-    if threading.current_thread() is not threading.main_thread() or None in map(signal.getsignal, _HELD):
+    if threading.current_thread() is not threading.main_thread() or None in map(signal.getsignal, HELD):
         return None  # (None: a handler installed from outside Python, which could not be put back)
     noted: list = []
-    return {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in _HELD}, noted
+    return {s: signal.signal(s, lambda signum, frame: noted.append(signum)) for s in HELD}, noted
 
 
 def _release_signals(held) -> None:
@@ -248,34 +248,6 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def _noting_raised_signals() -> Iterator[list]:
-    """Around a write, in the main thread: the exceptions that SIGINT's and SIGTERM's Python handlers raise (Ctrl-C's
-    KeyboardInterrupt) are also noted in the yielded list, so that one lost on its way up (raised inside a ctypes
-    callback, see :data:`SIGNALLED`) can be raised again before the rename.  A handler that returns (a training
-    loop's graceful-stop flag) is called as it was and notes nothing; C and default handlers are left alone."""
-    lost: list = []
-    if threading.current_thread() is not threading.main_thread():
-        yield lost
-        return
-    previous = {s: h for s in _HELD if callable(h := signal.getsignal(s))}
-
-    def noting(signum, frame):
-        try:
-            previous[signum](signum, frame)
-        except BaseException as e:
-            lost.append(e)
-            raise
-
-    for s in previous:
-        signal.signal(s, noting)
-    try:
-        yield lost
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-@contextlib.contextmanager
 def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[int, str]]:
     """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
     ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
@@ -295,7 +267,7 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[
         raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
     try:
         _release_signals(held)  # a held signal's KeyboardInterrupt is raised here, inside the clean-up
-        with _noting_raised_signals() as lost:
+        with noting_raised_signals() as lost:
             yield fd, tmp
             if mode is None:
                 mode = 0o666 & ~_umask()  # mkstemp creates 0600; give a new file the usual permissions

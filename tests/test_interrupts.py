@@ -225,11 +225,34 @@ SWALLOWING_CHILD = textwrap.dedent("""
         return hook(cls, module, buf)
 
     codegen.CPUCodeLibrary._object_compiled_hook = classmethod(ctrl_c_inside_llvm)
+    if sys.argv[1] == "fill":  # the library, in place and into a file: the KeyboardInterrupt reaches the caller
+        import numpy as np, fastinit
+        from fastinit.io import TensorSpec, write_safetensors
+        try:
+            fastinit.normal_(np.empty(10**6, np.float32), seed=0) if sys.argv[2] == "inplace" else \
+                write_safetensors(sys.argv[2], {"w": TensorSpec((1000, 1000), "float32", "normal_")}, seed=0)
+            print("finished", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        print("fired" if fired else "not fired", flush=True)
+        sys.exit(0)
     from fastinit.cli import main
     rc = main(sys.argv[1:])
     print("fired" if fired else "not fired", flush=True)
     sys.exit(rc)
 """)
+
+
+@pytest.mark.parametrize("target", ["inplace", "file"])
+def test_a_ctrl_c_lost_inside_a_ctypes_callback_still_reaches_the_caller(tmp_path, target):
+    """The library's own calls too (a script's first fill: Ctrl-C in the first tenth of a second was printed and
+    lost, and the fill, or a write_safetensors, went on to the end): a kernel's first call notes the handler's
+    exception, and raises it after the call; a file write raises it before its rename."""
+    path = tmp_path / "w.safetensors"
+    proc = _start(SWALLOWING_CHILD, "fill", "inplace" if target == "inplace" else str(path))
+    out, err = proc.communicate(timeout=600)
+    assert out.split() == ["interrupted", "fired"], out + err
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_ctrl_c_lost_inside_a_ctypes_callback_still_stops_the_command(tmp_path):
