@@ -26,7 +26,6 @@ from numba.np.ufunc import parallel as _parallel
 from ._jit import (HARDWARE_HALF, float_bits, half_bits, kernel, outlined, parallel_kernel, scalar, serial_twin,
                    wide_vectors)
 from ._philox import PHILOX_ROUNDS, philox_block
-from ._signals import noting_raised_signals
 from ._transforms import (
     EXP_PROPOSAL,
     NORMAL_PROPOSAL,
@@ -1234,33 +1233,18 @@ def num_threads() -> int:
     return _thread_count()[0]()
 
 
-_CALLED: set = set()  # the kernels called once in this process: loaded from numba's cache (or compiled)
-
-
 def run(kernel, args, work: int) -> None:
     """``kernel(*args)``, a parallel kernel, under :data:`KERNEL_LOCK`: on the calling thread alone when ``work``
     (the elements it touches) is at most SERIAL_ELEMENTS (a 64x64 orthogonal_ took 4.5-8 ms on a loaded
     2-vCPU VM waking the pool, 0.3 ms without), as its serial twin where :data:`SERIAL_ONLY`.  Values never
-    depend on the thread count.  A kernel's first call, which loads it, notes a Ctrl-C that its load's ctypes
-    callback would lose, and raises it after the call (:mod:`._signals`)."""
+    depend on the thread count."""
     with KERNEL_LOCK:
         if SERIAL_ONLY:  # one twin per array dtypes: _reflectors runs on float32 and on float64
-            kernel = serial_twin(kernel, "_" + "".join(a.dtype.char for a in args if isinstance(a, np.ndarray)))
-        if kernel in _CALLED:
-            _call(kernel, args, work)
-            return
-        with noting_raised_signals() as lost:
-            _call(kernel, args, work)
-        _CALLED.add(kernel)
-        if lost:
-            raise lost[0]
-
-
-def _call(kernel, args, work: int) -> None:
-    if SERIAL_ONLY or threads_for(work) > 1:
-        kernel(*args)
-    else:
-        _alone(kernel, args)
+            serial_twin(kernel, "_" + "".join(a.dtype.char for a in args if isinstance(a, np.ndarray)))(*args)
+        elif threads_for(work) == 1:
+            _alone(kernel, args)
+        else:
+            kernel(*args)
 
 
 def typed_views(flat, code):

@@ -49,6 +49,8 @@ from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic, overload
 
+from ._signals import deferring_in_callbacks
+
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -195,8 +197,16 @@ def cached_or_not(jit, fn):
 
 
 def _cached(**options):
-    """``numba.njit(cache=True, **options)`` where numba can cache (:func:`cached_or_not`)."""
-    return lambda fn: cached_or_not(lambda f, cache: numba.njit(cache=cache, **options)(f), fn)
+    """``numba.njit(cache=True, **options)`` where numba can cache (:func:`cached_or_not`); a Ctrl-C while it loads
+    or compiles a kernel is handled once that is done, not lost in llvmlite's callbacks
+    (:func:`._signals.deferring_in_callbacks`)."""
+    def jit(fn):
+        dispatcher = cached_or_not(lambda f, cache: numba.njit(cache=cache, **options)(f), fn)
+        if hasattr(dispatcher, "_compile_for_args"):  # (not where numba's JIT is off: the Python function)
+            dispatcher._compile_for_args = deferring_in_callbacks(dispatcher._compile_for_args)
+        return dispatcher
+
+    return jit
 
 
 kernel = _cached(error_model="numpy")

@@ -39,7 +39,7 @@ import numpy as np
 from . import structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import resolve_seed
-from ._signals import HELD, noting_raised_signals
+from ._signals import HELD
 from ._warnings import quiet
 
 __all__ = ["TensorSpec", "write_safetensors", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
@@ -267,15 +267,12 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[
         raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
     try:
         _release_signals(held)  # a held signal's KeyboardInterrupt is raised here, inside the clean-up
-        with noting_raised_signals() as lost:
-            yield fd, tmp
-            if mode is None:
-                mode = 0o666 & ~_umask()  # mkstemp creates 0600; give a new file the usual permissions
-            os.chmod(tmp, mode)
-            if lost:  # a signal's exception lost on its way up (see SIGNALLED): raised again, the old file stays
-                raise lost[0]
-            if SIGNALLED:  # (the command line's handler, noted there)
-                raise KeyboardInterrupt
+        yield fd, tmp
+        if mode is None:
+            mode = 0o666 & ~_umask()  # mkstemp creates 0600; give a new file the usual permissions
+        os.chmod(tmp, mode)
+        if SIGNALLED:  # a KeyboardInterrupt lost on its way up (see SIGNALLED): the old file stays
+            raise KeyboardInterrupt
         os.replace(tmp, real)
     except BaseException as e:
         if os.path.exists(tmp):
