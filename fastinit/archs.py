@@ -299,7 +299,7 @@ def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
     if not isinstance(kind, str) or kind not in _HF_DEFAULTS:
         raise ValueError(f"{where}: model_type {kind!r} is not supported; supported: {', '.join(HF_MODEL_TYPES)}")
     defaults = _HF_DEFAULTS[kind]
-    if cfg.get("add_cross_attention") is True:  # (GPT-2's and BERT's decoder layers attending to an encoder)
+    if kind in ("gpt2", "bert") and cfg.get("add_cross_attention") is True:  # (their layers attending to an encoder)
         raise ValueError(f"{where}: add_cross_attention (cross-attention layers) is not supported")
     if kind == "gpt2":  # its keys also go by the other families' names
         for key, alias in _GPT2_NAMES.items():

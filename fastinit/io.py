@@ -218,7 +218,8 @@ def check_free_space(path: str, nbytes: int) -> None:
         st = os.statvfs(os.path.dirname(os.path.realpath(path)))
     except (AttributeError, OSError):  # (no statvfs: Windows)
         return
-    free = st.f_bavail * st.f_frsize
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    free = (st.f_bfree if root else st.f_bavail) * st.f_frsize  # (root may write the blocks reserved for it)
     if st.f_blocks and nbytes > free:
         raise OSError(errno.ENOSPC, f"cannot write {path}: it needs {nbytes:,} bytes, and its file system has "
                                     f"{free:,} free")

@@ -382,6 +382,7 @@ def test_config_spec_families_and_their_laws():
     ({"model_type": ["llama"]}, r"model_type \['llama'\] is not supported"),
     ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention .* is not supported"),
     ({"model_type": "bert", "is_decoder": True, "add_cross_attention": True}, "add_cross_attention"),
+    ({"model_type": "llama", "add_cross_attention": True, "hidden_size": 0}, "hidden_size"),  # (ignored there)
     ({"model_type": "gpt2", "n_embd": 64, "n_head": 5}, "n_embd 64 is not a multiple of n_head 5"),
     ({"model_type": "gpt2", "n_embd": 64, "hidden_size": 32}, "n_embd 64 and hidden_size 32 name the same size"),
     ({"model_type": "bert", "hidden_size": 64}, "hidden_size 64 is not a multiple of num_attention_heads 12"),

@@ -152,7 +152,7 @@ def test_a_file_beyond_the_free_space_is_refused_before_anything_is_written(tmp_
 
     def small(folder):  # 40 kB free of the real file system
         real = statvfs(folder)
-        return types.SimpleNamespace(f_bavail=10, f_frsize=4096, f_blocks=real.f_blocks)
+        return types.SimpleNamespace(f_bavail=10, f_bfree=10, f_frsize=4096, f_blocks=real.f_blocks)
 
     monkeypatch.setattr(io.os, "statvfs", small)
     state = fastinit.default_generator.__getstate__()
@@ -162,7 +162,8 @@ def test_a_file_beyond_the_free_space_is_refused_before_anything_is_written(tmp_
     assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "m.safetensors")]) == 2
     assert "its file system has 40,960 free" in capsys.readouterr().err and os.listdir(tmp_path) == []
     write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((10, 100))}, seed=0)  # 4 kB: fits
-    monkeypatch.setattr(io.os, "statvfs", lambda folder: types.SimpleNamespace(f_bavail=0, f_frsize=0, f_blocks=0))
+    monkeypatch.setattr(io.os, "statvfs", lambda folder: types.SimpleNamespace(f_bavail=0, f_bfree=0, f_frsize=0,
+                                                                                  f_blocks=0))
     write_safetensors(tmp_path / "n.safetensors", {"w": TensorSpec((110, 100))}, seed=0)  # a file system that
     assert sorted(os.listdir(tmp_path)) == ["m.safetensors", "n.safetensors"]  # cannot say is not refused
 
