@@ -49,7 +49,7 @@ from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic, overload
 
-from ._signals import deferring_in_callbacks
+from ._signals import guard_dispatcher
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -198,12 +198,10 @@ def cached_or_not(jit, fn):
 
 def _cached(**options):
     """``numba.njit(cache=True, **options)`` where numba can cache (:func:`cached_or_not`); a Ctrl-C while it loads
-    or compiles a kernel is handled once that is done, not lost in llvmlite's callbacks
-    (:func:`._signals.deferring_in_callbacks`)."""
+    or compiles a kernel reaches the caller, not lost in llvmlite's callbacks (:func:`._signals.guard_dispatcher`)."""
     def jit(fn):
         dispatcher = cached_or_not(lambda f, cache: numba.njit(cache=cache, **options)(f), fn)
-        if hasattr(dispatcher, "_compile_for_args"):  # (not where numba's JIT is off: the Python function)
-            dispatcher._compile_for_args = deferring_in_callbacks(dispatcher._compile_for_args)
+        guard_dispatcher(dispatcher)
         return dispatcher
 
     return jit

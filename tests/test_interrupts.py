@@ -273,6 +273,58 @@ def test_a_ctrl_c_inside_numbas_kernel_load_reaches_the_caller_after_the_load(tm
     assert "Exception ignored" not in err and os.listdir(tmp_path) == []
 
 
+ELSEWHERE_CHILD = textwrap.dedent("""
+    import os, signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import numpy as np, fastinit
+    fired = []
+    if sys.argv[1] == "finalizer":  # a Ctrl-C handled in an LLVM object's __del__ as numba loads a kernel
+        from llvmlite.binding import ffi
+        close = ffi.ObjectRef.close
+
+        def close_with_ctrl_c(self):
+            if not fired and sys._getframe(1).f_code.co_name == "__del__":
+                fired.append(1)
+                os.kill(os.getpid(), signal.SIGINT)
+            return close(self)
+
+        ffi.ObjectRef.close = close_with_ctrl_c
+    else:  # a Ctrl-C handled in numba's one-time registry setup, in a process's first kernel load
+        calls = []
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_name == "stream_list" and event == "call":
+                calls.append(1)
+            if len(calls) == 3 and not fired:
+                fired.append(1)
+                os.kill(os.getpid(), signal.SIGINT)
+
+        sys.settrace(tracer)
+    try:
+        fastinit.normal_(np.empty(10**6, np.float32), seed=0)
+        print("finished", flush=True)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    sys.settrace(None)
+    a = fastinit.normal_(np.empty(10**6, np.float32), seed=0)
+    print("works" if np.isfinite(a).all() else "broken", "fired" if fired else "not-fired",
+          signal.getsignal(signal.SIGINT) is signal.default_int_handler, flush=True)
+""")
+
+
+@pytest.mark.parametrize("where", ["finalizer", "registry"])
+def test_a_ctrl_c_elsewhere_in_a_kernel_load_reaches_the_caller_and_leaves_numba_working(where):
+    """Two more places a kernel's load runs Python code in (a review): a finalizer, where the handler's
+    KeyboardInterrupt was printed and lost (raised again when the load returns), and numba's one-time registry
+    setup, which a KeyboardInterrupt left half done (every later call failed: the cache load holds the signal
+    until it is done).  The handler is put back."""
+    proc = _start(ELSEWHERE_CHILD, where)
+    out, err = proc.communicate(timeout=600)
+    if "not-fired" in out:
+        pytest.skip(f"this numba / llvmlite has no such {where} step to interrupt")
+    assert proc.returncode == 0 and out.split() == ["interrupted", "works", "fired", "True"], (out, err)
+
+
 def test_a_ctrl_c_lost_inside_a_ctypes_callback_still_stops_the_command(tmp_path):
     """Python raises Ctrl-C's KeyboardInterrupt in whatever Python code runs; in a ctypes callback it is printed
     as 'Exception ignored' and lost.  The command line notes the signal too: exit 130, the old file kept (it
