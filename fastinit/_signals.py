@@ -39,7 +39,7 @@ def guarded(fn, hold: bool):
     """``fn`` with SIGINT's and SIGTERM's Python handlers wrapped while it runs in the main thread: a signal is
     held (noted, then raised again for its handler once ``fn`` returns) throughout when ``hold``, else only inside
     llvmlite's ctypes callbacks; elsewhere its handler runs at once, and an exception it raises that ``fn`` does
-    not see (lost in a finalizer) is raised when ``fn`` returns.  A handler changed meanwhile (one that re-arms
+    not see (lost in a finalizer) is raised when ``fn`` ends.  A handler changed meanwhile (one that re-arms
     itself) is kept; C and default handlers are left alone."""
     @functools.wraps(fn)
     def wrapper(*args, **kws):
@@ -48,11 +48,13 @@ def guarded(fn, hold: bool):
         previous = {s: h for s in HELD if callable(h := signal.getsignal(s))}
         noted: list = []
         raised: list = []
+        done = [False]  # fn has ended: the handler no longer notes, nor installs itself again
 
         def install() -> None:
-            for s, h in previous.items():
-                if signal.getsignal(s) is h:
-                    signal.signal(s, handler)
+            if not done[0]:
+                for s, h in previous.items():
+                    if signal.getsignal(s) is h:
+                        signal.signal(s, handler)
 
         def restore() -> None:  # (first thing in the handler too: a signal during the restore cannot leave it)
             for s, h in previous.items():
@@ -60,7 +62,7 @@ def guarded(fn, hold: bool):
                     signal.signal(s, h)
 
         def handler(signum, frame):
-            if hold or _in_callback(frame):
+            if not done[0] and (hold or _in_callback(frame)):
                 noted.append(signum)
                 return
             restore()
@@ -68,6 +70,7 @@ def guarded(fn, hold: bool):
                 previous[signum](signum, frame)
             except BaseException as e:
                 raised.append(e)
+                install()  # (lost on its way up, maybe: later signals are still kept out of the callbacks)
                 raise
             install()  # it returned (a graceful-stop flag): go on guarding
 
@@ -76,11 +79,16 @@ def guarded(fn, hold: bool):
         except ValueError:  # (the main thread of a subinterpreter: no handlers of its own)
             previous = {}
         try:
-            result = fn(*args, **kws)
+            try:
+                result = fn(*args, **kws)
+            except BaseException as e:
+                if raised and raised[0] is not e:  # a handler's exception, lost before fn's own: the first
+                    raise raised[0] from e
+                raise
         finally:
+            done[0] = True
             restore()
-            for s in dict.fromkeys(noted):
-                signal.raise_signal(s)  # its handler runs now (Ctrl-C's KeyboardInterrupt comes from this line)
+            _raise_noted(noted)
         if raised:  # a handler's exception lost on its way up
             raise raised[0]
         return result
@@ -88,11 +96,36 @@ def guarded(fn, hold: bool):
     return wrapper
 
 
+def _raise_noted(noted: list) -> None:
+    """Raise each held signal again, for its handler (Ctrl-C's KeyboardInterrupt comes from here); every one's
+    handler runs, the first exception raised once all have."""
+    first = None
+    for s in dict.fromkeys(noted):
+        try:
+            signal.raise_signal(s)
+        except BaseException as e:
+            first = e if first is None else first
+    if first is not None:
+        raise first
+
+
 def guard_dispatcher(dispatcher) -> None:
-    """Guard a numba CPU dispatcher's cache load (held throughout) and its compile-or-load, ``_compile_for_args``,
-    which numba's dispatcher runs on a call with new argument types (held inside llvmlite's callbacks only)."""
-    if hasattr(dispatcher, "_compile_for_args"):  # (not where numba's JIT is off: the Python function)
-        dispatcher._compile_for_args = guarded(dispatcher._compile_for_args, hold=False)
-    cache = getattr(dispatcher, "_cache", None)
-    if hasattr(cache, "load_overload"):
+    """Guard a numba CPU dispatcher's cache load (held throughout), which begins with numba's one-time registry
+    setup, and its compile-or-load, ``_compile_for_args``, which numba's dispatcher runs on a call with new
+    argument types (held inside llvmlite's callbacks only).  Without a cache (numba could not cache), the registry
+    setup is held apart, before the compile."""
+    if not hasattr(dispatcher, "_compile_for_args"):  # (numba's JIT is off: the Python function)
+        return
+    compile_for_args = guarded(dispatcher._compile_for_args, hold=False)
+    cache = dispatcher._cache
+    if type(cache).__name__ != "NullCache":
         cache.load_overload = guarded(cache.load_overload, hold=True)
+        dispatcher._compile_for_args = compile_for_args
+        return
+    refresh = guarded(dispatcher.targetctx.refresh, hold=True)
+
+    def uncached(*args, **kws):
+        refresh()
+        return compile_for_args(*args, **kws)
+
+    dispatcher._compile_for_args = uncached

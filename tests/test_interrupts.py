@@ -325,6 +325,63 @@ def test_a_ctrl_c_elsewhere_in_a_kernel_load_reaches_the_caller_and_leaves_numba
     assert proc.returncode == 0 and out.split() == ["interrupted", "works", "fired", "True"], (out, err)
 
 
+def test_the_signal_guard_keeps_every_signal_and_every_handler(monkeypatch):
+    """The guard's own rules (a third review): two held signals both reach their handlers; a handler's exception
+    lost on its way up (a finalizer's) leaves the guard in place for the rest of the step and is raised at its
+    end, before an exception of the step's own; the handlers are put back; without a cache (numba could not
+    cache), numba's one-time registry setup is held apart, before the compile."""
+    import numba
+
+    from fastinit._signals import guard_dispatcher, guarded
+
+    flags = []
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda signum, frame: flags.append(signum))
+    try:
+        def both():
+            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(signal.SIGTERM)
+            return "done"
+
+        with pytest.raises(KeyboardInterrupt):
+            guarded(both, hold=True)()
+        assert flags == [signal.SIGTERM]
+
+        def lost_then_error():
+            try:
+                signal.raise_signal(signal.SIGINT)
+            except KeyboardInterrupt:  # (as a finalizer loses it)
+                pass
+            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler  # still guarded
+            raise ValueError("the step's own")
+
+        with pytest.raises(KeyboardInterrupt) as got:
+            guarded(lost_then_error, hold=False)()
+        assert isinstance(got.value.__cause__, ValueError)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+        plus_one = numba.njit(cache=False)(lambda x: x + 1)
+        real, refreshed = plus_one.targetctx.refresh, []
+
+        def interrupted_refresh():
+            if not refreshed:
+                signal.raise_signal(signal.SIGINT)  # held until the setup is done
+                refreshed.append("setup done")
+            return real()
+
+        monkeypatch.setattr(plus_one.targetctx, "refresh", interrupted_refresh)
+        guard_dispatcher(plus_one)
+        with pytest.raises(KeyboardInterrupt):
+            plus_one(1)
+        assert refreshed == ["setup done"]
+        monkeypatch.undo()
+        assert plus_one(1) == 2 and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
 def test_a_ctrl_c_lost_inside_a_ctypes_callback_still_stops_the_command(tmp_path):
     """Python raises Ctrl-C's KeyboardInterrupt in whatever Python code runs; in a ctypes callback it is printed
     as 'Exception ignored' and lost.  The command line notes the signal too: exit 130, the old file kept (it
