@@ -77,17 +77,13 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
     MLP too; ``fused``: Phi-3's ``qkv_proj`` and ``gate_up_proj``."""
     head_dim = d // heads if head_dim is None else head_dim
     q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
-    normal = {"std": std}
-
     def linear(name, rows, cols, bias):
-        return {name + ".weight": TensorSpec((rows, cols), init="normal_", params=normal),
-                **({name + ".bias": TensorSpec((rows,), init="zeros_")} if bias else {})}
+        return _linear(name, rows, cols, std, bias)
 
     def scale(name, n):
         return {name + ".weight": TensorSpec((n,), init=norm)}
 
-    spec = {"model.embed_tokens.weight": TensorSpec((vocab, d), init="normal_", params=normal) if padding_idx is None
-            else TensorSpec((vocab, d), init=padded_embedding_, params={"std": std, "padding_idx": padding_idx})}
+    spec = {"model.embed_tokens.weight": _embedding(vocab, d, std, padding_idx)}
     for i in range(n_layer):
         p = f"model.layers.{i}."
         a = p + "self_attn."
@@ -110,8 +106,21 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
             spec.update({**scale(p + "pre_feedforward_layernorm", d), **scale(p + "post_feedforward_layernorm", d)})
     spec.update(scale("model.norm", d))
     if not tied:
-        spec["lm_head.weight"] = TensorSpec((vocab, d), init="normal_", params=normal)
+        spec["lm_head.weight"] = TensorSpec((vocab, d), init="normal_", params={"std": std})
     return spec
+
+
+def _linear(name: str, rows: int, cols: int, std: float, bias: bool) -> Dict[str, TensorSpec]:
+    """A (rows, cols) linear layer's weight, N(0, std²), and its zero bias when ``bias``."""
+    return {name + ".weight": TensorSpec((rows, cols), init="normal_", params={"std": std}),
+            **({name + ".bias": TensorSpec((rows,), init="zeros_")} if bias else {})}
+
+
+def _embedding(vocab: int, d: int, std: float, padding_idx: int | None) -> TensorSpec:
+    """A token embedding, N(0, std²), its ``padding_idx`` row zero (:func:`padded_embedding_`) when there is one."""
+    if padding_idx is None:
+        return TensorSpec((vocab, d), init="normal_", params={"std": std})
+    return TensorSpec((vocab, d), init=padded_embedding_, params={"std": std, "padding_idx": padding_idx})
 
 
 def padded_embedding_(out, std: float, padding_idx: int, *, seed, stream, global_shape=None, offset=None):
@@ -137,15 +146,12 @@ def _bert(n_layer: int, d: int, vocab: int = 30522, ctx: int = 512, inner: int |
     normal = {"std": std}
 
     def dense(prefix, rows, cols):
-        return {prefix + ".weight": TensorSpec((rows, cols), init="normal_", params=normal),
-                prefix + ".bias": TensorSpec((rows,), init="zeros_")}
+        return _linear(prefix, rows, cols, std, bias=True)
 
     def norm(prefix):
         return {prefix + ".weight": TensorSpec((d,), init="ones_"), prefix + ".bias": TensorSpec((d,), init="zeros_")}
 
-    words = TensorSpec((vocab, d), init="normal_", params=normal) if padding_idx is None else \
-        TensorSpec((vocab, d), init=padded_embedding_, params={"std": std, "padding_idx": padding_idx})
-    spec = {"embeddings.word_embeddings.weight": words,
+    spec = {"embeddings.word_embeddings.weight": _embedding(vocab, d, std, padding_idx),
             "embeddings.position_embeddings.weight": TensorSpec((ctx, d), init="normal_", params=normal),
             "embeddings.token_type_embeddings.weight": TensorSpec((types, d), init="normal_", params=normal),
             **norm("embeddings.LayerNorm")}
@@ -282,7 +288,7 @@ def read_config(config: Mapping | str | os.PathLike) -> tuple[Mapping, str]:
     return loaded, path
 
 
-def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
+def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None) -> Dict[str, TensorSpec]:
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
     folder that holds it), or the same as a mapping.  No download and no transformers needed.
 
@@ -293,8 +299,9 @@ def config_spec(config: Mapping | str | os.PathLike) -> Dict[str, TensorSpec]:
     out taking transformers' default.  Values as transformers' ``_init_weights``: weights and embeddings
     N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row
     of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by 1 + weight, zero), shifts
-    zero."""
+    zero.  ``name``: what messages call the configuration (default: its path; ``config`` for a mapping)."""
     cfg, where = read_config(config)
+    where = where if name is None else name
     kind = cfg.get("model_type")
     if not isinstance(kind, str) or kind not in _HF_DEFAULTS:
         raise ValueError(f"{where}: model_type {kind!r} is not supported; supported: {', '.join(HF_MODEL_TYPES)}")

@@ -495,8 +495,8 @@ def _law_sparse(buf, dtype, zeros, std):
     nonzero = block[block != 0]
     from scipy import stats
 
-    return _moments(nonzero, dtype, stats.norm(0.0, std)) if nonzero.size else None  # (one row at sparsity 0.1:
-    # all zero)
+    # (one row at sparsity 0.1: all zero)
+    return _moments(nonzero, dtype, stats.norm(0.0, std)) if nonzero.size else None
 
 
 _LAWS = {"constant": _law_constant, "uniform": _law_uniform, "normal": _law_normal, "trunc_normal": _law_trunc_normal,

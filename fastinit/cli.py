@@ -408,8 +408,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         return 2
     dtype = args.dtype
     if args.config is not None:
-        spec = config_spec(args.config)
-        cfg = read_config(args.config)[0]
+        cfg, where = read_config(args.config)  # (read once: the spec, its model type and dtype)
+        spec = config_spec(cfg, name=where)
         label, metadata = f"{cfg['model_type']} from {args.config}", {"format": "pt", "model_type": cfg["model_type"]}
         given = cfg.get("dtype") or cfg.get("torch_dtype")  # (transformers 5's key, 4's)
         if dtype is None and given in ("float16", "bfloat16", "float32", "float64"):

@@ -384,10 +384,10 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard is not None else {}
     longest = _header(layout, {**user_meta, "fastinit.seed": str(2**64 - 1), **shard_meta})  # with the longest seed
     check_destination(os.fsdecode(path))
-    check_free_space(os.fsdecode(path), len(longest) + sum(entry[-1] for entry in layout))
+    data_bytes = sum(entry[-1] for entry in layout)
+    check_free_space(os.fsdecode(path), len(longest) + data_bytes)
     seed = resolve_seed(seed)  # drawn (seed=None) once nothing is left to refuse
     header = _header(layout, {**user_meta, "fastinit.seed": str(seed), **shard_meta})
-    data_bytes = sum(entry[-1] for entry in layout)
     bar = _progress(bar_class, len(header) + data_bytes, progress)
     start = time.perf_counter()
     try:

@@ -425,6 +425,9 @@ def test_init_config_flag(tmp_path, capsys):
             header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
         assert header["model.norm.weight"]["dtype"] == stored, (key, given, flag)
     capsys.readouterr()
+    (tmp_path / "t5.json").write_text(json.dumps({"model_type": "t5"}))  # the file's path in config_spec's message
+    assert main(["init", "--config", str(tmp_path / "t5.json"), "--out", str(tmp_path / "x.safetensors")]) == 2
+    assert f"{tmp_path / 't5.json'}: model_type 't5' is not supported" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text("{model_type: llama}")
     assert main(["init", "--config", str(tmp_path / "bad.json"), "--out", str(tmp_path / "x.safetensors")]) == 2
     assert "bad.json is not JSON" in capsys.readouterr().err

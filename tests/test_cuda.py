@@ -880,27 +880,31 @@ def test_an_empty_gpu_target_is_checked_and_left_alone_without_a_gpu():
     with pytest.raises(ValueError, match="gain must be finite"):
         fastinit.orthogonal_(Device(empty), gain=float("nan"), seed=0)
 
+def _without_numba_cuda(body: str) -> list:
+    """The words ``body`` prints in a child process where numba-cuda cannot be imported (``from test_cuda import
+    Device`` works there)."""
+    code = "import sys; sys.modules['numba_cuda'] = None; sys.path.insert(0, sys.argv[1])\n" + body
+    r = _run_child(["-c", code, str(HERE.parent)], {})
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()
+
+
 def test_an_empty_gpu_target_needs_no_numba_cuda_for_host_computed_initializers_either():
     """eye_ / orthogonal_ on an empty GPU target imported numba-cuda before their no-op (ImportError), where the
     samplers returned (a review)."""
-    code = ("import sys; sys.modules['numba_cuda'] = None; sys.path.insert(0, sys.argv[1])\n"
-            "import numpy as np, fastinit\n"
-            "from test_cuda import Device\n"
-            "for fill, shape in ((fastinit.eye_, (0, 4)), (fastinit.orthogonal_, (0, 4)),\n"
-            "                    (fastinit.uniform_, (0, 4)), (fastinit.dirac_, (0, 4, 3))):\n"
-            "    t = Device(np.zeros(shape, np.float32))\n"
-            "    print(fill(t) is t)\n")
-    r = _run_child(["-c", code, str(HERE.parent)], {})
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["True"] * 4
+    assert _without_numba_cuda("import numpy as np, fastinit\n"
+                               "from test_cuda import Device\n"
+                               "for fill, shape in ((fastinit.eye_, (0, 4)), (fastinit.orthogonal_, (0, 4)),\n"
+                               "                    (fastinit.uniform_, (0, 4)), (fastinit.dirac_, (0, 4, 3))):\n"
+                               "    t = Device(np.zeros(shape, np.float32))\n"
+                               "    print(fill(t) is t)\n") == ["True"] * 4
 
 
 def test_an_empty_cuda_torch_tensor_needs_no_numba_cuda():
     """An empty CUDA tensor is a no-op too (as an empty __cuda_array_interface__ object): fastinit.torch's samplers,
     constants and eye_ had asked for numba-cuda and a GPU first (a review); kaiming_uniform_ returned (torch warns)."""
     pytest.importorskip("torch")
-    code = ("import sys; sys.modules['numba_cuda'] = None; sys.path.insert(0, sys.argv[1])\n"
-            "import warnings, torch, fastinit, fastinit.torch as finit\n"
+    code = ("import warnings, torch, fastinit, fastinit.torch as finit\n"
             "from test_cuda import Device\n"
             "import types; torch.cuda.current_stream = lambda device=None: types.SimpleNamespace(cuda_stream=0)\n"
             "class FakeCuda(torch.Tensor):\n"
@@ -919,9 +923,7 @@ def test_an_empty_cuda_torch_tensor_needs_no_numba_cuda():
             "    finit.uniform_(torch.empty(2, 4).as_subclass(FakeCuda))\n"
             "except ImportError as e:\n"
             "    print('numba-cuda' in str(e))\n")
-    r = _run_child(["-c", code, str(HERE.parent)], {})
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.split() == ["True"] * 8
+    assert _without_numba_cuda(code) == ["True"] * 8
 
 
 def test_gpu_path_without_numba_cuda_names_the_package():
