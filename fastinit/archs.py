@@ -18,7 +18,8 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3,
-Gemma 1-3, Phi-3, GPT-2 and BERT families: any size, with the config's ``initializer_range``.
+Gemma 1-3, Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE and Qwen3-MoE: any size,
+with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -69,12 +70,14 @@ def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024, inner: int 
 def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_heads: int | None = None,
            head_dim: int | None = None, tied: bool = False, std: float = 0.02, qkv_bias: bool = False,
            o_bias: bool = False, mlp_bias: bool = False, qk_norm: bool = False, padding_idx: int | None = None,
-           norm: str = "ones_", sandwich: bool = False, fused: bool = False) -> Dict[str, TensorSpec]:
-    """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3): ``heads`` query heads of
-    ``head_dim`` (default ``d // heads``), ``kv_heads`` key/value heads (default ``heads``); the biases and the
-    per-head q/k RMSNorms some of them add; the token embedding's ``padding_idx`` row zero.  ``norm``: the RMSNorm
-    scales' init (Gemma's scale by 1 + weight: ``"zeros_"``); ``sandwich``: Gemma 2's norms before and after the
-    MLP too; ``fused``: Phi-3's ``qkv_proj`` and ``gate_up_proj``."""
+           norm: str = "ones_", sandwich: bool = False, fused: bool = False,
+           moe: Callable[[str, int], Dict[str, TensorSpec]] | None = None) -> Dict[str, TensorSpec]:
+    """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3, and the mixtures of experts Mixtral,
+    Qwen2-MoE, Qwen3-MoE): ``heads`` query heads of ``head_dim`` (default ``d // heads``), ``kv_heads`` key/value
+    heads (default ``heads``); the biases and the per-head q/k RMSNorms some of them add; the token embedding's
+    ``padding_idx`` row zero.  ``norm``: the RMSNorm scales' init (Gemma's scale by 1 + weight: ``"zeros_"``);
+    ``sandwich``: Gemma 2's norms before and after the MLP too; ``fused``: Phi-3's ``qkv_proj`` and
+    ``gate_up_proj``; ``moe(prefix, i)``: layer ``i``'s sparse MLP (:func:`_moe`), or None where it is dense."""
     head_dim = d // heads if head_dim is None else head_dim
     q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
     def linear(name, rows, cols, bias):
@@ -95,13 +98,17 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
         spec.update(linear(a + "o_proj", d, q, o_bias))
         if qk_norm:
             spec.update({**scale(a + "q_norm", head_dim), **scale(a + "k_norm", head_dim)})
-        if fused:
+        sparse = moe(p, i) if moe else None
+        if sparse:
+            spec.update(sparse)
+        elif fused:
             spec.update(linear(p + "mlp.gate_up_proj", 2 * hidden, d, mlp_bias))
         else:
             spec.update({**linear(p + "mlp.gate_proj", hidden, d, mlp_bias),
                          **linear(p + "mlp.up_proj", hidden, d, mlp_bias)})
-        spec.update({**linear(p + "mlp.down_proj", d, hidden, mlp_bias), **scale(p + "input_layernorm", d),
-                     **scale(p + "post_attention_layernorm", d)})
+        if not sparse:
+            spec.update(linear(p + "mlp.down_proj", d, hidden, mlp_bias))
+        spec.update({**scale(p + "input_layernorm", d), **scale(p + "post_attention_layernorm", d)})
         if sandwich:
             spec.update({**scale(p + "pre_feedforward_layernorm", d), **scale(p + "post_feedforward_layernorm", d)})
     spec.update(scale("model.norm", d))
@@ -114,6 +121,28 @@ def _linear(name: str, rows: int, cols: int, std: float, bias: bool) -> Dict[str
     """A (rows, cols) linear layer's weight, N(0, std²), and its zero bias when ``bias``."""
     return {name + ".weight": TensorSpec((rows, cols), init="normal_", params={"std": std}),
             **({name + ".bias": TensorSpec((rows,), init="zeros_")} if bias else {})}
+
+
+def _moe(prefix: str, d: int, experts: int, hidden: int, std: float, names=("mlp", "gate_proj", "up_proj", "down_proj"),
+         shared: int | None = None, shared_std: float = 0.02) -> Dict[str, TensorSpec]:
+    """A sparse mixture-of-experts MLP as its checkpoints store it (Shazeer et al. 2017; Jiang et al. 2024): the router
+    (``gate``, experts × d) and ``experts`` gated MLPs of width ``hidden`` (``names``: the block's and the gate, up
+    and down projections' names), N(0, std²) each; Qwen2-MoE's shared expert of width ``shared`` and its one-row
+    gate, plain linear layers: N(0, shared_std²)."""
+    block, gate, up, down = names
+    p = prefix + block + "."
+    spec = {p + "gate.weight": TensorSpec((experts, d), init="normal_", params={"std": std})}
+    for j in range(experts):
+        e = f"{p}experts.{j}."
+        spec.update({**_linear(e + gate, hidden, d, std, False), **_linear(e + up, hidden, d, std, False),
+                     **_linear(e + down, d, hidden, std, False)})
+    if shared:
+        s = p + "shared_expert."
+        spec.update({**_linear(s + "gate_proj", shared, d, shared_std, False),
+                     **_linear(s + "up_proj", shared, d, shared_std, False),
+                     **_linear(s + "down_proj", d, shared, shared_std, False),
+                     **_linear(p + "shared_expert_gate", 1, d, shared_std, False)})
+    return spec
 
 
 def _embedding(vocab: int, d: int, std: float, padding_idx: int | None) -> TensorSpec:
@@ -253,15 +282,29 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "gemma3_text": {**_GEMMA, "vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
                     "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4},
     "phi3": {**_LLAMA, "vocab_size": 32064, "hidden_size": 3072, "intermediate_size": 8192, "pad_token_id": 32000},
+    "mixtral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8, "num_local_experts": 8},
+    "qwen2_moe": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632,
+                  "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16, "qkv_bias": True,
+                  "num_experts": 60, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
+                  "decoder_sparse_step": 1, "mlp_only_layers": None},
+    "qwen3_moe": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 6144,
+                  "num_hidden_layers": 24, "num_attention_heads": 32, "num_key_value_heads": 4, "attention_bias": False,
+                  "num_experts": 128, "moe_intermediate_size": 768, "decoder_sparse_step": 1, "mlp_only_layers": None},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
              "intermediate_size": 3072, "max_position_embeddings": 512, "type_vocab_size": 2, "pad_token_id": 0,
              "initializer_range": 0.02},
 }
-_DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # null: derived (the head count, hidden / heads, 4 hidden)
-_GPT2_NAMES = {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
-               "n_positions": "max_position_embeddings"}  # GPT2Config's attribute_map: the other names it takes
+_DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
+_NULLABLE = {  # where transformers derives them from an explicit null too (elsewhere its models fail on a null)
+    "llama": _DERIVED, "mistral": _DERIVED, "mixtral": _DERIVED, "qwen2": _DERIVED[:1], "qwen3": _DERIVED[:1],
+    "phi3": _DERIVED[:1], "gpt2": _DERIVED}
+_ALIASES = {  # the configs' attribute_map: the other names a key goes by
+    "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
+             "n_positions": "max_position_embeddings"},
+    "mixtral": {"num_local_experts": "num_experts"},
+    "qwen3_moe": {"num_experts": "num_local_experts"}}  # (the published configs' name; transformers 5 saves the other)
 HF_MODEL_TYPES = tuple(_HF_DEFAULTS)
 
 
@@ -293,13 +336,15 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None)
     folder that holds it), or the same as a mapping.  No download and no transformers needed.
 
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``,
-    ``"gemma3_text"``, ``"phi3"`` (``…ForCausalLM``), ``"gpt2"``
-    (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s)
-    and ``"bert"`` (``BertModel``); the names and shapes those transformers classes build from it, a key left
-    out taking transformers' default.  Values as transformers' ``_init_weights``: weights and embeddings
-    N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row
-    of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by 1 + weight, zero), shifts
-    zero.  ``name``: what messages call the configuration (default: its path; ``config`` for a mapping)."""
+    ``"gemma3_text"``, ``"phi3"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"`` (``…ForCausalLM``; the
+    experts one tensor each, named as the published checkpoints and transformers' ``save_pretrained`` name them),
+    ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``,
+    ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those transformers classes build
+    from it, a key left out taking transformers' default.  Values as transformers' ``_init_weights``: weights and
+    embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the
+    ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by
+    1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
+    transformers).  ``name``: what messages call the configuration (default: its path; ``config`` for a mapping)."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -308,11 +353,11 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None)
     defaults = _HF_DEFAULTS[kind]
     if kind in ("gpt2", "bert") and cfg.get("add_cross_attention") is True:  # (their layers attending to an encoder)
         raise ValueError(f"{where}: add_cross_attention (cross-attention layers) is not supported")
-    if kind == "gpt2":  # its keys also go by the other families' names
-        for key, alias in _GPT2_NAMES.items():
-            if alias in cfg and key in cfg and cfg[key] != cfg[alias]:
-                raise ValueError(f"{where}: {key} {cfg[key]!r} and {alias} {cfg[alias]!r} name the same size")
-        cfg = {**{key: cfg[alias] for key, alias in _GPT2_NAMES.items() if alias in cfg}, **cfg}
+    aliases = _ALIASES.get(kind, {})
+    for key, alias in aliases.items():
+        if alias in cfg and key in cfg and cfg[key] != cfg[alias]:
+            raise ValueError(f"{where}: {key} {cfg[key]!r} and {alias} {cfg[alias]!r} name the same size")
+    cfg = {**{key: cfg[alias] for key, alias in aliases.items() if alias in cfg}, **cfg}
 
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
@@ -321,12 +366,12 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None)
         elif check == "std":
             ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
                                    and math.isfinite(value) and value >= 0)
-        else:  # a size (None where transformers derives it)
-            ok = (value is None and key in _DERIVED) or \
-                (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+        else:  # a size or a count (None where transformers derives it)
+            ok = (value is None and key in _DERIVED and (key not in cfg or key in _NULLABLE.get(kind, ()))) or \
+                (isinstance(value, int) and not isinstance(value, bool) and value >= (check == "size"))
         if not ok:
-            what = {"flag": "true or false", "std": "a finite number >= 0",
-                    "size": "a positive integer"}[check]
+            what = {"flag": "true or false", "std": "a finite number >= 0", "size": "a positive integer",
+                    "count": "an integer >= 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
 
@@ -358,13 +403,35 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None)
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}; give head_dim")
     kv_heads = get("num_key_value_heads")
     bias = get("attention_bias", "flag") if "attention_bias" in defaults else False
+    qkv_bias = get("qkv_bias", "flag") if kind == "qwen2_moe" else bias or kind == "qwen2"
     gemma = kind.startswith("gemma")
     return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
-                  head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
-                  qkv_bias=bias or kind == "qwen2", o_bias=bias,
+                  head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=qkv_bias, o_bias=bias,
                   mlp_bias=get("mlp_bias", "flag") if "mlp_bias" in defaults else False,
-                  qk_norm=kind in ("qwen3", "gemma3_text"), padding_idx=pad, norm="zeros_" if gemma else "ones_",
-                  sandwich=kind in ("gemma2", "gemma3_text"), fused=kind == "phi3")
+                  qk_norm=kind in ("qwen3", "gemma3_text", "qwen3_moe"), padding_idx=pad,
+                  norm="zeros_" if gemma else "ones_", sandwich=kind in ("gemma2", "gemma3_text"), fused=kind == "phi3",
+                  moe=_sparse_layers(kind, get, cfg.get("mlp_only_layers"), init_range, std, where)
+                  if kind in ("mixtral", "qwen2_moe", "qwen3_moe") else None)
+
+
+def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str):
+    """``_llama``'s ``moe`` for a mixture-of-experts config: its sparse layers' tensors, with transformers' laws —
+    the experts and routers drawn with ``initializer_range`` as it is, Qwen2-MoE's shared expert (plain linear layers)
+    with ``std`` (0.02 where initializer_range is 0).  Qwen's layer ``i`` is sparse unless it is in ``mlp_only_layers``
+    (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step``."""
+    if init_range is None:  # (transformers draws the experts with it as it is)
+        raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
+    d = get("hidden_size")
+    if kind == "mixtral":  # every layer; the checkpoints' names (as transformers 5 saves them, fusing on load)
+        experts, hidden = get("num_local_experts"), get("intermediate_size")
+        return lambda p, i: _moe(p, d, experts, hidden, init_range, names=("block_sparse_moe", "w1", "w3", "w2"))
+    experts, hidden, step = get("num_experts", "count"), get("moe_intermediate_size"), get("decoder_sparse_step")
+    shared = get("shared_expert_intermediate_size") if kind == "qwen2_moe" else None
+    dense = [] if dense is None else dense
+    if not isinstance(dense, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in dense):
+        raise ValueError(f"{where}: mlp_only_layers must be null or a list of layer indices, got {dense!r}")
+    return lambda p, i: None if i in dense or not experts or (i + 1) % step else \
+        _moe(p, d, experts, hidden, init_range, shared=shared, shared_std=std)
 
 
 _BUFFERS = (".running_mean", ".running_var")

@@ -367,10 +367,48 @@ def test_config_spec_families_and_their_laws():
     assert bert["embeddings.token_type_embeddings.weight"] == (1, 32)
 
 
+def test_config_spec_mixtures_of_experts():
+    # the published sizes: Mixtral 8x7B (transformers' defaults), Qwen3-30B-A3B, Qwen1.5-MoE-A2.7B
+    assert parameter_count(config_spec({"model_type": "mixtral"})) == 46_702_792_704
+    qwen3 = {"model_type": "qwen3_moe", "hidden_size": 2048, "intermediate_size": 6144, "moe_intermediate_size": 768,
+             "num_hidden_layers": 48, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
+             "num_experts": 128, "vocab_size": 151936, "decoder_sparse_step": 1, "mlp_only_layers": []}
+    assert parameter_count(config_spec(qwen3)) == 30_532_122_624
+    assert parameter_count(config_spec({"model_type": "qwen2_moe", "vocab_size": 151936})) == 14_315_784_192
+    # a layer is sparse unless in mlp_only_layers or off the decoder_sparse_step grid; experts' laws as transformers'
+    tiny = {"hidden_size": 16, "intermediate_size": 24, "moe_intermediate_size": 8, "num_hidden_layers": 4,
+            "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 50, "initializer_range": 0.0}
+    spec = config_spec({"model_type": "qwen2_moe", **tiny, "num_experts": 3, "shared_expert_intermediate_size": 12,
+                        "decoder_sparse_step": 2, "mlp_only_layers": [3], "qkv_bias": False})
+    assert {name.split(".")[2] for name in spec if ".experts." in name} == {"1"}
+    assert spec["model.layers.0.mlp.gate_proj.weight"].shape == (24, 16)  # dense: intermediate_size
+    assert spec["model.layers.3.mlp.down_proj.weight"].shape == (16, 24)
+    assert spec["model.layers.1.mlp.experts.2.down_proj.weight"].shape == (16, 8)
+    assert spec["model.layers.1.mlp.gate.weight"].shape == (3, 16)
+    assert spec["model.layers.1.mlp.shared_expert_gate.weight"].shape == (1, 16)
+    assert spec["model.layers.1.mlp.experts.0.up_proj.weight"].params == {"std": 0.0}  # initializer_range as it is
+    assert spec["model.layers.1.mlp.shared_expert.up_proj.weight"].params == {"std": 0.02}  # nn.Linear: 0 -> 0.02
+    assert "model.layers.0.self_attn.q_proj.bias" not in spec
+    dense = config_spec({"model_type": "qwen3_moe", **tiny, "num_local_experts": 0})  # (the other name)
+    assert not any("experts" in name for name in dense) and "model.layers.2.self_attn.q_norm.weight" in dense
+    mixtral = config_spec({"model_type": "mixtral", **tiny, "num_experts": 2, "head_dim": None})
+    assert mixtral["model.layers.3.block_sparse_moe.experts.1.w2.weight"].shape == (16, 24)
+    assert mixtral["model.layers.0.block_sparse_moe.gate.weight"].shape == (2, 16)
+
+
 @pytest.mark.parametrize("config, message", [
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
-     "gpt2, bert$"),
+     "mixtral, qwen2_moe, qwen3_moe, gpt2, bert$"),
+    # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
+    ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
+    ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
+    ({"model_type": "qwen2_moe", "num_experts": -1}, "num_experts must be an integer >= 0, got -1"),
+    ({"model_type": "qwen3_moe", "decoder_sparse_step": 0}, "decoder_sparse_step must be a positive integer, got 0"),
+    ({"model_type": "qwen3_moe", "mlp_only_layers": [1.0]}, r"mlp_only_layers must be null or a list of layer indices"),
+    ({"model_type": "qwen3_moe", "num_experts": 8, "num_local_experts": 4},
+     "num_experts 8 and num_local_experts 4 name the same size"),
+    ({"model_type": "mixtral", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),

@@ -171,15 +171,84 @@ def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_la
     torch.manual_seed(0)
     reference, _ = _from_config(case, tmp_path)  # on the CPU: initialized by transformers' own _init_weights
     theirs = reference.state_dict()
-    for name, t in written.items():  # the same law as transformers' init, tensor by tensor
-        ref = theirs[prefix + name]
+    _assert_same_laws(written, {name: theirs[prefix + name] for name in written})
+
+
+def _assert_same_laws(ours, theirs):
+    """The same law as transformers' init, tensor by tensor: constants equal, zero rows where its are, the std within
+    5 standard errors of its."""
+    for name, t in ours.items():
+        ref = theirs[name]
         if ref.min() == ref.max():  # a constant: zero biases, norm scales (zero for Gemma's 1 + weight)
             assert torch.equal(t, ref), name
             continue
         zero_rows = (ref == 0).all(dim=-1)  # the pad_token_id row of the token embedding
         assert torch.equal((t == 0).all(dim=-1), zero_rows), name
-        if t.numel() >= 2048:  # the std within 5 standard errors of transformers'
+        if t.numel() >= 2048:
             assert abs(float(t[~zero_rows].std()) / float(ref[~zero_rows].std()) - 1) < 5 / math.sqrt(t.numel()), name
+
+
+MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its model, and saves them one tensor each
+    "mixtral": ("MixtralConfig", {**TINY, "num_local_experts": 3, "initializer_range": 0.03}),
+    "qwen2-moe": ("Qwen2MoeConfig", {**TINY, "num_experts": 3, "moe_intermediate_size": 48,
+                                     "shared_expert_intermediate_size": 80, "mlp_only_layers": [1]}),
+    "qwen3-moe": ("Qwen3MoeConfig", {**TINY, "num_experts": 3, "moe_intermediate_size": 48, "head_dim": 16,
+                                     "attention_bias": True, "initializer_range": 0.01}),
+}
+
+
+def _saved(model, folder):
+    """The tensors ``save_pretrained`` writes of ``model`` (the checkpoint's names: experts one tensor each)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save_pretrained(folder)
+    return st_torch.load_file(folder / "model.safetensors")
+
+
+def _moe_model(case: str, folder):
+    """transformers' model of ``MOE[case]`` (CPU: its own init), its config.json saved into ``folder``."""
+    cls, kwargs = MOE[case]
+    if not hasattr(transformers, cls):
+        pytest.skip(f"transformers {transformers.__version__} has no {cls}")
+    config = getattr(transformers, cls)(**kwargs)
+    config.save_pretrained(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return transformers.AutoModelForCausalLM.from_config(config)
+
+
+@pytest.mark.parametrize("case", MOE)
+def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_saves(case, tmp_path):
+    torch.manual_seed(0)
+    model = _moe_model(case, tmp_path)
+    theirs = _saved(model, tmp_path / "theirs")
+    spec = config_spec(tmp_path)
+    assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
+    assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
+    assert any(".experts.2." in name for name in spec)
+    _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
+
+
+def _write(folder):
+    """``fastinit init --config folder`` into ``folder/model.safetensors``."""
+    assert main(["init", "--config", str(folder), "--out", str(folder / "model.safetensors"), "--seed", "6",
+                 "--no-progress"]) == 0
+    return folder / "model.safetensors"
+
+
+@pytest.mark.parametrize("case", MOE)
+def test_fastinit_init_moe_files_load_with_from_pretrained_and_save_back_unchanged(case, tmp_path, capsys):
+    empty = _moe_model(case, tmp_path)
+    written = st_torch.load_file(_write(tmp_path))
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model, info = type(empty).from_pretrained(tmp_path, output_loading_info=True)
+    assert not any(info.values()), info  # missing, unexpected or mismatched keys, errors
+    back = _saved(model, tmp_path / "back")  # (the experts fused on load, split on save)
+    assert back.keys() == written.keys()
+    for name, values in written.items():
+        assert torch.equal(back[name], values), name
 
 
 def _tiny(kind: str):
