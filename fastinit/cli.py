@@ -80,6 +80,19 @@ def _shard(text: str) -> tuple[int, int]:
     return i, n
 
 
+_BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "KIB": 2**10, "MIB": 2**20,
+               "GIB": 2**30, "TIB": 2**40}
+
+
+def _bytes(text: str) -> int:
+    """A byte count as huggingface_hub reads ``max_shard_size``: 5GB (10⁹), 500MB, 2GiB (2³⁰), 4096."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([KMGT]I?B|B)?\s*", text, re.IGNORECASE)
+    n = int(float(m.group(1)) * _BYTE_UNITS[(m.group(2) or "").upper()]) if m else 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a size in bytes such as 5GB, 500MB or 2GiB, got {text!r}")
+    return n
+
+
 def _positive(text: str) -> int:
     try:
         n = int(text)
@@ -391,7 +404,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from .archs import ARCHS, HF_MODEL_TYPES, arch_spec, config_spec, is_buffer, parameter_count, read_config
-    from .io import write_safetensors
+    from .io import write_checkpoint, write_safetensors
 
     if args.list:  # (whatever --arch says)
         for name in ARCHS:
@@ -402,6 +415,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("fastinit init: error: --out and one of --arch and --config are required (or --list)", file=sys.stderr)
         return 2
     _check_suffix("--out", args.out, ".safetensors", "init writes a safetensors file")
+    if args.shard and args.max_file_size:
+        print("fastinit init: error: --shard (a row block of every tensor) and --max-file-size (whole tensors split "
+              "over files) are two ways of splitting; give one", file=sys.stderr)
+        return 2
     if args.shard and args.seed is None:
         print("fastinit init: error: --shard needs --seed: each process would draw a seed of its own, and the shards "
               "would not fit together", file=sys.stderr)
@@ -421,13 +438,18 @@ def cmd_init(args: argparse.Namespace) -> int:
     n = parameter_count(spec)
     progress = None if _progress(args) else False
     report_to = _report_stream(args.out)
-    summary = write_safetensors(args.out, spec, seed=args.seed, metadata=metadata,
-                                block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
+    if args.max_file_size:
+        summary = write_checkpoint(args.out, spec, max_file_bytes=args.max_file_size, seed=args.seed,
+                                   metadata=metadata, block_bytes=args.block_mb << 20, progress=progress)
+    else:
+        summary = write_safetensors(args.out, spec, seed=args.seed, metadata=metadata,
+                                    block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // dtype.itemsize
     count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
         f"{n:,} parameters"
-    print(f"fastinit init: {label}, {count} ({len(spec)} tensors) as {dtype} -> {summary['path']}",
-          file=report_to)
+    files = summary.get("files", [summary["path"]])
+    where = summary["path"] if len(files) == 1 else f"{len(files)} files, {summary['path']}"
+    print(f"fastinit init: {label}, {count} ({len(spec)} tensors) as {dtype} -> {where}", file=report_to)
     seconds = summary["seconds"]
     print(f"  {_si(summary['bytes'], 'B')} in {seconds:.3g} s: {_si(summary['bytes'] / seconds, 'B/s')}, "
           f"{_si(written / seconds, 'parameters/s', ' ')}; seed {summary['seed']}", file=report_to)
@@ -446,7 +468,8 @@ EXAMPLES = {
   fastinit init --list
   fastinit init --arch gpt2 --out gpt2.safetensors --dtype bfloat16 --seed 0
   fastinit init --arch llama3.2-1b --out shard0.safetensors --dtype bf16 --seed 0 --shard 0/8
-  fastinit init --config Mistral-7B/config.json --out Mistral-7B/model.safetensors --dtype bf16""",
+  fastinit init --config Mistral-7B/config.json --out Mistral-7B/model.safetensors --dtype bf16
+  fastinit init --config Mixtral/config.json --out Mixtral/model.safetensors --dtype bf16 --max-file-size 5GB""",
     "bench": """examples:
   fastinit bench                                  # quick: 1e7 float32 elements, < 1 minute
   fastinit bench --full                           # 1e8 elements, every dtype
@@ -526,6 +549,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--shard", type=_shard, default=None, metavar="I/N",
                    help="write only shard I of N: every tensor's I-th row block (0-based), the values of the "
                         "whole (needs --seed)")
+    i.add_argument("--max-file-size", type=_bytes, default=None, metavar="SIZE",
+                   help="a Hugging Face checkpoint of files of at most SIZE of data each (5GB, 500MB, 2GiB: "
+                        "save_pretrained's max_shard_size): --out's model-0000I-of-0000N.safetensors beside it and "
+                        "its .index.json, or --out alone when all fits")
     i.add_argument("--no-progress", action="store_true", help="no progress bar (default: one on stderr when it is "
                    "a terminal and the file has 256 MiB or more)")
     i.add_argument("--list", action="store_true", help="list the embedded architectures and exit")

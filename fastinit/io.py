@@ -14,7 +14,8 @@ and equal ``fastinit.<init>(np.empty(shape, dtype), seed=s, stream=name, **param
 initializer: torch's layout for the fans).  The file is written under a
 temporary name in the same folder and renamed at the end: a crash, an exception or Ctrl-C leaves
 no half-written file under the final name.  A progress bar (tqdm, when installed) shows bytes and
-throughput.
+throughput.  ``write_checkpoint(path, specs, max_file_bytes=...)`` writes the same tensors as a Hugging Face
+checkpoint of several files and their index, split as ``save_pretrained(max_shard_size=...)`` splits them.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from ._seed import resolve_seed
 from ._signals import HELD
 from ._warnings import quiet
 
-__all__ = ["TensorSpec", "write_safetensors", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
+__all__ = ["TensorSpec", "write_safetensors", "write_checkpoint", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
 
 _CODES = {"float16": "F16", "bfloat16": "BF16", "float32": "F32", "float64": "F64"}  # by dtype name
 
@@ -362,62 +363,170 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     -------
     dict with ``path``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed`` and per-tensor entries.
     """
-    if not isinstance(tensors, Mapping):
-        raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
-    if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)) or block_bytes < 1:
-        raise ValueError(f"block_bytes must be a positive int, got {block_bytes!r}")
-    if progress is not None and not isinstance(progress, bool):
-        raise TypeError(f"progress must be None, True or False, got {progress!r}")
-    if shard is not None:
-        i, n = shard if isinstance(shard, (tuple, list)) and len(shard) == 2 else (None, None)
-        if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in (i, n)) \
-                or n < 1 or not 0 <= i < n:
-            raise ValueError(f"shard must be a pair (i, n) of ints with 0 <= i < n, got {shard!r}")
-        shard = (int(i), int(n))
-    specs = {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
-    fills = {name: _initializer(spec.init, name) for name, spec in specs.items()}
-    seed = resolve_seed(seed, draw=False)  # validated; drawn (seed=None) once every spec passed its checks
-    layout = _layout(specs, shard)
-    plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
-    bar_class = _tqdm(progress)
-    user_meta = _user_metadata(metadata)
-    shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard is not None else {}
-    longest = _header(layout, {**user_meta, "fastinit.seed": str(2**64 - 1), **shard_meta})  # with the longest seed
-    check_destination(os.fsdecode(path))
-    data_bytes = sum(entry[-1] for entry in layout)
-    check_free_space(os.fsdecode(path), len(longest) + data_bytes)
-    seed = resolve_seed(seed)  # drawn (seed=None) once nothing is left to refuse
-    header = _header(layout, {**user_meta, "fastinit.seed": str(seed), **shard_meta})
-    bar = _progress(bar_class, len(header) + data_bytes, progress)
-    start = time.perf_counter()
+    job = _Job.prepare(path, tensors, seed, metadata, block_bytes, progress, shard)
+    check_free_space(job.path, job.most_bytes)
+    seed = resolve_seed(job.seed)  # drawn (seed=None) once nothing is left to refuse
+    bar = _progress(job.bar_class, job.nbytes(seed), progress)
     try:
-        with atomic_output(path, ".safetensors") as (fd, _), os.fdopen(fd, "r+b") as f:
+        return job.write(seed, block_bytes, bar)
+    finally:
+        if bar:
+            bar.close()
+
+
+@dataclass
+class _Job:
+    """One safetensors file, every check done (:meth:`prepare`): what :meth:`write` writes once the seed is drawn."""
+    path: str
+    specs: dict
+    fills: dict
+    seed: Optional[int]  # validated; None: to be drawn
+    layout: list
+    plans: dict
+    bar_class: Any
+    metadata: dict  # the caller's and the shard's; fastinit.seed added by header()
+    data_bytes: int
+    most_bytes: int  # the file's size with the longest seed
+
+    @classmethod
+    def prepare(cls, path, tensors, seed, metadata, block_bytes, progress, shard) -> "_Job":
+        if not isinstance(tensors, Mapping):
+            raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
+        if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)) or block_bytes < 1:
+            raise ValueError(f"block_bytes must be a positive int, got {block_bytes!r}")
+        if progress is not None and not isinstance(progress, bool):
+            raise TypeError(f"progress must be None, True or False, got {progress!r}")
+        if shard is not None:
+            i, n = shard if isinstance(shard, (tuple, list)) and len(shard) == 2 else (None, None)
+            if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in (i, n)) \
+                    or n < 1 or not 0 <= i < n:
+                raise ValueError(f"shard must be a pair (i, n) of ints with 0 <= i < n, got {shard!r}")
+            shard = (int(i), int(n))
+        specs = _specs(tensors)
+        fills = {name: _initializer(spec.init, name) for name, spec in specs.items()}
+        seed = resolve_seed(seed, draw=False)  # validated; drawn (seed=None) once every spec passed its checks
+        layout = _layout(specs, shard)
+        plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
+        bar_class = _tqdm(progress)
+        meta = {**_user_metadata(metadata), **({"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard else {})}
+        data_bytes = sum(entry[-1] for entry in layout)
+        job = cls(os.fsdecode(path), specs, fills, seed, layout, plans, bar_class, meta, data_bytes, 0)
+        job.most_bytes = job.nbytes(2**64 - 1)  # (the header's check, with the longest seed)
+        check_destination(job.path)
+        return job
+
+    def header(self, seed: int) -> bytes:
+        return _header(self.layout, {**self.metadata, "fastinit.seed": str(seed)})
+
+    def nbytes(self, seed: int) -> int:
+        return len(self.header(seed)) + self.data_bytes
+
+    def write(self, seed: int, block_bytes: int, bar) -> dict:
+        """Write the file (atomically) under ``seed``, advancing ``bar``; the summary."""
+        header = self.header(seed)
+        start = time.perf_counter()
+        with atomic_output(self.path, ".safetensors") as (fd, _), os.fdopen(fd, "r+b") as f:
             f.write(header)
-            f.truncate(len(header) + data_bytes)
+            f.truncate(len(header) + self.data_bytes)
             f.flush()
             if bar:
                 bar.update(len(header))
             blocks = _Blocks(f.fileno(), block_bytes, bar)  # the writer's whole working memory
             try:
-                for name, spec, dt, shape, rows, offset, nbytes in layout:
-                    _fill_tensor(len(header) + offset, fills[name], spec, dt, shape, rows, plans[name], seed, name,
-                                 blocks)
+                for name, spec, dt, shape, rows, offset, nbytes in self.layout:
+                    _fill_tensor(len(header) + offset, self.fills[name], spec, dt, shape, rows, self.plans[name],
+                                 seed, name, blocks)
                 blocks.finish()
             finally:
                 blocks.close()  # no write left in flight when the file is closed (or removed, after an error)
             if bar:
                 bar.set_postfix_str("syncing to disk")  # seconds at 100% for a large file: say why
             os.fsync(f.fileno())
+        seconds = time.perf_counter() - start
+        total = len(header) + self.data_bytes
+        by_name = {entry[0]: entry for entry in self.layout}
+        return {"path": self.path, "bytes": total, "seconds": seconds,
+                "bytes_per_s": total / seconds if seconds else None, "seed": seed,
+                "tensors": {n: {"shape": s, "rows": r, "dtype": str(d), "bytes": b}
+                            for n, _, d, s, r, _, b in map(by_name.get, self.specs)}}
+
+
+def _specs(tensors: Mapping) -> dict:
+    return {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
+
+
+def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, TensorSpec], *, max_file_bytes: int,
+                     seed: Optional[int] = None, metadata: Optional[Mapping[str, str]] = None,
+                     block_bytes: int = 64 << 20, progress: Optional[bool] = None) -> dict:
+    """Initialize ``tensors`` into a Hugging Face checkpoint of files of at most ``max_file_bytes`` of data each
+    (``save_pretrained``'s ``max_shard_size``); returns a summary.
+
+    ``path`` names the single file (``…/model.safetensors``), which is what is written when every tensor fits in
+    ``max_file_bytes``.  Otherwise the tensors go, in their order, into ``model-00001-of-0000N.safetensors``… beside
+    it, split as huggingface_hub splits a state dict (a new file when the next tensor would pass the limit; a tensor
+    larger than the limit alone in its file), and the index ``model.safetensors.index.json`` (``metadata.total_size``:
+    the data bytes; ``weight_map``: name -> file), which ``from_pretrained`` reads, is written last.  One seed for
+    every file (each records it); the values are :func:`write_safetensors`'s, whatever the split.  Everything is
+    checked (every tensor, every file name, the free space for all of them) before the first file is written; each
+    file, and the index, is written atomically.  Files of an earlier split that the new one does not name are left
+    as they were.  ``seed``, ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for
+    all the files).  The summary: ``path`` (the index, or the single file), ``files``, ``bytes``, ``seconds``,
+    ``bytes_per_s``, ``seed``, ``tensors``."""
+    if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, (int, np.integer)) or max_file_bytes < 1:
+        raise ValueError(f"max_file_bytes must be a positive int, got {max_file_bytes!r}")
+    path = os.fsdecode(path)
+    if not path.endswith(".safetensors"):
+        raise ValueError(f"path must name the checkpoint's .safetensors file (model.safetensors), got {path!r}")
+    if not isinstance(tensors, Mapping):
+        raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
+    sizes = {entry[0]: entry[-1] for entry in _layout(_specs(tensors))}
+    groups: list = []
+    current, used = {}, 0
+    for name, spec in tensors.items():  # huggingface_hub's split_state_dict_into_shards_factory
+        if sizes[name] > max_file_bytes:
+            groups.append({name: spec})
+            continue
+        if current and used + sizes[name] > max_file_bytes:
+            groups.append(current)
+            current, used = {}, 0
+        current[name] = spec
+        used += sizes[name]
+    if current or not groups:
+        groups.append(current)
+    if len(groups) == 1:
+        summary = write_safetensors(path, tensors, seed=seed, metadata=metadata, block_bytes=block_bytes,
+                                    progress=progress)
+        return {**summary, "files": [summary["path"]]}
+    if os.path.lexists(path):  # (transformers loads a model.safetensors before looking for the index)
+        raise FileExistsError(errno.EEXIST, f"cannot write a checkpoint of {len(groups)} files beside {path}: "
+                                            "from_pretrained would load that file, not their index; remove it, or "
+                                            "write the checkpoint elsewhere")
+    stem = path[:-len(".safetensors")]
+    jobs = [_Job.prepare(f"{stem}-{k + 1:05d}-of-{len(groups):05d}.safetensors", group, seed, metadata,
+                         block_bytes, progress, None) for k, group in enumerate(groups)]
+    index_path = path + ".index.json"
+    weight_map = {name: os.path.basename(job.path) for job in jobs for name in job.specs}
+    index = json.dumps({"metadata": {"total_size": sum(job.data_bytes for job in jobs)},
+                        "weight_map": dict(sorted(weight_map.items()))}, indent=2) + "\n"
+    check_destination(index_path)
+    check_free_space(path, sum(job.most_bytes for job in jobs) + len(index.encode()))
+    seed = resolve_seed(jobs[0].seed)  # drawn (seed=None) once nothing is left to refuse
+    bar = _progress(jobs[0].bar_class, sum(job.nbytes(seed) for job in jobs), progress)
+    start = time.perf_counter()
+    try:
+        summaries = [job.write(seed, block_bytes, bar) for job in jobs]
     finally:
         if bar:
             bar.close()
-    path = os.fsdecode(path)
+    with atomic_output(index_path, ".json") as (fd, _), os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(index)
+        f.flush()
+        os.fsync(f.fileno())
     seconds = time.perf_counter() - start
-    total = len(header) + data_bytes
-    by_name = {entry[0]: entry for entry in layout}
-    return {"path": path, "bytes": total, "seconds": seconds, "bytes_per_s": total / seconds if seconds else None,
-            "seed": seed, "tensors": {n: {"shape": s, "rows": r, "dtype": str(d), "bytes": b}
-                                      for n, _, d, s, r, _, b in map(by_name.get, specs)}}
+    total = sum(s["bytes"] for s in summaries)
+    return {"path": index_path, "files": [s["path"] for s in summaries], "bytes": total, "seconds": seconds,
+            "bytes_per_s": total / seconds if seconds else None, "seed": seed,
+            "tensors": {name: t for s in summaries for name, t in s["tensors"].items()}}
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:

@@ -162,7 +162,7 @@ def delta_orthogonal_matrix(shape: tuple, layout: str) -> tuple[int, int]:
     n_out, n_in = (shape[0], shape[1]) if layout == "torch" else (shape[-1], shape[-2])
     if n_in > n_out:
         raise ValueError(f"{fn}: in_channels ({n_in}) must be <= out_channels ({n_out}) for an isometry")
-    check_size(n_in, n_out, fn)
+    check_size(n_out, n_in, fn)  # (the (out, in) matrix, as the message names it)
     return n_out, n_in
 
 

@@ -11,7 +11,7 @@ import pytest
 import fastinit
 from fastinit import check
 from fastinit.archs import arch_spec, config_spec, parameter_count
-from fastinit.cli import main
+from fastinit.cli import _bytes, main
 
 
 def test_fill_reports_throughput_vs_memset(capsys):
@@ -474,6 +474,37 @@ def test_init_config_flag(tmp_path, capsys):
         config_spec(tmp_path / "list.json")
     with pytest.raises(TypeError, match="config must be a mapping, or the path of a config.json"):
         config_spec(3)
+    assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_init_max_file_size_writes_a_checkpoint_of_files_and_their_index(tmp_path, capsys):
+    st = pytest.importorskip("safetensors.numpy")
+    out = tmp_path / "model.safetensors"
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(out), "--seed", "3", "--no-progress",
+                 "--max-file-size", "0.2MB"]) == 0  # fc1.weight: 802,816 bytes, alone; the rest, 132,656
+    assert "-> 2 files" in capsys.readouterr().out
+    index = json.loads((tmp_path / "model.safetensors.index.json").read_text())
+    assert set(index["weight_map"].values()) == {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}
+    assert index["weight_map"]["fc1.weight"] == "model-00001-of-00002.safetensors"
+    assert index["metadata"]["total_size"] == 4 * parameter_count(arch_spec("mlp-mnist"))
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(whole / "m.safetensors"), "--seed", "3",
+                 "--no-progress"]) == 0
+    expected = st.load_file(whole / "m.safetensors")
+    for name, file in index["weight_map"].items():
+        assert np.array_equal(st.load_file(tmp_path / file)[name], expected[name]), name
+    for size, bytes_ in (("5GB", 5 * 10**9), ("500mb", 500 * 10**6), ("2GiB", 2 * 2**30), ("4096", 4096),
+                         ("1.5KB", 1500)):
+        assert _bytes(size) == bytes_
+    capsys.readouterr()
+    for size in ("5 apples", "0", "-1GB"):  # argparse's exit, with the flag's own refusal
+        with pytest.raises(SystemExit, match="2"):
+            main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "x.safetensors"), f"--max-file-size={size}"])
+        assert "must be a size in bytes such as 5GB, 500MB or 2GiB" in capsys.readouterr().err
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "x.safetensors"), "--seed", "1",
+                 "--max-file-size", "1MB", "--shard", "0/2"]) == 2
+    assert "are two ways of splitting" in capsys.readouterr().err
     assert not (tmp_path / "x.safetensors").exists()
 
 

@@ -1,6 +1,7 @@
 """The embedded architectures are Hugging Face checkpoints: every name and shape of transformers' own models, and
 a file written by ``fastinit init`` loads with ``from_pretrained`` (no missing, unexpected or mismatched key) into
 exactly the file's values."""
+import json
 import math
 import sys
 import warnings
@@ -101,9 +102,9 @@ CONFIGS = {  # (transformers' config class, its arguments)
 
 
 def _from_config(case: str, folder):
-    """transformers' model of ``CONFIGS[case]`` (on the current default device), its config saved into ``folder``
-    as ``config.json``, and the prefix its names have beyond ``config_spec``'s."""
-    cls, kwargs = CONFIGS[case]
+    """transformers' model of ``CONFIGS[case]`` or ``MOE[case]`` (on the current default device), its config saved
+    into ``folder`` as ``config.json``, and the prefix its names have beyond ``config_spec``'s."""
+    cls, kwargs = CONFIGS[case] if case in CONFIGS else MOE[case]
     if not hasattr(transformers, cls):
         pytest.skip(f"transformers {transformers.__version__} has no {cls}")
     config = getattr(transformers, cls)(**kwargs)
@@ -205,22 +206,10 @@ def _saved(model, folder):
     return st_torch.load_file(folder / "model.safetensors")
 
 
-def _moe_model(case: str, folder):
-    """transformers' model of ``MOE[case]`` (CPU: its own init), its config.json saved into ``folder``."""
-    cls, kwargs = MOE[case]
-    if not hasattr(transformers, cls):
-        pytest.skip(f"transformers {transformers.__version__} has no {cls}")
-    config = getattr(transformers, cls)(**kwargs)
-    config.save_pretrained(folder)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return transformers.AutoModelForCausalLM.from_config(config)
-
-
 @pytest.mark.parametrize("case", MOE)
 def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_saves(case, tmp_path):
     torch.manual_seed(0)
-    model = _moe_model(case, tmp_path)
+    model = _from_config(case, tmp_path)[0]
     theirs = _saved(model, tmp_path / "theirs")
     spec = config_spec(tmp_path)
     assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
@@ -229,17 +218,25 @@ def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_save
     _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
 
 
-def _write(folder):
+def _write(folder, *flags):
     """``fastinit init --config folder`` into ``folder/model.safetensors``."""
     assert main(["init", "--config", str(folder), "--out", str(folder / "model.safetensors"), "--seed", "6",
-                 "--no-progress"]) == 0
+                 "--no-progress", *flags]) == 0
     return folder / "model.safetensors"
 
 
 @pytest.mark.parametrize("case", MOE)
 def test_fastinit_init_moe_files_load_with_from_pretrained_and_save_back_unchanged(case, tmp_path, capsys):
-    empty = _moe_model(case, tmp_path)
-    written = st_torch.load_file(_write(tmp_path))
+    empty = _from_config(case, tmp_path)[0]
+    if case == "mixtral":  # a checkpoint of several files and their index, as save_pretrained(max_shard_size=)
+        _write(tmp_path, "--max-file-size", "200KB")
+        index = json.loads((tmp_path / "model.safetensors.index.json").read_text())
+        files = sorted(set(index["weight_map"].values()))
+        assert len(files) > 3 and not (tmp_path / "model.safetensors").exists()
+        written = {name: t for file in files for name, t in st_torch.load_file(tmp_path / file).items()}
+        assert f"-> {len(files)} files, {tmp_path / 'model.safetensors.index.json'}" in capsys.readouterr().out
+    else:
+        written = st_torch.load_file(_write(tmp_path))
     capsys.readouterr()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

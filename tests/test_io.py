@@ -660,3 +660,85 @@ def test_signature_cache_keeps_no_callable_alive():
     del fill
     gc.collect()
     assert ref() is None
+
+
+def _checkpoint_spec():
+    return {  # 4,800 / 1,200 / 16,000 / 600 / 2,400 / 4,800 bytes, in this order
+        "a": TensorSpec((40, 30), "float32", "normal_", {"std": 0.02}),
+        "b": TensorSpec((20, 30), "bfloat16", "uniform_", {"a": -1.0, "b": 1.0}),
+        "big": TensorSpec((100, 20), "float64", "orthogonal_"),
+        "c": TensorSpec((150,), "float32", "zeros_"),
+        "d": TensorSpec((30, 40), "float16", "trunc_normal_", {"std": 0.5}),
+        "e": TensorSpec((40, 30), "float32", "kaiming_normal_"),
+    }
+
+
+def test_a_checkpoint_is_split_as_huggingface_hub_splits_a_state_dict_with_the_single_files_values(tmp_path):
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    summary = write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=7,
+                               metadata={"format": "pt"})
+    index = json.loads((tmp_path / "model.safetensors.index.json").read_text())
+    assert index == {"metadata": {"total_size": 29_800}, "weight_map": {  # big alone: past the limit
+        "a": "model-00002-of-00004.safetensors", "b": "model-00002-of-00004.safetensors",
+        "big": "model-00001-of-00004.safetensors", "c": "model-00003-of-00004.safetensors",
+        "d": "model-00003-of-00004.safetensors", "e": "model-00004-of-00004.safetensors"}}
+    assert summary["path"] == str(tmp_path / "model.safetensors.index.json") and summary["seed"] == 7
+    assert summary["files"] == [str(tmp_path / f"model-0000{k}-of-00004.safetensors") for k in (1, 2, 3, 4)]
+    assert sorted(os.listdir(tmp_path)) == sorted(os.path.basename(f) for f in summary["files"]) + \
+        ["model.safetensors.index.json"]
+    (tmp_path / "one").mkdir()
+    write_safetensors(tmp_path / "one" / "whole.safetensors", spec, seed=7)
+    whole = st_numpy.load_file(tmp_path / "one" / "whole.safetensors")
+    for name, file in index["weight_map"].items():  # each tensor: the single file's values, whatever the split
+        assert np.array_equal(st_numpy.load_file(tmp_path / file)[name], whole[name], equal_nan=True), name
+        with open(tmp_path / file, "rb") as f:
+            meta = json.loads(f.read(int.from_bytes(f.read(8), "little")))["__metadata__"]
+        assert meta == {"format": "pt", "fastinit.seed": "7"}
+    assert summary["bytes"] == sum(os.path.getsize(f) for f in summary["files"])
+    torch = pytest.importorskip("torch")
+    hub = pytest.importorskip("huggingface_hub")
+    dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float64": torch.float64, "float16": torch.float16}
+    theirs = hub.split_torch_state_dict_into_shards({name: torch.empty(t.shape, dtype=dtypes[t.dtype])
+                                                     for name, t in spec.items()}, max_shard_size=6000)
+    assert theirs.tensor_to_filename == index["weight_map"] and theirs.metadata == index["metadata"]
+    # everything fits: one file under the name, no index (as save_pretrained)
+    summary = write_checkpoint(tmp_path / "one" / "model.safetensors", spec, max_file_bytes=29_800, seed=7)
+    assert summary["files"] == [summary["path"]] == [str(tmp_path / "one" / "model.safetensors")]
+    assert sorted(os.listdir(tmp_path / "one")) == ["model.safetensors", "whole.safetensors"]
+
+
+def test_a_checkpoint_is_refused_before_any_file_is_written(tmp_path, monkeypatch):
+    import types
+
+    from fastinit import io
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    state = fastinit.default_generator.__getstate__()
+    for bad, error, match in (
+            ({"max_file_bytes": 0}, ValueError, "max_file_bytes must be a positive int, got 0"),
+            ({"max_file_bytes": True}, ValueError, "max_file_bytes must be a positive int"),
+            ({"max_file_bytes": 6000, "path": tmp_path / "model.bin"}, ValueError, "path must name the checkpoint's "
+                                                                                     r"\.safetensors file"),
+            ({"max_file_bytes": 6000, "tensors": {**spec, "z": TensorSpec((3,), init="nonsense_")}}, ValueError,
+             "z: "),  # the last file's tensor: refused before the first file
+            ({"max_file_bytes": 6000, "tensors": {**spec, "z": TensorSpec((3,), init="orthogonal_")}}, ValueError,
+             "z: "),
+            ({"max_file_bytes": 6000, "metadata": {"fastinit.seed": "1"}}, ValueError, "fastinit's own")):
+        kwargs = {"path": tmp_path / "model.safetensors", "tensors": spec, **bad}
+        with pytest.raises(error, match=match):
+            write_checkpoint(kwargs.pop("path"), kwargs.pop("tensors"), **kwargs)
+        assert os.listdir(tmp_path) == [] and fastinit.default_generator.__getstate__() == state
+    statvfs = os.statvfs  # room for each file, not for all of them
+    monkeypatch.setattr(io.os, "statvfs", lambda folder: types.SimpleNamespace(
+        f_bavail=5, f_bfree=5, f_frsize=4096, f_blocks=statvfs(folder).f_blocks))
+    with pytest.raises(OSError, match=r"it needs 30,\d{3} bytes, and its file system has 20,480 free"):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000)
+    assert os.listdir(tmp_path) == [] and fastinit.default_generator.__getstate__() == state
+    monkeypatch.undo()
+    (tmp_path / "model.safetensors").write_bytes(b"old")  # from_pretrained would load it, not the index
+    with pytest.raises(FileExistsError, match="from_pretrained would load that file, not their index"):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000)
+    assert os.listdir(tmp_path) == ["model.safetensors"] and fastinit.default_generator.__getstate__() == state
