@@ -136,7 +136,7 @@ def _moe(prefix: str, d: int, experts: int, hidden: int, std: float, names=("mlp
         e = f"{p}experts.{j}."
         spec.update({**_linear(e + gate, hidden, d, std, False), **_linear(e + up, hidden, d, std, False),
                      **_linear(e + down, d, hidden, std, False)})
-    if shared:
+    if shared is not None:  # (of width 0 too: transformers builds and saves its empty tensors)
         s = p + "shared_expert."
         spec.update({**_linear(s + "gate_proj", shared, d, shared_std, False),
                      **_linear(s + "up_proj", shared, d, shared_std, False),
@@ -297,9 +297,9 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
              "initializer_range": 0.02},
 }
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
-_NULLABLE = {  # where transformers derives them from an explicit null too (elsewhere its models fail on a null)
-    "llama": _DERIVED, "mistral": _DERIVED, "mixtral": _DERIVED, "qwen2": _DERIVED[:1], "qwen3": _DERIVED[:1],
-    "phi3": _DERIVED[:1], "gpt2": _DERIVED}
+_NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
+    "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
+    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "gpt2": _DERIVED}
 _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
              "n_positions": "max_position_embeddings"},
@@ -426,7 +426,7 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
         experts, hidden = get("num_local_experts"), get("intermediate_size")
         return lambda p, i: _moe(p, d, experts, hidden, init_range, names=("block_sparse_moe", "w1", "w3", "w2"))
     experts, hidden, step = get("num_experts", "count"), get("moe_intermediate_size"), get("decoder_sparse_step")
-    shared = get("shared_expert_intermediate_size") if kind == "qwen2_moe" else None
+    shared = get("shared_expert_intermediate_size", "count") if kind == "qwen2_moe" else None
     dense = [] if dense is None else dense
     if not isinstance(dense, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in dense):
         raise ValueError(f"{where}: mlp_only_layers must be null or a list of layer indices, got {dense!r}")

@@ -86,8 +86,8 @@ _BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**1
 
 def _bytes(text: str) -> int:
     """A byte count as huggingface_hub reads ``max_shard_size``: 5GB (10⁹), 500MB, 2GiB (2³⁰), 4096."""
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([KMGT]I?B|B)?\s*", text, re.IGNORECASE)
-    n = int(float(m.group(1)) * _BYTE_UNITS[(m.group(2) or "").upper()]) if m else 0
+    m = re.fullmatch(r"\s*([0-9]{1,20}(?:\.[0-9]{0,20})?)\s*([KMGT]I?B|B)?\s*", text, re.IGNORECASE)
+    n = int(float(m.group(1)) * _BYTE_UNITS[(m.group(2) or "").upper()]) if m else 0  # (20 digits: finite)
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be a size in bytes such as 5GB, 500MB or 2GiB, got {text!r}")
     return n
@@ -550,7 +550,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write only shard I of N: every tensor's I-th row block (0-based), the values of the "
                         "whole (needs --seed)")
     i.add_argument("--max-file-size", type=_bytes, default=None, metavar="SIZE",
-                   help="a Hugging Face checkpoint of files of at most SIZE of data each (5GB, 500MB, 2GiB: "
+                   help="a Hugging Face checkpoint of files of at most SIZE of data each (5GB, 500MB, 2GiB; as "
                         "save_pretrained's max_shard_size): --out's model-0000I-of-0000N.safetensors beside it and "
                         "its .index.json, or --out alone when all fits")
     i.add_argument("--no-progress", action="store_true", help="no progress bar (default: one on stderr when it is "

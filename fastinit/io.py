@@ -15,7 +15,7 @@ initializer: torch's layout for the fans).  The file is written under a
 temporary name in the same folder and renamed at the end: a crash, an exception or Ctrl-C leaves
 no half-written file under the final name.  A progress bar (tqdm, when installed) shows bytes and
 throughput.  ``write_checkpoint(path, specs, max_file_bytes=...)`` writes the same tensors as a Hugging Face
-checkpoint of several files and their index, split as ``save_pretrained(max_shard_size=...)`` splits them.
+checkpoint of several files and their index, split in their order as huggingface_hub splits a state dict.
 """
 from __future__ import annotations
 
@@ -384,7 +384,8 @@ class _Job:
     layout: list
     plans: dict
     bar_class: Any
-    metadata: dict  # the caller's and the shard's; fastinit.seed added by header()
+    metadata: dict  # the caller's
+    shard_metadata: dict  # fastinit.shard, after fastinit.seed (which header() adds)
     data_bytes: int
     most_bytes: int  # the file's size with the longest seed
 
@@ -408,15 +409,16 @@ class _Job:
         layout = _layout(specs, shard)
         plans = {name: _plan(fills[name], spec, dt, shape, rows, name) for name, spec, dt, shape, rows, _, _ in layout}
         bar_class = _tqdm(progress)
-        meta = {**_user_metadata(metadata), **({"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard else {})}
+        meta = _user_metadata(metadata)
+        shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard else {}
         data_bytes = sum(entry[-1] for entry in layout)
-        job = cls(os.fsdecode(path), specs, fills, seed, layout, plans, bar_class, meta, data_bytes, 0)
+        job = cls(os.fsdecode(path), specs, fills, seed, layout, plans, bar_class, meta, shard_meta, data_bytes, 0)
         job.most_bytes = job.nbytes(2**64 - 1)  # (the header's check, with the longest seed)
         check_destination(job.path)
         return job
 
     def header(self, seed: int) -> bytes:
-        return _header(self.layout, {**self.metadata, "fastinit.seed": str(seed)})
+        return _header(self.layout, {**self.metadata, "fastinit.seed": str(seed), **self.shard_metadata})
 
     def nbytes(self, seed: int) -> int:
         return len(self.header(seed)) + self.data_bytes
@@ -459,19 +461,21 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
                      seed: Optional[int] = None, metadata: Optional[Mapping[str, str]] = None,
                      block_bytes: int = 64 << 20, progress: Optional[bool] = None) -> dict:
     """Initialize ``tensors`` into a Hugging Face checkpoint of files of at most ``max_file_bytes`` of data each
-    (``save_pretrained``'s ``max_shard_size``); returns a summary.
+    (as ``save_pretrained``'s ``max_shard_size``, a tensor larger than it aside); returns a summary.
 
     ``path`` names the single file (``…/model.safetensors``), which is what is written when every tensor fits in
     ``max_file_bytes``.  Otherwise the tensors go, in their order, into ``model-00001-of-0000N.safetensors``… beside
-    it, split as huggingface_hub splits a state dict (a new file when the next tensor would pass the limit; a tensor
-    larger than the limit alone in its file), and the index ``model.safetensors.index.json`` (``metadata.total_size``:
-    the data bytes; ``weight_map``: name -> file), which ``from_pretrained`` reads, is written last.  One seed for
-    every file (each records it); the values are :func:`write_safetensors`'s, whatever the split.  Everything is
-    checked (every tensor, every file name, the free space for all of them) before the first file is written; each
-    file, and the index, is written atomically.  Files of an earlier split that the new one does not name are left
-    as they were.  ``seed``, ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for
-    all the files).  The summary: ``path`` (the index, or the single file), ``files``, ``bytes``, ``seconds``,
-    ``bytes_per_s``, ``seed``, ``tensors``."""
+    it, split as huggingface_hub splits a state dict in that order (a new file when the next tensor would pass the
+    limit; a tensor larger than the limit alone in its file; empty tensors with the first), and the index
+    ``model.safetensors.index.json`` (``metadata.total_size``: the data bytes; ``weight_map``: name -> file), which
+    ``from_pretrained`` reads, is written last.  One seed for every file (each records it); the values are
+    :func:`write_safetensors`'s, whatever the split.  Everything is checked (every tensor, every file name, the free
+    space for all of them) before the first file is written; each file, and the index, is written atomically; an
+    earlier index is removed before the first file (an interrupted write leaves no index naming a mix of old and
+    new files).  Files of an earlier split that the new one does not name are left as they were.  ``seed``,
+    ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for all the files).  The
+    summary: ``path`` (the index, or the single file), ``files``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed``,
+    ``tensors``."""
     if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, (int, np.integer)) or max_file_bytes < 1:
         raise ValueError(f"max_file_bytes must be a positive int, got {max_file_bytes!r}")
     path = os.fsdecode(path)
@@ -482,7 +486,10 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     sizes = {entry[0]: entry[-1] for entry in _layout(_specs(tensors))}
     groups: list = []
     current, used = {}, 0
+    empty = [name for name in tensors if not sizes[name]]  # (one storage to torch: hub puts them with the first)
     for name, spec in tensors.items():  # huggingface_hub's split_state_dict_into_shards_factory
+        if empty and name in empty[1:]:
+            continue
         if sizes[name] > max_file_bytes:
             groups.append({name: spec})
             continue
@@ -493,6 +500,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
         used += sizes[name]
     if current or not groups:
         groups.append(current)
+    for group in groups:
+        if empty and empty[0] in group:
+            group.update((name, tensors[name]) for name in empty[1:])
     if len(groups) == 1:
         summary = write_safetensors(path, tensors, seed=seed, metadata=metadata, block_bytes=block_bytes,
                                     progress=progress)
@@ -511,6 +521,8 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     check_destination(index_path)
     check_free_space(path, sum(job.most_bytes for job in jobs) + len(index.encode()))
     seed = resolve_seed(jobs[0].seed)  # drawn (seed=None) once nothing is left to refuse
+    if os.path.lexists(index_path):  # an earlier index would name a mix of old and new files until the new one is in
+        os.unlink(index_path)
     bar = _progress(jobs[0].bar_class, sum(job.nbytes(seed) for job in jobs), progress)
     start = time.perf_counter()
     try:

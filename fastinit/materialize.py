@@ -168,10 +168,10 @@ def _uniform(bound: float, label: str) -> _Method:
                    law=("uniform", bound))
 
 
-def _normal(std: float, suffix: str = "") -> _Method:
-    return _Method(f"normal(0, {std:.4g}){suffix}",
-                   lambda t, seed, stream, place: _ft().normal_(t, 0.0, std, seed=seed, stream=stream, **place),
-                   law=("normal", std))
+def _normal(std: float, suffix: str = "", mean: float = 0.0) -> _Method:
+    return _Method(f"normal({mean:.4g}, {std:.4g}){suffix}",
+                   lambda t, seed, stream, place: _ft().normal_(t, mean, std, seed=seed, stream=stream, **place),
+                   law=("normal", mean, std))
 
 
 def _trunc_normal(std: float) -> _Method:
@@ -911,6 +911,9 @@ class _Writes(torch.overrides.TorchFunctionMode):
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
         if in_place:
             how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__") else name
+            if name == "normal_" and getattr(func, "__module__", "") == "torch.nn.init" and target._base is None:
+                how = _normal_law(args, kwargs) or how  # a whole tensor's N(mean, std²), a law fastinit draws (the
+                # tensor method is not: torch's trunc_normal_ starts its rejection sampling with it)
             ids = self._ids(target)
             for i in ids:
                 self.written[i] = how
@@ -926,10 +929,25 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 for t in both:
                     self.unknown.pop(id(t), None)
             return target
+        if name == "any" and drawn:  # "any rejected?" of a rejection sampler (torch's trunc_normal_) over draws not
+            return torch.zeros((), dtype=torch.bool, device="cpu")  # made: none, so that its loop ends (not spin on
+            # stale memory; on the CPU: under `with torch.device("meta")` a meta bool has no truth value)
         out = func(*args, **kwargs)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
         return out
+
+
+def _normal_law(args: tuple, kwargs: dict) -> tuple | None:
+    """``("normal_", mean, std)`` of a call ``normal_(tensor, mean, std)`` (torch.nn.init's, or the tensor's method)
+    with plain numbers and no generator; None for any other."""
+    given = {**dict(zip(("mean", "std", "generator"), args[1:])), **kwargs}
+    mean, std = given.get("mean", 0.0), given.get("std", 1.0)
+    if given.get("generator") is not None or len(args) > 4 or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in (mean, std)) \
+            or std < 0:
+        return None
+    return "normal_", float(mean), float(std)
 
 
 def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
@@ -1025,6 +1043,13 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> s
     own_dtype = set()
     for i, group in asked.items():
         prefix, m, model = plan[i]
+        drawn = [e for e in group if e.method is None and isinstance(writes[id(e)][0], tuple)]
+        for e in drawn:  # HF draws the whole tensor from N(mean, std²): fastinit's kernels draw it, by (seed, name)
+            _, mean, std = writes[id(e)][0]
+            e.method, e.at = _normal(std, f" ({type(model).__name__}._init_weights' law)", mean), prefix
+        group = [e for e in group if e not in drawn]
+        if not group:
+            continue
         for e in group:
             e.method = e.at = None  # a copied parameter: HF's computed values, not the rule's draw
             e.hf = True

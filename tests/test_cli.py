@@ -391,6 +391,9 @@ def test_config_spec_mixtures_of_experts():
     assert "model.layers.0.self_attn.q_proj.bias" not in spec
     dense = config_spec({"model_type": "qwen3_moe", **tiny, "num_local_experts": 0})  # (the other name)
     assert not any("experts" in name for name in dense) and "model.layers.2.self_attn.q_norm.weight" in dense
+    empty = config_spec({"model_type": "qwen2_moe", **tiny, "num_experts": 2, "shared_expert_intermediate_size": 0})
+    assert empty["model.layers.0.mlp.shared_expert.down_proj.weight"].shape == (16, 0)  # (transformers saves it)
+    assert empty["model.layers.0.mlp.shared_expert_gate.weight"].shape == (1, 16)
     mixtral = config_spec({"model_type": "mixtral", **tiny, "num_experts": 2, "head_dim": None})
     assert mixtral["model.layers.3.block_sparse_moe.experts.1.w2.weight"].shape == (16, 24)
     assert mixtral["model.layers.0.block_sparse_moe.gate.weight"].shape == (2, 16)
@@ -403,6 +406,7 @@ def test_config_spec_mixtures_of_experts():
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
+    ({"model_type": "mistral", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
     ({"model_type": "qwen2_moe", "num_experts": -1}, "num_experts must be an integer >= 0, got -1"),
     ({"model_type": "qwen3_moe", "decoder_sparse_step": 0}, "decoder_sparse_step must be a positive integer, got 0"),
     ({"model_type": "qwen3_moe", "mlp_only_layers": [1.0]}, r"mlp_only_layers must be null or a list of layer indices"),
@@ -498,7 +502,7 @@ def test_init_max_file_size_writes_a_checkpoint_of_files_and_their_index(tmp_pat
                          ("1.5KB", 1500)):
         assert _bytes(size) == bytes_
     capsys.readouterr()
-    for size in ("5 apples", "0", "-1GB"):  # argparse's exit, with the flag's own refusal
+    for size in ("5 apples", "0", "-1GB", "1" + "0" * 400):  # argparse's exit, with the flag's own refusal
         with pytest.raises(SystemExit, match="2"):
             main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "x.safetensors"), f"--max-file-size={size}"])
         assert "must be a size in bytes such as 5GB, 500MB or 2GiB" in capsys.readouterr().err

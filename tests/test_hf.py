@@ -271,6 +271,37 @@ hf5 = pytest.mark.skipif(int(transformers.__version__.split(".")[0]) < 5,
 
 
 @hf5
+def test_materialize_draws_what_hf_draws_whole_with_normal_by_fastinits_kernels_by_name():
+    """Mixtral's experts and router, parameters of transformers' own modules, are drawn by its _init_weights with
+    init.normal_(0, initializer_range): materialize draws them with fastinit's normal_ by (seed, name), as the rules'
+    tensors, where it ran HF's init with torch's generator (and refused a placement of them).  A shard of the
+    experts (placement=) holds exactly its slice of the whole."""
+    import fastinit.torch as ft
+    from fastinit.torch import materialize
+
+    def mixtral(experts):
+        config = transformers.MixtralConfig(**{**TINY, "num_hidden_layers": 1}, num_local_experts=experts,
+                                            initializer_range=0.05)
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return transformers.AutoModelForCausalLM.from_config(config)
+
+    model = mixtral(4)
+    summary = materialize(model, seed=3, scheme="llama")
+    moe = "model.layers.0.mlp."
+    for name in (moe + "experts.gate_up_proj", moe + "experts.down_proj", moe + "gate.weight"):
+        t = model.get_parameter(name)
+        assert torch.equal(t, ft.normal_(torch.empty(t.shape), 0.0, 0.05, seed=3, stream=name)), name
+        assert summary[name].method == "normal(0, 0.05) (MixtralModel._init_weights' law)"
+    assert set(summary.fallbacks) == {"model.rotary_emb"}  # (its inv_freq: computed by HF's init, as before)
+    local = mixtral(2)  # experts 2 and 3 of 4
+    whole = model.get_parameter(moe + "experts.gate_up_proj")
+    materialize(local, seed=3, scheme="llama",
+                placement={moe + "experts.gate_up_proj": (tuple(whole.shape), (2, 0, 0))})
+    assert torch.equal(local.get_parameter(moe + "experts.gate_up_proj"), whole[2:])
+
+
+@hf5
 @pytest.mark.parametrize("kind", ["llama", "gemma", "bert", "vit"])
 def test_materialize_fills_what_a_meta_hf_model_computes_by_its_own_init_weights(kind):
     """A model built on the meta device has no rotary inv_freq, position_ids or embed_scale (computed, not drawn),

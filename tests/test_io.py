@@ -380,6 +380,9 @@ def test_shards_concatenate_to_the_unsharded_file(tmp_path):
     for name in spec:
         joined = np.concatenate([p[name] for p in parts])
         assert joined.tobytes() == full[name].tobytes(), name
+    with open(tmp_path / "s1.safetensors", "rb") as f:  # (the order files of earlier versions have: the same bytes)
+        assert list(json.loads(f.read(int.from_bytes(f.read(8), "little")))["__metadata__"]) == \
+            ["fastinit.seed", "fastinit.shard"]
 
 
 def test_shard_of_a_whole_tensor_initializer_is_refused(tmp_path):
@@ -703,6 +706,13 @@ def test_a_checkpoint_is_split_as_huggingface_hub_splits_a_state_dict_with_the_s
     theirs = hub.split_torch_state_dict_into_shards({name: torch.empty(t.shape, dtype=dtypes[t.dtype])
                                                      for name, t in spec.items()}, max_shard_size=6000)
     assert theirs.tensor_to_filename == index["weight_map"] and theirs.metadata == index["metadata"]
+    empties = {"e0": TensorSpec((0,)), "x": TensorSpec((1000,)), "e1": TensorSpec((0, 3)), "y": TensorSpec((1000,))}
+    (tmp_path / "empty").mkdir()
+    write_checkpoint(tmp_path / "empty" / "model.safetensors", empties, max_file_bytes=4000, seed=7)
+    theirs = hub.split_torch_state_dict_into_shards({name: torch.empty(t.shape) for name, t in empties.items()},
+                                                    max_shard_size=4000)  # (one storage: e1 goes with e0)
+    assert json.loads((tmp_path / "empty" / "model.safetensors.index.json").read_text())["weight_map"] == \
+        theirs.tensor_to_filename
     # everything fits: one file under the name, no index (as save_pretrained)
     summary = write_checkpoint(tmp_path / "one" / "model.safetensors", spec, max_file_bytes=29_800, seed=7)
     assert summary["files"] == [summary["path"]] == [str(tmp_path / "one" / "model.safetensors")]
@@ -742,3 +752,23 @@ def test_a_checkpoint_is_refused_before_any_file_is_written(tmp_path, monkeypatc
     with pytest.raises(FileExistsError, match="from_pretrained would load that file, not their index"):
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000)
     assert os.listdir(tmp_path) == ["model.safetensors"] and fastinit.default_generator.__getstate__() == state
+
+
+def test_an_interrupted_checkpoint_leaves_no_index_naming_old_and_new_files(tmp_path, monkeypatch):
+    from fastinit import io
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)
+    fill = io._fill_tensor
+
+    def failing(start, f, spec, dt, shape, rows, plan, seed, name, blocks):
+        if name == "d":  # (the third file's)
+            raise KeyboardInterrupt
+        return fill(start, f, spec, dt, shape, rows, plan, seed, name, blocks)
+
+    monkeypatch.setattr(io, "_fill_tensor", failing)
+    with pytest.raises(KeyboardInterrupt):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=2)
+    assert not (tmp_path / "model.safetensors.index.json").exists()  # (files 1-2: seed 2; 3-4: seed 1)
+    assert sorted(os.listdir(tmp_path)) == [f"model-0000{k}-of-00004.safetensors" for k in (1, 2, 3, 4)]

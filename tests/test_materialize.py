@@ -1313,3 +1313,26 @@ def test_a_plain_tensor_subclass_keeps_torchs_reason_not_the_dtensor_advice():
     with pytest.raises(TypeError) as e:
         materialize(m, seed=0)
     assert "materialize: weight" in str(e.value) and "fully_shard" not in str(e.value)
+
+
+def test_a_rejection_sampler_in_hfs_dry_run_stops_at_its_first_pass():
+    """The dry run of a Hugging Face model's init records torch's trunc_normal_, a rejection sampler, without
+    drawing: its "any rejected?" over values never drawn read stale memory, and its loop ran as long as that memory
+    said so (forever, where it held values out of [a, b]).  Answered "none" now: one pass, nothing written."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import torch
+        from fastinit.materialize import _Writes
+        torch.empty_like = lambda t, **kw: torch.full(t.shape, 1e30, dtype=t.dtype)  # stale memory, all rejected
+        t = torch.full((8,), 1e30)
+        with torch.no_grad(), _Writes({}) as mode:
+            torch.nn.init.trunc_normal_(t, std=1.0, a=-2.0, b=2.0)  # (torch 2.13: normal_, then where() until in)
+            torch.nn.init.trunc_normal_(t, std=1.0, a=3.0, b=4.0)  # (uniform_ candidates, accepted by density)
+        assert torch.equal(t, torch.full((8,), 1e30)) and mode.written[id(t)] == "draw", mode.written
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]
