@@ -90,20 +90,23 @@ class Scheme:
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
     ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
+    ``std=None``: the model's — a Hugging Face model's config ``initializer_range`` (as its ``_init_weights``: 0.02
+    where that is 0 or missing), 0.02 for any other model; :func:`materialize` resolves it (``summary.scheme``).
     """
 
     name: str = "torch"
-    std: float = 0.02
+    std: float | None = None
     n_layer: int | None = None
     residual: tuple = RESIDUAL_PROJECTIONS
 
     def __post_init__(self):
         if self.name not in SCHEMES:
             raise ValueError(f"scheme must be one of {SCHEMES}, got {self.name!r}")
-        std = _ft()._num(self.std)  # a real number (NumPy scalars too) or a 0-d tensor, not a bool
-        if not _is_real(std) or not (math.isfinite(_float(std)) and std > 0):
-            raise ValueError(f"scheme std must be a finite number > 0, got {self.std!r}")
-        object.__setattr__(self, "std", _float(std))
+        if self.std is not None:
+            std = _ft()._num(self.std)  # a real number (NumPy scalars too) or a 0-d tensor, not a bool
+            if not _is_real(std) or not (math.isfinite(_float(std)) and std > 0):
+                raise ValueError(f"scheme std must be a finite number > 0 or None (the model's), got {self.std!r}")
+            object.__setattr__(self, "std", _float(std))
         if self.n_layer is not None:
             n_layer = _ft()._num(self.n_layer)
             if isinstance(n_layer, bool) or not isinstance(n_layer, numbers.Integral) or n_layer < 1:
@@ -788,13 +791,20 @@ def _fallback_seed(seed: int, module_name: str) -> int:
     return hash64(f"{seed}:{module_name}".encode()) >> 1
 
 
-def _with_hf_depth(scheme: Scheme, module: nn.Module) -> Scheme:
-    """``"gpt2"`` without ``n_layer`` on a Hugging Face GPT-2 (its config's ``model_type``): the config's ``n_layer``,
-    by which HF's GPT-2 ``_init_weights`` scales the residual projections.  Other models are left alone (an
-    encoder-decoder's ``num_hidden_layers`` is its encoder's)."""
+def _with_hf_config(scheme: Scheme, module: nn.Module) -> Scheme:
+    """``scheme`` with what it leaves to the model resolved.  ``std=None``: on a Hugging Face model (its ``config``
+    a transformers config), the config's ``initializer_range`` where it is a finite number > 0 (HF's
+    ``_init_weights`` takes ``initializer_range or 0.02``), else 0.02.  ``"gpt2"`` without ``n_layer`` on a Hugging
+    Face GPT-2 (its config's ``model_type``): the config's ``n_layer``, by which HF's GPT-2 ``_init_weights`` scales
+    the residual projections; other models' depth is left alone (an encoder-decoder's ``num_hidden_layers`` is its
+    encoder's)."""
     config = getattr(module, "config", None)
-    if scheme.name != "gpt2" or scheme.n_layer is not None or type(config).__module__.split(".")[0] != "transformers" \
-            or getattr(config, "model_type", None) != "gpt2":
+    hf = type(config).__module__.split(".")[0] == "transformers"
+    if scheme.std is None:
+        std = getattr(config, "initializer_range", None) if hf else None
+        ok = isinstance(std, (int, float)) and not isinstance(std, bool) and math.isfinite(std) and std > 0
+        scheme = replace(scheme, std=float(std) if ok else 0.02)
+    if scheme.name != "gpt2" or scheme.n_layer is not None or not hf or getattr(config, "model_type", None) != "gpt2":
         return scheme
     depth = getattr(config, "n_layer", None)
     return replace(scheme, n_layer=depth) if isinstance(depth, int) and not isinstance(depth, bool) and depth >= 1 \
@@ -1115,7 +1125,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     t_start = time.perf_counter()
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
-    scheme = _with_hf_depth(Scheme.of(scheme), module)
+    scheme = _with_hf_config(Scheme.of(scheme), module)
     if isinstance(device, bool) or not isinstance(device, (str, torch.device, int)):
         raise TypeError(f"device must be a str, a torch.device or a CUDA device index, got {type(device).__name__}")
     try:

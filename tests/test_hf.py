@@ -387,6 +387,30 @@ def test_the_gpt2_scheme_takes_a_hf_models_depth_for_its_residual_projections():
     assert materialize(llama, seed=1, scheme="gpt2").scheme.n_layer is None
 
 
+def test_a_scheme_without_std_takes_a_hf_models_initializer_range():
+    """HF's _init_weights draws with its config's initializer_range; the scheme's std was 0.02 whatever it said, so
+    a Mixtral at 0.05 got its linear layers at 0.02 and its experts (drawn by HF's law) at 0.05."""
+    from fastinit.torch import Scheme, materialize, normal_
+
+    def llama(init_range):
+        config = transformers.LlamaConfig(num_hidden_layers=1, hidden_size=64, intermediate_size=96, vocab_size=300,
+                                          num_attention_heads=4, initializer_range=init_range)
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return transformers.LlamaForCausalLM(config)
+
+    name = "model.layers.0.mlp.up_proj.weight"
+    for init_range, scheme, std in ((0.05, "llama", 0.05), (0.05, ("gpt2", {}), 0.05), (0.0, "llama", 0.02),
+                                    (0.05, ("llama", {"std": 0.01}), 0.01), (0.05, Scheme("llama", std=0.02), 0.02)):
+        model = llama(init_range)
+        summary = materialize(model, seed=2, scheme=scheme)
+        assert summary.scheme.std == std and summary[name].method == f"normal(0, {std:g})", (init_range, scheme)
+        w = model.get_parameter(name)
+        assert torch.equal(w, normal_(torch.empty_like(w), 0.0, std, seed=2, stream=name))
+    plain = torch.nn.Linear(4, 4, device="meta")  # not a Hugging Face model: 0.02
+    assert materialize(plain, seed=0, scheme="llama").scheme.std == 0.02
+
+
 SINUSOIDS = {  # (model, config, a position table whose values HF computes: sinusoids)
     "distilbert": (lambda: transformers.DistilBertForMaskedLM, lambda: transformers.DistilBertConfig(
         dim=64, n_layers=1, n_heads=4, hidden_dim=128, vocab_size=300, max_position_embeddings=64,
