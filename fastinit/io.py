@@ -423,10 +423,12 @@ class _Job:
     def nbytes(self, seed: int) -> int:
         return len(self.header(seed)) + self.data_bytes
 
-    def write(self, seed: int, block_bytes: int, bar) -> dict:
-        """Write the file (atomically) under ``seed``, advancing ``bar``; the summary."""
+    def write(self, seed: int, block_bytes: int, bar, label: str = "") -> dict:
+        """Write the file (atomically) under ``seed``, advancing ``bar`` (its postfix: ``label``); the summary."""
         header = self.header(seed)
         start = time.perf_counter()
+        if bar and label:
+            bar.set_postfix_str(label)
         with atomic_output(self.path, ".safetensors") as (fd, _), os.fdopen(fd, "r+b") as f:
             f.write(header)
             f.truncate(len(header) + self.data_bytes)
@@ -526,7 +528,7 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     bar = _progress(jobs[0].bar_class, sum(job.nbytes(seed) for job in jobs), progress)
     start = time.perf_counter()
     try:
-        summaries = [job.write(seed, block_bytes, bar) for job in jobs]
+        summaries = [job.write(seed, block_bytes, bar, os.path.basename(job.path)) for job in jobs]
     finally:
         if bar:
             bar.close()

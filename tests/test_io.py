@@ -313,6 +313,16 @@ def test_progress_bar_reports_bytes(tmp_path, capsys):
     assert "262k/262k" in err  # decimal prefixes (262,144 bytes of values and the header), as the CLI's summary
 
 
+def test_a_checkpoints_progress_is_one_bar_over_its_files(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    from fastinit.io import write_checkpoint
+
+    write_checkpoint(tmp_path / "model.safetensors", {f"t{i}": TensorSpec((100, 100)) for i in range(5)},
+                     max_file_bytes=90_000, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "200k/200k" in err and "100%" in err  # one bar, closed once: all the files
+
+
 def test_progress_true_without_tqdm_is_refused_before_any_draw_or_write(tmp_path, monkeypatch):
     """The docstring's "forced on": without tqdm an ImportError naming the extra (it showed no bar, silently),
     before the seed is drawn from the generator or the file created; progress=None goes on without a bar."""
