@@ -913,14 +913,14 @@ class _Writes(torch.overrides.TorchFunctionMode):
         name = getattr(func, "__name__", "")
         inputs = _tensors(args) + _tensors(kwargs.values())
         target = args[0] if args else kwargs.get("tensor")  # (torch.nn.init passes its tensor by keyword)
-        in_place = isinstance(target, torch.Tensor) and (name == "__setitem__" or name.endswith("_")
-                                                          and not name.startswith("_"))
+        in_place = isinstance(target, torch.Tensor) and (name in ("__setitem__", "__set__") or name.endswith("_")
+                                                          and not name.startswith("_"))  # (__set__: .data = ...)
         sources = [t for t in inputs if not in_place or t is not target]
         drawn = name in _RANDOM or any(id(t) in self.drawn for t in sources) or \
             getattr(func, "__module__", "") == "torch.nn.init" and name not in _CONSTANT_INIT
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
         if in_place:
-            how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__") else name
+            how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__", "__set__") else name
             if name == "normal_" and getattr(func, "__module__", "") == "torch.nn.init" and target._base is None:
                 how = _normal_law(args, kwargs) or how  # a whole tensor's N(mean, std²), a law fastinit draws (the
                 # tensor method is not: torch's trunc_normal_ starts its rejection sampling with it)
@@ -939,9 +939,11 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 for t in both:
                     self.unknown.pop(id(t), None)
             return target
-        if name == "any" and drawn:  # "any rejected?" of a rejection sampler (torch's trunc_normal_) over draws not
-            return torch.zeros((), dtype=torch.bool, device="cpu")  # made: none, so that its loop ends (not spin on
-            # stale memory; on the CPU: under `with torch.device("meta")` a meta bool has no truth value)
+        if name == "any" and drawn and len(args) == 1 and not kwargs:
+            # "any rejected?" of a rejection sampler (torch's trunc_normal_) over draws not made: none, so that its
+            # loop ends, not spin on stale memory (on the CPU: a meta bool, under `with torch.device("meta")`, has no
+            # truth value)
+            return torch.zeros((), dtype=torch.bool, device="cpu")
         out = func(*args, **kwargs)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
@@ -971,12 +973,14 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     dry run that writes nothing, no tensor flagged initialized and torch's generator forked.  The meta tensors no
     rule fills stand in the modules as CPU tensors of their shape and dtype over one element (strides 0) for the
     run: ``nn.init.trunc_normal_`` takes no torch-function dispatch and returns at once on a meta tensor, and some
-    init code reads values (``.item()``).  A call that raises writes nothing."""
+    init code reads values (``.item()``); so do the placed ones, of their global shape (a law HF reads off the
+    shape, ``std = shape[-1] ** -0.5``, is the whole tensor's).  A call that raises writes nothing."""
     twins: dict = {}  # id(meta tensor) -> its stand-in
     for e in entries.values():
         t = e.tensor
-        if t.is_meta and e.method is None and id(t) not in twins:
-            twin = torch.empty(1, dtype=t.dtype, device="cpu").as_strided(t.shape, (0,) * t.dim()) if t.dim() \
+        if (t.is_meta or e.place) and e.method is None and id(t) not in twins:
+            shape = tuple(e.place["global_shape"]) if e.place else tuple(t.shape)
+            twin = torch.empty(1, dtype=t.dtype, device="cpu").as_strided(shape, (0,) * len(shape)) if shape \
                 else torch.empty((), dtype=t.dtype, device="cpu")  # (cpu: not the default device, meta in a
             # `with torch.device("meta")`)
             if isinstance(t, nn.Parameter):
@@ -1029,15 +1033,16 @@ def _regions(t: torch.Tensor, regions: list) -> list:
         return [t.detach()]
 
 
-def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> set:
+def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtype: torch.dtype | None) -> set:
     """Hugging Face models: append to ``fallback`` (and ``taken``) each module whose model's ``_init_weights(module)``
     is to write some tensors, as HF's own initialization would: those no rule, override or ``reset_parameters()``
     fills (a meta buffer of computed values, a parameter of HF's own such as ViT's ``cls_token``) and those it
     copies computed values into (sinusoidal position tables: Marian's, Whisper's, DistilBERT's, which a rule would
     draw) — each by the last module of HF's order (a module after its children) that writes it in a dry run
-    (:func:`_hf_writes`).  Those no call writes are left to the refusal.  Returns the ids of the buffers among them:
-    they keep their dtype under ``dtype=`` (rotary ``inv_freq`` in float32 beside bfloat16 weights, as HF builds
-    it)."""
+    (:func:`_hf_writes`).  Those no call writes are left to the refusal; those its last write draws whole by
+    ``init.normal_(mean, std)`` get fastinit's normal with that law instead (``dtype``: materialize's, which the
+    tensor must be fillable in).  Returns the ids of the buffers among them: they keep their dtype under ``dtype=``
+    (rotary ``inv_freq`` in float32 beside bfloat16 weights, as HF builds it)."""
     models = _hf_models(modules)
     if not models:
         return set()
@@ -1053,7 +1058,8 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set) -> s
     own_dtype = set()
     for i, group in asked.items():
         prefix, m, model = plan[i]
-        drawn = [e for e in group if e.method is None and isinstance(writes[id(e)][0], tuple)]
+        drawn = [e for e in group if e.method is None and isinstance(writes[id(e)][0], tuple)
+                 and _new_dtype(e.tensor, dtype) in _FILLABLE]  # (a complex tensor: HF's init)
         for e in drawn:  # HF draws the whole tensor from N(mean, std²): fastinit's kernels draw it, by (seed, name)
             _, mean, std = writes[id(e)][0]
             e.method, e.at = _normal(std, f" ({type(model).__name__}._init_weights' law)", mean), prefix
@@ -1283,7 +1289,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     fallback = [(p, m, own, None) for p, m, own in fallback  # (None: no Hugging Face model's init)
                 if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
     fallback_mods = {id(m) for _, m, _, _ in fallback}
-    own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods)
+    own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods, dtype)
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in fallback_mods and not e.hf
                 and (e.kind == "parameter" or e.was_meta)]
     placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]

@@ -302,6 +302,51 @@ def test_materialize_draws_what_hf_draws_whole_with_normal_by_fastinits_kernels_
 
 
 @hf5
+def test_hfs_normal_law_is_the_whole_tensors_and_its_last_write():
+    """A review of the law above: a std HF reads off the tensor's shape gave a shard its own law (a wrong slice
+    where placement had been refused); a later `.data =` write (unseen by the dry run) was dropped; a complex
+    tensor, which fastinit does not fill, was refused.  Each is the whole tensor's law, or HF's fallback, now."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    class Experts(torch.nn.Module):
+        def __init__(self, cols, dtype):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.empty(4, cols, dtype=dtype))
+
+    class Toy(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config, cols=64, dtype=torch.float32, mode="shape"):
+            super().__init__(config)
+            self.experts, self.mode = Experts(cols, dtype), mode
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, Experts):
+                init.normal_(module.w, mean=0.0, std=module.w.shape[-1] ** -0.5 if self.mode == "shape" else 1.0)
+                if self.mode == "data":
+                    module.w.data = module.w.data * 0.5
+
+    def toy(**kw):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Toy(PretrainedConfig(), **kw)
+
+    whole, part = toy(), toy(cols=16)
+    assert ft.materialize(whole, seed=1)["experts.w"].method == "normal(0, 0.125) (Toy._init_weights' law)"
+    summary = ft.materialize(part, seed=1, placement={"experts.w": ((4, 64), (0, 16))})
+    assert summary["experts.w"].method == "normal(0, 0.125) (Toy._init_weights' law)"
+    assert torch.equal(part.experts.w, whole.experts.w[:, 16:32])
+    for model in (toy(mode="data"), toy(dtype=torch.complex64, mode="plain")):
+        summary = ft.materialize(model, seed=1)
+        assert summary["experts.w"].method == "Toy._init_weights()" and "experts" in summary.fallbacks
+    assert abs(float(model.experts.w.detach().abs().pow(2).mean()) - 1) < 0.3  # (complex: HF's N(0, 1))
+
+
+@hf5
 @pytest.mark.parametrize("kind", ["llama", "gemma", "bert", "vit"])
 def test_materialize_fills_what_a_meta_hf_model_computes_by_its_own_init_weights(kind):
     """A model built on the meta device has no rotary inv_freq, position_ids or embed_scale (computed, not drawn),
