@@ -2,7 +2,10 @@
 
 Models from standard torch modules only: GPT-2 small (124,439,808 parameters: nn.Embedding, Linear-based
 attention and MLP, nn.LayerNorm, tied head) and, with FASTINIT_BENCH_1B=1, a Llama-3.2-1B-shaped decoder
-(1,235,814,400 parameters: nn.Embedding, nn.Linear q/k/v/o and SwiGLU MLP, nn.RMSNorm, tied head).
+(1,235,814,400 parameters: nn.Embedding, nn.Linear q/k/v/o and SwiGLU MLP, nn.RMSNorm, tied head).  With
+transformers installed, a Hugging Face Mixtral (4 layers of 8 experts, hidden 1024, MLP 3584, vocabulary 32000:
+428,385,280 parameters, 82% of them experts and routers) against transformers' own init on the CPU, materialized
+with scheme="llama" (its experts drawn by HF's normal law, by fastinit's kernels).
 Each contestant runs in a fresh process (after a warm-up that loads fastinit's kernels): wall time of
 construction + initialization end to end, and peak RSS (ru_maxrss) above the RSS just before.
 Goals: >= 5x faster than torch's own init, peak RSS <= model bytes + 64 MiB.  pytest-benchmark's own table
@@ -20,6 +23,11 @@ import torch
 from torch import nn
 
 MODELS = ["gpt2-small"] + (["decoder-1b"] if os.environ.get("FASTINIT_BENCH_1B") else [])
+try:
+    import transformers  # noqa: F401
+    MODELS.append("hf-mixtral")
+except ImportError:
+    pass
 
 
 class GPT2Block(nn.Module):
@@ -66,7 +74,20 @@ class Decoder1B(nn.Module):
         self.lm_head.weight = self.embed_tokens.weight
 
 
-BUILDERS = {"gpt2-small": GPT2, "decoder-1b": Decoder1B}
+def hf_mixtral():
+    import warnings
+
+    import transformers
+
+    config = transformers.MixtralConfig(vocab_size=32000, hidden_size=1024, intermediate_size=3584, num_hidden_layers=4,
+                                        num_attention_heads=16, num_key_value_heads=4, num_local_experts=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return transformers.AutoModelForCausalLM.from_config(config)
+
+
+BUILDERS = {"gpt2-small": GPT2, "decoder-1b": Decoder1B, "hf-mixtral": hf_mixtral}
+SCHEMES = {"hf-mixtral": "llama"}  # (the others: torch's defaults)
 
 
 def _rss_mib() -> float:
@@ -99,7 +120,7 @@ def measure(model: str, mode: str) -> dict:
         with torch.device("meta"):
             m = build()
         m.to_empty(device="cpu")
-        m.tie()  # to_empty unties shared parameters
+        (getattr(m, "tie", None) or m.tie_weights)()  # to_empty unties shared parameters
         with torch.no_grad():
             for p in m.parameters():
                 p.zero_()
@@ -107,11 +128,11 @@ def measure(model: str, mode: str) -> dict:
         for mod in owners:
             mod.reset_parameters()
     elif mode == "fastinit-reinit":
-        ft.materialize(m, seed=0, progress=False)
+        ft.materialize(m, seed=0, progress=False, scheme=SCHEMES.get(model, "torch"))
     else:
         with torch.device("meta"):
             m = build()
-        ft.materialize(m, seed=0, progress=False)
+        ft.materialize(m, seed=0, progress=False, scheme=SCHEMES.get(model, "torch"))
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     params = {id(p): p for p in m.parameters()}.values()
