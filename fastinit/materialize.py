@@ -793,15 +793,26 @@ def _fallback_seed(seed: int, module_name: str) -> int:
 
 def _with_hf_config(scheme: Scheme, module: nn.Module) -> Scheme:
     """``scheme`` with what it leaves to the model resolved.  ``std=None``: on a Hugging Face model (its ``config``
-    a transformers config), the config's ``initializer_range`` where it is a finite number > 0 (HF's
-    ``_init_weights`` takes ``initializer_range or 0.02``), else 0.02.  ``"gpt2"`` without ``n_layer`` on a Hugging
-    Face GPT-2 (its config's ``model_type``): the config's ``n_layer``, by which HF's GPT-2 ``_init_weights`` scales
-    the residual projections; other models' depth is left alone (an encoder-decoder's ``num_hidden_layers`` is its
-    encoder's)."""
+    a transformers config), the std HF's base ``_init_weights`` draws with — the config's ``initializer_range``,
+    else its ``init_std`` (BART), else its text config's ``initializer_range`` (Llava), 0.02 where that is not a
+    finite number > 0 (HF: ``initializer_range or 0.02``) — else 0.02.  (Not ``initializer_factor``, which HF's base
+    also takes: CLIP's and T5's own inits scale it per module, and 1.0 would be no linear layer's std.)
+    ``"gpt2"`` without ``n_layer`` on a Hugging Face GPT-2 (its config's ``model_type``): the config's ``n_layer``,
+    by which HF's GPT-2 ``_init_weights`` scales the residual projections; other models' depth is left alone (an
+    encoder-decoder's ``num_hidden_layers`` is its encoder's)."""
     config = getattr(module, "config", None)
     hf = type(config).__module__.split(".")[0] == "transformers"
     if scheme.std is None:
-        std = getattr(config, "initializer_range", None) if hf else None
+        std = None
+        if hf and hasattr(config, "initializer_range"):
+            std = config.initializer_range
+        elif hf and hasattr(config, "init_std"):
+            std = config.init_std
+        elif hf and callable(getattr(config, "get_text_config", None)):
+            try:
+                std = getattr(config.get_text_config(), "initializer_range", None)
+            except Exception:  # (a config whose text config cannot be told)
+                std = None
         ok = isinstance(std, (int, float)) and not isinstance(std, bool) and math.isfinite(std) and std > 0
         scheme = replace(scheme, std=float(std) if ok else 0.02)
     if scheme.name != "gpt2" or scheme.n_layer is not None or not hf or getattr(config, "model_type", None) != "gpt2":

@@ -454,6 +454,26 @@ def test_a_scheme_without_std_takes_a_hf_models_initializer_range():
         assert torch.equal(w, normal_(torch.empty_like(w), 0.0, std, seed=2, stream=name))
     plain = torch.nn.Linear(4, 4, device="meta")  # not a Hugging Face model: 0.02
     assert materialize(plain, seed=0, scheme="llama").scheme.std == 0.02
+    with torch.device("meta"), warnings.catch_warnings():  # BART's init_std; a composite model's text config
+        warnings.simplefilter("ignore")
+        bart = transformers.BartModel(transformers.BartConfig(
+            d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4, decoder_attention_heads=4,
+            encoder_ffn_dim=32, decoder_ffn_dim=32, vocab_size=100, max_position_embeddings=32, init_std=0.03))
+    assert materialize(bart, seed=0, scheme="llama").scheme.std == 0.03
+
+    class Composite(transformers.PreTrainedModel):
+        config_class = transformers.PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.proj = torch.nn.Linear(4, 4)
+            self.post_init()
+
+    config = transformers.PretrainedConfig()  # (no initializer_range of its own)
+    config.get_text_config = lambda *args, **kwargs: transformers.PretrainedConfig(initializer_range=0.07)
+    with torch.device("meta"):
+        composite = Composite(config)
+    assert materialize(composite, seed=0, scheme="llama").scheme.std == 0.07
 
 
 SINUSOIDS = {  # (model, config, a position table whose values HF computes: sinusoids)
