@@ -25,6 +25,7 @@ import itertools
 import json
 import math
 import os
+import re
 import signal
 import stat
 import struct
@@ -455,6 +456,21 @@ class _Job:
                             for n, _, d, s, r, _, b in map(by_name.get, self.specs)}}
 
 
+def _remove_stale(path: str, written: list, *also: str) -> None:
+    """Remove the ``<stem>-NNNNN-of-NNNNN.safetensors`` files beside ``path`` (``<stem>.safetensors``) that are not
+    among ``written`` (an earlier split's), and ``also``: what ``save_pretrained`` removes after a save."""
+    folder, stem = os.path.split(path[:-len(".safetensors")])
+    keep = {os.path.basename(p) for p in written}
+    pattern = re.compile(re.escape(stem) + r"-\d{5}-of-\d{5}\.safetensors")
+    for name in os.listdir(folder or "."):
+        full = os.path.join(folder, name)
+        if pattern.fullmatch(name) and name not in keep and os.path.isfile(full) and not os.path.islink(full):
+            os.unlink(full)
+    for name in also:
+        if os.path.isfile(name) and not os.path.islink(name):
+            os.unlink(name)
+
+
 def _specs(tensors: Mapping) -> dict:
     return {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
 
@@ -474,7 +490,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     :func:`write_safetensors`'s, whatever the split.  Everything is checked (every tensor, every file name, the free
     space for all of them) before the first file is written; each file, and the index, is written atomically; an
     earlier index is removed before the first file (an interrupted write leaves no index naming a mix of old and
-    new files).  Files of an earlier split that the new one does not name are left as they were.  ``seed``,
+    new files).  Once it is all written, the files of an earlier split that this one does not name
+    (``model-NNNNN-of-NNNNN.safetensors`` beside it) are removed, as ``save_pretrained`` removes them, and so is an
+    earlier index when one file was written (it would name files no longer there).  ``seed``,
     ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for all the files).  The
     summary: ``path`` (the index, or the single file), ``files``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed``,
     ``tensors``."""
@@ -508,6 +526,7 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     if len(groups) == 1:
         summary = write_safetensors(path, tensors, seed=seed, metadata=metadata, block_bytes=block_bytes,
                                     progress=progress)
+        _remove_stale(path, [], path + ".index.json")
         return {**summary, "files": [summary["path"]]}
     if os.path.lexists(path):  # (transformers loads a model.safetensors before looking for the index)
         raise FileExistsError(errno.EEXIST, f"cannot write a checkpoint of {len(groups)} files beside {path}: "
@@ -536,6 +555,7 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
         f.write(index)
         f.flush()
         os.fsync(f.fileno())
+    _remove_stale(path, [job.path for job in jobs])
     seconds = time.perf_counter() - start
     total = sum(s["bytes"] for s in summaries)
     return {"path": index_path, "files": [s["path"] for s in summaries], "bytes": total, "seconds": seconds,

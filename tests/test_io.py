@@ -782,3 +782,19 @@ def test_an_interrupted_checkpoint_leaves_no_index_naming_old_and_new_files(tmp_
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=2)
     assert not (tmp_path / "model.safetensors.index.json").exists()  # (files 1-2: seed 2; 3-4: seed 1)
     assert sorted(os.listdir(tmp_path)) == [f"model-0000{k}-of-00004.safetensors" for k in (1, 2, 3, 4)]
+
+
+def test_a_new_split_removes_the_files_of_an_earlier_one_once_it_is_written(tmp_path):
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files
+    others = ["model-00001-of-00004.safetensors.bak", "other-00001-of-00002.safetensors", "notes.txt"]
+    for name in others:
+        (tmp_path / name).write_text("mine")
+    summary = write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=20_000, seed=1)  # 3 files
+    assert sorted(os.listdir(tmp_path)) == sorted([os.path.basename(f) for f in summary["files"]] + others +
+                                                  ["model.safetensors.index.json"])
+    assert len(summary["files"]) == 3
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=10**6, seed=1)  # all in one: no index
+    assert sorted(os.listdir(tmp_path)) == sorted(["model.safetensors"] + others)
