@@ -63,7 +63,7 @@ PROGRESS_THRESHOLD = 100_000_000  # progress=None shows a bar above this many pa
 # with 2**16.  Values do not depend on the thread count (docs/determinism.md).
 SERIAL_BELOW = 1 << 18
 RESIDUAL_PROJECTIONS = ("c_proj", "out_proj", "o_proj", "down_proj", "fc2")
-SCHEMES = ("torch", "gpt2", "llama")
+SCHEMES = ("torch", "gpt2", "llama", "hf")
 SHORTCUTS = ("zeros", "ones", "normal", "trunc_normal", "default", "keep")
 _FILLABLE = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
@@ -89,6 +89,10 @@ class Scheme:
     HF ``GPT2PreTrainedModel._init_weights``; on a Hugging Face GPT-2 without ``n_layer``: its config's).
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
+    ``"hf"``: a Hugging Face (transformers 5) model's own ``_init_weights``, tensor by tensor, as a dry run of it
+    records: what it draws whole with ``normal_(mean, std)`` or sets whole to a constant, fastinit draws or sets
+    with that law by (seed, name); anything else (a truncated normal, a row zeroed through a view, computed tables)
+    its own init writes, as a fallback.  Modules outside a Hugging Face model: as ``"llama"``.
     ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
     ``std=None``: the model's — a Hugging Face model's config ``initializer_range`` (as its ``_init_weights``: 0.02
     where that is 0 or missing), 0.02 for any other model; :func:`materialize` resolves it (``summary.scheme``).
@@ -935,6 +939,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
             if name == "normal_" and getattr(func, "__module__", "") == "torch.nn.init" and target._base is None:
                 how = _normal_law(args, kwargs) or how  # a whole tensor's N(mean, std²), a law fastinit draws (the
                 # tensor method is not: torch's trunc_normal_ starts its rejection sampling with it)
+            elif not drawn and not unknown and target._base is None:
+                how = _constant_law(name, args, kwargs) or how
             ids = self._ids(target)
             for i in ids:
                 self.written[i] = how
@@ -971,6 +977,26 @@ def _normal_law(args: tuple, kwargs: dict) -> tuple | None:
             or std < 0:
         return None
     return "normal_", float(mean), float(std)
+
+
+def _constant_law(name: str, args: tuple, kwargs: dict) -> tuple | None:
+    """``("constant", value)`` of a call setting a whole tensor to a plain number (``zeros_``, ``zero_``, ``ones_``,
+    ``constant_``, ``fill_``); None for any other."""
+    if name in ("zeros_", "zero_", "ones_"):
+        return "constant", 0.0 if name != "ones_" else 1.0
+    if name in ("constant_", "fill_"):
+        value = args[1] if len(args) > 1 else kwargs.get("val", kwargs.get("value"))
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value):
+            return "constant", float(value)
+    return None
+
+
+def _law_method(how: tuple, model: nn.Module) -> _Method:
+    """fastinit's method for a law :class:`_Writes` recorded."""
+    if how[0] == "constant":
+        return _const(how[1])
+    _, mean, std = how
+    return _normal(std, f" ({type(model).__name__}._init_weights' law)", mean)
 
 
 def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
@@ -1022,12 +1048,18 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
                         model._init_weights(m)
                 except Exception:
                     continue
-                out.update((id(seen[k]), (how, i)) for k, how in mode.written.items() if k in seen)
+                for k, how in mode.written.items():
+                    e = seen.get(k)
+                    if e is not None and (not e.aliases or m is e.owner or id(e) not in out
+                                          or plan[out[id(e)][1]][1] is not e.owner):
+                        out[id(e)] = how, i  # (a tied tensor keeps its first owner's write: HF ties the others to
+                        # it after its init, as an LM head to the token embedding)
                 for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
                     for k in ids & seen.keys():
                         stand = twins.get(id(seen[k].tensor), seen[k].tensor)
                         by_call.setdefault(i, {}).setdefault(id(seen[k]), []).append(
-                            (offset - stand.storage_offset(), shape, strides))
+                            None if stand is not seen[k].tensor else (offset - stand.storage_offset(), shape, strides))
+                        # (None: a stand-in's, whose strides are 0: all of the tensor)
     finally:
         for store, local, t in swapped:
             store[local] = t
@@ -1036,7 +1068,9 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
 
 def _regions(t: torch.Tensor, regions: list) -> list:
     """Views of ``t`` at (storage offset from its own, shape, strides), as :func:`_hf_writes` recorded them (all of
-    ``t`` where one does not fit its allocation's layout)."""
+    ``t`` where one does not fit its allocation's layout, or is None: a region of a dry run's stand-in)."""
+    if any(region is None for region in regions):
+        return [t.detach()]
     try:
         return [t.detach().as_strided(shape, strides, t.storage_offset() + offset)
                 for offset, shape, strides in regions]
@@ -1069,11 +1103,10 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     own_dtype = set()
     for i, group in asked.items():
         prefix, m, model = plan[i]
-        drawn = [e for e in group if e.method is None and isinstance(writes[id(e)][0], tuple)
+        drawn = [e for e in group if e.method is None and e.kind == "parameter" and isinstance(writes[id(e)][0], tuple)
                  and _new_dtype(e.tensor, dtype) in _FILLABLE]  # (a complex tensor: HF's init)
-        for e in drawn:  # HF draws the whole tensor from N(mean, std²): fastinit's kernels draw it, by (seed, name)
-            _, mean, std = writes[id(e)][0]
-            e.method, e.at = _normal(std, f" ({type(model).__name__}._init_weights' law)", mean), prefix
+        for e in drawn:  # HF draws the whole tensor from N(mean, std²) or sets it to a constant: fastinit does it
+            e.method, e.at = _law_method(writes[id(e)][0], model), prefix
         group = [e for e in group if e not in drawn]
         if not group:
             continue
@@ -1116,7 +1149,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     device, dtype
         Where to allocate, and the floating dtype of floating tensors (float16, bfloat16, float32,
         float64; ``None`` keeps each tensor's dtype).  Integer buffers keep their dtype.
-    scheme : "torch", "gpt2", "llama", (name, {std, n_layer, residual}) or Scheme
+    scheme : "torch", "gpt2", "llama", "hf", (name, {std, n_layer, residual}) or Scheme
         The laws (see :class:`Scheme` and docs/materialize.md for the module -> law table).
     overrides : mapping, optional
         {glob on qualified names | compiled regex (``search``) | nn.Module subclass (its direct
@@ -1224,7 +1257,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     parametrized: dict = {}  # (id(module), name) -> assign(entries) of its parametrized tensor's group
     parents: list = []  # modules owning no tensor whose reset_parameters() is not called (as FSDP's materializing)
     order = _post_order(modules)
+    own_init = _hf_models(modules) if scheme.name == "hf" else {}  # (their _init_weights: the laws)
+    if scheme.name == "hf" and not own_init:
+        raise ValueError("scheme 'hf' takes the laws of a Hugging Face model's own _init_weights (transformers 5 or "
+                         f"later): {type(module).__name__} holds none; use 'torch', 'gpt2' or 'llama'")
     for prefix, m in order:
+        if prefix in own_init:
+            continue
         try:
             with _no_state_updates(m):
                 claims = _rule(m, prefix, ctx)

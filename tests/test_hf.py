@@ -302,6 +302,45 @@ def test_materialize_draws_what_hf_draws_whole_with_normal_by_fastinits_kernels_
 
 
 @hf5
+def test_the_hf_scheme_is_each_tensors_law_in_the_models_own_init():
+    """scheme="hf": every tensor by the law the model's own _init_weights gives it — fastinit's normal or constant
+    where that is a whole-tensor normal_ / zeros_ / ones_, HF's init otherwise.  It is the "llama" and "gpt2" schemes
+    bit for bit where those are HF's convention, and T5's per-module stds (d_model**-0.5, (d_model d_kv)**-0.5, ...),
+    which no convention has, come out as T5 draws them; Gemma's zero RMSNorm scales and pad row as Gemma's."""
+    from fastinit.torch import materialize
+
+    def build(make, config):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return make(config)
+
+    llama = transformers.LlamaConfig(num_hidden_layers=2, hidden_size=64, intermediate_size=128, vocab_size=300,
+                                     num_attention_heads=4, num_key_value_heads=2, initializer_range=0.04)
+    gpt2 = transformers.GPT2Config(n_layer=4, n_embd=64, n_head=4, vocab_size=300, n_positions=64)
+    for make, config, other in ((transformers.LlamaForCausalLM, llama, "llama"),
+                                (transformers.GPT2LMHeadModel, gpt2, "gpt2")):
+        ours, theirs = build(make, config), build(make, config)
+        summary = materialize(ours, seed=3, scheme="hf")
+        materialize(theirs, seed=3, scheme=other)
+        assert all(torch.equal(a, b) for a, b in zip(ours.state_dict().values(), theirs.state_dict().values()))
+        assert sum("_init_weights()" not in r.method for r in summary) > 0.8 * len(summary)  # (fastinit's)
+    t5 = transformers.T5Config(d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4, vocab_size=300)
+    gemma = transformers.GemmaConfig(num_hidden_layers=2, hidden_size=64, intermediate_size=128, vocab_size=300,
+                                     num_attention_heads=4, num_key_value_heads=2, head_dim=16)
+    for make, config in ((transformers.T5ForConditionalGeneration, t5), (transformers.GemmaForCausalLM, gemma)):
+        model = build(make, config)
+        summary = materialize(model, seed=3, scheme="hf")
+        torch.manual_seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reference = make(config).state_dict()  # on the CPU: transformers' own init
+        _assert_same_laws(model.state_dict(), reference)
+    assert summary["model.layers.0.input_layernorm.weight"].method == "zeros"  # (Gemma scales by 1 + weight)
+    with pytest.raises(ValueError, match="scheme 'hf' takes the laws of a Hugging Face model's own _init_weights"):
+        materialize(torch.nn.Linear(4, 4, device="meta"), seed=0, scheme="hf")
+
+
+@hf5
 def test_hfs_normal_law_is_the_whole_tensors_and_its_last_write():
     """A review of the law above: a std HF reads off the tensor's shape gave a shard its own law (a wrong slice
     where placement had been refused); a later `.data =` write (unseen by the dry run) was dropped; a complex
