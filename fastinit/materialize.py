@@ -905,9 +905,11 @@ class _Writes(torch.overrides.TorchFunctionMode):
     tensor draws into a float32 copy, then copy_s it in.  ``storages`` ({storage address: ids}) finds the tensor of a
     write through ``.data``, an alias without a ``_base``."""
 
-    def __init__(self, storages: dict):
+    def __init__(self, storages: dict, known: set | None = None):
         super().__init__()
         self.storages = storages
+        self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
+        self.entries = set(known or ()).union(*storages.values())  # what no in-place call may change
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
         self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
         # .data), which carries no flag
@@ -936,12 +938,15 @@ class _Writes(torch.overrides.TorchFunctionMode):
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
         if in_place:
             how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__", "__set__") else name
-            if name == "normal_" and getattr(func, "__module__", "") == "torch.nn.init" and target._base is None:
+            whole = target._base is None and (self.known is None or id(target) in self.known)
+            if name == "normal_" and getattr(func, "__module__", "") == "torch.nn.init" and whole:
                 how = _normal_law(args, kwargs) or how  # a whole tensor's N(mean, std²), a law fastinit draws (the
                 # tensor method is not: torch's trunc_normal_ starts its rejection sampling with it)
-            elif not drawn and not unknown and target._base is None:
+            elif not drawn and not unknown and whole:
                 how = _constant_law(name, args, kwargs) or how
             ids = self._ids(target)
+            if name not in _RANDOM and not ids & self.entries:  # a temporary's (orthogonal_'s t_() of its draw):
+                func(*args, **kwargs)  # run, for what follows to see its shape
             for i in ids:
                 self.written[i] = how
             if ids - {id(target)}:
@@ -999,6 +1004,21 @@ def _law_method(how: tuple, model: nn.Module) -> _Method:
     return _normal(std, f" ({type(model).__name__}._init_weights' law)", mean)
 
 
+def _tie_targets(plan: list) -> set:
+    """The qualified names HF ties to another tensor after initializing (its models' ``all_tied_weights_keys``:
+    {target: source}, an LM head's weight to the token embedding's)."""
+    at = {id(model): p for p, m, model in plan if m is model}
+    out = set()
+    for model in {id(model): model for _, _, model in plan}.values():
+        try:
+            tied = getattr(model, "all_tied_weights_keys", None) or {}
+        except Exception:  # (a model whose tie map cannot be told)
+            tied = {}
+        pre = at.get(id(model), "")
+        out.update(f"{pre}.{name}" if pre else name for name in tied)
+    return out
+
+
 def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     """({id(entry): (how, index in ``plan``)}, {index in plan: {id(entry): regions its call writes through a view}}):
     for each entry, the last call of ``plan`` (``(prefix, module, model)`` in HF's order, a module after its children)
@@ -1032,28 +1052,29 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     swapped = []
     out: dict = {}
     by_call: dict = {}
+    targets = _tie_targets(plan)
     try:
-        for _, m, _ in plan:
+        for prefix, m, _ in plan:
             for store in (m._parameters, m._buffers):
                 for local, t in store.items():
-                    if t is not None and id(t) in twins:
+                    if t is not None and (f"{prefix}.{local}" if prefix else local) in targets:
+                        # untied for the run, as HF initializes it before tying: what it writes there does not stay
+                        swapped.append((store, local, t))
+                        store[local] = nn.Parameter(torch.empty(1, dtype=t.dtype, device="cpu").as_strided(
+                            t.shape, (0,) * t.dim()), requires_grad=False) if t.dim() else torch.empty(())
+                    elif t is not None and id(t) in twins:
                         swapped.append((store, local, t))
                         store[local] = twins[id(t)]
         with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), [twins.get(id(e.tensor), e.tensor)
                                                                                 for e in entries.values()]):
             for i, (_, m, model) in enumerate(plan):
-                mode = _Writes(storages)
+                mode = _Writes(storages, set(seen))
                 try:
                     with mode:
                         model._init_weights(m)
                 except Exception:
                     continue
-                for k, how in mode.written.items():
-                    e = seen.get(k)
-                    if e is not None and (not e.aliases or m is e.owner or id(e) not in out
-                                          or plan[out[id(e)][1]][1] is not e.owner):
-                        out[id(e)] = how, i  # (a tied tensor keeps its first owner's write: HF ties the others to
-                        # it after its init, as an LM head to the token embedding)
+                out.update((id(seen[k]), (how, i)) for k, how in mode.written.items() if k in seen)
                 for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
                     for k in ids & seen.keys():
                         stand = twins.get(id(seen[k].tensor), seen[k].tensor)
@@ -1349,6 +1370,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         buffers = [e.name for e in unfilled if e.kind == "buffer"]
         hint = (f"e.g. overrides={{{params[0]!r}: 'zeros'}} or a fastinit.torch initializer for a parameter"
                 if params else "")
+        if scheme.name == "hf":  # (its rules are off inside the model: only what HF's own init writes is planned)
+            hint += (" (scheme 'hf' plans only what the model's own _init_weights writes, and it writes none of these: "
+                     "a CPU build keeps their constructor's values; scheme 'llama' gives them its rules)")
         if buffers:  # often computed values (rotary inv_freq, position ids): zeros would silently be wrong
             hint += ("; " if hint else "") + (
                 f"meta buffers ({buffers}) usually hold computed values (rotary inv_freq, position ids): give a "

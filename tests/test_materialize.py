@@ -1336,3 +1336,21 @@ def test_a_rejection_sampler_in_hfs_dry_run_stops_at_its_first_pass():
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_a_dry_runs_law_is_a_call_on_the_tensor_itself():
+    """A constant written through a detached view of a row is no whole-tensor law (a review: recorded as one, it
+    would have zeroed the whole tensor); a temporary's in-place ops run (orthogonal_ of a wide matrix transposes
+    its draw: skipped, the dry run failed)."""
+    from fastinit.materialize import _Writes
+
+    w = nn.Parameter(torch.randn(4, 8))
+    mode = _Writes({w.untyped_storage().data_ptr(): {id(w)}}, {id(w)})
+    with mode, torch.no_grad():
+        nn.init.normal_(w, std=0.5)
+        assert mode.written[id(w)] == ("normal_", 0.0, 0.5)
+        nn.init.zeros_(w[0].detach())
+        assert mode.written[id(w)] == "zero_"
+        nn.init.orthogonal_(w)  # (rows < cols)
+        nn.init.ones_(w)
+    assert mode.written[id(w)] == ("constant", 1.0) and not (w == 1).all()  # recorded, not written
