@@ -910,6 +910,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
         self.storages = storages
         self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
         self.entries = set(known or ()).union(*storages.values())  # what no in-place call may change
+        self.rows: dict = {}  # id(view) -> (view, tensor, index): a row of a model's tensor (an embedding's pad row)
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
         self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
         # .data), which carries no flag
@@ -944,6 +945,12 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 # tensor method is not: torch's trunc_normal_ starts its rejection sampling with it)
             elif not drawn and not unknown and whole:
                 how = _constant_law(name, args, kwargs) or how
+            elif not drawn and not unknown and id(target) in self.rows and _constant_law(name, args, kwargs) == (
+                    "constant", 0.0):  # a row of a tensor drawn N(0, std²) zeroed: an embedding's padding row
+                _, base, index = self.rows[id(target)]
+                prior = self.written.get(id(base))
+                if isinstance(prior, tuple) and prior[:2] == ("normal_", 0.0):
+                    how = "normal_pad", prior[2], index
             ids = self._ids(target)
             if name not in _RANDOM and not ids & self.entries:  # a temporary's (orthogonal_'s t_() of its draw):
                 func(*args, **kwargs)  # run, for what follows to see its shape
@@ -969,6 +976,9 @@ class _Writes(torch.overrides.TorchFunctionMode):
         out = func(*args, **kwargs)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
+        if name == "__getitem__" and self.known is not None and id(target) in self.known and len(args) == 2 \
+                and isinstance(args[1], int) and not isinstance(args[1], bool) and isinstance(out, torch.Tensor):
+            self.rows[id(out)] = out, target, args[1]  # (the view held: its id is not reused during the run)
         return out
 
 
@@ -1000,6 +1010,9 @@ def _law_method(how: tuple, model: nn.Module) -> _Method:
     """fastinit's method for a law :class:`_Writes` recorded."""
     if how[0] == "constant":
         return _const(how[1])
+    if how[0] == "normal_pad":
+        method = _embedding(how[1], how[2])
+        return replace(method, label=f"{method.label} ({type(model).__name__}._init_weights' law)")
     _, mean, std = how
     return _normal(std, f" ({type(model).__name__}._init_weights' law)", mean)
 

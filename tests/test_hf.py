@@ -336,6 +336,8 @@ def test_the_hf_scheme_is_each_tensors_law_in_the_models_own_init():
             reference = make(config).state_dict()  # on the CPU: transformers' own init
         _assert_same_laws(model.state_dict(), reference)
     assert summary["model.layers.0.input_layernorm.weight"].method == "zeros"  # (Gemma scales by 1 + weight)
+    assert summary["model.embed_tokens.weight"].method == \
+        "normal(0, 0.02), padding row 0 (GemmaModel._init_weights' law)"  # (normal_, then its pad row zeroed)
     # a review: XLM-R's LM head (the tie target, registered before the encoder) had its embedding's law, no pad
     # row; RWKV's wide orthogonal_ failed in the dry run (its t_() of a temporary skipped) and was refused
     xlmr = transformers.XLMRobertaConfig(num_hidden_layers=1, hidden_size=32, num_attention_heads=4,
