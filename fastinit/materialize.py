@@ -1295,18 +1295,20 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     if scheme.name == "hf" and not own_init:
         raise ValueError("scheme 'hf' takes the laws of a Hugging Face model's own _init_weights (transformers 5 or "
                          f"later): {type(module).__name__} holds none; use 'torch', 'gpt2' or 'llama'")
+    # "hf": where the model's init writes nothing, what the module's constructor gives it (a CPU build's law)
+    constructed = _Context(replace(scheme, name="torch", n_layer=None), shapes) if own_init else ctx
     for prefix, m in order:
-        if prefix in own_init:
-            continue
         try:
             with _no_state_updates(m):
-                claims = _rule(m, prefix, ctx)
+                claims = _rule(m, prefix, constructed if prefix in own_init else ctx)
         except Exception as exc:  # a rule reads parametrized tensors (m.weight): their parametrization failed
             if not parametrize.is_parametrized(m):
                 raise
             raise ValueError(f"{prefix or '<root>'} ({type(m).__name__}): its parametrized tensors cannot be evaluated "
                              f"({type(exc).__name__}: {exc}); register the parametrization after materialize") from exc
         if claims is None:
+            if prefix in own_init:  # ("hf": the model's own init, not the module's reset_parameters())
+                continue
             own = _own_init(m)  # an overridden rule method (Transformer._reset_parameters) may fill descendants
             if own is not None and (owned.get(id(m)) or own != "reset_parameters"):
                 fallback.append((prefix, m, own))
@@ -1373,7 +1375,16 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     fallback = [(p, m, own, None) for p, m, own in fallback  # (None: no Hugging Face model's init)
                 if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
     fallback_mods = {id(m) for _, m, _, _ in fallback}
+    # "hf": the constructors' laws inside the model give way to what its own init writes; they stay where it writes
+    # nothing
+    ruled = {id(e): (e, e.method, e.at) for e in entries.values()
+             if e.method is not None and e.at is not None and e.owner_name in own_init}
+    for e, _, _ in ruled.values():
+        e.method = e.at = None
     own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods, dtype)
+    for e, method, at in ruled.values():
+        if e.method is None and not e.hf and id(e.owner) not in fallback_mods:
+            e.method, e.at = method, at
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in fallback_mods and not e.hf
                 and (e.kind == "parameter" or e.was_meta)]
     placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
@@ -1383,9 +1394,6 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         buffers = [e.name for e in unfilled if e.kind == "buffer"]
         hint = (f"e.g. overrides={{{params[0]!r}: 'zeros'}} or a fastinit.torch initializer for a parameter"
                 if params else "")
-        if scheme.name == "hf":  # (its rules are off inside the model: only what HF's own init writes is planned)
-            hint += (" (scheme 'hf' plans only what the model's own _init_weights writes, and it writes none of these: "
-                     "a CPU build keeps their constructor's values; scheme 'llama' gives them its rules)")
         if buffers:  # often computed values (rotary inv_freq, position ids): zeros would silently be wrong
             hint += ("; " if hint else "") + (
                 f"meta buffers ({buffers}) usually hold computed values (rotary inv_freq, position ids): give a "

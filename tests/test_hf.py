@@ -344,7 +344,10 @@ def test_the_hf_scheme_is_each_tensors_law_in_the_models_own_init():
                                          intermediate_size=64, vocab_size=100, max_position_embeddings=40)
     rwkv = transformers.RwkvConfig(hidden_size=32, num_hidden_layers=2, intermediate_size=64, vocab_size=100,
                                    attention_hidden_size=32, context_length=16)
-    for make, config in ((transformers.XLMRobertaForMaskedLM, xlmr), (transformers.RwkvForCausalLM, rwkv)):
+    openai = transformers.OpenAIGPTConfig(n_layer=1, n_embd=32, n_head=4, vocab_size=100, n_positions=16)  # (its
+    # Conv1Ds, which HF's init does not write: their constructor's law, as in a CPU build)
+    for make, config in ((transformers.XLMRobertaForMaskedLM, xlmr), (transformers.RwkvForCausalLM, rwkv),
+                         (transformers.OpenAIGPTLMHeadModel, openai)):
         model = build(make, config)
         materialize(model, seed=3, scheme="hf")
         torch.manual_seed(0)
