@@ -90,9 +90,10 @@ class Scheme:
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
     ``"hf"``: a Hugging Face (transformers 5) model's own ``_init_weights``, tensor by tensor, as a dry run of it
-    records: what it draws whole with ``normal_(mean, std)`` or sets whole to a constant, fastinit draws or sets
-    with that law by (seed, name); anything else (a truncated normal, a row zeroed through a view, computed tables)
-    its own init writes, as a fallback.  Modules outside a Hugging Face model: as ``"llama"``.
+    records: what it draws whole with ``normal_(mean, std)`` (an embedding's padding row zeroed after it too) or sets
+    whole to a constant, fastinit draws or sets with that law by (seed, name); anything else (a truncated normal,
+    computed tables) its own init writes, as a fallback; what it never writes keeps its constructor's law
+    (``"torch"``'s rules).  Modules outside a Hugging Face model: as ``"llama"``.
     ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
     ``std=None``: the model's — a Hugging Face model's config ``initializer_range`` (as its ``_init_weights``: 0.02
     where that is 0 or missing), 0.02 for any other model; :func:`materialize` resolves it (``summary.scheme``).
