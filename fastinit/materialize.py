@@ -1343,7 +1343,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 continue
             if _match(key, names, owners, e.kind):
                 won = i
-                default = e.method
+                default = None if e.owner_name in own_init else e.method  # ("hf": its law is found after
+                # the overrides; the module's constructor rule is not it)
                 if isinstance(value, str):
                     method = _shortcut(value, default, scheme)
                     if value == "default" and default is None:
@@ -1376,6 +1377,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     fallback = [(p, m, own, None) for p, m, own in fallback  # (None: no Hugging Face model's init)
                 if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
     fallback_mods = {id(m) for _, m, _, _ in fallback}
+    constructors = set(fallback_mods)  # (their reset_parameters() writes all their own tensors, or is refused)
     # "hf": the constructors' laws inside the model give way to what its own init writes; they stay where it writes
     # nothing
     ruled = {id(e): (e, e.method, e.at) for e in entries.values()
@@ -1384,10 +1386,10 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         e.method = e.at = None
     own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods, dtype)
     for e, method, at in ruled.values():
-        if e.method is None and not e.hf and id(e.owner) not in fallback_mods:
+        if e.method is None and not e.hf:  # (a module HF's init runs for another tensor too: not for this one)
             e.method, e.at = method, at
-    unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in fallback_mods and not e.hf
-                and (e.kind == "parameter" or e.was_meta)]
+    unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in constructors and not e.hf
+                and (e.kind == "parameter" or e.was_meta)]  # (a tensor HF's init was to write but does not: here)
     placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
     if unfilled:
         missing = [f"{e.name} ({type(e.owner).__name__})" for e in unfilled]

@@ -360,6 +360,40 @@ def test_the_hf_scheme_is_each_tensors_law_in_the_models_own_init():
 
 
 @hf5
+def test_what_hfs_init_leaves_in_a_module_it_writes_keeps_its_constructors_law_under_hf():
+    """A review: a module whose HF init copies its weight in and never writes its bias left the bias as allocated
+    (garbage, labelled as kept); under "hf" it takes its constructor's law now.  And "default" under "hf", where the
+    law is HF's (found after the overrides), is refused rather than given the constructor's rule."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    from fastinit.torch import materialize
+
+    class Computed(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.lin = torch.nn.Linear(4, 6)
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, torch.nn.Linear):
+                init.copy_(module.weight, torch.arange(24.0).reshape(6, 4))
+
+    def build():
+        with torch.device("meta"):
+            return Computed(PretrainedConfig())
+
+    model = build()
+    summary = materialize(model, seed=1, scheme="hf")
+    assert torch.equal(model.lin.weight, torch.arange(24.0).reshape(6, 4))
+    assert summary["lin.bias"].method == "uniform(±1/√fan_in)" and model.lin.bias.abs().max() <= 0.5
+    with pytest.raises(ValueError, match="overrides: 'default' for 'lin.weight'"):
+        materialize(build(), seed=1, scheme="hf", overrides={"lin.weight": "default"})
+
+
+@hf5
 def test_hfs_normal_law_is_the_whole_tensors_and_its_last_write():
     """A review of the law above: a std HF reads off the tensor's shape gave a shard its own law (a wrong slice
     where placement had been refused); a later `.data =` write (unseen by the dry run) was dropped; a complex
