@@ -102,12 +102,10 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
         if sparse:
             spec.update(sparse)
         elif fused:
-            spec.update(linear(p + "mlp.gate_up_proj", 2 * hidden, d, mlp_bias))
+            spec.update({**linear(p + "mlp.gate_up_proj", 2 * hidden, d, mlp_bias),
+                         **linear(p + "mlp.down_proj", d, hidden, mlp_bias)})
         else:
-            spec.update({**linear(p + "mlp.gate_proj", hidden, d, mlp_bias),
-                         **linear(p + "mlp.up_proj", hidden, d, mlp_bias)})
-        if not sparse:
-            spec.update(linear(p + "mlp.down_proj", d, hidden, mlp_bias))
+            spec.update(_gated_mlp(p + "mlp.", hidden, d, std, mlp_bias))
         spec.update({**scale(p + "input_layernorm", d), **scale(p + "post_attention_layernorm", d)})
         if sandwich:
             spec.update({**scale(p + "pre_feedforward_layernorm", d), **scale(p + "post_feedforward_layernorm", d)})
@@ -129,20 +127,23 @@ def _moe(prefix: str, d: int, experts: int, hidden: int, std: float, names=("mlp
     (``gate``, experts × d) and ``experts`` gated MLPs of width ``hidden`` (``names``: the block's and the gate, up
     and down projections' names), N(0, std²) each; Qwen2-MoE's shared expert of width ``shared`` and its one-row
     gate, plain linear layers: N(0, shared_std²)."""
-    block, gate, up, down = names
+    block, *projections = names
     p = prefix + block + "."
     spec = {p + "gate.weight": TensorSpec((experts, d), init="normal_", params={"std": std})}
     for j in range(experts):
-        e = f"{p}experts.{j}."
-        spec.update({**_linear(e + gate, hidden, d, std, False), **_linear(e + up, hidden, d, std, False),
-                     **_linear(e + down, d, hidden, std, False)})
+        spec.update(_gated_mlp(f"{p}experts.{j}.", hidden, d, std, False, projections))
     if shared is not None:  # (of width 0 too: transformers builds and saves its empty tensors)
-        s = p + "shared_expert."
-        spec.update({**_linear(s + "gate_proj", shared, d, shared_std, False),
-                     **_linear(s + "up_proj", shared, d, shared_std, False),
-                     **_linear(s + "down_proj", d, shared, shared_std, False),
+        spec.update({**_gated_mlp(p + "shared_expert.", shared, d, shared_std, False),
                      **_linear(p + "shared_expert_gate", 1, d, shared_std, False)})
     return spec
+
+
+def _gated_mlp(prefix: str, hidden: int, d: int, std: float, bias: bool,
+               names=("gate_proj", "up_proj", "down_proj")) -> Dict[str, TensorSpec]:
+    """A gated MLP's gate and up (hidden × d) and down (d × hidden) projections (:func:`_linear`)."""
+    gate, up, down = names
+    return {**_linear(prefix + gate, hidden, d, std, bias), **_linear(prefix + up, hidden, d, std, bias),
+            **_linear(prefix + down, d, hidden, std, bias)}
 
 
 def _embedding(vocab: int, d: int, std: float, padding_idx: int | None) -> TensorSpec:

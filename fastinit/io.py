@@ -447,13 +447,16 @@ class _Job:
             if bar:
                 bar.set_postfix_str("syncing to disk")  # seconds at 100% for a large file: say why
             os.fsync(f.fileno())
-        seconds = time.perf_counter() - start
-        total = len(header) + self.data_bytes
         by_name = {entry[0]: entry for entry in self.layout}
-        return {"path": self.path, "bytes": total, "seconds": seconds,
-                "bytes_per_s": total / seconds if seconds else None, "seed": seed,
-                "tensors": {n: {"shape": s, "rows": r, "dtype": str(d), "bytes": b}
-                            for n, _, d, s, r, _, b in map(by_name.get, self.specs)}}
+        return _summary(self.path, len(header) + self.data_bytes, time.perf_counter() - start, seed,
+                        {n: {"shape": s, "rows": r, "dtype": str(d), "bytes": b}
+                         for n, _, d, s, r, _, b in map(by_name.get, self.specs)})
+
+
+def _summary(path: str, nbytes: int, seconds: float, seed: int, tensors: dict) -> dict:
+    """What the writers return."""
+    return {"path": path, "bytes": nbytes, "seconds": seconds, "bytes_per_s": nbytes / seconds if seconds else None,
+            "seed": seed, "tensors": tensors}
 
 
 def _remove_stale(path: str, written: list, *also: str) -> None:
@@ -507,8 +510,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     groups: list = []
     current, used = {}, 0
     empty = [name for name in tensors if not sizes[name]]  # (one storage to torch: hub puts them with the first)
+    later_empty = set(empty[1:])
     for name, spec in tensors.items():  # huggingface_hub's split_state_dict_into_shards_factory
-        if empty and name in empty[1:]:
+        if name in later_empty:
             continue
         if sizes[name] > max_file_bytes:
             groups.append({name: spec})
@@ -556,11 +560,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
         f.flush()
         os.fsync(f.fileno())
     _remove_stale(path, [job.path for job in jobs])
-    seconds = time.perf_counter() - start
-    total = sum(s["bytes"] for s in summaries)
-    return {"path": index_path, "files": [s["path"] for s in summaries], "bytes": total, "seconds": seconds,
-            "bytes_per_s": total / seconds if seconds else None, "seed": seed,
-            "tensors": {name: t for s in summaries for name, t in s["tensors"].items()}}
+    return {**_summary(index_path, sum(s["bytes"] for s in summaries), time.perf_counter() - start, seed,
+                       {name: t for s in summaries for name, t in s["tensors"].items()}),
+            "files": [s["path"] for s in summaries]}
 
 
 def _pwrite_all(fd: int, data: memoryview, offset: int) -> None:

@@ -984,8 +984,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
 
 
 def _normal_law(args: tuple, kwargs: dict) -> tuple | None:
-    """``("normal_", mean, std)`` of a call ``normal_(tensor, mean, std)`` (torch.nn.init's, or the tensor's method)
-    with plain numbers and no generator; None for any other."""
+    """``("normal_", mean, std)`` of a call ``torch.nn.init.normal_(tensor, mean, std)`` with plain numbers and no
+    generator; None for any other."""
     given = {**dict(zip(("mean", "std", "generator"), args[1:])), **kwargs}
     mean, std = given.get("mean", 0.0), given.get("std", 1.0)
     if given.get("generator") is not None or len(args) > 4 or not all(
@@ -1050,13 +1050,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     for e in entries.values():
         t = e.tensor
         if (t.is_meta or e.place) and e.method is None and id(t) not in twins:
-            shape = tuple(e.place["global_shape"]) if e.place else tuple(t.shape)
-            twin = torch.empty(1, dtype=t.dtype, device="cpu").as_strided(shape, (0,) * len(shape)) if shape \
-                else torch.empty((), dtype=t.dtype, device="cpu")  # (cpu: not the default device, meta in a
-            # `with torch.device("meta")`)
-            if isinstance(t, nn.Parameter):
-                twin = nn.Parameter(twin, requires_grad=t.requires_grad)
-            twins[id(t)] = twin
+            twins[id(t)] = _stand_in(t, tuple(e.place["global_shape"]) if e.place else tuple(t.shape))
     seen = {id(twins.get(id(e.tensor), e.tensor)): e for e in entries.values()}
     storages: dict = {}
     for i, e in seen.items():
@@ -1074,8 +1068,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
                     if t is not None and (f"{prefix}.{local}" if prefix else local) in targets:
                         # untied for the run, as HF initializes it before tying: what it writes there does not stay
                         swapped.append((store, local, t))
-                        store[local] = nn.Parameter(torch.empty(1, dtype=t.dtype, device="cpu").as_strided(
-                            t.shape, (0,) * t.dim()), requires_grad=False) if t.dim() else torch.empty(())
+                        store[local] = _stand_in(t, tuple(t.shape))
                     elif t is not None and id(t) in twins:
                         swapped.append((store, local, t))
                         store[local] = twins[id(t)]
@@ -1101,6 +1094,14 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     return out, by_call
 
 
+def _stand_in(t: torch.Tensor, shape: tuple) -> torch.Tensor:
+    """A dry run's stand-in for ``t``: a CPU tensor (not the default device, meta in a ``with torch.device("meta")``)
+    of ``shape`` and ``t``'s dtype over one element (strides 0), a Parameter where ``t`` is one."""
+    s = torch.empty(1, dtype=t.dtype, device="cpu").as_strided(shape, (0,) * len(shape)) if shape \
+        else torch.empty((), dtype=t.dtype, device="cpu")
+    return nn.Parameter(s, requires_grad=t.requires_grad) if isinstance(t, nn.Parameter) else s
+
+
 def _regions(t: torch.Tensor, regions: list) -> list:
     """Views of ``t`` at (storage offset from its own, shape, strides), as :func:`_hf_writes` recorded them (all of
     ``t`` where one does not fit its allocation's layout, or is None: a region of a dry run's stand-in)."""
@@ -1119,10 +1120,11 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     fills (a meta buffer of computed values, a parameter of HF's own such as ViT's ``cls_token``) and those it
     copies computed values into (sinusoidal position tables: Marian's, Whisper's, DistilBERT's, which a rule would
     draw) — each by the last module of HF's order (a module after its children) that writes it in a dry run
-    (:func:`_hf_writes`).  Those no call writes are left to the refusal; those its last write draws whole by
-    ``init.normal_(mean, std)`` get fastinit's normal with that law instead (``dtype``: materialize's, which the
-    tensor must be fillable in).  Returns the ids of the buffers among them: they keep their dtype under ``dtype=``
-    (rotary ``inv_freq`` in float32 beside bfloat16 weights, as HF builds it)."""
+    (:func:`_hf_writes`).  Those no call writes are left to the refusal; parameters whose last write is a law
+    fastinit has (:func:`_law_method`: a whole-tensor ``init.normal_``, a constant, a normal then its padding row)
+    get that instead (``dtype``: materialize's, which the tensor must be fillable in).  Returns the ids of the
+    buffers among them: they keep their dtype under ``dtype=`` (rotary ``inv_freq`` in float32 beside bfloat16
+    weights, as HF builds it)."""
     models = _hf_models(modules)
     if not models:
         return set()
@@ -1140,7 +1142,7 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
         prefix, m, model = plan[i]
         drawn = [e for e in group if e.method is None and e.kind == "parameter" and isinstance(writes[id(e)][0], tuple)
                  and _new_dtype(e.tensor, dtype) in _FILLABLE]  # (a complex tensor: HF's init)
-        for e in drawn:  # HF draws the whole tensor from N(mean, std²) or sets it to a constant: fastinit does it
+        for e in drawn:  # a law of fastinit's: its kernels draw it
             e.method, e.at = _law_method(writes[id(e)][0], model), prefix
         group = [e for e in group if e not in drawn]
         if not group:
@@ -1380,12 +1382,12 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     constructors = set(fallback_mods)  # (their reset_parameters() writes all their own tensors, or is refused)
     # "hf": the constructors' laws inside the model give way to what its own init writes; they stay where it writes
     # nothing
-    ruled = {id(e): (e, e.method, e.at) for e in entries.values()
-             if e.method is not None and e.at is not None and e.owner_name in own_init}
-    for e, _, _ in ruled.values():
+    ruled = [(e, e.method, e.at) for e in entries.values()
+             if e.method is not None and e.at is not None and e.owner_name in own_init]
+    for e, _, _ in ruled:
         e.method = e.at = None
     own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods, dtype)
-    for e, method, at in ruled.values():
+    for e, method, at in ruled:
         if e.method is None and not e.hf:  # (a module HF's init runs for another tensor too: not for this one)
             e.method, e.at = method, at
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in constructors and not e.hf
