@@ -90,9 +90,10 @@ class Scheme:
     ``"llama"``: the same without residual scaling (HF ``LlamaPreTrainedModel._init_weights``:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
     ``"hf"``: a Hugging Face (transformers 5) model's own ``_init_weights``, tensor by tensor, as a dry run of it
-    records: what it draws whole with ``normal_(mean, std)`` (an embedding's padding row zeroed after it too) or sets
-    whole to a constant, fastinit draws or sets with that law by (seed, name); anything else (a truncated normal,
-    computed tables) its own init writes, as a fallback; what it never writes keeps its constructor's law
+    records: what it draws whole with a torch.nn.init sampler (``normal_``, ``uniform_``, ``trunc_normal_``,
+    ``xavier_*``, ``kaiming_*``; an embedding's padding row zeroed after ``normal_`` too) or sets whole to a constant,
+    fastinit draws or sets with that law by (seed, name); anything else (computed tables) its own init writes, as a
+    fallback; what it never writes keeps its constructor's law
     (``"torch"``'s rules).  Modules outside a Hugging Face model: as ``"llama"``.
     ``std`` (finite, > 0) and ``n_layer`` (>= 1) may be NumPy scalars or 0-d tensors; they are stored as float / int.
     ``std=None``: the model's — a Hugging Face model's config ``initializer_range`` (as its ``_init_weights``: 0.02
@@ -901,10 +902,11 @@ def _tensors(xs) -> list:
 class _Writes(torch.overrides.TorchFunctionMode):
     """A dry run of HF's ``_init_weights``: every in-place torch call on a tensor (``normal_``, ``copy_``,
     ``nn.init.*_``, item assignment) is recorded, not run, with how it would write: ``"copy_"`` of values computed
-    from no random draw (a sinusoidal table: computed), else ``"draw"``.  Whether a value comes from a draw is
-    followed through every call (the outputs of a call with a drawn input are drawn): HF's orthogonal_ for a 16-bit
-    tensor draws into a float32 copy, then copy_s it in.  ``storages`` ({storage address: ids}) finds the tensor of a
-    write through ``.data``, an alias without a ``_base``."""
+    from no random draw (a sinusoidal table: computed), a law (:func:`_init_law`, :func:`_constant_law`, an
+    embedding's padding row) where the whole tensor is written by one, else ``"draw"``. Whether a value comes from a
+    draw is followed through every call (the outputs of a call with a drawn input are drawn): HF's orthogonal_ for a
+    16-bit tensor draws into a float32 copy, then copy_s it in. ``storages`` ({storage address: ids}) finds the
+    tensor of a write through ``.data``, an alias without a ``_base``."""
 
     def __init__(self, storages: dict, known: set | None = None):
         super().__init__()
@@ -941,17 +943,16 @@ class _Writes(torch.overrides.TorchFunctionMode):
         if in_place:
             how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__", "__set__") else name
             whole = target._base is None and (self.known is None or id(target) in self.known)
-            if name == "normal_" and getattr(func, "__module__", "") == "torch.nn.init" and whole:
-                how = _normal_law(args, kwargs) or how  # a whole tensor's N(mean, std²), a law fastinit draws (the
-                # tensor method is not: torch's trunc_normal_ starts its rejection sampling with it)
+            if drawn and whole:
+                how = _init_law(target) or how  # a whole tensor drawn by a torch.nn.init sampler: its law
             elif not drawn and not unknown and whole:
                 how = _constant_law(name, args, kwargs) or how
             elif not drawn and not unknown and id(target) in self.rows and _constant_law(name, args, kwargs) == (
                     "constant", 0.0):  # a row of a tensor drawn N(0, std²) zeroed: an embedding's padding row
                 _, base, index = self.rows[id(target)]
                 prior = self.written.get(id(base))
-                if isinstance(prior, tuple) and prior[:2] == ("normal_", 0.0):
-                    how = "normal_pad", prior[2], index
+                if isinstance(prior, tuple) and prior[:2] == ("init", "normal_") and dict(prior[2])["mean"] == 0:
+                    how = "normal_pad", dict(prior[2])["std"], index
             ids = self._ids(target)
             if name not in _RANDOM and not ids & self.entries:  # a temporary's (orthogonal_'s t_() of its draw):
                 func(*args, **kwargs)  # run, for what follows to see its shape
@@ -983,16 +984,35 @@ class _Writes(torch.overrides.TorchFunctionMode):
         return out
 
 
-def _normal_law(args: tuple, kwargs: dict) -> tuple | None:
-    """``("normal_", mean, std)`` of a call ``torch.nn.init.normal_(tensor, mean, std)`` with plain numbers and no
-    generator; None for any other."""
-    given = {**dict(zip(("mean", "std", "generator"), args[1:])), **kwargs}
-    mean, std = given.get("mean", 0.0), given.get("std", 1.0)
-    if given.get("generator") is not None or len(args) > 4 or not all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in (mean, std)) \
-            or std < 0:
+# torch.nn.init's samplers whose law fastinit's kernels draw: {name: its parameters besides tensor and generator}
+_INIT_LAWS = {"uniform_": ("a", "b"), "normal_": ("mean", "std"), "trunc_normal_": ("mean", "std", "a", "b"),
+              "xavier_uniform_": ("gain",), "xavier_normal_": ("gain",),
+              "kaiming_uniform_": ("a", "mode", "nonlinearity"), "kaiming_normal_": ("a", "mode", "nonlinearity")}
+
+
+def _init_law(target: torch.Tensor) -> tuple | None:
+    """``("init", name, ((parameter, value), ...))`` of the outermost torch.nn.init sampler of :data:`_INIT_LAWS`
+    on the call stack drawing ``target`` (its ``tensor`` argument) with plain numbers (strings for kaiming's mode
+    and nonlinearity) and no generator; None for any other write.  Read off the stack because ``trunc_normal_``,
+    ``xavier_*`` and ``kaiming_normal_`` take no torch-function dispatch: the mode sees only the tensor methods
+    they call (``normal_``, ``uniform_``, a rejection loop), each of which is given the sampler's law."""
+    found = None
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name in _INIT_LAWS and code.co_filename == nn.init.__file__ \
+                and frame.f_locals.get("tensor") is target:
+            found = frame
+        frame = frame.f_back
+    if found is None:
         return None
-    return "normal_", float(mean), float(std)
+    given = found.f_locals
+    name = found.f_code.co_name
+    values = [given.get(k) for k in _INIT_LAWS[name]]
+    if given.get("generator") is not None or not all(isinstance(v, str) or isinstance(v, numbers.Real) and not
+                                                     isinstance(v, bool) and math.isfinite(v) for v in values):
+        return None
+    return "init", name, tuple((k, v if isinstance(v, str) else float(v)) for k, v in zip(_INIT_LAWS[name], values))
 
 
 def _constant_law(name: str, args: tuple, kwargs: dict) -> tuple | None:
@@ -1014,8 +1034,13 @@ def _law_method(how: tuple, model: nn.Module) -> _Method:
     if how[0] == "normal_pad":
         method = _embedding(how[1], how[2])
         return replace(method, label=f"{method.label} ({type(model).__name__}._init_weights' law)")
-    _, mean, std = how
-    return _normal(std, f" ({type(model).__name__}._init_weights' law)", mean)
+    _, name, given = how
+    kw = dict(given)
+    suffix = f" ({type(model).__name__}._init_weights' law)"
+    if name == "normal_":
+        return _normal(kw["std"], suffix, kw["mean"])
+    args = ", ".join(f"{k}={v}" if isinstance(v, str) else f"{k}={v:.4g}" for k, v in given)
+    return _scaled(name, f"{name[:-1]}({args}){suffix}", **kw)
 
 
 def _tie_targets(plan: list) -> set:
@@ -1121,7 +1146,7 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     copies computed values into (sinusoidal position tables: Marian's, Whisper's, DistilBERT's, which a rule would
     draw) — each by the last module of HF's order (a module after its children) that writes it in a dry run
     (:func:`_hf_writes`).  Those no call writes are left to the refusal; parameters whose last write is a law
-    fastinit has (:func:`_law_method`: a whole-tensor ``init.normal_``, a constant, a normal then its padding row)
+    fastinit has (:func:`_law_method`: a whole-tensor torch.nn.init sampler, a constant, a normal then its padding row)
     get that instead (``dtype``: materialize's, which the tensor must be fillable in).  Returns the ids of the
     buffers among them: they keep their dtype under ``dtype=`` (rotary ``inv_freq`` in float32 beside bfloat16
     weights, as HF builds it)."""
@@ -1140,10 +1165,12 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     own_dtype = set()
     for i, group in asked.items():
         prefix, m, model = plan[i]
-        drawn = [e for e in group if e.method is None and e.kind == "parameter" and isinstance(writes[id(e)][0], tuple)
-                 and _new_dtype(e.tensor, dtype) in _FILLABLE]  # (a complex tensor: HF's init)
+        laws = {id(e): _law_method(writes[id(e)][0], model) for e in group if e.method is None
+                and e.kind == "parameter" and isinstance(writes[id(e)][0], tuple)
+                and _new_dtype(e.tensor, dtype) in _FILLABLE}  # (a complex tensor: HF's init)
+        drawn = [e for e in group if id(e) in laws and _takes(laws[id(e)], e, dtype)]
         for e in drawn:  # a law of fastinit's: its kernels draw it
-            e.method, e.at = _law_method(writes[id(e)][0], model), prefix
+            e.method, e.at = laws[id(e)], prefix
         group = [e for e in group if e not in drawn]
         if not group:
             continue
@@ -1158,6 +1185,19 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
         fallback.append((prefix, m, "_init_weights", (model, group, others)))
         taken.add(id(m))
     return own_dtype
+
+
+def _takes(method: _Method, e: _Entry, dtype: torch.dtype | None) -> bool:
+    """Whether fastinit's initializer takes ``method``'s law for ``e``'s tensor (its global shape, new dtype): a law
+    torch takes and fastinit refuses (a kaiming fan of 0, mean beyond a truncation's bounds) stays HF's init's."""
+    shape = tuple(e.place["global_shape"]) if e.place else tuple(e.tensor.shape)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            method.dry_run(torch.empty(shape, dtype=_new_dtype(e.tensor, dtype), device="meta"), 0, "law", {})
+    except (ValueError, TypeError, RuntimeError):  # (HF's init then raises torch's own error)
+        return False
+    return True
 
 
 def _new_dtype(t: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:

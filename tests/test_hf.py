@@ -439,14 +439,112 @@ def test_hfs_normal_law_is_the_whole_tensors_and_its_last_write():
 
 
 @hf5
+def test_hfs_samplers_laws_are_drawn_by_fastinits_kernels_with_their_arguments():
+    """What HF's init draws whole with torch.nn.init's other samplers — ViT's cls_token and position_embeddings
+    (trunc_normal_, which takes no torch-function dispatch: a rejection loop of tensor methods), ResNet's convolutions
+    (kaiming_normal_ fan_out / relu), SigLIP's lecun_normal_ (a trunc_normal_ with the fan's std) and xavier_uniform_
+    — went to HF's fallback with torch's generator; fastinit's initializer of that name draws them now, with the
+    same arguments, by (seed, name)."""
+    import fastinit.torch as ft
+    from fastinit.torch import materialize
+
+    def meta(build):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return build()
+
+    vit = meta(lambda: _tiny("vit"))
+    summary = materialize(vit, seed=2, scheme="llama")
+    assert not summary.fallbacks
+    for name in ("embeddings.cls_token", "embeddings.position_embeddings"):
+        t = vit.get_parameter(name)
+        assert summary[name].method == "trunc_normal(mean=0, std=0.02, a=-2, b=2) (ViTModel._init_weights' law)"
+        assert torch.equal(t, ft.trunc_normal_(torch.empty(t.shape), 0.0, 0.02, -2.0, 2.0, seed=2, stream=name))
+    resnet = meta(lambda: transformers.ResNetModel(transformers.ResNetConfig(
+        embedding_size=16, hidden_sizes=[16, 32], depths=[1, 1])))
+    summary = materialize(resnet, seed=2, scheme="hf")
+    convs = [n for n, m in resnet.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    assert len(convs) == 8
+    for name in (c + ".weight" for c in convs):
+        t = resnet.get_parameter(name)
+        assert torch.equal(t, ft.kaiming_normal_(torch.empty(t.shape), mode="fan_out", nonlinearity="relu", seed=2,
+                                                 stream=name)), name
+        assert summary[name].method.startswith("kaiming_normal(a=0, mode=fan_out, nonlinearity=relu) (ResNetModel")
+    siglip = meta(lambda: transformers.SiglipVisionModel(transformers.SiglipVisionConfig(
+        num_hidden_layers=1, hidden_size=64, num_attention_heads=4, intermediate_size=128, image_size=32,
+        patch_size=8)))
+    summary = materialize(siglip, seed=2, scheme="hf")
+    name = "embeddings.patch_embedding.weight"
+    t = siglip.get_parameter(name)
+    std = math.sqrt(1 / (3 * 8 * 8)) / 0.87962566103423978  # (HF's lecun_normal_: fan_in 3·8·8)
+    assert torch.equal(t, ft.trunc_normal_(torch.empty(t.shape), 0.0, std, -2.0, 2.0, seed=2, stream=name))
+    name = "encoder.layers.0.self_attn.q_proj.weight"
+    t = siglip.get_parameter(name)
+    assert torch.equal(t, ft.xavier_uniform_(torch.empty(t.shape), seed=2, stream=name))
+    assert set(summary.fallbacks) == {"embeddings"}  # (its position_ids: computed)
+
+
+@hf5
+def test_a_samplers_law_needs_its_tensor_whole_no_generator_and_arguments_fastinit_takes():
+    """The sampler's law is the whole tensor's (a shard of a kaiming_normal_ fan_out tensor is its slice of the
+    whole) and its last write; a generator given, or arguments fastinit refuses where torch does not
+    (trunc_normal_ with a == b: torch fills a), leave the tensor to HF's fallback."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    class Block(torch.nn.Module):
+        def __init__(self, rows):
+            super().__init__()
+            self.k = torch.nn.Parameter(torch.empty(rows, 8))
+            self.u = torch.nn.Parameter(torch.empty(6, 5))
+            self.g = torch.nn.Parameter(torch.empty(6, 5))
+            self.t = torch.nn.Parameter(torch.empty(7))
+
+    class Toy(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config, rows=64):
+            super().__init__(config)
+            self.block = Block(rows)
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, Block):
+                init.kaiming_normal_(module.k, a=0.1, mode="fan_out", nonlinearity="leaky_relu")
+                init.uniform_(module.u, -0.5, 0.25)
+                init.normal_(module.g, std=3.0, generator=torch.Generator().manual_seed(0))
+                init.trunc_normal_(module.t, a=1.0, b=1.0)
+
+    def toy(**kw):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Toy(PretrainedConfig(), **kw)
+
+    whole, part = toy(), toy(rows=16)
+    summary = ft.materialize(whole, seed=4)
+    assert summary["block.k"].method == ("kaiming_normal(a=0.1, mode=fan_out, nonlinearity=leaky_relu) "
+                                         "(Toy._init_weights' law)")
+    assert torch.equal(whole.block.k, ft.kaiming_normal_(torch.empty(64, 8), a=0.1, mode="fan_out",
+                                                         nonlinearity="leaky_relu", seed=4, stream="block.k"))
+    assert torch.equal(whole.block.u, ft.uniform_(torch.empty(6, 5), -0.5, 0.25, seed=4, stream="block.u"))
+    assert summary["block.g"].method == summary["block.t"].method == "Toy._init_weights()"
+    assert torch.equal(whole.block.t, torch.ones(7))  # (torch's trunc_normal_ on [1, 1])
+    assert float(whole.block.g.detach().std()) > 1  # (HF's N(0, 9) with its generator)
+    ft.materialize(part, seed=4, placement={"block.k": ((64, 8), (32, 0))})
+    assert torch.equal(part.block.k, whole.block.k[32:48])
+
+
+@hf5
 @pytest.mark.parametrize("kind", ["llama", "gemma", "bert", "vit"])
 def test_materialize_fills_what_a_meta_hf_model_computes_by_its_own_init_weights(kind):
     """A model built on the meta device has no rotary inv_freq, position_ids or embed_scale (computed, not drawn),
-    nor ViT's cls_token / position_embeddings (no module rule): materialize had refused them all.  Its Hugging Face
-    model's own _init_weights(module) fills them now, as a fallback: the computed buffers exactly as a model built
-    on the CPU holds them, the drawn ones under materialize's seed; every tensor a rule fills keeps fastinit's
-    values (the rest of the model is not drawn by HF's init), torch's generator is left as it was, and transformers'
-    _is_hf_initialized flags are taken off."""
+    nor ViT's cls_token / position_embeddings (no module rule): materialize had refused them all. Its Hugging Face
+    model's own _init_weights(module) fills them now, as a fallback (ViT's: fastinit draws HF's law): the computed
+    buffers exactly as a model built on the CPU holds them, the drawn ones under materialize's seed; every tensor a
+    rule fills keeps fastinit's values (the rest of the model is not drawn by HF's init), torch's generator is left
+    as it was, and transformers' _is_hf_initialized flags are taken off."""
     from fastinit.torch import materialize, normal_
 
     with warnings.catch_warnings():
@@ -461,8 +559,10 @@ def test_materialize_fills_what_a_meta_hf_model_computes_by_its_own_init_weights
     model, summary = models[0], summaries[0]
     for name, b in built.named_buffers():
         assert torch.equal(dict(model.named_buffers())[name], b), name
-    by_hf = {r.name for r in summary if "_init_weights" in r.method}
-    assert by_hf and all(", by " in v and "._init_weights()" in v for v in summary.fallbacks.values())
+    by_hf = {r.name for r in summary if r.method.endswith("_init_weights()")}
+    laws = {r.name for r in summary if r.method.endswith("_init_weights' law)")}
+    assert by_hf or kind == "vit"
+    assert all(", by " in v and "._init_weights()" in v for v in summary.fallbacks.values())
     for name, t in [*model.named_parameters(), *model.named_buffers()]:
         assert not t.is_meta and not hasattr(t, "_is_hf_initialized"), name
         if t.is_floating_point():
@@ -473,8 +573,8 @@ def test_materialize_fills_what_a_meta_hf_model_computes_by_its_own_init_weights
         assert torch.equal(p, same[name]), name  # a pure function of the seed
         if p.numel() > 1 and p.std() > 0:
             assert not torch.equal(p, other[name]), name
-    if kind == "vit":  # drawn by HF's init: trunc_normal(0, initializer_range)
-        assert by_hf >= {"embeddings.cls_token", "embeddings.position_embeddings"}
+    if kind == "vit":  # HF's law, trunc_normal(0, initializer_range), drawn by fastinit's kernels
+        assert laws >= {"embeddings.cls_token", "embeddings.position_embeddings"} and not by_hf
         assert 0.01 < float(model.embeddings.position_embeddings.detach().std()) < 0.03
     else:  # only computed buffers; the embedding (which HF's init would draw too) is fastinit's rule's
         assert all(dict(model.named_buffers()).get(n) is not None for n in by_hf), by_hf
@@ -611,20 +711,21 @@ def test_position_tables_hf_computes_are_its_values_not_a_draw(kind):
 def test_hf_fallbacks_run_on_models_loaded_by_from_pretrained_and_keep_computed_buffers_float32(tmp_path):
     """from_pretrained flags every tensor _is_hf_initialized, which HF's init obeys: the fallback's own tensors were
     skipped (RuntimeError after 30 of 40 tensors were re-initialized); the flags are taken off for the call and put
-    back.  And a rotary inv_freq stays float32 under dtype=bfloat16, as HF builds it (it was bfloat16: 0.4 % off,
+    back (DistilBERT's sinusoid table, computed again; ViT's cls_token, the first case, is fastinit's draw of HF's
+    law now).  And a rotary inv_freq stays float32 under dtype=bfloat16, as HF builds it (it was bfloat16: 0.4 % off,
     1.5 rad of rotary angle at position 8192)."""
     from fastinit.torch import materialize
 
-    config = transformers.ViTConfig(hidden_size=64, num_hidden_layers=1, num_attention_heads=4,
-                                    intermediate_size=128, image_size=32, patch_size=8)
+    cls, config, name = SINUSOIDS["distilbert"]  # (its sinusoid table: a parameter HF's init computes)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        transformers.ViTModel(config).save_pretrained(tmp_path)
-        loaded = transformers.ViTModel.from_pretrained(tmp_path)
-    before = loaded.embeddings.cls_token.detach().clone()
+        reference = dict(cls()(config()).named_parameters())[name].detach().clone()
+        cls()(config()).save_pretrained(tmp_path)
+        loaded = cls().from_pretrained(tmp_path)
+    table = loaded.get_parameter(name)
+    torch.nn.init.zeros_(table)
     summary = materialize(loaded, seed=0)
-    assert not torch.equal(loaded.embeddings.cls_token, before) and "_init_weights" in summary[
-        "embeddings.cls_token"].method
+    assert torch.equal(table, reference) and summary[name].method == "DistilBertModel._init_weights()"
     assert all(getattr(p, "_is_hf_initialized", False) for p in loaded.parameters())  # as loaded
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -720,7 +821,7 @@ def test_a_view_hf_writes_leaves_the_rule_and_a_meta_default_device_changes_noth
         summary = materialize(vit, seed=0)
         materialize(llama, seed=0)  # its rotary init computes under the default device ("Cannot copy out of meta")
     assert not any(t.is_meta for t in vit.parameters())
-    assert "_init_weights" in summary["embeddings.cls_token"].method
+    assert summary["embeddings.cls_token"].method.endswith("(ViTModel._init_weights' law)")
     torch.manual_seed(0)
     assert torch.equal(llama.model.rotary_emb.inv_freq, _tiny("llama").model.rotary_emb.inv_freq)
 

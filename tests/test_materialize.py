@@ -1318,7 +1318,8 @@ def test_a_plain_tensor_subclass_keeps_torchs_reason_not_the_dtensor_advice():
 def test_a_rejection_sampler_in_hfs_dry_run_stops_at_its_first_pass():
     """The dry run of a Hugging Face model's init records torch's trunc_normal_, a rejection sampler, without
     drawing: its "any rejected?" over values never drawn read stale memory, and its loop ran as long as that memory
-    said so (forever, where it held values out of [a, b]).  Answered "none" now: one pass, nothing written."""
+    said so (forever, where it held values out of [a, b]).  Answered "none" now: one pass, nothing written; the
+    call's law recorded, read off the stack (trunc_normal_ takes no torch-function dispatch)."""
     import subprocess
     import sys
     import textwrap
@@ -1331,7 +1332,8 @@ def test_a_rejection_sampler_in_hfs_dry_run_stops_at_its_first_pass():
         with torch.no_grad(), _Writes({}) as mode:
             torch.nn.init.trunc_normal_(t, std=1.0, a=-2.0, b=2.0)  # (torch 2.13: normal_, then where() until in)
             torch.nn.init.trunc_normal_(t, std=1.0, a=3.0, b=4.0)  # (uniform_ candidates, accepted by density)
-        assert torch.equal(t, torch.full((8,), 1e30)) and mode.written[id(t)] == "draw", mode.written
+        law = "init", "trunc_normal_", (("mean", 0.0), ("std", 1.0), ("a", 3.0), ("b", 4.0))  # (the last call's)
+        assert torch.equal(t, torch.full((8,), 1e30)) and mode.written[id(t)] == law, mode.written
         print("ok")
     """)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -1348,7 +1350,7 @@ def test_a_dry_runs_law_is_a_call_on_the_tensor_itself():
     mode = _Writes({w.untyped_storage().data_ptr(): {id(w)}}, {id(w)})
     with mode, torch.no_grad():
         nn.init.normal_(w, std=0.5)
-        assert mode.written[id(w)] == ("normal_", 0.0, 0.5)
+        assert mode.written[id(w)] == ("init", "normal_", (("mean", 0.0), ("std", 0.5)))
         nn.init.zeros_(w[0].detach())
         assert mode.written[id(w)] == "zero_"
         nn.init.orthogonal_(w)  # (rows < cols)
