@@ -18,14 +18,15 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3,
-Gemma 1-3, Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE and Qwen3-MoE: any size,
-with the config's ``initializer_range``.
+Gemma 1-3, Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE, Qwen3-MoE and DeepSeek-V3:
+any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+from dataclasses import replace
 from typing import Any, Callable, Dict, Mapping
 
 import numpy as np
@@ -71,13 +72,15 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
            head_dim: int | None = None, tied: bool = False, std: float = 0.02, qkv_bias: bool = False,
            o_bias: bool = False, mlp_bias: bool = False, qk_norm: bool = False, padding_idx: int | None = None,
            norm: str = "ones_", sandwich: bool = False, fused: bool = False,
-           moe: Callable[[str, int], Dict[str, TensorSpec]] | None = None) -> Dict[str, TensorSpec]:
+           moe: Callable[[str, int], Dict[str, TensorSpec]] | None = None,
+           attention: Callable[[str], Dict[str, TensorSpec]] | None = None) -> Dict[str, TensorSpec]:
     """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3, and the mixtures of experts Mixtral,
     Qwen2-MoE, Qwen3-MoE): ``heads`` query heads of ``head_dim`` (default ``d // heads``), ``kv_heads`` key/value
     heads (default ``heads``); the biases and the per-head q/k RMSNorms some of them add; the token embedding's
     ``padding_idx`` row zero.  ``norm``: the RMSNorm scales' init (Gemma's scale by 1 + weight: ``"zeros_"``);
     ``sandwich``: Gemma 2's norms before and after the MLP too; ``fused``: Phi-3's ``qkv_proj`` and
-    ``gate_up_proj``; ``moe(prefix, i)``: layer ``i``'s sparse MLP (:func:`_moe`), or None where it is dense."""
+    ``gate_up_proj``; ``moe(prefix, i)``: layer ``i``'s sparse MLP (:func:`_moe`), or None where it is dense;
+    ``attention(prefix)``: the attention block's tensors where they are not q/k/v/o (DeepSeek's :func:`_mla`)."""
     head_dim = d // heads if head_dim is None else head_dim
     q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
     def linear(name, rows, cols, bias):
@@ -90,12 +93,15 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
     for i in range(n_layer):
         p = f"model.layers.{i}."
         a = p + "self_attn."
-        if fused:
+        if attention:
+            spec.update(attention(a))
+        elif fused:
             spec.update(linear(a + "qkv_proj", q + 2 * kv, d, qkv_bias))
         else:
             spec.update({**linear(a + "q_proj", q, d, qkv_bias), **linear(a + "k_proj", kv, d, qkv_bias),
                          **linear(a + "v_proj", kv, d, qkv_bias)})
-        spec.update(linear(a + "o_proj", d, q, o_bias))
+        if not attention:
+            spec.update(linear(a + "o_proj", d, q, o_bias))
         if qk_norm:
             spec.update({**scale(a + "q_norm", head_dim), **scale(a + "k_norm", head_dim)})
         sparse = moe(p, i) if moe else None
@@ -122,20 +128,43 @@ def _linear(name: str, rows: int, cols: int, std: float, bias: bool) -> Dict[str
 
 
 def _moe(prefix: str, d: int, experts: int, hidden: int, std: float, names=("mlp", "gate_proj", "up_proj", "down_proj"),
-         shared: int | None = None, shared_std: float = 0.02) -> Dict[str, TensorSpec]:
+         shared: int | None = None, shared_std: float = 0.02, deepseek: bool = False) -> Dict[str, TensorSpec]:
     """A sparse mixture-of-experts MLP as its checkpoints store it (Shazeer et al. 2017; Jiang et al. 2024): the router
     (``gate``, experts × d) and ``experts`` gated MLPs of width ``hidden`` (``names``: the block's and the gate, up
     and down projections' names), N(0, std²) each; Qwen2-MoE's shared expert of width ``shared`` and its one-row
-    gate, plain linear layers: N(0, shared_std²)."""
+    gate, plain linear layers: N(0, shared_std²).  ``deepseek``: DeepSeek-V3's ``shared_experts`` (no gate) and the
+    router's zero ``e_score_correction_bias`` (a buffer; Wang et al. 2024's auxiliary-loss-free balancing)."""
     block, *projections = names
     p = prefix + block + "."
     spec = {p + "gate.weight": TensorSpec((experts, d), init="normal_", params={"std": std})}
+    if deepseek:
+        spec[p + "gate.e_score_correction_bias"] = TensorSpec((experts,), init="zeros_")
     for j in range(experts):
         spec.update(_gated_mlp(f"{p}experts.{j}.", hidden, d, std, False, projections))
-    if shared is not None:  # (of width 0 too: transformers builds and saves its empty tensors)
+    if deepseek:
+        spec.update(_gated_mlp(p + "shared_experts.", shared, d, shared_std, False))
+    elif shared is not None:  # (of width 0 too: transformers builds and saves its empty tensors)
         spec.update({**_gated_mlp(p + "shared_expert.", shared, d, shared_std, False),
                      **_linear(p + "shared_expert_gate", 1, d, shared_std, False)})
     return spec
+
+
+def _mla(prefix: str, d: int, heads: int, q_rank: int | None, kv_rank: int, nope: int, rope: int, v: int,
+         std: float, bias: bool) -> Dict[str, TensorSpec]:
+    """DeepSeek's multi-head latent attention (DeepSeek-AI 2024, V2 and V3): queries through a rank-``q_rank``
+    bottleneck with its RMSNorm (``q_a_proj``, ``q_a_layernorm``, ``q_b_proj``; one ``q_proj`` where ``q_rank`` is
+    None), keys and values through a rank-``kv_rank`` latent plus a shared ``rope``-wide rotary key
+    (``kv_a_proj_with_mqa``, ``kv_a_layernorm``, ``kv_b_proj``), per head ``nope + rope`` query/key and ``v`` value
+    dimensions; N(0, std²), biases (``bias``: attention_bias) zero, norms one."""
+    qk = heads * (nope + rope)
+    spec = _linear(prefix + "q_proj", qk, d, std, False) if q_rank is None else {
+        **_linear(prefix + "q_a_proj", q_rank, d, std, bias),
+        prefix + "q_a_layernorm.weight": TensorSpec((q_rank,), init="ones_"),
+        **_linear(prefix + "q_b_proj", qk, q_rank, std, False)}
+    return {**spec, **_linear(prefix + "kv_a_proj_with_mqa", kv_rank + rope, d, std, bias),
+            prefix + "kv_a_layernorm.weight": TensorSpec((kv_rank,), init="ones_"),
+            **_linear(prefix + "kv_b_proj", heads * (nope + v), kv_rank, std, False),
+            **_linear(prefix + "o_proj", d, heads * v, std, bias)}
 
 
 def _gated_mlp(prefix: str, hidden: int, d: int, std: float, bias: bool,
@@ -291,6 +320,11 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "qwen3_moe": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 6144,
                   "num_hidden_layers": 24, "num_attention_heads": 32, "num_key_value_heads": 4, "attention_bias": False,
                   "num_experts": 128, "moe_intermediate_size": 768, "decoder_sparse_step": 1, "mlp_only_layers": None},
+    "deepseek_v3": {**_LLAMA, "vocab_size": 129280, "hidden_size": 7168, "intermediate_size": 18432,
+                    "num_hidden_layers": 61, "num_attention_heads": 128, "attention_bias": False,
+                    "n_routed_experts": 256, "n_shared_experts": 1, "moe_intermediate_size": 2048,
+                    "first_k_dense_replace": 3, "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_nope_head_dim": 128,
+                    "qk_rope_head_dim": 64, "v_head_dim": 128},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -300,12 +334,15 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
-    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "gpt2": _DERIVED}
+    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt2": _DERIVED}
 _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
              "n_positions": "max_position_embeddings"},
     "mixtral": {"num_local_experts": "num_experts"},
-    "qwen3_moe": {"num_experts": "num_local_experts"}}  # (the published configs' name; transformers 5 saves the other)
+    "qwen3_moe": {"num_experts": "num_local_experts"},  # (the published configs' name; transformers 5 saves the other)
+    "deepseek_v3": {"n_routed_experts": "num_local_experts"}}
+_FLOAT32 = {  # tensors transformers keeps in float32 in a model of any dtype (_keep_in_fp32_modules_strict)
+    "deepseek_v3": ("mlp.gate.weight", "mlp.gate.e_score_correction_bias")}
 HF_MODEL_TYPES = tuple(_HF_DEFAULTS)
 
 
@@ -332,20 +369,25 @@ def read_config(config: Mapping | str | os.PathLike) -> tuple[Mapping, str]:
     return loaded, path
 
 
-def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None) -> Dict[str, TensorSpec]:
+def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
+                dtype: Any = "float32") -> Dict[str, TensorSpec]:
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
     folder that holds it), or the same as a mapping.  No download and no transformers needed.
 
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``,
-    ``"gemma3_text"``, ``"phi3"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"`` (``…ForCausalLM``; the
-    experts one tensor each, named as the published checkpoints and transformers' ``save_pretrained`` name them),
+    ``"gemma3_text"``, ``"phi3"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``
+    (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and transformers'
+    ``save_pretrained`` name them; DeepSeek's multi-head latent attention, its first ``first_k_dense_replace`` layers
+    dense; its multi-token-prediction layer, which transformers does not build, left out),
     ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``,
     ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those transformers classes build
     from it, a key left out taking transformers' default.  Values as transformers' ``_init_weights``: weights and
     embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the
     ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by
     1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
-    transformers).  ``name``: what messages call the configuration (default: its path; ``config`` for a mapping)."""
+    transformers).  ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
+    ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's routers and their
+    ``e_score_correction_bias``).  A ``quantization_config`` is not followed: the values are written unquantized."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -376,6 +418,15 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None)
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
 
+    spec = _config_spec(kind, cfg, get, where)
+    kept = _FLOAT32.get(kind, ())
+    return {n: replace(t, dtype="float32" if kept and n.endswith(kept) else dtype) for n, t in spec.items()}
+
+
+def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
+    """:func:`config_spec`'s tensors (in float32) once the keys are checked by ``get``."""
+    defaults = _HF_DEFAULTS[kind]
+
     def heads_of(width_key: str, heads_key: str) -> None:
         if get(width_key) % get(heads_key):
             raise ValueError(f"{where}: {width_key} {get(width_key)} is not a multiple of {heads_key} "
@@ -399,6 +450,15 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None)
         return _bert(get("num_hidden_layers"), get("hidden_size"), vocab, get("max_position_embeddings"),
                      get("intermediate_size"), get("type_vocab_size"), std=std, padding_idx=pad)
     d, heads = get("hidden_size"), get("num_attention_heads")
+    if kind == "deepseek_v3":  # (its head_dim: transformers sets qk_rope_head_dim there, whatever is given)
+        get("num_key_value_heads")  # (no shape of its own: checked as transformers uses it, heads // kv_heads)
+        rope = get("qk_rope_head_dim")
+        q_rank = None if cfg.get("q_lora_rank", 0) is None else get("q_lora_rank")
+        mla = (get("kv_lora_rank"), get("qk_nope_head_dim"), rope, get("v_head_dim"))
+        return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads,
+                      tied=get("tie_word_embeddings", "flag"), std=std, padding_idx=pad,
+                      attention=lambda a: _mla(a, d, heads, q_rank, *mla, std, get("attention_bias", "flag")),
+                      moe=_sparse_layers(kind, get, None, init_range, std, where))
     head_dim = get("head_dim")
     if head_dim is None and d % heads:  # (transformers would build d // heads-wide heads, and fail in forward)
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}; give head_dim")
@@ -423,6 +483,12 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     if init_range is None:  # (transformers draws the experts with it as it is)
         raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
     d = get("hidden_size")
+    if kind == "deepseek_v3":  # dense before layer first_k_dense_replace; moe_intermediate_size × n_shared_experts
+        experts, hidden, first = get("n_routed_experts"), get("moe_intermediate_size"), get("first_k_dense_replace",
+                                                                                              "count")
+        shared = hidden * get("n_shared_experts", "count")
+        return lambda p, i: None if i < first else _moe(p, d, experts, hidden, init_range, shared=shared,
+                                                        shared_std=std, deepseek=True)
     if kind == "mixtral":  # every layer; the checkpoints' names (as transformers 5 saves them, fusing on load)
         experts, hidden = get("num_local_experts"), get("intermediate_size")
         return lambda p, i: _moe(p, d, experts, hidden, init_range, names=("block_sparse_moe", "w1", "w3", "w2"))
@@ -435,11 +501,12 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
         _moe(p, d, experts, hidden, init_range, shared=shared, shared_std=std)
 
 
-_BUFFERS = (".running_mean", ".running_var")
+_BUFFERS = (".running_mean", ".running_var", ".e_score_correction_bias")
 
 
 def is_buffer(name: str) -> bool:
-    """Whether a spec's tensor is a buffer (BatchNorm running statistics), not a trainable parameter."""
+    """Whether a spec's tensor is a buffer (BatchNorm running statistics, DeepSeek-V3's router biases), not a
+    trainable parameter."""
     return name.endswith(_BUFFERS)
 
 

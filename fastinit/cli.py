@@ -426,15 +426,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     dtype = args.dtype
     if args.config is not None:
         cfg, where = read_config(args.config)  # (read once: the spec, its model type and dtype)
-        spec = config_spec(cfg, name=where)
-        label, metadata = f"{cfg['model_type']} from {args.config}", {"format": "pt", "model_type": cfg["model_type"]}
         given = cfg.get("dtype") or cfg.get("torch_dtype")  # (transformers 5's key, 4's)
         if dtype is None and given in ("float16", "bfloat16", "float32", "float64"):
             dtype = resolve_dtype(given)
+        dtype = np.dtype(np.float32) if dtype is None else dtype
+        spec = config_spec(cfg, name=where, dtype=dtype)  # (DeepSeek's routers: float32 whatever the dtype)
+        label, metadata = f"{cfg['model_type']} from {args.config}", {"format": "pt", "model_type": cfg["model_type"]}
     else:
-        spec, label, metadata = arch_spec(args.arch), args.arch, {"format": "pt", "arch": args.arch}
-    dtype = np.dtype(np.float32) if dtype is None else dtype
-    spec = {name: replace(t, dtype=dtype) for name, t in spec.items()}
+        dtype = np.dtype(np.float32) if dtype is None else dtype
+        spec = {name: replace(t, dtype=dtype) for name, t in arch_spec(args.arch).items()}
+        label, metadata = args.arch, {"format": "pt", "arch": args.arch}
     n = parameter_count(spec)
     progress = None if _progress(args) else False
     report_to = _report_stream(args.out)
@@ -444,7 +445,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     else:
         summary = write_safetensors(args.out, spec, seed=args.seed, metadata=metadata,
                                     block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
-    written = sum(t["bytes"] for name, t in summary["tensors"].items() if not is_buffer(name)) // dtype.itemsize
+    written = sum(t["bytes"] // resolve_dtype(t["dtype"]).itemsize for name, t in summary["tensors"].items()
+                  if not is_buffer(name))
     count = f"{written:,} parameters (shard {args.shard[0]}/{args.shard[1]} of {n:,})" if args.shard else \
         f"{n:,} parameters"
     files = summary.get("files", [summary["path"]])
@@ -536,8 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--arch", help="architecture name (see --list)")
     i.add_argument("--config", type=_path, metavar="CONFIG.json",
                    help="instead of --arch: a Hugging Face config.json (or its folder) of model_type llama, mistral, "
-                        "qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, mixtral, qwen2_moe, qwen3_moe, gpt2 or bert: "
-                        "that model's tensors, by its initializer_range")
+                        "qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, mixtral, qwen2_moe, qwen3_moe, "
+                        "deepseek_v3, gpt2 or bert: that model's tensors, by its initializer_range")
     i.add_argument("--out", type=_path, metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=None,
                    help="float16, bfloat16, float32 or float64 (default: float32; with --config, the config's dtype "

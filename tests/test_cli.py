@@ -399,10 +399,41 @@ def test_config_spec_mixtures_of_experts():
     assert mixtral["model.layers.0.block_sparse_moe.gate.weight"].shape == (2, 16)
 
 
+def test_config_spec_deepseek_v3():
+    """DeepSeek-V3 (and R1, V3.1: the same config): transformers' DeepseekV3ForCausalLM of its defaults has
+    671,026,404,352 parameters (the multi-token-prediction layer not built); multi-head latent attention, the first
+    first_k_dense_replace layers dense, routers kept float32 in a bfloat16 checkpoint, their correction bias a
+    buffer."""
+    spec = config_spec({"model_type": "deepseek_v3"}, dtype="bfloat16")
+    assert parameter_count(spec) == 671_026_404_352
+    a = "model.layers.0.self_attn."
+    assert spec[a + "q_a_proj.weight"].shape == (1536, 7168) and spec[a + "q_b_proj.weight"].shape == (128 * 192, 1536)
+    assert spec[a + "kv_a_proj_with_mqa.weight"].shape == (512 + 64, 7168)
+    assert spec[a + "kv_b_proj.weight"].shape == (128 * (128 + 128), 512)
+    assert spec[a + "o_proj.weight"].shape == (7168, 128 * 128) and spec[a + "q_a_layernorm.weight"].init == "ones_"
+    assert spec["model.layers.2.mlp.gate_proj.weight"].shape == (18432, 7168)  # dense
+    moe = "model.layers.3.mlp."
+    assert spec[moe + "experts.255.down_proj.weight"].shape == (7168, 2048)
+    assert spec[moe + "shared_experts.up_proj.weight"].shape == (2048, 7168)
+    assert spec[moe + "gate.weight"].dtype == spec[moe + "gate.e_score_correction_bias"].dtype == "float32"
+    assert spec[moe + "experts.0.up_proj.weight"].dtype == "bfloat16" and "model.layers.60.mlp.gate.weight" in spec
+    assert "model.layers.61.mlp.gate.weight" not in spec and "lm_head.weight" in spec
+    no_q_rank = config_spec({"model_type": "deepseek_v3", "hidden_size": 16, "num_attention_heads": 2,
+                             "q_lora_rank": None, "qk_nope_head_dim": 4, "qk_rope_head_dim": 2,
+                             "first_k_dense_replace": 0, "n_shared_experts": 2, "moe_intermediate_size": 3,
+                             "num_local_experts": 5, "initializer_range": 0.0})
+    assert no_q_rank["model.layers.0.self_attn.q_proj.weight"].shape == (2 * 6, 16)
+    assert not any("q_a_" in name for name in no_q_rank)
+    assert no_q_rank["model.layers.0.mlp.shared_experts.gate_proj.weight"].shape == (6, 16)  # 2 experts × 3
+    assert no_q_rank["model.layers.0.mlp.gate.weight"].shape == (5, 16)
+    assert no_q_rank["model.layers.0.mlp.experts.4.gate_proj.weight"].params == {"std": 0.0}  # as it is
+    assert no_q_rank["model.layers.0.self_attn.o_proj.weight"].params == {"std": 0.02}  # nn.Linear: 0 -> 0.02
+
+
 @pytest.mark.parametrize("config, message", [
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
-     "mixtral, qwen2_moe, qwen3_moe, gpt2, bert$"),
+     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -413,6 +444,11 @@ def test_config_spec_mixtures_of_experts():
     ({"model_type": "qwen3_moe", "num_experts": 8, "num_local_experts": 4},
      "num_experts 8 and num_local_experts 4 name the same size"),
     ({"model_type": "mixtral", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": "deepseek_v3", "v_head_dim": None}, "v_head_dim must be a positive integer, got None"),
+    ({"model_type": "deepseek_v3", "first_k_dense_replace": None}, "first_k_dense_replace must be an integer >= 0"),
+    ({"model_type": "deepseek_v3", "q_lora_rank": 0}, "q_lora_rank must be a positive integer, got 0"),
+    ({"model_type": "deepseek_v3", "n_routed_experts": 8, "num_local_experts": 4},
+     "n_routed_experts 8 and num_local_experts 4 name the same size"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),

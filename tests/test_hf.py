@@ -195,6 +195,17 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
                                      "shared_expert_intermediate_size": 80, "mlp_only_layers": [1]}),
     "qwen3-moe": ("Qwen3MoeConfig", {**TINY, "num_experts": 3, "moe_intermediate_size": 48, "head_dim": 16,
                                      "attention_bias": True, "initializer_range": 0.01}),
+    "deepseek-v3": ("DeepseekV3Config", {**TINY, "num_hidden_layers": 3, "moe_intermediate_size": 32,
+                                         "n_shared_experts": 2, "n_routed_experts": 3, "kv_lora_rank": 16,
+                                         "q_lora_rank": 24, "qk_rope_head_dim": 8, "v_head_dim": 12,
+                                         "qk_nope_head_dim": 16, "n_group": 1, "topk_group": 1,
+                                         "num_experts_per_tok": 2, "first_k_dense_replace": 1,
+                                         "attention_bias": True, "initializer_range": 0.03}),
+    "deepseek-v3-q-proj": ("DeepseekV3Config", {**TINY, "moe_intermediate_size": 32, "n_routed_experts": 3,
+                                                "kv_lora_rank": 16, "q_lora_rank": None, "qk_rope_head_dim": 8,
+                                                "v_head_dim": 12, "qk_nope_head_dim": 16, "n_group": 1,
+                                                "topk_group": 1, "num_experts_per_tok": 2,
+                                                "first_k_dense_replace": 0, "pad_token_id": 3}),
 }
 
 
@@ -223,6 +234,24 @@ def _write(folder, *flags):
     assert main(["init", "--config", str(folder), "--out", str(folder / "model.safetensors"), "--seed", "6",
                  "--no-progress", *flags]) == 0
     return folder / "model.safetensors"
+
+
+def test_fastinit_init_keeps_deepseeks_routers_float32_in_a_bfloat16_checkpoint(tmp_path, capsys):
+    """transformers keeps DeepSeek-V3's router weights and correction biases float32 in a bfloat16 model
+    (_keep_in_fp32_modules_strict): `fastinit init` of a bfloat16 config writes them so, as save_pretrained does, and
+    counts the parameters whatever their dtype (the correction bias, a buffer, not among them)."""
+    empty = _from_config("deepseek-v3", tmp_path)[0]
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "dtype": "bfloat16"}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForCausalLM.from_config(empty.config, dtype=torch.bfloat16)
+    theirs = _saved(model, tmp_path / "theirs")
+    written = st_torch.load_file(_write(tmp_path))
+    assert {n: t.dtype for n, t in written.items()} == {n: t.dtype for n, t in theirs.items()}
+    assert written["model.layers.1.mlp.gate.weight"].dtype == torch.float32
+    assert f"{sum(p.numel() for p in model.parameters()):,} parameters" in capsys.readouterr().out
+    _assert_same_laws({n: t.float() for n, t in written.items()}, {n: t.float() for n, t in theirs.items()})
 
 
 @pytest.mark.parametrize("case", MOE)
