@@ -158,15 +158,16 @@ def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
         return np.empty((0,) * len(shape), dtype)
 
 
-def _writable(tensor: torch.Tensor):
+def _writable(tensor: torch.Tensor, meta_returns: bool = False):
     """What fastinit fills for ``tensor``: a NumPy view of a CPU tensor's memory (:func:`_cpu_view`), a CUDA
     tensor itself (fastinit's buffers write its memory on torch's current stream), or an empty twin for a meta
     tensor or an empty one whose shape NumPy cannot hold (:func:`_beyond_numpy`); the dtype is checked in torch's
-    words.  An inference tensor outside inference mode is refused with torch's error; a tensor on another device
-    by :func:`as_numpy`."""
+    words.  An inference tensor outside inference mode is refused with torch's error (not a meta one where
+    ``meta_returns``: torch's ``trunc_normal_``, ``dirac_``, ``orthogonal_`` and ``sparse_`` return a meta tensor
+    untouched, in place of the write that would raise); a tensor on another device by :func:`as_numpy`."""
     if not isinstance(tensor, torch.Tensor):
         return as_numpy(tensor)  # raises, naming what it got
-    if tensor.is_inference() and not torch.is_inference_mode_enabled():
+    if tensor.is_inference() and not torch.is_inference_mode_enabled() and not (meta_returns and tensor.is_meta):
         raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
                            "clone to get a normal tensor before doing inplace update.See "
                            "https://github.com/pytorch/rfcs/pull/17 for more details.")
@@ -289,7 +290,7 @@ def _placed_twin(tensor: torch.Tensor, kw: dict, dtype: np.dtype) -> np.ndarray:
     return np.empty(shape, dtype)
 
 
-def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
+def _sampled(fill, tensor, generator, seed, placed=True, keep=1, meta_returns=False, **kw):
     """Run a fastinit sampler on the tensor's memory; the seed is drawn from ``generator`` only once the
     arguments passed every check, and only for non-empty tensors with data.  Empty tensors are checked like
     any other (as torch.nn.init checks them), then left alone.
@@ -297,11 +298,12 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, **kw):
     A non-empty meta tensor's arguments are checked as a CPU tensor's would be, with nothing drawn:
     ``placed`` samplers get an empty twin placed at the origin of the tensor's shape (:func:`_placed_twin`),
     which runs every check and no kernel; the others (orthogonal) an empty twin keeping the first ``keep`` axes
-    (a 0-d tensor's twin holds one element).  So does an empty tensor whose shape NumPy cannot hold."""
+    (a 0-d tensor's twin holds one element).  So does an empty tensor whose shape NumPy cannot hold.
+    ``meta_returns``: see :func:`_writable`."""
     _check_generator(generator, tensor)
     beyond = isinstance(tensor, torch.Tensor) and _beyond_numpy(tensor)
     if isinstance(tensor, torch.Tensor) and (tensor.is_meta or beyond):
-        _writable(tensor)  # its inference-mode (a meta tensor's too, as torch), device and dtype checks
+        _writable(tensor, meta_returns)  # its inference-mode (a meta tensor's too, as torch), device and dtype checks
         if not tensor.numel() and not beyond:  # checked as an empty CPU tensor: all of it
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
         else:
@@ -418,7 +420,7 @@ def trunc_normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: 
     """N(mean, std²) restricted to [a, b], exactly (see :func:`fastinit.trunc_normal_`)."""
     mean, std, a, b = _num(mean), _num(std), _num(a), _num(b)
     return _sampled(lambda arr, **kw: _init.trunc_normal_(arr, mean, std, a, b, **kw), tensor, generator, seed,
-                    **placement)
+                    meta_returns=True, **placement)
 
 
 def _not_float(tensor: torch.Tensor) -> bool:
@@ -497,7 +499,7 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     or lazily negated views and unaligned memory by torch itself)."""
     if _by_torch(tensor):
         return _THEIRS["dirac_"](tensor, _item(groups))
-    twin = _writable(tensor)  # a meta tensor's: errors quote the tensor's shape
+    twin = _writable(tensor, meta_returns=True)  # a meta tensor's: errors quote the tensor's shape
     with shape_said_as(tensor.shape, twin.shape):
         _structured.dirac_(twin, _item(groups))
     return _done(tensor)
@@ -565,7 +567,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
     gain = _gain(gain, tensor)
     return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed,
-                    placed=False, stream=stream)
+                    placed=False, meta_returns=True, stream=stream)
 
 
 @_subclasses_to_torch
@@ -576,7 +578,7 @@ def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional
     if isinstance(tensor, torch.Tensor) and (tensor.is_meta or _beyond_numpy(tensor)):
         _structured.delta_orthogonal_matrix(tuple(tensor.shape), "torch")  # before its twin keeps (out, in)
     return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, _item(gain), **kw), tensor, generator, seed,
-                    placed=False, keep=2, stream=stream)
+                    placed=False, keep=2, meta_returns=True, stream=stream)  # (as orthogonal_)
 
 
 @_subclasses_to_torch
@@ -587,7 +589,7 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _sampled(lambda arr, **kw: _sparse.sparse_(arr, _item(sparsity), _num(std), **kw), tensor, generator, seed,
-                    **placement)
+                    meta_returns=True, **placement)
 
 
 @_subclasses_to_torch

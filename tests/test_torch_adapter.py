@@ -396,10 +396,17 @@ def test_inference_tensors_are_refused_outside_inference_mode_like_torch():
     with torch.inference_mode():  # inside inference mode, like torch
         assert finit.normal_(t, seed=0) is t and t.any()
         meta = torch.empty(4, 4, device="meta")
+        conv = torch.empty(4, 4, 3, device="meta")
     for call in (finit.normal_, finit.uniform_, finit.kaiming_uniform_, finit.xavier_uniform_):  # meta: as torch
         for init in (tinit, finit):
             with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
                 getattr(init, call.__name__)(meta)
+    # torch's trunc_normal_, orthogonal_, sparse_ and dirac_ return a meta tensor before any write: so do fastinit's
+    # (they raised); its delta_orthogonal_ as its orthogonal_
+    for name, x, kw in (("trunc_normal_", meta, {}), ("orthogonal_", meta, {}), ("sparse_", meta, {"sparsity": 0.5}),
+                        ("dirac_", conv, {}), ("delta_orthogonal_", conv, {})):
+        for init in (tinit, finit) if hasattr(tinit, name) else (finit,):
+            assert getattr(init, name)(x, **kw) is x, name
 
 
 def test_integer_bool_and_complex_tensors_get_constants_eye_and_dirac_from_torch():
