@@ -18,8 +18,8 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3,
-Gemma 1-3, Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE, Qwen3-MoE and DeepSeek-V3:
-any size, with the config's ``initializer_range``.
+Gemma 1-3, Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE, Qwen3-MoE, DeepSeek-V3
+and GPT-OSS: any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -73,14 +73,16 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
            o_bias: bool = False, mlp_bias: bool = False, qk_norm: bool = False, padding_idx: int | None = None,
            norm: str = "ones_", sandwich: bool = False, fused: bool = False,
            moe: Callable[[str, int], Dict[str, TensorSpec]] | None = None,
-           attention: Callable[[str], Dict[str, TensorSpec]] | None = None) -> Dict[str, TensorSpec]:
+           attention: Callable[[str], Dict[str, TensorSpec]] | None = None,
+           sinks: float | None = None) -> Dict[str, TensorSpec]:
     """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3, and the mixtures of experts Mixtral,
     Qwen2-MoE, Qwen3-MoE): ``heads`` query heads of ``head_dim`` (default ``d // heads``), ``kv_heads`` key/value
     heads (default ``heads``); the biases and the per-head q/k RMSNorms some of them add; the token embedding's
     ``padding_idx`` row zero.  ``norm``: the RMSNorm scales' init (Gemma's scale by 1 + weight: ``"zeros_"``);
     ``sandwich``: Gemma 2's norms before and after the MLP too; ``fused``: Phi-3's ``qkv_proj`` and
     ``gate_up_proj``; ``moe(prefix, i)``: layer ``i``'s sparse MLP (:func:`_moe`), or None where it is dense;
-    ``attention(prefix)``: the attention block's tensors where they are not q/k/v/o (DeepSeek's :func:`_mla`)."""
+    ``attention(prefix)``: the attention block's tensors where they are not q/k/v/o (DeepSeek's :func:`_mla`);
+    ``sinks``: the std of GPT-OSS's per-head attention ``sinks`` (Xiao et al. 2024), None where there are none."""
     head_dim = d // heads if head_dim is None else head_dim
     q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
     def linear(name, rows, cols, bias):
@@ -102,6 +104,8 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
                          **linear(a + "v_proj", kv, d, qkv_bias)})
         if not attention:
             spec.update(linear(a + "o_proj", d, q, o_bias))
+        if sinks is not None:
+            spec[a + "sinks"] = TensorSpec((heads,), init="normal_", params={"std": sinks})
         if qk_norm:
             spec.update({**scale(a + "q_norm", head_dim), **scale(a + "k_norm", head_dim)})
         sparse = moe(p, i) if moe else None
@@ -147,6 +151,20 @@ def _moe(prefix: str, d: int, experts: int, hidden: int, std: float, names=("mlp
         spec.update({**_gated_mlp(p + "shared_expert.", shared, d, shared_std, False),
                      **_linear(p + "shared_expert_gate", 1, d, shared_std, False)})
     return spec
+
+
+def _fused_experts(prefix: str, d: int, experts: int, hidden: int, std: float) -> Dict[str, TensorSpec]:
+    """GPT-OSS's sparse MLP (OpenAI 2025) as transformers saves it: the router's weight and bias, N(0, std²), and
+    the experts fused, one tensor per projection (``gate_up_proj`` experts × d × 2·hidden, gate and up columns
+    interleaved, ``down_proj`` experts × hidden × d; N(0, std²)) with their zero biases."""
+    p = prefix + "mlp."
+    normal = {"std": std}
+    return {p + "router.weight": TensorSpec((experts, d), init="normal_", params=normal),
+            p + "router.bias": TensorSpec((experts,), init="normal_", params=normal),
+            p + "experts.gate_up_proj": TensorSpec((experts, d, 2 * hidden), init="normal_", params=normal),
+            p + "experts.gate_up_proj_bias": TensorSpec((experts, 2 * hidden), init="zeros_"),
+            p + "experts.down_proj": TensorSpec((experts, hidden, d), init="normal_", params=normal),
+            p + "experts.down_proj_bias": TensorSpec((experts, d), init="zeros_")}
 
 
 def _mla(prefix: str, d: int, heads: int, q_rank: int | None, kv_rank: int, nope: int, rope: int, v: int,
@@ -325,6 +343,9 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                     "n_routed_experts": 256, "n_shared_experts": 1, "moe_intermediate_size": 2048,
                     "first_k_dense_replace": 3, "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_nope_head_dim": 128,
                     "qk_rope_head_dim": 64, "v_head_dim": 128},
+    "gpt_oss": {**_LLAMA, "vocab_size": 201088, "hidden_size": 2880, "intermediate_size": 2880,
+                "num_hidden_layers": 36, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
+                "num_local_experts": 128, "attention_bias": True},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -334,7 +355,8 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
-    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt2": _DERIVED}
+    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt_oss": _DERIVED[:2],
+    "gpt2": _DERIVED}
 _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
              "n_positions": "max_position_embeddings"},
@@ -372,22 +394,24 @@ def read_config(config: Mapping | str | os.PathLike) -> tuple[Mapping, str]:
 def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
                 dtype: Any = "float32") -> Dict[str, TensorSpec]:
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
-    folder that holds it), or the same as a mapping.  No download and no transformers needed.
+    folder that holds it), or the same as a mapping. No download and no transformers needed.
 
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``,
-    ``"gemma3_text"``, ``"phi3"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``
+    ``"gemma3_text"``, ``"phi3"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``, ``"gpt_oss"``
     (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and transformers'
-    ``save_pretrained`` name them; DeepSeek's multi-head latent attention, its first ``first_k_dense_replace`` layers
-    dense; its multi-token-prediction layer, which transformers does not build, left out),
-    ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``,
-    ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those transformers classes build
-    from it, a key left out taking transformers' default.  Values as transformers' ``_init_weights``: weights and
-    embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the
-    ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by
-    1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
-    transformers).  ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
-    ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's routers and their
-    ``e_score_correction_bias``).  A ``quantization_config`` is not followed: the values are written unquantized."""
+    ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`); DeepSeek's multi-head
+    latent attention, its first ``first_k_dense_replace`` layers dense; its multi-token-prediction layer, which
+    transformers does not build, left out), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
+    ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes
+    those transformers classes build from it, a key left out taking transformers' default. Values as transformers'
+    ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by
+    sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's,
+    which scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there,
+    as in transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a
+    mapping). ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's routers and their
+    ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it
+    loads a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
+    ``quantization_config`` is not followed: the values are written unquantized."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -466,6 +490,11 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     bias = get("attention_bias", "flag") if "attention_bias" in defaults else False
     qkv_bias = get("qkv_bias", "flag") if kind == "qwen2_moe" else bias or kind == "qwen2"
     gemma = kind.startswith("gemma")
+    if kind == "gpt_oss":  # (sinks, router and experts: initializer_range as it is)
+        return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
+                      head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=bias,
+                      o_bias=bias, padding_idx=pad, sinks=init_range,
+                      moe=_sparse_layers(kind, get, None, init_range, std, where))
     return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
                   head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=qkv_bias, o_bias=bias,
                   mlp_bias=get("mlp_bias", "flag") if "mlp_bias" in defaults else False,
@@ -483,6 +512,9 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     if init_range is None:  # (transformers draws the experts with it as it is)
         raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
     d = get("hidden_size")
+    if kind == "gpt_oss":
+        experts, hidden = get("num_local_experts"), get("intermediate_size")
+        return lambda p, i: _fused_experts(p, d, experts, hidden, init_range)
     if kind == "deepseek_v3":  # dense before layer first_k_dense_replace; moe_intermediate_size × n_shared_experts
         experts, hidden, first = get("n_routed_experts"), get("moe_intermediate_size"), get("first_k_dense_replace",
                                                                                               "count")

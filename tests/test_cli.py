@@ -430,10 +430,29 @@ def test_config_spec_deepseek_v3():
     assert no_q_rank["model.layers.0.self_attn.o_proj.weight"].params == {"std": 0.02}  # nn.Linear: 0 -> 0.02
 
 
+def test_config_spec_gpt_oss():
+    """GPT-OSS: transformers' defaults are gpt-oss-120b (116,829,156,672 parameters as transformers counts them),
+    24 layers of 32 experts gpt-oss-20b (20,914,757,184); experts fused as transformers saves them, with their
+    biases; router weight and bias and the attention sinks N(0, initializer_range²) with the value as it is."""
+    assert parameter_count(config_spec({"model_type": "gpt_oss"})) == 116_829_156_672
+    spec = config_spec({"model_type": "gpt_oss", "num_hidden_layers": 24, "num_local_experts": 32})
+    assert parameter_count(spec) == 20_914_757_184
+    p = "model.layers.23."
+    assert spec[p + "mlp.experts.gate_up_proj"].shape == (32, 2880, 2 * 2880)
+    assert spec[p + "mlp.experts.down_proj"].shape == (32, 2880, 2880)
+    assert spec[p + "mlp.experts.gate_up_proj_bias"].init == "zeros_"
+    assert spec[p + "mlp.router.bias"].shape == (32,) and spec[p + "mlp.router.bias"].init == "normal_"
+    assert spec[p + "self_attn.sinks"].shape == (64,) and spec[p + "self_attn.q_proj.bias"].shape == (64 * 64,)
+    assert spec[p + "self_attn.k_proj.weight"].shape == (8 * 64, 2880) and "lm_head.weight" in spec
+    zero = config_spec({"model_type": "gpt_oss", "num_hidden_layers": 1, "initializer_range": 0})
+    assert zero["model.layers.0.self_attn.sinks"].params == {"std": 0}  # as it is
+    assert zero["model.layers.0.self_attn.o_proj.weight"].params == {"std": 0.02}  # nn.Linear: 0 -> 0.02
+
+
 @pytest.mark.parametrize("config, message", [
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
-     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt2, bert$"),
+     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -445,6 +464,8 @@ def test_config_spec_deepseek_v3():
      "num_experts 8 and num_local_experts 4 name the same size"),
     ({"model_type": "mixtral", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
     ({"model_type": "deepseek_v3", "v_head_dim": None}, "v_head_dim must be a positive integer, got None"),
+    ({"model_type": "gpt_oss", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": "gpt_oss", "num_local_experts": 0}, "num_local_experts must be a positive integer, got 0"),
     ({"model_type": "deepseek_v3", "first_k_dense_replace": None}, "first_k_dense_replace must be an integer >= 0"),
     ({"model_type": "deepseek_v3", "q_lora_rank": 0}, "q_lora_rank must be a positive integer, got 0"),
     ({"model_type": "deepseek_v3", "n_routed_experts": 8, "num_local_experts": 4},

@@ -206,6 +206,8 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
                                                 "v_head_dim": 12, "qk_nope_head_dim": 16, "n_group": 1,
                                                 "topk_group": 1, "num_experts_per_tok": 2,
                                                 "first_k_dense_replace": 0, "pad_token_id": 3}),
+    "gpt-oss": ("GptOssConfig", {**TINY, "head_dim": 16, "num_local_experts": 3, "num_experts_per_tok": 2,
+                                 "initializer_range": 0.04}),  # (experts fused, as transformers saves them)
 }
 
 
@@ -225,7 +227,7 @@ def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_save
     spec = config_spec(tmp_path)
     assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
-    assert any(".experts.2." in name for name in spec)
+    assert any(".experts.2." in name for name in spec) or spec["model.layers.0.mlp.experts.down_proj"].shape[0] == 3
     _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
 
 
@@ -236,20 +238,25 @@ def _write(folder, *flags):
     return folder / "model.safetensors"
 
 
-def test_fastinit_init_keeps_deepseeks_routers_float32_in_a_bfloat16_checkpoint(tmp_path, capsys):
-    """transformers keeps DeepSeek-V3's router weights and correction biases float32 in a bfloat16 model
-    (_keep_in_fp32_modules_strict): `fastinit init` of a bfloat16 config writes them so, as save_pretrained does, and
-    counts the parameters whatever their dtype (the correction bias, a buffer, not among them)."""
-    empty = _from_config("deepseek-v3", tmp_path)[0]
+@pytest.mark.parametrize("case, dtype, kept", [("deepseek-v3", "bfloat16", ("gate.weight", "correction_bias")),
+                                               ("gpt-oss", "float16", ()),
+                                               ("gpt-oss", "bfloat16", ())])
+def test_fastinit_init_keeps_float32_what_transformers_keeps_float32(case, dtype, kept, tmp_path, capsys):
+    """transformers keeps DeepSeek-V3's router weights and correction biases float32 in a model of any dtype
+    (_keep_in_fp32_modules_strict): `fastinit init` of a config of that dtype writes them so, as save_pretrained
+    does, and counts the parameters whatever their dtype (DeepSeek's correction bias, a buffer, not among them);
+    GPT-OSS's norms (_keep_in_fp32_modules: upcast on load) in the model's dtype, as save_pretrained writes them."""
+    empty = _from_config(case, tmp_path)[0]
     cfg = json.loads((tmp_path / "config.json").read_text())
-    (tmp_path / "config.json").write_text(json.dumps({**cfg, "dtype": "bfloat16"}))
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "dtype": dtype}))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = transformers.AutoModelForCausalLM.from_config(empty.config, dtype=torch.bfloat16)
+        model = transformers.AutoModelForCausalLM.from_config(empty.config, dtype=getattr(torch, dtype))
     theirs = _saved(model, tmp_path / "theirs")
     written = st_torch.load_file(_write(tmp_path))
     assert {n: t.dtype for n, t in written.items()} == {n: t.dtype for n, t in theirs.items()}
-    assert written["model.layers.1.mlp.gate.weight"].dtype == torch.float32
+    float32 = {n for n, t in written.items() if t.dtype == torch.float32}
+    assert float32 == {n for n in written if n.endswith(kept)} and (float32 or not kept)
     assert f"{sum(p.numel() for p in model.parameters()):,} parameters" in capsys.readouterr().out
     _assert_same_laws({n: t.float() for n, t in written.items()}, {n: t.float() for n, t in theirs.items()})
 
