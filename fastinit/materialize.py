@@ -905,12 +905,14 @@ class _Writes(torch.overrides.TorchFunctionMode):
     from no random draw (a sinusoidal table: computed), a law (:func:`_init_law`, :func:`_constant_law`, an
     embedding's padding row) where the whole tensor is written by one, else ``"draw"``. Whether a value comes from a
     draw is followed through every call (the outputs of a call with a drawn input are drawn): HF's orthogonal_ for a
-    16-bit tensor draws into a float32 copy, then copy_s it in. ``storages`` ({storage address: ids}) finds the
+    16-bit tensor draws into a float32 copy, then copy_s it in. ``storages`` ({storage address: {id: region}}, a
+    region :func:`_region`'s) finds the
     tensor of a write through ``.data``, an alias without a ``_base``."""
 
     def __init__(self, storages: dict, known: set | None = None):
         super().__init__()
         self.storages = storages
+        self.regions = {i: region for held in storages.values() for i, region in held.items()}
         self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
         self.entries = set(known or ()).union(*storages.values())  # what no in-place call may change
         self.rows: dict = {}  # id(view) -> (view, tensor, index): a row of a model's tensor (an embedding's pad row)
@@ -953,14 +955,18 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 prior = self.written.get(id(base))
                 if isinstance(prior, tuple) and prior[:2] == ("init", "normal_") and dict(prior[2])["mean"] == 0:
                     how = "normal_pad", dict(prior[2])["std"], index
-            ids = self._ids(target)
+            region = _region(target)
+            ids = {i for i in self._ids(target) if i in (id(target), id(target._base))
+                   or _overlap(self.regions.get(i), region)}  # (not a sibling view of the same storage elsewhere:
+            # transformers' Chunk conversions load tensors as views of one)
             if name not in _RANDOM and not ids & self.entries:  # a temporary's (orthogonal_'s t_() of its draw):
                 func(*args, **kwargs)  # run, for what follows to see its shape
-            for i in ids:
-                self.written[i] = how
+            owner = self.rows[id(target)][1] if isinstance(how, tuple) and how[0] == "normal_pad" else target
+            lawful = {id(owner)} | {i for i in ids if self.regions.get(i) == _region(owner)}
+            for i in ids | {id(owner)}:  # a law is its tensor's and its aliases' (.data); a part of one is drawn
+                self.written[i] = how if not isinstance(how, tuple) or i in lawful else "draw"
             if ids - {id(target)}:
-                self.aliased.append((ids - {id(target)}, target.storage_offset(), tuple(target.shape),
-                                     target.stride()))
+                self.aliased.append((ids - {id(target)}, *region))
             both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
             if drawn:
                 self._mark(self.drawn, both)
@@ -990,10 +996,30 @@ _INIT_LAWS = {"uniform_": ("a", "b"), "normal_": ("mean", "std"), "trunc_normal_
               "kaiming_uniform_": ("a", "mode", "nonlinearity"), "kaiming_normal_": ("a", "mode", "nonlinearity")}
 
 
+def _region(t: torch.Tensor) -> tuple:
+    """(storage offset, shape, strides) of ``t``: the elements of its storage it covers."""
+    return t.storage_offset(), tuple(t.shape), t.stride()
+
+
+def _overlap(a: tuple | None, b: tuple) -> bool:
+    """Whether regions ``a`` (None: unknown) and ``b`` may share an element: their spans of the storage meet."""
+    if a is None:
+        return True
+
+    def span(region):
+        offset, shape, strides = region
+        if 0 in shape:
+            return offset, offset
+        low = offset + sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
+        return low, offset + 1 + sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return a0 < b1 and b0 < a1
+
+
 def _init_law(target: torch.Tensor) -> tuple | None:
     """``("init", name, ((parameter, value), ...))`` of the outermost torch.nn.init sampler of :data:`_INIT_LAWS`
-    on the call stack drawing ``target`` (its ``tensor`` argument) with plain numbers (strings for kaiming's mode
-    and nonlinearity) and no generator; None for any other write.  Read off the stack because ``trunc_normal_``,
+    on the call stack drawing ``target`` (its ``tensor`` argument) with plain Python numbers (strings for kaiming's
+    mode and nonlinearity) and no generator; None for any other write.  Read off the stack because ``trunc_normal_``,
     ``xavier_*`` and ``kaiming_normal_`` take no torch-function dispatch: the mode sees only the tensor methods
     they call (``normal_``, ``uniform_``, a rejection loop), each of which is given the sampler's law."""
     found = None
@@ -1009,9 +1035,9 @@ def _init_law(target: torch.Tensor) -> tuple | None:
     given = found.f_locals
     name = found.f_code.co_name
     values = [given.get(k) for k in _INIT_LAWS[name]]
-    if given.get("generator") is not None or not all(isinstance(v, str) or isinstance(v, numbers.Real) and not
+    if given.get("generator") is not None or not all(isinstance(v, str) or isinstance(v, (int, float)) and not
                                                      isinstance(v, bool) and math.isfinite(v) for v in values):
-        return None
+        return None  # (a NumPy scalar: torch's calculate_gain refuses np.float32 as kaiming's slope)
     return "init", name, tuple((k, v if isinstance(v, str) else float(v)) for k, v in zip(_INIT_LAWS[name], values))
 
 
@@ -1081,7 +1107,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     for i, e in seen.items():
         t = twins.get(id(e.tensor), e.tensor)
         if t.device.type != "meta":
-            storages.setdefault(t.untyped_storage().data_ptr(), set()).add(i)
+            storages.setdefault(t.untyped_storage().data_ptr(), {})[i] = _region(t)
     swapped = []
     out: dict = {}
     by_call: dict = {}
@@ -1580,6 +1606,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             if prefix in fallback_at and m is fallback_at[prefix][0]:
                 _, own, hf = fallback_at[prefix]
                 label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
+                if hf is not None:  # the laws of this call first: its own code may read them (u = 2 v)
+                    pending.extend(by_at.pop(prefix, ()))
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a

@@ -6,6 +6,7 @@ import math
 import sys
 import warnings
 
+import numpy as np
 import pytest
 
 from fastinit.archs import arch_spec, config_spec, parameter_count
@@ -570,6 +571,62 @@ def test_a_samplers_law_needs_its_tensor_whole_no_generator_and_arguments_fastin
     assert float(whole.block.g.detach().std()) > 1  # (HF's N(0, 9) with its generator)
     ft.materialize(part, seed=4, placement={"block.k": ((64, 8), (32, 0))})
     assert torch.equal(part.block.k, whole.block.k[32:48])
+
+
+@hf5
+def test_a_samplers_law_after_a_review_torchs_refusals_reads_and_sibling_views():
+    """A review of the samplers' laws: kaiming_uniform_ with a NumPy float32 slope (torch's calculate_gain refuses
+    it) was drawn; a tensor HF's init computes from a law tensor in the same call (u = 2 v) read v before fastinit
+    filled it (uninitialized memory); a law written on one view of a storage was given to a sibling view of it (two
+    parameters loaded as chunks of one tensor).  Now: torch's error, u == 2 v, each view its own law."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    def toy(body, **shapes):
+        class Toy(PreTrainedModel):
+            config_class = PretrainedConfig
+
+            def __init__(self, config):
+                super().__init__(config)
+                for k, shape in shapes.items():
+                    setattr(self, k, torch.nn.Parameter(torch.empty(shape)))
+                self.post_init()
+
+            def _init_weights(self, module):
+                if module is self:
+                    body(self)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Toy(PretrainedConfig())
+
+    with torch.device("meta"):
+        slope = toy(lambda m: init.kaiming_uniform_(m.w, a=np.float32(0.5)), w=(128, 32))
+    with pytest.raises(ValueError, match="negative_slope 0.5 not a valid number"):
+        ft.materialize(slope, seed=0)
+
+    def computed(m):
+        init.zeros_(m.u)
+        init.xavier_uniform_(m.v)
+        init.copy_(m.u, m.v * 2)
+
+    with torch.device("meta"):
+        model = toy(computed, v=(256, 64), u=(256, 64))
+    summary = ft.materialize(model, seed=0)
+    assert torch.equal(model.u, 2 * model.v)
+    assert summary["v"].method == "xavier_uniform(gain=1) (Toy._init_weights' law)"
+    assert torch.equal(model.v, ft.xavier_uniform_(torch.empty(256, 64), seed=0, stream="v"))
+
+    model = toy(lambda m: (init.kaiming_uniform_(m.b, a=math.sqrt(5)), init.trunc_normal_(m.a, std=0.02)),
+                a=(64, 32), b=(64, 32))
+    flat = torch.empty(4096)
+    model.a, model.b = (torch.nn.Parameter(flat[:2048].view(64, 32)), torch.nn.Parameter(flat[2048:].view(64, 32)))
+    summary = ft.materialize(model, seed=0, scheme="hf")
+    assert summary["b"].method.startswith("kaiming_uniform(a=2.236") and summary["a"].method.startswith("trunc_normal")
+    assert torch.equal(model.b, ft.kaiming_uniform_(torch.empty(64, 32), a=math.sqrt(5), seed=0, stream="b"))
+    assert torch.equal(model.a, ft.trunc_normal_(torch.empty(64, 32), std=0.02, seed=0, stream="a"))
 
 
 @hf5

@@ -1347,7 +1347,7 @@ def test_a_dry_runs_law_is_a_call_on_the_tensor_itself():
     from fastinit.materialize import _Writes
 
     w = nn.Parameter(torch.randn(4, 8))
-    mode = _Writes({w.untyped_storage().data_ptr(): {id(w)}}, {id(w)})
+    mode = _Writes({w.untyped_storage().data_ptr(): {id(w): (0, (4, 8), (8, 1))}}, {id(w)})
     with mode, torch.no_grad():
         nn.init.normal_(w, std=0.5)
         assert mode.written[id(w)] == ("init", "normal_", (("mean", 0.0), ("std", 0.5)))
