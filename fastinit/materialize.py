@@ -457,9 +457,10 @@ def _own_init(m: nn.Module) -> str | None:
 
 
 # --- overrides ----------------------------------------------------------------------------------------------
-def _shortcut(name: str, default: _Method | None, scheme: Scheme) -> _Method | None:
+def _shortcut(name: str, scheme: Scheme) -> _Method:
+    """The method of a shortcut but ``"default"`` (which overrides nothing: the tensor is exempt)."""
     return {"zeros": ZEROS, "ones": ONES, "normal": _normal(scheme.std), "trunc_normal": _trunc_normal(scheme.std),
-            "default": default, "keep": _KEEP}[name]
+            "keep": _KEEP}[name]
 
 
 def _noop(t, seed, stream, place) -> None:
@@ -1260,8 +1261,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         initializer is a callable ``fn(tensor, *, seed, stream, global_shape, offset)`` (keywords it
         does not take are not passed; fastinit's NumPy-level initializers get the NumPy view) or
         one of :data:`SHORTCUTS`: "zeros", "ones", "normal" (N(0, std²), std of the scheme),
-        "trunc_normal" (the same truncated to ±2σ), "default" (the scheme's rule), "keep" (leave a materialized tensor's
-        values).  Overrides also fill buffers that have no value (meta buffers).
+        "trunc_normal" (the same truncated to ±2σ), "default" (no override: what the tensor gets without one — the
+        scheme's rule, a Hugging Face model's law, its module's ``reset_parameters()``), "keep" (leave a
+        materialized tensor's values).  Overrides also fill buffers that have no value (meta buffers).
     placement : mapping or callable, optional
         {name: (global_shape, offset)} or ``name -> (global_shape, offset) | None``: the module holds
         the local shard at ``offset`` of a parameter of ``global_shape``; it receives exactly that
@@ -1399,7 +1401,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
                 e.method, e.at = method, prefix
     # Overrides: the first matching entry wins, beating rules and fallbacks.
-    used, hidden = set(), {}  # hidden: a key matching only tensors an earlier key took -> that key
+    used, hidden, exempt = set(), {}, set()  # hidden: a key matching only tensors an earlier key took -> that key
     for e in entries.values():
         names = (e.name, *e.aliases)
         owners = (e.owner, *(module.get_submodule(a.rpartition(".")[0]) for a in e.aliases))
@@ -1411,19 +1413,17 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 continue
             if _match(key, names, owners, e.kind):
                 won = i
-                default = None if e.owner_name in own_init else e.method  # ("hf": its law is found after
-                # the overrides; the module's constructor rule is not it)
+                used.add(i)
+                if isinstance(value, str) and value == "default":  # exempt: as with no override (the rule, a
+                    exempt.add(id(e))  # Hugging Face model's law, found after the overrides, or the module's own
+                    continue  # default)
                 if isinstance(value, str):
-                    method = _shortcut(value, default, scheme)
-                    if value == "default" and default is None:
-                        raise ValueError(f"overrides: 'default' for {e.name!r}, but the {scheme.name!r} scheme has "
-                                         f"no rule for {type(e.owner).__name__}")
+                    method = _shortcut(value, scheme)
                     if value == "keep" and e.tensor.is_meta:
                         raise ValueError(f"overrides: 'keep' for {e.name!r}, a meta tensor with no values to keep")
                 else:
                     method = _callable_method(value, e.name, bool(e.place))
                 e.method, e.at = method, None
-                used.add(i)
     unused = [key for i, (key, _) in enumerate(rules) if i not in used and i not in hidden]
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")
@@ -1435,7 +1435,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     for assign in parametrized.values():  # the tensors of a parametrized weight no override names
         assign(entries)
     ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents
-               if any(not e.overridden for e in _below(m, entries))]
+               if any(not e.overridden and id(e) not in exempt for e in _below(m, entries))]  # ("default": as meant)
     if ignored:
         warnings.warn(f"materialize: {ignored} define reset_parameters() but hold no parameter or buffer of their own: "
                       "as FSDP does, it is not called, and the tensors below them get their own modules' rules; if "

@@ -400,7 +400,8 @@ def test_the_hf_scheme_is_each_tensors_law_in_the_models_own_init():
 def test_what_hfs_init_leaves_in_a_module_it_writes_keeps_its_constructors_law_under_hf():
     """A review: a module whose HF init copies its weight in and never writes its bias left the bias as allocated
     (garbage, labelled as kept); under "hf" it takes its constructor's law now.  And "default" under "hf", where the
-    law is HF's (found after the overrides), is refused rather than given the constructor's rule."""
+    law is HF's (found after the overrides), was refused (rather than given the constructor's rule): it exempts the
+    tensor now, which gets what it gets with no override, HF's values."""
     from transformers import PretrainedConfig, PreTrainedModel
     from transformers import initialization as init
 
@@ -426,8 +427,47 @@ def test_what_hfs_init_leaves_in_a_module_it_writes_keeps_its_constructors_law_u
     summary = materialize(model, seed=1, scheme="hf")
     assert torch.equal(model.lin.weight, torch.arange(24.0).reshape(6, 4))
     assert summary["lin.bias"].method == "uniform(±1/√fan_in)" and model.lin.bias.abs().max() <= 0.5
-    with pytest.raises(ValueError, match="overrides: 'default' for 'lin.weight'"):
-        materialize(build(), seed=1, scheme="hf", overrides={"lin.weight": "default"})
+    again = build()
+    summary = materialize(again, seed=1, scheme="hf", overrides={"lin.weight": "default", "lin.*": "zeros"})
+    assert torch.equal(again.lin.weight, model.lin.weight)
+    assert summary["lin.weight"].method == "Computed._init_weights()"
+    assert not again.lin.bias.any()
+
+
+@hf5
+def test_default_exempts_a_tensor_whose_law_is_not_a_rule_from_a_broader_override():
+    """overrides "default" is for exempting a tensor from a broader pattern; on a tensor with no scheme rule —
+    Mixtral's experts (HF's law), a module with its own reset_parameters() — it raised "the scheme has no rule".
+    It leaves the tensor as with no override now: the experts HF's law, drawn by fastinit; the module its own
+    reset_parameters()."""
+    import fastinit.torch as ft
+
+    config = transformers.MixtralConfig(**{**TINY, "num_hidden_layers": 1}, num_local_experts=2,
+                                        initializer_range=0.05)
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForCausalLM.from_config(config)
+    summary = ft.materialize(model, seed=3, scheme="llama", overrides={"*experts*": "default", "*": "zeros"})
+    name = "model.layers.0.mlp.experts.down_proj"
+    t = model.get_parameter(name)
+    assert summary[name].method == "normal(0, 0.05) (MixtralModel._init_weights' law)"
+    assert torch.equal(t, ft.normal_(torch.empty(t.shape), 0.0, 0.05, seed=3, stream=name))
+    assert not model.model.layers[0].mlp.gate.weight.any() and not model.lm_head.weight.any()
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.empty(3, 4))
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            torch.nn.init.constant_(self.w, 0.5)
+
+    with torch.device("meta"):
+        net = torch.nn.Sequential(Scaled(), torch.nn.Linear(4, 2))
+    summary = ft.materialize(net, seed=0, overrides={"0.w": "default", "*": "ones"})
+    assert torch.equal(net[0].w, torch.full((3, 4), 0.5)) and summary["0.w"].method == "Scaled.reset_parameters()"
+    assert (net[1].weight == 1).all()
 
 
 @hf5
