@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, Mapping
 
 import numpy as np
 
-from ._buffers import shape_tuple
+from ._buffers import resolve_dtype, shape_tuple
 from .init import normal_
 from .io import TensorSpec
 
@@ -355,14 +355,14 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
-    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt_oss": _DERIVED[:2],
-    "gpt2": _DERIVED}
+    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt2": _DERIVED}
 _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
              "n_positions": "max_position_embeddings"},
     "mixtral": {"num_local_experts": "num_experts"},
     "qwen3_moe": {"num_experts": "num_local_experts"},  # (the published configs' name; transformers 5 saves the other)
-    "deepseek_v3": {"n_routed_experts": "num_local_experts"}}
+    "deepseek_v3": {"n_routed_experts": "num_local_experts"},
+    "gpt_oss": {"num_local_experts": "num_experts"}}
 _FLOAT32 = {  # tensors transformers keeps in float32 in a model of any dtype (_keep_in_fp32_modules_strict)
     "deepseek_v3": ("mlp.gate.weight", "mlp.gate.e_score_correction_bias")}
 HF_MODEL_TYPES = tuple(_HF_DEFAULTS)
@@ -442,9 +442,11 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
 
+    dtype = resolve_dtype(dtype)  # (refused before anything is built)
     spec = _config_spec(kind, cfg, get, where)
     kept = _FLOAT32.get(kind, ())
-    return {n: replace(t, dtype="float32" if kept and n.endswith(kept) else dtype) for n, t in spec.items()}
+    return {n: replace(t, dtype=np.dtype(np.float32) if kept and n.endswith(kept) else dtype)
+            for n, t in spec.items()}
 
 
 def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
@@ -474,9 +476,12 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
         return _bert(get("num_hidden_layers"), get("hidden_size"), vocab, get("max_position_embeddings"),
                      get("intermediate_size"), get("type_vocab_size"), std=std, padding_idx=pad)
     d, heads = get("hidden_size"), get("num_attention_heads")
-    if kind == "deepseek_v3":  # (its head_dim: transformers sets qk_rope_head_dim there, whatever is given)
+    if kind == "deepseek_v3":
         get("num_key_value_heads")  # (no shape of its own: checked as transformers uses it, heads // kv_heads)
         rope = get("qk_rope_head_dim")
+        if "head_dim" in cfg and cfg["head_dim"] != rope:  # (transformers derives it so; another fails in forward)
+            raise ValueError(f"{where}: head_dim must be left out or equal qk_rope_head_dim {rope} (the rotary part "
+                             f"of a head), got {cfg['head_dim']!r}")
         q_rank = None if cfg.get("q_lora_rank", 0) is None else get("q_lora_rank")
         mla = (get("kv_lora_rank"), get("qk_nope_head_dim"), rope, get("v_head_dim"))
         return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads,

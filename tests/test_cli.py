@@ -415,8 +415,11 @@ def test_config_spec_deepseek_v3():
     moe = "model.layers.3.mlp."
     assert spec[moe + "experts.255.down_proj.weight"].shape == (7168, 2048)
     assert spec[moe + "shared_experts.up_proj.weight"].shape == (2048, 7168)
-    assert spec[moe + "gate.weight"].dtype == spec[moe + "gate.e_score_correction_bias"].dtype == "float32"
-    assert spec[moe + "experts.0.up_proj.weight"].dtype == "bfloat16" and "model.layers.60.mlp.gate.weight" in spec
+    assert spec[moe + "gate.weight"].dtype == spec[moe + "gate.e_score_correction_bias"].dtype == np.float32
+    assert spec[moe + "experts.0.up_proj.weight"].dtype.name == "bfloat16" and "model.layers.60.mlp.gate.weight" in spec
+    assert config_spec({"model_type": "deepseek_v3", "num_hidden_layers": 1, "head_dim": 64})  # (as transformers saves)
+    with pytest.raises(TypeError, match="dtype must be one of float16, bfloat16, float32, float64, got int8"):
+        config_spec({"model_type": "llama"}, dtype="int8")
     assert "model.layers.61.mlp.gate.weight" not in spec and "lm_head.weight" in spec
     no_q_rank = config_spec({"model_type": "deepseek_v3", "hidden_size": 16, "num_attention_heads": 2,
                              "q_lora_rank": None, "qk_nope_head_dim": 4, "qk_rope_head_dim": 2,
@@ -437,6 +440,7 @@ def test_config_spec_gpt_oss():
     assert parameter_count(config_spec({"model_type": "gpt_oss"})) == 116_829_156_672
     spec = config_spec({"model_type": "gpt_oss", "num_hidden_layers": 24, "num_local_experts": 32})
     assert parameter_count(spec) == 20_914_757_184
+    assert config_spec({"model_type": "gpt_oss", "num_hidden_layers": 24, "num_experts": 32}).keys() == spec.keys()
     p = "model.layers.23."
     assert spec[p + "mlp.experts.gate_up_proj"].shape == (32, 2880, 2 * 2880)
     assert spec[p + "mlp.experts.down_proj"].shape == (32, 2880, 2880)
@@ -466,6 +470,11 @@ def test_config_spec_gpt_oss():
     ({"model_type": "deepseek_v3", "v_head_dim": None}, "v_head_dim must be a positive integer, got None"),
     ({"model_type": "gpt_oss", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
     ({"model_type": "gpt_oss", "num_local_experts": 0}, "num_local_experts must be a positive integer, got 0"),
+    ({"model_type": "gpt_oss", "num_experts": 0}, "num_local_experts must be a positive integer, got 0"),  # (alias)
+    ({"model_type": "gpt_oss", "head_dim": None}, "head_dim must be a positive integer, got None"),
+    ({"model_type": "gpt_oss", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
+    ({"model_type": "deepseek_v3", "head_dim": 16}, "head_dim must be left out or equal qk_rope_head_dim 64"),
+    ({"model_type": "deepseek_v3", "head_dim": None}, "head_dim must be left out or equal qk_rope_head_dim 64"),
     ({"model_type": "deepseek_v3", "first_k_dense_replace": None}, "first_k_dense_replace must be an integer >= 0"),
     ({"model_type": "deepseek_v3", "q_lora_rank": 0}, "q_lora_rank must be a positive integer, got 0"),
     ({"model_type": "deepseek_v3", "n_routed_experts": 8, "num_local_experts": 4},
