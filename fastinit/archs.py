@@ -18,8 +18,8 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3,
-Gemma 1-3, Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE, Qwen3-MoE, DeepSeek-V3
-and GPT-OSS: any size, with the config's ``initializer_range``.
+Gemma 1-3 (Gemma 3's image-text model too), Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral,
+Qwen2-MoE, Qwen3-MoE, DeepSeek-V3 and GPT-OSS: any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -346,12 +346,15 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "gpt_oss": {**_LLAMA, "vocab_size": 201088, "hidden_size": 2880, "intermediate_size": 2880,
                 "num_hidden_layers": 36, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
                 "num_local_experts": 128, "attention_bias": True},
+    "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
              "intermediate_size": 3072, "max_position_embeddings": 512, "type_vocab_size": 2, "pad_token_id": 0,
              "initializer_range": 0.02},
 }
+_SIGLIP = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
+           "num_channels": 3, "image_size": 224, "patch_size": 16, "vision_use_head": True}  # (SiglipVisionConfig's)
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
@@ -401,7 +404,8 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and transformers'
     ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`); DeepSeek's multi-head
     latent attention, its first ``first_k_dense_replace`` layers dense; its multi-token-prediction layer, which
-    transformers does not build, left out), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
+    transformers does not build, left out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`),
+    ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
     ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes
     those transformers classes build from it, a key left out taking transformers' default. Values as transformers'
     ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by
@@ -425,7 +429,16 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
         if alias in cfg and key in cfg and cfg[key] != cfg[alias]:
             raise ValueError(f"{where}: {key} {cfg[key]!r} and {alias} {cfg[alias]!r} name the same size")
     cfg = {**{key: cfg[alias] for key, alias in aliases.items() if alias in cfg}, **cfg}
+    dtype = resolve_dtype(dtype)  # (refused before anything is built)
+    spec = _config_spec(kind, cfg, _getter(cfg, defaults, kind, where), where)
+    kept = _FLOAT32.get(kind, ())
+    return {n: replace(t, dtype=np.dtype(np.float32) if kept and n.endswith(kept) else dtype)
+            for n, t in spec.items()}
 
+
+def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
+    """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >=
+    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"`` or a ``"std"``."""
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
         if check == "flag":
@@ -441,12 +454,88 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
                     "count": "an integer >= 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
+    return get
 
-    dtype = resolve_dtype(dtype)  # (refused before anything is built)
-    spec = _config_spec(kind, cfg, get, where)
-    kept = _FLOAT32.get(kind, ())
-    return {n: replace(t, dtype=np.dtype(np.float32) if kept and n.endswith(kept) else dtype)
-            for n, t in spec.items()}
+
+def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
+    """Gemma 3's image-text model (``Gemma3ForConditionalGeneration``; Gemma Team 2025) as transformers 5 saves it:
+    its ``text_config``'s decoder under ``language_model.`` (:func:`config_spec` of ``gemma3_text``; an untied
+    ``language_model.lm_head.weight`` N(0, initializer_range²) of the top-level config, which decides the tying), its
+    ``vision_config``'s SigLIP tower under ``vision_tower.`` (:func:`_siglip_vision`) and the projector between
+    them, ``mm_input_projection_weight`` (vision × text width) and its RMSNorm scale ``mm_soft_emb_norm`` (1 +
+    weight), both zero as transformers initializes them."""
+    sub = {}
+    for key, kind in (("text_config", "gemma3_text"), ("vision_config", "siglip_vision_model")):
+        given = cfg.get(key)
+        if given is not None and not isinstance(given, Mapping):
+            raise ValueError(f"{where}: {key} must be an object or null, got {given!r}")
+        if (given or {}).get("model_type", kind) != kind:
+            raise ValueError(f"{where}: {key} model_type must be {kind!r}, got {given['model_type']!r}")
+        sub[key] = {**(given or {}), "model_type": kind}
+    text = config_spec({**sub["text_config"], "tie_word_embeddings": True}, name=f"{where}: text_config")
+    spec = {"language_model." + n: t for n, t in text.items()}
+    seen = f"{where}: vision_config"
+    vision = _getter(sub["vision_config"], _SIGLIP, "siglip_vision_model", seen)
+    d_text, d_vision = text["model.norm.weight"].shape[0], vision("hidden_size")
+    spec.update(_siglip_vision("vision_tower.", vision, seen))
+    spec.update({"multi_modal_projector.mm_input_projection_weight": TensorSpec((d_vision, d_text), init="zeros_"),
+                 "multi_modal_projector.mm_soft_emb_norm.weight": TensorSpec((d_vision,), init="zeros_")})
+    std = get("initializer_range", "std") or 0.02  # (the LM head's: PreTrainedModel's rule, 0 meaning 0.02)
+    if not get("tie_word_embeddings", "flag"):
+        vocab = text["model.embed_tokens.weight"].shape[0]
+        spec["language_model.lm_head.weight"] = TensorSpec((vocab, d_text), init="normal_", params={"std": std})
+    return spec
+
+
+_LECUN = 0.87962566103423978  # the std of N(0, 1) truncated to [-2, 2]: HF's lecun_normal_ divides by it
+
+
+def _siglip_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
+    """SigLIP's vision tower (Zhai et al. 2023; ``SiglipVisionModel``'s names below ``prefix``) with transformers'
+    SigLIP laws: attention and MLP weights Xavier uniform, MLP biases N(0, 1e-12), the patch embedding and the
+    pooling head's output projection LeCun normal as HF draws it (N(0, (1/fan_in)/0.8796²) truncated to [-2, 2]),
+    position embeddings N(0, 1/hidden), the head's probe and input projection Xavier uniform, other biases zero,
+    LayerNorms ones / zeros."""
+    d, inter, heads = get("hidden_size"), get("intermediate_size"), get("num_attention_heads")
+    if d % heads:
+        raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}")
+    patch, channels = get("patch_size"), get("num_channels")
+
+    def xavier(*shape):
+        return TensorSpec(shape, init="xavier_uniform_")
+
+    def lecun(*shape):
+        return TensorSpec(shape, init="trunc_normal_",
+                          params={"std": math.sqrt(1 / math.prod(shape[1:])) / _LECUN, "a": -2.0, "b": 2.0})
+
+    def zeros(n):
+        return TensorSpec((n,), init="zeros_")
+
+    def norm(name):
+        return {name + ".weight": TensorSpec((d,), init="ones_"), name + ".bias": zeros(d)}
+
+    def mlp(p):
+        tiny = {"std": 1e-6}
+        return {p + "fc1.weight": xavier(inter, d), p + "fc1.bias": TensorSpec((inter,), init="normal_", params=tiny),
+                p + "fc2.weight": xavier(d, inter), p + "fc2.bias": TensorSpec((d,), init="normal_", params=tiny)}
+
+    e = prefix + "embeddings."
+    spec = {e + "patch_embedding.weight": lecun(d, channels, patch, patch), e + "patch_embedding.bias": zeros(d),
+            e + "position_embedding.weight": TensorSpec(((get("image_size") // patch) ** 2, d), init="normal_",
+                                                        params={"std": 1 / math.sqrt(d)})}
+    for i in range(get("num_hidden_layers")):
+        p = f"{prefix}encoder.layers.{i}."
+        spec.update(norm(p + "layer_norm1"))
+        for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            spec.update({f"{p}self_attn.{proj}.weight": xavier(d, d), f"{p}self_attn.{proj}.bias": zeros(d)})
+        spec.update({**norm(p + "layer_norm2"), **mlp(p + "mlp.")})
+    spec.update(norm(prefix + "post_layernorm"))
+    if get("vision_use_head", "flag"):  # the multihead-attention pooling head
+        h = prefix + "head."
+        spec.update({h + "probe": xavier(1, 1, d), h + "attention.in_proj_weight": xavier(3 * d, d),
+                     h + "attention.in_proj_bias": zeros(3 * d), h + "attention.out_proj.weight": lecun(d, d),
+                     h + "attention.out_proj.bias": zeros(d), **norm(h + "layernorm"), **mlp(h + "mlp.")})
+    return spec
 
 
 def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
@@ -458,6 +547,8 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
             raise ValueError(f"{where}: {width_key} {get(width_key)} is not a multiple of {heads_key} "
                              f"{get(heads_key)}")
 
+    if kind == "gemma3":
+        return _gemma3(cfg, get, where)
     init_range = get("initializer_range", "std")
     std = init_range or 0.02  # as transformers' _init_weights: 0 (or null) means its default
     if kind in ("gpt2", "bert"):  # (transformers refuses these)

@@ -539,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--config", type=_path, metavar="CONFIG.json",
                    help="instead of --arch: a Hugging Face config.json (or its folder) of model_type llama, mistral, "
                         "qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, mixtral, qwen2_moe, qwen3_moe, "
-                        "deepseek_v3, gpt_oss, gpt2 or bert: that model's tensors, by its initializer_range")
+                        "deepseek_v3, gpt_oss, gemma3, gpt2 or bert: that model's tensors, by its initializer_range")
     i.add_argument("--out", type=_path, metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=None,
                    help="float16, bfloat16, float32 or float64 (default: float32; with --config, the config's dtype "

@@ -1,5 +1,6 @@
 """The command line: `fastinit fill` (and `python -m fastinit`) works, reports, and fails cleanly."""
 import json
+import math
 import os
 import signal
 import subprocess
@@ -433,6 +434,33 @@ def test_config_spec_deepseek_v3():
     assert no_q_rank["model.layers.0.self_attn.o_proj.weight"].params == {"std": 0.02}  # nn.Linear: 0 -> 0.02
 
 
+def test_config_spec_gemma3_image_text():
+    """Gemma 3's image-text model: transformers' defaults (2,723,312,896 parameters as it counts them) and
+    gemma-3-4b's published config (4,300,079,472); the SigLIP tower's laws (Xavier, LeCun as HF draws it, N(0, 1/d)
+    positions), the projector zero, the LM head tied unless the top-level config says otherwise."""
+    assert parameter_count(config_spec({"model_type": "gemma3"})) == 2_723_312_896
+    four = {"model_type": "gemma3", "text_config": {"hidden_size": 2560, "intermediate_size": 10240,
+                                                    "model_type": "gemma3_text", "num_hidden_layers": 34},
+            "vision_config": {"hidden_size": 1152, "image_size": 896, "intermediate_size": 4304,
+                              "model_type": "siglip_vision_model", "num_attention_heads": 16,
+                              "num_hidden_layers": 27, "patch_size": 14, "vision_use_head": False}}
+    spec = config_spec(four)
+    assert parameter_count(spec) == 4_300_079_472 and "language_model.lm_head.weight" not in spec
+    v = "vision_tower."
+    patch = spec[v + "embeddings.patch_embedding.weight"]
+    assert patch.shape == (1152, 3, 14, 14) and patch.init == "trunc_normal_"
+    assert patch.params == {"std": math.sqrt(1 / (3 * 14 * 14)) / 0.87962566103423978, "a": -2.0, "b": 2.0}
+    assert spec[v + "embeddings.position_embedding.weight"].shape == (64 * 64, 1152)
+    assert spec[v + "embeddings.position_embedding.weight"].params == {"std": 1 / math.sqrt(1152)}
+    assert spec[v + "encoder.layers.26.self_attn.q_proj.weight"].init == "xavier_uniform_"
+    assert spec[v + "encoder.layers.26.mlp.fc1.bias"].params == {"std": 1e-6} and v + "head.probe" not in spec
+    assert spec["multi_modal_projector.mm_input_projection_weight"].shape == (1152, 2560)
+    assert spec["multi_modal_projector.mm_input_projection_weight"].init == "zeros_"
+    assert spec["language_model.model.embed_tokens.weight"].shape == (262208, 2560)
+    untied = config_spec({**four, "tie_word_embeddings": False, "initializer_range": 0.0})
+    assert untied["language_model.lm_head.weight"].params == {"std": 0.02}  # (the top-level config's; 0 -> 0.02)
+
+
 def test_config_spec_gpt_oss():
     """GPT-OSS: transformers' defaults are gpt-oss-120b (116,829,156,672 parameters as transformers counts them),
     24 layers of 32 experts gpt-oss-20b (20,914,757,184); experts fused as transformers saves them, with their
@@ -456,7 +484,7 @@ def test_config_spec_gpt_oss():
 @pytest.mark.parametrize("config, message", [
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
-     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, gpt2, bert$"),
+     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, gemma3, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -470,6 +498,15 @@ def test_config_spec_gpt_oss():
     ({"model_type": "deepseek_v3", "v_head_dim": None}, "v_head_dim must be a positive integer, got None"),
     ({"model_type": "gpt_oss", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
     ({"model_type": "gpt_oss", "num_local_experts": 0}, "num_local_experts must be a positive integer, got 0"),
+    ({"model_type": "gemma3", "text_config": {"model_type": "llama"}},
+     "config: text_config model_type must be 'gemma3_text', got 'llama'"),
+    ({"model_type": "gemma3", "vision_config": [1]}, r"config: vision_config must be an object or null, got \[1\]"),
+    ({"model_type": "gemma3", "vision_config": {"num_attention_heads": 5}},
+     "config: vision_config: hidden_size 768 is not a multiple of num_attention_heads 5"),
+    ({"model_type": "gemma3", "vision_config": {"vision_use_head": 1}},
+     "config: vision_config: vision_use_head must be true or false, got 1"),
+    ({"model_type": "gemma3", "text_config": {"hidden_size": 0}}, "config: text_config: hidden_size must be a"),
+    ({"model_type": "gemma3", "initializer_range": -1}, "config: initializer_range must be a finite number >= 0"),
     ({"model_type": "gpt_oss", "num_experts": 0}, "num_local_experts must be a positive integer, got 0"),  # (alias)
     ({"model_type": "gpt_oss", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "gpt_oss", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
