@@ -566,6 +566,9 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
     gain = _gain(gain, tensor)
+    if not tensor.numel() and tensor.is_inference() and not torch.is_inference_mode_enabled():
+        _check_generator(generator, tensor)
+        return tensor  # (torch returns an empty tensor before its write, which an inference tensor would refuse)
     return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed,
                     placed=False, meta_returns=True, stream=stream)
 

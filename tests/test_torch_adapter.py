@@ -407,6 +407,12 @@ def test_inference_tensors_are_refused_outside_inference_mode_like_torch():
                         ("dirac_", conv, {}), ("delta_orthogonal_", conv, {})):
         for init in (tinit, finit) if hasattr(tinit, name) else (finit,):
             assert getattr(init, name)(x, **kw) is x, name
+    with torch.inference_mode():
+        empty = torch.empty(0, 4)
+    for init in (tinit, finit):  # torch's orthogonal_ returns an empty tensor before its write: so does fastinit's
+        assert init.orthogonal_(empty) is empty
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+            init.normal_(empty)
 
 
 def test_integer_bool_and_complex_tensors_get_constants_eye_and_dirac_from_torch():
