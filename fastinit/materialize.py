@@ -916,7 +916,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
         self.regions = {i: region for held in storages.values() for i, region in held.items()}
         self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
         self.entries = set(known or ()).union(*storages.values())  # what no in-place call may change
-        self.rows: dict = {}  # id(view) -> (view, tensor, index): a row of a model's tensor (an embedding's pad row)
+        self.rows: dict = {}  # id(view) -> (view, id(tensor), index): a row of a model's tensor (an embedding's pad
+        # row), also through its .data
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
         self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
         # .data), which carries no flag
@@ -932,6 +933,16 @@ class _Writes(torch.overrides.TorchFunctionMode):
             ids.update(self.storages.get(t.untyped_storage().data_ptr(), ()))
         return ids
 
+    def _known(self, t: torch.Tensor) -> int | None:
+        """The id of the model's tensor ``t`` is (or an alias of, ``.data``: the same region of its storage)."""
+        if id(t) in self.known:
+            return id(t)
+        if t._base is not None or t.device.type == "meta":
+            return None
+        region = _region(t)
+        return next((i for i in self.storages.get(t.untyped_storage().data_ptr(), ())
+                     if i in self.known and self.regions[i] == region), None)
+
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
@@ -945,26 +956,27 @@ class _Writes(torch.overrides.TorchFunctionMode):
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
         if in_place:
             how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__", "__set__") else name
-            whole = target._base is None and (self.known is None or id(target) in self.known)
-            if drawn and whole:
-                how = _init_law(target) or how  # a whole tensor drawn by a torch.nn.init sampler: its law
+            region = _region(target)
+            ids = {i for i in self._ids(target) if i in (id(target), id(target._base))
+                   or _overlap(self.regions.get(i), region)}  # (not a sibling view of the same storage elsewhere:
+            # transformers' Chunk conversions load tensors as views of one)
+            whole = target._base is None and (self.known is None or self._known(target) is not None)  # (or its
+            # .data: remote code's module.weight.data.normal_(mean, std))
+            if drawn and whole:  # a whole tensor drawn by a torch.nn.init sampler, or by its own normal_ / uniform_
+                how = _init_law(target) or _method_law(func, name, args, kwargs) or how
             elif not drawn and not unknown and whole:
                 how = _constant_law(name, args, kwargs) or how
             elif not drawn and not unknown and id(target) in self.rows and _constant_law(name, args, kwargs) == (
                     "constant", 0.0):  # a row of a tensor drawn N(0, std²) zeroed: an embedding's padding row
                 _, base, index = self.rows[id(target)]
-                prior = self.written.get(id(base))
+                prior = self.written.get(base)
                 if isinstance(prior, tuple) and prior[:2] == ("init", "normal_") and dict(prior[2])["mean"] == 0:
                     how = "normal_pad", dict(prior[2])["std"], index
-            region = _region(target)
-            ids = {i for i in self._ids(target) if i in (id(target), id(target._base))
-                   or _overlap(self.regions.get(i), region)}  # (not a sibling view of the same storage elsewhere:
-            # transformers' Chunk conversions load tensors as views of one)
             if name not in _RANDOM and not ids & self.entries:  # a temporary's (orthogonal_'s t_() of its draw):
                 func(*args, **kwargs)  # run, for what follows to see its shape
-            owner = self.rows[id(target)][1] if isinstance(how, tuple) and how[0] == "normal_pad" else target
-            lawful = {id(owner)} | {i for i in ids if self.regions.get(i) == _region(owner)}
-            for i in ids | {id(owner)}:  # a law is its tensor's and its aliases' (.data); a part of one is drawn
+            owner = self.rows[id(target)][1] if isinstance(how, tuple) and how[0] == "normal_pad" else id(target)
+            lawful = {owner} | {i for i in ids if self.regions.get(i, ()) == self.regions.get(owner, region)}
+            for i in ids | {owner}:  # a law is its tensor's and its aliases' (.data); a part of one is drawn
                 self.written[i] = how if not isinstance(how, tuple) or i in lawful else "draw"
             if ids - {id(target)}:
                 self.aliased.append((ids - {id(target)}, *region))
@@ -985,9 +997,10 @@ class _Writes(torch.overrides.TorchFunctionMode):
         out = func(*args, **kwargs)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
-        if name == "__getitem__" and self.known is not None and id(target) in self.known and len(args) == 2 \
-                and isinstance(args[1], int) and not isinstance(args[1], bool) and isinstance(out, torch.Tensor):
-            self.rows[id(out)] = out, target, args[1]  # (the view held: its id is not reused during the run)
+        if name == "__getitem__" and self.known is not None and len(args) == 2 and isinstance(args[1], int) \
+                and not isinstance(args[1], bool) and isinstance(out, torch.Tensor) \
+                and (base := self._known(target)) is not None:
+            self.rows[id(out)] = out, base, args[1]  # (the view held: its id is not reused during the run)
         return out
 
 
@@ -1040,6 +1053,20 @@ def _init_law(target: torch.Tensor) -> tuple | None:
                                                      isinstance(v, bool) and math.isfinite(v) for v in values):
         return None  # (a NumPy scalar: torch's calculate_gain refuses np.float32 as kaiming's slope)
     return "init", name, tuple((k, v if isinstance(v, str) else float(v)) for k, v in zip(_INIT_LAWS[name], values))
+
+
+def _method_law(func, name: str, args: tuple, kwargs: dict) -> tuple | None:
+    """The law of a tensor's own ``normal_(mean, std)`` / ``uniform_(from, to)`` (``Tensor`` methods: no module)
+    with plain Python numbers and no generator, as :func:`_init_law` gives torch.nn.init's; None for any other."""
+    if getattr(func, "__module__", None) is not None or name not in ("normal_", "uniform_"):
+        return None
+    names, ours = (("mean", "std"), ("mean", "std")) if name == "normal_" else (("from", "to"), ("a", "b"))
+    given = {**dict(zip(names, args[1:])), **kwargs}
+    values = [given.get(k, d) for k, d in zip(names, (0.0, 1.0))]
+    if len(args) > 3 or set(given) - {*names, "generator"} or given.get("generator") is not None or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values):
+        return None
+    return "init", name, tuple((k, float(v)) for k, v in zip(ours, values))
 
 
 def _constant_law(name: str, args: tuple, kwargs: dict) -> tuple | None:

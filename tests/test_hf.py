@@ -625,6 +625,61 @@ def test_a_samplers_law_needs_its_tensor_whole_no_generator_and_arguments_fastin
 
 
 @hf5
+def test_remote_code_style_inits_through_data_are_laws_too():
+    """Models of trust_remote_code initialize with their tensors' own methods through .data
+    (`module.weight.data.normal_(mean=0.0, std=std)`, `.data[padding_idx].zero_()`, `.data.fill_(1.0)`): their laws
+    went to HF's fallback (torch's generator); fastinit draws them now, by (seed, name).  A part of a tensor, or a
+    generator, still leaves HF's fallback."""
+    from transformers import PretrainedConfig, PreTrainedModel
+
+    import fastinit.torch as ft
+
+    class Remote(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.lin = torch.nn.Linear(32, 64)
+            self.emb = torch.nn.Embedding(50, 32, padding_idx=1)
+            self.ln = torch.nn.LayerNorm(32)
+            self.u = torch.nn.Parameter(torch.empty(8, 8))
+            self.part = torch.nn.Parameter(torch.empty(8, 8))
+            self.own = torch.nn.Parameter(torch.empty(8, 8))
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, torch.nn.Linear):
+                module.weight.data.normal_(mean=0.0, std=0.03)
+                module.bias.data.zero_()
+            elif isinstance(module, torch.nn.Embedding):
+                module.weight.data.normal_(mean=0.0, std=0.03)
+                module.weight.data[module.padding_idx].zero_()
+            elif isinstance(module, torch.nn.LayerNorm):
+                module.weight.data.fill_(1.0)
+                module.bias.data.zero_()
+            elif module is self:
+                self.u.data.uniform_(-0.1, 0.1)
+                self.part.data.zero_()
+                self.part.data[:, :4].normal_(0.0, 2.0)
+                self.own.data.normal_(0.0, 3.0, generator=torch.Generator().manual_seed(0))
+
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Remote(PretrainedConfig())
+    summary = ft.materialize(model, seed=5, scheme="hf")
+    assert summary["lin.weight"].method == "normal(0, 0.03) (Remote._init_weights' law)"
+    assert torch.equal(model.lin.weight, ft.normal_(torch.empty(64, 32), 0.0, 0.03, seed=5, stream="lin.weight"))
+    expected = ft.normal_(torch.empty(50, 32), 0.0, 0.03, seed=5, stream="emb.weight")
+    expected[1] = 0
+    assert torch.equal(model.emb.weight, expected)
+    assert summary["emb.weight"].method == "normal(0, 0.03), padding row 0 (Remote._init_weights' law)"
+    assert summary["ln.weight"].method == "ones" and summary["lin.bias"].method == "zeros"
+    assert torch.equal(model.u, ft.uniform_(torch.empty(8, 8), -0.1, 0.1, seed=5, stream="u"))
+    assert summary["part"].method == summary["own"].method == "Remote._init_weights()"
+    assert not model.part[:, 4:].any() and model.part[:, :4].std() > 1 and model.own.std() > 2
+
+
+@hf5
 def test_a_samplers_law_after_a_review_torchs_refusals_reads_and_sibling_views():
     """A review of the samplers' laws: kaiming_uniform_ with a NumPy float32 slope (torch's calculate_gain refuses
     it) was drawn; a tensor HF's init computes from a law tensor in the same call (u = 2 v) read v before fastinit
