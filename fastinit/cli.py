@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -431,6 +432,12 @@ def cmd_init(args: argparse.Namespace) -> int:
             dtype = resolve_dtype(given)
         dtype = np.dtype(np.float32) if dtype is None else dtype
         spec = config_spec(cfg, name=where, dtype=dtype)  # (DeepSeek's routers: float32 whatever the dtype)
+        quantized = cfg.get("quantization_config")
+        if quantized:  # (transformers would load the file as that format: missing scales, or a refusal)
+            method = quantized.get("quant_method", "?") if isinstance(quantized, Mapping) else "?"
+            warnings.warn(f"{where} has a quantization_config ({method}): the values are written unquantized, as "
+                          f"{dtype}; remove it from the config.json beside the file for transformers to load it",
+                          UserWarning, stacklevel=2)
         label, metadata = f"{cfg['model_type']} from {args.config}", {"format": "pt", "model_type": cfg["model_type"]}
     else:
         dtype = np.dtype(np.float32) if dtype is None else dtype

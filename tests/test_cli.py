@@ -570,6 +570,12 @@ def test_init_config_flag(tmp_path, capsys):
             header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
         assert header["model.norm.weight"]["dtype"] == stored, (key, given, flag)
     capsys.readouterr()
+    # a quantized model's config (DeepSeek-V3's fp8): written unquantized, said so
+    (tmp_path / "config.json").write_text(json.dumps({**cfg, "quantization_config": {"quant_method": "fp8"}}))
+    with pytest.warns(UserWarning, match=r"has a quantization_config \(fp8\): the values are written unquantized, as "
+                                         r"float32; remove it from the config.json"):
+        assert main(["init", "--config", str(tmp_path), "--out", str(out), "--seed", "5", "--no-progress"]) == 0
+    capsys.readouterr()
     (tmp_path / "t5.json").write_text(json.dumps({"model_type": "t5"}))  # the file's path in config_spec's message
     assert main(["init", "--config", str(tmp_path / "t5.json"), "--out", str(tmp_path / "x.safetensors")]) == 2
     assert f"{tmp_path / 't5.json'}: model_type 't5' is not supported" in capsys.readouterr().err
