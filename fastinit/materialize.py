@@ -783,6 +783,8 @@ class _Entry:
     place: dict = field(default_factory=dict)
     was_meta: bool = False
     hf: bool = False  # filled by a Hugging Face model's _init_weights (a fallback of its own module's or an ancestor's)
+    partial: str | None = None  # that fallback's module, where it writes a part of the tensor only (a row): its rule
+    # fills the tensor first
 
     @property
     def overridden(self) -> bool:
@@ -919,6 +921,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
         self.rows: dict = {}  # id(view) -> (view, id(tensor), index): a row of a model's tensor (an embedding's pad
         # row), also through its .data
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
+        self.whole: set = set()  # ids of tensors some call wrote whole (not only through a view of a part)
         self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
         # .data), which carries no flag
         self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
@@ -978,6 +981,9 @@ class _Writes(torch.overrides.TorchFunctionMode):
             lawful = {owner} | {i for i in ids if self.regions.get(i, ()) == self.regions.get(owner, region)}
             for i in ids | {owner}:  # a law is its tensor's and its aliases' (.data); a part of one is drawn
                 self.written[i] = how if not isinstance(how, tuple) or i in lawful else "draw"
+            if name != "__setitem__":  # (w[:, 0] = x: a part of it, whatever the key)
+                self.whole.update(i for i in ids if _covers(region, self.regions.get(i, region)))  # (a view of all
+                # of it too: ViTMAE's xavier_uniform_ of w.view(out, -1))
             if ids - {id(target)}:
                 self.aliased.append((ids - {id(target)}, *region))
             both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
@@ -1019,15 +1025,23 @@ def _overlap(a: tuple | None, b: tuple) -> bool:
     """Whether regions ``a`` (None: unknown) and ``b`` may share an element: their spans of the storage meet."""
     if a is None:
         return True
-
-    def span(region):
-        offset, shape, strides = region
-        if 0 in shape:
-            return offset, offset
-        low = offset + sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
-        return low, offset + 1 + sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
-    (a0, a1), (b0, b1) = span(a), span(b)
+    (a0, a1), (b0, b1) = _span(a), _span(b)
     return a0 < b1 and b0 < a1
+
+
+def _span(region: tuple) -> tuple:
+    """[first, last + 1) storage elements of a region (empty: [offset, offset))."""
+    offset, shape, strides = region
+    if 0 in shape:
+        return offset, offset
+    low = offset + sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
+    return low, offset + 1 + sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
+
+
+def _covers(a: tuple, b: tuple) -> bool:
+    """Whether region ``a`` holds every element of region ``b``: as many elements over the same span of the storage
+    (the tensor itself, its .data, a reshaped view of all of it)."""
+    return math.prod(a[1]) == math.prod(b[1]) and _span(a) == _span(b)
 
 
 def _init_law(target: torch.Tensor) -> tuple | None:
@@ -1160,7 +1174,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
                         model._init_weights(m)
                 except Exception:
                     continue
-                out.update((id(seen[k]), (how, i)) for k, how in mode.written.items() if k in seen)
+                out.update((id(seen[k]), (how, i, k in mode.whole)) for k, how in mode.written.items() if k in seen)
                 for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
                     for k in ids & seen.keys():
                         stand = twins.get(id(seen[k].tensor), seen[k].tensor)
@@ -1213,7 +1227,7 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     for e in entries.values():
         if id(e.owner) in taken or e.overridden or id(e) not in writes:
             continue
-        how, i = writes[id(e)]
+        how, i, _ = writes[id(e)]
         if e.method is None and (e.kind == "parameter" or e.was_meta) or e.kind == "parameter" and how == "copy_":
             asked.setdefault(i, []).append(e)
     own_dtype = set()
@@ -1229,8 +1243,13 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
         if not group:
             continue
         for e in group:
-            e.method = e.at = None  # a copied parameter: HF's computed values, not the rule's draw
             e.hf = True
+            if e.kind == "parameter" and not writes[id(e)][2]:  # a part of it only: the rule (the constructor's
+                e.partial = prefix  # law under "hf") fills it before this call writes its part, as in a CPU build
+            if e.partial is None or e.method is None:  # (under "hf": the constructor's rule, given back after)
+                e.method = e.at = None  # a copied parameter: HF's computed values, not the rule's draw
+            else:
+                e.at = prefix
             if e.kind == "buffer":
                 own_dtype.add(id(e.tensor))
         mine = {id(e) for e in group}  # what else it writes through a view: kept as the rules leave it (put back)
@@ -1483,6 +1502,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     for e, method, at in ruled:
         if e.method is None and not e.hf:  # (a module HF's init runs for another tensor too: not for this one)
             e.method, e.at = method, at
+        elif e.method is None and e.partial is not None:  # (HF's init writes a part of it: the rest, the law)
+            e.method, e.at = method, e.partial
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in constructors and not e.hf
                 and (e.kind == "parameter" or e.was_meta)]  # (a tensor HF's init was to write but does not: here)
     placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
@@ -1642,7 +1663,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"
                                                                                     or e.was_meta)] \
                     if hf is None else list(hf[1])  # (what its Hugging Face model's init writes: below m too)
-                sentinel = {id(e.tensor) for e in watched if e.tensor.is_floating_point() or e.tensor.is_complex()}
+                sentinel = {id(e.tensor) for e in watched if (e.tensor.is_floating_point() or e.tensor.is_complex())
+                            and (e.partial is None or e.method is None)}  # (a rule fills a partly written one)
                 # a built model's values, put back if the call fails (this module's own tensors: a copy of them)
                 backup = [(e, e.tensor.detach().clone()) for e in watched if not e.was_meta]
                 for e in watched:
@@ -1676,7 +1698,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 _restore(kept)  # 'keep' overrides survive their module's reset_parameters()
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:
-                    done[id(e.tensor)] = (label, dt)
+                    done[id(e.tensor)] = (label if e.partial is None or e.method is None
+                                          else f"{e.method.label}, then {label}", dt)
                 summary.fallbacks[prefix] = type(m).__name__ if hf is None else f"{type(m).__name__}, by {label}"
                 if bar is not None:
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))

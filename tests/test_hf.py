@@ -625,6 +625,53 @@ def test_a_samplers_law_needs_its_tensor_whole_no_generator_and_arguments_fastin
 
 
 @hf5
+def test_a_part_of_a_tensor_hfs_init_writes_keeps_its_constructors_law_elsewhere_under_hf():
+    """Under "hf", an init writing only a part of a tensor (a row of a Linear weight) left the rest to a refusal
+    ("left uninitialized"); a CPU build keeps the constructor's law there.  So does materialize now: the
+    constructor's law first, then HF's write of its part (a computed copy under "llama" too; a view of all of it, as
+    ViTMAE's, is a write of the whole)."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    class Partial(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.lin = torch.nn.Linear(16, 8)
+            self.table = torch.nn.Linear(4, 6)
+            self.post_init()
+
+        def _init_weights(self, module):
+            if module is self.lin:
+                init.zeros_(module.weight[0])
+            elif module is self.table:
+                module.weight[:, 0] = torch.arange(6.0)
+
+    def build():
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Partial(PretrainedConfig())
+
+    model = build()
+    summary = ft.materialize(model, seed=2, scheme="hf")
+    expected = ft.kaiming_uniform_(torch.empty(8, 16), a=math.sqrt(5), seed=2, stream="lin.weight")
+    expected[0] = 0
+    assert torch.equal(model.lin.weight, expected)
+    assert summary["lin.weight"].method == "kaiming_uniform(a=√5), then Partial._init_weights()"
+    assert torch.equal(model.table.weight[:, 0], torch.arange(6.0))
+    assert torch.equal(model.table.weight[:, 1:], ft.kaiming_uniform_(torch.empty(6, 4), a=math.sqrt(5), seed=2,
+                                                                       stream="table.weight")[:, 1:])
+    llama = build()
+    summary = ft.materialize(llama, seed=2, scheme="llama")  # (the rule's law; HF's computed column on it)
+    assert torch.equal(llama.table.weight[:, 0], torch.arange(6.0))
+    assert torch.equal(llama.table.weight[:, 1:], ft.normal_(torch.empty(6, 4), 0.0, 0.02, seed=2,
+                                                             stream="table.weight")[:, 1:])
+
+
+@hf5
 def test_remote_code_style_inits_through_data_are_laws_too():
     """Models of trust_remote_code initialize with their tensors' own methods through .data
     (`module.weight.data.normal_(mean=0.0, std=std)`, `.data[padding_idx].zero_()`, `.data.fill_(1.0)`): their laws
