@@ -889,6 +889,8 @@ _RANDOM = {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "cauc
 # 16-bit tensor fills a float32 empty_like by nn.init.orthogonal_, which returns at once on a meta tensor)
 _EMPTY = {"empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided"}
 _CONSTANT_INIT = {"zeros_", "ones_", "constant_", "eye_", "dirac_"}
+_RESHAPING = {"t_", "transpose_", "swapdims_", "swapaxes_", "squeeze_", "unsqueeze_", "resize_", "resize_as_",
+              "as_strided_", "set_", "__set__"}  # in-place calls that change a tensor's shape or memory
 
 
 def _tensors(xs) -> list:
@@ -965,8 +967,12 @@ class _Writes(torch.overrides.TorchFunctionMode):
             # transformers' Chunk conversions load tensors as views of one)
             whole = target._base is None and (self.known is None or self._known(target) is not None)  # (or its
             # .data: remote code's module.weight.data.normal_(mean, std))
-            if drawn and whole:  # a whole tensor drawn by a torch.nn.init sampler, or by its own normal_ / uniform_
-                how = _init_law(target) or _method_law(func, name, args, kwargs) or how
+            law = _init_law(target) if whole else None  # any write of a torch.nn.init sampler drawing it whole
+            # (orthogonal_'s last is tensor.mul_(gain))
+            if law:
+                how = law
+            elif drawn and whole:  # a whole tensor drawn by its own normal_ / uniform_
+                how = _method_law(func, name, args, kwargs) or how
             elif not drawn and not unknown and whole:
                 how = _constant_law(name, args, kwargs) or how
             elif not drawn and not unknown and id(target) in self.rows and _constant_law(name, args, kwargs) == (
@@ -975,8 +981,9 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 prior = self.written.get(base)
                 if isinstance(prior, tuple) and prior[:2] == ("init", "normal_") and dict(prior[2])["mean"] == 0:
                     how = "normal_pad", dict(prior[2])["std"], index
-            if name not in _RANDOM and not ids & self.entries:  # a temporary's (orthogonal_'s t_() of its draw):
-                func(*args, **kwargs)  # run, for what follows to see its shape
+            if name not in _RANDOM and not ids & self.entries and (name in _RESHAPING or id(target) not in self.drawn):
+                func(*args, **kwargs)  # a temporary's, run for what follows to see its shape (orthogonal_'s t_() of
+                # its draw) or its computed values; not the arithmetic on a skipped draw (q *= sign(diag(r)))
             owner = self.rows[id(target)][1] if isinstance(how, tuple) and how[0] == "normal_pad" else id(target)
             lawful = {owner} | {i for i in ids if self.regions.get(i, ()) == self.regions.get(owner, region)}
             for i in ids | {owner}:  # a law is its tensor's and its aliases' (.data); a part of one is drawn
@@ -1000,7 +1007,13 @@ class _Writes(torch.overrides.TorchFunctionMode):
             # loop ends, not spin on stale memory (on the CPU: a meta bool, under `with torch.device("meta")`, has no
             # truth value)
             return torch.zeros((), dtype=torch.bool, device="cpu")
-        out = func(*args, **kwargs)
+        out = None
+        if drawn and inputs and all(id(t) in self.drawn for t in inputs) and not any(
+                self._ids(t) & self.entries for t in inputs):
+            out = _shape_only(func, args, kwargs)  # values of skipped draws: no need to compute them (the QR of
+            # orthogonal_'s full-size draw, a rejection sampler's full-size masks over a stand-in)
+        if out is None:
+            out = func(*args, **kwargs)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
         if name == "__getitem__" and self.known is not None and len(args) == 2 and isinstance(args[1], int) \
@@ -1013,7 +1026,32 @@ class _Writes(torch.overrides.TorchFunctionMode):
 # torch.nn.init's samplers whose law fastinit's kernels draw: {name: its parameters besides tensor and generator}
 _INIT_LAWS = {"uniform_": ("a", "b"), "normal_": ("mean", "std"), "trunc_normal_": ("mean", "std", "a", "b"),
               "xavier_uniform_": ("gain",), "xavier_normal_": ("gain",),
-              "kaiming_uniform_": ("a", "mode", "nonlinearity"), "kaiming_normal_": ("a", "mode", "nonlinearity")}
+              "kaiming_uniform_": ("a", "mode", "nonlinearity"), "kaiming_normal_": ("a", "mode", "nonlinearity"),
+              "orthogonal_": ("gain",)}
+
+
+def _shape_only(func, args: tuple, kwargs: dict):
+    """``func``'s outputs for tensors whose values do not matter (draws the dry run skipped): run on meta twins of
+    them, each output an uninitialized tensor of its shape, strides and dtype on the inputs' device (pages never
+    touched); None where that cannot be told (a non-tensor result, an op meta tensors do not take, a view)."""
+    tensors = _tensors(args) + _tensors(kwargs.values())
+    device = tensors[0].device
+
+    def meta(x):
+        if isinstance(x, torch.Tensor):
+            return x.detach().to("meta")
+        return type(x)(meta(v) for v in x) if isinstance(x, (list, tuple)) else x
+    try:
+        out = func(*meta(args), **{k: meta(v) for k, v in kwargs.items()})
+    except Exception:  # (data-dependent shapes, ops without a meta kernel)
+        return None
+    outs = out if isinstance(out, tuple) else (out,)
+    if not outs or not all(isinstance(o, torch.Tensor) and o.is_meta and o._base is None for o in outs):
+        return None
+
+    def real(o):
+        return torch.empty_strided(o.shape, o.stride(), dtype=o.dtype, device=device)
+    return type(out)(real(o) for o in outs) if isinstance(out, tuple) else real(out)
 
 
 def _region(t: torch.Tensor) -> tuple:

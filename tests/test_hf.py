@@ -573,6 +573,39 @@ def test_hfs_samplers_laws_are_drawn_by_fastinits_kernels_with_their_arguments()
 
 
 @hf5
+def test_rwkvs_orthogonal_laws_are_drawn_by_fastinit_and_the_dry_run_computes_no_qr():
+    """RWKV's init draws every Linear and Embedding with init.orthogonal_(gain): its weights went to HF's fallback
+    (torch's QR), after a dry run that computed the QR of each full-size draw it skipped.  They are fastinit's
+    orthogonal_ by (seed, name) now, and the dry run runs arithmetic on skipped draws on meta twins (no QR)."""
+    import fastinit.torch as ft
+
+    config = transformers.RwkvConfig(vocab_size=300, hidden_size=64, num_hidden_layers=2, attention_hidden_size=64,
+                                     intermediate_size=128)  # (2: its init divides by num_hidden_layers - 1)
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.RwkvForCausalLM(config)
+    calls = []
+
+    class Seen(torch.overrides.TorchFunctionMode):  # (below the dry run's mode: sees the calls it makes)
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func is torch.linalg.qr:
+                calls.append(args[0].device.type)
+            return func(*args, **(kwargs or {}))
+
+    with Seen():
+        summary = ft.materialize(model, seed=4, scheme="hf")
+    assert calls and set(calls) == {"meta"}  # (the dry run's QRs: shapes only)
+    name = "rwkv.embeddings.weight"
+    t = model.get_parameter(name)
+    gain = 1e-4 * math.sqrt(300)
+    assert summary[name].method == f"orthogonal(gain={gain:.4g}) (RwkvModel._init_weights' law)"
+    assert torch.equal(t, ft.orthogonal_(torch.empty(300, 64), gain=gain, seed=4, stream=name))
+    key = model.rwkv.blocks[0].attention.key.weight
+    assert summary["rwkv.blocks.0.attention.key.weight"].method.startswith("orthogonal(gain=1)")
+    assert torch.allclose(key @ key.T, torch.eye(64), atol=1e-5)
+
+
+@hf5
 def test_a_samplers_law_needs_its_tensor_whole_no_generator_and_arguments_fastinit_takes():
     """The sampler's law is the whole tensor's (a shard of a kaiming_normal_ fan_out tensor is its slice of the
     whole) and its last write; a generator given, or arguments fastinit refuses where torch does not
