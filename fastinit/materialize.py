@@ -785,6 +785,8 @@ class _Entry:
     hf: bool = False  # filled by a Hugging Face model's _init_weights (a fallback of its own module's or an ancestor's)
     partial: str | None = None  # that fallback's module, where it writes a part of the tensor only (a row): its rule
     # fills the tensor first
+    early: bool = False  # filled before the fallback of the module its ``at`` names (a law of that call, which its
+    # code may read; a partly written tensor's rule), not after it as rules are
 
     @property
     def overridden(self) -> bool:
@@ -924,6 +926,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
         # row), also through its .data
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
         self.whole: set = set()  # ids of tensors some call wrote whole (not only through a view of a part)
+        self.unguarded: set = set()  # ids of tensors written by other than transformers' init functions
         self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
         # .data), which carries no flag
         self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
@@ -969,7 +972,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
             # .data: remote code's module.weight.data.normal_(mean, std))
             law = _init_law(target) if whole else None  # any write of a torch.nn.init sampler drawing it whole
             # (orthogonal_'s last is tensor.mul_(gain))
-            if law:
+            if law is not None:
                 how = law
             elif drawn and whole:  # a whole tensor drawn by its own normal_ / uniform_
                 how = _method_law(func, name, args, kwargs) or how
@@ -988,6 +991,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
             lawful = {owner} | {i for i in ids if self.regions.get(i, ()) == self.regions.get(owner, region)}
             for i in ids | {owner}:  # a law is its tensor's and its aliases' (.data); a part of one is drawn
                 self.written[i] = how if not isinstance(how, tuple) or i in lawful else "draw"
+            if ids & self.entries and not _guarded(self.known or set()):
+                self.unguarded.update(ids)
             if name != "__setitem__":  # (w[:, 0] = x: a part of it, whatever the key)
                 self.whole.update(i for i in ids if _covers(region, self.regions.get(i, region)))  # (a view of all
                 # of it too: ViTMAE's xavier_uniform_ of w.view(out, -1))
@@ -1082,12 +1087,14 @@ def _covers(a: tuple, b: tuple) -> bool:
     return math.prod(a[1]) == math.prod(b[1]) and _span(a) == _span(b)
 
 
-def _init_law(target: torch.Tensor) -> tuple | None:
+def _init_law(target: torch.Tensor) -> tuple | str | None:
     """``("init", name, ((parameter, value), ...))`` of the outermost torch.nn.init sampler of :data:`_INIT_LAWS`
     on the call stack drawing ``target`` (its ``tensor`` argument) with plain Python numbers (strings for kaiming's
-    mode and nonlinearity) and no generator; None for any other write.  Read off the stack because ``trunc_normal_``,
-    ``xavier_*`` and ``kaiming_normal_`` take no torch-function dispatch: the mode sees only the tensor methods
-    they call (``normal_``, ``uniform_``, a rejection loop), each of which is given the sampler's law."""
+    mode and nonlinearity) and no generator; ``"draw"`` where its arguments make no law (a write of that sampler:
+    not the law of the tensor method it calls); None where no sampler draws ``target``.  Read off the stack because
+    ``trunc_normal_``, ``xavier_*`` and ``kaiming_normal_`` take no torch-function dispatch: the mode sees only the
+    tensor methods they call (``normal_``, ``uniform_``, a rejection loop), each of which is given the sampler's
+    law."""
     found = None
     frame = sys._getframe(2)
     while frame is not None:
@@ -1103,8 +1110,22 @@ def _init_law(target: torch.Tensor) -> tuple | None:
     values = [given.get(k) for k in _INIT_LAWS[name]]
     if given.get("generator") is not None or not all(isinstance(v, str) or isinstance(v, (int, float)) and not
                                                      isinstance(v, bool) and math.isfinite(v) for v in values):
-        return None  # (a NumPy scalar: torch's calculate_gain refuses np.float32 as kaiming's slope)
+        return "draw"  # (a NumPy scalar: torch's calculate_gain refuses np.float32 as kaiming's slope)
     return "init", name, tuple((k, v if isinstance(v, str) else float(v)) for k, v in zip(_INIT_LAWS[name], values))
+
+
+def _guarded(known: set) -> bool:
+    """Whether the write under way is made by one of transformers' init functions (``transformers.initialization``)
+    given a model's tensor (ids ``known``): they skip a tensor flagged ``_is_hf_initialized``, as a fallback's law
+    and rule tensors are; torch's own functions, a tensor's methods and writes through ``.data`` write it whatever
+    its flag."""
+    hf = sys.modules.get("transformers.initialization")
+    frame = sys._getframe(2)
+    while hf is not None and frame is not None:
+        if frame.f_code.co_filename == hf.__file__ and id(frame.f_locals.get("tensor")) in known:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _method_law(func, name: str, args: tuple, kwargs: dict) -> tuple | None:
@@ -1164,8 +1185,10 @@ def _tie_targets(plan: list) -> set:
     return out
 
 
-def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
-    """({id(entry): (how, index in ``plan``)}, {index in plan: {id(entry): regions its call writes through a view}}):
+def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
+    """({id(entry): (how, index in ``plan``, whether that call writes all of it)}, {index in plan: {id(entry):
+    regions its call writes through a view}}, {index in plan: ids of the entries it writes past the flags of
+    transformers' init functions (:func:`_guarded`)}):
     for each entry, the last call of ``plan`` (``(prefix, module, model)`` in HF's order, a module after its children)
     whose ``model._init_weights(module)`` writes its tensor, and how (:class:`_Writes`); and what each call writes
     through another object, which carries no flag, so HF's init writes it even when it is flagged done (ViTMAE's
@@ -1191,6 +1214,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     swapped = []
     out: dict = {}
     by_call: dict = {}
+    unflagged: dict = {}
     targets = _tie_targets(plan)
     try:
         for prefix, m, _ in plan:
@@ -1213,6 +1237,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
                 except Exception:
                     continue
                 out.update((id(seen[k]), (how, i, k in mode.whole)) for k, how in mode.written.items() if k in seen)
+                unflagged[i] = {id(seen[k]) for k in mode.unguarded if k in seen}
                 for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
                     for k in ids & seen.keys():
                         stand = twins.get(id(seen[k].tensor), seen[k].tensor)
@@ -1222,7 +1247,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict]:
     finally:
         for store, local, t in swapped:
             store[local] = t
-    return out, by_call
+    return out, by_call, unflagged
 
 
 def _stand_in(t: torch.Tensor, shape: tuple) -> torch.Tensor:
@@ -1260,7 +1285,7 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     if not models:
         return set()
     plan = [(p, m, models[p]) for p, m in _post_order(modules) if p in models and id(m) not in taken]
-    writes, by_call = _hf_writes(plan, entries)
+    writes, by_call, unflagged = _hf_writes(plan, entries)
     asked: dict = {}  # index in plan -> its entries
     for e in entries.values():
         if id(e.owner) in taken or e.overridden or id(e) not in writes:
@@ -1276,14 +1301,14 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
                 and _new_dtype(e.tensor, dtype) in _FILLABLE}  # (a complex tensor: HF's init)
         drawn = [e for e in group if id(e) in laws and _takes(laws[id(e)], e, dtype)]
         for e in drawn:  # a law of fastinit's: its kernels draw it
-            e.method, e.at = laws[id(e)], prefix
+            e.method, e.at, e.early = laws[id(e)], prefix, True
         group = [e for e in group if e not in drawn]
         if not group:
             continue
         for e in group:
             e.hf = True
             if e.kind == "parameter" and not writes[id(e)][2]:  # a part of it only: the rule (the constructor's
-                e.partial = prefix  # law under "hf") fills it before this call writes its part, as in a CPU build
+                e.partial, e.early = prefix, True  # law under "hf") fills it before this call writes its part
             if e.partial is None or e.method is None:  # (under "hf": the constructor's rule, given back after)
                 e.method = e.at = None  # a copied parameter: HF's computed values, not the rule's draw
             else:
@@ -1293,7 +1318,9 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
         mine = {id(e) for e in group}  # what else it writes through a view: kept as the rules leave it (put back)
         others = [(e, regions) for e in entries.values() if (regions := by_call.get(i, {}).get(id(e))) is not None
                   and id(e) not in mine]
-        fallback.append((prefix, m, "_init_weights", (model, group, others)))
+        again = [e for e in entries.values() if id(e) in unflagged.get(i, ()) and id(e) not in mine]  # (filled
+        # before the call, which writes them anyway: filled again after it)
+        fallback.append((prefix, m, "_init_weights", (model, group, others, again)))
         taken.add(id(m))
     return own_dtype
 
@@ -1693,7 +1720,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 _, own, hf = fallback_at[prefix]
                 label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
                 if hf is not None:  # the laws of this call first: its own code may read them (u = 2 v)
-                    pending.extend(by_at.pop(prefix, ()))
+                    pending.extend(e for e in by_at.get(prefix, ()) if e.early)
+                    by_at[prefix] = [e for e in by_at.get(prefix, ()) if not e.early]
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
@@ -1729,11 +1757,16 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 except BaseException:
                     _restore(backup + kept)
                     raise
-                guarded = set() if hf is None else {id(e) for e, _ in hf[2]}
+                again = [] if hf is None else [e for e in hf[3] if e.method is not None and e.partial is None
+                                               and id(e.tensor) in done]  # filled, then written by the call past
+                # its flags (torch.nn.init itself, .data): filled again, the same values (pure fills)
+                guarded = {id(e) for e in again} | (set() if hf is None else {id(e) for e, _ in hf[2]})
                 changed = [e for e in sub if id(e) not in guarded and (
                     not e.tensor.isnan().any() if id(e.tensor) in sentinel
                     else e.tensor._version != before[id(e.tensor)])]
                 _restore(kept)  # 'keep' overrides survive their module's reset_parameters()
+                for e in again:
+                    e.method.fill(e.tensor, seed, e.name, e.place)
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:
                     done[id(e.tensor)] = (label if e.partial is None or e.method is None

@@ -705,6 +705,62 @@ def test_a_part_of_a_tensor_hfs_init_writes_keeps_its_constructors_law_elsewhere
 
 
 @hf5
+def test_a_calls_laws_filled_before_its_fallback_survive_writes_past_the_flags():
+    """A review: filling a call's laws and rules before its fallback (so that the call reads them) let the fallback
+    overwrite them where it writes past transformers' flags — torch.nn.init itself, `.data` — with torch's values
+    (a shard no longer the slice of the whole); and a sampler whose arguments make no law (np.float32 bounds) took
+    the law of the tensor method it calls inside (an untruncated normal).  The fills are made again after the call
+    now, and a sampler's write is its own."""
+    from transformers import PretrainedConfig, PreTrainedModel
+
+    import fastinit.torch as ft
+
+    class Scaled(torch.nn.Linear):
+        def __init__(self):
+            super().__init__(16, 16)
+            self.register_buffer("scale", torch.empty(16), persistent=False)
+
+    class Mixed(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config, rows=64):
+            super().__init__(config)
+            self.cls = torch.nn.Parameter(torch.empty(rows, 16))
+            self.lin = Scaled()
+            self.trunc = torch.nn.Parameter(torch.empty(64, 64))
+            self.register_buffer("pos", torch.empty(8), persistent=False)
+            self.post_init()
+
+        def _init_weights(self, module):
+            if module is self:
+                torch.nn.init.normal_(self.cls, std=0.02)
+                torch.nn.init.trunc_normal_(self.trunc, 0.0, 1.0, a=np.float32(-1), b=np.float32(1))
+                self.pos.copy_(torch.arange(8.0))
+            elif module is self.lin:
+                module.weight.data.normal_(0.0, 5.0, generator=torch.Generator().manual_seed(1))
+                module.scale.copy_(torch.arange(16.0))
+
+    def build(**kw):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Mixed(PretrainedConfig(), **kw)
+
+    whole = build()
+    summary = ft.materialize(whole, seed=3, scheme="hf")
+    assert summary["cls"].method == "normal(0, 0.02) (Mixed._init_weights' law)"
+    assert torch.equal(whole.cls, ft.normal_(torch.empty(64, 16), 0.0, 0.02, seed=3, stream="cls"))
+    assert torch.equal(whole.pos, torch.arange(8.0)) and summary["trunc"].method == "Mixed._init_weights()"
+    assert float(whole.trunc.detach().abs().max()) <= 1
+    part = build(rows=16)
+    ft.materialize(part, seed=3, scheme="hf", placement={"cls": ((64, 16), (16, 0))})
+    assert torch.equal(part.cls, whole.cls[16:32])
+    llama = build()  # the Linear's rule, after its call's fallback (its computed buffer) as before: the rule's values
+    summary = ft.materialize(llama, seed=3, scheme="llama")
+    assert torch.equal(llama.lin.weight, ft.normal_(torch.empty(16, 16), 0.0, 0.02, seed=3, stream="lin.weight"))
+    assert summary["lin.weight"].method == "normal(0, 0.02)" and torch.equal(llama.lin.scale, torch.arange(16.0))
+
+
+@hf5
 def test_remote_code_style_inits_through_data_are_laws_too():
     """Models of trust_remote_code initialize with their tensors' own methods through .data
     (`module.weight.data.normal_(mean=0.0, std=std)`, `.data[padding_idx].zero_()`, `.data.fill_(1.0)`): their laws
