@@ -5,7 +5,9 @@ attention and MLP, nn.LayerNorm, tied head) and, with FASTINIT_BENCH_1B=1, a Lla
 (1,235,814,400 parameters: nn.Embedding, nn.Linear q/k/v/o and SwiGLU MLP, nn.RMSNorm, tied head).  With
 transformers installed, a Hugging Face Mixtral (4 layers of 8 experts, hidden 1024, MLP 3584, vocabulary 32000:
 428,385,280 parameters, 82% of them experts and routers) against transformers' own init on the CPU, materialized
-with scheme="llama" (its experts drawn by HF's normal law, by fastinit's kernels).
+with scheme="llama" (its experts drawn by HF's normal law, by fastinit's kernels), and a Hugging Face RWKV (4 layers,
+hidden 1024, vocabulary 50277: 157,542,400 parameters, every Linear and Embedding drawn by HF's init with
+orthogonal_(gain)) with scheme="hf" (those laws by fastinit's blocked-QR orthogonal_).
 Each contestant runs in a fresh process (after a warm-up that loads fastinit's kernels): wall time of
 construction + initialization end to end, and peak RSS (ru_maxrss) above the RSS just before.
 Goals: >= 5x faster than torch's own init, peak RSS <= model bytes + 64 MiB.  pytest-benchmark's own table
@@ -25,7 +27,7 @@ from torch import nn
 MODELS = ["gpt2-small"] + (["decoder-1b"] if os.environ.get("FASTINIT_BENCH_1B") else [])
 try:
     import transformers  # noqa: F401
-    MODELS.append("hf-mixtral")
+    MODELS += ["hf-mixtral", "hf-rwkv"]
 except ImportError:
     pass
 
@@ -86,8 +88,20 @@ def hf_mixtral():
         return transformers.AutoModelForCausalLM.from_config(config)
 
 
-BUILDERS = {"gpt2-small": GPT2, "decoder-1b": Decoder1B, "hf-mixtral": hf_mixtral}
-SCHEMES = {"hf-mixtral": "llama"}  # (the others: torch's defaults)
+def hf_rwkv():
+    import warnings
+
+    import transformers
+
+    config = transformers.RwkvConfig(vocab_size=50277, hidden_size=1024, num_hidden_layers=4,
+                                     attention_hidden_size=1024, intermediate_size=4096)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return transformers.RwkvForCausalLM(config)
+
+
+BUILDERS = {"gpt2-small": GPT2, "decoder-1b": Decoder1B, "hf-mixtral": hf_mixtral, "hf-rwkv": hf_rwkv}
+SCHEMES = {"hf-mixtral": "llama", "hf-rwkv": "hf"}  # (the others: torch's defaults)
 
 
 def _rss_mib() -> float:
