@@ -1186,7 +1186,8 @@ def _tie_targets(plan: list) -> set:
 
 
 def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
-    """({id(entry): (how, index in ``plan``, whether that call writes all of it)}, {index in plan: {id(entry):
+    """({id(entry): (how, index in ``plan``, whether that call writes all of it, else (how, index) of the last call
+    before it that does, or None)}, {index in plan: {id(entry):
     regions its call writes through a view}}, {index in plan: ids of the entries it writes past the flags of
     transformers' init functions (:func:`_guarded`)}):
     for each entry, the last call of ``plan`` (``(prefix, module, model)`` in HF's order, a module after its children)
@@ -1236,7 +1237,11 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
                         model._init_weights(m)
                 except Exception:
                     continue
-                out.update((id(seen[k]), (how, i, k in mode.whole)) for k, how in mode.written.items() if k in seen)
+                for k, how in mode.written.items():
+                    if k in seen:
+                        earlier = None if k in mode.whole else out.get(id(seen[k]), (None,) * 4)
+                        out[id(seen[k])] = how, i, k in mode.whole, earlier and (
+                            earlier[:2] if earlier[2] else earlier[3])  # (the last call writing all of it)
                 unflagged[i] = {id(seen[k]) for k in mode.unguarded if k in seen}
                 for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
                     for k in ids & seen.keys():
@@ -1290,7 +1295,7 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     for e in entries.values():
         if id(e.owner) in taken or e.overridden or id(e) not in writes:
             continue
-        how, i, _ = writes[id(e)]
+        how, i = writes[id(e)][:2]
         if e.method is None and (e.kind == "parameter" or e.was_meta) or e.kind == "parameter" and how == "copy_":
             asked.setdefault(i, []).append(e)
     own_dtype = set()
@@ -1307,8 +1312,14 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
             continue
         for e in group:
             e.hf = True
-            if e.kind == "parameter" and not writes[id(e)][2]:  # a part of it only: the rule (the constructor's
-                e.partial, e.early = prefix, True  # law under "hf") fills it before this call writes its part
+            earlier = writes[id(e)][3]  # (a call before this one writing all of it: its law, if it is one)
+            law = _law_method(earlier[0], plan[earlier[1]][2]) if earlier and isinstance(earlier[0], tuple) else None
+            if law is not None and not _takes(law, e, dtype):
+                law = None
+            if e.kind == "parameter" and not writes[id(e)][2] and (earlier is None or law is not None):
+                e.partial, e.early = prefix, True  # a part of it only: the rule (the constructor's law under "hf") or
+                # the earlier call's law fills it before this call writes its part, as in a CPU build
+                e.method = law or e.method
             if e.partial is None or e.method is None:  # (under "hf": the constructor's rule, given back after)
                 e.method = e.at = None  # a copied parameter: HF's computed values, not the rule's draw
             else:
@@ -1571,7 +1582,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             e.method, e.at = method, e.partial
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in constructors and not e.hf
                 and (e.kind == "parameter" or e.was_meta)]  # (a tensor HF's init was to write but does not: here)
-    placed_fallback = [e.name for e in entries.values() if e.place and e.method is None]
+    placed_fallback = [e.name for e in entries.values() if e.place and (e.method is None or e.partial is not None)]
     if unfilled:
         missing = [f"{e.name} ({type(e.owner).__name__})" for e in unfilled]
         params = [e.name for e in unfilled if e.kind == "parameter"]
@@ -1769,8 +1780,10 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     e.method.fill(e.tensor, seed, e.name, e.place)
                 dt = (time.perf_counter() - t0) / max(len(changed), 1)
                 for e in changed:
-                    done[id(e.tensor)] = (label if e.partial is None or e.method is None
-                                          else f"{e.method.label}, then {label}", dt)
+                    done[id(e.tensor)] = (label, dt)
+                for e in watched:  # (its write of a part may go past the version counter: .data[0].zero_())
+                    if e.partial is not None and e.method is not None:
+                        done[id(e.tensor)] = (f"{e.method.label}, then {label}", dt)
                 summary.fallbacks[prefix] = type(m).__name__ if hf is None else f"{type(m).__name__}, by {label}"
                 if bar is not None:
                     bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))

@@ -661,8 +661,9 @@ def test_a_samplers_law_needs_its_tensor_whole_no_generator_and_arguments_fastin
 def test_a_part_of_a_tensor_hfs_init_writes_keeps_its_constructors_law_elsewhere_under_hf():
     """Under "hf", an init writing only a part of a tensor (a row of a Linear weight) left the rest to a refusal
     ("left uninitialized"); a CPU build keeps the constructor's law there.  So does materialize now: the
-    constructor's law first, then HF's write of its part (a computed copy under "llama" too; a view of all of it, as
-    ViTMAE's, is a write of the whole)."""
+    constructor's law first (or the law of an earlier call writing all of it), then HF's write of its part (a
+    computed copy under "llama" too; a view of all of it, as ViTMAE's, is a write of the whole); not on a shard
+    (HF's part is in the shard's own coordinates)."""
     from transformers import PretrainedConfig, PreTrainedModel
     from transformers import initialization as init
 
@@ -697,6 +698,31 @@ def test_a_part_of_a_tensor_hfs_init_writes_keeps_its_constructors_law_elsewhere
     assert torch.equal(model.table.weight[:, 0], torch.arange(6.0))
     assert torch.equal(model.table.weight[:, 1:], ft.kaiming_uniform_(torch.empty(6, 4), a=math.sqrt(5), seed=2,
                                                                        stream="table.weight")[:, 1:])
+    with pytest.raises(ValueError, match=r"placement given for \['lin.weight'\], filled by"):  # (HF's row: local)
+        ft.materialize(build(), seed=2, scheme="hf", placement={"lin.weight": ((16, 16), (8, 0))})
+
+    class Later(PreTrainedModel):  # the law of a call writing all of it, then another call's row
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.emb = torch.nn.Embedding(50, 16)
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, torch.nn.Embedding):
+                init.normal_(module.weight, std=0.05)
+            elif module is self:
+                self.emb.weight.data[0].zero_()
+
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        later = Later(PretrainedConfig())
+    summary = ft.materialize(later, seed=2, scheme="hf")
+    expected = ft.normal_(torch.empty(50, 16), 0.0, 0.05, seed=2, stream="emb.weight")
+    expected[0] = 0
+    assert torch.equal(later.emb.weight, expected)
+    assert summary["emb.weight"].method == "normal(0, 0.05) (Later._init_weights' law), then Later._init_weights()"
     llama = build()
     summary = ft.materialize(llama, seed=2, scheme="llama")  # (the rule's law; HF's computed column on it)
     assert torch.equal(llama.table.weight[:, 0], torch.arange(6.0))
