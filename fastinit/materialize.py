@@ -891,6 +891,9 @@ _RANDOM = {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "cauc
 # 16-bit tensor fills a float32 empty_like by nn.init.orthogonal_, which returns at once on a meta tensor)
 _EMPTY = {"empty", "empty_like", "new_empty", "empty_strided", "new_empty_strided"}
 _CONSTANT_INIT = {"zeros_", "ones_", "constant_", "eye_", "dirac_"}
+_FACTORIES = {"new_tensor", "new_zeros", "new_ones", "new_full", "zeros_like", "ones_like", "full_like"}  # (the
+# source's dtype and device only, not its values: trunc_normal_'s tensor.new_tensor(a).item())
+_AS_NUMBER = {"item", "tolist", "__float__", "__int__", "__index__", "__bool__", "__complex__", "numpy"}
 _RESHAPING = {"t_", "transpose_", "swapdims_", "swapaxes_", "squeeze_", "unsqueeze_", "resize_", "resize_as_",
               "as_strided_", "set_", "__set__"}  # in-place calls that change a tensor's shape or memory
 
@@ -927,6 +930,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
         self.whole: set = set()  # ids of tensors some call wrote whole (not only through a view of a part)
         self.unguarded: set = set()  # ids of tensors written by other than transformers' init functions
+        self.tainted = False  # a drawn value read as a number (std = float(rand())): no law after it
         self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
         # .data), which carries no flag
         self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
@@ -959,7 +963,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
         in_place = isinstance(target, torch.Tensor) and (name in ("__setitem__", "__set__") or name.endswith("_")
                                                           and not name.startswith("_"))  # (__set__: .data = ...)
         sources = [t for t in inputs if not in_place or t is not target]
-        drawn = name in _RANDOM or any(id(t) in self.drawn for t in sources) or \
+        drawn = name in _RANDOM or name not in _FACTORIES and any(id(t) in self.drawn for t in sources) or \
             getattr(func, "__module__", "") == "torch.nn.init" and name not in _CONSTANT_INIT
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
         if in_place:
@@ -973,8 +977,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
             law = _init_law(target) if whole else None  # any write of a torch.nn.init sampler drawing it whole
             # (orthogonal_'s last is tensor.mul_(gain))
             if law is not None:
-                how = law
-            elif drawn and whole:  # a whole tensor drawn by its own normal_ / uniform_
+                how = law if not self.tainted else "draw"
+            elif drawn and whole and not self.tainted:  # a whole tensor drawn by its own normal_ / uniform_
                 how = _method_law(func, name, args, kwargs) or how
             elif not drawn and not unknown and whole:
                 how = _constant_law(name, args, kwargs) or how
@@ -994,8 +998,11 @@ class _Writes(torch.overrides.TorchFunctionMode):
             if ids & self.entries and not _guarded(self.known or set()):
                 self.unguarded.update(ids)
             if name != "__setitem__":  # (w[:, 0] = x: a part of it, whatever the key)
-                self.whole.update(i for i in ids if _covers(region, self.regions.get(i, region)))  # (a view of all
-                # of it too: ViTMAE's xavier_uniform_ of w.view(out, -1))
+                of = {id(target): region, **({id(target._base): _region(target._base)} if target._base is not None
+                                             else {})}  # (a meta tensor's: not in regions)
+                self.whole.update(i for i in ids if (i in self.regions or i in of) and _covers(
+                    region, self.regions.get(i) or of[i]))  # (a view of all of it too: ViTMAE's xavier_uniform_ of
+                # w.view(out, -1))
             if ids - {id(target)}:
                 self.aliased.append((ids - {id(target)}, *region))
             both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
@@ -1007,6 +1014,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 for t in both:
                     self.unknown.pop(id(t), None)
             return target
+        if name in _AS_NUMBER and (drawn or unknown):  # (its law's arguments would be the dry run's, not HF's)
+            self.tainted = True
         if name == "any" and drawn and len(args) == 1 and not kwargs:
             # "any rejected?" of a rejection sampler (torch's trunc_normal_) over draws not made: none, so that its
             # loop ends, not spin on stale memory (on the CPU: a meta bool, under `with torch.device("meta")`, has no
@@ -1038,20 +1047,23 @@ _INIT_LAWS = {"uniform_": ("a", "b"), "normal_": ("mean", "std"), "trunc_normal_
 def _shape_only(func, args: tuple, kwargs: dict):
     """``func``'s outputs for tensors whose values do not matter (draws the dry run skipped): run on meta twins of
     them, each output an uninitialized tensor of its shape, strides and dtype on the inputs' device (pages never
-    touched); None where that cannot be told (a non-tensor result, an op meta tensors do not take, a view)."""
-    tensors = _tensors(args) + _tensors(kwargs.values())
-    device = tensors[0].device
+    touched); None where that cannot be told or values may matter (a non-tensor result, an op meta tensors do not
+    take, a view or an input given back, integer or bool results: indices, masks)."""
+    device = (_tensors(args) + _tensors(kwargs.values()))[0].device
+    twins: list = []
 
     def meta(x):
         if isinstance(x, torch.Tensor):
-            return x.detach().to("meta")
+            twins.append(x.detach().to("meta"))
+            return twins[-1]
         return type(x)(meta(v) for v in x) if isinstance(x, (list, tuple)) else x
     try:
         out = func(*meta(args), **{k: meta(v) for k, v in kwargs.items()})
     except Exception:  # (data-dependent shapes, ops without a meta kernel)
         return None
     outs = out if isinstance(out, tuple) else (out,)
-    if not outs or not all(isinstance(o, torch.Tensor) and o.is_meta and o._base is None for o in outs):
+    if not outs or not all(isinstance(o, torch.Tensor) and o.is_meta and o._base is None and o.is_floating_point()
+                           and not any(o is t for t in twins) for o in outs):
         return None
 
     def real(o):
@@ -1167,7 +1179,7 @@ def _law_method(how: tuple, model: nn.Module) -> _Method:
     if name == "normal_":
         return _normal(kw["std"], suffix, kw["mean"])
     args = ", ".join(f"{k}={v}" if isinstance(v, str) else f"{k}={v:.4g}" for k, v in given)
-    return _scaled(name, f"{name[:-1]}({args}){suffix}", **kw)
+    return replace(_scaled(name, f"{name[:-1]}({args}){suffix}", **kw), placeable=name != "orthogonal_")
 
 
 def _tie_targets(plan: list) -> set:
@@ -1339,6 +1351,8 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
 def _takes(method: _Method, e: _Entry, dtype: torch.dtype | None) -> bool:
     """Whether fastinit's initializer takes ``method``'s law for ``e``'s tensor (its global shape, new dtype): a law
     torch takes and fastinit refuses (a kaiming fan of 0, mean beyond a truncation's bounds) stays HF's init's."""
+    if e.place and not method.placeable:  # (orthogonal_: the whole matrix; HF's fallback refuses the shard, saying so)
+        return False
     shape = tuple(e.place["global_shape"]) if e.place else tuple(e.tensor.shape)
     try:
         with warnings.catch_warnings():

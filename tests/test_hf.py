@@ -603,6 +603,11 @@ def test_rwkvs_orthogonal_laws_are_drawn_by_fastinit_and_the_dry_run_computes_no
     key = model.rwkv.blocks[0].attention.key.weight
     assert summary["rwkv.blocks.0.attention.key.weight"].method.startswith("orthogonal(gain=1)")
     assert torch.allclose(key @ key.T, torch.eye(64), atol=1e-5)
+    with torch.device("meta"), warnings.catch_warnings():  # (a shard of an orthogonal matrix: refused, saying why)
+        warnings.simplefilter("ignore")
+        again = transformers.RwkvForCausalLM(config)
+    with pytest.raises(ValueError, match=r"placement given for \['rwkv.embeddings.weight'\].*cannot fill a slice"):
+        ft.materialize(again, seed=4, scheme="hf", placement={"rwkv.embeddings.weight": ((600, 64), (0, 0))})
 
 
 @hf5
@@ -683,6 +688,7 @@ def test_a_part_of_a_tensor_hfs_init_writes_keeps_its_constructors_law_elsewhere
                 init.zeros_(module.weight[0])
             elif module is self.table:
                 module.weight[:, 0] = torch.arange(6.0)
+                init.copy_(module.weight[:, 1], torch.arange(6.0))  # (a part too, under every scheme)
 
     def build():
         with torch.device("meta"), warnings.catch_warnings():
@@ -696,8 +702,8 @@ def test_a_part_of_a_tensor_hfs_init_writes_keeps_its_constructors_law_elsewhere
     assert torch.equal(model.lin.weight, expected)
     assert summary["lin.weight"].method == "kaiming_uniform(a=√5), then Partial._init_weights()"
     assert torch.equal(model.table.weight[:, 0], torch.arange(6.0))
-    assert torch.equal(model.table.weight[:, 1:], ft.kaiming_uniform_(torch.empty(6, 4), a=math.sqrt(5), seed=2,
-                                                                       stream="table.weight")[:, 1:])
+    assert torch.equal(model.table.weight[:, 2:], ft.kaiming_uniform_(torch.empty(6, 4), a=math.sqrt(5), seed=2,
+                                                                       stream="table.weight")[:, 2:])
     with pytest.raises(ValueError, match=r"placement given for \['lin.weight'\], filled by"):  # (HF's row: local)
         ft.materialize(build(), seed=2, scheme="hf", placement={"lin.weight": ((16, 16), (8, 0))})
 
@@ -726,8 +732,9 @@ def test_a_part_of_a_tensor_hfs_init_writes_keeps_its_constructors_law_elsewhere
     llama = build()
     summary = ft.materialize(llama, seed=2, scheme="llama")  # (the rule's law; HF's computed column on it)
     assert torch.equal(llama.table.weight[:, 0], torch.arange(6.0))
-    assert torch.equal(llama.table.weight[:, 1:], ft.normal_(torch.empty(6, 4), 0.0, 0.02, seed=2,
-                                                             stream="table.weight")[:, 1:])
+    assert torch.equal(llama.table.weight[:, 1], torch.arange(6.0))
+    assert torch.equal(llama.table.weight[:, 2:], ft.normal_(torch.empty(6, 4), 0.0, 0.02, seed=2,
+                                                             stream="table.weight")[:, 2:])
 
 
 @hf5
@@ -784,6 +791,41 @@ def test_a_calls_laws_filled_before_its_fallback_survive_writes_past_the_flags()
     summary = ft.materialize(llama, seed=3, scheme="llama")
     assert torch.equal(llama.lin.weight, ft.normal_(torch.empty(16, 16), 0.0, 0.02, seed=3, stream="lin.weight"))
     assert summary["lin.weight"].method == "normal(0, 0.02)" and torch.equal(llama.lin.scale, torch.arange(16.0))
+
+
+@hf5
+def test_values_the_dry_run_does_not_draw_make_no_law_and_indices_are_computed():
+    """A review of the dry run's shapes-only arithmetic on skipped draws: a law whose argument HF's code reads off a
+    draw (std = float(rand())) took the dry run's garbage as its std; indices computed from a draw
+    (randperm().argsort()) were garbage and the call failed.  A call reading a drawn value as a number makes no law
+    after it now (HF's fallback draws it), and integer results are computed."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    class Read(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.w = torch.nn.Parameter(torch.empty(64, 64))
+            self.p = torch.nn.Parameter(torch.empty(8, 8))
+            self.post_init()
+
+        def _init_weights(self, module):
+            if module is self:
+                std = float(torch.rand(()).mul(0.01).add(0.01))
+                init.normal_(self.w, std=std)
+                perm = torch.randperm(8).argsort()
+                init.copy_(self.p, torch.eye(8)[perm])
+
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Read(PretrainedConfig())
+    summary = ft.materialize(model, seed=0, scheme="hf")
+    assert summary["w"].method == summary["p"].method == "Read._init_weights()"
+    assert 0.009 < float(model.w.detach().std()) < 0.021 and torch.equal(model.p.detach().sum(0), torch.ones(8))
 
 
 @hf5
