@@ -919,12 +919,13 @@ class _Writes(torch.overrides.TorchFunctionMode):
     region :func:`_region`'s) finds the
     tensor of a write through ``.data``, an alias without a ``_base``."""
 
-    def __init__(self, storages: dict, known: set | None = None):
+    def __init__(self, storages: dict, known: set | None = None, _shared: tuple | None = None):
         super().__init__()
         self.storages = storages
-        self.regions = {i: region for held in storages.values() for i, region in held.items()}
         self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
-        self.entries = set(known or ()).union(*storages.values())  # what no in-place call may change
+        self.regions, self.entries = _shared or (  # (one run per module: built once, by _hf_writes, for them all)
+            {i: region for held in storages.values() for i, region in held.items()},
+            set(known or ()).union(*storages.values()))  # (entries: what no in-place call may change)
         self.rows: dict = {}  # id(view) -> (view, id(tensor), index): a row of a model's tensor (an embedding's pad
         # row), also through its .data
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
@@ -1240,10 +1241,13 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
                     elif t is not None and id(t) in twins:
                         swapped.append((store, local, t))
                         store[local] = twins[id(t)]
+        known = set(seen)
+        first = _Writes(storages, known)
+        shared = first.regions, first.entries
         with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), [twins.get(id(e.tensor), e.tensor)
                                                                                 for e in entries.values()]):
             for i, (_, m, model) in enumerate(plan):
-                mode = _Writes(storages, set(seen))
+                mode = _Writes(storages, known, shared)
                 try:
                     with mode:
                         model._init_weights(m)
