@@ -97,12 +97,10 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
         a = p + "self_attn."
         if attention:
             spec.update(attention(a))
-        elif fused:
-            spec.update(linear(a + "qkv_proj", q + 2 * kv, d, qkv_bias))
         else:
-            spec.update({**linear(a + "q_proj", q, d, qkv_bias), **linear(a + "k_proj", kv, d, qkv_bias),
-                         **linear(a + "v_proj", kv, d, qkv_bias)})
-        if not attention:
+            spec.update(linear(a + "qkv_proj", q + 2 * kv, d, qkv_bias) if fused else {
+                **linear(a + "q_proj", q, d, qkv_bias), **linear(a + "k_proj", kv, d, qkv_bias),
+                **linear(a + "v_proj", kv, d, qkv_bias)})
             spec.update(linear(a + "o_proj", d, q, o_bias))
         if sinks is not None:
             spec[a + "sinks"] = TensorSpec((heads,), init="normal_", params={"std": sinks})

@@ -923,9 +923,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
         super().__init__()
         self.storages = storages
         self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
-        self.regions, self.entries = _shared or (  # (one run per module: built once, by _hf_writes, for them all)
-            {i: region for held in storages.values() for i, region in held.items()},
-            set(known or ()).union(*storages.values()))  # (entries: what no in-place call may change)
+        self.regions, self.entries = _shared or _tables(storages, known)  # (one run per module: _hf_writes
+        # builds them once for all)
         self.rows: dict = {}  # id(view) -> (view, id(tensor), index): a row of a model's tensor (an embedding's pad
         # row), also through its .data
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
@@ -1043,6 +1042,12 @@ _INIT_LAWS = {"uniform_": ("a", "b"), "normal_": ("mean", "std"), "trunc_normal_
               "xavier_uniform_": ("gain",), "xavier_normal_": ("gain",),
               "kaiming_uniform_": ("a", "mode", "nonlinearity"), "kaiming_normal_": ("a", "mode", "nonlinearity"),
               "orthogonal_": ("gain",)}
+
+
+def _tables(storages: dict, known: set | None) -> tuple[dict, set]:
+    """A dry run's {id: storage region} of the model's tensors and the ids no in-place call may change."""
+    return ({i: region for held in storages.values() for i, region in held.items()},
+            set(known or ()).union(*storages.values()))
 
 
 def _shape_only(func, args: tuple, kwargs: dict):
@@ -1242,8 +1247,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
                         swapped.append((store, local, t))
                         store[local] = twins[id(t)]
         known = set(seen)
-        first = _Writes(storages, known)
-        shared = first.regions, first.entries
+        shared = _tables(storages, known)
         with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), [twins.get(id(e.tensor), e.tensor)
                                                                                 for e in entries.values()]):
             for i, (_, m, model) in enumerate(plan):
@@ -1255,9 +1259,9 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
                     continue
                 for k, how in mode.written.items():
                     if k in seen:
-                        earlier = None if k in mode.whole else out.get(id(seen[k]), (None,) * 4)
-                        out[id(seen[k])] = how, i, k in mode.whole, earlier and (
-                            earlier[:2] if earlier[2] else earlier[3])  # (the last call writing all of it)
+                        prior = out.get(id(seen[k]))  # (the last call before this one writing all of it)
+                        earlier = None if k in mode.whole or prior is None else prior[:2] if prior[2] else prior[3]
+                        out[id(seen[k])] = how, i, k in mode.whole, earlier
                 unflagged[i] = {id(seen[k]) for k in mode.unguarded if k in seen}
                 for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
                     for k in ids & seen.keys():
