@@ -328,22 +328,25 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "gemma3_text": {**_GEMMA, "vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
                     "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4},
     "phi3": {**_LLAMA, "vocab_size": 32064, "hidden_size": 3072, "intermediate_size": 8192, "pad_token_id": 32000},
-    "mixtral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8, "num_local_experts": 8},
+    "mixtral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8, "num_local_experts": 8,
+                "num_experts_per_tok": 2},
     "qwen2_moe": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632,
                   "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16, "qkv_bias": True,
-                  "num_experts": 60, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
-                  "decoder_sparse_step": 1, "mlp_only_layers": None},
+                  "num_experts": 60, "num_experts_per_tok": 4, "moe_intermediate_size": 1408,
+                  "shared_expert_intermediate_size": 5632, "decoder_sparse_step": 1, "mlp_only_layers": None},
     "qwen3_moe": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 6144,
                   "num_hidden_layers": 24, "num_attention_heads": 32, "num_key_value_heads": 4, "attention_bias": False,
-                  "num_experts": 128, "moe_intermediate_size": 768, "decoder_sparse_step": 1, "mlp_only_layers": None},
+                  "num_experts": 128, "num_experts_per_tok": 8, "moe_intermediate_size": 768, "decoder_sparse_step": 1,
+                  "mlp_only_layers": None},
     "deepseek_v3": {**_LLAMA, "vocab_size": 129280, "hidden_size": 7168, "intermediate_size": 18432,
                     "num_hidden_layers": 61, "num_attention_heads": 128, "attention_bias": False,
-                    "n_routed_experts": 256, "n_shared_experts": 1, "moe_intermediate_size": 2048,
-                    "first_k_dense_replace": 3, "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_nope_head_dim": 128,
-                    "qk_rope_head_dim": 64, "v_head_dim": 128},
+                    "n_routed_experts": 256, "num_experts_per_tok": 8, "n_group": 8, "topk_group": 4,
+                    "n_shared_experts": 1, "moe_intermediate_size": 2048, "first_k_dense_replace": 3,
+                    "q_lora_rank": 1536, "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64,
+                    "v_head_dim": 128},
     "gpt_oss": {**_LLAMA, "vocab_size": 201088, "hidden_size": 2880, "intermediate_size": 2880,
                 "num_hidden_layers": 36, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
-                "num_local_experts": 128, "attention_bias": True},
+                "num_local_experts": 128, "num_experts_per_tok": 4, "attention_bias": True},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
@@ -413,7 +416,8 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     mapping). ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's routers and their
     ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it
     loads a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
-    ``quantization_config`` is not followed: the values are written unquantized."""
+    ``quantization_config`` is not followed: the values are written unquantized. A ValueError naming the key refuses
+    a config transformers' config refuses or whose model fails in its forward pass (:func:`_check_runs`)."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -547,6 +551,11 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
 
     if kind == "gemma3":
         return _gemma3(cfg, get, where)
+    layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
+    if types is not None and (not isinstance(types, list) or len(types) != layers
+                              or not all(isinstance(t, str) for t in types)):  # (transformers' config refuses it)
+        raise ValueError(f"{where}: layer_types must be null or a list of {layers} attention types, one per layer "
+                         f"(num_hidden_layers), got {types!r}")
     init_range = get("initializer_range", "std")
     std = init_range or 0.02  # as transformers' _init_weights: 0 (or null) means its default
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
@@ -566,11 +575,15 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                      get("intermediate_size"), get("type_vocab_size"), std=std, padding_idx=pad)
     d, heads = get("hidden_size"), get("num_attention_heads")
     if kind == "deepseek_v3":
-        get("num_key_value_heads")  # (no shape of its own: checked as transformers uses it, heads // kv_heads)
+        kv_heads = get("num_key_value_heads") or heads  # (no shape of its own; transformers' forward repeats the
+        if heads // kv_heads > 1:  # per-head keys heads // kv_heads times, which fails unless that is 1 (or 0)
+            raise ValueError(f"{where}: num_key_value_heads {kv_heads} must be num_attention_heads {heads} (multi-head "
+                             f"latent attention has a key per head; fewer is grouped-query attention)")
         rope = get("qk_rope_head_dim")
         if "head_dim" in cfg and cfg["head_dim"] != rope:  # (transformers derives it so; another fails in forward)
             raise ValueError(f"{where}: head_dim must be left out or equal qk_rope_head_dim {rope} (the rotary part "
                              f"of a head), got {cfg['head_dim']!r}")
+        _check_runs(kind, cfg, get, where, rope)
         q_rank = None if cfg.get("q_lora_rank", 0) is None else get("q_lora_rank")
         mla = (get("kv_lora_rank"), get("qk_nope_head_dim"), rope, get("v_head_dim"))
         return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads,
@@ -581,6 +594,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     if head_dim is None and d % heads:  # (transformers would build d // heads-wide heads, and fail in forward)
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}; give head_dim")
     kv_heads = get("num_key_value_heads")
+    _check_runs(kind, cfg, get, where, d // heads if head_dim is None else head_dim, kv_heads)
     bias = get("attention_bias", "flag") if "attention_bias" in defaults else False
     qkv_bias = get("qkv_bias", "flag") if kind == "qwen2_moe" else bias or kind == "qwen2"
     gemma = kind.startswith("gemma")
@@ -596,6 +610,36 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                   norm="zeros_" if gemma else "ones_", sandwich=kind in ("gemma2", "gemma3_text"), fused=kind == "phi3",
                   moe=_sparse_layers(kind, get, cfg.get("mlp_only_layers"), init_range, std, where)
                   if kind in ("mixtral", "qwen2_moe", "qwen3_moe") else None)
+
+
+def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int, kv_heads: int | None = None) -> None:
+    """Refuse a decoder config that transformers' config refuses or whose model fails in its forward pass, before
+    anything is written: an odd fully rotary head dimension ``rotary`` above 4 (RoPE rotates pairs; transformers'
+    ``validate_rope``), query heads not a multiple of ``kv_heads`` (grouped-query attention repeats each key/value
+    head), more experts per token than experts, and DeepSeek's expert groups (``n_group`` dividing the routed experts,
+    ``topk_group`` of them at most)."""
+    rope = cfg.get("rope_parameters")
+    part = cfg.get("partial_rotary_factor", rope.get("partial_rotary_factor", 1.0) if isinstance(rope, Mapping)
+                   else 1.0)
+    if rotary > 4 and rotary % 2 and isinstance(part, (int, float)) and int(rotary * part) == rotary:
+        key = "qk_rope_head_dim" if kind == "deepseek_v3" else "head_dim"
+        raise ValueError(f"{where}: the rotary {key} must be even (RoPE rotates pairs of dimensions), got {rotary}")
+    heads = get("num_attention_heads")
+    if kv_heads is not None and heads % kv_heads:
+        raise ValueError(f"{where}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
+    experts = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "deepseek_v3": "n_routed_experts",
+               "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}.get(kind)
+    if experts is None or not get(experts, "count"):  # (a dense model; Qwen's 0 experts: no sparse layer)
+        return
+    n, top = get(experts, "count"), get("num_experts_per_tok")
+    if top > n:
+        raise ValueError(f"{where}: num_experts_per_tok {top} is more than the {n} experts ({experts})")
+    if kind == "deepseek_v3":
+        groups, top_groups = get("n_group"), get("topk_group")
+        if n % groups:
+            raise ValueError(f"{where}: {experts} {n} is not a multiple of n_group {groups} (the router's groups)")
+        if top_groups > groups:
+            raise ValueError(f"{where}: topk_group {top_groups} is more than n_group {groups}")
 
 
 def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str):

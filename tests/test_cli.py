@@ -378,7 +378,8 @@ def test_config_spec_mixtures_of_experts():
     assert parameter_count(config_spec({"model_type": "qwen2_moe", "vocab_size": 151936})) == 14_315_784_192
     # a layer is sparse unless in mlp_only_layers or off the decoder_sparse_step grid; experts' laws as transformers'
     tiny = {"hidden_size": 16, "intermediate_size": 24, "moe_intermediate_size": 8, "num_hidden_layers": 4,
-            "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 50, "initializer_range": 0.0}
+            "num_attention_heads": 2, "num_key_value_heads": 1, "vocab_size": 50, "initializer_range": 0.0,
+            "num_experts_per_tok": 2}
     spec = config_spec({"model_type": "qwen2_moe", **tiny, "num_experts": 3, "shared_expert_intermediate_size": 12,
                         "decoder_sparse_step": 2, "mlp_only_layers": [3], "qkv_bias": False})
     assert {name.split(".")[2] for name in spec if ".experts." in name} == {"1"}
@@ -425,7 +426,8 @@ def test_config_spec_deepseek_v3():
     no_q_rank = config_spec({"model_type": "deepseek_v3", "hidden_size": 16, "num_attention_heads": 2,
                              "q_lora_rank": None, "qk_nope_head_dim": 4, "qk_rope_head_dim": 2,
                              "first_k_dense_replace": 0, "n_shared_experts": 2, "moe_intermediate_size": 3,
-                             "num_local_experts": 5, "initializer_range": 0.0})
+                             "num_local_experts": 5, "initializer_range": 0.0,
+                             "n_group": 1, "topk_group": 1, "num_experts_per_tok": 2})
     assert no_q_rank["model.layers.0.self_attn.q_proj.weight"].shape == (2 * 6, 16)
     assert not any("q_a_" in name for name in no_q_rank)
     assert no_q_rank["model.layers.0.mlp.shared_experts.gate_proj.weight"].shape == (6, 16)  # 2 experts × 3
@@ -516,6 +518,22 @@ def test_config_spec_gpt_oss():
     ({"model_type": "deepseek_v3", "q_lora_rank": 0}, "q_lora_rank must be a positive integer, got 0"),
     ({"model_type": "deepseek_v3", "n_routed_experts": 8, "num_local_experts": 4},
      "n_routed_experts 8 and num_local_experts 4 name the same size"),
+    # what transformers' config refuses, or its model fails on in the forward pass
+    ({"model_type": "llama", "num_key_value_heads": 3}, "num_attention_heads 32 is not a multiple of num_key_value_h"),
+    ({"model_type": "gpt_oss", "num_key_value_heads": 3}, "num_attention_heads 64 is not a multiple of num_key_value"),
+    ({"model_type": "mistral", "head_dim": 127}, "the rotary head_dim must be even .*got 127"),
+    ({"model_type": "gemma3", "text_config": {"head_dim": 9}}, "config: text_config: the rotary head_dim must be even"),
+    ({"model_type": "deepseek_v3", "qk_rope_head_dim": 63}, "the rotary qk_rope_head_dim must be even .*got 63"),
+    ({"model_type": "mixtral", "num_experts_per_tok": 9}, r"num_experts_per_tok 9 is more than the 8 experts \(num_l"),
+    ({"model_type": "qwen3_moe", "num_experts": 4}, r"num_experts_per_tok 8 is more than the 4 experts \(num_exp"),
+    ({"model_type": "gpt_oss", "num_experts": 2}, r"num_experts_per_tok 4 is more than the 2 experts"),
+    ({"model_type": "deepseek_v3", "n_routed_experts": 100}, "n_routed_experts 100 is not a multiple of n_group 8"),
+    ({"model_type": "deepseek_v3", "topk_group": 9}, "topk_group 9 is more than n_group 8"),
+    ({"model_type": "deepseek_v3", "n_group": 0}, "n_group must be a positive integer, got 0"),
+    ({"model_type": "deepseek_v3", "num_key_value_heads": 64}, "num_key_value_heads 64 must be num_attention_heads"),
+    ({"model_type": "qwen3", "num_hidden_layers": 2, "layer_types": ["full_attention"]},
+     r"layer_types must be null or a list of 2 attention types, one per layer \(num_hidden_layers\), got \['full"),
+    ({"model_type": "gpt2", "n_layer": 1, "layer_types": "full_attention"}, "layer_types must be null or a list of 1"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),

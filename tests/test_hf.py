@@ -131,10 +131,13 @@ def test_config_spec_has_the_names_and_shapes_of_the_model_transformers_builds_f
 
 
 RAW = {  # config.json files that leave keys out (transformers' class defaults apply) or use GPT-2's other names
-    "qwen2-no-kv-heads": {"model_type": "qwen2", **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
-    "qwen3-no-kv-heads-head-dim": {"model_type": "qwen3",
-                                   **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
-    "gemma-no-kv-heads": {"model_type": "gemma", **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
+    "qwen2-no-kv-heads": {"model_type": "qwen2", **{k: v for k, v in TINY.items() if k != "num_key_value_heads"},
+                          "num_attention_heads": 32},  # (its default: 32 key/value heads)
+    "qwen3-no-kv-heads-head-dim": {"model_type": "qwen3", "num_attention_heads": 32,
+                                   **{k: v for k, v in TINY.items() if k not in ("num_key_value_heads",
+                                                                                  "num_attention_heads")}},
+    "gemma-no-kv-heads": {"model_type": "gemma", **{k: v for k, v in TINY.items() if k != "num_key_value_heads"},
+                          "num_attention_heads": 16},
     "phi3-no-kv-heads": {"model_type": "phi3", "pad_token_id": 1,
                          **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
     "llama-null-kv-heads": {"model_type": "llama", **TINY, "num_key_value_heads": None},
@@ -167,6 +170,8 @@ def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_la
         warnings.simplefilter("ignore")
         model, info = type(empty).from_pretrained(tmp_path, output_loading_info=True)
     assert not any(info.values()), info
+    out = model(torch.tensor([[1, 2, 3, 4]]))  # (a config config_spec accepts runs)
+    assert torch.isfinite(out.logits if hasattr(out, "logits") else out.last_hidden_state).all()
     state, written = model.state_dict(), st_torch.load_file(tmp_path / "model.safetensors")
     for name, values in written.items():
         assert torch.equal(state[prefix + name], values), name
@@ -192,17 +197,19 @@ def _assert_same_laws(ours, theirs):
 
 MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its model, and saves them one tensor each
     "mixtral": ("MixtralConfig", {**TINY, "num_local_experts": 3, "initializer_range": 0.03}),
-    "qwen2-moe": ("Qwen2MoeConfig", {**TINY, "num_experts": 3, "moe_intermediate_size": 48,
+    "qwen2-moe": ("Qwen2MoeConfig", {**TINY, "num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48,
                                      "shared_expert_intermediate_size": 80, "mlp_only_layers": [1]}),
-    "qwen3-moe": ("Qwen3MoeConfig", {**TINY, "num_experts": 3, "moe_intermediate_size": 48, "head_dim": 16,
-                                     "attention_bias": True, "initializer_range": 0.01}),
-    "deepseek-v3": ("DeepseekV3Config", {**TINY, "num_hidden_layers": 3, "moe_intermediate_size": 32,
+    "qwen3-moe": ("Qwen3MoeConfig", {**TINY, "num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48,
+                                     "head_dim": 16, "attention_bias": True, "initializer_range": 0.01}),
+    "deepseek-v3": ("DeepseekV3Config", {**TINY, "num_key_value_heads": 4, "num_hidden_layers": 3,
+                                         "moe_intermediate_size": 32,
                                          "n_shared_experts": 2, "n_routed_experts": 3, "kv_lora_rank": 16,
                                          "q_lora_rank": 24, "qk_rope_head_dim": 8, "v_head_dim": 12,
                                          "qk_nope_head_dim": 16, "n_group": 1, "topk_group": 1,
                                          "num_experts_per_tok": 2, "first_k_dense_replace": 1,
                                          "attention_bias": True, "initializer_range": 0.03}),
-    "deepseek-v3-q-proj": ("DeepseekV3Config", {**TINY, "moe_intermediate_size": 32, "n_routed_experts": 3,
+    "deepseek-v3-q-proj": ("DeepseekV3Config", {**TINY, "num_key_value_heads": 4, "moe_intermediate_size": 32,
+                                                "n_routed_experts": 3,
                                                 "kv_lora_rank": 16, "q_lora_rank": None, "qk_rope_head_dim": 8,
                                                 "v_head_dim": 12, "qk_nope_head_dim": 16, "n_group": 1,
                                                 "topk_group": 1, "num_experts_per_tok": 2,
@@ -290,6 +297,7 @@ def test_fastinit_init_moe_files_load_with_from_pretrained_and_save_back_unchang
         warnings.simplefilter("ignore")
         model, info = type(empty).from_pretrained(tmp_path, output_loading_info=True)
     assert not any(info.values()), info  # missing, unexpected or mismatched keys, errors
+    assert torch.isfinite(model(torch.tensor([[1, 2, 3, 4]])).logits).all()  # (a config config_spec accepts runs)
     back = _saved(model, tmp_path / "back")  # (the experts fused on load, split on save)
     assert back.keys() == written.keys()
     for name, values in written.items():
