@@ -384,22 +384,24 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
             return _hf_conv1d(m, ctx, prefix)
         if name.endswith(("RMSNorm", "LayerNorm")) and set(m._parameters) <= {"weight", "bias"}:
             names = [k for k, v in m._parameters.items() if v is not None]
-            constants = _constructed_constants(type(m), names)
+            constants = _constructed_constants(type(m), tuple(names), type(m).__init__)
             if constants is None:
                 warnings.warn(f"materialize: {name}.__init__ does not plainly set {names} to torch.ones / torch.zeros; "
                               "they get weight 1 and bias 0, the usual start of a norm (Gemma's RMSNorm starts at 0): "
                               "give overrides where that is wrong", UserWarning, stacklevel=2)
                 return _affine_norm(m, ctx, prefix)
-            return constants
+            return dict(constants)  # (a copy of the cached one)
     return None
 
 
-def _constructed_constants(cls: type, names: list) -> dict | None:
+@functools.lru_cache(maxsize=256)
+def _constructed_constants(cls: type, names: tuple, init: Callable) -> dict | None:
     """{name: ONES | ZEROS} as the ``__init__`` of ``cls`` (or of the nearest base class that sets it) sets each of
     ``names``: one plain ``self.weight = nn.Parameter(torch.ones(d))`` / ``torch.zeros(...)`` at the top level of
     the method, read from its syntax tree (comments aside).  None when the source says otherwise or not plainly
     (a conditional or repeated assignment, arithmetic, a variable) for any of them.  A norm's weight is not always
-    1: Gemma's RMSNorm starts at 0 and scales by (1 + weight)."""
+    1: Gemma's RMSNorm starts at 0 and scales by (1 + weight).  Parsed once per class (``init``: its ``__init__``,
+    part of the key: a class given another is parsed again)."""
     found: dict = {}
     for klass in cls.__mro__:
         if all(n in found for n in names):
@@ -919,7 +921,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
     region :func:`_region`'s) finds the
     tensor of a write through ``.data``, an alias without a ``_base``."""
 
-    def __init__(self, storages: dict, known: set | None = None, _shared: tuple | None = None):
+    def __init__(self, storages: dict, known: set | None = None, _shared: tuple | None = None,
+                 metas: dict | None = None):
         super().__init__()
         self.storages = storages
         self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
@@ -931,10 +934,13 @@ class _Writes(torch.overrides.TorchFunctionMode):
         self.whole: set = set()  # ids of tensors some call wrote whole (not only through a view of a part)
         self.unguarded: set = set()  # ids of tensors written by other than transformers' init functions
         self.tainted = False  # a drawn value read as a number (std = float(rand())): no law after it
-        self.aliased: list = []  # (ids, storage offset, shape, strides) of writes through another object (a view,
+        self.metas = dict(metas or {})  # id(stand-in, or a view of one) -> (it, the same of its meta original): the
+        # real layout of a region written through a view (a stand-in's strides are 0)
+        self.aliased: list = []  # (ids, region, its meta original's or None) of writes through another object (a view,
         # .data), which carries no flag
         self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
         self.unknown: dict = {}  # id -> a tensor whose values nothing observed has set (see _EMPTY)
+        self.read: set = set()  # ids of the model's tensors whose values a call reads (not a view, the metadata)
 
     def _mark(self, marks: dict, tensors) -> None:
         marks.update((id(t), t) for t in tensors if t is not None)
@@ -944,6 +950,32 @@ class _Writes(torch.overrides.TorchFunctionMode):
         if t.device.type != "meta":
             ids.update(self.storages.get(t.untyped_storage().data_ptr(), ()))
         return ids
+
+    def _reads(self, tensors, out=None) -> None:
+        """Mark the model's tensors among ``tensors`` (the inputs of a call giving ``out``) read: their values, not a
+        view of them (an output over the same storage) or their metadata (no tensor out)."""
+        views = {o.untyped_storage().data_ptr() for o in _tensors([out]) if o.device.type != "meta"}
+        for t in tensors:
+            hit = self._ids(t) & self.entries
+            if hit and (t.device.type == "meta" or t.untyped_storage().data_ptr() not in views):
+                self.read.update(hit)
+
+    def _view(self, func, args: tuple, kwargs: dict, inputs: list, out: torch.Tensor) -> None:
+        """Where ``out`` is a view of a stand-in (or of a view of one), the same view of its meta original."""
+        storage = out.untyped_storage().data_ptr()
+        src = next((t for t in inputs if id(t) in self.metas and t.untyped_storage().data_ptr() == storage), None)
+        if src is None:
+            return
+        meta = self.metas[id(src)][1]
+
+        def swap(x):
+            return meta if x is src else type(x)(swap(v) for v in x) if isinstance(x, (list, tuple)) else x
+        try:
+            twin = func(*swap(args), **{k: swap(v) for k, v in kwargs.items()})
+        except Exception:  # (no meta kernel: the region stays unknown, all of the tensor)
+            return
+        if isinstance(twin, torch.Tensor) and twin.is_meta and twin.shape == out.shape:
+            self.metas[id(out)] = out, twin  # (the view held: its id is not reused during the run)
 
     def _known(self, t: torch.Tensor) -> int | None:
         """The id of the model's tensor ``t`` is (or an alias of, ``.data``: the same region of its storage)."""
@@ -997,6 +1029,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 self.written[i] = how if not isinstance(how, tuple) or i in lawful else "draw"
             if ids & self.entries and not _guarded(self.known or set()):
                 self.unguarded.update(ids)
+            self._reads(sources)
             if name != "__setitem__":  # (w[:, 0] = x: a part of it, whatever the key)
                 of = {id(target): region, **({id(target._base): _region(target._base)} if target._base is not None
                                              else {})}  # (a meta tensor's: not in regions)
@@ -1004,7 +1037,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
                     region, self.regions.get(i) or of[i]))  # (a view of all of it too: ViTMAE's xavier_uniform_ of
                 # w.view(out, -1))
             if ids - {id(target)}:
-                self.aliased.append((ids - {id(target)}, *region))
+                real = self.metas.get(id(target))
+                self.aliased.append((ids - {id(target)}, region, None if real is None else _region(real[1])))
             both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
             if drawn:
                 self._mark(self.drawn, both)
@@ -1028,6 +1062,10 @@ class _Writes(torch.overrides.TorchFunctionMode):
             # orthogonal_'s full-size draw, a rejection sampler's full-size masks over a stand-in)
         if out is None:
             out = func(*args, **kwargs)
+        if name not in _FACTORIES and name not in _EMPTY and (name in _AS_NUMBER or _tensors([out])):
+            self._reads(inputs, out)
+        if self.metas and isinstance(out, torch.Tensor) and out.device.type != "meta":
+            self._view(func, args, kwargs, inputs, out)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
         if name == "__getitem__" and self.known is not None and len(args) == 2 and isinstance(args[1], int) \
@@ -1203,28 +1241,31 @@ def _tie_targets(plan: list) -> set:
     return out
 
 
-def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
+def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict, dict]:
     """({id(entry): (how, index in ``plan``, whether that call writes all of it, else (how, index) of the last call
     before it that does, or None)}, {index in plan: {id(entry):
     regions its call writes through a view}}, {index in plan: ids of the entries it writes past the flags of
-    transformers' init functions (:func:`_guarded`)}):
+    transformers' init functions (:func:`_guarded`)}, {index in plan: ids of the entries whose values it reads}):
     for each entry, the last call of ``plan`` (``(prefix, module, model)`` in HF's order, a module after its children)
     whose ``model._init_weights(module)`` writes its tensor, and how (:class:`_Writes`); and what each call writes
     through another object, which carries no flag, so HF's init writes it even when it is flagged done (ViTMAE's
     xavier_uniform_ of ``w.view(...)``; a direct write of a flagged tensor is skipped, a 256k-row embedding
     included, and needs no copy to put back; a region is (storage offset from the tensor's, shape, strides): the
     padding row HF zeroes through ``weight[padding_idx]``, not the whole embedding).  Found by a
-    dry run that writes nothing, no tensor flagged initialized and torch's generator forked.  The meta tensors no
-    rule fills stand in the modules as CPU tensors of their shape and dtype over one element (strides 0) for the
-    run: ``nn.init.trunc_normal_`` takes no torch-function dispatch and returns at once on a meta tensor, and some
-    init code reads values (``.item()``); so do the placed ones, of their global shape (a law HF reads off the
-    shape, ``std = shape[-1] ** -0.5``, is the whole tensor's).  A call that raises writes nothing."""
+    dry run that writes nothing, no tensor flagged initialized and torch's generator forked.  The meta tensors stand
+    in the modules as CPU tensors of their shape and dtype over one element (strides 0) for the run, a rule's too
+    (its writes and reads through ``.data`` are seen): ``nn.init.trunc_normal_`` takes no torch-function dispatch
+    and returns at once on a meta tensor, and some init code reads values (``.item()``); so do the placed ones, of
+    their global shape (a law HF reads off the shape, ``std = shape[-1] ** -0.5``, is the whole tensor's).  A call
+    that raises writes nothing."""
     twins: dict = {}  # id(meta tensor) -> its stand-in
     for e in entries.values():
         t = e.tensor
-        if (t.is_meta or e.place) and e.method is None and id(t) not in twins:
+        if (t.is_meta or e.place) and id(t) not in twins:
             twins[id(t)] = _stand_in(t, tuple(e.place["global_shape"]) if e.place else tuple(t.shape))
     seen = {id(twins.get(id(e.tensor), e.tensor)): e for e in entries.values()}
+    metas = {id(twins[id(e.tensor)]): (twins[id(e.tensor)], e.tensor) for e in entries.values()
+             if id(e.tensor) in twins and e.tensor.is_meta and not e.place}  # (a placed one's: another shape)
     storages: dict = {}
     for i, e in seen.items():
         t = twins.get(id(e.tensor), e.tensor)
@@ -1234,6 +1275,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
     out: dict = {}
     by_call: dict = {}
     unflagged: dict = {}
+    reads: dict = {}
     targets = _tie_targets(plan)
     try:
         for prefix, m, _ in plan:
@@ -1251,7 +1293,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
         with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), [twins.get(id(e.tensor), e.tensor)
                                                                                 for e in entries.values()]):
             for i, (_, m, model) in enumerate(plan):
-                mode = _Writes(storages, known, shared)
+                mode = _Writes(storages, known, shared, metas)
                 try:
                     with mode:
                         model._init_weights(m)
@@ -1263,16 +1305,18 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict]:
                         earlier = None if k in mode.whole or prior is None else prior[:2] if prior[2] else prior[3]
                         out[id(seen[k])] = how, i, k in mode.whole, earlier
                 unflagged[i] = {id(seen[k]) for k in mode.unguarded if k in seen}
-                for ids, offset, shape, strides in mode.aliased:  # each as its region of the entry's tensor
+                reads[i] = {id(seen[k]) for k in mode.read if k in seen}
+                for ids, region, real in mode.aliased:  # each as its region of the entry's tensor
                     for k in ids & seen.keys():
-                        stand = twins.get(id(seen[k].tensor), seen[k].tensor)
+                        t = seen[k].tensor
+                        offset, shape, strides = region if twins.get(id(t), t) is t else real or (None,) * 3
                         by_call.setdefault(i, {}).setdefault(id(seen[k]), []).append(
-                            None if stand is not seen[k].tensor else (offset - stand.storage_offset(), shape, strides))
-                        # (None: a stand-in's, whose strides are 0: all of the tensor)
+                            None if offset is None else (offset - t.storage_offset(), shape, strides))
+                        # (None: unknown, a placed stand-in of the global shape: all of the tensor)
     finally:
         for store, local, t in swapped:
             store[local] = t
-    return out, by_call, unflagged
+    return out, by_call, unflagged, reads
 
 
 def _stand_in(t: torch.Tensor, shape: tuple) -> torch.Tensor:
@@ -1305,12 +1349,12 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
     fastinit has (:func:`_law_method`: a whole-tensor torch.nn.init sampler, a constant, a normal then its padding row)
     get that instead (``dtype``: materialize's, which the tensor must be fillable in).  Returns the ids of the
     buffers among them: they keep their dtype under ``dtype=`` (rotary ``inv_freq`` in float32 beside bfloat16
-    weights, as HF builds it)."""
+    weights, as HF builds it); and {prefix of each such module: the ids of the other entries its call reads}."""
     models = _hf_models(modules)
     if not models:
-        return set()
+        return set(), {}
     plan = [(p, m, models[p]) for p, m in _post_order(modules) if p in models and id(m) not in taken]
-    writes, by_call, unflagged = _hf_writes(plan, entries)
+    writes, by_call, unflagged, reads = _hf_writes(plan, entries)
     asked: dict = {}  # index in plan -> its entries
     for e in entries.values():
         if id(e.owner) in taken or e.overridden or id(e) not in writes:
@@ -1318,7 +1362,8 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
         how, i = writes[id(e)][:2]
         if e.method is None and (e.kind == "parameter" or e.was_meta) or e.kind == "parameter" and how == "copy_":
             asked.setdefault(i, []).append(e)
-    own_dtype = set()
+    own_dtype, read = set(), {}
+    by_id = {id(e): e for e in entries.values()}
     for i, group in asked.items():
         prefix, m, model = plan[i]
         laws = {id(e): _law_method(writes[id(e)][0], model) for e in group if e.method is None
@@ -1347,13 +1392,13 @@ def _hf_fallbacks(modules: list, entries: dict, fallback: list, taken: set, dtyp
             if e.kind == "buffer":
                 own_dtype.add(id(e.tensor))
         mine = {id(e) for e in group}  # what else it writes through a view: kept as the rules leave it (put back)
-        others = [(e, regions) for e in entries.values() if (regions := by_call.get(i, {}).get(id(e))) is not None
-                  and id(e) not in mine]
-        again = [e for e in entries.values() if id(e) in unflagged.get(i, ()) and id(e) not in mine]  # (filled
+        others = [(by_id[k], regions) for k, regions in by_call.get(i, {}).items() if k not in mine]
+        again = sorted((by_id[k] for k in unflagged.get(i, ()) if k not in mine), key=lambda e: e.name)  # (filled
         # before the call, which writes them anyway: filled again after it)
         fallback.append((prefix, m, "_init_weights", (model, group, others, again)))
         taken.add(id(m))
-    return own_dtype
+        read[prefix] = reads.get(i, set()) - mine
+    return own_dtype, read
 
 
 def _takes(method: _Method, e: _Entry, dtype: torch.dtype | None) -> bool:
@@ -1596,12 +1641,19 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
              if e.method is not None and e.at is not None and e.owner_name in own_init]
     for e, _, _ in ruled:
         e.method = e.at = None
-    own_dtype = _hf_fallbacks(modules, entries, fallback, fallback_mods, dtype)
+    own_dtype, read = _hf_fallbacks(modules, entries, fallback, fallback_mods, dtype)
     for e, method, at in ruled:
         if e.method is None and not e.hf:  # (a module HF's init runs for another tensor too: not for this one)
             e.method, e.at = method, at
         elif e.method is None and e.partial is not None:  # (HF's init writes a part of it: the rest, the law)
             e.method, e.at = method, e.partial
+    by_id = {id(e): e for e in entries.values()}
+    unread = [f"{by_id[i].name} (by {p or '<root>'})" for p, ids in read.items() for i in ids
+              if by_id[i].overridden and by_id[i].method.law is None and by_id[i].method is not _KEEP]
+    if unread:  # (a shortcut is filled before the call too; a callable may read what is filled after it)
+        raise ValueError(f"overrides: callables' tensors {unread} are read by their Hugging Face model's "
+                         "_init_weights(), which runs before the overrides (a callable may read tensors filled after "
+                         "it): give them a shortcut ('zeros', 'ones', 'normal', 'trunc_normal'), 'default' or 'keep'")
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in constructors and not e.hf
                 and (e.kind == "parameter" or e.was_meta)]  # (a tensor HF's init was to write but does not: here)
     placed_fallback = [e.name for e in entries.values() if e.place and (e.method is None or e.partial is not None)]
@@ -1724,7 +1776,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         except ImportError:  # no bar (progress=True without tqdm was refused before any change)
             pass
 
-    def run(e: _Entry, method: _Method) -> None:
+    def run(e: _Entry, method: _Method, counted: bool = True) -> None:
         t0 = time.perf_counter()
         if 0 < e.tensor.numel() < SERIAL_BELOW:
             with one_thread():
@@ -1732,7 +1784,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         elif e.tensor.numel():
             method.fill(e.tensor, seed, e.name, e.place)
         done[id(e.tensor)] = (method.label, time.perf_counter() - t0)
-        if bar is not None:
+        if bar is not None and counted:
             bar.update(e.tensor.numel() * e.tensor.element_size())
 
     pending: list = []
@@ -1756,6 +1808,12 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     pending.extend(e for e in by_at.get(prefix, ()) if e.early)
                     by_at[prefix] = [e for e in by_at.get(prefix, ()) if not e.early]
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
+                # what its code reads (a scale from its module's weight) and a rule or an override's shortcut
+                # fills after it: filled now too (again at its turn, the same values: pure), not read uninitialized
+                for e in (by_id[i] for i in read.get(prefix, ()) if hf is not None):
+                    if e.method is not None and (e.at is not None or e.method.law is not None) \
+                            and not e.method.late and id(e.tensor) not in done:
+                        run(e, e.method, counted=False)
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
                 # partial write leaves NaN (integer tensors: the version counter only).

@@ -892,6 +892,70 @@ def test_remote_code_style_inits_through_data_are_laws_too():
 
 
 @hf5
+@pytest.mark.parametrize("scheme", ["llama", "torch", "hf"])
+def test_an_hf_init_reading_or_writing_through_data_a_tensor_a_rule_fills_sees_the_rules_values(scheme):
+    """Under "llama"/"torch" a rule's tensors stayed meta in the dry run: HF's init computing a tensor from one of
+    them in the same call (a scale from its module's weight) read it before the rule filled it (uninitialized
+    memory: garbage, or "left uninitialized"), and a computed row written through ``.data`` was not seen (the rule
+    replaced it).  Now a tensor a call reads is filled before it (again at its turn: the same values), and writes
+    through ``.data`` are HF's as under "hf"; an override's shortcut too."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    class ScaledLinear(torch.nn.Linear):
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.scale = torch.nn.Parameter(torch.empty(self.out_features))
+
+    class Reads(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.lin = ScaledLinear(16, 24)
+            self.emb = torch.nn.Embedding(10, 16)
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, ScaledLinear):
+                init.normal_(module.weight, std=0.02)
+                init.zeros_(module.bias)
+                init.copy_(module.scale, module.weight.abs().sum(1))
+            elif isinstance(module, torch.nn.Embedding):
+                init.normal_(module.weight, std=0.02)
+                module.weight.data[0] = torch.arange(16.0)
+
+    def build():
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Reads(PretrainedConfig())
+
+    model = build()
+    summary = ft.materialize(model, seed=1, scheme=scheme)
+    weight = model.lin.weight.detach()
+    if scheme != "hf":  # (the rule's values; under "hf" the law's, the same here)
+        std = 0.02 if scheme == "llama" else None
+        expected = ft.normal_(torch.empty(24, 16), 0.0, std, seed=1, stream="lin.weight") if std else \
+            ft.kaiming_uniform_(torch.empty(24, 16), a=math.sqrt(5), seed=1, stream="lin.weight")
+        assert torch.equal(weight, expected)
+    assert torch.equal(model.lin.scale.detach(), weight.abs().sum(1))
+    assert summary["lin.scale"].method == "Reads._init_weights()"
+    assert torch.equal(model.emb.weight.detach()[0], torch.arange(16.0))
+    again = build()
+    ft.materialize(again, seed=1, scheme=scheme)
+    assert torch.equal(again.lin.scale, model.lin.scale) and torch.equal(again.emb.weight, model.emb.weight)
+    ones = build()
+    ft.materialize(ones, seed=1, scheme=scheme, overrides={"lin.weight": "ones"})
+    assert (ones.lin.weight == 1).all() and (ones.lin.scale == 16).all()
+    refused = build()  # (a callable runs last: it may read tensors filled after it)
+    with pytest.raises(ValueError, match=r"callables' tensors \['lin.weight \(by lin\)'\] are read by their Hugg"):
+        ft.materialize(refused, seed=1, scheme=scheme, overrides={"lin.weight": lambda t: t.fill_(2)})
+    assert refused.lin.weight.is_meta
+
+
+@hf5
 def test_a_samplers_law_after_a_review_torchs_refusals_reads_and_sibling_views():
     """A review of the samplers' laws: kaiming_uniform_ with a NumPy float32 slope (torch's calculate_gain refuses
     it) was drawn; a tensor HF's init computes from a law tensor in the same call (u = 2 v) read v before fastinit
