@@ -18,8 +18,9 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3,
-Gemma 1-3 (Gemma 3's image-text model too), Phi-3, GPT-2 and BERT families and the mixtures of experts Mixtral,
-Qwen2-MoE, Qwen3-MoE, DeepSeek-V3 and GPT-OSS: any size, with the config's ``initializer_range``.
+Gemma 1-3 (Gemma 3's image-text model too), Phi-3, Granite, SmolLM3, Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4,
+GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE, Qwen3-MoE, DeepSeek-V3, GLM-4.5 (``glm4_moe``)
+and GPT-OSS: any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -70,18 +71,19 @@ def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024, inner: int 
 
 def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_heads: int | None = None,
            head_dim: int | None = None, tied: bool = False, std: float = 0.02, qkv_bias: bool = False,
-           o_bias: bool = False, mlp_bias: bool = False, qk_norm: bool = False, padding_idx: int | None = None,
-           norm: str = "ones_", sandwich: bool = False, fused: bool = False,
+           o_bias: bool = False, mlp_bias: bool = False, qk_norm: str | None = None, padding_idx: int | None = None,
+           norm: str = "ones_", norms: tuple = ("input_layernorm", "post_attention_layernorm"), fused: bool = False,
            moe: Callable[[str, int], Dict[str, TensorSpec]] | None = None,
            attention: Callable[[str], Dict[str, TensorSpec]] | None = None,
            sinks: float | None = None) -> Dict[str, TensorSpec]:
-    """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3, and the mixtures of experts Mixtral,
-    Qwen2-MoE, Qwen3-MoE): ``heads`` query heads of ``head_dim`` (default ``d // heads``), ``kv_heads`` key/value
-    heads (default ``heads``); the biases and the per-head q/k RMSNorms some of them add; the token embedding's
-    ``padding_idx`` row zero.  ``norm``: the RMSNorm scales' init (Gemma's scale by 1 + weight: ``"zeros_"``);
-    ``sandwich``: Gemma 2's norms before and after the MLP too; ``fused``: Phi-3's ``qkv_proj`` and
-    ``gate_up_proj``; ``moe(prefix, i)``: layer ``i``'s sparse MLP (:func:`_moe`), or None where it is dense;
-    ``attention(prefix)``: the attention block's tensors where they are not q/k/v/o (DeepSeek's :func:`_mla`);
+    """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3, OLMo 2/3, ..., and the mixtures of
+    experts Mixtral, Qwen2-MoE, Qwen3-MoE, ...): ``heads`` query heads of ``head_dim`` (default ``d // heads``),
+    ``kv_heads`` key/value heads (default ``heads``); the biases some of them add; q/k RMSNorms per head
+    (``qk_norm="head"``: Qwen3's) or over all heads (``"full"``: OLMo 2's); the token embedding's ``padding_idx``
+    row zero.  ``norm``: the RMSNorm scales' init (Gemma's scale by 1 + weight: ``"zeros_"``); ``norms``: each
+    layer's norms (Gemma 2's around the MLP too, OLMo 2's after attention and MLP only); ``fused``: Phi-3's
+    ``qkv_proj`` and ``gate_up_proj``; ``moe(prefix, i)``: layer ``i``'s sparse MLP (:func:`_moe`), or None where it
+    is dense; ``attention(prefix)``: the attention block's tensors where they are not q/k/v/o (DeepSeek's :func:`_mla`);
     ``sinks``: the std of GPT-OSS's per-head attention ``sinks`` (Xiao et al. 2024), None where there are none."""
     head_dim = d // heads if head_dim is None else head_dim
     q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
@@ -105,7 +107,9 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
         if sinks is not None:
             spec[a + "sinks"] = TensorSpec((heads,), init="normal_", params={"std": sinks})
         if qk_norm:
-            spec.update({**scale(a + "q_norm", head_dim), **scale(a + "k_norm", head_dim)})
+            full = qk_norm == "full"
+            spec.update({**scale(a + "q_norm", q if full else head_dim),
+                         **scale(a + "k_norm", kv if full else head_dim)})
         sparse = moe(p, i) if moe else None
         if sparse:
             spec.update(sparse)
@@ -114,9 +118,8 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
                          **linear(p + "mlp.down_proj", d, hidden, mlp_bias)})
         else:
             spec.update(_gated_mlp(p + "mlp.", hidden, d, std, mlp_bias))
-        spec.update({**scale(p + "input_layernorm", d), **scale(p + "post_attention_layernorm", d)})
-        if sandwich:
-            spec.update({**scale(p + "pre_feedforward_layernorm", d), **scale(p + "post_feedforward_layernorm", d)})
+        for name in norms:
+            spec.update(scale(p + name, d))
     spec.update(scale("model.norm", d))
     if not tied:
         spec["lm_head.weight"] = TensorSpec((vocab, d), init="normal_", params={"std": std})
@@ -347,6 +350,23 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "gpt_oss": {**_LLAMA, "vocab_size": 201088, "hidden_size": 2880, "intermediate_size": 2880,
                 "num_hidden_layers": 36, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
                 "num_local_experts": 128, "num_experts_per_tok": 4, "attention_bias": True},
+    "granite": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
+    "smollm3": {**_LLAMA, "vocab_size": 128256, "hidden_size": 2048, "num_hidden_layers": 36,
+                "num_attention_heads": 16, "num_key_value_heads": 4, "tie_word_embeddings": True,
+                "pad_token_id": 128004, "attention_bias": False, "mlp_bias": False},
+    "seed_oss": {**_LLAMA, "vocab_size": 155136, "intermediate_size": 27648, "num_hidden_layers": 64,
+                 "num_attention_heads": 80, "num_key_value_heads": 8, "head_dim": 128, "pad_token_id": 1,
+                 "attention_bias": True, "attention_out_bias": False, "mlp_bias": False},
+    "ernie4_5": {**_LLAMA, "vocab_size": 103424, "hidden_size": 1024, "intermediate_size": 3072,
+                 "num_hidden_layers": 18, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 128,
+                 "tie_word_embeddings": True, "pad_token_id": 0, "use_bias": False},
+    "olmo2": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False},
+    "olmo3": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False},
+    "exaone4": {**_LLAMA, "vocab_size": 102400, "intermediate_size": 16384, "num_key_value_heads": 32},
+    "glm4_moe": {**_LLAMA, "vocab_size": 151552, "intermediate_size": 10944, "num_hidden_layers": 46,
+                 "num_attention_heads": 96, "num_key_value_heads": 8, "attention_bias": False, "use_qk_norm": False,
+                 "n_routed_experts": 128, "num_experts_per_tok": 8, "n_shared_experts": 1,
+                 "moe_intermediate_size": 1408, "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
@@ -359,16 +379,20 @@ _SIGLIP = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 1
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
-    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt2": _DERIVED}
+    "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt2": _DERIVED,
+    "granite": _DERIVED[:1], "olmo2": _DERIVED[:1], "olmo3": _DERIVED[:1], "seed_oss": ("head_dim",),
+    "ernie4_5": ("head_dim",)}
 _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
              "n_positions": "max_position_embeddings"},
     "mixtral": {"num_local_experts": "num_experts"},
     "qwen3_moe": {"num_experts": "num_local_experts"},  # (the published configs' name; transformers 5 saves the other)
     "deepseek_v3": {"n_routed_experts": "num_local_experts"},
+    "glm4_moe": {"n_routed_experts": "num_local_experts"},
     "gpt_oss": {"num_local_experts": "num_experts"}}
 _FLOAT32 = {  # tensors transformers keeps in float32 in a model of any dtype (_keep_in_fp32_modules_strict)
-    "deepseek_v3": ("mlp.gate.weight", "mlp.gate.e_score_correction_bias")}
+    "deepseek_v3": ("mlp.gate.weight", "mlp.gate.e_score_correction_bias"),
+    "glm4_moe": ("mlp.gate.weight", "mlp.gate.e_score_correction_bias")}
 HF_MODEL_TYPES = tuple(_HF_DEFAULTS)
 
 
@@ -401,23 +425,25 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     folder that holds it), or the same as a mapping. No download and no transformers needed.
 
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``,
-    ``"gemma3_text"``, ``"phi3"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``, ``"gpt_oss"``
-    (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and transformers'
-    ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`); DeepSeek's multi-head
-    latent attention, its first ``first_k_dense_replace`` layers dense; its multi-token-prediction layer, which
-    transformers does not build, left out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`),
-    ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
-    ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes
-    those transformers classes build from it, a key left out taking transformers' default. Values as transformers'
-    ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by
-    sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's,
-    which scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there,
-    as in transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a
-    mapping). ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's routers and their
-    ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it
-    loads a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
-    ``quantization_config`` is not followed: the values are written unquantized. A ValueError naming the key refuses
-    a config transformers' config refuses or whose model fails in its forward pass (:func:`_check_runs`)."""
+    ``"gemma3_text"``, ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``,
+    ``"olmo3"``, ``"exaone4"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``, ``"glm4_moe"``,
+    ``"gpt_oss"`` (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and
+    transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`);
+    DeepSeek's multi-head latent attention, its (and GLM-4.5's) first ``first_k_dense_replace`` layers dense; their
+    multi-token-prediction layers, which transformers does not build, left out), ``"gemma3"``
+    (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded
+    ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names
+    and shapes those transformers classes build from it, a key left out taking transformers' default. Values as
+    transformers' ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections
+    divided by sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales
+    one (Gemma's, which scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0
+    meaning 0 there, as in transformers). ``name``: what messages call the configuration (default: its path;
+    ``config`` for a mapping). ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's
+    and GLM-4.5's routers and their ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's
+    norms, which it upcasts when it loads a float16 model, are written in ``dtype``, as its ``save_pretrained`` of
+    such a model writes them). A ``quantization_config`` is not followed: the values are written unquantized. A
+    ValueError naming the key refuses a config transformers' config refuses or whose model fails in its forward pass
+    (:func:`_check_runs`)."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -591,25 +617,42 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                       attention=lambda a: _mla(a, d, heads, q_rank, *mla, std, get("attention_bias", "flag")),
                       moe=_sparse_layers(kind, get, None, init_range, std, where))
     head_dim = get("head_dim")
-    if head_dim is None and d % heads:  # (transformers would build d // heads-wide heads, and fail in forward)
+    if head_dim is None and d % heads and kind not in _FLOOR_HEADS:  # (transformers' config refuses it)
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}; give head_dim")
     kv_heads = get("num_key_value_heads")
     _check_runs(kind, cfg, get, where, d // heads if head_dim is None else head_dim, kv_heads)
-    bias = get("attention_bias", "flag") if "attention_bias" in defaults else False
+    bias = get("use_bias" if kind == "ernie4_5" else "attention_bias", "flag") \
+        if "attention_bias" in defaults or kind == "ernie4_5" else False
     qkv_bias = get("qkv_bias", "flag") if kind == "qwen2_moe" else bias or kind == "qwen2"
+    o_bias = get("attention_out_bias", "flag") if kind == "seed_oss" else bias and kind != "glm4_moe"
     gemma = kind.startswith("gemma")
     if kind == "gpt_oss":  # (sinks, router and experts: initializer_range as it is)
         return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
                       head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=bias,
                       o_bias=bias, padding_idx=pad, sinks=init_range,
                       moe=_sparse_layers(kind, get, None, init_range, std, where))
+    qk_norm = "full" if kind in ("olmo2", "olmo3") else "head" if kind in _QK_NORM or kind == "glm4_moe" and get(
+        "use_qk_norm", "flag") else None
     return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
-                  head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=qkv_bias, o_bias=bias,
-                  mlp_bias=get("mlp_bias", "flag") if "mlp_bias" in defaults else False,
-                  qk_norm=kind in ("qwen3", "gemma3_text", "qwen3_moe"), padding_idx=pad,
-                  norm="zeros_" if gemma else "ones_", sandwich=kind in ("gemma2", "gemma3_text"), fused=kind == "phi3",
+                  head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=qkv_bias,
+                  o_bias=o_bias, mlp_bias=get("mlp_bias", "flag") if "mlp_bias" in defaults else bias and kind ==
+                  "ernie4_5", qk_norm=qk_norm, padding_idx=pad, norm="zeros_" if gemma else "ones_",
+                  norms=_NORMS.get(kind, _NORMS[None]), fused=kind == "phi3",
                   moe=_sparse_layers(kind, get, cfg.get("mlp_only_layers"), init_range, std, where)
-                  if kind in ("mixtral", "qwen2_moe", "qwen3_moe") else None)
+                  if kind in ("mixtral", "qwen2_moe", "qwen3_moe", "glm4_moe") else None)
+
+
+_FLOOR_HEADS = ("granite", "smollm3", "seed_oss", "ernie4_5", "olmo2", "olmo3", "exaone4", "glm4_moe")  # head_dim
+# left out: hidden_size // num_attention_heads, a multiple or not, as transformers builds and runs them
+_QK_NORM = ("qwen3", "gemma3_text", "qwen3_moe", "exaone4")  # q/k RMSNorms per head (Qwen3's)
+_NORMS = {  # each decoder layer's norms
+    None: ("input_layernorm", "post_attention_layernorm"),
+    **dict.fromkeys(("gemma2", "gemma3_text"), ("input_layernorm", "post_attention_layernorm",
+                                                "pre_feedforward_layernorm", "post_feedforward_layernorm")),
+    **dict.fromkeys(("olmo2", "olmo3", "exaone4"), ("post_attention_layernorm", "post_feedforward_layernorm"))}
+
+
+_ROTARY = {"glm4_moe": 0.5}  # the configs' default partial_rotary_factor where it is not 1
 
 
 def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int, kv_heads: int | None = None) -> None:
@@ -619,8 +662,8 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     head), more experts per token than experts, and DeepSeek's expert groups (``n_group`` dividing the routed experts,
     ``topk_group`` of them at most)."""
     rope = cfg.get("rope_parameters")
-    part = cfg.get("partial_rotary_factor", rope.get("partial_rotary_factor", 1.0) if isinstance(rope, Mapping)
-                   else 1.0)
+    part = cfg.get("partial_rotary_factor", rope.get("partial_rotary_factor", _ROTARY.get(kind, 1.0))
+                   if isinstance(rope, Mapping) else _ROTARY.get(kind, 1.0))
     if rotary > 4 and rotary % 2 and isinstance(part, (int, float)) and int(rotary * part) == rotary:
         key = "qk_rope_head_dim" if kind == "deepseek_v3" else "head_dim"
         raise ValueError(f"{where}: the rotary {key} must be even (RoPE rotates pairs of dimensions), got {rotary}")
@@ -628,13 +671,13 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     if kv_heads is not None and heads % kv_heads:
         raise ValueError(f"{where}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
     experts = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "deepseek_v3": "n_routed_experts",
-               "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}.get(kind)
+               "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}.get(kind)
     if experts is None or not get(experts, "count"):  # (a dense model; Qwen's 0 experts: no sparse layer)
         return
     n, top = get(experts, "count"), get("num_experts_per_tok")
     if top > n:
         raise ValueError(f"{where}: num_experts_per_tok {top} is more than the {n} experts ({experts})")
-    if kind == "deepseek_v3":
+    if kind in ("deepseek_v3", "glm4_moe"):
         groups, top_groups = get("n_group"), get("topk_group")
         if n % groups:
             raise ValueError(f"{where}: {experts} {n} is not a multiple of n_group {groups} (the router's groups)")
@@ -653,7 +696,8 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     if kind == "gpt_oss":
         experts, hidden = get("num_local_experts"), get("intermediate_size")
         return lambda p, i: _fused_experts(p, d, experts, hidden, init_range)
-    if kind == "deepseek_v3":  # dense before layer first_k_dense_replace; moe_intermediate_size × n_shared_experts
+    if kind in ("deepseek_v3", "glm4_moe"):  # dense before layer first_k_dense_replace; moe_intermediate_size ×
+        # n_shared_experts
         experts, hidden, first = get("n_routed_experts"), get("moe_intermediate_size"), get("first_k_dense_replace",
                                                                                               "count")
         shared = hidden * get("n_shared_experts", "count")

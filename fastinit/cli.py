@@ -544,9 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
              "into a safetensors file, in bounded memory.")
     i.add_argument("--arch", help="architecture name (see --list)")
     i.add_argument("--config", type=_path, metavar="CONFIG.json",
-                   help="instead of --arch: a Hugging Face config.json (or its folder) of model_type llama, mistral, "
-                        "qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, mixtral, qwen2_moe, qwen3_moe, "
-                        "deepseek_v3, gpt_oss, gemma3, gpt2 or bert: that model's tensors, by its initializer_range")
+                   help="instead of --arch: a Hugging Face config.json (or its folder) of a model_type --list "
+                        "names (llama, qwen3, deepseek_v3, gpt_oss, gemma3, ...): that model's tensors, by its "
+                        "initializer_range")
     i.add_argument("--out", type=_path, metavar="FILE.safetensors", help="output file (written atomically)")
     i.add_argument("--dtype", type=_dtype, default=None,
                    help="float16, bfloat16, float32 or float64 (default: float32; with --config, the config's dtype "

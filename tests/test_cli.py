@@ -486,7 +486,8 @@ def test_config_spec_gpt_oss():
 @pytest.mark.parametrize("config, message", [
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
-     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, gemma3, gpt2, bert$"),
+     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
+     "exaone4, glm4_moe, gemma3, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -534,6 +535,12 @@ def test_config_spec_gpt_oss():
     ({"model_type": "qwen3", "num_hidden_layers": 2, "layer_types": ["full_attention"]},
      r"layer_types must be null or a list of 2 attention types, one per layer \(num_hidden_layers\), got \['full"),
     ({"model_type": "gpt2", "n_layer": 1, "layer_types": "full_attention"}, "layer_types must be null or a list of 1"),
+    ({"model_type": "olmo2", "head_dim": None}, "head_dim must be a positive integer, got None"),
+    ({"model_type": "glm4_moe", "n_routed_experts": 6, "n_group": 4, "num_experts_per_tok": 2},
+     "n_routed_experts 6 is not a multiple of n_group 4"),
+    ({"model_type": "glm4_moe", "num_local_experts": 4}, r"num_experts_per_tok 8 is more than the 4 experts"),
+    ({"model_type": "seed_oss", "num_key_value_heads": 7}, "num_attention_heads 80 is not a multiple of num_key_v"),
+    ({"model_type": "ernie4_5", "use_bias": 1}, "use_bias must be true or false, got 1"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),

@@ -93,6 +93,13 @@ CONFIGS = {  # (transformers' config class, its arguments)
     "gemma2": ("Gemma2Config", {**TINY, "head_dim": 16, "tie_word_embeddings": False}),
     "gemma3-text": ("Gemma3TextConfig", {**TINY, "head_dim": 16, "attention_bias": True, "initializer_range": 0.03}),
     "phi3": ("Phi3Config", {**TINY, "pad_token_id": 7}),
+    "granite-biases": ("GraniteConfig", {**TINY, "attention_bias": True, "mlp_bias": True, "initializer_range": 0.03}),
+    "smollm3": ("SmolLM3Config", {**TINY, "pad_token_id": 7}),  # (its default pad row 128004: past TINY's vocabulary)
+    "seed-oss": ("SeedOssConfig", {**TINY, "head_dim": 16, "attention_out_bias": True, "mlp_bias": True}),
+    "ernie4_5-bias": ("Ernie4_5Config", {**TINY, "head_dim": 16, "use_bias": True}),  # (tied, a pad row 0)
+    "olmo2-bias": ("Olmo2Config", {**TINY, "attention_bias": True}),  # q/k norms over all heads, norms after
+    "olmo3": ("Olmo3Config", TINY),
+    "exaone4": ("Exaone4Config", TINY),  # q/k norms per head, norms after attention and MLP
     "gpt2-untied": ("GPT2Config", {"n_layer": 2, "n_embd": 64, "n_head": 4, "n_inner": 80, "vocab_size": 300,
                                    "n_positions": 32, "tie_word_embeddings": False, "initializer_range": 0.04}),
     "gpt2": ("GPT2Config", {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 300, "n_positions": 32}),
@@ -141,25 +148,55 @@ RAW = {  # config.json files that leave keys out (transformers' class defaults a
     "phi3-no-kv-heads": {"model_type": "phi3", "pad_token_id": 1,
                          **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
     "llama-null-kv-heads": {"model_type": "llama", **TINY, "num_key_value_heads": None},
+    "granite-null-kv-heads": {"model_type": "granite", **TINY, "num_key_value_heads": None},
+    "olmo3-no-kv-heads": {"model_type": "olmo3", **{k: v for k, v in TINY.items() if k != "num_key_value_heads"}},
     "gpt2-other-names": {"model_type": "gpt2", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4,
                          "vocab_size": 100, "max_position_embeddings": 32},
 }
 
 
-@pytest.mark.parametrize("case", RAW)
-def test_config_spec_of_configs_leaving_keys_out_is_the_model_transformers_builds(case):
-    cfg = RAW[case]
+def _meta_model(cfg: dict):
+    """transformers' causal LM of the config.json ``cfg`` (keys left out: its defaults), on the meta device."""
     config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = transformers.AutoModelForCausalLM.from_config(config)
+        return transformers.AutoModelForCausalLM.from_config(config)
+
+
+@pytest.mark.parametrize("case", RAW)
+def test_config_spec_of_configs_leaving_keys_out_is_the_model_transformers_builds(case):
+    cfg = RAW[case]
+    model = _meta_model(cfg)
     prefix = "transformer." if cfg["model_type"] == "gpt2" else ""
     theirs = {name: tuple(t.shape) for name, t in model.state_dict().items()}
     ours = {prefix + name: tuple(t.shape) for name, t in config_spec(cfg).items()}
     assert {name: theirs[name] for name in ours} == ours and set(theirs) - set(ours) <= {"lm_head.weight"}
 
 
-@pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert"])
+COUNTS = {  # configs of the families added 2026-12-06 (b): transformers' defaults, and published ones
+    **{kind: {"model_type": kind} for kind in ("granite", "smollm3", "seed_oss", "ernie4_5", "olmo2", "olmo3",
+                                               "exaone4", "glm4_moe")},  # (glm4_moe's: 96 heads of 4096 // 96)
+    "glm-4.5": {"model_type": "glm4_moe", "attention_bias": True, "first_k_dense_replace": 3, "head_dim": 128,
+                "hidden_size": 5120, "intermediate_size": 12288, "moe_intermediate_size": 1536, "n_routed_experts": 160,
+                "num_attention_heads": 96, "num_hidden_layers": 92, "partial_rotary_factor": 0.5,
+                "use_qk_norm": True},
+    "olmo-2-7b": {"model_type": "olmo2", "vocab_size": 100352, "pad_token_id": 100277},
+    "seed-oss-null-head-dim": {"model_type": "seed_oss", "head_dim": None, "hidden_size": 1000},
+}
+
+
+@pytest.mark.parametrize("case", COUNTS)
+def test_config_spec_counts_the_parameters_of_the_model_transformers_builds(case):
+    cfg = COUNTS[case]
+    model = _meta_model(cfg)
+    assert parameter_count(config_spec(cfg)) == sum(p.numel() for p in model.parameters())
+    if case == "glm-4.5":  # GLM-4.5 without its multi-token-prediction layer, which transformers does not build
+        assert parameter_count(config_spec(cfg)) == 352_797_814_784
+
+
+@pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
+                                  "granite-biases", "smollm3", "seed-oss", "ernie4_5-bias", "olmo2-bias", "olmo3",
+                                  "exaone4"])
 def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_laws(case, tmp_path, capsys):
     with torch.device("meta"):
         empty, prefix = _from_config(case, tmp_path)
@@ -214,6 +251,9 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
                                                 "v_head_dim": 12, "qk_nope_head_dim": 16, "n_group": 1,
                                                 "topk_group": 1, "num_experts_per_tok": 2,
                                                 "first_k_dense_replace": 0, "pad_token_id": 3}),
+    "glm4-moe": ("Glm4MoeConfig", {**TINY, "num_hidden_layers": 3, "moe_intermediate_size": 32, "n_routed_experts": 4,
+                                   "num_experts_per_tok": 2, "n_shared_experts": 2, "first_k_dense_replace": 1,
+                                   "attention_bias": True, "use_qk_norm": True, "initializer_range": 0.03}),
     "gpt-oss": ("GptOssConfig", {**TINY, "head_dim": 16, "num_local_experts": 3, "num_experts_per_tok": 2,
                                  "initializer_range": 0.04}),  # (experts fused, as transformers saves them)
     # and Gemma 3's image-text model, saved under names other than its modules' too
@@ -258,6 +298,7 @@ def _write(folder, *flags):
 
 
 @pytest.mark.parametrize("case, dtype, kept", [("deepseek-v3", "bfloat16", ("gate.weight", "correction_bias")),
+                                               ("glm4-moe", "bfloat16", ("gate.weight", "correction_bias")),
                                                ("gpt-oss", "float16", ()),
                                                ("gpt-oss", "bfloat16", ())])
 def test_fastinit_init_keeps_float32_what_transformers_keeps_float32(case, dtype, kept, tmp_path, capsys):
