@@ -487,7 +487,7 @@ def test_config_spec_gpt_oss():
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
      "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
-     "exaone4, glm4_moe, gemma3, gpt2, bert$"),
+     "exaone4, glm4_moe, gemma3, qwen2_vl, qwen2_5_vl, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -541,6 +541,20 @@ def test_config_spec_gpt_oss():
     ({"model_type": "glm4_moe", "num_local_experts": 4}, r"num_experts_per_tok 8 is more than the 4 experts"),
     ({"model_type": "seed_oss", "num_key_value_heads": 7}, "num_attention_heads 80 is not a multiple of num_key_v"),
     ({"model_type": "ernie4_5", "use_bias": 1}, "use_bias must be true or false, got 1"),
+    ({"model_type": "qwen2_5_vl", "hidden_size": 64, "num_attention_heads": 4},
+     r"mrope_section \[16, 24, 24\] \(the rotary dimensions of time, height and width\) must sum to half a head, "
+     r"hidden_size // num_attention_heads // 2 = 8"),
+    ({"model_type": "qwen2_5_vl"}, "vision_config: out_hidden_size 3584 .* must be the text's hidden_size 8192"),
+    ({"model_type": "qwen2_vl", "hidden_size": 1024, "num_attention_heads": 8},
+     r"vision_config: hidden_size 3584 \(the width of the merger's tokens\) must be the text's hidden_size 1024"),
+    ({"model_type": "qwen2_vl", "text_config": {"hidden_size": 100, "num_attention_heads": 3}},
+     "config: text_config: hidden_size 100 is not a multiple of num_attention_heads 3"),
+    ({"model_type": "qwen2_vl", "text_config": {"head_dim": 64}},
+     "config: text_config: head_dim must be left out or equal hidden_size // num_attention_heads, got 64"),
+    ({"model_type": "qwen2_vl", "text_config": [1]}, r"config: text_config must be an object or null, got \[1\]"),
+    ({"model_type": "qwen2_5_vl", "hidden_size": 1024, "num_attention_heads": 8,
+      "vision_config": {"num_heads": 16, "num_attention_heads": 8}},
+     "config: vision_config: num_heads 16 and num_attention_heads 8 name the same size"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),

@@ -121,6 +121,8 @@ def _from_config(case: str, folder):
         warnings.simplefilter("ignore")
         if cls == "BertConfig":
             return transformers.BertModel(config), ""
+        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig"):  # (image-text models only)
+            return transformers.AutoModelForImageTextToText.from_config(config), ""
         model = transformers.AutoModelForCausalLM.from_config(config)
     return model, "transformer." if cls == "GPT2Config" and config.tie_word_embeddings else ""
 
@@ -232,6 +234,7 @@ def _assert_same_laws(ours, theirs):
             assert abs(float(t[~zero_rows].std()) / float(ref[~zero_rows].std()) - 1) < 5 / math.sqrt(t.numel()), name
 
 
+MROPE = {"rope_type": "default", "mrope_section": [2, 3, 3]}  # (Qwen-VL's rotary sections of TINY's 16-wide heads)
 MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its model, and saves them one tensor each
     "mixtral": ("MixtralConfig", {**TINY, "num_local_experts": 3, "initializer_range": 0.03}),
     "qwen2-moe": ("Qwen2MoeConfig", {**TINY, "num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48,
@@ -261,6 +264,14 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
                                 "vision_config": {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
                                                   "num_attention_heads": 4, "image_size": 64, "patch_size": 8},
                                 "mm_tokens_per_image": 4}),
+    "qwen2.5-vl": ("Qwen2_5_VLConfig", {
+        "text_config": {**TINY, "initializer_range": 0.03, "rope_parameters": MROPE},
+        "vision_config": {"depth": 2, "hidden_size": 32, "intermediate_size": 48, "num_heads": 4, "out_hidden_size": 64,
+                          "fullatt_block_indexes": [1], "initializer_range": 0.05}}),
+    "qwen2-vl-tied": ("Qwen2VLConfig", {
+        "text_config": {**TINY, "rope_parameters": MROPE}, "tie_word_embeddings": True,
+        "vision_config": {"depth": 1, "embed_dim": 32, "hidden_size": 64, "num_heads": 4, "mlp_ratio": 2,
+                          "patch_size": 7, "in_channels": 1, "temporal_patch_size": 1, "initializer_range": 0.04}}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -285,9 +296,57 @@ def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_save
     spec = config_spec(tmp_path)
     assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
-    assert case.startswith("gemma3") or any(".experts.2." in name for name in spec) or \
+    assert case.startswith(("gemma3", "qwen2")) or any(".experts.2." in name for name in spec) or \
         spec["model.layers.0.mlp.experts.down_proj"].shape[0] == 3
     _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
+
+
+QWEN_VL_7B = {  # the published config.json files (flat: the text's keys at the top level; Qwen2.5-VL-7B-Instruct's
+    # as published, Qwen2-VL-7B-Instruct's sizes)
+    "qwen2.5-vl-7b": {
+        "model_type": "qwen2_5_vl", "hidden_size": 3584, "intermediate_size": 18944, "num_attention_heads": 28,
+        "num_hidden_layers": 28, "num_key_value_heads": 4, "vocab_size": 152064, "tie_word_embeddings": False,
+        "initializer_range": 0.02, "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
+        "image_token_id": 151655, "torch_dtype": "bfloat16",
+        "vision_config": {"depth": 32, "hidden_act": "silu", "hidden_size": 1280, "intermediate_size": 3420,
+                          "num_heads": 16, "in_chans": 3, "out_hidden_size": 3584, "patch_size": 14,
+                          "spatial_merge_size": 2, "spatial_patch_size": 14, "window_size": 112,
+                          "fullatt_block_indexes": [7, 15, 23, 31], "tokens_per_second": 2, "temporal_patch_size": 2}},
+    "qwen2-vl-7b": {
+        "model_type": "qwen2_vl", "hidden_size": 3584, "intermediate_size": 18944, "num_attention_heads": 28,
+        "num_hidden_layers": 28, "num_key_value_heads": 4, "vocab_size": 152064, "tie_word_embeddings": False,
+        "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
+        "vision_config": {"depth": 32, "embed_dim": 1280, "mlp_ratio": 4, "num_heads": 16, "hidden_size": 3584,
+                          "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}},
+}
+
+
+@pytest.mark.parametrize("case, count", [("qwen2.5-vl-7b", 8_292_166_656), ("qwen2-vl-7b", 8_291_375_616)])
+def test_config_spec_of_a_published_flat_qwen_vl_config_counts_as_transformers(case, count):
+    cfg = QWEN_VL_7B[case]
+    config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForImageTextToText.from_config(config)
+    assert parameter_count(config_spec(cfg)) == sum(p.numel() for p in model.parameters()) == count
+
+
+def test_a_flat_qwen_vl_config_is_its_text_config(tmp_path, capsys):
+    """The published Qwen-VL config.json files give the text's keys at the top level (transformers 5 moves them into
+    text_config, and saves them there): the same model, and transformers loads the file written beside it."""
+    cls, kwargs = MOE["qwen2.5-vl"]
+    flat = {"model_type": "qwen2_5_vl", **kwargs["text_config"], "vision_config": kwargs["vision_config"]}
+    assert config_spec(flat) == config_spec({"model_type": "qwen2_5_vl", **kwargs})
+    (tmp_path / "config.json").write_text(json.dumps(flat))
+    written = st_torch.load_file(_write(tmp_path))
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model, info = transformers.Qwen2_5_VLForConditionalGeneration.from_pretrained(tmp_path,
+                                                                                      output_loading_info=True)
+    assert not any(info.values()), info
+    back = _saved(model, tmp_path / "back")
+    assert back.keys() == written.keys() and all(torch.equal(back[n], t) for n, t in written.items())
 
 
 def _write(folder, *flags):
