@@ -992,14 +992,19 @@ class _Writes(torch.overrides.TorchFunctionMode):
         name = getattr(func, "__name__", "")
         inputs = _tensors(args) + _tensors(kwargs.values())
         target = args[0] if args else kwargs.get("tensor")  # (torch.nn.init passes its tensor by keyword)
+        into = kwargs.get("out")  # a call computing into a tensor (init.eye_'s torch.eye(n, m, out=tensor))
+        if isinstance(into, torch.Tensor):
+            target = into
         in_place = isinstance(target, torch.Tensor) and (name in ("__setitem__", "__set__") or name.endswith("_")
-                                                          and not name.startswith("_"))  # (__set__: .data = ...)
+                                                          and not name.startswith("_") or target is into)
+        # (__set__: .data = ...)
         sources = [t for t in inputs if not in_place or t is not target]
         drawn = name in _RANDOM or name not in _FACTORIES and any(id(t) in self.drawn for t in sources) or \
             getattr(func, "__module__", "") == "torch.nn.init" and name not in _CONSTANT_INIT
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
         if in_place:
-            how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__", "__set__") else name
+            how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__", "__set__") \
+                or target is into else name
             region = _region(target)
             ids = {i for i in self._ids(target) if i in (id(target), id(target._base))
                    or _overlap(self.regions.get(i), region)}  # (not a sibling view of the same storage elsewhere:
@@ -1075,11 +1080,12 @@ class _Writes(torch.overrides.TorchFunctionMode):
         return out
 
 
-# torch.nn.init's samplers whose law fastinit's kernels draw: {name: its parameters besides tensor and generator}
+# torch.nn.init's samplers whose law fastinit's kernels draw (and eye_, which draws nothing): {name: its parameters
+# besides tensor and generator}
 _INIT_LAWS = {"uniform_": ("a", "b"), "normal_": ("mean", "std"), "trunc_normal_": ("mean", "std", "a", "b"),
               "xavier_uniform_": ("gain",), "xavier_normal_": ("gain",),
               "kaiming_uniform_": ("a", "mode", "nonlinearity"), "kaiming_normal_": ("a", "mode", "nonlinearity"),
-              "orthogonal_": ("gain",)}
+              "orthogonal_": ("gain",), "eye_": ()}
 
 
 def _tables(storages: dict, known: set | None) -> tuple[dict, set]:
@@ -1220,6 +1226,8 @@ def _law_method(how: tuple, model: nn.Module) -> _Method:
     _, name, given = how
     kw = dict(given)
     suffix = f" ({type(model).__name__}._init_weights' law)"
+    if name == "eye_":  # (no draw: a whole matrix)
+        return _Method(f"eye{suffix}", lambda t, seed, stream, place: _ft().eye_(t), law=("eye",), placeable=False)
     if name == "normal_":
         return _normal(kw["std"], suffix, kw["mean"])
     args = ", ".join(f"{k}={v}" if isinstance(v, str) else f"{k}={v:.4g}" for k, v in given)

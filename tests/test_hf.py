@@ -1056,6 +1056,42 @@ def test_an_hf_init_reading_or_writing_through_data_a_tensor_a_rule_fills_sees_t
 
 
 @hf5
+def test_an_hf_inits_eye_is_fastinits_eye():
+    """init.eye_ computes torch.eye(n, m, out=tensor): the dry run ran it into the stand-in, which failed, so the call
+    wrote nothing and the tensor was refused ("no rule"); a call computing into a tensor (out=) is a write of it, and
+    eye_ is a law (fastinit's eye_, not placeable).  Under "llama" a Linear's rule still wins over it, as over a
+    sampler's law."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    class Identity(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.lin = torch.nn.Linear(8, 8)
+            self.mix = torch.nn.Parameter(torch.empty(6, 8))
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, torch.nn.Linear):
+                init.eye_(module.weight)
+                init.zeros_(module.bias)
+            elif module is self:
+                init.eye_(self.mix)
+
+    for scheme in ("hf", "llama"):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = Identity(PretrainedConfig())
+        summary = ft.materialize(model, seed=1, scheme=scheme)
+        assert torch.equal(model.mix, torch.eye(6, 8)) and summary["mix"].method == "eye (Identity._init_weights' law)"
+        assert torch.equal(model.lin.weight, torch.eye(8)) == (scheme == "hf")
+
+
+@hf5
 def test_a_samplers_law_after_a_review_torchs_refusals_reads_and_sibling_views():
     """A review of the samplers' laws: kaiming_uniform_ with a NumPy float32 slope (torch's calculate_gain refuses
     it) was drawn; a tensor HF's init computes from a law tensor in the same call (u = 2 v) read v before fastinit
