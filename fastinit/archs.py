@@ -18,9 +18,9 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma
-1-3 (Gemma 3's, Qwen2-VL's and Qwen2.5-VL's image-text models too), Phi-3, Granite, SmolLM3, Seed-OSS, ERNIE 4.5,
-OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE, Qwen3-MoE,
-DeepSeek-V3, GLM-4.5 (``glm4_moe``) and GPT-OSS: any size, with the config's ``initializer_range``.
+1-3 (Gemma 3's, Qwen2-VL's, Qwen2.5-VL's and Qwen3-VL's image-text models too), Phi-3, Granite, SmolLM3, Seed-OSS,
+ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE,
+Qwen3-MoE, DeepSeek-V3, GLM-4.5 (``glm4_moe``) and GPT-OSS: any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -370,6 +370,7 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
     "qwen2_vl": {"tie_word_embeddings": False},
     "qwen2_5_vl": {"tie_word_embeddings": False},
+    "qwen3_vl": {"tie_word_embeddings": False},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -385,7 +386,10 @@ _QWEN_VISION = {  # (their vision configs')
                  "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "initializer_range": 0.02},
     "qwen2_5_vl": {"depth": 32, "hidden_size": 3584, "intermediate_size": 3420, "num_heads": 16, "in_channels": 3,
                    "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 3584,
-                   "initializer_range": 0.02}}
+                   "initializer_range": 0.02},
+    "qwen3_vl": {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16, "in_channels": 3,
+                 "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 3584,
+                 "num_position_embeddings": 2304, "deepstack_visual_indexes": [8, 16, 24], "initializer_range": 0.02}}
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
@@ -441,11 +445,11 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`);
     DeepSeek's multi-head latent attention, its (and GLM-4.5's) first ``first_k_dense_replace`` layers dense; their
     multi-token-prediction layers, which transformers does not build, left out), ``"gemma3"``
-    (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"qwen2_vl"``, ``"qwen2_5_vl"`` (:func:`_qwen_vl`),
-    ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``,
-    ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those transformers classes build
-    from it, a key left out taking transformers' default. Values as transformers' ``_init_weights``: weights and
-    embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the
+    (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``
+    (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings:
+    false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those transformers classes
+    build from it, a key left out taking transformers' default. Values as transformers' ``_init_weights``: weights
+    and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the
     ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by 1 +
     weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
     transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
@@ -482,11 +486,15 @@ def _aliased(cfg: Mapping, aliases: Mapping, where: str) -> Mapping:
 
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >=
-    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"`` or a ``"std"``."""
+    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` or
+    ``"indices"`` (a list of ints >= 0)."""
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
         if check == "flag":
             ok = isinstance(value, bool)
+        elif check == "indices":
+            ok = isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
+                                                 for i in value)
         elif check == "std":
             ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
                                    and math.isfinite(value) and value >= 0)
@@ -495,7 +503,7 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
                 (isinstance(value, int) and not isinstance(value, bool) and value >= (check == "size"))
         if not ok:
             what = {"flag": "true or false", "std": "a finite number >= 0", "size": "a positive integer",
-                    "count": "an integer >= 0"}[check]
+                    "count": "an integer >= 0", "indices": "a list of integers >= 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
     return get
@@ -532,88 +540,120 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
 
 
 def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
-    """Qwen2-VL's and Qwen2.5-VL's image-text models (``Qwen2VLForConditionalGeneration``,
-    ``Qwen2_5_VLForConditionalGeneration``; Wang et al. 2024, Bai et al. 2025) under the published checkpoints' names,
-    as transformers 5's ``save_pretrained`` writes them: the Qwen2 decoder (q/k/v biases) of the ``text_config`` — or
-    of the top-level keys, as the published config.json files give it — under ``model.`` and ``lm_head`` (tied by the
-    top-level ``tie_word_embeddings``), N(0, its initializer_range²); the vision transformer of the ``vision_config``
-    under ``visual.`` (:func:`_qwen_vision`)."""
+    """Qwen2-VL's, Qwen2.5-VL's and Qwen3-VL's image-text models (``Qwen2VLForConditionalGeneration``, ...; Wang et
+    al. 2024, Bai et al. 2025) under the published checkpoints' names, as transformers 5's ``save_pretrained`` writes
+    them: the decoder of the ``text_config`` — or of the top-level keys, as Qwen2(.5)-VL's published config.json
+    files give it — (Qwen2's, with q/k/v biases, under ``model.``; Qwen3's, with per-head q/k norms, under
+    ``model.language_model.``) and ``lm_head`` (tied by the top-level ``tie_word_embeddings``), N(0, its
+    initializer_range²); the vision transformer of the ``vision_config`` (:func:`_qwen_vision`)."""
     given = cfg.get("text_config")
     if given is not None and not isinstance(given, Mapping):
         raise ValueError(f"{where}: text_config must be an object or null, got {given!r}")
     text = dict(given) if given is not None else {k: v for k, v in cfg.items() if k not in (
         "model_type", "vision_config", "text_config", "tie_word_embeddings")}  # (the published files: flat)
     seen = f"{where}: text_config" if given is not None else where
-    text = {**_QWEN_VL_TEXT, **text, "model_type": "qwen2", "tie_word_embeddings": get("tie_word_embeddings", "flag")}
-    d, heads = text["hidden_size"], text["num_attention_heads"]
-    sizes = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (d, heads))  # (else refused below)
-    if sizes and d % heads:  # (its attention refuses it: no head_dim of its own)
-        raise ValueError(f"{seen}: hidden_size {d} is not a multiple of num_attention_heads {heads}")
-    if "head_dim" in text and not (sizes and text["head_dim"] == d // heads):
-        raise ValueError(f"{seen}: head_dim must be left out or equal hidden_size // num_attention_heads, got "
-                         f"{text['head_dim']!r}")
-    text.pop("head_dim", None)
-    rope = next((text[k] for k in ("rope_parameters", "rope_scaling") if isinstance(text.get(k), Mapping)), {})
-    section = rope.get("mrope_section", [16, 24, 24])  # (the rotary dimensions of time, height, width: transformers'
-    # default where the config has none)
-    if sizes and (not isinstance(section, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
-                                                           for n in section) or 2 * sum(section) != d // heads):
-        raise ValueError(f"{seen}: rope_parameters' mrope_section {section!r} (the rotary dimensions of time, height "
-                         f"and width) must sum to half a head, hidden_size // num_attention_heads // 2 = "
-                         f"{d // heads // 2}: transformers' forward pass fails otherwise")
-    spec = config_spec(text, name=seen)
+    tied = get("tie_word_embeddings", "flag")
+    if kind == "qwen3_vl":  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own)
+        spec = config_spec({**text, "model_type": "qwen3", "tie_word_embeddings": tied}, name=seen)
+        spec = {n.replace("model.", "model.language_model.", 1): t for n, t in spec.items()}
+    else:
+        spec = config_spec(_qwen2_vl_text(text, tied, seen), name=seen)
     vision = cfg.get("vision_config")
     if vision is not None and not isinstance(vision, Mapping):
         raise ValueError(f"{where}: vision_config must be an object or null, got {vision!r}")
     seen = f"{where}: vision_config"
     vision = _aliased(vision or {}, {"num_heads": "num_attention_heads", "depth": "num_hidden_layers"}, seen)
     get = _getter(vision, _QWEN_VISION[kind], kind, seen)
-    out, d = get("hidden_size" if kind == "qwen2_vl" else "out_hidden_size"), spec["model.norm.weight"].shape[0]
-    if out != d:  # (its tokens are the decoder's inputs)
-        raise ValueError(f"{seen}: {'hidden_size' if kind == 'qwen2_vl' else 'out_hidden_size'} {out} (the width of "
-                         f"the merger's tokens) must be the text's hidden_size {d}")
+    key = "hidden_size" if kind == "qwen2_vl" else "out_hidden_size"
+    d = spec["model.language_model.norm.weight" if kind == "qwen3_vl" else "model.norm.weight"].shape[0]
+    if get(key) != d:  # (its tokens are the decoder's inputs)
+        raise ValueError(f"{seen}: {key} {get(key)} (the width of the merger's tokens) must be the text's "
+                         f"hidden_size {d}")
     spec.update(_qwen_vision(kind, get, seen))
     return spec
 
 
+def _qwen2_vl_text(text: dict, tied: bool, where: str) -> dict:
+    """Qwen2(.5)-VL's text config as a ``qwen2`` one (its defaults), refusing what its attention and rotary
+    embedding fail on: heads of other than hidden_size // num_attention_heads, ``mrope_section`` (the rotary
+    dimensions of time, height and width) not summing to half a head."""
+    text = {**_QWEN_VL_TEXT, **text, "model_type": "qwen2", "tie_word_embeddings": tied}
+    d, heads = text["hidden_size"], text["num_attention_heads"]
+    sizes = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (d, heads))  # (else refused later)
+    if sizes and d % heads:  # (its attention refuses it: no head_dim of its own)
+        raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}")
+    if "head_dim" in text and not (sizes and text["head_dim"] == d // heads):
+        raise ValueError(f"{where}: head_dim must be left out or equal hidden_size // num_attention_heads, got "
+                         f"{text['head_dim']!r}")
+    text.pop("head_dim", None)
+    rope = next((text[k] for k in ("rope_parameters", "rope_scaling") if isinstance(text.get(k), Mapping)), {})
+    section = rope.get("mrope_section", [16, 24, 24])  # (transformers' default where the config has none)
+    if sizes and (not isinstance(section, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                                                           for n in section) or 2 * sum(section) != d // heads):
+        raise ValueError(f"{where}: rope_parameters' mrope_section {section!r} (the rotary dimensions of time, height "
+                         f"and width) must sum to half a head, hidden_size // num_attention_heads // 2 = "
+                         f"{d // heads // 2}: transformers' forward pass fails otherwise")
+    return text
+
+
 def _qwen_vision(kind: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
-    """Qwen2-VL's / Qwen2.5-VL's vision transformer (``visual.``) with transformers' laws, N(0, its config's
-    initializer_range²) for the linear layers and the patch embedding (a Conv3d over ``temporal_patch_size`` frames,
-    no bias), biases zero, norms one (Qwen2-VL's LayerNorms: shifts zero): the blocks' attention (``qkv``,
-    ``proj``) and MLP (Qwen2-VL's ``fc1``/``fc2`` of width ``embed_dim``·``mlp_ratio``; Qwen2.5-VL's gated
-    ``gate_proj``/``up_proj``/``down_proj`` of width ``intermediate_size``, RMSNorms), and the merger that joins
-    ``spatial_merge_size``² patches into one token of the text's width (``ln_q``, ``mlp.0``, ``mlp.2``)."""
-    v2 = kind == "qwen2_vl"
-    width = get("embed_dim" if v2 else "hidden_size")
+    """Qwen2-VL's, Qwen2.5-VL's and Qwen3-VL's vision transformers (under ``visual.``; Qwen3-VL's ``model.visual.``)
+    with transformers' laws, N(0, its config's initializer_range²) for the linear layers, the patch embedding (a
+    Conv3d over ``temporal_patch_size`` frames; Qwen3-VL's with a bias) and Qwen3-VL's learned position embedding
+    (``num_position_embeddings`` rows), biases zero, norms one (LayerNorms: shifts zero; Qwen2.5-VL's are RMSNorms):
+    the blocks' attention (``qkv``, ``proj``) and MLP (Qwen2-VL's ``fc1``/``fc2`` of width
+    ``embed_dim``·``mlp_ratio``; Qwen2.5-VL's gated ``gate_proj``/``up_proj``/``down_proj`` and Qwen3-VL's
+    ``linear_fc1``/``linear_fc2``, of width ``intermediate_size``), and the merger that joins
+    ``spatial_merge_size``² patches into one token of the text's width (``ln_q``, ``mlp.0``, ``mlp.2``; Qwen3-VL's
+    ``norm``, ``linear_fc1``, ``linear_fc2``, and one more per ``deepstack_visual_indexes`` entry, normalized after
+    the join: ``deepstack_merger_list.K``)."""
+    v2, v3 = kind == "qwen2_vl", kind == "qwen3_vl"
+    width_key = "embed_dim" if v2 else "hidden_size"
+    width, heads = get(width_key), get("num_heads")
     out = get("hidden_size" if v2 else "out_hidden_size")
-    if width % get("num_heads"):
-        raise ValueError(f"{where}: {'embed_dim' if v2 else 'hidden_size'} {width} is not a multiple of num_heads "
-                         f"{get('num_heads')}")
+    if width % heads:
+        raise ValueError(f"{where}: {width_key} {width} is not a multiple of num_heads {heads}")
     std = get("initializer_range", "std")
     if std is None:
         raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
-    patch, merged = get("patch_size"), width * get("spatial_merge_size") ** 2
+    patch, merged, depth = get("patch_size"), width * get("spatial_merge_size") ** 2, get("depth", "count")
+    prefix = "model.visual." if v3 else "visual."
 
     def linear(name, rows, cols):
-        return _linear(name, rows, cols, std, True)
+        return _linear(prefix + name, rows, cols, std, True)
 
     def norm(name, n):
-        return {name + ".weight": TensorSpec((n,), init="ones_"),
-                **({name + ".bias": TensorSpec((n,), init="zeros_")} if v2 else {})}
+        return {prefix + name + ".weight": TensorSpec((n,), init="ones_"),
+                **({prefix + name + ".bias": TensorSpec((n,), init="zeros_")} if kind != "qwen2_5_vl" else {})}
 
-    spec = {"visual.patch_embed.proj.weight": TensorSpec(
+    spec = {prefix + "patch_embed.proj.weight": TensorSpec(
         (width, get("in_channels"), get("temporal_patch_size"), patch, patch), init="normal_", params={"std": std})}
-    for i in range(get("depth", "count")):
-        p = f"visual.blocks.{i}."
+    if v3:
+        spec.update({prefix + "patch_embed.proj.bias": TensorSpec((width,), init="zeros_"),
+                     prefix + "pos_embed.weight": TensorSpec((get("num_position_embeddings"), width), init="normal_",
+                                                             params={"std": std})})
+    for i in range(depth):
+        p = f"blocks.{i}."
         spec.update({**norm(p + "norm1", width), **norm(p + "norm2", width),
                      **linear(p + "attn.qkv", 3 * width, width), **linear(p + "attn.proj", width, width)})
         if v2:
             hidden = width * get("mlp_ratio")
             spec.update({**linear(p + "mlp.fc1", hidden, width), **linear(p + "mlp.fc2", width, hidden)})
+        elif v3:
+            hidden = get("intermediate_size")
+            spec.update({**linear(p + "mlp.linear_fc1", hidden, width),
+                         **linear(p + "mlp.linear_fc2", width, hidden)})
         else:
-            spec.update(_gated_mlp(p + "mlp.", get("intermediate_size"), width, std, True))
-    return {**spec, **norm("visual.merger.ln_q", width), **linear("visual.merger.mlp.0", merged, merged),
-            **linear("visual.merger.mlp.2", out, merged)}
+            spec.update(_gated_mlp(prefix + p + "mlp.", get("intermediate_size"), width, std, True))
+    if not v3:
+        return {**spec, **norm("merger.ln_q", width), **linear("merger.mlp.0", merged, merged),
+                **linear("merger.mlp.2", out, merged)}
+    deep = get("deepstack_visual_indexes", "indices")  # (blocks whose outputs feed the decoder's first layers)
+    for k, at in enumerate([None, *deep]):  # the merger, then the deepstack ones (normalized after the join)
+        m = "merger." if at is None else f"deepstack_merger_list.{k - 1}."
+        spec.update({**norm(m + "norm", width if at is None else merged), **linear(m + "linear_fc1", merged, merged),
+                     **linear(m + "linear_fc2", out, merged)})
+    return spec
 
 
 _LECUN = 0.87962566103423978  # the std of N(0, 1) truncated to [-2, 2]: HF's lecun_normal_ divides by it
@@ -678,7 +718,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
 
     if kind == "gemma3":
         return _gemma3(cfg, get, where)
-    if kind in ("qwen2_vl", "qwen2_5_vl"):
+    if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl"):
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
     if types is not None and (not isinstance(types, list) or len(types) != layers

@@ -487,7 +487,7 @@ def test_config_spec_gpt_oss():
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
      "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
-     "exaone4, glm4_moe, gemma3, qwen2_vl, qwen2_5_vl, gpt2, bert$"),
+     "exaone4, glm4_moe, gemma3, qwen2_vl, qwen2_5_vl, qwen3_vl, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -555,6 +555,10 @@ def test_config_spec_gpt_oss():
     ({"model_type": "qwen2_5_vl", "hidden_size": 1024, "num_attention_heads": 8,
       "vision_config": {"num_heads": 16, "num_attention_heads": 8}},
      "config: vision_config: num_heads 16 and num_attention_heads 8 name the same size"),
+    ({"model_type": "qwen3_vl", "text_config": {"hidden_size": 3584},
+      "vision_config": {"deepstack_visual_indexes": [8, -1]}},
+     r"config: vision_config: deepstack_visual_indexes must be a list of integers >= 0, got \[8, -1\]"),
+    ({"model_type": "qwen3_vl"}, "config: vision_config: out_hidden_size 3584 .* must be the text's hidden_size 4096"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),

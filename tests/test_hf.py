@@ -121,7 +121,7 @@ def _from_config(case: str, folder):
         warnings.simplefilter("ignore")
         if cls == "BertConfig":
             return transformers.BertModel(config), ""
-        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig"):  # (image-text models only)
+        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig"):  # (image-text models only)
             return transformers.AutoModelForImageTextToText.from_config(config), ""
         model = transformers.AutoModelForCausalLM.from_config(config)
     return model, "transformer." if cls == "GPT2Config" and config.tie_word_embeddings else ""
@@ -272,6 +272,12 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "text_config": {**TINY, "rope_parameters": MROPE}, "tie_word_embeddings": True,
         "vision_config": {"depth": 1, "embed_dim": 32, "hidden_size": 64, "num_heads": 4, "mlp_ratio": 2,
                           "patch_size": 7, "in_channels": 1, "temporal_patch_size": 1, "initializer_range": 0.04}}),
+    "qwen3-vl": ("Qwen3VLConfig", {
+        "text_config": {**TINY, "head_dim": 16, "attention_bias": True, "initializer_range": 0.03,
+                        "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]}},
+        "vision_config": {"depth": 3, "hidden_size": 32, "intermediate_size": 48, "num_heads": 4, "out_hidden_size": 64,
+                          "num_position_embeddings": 16, "deepstack_visual_indexes": [0, 2], "initializer_range": 0.05,
+                          "patch_size": 8}}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -296,13 +302,13 @@ def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_save
     spec = config_spec(tmp_path)
     assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
-    assert case.startswith(("gemma3", "qwen2")) or any(".experts.2." in name for name in spec) or \
+    assert case.startswith(("gemma3", "qwen2", "qwen3-vl")) or any(".experts.2." in name for name in spec) or \
         spec["model.layers.0.mlp.experts.down_proj"].shape[0] == 3
     _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
 
 
-QWEN_VL_7B = {  # the published config.json files (flat: the text's keys at the top level; Qwen2.5-VL-7B-Instruct's
-    # as published, Qwen2-VL-7B-Instruct's sizes)
+QWEN_VL = {  # published config.json files (Qwen2(.5)-VL's flat: the text's keys at the top level; Qwen2.5-VL-7B-
+    # Instruct's as published, Qwen2-VL-7B-Instruct's and Qwen3-VL-8B-Instruct's sizes)
     "qwen2.5-vl-7b": {
         "model_type": "qwen2_5_vl", "hidden_size": 3584, "intermediate_size": 18944, "num_attention_heads": 28,
         "num_hidden_layers": 28, "num_key_value_heads": 4, "vocab_size": 152064, "tie_word_embeddings": False,
@@ -318,12 +324,22 @@ QWEN_VL_7B = {  # the published config.json files (flat: the text's keys at the 
         "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
         "vision_config": {"depth": 32, "embed_dim": 1280, "mlp_ratio": 4, "num_heads": 16, "hidden_size": 3584,
                           "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}},
+    "qwen3-vl-8b": {  # (nested, as Qwen3-VL's are published)
+        "model_type": "qwen3_vl", "tie_word_embeddings": False,
+        "text_config": {"hidden_size": 4096, "intermediate_size": 12288, "num_hidden_layers": 36,
+                        "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 151936,
+                        "rope_parameters": {"rope_type": "default", "mrope_section": [24, 20, 20],
+                                            "mrope_interleaved": True}},
+        "vision_config": {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16,
+                          "out_hidden_size": 4096, "patch_size": 16, "num_position_embeddings": 2304,
+                          "deepstack_visual_indexes": [8, 16, 24]}},
 }
 
 
-@pytest.mark.parametrize("case, count", [("qwen2.5-vl-7b", 8_292_166_656), ("qwen2-vl-7b", 8_291_375_616)])
-def test_config_spec_of_a_published_flat_qwen_vl_config_counts_as_transformers(case, count):
-    cfg = QWEN_VL_7B[case]
+@pytest.mark.parametrize("case, count", [("qwen2.5-vl-7b", 8_292_166_656), ("qwen2-vl-7b", 8_291_375_616),
+                                         ("qwen3-vl-8b", 8_767_123_696)])
+def test_config_spec_of_a_published_qwen_vl_config_counts_as_transformers(case, count):
+    cfg = QWEN_VL[case]
     config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
