@@ -32,6 +32,7 @@ import sys
 import textwrap
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -384,7 +385,7 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
             return _hf_conv1d(m, ctx, prefix)
         if name.endswith(("RMSNorm", "LayerNorm")) and set(m._parameters) <= {"weight", "bias"}:
             names = [k for k, v in m._parameters.items() if v is not None]
-            constants = _constructed_constants(type(m), tuple(names), type(m).__init__)
+            constants = _parsed_constants(type(m), tuple(names))
             if constants is None:
                 warnings.warn(f"materialize: {name}.__init__ does not plainly set {names} to torch.ones / torch.zeros; "
                               "they get weight 1 and bias 0, the usual start of a norm (Gemma's RMSNorm starts at 0): "
@@ -394,14 +395,25 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
     return None
 
 
-@functools.lru_cache(maxsize=256)
-def _constructed_constants(cls: type, names: tuple, init: Callable) -> dict | None:
+_PARSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # class -> {names: (its __init__'s code, constants)}
+
+
+def _parsed_constants(cls: type, names: tuple) -> dict | None:
+    """:func:`_constructed_constants`, parsed once per class (again where its ``__init__`` is another), the classes
+    not held."""
+    code = getattr(cls.__init__, "__code__", None)
+    held = _PARSED.setdefault(cls, {}).get(names)
+    if held is None or held[0] is not code:
+        held = _PARSED[cls][names] = code, _constructed_constants(cls, names)
+    return held[1]
+
+
+def _constructed_constants(cls: type, names: tuple) -> dict | None:
     """{name: ONES | ZEROS} as the ``__init__`` of ``cls`` (or of the nearest base class that sets it) sets each of
     ``names``: one plain ``self.weight = nn.Parameter(torch.ones(d))`` / ``torch.zeros(...)`` at the top level of
     the method, read from its syntax tree (comments aside).  None when the source says otherwise or not plainly
     (a conditional or repeated assignment, arithmetic, a variable) for any of them.  A norm's weight is not always
-    1: Gemma's RMSNorm starts at 0 and scales by (1 + weight).  Parsed once per class (``init``: its ``__init__``,
-    part of the key: a class given another is parsed again)."""
+    1: Gemma's RMSNorm starts at 0 and scales by (1 + weight)."""
     found: dict = {}
     for klass in cls.__mro__:
         if all(n in found for n in names):
@@ -895,9 +907,17 @@ _EMPTY = {"empty", "empty_like", "new_empty", "empty_strided", "new_empty_stride
 _CONSTANT_INIT = {"zeros_", "ones_", "constant_", "eye_", "dirac_"}
 _FACTORIES = {"new_tensor", "new_zeros", "new_ones", "new_full", "zeros_like", "ones_like", "full_like"}  # (the
 # source's dtype and device only, not its values: trunc_normal_'s tensor.new_tensor(a).item())
-_AS_NUMBER = {"item", "tolist", "__float__", "__int__", "__index__", "__bool__", "__complex__", "numpy"}
+_AS_NUMBER = {"item", "tolist", "__float__", "__int__", "__index__", "__bool__", "__complex__", "numpy", "__array__"}
+_SHAPED = _FACTORIES | _EMPTY | {"rand_like", "randn_like", "randint_like"}  # their first argument's shape, dtype
+# and device only: not a read of its values
+_LIKE = {"to", "type_as", "expand_as", "view_as", "reshape_as"}  # their other tensor's shape, dtype or device only
 _RESHAPING = {"t_", "transpose_", "swapdims_", "swapaxes_", "squeeze_", "unsqueeze_", "resize_", "resize_as_",
               "as_strided_", "set_", "__set__"}  # in-place calls that change a tensor's shape or memory
+
+
+def _storage(t: torch.Tensor) -> int | None:
+    """The address of ``t``'s storage; None for a meta or sparse tensor (none to tell)."""
+    return None if t.device.type == "meta" or t.layout != torch.strided else t.untyped_storage().data_ptr()
 
 
 def _tensors(xs) -> list:
@@ -922,7 +942,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
     tensor of a write through ``.data``, an alias without a ``_base``."""
 
     def __init__(self, storages: dict, known: set | None = None, _shared: tuple | None = None,
-                 metas: dict | None = None):
+                 metas: dict | None = None, stand_ins: set | None = None):
         super().__init__()
         self.storages = storages
         self.known = known  # ids of the model's own tensors: a law is a call on one of them (not .data, a view)
@@ -933,9 +953,14 @@ class _Writes(torch.overrides.TorchFunctionMode):
         self.written: dict = {}  # id(tensor) -> how the last in-place call wrote it
         self.whole: set = set()  # ids of tensors some call wrote whole (not only through a view of a part)
         self.unguarded: set = set()  # ids of tensors written by other than transformers' init functions
-        self.tainted = False  # a drawn value read as a number (std = float(rand())): no law after it
-        self.metas = dict(metas or {})  # id(stand-in, or a view of one) -> (it, the same of its meta original): the
-        # real layout of a region written through a view (a stand-in's strides are 0)
+        self.tainted = False  # a value the dry run does not have read as a number (std = float(rand()), a model
+        # tensor's .item()): no law after it
+        self.metas = metas or {}  # id(stand-in) -> (it, its meta original): the real layout of a region written
+        # through a view of it (a stand-in's strides are 0); shared by the runs, read only
+        self.views: dict = {}  # the same for views of them, this run's
+        self.stand_ins = stand_ins or set()  # ids of the stand-ins (shared, read only), whose values are meaningless
+        self.junk: dict = {}  # id -> a tensor computed from them (shapes only, as for skipped draws)
+        self.derived: dict = {}  # id -> a tensor computed from the values of the model's tensors
         self.aliased: list = []  # (ids, region, its meta original's or None) of writes through another object (a view,
         # .data), which carries no flag
         self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
@@ -947,26 +972,37 @@ class _Writes(torch.overrides.TorchFunctionMode):
 
     def _ids(self, t: torch.Tensor) -> set:
         ids = {id(t), id(t._base)}
-        if t.device.type != "meta":
-            ids.update(self.storages.get(t.untyped_storage().data_ptr(), ()))
+        ids.update(self.storages.get(_storage(t), ()))
         return ids
 
-    def _reads(self, tensors, out=None) -> None:
+    def _reads(self, tensors, out=None) -> bool:
         """Mark the model's tensors among ``tensors`` (the inputs of a call giving ``out``) read: their values, not a
-        view of them (an output over the same storage) or their metadata (no tensor out)."""
-        views = {o.untyped_storage().data_ptr() for o in _tensors([out]) if o.device.type != "meta"}
+        view of them (an output over the same storage) or their metadata (no tensor out).  Whether any of them is
+        the model's, or computed from its values."""
+        views = {_storage(o) for o in _tensors([out])} - {None}
+        derived = False
         for t in tensors:
             hit = self._ids(t) & self.entries
-            if hit and (t.device.type == "meta" or t.untyped_storage().data_ptr() not in views):
+            if hit and _storage(t) not in views:
                 self.read.update(hit)
+            derived = derived or bool(hit) or id(t) in self.derived
+        return derived
+
+    def _junk(self, t: torch.Tensor) -> bool:
+        return id(t) in self.stand_ins or id(t) in self.junk
+
+    def _meta(self, t: torch.Tensor) -> torch.Tensor | None:
+        """The meta original's view of a stand-in's view ``t`` (its real layout), or None."""
+        held = self.views.get(id(t)) or self.metas.get(id(t))
+        return None if held is None else held[1]
 
     def _view(self, func, args: tuple, kwargs: dict, inputs: list, out: torch.Tensor) -> None:
         """Where ``out`` is a view of a stand-in (or of a view of one), the same view of its meta original."""
-        storage = out.untyped_storage().data_ptr()
-        src = next((t for t in inputs if id(t) in self.metas and t.untyped_storage().data_ptr() == storage), None)
-        if src is None:
+        storage = _storage(out)
+        src = next((t for t in inputs if self._meta(t) is not None and _storage(t) == storage), None)
+        if storage is None or src is None:
             return
-        meta = self.metas[id(src)][1]
+        meta = self._meta(src)
 
         def swap(x):
             return meta if x is src else type(x)(swap(v) for v in x) if isinstance(x, (list, tuple)) else x
@@ -975,17 +1011,17 @@ class _Writes(torch.overrides.TorchFunctionMode):
         except Exception:  # (no meta kernel: the region stays unknown, all of the tensor)
             return
         if isinstance(twin, torch.Tensor) and twin.is_meta and twin.shape == out.shape:
-            self.metas[id(out)] = out, twin  # (the view held: its id is not reused during the run)
+            self.views[id(out)] = out, twin  # (the view held: its id is not reused during the run)
 
     def _known(self, t: torch.Tensor) -> int | None:
         """The id of the model's tensor ``t`` is (or an alias of, ``.data``: the same region of its storage)."""
         if id(t) in self.known:
             return id(t)
-        if t._base is not None or t.device.type == "meta":
+        if t._base is not None or _storage(t) is None:
             return None
         region = _region(t)
-        return next((i for i in self.storages.get(t.untyped_storage().data_ptr(), ())
-                     if i in self.known and self.regions[i] == region), None)
+        return next((i for i in self.storages.get(_storage(t), ()) if i in self.known and self.regions[i] == region),
+                    None)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -1017,7 +1053,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 how = law if not self.tainted else "draw"
             elif drawn and whole and not self.tainted:  # a whole tensor drawn by its own normal_ / uniform_
                 how = _method_law(func, name, args, kwargs) or how
-            elif not drawn and not unknown and whole:
+            elif not drawn and not unknown and whole and not self.tainted:
                 how = _constant_law(name, args, kwargs) or how
             elif not drawn and not unknown and id(target) in self.rows and _constant_law(name, args, kwargs) == (
                     "constant", 0.0):  # a row of a tensor drawn N(0, std²) zeroed: an embedding's padding row
@@ -1025,7 +1061,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 prior = self.written.get(base)
                 if isinstance(prior, tuple) and prior[:2] == ("init", "normal_") and dict(prior[2])["mean"] == 0:
                     how = "normal_pad", dict(prior[2])["std"], index
-            if name not in _RANDOM and not ids & self.entries and (name in _RESHAPING or id(target) not in self.drawn):
+            if name not in _RANDOM and not ids & self.entries and (name in _RESHAPING or id(target) not in self.drawn
+                                                                    and not self._junk(target)):
                 func(*args, **kwargs)  # a temporary's, run for what follows to see its shape (orthogonal_'s t_() of
                 # its draw) or its computed values; not the arithmetic on a skipped draw (q *= sign(diag(r)))
             owner = self.rows[id(target)][1] if isinstance(how, tuple) and how[0] == "normal_pad" else id(target)
@@ -1034,7 +1071,11 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 self.written[i] = how if not isinstance(how, tuple) or i in lawful else "draw"
             if ids & self.entries and not _guarded(self.known or set()):
                 self.unguarded.update(ids)
-            self._reads(sources)
+            both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
+            if self._reads(sources):  # (computed from the model's values: a number read off it taints)
+                self._mark(self.derived, both)
+                if any(self._junk(t) for t in sources):
+                    self._mark(self.junk, both)
             if name != "__setitem__":  # (w[:, 0] = x: a part of it, whatever the key)
                 of = {id(target): region, **({id(target._base): _region(target._base)} if target._base is not None
                                              else {})}  # (a meta tensor's: not in regions)
@@ -1042,9 +1083,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
                     region, self.regions.get(i) or of[i]))  # (a view of all of it too: ViTMAE's xavier_uniform_ of
                 # w.view(out, -1))
             if ids - {id(target)}:
-                real = self.metas.get(id(target))
-                self.aliased.append((ids - {id(target)}, region, None if real is None else _region(real[1])))
-            both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
+                real = self._meta(target)
+                self.aliased.append((ids - {id(target)}, region, None if real is None else _region(real)))
             if drawn:
                 self._mark(self.drawn, both)
             elif unknown:
@@ -1053,26 +1093,33 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 for t in both:
                     self.unknown.pop(id(t), None)
             return target
-        if name in _AS_NUMBER and (drawn or unknown):  # (its law's arguments would be the dry run's, not HF's)
-            self.tainted = True
         if name == "any" and drawn and len(args) == 1 and not kwargs:
             # "any rejected?" of a rejection sampler (torch's trunc_normal_) over draws not made: none, so that its
             # loop ends, not spin on stale memory (on the CPU: a meta bool, under `with torch.device("meta")`, has no
             # truth value)
             return torch.zeros((), dtype=torch.bool, device="cpu")
         out = None
-        if drawn and inputs and all(id(t) in self.drawn for t in inputs) and not any(
-                self._ids(t) & self.entries for t in inputs):
-            out = _shape_only(func, args, kwargs)  # values of skipped draws: no need to compute them (the QR of
-            # orthogonal_'s full-size draw, a rejection sampler's full-size masks over a stand-in)
+        junk = inputs and all(self._junk(t) or id(t) in self.drawn and not self._ids(t) & self.entries
+                              for t in inputs) and (drawn or any(self._junk(t) for t in inputs))
+        if junk:
+            out = _shape_only(func, args, kwargs)  # values of skipped draws and of stand-ins: no need to compute
+            # them (the QR of orthogonal_'s full-size draw, a rejection sampler's full-size masks over a stand-in, a
+            # full-size float32 copy of a stand-in)
         if out is None:
             out = func(*args, **kwargs)
-        if name not in _FACTORIES and name not in _EMPTY and (name in _AS_NUMBER or _tensors([out])):
-            self._reads(inputs, out)
-        if self.metas and isinstance(out, torch.Tensor) and out.device.type != "meta":
+        read = _tensors(args[1:]) + _tensors(kwargs.values()) if name in _SHAPED else _tensors(args[:1]) \
+            if name in _LIKE else inputs  # (the values a call takes: not those it takes a shape or dtype of)
+        derived = (name in _AS_NUMBER or bool(_tensors([out]))) and self._reads(read, out)
+        if name in _AS_NUMBER and (drawn or unknown or derived):  # (its law's arguments would be the dry run's, not
+            self.tainted = True  # HF's: the values of a skipped draw, of a stand-in, of a tensor fastinit fills)
+        if (self.metas or self.views) and isinstance(out, torch.Tensor) and out.device.type != "meta":
             self._view(func, args, kwargs, inputs, out)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
+        if derived:
+            self._mark(self.derived, _tensors([out]))
+        if junk and not drawn:
+            self._mark(self.junk, _tensors([out]))
         if name == "__getitem__" and self.known is not None and len(args) == 2 and isinstance(args[1], int) \
                 and not isinstance(args[1], bool) and isinstance(out, torch.Tensor) \
                 and (base := self._known(target)) is not None:
@@ -1095,10 +1142,10 @@ def _tables(storages: dict, known: set | None) -> tuple[dict, set]:
 
 
 def _shape_only(func, args: tuple, kwargs: dict):
-    """``func``'s outputs for tensors whose values do not matter (draws the dry run skipped): run on meta twins of
-    them, each output an uninitialized tensor of its shape, strides and dtype on the inputs' device (pages never
-    touched); None where that cannot be told or values may matter (a non-tensor result, an op meta tensors do not
-    take, a view or an input given back, integer or bool results: indices, masks)."""
+    """``func``'s outputs for tensors whose values do not matter (draws the dry run skipped, stand-ins): run on meta
+    twins of them, each output an uninitialized tensor of its shape, strides and dtype on the inputs' device (pages
+    never touched); None where that cannot be told or values may matter (a non-tensor result, an op meta tensors do
+    not take, a view or an alias of an input, integer or bool results: indices, masks)."""
     device = (_tensors(args) + _tensors(kwargs.values()))[0].device
     twins: list = []
 
@@ -1112,13 +1159,19 @@ def _shape_only(func, args: tuple, kwargs: dict):
     except Exception:  # (data-dependent shapes, ops without a meta kernel)
         return None
     outs = out if isinstance(out, tuple) else (out,)
+    held = {_meta_storage(t) for t in twins}
     if not outs or not all(isinstance(o, torch.Tensor) and o.is_meta and o._base is None and o.is_floating_point()
-                           and not any(o is t for t in twins) for o in outs):
-        return None
+                           and _meta_storage(o) not in held | {None} for o in outs):
+        return None  # (an alias: .data, detach(), to() of its own dtype give an input's storage back)
 
     def real(o):
         return torch.empty_strided(o.shape, o.stride(), dtype=o.dtype, device=device)
     return type(out)(real(o) for o in outs) if isinstance(out, tuple) else real(out)
+
+
+def _meta_storage(t: torch.Tensor) -> int | None:
+    """An identity of a meta tensor's storage (shared by its aliases, views or not), None where torch has none."""
+    return getattr(t.untyped_storage(), "_cdata", None)
 
 
 def _region(t: torch.Tensor) -> tuple:
@@ -1274,6 +1327,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict, dict]:
     seen = {id(twins.get(id(e.tensor), e.tensor)): e for e in entries.values()}
     metas = {id(twins[id(e.tensor)]): (twins[id(e.tensor)], e.tensor) for e in entries.values()
              if id(e.tensor) in twins and e.tensor.is_meta and not e.place}  # (a placed one's: another shape)
+    stand_ins = {id(t) for t in twins.values()}
     storages: dict = {}
     for i, e in seen.items():
         t = twins.get(id(e.tensor), e.tensor)
@@ -1301,7 +1355,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict, dict]:
         with torch.no_grad(), torch.random.fork_rng(devices=[]), _hf_flags((), [twins.get(id(e.tensor), e.tensor)
                                                                                 for e in entries.values()]):
             for i, (_, m, model) in enumerate(plan):
-                mode = _Writes(storages, known, shared, metas)
+                mode = _Writes(storages, known, shared, metas, stand_ins)
                 try:
                     with mode:
                         model._init_weights(m)
@@ -1662,6 +1716,15 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         raise ValueError(f"overrides: callables' tensors {unread} are read by their Hugging Face model's "
                          "_init_weights(), which runs before the overrides (a callable may read tensors filled after "
                          "it): give them a shortcut ('zeros', 'ones', 'normal', 'trunc_normal'), 'default' or 'keep'")
+    turn = {p: k for k, (p, _) in enumerate(order)}
+    filler = {id(e): p for p, m, _, hf in fallback for e in (hf[1] if hf is not None else owned.get(id(m), ()))
+              if e.method is None}  # (the call that fills a tensor no rule, law or override does)
+    early = [f"{by_id[i].name} (read by {p or '<root>'}'s call, filled by {filler[i] or '<root>'}'s)"
+             for p, ids in read.items() for i in ids if i in filler and turn[filler[i]] > turn[p]]
+    if early:  # (in a CPU build they would hold their constructor's values; here nothing yet)
+        raise ValueError(f"materialize: a Hugging Face model's _init_weights() reads {early} before the call that "
+                         "fills them (HF's order: a module after its children); give them overrides (a shortcut "
+                         "fills them before the call)")
     unfilled = [e for e in entries.values() if e.method is None and id(e.owner) not in constructors and not e.hf
                 and (e.kind == "parameter" or e.was_meta)]  # (a tensor HF's init was to write but does not: here)
     placed_fallback = [e.name for e in entries.values() if e.place and (e.method is None or e.partial is not None)]

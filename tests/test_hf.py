@@ -1072,6 +1072,76 @@ def test_an_hf_init_reading_or_writing_through_data_a_tensor_a_rule_fills_sees_t
 
 
 @hf5
+@pytest.mark.parametrize("scheme", ["llama", "torch", "hf"])
+def test_reads_after_a_review_numbers_numpy_sparse_shapes_and_later_fills(scheme):
+    """A review of the reads: a number read off a model tensor (`.item()`) made a constant law of the stand-in's
+    garbage; `np.asarray(w.data)` was not a read; a sparse temporary made the dry run fail (its call was dropped);
+    a tensor's shape or dtype taken (`x.to(w)`, `expand_as(w)`, `randn_like(w)`) counted as a read of its values,
+    refusing a callable override; a read of a tensor another call fills later read nothing.  Now: the values HF's
+    code computes from fastinit's, a refusal for the last."""
+    from transformers import PretrainedConfig, PreTrainedModel
+    from transformers import initialization as init
+
+    import fastinit.torch as ft
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.empty(4))
+
+    class Reader(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config, body, later=False):
+            super().__init__(config)
+            self.body, self.later = body, later
+            self.lin = torch.nn.Linear(16, 24)
+            self.a, self.b, self.c = (torch.nn.Parameter(torch.empty(24)) for _ in range(3))
+            self.part = Scaled()
+            self.register_buffer("temperature", torch.tensor(2.0), persistent=False)
+            self.post_init()
+
+        def _init_weights(self, module):
+            if isinstance(module, torch.nn.Linear):
+                init.normal_(module.weight, std=0.02)
+                init.zeros_(module.bias)
+            elif isinstance(module, Scaled):
+                init.copy_(module.scale, torch.ones(4) / (self.temperature if self.later else 2.0))
+            elif module is self:
+                init.copy_(self.temperature, torch.tensor(2.0))
+                self.body(self)
+
+    def build(body, later=False):
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Reader(PretrainedConfig(), body, later)
+
+    def body(m):
+        init.constant_(m.a, m.lin.weight.abs().max().item())
+        init.copy_(m.b, torch.from_numpy(np.asarray(m.lin.weight.data)).abs().sum(1))
+        init.copy_(m.c, torch.eye(24).to_sparse().to_dense().sum(1))
+
+    model = build(body)
+    ft.materialize(model, seed=4, scheme=scheme)
+    w = model.lin.weight.detach()
+    assert (model.a == w.abs().max()).all() and torch.equal(model.b.detach(), w.abs().sum(1))
+    assert (model.c == 1).all() and (model.part.scale == 0.5).all()
+
+    def shapes(m):  # (no value of lin.weight: its callable override runs last)
+        init.copy_(m.a, torch.ones(24).to(m.lin.weight).expand_as(m.lin.weight[:, 0]))
+        init.copy_(m.b, torch.zeros_like(m.lin.weight[:, 0]).type_as(m.lin.weight) + 3)
+        init.copy_(m.c, torch.randn_like(m.lin.weight[:, 0]) * 0 + 5)
+
+    model = build(shapes)
+    ft.materialize(model, seed=4, scheme=scheme, overrides={"lin.weight": lambda t: t.fill_(2)})
+    assert (model.a == 1).all() and (model.b == 3).all() and (model.c == 5).all() and (model.lin.weight == 2).all()
+    late = build(body, later=True)
+    with pytest.raises(ValueError, match=r"reads \[\"temperature \(read by part's call, filled by <root>'s\)\"\]"):
+        ft.materialize(late, seed=4, scheme=scheme)
+    assert late.lin.weight.is_meta
+
+
+@hf5
 def test_an_hf_inits_eye_is_fastinits_eye():
     """init.eye_ computes torch.eye(n, m, out=tensor): the dry run ran it into the stand-in, which failed, so the call
     wrote nothing and the tensor was refused ("no rule"); a call computing into a tensor (out=) is a write of it, and
