@@ -353,7 +353,7 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "granite": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
     "smollm3": {**_LLAMA, "vocab_size": 128256, "hidden_size": 2048, "num_hidden_layers": 36,
                 "num_attention_heads": 16, "num_key_value_heads": 4, "tie_word_embeddings": True,
-                "pad_token_id": 128004, "attention_bias": False, "mlp_bias": False},
+                "pad_token_id": 128004, "attention_bias": False, "mlp_bias": False, "no_rope_layer_interval": 4},
     "seed_oss": {**_LLAMA, "vocab_size": 155136, "intermediate_size": 27648, "num_hidden_layers": 64,
                  "num_attention_heads": 80, "num_key_value_heads": 8, "head_dim": 128, "pad_token_id": 1,
                  "attention_bias": True, "attention_out_bias": False, "mlp_bias": False},
@@ -361,16 +361,16 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                  "num_hidden_layers": 18, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 128,
                  "tie_word_embeddings": True, "pad_token_id": 0, "use_bias": False},
     "olmo2": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False},
-    "olmo3": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False},
-    "exaone4": {**_LLAMA, "vocab_size": 102400, "intermediate_size": 16384, "num_key_value_heads": 32},
+    "olmo3": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False, "sliding_window": 4096},
+    "exaone4": {**_LLAMA, "vocab_size": 102400, "intermediate_size": 16384, "num_key_value_heads": 32,
+                "sliding_window": 4096, "sliding_window_pattern": 4},
     "glm4_moe": {**_LLAMA, "vocab_size": 151552, "intermediate_size": 10944, "num_hidden_layers": 46,
                  "num_attention_heads": 96, "num_key_value_heads": 8, "attention_bias": False, "use_qk_norm": False,
                  "n_routed_experts": 128, "num_experts_per_tok": 8, "n_shared_experts": 1,
                  "moe_intermediate_size": 1408, "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
-    "qwen2_vl": {"tie_word_embeddings": False},
-    "qwen2_5_vl": {"tie_word_embeddings": False},
-    "qwen3_vl": {"tie_word_embeddings": False},
+    **dict.fromkeys(("qwen2_vl", "qwen2_5_vl", "qwen3_vl"), {"tie_word_embeddings": False,
+                                                             "initializer_range": 0.02}),
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -386,7 +386,7 @@ _QWEN_VISION = {  # (their vision configs')
                  "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "initializer_range": 0.02},
     "qwen2_5_vl": {"depth": 32, "hidden_size": 3584, "intermediate_size": 3420, "num_heads": 16, "in_channels": 3,
                    "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 3584,
-                   "initializer_range": 0.02},
+                   "window_size": 112, "initializer_range": 0.02},
     "qwen3_vl": {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16, "in_channels": 3,
                  "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 3584,
                  "num_position_embeddings": 2304, "deepstack_visual_indexes": [8, 16, 24], "initializer_range": 0.02}}
@@ -394,8 +394,8 @@ _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
     "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt2": _DERIVED,
-    "granite": _DERIVED[:1], "olmo2": _DERIVED[:1], "olmo3": _DERIVED[:1], "seed_oss": ("head_dim",),
-    "ernie4_5": ("head_dim",)}
+    "granite": _DERIVED[:1], "olmo2": _DERIVED[:1], "olmo3": _DERIVED[:1], "seed_oss": _DERIVED[:2],
+    "ernie4_5": _DERIVED[:2], "smollm3": _DERIVED[:1]}
 _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
              "n_positions": "max_position_embeddings"},
@@ -552,12 +552,29 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     text = dict(given) if given is not None else {k: v for k, v in cfg.items() if k not in (
         "model_type", "vision_config", "text_config", "tie_word_embeddings")}  # (the published files: flat)
     seen = f"{where}: text_config" if given is not None else where
-    tied = get("tie_word_embeddings", "flag")
+    if given is not None:  # (transformers ties them where either config says so)
+        _getter(text, {"tie_word_embeddings": False}, kind, seen)("tie_word_embeddings", "flag")
+    elif kind == "qwen3_vl":  # (its config takes no flat layout: the top-level sizes would be ignored)
+        flat = sorted(set(text) & {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
+                                   "num_key_value_heads", "head_dim", "vocab_size"})
+        if flat:
+            raise ValueError(f"{where}: {flat} belong in text_config (transformers' Qwen3-VL config ignores them at "
+                             "the top level)")
+        text = {}
+    else:
+        text.pop("head_dim", None)  # (not the text's in the flat layout: transformers leaves it at the top level)
+    tied = get("tie_word_embeddings", "flag") or text.get("tie_word_embeddings") is True
     if kind == "qwen3_vl":  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own)
         spec = config_spec({**text, "model_type": "qwen3", "tie_word_embeddings": tied}, name=seen)
         spec = {n.replace("model.", "model.language_model.", 1): t for n, t in spec.items()}
     else:
         spec = config_spec(_qwen2_vl_text(text, tied, seen), name=seen)
+    if not tied:  # (its std: the top-level initializer_range (0: 0.02) where the config has one, else the text's as
+        # it is, as transformers' _init_weights of the whole model takes it)
+        std = (get("initializer_range", "std") or 0.02) if given is not None and "initializer_range" in cfg else \
+            _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range", "std")
+        if std is not None:
+            spec["lm_head.weight"] = replace(spec["lm_head.weight"], params={"std": std})
     vision = cfg.get("vision_config")
     if vision is not None and not isinstance(vision, Mapping):
         raise ValueError(f"{where}: vision_config must be an object or null, got {vision!r}")
@@ -586,7 +603,7 @@ def _qwen2_vl_text(text: dict, tied: bool, where: str) -> dict:
         raise ValueError(f"{where}: head_dim must be left out or equal hidden_size // num_attention_heads, got "
                          f"{text['head_dim']!r}")
     text.pop("head_dim", None)
-    rope = next((text[k] for k in ("rope_parameters", "rope_scaling") if isinstance(text.get(k), Mapping)), {})
+    rope = next((text[k] for k in ("rope_scaling", "rope_parameters") if isinstance(text.get(k), Mapping)), {})
     section = rope.get("mrope_section", [16, 24, 24])  # (transformers' default where the config has none)
     if sizes and (not isinstance(section, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
                                                            for n in section) or 2 * sum(section) != d // heads):
@@ -611,12 +628,13 @@ def _qwen_vision(kind: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
     width_key = "embed_dim" if v2 else "hidden_size"
     width, heads = get(width_key), get("num_heads")
     out = get("hidden_size" if v2 else "out_hidden_size")
-    if width % heads:
-        raise ValueError(f"{where}: {width_key} {width} is not a multiple of num_heads {heads}")
-    std = get("initializer_range", "std")
-    if std is None:
-        raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
+    if width % heads or width // heads % 4:  # (its rotary embedding turns a quarter of a head by rows, one by columns)
+        raise ValueError(f"{where}: {width_key} {width} must be num_heads {heads} heads of a multiple of 4 dimensions")
+    std = get("initializer_range", "std") or 0.02  # (transformers' _init_weights of the vision model: 0 is 0.02)
     patch, merged, depth = get("patch_size"), width * get("spatial_merge_size") ** 2, get("depth", "count")
+    if kind == "qwen2_5_vl" and get("window_size") < patch * get("spatial_merge_size"):  # (windows of no token)
+        raise ValueError(f"{where}: window_size {get('window_size')} must be patch_size × spatial_merge_size "
+                         f"{patch * get('spatial_merge_size')} at least")
     prefix = "model.visual." if v3 else "visual."
 
     def linear(name, rows, cols):
@@ -722,9 +740,9 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
     if types is not None and (not isinstance(types, list) or len(types) != layers
-                              or not all(isinstance(t, str) for t in types)):  # (transformers' config refuses it)
+                              or not all(t in _ATTENTION_TYPES for t in types)):  # (transformers' config refuses it)
         raise ValueError(f"{where}: layer_types must be null or a list of {layers} attention types, one per layer "
-                         f"(num_hidden_layers), got {types!r}")
+                         f"(num_hidden_layers; {', '.join(_ATTENTION_TYPES[:3])}, ...), got {types!r}")
     init_range = get("initializer_range", "std")
     std = init_range or 0.02  # as transformers' _init_weights: 0 (or null) means its default
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
@@ -795,24 +813,27 @@ _NORMS = {  # each decoder layer's norms
     **dict.fromkeys(("olmo2", "olmo3", "exaone4"), ("post_attention_layernorm", "post_feedforward_layernorm"))}
 
 
-_ROTARY = {"glm4_moe": 0.5}  # the configs' default partial_rotary_factor where it is not 1
+_ROTARY = {"glm4_moe": 0.5, "phi3": 1.0}  # the families that rotate a part of a head: their default part
 
 
 def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int, kv_heads: int | None = None) -> None:
     """Refuse a decoder config that transformers' config refuses or whose model fails in its forward pass, before
-    anything is written: an odd fully rotary head dimension ``rotary`` above 4 (RoPE rotates pairs; transformers'
-    ``validate_rope``), query heads not a multiple of ``kv_heads`` (grouped-query attention repeats each key/value
-    head), more experts per token than experts, and DeepSeek's expert groups (``n_group`` dividing the routed experts,
-    ``topk_group`` of them at most)."""
-    rope = cfg.get("rope_parameters")
-    part = cfg.get("partial_rotary_factor", rope.get("partial_rotary_factor", _ROTARY.get(kind, 1.0))
-                   if isinstance(rope, Mapping) else _ROTARY.get(kind, 1.0))
-    if rotary > 4 and rotary % 2 and isinstance(part, (int, float)) and int(rotary * part) == rotary:
+    anything is written: an odd fully rotary head dimension ``rotary`` of 3 or more (RoPE rotates pairs; transformers'
+    ``validate_rope`` refuses those above 4, its forward pass the others), query heads not a multiple of
+    ``kv_heads`` (grouped-query attention repeats each key/value head), layer patterns (:func:`_check_layers`),
+    more experts per token than experts, and DeepSeek's and GLM-4.5's expert groups (``n_group`` dividing the routed
+    experts into groups of 2 or more, ``topk_group`` of them at most)."""
+    part = 1.0  # (the other families rotate all of a head, whatever the config says)
+    if kind in _ROTARY:  # (its rope_parameters' (or legacy rope_scaling's) factor first, as transformers takes it)
+        rope = next((cfg[k] for k in ("rope_parameters", "rope_scaling") if isinstance(cfg.get(k), Mapping)), {})
+        part = rope.get("partial_rotary_factor", cfg.get("partial_rotary_factor", _ROTARY[kind]))
+    if rotary >= 3 and rotary % 2 and (not isinstance(part, (int, float)) or int(rotary * part) == rotary):
         key = "qk_rope_head_dim" if kind == "deepseek_v3" else "head_dim"
         raise ValueError(f"{where}: the rotary {key} must be even (RoPE rotates pairs of dimensions), got {rotary}")
     heads = get("num_attention_heads")
     if kv_heads is not None and heads % kv_heads:
         raise ValueError(f"{where}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
+    _check_layers(kind, cfg, get, where)
     experts = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "deepseek_v3": "n_routed_experts",
                "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}.get(kind)
     if experts is None or not get(experts, "count"):  # (a dense model; Qwen's 0 experts: no sparse layer)
@@ -826,6 +847,30 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
             raise ValueError(f"{where}: {experts} {n} is not a multiple of n_group {groups} (the router's groups)")
         if top_groups > groups:
             raise ValueError(f"{where}: topk_group {top_groups} is more than n_group {groups}")
+        if n // groups < 2:  # (the router scores a group by the sum of its top 2)
+            raise ValueError(f"{where}: each of the n_group {groups} groups of the {n} experts must hold 2 at least")
+
+
+_ATTENTION_TYPES = ("full_attention", "sliding_attention", "chunked_attention", "window_attention",
+                    "indexed_attention", "compressed_sparse_attention", "heavily_compressed_attention",
+                    "minimax_m3_sparse", "conv", "moe", "hybrid", "hybrid_sliding", "reference_sliding_attention",
+                    "linear_attention")  # (transformers 5.25's: validate_layer_type refuses others)
+
+
+def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
+    """Refuse the layer-pattern keys transformers' config of ``kind`` refuses or fails on (what it derives
+    ``layer_types`` from where a config has none; SmolLM3's layers without RoPE)."""
+    derived = cfg.get("layer_types") is None
+    if kind == "exaone4" and derived:  # (a global layer every sliding_window_pattern-th)
+        get("sliding_window"), get("sliding_window_pattern")
+    if kind == "olmo3":
+        get("sliding_window")
+    if kind == "smollm3":
+        get("no_rope_layer_interval")
+        no_rope = cfg.get("no_rope_layers")
+        if no_rope is not None and (not isinstance(no_rope, list) or len(no_rope) != get("num_hidden_layers")):
+            raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} flags, "
+                             f"one per layer (num_hidden_layers), got {no_rope!r}")
 
 
 def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str):

@@ -533,7 +533,8 @@ def test_config_spec_gpt_oss():
     ({"model_type": "deepseek_v3", "n_group": 0}, "n_group must be a positive integer, got 0"),
     ({"model_type": "deepseek_v3", "num_key_value_heads": 64}, "num_key_value_heads 64 must be num_attention_heads"),
     ({"model_type": "qwen3", "num_hidden_layers": 2, "layer_types": ["full_attention"]},
-     r"layer_types must be null or a list of 2 attention types, one per layer \(num_hidden_layers\), got \['full"),
+     r"layer_types must be null or a list of 2 attention types, one per layer \(num_hidden_layers; full_attention, "
+     r"sliding_attention, chunked_attention, ...\), got \['full"),
     ({"model_type": "gpt2", "n_layer": 1, "layer_types": "full_attention"}, "layer_types must be null or a list of 1"),
     ({"model_type": "olmo2", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "glm4_moe", "n_routed_experts": 6, "n_group": 4, "num_experts_per_tok": 2},
@@ -559,6 +560,28 @@ def test_config_spec_gpt_oss():
       "vision_config": {"deepstack_visual_indexes": [8, -1]}},
      r"config: vision_config: deepstack_visual_indexes must be a list of integers >= 0, got \[8, -1\]"),
     ({"model_type": "qwen3_vl"}, "config: vision_config: out_hidden_size 3584 .* must be the text's hidden_size 4096"),
+    # (a review's: what transformers' config refuses or its model fails on, 2026-12-06 (b))
+    ({"model_type": "qwen2_vl", "hidden_size": 1024, "num_attention_heads": 8,
+      "vision_config": {"embed_dim": 24, "num_heads": 4, "hidden_size": 1024}},
+     "vision_config: embed_dim 24 must be num_heads 4 heads of a multiple of 4 dimensions"),
+    ({"model_type": "qwen2_5_vl", "hidden_size": 1024, "num_attention_heads": 8,
+      "vision_config": {"out_hidden_size": 1024, "window_size": 20}},
+     "vision_config: window_size 20 must be patch_size × spatial_merge_size 28 at least"),
+    ({"model_type": "qwen3_vl", "hidden_size": 1024}, r"config: \['hidden_size'\] belong in text_config"),
+    ({"model_type": "glm4_moe", "n_routed_experts": 8, "num_experts_per_tok": 2, "n_group": 8, "topk_group": 2},
+     "each of the n_group 8 groups of the 8 experts must hold 2 at least"),
+    ({"model_type": "deepseek_v3", "n_routed_experts": 8, "n_group": 8}, "groups of the 8 experts must hold 2"),
+    ({"model_type": "exaone4", "sliding_window": None}, "sliding_window must be a positive integer, got None"),
+    ({"model_type": "exaone4", "sliding_window_pattern": "LLLG"}, "sliding_window_pattern must be a positive integer"),
+    ({"model_type": "olmo3", "sliding_window": None}, "sliding_window must be a positive integer, got None"),
+    ({"model_type": "smollm3", "num_hidden_layers": 2, "no_rope_layers": [1]},
+     r"no_rope_layers must be null or a list of 2 flags, one per layer \(num_hidden_layers\), got \[1\]"),
+    ({"model_type": "smollm3", "no_rope_layer_interval": 0}, "no_rope_layer_interval must be a positive integer"),
+    ({"model_type": "olmo2", "num_hidden_layers": 1, "layer_types": ["bogus"]}, r"layer_types .* got \['bogus'\]"),
+    ({"model_type": "ernie4_5", "head_dim": 3}, "the rotary head_dim must be even .*got 3"),
+    ({"model_type": "olmo2", "head_dim": 9, "partial_rotary_factor": 0.5}, "the rotary head_dim must be even"),
+    ({"model_type": "glm4_moe", "head_dim": 7, "partial_rotary_factor": 0.5,
+      "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 1.0}}, "the rotary head_dim must be even"),
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),
@@ -578,6 +601,20 @@ def test_config_spec_gpt_oss():
 def test_config_spec_refusals_name_the_key(config, message):
     with pytest.raises(ValueError, match=message):
         config_spec(config)
+
+
+@pytest.mark.parametrize("config", [  # what transformers builds and runs: not refused (a review's, 2026-12-06 (b))
+    {"model_type": "seed_oss", "num_key_value_heads": None},
+    {"model_type": "smollm3", "num_key_value_heads": None},
+    {"model_type": "ernie4_5", "num_key_value_heads": None, "head_dim": None},
+    {"model_type": "qwen2_vl", "hidden_size": 3584, "num_attention_heads": 28, "num_key_value_heads": 4,
+     "head_dim": 32},  # (a flat config's top-level head_dim: not the text's, which transformers ignores)
+    {"model_type": "glm4_moe", "head_dim": 7, "partial_rotary_factor": 1.0,
+     "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.5}},  # (rope_parameters' first)
+    {"model_type": "ernie4_5", "head_dim": 1},
+])
+def test_config_spec_takes_what_transformers_runs(config):
+    assert parameter_count(config_spec(config)) > 0
 
 
 def test_init_config_flag(tmp_path, capsys):

@@ -272,6 +272,13 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "text_config": {**TINY, "rope_parameters": MROPE}, "tie_word_embeddings": True,
         "vision_config": {"depth": 1, "embed_dim": 32, "hidden_size": 64, "num_heads": 4, "mlp_ratio": 2,
                           "patch_size": 7, "in_channels": 1, "temporal_patch_size": 1, "initializer_range": 0.04}}),
+    "qwen2.5-vl-tied-by-text": ("Qwen2_5_VLConfig", {  # (a transformers 4 save: tied in text_config; ranges of 0)
+        "text_config": {**TINY, "rope_parameters": MROPE, "tie_word_embeddings": True, "initializer_range": 0.0},
+        "vision_config": {"depth": 1, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+                          "initializer_range": 0.0, "window_size": 56}}),
+    "qwen2-vl-zero-range": ("Qwen2VLConfig", {  # (the LM head's std: the text's range as it is, 0)
+        "text_config": {**TINY, "rope_parameters": MROPE, "initializer_range": 0.0},
+        "vision_config": {"depth": 1, "embed_dim": 32, "hidden_size": 64, "num_heads": 2}}),
     "qwen3-vl": ("Qwen3VLConfig", {
         "text_config": {**TINY, "head_dim": 16, "attention_bias": True, "initializer_range": 0.03,
                         "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]}},
