@@ -486,8 +486,8 @@ def _aliased(cfg: Mapping, aliases: Mapping, where: str) -> Mapping:
 
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >=
-    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` or
-    ``"indices"`` (a list of ints >= 0)."""
+    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` (a finite number
+    >= 0; ``"std or null"`` where the config has no such field) or ``"indices"`` (a list of ints >= 0)."""
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
         if check == "flag":
@@ -495,14 +495,15 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
         elif check == "indices":
             ok = isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
                                                  for i in value)
-        elif check == "std":
-            ok = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)
-                                   and math.isfinite(value) and value >= 0)
+        elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
+            ok = value is None and check == "std or null" or (isinstance(value, (int, float)) and not isinstance(
+                value, bool) and math.isfinite(value) and value >= 0)
         else:  # a size or a count (None where transformers derives it)
             ok = (value is None and key in _DERIVED and (key not in cfg or key in _NULLABLE.get(kind, ()))) or \
                 (isinstance(value, int) and not isinstance(value, bool) and value >= (check == "size"))
         if not ok:
-            what = {"flag": "true or false", "std": "a finite number >= 0", "size": "a positive integer",
+            what = {"flag": "true or false", "std": "a finite number >= 0", "std or null": "null or a finite number "
+                    ">= 0", "size": "a positive integer",
                     "count": "an integer >= 0", "indices": "a list of integers >= 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
@@ -563,18 +564,25 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         text = {}
     else:
         text.pop("head_dim", None)  # (not the text's in the flat layout: transformers leaves it at the top level)
-    tied = get("tie_word_embeddings", "flag") or text.get("tie_word_embeddings") is True
+    tied = get("tie_word_embeddings", "flag") or kind != "qwen3_vl" and text.get("tie_word_embeddings") is True
+    # (Qwen2(.5)-VL's config carries the text's flag up; Qwen3-VL's reads its own alone)
     if kind == "qwen3_vl":  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own)
+        rope = next((text[k] for k in ("rope_scaling", "rope_parameters") if isinstance(text.get(k), Mapping)), {})
+        section = rope.get("mrope_section", [24, 20, 20])  # (its interleaved sections: 3 of any size)
+        if not isinstance(section, list) or len(section) < 3:
+            raise ValueError(f"{seen}: rope_parameters' mrope_section must list the rotary sections of time, height "
+                             f"and width (3), got {section!r}")
         spec = config_spec({**text, "model_type": "qwen3", "tie_word_embeddings": tied}, name=seen)
         spec = {n.replace("model.", "model.language_model.", 1): t for n, t in spec.items()}
     else:
         spec = config_spec(_qwen2_vl_text(text, tied, seen), name=seen)
     if not tied:  # (its std: the top-level initializer_range (0: 0.02) where the config has one, else the text's as
         # it is, as transformers' _init_weights of the whole model takes it)
-        std = (get("initializer_range", "std") or 0.02) if given is not None and "initializer_range" in cfg else \
+        top = "initializer_range" in cfg and (given is not None or kind == "qwen3_vl")  # (the flat layout's: the
+        # text's, which Qwen2(.5)-VL's config moves)
+        std = (get("initializer_range", "std or null") or 0.02) if top else \
             _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range", "std")
-        if std is not None:
-            spec["lm_head.weight"] = replace(spec["lm_head.weight"], params={"std": std})
+        spec["lm_head.weight"] = replace(spec["lm_head.weight"], params={"std": std})
     vision = cfg.get("vision_config")
     if vision is not None and not isinstance(vision, Mapping):
         raise ValueError(f"{where}: vision_config must be an object or null, got {vision!r}")
@@ -742,14 +750,12 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     if types is not None and (not isinstance(types, list) or len(types) != layers
                               or not all(t in _ATTENTION_TYPES for t in types)):  # (transformers' config refuses it)
         raise ValueError(f"{where}: layer_types must be null or a list of {layers} attention types, one per layer "
-                         f"(num_hidden_layers; {', '.join(_ATTENTION_TYPES[:3])}, ...), got {types!r}")
+                         f"(num_hidden_layers; {' or '.join(_ATTENTION_TYPES)}), got {types!r}")
     init_range = get("initializer_range", "std")
-    std = init_range or 0.02  # as transformers' _init_weights: 0 (or null) means its default
+    std = init_range or 0.02  # as transformers' _init_weights: 0 means its default
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
         heads_of(*(("n_embd", "n_head") if kind == "gpt2" else ("hidden_size", "num_attention_heads")))
     if kind == "gpt2":
-        if init_range is None:  # (its Conv1D weights are drawn with it as it is)
-            raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
         return _gpt2(get("n_layer"), get("n_embd"), get("vocab_size"), get("n_positions"), get("n_inner"),
                      std=init_range, embedding_std=std, tied=get("tie_word_embeddings", "flag"))
     vocab = get("vocab_size")
@@ -783,7 +789,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     kv_heads = get("num_key_value_heads")
     _check_runs(kind, cfg, get, where, d // heads if head_dim is None else head_dim, kv_heads)
     bias = get("use_bias" if kind == "ernie4_5" else "attention_bias", "flag") \
-        if "attention_bias" in defaults or kind == "ernie4_5" else False
+        if "attention_bias" in defaults or kind == "ernie4_5" and cfg.get("use_bias") is not None else False
     qkv_bias = get("qkv_bias", "flag") if kind == "qwen2_moe" else bias or kind == "qwen2"
     o_bias = get("attention_out_bias", "flag") if kind == "seed_oss" else bias and kind != "glm4_moe"
     gemma = kind.startswith("gemma")
@@ -803,7 +809,8 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                   if kind in ("mixtral", "qwen2_moe", "qwen3_moe", "glm4_moe") else None)
 
 
-_FLOOR_HEADS = ("granite", "smollm3", "seed_oss", "ernie4_5", "olmo2", "olmo3", "exaone4", "glm4_moe")  # head_dim
+_FLOOR_HEADS = ("mistral", "qwen2", "phi3", "granite", "smollm3", "seed_oss", "ernie4_5", "olmo2", "olmo3",
+                "exaone4", "glm4_moe")  # head_dim
 # left out: hidden_size // num_attention_heads, a multiple or not, as transformers builds and runs them
 _QK_NORM = ("qwen3", "gemma3_text", "qwen3_moe", "exaone4")  # q/k RMSNorms per head (Qwen3's)
 _NORMS = {  # each decoder layer's norms
@@ -823,10 +830,14 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     ``kv_heads`` (grouped-query attention repeats each key/value head), layer patterns (:func:`_check_layers`),
     more experts per token than experts, and DeepSeek's and GLM-4.5's expert groups (``n_group`` dividing the routed
     experts into groups of 2 or more, ``topk_group`` of them at most)."""
-    part = 1.0  # (the other families rotate all of a head, whatever the config says)
-    if kind in _ROTARY:  # (its rope_parameters' (or legacy rope_scaling's) factor first, as transformers takes it)
-        rope = next((cfg[k] for k in ("rope_parameters", "rope_scaling") if isinstance(cfg.get(k), Mapping)), {})
-        part = rope.get("partial_rotary_factor", cfg.get("partial_rotary_factor", _ROTARY[kind]))
+    rope = next((cfg[k] for k in ("rope_scaling", "rope_parameters") if isinstance(cfg.get(k), Mapping)), {})
+    # (a legacy rope_scaling first, as transformers takes it)
+    part = rope.get("partial_rotary_factor", cfg.get("partial_rotary_factor", _ROTARY.get(kind, 1.0)))
+    if kind not in _ROTARY and rope.get("rope_type", rope.get("type", "default")) == "default":
+        part = 1.0  # (a family that rotates all of a head ignores the factor, but in a non-default rope's frequencies)
+    elif kind not in _ROTARY and isinstance(part, (int, float)) and part != 1:
+        raise ValueError(f"{where}: partial_rotary_factor {part} with rope_type {rope.get('rope_type')!r}: this "
+                         "family rotates all of a head (transformers' forward pass fails on fewer frequencies)")
     if rotary >= 3 and rotary % 2 and (not isinstance(part, (int, float)) or int(rotary * part) == rotary):
         key = "qk_rope_head_dim" if kind == "deepseek_v3" else "head_dim"
         raise ValueError(f"{where}: the rotary {key} must be even (RoPE rotates pairs of dimensions), got {rotary}")
@@ -851,10 +862,8 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
             raise ValueError(f"{where}: each of the n_group {groups} groups of the {n} experts must hold 2 at least")
 
 
-_ATTENTION_TYPES = ("full_attention", "sliding_attention", "chunked_attention", "window_attention",
-                    "indexed_attention", "compressed_sparse_attention", "heavily_compressed_attention",
-                    "minimax_m3_sparse", "conv", "moe", "hybrid", "hybrid_sliding", "reference_sliding_attention",
-                    "linear_attention")  # (transformers 5.25's: validate_layer_type refuses others)
+_ATTENTION_TYPES = ("full_attention", "sliding_attention")  # (the layers these families' models build: the other
+# types transformers' configs take fail in their forward pass)
 
 
 def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
@@ -864,13 +873,14 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
     if kind == "exaone4" and derived:  # (a global layer every sliding_window_pattern-th)
         get("sliding_window"), get("sliding_window_pattern")
     if kind == "olmo3":
-        get("sliding_window")
+        get("sliding_window", "count")
     if kind == "smollm3":
-        get("no_rope_layer_interval")
         no_rope = cfg.get("no_rope_layers")
-        if no_rope is not None and (not isinstance(no_rope, list) or len(no_rope) != get("num_hidden_layers")):
-            raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} flags, "
-                             f"one per layer (num_hidden_layers), got {no_rope!r}")
+        if no_rope is None:  # (derived from the interval)
+            get("no_rope_layer_interval")
+        elif not isinstance(no_rope, list) or len(no_rope) < get("num_hidden_layers"):
+            raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} flags at "
+                             f"least, one per layer (num_hidden_layers), got {no_rope!r}")
 
 
 def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str):
@@ -878,8 +888,6 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     the experts and routers drawn with ``initializer_range`` as it is, Qwen2-MoE's shared expert (plain linear layers)
     with ``std`` (0.02 where initializer_range is 0).  Qwen's layer ``i`` is sparse unless it is in ``mlp_only_layers``
     (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step``."""
-    if init_range is None:  # (transformers draws the experts with it as it is)
-        raise ValueError(f"{where}: initializer_range must be a finite number >= 0, got None")
     d = get("hidden_size")
     if kind == "gpt_oss":
         experts, hidden = get("num_local_experts"), get("intermediate_size")

@@ -533,8 +533,8 @@ def test_config_spec_gpt_oss():
     ({"model_type": "deepseek_v3", "n_group": 0}, "n_group must be a positive integer, got 0"),
     ({"model_type": "deepseek_v3", "num_key_value_heads": 64}, "num_key_value_heads 64 must be num_attention_heads"),
     ({"model_type": "qwen3", "num_hidden_layers": 2, "layer_types": ["full_attention"]},
-     r"layer_types must be null or a list of 2 attention types, one per layer \(num_hidden_layers; full_attention, "
-     r"sliding_attention, chunked_attention, ...\), got \['full"),
+     r"layer_types must be null or a list of 2 attention types, one per layer \(num_hidden_layers; full_attention or "
+     r"sliding_attention\), got \['full"),
     ({"model_type": "gpt2", "n_layer": 1, "layer_types": "full_attention"}, "layer_types must be null or a list of 1"),
     ({"model_type": "olmo2", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "glm4_moe", "n_routed_experts": 6, "n_group": 4, "num_experts_per_tok": 2},
@@ -573,9 +573,18 @@ def test_config_spec_gpt_oss():
     ({"model_type": "deepseek_v3", "n_routed_experts": 8, "n_group": 8}, "groups of the 8 experts must hold 2"),
     ({"model_type": "exaone4", "sliding_window": None}, "sliding_window must be a positive integer, got None"),
     ({"model_type": "exaone4", "sliding_window_pattern": "LLLG"}, "sliding_window_pattern must be a positive integer"),
-    ({"model_type": "olmo3", "sliding_window": None}, "sliding_window must be a positive integer, got None"),
+    ({"model_type": "olmo3", "sliding_window": None}, "sliding_window must be an integer >= 0, got None"),
     ({"model_type": "smollm3", "num_hidden_layers": 2, "no_rope_layers": [1]},
-     r"no_rope_layers must be null or a list of 2 flags, one per layer \(num_hidden_layers\), got \[1\]"),
+     r"no_rope_layers must be null or a list of 2 flags at least, one per layer \(num_hidden_layers\), got \[1\]"),
+    # (a second review's)
+    ({"model_type": "qwen2", "num_hidden_layers": 2, "layer_types": ["conv", "full_attention"]}, r"got \['conv'"),
+    ({"model_type": "llama", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": "qwen3_vl", "text_config": {"rope_parameters": {"rope_type": "default", "mrope_section": [8]}}},
+     r"config: text_config: rope_parameters' mrope_section must list .* \(3\), got \[8\]"),
+    ({"model_type": "phi3", "head_dim": 15, "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.4},
+      "rope_scaling": {"rope_type": "default", "partial_rotary_factor": 1.0}}, "the rotary head_dim must be even"),
+    ({"model_type": "llama", "rope_parameters": {"rope_type": "linear", "factor": 2.0, "partial_rotary_factor": 0.5}},
+     "partial_rotary_factor 0.5 with rope_type 'linear': this family rotates all of a head"),
     ({"model_type": "smollm3", "no_rope_layer_interval": 0}, "no_rope_layer_interval must be a positive integer"),
     ({"model_type": "olmo2", "num_hidden_layers": 1, "layer_types": ["bogus"]}, r"layer_types .* got \['bogus'\]"),
     ({"model_type": "ernie4_5", "head_dim": 3}, "the rotary head_dim must be even .*got 3"),
@@ -585,7 +594,8 @@ def test_config_spec_gpt_oss():
     ({}, "model_type None is not supported"),
     ({"model_type": "llama", "hidden_size": 0}, "hidden_size must be a positive integer, got 0"),
     ({"model_type": "llama", "num_hidden_layers": 2.0}, "num_hidden_layers must be a positive integer, got 2.0"),
-    ({"model_type": "qwen2", "num_attention_heads": 5}, "hidden_size 4096 is not a multiple of num_attention_heads 5"),
+    ({"model_type": "qwen2", "num_attention_heads": 5}, "the rotary head_dim must be even .*got 819"),  # (4096 // 5)
+    ({"model_type": "llama", "num_attention_heads": 5}, "hidden_size 4096 is not a multiple of num_attention_heads 5"),
     ({"model_type": "mistral", "tie_word_embeddings": "yes"}, "tie_word_embeddings must be true or false"),
     ({"model_type": "bert", "pad_token_id": 30522}, r"pad_token_id must be null or an int in \[-30522, 30522\)"),
     ({"model_type": "llama", "initializer_range": -0.02}, "initializer_range must be a finite number >= 0"),
@@ -612,6 +622,12 @@ def test_config_spec_refusals_name_the_key(config, message):
     {"model_type": "glm4_moe", "head_dim": 7, "partial_rotary_factor": 1.0,
      "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.5}},  # (rope_parameters' first)
     {"model_type": "ernie4_5", "head_dim": 1},
+    {"model_type": "mistral", "hidden_size": 66, "num_attention_heads": 4, "num_key_value_heads": 4},  # (floor heads)
+    {"model_type": "smollm3", "num_hidden_layers": 2, "no_rope_layers": [1, 1, 0], "no_rope_layer_interval": 0},
+    {"model_type": "olmo3", "sliding_window": 0, "num_hidden_layers": 1, "layer_types": ["full_attention"]},
+    {"model_type": "ernie4_5", "use_bias": None},
+    {"model_type": "phi3", "head_dim": 15, "rope_scaling": {"rope_type": "default", "partial_rotary_factor": 0.4},
+     "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 1.0}},  # (rope_scaling's first)
 ])
 def test_config_spec_takes_what_transformers_runs(config):
     assert parameter_count(config_spec(config)) > 0

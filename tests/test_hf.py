@@ -285,6 +285,13 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "vision_config": {"depth": 3, "hidden_size": 32, "intermediate_size": 48, "num_heads": 4, "out_hidden_size": 64,
                           "num_position_embeddings": 16, "deepstack_visual_indexes": [0, 2], "initializer_range": 0.05,
                           "patch_size": 8}}),
+    "qwen3-vl-text-tie": ("Qwen3VLConfig", {  # (Qwen3-VL's config reads only its own tie flag; the LM head's std: the
+        # top-level range)
+        "text_config": {**TINY, "head_dim": 16, "tie_word_embeddings": True,
+                        "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]}},
+        "vision_config": {"depth": 1, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+                          "num_position_embeddings": 16, "deepstack_visual_indexes": [], "patch_size": 8},
+        "initializer_range": 0.1}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
