@@ -395,15 +395,16 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
     return None
 
 
-_PARSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # class -> {names: (its __init__'s code, constants)}
+_PARSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # class -> {names: (its classes' __init__ codes,
+# constants)}
 
 
 def _parsed_constants(cls: type, names: tuple) -> dict | None:
-    """:func:`_constructed_constants`, parsed once per class (again where its ``__init__`` is another), the classes
-    not held."""
-    code = getattr(cls.__init__, "__code__", None)
+    """:func:`_constructed_constants`, parsed once per class (again where an ``__init__`` of it or of a base is
+    another), the classes not held."""
+    code = tuple(getattr(vars(k).get("__init__"), "__code__", None) for k in cls.__mro__)  # (a base's counts too)
     held = _PARSED.setdefault(cls, {}).get(names)
-    if held is None or held[0] is not code:
+    if held is None or held[0] != code:
         held = _PARSED[cls][names] = code, _constructed_constants(cls, names)
     return held[1]
 
@@ -907,7 +908,8 @@ _EMPTY = {"empty", "empty_like", "new_empty", "empty_strided", "new_empty_stride
 _CONSTANT_INIT = {"zeros_", "ones_", "constant_", "eye_", "dirac_"}
 _FACTORIES = {"new_tensor", "new_zeros", "new_ones", "new_full", "zeros_like", "ones_like", "full_like"}  # (the
 # source's dtype and device only, not its values: trunc_normal_'s tensor.new_tensor(a).item())
-_AS_NUMBER = {"item", "tolist", "__float__", "__int__", "__index__", "__bool__", "__complex__", "numpy", "__array__"}
+_AS_NUMBER = {"item", "tolist", "__float__", "__int__", "__index__", "__bool__", "__complex__", "numpy", "__array__",
+              "equal", "allclose", "is_nonzero"}  # (values out as Python numbers)
 _SHAPED = _FACTORIES | _EMPTY | {"rand_like", "randn_like", "randint_like"}  # their first argument's shape, dtype
 # and device only: not a read of its values
 _LIKE = {"to", "type_as", "expand_as", "view_as", "reshape_as"}  # their other tensor's shape, dtype or device only
@@ -960,12 +962,13 @@ class _Writes(torch.overrides.TorchFunctionMode):
         self.views: dict = {}  # the same for views of them, this run's
         self.stand_ins = stand_ins or set()  # ids of the stand-ins (shared, read only), whose values are meaningless
         self.junk: dict = {}  # id -> a tensor computed from them (shapes only, as for skipped draws)
-        self.derived: dict = {}  # id -> a tensor computed from the values of the model's tensors
+        self.derived: dict = {}  # id -> (a tensor computed from the values of the model's tensors, their ids)
         self.aliased: list = []  # (ids, region, its meta original's or None) of writes through another object (a view,
         # .data), which carries no flag
         self.drawn: dict = {}  # id -> the tensor (held: its id is not reused during the run)
         self.unknown: dict = {}  # id -> a tensor whose values nothing observed has set (see _EMPTY)
-        self.read: set = set()  # ids of the model's tensors whose values a call reads (not a view, the metadata)
+        self.read: set = set()  # ids of the model's tensors whose values reach a write of a model tensor or a number
+        # (not a view, the metadata, a shape or dtype taken)
 
     def _mark(self, marks: dict, tensors) -> None:
         marks.update((id(t), t) for t in tensors if t is not None)
@@ -975,18 +978,22 @@ class _Writes(torch.overrides.TorchFunctionMode):
         ids.update(self.storages.get(_storage(t), ()))
         return ids
 
-    def _reads(self, tensors, out=None) -> bool:
-        """Mark the model's tensors among ``tensors`` (the inputs of a call giving ``out``) read: their values, not a
-        view of them (an output over the same storage) or their metadata (no tensor out).  Whether any of them is
-        the model's, or computed from its values."""
-        views = {_storage(o) for o in _tensors([out])} - {None}
-        derived = False
+    def _deps(self, tensors) -> set:
+        """The ids of the model's tensors whose values ``tensors`` carry: theirs (a view, ``.data``) or those they
+        were computed from."""
+        deps: set = set()
         for t in tensors:
-            hit = self._ids(t) & self.entries
-            if hit and _storage(t) not in views:
-                self.read.update(hit)
-            derived = derived or bool(hit) or id(t) in self.derived
-        return derived
+            deps |= self._ids(t) & self.entries
+            held = self.derived.get(id(t))
+            if held is not None:
+                deps |= held[1]
+        return deps
+
+    def _carry(self, tensors, deps: set) -> None:
+        for t in tensors:
+            if t is not None:
+                held = self.derived.get(id(t))
+                self.derived[id(t)] = t, deps | (held[1] if held else set())  # (held: its id is not reused)
 
     def _junk(self, t: torch.Tensor) -> bool:
         return id(t) in self.stand_ins or id(t) in self.junk
@@ -1061,8 +1068,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 prior = self.written.get(base)
                 if isinstance(prior, tuple) and prior[:2] == ("init", "normal_") and dict(prior[2])["mean"] == 0:
                     how = "normal_pad", dict(prior[2])["std"], index
-            if name not in _RANDOM and not ids & self.entries and (name in _RESHAPING or id(target) not in self.drawn
-                                                                    and not self._junk(target)):
+            if name not in _RANDOM and not ids & self.entries and (name in _RESHAPING or not drawn and id(
+                    target) not in self.drawn and not self._junk(target) and not any(map(self._junk, sources))):
                 func(*args, **kwargs)  # a temporary's, run for what follows to see its shape (orthogonal_'s t_() of
                 # its draw) or its computed values; not the arithmetic on a skipped draw (q *= sign(diag(r)))
             owner = self.rows[id(target)][1] if isinstance(how, tuple) and how[0] == "normal_pad" else id(target)
@@ -1072,9 +1079,12 @@ class _Writes(torch.overrides.TorchFunctionMode):
             if ids & self.entries and not _guarded(self.known or set()):
                 self.unguarded.update(ids)
             both = (target, target._base)  # (the tensor it views: torch's orthogonal_ copies into tensor.view_as(q))
-            if self._reads(sources):  # (computed from the model's values: a number read off it taints)
-                self._mark(self.derived, both)
-                if any(self._junk(t) for t in sources):
+            deps = self._deps(sources)
+            if ids & self.entries:  # (the values of those reach a model tensor: read by this call)
+                self.read |= deps
+            elif deps:  # (a temporary carrying them)
+                self._carry(both, deps)
+                if any(map(self._junk, sources)):
                     self._mark(self.junk, both)
             if name != "__setitem__":  # (w[:, 0] = x: a part of it, whatever the key)
                 of = {id(target): region, **({id(target._base): _region(target._base)} if target._base is not None
@@ -1099,8 +1109,9 @@ class _Writes(torch.overrides.TorchFunctionMode):
             # truth value)
             return torch.zeros((), dtype=torch.bool, device="cpu")
         out = None
-        junk = inputs and all(self._junk(t) or id(t) in self.drawn and not self._ids(t) & self.entries
-                              for t in inputs) and (drawn or any(self._junk(t) for t in inputs))
+        junk = name not in _FACTORIES and inputs and all(  # (a factory's values are its arguments: computed)
+            self._junk(t) or id(t) in self.drawn and not self._ids(t) & self.entries for t in inputs) and (
+            drawn or any(self._junk(t) for t in inputs))
         if junk:
             out = _shape_only(func, args, kwargs)  # values of skipped draws and of stand-ins: no need to compute
             # them (the QR of orthogonal_'s full-size draw, a rejection sampler's full-size masks over a stand-in, a
@@ -1109,15 +1120,18 @@ class _Writes(torch.overrides.TorchFunctionMode):
             out = func(*args, **kwargs)
         read = _tensors(args[1:]) + _tensors(kwargs.values()) if name in _SHAPED else _tensors(args[:1]) \
             if name in _LIKE else inputs  # (the values a call takes: not those it takes a shape or dtype of)
-        derived = (name in _AS_NUMBER or bool(_tensors([out]))) and self._reads(read, out)
-        if name in _AS_NUMBER and (drawn or unknown or derived):  # (its law's arguments would be the dry run's, not
-            self.tainted = True  # HF's: the values of a skipped draw, of a stand-in, of a tensor fastinit fills)
+        deps = self._deps(read)
+        if name in _AS_NUMBER:  # (values out as a number: read)
+            self.read |= deps
+            if drawn or unknown or deps or any(map(self._junk, inputs)):  # (its law's arguments would be the dry
+                self.tainted = True  # run's, not HF's: the values of a skipped draw, of a stand-in, of a tensor
+                # fastinit fills)
         if (self.metas or self.views) and isinstance(out, torch.Tensor) and out.device.type != "meta":
             self._view(func, args, kwargs, inputs, out)
         if drawn or unknown:
             self._mark(self.drawn if drawn else self.unknown, _tensors([out]))
-        if derived:
-            self._mark(self.derived, _tensors([out]))
+        if deps:
+            self._carry(_tensors([out]), deps)
         if junk and not drawn:
             self._mark(self.junk, _tensors([out]))
         if name == "__getitem__" and self.known is not None and len(args) == 2 and isinstance(args[1], int) \
@@ -1144,8 +1158,9 @@ def _tables(storages: dict, known: set | None) -> tuple[dict, set]:
 def _shape_only(func, args: tuple, kwargs: dict):
     """``func``'s outputs for tensors whose values do not matter (draws the dry run skipped, stand-ins): run on meta
     twins of them, each output an uninitialized tensor of its shape, strides and dtype on the inputs' device (pages
-    never touched); None where that cannot be told or values may matter (a non-tensor result, an op meta tensors do
-    not take, a view or an alias of an input, integer or bool results: indices, masks)."""
+    never touched), a bool one none set (a zero-stride False: a rejection mask of no rejection, as "any rejected?"
+    is answered); None where that cannot be told or values may matter (a non-tensor result, an op meta tensors do not
+    take, a view or an alias of an input, integer results: indices)."""
     device = (_tensors(args) + _tensors(kwargs.values()))[0].device
     twins: list = []
 
@@ -1160,11 +1175,13 @@ def _shape_only(func, args: tuple, kwargs: dict):
         return None
     outs = out if isinstance(out, tuple) else (out,)
     held = {_meta_storage(t) for t in twins}
-    if not outs or not all(isinstance(o, torch.Tensor) and o.is_meta and o._base is None and o.is_floating_point()
-                           and _meta_storage(o) not in held | {None} for o in outs):
+    if not outs or not all(isinstance(o, torch.Tensor) and o.is_meta and o._base is None and (
+            o.is_floating_point() or o.dtype == torch.bool) and _meta_storage(o) not in held | {None} for o in outs):
         return None  # (an alias: .data, detach(), to() of its own dtype give an input's storage back)
 
-    def real(o):
+    def real(o):  # (a mask: none set, as "any rejected?" is answered, in no memory)
+        if o.dtype == torch.bool:
+            return torch.zeros((), dtype=torch.bool, device=device).expand(o.shape)
         return torch.empty_strided(o.shape, o.stride(), dtype=o.dtype, device=device)
     return type(out)(real(o) for o in outs) if isinstance(out, tuple) else real(out)
 

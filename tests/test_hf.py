@@ -1143,12 +1143,15 @@ def test_reads_after_a_review_numbers_numpy_sparse_shapes_and_later_fills(scheme
 
     def shapes(m):  # (no value of lin.weight: its callable override runs last)
         init.copy_(m.a, torch.ones(24).to(m.lin.weight).expand_as(m.lin.weight[:, 0]))
-        init.copy_(m.b, torch.zeros_like(m.lin.weight[:, 0]).type_as(m.lin.weight) + 3)
+        init.copy_(m.b, torch.zeros_like(m.lin.weight[:, 0] * 2).type_as(m.lin.weight) + 3)  # (RWKV's time_first:
+        # ones_like(time_first * log(0.3) + zigzag), values that reach no write)
         init.copy_(m.c, torch.randn_like(m.lin.weight[:, 0]) * 0 + 5)
+        init.constant_(m.part.scale, m.part.scale.new_tensor(0.5).item())  # (a factory's values: its arguments)
 
     model = build(shapes)
     ft.materialize(model, seed=4, scheme=scheme, overrides={"lin.weight": lambda t: t.fill_(2)})
     assert (model.a == 1).all() and (model.b == 3).all() and (model.c == 5).all() and (model.lin.weight == 2).all()
+    assert (model.part.scale == 0.5).all()
     late = build(body, later=True)
     with pytest.raises(ValueError, match=r"reads \[\"temperature \(read by part's call, filled by <root>'s\)\"\]"):
         ft.materialize(late, seed=4, scheme=scheme)

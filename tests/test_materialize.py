@@ -2,6 +2,8 @@
 import functools
 import math
 import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -1356,3 +1358,65 @@ def test_a_dry_runs_law_is_a_call_on_the_tensor_itself():
         nn.init.orthogonal_(w)  # (rows < cols)
         nn.init.ones_(w)
     assert mode.written[id(w)] == ("constant", 1.0) and not (w == 1).all()  # recorded, not written
+
+
+def test_norm_constants_are_parsed_again_when_a_base_classs_init_changes():
+    """Duck-typed norms' constants are read off their __init__ source once per class (a review: then a base class's
+    __init__ replaced was not seen)."""
+    from fastinit.materialize import ONES, ZEROS, _parsed_constants
+
+    class NormBase(nn.Module):
+        def __init__(self, d=4):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(d))
+
+    class MyRMSNorm(NormBase):
+        def __init__(self, d=4):
+            super().__init__(d)
+
+    assert _parsed_constants(MyRMSNorm, ("weight",)) == {"weight": ONES}
+
+    def zeros_init(self, d=4):
+        nn.Module.__init__(self)
+        self.weight = nn.Parameter(torch.zeros(d))
+
+    NormBase.__init__ = zeros_init
+    assert _parsed_constants(MyRMSNorm, ("weight",)) == {"weight": ZEROS}
+
+
+def test_the_dry_runs_rejection_masks_over_skipped_draws_take_no_memory():
+    """An HF init truncating a large rule tensor (torch's trunc_normal_ rejection loop) made the dry run compute its
+    full-size masks under every scheme (a review: +737 MiB planning a 1e6 x 256 embedding on meta); they are shapes
+    only now.  Measured in a fresh process (peak RSS is a high-water mark)."""
+    pytest.importorskip("transformers", minversion="5")
+    code = """
+import resource, sys, torch, warnings
+from transformers import PretrainedConfig, PreTrainedModel
+from transformers import initialization as init
+import fastinit.torch as ft
+class Stop(Exception): pass
+def stop(*a, **k): raise Stop
+ft._seed = stop
+class M(PreTrainedModel):
+    config_class = PretrainedConfig
+    def __init__(self, config):
+        super().__init__(config)
+        self.emb = torch.nn.Embedding(1_000_000, 256)
+        self.post_init()
+    def _init_weights(self, module):
+        if isinstance(module, torch.nn.Embedding):
+            init.trunc_normal_(module.weight, std=0.02, a=-0.06, b=0.06)
+with torch.device("meta"), warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    m = M(PretrainedConfig())
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for scheme in ("torch", "hf"):
+    try:
+        ft.materialize(m, seed=None, scheme=scheme)
+    except Stop:
+        pass
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout.split()[-1]) < 100  # MiB above the model-building peak (the masks: ~730 MiB)
