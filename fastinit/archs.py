@@ -510,6 +510,21 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     return get
 
 
+def _sub_config(cfg: Mapping, key: str, where: str) -> Mapping | None:
+    """A composite config's ``key`` (``text_config``, ``vision_config``): an object, or None where it is null or
+    left out."""
+    given = cfg.get(key)
+    if given is not None and not isinstance(given, Mapping):
+        raise ValueError(f"{where}: {key} must be an object or null, got {given!r}")
+    return given
+
+
+def _rope(cfg: Mapping) -> Mapping:
+    """A config's rotary parameters: a legacy ``rope_scaling`` first, as transformers takes it, else its
+    ``rope_parameters`` ({} where it has neither)."""
+    return next((cfg[k] for k in ("rope_scaling", "rope_parameters") if isinstance(cfg.get(k), Mapping)), {})
+
+
 def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     """Gemma 3's image-text model (``Gemma3ForConditionalGeneration``; Gemma Team 2025) as transformers 5 saves it:
     its ``text_config``'s decoder under ``language_model.`` (:func:`config_spec` of ``gemma3_text``; an untied
@@ -519,9 +534,7 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     weight), both zero as transformers initializes them."""
     sub = {}
     for key, kind in (("text_config", "gemma3_text"), ("vision_config", "siglip_vision_model")):
-        given = cfg.get(key)
-        if given is not None and not isinstance(given, Mapping):
-            raise ValueError(f"{where}: {key} must be an object or null, got {given!r}")
+        given = _sub_config(cfg, key, where)
         if (given or {}).get("model_type", kind) != kind:
             raise ValueError(f"{where}: {key} model_type must be {kind!r}, got {given['model_type']!r}")
         sub[key] = {**(given or {}), "model_type": kind}
@@ -547,9 +560,7 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     files give it — (Qwen2's, with q/k/v biases, under ``model.``; Qwen3's, with per-head q/k norms, under
     ``model.language_model.``) and ``lm_head`` (tied by the top-level ``tie_word_embeddings``), N(0, its
     initializer_range²); the vision transformer of the ``vision_config`` (:func:`_qwen_vision`)."""
-    given = cfg.get("text_config")
-    if given is not None and not isinstance(given, Mapping):
-        raise ValueError(f"{where}: text_config must be an object or null, got {given!r}")
+    given = _sub_config(cfg, "text_config", where)
     text = dict(given) if given is not None else {k: v for k, v in cfg.items() if k not in (
         "model_type", "vision_config", "text_config", "tie_word_embeddings")}  # (the published files: flat)
     seen = f"{where}: text_config" if given is not None else where
@@ -567,8 +578,7 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     tied = get("tie_word_embeddings", "flag") or kind != "qwen3_vl" and text.get("tie_word_embeddings") is True
     # (Qwen2(.5)-VL's config carries the text's flag up; Qwen3-VL's reads its own alone)
     if kind == "qwen3_vl":  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own)
-        rope = next((text[k] for k in ("rope_scaling", "rope_parameters") if isinstance(text.get(k), Mapping)), {})
-        section = rope.get("mrope_section", [24, 20, 20])  # (its interleaved sections: 3 of any size)
+        section = _rope(text).get("mrope_section", [24, 20, 20])  # (its interleaved sections: 3 of any size)
         if not isinstance(section, list) or len(section) < 3:
             raise ValueError(f"{seen}: rope_parameters' mrope_section must list the rotary sections of time, height "
                              f"and width (3), got {section!r}")
@@ -583,11 +593,9 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         std = (get("initializer_range", "std or null") or 0.02) if top else \
             _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range", "std")
         spec["lm_head.weight"] = replace(spec["lm_head.weight"], params={"std": std})
-    vision = cfg.get("vision_config")
-    if vision is not None and not isinstance(vision, Mapping):
-        raise ValueError(f"{where}: vision_config must be an object or null, got {vision!r}")
     seen = f"{where}: vision_config"
-    vision = _aliased(vision or {}, {"num_heads": "num_attention_heads", "depth": "num_hidden_layers"}, seen)
+    vision = _aliased(_sub_config(cfg, "vision_config", where) or {},
+                      {"num_heads": "num_attention_heads", "depth": "num_hidden_layers"}, seen)
     get = _getter(vision, _QWEN_VISION[kind], kind, seen)
     key = "hidden_size" if kind == "qwen2_vl" else "out_hidden_size"
     d = spec["model.language_model.norm.weight" if kind == "qwen3_vl" else "model.norm.weight"].shape[0]
@@ -611,8 +619,7 @@ def _qwen2_vl_text(text: dict, tied: bool, where: str) -> dict:
         raise ValueError(f"{where}: head_dim must be left out or equal hidden_size // num_attention_heads, got "
                          f"{text['head_dim']!r}")
     text.pop("head_dim", None)
-    rope = next((text[k] for k in ("rope_scaling", "rope_parameters") if isinstance(text.get(k), Mapping)), {})
-    section = rope.get("mrope_section", [16, 24, 24])  # (transformers' default where the config has none)
+    section = _rope(text).get("mrope_section", [16, 24, 24])  # (transformers' default where the config has none)
     if sizes and (not isinstance(section, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
                                                            for n in section) or 2 * sum(section) != d // heads):
         raise ValueError(f"{where}: rope_parameters' mrope_section {section!r} (the rotary dimensions of time, height "
@@ -639,10 +646,11 @@ def _qwen_vision(kind: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
     if width % heads or width // heads % 4:  # (its rotary embedding turns a quarter of a head by rows, one by columns)
         raise ValueError(f"{where}: {width_key} {width} must be num_heads {heads} heads of a multiple of 4 dimensions")
     std = get("initializer_range", "std") or 0.02  # (transformers' _init_weights of the vision model: 0 is 0.02)
-    patch, merged, depth = get("patch_size"), width * get("spatial_merge_size") ** 2, get("depth", "count")
-    if kind == "qwen2_5_vl" and get("window_size") < patch * get("spatial_merge_size"):  # (windows of no token)
+    patch, merge, depth = get("patch_size"), get("spatial_merge_size"), get("depth", "count")
+    merged = width * merge ** 2
+    if kind == "qwen2_5_vl" and get("window_size") < patch * merge:  # (windows of no token)
         raise ValueError(f"{where}: window_size {get('window_size')} must be patch_size × spatial_merge_size "
-                         f"{patch * get('spatial_merge_size')} at least")
+                         f"{patch * merge} at least")
     prefix = "model.visual." if v3 else "visual."
 
     def linear(name, rows, cols):
@@ -820,6 +828,8 @@ _NORMS = {  # each decoder layer's norms
     **dict.fromkeys(("olmo2", "olmo3", "exaone4"), ("post_attention_layernorm", "post_feedforward_layernorm"))}
 
 
+_EXPERTS = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "deepseek_v3": "n_routed_experts",
+            "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}  # (its key)
 _ROTARY = {"glm4_moe": 0.5, "phi3": 1.0}  # the families that rotate a part of a head: their default part
 
 
@@ -830,8 +840,7 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     ``kv_heads`` (grouped-query attention repeats each key/value head), layer patterns (:func:`_check_layers`),
     more experts per token than experts, and DeepSeek's and GLM-4.5's expert groups (``n_group`` dividing the routed
     experts into groups of 2 or more, ``topk_group`` of them at most)."""
-    rope = next((cfg[k] for k in ("rope_scaling", "rope_parameters") if isinstance(cfg.get(k), Mapping)), {})
-    # (a legacy rope_scaling first, as transformers takes it)
+    rope = _rope(cfg)
     part = rope.get("partial_rotary_factor", cfg.get("partial_rotary_factor", _ROTARY.get(kind, 1.0)))
     if kind not in _ROTARY and rope.get("rope_type", rope.get("type", "default")) == "default":
         part = 1.0  # (a family that rotates all of a head ignores the factor, but in a non-default rope's frequencies)
@@ -845,8 +854,7 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     if kv_heads is not None and heads % kv_heads:
         raise ValueError(f"{where}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
     _check_layers(kind, cfg, get, where)
-    experts = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "deepseek_v3": "n_routed_experts",
-               "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}.get(kind)
+    experts = _EXPERTS.get(kind)
     if experts is None or not get(experts, "count"):  # (a dense model; Qwen's 0 experts: no sparse layer)
         return
     n, top = get(experts, "count"), get("num_experts_per_tok")

@@ -1045,6 +1045,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
         drawn = name in _RANDOM or name not in _FACTORIES and any(id(t) in self.drawn for t in sources) or \
             getattr(func, "__module__", "") == "torch.nn.init" and name not in _CONSTANT_INIT
         unknown = not drawn and (name in _EMPTY or any(id(t) in self.unknown for t in sources))
+        junky = any(map(self._junk, sources))  # (values computed from stand-ins: meaningless)
         if in_place:
             how = "draw" if drawn or unknown else "copy_" if name in ("copy_", "__setitem__", "__set__") \
                 or target is into else name
@@ -1068,8 +1069,9 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 prior = self.written.get(base)
                 if isinstance(prior, tuple) and prior[:2] == ("init", "normal_") and dict(prior[2])["mean"] == 0:
                     how = "normal_pad", dict(prior[2])["std"], index
-            if name not in _RANDOM and not ids & self.entries and (name in _RESHAPING or not drawn and id(
-                    target) not in self.drawn and not self._junk(target) and not any(map(self._junk, sources))):
+            if name not in _RANDOM and not ids & self.entries and (name in _RESHAPING or not drawn and not junky and
+                                                                    id(target) not in self.drawn
+                                                                    and not self._junk(target)):
                 func(*args, **kwargs)  # a temporary's, run for what follows to see its shape (orthogonal_'s t_() of
                 # its draw) or its computed values; not the arithmetic on a skipped draw (q *= sign(diag(r)))
             owner = self.rows[id(target)][1] if isinstance(how, tuple) and how[0] == "normal_pad" else id(target)
@@ -1084,7 +1086,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
                 self.read |= deps
             elif deps:  # (a temporary carrying them)
                 self._carry(both, deps)
-                if any(map(self._junk, sources)):
+                if junky:
                     self._mark(self.junk, both)
             if name != "__setitem__":  # (w[:, 0] = x: a part of it, whatever the key)
                 of = {id(target): region, **({id(target._base): _region(target._base)} if target._base is not None
@@ -1109,9 +1111,8 @@ class _Writes(torch.overrides.TorchFunctionMode):
             # truth value)
             return torch.zeros((), dtype=torch.bool, device="cpu")
         out = None
-        junk = name not in _FACTORIES and inputs and all(  # (a factory's values are its arguments: computed)
-            self._junk(t) or id(t) in self.drawn and not self._ids(t) & self.entries for t in inputs) and (
-            drawn or any(self._junk(t) for t in inputs))
+        junk = name not in _FACTORIES and inputs and (drawn or junky) and all(  # (a factory's values: its
+            self._junk(t) or id(t) in self.drawn and not self._ids(t) & self.entries for t in inputs)  # arguments)
         if junk:
             out = _shape_only(func, args, kwargs)  # values of skipped draws and of stand-ins: no need to compute
             # them (the QR of orthogonal_'s full-size draw, a rejection sampler's full-size masks over a stand-in, a
@@ -1123,7 +1124,7 @@ class _Writes(torch.overrides.TorchFunctionMode):
         deps = self._deps(read)
         if name in _AS_NUMBER:  # (values out as a number: read)
             self.read |= deps
-            if drawn or unknown or deps or any(map(self._junk, inputs)):  # (its law's arguments would be the dry
+            if drawn or unknown or deps or junky:  # (its law's arguments would be the dry
                 self.tainted = True  # run's, not HF's: the values of a skipped draw, of a stand-in, of a tensor
                 # fastinit fills)
         if (self.metas or self.views) and isinstance(out, torch.Tensor) and out.device.type != "meta":
