@@ -321,9 +321,10 @@ _GEMMA = {**_LLAMA, "vocab_size": 256000, "head_dim": 256, "tie_word_embeddings"
 _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "llama": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
     "mistral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8},
-    "qwen2": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32},
+    "qwen2": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32,
+              "max_window_layers": 28},
     "qwen3": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32, "head_dim": 128,
-              "attention_bias": False},
+              "attention_bias": False, "max_window_layers": 28},
     "gemma": {**_GEMMA, "hidden_size": 3072, "intermediate_size": 24576, "num_hidden_layers": 28,
               "num_attention_heads": 16, "num_key_value_heads": 16},
     "gemma2": {**_GEMMA, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
@@ -336,7 +337,8 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "qwen2_moe": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632,
                   "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16, "qkv_bias": True,
                   "num_experts": 60, "num_experts_per_tok": 4, "moe_intermediate_size": 1408,
-                  "shared_expert_intermediate_size": 5632, "decoder_sparse_step": 1, "mlp_only_layers": None},
+                  "shared_expert_intermediate_size": 5632, "decoder_sparse_step": 1, "mlp_only_layers": None,
+                  "max_window_layers": 28},
     "qwen3_moe": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 6144,
                   "num_hidden_layers": 24, "num_attention_heads": 32, "num_key_value_heads": 4, "attention_bias": False,
                   "num_experts": 128, "num_experts_per_tok": 8, "moe_intermediate_size": 768, "decoder_sparse_step": 1,
@@ -380,7 +382,8 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
 _SIGLIP = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
            "num_channels": 3, "image_size": 224, "patch_size": 16, "vision_use_head": True}  # (SiglipVisionConfig's)
 _QWEN_VL_TEXT = {"vocab_size": 152064, "hidden_size": 8192, "intermediate_size": 29568, "num_hidden_layers": 80,
-                 "num_attention_heads": 64, "num_key_value_heads": 8}  # (Qwen2-VL's and Qwen2.5-VL's text configs')
+                 "num_attention_heads": 64, "num_key_value_heads": 8,
+                 "max_window_layers": 80}  # (Qwen2-VL's and Qwen2.5-VL's text configs')
 _QWEN_VISION = {  # (their vision configs')
     "qwen2_vl": {"depth": 32, "embed_dim": 1280, "hidden_size": 3584, "mlp_ratio": 4, "num_heads": 16, "in_channels": 3,
                  "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "initializer_range": 0.02},
@@ -486,8 +489,9 @@ def _aliased(cfg: Mapping, aliases: Mapping, where: str) -> Mapping:
 
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >=
-    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` (a finite number
-    >= 0; ``"std or null"`` where the config has no such field) or ``"indices"`` (a list of ints >= 0)."""
+    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` (a finite float
+    >= 0, as transformers' configs take it; ``"std or null"`` where the config has no such field) or ``"indices"``
+    (a list of ints >= 0)."""
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
         if check == "flag":
@@ -496,14 +500,14 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
             ok = isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
                                                  for i in value)
         elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
-            ok = value is None and check == "std or null" or (isinstance(value, (int, float)) and not isinstance(
-                value, bool) and math.isfinite(value) and value >= 0)
+            ok = value is None and check == "std or null" or (isinstance(value, float) and math.isfinite(value)
+                                                              and value >= 0)  # (an int: refused by its config too)
         else:  # a size or a count (None where transformers derives it)
             ok = (value is None and key in _DERIVED and (key not in cfg or key in _NULLABLE.get(kind, ()))) or \
                 (isinstance(value, int) and not isinstance(value, bool) and value >= (check == "size"))
         if not ok:
-            what = {"flag": "true or false", "std": "a finite number >= 0", "std or null": "null or a finite number "
-                    ">= 0", "size": "a positive integer",
+            what = {"flag": "true or false", "std": "a finite float >= 0 (0.0, not 0)", "std or null": "null or a "
+                    "finite float >= 0 (0.0, not 0)", "size": "a positive integer",
                     "count": "an integer >= 0", "indices": "a list of integers >= 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
@@ -880,8 +884,6 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
     derived = cfg.get("layer_types") is None
     if kind == "exaone4" and derived:  # (a global layer every sliding_window_pattern-th)
         get("sliding_window"), get("sliding_window_pattern")
-    if kind == "olmo3":
-        get("sliding_window", "count")
     if kind == "smollm3":
         no_rope = cfg.get("no_rope_layers")
         if no_rope is None:  # (derived from the interval)
@@ -889,6 +891,51 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
         elif not isinstance(no_rope, list) or len(no_rope) < get("num_hidden_layers"):
             raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} flags at "
                              f"least, one per layer (num_hidden_layers), got {no_rope!r}")
+    given, flag = cfg.get("sliding_window", _WINDOW.get(kind)), cfg.get("use_sliding_window") is True
+    window = None if kind in _WINDOW_FLAG and not flag else given  # (Qwen's config drops it without the flag)
+    slides = _sliding(kind, cfg, get, window)
+    if slides or kind in _MASKED or kind == "qwen2_moe" and flag:
+        least = int(slides and kind in _WINDOW)  # (a window of 0 fails where the config has the field)
+        if isinstance(window, bool) or not isinstance(window, int) or window < least:
+            why = ("a layer attends through a sliding window (layer_types' sliding_attention, or as the family "
+                   "derives its layers)") if slides else "the model builds a sliding-window mask whatever its layers"
+            flags = f" and use_sliding_window true, got use_sliding_window {cfg.get('use_sliding_window', False)!r}," \
+                if kind in _WINDOW_FLAG else ", got"
+            raise ValueError(f"{where}: {why}: it needs a sliding_window of {least} or more{flags} sliding_window "
+                             f"{given!r}")
+
+
+_WINDOW = {  # the families whose config has a sliding_window: its default (in others, a given one is kept as is)
+    **dict.fromkeys(("mistral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "gemma2", "gemma3_text", "olmo3",
+                     "exaone4"), 4096), "gpt_oss": 128, **dict.fromkeys(("mixtral", "phi3", "smollm3"), None)}
+_WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe")  # windows only under use_sliding_window
+_EVERY_LAYER = ("mistral", "mixtral", "phi3", "qwen3_moe")  # with no layer_types: every layer slides where the
+# config has a window
+_MASKED = ("gemma2", "gemma3_text", "gpt_oss", "olmo3")  # their models build a sliding-window mask in any case
+
+
+def _sliding(kind: str, cfg: Mapping, get: Callable, window: Any) -> bool:
+    """Whether a layer of ``kind``'s model attends through a sliding window: one of ``layer_types``, else as its
+    transformers config derives them (Gemma 2, GPT-OSS, OLMo 3: the first layer; Gemma 3: all but every
+    ``sliding_window_pattern``-th; Qwen2/3 above ``max_window_layers`` and Qwen2-MoE below it, under
+    ``use_sliding_window``; SmolLM3's layers without RoPE; EXAONE 4's checked by :func:`_check_layers`; with no
+    ``layer_types``, every layer of Mistral's, Mixtral's, Phi-3's, Qwen3-MoE's where the config has a window)."""
+    types, layers = cfg.get("layer_types"), get("num_hidden_layers")
+    if types is not None:
+        return "sliding_attention" in types
+    if kind in _EVERY_LAYER:
+        return window is not None
+    flag = cfg.get("use_sliding_window") is True
+    if kind in ("qwen2", "qwen3"):
+        return window is not None and layers > get("max_window_layers", "count")
+    if kind == "qwen2_moe":
+        return flag and get("max_window_layers", "count") > 0
+    if kind == "smollm3":  # (its layer i + 1 without RoPE every no_rope_layer_interval-th, or as no_rope_layers says)
+        no_rope = cfg.get("no_rope_layers") or [int((i + 1) % get("no_rope_layer_interval")) for i in range(layers)]
+        return flag and window is not None and not all(no_rope[:layers])
+    if kind == "gemma3_text":
+        return cfg.get("sliding_window_pattern", 6) != 1
+    return kind in ("gemma2", "gpt_oss", "olmo3")
 
 
 def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str):

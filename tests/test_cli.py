@@ -478,7 +478,7 @@ def test_config_spec_gpt_oss():
     assert spec[p + "mlp.router.bias"].shape == (32,) and spec[p + "mlp.router.bias"].init == "normal_"
     assert spec[p + "self_attn.sinks"].shape == (64,) and spec[p + "self_attn.q_proj.bias"].shape == (64 * 64,)
     assert spec[p + "self_attn.k_proj.weight"].shape == (8 * 64, 2880) and "lm_head.weight" in spec
-    zero = config_spec({"model_type": "gpt_oss", "num_hidden_layers": 1, "initializer_range": 0})
+    zero = config_spec({"model_type": "gpt_oss", "num_hidden_layers": 1, "initializer_range": 0.0})
     assert zero["model.layers.0.self_attn.sinks"].params == {"std": 0}  # as it is
     assert zero["model.layers.0.self_attn.o_proj.weight"].params == {"std": 0.02}  # nn.Linear: 0 -> 0.02
 
@@ -497,9 +497,9 @@ def test_config_spec_gpt_oss():
     ({"model_type": "qwen3_moe", "mlp_only_layers": [1.0]}, r"mlp_only_layers must be null or a list of layer indices"),
     ({"model_type": "qwen3_moe", "num_experts": 8, "num_local_experts": 4},
      "num_experts 8 and num_local_experts 4 name the same size"),
-    ({"model_type": "mixtral", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": "mixtral", "initializer_range": None}, r"initializer_range must be a finite float .*, got None"),
     ({"model_type": "deepseek_v3", "v_head_dim": None}, "v_head_dim must be a positive integer, got None"),
-    ({"model_type": "gpt_oss", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": "gpt_oss", "initializer_range": None}, r"initializer_range must be a finite float .*, got None"),
     ({"model_type": "gpt_oss", "num_local_experts": 0}, "num_local_experts must be a positive integer, got 0"),
     ({"model_type": "gemma3", "text_config": {"model_type": "llama"}},
      "config: text_config model_type must be 'gemma3_text', got 'llama'"),
@@ -509,7 +509,7 @@ def test_config_spec_gpt_oss():
     ({"model_type": "gemma3", "vision_config": {"vision_use_head": 1}},
      "config: vision_config: vision_use_head must be true or false, got 1"),
     ({"model_type": "gemma3", "text_config": {"hidden_size": 0}}, "config: text_config: hidden_size must be a"),
-    ({"model_type": "gemma3", "initializer_range": -1}, "config: initializer_range must be a finite number >= 0"),
+    ({"model_type": "gemma3", "initializer_range": -1}, "config: initializer_range must be a finite float >= 0"),
     ({"model_type": "gpt_oss", "num_experts": 0}, "num_local_experts must be a positive integer, got 0"),  # (alias)
     ({"model_type": "gpt_oss", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "gpt_oss", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -573,12 +573,25 @@ def test_config_spec_gpt_oss():
     ({"model_type": "deepseek_v3", "n_routed_experts": 8, "n_group": 8}, "groups of the 8 experts must hold 2"),
     ({"model_type": "exaone4", "sliding_window": None}, "sliding_window must be a positive integer, got None"),
     ({"model_type": "exaone4", "sliding_window_pattern": "LLLG"}, "sliding_window_pattern must be a positive integer"),
-    ({"model_type": "olmo3", "sliding_window": None}, "sliding_window must be an integer >= 0, got None"),
+    ({"model_type": "olmo3", "sliding_window": None}, r"needs a sliding_window of 1 or more, got sliding_window None"),
+    # (sliding windows, 2026-12-06 (c))
+    ({"model_type": "qwen3", "num_hidden_layers": 2, "layer_types": ["sliding_attention", "full_attention"]},
+     r"a layer attends through a sliding window \(layer_types' sliding_attention, or as the family derives its "
+     r"layers\): it needs a sliding_window of 1 or more and use_sliding_window true, got use_sliding_window False, "
+     r"sliding_window 4096"),
+    ({"model_type": "gpt_oss", "sliding_window": None, "layer_types": ["full_attention"] * 36},
+     "the model builds a sliding-window mask whatever its layers: it needs a sliding_window of 0 or more, got "
+     "sliding_window None"),
+    ({"model_type": "llama", "num_hidden_layers": 1, "layer_types": ["sliding_attention"]},
+     "it needs a sliding_window of 0 or more, got sliding_window None"),
+    ({"model_type": "mistral", "sliding_window": 0}, "it needs a sliding_window of 1 or more, got sliding_window 0"),
+    ({"model_type": "llama", "initializer_range": 1}, r"initializer_range must be a finite float >= 0 \(0.0, not 0\), "
+     "got 1"),
     ({"model_type": "smollm3", "num_hidden_layers": 2, "no_rope_layers": [1]},
      r"no_rope_layers must be null or a list of 2 flags at least, one per layer \(num_hidden_layers\), got \[1\]"),
     # (a second review's)
     ({"model_type": "qwen2", "num_hidden_layers": 2, "layer_types": ["conv", "full_attention"]}, r"got \['conv'"),
-    ({"model_type": "llama", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": "llama", "initializer_range": None}, r"initializer_range must be a finite float .*, got None"),
     ({"model_type": "qwen3_vl", "text_config": {"rope_parameters": {"rope_type": "default", "mrope_section": [8]}}},
      r"config: text_config: rope_parameters' mrope_section must list .* \(3\), got \[8\]"),
     ({"model_type": "phi3", "head_dim": 15, "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.4},
@@ -598,8 +611,8 @@ def test_config_spec_gpt_oss():
     ({"model_type": "llama", "num_attention_heads": 5}, "hidden_size 4096 is not a multiple of num_attention_heads 5"),
     ({"model_type": "mistral", "tie_word_embeddings": "yes"}, "tie_word_embeddings must be true or false"),
     ({"model_type": "bert", "pad_token_id": 30522}, r"pad_token_id must be null or an int in \[-30522, 30522\)"),
-    ({"model_type": "llama", "initializer_range": -0.02}, "initializer_range must be a finite number >= 0"),
-    ({"model_type": "gpt2", "initializer_range": None}, "initializer_range must be a finite number >= 0, got None"),
+    ({"model_type": "llama", "initializer_range": -0.02}, "initializer_range must be a finite float >= 0"),
+    ({"model_type": "gpt2", "initializer_range": None}, r"initializer_range must be a finite float .*, got None"),
     ({"model_type": ["llama"]}, r"model_type \['llama'\] is not supported"),
     ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention .* is not supported"),
     ({"model_type": "bert", "is_decoder": True, "add_cross_attention": True}, "add_cross_attention"),

@@ -196,6 +196,75 @@ def test_config_spec_counts_the_parameters_of_the_model_transformers_builds(case
         assert parameter_count(config_spec(cfg)) == 352_797_814_784
 
 
+SLIDE = ["sliding_attention", "full_attention"]
+WINDOWS = {  # sliding layers (given, or as the family's config derives them) and the window they need
+    "llama-no-window": {"model_type": "llama", "layer_types": SLIDE},  # (no sliding_window field: none)
+    "llama-window-0": {"model_type": "llama", "layer_types": SLIDE, "sliding_window": 0},  # (runs: not its field)
+    "llama-window-8": {"model_type": "llama", "layer_types": SLIDE, "sliding_window": 8},
+    "mistral-null-window": {"model_type": "mistral", "layer_types": SLIDE, "sliding_window": None},
+    "mistral-window-0": {"model_type": "mistral", "sliding_window": 0},  # (every layer slides where there is one)
+    "mixtral-no-window": {"model_type": "mixtral", "layer_types": SLIDE, "num_local_experts": 2},
+    "phi3-window-0": {"model_type": "phi3", "sliding_window": 0, "pad_token_id": 7},
+    "qwen2-no-flag": {"model_type": "qwen2", "layer_types": SLIDE, "sliding_window": 8},  # (the flag drops it)
+    "qwen2-flag": {"model_type": "qwen2", "layer_types": SLIDE, "sliding_window": 8, "use_sliding_window": True},
+    "qwen2-derived-null": {"model_type": "qwen2", "use_sliding_window": True, "sliding_window": None,
+                           "max_window_layers": 1},  # (derived: full layers)
+    "qwen2-derived-0": {"model_type": "qwen2", "use_sliding_window": True, "sliding_window": 0, "max_window_layers": 1},
+    "qwen2-moe-derived-null": {"model_type": "qwen2_moe", "use_sliding_window": True, "sliding_window": None,
+                               "num_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 32},
+    "qwen3-moe-flag-0": {"model_type": "qwen3_moe", "use_sliding_window": True, "sliding_window": 0,
+                         "num_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 32},
+    "gemma2-null-window": {"model_type": "gemma2", "sliding_window": None, "head_dim": 16},
+    "gemma3-text-no-sliding-layer": {"model_type": "gemma3_text", "sliding_window": None, "head_dim": 16,
+                                     "sliding_window_pattern": 1},
+    "gpt-oss-window-0": {"model_type": "gpt_oss", "sliding_window": 0, "head_dim": 16, "num_local_experts": 2,
+                         "num_experts_per_tok": 1},
+    "olmo3-window-0": {"model_type": "olmo3", "sliding_window": 0},
+    "olmo3-window-0-full-layers": {"model_type": "olmo3", "sliding_window": 0, "layer_types": ["full_attention"] * 2},
+    "smollm3-no-rope-layer-0": {"model_type": "smollm3", "use_sliding_window": True, "sliding_window": 0,
+                                "no_rope_layer_interval": 2, "pad_token_id": 7},
+    "smollm3-no-flag-0": {"model_type": "smollm3", "sliding_window": 0, "no_rope_layer_interval": 2, "pad_token_id": 7},
+    "exaone4-window-0": {"model_type": "exaone4", "layer_types": SLIDE, "sliding_window": 0},
+    "glm4-moe-no-window": {"model_type": "glm4_moe", "layer_types": SLIDE, "n_routed_experts": 4, "n_group": 1,
+                           "num_experts_per_tok": 2, "moe_intermediate_size": 32},
+    "gemma2-null-window-full-layers": {"model_type": "gemma2", "sliding_window": None, "head_dim": 16,
+                                       "layer_types": ["full_attention"] * 2},  # (its mask needs one anyway)
+    "gemma2-window-0-full-layers": {"model_type": "gemma2", "sliding_window": 0, "head_dim": 16,
+                                    "layer_types": ["full_attention"] * 2},
+    "mistral-window-0-full-layers": {"model_type": "mistral", "sliding_window": 0,
+                                     "layer_types": ["full_attention"] * 2},
+    "qwen2-moe-flag-null-full-layers": {"model_type": "qwen2_moe", "use_sliding_window": True, "sliding_window": None,
+                                        "num_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 32,
+                                        "layer_types": ["full_attention"] * 2},
+    "integer-initializer-range": {"model_type": "llama", "initializer_range": 0},  # (transformers' strict config)
+}
+
+
+@pytest.mark.parametrize("case", WINDOWS)
+def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_its_forward_pass_fails(case):
+    """Sliding layers need a window transformers' attention can use (2026-12-06 (c): a sliding layer with no
+    window, or a window of 0 where the config has the field, was written and failed in transformers' forward pass);
+    an integer initializer_range is refused by transformers' strict config."""
+    cfg = {**TINY, **WINDOWS[case]}
+    try:
+        config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items()
+                                                                       if k != "model_type"})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            transformers.AutoModelForCausalLM.from_config(config)(torch.tensor([list(range(12))]))
+        theirs = None
+    except Exception as e:  # (their config's refusal, or a failure in the forward pass)
+        theirs = e
+    try:
+        config_spec(cfg)
+        ours = None
+    except ValueError as e:
+        ours = e
+    assert (ours is None) == (theirs is None), (ours, theirs)
+    if ours is not None:
+        assert "initializer_range must be a finite float" in str(ours) or "sliding_window of" in str(ours), ours
+
+
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
                                   "granite-biases", "smollm3", "seed-oss", "ernie4_5-bias", "olmo2-bias", "olmo3",
                                   "exaone4"])
