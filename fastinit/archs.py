@@ -18,15 +18,18 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma
-1-3 (Gemma 3's, Qwen2-VL's, Qwen2.5-VL's and Qwen3-VL's image-text models too), Phi-3, Granite, SmolLM3, Seed-OSS,
-ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE,
-Qwen3-MoE, DeepSeek-V3, GLM-4.5 (``glm4_moe``) and GPT-OSS: any size, with the config's ``initializer_range``.
+1-3 (Gemma 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite,
+SmolLM3, Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral,
+Qwen2-MoE, Qwen3-MoE, DeepSeek-V3, GLM-4.5 (``glm4_moe``) and GPT-OSS: any size, with the config's
+``initializer_range``.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import re
+from collections import Counter
 from dataclasses import replace
 from typing import Any, Callable, Dict, Mapping
 
@@ -166,6 +169,29 @@ def _fused_experts(prefix: str, d: int, experts: int, hidden: int, std: float) -
             p + "experts.gate_up_proj_bias": TensorSpec((experts, 2 * hidden), init="zeros_"),
             p + "experts.down_proj": TensorSpec((experts, hidden, d), init="normal_", params=normal),
             p + "experts.down_proj_bias": TensorSpec((experts, d), init="zeros_")}
+
+
+_EXPERT = re.compile(r"(.*\.mlp\.experts\.)(\d+)\.(gate|up|down)_proj\.weight")
+
+
+def _fused_gated_experts(spec: Dict[str, TensorSpec]) -> Dict[str, TensorSpec]:
+    """``spec`` with each layer's experts (``mlp.experts.J.{gate,up,down}_proj.weight``, hidden × d and d × hidden)
+    fused as Qwen3-VL-MoE's published checkpoints store them: ``mlp.experts.gate_up_proj`` experts × d × 2·hidden
+    and ``mlp.experts.down_proj`` experts × hidden × d, the same law (i.i.d.: the layout changes no value's law).
+    transformers 5 loads this layout (its converter transposes it to its modules' experts × 2·hidden × d) and 4.57
+    as it is; its ``save_pretrained`` writes its modules' layout."""
+    experts = {name: _EXPERT.fullmatch(name) for name in spec}
+    counts = Counter(m[1] for m in experts.values() if m is not None and m[3] == "gate")  # (experts per layer)
+    fused = {}
+    for name, t in spec.items():
+        m = experts[name]
+        if m is None:
+            fused[name] = t
+        elif m[2] == "0" and m[3] == "gate":  # (the layer's first: the fused pair in its place)
+            n, (hidden, d) = counts[m[1]], t.shape
+            fused[m[1] + "gate_up_proj"] = replace(t, shape=(n, d, 2 * hidden))
+            fused[m[1] + "down_proj"] = replace(t, shape=(n, hidden, d))
+    return fused
 
 
 def _mla(prefix: str, d: int, heads: int, q_rank: int | None, kv_rank: int, nope: int, rope: int, v: int,
@@ -371,8 +397,8 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                  "n_routed_experts": 128, "num_experts_per_tok": 8, "n_shared_experts": 1,
                  "moe_intermediate_size": 1408, "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
-    **dict.fromkeys(("qwen2_vl", "qwen2_5_vl", "qwen3_vl"), {"tie_word_embeddings": False,
-                                                             "initializer_range": 0.02}),
+    **dict.fromkeys(("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"), {"tie_word_embeddings": False,
+                                                                             "initializer_range": 0.02}),
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
@@ -393,6 +419,10 @@ _QWEN_VISION = {  # (their vision configs')
     "qwen3_vl": {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16, "in_channels": 3,
                  "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 3584,
                  "num_position_embeddings": 2304, "deepstack_visual_indexes": [8, 16, 24], "initializer_range": 0.02}}
+_QWEN_VISION["qwen3_vl_moe"] = _QWEN_VISION["qwen3_vl"]
+_QWEN3_VL_MOE_TEXT = {"vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 24,
+                      "num_attention_heads": 16, "num_key_value_heads": 16, "num_experts": 60, "num_experts_per_tok": 4,
+                      "moe_intermediate_size": 1408}  # (Qwen3-VL-MoE's text config's, where they are not Qwen3-MoE's)
 _DERIVED = ("num_key_value_heads", "head_dim", "n_inner")  # left out: derived (head count, hidden / heads, 4 hidden)
 _NULLABLE = {  # where transformers 5 derives them from an explicit null too (elsewhere its config or model fails)
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
@@ -448,14 +478,14 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`);
     DeepSeek's multi-head latent attention, its (and GLM-4.5's) first ``first_k_dense_replace`` layers dense; their
     multi-token-prediction layers, which transformers does not build, left out), ``"gemma3"``
-    (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``
-    (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with ``tie_word_embeddings:
-    false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those transformers classes
-    build from it, a key left out taking transformers' default. Values as transformers' ``_init_weights``: weights
-    and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2 n_layer)), the
-    ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which scale by 1 +
-    weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
-    transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
+    (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``,
+    ``"qwen3_vl_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
+    ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes
+    those transformers classes build from it, a key left out taking transformers' default. Values as transformers'
+    ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by
+    sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's,
+    which scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there,
+    as in transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
     ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's and GLM-4.5's routers and
     their ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts
     when it loads a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes
@@ -562,15 +592,17 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     al. 2024, Bai et al. 2025) under the published checkpoints' names, as transformers 5's ``save_pretrained`` writes
     them: the decoder of the ``text_config`` — or of the top-level keys, as Qwen2(.5)-VL's published config.json
     files give it — (Qwen2's, with q/k/v biases, under ``model.``; Qwen3's, with per-head q/k norms, under
-    ``model.language_model.``) and ``lm_head`` (tied by the top-level ``tie_word_embeddings``), N(0, its
+    ``model.language_model.``; Qwen3-VL-MoE's Qwen3-MoE decoder with its experts fused as published,
+    :func:`_fused_gated_experts`) and ``lm_head`` (tied by the top-level ``tie_word_embeddings``), N(0, its
     initializer_range²); the vision transformer of the ``vision_config`` (:func:`_qwen_vision`)."""
+    v3 = kind in ("qwen3_vl", "qwen3_vl_moe")
     given = _sub_config(cfg, "text_config", where)
     text = dict(given) if given is not None else {k: v for k, v in cfg.items() if k not in (
         "model_type", "vision_config", "text_config", "tie_word_embeddings")}  # (the published files: flat)
     seen = f"{where}: text_config" if given is not None else where
     if given is not None:  # (transformers ties them where either config says so)
         _getter(text, {"tie_word_embeddings": False}, kind, seen)("tie_word_embeddings", "flag")
-    elif kind == "qwen3_vl":  # (its config takes no flat layout: the top-level sizes would be ignored)
+    elif v3:  # (its config takes no flat layout: the top-level sizes would be ignored)
         flat = sorted(set(text) & {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                                    "num_key_value_heads", "head_dim", "vocab_size"})
         if flat:
@@ -579,20 +611,26 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         text = {}
     else:
         text.pop("head_dim", None)  # (not the text's in the flat layout: transformers leaves it at the top level)
-    tied = get("tie_word_embeddings", "flag") or kind != "qwen3_vl" and text.get("tie_word_embeddings") is True
+    tied = get("tie_word_embeddings", "flag") or not v3 and text.get("tie_word_embeddings") is True
     # (Qwen2(.5)-VL's config carries the text's flag up; Qwen3-VL's reads its own alone)
-    if kind == "qwen3_vl":  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own)
+    if v3:  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own; Qwen3-MoE's for the MoE)
         section = _rope(text).get("mrope_section", [24, 20, 20])  # (its interleaved sections: 3 of any size)
         if not isinstance(section, list) or len(section) < 3:
             raise ValueError(f"{seen}: rope_parameters' mrope_section must list the rotary sections of time, height "
                              f"and width (3), got {section!r}")
-        spec = config_spec({**text, "model_type": "qwen3", "tie_word_embeddings": tied}, name=seen)
+        if kind == "qwen3_vl_moe":  # (its config derives a null head_dim too)
+            text = {**_QWEN3_VL_MOE_TEXT, **_aliased(text, _ALIASES["qwen3_moe"], seen)}
+            text = {k: v for k, v in text.items() if k != "head_dim" or v is not None}
+        spec = config_spec({**text, "model_type": "qwen3_moe" if kind == "qwen3_vl_moe" else "qwen3",
+                            "tie_word_embeddings": tied}, name=seen)
         spec = {n.replace("model.", "model.language_model.", 1): t for n, t in spec.items()}
+        if kind == "qwen3_vl_moe":
+            spec = _fused_gated_experts(spec)
     else:
         spec = config_spec(_qwen2_vl_text(text, tied, seen), name=seen)
     if not tied:  # (its std: the top-level initializer_range (0: 0.02) where the config has one, else the text's as
         # it is, as transformers' _init_weights of the whole model takes it)
-        top = "initializer_range" in cfg and (given is not None or kind == "qwen3_vl")  # (the flat layout's: the
+        top = "initializer_range" in cfg and (given is not None or v3)  # (the flat layout's: the
         # text's, which Qwen2(.5)-VL's config moves)
         std = (get("initializer_range", "std or null") or 0.02) if top else \
             _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range", "std")
@@ -602,7 +640,7 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
                       {"num_heads": "num_attention_heads", "depth": "num_hidden_layers"}, seen)
     get = _getter(vision, _QWEN_VISION[kind], kind, seen)
     key = "hidden_size" if kind == "qwen2_vl" else "out_hidden_size"
-    d = spec["model.language_model.norm.weight" if kind == "qwen3_vl" else "model.norm.weight"].shape[0]
+    d = spec["model.language_model.norm.weight" if v3 else "model.norm.weight"].shape[0]
     if get(key) != d:  # (its tokens are the decoder's inputs)
         raise ValueError(f"{seen}: {key} {get(key)} (the width of the merger's tokens) must be the text's "
                          f"hidden_size {d}")
@@ -643,7 +681,7 @@ def _qwen_vision(kind: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
     ``spatial_merge_size``² patches into one token of the text's width (``ln_q``, ``mlp.0``, ``mlp.2``; Qwen3-VL's
     ``norm``, ``linear_fc1``, ``linear_fc2``, and one more per ``deepstack_visual_indexes`` entry, normalized after
     the join: ``deepstack_merger_list.K``)."""
-    v2, v3 = kind == "qwen2_vl", kind == "qwen3_vl"
+    v2, v3 = kind == "qwen2_vl", kind in ("qwen3_vl", "qwen3_vl_moe")
     width_key = "embed_dim" if v2 else "hidden_size"
     width, heads = get(width_key), get("num_heads")
     out = get("hidden_size" if v2 else "out_hidden_size")
@@ -756,7 +794,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
 
     if kind == "gemma3":
         return _gemma3(cfg, get, where)
-    if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl"):
+    if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
     if types is not None and (not isinstance(types, list) or len(types) != layers

@@ -487,7 +487,7 @@ def test_config_spec_gpt_oss():
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
      "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
-     "exaone4, glm4_moe, gemma3, qwen2_vl, qwen2_5_vl, qwen3_vl, gpt2, bert$"),
+     "exaone4, glm4_moe, gemma3, qwen2_vl, qwen2_5_vl, qwen3_vl, qwen3_vl_moe, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -574,6 +574,10 @@ def test_config_spec_gpt_oss():
     ({"model_type": "exaone4", "sliding_window": None}, "sliding_window must be a positive integer, got None"),
     ({"model_type": "exaone4", "sliding_window_pattern": "LLLG"}, "sliding_window_pattern must be a positive integer"),
     ({"model_type": "olmo3", "sliding_window": None}, r"needs a sliding_window of 1 or more, got sliding_window None"),
+    ({"model_type": "qwen3_vl_moe", "text_config": {"hidden_size": 3584, "num_local_experts": 2}},
+     r"config: text_config: num_experts_per_tok 4 is more than the 2 experts \(num_experts\)"),
+    ({"model_type": "qwen3_vl_moe", "text_config": {"num_experts": 2, "num_local_experts": 3}},
+     "config: text_config: num_experts 2 and num_local_experts 3 name the same size"),
     # (sliding windows, 2026-12-06 (c))
     ({"model_type": "qwen3", "num_hidden_layers": 2, "layer_types": ["sliding_attention", "full_attention"]},
      r"a layer attends through a sliding window \(layer_types' sliding_attention, or as the family derives its "

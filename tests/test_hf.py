@@ -121,7 +121,7 @@ def _from_config(case: str, folder):
         warnings.simplefilter("ignore")
         if cls == "BertConfig":
             return transformers.BertModel(config), ""
-        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig"):  # (image-text models only)
+        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig", "Qwen3VLMoeConfig"):  # (image-text only)
             return transformers.AutoModelForImageTextToText.from_config(config), ""
         model = transformers.AutoModelForCausalLM.from_config(config)
     return model, "transformer." if cls == "GPT2Config" and config.tie_word_embeddings else ""
@@ -361,6 +361,21 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "vision_config": {"depth": 1, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
                           "num_position_embeddings": 16, "deepstack_visual_indexes": [], "patch_size": 8},
         "initializer_range": 0.1}),
+    "qwen3-vl-moe": ("Qwen3VLMoeConfig", {  # (its experts fused as published: transposed from transformers' save)
+        "text_config": {**TINY, "head_dim": 16, "num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48,
+                        "mlp_only_layers": [1], "initializer_range": 0.03,
+                        "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]}},
+        "vision_config": {"depth": 2, "hidden_size": 32, "intermediate_size": 40, "num_heads": 2, "out_hidden_size": 64,
+                          "num_position_embeddings": 16, "deepstack_visual_indexes": [0], "patch_size": 8}}),
+    "qwen3-vl-moe-top-range": ("Qwen3VLMoeConfig", {  # (a top-level initializer_range: the LM head's; the other
+        # name of the experts' count, null head_dim derived)
+        "text_config": {**TINY, "head_dim": None, "num_local_experts": 2, "num_experts_per_tok": 1,
+                        "moe_intermediate_size": 24, "decoder_sparse_step": 2,
+                        "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]}},
+        "vision_config": {"depth": 1, "hidden_size": 32, "intermediate_size": 40, "num_heads": 2, "out_hidden_size": 64,
+                          "num_position_embeddings": 16, "deepstack_visual_indexes": [], "patch_size": 8,
+                          "initializer_range": 0.05},
+        "initializer_range": 0.1}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -370,11 +385,17 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
 
 
 def _saved(model, folder):
-    """The tensors ``save_pretrained`` writes of ``model`` (the checkpoint's names: experts one tensor each)."""
+    """The tensors ``save_pretrained`` writes of ``model`` (the checkpoint's names: experts one tensor each), in the
+    published checkpoints' layout: Qwen3-VL-MoE's fused experts, which transformers 5 saves transposed (its modules'
+    layout; it loads either), transposed back."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.save_pretrained(folder)
-    return st_torch.load_file(folder / "model.safetensors")
+    saved = st_torch.load_file(folder / "model.safetensors")
+    if model.config.model_type != "qwen3_vl_moe":
+        return saved
+    return {name: t.transpose(1, 2).contiguous() if name.endswith(("experts.gate_up_proj", "experts.down_proj"))
+            else t for name, t in saved.items()}
 
 
 @pytest.mark.parametrize("case", MOE)
@@ -407,6 +428,16 @@ QWEN_VL = {  # published config.json files (Qwen2(.5)-VL's flat: the text's keys
         "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]},
         "vision_config": {"depth": 32, "embed_dim": 1280, "mlp_ratio": 4, "num_heads": 16, "hidden_size": 3584,
                           "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2}},
+    "qwen3-vl-30b-a3b": {  # (Qwen3-VL-30B-A3B-Instruct's sizes: 128 experts, 8 per token)
+        "model_type": "qwen3_vl_moe", "tie_word_embeddings": False,
+        "text_config": {"hidden_size": 2048, "intermediate_size": 6144, "moe_intermediate_size": 768,
+                        "num_hidden_layers": 48, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
+                        "num_experts": 128, "num_experts_per_tok": 8, "decoder_sparse_step": 1, "mlp_only_layers": [],
+                        "vocab_size": 151936, "rope_scaling": {"rope_type": "default", "mrope_section": [24, 20, 20],
+                                                               "mrope_interleaved": True}},
+        "vision_config": {"depth": 27, "hidden_size": 1152, "intermediate_size": 4304, "num_heads": 16,
+                          "out_hidden_size": 2048, "patch_size": 16, "num_position_embeddings": 2304,
+                          "deepstack_visual_indexes": [8, 16, 24]}},
     "qwen3-vl-8b": {  # (nested, as Qwen3-VL's are published)
         "model_type": "qwen3_vl", "tie_word_embeddings": False,
         "text_config": {"hidden_size": 4096, "intermediate_size": 12288, "num_hidden_layers": 36,
@@ -420,7 +451,7 @@ QWEN_VL = {  # published config.json files (Qwen2(.5)-VL's flat: the text's keys
 
 
 @pytest.mark.parametrize("case, count", [("qwen2.5-vl-7b", 8_292_166_656), ("qwen2-vl-7b", 8_291_375_616),
-                                         ("qwen3-vl-8b", 8_767_123_696)])
+                                         ("qwen3-vl-8b", 8_767_123_696), ("qwen3-vl-30b-a3b", 31_070_754_032)])
 def test_config_spec_of_a_published_qwen_vl_config_counts_as_transformers(case, count):
     cfg = QWEN_VL[case]
     config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
