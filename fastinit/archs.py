@@ -17,11 +17,11 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
 * ``mlp-mnist`` (784-256-128-10): torch's nn.Linear default — U(±1/sqrt(fan_in)) for weights
   and biases (fan_in of the weight).
 
-:func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma
-1-3 (Gemma 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite,
-SmolLM3, Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral,
-Qwen2-MoE, Qwen3-MoE, DeepSeek-V3, GLM-4.5 (``glm4_moe``) and GPT-OSS: any size, with the config's
-``initializer_range``.
+:func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma 1-3
+(Gemma 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite, SmolLM3,
+Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE,
+Qwen3-MoE, DeepSeek-V3, GLM-4.5 (``glm4_moe``), GPT-OSS and Llama 4 (its image-text model too): any size, with the
+config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -192,6 +192,20 @@ def _fused_gated_experts(spec: Dict[str, TensorSpec]) -> Dict[str, TensorSpec]:
             fused[m[1] + "gate_up_proj"] = replace(t, shape=(n, d, 2 * hidden))
             fused[m[1] + "down_proj"] = replace(t, shape=(n, hidden, d))
     return fused
+
+
+def _llama4_moe(prefix: str, d: int, experts: int, hidden: int, std: float,
+                experts_std: float) -> Dict[str, TensorSpec]:
+    """Llama 4's sparse MLP (Meta 2025) as its checkpoints store it: the ``router`` (experts × d) and the shared
+    expert (a gated MLP of width ``hidden``), N(0, std²), and the experts fused (``experts.gate_up_proj`` experts × d ×
+    2·hidden, ``experts.down_proj`` experts × hidden × d), N(0, experts_std²): transformers' draws them with its
+    ``initializer_range`` as it is."""
+    p = prefix + "mlp."  # (feed_forward. in its names: :func:`_config_spec` renames the block)
+    return {**_linear(p + "router", experts, d, std, False),
+            p + "experts.gate_up_proj": TensorSpec((experts, d, 2 * hidden), init="normal_",
+                                                   params={"std": experts_std}),
+            p + "experts.down_proj": TensorSpec((experts, hidden, d), init="normal_", params={"std": experts_std}),
+            **_gated_mlp(p + "shared_expert.", hidden, d, std, False)}
 
 
 def _mla(prefix: str, d: int, heads: int, q_rank: int | None, kv_rank: int, nope: int, rope: int, v: int,
@@ -396,7 +410,12 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                  "num_attention_heads": 96, "num_key_value_heads": 8, "attention_bias": False, "use_qk_norm": False,
                  "n_routed_experts": 128, "num_experts_per_tok": 8, "n_shared_experts": 1,
                  "moe_intermediate_size": 1408, "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1},
+    "llama4_text": {**_LLAMA, "vocab_size": 202048, "hidden_size": 5120, "intermediate_size": 8192,
+                    "intermediate_size_mlp": 16384, "num_hidden_layers": 48, "num_attention_heads": 40,
+                    "num_key_value_heads": 8, "head_dim": 128, "attention_bias": False, "num_local_experts": 16,
+                    "num_experts_per_tok": 1, "interleave_moe_layer_step": 1, "moe_layers": None},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
+    "llama4": {"initializer_range": None, "tie_word_embeddings": False},
     **dict.fromkeys(("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"), {"tie_word_embeddings": False,
                                                                              "initializer_range": 0.02}),
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
@@ -405,6 +424,10 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
              "intermediate_size": 3072, "max_position_embeddings": 512, "type_vocab_size": 2, "pad_token_id": 0,
              "initializer_range": 0.02},
 }
+_LLAMA4_VISION = {"hidden_size": 768, "intermediate_size": 5632, "num_hidden_layers": 34, "num_attention_heads": 16,
+                  "num_channels": 3, "image_size": 448, "patch_size": 14, "vision_output_dim": 7680,
+                  "projector_input_dim": 4096, "projector_output_dim": 4096, "pixel_shuffle_ratio": 0.5,
+                  "initializer_range": 0.02}  # (Llama4VisionConfig's)
 _SIGLIP = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
            "num_channels": 3, "image_size": 224, "patch_size": 16, "vision_use_head": True}  # (SiglipVisionConfig's)
 _QWEN_VL_TEXT = {"vocab_size": 152064, "hidden_size": 8192, "intermediate_size": 29568, "num_hidden_layers": 80,
@@ -471,27 +494,27 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
     folder that holds it), or the same as a mapping. No download and no transformers needed.
 
-    ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``,
-    ``"gemma3_text"``, ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``,
-    ``"olmo3"``, ``"exaone4"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``, ``"glm4_moe"``,
-    ``"gpt_oss"`` (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and
-    transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`);
-    DeepSeek's multi-head latent attention, its (and GLM-4.5's) first ``first_k_dense_replace`` layers dense; their
-    multi-token-prediction layers, which transformers does not build, left out), ``"gemma3"``
-    (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``,
-    ``"qwen3_vl_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
-    ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes
-    those transformers classes build from it, a key left out taking transformers' default. Values as transformers'
-    ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by
-    sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's,
-    which scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there,
-    as in transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
-    ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's and GLM-4.5's routers and
-    their ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts
-    when it loads a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes
-    them). A ``quantization_config`` is not followed: the values are written unquantized. A ValueError naming the
-    key refuses a config transformers' config refuses or whose model fails in its forward pass
-    (:func:`_check_runs`)."""
+    ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``, ``"gemma3_text"``,
+    ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``, ``"olmo3"``, ``"exaone4"``,
+    ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``, ``"llama4_text"``
+    (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and transformers'
+    ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`), Llama 4's as its
+    checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent attention, its (and GLM-4.5's) first
+    ``first_k_dense_replace`` layers dense; their multi-token-prediction layers, which transformers does not build, left
+    out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"llama4"`` (:func:`_llama4`),
+    ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``, ``"qwen3_vl_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s
+    names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"``
+    (``BertModel``); the names and shapes those transformers classes build from it, a key left out taking transformers'
+    default. Values as transformers' ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's
+    residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero,
+    norms' scales one (Gemma's, which scale by 1 + weight, zero), shifts zero; experts and routers N(0,
+    initializer_range²) (0 meaning 0 there, as in transformers). ``name``: what messages call the configuration
+    (default: its path; ``config`` for a mapping). ``dtype``: every tensor's, except those transformers keeps in float32
+    (DeepSeek-V3's and GLM-4.5's routers and their ``e_score_correction_bias``, as its ``save_pretrained`` writes them;
+    GPT-OSS's norms, which it upcasts when it loads a float16 model, are written in ``dtype``, as its
+    ``save_pretrained`` of such a model writes them). A ``quantization_config`` is not followed: the values are written
+    unquantized. A ValueError naming the key refuses a config transformers' config refuses or whose model fails in its
+    forward pass (:func:`_check_runs`)."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -529,6 +552,8 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
         elif check == "indices":
             ok = isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
                                                  for i in value)
+        elif check == "ratio":
+            ok = isinstance(value, float) and 0 < value <= 1
         elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
             ok = value is None and check == "std or null" or (isinstance(value, float) and math.isfinite(value)
                                                               and value >= 0)  # (an int: refused by its config too)
@@ -538,7 +563,8 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
         if not ok:
             what = {"flag": "true or false", "std": "a finite float >= 0 (0.0, not 0)", "std or null": "null or a "
                     "finite float >= 0 (0.0, not 0)", "size": "a positive integer",
-                    "count": "an integer >= 0", "indices": "a list of integers >= 0"}[check]
+                    "count": "an integer >= 0", "indices": "a list of integers >= 0",
+                    "ratio": "a float in (0, 1]"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
     return get
@@ -551,6 +577,18 @@ def _sub_config(cfg: Mapping, key: str, where: str) -> Mapping | None:
     if given is not None and not isinstance(given, Mapping):
         raise ValueError(f"{where}: {key} must be an object or null, got {given!r}")
     return given
+
+
+def _typed_sub_configs(cfg: Mapping, where: str, text: str, vision: str) -> dict:
+    """A composite config's ``text_config`` and ``vision_config`` ({} where null or left out), each with its
+    ``model_type`` (``text``, ``vision``: another one is refused)."""
+    sub = {}
+    for key, kind in (("text_config", text), ("vision_config", vision)):
+        given = _sub_config(cfg, key, where)
+        if (given or {}).get("model_type", kind) != kind:
+            raise ValueError(f"{where}: {key} model_type must be {kind!r}, got {given['model_type']!r}")
+        sub[key] = {**(given or {}), "model_type": kind}
+    return sub
 
 
 def _rope(cfg: Mapping) -> Mapping:
@@ -566,12 +604,7 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     ``vision_config``'s SigLIP tower under ``vision_tower.`` (:func:`_siglip_vision`) and the projector between
     them, ``mm_input_projection_weight`` (vision × text width) and its RMSNorm scale ``mm_soft_emb_norm`` (1 +
     weight), both zero as transformers initializes them."""
-    sub = {}
-    for key, kind in (("text_config", "gemma3_text"), ("vision_config", "siglip_vision_model")):
-        given = _sub_config(cfg, key, where)
-        if (given or {}).get("model_type", kind) != kind:
-            raise ValueError(f"{where}: {key} model_type must be {kind!r}, got {given['model_type']!r}")
-        sub[key] = {**(given or {}), "model_type": kind}
+    sub = _typed_sub_configs(cfg, where, "gemma3_text", "siglip_vision_model")
     text = config_spec({**sub["text_config"], "tie_word_embeddings": True}, name=f"{where}: text_config")
     spec = {"language_model." + n: t for n, t in text.items()}
     seen = f"{where}: vision_config"
@@ -585,6 +618,75 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
         vocab = text["model.embed_tokens.weight"].shape[0]
         spec["language_model.lm_head.weight"] = TensorSpec((vocab, d_text), init="normal_", params={"std": std})
     return spec
+
+
+def _llama4(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
+    """Llama 4's image-text model (``Llama4ForConditionalGeneration``; Meta 2025: Scout, Maverick) as its checkpoints
+    store it: the ``text_config``'s decoder under ``language_model.`` (:func:`config_spec` of ``llama4_text``: dense
+    layers of width ``intermediate_size_mlp``, sparse ones — every ``interleave_moe_layer_step``-th, or those
+    ``moe_layers`` lists — with a router, a shared expert and fused experts, :func:`_llama4_moe`), its
+    ``vision_config``'s encoder under ``vision_model.`` (:func:`_llama4_vision`) and the projector
+    ``multi_modal_projector.linear_1`` (text width × ``vision_output_dim``), N(0, s²) with s the top-level
+    ``initializer_range`` where the config has one, else the text's (0: 0.02), as transformers."""
+    sub = _typed_sub_configs(cfg, where, "llama4_text", "llama4_vision_model")
+    text = config_spec(sub["text_config"], name=f"{where}: text_config")
+    spec = {"language_model." + n: t for n, t in text.items()}
+    seen = f"{where}: vision_config"
+    vision = _getter(sub["vision_config"], _LLAMA4_VISION, "llama4_vision_model", seen)
+    spec.update(_llama4_vision("vision_model.", vision, seen))
+    top = get("initializer_range", "std or null")
+    std = (top if top is not None else _getter(sub["text_config"], {"initializer_range": 0.02}, "llama4_text",
+                                               f"{where}: text_config")("initializer_range", "std")) or 0.02
+    d_text = text["model.norm.weight"].shape[0]
+    spec.update(_linear("multi_modal_projector.linear_1", d_text, vision("vision_output_dim"), std, False))
+    return spec
+
+
+def _llama4_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
+    """Llama 4's vision encoder (``Llama4VisionModel``) with transformers' laws: the patch embedding (a linear map
+    of the ``num_channels`` × ``patch_size``² pixels of a patch), the attention (q/k/v/o) and MLP (``fc1``/``fc2``)
+    weights and the pixel-shuffle adapter's (``vision_adapter.mlp.fc1``/``fc2``, no biases) N(0, its config's
+    initializer_range², 0 meaning 0.02), the class and position embeddings N(0, 1/hidden_size), biases zero,
+    LayerNorms ones / zeros.  Refused where transformers' forward pass on an image fails: heads not a multiple of 4
+    wide (its 2-D rotary embedding), a ``pixel_shuffle_ratio`` that does not shuffle the patch grid and the width
+    into ``intermediate_size`` (the adapter's input), ``projector_input_dim`` other than ``projector_output_dim``, a
+    ``vision_output_dim`` other than the adapter's output (``projector_output_dim``)."""
+    d, heads, hidden = get("hidden_size"), get("num_attention_heads"), get("intermediate_size")
+    if d % heads or d // heads % 4:
+        raise ValueError(f"{where}: hidden_size {d} must be num_attention_heads {heads} heads of a multiple of 4 "
+                         "dimensions (its 2-D rotary embedding)")
+    patch, grid = get("patch_size"), get("image_size") // get("patch_size")
+    ratio = get("pixel_shuffle_ratio", "ratio")
+    if not grid or abs(grid * ratio - round(grid * ratio)) > 1e-9 or round(grid * ratio) < 1 \
+            or abs(d / ratio ** 2 - hidden) > 1e-9:
+        raise ValueError(f"{where}: pixel_shuffle_ratio {ratio} must shuffle the {grid} × {grid} patches "
+                         f"(image_size // patch_size) into a whole grid and hidden_size {d} into intermediate_size "
+                         f"{hidden} = hidden_size / pixel_shuffle_ratio² (the adapter's input)")
+    into, out = get("projector_input_dim"), get("projector_output_dim")
+    if into != out or get("vision_output_dim") != out:
+        raise ValueError(f"{where}: projector_input_dim {into}, projector_output_dim {out} and vision_output_dim "
+                         f"{get('vision_output_dim')} must be equal (the adapter's layers and the projector's input)")
+    std, scale = get("initializer_range", "std") or 0.02, {"std": 1 / math.sqrt(d)}
+
+    def linear(name, rows, cols, bias=True):
+        return _linear(prefix + name, rows, cols, std, bias)
+
+    def norm(name):
+        return {prefix + name + ".weight": TensorSpec((d,), init="ones_"),
+                prefix + name + ".bias": TensorSpec((d,), init="zeros_")}
+
+    spec = {**linear("patch_embedding.linear", d, get("num_channels") * patch * patch, False),
+            prefix + "class_embedding": TensorSpec((d,), init="normal_", params=scale),
+            prefix + "positional_embedding_vlm": TensorSpec((grid ** 2 + 1, d), init="normal_", params=scale),
+            **norm("layernorm_pre"), **norm("layernorm_post")}
+    for i in range(get("num_hidden_layers", "count")):
+        p = f"model.layers.{i}."
+        for proj in ("q_proj", "k_proj", "v_proj", "o_proj"):
+            spec.update(linear(p + "self_attn." + proj, d, d))
+        spec.update({**linear(p + "mlp.fc1", hidden, d), **linear(p + "mlp.fc2", d, hidden),
+                     **norm(p + "input_layernorm"), **norm(p + "post_attention_layernorm")})
+    return {**spec, **linear("vision_adapter.mlp.fc1", into, hidden, False),
+            **linear("vision_adapter.mlp.fc2", out, out, False)}
 
 
 def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
@@ -794,13 +896,16 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
 
     if kind == "gemma3":
         return _gemma3(cfg, get, where)
+    if kind == "llama4":
+        return _llama4(cfg, get, where)
     if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
+    kinds = _ATTENTION_TYPES + (("chunked_attention",) if kind == "llama4_text" else ())
     if types is not None and (not isinstance(types, list) or len(types) != layers
-                              or not all(t in _ATTENTION_TYPES for t in types)):  # (transformers' config refuses it)
+                              or not all(t in kinds for t in types)):  # (transformers' config refuses it)
         raise ValueError(f"{where}: layer_types must be null or a list of {layers} attention types, one per layer "
-                         f"(num_hidden_layers; {' or '.join(_ATTENTION_TYPES)}), got {types!r}")
+                         f"(num_hidden_layers; {' or '.join(kinds)}), got {types!r}")
     init_range = get("initializer_range", "std")
     std = init_range or 0.02  # as transformers' _init_weights: 0 means its default
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
@@ -848,6 +953,12 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                       head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=bias,
                       o_bias=bias, padding_idx=pad, sinks=init_range,
                       moe=_sparse_layers(kind, get, None, init_range, std, where))
+    if kind == "llama4_text":  # (its q/k norms: L2, no weights; its MLPs under feed_forward.)
+        spec = _llama(get("num_hidden_layers"), d, get("intermediate_size_mlp"), vocab, heads=heads,
+                      kv_heads=kv_heads, head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
+                      qkv_bias=bias, o_bias=bias, padding_idx=pad,
+                      moe=_sparse_layers(kind, get, cfg.get("moe_layers"), init_range, std, where))
+        return {n.replace(".mlp.", ".feed_forward.", 1): t for n, t in spec.items()}
     qk_norm = "full" if kind in ("olmo2", "olmo3") else "head" if kind in _QK_NORM or kind == "glm4_moe" and get(
         "use_qk_norm", "flag") else None
     return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads, kv_heads=kv_heads,
@@ -870,7 +981,8 @@ _NORMS = {  # each decoder layer's norms
     **dict.fromkeys(("olmo2", "olmo3", "exaone4"), ("post_attention_layernorm", "post_feedforward_layernorm"))}
 
 
-_EXPERTS = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "deepseek_v3": "n_routed_experts",
+_EXPERTS = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "llama4_text": "num_local_experts",
+            "deepseek_v3": "n_routed_experts",
             "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}  # (its key)
 _ROTARY = {"glm4_moe": 0.5, "phi3": 1.0}  # the families that rotate a part of a head: their default part
 
@@ -992,6 +1104,11 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
         shared = hidden * get("n_shared_experts", "count")
         return lambda p, i: None if i < first else _moe(p, d, experts, hidden, init_range, shared=shared,
                                                         shared_std=std, deepseek=True)
+    if kind == "llama4_text":  # every interleave_moe_layer_step-th layer, or those moe_layers lists
+        experts, hidden, step = get("num_local_experts"), get("intermediate_size"), get("interleave_moe_layer_step")
+        n = get("num_hidden_layers")
+        sparse = set(range(step - 1, n, step)) if dense is None else set(get("moe_layers", "indices"))
+        return lambda p, i: _llama4_moe(p, d, experts, hidden, std, init_range) if i in sparse else None
     if kind == "mixtral":  # every layer; the checkpoints' names (as transformers 5 saves them, fusing on load)
         experts, hidden = get("num_local_experts"), get("intermediate_size")
         return lambda p, i: _moe(p, d, experts, hidden, init_range, names=("block_sparse_moe", "w1", "w3", "w2"))

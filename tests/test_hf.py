@@ -121,7 +121,8 @@ def _from_config(case: str, folder):
         warnings.simplefilter("ignore")
         if cls == "BertConfig":
             return transformers.BertModel(config), ""
-        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig", "Qwen3VLMoeConfig"):  # (image-text only)
+        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig", "Qwen3VLMoeConfig", "Llama4Config"):  # (image-
+            # text models only)
             return transformers.AutoModelForImageTextToText.from_config(config), ""
         model = transformers.AutoModelForCausalLM.from_config(config)
     return model, "transformer." if cls == "GPT2Config" and config.tie_word_embeddings else ""
@@ -304,6 +305,9 @@ def _assert_same_laws(ours, theirs):
 
 
 MROPE = {"rope_type": "default", "mrope_section": [2, 3, 3]}  # (Qwen-VL's rotary sections of TINY's 16-wide heads)
+LLAMA4_VISION = {"hidden_size": 32, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 2,
+                 "image_size": 56, "patch_size": 14, "vision_output_dim": 48, "projector_input_dim": 48,
+                 "projector_output_dim": 48, "initializer_range": 0.05}  # (a 4 × 4 patch grid, shuffled to 2 × 2)
 MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its model, and saves them one tensor each
     "mixtral": ("MixtralConfig", {**TINY, "num_local_experts": 3, "initializer_range": 0.03}),
     "qwen2-moe": ("Qwen2MoeConfig", {**TINY, "num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48,
@@ -376,6 +380,16 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
                           "num_position_embeddings": 16, "deepstack_visual_indexes": [], "patch_size": 8,
                           "initializer_range": 0.05},
         "initializer_range": 0.1}),
+    "llama4-text": ("Llama4TextConfig", {**TINY, "head_dim": 16, "intermediate_size_mlp": 80, "num_local_experts": 3,
+                                         "interleave_moe_layer_step": 2, "attention_bias": True, "pad_token_id": 5,
+                                         "initializer_range": 0.03}),
+    "llama4": ("Llama4Config", {  # (sparse layers by moe_layers; the projector's std: the top-level range)
+        "text_config": {**TINY, "head_dim": 16, "intermediate_size_mlp": 80, "num_local_experts": 2, "moe_layers": [0],
+                        "initializer_range": 0.03},
+        "vision_config": LLAMA4_VISION, "initializer_range": 0.1, "image_token_index": 7}),
+    "llama4-tied-by-text": ("Llama4Config", {  # (tied by the text's flag; the top level's is ignored)
+        "text_config": {**TINY, "head_dim": 16, "num_local_experts": 2, "tie_word_embeddings": True},
+        "vision_config": {**LLAMA4_VISION, "initializer_range": 0.0}, "tie_word_embeddings": False}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -406,8 +420,7 @@ def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_save
     spec = config_spec(tmp_path)
     assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
-    assert case.startswith(("gemma3", "qwen2", "qwen3-vl")) or any(".experts.2." in name for name in spec) or \
-        spec["model.layers.0.mlp.experts.down_proj"].shape[0] == 3
+    assert case.startswith(("gemma3", "qwen2", "qwen3-vl")) or any(".experts." in name for name in spec)
     _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
 
 
@@ -448,6 +461,64 @@ QWEN_VL = {  # published config.json files (Qwen2(.5)-VL's flat: the text's keys
                           "out_hidden_size": 4096, "patch_size": 16, "num_position_embeddings": 2304,
                           "deepstack_visual_indexes": [8, 16, 24]}},
 }
+
+
+LLAMA4 = {  # Llama-4-Scout-17B-16E's published config (Maverick: 128 experts, every other layer sparse)
+    "model_type": "llama4", "tie_word_embeddings": False,
+    "text_config": {"hidden_size": 5120, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+                    "num_hidden_layers": 48, "num_attention_heads": 40, "num_key_value_heads": 8, "head_dim": 128,
+                    "vocab_size": 202048, "num_local_experts": 16, "num_experts_per_tok": 1,
+                    "interleave_moe_layer_step": 1, "attention_bias": False, "pad_token_id": 200018,
+                    "rope_scaling": {"factor": 16.0, "high_freq_factor": 1.0, "low_freq_factor": 1.0,
+                                     "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+                    "no_rope_layers": [], "attention_chunk_size": 8192},
+    "vision_config": {"hidden_size": 1408, "intermediate_size": 5632, "num_hidden_layers": 34,
+                      "num_attention_heads": 16, "image_size": 336, "patch_size": 14, "vision_output_dim": 4096,
+                      "projector_input_dim": 4096, "projector_output_dim": 4096, "pixel_shuffle_ratio": 0.5}}
+
+
+@pytest.mark.parametrize("case, count", [("scout", 108_641_793_536), ("maverick", 401_583_781_376)])
+def test_config_spec_of_published_llama4_configs_counts_as_transformers(case, count):
+    cfg = LLAMA4 if case == "scout" else {**LLAMA4, "text_config": {
+        **LLAMA4["text_config"], "num_local_experts": 128, "interleave_moe_layer_step": 2}}
+    config = transformers.AutoConfig.for_model("llama4", **{k: v for k, v in cfg.items() if k != "model_type"})
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForImageTextToText.from_config(config)
+    spec = config_spec(cfg)
+    assert {n: t.shape for n, t in spec.items()} == {n: tuple(t.shape) for n, t in model.state_dict().items()}
+    assert parameter_count(spec) == sum(p.numel() for p in model.parameters()) == count
+
+
+@pytest.mark.parametrize("vision", [
+    {}, {"num_attention_heads": 8}, {"pixel_shuffle_ratio": 0.25, "intermediate_size": 512}, {"image_size": 60},
+    {"num_attention_heads": 16},  # (heads 2 wide: its 2-D rotary embedding fails)
+    {"hidden_size": 40, "num_attention_heads": 4, "intermediate_size": 160},  # (heads 10 wide)
+    {"intermediate_size": 64},  # (not hidden_size / ratio²: the adapter's input)
+    {"image_size": 70}, {"image_size": 14}, {"pixel_shuffle_ratio": 0.75},  # (grids the shuffle does not divide)
+    {"projector_input_dim": 40}, {"vision_output_dim": 40}])
+def test_llama4_vision_refusals_are_where_transformers_image_forward_pass_fails(vision):
+    """config_spec refuses a Llama 4 vision config exactly where transformers' model fails on an image (2026-12-06
+    (c)), and a file it writes for one it accepts runs an image through transformers' model."""
+    text = {**TINY, "head_dim": 16, "num_local_experts": 2}
+    v = {**LLAMA4_VISION, **vision}
+    try:
+        config_spec({"model_type": "llama4", "text_config": text, "vision_config": v})
+        ours = None
+    except ValueError as e:
+        ours = e
+    config = transformers.Llama4Config(text_config=text, vision_config=v, image_token_index=7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForImageTextToText.from_config(config)
+    grid = v["image_size"] // v["patch_size"] * v.get("pixel_shuffle_ratio", 0.5)  # (the image's tokens: grid²)
+    ids = torch.tensor([[1] + [7] * int(grid * grid) + [2]])
+    try:
+        logits = model(input_ids=ids, pixel_values=torch.randn(1, 3, v["image_size"], v["image_size"])).logits
+        theirs = None if torch.isfinite(logits).all() else "not finite"
+    except RuntimeError as e:
+        theirs = e
+    assert (ours is None) == (theirs is None), (ours, theirs)
 
 
 @pytest.mark.parametrize("case, count", [("qwen2.5-vl-7b", 8_292_166_656), ("qwen2-vl-7b", 8_291_375_616),
