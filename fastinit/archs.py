@@ -157,7 +157,7 @@ def _moe(prefix: str, d: int, experts: int, hidden: int, std: float, names=("mlp
     return spec
 
 
-def _fused_experts(prefix: str, d: int, experts: int, hidden: int, std: float) -> Dict[str, TensorSpec]:
+def _gpt_oss_experts(prefix: str, d: int, experts: int, hidden: int, std: float) -> Dict[str, TensorSpec]:
     """GPT-OSS's sparse MLP (OpenAI 2025) as transformers saves it: the router's weight and bias, N(0, std²), and
     the experts fused, one tensor per projection (``gate_up_proj`` experts × d × 2·hidden, gate and up columns
     interleaved, ``down_proj`` experts × hidden × d; N(0, std²)) with their zero biases."""
@@ -174,12 +174,20 @@ def _fused_experts(prefix: str, d: int, experts: int, hidden: int, std: float) -
 _EXPERT = re.compile(r"(.*\.mlp\.experts\.)(\d+)\.(gate|up|down)_proj\.weight")
 
 
+def _fused_pair(prefix: str, experts: int, d: int, hidden: int, std: float) -> Dict[str, TensorSpec]:
+    """A layer's gated experts fused as Llama 4's and Qwen3-VL-MoE's checkpoints store them: ``gate_up_proj``
+    experts × d × 2·hidden (gate, then up) and ``down_proj`` experts × hidden × d, N(0, std²)."""
+    normal = {"std": std}
+    return {prefix + "gate_up_proj": TensorSpec((experts, d, 2 * hidden), init="normal_", params=normal),
+            prefix + "down_proj": TensorSpec((experts, hidden, d), init="normal_", params=normal)}
+
+
 def _fused_gated_experts(spec: Dict[str, TensorSpec]) -> Dict[str, TensorSpec]:
     """``spec`` with each layer's experts (``mlp.experts.J.{gate,up,down}_proj.weight``, hidden × d and d × hidden)
-    fused as Qwen3-VL-MoE's published checkpoints store them: ``mlp.experts.gate_up_proj`` experts × d × 2·hidden
-    and ``mlp.experts.down_proj`` experts × hidden × d, the same law (i.i.d.: the layout changes no value's law).
-    transformers 5 loads this layout (its converter transposes it to its modules' experts × 2·hidden × d) and 4.57
-    as it is; its ``save_pretrained`` writes its modules' layout."""
+    fused as Qwen3-VL-MoE's published checkpoints store them (:func:`_fused_pair`), the same law (i.i.d.: the layout
+    changes no value's law).  transformers 5 loads this layout (its converter transposes it to its modules' experts
+    × 2·hidden × d, but where those shapes are equal) and 4.57 as it is; its ``save_pretrained`` writes its
+    modules' layout."""
     experts = {name: _EXPERT.fullmatch(name) for name in spec}
     counts = Counter(m[1] for m in experts.values() if m is not None and m[3] == "gate")  # (experts per layer)
     fused = {}
@@ -188,9 +196,7 @@ def _fused_gated_experts(spec: Dict[str, TensorSpec]) -> Dict[str, TensorSpec]:
         if m is None:
             fused[name] = t
         elif m[2] == "0" and m[3] == "gate":  # (the layer's first: the fused pair in its place)
-            n, (hidden, d) = counts[m[1]], t.shape
-            fused[m[1] + "gate_up_proj"] = replace(t, shape=(n, d, 2 * hidden))
-            fused[m[1] + "down_proj"] = replace(t, shape=(n, hidden, d))
+            fused.update(_fused_pair(m[1], counts[m[1]], t.shape[1], t.shape[0], t.params["std"]))
     return fused
 
 
@@ -202,9 +208,7 @@ def _llama4_moe(prefix: str, d: int, experts: int, hidden: int, std: float,
     ``initializer_range`` as it is."""
     p = prefix + "mlp."  # (feed_forward. in its names: :func:`_config_spec` renames the block)
     return {**_linear(p + "router", experts, d, std, False),
-            p + "experts.gate_up_proj": TensorSpec((experts, d, 2 * hidden), init="normal_",
-                                                   params={"std": experts_std}),
-            p + "experts.down_proj": TensorSpec((experts, hidden, d), init="normal_", params={"std": experts_std}),
+            **_fused_pair(p + "experts.", experts, d, hidden, experts_std),
             **_gated_mlp(p + "shared_expert.", hidden, d, std, False)}
 
 
@@ -498,7 +502,7 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``, ``"olmo3"``, ``"exaone4"``,
     ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``, ``"llama4_text"``
     (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and transformers'
-    ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_fused_experts`), Llama 4's as its
+    ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_gpt_oss_experts`), Llama 4's as its
     checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent attention, its (and GLM-4.5's) first
     ``first_k_dense_replace`` layers dense; their multi-token-prediction layers, which transformers does not build, left
     out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"llama4"`` (:func:`_llama4`),
@@ -541,10 +545,10 @@ def _aliased(cfg: Mapping, aliases: Mapping, where: str) -> Mapping:
 
 
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
-    """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >=
-    1; None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` (a finite float
-    >= 0, as transformers' configs take it; ``"std or null"`` where the config has no such field) or ``"indices"``
-    (a list of ints >= 0)."""
+    """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >= 1;
+    None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` (a finite float >= 0, as
+    transformers' configs take it; ``"std or null"``, a number, where the config has no such field) or ``"indices"`` (a
+    list of ints >= 0)."""
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
         if check == "flag":
@@ -555,14 +559,15 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
         elif check == "ratio":
             ok = isinstance(value, float) and 0 < value <= 1
         elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
-            ok = value is None and check == "std or null" or (isinstance(value, float) and math.isfinite(value)
-                                                              and value >= 0)  # (an int: refused by its config too)
+            number = float if check == "std" else (int, float)  # (an int: refused by a config with the field)
+            ok = value is None and check == "std or null" or (isinstance(value, number) and not isinstance(
+                value, bool) and math.isfinite(value) and value >= 0)
         else:  # a size or a count (None where transformers derives it)
             ok = (value is None and key in _DERIVED and (key not in cfg or key in _NULLABLE.get(kind, ()))) or \
                 (isinstance(value, int) and not isinstance(value, bool) and value >= (check == "size"))
         if not ok:
             what = {"flag": "true or false", "std": "a finite float >= 0 (0.0, not 0)", "std or null": "null or a "
-                    "finite float >= 0 (0.0, not 0)", "size": "a positive integer",
+                    "finite number >= 0", "size": "a positive integer",
                     "count": "an integer >= 0", "indices": "a list of integers >= 0",
                     "ratio": "a float in (0, 1]"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
@@ -605,6 +610,11 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     them, ``mm_input_projection_weight`` (vision × text width) and its RMSNorm scale ``mm_soft_emb_norm`` (1 +
     weight), both zero as transformers initializes them."""
     sub = _typed_sub_configs(cfg, where, "gemma3_text", "siglip_vision_model")
+    text, seen = sub["text_config"], f"{where}: text_config"
+    if "sliding_window" in text and text["sliding_window"] is None and not _sliding(
+            "gemma3_text", text, _getter(text, _HF_DEFAULTS["gemma3_text"], "gemma3_text", seen), None):
+        sub["text_config"] = {k: v for k, v in text.items() if k != "sliding_window"}  # (its model builds only the
+        # masks of its layer types: no window needed without a sliding layer)
     text = config_spec({**sub["text_config"], "tie_word_embeddings": True}, name=f"{where}: text_config")
     spec = {"language_model." + n: t for n, t in text.items()}
     seen = f"{where}: vision_config"
@@ -690,11 +700,11 @@ def _llama4_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSp
 
 
 def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
-    """Qwen2-VL's, Qwen2.5-VL's and Qwen3-VL's image-text models (``Qwen2VLForConditionalGeneration``, ...; Wang et
-    al. 2024, Bai et al. 2025) under the published checkpoints' names, as transformers 5's ``save_pretrained`` writes
-    them: the decoder of the ``text_config`` — or of the top-level keys, as Qwen2(.5)-VL's published config.json
-    files give it — (Qwen2's, with q/k/v biases, under ``model.``; Qwen3's, with per-head q/k norms, under
-    ``model.language_model.``; Qwen3-VL-MoE's Qwen3-MoE decoder with its experts fused as published,
+    """Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models (``Qwen2VLForConditionalGeneration``,
+    ...; Wang et al. 2024, Bai et al. 2025) under the published checkpoints' names, as transformers 5's
+    ``save_pretrained`` writes them: the decoder of the ``text_config`` — or of the top-level keys, as Qwen2(.5)-VL's
+    published config.json files give it — (Qwen2's, with q/k/v biases, under ``model.``; Qwen3's, with per-head q/k
+    norms, under ``model.language_model.``; Qwen3-VL-MoE's Qwen3-MoE decoder with its experts fused as published,
     :func:`_fused_gated_experts`) and ``lm_head`` (tied by the top-level ``tie_word_embeddings``), N(0, its
     initializer_range²); the vision transformer of the ``vision_config`` (:func:`_qwen_vision`)."""
     v3 = kind in ("qwen3_vl", "qwen3_vl_moe")
@@ -706,7 +716,9 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         _getter(text, {"tie_word_embeddings": False}, kind, seen)("tie_word_embeddings", "flag")
     elif v3:  # (its config takes no flat layout: the top-level sizes would be ignored)
         flat = sorted(set(text) & {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
-                                   "num_key_value_heads", "head_dim", "vocab_size"})
+                                   "num_key_value_heads", "head_dim", "vocab_size", "num_experts", "num_local_experts",
+                                   "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step",
+                                   "mlp_only_layers"})
         if flat:
             raise ValueError(f"{where}: {flat} belong in text_config (transformers' Qwen3-VL config ignores them at "
                              "the top level)")
@@ -720,9 +732,13 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         if not isinstance(section, list) or len(section) < 3:
             raise ValueError(f"{seen}: rope_parameters' mrope_section must list the rotary sections of time, height "
                              f"and width (3), got {section!r}")
-        if kind == "qwen3_vl_moe":  # (its config derives a null head_dim too)
+        if kind == "qwen3_vl_moe":  # (its config derives head_dim where it is null or 0: hidden // heads)
             text = {**_QWEN3_VL_MOE_TEXT, **_aliased(text, _ALIASES["qwen3_moe"], seen)}
-            text = {k: v for k, v in text.items() if k != "head_dim" or v is not None}
+            d, heads = text["hidden_size"], text["num_attention_heads"]
+            if text.get("head_dim") in (None, 0) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                                                         for n in (d, heads)):  # (else refused by the decoder)
+                text["head_dim"] = d // heads
+        text = _vl_window(text, seen)
         spec = config_spec({**text, "model_type": "qwen3_moe" if kind == "qwen3_vl_moe" else "qwen3",
                             "tie_word_embeddings": tied}, name=seen)
         spec = {n.replace("model.", "model.language_model.", 1): t for n, t in spec.items()}
@@ -748,6 +764,22 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
                          f"hidden_size {d}")
     spec.update(_qwen_vision(kind, get, seen))
     return spec
+
+
+def _vl_window(text: dict, where: str) -> dict:
+    """Qwen3-VL's text config with its layer types made full attention for the Qwen3 decoder's checks, once its
+    sliding layers are checked as its model runs them: its config has no window or flag of its own, a
+    ``sliding_attention`` layer needs a ``sliding_window`` of 0 or more given (transformers' forward pass fails
+    without), and a window given with no sliding layer is not used."""
+    types, window = text.get("layer_types"), text.get("sliding_window")
+    if isinstance(types, list) and "sliding_attention" in types and (
+            isinstance(window, bool) or not isinstance(window, int) or window < 0):
+        raise ValueError(f"{where}: a sliding_attention layer (layer_types) needs a sliding_window of 0 or more, got "
+                         f"sliding_window {window!r}")
+    text = {k: v for k, v in text.items() if k not in ("sliding_window", "use_sliding_window", "max_window_layers")}
+    if isinstance(types, list):  # (the rest of their checks: the decoder's)
+        text["layer_types"] = ["full_attention" if t == "sliding_attention" else t for t in types]
+    return text
 
 
 def _qwen2_vl_text(text: dict, tied: bool, where: str) -> dict:
@@ -901,12 +933,14 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
-    kinds = _ATTENTION_TYPES + (("chunked_attention",) if kind == "llama4_text" else ())
-    if types is not None and (not isinstance(types, list) or len(types) != layers
-                              or not all(t in kinds for t in types)):  # (transformers' config refuses it)
+    kinds = ("full_attention", "chunked_attention") if kind == "llama4_text" else _ATTENTION_TYPES  # (Llama 4's)
+    if types is not None and (not isinstance(types, list) or len(types) != layers  # ("attention": transformers'
+                              or not all(t in kinds or t == "attention" for t in types)):  # old full attention)
         raise ValueError(f"{where}: layer_types must be null or a list of {layers} attention types, one per layer "
                          f"(num_hidden_layers; {' or '.join(kinds)}), got {types!r}")
     init_range = get("initializer_range", "std")
+    if kind == "llama" and init_range > 1:  # (LlamaConfig's validation)
+        raise ValueError(f"{where}: initializer_range must be in [0, 1] (LlamaConfig's range), got {init_range!r}")
     std = init_range or 0.02  # as transformers' _init_weights: 0 means its default
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
         heads_of(*(("n_embd", "n_head") if kind == "gpt2" else ("hidden_size", "num_attention_heads")))
@@ -1030,46 +1064,83 @@ _ATTENTION_TYPES = ("full_attention", "sliding_attention")  # (the layers these 
 
 def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
     """Refuse the layer-pattern keys transformers' config of ``kind`` refuses or fails on (what it derives
-    ``layer_types`` from where a config has none; SmolLM3's layers without RoPE)."""
+    ``layer_types`` from where a config has none; SmolLM3's layers without RoPE), and a sliding window its model
+    cannot run (:func:`_check_window`)."""
     derived = cfg.get("layer_types") is None
-    if kind == "exaone4" and derived:  # (a global layer every sliding_window_pattern-th)
-        get("sliding_window"), get("sliding_window_pattern")
+    if kind == "exaone4" and derived:  # (a global layer every sliding_window_pattern-th; none without a window)
+        pattern = cfg.get("sliding_window_pattern", 4)
+        if isinstance(pattern, bool) or not isinstance(pattern, int) or pattern == 0:
+            raise ValueError(f"{where}: sliding_window_pattern must be a nonzero integer (a full-attention layer every "
+                             f"that many), got {pattern!r}")
+        if cfg.get("sliding_window", 4096) is None:  # (its config makes the pattern 0: ZeroDivisionError)
+            raise ValueError(f"{where}: sliding_window must be an integer where layer_types is derived from "
+                             "sliding_window_pattern, got None")
+    if kind == "gemma3_text" and derived:
+        pattern = cfg.get("sliding_window_pattern", 6)
+        if isinstance(pattern, bool) or not isinstance(pattern, int) or pattern == 0:
+            raise ValueError(f"{where}: sliding_window_pattern must be a nonzero integer (a full-attention layer every "
+                             f"that many), got {pattern!r}")
     if kind == "smollm3":
         no_rope = cfg.get("no_rope_layers")
         if no_rope is None:  # (derived from the interval)
             get("no_rope_layer_interval")
-        elif not isinstance(no_rope, list) or len(no_rope) < get("num_hidden_layers"):
-            raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} flags at "
-                             f"least, one per layer (num_hidden_layers), got {no_rope!r}")
-    given, flag = cfg.get("sliding_window", _WINDOW.get(kind)), cfg.get("use_sliding_window") is True
-    window = None if kind in _WINDOW_FLAG and not flag else given  # (Qwen's config drops it without the flag)
-    slides = _sliding(kind, cfg, get, window)
-    if slides or kind in _MASKED or kind == "qwen2_moe" and flag:
-        least = int(slides and kind in _WINDOW)  # (a window of 0 fails where the config has the field)
-        if isinstance(window, bool) or not isinstance(window, int) or window < least:
-            why = ("a layer attends through a sliding window (layer_types' sliding_attention, or as the family "
-                   "derives its layers)") if slides else "the model builds a sliding-window mask whatever its layers"
-            flags = f" and use_sliding_window true, got use_sliding_window {cfg.get('use_sliding_window', False)!r}," \
-                if kind in _WINDOW_FLAG else ", got"
-            raise ValueError(f"{where}: {why}: it needs a sliding_window of {least} or more{flags} sliding_window "
-                             f"{given!r}")
+        elif not isinstance(no_rope, list) or len(no_rope) < get("num_hidden_layers") or not all(
+                isinstance(f, int) and not isinstance(f, bool) for f in no_rope):  # (its config's: ints)
+            raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} integers "
+                             f"at least (1: the layer has RoPE), one per layer (num_hidden_layers), got {no_rope!r}")
+    _check_window(kind, cfg, get, where)
 
 
-_WINDOW = {  # the families whose config has a sliding_window: its default (in others, a given one is kept as is)
+_WINDOW = {  # the families whose config has a sliding_window field: its default (others keep a given one as is)
     **dict.fromkeys(("mistral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "gemma2", "gemma3_text", "olmo3",
                      "exaone4"), 4096), "gpt_oss": 128, **dict.fromkeys(("mixtral", "phi3", "smollm3"), None)}
-_WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe")  # windows only under use_sliding_window
+_WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "smollm3")  # with a use_sliding_window flag (Qwen's
+# config drops the window without it)
 _EVERY_LAYER = ("mistral", "mixtral", "phi3", "qwen3_moe")  # with no layer_types: every layer slides where the
 # config has a window
 _MASKED = ("gemma2", "gemma3_text", "gpt_oss", "olmo3")  # their models build a sliding-window mask in any case
 
 
+def _check_window(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
+    """Refuse a sliding window transformers' config refuses or its model cannot run: ``sliding_window`` and the
+    flags of another type than their fields'; where a layer slides (:func:`_sliding`), a window of 1 or more where
+    the family's config has the field (0 fails in the cache's sliding layers), an integer where it has not (kept as
+    given); a window where the model builds a sliding-window mask in any case (Gemma 2/3, GPT-OSS, OLMo 3;
+    Qwen2-MoE under its flag)."""
+    given = cfg.get("sliding_window", _WINDOW.get(kind))
+    if given is not None and (isinstance(given, bool) or not isinstance(given, int)):
+        raise ValueError(f"{where}: sliding_window must be null or an integer, got {given!r}")
+    for key in ("use_sliding_window", "max_window_layers"):
+        value = cfg.get(key)
+        if kind in _WINDOW_FLAG and key in cfg and not (isinstance(value, bool) if key == "use_sliding_window"
+                                                         else isinstance(value, int) and not isinstance(value, bool)):
+            raise ValueError(f"{where}: {key} must be {'true or false' if key == 'use_sliding_window' else 'an int'}, "
+                             f"got {value!r}")
+    flag = cfg.get("use_sliding_window") is True
+    window = None if kind in _WINDOW_FLAG[:4] and not flag else given
+    if kind == "gemma3_text" and cfg.get("use_bidirectional_attention") is True and window is not None:
+        window = window // 2 + 1  # (as its config takes it)
+    slides = _sliding(kind, cfg, get, window)
+    if not (slides or kind in _MASKED or kind == "qwen2_moe" and flag):
+        return
+    least = 1 if slides and kind in _WINDOW else None  # (a window of 0 fails where the config has the field)
+    if window is None or least is not None and window < least:
+        why = ("a layer attends through a sliding window (a sliding_attention in layer_types, or as the family "
+               "derives its layers)") if slides else "the model builds a sliding-window mask whatever its layers"
+        need = "an integer" if least is None else f"an integer >= {least}"
+        hint = ", with use_sliding_window true (its config drops the window without it)" \
+            if kind in _WINDOW_FLAG[:4] and not flag and given is not None else ""
+        raise ValueError(f"{where}: {why}: sliding_window must be {need}{hint}, got {given!r}"
+                         + (f" (use_sliding_window {cfg.get('use_sliding_window', False)!r})"
+                            if kind in _WINDOW_FLAG[:4] else ""))
+
+
 def _sliding(kind: str, cfg: Mapping, get: Callable, window: Any) -> bool:
     """Whether a layer of ``kind``'s model attends through a sliding window: one of ``layer_types``, else as its
-    transformers config derives them (Gemma 2, GPT-OSS, OLMo 3: the first layer; Gemma 3: all but every
-    ``sliding_window_pattern``-th; Qwen2/3 above ``max_window_layers`` and Qwen2-MoE below it, under
-    ``use_sliding_window``; SmolLM3's layers without RoPE; EXAONE 4's checked by :func:`_check_layers`; with no
-    ``layer_types``, every layer of Mistral's, Mixtral's, Phi-3's, Qwen3-MoE's where the config has a window)."""
+    transformers config derives them (Gemma 2, GPT-OSS, OLMo 3: the first layer; Gemma 3 and EXAONE 4: all but every
+    ``sliding_window_pattern``-th; Qwen2/3 from ``max_window_layers`` on and Qwen2-MoE below it, under
+    ``use_sliding_window``; SmolLM3's layers without RoPE under it; with no ``layer_types``, every layer of
+    Mistral's, Mixtral's, Phi-3's, Qwen3-MoE's where the config has a window)."""
     types, layers = cfg.get("layer_types"), get("num_hidden_layers")
     if types is not None:
         return "sliding_attention" in types
@@ -1077,14 +1148,16 @@ def _sliding(kind: str, cfg: Mapping, get: Callable, window: Any) -> bool:
         return window is not None
     flag = cfg.get("use_sliding_window") is True
     if kind in ("qwen2", "qwen3"):
-        return window is not None and layers > get("max_window_layers", "count")
+        return window is not None and layers > cfg.get("max_window_layers", _HF_DEFAULTS[kind]["max_window_layers"])
     if kind == "qwen2_moe":
-        return flag and get("max_window_layers", "count") > 0
-    if kind == "smollm3":  # (its layer i + 1 without RoPE every no_rope_layer_interval-th, or as no_rope_layers says)
-        no_rope = cfg.get("no_rope_layers") or [int((i + 1) % get("no_rope_layer_interval")) for i in range(layers)]
+        return flag and cfg.get("max_window_layers", _HF_DEFAULTS[kind]["max_window_layers"]) > 0
+    if kind == "smollm3":  # (layer i + 1 without RoPE every no_rope_layer_interval-th, or as no_rope_layers says)
+        no_rope = cfg.get("no_rope_layers")
+        if no_rope is None:
+            no_rope = [(i + 1) % get("no_rope_layer_interval") != 0 for i in range(layers)]
         return flag and window is not None and not all(no_rope[:layers])
-    if kind == "gemma3_text":
-        return cfg.get("sliding_window_pattern", 6) != 1
+    if kind in ("gemma3_text", "exaone4"):
+        return abs(cfg.get("sliding_window_pattern", 6 if kind == "gemma3_text" else 4)) != 1
     return kind in ("gemma2", "gpt_oss", "olmo3")
 
 
@@ -1096,7 +1169,7 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     d = get("hidden_size")
     if kind == "gpt_oss":
         experts, hidden = get("num_local_experts"), get("intermediate_size")
-        return lambda p, i: _fused_experts(p, d, experts, hidden, init_range)
+        return lambda p, i: _gpt_oss_experts(p, d, experts, hidden, init_range)
     if kind in ("deepseek_v3", "glm4_moe"):  # dense before layer first_k_dense_replace; moe_intermediate_size ×
         # n_shared_experts
         experts, hidden, first = get("n_routed_experts"), get("moe_intermediate_size"), get("first_k_dense_replace",

@@ -571,28 +571,34 @@ def test_config_spec_gpt_oss():
     ({"model_type": "glm4_moe", "n_routed_experts": 8, "num_experts_per_tok": 2, "n_group": 8, "topk_group": 2},
      "each of the n_group 8 groups of the 8 experts must hold 2 at least"),
     ({"model_type": "deepseek_v3", "n_routed_experts": 8, "n_group": 8}, "groups of the 8 experts must hold 2"),
-    ({"model_type": "exaone4", "sliding_window": None}, "sliding_window must be a positive integer, got None"),
-    ({"model_type": "exaone4", "sliding_window_pattern": "LLLG"}, "sliding_window_pattern must be a positive integer"),
-    ({"model_type": "olmo3", "sliding_window": None}, r"needs a sliding_window of 1 or more, got sliding_window None"),
+    ({"model_type": "exaone4", "sliding_window": None},
+     "sliding_window must be an integer where layer_types is derived from sliding_window_pattern, got None"),
+    ({"model_type": "exaone4", "sliding_window_pattern": "LLLG"},
+     r"sliding_window_pattern must be a nonzero integer \(a full-attention layer every that many\), got 'LLLG'"),
+    ({"model_type": "olmo3", "sliding_window": None},
+     r"a layer attends through a sliding window \(a sliding_attention in layer_types, or as the family derives "
+     r"its layers\): sliding_window must be an integer >= 1, got None"),
     ({"model_type": "qwen3_vl_moe", "text_config": {"hidden_size": 3584, "num_local_experts": 2}},
      r"config: text_config: num_experts_per_tok 4 is more than the 2 experts \(num_experts\)"),
     ({"model_type": "qwen3_vl_moe", "text_config": {"num_experts": 2, "num_local_experts": 3}},
      "config: text_config: num_experts 2 and num_local_experts 3 name the same size"),
     # (sliding windows, 2026-12-06 (c))
     ({"model_type": "qwen3", "num_hidden_layers": 2, "layer_types": ["sliding_attention", "full_attention"]},
-     r"a layer attends through a sliding window \(layer_types' sliding_attention, or as the family derives its "
-     r"layers\): it needs a sliding_window of 1 or more and use_sliding_window true, got use_sliding_window False, "
-     r"sliding_window 4096"),
+     r"sliding_window must be an integer >= 1, with use_sliding_window true \(its config drops the window without "
+     r"it\), got 4096 \(use_sliding_window False\)"),
     ({"model_type": "gpt_oss", "sliding_window": None, "layer_types": ["full_attention"] * 36},
-     "the model builds a sliding-window mask whatever its layers: it needs a sliding_window of 0 or more, got "
-     "sliding_window None"),
+     "the model builds a sliding-window mask whatever its layers: sliding_window must be an integer, got None"),
     ({"model_type": "llama", "num_hidden_layers": 1, "layer_types": ["sliding_attention"]},
-     "it needs a sliding_window of 0 or more, got sliding_window None"),
-    ({"model_type": "mistral", "sliding_window": 0}, "it needs a sliding_window of 1 or more, got sliding_window 0"),
+     "sliding_window must be an integer, got None"),
+    ({"model_type": "mistral", "sliding_window": 0}, "sliding_window must be an integer >= 1, got 0"),
+    ({"model_type": "qwen2", "sliding_window": 8.0}, "sliding_window must be null or an integer, got 8.0"),
+    ({"model_type": "qwen3", "use_sliding_window": None}, "use_sliding_window must be true or false, got None"),
+    ({"model_type": "llama", "initializer_range": 1.5}, r"initializer_range must be in \[0, 1\] \(LlamaConfig's"),
     ({"model_type": "llama", "initializer_range": 1}, r"initializer_range must be a finite float >= 0 \(0.0, not 0\), "
      "got 1"),
     ({"model_type": "smollm3", "num_hidden_layers": 2, "no_rope_layers": [1]},
-     r"no_rope_layers must be null or a list of 2 flags at least, one per layer \(num_hidden_layers\), got \[1\]"),
+     r"no_rope_layers must be null or a list of 2 integers at least \(1: the layer has RoPE\), one per layer "
+     r"\(num_hidden_layers\), got \[1\]"),
     # (a second review's)
     ({"model_type": "qwen2", "num_hidden_layers": 2, "layer_types": ["conv", "full_attention"]}, r"got \['conv'"),
     ({"model_type": "llama", "initializer_range": None}, r"initializer_range must be a finite float .*, got None"),

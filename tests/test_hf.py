@@ -198,6 +198,11 @@ def test_config_spec_counts_the_parameters_of_the_model_transformers_builds(case
 
 
 SLIDE = ["sliding_attention", "full_attention"]
+MROPE = {"rope_type": "default", "mrope_section": [2, 3, 3]}  # (Qwen-VL's rotary sections of TINY's 16-wide heads)
+QWEN3_VL_VISION = {"depth": 1, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+                   "num_position_embeddings": 16, "deepstack_visual_indexes": [], "patch_size": 8}
+GEMMA3_VISION = {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 1, "num_attention_heads": 4,
+                 "image_size": 64, "patch_size": 8}
 WINDOWS = {  # sliding layers (given, or as the family's config derives them) and the window they need
     "llama-no-window": {"model_type": "llama", "layer_types": SLIDE},  # (no sliding_window field: none)
     "llama-window-0": {"model_type": "llama", "layer_types": SLIDE, "sliding_window": 0},  # (runs: not its field)
@@ -238,6 +243,38 @@ WINDOWS = {  # sliding layers (given, or as the family's config derives them) an
                                         "num_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 32,
                                         "layer_types": ["full_attention"] * 2},
     "integer-initializer-range": {"model_type": "llama", "initializer_range": 0},  # (transformers' strict config)
+    # (a review's, 2026-12-06 (c))
+    "qwen2-flag-null": {"model_type": "qwen2", "use_sliding_window": None},  # (strict: a bool)
+    "qwen2-window-float": {"model_type": "qwen2", "sliding_window": 8.0},
+    "llama-window-float": {"model_type": "llama", "sliding_window": 8.0},  # (its cache slides every layer)
+    "llama-window-negative": {"model_type": "llama", "layer_types": SLIDE, "sliding_window": -1},  # (runs: kept)
+    "gemma2-window-negative-full-layers": {"model_type": "gemma2", "sliding_window": -1, "head_dim": 16,
+                                           "layer_types": ["full_attention"] * 2},
+    "qwen2-max-window-layers-negative": {"model_type": "qwen2", "use_sliding_window": True, "sliding_window": 8,
+                                         "max_window_layers": -1},
+    "gemma3-text-pattern-0": {"model_type": "gemma3_text", "sliding_window_pattern": 0, "head_dim": 16},
+    "exaone4-pattern-negative": {"model_type": "exaone4", "sliding_window_pattern": -1},  # (every layer full)
+    "exaone4-pattern-1-window-0": {"model_type": "exaone4", "sliding_window_pattern": 1, "sliding_window": 0},
+    "gemma3-text-bidirectional-window-0": {"model_type": "gemma3_text", "use_bidirectional_attention": True,
+                                           "sliding_window": 0, "head_dim": 16},  # (its window: 0 // 2 + 1)
+    "llama-initializer-range-1.5": {"model_type": "llama", "initializer_range": 1.5},  # (LlamaConfig: [0, 1])
+    "smollm3-no-rope-bools": {"model_type": "smollm3", "no_rope_layers": [True, False], "pad_token_id": 7},
+    "llama-old-attention-type": {"model_type": "llama", "layer_types": ["attention"] * 2},  # (full attention)
+    "llama4-text-sliding-layer": {"model_type": "llama4_text", "layer_types": SLIDE, "sliding_window": 8,
+                                  "head_dim": 16, "num_local_experts": 2},  # (Llama 4 builds no such layer)
+    "qwen2-vl-integer-top-range": {"model_type": "qwen2_vl", "initializer_range": 0, "vision_config": {
+        "depth": 1, "embed_dim": 32, "hidden_size": 64, "num_heads": 2}, "text_config": {**TINY,
+                                                                                        "rope_parameters": MROPE}},
+    **{f"{kind}-text-{name}": {"model_type": kind, "vision_config": QWEN3_VL_VISION, "text_config": {
+        **TINY, "head_dim": 16, "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]},
+        **({"num_experts": 2, "num_experts_per_tok": 1} if kind.endswith("moe") else {}), **text}}
+       for kind in ("qwen3_vl", "qwen3_vl_moe") for name, text in (
+           ("flag-sliding-layer-no-window", {"use_sliding_window": True, "layer_types": SLIDE}),  # (no field)
+           ("window-sliding-layer-no-flag", {"sliding_window": 8, "layer_types": SLIDE}),
+           ("flag-window-0", {"use_sliding_window": True, "sliding_window": 0}))},
+    "gemma3-text-null-window-full-layers": {"model_type": "gemma3", "vision_config": GEMMA3_VISION, "text_config": {
+        **TINY, "head_dim": 16, "sliding_window": None, "layer_types": ["full_attention"] * 2}},  # (its model builds
+    # only the masks of its layer types)
 }
 
 
@@ -245,14 +282,18 @@ WINDOWS = {  # sliding layers (given, or as the family's config derives them) an
 def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_its_forward_pass_fails(case):
     """Sliding layers need a window transformers' attention can use (2026-12-06 (c): a sliding layer with no
     window, or a window of 0 where the config has the field, was written and failed in transformers' forward pass);
-    an integer initializer_range is refused by transformers' strict config."""
-    cfg = {**TINY, **WINDOWS[case]}
+    an integer initializer_range is refused by transformers' strict config where the config has the field; a
+    review's: the flags' types, negative windows kept, patterns, Qwen3-VL's text (no window field), Gemma 3's
+    image-text model (masks of its layer types only)."""
+    cfg = WINDOWS[case] if "vision_config" in WINDOWS[case] else {**TINY, **WINDOWS[case]}
     try:
         config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items()
                                                                        if k != "model_type"})
+        auto = transformers.AutoModelForImageTextToText if "vision_config" in cfg else \
+            transformers.AutoModelForCausalLM
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            transformers.AutoModelForCausalLM.from_config(config)(torch.tensor([list(range(12))]))
+            auto.from_config(config)(torch.tensor([list(range(12, 24))]))
         theirs = None
     except Exception as e:  # (their config's refusal, or a failure in the forward pass)
         theirs = e
@@ -263,7 +304,8 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
         ours = e
     assert (ours is None) == (theirs is None), (ours, theirs)
     if ours is not None:
-        assert "initializer_range must be a finite float" in str(ours) or "sliding_window of" in str(ours), ours
+        assert any(key in str(ours) for key in ("initializer_range", "sliding_window", "layer_types",
+                                                "no_rope_layers")), ours
 
 
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
@@ -304,7 +346,6 @@ def _assert_same_laws(ours, theirs):
             assert abs(float(t[~zero_rows].std()) / float(ref[~zero_rows].std()) - 1) < 5 / math.sqrt(t.numel()), name
 
 
-MROPE = {"rope_type": "default", "mrope_section": [2, 3, 3]}  # (Qwen-VL's rotary sections of TINY's 16-wide heads)
 LLAMA4_VISION = {"hidden_size": 32, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 2,
                  "image_size": 56, "patch_size": 14, "vision_output_dim": 48, "projector_input_dim": 48,
                  "projector_output_dim": 48, "initializer_range": 0.05}  # (a 4 × 4 patch grid, shuffled to 2 × 2)
