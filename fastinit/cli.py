@@ -155,8 +155,10 @@ def cmd_fill(args: argparse.Namespace) -> int:
     if not args.out:
         print("\n".join(_fill_report(args, fill, law, np.empty((args.numel,), args.dtype))))
         return 0
-    from .io import atomic_output
+    from .io import atomic_output, check_destination, check_free_space
 
+    check_destination(args.out)
+    check_free_space(args.out, nbytes + 4096)  # (and its header: posix_fallocate would take every free block first)
     report_to = _report_stream(args.out)
     with atomic_output(args.out, ".npy") as (fd, tmp):  # a complete .npy under --out, or nothing
         os.close(fd)

@@ -192,6 +192,8 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     """The file :func:`atomic_output` writes for ``path`` (symbolic links followed) and its stat (None for a new
     file), after refusing a directory, a missing folder, and anything but a regular file — callers check before
     they draw a seed, so that a refused call leaves the default generator as it was."""
+    if not path:  # (realpath('') is the working folder: the rename would fail once all is written)
+        raise ValueError("path must name a file, got ''")
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
         raise IsADirectoryError(errno.EISDIR, f"cannot write {path}: it names a directory, not a file")
     real = os.path.realpath(path)  # a symbolic link keeps pointing at the new file (written where it points)
@@ -214,14 +216,15 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
 
 
 def check_free_space(path: str, nbytes: int) -> None:
-    """OSError (ENOSPC) when ``path``'s file system has fewer than ``nbytes`` free for its user: said before a
-    write that would fail minutes later, half done (a file system that cannot say is not refused)."""
+    """OSError (ENOSPC) when ``path``'s file system has fewer than ``nbytes`` free for unprivileged users
+    (``f_bavail``): said before a write that would fail minutes later, half done, having filled the disk (a file
+    system that cannot say is not refused).  The blocks reserved for root are not counted, for root either: a root
+    without CAP_SYS_RESOURCE (a container's) cannot write them, and which it is cannot be told beforehand."""
     try:
         st = os.statvfs(os.path.dirname(os.path.realpath(path)))
     except (AttributeError, OSError):  # (no statvfs: Windows)
         return
-    root = hasattr(os, "geteuid") and os.geteuid() == 0
-    free = (st.f_bfree if root else st.f_bavail) * st.f_frsize  # (root may write the blocks reserved for it)
+    free = st.f_bavail * st.f_frsize
     if st.f_blocks and nbytes > free:
         raise OSError(errno.ENOSPC, f"cannot write {path}: it needs {nbytes:,} bytes, and its file system has "
                                     f"{free:,} free")
@@ -436,7 +439,8 @@ class _Job:
             f.flush()
             if bar:
                 bar.update(len(header))
-            blocks = _Blocks(f.fileno(), block_bytes, bar)  # the writer's whole working memory
+            blocks = _Blocks(f.fileno(), min(block_bytes, 2 * max(self.data_bytes, 1)), bar)  # the writer's whole
+            # working memory (no more than the file's data needs)
             try:
                 for name, spec, dt, shape, rows, offset, nbytes in self.layout:
                     _fill_tensor(len(header) + offset, self.fills[name], spec, dt, shape, rows, self.plans[name],
@@ -457,6 +461,18 @@ def _summary(path: str, nbytes: int, seconds: float, seed: int, tensors: dict) -
     """What the writers return."""
     return {"path": path, "bytes": nbytes, "seconds": seconds, "bytes_per_s": nbytes / seconds if seconds else None,
             "seed": seed, "tensors": tensors}
+
+
+def _names_any(index_path: str, names: set) -> bool:
+    """Whether the index at ``index_path`` names one of the files ``names`` (an unreadable one: yes; none: no)."""
+    if not os.path.lexists(index_path):
+        return False
+    try:
+        with open(index_path, encoding="utf-8") as f:
+            files = set(json.load(f)["weight_map"].values())
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return True
+    return not files.isdisjoint(names)
 
 
 def _remove_stale(path: str, written: list, *also: str) -> None:
@@ -502,7 +518,7 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, (int, np.integer)) or max_file_bytes < 1:
         raise ValueError(f"max_file_bytes must be a positive int, got {max_file_bytes!r}")
     path = os.fsdecode(path)
-    if not path.endswith(".safetensors"):
+    if not path.lower().endswith(".safetensors"):  # (any case, as the command line's --out)
         raise ValueError(f"path must name the checkpoint's .safetensors file (model.safetensors), got {path!r}")
     if not isinstance(tensors, Mapping):
         raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
@@ -546,8 +562,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     check_destination(index_path)
     check_free_space(path, sum(job.most_bytes for job in jobs) + len(index.encode()))
     seed = resolve_seed(jobs[0].seed)  # drawn (seed=None) once nothing is left to refuse
-    if os.path.lexists(index_path):  # an earlier index would name a mix of old and new files until the new one is in
-        os.unlink(index_path)
+    if _names_any(index_path, {os.path.basename(job.path) for job in jobs}):  # an earlier index naming a file this
+        os.unlink(index_path)  # overwrites would name a mix of old and new files until the new one is in (else it
+        # stays, its checkpoint whole, until the new index replaces it)
     bar = _progress(jobs[0].bar_class, sum(job.nbytes(seed) for job in jobs), progress)
     start = time.perf_counter()
     try:

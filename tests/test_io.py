@@ -798,3 +798,69 @@ def test_a_new_split_removes_the_files_of_an_earlier_one_once_it_is_written(tmp_
     assert len(summary["files"]) == 3
     write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=10**6, seed=1)  # all in one: no index
     assert sorted(os.listdir(tmp_path)) == sorted(["model.safetensors"] + others)
+
+
+def test_an_interrupted_checkpoint_of_other_file_names_leaves_the_earlier_one_whole(tmp_path, monkeypatch):
+    """A review (2026-12-06 (c)): a failed write of a checkpoint split otherwise (4 files, then 3) removed the
+    earlier index first, so the earlier checkpoint, none of whose files it had touched, no longer loaded.  The index
+    goes first only where the new checkpoint overwrites a file it names."""
+    from fastinit import io
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files
+    before = {name: (tmp_path / name).read_bytes() for name in os.listdir(tmp_path)}
+    fill = io._fill_tensor
+
+    def failing(start, f, spec, dt, shape, rows, plan, seed, name, blocks):
+        if name == "d":
+            raise RuntimeError("stop")
+        return fill(start, f, spec, dt, shape, rows, plan, seed, name, blocks)
+
+    monkeypatch.setattr(io, "_fill_tensor", failing)
+    with pytest.raises(RuntimeError, match="stop"):  # 3 files of other names: the earlier 4 and their index stay
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=20_000, seed=2)
+    assert all((tmp_path / name).read_bytes() == data for name, data in before.items())  # (the new split's files
+    assert set(os.listdir(tmp_path)) - set(before) <= {"model-00001-of-00003.safetensors"}  # written so far stay)
+    (tmp_path / "model.safetensors.index.json").write_text("{not json")  # an unreadable index: removed, as before
+    with pytest.raises(RuntimeError, match="stop"):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=20_000, seed=2)
+    assert not (tmp_path / "model.safetensors.index.json").exists()
+
+
+def test_free_space_is_what_unprivileged_users_may_write_and_fill_checks_it(tmp_path, monkeypatch, capsys):
+    """A review (2026-12-06 (c)): root was allowed the blocks reserved for it (f_bfree), which a container's root
+    cannot write: a write the check let through filled the disk and failed; `fastinit fill --out` had no check at
+    all (posix_fallocate took every free block, then failed with no message)."""
+    import types
+
+    from fastinit import io
+    from fastinit.cli import main
+
+    statvfs = os.statvfs
+    monkeypatch.setattr(io.os, "statvfs", lambda folder: types.SimpleNamespace(
+        f_bavail=10, f_bfree=10**6, f_frsize=4096, f_blocks=statvfs(folder).f_blocks))
+    with pytest.raises(OSError, match="its file system has 40,960 free"):
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((110, 100))}, seed=0)
+    assert main(["fill", "--numel", "100000", "--out", str(tmp_path / "x.npy")]) == 2
+    assert "x.npy: it needs 404,096 bytes, and its file system has 40,960 free" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+    assert main(["fill", "--numel", "1000", "--out", str(tmp_path / "x.npy")]) == 0  # fits
+    assert np.load(tmp_path / "x.npy").shape == (1000,)
+
+
+def test_an_empty_path_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    state = fastinit.default_generator.__getstate__()
+    for path in ("", b""):
+        with pytest.raises(ValueError, match="path must name a file, got ''"):
+            write_safetensors(path, {"w": TensorSpec((20, 10))})
+    assert os.listdir(tmp_path) == [] and fastinit.default_generator.__getstate__() == state
+
+
+def test_the_writers_memory_is_no_more_than_the_files_data(tmp_path):
+    """A review: a huge block_bytes allocated its half however small the file (47.7 TiB refused for a 1 MB file)."""
+    write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((20, 10))}, seed=3, block_bytes=2**60)
+    expected = write_safetensors(tmp_path / "n.safetensors", {"w": TensorSpec((20, 10))}, seed=3, block_bytes=64)
+    assert (tmp_path / "m.safetensors").read_bytes() == (tmp_path / "n.safetensors").read_bytes()
+    assert expected["bytes"] == os.path.getsize(tmp_path / "m.safetensors")
