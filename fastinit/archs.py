@@ -204,7 +204,7 @@ def _llama4_moe(prefix: str, d: int, experts: int, hidden: int, std: float,
                 experts_std: float) -> Dict[str, TensorSpec]:
     """Llama 4's sparse MLP (Meta 2025) as its checkpoints store it: the ``router`` (experts × d) and the shared
     expert (a gated MLP of width ``hidden``), N(0, std²), and the experts fused (``experts.gate_up_proj`` experts × d ×
-    2·hidden, ``experts.down_proj`` experts × hidden × d), N(0, experts_std²): transformers' draws them with its
+    2·hidden, ``experts.down_proj`` experts × hidden × d), N(0, experts_std²): transformers draws them with its
     ``initializer_range`` as it is."""
     p = prefix + "mlp."  # (feed_forward. in its names: :func:`_config_spec` renames the block)
     return {**_linear(p + "router", experts, d, std, False),
@@ -431,7 +431,7 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
 _LLAMA4_VISION = {"hidden_size": 768, "intermediate_size": 5632, "num_hidden_layers": 34, "num_attention_heads": 16,
                   "num_channels": 3, "image_size": 448, "patch_size": 14, "vision_output_dim": 7680,
                   "projector_input_dim": 4096, "projector_output_dim": 4096, "pixel_shuffle_ratio": 0.5,
-                  "initializer_range": 0.02}  # (Llama4VisionConfig's)
+                  "initializer_range": 0.02, "multi_modal_projector_bias": False}  # (Llama4VisionConfig's)
 _SIGLIP = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
            "num_channels": 3, "image_size": 224, "patch_size": 16, "vision_use_head": True}  # (SiglipVisionConfig's)
 _QWEN_VL_TEXT = {"vocab_size": 152064, "hidden_size": 8192, "intermediate_size": 29568, "num_hidden_layers": 80,
@@ -557,7 +557,7 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
             ok = isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
                                                  for i in value)
         elif check == "ratio":
-            ok = isinstance(value, float) and 0 < value <= 1
+            ok = isinstance(value, float) and 0 < value < math.inf
         elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
             number = float if check == "std" else (int, float)  # (an int: refused by a config with the field)
             ok = value is None and check == "std or null" or (isinstance(value, number) and not isinstance(
@@ -569,7 +569,7 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
             what = {"flag": "true or false", "std": "a finite float >= 0 (0.0, not 0)", "std or null": "null or a "
                     "finite number >= 0", "size": "a positive integer",
                     "count": "an integer >= 0", "indices": "a list of integers >= 0",
-                    "ratio": "a float in (0, 1]"}[check]
+                    "ratio": "a finite float > 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
     return get
@@ -637,16 +637,19 @@ def _llama4(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     ``moe_layers`` lists — with a router, a shared expert and fused experts, :func:`_llama4_moe`), its
     ``vision_config``'s encoder under ``vision_model.`` (:func:`_llama4_vision`) and the projector
     ``multi_modal_projector.linear_1`` (text width × ``vision_output_dim``), N(0, s²) with s the top-level
-    ``initializer_range`` where the config has one, else the text's (0: 0.02), as transformers."""
+    ``initializer_range`` where the config has the key (0 or null: 0.02), else the text's as it is (0: zeros), as
+    transformers' ``_init_weights`` of the top-level model takes it."""
     sub = _typed_sub_configs(cfg, where, "llama4_text", "llama4_vision_model")
     text = config_spec(sub["text_config"], name=f"{where}: text_config")
     spec = {"language_model." + n: t for n, t in text.items()}
     seen = f"{where}: vision_config"
     vision = _getter(sub["vision_config"], _LLAMA4_VISION, "llama4_vision_model", seen)
     spec.update(_llama4_vision("vision_model.", vision, seen))
-    top = get("initializer_range", "std or null")
-    std = (top if top is not None else _getter(sub["text_config"], {"initializer_range": 0.02}, "llama4_text",
-                                               f"{where}: text_config")("initializer_range", "std")) or 0.02
+    if "initializer_range" in cfg:  # (PreTrainedModel's rule for the top-level model: its own range, 0 or null
+        std = get("initializer_range", "std or null") or 0.02  # meaning 0.02; else the text's as it is)
+    else:
+        std = _getter(sub["text_config"], _HF_DEFAULTS["llama4_text"], "llama4_text",
+                      f"{where}: text_config")("initializer_range", "std")
     d_text = text["model.norm.weight"].shape[0]
     spec.update(_linear("multi_modal_projector.linear_1", d_text, vision("vision_output_dim"), std, False))
     return spec
@@ -657,14 +660,17 @@ def _llama4_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSp
     of the ``num_channels`` × ``patch_size``² pixels of a patch), the attention (q/k/v/o) and MLP (``fc1``/``fc2``)
     weights and the pixel-shuffle adapter's (``vision_adapter.mlp.fc1``/``fc2``, no biases) N(0, its config's
     initializer_range², 0 meaning 0.02), the class and position embeddings N(0, 1/hidden_size), biases zero,
-    LayerNorms ones / zeros.  Refused where transformers' forward pass on an image fails: heads not a multiple of 4
-    wide (its 2-D rotary embedding), a ``pixel_shuffle_ratio`` that does not shuffle the patch grid and the width
+    LayerNorms ones / zeros; heads of hidden_size // num_attention_heads (q/k/v heads × that wide), as transformers
+    builds them.  Refused where transformers' forward pass on an image fails: heads not a multiple of 4 wide (its
+    2-D rotary embedding), a ``pixel_shuffle_ratio`` that does not shuffle the patch grid and the width
     into ``intermediate_size`` (the adapter's input), ``projector_input_dim`` other than ``projector_output_dim``, a
     ``vision_output_dim`` other than the adapter's output (``projector_output_dim``)."""
     d, heads, hidden = get("hidden_size"), get("num_attention_heads"), get("intermediate_size")
-    if d % heads or d // heads % 4:
-        raise ValueError(f"{where}: hidden_size {d} must be num_attention_heads {heads} heads of a multiple of 4 "
-                         "dimensions (its 2-D rotary embedding)")
+    width = d // heads * heads  # (heads of hidden_size // num_attention_heads, a multiple or not, as it builds them)
+    if not width or d // heads % 4:
+        raise ValueError(f"{where}: hidden_size {d} // num_attention_heads {heads} must be a positive multiple of 4 "
+                         "(the heads' width: its 2-D rotary embedding)")
+    get("multi_modal_projector_bias", "flag")  # (unused by its projector, which has no bias; typed by its config)
     patch, grid = get("patch_size"), get("image_size") // get("patch_size")
     ratio = get("pixel_shuffle_ratio", "ratio")
     if not grid or abs(grid * ratio - round(grid * ratio)) > 1e-9 or round(grid * ratio) < 1 \
@@ -691,8 +697,9 @@ def _llama4_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSp
             **norm("layernorm_pre"), **norm("layernorm_post")}
     for i in range(get("num_hidden_layers", "count")):
         p = f"model.layers.{i}."
-        for proj in ("q_proj", "k_proj", "v_proj", "o_proj"):
-            spec.update(linear(p + "self_attn." + proj, d, d))
+        for proj in ("q_proj", "k_proj", "v_proj"):
+            spec.update(linear(p + "self_attn." + proj, width, d))
+        spec.update(linear(p + "self_attn.o_proj", d, width))
         spec.update({**linear(p + "mlp.fc1", hidden, d), **linear(p + "mlp.fc2", d, hidden),
                      **norm(p + "input_layernorm"), **norm(p + "post_attention_layernorm")})
     return {**spec, **linear("vision_adapter.mlp.fc1", into, hidden, False),
@@ -991,7 +998,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
         spec = _llama(get("num_hidden_layers"), d, get("intermediate_size_mlp"), vocab, heads=heads,
                       kv_heads=kv_heads, head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
                       qkv_bias=bias, o_bias=bias, padding_idx=pad,
-                      moe=_sparse_layers(kind, get, cfg.get("moe_layers"), init_range, std, where))
+                      moe=_sparse_layers(kind, get, None, init_range, std, where, cfg))
         return {n.replace(".mlp.", ".feed_forward.", 1): t for n, t in spec.items()}
     qk_norm = "full" if kind in ("olmo2", "olmo3") else "head" if kind in _QK_NORM or kind == "glm4_moe" and get(
         "use_qk_norm", "flag") else None
@@ -1035,7 +1042,8 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     elif kind not in _ROTARY and isinstance(part, (int, float)) and part != 1:
         raise ValueError(f"{where}: partial_rotary_factor {part} with rope_type {rope.get('rope_type')!r}: this "
                          "family rotates all of a head (transformers' forward pass fails on fewer frequencies)")
-    if rotary >= 3 and rotary % 2 and (not isinstance(part, (int, float)) or int(rotary * part) == rotary):
+    if rotary >= (1 if kind == "llama4_text" else 3) and rotary % 2 and (  # (Llama 4's: complex, pairs always)
+            not isinstance(part, (int, float)) or int(rotary * part) == rotary):
         key = "qk_rope_head_dim" if kind == "deepseek_v3" else "head_dim"
         raise ValueError(f"{where}: the rotary {key} must be even (RoPE rotates pairs of dimensions), got {rotary}")
     heads = get("num_attention_heads")
@@ -1043,7 +1051,8 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
         raise ValueError(f"{where}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
     _check_layers(kind, cfg, get, where)
     experts = _EXPERTS.get(kind)
-    if experts is None or not get(experts, "count"):  # (a dense model; Qwen's 0 experts: no sparse layer)
+    if experts is None or not get(experts, "count") or kind == "llama4_text" and not _llama4_sparse(cfg, get, where):
+        # (a dense model; Qwen's 0 experts, Llama 4's empty moe_layers: no sparse layer)
         return
     n, top = get(experts, "count"), get("num_experts_per_tok")
     if top > n:
@@ -1080,6 +1089,8 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
         if isinstance(pattern, bool) or not isinstance(pattern, int) or pattern == 0:
             raise ValueError(f"{where}: sliding_window_pattern must be a nonzero integer (a full-attention layer every "
                              f"that many), got {pattern!r}")
+    if kind == "llama4_text":
+        _check_llama4_layers(cfg, get, where)
     if kind == "smollm3":
         no_rope = cfg.get("no_rope_layers")
         if no_rope is None:  # (derived from the interval)
@@ -1089,6 +1100,29 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
             raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} integers "
                              f"at least (1: the layer has RoPE), one per layer (num_hidden_layers), got {no_rope!r}")
     _check_window(kind, cfg, get, where)
+
+
+def _check_llama4_layers(cfg: Mapping, get: Callable, where: str) -> None:
+    """Llama 4's layer keys as its config takes them and its forward pass runs them: ``no_rope_layer_interval`` a
+    nonzero integer (its config divides by it), ``no_rope_layers`` null, [] or one integer per layer,
+    ``attention_chunk_size`` null or an integer, 1 or more where a layer attends by chunks (a ``chunked_attention``
+    in ``layer_types``, or, with none, each layer with RoPE where there is a chunk size)."""
+    layers, interval = get("num_hidden_layers"), cfg.get("no_rope_layer_interval", 4)
+    if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
+        raise ValueError(f"{where}: no_rope_layer_interval must be a nonzero integer, got {interval!r}")
+    rope = cfg.get("no_rope_layers") or [int((i + 1) % interval != 0) for i in range(layers)]  # (1: RoPE)
+    if not isinstance(rope, list) or len(rope) != layers or any(isinstance(f, bool) or not isinstance(f, int)
+                                                                for f in rope):
+        raise ValueError(f"{where}: no_rope_layers must be null or a list of {layers} integers, one per layer "
+                         f"(num_hidden_layers; 1: the layer has RoPE), got {cfg.get('no_rope_layers')!r}")
+    chunk, types = cfg.get("attention_chunk_size", 8192), cfg.get("layer_types")
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)):
+        raise ValueError(f"{where}: attention_chunk_size must be null or an integer, got {chunk!r}")
+    chunked = "chunked_attention" in types if types is not None else chunk is not None and any(rope)
+    if chunked and (chunk is None or chunk < 1):
+        raise ValueError(f"{where}: a layer attends by chunks (a chunked_attention in layer_types, or a layer with "
+                         f"RoPE where there is a chunk size): attention_chunk_size must be an integer >= 1, got "
+                         f"{chunk!r}")
 
 
 _WINDOW = {  # the families whose config has a sliding_window field: its default (others keep a given one as is)
@@ -1161,7 +1195,20 @@ def _sliding(kind: str, cfg: Mapping, get: Callable, window: Any) -> bool:
     return kind in ("gemma2", "gpt_oss", "olmo3")
 
 
-def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str):
+def _llama4_sparse(cfg: Mapping, get: Callable, where: str) -> set:
+    """Llama 4's sparse layers: those ``moe_layers`` lists (any ints: one out of range names no layer), else every
+    ``interleave_moe_layer_step``-th."""
+    layers = cfg.get("moe_layers")
+    if layers is None:
+        step = get("interleave_moe_layer_step")
+        return set(range(step - 1, get("num_hidden_layers"), step))
+    if not isinstance(layers, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in layers):
+        raise ValueError(f"{where}: moe_layers must be null or a list of layer indices, got {layers!r}")
+    return set(layers)
+
+
+def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str,
+                   cfg: Mapping | None = None):
     """``_llama``'s ``moe`` for a mixture-of-experts config: its sparse layers' tensors, with transformers' laws —
     the experts and routers drawn with ``initializer_range`` as it is, Qwen2-MoE's shared expert (plain linear layers)
     with ``std`` (0.02 where initializer_range is 0).  Qwen's layer ``i`` is sparse unless it is in ``mlp_only_layers``
@@ -1177,10 +1224,9 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
         shared = hidden * get("n_shared_experts", "count")
         return lambda p, i: None if i < first else _moe(p, d, experts, hidden, init_range, shared=shared,
                                                         shared_std=std, deepseek=True)
-    if kind == "llama4_text":  # every interleave_moe_layer_step-th layer, or those moe_layers lists
-        experts, hidden, step = get("num_local_experts"), get("intermediate_size"), get("interleave_moe_layer_step")
-        n = get("num_hidden_layers")
-        sparse = set(range(step - 1, n, step)) if dense is None else set(get("moe_layers", "indices"))
+    if kind == "llama4_text":  # (dense: None; its moe_layers are read by _llama4_sparse)
+        experts, hidden = get("num_local_experts", "count"), get("intermediate_size")
+        sparse = _llama4_sparse(cfg, get, where)
         return lambda p, i: _llama4_moe(p, d, experts, hidden, std, init_range) if i in sparse else None
     if kind == "mixtral":  # every layer; the checkpoints' names (as transformers 5 saves them, fusing on load)
         experts, hidden = get("num_local_experts"), get("intermediate_size")

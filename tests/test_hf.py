@@ -272,6 +272,17 @@ WINDOWS = {  # sliding layers (given, or as the family's config derives them) an
            ("flag-sliding-layer-no-window", {"use_sliding_window": True, "layer_types": SLIDE}),  # (no field)
            ("window-sliding-layer-no-flag", {"sliding_window": 8, "layer_types": SLIDE}),
            ("flag-window-0", {"use_sliding_window": True, "sliding_window": 0}))},
+    **{f"llama4-text-{name}": {"model_type": "llama4_text", "head_dim": 16, "num_local_experts": 2, **kw}
+       for name, kw in (  # (a review's, 2026-12-06 (c): chunked layers, RoPE layers, sparse layers)
+           ("chunked-no-chunk-size", {"layer_types": ["chunked_attention", "full_attention"],
+                                      "attention_chunk_size": None}),
+           ("chunk-size-0", {"attention_chunk_size": 0}), ("chunk-size-float", {"attention_chunk_size": 4.0}),
+           ("no-chunk-size", {"attention_chunk_size": None}), ("no-rope-short", {"no_rope_layers": [1]}),
+           ("no-rope-interval-0", {"no_rope_layer_interval": 0}), ("head-dim-1", {"head_dim": 1}),
+           ("head-dim-null", {"head_dim": None}),
+           ("no-sparse-layer-top-k", {"moe_layers": [], "num_experts_per_tok": 4}),
+           ("moe-layer-out-of-range", {"moe_layers": [-1]}),
+           ("moe-layers-step-0", {"moe_layers": [1], "interleave_moe_layer_step": 0}))},
     "gemma3-text-null-window-full-layers": {"model_type": "gemma3", "vision_config": GEMMA3_VISION, "text_config": {
         **TINY, "head_dim": 16, "sliding_window": None, "layer_types": ["full_attention"] * 2}},  # (its model builds
     # only the masks of its layer types)
@@ -304,8 +315,8 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
         ours = e
     assert (ours is None) == (theirs is None), (ours, theirs)
     if ours is not None:
-        assert any(key in str(ours) for key in ("initializer_range", "sliding_window", "layer_types",
-                                                "no_rope_layers")), ours
+        assert any(key in str(ours) for key in ("initializer_range", "sliding_window", "layer_types", "no_rope_layer",
+                                                "attention_chunk_size", "head_dim")), ours
 
 
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
@@ -428,6 +439,9 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "text_config": {**TINY, "head_dim": 16, "intermediate_size_mlp": 80, "num_local_experts": 2, "moe_layers": [0],
                         "initializer_range": 0.03},
         "vision_config": LLAMA4_VISION, "initializer_range": 0.1, "image_token_index": 7}),
+    "llama4-zero-text-range": ("Llama4Config", {  # (the projector's std: the text's as it is, 0: zeros)
+        "text_config": {**TINY, "head_dim": 16, "num_local_experts": 2, "initializer_range": 0.0},
+        "vision_config": LLAMA4_VISION}),
     "llama4-tied-by-text": ("Llama4Config", {  # (tied by the text's flag; the top level's is ignored)
         "text_config": {**TINY, "head_dim": 16, "num_local_experts": 2, "tie_word_embeddings": True},
         "vision_config": {**LLAMA4_VISION, "initializer_range": 0.0}, "tie_word_embeddings": False}),
@@ -537,7 +551,9 @@ def test_config_spec_of_published_llama4_configs_counts_as_transformers(case, co
     {"hidden_size": 40, "num_attention_heads": 4, "intermediate_size": 160},  # (heads 10 wide)
     {"intermediate_size": 64},  # (not hidden_size / ratio²: the adapter's input)
     {"image_size": 70}, {"image_size": 14}, {"pixel_shuffle_ratio": 0.75},  # (grids the shuffle does not divide)
-    {"projector_input_dim": 40}, {"vision_output_dim": 40}])
+    {"projector_input_dim": 40}, {"vision_output_dim": 40},
+    {"hidden_size": 34, "num_attention_heads": 4, "intermediate_size": 136},  # (heads 8 wide: 32 of 34, as it builds)
+    {"pixel_shuffle_ratio": 2.0, "intermediate_size": 8}, {"multi_modal_projector_bias": None}])
 def test_llama4_vision_refusals_are_where_transformers_image_forward_pass_fails(vision):
     """config_spec refuses a Llama 4 vision config exactly where transformers' model fails on an image (2026-12-06
     (c)), and a file it writes for one it accepts runs an image through transformers' model."""
@@ -548,18 +564,21 @@ def test_llama4_vision_refusals_are_where_transformers_image_forward_pass_fails(
         ours = None
     except ValueError as e:
         ours = e
-    config = transformers.Llama4Config(text_config=text, vision_config=v, image_token_index=7)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = transformers.AutoModelForImageTextToText.from_config(config)
     grid = v["image_size"] // v["patch_size"] * v.get("pixel_shuffle_ratio", 0.5)  # (the image's tokens: grid²)
     ids = torch.tensor([[1] + [7] * int(grid * grid) + [2]])
-    try:
+    try:  # (their config's refusal, or a failure on the image)
+        config = transformers.Llama4Config(text_config=text, vision_config=v, image_token_index=7)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = transformers.AutoModelForImageTextToText.from_config(config)
         logits = model(input_ids=ids, pixel_values=torch.randn(1, 3, v["image_size"], v["image_size"])).logits
         theirs = None if torch.isfinite(logits).all() else "not finite"
-    except RuntimeError as e:
+    except Exception as e:
         theirs = e
     assert (ours is None) == (theirs is None), (ours, theirs)
+    if ours is None:  # (the names and shapes of the model it builds)
+        spec = config_spec({"model_type": "llama4", "text_config": text, "vision_config": v})
+        assert {n: t.shape for n, t in spec.items()} == {n: tuple(t.shape) for n, t in model.state_dict().items()}
 
 
 @pytest.mark.parametrize("case, count", [("qwen2.5-vl-7b", 8_292_166_656), ("qwen2-vl-7b", 8_291_375_616),
