@@ -1212,7 +1212,8 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     """``_llama``'s ``moe`` for a mixture-of-experts config: its sparse layers' tensors, with transformers' laws —
     the experts and routers drawn with ``initializer_range`` as it is, Qwen2-MoE's shared expert (plain linear layers)
     with ``std`` (0.02 where initializer_range is 0).  Qwen's layer ``i`` is sparse unless it is in ``mlp_only_layers``
-    (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step``."""
+    (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step``; DeepSeek's and
+    GLM-4.5's from ``first_k_dense_replace`` on; Llama 4's as :func:`_llama4_sparse` reads its ``cfg``."""
     d = get("hidden_size")
     if kind == "gpt_oss":
         experts, hidden = get("num_local_experts"), get("intermediate_size")

@@ -523,7 +523,11 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     whole = placement.get("global_shape")  # an empty shard of a non-empty tensor is checked like any shard
-    if 0 in (tuple(whole) if isinstance(whole, (tuple, list)) else tensor.shape):
+    try:  # (any sequence: a tuple, a NumPy array, a tensor)
+        shape = tuple(tensor.shape) if whole is None else tuple(int(n) for n in whole)
+    except (TypeError, ValueError):  # (not a shape: refused by the placement's own check, below)
+        shape = tuple(tensor.shape)
+    if 0 in shape:
         _check_generator(generator)  # (its type only: torch warns and returns before it reads the device)
         # fastinit's own arguments (placement, seed, stream, layout and axes) are checked as for any empty tensor,
         # with torch's warning; torch's are not: it warns and returns before it reads mode or nonlinearity

@@ -1069,3 +1069,17 @@ def test_uniform_keeps_a_lower_bound_float64_cannot_hold():
     for a in (2**53 + 1, torch.tensor(2**53 + 1)):
         t = finit.uniform_(torch.empty(4000, dtype=torch.float64), a, 2**53 + 7, seed=0)
         assert int(t.min().item()) >= 2**53 + 1
+
+
+@pytest.mark.parametrize("global_shape", [np.array([8, 4]), torch.tensor([8, 4]), torch.Size([8, 4]), [8, 4]])
+def test_kaimings_empty_shard_takes_any_sequence_as_its_global_shape(global_shape):
+    """A review (2026-12-06 (c)): kaiming_uniform_ / kaiming_normal_ of an empty shard crashed ('NoneType' object is
+    not callable) with a NumPy array or a tensor as global_shape, which every other initializer takes; the empty
+    block is checked and left alone, a non-empty one gets the tuple's values."""
+    for fill in (finit.kaiming_uniform_, finit.kaiming_normal_):
+        empty = torch.empty(0, 4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # (no zero-element warning: the whole tensor is not empty)
+            assert fill(empty, global_shape=global_shape, offset=(2, 0), seed=1) is empty
+        block = fill(torch.empty(2, 4), global_shape=global_shape, offset=(2, 0), seed=1)
+        assert torch.equal(block, fill(torch.empty(2, 4), global_shape=(8, 4), offset=(2, 0), seed=1))
