@@ -463,16 +463,20 @@ def _summary(path: str, nbytes: int, seconds: float, seed: int, tensors: dict) -
             "seed": seed, "tensors": tensors}
 
 
-def _names_any(index_path: str, names: set) -> bool:
-    """Whether the index at ``index_path`` names one of the files ``names`` (an unreadable one: yes; none: no)."""
-    if not os.path.lexists(index_path):
+def _keeps_index(index_path: str, paths: list) -> bool:
+    """Whether an earlier index at ``index_path`` may stay while the files ``paths`` are written: a regular file
+    (a symbolic link, as in Hugging Face's cache, would be written through: another checkpoint's index) that
+    names none of them, each of its files resolved beside it as transformers resolves it (an unreadable index:
+    no)."""
+    if not os.path.lexists(index_path) or os.path.islink(index_path):
         return False
+    folder = os.path.dirname(index_path)
     try:
         with open(index_path, encoding="utf-8") as f:
-            files = set(json.load(f)["weight_map"].values())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return True
-    return not files.isdisjoint(names)
+            files = {os.path.realpath(os.path.join(folder, v)) for v in json.load(f)["weight_map"].values()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return False
+    return files.isdisjoint(os.path.realpath(p) for p in paths)
 
 
 def _remove_stale(path: str, written: list, *also: str) -> None:
@@ -518,7 +522,7 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, (int, np.integer)) or max_file_bytes < 1:
         raise ValueError(f"max_file_bytes must be a positive int, got {max_file_bytes!r}")
     path = os.fsdecode(path)
-    if not path.lower().endswith(".safetensors"):  # (any case, as the command line's --out)
+    if not path.endswith(".safetensors"):  # (lower case: its files' and index's names, as transformers names them)
         raise ValueError(f"path must name the checkpoint's .safetensors file (model.safetensors), got {path!r}")
     if not isinstance(tensors, Mapping):
         raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
@@ -562,9 +566,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     check_destination(index_path)
     check_free_space(path, sum(job.most_bytes for job in jobs) + len(index.encode()))
     seed = resolve_seed(jobs[0].seed)  # drawn (seed=None) once nothing is left to refuse
-    if _names_any(index_path, {os.path.basename(job.path) for job in jobs}):  # an earlier index naming a file this
-        os.unlink(index_path)  # overwrites would name a mix of old and new files until the new one is in (else it
-        # stays, its checkpoint whole, until the new index replaces it)
+    if os.path.lexists(index_path) and not _keeps_index(index_path, [job.path for job in jobs]):  # an earlier index
+        os.unlink(index_path)  # naming a file this overwrites would name a mix of old and new files until the new
+        # one is in (else it stays, its checkpoint whole, until the new index replaces it)
     bar = _progress(jobs[0].bar_class, sum(job.nbytes(seed) for job in jobs), progress)
     start = time.perf_counter()
     try:

@@ -66,8 +66,8 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (SHARED_MEMORY, bfloat16, place_block, shape_said_as, torch_cpu_array, torch_device_type,
-                       torch_func_wrapper)
+from ._buffers import (SHARED_MEMORY, bfloat16, place_block, shape_said_as, shape_tuple, torch_cpu_array,
+                       torch_device_type, torch_func_wrapper)
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
 from .init import Stream
@@ -523,8 +523,8 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Optional[
 
 def _kaiming(fill, tensor, a, mode, nonlinearity, generator, seed, placement):
     whole = placement.get("global_shape")  # an empty shard of a non-empty tensor is checked like any shard
-    try:  # (any sequence: a tuple, a NumPy array, a tensor)
-        shape = tuple(tensor.shape) if whole is None else tuple(int(n) for n in whole)
+    try:  # (any sequence of sizes: a tuple, a NumPy array, a tensor)
+        shape = tuple(tensor.shape) if whole is None else shape_tuple(whole, "global_shape")
     except (TypeError, ValueError):  # (not a shape: refused by the placement's own check, below)
         shape = tuple(tensor.shape)
     if 0 in shape:

@@ -822,10 +822,47 @@ def test_an_interrupted_checkpoint_of_other_file_names_leaves_the_earlier_one_wh
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=20_000, seed=2)
     assert all((tmp_path / name).read_bytes() == data for name, data in before.items())  # (the new split's files
     assert set(os.listdir(tmp_path)) - set(before) <= {"model-00001-of-00003.safetensors"}  # written so far stay)
-    (tmp_path / "model.safetensors.index.json").write_text("{not json")  # an unreadable index: removed, as before
+    index = tmp_path / "model.safetensors.index.json"
+    for text in ("{not json", '{"weight_map": ' + "[" * 100_000):  # unreadable (too deep for json): removed
+        index.write_text(text)
+        with pytest.raises(RuntimeError, match="stop"):
+            write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=20_000, seed=2)
+        assert not index.exists()
+    # a second review: an index naming a file this overwrites under another spelling (./name) is removed too
+    monkeypatch.undo()
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=20_000, seed=1)  # 3 files
+    index.write_text(index.read_text().replace('"model-', '"./model-'))
+    monkeypatch.setattr(io, "_fill_tensor", failing)
     with pytest.raises(RuntimeError, match="stop"):
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=20_000, seed=2)
-    assert not (tmp_path / "model.safetensors.index.json").exists()
+    assert not index.exists()
+
+
+def test_an_earlier_index_that_is_a_link_is_not_written_through(tmp_path):
+    """A second review (2026-12-06 (c)): a kept index that is a symbolic link (Hugging Face's cache links its
+    snapshot's files) was written through: another checkpoint's index then named files it does not hold."""
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_checkpoint(tmp_path / "a" / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files
+    before = {name: (tmp_path / "a" / name).read_bytes() for name in os.listdir(tmp_path / "a")}
+    for name in before:
+        os.symlink(tmp_path / "a" / name, tmp_path / "b" / name)
+    write_checkpoint(tmp_path / "b" / "model.safetensors", spec, max_file_bytes=20_000, seed=2)  # 3 files
+    assert {name: (tmp_path / "a" / name).read_bytes() for name in os.listdir(tmp_path / "a")} == before
+    assert not os.path.islink(tmp_path / "b" / "model.safetensors.index.json")
+
+
+def test_a_checkpoint_path_in_upper_case_is_refused(tmp_path):
+    """Its files, its index and the clean-up of an earlier split are named in lower case (as transformers names
+    them): an upper-case path would have removed a lower-case checkpoint's files (a second review)."""
+    from fastinit.io import write_checkpoint
+
+    with pytest.raises(ValueError, match="path must name the checkpoint's .safetensors file"):
+        write_checkpoint(tmp_path / "model.SAFETENSORS", _checkpoint_spec(), max_file_bytes=6000, seed=1)
+    assert os.listdir(tmp_path) == []
 
 
 def test_free_space_is_what_unprivileged_users_may_write_and_fill_checks_it(tmp_path, monkeypatch, capsys):

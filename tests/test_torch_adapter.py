@@ -1083,3 +1083,6 @@ def test_kaimings_empty_shard_takes_any_sequence_as_its_global_shape(global_shap
             assert fill(empty, global_shape=global_shape, offset=(2, 0), seed=1) is empty
         block = fill(torch.empty(2, 4), global_shape=global_shape, offset=(2, 0), seed=1)
         assert torch.equal(block, fill(torch.empty(2, 4), global_shape=(8, 4), offset=(2, 0), seed=1))
+        for shape in (torch.empty(2, 4), torch.empty(0, 4)):  # (a second review: OverflowError, not naming it)
+            with pytest.raises(TypeError, match=r"global_shape must be a tuple of ints, got \(inf, 4\)"):
+                fill(shape, global_shape=(float("inf"), 4), offset=(2, 0), seed=1)
