@@ -610,12 +610,8 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     them, ``mm_input_projection_weight`` (vision × text width) and its RMSNorm scale ``mm_soft_emb_norm`` (1 +
     weight), both zero as transformers initializes them."""
     sub = _typed_sub_configs(cfg, where, "gemma3_text", "siglip_vision_model")
-    text, seen = sub["text_config"], f"{where}: text_config"
-    if "sliding_window" in text and text["sliding_window"] is None and not _sliding(
-            "gemma3_text", text, _getter(text, _HF_DEFAULTS["gemma3_text"], "gemma3_text", seen), None):
-        sub["text_config"] = {k: v for k, v in text.items() if k != "sliding_window"}  # (its model builds only the
-        # masks of its layer types: no window needed without a sliding layer)
-    text = config_spec({**sub["text_config"], "tie_word_embeddings": True}, name=f"{where}: text_config")
+    text = config_spec({**sub["text_config"], "tie_word_embeddings": True, _IMAGE_TEXT: True},
+                       name=f"{where}: text_config")
     spec = {"language_model." + n: t for n, t in text.items()}
     seen = f"{where}: vision_config"
     vision = _getter(sub["vision_config"], _SIGLIP, "siglip_vision_model", seen)
@@ -623,7 +619,8 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     spec.update(_siglip_vision("vision_tower.", vision, seen))
     spec.update({"multi_modal_projector.mm_input_projection_weight": TensorSpec((d_vision, d_text), init="zeros_"),
                  "multi_modal_projector.mm_soft_emb_norm.weight": TensorSpec((d_vision,), init="zeros_")})
-    std = get("initializer_range", "std") or 0.02  # (the LM head's: PreTrainedModel's rule, 0 meaning 0.02)
+    std = (cfg.get("initializer_range", 0.02) is not None and get("initializer_range", "std")) or 0.02  # (the LM
+    # head's: PreTrainedModel's rule, 0 or null meaning 0.02; its field takes a float or null)
     if not get("tie_word_embeddings", "flag"):
         vocab = text["model.embed_tokens.weight"].shape[0]
         spec["language_model.lm_head.weight"] = TensorSpec((vocab, d_text), init="normal_", params={"std": std})
@@ -673,8 +670,12 @@ def _llama4_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSp
     get("multi_modal_projector_bias", "flag")  # (unused by its projector, which has no bias; typed by its config)
     patch, grid = get("patch_size"), get("image_size") // get("patch_size")
     ratio = get("pixel_shuffle_ratio", "ratio")
-    if not grid or abs(grid * ratio - round(grid * ratio)) > 1e-9 or round(grid * ratio) < 1 \
-            or abs(d / ratio ** 2 - hidden) > 1e-9:
+    try:  # (its pixel_shuffle's views, in its arithmetic: int() of float products)
+        side, wide, out_c = int(grid * ratio), int(d / ratio), int(d / ratio ** 2)
+        fits = grid > 0 and side > 0 and grid * d == side * wide and grid * wide == side * out_c and out_c == hidden
+    except (OverflowError, ValueError):
+        fits = False
+    if not fits:
         raise ValueError(f"{where}: pixel_shuffle_ratio {ratio} must shuffle the {grid} × {grid} patches "
                          f"(image_size // patch_size) into a whole grid and hidden_size {d} into intermediate_size "
                          f"{hidden} = hidden_size / pixel_shuffle_ratio² (the adapter's input)")
@@ -742,8 +743,9 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         if kind == "qwen3_vl_moe":  # (its config derives head_dim where it is null or 0: hidden // heads)
             text = {**_QWEN3_VL_MOE_TEXT, **_aliased(text, _ALIASES["qwen3_moe"], seen)}
             d, heads = text["hidden_size"], text["num_attention_heads"]
-            if text.get("head_dim") in (None, 0) and all(isinstance(n, int) and not isinstance(n, bool) and n > 0
-                                                         for n in (d, heads)):  # (else refused by the decoder)
+            hd = text.get("head_dim")
+            if (hd is None or _is_int(hd) and hd == 0) and all(_is_int(n) and n > 0 for n in (d, heads)):  # (else
+                # refused by the decoder)
                 text["head_dim"] = d // heads
         text = _vl_window(text, seen)
         spec = config_spec({**text, "model_type": "qwen3_moe" if kind == "qwen3_vl_moe" else "qwen3",
@@ -775,14 +777,15 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
 
 def _vl_window(text: dict, where: str) -> dict:
     """Qwen3-VL's text config with its layer types made full attention for the Qwen3 decoder's checks, once its
-    sliding layers are checked as its model runs them: its config has no window or flag of its own, a
-    ``sliding_attention`` layer needs a ``sliding_window`` of 0 or more given (transformers' forward pass fails
-    without), and a window given with no sliding layer is not used."""
+    sliding layers are checked as its model runs them: its config has no window or flag of its own, a given
+    ``sliding_window`` must be an integer (with no ``layer_types`` transformers' cache slides every layer by it) and
+    a ``sliding_attention`` layer needs one (its forward pass fails without)."""
     types, window = text.get("layer_types"), text.get("sliding_window")
-    if isinstance(types, list) and "sliding_attention" in types and (
-            isinstance(window, bool) or not isinstance(window, int) or window < 0):
-        raise ValueError(f"{where}: a sliding_attention layer (layer_types) needs a sliding_window of 0 or more, got "
-                         f"sliding_window {window!r}")
+    if window is not None and not _is_int(window):
+        raise ValueError(f"{where}: sliding_window must be null or an integer, got {window!r}")
+    if isinstance(types, list) and "sliding_attention" in types and window is None:
+        raise ValueError(f"{where}: a sliding_attention layer (layer_types) needs an integer sliding_window, got "
+                         "None")
     text = {k: v for k, v in text.items() if k not in ("sliding_window", "use_sliding_window", "max_window_layers")}
     if isinstance(types, list):  # (the rest of their checks: the decoder's)
         text["layer_types"] = ["full_attention" if t == "sliding_attention" else t for t in types]
@@ -794,6 +797,10 @@ def _qwen2_vl_text(text: dict, tied: bool, where: str) -> dict:
     embedding fail on: heads of other than hidden_size // num_attention_heads, ``mrope_section`` (the rotary
     dimensions of time, height and width) not summing to half a head."""
     text = {**_QWEN_VL_TEXT, **text, "model_type": "qwen2", "tie_word_embeddings": tied}
+    for key in ("use_sliding_window", "max_window_layers"):  # (null in its fields: unset, where Qwen2's take no null)
+        if key in text and text[key] is None and (key == "use_sliding_window"
+                                                    or text.get("use_sliding_window") is not True):
+            del text[key]
     d, heads = text["hidden_size"], text["num_attention_heads"]
     sizes = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (d, heads))  # (else refused later)
     if sizes and d % heads:  # (its attention refuses it: no head_dim of its own)
@@ -982,6 +989,9 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     head_dim = get("head_dim")
     if head_dim is None and d % heads and kind not in _FLOOR_HEADS:  # (transformers' config refuses it)
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}; give head_dim")
+    if head_dim is not None and d % heads and kind in ("llama", "gemma2", "gemma3_text"):  # (their configs' check)
+        raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads} (this family's "
+                         "config refuses it, head_dim given or not)")
     kv_heads = get("num_key_value_heads")
     _check_runs(kind, cfg, get, where, d // heads if head_dim is None else head_dim, kv_heads)
     bias = get("use_bias" if kind == "ernie4_5" else "attention_bias", "flag") \
@@ -1051,8 +1061,11 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
         raise ValueError(f"{where}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}")
     _check_layers(kind, cfg, get, where)
     experts = _EXPERTS.get(kind)
-    if experts is None or not get(experts, "count") or kind == "llama4_text" and not _llama4_sparse(cfg, get, where):
-        # (a dense model; Qwen's 0 experts, Llama 4's empty moe_layers: no sparse layer)
+    if kind == "llama4_text":  # (its sparse layers are built whatever the experts)
+        if not _llama4_sparse(cfg, get, where):
+            return
+        get(experts)  # (a positive integer)
+    if experts is None or not get(experts, "count"):  # (a dense model; Qwen's 0 experts: no sparse layer)
         return
     n, top = get(experts, "count"), get("num_experts_per_tok")
     if top > n:
@@ -1084,11 +1097,15 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
         if cfg.get("sliding_window", 4096) is None:  # (its config makes the pattern 0: ZeroDivisionError)
             raise ValueError(f"{where}: sliding_window must be an integer where layer_types is derived from "
                              "sliding_window_pattern, got None")
-    if kind == "gemma3_text" and derived:
+    if kind == "gemma3_text" and derived:  # (not a field: any nonzero number its config divides by)
         pattern = cfg.get("sliding_window_pattern", 6)
-        if isinstance(pattern, bool) or not isinstance(pattern, int) or pattern == 0:
-            raise ValueError(f"{where}: sliding_window_pattern must be a nonzero integer (a full-attention layer every "
+        if not isinstance(pattern, (int, float)) or not pattern or not math.isfinite(pattern):
+            raise ValueError(f"{where}: sliding_window_pattern must be a nonzero number (a full-attention layer every "
                              f"that many), got {pattern!r}")
+    if kind == "exaone4" and not derived and not (cfg.get("sliding_window_pattern") is None or isinstance(
+            cfg["sliding_window_pattern"], str) or _is_int(cfg["sliding_window_pattern"])):  # (its field's types)
+        raise ValueError(f"{where}: sliding_window_pattern must be null, a string or an integer, got "
+                         f"{cfg['sliding_window_pattern']!r}")
     if kind == "llama4_text":
         _check_llama4_layers(cfg, get, where)
     if kind == "smollm3":
@@ -1110,12 +1127,14 @@ def _check_llama4_layers(cfg: Mapping, get: Callable, where: str) -> None:
     layers, interval = get("num_hidden_layers"), cfg.get("no_rope_layer_interval", 4)
     if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
         raise ValueError(f"{where}: no_rope_layer_interval must be a nonzero integer, got {interval!r}")
-    rope = cfg.get("no_rope_layers") or [int((i + 1) % interval != 0) for i in range(layers)]  # (1: RoPE)
-    if not isinstance(rope, list) or len(rope) != layers or any(isinstance(f, bool) or not isinstance(f, int)
-                                                                for f in rope):
+    rope, types = cfg.get("no_rope_layers"), cfg.get("layer_types")
+    if rope is not None and not isinstance(rope, list):
+        raise ValueError(f"{where}: no_rope_layers must be null or a list of integers, got {rope!r}")
+    rope = rope or [int((i + 1) % interval != 0) for i in range(layers)]  # (1: RoPE)
+    if (len(rope) != layers if types is None else len(rope) < layers) or not all(_is_int(f) for f in rope):
         raise ValueError(f"{where}: no_rope_layers must be null or a list of {layers} integers, one per layer "
                          f"(num_hidden_layers; 1: the layer has RoPE), got {cfg.get('no_rope_layers')!r}")
-    chunk, types = cfg.get("attention_chunk_size", 8192), cfg.get("layer_types")
+    chunk = cfg.get("attention_chunk_size", 8192)
     if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)):
         raise ValueError(f"{where}: attention_chunk_size must be null or an integer, got {chunk!r}")
     chunked = "chunked_attention" in types if types is not None else chunk is not None and any(rope)
@@ -1133,6 +1152,18 @@ _WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "smollm3")  # with a
 _EVERY_LAYER = ("mistral", "mixtral", "phi3", "qwen3_moe")  # with no layer_types: every layer slides where the
 # config has a window
 _MASKED = ("gemma2", "gemma3_text", "gpt_oss", "olmo3")  # their models build a sliding-window mask in any case
+_IMAGE_TEXT = "_fastinit_image_text"  # (a key only composite configs' text configs carry: Gemma 3's)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+_FLAG_FIELDS = {  # (their families, what they must be, the check): the strict configs' types
+    "use_sliding_window": (("qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "smollm3"), "true or false",
+                           lambda v: isinstance(v, bool)),
+    "max_window_layers": (("qwen2", "qwen3", "qwen2_moe"), "an int", _is_int),
+    "use_bidirectional_attention": (("gemma3_text",), "true or false", lambda v: isinstance(v, bool))}
 
 
 def _check_window(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
@@ -1142,21 +1173,25 @@ def _check_window(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
     given); a window where the model builds a sliding-window mask in any case (Gemma 2/3, GPT-OSS, OLMo 3;
     Qwen2-MoE under its flag)."""
     given = cfg.get("sliding_window", _WINDOW.get(kind))
-    if given is not None and (isinstance(given, bool) or not isinstance(given, int)):
+    if given is not None and not _is_int(given) and (kind in _WINDOW or cfg.get("layer_types") is None):  # (its
+        # field's type; elsewhere, with no layer_types, transformers' cache slides every layer by it)
         raise ValueError(f"{where}: sliding_window must be null or an integer, got {given!r}")
-    for key in ("use_sliding_window", "max_window_layers"):
-        value = cfg.get(key)
-        if kind in _WINDOW_FLAG and key in cfg and not (isinstance(value, bool) if key == "use_sliding_window"
-                                                         else isinstance(value, int) and not isinstance(value, bool)):
-            raise ValueError(f"{where}: {key} must be {'true or false' if key == 'use_sliding_window' else 'an int'}, "
-                             f"got {value!r}")
+    for key, (families, what, ok) in _FLAG_FIELDS.items():  # (typed as their strict configs type them)
+        if kind in families and key in cfg and not ok(cfg[key]):
+            raise ValueError(f"{where}: {key} must be {what}, got {cfg[key]!r}")
     flag = cfg.get("use_sliding_window") is True
     window = None if kind in _WINDOW_FLAG[:4] and not flag else given
-    if kind == "gemma3_text" and cfg.get("use_bidirectional_attention") is True and window is not None:
+    if kind == "gemma3_text" and cfg.get("use_bidirectional_attention") is True:
+        if window is None:  # (its config halves the window)
+            raise ValueError(f"{where}: use_bidirectional_attention needs an integer sliding_window, got None")
         window = window // 2 + 1  # (as its config takes it)
     slides = _sliding(kind, cfg, get, window)
-    if not (slides or kind in _MASKED or kind == "qwen2_moe" and flag):
+    masked = kind in _MASKED and not (kind == "gemma3_text" and cfg.get(_IMAGE_TEXT))  # (Gemma 3's image-text
+    # model builds only the masks of its layer types)
+    if not (slides or masked or kind == "qwen2_moe" and flag):
         return
+    if isinstance(window, bool) or not isinstance(window, (int, type(None))):  # (a family without the field: an
+        raise ValueError(f"{where}: sliding_window must be an integer, got {given!r}")  # unused one is kept as is)
     least = 1 if slides and kind in _WINDOW else None  # (a window of 0 fails where the config has the field)
     if window is None or least is not None and window < least:
         why = ("a layer attends through a sliding window (a sliding_attention in layer_types, or as the family "
@@ -1199,8 +1234,10 @@ def _llama4_sparse(cfg: Mapping, get: Callable, where: str) -> set:
     """Llama 4's sparse layers: those ``moe_layers`` lists (any ints: one out of range names no layer), else every
     ``interleave_moe_layer_step``-th."""
     layers = cfg.get("moe_layers")
-    if layers is None:
-        step = get("interleave_moe_layer_step")
+    if layers is None:  # (a negative step: no layer; 0: its config fails)
+        step = cfg.get("interleave_moe_layer_step", 1)
+        if not _is_int(step) or step == 0:
+            raise ValueError(f"{where}: interleave_moe_layer_step must be a nonzero integer, got {step!r}")
         return set(range(step - 1, get("num_hidden_layers"), step))
     if not isinstance(layers, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in layers):
         raise ValueError(f"{where}: moe_layers must be null or a list of layer indices, got {layers!r}")

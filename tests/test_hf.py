@@ -283,6 +283,30 @@ WINDOWS = {  # sliding layers (given, or as the family's config derives them) an
            ("no-sparse-layer-top-k", {"moe_layers": [], "num_experts_per_tok": 4}),
            ("moe-layer-out-of-range", {"moe_layers": [-1]}),
            ("moe-layers-step-0", {"moe_layers": [1], "interleave_moe_layer_step": 0}))},
+    # (a second review's, 2026-12-06 (c))
+    "llama-head-dim-not-dividing": {"model_type": "llama", "num_attention_heads": 6, "num_key_value_heads": 2,
+                                    "head_dim": 16},  # (LlamaConfig refuses it, head_dim or not)
+    "qwen2-vl-null-flag": {"model_type": "qwen2_vl", "vision_config": {"depth": 1, "embed_dim": 32, "hidden_size": 64,
+                                                                       "num_heads": 2},
+                           "text_config": {**TINY, "rope_parameters": MROPE, "use_sliding_window": None,
+                                           "max_window_layers": None}},  # (its fields take null)
+    "gemma3-null-window-bidirectional": {"model_type": "gemma3", "vision_config": GEMMA3_VISION, "text_config": {
+        **TINY, "head_dim": 16, "sliding_window": None, "use_bidirectional_attention": True,
+        "layer_types": ["full_attention"] * 2}},  # (its config halves the window: None // 2)
+    "gemma3-top-range-null": {"model_type": "gemma3", "vision_config": GEMMA3_VISION, "initializer_range": None,
+                              "text_config": {**TINY, "head_dim": 16}},
+    "qwen3-vl-negative-window": {"model_type": "qwen3_vl", "vision_config": QWEN3_VL_VISION, "text_config": {
+        **TINY, "head_dim": 16, "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]},
+        "sliding_window": -1, "layer_types": SLIDE}},
+    "qwen3-vl-float-window": {"model_type": "qwen3_vl", "vision_config": QWEN3_VL_VISION, "text_config": {
+        **TINY, "head_dim": 16, "rope_parameters": {"rope_type": "default", "mrope_section": [4, 2, 2]},
+        "sliding_window": 4.0}},  # (with no layer_types its cache slides every layer)
+    "gemma3-text-float-pattern": {"model_type": "gemma3_text", "sliding_window_pattern": 2.0, "head_dim": 16},
+    "llama4-text-no-experts-sparse": {"model_type": "llama4_text", "head_dim": 16, "num_local_experts": 0},
+    "llama4-text-no-rope-0": {"model_type": "llama4_text", "head_dim": 16, "num_local_experts": 2,
+                              "no_rope_layers": 0},
+    "llama4-text-negative-step": {"model_type": "llama4_text", "head_dim": 16, "num_local_experts": 2,
+                                  "interleave_moe_layer_step": -1},  # (no sparse layer)
     "gemma3-text-null-window-full-layers": {"model_type": "gemma3", "vision_config": GEMMA3_VISION, "text_config": {
         **TINY, "head_dim": 16, "sliding_window": None, "layer_types": ["full_attention"] * 2}},  # (its model builds
     # only the masks of its layer types)
@@ -316,7 +340,8 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
     assert (ours is None) == (theirs is None), (ours, theirs)
     if ours is not None:
         assert any(key in str(ours) for key in ("initializer_range", "sliding_window", "layer_types", "no_rope_layer",
-                                                "attention_chunk_size", "head_dim")), ours
+                                                "attention_chunk_size", "head_dim", "num_attention_heads",
+                                                "num_local_experts")), ours
 
 
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
