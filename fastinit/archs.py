@@ -1147,8 +1147,8 @@ def _check_llama4_layers(cfg: Mapping, get: Callable, where: str) -> None:
 _WINDOW = {  # the families whose config has a sliding_window field: its default (others keep a given one as is)
     **dict.fromkeys(("mistral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "gemma2", "gemma3_text", "olmo3",
                      "exaone4"), 4096), "gpt_oss": 128, **dict.fromkeys(("mixtral", "phi3", "smollm3"), None)}
-_WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "smollm3")  # with a use_sliding_window flag (Qwen's
-# config drops the window without it)
+_WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe")  # whose config drops the window without
+# use_sliding_window (SmolLM3's keeps it: the flag only derives its layers)
 _EVERY_LAYER = ("mistral", "mixtral", "phi3", "qwen3_moe")  # with no layer_types: every layer slides where the
 # config has a window
 _MASKED = ("gemma2", "gemma3_text", "gpt_oss", "olmo3")  # their models build a sliding-window mask in any case
@@ -1180,7 +1180,7 @@ def _check_window(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
         if kind in families and key in cfg and not ok(cfg[key]):
             raise ValueError(f"{where}: {key} must be {what}, got {cfg[key]!r}")
     flag = cfg.get("use_sliding_window") is True
-    window = None if kind in _WINDOW_FLAG[:4] and not flag else given
+    window = None if kind in _WINDOW_FLAG and not flag else given
     if kind == "gemma3_text" and cfg.get("use_bidirectional_attention") is True:
         if window is None:  # (its config halves the window)
             raise ValueError(f"{where}: use_bidirectional_attention needs an integer sliding_window, got None")
@@ -1198,10 +1198,10 @@ def _check_window(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
                "derives its layers)") if slides else "the model builds a sliding-window mask whatever its layers"
         need = "an integer" if least is None else f"an integer >= {least}"
         hint = ", with use_sliding_window true (its config drops the window without it)" \
-            if kind in _WINDOW_FLAG[:4] and not flag and given is not None else ""
+            if kind in _WINDOW_FLAG and not flag and given is not None else ""
         raise ValueError(f"{where}: {why}: sliding_window must be {need}{hint}, got {given!r}"
                          + (f" (use_sliding_window {cfg.get('use_sliding_window', False)!r})"
-                            if kind in _WINDOW_FLAG[:4] else ""))
+                            if kind in _WINDOW_FLAG else ""))
 
 
 def _sliding(kind: str, cfg: Mapping, get: Callable, window: Any) -> bool:
