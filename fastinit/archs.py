@@ -407,9 +407,8 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                  "num_hidden_layers": 18, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 128,
                  "tie_word_embeddings": True, "pad_token_id": 0, "use_bias": False},
     "olmo2": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False},
-    "olmo3": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False, "sliding_window": 4096},
-    "exaone4": {**_LLAMA, "vocab_size": 102400, "intermediate_size": 16384, "num_key_value_heads": 32,
-                "sliding_window": 4096, "sliding_window_pattern": 4},
+    "olmo3": {**_LLAMA, "vocab_size": 50304, "pad_token_id": 1, "attention_bias": False},
+    "exaone4": {**_LLAMA, "vocab_size": 102400, "intermediate_size": 16384, "num_key_value_heads": 32},
     "glm4_moe": {**_LLAMA, "vocab_size": 151552, "intermediate_size": 10944, "num_hidden_layers": 46,
                  "num_attention_heads": 96, "num_key_value_heads": 8, "attention_bias": False, "use_qk_norm": False,
                  "n_routed_experts": 128, "num_experts_per_tok": 8, "n_shared_experts": 1,
@@ -544,6 +543,11 @@ def _aliased(cfg: Mapping, aliases: Mapping, where: str) -> Mapping:
     return {**{key: cfg[alias] for key, alias in aliases.items() if alias in cfg}, **cfg}
 
 
+def _is_int(v) -> bool:
+    """An int that is not a bool (a config's integer)."""
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >= 1;
     None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` (a finite float >= 0, as
@@ -554,8 +558,7 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
         if check == "flag":
             ok = isinstance(value, bool)
         elif check == "indices":
-            ok = isinstance(value, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0
-                                                 for i in value)
+            ok = isinstance(value, list) and all(_is_int(i) and i >= 0 for i in value)
         elif check == "ratio":
             ok = isinstance(value, float) and 0 < value < math.inf
         elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
@@ -802,7 +805,7 @@ def _qwen2_vl_text(text: dict, tied: bool, where: str) -> dict:
                                                     or text.get("use_sliding_window") is not True):
             del text[key]
     d, heads = text["hidden_size"], text["num_attention_heads"]
-    sizes = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in (d, heads))  # (else refused later)
+    sizes = all(_is_int(v) and v > 0 for v in (d, heads))  # (else refused later)
     if sizes and d % heads:  # (its attention refuses it: no head_dim of its own)
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}")
     if "head_dim" in text and not (sizes and text["head_dim"] == d // heads):
@@ -810,8 +813,8 @@ def _qwen2_vl_text(text: dict, tied: bool, where: str) -> dict:
                          f"{text['head_dim']!r}")
     text.pop("head_dim", None)
     section = _rope(text).get("mrope_section", [16, 24, 24])  # (transformers' default where the config has none)
-    if sizes and (not isinstance(section, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0
-                                                           for n in section) or 2 * sum(section) != d // heads):
+    if sizes and (not isinstance(section, list) or not all(_is_int(n) and n >= 0 for n in section)
+                  or 2 * sum(section) != d // heads):
         raise ValueError(f"{where}: rope_parameters' mrope_section {section!r} (the rotary dimensions of time, height "
                          f"and width) must sum to half a head, hidden_size // num_attention_heads // 2 = "
                          f"{d // heads // 2}: transformers' forward pass fails otherwise")
@@ -1090,15 +1093,15 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
     cannot run (:func:`_check_window`)."""
     derived = cfg.get("layer_types") is None
     if kind == "exaone4" and derived:  # (a global layer every sliding_window_pattern-th; none without a window)
-        pattern = cfg.get("sliding_window_pattern", 4)
-        if isinstance(pattern, bool) or not isinstance(pattern, int) or pattern == 0:
+        pattern = cfg.get("sliding_window_pattern", _PATTERN[kind])
+        if not _is_int(pattern) or pattern == 0:
             raise ValueError(f"{where}: sliding_window_pattern must be a nonzero integer (a full-attention layer every "
                              f"that many), got {pattern!r}")
-        if cfg.get("sliding_window", 4096) is None:  # (its config makes the pattern 0: ZeroDivisionError)
+        if cfg.get("sliding_window", _WINDOW[kind]) is None:  # (its config makes the pattern 0: ZeroDivisionError)
             raise ValueError(f"{where}: sliding_window must be an integer where layer_types is derived from "
                              "sliding_window_pattern, got None")
     if kind == "gemma3_text" and derived:  # (not a field: any nonzero number its config divides by)
-        pattern = cfg.get("sliding_window_pattern", 6)
+        pattern = cfg.get("sliding_window_pattern", _PATTERN[kind])
         if not isinstance(pattern, (int, float)) or not pattern or not math.isfinite(pattern):
             raise ValueError(f"{where}: sliding_window_pattern must be a nonzero number (a full-attention layer every "
                              f"that many), got {pattern!r}")
@@ -1113,7 +1116,7 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
         if no_rope is None:  # (derived from the interval)
             get("no_rope_layer_interval")
         elif not isinstance(no_rope, list) or len(no_rope) < get("num_hidden_layers") or not all(
-                isinstance(f, int) and not isinstance(f, bool) for f in no_rope):  # (its config's: ints)
+                _is_int(f) for f in no_rope):  # (its config's: ints)
             raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} integers "
                              f"at least (1: the layer has RoPE), one per layer (num_hidden_layers), got {no_rope!r}")
     _check_window(kind, cfg, get, where)
@@ -1125,7 +1128,7 @@ def _check_llama4_layers(cfg: Mapping, get: Callable, where: str) -> None:
     ``attention_chunk_size`` null or an integer, 1 or more where a layer attends by chunks (a ``chunked_attention``
     in ``layer_types``, or, with none, each layer with RoPE where there is a chunk size)."""
     layers, interval = get("num_hidden_layers"), cfg.get("no_rope_layer_interval", 4)
-    if isinstance(interval, bool) or not isinstance(interval, int) or interval == 0:
+    if not _is_int(interval) or interval == 0:
         raise ValueError(f"{where}: no_rope_layer_interval must be a nonzero integer, got {interval!r}")
     rope, types = cfg.get("no_rope_layers"), cfg.get("layer_types")
     if rope is not None and not isinstance(rope, list):
@@ -1135,7 +1138,7 @@ def _check_llama4_layers(cfg: Mapping, get: Callable, where: str) -> None:
         raise ValueError(f"{where}: no_rope_layers must be null or a list of {layers} integers, one per layer "
                          f"(num_hidden_layers; 1: the layer has RoPE), got {cfg.get('no_rope_layers')!r}")
     chunk = cfg.get("attention_chunk_size", 8192)
-    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int)):
+    if chunk is not None and not _is_int(chunk):
         raise ValueError(f"{where}: attention_chunk_size must be null or an integer, got {chunk!r}")
     chunked = "chunked_attention" in types if types is not None else chunk is not None and any(rope)
     if chunked and (chunk is None or chunk < 1):
@@ -1152,11 +1155,8 @@ _WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe")  # whose config drop
 _EVERY_LAYER = ("mistral", "mixtral", "phi3", "qwen3_moe")  # with no layer_types: every layer slides where the
 # config has a window
 _MASKED = ("gemma2", "gemma3_text", "gpt_oss", "olmo3")  # their models build a sliding-window mask in any case
+_PATTERN = {"gemma3_text": 6, "exaone4": 4}  # sliding_window_pattern's default: a full-attention layer every that many
 _IMAGE_TEXT = "_fastinit_image_text"  # (a key only composite configs' text configs carry: Gemma 3's)
-
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 _FLAG_FIELDS = {  # (their families, what they must be, the check): the strict configs' types
@@ -1226,7 +1226,7 @@ def _sliding(kind: str, cfg: Mapping, get: Callable, window: Any) -> bool:
             no_rope = [(i + 1) % get("no_rope_layer_interval") != 0 for i in range(layers)]
         return flag and window is not None and not all(no_rope[:layers])
     if kind in ("gemma3_text", "exaone4"):
-        return abs(cfg.get("sliding_window_pattern", 6 if kind == "gemma3_text" else 4)) != 1
+        return abs(cfg.get("sliding_window_pattern", _PATTERN[kind])) != 1
     return kind in ("gemma2", "gpt_oss", "olmo3")
 
 
@@ -1239,7 +1239,7 @@ def _llama4_sparse(cfg: Mapping, get: Callable, where: str) -> set:
         if not _is_int(step) or step == 0:
             raise ValueError(f"{where}: interleave_moe_layer_step must be a nonzero integer, got {step!r}")
         return set(range(step - 1, get("num_hidden_layers"), step))
-    if not isinstance(layers, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in layers):
+    if not isinstance(layers, list) or not all(_is_int(i) for i in layers):
         raise ValueError(f"{where}: moe_layers must be null or a list of layer indices, got {layers!r}")
     return set(layers)
 
@@ -1272,7 +1272,7 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     experts, hidden, step = get("num_experts", "count"), get("moe_intermediate_size"), get("decoder_sparse_step")
     shared = get("shared_expert_intermediate_size", "count") if kind == "qwen2_moe" else None
     dense = [] if dense is None else dense
-    if not isinstance(dense, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in dense):
+    if not isinstance(dense, list) or not all(_is_int(i) for i in dense):
         raise ValueError(f"{where}: mlp_only_layers must be null or a list of layer indices, got {dense!r}")
     return lambda p, i: None if i in dense or not experts or (i + 1) % step else \
         _moe(p, d, experts, hidden, init_range, shared=shared, shared_std=std)

@@ -468,7 +468,7 @@ def _keeps_index(index_path: str, paths: list) -> bool:
     (a symbolic link, as in Hugging Face's cache, would be written through: another checkpoint's index) that
     names none of them, each of its files resolved beside it as transformers resolves it (an unreadable index:
     no)."""
-    if not os.path.lexists(index_path) or os.path.islink(index_path):
+    if os.path.islink(index_path):
         return False
     folder = os.path.dirname(index_path)
     try:
