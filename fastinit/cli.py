@@ -448,10 +448,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     n = parameter_count(spec)
     progress = None if _progress(args) else False
     report_to = _report_stream(args.out)
-    if args.max_file_size:
+    if args.max_file_size or not args.shard and args.out.endswith(".safetensors"):  # a checkpoint (its files in
+        # lower case; an earlier split's files and index removed)
         summary = write_checkpoint(args.out, spec, max_file_bytes=args.max_file_size, seed=args.seed,
                                    metadata=metadata, block_bytes=args.block_mb << 20, progress=progress)
-    else:
+    else:  # a shard's rows, or a file of another name (M.SAFETENSORS, weights): that file alone
         summary = write_safetensors(args.out, spec, seed=args.seed, metadata=metadata,
                                     block_bytes=args.block_mb << 20, progress=progress, shard=args.shard)
     written = sum(t["bytes"] // resolve_dtype(t["dtype"]).itemsize for name, t in summary["tensors"].items()
@@ -682,8 +683,7 @@ NO_PROGRESS = "no progress bar (default: one on stderr when it is a terminal)"
 def _progress(args: argparse.Namespace) -> bool:
     """Whether a command shows its progress bar: not with --no-progress, nor into a log (stderr not a terminal:
     a bar's carriage-return frames would fill it)."""
-    return (not getattr(args, "no_progress", True)  # (commands without a bar: False)
-            and sys.stderr is not None and sys.stderr.isatty())  # (None: closed at start, 2>&-, pythonw)
+    return not getattr(args, "no_progress", True) and io._is_terminal(sys.stderr)  # (no such flag: False)
 
 
 def _is_float(text: str) -> bool:

@@ -304,10 +304,20 @@ def _tqdm(enabled: Optional[bool]):
 
 
 def _progress(bar_class, total: int, enabled: Optional[bool]):
-    if bar_class is None or (enabled is None and total < (256 << 20)):
+    """The bar over ``total`` bytes, or None: ``enabled`` None draws one only for 256 MiB or more and only into a
+    terminal (a log would fill with its carriage-return frames, as the command line's ``_progress`` says)."""
+    if bar_class is None or (enabled is None and (total < (256 << 20) or not _is_terminal(sys.stderr))):
         return None
     return bar_class(total=total, unit="B", unit_scale=True, unit_divisor=1000, desc="fastinit",  # MB: as the summary
                      file=sys.stderr)
+
+
+def _is_terminal(stream) -> bool:
+    """Whether ``stream`` is a terminal (None, a closed stderr or a capture without ``isatty``: no)."""
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):  # (ValueError: a closed file)
+        return False
 
 
 _OWN_METADATA = ("fastinit.seed", "fastinit.shard")
@@ -355,7 +365,7 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     block_bytes : int
         The writer's block memory: two blocks of half of it, one filled while the other is written.
     progress : bool, optional
-        tqdm progress bar: forced on/off, or (None) on for files above 256 MiB.
+        tqdm progress bar: forced on/off, or (None) on for files of 256 MiB or more when stderr is a terminal.
     shard : (i, n), optional
         Write only shard i of n of every tensor: its i-th near-equal row block along axis 0
         (numpy.array_split), with exactly the values of those rows of the whole tensor; the
@@ -480,29 +490,64 @@ def _keeps_index(index_path: str, paths: list) -> bool:
 
 
 def _remove_stale(path: str, written: list, *also: str) -> None:
-    """Remove the ``<stem>-NNNNN-of-NNNNN.safetensors`` files beside ``path`` (``<stem>.safetensors``) that are not
-    among ``written`` (an earlier split's), and ``also``: what ``save_pretrained`` removes after a save."""
+    """Remove ``also`` and the ``<stem>-NNNNN-of-NNNNN.safetensors`` files beside ``path`` (``<stem>.safetensors``)
+    that are not among ``written`` (an earlier split's): what ``save_pretrained`` removes after a save.  Ctrl-C and
+    SIGTERM are held until it is done (then raised): the new checkpoint is in place, and an earlier index left
+    beside a single file would have loaders that read the index (vLLM) load the earlier files."""
     folder, stem = os.path.split(path[:-len(".safetensors")])
     keep = {os.path.basename(p) for p in written}
     pattern = re.compile(re.escape(stem) + r"-\d{5}-of-\d{5}\.safetensors")
-    for name in os.listdir(folder or "."):
-        full = os.path.join(folder, name)
-        if pattern.fullmatch(name) and name not in keep and os.path.isfile(full) and not os.path.islink(full):
-            os.unlink(full)
-    for name in also:
-        if os.path.isfile(name) and not os.path.islink(name):
-            os.unlink(name)
+    held = _hold_signals()
+    try:
+        for name in also:  # (the index first: without it no loader looks for the files)
+            if os.path.isfile(name) and not os.path.islink(name):
+                os.unlink(name)
+        for name in os.listdir(folder or "."):
+            full = os.path.join(folder, name)
+            if pattern.fullmatch(name) and name not in keep and os.path.isfile(full) and not os.path.islink(full):
+                os.unlink(full)
+    finally:
+        _release_signals(held)
 
 
 def _specs(tensors: Mapping) -> dict:
     return {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
 
 
-def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, TensorSpec], *, max_file_bytes: int,
+def _split(tensors: Mapping, max_file_bytes: int) -> list:
+    """``tensors`` in groups of at most ``max_file_bytes`` of data, as huggingface_hub's
+    ``split_state_dict_into_shards_factory`` groups a state dict in that order."""
+    sizes = {entry[0]: entry[-1] for entry in _layout(_specs(tensors))}
+    groups: list = []
+    current, used = {}, 0
+    empty = [name for name in tensors if not sizes[name]]  # (one storage to torch: hub puts them with the first)
+    later_empty = set(empty[1:])
+    for name, spec in tensors.items():
+        if name in later_empty:
+            continue
+        if sizes[name] > max_file_bytes:
+            groups.append({name: spec})
+            continue
+        if current and used + sizes[name] > max_file_bytes:
+            groups.append(current)
+            current, used = {}, 0
+        current[name] = spec
+        used += sizes[name]
+    if current or not groups:
+        groups.append(current)
+    for group in groups:
+        if empty and empty[0] in group:
+            group.update((name, tensors[name]) for name in empty[1:])
+    return groups
+
+
+def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, TensorSpec], *,
+                     max_file_bytes: Optional[int],
                      seed: Optional[int] = None, metadata: Optional[Mapping[str, str]] = None,
                      block_bytes: int = 64 << 20, progress: Optional[bool] = None) -> dict:
     """Initialize ``tensors`` into a Hugging Face checkpoint of files of at most ``max_file_bytes`` of data each
-    (as ``save_pretrained``'s ``max_shard_size``, a tensor larger than it aside); returns a summary.
+    (as ``save_pretrained``'s ``max_shard_size``, a tensor larger than it aside; None: one file, however large);
+    returns a summary.
 
     ``path`` names the single file (``…/model.safetensors``), which is what is written when every tensor fits in
     ``max_file_bytes``.  Otherwise the tensors go, in their order, into ``model-00001-of-0000N.safetensors``… beside
@@ -519,34 +564,15 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for all the files).  The
     summary: ``path`` (the index, or the single file), ``files``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed``,
     ``tensors``."""
-    if isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, (int, np.integer)) or max_file_bytes < 1:
-        raise ValueError(f"max_file_bytes must be a positive int, got {max_file_bytes!r}")
+    if max_file_bytes is not None and (isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, (
+            int, np.integer)) or max_file_bytes < 1):
+        raise ValueError(f"max_file_bytes must be a positive int or None, got {max_file_bytes!r}")
     path = os.fsdecode(path)
     if not path.endswith(".safetensors"):  # (lower case: its files' and index's names, as transformers names them)
         raise ValueError(f"path must name the checkpoint's .safetensors file (model.safetensors), got {path!r}")
     if not isinstance(tensors, Mapping):
         raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
-    sizes = {entry[0]: entry[-1] for entry in _layout(_specs(tensors))}
-    groups: list = []
-    current, used = {}, 0
-    empty = [name for name in tensors if not sizes[name]]  # (one storage to torch: hub puts them with the first)
-    later_empty = set(empty[1:])
-    for name, spec in tensors.items():  # huggingface_hub's split_state_dict_into_shards_factory
-        if name in later_empty:
-            continue
-        if sizes[name] > max_file_bytes:
-            groups.append({name: spec})
-            continue
-        if current and used + sizes[name] > max_file_bytes:
-            groups.append(current)
-            current, used = {}, 0
-        current[name] = spec
-        used += sizes[name]
-    if current or not groups:
-        groups.append(current)
-    for group in groups:
-        if empty and empty[0] in group:
-            group.update((name, tensors[name]) for name in empty[1:])
+    groups = _split(tensors, max_file_bytes) if max_file_bytes else [tensors]
     if len(groups) == 1:
         summary = write_safetensors(path, tensors, seed=seed, metadata=metadata, block_bytes=block_bytes,
                                     progress=progress)

@@ -582,8 +582,8 @@ def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional
                       seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
     (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
-    if isinstance(tensor, torch.Tensor) and (tensor.is_meta or _beyond_numpy(tensor)):
-        _structured.delta_orthogonal_matrix(tuple(tensor.shape), "torch")  # before its twin keeps (out, in)
+    if isinstance(tensor, torch.Tensor):  # the shape first, on any device (as orthogonal_'s rank): a meta
+        _structured.delta_orthogonal_matrix(tuple(tensor.shape), "torch")  # tensor's twin keeps (out, in) only
     return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, _item(gain), **kw), tensor, generator, seed,
                     placed=False, keep=2, meta_returns=True, stream=stream)  # (as orthogonal_)
 

@@ -726,6 +726,13 @@ def test_init_max_file_size_writes_a_checkpoint_of_files_and_their_index(tmp_pat
     expected = st.load_file(whole / "m.safetensors")
     for name, file in index["weight_map"].items():
         assert np.array_equal(st.load_file(tmp_path / file)[name], expected[name]), name
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(out), "--seed", "3", "--no-progress"]) == 0
+    assert os.listdir(tmp_path) == ["model.safetensors", "whole"]  # one file: the split and its index removed
+    assert st.load_file(out).keys() == expected.keys()
+    (tmp_path / "model-00001-of-00002.safetensors").write_bytes(b"x")  # a shard's file or another name: kept
+    for args in (["--out", str(out), "--seed", "3", "--shard", "0/2"], ["--out", str(tmp_path / "MODEL.SAFETENSORS")]):
+        assert main(["init", "--arch", "mlp-mnist", "--no-progress", *args]) == 0
+        assert "model-00001-of-00002.safetensors" in os.listdir(tmp_path)
     for size, bytes_ in (("5GB", 5 * 10**9), ("500mb", 500 * 10**6), ("2GiB", 2 * 2**30), ("4096", 4096),
                          ("1.5KB", 1500)):
         assert _bytes(size) == bytes_

@@ -738,7 +738,7 @@ def test_a_checkpoint_is_refused_before_any_file_is_written(tmp_path, monkeypatc
     spec = _checkpoint_spec()
     state = fastinit.default_generator.__getstate__()
     for bad, error, match in (
-            ({"max_file_bytes": 0}, ValueError, "max_file_bytes must be a positive int, got 0"),
+            ({"max_file_bytes": 0}, ValueError, "max_file_bytes must be a positive int or None, got 0"),
             ({"max_file_bytes": True}, ValueError, "max_file_bytes must be a positive int"),
             ({"max_file_bytes": 6000, "path": tmp_path / "model.bin"}, ValueError, "path must name the checkpoint's "
                                                                                      r"\.safetensors file"),
@@ -853,6 +853,59 @@ def test_an_earlier_index_that_is_a_link_is_not_written_through(tmp_path):
     write_checkpoint(tmp_path / "b" / "model.safetensors", spec, max_file_bytes=20_000, seed=2)  # 3 files
     assert {name: (tmp_path / "a" / name).read_bytes() for name in os.listdir(tmp_path / "a")} == before
     assert not os.path.islink(tmp_path / "b" / "model.safetensors.index.json")
+
+
+def test_one_file_however_large_removes_an_earlier_split_and_a_ctrl_c_waits_for_the_clean_up(tmp_path, monkeypatch):
+    """max_file_bytes=None writes one file (what `fastinit init --out model.safetensors` writes) and, as a split
+    that fits in one file, removes an earlier split's files and index: loaders that read an index (vLLM) would load
+    those files, not the new one.  A Ctrl-C during that clean-up is raised once it is done (it had stopped it
+    half-way: the index left beside the new file)."""
+    import signal
+
+    from fastinit import io
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files and their index
+    unlink, removed = os.unlink, []
+
+    def interrupted_unlink(name):
+        if not removed:
+            signal.raise_signal(signal.SIGINT)  # (Python's handler: KeyboardInterrupt, here unless held)
+        removed.append(os.path.basename(name))
+        unlink(name)
+
+    monkeypatch.setattr(io.os, "unlink", interrupted_unlink)
+    with pytest.raises(KeyboardInterrupt):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=None, seed=1)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["model.safetensors"] and removed[0] == "model.safetensors.index.json"
+    assert len(removed) == 5 and st_numpy.load_file(tmp_path / "model.safetensors").keys() == spec.keys()
+    with pytest.raises(ValueError, match="max_file_bytes must be a positive int or None, got '5GB'"):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes="5GB", seed=1)
+
+
+def test_the_automatic_progress_bar_draws_only_into_a_terminal(monkeypatch):
+    """progress=None drew its bar into whatever stderr was (a log filled with carriage-return frames)."""
+    from fastinit import io
+
+    class Bar:
+        def __init__(self, **kwargs):
+            self.total = kwargs["total"]
+
+    class Terminal:
+        def __init__(self, tty):
+            self.tty = tty
+
+        def isatty(self):
+            return self.tty
+
+    for stderr, big, small in ((Terminal(True), True, False), (Terminal(False), False, False), (None, False, False)):
+        monkeypatch.setattr(io.sys, "stderr", stderr)
+        assert (io._progress(Bar, 256 << 20, None) is not None) == big
+        assert (io._progress(Bar, (256 << 20) - 1, None) is not None) == small
+        assert io._progress(Bar, 1, True).total == 1  # (progress=False: no bar class, as without tqdm)
+        assert io._progress(None, 1 << 30, None) is None
 
 
 def test_a_checkpoint_path_in_upper_case_is_refused(tmp_path):

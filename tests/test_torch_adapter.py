@@ -262,6 +262,11 @@ def test_delta_orthogonal_on_a_conv_weight():
     assert int((w != 0).sum()) == 32
     torch.manual_seed(3)
     assert torch.equal(w, finit.delta_orthogonal_(torch.empty(8, 4, 3, 3), gain=2.0))
+    for device in ("cpu", "meta"):  # one error for one bad call on either device: the shape's first (a CPU
+        with pytest.raises(ValueError, match="delta_orthogonal_"):  # tensor's had been its dtype's TypeError)
+            finit.delta_orthogonal_(torch.zeros(8, 4, dtype=torch.int32, device=device))
+        with pytest.raises(TypeError):
+            finit.delta_orthogonal_(torch.zeros(8, 4, 3, dtype=torch.int32, device=device))
 
 
 META_CALLS = {
