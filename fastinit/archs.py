@@ -20,8 +20,8 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma 1-3
 (Gemma 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite, SmolLM3,
 Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE,
-Qwen3-MoE, DeepSeek-V3, GLM-4.5 (``glm4_moe``), GPT-OSS and Llama 4 (its image-text model too): any size, with the
-config's ``initializer_range``.
+Qwen3-MoE, Qwen3-Next (Gated DeltaNet layers), DeepSeek-V3, GLM-4.5 (``glm4_moe``), GPT-OSS and Llama 4 (its
+image-text model too): any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -36,11 +36,11 @@ from typing import Any, Callable, Dict, Mapping
 import numpy as np
 
 from ._buffers import resolve_dtype, shape_tuple
-from .init import normal_
+from .init import normal_, uniform_
 from .io import TensorSpec
 
-__all__ = ["ARCHS", "HF_MODEL_TYPES", "arch_spec", "config_spec", "is_buffer", "padded_embedding_", "parameter_count",
-           "read_config"]
+__all__ = ["ARCHS", "HF_MODEL_TYPES", "arch_spec", "config_spec", "is_buffer", "log_uniform_", "padded_embedding_",
+           "parameter_count", "read_config"]
 
 
 def _gpt2(n_layer: int, d: int, vocab: int = 50257, ctx: int = 1024, inner: int | None = None, std: float = 0.02,
@@ -77,7 +77,7 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
            o_bias: bool = False, mlp_bias: bool = False, qk_norm: str | None = None, padding_idx: int | None = None,
            norm: str = "ones_", norms: tuple = ("input_layernorm", "post_attention_layernorm"), fused: bool = False,
            moe: Callable[[str, int], Dict[str, TensorSpec]] | None = None,
-           attention: Callable[[str], Dict[str, TensorSpec]] | None = None,
+           attention: Callable[[str, int], Dict[str, TensorSpec]] | None = None,
            sinks: float | None = None) -> Dict[str, TensorSpec]:
     """A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Gemma 1-3, Phi-3, OLMo 2/3, ..., and the mixtures of
     experts Mixtral, Qwen2-MoE, Qwen3-MoE, ...): ``heads`` query heads of ``head_dim`` (default ``d // heads``),
@@ -86,7 +86,8 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
     row zero.  ``norm``: the RMSNorm scales' init (Gemma's scale by 1 + weight: ``"zeros_"``); ``norms``: each
     layer's norms (Gemma 2's around the MLP too, OLMo 2's after attention and MLP only); ``fused``: Phi-3's
     ``qkv_proj`` and ``gate_up_proj``; ``moe(prefix, i)``: layer ``i``'s sparse MLP (:func:`_moe`), or None where it
-    is dense; ``attention(prefix)``: the attention block's tensors where they are not q/k/v/o (DeepSeek's :func:`_mla`);
+    is dense; ``attention(prefix, i)``: layer ``i``'s token mixer where it is not q/k/v/o (DeepSeek's :func:`_mla`,
+    Qwen3-Next's :func:`_gated_deltanet` and gated attention);
     ``sinks``: the std of GPT-OSS's per-head attention ``sinks`` (Xiao et al. 2024), None where there are none."""
     head_dim = d // heads if head_dim is None else head_dim
     q, kv = heads * head_dim, (heads if kv_heads is None else kv_heads) * head_dim
@@ -101,7 +102,7 @@ def _llama(n_layer: int, d: int, hidden: int, vocab: int, heads: int = 1, kv_hea
         p = f"model.layers.{i}."
         a = p + "self_attn."
         if attention:
-            spec.update(attention(a))
+            spec.update(attention(p, i))
         else:
             spec.update(linear(a + "qkv_proj", q + 2 * kv, d, qkv_bias) if fused else {
                 **linear(a + "q_proj", q, d, qkv_bias), **linear(a + "k_proj", kv, d, qkv_bias),
@@ -212,6 +213,35 @@ def _llama4_moe(prefix: str, d: int, experts: int, hidden: int, std: float,
             **_gated_mlp(p + "shared_expert.", hidden, d, std, False)}
 
 
+def _gated_deltanet(prefix: str, d: int, k_heads: int, v_heads: int, k_dim: int, v_dim: int, kernel: int,
+                    std: float) -> Dict[str, TensorSpec]:
+    """Qwen3-Next's Gated DeltaNet token mixer (Yang et al. 2025) as transformers builds and initializes it: per value
+    head ``dt_bias`` one and ``A_log`` log U(0.01, 16) (:func:`log_uniform_`); the depthwise causal ``conv1d`` over
+    queries, keys and values (2·k_heads·k_dim + v_heads·v_dim channels × 1 × ``kernel``), ``in_proj_qkvz`` (queries,
+    keys, values and the output gate z), ``in_proj_ba`` (β and the decay's input, one each per value head) and
+    ``out_proj``, N(0, std²); the gated RMSNorm's scale (``v_dim``) one."""
+    key, value = k_heads * k_dim, v_heads * v_dim
+    return {prefix + "dt_bias": TensorSpec((v_heads,), init="ones_"),
+            prefix + "A_log": TensorSpec((v_heads,), init=log_uniform_, params={"a": 0.01, "b": 16.0}),
+            prefix + "conv1d.weight": TensorSpec((2 * key + value, 1, kernel), init="normal_", params={"std": std}),
+            **_linear(prefix + "in_proj_qkvz", 2 * key + 2 * value, d, std, False),
+            **_linear(prefix + "in_proj_ba", 2 * v_heads, d, std, False),
+            prefix + "norm.weight": TensorSpec((v_dim,), init="ones_"),
+            **_linear(prefix + "out_proj", d, value, std, False)}
+
+
+def _gated_attention(prefix: str, d: int, heads: int, kv_heads: int, head_dim: int, std: float,
+                     bias: bool) -> Dict[str, TensorSpec]:
+    """Qwen3-Next's gated attention (Qiu et al. 2025): ``q_proj`` of twice the queries' width (each head's query and
+    its sigmoid output gate), k/v/o as Llama's, N(0, std²), biases (``bias``) zero; the q/k RMSNorms per head, which
+    scale by 1 + weight, zero."""
+    q, kv = heads * head_dim, kv_heads * head_dim
+    return {**_linear(prefix + "q_proj", 2 * q, d, std, bias), **_linear(prefix + "k_proj", kv, d, std, bias),
+            **_linear(prefix + "v_proj", kv, d, std, bias), **_linear(prefix + "o_proj", d, q, std, bias),
+            prefix + "q_norm.weight": TensorSpec((head_dim,), init="zeros_"),
+            prefix + "k_norm.weight": TensorSpec((head_dim,), init="zeros_")}
+
+
 def _mla(prefix: str, d: int, heads: int, q_rank: int | None, kv_rank: int, nope: int, rope: int, v: int,
          std: float, bias: bool) -> Dict[str, TensorSpec]:
     """DeepSeek's multi-head latent attention (DeepSeek-AI 2024, V2 and V3): queries through a rank-``q_rank``
@@ -259,6 +289,22 @@ def padded_embedding_(out, std: float, padding_idx: int, *, seed, stream, global
     row = padding_idx % rows - (offset[0] if offset else 0)
     if 0 <= row < len(out):
         out[row] = 0
+    return out
+
+
+def log_uniform_(out, a: float, b: float, *, seed, stream, global_shape=None, offset=None):
+    """log U(a, b), 0 < a < b: the decay rates' logarithm ``A_log`` of Mamba-2 (Dao & Gu 2024) and Gated DeltaNet
+    (Yang et al. 2025) layers as Hugging Face initializes them (``uniform_(a, b).log_()``), drawn and logged in
+    float32 (a 16-bit ``out``: rounded once, as transformers casts its float32 draw), or float64 for a float64
+    ``out``; ``out`` may be a block (``global_shape``/``offset``)."""
+    if isinstance(a, bool) or isinstance(b, bool) or not (isinstance(a, (int, float, np.number))
+                                                          and isinstance(b, (int, float, np.number)) and 0 < a < b):
+        raise ValueError(f"log_uniform_: needs 0 < a < b, got a={a!r}, b={b!r}")
+    draw = out if out.dtype.itemsize >= 4 else np.empty(np.shape(out), np.float32)  # (a block's: bounded)
+    uniform_(draw, float(a), float(b), seed=seed, stream=stream, global_shape=global_shape, offset=offset)
+    np.log(draw, out=draw)
+    if draw is not out:
+        out[...] = draw
     return out
 
 
@@ -413,6 +459,12 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                  "num_attention_heads": 96, "num_key_value_heads": 8, "attention_bias": False, "use_qk_norm": False,
                  "n_routed_experts": 128, "num_experts_per_tok": 8, "n_shared_experts": 1,
                  "moe_intermediate_size": 1408, "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1},
+    "qwen3_next": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632,
+                   "num_hidden_layers": 48, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 256,
+                   "attention_bias": False, "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128,
+                   "linear_value_head_dim": 128, "linear_num_key_heads": 16, "linear_num_value_heads": 32,
+                   "num_experts": 512, "num_experts_per_tok": 10, "moe_intermediate_size": 512,
+                   "shared_expert_intermediate_size": 512, "decoder_sparse_step": 1, "mlp_only_layers": None},
     "llama4_text": {**_LLAMA, "vocab_size": 202048, "hidden_size": 5120, "intermediate_size": 8192,
                     "intermediate_size_mlp": 16384, "num_hidden_layers": 48, "num_attention_heads": 40,
                     "num_key_value_heads": 8, "head_dim": 128, "attention_bias": False, "num_local_experts": 16,
@@ -499,10 +551,11 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
 
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``, ``"gemma3_text"``,
     ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``, ``"olmo3"``, ``"exaone4"``,
-    ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``, ``"llama4_text"``
-    (``…ForCausalLM``; the experts one tensor each, named as the published checkpoints and transformers'
-    ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_gpt_oss_experts`), Llama 4's as its
-    checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent attention, its (and GLM-4.5's) first
+    ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"qwen3_next"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``,
+    ``"llama4_text"`` (``…ForCausalLM``; Qwen3-Next's Gated DeltaNet and gated attention layers,
+    :func:`_gated_deltanet`, :func:`_gated_attention`; the experts one tensor each, named as the published checkpoints
+    and transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_gpt_oss_experts`), Llama
+    4's as its checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent attention, its (and GLM-4.5's) first
     ``first_k_dense_replace`` layers dense; their multi-token-prediction layers, which transformers does not build, left
     out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"llama4"`` (:func:`_llama4`),
     ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``, ``"qwen3_vl_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s
@@ -550,15 +603,17 @@ def _is_int(v) -> bool:
 
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >= 1;
-    None where transformers derives it), a ``"count"`` (an int >= 0), a ``"flag"``, a ``"std"`` (a finite float >= 0, as
-    transformers' configs take it; ``"std or null"``, a number, where the config has no such field) or ``"indices"`` (a
-    list of ints >= 0)."""
+    None where transformers derives it), a ``"count"`` (an int >= 0), an ``"int"``, a ``"flag"``, a ``"std"`` (a finite
+    float >= 0, as transformers' configs take it; ``"std or null"``, a number, where the config has no such field) or
+    ``"indices"`` (a list of ints >= 0)."""
     def get(key: str, check: str = "size"):
         value = cfg.get(key, defaults[key])
         if check == "flag":
             ok = isinstance(value, bool)
         elif check == "indices":
             ok = isinstance(value, list) and all(_is_int(i) and i >= 0 for i in value)
+        elif check == "int":  # (a field typed int whose value the model does not use, or uses as any int)
+            ok = _is_int(value)
         elif check == "ratio":
             ok = isinstance(value, float) and 0 < value < math.inf
         elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
@@ -571,7 +626,7 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
         if not ok:
             what = {"flag": "true or false", "std": "a finite float >= 0 (0.0, not 0)", "std or null": "null or a "
                     "finite number >= 0", "size": "a positive integer",
-                    "count": "an integer >= 0", "indices": "a list of integers >= 0",
+                    "count": "an integer >= 0", "int": "an integer", "indices": "a list of integers >= 0",
                     "ratio": "a finite float > 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
@@ -950,11 +1005,11 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
-    kinds = ("full_attention", "chunked_attention") if kind == "llama4_text" else _ATTENTION_TYPES  # (Llama 4's)
-    if types is not None and (not isinstance(types, list) or len(types) != layers  # ("attention": transformers'
-                              or not all(t in kinds or t == "attention" for t in types)):  # old full attention)
+    kinds = _LAYER_TYPES.get(kind, _ATTENTION_TYPES + ("attention",))  # ("attention": transformers' old full one)
+    if types is not None and (not isinstance(types, list) or len(types) != layers
+                              or not all(isinstance(t, str) and t in kinds for t in types)):
         raise ValueError(f"{where}: layer_types must be null or a list of {layers} attention types, one per layer "
-                         f"(num_hidden_layers; {' or '.join(kinds)}), got {types!r}")
+                         f"(num_hidden_layers; {' or '.join(k for k in kinds if k != 'attention')}), got {types!r}")
     init_range = get("initializer_range", "std")
     if kind == "llama" and init_range > 1:  # (LlamaConfig's validation)
         raise ValueError(f"{where}: initializer_range must be in [0, 1] (LlamaConfig's range), got {init_range!r}")
@@ -987,7 +1042,8 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
         mla = (get("kv_lora_rank"), get("qk_nope_head_dim"), rope, get("v_head_dim"))
         return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads,
                       tied=get("tie_word_embeddings", "flag"), std=std, padding_idx=pad,
-                      attention=lambda a: _mla(a, d, heads, q_rank, *mla, std, get("attention_bias", "flag")),
+                      attention=lambda p, i: _mla(p + "self_attn.", d, heads, q_rank, *mla, std,
+                                                  get("attention_bias", "flag")),
                       moe=_sparse_layers(kind, get, None, init_range, std, where))
     head_dim = get("head_dim")
     if head_dim is None and d % heads and kind not in _FLOOR_HEADS:  # (transformers' config refuses it)
@@ -1007,6 +1063,20 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                       head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=bias,
                       o_bias=bias, padding_idx=pad, sinks=init_range,
                       moe=_sparse_layers(kind, get, None, init_range, std, where))
+    if kind == "qwen3_next":  # (its RMSNorms scale by 1 + weight: zeros, its gated one aside)
+        types, bias = _hybrid_layers(cfg, get, where), get("attention_bias", "flag")
+        k_heads, v_heads = get("linear_num_key_heads"), get("linear_num_value_heads")
+        if v_heads % k_heads:  # (each key head serves v_heads // k_heads value heads: its forward pass reshapes so)
+            raise ValueError(f"{where}: linear_num_value_heads {v_heads} is not a multiple of linear_num_key_heads "
+                             f"{k_heads}")
+        deltanet = (k_heads, v_heads, get("linear_key_head_dim"), get("linear_value_head_dim"),
+                    get("linear_conv_kernel_dim"), std)
+        return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads,
+                      tied=get("tie_word_embeddings", "flag"), std=std, padding_idx=pad, norm="zeros_",
+                      attention=lambda p, i: _gated_deltanet(p + "linear_attn.", d, *deltanet)
+                      if types[i] == "linear_attention" else
+                      _gated_attention(p + "self_attn.", d, heads, kv_heads, head_dim, std, bias),
+                      moe=_sparse_layers(kind, get, cfg.get("mlp_only_layers"), init_range, std, where))
     if kind == "llama4_text":  # (its q/k norms: L2, no weights; its MLPs under feed_forward.)
         spec = _llama(get("num_hidden_layers"), d, get("intermediate_size_mlp"), vocab, heads=heads,
                       kv_heads=kv_heads, head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
@@ -1037,8 +1107,10 @@ _NORMS = {  # each decoder layer's norms
 
 _EXPERTS = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "llama4_text": "num_local_experts",
             "deepseek_v3": "n_routed_experts",
-            "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts"}  # (its key)
-_ROTARY = {"glm4_moe": 0.5, "phi3": 1.0}  # the families that rotate a part of a head: their default part
+            "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts",
+            "qwen3_next": "num_experts"}  # (its key)
+_ROTARY = {"glm4_moe": 0.5, "phi3": 1.0, "qwen3_next": 0.25}  # the families that rotate a part of a head: their
+# default part
 
 
 def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int, kv_heads: int | None = None) -> None:
@@ -1085,6 +1157,27 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
 
 _ATTENTION_TYPES = ("full_attention", "sliding_attention")  # (the layers these families' models build: the other
 # types transformers' configs take fail in their forward pass)
+_LAYER_TYPES = {"llama4_text": ("full_attention", "chunked_attention"),
+                "qwen3_next": ("linear_attention", "full_attention")}  # (the others' are _ATTENTION_TYPES)
+
+
+def _hybrid_layers(cfg: Mapping, get: Callable, where: str) -> list:
+    """Qwen3-Next's ``layer_types`` (checked by :func:`_config_spec`), else as its config derives them: a full-attention
+    layer every ``full_attention_interval``-th (any nonzero number, as its config divides by it), the others linear
+    attention (Gated DeltaNet)."""
+    types, interval = cfg.get("layer_types"), cfg.get("full_attention_interval", 4)
+    if types is None:
+        if not isinstance(interval, (int, float)) or not interval or not math.isfinite(interval):
+            raise ValueError(f"{where}: full_attention_interval must be a nonzero number (a full-attention layer every "
+                             f"that many), got {interval!r}")
+        types = ["linear_attention" if (i + 1) % interval else "full_attention"
+                 for i in range(get("num_hidden_layers"))]
+    if "full_attention" not in types:  # (its cache sizes the attention mask by a full-attention layer's)
+        given = "layer_types" if cfg.get("layer_types") is not None else \
+            f"the layers full_attention_interval {interval!r} makes of {len(types)}"
+        raise ValueError(f"{where}: one layer at least must be full_attention (the forward pass sizes its attention "
+                         f"mask by one), none of {given} is")
+    return types
 
 
 def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
@@ -1119,7 +1212,8 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
                 _is_int(f) for f in no_rope):  # (its config's: ints)
             raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} integers "
                              f"at least (1: the layer has RoPE), one per layer (num_hidden_layers), got {no_rope!r}")
-    _check_window(kind, cfg, get, where)
+    if kind != "qwen3_next":  # (no sliding layers, no window field: its cache has none)
+        _check_window(kind, cfg, get, where)
 
 
 def _check_llama4_layers(cfg: Mapping, get: Callable, where: str) -> None:
@@ -1249,7 +1343,8 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     """``_llama``'s ``moe`` for a mixture-of-experts config: its sparse layers' tensors, with transformers' laws —
     the experts and routers drawn with ``initializer_range`` as it is, Qwen2-MoE's shared expert (plain linear layers)
     with ``std`` (0.02 where initializer_range is 0).  Qwen's layer ``i`` is sparse unless it is in ``mlp_only_layers``
-    (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step``; DeepSeek's and
+    (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step`` (any integer, 0 only
+    where no layer may be sparse: transformers tests it in that order); DeepSeek's and
     GLM-4.5's from ``first_k_dense_replace`` on; Llama 4's as :func:`_llama4_sparse` reads its ``cfg``."""
     d = get("hidden_size")
     if kind == "gpt_oss":
@@ -1269,13 +1364,21 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     if kind == "mixtral":  # every layer; the checkpoints' names (as transformers 5 saves them, fusing on load)
         experts, hidden = get("num_local_experts"), get("intermediate_size")
         return lambda p, i: _moe(p, d, experts, hidden, init_range, names=("block_sparse_moe", "w1", "w3", "w2"))
-    experts, hidden, step = get("num_experts", "count"), get("moe_intermediate_size"), get("decoder_sparse_step")
-    shared = get("shared_expert_intermediate_size", "count") if kind == "qwen2_moe" else None
+    experts, step = get("num_experts", "count"), get("decoder_sparse_step", "int")
     dense = [] if dense is None else dense
     if not isinstance(dense, list) or not all(_is_int(i) for i in dense):
         raise ValueError(f"{where}: mlp_only_layers must be null or a list of layer indices, got {dense!r}")
-    return lambda p, i: None if i in dense or not experts or (i + 1) % step else \
-        _moe(p, d, experts, hidden, init_range, shared=shared, shared_std=std)
+    may = [i for i in range(get("num_hidden_layers")) if i not in dense] if experts else []  # (as transformers tests
+    if may and step == 0:  # a layer: its step only where a layer is not dense by the others)
+        raise ValueError(f"{where}: decoder_sparse_step must be a nonzero integer (a sparse layer every that many) "
+                         "where a layer may be sparse (num_experts > 0, a layer not in mlp_only_layers), got 0")
+    sparse = {i for i in may if (i + 1) % step == 0}
+    used = "size" if sparse else "int"  # (the experts' widths: sizes where a layer is sparse, else as typed)
+    hidden = get("moe_intermediate_size", used)
+    shared = get("shared_expert_intermediate_size", "count" if sparse else "int") \
+        if kind in ("qwen2_moe", "qwen3_next") else None
+    return lambda p, i: _moe(p, d, experts, hidden, init_range, shared=shared, shared_std=std) if i in sparse \
+        else None
 
 
 _BUFFERS = (".running_mean", ".running_var", ".e_score_correction_bias")

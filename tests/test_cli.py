@@ -487,13 +487,14 @@ def test_config_spec_gpt_oss():
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
      "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
-     "exaone4, glm4_moe, llama4_text, gemma3, llama4, qwen2_vl, qwen2_5_vl, qwen3_vl, qwen3_vl_moe, gpt2, bert$"),
+     "exaone4, glm4_moe, qwen3_next, llama4_text, gemma3, llama4, qwen2_vl, qwen2_5_vl, qwen3_vl, qwen3_vl_moe, gpt2, "
+     "bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
     ({"model_type": "mistral", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
     ({"model_type": "qwen2_moe", "num_experts": -1}, "num_experts must be an integer >= 0, got -1"),
-    ({"model_type": "qwen3_moe", "decoder_sparse_step": 0}, "decoder_sparse_step must be a positive integer, got 0"),
+    ({"model_type": "qwen3_moe", "decoder_sparse_step": 0}, "decoder_sparse_step must be a nonzero integer .*, got 0"),
     ({"model_type": "qwen3_moe", "mlp_only_layers": [1.0]}, r"mlp_only_layers must be null or a list of layer indices"),
     ({"model_type": "qwen3_moe", "num_experts": 8, "num_local_experts": 4},
      "num_experts 8 and num_local_experts 4 name the same size"),
@@ -766,6 +767,33 @@ def test_bert_word_embeddings_keep_the_padding_row_zero_in_every_shard():
     for bad in (10, -11, 1.0, True):
         with pytest.raises(ValueError, match=r"padding_idx must be an int in \[-10, 10\)"):
             padded_embedding_(untouched, 0.02, bad, seed=1, stream="e")
+    assert (untouched == 7).all()
+
+
+def test_log_uniform_is_the_log_of_a_uniform_draw_in_any_block_and_dtype():
+    """Gated DeltaNet's A_log (Qwen3-Next): log U(0.01, 16) — the uniform draw's logarithm element by element, in
+    every row block, once rounded to a 16-bit dtype; exp of it passes a KS test against U(0.01, 16)."""
+    import ml_dtypes
+    from scipy import stats
+
+    from fastinit.archs import log_uniform_
+
+    n = 200_000
+    full = log_uniform_(np.empty(n, np.float32), 0.01, 16.0, seed=2, stream="A_log")
+    u = fastinit.uniform_(np.empty(n, np.float32), 0.01, 16.0, seed=2, stream="A_log")
+    assert np.array_equal(full, np.log(u)) and np.log(0.01) <= full.min() and full.max() < np.log(16)
+    assert stats.kstest(np.exp(full.astype(np.float64)), stats.uniform(0.01, 15.99).cdf).pvalue > 1e-3
+    blocks = [log_uniform_(np.empty(7, np.float32), 0.01, 16.0, seed=2, stream="A_log", global_shape=(n,),
+                           offset=(r0,)) for r0 in (0, 7, 190_003)]
+    assert all(np.array_equal(b, full[r0:r0 + 7]) for b, r0 in zip(blocks, (0, 7, 190_003)))
+    for dt in (ml_dtypes.bfloat16, np.float16):  # (logged in float32, rounded once)
+        assert np.array_equal(log_uniform_(np.empty(n, dt), 0.01, 16.0, seed=2, stream="A_log"), full.astype(dt))
+    wide = log_uniform_(np.empty(8, np.float64), 0.01, 16.0, seed=2, stream="A_log")
+    assert np.array_equal(wide, np.log(fastinit.uniform_(np.empty(8), 0.01, 16.0, seed=2, stream="A_log")))
+    untouched = np.full(4, 7.0, np.float32)
+    for a, b in ((0.0, 16.0), (16.0, 0.01), (-1.0, 1.0), (True, 2.0), ("0.01", 16.0)):
+        with pytest.raises(ValueError, match="log_uniform_: needs 0 < a < b"):
+            log_uniform_(untouched, a, b, seed=2, stream="A_log")
     assert (untouched == 7).all()
 
 

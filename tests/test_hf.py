@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from fastinit.archs import arch_spec, config_spec, parameter_count
+from fastinit.archs import arch_spec, config_spec, log_uniform_, parameter_count
 from fastinit.cli import main
 
 torch = pytest.importorskip("torch")
@@ -313,14 +313,50 @@ WINDOWS = {  # sliding layers (given, or as the family's config derives them) an
 }
 
 
-@pytest.mark.parametrize("case", WINDOWS)
+QWEN3_NEXT = {"model_type": "qwen3_next", "num_hidden_layers": 4, "head_dim": 16, "linear_key_head_dim": 8,
+              "linear_value_head_dim": 12, "linear_num_key_heads": 2, "linear_num_value_heads": 4, "num_experts": 3,
+              "num_experts_per_tok": 2, "moe_intermediate_size": 48, "shared_expert_intermediate_size": 40}
+QWEN_MOE = {"num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48}
+LAYERS = {  # Qwen3-Next's hybrid layers (2026-12-06 (d)), and the sparse step of the Qwen mixtures of experts
+    "qwen3-next": QWEN3_NEXT,
+    "qwen3-next-value-heads-3": {**QWEN3_NEXT, "linear_num_value_heads": 3},  # (not a multiple of the key heads)
+    "qwen3-next-key-heads-4": {**QWEN3_NEXT, "linear_num_key_heads": 4},
+    "qwen3-next-kernel-0": {**QWEN3_NEXT, "linear_conv_kernel_dim": 0},
+    "qwen3-next-kernel-1": {**QWEN3_NEXT, "linear_conv_kernel_dim": 1},
+    "qwen3-next-interval-0": {**QWEN3_NEXT, "full_attention_interval": 0},
+    "qwen3-next-interval-negative": {**QWEN3_NEXT, "full_attention_interval": -1},  # (every layer full attention)
+    "qwen3-next-interval-float": {**QWEN3_NEXT, "full_attention_interval": 2.0},
+    "qwen3-next-interval-null": {**QWEN3_NEXT, "full_attention_interval": None},
+    "qwen3-next-interval-past-layers": {**QWEN3_NEXT, "full_attention_interval": 5},  # (no full-attention layer)
+    "qwen3-next-all-linear": {**QWEN3_NEXT, "layer_types": ["linear_attention"] * 4},
+    "qwen3-next-sliding-type": {**QWEN3_NEXT, "layer_types": ["sliding_attention"] + ["full_attention"] * 3},
+    "qwen3-next-full-rotary-odd": {**QWEN3_NEXT, "head_dim": 15, "partial_rotary_factor": 1.0},
+    "qwen3-next-quarter-rotary-odd": {**QWEN3_NEXT, "head_dim": 12},  # (3 rotary dimensions: run)
+    "qwen3-next-no-window-field": {**QWEN3_NEXT, "sliding_window": "x"},  # (no sliding layers: unused)
+    "qwen3-next-kv-heads-3": {**QWEN3_NEXT, "num_key_value_heads": 3},
+    "qwen3-next-step-0-no-experts": {**QWEN3_NEXT, "decoder_sparse_step": 0, "num_experts": 0},
+    "qwen3-next-step-0": {**QWEN3_NEXT, "decoder_sparse_step": 0},
+    "qwen3-next-no-experts-width-0": {**QWEN3_NEXT, "num_experts": 0, "moe_intermediate_size": 0},
+    **{f"{kind}-{case}": {"model_type": kind, **QWEN_MOE, **({"head_dim": 16} if kind == "qwen3_moe" else {}), **v}
+       for kind in ("qwen2_moe", "qwen3_moe") for case, v in (
+           ("step-0-dense", {"decoder_sparse_step": 0, "mlp_only_layers": [0, 1]}),  # (no layer may be sparse: runs)
+           ("step-0", {"decoder_sparse_step": 0, "mlp_only_layers": [0]}),
+           ("step-negative", {"decoder_sparse_step": -2}),  # (a sparse layer every 2nd: runs)
+           ("step-float", {"decoder_sparse_step": 2.0}),
+           ("no-experts-width-0", {"num_experts": 0, "moe_intermediate_size": 0}))},
+}
+
+
+@pytest.mark.parametrize("case", [*WINDOWS, *LAYERS])
 def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_its_forward_pass_fails(case):
     """Sliding layers need a window transformers' attention can use (2026-12-06 (c): a sliding layer with no
     window, or a window of 0 where the config has the field, was written and failed in transformers' forward pass);
     an integer initializer_range is refused by transformers' strict config where the config has the field; a
     review's: the flags' types, negative windows kept, patterns, Qwen3-VL's text (no window field), Gemma 3's
-    image-text model (masks of its layer types only)."""
-    cfg = WINDOWS[case] if "vision_config" in WINDOWS[case] else {**TINY, **WINDOWS[case]}
+    image-text model (masks of its layer types only).  Qwen3-Next's layers; the Qwen mixtures' decoder_sparse_step,
+    any integer, 0 where no layer may be sparse (it had been refused unless positive) (2026-12-06 (d))."""
+    given = WINDOWS[case] if case in WINDOWS else LAYERS[case]
+    cfg = given if "vision_config" in given else {**TINY, **given}
     try:
         config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items()
                                                                        if k != "model_type"})
@@ -328,7 +364,8 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
             transformers.AutoModelForCausalLM
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            auto.from_config(config)(torch.tensor([list(range(12, 24))]))
+            model = auto.from_config(config)
+            model(torch.tensor([list(range(12, 24))]))
         theirs = None
     except Exception as e:  # (their config's refusal, or a failure in the forward pass)
         theirs = e
@@ -341,7 +378,10 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
     if ours is not None:
         assert any(key in str(ours) for key in ("initializer_range", "sliding_window", "layer_types", "no_rope_layer",
                                                 "attention_chunk_size", "head_dim", "num_attention_heads",
-                                                "num_local_experts")), ours
+                                                "num_local_experts", "linear_", "full_attention",
+                                                "decoder_sparse_step")), ours
+    elif case in LAYERS:  # (and what it accepts is the model transformers builds)
+        assert parameter_count(config_spec(cfg)) == sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
@@ -470,6 +510,16 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
     "llama4-tied-by-text": ("Llama4Config", {  # (tied by the text's flag; the top level's is ignored)
         "text_config": {**TINY, "head_dim": 16, "num_local_experts": 2, "tie_word_embeddings": True},
         "vision_config": {**LLAMA4_VISION, "initializer_range": 0.0}, "tie_word_embeddings": False}),
+    "qwen3-next": ("Qwen3NextConfig", {  # (Gated DeltaNet layers, a gated-attention one every 4th; Qwen2-MoE's MLP)
+        **TINY, "num_hidden_layers": 4, "head_dim": 16, "linear_key_head_dim": 8, "linear_value_head_dim": 12,
+        "linear_num_key_heads": 2, "linear_num_value_heads": 4, "linear_conv_kernel_dim": 3, "num_experts": 3,
+        "num_experts_per_tok": 2, "moe_intermediate_size": 48, "shared_expert_intermediate_size": 40,
+        "mlp_only_layers": [1], "attention_bias": True, "pad_token_id": 3, "initializer_range": 0.03}),
+    "qwen3-next-types-tied": ("Qwen3NextConfig", {  # (layer_types given; a sparse layer every 2nd)
+        **TINY, "head_dim": 16, "linear_key_head_dim": 16, "linear_value_head_dim": 16, "linear_num_key_heads": 2,
+        "linear_num_value_heads": 2, "num_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 32,
+        "shared_expert_intermediate_size": 32, "decoder_sparse_step": 2, "tie_word_embeddings": True,
+        "layer_types": ["full_attention", "linear_attention"], "initializer_range": 0.0}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -568,6 +618,33 @@ def test_config_spec_of_published_llama4_configs_counts_as_transformers(case, co
     spec = config_spec(cfg)
     assert {n: t.shape for n, t in spec.items()} == {n: tuple(t.shape) for n, t in model.state_dict().items()}
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters()) == count
+
+
+QWEN3_NEXT_80B = {  # Qwen3-Next-80B-A3B's published config.json (its multi-token-prediction layer, which
+    # transformers does not build, aside)
+    "model_type": "qwen3_next", "attention_bias": False, "decoder_sparse_step": 1, "full_attention_interval": 4,
+    "head_dim": 256, "hidden_size": 2048, "initializer_range": 0.02, "intermediate_size": 5120,
+    "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_num_key_heads": 16, "linear_num_value_heads": 32,
+    "linear_value_head_dim": 128, "mlp_only_layers": [], "moe_intermediate_size": 512, "num_attention_heads": 16,
+    "num_experts": 512, "num_experts_per_tok": 10, "num_hidden_layers": 48, "num_key_value_heads": 2,
+    "partial_rotary_factor": 0.25, "rope_scaling": None, "rope_theta": 10000000, "shared_expert_intermediate_size": 512,
+    "tie_word_embeddings": False, "torch_dtype": "bfloat16", "use_sliding_window": False, "vocab_size": 151936}
+
+
+def test_config_spec_of_qwen3_next_80b_counts_as_transformers_and_draws_its_decay_as_it_does():
+    config = transformers.AutoConfig.for_model("qwen3_next", **{k: v for k, v in QWEN3_NEXT_80B.items()
+                                                                if k != "model_type"})
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = transformers.AutoModelForCausalLM.from_config(config)
+    spec = config_spec(QWEN3_NEXT_80B)  # (the experts one tensor each, as saved; fused in transformers' modules)
+    assert {n: t.shape for n, t in spec.items() if ".experts." not in n} == \
+        {n: tuple(t.shape) for n, t in model.state_dict().items() if ".experts." not in n}
+    assert parameter_count(spec) == sum(p.numel() for p in model.parameters()) == 79_674_391_296
+    a_log = spec["model.layers.0.linear_attn.A_log"]  # (HF: uniform_(0.01, 16).log_(), per value head)
+    assert a_log.init is log_uniform_ and a_log.params == {"a": 0.01, "b": 16.0} and a_log.shape == (32,)
+    assert spec["model.layers.0.linear_attn.dt_bias"].init == "ones_"
+    assert spec["model.layers.3.self_attn.q_norm.weight"].init == "zeros_"  # (1 + weight)
 
 
 @pytest.mark.parametrize("vision", [
