@@ -422,6 +422,10 @@ def cmd_init(args: argparse.Namespace) -> int:
         print("fastinit init: error: --shard (a row block of every tensor) and --max-file-size (whole tensors split "
               "over files) are two ways of splitting; give one", file=sys.stderr)
         return 2
+    if args.max_file_size and not args.out.endswith(".safetensors"):  # (its files' and index's names: lower case)
+        print("fastinit init: error: --max-file-size writes a Hugging Face checkpoint: --out must name its "
+              f".safetensors file, in lower case (model.safetensors), got {args.out!r}", file=sys.stderr)
+        return 2
     if args.shard and args.seed is None:
         print("fastinit init: error: --shard needs --seed: each process would draw a seed of its own, and the shards "
               "would not fit together", file=sys.stderr)
@@ -550,7 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="instead of --arch: a Hugging Face config.json (or its folder) of a model_type --list "
                         "names (llama, qwen3, deepseek_v3, gpt_oss, gemma3, ...): that model's tensors, by its "
                         "initializer_range")
-    i.add_argument("--out", type=_path, metavar="FILE.safetensors", help="output file (written atomically)")
+    i.add_argument("--out", type=_path, metavar="FILE.safetensors",
+                   help="output file (written atomically; once it is, an earlier split of it, FILE-0000I-of-0000N"
+                        ".safetensors and FILE.safetensors.index.json, is removed, as save_pretrained removes it)")
     i.add_argument("--dtype", type=_dtype, default=None,
                    help="float16, bfloat16, float32 or float64 (default: float32; with --config, the config's dtype "
                         "when it names one of these)")

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
@@ -178,13 +179,14 @@ def _hold_signals():
 
 def _release_signals(held) -> None:
     """Put the handlers back and raise each noted signal again, now, for its own handler (Ctrl-C's
-    KeyboardInterrupt then comes from this line)."""
+    KeyboardInterrupt then comes from this line); SIGTERM first, which a KeyboardInterrupt from SIGINT would
+    otherwise drop (its default handler ends the process)."""
     if held is None:
         return
     previous, noted = held
     for s, handler in previous.items():
         signal.signal(s, handler)
-    for s in dict.fromkeys(noted):
+    for s in sorted(set(noted), key=lambda s: s != signal.SIGTERM):
         signal.raise_signal(s)
 
 
@@ -313,7 +315,10 @@ def _progress(bar_class, total: int, enabled: Optional[bool]):
 
 
 def _is_terminal(stream) -> bool:
-    """Whether ``stream`` is a terminal (None, a closed stderr or a capture without ``isatty``: no)."""
+    """Whether ``stream`` shows a progress bar as it redraws: a terminal, or a Jupyter kernel's output (its
+    ``isatty`` says no; None, a closed stderr or a capture without ``isatty``: no)."""
+    if type(stream).__module__.startswith("ipykernel."):
+        return True
     try:
         return bool(stream is not None and stream.isatty())
     except (AttributeError, ValueError):  # (ValueError: a closed file)
@@ -490,22 +495,27 @@ def _keeps_index(index_path: str, paths: list) -> bool:
 
 
 def _remove_stale(path: str, written: list, *also: str) -> None:
-    """Remove ``also`` and the ``<stem>-NNNNN-of-NNNNN.safetensors`` files beside ``path`` (``<stem>.safetensors``)
-    that are not among ``written`` (an earlier split's): what ``save_pretrained`` removes after a save.  Ctrl-C and
-    SIGTERM are held until it is done (then raised): the new checkpoint is in place, and an earlier index left
-    beside a single file would have loaders that read the index (vLLM) load the earlier files."""
+    """Remove the ``<stem>-NNNNN-of-NNNNN.safetensors`` files beside ``path`` (``<stem>.safetensors``) that are not
+    among ``written`` (an earlier split's), then ``also`` (an earlier index), as ``save_pretrained`` removes an
+    earlier split's files: a symbolic link is removed, not what it points to, and never one to a file just written
+    (a ``path`` linked to an earlier file).  The files first: an index naming files no longer there fails loudly in
+    a loader that reads it (vLLM), where files without their index would be loaded beside the new ones.  Ctrl-C and
+    SIGTERM are held until it is done, then raised: the new checkpoint is in place.  A folder that cannot be listed
+    (write and search permission only) is left as it is, with a warning: the checkpoint is written."""
     folder, stem = os.path.split(path[:-len(".safetensors")])
-    keep = {os.path.basename(p) for p in written}
+    keep = {os.path.realpath(p) for p in (path, *written)}
     pattern = re.compile(re.escape(stem) + r"-\d{5}-of-\d{5}\.safetensors")
     held = _hold_signals()
     try:
-        for name in also:  # (the index first: without it no loader looks for the files)
-            if os.path.isfile(name) and not os.path.islink(name):
+        try:
+            names = [os.path.join(folder, name) for name in os.listdir(folder or ".") if pattern.fullmatch(name)]
+        except OSError as e:
+            warnings.warn(f"{path} is written, but its folder could not be listed ({e.strerror}) to remove an earlier "
+                          f"split's {stem}-NNNNN-of-NNNNN.safetensors files, if any", UserWarning, stacklevel=3)
+            names = []
+        for name in (*names, *also):
+            if (os.path.isfile(name) or os.path.islink(name)) and os.path.realpath(name) not in keep:
                 os.unlink(name)
-        for name in os.listdir(folder or "."):
-            full = os.path.join(folder, name)
-            if pattern.fullmatch(name) and name not in keep and os.path.isfile(full) and not os.path.islink(full):
-                os.unlink(full)
     finally:
         _release_signals(held)
 

@@ -728,7 +728,7 @@ def test_init_max_file_size_writes_a_checkpoint_of_files_and_their_index(tmp_pat
     for name, file in index["weight_map"].items():
         assert np.array_equal(st.load_file(tmp_path / file)[name], expected[name]), name
     assert main(["init", "--arch", "mlp-mnist", "--out", str(out), "--seed", "3", "--no-progress"]) == 0
-    assert os.listdir(tmp_path) == ["model.safetensors", "whole"]  # one file: the split and its index removed
+    assert sorted(os.listdir(tmp_path)) == ["model.safetensors", "whole"]  # one file: the split and its index removed
     assert st.load_file(out).keys() == expected.keys()
     (tmp_path / "model-00001-of-00002.safetensors").write_bytes(b"x")  # a shard's file or another name: kept
     for args in (["--out", str(out), "--seed", "3", "--shard", "0/2"], ["--out", str(tmp_path / "MODEL.SAFETENSORS")]):
@@ -745,6 +745,8 @@ def test_init_max_file_size_writes_a_checkpoint_of_files_and_their_index(tmp_pat
     assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "x.safetensors"), "--seed", "1",
                  "--max-file-size", "1MB", "--shard", "0/2"]) == 2
     assert "are two ways of splitting" in capsys.readouterr().err
+    assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "x"), "--max-file-size", "1MB"]) == 2
+    assert "--out must name its .safetensors file, in lower case (model.safetensors), got" in capsys.readouterr().err
     assert not (tmp_path / "x.safetensors").exists()
 
 

@@ -879,10 +879,63 @@ def test_one_file_however_large_removes_an_earlier_split_and_a_ctrl_c_waits_for_
     with pytest.raises(KeyboardInterrupt):
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=None, seed=1)
     monkeypatch.undo()
-    assert os.listdir(tmp_path) == ["model.safetensors"] and removed[0] == "model.safetensors.index.json"
+    assert os.listdir(tmp_path) == ["model.safetensors"] and removed[-1] == "model.safetensors.index.json"  # (last:
+    # an index naming missing files fails loudly, files without an index would be loaded beside the new one)
     assert len(removed) == 5 and st_numpy.load_file(tmp_path / "model.safetensors").keys() == spec.keys()
     with pytest.raises(ValueError, match="max_file_bytes must be a positive int or None, got '5GB'"):
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes="5GB", seed=1)
+
+
+def test_the_clean_up_removes_links_not_their_targets_nor_the_file_written_and_warns_on_an_unlistable_folder(
+        tmp_path, monkeypatch):
+    """A review (2026-12-06 (d)): an --out linked to an earlier shard was written through the link, then removed
+    as stale (data lost); linked files of an earlier split (Hugging Face's cache) were kept, and vLLM would load
+    them; a folder that could be written but not listed failed the command after the file was written."""
+    from fastinit import io
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files and their index
+    os.symlink("model-00001-of-00004.safetensors", tmp_path / "model.safetensors")  # (a path linked to a file of
+    os.rename(tmp_path / "model-00002-of-00004.safetensors", tmp_path / "second")  # the split; a linked one)
+    os.symlink(tmp_path / "second", tmp_path / "model-00002-of-00004.safetensors")
+    os.rename(tmp_path / "model.safetensors.index.json", tmp_path / "index")
+    os.symlink(tmp_path / "index", tmp_path / "model.safetensors.index.json")
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=None, seed=2)
+    assert sorted(os.listdir(tmp_path)) == ["index", "model-00001-of-00004.safetensors", "model.safetensors", "second"]
+    assert st_numpy.load_file(tmp_path / "model.safetensors").keys() == spec.keys()  # (written through the link,
+    assert os.path.realpath(tmp_path / "model.safetensors") == str(tmp_path / "model-00001-of-00004.safetensors")
+    other = tmp_path / "other"
+    other.mkdir()
+    write_checkpoint(other / "model.safetensors", spec, max_file_bytes=6000, seed=1)
+    monkeypatch.setattr(io.os, "listdir", lambda folder: (_ for _ in ()).throw(PermissionError(13, "Permission "
+                                                                                               "denied")))
+    with pytest.warns(UserWarning, match=r"is written, but its folder could not be listed \(Permission denied\)"):
+        write_checkpoint(other / "model.safetensors", {"w": TensorSpec((3, 3))}, max_file_bytes=None, seed=1)
+    monkeypatch.undo()
+    assert st_numpy.load_file(other / "model.safetensors").keys() == {"w"}
+    assert not (other / "model.safetensors.index.json").exists()  # (the index, not listed, is removed)
+
+
+def test_signals_held_together_are_raised_sigterm_first():
+    """A review (2026-12-06 (d)): SIGINT's KeyboardInterrupt, raised first, dropped a SIGTERM held with it."""
+    import signal
+
+    from fastinit import io
+
+    raised = []
+    previous = {s: signal.signal(s, lambda signum, frame: raised.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        held = io._hold_signals()
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGTERM)
+        assert raised == []
+        io._release_signals(held)
+        assert raised == [signal.SIGTERM, signal.SIGINT]
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def test_the_automatic_progress_bar_draws_only_into_a_terminal(monkeypatch):
@@ -900,7 +953,13 @@ def test_the_automatic_progress_bar_draws_only_into_a_terminal(monkeypatch):
         def isatty(self):
             return self.tty
 
-    for stderr, big, small in ((Terminal(True), True, False), (Terminal(False), False, False), (None, False, False)):
+    class Notebook:  # (ipykernel's OutStream: not a terminal, and it redraws a bar)
+        def isatty(self):
+            return False
+
+    Notebook.__module__ = "ipykernel.iostream"
+    for stderr, big, small in ((Terminal(True), True, False), (Terminal(False), False, False), (None, False, False),
+                               (Notebook(), True, False)):
         monkeypatch.setattr(io.sys, "stderr", stderr)
         assert (io._progress(Bar, 256 << 20, None) is not None) == big
         assert (io._progress(Bar, (256 << 20) - 1, None) is not None) == small
