@@ -293,10 +293,11 @@ def padded_embedding_(out, std: float, padding_idx: int, *, seed, stream, global
 
 
 def log_uniform_(out, a: float, b: float, *, seed, stream, global_shape=None, offset=None):
-    """log U(a, b), 0 < a < b: the decay rates' logarithm ``A_log`` of Mamba-2 (Dao & Gu 2024) and Gated DeltaNet
-    (Yang et al. 2025) layers as Hugging Face initializes them (``uniform_(a, b).log_()``), drawn and logged in
-    float32 (a 16-bit ``out``: rounded once, as transformers casts its float32 draw), or float64 for a float64
-    ``out``; ``out`` may be a block (``global_shape``/``offset``)."""
+    """log U(a, b), 0 < a < b: the decay rates' logarithm ``A_log`` of Gated DeltaNet layers (Yang et al. 2025;
+    Qwen3-Next's) as Hugging Face initializes them (``uniform_(0.01, 16).log_()``; Mamba's own code draws U(1, 16),
+    transformers' Mamba-2 log(1..heads)), drawn and logged in float32 (a 16-bit ``out``: rounded once, as
+    transformers casts its float32 draw), or float64 for a float64 ``out``; ``out`` may be a block
+    (``global_shape``/``offset``)."""
     if isinstance(a, bool) or isinstance(b, bool) or not (isinstance(a, (int, float, np.number))
                                                           and isinstance(b, (int, float, np.number)) and 0 < a < b):
         raise ValueError(f"log_uniform_: needs 0 < a < b, got a={a!r}, b={b!r}")
@@ -580,6 +581,8 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     if kind in ("gpt2", "bert") and cfg.get("add_cross_attention") is True:  # (their layers attending to an encoder)
         raise ValueError(f"{where}: add_cross_attention (cross-attention layers) is not supported")
     cfg = _aliased(cfg, _ALIASES.get(kind, {}), where)
+    if isinstance(cfg.get("layer_types"), list):  # (transformers renames the old names in every config)
+        cfg = {**cfg, "layer_types": [_OLD_TYPES.get(t, t) if isinstance(t, str) else t for t in cfg["layer_types"]]}
     dtype = resolve_dtype(dtype)  # (refused before anything is built)
     spec = _config_spec(kind, cfg, _getter(cfg, defaults, kind, where), where)
     kept = _FLOAT32.get(kind, ())
@@ -655,9 +658,10 @@ def _typed_sub_configs(cfg: Mapping, where: str, text: str, vision: str) -> dict
 
 
 def _rope(cfg: Mapping) -> Mapping:
-    """A config's rotary parameters: a legacy ``rope_scaling`` first, as transformers takes it, else its
-    ``rope_parameters`` ({} where it has neither)."""
-    return next((cfg[k] for k in ("rope_scaling", "rope_parameters") if isinstance(cfg.get(k), Mapping)), {})
+    """A config's rotary parameters: a legacy ``rope_scaling`` first (unless empty), as transformers takes it, else
+    its ``rope_parameters`` ({} where it has neither)."""
+    return next((cfg[k] for k in ("rope_scaling", "rope_parameters") if isinstance(cfg.get(k), Mapping) and cfg[k]),
+                {})  # (an empty rope_scaling: not taken, as transformers' `rope_scaling or rope_parameters`)
 
 
 def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
@@ -1005,11 +1009,11 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
-    kinds = _LAYER_TYPES.get(kind, _ATTENTION_TYPES + ("attention",))  # ("attention": transformers' old full one)
+    kinds = _LAYER_TYPES.get(kind, _ATTENTION_TYPES)
     if types is not None and (not isinstance(types, list) or len(types) != layers
                               or not all(isinstance(t, str) and t in kinds for t in types)):
         raise ValueError(f"{where}: layer_types must be null or a list of {layers} attention types, one per layer "
-                         f"(num_hidden_layers; {' or '.join(k for k in kinds if k != 'attention')}), got {types!r}")
+                         f"(num_hidden_layers; {' or '.join(kinds)}), got {types!r}")
     init_range = get("initializer_range", "std")
     if kind == "llama" and init_range > 1:  # (LlamaConfig's validation)
         raise ValueError(f"{where}: initializer_range must be in [0, 1] (LlamaConfig's range), got {init_range!r}")
@@ -1064,19 +1068,22 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                       o_bias=bias, padding_idx=pad, sinks=init_range,
                       moe=_sparse_layers(kind, get, None, init_range, std, where))
     if kind == "qwen3_next":  # (its RMSNorms scale by 1 + weight: zeros, its gated one aside)
-        types, bias = _hybrid_layers(cfg, get, where), get("attention_bias", "flag")
-        k_heads, v_heads = get("linear_num_key_heads"), get("linear_num_value_heads")
-        if v_heads % k_heads:  # (each key head serves v_heads // k_heads value heads: its forward pass reshapes so)
+        mixers, bias = _hybrid_layers(cfg, get, where), get("attention_bias", "flag")
+        linear = "size" if "linear_attention" in mixers else "int"  # (sizes where a layer has them, else as typed)
+        k_heads, v_heads = get("linear_num_key_heads", linear), get("linear_num_value_heads", linear)
+        if linear == "size" and v_heads % k_heads:  # (each key head serves v_heads // k_heads value heads: its
             raise ValueError(f"{where}: linear_num_value_heads {v_heads} is not a multiple of linear_num_key_heads "
-                             f"{k_heads}")
-        deltanet = (k_heads, v_heads, get("linear_key_head_dim"), get("linear_value_head_dim"),
-                    get("linear_conv_kernel_dim"), std)
-        return _llama(get("num_hidden_layers"), d, get("intermediate_size"), vocab, heads=heads,
+                             f"{k_heads}")  # forward pass reshapes so)
+        deltanet = (k_heads, v_heads, get("linear_key_head_dim", linear), get("linear_value_head_dim", linear),
+                    get("linear_conv_kernel_dim", linear), std)
+        layers, dense = get("num_hidden_layers"), cfg.get("mlp_only_layers")
+        mlp = "size" if len(_qwen_sparse(get, dense, where)) < layers else "int"  # (a dense layer's width)
+        return _llama(layers, d, get("intermediate_size", mlp), vocab, heads=heads,
                       tied=get("tie_word_embeddings", "flag"), std=std, padding_idx=pad, norm="zeros_",
                       attention=lambda p, i: _gated_deltanet(p + "linear_attn.", d, *deltanet)
-                      if types[i] == "linear_attention" else
+                      if mixers[i] == "linear_attention" else
                       _gated_attention(p + "self_attn.", d, heads, kv_heads, head_dim, std, bias),
-                      moe=_sparse_layers(kind, get, cfg.get("mlp_only_layers"), init_range, std, where))
+                      moe=_sparse_layers(kind, get, dense, init_range, std, where))
     if kind == "llama4_text":  # (its q/k norms: L2, no weights; its MLPs under feed_forward.)
         spec = _llama(get("num_hidden_layers"), d, get("intermediate_size_mlp"), vocab, heads=heads,
                       kv_heads=kv_heads, head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
@@ -1106,11 +1113,8 @@ _NORMS = {  # each decoder layer's norms
 
 
 _EXPERTS = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "llama4_text": "num_local_experts",
-            "deepseek_v3": "n_routed_experts",
-            "glm4_moe": "n_routed_experts", "qwen2_moe": "num_experts", "qwen3_moe": "num_experts",
-            "qwen3_next": "num_experts"}  # (its key)
-_ROTARY = {"glm4_moe": 0.5, "phi3": 1.0, "qwen3_next": 0.25}  # the families that rotate a part of a head: their
-# default part
+            "deepseek_v3": "n_routed_experts", "glm4_moe": "n_routed_experts"}  # (its key; Qwen's: _qwen_sparse)
+_ROTARY = {"glm4_moe": 0.5, "phi3": 1.0, "qwen3_next": 0.25}  # the partly rotary families: their default part
 
 
 def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int, kv_heads: int | None = None) -> None:
@@ -1121,14 +1125,17 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     more experts per token than experts, and DeepSeek's and GLM-4.5's expert groups (``n_group`` dividing the routed
     experts into groups of 2 or more, ``topk_group`` of them at most)."""
     rope = _rope(cfg)
-    part = rope.get("partial_rotary_factor", cfg.get("partial_rotary_factor", _ROTARY.get(kind, 1.0)))
-    if kind not in _ROTARY and rope.get("rope_type", rope.get("type", "default")) == "default":
+    top = cfg.get("partial_rotary_factor", _ROTARY.get(kind, 1.0))  # (a null one: all of a head, but in Phi-3's
+    part = rope.get("partial_rotary_factor", 1.0 if top is None and kind != "phi3" else top)  # config: refused)
+    if kind in _ROTARY:  # (a part of each head, int(head_dim × part) dimensions, rotated in pairs)
+        _check_part(kind, rope, part, rotary, where)
+    elif rope.get("rope_type", rope.get("type", "default")) == "default":
         part = 1.0  # (a family that rotates all of a head ignores the factor, but in a non-default rope's frequencies)
-    elif kind not in _ROTARY and isinstance(part, (int, float)) and part != 1:
+    elif isinstance(part, (int, float)) and part != 1:
         raise ValueError(f"{where}: partial_rotary_factor {part} with rope_type {rope.get('rope_type')!r}: this "
                          "family rotates all of a head (transformers' forward pass fails on fewer frequencies)")
-    if rotary >= (1 if kind == "llama4_text" else 3) and rotary % 2 and (  # (Llama 4's: complex, pairs always)
-            not isinstance(part, (int, float)) or int(rotary * part) == rotary):
+    if kind not in _ROTARY and rotary >= (1 if kind == "llama4_text" else 3) and rotary % 2 and (  # (Llama 4's:
+            not isinstance(part, (int, float)) or int(rotary * part) == rotary):  # complex, pairs always)
         key = "qk_rope_head_dim" if kind == "deepseek_v3" else "head_dim"
         raise ValueError(f"{where}: the rotary {key} must be even (RoPE rotates pairs of dimensions), got {rotary}")
     heads = get("num_attention_heads")
@@ -1155,8 +1162,27 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
             raise ValueError(f"{where}: each of the n_group {groups} groups of the {n} experts must hold 2 at least")
 
 
+def _check_part(kind: str, rope: Mapping, part: Any, head_dim: int, where: str) -> None:
+    """Refuse the rotary part of a head that a partly rotary family's forward pass fails on: ``part`` not a finite
+    number, int(head_dim × part) dimensions negative or, rounded up to pairs, more than a head of 2 or more (an odd
+    head rotated whole: transformers' ``validate_rope`` refuses it first); Qwen3-Next's rotary parameters given per
+    layer type (its rotary embedding reads one set)."""
+    if kind == "qwen3_next" and set(rope) & {"full_attention", "linear_attention"}:
+        raise ValueError(f"{where}: rope_parameters must be one set of rotary parameters (this family's rotary "
+                         f"embedding reads no set per layer type), got {dict(rope)!r}")
+    if not isinstance(part, (int, float)) or not math.isfinite(head_dim * part):
+        raise ValueError(f"{where}: partial_rotary_factor must be a finite number (the part of each head that "
+                         f"rotates), got {part!r}")
+    dim = int(head_dim * part)
+    if dim < 0 or dim + dim % 2 > head_dim > 1:  # (a head of 1 broadcasts against its pair)
+        key = "the rotary head_dim must be even (RoPE rotates pairs of dimensions)" if dim == head_dim else \
+            f"partial_rotary_factor {part} must rotate 0 to head_dim {head_dim} dimensions in pairs"
+        raise ValueError(f"{where}: {key}, got {dim} of head_dim {head_dim}")
+
+
 _ATTENTION_TYPES = ("full_attention", "sliding_attention")  # (the layers these families' models build: the other
 # types transformers' configs take fail in their forward pass)
+_OLD_TYPES = {"attention": "full_attention", "mamba": "linear_attention"}  # (transformers' _LEGACY_LAYER_TYPE_REMAP)
 _LAYER_TYPES = {"llama4_text": ("full_attention", "chunked_attention"),
                 "qwen3_next": ("linear_attention", "full_attention")}  # (the others' are _ATTENTION_TYPES)
 
@@ -1167,7 +1193,8 @@ def _hybrid_layers(cfg: Mapping, get: Callable, where: str) -> list:
     attention (Gated DeltaNet)."""
     types, interval = cfg.get("layer_types"), cfg.get("full_attention_interval", 4)
     if types is None:
-        if not isinstance(interval, (int, float)) or not interval or not math.isfinite(interval):
+        if not isinstance(interval, (int, float)) or not interval or isinstance(interval, float) and not math.isfinite(
+                interval):  # (an int of any size: Python's modulo takes it)
             raise ValueError(f"{where}: full_attention_interval must be a nonzero number (a full-attention layer every "
                              f"that many), got {interval!r}")
         types = ["linear_attention" if (i + 1) % interval else "full_attention"
@@ -1364,21 +1391,34 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     if kind == "mixtral":  # every layer; the checkpoints' names (as transformers 5 saves them, fusing on load)
         experts, hidden = get("num_local_experts"), get("intermediate_size")
         return lambda p, i: _moe(p, d, experts, hidden, init_range, names=("block_sparse_moe", "w1", "w3", "w2"))
-    experts, step = get("num_experts", "count"), get("decoder_sparse_step", "int")
-    dense = [] if dense is None else dense
-    if not isinstance(dense, list) or not all(_is_int(i) for i in dense):
-        raise ValueError(f"{where}: mlp_only_layers must be null or a list of layer indices, got {dense!r}")
-    may = [i for i in range(get("num_hidden_layers")) if i not in dense] if experts else []  # (as transformers tests
-    if may and step == 0:  # a layer: its step only where a layer is not dense by the others)
-        raise ValueError(f"{where}: decoder_sparse_step must be a nonzero integer (a sparse layer every that many) "
-                         "where a layer may be sparse (num_experts > 0, a layer not in mlp_only_layers), got 0")
-    sparse = {i for i in may if (i + 1) % step == 0}
+    sparse, experts = _qwen_sparse(get, dense, where), get("num_experts", "int")
     used = "size" if sparse else "int"  # (the experts' widths: sizes where a layer is sparse, else as typed)
     hidden = get("moe_intermediate_size", used)
     shared = get("shared_expert_intermediate_size", "count" if sparse else "int") \
         if kind in ("qwen2_moe", "qwen3_next") else None
     return lambda p, i: _moe(p, d, experts, hidden, init_range, shared=shared, shared_std=std) if i in sparse \
         else None
+
+
+def _qwen_sparse(get: Callable, dense: Any, where: str) -> set:
+    """The sparse layers of Qwen2-MoE, Qwen3-MoE and Qwen3-Next, checked as transformers builds and runs them: layer
+    ``i`` is sparse where it is not in ``mlp_only_layers`` (``dense``), ``num_experts`` > 0 and ``i + 1`` is a
+    multiple of ``decoder_sparse_step`` — tested in that order, so a step of 0 fails only where a layer may be sparse
+    (a negative one is taken, as Python's modulo takes it); ``num_experts_per_tok`` 0 to ``num_experts`` where a
+    layer is sparse (an integer elsewhere)."""
+    experts, step, top = get("num_experts", "int"), get("decoder_sparse_step", "int"), get("num_experts_per_tok", "int")
+    dense = [] if dense is None else dense
+    if not isinstance(dense, list) or not all(_is_int(i) for i in dense):
+        raise ValueError(f"{where}: mlp_only_layers must be null or a list of layer indices, got {dense!r}")
+    may = [i for i in range(get("num_hidden_layers")) if i not in dense] if experts > 0 else []
+    if may and step == 0:
+        raise ValueError(f"{where}: decoder_sparse_step must be a nonzero integer (a sparse layer every that many) "
+                         "where a layer may be sparse (num_experts > 0, a layer not in mlp_only_layers), got 0")
+    sparse = {i for i in may if (i + 1) % step == 0}
+    if sparse and not 0 <= top <= experts:  # (its router's top-k)
+        raise ValueError(f"{where}: num_experts_per_tok must be 0 to the {experts} experts (num_experts) where a "
+                         f"layer is sparse, got {top}")
+    return sparse
 
 
 _BUFFERS = (".running_mean", ".running_var", ".e_score_correction_bias")

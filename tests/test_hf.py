@@ -337,13 +337,40 @@ LAYERS = {  # Qwen3-Next's hybrid layers (2026-12-06 (d)), and the sparse step o
     "qwen3-next-step-0-no-experts": {**QWEN3_NEXT, "decoder_sparse_step": 0, "num_experts": 0},
     "qwen3-next-step-0": {**QWEN3_NEXT, "decoder_sparse_step": 0},
     "qwen3-next-no-experts-width-0": {**QWEN3_NEXT, "num_experts": 0, "moe_intermediate_size": 0},
+    # a review's (2026-12-06 (d)): transformers' old layer type names, keys no layer uses (typed only), the rotary part
+    "qwen3-next-old-type-names": {**QWEN3_NEXT, "layer_types": ["attention", "mamba", "mamba", "attention"]},
+    "llama4-text-old-type-name": {"model_type": "llama4_text", "head_dim": 16, "num_local_experts": 2,
+                                  "intermediate_size_mlp": 96, "layer_types": ["attention", "chunked_attention"]},
+    "qwen3-next-no-linear-layer": {**QWEN3_NEXT, "full_attention_interval": 1, "linear_num_value_heads": 3,
+                                   "linear_conv_kernel_dim": 0},
+    "qwen3-next-no-dense-layer": {**QWEN3_NEXT, "intermediate_size": -1},
+    "qwen3-next-top-past-experts-no-sparse": {**QWEN3_NEXT, "num_experts_per_tok": 4, "decoder_sparse_step": 5},
+    "qwen3-next-top-past-experts": {**QWEN3_NEXT, "num_experts_per_tok": 4},
+    "qwen3-next-top-0": {**QWEN3_NEXT, "num_experts_per_tok": 0},
+    "qwen3-next-experts-negative": {**QWEN3_NEXT, "num_experts": -1},
+    "qwen3-next-top-null-no-experts": {**QWEN3_NEXT, "num_experts": 0, "num_experts_per_tok": None},
+    "qwen3-next-part-2": {**QWEN3_NEXT, "partial_rotary_factor": 2.0},
+    "qwen3-next-part-negative": {**QWEN3_NEXT, "rope_parameters": {"rope_type": "default", "rope_theta": 1e4,
+                                                                   "partial_rotary_factor": -0.5}},
+    "qwen3-next-part-string": {**QWEN3_NEXT, "partial_rotary_factor": "x"},
+    "qwen3-next-part-rounded-past-head": {**QWEN3_NEXT, "head_dim": 15, "partial_rotary_factor": 1.07},
+    "qwen3-next-part-null-odd-head": {**QWEN3_NEXT, "head_dim": 15, "partial_rotary_factor": None},  # (all of it)
+    "qwen3-next-rope-per-layer-type": {**QWEN3_NEXT, "rope_parameters": {
+        "full_attention": {"rope_type": "default", "rope_theta": 1e4},
+        "linear_attention": {"rope_type": "default", "rope_theta": 1e4}}},
+    "qwen3-next-empty-rope-scaling": {**QWEN3_NEXT, "head_dim": 15, "rope_scaling": {}, "rope_parameters": {
+        "rope_type": "default", "rope_theta": 1e4, "partial_rotary_factor": 1.0}},
+    "glm4-moe-part-2": {"model_type": "glm4_moe", "head_dim": 16, "n_routed_experts": 4, "num_experts_per_tok": 2,
+                        "moe_intermediate_size": 32, "partial_rotary_factor": 2.0},
     **{f"{kind}-{case}": {"model_type": kind, **QWEN_MOE, **({"head_dim": 16} if kind == "qwen3_moe" else {}), **v}
        for kind in ("qwen2_moe", "qwen3_moe") for case, v in (
            ("step-0-dense", {"decoder_sparse_step": 0, "mlp_only_layers": [0, 1]}),  # (no layer may be sparse: runs)
            ("step-0", {"decoder_sparse_step": 0, "mlp_only_layers": [0]}),
            ("step-negative", {"decoder_sparse_step": -2}),  # (a sparse layer every 2nd: runs)
            ("step-float", {"decoder_sparse_step": 2.0}),
-           ("no-experts-width-0", {"num_experts": 0, "moe_intermediate_size": 0}))},
+           ("no-experts-width-0", {"num_experts": 0, "moe_intermediate_size": 0}),
+           ("top-past-experts-all-dense", {"num_experts_per_tok": 4, "mlp_only_layers": [0, 1]}),
+           ("experts-negative", {"num_experts": -1}))},
 }
 
 
@@ -379,7 +406,8 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
         assert any(key in str(ours) for key in ("initializer_range", "sliding_window", "layer_types", "no_rope_layer",
                                                 "attention_chunk_size", "head_dim", "num_attention_heads",
                                                 "num_local_experts", "linear_", "full_attention",
-                                                "decoder_sparse_step")), ours
+                                                "decoder_sparse_step", "num_experts_per_tok", "rotary",
+                                                "rope_parameters")), ours
     elif case in LAYERS:  # (and what it accepts is the model transformers builds)
         assert parameter_count(config_spec(cfg)) == sum(p.numel() for p in model.parameters())
 
