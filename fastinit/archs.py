@@ -20,8 +20,8 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma 1-3
 (Gemma 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite, SmolLM3,
 Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE,
-Qwen3-MoE, Qwen3-Next (Gated DeltaNet layers), DeepSeek-V3, GLM-4.5 (``glm4_moe``), GPT-OSS and Llama 4 (its
-image-text model too): any size, with the config's ``initializer_range``.
+Qwen3-MoE, Qwen3-Next and Qwen3.5 (Gated DeltaNet layers; Qwen3.5's image-text models too), DeepSeek-V3, GLM-4.5
+(``glm4_moe``), GPT-OSS and Llama 4 (its image-text model too): any size, with the config's ``initializer_range``.
 """
 from __future__ import annotations
 
@@ -214,20 +214,26 @@ def _llama4_moe(prefix: str, d: int, experts: int, hidden: int, std: float,
 
 
 def _gated_deltanet(prefix: str, d: int, k_heads: int, v_heads: int, k_dim: int, v_dim: int, kernel: int,
-                    std: float) -> Dict[str, TensorSpec]:
-    """Qwen3-Next's Gated DeltaNet token mixer (Yang et al. 2025) as transformers builds and initializes it: per value
-    head ``dt_bias`` one and ``A_log`` log U(0.01, 16) (:func:`log_uniform_`); the depthwise causal ``conv1d`` over
-    queries, keys and values (2·k_heads·k_dim + v_heads·v_dim channels × 1 × ``kernel``), ``in_proj_qkvz`` (queries,
-    keys, values and the output gate z), ``in_proj_ba`` (β and the decay's input, one each per value head) and
-    ``out_proj``, N(0, std²); the gated RMSNorm's scale (``v_dim``) one."""
+                    std: float, split: bool) -> Dict[str, TensorSpec]:
+    """The Gated DeltaNet token mixer (Yang et al. 2025) of Qwen3-Next and Qwen3.5 as transformers builds and
+    initializes it: per value head ``dt_bias`` one and ``A_log`` log U(0.01, 16) (:func:`log_uniform_`); the depthwise
+    causal ``conv1d`` over queries, keys and values (2·k_heads·k_dim + v_heads·v_dim channels × 1 × ``kernel``), the
+    input projections — Qwen3-Next's ``in_proj_qkvz`` (queries, keys, values and the output gate z) and ``in_proj_ba``
+    (β and the decay's input, one each per value head); Qwen3.5's (``split``) ``in_proj_qkv``, ``in_proj_z``,
+    ``in_proj_b``, ``in_proj_a`` — and ``out_proj``, N(0, std²); the gated RMSNorm's scale (``v_dim``) one."""
     key, value = k_heads * k_dim, v_heads * v_dim
+    inputs = {**_linear(prefix + "in_proj_qkv", 2 * key + value, d, std, False),
+              **_linear(prefix + "in_proj_z", value, d, std, False),
+              **_linear(prefix + "in_proj_b", v_heads, d, std, False),
+              **_linear(prefix + "in_proj_a", v_heads, d, std, False)} if split else \
+        {**_linear(prefix + "in_proj_qkvz", 2 * key + 2 * value, d, std, False),
+         **_linear(prefix + "in_proj_ba", 2 * v_heads, d, std, False)}
+    rest = {prefix + "norm.weight": TensorSpec((v_dim,), init="ones_"),
+            **_linear(prefix + "out_proj", d, value, std, False)}
     return {prefix + "dt_bias": TensorSpec((v_heads,), init="ones_"),
             prefix + "A_log": TensorSpec((v_heads,), init=log_uniform_, params={"a": 0.01, "b": 16.0}),
             prefix + "conv1d.weight": TensorSpec((2 * key + value, 1, kernel), init="normal_", params={"std": std}),
-            **_linear(prefix + "in_proj_qkvz", 2 * key + 2 * value, d, std, False),
-            **_linear(prefix + "in_proj_ba", 2 * v_heads, d, std, False),
-            prefix + "norm.weight": TensorSpec((v_dim,), init="ones_"),
-            **_linear(prefix + "out_proj", d, value, std, False)}
+            **({**rest, **inputs} if split else {**inputs, **rest})}  # (their modules' order)
 
 
 def _gated_attention(prefix: str, d: int, heads: int, kv_heads: int, head_dim: int, std: float,
@@ -409,6 +415,13 @@ _LLAMA = {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, 
           "initializer_range": 0.02, "pad_token_id": None}
 _GEMMA = {**_LLAMA, "vocab_size": 256000, "head_dim": 256, "tie_word_embeddings": True, "pad_token_id": 0,
           "attention_bias": False}
+_QWEN_VL = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe")  # (:func:`_qwen_vl`)
+_V3 = _QWEN_VL[2:]  # (Qwen3-VL's model: its text under model.language_model., its vision's learned positions)
+_HYBRID = ("qwen3_next", "qwen3_5_text", "qwen3_5_moe_text")  # (Gated DeltaNet and gated attention layers)
+_TEXT_OF = {"qwen3_vl": "qwen3", "qwen3_vl_moe": "qwen3_moe", "qwen3_5": "qwen3_5_text",
+            "qwen3_5_moe": "qwen3_5_moe_text"}  # (the decoders of Qwen3-VL's and Qwen3.5's image-text models)
+_DELTANET = {"linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_value_head_dim": 128,
+             "linear_num_key_heads": 16, "linear_num_value_heads": 32}  # (Qwen3-Next's and Qwen3.5's Gated DeltaNet)
 _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "llama": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
     "mistral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8},
@@ -462,17 +475,22 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                  "moe_intermediate_size": 1408, "first_k_dense_replace": 1, "n_group": 1, "topk_group": 1},
     "qwen3_next": {**_LLAMA, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632,
                    "num_hidden_layers": 48, "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 256,
-                   "attention_bias": False, "linear_conv_kernel_dim": 4, "linear_key_head_dim": 128,
-                   "linear_value_head_dim": 128, "linear_num_key_heads": 16, "linear_num_value_heads": 32,
-                   "num_experts": 512, "num_experts_per_tok": 10, "moe_intermediate_size": 512,
-                   "shared_expert_intermediate_size": 512, "decoder_sparse_step": 1, "mlp_only_layers": None},
+                   "attention_bias": False, **_DELTANET, "num_experts": 512, "num_experts_per_tok": 10,
+                   "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512, "decoder_sparse_step": 1,
+                   "mlp_only_layers": None},
+    "qwen3_5_text": {**_LLAMA, "vocab_size": 248320, "intermediate_size": 12288, "num_attention_heads": 16,
+                     "num_key_value_heads": 4, "head_dim": 256, "attention_bias": False, **_DELTANET},
+    "qwen3_5_moe_text": {**_LLAMA, "vocab_size": 248320, "hidden_size": 2048, "num_hidden_layers": 40,
+                         "num_attention_heads": 16, "num_key_value_heads": 2, "head_dim": 256,
+                         "attention_bias": False, "num_experts": 256, "num_experts_per_tok": 8,
+                         "moe_intermediate_size": 512, "shared_expert_intermediate_size": 512, **_DELTANET},
     "llama4_text": {**_LLAMA, "vocab_size": 202048, "hidden_size": 5120, "intermediate_size": 8192,
                     "intermediate_size_mlp": 16384, "num_hidden_layers": 48, "num_attention_heads": 40,
                     "num_key_value_heads": 8, "head_dim": 128, "attention_bias": False, "num_local_experts": 16,
                     "num_experts_per_tok": 1, "interleave_moe_layer_step": 1, "moe_layers": None},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
     "llama4": {"initializer_range": None, "tie_word_embeddings": False},
-    **dict.fromkeys(("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"), {"tie_word_embeddings": False,
+    **dict.fromkeys(_QWEN_VL, {"tie_word_embeddings": False,
                                                                              "initializer_range": 0.02}),
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "tie_word_embeddings": True, "initializer_range": 0.02},
@@ -499,6 +517,8 @@ _QWEN_VISION = {  # (their vision configs')
                  "patch_size": 16, "spatial_merge_size": 2, "temporal_patch_size": 2, "out_hidden_size": 3584,
                  "num_position_embeddings": 2304, "deepstack_visual_indexes": [8, 16, 24], "initializer_range": 0.02}}
 _QWEN_VISION["qwen3_vl_moe"] = _QWEN_VISION["qwen3_vl"]
+_QWEN_VISION["qwen3_5"] = _QWEN_VISION["qwen3_5_moe"] = {k: v for k, v in _QWEN_VISION["qwen3_vl"].items()
+                                                         if k != "deepstack_visual_indexes"}  # (no deepstack)
 _QWEN3_VL_MOE_TEXT = {"vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632, "num_hidden_layers": 24,
                       "num_attention_heads": 16, "num_key_value_heads": 16, "num_experts": 60, "num_experts_per_tok": 4,
                       "moe_intermediate_size": 1408}  # (Qwen3-VL-MoE's text config's, where they are not Qwen3-MoE's)
@@ -553,25 +573,25 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``, ``"gemma3_text"``,
     ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``, ``"olmo3"``, ``"exaone4"``,
     ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"qwen3_next"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``,
-    ``"llama4_text"`` (``…ForCausalLM``; Qwen3-Next's Gated DeltaNet and gated attention layers,
-    :func:`_gated_deltanet`, :func:`_gated_attention`; the experts one tensor each, named as the published checkpoints
-    and transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_gpt_oss_experts`), Llama
-    4's as its checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent attention, its (and GLM-4.5's) first
-    ``first_k_dense_replace`` layers dense; their multi-token-prediction layers, which transformers does not build, left
-    out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"llama4"`` (:func:`_llama4`),
-    ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``, ``"qwen3_vl_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s
-    names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"``
-    (``BertModel``); the names and shapes those transformers classes build from it, a key left out taking transformers'
-    default. Values as transformers' ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's
-    residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero,
-    norms' scales one (Gemma's, which scale by 1 + weight, zero), shifts zero; experts and routers N(0,
-    initializer_range²) (0 meaning 0 there, as in transformers). ``name``: what messages call the configuration
-    (default: its path; ``config`` for a mapping). ``dtype``: every tensor's, except those transformers keeps in float32
-    (DeepSeek-V3's and GLM-4.5's routers and their ``e_score_correction_bias``, as its ``save_pretrained`` writes them;
-    GPT-OSS's norms, which it upcasts when it loads a float16 model, are written in ``dtype``, as its
-    ``save_pretrained`` of such a model writes them). A ``quantization_config`` is not followed: the values are written
-    unquantized. A ValueError naming the key refuses a config transformers' config refuses or whose model fails in its
-    forward pass (:func:`_check_runs`)."""
+    ``"llama4_text"``, ``"qwen3_5_text"``, ``"qwen3_5_moe_text"`` (``…ForCausalLM``; Qwen3-Next's and Qwen3.5's Gated
+    DeltaNet and gated attention layers, :func:`_gated_deltanet`, :func:`_gated_attention`; the experts one tensor each,
+    named as the published checkpoints and transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them
+    (:func:`_gpt_oss_experts`), Llama 4's as its checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent
+    attention, its (and GLM-4.5's) first ``first_k_dense_replace`` layers dense; their multi-token-prediction layers,
+    which transformers does not build, left out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`),
+    ``"llama4"`` (:func:`_llama4`), ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``, ``"qwen3_vl_moe"``, ``"qwen3_5"``,
+    ``"qwen3_5_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
+    ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those
+    transformers classes build from it, a key left out taking transformers' default. Values as transformers'
+    ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2
+    n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which
+    scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
+    transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
+    ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's and GLM-4.5's routers and their
+    ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it loads
+    a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
+    ``quantization_config`` is not followed: the values are written unquantized. A ValueError naming the key refuses a
+    config transformers' config refuses or whose model fails in its forward pass (:func:`_check_runs`)."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -770,14 +790,15 @@ def _llama4_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSp
 
 
 def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
-    """Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models (``Qwen2VLForConditionalGeneration``,
-    ...; Wang et al. 2024, Bai et al. 2025) under the published checkpoints' names, as transformers 5's
-    ``save_pretrained`` writes them: the decoder of the ``text_config`` — or of the top-level keys, as Qwen2(.5)-VL's
-    published config.json files give it — (Qwen2's, with q/k/v biases, under ``model.``; Qwen3's, with per-head q/k
-    norms, under ``model.language_model.``; Qwen3-VL-MoE's Qwen3-MoE decoder with its experts fused as published,
-    :func:`_fused_gated_experts`) and ``lm_head`` (tied by the top-level ``tie_word_embeddings``), N(0, its
-    initializer_range²); the vision transformer of the ``vision_config`` (:func:`_qwen_vision`)."""
-    v3 = kind in ("qwen3_vl", "qwen3_vl_moe")
+    """Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's, Qwen3-VL-MoE's, Qwen3.5's and Qwen3.5-MoE's image-text models
+    (``Qwen2VLForConditionalGeneration``, ...; Wang et al. 2024, Bai et al. 2025) under the published checkpoints'
+    names, as transformers 5's ``save_pretrained`` writes them: the decoder of the ``text_config`` — or of the top-level
+    keys, as Qwen2(.5)-VL's published config.json files give it — (Qwen2's, with q/k/v biases, under ``model.``;
+    Qwen3's, with per-head q/k norms, under ``model.language_model.``; Qwen3-VL-MoE's Qwen3-MoE decoder with its experts
+    fused as published, :func:`_fused_gated_experts`; Qwen3.5's hybrid decoders, ``qwen3_5_text`` and
+    ``qwen3_5_moe_text``) and ``lm_head`` (tied by the top-level ``tie_word_embeddings``), N(0, its initializer_range²);
+    the vision transformer of the ``vision_config`` (:func:`_qwen_vision`)."""
+    v3 = kind in _V3
     given = _sub_config(cfg, "text_config", where)
     text = dict(given) if given is not None else {k: v for k, v in cfg.items() if k not in (
         "model_type", "vision_config", "text_config", "tie_word_embeddings")}  # (the published files: flat)
@@ -788,7 +809,7 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         flat = sorted(set(text) & {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads",
                                    "num_key_value_heads", "head_dim", "vocab_size", "num_experts", "num_local_experts",
                                    "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step",
-                                   "mlp_only_layers"})
+                                   "mlp_only_layers", "shared_expert_intermediate_size", *_DELTANET})
         if flat:
             raise ValueError(f"{where}: {flat} belong in text_config (transformers' Qwen3-VL config ignores them at "
                              "the top level)")
@@ -797,11 +818,9 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
         text.pop("head_dim", None)  # (not the text's in the flat layout: transformers leaves it at the top level)
     tied = get("tie_word_embeddings", "flag") or not v3 and text.get("tie_word_embeddings") is True
     # (Qwen2(.5)-VL's config carries the text's flag up; Qwen3-VL's reads its own alone)
-    if v3:  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own; Qwen3-MoE's for the MoE)
-        section = _rope(text).get("mrope_section", [24, 20, 20])  # (its interleaved sections: 3 of any size)
-        if not isinstance(section, list) or len(section) < 3:
-            raise ValueError(f"{seen}: rope_parameters' mrope_section must list the rotary sections of time, height "
-                             f"and width (3), got {section!r}")
+    if v3:  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own; Qwen3-MoE's for the MoE;
+        # Qwen3.5's hybrid decoders, which check their sections themselves)
+        _check_sections(text, [24, 20, 20], seen)
         if kind == "qwen3_vl_moe":  # (its config derives head_dim where it is null or 0: hidden // heads)
             text = {**_QWEN3_VL_MOE_TEXT, **_aliased(text, _ALIASES["qwen3_moe"], seen)}
             d, heads = text["hidden_size"], text["num_attention_heads"]
@@ -809,9 +828,9 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
             if (hd is None or _is_int(hd) and hd == 0) and all(_is_int(n) and n > 0 for n in (d, heads)):  # (else
                 # refused by the decoder)
                 text["head_dim"] = d // heads
-        text = _vl_window(text, seen)
-        spec = config_spec({**text, "model_type": "qwen3_moe" if kind == "qwen3_vl_moe" else "qwen3",
-                            "tie_word_embeddings": tied}, name=seen)
+        if kind in ("qwen3_vl", "qwen3_vl_moe"):
+            text = _vl_window(text, seen)
+        spec = config_spec({**text, "model_type": _TEXT_OF[kind], "tie_word_embeddings": tied}, name=seen)
         spec = {n.replace("model.", "model.language_model.", 1): t for n, t in spec.items()}
         if kind == "qwen3_vl_moe":
             spec = _fused_gated_experts(spec)
@@ -835,6 +854,15 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
                          f"hidden_size {d}")
     spec.update(_qwen_vision(kind, get, seen))
     return spec
+
+
+def _check_sections(cfg: Mapping, default: list, where: str) -> None:
+    """Qwen3-VL's and Qwen3.5's rotary sections (``mrope_section``, interleaved: 3 of any size, time, height and
+    width; their rotary embedding indexes the three)."""
+    section = _rope(cfg).get("mrope_section", default)
+    if not isinstance(section, list) or len(section) < 3:
+        raise ValueError(f"{where}: rope_parameters' mrope_section must list the rotary sections of time, height and "
+                         f"width (3), got {section!r}")
 
 
 def _vl_window(text: dict, where: str) -> dict:
@@ -890,8 +918,8 @@ def _qwen_vision(kind: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
     ``linear_fc1``/``linear_fc2``, of width ``intermediate_size``), and the merger that joins
     ``spatial_merge_size``² patches into one token of the text's width (``ln_q``, ``mlp.0``, ``mlp.2``; Qwen3-VL's
     ``norm``, ``linear_fc1``, ``linear_fc2``, and one more per ``deepstack_visual_indexes`` entry, normalized after
-    the join: ``deepstack_merger_list.K``)."""
-    v2, v3 = kind == "qwen2_vl", kind in ("qwen3_vl", "qwen3_vl_moe")
+    the join: ``deepstack_merger_list.K``; Qwen3.5's vision is Qwen3-VL's without them)."""
+    v2, v3 = kind == "qwen2_vl", kind in _V3
     width_key = "embed_dim" if v2 else "hidden_size"
     width, heads = get(width_key), get("num_heads")
     out = get("hidden_size" if v2 else "out_hidden_size")
@@ -934,7 +962,8 @@ def _qwen_vision(kind: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
     if not v3:
         return {**spec, **norm("merger.ln_q", width), **linear("merger.mlp.0", merged, merged),
                 **linear("merger.mlp.2", out, merged)}
-    deep = get("deepstack_visual_indexes", "indices")  # (blocks whose outputs feed the decoder's first layers)
+    deep = get("deepstack_visual_indexes", "indices") if kind in ("qwen3_vl", "qwen3_vl_moe") else []  # (blocks
+    # whose outputs feed the decoder's first layers; Qwen3.5's vision has none)
     for k, at in enumerate([None, *deep]):  # the merger, then the deepstack ones (normalized after the join)
         m = "merger." if at is None else f"deepstack_merger_list.{k - 1}."
         spec.update({**norm(m + "norm", width if at is None else merged), **linear(m + "linear_fc1", merged, merged),
@@ -1006,7 +1035,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
         return _gemma3(cfg, get, where)
     if kind == "llama4":
         return _llama4(cfg, get, where)
-    if kind in ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe"):
+    if kind in _QWEN_VL:
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")
     kinds = _LAYER_TYPES.get(kind, _ATTENTION_TYPES)
@@ -1067,7 +1096,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                       head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std, qkv_bias=bias,
                       o_bias=bias, padding_idx=pad, sinks=init_range,
                       moe=_sparse_layers(kind, get, None, init_range, std, where))
-    if kind == "qwen3_next":  # (its RMSNorms scale by 1 + weight: zeros, its gated one aside)
+    if kind in _HYBRID:  # (their RMSNorms scale by 1 + weight: zeros, the gated one aside)
         mixers, bias = _hybrid_layers(cfg, get, where), get("attention_bias", "flag")
         linear = "size" if "linear_attention" in mixers else "int"  # (sizes where a layer has them, else as typed)
         k_heads, v_heads = get("linear_num_key_heads", linear), get("linear_num_value_heads", linear)
@@ -1075,15 +1104,20 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
             raise ValueError(f"{where}: linear_num_value_heads {v_heads} is not a multiple of linear_num_key_heads "
                              f"{k_heads}")  # forward pass reshapes so)
         deltanet = (k_heads, v_heads, get("linear_key_head_dim", linear), get("linear_value_head_dim", linear),
-                    get("linear_conv_kernel_dim", linear), std)
+                    get("linear_conv_kernel_dim", linear), std, kind != "qwen3_next")
         layers, dense = get("num_hidden_layers"), cfg.get("mlp_only_layers")
-        mlp = "size" if len(_qwen_sparse(get, dense, where)) < layers else "int"  # (a dense layer's width)
-        return _llama(layers, d, get("intermediate_size", mlp), vocab, heads=heads,
+        if kind != "qwen3_next":  # (Qwen3.5's rotary embedding: interleaved sections, text or image-text)
+            _check_sections(cfg, [11, 11, 10], where)
+        sparse = range(layers) if kind == "qwen3_5_moe_text" else set() if kind == "qwen3_5_text" else \
+            _qwen_sparse(get, dense, where)  # (Qwen3.5's: all layers or none)
+        width = 0 if kind == "qwen3_5_moe_text" else get("intermediate_size", "size" if len(sparse) < layers else
+                                                         "int")  # (a dense layer's; Qwen3.5-MoE's config has none)
+        return _llama(layers, d, width, vocab, heads=heads,
                       tied=get("tie_word_embeddings", "flag"), std=std, padding_idx=pad, norm="zeros_",
                       attention=lambda p, i: _gated_deltanet(p + "linear_attn.", d, *deltanet)
                       if mixers[i] == "linear_attention" else
                       _gated_attention(p + "self_attn.", d, heads, kv_heads, head_dim, std, bias),
-                      moe=_sparse_layers(kind, get, dense, init_range, std, where))
+                      moe=_sparse_layers(kind, get, dense, init_range, std, where) if sparse else None)
     if kind == "llama4_text":  # (its q/k norms: L2, no weights; its MLPs under feed_forward.)
         spec = _llama(get("num_hidden_layers"), d, get("intermediate_size_mlp"), vocab, heads=heads,
                       kv_heads=kv_heads, head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
@@ -1113,8 +1147,10 @@ _NORMS = {  # each decoder layer's norms
 
 
 _EXPERTS = {"mixtral": "num_local_experts", "gpt_oss": "num_local_experts", "llama4_text": "num_local_experts",
-            "deepseek_v3": "n_routed_experts", "glm4_moe": "n_routed_experts"}  # (its key; Qwen's: _qwen_sparse)
-_ROTARY = {"glm4_moe": 0.5, "phi3": 1.0, "qwen3_next": 0.25}  # the partly rotary families: their default part
+            "deepseek_v3": "n_routed_experts", "glm4_moe": "n_routed_experts",
+            "qwen3_5_moe_text": "num_experts"}  # (its key; Qwen's sparse steps: _qwen_sparse)
+_ROTARY = {"glm4_moe": 0.5, "phi3": 1.0, **dict.fromkeys(_HYBRID, 0.25)}  # the partly rotary families: their
+# default part
 
 
 def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int, kv_heads: int | None = None) -> None:
@@ -1167,7 +1203,7 @@ def _check_part(kind: str, rope: Mapping, part: Any, head_dim: int, where: str) 
     number, int(head_dim × part) dimensions negative or, rounded up to pairs, more than a head of 2 or more (an odd
     head rotated whole: transformers' ``validate_rope`` refuses it first); Qwen3-Next's rotary parameters given per
     layer type (its rotary embedding reads one set)."""
-    if kind == "qwen3_next" and set(rope) & {"full_attention", "linear_attention"}:
+    if kind in _HYBRID and set(rope) & {"full_attention", "linear_attention"}:
         raise ValueError(f"{where}: rope_parameters must be one set of rotary parameters (this family's rotary "
                          f"embedding reads no set per layer type), got {dict(rope)!r}")
     if not isinstance(part, (int, float)) or not math.isfinite(head_dim * part):
@@ -1184,7 +1220,7 @@ _ATTENTION_TYPES = ("full_attention", "sliding_attention")  # (the layers these 
 # types transformers' configs take fail in their forward pass)
 _OLD_TYPES = {"attention": "full_attention", "mamba": "linear_attention"}  # (transformers' _LEGACY_LAYER_TYPE_REMAP)
 _LAYER_TYPES = {"llama4_text": ("full_attention", "chunked_attention"),
-                "qwen3_next": ("linear_attention", "full_attention")}  # (the others' are _ATTENTION_TYPES)
+                **dict.fromkeys(_HYBRID, ("linear_attention", "full_attention"))}  # (the others': _ATTENTION_TYPES)
 
 
 def _hybrid_layers(cfg: Mapping, get: Callable, where: str) -> list:
@@ -1239,7 +1275,7 @@ def _check_layers(kind: str, cfg: Mapping, get: Callable, where: str) -> None:
                 _is_int(f) for f in no_rope):  # (its config's: ints)
             raise ValueError(f"{where}: no_rope_layers must be null or a list of {get('num_hidden_layers')} integers "
                              f"at least (1: the layer has RoPE), one per layer (num_hidden_layers), got {no_rope!r}")
-    if kind != "qwen3_next":  # (no sliding layers, no window field: its cache has none)
+    if kind not in _HYBRID:  # (no sliding layers, no window field: their caches have none)
         _check_window(kind, cfg, get, where)
 
 
@@ -1388,6 +1424,10 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
         experts, hidden = get("num_local_experts", "count"), get("intermediate_size")
         sparse = _llama4_sparse(cfg, get, where)
         return lambda p, i: _llama4_moe(p, d, experts, hidden, std, init_range) if i in sparse else None
+    if kind == "qwen3_5_moe_text":  # (every layer: Qwen2-MoE's block)
+        experts, hidden = get("num_experts"), get("moe_intermediate_size")
+        shared = get("shared_expert_intermediate_size", "count")
+        return lambda p, i: _moe(p, d, experts, hidden, init_range, shared=shared, shared_std=std)
     if kind == "mixtral":  # every layer; the checkpoints' names (as transformers 5 saves them, fusing on load)
         experts, hidden = get("num_local_experts"), get("intermediate_size")
         return lambda p, i: _moe(p, d, experts, hidden, init_range, names=("block_sparse_moe", "w1", "w3", "w2"))

@@ -487,8 +487,8 @@ def test_config_spec_gpt_oss():
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
      "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
-     "exaone4, glm4_moe, qwen3_next, llama4_text, gemma3, llama4, qwen2_vl, qwen2_5_vl, qwen3_vl, qwen3_vl_moe, gpt2, "
-     "bert$"),
+     "exaone4, glm4_moe, qwen3_next, qwen3_5_text, qwen3_5_moe_text, llama4_text, gemma3, llama4, qwen2_vl, "
+     "qwen2_5_vl, qwen3_vl, qwen3_vl_moe, qwen3_5, qwen3_5_moe, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),

@@ -80,6 +80,12 @@ def test_fastinit_init_files_load_with_from_pretrained(arch, tmp_path, capsys):
 
 TINY = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,
         "num_key_value_heads": 2, "vocab_size": 300}
+QWEN3_5_TEXT = {**TINY, "num_hidden_layers": 4, "head_dim": 16, "linear_key_head_dim": 8, "linear_value_head_dim": 12,
+                "linear_num_key_heads": 2, "linear_num_value_heads": 4}  # (Qwen3.5's Gated DeltaNet, a full layer 4th)
+QWEN3_5_MOE = {"num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48,
+               "shared_expert_intermediate_size": 40}
+QWEN3_5_VISION = {"depth": 2, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64,
+                  "num_position_embeddings": 16, "patch_size": 8}
 CONFIGS = {  # (transformers' config class, its arguments)
     "llama-gqa-biases-pad": ("LlamaConfig", {**TINY, "attention_bias": True, "mlp_bias": True, "pad_token_id": 5,
                                              "initializer_range": 0.05}),
@@ -100,6 +106,8 @@ CONFIGS = {  # (transformers' config class, its arguments)
     "olmo2-bias": ("Olmo2Config", {**TINY, "attention_bias": True}),  # q/k norms over all heads, norms after
     "olmo3": ("Olmo3Config", TINY),
     "exaone4": ("Exaone4Config", TINY),  # q/k norms per head, norms after attention and MLP
+    "qwen3.5-text": ("Qwen3_5TextConfig", {**QWEN3_5_TEXT, "attention_bias": True, "pad_token_id": 3,
+                                           "linear_conv_kernel_dim": 3, "initializer_range": 0.03}),
     "gpt2-untied": ("GPT2Config", {"n_layer": 2, "n_embd": 64, "n_head": 4, "n_inner": 80, "vocab_size": 300,
                                    "n_positions": 32, "tie_word_embeddings": False, "initializer_range": 0.04}),
     "gpt2": ("GPT2Config", {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 300, "n_positions": 32}),
@@ -121,8 +129,8 @@ def _from_config(case: str, folder):
         warnings.simplefilter("ignore")
         if cls == "BertConfig":
             return transformers.BertModel(config), ""
-        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig", "Qwen3VLMoeConfig", "Llama4Config"):  # (image-
-            # text models only)
+        if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig", "Qwen3VLMoeConfig", "Llama4Config",
+                   "Qwen3_5Config", "Qwen3_5MoeConfig"):  # (image-text models only)
             return transformers.AutoModelForImageTextToText.from_config(config), ""
         model = transformers.AutoModelForCausalLM.from_config(config)
     return model, "transformer." if cls == "GPT2Config" and config.tie_word_embeddings else ""
@@ -185,6 +193,7 @@ COUNTS = {  # configs of the families added 2026-12-06 (b): transformers' defaul
                 "use_qk_norm": True},
     "olmo-2-7b": {"model_type": "olmo2", "vocab_size": 100352, "pad_token_id": 100277},
     "seed-oss-null-head-dim": {"model_type": "seed_oss", "head_dim": None, "hidden_size": 1000},
+    **{kind: {"model_type": kind} for kind in ("qwen3_5_text", "qwen3_5_moe_text")},  # (2026-12-06 (d))
 }
 
 
@@ -360,6 +369,20 @@ LAYERS = {  # Qwen3-Next's hybrid layers (2026-12-06 (d)), and the sparse step o
         "linear_attention": {"rope_type": "default", "rope_theta": 1e4}}},
     "qwen3-next-empty-rope-scaling": {**QWEN3_NEXT, "head_dim": 15, "rope_scaling": {}, "rope_parameters": {
         "rope_type": "default", "rope_theta": 1e4, "partial_rotary_factor": 1.0}},
+    "qwen3.5-text": {"model_type": "qwen3_5_text", **QWEN3_5_TEXT},
+    "qwen3.5-text-value-heads-3": {"model_type": "qwen3_5_text", **QWEN3_5_TEXT, "linear_num_value_heads": 3},
+    "qwen3.5-text-all-linear": {"model_type": "qwen3_5_text", **QWEN3_5_TEXT, "full_attention_interval": 8},
+    "qwen3.5-text-sections-1": {"model_type": "qwen3_5_text", **QWEN3_5_TEXT, "rope_parameters": {
+        "rope_type": "default", "rope_theta": 1e4, "mrope_section": [8]}},  # (its rotary embedding indexes 3)
+    "qwen3.5-text-no-linear-layer": {"model_type": "qwen3_5_text", **QWEN3_5_TEXT, "full_attention_interval": 1,
+                                     "linear_key_head_dim": 0},
+    "qwen3.5-moe-text-no-experts": {"model_type": "qwen3_5_moe_text", **QWEN3_5_TEXT, **QWEN3_5_MOE, "num_experts": 0},
+    "qwen3.5-moe-text-top-past-experts": {"model_type": "qwen3_5_moe_text", **QWEN3_5_TEXT, **QWEN3_5_MOE,
+                                          "num_experts_per_tok": 4},
+    "qwen3.5-moe-text-unused-width": {"model_type": "qwen3_5_moe_text", **QWEN3_5_TEXT, **QWEN3_5_MOE,
+                                      "intermediate_size": None},  # (not a field of its config)
+    "qwen3.5-image-text-deepstack-ignored": {"model_type": "qwen3_5", "text_config": QWEN3_5_TEXT,
+                                              "vision_config": {**QWEN3_5_VISION, "deepstack_visual_indexes": [0]}},
     "glm4-moe-part-2": {"model_type": "glm4_moe", "head_dim": 16, "n_routed_experts": 4, "num_experts_per_tok": 2,
                         "moe_intermediate_size": 32, "partial_rotary_factor": 2.0},
     **{f"{kind}-{case}": {"model_type": kind, **QWEN_MOE, **({"head_dim": 16} if kind == "qwen3_moe" else {}), **v}
@@ -406,7 +429,7 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
         assert any(key in str(ours) for key in ("initializer_range", "sliding_window", "layer_types", "no_rope_layer",
                                                 "attention_chunk_size", "head_dim", "num_attention_heads",
                                                 "num_local_experts", "linear_", "full_attention",
-                                                "decoder_sparse_step", "num_experts_per_tok", "rotary",
+                                                "decoder_sparse_step", "num_experts", "rotary",
                                                 "rope_parameters")), ours
     elif case in LAYERS:  # (and what it accepts is the model transformers builds)
         assert parameter_count(config_spec(cfg)) == sum(p.numel() for p in model.parameters())
@@ -414,7 +437,7 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
 
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
                                   "granite-biases", "smollm3", "seed-oss", "ernie4_5-bias", "olmo2-bias", "olmo3",
-                                  "exaone4"])
+                                  "exaone4", "qwen3.5-text"])
 def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_laws(case, tmp_path, capsys):
     with torch.device("meta"):
         empty, prefix = _from_config(case, tmp_path)
@@ -548,6 +571,15 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "linear_num_value_heads": 2, "num_experts": 2, "num_experts_per_tok": 1, "moe_intermediate_size": 32,
         "shared_expert_intermediate_size": 32, "decoder_sparse_step": 2, "tie_word_embeddings": True,
         "layer_types": ["full_attention", "linear_attention"], "initializer_range": 0.0}),
+    "qwen3.5-moe-text": ("Qwen3_5MoeTextConfig", {**QWEN3_5_TEXT, **QWEN3_5_MOE, "initializer_range": 0.02,
+                                                  "full_attention_interval": 2, "tie_word_embeddings": True}),
+    "qwen3.5-image-text": ("Qwen3_5Config", {  # (the LM head's std: the top-level range; the vision's own)
+        "text_config": {**QWEN3_5_TEXT, "initializer_range": 0.03}, "initializer_range": 0.1,
+        "vision_config": {**QWEN3_5_VISION, "initializer_range": 0.05}}),
+    "qwen3.5-moe-image-text-tied": ("Qwen3_5MoeConfig", {  # (tied by the top-level flag; the text's range for all)
+        "text_config": {**QWEN3_5_TEXT, **QWEN3_5_MOE, "initializer_range": 0.04,
+                        "layer_types": ["linear_attention", "full_attention"] * 2},
+        "vision_config": QWEN3_5_VISION, "tie_word_embeddings": True}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -578,7 +610,7 @@ def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_save
     spec = config_spec(tmp_path)
     assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
-    assert case.startswith(("gemma3", "qwen2", "qwen3-vl")) or any(".experts." in name for name in spec)
+    assert case.startswith(("gemma3", "qwen2", "qwen3-vl", "qwen3.5-image")) or any(".experts." in n for n in spec)
     _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
 
 
