@@ -1693,6 +1693,30 @@ def test_materialize_fills_what_a_meta_hf_model_computes_by_its_own_init_weights
         assert torch.equal(emb.weight, expected) and "_init_weights" not in summary[name].method
 
 
+@hf5
+def test_materialize_of_a_meta_qwen3_next_draws_its_decays_as_hf_by_the_seed_alone():
+    """Qwen3-Next's A_log (log U(0.01, 16), drawn by HF's _init_weights from a computed tensor) is filled by the
+    fallback under materialize's seed — the same whatever torch's generator holds, another for another seed — and
+    its RMSNorms (1 + weight) are zero, dt_bias one; the model runs."""
+    from fastinit.torch import materialize
+
+    kwargs = {**MOE["qwen3-next"][1], "mlp_only_layers": []}
+    logs = []
+    for seed, torch_seed in ((0, 1), (0, 2), (1, 1)):
+        torch.manual_seed(torch_seed)
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = transformers.Qwen3NextForCausalLM(transformers.Qwen3NextConfig(**kwargs))
+        materialize(model, seed=seed, scheme="hf")
+        deltanet = model.model.layers[0].linear_attn
+        logs.append(deltanet.A_log.detach().clone())
+        assert math.log(0.01) <= float(logs[-1].min()) and float(logs[-1].max()) < math.log(16)
+        assert torch.equal(deltanet.dt_bias, torch.ones(4)) and torch.equal(deltanet.norm.weight, torch.ones(12))
+        assert not model.model.norm.weight.any() and not model.model.layers[3].self_attn.q_norm.weight.any()
+        assert torch.isfinite(model(torch.tensor([[1, 2, 3, 4]])).logits).all()
+    assert torch.equal(logs[0], logs[1]) and not torch.equal(logs[0], logs[2])
+
+
 def test_transformers_4_models_still_get_the_meta_buffer_refusal(monkeypatch):
     """transformers 4's _init_weights leaves buffers alone: no fallback that would leave them NaN, but the refusal
     before any change, which names them."""
