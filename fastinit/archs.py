@@ -238,9 +238,9 @@ def _gated_deltanet(prefix: str, d: int, k_heads: int, v_heads: int, k_dim: int,
 
 def _gated_attention(prefix: str, d: int, heads: int, kv_heads: int, head_dim: int, std: float,
                      bias: bool) -> Dict[str, TensorSpec]:
-    """Qwen3-Next's gated attention (Qiu et al. 2025): ``q_proj`` of twice the queries' width (each head's query and
-    its sigmoid output gate), k/v/o as Llama's, N(0, std²), biases (``bias``) zero; the q/k RMSNorms per head, which
-    scale by 1 + weight, zero."""
+    """Qwen3-Next's and Qwen3.5's gated attention (Qiu et al. 2025): ``q_proj`` of twice the queries' width (each head's
+    query and its sigmoid output gate), k/v/o as Llama's, N(0, std²), biases (``bias``) zero; the q/k RMSNorms per head,
+    which scale by 1 + weight, zero."""
     q, kv = heads * head_dim, kv_heads * head_dim
     return {**_linear(prefix + "q_proj", 2 * q, d, std, bias), **_linear(prefix + "k_proj", kv, d, std, bias),
             **_linear(prefix + "v_proj", kv, d, std, bias), **_linear(prefix + "o_proj", d, q, std, bias),
@@ -416,10 +416,12 @@ _LLAMA = {"vocab_size": 32000, "hidden_size": 4096, "intermediate_size": 11008, 
 _GEMMA = {**_LLAMA, "vocab_size": 256000, "head_dim": 256, "tie_word_embeddings": True, "pad_token_id": 0,
           "attention_bias": False}
 _QWEN_VL = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe")  # (:func:`_qwen_vl`)
-_V3 = _QWEN_VL[2:]  # (Qwen3-VL's model: its text under model.language_model., its vision's learned positions)
+_V3 = ("qwen3_vl", "qwen3_vl_moe", "qwen3_5", "qwen3_5_moe")  # (Qwen3-VL's model: its text under
+# model.language_model., its vision's learned positions)
 _HYBRID = ("qwen3_next", "qwen3_5_text", "qwen3_5_moe_text")  # (Gated DeltaNet and gated attention layers)
 _TEXT_OF = {"qwen3_vl": "qwen3", "qwen3_vl_moe": "qwen3_moe", "qwen3_5": "qwen3_5_text",
             "qwen3_5_moe": "qwen3_5_moe_text"}  # (the decoders of Qwen3-VL's and Qwen3.5's image-text models)
+_TEXT_CONFIG = {kind: kind + "_text" for kind in _V3}  # (their text configs' model_type)
 _DELTANET = {"linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_value_head_dim": 128,
              "linear_num_key_heads": 16, "linear_num_value_heads": 32}  # (Qwen3-Next's and Qwen3.5's Gated DeltaNet)
 _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
@@ -803,6 +805,9 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     text = dict(given) if given is not None else {k: v for k, v in cfg.items() if k not in (
         "model_type", "vision_config", "text_config", "tie_word_embeddings")}  # (the published files: flat)
     seen = f"{where}: text_config" if given is not None else where
+    if v3 and text.get("model_type", _TEXT_CONFIG[kind]) != _TEXT_CONFIG[kind]:  # (transformers builds the
+        # model's decoder whatever it says, but converts its checkpoint by that type: another one's names)
+        raise ValueError(f"{seen}: model_type must be {_TEXT_CONFIG[kind]!r}, got {text['model_type']!r}")
     if given is not None:  # (transformers ties them where either config says so)
         _getter(text, {"tie_word_embeddings": False}, kind, seen)("tie_word_embeddings", "flag")
     elif v3:  # (its config takes no flat layout: the top-level sizes would be ignored)
@@ -811,7 +816,7 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
                                    "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step",
                                    "mlp_only_layers", "shared_expert_intermediate_size", *_DELTANET})
         if flat:
-            raise ValueError(f"{where}: {flat} belong in text_config (transformers' Qwen3-VL config ignores them at "
+            raise ValueError(f"{where}: {flat} belong in text_config (transformers' {kind} config ignores them at "
                              "the top level)")
         text = {}
     else:
@@ -819,8 +824,9 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     tied = get("tie_word_embeddings", "flag") or not v3 and text.get("tie_word_embeddings") is True
     # (Qwen2(.5)-VL's config carries the text's flag up; Qwen3-VL's reads its own alone)
     if v3:  # (Qwen3's decoder, its defaults Qwen3-VL's text config's: head_dim its own; Qwen3-MoE's for the MoE;
-        # Qwen3.5's hybrid decoders, which check their sections themselves)
-        _check_sections(text, [24, 20, 20], seen)
+        # Qwen3.5's hybrid decoders, which check their rotary sections themselves)
+        if kind in ("qwen3_vl", "qwen3_vl_moe"):
+            _check_sections(text, [24, 20, 20], seen)
         if kind == "qwen3_vl_moe":  # (its config derives head_dim where it is null or 0: hidden // heads)
             text = {**_QWEN3_VL_MOE_TEXT, **_aliased(text, _ALIASES["qwen3_moe"], seen)}
             d, heads = text["hidden_size"], text["num_attention_heads"]
@@ -836,12 +842,13 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
             spec = _fused_gated_experts(spec)
     else:
         spec = config_spec(_qwen2_vl_text(text, tied, seen), name=seen)
+    top = "initializer_range" in cfg and (given is not None or v3)  # (the flat layout's: the text's, which
+    # Qwen2(.5)-VL's config moves)
+    top_std = get("initializer_range", "std or null") or 0.02 if top else None  # (checked tied too: transformers
+    # draws the head with it before tying it)
     if not tied:  # (its std: the top-level initializer_range (0: 0.02) where the config has one, else the text's as
         # it is, as transformers' _init_weights of the whole model takes it)
-        top = "initializer_range" in cfg and (given is not None or v3)  # (the flat layout's: the
-        # text's, which Qwen2(.5)-VL's config moves)
-        std = (get("initializer_range", "std or null") or 0.02) if top else \
-            _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range", "std")
+        std = top_std if top else _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range", "std")
         spec["lm_head.weight"] = replace(spec["lm_head.weight"], params={"std": std})
     seen = f"{where}: vision_config"
     vision = _aliased(_sub_config(cfg, "vision_config", where) or {},
@@ -852,17 +859,21 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     if get(key) != d:  # (its tokens are the decoder's inputs)
         raise ValueError(f"{seen}: {key} {get(key)} (the width of the merger's tokens) must be the text's "
                          f"hidden_size {d}")
+    if v3 and vision.get("head_dim") and vision["head_dim"] != get("hidden_size") // get("num_heads"):  # (its
+        # rotary embedding takes a given one, its attention not: images fail)
+        raise ValueError(f"{seen}: head_dim must be left out or hidden_size // num_heads "
+                         f"{get('hidden_size') // get('num_heads')} (the attention's), got {vision['head_dim']!r}")
     spec.update(_qwen_vision(kind, get, seen))
     return spec
 
 
 def _check_sections(cfg: Mapping, default: list, where: str) -> None:
     """Qwen3-VL's and Qwen3.5's rotary sections (``mrope_section``, interleaved: 3 of any size, time, height and
-    width; their rotary embedding indexes the three)."""
+    width; their rotary embedding slices by the last two)."""
     section = _rope(cfg).get("mrope_section", default)
-    if not isinstance(section, list) or len(section) < 3:
+    if not isinstance(section, (list, tuple)) or len(section) < 3 or not all(isinstance(n, int) for n in section[1:3]):
         raise ValueError(f"{where}: rope_parameters' mrope_section must list the rotary sections of time, height and "
-                         f"width (3), got {section!r}")
+                         f"width (3; height's and width's integers), got {section!r}")
 
 
 def _vl_window(text: dict, where: str) -> dict:
@@ -1117,7 +1128,8 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                       attention=lambda p, i: _gated_deltanet(p + "linear_attn.", d, *deltanet)
                       if mixers[i] == "linear_attention" else
                       _gated_attention(p + "self_attn.", d, heads, kv_heads, head_dim, std, bias),
-                      moe=_sparse_layers(kind, get, dense, init_range, std, where) if sparse else None)
+                      moe=None if kind == "qwen3_5_text" else _sparse_layers(kind, get, dense, init_range, std,
+                                                                            where))  # (its keys typed: none sparse too)
     if kind == "llama4_text":  # (its q/k norms: L2, no weights; its MLPs under feed_forward.)
         spec = _llama(get("num_hidden_layers"), d, get("intermediate_size_mlp"), vocab, heads=heads,
                       kv_heads=kv_heads, head_dim=head_dim, tied=get("tie_word_embeddings", "flag"), std=std,
@@ -1183,9 +1195,10 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
         if not _llama4_sparse(cfg, get, where):
             return
         get(experts)  # (a positive integer)
-    if experts is None or not get(experts, "count"):  # (a dense model; Qwen's 0 experts: no sparse layer)
+    always = kind == "qwen3_5_moe_text"  # (every layer sparse: experts needed; a top-k of 0 runs)
+    if experts is None or not get(experts, "size" if always else "count"):  # (a dense model)
         return
-    n, top = get(experts, "count"), get("num_experts_per_tok")
+    n, top = get(experts, "count"), get("num_experts_per_tok", "count" if always else "size")
     if top > n:
         raise ValueError(f"{where}: num_experts_per_tok {top} is more than the {n} experts ({experts})")
     if kind in ("deepseek_v3", "glm4_moe"):
@@ -1201,8 +1214,8 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
 def _check_part(kind: str, rope: Mapping, part: Any, head_dim: int, where: str) -> None:
     """Refuse the rotary part of a head that a partly rotary family's forward pass fails on: ``part`` not a finite
     number, int(head_dim × part) dimensions negative or, rounded up to pairs, more than a head of 2 or more (an odd
-    head rotated whole: transformers' ``validate_rope`` refuses it first); Qwen3-Next's rotary parameters given per
-    layer type (its rotary embedding reads one set)."""
+    head rotated whole: transformers' ``validate_rope`` refuses it first); Qwen3-Next's and Qwen3.5's rotary parameters
+    given per layer type (their rotary embeddings read one set)."""
     if kind in _HYBRID and set(rope) & {"full_attention", "linear_attention"}:
         raise ValueError(f"{where}: rope_parameters must be one set of rotary parameters (this family's rotary "
                          f"embedding reads no set per layer type), got {dict(rope)!r}")
@@ -1224,9 +1237,9 @@ _LAYER_TYPES = {"llama4_text": ("full_attention", "chunked_attention"),
 
 
 def _hybrid_layers(cfg: Mapping, get: Callable, where: str) -> list:
-    """Qwen3-Next's ``layer_types`` (checked by :func:`_config_spec`), else as its config derives them: a full-attention
-    layer every ``full_attention_interval``-th (any nonzero number, as its config divides by it), the others linear
-    attention (Gated DeltaNet)."""
+    """Qwen3-Next's and Qwen3.5's ``layer_types`` (checked by :func:`_config_spec`), else as their configs derive them:
+    a full-attention layer every ``full_attention_interval``-th (any nonzero number, as its config divides by it), the
+    others linear attention (Gated DeltaNet)."""
     types, interval = cfg.get("layer_types"), cfg.get("full_attention_interval", 4)
     if types is None:
         if not isinstance(interval, (int, float)) or not interval or isinstance(interval, float) and not math.isfinite(
@@ -1408,7 +1421,8 @@ def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | Non
     with ``std`` (0.02 where initializer_range is 0).  Qwen's layer ``i`` is sparse unless it is in ``mlp_only_layers``
     (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step`` (any integer, 0 only
     where no layer may be sparse: transformers tests it in that order); DeepSeek's and
-    GLM-4.5's from ``first_k_dense_replace`` on; Llama 4's as :func:`_llama4_sparse` reads its ``cfg``."""
+    GLM-4.5's from ``first_k_dense_replace`` on; Llama 4's as :func:`_llama4_sparse` reads its ``cfg``; Qwen3.5-MoE's
+    every layer."""
     d = get("hidden_size")
     if kind == "gpt_oss":
         experts, hidden = get("num_local_experts"), get("intermediate_size")

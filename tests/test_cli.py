@@ -582,6 +582,11 @@ def test_config_spec_gpt_oss():
     ({"model_type": "qwen3_vl_moe", "text_config": {"hidden_size": 3584, "num_local_experts": 2}},
      r"config: text_config: num_experts_per_tok must be 0 to the 2 experts \(num_experts\) where a layer is sparse, "
      "got 4"),
+    # (refused where transformers' text forward pass runs: an image's fails, a mislabelled text loads no checkpoint)
+    ({"model_type": "qwen3_5", "text_config": {"hidden_size": 3584}, "vision_config": {"head_dim": 8}},
+     r"config: vision_config: head_dim must be left out or hidden_size // num_heads 72 \(the attention's\), got 8"),
+    ({"model_type": "qwen3_5_moe", "text_config": {"model_type": "qwen3_5_text"}},
+     "config: text_config: model_type must be 'qwen3_5_moe_text', got 'qwen3_5_text'"),
     ({"model_type": "qwen3_vl_moe", "text_config": {"num_experts": 2, "num_local_experts": 3}},
      "config: text_config: num_experts 2 and num_local_experts 3 name the same size"),
     # (sliding windows, 2026-12-06 (c))
@@ -605,7 +610,7 @@ def test_config_spec_gpt_oss():
     ({"model_type": "qwen2", "num_hidden_layers": 2, "layer_types": ["conv", "full_attention"]}, r"got \['conv'"),
     ({"model_type": "llama", "initializer_range": None}, r"initializer_range must be a finite float .*, got None"),
     ({"model_type": "qwen3_vl", "text_config": {"rope_parameters": {"rope_type": "default", "mrope_section": [8]}}},
-     r"config: text_config: rope_parameters' mrope_section must list .* \(3\), got \[8\]"),
+     r"config: text_config: rope_parameters' mrope_section must list .* \(3; .*\), got \[8\]"),
     ({"model_type": "phi3", "head_dim": 15, "rope_parameters": {"rope_type": "default", "partial_rotary_factor": 0.4},
       "rope_scaling": {"rope_type": "default", "partial_rotary_factor": 1.0}}, "the rotary head_dim must be even"),
     ({"model_type": "llama", "rope_parameters": {"rope_type": "linear", "factor": 2.0, "partial_rotary_factor": 0.5}},

@@ -383,6 +383,14 @@ LAYERS = {  # Qwen3-Next's hybrid layers (2026-12-06 (d)), and the sparse step o
                                       "intermediate_size": None},  # (not a field of its config)
     "qwen3.5-image-text-deepstack-ignored": {"model_type": "qwen3_5", "text_config": QWEN3_5_TEXT,
                                               "vision_config": {**QWEN3_5_VISION, "deepstack_visual_indexes": [0]}},
+    # a review's of Qwen3.5 (2026-12-06 (d))
+    "qwen3.5-moe-text-top-0": {"model_type": "qwen3_5_moe_text", **QWEN3_5_TEXT, **QWEN3_5_MOE,
+                               "num_experts_per_tok": 0},
+    "qwen3-next-no-experts-width-string": {**QWEN3_NEXT, "num_experts": 0, "moe_intermediate_size": "x"},  # (typed)
+    "qwen3.5-text-section-float": {"model_type": "qwen3_5_text", **QWEN3_5_TEXT, "rope_parameters": {
+        "rope_type": "default", "rope_theta": 1e4, "mrope_section": [1, 1.5, 1]}},
+    "qwen3.5-tied-top-range-string": {"model_type": "qwen3_5", "text_config": QWEN3_5_TEXT, "tie_word_embeddings": True,
+                                      "vision_config": QWEN3_5_VISION, "initializer_range": "x"},  # (HF draws the head)
     "glm4-moe-part-2": {"model_type": "glm4_moe", "head_dim": 16, "n_routed_experts": 4, "num_experts_per_tok": 2,
                         "moe_intermediate_size": 32, "partial_rotary_factor": 2.0},
     **{f"{kind}-{case}": {"model_type": kind, **QWEN_MOE, **({"head_dim": 16} if kind == "qwen3_moe" else {}), **v}
@@ -430,7 +438,7 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
                                                 "attention_chunk_size", "head_dim", "num_attention_heads",
                                                 "num_local_experts", "linear_", "full_attention",
                                                 "decoder_sparse_step", "num_experts", "rotary",
-                                                "rope_parameters")), ours
+                                                "rope_parameters", "moe_intermediate_size")), ours
     elif case in LAYERS:  # (and what it accepts is the model transformers builds)
         assert parameter_count(config_spec(cfg)) == sum(p.numel() for p in model.parameters())
 
