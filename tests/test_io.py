@@ -938,6 +938,34 @@ def test_signals_held_together_are_raised_sigterm_first():
             signal.signal(s, handler)
 
 
+def test_tensors_of_one_kind_share_one_check_and_a_bad_one_is_named(tmp_path, monkeypatch):
+    """A mixture's tens of thousands of experts (74,391 tensors in a shard of Qwen3-Next-80B) were each checked by
+    an empty fill before the first write: one check per kind of tensor now (initializer, arguments, dtype, shape,
+    shard), the first of its kind named by an error; arguments that cannot be a key are checked tensor by tensor."""
+    from fastinit import io, structured
+
+    calls = []
+    check = structured.check_by_empty_fill
+    monkeypatch.setattr(structured, "check_by_empty_fill", lambda fill, shape, *a, **k: (
+        calls.append((fill.__name__, shape)), check(fill, shape, *a, **k))[1])
+    spec = {**{f"e.{i}": TensorSpec((8, 4), "float32", "normal_", {"std": 0.02}) for i in range(50)},
+            "b": TensorSpec((8,), "float32", "zeros_"), "e.last": TensorSpec((8, 4), "float32", "normal_", {"std": 0.02}),
+            **{f"p.{i}": TensorSpec((3,), "float32", "prior_bias_", {"prior": [0.2, 0.3, 0.5]}) for i in range(3)}}
+    write_safetensors(tmp_path / "m.safetensors", spec, seed=1)
+    assert calls == [("normal_", (8, 4)), ("zeros_", (8,))] + [("prior_bias_", (3,))] * 3
+    monkeypatch.undo()
+    bad = {**spec, "f.0": TensorSpec((8, 4), "float32", "normal_", {"std": -1.0}),
+           "f.1": TensorSpec((8, 4), "float32", "normal_", {"std": -1.0})}
+    with pytest.raises(ValueError, match="^f.0: "):
+        write_safetensors(tmp_path / "n.safetensors", bad, seed=1)
+    assert not (tmp_path / "n.safetensors").exists()
+    whole = write_safetensors(tmp_path / "w.safetensors", spec, seed=1)  # (the values: each tensor's own stream)
+    loaded = st_numpy.load_file(tmp_path / "w.safetensors")
+    assert not np.array_equal(loaded["e.0"], loaded["e.1"]) and whole["bytes"] > 0
+    assert np.array_equal(loaded["e.7"], fastinit.normal_(np.empty((8, 4), np.float32), 0.0, 0.02, seed=1,
+                                                          stream="e.7"))
+
+
 def test_the_automatic_progress_bar_draws_only_into_a_terminal(monkeypatch):
     """progress=None drew its bar into whatever stderr was (a log filled with carriage-return frames)."""
     from fastinit import io
