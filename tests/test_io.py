@@ -942,14 +942,15 @@ def test_tensors_of_one_kind_share_one_check_and_a_bad_one_is_named(tmp_path, mo
     """A mixture's tens of thousands of experts (74,391 tensors in a shard of Qwen3-Next-80B) were each checked by
     an empty fill before the first write: one check per kind of tensor now (initializer, arguments, dtype, shape,
     shard), the first of its kind named by an error; arguments that cannot be a key are checked tensor by tensor."""
-    from fastinit import io, structured
+    from fastinit import structured
 
     calls = []
     check = structured.check_by_empty_fill
     monkeypatch.setattr(structured, "check_by_empty_fill", lambda fill, shape, *a, **k: (
         calls.append((fill.__name__, shape)), check(fill, shape, *a, **k))[1])
     spec = {**{f"e.{i}": TensorSpec((8, 4), "float32", "normal_", {"std": 0.02}) for i in range(50)},
-            "b": TensorSpec((8,), "float32", "zeros_"), "e.last": TensorSpec((8, 4), "float32", "normal_", {"std": 0.02}),
+            "b": TensorSpec((8,), "float32", "zeros_"),
+            "e.last": TensorSpec((8, 4), "float32", "normal_", {"std": 0.02}),
             **{f"p.{i}": TensorSpec((3,), "float32", "prior_bias_", {"prior": [0.2, 0.3, 0.5]}) for i in range(3)}}
     write_safetensors(tmp_path / "m.safetensors", spec, seed=1)
     assert calls == [("normal_", (8, 4)), ("zeros_", (8,))] + [("prior_bias_", (3,))] * 3
