@@ -18,10 +18,11 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
   and biases (fan_in of the weight).
 
 :func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma 1-3
-(Gemma 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite, SmolLM3,
-Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral, Qwen2-MoE,
-Qwen3-MoE, Qwen3-Next and Qwen3.5 (Gated DeltaNet layers; Qwen3.5's image-text models too), DeepSeek-V3, GLM-4.5
-(``glm4_moe``), GPT-OSS and Llama 4 (its image-text model too): any size, with the config's ``initializer_range``.
+(Gemma 3's, Mistral 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite,
+SmolLM3, Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral,
+Qwen2-MoE, Qwen3-MoE, Qwen3-Next and Qwen3.5 (Gated DeltaNet layers; Qwen3.5's image-text models too), DeepSeek-V3,
+GLM-4.5 (``glm4_moe``), GPT-OSS and Llama 4 (its image-text model too): any size, with the config's
+``initializer_range``.
 """
 from __future__ import annotations
 
@@ -491,6 +492,8 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                     "num_key_value_heads": 8, "head_dim": 128, "attention_bias": False, "num_local_experts": 16,
                     "num_experts_per_tok": 1, "interleave_moe_layer_step": 1, "moe_layers": None},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
+    "mistral3": {"tie_word_embeddings": True, "spatial_merge_size": 2, "multimodal_projector_bias": False,
+                 "initializer_range": None},
     "llama4": {"initializer_range": None, "tie_word_embeddings": False},
     **dict.fromkeys(_QWEN_VL, {"tie_word_embeddings": False,
                                                                              "initializer_range": 0.02}),
@@ -504,6 +507,14 @@ _LLAMA4_VISION = {"hidden_size": 768, "intermediate_size": 5632, "num_hidden_lay
                   "num_channels": 3, "image_size": 448, "patch_size": 14, "vision_output_dim": 7680,
                   "projector_input_dim": 4096, "projector_output_dim": 4096, "pixel_shuffle_ratio": 0.5,
                   "initializer_range": 0.02, "multi_modal_projector_bias": False}  # (Llama4VisionConfig's)
+_MISTRAL3_TEXT = {"head_dim": 128, "hidden_size": 5120, "intermediate_size": 32768, "num_attention_heads": 32,
+                  "num_hidden_layers": 40, "num_key_value_heads": 8, "vocab_size": 131072,
+                  "sliding_window": None}  # (Mistral 3's text defaults where its text_config is null)
+_MISTRAL3_VISION = {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24, "num_attention_heads": 16,
+                    "image_size": 1540, "patch_size": 14}  # (and its vision's)
+_PIXTRAL = {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24, "num_attention_heads": 16,
+            "num_channels": 3, "image_size": 1024, "patch_size": 16, "head_dim": None,
+            "initializer_range": 0.02}  # (PixtralVisionConfig's)
 _SIGLIP = {"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12,
            "num_channels": 3, "image_size": 224, "patch_size": 16, "vision_use_head": True}  # (SiglipVisionConfig's)
 _QWEN_VL_TEXT = {"vocab_size": 152064, "hidden_size": 8192, "intermediate_size": 29568, "num_hidden_layers": 80,
@@ -529,7 +540,7 @@ _NULLABLE = {  # where transformers 5 derives them from an explicit null too (el
     "llama": _DERIVED, "mistral": ("head_dim",), "mixtral": ("head_dim",), "qwen2": _DERIVED[:1],
     "qwen3": _DERIVED[:1], "phi3": _DERIVED[:1], "deepseek_v3": _DERIVED[:1], "gpt2": _DERIVED,
     "granite": _DERIVED[:1], "olmo2": _DERIVED[:1], "olmo3": _DERIVED[:1], "seed_oss": _DERIVED[:2],
-    "ernie4_5": _DERIVED[:2], "smollm3": _DERIVED[:1]}
+    "ernie4_5": _DERIVED[:2], "smollm3": _DERIVED[:1], "pixtral": ("head_dim",)}
 _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "gpt2": {"n_embd": "hidden_size", "n_layer": "num_hidden_layers", "n_head": "num_attention_heads",
              "n_positions": "max_position_embeddings"},
@@ -571,7 +582,6 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
                 dtype: Any = "float32") -> Dict[str, TensorSpec]:
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
     folder that holds it), or the same as a mapping. No download and no transformers needed.
-
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``, ``"gemma3_text"``,
     ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``, ``"olmo3"``, ``"exaone4"``,
     ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"qwen3_next"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``,
@@ -581,19 +591,20 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     (:func:`_gpt_oss_experts`), Llama 4's as its checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent
     attention, its (and GLM-4.5's) first ``first_k_dense_replace`` layers dense; their multi-token-prediction layers,
     which transformers does not build, left out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`),
-    ``"llama4"`` (:func:`_llama4`), ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``, ``"qwen3_vl_moe"``, ``"qwen3_5"``,
-    ``"qwen3_5_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
-    ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those
-    transformers classes build from it, a key left out taking transformers' default. Values as transformers'
-    ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2
-    n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which
-    scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
-    transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
-    ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's and GLM-4.5's routers and their
-    ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it loads
-    a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
-    ``quantization_config`` is not followed: the values are written unquantized. A ValueError naming the key refuses a
-    config transformers' config refuses or whose model fails in its forward pass (:func:`_check_runs`)."""
+    ``"mistral3"`` (:func:`_mistral3`), ``"llama4"`` (:func:`_llama4`), ``"qwen2_vl"``, ``"qwen2_5_vl"``,
+    ``"qwen3_vl"``, ``"qwen3_vl_moe"``, ``"qwen3_5"``, ``"qwen3_5_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s
+    names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"``
+    (``BertModel``); the names and shapes those transformers classes build from it, a key left out taking transformers'
+    default. Values as transformers' ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's
+    residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero,
+    norms' scales one (Gemma's, which scale by 1 + weight, zero), shifts zero; experts and routers N(0,
+    initializer_range²) (0 meaning 0 there, as in transformers). ``name``: what messages call the configuration
+    (default: its path; ``config`` for a mapping). ``dtype``: every tensor's, except those transformers keeps in float32
+    (DeepSeek-V3's and GLM-4.5's routers and their ``e_score_correction_bias``, as its ``save_pretrained`` writes them;
+    GPT-OSS's norms, which it upcasts when it loads a float16 model, are written in ``dtype``, as its
+    ``save_pretrained`` of such a model writes them). A ``quantization_config`` is not followed: the values are written
+    unquantized. A ValueError naming the key refuses a config transformers' config refuses or whose model fails in its
+    forward pass (:func:`_check_runs`)."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -708,6 +719,80 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     if not get("tie_word_embeddings", "flag"):
         vocab = text["model.embed_tokens.weight"].shape[0]
         spec["language_model.lm_head.weight"] = TensorSpec((vocab, d_text), init="normal_", params={"std": std})
+    return spec
+
+
+def _mistral3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
+    """Mistral 3's image-text model (``Mistral3ForConditionalGeneration``: Mistral Small 3.1 and 3.2) as transformers 5
+    saves it: its ``text_config``'s Mistral decoder under ``language_model.`` (its ``lm_head`` untied only by a
+    top-level ``tie_word_embeddings`` false: transformers ties by that flag, true by default), the Pixtral vision
+    encoder under ``vision_tower.`` (:func:`_pixtral`) and ``multi_modal_projector.``: an RMSNorm of the vision width
+    (one), the patch merger's ``merging_layer`` (vision × vision·spatial_merge_size²), ``linear_1`` (text × vision ×
+    the feature layers) and ``linear_2`` (text × text), with ``multimodal_projector_bias`` biases (zero), and the LM
+    head, N(0, the top-level initializer_range² — 0 meaning 0.02 — else the text's as it is), as transformers draws the
+    top-level model's modules.  A null
+    ``text_config`` / ``vision_config`` takes Mistral 3's own defaults (Mistral Small 3.1's sizes), a given one its
+    class's (Mistral's, Pixtral's)."""
+    sub = _typed_sub_configs(cfg, where, "mistral", "pixtral")
+    given = {key: _sub_config(cfg, key, where) is not None for key in ("text_config", "vision_config")}
+    tied = get("tie_word_embeddings", "flag")
+    text_cfg = {**({} if given["text_config"] else _MISTRAL3_TEXT), **sub["text_config"], "tie_word_embeddings": tied}
+    text = config_spec(text_cfg, name=f"{where}: text_config")
+    spec = {"language_model." + n: t for n, t in text.items()}
+    seen = f"{where}: vision_config"
+    vision = _getter({**({} if given["vision_config"] else _MISTRAL3_VISION), **sub["vision_config"]}, _PIXTRAL,
+                     "pixtral", seen)
+    d_text, d_vision = text["model.norm.weight"].shape[0], vision("hidden_size")
+    spec.update(_pixtral("vision_tower.", vision, seen))
+    layers, depth = cfg.get("vision_feature_layer", -1), vision("num_hidden_layers")  # (whose output is projected:
+    # 0 the embedding, -1 the last layer's; transformers' projector normalizes a list of them joined by the norm of
+    # one, and fails on more than one)
+    if not all(_is_int(i) and -depth - 1 <= i <= depth for i in (layers if isinstance(layers, list) else [layers])) \
+            or isinstance(layers, list) and len(layers) != 1:
+        raise ValueError(f"{where}: vision_feature_layer must be an integer from {-depth - 1} to {depth} (the vision "
+                         f"layer whose output is projected; or a list of one), got {layers!r}")
+    merge = get("spatial_merge_size")
+    top = text_cfg.get("initializer_range", 0.02) if "initializer_range" not in cfg else (get(
+        "initializer_range", "std or null") or 0.02)  # (PreTrainedModel's rule: the top-level range, 0 meaning
+    # 0.02, else the text's as it is)
+    if not tied:  # (drawn by the top-level model's _init_weights, as the projector)
+        spec["language_model.lm_head.weight"] = replace(spec["language_model.lm_head.weight"], params={"std": top})
+    bias = get("multimodal_projector_bias", "flag")
+    p = "multi_modal_projector."
+    spec.update({p + "norm.weight": TensorSpec((d_vision,), init="ones_"),
+                 **_linear(p + "patch_merger.merging_layer", d_vision, d_vision * merge ** 2, top, False),
+                 **_linear(p + "linear_1", d_text, d_vision * (len(layers) if isinstance(layers, list) else 1), top,
+                           bias),
+                 **_linear(p + "linear_2", d_text, d_text, top, bias)})
+    return spec
+
+
+def _pixtral(prefix: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
+    """Pixtral's vision encoder (Mistral AI 2024) as transformers initializes it: the patch convolution (hidden ×
+    channels × patch × patch, no bias) and each layer's attention (q/k/v/o, no biases) and gated feed-forward,
+    N(0, its initializer_range² — 0 meaning 0.02), the RMSNorms (``ln_pre``, ``attention_norm``, ``ffn_norm``) one;
+    heads of hidden_size // num_attention_heads, even and 4 or more (its 2-D rotary embedding's), a given ``head_dim``
+    that number (its rotary embedding reads it, the attention not)."""
+    width, heads, hidden = get("hidden_size"), get("num_attention_heads"), get("intermediate_size")
+    std, patch = get("initializer_range", "std") or 0.02, get("patch_size")
+    if width % heads or width // heads % 2 or width // heads < 4:  # (its axial rotary embedding turns pairs of
+        # a head's dimensions, half of them by rows, half by columns)
+        raise ValueError(f"{where}: hidden_size {width} must be num_attention_heads {heads} heads of an even number "
+                         "of dimensions, 4 or more")
+    given = get("head_dim")
+    if given is not None and given != width // heads:  # (its rotary embedding takes it, its attention does not)
+        raise ValueError(f"{where}: head_dim must be left out, null or hidden_size // num_attention_heads "
+                         f"{width // heads}, got {given!r}")
+    spec = {prefix + "patch_conv.weight": TensorSpec((width, get("num_channels"), patch, patch), init="normal_",
+                                                     params={"std": std}),
+            prefix + "ln_pre.weight": TensorSpec((width,), init="ones_")}
+    for i in range(get("num_hidden_layers")):  # (one at least: the projector reads a layer's output)
+        p = f"{prefix}transformer.layers.{i}."
+        spec.update({p + "attention_norm.weight": TensorSpec((width,), init="ones_"),
+                     **_gated_mlp(p + "feed_forward.", hidden, width, std, False),
+                     **{p + f"attention.{n}_proj.weight": TensorSpec((width, width), init="normal_",
+                                                                     params={"std": std}) for n in "qkvo"},
+                     p + "ffn_norm.weight": TensorSpec((width,), init="ones_")})
     return spec
 
 
@@ -1046,6 +1131,8 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
         return _gemma3(cfg, get, where)
     if kind == "llama4":
         return _llama4(cfg, get, where)
+    if kind == "mistral3":
+        return _mistral3(cfg, get, where)
     if kind in _QWEN_VL:
         return _qwen_vl(kind, cfg, get, where)
     layers, types = get("n_layer" if kind == "gpt2" else "num_hidden_layers"), cfg.get("layer_types")

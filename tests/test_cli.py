@@ -487,8 +487,8 @@ def test_config_spec_gpt_oss():
     ({"model_type": "t5"},
      "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
      "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
-     "exaone4, glm4_moe, qwen3_next, qwen3_5_text, qwen3_5_moe_text, llama4_text, gemma3, llama4, qwen2_vl, "
-     "qwen2_5_vl, qwen3_vl, qwen3_vl_moe, qwen3_5, qwen3_5_moe, gpt2, bert$"),
+     "exaone4, glm4_moe, qwen3_next, qwen3_5_text, qwen3_5_moe_text, llama4_text, gemma3, mistral3, llama4, "
+     "qwen2_vl, qwen2_5_vl, qwen3_vl, qwen3_vl_moe, qwen3_5, qwen3_5_moe, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -583,6 +583,14 @@ def test_config_spec_gpt_oss():
      r"config: text_config: num_experts_per_tok must be 0 to the 2 experts \(num_experts\) where a layer is sparse, "
      "got 4"),
     # (refused where transformers' text forward pass runs: an image's fails, a mislabelled text loads no checkpoint)
+    *[({"model_type": "mistral3", "text_config": {"hidden_size": 1024}, "vision_config": {"model_type": "pixtral", **v},
+        **top}, message) for v, top, message in (
+        ({"num_attention_heads": 512}, {}, "heads of an even number of dimensions, 4 or more"),
+        ({"head_dim": 8}, {}, r"head_dim must be left out, null or hidden_size // num_attention_heads 64, got 8"),
+        ({"num_hidden_layers": 2}, {"vision_feature_layer": 5}, "vision_feature_layer must be an integer from -3 to 2"),
+        ({}, {"vision_feature_layer": [-1, -2]}, r"\(the vision layer whose output is projected; or a list of one\)"),
+        ({"num_hidden_layers": 0}, {}, "num_hidden_layers must be a positive integer, got 0"))],
+    ({"model_type": "mistral3", "text_config": {"model_type": "llama"}}, "text_config model_type must be 'mistral'"),
     ({"model_type": "qwen3_5", "text_config": {"hidden_size": 3584}, "vision_config": {"head_dim": 8}},
      r"config: vision_config: head_dim must be left out or hidden_size // num_heads 72 \(the attention's\), got 8"),
     ({"model_type": "qwen3_5_moe", "text_config": {"model_type": "qwen3_5_text"}},

@@ -80,6 +80,9 @@ def test_fastinit_init_files_load_with_from_pretrained(arch, tmp_path, capsys):
 
 TINY = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,
         "num_key_value_heads": 2, "vocab_size": 300}
+MISTRAL3_TEXT = {**TINY, "model_type": "mistral", "head_dim": 16}
+PIXTRAL = {"model_type": "pixtral", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+           "num_attention_heads": 2, "patch_size": 8, "image_size": 64}
 QWEN3_5_TEXT = {**TINY, "num_hidden_layers": 4, "head_dim": 16, "linear_key_head_dim": 8, "linear_value_head_dim": 12,
                 "linear_num_key_heads": 2, "linear_num_value_heads": 4}  # (Qwen3.5's Gated DeltaNet, a full layer 4th)
 QWEN3_5_MOE = {"num_experts": 3, "num_experts_per_tok": 2, "moe_intermediate_size": 48,
@@ -130,7 +133,7 @@ def _from_config(case: str, folder):
         if cls == "BertConfig":
             return transformers.BertModel(config), ""
         if cls in ("Qwen2VLConfig", "Qwen2_5_VLConfig", "Qwen3VLConfig", "Qwen3VLMoeConfig", "Llama4Config",
-                   "Qwen3_5Config", "Qwen3_5MoeConfig"):  # (image-text models only)
+                   "Qwen3_5Config", "Qwen3_5MoeConfig", "Mistral3Config"):  # (image-text models only)
             return transformers.AutoModelForImageTextToText.from_config(config), ""
         model = transformers.AutoModelForCausalLM.from_config(config)
     return model, "transformer." if cls == "GPT2Config" and config.tie_word_embeddings else ""
@@ -167,11 +170,14 @@ RAW = {  # config.json files that leave keys out (transformers' class defaults a
 
 
 def _meta_model(cfg: dict):
-    """transformers' causal LM of the config.json ``cfg`` (keys left out: its defaults), on the meta device."""
+    """transformers' causal LM (image-text model, for a composite config) of the config.json ``cfg`` (keys left out:
+    its defaults), on the meta device."""
     config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items() if k != "model_type"})
+    auto = transformers.AutoModelForImageTextToText if hasattr(config, "vision_config") else \
+        transformers.AutoModelForCausalLM
     with torch.device("meta"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return transformers.AutoModelForCausalLM.from_config(config)
+        return auto.from_config(config)
 
 
 @pytest.mark.parametrize("case", RAW)
@@ -194,6 +200,7 @@ COUNTS = {  # configs of the families added 2026-12-06 (b): transformers' defaul
     "olmo-2-7b": {"model_type": "olmo2", "vocab_size": 100352, "pad_token_id": 100277},
     "seed-oss-null-head-dim": {"model_type": "seed_oss", "head_dim": None, "hidden_size": 1000},
     **{kind: {"model_type": kind} for kind in ("qwen3_5_text", "qwen3_5_moe_text")},  # (2026-12-06 (d))
+    "mistral3": {"model_type": "mistral3"},  # (Mistral Small 3.1's sizes, tied as transformers ties them)
 }
 
 
@@ -588,6 +595,11 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "text_config": {**QWEN3_5_TEXT, **QWEN3_5_MOE, "initializer_range": 0.04,
                         "layer_types": ["linear_attention", "full_attention"] * 2},
         "vision_config": QWEN3_5_VISION, "tie_word_embeddings": True}),
+    "mistral3": ("Mistral3Config", {"text_config": MISTRAL3_TEXT, "vision_config": PIXTRAL}),  # (tied by default)
+    "mistral3-untied-biases-ranges": ("Mistral3Config", {  # (the LM head's and projector's std: the top-level range)
+        "text_config": {**MISTRAL3_TEXT, "initializer_range": 0.03}, "tie_word_embeddings": False,
+        "vision_config": {**PIXTRAL, "initializer_range": 0.05, "num_channels": 1}, "initializer_range": 0.1,
+        "multimodal_projector_bias": True, "spatial_merge_size": 1, "vision_feature_layer": [-2]}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
@@ -618,7 +630,8 @@ def test_config_spec_of_a_mixture_of_experts_is_the_checkpoint_transformers_save
     spec = config_spec(tmp_path)
     assert {name: tuple(t.shape) for name, t in theirs.items()} == {name: t.shape for name, t in spec.items()}
     assert parameter_count(spec) == sum(p.numel() for p in model.parameters())
-    assert case.startswith(("gemma3", "qwen2", "qwen3-vl", "qwen3.5-image")) or any(".experts." in n for n in spec)
+    assert case.startswith(("gemma3", "qwen2", "qwen3-vl", "qwen3.5-image", "mistral3")) or any(
+        ".experts." in n for n in spec)
     _assert_same_laws(st_torch.load_file(_write(tmp_path)), theirs)  # experts: initializer_range as it is
 
 
@@ -833,6 +846,23 @@ def test_fastinit_init_moe_files_load_with_from_pretrained_and_save_back_unchang
     assert back.keys() == written.keys()
     for name, values in written.items():
         assert torch.equal(back[name], values), name
+
+
+def test_a_written_mistral3_file_loads_and_runs_an_image(tmp_path, capsys):
+    """Mistral 3's image-text model (Pixtral vision, projector, Mistral decoder) from `fastinit init --config`: loaded
+    with no missing key, an image and its tokens through it; the refusals are where such an image's forward pass
+    fails (tests/test_cli.py)."""
+    model = _from_config("mistral3-untied-biases-ranges", tmp_path)[0]
+    _write(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded, info = type(model).from_pretrained(tmp_path, output_loading_info=True)
+    assert not any(info.values()), info
+    config = loaded.config
+    tokens = (64 // 8 // config.spatial_merge_size) ** 2
+    ids = torch.tensor([[1] + [config.image_token_index] * tokens + [2, 3]])
+    out = loaded(input_ids=ids, pixel_values=torch.randn(1, 1, 64, 64), image_sizes=torch.tensor([[64, 64]]))
+    assert torch.isfinite(out.logits).all()
 
 
 def _tiny(kind: str):
