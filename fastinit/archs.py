@@ -493,7 +493,7 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                     "num_experts_per_tok": 1, "interleave_moe_layer_step": 1, "moe_layers": None},
     "gemma3": {"initializer_range": 0.02, "tie_word_embeddings": True},
     "mistral3": {"tie_word_embeddings": True, "spatial_merge_size": 2, "multimodal_projector_bias": False,
-                 "initializer_range": None},
+                 "initializer_range": None, "init_std": None, "initializer_factor": None},
     "llama4": {"initializer_range": None, "tie_word_embeddings": False},
     **dict.fromkeys(_QWEN_VL, {"tie_word_embeddings": False,
                                                                              "initializer_range": 0.02}),
@@ -548,11 +548,13 @@ _ALIASES = {  # the configs' attribute_map: the other names a key goes by
     "qwen3_moe": {"num_experts": "num_local_experts"},  # (the published configs' name; transformers 5 saves the other)
     "deepseek_v3": {"n_routed_experts": "num_local_experts"},
     "glm4_moe": {"n_routed_experts": "num_local_experts"},
-    "gpt_oss": {"num_local_experts": "num_experts"}}
+    "gpt_oss": {"num_local_experts": "num_experts"},
+    "mistral3": {"image_token_index": "image_token_id"}}
 _FLOAT32 = {  # tensors transformers keeps in float32 in a model of any dtype (_keep_in_fp32_modules_strict)
     "deepseek_v3": ("mlp.gate.weight", "mlp.gate.e_score_correction_bias"),
     "glm4_moe": ("mlp.gate.weight", "mlp.gate.e_score_correction_bias")}
 HF_MODEL_TYPES = tuple(_HF_DEFAULTS)
+_DECODERS = tuple(k for k in HF_MODEL_TYPES if k not in ("gpt2", "bert", "gemma3", "llama4", "mistral3", *_QWEN_VL))
 
 
 def read_config(config: Mapping | str | os.PathLike) -> tuple[Mapping, str]:
@@ -582,6 +584,7 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
                 dtype: Any = "float32") -> Dict[str, TensorSpec]:
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
     folder that holds it), or the same as a mapping. No download and no transformers needed.
+
     ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``, ``"gemma3_text"``,
     ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``, ``"olmo3"``, ``"exaone4"``,
     ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"qwen3_next"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``,
@@ -724,46 +727,59 @@ def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
 
 def _mistral3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     """Mistral 3's image-text model (``Mistral3ForConditionalGeneration``: Mistral Small 3.1 and 3.2) as transformers 5
-    saves it: its ``text_config``'s Mistral decoder under ``language_model.`` (its ``lm_head`` untied only by a
-    top-level ``tie_word_embeddings`` false: transformers ties by that flag, true by default), the Pixtral vision
-    encoder under ``vision_tower.`` (:func:`_pixtral`) and ``multi_modal_projector.``: an RMSNorm of the vision width
-    (one), the patch merger's ``merging_layer`` (vision × vision·spatial_merge_size²), ``linear_1`` (text × vision ×
-    the feature layers) and ``linear_2`` (text × text), with ``multimodal_projector_bias`` biases (zero), and the LM
-    head, N(0, the top-level initializer_range² — 0 meaning 0.02 — else the text's as it is), as transformers draws the
-    top-level model's modules.  A null
-    ``text_config`` / ``vision_config`` takes Mistral 3's own defaults (Mistral Small 3.1's sizes), a given one its
-    class's (Mistral's, Pixtral's)."""
-    sub = _typed_sub_configs(cfg, where, "mistral", "pixtral")
-    given = {key: _sub_config(cfg, key, where) is not None for key in ("text_config", "vision_config")}
+    saves it: its ``text_config``'s decoder (Mistral's; another family :func:`config_spec` builds, as transformers
+    takes any) under ``language_model.`` (its ``lm_head`` untied only by a top-level ``tie_word_embeddings`` false:
+    transformers ties by that flag, true by default), the Pixtral vision encoder under ``vision_tower.``
+    (:func:`_pixtral`) and ``multi_modal_projector.``: an RMSNorm of the vision width (one), the patch merger's
+    ``merging_layer`` (vision × vision·spatial_merge_size²), ``linear_1`` (text × vision) and ``linear_2`` (text ×
+    text), with ``multimodal_projector_bias`` biases (zero), and the LM head, N(0, std²) with the top-level model's
+    std as transformers' ``_init_weights`` takes it (its ``initializer_range``, 0 or null meaning 0.02; else its
+    ``init_std`` or ``initializer_factor``; else the text's range as it is).  A null or missing ``text_config`` /
+    ``vision_config`` takes Mistral 3's own defaults (Mistral Small 3.1's sizes), a given one its class's.  Refused
+    where an image's forward pass fails too: a ``vision_feature_layer`` outside the vision layers, 0 (no hidden
+    states are kept for it; [0] is) or a list of more than one (the projector's norm is one layer's width), an
+    ``image_token_index`` outside the vocabulary (its placeholders are embedded)."""
+    given = {key: _sub_config(cfg, key, where) for key in ("text_config", "vision_config")}
+    kind = (given["text_config"] or {}).get("model_type", "mistral")
+    if kind not in _DECODERS:
+        raise ValueError(f"{where}: text_config model_type must be a decoder's ({', '.join(_DECODERS)}), got {kind!r}")
+    seen = f"{where}: text_config"
+    text_cfg = {**(_MISTRAL3_TEXT if given["text_config"] is None else given["text_config"]), "model_type": kind}
+    if "tie_word_embeddings" in text_cfg:  # (typed by its config, though the top-level flag ties)
+        _getter(text_cfg, {"tie_word_embeddings": False}, kind, seen)("tie_word_embeddings", "flag")
     tied = get("tie_word_embeddings", "flag")
-    text_cfg = {**({} if given["text_config"] else _MISTRAL3_TEXT), **sub["text_config"], "tie_word_embeddings": tied}
-    text = config_spec(text_cfg, name=f"{where}: text_config")
+    text = config_spec({**text_cfg, "tie_word_embeddings": tied}, name=seen)
     spec = {"language_model." + n: t for n, t in text.items()}
     seen = f"{where}: vision_config"
-    vision = _getter({**({} if given["vision_config"] else _MISTRAL3_VISION), **sub["vision_config"]}, _PIXTRAL,
-                     "pixtral", seen)
-    d_text, d_vision = text["model.norm.weight"].shape[0], vision("hidden_size")
+    vision_cfg = _MISTRAL3_VISION if given["vision_config"] is None else given["vision_config"]
+    if vision_cfg.get("model_type", "pixtral") != "pixtral":
+        raise ValueError(f"{seen}: model_type must be 'pixtral', got {vision_cfg['model_type']!r}")
+    vision = _getter(vision_cfg, _PIXTRAL, "pixtral", seen)
+    d_text, d_vision, vocab = text["model.norm.weight"].shape[0], vision("hidden_size"), \
+        text["model.embed_tokens.weight"].shape[0]
     spec.update(_pixtral("vision_tower.", vision, seen))
-    layers, depth = cfg.get("vision_feature_layer", -1), vision("num_hidden_layers")  # (whose output is projected:
-    # 0 the embedding, -1 the last layer's; transformers' projector normalizes a list of them joined by the norm of
-    # one, and fails on more than one)
-    if not all(_is_int(i) and -depth - 1 <= i <= depth for i in (layers if isinstance(layers, list) else [layers])) \
-            or isinstance(layers, list) and len(layers) != 1:
-        raise ValueError(f"{where}: vision_feature_layer must be an integer from {-depth - 1} to {depth} (the vision "
-                         f"layer whose output is projected; or a list of one), got {layers!r}")
-    merge = get("spatial_merge_size")
-    top = text_cfg.get("initializer_range", 0.02) if "initializer_range" not in cfg else (get(
-        "initializer_range", "std or null") or 0.02)  # (PreTrainedModel's rule: the top-level range, 0 meaning
-    # 0.02, else the text's as it is)
+    layer, depth = cfg.get("vision_feature_layer", -1), vision("num_hidden_layers")
+    one = layer[0] if isinstance(layer, list) and len(layer) == 1 else layer
+    if not (_is_int(one) and -depth - 1 <= one <= depth and (one != 0 or isinstance(layer, list))):
+        raise ValueError(f"{where}: vision_feature_layer must be a nonzero integer from {-depth - 1} to {depth} (the "
+                         f"vision layer whose output is projected), or a list of one such integer or 0, got {layer!r}")
+    token = cfg.get("image_token_index", 10)
+    if not _is_int(token) or not 0 <= token < vocab:
+        raise ValueError(f"{where}: image_token_index must be an integer from 0 to {vocab - 1} (a token of the "
+                         f"vocabulary, which its placeholders are embedded as), got {token!r}")
+    if not isinstance(cfg.get("projector_hidden_act", "gelu"), str):
+        raise ValueError(f"{where}: projector_hidden_act must be an activation's name, got "
+                         f"{cfg['projector_hidden_act']!r}")
+    key = next((k for k in ("initializer_range", "init_std", "initializer_factor") if k in cfg), None)
+    top = text_cfg.get("initializer_range", 0.02) if key is None else get(key, "std or null") or (
+        0.02 if key == "initializer_range" else get(key, "std"))  # (the others as they are; null refused)
     if not tied:  # (drawn by the top-level model's _init_weights, as the projector)
         spec["language_model.lm_head.weight"] = replace(spec["language_model.lm_head.weight"], params={"std": top})
-    bias = get("multimodal_projector_bias", "flag")
-    p = "multi_modal_projector."
+    merge, bias, p = get("spatial_merge_size"), get("multimodal_projector_bias", "flag"), "multi_modal_projector."
     spec.update({p + "norm.weight": TensorSpec((d_vision,), init="ones_"),
                  **_linear(p + "patch_merger.merging_layer", d_vision, d_vision * merge ** 2, top, False),
-                 **_linear(p + "linear_1", d_text, d_vision * (len(layers) if isinstance(layers, list) else 1), top,
-                           bias),
-                 **_linear(p + "linear_2", d_text, d_text, top, bias)})
+                 **_linear(p + "linear_1", d_text, d_vision, top, bias), **_linear(p + "linear_2", d_text, d_text, top,
+                                                                                   bias)})
     return spec
 
 

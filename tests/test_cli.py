@@ -587,10 +587,14 @@ def test_config_spec_gpt_oss():
         **top}, message) for v, top, message in (
         ({"num_attention_heads": 512}, {}, "heads of an even number of dimensions, 4 or more"),
         ({"head_dim": 8}, {}, r"head_dim must be left out, null or hidden_size // num_attention_heads 64, got 8"),
-        ({"num_hidden_layers": 2}, {"vision_feature_layer": 5}, "vision_feature_layer must be an integer from -3 to 2"),
-        ({}, {"vision_feature_layer": [-1, -2]}, r"\(the vision layer whose output is projected; or a list of one\)"),
+        ({"num_hidden_layers": 2}, {"vision_feature_layer": 5}, "vision_feature_layer must be a nonzero integer from -3 "
+         "to 2"),
+        ({}, {"vision_feature_layer": [-1, -2]}, r"\(the vision layer whose output is projected\), or a list of one"),
+        ({}, {"vision_feature_layer": 0}, "vision_feature_layer must be a nonzero integer from -25 to 24"),
+        ({}, {"image_token_index": 32000}, "image_token_index must be an integer from 0 to 31999"),
         ({"num_hidden_layers": 0}, {}, "num_hidden_layers must be a positive integer, got 0"))],
-    ({"model_type": "mistral3", "text_config": {"model_type": "llama"}}, "text_config model_type must be 'mistral'"),
+    ({"model_type": "mistral3", "text_config": {"model_type": "ministral3"}},
+     r"text_config model_type must be a decoder's \(llama, mistral, .*\), got 'ministral3'"),
     ({"model_type": "qwen3_5", "text_config": {"hidden_size": 3584}, "vision_config": {"head_dim": 8}},
      r"config: vision_config: head_dim must be left out or hidden_size // num_heads 72 \(the attention's\), got 8"),
     ({"model_type": "qwen3_5_moe", "text_config": {"model_type": "qwen3_5_text"}},

@@ -398,6 +398,13 @@ LAYERS = {  # Qwen3-Next's hybrid layers (2026-12-06 (d)), and the sparse step o
         "rope_type": "default", "rope_theta": 1e4, "mrope_section": [1, 1.5, 1]}},
     "qwen3.5-tied-top-range-string": {"model_type": "qwen3_5", "text_config": QWEN3_5_TEXT, "tie_word_embeddings": True,
                                       "vision_config": QWEN3_5_VISION, "initializer_range": "x"},  # (HF draws the head)
+    # a review's of Mistral 3 (2026-12-06 (d))
+    "mistral3-text-tie-null": {"model_type": "mistral3", "text_config": {**MISTRAL3_TEXT, "tie_word_embeddings": None},
+                               "vision_config": PIXTRAL},
+    "mistral3-projector-act-null": {"model_type": "mistral3", "text_config": MISTRAL3_TEXT, "vision_config": PIXTRAL,
+                                    "projector_hidden_act": None},
+    "mistral3-qwen2-text": {"model_type": "mistral3", "text_config": {**MISTRAL3_TEXT, "model_type": "qwen2"},
+                            "vision_config": PIXTRAL},
     "glm4-moe-part-2": {"model_type": "glm4_moe", "head_dim": 16, "n_routed_experts": 4, "num_experts_per_tok": 2,
                         "moe_intermediate_size": 32, "partial_rotary_factor": 2.0},
     **{f"{kind}-{case}": {"model_type": kind, **QWEN_MOE, **({"head_dim": 16} if kind == "qwen3_moe" else {}), **v}
@@ -445,7 +452,8 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
                                                 "attention_chunk_size", "head_dim", "num_attention_heads",
                                                 "num_local_experts", "linear_", "full_attention",
                                                 "decoder_sparse_step", "num_experts", "rotary",
-                                                "rope_parameters", "moe_intermediate_size")), ours
+                                                "rope_parameters", "moe_intermediate_size", "tie_word_embeddings",
+                                                "projector_hidden_act")), ours
     elif case in LAYERS:  # (and what it accepts is the model transformers builds)
         assert parameter_count(config_spec(cfg)) == sum(p.numel() for p in model.parameters())
 
@@ -600,6 +608,9 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "text_config": {**MISTRAL3_TEXT, "initializer_range": 0.03}, "tie_word_embeddings": False,
         "vision_config": {**PIXTRAL, "initializer_range": 0.05, "num_channels": 1}, "initializer_range": 0.1,
         "multimodal_projector_bias": True, "spatial_merge_size": 1, "vision_feature_layer": [-2]}),
+    "mistral3-llama-text-init-std": ("Mistral3Config", {  # (a Llama decoder; the top-level init_std: the head's std)
+        "text_config": {**MISTRAL3_TEXT, "model_type": "llama"}, "vision_config": PIXTRAL, "tie_word_embeddings": False,
+        "init_std": 0.3}),
     "gemma3-untied-headless": ("Gemma3Config", {
         "text_config": {**TINY, "num_hidden_layers": 1, "head_dim": 16, "pad_token_id": 5},
         "vision_config": {"hidden_size": 48, "intermediate_size": 40, "num_hidden_layers": 1, "num_attention_heads": 2,
