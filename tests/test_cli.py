@@ -587,8 +587,8 @@ def test_config_spec_gpt_oss():
         **top}, message) for v, top, message in (
         ({"num_attention_heads": 512}, {}, "heads of an even number of dimensions, 4 or more"),
         ({"head_dim": 8}, {}, r"head_dim must be left out, null or hidden_size // num_attention_heads 64, got 8"),
-        ({"num_hidden_layers": 2}, {"vision_feature_layer": 5}, "vision_feature_layer must be a nonzero integer from -3 "
-         "to 2"),
+        ({"num_hidden_layers": 2}, {"vision_feature_layer": 5},
+         "vision_feature_layer must be a nonzero integer from -3 to 2"),
         ({}, {"vision_feature_layer": [-1, -2]}, r"\(the vision layer whose output is projected\), or a list of one"),
         ({}, {"vision_feature_layer": 0}, "vision_feature_layer must be a nonzero integer from -25 to 24"),
         ({}, {"image_token_index": 32000}, "image_token_index must be an integer from 0 to 31999"),
