@@ -17,11 +17,11 @@ Hugging Face / torchvision checkpoints, and the initializers each family's own c
 * ``mlp-mnist`` (784-256-128-10): torch's nn.Linear default — U(±1/sqrt(fan_in)) for weights
   and biases (fan_in of the weight).
 
-:func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Qwen2, Qwen3, Gemma 1-3
-(Gemma 3's, Mistral 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models too), Phi-3, Granite,
-SmolLM3, Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of experts Mixtral,
-Qwen2-MoE, Qwen3-MoE, Qwen3-Next and Qwen3.5 (Gated DeltaNet layers; Qwen3.5's image-text models too), DeepSeek-V3,
-GLM-4.5 (``glm4_moe``), GPT-OSS and Llama 4 (its image-text model too): any size, with the config's
+:func:`config_spec` builds the same from a Hugging Face ``config.json`` of the Llama, Mistral, Ministral 3, Qwen2,
+Qwen3, Gemma 1-3 (Gemma 3's, Mistral 3's, Qwen2-VL's, Qwen2.5-VL's, Qwen3-VL's and Qwen3-VL-MoE's image-text models
+too), Phi-3, Granite, SmolLM3, Seed-OSS, ERNIE 4.5, OLMo 2 and 3, EXAONE 4, GPT-2 and BERT families and the mixtures of
+experts Mixtral, Qwen2-MoE, Qwen3-MoE, Qwen3-Next and Qwen3.5 (Gated DeltaNet layers; Qwen3.5's image-text models too),
+DeepSeek-V3, GLM-4.5 (``glm4_moe``), GPT-OSS and Llama 4 (its image-text model too): any size, with the config's
 ``initializer_range``.
 """
 from __future__ import annotations
@@ -428,6 +428,8 @@ _DELTANET = {"linear_conv_kernel_dim": 4, "linear_key_head_dim": 128, "linear_va
 _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
     "llama": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
     "mistral": {**_LLAMA, "intermediate_size": 14336, "num_key_value_heads": 8},
+    "ministral3": {**_LLAMA, "vocab_size": 131072, "intermediate_size": 14336, "num_hidden_layers": 34,
+                   "num_key_value_heads": 8, "head_dim": 128, "pad_token_id": 11},
     "qwen2": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32,
               "max_window_layers": 28},
     "qwen3": {**_LLAMA, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32, "head_dim": 128,
@@ -585,29 +587,29 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     """The {parameter name: TensorSpec} of a Hugging Face model from its configuration: a ``config.json`` (or the
     folder that holds it), or the same as a mapping. No download and no transformers needed.
 
-    ``model_type`` ``"llama"``, ``"mistral"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``, ``"gemma3_text"``,
-    ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``, ``"olmo3"``, ``"exaone4"``,
-    ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"qwen3_next"``, ``"deepseek_v3"``, ``"glm4_moe"``, ``"gpt_oss"``,
-    ``"llama4_text"``, ``"qwen3_5_text"``, ``"qwen3_5_moe_text"`` (``…ForCausalLM``; Qwen3-Next's and Qwen3.5's Gated
-    DeltaNet and gated attention layers, :func:`_gated_deltanet`, :func:`_gated_attention`; the experts one tensor each,
-    named as the published checkpoints and transformers' ``save_pretrained`` name them, GPT-OSS's fused as it saves them
-    (:func:`_gpt_oss_experts`), Llama 4's as its checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent
-    attention, its (and GLM-4.5's) first ``first_k_dense_replace`` layers dense; their multi-token-prediction layers,
-    which transformers does not build, left out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`),
-    ``"mistral3"`` (:func:`_mistral3`), ``"llama4"`` (:func:`_llama4`), ``"qwen2_vl"``, ``"qwen2_5_vl"``,
-    ``"qwen3_vl"``, ``"qwen3_vl_moe"``, ``"qwen3_5"``, ``"qwen3_5_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s
-    names, as the embedded ``gpt2``; with ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"``
-    (``BertModel``); the names and shapes those transformers classes build from it, a key left out taking transformers'
-    default. Values as transformers' ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's
-    residual projections divided by sqrt(2 n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero,
-    norms' scales one (Gemma's, which scale by 1 + weight, zero), shifts zero; experts and routers N(0,
-    initializer_range²) (0 meaning 0 there, as in transformers). ``name``: what messages call the configuration
-    (default: its path; ``config`` for a mapping). ``dtype``: every tensor's, except those transformers keeps in float32
-    (DeepSeek-V3's and GLM-4.5's routers and their ``e_score_correction_bias``, as its ``save_pretrained`` writes them;
-    GPT-OSS's norms, which it upcasts when it loads a float16 model, are written in ``dtype``, as its
-    ``save_pretrained`` of such a model writes them). A ``quantization_config`` is not followed: the values are written
-    unquantized. A ValueError naming the key refuses a config transformers' config refuses or whose model fails in its
-    forward pass (:func:`_check_runs`)."""
+    ``model_type`` ``"llama"``, ``"mistral"``, ``"ministral3"``, ``"qwen2"``, ``"qwen3"``, ``"gemma"``, ``"gemma2"``,
+    ``"gemma3_text"``, ``"phi3"``, ``"granite"``, ``"smollm3"``, ``"seed_oss"``, ``"ernie4_5"``, ``"olmo2"``,
+    ``"olmo3"``, ``"exaone4"``, ``"mixtral"``, ``"qwen2_moe"``, ``"qwen3_moe"``, ``"qwen3_next"``, ``"deepseek_v3"``,
+    ``"glm4_moe"``, ``"gpt_oss"``, ``"llama4_text"``, ``"qwen3_5_text"``, ``"qwen3_5_moe_text"`` (``…ForCausalLM``;
+    Qwen3-Next's and Qwen3.5's Gated DeltaNet and gated attention layers, :func:`_gated_deltanet`,
+    :func:`_gated_attention`; the experts one tensor each, named as the published checkpoints and transformers'
+    ``save_pretrained`` name them, GPT-OSS's fused as it saves them (:func:`_gpt_oss_experts`), Llama 4's as its
+    checkpoints (:func:`_llama4_moe`); DeepSeek's multi-head latent attention, its (and GLM-4.5's) first
+    ``first_k_dense_replace`` layers dense; their multi-token-prediction layers, which transformers does not build, left
+    out), ``"gemma3"`` (``Gemma3ForConditionalGeneration``: :func:`_gemma3`), ``"mistral3"`` (:func:`_mistral3`),
+    ``"llama4"`` (:func:`_llama4`), ``"qwen2_vl"``, ``"qwen2_5_vl"``, ``"qwen3_vl"``, ``"qwen3_vl_moe"``, ``"qwen3_5"``,
+    ``"qwen3_5_moe"`` (:func:`_qwen_vl`), ``"gpt2"`` (``GPT2Model``'s names, as the embedded ``gpt2``; with
+    ``tie_word_embeddings: false``, ``GPT2LMHeadModel``'s) and ``"bert"`` (``BertModel``); the names and shapes those
+    transformers classes build from it, a key left out taking transformers' default. Values as transformers'
+    ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2
+    n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which
+    scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
+    transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
+    ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's and GLM-4.5's routers and their
+    ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it loads
+    a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
+    ``quantization_config`` is not followed: the values are written unquantized. A ValueError naming the key refuses a
+    config transformers' config refuses or whose model fails in its forward pass (:func:`_check_runs`)."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -1250,8 +1252,8 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
                   if kind in ("mixtral", "qwen2_moe", "qwen3_moe", "glm4_moe") else None)
 
 
-_FLOOR_HEADS = ("mistral", "qwen2", "phi3", "granite", "smollm3", "seed_oss", "ernie4_5", "olmo2", "olmo3",
-                "exaone4", "glm4_moe")  # head_dim
+_FLOOR_HEADS = ("mistral", "ministral3", "qwen2", "phi3", "granite", "smollm3", "seed_oss", "ernie4_5", "olmo2",
+                "olmo3", "exaone4", "glm4_moe")  # head_dim
 # left out: hidden_size // num_attention_heads, a multiple or not, as transformers builds and runs them
 _QK_NORM = ("qwen3", "gemma3_text", "qwen3_moe", "exaone4")  # q/k RMSNorms per head (Qwen3's)
 _NORMS = {  # each decoder layer's norms
@@ -1276,6 +1278,11 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     more experts per token than experts, and DeepSeek's and GLM-4.5's expert groups (``n_group`` dividing the routed
     experts into groups of 2 or more, ``topk_group`` of them at most)."""
     rope = _rope(cfg)
+    if kind == "ministral3" and rope:  # (its attention scales the queries by position with these two: given rotary
+        for key in ("llama_4_scaling_beta", "original_max_position_embeddings"):  # parameters without them fail)
+            if isinstance(rope.get(key), bool) or not isinstance(rope.get(key), (int, float)):
+                raise ValueError(f"{where}: rope_parameters must give a number {key} (its attention's query scaling "
+                                 f"by position), got {rope.get(key)!r}")
     top = cfg.get("partial_rotary_factor", _ROTARY.get(kind, 1.0))  # (a null one: all of a head, but in Phi-3's
     part = rope.get("partial_rotary_factor", 1.0 if top is None and kind != "phi3" else top)  # config: refused)
     if kind in _ROTARY:  # (a part of each head, int(head_dim × part) dimensions, rotated in pairs)
@@ -1422,11 +1429,12 @@ def _check_llama4_layers(cfg: Mapping, get: Callable, where: str) -> None:
 
 _WINDOW = {  # the families whose config has a sliding_window field: its default (others keep a given one as is)
     **dict.fromkeys(("mistral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "gemma2", "gemma3_text", "olmo3",
-                     "exaone4"), 4096), "gpt_oss": 128, **dict.fromkeys(("mixtral", "phi3", "smollm3"), None)}
+                     "exaone4"), 4096), "gpt_oss": 128,
+    **dict.fromkeys(("mixtral", "phi3", "smollm3", "ministral3"), None)}
 _WINDOW_FLAG = ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe")  # whose config drops the window without
 # use_sliding_window (SmolLM3's keeps it: the flag only derives its layers)
-_EVERY_LAYER = ("mistral", "mixtral", "phi3", "qwen3_moe")  # with no layer_types: every layer slides where the
-# config has a window
+_EVERY_LAYER = ("mistral", "ministral3", "mixtral", "phi3", "qwen3_moe")  # with no layer_types: every layer slides
+# where the config has a window
 _MASKED = ("gemma2", "gemma3_text", "gpt_oss", "olmo3")  # their models build a sliding-window mask in any case
 _PATTERN = {"gemma3_text": 6, "exaone4": 4}  # sliding_window_pattern's default: a full-attention layer every that many
 _IMAGE_TEXT = "_fastinit_image_text"  # (a key only composite configs' text configs carry: Gemma 3's)

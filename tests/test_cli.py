@@ -485,10 +485,10 @@ def test_config_spec_gpt_oss():
 
 @pytest.mark.parametrize("config, message", [
     ({"model_type": "t5"},
-     "model_type 't5' is not supported; supported: llama, mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, phi3, "
-     "mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, olmo2, olmo3, "
-     "exaone4, glm4_moe, qwen3_next, qwen3_5_text, qwen3_5_moe_text, llama4_text, gemma3, mistral3, llama4, "
-     "qwen2_vl, qwen2_5_vl, qwen3_vl, qwen3_vl_moe, qwen3_5, qwen3_5_moe, gpt2, bert$"),
+     "model_type 't5' is not supported; supported: llama, mistral, ministral3, qwen2, qwen3, gemma, gemma2, "
+     "gemma3_text, phi3, mixtral, qwen2_moe, qwen3_moe, deepseek_v3, gpt_oss, granite, smollm3, seed_oss, ernie4_5, "
+     "olmo2, olmo3, exaone4, glm4_moe, qwen3_next, qwen3_5_text, qwen3_5_moe_text, llama4_text, gemma3, mistral3, "
+     "llama4, qwen2_vl, qwen2_5_vl, qwen3_vl, qwen3_vl_moe, qwen3_5, qwen3_5_moe, gpt2, bert$"),
     # a null that transformers' model of that family fails on (Llama's, Mistral's, Mixtral's derive the head width)
     ({"model_type": "qwen3", "head_dim": None}, "head_dim must be a positive integer, got None"),
     ({"model_type": "qwen2_moe", "num_key_value_heads": None}, "num_key_value_heads must be a positive integer"),
@@ -593,8 +593,8 @@ def test_config_spec_gpt_oss():
         ({}, {"vision_feature_layer": 0}, "vision_feature_layer must be a nonzero integer from -25 to 24"),
         ({}, {"image_token_index": 32000}, "image_token_index must be an integer from 0 to 31999"),
         ({"num_hidden_layers": 0}, {}, "num_hidden_layers must be a positive integer, got 0"))],
-    ({"model_type": "mistral3", "text_config": {"model_type": "ministral3"}},
-     r"text_config model_type must be a decoder's \(llama, mistral, .*\), got 'ministral3'"),
+    ({"model_type": "mistral3", "text_config": {"model_type": "ministral"}},
+     r"text_config model_type must be a decoder's \(llama, mistral, .*\), got 'ministral'"),
     ({"model_type": "qwen3_5", "text_config": {"hidden_size": 3584}, "vision_config": {"head_dim": 8}},
      r"config: vision_config: head_dim must be left out or hidden_size // num_heads 72 \(the attention's\), got 8"),
     ({"model_type": "qwen3_5_moe", "text_config": {"model_type": "qwen3_5_text"}},

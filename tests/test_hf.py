@@ -109,6 +109,7 @@ CONFIGS = {  # (transformers' config class, its arguments)
     "olmo2-bias": ("Olmo2Config", {**TINY, "attention_bias": True}),  # q/k norms over all heads, norms after
     "olmo3": ("Olmo3Config", TINY),
     "exaone4": ("Exaone4Config", TINY),  # q/k norms per head, norms after attention and MLP
+    "ministral3": ("Ministral3Config", {**TINY, "head_dim": 16, "pad_token_id": 5, "initializer_range": 0.03}),
     "qwen3.5-text": ("Qwen3_5TextConfig", {**QWEN3_5_TEXT, "attention_bias": True, "pad_token_id": 3,
                                            "linear_conv_kernel_dim": 3, "initializer_range": 0.03}),
     "gpt2-untied": ("GPT2Config", {"n_layer": 2, "n_embd": 64, "n_head": 4, "n_inner": 80, "vocab_size": 300,
@@ -201,6 +202,7 @@ COUNTS = {  # configs of the families added 2026-12-06 (b): transformers' defaul
     "seed-oss-null-head-dim": {"model_type": "seed_oss", "head_dim": None, "hidden_size": 1000},
     **{kind: {"model_type": kind} for kind in ("qwen3_5_text", "qwen3_5_moe_text")},  # (2026-12-06 (d))
     "mistral3": {"model_type": "mistral3"},  # (Mistral Small 3.1's sizes, tied as transformers ties them)
+    "ministral3": {"model_type": "ministral3"},
 }
 
 
@@ -405,6 +407,11 @@ LAYERS = {  # Qwen3-Next's hybrid layers (2026-12-06 (d)), and the sparse step o
                                     "projector_hidden_act": None},
     "mistral3-qwen2-text": {"model_type": "mistral3", "text_config": {**MISTRAL3_TEXT, "model_type": "qwen2"},
                             "vision_config": PIXTRAL},
+    "ministral3-rope-without-scaling": {"model_type": "ministral3", "head_dim": 16, "rope_parameters": {
+        "rope_type": "default", "rope_theta": 1e4}},  # (its attention scales queries by llama_4_scaling_beta)
+    "ministral3-window-0": {"model_type": "ministral3", "head_dim": 16, "sliding_window": 0},
+    "ministral3-sliding-layer": {"model_type": "ministral3", "head_dim": 16, "sliding_window": 4,
+                                 "layer_types": ["sliding_attention", "full_attention"]},
     "glm4-moe-part-2": {"model_type": "glm4_moe", "head_dim": 16, "n_routed_experts": 4, "num_experts_per_tok": 2,
                         "moe_intermediate_size": 32, "partial_rotary_factor": 2.0},
     **{f"{kind}-{case}": {"model_type": kind, **QWEN_MOE, **({"head_dim": 16} if kind == "qwen3_moe" else {}), **v}
@@ -460,7 +467,7 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
 
 @pytest.mark.parametrize("case", ["llama-gqa-biases-pad", "qwen3-bias", "gemma3-text", "phi3", "gpt2-untied", "bert",
                                   "granite-biases", "smollm3", "seed-oss", "ernie4_5-bias", "olmo2-bias", "olmo3",
-                                  "exaone4", "qwen3.5-text"])
+                                  "exaone4", "qwen3.5-text", "ministral3"])
 def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_laws(case, tmp_path, capsys):
     with torch.device("meta"):
         empty, prefix = _from_config(case, tmp_path)
@@ -608,6 +615,8 @@ MOE = {  # mixtures of experts: transformers 5 fuses a layer's experts in its mo
         "text_config": {**MISTRAL3_TEXT, "initializer_range": 0.03}, "tie_word_embeddings": False,
         "vision_config": {**PIXTRAL, "initializer_range": 0.05, "num_channels": 1}, "initializer_range": 0.1,
         "multimodal_projector_bias": True, "spatial_merge_size": 1, "vision_feature_layer": [-2]}),
+    "mistral3-ministral3-text": ("Mistral3Config", {  # (Ministral 3's: its decoder, a pad row)
+        "text_config": {**MISTRAL3_TEXT, "model_type": "ministral3", "pad_token_id": 5}, "vision_config": PIXTRAL}),
     "mistral3-llama-text-init-std": ("Mistral3Config", {  # (a Llama decoder; the top-level init_std: the head's std)
         "text_config": {**MISTRAL3_TEXT, "model_type": "llama"}, "vision_config": PIXTRAL, "tie_word_embeddings": False,
         "init_std": 0.3}),
