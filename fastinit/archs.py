@@ -623,7 +623,8 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
         cfg = {**cfg, "layer_types": [_OLD_TYPES.get(t, t) if isinstance(t, str) else t for t in cfg["layer_types"]]}
     dtype = resolve_dtype(dtype)  # (refused before anything is built)
     spec = _config_spec(kind, cfg, _getter(cfg, defaults, kind, where), where)
-    kept = _FLOAT32.get(kind, ())
+    kept = _FLOAT32.get((cfg.get("text_config") or {}).get("model_type", "mistral") if kind == "mistral3" else kind,
+                        ())  # (Mistral 3's: its decoder's)
     return {n: replace(t, dtype=np.dtype(np.float32) if kept and n.endswith(kept) else dtype)
             for n, t in spec.items()}
 
@@ -773,8 +774,11 @@ def _mistral3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
         raise ValueError(f"{where}: projector_hidden_act must be an activation's name, got "
                          f"{cfg['projector_hidden_act']!r}")
     key = next((k for k in ("initializer_range", "init_std", "initializer_factor") if k in cfg), None)
-    top = text_cfg.get("initializer_range", 0.02) if key is None else get(key, "std or null") or (
-        0.02 if key == "initializer_range" else get(key, "std"))  # (the others as they are; null refused)
+    top = text_cfg.get("initializer_range", 0.02) if key is None else get(key, "std or null")
+    if key == "initializer_range":
+        top = top or 0.02
+    elif key is not None and top is None:  # (the others as they are)
+        raise ValueError(f"{where}: {key} must be a finite number >= 0, got None")
     if not tied:  # (drawn by the top-level model's _init_weights, as the projector)
         spec["language_model.lm_head.weight"] = replace(spec["language_model.lm_head.weight"], params={"std": top})
     merge, bias, p = get("spatial_merge_size"), get("multimodal_projector_bias", "flag"), "multi_modal_projector."
@@ -1278,9 +1282,13 @@ def _check_runs(kind: str, cfg: Mapping, get: Callable, where: str, rotary: int,
     more experts per token than experts, and DeepSeek's and GLM-4.5's expert groups (``n_group`` dividing the routed
     experts into groups of 2 or more, ``topk_group`` of them at most)."""
     rope = _rope(cfg)
-    if kind == "ministral3" and rope:  # (its attention scales the queries by position with these two: given rotary
-        for key in ("llama_4_scaling_beta", "original_max_position_embeddings"):  # parameters without them fail)
-            if isinstance(rope.get(key), bool) or not isinstance(rope.get(key), (int, float)):
+    if kind == "ministral3" and (cfg.get("rope_scaling") or cfg.get("rope_parameters")) is not None:  # (its
+        # attention scales the queries by position with these two: given rotary parameters without them fail; its
+        # config's yarn default only stands in for none; yarn's, llama3's and longrope's maximum is filled in)
+        filled = ("original_max_position_embeddings",) if rope.get("rope_type", rope.get("type")) in (
+            "yarn", "llama3", "longrope") else ()
+        for key in ("llama_4_scaling_beta", "original_max_position_embeddings"):
+            if key not in filled and not isinstance(rope.get(key), (int, float)):
                 raise ValueError(f"{where}: rope_parameters must give a number {key} (its attention's query scaling "
                                  f"by position), got {rope.get(key)!r}")
     top = cfg.get("partial_rotary_factor", _ROTARY.get(kind, 1.0))  # (a null one: all of a head, but in Phi-3's

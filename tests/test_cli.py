@@ -655,6 +655,26 @@ def test_config_spec_refusals_name_the_key(config, message):
         config_spec(config)
 
 
+def test_mistral3_keeps_float32_what_its_decoder_keeps_and_draws_with_an_init_std_of_0():
+    """A review (2026-12-06 (d)): Mistral 3 with a DeepSeek-V3 decoder wrote its routers and correction biases in
+    the model's dtype (the decoder alone keeps them float32, as transformers saves them); an integer init_std of 0
+    (transformers draws zeros) was refused."""
+    deepseek = {"model_type": "deepseek_v3", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
+                "num_attention_heads": 4, "num_key_value_heads": 4, "vocab_size": 300, "moe_intermediate_size": 32,
+                "n_routed_experts": 4, "n_group": 1, "topk_group": 1, "num_experts_per_tok": 2, "kv_lora_rank": 16,
+                "q_lora_rank": 24, "qk_rope_head_dim": 8, "qk_nope_head_dim": 8, "v_head_dim": 16,
+                "first_k_dense_replace": 1, "head_dim": 8}
+    pixtral = {"model_type": "pixtral", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 1,
+               "num_attention_heads": 2, "patch_size": 8, "image_size": 64}
+    spec = config_spec({"model_type": "mistral3", "text_config": deepseek, "vision_config": pixtral,
+                        "tie_word_embeddings": False, "init_std": 0}, dtype="bfloat16")
+    kept = {n for n, t in spec.items() if t.dtype == np.float32}
+    assert kept == {"language_model.model.layers.1.mlp.gate.weight",
+                    "language_model.model.layers.1.mlp.gate.e_score_correction_bias"}
+    assert spec["language_model.lm_head.weight"].params == {"std": 0}
+    assert spec["multi_modal_projector.linear_2.weight"].params == {"std": 0}
+
+
 @pytest.mark.parametrize("config", [  # what transformers builds and runs: not refused (a review's, 2026-12-06 (b))
     {"model_type": "seed_oss", "num_key_value_heads": None},
     {"model_type": "smollm3", "num_key_value_heads": None},

@@ -1,6 +1,7 @@
 """The embedded architectures are Hugging Face checkpoints: every name and shape of transformers' own models, and
 a file written by ``fastinit init`` loads with ``from_pretrained`` (no missing, unexpected or mismatched key) into
 exactly the file's values."""
+import copy
 import json
 import math
 import sys
@@ -410,6 +411,11 @@ LAYERS = {  # Qwen3-Next's hybrid layers (2026-12-06 (d)), and the sparse step o
     "ministral3-rope-without-scaling": {"model_type": "ministral3", "head_dim": 16, "rope_parameters": {
         "rope_type": "default", "rope_theta": 1e4}},  # (its attention scales queries by llama_4_scaling_beta)
     "ministral3-window-0": {"model_type": "ministral3", "head_dim": 16, "sliding_window": 0},
+    "ministral3-empty-rope": {"model_type": "ministral3", "head_dim": 16, "rope_parameters": {}},  # (not its default)
+    "ministral3-yarn-maximum-filled": {"model_type": "ministral3", "head_dim": 16, "rope_parameters": {
+        "rope_type": "yarn", "rope_theta": 1e6, "factor": 16.0, "llama_4_scaling_beta": 0.1}},
+    "ministral3-beta-true": {"model_type": "ministral3", "head_dim": 16, "rope_parameters": {
+        "rope_type": "yarn", "rope_theta": 1e6, "factor": 16.0, "llama_4_scaling_beta": True}},
     "ministral3-sliding-layer": {"model_type": "ministral3", "head_dim": 16, "sliding_window": 4,
                                  "layer_types": ["sliding_attention", "full_attention"]},
     "glm4-moe-part-2": {"model_type": "glm4_moe", "head_dim": 16, "n_routed_experts": 4, "num_experts_per_tok": 2,
@@ -436,8 +442,8 @@ def test_config_spec_refuses_a_config_exactly_where_transformers_refuses_it_or_i
     any integer, 0 where no layer may be sparse (it had been refused unless positive) (2026-12-06 (d))."""
     given = WINDOWS[case] if case in WINDOWS else LAYERS[case]
     cfg = given if "vision_config" in given else {**TINY, **given}
-    try:
-        config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: v for k, v in cfg.items()
+    try:  # (a deep copy: transformers fills in the nested dicts it is given, rope_parameters' among them)
+        config = transformers.AutoConfig.for_model(cfg["model_type"], **{k: copy.deepcopy(v) for k, v in cfg.items()
                                                                        if k != "model_type"})
         auto = transformers.AutoModelForImageTextToText if "vision_config" in cfg else \
             transformers.AutoModelForCausalLM
