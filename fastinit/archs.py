@@ -703,6 +703,22 @@ def _rope(cfg: Mapping) -> Mapping:
                 {})  # (an empty rope_scaling: not taken, as transformers' `rope_scaling or rope_parameters`)
 
 
+def _top_std(cfg: Mapping, get: Callable, text_range: Callable[[], float], where: str,
+             keys: tuple = ("initializer_range",)) -> float:
+    """The std an image-text model's top-level ``_init_weights`` draws its own modules with (its LM head, projector),
+    PreTrainedModel's rule: the first of ``keys`` ``cfg`` has — ``initializer_range``, 0 or null meaning 0.02;
+    ``init_std`` or ``initializer_factor`` as they are — else ``text_range()``, the text config's range as it is."""
+    key = next((k for k in keys if k in cfg), None)
+    if key is None:
+        return text_range()
+    std = get(key, "std or null")
+    if key == "initializer_range":
+        return std or 0.02
+    if std is None:
+        raise ValueError(f"{where}: {key} must be a finite number >= 0, got None")
+    return std
+
+
 def _gemma3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     """Gemma 3's image-text model (``Gemma3ForConditionalGeneration``; Gemma Team 2025) as transformers 5 saves it:
     its ``text_config``'s decoder under ``language_model.`` (:func:`config_spec` of ``gemma3_text``; an untied
@@ -773,12 +789,8 @@ def _mistral3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     if not isinstance(cfg.get("projector_hidden_act", "gelu"), str):
         raise ValueError(f"{where}: projector_hidden_act must be an activation's name, got "
                          f"{cfg['projector_hidden_act']!r}")
-    key = next((k for k in ("initializer_range", "init_std", "initializer_factor") if k in cfg), None)
-    top = text_cfg.get("initializer_range", 0.02) if key is None else get(key, "std or null")
-    if key == "initializer_range":
-        top = top or 0.02
-    elif key is not None and top is None:  # (the others as they are)
-        raise ValueError(f"{where}: {key} must be a finite number >= 0, got None")
+    top = _top_std(cfg, get, lambda: text_cfg.get("initializer_range", 0.02), where,
+                   ("initializer_range", "init_std", "initializer_factor"))
     if not tied:  # (drawn by the top-level model's _init_weights, as the projector)
         spec["language_model.lm_head.weight"] = replace(spec["language_model.lm_head.weight"], params={"std": top})
     merge, bias, p = get("spatial_merge_size"), get("multimodal_projector_bias", "flag"), "multi_modal_projector."
@@ -833,11 +845,8 @@ def _llama4(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     seen = f"{where}: vision_config"
     vision = _getter(sub["vision_config"], _LLAMA4_VISION, "llama4_vision_model", seen)
     spec.update(_llama4_vision("vision_model.", vision, seen))
-    if "initializer_range" in cfg:  # (PreTrainedModel's rule for the top-level model: its own range, 0 or null
-        std = get("initializer_range", "std or null") or 0.02  # meaning 0.02; else the text's as it is)
-    else:
-        std = _getter(sub["text_config"], _HF_DEFAULTS["llama4_text"], "llama4_text",
-                      f"{where}: text_config")("initializer_range", "std")
+    std = _top_std(cfg, get, lambda: _getter(sub["text_config"], _HF_DEFAULTS["llama4_text"], "llama4_text",
+                                             f"{where}: text_config")("initializer_range", "std"), where)
     d_text = text["model.norm.weight"].shape[0]
     spec.update(_linear("multi_modal_projector.linear_1", d_text, vision("vision_output_dim"), std, False))
     return spec
@@ -949,13 +958,12 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
             spec = _fused_gated_experts(spec)
     else:
         spec = config_spec(_qwen2_vl_text(text, tied, seen), name=seen)
-    top = "initializer_range" in cfg and (given is not None or v3)  # (the flat layout's: the text's, which
-    # Qwen2(.5)-VL's config moves)
-    top_std = get("initializer_range", "std or null") or 0.02 if top else None  # (checked tied too: transformers
-    # draws the head with it before tying it)
-    if not tied:  # (its std: the top-level initializer_range (0: 0.02) where the config has one, else the text's as
-        # it is, as transformers' _init_weights of the whole model takes it)
-        std = top_std if top else _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range", "std")
+    top = cfg if given is not None or v3 else {}  # (a flat layout's top-level range is the text's: Qwen2(.5)-VL's
+    # config moves it)
+    if not tied or "initializer_range" in top:  # (checked tied too: transformers draws the head before tying it)
+        std = _top_std(top, get, lambda: _getter(text, {"initializer_range": 0.02}, kind, seen)("initializer_range",
+                                                                                               "std"), where)
+    if not tied:
         spec["lm_head.weight"] = replace(spec["lm_head.weight"], params={"std": std})
     seen = f"{where}: vision_config"
     vision = _aliased(_sub_config(cfg, "vision_config", where) or {},
