@@ -32,11 +32,12 @@ def quiet(on: bool = True):
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
-    """``warnings.warn(message, category)`` with the stack level of the innermost frame outside fastinit (nothing
-    under :func:`quiet`)."""
+    """``warnings.warn(message, category)`` with the stack level of the innermost frame outside fastinit and
+    contextlib (which runs fastinit's context managers) (nothing under :func:`quiet`)."""
     if _QUIET.get():
         return
     frame, level = sys._getframe(1), 2  # level 2: the function that called warn()
-    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+    while frame.f_back is not None and (os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE)
+                                        or frame.f_code.co_filename == contextlib.__file__):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)

@@ -33,7 +33,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
@@ -43,7 +42,7 @@ from . import structured
 from ._buffers import resolve_dtype, shape_tuple
 from ._seed import resolve_seed
 from ._signals import HELD
-from ._warnings import quiet
+from ._warnings import quiet, warn
 
 __all__ = ["TensorSpec", "write_safetensors", "write_checkpoint", "atomic_output", "SAFETENSORS_DTYPES"]  # noqa: F822 (module __getattr__)
 
@@ -256,13 +255,15 @@ def _umask() -> int:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[int, str]]:
+def atomic_output(path: Union[str, os.PathLike], suffix: str,
+                  then: Optional[Callable[[], None]] = None) -> Iterator[tuple[int, str]]:
     """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
-    ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name
-    (an existing file: its old contents), and no temporary file.  A symbolic link is followed (the file it
-    points to is replaced), an existing file keeps its permissions, a new one gets the usual ones; a hard link
-    to the old file keeps the old contents (the name gets a new file); a name (or link) to anything but a regular
-    file (a FIFO, a device such as /dev/null) is refused.  An OSError says which file it was writing."""
+    ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name (an
+    existing file: its old contents), and no temporary file.  ``then`` runs right after the rename, Ctrl-C and SIGTERM
+    held across both (raised once it returns): what the new file makes stale goes with its arrival.  A symbolic link is
+    followed (the file it points to is replaced), an existing file keeps its permissions, a new one gets the usual ones;
+    a hard link to the old file keeps the old contents (the name gets a new file); a name (or link) to anything but a
+    regular file (a FIFO, a device such as /dev/null) is refused.  An OSError says which file it was writing."""
     path = os.fsdecode(path)  # str, bytes or os.PathLike
     real, st = check_destination(path)
     mode = st.st_mode & 0o7777 if st is not None else None  # an existing file keeps its mode
@@ -281,7 +282,13 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str) -> Iterator[tuple[
         os.chmod(tmp, mode)
         if SIGNALLED:  # a KeyboardInterrupt lost on its way up (see SIGNALLED): the old file stays
             raise KeyboardInterrupt
-        os.replace(tmp, real)
+        held = _hold_signals()
+        try:
+            os.replace(tmp, real)
+            if then is not None:
+                then()
+        finally:
+            _release_signals(held)
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -382,12 +389,17 @@ def write_safetensors(path: Union[str, os.PathLike], tensors: Mapping[str, Tenso
     -------
     dict with ``path``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed`` and per-tensor entries.
     """
+    return _write_file(path, tensors, seed, metadata, block_bytes, progress, shard)
+
+
+def _write_file(path, tensors, seed, metadata, block_bytes, progress, shard, then=None) -> dict:
+    """:func:`write_safetensors`, ``then`` run as :func:`atomic_output`'s."""
     job = _Job.prepare(path, tensors, seed, metadata, block_bytes, progress, shard)
     check_free_space(job.path, job.most_bytes)
     seed = resolve_seed(job.seed)  # drawn (seed=None) once nothing is left to refuse
     bar = _progress(job.bar_class, job.nbytes(seed), progress)
     try:
-        return job.write(seed, block_bytes, bar)
+        return job.write(seed, block_bytes, bar, then=then)
     finally:
         if bar:
             bar.close()
@@ -446,13 +458,14 @@ class _Job:
     def nbytes(self, seed: int) -> int:
         return len(self.header(seed)) + self.data_bytes
 
-    def write(self, seed: int, block_bytes: int, bar, label: str = "") -> dict:
-        """Write the file (atomically) under ``seed``, advancing ``bar`` (its postfix: ``label``); the summary."""
+    def write(self, seed: int, block_bytes: int, bar, label: str = "", then=None) -> dict:
+        """Write the file (atomically, ``then`` as :func:`atomic_output`'s) under ``seed``, advancing ``bar`` (its
+        postfix: ``label``); the summary."""
         header = self.header(seed)
         start = time.perf_counter()
         if bar and label:
             bar.set_postfix_str(label)
-        with atomic_output(self.path, ".safetensors") as (fd, _), os.fdopen(fd, "r+b") as f:
+        with atomic_output(self.path, ".safetensors", then) as (fd, _), os.fdopen(fd, "r+b") as f:
             f.write(header)
             f.truncate(len(header) + self.data_bytes)
             f.flush()
@@ -503,25 +516,22 @@ def _remove_stale(path: str, written: list, *also: str) -> None:
     among ``written`` (an earlier split's), then ``also`` (an earlier index), as ``save_pretrained`` removes an
     earlier split's files: a symbolic link is removed, not what it points to, and never one to a file just written
     (a ``path`` linked to an earlier file).  The files first: an index naming files no longer there fails loudly in
-    a loader that reads it (vLLM), where files without their index would be loaded beside the new ones.  Ctrl-C and
-    SIGTERM are held until it is done, then raised: the new checkpoint is in place.  A folder that cannot be listed
-    (write and search permission only) is left as it is, with a warning: the checkpoint is written."""
+    a loader that reads it (vLLM), where files without their index would be loaded beside the new ones.  It runs as
+    :func:`atomic_output`'s ``then`` of the last file written: no Ctrl-C or SIGTERM between that file's arrival and
+    the clean-up's end.  A folder that cannot be listed (write and search permission only) is left as it is, with a
+    warning: the checkpoint is written."""
     folder, stem = os.path.split(path[:-len(".safetensors")])
     keep = {os.path.realpath(p) for p in (path, *written)}
     pattern = re.compile(re.escape(stem) + r"-\d{5}-of-\d{5}\.safetensors")
-    held = _hold_signals()
     try:
-        try:
-            names = [os.path.join(folder, name) for name in os.listdir(folder or ".") if pattern.fullmatch(name)]
-        except OSError as e:
-            warnings.warn(f"{path} is written, but its folder could not be listed ({e.strerror}) to remove an earlier "
-                          f"split's {stem}-NNNNN-of-NNNNN.safetensors files, if any", UserWarning, stacklevel=3)
-            names = []
-        for name in (*names, *also):
-            if (os.path.isfile(name) or os.path.islink(name)) and os.path.realpath(name) not in keep:
-                os.unlink(name)
-    finally:
-        _release_signals(held)
+        names = [os.path.join(folder, name) for name in os.listdir(folder or ".") if pattern.fullmatch(name)]
+    except OSError as e:
+        warn(f"{path} is written, but its folder could not be listed ({e.strerror}) to remove an earlier split's "
+             f"{stem}-NNNNN-of-NNNNN.safetensors files, if any")
+        names = []
+    for name in (*names, *also):
+        if (os.path.isfile(name) or os.path.islink(name)) and os.path.realpath(name) not in keep:
+            os.unlink(name)
 
 
 def _specs(tensors: Mapping) -> dict:
@@ -588,9 +598,8 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
         raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
     groups = _split(tensors, max_file_bytes) if max_file_bytes else [tensors]
     if len(groups) == 1:
-        summary = write_safetensors(path, tensors, seed=seed, metadata=metadata, block_bytes=block_bytes,
-                                    progress=progress)
-        _remove_stale(path, [], path + ".index.json")
+        summary = _write_file(path, tensors, seed, metadata, block_bytes, progress, None,
+                              then=lambda: _remove_stale(path, [], path + ".index.json"))
         return {**summary, "files": [summary["path"]]}
     if os.path.lexists(path):  # (transformers loads a model.safetensors before looking for the index)
         raise FileExistsError(errno.EEXIST, f"cannot write a checkpoint of {len(groups)} files beside {path}: "
@@ -616,11 +625,11 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     finally:
         if bar:
             bar.close()
-    with atomic_output(index_path, ".json") as (fd, _), os.fdopen(fd, "w", encoding="utf-8") as f:
+    with atomic_output(index_path, ".json", lambda: _remove_stale(path, [job.path for job in jobs])) as (fd, _), \
+            os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(index)
         f.flush()
         os.fsync(f.fileno())
-    _remove_stale(path, [job.path for job in jobs])
     return {**_summary(index_path, sum(s["bytes"] for s in summaries), time.perf_counter() - start, seed,
                        {name: t for s in summaries for name, t in s["tensors"].items()}),
             "files": [s["path"] for s in summaries]}

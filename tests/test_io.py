@@ -886,6 +886,38 @@ def test_one_file_however_large_removes_an_earlier_split_and_a_ctrl_c_waits_for_
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes="5GB", seed=1)
 
 
+@pytest.mark.parametrize("last", ["model.safetensors", "model.safetensors.index.json"])
+def test_a_ctrl_c_as_the_last_file_arrives_waits_for_the_clean_up(tmp_path, monkeypatch, last):
+    """A Ctrl-C in the instant after the last file's rename (the single file, or a new split's index) and before the
+    clean-up had left the earlier split's files beside it (noted 2026-12-06 (d)): the clean-up now runs with the
+    rename, signals held across both."""
+    import signal
+
+    from fastinit import io
+    from fastinit.io import write_checkpoint
+
+    spec = _checkpoint_spec()
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=3000, seed=1)  # 5 files and their index
+    replace = os.replace
+
+    def interrupted_replace(src, dst):
+        replace(src, dst)
+        if os.path.basename(dst) == last:
+            signal.raise_signal(signal.SIGINT)  # (Python's handler: KeyboardInterrupt, here unless held)
+
+    monkeypatch.setattr(io.os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=None if "index" not in last else 6000,
+                         seed=2)
+    monkeypatch.undo()
+    names = sorted(os.listdir(tmp_path))
+    if "index" in last:
+        assert names == ["model-0000%d-of-00004.safetensors" % k for k in range(1, 5)] + [last]
+    else:
+        assert names == ["model.safetensors"]
+    assert st_numpy.load_file(tmp_path / names[0]).keys() <= spec.keys()
+
+
 def test_the_clean_up_removes_links_not_their_targets_nor_the_file_written_and_warns_on_an_unlistable_folder(
         tmp_path, monkeypatch):
     """A review (2026-12-06 (d)): an --out linked to an earlier shard was written through the link, then removed
@@ -910,9 +942,10 @@ def test_the_clean_up_removes_links_not_their_targets_nor_the_file_written_and_w
     write_checkpoint(other / "model.safetensors", spec, max_file_bytes=6000, seed=1)
     monkeypatch.setattr(io.os, "listdir", lambda folder: (_ for _ in ()).throw(PermissionError(13, "Permission "
                                                                                                "denied")))
-    with pytest.warns(UserWarning, match=r"is written, but its folder could not be listed \(Permission denied\)"):
+    with pytest.warns(UserWarning, match=r"is written, but its folder could not be listed \(Permission denied\)") as w:
         write_checkpoint(other / "model.safetensors", {"w": TensorSpec((3, 3))}, max_file_bytes=None, seed=1)
     monkeypatch.undo()
+    assert w[0].filename == __file__  # (the caller's line, through atomic_output's context manager)
     assert st_numpy.load_file(other / "model.safetensors").keys() == {"w"}
     assert not (other / "model.safetensors.index.json").exists()  # (the index, not listed, is removed)
 
