@@ -58,30 +58,42 @@ __all__ = [
     "constant", "delta_orthogonal", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
     "kaiming_normal", "kaiming_uniform", "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal",
     "truncated_normal", "uniform", "variance_scaling", "xavier_normal", "xavier_uniform", "zeros", "key_seed",
+    "Initializer",
 ]
 
 Axes = Union[int, Sequence[int]]
-Initializer = Callable[..., jax.Array]
+Initializer = jax.nn.initializers.Initializer  # (JAX's Protocol: isinstance works as with jax.nn.initializers)
 
 
 def key_seed(key: jax.Array | np.ndarray) -> int:
     """fastinit's seed for a JAX key (typed ``jax.random.key`` or raw ``PRNGKey`` data): the two 32-bit words of
     a threefry key as ``k0 · 2³² + k1``; the words of any other key, blake2b-hashed to 64 bits."""
-    words = np.asarray(_key_words(key))
+    return _seed_of(np.asarray(_key_words(key)))
+
+
+def _seed_of(words: np.ndarray) -> int:
+    """:func:`key_seed` of a key's words (of any key shape)."""
+    words = np.asarray(words, np.uint32)
     if words.size == 2:
-        return (int(words[0]) << 32) | int(words[1])
+        return (int(words.flat[0]) << 32) | int(words.flat[1])
     return hash64(words.tobytes())
 
 
 def _dtype(dtype) -> np.dtype:
     """JAX's dtype for an initializer call: its default float for None (float32, float64 with x64 on), and as
-    JAX, float64 is float32 unless x64 is on, with JAX's warning when float64 was asked for by name; fastinit's
-    four floating types only."""
+    JAX, float64 is float32 unless x64 is on, with JAX's warning when float64 was asked for by name (its error, or
+    float64, as ``jax_explicit_x64_dtypes`` says); fastinit's four floating types only."""
     default = dtype is None or dtype is float  # JAX's default float; the name "float" is NumPy's float64, as in JAX
     named = isinstance(dtype, str) and dtype.lower() == "float"
     dt = np.dtype(np.float64) if default or named else resolve_dtype(dtype)
     got = np.dtype(jax.dtypes.canonicalize_dtype(dt))
     if got != dt and not default:
+        mode = getattr(getattr(jax.config, "jax_explicit_x64_dtypes", None), "name", "WARN")  # (JAX >= 0.8)
+        if mode == "ALLOW":
+            return dt
+        if mode == "ERROR":
+            raise ValueError(f"Explicitly requested dtype {dt} is not available. To enable more dtypes, set the "
+                             "jax_enable_x64 or allow_explicit_x64_dtypes configuration options.")
         warn(f"Explicitly requested dtype {dt} is not available, and will be truncated to dtype {got}. To enable "
              "more dtypes, set the jax_enable_x64 configuration option or the JAX_ENABLE_X64 shell environment "
              "variable.")
@@ -110,7 +122,7 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
     whole = column_axis is not None or _structured.is_whole_tensor(fill)
 
     @functools.lru_cache(maxsize=64)
-    def host(shape: tuple, filled: tuple, dt: np.dtype, checked: bool) -> tuple[Callable, Callable]:
+    def host(shape: tuple, filled: tuple, dt: np.dtype, checked: bool, key_ndim: int = 1) -> tuple[Callable, Callable]:
         """(block(seed, start, stop), the unsharded callback), the same objects for every call of one shape and
         dtype: JAX caches what it traced of a callback by its identity (an eager vmap would recompile per call)."""
         def block(seed: int, start: tuple, stop: tuple) -> np.ndarray:
@@ -122,10 +134,10 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
                 out = np.empty(tuple(b - a for a, b in zip(start, stop)), dt)
                 return fill(out, seed=seed, stream=stream, global_shape=shape, offset=start)
 
-        return block, _per_key(lambda words: block(key_seed(words), (0,) * len(shape), shape), shape, dt)
+        return block, _per_key(lambda words: block(_seed_of(words), (0,) * len(shape), shape), shape, dt, key_ndim)
 
-    def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
-        shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
+    def plan(shape: tuple, dt: np.dtype) -> tuple[tuple, bool]:
+        """(the shape filled, whether the check warned), the arguments checked for ``shape`` and ``dt``."""
         filled = shape
         if column_axis is not None and len(shape) >= 2:  # fewer axes: the fill's own check refuses them
             if not -len(shape) <= column_axis < len(shape):
@@ -133,12 +145,16 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
             ax = column_axis % len(shape)
             filled = shape[:ax] + shape[ax + 1:] + (shape[ax],)
         # placed (told the whole shape), as the blocks will be: the checks that read it run now, before tracing
-        checked = _structured.check_by_empty_fill(fill, filled, dt, not whole, seed=0, stream=stream)
+        return filled, _structured.check_by_empty_fill(fill, filled, dt, not whole, seed=0, stream=stream)
+
+    def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
+        shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
+        filled, checked = plan(shape, dt)
         traced = _traced(words)
         sharding = _placement(out_sharding, shape, traced)
-        block, unsharded = host(shape, filled, dt, checked)
+        block, unsharded = host(shape, filled, dt, checked, words.ndim)
         if not traced:
-            seed = key_seed(np.asarray(words))
+            seed = _seed_of(words)
             if sharding is not None and not whole:
                 return _eager(functools.partial(block, seed), shape, sharding)
             full = block(seed, (0,) * len(shape), shape)
@@ -147,37 +163,60 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
             devices = sorted(words.devices(), key=lambda d: d.id) if getattr(words, "committed", False) else []
             if len(devices) > 1:  # a key replicated over devices: so is the array, as JAX's initializers make it
                 mesh = jax.sharding.Mesh(np.array(devices), ("replicas",))
-                return jax.device_put(full, NamedSharding(mesh, PartitionSpec()))
-            return jax.device_put(full, devices[0] if devices else None)  # a committed key's device, or JAX's
+                return jax.device_put(_x64(full), NamedSharding(mesh, PartitionSpec()))
+            return jax.device_put(_x64(full), devices[0] if devices else None)  # a committed key's device, or JAX's
         if math.prod(shape) == 0:  # nothing to draw; unplaced: JAX 0.10 mislays the shards of an empty array
             return jnp.zeros(shape, dt)  # under jit (np.asarray of one then fails), its own initializers' too
         if isinstance(sharding, NamedSharding) and _SHARD_MAP is not None:
-            out = _per_shard(block, shape, dt, sharding)(words)
+            out = _per_shard(block, shape, dt, sharding, words.ndim)(words)
             # the shard_map's out_specs carry no memory kind ('device', every backend's default): put it back
             return out if sharding.memory_kind in (None, "device") else jax.device_put(out, sharding)
         if sharding is not None and not isinstance(sharding, (NamedSharding, jax.sharding.SingleDeviceSharding)):
             raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec (as "
                             f"jax.nn.initializers ask) or a SingleDeviceSharding, got {type(sharding).__name__}")
-        out = jax.pure_callback(unsharded, jax.ShapeDtypeStruct(shape, dt), words, vmap_method="expand_dims")
+        out = _callback(unsharded, shape, dt, words)
         return out if sharding is None else jax.device_put(out, sharding)
 
+    # (:func:`_factored`'s: the unsharded callback of a shape and dtype, checked)
+    init.host = lambda shape, dt, key_ndim=1: host(shape, plan(shape, dt)[0], dt, True, key_ndim)[1]
     return init
 
 
-def _per_key(one: Callable, shape: tuple, dt: np.dtype) -> Callable:
-    """A ``pure_callback`` host function for ``vmap_method="expand_dims"``: key words (..., w) under any number of
-    vmaps give (..., *shape), ``one(words, *rest)`` per key.  One callback for the whole batch, where "sequential"
-    maps a new closure each trace, which an eager vmap recompiles every call (85 ms here)."""
+def _per_key(one: Callable, shape: tuple, dt: np.dtype, key_ndim: int = 1) -> Callable:
+    """A ``pure_callback`` host function for ``vmap_method="expand_dims"``: key words (..., *w) (``key_ndim`` axes
+    of words a key) under any number of vmaps give (..., *shape), ``one(words, *rest)`` per key.  One callback for
+    the whole batch, where "sequential" maps a new closure each trace, which an eager vmap recompiles every call
+    (85 ms here)."""
     def callback(data, *rest) -> np.ndarray:
         data = np.asarray(data, np.uint32)
-        if data.ndim == 1:
+        if data.ndim == key_ndim:
             return one(data, *rest)
-        out = np.empty(data.shape[:-1] + shape, dt)
-        for i in np.ndindex(data.shape[:-1]):
+        out = np.empty(data.shape[:-key_ndim] + shape, dt)
+        for i in np.ndindex(data.shape[:-key_ndim]):
             out[i] = one(data[i], *rest)
         return out
 
     return callback
+
+
+def _callback(host: Callable, shape: tuple, dt: np.dtype, *args) -> jax.Array:
+    """``jax.pure_callback`` of ``host(*args)``, an array of ``shape`` and ``dt`` (under vmaps: of each); float64
+    without x64 (``jax_explicit_x64_dtypes`` "allow"), which a callback cannot return, as pairs of uint32 words."""
+    if dt.itemsize < 8 or jax.config.jax_enable_x64:
+        return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args, vmap_method="expand_dims")
+    def as_words(*a) -> np.ndarray:
+        out = np.ascontiguousarray(host(*a))
+        return out.view(np.uint32).reshape(out.shape + (2,))
+
+    words = jax.pure_callback(as_words, jax.ShapeDtypeStruct(shape + (2,), np.uint32), *args,
+                              vmap_method="expand_dims")
+    return jax.lax.bitcast_convert_type(words, dt)
+
+
+def _x64(a: np.ndarray):
+    """``a`` for ``jax.device_put``, which makes float64 float32 without x64: then (``jax_explicit_x64_dtypes``
+    "allow") a float64 JAX array."""
+    return jnp.asarray(a, dtype=a.dtype) if a.dtype.itemsize == 8 and not jax.config.jax_enable_x64 else a
 
 
 def _traced(words) -> bool:
@@ -269,14 +308,14 @@ def _eager(block: Callable, shape: tuple, sharding: jax.sharding.Sharding) -> ja
         holders.setdefault(bounds, []).append(device)
     arrays = []
     for (start, stop), devices in holders.items():
-        data = block(start, stop)
+        data = _x64(block(start, stop))
         arrays += [jax.device_put(data, jax.sharding.SingleDeviceSharding(device, memory_kind=sharding.memory_kind))
                    for device in devices]
     return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
 
 
 @functools.lru_cache(maxsize=64)
-def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding) -> Callable:
+def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding, key_ndim: int = 1) -> Callable:
     """Traced with a mesh sharding (checked by :func:`_placement`): a ``jax.shard_map`` over the mesh whose body
     asks the host (``jax.pure_callback``) for its own device's block only; the same values as the unsharded
     array.  Devices holding the same block (replicas) each compute it, and an initializer that needs the whole
@@ -288,22 +327,29 @@ def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedShard
 
     def one(words: np.ndarray, index) -> np.ndarray:
         start = tuple(int(i) * m for i, m in zip(np.ravel(index)[:len(size)], size))  # index: never batched
-        return block(key_seed(words), start, tuple(a + m for a, m in zip(start, size)))
+        return block(_seed_of(words), start, tuple(a + m for a, m in zip(start, size)))
 
-    callback = _per_key(one, size, dt)
+    callback = _per_key(one, size, dt, key_ndim)
 
     def body(data):
         index = jnp.array([jax.lax.axis_index(axes) if axes else 0 for axes in names], jnp.int32)
-        return jax.pure_callback(callback, jax.ShapeDtypeStruct(size, dt), data, index, vmap_method="expand_dims")
+        return _callback(callback, size, dt, data, index)
 
     return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)
 
 
-def _number(value, name: str):
+def _number(value, name: str, factor: bool = False):
     """A factory's number as JAX takes it: a concrete 0-d ``jax.Array`` (``1 / jnp.sqrt(512)``) as its Python
-    value; a traced one is refused (fastinit computes on the host, from concrete parameters); anything else as
+    value; a traced one (made under ``jit``) as it is where it is the law's ``factor`` (a real 0-d value,
+    :func:`_factored`), else refused (fastinit computes on the host, from concrete parameters); anything else as
     given, for fastinit's own checks."""
     if isinstance(value, jax.core.Tracer):
+        if factor and value.ndim == 0 and jnp.issubdtype(value.dtype, jnp.number) \
+                and not jnp.issubdtype(value.dtype, jnp.complexfloating):
+            return value
+        if factor:
+            raise TypeError(f"{name} is a traced {value.dtype} value of shape {value.shape}; fastinit.jax takes a "
+                            "traced factor as a real 0-d value only")
         raise TypeError(f"{name} is a traced value; fastinit.jax needs concrete parameters (build the initializer "
                         "outside jit, or pass a Python or NumPy number)")
     if isinstance(value, (jax.Array, np.ndarray)) and value.ndim == 0:
@@ -311,19 +357,69 @@ def _number(value, name: str):
     return value
 
 
+def _factored(make: Callable[[float], Initializer], factor, default_dtype, negative: str) -> Initializer:
+    """The initializer of a law whose factor is traced (``normal(1 / jnp.sqrt(d))`` built inside a jitted
+    ``model.init``): the factor goes to the host with the key, where ``make(factor)`` (the factory's initializer
+    of that concrete factor) computes the values — the concrete factor's, bit for bit, bounds included.  A
+    negative factor, which the factories refuse and JAX multiplies in, as JAX's law: ``negative`` "abs" (the
+    same law), "mirror" (−make(−factor)), "nan" (NaN, as JAX's square root of it) or "keep" (taken as it is);
+    a NaN or infinite one gives NaNs.  The whole array is computed at once, then placed by ``out_sharding``."""
+    unit = make(1.0)  # (the other arguments checked now, as the factory checks them)
+
+    def one(words: np.ndarray, f: float, shape: tuple, dt: np.dtype) -> np.ndarray:
+        if not math.isfinite(f) or (f < 0 and negative == "nan"):
+            return np.full(shape, np.nan, dt)
+        out = make(abs(f) if negative in ("abs", "mirror") else f).host(shape, dt, words.ndim)(words)
+        return -out if f < 0 and negative == "mirror" else out
+
+    def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
+        shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
+        unit.host(shape, dt)  # the checks of the shape and dtype, before tracing
+        k = words.ndim  # (a key's words: (2,) for threefry, any shape for other implementations)
+        sharding = _placement(out_sharding, shape, True)
+        if math.prod(shape) == 0:
+            return jnp.zeros(shape, dt)
+
+        def callback(data, f) -> np.ndarray:
+            data, f = np.asarray(data, np.uint32), np.asarray(f, np.float64)
+            batch = np.broadcast_shapes(data.shape[:data.ndim - k], f.shape)  # (vmap over keys, factors or both)
+            data, f = np.broadcast_to(data, batch + data.shape[data.ndim - k:]), np.broadcast_to(f, batch)
+            out = np.empty(batch + shape, dt)
+            for i in np.ndindex(batch):
+                out[i] = one(data[i], float(f[i]), shape, dt)
+            return out
+
+        out = _callback(callback, shape, dt, words, factor)
+        return out if sharding is None else jax.device_put(out, sharding)
+
+    return init
+
+
+def _is_traced(value) -> bool:
+    return isinstance(value, jax.core.Tracer)
+
+
 _ZEROS = functools.partial(_init.normal_, mean=0.0, std=0.0)  # JAX's draw times a zero scale: +0.0 everywhere
 
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
-    """U[0, scale) (jax.nn.initializers.uniform); scale 0 gives zeros, as JAX's draw times 0."""
-    scale = _not_negative(_number(scale, "scale"), "uniform", "scale")
+    """U[0, scale) (jax.nn.initializers.uniform); scale 0 gives zeros, as JAX's draw times 0 (a traced scale:
+    :func:`_factored`)."""
+    scale = _number(scale, "scale", factor=True)
+    if _is_traced(scale):
+        return _factored(lambda f: uniform(f, dtype, stream=stream), scale, dtype, "mirror")
+    scale = _not_negative(scale, "uniform", "scale")
     fill = _ZEROS if scale == 0 else functools.partial(_init.uniform_, a=0.0, b=scale)
     return _initializer(fill, dtype, stream)
 
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
-    """N(0, stddev²) (jax.nn.initializers.normal; a negative stddev, which JAX multiplies in, is the same law)."""
-    stddev = _finite(_number(stddev, "stddev"), "normal", "stddev")
+    """N(0, stddev²) (jax.nn.initializers.normal; a negative stddev, which JAX multiplies in, is the same law; a
+    traced stddev: :func:`_factored`)."""
+    stddev = _number(stddev, "stddev", factor=True)
+    if _is_traced(stddev):
+        return _factored(lambda f: normal(f, dtype, stream=stream), stddev, dtype, "abs")
+    stddev = _finite(stddev, "normal", "stddev")
     return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev)), dtype, stream)
 
 
@@ -346,8 +442,10 @@ def _not_negative(value, fn: str, name: str):
 def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0, *,
                      stream: Stream = 0) -> Initializer:
     """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal); stddev 0
-    gives zeros, as JAX's draw times 0."""
-    stddev, lower, upper = _number(stddev, "stddev"), _number(lower, "lower"), _number(upper, "upper")
+    gives zeros, as JAX's draw times 0 (a traced stddev: :func:`_factored`; the bounds are concrete)."""
+    stddev, lower, upper = _number(stddev, "stddev", factor=True), _number(lower, "lower"), _number(upper, "upper")
+    if _is_traced(stddev):
+        return _factored(lambda f: truncated_normal(f, dtype, lower, upper, stream=stream), stddev, dtype, "mirror")
     _not_negative(stddev, "truncated_normal", "stddev")
     for bound, name in ((lower, "lower"), (upper, "upper")):  # infinite bounds are fastinit's to take
         _init.as_real(bound, name, "truncated_normal", finite=False)
@@ -363,14 +461,18 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
                      batch_axis: Axes = (), dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """Var(W) = scale / n, n from ``mode`` over the fans of ``in_axis`` / ``out_axis``
     (jax.nn.initializers.variance_scaling; :func:`fastinit.variance_scaling_`).  ``batch_axis`` is not
-    supported (NotImplementedError)."""
+    supported (NotImplementedError).  A traced scale: :func:`_factored`."""
     if np.size(batch_axis) != 0:  # (), [], an empty NumPy or JAX array: none
         raise NotImplementedError(f"batch_axis={batch_axis!r}: fastinit's fans have no batch axes; fill each "
                                   "batch member with its own stream instead")
     for name, axis in (("in_axis", in_axis), ("out_axis", out_axis)):
         if axis is None:  # fastinit's own fans read None as "the layout's default", JAX has no such default
             raise TypeError(f"variance_scaling: {name} must be an int or a sequence of ints, got None")
-    scale = _not_negative(_number(scale, "scale"), "variance_scaling", "scale")
+    scale = _number(scale, "scale", factor=True)
+    if _is_traced(scale):
+        return _factored(lambda f: variance_scaling(f, mode, distribution, in_axis, out_axis, batch_axis, dtype,
+                                                    stream=stream), scale, dtype, "nan")
+    scale = _not_negative(scale, "variance_scaling", "scale")
     return _initializer(functools.partial(_scaled.variance_scaling_, scale=scale, mode=mode,
                                           distribution=distribution, in_axis=in_axis, out_axis=out_axis),
                         dtype, stream)
@@ -396,10 +498,14 @@ he_normal = kaiming_normal = _scheme("he_normal", 2.0, "fan_in", "truncated_norm
 
 def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """scale × a Haar (semi-)orthogonal matrix over ``column_axis`` against the other axes flattened
-    (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`)."""
+    (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`; a traced scale:
+    :func:`_factored`)."""
     if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
-    scale = _finite(_number(scale, "scale"), "orthogonal", "scale")
+    scale = _number(scale, "scale", factor=True)
+    if _is_traced(scale):
+        return _factored(lambda f: orthogonal(f, column_axis, dtype, stream=stream), scale, dtype, "keep")
+    scale = _finite(scale, "orthogonal", "scale")
     return _initializer(functools.partial(_structured.orthogonal_, gain=scale, layout="keras"),
                         dtype, stream,
                         column_axis)
@@ -409,13 +515,17 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
                      stream: Stream = 0) -> Initializer:
     """Delta-orthogonal conv kernel (*k, in, out), in ≤ out (jax.nn.initializers.delta_orthogonal; Xiao et al.
     2018; :func:`fastinit.delta_orthogonal_`).  ``column_axis`` names an axis of the (in, out) centre matrix, as
-    in JAX: only its last (-1, JAX's default, or 1) is supported."""
+    in JAX, where every one gives the same law (in ≤ out: over the first, JAX transposes a Haar matrix of
+    orthonormal columns, whose rows are then a Haar orthonormal set, as over the last)."""
     if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
-    if column_axis not in (-1, 1):
-        raise NotImplementedError(f"column_axis={column_axis!r}: fastinit's delta_orthogonal_ makes the last axis "
-                                  "of the (in, out) centre matrix the columns (column_axis=-1 or 1)")
-    scale = _finite(_number(scale, "scale"), "delta_orthogonal", "scale")
+    if column_axis not in (-2, -1, 0, 1):
+        raise ValueError(f"column_axis={column_axis!r} is not an axis of the (in, out) centre matrix (-2, -1, 0 "
+                         "or 1)")
+    scale = _number(scale, "scale", factor=True)
+    if _is_traced(scale):
+        return _factored(lambda f: delta_orthogonal(f, column_axis, dtype, stream=stream), scale, dtype, "keep")
+    scale = _finite(scale, "delta_orthogonal", "scale")
     return _initializer(functools.partial(_structured.delta_orthogonal_, gain=scale, layout="keras"),
                         dtype, stream)
 

@@ -40,9 +40,12 @@ REFERENCE = {
 
 
 def test_every_jax_initializer_is_here_with_its_arguments_and_defaults():
-    public = sorted(n for n in dir(JI) if not n.startswith("_") and n != "Initializer")
+    public = sorted(n for n in dir(JI) if not n.startswith("_"))
     assert [n for n in public if n not in fj.__all__] == []
+    assert isinstance(fj.normal(), fj.Initializer) and fj.Initializer is JI.Initializer  # (JAX's Protocol; a review)
     for name in public:
+        if name == "Initializer":
+            continue
         ours = inspect.signature(getattr(fj, name)).parameters
         theirs = inspect.signature(getattr(JI, name)).parameters
         assert [p for p in ours if p != "stream"] == list(theirs), name
@@ -137,6 +140,10 @@ def test_the_laws_are_jaxs():
 def test_delta_orthogonal_column_axis_1_is_the_last_axis_and_float_is_numpys_float64():
     shape = (3, 3, 4, 6)
     assert np.array_equal(fj.delta_orthogonal(column_axis=1)(KEY, shape), fj.delta_orthogonal()(KEY, shape))
+    for axis in (0, -2):  # JAX's law over the first axis is the same (a transposed Haar matrix of orthonormal
+        # columns: orthonormal rows); refused before 2026-12-06 (e)
+        w = np.asarray(fj.delta_orthogonal(2.0, column_axis=axis)(KEY, shape), np.float64)
+        assert np.allclose(w[1, 1] @ w[1, 1].T, 4 * np.eye(4), atol=1e-5) and not w[0].any() and not w[2].any()
     with warnings.catch_warnings():  # (without x64, JAX's warning that float64 becomes float32)
         warnings.simplefilter("ignore", UserWarning)
         a = fj.normal(dtype="float")(KEY, (5,))  # JAX reads "float" as NumPy's float64, then its default float
@@ -163,7 +170,7 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              # JAX fails on None ('NoneType' object is not iterable); fastinit's fans read it as torch's default
              (lambda: fj.variance_scaling(1.0, "fan_in", "normal", in_axis=None), TypeError, "in_axis must be"),
              (lambda: fj.he_normal(out_axis=None), TypeError, "out_axis must be an int or a sequence"),
-             (lambda: fj.delta_orthogonal(column_axis=-2), NotImplementedError, "column_axis"),
+             (lambda: fj.delta_orthogonal(column_axis=2), ValueError, "not an axis of the \\(in, out\\) centre"),
              (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "column_axis must be an int"),
              # the factory's own names, not the fastinit initializer's ("normal_: std"; a review); an array, which
              # JAX broadcasts, is refused
@@ -400,9 +407,11 @@ def test_without_shard_map_a_named_sharding_under_jit_places_one_callbacks_array
     assert np.array_equal(np.asarray(w), np.asarray(fj.he_normal()(KEY, (8, 6))))
 
 
-def test_factories_take_concrete_jax_scalars_and_refuse_traced_ones():
+def test_factories_take_concrete_jax_scalars_and_traced_factors():
     """jax.nn.initializers takes stddev=1/jnp.sqrt(d) or scale=jnp.array(2.0); so does fastinit.jax (their
-    Python values, the same bits as that float), and says why when the parameter is traced under jit."""
+    Python values, the same bits as that float).  A factor traced under jit (``normal(1 / jnp.sqrt(d))`` built in
+    a jitted ``model.init``; refused before 2026-12-06 (e), a review) goes to the host with the key: the concrete
+    factor's values bit for bit, in every dtype, under vmap over keys and over factors."""
     d = jnp.sqrt(512.0)
     for make, same in [(lambda: fj.normal(1 / d), lambda: fj.normal(float(1 / d))),
                        (lambda: fj.uniform(jnp.float32(0.5)), lambda: fj.uniform(0.5)),
@@ -413,12 +422,33 @@ def test_factories_take_concrete_jax_scalars_and_refuse_traced_ones():
                        (lambda: fj.orthogonal(jnp.array(2.0)), lambda: fj.orthogonal(2.0))]:
         assert np.array_equal(make()(KEY, (8, 6)), same()(KEY, (8, 6)))
 
-    @jax.jit
-    def traced(s):
-        return fj.normal(s)(KEY, (2, 2))
+    factories = {"normal": fj.normal, "uniform": fj.uniform,
+                 "truncated_normal": lambda s: fj.truncated_normal(s, lower=-1.5, upper=3.0),
+                 "variance_scaling": lambda s: fj.variance_scaling(s, "fan_avg", "uniform"),
+                 "he_like": lambda s: fj.variance_scaling(s, "fan_in", "truncated_normal"),
+                 "orthogonal": fj.orthogonal, "delta_orthogonal": fj.delta_orthogonal}
+    for name, make in factories.items():
+        shape = (3, 3, 4, 6) if name == "delta_orthogonal" else (40, 24)
+        for dt in (jnp.float32, jnp.bfloat16):
+            for s in (0.0371, 1.5, 0.0):
+                got = jax.jit(lambda k, f: make(f)(k, shape, dt))(KEY, jnp.float32(s))
+                assert got.dtype == dt and np.array_equal(got, make(float(np.float32(s)))(KEY, shape, dt)), (name, s)
+    keys, factors = jax.random.split(KEY, 3), jnp.array([0.1, 0.2, 0.3], jnp.float32)
+    by_key = jax.jit(jax.vmap(lambda k, f: fj.normal(f)(k, (5,)), in_axes=(0, None)))(keys, factors[1])
+    by_factor = jax.jit(jax.vmap(lambda f: fj.uniform(f)(KEY, (5,))))(factors)
+    for i in range(3):
+        assert np.array_equal(by_key[i], fj.normal(float(factors[1]))(keys[i], (5,)))
+        assert np.array_equal(by_factor[i], fj.uniform(float(factors[i]))(KEY, (5,)))
+    # a negative factor, which the factories refuse, as JAX multiplies it in: the same law (normal), the interval
+    # mirrored (uniform), NaN (variance_scaling's square root); a NaN factor, NaNs
+    neg = jax.jit(lambda f: (fj.normal(f)(KEY, (6,)), fj.uniform(f)(KEY, (6,)),
+                             fj.variance_scaling(f, "fan_in", "normal")(KEY, (2, 3))))(jnp.float32(-0.5))
+    assert np.array_equal(neg[0], fj.normal(0.5)(KEY, (6,))) and np.array_equal(neg[1], -fj.uniform(0.5)(KEY, (6,)))
+    assert np.isnan(neg[2]).all() and np.isnan(jax.jit(lambda f: fj.normal(f)(KEY, (2,)))(jnp.nan)).all()
 
-    with pytest.raises(TypeError, match="stddev is a traced value; fastinit.jax needs concrete parameters"):
-        traced(jnp.float32(0.1))
+    with pytest.raises(TypeError, match=r"stddev is a traced float32 value of shape \(3,\); fastinit.jax takes a "
+                                        "traced factor as a real 0-d value only"):
+        jax.jit(lambda f: fj.normal(f)(KEY, (2, 2)))(jnp.ones(3))
 
 
 def test_a_wrong_rank_is_reported_with_the_shape_asked_for():
@@ -517,3 +547,56 @@ def test_truncated_normal_bounds_are_checked_under_their_own_names():
         fj.truncated_normal(0.0, lower=2, upper=-2)
     with pytest.raises(ValueError, match="need lower < upper"):
         fj.truncated_normal(0.02, lower=1.0, upper=1.0)
+
+
+def test_explicit_x64_dtypes_as_jax_reads_them():
+    """``jax_explicit_x64_dtypes``: "error" refuses float64 without x64, "allow" gives it (eager, jitted, vmapped:
+    the NumPy fill's values), "warn" (the default) float32 with JAX's warning (a review: always the last)."""
+    if jax.config.jax_enable_x64 or not hasattr(jax.config, "jax_explicit_x64_dtypes"):
+        pytest.skip("x64 on, or a JAX without jax_explicit_x64_dtypes")
+    mode = jax.config.jax_explicit_x64_dtypes
+    try:
+        jax.config.update("jax_explicit_x64_dtypes", "error")
+        with pytest.raises(ValueError, match="Explicitly requested dtype float64 is not available"):
+            fj.glorot_uniform()(KEY, (3, 4), jnp.float64)
+        jax.config.update("jax_explicit_x64_dtypes", "allow")
+        want = fastinit.variance_scaling_(np.empty((3, 4)), 1.0, "fan_avg", "uniform", layout="keras",
+                                          seed=fj.key_seed(KEY))
+        for got in (fj.glorot_uniform()(KEY, (3, 4), jnp.float64),
+                    jax.jit(lambda k: fj.glorot_uniform()(k, (3, 4), jnp.float64))(KEY),
+                    jax.jit(jax.vmap(lambda k: fj.glorot_uniform()(k, (3, 4), jnp.float64)))(KEY[None])[0],
+                    jax.jit(lambda k, s: fj.variance_scaling(s, "fan_avg", "uniform")(k, (3, 4), jnp.float64))(
+                        KEY, jnp.float32(1.0))):
+            assert got.dtype == np.float64 and np.array_equal(got, want)
+    finally:
+        jax.config.update("jax_explicit_x64_dtypes", mode.name.lower())
+    with pytest.warns(UserWarning, match="Explicitly requested dtype float64 is not available, and will be "):
+        assert fj.normal()(KEY, (2,), jnp.float64).dtype == np.float32
+
+
+def test_keys_of_any_shape_of_words():
+    """A PRNG implementation whose keys are not 2 or 4 words (jax.extend.random.define_prng_impl): its words
+    hashed, eagerly, jitted and vmapped alike (a review: (6,) keys failed in the callback, (2, 2) ones were taken
+    for a batch)."""
+    define = pytest.importorskip("jax.extend.random").define_prng_impl
+    for key_shape in ((6,), (2, 2)):
+        n = math.prod(key_shape)
+
+        def seed(s, key_shape=key_shape, n=n):
+            return (jnp.arange(n, dtype=jnp.uint32) + jnp.uint32(s)).reshape(key_shape)
+
+        def split(k, shape, key_shape=key_shape, n=n):
+            step = jnp.arange(1, 1 + math.prod(shape), dtype=jnp.uint32).reshape(*shape, *(1,) * len(key_shape))
+            return k + step * jnp.uint32(n)
+
+        impl = define(key_shape=key_shape, seed=seed, split=split, fold_in=lambda k, d: k + d,
+                      random_bits=lambda k, bw, shape: jnp.zeros(shape, jnp.uint32), name=f"w{n}", tag=f"w{n}")
+        key = jax.random.key(3, impl=impl)
+        want = fastinit.normal_(np.empty((2, 3), np.float32), std=0.01, seed=fj.key_seed(key))
+        assert fj.key_seed(key) == fastinit._seed.hash64(np.asarray(jax.random.key_data(key)).tobytes())
+        assert np.array_equal(fj.normal()(key, (2, 3)), want)
+        assert np.array_equal(jax.jit(lambda k: fj.normal()(k, (2, 3)))(key), want)
+        keys = jax.random.split(key, 2)
+        batch = jax.jit(jax.vmap(lambda k: fj.normal()(k, (2, 3))))(keys)
+        assert all(np.array_equal(batch[i], fj.normal()(keys[i], (2, 3))) for i in range(2))
+        assert not np.array_equal(batch[0], batch[1])
