@@ -1669,6 +1669,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             e = entries[id(t)]
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
                 e.method, e.at = method, prefix
+            elif e.method is None and _own_init(e.owner) is None:  # a tie whose first owner has no rule and no
+                # reset_parameters(): a co-owner's rule (had been refused: a review, 2026-12-06 (e))
+                e.method, e.at = method, prefix
     # Overrides: the first matching entry wins, beating rules and fallbacks.
     used, hidden, exempt = set(), {}, set()  # hidden: a key matching only tensors an earlier key took -> that key
     for e in entries.values():
@@ -1710,9 +1713,10 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                       "as FSDP does, it is not called, and the tensors below them get their own modules' rules; if "
                       "it sets their laws (a zero-initialized residual branch), give those tensors overrides",
                       UserWarning, stacklevel=2)
-    # A fallback runs unless overrides cover all of its module's own tensors.
+    # A fallback runs unless overrides cover every tensor it may write: its module's and those below it (it had been
+    # dropped once they covered its own, silently losing what it does to its children: a review, 2026-12-06 (e)).
     fallback = [(p, m, own, None) for p, m, own in fallback  # (None: no Hugging Face model's init)
-                if not owned.get(id(m)) or any(not e.overridden for e in owned[id(m)])]
+                if not owned.get(id(m)) or any(not e.overridden for e in _below(m, entries))]
     fallback_mods = {id(m) for _, m, _, _ in fallback}
     constructors = set(fallback_mods)  # (their reset_parameters() writes all their own tensors, or is refused)
     # "hf": the constructors' laws inside the model give way to what its own init writes; they stay where it writes

@@ -1420,3 +1420,48 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert int(out.stdout.split()[-1]) < 100  # MiB above the model-building peak (the masks: ~730 MiB)
+
+
+@pytest.mark.parametrize("meta", [True, False])
+def test_a_tie_first_named_by_a_module_without_a_rule_takes_its_co_owners_rule(meta):
+    """A parameter registered first on a module with no rule and no reset_parameters() (``self.out_w =
+    self.emb.weight`` on the root) takes the rule of the module that also holds it (the Embedding's N(0, 1)), tied;
+    it had been refused as having no rule (a review, 2026-12-06 (e))."""
+    class W(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(400, 50)
+            self.out_w = self.emb.weight
+
+    with torch.device("meta" if meta else "cpu"):
+        w = W()
+    summary = materialize(w, seed=0)
+    assert w.out_w is w.emb.weight and summary.records["out_w"].method == "normal(0, 1)"
+    assert stats.kstest(w.emb.weight.detach().numpy().ravel(), "norm").pvalue > 1e-4
+    expect = fastinit.normal_(np.empty((400, 50), np.float32), seed=0, stream="out_w")
+    assert np.array_equal(w.emb.weight.detach().numpy(), expect)
+
+
+@pytest.mark.parametrize("meta", [True, False])
+def test_overriding_a_modules_own_tensor_keeps_its_reset_parameters_for_the_tensors_below(meta):
+    """A module's reset_parameters() that also sets a child's tensor (a zero-initialized residual projection) still
+    runs when overrides name only its own tensors; it had been dropped, the child given its own rule instead,
+    silently (a review, 2026-12-06 (e)).  The override wins for the tensor it names."""
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gamma = nn.Parameter(torch.empty(16))
+            self.proj = nn.Linear(16, 16)
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            nn.init.constant_(self.gamma, 1e-4)
+            nn.init.zeros_(self.proj.weight)
+
+    with torch.device("meta" if meta else "cpu"):
+        b = Block()
+    summary = materialize(b, seed=0, overrides={"gamma": "ones"})
+    assert torch.equal(b.gamma, torch.ones(16)) and not b.proj.weight.any() and summary.fallbacks == {"": "Block"}
+    assert b.proj.bias.abs().max() > 0  # (the Linear's own rule: U(-1/4, 1/4))
+    summary = materialize(b, seed=0, overrides={"gamma": "ones", "proj.*": "ones"})  # all covered: not called
+    assert torch.equal(b.proj.weight, torch.ones(16, 16)) and summary.fallbacks == {}
