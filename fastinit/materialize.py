@@ -1907,7 +1907,12 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     if e.method is not None and (e.at is not None or e.method.law is not None) \
                             and not e.method.late and id(e.tensor) not in done:
                         run(e, e.method, counted=False)
+                # a reset_parameters() may read the tensors below it (g = ‖v‖ per row) that an override's shortcut
+                # fills: filled now too (again last, the same values), not read stale or uninitialized (a review)
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
+                for e in (sub if hf is None else ()):
+                    if e.overridden and e.method.law is not None and id(e.tensor) not in done:
+                        run(e, e.method, counted=False)
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
                 # partial write leaves NaN (integer tensors: the version counter only).
                 watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"

@@ -1465,3 +1465,29 @@ def test_overriding_a_modules_own_tensor_keeps_its_reset_parameters_for_the_tens
     assert b.proj.bias.abs().max() > 0  # (the Linear's own rule: U(-1/4, 1/4))
     summary = materialize(b, seed=0, overrides={"gamma": "ones", "proj.*": "ones"})  # all covered: not called
     assert torch.equal(b.proj.weight, torch.ones(16, 16)) and summary.fallbacks == {}
+
+
+@pytest.mark.parametrize("meta", [True, False])
+def test_a_reset_parameters_reading_an_overridden_tensor_below_it_reads_the_override(meta):
+    """A module's reset_parameters() that reads a child's tensor (a weight-norm scale g = ‖v‖ per row) sees the
+    values an override's shortcut gives it: they had been filled after every fallback, so it read uninitialized
+    memory (a meta model: g changed from run to run) or the old values (a built one) (a review, 2026-12-06 (e))."""
+    class WN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(8, 8)
+            self.g = nn.Parameter(torch.empty(8))
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            with torch.no_grad():
+                self.g.copy_(self.lin.weight.norm(dim=1))
+
+    for shortcut, norm in (("zeros", 0.0), ("ones", math.sqrt(8))):
+        with torch.device("meta" if meta else "cpu"):
+            m = WN()
+        if not meta:
+            with torch.no_grad():
+                m.lin.weight.fill_(5.0)
+        summary = materialize(m, seed=0, overrides={"lin.weight": shortcut})
+        assert torch.allclose(m.g, torch.full((8,), norm)) and summary.records["lin.weight"].method == shortcut
