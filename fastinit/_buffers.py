@@ -457,6 +457,8 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
                         "(only 16-bit integer arrays in native byte order are reinterpreted, as float16 or bfloat16)")
     try:
         mv = memoryview(out)
+    except ValueError as e:  # (a released memoryview)
+        raise ValueError(f"{name}: {e}") from None
     except TypeError:
         raise TypeError(
             f"{name} must be a numpy array, a torch CPU tensor or expose the buffer protocol "
@@ -502,19 +504,27 @@ class Geometry:
     global_shape: tuple[int, ...]
 
 
+NOT_INTS = (bool, np.bool_, np.timedelta64)  # ints to Python (bool) or NumPy (timedelta64 is an np.integer)
+
+
+def is_int(value) -> bool:
+    """An int or a NumPy integer, not a bool or an ``np.timedelta64``."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, NOT_INTS)
+
+
 def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
     """``value`` (an int or a sequence of ints) as a tuple of Python ints, NumPy's way: TypeError naming ``name``
     for anything else (a float or bool is never truncated to a size; a str, dict or iterator is not a sequence),
     ValueError for a negative entry.  The one shape check of shapes, global shapes, offsets and file specs."""
     if type(value) is tuple and all(type(v) is int and v >= 0 for v in value):  # the common case (0.5 us, not 1.5)
         return value
-    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+    if is_int(value):
         value = (value,)
     try:
         if isinstance(value, (str, bytes, dict, set, frozenset)) or iter(value) is value:  # not a sequence of
             raise TypeError  # sizes; an iterator (map, generator) would be used up by the first of two checks
         dims = tuple(value)
-        if any(isinstance(v, (bool, np.bool_)) for v in dims):
+        if any(isinstance(v, NOT_INTS) for v in dims):
             raise TypeError
         items = tuple(operator.index(v) for v in dims)  # ints, NumPy ints, concrete JAX / torch integers
     except TypeError:

@@ -23,6 +23,7 @@ import weakref
 
 import numpy as np
 
+from ._buffers import is_int
 from ._philox import PHILOX_ROUNDS, philox_block
 
 __all__ = ["Generator", "manual_seed", "initial_seed", "default_generator", "key_words", "stream_words"]
@@ -40,7 +41,7 @@ def hash64(data: bytes) -> int:
 def _check_u64(value, name: str) -> int:
     if type(value) is int and 0 <= value < _TWO64:
         return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if not is_int(value):
         raise TypeError(f"{name} must be an int in [0, 2**64), got {type(value).__name__} {value!r}")
     v = int(value)
     if not 0 <= v < _TWO64:
@@ -70,7 +71,7 @@ def stream_id(stream) -> int:
         except UnicodeEncodeError as e:  # a lone surrogate ('\ud800') has no UTF-8 form
             raise ValueError(f"stream must be an int or a str encodable as UTF-8, got {stream!r}: {e.reason}") from None
         return hash64(data)
-    if isinstance(stream, (bool, np.bool_)) or not isinstance(stream, (int, np.integer)):
+    if not is_int(stream):
         raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {type(stream).__name__} {stream!r}")
     return _check_u64(stream, "stream")
 

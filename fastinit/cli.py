@@ -531,13 +531,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--dtype", type=_dtype, default=np.dtype(np.float32),
                    help="float16, bfloat16, float32 (default) or float64")
     f.add_argument("--dist", choices=list(_DIST_FLAGS), default="normal", help="distribution (default normal)")
-    f.add_argument("--a", type=float, default=None,
+    f.add_argument("--a", type=_real, default=None,
                    help="lower bound: uniform (default 0) or trunc_normal (absolute, default mean - 2 std)")
-    f.add_argument("--b", type=float, default=None,
+    f.add_argument("--b", type=_real, default=None,
                    help="upper bound: uniform, excluded (default 1) or trunc_normal (default mean + 2 std)")
-    f.add_argument("--mean", type=float, default=None, help="normal or trunc_normal mean (default 0)")
-    f.add_argument("--std", type=float, default=None, help="normal or trunc_normal std (default 1)")
-    f.add_argument("--value", type=float, default=None, help="constant value (default 0)")
+    f.add_argument("--mean", type=_real, default=None, help="normal or trunc_normal mean (default 0)")
+    f.add_argument("--std", type=_real, default=None, help="normal or trunc_normal std (default 1)")
+    f.add_argument("--value", type=_real, default=None, help="constant value (default 0)")
     f.add_argument("--seed", type=int, default=0, help="Philox key (default 0)")
     f.add_argument("--stream", type=_stream, default=0,
                    help="stream: an int in [0, 2**64) or a name that does not read as a number (default 0)")
@@ -700,6 +700,14 @@ def _is_float(text: str) -> bool:
     return True
 
 
+def _real(text: str) -> float:
+    """A number flag's value; a literal beyond float64's range (1e400, which float() makes inf) is refused."""
+    value = float(text)
+    if math.isinf(value) and text.strip().lstrip("+-").lower() not in ("inf", "infinity"):
+        raise argparse.ArgumentTypeError(f"{text!r} is beyond float64's range")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(_negative_values(sys.argv[1:] if argv is None else argv))
@@ -718,10 +726,15 @@ def main(argv: list[str] | None = None) -> int:
         args.mean = 0.0 if args.mean is None else args.mean
         args.std = 1.0 if args.std is None else args.std
         args.value = 0.0 if args.value is None else args.value
+        defaulted = args.a is None or args.b is None
         if args.a is None:
             args.a = args.mean - 2 * args.std if trunc else 0.0
         if args.b is None:
             args.b = args.mean + 2 * args.std if trunc else 1.0
+        if trunc and defaulted and args.std > 0 and not args.a < args.b:  # (--mean 1 --std 1e-17: one value)
+            print(f"fastinit fill: error: the default bounds --mean ± 2·--std ({args.a!r}, {args.b!r}) are not an "
+                  "interval in float64; give --a and --b", file=sys.stderr)
+            return 2
     from .archs import ARCHS
 
     if args.command == "init" and args.arch is not None and not args.list and args.arch not in ARCHS:  # --list lists

@@ -23,7 +23,7 @@ from typing import Optional, Protocol, Sequence, Tuple, Union
 
 import numpy as np
 
-from ._buffers import shape_tuple
+from ._buffers import NOT_INTS, is_int, shape_tuple
 
 __all__ = ["fans", "fan", "calculate_gain", "LAYOUTS", "MODES"]
 
@@ -44,12 +44,14 @@ _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_tra
 
 def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
     try:
-        items = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+        items = (value,) if isinstance(value, (int, np.integer, np.bool_)) else tuple(value)
+        if isinstance(value, str) or not all(map(is_int, items)):
+            raise TypeError
     except TypeError:
         raise TypeError(f"{name} must be an int or a tuple of ints, got {value!r}") from None
     out = []
     for a in items:
-        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+        if not -ndim <= a < ndim:
             raise ValueError(f"{name}={value!r} is not a valid axis for a {ndim}-D shape")
         out.append(int(a) % ndim)
     if len(set(out)) < len(out):
@@ -152,7 +154,7 @@ def python_number(value):
     as given, for its checks."""
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
         value = value[()]
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, NOT_INTS):
         return value
     if isinstance(value, (int, np.integer)):
         return int(value)

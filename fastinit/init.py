@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence, TypeVar, Union
 import numpy as np
 
 from . import _cpu
-from ._buffers import CudaTarget, Target, as_target, finfo_max, geometry, memory_geometry, shape_tuple
+from ._buffers import NOT_INTS, CudaTarget, Target, as_target, finfo_max, geometry, is_int, memory_geometry, shape_tuple
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from ._transforms import EXP_PROPOSAL, NORMAL_MAX_F32, NORMAL_MAX_F64, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
 from ._warnings import warn
@@ -29,8 +29,9 @@ Shape = Optional[Sequence[int]]
 
 
 def _is_real(value) -> bool:
-    """A real number (int, float, NumPy scalars, fractions.Fraction, any numbers.Real), not a bool."""
-    return type(value) is float or (not isinstance(value, (bool, np.bool_))
+    """A real number (int, float, NumPy scalars, fractions.Fraction, any numbers.Real), not a bool (nor a NumPy
+    timedelta, an np.integer to NumPy)."""
+    return type(value) is float or (not isinstance(value, NOT_INTS)
                                     and isinstance(value, (numbers.Real, np.integer, np.floating)))
 
 
@@ -70,7 +71,7 @@ def as_int(value, name: str, fn: str, least: int = 0) -> int:
     """An int (NumPy integers and 0-d integer arrays too); TypeError for anything else (bool included), ValueError
     below ``least``."""
     value = _scalar(value)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if not is_int(value):
         raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__} {value!r}")
     if value < least:
         raise ValueError(f"{fn}: {name} must be a {'positive' if least == 1 else 'non-negative'} int, got {value!r}")
@@ -458,7 +459,8 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     if span > float(np.finfo(compute).max):
         raise ValueError(f"{fn}: values in [a, b] lie up to {span:.4g} from where the draws start ({origin:.6g}), "
                          f"beyond the largest finite {compute} ({float(np.finfo(compute).max):.6g}), where "
-                         f"{target.dtype} values are computed: use a float64 target")
+                         f"{target.dtype} values are computed"
+                         + (": use a float64 target" if compute != np.float64 else ": narrow [a, b] or move mean"))
     # the draws land within ~scale of the origin: slow if it lies far outside the real numbers that the
     # computation rounds into [lo_e, hi_e] (> 0: outside)
     edge_lo, edge_hi = _reach_edges(lo_e, hi_e, compute)
@@ -504,9 +506,10 @@ def trunc_normal_(out: T, mean: float = 0.0, std: float = 1.0, a: float = -2.0, 
     ``Philox((r, 0, 0, 0x7E7A1), key)``), so each value stays a pure function of
     (seed, stream, index, parameters, dtype).
 
-    Acceptance uses the value *after* rounding to the target dtype: every stored value lies in
-    [a, b], and the law of the stored values is the rounded law restricted to [a, b] — no pile-up
-    at the bounds (bfloat16 at std 0.02, bounds ±0.04 included).  Warns, like torch, when mean is
+    Acceptance uses the value *after* rounding to the target dtype (and before it): every stored
+    value lies in [a, b], and the law of the stored values is N(mean, std²) restricted to [a, b],
+    then rounded, P(v) ∝ P(X ∈ cell(v) ∩ [a, b]) (docs/trunc_normal.md) — no pile-up at the bounds
+    (bfloat16 at std 0.02, bounds ±0.04 included).  Warns, like torch, when mean is
     more than 2 std outside [a, b].
 
     References

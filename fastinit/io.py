@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Union
 import numpy as np
 
 from . import structured
-from ._buffers import resolve_dtype, shape_tuple
+from ._buffers import is_int, resolve_dtype, shape_tuple
 from ._seed import resolve_seed
 from ._signals import HELD
 from ._warnings import quiet, warn
@@ -431,7 +431,7 @@ class _Job:
             raise TypeError(f"progress must be None, True or False, got {progress!r}")
         if shard is not None:
             i, n = shard if isinstance(shard, (tuple, list)) and len(shard) == 2 else (None, None)
-            if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in (i, n)) \
+            if not all(map(is_int, (i, n))) \
                     or n < 1 or not 0 <= i < n:
                 raise ValueError(f"shard must be a pair (i, n) of ints with 0 <= i < n, got {shard!r}")
             shard = (int(i), int(n))

@@ -30,6 +30,7 @@ D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019)
 """
 from __future__ import annotations
 
+import fractions
 import math
 import os
 from typing import Any, Optional, TypeVar
@@ -285,7 +286,8 @@ def sparse_(out: T, sparsity: float, std: float = 0.01, *, seed: Optional[int] =
     sp = as_real(sparsity, "sparsity", fn)
     if not 0.0 <= sp <= 1.0:
         raise ValueError(f"{fn}: sparsity must lie in [0, 1], got {sp}")
-    return _sparse(out, lambda rows: math.ceil(sp * rows), std, fn, dtype, seed, stream, global_shape, offset,
+    exact = sparsity if isinstance(sparsity, fractions.Fraction) else sp  # (torch's ceil(sparsity * rows), exact)
+    return _sparse(out, lambda rows: math.ceil(exact * rows), std, fn, dtype, seed, stream, global_shape, offset,
                    generator)
 
 

@@ -80,7 +80,7 @@ def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> flo
     shards (every entry depends on the whole matrix) and gains that overflow the target's dtype."""
     geom = geometry(target, global_shape, offset)
     if geom.global_shape != target.shape:
-        raise ValueError(f"{fn} cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
+        raise ValueError(f"{fn}: cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
                          "matrix; initialize the full matrix and slice it")
     gain = as_real(gain, "gain", fn)  # a float: a NumPy float16 gain compared with the limit would cast it to
     # float16 (overflow)

@@ -64,6 +64,16 @@ def test_fill_bad_parameters_exit_2_with_message(capsys):
         assert f"{text!r} reads as a number but is not a decimal int{hint}: a stream is" in capsys.readouterr().err
     assert main(["fill", "--numel", "10", "--stream", "1_000", "--repeat", "1"]) == 0
     assert "stream=1000" in capsys.readouterr().out
+    # a review (2026-12-06 (e)): default truncation bounds that collapse blamed --a / --b, never given; a literal
+    # beyond float64 was written as inf
+    assert main(["fill", "--numel", "10", "--dist", "trunc_normal", "--mean", "1", "--std", "1e-17"]) == 2
+    assert "the default bounds --mean ± 2·--std (1.0, 1.0) are not an interval" in capsys.readouterr().err
+    for flag in ("--value", "--mean", "--a"):
+        dist = {"--value": "constant", "--mean": "normal", "--a": "uniform"}[flag]
+        with pytest.raises(SystemExit, match="2"):
+            main(["fill", "--numel", "10", "--dist", dist, flag, "1e400"])
+        assert f"argument {flag}: '1e400' is beyond float64's range" in capsys.readouterr().err
+    assert main(["fill", "--numel", "10", "--repeat", "1", "--dist", "constant", "--value", "-inf"]) == 0
 
 
 def test_a_closed_stdout_or_stderr_is_no_crash(tmp_path, monkeypatch):

@@ -45,6 +45,17 @@ BAD_CALLS = [
     ("constant_", ("x",), {}, TypeError, "val must be a real number"),
     ("constant_", (10**400,), {}, ValueError, "an int of 1329 bits overflows float16"),
     ("kaiming_normal_", (float("nan"),), {}, ValueError, "a \\(the negative slope\\) must be finite"),
+    # NumPy's timedelta64 is an np.integer: had been taken as a number (a review, 2026-12-06 (e))
+    ("normal_", (0.0, np.timedelta64(1)), {}, TypeError, "std must be a real number, got timedelta64"),
+    ("normal_", (0.0, np.timedelta64(1, "s")), {}, TypeError, "std must be a real number, got timedelta64"),
+    ("uniform_", (), {"seed": np.timedelta64(3)}, TypeError, "seed must be an int in"),
+    ("uniform_", (), {"stream": np.timedelta64(3)}, TypeError, "stream must be an int in"),
+    ("xavier_uniform_", (), {"gain": np.timedelta64(2, "Y")}, TypeError, "gain must be a real number"),
+    ("sparse_", (np.timedelta64(0),), {}, TypeError, "sparsity must be a real number"),
+    ("uniform_", (), {"global_shape": (6, np.timedelta64(7))}, TypeError, "global_shape must be a tuple of ints"),
+    ("variance_scaling_", (1.0, "fan_in", "normal"), {"in_axis": True}, TypeError, "in_axis must be an int or a "),
+    ("variance_scaling_", (1.0, "fan_in", "normal"), {"in_axis": "1"}, TypeError, "in_axis must be an int or a "),
+    ("variance_scaling_", (1.0, "fan_in", "normal"), {"out_axis": (np.True_,)}, TypeError, "out_axis must be"),
 ]
 
 
@@ -316,3 +327,18 @@ def test_a_finite_long_double_beyond_float64_is_refused_not_written_as_inf():
         fastinit.normal_(out, big, seed=0)
     assert (out == 0).all()
     assert np.isinf(fastinit.constant_(out, np.longdouble("inf"))).all()  # an infinite one is a constant
+
+
+def test_a_released_memoryview_and_a_float64_span_are_refused_naming_what_to_change():
+    """A released memoryview's ValueError names out; a float64 truncated normal whose span overflows float64 is
+    not told to use a float64 target (a review, 2026-12-06 (e))."""
+    m = memoryview(bytearray(8))
+    m.release()
+    with pytest.raises(ValueError, match="^out: operation forbidden on released memoryview"):
+        fastinit.uniform_(m, dtype="float32", seed=1)
+    out = np.zeros(4)
+    with pytest.raises(ValueError, match="beyond the largest finite float64 .*: narrow \\[a, b\\] or move mean$"):
+        fastinit.trunc_normal_(out, 1e308, 1e308, -1e308, np.inf, seed=1)
+    assert not out.any()
+    with pytest.raises(ValueError, match="^orthogonal: cannot fill a shard"):  # (the twin's own name)
+        fastinit.orthogonal(4, 4, global_shape=(8, 4))

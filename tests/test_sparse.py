@@ -1,4 +1,5 @@
 """Sparse init: exact zero counts, N(0, std^2) non-zeros, uniform positions, purity."""
+import fractions
 import math
 
 import ml_dtypes
@@ -16,6 +17,14 @@ import reference
 def test_exact_zero_count_in_every_column(shape, sparsity):
     w = fastinit.sparse_(np.empty(shape), sparsity, seed=1)
     assert ((w == 0).sum(0) == math.ceil(sparsity * shape[0])).all()
+
+
+def test_a_fraction_sparsity_counts_zeros_exactly_as_torch():
+    """torch's ceil(sparsity * rows) with a Fraction is exact: 9/14 of 42 rows is 27, where the float 9/14 times
+    42 is 27.000000000000004, ceiling 28 (a review, 2026-12-06 (e))."""
+    w = fastinit.sparse_(np.empty((42, 4), np.float32), fractions.Fraction(9, 14), std=1.0, seed=1)
+    assert ((w == 0).sum(0) == 27).all()
+    assert ((fastinit.sparse_(np.empty((42, 4), np.float32), 9 / 14, std=1.0, seed=1) == 0).sum(0) == 28).all()
 
 
 def test_nonzeros_are_normal_with_std():
