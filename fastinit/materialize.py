@@ -378,7 +378,10 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
         if isinstance(m, cls):
             if cls is nn.Transformer and ctx.scheme.name != "torch":  # HF: every Linear below it is a Linear
                 return None
-            return rule(m, ctx, prefix) if getattr(type(m), method, None) is getattr(cls, method) else None
+            own = getattr(type(m), method, None)  # torch's own method, not a subclass's or a patch of the class's
+            # (nn.Linear.reset_parameters = my_init: the patch is the module's default, called; a review)
+            torchs = own is getattr(cls, method) and getattr(own, "__module__", "").startswith("torch.")
+            return rule(m, ctx, prefix) if torchs else None
     if not hasattr(m, "reset_parameters"):  # duck-typed classes that initialize in __init__ (HF style)
         name = type(m).__name__
         if name == "Conv1D":
@@ -434,7 +437,8 @@ def _constructed_constants(cls: type, names: tuple) -> dict | None:
 def _parameter_assignments(fn: ast.AST) -> dict:
     """{attribute: ONES | ZEROS | None} of the ``self.<attribute> = ...`` assignments in the method ``fn`` (``self``
     being its first parameter, whatever its name): the constant of a top-level ``Parameter(torch.ones(...))`` /
-    ``zeros``, None for anything else (nested in a condition or loop, assigned twice, or another value)."""
+    ``zeros``, None for anything else (nested in a condition or loop, assigned twice, or another value; read in
+    the method too: ``nn.init.ones_(self.weight)`` after it, or a helper handed it, may change it)."""
     me = fn.args.args[0].arg if fn.args.args else "self"
     out: dict = {}
     for stmt in fn.body:
@@ -447,6 +451,10 @@ def _parameter_assignments(fn: ast.AST) -> dict:
                 continue
             constant = _ones_or_zeros(node.value) if node is stmt else None  # nested: conditional
             out[target.attr] = None if target.attr in out else constant
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and isinstance(node.value, ast.Name) \
+                and node.value.id == me and node.attr in out:
+            out[node.attr] = None
     return out
 
 

@@ -1491,3 +1491,39 @@ def test_a_reset_parameters_reading_an_overridden_tensor_below_it_reads_the_over
                 m.lin.weight.fill_(5.0)
         summary = materialize(m, seed=0, overrides={"lin.weight": shortcut})
         assert torch.allclose(m.g, torch.full((8,), norm)) and summary.records["lin.weight"].method == shortcut
+
+
+def test_a_class_patched_reset_parameters_is_the_modules_default(monkeypatch):
+    """``nn.Linear.reset_parameters = my_init`` (a class-wide patch, as LLaVA's disable_torch_init makes one) is
+    what a CPU build runs: materialize calls it instead of torch's Linear rule (a review, 2026-12-06 (e))."""
+    def my_reset(self):
+        nn.init.trunc_normal_(self.weight, std=0.02, a=-0.04, b=0.04)
+        nn.init.zeros_(self.bias)
+
+    monkeypatch.setattr(nn.Linear, "reset_parameters", my_reset)
+    with torch.device("meta"):
+        m = nn.Sequential(nn.Linear(300, 300))
+    summary = materialize(m, seed=0)
+    assert summary.records["0.weight"].method == "Linear.reset_parameters()" and not m[0].bias.any()
+    assert m[0].weight.abs().max() <= 0.04 and abs(m[0].weight.std() - 0.0176) < 0.001  # (±2σ: 0.88σ)
+    monkeypatch.undo()
+    with torch.device("meta"):
+        m = nn.Sequential(nn.Linear(300, 300))
+    assert materialize(m, seed=0).records["0.weight"].method == "kaiming_uniform(a=√5)"
+
+
+def test_a_norm_whose_init_changes_its_parameters_after_assigning_them_is_not_read_as_plain():
+    """A rule-less ``*LayerNorm`` whose ``__init__`` assigns zeros, then calls ``nn.init.ones_(self.weight)``: not
+    the plain constant of the assignment (it had been given zeros, silently); the usual 1 / 0 and a warning."""
+    class MyLayerNorm(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(d))
+            self.bias = nn.Parameter(torch.zeros(d))
+            nn.init.ones_(self.weight)
+
+    with torch.device("meta"):
+        m = MyLayerNorm(4)
+    with pytest.warns(UserWarning, match=r"MyLayerNorm.__init__ does not plainly set \['weight', 'bias'\]"):
+        materialize(m, seed=0)
+    assert torch.equal(m.weight, torch.ones(4)) and not m.bias.any()
