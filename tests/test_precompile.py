@@ -370,18 +370,18 @@ def test_cli_commands_say_when_they_compile_and_how_long_it_took(monkeypatch, tm
     from fastinit import _cpu, io
     from fastinit.cli import COMPILING, main
 
-    real = io.write_safetensors
+    real = io._write_file  # (what write_safetensors and write_checkpoint write each file with)
 
     def compiling_first(*args, **kwargs):
         with event.trigger_event("numba:compile", data={"dispatcher": _cpu.fill}):
             pass
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(io, "write_safetensors", compiling_first)
+    monkeypatch.setattr(io, "_write_file", compiling_first)
     assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "m.safetensors"), "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert COMPILING in err and " s of it compiling 1 kernel, once for this machine)" in out
-    monkeypatch.setattr(io, "write_safetensors", real)
+    monkeypatch.setattr(io, "_write_file", real)
     assert main(["init", "--arch", "mlp-mnist", "--out", str(tmp_path / "m.safetensors"), "--no-progress"]) == 0
     out, err = capsys.readouterr()
     assert COMPILING not in err and "compiling" not in out
