@@ -117,7 +117,7 @@ def _layout(specs: Mapping[str, TensorSpec], shard: Optional[tuple[int, int]] = 
             if "dtype" in given:
                 raise ValueError(f"{name}: {where} ['dtype'] is the TensorSpec's dtype ({spec.dtype!r}); leave it out")
         rows = _shard_rows(shape[0], shard) if shard and shape else (0, shape[0] if shape else 1)
-        entries.append((name, spec, dt, shape, rows, int(np.prod(_local(shape, rows), dtype=object)) * dt.itemsize))
+        entries.append((name, spec, dt, shape, rows, math.prod(_local(shape, rows)) * dt.itemsize))
     layout, offset = [], 0
     for name, spec, dt, shape, rows, nbytes in sorted(entries, key=lambda e: -e[2].itemsize):  # (stable)
         layout.append((name, spec, dt, shape, rows, offset, nbytes))
