@@ -558,7 +558,8 @@ def _numpy_fill(name: str, buf: np.ndarray) -> Optional[Callable[[], Any]]:
     def sparse():
         normal()
         np.multiply(buf, buf.dtype.type(0.01), out=buf)
-        zero_rows = np.argpartition(g.random((rows, cols), dtype=np.float32), nzero, axis=0)[:nzero]
+        kth = min(nzero, rows - 1)  # (every row zero in a one-row matrix: nzero = rows)
+        zero_rows = np.argpartition(g.random((rows, cols), dtype=np.float32), kth, axis=0)[:nzero]
         np.put_along_axis(buf, zero_rows, 0, axis=0)
     return sparse
 

@@ -274,7 +274,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     dtypes = _dtype_names(args.dtype) if args.dtype else list(benchmark.DTYPES if args.full else ["float32"])
     names = (_listed(args.only, benchmark.INITIALIZERS, "initializer(s) in --only",
                      lambda n: n if n.endswith("_") else n + "_") if args.only else list(benchmark.INITIALIZERS))
-    against = [] if args.against == "none" else _listed([args.against], benchmark.CONTESTANTS, "--against")
+    given = args.against or ["numpy,torch,jax"]
+    against = [] if given == ["none"] else _listed(given, benchmark.CONTESTANTS, "--against")
+    if args.device == "cuda":  # (torch's CUDA fills: the one contestant there; what the cuda run does not take)
+        ignored = [flag for flag, used in (("--against", args.against and against != ["torch"]),
+                                           ("--matrix", args.matrix is not None), ("--no-probes", args.no_probes))
+                   if used]
+        if ignored:
+            raise ValueError(f"{' and '.join(ignored)} not used with --device cuda (it times fastinit's kernels "
+                             "against a device memset and torch's CUDA fills, when torch has CUDA)")
     repeat = args.repeat if args.repeat is not None else (5 if args.full else 3)
     if repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {repeat}")
@@ -383,7 +391,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_variance(args: argparse.Namespace) -> int:
     from . import variance
 
-    schemes = _listed([args.schemes], variance.SCHEMES, "--schemes")
+    schemes = _listed(args.schemes or [",".join(variance.DEFAULT_SCHEMES)], variance.SCHEMES, "--schemes")
     if args.png:  # before the run, not after it
         variance.pyplot()
         folder = os.path.dirname(os.path.abspath(args.png))
@@ -588,8 +596,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "trunc_normal_, xavier_uniform_, kaiming_normal_, orthogonal_, sparse_)")
     b.add_argument("--matrix", type=int, default=None, help="side of the orthogonal_ / sparse_ matrices "
                    "(default 1024; --full: 2048)")
-    b.add_argument("--against", default="numpy,torch,jax", help="contestants (comma list, or none; each skipped "
-                   "when not installed; default numpy,torch,jax)")
+    b.add_argument("--against", action="append", metavar="NAMES", help="contestants, repeatable or comma list, or "
+                   "none (each skipped when not installed; default numpy,torch,jax; --device cuda: torch)")
     b.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="cpu (default) or cuda")
     b.add_argument("--repeat", type=int, default=None, help="timed calls after a warm-up, best taken "
                    "(default 3; --full: 5)")
@@ -626,7 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
     v.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
     v.add_argument("--activation", choices=list(ACTIVATIONS), default="relu", help="nonlinearity (default relu)")
-    v.add_argument("--schemes", default=",".join(DEFAULT_SCHEMES), help="comma list (default %(default)s)")
+    v.add_argument("--schemes", action="append", metavar="NAMES",
+                   help=f"repeatable or comma list (default {','.join(DEFAULT_SCHEMES)})")
     v.add_argument("--dtype", choices=["float32", "float64"], default="float64",
                    help="forward pass precision (default float64)")
     v.add_argument("--seed", type=int, default=0, help="seed of the weights, inputs and gradients (default 0)")

@@ -497,3 +497,26 @@ def test_a_failed_probe_costs_its_cells_not_the_run(capsys, monkeypatch):
     assert out.count("failed") >= 4  # two cells, two notes
     report = benchmark.run_bench(["constant_"], size=100, repeat=1, against=[], show_progress=False)
     assert report["results"][0]["probe_error"].startswith("probe of constant_ float32 failed")
+
+
+def test_bench_against_accumulates_and_numpy_sparse_fills_a_one_row_matrix(capsys):
+    """--against given twice takes both (it kept the last, silently); NumPy's sparse_ baseline fills a 1 x 1 matrix
+    (every row zero; its argpartition had failed and the row read "unsupported by the contestant")."""
+    report = _json(capsys, ["--size", "1", "--matrix", "1", "--only", "sparse", "--against", "numpy",
+                            "--against", "torch", "--no-probes"])
+    assert report["contestants"] == ["numpy", "torch"] or report["contestants"] == ["numpy"]  # (torch: if installed)
+    numpy = report["results"][0]["others"]["numpy"]
+    assert numpy.get("seconds", 0) > 0 and not numpy.get("error"), numpy
+
+
+def test_variance_schemes_accumulate(capsys):
+    assert main(["variance", "--schemes", "naive", "--schemes", "he_normal", "--depth", "3", "--json"]) == 0
+    assert list(json.loads(capsys.readouterr().out)["schemes"]) == ["naive", "he_normal"]
+
+
+@pytest.mark.parametrize("argv, msg", [(["--against", "none"], "--against not used with --device cuda"),
+                                       (["--matrix", "8", "--no-probes"], "--matrix and --no-probes not used with")])
+def test_bench_device_cuda_refuses_the_flags_it_does_not_take(capsys, argv, msg):
+    """A review (2026-12-06 (e)): what the cuda run does not take had been ignored silently."""
+    assert main(["bench", "--device", "cuda", "--size", "2e4", *argv]) == 2
+    assert msg in capsys.readouterr().err
