@@ -144,7 +144,22 @@ def is_cuda_array(out) -> bool:
     t = torch_tensor(out)
     if t is not None:
         return torch_device_type(t) == "cuda"
-    return not isinstance(out, np.ndarray) and hasattr(out, "__cuda_array_interface__")
+    return not isinstance(out, np.ndarray) and (hasattr(out, "__cuda_array_interface__") or _simulator_array(out))
+
+
+def _simulator_array(out) -> bool:
+    """Whether ``out`` is a device array of numba's CUDA simulator (``cuda.to_device`` under NUMBA_ENABLE_CUDASIM=1),
+    which exports no ``__cuda_array_interface__``: its host memory is read through its NumPy array's interface."""
+    return type(out).__name__ == "FakeCUDAArray" and type(out).__module__.startswith("numba.cuda.simulator")
+
+
+def _interface(out) -> dict:
+    """``out.__cuda_array_interface__``; a simulator array's (:func:`_simulator_array`) from its NumPy array."""
+    if not _simulator_array(out) or hasattr(out, "__cuda_array_interface__"):
+        return out.__cuda_array_interface__
+    ai = out._ary.__array_interface__
+    return {"shape": ai["shape"], "typestr": ai["typestr"], "data": ai["data"], "strides": ai["strides"],
+            "version": 3}
 
 
 def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
@@ -233,7 +248,10 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
 
     ``dtype=`` reinterprets 16-bit integer storage as float16 / bfloat16 (torch exports bfloat16 tensors
     as int16) and must otherwise match the interface's ``typestr``."""
-    cai = out.__cuda_array_interface__
+    cai = _interface(out)
+    missing = [k for k in ("shape", "typestr", "data") if k not in cai] if isinstance(cai, dict) else ["a dict"]
+    if missing:
+        raise ValueError(f"{name}'s __cuda_array_interface__ lacks {missing}: not a CUDA array interface")
     dt = np.dtype(cai["typestr"])
     if dtype is not None:
         want = resolve_dtype(dtype)
@@ -251,6 +269,8 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
     if cai.get("mask") is not None:
         raise ValueError(f"{name} is a masked CUDA array; fastinit fills plain arrays")
     shape = tuple(int(n) for n in cai["shape"])
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{name}'s __cuda_array_interface__ has a negative extent in shape {shape}")
     strides = cai.get("strides")
     if strides is not None and len(strides) != len(shape):
         raise ValueError(f"{name}'s __cuda_array_interface__ gives {len(strides)} strides {tuple(strides)} for its "
@@ -263,6 +283,8 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
         raise ValueError(f"{name}'s __cuda_array_interface__ stream must be None or a stream handle (an int >= 0), "
                          f"got {stream!r}")  # (refused here, before a seed is drawn, not at the launch)
     item = dt.itemsize
+    if size and isinstance(ptr, np.integer) and not isinstance(ptr, NOT_INTS):  # (a NumPy int: its value)
+        ptr = int(ptr)
     if size and (isinstance(ptr, bool) or not isinstance(ptr, int) or ptr <= 0):
         raise ValueError(f"{name}'s __cuda_array_interface__ has data pointer {ptr!r} for {size} elements")
     if size == 0:

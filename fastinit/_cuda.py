@@ -112,8 +112,15 @@ def simulated() -> bool:
 
 
 def require_gpu() -> None:
-    """Raise RuntimeError unless a CUDA GPU (or the simulator) can run the kernels."""
-    if not simulated() and not cuda.is_available():
+    """Raise RuntimeError unless a CUDA GPU (or the simulator, with the JIT off) can run the kernels."""
+    if simulated():
+        from numba.core import config
+
+        if not config.DISABLE_JIT:  # (else numba's TypingError from inside a simulated thread, the seed drawn)
+            raise RuntimeError("fastinit's GPU path in numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1) also needs "
+                               "NUMBA_DISABLE_JIT=1: the simulator cannot call fastinit's jitted host helpers")
+        return
+    if not cuda.is_available():
         raise RuntimeError(
             "fastinit's GPU path needs a CUDA GPU: numba.cuda.is_available() is False (no CUDA driver or GPU found). "
             "Set NUMBA_ENABLE_CUDASIM=1 NUMBA_DISABLE_JIT=1 to run the kernels in numba's CUDA simulator (slow; "

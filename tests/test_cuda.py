@@ -1389,3 +1389,60 @@ if __name__ == "__main__":
     {"--child": _child, "--torch-child": _torch_child, "--bench-child": _bench_child, "--abi-child": _abi_child,
      "--ptx-compile-child": _ptx_compile_child, "--cache-child": _cache_child,
      "--ptx-child": _ptx_child}[sys.argv[1]](*sys.argv[2:])
+
+
+SIM_ARRAYS = r'''
+import numpy as np, fastinit
+from numba import cuda
+d = cuda.to_device(np.zeros((6, 40), np.float32))  # the simulator's own device arrays
+fastinit.normal_(d, seed=3, stream="w")
+fastinit.uniform_(d[:, ::3], seed=3, stream="v")  # a strided device view
+fastinit.zeros_(cuda.to_device(np.zeros(0, np.float32)))
+np.save(__import__("sys").argv[1], d.copy_to_host())
+'''
+
+SIM_WITH_JIT = r'''
+import numpy as np, fastinit
+from numba import cuda
+g = fastinit.Generator(3)
+try:
+    fastinit.uniform_(cuda.to_device(np.zeros(4, np.float32)), generator=g)
+except RuntimeError as e:
+    print(e)
+print("next", g.next_seed())
+'''
+
+
+def test_the_simulators_device_arrays_are_filled_and_the_simulator_needs_the_jit_off(tmp_path):
+    """numba's simulator arrays (cuda.to_device under NUMBA_ENABLE_CUDASIM=1) export no __cuda_array_interface__:
+    filled through their host memory, with the CPU's values (they had been refused as not buffers, though the
+    no-GPU error recommends the simulator); the simulator with the JIT on is refused before a seed is drawn (it had
+    failed inside a simulated thread, the seed drawn) (a review, 2026-12-06 (e))."""
+    pytest.importorskip("numba_cuda")
+    r = _run_child(["-c", SIM_ARRAYS, str(tmp_path / "d.npy")], {"NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    want = np.zeros((6, 40), np.float32)
+    fastinit.normal_(want, seed=3, stream="w")
+    fastinit.uniform_(want[:, ::3], seed=3, stream="v")
+    assert np.array_equal(np.load(tmp_path / "d.npy"), want)
+    r = _run_child(["-c", SIM_WITH_JIT], {"NUMBA_ENABLE_CUDASIM": "1"})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "also needs NUMBA_DISABLE_JIT=1" in r.stdout
+    assert f"next {fastinit.Generator(3).next_seed()}" in r.stdout  # (no seed drawn by the refused call)
+
+
+def test_malformed_cuda_array_interfaces_are_refused_by_name():
+    """A review (2026-12-06 (e)): negative extents had been accepted (their product positive) or failed in NumPy,
+    missing keys gave a bare KeyError; a NumPy integer pointer is its value."""
+    a = np.zeros((3, 4), np.float32)
+    for change, msg in (({"shape": (-3, -4)}, r"a negative extent in shape \(-3, -4\)"),
+                        ({"shape": (-1, 4)}, "a negative extent"), ({"data": None}, r"lacks \['data'\]"),
+                        ({"typestr": None}, r"lacks \['typestr'\]")):
+        d = Device(a)
+        d.__cuda_array_interface__ = {k: v for k, v in {**d.__cuda_array_interface__, **change}.items()
+                                      if v is not None or k not in ("data", "typestr")}
+        with pytest.raises(ValueError, match=msg):
+            fastinit.uniform_(d, seed=1)
+    d = Device(a)
+    d.__cuda_array_interface__["data"] = (np.int64(a.ctypes.data), False)
+    assert as_target(d).ptr == a.ctypes.data
