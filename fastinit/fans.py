@@ -95,7 +95,9 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
     fractional and fan_in = numel / out_size, fan_out = numel / in_size, still integers."""
     ndim = len(shape)
     explicit = in_axis is not None or out_axis is not None
-    if ndim < (1 if explicit else 2):  # torch's text; with explicit axes (JAX's rule) a 1-D shape has fans
+    no_axes = ndim == 0 and all(a is not None and not isinstance(a, (int, np.integer)) and not len(tuple(a))
+                                for a in (in_axis, out_axis))  # (JAX's 0-d shape with in_axis=() and out_axis=())
+    if ndim < (1 if explicit else 2) and not no_axes:  # torch's text; with explicit axes (JAX's rule) 1-D has fans
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
                          f"{'1 dimension (a 0-d shape)' if explicit else '2 dimensions'}")
     check_axes(shape, layout, None, None)  # the layout (the axes are checked below, with their defaults)

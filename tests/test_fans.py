@@ -133,6 +133,11 @@ def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
     assert fastinit.fans((6,), "keras", in_axis=0, out_axis=0) == (1, 1)
     with pytest.raises(ValueError, match=r"fewer than 1 dimension \(a 0-d shape\)"):  # said "2": 1-D has fans here
         fastinit.fans((), in_axis=0)
+    with pytest.raises(ValueError, match=r"fewer than 1 dimension \(a 0-d shape\)"):
+        fastinit.fans((), in_axis=())
+    assert fastinit.fans((), in_axis=(), out_axis=[]) == (1, 1)  # JAX's fans of a 0-d shape with no axes (a review)
+    w = fastinit.variance_scaling_(np.empty((), np.float64), 4.0, "fan_in", "normal", in_axis=(), out_axis=(), seed=1)
+    assert w == fastinit.normal_(np.empty((), np.float64), std=2.0, seed=1)
 
 
 def test_two_sizes_instead_of_one_shape_are_named():
