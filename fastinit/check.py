@@ -45,7 +45,8 @@ import ml_dtypes
 import numpy as np
 
 from . import init, scaled, sparsity, structured
-from ._buffers import resolve_dtype
+from ._buffers import is_int, resolve_dtype
+from ._cpu import ROW_TILE
 from ._seed import _check_u64
 
 __all__ = ["DistributionCheck", "OrthogonalCheck", "SparseCheck", "Row", "REGISTRY", "SEEDS", "DTYPES",
@@ -226,9 +227,12 @@ class DistributionCheck:
 WINDOW = 64  # values in the runs :func:`_repeated_run` compares
 
 
-def _periods(n: int) -> list[int]:
-    """The periods :func:`_repeated_run` tries: every power of two and every ⌈n / t⌉ (t = 2 … 64) below n."""
-    return sorted(p for p in {1 << k for k in range(n.bit_length())} | {-(-n // t) for t in range(2, 65)} if p < n)
+def _periods(n: int, row: int = 1) -> list[int]:
+    """The periods :func:`_repeated_run` tries below n: every power of two, every ⌈n / t⌉ (t = 2 … 64), and for rows
+    of ``row`` values the kernels' work items (``_cpu.work_chunk``: 1 … 64 rows, or 1 … 64 tiles of ROW_TILE rows)."""
+    rows = {row * r for r in range(1, 65)} | {row * ROW_TILE * k for k in range(1, 65)} if row > 1 else set()
+    return sorted(p for p in {1 << k for k in range(n.bit_length())} | {-(-n // t) for t in range(2, 65)} | rows
+                  if p < n)
 
 
 def _repeated_run(out: np.ndarray) -> Optional[tuple[int, int]]:
@@ -241,7 +245,7 @@ def _repeated_run(out: np.ndarray) -> Optional[tuple[int, int]]:
     flat = np.ascontiguousarray(out).reshape(-1)
     raw = flat.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[flat.dtype.itemsize])  # (bits: -0.0 is not 0.0)
     run = np.arange(WINDOW)
-    for p in _periods(flat.size):
+    for p in _periods(flat.size, out.shape[-1] if out.ndim > 1 else 1):
         last = flat.size - p - WINDOW  # the last start whose repeat fits
         if last < 0:
             continue
@@ -524,7 +528,7 @@ def run_checks(names: Optional[Iterable[str]] = None, dtypes: Iterable[str] = DT
         raise ValueError(f"unknown check(s) {unknown}; known: {list(registry)}")
     if not names or not list(dtypes):
         raise ValueError("the selection is empty: name at least one check and one dtype")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_N:
+    if not is_int(n) or n < MIN_N:
         raise ValueError(f"n must be an int >= {MIN_N} (the moment tests' normal approximation), got {n!r}")
     if not seeds:
         raise ValueError("seeds must name at least one seed")

@@ -717,6 +717,9 @@ def _real(text: str) -> float:
     return value
 
 
+_real.__name__ = "float"  # (argparse's "invalid float value: 'abc'")
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(_negative_values(sys.argv[1:] if argv is None else argv))
@@ -735,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
         args.mean = 0.0 if args.mean is None else args.mean
         args.std = 1.0 if args.std is None else args.std
         args.value = 0.0 if args.value is None else args.value
-        defaulted = args.a is None or args.b is None
+        defaulted = args.a is None and args.b is None
         if args.a is None:
             args.a = args.mean - 2 * args.std if trunc else 0.0
         if args.b is None:

@@ -260,7 +260,8 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str,
     """Write ``path`` through a temporary file in its folder, yielded as ``(fd, temporary path)`` and renamed over
     ``path`` only when the block completes: an exception, a full disk or Ctrl-C leaves nothing under the name (an
     existing file: its old contents), and no temporary file.  ``then`` runs right after the rename, Ctrl-C and SIGTERM
-    held across both (raised once it returns): what the new file makes stale goes with its arrival.  A symbolic link is
+    held across both (raised once it returns): what the new file makes stale goes with its arrival (its error is
+    raised as it is, the new file in place).  A symbolic link is
     followed (the file it points to is replaced), an existing file keeps its permissions, a new one gets the usual ones;
     a hard link to the old file keeps the old contents (the name gets a new file); a name (or link) to anything but a
     regular file (a FIFO, a device such as /dev/null) is refused.  An OSError says which file it was writing."""
@@ -268,6 +269,7 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str,
     real, st = check_destination(path)
     mode = st.st_mode & 0o7777 if st is not None else None  # an existing file keeps its mode
     folder = os.path.dirname(real)
+    renamed = False
     held = _hold_signals()  # a Ctrl-C or SIGTERM between the file's creation and the clean-up's try is held until
     try:  # the try below, which removes the file
         fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=suffix + ".tmp", dir=folder)
@@ -285,6 +287,7 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str,
         held = _hold_signals()
         try:
             os.replace(tmp, real)
+            renamed = True
             if then is not None:
                 then()
         finally:
@@ -292,6 +295,8 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str,
     except BaseException as e:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if renamed:  # (then's error, or a held signal: the new file is in place)
+            raise
         if isinstance(e, OSError) and e.errno is not None and e.filename is None and path not in str(e):
             # an error of the file's own writes (ENOSPC from pwrite) says which file; one naming another file (an
             # initializer's np.load) or without an errno is the caller's, raised as it was
@@ -425,7 +430,7 @@ class _Job:
     def prepare(cls, path, tensors, seed, metadata, block_bytes, progress, shard) -> "_Job":
         if not isinstance(tensors, Mapping):
             raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
-        if isinstance(block_bytes, bool) or not isinstance(block_bytes, (int, np.integer)) or block_bytes < 1:
+        if not is_int(block_bytes) or block_bytes < 1:
             raise ValueError(f"block_bytes must be a positive int, got {block_bytes!r}")
         if progress is not None and not isinstance(progress, bool):
             raise TypeError(f"progress must be None, True or False, got {progress!r}")
@@ -588,8 +593,7 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for all the files).  The
     summary: ``path`` (the index, or the single file), ``files``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed``,
     ``tensors``."""
-    if max_file_bytes is not None and (isinstance(max_file_bytes, bool) or not isinstance(max_file_bytes, (
-            int, np.integer)) or max_file_bytes < 1):
+    if max_file_bytes is not None and (not is_int(max_file_bytes) or max_file_bytes < 1):
         raise ValueError(f"max_file_bytes must be a positive int or None, got {max_file_bytes!r}")
     path = os.fsdecode(path)
     if not path.endswith(".safetensors"):  # (lower case: its files' and index's names, as transformers names them)

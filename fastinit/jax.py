@@ -49,7 +49,7 @@ except ImportError:  # pragma: no cover - JAX reorganised
 from . import init as _init
 from . import scaled as _scaled
 from . import structured as _structured
-from ._buffers import resolve_dtype, shape_tuple
+from ._buffers import is_int, resolve_dtype, shape_tuple
 from ._seed import hash64
 from ._warnings import quiet, warn
 from .init import Stream
@@ -500,7 +500,7 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, 
     """scale × a Haar (semi-)orthogonal matrix over ``column_axis`` against the other axes flattened
     (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`; a traced scale:
     :func:`_factored`)."""
-    if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
+    if not is_int(column_axis):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
     scale = _number(scale, "scale", factor=True)
     if _is_traced(scale):
@@ -517,7 +517,7 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
     2018; :func:`fastinit.delta_orthogonal_`).  ``column_axis`` names an axis of the (in, out) centre matrix, as
     in JAX, where every one gives the same law (in ≤ out: over the first, JAX transposes a Haar matrix of
     orthonormal columns, whose rows are then a Haar orthonormal set, as over the last)."""
-    if isinstance(column_axis, bool) or not isinstance(column_axis, (int, np.integer)):
+    if not is_int(column_axis):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
     if column_axis not in (-2, -1, 0, 1):
         raise ValueError(f"column_axis={column_axis!r} is not an axis of the (in, out) centre matrix (-2, -1, 0 "

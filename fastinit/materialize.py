@@ -378,10 +378,7 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
         if isinstance(m, cls):
             if cls is nn.Transformer and ctx.scheme.name != "torch":  # HF: every Linear below it is a Linear
                 return None
-            own = getattr(type(m), method, None)  # torch's own method, not a subclass's or a patch of the class's
-            # (nn.Linear.reset_parameters = my_init: the patch is the module's default, called; a review)
-            torchs = own is getattr(cls, method) and getattr(own, "__module__", "").startswith("torch.")
-            return rule(m, ctx, prefix) if torchs else None
+            return rule(m, ctx, prefix) if getattr(type(m), method, None) is getattr(cls, method) else None
     if not hasattr(m, "reset_parameters"):  # duck-typed classes that initialize in __init__ (HF style)
         name = type(m).__name__
         if name == "Conv1D":
@@ -1676,9 +1673,6 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 continue
             e = entries[id(t)]
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
-                e.method, e.at = method, prefix
-            elif e.method is None and _own_init(e.owner) is None:  # a tie whose first owner has no rule and no
-                # reset_parameters(): a co-owner's rule (had been refused: a review, 2026-12-06 (e))
                 e.method, e.at = method, prefix
     # Overrides: the first matching entry wins, beating rules and fallbacks.
     used, hidden, exempt = set(), {}, set()  # hidden: a key matching only tensors an earlier key took -> that key

@@ -281,3 +281,21 @@ def test_any_seed_works_and_a_repeated_seed_counts_once():
     report = check.run_checks(["orthogonal_", "normal_"], ["float64"], 10**4, seeds=[2**64 - 1, 7, 7],
                               show_progress=False)
     assert report["passed"] and report["seeds"] == [2**64 - 1, 7]
+
+
+@pytest.mark.parametrize("period", [64000, 48000])
+def test_a_matrix_fill_repeating_at_its_work_item_is_caught(period):
+    """The kernels' work items of a (n/250, 250) matrix are whole tiles of 16 rows (64000 values on one thread at
+    n = 1e5, 48000 on two): a fill whose items all start at the same counter repeats at such a period, which is
+    neither a power of two nor n / t (a review, 2026-12-06 (e))."""
+    good = check.REGISTRY["xavier_uniform_"]
+
+    def bad(out, seed):
+        good.fill(out, seed)
+        flat = out.reshape(-1)
+        flat[period:] = flat[:-period].copy()
+        return out
+
+    reg = {"x": check.DistributionCheck("x", bad, good.law, matrix=True)}
+    row = check.run_checks(["x"], ["float32"], 10**5, seeds=[0], registry=reg, show_progress=False)["rows"][0]
+    assert f"values from {period} repeat those from 0" in " ".join(row["failures"])

@@ -1075,3 +1075,22 @@ def test_the_writers_memory_is_no_more_than_the_files_data(tmp_path):
     expected = write_safetensors(tmp_path / "n.safetensors", {"w": TensorSpec((20, 10))}, seed=3, block_bytes=64)
     assert (tmp_path / "m.safetensors").read_bytes() == (tmp_path / "n.safetensors").read_bytes()
     assert expected["bytes"] == os.path.getsize(tmp_path / "m.safetensors")
+
+
+def test_an_error_of_the_clean_up_after_the_rename_is_raised_as_it_is(tmp_path):
+    """atomic_output's ``then`` runs after the rename: its error is raised as it is, not told as the write's with
+    "the name was left as it was" (a review, 2026-12-06 (e)): the new file is in place."""
+    import errno
+
+    from fastinit import io
+
+    p = tmp_path / "f.bin"
+    p.write_bytes(b"old")
+
+    def then():
+        raise OSError(errno.EIO, "clean-up failed")
+
+    with pytest.raises(OSError, match="^\\[Errno 5\\] clean-up failed$"):
+        with io.atomic_output(p, ".bin", then) as (fd, _):
+            os.write(fd, b"new")
+    assert p.read_bytes() == b"new" and os.listdir(tmp_path) == ["f.bin"]
