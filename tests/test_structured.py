@@ -378,7 +378,7 @@ def test_orthogonal_deterministic_and_errors():
     for bad, exc, match in [(dict(gain=float("nan")), ValueError, r"orthogonal_: gain must be finite, got nan"),
                             (dict(gain="1"), TypeError, r"orthogonal_: gain must be a real number, got str '1'"),
                             (dict(layout="tf"), ValueError, r"orthogonal_: layout must be one of .*, got 'tf'"),
-                            (dict(global_shape=(8, 4)), ValueError, r"orthogonal_ cannot fill a shard")]:
+                            (dict(global_shape=(8, 4)), ValueError, r"orthogonal_: cannot fill a shard")]:
         with pytest.raises(exc, match=match):
             fastinit.orthogonal_(w, **bad)
         assert (w == 7.0).all()
