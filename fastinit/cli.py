@@ -609,9 +609,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = _sub(sub, "check", "statistical self-test of every initializer and dtype",
              "Draw N samples per initializer, dtype and seed; KS test against the exact law (the rounded law "
-             "for float16/bfloat16), mean and std in standard errors, bounds, neighbours' correlation, no run repeated at "
-             "a kernel's periods and different values per seed (independent draws), orthogonality and Haar tests (trace, entries) of orthogonal_, "
-             "exact zero counts of sparse_.  Thresholds: family-wise --alpha split over all tests (Bonferroni).  "
+             "for float16/bfloat16), mean and std in standard errors, bounds, neighbours' correlation, no run "
+             "repeated at a kernel's periods and different values per seed (independent draws), orthogonality and "
+             "Haar tests (trace, entries) of orthogonal_, exact zero counts of sparse_.  Thresholds: family-wise "
+             "--alpha split over all tests (Bonferroni).  "
              "Exit code 1 when any check fails.")
     c.add_argument("--n", type=_size, default=10**7, help="samples per check, dtype and seed (default 1e7)")
     c.add_argument("--dtype", action="append", metavar="DTYPES", help="dtypes, repeatable or comma list (default all)")
