@@ -363,7 +363,9 @@ def _factored(make: Callable[[float], Initializer], factor, default_dtype, negat
     of that concrete factor) computes the values — the concrete factor's, bit for bit, bounds included.  A
     negative factor, which the factories refuse and JAX multiplies in, as JAX's law: ``negative`` "abs" (the
     same law), "mirror" (−make(−factor)), "nan" (NaN, as JAX's square root of it) or "keep" (taken as it is);
-    a NaN or infinite one gives NaNs.  The whole array is computed at once, then placed by ``out_sharding``."""
+    a NaN or infinite one gives NaNs.  The whole array is computed at once, then placed by ``out_sharding``.
+    Differentiable in the factor (a ``custom_jvp``): the values are g(f) times the law's draw at factor 1 (g: f, |f|
+    or √f), their derivative g′(f) times that draw."""
     unit = make(1.0)  # (the other arguments checked now, as the factory checks them)
 
     def one(words: np.ndarray, f: float, shape: tuple, dt: np.dtype) -> np.ndarray:
@@ -389,7 +391,19 @@ def _factored(make: Callable[[float], Initializer], factor, default_dtype, negat
                 out[i] = one(data[i], float(f[i]), shape, dt)
             return out
 
-        out = _callback(callback, shape, dt, words, factor)
+        @jax.custom_jvp
+        def draw(words, f):
+            return _callback(callback, shape, dt, words, f)
+
+        @draw.defjvp
+        def slope(primals, tangents):  # the values are g(f) · (the law at factor 1): their derivative, g'(f) · that
+            words, f = primals
+            out = draw(words, f)
+            g = {"abs": jnp.where(f < 0, -1.0, 1.0), "nan": 0.5 / jnp.sqrt(f)}.get(negative, 1.0)
+            unit_values = draw(words, jnp.ones_like(f))
+            return out, (unit_values * (g * tangents[1]).astype(dt)).astype(dt)
+
+        out = draw(words, jnp.asarray(factor, jnp.result_type(float)))
         return out if sharding is None else jax.device_put(out, sharding)
 
     return init

@@ -600,3 +600,23 @@ def test_keys_of_any_shape_of_words():
         batch = jax.jit(jax.vmap(lambda k: fj.normal()(k, (2, 3))))(keys)
         assert all(np.array_equal(batch[i], fj.normal()(keys[i], (2, 3))) for i in range(2))
         assert not np.array_equal(batch[0], batch[1])
+
+
+def test_a_traced_factor_is_differentiable():
+    """jax.grad over an init scale (meta-learned init scales): the values are g(f) times the factor-1 draw (f, |f|,
+    sqrt(f) for variance_scaling), the derivative g'(f) times it; jitted and vmapped alike (before: JAX's "Pure
+    callbacks do not support JVP")."""
+    weights = jnp.arange(48.0).reshape(8, 6)
+    for make, slope in ((fj.normal, lambda s: np.sign(s)), (fj.uniform, lambda s: 1.0),
+                        (lambda s: fj.truncated_normal(s, lower=-1.0), lambda s: 1.0),
+                        (lambda s: fj.variance_scaling(s, "fan_in", "normal"), lambda s: 0.5 / np.sqrt(s)),
+                        (fj.orthogonal, lambda s: 1.0)):
+        def loss(s):
+            return jnp.sum(make(s)(KEY, (8, 6)) * weights)
+
+        for s in (0.7, -0.4) if make is fj.normal else (0.7,):
+            want = slope(s) * float(jnp.sum(make(1.0)(KEY, (8, 6)) * weights))
+            assert float(jax.grad(loss)(jnp.float32(s))) == pytest.approx(want, rel=1e-5)
+            assert float(jax.jit(jax.grad(loss))(jnp.float32(s))) == pytest.approx(want, rel=1e-5)
+    grads = jax.jit(jax.vmap(jax.grad(lambda s: fj.normal(s)(KEY, (3,)).sum())))(jnp.array([0.1, 0.2], jnp.float32))
+    assert grads[0] == grads[1] == pytest.approx(float(fj.normal(1.0)(KEY, (3,)).sum()), rel=1e-6)
