@@ -283,10 +283,9 @@ def _cuda_target(out, dtype, name: str) -> CudaTarget:
         raise ValueError(f"{name}'s __cuda_array_interface__ stream must be None or a stream handle (an int >= 0), "
                          f"got {stream!r}")  # (refused here, before a seed is drawn, not at the launch)
     item = dt.itemsize
-    if size and isinstance(ptr, np.integer) and not isinstance(ptr, NOT_INTS):  # (a NumPy int: its value)
-        ptr = int(ptr)
-    if size and (isinstance(ptr, bool) or not isinstance(ptr, int) or ptr <= 0):
+    if size and (not is_int(ptr) or ptr <= 0):
         raise ValueError(f"{name}'s __cuda_array_interface__ has data pointer {ptr!r} for {size} elements")
+    ptr = int(ptr) if size else ptr  # (a NumPy int: its value)
     if size == 0:
         return CudaTarget(out, dt, code, shape, int(ptr or 0), 0, 0, (0,) * len(shape), stream)
     if strides is None:  # C-contiguous: none of _layout's checks but the address's

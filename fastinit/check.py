@@ -240,8 +240,8 @@ def _repeated_run(out: np.ndarray) -> Optional[tuple[int, int]]:
     :func:`_periods` and one of 64 spread positions i; None if none repeats.  Independent draws of any law of the
     checks never repeat 64 values (even a two-valued law: 2⁻⁶⁴ a pair); a fill whose counter ignores a bit
     repeats it at a power of two, one whose chunks or threads start at the same counter at ⌈n / t⌉ or at a power
-    of two: periods the marginal law and the neighbours' correlation do not see.  Exact, and ~30 gathers of
-    64 runs: no cost beside the fill."""
+    of two: periods the marginal law and the neighbours' correlation do not see.  Exact, and one gather of 64 runs
+    a period (~90 for a 1-D fill, ~200 for a matrix's): no cost beside the fill."""
     flat = np.ascontiguousarray(out).reshape(-1)
     raw = flat.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[flat.dtype.itemsize])  # (bits: -0.0 is not 0.0)
     run = np.arange(WINDOW)
@@ -258,9 +258,9 @@ def _repeated_run(out: np.ndarray) -> Optional[tuple[int, int]]:
 
 
 def _lag1_z(out: np.ndarray) -> float:
-    """The correlation of neighbouring values (C order) in units of its standard error 1/√n: ≈ N(0, 1) for
-    independent draws; a repeated, sorted or strided-copy fill (a miscompiled counter) is far off.  0 for a
-    constant sample."""
+    """The correlation of neighbouring values (C order) in units of its standard error 1/√n: ≈ N(0, 1) for independent
+    draws; a sorted fill, or each value twice, is far off (a fill repeating at a longer period: :func:`_repeated_run`).
+    0 for a constant sample."""
     x = out.reshape(-1).astype(np.float64)
     x -= x.mean()
     var = float(x @ x)

@@ -274,7 +274,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     dtypes = _dtype_names(args.dtype) if args.dtype else list(benchmark.DTYPES if args.full else ["float32"])
     names = (_listed(args.only, benchmark.INITIALIZERS, "initializer(s) in --only",
                      lambda n: n if n.endswith("_") else n + "_") if args.only else list(benchmark.INITIALIZERS))
-    given = args.against or ["numpy,torch,jax"]
+    given = args.against or [",".join(benchmark.CONTESTANTS)]
     against = [] if given == ["none"] else _listed(given, benchmark.CONTESTANTS, "--against")
     if args.device == "cuda":  # (torch's CUDA fills: the one contestant there; what the cuda run does not take)
         ignored = [flag for flag, used in (("--against", args.against and against != ["torch"]),

@@ -182,18 +182,23 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
     return init
 
 
-def _per_key(one: Callable, shape: tuple, dt: np.dtype, key_ndim: int = 1) -> Callable:
+def _per_key(one: Callable, shape: tuple, dt: np.dtype, key_ndim: int = 1, numbers: int = 0) -> Callable:
     """A ``pure_callback`` host function for ``vmap_method="expand_dims"``: key words (..., *w) (``key_ndim`` axes
-    of words a key) under any number of vmaps give (..., *shape), ``one(words, *rest)`` per key.  One callback for
-    the whole batch, where "sequential" maps a new closure each trace, which an eager vmap recompiles every call
-    (85 ms here)."""
+    of words a key) under any number of vmaps give (..., *shape), ``one(words, *rest)`` per key; the first
+    ``numbers`` of ``rest`` are numbers batched with the keys (a traced factor: vmapped over keys, factors or both),
+    handed to ``one`` as floats, the others as they are.  One callback for the whole batch, where "sequential" maps
+    a new closure each trace, which an eager vmap recompiles every call (85 ms here)."""
     def callback(data, *rest) -> np.ndarray:
         data = np.asarray(data, np.uint32)
-        if data.ndim == key_ndim:
-            return one(data, *rest)
-        out = np.empty(data.shape[:-key_ndim] + shape, dt)
-        for i in np.ndindex(data.shape[:-key_ndim]):
-            out[i] = one(data[i], *rest)
+        given = [np.asarray(r, np.float64) for r in rest[:numbers]]
+        batch = np.broadcast_shapes(data.shape[:data.ndim - key_ndim], *(r.shape for r in given))
+        data = np.broadcast_to(data, batch + data.shape[data.ndim - key_ndim:])
+        given = [np.broadcast_to(r, batch) for r in given]
+        if not batch:
+            return one(data, *map(float, given), *rest[numbers:])
+        out = np.empty(batch + shape, dt)
+        for i in np.ndindex(batch):
+            out[i] = one(data[i], *(float(r[i]) for r in given), *rest[numbers:])
         return out
 
     return callback
@@ -368,7 +373,7 @@ def _factored(make: Callable[[float], Initializer], factor, default_dtype, negat
     or √f), their derivative g′(f) times that draw."""
     unit = make(1.0)  # (the other arguments checked now, as the factory checks them)
 
-    def one(words: np.ndarray, f: float, shape: tuple, dt: np.dtype) -> np.ndarray:
+    def one(words: np.ndarray, f: float, shape: tuple, dt: np.dtype) -> np.ndarray:  # (words: one key's)
         if not math.isfinite(f) or (f < 0 and negative == "nan"):
             return np.full(shape, np.nan, dt)
         out = make(abs(f) if negative in ("abs", "mirror") else f).host(shape, dt, words.ndim)(words)
@@ -377,19 +382,10 @@ def _factored(make: Callable[[float], Initializer], factor, default_dtype, negat
     def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
         shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
         unit.host(shape, dt)  # the checks of the shape and dtype, before tracing
-        k = words.ndim  # (a key's words: (2,) for threefry, any shape for other implementations)
         sharding = _placement(out_sharding, shape, True)
         if math.prod(shape) == 0:
             return jnp.zeros(shape, dt)
-
-        def callback(data, f) -> np.ndarray:
-            data, f = np.asarray(data, np.uint32), np.asarray(f, np.float64)
-            batch = np.broadcast_shapes(data.shape[:data.ndim - k], f.shape)  # (vmap over keys, factors or both)
-            data, f = np.broadcast_to(data, batch + data.shape[data.ndim - k:]), np.broadcast_to(f, batch)
-            out = np.empty(batch + shape, dt)
-            for i in np.ndindex(batch):
-                out[i] = one(data[i], float(f[i]), shape, dt)
-            return out
+        callback = _per_key(lambda w, f: one(w, f, shape, dt), shape, dt, words.ndim, numbers=1)
 
         @jax.custom_jvp
         def draw(words, f):
@@ -399,7 +395,7 @@ def _factored(make: Callable[[float], Initializer], factor, default_dtype, negat
         def slope(primals, tangents):  # the values are g(f) · (the law at factor 1): their derivative, g'(f) · that
             words, f = primals
             out = draw(words, f)
-            g = {"abs": jnp.where(f < 0, -1.0, 1.0), "nan": 0.5 / jnp.sqrt(f)}.get(negative, 1.0)
+            g = jnp.where(f < 0, -1.0, 1.0) if negative == "abs" else 0.5 / jnp.sqrt(f) if negative == "nan" else 1.0
             unit_values = draw(words, jnp.ones_like(f))
             return out, (unit_values * (g * tangents[1]).astype(dt)).astype(dt)
 
