@@ -155,6 +155,12 @@ class _Method:
     law: tuple | None = None
     placeable: bool = True  # False: it sets the tensor from the whole weight (a parametrization's right_inverse)
     late: bool = False  # True: it runs after the overrides (it reads tensors they may set)
+    pure: bool = False  # True: its values are a function of (seed, stream, place) alone (a callable taking seed=)
+
+    @property
+    def repeatable(self) -> bool:
+        """Filling again gives the same values: a rule's law or a shortcut's, or a callable taking ``seed=``."""
+        return self.law is not None or self.pure
 
     def dry_run(self, twin: torch.Tensor, seed: int, stream: str, place: dict) -> None:
         if self.check is True:
@@ -634,6 +640,14 @@ def _accepted(fn, names) -> set:
     return {p.name for p in params if p.name in names and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
 
 
+def _names_seed(fn) -> bool:
+    """``fn`` names a ``seed`` parameter (not only ``**kwargs``): its values are taken as a function of it."""
+    try:
+        return "seed" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
     accepted = _accepted(fn, ("seed", "stream", "global_shape", "offset"))
     if placed and not {"global_shape", "offset"} <= accepted:
@@ -657,7 +671,7 @@ def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
 
     # fastinit.torch's initializers check a meta tensor; a user's callable may not run on one: left to its turn
     checked = check if numpy_view else _origin(fn) == "fastinit.torch"
-    return _Method(f"override {label}", fill, any_dtype=True, check=checked)
+    return _Method(f"override {label}", fill, any_dtype=True, check=checked, pure=_names_seed(fn))
 
 
 def _check_overrides(overrides) -> list:
@@ -1735,11 +1749,13 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             e.method, e.at = method, e.partial
     by_id = {id(e): e for e in entries.values()}
     unread = [f"{by_id[i].name} (by {p or '<root>'})" for p, ids in read.items() for i in ids
-              if by_id[i].overridden and by_id[i].method.law is None and by_id[i].method is not _KEEP]
-    if unread:  # (a shortcut is filled before the call too; a callable may read what is filled after it)
+              if by_id[i].overridden and not by_id[i].method.repeatable and by_id[i].method is not _KEEP]
+    if unread:  # (a shortcut or a seeded callable is filled before the call too; another callable, only last: it
+        # may read tensors filled after it, and need not give the same values twice)
         raise ValueError(f"overrides: callables' tensors {unread} are read by their Hugging Face model's "
-                         "_init_weights(), which runs before the overrides (a callable may read tensors filled after "
-                         "it): give them a shortcut ('zeros', 'ones', 'normal', 'trunc_normal'), 'default' or 'keep'")
+                         "_init_weights(), which runs before the overrides (a callable without seed= may read tensors "
+                         "filled after it): give them a shortcut ('zeros', 'ones', 'normal', 'trunc_normal'), a "
+                         "callable taking seed= (fastinit's initializers), 'default' or 'keep'")
     turn = {p: k for k, (p, _) in enumerate(order)}
     filler = {id(e): p for p, m, _, hf in fallback for e in (hf[1] if hf is not None else owned.get(id(m), ()))
               if e.method is None}  # (the call that fills a tensor no rule, law or override does)
@@ -1903,17 +1919,19 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     pending.extend(e for e in by_at.get(prefix, ()) if e.early)
                     by_at[prefix] = [e for e in by_at.get(prefix, ()) if not e.early]
                 flush()  # a module's reset_parameters() runs after the fills below it, as in construction
-                # what its code reads (a scale from its module's weight) and a rule or an override's shortcut
-                # fills after it: filled now too (again at its turn, the same values: pure), not read uninitialized
+                # what its code reads (a scale from its module's weight) and a rule, an override's shortcut or
+                # seeded callable fills after it: filled now too (again at its turn, the same values: pure), not
+                # read uninitialized
                 for e in (by_id[i] for i in read.get(prefix, ()) if hf is not None):
-                    if e.method is not None and (e.at is not None or e.method.law is not None) \
+                    if e.method is not None and (e.at is not None or e.method.repeatable) \
                             and not e.method.late and id(e.tensor) not in done:
                         run(e, e.method, counted=False)
                 # a reset_parameters() may read the tensors below it (g = ‖v‖ per row) that an override's shortcut
-                # fills: filled now too (again last, the same values), not read stale or uninitialized (a review)
+                # or seeded callable fills: filled now too (again last, the same values), not read stale or
+                # uninitialized (a review)
                 sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
                 for e in (sub if hf is None else ()):
-                    if e.overridden and e.method.law is not None and id(e.tensor) not in done:
+                    if e.overridden and e.method.repeatable and id(e.tensor) not in done:
                         run(e, e.method, counted=False)
                 # What it must fill holds NaN first: writes through .data skip the version counter, and a
                 # partial write leaves NaN (integer tensors: the version counter only).

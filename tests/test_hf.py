@@ -2,6 +2,7 @@
 a file written by ``fastinit init`` loads with ``from_pretrained`` (no missing, unexpected or mismatched key) into
 exactly the file's values."""
 import copy
+import functools
 import json
 import math
 import sys
@@ -1540,6 +1541,10 @@ def test_an_hf_init_reading_or_writing_through_data_a_tensor_a_rule_fills_sees_t
     with pytest.raises(ValueError, match=r"callables' tensors \['lin.weight \(by lin\)'\] are read by their Hugg"):
         ft.materialize(refused, seed=1, scheme=scheme, overrides={"lin.weight": lambda t: t.fill_(2)})
     assert refused.lin.weight.is_meta
+    seeded = build()  # (a callable naming seed=: its values a function of (seed, name), filled before the call too)
+    ft.materialize(seeded, seed=1, scheme=scheme, overrides={"lin.weight": functools.partial(ft.normal_, std=0.5)})
+    assert torch.equal(seeded.lin.weight, ft.normal_(torch.empty(24, 16), 0.0, 0.5, seed=1, stream="lin.weight"))
+    assert torch.equal(seeded.lin.scale.detach(), seeded.lin.weight.detach().abs().sum(1))
 
 
 @hf5

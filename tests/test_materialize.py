@@ -1491,6 +1491,13 @@ def test_a_reset_parameters_reading_an_overridden_tensor_below_it_reads_the_over
                 m.lin.weight.fill_(5.0)
         summary = materialize(m, seed=0, overrides={"lin.weight": shortcut})
         assert torch.allclose(m.g, torch.full((8,), norm)) and summary.records["lin.weight"].method == shortcut
+    # a callable naming seed= (fastinit's initializers) is filled before the call too (2026-12-06 (f)); it had not
+    # been: g read uninitialized memory or the old values
+    with torch.device("meta" if meta else "cpu"):
+        m = WN()
+    materialize(m, seed=0, overrides={"lin.weight": functools.partial(ft.normal_, std=0.5)})
+    assert torch.equal(m.lin.weight, ft.normal_(torch.empty(8, 8), 0.0, 0.5, seed=0, stream="lin.weight"))
+    assert torch.allclose(m.g, m.lin.weight.norm(dim=1))
 
 
 def test_a_class_patched_reset_parameters_keeps_the_rule(monkeypatch):
