@@ -86,7 +86,7 @@ _BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**1
 
 
 def _bytes(text: str) -> int:
-    """A byte count as huggingface_hub reads ``max_shard_size``: 5GB (10⁹), 500MB, 2GiB (2³⁰), 4096."""
+    """A byte count as huggingface_hub reads ``max_shard_size``: 5GB (5·10⁹), 500MB, 2GiB (2·2³⁰), 4096."""
     m = re.fullmatch(r"\s*([0-9]{1,20}(?:\.[0-9]{0,20})?)\s*([KMGT]I?B|B)?\s*", text, re.IGNORECASE)
     n = int(float(m.group(1)) * _BYTE_UNITS[(m.group(2) or "").upper()]) if m else 0  # (20 digits: finite)
     if n < 1:

@@ -52,8 +52,9 @@ _CODES = {"float16": "F16", "bfloat16": "BF16", "float32": "F32", "float64": "F6
 def __getattr__(name: str):
     """``SAFETENSORS_DTYPES`` ({numpy dtype: safetensors code}), built on first use: its bfloat16 key needs
     ml_dtypes, whose import (1.1-1.4 s on the 2-vCPU VM) a float32 checkpoint should not pay."""
-    if name == "SAFETENSORS_DTYPES":
-        return {resolve_dtype(n): code for n, code in _CODES.items()}
+    if name == "SAFETENSORS_DTYPES":  # (kept as the module's attribute: one table, built once)
+        table = globals()[name] = {resolve_dtype(n): code for n, code in _CODES.items()}
+        return table
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -590,7 +591,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     new files).  Once it is all written, the files of an earlier split that this one does not name
     (``model-NNNNN-of-NNNNN.safetensors`` beside it) are removed, as ``save_pretrained`` removes them, and so is an
     earlier index when one file was written (it would name files no longer there).  ``seed``,
-    ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for all the files).  The
+    ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for all the files); the
+    metadata holds ``"format": "pt"`` unless ``metadata`` says otherwise (as ``save_pretrained`` writes it: transformers
+    4 refuses a checkpoint's file with metadata and no format).  The
     summary: ``path`` (the index, or the single file), ``files``, ``bytes``, ``seconds``, ``bytes_per_s``, ``seed``,
     ``tensors``."""
     if max_file_bytes is not None and (not is_int(max_file_bytes) or max_file_bytes < 1):
@@ -600,15 +603,18 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
         raise ValueError(f"path must name the checkpoint's .safetensors file (model.safetensors), got {path!r}")
     if not isinstance(tensors, Mapping):
         raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
+    if metadata is None or isinstance(metadata, Mapping):  # (anything else: refused as write_safetensors refuses it)
+        metadata = {"format": "pt", **(metadata or {})}
     groups = _split(tensors, max_file_bytes) if max_file_bytes else [tensors]
     if len(groups) == 1:
         summary = _write_file(path, tensors, seed, metadata, block_bytes, progress, None,
                               then=lambda: _remove_stale(path, [], path + ".index.json"))
         return {**summary, "files": [summary["path"]]}
     if os.path.lexists(path):  # (transformers loads a model.safetensors before looking for the index)
+        what = "a folder of that name is in the way" if os.path.isdir(path) else \
+            "from_pretrained would load that file, not their index"
         raise FileExistsError(errno.EEXIST, f"cannot write a checkpoint of {len(groups)} files beside {path}: "
-                                            "from_pretrained would load that file, not their index; remove it, or "
-                                            "write the checkpoint elsewhere")
+                                            f"{what}; remove it, or write the checkpoint elsewhere")
     stem = path[:-len(".safetensors")]
     jobs = [_Job.prepare(f"{stem}-{k + 1:05d}-of-{len(groups):05d}.safetensors", group, seed, metadata,
                          block_bytes, progress, None) for k, group in enumerate(groups)]
@@ -768,13 +774,20 @@ def _plan(fill, spec, dt, shape, rows, name) -> tuple[bool, bool, bool, bool]:
     return sampled, placed, blockwise, checked
 
 
+def _typed(value):
+    """``value`` with its type (tuples' items too): ``True == 1 == 1.0`` as keys, but a check may take one and
+    refuse another (a bool std)."""
+    return type(value), tuple(map(_typed, value)) if type(value) is tuple else value
+
+
 def _plans(fills: dict, layout: list) -> dict:
     """:func:`_plan` of every tensor of ``layout``, once per kind of tensor: tensors of one initializer, arguments,
     dtype, shape and shard (a mixture's experts: tens of thousands) share its plan and its check, which is run on
     the first of them (whose name an error gives)."""
     plans, done = {}, {}
     for name, spec, dt, shape, rows, _, _ in layout:
-        key = (fills[name], tuple(sorted(spec.params.items())), dt, tuple(shape), rows == (0, shape[0] if shape else 1))
+        key = (fills[name], tuple(sorted((k, _typed(v)) for k, v in spec.params.items())), dt, tuple(shape),
+               rows == (0, shape[0] if shape else 1))
         try:
             hash(key)
         except TypeError:  # (arguments that cannot be a key, a list: checked for this tensor alone)

@@ -1772,8 +1772,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         missing = [f"{e.name} ({type(e.owner).__name__})" for e in unfilled]
         params = [e.name for e in unfilled if e.kind == "parameter"]
         buffers = [e.name for e in unfilled if e.kind == "buffer"]
-        hint = (f"e.g. overrides={{{params[0]!r}: 'zeros'}} or a fastinit.torch initializer for a parameter"
-                if params else "")
+        hint = (f"for a parameter, the value its module's __init__ sets (a meta model holds none: CLIP's logit_scale "
+                f"is log(1/0.07)): 'zeros' or 'ones' only where that is it, else a callable, e.g. overrides="
+                f"{{{params[0]!r}: lambda t: t.fill_(value)}}, or a fastinit.torch initializer" if params else "")
         if buffers:  # often computed values (rotary inv_freq, position ids): zeros would silently be wrong
             hint += ("; " if hint else "") + (
                 f"meta buffers ({buffers}) usually hold computed values (rotary inv_freq, position ids): give a "

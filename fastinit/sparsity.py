@@ -229,7 +229,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     drawn = grows * gcols > 0  # an empty tensor's other extent is not bounded: nothing of it is ever drawn
     if drawn and max(grows, gcols) >= 2**32:
         raise ValueError(f"{fn}: global shape {geom.global_shape} has a dimension >= 2**32 (not supported)")
-    nzero = nzero_of_rows(grows)
+    nzero = nzero_of_rows(grows) if drawn else 0  # (an empty tensor: a no-op, k > its 0 rows included)
     draw_kept = 2 * nzero > grows  # the smaller set is drawn: the zero rows, or the rows that keep a value
     ndraw = grows - nzero if draw_kept else nzero
     rows, cols = target.shape
@@ -238,9 +238,10 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     prm = normal_params(target, 0.0, std, fn)
     sw = stream_words(stream)
     resolve_seed(seed, generator, draw=False)  # checked; drawn below, after the last refusal
+    if drawn:  # (an empty block too: no block of this global shape fits, and fastinit.io checks on an empty one)
+        _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
     if target.size == 0:
         return out
-    _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
     key = key_words(resolve_seed(seed, generator))
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it

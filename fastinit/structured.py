@@ -75,13 +75,18 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     return out
 
 
+def refuse_shard(shape: tuple, global_shape: tuple, fn: str) -> None:
+    """ValueError unless the block of ``shape`` is the whole tensor (``global_shape``, validated): every entry of
+    an orthogonal matrix depends on the whole matrix."""
+    if tuple(global_shape) != tuple(shape):
+        raise ValueError(f"{fn}: cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
+                         "matrix; initialize the full matrix and slice it")
+
+
 def _checked(target, gain, layout, fn: str, global_shape, offset, stream) -> float:
     """Validate placement, gain, layout and stream before any write; the gain as a float.  Refuses
     shards (every entry depends on the whole matrix) and gains that overflow the target's dtype."""
-    geom = geometry(target, global_shape, offset)
-    if geom.global_shape != target.shape:
-        raise ValueError(f"{fn}: cannot fill a shard: every entry of an orthogonal matrix depends on the whole "
-                         "matrix; initialize the full matrix and slice it")
+    refuse_shard(target.shape, geometry(target, global_shape, offset).global_shape, fn)
     gain = as_real(gain, "gain", fn)  # a float: a NumPy float16 gain compared with the limit would cast it to
     # float16 (overflow)
     limit = finfo_max(target.dtype)

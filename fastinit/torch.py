@@ -70,7 +70,7 @@ from ._buffers import (SHARED_MEMORY, bfloat16, place_block, shape_said_as, shap
                        torch_device_type, torch_func_wrapper)
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
-from .init import Stream
+from .init import Shape, Stream
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_", "dirac_",
@@ -561,12 +561,22 @@ def kaiming_normal_(tensor: torch.Tensor, a: float = 0, mode: str = "fan_in", no
     return _kaiming(_scaled.kaiming_normal_, tensor, a, mode, nonlinearity, generator, seed, placement)
 
 
+def _whole(tensor: torch.Tensor, global_shape, offset, fn: str) -> None:
+    """``global_shape=``/``offset=`` of an initializer whose entries depend on the whole tensor: taken when they
+    place it as the whole, else refused (as fastinit's NumPy-level one refuses them)."""
+    shape = tuple(tensor.shape)
+    _structured.refuse_shard(shape, place_block(shape, global_shape, offset)[0], fn)
+
+
 @_subclasses_to_torch
 def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
-                seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
-    """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_)."""
+                seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                offset: Shape = None) -> torch.Tensor:
+    """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_); ``global_shape=``/``offset=``
+    only as the whole tensor (a shard is refused: every entry depends on the whole matrix)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
+    _whole(tensor, global_shape, offset, "orthogonal_")
     if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
     gain = _gain(gain, tensor)
@@ -579,11 +589,13 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
 
 @_subclasses_to_torch
 def delta_orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch.Generator] = None, *,
-                      seed: Optional[int] = None, stream: Stream = 0) -> torch.Tensor:
+                      seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
+                      offset: Shape = None) -> torch.Tensor:
     """Delta-orthogonal conv kernel (out, in, *k) (Xiao et al. 2018, JAX semantics): gain × a Haar
-    (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init."""
+    (out, in) matrix at the spatial centre, zero elsewhere; not in torch.nn.init.  Placement as orthogonal_'s."""
     if isinstance(tensor, torch.Tensor):  # the shape first, on any device (as orthogonal_'s rank): a meta
         _structured.delta_orthogonal_matrix(tuple(tensor.shape), "torch")  # tensor's twin keeps (out, in) only
+        _whole(tensor, global_shape, offset, "delta_orthogonal_")
     return _sampled(lambda arr, **kw: _structured.delta_orthogonal_(arr, _item(gain), **kw), tensor, generator, seed,
                     placed=False, keep=2, meta_returns=True, stream=stream)  # (as orthogonal_)
 

@@ -2027,6 +2027,34 @@ def test_a_view_hf_writes_leaves_the_rule_and_a_meta_default_device_changes_noth
 
 
 @hf5
+def test_vitmae_under_hf_gets_the_init_its_code_writes_not_the_module_flag_skip():
+    """Modules are not flagged: transformers 5.25 flags a module after its _init_weights call, and ViTMAE's
+    embeddings return early once their projection (a child: always first) is, so its own build leaves a zero
+    position table and cls_token.  fastinit runs the call as written (MAE's sin-cos table, a xavier projection,
+    N(0, range) cls_token): a deliberate, documented difference, pinned here (a review, 2026-12-06 (f))."""
+    from fastinit.torch import materialize
+
+    config = transformers.ViTMAEConfig(hidden_size=64, num_hidden_layers=1, num_attention_heads=4,
+                                       intermediate_size=128, image_size=32, patch_size=8, initializer_range=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        built = transformers.ViTMAEModel(config)
+        with torch.device("meta"):
+            mae = transformers.ViTMAEModel(config)
+    assert not built.embeddings.position_embeddings.any()  # (transformers 5.25's own: the skip)
+    summary = materialize(mae, seed=0, scheme="hf")
+    del built.embeddings.patch_embeddings.projection._is_hf_initialized
+    built.embeddings.initialize_weights()  # the code as written: the sin-cos table
+    table = built.embeddings.position_embeddings
+    assert table.abs().max() == 1 and torch.equal(mae.embeddings.position_embeddings, table)
+    w = mae.embeddings.patch_embeddings.projection.weight  # (xavier_uniform_ of a view: HF's call writes it)
+    bound = math.sqrt(6 / (64 + 3 * 8 * 8))
+    assert w.abs().max() <= bound and 0.9 < w.std() * math.sqrt(3) / bound < 1.1
+    assert summary["embeddings.cls_token"].method.startswith("normal(0, 0.05)")
+    assert 0.04 < mae.embeddings.cls_token.std() < 0.06
+
+
+@hf5
 def test_what_hf_writes_through_a_view_is_put_back_region_by_region(monkeypatch):
     """Gemma's embedding module goes to HF's init for its embed_scale; HF's init also zeroes the (flagged) weight's
     padding row through weight[padding_idx], a view: that row alone is copied and put back, not the whole embedding

@@ -320,7 +320,7 @@ def test_a_checkpoints_progress_is_one_bar_over_its_files(tmp_path, capsys):
     write_checkpoint(tmp_path / "model.safetensors", {f"t{i}": TensorSpec((100, 100)) for i in range(5)},
                      max_file_bytes=90_000, seed=0, progress=True)
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "200k/200k" in err and "100%" in err  # one bar, closed once: all the files
+    assert err.count("\n") == 1 and "201k/201k" in err and "100%" in err  # one bar, closed once: all the files
 
 
 def test_progress_true_without_tqdm_is_refused_before_any_draw_or_write(tmp_path, monkeypatch):
@@ -762,6 +762,35 @@ def test_a_checkpoint_is_refused_before_any_file_is_written(tmp_path, monkeypatc
     with pytest.raises(FileExistsError, match="from_pretrained would load that file, not their index"):
         write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000)
     assert os.listdir(tmp_path) == ["model.safetensors"] and fastinit.default_generator.__getstate__() == state
+    os.unlink(tmp_path / "model.safetensors")
+    (tmp_path / "model.safetensors").mkdir()  # (not "from_pretrained would load that file": a review)
+    with pytest.raises(FileExistsError, match="model.safetensors: a folder of that name is in the way"):
+        write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000)
+
+
+def test_safetensors_dtypes_is_one_table():
+    from fastinit import io
+    assert io.SAFETENSORS_DTYPES is io.SAFETENSORS_DTYPES and io.SAFETENSORS_DTYPES[np.dtype("float32")] == "F32"
+
+
+def test_a_checkpoints_files_say_format_pt_as_save_pretrained_writes_it(tmp_path):
+    """transformers 4 refuses a checkpoint's safetensors file with metadata and no "format" (write_checkpoint's
+    had only fastinit.seed before 2026-12-06 (f), a review); metadata= may say another format."""
+    from fastinit.io import write_checkpoint
+
+    def meta(file):
+        with open(file, "rb") as f:
+            return json.loads(f.read(int.from_bytes(f.read(8), "little")))["__metadata__"]
+
+    spec = _checkpoint_spec()
+    for limit in (None, 6000):
+        folder = tmp_path / str(limit)
+        folder.mkdir()
+        summary = write_checkpoint(folder / "model.safetensors", spec, max_file_bytes=limit, seed=2)
+        assert all(meta(f) == {"format": "pt", "fastinit.seed": "2"} for f in summary["files"])
+    summary = write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=None, seed=2,
+                               metadata={"format": "np", "arch": "toy"})
+    assert meta(summary["path"]) == {"format": "np", "arch": "toy", "fastinit.seed": "2"}
 
 
 def test_an_interrupted_checkpoint_leaves_no_index_naming_old_and_new_files(tmp_path, monkeypatch):
@@ -993,6 +1022,14 @@ def test_tensors_of_one_kind_share_one_check_and_a_bad_one_is_named(tmp_path, mo
     with pytest.raises(ValueError, match="^f.0: "):
         write_safetensors(tmp_path / "n.safetensors", bad, seed=1)
     assert not (tmp_path / "n.safetensors").exists()
+    for good, wrong, fill in (({"std": 1}, {"std": True}, "normal_"), ({"k": 2}, {"k": 2.0}, "martens_sparse_"),
+                              ({"a": 0}, {"a": False}, "kaiming_uniform_")):  # equal keys, other types
+        kinds = {"g": TensorSpec((64, 8), "float32", fill, good), "w": TensorSpec((64, 8), "float32", fill, wrong)}
+        with pytest.raises((TypeError, ValueError), match="^w: "):  # (a review, 2026-12-06 (f): refused while
+            write_safetensors(tmp_path / "t.safetensors", kinds, seed=1)  # writing, g's bytes already out)
+        assert not (tmp_path / "t.safetensors").exists()
+    from fastinit.io import _typed
+    assert _typed((1, (2,))) != _typed((1, (2.0,))) and _typed((1, (2,))) == _typed((1, (2,)))
     whole = write_safetensors(tmp_path / "w.safetensors", spec, seed=1)  # (the values: each tensor's own stream)
     loaded = st_numpy.load_file(tmp_path / "w.safetensors")
     assert not np.array_equal(loaded["e.0"], loaded["e.1"]) and whole["bytes"] > 0

@@ -950,11 +950,13 @@ class _Rotary(nn.Module):
         self.scale = nn.Parameter(torch.empty(4))
 
 
-def test_missing_rules_suggest_zeros_for_parameters_and_a_computation_for_meta_buffers():
+def test_missing_rules_ask_for_the_constructors_value_and_a_computation_for_meta_buffers():
+    """The hint asks for the value the module's __init__ sets ('zeros' only where that is it: CLIP's logit_scale
+    is not zero, a review, 2026-12-06 (f))."""
     with pytest.raises(ValueError) as e:
         materialize(_meta(_Rotary), seed=0)
     text = str(e.value)
-    assert "overrides={'scale': 'zeros'}" in text
+    assert "the value its module's __init__ sets" in text and "overrides={'scale': lambda t: t.fill_(value)}" in text
     assert "['inv_freq']" in text and "computed values" in text and "lambda t: t.copy_(values)" in text
     model = _meta(_Rotary)
     inv = 1.0 / 10000 ** (torch.arange(0, 8, 2).float() / 8)

@@ -174,6 +174,18 @@ def test_work_space_beyond_the_machines_memory_is_refused_before_any_draw_or_wri
     assert (w == 7).all() and g.next_seed() == twin.next_seed()
     fastinit.sparse_(w, 0.5, seed=0, global_shape=(1000, 3))  # 8 kB: fits
     assert np.array_equal(w, fastinit.sparse_(np.empty((1000, 3), np.float32), 0.5, seed=0)[:2])
+    with pytest.raises(MemoryError):  # an empty block too (fastinit.io checks each tensor's arguments on one before
+        fastinit.sparse_(w[:0], 0.5, seed=0, global_shape=(10**6, 3))  # its first write: a review, 2026-12-06 (f))
+
+
+def test_martens_sparse_on_an_empty_tensor_is_a_no_op():
+    """k non-zeros per unit of no inputs: nothing to fill, as every zero-element target (DESIGN; it had been
+    refused as k > 0 rows, a review, 2026-12-06 (f)); a non-empty one with too few inputs is still refused."""
+    assert fastinit.martens_sparse_(np.zeros((0, 5), np.float32), layout="keras", seed=1).shape == (0, 5)
+    assert fastinit.martens_sparse((0, 5), seed=1).shape == (0, 5)
+    assert fastinit.martens_sparse_(np.zeros((5, 0), np.float32), seed=1).shape == (5, 0)
+    with pytest.raises(ValueError, match="k=15 non-zeros per column"):
+        fastinit.martens_sparse_(np.zeros((2, 5), np.float32), layout="keras", seed=1)
 
 
 def test_global_extents_from_2_32_are_refused_unless_the_tensor_is_empty():

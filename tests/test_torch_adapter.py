@@ -269,6 +269,24 @@ def test_delta_orthogonal_on_a_conv_weight():
             finit.delta_orthogonal_(torch.zeros(8, 4, 3, dtype=torch.int32, device=device))
 
 
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+def test_orthogonal_takes_placement_as_the_whole_tensor_and_refuses_a_shard(device):
+    """global_shape=/offset= as every sampling initializer takes them (they had been unknown keywords to the
+    orthogonal twins, a review, 2026-12-06 (f)): the whole tensor is taken, a shard refused before any write."""
+    for fn, shape in ((finit.orthogonal_, (8, 6)), (finit.delta_orthogonal_, (8, 4, 3, 3))):
+        w = fn(torch.empty(shape, device=device), seed=1, global_shape=shape, offset=(0,) * len(shape))
+        if device == "cpu":
+            assert torch.equal(w, fn(torch.empty(shape), seed=1))
+        bigger = (2 * shape[0],) + shape[1:]
+        for kw in (dict(global_shape=bigger), dict(global_shape=bigger, offset=(8,) + (0,) * (len(shape) - 1))):
+            w = torch.full(shape, 5.0, device=device)
+            with pytest.raises(ValueError, match=f"{fn.__name__}: cannot fill a shard"):
+                fn(w, seed=1, **kw)
+            assert device == "meta" or (w == 5).all()
+        with pytest.raises(ValueError, match="offset= needs global_shape="):
+            fn(torch.empty(shape, device=device), seed=1, offset=(0,) * len(shape))
+
+
 META_CALLS = {
     "uniform_": lambda t: finit.uniform_(t, -1, 1), "normal_": lambda t: finit.normal_(t, 0, 0.02),
     "trunc_normal_": lambda t: finit.trunc_normal_(t, std=0.02), "constant_": lambda t: finit.constant_(t, 0.5),
