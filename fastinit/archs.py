@@ -609,7 +609,8 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it loads
     a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
     ``quantization_config`` is not followed: the values are written unquantized. A ValueError naming the key refuses a
-    config transformers' config refuses or whose model fails in its forward pass (:func:`_check_runs`)."""
+    config transformers' config refuses or whose model fails in its forward pass (:func:`_check_runs`), and an MLP
+    activation with parameters of its own (prelu, xielu), which it does not list."""
     cfg, where = read_config(config)
     where = where if name is None else name
     kind = cfg.get("model_type")
@@ -643,12 +644,31 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+# transformers 5's activations (ACT2FN) without parameters of their own; prelu and xielu add some to each MLP
+_ACTIVATIONS = ("gelu", "gelu_10", "gelu_accurate", "gelu_fast", "gelu_new", "gelu_python", "gelu_python_tanh",
+                "gelu_pytorch_tanh", "hardswish", "laplace", "leaky_relu", "linear", "mish", "quick_gelu", "relu",
+                "relu2", "relu6", "sigmoid", "silu", "sqrtsoftplus", "swish", "tanh")
+_WITH_PARAMETERS = {"prelu": "weight", "xielu": "alpha_p, alpha_n"}
+_ACT_KEY = {"gemma2": "hidden_activation", "gemma3_text": "hidden_activation", "gpt2": "activation_function",
+            "gpt_oss": None}  # the key a family's MLPs read (else hidden_act; GPT-OSS's none)
+
+
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >= 1;
     None where transformers derives it), a ``"count"`` (an int >= 0), an ``"int"``, a ``"flag"``, a ``"std"`` (a finite
-    float >= 0, as transformers' configs take it; ``"std or null"``, a number, where the config has no such field) or
-    ``"indices"`` (a list of ints >= 0)."""
+    float >= 0, as transformers' configs take it; ``"std or null"``, a number, where the config has no such field),
+    ``"indices"`` (a list of ints >= 0) or an ``"activation"`` (one of :data:`_ACTIVATIONS`, where given: prelu's and
+    xielu's parameters are not listed, an unknown name fails transformers' build)."""
     def get(key: str, check: str = "size"):
+        if check == "activation":
+            value = cfg.get(key, "gelu")
+            if value in _WITH_PARAMETERS:
+                raise ValueError(f"{where}: {key} {value!r} gives each MLP parameters of its own "
+                                 f"({_WITH_PARAMETERS[value]}), which config_spec does not list")
+            if not isinstance(value, str) or value not in _ACTIVATIONS:
+                raise ValueError(f"{where}: {key} must be one of transformers' activations ({', '.join(_ACTIVATIONS)})"
+                                 f", got {value!r}")
+            return value
         value = cfg.get(key, defaults[key])
         if check == "flag":
             ok = isinstance(value, bool)
@@ -786,9 +806,7 @@ def _mistral3(cfg: Mapping, get: Callable, where: str) -> Dict[str, TensorSpec]:
     if not _is_int(token) or not 0 <= token < vocab:
         raise ValueError(f"{where}: image_token_index must be an integer from 0 to {vocab - 1} (a token of the "
                          f"vocabulary, which its placeholders are embedded as), got {token!r}")
-    if not isinstance(cfg.get("projector_hidden_act", "gelu"), str):
-        raise ValueError(f"{where}: projector_hidden_act must be an activation's name, got "
-                         f"{cfg['projector_hidden_act']!r}")
+    get("projector_hidden_act", "activation")
     top = _top_std(cfg, get, lambda: text_cfg.get("initializer_range", 0.02), where,
                    ("initializer_range", "init_std", "initializer_factor"))
     if not tied:  # (drawn by the top-level model's _init_weights, as the projector)
@@ -809,6 +827,7 @@ def _pixtral(prefix: str, get: Callable, where: str) -> Dict[str, TensorSpec]:
     that number (its rotary embedding reads it, the attention not)."""
     width, heads, hidden = get("hidden_size"), get("num_attention_heads"), get("intermediate_size")
     std, patch = get("initializer_range", "std") or 0.02, get("patch_size")
+    get("hidden_act", "activation")
     if width % heads or width // heads % 2 or width // heads < 4:  # (its axial rotary embedding turns pairs of
         # a head's dimensions, half of them by rows, half by columns)
         raise ValueError(f"{where}: hidden_size {width} must be num_attention_heads {heads} heads of an even number "
@@ -969,6 +988,7 @@ def _qwen_vl(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str, Te
     vision = _aliased(_sub_config(cfg, "vision_config", where) or {},
                       {"num_heads": "num_attention_heads", "depth": "num_hidden_layers"}, seen)
     get = _getter(vision, _QWEN_VISION[kind], kind, seen)
+    get("hidden_act", "activation")
     key = "hidden_size" if kind == "qwen2_vl" else "out_hidden_size"
     d = spec["model.language_model.norm.weight" if v3 else "model.norm.weight"].shape[0]
     if get(key) != d:  # (its tokens are the decoder's inputs)
@@ -1110,6 +1130,7 @@ def _siglip_vision(prefix: str, get: Callable, where: str) -> Dict[str, TensorSp
     if d % heads:
         raise ValueError(f"{where}: hidden_size {d} is not a multiple of num_attention_heads {heads}")
     patch, channels = get("patch_size"), get("num_channels")
+    get("hidden_act", "activation")
 
     def xavier(*shape):
         return TensorSpec(shape, init="xavier_uniform_")
@@ -1175,6 +1196,8 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     if kind == "llama" and init_range > 1:  # (LlamaConfig's validation)
         raise ValueError(f"{where}: initializer_range must be in [0, 1] (LlamaConfig's range), got {init_range!r}")
     std = init_range or 0.02  # as transformers' _init_weights: 0 means its default
+    if _ACT_KEY.get(kind, "hidden_act"):
+        get(_ACT_KEY.get(kind, "hidden_act"), "activation")
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
         heads_of(*(("n_embd", "n_head") if kind == "gpt2" else ("hidden_size", "num_attention_heads")))
     if kind == "gpt2":

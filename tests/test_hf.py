@@ -2026,6 +2026,52 @@ def test_a_view_hf_writes_leaves_the_rule_and_a_meta_default_device_changes_noth
     assert torch.equal(llama.model.rotary_emb.inv_freq, _tiny("llama").model.rotary_emb.inv_freq)
 
 
+ACTIVATION_KEYS = [  # (a config, the key its MLPs' activation is read from)
+    ({**TINY, "model_type": "llama"}, "hidden_act"),
+    ({**TINY, "model_type": "gemma2", "head_dim": 16}, "hidden_activation"),
+    ({"model_type": "gpt2", "n_embd": 32, "n_layer": 1, "n_head": 2, "vocab_size": 50}, "activation_function"),
+    ({"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+      "intermediate_size": 40, "vocab_size": 50}, "hidden_act"),
+    ({"model_type": "mistral3", "text_config": MISTRAL3_TEXT}, "projector_hidden_act"),
+    ({"model_type": "mistral3", "text_config": MISTRAL3_TEXT, "vision_config": PIXTRAL}, "vision_config.hidden_act"),
+    ({"model_type": "gemma3", "text_config": {**TINY, "head_dim": 16}, "vision_config": GEMMA3_VISION},
+     "vision_config.hidden_act"),
+    ({"model_type": "qwen3_vl", "text_config": {**TINY, "head_dim": 16, "rope_parameters": MROPE},
+      "vision_config": QWEN3_VL_VISION}, "vision_config.hidden_act")]
+
+
+@pytest.mark.parametrize("cfg, key", ACTIVATION_KEYS, ids=[f"{c['model_type']}-{k}" for c, k in ACTIVATION_KEYS])
+def test_an_activation_with_parameters_or_unknown_is_refused_naming_its_key(cfg, key):
+    """config_spec listed no tensors for prelu's and xielu's parameters (transformers adds them to every MLP) and
+    took any name (transformers' build fails: KeyError) (noted in earlier sessions, fixed 2026-12-06 (f))."""
+    def given(act):
+        if key.startswith("vision_config."):
+            return {**cfg, "vision_config": {**cfg["vision_config"], key.split(".")[1]: act}}
+        return {**cfg, key: act}
+
+    config_spec(given("gelu_pytorch_tanh"))  # (a known one: taken)
+    leaf = key.split(".")[-1]
+    with pytest.raises(ValueError, match=rf"{leaf} 'xielu' gives each MLP parameters of its own \(alpha_p, alpha_n"):
+        config_spec(given("xielu"))
+    with pytest.raises(ValueError, match=rf"{leaf} must be one of transformers' activations \(gelu, .*got 'nope'"):
+        config_spec(given("nope"))
+
+
+@hf5
+def test_transformers_adds_parameters_for_prelu_and_xielu_and_fails_an_unknown_activation():
+    """Why config_spec refuses them: the model transformers builds has more parameters than it would list."""
+    cfg = {**TINY, "model_type": "llama"}
+    plain = parameter_count(config_spec(cfg))
+    for act, more in (("prelu", 1), ("xielu", 2)):
+        config = transformers.LlamaConfig(**{**TINY, "hidden_act": act})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = transformers.AutoModelForCausalLM.from_config(config)
+        assert sum(p.numel() for p in model.parameters()) == plain + more * TINY["num_hidden_layers"]
+    with pytest.raises(KeyError):
+        transformers.AutoModelForCausalLM.from_config(transformers.LlamaConfig(**{**TINY, "hidden_act": "nope"}))
+
+
 @hf5
 def test_vitmae_under_hf_gets_the_init_its_code_writes_not_the_module_flag_skip():
     """Modules are not flagged: transformers 5.25 flags a module after its _init_weights call, and ViTMAE's
