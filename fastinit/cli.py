@@ -385,6 +385,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     else:
         print(f"{sum(c.kernels for c in groups)} kernels compiled in {wall:.1f} s; a new process loads them from "
               "the cache")
+    if where is not None and hasattr(os, "geteuid") and os.geteuid() == 0:  # (a Docker build step, then a USER)
+        warnings.warn(f"compiled as root into {where}: numba reads a cache folder only where the running user can "
+                      "write to it, so a process of another user (a Docker image's USER) compiles again; for them, "
+                      "compile into a NUMBA_CACHE_DIR they will run with and give it to them (chmod -R a+rwX)",
+                      UserWarning, stacklevel=2)
     return 0
 
 
@@ -509,7 +514,8 @@ EXAMPLES = {
   fastinit compile --jobs 1                       # one group after the other, in this process
   fastinit compile --gpu                          # and the GPU kernels, on a machine with the GPU they will use
   NUMBA_CACHE_DIR=/opt/numba-cache fastinit compile   # set it when running too; the runner must be able to
-                                                      # write there (numba ignores a folder it cannot write)""",
+                                                      # write there (numba ignores a folder it cannot write:
+                                                      # compiled by root for another user, chmod -R a+rwX it)""",
     "variance": """examples:
   fastinit variance                               # 50 ReLU layers of width 512: He stable, N(0,1) explodes
   fastinit variance --activation tanh --schemes naive,small,xavier_uniform --png tanh.png

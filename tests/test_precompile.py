@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 
 import pytest
 
@@ -114,6 +115,19 @@ def test_cli_compile_reports_each_group_and_a_new_process_loads_them(capsys):
     report = json.loads(again.stdout)
     assert [g["name"] for g in report["groups"]] == [g.name for g in precompile.GROUPS] and report["jobs"] == 1
     assert all(g["kernels"] == 0 for g in report["groups"])  # all loaded from the disk cache
+
+
+@pytest.mark.parametrize("uid", [0, 1000])
+def test_compiling_as_root_warns_that_another_users_processes_cannot_read_the_cache(uid, monkeypatch):
+    """numba reads a cache folder only where the running user can write: a Docker build step's root compile is
+    not used by the image's USER (they compiled again, 20 s a process, silently: a review, 2026-12-06 (f))."""
+    precompile.compile_kernels(jobs=1)  # (warm: the command then loads in this process)
+    monkeypatch.setattr(os, "geteuid", lambda: uid)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        assert main(["compile", "--jobs", "1"]) == 0
+    said = [str(w.message) for w in seen if "compiled as root" in str(w.message)]
+    assert said == ([] if uid else [said[0]]) and (uid or "NUMBA_CACHE_DIR" in said[0])
 
 
 def test_a_warm_cache_is_loaded_in_process_and_an_empty_one_is_not_called_warm(tmp_path, monkeypatch, capsys):
