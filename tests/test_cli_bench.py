@@ -299,7 +299,12 @@ def test_no_subcommand_is_a_usage_error_and_version_works():
     out = subprocess.run([sys.executable, "-m", "fastinit"], capture_output=True, text=True)
     assert out.returncode == 2 and "bench" in out.stderr
     version = subprocess.run([sys.executable, "-m", "fastinit", "--version"], capture_output=True, text=True)
-    assert version.returncode == 0 and version.stdout.startswith("fastinit ")
+    assert version.returncode == 0 and version.stdout.split() == ["fastinit", fastinit.__version__]
+    from importlib import metadata
+    try:  # (the package's metadata takes its version from fastinit.__version__: one place)
+        assert metadata.version("fastinit") == fastinit.__version__
+    except metadata.PackageNotFoundError:  # (run from a checkout that was never installed)
+        pass
 
 
 def test_bench_device_cuda_refuses_the_simulator():
