@@ -712,10 +712,12 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
     """Time every (initializer, dtype) against memset and the installed contestants; see the module doc.
     Raises :class:`FillCheckError` when a timed fastinit fill did not write its law.
 
-    Returns ``{"machine": ..., "size": ..., "matrix": ..., "repeat": ..., "kernel_cache": ..., "results": [...]}``
+    Returns ``{"machine": ..., "size": ..., "matrix": ..., "repeat": ..., "contestants": ..., "not_installed": ...,
+    "kernel_cache": ..., "results": [...]}`` (``not_installed``: those of ``against`` left out)
     (the fresh-process probes are skipped where numba has no kernel cache).
     """
     initializers, dtypes = list(initializers), [resolve_dtype(d).name for d in dtypes]
+    absent = [c for c in against if not installed(c)]
     against = [c for c in against if installed(c)]
     from ._jit import UNCACHED
 
@@ -728,7 +730,7 @@ def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] 
         machine = machine_info()  # the thread counts the contestants ran with
     machine["load_average_at_start"] = load
     return {"machine": machine, "size": size, "matrix": matrix, "repeat": repeat, "contestants": against,
-            "kernel_cache": not UNCACHED, "results": [asdict(r) for r in results]}
+            "not_installed": absent, "kernel_cache": not UNCACHED, "results": [asdict(r) for r in results]}
 
 
 def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against: list, probes: bool) -> Result:
@@ -852,6 +854,8 @@ def format_table(report: dict) -> str:
              + f"); {libs}",
              f"best of {report['repeat']}; speed-up = their time / fastinit's; x memset = memset time / fastinit's "
              "(1.0 = memory speed" + ("; memset on the fill's threads" if cpu else "") + ")"]
+    if report.get("not_installed"):
+        lines.append(f"not installed, not timed: {', '.join(report['not_installed'])}")
     contestants = report["contestants"]
     head = (f"{'initializer':<16}{'dtype':<10}{'elements':>10}{'fastinit':>11}{'G el/s':>8}{'memset':>10}"
             f"{'x memset':>9}" + "".join(f"{c:>16}" for c in contestants) + f"{'1st call':>10}{'RSS+':>10}")

@@ -295,6 +295,16 @@ def test_every_subcommand_has_help_with_examples(command, flag):
     assert out.returncode == 0 and flag in out.stdout and f"examples:\n  fastinit {command}" in out.stdout
 
 
+def test_contestants_not_installed_are_named_in_the_report(monkeypatch):
+    """--against jax without jax: left out, and said so (it had been dropped silently: a review, 2026-12-06 (f))."""
+    real = benchmark.installed
+    monkeypatch.setattr(benchmark, "installed", lambda name: name != "jax" and real(name))
+    report = benchmark.run_bench(["uniform_"], size=1000, matrix=16, repeat=1, against=["numpy", "jax"],
+                                 probes=False, show_progress=False)
+    assert report["contestants"] == ["numpy"] and report["not_installed"] == ["jax"]
+    assert "not installed, not timed: jax" in benchmark.format_table(report)
+
+
 def test_no_subcommand_is_a_usage_error_and_version_works():
     out = subprocess.run([sys.executable, "-m", "fastinit"], capture_output=True, text=True)
     assert out.returncode == 2 and "bench" in out.stderr
