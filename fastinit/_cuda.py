@@ -738,7 +738,7 @@ def _explained(setup: Callable[[], Kernel]) -> Kernel:
     except (ImportError, RuntimeError, OSError, *_driver_errors()) as e:  # Cuda/NvvmSupportError: ImportErrors
         raise RuntimeError(f"{_MISSING}: setting up fastinit's kernel on this GPU failed ({type(e).__name__}: {e}); "
                            "numba-cuda needs a working CUDA driver and the toolkit's libNVVM: pip install "
-                           "'numba-cuda[cu12]' (or [cu13], by your driver), or set CUDA_HOME to a toolkit") from e
+                           "'fastinit[cuda12]' (or [cuda13], by your driver), or set CUDA_HOME to a toolkit") from e
     except AttributeError as e:  # numba-cuda 0.30.4 registers np.row_stack, which numpy 2.5 removed
         if "module 'numpy' has no attribute" not in str(e):
             raise

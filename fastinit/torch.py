@@ -408,7 +408,7 @@ def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator
             *, seed: Optional[int] = None, **placement) -> torch.Tensor:
     """N(mean, std²) in place (torch.nn.init.normal_)."""
     mean, std = _real(mean, "mean", "normal_"), _real(std, "std", "normal_")
-    if std < 0:
+    if not std >= 0:  # (NaN too, as torch's check)
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _sampled(lambda arr, **kw: _init.normal_(arr, mean, std, **kw), tensor, generator, seed, **placement)
 

@@ -130,8 +130,11 @@ def test_same_errors_as_torch():
     t = torch.empty(4, 4)
     with pytest.raises(RuntimeError, match="uniform_ expects to return a \\[from, to\\) range"):
         finit.uniform_(t, 2, 1)
-    with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
-        finit.normal_(t, 0, -1)
+    for std in (-1, math.nan):  # (NaN: torch's RuntimeError too, not a ValueError: a review, 2026-12-06 (f))
+        with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+            finit.normal_(t, 0, std)
+        with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+            torch.nn.init.normal_(t, 0, std)
     with pytest.raises(ValueError, match="Mode fan_avg not supported"):
         finit.kaiming_uniform_(t, mode="fan_avg")
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
