@@ -56,10 +56,11 @@ def _named(twin, name: str = "", module: str = "fastinit"):
             if unknown is not None and type(e) is TypeError:
                 raise TypeError(f"{name}() got an unexpected keyword argument {unknown.group(1)} (see "
                                 f"help({module}.{name}))") from None
-            inplace = re.match(r"\w+_: ", str(e))  # "kaiming_normal_: layout must be ...": said of he_normal
-            if inplace is None or type(e) not in (TypeError, ValueError, MemoryError):
+            if type(e) not in (TypeError, ValueError, MemoryError) or str(e).startswith(f"{name}: "):
                 raise
-            raise type(e)(f"{name}: {str(e)[inplace.end():]}") from e.__cause__
+            inplace = re.match(r"\w+_: ", str(e))  # "kaiming_normal_: layout must be ...": said of he_normal,
+            # and a message naming no function ("Fan in and fan out can not be computed ...", torch's) too
+            raise type(e)(f"{name}: {str(e)[inplace.end() if inplace else 0:]}") from e.__cause__
 
     called.__name__ = called.__qualname__ = name
     return called

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from ._buffers import as_target, host_staged, resolve_dtype
 from .fans import calculate_gain, check_layout, python_number
-from .init import as_int, constant_, zeros_
+from .init import as_int, as_real, constant_, zeros_
 from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
 from .structured import orthogonal_
 
@@ -29,12 +29,14 @@ T = TypeVar("T")
 
 
 def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
-    """Fill a ReLU layer's bias with a small positive constant (default 0.01) so units start active."""
-    return constant_(out, value, dtype=dtype)
+    """Fill a ReLU layer's bias with a small positive constant (default 0.01) so units start active; ``value`` a
+    finite real number."""
+    return constant_(out, as_real(value, "value", "relu_bias_"), dtype=dtype)
 
 
 def relu_bias(n: int, value: float = 0.01, *, dtype: Any = "float32") -> np.ndarray:
     """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
+    value = as_real(value, "value", "relu_bias")
     return relu_bias_(np.empty(as_int(n, "n", "relu_bias"), resolve_dtype(dtype)), value)
 
 

@@ -162,15 +162,20 @@ def propagate(scheme: str, activation: str = "relu", depth: int = 50, width: int
 
 def _check(schemes: list, activation, depth, width, batch, dtype, seed) -> None:
     unknown = [s for s in schemes if s not in SCHEMES]
-    if unknown:
-        raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEMES)}")
+    if unknown or not schemes:
+        raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEMES)}" if unknown else
+                         f"schemes must name one or more of {list(SCHEMES)}, got none")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
     for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
             raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
     _check_u64(seed, "seed")  # the library's seed check and words
-    if np.dtype(dtype) not in (np.float32, np.float64):
+    try:
+        ok = np.dtype(dtype) in (np.float32, np.float64)
+    except TypeError:  # (a name NumPy does not know: "bfloat16")
+        ok = False
+    if not ok:
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
 
 

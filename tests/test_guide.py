@@ -14,6 +14,25 @@ def test_relu_bias_and_zero_bias():
     b = fastinit.relu_bias_(np.zeros(4), 0.1)
     assert (b == 0.1).all()
     assert not fastinit.zeros(7).any()
+    for bad, error, said in ((float("nan"), ValueError, "value must be finite"), (True, TypeError, "value must be a "
+                                                                                 "real number, got bool")):
+        with pytest.raises(error, match=f"^relu_bias_: {said}"):  # (it had filled NaN, or named constant_'s val)
+            fastinit.relu_bias_(b, bad)
+        with pytest.raises(error, match=f"^relu_bias: {said}"):
+            fastinit.relu_bias(3, bad)
+    assert (b == 0.1).all()
+
+
+def test_a_twins_refusal_names_the_twin_even_where_the_message_names_no_function():
+    """torch's own messages ("Fan in and fan out can not be computed ...") had reached a NumPy user of
+    glorot_uniform(784) without the function's name (a review, 2026-12-06 (f))."""
+    for call, said in ((lambda: fastinit.glorot_uniform(784), "glorot_uniform: Fan in and fan out"),
+                       (lambda: fastinit.he_normal(4, 4, mode="fan_avg"), "he_normal: Mode fan_avg not supported"),
+                       (lambda: fastinit.kaiming_uniform(4, 4, nonlinearity=None),
+                        "kaiming_uniform: Unsupported nonlinearity None"),
+                       (lambda: fastinit.sparse(8, 3, sparsity=2, seed=0), "sparse: sparsity must lie in")):
+        with pytest.raises(ValueError, match=f"^{said}"):
+            call()
 
 
 def test_sigmoid_prior_bias_makes_the_untrained_output_the_base_rate():

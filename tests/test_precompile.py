@@ -104,6 +104,7 @@ def _child(code: str, **env) -> subprocess.CompletedProcess:
                           env={**os.environ, **env})
 
 
+@pytest.mark.filterwarnings("ignore:compiled as root")  # (CI runs as root: the test below)
 def test_cli_compile_reports_each_group_and_a_new_process_loads_them(capsys):
     assert main(["compile", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
@@ -130,6 +131,7 @@ def test_compiling_as_root_warns_that_another_users_processes_cannot_read_the_ca
     assert said == ([] if uid else [said[0]]) and (uid or "NUMBA_CACHE_DIR" in said[0])
 
 
+@pytest.mark.filterwarnings("ignore:compiled as root")  # (CI runs as root: the test below)
 def test_a_warm_cache_is_loaded_in_process_and_an_empty_one_is_not_called_warm(tmp_path, monkeypatch, capsys):
     precompile.compile_kernels(jobs=1)  # everything in the cache (loads in ~1 s when it already is)
     assert precompile.all_cached()
