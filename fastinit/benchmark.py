@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import decimal
 import importlib.util
 import json
 import math
@@ -66,11 +67,12 @@ def parse_size(text: str) -> int:
     m = re.fullmatch(r"\s*([0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", str(text))
     if not m or not re.search(r"[0-9]", m.group(1)):  # ("_" alone matches the digits' pattern)
         raise ValueError(f"size must look like 1e8, 100M, 2.5k or 10000, got {text!r}")
-    value = float(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]
-    if not math.isfinite(value) or value < 1 or value != int(value):
-        raise ValueError(f"size must be a positive whole number of elements, got {text!r}")
+    value = decimal.Decimal(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]  # (exact: not a float's
+    # 53 bits, which made 123456789012345678 ...680)
     if value >= 2**63:  # beyond any file or memory (and numpy's "Maximum allowed dimension exceeded")
         raise ValueError(f"size must be below 2**63 elements, got {text!r}")
+    if value < 1 or value != value.to_integral_value():
+        raise ValueError(f"size must be a positive whole number of elements, got {text!r}")
     return int(value)
 
 

@@ -15,7 +15,8 @@ error (bad flag or value, missing optional dependency, unavailable device, an ``
 nothing for ``fastinit compile`` to cache into), with one ``fastinit COMMAND: error: ...`` line and no
 traceback; 130 interrupted (Ctrl-C or SIGTERM; an ``--out`` file is left as it was, with no temporary file).  A
 signal during the imports before :func:`main` runs (~0.5 s: NumPy, numba) is Python's own: a KeyboardInterrupt
-traceback, or exit 143 for SIGTERM; nothing has been written then.
+traceback, or exit 143 for SIGTERM; nothing has been written then.  So is one in the last milliseconds, after
+the command has put its ``--out`` file in place and given back the signal handlers: 130 (or 143), the new file whole.
 """
 from __future__ import annotations
 
@@ -264,7 +265,13 @@ def _listed(values, known, what: str, normalize=lambda x: x) -> list:
 def _dtype_names(values) -> list:
     from .benchmark import DTYPES
 
-    return _listed(values, DTYPES, "--dtype", lambda d: resolve_dtype(d).name)
+    def name(d: str) -> str:  # (a name it does not know: in the unknown --dtype list, not resolve_dtype's words)
+        try:
+            return resolve_dtype(d).name
+        except (TypeError, ValueError):
+            return d
+
+    return _listed(values, DTYPES, "--dtype", name)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -275,6 +282,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     names = (_listed(args.only, benchmark.INITIALIZERS, "initializer(s) in --only",
                      lambda n: n if n.endswith("_") else n + "_") if args.only else list(benchmark.INITIALIZERS))
     given = args.against or [",".join(benchmark.CONTESTANTS)]
+    if "none" in (v.strip() for group in given for v in group.split(",")) and given != ["none"]:
+        raise ValueError(f"--against none stands alone (no contestant), got {','.join(given)!r}")
     against = [] if given == ["none"] else _listed(given, benchmark.CONTESTANTS, "--against")
     if args.device == "cuda":  # (torch's CUDA fills: the one contestant there; what the cuda run does not take)
         ignored = [flag for flag, used in (("--against", args.against and against != ["torch"]),
