@@ -1528,6 +1528,75 @@ def test_a_norm_whose_init_changes_its_parameters_after_assigning_them_is_not_re
     assert torch.equal(m.weight, torch.ones(4)) and not m.bias.any()
 
 
+def test_a_norm_subclass_changing_its_bases_plain_weight_is_not_read_as_plain():
+    """The base's ``__init__`` sets ones plainly; a subclass's zeroes them after ``super().__init__()`` (a CPU build:
+    zeros): it had been given ones, silently (a review, 2026-12-06 (f)); now the warning says it is not plain."""
+    class BaseRMSNorm(nn.Module):
+        def __init__(self, d):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(d))
+
+    class ZeroCenteredRMSNorm(BaseRMSNorm):
+        def __init__(self, d):
+            super().__init__(d)
+            nn.init.zeros_(self.weight)
+
+    with torch.device("meta"):
+        m = nn.Sequential(ZeroCenteredRMSNorm(4), BaseRMSNorm(4))
+    with pytest.warns(UserWarning, match=r"ZeroCenteredRMSNorm.__init__ does not plainly set \['weight'\]"):
+        summary = materialize(m, seed=0)
+    assert summary["1.weight"].method == "ones" and torch.equal(m[1].weight, torch.ones(4))
+
+
+@pytest.mark.parametrize("how", ["dtype", "meta"])
+def test_a_fill_failing_at_its_turn_puts_every_replaced_tensor_back(how):
+    """dtype= on a built model (or any meta model) gives every module new tensors before the fills; a failure at a
+    fill's turn (a fallback raising, a parametrization's right_inverse with no bfloat16 kernel) had left the later
+    modules holding uninitialized memory (a review, 2026-12-06 (f)): now the tensors as given are put back (a built
+    model's values, dtype and objects; a meta model's meta tensors), RNNs' flat weights with them."""
+    class Bad(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(3))
+
+        def reset_parameters(self):
+            raise RuntimeError("boom")
+
+    def build():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(16, 16), Bad(), nn.Linear(16, 16), nn.Embedding(10, 16), nn.LSTM(4, 4))
+
+    if how == "meta":
+        with torch.device("meta"):
+            model = build()
+    else:
+        model = build()
+    given = dict(model.named_parameters())
+    values = {k: v.detach().clone() for k, v in given.items()}
+    with pytest.raises(RuntimeError, match="boom"):
+        materialize(model, seed=0, dtype=torch.float64 if how == "dtype" else None)
+    assert all(t is given[k] for k, t in model.named_parameters())
+    if how == "meta":
+        assert all(t.is_meta for t in model.parameters())
+    else:
+        assert all(torch.equal(t, values[k]) and t.dtype == torch.float32 for k, t in model.named_parameters())
+        assert model[4]._flat_weights[0] is given["4.weight_ih_l0"]
+    built = nn.Sequential(nn.Linear(8, 8), nn.Linear(8, 8))  # (the review's: orthogonal's QR has no bfloat16 kernel)
+    nn.utils.parametrizations.orthogonal(built[1])
+    values = {k: v.clone() for k, v in built.state_dict().items()}
+    with pytest.raises(NotImplementedError, match="BFloat16"):
+        materialize(built, seed=0, dtype=torch.bfloat16)
+    assert all(torch.equal(t, values[k]) and t.dtype == values[k].dtype for k, t in built.state_dict().items())
+
+
+def test_a_partials_own_seed_and_stream_are_kept():
+    """``functools.partial(ft.normal_, seed=5, stream="mine")`` had been called with materialize's seed and the
+    tensor's name, which replaced the partial's (a review, 2026-12-06 (f))."""
+    m = nn.Linear(4, 4)
+    materialize(m, seed=0, overrides={"weight": functools.partial(ft.normal_, std=0.1, seed=5, stream="mine")})
+    assert torch.equal(m.weight, ft.normal_(torch.empty(4, 4), 0.0, 0.1, seed=5, stream="mine"))
+
+
 def test_bert_masked_lm_bias_tied_to_its_decoder_stays_zero():
     """BertLMPredictionHead's ``self.bias`` (zeros) tied as ``decoder.bias``: zeros in every scheme, as a CPU build
     gives it (a review caught a change of 2026-12-06 (e) that gave it the decoder Linear's uniform law)."""
