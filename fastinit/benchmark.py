@@ -67,8 +67,13 @@ def parse_size(text: str) -> int:
     m = re.fullmatch(r"\s*([0-9_]*\.?[0-9_]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", str(text))
     if not m or not re.search(r"[0-9]", m.group(1)):  # ("_" alone matches the digits' pattern)
         raise ValueError(f"size must look like 1e8, 100M, 2.5k or 10000, got {text!r}")
-    value = decimal.Decimal(m.group(1).replace("_", "")) * _SUFFIX[m.group(2).lower()]  # (exact: not a float's
-    # 53 bits, which made 123456789012345678 ...680)
+    digits = m.group(1).replace("_", "")
+    number = decimal.Decimal(digits)  # (exact: not a float's 53 bits, which made 123456789012345678 ...680)
+    if number.adjusted() >= 19:  # (1e19 and up, 1e99999999 included: no product to round or overflow)
+        raise ValueError(f"size must be below 2**63 elements, got {text!r}")
+    with decimal.localcontext() as exact:
+        exact.prec = len(digits) + 12  # (a product of the digits and a suffix of at most 10: exact)
+        value = number * _SUFFIX[m.group(2).lower()]
     if value >= 2**63:  # beyond any file or memory (and numpy's "Maximum allowed dimension exceeded")
         raise ValueError(f"size must be below 2**63 elements, got {text!r}")
     if value < 1 or value != value.to_integral_value():

@@ -281,8 +281,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     dtypes = _dtype_names(args.dtype) if args.dtype else list(benchmark.DTYPES if args.full else ["float32"])
     names = (_listed(args.only, benchmark.INITIALIZERS, "initializer(s) in --only",
                      lambda n: n if n.endswith("_") else n + "_") if args.only else list(benchmark.INITIALIZERS))
-    given = args.against or [",".join(benchmark.CONTESTANTS)]
-    if "none" in (v.strip() for group in given for v in group.split(",")) and given != ["none"]:
+    given = [v.strip() for group in args.against or benchmark.CONTESTANTS for v in group.split(",") if v.strip()]
+    if "none" in given and given != ["none"]:
         raise ValueError(f"--against none stands alone (no contestant), got {','.join(given)!r}")
     against = [] if given == ["none"] else _listed(given, benchmark.CONTESTANTS, "--against")
     if args.device == "cuda":  # (torch's CUDA fills: the one contestant there; what the cuda run does not take)
@@ -394,10 +394,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     else:
         print(f"{sum(c.kernels for c in groups)} kernels compiled in {wall:.1f} s; a new process loads them from "
               "the cache")
-    if where is not None and hasattr(os, "geteuid") and os.geteuid() == 0:  # (a Docker build step, then a USER)
-        warnings.warn(f"compiled as root into {where}: numba reads a cache folder only where the running user can "
-                      "write to it, so a process of another user (a Docker image's USER) compiles again; for them, "
-                      "compile into a NUMBA_CACHE_DIR they will run with and give it to them (chmod -R a+rwX)",
+    if where is not None and hasattr(os, "geteuid") and os.geteuid() == 0 \
+            and not os.stat(where).st_mode & 0o002:  # (a Docker build step, then a USER)
+        warnings.warn(f"the kernels' cache {where} is root's: numba reads a cache folder only where the running user "
+                      "can write to it, so a process of another user (a Docker image's USER) compiles again; for "
+                      "them, compile into a NUMBA_CACHE_DIR they will run with and give it to them (chmod -R a+rwX)",
                       UserWarning, stacklevel=2)
     return 0
 

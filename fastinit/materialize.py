@@ -639,38 +639,29 @@ def _wants_numpy(fn) -> bool:
     return mod.startswith("fastinit.") and mod not in ("fastinit.torch", __name__)
 
 
-def _bound(fn) -> set:
-    """The keywords a ``functools.partial`` (nested ones too) binds: the caller's to keep (``seed=5``)."""
-    out = set()
+def _bound(fn) -> dict:
+    """The keywords a ``functools.partial`` (nested ones too, the outer first) binds: the caller's to keep
+    (``seed=5``)."""
+    out: dict = {}
     while isinstance(fn, functools.partial):
-        out |= fn.keywords.keys()
+        out = {**fn.keywords, **out}
         fn = fn.func
     return out
 
 
-def _accepted(fn, names) -> set:
-    """Those of ``names`` that ``fn`` takes as keywords and does not bind already (a partial's ``seed=``)."""
+def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
+    """``fn`` as an override: handed the keywords of ``seed``, ``stream``, ``global_shape``, ``offset`` it takes
+    (all of them through ``**kwargs``) and does not bind already; repeatable (``pure``: filled before a fallback
+    that reads its tensor too) where it names ``seed`` and does not bind it to None (a fresh seed each call)."""
+    bound = _bound(fn)
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         params = None
-    if params is None or any(p.kind is p.VAR_KEYWORD for p in params):
-        taken = set(names)
-    else:
-        taken = {p.name for p in params if p.name in names and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
-    return taken - _bound(fn)
-
-
-def _names_seed(fn) -> bool:
-    """``fn`` names a ``seed`` parameter (not only ``**kwargs``): its values are taken as a function of it."""
-    try:
-        return "seed" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
-    accepted = _accepted(fn, ("seed", "stream", "global_shape", "offset"))
+    named = {p.name for p in params or () if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    keys = {"seed", "stream", "global_shape", "offset"}
+    accepted = (keys if params is None or any(p.kind is p.VAR_KEYWORD for p in params) else keys & named) \
+        - bound.keys()
     if placed and not {"global_shape", "offset"} <= accepted:
         raise ValueError(f"overrides: the initializer for {name!r} takes no global_shape=/offset= keywords, so it "
                          f"cannot fill the shard that placement gives {name!r}")
@@ -692,7 +683,8 @@ def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
 
     # fastinit.torch's initializers check a meta tensor; a user's callable may not run on one: left to its turn
     checked = check if numpy_view else _origin(fn) == "fastinit.torch"
-    return _Method(f"override {label}", fill, any_dtype=True, check=checked, pure=_names_seed(fn))
+    pure = bound["seed"] is not None if "seed" in bound else "seed" in named
+    return _Method(f"override {label}", fill, any_dtype=True, check=checked, pure=pure)
 
 
 def _check_overrides(overrides) -> list:
@@ -1795,7 +1787,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         buffers = [e.name for e in unfilled if e.kind == "buffer"]
         hint = (f"for a parameter, the value its module's __init__ sets (a meta model holds none: CLIP's logit_scale "
                 f"is log(1/0.07)): 'zeros' or 'ones' only where that is it, else a callable, e.g. overrides="
-                f"{{{params[0]!r}: lambda t: t.fill_(value)}}, or a fastinit.torch initializer" if params else "")
+                f"{{{params[0]!r}: lambda t: t.fill_(<its value>)}}, or a fastinit.torch initializer" if params
+                else "")
         if buffers:  # often computed values (rotary inv_freq, position ids): zeros would silently be wrong
             hint += ("; " if hint else "") + (
                 f"meta buffers ({buffers}) usually hold computed values (rotary inv_freq, position ids): give a "

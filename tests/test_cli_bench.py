@@ -30,7 +30,9 @@ def test_size_accepts_exponent_and_suffix_forms(text, n):
     assert benchmark.parse_size(text) == n
 
 
-@pytest.mark.parametrize("text", ["1.5", "0", "-3", "abc", "1e-2", "5T", "_", "_k", "9223372036854775808", "1e999"])
+@pytest.mark.parametrize("text", ["1.5", "0", "-3", "abc", "1e-2", "5T", "_", "_k", "9223372036854775808", "1e999",
+                                  "1e99999999", "9.00000000000000000000000000000000001"])  # (decimal's Overflow; 28
+# digits of its default context: a review, 2026-12-06 (f))
 def test_size_refuses_non_counts(text):
     with pytest.raises(ValueError, match="size must"):
         benchmark.parse_size(text)
@@ -306,6 +308,12 @@ def test_bench_flag_refusals_name_the_flag(capsys, argv, said):
     take was said without its flag)"""
     assert main(["bench", "--size", "1000", *argv]) == 2
     assert re.search(said, capsys.readouterr().err)
+
+
+def test_against_none_with_a_trailing_comma_is_none(capsys):
+    assert main(["bench", "--size", "1000", "--only", "uniform_", "--against", "none,", "--no-probes", "--repeat",
+                 "1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["contestants"] == []
 
 
 def test_contestants_not_installed_are_named_in_the_report(monkeypatch):

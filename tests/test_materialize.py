@@ -956,7 +956,8 @@ def test_missing_rules_ask_for_the_constructors_value_and_a_computation_for_meta
     with pytest.raises(ValueError) as e:
         materialize(_meta(_Rotary), seed=0)
     text = str(e.value)
-    assert "the value its module's __init__ sets" in text and "overrides={'scale': lambda t: t.fill_(value)}" in text
+    assert "the value its module's __init__ sets" in text
+    assert "overrides={'scale': lambda t: t.fill_(<its value>)}" in text
     assert "['inv_freq']" in text and "computed values" in text and "lambda t: t.copy_(values)" in text
     model = _meta(_Rotary)
     inv = 1.0 / 10000 ** (torch.arange(0, 8, 2).float() / 8)
@@ -1500,6 +1501,15 @@ def test_a_reset_parameters_reading_an_overridden_tensor_below_it_reads_the_over
     materialize(m, seed=0, overrides={"lin.weight": functools.partial(ft.normal_, std=0.5)})
     assert torch.equal(m.lin.weight, ft.normal_(torch.empty(8, 8), 0.0, 0.5, seed=0, stream="lin.weight"))
     assert torch.allclose(m.g, m.lin.weight.norm(dim=1))
+    # one binding seed=None draws a fresh seed each call: not filled twice (g had been ‖a first draw‖, a review)
+    with torch.device("meta" if meta else "cpu"):
+        m = WN()
+    if not meta:
+        with torch.no_grad():
+            m.lin.weight.fill_(5.0)
+    materialize(m, seed=0, overrides={"lin.weight": functools.partial(ft.normal_, std=0.5, seed=None)})
+    if not meta:  # (it read the old values, as any callable running last; on meta, what was there)
+        assert torch.allclose(m.g, torch.full((8,), 5.0 * math.sqrt(8)))
 
 
 def test_a_class_patched_reset_parameters_keeps_the_rule(monkeypatch):
