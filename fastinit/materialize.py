@@ -505,6 +505,28 @@ def _noop(t, seed, stream, place) -> None:
 _KEEP = _Method("keep (current values)", _noop, any_dtype=True, check=False)
 
 
+def _refresh_flat_weights(modules: list) -> None:
+    """An RNN's ``_flat_weights`` list names its tensors: again after they are replaced (``to_empty`` does it too)."""
+    for _, m in modules:
+        if isinstance(m, nn.RNNBase):
+            with torch.no_grad(), _no_state_updates(m):  # it evaluates parametrized weights: no power iteration
+                m._init_flat_weights()
+
+
+@contextlib.contextmanager
+def _given_back_on_failure(given: list, modules: list):
+    """On a failure inside (a fill, a fallback or a callable at its turn), every tensor a new one replaced
+    (``given``: (store, name, the tensor as given)) is put back: a built model's values, dtype and objects, a meta
+    model's meta tensors, not the later modules' new, unfilled memory (a review, 2026-12-06 (f))."""
+    try:
+        yield
+    except BaseException:
+        for store, local, t in given:
+            store[local] = t
+        _refresh_flat_weights(modules)
+        raise
+
+
 @contextlib.contextmanager
 def _torch_rng(seed: int, device: torch.device):
     """torch's global generator (of ``device``'s type too) seeded with ``seed`` inside, restored after: for torch
@@ -1878,10 +1900,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 if new[id(t)] is not t:
                     given.append((store, local, t))
                 store[local] = new[id(t)]
-    for _, m in modules:
-        if isinstance(m, nn.RNNBase):  # its _flat_weights list still names the old tensors (to_empty refreshes it too)
-            with torch.no_grad(), _no_state_updates(m):  # it evaluates parametrized weights: no power iteration
-                m._init_flat_weights()
+    _refresh_flat_weights(modules)
     by_at: dict = {}
     late = []
     for e in entries.values():
@@ -1928,110 +1947,96 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
 
     fallback_at = {p: (m, own, hf) for p, m, own, hf in fallback}
     by_tensor = {id(e.tensor): e for e in entries.values()}
-    try:
-        with torch.no_grad():
-            for prefix, m in order:
-                if prefix in fallback_at and m is fallback_at[prefix][0]:
-                    _, own, hf = fallback_at[prefix]
-                    label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
-                    if hf is not None:  # the laws of this call first: its own code may read them (u = 2 v)
-                        pending.extend(e for e in by_at.get(prefix, ()) if e.early)
-                        by_at[prefix] = [e for e in by_at.get(prefix, ()) if not e.early]
-                    flush()  # a module's reset_parameters() runs after the fills below it, as in construction
-                    # what its code reads (a scale from its module's weight) and a rule, an override's shortcut or
-                    # seeded callable fills after it: filled now too (again at its turn, the same values: pure), not
-                    # read uninitialized
-                    for e in (by_id[i] for i in read.get(prefix, ()) if hf is not None):
-                        if e.method is not None and (e.at is not None or e.method.repeatable) \
-                                and not e.method.late and id(e.tensor) not in done:
-                            run(e, e.method, counted=False)
-                    # a reset_parameters() may read the tensors below it (g = ‖v‖ per row) that an override's shortcut
-                    # or seeded callable fills: filled now too (again last, the same values), not read stale or
-                    # uninitialized (a review)
-                    sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
-                    for e in (sub if hf is None else ()):
-                        if e.overridden and e.method.repeatable and id(e.tensor) not in done:
-                            run(e, e.method, counted=False)
-                    # What it must fill holds NaN first: writes through .data skip the version counter, and a
-                    # partial write leaves NaN (integer tensors: the version counter only).
-                    watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"
-                                                                                        or e.was_meta)] \
-                        if hf is None else list(hf[1])  # (what its Hugging Face model's init writes: below m too)
-                    sentinel = {id(e.tensor) for e in watched if (e.tensor.is_floating_point() or e.tensor.is_complex())
-                                and (e.partial is None or e.method is None)}  # (a rule fills a partly written one)
-                    # a built model's values, put back if the call fails (this module's own tensors: a copy of them)
-                    backup = [(e, e.tensor.detach().clone()) for e in watched if not e.was_meta]
-                    for e in watched:
-                        if id(e.tensor) in sentinel:
-                            e.tensor.detach().fill_(math.nan)
-                    kept = [(e, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
-                    watched_ids = {id(e) for e in watched}
-                    before = {id(e.tensor): e.tensor._version for e in sub}
-                    t0 = time.perf_counter()
-                    try:
-                        with _torch_rng(_fallback_seed(seed, prefix), dev), torch.device(dev):  # (the code's own
-                            # tensors on dev, not on a meta default device: materialize inside
-                            # `with torch.device("meta")`)
-                            if hf is None:
-                                getattr(m, own)()
-                            else:  # every tensor but those it is to write flagged done; what it writes anyway
-                                # (through an unflagged view) put back
-                                guard = [(e, region, region.clone()) for e, regions in hf[2] if not e.tensor.is_meta
-                                         for region in _regions(e.tensor, regions)]
-                                with _hf_flags([e.tensor for e in entries.values() if id(e) not in watched_ids],
-                                               [e.tensor for e in watched]):
-                                    hf[0]._init_weights(m)
-                                for _, region, values in guard:
-                                    region.copy_(values)
-                    except BaseException:
-                        _restore(backup + kept)
-                        raise
-                    again = [] if hf is None else [e for e in hf[3] if e.method is not None and e.partial is None
-                                                   and id(e.tensor) in done]  # filled, then written by the call past
-                    # its flags (torch.nn.init itself, .data): filled again, the same values (pure fills)
-                    guarded = {id(e) for e in again} | (set() if hf is None else {id(e) for e, _ in hf[2]})
-                    changed = [e for e in sub if id(e) not in guarded and (
-                        not e.tensor.isnan().any() if id(e.tensor) in sentinel
-                        else e.tensor._version != before[id(e.tensor)])]
-                    _restore(kept)  # 'keep' overrides survive their module's reset_parameters()
-                    for e in again:
-                        e.method.fill(e.tensor, seed, e.name, e.place)
-                    dt = (time.perf_counter() - t0) / max(len(changed), 1)
-                    for e in changed:
-                        done[id(e.tensor)] = (label, dt)
-                    for e in watched:  # (its write of a part may go past the version counter: .data[0].zero_())
-                        if e.partial is not None and e.method is not None:
-                            done[id(e.tensor)] = (f"{e.method.label}, then {label}", dt)
-                    summary.fallbacks[prefix] = type(m).__name__ if hf is None else f"{type(m).__name__}, by {label}"
-                    if bar is not None:
-                        bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
-                    stale = [e for e in watched if id(e.tensor) not in done]
-                    if stale:
-                        replaced = [e.name for e in stale if not _registered(e)]
-                        _restore(backup)
-                        raise RuntimeError(
-                            f"{prefix or '<root>'} ({type(m).__name__}): {label} left {[e.name for e in stale]} "
-                            "uninitialized; give them an override"
-                            + (f"; it assigned new tensors to {replaced} instead of filling them in place" if replaced
-                               else "") + ("; this module's tensors are put back as they were" if backup else ""))
-                pending.extend(by_at.get(prefix, ()))
-            flush()
-            for e in by_at.get(None, ()):  # overrides: any callable, run last and in order
-                run(e, e.method)
-            for e in late:  # spectral norms' vectors: power iterations on their weights as the overrides leave them
-                run(e, e.method)
-    except BaseException:  # a fill, a fallback or a callable failing at its turn: every tensor a new one
-        # replaced is put back (a built model's values, dtype and device; a meta model's meta tensors), not left
-        # holding the new, partly unfilled memory (a review, 2026-12-06 (f))
-        if bar is not None:
-            bar.close()
-        for store, local, t in given:
-            store[local] = t
-        for _, m in modules:
-            if isinstance(m, nn.RNNBase):
-                with torch.no_grad(), _no_state_updates(m):
-                    m._init_flat_weights()
-        raise
+    with torch.no_grad(), _given_back_on_failure(given, modules):  # (a fill, a fallback or a callable failing)
+        for prefix, m in order:
+            if prefix in fallback_at and m is fallback_at[prefix][0]:
+                _, own, hf = fallback_at[prefix]
+                label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
+                if hf is not None:  # the laws of this call first: its own code may read them (u = 2 v)
+                    pending.extend(e for e in by_at.get(prefix, ()) if e.early)
+                    by_at[prefix] = [e for e in by_at.get(prefix, ()) if not e.early]
+                flush()  # a module's reset_parameters() runs after the fills below it, as in construction
+                # what its code reads (a scale from its module's weight) and a rule, an override's shortcut or
+                # seeded callable fills after it: filled now too (again at its turn, the same values: pure), not
+                # read uninitialized
+                for e in (by_id[i] for i in read.get(prefix, ()) if hf is not None):
+                    if e.method is not None and (e.at is not None or e.method.repeatable) \
+                            and not e.method.late and id(e.tensor) not in done:
+                        run(e, e.method, counted=False)
+                # a reset_parameters() may read the tensors below it (g = ‖v‖ per row) that an override's shortcut
+                # or seeded callable fills: filled now too (again last, the same values), not read stale or
+                # uninitialized (a review)
+                sub = list({id(t): by_tensor[id(t)] for t in [*m.parameters(), *m.buffers()]}.values())
+                for e in (sub if hf is None else ()):
+                    if e.overridden and e.method.repeatable and id(e.tensor) not in done:
+                        run(e, e.method, counted=False)
+                # What it must fill holds NaN first: writes through .data skip the version counter, and a
+                # partial write leaves NaN (integer tensors: the version counter only).
+                watched = [e for e in owned.get(id(m), ()) if e.method is None and (e.kind == "parameter"
+                                                                                    or e.was_meta)] \
+                    if hf is None else list(hf[1])  # (what its Hugging Face model's init writes: below m too)
+                sentinel = {id(e.tensor) for e in watched if (e.tensor.is_floating_point() or e.tensor.is_complex())
+                            and (e.partial is None or e.method is None)}  # (a rule fills a partly written one)
+                # a built model's values, put back if the call fails (this module's own tensors: a copy of them)
+                backup = [(e, e.tensor.detach().clone()) for e in watched if not e.was_meta]
+                for e in watched:
+                    if id(e.tensor) in sentinel:
+                        e.tensor.detach().fill_(math.nan)
+                kept = [(e, e.tensor.detach().clone()) for e in sub if e.method is _KEEP]
+                watched_ids = {id(e) for e in watched}
+                before = {id(e.tensor): e.tensor._version for e in sub}
+                t0 = time.perf_counter()
+                try:
+                    with _torch_rng(_fallback_seed(seed, prefix), dev), torch.device(dev):  # (the code's own
+                        # tensors on dev, not on a meta default device: materialize inside `with torch.device("meta")`)
+                        if hf is None:
+                            getattr(m, own)()
+                        else:  # every tensor but those it is to write flagged done; what it writes anyway
+                            # (through an unflagged view) put back
+                            guard = [(e, region, region.clone()) for e, regions in hf[2] if not e.tensor.is_meta
+                                     for region in _regions(e.tensor, regions)]
+                            with _hf_flags([e.tensor for e in entries.values() if id(e) not in watched_ids],
+                                           [e.tensor for e in watched]):
+                                hf[0]._init_weights(m)
+                            for _, region, values in guard:
+                                region.copy_(values)
+                except BaseException:
+                    _restore(backup + kept)
+                    raise
+                again = [] if hf is None else [e for e in hf[3] if e.method is not None and e.partial is None
+                                               and id(e.tensor) in done]  # filled, then written by the call past
+                # its flags (torch.nn.init itself, .data): filled again, the same values (pure fills)
+                guarded = {id(e) for e in again} | (set() if hf is None else {id(e) for e, _ in hf[2]})
+                changed = [e for e in sub if id(e) not in guarded and (
+                    not e.tensor.isnan().any() if id(e.tensor) in sentinel
+                    else e.tensor._version != before[id(e.tensor)])]
+                _restore(kept)  # 'keep' overrides survive their module's reset_parameters()
+                for e in again:
+                    e.method.fill(e.tensor, seed, e.name, e.place)
+                dt = (time.perf_counter() - t0) / max(len(changed), 1)
+                for e in changed:
+                    done[id(e.tensor)] = (label, dt)
+                for e in watched:  # (its write of a part may go past the version counter: .data[0].zero_())
+                    if e.partial is not None and e.method is not None:
+                        done[id(e.tensor)] = (f"{e.method.label}, then {label}", dt)
+                summary.fallbacks[prefix] = type(m).__name__ if hf is None else f"{type(m).__name__}, by {label}"
+                if bar is not None:
+                    bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
+                stale = [e for e in watched if id(e.tensor) not in done]
+                if stale:
+                    replaced = [e.name for e in stale if not _registered(e)]
+                    _restore(backup)
+                    raise RuntimeError(
+                        f"{prefix or '<root>'} ({type(m).__name__}): {label} left {[e.name for e in stale]} "
+                        "uninitialized; give them an override"
+                        + (f"; it assigned new tensors to {replaced} instead of filling them in place" if replaced
+                           else "") + ("; this module's tensors are put back as they were" if backup else ""))
+            pending.extend(by_at.get(prefix, ()))
+        flush()
+        for e in by_at.get(None, ()):  # overrides: any callable, run last and in order
+            run(e, e.method)
+        for e in late:  # spectral norms' vectors: power iterations on their weights as the overrides leave them
+            run(e, e.method)
     if bar is not None:
         bar.close()
     for p, cls in subclassed:  # the same objects (ties, optimizers), their class as given (to_empty drops it)
