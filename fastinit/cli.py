@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import decimal
+import functools
 import json
 import math
 import os
@@ -780,8 +781,10 @@ def main(argv: list[str] | None = None) -> int:
     if main_thread:
         io.SIGNALLED.clear()
     formatwarning = warnings.formatwarning  # a warning as the command's line, not "<frozen runpy>:88: UserWarning"
+    unraisable = sys.unraisablehook
     if main_thread:  # process-wide: not from a thread, whose overlapping commands would restore each other's
         warnings.formatwarning = lambda message, *_, **__: f"fastinit {args.command}: warning: {message}\n"
+        sys.unraisablehook = functools.partial(_quiet_interrupt, unraisable)
     try:
         if args.command == "compile":  # says what it compiles itself
             rc = args.func(args)
@@ -812,10 +815,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         warnings.formatwarning = formatwarning
+        sys.unraisablehook = unraisable
         for s, handler in previous.items():
             signal.signal(s, handler)
         if main_thread:  # noted for this command only (a later write_safetensors in the process is not)
             io.SIGNALLED[:] = noted
+
+
+def _quiet_interrupt(previous, unraisable) -> None:
+    """``sys.unraisablehook`` of a command: a KeyboardInterrupt its signal handler raised where Python can only
+    print it ("Exception ignored in" a ctypes callback, or in an import lock's weakref callback, with a traceback)
+    is dropped silently, as it is noted (io.SIGNALLED) and raised again where it matters; anything else, as
+    before."""
+    if not (issubclass(unraisable.exc_type, KeyboardInterrupt) and io.SIGNALLED):
+        previous(unraisable)
 
 
 if __name__ == "__main__":

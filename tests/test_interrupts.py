@@ -211,6 +211,41 @@ def test_cli_stopped_by_sigterm_or_ctrl_c_leaves_nothing_and_says_so(tmp_path, s
     assert os.listdir(tmp_path) == []
 
 
+CALLBACK_CHILD = textwrap.dedent("""
+    import gc, os, signal, sys, weakref
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import numpy as np
+    from fastinit import cli, io
+
+    class Held:
+        pass
+
+    fill = cli.cmd_fill
+
+    def with_a_signal_in_a_callback(args):  # Ctrl-C landing in a weakref callback (an import lock's, in CI): its
+        held = Held()                         # KeyboardInterrupt can only be printed there ("Exception ignored")
+        ref = weakref.ref(held, lambda r: os.kill(os.getpid(), signal.SIGINT))
+        del held
+        gc.collect()
+        return fill(args)
+
+    cli.cmd_fill = with_a_signal_in_a_callback
+    sys.exit(cli.main(sys.argv[1:]))
+""")
+
+
+def test_a_signal_lost_in_a_callback_is_one_interrupted_line_and_no_traceback(tmp_path):
+    """A CI run caught SIGINT landing in an import lock's weakref callback: Python printed "Exception ignored in
+    ..." and a traceback before the command's own "interrupted" line (2026-12-06 (f)); a command's
+    unraisablehook now drops a KeyboardInterrupt that its handler noted, which is raised again where it matters."""
+    path = tmp_path / "x.npy"
+    proc = _start(CALLBACK_CHILD, "fill", "--numel", "1000", "--out", str(path), "--seed", "0")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, f"rc={proc.returncode}\n{out}\n{err}"
+    assert err.endswith("fastinit fill: interrupted\n") and "Traceback" not in err and "ignored" not in err, err
+    assert os.listdir(tmp_path) == []
+
+
 SWALLOWING_CHILD = textwrap.dedent("""
     import os, signal, sys
     signal.signal(signal.SIGINT, signal.default_int_handler)
