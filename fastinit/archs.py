@@ -662,7 +662,7 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     def get(key: str, check: str = "size"):
         if check == "activation":
             value = cfg.get(key, "gelu")
-            if value in _WITH_PARAMETERS:
+            if isinstance(value, str) and value in _WITH_PARAMETERS:  # (a list: not hashable, refused below)
                 raise ValueError(f"{where}: {key} {value!r} gives each MLP parameters of its own "
                                  f"({_WITH_PARAMETERS[value]}), which config_spec does not list")
             if not isinstance(value, str) or value not in _ACTIVATIONS:
@@ -1196,8 +1196,9 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
     if kind == "llama" and init_range > 1:  # (LlamaConfig's validation)
         raise ValueError(f"{where}: initializer_range must be in [0, 1] (LlamaConfig's range), got {init_range!r}")
     std = init_range or 0.02  # as transformers' _init_weights: 0 means its default
-    if _ACT_KEY.get(kind, "hidden_act"):
-        get(_ACT_KEY.get(kind, "hidden_act"), "activation")
+    act_key = _ACT_KEY.get(kind, "hidden_act")
+    if act_key:
+        get(act_key, "activation")
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
         heads_of(*(("n_embd", "n_head") if kind == "gpt2" else ("hidden_size", "num_attention_heads")))
     if kind == "gpt2":

@@ -282,10 +282,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     dtypes = _dtype_names(args.dtype) if args.dtype else list(benchmark.DTYPES if args.full else ["float32"])
     names = (_listed(args.only, benchmark.INITIALIZERS, "initializer(s) in --only",
                      lambda n: n if n.endswith("_") else n + "_") if args.only else list(benchmark.INITIALIZERS))
-    given = [v.strip() for group in args.against or benchmark.CONTESTANTS for v in group.split(",") if v.strip()]
-    if "none" in given and given != ["none"]:
-        raise ValueError(f"--against none stands alone (no contestant), got {','.join(given)!r}")
-    against = [] if given == ["none"] else _listed(given, benchmark.CONTESTANTS, "--against")
+    against = _listed(args.against or benchmark.CONTESTANTS, (*benchmark.CONTESTANTS, "none"), "--against")
+    if "none" in against:
+        if against != ["none"]:
+            raise ValueError(f"--against none stands alone (no contestant), got {','.join(against)!r}")
+        against = []
     if args.device == "cuda":  # (torch's CUDA fills: the one contestant there; what the cuda run does not take)
         ignored = [flag for flag, used in (("--against", args.against and against != ["torch"]),
                                            ("--matrix", args.matrix is not None), ("--no-probes", args.no_probes))

@@ -162,9 +162,10 @@ def propagate(scheme: str, activation: str = "relu", depth: int = 50, width: int
 
 def _check(schemes: list, activation, depth, width, batch, dtype, seed) -> None:
     unknown = [s for s in schemes if s not in SCHEMES]
-    if unknown or not schemes:
-        raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEMES)}" if unknown else
-                         f"schemes must name one or more of {list(SCHEMES)}, got none")
+    if unknown:
+        raise ValueError(f"unknown scheme(s) {unknown}; known: {list(SCHEMES)}")
+    if not schemes:
+        raise ValueError(f"schemes must name one or more of {list(SCHEMES)}, got none")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
     for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2)):

@@ -2055,6 +2055,8 @@ def test_an_activation_with_parameters_or_unknown_is_refused_naming_its_key(cfg,
         config_spec(given("xielu"))
     with pytest.raises(ValueError, match=rf"{leaf} must be one of transformers' activations \(gelu, .*got 'nope'"):
         config_spec(given("nope"))
+    with pytest.raises(ValueError, match=rf"{leaf} must be one of .*got \['gelu'\]"):  # (a list: had been the
+        config_spec(given(["gelu"]))  # dict lookup's TypeError, unhashable: the re-read, 2026-12-06 (f))
 
 
 @hf5
