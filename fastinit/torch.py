@@ -311,7 +311,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, meta_returns=Fa
             twin = _placed_twin(tensor, kw, _numpy_dtype(tensor.dtype)) if placed else _meta_twin(tensor, keep)
             with shape_said_as(tensor.shape, twin.shape):
                 fill(twin, seed=seed, **kw)
-        return _done(tensor)
+        return tensor if meta_returns and tensor.is_meta else _done(tensor)
     cuda = generator is None and isinstance(tensor, torch.Tensor) and torch_device_type(tensor) != "cpu"
     device = tensor.device if cuda else "cpu"
     fill(_writable(tensor), seed=seed, generator=None if seed is not None else _TorchSeeds(generator, device), **kw)
@@ -502,7 +502,7 @@ def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     twin = _writable(tensor, meta_returns=True)  # a meta tensor's: errors quote the tensor's shape
     with shape_said_as(tensor.shape, twin.shape):
         _structured.dirac_(twin, _item(groups))
-    return _done(tensor)
+    return tensor if tensor.is_meta else _done(tensor)
 
 
 @_subclasses_to_torch
@@ -580,9 +580,10 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
     gain = _gain(gain, tensor)
-    if not tensor.numel() and tensor.is_inference() and not torch.is_inference_mode_enabled():
-        _check_generator(generator, tensor)
-        return tensor  # (torch returns an empty tensor before its write, which an inference tensor would refuse)
+    if not tensor.numel():  # torch returns an empty tensor before its write (an inference tensor's too): fastinit's
+        _check_generator(generator, tensor)  # own arguments are checked, and the tensor's version is not bumped
+        _structured.orthogonal_(np.empty((0, 0), np.float32), gain, seed=seed, stream=stream)
+        return tensor
     return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed,
                     placed=False, meta_returns=True, stream=stream)
 

@@ -59,6 +59,22 @@ def test_no_autograd_history_and_version_bump():
     assert torch.equal(w.grad, torch.full_like(w, 2.0))
 
 
+@pytest.mark.parametrize("name, shape, args", [
+    ("trunc_normal_", (3, 4), ()), ("dirac_", (4, 3, 3), ()), ("orthogonal_", (3, 4), ()), ("sparse_", (3, 4), (0.5,)),
+    ("uniform_", (3, 4), ()), ("kaiming_normal_", (3, 4), ()), ("eye_", (3, 4), ()), ("constant_", (3, 4), (0.5,))])
+def test_version_bumped_where_torchs_is(name, shape, args):
+    """Where torch.nn.init returns before writing (a meta tensor to trunc_normal_, dirac_, orthogonal_ and sparse_; an
+    empty one to orthogonal_), the version counter is left as it was (autograd's in-place check reads it); where
+    torch writes, it moves."""
+    for t in (torch.empty(shape, device="meta"), torch.empty((0,) + shape[1:])):
+        mine, theirs = t.clone(), t.clone()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # (kaiming's on an empty tensor, both libraries')
+            getattr(finit, name)(mine, *args)
+            getattr(tinit, name)(theirs, *args)
+        assert (mine._version == 0) == (theirs._version == 0), (name, t.device, t.shape, theirs._version)
+
+
 def test_manual_seed_and_generator_give_the_same_values():
     torch.manual_seed(42)
     a = finit.kaiming_normal_(torch.empty(100, 50))
