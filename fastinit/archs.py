@@ -460,7 +460,7 @@ _HF_DEFAULTS: Dict[str, Dict[str, Any]] = {
                     "v_head_dim": 128},
     "gpt_oss": {**_LLAMA, "vocab_size": 201088, "hidden_size": 2880, "intermediate_size": 2880,
                 "num_hidden_layers": 36, "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
-                "num_local_experts": 128, "num_experts_per_tok": 4, "attention_bias": True},
+                "num_local_experts": 128, "num_experts_per_tok": 4, "attention_bias": True, "hidden_act": "silu"},
     "granite": {**_LLAMA, "attention_bias": False, "mlp_bias": False},
     "smollm3": {**_LLAMA, "vocab_size": 128256, "hidden_size": 2048, "num_hidden_layers": 36,
                 "num_attention_heads": 16, "num_key_value_heads": 4, "tie_word_embeddings": True,
@@ -650,15 +650,15 @@ _ACTIVATIONS = ("gelu", "gelu_10", "gelu_accurate", "gelu_fast", "gelu_new", "ge
                 "relu2", "relu6", "sigmoid", "silu", "sqrtsoftplus", "swish", "tanh")
 _WITH_PARAMETERS = {"prelu": "weight", "xielu": "alpha_p, alpha_n"}
 _ACT_KEY = {"gemma2": "hidden_activation", "gemma3_text": "hidden_activation", "gpt2": "activation_function",
-            "gpt_oss": None}  # the key a family's MLPs read (else hidden_act; GPT-OSS's none)
+            "gpt_oss": None}  # the key a family's MLPs read (else hidden_act; GPT-OSS's none: a string, unread)
 
 
 def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
     """``get(key, check="size")``: ``cfg``'s value of ``key`` (else its default), checked as a ``"size"`` (an int >= 1;
     None where transformers derives it), a ``"count"`` (an int >= 0), an ``"int"``, a ``"flag"``, a ``"std"`` (a finite
     float >= 0, as transformers' configs take it; ``"std or null"``, a number, where the config has no such field),
-    ``"indices"`` (a list of ints >= 0) or an ``"activation"`` (one of :data:`_ACTIVATIONS`, where given: prelu's and
-    xielu's parameters are not listed, an unknown name fails transformers' build)."""
+    ``"indices"`` (a list of ints >= 0), a ``"str"`` or an ``"activation"`` (one of :data:`_ACTIVATIONS`, where
+    given: prelu's and xielu's parameters are not listed, an unknown name fails transformers' build)."""
     def get(key: str, check: str = "size"):
         if check == "activation":
             value = cfg.get(key, "gelu")
@@ -676,6 +676,8 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
             ok = isinstance(value, list) and all(_is_int(i) and i >= 0 for i in value)
         elif check == "int":  # (a field typed int whose value the model does not use, or uses as any int)
             ok = _is_int(value)
+        elif check == "str":  # (a field typed str whose value the model does not use)
+            ok = isinstance(value, str)
         elif check == "ratio":
             ok = isinstance(value, float) and 0 < value < math.inf
         elif check in ("std", "std or null"):  # (transformers' configs refuse a null range where it is a field)
@@ -689,7 +691,7 @@ def _getter(cfg: Mapping, defaults: Mapping, kind: str, where: str) -> Callable:
             what = {"flag": "true or false", "std": "a finite float >= 0 (0.0, not 0)", "std or null": "null or a "
                     "finite number >= 0", "size": "a positive integer",
                     "count": "an integer >= 0", "int": "an integer", "indices": "a list of integers >= 0",
-                    "ratio": "a finite float > 0"}[check]
+                    "str": "a string", "ratio": "a finite float > 0"}[check]
             raise ValueError(f"{where}: {key} must be {what}, got {value!r}")
         return value
     return get
@@ -1197,8 +1199,7 @@ def _config_spec(kind: str, cfg: Mapping, get: Callable, where: str) -> Dict[str
         raise ValueError(f"{where}: initializer_range must be in [0, 1] (LlamaConfig's range), got {init_range!r}")
     std = init_range or 0.02  # as transformers' _init_weights: 0 means its default
     act_key = _ACT_KEY.get(kind, "hidden_act")
-    if act_key:
-        get(act_key, "activation")
+    get(act_key or "hidden_act", "activation" if act_key else "str")
     if kind in ("gpt2", "bert"):  # (transformers refuses these)
         heads_of(*(("n_embd", "n_head") if kind == "gpt2" else ("hidden_size", "num_attention_heads")))
     if kind == "gpt2":

@@ -5,6 +5,7 @@ import copy
 import functools
 import json
 import math
+import re
 import sys
 import warnings
 
@@ -2057,6 +2058,22 @@ def test_an_activation_with_parameters_or_unknown_is_refused_naming_its_key(cfg,
         config_spec(given("nope"))
     with pytest.raises(ValueError, match=rf"{leaf} must be one of .*got \['gelu'\]"):  # (a list: had been the
         config_spec(given(["gelu"]))  # dict lookup's TypeError, unhashable: the re-read, 2026-12-06 (f))
+
+
+def test_gpt_oss_activation_is_a_string_its_mlp_does_not_read():
+    """GPT-OSS's experts compute their own gated activation: hidden_act is not read, but its config takes only a
+    string (a null had been accepted: transformers' GptOssConfig refuses it)."""
+    cfg = {"model_type": "gpt_oss", "hidden_size": 32, "intermediate_size": 32, "num_hidden_layers": 1,
+           "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "num_local_experts": 2,
+           "num_experts_per_tok": 1, "vocab_size": 50}
+    spec = config_spec(cfg)
+    assert config_spec({**cfg, "hidden_act": "anything"}) == spec  # (transformers' config takes any string)
+    for bad in (None, 3, ["silu"]):
+        with pytest.raises(ValueError, match=rf"hidden_act must be a string, got {re.escape(repr(bad))}"):
+            config_spec({**cfg, "hidden_act": bad})
+    if int(transformers.__version__.split(".")[0]) >= 5:  # (its strict config fields)
+        with pytest.raises(Exception, match="hidden_act"):
+            transformers.GptOssConfig(**{k: v for k, v in cfg.items() if k != "model_type"}, hidden_act=None)
 
 
 @hf5
