@@ -100,6 +100,9 @@ MAX_ATTEMPTS = 10_000  # truncated normal: reached only if acceptance < ~1e-3 in
 # time).  At the lowest acceptance the choice of proposal gives, 0.627 (the normal proposal on
 # [-0.365, 2.155]), 1.5e-7 of the values are left after 16.
 VECTOR_ATTEMPTS = 16
+# A truncated-normal value drawn alone (:func:`_trunc_part`) costs about this many of a whole tile's vectorized ones
+# (measured, 1 thread): a row's part of a tile is drawn alone where it has fewer than tile / TRUNC_PART_COST values.
+TRUNC_PART_COST = 8
 
 
 @scalar
@@ -671,7 +674,11 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
+            if held[1] and held[0] != t and n * TRUNC_PART_COST < np.int64(tile):  # a column shard's row: its values
+                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)
+                held[0] = ~_U64(0)
+            else:
+                _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
             _store(code, v32[p0:], v64[p0:], d16, d32, d64, m, ms, n)
         g += _U64(n)
         m += n * ms
@@ -986,6 +993,28 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
     j0, j1 = p0 % _B, p0 % _B + n
     for lo, hi in ((j0, min(j1, _B)), (0, max(j1 - _B, 0))):
         _tile_blocks(code, kind, prm, t * _U64(_B) + _U64(lo), key, stream, words[lo:], v32[lo:], v64[lo:], hi - lo)
+
+
+@kernel
+def _trunc_part(code, prm, t, key, stream, v32, v64, p0, n):
+    """As :func:`_tile_part`, truncated normal: tile t's values at positions [p0, p0 + n) into v32 / v64, each from
+    its own block (attempt 0, then :func:`_trunc_redraw`'s attempts 1, 2, ...: the values the whole tile's passes
+    give).  A column shard's row of 16 had computed, and retried, the whole tile of 1024."""
+    q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
+    method = np.int64(prm[METHOD])
+    for p in range(p0, p0 + n):
+        blk, slot = t * _U64(_B) + _U64(p % _B), p // _B
+        w0, w1, w2, w3 = _block(blk, (key[0], key[1]), (stream[0], stream[1]))
+        if code == F64:
+            x = _candidate64(method, q64, w0, w1, w2, w3, slot)
+        else:
+            x = np.float64(_candidate32(method, q32, w0, w1, w2, w3, slot))
+        if np.isnan(x):
+            x = _trunc_redraw(code, prm, key, stream, blk, slot, np.int64(1))
+        if code == F64:
+            v64[p] = x
+        else:
+            v32[p] = np.float32(x)
 
 
 @kernel

@@ -72,17 +72,23 @@ def test_orthogonal_refuses_shards_with_the_reason():
         fastinit.orthogonal_(np.empty((8, 8)), global_shape=(8, 8), offset=(0, 0), seed=1)  # the whole: fine
 
 
+NARROW = {**INITS,  # the truncated normal's three proposals (docs/trunc_normal.md), each with rejections to retry
+          "trunc_uniform_proposal": lambda out, **kw: fastinit.trunc_normal_(out, 0.0, 1.0, 0.3, 0.9, **kw),
+          "trunc_exp_proposal": lambda out, **kw: fastinit.trunc_normal_(out, 0.0, 1.0, 2.5, 3.0, **kw)}
+
+
 @pytest.mark.parametrize("dtype", [np.float16, "bfloat16", np.float32, np.float64])
-@pytest.mark.parametrize("name", ["uniform_", "normal_", "kaiming_normal_"])
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "kaiming_normal_", "trunc_normal_", "trunc_uniform_proposal",
+                                  "trunc_exp_proposal"])
 def test_narrow_column_shards_equal_the_columns_of_the_whole(name, dtype):
     """Rows of a column shard lie a tile apart: a short row's values come from its own blocks of the tile only
-    (not the whole tile: 16x the work for a row of 64), across slot and tile boundaries, in C and Fortran order,
-    on one and two threads."""
+    (not the whole tile: 16x the work for a row of 64; a truncated normal's, each value alone, attempts and all,
+    under tile / 8 values), across slot and tile boundaries, in C and Fortran order, on one and two threads."""
     import ml_dtypes
     import numba
 
     dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
-    fn, gshape = INITS[name], (96, 3000)
+    fn, gshape = NARROW[name], (96, 3000)
     full = fn(np.empty(gshape, dt), seed=4, stream=name)
     before = numba.get_num_threads()
     try:
