@@ -181,3 +181,18 @@ def test_torch_zeros_row_slices(benchmark, buf32, layout):
     benchmark.group = "zeros f32 row slices (compare within a layout: elements differ)"
     view = torch.from_numpy(_row_slices(buf32)[layout])
     run(benchmark, view.zero_, elements=view.numel())
+
+
+@pytest.mark.parametrize("law", ["normal", "trunc_normal"])
+@pytest.mark.parametrize("width", [4096, 512, 64, 16])
+def test_fastinit_column_shards(benchmark, buf32, law, width):
+    """A column shard (a tensor-parallel rank's, a dask column chunk's) of an (n/4096, 4096) float32 matrix: its
+    rows lie a generation tile or more apart in global index, so a narrow one costs more than its share; width 4096
+    is the whole matrix (compare elements/s with it; docs/dask.md, docs/performance.md)."""
+    benchmark.group = f"{law} f32 column shards of (n/4096, 4096) (compare elements/s with width 4096, the whole)"
+    rows = buf32.size // 4096
+    block = buf32[:rows * width].reshape(rows, width)
+    fill = getattr(fastinit, law + "_")
+    place = {"global_shape": (rows, 4096), "offset": (0, 0 if width == 4096 else 1000)}
+    params = {"mean": 0.0, "std": 1.0} | ({"a": -2.0, "b": 2.0} if law == "trunc_normal" else {})
+    run(benchmark, lambda: fill(block, seed=1, **place), elements=block.size, check=FillCheck(block, law, **params))
