@@ -45,6 +45,10 @@ try:  # JAX's trace context (private): :func:`_traced` falls back to a public pr
     from jax._src import core as _jax_core
 except ImportError:  # pragma: no cover - JAX reorganised
     _jax_core = None
+try:  # a vmap's tracer (private): :func:`_on_one_device` reads its batch
+    from jax._src.interpreters.batching import BatchTracer as _BatchTracer
+except ImportError:  # pragma: no cover - JAX reorganised
+    _BatchTracer = ()
 
 from . import init as _init
 from . import scaled as _scaled
@@ -174,7 +178,7 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         if sharding is not None and not isinstance(sharding, (NamedSharding, jax.sharding.SingleDeviceSharding)):
             raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec (as "
                             f"jax.nn.initializers ask) or a SingleDeviceSharding, got {type(sharding).__name__}")
-        out = _callback(unsharded, shape, dt, words)
+        out = _callback(unsharded, shape, dt, _on_one_device(words))
         return out if sharding is None else jax.device_put(out, sharding)
 
     # (:func:`_factored`'s: the unsharded callback of a shape and dtype, checked)
@@ -210,12 +214,24 @@ def _callback(host: Callable, shape: tuple, dt: np.dtype, *args) -> jax.Array:
     if dt.itemsize < 8 or jax.config.jax_enable_x64:
         return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args, vmap_method="expand_dims")
     def as_words(*a) -> np.ndarray:
-        out = np.ascontiguousarray(host(*a))
-        return out.view(np.uint32).reshape(out.shape + (2,))
+        out = np.asarray(host(*a), order="C")  # (not ascontiguousarray: it makes a 0-d array 1-d)
+        return out.reshape(out.shape + (1,)).view(np.uint32)  # (a 0-d array's view cannot change its itemsize)
 
     words = jax.pure_callback(as_words, jax.ShapeDtypeStruct(shape + (2,), np.uint32), *args,
                               vmap_method="expand_dims")
     return jax.lax.bitcast_convert_type(words, dt)
+
+
+def _on_one_device(words):
+    """An eager vmap's batch of keys on several devices (sharded or replicated, no mesh in context) put on the first
+    of them: JAX 0.10 places a host callback's result over such a batch on one device with a sharding nothing can
+    use (``Cannot convert GSPMDSharding {maximal device=0} into SdyArray``: a sum, an index, a jit of it; a review).
+    Under ``jit`` the batch is abstract: left as it is (docs/guide.md)."""
+    batch = words
+    while isinstance(batch, _BatchTracer):  # (nested vmaps: one batch in another)
+        batch = batch.val
+    devices = getattr(getattr(batch, "sharding", None), "device_set", ())
+    return jax.device_put(words, min(devices, key=lambda d: d.id)) if len(devices) > 1 else words
 
 
 def _x64(a: np.ndarray):

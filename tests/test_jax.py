@@ -327,6 +327,14 @@ for init in (fj.normal(), fj.orthogonal()):
         for batched in (jax.jit(jax.vmap(one_key, spmd_axis_name="x")), jax.vmap(jax.jit(one_key), spmd_axis_name="x")):
             got = np.asarray(batched(two))
             assert all(np.array_equal(got[i], want[i]) for i in range(2))
+# an eager vmap over keys on several devices, no mesh in context: usable values on one device (a review: JAX's
+# callback had left them on one device with a sharding no operation takes)
+two = jax.random.split(key, 2)
+for spec in (P("x"), P()):
+    spread = jax.device_put(two, NamedSharding(jax.make_mesh((2,), ("x",)), spec))
+    got = jax.vmap(lambda k: fj.normal()(k, (4, 6)))(spread)
+    assert abs(float(got.sum()) - float(np.asarray(got).sum())) < 1e-4  # (JAX ops on it: a sum, an index, a +)
+    assert np.array_equal(np.asarray(got[1] + 0), np.asarray(fj.normal()(two[1], (4, 6))))
 # a whole-tensor initializer in 16 bits, alone and under vmap
 for dt in ("bfloat16", "float16"):
     ortho = lambda k: fj.orthogonal()(k, (16, 8), dt, out_sharding=NamedSharding(mesh, P("y")))  # noqa: E731
@@ -568,6 +576,12 @@ def test_explicit_x64_dtypes_as_jax_reads_them():
                     jax.jit(lambda k, s: fj.variance_scaling(s, "fan_avg", "uniform")(k, (3, 4), jnp.float64))(
                         KEY, jnp.float32(1.0))):
             assert got.dtype == np.float64 and np.array_equal(got, want)
+        f = float(np.float32(0.01))  # (a traced factor: float32 without x64)
+        want = fj.normal(f)(KEY, (), jnp.float64)  # a 0-d array, jitted, had come back 1-d from the callback (refused;
+        assert want.shape == () and want.dtype == np.float64  # a review, 2026-12-06 (g))
+        for got in (jax.jit(lambda k: fj.normal(f)(k, (), jnp.float64))(KEY),
+                    jax.jit(lambda k, f: fj.normal(f)(k, (), jnp.float64))(KEY, 0.01)):
+            assert got.shape == () and got.dtype == np.float64 and np.array_equal(got, want)
     finally:
         jax.config.update("jax_explicit_x64_dtypes", mode.name.lower())
     with pytest.warns(UserWarning, match="Explicitly requested dtype float64 is not available, and will be "):
