@@ -136,22 +136,39 @@ def _from_ordered(o: int, dtype: np.dtype) -> float:
     return float(np.array((sign | -o) if o < 0 else o, uint).view(dtype).astype(np.float64))
 
 
+def _exact(given) -> fractions.Fraction | None:
+    """``given``'s exact value where float64 may not hold it (an int beyond 2**53, a Fraction, a long double), else
+    None (a float, or an int float64 holds)."""
+    given = _scalar(given)
+    if type(given) is float or isinstance(given, (np.float16, np.float32, np.float64)) \
+            or isinstance(given, (int, np.integer)) and -2**53 <= given <= 2**53:  # exact in float64
+        return None
+    try:  # (a long double is no float to Fraction: its integer ratio is exact)
+        return fractions.Fraction(*given.as_integer_ratio()) if isinstance(given, np.floating) \
+            else fractions.Fraction(given)
+    except (TypeError, ValueError, OverflowError, AttributeError):
+        return None
+
+
 def _inward(given, v: float, up: bool) -> float:
     """``v`` = float64(``given``), one float64 step toward the interval's inside (``up``: a lower bound) where the
     rounding took it outside: an int beyond 2**53, a Fraction or a long double that float64 cannot hold (U[2**53 + 1,
     2**53 + 3) stored 2**53, below a).  Values of every target dtype are float64 values: the bound is then exact."""
-    given = _scalar(given)
-    if type(given) is float or not math.isfinite(v) or isinstance(given, (np.float16, np.float32, np.float64)) \
-            or isinstance(given, (int, np.integer)) and -2**53 <= given <= 2**53:  # exact in float64
-        return v
-    try:  # (a long double is no float to Fraction: its integer ratio is exact)
-        exact = fractions.Fraction(*given.as_integer_ratio()) if isinstance(given, np.floating) \
-            else fractions.Fraction(given)
-    except (TypeError, ValueError, OverflowError, AttributeError):
-        return v
-    if (fractions.Fraction(v) < exact) if up else (fractions.Fraction(v) > exact):
+    exact = _exact(given) if math.isfinite(v) else None
+    if exact is not None and ((fractions.Fraction(v) < exact) if up else (fractions.Fraction(v) > exact)):
         return math.nextafter(v, math.inf if up else -math.inf)
     return v
+
+
+def _to_odd(given, v: float) -> float:
+    """``v`` = float64(``given``) rounded to odd instead where float64 cannot hold ``given``: of the two float64
+    values around it, the one whose last significand bit is 1.  Rounded to nearest from there, a dtype of fewer bits
+    gets ``given`` rounded once (Boldo & Melquiond 2008); from ``v`` it could round twice (2**60 + 2**36 + 1 went to
+    2**60 in float32, not 2**60 + 2**37)."""
+    exact = _exact(given) if math.isfinite(v) else None
+    if exact is None or fractions.Fraction(v) == exact or int(np.float64(v).view(np.int64)) & 1:
+        return v
+    return math.nextafter(v, math.inf if fractions.Fraction(v) < exact else -math.inf)
 
 
 def _representable(a: float, b: float, dtype: np.dtype, fn: str, closed: bool) -> tuple[float, float]:
@@ -529,7 +546,8 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     fn = "constant_"
     v = as_real(val, "val", fn, finite=False)
     target = as_target(out, dtype)
-    p0 = _constant_param(v, math.copysign(1.0, v), target.dtype)
+    once = v if target.dtype.itemsize == 8 else _to_odd(val, v)  # (float64 itself: v, the nearest)
+    p0 = _constant_param(once, math.copysign(1.0, v), target.dtype)
     if p0 is None or _overflowed(val, v):  # 10**400 is finite, too
         shown = _shown(val) if math.isinf(v) else v
         raise ValueError(f"{fn}: val={shown} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")

@@ -1,5 +1,6 @@
 """Numerical edges: 16-bit overflow is refused (never a silent inf / NaN), denormal standard deviations are
 not flushed to zero, a mean far from 0 is rounded once to bfloat16, gain 0 gives exact zeros."""
+import fractions
 import math
 
 import ml_dtypes
@@ -204,6 +205,24 @@ def test_cached_constant_keeps_the_sign_of_zero():
         assert np.signbit(out).all() and (out == 0).all()
         fastinit.zeros_(out)
         assert not np.signbit(out).any()
+
+
+@pytest.mark.parametrize("val, dt, want", [
+    (2**60 + 2**36 + 1, np.float32, 2**60 + 2**37),  # float64 holds 2**60 + 2**36, a float32 tie: to even, 2**60
+    (-(2**60 + 2**36 + 1), np.float32, -(2**60 + 2**37)),
+    (2**60 + 2**36 - 1, np.float32, 2**60),  # below the tie: down (float64's 2**60 + 2**36 would tie too)
+    (fractions.Fraction(2**53 + 2**42 + 1, 2**53), np.float16, 1 + 2**-10),  # 1 + 2**-11 + 2**-53: above the tie
+    (fractions.Fraction(2**53 + 2**45 + 1, 2**53), "bfloat16", 1 + 2**-7),  # 1 + 2**-8 + 2**-53
+    (2**60 + 2**36 + 1, np.float64, 2**60 + 2**36),  # float64 itself: its nearest
+    (2**60 + 2**36, np.float32, 2**60)])  # an exact tie: to even
+def test_constant_rounds_an_int_or_fraction_once(val, dt, want):
+    """An int beyond 2**53 or a Fraction is rounded to the target dtype once, as NumPy's astype and torch's fill_
+    round an int (not to float64 first, then again: 2**60 + 2**36 + 1 had been stored as 2**60; a review)."""
+    dt = np.dtype(ml_dtypes.bfloat16) if dt == "bfloat16" else np.dtype(dt)
+    out = fastinit.constant_(np.zeros(4, dt), val)
+    assert (out.astype(np.float64) == float(want)).all()
+    if isinstance(val, int) and dt != np.float64:
+        assert np.array(val).astype(dt) == want  # (NumPy's rounding of the int)
 
 
 def test_c_contiguous_fast_path_equals_the_general_layout():
