@@ -545,8 +545,8 @@ def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
         if isinstance(value, (str, bytes, dict, set, frozenset)) or iter(value) is value:  # not a sequence of
             raise TypeError  # sizes; an iterator (map, generator) would be used up by the first of two checks
         dims = tuple(value)
-        if any(isinstance(v, NOT_INTS) for v in dims):
-            raise TypeError
+        if any(isinstance(v, NOT_INTS) or str(getattr(v, "dtype", "")).endswith("bool") for v in dims):
+            raise TypeError  # (a torch or JAX bool, which operator.index makes 0 or 1, too)
         items = tuple(operator.index(v) for v in dims)  # ints, NumPy ints, concrete JAX / torch integers
     except TypeError:
         raise TypeError(f"{name} must be a tuple of ints, got {value!r}") from None

@@ -14,6 +14,7 @@ from scipy import stats
 torch = pytest.importorskip("torch")
 import torch.nn.init as tinit  # noqa: E402
 
+import fastinit  # noqa: E402
 import fastinit.torch as finit  # noqa: E402
 
 DTYPES = [torch.float16, torch.bfloat16, torch.float32, torch.float64]
@@ -1128,3 +1129,16 @@ def test_kaimings_empty_shard_takes_any_sequence_as_its_global_shape(global_shap
         for shape in (torch.empty(2, 4), torch.empty(0, 4)):  # (a second review: OverflowError, not naming it)
             with pytest.raises(TypeError, match=r"global_shape must be a tuple of ints, got \(inf, 4\)"):
                 fill(shape, global_shape=(float("inf"), 4), offset=(2, 0), seed=1)
+
+
+def test_a_bool_tensor_is_no_shape_or_offset_entry():
+    """True and np.True_ were refused as sizes, a torch bool tensor (or a JAX one) taken as 1 by operator.index (a
+    review): refused alike, the buffer untouched."""
+    w = np.full((2, 3), 7.0, np.float32)
+    for true in (True, np.True_, torch.tensor(True)):
+        with pytest.raises(TypeError, match="offset must be a tuple of ints"):
+            fastinit.uniform_(w, seed=0, global_shape=(3, 3), offset=(true, 0))
+        with pytest.raises(TypeError, match="global_shape must be a tuple of ints"):
+            fastinit.uniform_(w, seed=0, global_shape=(true, 3), offset=(0, 0))
+    assert (w == 7).all()
+    assert fastinit.uniform_(w, seed=0, global_shape=(torch.tensor(3), 3), offset=(torch.tensor(1), 0)) is w
