@@ -214,10 +214,13 @@ def check_placement(target: Target | CudaTarget, *, seed=None, stream: Stream = 
 
 
 def _sample(out, target: Target, kind: int, prm, *, seed=None, generator: Optional[Generator] = None,
-            _chunk: int = _cpu.AUTO_CHUNK, **where):
-    """Validate the placement and the keys, then run the kernel over ``target``; returns ``out``.  An empty
-    target is checked alike and left alone, with no seed drawn."""
+            _chunk: int = _cpu.AUTO_CHUNK, said: Sequence[str] = (), **where):
+    """Validate the placement and the keys, give the warnings ``said`` (once every argument passed: a refusal is
+    not preceded by a warning, which an error filter would raise instead), then run the kernel over ``target``;
+    returns ``out``.  An empty target is checked alike and left alone, with no seed drawn."""
     geom, sw = check_placement(target, seed=seed, generator=generator, _chunk=_chunk, **where)
+    for message in said:
+        warn(message)
     if target.size == 0:
         return out
     kernel = None
@@ -456,9 +459,10 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
             raise ValueError(f"{fn}: {name}={v} overflows {compute}, the precision of {target.dtype} values' "
                              "computation")
     lo, hi = _representable(_inward(given_a, a, True), _inward(given_b, b, False), target.dtype, fn, closed=True)
+    said = []  # (given once the placement and seed passed too)
     if mean < a - 2 * std or mean > b + 2 * std:
-        warn(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
-             "nearly all values will sit next to one bound.")
+        said.append(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
+                    "nearly all values will sit next to one bound.")
     lo_e, hi_e = _rounding_edges(lo, hi, target.dtype, compute)
     # the proposal is chosen for the law restricted to the values that round to finite ones: to the rounding
     # edges lo_e, hi_e beyond the largest finite value (a 16-bit type's top value owns the cell up to 65520, not
@@ -490,19 +494,19 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
         if method == NORMAL_PROPOSAL else math.exp(-gap / scale) if method == EXP_PROPOSAL else \
         max(0.0, 1.0 - gap / scale)
     if drawn and reach < _SLOW_REACH and scale < float(np.spacing(compute.type(abs(origin)))):  # compute's spacing
-        warn(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where the "
-             f"values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each element "
-             f"gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an element, 0.4 s at "
-             "least). Use a float64 target.")
+        said.append(f"{fn}: the draws' spread (~{scale:.3g}) is below {compute}'s resolution at {origin:.6g}, where "
+                    f"the values are computed for {target.dtype}: nearly every draw rounds outside [a, b], and each "
+                    f"element gets the nearest value after {_cpu.MAX_ATTEMPTS:,} rejected attempts (~0.8 ms an "
+                    "element, 0.4 s at least). Use a float64 target.")
     elif drawn and reach < _SLOW_REACH:  # the target's spacing
-        warn(f"{fn}: the {target.dtype} values in [a, b] start {gap / scale:.3g} times the draws' spread "
-             f"(~{scale:.3g}) away from where the draws start ({origin:.6g}): nearly every draw rounds outside [a, b] "
-             f"and is redrawn, up to {_cpu.MAX_ATTEMPTS:,} attempts an element (then the nearest value; ~0.2-0.8 ms "
-             "an element). Use a wider std or a finer dtype.")
+        said.append(f"{fn}: the {target.dtype} values in [a, b] start {gap / scale:.3g} times the draws' spread "
+                    f"(~{scale:.3g}) away from where the draws start ({origin:.6g}): nearly every draw rounds outside "
+                    f"[a, b] and is redrawn, up to {_cpu.MAX_ATTEMPTS:,} attempts an element (then the nearest value; "
+                    "~0.2-0.8 ms an element). Use a wider std or a finer dtype.")
     v0 = float(compute.type(origin))  # the origin as v0 + what its rounding left out, rounded (float64: 0)
     prm = _params(P0=origin, P0LO=float(compute.type(origin - v0)), P1=std, LO=lo_e, HI=hi_e,
                   NEAREST=min(max(mean, lo_e), hi_e), **proposal)
-    return _sample(out, target, _cpu.TRUNC, prm, **placement)
+    return _sample(out, target, _cpu.TRUNC, prm, said=said, **placement)
 
 
 def trunc_normal_(out: T, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, *,

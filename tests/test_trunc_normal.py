@@ -214,6 +214,22 @@ def test_warns_like_torch_when_mean_far_outside():
         fastinit.trunc_normal_(np.empty(100, np.float32), 0.0, 1.0, 5.0, 6.0, seed=0)
 
 
+@pytest.mark.parametrize("a, b", [(5.0, 6.0), (5.0, 5.0 + 2**-12)])  # far from the mean; in few 16-bit cells too
+def test_a_refused_call_gives_its_error_not_the_laws_warning(a, b):
+    """The law's warnings come once the placement and seed passed too: under an error filter a bad seed had raised
+    the UserWarning instead of its ValueError (a review); a good call still warns."""
+    out = np.full(8, 7, np.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for bad, error in ((dict(seed=-1), ValueError), (dict(seed=0, offset=(1,)), ValueError),
+                           (dict(seed=0, stream=1.5), TypeError)):
+            with pytest.raises(error):
+                fastinit.trunc_normal_(out, 0.0, 1.0, a, b, **bad)
+        assert (out == 7).all()
+        with pytest.raises(UserWarning):
+            fastinit.trunc_normal_(out, 0.0, 1.0, a, b, seed=0)
+
+
 @pytest.mark.parametrize("kw, msg", [
     (dict(a=1.0, b=1.0), "need a < b"), (dict(a=2.0, b=-2.0), "need a < b"), (dict(a=np.nan), "need a < b"),
     (dict(std=0.0), "std must be > 0"), (dict(std=-1.0), "std must be > 0"), (dict(mean=np.nan), "mean must be finite"),
