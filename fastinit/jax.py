@@ -117,10 +117,12 @@ def _key_words(key):
     return key
 
 
-def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int | None = None) -> Initializer:
+def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int | None = None,
+                 said: str = "") -> Initializer:
     """``init(key, shape, dtype, out_sharding)`` with the values of ``fill(out, seed=, stream=)`` (with
     ``column_axis``: on the array with that axis moved last, then moved back), arguments checked first, on an
-    empty block.  Each block [start, stop) is computed on the host as the block at ``start`` of the whole array
+    empty block (a ValueError there, of a shape or a dtype, names the factory's call ``said``, as its own checks do:
+    ``normal(stddev=1000000.0) for float16 (3,): normal_: ... std=1000000.0 ... beyond the largest finite``).  Each block [start, stop) is computed on the host as the block at ``start`` of the whole array
     (``global_shape``/``offset``: the values of one unsharded fill); an initializer that needs the whole tensor
     (orthogonal) computes it whole and hands out the block."""
     whole = column_axis is not None or _structured.is_whole_tensor(fill)
@@ -149,7 +151,10 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
             ax = column_axis % len(shape)
             filled = shape[:ax] + shape[ax + 1:] + (shape[ax],)
         # placed (told the whole shape), as the blocks will be: the checks that read it run now, before tracing
-        return filled, _structured.check_by_empty_fill(fill, filled, dt, not whole, seed=0, stream=stream)
+        try:
+            return filled, _structured.check_by_empty_fill(fill, filled, dt, not whole, seed=0, stream=stream)
+        except ValueError as e:
+            raise ValueError(f"{said} for {dt} {shape}: {e}" if said else str(e)) from None
 
     def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
         shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
@@ -436,7 +441,7 @@ def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> In
         return _factored(lambda f: uniform(f, dtype, stream=stream), scale, dtype, "mirror")
     scale = _not_negative(scale, "uniform", "scale")
     fill = _ZEROS if scale == 0 else functools.partial(_init.uniform_, a=0.0, b=scale)
-    return _initializer(fill, dtype, stream)
+    return _initializer(fill, dtype, stream, said=f"uniform(scale={scale!r})")
 
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
@@ -446,7 +451,8 @@ def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> In
     if _is_traced(stddev):
         return _factored(lambda f: normal(f, dtype, stream=stream), stddev, dtype, "abs")
     stddev = _finite(stddev, "normal", "stddev")
-    return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev)), dtype, stream)
+    return _initializer(functools.partial(_init.normal_, mean=0.0, std=abs(stddev)), dtype, stream,
+                        said=f"normal(stddev={stddev!r})")
 
 
 def _finite(value, fn: str, name: str):
@@ -480,7 +486,8 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
     if stddev == 0:  # (lower < upper, checked above)
         return _initializer(_ZEROS, dtype, stream)
     return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,
-                                          b=upper * stddev), dtype, stream)
+                                          b=upper * stddev), dtype, stream,
+                        said=f"truncated_normal(stddev={stddev!r}, lower={lower!r}, upper={upper!r})")
 
 
 def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes = -2, out_axis: Axes = -1,
@@ -501,7 +508,7 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     scale = _not_negative(scale, "variance_scaling", "scale")
     return _initializer(functools.partial(_scaled.variance_scaling_, scale=scale, mode=mode,
                                           distribution=distribution, in_axis=in_axis, out_axis=out_axis),
-                        dtype, stream)
+                        dtype, stream, said=f"variance_scaling({scale!r}, {mode!r}, {distribution!r})")
 
 
 def _scheme(name: str, scale: float, mode: str, distribution: str, doc: str) -> Callable[..., Initializer]:
@@ -533,8 +540,7 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, 
         return _factored(lambda f: orthogonal(f, column_axis, dtype, stream=stream), scale, dtype, "keep")
     scale = _finite(scale, "orthogonal", "scale")
     return _initializer(functools.partial(_structured.orthogonal_, gain=scale, layout="keras"),
-                        dtype, stream,
-                        column_axis)
+                        dtype, stream, column_axis, said=f"orthogonal(scale={scale!r})")
 
 
 def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *,
@@ -553,7 +559,7 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
         return _factored(lambda f: delta_orthogonal(f, column_axis, dtype, stream=stream), scale, dtype, "keep")
     scale = _finite(scale, "delta_orthogonal", "scale")
     return _initializer(functools.partial(_structured.delta_orthogonal_, gain=scale, layout="keras"),
-                        dtype, stream)
+                        dtype, stream, said=f"delta_orthogonal(scale={scale!r})")
 
 
 def constant(value: jax.typing.ArrayLike, dtype: Any = None) -> Initializer:

@@ -165,6 +165,11 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.orthogonal()(KEY, ()), ValueError, "2 or more dimensions"),
              (lambda: jax.make_jaxpr(lambda k: fj.variance_scaling(1e80, "fan_in", "normal")(k, (4, 4)))(KEY),
               ValueError, "variance_scaling_"),
+             # a dtype's overflow, known at the init call: the factory's call named first (a review, 2026-12-06 (g))
+             (lambda: fj.normal(1e6)(KEY, (3,), jnp.float16), ValueError,
+              r"^normal\(stddev=1000000.0\) for float16 \(3,\): normal_: .*beyond the largest finite float16"),
+             (lambda: fj.orthogonal(1e6)(KEY, (3, 3), jnp.float16), ValueError,
+              r"^orthogonal\(scale=1000000.0\) for float16 \(3, 3\): orthogonal_: \|gain\| = 1e\+06 overflows"),
              (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
              (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
              # JAX fails on None ('NoneType' object is not iterable); fastinit's fans read it as torch's default
