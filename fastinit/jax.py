@@ -122,7 +122,8 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
     """``init(key, shape, dtype, out_sharding)`` with the values of ``fill(out, seed=, stream=)`` (with
     ``column_axis``: on the array with that axis moved last, then moved back), arguments checked first, on an
     empty block (a ValueError there, of a shape or a dtype, names the factory's call ``said``, as its own checks do:
-    ``normal(stddev=1000000.0) for float16 (3,): normal_: ... std=1000000.0 ... beyond the largest finite``).  Each block [start, stop) is computed on the host as the block at ``start`` of the whole array
+    ``normal(stddev=1000000.0) for float16 (3,): normal_: ... std=1000000.0 ... beyond the largest finite``).
+    Each block [start, stop) is computed on the host as the block at ``start`` of the whole array
     (``global_shape``/``offset``: the values of one unsharded fill); an initializer that needs the whole tensor
     (orthogonal) computes it whole and hands out the block."""
     whole = column_axis is not None or _structured.is_whole_tensor(fill)
