@@ -101,7 +101,7 @@ MAX_ATTEMPTS = 10_000  # truncated normal: reached only if acceptance < ~1e-3 in
 # [-0.365, 2.155]), 1.5e-7 of the values are left after 16.
 VECTOR_ATTEMPTS = 16
 # A truncated-normal value drawn alone (:func:`_trunc_part`) costs about this many of a whole tile's vectorized ones
-# (measured, 1 thread): a row's part of a tile is drawn alone where it has fewer than tile / TRUNC_PART_COST values.
+# (this VM, 2026-12-06 (g)): a row's part of a tile is drawn alone where it has fewer than tile / TRUNC_PART_COST.
 TRUNC_PART_COST = 8
 
 
@@ -223,18 +223,24 @@ def _working_impl(code, x):
     return _by_precision(code, lambda code, x: np.float64(x), lambda code, x: np.float32(x), working)
 
 
+@scalar
+def _attempt(code, method, q32, q64, k0, k1, stream, blk, slot):
+    """The candidate of (block, slot) under the key (k0, k1) (an attempt's: the call's own for attempt 0,
+    :func:`retry_key`'s after), as float64; NaN if rejected."""
+    w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1, PHILOX_ROUNDS)
+    if code == F64:
+        return _candidate64(method, q64, w0, w1, w2, w3, slot)
+    return np.float64(_candidate32(method, q32, w0, w1, w2, w3, slot))
+
+
 @kernel
 def _trunc_redraw(code, prm, key, stream, blk, slot, r0):
-    """The accepted value of (block, slot) from attempts r0, r0 + 1, ... (returned as float64)."""
+    """The accepted value of (block, slot) from attempts r0 >= 1, r0 + 1, ... (returned as float64)."""
     q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
     method = np.int64(prm[METHOD])
     for r in range(r0, MAX_ATTEMPTS):
         k0, k1 = retry_key(key, r)
-        w0, w1, w2, w3 = philox_block(blk & _MASK32, blk >> _SHIFT32, stream[0], stream[1], k0, k1, PHILOX_ROUNDS)
-        if code == F64:
-            x = _candidate64(method, q64, w0, w1, w2, w3, slot)
-        else:
-            x = np.float64(_candidate32(method, q32, w0, w1, w2, w3, slot))
+        x = _attempt(code, method, q32, q64, k0, k1, stream, blk, slot)
         if not np.isnan(x):
             return x
     return prm[NEAREST]  # acceptance ~0 in floating point: the point nearest the mean
@@ -1004,11 +1010,7 @@ def _trunc_part(code, prm, t, key, stream, v32, v64, p0, n):
     method = np.int64(prm[METHOD])
     for p in range(p0, p0 + n):
         blk, slot = t * _U64(_B) + _U64(p % _B), p // _B
-        w0, w1, w2, w3 = _block(blk, (key[0], key[1]), (stream[0], stream[1]))
-        if code == F64:
-            x = _candidate64(method, q64, w0, w1, w2, w3, slot)
-        else:
-            x = np.float64(_candidate32(method, q32, w0, w1, w2, w3, slot))
+        x = _attempt(code, method, q32, q64, key[0], key[1], stream, blk, slot)
         if np.isnan(x):
             x = _trunc_redraw(code, prm, key, stream, blk, slot, np.int64(1))
         if code == F64:

@@ -219,14 +219,14 @@ def _sample(out, target: Target, kind: int, prm, *, seed=None, generator: Option
     not preceded by a warning, which an error filter would raise instead), then run the kernel over ``target``;
     returns ``out``.  An empty target is checked alike and left alone, with no seed drawn."""
     geom, sw = check_placement(target, seed=seed, generator=generator, _chunk=_chunk, **where)
+    kernel = None
+    if target.size and target.device == "cuda":  # no GPU, too many axes, no kernel for the device: refused before
+        from . import _cuda  # a seed is drawn
+        kernel = _cuda.check_launch(target, geom, kind)
     for message in said:
         warn(message)
     if target.size == 0:
         return out
-    kernel = None
-    if target.device == "cuda":  # no GPU, too many axes, no kernel for the device: refused before a seed is drawn
-        from . import _cuda
-        kernel = _cuda.check_launch(target, geom, kind)
     key = key_words(resolve_seed(seed, generator))
     _launch(target, geom, kind, prm, key, sw, _chunk, kernel)
     return out

@@ -143,8 +143,9 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
 
         return block, _per_key(lambda words: block(_seed_of(words), (0,) * len(shape), shape), shape, dt, key_ndim)
 
-    def plan(shape: tuple, dt: np.dtype) -> tuple[tuple, bool]:
-        """(the shape filled, whether the check warned), the arguments checked for ``shape`` and ``dt``."""
+    def plan(shape: tuple, dt: np.dtype, named: bool = True) -> tuple[tuple, bool]:
+        """(the shape filled, whether the check warned), the arguments checked for ``shape`` and ``dt`` (a
+        ValueError prefixed with ``said`` where ``named``: not for :func:`_factored`, whose factor is not this one)."""
         filled = shape
         if column_axis is not None and len(shape) >= 2:  # fewer axes: the fill's own check refuses them
             if not -len(shape) <= column_axis < len(shape):
@@ -155,7 +156,7 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         try:
             return filled, _structured.check_by_empty_fill(fill, filled, dt, not whole, seed=0, stream=stream)
         except ValueError as e:
-            raise ValueError(f"{said} for {dt} {shape}: {e}" if said else str(e)) from None
+            raise ValueError(f"{said} for {dt} {shape}: {e}" if said and named else str(e)) from None
 
     def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
         shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
@@ -184,11 +185,11 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         if sharding is not None and not isinstance(sharding, (NamedSharding, jax.sharding.SingleDeviceSharding)):
             raise TypeError(f"under jit, out_sharding must be a NamedSharding, a PartitionSpec (as "
                             f"jax.nn.initializers ask) or a SingleDeviceSharding, got {type(sharding).__name__}")
-        out = _callback(unsharded, shape, dt, _on_one_device(words))
+        out = _callback(unsharded, shape, dt, *_on_one_device(words))
         return out if sharding is None else jax.device_put(out, sharding)
 
     # (:func:`_factored`'s: the unsharded callback of a shape and dtype, checked)
-    init.host = lambda shape, dt, key_ndim=1: host(shape, plan(shape, dt)[0], dt, True, key_ndim)[1]
+    init.host = lambda shape, dt, key_ndim=1: host(shape, plan(shape, dt, False)[0], dt, True, key_ndim)[1]
     return init
 
 
@@ -228,16 +229,21 @@ def _callback(host: Callable, shape: tuple, dt: np.dtype, *args) -> jax.Array:
     return jax.lax.bitcast_convert_type(words, dt)
 
 
-def _on_one_device(words):
-    """An eager vmap's batch of keys on several devices (sharded or replicated, no mesh in context) put on the first
-    of them: JAX 0.10 places a host callback's result over such a batch on one device with a sharding nothing can
-    use (``Cannot convert GSPMDSharding {maximal device=0} into SdyArray``: a sum, an index, a jit of it; a review).
-    Under ``jit`` the batch is abstract: left as it is (docs/guide.md)."""
-    batch = words
-    while isinstance(batch, _BatchTracer):  # (nested vmaps: one batch in another)
-        batch = batch.val
-    devices = getattr(getattr(batch, "sharding", None), "device_set", ())
-    return jax.device_put(words, min(devices, key=lambda d: d.id)) if len(devices) > 1 else words
+def _on_one_device(*args) -> tuple:
+    """An eager vmap's batches (keys, a traced factor) on several devices (sharded or replicated, no mesh in context)
+    put on the first of them: JAX 0.10 places a host callback's result over such a batch on one device with a
+    sharding nothing can use (``Cannot convert GSPMDSharding {maximal device=0} into SdyArray``: a sum, an index,
+    a jit of it; a review).  Under ``jit`` a batch is abstract: left as it is (docs/guide.md)."""
+    devices = set()
+    for arg in args:
+        batch = arg
+        while isinstance(batch, _BatchTracer):  # (nested vmaps: one batch in another)
+            batch = batch.val
+        devices |= set(getattr(getattr(batch, "sharding", None), "device_set", ()))
+    if len(devices) < 2:
+        return args
+    first = min(devices, key=lambda d: d.id)
+    return tuple(jax.device_put(arg, first) for arg in args)
 
 
 def _x64(a: np.ndarray):
@@ -421,7 +427,7 @@ def _factored(make: Callable[[float], Initializer], factor, default_dtype, negat
             unit_values = draw(words, jnp.ones_like(f))
             return out, (unit_values * (g * tangents[1]).astype(dt)).astype(dt)
 
-        out = draw(words, jnp.asarray(factor, jnp.result_type(float)))
+        out = draw(*_on_one_device(words, jnp.asarray(factor, jnp.result_type(float))))
         return out if sharding is None else jax.device_put(out, sharding)
 
     return init
@@ -484,11 +490,11 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
         _init.as_real(bound, name, "truncated_normal", finite=False)
     if not lower < upper:
         raise ValueError(f"truncated_normal: need lower < upper, got lower={lower!r}, upper={upper!r}")
+    said = f"truncated_normal(stddev={stddev!r}, lower={lower!r}, upper={upper!r})"
     if stddev == 0:  # (lower < upper, checked above)
-        return _initializer(_ZEROS, dtype, stream)
+        return _initializer(_ZEROS, dtype, stream, said=said)
     return _initializer(functools.partial(_init.trunc_normal_, mean=0.0, std=stddev, a=lower * stddev,
-                                          b=upper * stddev), dtype, stream,
-                        said=f"truncated_normal(stddev={stddev!r}, lower={lower!r}, upper={upper!r})")
+                                          b=upper * stddev), dtype, stream, said=said)
 
 
 def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes = -2, out_axis: Axes = -1,
@@ -509,7 +515,8 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
     scale = _not_negative(scale, "variance_scaling", "scale")
     return _initializer(functools.partial(_scaled.variance_scaling_, scale=scale, mode=mode,
                                           distribution=distribution, in_axis=in_axis, out_axis=out_axis),
-                        dtype, stream, said=f"variance_scaling({scale!r}, {mode!r}, {distribution!r})")
+                        dtype, stream, said=f"variance_scaling({scale!r}, {mode!r}, {distribution!r}, "
+                                            f"in_axis={in_axis!r}, out_axis={out_axis!r})")
 
 
 def _scheme(name: str, scale: float, mode: str, distribution: str, doc: str) -> Callable[..., Initializer]:

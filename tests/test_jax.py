@@ -170,6 +170,11 @@ def test_refusals_come_before_tracing_and_name_the_argument():
               r"^normal\(stddev=1000000.0\) for float16 \(3,\): normal_: .*beyond the largest finite float16"),
              (lambda: fj.orthogonal(1e6)(KEY, (3, 3), jnp.float16), ValueError,
               r"^orthogonal\(scale=1000000.0\) for float16 \(3, 3\): orthogonal_: \|gain\| = 1e\+06 overflows"),
+             (lambda: fj.glorot_normal(in_axis=7)(KEY, (3, 4)), ValueError,  # (the call's axes named too)
+              r"^variance_scaling\(1.0, 'fan_avg', 'truncated_normal', in_axis=7, out_axis=-1\) for float32"),
+             # a traced factor: not named (the check runs with a factor of 1, not the one given)
+             (lambda: jax.jit(lambda k, s: fj.orthogonal(s)(k, (3,)))(KEY, 2.0), ValueError,
+              r"^orthogonal_: Only tensors with 2 or more dimensions"),
              (lambda: fj.delta_orthogonal()(KEY, (3, 6, 4)), ValueError, "in_channels"),
              (lambda: fj.glorot_normal(batch_axis=0), NotImplementedError, "batch_axis"),
              # JAX fails on None ('NoneType' object is not iterable); fastinit's fans read it as torch's default
@@ -334,12 +339,16 @@ for init in (fj.normal(), fj.orthogonal()):
             assert all(np.array_equal(got[i], want[i]) for i in range(2))
 # an eager vmap over keys on several devices, no mesh in context: usable values on one device (a review: JAX's
 # callback had left them on one device with a sharding no operation takes)
-two = jax.random.split(key, 2)
+two, pair = jax.random.split(key, 2), jax.make_mesh((2,), ("x",))
 for spec in (P("x"), P()):
-    spread = jax.device_put(two, NamedSharding(jax.make_mesh((2,), ("x",)), spec))
+    spread = jax.device_put(two, NamedSharding(pair, spec))
     got = jax.vmap(lambda k: fj.normal()(k, (4, 6)))(spread)
     assert abs(float(got.sum()) - float(np.asarray(got).sum())) < 1e-4  # (JAX ops on it: a sum, an index, a +)
     assert np.array_equal(np.asarray(got[1] + 0), np.asarray(fj.normal()(two[1], (4, 6))))
+    factors = jax.device_put(np.full(2, 0.5, np.float32), NamedSharding(pair, spec))  # a batched factor (a
+    got = jax.vmap(lambda k, s: fj.normal(s)(k, (4, 6)))(spread, factors)  # second review)
+    assert abs(float(got.sum()) - float(np.asarray(got).sum())) < 1e-4
+    assert np.array_equal(np.asarray(got[1] + 0), np.asarray(fj.normal(0.5)(two[1], (4, 6))))
 # a whole-tensor initializer in 16 bits, alone and under vmap
 for dt in ("bfloat16", "float16"):
     ortho = lambda k: fj.orthogonal()(k, (16, 8), dt, out_sharding=NamedSharding(mesh, P("y")))  # noqa: E731

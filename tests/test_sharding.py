@@ -74,7 +74,7 @@ def test_orthogonal_refuses_shards_with_the_reason():
 
 NARROW = {**INITS,  # the truncated normal's three proposals (docs/trunc_normal.md), each with rejections to retry
           "trunc_uniform_proposal": lambda out, **kw: fastinit.trunc_normal_(out, 0.0, 1.0, 0.3, 0.9, **kw),
-          "trunc_exp_proposal": lambda out, **kw: fastinit.trunc_normal_(out, 0.0, 1.0, 2.5, 3.0, **kw)}
+          "trunc_exp_proposal": lambda out, **kw: fastinit.trunc_normal_(out, 0.0, 1.0, 1.9, 2.6, **kw)}
 
 
 @pytest.mark.parametrize("dtype", [np.float16, "bfloat16", np.float32, np.float64])
