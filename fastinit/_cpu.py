@@ -657,7 +657,7 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
         elif n == np.int64(tile) and ms == 1 and code == F16 and kind == UNIFORM:
             _tile_f16_uniform(prm, t * _U64(_B), key, stream, d16[m:m + n])
         else:
-            if held[1] and held[0] != t and n < _B:  # a row of a column shard: only its blocks of the tile
+            if held[1] >= tile and held[0] != t and n < _B:  # a row of a column shard: only its blocks of the tile
                 _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n)
                 held[0] = ~_U64(0)  # the scratch holds no whole tile now
             else:
@@ -680,8 +680,8 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            if held[1] and held[0] != t and n * TRUNC_PART_COST < np.int64(tile):  # a column shard's row: its values
-                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)
+            if held[0] != t and n * TRUNC_PART_COST < np.int64(min(held[1], tile)):  # a column shard's row: its
+                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)  # values (rows sharing a tile: each its own)
                 held[0] = ~_U64(0)
             else:
                 _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
@@ -1045,8 +1045,9 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     size = t16.size + t32.size + t64.size
     layout = layout if size else -1  # no row tile for this item
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    held[1] = nd >= 2 and gstride[k if k >= 0 else nd - 2] >= tile and layout != WHOLE_ROWS  # rows a tile apart
-    # share no tile (rows held whole do: a row's last is the next one's first): a short run takes its blocks only
+    # the rows' pitch in global index (0: rows held whole, whose last tile is the next one's first): rows a tile
+    # apart share no tile, and a short run takes its blocks only; a truncated normal's, where its values are few
+    held[1] = gstride[k if k >= 0 else nd - 2] if nd >= 2 and layout != WHOLE_ROWS else 0
     r32, r64, rheld = row_caches(code, layout, cols, gstride[max(k, 0)], tile)
     rheld[1::2] = held[1]
     if short_rows(shape, gstride, tile, size != 0):
@@ -1095,7 +1096,7 @@ def fill_span(d16, d32, d64, code, kind, prm, key, stream, shape, gbase, gstride
 @scalar
 def scratch():
     """A work item's tile scratch (12 KiB, whatever the buffer): words, float32 and float64 values, the index of
-    the tile they hold (none yet) and whether the block's rows lie a tile apart (:func:`span` sets it)."""
+    the tile they hold (none yet) and the pitch of the block's rows in global index (:func:`span` sets it)."""
     held = np.zeros(2, np.uint64)
     held[0] = ~_U64(0)
     return np.empty(4 * _B, np.uint32), np.empty(4 * _B, np.float32), np.empty(2 * _B, np.float64), held

@@ -83,23 +83,26 @@ NARROW = {**INITS,  # the truncated normal's three proposals (docs/trunc_normal.
 def test_narrow_column_shards_equal_the_columns_of_the_whole(name, dtype):
     """Rows of a column shard lie a tile apart: a short row's values come from its own blocks of the tile only
     (not the whole tile: 16x the work for a row of 64; a truncated normal's, each value alone, attempts and all,
-    under tile / 8 values), across slot and tile boundaries, in C and Fortran order, on one and two threads."""
+    under tile / 8 values, or under a row's pitch / 8 where rows share a tile: the (96, 40) matrix's), across slot
+    and tile boundaries, in C and Fortran order, on one and two threads."""
     import ml_dtypes
     import numba
 
     dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
-    fn, gshape = NARROW[name], (96, 3000)
-    full = fn(np.empty(gshape, dt), seed=4, stream=name)
+    fn = NARROW[name]
+    cases = {(96, 3000): [(0, 1), (250, 16), (255, 2), (1020, 9), (3, 64), (500, 255), (700, 256), (1, 700)],
+             (96, 40): [(0, 1), (5, 3), (39, 1), (10, 4), (30, 7), (1, 20)]}  # (c0, width) of each global shape
     before = numba.get_num_threads()
     try:
-        for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
-            numba.set_num_threads(threads)
-            for c0, width in [(0, 1), (250, 16), (255, 2), (1020, 9), (3, 64), (500, 255), (700, 256), (1, 700)]:
-                for order in "CF":
+        for gshape, blocks in cases.items():
+            full = fn(np.empty(gshape, dt), seed=4, stream=name)
+            for threads in (1, min(2, numba.config.NUMBA_NUM_THREADS)):
+                numba.set_num_threads(threads)
+                for (c0, width), order in itertools.product(blocks, "CF"):
                     block = fn(np.empty((96, width), dt, order=order), seed=4, stream=name, global_shape=gshape,
                                offset=(0, c0))
                     want = np.ascontiguousarray(full[:, c0:c0 + width]).view(np.uint8)
                     got = np.ascontiguousarray(block).view(np.uint8)
-                    assert np.array_equal(got, want), (threads, c0, width, order)
+                    assert np.array_equal(got, want), (gshape, threads, c0, width, order)
     finally:
         numba.set_num_threads(before)
