@@ -100,9 +100,6 @@ MAX_ATTEMPTS = 10_000  # truncated normal: reached only if acceptance < ~1e-3 in
 # time).  At the lowest acceptance the choice of proposal gives, 0.627 (the normal proposal on
 # [-0.365, 2.155]), 1.5e-7 of the values are left after 16.
 VECTOR_ATTEMPTS = 16
-# A truncated-normal value drawn alone (:func:`_trunc_part`) costs about this many of a whole tile's vectorized ones
-# (this VM, 2026-12-06 (g)): a row's part of a tile is drawn alone where it has fewer than tile / TRUNC_PART_COST.
-TRUNC_PART_COST = 8
 
 
 @scalar
@@ -680,8 +677,8 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            if held[0] != t and n * TRUNC_PART_COST < np.int64(min(held[1], tile)):  # a column shard's row: its
-                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)  # values (rows sharing a tile: each its own)
+            if held[0] != t and n * trunc_part_cost(code, prm) < np.int64(min(held[1], tile)):  # a column shard's
+                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)  # row: its values (runs sharing a tile too)
                 held[0] = ~_U64(0)
             else:
                 _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
@@ -1001,6 +998,15 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
         _tile_blocks(code, kind, prm, t * _U64(_B) + _U64(lo), key, stream, words[lo:], v32[lo:], v64[lo:], hi - lo)
 
 
+@scalar
+def trunc_part_cost(code, prm):
+    """What a truncated-normal value drawn alone (:func:`_trunc_part`) costs, in a whole tile's vectorized ones (this
+    VM, 2026-12-06 (g), two reviews' timings): 16 for the float32 family's normal proposal (Box-Muller, many lanes
+    wide in the tile), 8 for the others and float64.  A run's part of a tile is drawn alone where it has fewer than
+    tile / cost values (or the runs' pitch / cost, where runs share a tile)."""
+    return 16 if code != F64 and np.int64(prm[METHOD]) == NORMAL_PROPOSAL else 8
+
+
 @kernel
 def _trunc_part(code, prm, t, key, stream, v32, v64, p0, n):
     """As :func:`_tile_part`, truncated normal: tile t's values at positions [p0, p0 + n) into v32 / v64, each from
@@ -1045,11 +1051,15 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     size = t16.size + t32.size + t64.size
     layout = layout if size else -1  # no row tile for this item
     tile = _U64(lanes(code, kind, np.int64(prm[METHOD])) * _B)
-    # the rows' pitch in global index (0: rows held whole, whose last tile is the next one's first): rows a tile
-    # apart share no tile, and a short run takes its blocks only; a truncated normal's, where its values are few
-    held[1] = gstride[k if k >= 0 else nd - 2] if nd >= 2 and layout != WHOLE_ROWS else 0
+    # held[1]: the pitch in global index of the runs a run call is given (0: rows held whole, whose last tile is the
+    # next one's first): runs a tile apart share no tile, and a short one takes its blocks only (a truncated
+    # normal's, where its values are few: also where runs share a tile); the row tile's rows, or the runs along the
+    # last axis where no row tile holds two rows (a review: a 3-D shard's runs had been given the rows' pitch)
+    rows_pitch = gstride[k if k >= 0 else nd - 2] if nd >= 2 and layout != WHOLE_ROWS else _U64(0)
+    runs_pitch = gstride[nd - 2] if nd >= 2 else _U64(0)
+    held[1] = rows_pitch
     r32, r64, rheld = row_caches(code, layout, cols, gstride[max(k, 0)], tile)
-    rheld[1::2] = held[1]
+    rheld[1::2] = rows_pitch
     if short_rows(shape, gstride, tile, size != 0):
         idx = np.empty(nd, np.int64)
         m = start_nd(pos, shape, mstride, mbase, idx)
@@ -1063,6 +1073,7 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     while pos < end:
         rows = tile_rows(pos, end, shape[max(k, 0)], cols, pitch, size)
         if rows:
+            held[1] = rows_pitch
             g, m = row_start(pos // cols, k + 2, shape, gstride, mstride, gbase, mbase)
             c0 = np.int64(0)
             while c0 < cols:
@@ -1080,6 +1091,7 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
             pos += rows * cols
             continue
         g, length, m = _segment(pos, end, shape, gbase, gstride, mbase, mstride)
+        held[1] = runs_pitch
         run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, mstride[nd - 1], words, v32, v64, held)
         pos += length
 

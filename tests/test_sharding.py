@@ -83,8 +83,8 @@ NARROW = {**INITS,  # the truncated normal's three proposals (docs/trunc_normal.
 def test_narrow_column_shards_equal_the_columns_of_the_whole(name, dtype):
     """Rows of a column shard lie a tile apart: a short row's values come from its own blocks of the tile only
     (not the whole tile: 16x the work for a row of 64; a truncated normal's, each value alone, attempts and all,
-    under tile / 8 values, or under a row's pitch / 8 where rows share a tile: the (96, 40) matrix's), across slot
-    and tile boundaries, in C and Fortran order, on one and two threads."""
+    under tile / 16 or 8 values, or under a row's pitch / 16 or 8 where rows share a tile: the (96, 40) matrix's),
+    across slot and tile boundaries, in C and Fortran order, on one and two threads."""
     import ml_dtypes
     import numba
 
