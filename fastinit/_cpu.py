@@ -1057,7 +1057,6 @@ def span(run, tile_at, d16, d32, d64, code, kind, prm, key, stream, shape, gbase
     # last axis where no row tile holds two rows (a review: a 3-D shard's runs had been given the rows' pitch)
     rows_pitch = gstride[k if k >= 0 else nd - 2] if nd >= 2 and layout != WHOLE_ROWS else _U64(0)
     runs_pitch = gstride[nd - 2] if nd >= 2 else _U64(0)
-    held[1] = rows_pitch
     r32, r64, rheld = row_caches(code, layout, cols, gstride[max(k, 0)], tile)
     rheld[1::2] = rows_pitch
     if short_rows(shape, gstride, tile, size != 0):

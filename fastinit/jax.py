@@ -156,7 +156,9 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
         try:
             return filled, _structured.check_by_empty_fill(fill, filled, dt, not whole, seed=0, stream=stream)
         except ValueError as e:
-            raise ValueError(f"{said} for {dt} {shape}: {e}" if said and named else str(e)) from None
+            if not (said and named):
+                raise
+            raise ValueError(f"{said} for {dt} {shape}: {e}") from None
 
     def init(key, shape, dtype=default_dtype, out_sharding=None) -> jax.Array:
         shape, dt, words = shape_tuple(shape), _dtype(dtype), _key_words(key)
