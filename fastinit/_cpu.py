@@ -670,6 +670,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
     compile only when a truncated normal is first asked for)."""
     wide_vectors()
     tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
+    cost, reach = trunc_part_cost(code, prm), np.int64(min(held[1], tile))  # (a part drawn alone: n * cost < reach)
     end = g + _U64(length)
     while g < end:
         t, p0, n = _next_tile(g, end, tile)
@@ -677,8 +678,8 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            if held[0] != t and n * trunc_part_cost(code, prm) < np.int64(min(held[1], tile)):  # a column shard's
-                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)  # row: its values (runs sharing a tile too)
+            if held[0] != t and n * cost < reach:  # a column shard's row: its values (runs sharing a tile too)
+                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)
                 held[0] = ~_U64(0)
             else:
                 _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
