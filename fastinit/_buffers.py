@@ -534,12 +534,13 @@ def is_int(value) -> bool:
 
 
 def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
-    """``value`` (an int or a sequence of ints) as a tuple of Python ints, NumPy's way: TypeError naming ``name``
-    for anything else (a float or bool is never truncated to a size; a str, dict or iterator is not a sequence),
-    ValueError for a negative entry.  The one shape check of shapes, global shapes, offsets and file specs."""
+    """``value`` (an int, a 0-d integer array, or a sequence of them) as a tuple of Python ints, NumPy's way:
+    TypeError naming ``name`` for anything else (a float or bool is never truncated to a size; a str, dict or
+    iterator is not a sequence), ValueError for a negative entry.  The one shape check of shapes, global shapes,
+    offsets and file specs."""
     if type(value) is tuple and all(type(v) is int and v >= 0 for v in value):  # the common case (0.5 us, not 1.5)
         return value
-    if is_int(value):
+    if is_int(value) or getattr(value, "ndim", None) == 0:  # a size (a 0-d integer array too, as np.empty takes it)
         value = (value,)
     try:
         if isinstance(value, (str, bytes, dict, set, frozenset)) or iter(value) is value:  # not a sequence of

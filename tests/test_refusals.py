@@ -53,6 +53,8 @@ BAD_CALLS = [
     ("xavier_uniform_", (), {"gain": np.timedelta64(2, "Y")}, TypeError, "gain must be a real number"),
     ("sparse_", (np.timedelta64(0),), {}, TypeError, "sparsity must be a real number"),
     ("uniform_", (), {"global_shape": (6, np.timedelta64(7))}, TypeError, "global_shape must be a tuple of ints"),
+    ("uniform_", (), {"global_shape": (6, np.array(7.0))}, TypeError, "global_shape must be a tuple of ints"),
+    ("uniform_", (), {"global_shape": (6, np.array(True))}, TypeError, "global_shape must be a tuple of ints"),
     ("variance_scaling_", (1.0, "fan_in", "normal"), {"in_axis": True}, TypeError, "in_axis must be an int or a "),
     ("variance_scaling_", (1.0, "fan_in", "normal"), {"in_axis": "1"}, TypeError, "in_axis must be an int or a "),
     ("variance_scaling_", (1.0, "fan_in", "normal"), {"out_axis": (np.True_,)}, TypeError, "out_axis must be"),
@@ -257,6 +259,22 @@ def test_small_argument_forms_are_refused_or_taken_by_name():
                           fastinit.uniform_(np.empty(3), 0.25, 1, seed=1))
     with pytest.raises(ValueError, match="overflows float32"):  # a finite number, however large, is not inf
         fastinit.constant_(np.zeros(2, np.float32), Fraction(10**400))
+
+
+def test_a_0_d_integer_array_is_a_size_as_numpy_and_torch_take_it():
+    """np.empty(np.array(3)) and torch.empty(np.array(3)) take a 0-d integer array as a size: so do shapes, global
+    shapes and offsets (a 0-d bool or float array is still refused, above)."""
+    torch = pytest.importorskip("torch")
+    three = (np.array(3), np.uint8(3), torch.tensor(3))
+    for n in three:
+        assert np.array_equal(fastinit.normal(n, seed=1), fastinit.normal(3, seed=1))
+    for n in (np.array(3.0), np.array(True), torch.tensor(True)):
+        with pytest.raises(TypeError, match="shape must be a tuple of ints"):
+            fastinit.normal(n, seed=1)
+    whole = fastinit.uniform_(np.empty((6, 7)), seed=2)
+    part = fastinit.uniform_(np.empty((3, 7)), seed=2, global_shape=(np.array(6), torch.tensor(7)),
+                             offset=(np.array(3), 0))
+    assert np.array_equal(part, whole[3:])
 
 
 def test_quiet_blocks_silence_fastinit_warnings_in_their_thread_only_and_nest():
