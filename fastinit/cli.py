@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import decimal
+import fractions
 import functools
 import json
 import math
@@ -90,7 +91,7 @@ _BYTE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**1
 def _bytes(text: str) -> int:
     """A byte count as huggingface_hub reads ``max_shard_size``: 5GB (5·10⁹), 500MB, 2GiB (2·2³⁰), 4096."""
     m = re.fullmatch(r"\s*([0-9]{1,20}(?:\.[0-9]{0,20})?)\s*([KMGT]I?B|B)?\s*", text, re.IGNORECASE)
-    n = int(float(m.group(1)) * _BYTE_UNITS[(m.group(2) or "").upper()]) if m else 0  # (20 digits: finite)
+    n = int(fractions.Fraction(m.group(1)) * _BYTE_UNITS[(m.group(2) or "").upper()]) if m else 0  # (exact)
     if n < 1:
         raise argparse.ArgumentTypeError(f"must be a size in bytes such as 5GB, 500MB or 2GiB, got {text!r}")
     return n

@@ -783,7 +783,8 @@ def test_init_max_file_size_writes_a_checkpoint_of_files_and_their_index(tmp_pat
         assert main(["init", "--arch", "mlp-mnist", "--no-progress", *args]) == 0
         assert "model-00001-of-00002.safetensors" in os.listdir(tmp_path)
     for size, bytes_ in (("5GB", 5 * 10**9), ("500mb", 500 * 10**6), ("2GiB", 2 * 2**30), ("4096", 4096),
-                         ("1.5KB", 1500)):
+                         ("1.5KB", 1500), ("12345678901234567891", 12345678901234567891),
+                         ("9007199254740993B", 2**53 + 1)):  # (exact: a float had rounded both)
         assert _bytes(size) == bytes_
     capsys.readouterr()
     for size in ("5 apples", "0", "-1GB", "1" + "0" * 400):  # argparse's exit, with the flag's own refusal
