@@ -109,7 +109,11 @@ def test_variance_arguments_are_checked_by_name():
                          (dict(seed=2**64), ValueError, r"seed must lie in \[0, 2\*\*64\)"),
                          (dict(schemes=["he_normal", "glorot"]), ValueError, r"unknown scheme\(s\) \['glorot'\]"),
                          (dict(schemes=[]), ValueError, "schemes must name one or more of"),  # (its table had
-                         (dict(dtype="bfloat16"), ValueError, "dtype must be float32 or float64, got 'bfloat16'")):
+                         (dict(dtype="bfloat16"), ValueError, "dtype must be float32 or float64, got 'bfloat16'"),
+                         (dict(depth=1), ValueError, "depth must be an int >= 2, got 1"),
+                         (dict(width=4.0), TypeError, "width must be an int >= 1, got float 4.0"),  # (a TypeError,
+                         (dict(batch=True), TypeError, "batch must be an int >= 2, got bool True"),  # as the seed's:
+                         (dict(depth=np.timedelta64(3)), TypeError, "depth must be an int >= 2")):  # is_int's rule)
         # failed, NumPy's message for bfloat16: a review, 2026-12-06 (f))
         with pytest.raises(exc, match=msg):
             variance.run_variance(**{"depth": 2, "width": 4, "batch": 2, **kw})
