@@ -238,9 +238,10 @@ def _raw16(storage: np.dtype, want: np.dtype) -> bool:
     float16 / bfloat16: torch exports bfloat16 as int16, and raw 16-bit buffers hold either.  Other integers
     are refused: reading an int32 buffer as float32 is a mistake, not a request.  So is a float dtype (ml_dtypes'
     bfloat16 has kind 'V' too): bfloat16 is never read as float16, nor the reverse; and byte-swapped storage
-    ('>i2' here: native-order bytes would read back as other numbers, as a '>f2' array is refused)."""
+    ('>i2' here: native-order bytes would read back as other numbers, as a '>f2' array is refused); and a
+    structured dtype (fields, or a subarray: numbers of their own, not raw bytes)."""
     return (storage.isnative and storage.kind in "uiV" and storage.itemsize == want.itemsize == 2
-            and storage_code(storage) is None)
+            and storage.fields is None and storage.subdtype is None and storage_code(storage) is None)
 
 
 def _cuda_target(out, dtype, name: str) -> CudaTarget:

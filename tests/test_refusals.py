@@ -157,6 +157,19 @@ def test_byte_swapped_16_bit_integer_storage_is_not_read_as_float16_or_bfloat16(
                 assert np.array_equal(swapped, np.arange(4))
 
 
+def test_a_2_byte_structured_array_is_not_relabelled_as_float16_but_raw_void_is():
+    """A structured dtype holds numbers of its own: dtype= does not reinterpret it (it had, as kind 'V'); plain
+    2-byte void, raw bytes, is read as float16 / bfloat16 like 16-bit integer storage."""
+    pairs = np.arange(8, dtype=np.uint8).view([("a", "u1"), ("b", "u1")])
+    before = pairs.copy()
+    with pytest.raises(TypeError, match=r"dtype='float16' does not match out.dtype \(\[\('a', 'u1'\)"):
+        fastinit.uniform_(pairs, seed=3, dtype="float16")
+    assert np.array_equal(pairs, before)
+    raw = np.zeros(4, "V2")
+    fastinit.uniform_(raw, seed=3, dtype="bfloat16")
+    assert np.array_equal(raw.view(np.uint16), fastinit.uniform_(np.zeros(4, np.uint16), seed=3, dtype="bfloat16"))
+
+
 def test_buffer_formats_numpy_cannot_read_are_type_errors_naming_out():
     import ctypes
     for buf in [(ctypes.c_wchar * 4)(), (ctypes.c_longdouble * 2)(), (ctypes.POINTER(ctypes.c_int) * 2)()]:
