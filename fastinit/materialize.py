@@ -592,7 +592,8 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
     seeded from (seed, name)); each original keeps its own memory, and an overridden one its values.  A spectral
     norm first in the chain also gets what its constructor gives: ``_u``, ``_v`` drawn N(0, 1) (streams: their
     names), normalized, then 15 power iterations on the weight as overrides leave it (they run after them); a
-    vector an override names is left to it, and then no power iteration runs."""
+    vector an override names is left to it, and then no power iteration runs.  The originals are also known by
+    ``name``: an override matching it sets them through right_inverse with its values (``assign``'s ``rule``)."""
     if not parametrize.is_parametrized(holder, local):
         return None
     chain = holder.parametrizations[local]
@@ -603,7 +604,10 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
     vectors = {b: getattr(norm, b) for b in ("_u", "_v")} if norm is not None else {}
     placeholder = _Method(f"{method.label}, set as {name} through right_inverse", _noop, check=False)
 
-    def assign(entries: dict) -> None:
+    def assign(entries: dict, rule: _Method | None = None) -> None:
+        """``rule``: an override naming the parametrized tensor (``0.weight``, its module's class), in the rule's
+        stead."""
+        rule = rule or method
         written = [i for i, x in enumerate(originals) if entries[id(x)].method is placeholder]
         drawn = {b: entries[id(x)].name for b, x in vectors.items() if entries[id(x)].method is placeholder}
         missing = [type(p).__name__ for p in chain if not hasattr(p, "right_inverse")]
@@ -614,7 +618,7 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
 
         def fill(t, seed, stream, place):
             value = torch.empty(shape, dtype=t.dtype, device=t.device)
-            method.fill(value, seed, name, {})
+            rule.fill(value, seed, name, {})
             current = _originals(chain)
             memory = [o.detach() for o in current]  # right_inverse's set_ gives each original its result's memory
             with torch.no_grad(), _torch_rng(_fallback_seed(seed, name), t.device):
@@ -625,7 +629,7 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
                     o.set_(own)  # back in its own memory (strides, optimizers); an overridden one as it was
 
         def check(twin, seed, stream, place):
-            method.dry_run(torch.empty(shape, dtype=twin.dtype, device="meta"), seed, name, {})
+            rule.dry_run(torch.empty(shape, dtype=twin.dtype, device="meta"), seed, name, {})
 
         def draw(t, seed, stream, place):
             for b, qualified in drawn.items():
@@ -641,7 +645,8 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
                 entries[id(x)].method = first if x is tensors[0] else _Method(
                     f"set with {entries[id(tensors[0])].name}", _noop, any_dtype=True, placeable=False)
 
-        give([originals[i] for i in written], _Method(placeholder.label, fill, check=check, placeable=False))
+        give([originals[i] for i in written], _Method(f"{rule.label}, set as {name} through right_inverse", fill,
+                                                      check=check, placeable=False))
         iterated = f", 15 power iterations on {name}" if len(drawn) == len(vectors) else ""
         give([vectors[b] for b in drawn], _Method(f"normal(0, 1) normalized{iterated}", draw, check=False, late=True))
 
@@ -1682,7 +1687,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
 
     # 3. Plan: scheme rules, descendants before ancestors so that an ancestor's rule wins (as in construction).
     fallback: list = []
-    parametrized: dict = {}  # (id(module), name) -> assign(entries) of its parametrized tensor's group
+    parametrized: dict = {}  # (id(module), name) -> assign(entries, rule) of its parametrized tensor's group
+    known_as: dict = {}  # id(an original) -> (that group's key, its module, its parametrized tensor's name)
     parents: list = []  # modules owning no tensor whose reset_parameters() is not called (as FSDP's materializing)
     order = _post_order(modules)
     own_init = _hf_models(modules) if scheme.name == "hf" else {}  # (their _init_weights: the laws)
@@ -1714,36 +1720,50 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             holder = m.get_submodule(sub) if sub else m
             t = holder._parameters.get(local, holder._buffers.get(local))
             if t is None:  # parametrized; or replaced by a hook (torch.nn.utils.weight_norm): its tensors lack a rule
-                got = _reparametrized(holder, local, method, f"{prefix}.{rel}" if prefix else rel)
+                qualified = f"{prefix}.{rel}" if prefix else rel
+                got = _reparametrized(holder, local, method, qualified)
                 if got is not None:
                     tensors, placeholder, parametrized[id(holder), local] = got  # an ancestor's rule wins
                     for x in tensors:
                         entries[id(x)].method, entries[id(x)].at = placeholder, prefix
+                    for x in _originals(holder.parametrizations[local]):
+                        known_as[id(x)] = ((id(holder), local), holder, qualified)
                 continue
             e = entries[id(t)]
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
                 e.method, e.at = method, prefix
-    # Overrides: the first matching entry wins, beating rules and fallbacks.
+    # Overrides: the first matching entry wins, beating rules and fallbacks.  A parametrized tensor's originals are
+    # also known by its name (and its module's class): a key matching that sets them through right_inverse.
     used, hidden, exempt = set(), {}, set()  # hidden: a key matching only tensors an earlier key took -> that key
+    group_rules: dict = {}  # a parametrized tensor's group -> the override its name matches
     for e in entries.values():
         names = (e.name, *e.aliases)
         owners = (e.owner, *(module.get_submodule(a.rpartition(".")[0]) for a in e.aliases))
+        group, holder, qualified = known_as.get(id(e.tensor), (None, None, None))
         won = None
         for i, (key, value) in enumerate(rules):
+            via = group is not None and _match(key, (qualified,), (holder,), "parameter")
             if won is not None:
-                if i not in used and i not in hidden and _match(key, names, owners, e.kind):
+                if i not in used and i not in hidden and (via or _match(key, names, owners, e.kind)):
                     hidden[i] = rules[won][0]
                 continue
-            if _match(key, names, owners, e.kind):
+            if via or _match(key, names, owners, e.kind):
                 won = i
                 used.add(i)
                 if isinstance(value, str) and value == "default":  # exempt: as with no override (the rule, a
                     exempt.add(id(e))  # Hugging Face model's law, found after the overrides, or the module's own
                     continue  # default)
+                if via and not (isinstance(value, str) and value == "keep"):  # the group's values, through
+                    if group not in group_rules:  # right_inverse (its placeholder stays: assign below writes it)
+                        group_rules[group] = _shortcut(value, scheme) if isinstance(value, str) else \
+                            _callable_method(value, qualified, False)
+                    e.at = None
+                    continue
                 if isinstance(value, str):
                     method = _shortcut(value, scheme)
                     if value == "keep" and e.tensor.is_meta:
-                        raise ValueError(f"overrides: 'keep' for {e.name!r}, a meta tensor with no values to keep")
+                        raise ValueError(f"overrides: 'keep' for {qualified if via else e.name!r}, a meta tensor "
+                                         "with no values to keep")
                 else:
                     method = _callable_method(value, e.name, bool(e.place))
                 e.method, e.at = method, None
@@ -1755,8 +1775,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         raise ValueError(f"overrides keys whose every tensor an earlier key takes (the first match wins): "
                          f"{', '.join(shadowed)}; put the specific key first, or keep one key for a tied tensor's "
                          "names (they name one tensor)")
-    for assign in parametrized.values():  # the tensors of a parametrized weight no override names
-        assign(entries)
+    for group, assign in parametrized.items():  # the tensors of a parametrized weight no override names itself
+        assign(entries, group_rules.get(group))
     ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents
                if any(not e.overridden and id(e) not in exempt for e in _below(m, entries))]  # ("default": as meant)
     if ignored:

@@ -786,6 +786,46 @@ def test_parametrized_weights_get_their_rule_through_right_inverse(meta):
         assert float(torch.linalg.matrix_norm(model[1].weight, 2)) == pytest.approx(1, abs=0.03)
 
 
+@pytest.mark.parametrize("meta", [False, True])
+def test_an_override_naming_a_parametrized_weight_sets_it_through_right_inverse(meta):
+    """A glob on ``0.weight``, a regex, or the module's class reach a parametrized weight (they had skipped it, or
+    been refused as matching nothing): the override's values for the unparametrized weight (stream: its name) are
+    assigned, as the rule's are; a key naming an original itself still sets that one alone."""
+    def build():
+        return nn.Sequential(nn.utils.parametrizations.weight_norm(nn.Linear(24, 16)),
+                             nn.utils.parametrizations.spectral_norm(nn.Linear(16, 8)), nn.Linear(8, 4))
+    trunc = functools.partial(ft.trunc_normal_, std=0.05, a=-0.1, b=0.1)
+    for overrides in ({"*.weight": "trunc_normal"}, {re.compile(r"^\d\.weight$"): "trunc_normal"},
+                      {nn.Linear: trunc}, {"0.weight": trunc, "1.weight": trunc, "2.weight": trunc}):
+        model = _meta(build) if meta else build()
+        summary = materialize(model, seed=3, overrides=overrides)
+        plain = nn.Sequential(nn.Linear(24, 16), nn.Linear(16, 8), nn.Linear(8, 4))
+        materialize(plain, seed=3, overrides={"*.weight": next(iter(overrides.values()))})
+        with torch.no_grad():
+            assert torch.allclose(model[0].weight, plain[0].weight, rtol=1e-6, atol=0), overrides
+            assert torch.equal(model[1].parametrizations.weight.original, plain[1].weight), overrides
+            assert torch.equal(model[2].weight, plain[2].weight), overrides
+        assert summary["0.parametrizations.weight.original0"].method.endswith(", set as 0.weight through right_inverse")
+        assert summary["1.parametrizations.weight.0._u"].method == \
+            "normal(0, 1) normalized, 15 power iterations on 1.weight"  # (on the override's weight)
+    model = build()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    summary = materialize(model, seed=4, overrides={"0.parametrizations.weight.original0": "ones", "0.weight": trunc,
+                                                    "1.weight": "keep", "2.weight": "default"})
+    g = model[0].parametrizations.weight.original0
+    assert torch.equal(g, torch.ones_like(g)) and summary["0.parametrizations.weight.original0"].method == "ones"
+    v = model[0].parametrizations.weight.original1.detach()  # v from right_inverse of the override's weight
+    assert "trunc_normal" in summary["0.parametrizations.weight.original1"].method and float(v.abs().max()) <= 0.1
+    assert torch.equal(model[1].parametrizations.weight.original, before["1.parametrizations.weight.original"])
+    assert summary["1.parametrizations.weight.original"].method == "keep (current values)"
+    assert "kaiming_uniform" in summary["2.weight"].method  # "default": the rule
+    with pytest.raises(ValueError, match=r"'keep' for '0\.weight', a meta tensor"):
+        materialize(_meta(build), seed=0, overrides={"0.weight": "keep"})
+    with pytest.raises(ValueError, match=r"overrides keys whose every tensor an earlier key takes.*'0\.weight' "
+                                         r"\(by <class 'torch\.nn\.modules\.linear\.Linear'>\)"):
+        materialize(build(), seed=0, overrides={nn.Linear: "zeros", "0.weight": trunc})
+
+
 def test_spectral_norm_vectors_are_a_function_of_seed_and_name_and_yield_to_overrides():
     def build():
         with torch.device("meta"):
