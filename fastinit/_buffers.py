@@ -476,7 +476,8 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
         if _raw16(out.dtype, want):  # as for buffers: 16-bit integer storage read as float16 / bfloat16
             return out.view(want)
         raise TypeError(f"dtype={dtype!r} does not match {name}.dtype ({out.dtype}); drop dtype= for arrays "
-                        "(only 16-bit integer arrays in native byte order are reinterpreted, as float16 or bfloat16)")
+                        "(only 16-bit integer arrays in native byte order, and plain 2-byte void, are reinterpreted, "
+                        "as float16 or bfloat16)")
     try:
         mv = memoryview(out)
     except ValueError as e:  # (a released memoryview)

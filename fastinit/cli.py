@@ -547,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fastinit",
                                 description="Compiled, reproducible, memory-speed weight initialization.",
                                 epilog="exit codes: 0 success, 1 a check, a compile or a timed fill failed, 2 usage or "
-                                       "output error, 130 interrupted; `fastinit COMMAND --help` shows examples",
+                                       "output error, 130 interrupted, 141 its output pipe closed early "
+                                       "(`| head`); `fastinit COMMAND --help` shows examples",
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"fastinit {__version__}")
     sub = p.add_subparsers(dest="command", required=True)

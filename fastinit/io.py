@@ -589,8 +589,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     ``from_pretrained`` reads, is written last.  One seed for every file (each records it); the values are
     :func:`write_safetensors`'s, whatever the split.  Everything is checked (every tensor, every file name, the free
     space for all of them) before the first file is written; each file, and the index, is written atomically; an
-    earlier index is removed before the first file (an interrupted write leaves no index naming a mix of old and
-    new files).  Once it is all written, the files of an earlier split that this one does not name
+    earlier index that names any file about to be overwritten is removed before the first file (an interrupted
+    write leaves no index naming a mix of old and new files); one naming none of them stays until the new index
+    replaces it.  Once it is all written, the files of an earlier split that this one does not name
     (``model-NNNNN-of-NNNNN.safetensors`` beside it) are removed, as ``save_pretrained`` removes them, and so is an
     earlier index when one file was written (it would name files no longer there).  ``seed``,
     ``metadata``, ``block_bytes``, ``progress``: as :func:`write_safetensors` (one bar for all the files); the

@@ -444,7 +444,7 @@ _ZEROS = functools.partial(_init.normal_, mean=0.0, std=0.0)  # JAX's draw times
 
 def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """U[0, scale) (jax.nn.initializers.uniform); scale 0 gives zeros, as JAX's draw times 0 (a traced scale:
-    :func:`_factored`)."""
+    computed on the host with the key, docs/guide.md "JAX")."""
     scale = _number(scale, "scale", factor=True)
     if _is_traced(scale):
         return _factored(lambda f: uniform(f, dtype, stream=stream), scale, dtype, "mirror")
@@ -455,7 +455,7 @@ def uniform(scale: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> In
 
 def normal(stddev: float = 1e-2, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """N(0, stddev²) (jax.nn.initializers.normal; a negative stddev, which JAX multiplies in, is the same law; a
-    traced stddev: :func:`_factored`)."""
+    traced stddev: computed on the host with the key, docs/guide.md "JAX")."""
     stddev = _number(stddev, "stddev", factor=True)
     if _is_traced(stddev):
         return _factored(lambda f: normal(f, dtype, stream=stream), stddev, dtype, "abs")
@@ -483,7 +483,8 @@ def _not_negative(value, fn: str, name: str):
 def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0, *,
                      stream: Stream = 0) -> Initializer:
     """N(0, stddev²) truncated to [lower·stddev, upper·stddev] (jax.nn.initializers.truncated_normal); stddev 0
-    gives zeros, as JAX's draw times 0 (a traced stddev: :func:`_factored`; the bounds are concrete)."""
+    gives zeros, as JAX's draw times 0 (a traced stddev: computed on the host with the key, docs/guide.md "JAX"; the
+    bounds are concrete)."""
     stddev, lower, upper = _number(stddev, "stddev", factor=True), _number(lower, "lower"), _number(upper, "upper")
     if _is_traced(stddev):
         return _factored(lambda f: truncated_normal(f, dtype, lower, upper, stream=stream), stddev, dtype, "mirror")
@@ -503,7 +504,7 @@ def variance_scaling(scale: float, mode: str, distribution: str, in_axis: Axes =
                      batch_axis: Axes = (), dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """Var(W) = scale / n, n from ``mode`` over the fans of ``in_axis`` / ``out_axis``
     (jax.nn.initializers.variance_scaling; :func:`fastinit.variance_scaling_`).  ``batch_axis`` is not
-    supported (NotImplementedError).  A traced scale: :func:`_factored`."""
+    supported (NotImplementedError).  A traced scale: computed on the host with the key (docs/guide.md "JAX")."""
     if np.size(batch_axis) != 0:  # (), [], an empty NumPy or JAX array: none
         raise NotImplementedError(f"batch_axis={batch_axis!r}: fastinit's fans have no batch axes; fill each "
                                   "batch member with its own stream instead")
@@ -542,7 +543,7 @@ he_normal = kaiming_normal = _scheme("he_normal", 2.0, "fan_in", "truncated_norm
 def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """scale × a Haar (semi-)orthogonal matrix over ``column_axis`` against the other axes flattened
     (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`; a traced scale:
-    :func:`_factored`)."""
+    computed on the host with the key, docs/guide.md "JAX")."""
     if not is_int(column_axis):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
     scale = _number(scale, "scale", factor=True)

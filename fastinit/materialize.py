@@ -92,7 +92,8 @@ class Scheme:
     ``normal_(0, initializer_range)``); truncated normals via ``overrides`` ("trunc_normal").
     ``"hf"``: a Hugging Face (transformers 5) model's own ``_init_weights``, tensor by tensor, as a dry run of it
     records: what it draws whole with a torch.nn.init sampler (``normal_``, ``uniform_``, ``trunc_normal_``,
-    ``xavier_*``, ``kaiming_*``; an embedding's padding row zeroed after ``normal_`` too) or sets whole to a constant,
+    ``xavier_*``, ``kaiming_*``, ``orthogonal_``; an embedding's padding row zeroed after ``normal_`` too) or sets
+    whole to a constant or an identity (``eye_``),
     fastinit draws or sets with that law by (seed, name); anything else (computed tables) its own init writes, as a
     fallback; what it never writes keeps its constructor's law
     (``"torch"``'s rules).  Modules outside a Hugging Face model: as ``"llama"``.

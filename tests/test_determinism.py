@@ -316,7 +316,8 @@ def test_16_bit_integer_storage_reads_as_float16_or_bfloat16_with_dtype():
         fastinit.normal_(mv, std=0.02, seed=42, stream="w", dtype=dt)
         assert np.array_equal(np.asarray(mv).view(np.uint16), ref.view(np.uint16).ravel())
     for other, dt in [(np.int32, "float32"), (ml_dtypes.bfloat16, "float16"), (np.float16, "bfloat16")]:
-        with pytest.raises(TypeError, match="only 16-bit integer arrays in native byte order are reinterpreted"):
+        with pytest.raises(TypeError, match="only 16-bit integer arrays in native byte order, and plain 2-byte "
+                                            "void, are reinterpreted"):
             fastinit.normal_(np.zeros(4, other), dtype=dt)
 
 
