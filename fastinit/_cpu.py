@@ -1240,7 +1240,11 @@ class one_thread:
     def __enter__(self):
         get, put = _thread_count()
         self._saved.append(get())
-        put(1)
+        try:
+            put(1)
+        except BaseException:  # a Ctrl-C raised as numba's call returns: __exit__ will not run, so undo it here
+            put(self._saved.pop())
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -1260,8 +1264,8 @@ def _alone(kernel, args) -> None:
     if threads == 1:
         kernel(*args)
         return
-    put(1)
-    try:
+    try:  # (put(1) inside: a Ctrl-C raised as numba's call returns had left the count at 1 for good)
+        put(1)
         kernel(*args)
     finally:
         put(threads)

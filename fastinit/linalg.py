@@ -329,15 +329,17 @@ def _one_blas_thread() -> Iterator[None]:
     (whose 3.8 rule lets one "controlling thread" set OpenBLAS's count and ignores the others): fastinit neither
     waits for nor takes that control.  Another thread changing the count while a call runs can change its bits."""
     mine: list = []
-    with _BLAS_LOCK:  # counted first, then limited: an interrupt in between leaves the count to restore
-        _blas_held[0] += 1
-        if _blas_held[0] == 1:
-            _blas_held[1] = []
-            for lib in _blas():
-                if not _per_thread(lib):
-                    _blas_held[1].append((lib, lib.get_num_threads()))
-                    _set_threads(lib, 1)
-    try:
+    counted = False
+    try:  # counted, then each limit recorded before it is set, all inside: the finally undoes what an interrupt
+        with _BLAS_LOCK:  # (a Ctrl-C raised as a library's call returns) left done (it had wedged the count,
+            _blas_held[0] += 1  # and with it the limit, for good: orthogonal_'s bits changed)
+            counted = True
+            if _blas_held[0] == 1:
+                _blas_held[1] = []
+                for lib in _blas():
+                    if not _per_thread(lib):
+                        _blas_held[1].append((lib, lib.get_num_threads()))
+                        _set_threads(lib, 1)
         _limit_here(mine)
         yield
     finally:
@@ -345,13 +347,14 @@ def _one_blas_thread() -> Iterator[None]:
             for lib, count in mine:
                 _set_threads(lib, count)
         finally:
-            with _BLAS_LOCK:
-                _blas_held[0] -= 1
-                if _blas_held[0] == 0:
-                    held, _blas_held[1] = _blas_held[1], None
-                    for lib, count in held or ():
-                        if lib.get_num_threads() == 1:
-                            _set_threads(lib, count)
+            if counted:
+                with _BLAS_LOCK:
+                    _blas_held[0] -= 1
+                    if _blas_held[0] == 0:
+                        held, _blas_held[1] = _blas_held[1], None
+                        for lib, count in held or ():
+                            if lib.get_num_threads() == 1:
+                                _set_threads(lib, count)
 
 
 def _limit_here(saved: list | None = None) -> list:

@@ -429,3 +429,59 @@ def test_a_ctrl_c_lost_inside_a_ctypes_callback_still_stops_the_command(tmp_path
     assert out.strip() == "fired", err
     assert proc.returncode == 130 and err.endswith("fastinit init: interrupted\n"), err
     assert path.read_text() == "old\n" and os.listdir(tmp_path) == ["mlp.safetensors"]
+
+
+def test_a_ctrl_c_as_numbas_thread_count_call_returns_leaves_the_count_as_it_was(monkeypatch):
+    """A signal arriving during numba's set-thread-count call (ctypes: the GIL released) raises its
+    KeyboardInterrupt as the call returns: a small fill (run on the calling thread alone) and ``one_thread`` (small
+    orthogonal_ calls, materialize) had left the count at 1 for good (a review: 71 of 3000 timed interrupts)."""
+    import numba
+
+    before = numba.get_num_threads()
+    if before < 2:
+        pytest.skip("one numba thread: nothing to restore")
+    get, put = _cpu._thread_count()
+    armed = [True]
+
+    def put_then_interrupted(n):
+        put(n)
+        if n == 1 and armed[0]:
+            armed[0] = False
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_cpu, "_thread_count", lambda: (get, put_then_interrupted))
+    out = np.zeros(1000, np.float32)
+    with pytest.raises(KeyboardInterrupt):
+        fastinit.normal_(out, seed=0)
+    assert numba.get_num_threads() == before and not out.any()
+    armed[0] = True
+    with pytest.raises(KeyboardInterrupt):
+        with _cpu.one_thread():
+            pass
+    assert numba.get_num_threads() == before
+
+
+def test_a_ctrl_c_as_the_blas_limit_is_set_leaves_no_limit_and_orthogonal_bits_unchanged(monkeypatch):
+    """The same for orthogonal_'s process-wide one-thread BLAS limit: an interrupt raised as a library's
+    set-threads call returns had left the callers' count at 1 for good, so no later call limited BLAS again (or
+    BLAS stayed on one thread): the same seed then gave other bits (a review: 2.2e-7 apart at 300 x 300)."""
+    from fastinit import linalg
+
+    ref = fastinit.orthogonal_(np.empty((300, 300), np.float32), seed=1).copy()
+    libs = [lib for lib in linalg._blas() if not linalg._per_thread(lib)]
+    if not libs:
+        pytest.skip("no process-wide BLAS limit here")
+    before = [lib.get_num_threads() for lib in libs]
+    real, armed = linalg._set_threads, [True]
+
+    def set_then_interrupted(lib, count):
+        real(lib, count)
+        if count == 1 and armed[0]:
+            armed[0] = False
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(linalg, "_set_threads", set_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fastinit.orthogonal_(np.empty((300, 300), np.float32), seed=1)
+    assert linalg._blas_held == [0, None] and [lib.get_num_threads() for lib in libs] == before
+    assert np.array_equal(fastinit.orthogonal_(np.empty((300, 300), np.float32), seed=1), ref)
