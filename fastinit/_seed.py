@@ -200,7 +200,8 @@ def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) ->
         if public.split(".")[0] in ("numpy", "torch"):  # another library's generator: how to seed from it
             raise TypeError(f"generator must be a fastinit.Generator or None, got {public}.{kind.__qualname__}; "
                             "draw a seed from it instead: seed=int(rng.integers(2**63)) (numpy.random.Generator), "
-                            "seed=int(rs.randint(2**63)) (RandomState), seed=int(torch.randint(2**62, (), "
+                            "seed=int(rs.randint(2**63)) (RandomState), seed=int(np.random.Generator(bg)"
+                            ".integers(2**63)) (a BitGenerator), seed=int(torch.randint(2**62, (), "
                             "generator=g)) (torch.Generator)")
         raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__}")
     if seed is None:

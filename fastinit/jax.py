@@ -54,7 +54,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import structured as _structured
 from ._buffers import is_int, resolve_dtype, shape_tuple
-from ._seed import hash64
+from ._seed import hash64, stream_id
 from ._warnings import quiet, warn
 from .init import Stream
 
@@ -126,6 +126,7 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
     Each block [start, stop) is computed on the host as the block at ``start`` of the whole array
     (``global_shape``/``offset``: the values of one unsharded fill); an initializer that needs the whole tensor
     (orthogonal) computes it whole and hands out the block."""
+    stream_id(stream)  # checked by the factory, as its numbers are (not at init, as a shape's error)
     whole = column_axis is not None or _structured.is_whole_tensor(fill)
 
     @functools.lru_cache(maxsize=64)

@@ -234,7 +234,7 @@ def compile_kernels(jobs: Optional[int] = None, report: Optional[Callable[[Compi
     default = groups is None
     groups = GROUPS if default else tuple(groups)
     if jobs is None:
-        jobs = default_jobs(len(groups))
+        jobs = default_jobs(max(len(groups), 1))  # (no groups: nothing to compile, one job's checks)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
     from numba.core import config

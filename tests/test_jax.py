@@ -163,6 +163,10 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.glorot_uniform()(KEY, (3,)), ValueError, "in_axis=-2 is not a valid axis for a 1-D shape"),
              (lambda: fj.orthogonal(column_axis=3)(KEY, (3, 4)), ValueError, "column_axis=3"),
              (lambda: fj.orthogonal()(KEY, ()), ValueError, "2 or more dimensions"),
+             # a stream: checked by the factory, unprefixed (it had been refused at init, named by shape and dtype)
+             (lambda: fj.normal(stream=-1), ValueError, "^stream must lie in"),
+             (lambda: fj.orthogonal(stream=1.5), TypeError, "^stream must be an int in"),
+             (lambda: fj.he_uniform(stream=b"w"), TypeError, "^stream must be an int in"),
              (lambda: jax.make_jaxpr(lambda k: fj.variance_scaling(1e80, "fan_in", "normal")(k, (4, 4)))(KEY),
               ValueError, "variance_scaling_"),
              # a dtype's overflow, known at the init call: the factory's call named first (a review, 2026-12-06 (g))

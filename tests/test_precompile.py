@@ -79,6 +79,12 @@ def test_groups_come_after_the_groups_they_reuse_and_name_only_known_groups():
         assert set(g.after) <= set(names[:i]), g  # jobs=1 runs them in this order
 
 
+def test_no_groups_compile_nothing_and_bad_jobs_are_named():
+    assert precompile.compile_kernels(groups=[]) == []  # (it had said "jobs must be a positive int, got 0")
+    with pytest.raises(ValueError, match="jobs must be a positive int, got 0"):
+        precompile.compile_kernels(jobs=0, groups=[])
+
+
 def test_ready_starts_a_group_only_after_the_groups_it_names():
     g = precompile.Group
     groups = (g("a", None), g("b", None, after=("a",)), g("c", None), g("d", None, after=("b", "c")))
