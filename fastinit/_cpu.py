@@ -322,9 +322,10 @@ def _trunc_first64(method, prm, words, v64):
 
 @kernel
 def _trunc_retry32(method, prm, key, stream, blk0, r, idx, res):
-    """Attempt r >= 1 over the rejected tile positions idx[:res.size] (float32 family), per proposal."""
+    """Attempt r over the tile positions idx[:res.size] (float32 family), per proposal: r >= 1 over a tile's
+    rejects; r = 0 (the call's own key) over a part's positions (:func:`_trunc_part`)."""
     wide_vectors()
-    k0, k1 = retry_key(key, r)
+    k0, k1 = retry_key(key, r) if r > 0 else (key[0], key[1])
     q = _trunc_params32(prm)
     if method == NORMAL_PROPOSAL:
         _retry_loop32(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
@@ -338,7 +339,7 @@ def _trunc_retry32(method, prm, key, stream, blk0, r, idx, res):
 def _trunc_retry64(method, prm, key, stream, blk0, r, idx, res):
     """As :func:`_trunc_retry32`, float64."""
     wide_vectors()
-    k0, k1 = retry_key(key, r)
+    k0, k1 = retry_key(key, r) if r > 0 else (key[0], key[1])
     q = _trunc_params64(prm)
     if method == NORMAL_PROPOSAL:
         _retry_loop64(NORMAL_PROPOSAL, q, k0, k1, stream, blk0, idx, res.size, res)
@@ -366,10 +367,16 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
         if np.isnan(v64[p] if code == F64 else v32[p]):
             idx[n] = p
             n += 1
-    if n == 0:
-        return
-    res = np.empty(n, np.float64)
-    r = np.int64(1)  # not the literal 1: numba would compile the retry kernels once more for Literal[int](1)
+    if n > 0:
+        _trunc_passes(code, method, prm, key, stream, blk0, idx, n, np.empty(n, np.float64), np.int64(1), v32, v64)
+
+
+@kernel
+def _trunc_passes(code, method, prm, key, stream, blk0, idx, n, res, r, v32, v64):
+    """Attempts r, r + 1, ... of the tile positions idx[:n] until each is accepted: vectorized passes over the
+    compacted rejects (``res``: n float64 of scratch) up to VECTOR_ATTEMPTS, then the rare rest one by one
+    (:func:`_trunc_redraw`); each accepted value into v32 / v64 at its position.  (r: an int64, not a literal: numba
+    would compile the retry kernels once more for Literal[int](1).)"""
     while n > 0 and r <= VECTOR_ATTEMPTS:
         if code == F64:
             _trunc_retry64(method, prm, key, stream, blk0, r, idx, res[:n])
@@ -670,7 +677,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
     compile only when a truncated normal is first asked for)."""
     wide_vectors()
     tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
-    cost, reach = trunc_part_cost(code, prm), np.int64(min(held[1], tile))  # (a part drawn alone: n * cost < reach)
+    cost, reach = trunc_part_cost(code, prm), np.int64(min(held[1], tile))  # (a part: n * cost < reach)
     end = g + _U64(length)
     while g < end:
         t, p0, n = _next_tile(g, end, tile)
@@ -679,7 +686,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
             if held[0] != t and n * cost < reach:  # a column shard's row: its values (runs sharing a tile too)
-                _trunc_part(code, prm, t, key, stream, v32, v64, p0, n)
+                _trunc_part(code, prm, t, key, stream, words, v32, v64, p0, n)
                 held[0] = ~_U64(0)
             else:
                 _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
@@ -999,31 +1006,47 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
         _tile_blocks(code, kind, prm, t * _U64(_B) + _U64(lo), key, stream, words[lo:], v32[lo:], v64[lo:], hi - lo)
 
 
+PART_ALONE = 6  # a truncated-normal part of up to this many values is drawn value by value (_trunc_part)
+
+
 @scalar
 def trunc_part_cost(code, prm):
-    """What a truncated-normal value drawn alone (:func:`_trunc_part`) costs, in a whole tile's vectorized ones (this
-    VM, 2026-12-06 (g), two reviews' timings): 16 for the float32 family's normal proposal (Box-Muller, many lanes
-    wide in the tile), 8 for the others and float64.  A run's part of a tile is drawn alone where it has fewer than
-    tile / cost values (or the runs' pitch / cost, where runs share a tile)."""
-    return 16 if code != F64 and np.int64(prm[METHOD]) == NORMAL_PROPOSAL else 8
+    """What a truncated-normal value of a part (:func:`_trunc_part`: a Philox block of its own, for one of the
+    block's values) costs, in a whole tile's vectorized ones, by the values a block gives the tile (this VM,
+    2026-12-06 (h), one thread, parts of 64 to 512 of (2048, 4096) column shards against whole tiles): about 3 for
+    4 (the float32 family's normal proposal; 4 is taken, keeping parts under B values: their scratch), 2 for 2, 1.5
+    for 1 (float64's uniform and exponential proposals).  A run's part of a tile is drawn alone where it has fewer
+    than tile / cost values (or the runs' pitch / cost, where runs share a tile)."""
+    n = lanes(code, TRUNC, np.int64(prm[METHOD]))
+    return 4.0 if n == 4 else 2.0 if n == 2 else 1.5
 
 
 @kernel
-def _trunc_part(code, prm, t, key, stream, v32, v64, p0, n):
+def _trunc_part(code, prm, t, key, stream, words, v32, v64, p0, n):
     """As :func:`_tile_part`, truncated normal: tile t's values at positions [p0, p0 + n) into v32 / v64, each from
-    its own block (attempt 0, then :func:`_trunc_redraw`'s attempts 1, 2, ...: the values the whole tile's passes
-    give).  A column shard's row of 16 had computed, and retried, the whole tile of 1024."""
-    q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
+    its own block: the values the whole tile's passes give.  Attempt 0 (the call's key) is a vectorized pass over
+    the positions, then :func:`_trunc_passes`' attempts 1, 2, ... over its rejects (their scratch: the tile's words,
+    as 2 B int64 / float64 halves, n < B by :func:`trunc_part_cost`); a part of up to PART_ALONE values
+    is drawn value by value (:func:`_attempt`, then :func:`_trunc_redraw`), without the passes' ~0.1 us.  A column
+    shard's row of 16 had computed, and retried, the whole tile of 1024."""
     method = np.int64(prm[METHOD])
-    for p in range(p0, p0 + n):
-        blk, slot = t * _U64(_B) + _U64(p % _B), p // _B
-        x = _attempt(code, method, q32, q64, key[0], key[1], stream, blk, slot)
-        if np.isnan(x):
-            x = _trunc_redraw(code, prm, key, stream, blk, slot, np.int64(1))
-        if code == F64:
-            v64[p] = x
-        else:
-            v32[p] = np.float32(x)
+    blk0 = t * _U64(_B)
+    if n <= PART_ALONE:
+        q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
+        for p in range(p0, p0 + n):
+            blk, slot = blk0 + _U64(p % _B), p // _B
+            x = _attempt(code, method, q32, q64, key[0], key[1], stream, blk, slot)
+            if np.isnan(x):
+                x = _trunc_redraw(code, prm, key, stream, blk, slot, np.int64(1))
+            if code == F64:
+                v64[p] = x
+            else:
+                v32[p] = np.float32(x)
+        return
+    idx, res = words.view(np.int64)[:n], words.view(np.float64)[_B:_B + n]  # (not v32 / v64: a row's
+    for i in range(n):  # own tile cache has one of the two only)
+        idx[i] = p0 + i
+    _trunc_passes(code, method, prm, key, stream, blk0, idx, n, res, np.int64(0), v32, v64)
 
 
 @kernel
