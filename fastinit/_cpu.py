@@ -367,8 +367,9 @@ def _tile_trunc(code, prm, key, stream, blk0, words, v32, v64):
         if np.isnan(v64[p] if code == F64 else v32[p]):
             idx[n] = p
             n += 1
-    if n > 0:
-        _trunc_passes(code, method, prm, key, stream, blk0, idx, n, np.empty(n, np.float64), np.int64(1), v32, v64)
+    if n > 0:  # (n an int64, as a part's: numba had typed this call's n Literal[int](0), a second signature)
+        _trunc_passes(code, method, prm, key, stream, blk0, idx, np.int64(n), np.empty(n, np.float64), np.int64(1),
+                      v32, v64)
 
 
 @kernel
@@ -677,7 +678,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
     compile only when a truncated normal is first asked for)."""
     wide_vectors()
     tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
-    cost, reach = trunc_part_cost(code, prm), np.int64(min(held[1], tile))  # (a part: n * cost < reach)
+    (alone, each), reach = trunc_part_costs(code, prm), np.float64(min(held[1], tile))  # (a part: cheaper than reach)
     end = g + _U64(length)
     while g < end:
         t, p0, n = _next_tile(g, end, tile)
@@ -685,8 +686,12 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            if held[0] != t and n * cost < reach:  # a column shard's row: its values (runs sharing a tile too)
-                _trunc_part(code, prm, t, key, stream, words, v32, v64, p0, n)
+            few = n <= PART_ALONE
+            if held[0] != t and (n * alone if few else n * each + PART_FIXED) < reach:  # a column shard's row: its
+                if few:  # values (runs sharing a tile too)
+                    _trunc_alone(code, prm, t, key, stream, v32, v64, p0, n)
+                else:
+                    _trunc_part(code, prm, t, key, stream, words, v32, v64, p0, n)
                 held[0] = ~_U64(0)
             else:
                 _trunc_tile_at(code, kind, prm, t, key, stream, words, v32, v64, held)
@@ -1006,47 +1011,52 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
         _tile_blocks(code, kind, prm, t * _U64(_B) + _U64(lo), key, stream, words[lo:], v32[lo:], v64[lo:], hi - lo)
 
 
-PART_ALONE = 6  # a truncated-normal part of up to this many values is drawn value by value (_trunc_part)
+PART_ALONE = 12  # a truncated-normal part of up to this many values is drawn value by value (_trunc_alone)
+PART_FIXED = 48.0  # what a vectorized part's passes cost besides its values, in a whole tile's values (~0.1 us)
 
 
 @scalar
-def trunc_part_cost(code, prm):
-    """What a truncated-normal value of a part (:func:`_trunc_part`: a Philox block of its own, for one of the
-    block's values) costs, in a whole tile's vectorized ones, by the values a block gives the tile (this VM,
-    2026-12-06 (h), one thread, parts of 64 to 512 of (2048, 4096) column shards against whole tiles): about 3 for
-    4 (the float32 family's normal proposal; 4 is taken, keeping parts under B values: their scratch), 2 for 2, 1.5
-    for 1 (float64's uniform and exponential proposals).  A run's part of a tile is drawn alone where it has fewer
-    than tile / cost values (or the runs' pitch / cost, where runs share a tile)."""
+def trunc_part_costs(code, prm):
+    """What a truncated-normal value of a part costs, in a whole tile's vectorized ones, drawn alone
+    (:func:`_trunc_alone`) and in a part's vectorized passes (:func:`_trunc_part`, which adds PART_FIXED), by the
+    values a block gives the tile (this VM, one thread, (2048, w) column shards of (2048, 4096) against whole tiles:
+    2026-12-06 (g) and (h)): alone 16 for 4 (the float32 family's normal proposal) and 8 otherwise; in passes about
+    3 for 4 (4 is taken, keeping a part under 256 values: its scratch), 2 for 2, 1.5 for 1 (float64's uniform and
+    exponential proposals).  A run's part of a tile is drawn so where that costs less than the tile (or the runs'
+    pitch, where runs share a tile: :func:`_fill_run_trunc`)."""
     n = lanes(code, TRUNC, np.int64(prm[METHOD]))
-    return 4.0 if n == 4 else 2.0 if n == 2 else 1.5
+    return 16.0 if n == 4 else 8.0, 4.0 if n == 4 else 2.0 if n == 2 else 1.5
+
+
+@kernel
+def _trunc_alone(code, prm, t, key, stream, v32, v64, p0, n):
+    """As :func:`_tile_part`, truncated normal, for a few values: tile t's values at positions [p0, p0 + n) into
+    v32 / v64, each from its own block (attempt 0, then :func:`_trunc_redraw`'s attempts 1, 2, ...: the values the
+    whole tile's passes give).  A column shard's row of 1 to 12 values (vectorized passes cost more there)."""
+    q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
+    method = np.int64(prm[METHOD])
+    for p in range(p0, p0 + n):
+        blk, slot = t * _U64(_B) + _U64(p % _B), p // _B
+        x = _attempt(code, method, q32, q64, key[0], key[1], stream, blk, slot)
+        if np.isnan(x):
+            x = _trunc_redraw(code, prm, key, stream, blk, slot, np.int64(1))
+        if code == F64:
+            v64[p] = x
+        else:
+            v32[p] = np.float32(x)
 
 
 @kernel
 def _trunc_part(code, prm, t, key, stream, words, v32, v64, p0, n):
-    """As :func:`_tile_part`, truncated normal: tile t's values at positions [p0, p0 + n) into v32 / v64, each from
-    its own block: the values the whole tile's passes give.  Attempt 0 (the call's key) is a vectorized pass over
-    the positions, then :func:`_trunc_passes`' attempts 1, 2, ... over its rejects (their scratch: the tile's words,
-    as 2 B int64 / float64 halves, n < B by :func:`trunc_part_cost`); a part of up to PART_ALONE values
-    is drawn value by value (:func:`_attempt`, then :func:`_trunc_redraw`), without the passes' ~0.1 us.  A column
-    shard's row of 16 had computed, and retried, the whole tile of 1024."""
-    method = np.int64(prm[METHOD])
-    blk0 = t * _U64(_B)
-    if n <= PART_ALONE:
-        q32, q64 = _trunc_params32(prm), _trunc_params64(prm)
-        for p in range(p0, p0 + n):
-            blk, slot = blk0 + _U64(p % _B), p // _B
-            x = _attempt(code, method, q32, q64, key[0], key[1], stream, blk, slot)
-            if np.isnan(x):
-                x = _trunc_redraw(code, prm, key, stream, blk, slot, np.int64(1))
-            if code == F64:
-                v64[p] = x
-            else:
-                v32[p] = np.float32(x)
-        return
-    idx, res = words.view(np.int64)[:n], words.view(np.float64)[_B:_B + n]  # (not v32 / v64: a row's
-    for i in range(n):  # own tile cache has one of the two only)
+    """As :func:`_trunc_alone`, with attempt 0 of the positions one vectorized pass (the call's key), then
+    :func:`_trunc_passes`' attempts 1, 2, ... over its rejects: the values the whole tile's passes give (scratch: the
+    tile's words, as 2 B int64 / float64 halves, n < B by :func:`trunc_part_costs`; not v32 / v64: a row's own tile
+    cache holds one of the two only).  A column shard's row of 16 had computed, and retried, the whole tile of
+    1024."""
+    idx, res = words.view(np.int64)[:n], words.view(np.float64)[_B:_B + n]
+    for i in range(n):
         idx[i] = p0 + i
-    _trunc_passes(code, method, prm, key, stream, blk0, idx, n, res, np.int64(0), v32, v64)
+    _trunc_passes(code, np.int64(prm[METHOD]), prm, key, stream, t * _U64(_B), idx, n, res, np.int64(0), v32, v64)
 
 
 @kernel
