@@ -158,6 +158,16 @@ def _meta_twin(tensor: torch.Tensor, keep: int = 1) -> np.ndarray:
         return np.empty((0,) * len(shape), dtype)
 
 
+def _not_inference(tensor: torch.Tensor, meta_returns: bool = False) -> None:
+    """torch's RuntimeError for an inference tensor outside inference mode (see :func:`_writable`), raised before
+    anything is written: also where fastinit hands the tensor to torch.nn.init (:func:`_by_torch`), whose fill writes
+    it first (a review: ``zeros_`` of an int64 inference tensor zeroed it, then raised)."""
+    if tensor.is_inference() and not torch.is_inference_mode_enabled() and not (meta_returns and tensor.is_meta):
+        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+                           "clone to get a normal tensor before doing inplace update.See "
+                           "https://github.com/pytorch/rfcs/pull/17 for more details.")
+
+
 def _writable(tensor: torch.Tensor, meta_returns: bool = False):
     """What fastinit fills for ``tensor``: a NumPy view of a CPU tensor's memory (:func:`_cpu_view`), a CUDA
     tensor itself (fastinit's buffers write its memory on torch's current stream), or an empty twin for a meta
@@ -167,10 +177,7 @@ def _writable(tensor: torch.Tensor, meta_returns: bool = False):
     untouched, in place of the write that would raise); a tensor on another device by :func:`as_numpy`."""
     if not isinstance(tensor, torch.Tensor):
         return as_numpy(tensor)  # raises, naming what it got
-    if tensor.is_inference() and not torch.is_inference_mode_enabled() and not (meta_returns and tensor.is_meta):
-        raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
-                           "clone to get a normal tensor before doing inplace update.See "
-                           "https://github.com/pytorch/rfcs/pull/17 for more details.")
+    _not_inference(tensor, meta_returns)
     if tensor.is_meta:
         return _meta_twin(tensor)
     device = torch_device_type(tensor)
@@ -452,6 +459,7 @@ def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
     """:func:`constant_` for a tensor its callers (ones_, zeros_, uniform_ with a == b) have already found not to
     be a tensor subclass."""
     if _by_torch(tensor):
+        _not_inference(tensor)
         return _THEIRS["constant_"](tensor, val)
     val = _num(val)
     _init.constant_(_writable(tensor), float(val) if isinstance(val, (bool, np.bool_)) else val)  # True: 1, as torch
@@ -488,6 +496,7 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if _by_torch(tensor):
+        _not_inference(tensor)
         return _THEIRS["eye_"](tensor)
     _structured.eye_(_writable(tensor))
     return _done(tensor)
@@ -497,11 +506,16 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
     """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, expanded
     or lazily negated views and unaligned memory by torch itself)."""
-    if _by_torch(tensor):
-        return _THEIRS["dirac_"](tensor, _item(groups))
-    twin = _writable(tensor, meta_returns=True)  # a meta tensor's: errors quote the tensor's shape
+    by_torch = _by_torch(tensor)
+    if by_torch:  # fastinit's checks first, on a float twin: torch's dirac_ writes zeros before it checks groups
+        _not_inference(tensor, meta_returns=True)
+        twin = _meta_twin(torch.empty(tensor.shape, device="meta"))
+    else:
+        twin = _writable(tensor, meta_returns=True)  # a meta tensor's: errors quote the tensor's shape
     with shape_said_as(tensor.shape, twin.shape):
         _structured.dirac_(twin, _item(groups))
+    if by_torch:
+        return _THEIRS["dirac_"](tensor, _item(groups))
     return tensor if tensor.is_meta else _done(tensor)
 
 

@@ -471,6 +471,28 @@ def test_integer_bool_and_complex_tensors_get_constants_eye_and_dirac_from_torch
         finit.normal_(torch.zeros(3, dtype=torch.long))
 
 
+def test_tensors_handed_to_torch_are_checked_by_fastinit_first_and_refusals_write_nothing():
+    """torch's dirac_ zeroes the tensor, then checks groups; its fills write an inference tensor, then raise: where
+    fastinit hands a tensor to torch (ints, expanded views), a refusal had come after a write (a review)."""
+    with torch.inference_mode():
+        frozen = torch.full((4, 2, 3), 7)
+    for x, groups, exc, msg in ((torch.full((4, 2, 3), 7), 2.0, TypeError, "groups must be an int"),
+                                (torch.full((4, 2, 3), 7), 0, ValueError, "groups must be a positive int"),
+                                (torch.full((4, 2, 3), 7), -2, ValueError, "groups must be a positive int"),
+                                (torch.full((4, 2, 3), 7), 3, ValueError, "dim 0 must be divisible by groups"),
+                                (torch.full((1, 2, 3), 7.0, dtype=torch.float16).expand(4, 2, 3), 2.0, TypeError,
+                                 "groups must be an int"),
+                                (frozen, 2, RuntimeError, "inference tensor")):
+        with pytest.raises(exc, match=msg):
+            finit.dirac_(x, groups)
+        assert torch.all(x == 7) and (x.is_inference() or x._version == 0)
+    for call in (finit.zeros_, finit.ones_, finit.eye_, lambda t: finit.constant_(t, 2)):
+        with pytest.raises(RuntimeError, match="inference tensor outside InferenceMode"):
+            call(frozen[0])
+        assert torch.all(frozen == 7)
+    assert torch.equal(finit.dirac_(torch.full((4, 2, 3), 7), 2), tinit.dirac_(torch.full((4, 2, 3), 7), 2))
+
+
 def test_constants_fill_expanded_views_like_torch():
     """One value written to elements that share memory is well defined: torch fills expanded views, so does
     constant_ (the samplers refuse them, whose elements would each want their own value)."""
