@@ -214,9 +214,9 @@ def test_zero_element_targets_are_a_no_op():
     ("kaiming_uniform_", (), {"stream": 1.5}, TypeError, "stream must be an int"),
     ("lecun_normal_", (), {"generator": 3}, TypeError, "generator must be"),
     ("lecun_normal_", (), {"generator": np.random.default_rng(0)}, TypeError,
-     r"got numpy\.random\.Generator; draw a seed from it instead: seed=int\(rng\.integers\(2\*\*62\)\)"),
+     r"got numpy\.random\.Generator; draw a seed from it instead: seed=int\(rng\.integers\(2\*\*63\)\)"),
     ("lecun_normal_", (), {"generator": np.random.RandomState(0)}, TypeError,
-     r"got numpy\.random\.mtrand\.RandomState; draw a seed .* seed=int\(rs\.randint\(2\*\*62\)\) \(RandomState\)"),
+     r"got numpy\.random\.mtrand\.RandomState; draw a seed .* seed=int\(rs\.randint\(2\*\*63\)\) \(RandomState\)"),
     ("lecun_normal_", (), {"generator": np.int64(5)}, TypeError, r"got int64 \(a seed goes to seed=\)"),
 ])
 def test_an_empty_block_of_a_tensor_is_checked_like_any_other(fn, args, kw, exc, msg):
