@@ -542,8 +542,11 @@ def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
     offsets and file specs."""
     if type(value) is tuple and all(type(v) is int and v >= 0 for v in value):  # the common case (0.5 us, not 1.5)
         return value
-    if is_int(value) or getattr(value, "ndim", None) == 0:  # a size (a 0-d integer array too, as np.empty takes it)
-        value = (value,)
+    said = value  # (quoted as given)
+    if is_int(value):
+        value = said = (value,)
+    elif getattr(value, "ndim", None) == 0 and not isinstance(value, np.generic):  # a 0-d array: a size where it is
+        value = (value,)  # an integer one, as np.empty takes it
     try:
         if isinstance(value, (str, bytes, dict, set, frozenset)) or iter(value) is value:  # not a sequence of
             raise TypeError  # sizes; an iterator (map, generator) would be used up by the first of two checks
@@ -552,9 +555,9 @@ def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
             raise TypeError  # (a torch or JAX bool, which operator.index makes 0 or 1, too)
         items = tuple(operator.index(v) for v in dims)  # ints, NumPy ints, concrete JAX / torch integers
     except TypeError:
-        raise TypeError(f"{name} must be a tuple of ints, got {value!r}") from None
+        raise TypeError(f"{name} must be a tuple of ints, got {said!r}") from None
     if any(v < 0 for v in items):
-        raise ValueError(f"{name} must be a tuple of non-negative ints, got {value!r}")
+        raise ValueError(f"{name} must be a tuple of non-negative ints, got {said!r}")
     return items
 
 

@@ -1734,40 +1734,43 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             if "." in rel or e.owner is m:  # own tensors only under their first name; claims on descendants always
                 e.method, e.at = method, prefix
     # Overrides: the first matching entry wins, beating rules and fallbacks.  A parametrized tensor's originals are
-    # also known by its name (and its module's class): a key matching that sets them through right_inverse.
+    # also known by its name (and its module's class): a key matching that, and none the original itself, sets them
+    # through right_inverse.
     used, hidden, exempt = set(), {}, set()  # hidden: a key matching only tensors an earlier key took -> that key
     group_rules: dict = {}  # a parametrized tensor's group -> the override its name matches
     for e in entries.values():
         names = (e.name, *e.aliases)
         owners = (e.owner, *(module.get_submodule(a.rpartition(".")[0]) for a in e.aliases))
         group, holder, qualified = known_as.get(id(e.tensor), (None, None, None))
-        won = None
-        for i, (key, value) in enumerate(rules):
-            via = group is not None and _match(key, (qualified,), (holder,), "parameter")
-            if won is not None:
-                if i not in used and i not in hidden and (via or _match(key, names, owners, e.kind)):
-                    hidden[i] = rules[won][0]
-                continue
-            if via or _match(key, names, owners, e.kind):
-                won = i
-                used.add(i)
-                if isinstance(value, str) and value == "default":  # exempt: as with no override (the rule, a
-                    exempt.add(id(e))  # Hugging Face model's law, found after the overrides, or the module's own
-                    continue  # default)
-                if via and not (isinstance(value, str) and value == "keep"):  # the group's values, through
-                    if group not in group_rules:  # right_inverse (its placeholder stays: assign below writes it)
-                        group_rules[group] = _shortcut(value, scheme) if isinstance(value, str) else \
-                            _callable_method(value, qualified, False)
-                    e.at = None
-                    continue
-                if isinstance(value, str):
-                    method = _shortcut(value, scheme)
-                    if value == "keep" and e.tensor.is_meta:
-                        raise ValueError(f"overrides: 'keep' for {qualified if via else e.name!r}, a meta tensor "
-                                         "with no values to keep")
-                else:
-                    method = _callable_method(value, e.name, bool(e.place))
-                e.method, e.at = method, None
+        direct = [i for i, (key, _) in enumerate(rules) if _match(key, names, owners, e.kind)]
+        through = [] if group is None else [i for i, (key, _) in enumerate(rules)
+                                            if i not in direct and _match(key, (qualified,), (holder,), e.kind)]
+        if not direct + through:
+            continue
+        won, *rest = direct + through
+        used.add(won)
+        for i in rest:
+            if i not in used and i not in hidden:
+                hidden[i] = rules[won][0]
+        value = rules[won][1]
+        if isinstance(value, str) and value == "default":  # exempt: as with no override (the rule, a Hugging Face
+            exempt.add(id(e))  # model's law, found after the overrides, or the module's own default)
+            continue
+        via = won in through
+        if via and not (isinstance(value, str) and value == "keep"):  # the group's values, through right_inverse
+            if group not in group_rules:  # (its placeholder stays: assign below writes it)
+                group_rules[group] = _shortcut(value, scheme) if isinstance(value, str) else \
+                    _callable_method(value, qualified, False)
+            e.at = None
+            continue
+        if isinstance(value, str):
+            method = _shortcut(value, scheme)
+            if value == "keep" and e.tensor.is_meta:
+                raise ValueError(f"overrides: 'keep' for {qualified if via else e.name!r}, a meta tensor with no "
+                                 "values to keep")
+        else:
+            method = _callable_method(value, e.name, bool(e.place))
+        e.method, e.at = method, None
     unused = [key for i, (key, _) in enumerate(rules) if i not in used and i not in hidden]
     if unused:
         raise ValueError(f"overrides keys match no parameter or buffer: {unused}")

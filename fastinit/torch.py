@@ -485,6 +485,7 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with zeros (a sparse tensor by torch itself: its ``zero_`` empties a COO tensor, whose ``fill_``
     torch does not implement)."""
     if isinstance(tensor, torch.Tensor) and tensor.layout != torch.strided:
+        _not_inference(tensor)
         return _THEIRS["zeros_"](tensor)
     return _constant(tensor, 0.0)
 

@@ -821,6 +821,33 @@ def test_an_override_naming_a_parametrized_weight_sets_it_through_right_inverse(
     assert "kaiming_uniform" in summary["2.weight"].method  # "default": the rule
     with pytest.raises(ValueError, match=r"'keep' for '0\.weight', a meta tensor"):
         materialize(_meta(build), seed=0, overrides={"0.weight": "keep"})
+    # a key naming an original itself wins over one on the weight's name, whatever their order (a review: a
+    # configuration of either order is as before); a key naming both sets the originals themselves, as before
+    model = build()
+    summary = materialize(model, seed=4, overrides={"*.weight": trunc, "0.parametrizations.weight.original0": "ones"})
+    assert summary["0.parametrizations.weight.original0"].method == "ones"
+    assert "trunc_normal" in summary["0.parametrizations.weight.original1"].method
+    sym = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 3))  # a parametrization with no right_inverse
+
+    class Sym(nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).T
+
+    nn.utils.parametrize.register_parametrization(sym[0], "weight", Sym())
+    materialize(sym, seed=0, overrides={"*": "zeros"})  # (it had been refused: "define no right_inverse")
+    assert not sym[0].parametrizations.weight.original.any()
+    bn = nn.Sequential(nn.BatchNorm1d(4))  # a class key reaches parameters, not a parametrized buffer
+
+    class Same(nn.Module):
+        def forward(self, x):
+            return x
+
+        def right_inverse(self, x):
+            return x
+
+    nn.utils.parametrize.register_parametrization(bn[0], "running_var", Same())
+    materialize(bn, seed=1, overrides={nn.BatchNorm1d: "zeros"})
+    assert torch.equal(bn[0].running_var, torch.ones(4)) and not bn[0].weight.any()
     with pytest.raises(ValueError, match=r"overrides keys whose every tensor an earlier key takes.*'0\.weight' "
                                          r"\(by <class 'torch\.nn\.modules\.linear\.Linear'>\)"):
         materialize(build(), seed=0, overrides={nn.Linear: "zeros", "0.weight": trunc})

@@ -490,6 +490,11 @@ def test_tensors_handed_to_torch_are_checked_by_fastinit_first_and_refusals_writ
         with pytest.raises(RuntimeError, match="inference tensor outside InferenceMode"):
             call(frozen[0])
         assert torch.all(frozen == 7)
+    with torch.inference_mode():
+        sparse = torch.eye(3).to_sparse()
+    with pytest.raises(RuntimeError, match="inference tensor outside InferenceMode"):
+        finit.zeros_(sparse)  # (torch's zero_ had emptied it, then raised)
+    assert torch.equal(sparse.to_dense(), torch.eye(3))
     assert torch.equal(finit.dirac_(torch.full((4, 2, 3), 7), 2), tinit.dirac_(torch.full((4, 2, 3), 7), 2))
 
 
