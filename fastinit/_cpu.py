@@ -686,7 +686,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            few = n <= PART_ALONE  # (n < B: _trunc_part's scratch, which the costs alone keep)
+            few = n <= PART_ALONE  # (n < B: _trunc_part's scratch; the costs keep it too, this says it)
             take = n * alone < reach if few else n < _B and n * each + PART_FIXED < reach
             if held[0] != t and take:  # a column shard's row: its values (runs sharing a tile too)
                 if few:
