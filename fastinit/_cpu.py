@@ -686,7 +686,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_words(t * _U64(_B), key, stream, words)
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
-            few = n <= PART_ALONE  # (n < B: _trunc_part's scratch; the costs keep it too, this says it)
+            few = n <= PART_ALONE  # (n < B: _trunc_part's scratch, whatever the costs)
             take = n * alone < reach if few else n < _B and n * each + PART_FIXED < reach
             if held[0] != t and take:  # a column shard's row: its values (runs sharing a tile too)
                 if few:
@@ -1022,9 +1022,9 @@ def trunc_part_costs(code, prm):
     (:func:`_trunc_alone`) and in a part's vectorized passes (:func:`_trunc_part`, which adds PART_FIXED), by the
     values a block gives the tile (this VM, one thread, (2048, w) column shards of (2048, 4096) against whole tiles:
     2026-12-06 (g) and (h)): alone 16 for 4 (the float32 family's normal proposal) and 8 otherwise; in passes about
-    3 for 4 (4 is taken, keeping a part under 256 values: its scratch), 2 for 2, 1.5 for 1 (float64's uniform and
-    exponential proposals).  A run's part of a tile is drawn so where that costs less than the tile (or the runs'
-    pitch, where runs share a tile: :func:`_fill_run_trunc`)."""
+    3 for 4 (4 is taken: with PART_FIXED the model underrates small parts, which an ad-hoc fit puts at ~2.9 n + 96),
+    2 for 2, 1.5 for 1 (float64's uniform and exponential proposals).  A run's part of a tile is drawn so where that
+    costs less than the tile (or the runs' pitch, where runs share a tile: :func:`_fill_run_trunc`)."""
     n = lanes(code, TRUNC, np.int64(prm[METHOD]))
     return 16.0 if n == 4 else 8.0, 4.0 if n == 4 else 2.0 if n == 2 else 1.5
 
@@ -1051,9 +1051,9 @@ def _trunc_alone(code, prm, t, key, stream, v32, v64, p0, n):
 def _trunc_part(code, prm, t, key, stream, words, v32, v64, p0, n):
     """As :func:`_trunc_alone`, with attempt 0 of the positions one vectorized pass (the call's key), then
     :func:`_trunc_passes`' attempts 1, 2, ... over its rejects: the values the whole tile's passes give (scratch: the
-    tile's words, as 2 B int64 / float64 halves, n < B by :func:`trunc_part_costs`; not v32 / v64: a row's own tile
-    cache holds one of the two only).  A column shard's row of 16 had computed, and retried, the whole tile of
-    1024."""
+    tile's words, as 2 B int64 / float64 halves, so n < B, which :func:`_fill_run_trunc` checks; not v32 / v64: a
+    row's own tile cache holds one of the two only).  A column shard's row of 16 had computed, and retried, the
+    whole tile of 1024."""
     idx, res = words.view(np.int64)[:n], words.view(np.float64)[_B:_B + n]
     for i in range(n):
         idx[i] = p0 + i
