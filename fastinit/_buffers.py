@@ -10,6 +10,7 @@ all checks happen before a kernel runs, so a refused call leaves the target unto
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import math
 import operator
@@ -162,9 +163,14 @@ def _interface(out) -> dict:
             "version": 3}
 
 
-def as_target(out, dtype=None, name: str = "out") -> Target | CudaTarget:
+TARGET_NAME = contextvars.ContextVar("fastinit_target_name", default="out")
+"""What refusals call the target: ``out``, the initializers' parameter; fastinit.torch sets ``tensor``, torch's."""
+
+
+def as_target(out, dtype=None, name: str | None = None) -> Target | CudaTarget:
     """Validate ``out`` (and ``dtype=`` for untyped buffers) and build its :class:`Target`, or its
-    :class:`CudaTarget` for GPU memory."""
+    :class:`CudaTarget` for GPU memory; refusals name it ``name`` (default: :data:`TARGET_NAME`'s)."""
+    name = name or TARGET_NAME.get()
     if not isinstance(out, np.ndarray):  # a torch tensor, GPU memory, a buffer
         if torch_tensor(out) is not None:
             out, dtype = from_torch(out, dtype, name)

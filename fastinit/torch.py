@@ -66,7 +66,7 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (SHARED_MEMORY, bfloat16, place_block, shape_said_as, shape_tuple, torch_cpu_array,
+from ._buffers import (SHARED_MEMORY, TARGET_NAME, bfloat16, place_block, shape_said_as, shape_tuple, torch_cpu_array,
                        torch_device_type, torch_func_wrapper)
 from ._seed import Generator, resolve_seed
 from .fans import calculate_gain
@@ -190,12 +190,12 @@ def _writable(tensor: torch.Tensor, meta_returns: bool = False):
 
 
 def _cpu_view(tensor: torch.Tensor):
-    """The NumPy view of a CPU tensor's memory that fastinit's buffers make of it (their checks, under their name
-    ``out``; :func:`_writable` has checked its device and inference mode), made once here, so the initializer takes
+    """The NumPy view of a CPU tensor's memory that fastinit's buffers make of it (their checks, naming it
+    ``tensor``; :func:`_writable` has checked its device and inference mode), made once here, so the initializer takes
     its NumPy path (no second round of tensor checks); a tensor they refuse (sparse, nested, negative bit) is
     passed on as is, to be refused where it always was: after the initializer's own argument checks."""
     try:
-        return torch_cpu_array(tensor, "out")
+        return torch_cpu_array(tensor, "tensor")
     except TypeError:
         return tensor
 
@@ -361,7 +361,11 @@ def _subclasses_to_torch(fill):
     def dispatch(*args, **kwargs):
         tensor = args[0] if args else kwargs.get("tensor")
         if not _subclass(tensor) and not (isinstance(tensor, torch.Tensor) and _DISPATCH_MODE() > 0):
-            return fill(*args, **kwargs)
+            named = TARGET_NAME.set("tensor")  # fastinit's refusals of the tensor name torch's parameter
+            try:
+                return fill(*args, **kwargs)
+            finally:
+                TARGET_NAME.reset(named)
         ours = [f"{k}=" for k in _FASTINIT_ONLY if kwargs.get(k) is not None]
         if theirs is None or ours:
             what = f"{fill.__name__} is not in torch.nn.init" if theirs is None else \
@@ -400,12 +404,12 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
         if not math.isfinite(a):  # torch: "from and to must be finite"
             raise ValueError(f"uniform_: a and b must be finite, got a = b = {a}")
         if tensor.is_nested or tensor.layout != torch.strided:  # refused as for a < b (no meta twin of them)
-            torch_cpu_array(tensor, "out")
+            torch_cpu_array(tensor, "tensor")
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
         _init.refuse_beyond_range(a, b, _numpy_dtype(tensor.dtype), "uniform_")  # as for a < b, not constant_'s val
         if not tensor.is_meta and tensor.numel() and _expanded(tensor):  # as a sampler
-            raise ValueError(f"out {SHARED_MEMORY}")  # refuses it (torch: its overlap RuntimeError), not filled
+            raise ValueError(f"tensor {SHARED_MEMORY}")  # refuses it (torch: its overlap RuntimeError), not filled
         return _constant(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, given_a, b, **kw), tensor, generator, seed, **placement)
 
