@@ -678,7 +678,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
     compile only when a truncated normal is first asked for)."""
     wide_vectors()
     tile = _U64(lanes(code, TRUNC, np.int64(prm[METHOD])) * _B)
-    (alone, each), reach = trunc_part_costs(code, prm), np.float64(min(held[1], tile))  # (a part: cheaper than reach)
+    (alone, each, fixed), reach = trunc_part_costs(code, prm), np.float64(min(held[1], tile))  # (a part: < reach)
     end = g + _U64(length)
     while g < end:
         t, p0, n = _next_tile(g, end, tile)
@@ -687,7 +687,7 @@ def _fill_run_trunc(code, kind, prm, key, stream, g, length, d16, d32, d64, m, m
             _tile_trunc(code, prm, key, stream, t * _U64(_B), words, d32[m:m + n], d64[m:m + n])
         else:
             few = n <= PART_ALONE  # (n < B: _trunc_part's scratch, whatever the costs)
-            take = n * alone < reach if few else n < _B and n * each + PART_FIXED < reach
+            take = n * alone < reach if few else n < _B and n * each + fixed < reach
             if held[0] != t and take:  # a column shard's row: its values (runs sharing a tile too)
                 if few:
                     _trunc_alone(code, prm, t, key, stream, v32, v64, p0, n)
@@ -1013,20 +1013,23 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
 
 
 PART_ALONE = 12  # a truncated-normal part of up to this many values is drawn value by value (_trunc_alone)
-PART_FIXED = 48.0  # what a vectorized part's passes cost besides its values, in a whole tile's values (~0.1 us)
 
 
 @scalar
 def trunc_part_costs(code, prm):
-    """What a truncated-normal value of a part costs, in a whole tile's vectorized ones, drawn alone
-    (:func:`_trunc_alone`) and in a part's vectorized passes (:func:`_trunc_part`, which adds PART_FIXED), by the
-    values a block gives the tile (this VM, one thread, (2048, w) column shards of (2048, 4096) against whole tiles:
-    2026-12-06 (g) and (h)): alone 16 for 4 (the float32 family's normal proposal) and 8 otherwise; in passes about
-    3 for 4 (4 is taken: with PART_FIXED the model underrates small parts, which an ad-hoc fit puts at ~2.9 n + 96),
-    2 for 2, 1.5 for 1 (float64's uniform and exponential proposals).  A run's part of a tile is drawn so where that
-    costs less than the tile (or the runs' pitch, where runs share a tile: :func:`_fill_run_trunc`)."""
+    """What a truncated-normal part of n values costs, in a whole tile's vectorized values: ``alone`` n drawn value
+    by value (:func:`_trunc_alone`), or ``each`` n + ``fixed`` in a part's vectorized passes (:func:`_trunc_part`),
+    by the values a block gives the tile (4: the float32 family's normal proposal; 2: float64's normal proposal, or
+    the float32 family's others; 1: float64's others).  A run's part of a tile is drawn so where that costs less than
+    the tile, or than the runs' pitch where runs share a tile (:func:`_fill_run_trunc`).  Fitted to where parts and
+    tiles break even on this VM, one thread, (R, w) column shards of (R, P) with P from 32 to 4096 (2026-12-06 (i),
+    docs/performance.md); alone: (2048, w) shards of (2048, 4096), sessions (g) and (h)."""
     n = lanes(code, TRUNC, np.int64(prm[METHOD]))
-    return 16.0 if n == 4 else 8.0, 4.0 if n == 4 else 2.0 if n == 2 else 1.5
+    if n == 4:
+        return 16.0, 2.2, 120.0
+    if n == 1:
+        return 8.0, 1.25, 36.0
+    return (8.0, 1.6, 60.0) if code == F64 else (8.0, 1.7, 72.0)
 
 
 @kernel
