@@ -140,9 +140,11 @@ class Generator:
         own (the two may take i and i + 1 in either order) instead of waiting for itself."""
         while True:
             with self._lock:
-                if self._ahead:
+                if self._ahead:  # no call between counting and taking the seed (where a signal could run)
+                    seed = self._ahead[-1]
                     self._count += 1
-                    return self._ahead.pop()
+                    del self._ahead[-1]
+                    return seed
                 seed, count = self._seed, self._count
             batch = _seeds(seed, count, SEEDS_AHEAD)[::-1]
             with self._lock:
