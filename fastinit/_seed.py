@@ -190,6 +190,12 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
+def public_name(kind: type) -> str:
+    """A type's name by its public module: numpy.random.Generator, torch.Generator (torch._C), fastinit.Generator."""
+    module = ".".join(p for p in kind.__module__.split(".") if not p.startswith("_"))
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
 def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) -> int | None:
     """An explicit seed is validated and used as is; ``None`` draws from ``generator`` or the default.
     ``draw=False`` (an empty target) checks both and draws nothing: None for ``seed=None``."""
@@ -198,9 +204,9 @@ def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) ->
         if isinstance(generator, (int, np.integer)):
             raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__} (a seed goes to "
                             "seed=)")
-        public = ".".join(p for p in kind.__module__.split(".") if not p.startswith("_"))  # torch._C -> torch
+        public = public_name(kind)
         if public.split(".")[0] in ("numpy", "torch"):  # another library's generator: how to seed from it
-            raise TypeError(f"generator must be a fastinit.Generator or None, got {public}.{kind.__qualname__}; "
+            raise TypeError(f"generator must be a fastinit.Generator or None, got {public}; "
                             "draw a seed from it instead: seed=int(rng.integers(2**63)) (numpy.random.Generator), "
                             "seed=int(rs.randint(2**63)) (RandomState), seed=int(np.random.Generator(bg)"
                             ".integers(2**63)) (a BitGenerator), seed=int(torch.randint(2**62, (), "

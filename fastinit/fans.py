@@ -140,7 +140,8 @@ def fan(fan_in: int, fan_out: int, mode: str, modes: Sequence[str] = MODES) -> f
     if isinstance(mode, str):
         mode = mode.lower()  # (first, as torch: its message names the lowered mode)
     if mode not in modes:
-        raise ValueError(f"Mode {mode} not supported, please use one of {list(modes)}")
+        also = f" ({mode}: variance_scaling_)" if mode in MODES else ""  # kaiming_*'s fan_avg / fan_geo_avg
+        raise ValueError(f"Mode {mode} not supported, please use one of {list(modes)}{also}")
     if mode == "fan_in":
         return fan_in
     if mode == "fan_out":
@@ -199,8 +200,10 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
                 return 0.0
         elif isinstance(param, float):
             slope = param
-        else:
-            raise ValueError(f"negative_slope {param} not a valid number")
+        else:  # torch's text, then what was meant (kaiming's mode or nonlinearity given in a's place)
+            hint = "; kaiming's a (the slope) comes before mode and nonlinearity: pass those by keyword" if \
+                isinstance(param, str) else ""
+            raise ValueError(f"negative_slope {param} not a valid number (an int or a float){hint}")
         try:  # torch's slope**2: libm's pow, which is not always slope * slope (0.5102: an ulp apart)
             square = slope**2
         except OverflowError:  # (torch raises it; the limit)
@@ -208,4 +211,5 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
         return math.sqrt(2.0 / (1 + square))
     if nonlinearity == "selu":
         return 3.0 / 4
-    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}; supported: {', '.join(_LINEAR)}, sigmoid, tanh, relu, "
+                     "leaky_relu, selu (fastinit.recommend also knows gelu, silu / swish, elu and others)")

@@ -70,8 +70,11 @@ def test_fan_modes():
     assert fan(3, 12, "FAN_IN") == 3
     with pytest.raises(ValueError, match="Mode fan_sum not supported"):
         fan(3, 12, "fan_sum")
-    with pytest.raises(ValueError, match=r"Mode fan_avg not supported, please use one of \['fan_in', 'fan_out'\]"):
+    with pytest.raises(ValueError, match=r"Mode fan_avg not supported, please use one of \['fan_in', 'fan_out'\] "
+                                         r"\(fan_avg: variance_scaling_\)"):  # (kaiming's modes: where the rest are)
         fan(3, 12, "FAN_AVG", ("fan_in", "fan_out"))  # lowered first, as torch's message
+    with pytest.raises(ValueError, match=r"please use one of \['fan_in', 'fan_out'\]$"):
+        fan(3, 12, "fan_sum", ("fan_in", "fan_out"))
 
 
 GAINS = [("linear", None, 1), ("conv2d", None, 1), ("conv_transpose3d", None, 1), ("sigmoid", None, 1),
@@ -113,13 +116,15 @@ def test_calculate_gain_of_huge_int_slopes_is_torchs_or_zero(param):
 
 @pytest.mark.parametrize("param", [True, "0.2", [0.1], None.__class__])
 def test_calculate_gain_leaky_relu_only_accepts_numbers(param):
-    with pytest.raises(ValueError, match="not a valid number"):
+    said = "; kaiming's a .* pass those by keyword" if isinstance(param, str) else "$"  # kaiming_normal_(w, "fan_in")
+    with pytest.raises(ValueError, match=rf"not a valid number \(an int or a float\){said}"):
         fastinit.calculate_gain("leaky_relu", param)
 
 
 @pytest.mark.parametrize("name", ["swish", "ReLU", "", 3])
 def test_calculate_gain_only_accepts_valid_nonlinearities(name):
-    with pytest.raises(ValueError, match="Unsupported nonlinearity"):
+    with pytest.raises(ValueError, match=f"^Unsupported nonlinearity {name}; supported: linear, conv1d, .*, selu "
+                                         r"\(fastinit.recommend also knows gelu, silu / swish"):  # torch's, then ours
         fastinit.calculate_gain(name)
 
 
