@@ -541,6 +541,20 @@ def is_int(value) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, NOT_INTS)
 
 
+def shown(value, typed: bool = False) -> str:
+    """``value`` for a message: an array or tensor of any axes by its type, shape and dtype, not its elements (a
+    weight passed in a number's place printed them all); a tuple or list item by item; else its repr, cut at 80
+    characters; ``typed``: a repr after its type's name ("str '2'")."""
+    if getattr(value, "ndim", 0) and hasattr(value, "shape"):
+        return f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {getattr(value, 'dtype', '?')}"
+    if type(value) in (tuple, list) and any(getattr(v, "ndim", 0) for v in value):
+        items = ", ".join(shown(v) for v in value) + ("," if len(value) == 1 and type(value) is tuple else "")
+        return f"({items})" if type(value) is tuple else f"[{items}]"
+    text = repr(value)
+    text = text if len(text) <= 80 else f"{text[:77]}..."
+    return f"{type(value).__name__} {text}" if typed else text
+
+
 def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
     """``value`` (an int, a 0-d integer array, or a sequence of them) as a tuple of Python ints, NumPy's way:
     TypeError naming ``name`` for anything else (a float or bool is never truncated to a size; a str, dict or
@@ -561,9 +575,9 @@ def shape_tuple(value, name: str = "shape") -> tuple[int, ...]:
             raise TypeError  # (a torch or JAX bool, which operator.index makes 0 or 1, too)
         items = tuple(operator.index(v) for v in dims)  # ints, NumPy ints, concrete JAX / torch integers
     except TypeError:
-        raise TypeError(f"{name} must be a tuple of ints, got {said!r}") from None
+        raise TypeError(f"{name} must be a tuple of ints, got {shown(said)}") from None
     if any(v < 0 for v in items):
-        raise ValueError(f"{name} must be a tuple of non-negative ints, got {said!r}")
+        raise ValueError(f"{name} must be a tuple of non-negative ints, got {shown(said)}")
     return items
 
 

@@ -23,7 +23,7 @@ import weakref
 
 import numpy as np
 
-from ._buffers import is_int
+from ._buffers import is_int, shown
 from ._philox import PHILOX_ROUNDS, philox_block
 
 __all__ = ["Generator", "manual_seed", "initial_seed", "default_generator", "key_words", "stream_words"]
@@ -42,7 +42,7 @@ def _check_u64(value, name: str) -> int:
     if type(value) is int and 0 <= value < _TWO64:
         return value
     if not is_int(value):
-        raise TypeError(f"{name} must be an int in [0, 2**64), got {type(value).__name__} {value!r}")
+        raise TypeError(f"{name} must be an int in [0, 2**64), got {shown(value, typed=True)}")
     v = int(value)
     if not 0 <= v < _TWO64:
         raise ValueError(f"{name} must lie in [0, 2**64), got {v}")
@@ -72,7 +72,7 @@ def stream_id(stream) -> int:
             raise ValueError(f"stream must be an int or a str encodable as UTF-8, got {stream!r}: {e.reason}") from None
         return hash64(data)
     if not is_int(stream):
-        raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {type(stream).__name__} {stream!r}")
+        raise TypeError(f"stream must be an int in [0, 2**64) or a str, got {shown(stream, typed=True)}")
     return _check_u64(stream, "stream")
 
 

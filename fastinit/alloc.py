@@ -14,6 +14,7 @@ fan_in = n_in:
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from typing import Any
 
@@ -42,10 +43,11 @@ def _named(twin, name: str = "", module: str = "fastinit"):
     function called, not the in-place one it reached (``xavier_uniform_() got an unexpected keyword argument``).
     ``module``: where the twin lives (``fastinit.dask``'s twins use it too)."""
     name = name or twin.__name__
+    keywords = _keywords(twin)
 
     @functools.wraps(twin)
     def called(*shape, **kw):
-        _separate_sizes(shape, f"{module}.{name}", name not in _NO_NUMBERS)
+        _separate_sizes(shape, f"{module}.{name}", keywords, name not in _NO_NUMBERS)
         try:
             return twin(*shape, **kw)
         except (TypeError, ValueError, MemoryError) as e:  # (Python 3.13 adds ". Did you mean 'seed'?")
@@ -69,7 +71,15 @@ def _named(twin, name: str = "", module: str = "fastinit"):
 _NO_NUMBERS = {"zeros", "ones", "eye"}  # twins with no number to pass by mistake among the sizes (np.eye(3, 0))
 
 
-def _separate_sizes(shape: tuple, fn: str, numbers: bool = True) -> None:
+def _keywords(twin) -> str:
+    """What a twin's refusals of a misplaced parameter name: its own keywords (``sparsity=, std=, dtype=``), then
+    ``seed=, ...`` where it passes others on."""
+    params = inspect.signature(twin).parameters.values()
+    own = [f"{p.name}=" for p in params if p.kind is p.KEYWORD_ONLY]
+    return ", ".join(own + ["seed=, ..."] * any(p.kind is p.VAR_KEYWORD for p in params))
+
+
+def _separate_sizes(shape: tuple, fn: str, keywords: str, numbers: bool = True) -> None:
     """A parameter passed by position among separate sizes: NumPy's ``normal(0, 1)`` habit made
     ``normal(1000, 0, 1)`` an empty (1000, 0, 1) array silently.  A dtype or a float is refused, naming the keywords;
     a 0 among separate sizes warns where the twin has ``numbers`` (parameters), so not for zeros / ones / eye (one
@@ -77,7 +87,7 @@ def _separate_sizes(shape: tuple, fn: str, numbers: bool = True) -> None:
     (``variance_scaling(784, 256, 2)``, a 3-D kernel) cannot be told from a size."""
     if len(shape) < 2:
         return
-    keywords = "its parameters (dtype=, mean=, std=, gain=, scale=, ...) are keywords"
+    keywords = f"its parameters ({keywords}) are keywords"
     if any(isinstance(v, (type, np.dtype, str, float, np.floating)) for v in shape):
         raise TypeError(f"shape must be a tuple of ints, got {shape!r}: {fn} takes the sizes by position, and "
                         f"{keywords}")

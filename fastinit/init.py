@@ -15,7 +15,8 @@ from typing import Any, Optional, Sequence, TypeVar, Union
 import numpy as np
 
 from . import _cpu
-from ._buffers import NOT_INTS, CudaTarget, Target, as_target, finfo_max, geometry, is_int, memory_geometry, shape_tuple
+from ._buffers import (NOT_INTS, CudaTarget, Target, as_target, finfo_max, geometry, is_int, memory_geometry,
+                       shape_tuple, shown)
 from ._seed import Generator, key_words, resolve_seed, stream_words
 from ._transforms import EXP_PROPOSAL, NORMAL_MAX_F32, NORMAL_MAX_F64, NORMAL_PROPOSAL, UNIFORM_PROPOSAL
 from ._warnings import warn
@@ -72,7 +73,7 @@ def as_int(value, name: str, fn: str, least: int = 0) -> int:
     below ``least``."""
     value = _scalar(value)
     if not is_int(value):
-        raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{fn}: {name} must be an int, got {shown(value, typed=True)}")
     if value < least:
         raise ValueError(f"{fn}: {name} must be a {'positive' if least == 1 else 'non-negative'} int, got {value!r}")
     return int(value)
@@ -83,7 +84,7 @@ def as_real(value, name: str, fn: str, finite: bool = True) -> float:
     NaN/inf."""
     value = _scalar(value)
     if not _is_real(value):
-        raise TypeError(f"{fn}: {name} must be a real number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"{fn}: {name} must be a real number, got {shown(value, typed=True)}")
     v = _float(value)
     if finite and not math.isfinite(v):
         refuse_overflow(value, v, name, fn)

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from . import init, scaled, structured
-from ._buffers import is_int
+from ._buffers import is_int, shown
 from ._seed import _check_u64
 from .guide import recommend
 
@@ -171,7 +171,7 @@ def _check(schemes: list, activation, depth, width, batch, dtype, seed) -> None:
         raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
     for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2)):
         if not is_int(value):
-            raise TypeError(f"{name} must be an int >= {least}, got {type(value).__name__} {value!r}")
+            raise TypeError(f"{name} must be an int >= {least}, got {shown(value, typed=True)}")
         if value < least:
             raise ValueError(f"{name} must be an int >= {least}, got {value!r}")
     _check_u64(seed, "seed")  # the library's seed check and words

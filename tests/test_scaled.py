@@ -321,8 +321,15 @@ def test_zero_d_numpy_arrays_are_numbers():
 
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: fastinit.zeros(3, np.float32), TypeError, r"^shape must be a tuple of ints, got \(3, <class 'numpy\."
-     r"float32'>\): fastinit\.zeros takes the sizes by position, and its parameters \(dtype="),
+     r"float32'>\): fastinit\.zeros takes the sizes by position, and its parameters \(dtype=\) are keywords$"),
     (lambda: fastinit.normal(3, 4, 0.1), TypeError, r"^shape must be a tuple of ints, got \(3, 4, 0\.1\): fastinit"),
+    (lambda: fastinit.sparse(100, 50, 0.9), TypeError,  # its own keywords, sparsity= first (a review)
+     r"fastinit\.sparse takes .* its parameters \(sparsity=, std=, dtype=, seed=, \.\.\.\) are keywords$"),
+    (lambda: fastinit.glorot_uniform(np.empty((300, 400))), TypeError,  # the array, not its 120,000 values
+     r"^glorot_uniform: shape must be a tuple of ints, got \(ndarray of shape \(300, 400\) and dtype float64,\)$"),
+    (lambda: fastinit.xavier_uniform_(1.0, np.empty((300, 400))), TypeError,
+     r"^xavier_uniform_: gain must be a real number, got ndarray of shape \(300, 400\) and dtype float64$"),
+    (lambda: fastinit.normal_(np.empty(3), seed="x" * 200), TypeError, r"got str 'x{76}\.\.\.$"),  # cut at 80
     (lambda: fastinit.he_normal(3, 4, out=np.empty((3, 4))), TypeError,  # (the in-place function's first argument)
      r"^he_normal\(\) got an unexpected keyword argument 'out' \(see help\(fastinit\.he_normal\)\)"),
 ])
@@ -339,7 +346,8 @@ def test_allocating_twins_make_empty_arrays_from_one_tuple_and_zeros_lazily():
     for call, shape in [(lambda: fastinit.normal(1000, 0, 1), (1000, 0, 1)),
                         (lambda: fastinit.uniform(784, 256, 0, 1), (784, 256, 0, 1))]:
         with pytest.warns(UserWarning, match=r"^fastinit\.(normal|uniform)\(.*\) makes an empty array: a size of 0 "
-                          r"among separate sizes; its parameters \(dtype=, mean=.*as one tuple") as seen:
+                          r"among separate sizes; its parameters \((mean=, std=|a=, b=), dtype=, seed=, \.\.\.\) are "
+                          r"keywords.*as one tuple") as seen:
             assert call().shape == shape
         assert seen[0].filename == __file__
     with warnings.catch_warnings():  # one tuple; twins with no number to mistake for a size (np.eye(3, 0))
