@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import functools
 import math
+import numbers
 import operator
 import sys
 import warnings
@@ -489,12 +490,16 @@ def _as_array(out, dtype, name: str) -> np.ndarray:
     except ValueError as e:  # (a released memoryview)
         raise ValueError(f"{name}: {e}") from None
     except TypeError:
+        first = "; the array to fill comes first (normal_(out, mean, std)), and the allocating twins (normal(3, 4)) " \
+            "make a new one" if isinstance(out, (numbers.Number, tuple, list)) else ""  # numpy's normal(loc, scale)
         raise TypeError(
             f"{name} must be a numpy array, a torch CPU tensor or expose the buffer protocol "
-            f"(memoryview, array.array, bytearray, np.memmap), got {type(out).__name__}"
+            f"(memoryview, array.array, bytearray, np.memmap), got {type(out).__name__}{first}"
         ) from None
     if mv.readonly:
-        raise ValueError(f"{name} is read-only ({type(out).__name__}); fastinit needs a writable buffer")
+        jax = "; JAX arrays are immutable: fastinit.jax's initializers make new ones" if \
+            type(out).__module__.split(".")[0] in ("jax", "jaxlib") else ""
+        raise ValueError(f"{name} is read-only ({type(out).__name__}); fastinit needs a writable buffer{jax}")
     untyped = mv.format.lstrip("@=<>!") in ("B", "b", "c")  # ctypes byte arrays say '<B'
     if untyped and dtype is None:
         raise TypeError(f"{name} is an untyped byte buffer; pass dtype= (one of {_NAMES})")

@@ -186,8 +186,18 @@ def test_an_empty_global_shape_whose_strides_overflow_is_refused():
 
 @pytest.mark.parametrize("target", [None, 3.0, [1.0, 2.0], "abc"])
 def test_non_buffer_targets_refused(target):
-    with pytest.raises(TypeError, match="out must be a numpy array, a torch CPU tensor or expose the buffer protocol"):
+    first = r"; the array to fill comes first \(normal_\(out, mean, std\)\), and the allocating twins" if \
+        isinstance(target, (float, list)) else "$"  # numpy's normal(loc, scale, size) order, said
+    with pytest.raises(TypeError, match="out must be a numpy array, a torch CPU tensor or expose the buffer protocol"
+                                        rf".*got {type(target).__name__}{first}"):
         fastinit.uniform_(target)
+
+
+def test_a_jax_array_is_refused_pointing_at_fastinit_jax():
+    jnp = pytest.importorskip("jax.numpy")
+    with pytest.raises(ValueError, match=r"^out is read-only \(\w+\); fastinit needs a writable buffer; JAX arrays are "
+                                         "immutable: fastinit.jax's initializers make new ones$"):
+        fastinit.normal_(jnp.zeros(3), seed=0)
 
 
 def test_overlapping_strides_refused():
