@@ -38,10 +38,17 @@ def parse_shape(shape: tuple) -> tuple[int, ...]:
     return shape_tuple(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
 
 
-def _named(twin, name: str = "", module: str = "fastinit"):
+PASSED_ON = """
+
+    Other keywords go to the in-place initializer: ``seed=``, ``stream=``, ``generator=``, ``global_shape=`` /
+    ``offset=``, and where fans matter ``in_axis=`` / ``out_axis=``."""
+
+
+def _named(twin, name: str = "", module: str = "fastinit", passed_on: str = PASSED_ON):
     """``twin`` under ``name`` (default its own): an unknown keyword (``rng=``, ``low=``) is refused naming the
-    function called, not the in-place one it reached (``xavier_uniform_() got an unexpected keyword argument``).
-    ``module``: where the twin lives (``fastinit.dask``'s twins use it too)."""
+    function called, not the in-place one it reached (``xavier_uniform_() got an unexpected keyword argument``);
+    its docstring says what its ``**kw`` takes (``passed_on``).  ``module``: where the twin lives (``fastinit.dask``'s
+    twins use it too)."""
     name = name or twin.__name__
     keywords = _keywords(twin)
 
@@ -65,6 +72,8 @@ def _named(twin, name: str = "", module: str = "fastinit"):
             raise type(e)(f"{name}: {str(e)[inplace.end() if inplace else 0:]}") from e.__cause__
 
     called.__name__ = called.__qualname__ = name
+    if keywords.endswith("seed=, ..."):  # (a **kw)
+        called.__doc__ = (twin.__doc__ or "") + passed_on
     return called
 
 
@@ -115,7 +124,9 @@ def normal(*shape, mean: float = 0.0, std: float = 1.0, dtype: Any = "float32", 
 @_named
 def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, dtype: Any = "float32",
                  **kw) -> np.ndarray:
-    """New array of N(mean, std²) restricted to [a, b] (see :func:`fastinit.trunc_normal_`)."""
+    """New array of N(mean, std²) restricted to [a, b] (see :func:`fastinit.trunc_normal_`).  ``a`` and ``b`` are
+    absolute bounds, as torch's: ``trunc_normal(784, 256, std=0.02)`` keeps [-2, 2], 100 std, so is all but a plain
+    normal; cut at 2 std with ``a=-0.04, b=0.04`` (or :func:`variance_scaling`'s ``"truncated_normal"``)."""
     return init.trunc_normal_(_empty(shape, dtype), mean, std, a, b, **kw)
 
 

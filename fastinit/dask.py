@@ -112,7 +112,13 @@ def _takes(fill, keyword: str) -> bool:
 
 def _twin(make, name: str = ""):
     """A lazy twin refusing an unknown keyword under its own name (``fastinit.alloc._named``)."""
-    return _named(make, name, "fastinit.dask")
+    return _named(make, name, "fastinit.dask", _PASSED_ON)
+
+
+_PASSED_ON = """
+
+    Other keywords: ``chunks=``, ``dtype=``, ``seed=``, ``generator=`` (:func:`from_initializer`), and the in-place
+    initializer's (``stream=``, where fans matter ``in_axis=`` / ``out_axis=``)."""
 
 
 def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):
