@@ -491,7 +491,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         f"{n:,} parameters"
     files = summary.get("files", [summary["path"]])
     where = summary["path"] if len(files) == 1 else f"{len(files)} files, {summary['path']}"
-    print(f"fastinit init: {label}, {count} ({len(spec)} tensors) as {dtype} -> {where}", file=report_to)
+    tensors = f"{len(spec)} tensor{'s' * (len(spec) != 1)}"
+    print(f"fastinit init: {label}, {count} ({tensors}) as {dtype} -> {where}", file=report_to)
     seconds = summary["seconds"]
     print(f"  {_si(summary['bytes'], 'B')} in {seconds:.3g} s: {_si(summary['bytes'] / seconds, 'B/s')}, "
           f"{_si(written / seconds, 'parameters/s', ' ')}; seed {summary['seed']}", file=report_to)

@@ -836,7 +836,7 @@ class MaterializeSummary:
     def __str__(self) -> str:
         head = (f"materialize: {self.numel:,} parameters ({self.nbytes / 2**20:.1f} MiB) on {self.device} in "
                 f"{self.seconds:.3f} s, seed {self.seed}, scheme {self.scheme.name!r}")
-        groups = [f"  {m}: {n} tensors, {e:,} elements, {s * 1e3:.1f} ms" for m, (n, e, b, s) in
+        groups = [f"  {m}: {n} tensor{'s' * (n != 1)}, {e:,} elements, {s * 1e3:.1f} ms" for m, (n, e, b, s) in
                   self.by_method().items()]
         calls = ", ".join(f"{k or '<root>'} ({v})" for k, v in self.fallbacks.items())
         fb = [f"fallbacks (reset_parameters(), or a Hugging Face model's _init_weights()): {calls}"] \

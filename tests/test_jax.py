@@ -157,6 +157,13 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.normal()(jax.random.split(KEY, 2), (3,)), ValueError, "a single key, got a key array"),
              (lambda: fj.normal()(jnp.zeros(3, jnp.uint32), (3,)), TypeError, "key must be a JAX PRNG key"),
              (lambda: fj.uniform(-1.0)(KEY, (3,)), ValueError, "scale must be >= 0"),
+             # a key given to the factory (normal(key, shape) for normal()(key, shape)), said (a review: normal's had
+             # been "Cannot call abstract method item")
+             *[(lambda f=f: getattr(fj, f)(KEY, (3, 4)), TypeError, rf"^{a} is a JAX PRNG key: fastinit.jax's "
+                r"factories take .* \(key, shape\): normal\(\)\(key, shape\)")
+               for f, a in [("normal", "stddev"), ("uniform", "scale"), ("truncated_normal", "stddev"),
+                            ("glorot_uniform", "in_axis"), ("he_normal", "in_axis"), ("orthogonal", "scale"),
+                            ("delta_orthogonal", "scale")]],
              (lambda: fj.normal()(KEY, (3,), jnp.int32), TypeError, "dtype must be one of"),
              (lambda: fj.truncated_normal(-1.0)(KEY, (3,)), ValueError, "stddev must be >= 0"),
              (lambda: fj.variance_scaling(1.0, "fan_x", "normal")(KEY, (3, 4)), ValueError, "invalid mode"),
