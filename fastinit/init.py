@@ -438,6 +438,23 @@ def _proposal(alpha: float, beta: float, width: float) -> dict:
     return folded if alpha < 1.0 and _FOLD >= k else robert
 
 
+# Below this width in std (b - a) / std, a truncated normal's offsets std·width·U from a bound would be subnormal or 0
+# in the compute precision (float32 N(0, 1e38²) on [-1e-30, 1e-30] stored 0 everywhere, after 10,000 attempts each):
+# the law is then drawn as :func:`_widened`'s equal one
+_RESOLVED_WIDTH = {np.dtype(np.float32): 2.0**-64, np.dtype(np.float64): 2.0**-512}
+_WIDE = 2.0**-40  # _widened's width in std: its own curvature, exp(-_WIDE² u² / 2), is within 2^-81 of 1
+
+
+def _widened(a: float, b: float, slope: float) -> tuple[float, float, float, float]:
+    """(mean, std, alpha, width) of a law equal to N(mean, std²) on [a, b] of a width w = (b - a) / std below
+    :data:`_RESOLVED_WIDTH`: with u = (x - a) / (b - a) in [0, 1] its density is exp(-slope u - w² u² / 2)
+    (``slope`` = alpha w, alpha = (a - mean) / std), the second term under 2^-128 in float32's case; the law of width
+    2^-40 with the same slope differs from it by 2^-81, and its offsets are normal numbers."""
+    alpha = slope / _WIDE
+    std = (b - a) / _WIDE
+    return a - alpha * std, std, alpha, _WIDE
+
+
 # Under this share of draws reaching the values in [a, b], a truncated-normal fill warns: each element then takes
 # 20 attempts or more, ~16 us (one vectorized attempt: ~0.02 us), and at 1e-4 often the 10 000-attempt fallback
 _SLOW_REACH = 0.05
@@ -470,14 +487,24 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
     # 65504: clipped at 65504, it got half its mass)
     big = finfo_max(target.dtype)
     a_in, b_in = max(a, lo_e) if a < -big else a, min(b, hi_e) if b > big else b
-    proposal = _proposal((a_in - mean) / std, (b_in - mean) / std, (b_in - a_in) / std)
-    origin = mean if proposal["SIGN"] == 0 else a_in if proposal["SIGN"] > 0 else b_in
-    method = proposal["METHOD"]  # the draws' spread around the origin: std z (or |z|), std U[0, width), std Exp(lam)
-    scale = std * (1.0 if method == NORMAL_PROPOSAL else proposal["BETA"] if method == UNIFORM_PROPOSAL
-                   else 1.0 / proposal["LAM"])
+    alpha, beta, width = (a_in - mean) / std, (b_in - mean) / std, (b_in - a_in) / std
+    law_mean, law_std = mean, std  # the law's parameters as the kernels are given them
+    if width < _RESOLVED_WIDTH[compute]:  # offsets std·width·U would be subnormal or 0 in compute: the same law
+        law_mean, law_std, alpha, width = _widened(a_in, b_in, alpha * (b_in - a_in) / std)
+        beta = alpha + width
+    proposal = _proposal(alpha, beta, width)
+    origin = law_mean if proposal["SIGN"] == 0 else a_in if proposal["SIGN"] > 0 else b_in
     span = max(hi - origin, origin - lo)  # how far from the origin a stored value can lie (the step a draw std·z
     # must take to it); beyond the compute dtype's range the step is ±inf, rejected, and that part of the law lost
     # (float32 N(-3e38, 3e38²) on [-3e38, 3e38]: P(X > 0) 0.08 for 0.28).  Farther draws are rejected anyway.
+    if span > float(np.finfo(compute).max) and max(hi - law_mean, law_mean - lo) <= float(np.finfo(compute).max):
+        # a proposal from a bound whose steps to the other overflow: the normal one, from the mean, reaches all
+        # (float32 N(0, 3e38²) on [-3e38, 3e38] had been refused; it accepts P(|Z| <= 1), 0.68)
+        proposal, origin = dict(METHOD=NORMAL_PROPOSAL, ALPHA=alpha, BETA=beta, SIGN=0.0), law_mean
+        span = max(hi - origin, origin - lo)
+    method = proposal["METHOD"]  # the draws' spread around the origin: std z (or |z|), std U[0, width), std Exp(lam)
+    scale = law_std * (1.0 if method == NORMAL_PROPOSAL else proposal["BETA"] if method == UNIFORM_PROPOSAL
+                       else 1.0 / proposal["LAM"])
     if span > float(np.finfo(compute).max):
         raise ValueError(f"{fn}: values in [a, b] lie up to {span:.4g} from where the draws start ({origin:.6g}), "
                          f"beyond the largest finite {compute} ({float(np.finfo(compute).max):.6g}), where "
@@ -505,7 +532,7 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
                     f"[a, b] and is redrawn, up to {_cpu.MAX_ATTEMPTS:,} attempts an element (then the nearest value; "
                     "~0.2-0.8 ms an element). Use a wider std or a finer dtype.")
     v0 = float(compute.type(origin))  # the origin as v0 + what its rounding left out, rounded (float64: 0)
-    prm = _params(P0=origin, P0LO=float(compute.type(origin - v0)), P1=std, LO=lo_e, HI=hi_e,
+    prm = _params(P0=origin, P0LO=float(compute.type(origin - v0)), P1=law_std, LO=lo_e, HI=hi_e,
                   NEAREST=min(max(mean, lo_e), hi_e), **proposal)
     return _sample(out, target, _cpu.TRUNC, prm, said=said, **placement)
 

@@ -455,6 +455,51 @@ def test_draws_that_overflow_before_the_origin_is_added_are_refused(dtype, mean,
     assert np.all(out == 7)
 
 
+@pytest.mark.parametrize("dtype, std, a, b", [
+    (np.float32, 3e38, -3e38, 3e38),
+    (np.float32, 2.75e38, -np.inf, np.inf),  # the law of the finite values (std z beyond them: rejected)
+    (ml_dtypes.bfloat16, 3e38, -np.inf, np.inf),
+])
+def test_wide_laws_whose_bound_proposals_overflow_are_drawn_from_the_mean(dtype, std, a, b):
+    """A review (2026-12-06 (i)): float32 N(0, 3e38²) on [-3e38, 3e38] was refused, its uniform proposal starting at
+    a bound 6e38 from the other; the normal proposal from the mean reaches every value (acceptance 0.68)."""
+    top = float(ml_dtypes.finfo(dtype).max)
+    lo, hi = max(a, -top), min(b, top)
+    x = fastinit.trunc_normal_(np.empty(20_000, dtype), 0.0, std, a, b, seed=0).astype(np.float64)
+    assert np.isfinite(x).all() and lo <= x.min() and x.max() <= hi
+    assert stats.kstest(x, stats.truncnorm(lo / std, hi / std, scale=std).cdf).pvalue > 1e-4
+
+
+@pytest.mark.parametrize("dtype, mean, std, a, b, distinct", [
+    (np.float32, 0.0, 1e38, -1e-30, 1e-30, 19_000),  # (b - a) / std 2e-68, 0 in float32: all at a, rejected
+    (ml_dtypes.bfloat16, 0.0, 1e38, -1e-30, 1e-30, 200),  # (bfloat16's few values)
+    (np.float32, 0.0, 1000.0, -1e-40, 1e-40, 15_000),  # subnormal in float32: 143 distinct values of ~142,857
+    (np.float32, 0.0, 1e6, -1e-37, 1e-37, 19_000),
+    (np.float64, 0.0, 1e300, -1e-30, 1e-30, 19_000),  # 0 in float64 too: every value b
+    (np.float64, 0.0, 10.0, -1e-320, 1e-320, 3_500),  # 405 of the interval's 4,049 values
+    (np.float32, -1e20, 1.0, 0.0, 3e-20, 19_000),  # width 3e-20 std, 1e20 std from the mean: exp(-3 u), not flat
+    (np.float64, -1e200, 1.0, 0.0, 1e-200, 19_000),
+    (np.float64, 1e200, 1.0, -1e-200, 0.0, 19_000),  # the mirror
+])
+@pytest.mark.filterwarnings("ignore:mean is more than 2 std")
+def test_intervals_narrower_than_the_computation_resolves_in_std_keep_their_law(dtype, mean, std, a, b, distinct):
+    """A review (2026-12-06 (i)): where (b - a) / std underflowed in the compute precision, the uniform proposal's
+    offsets std·width·U were 0 or on a subnormal grid: one value, or every draw rejected 10,000 times.  Such a law is
+    exp(-c u) on u = (x - a) / (b - a) (c = (a - mean)(b - a) / std²; flat for c = 0), drawn as an equal law of
+    width 2^-40 std (init._widened): the law, its values' spread, and the same values by shard."""
+    c = (a - mean) * (b - a) / std / std
+    x = fastinit.trunc_normal_(np.empty(20_000, dtype), mean, std, a, b, seed=0)
+    u = (x.astype(np.float64) - a) / (b - a)
+    assert 0.0 <= u.min() and u.max() <= 1.0 and len(np.unique(x)) >= distinct
+    t = u if mean < a else 1.0 - u  # the offset from the bound nearer the mean: exp(-|c| t) on [0, 1]
+    law = stats.uniform() if abs(c) < 1e-6 else stats.truncexpon(b=abs(c), scale=1 / abs(c))
+    assert stats.kstest(t, law.cdf).pvalue > 1e-4
+    shard = np.empty(20_000, dtype)
+    for lo in range(0, 20_000, 7_000):
+        fastinit.trunc_normal_(shard[lo:lo + 7_000], mean, std, a, b, seed=0, global_shape=(20_000,), offset=(lo,))
+    assert np.array_equal(shard.view(np.uint8), x.view(np.uint8))
+
+
 @pytest.mark.parametrize("dtype, mean, std, a, b", [  # a second review: refused by the first version of the check,
     (np.float32, 0.0, 1e38, -2e38, 2e38),  # which looked at std·z alone; the draws that overflow lie outside [a, b]
     (np.float32, 0.0, 1e38, -np.inf, np.inf),
