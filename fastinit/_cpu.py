@@ -1199,12 +1199,18 @@ KERNEL_LOCK = threading.RLock()
 SERIAL_ONLY = False
 
 
+def _layer_started() -> bool:
+    """Whether numba's threading layer is up (``numba.threading_layer()`` raises until a parallel launch)."""
+    try:
+        numba.threading_layer()
+    except ValueError:
+        return False
+    return True
+
+
 def _omp_started() -> bool:
     """Whether numba's threading layer is up and is GNU OpenMP (Intel's is fork-safe)."""
-    try:
-        if numba.threading_layer() != "omp":
-            return False
-    except ValueError:  # not started: a child starts its own
+    if not _layer_started() or numba.threading_layer() != "omp":  # (not started: a child starts its own)
         return False
     try:
         from numba.np.ufunc import omppool
@@ -1214,12 +1220,27 @@ def _omp_started() -> bool:
         return True
 
 
+def _gnu_openmp_ahead() -> bool:
+    """Whether numba's threading layer, not started yet, would be GNU OpenMP already loaded in this process (Linux:
+    a libgomp in /proc/self/maps; torch's, loaded globally, is the one numba's omp layer calls), whose thread team a
+    parent's torch work may have started: a DataLoader worker forked from a training process hung at its first
+    parallel fill (a review).  NUMBA_THREADING_LAYER naming another layer rules it out; TBB, which numba would take
+    first where installed, is not looked for (serial kernels then, needlessly)."""
+    if numba.config.THREADING_LAYER not in ("default", "threadsafe", "omp"):
+        return False
+    try:
+        with open("/proc/self/maps") as maps:
+            return any("libgomp" in line for line in maps)
+    except OSError:
+        return False
+
+
 def _after_fork_in_child() -> None:
     """A forked child: a fresh kernel lock (the parent's may have been held by another thread, forever locked
-    here) and, after OpenMP, serial kernels."""
+    here) and, after GNU OpenMP (numba's, or loaded by torch ahead of numba's layer), serial kernels."""
     global KERNEL_LOCK, SERIAL_ONLY
     KERNEL_LOCK = threading.RLock()
-    SERIAL_ONLY = SERIAL_ONLY or _omp_started()
+    SERIAL_ONLY = SERIAL_ONLY or _omp_started() or not _layer_started() and _gnu_openmp_ahead()
 
 
 if hasattr(os, "register_at_fork"):

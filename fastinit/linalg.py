@@ -300,7 +300,9 @@ class _Panels:
                 wait(futures)
 
 
-_BLAS_LOCK = threading.Lock()
+# Re-entrant: a signal handler that fills (a checkpoint on SIGUSR1) may run on a thread holding it, while it sets a
+# BLAS library's thread count (a plain lock deadlocked there: a review), as _cpu.KERNEL_LOCK
+_BLAS_LOCK = threading.RLock()
 _blas_held: list = [0, None]  # callers inside _one_blas_thread; the process-wide limits the last to leave restores
 _POOL: list = [None, 0]  # the panels' thread pool and its thread count
 
@@ -379,7 +381,7 @@ def _after_fork() -> None:
     """In a forked child: a free lock (another thread may have held it), no pool (its threads are the parent's), and
     the BLAS limits a parent's ``orthogonal_`` callers would have restored."""
     global _BLAS_LOCK
-    _BLAS_LOCK = threading.Lock()
+    _BLAS_LOCK = threading.RLock()
     _POOL[:] = [None, 0]
     held, _blas_held[:] = _blas_held[1], [0, None]
     for lib, count in held or ():

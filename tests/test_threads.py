@@ -4,6 +4,7 @@ calls made one after another, and the shared default generator never hands two c
 Each fill holds ``fastinit._cpu.KERNEL_LOCK`` around its parallel kernel (numba's workqueue layer must not
 be entered twice); seeds come from ``Generator.next_seed`` under the generator's own lock."""
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -192,6 +193,95 @@ def test_a_forked_child_fills_after_its_parent_did(layer):
     lines = r.stdout.strip().split("\n")
     serial = int(lines[-1] == "omp")  # the layer the parent ran
     assert lines[-3:-1] == [f"entropy 0 True {serial} False True", f"manual 0 True {serial} True True"], r.stdout
+
+
+TORCH_PARENT = r"""
+import faulthandler, os, numpy as np, torch, fastinit
+from fastinit import _cpu
+x = torch.randn(1000, 1000); (x @ x).sum(); torch.randn(10**6).exp_()  # torch's OpenMP team is up, numba's layer not
+def fill():
+    return int(fastinit.normal_(np.empty(300_000, np.float32), seed=3, stream="w").view(np.uint32).sum(dtype=np.uint64))
+pid = os.fork()
+if pid == 0:  # a DataLoader worker's first fill: it hung in GOMP_parallel (a review)
+    faulthandler.dump_traceback_later(120, exit=True)
+    os.write(1, f"child {fill()} {_cpu.SERIAL_ONLY}\n".encode())
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print("parent", fill(), _cpu.SERIAL_ONLY, os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not os.path.exists("/proc/self/maps"), reason="os.fork, Linux")
+def test_a_child_forked_after_torchs_openmp_work_fills_serially():
+    """torch's GNU OpenMP (loaded globally: numba's omp layer calls it) ran a parallel region in the parent, which
+    had not filled: the forked child's first parallel fill hung.  Its kernels now run serially, the parent's values;
+    the parent's stay parallel."""
+    pytest.importorskip("torch")
+    r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", TORCH_PARENT],
+                       capture_output=True, text=True, timeout=600, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    lines = r.stdout.strip().split("\n")
+    assert len(lines) == 2, r.stdout + r.stderr[-3000:]  # (a hung child: faulthandler's traceback, no line of its own)
+    child, parent = (line.split() for line in lines)
+    assert child[0] == "child" and parent[0] == "parent" and child[1] == parent[1], r.stdout
+    assert child[2] == "True" and parent[2:] == ["False", "0"], r.stdout  # (serial where it must be, only there)
+
+
+def test_forked_children_decide_serial_kernels_by_the_layer_ahead(monkeypatch):
+    """The child's rule: serial after GNU OpenMP started by numba, or, numba's layer not up, where a libgomp is
+    loaded and NUMBA_THREADING_LAYER leaves numba to take it; a fresh kernel lock either way."""
+    import io
+
+    import numba
+
+    from fastinit import _cpu
+
+    def not_started():
+        raise ValueError("not started")
+
+    monkeypatch.setattr(numba, "threading_layer", not_started)
+    monkeypatch.setattr(_cpu, "KERNEL_LOCK", _cpu.KERNEL_LOCK)  # (put back after the test)
+    for layer, maps, serial in [("default", True, True), ("omp", True, True), ("default", False, False),
+                                ("workqueue", True, False), ("tbb", True, False)]:
+        lines = "7f00 r-xp 00000000 /usr/lib/x86_64-linux-gnu/" + ("libgomp.so.1\n" if maps else "libc.so.6\n")
+        monkeypatch.setattr(numba.config, "THREADING_LAYER", layer)
+        monkeypatch.setattr(_cpu, "SERIAL_ONLY", False)
+        monkeypatch.setattr(_cpu, "open", lambda *a, text=lines, **k: io.StringIO(text), raising=False)
+        lock = _cpu.KERNEL_LOCK
+        _cpu._after_fork_in_child()
+        assert _cpu.SERIAL_ONLY is serial and _cpu.KERNEL_LOCK is not lock, (layer, maps)
+
+
+BLAS_HANDLER = r"""
+import faulthandler, signal, numpy as np, fastinit, fastinit.linalg as linalg
+faulthandler.dump_traceback_later(120, exit=True)
+want = fastinit.orthogonal_(np.empty((400, 400), np.float32), seed=1).tobytes()
+got = []
+signal.signal(signal.SIGUSR1, lambda s, f: got.append(fastinit.orthogonal_(np.empty((400, 400), np.float32),
+                                                                            seed=1).tobytes()))
+set_threads, fired = linalg._set_threads, []
+def raising(lib, count):  # the signal arrives while _one_blas_thread sets a BLAS library's count, under its lock
+    set_threads(lib, count)
+    if not fired:
+        fired.append(1)
+        signal.raise_signal(signal.SIGUSR1)
+linalg._set_threads = raising
+main = fastinit.orthogonal_(np.empty((400, 400), np.float32), seed=1).tobytes()
+print(len(fired), len(got), got == [want], main == want, linalg._blas_held)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="SIGUSR1: POSIX")
+def test_a_handler_filling_orthogonal_while_its_thread_sets_blas_threads_does_not_deadlock():
+    """A review: _one_blas_thread's lock was a plain one, and a signal handler's orthogonal_ (a checkpoint on
+    SIGUSR1) on the thread that held it while setting a BLAS library's thread count waited for itself forever.
+    Re-entrant now, as the kernel lock; both fills give the matrix, and the counts are left as they were."""
+    from fastinit import linalg
+
+    if not linalg._blas():
+        pytest.skip("no BLAS library threadpoolctl can limit: no thread count is set")
+    r = subprocess.run([sys.executable, "-c", BLAS_HANDLER], capture_output=True, text=True, timeout=600, check=False)
+    assert r.returncode == 0 and r.stdout.split("\n")[0] == "1 1 True True [0, None]", r.stdout + r.stderr[-3000:]
 
 
 def test_a_fill_inside_a_fill_on_the_same_thread_does_not_deadlock():
