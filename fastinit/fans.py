@@ -42,13 +42,20 @@ class HasShape(Protocol):
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
 
-def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
+def _axis_items(value, name: str) -> tuple:
+    """An axis or axes given as ``name`` as a tuple of ints, unchecked against a shape; TypeError naming ``name``
+    for anything else."""
     try:
         items = (value,) if isinstance(value, (int, np.integer, np.bool_)) else tuple(value)
         if isinstance(value, str) or not all(map(is_int, items)):
             raise TypeError
     except TypeError:
         raise TypeError(f"{name} must be an int or a tuple of ints, got {value!r}") from None
+    return items
+
+
+def _axes(value, ndim: int, name: str) -> tuple[int, ...]:
+    items = _axis_items(value, name)
     out = []
     for a in items:
         if not -ndim <= a < ndim:
@@ -95,8 +102,8 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
     fractional and fan_in = numel / out_size, fan_out = numel / in_size, still integers."""
     ndim = len(shape)
     explicit = in_axis is not None or out_axis is not None
-    no_axes = ndim == 0 and all(a is not None and not isinstance(a, (int, np.integer)) and not len(tuple(a))
-                                for a in (in_axis, out_axis))  # (JAX's 0-d shape with in_axis=() and out_axis=())
+    given = [_axis_items(a, n) for n, a in (("in_axis", in_axis), ("out_axis", out_axis)) if a is not None]
+    no_axes = ndim == 0 and len(given) == 2 and not any(given)  # (JAX's 0-d shape with in_axis=() and out_axis=())
     if ndim < (1 if explicit else 2) and not no_axes:  # torch's text; with explicit axes (JAX's rule) 1-D has fans
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
                          f"{'1 dimension (a 0-d shape)' if explicit else '2 dimensions'}")

@@ -141,6 +141,11 @@ def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
     with pytest.raises(ValueError, match=r"fewer than 1 dimension \(a 0-d shape\)"):
         fastinit.fans((), in_axis=())
     assert fastinit.fans((), in_axis=(), out_axis=[]) == (1, 1)  # JAX's fans of a 0-d shape with no axes (a review)
+    for bad in (1.0, "a", None.__class__):  # a 0-d shape's axes of the wrong type: named (a fuzz: a raw TypeError)
+        with pytest.raises(TypeError, match=r"^out_axis must be an int or a tuple of ints"):
+            fastinit.fans((), in_axis=(), out_axis=bad)
+        with pytest.raises(TypeError, match=r"in_axis must be an int or a tuple of ints"):
+            fastinit.xavier_normal_(np.empty((), np.float32), in_axis=bad, seed=0)
     w = fastinit.variance_scaling_(np.empty((), np.float64), 4.0, "fan_in", "normal", in_axis=(), out_axis=(), seed=1)
     assert w == fastinit.normal_(np.empty((), np.float64), std=2.0, seed=1)
 
