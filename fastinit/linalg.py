@@ -303,7 +303,8 @@ class _Panels:
 # Re-entrant: a signal handler that fills (a checkpoint on SIGUSR1) may run on a thread holding it, while it sets a
 # BLAS library's thread count (a plain lock deadlocked there: a review), as _cpu.KERNEL_LOCK
 _BLAS_LOCK = threading.RLock()
-_blas_held: list = [0, None]  # callers inside _one_blas_thread; the process-wide limits the last to leave restores
+# callers inside _one_blas_thread; the process-wide limits the last to leave restores; whether all are set yet
+_blas_held: list = [0, None, False]
 _POOL: list = [None, 0]  # the panels' thread pool and its thread count
 
 
@@ -337,11 +338,10 @@ def _one_blas_thread() -> Iterator[None]:
             _blas_held[0] += 1  # and with it the limit, for good: orthogonal_'s bits changed)
             counted = True
             if _blas_held[0] == 1:
-                _blas_held[1] = []
-                for lib in _blas():
-                    if not _per_thread(lib):
-                        _blas_held[1].append((lib, lib.get_num_threads()))
-                        _set_threads(lib, 1)
+                _blas_held[1:] = [[], False]
+            if not _blas_held[2]:  # the first caller, or a signal handler's orthogonal_ interrupting its setup
+                _limit_all(_blas_held[1])
+                _blas_held[2] = True
         _limit_here(mine)
         yield
     finally:
@@ -353,10 +353,22 @@ def _one_blas_thread() -> Iterator[None]:
                 with _BLAS_LOCK:
                     _blas_held[0] -= 1
                     if _blas_held[0] == 0:
-                        held, _blas_held[1] = _blas_held[1], None
+                        held, _blas_held[1:] = _blas_held[1], [None, False]
                         for lib, count in held or ():
                             if lib.get_num_threads() == 1:
                                 _set_threads(lib, count)
+
+
+def _limit_all(held: list) -> None:
+    """Every process-wide BLAS limit set to one thread, each library's count recorded in ``held`` before its first
+    set.  A signal handler's ``orthogonal_`` that interrupts this (the lock is re-entrant) runs it to the end itself
+    (a review: it had run on BLAS not yet limited, other bits), setting again what was recorded, maybe not yet set;
+    the interrupted loop then goes on, recording nothing twice that matters (a second record holds the same count)."""
+    for lib in _blas():
+        if not _per_thread(lib):
+            if all(lib is not seen for seen, _ in held):
+                held.append((lib, lib.get_num_threads()))
+            _set_threads(lib, 1)
 
 
 def _limit_here(saved: list | None = None) -> list:
@@ -383,7 +395,7 @@ def _after_fork() -> None:
     global _BLAS_LOCK
     _BLAS_LOCK = threading.RLock()
     _POOL[:] = [None, 0]
-    held, _blas_held[:] = _blas_held[1], [0, None]
+    held, _blas_held[:] = _blas_held[1], [0, None, False]
     for lib, count in held or ():
         _set_threads(lib, count)
 

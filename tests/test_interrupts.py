@@ -483,5 +483,5 @@ def test_a_ctrl_c_as_the_blas_limit_is_set_leaves_no_limit_and_orthogonal_bits_u
     monkeypatch.setattr(linalg, "_set_threads", set_then_interrupted)
     with pytest.raises(KeyboardInterrupt):
         fastinit.orthogonal_(np.empty((300, 300), np.float32), seed=1)
-    assert linalg._blas_held == [0, None] and [lib.get_num_threads() for lib in libs] == before
+    assert linalg._blas_held == [0, None, False] and [lib.get_num_threads() for lib in libs] == before
     assert np.array_equal(fastinit.orthogonal_(np.empty((300, 300), np.float32), seed=1), ref)

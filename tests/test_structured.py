@@ -167,7 +167,7 @@ def test_orthogonal_bits_do_not_depend_on_blas_or_panel_threads(shape, dtype, mo
     assert np.array_equal(in_threads(1)[0], ref)  # any other thread's limits (a review: 74-83 % of entries differed)
     assert all(np.array_equal(o, ref) for o in in_threads(4))
     assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == blas
-    assert linalg._blas_held == [0, None]
+    assert linalg._blas_held == [0, None, False]
 
 
 _FORKED = """
@@ -286,7 +286,7 @@ def test_the_blas_limit_is_restored_by_the_last_caller_to_leave_from_any_thread(
     main_left.set()
     t.join()
     assert min(seen[0]) == 1  # still limited while the worker is inside
-    assert counts() == before and linalg._blas_held == [0, None]
+    assert counts() == before and linalg._blas_held == [0, None, False]
 
 
 def test_threadpool_limits_around_or_during_calls_leave_the_counts_as_they_were():
@@ -320,7 +320,7 @@ def test_threadpool_limits_around_or_during_calls_leave_the_counts_as_they_were(
     with threadpool_limits(1, user_api="blas"):  # a user's limit in this thread, a call in another
         t.start()
         t.join()
-    assert counts() == before and linalg._blas_held == [0, None]
+    assert counts() == before and linalg._blas_held == [0, None, False]
     assert np.array_equal(done[0], fastinit.orthogonal_(np.empty((1100, 700)), seed=2))
 
 
