@@ -102,8 +102,10 @@ def _fans(shape: tuple[int, ...], layout: str, in_axis: Axes, out_axis: Axes) ->
     fractional and fan_in = numel / out_size, fan_out = numel / in_size, still integers."""
     ndim = len(shape)
     explicit = in_axis is not None or out_axis is not None
-    given = [_axis_items(a, n) for n, a in (("in_axis", in_axis), ("out_axis", out_axis)) if a is not None]
-    no_axes = ndim == 0 and len(given) == 2 and not any(given)  # (JAX's 0-d shape with in_axis=() and out_axis=())
+    if explicit:  # each as a tuple, once: an iterator (iter([0])) read twice had given its second reader nothing
+        in_axis, out_axis = (None if a is None else a if isinstance(a, (int, np.integer)) else _axis_items(a, n)
+                             for n, a in (("in_axis", in_axis), ("out_axis", out_axis)))
+    no_axes = ndim == 0 and in_axis == () and out_axis == ()  # (JAX's 0-d shape with in_axis=() and out_axis=())
     if ndim < (1 if explicit else 2) and not no_axes:  # torch's text; with explicit axes (JAX's rule) 1-D has fans
         raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
                          f"{'1 dimension (a 0-d shape)' if explicit else '2 dimensions'}")

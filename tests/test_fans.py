@@ -141,6 +141,8 @@ def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
     with pytest.raises(ValueError, match=r"fewer than 1 dimension \(a 0-d shape\)"):
         fastinit.fans((), in_axis=())
     assert fastinit.fans((), in_axis=(), out_axis=[]) == (1, 1)  # JAX's fans of a 0-d shape with no axes (a review)
+    assert fastinit.fans((3, 4, 5), in_axis=iter([0]), out_axis=iter([1])) == (15, 20)  # read once (a review: read
+    # twice, an iterator gave (60, 60))
     for bad in (1.0, "a", None.__class__):  # a 0-d shape's axes of the wrong type: named (a fuzz: a raw TypeError)
         with pytest.raises(TypeError, match=r"^out_axis must be an int or a tuple of ints"):
             fastinit.fans((), in_axis=(), out_axis=bad)
