@@ -196,22 +196,27 @@ def public_name(kind: type) -> str:
     return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
 
 
+def seeding_hint(source) -> str:
+    """How to seed a call from ``source``, a generator argument fastinit's function does not take (another library's,
+    a seed given as one): '' where there is nothing to say."""
+    if isinstance(source, (int, np.integer)) and not isinstance(source, (bool, np.bool_)):
+        return "a seed goes to seed="
+    if isinstance(source, Generator):
+        return "draw a seed from it instead: seed=g.next_seed()"
+    draw = "seed=int(rng.integers(2**63))" if isinstance(source, np.random.Generator) else \
+        "seed=int(rs.randint(2**63))" if isinstance(source, np.random.RandomState) else \
+        "seed=int(np.random.Generator(bg).integers(2**63))" if isinstance(source, np.random.BitGenerator) else \
+        "seed=int(torch.randint(2**62, (), generator=g))" if public_name(type(source)) == "torch.Generator" else ""
+    return f"draw a seed from it instead: {draw}" if draw else ""
+
+
 def resolve_seed(seed, generator: Generator | None = None, draw: bool = True) -> int | None:
     """An explicit seed is validated and used as is; ``None`` draws from ``generator`` or the default.
     ``draw=False`` (an empty target) checks both and draws nothing: None for ``seed=None``."""
     if generator is not None and not isinstance(generator, Generator):
-        kind = type(generator)
-        if isinstance(generator, (int, np.integer)):
-            raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__} (a seed goes to "
-                            "seed=)")
-        public = public_name(kind)
-        if public.split(".")[0] in ("numpy", "torch"):  # another library's generator: how to seed from it
-            raise TypeError(f"generator must be a fastinit.Generator or None, got {public}; "
-                            "draw a seed from it instead: seed=int(rng.integers(2**63)) (numpy.random.Generator), "
-                            "seed=int(rs.randint(2**63)) (RandomState), seed=int(np.random.Generator(bg)"
-                            ".integers(2**63)) (a BitGenerator), seed=int(torch.randint(2**62, (), "
-                            "generator=g)) (torch.Generator)")
-        raise TypeError(f"generator must be a fastinit.Generator or None, got {kind.__name__}")
+        hint = seeding_hint(generator)
+        raise TypeError(f"generator must be a fastinit.Generator or None, got {public_name(type(generator))}"
+                        + (f"; {hint}" if hint else ""))
     if seed is None:
         return (generator or default_generator).next_seed() if draw else None
     return _check_u64(seed, "seed")

@@ -44,13 +44,16 @@ PASSED_ON = """
     ``offset=``, and where fans matter ``in_axis=`` / ``out_axis=``."""
 
 
-def _named(twin, name: str = "", module: str = "fastinit", passed_on: str = PASSED_ON):
+def _named(twin, name: str = "", module: str = "fastinit", passed_on: str = PASSED_ON, passes: str = "seed=, ..."):
     """``twin`` under ``name`` (default its own): an unknown keyword (``rng=``, ``low=``) is refused naming the
     function called, not the in-place one it reached (``xavier_uniform_() got an unexpected keyword argument``);
-    its docstring says what its ``**kw`` takes (``passed_on``).  ``module``: where the twin lives (``fastinit.dask``'s
-    twins use it too)."""
+    where it has a ``**kw``, its docstring says what that takes (``passed_on``), and a misplaced parameter's refusal
+    names ``passes`` after its own keywords.  ``module``: where the twin lives (``fastinit.dask``'s twins use it
+    too)."""
     name = name or twin.__name__
-    keywords = _keywords(twin)
+    params = inspect.signature(twin).parameters.values()
+    passing = any(p.kind is p.VAR_KEYWORD for p in params)
+    keywords = ", ".join([f"{p.name}=" for p in params if p.kind is p.KEYWORD_ONLY] + [passes] * passing)
 
     @functools.wraps(twin)
     def called(*shape, **kw):
@@ -72,20 +75,12 @@ def _named(twin, name: str = "", module: str = "fastinit", passed_on: str = PASS
             raise type(e)(f"{name}: {str(e)[inplace.end() if inplace else 0:]}") from e.__cause__
 
     called.__name__ = called.__qualname__ = name
-    if keywords.endswith("seed=, ..."):  # (a **kw)
+    if passing:
         called.__doc__ = (twin.__doc__ or "") + passed_on
     return called
 
 
 _NO_NUMBERS = {"zeros", "ones", "eye"}  # twins with no number to pass by mistake among the sizes (np.eye(3, 0))
-
-
-def _keywords(twin) -> str:
-    """What a twin's refusals of a misplaced parameter name: its own keywords (``sparsity=, std=, dtype=``), then
-    ``seed=, ...`` where it passes others on."""
-    params = inspect.signature(twin).parameters.values()
-    own = [f"{p.name}=" for p in params if p.kind is p.KEYWORD_ONLY]
-    return ", ".join(own + ["seed=, ..."] * any(p.kind is p.VAR_KEYWORD for p in params))
 
 
 def _separate_sizes(shape: tuple, fn: str, keywords: str, numbers: bool = True) -> None:

@@ -110,15 +110,20 @@ def _takes(fill, keyword: str) -> bool:
         return True
 
 
-def _twin(make, name: str = ""):
-    """A lazy twin refusing an unknown keyword under its own name (``fastinit.alloc._named``)."""
-    return _named(make, name, "fastinit.dask", _PASSED_ON)
-
-
 _PASSED_ON = """
 
     Other keywords: ``chunks=``, ``dtype=``, ``seed=``, ``generator=`` (:func:`from_initializer`), and the in-place
     initializer's (``stream=``, where fans matter ``in_axis=`` / ``out_axis=``)."""
+_NOTHING_DRAWN = """
+
+    Other keywords: ``chunks=`` and ``dtype=`` (:func:`from_initializer`); nothing is drawn (no seed)."""
+
+
+def _twin(make, name: str = "", drawn: bool = True):
+    """A lazy twin refusing an unknown keyword under its own name (``fastinit.alloc._named``); ``drawn``: whether its
+    fill draws random values (a seed)."""
+    return _named(make, name, "fastinit.dask", *((_PASSED_ON, "chunks=, dtype=, seed=, ...") if drawn else
+                                                 (_NOTHING_DRAWN, "chunks=, dtype=")))
 
 
 def _fill_block(fill, shape, dt, sampled, checked, kw, block_info=None):
@@ -153,19 +158,19 @@ def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b
     return from_initializer(init.trunc_normal_, shape, mean=mean, std=std, a=a, b=b, **kw)
 
 
-@_twin
+@functools.partial(_twin, drawn=False)
 def constant(*shape, val: float, **kw) -> da.Array:
     """Lazy constant."""
     return from_initializer(init.constant_, shape, sampled=False, val=val, **kw)
 
 
-@_twin
+@functools.partial(_twin, drawn=False)
 def zeros(*shape, **kw) -> da.Array:
     """Lazy zeros."""
     return from_initializer(init.zeros_, shape, sampled=False, **kw)
 
 
-@_twin
+@functools.partial(_twin, drawn=False)
 def ones(*shape, **kw) -> da.Array:
     """Lazy ones."""
     return from_initializer(init.ones_, shape, sampled=False, **kw)

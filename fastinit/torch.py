@@ -68,7 +68,7 @@ from . import sparsity as _sparse
 from . import structured as _structured
 from ._buffers import (SHARED_MEMORY, TARGET_NAME, bfloat16, place_block, shape_said_as, shape_tuple, torch_cpu_array,
                        torch_device_type, torch_func_wrapper)
-from ._seed import Generator, public_name, resolve_seed
+from ._seed import Generator, public_name, resolve_seed, seeding_hint
 from .fans import calculate_gain
 from .init import Shape, Stream
 
@@ -206,11 +206,10 @@ def _check_generator(generator, tensor=None) -> None:
     another device type than a tensor with memory (a CPU generator for a CUDA tensor)."""
     if generator is None:
         return
-    if not isinstance(generator, torch.Generator):  # torch's text, then how to use what was given: a seed, or one
-        how = "; a seed goes to seed=" if isinstance(generator, (int, np.integer)) else \
-            "; a fastinit.Generator's draws: seed=g.next_seed()" if isinstance(generator, Generator) else \
-            "; NumPy's: seed=int(rng.integers(2**63))" if isinstance(generator, np.random.Generator) else ""
-        raise TypeError(f"argument 'generator' must be torch.Generator, not {public_name(type(generator))}{how}")
+    if not isinstance(generator, torch.Generator):  # torch's text, then how to use what was given (a seed, or one
+        hint = seeding_hint(generator)  # drawn from another generator)
+        raise TypeError(f"argument 'generator' must be torch.Generator, not {public_name(type(generator))}"
+                        + (f"; {hint}" if hint else ""))
     if isinstance(tensor, torch.Tensor) and not tensor.is_meta and generator.device.type != tensor.device.type:
         raise RuntimeError(f"Expected a '{tensor.device.type}' device type for generator but found "
                            f"'{generator.device.type}'")

@@ -684,9 +684,10 @@ def test_a_generator_that_is_not_a_torch_generator_is_refused_like_torch(bad):
                 call()
         if not t.is_meta and t.numel():
             assert (t == 7.0).all()
-    for given, said in [(fastinit.Generator(0), r"fastinit.Generator; a fastinit.Generator's draws: seed=g.next_s"),
-                        (np.random.default_rng(0), r"numpy.random.Generator; NumPy's: seed=int\(rng.integers"),
-                        (5, "int; a seed goes to seed=")]:  # what was meant, said (a review)
+    for given, said in [(fastinit.Generator(0), r"fastinit.Generator; draw a seed from it instead: seed=g.next_s"),
+                        (np.random.default_rng(0), r"numpy.random.Generator; draw a seed .*rng.integers\(2\*\*63"),
+                        (np.random.RandomState(0), r"numpy.random.mtrand.RandomState; .*rs.randint\(2\*\*63"),
+                        (5, "int; a seed goes to seed="), (True, "bool$")]:  # what was meant, said (a review)
         with pytest.raises(TypeError, match=f"must be torch.Generator, not {said}"):
             finit.normal_(torch.empty(3), generator=given)
     assert torch.equal(state, torch.random.get_rng_state())
