@@ -629,14 +629,15 @@ def place_block(shape: tuple[int, ...], global_shape=None, offset=None) -> tuple
     else:
         gshape = shape_tuple(global_shape, "global_shape")
         off = (0,) * len(gshape) if offset is None else shape_tuple(offset, "offset")
+        name = TARGET_NAME.get()  # (fastinit.torch's tensor)
         if len(gshape) != len(shape):
-            raise ValueError(f"global_shape {gshape} must have the same number of axes as out.shape {shape}")
+            raise ValueError(f"global_shape {gshape} must have the same number of axes as {name}.shape {shape}")
         if len(off) != len(shape):
-            raise ValueError(f"offset {off} must have one entry per axis of out.shape {shape}")
+            raise ValueError(f"offset {off} must have one entry per axis of {name}.shape {shape}")
         for d, (n, o, gn) in enumerate(zip(shape, off, gshape)):
             if o + n > gn:
                 raise ValueError(
-                    f"block out.shape {shape} at offset {off} does not fit in global_shape {gshape} (axis {d})"
+                    f"block {name}.shape {shape} at offset {off} does not fit in global_shape {gshape} (axis {d})"
                 )
     return tuple(gshape), off
 

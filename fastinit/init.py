@@ -438,9 +438,10 @@ def _proposal(alpha: float, beta: float, width: float) -> dict:
     return folded if alpha < 1.0 and _FOLD >= k else robert
 
 
-# Below this width in std (b - a) / std, a truncated normal's offsets std·width·U from a bound would be subnormal or 0
-# in the compute precision (float32 N(0, 1e38²) on [-1e-30, 1e-30] stored 0 everywhere, after 10,000 attempts each):
-# the law is then drawn as :func:`_widened`'s equal one
+# Below this width in std (b - a) / std a truncated normal is drawn as :func:`_widened`'s equal law: the uniform
+# proposal's offsets std·width·U from a bound become subnormal or 0 in the compute precision below ~2^-102 (float32;
+# ~2^-970 float64: N(0, 1e38²) on [-1e-30, 1e-30] stored 0 everywhere, after 10,000 attempts each), and from this
+# width down the law's quadratic term (width² / 2) is under 2^-128 (2^-1024), so the two laws are one
 _RESOLVED_WIDTH = {np.dtype(np.float32): 2.0**-64, np.dtype(np.float64): 2.0**-512}
 _WIDE = 2.0**-40  # _widened's width in std: its own curvature, exp(-_WIDE² u² / 2), is within 2^-81 of 1
 

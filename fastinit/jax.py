@@ -374,10 +374,12 @@ def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedShard
     return _SHARD_MAP(body, mesh=sharding.mesh, in_specs=PartitionSpec(), out_specs=sharding.spec)
 
 
-def _not_a_key(value, name: str) -> None:
-    """A typed PRNG key where a factory takes its parameters, refused saying so: ``normal(key, shape)`` meant
-    ``normal()(key, shape)`` (it had raised "Cannot call abstract method item")."""
-    if isinstance(value, jax.Array) and jnp.issubdtype(value.dtype, jax.dtypes.prng_key):
+def _not_a_key(value, name: str, raw: bool = False) -> None:
+    """A PRNG key where a factory takes its parameters, refused saying so: ``normal(key, shape)`` meant
+    ``normal()(key, shape)`` (it had raised "Cannot call abstract method item"); ``raw``: a legacy uint32 key too,
+    where no array of that kind is a valid value (a law's number)."""
+    if isinstance(value, jax.Array) and (jnp.issubdtype(value.dtype, jax.dtypes.prng_key) or raw and value.dtype ==
+                                         jnp.uint32 and value.shape in ((2,), (4,))):  # (raw: jax.random.PRNGKey(s))
         raise TypeError(f"{name} is a JAX PRNG key: fastinit.jax's factories take the law's parameters and return "
                         "the initializer, which takes (key, shape): normal()(key, shape), glorot_uniform()(key, "
                         "shape)")
@@ -388,7 +390,7 @@ def _number(value, name: str, factor: bool = False):
     value; a traced one (made under ``jit``) as it is where it is the law's ``factor`` (a real 0-d value,
     :func:`_factored`), else refused (fastinit computes on the host, from concrete parameters); anything else as
     given, for fastinit's own checks."""
-    _not_a_key(value, name)
+    _not_a_key(value, name, raw=True)
     if isinstance(value, jax.core.Tracer):
         if factor and value.ndim == 0 and jnp.issubdtype(value.dtype, jnp.number) \
                 and not jnp.issubdtype(value.dtype, jnp.complexfloating):
@@ -556,7 +558,7 @@ def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, 
     """scale × a Haar (semi-)orthogonal matrix over ``column_axis`` against the other axes flattened
     (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`; a traced scale:
     computed on the host with the key, docs/guide.md "JAX")."""
-    _not_a_key(scale, "scale")  # (orthogonal(key, shape): the key, not the shape, is the mistake)
+    _not_a_key(scale, "scale", raw=True)  # (orthogonal(key, shape): the key, not the shape, is the mistake)
     if not is_int(column_axis):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
     scale = _number(scale, "scale", factor=True)
@@ -573,7 +575,7 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
     2018; :func:`fastinit.delta_orthogonal_`).  ``column_axis`` names an axis of the (in, out) centre matrix, as
     in JAX, where every one gives the same law (in ≤ out: over the first, JAX transposes a Haar matrix of
     orthonormal columns, whose rows are then a Haar orthonormal set, as over the last)."""
-    _not_a_key(scale, "scale")  # (orthogonal(key, shape): the key, not the shape, is the mistake)
+    _not_a_key(scale, "scale", raw=True)  # (orthogonal(key, shape): the key, not the shape, is the mistake)
     if not is_int(column_axis):
         raise TypeError(f"column_axis must be an int, got {column_axis!r}")
     if column_axis not in (-2, -1, 0, 1):

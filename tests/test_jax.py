@@ -164,6 +164,8 @@ def test_refusals_come_before_tracing_and_name_the_argument():
                for f, a in [("normal", "stddev"), ("uniform", "scale"), ("truncated_normal", "stddev"),
                             ("glorot_uniform", "in_axis"), ("he_normal", "in_axis"), ("orthogonal", "scale"),
                             ("delta_orthogonal", "scale")]],
+             *[(lambda f=f: getattr(fj, f)(jax.random.PRNGKey(0), (3, 4)), TypeError, rf"^{a} is a JAX PRNG key")
+               for f, a in [("normal", "stddev"), ("orthogonal", "scale")]],  # a legacy uint32 key too
              (lambda: fj.normal()(KEY, (3,), jnp.int32), TypeError, "dtype must be one of"),
              (lambda: fj.truncated_normal(-1.0)(KEY, (3,)), ValueError, "stddev must be >= 0"),
              (lambda: fj.variance_scaling(1.0, "fan_x", "normal")(KEY, (3, 4)), ValueError, "invalid mode"),

@@ -648,7 +648,7 @@ def test_empty_tensors_whose_shape_numpy_cannot_hold_are_checked_and_left_alone_
                 assert t.shape == shape
             assert torch.equal(g.get_state(), state), (device, shape)  # nothing drawn
         t = torch.empty(huge, device=device)
-        fits = r"block out.shape \(0, 2147483648, 2147483648\) at offset \(2, 0, 0\) does not fit"
+        fits = r"block tensor.shape \(0, 2147483648, 2147483648\) at offset \(2, 0, 0\) does not fit"
         for bad, error in ((lambda: finit.xavier_uniform_(t, gain=-1.0), "gain must be"),
                            (lambda: finit.normal_(t, seed=-1), "seed must lie in"),
                            (lambda: finit.trunc_normal_(t, a=1.0, b=-1.0), "a < b"),
