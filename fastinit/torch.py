@@ -461,12 +461,18 @@ def _by_torch(tensor: torch.Tensor) -> bool:
         or tensor.data_ptr() % tensor.element_size() != 0)
 
 
+def _handed_over(name: str, tensor: torch.Tensor, *args) -> torch.Tensor:
+    """torch.nn.init's ``name`` filling a tensor fastinit hands to it (:func:`_by_torch`), an inference tensor refused
+    first (:func:`_not_inference`: torch's fill writes it, then raises).  (dirac_ checks its groups between the two.)"""
+    _not_inference(tensor)
+    return _THEIRS[name](tensor, *args)
+
+
 def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
     """:func:`constant_` for a tensor its callers (ones_, zeros_, uniform_ with a == b) have already found not to
     be a tensor subclass."""
     if _by_torch(tensor):
-        _not_inference(tensor)
-        return _THEIRS["constant_"](tensor, val)
+        return _handed_over("constant_", tensor, val)
     val = _num(val)
     _init.constant_(_writable(tensor), float(val) if isinstance(val, (bool, np.bool_)) else val)  # True: 1, as torch
     return _done(tensor)
@@ -491,8 +497,7 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
     """Fill with zeros (a sparse tensor by torch itself: its ``zero_`` empties a COO tensor, whose ``fill_``
     torch does not implement)."""
     if isinstance(tensor, torch.Tensor) and tensor.layout != torch.strided:
-        _not_inference(tensor)
-        return _THEIRS["zeros_"](tensor)
+        return _handed_over("zeros_", tensor)
     return _constant(tensor, 0.0)
 
 
@@ -503,8 +508,7 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if _by_torch(tensor):
-        _not_inference(tensor)
-        return _THEIRS["eye_"](tensor)
+        return _handed_over("eye_", tensor)
     _structured.eye_(_writable(tensor))
     return _done(tensor)
 
