@@ -1197,6 +1197,9 @@ KERNEL_LOCK = threading.RLock()
 # In a process forked from one that had started numba's OpenMP layer, a parallel launch terminates the
 # process (GNU OpenMP cannot run after fork): the kernels run as their serial twins there (_jit.serial_twin).
 SERIAL_ONLY = False
+# A forked child whose parent had not started numba's layer but had a GNU OpenMP loaded: SERIAL_ONLY is decided
+# as the child starts the layer (:func:`_start_threads`), by the layer numba then takes.
+_GOMP_AT_FORK = False
 
 
 def _layer_started() -> bool:
@@ -1220,14 +1223,11 @@ def _omp_started() -> bool:
         return True
 
 
-def _gnu_openmp_ahead() -> bool:
-    """Whether numba's threading layer, not started yet, would be GNU OpenMP already loaded in this process (Linux:
-    a libgomp in /proc/self/maps; torch's, loaded globally, is the one numba's omp layer calls), whose thread team a
-    parent's torch work may have started: a DataLoader worker forked from a training process hung at its first
-    parallel fill (a review).  NUMBA_THREADING_LAYER naming another layer rules it out; TBB, which numba would take
-    first where installed, is not looked for (serial kernels then, needlessly)."""
-    if numba.config.THREADING_LAYER not in ("default", "threadsafe", "omp"):
-        return False
+def _gnu_openmp_loaded() -> bool:
+    """Whether a GNU OpenMP runtime is loaded in this process (Linux: a libgomp in /proc/self/maps).  torch's,
+    loaded globally, is the one numba's omp layer calls, and a parent's torch work may have started its thread
+    team: a DataLoader worker forked from a training process that had not filled yet hung at its first parallel
+    fill (a review)."""
     try:
         with open("/proc/self/maps") as maps:
             return any("libgomp" in line for line in maps)
@@ -1237,10 +1237,14 @@ def _gnu_openmp_ahead() -> bool:
 
 def _after_fork_in_child() -> None:
     """A forked child: a fresh kernel lock (the parent's may have been held by another thread, forever locked
-    here) and, after GNU OpenMP (numba's, or loaded by torch ahead of numba's layer), serial kernels."""
-    global KERNEL_LOCK, SERIAL_ONLY
+    here) and, after GNU OpenMP started by numba, serial kernels.  Where numba's layer is not up and a GNU
+    OpenMP is loaded, the layer numba takes as the child starts it decides (:func:`_start_threads`): serial on its
+    omp layer, parallel on TBB or workqueue (``NUMBA_THREADING_LAYER``, ``NUMBA_THREADING_LAYER_PRIORITY``,
+    TBB installed: numba's own choice)."""
+    global KERNEL_LOCK, SERIAL_ONLY, _GOMP_AT_FORK
     KERNEL_LOCK = threading.RLock()
-    SERIAL_ONLY = SERIAL_ONLY or _omp_started() or not _layer_started() and _gnu_openmp_ahead()
+    SERIAL_ONLY = SERIAL_ONLY or _omp_started()
+    _GOMP_AT_FORK = _GOMP_AT_FORK or not _layer_started() and _gnu_openmp_loaded()
 
 
 if hasattr(os, "register_at_fork"):
@@ -1269,9 +1273,11 @@ def _start_threads() -> None:
     numba's omp layer sets it to numba's count (all cores), and torch, which shares GNU OpenMP, reads it as its
     own: ``torch.set_num_threads(1)`` or ``OMP_NUM_THREADS=1`` (torchrun's) became 2 after the first fill (a
     review).  numba's count is its own: it is passed to each launch."""
+    global SERIAL_ONLY
     omp = _openmp_threads()
     before = omp[0]() if omp else 0
-    numba.get_num_threads()  # starts the threading layer (once)
+    numba.get_num_threads()  # starts the threading layer (once; it enters no parallel region)
+    SERIAL_ONLY = SERIAL_ONLY or _GOMP_AT_FORK and _omp_started()
     if omp and before > 0 and numba.threading_layer() == "omp" and omp[0]() != before:
         omp[1](before)
 
@@ -1331,7 +1337,8 @@ def _alone(kernel, args) -> None:
 
 def threads_for(work: int) -> int:
     """The threads :func:`run` gives a kernel of ``work`` elements (for kernels that split their work per thread)."""
-    return 1 if work <= SERIAL_ELEMENTS or SERIAL_ONLY else num_threads()
+    threads = num_threads()  # (first: starting the layer may set SERIAL_ONLY)
+    return 1 if work <= SERIAL_ELEMENTS or SERIAL_ONLY else threads
 
 
 def num_threads() -> int:
@@ -1345,9 +1352,10 @@ def run(kernel, args, work: int) -> None:
     2-vCPU VM waking the pool, 0.3 ms without), as its serial twin where :data:`SERIAL_ONLY`.  Values never
     depend on the thread count."""
     with KERNEL_LOCK:
+        threads = threads_for(work)
         if SERIAL_ONLY:  # one twin per array dtypes: _reflectors runs on float32 and on float64
             serial_twin(kernel, "_" + "".join(a.dtype.char for a in args if isinstance(a, np.ndarray)))(*args)
-        elif threads_for(work) == 1:
+        elif threads == 1:
             _alone(kernel, args)
         else:
             kernel(*args)

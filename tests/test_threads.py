@@ -212,44 +212,58 @@ print("parent", fill(), _cpu.SERIAL_ONLY, os.waitstatus_to_exitcode(status), flu
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or not os.path.exists("/proc/self/maps"), reason="os.fork, Linux")
-def test_a_child_forked_after_torchs_openmp_work_fills_serially():
+@pytest.mark.parametrize("env", [{}, {"NUMBA_THREADING_LAYER_PRIORITY": "workqueue omp tbb"}])
+def test_a_child_forked_after_torchs_openmp_work_fills_serially(env):
     """torch's GNU OpenMP (loaded globally: numba's omp layer calls it) ran a parallel region in the parent, which
-    had not filled: the forked child's first parallel fill hung.  Its kernels now run serially, the parent's values;
-    the parent's stay parallel."""
+    had not filled: the forked child's first parallel fill hung.  Its kernels now run serially where numba takes its
+    omp layer, the parent's values; the parent's stay parallel.  Where numba's priority puts workqueue first (its
+    choice as the child starts the layer) the child stays parallel, same values."""
     pytest.importorskip("torch")
     r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", TORCH_PARENT],
-                       capture_output=True, text=True, timeout=600, check=False)
+                       env={**os.environ, **env}, capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     lines = r.stdout.strip().split("\n")
     assert len(lines) == 2, r.stdout + r.stderr[-3000:]  # (a hung child: faulthandler's traceback, no line of its own)
     child, parent = (line.split() for line in lines)
     assert child[0] == "child" and parent[0] == "parent" and child[1] == parent[1], r.stdout
-    assert child[2] == "True" and parent[2:] == ["False", "0"], r.stdout  # (serial where it must be, only there)
+    serial = str(not env)  # (the default priority: omp before workqueue, and no TBB in CI)
+    assert child[2] == serial and parent[2:] == ["False", "0"], r.stdout  # (serial where it must be, only there)
 
 
-def test_forked_children_decide_serial_kernels_by_the_layer_ahead(monkeypatch):
-    """The child's rule: serial after GNU OpenMP started by numba, or, numba's layer not up, where a libgomp is
-    loaded and NUMBA_THREADING_LAYER leaves numba to take it; a fresh kernel lock either way."""
+def test_forked_children_decide_serial_kernels_by_the_layer_numba_takes(monkeypatch):
+    """The child's rule: serial after GNU OpenMP started by numba at the fork; numba's layer not up and a libgomp
+    loaded, serial only if the layer numba takes as the child starts it is its omp layer (not TBB, not workqueue:
+    NUMBA_THREADING_LAYER / _PRIORITY are numba's to read); a fresh kernel lock either way."""
     import io
 
     import numba
 
     from fastinit import _cpu
 
-    def not_started():
-        raise ValueError("not started")
+    taken = []
 
-    monkeypatch.setattr(numba, "threading_layer", not_started)
+    def layer():
+        if not taken:
+            raise ValueError("not started")
+        return taken[0]
+
+    monkeypatch.setattr(numba, "threading_layer", layer)
     monkeypatch.setattr(_cpu, "KERNEL_LOCK", _cpu.KERNEL_LOCK)  # (put back after the test)
-    for layer, maps, serial in [("default", True, True), ("omp", True, True), ("default", False, False),
-                                ("workqueue", True, False), ("tbb", True, False)]:
+    for maps, name, serial in [(True, "omp", True), (True, "workqueue", False), (True, "tbb", False),
+                               (False, "omp", False)]:
         lines = "7f00 r-xp 00000000 /usr/lib/x86_64-linux-gnu/" + ("libgomp.so.1\n" if maps else "libc.so.6\n")
-        monkeypatch.setattr(numba.config, "THREADING_LAYER", layer)
         monkeypatch.setattr(_cpu, "SERIAL_ONLY", False)
+        monkeypatch.setattr(_cpu, "_GOMP_AT_FORK", False)
         monkeypatch.setattr(_cpu, "open", lambda *a, text=lines, **k: io.StringIO(text), raising=False)
+        taken.clear()
         lock = _cpu.KERNEL_LOCK
         _cpu._after_fork_in_child()
-        assert _cpu.SERIAL_ONLY is serial and _cpu.KERNEL_LOCK is not lock, (layer, maps)
+        assert _cpu.SERIAL_ONLY is False and _cpu._GOMP_AT_FORK is maps and _cpu.KERNEL_LOCK is not lock
+        taken.append(name)
+        _cpu._start_threads()
+        assert _cpu.SERIAL_ONLY is serial, (maps, name)
+        _cpu._after_fork_in_child()  # (a fork after numba's layer is up: its omp layer alone decides, then and there)
+        assert _cpu.SERIAL_ONLY is (name == "omp"), (maps, name)
 
 
 BLAS_HANDLER = r"""
