@@ -218,9 +218,6 @@ def _c_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(strides))
 
 
-SHARED_MEMORY = "has zero strides (a broadcast view): its elements share memory"  # (an expanded view's refusal)
-
-
 def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[int, ...], int, int]:
     """Per-axis strides in elements, the position of element (0, ...) above the lowest-addressed one,
     and the number of elements spanned — after refusing misaligned strides or addresses and views
@@ -230,11 +227,7 @@ def _layout(shape, strides, address: int, item: int, name: str) -> tuple[tuple[i
     if address % item:
         raise ValueError(f"{name} is not aligned to its itemsize ({item} bytes)")
     estr = tuple(int(st) // item for st in strides)
-    if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
-        raise ValueError(f"{name} {SHARED_MEMORY}")
-    if _may_overlap(shape, estr):
-        raise ValueError(f"{name} has strides {tuple(strides)} in bytes, {estr} in elements, under which its "
-                         "elements may share memory (a self-overlapping view); fill a view without overlaps")
+    refuse_shared_memory(name, shape, estr, strides)
     mbase = sum((n - 1) * -e for n, e in zip(shape, estr) if e < 0)
     span = 1 + sum((n - 1) * abs(e) for n, e in zip(shape, estr))
     return estr, mbase, span
@@ -328,7 +321,18 @@ def host_staged(fn):
     return staged
 
 
-def _may_overlap(shape, estr) -> bool:
+def refuse_shared_memory(name: str, shape, estr, strides) -> None:
+    """Refuse a view whose elements may share memory (``estr``: strides in elements, ``strides`` in bytes): an
+    expanded one (a zero stride) or one overlapping itself (``unfold``, ``as_strided``), whose elements would each
+    want their own value."""
+    if any(e == 0 and n > 1 for e, n in zip(estr, shape)):
+        raise ValueError(f"{name} has zero strides (a broadcast view): its elements share memory")
+    if may_overlap(shape, estr):
+        raise ValueError(f"{name} has strides {tuple(strides)} in bytes, {tuple(estr)} in elements, under which its "
+                         "elements may share memory (a self-overlapping view); fill a view without overlaps")
+
+
+def may_overlap(shape, estr) -> bool:
     """Whether a view may address one element twice.  Sorted by |stride|, each axis must step over
     the whole extent of the smaller ones: true of every slice, transpose and reshape of an array
     (views interleaved by ``as_strided`` are refused too)."""

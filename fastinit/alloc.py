@@ -1,8 +1,8 @@
 """Layer 6 — allocating twins: new NumPy arrays, the textbook way.
 
-Each ``X(*shape, ...)`` allocates and fills with ``X_``; shapes are positional ints or one tuple,
-``dtype='float32'`` and ``layout='keras'`` by default, so a weight of shape (n_in, n_out) has
-fan_in = n_in:
+Each ``X(*shape, ...)`` allocates and fills with ``X_``; shapes are positional ints or one tuple (a list, range
+or 1-d integer array too), ``dtype='float32'`` and ``layout='keras'`` by default, so a weight of shape
+(n_in, n_out) has fan_in = n_in:
 
 >>> import fastinit
 >>> W = fastinit.glorot_uniform(784, 256, seed=0)     # limit sqrt(6 / (784 + 256))
@@ -34,8 +34,10 @@ __all__ = [
 
 
 def parse_shape(shape: tuple) -> tuple[int, ...]:
-    """A shape given as positional ints, or as one tuple/list, validated (:func:`~fastinit._buffers.shape_tuple`)."""
-    return shape_tuple(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+    """A shape given as positional ints, or as one tuple, list, range or 1-d integer array (as ``np.empty`` takes
+    ``np.array([4, 5])``), validated (:func:`~fastinit._buffers.shape_tuple`)."""
+    one = len(shape) == 1 and (isinstance(shape[0], (tuple, list, range)) or getattr(shape[0], "ndim", None) == 1)
+    return shape_tuple(shape[0] if one else shape)
 
 
 PASSED_ON = """

@@ -111,10 +111,22 @@ def _key_words(key):
             raise ValueError(f"key must be a single key, got a key array of shape {key.shape}; map over keys "
                              "with jax.vmap")
         return jax.random.key_data(key)
-    if getattr(key, "dtype", None) != np.uint32 or np.shape(key) not in ((2,), (4,)):
+    shape, raw = np.shape(key), _raw_key_shape()  # raw key data: JAX's default implementation's, as JAX takes it
+    if getattr(key, "dtype", None) == np.uint32 and len(shape) > 1 and shape[-1:] == raw:
+        raise ValueError(f"key must be a single key, got {math.prod(shape[:-1])} raw keys (uint32 {shape}); map over "
+                         "keys with jax.vmap")
+    if getattr(key, "dtype", None) != np.uint32 or shape != raw:
         raise TypeError(f"key must be a JAX PRNG key (jax.random.key(s) or jax.random.PRNGKey(s)), got "
-                        f"{type(key).__name__}{f' of {key.dtype} {np.shape(key)}' if hasattr(key, 'dtype') else ''}")
+                        f"{type(key).__name__}{f' of {key.dtype} {shape}' if hasattr(key, 'dtype') else ''}"
+                        + (f" (raw key data of jax_default_prng_impl={jax.config.jax_default_prng_impl} has shape "
+                           f"{raw})" if getattr(key, "dtype", None) == np.uint32 else ""))
     return key
+
+
+def _raw_key_shape() -> tuple[int]:
+    """The shape of raw key data (``jax.random.PRNGKey(s)``) under JAX's default implementation: (2,) for
+    threefry2x32, (4,) for rbg and unsafe_rbg; JAX refuses raw data of another shape."""
+    return (2,) if str(jax.config.jax_default_prng_impl).startswith("threefry") else (4,)
 
 
 def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int | None = None,

@@ -66,8 +66,8 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (SHARED_MEMORY, TARGET_NAME, bfloat16, place_block, shape_said_as, shape_tuple, torch_cpu_array,
-                       torch_device_type, torch_func_wrapper)
+from ._buffers import (TARGET_NAME, bfloat16, may_overlap, place_block, refuse_shared_memory, shape_said_as,
+                       shape_tuple, torch_cpu_array, torch_device_type, torch_func_wrapper)
 from ._seed import Generator, public_name, resolve_seed, seeding_hint
 from .fans import calculate_gain
 from .init import Shape, Stream
@@ -410,8 +410,9 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: Op
         _sampled(lambda arr, **kw: _init.normal_(arr, 0.0, 0.0, **kw), torch.empty_like(tensor, device="meta"),
                  generator, seed, **placement)
         _init.refuse_beyond_range(a, b, _numpy_dtype(tensor.dtype), "uniform_")  # as for a < b, not constant_'s val
-        if not tensor.is_meta and tensor.numel() and _expanded(tensor):  # as a sampler
-            raise ValueError(f"tensor {SHARED_MEMORY}")  # refuses it (torch: its overlap RuntimeError), not filled
+        if not tensor.is_meta and tensor.numel():  # as a sampler: elements sharing memory refused (torch: its
+            strides = tensor.stride()  # overlap RuntimeError where a stride is 0), not filled by torch's constant_
+            refuse_shared_memory("tensor", tensor.shape, strides, tuple(s * tensor.element_size() for s in strides))
         return _constant(tensor, a)
     return _sampled(lambda arr, **kw: _init.uniform_(arr, given_a, b, **kw), tensor, generator, seed, **placement)
 
@@ -442,22 +443,22 @@ def _not_float(tensor: torch.Tensor) -> bool:
     return isinstance(tensor, torch.Tensor) and tensor.dtype not in _FLOATS and tensor.dtype != torch.bfloat16
 
 
-def _expanded(tensor: torch.Tensor) -> bool:
-    """An expanded view: a zero stride on an axis of more than one element (elements sharing memory); False for a
-    tensor without strides (sparse, nested)."""
+def _shares_memory(tensor: torch.Tensor) -> bool:
+    """A view whose elements may share memory: an expanded one (a zero stride on an axis of more than one
+    element) or one overlapping itself (``unfold``, ``as_strided``); False for a tensor without strides (sparse,
+    nested)."""
     if tensor.layout != torch.strided or tensor.is_nested:
         return False
-    strides = tensor.stride()
-    return 0 in strides and any(s == 0 and n > 1 for s, n in zip(strides, tensor.shape))
+    return may_overlap(tensor.shape, tensor.stride())
 
 
 def _by_torch(tensor: torch.Tensor) -> bool:
     """Whether constant_, zeros_, ones_, eye_ and dirac_ hand ``tensor`` to torch.nn.init, which fills it where
     fastinit's kernels do not write (its samplers refuse them): integer, bool and complex tensors, sparse tensors,
-    expanded views whose elements share memory, a lazily negated view (``x.conj().imag``: its memory holds the
-    negated values) and memory not aligned to the element size (``torch.frombuffer`` at an odd offset)."""
+    views whose elements share memory (expanded, ``unfold``), a lazily negated view (``x.conj().imag``: its memory
+    holds the negated values) and memory not aligned to the element size (``torch.frombuffer`` at an odd offset)."""
     return _not_float(tensor) or isinstance(tensor, torch.Tensor) and (
-        tensor.is_nested or tensor.layout != torch.strided or _expanded(tensor) or tensor.is_neg()
+        tensor.is_nested or tensor.layout != torch.strided or _shares_memory(tensor) or tensor.is_neg()
         or tensor.data_ptr() % tensor.element_size() != 0)
 
 
@@ -481,8 +482,8 @@ def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
 @_subclasses_to_torch
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     """Fill with ``val`` (torch.nn.init.constant_).  By torch itself: integer, bool and complex tensors, sparse
-    ones (torch fills a CSR tensor's stored values, refuses a COO one), expanded views whose elements share memory,
-    lazily negated views (``x.conj().imag``) and memory not aligned to the element size."""
+    ones (torch fills a CSR tensor's stored values, refuses a COO one), views whose elements share memory
+    (expanded, ``unfold``), lazily negated views (``x.conj().imag``) and memory not aligned to the element size."""
     return _constant(tensor, val)
 
 
@@ -503,8 +504,8 @@ def zeros_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_subclasses_to_torch
 def eye_(tensor: torch.Tensor) -> torch.Tensor:
-    """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors, expanded or lazily negated views and
-    unaligned memory by torch itself)."""
+    """2-D identity (torch.nn.init.eye_; integer, bool and complex tensors, views whose elements share memory,
+    lazily negated views and unaligned memory by torch itself)."""
     if tensor.ndimension() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     if _by_torch(tensor):
@@ -515,8 +516,8 @@ def eye_(tensor: torch.Tensor) -> torch.Tensor:
 
 @_subclasses_to_torch
 def dirac_(tensor: torch.Tensor, groups: int = 1) -> torch.Tensor:
-    """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, expanded
-    or lazily negated views and unaligned memory by torch itself)."""
+    """Dirac delta of a 3/4/5-D conv kernel (torch.nn.init.dirac_; integer, bool and complex tensors, views whose
+    elements share memory, lazily negated views and unaligned memory by torch itself)."""
     by_torch = _by_torch(tensor)
     if by_torch:  # fastinit's checks first, on a float twin: torch's dirac_ writes zeros before it checks groups
         _not_inference(tensor, meta_returns=True)

@@ -93,6 +93,14 @@ def test_keys_map_to_seeds_and_vmap_gives_each_key_its_own_values():
     assert fj.key_seed(np.array([1, 2], np.uint32)) == 2**32 + 2
     rbg = jax.random.key(5, impl="rbg")  # four words: hashed
     assert 0 <= fj.key_seed(rbg) < 2**64 and fj.key_seed(rbg) != 5
+    impl = jax.config.jax_default_prng_impl
+    try:  # raw key data is the default implementation's, as JAX reads it: four words under rbg
+        jax.config.update("jax_default_prng_impl", "rbg")
+        assert fj.key_seed(jax.random.PRNGKey(5)) == fj.key_seed(rbg)
+        with pytest.raises(TypeError, match=r"jax_default_prng_impl=rbg has shape \(4,\)"):
+            fj.key_seed(np.array([1, 2], np.uint32))
+    finally:
+        jax.config.update("jax_default_prng_impl", impl)
     keys = jax.random.split(KEY, 4)
     batch = jax.vmap(lambda k: fj.normal(1.0)(k, (3, 5)))(keys)
     for k, got in zip(keys, batch):
@@ -156,6 +164,12 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.normal()(KEY, (3.5,)), TypeError, "shape must be a tuple of ints"),
              (lambda: fj.normal()(jax.random.split(KEY, 2), (3,)), ValueError, "a single key, got a key array"),
              (lambda: fj.normal()(jnp.zeros(3, jnp.uint32), (3,)), TypeError, "key must be a JAX PRNG key"),
+             # raw data of the default (threefry) implementation only, as JAX: four words are no key (a review: they
+             # were hashed), and a batch of raw keys points at vmap (a review: it said "must be a JAX PRNG key")
+             (lambda: fj.normal()(jnp.arange(4, dtype=jnp.uint32), (3,)), TypeError,
+              r"of uint32 \(4,\) \(raw key data of jax_default_prng_impl=threefry2x32 has shape \(2,\)\)"),
+             (lambda: fj.normal()(jax.random.split(jax.random.PRNGKey(0), 4), (3,)), ValueError,
+              r"^key must be a single key, got 4 raw keys \(uint32 \(4, 2\)\); map over keys with jax.vmap"),
              (lambda: fj.uniform(-1.0)(KEY, (3,)), ValueError, "scale must be >= 0"),
              # a key given to the factory (normal(key, shape) for normal()(key, shape)), said (a review: normal's had
              # been "Cannot call abstract method item")

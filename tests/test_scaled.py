@@ -361,6 +361,19 @@ def test_allocating_twins_make_empty_arrays_from_one_tuple_and_zeros_lazily():
         assert not z.view(np.uint8).any()  # +0.0, as zeros_ writes
 
 
+def test_allocating_twins_take_a_shape_as_numpy_does():
+    """One tuple, list, range or 1-d integer array (np.empty(np.array([4, 5]))): the same array; a float array or a
+    2-d one is refused naming the shape (a review found the 1-d array refused)."""
+    want = fastinit.glorot_uniform((4, 5), seed=3)
+    for shape in ([4, 5], np.array([4, 5]), np.array([4, 5], np.uint8), range(4, 6)):
+        got = fastinit.glorot_uniform(shape, seed=3)
+        assert got.shape == (4, 5) and np.array_equal(got, want), shape
+    assert fastinit.zeros(range(3)).shape == (0, 1, 2) and fastinit.normal(np.array([], np.int64)).shape == ()
+    for bad in (np.array([4.0, 5.0]), np.array([[4, 5]]), np.array([4, -5])):
+        with pytest.raises((TypeError, ValueError), match=r"shape must be a tuple of (non-negative )?ints, got"):
+            fastinit.normal(bad, seed=0)
+
+
 def test_allocating_twins_keep_pythons_keyword_suggestion():
     """Python 3.13 adds ". Did you mean 'seed'?" to the message, which the renaming must not miss."""
     from fastinit import alloc

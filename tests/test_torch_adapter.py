@@ -508,6 +508,28 @@ def test_constants_fill_expanded_views_like_torch():
     assert torch.all(base == 2.0)
 
 
+@pytest.mark.parametrize("name, args", [("constant_", (2.5,)), ("zeros_", ()), ("ones_", ()), ("eye_", ()),
+                                        ("dirac_", (2,))])
+def test_constants_fill_self_overlapping_views_like_torch(name, args):
+    """A view whose elements overlap in memory without a zero stride (``unfold``: neighbouring windows share
+    elements) is handed to torch by the constants, as an expanded one is: torch fills it, so they do, with torch's
+    result (a review found zeros_ / ones_ / eye_ / constant_ refusing it).  The samplers refuse it, uniform_ with
+    a == b too, and leave it untouched."""
+    def view(base):  # 1-D storage of 20: windows of 4 every 2 (2-D), or a 3-D kernel over the same memory
+        return base.unfold(0, 4, 2) if name != "dirac_" else base.as_strided((4, 2, 3), (3, 2, 1))
+
+    ours, theirs = torch.arange(20.0), torch.arange(20.0)
+    assert getattr(finit, name)(view(ours), *args) is not None
+    getattr(tinit, name)(view(theirs), *args)
+    assert torch.equal(ours, theirs) and not torch.equal(ours, torch.arange(20.0))
+    samplers = [lambda t: finit.normal_(t, seed=0), lambda t: finit.uniform_(t, 1.0, 1.0),
+                lambda t: finit.kaiming_uniform_(t, seed=0), lambda t: finit.trunc_normal_(t, seed=0)]
+    for sample in samplers:
+        with pytest.raises(ValueError, match=r"^tensor has strides .* \(a self-overlapping view\)"):
+            sample(view(ours))
+        assert torch.equal(ours, theirs)
+
+
 def test_negative_bit_views_are_refused_before_any_write():
     base = torch.zeros(4, dtype=torch.complex64)
     view = base.conj().imag
