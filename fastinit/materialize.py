@@ -1865,6 +1865,12 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     checked = set()
     for e in entries.values():
         if e.method is not None:
+            if _ft()._dtensor(e.tensor):
+                raise TypeError(f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label}) is a DTensor: "
+                                "materialize fills plain tensors; materialize the model before sharding it "
+                                "(fully_shard shards its values), or each rank's local modules with placement= "
+                                "(docs/materialize.md, Sharding); fastinit.torch's initializers fill an allocated "
+                                "DTensor shard by shard")
             new_dtype = _new_dtype(e.tensor, dtype)
             key = None if e.method.law is None else (e.method.law, tuple(e.tensor.shape), new_dtype,
                                                      tuple((k, tuple(v)) for k, v in sorted(e.place.items())))
@@ -1878,13 +1884,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     warnings.simplefilter("ignore")
                     e.method.dry_run(twin, 0 if seed is None else seed, e.name, e.place)
             except (ValueError, TypeError, RuntimeError, NotImplementedError) as exc:
-                what = f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label})"
-                if isinstance(exc, TypeError) and any(c.__name__ == "DTensor" for c in type(e.tensor).__mro__):
-                    raise TypeError(f"{what} is a {type(e.tensor).__name__}: fastinit fills plain tensors "
-                                    "(torch.nn.init takes no seed for one); materialize the model before sharding "
-                                    "it (fully_shard shards its values), or each rank's local modules with "
-                                    "placement= (docs/materialize.md, Sharding)") from exc
-                raise type(exc)(f"{what}: {exc}") from exc
+                raise type(exc)(f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label}): {exc}") from exc
     if seed is None:
         seed = _ft()._seed(None, None)
 

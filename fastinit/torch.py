@@ -38,15 +38,18 @@ Expanded views (zero strides: elements sharing memory) are refused by the sample
 either).  Numeric arguments may be 0-d tensors (``std=torch.tensor(0.02)``), as torch.nn.init allows, and 0-d
 NumPy arrays of numbers; ``orthogonal_``'s gain, ``sparse_``'s sparsity and ``dirac_``'s groups any one-element
 tensor, as torch's arithmetic takes it.
-Tensor subclasses that override torch's functions or dispatch (FakeTensor, DTensor, a lazy module's
-UninitializedParameter), and any tensor under a TorchDispatchMode, go to torch.nn.init's function of the same
-name: torch's values and errors.  An active TorchFunctionMode is offered each call first, as torch.nn.init's
-functions offer it.
+A DTensor (FSDP2, tensor parallelism) given to a sampler is filled on each rank as its local shard's block of
+the global tensor: the values of one unsharded fill.  Other tensor subclasses that override torch's functions or
+dispatch (FakeTensor, a lazy module's UninitializedParameter; DTensors given to the constants), and any tensor
+under a TorchDispatchMode, go to torch.nn.init's function of the same name: torch's values and errors.  An
+active TorchFunctionMode is offered each call first, as torch.nn.init's functions offer it.
 """
 from __future__ import annotations
 
 import functools
+import inspect
 import math
+import sys
 import threading
 import warnings
 from typing import Optional
@@ -351,17 +354,73 @@ def _subclass(tensor) -> bool:
             or kind.__torch_dispatch__ is not torch.Tensor.__torch_dispatch__)
 
 
+def _dtensor(tensor) -> bool:
+    """A ``torch.distributed.tensor.DTensor`` (looked for only once its module is imported: nothing else could make
+    one)."""
+    module = sys.modules.get("torch.distributed.tensor")
+    return module is not None and isinstance(tensor, getattr(module, "DTensor", ()))
+
+
+def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
+    """A sampler ``fill`` on a DTensor: its local tensor filled as the block at the local shard's offset of the
+    global tensor (``global_shape=`` / ``offset=``), so every rank writes its part of one unsharded fill, the same
+    values for any mesh and placement; ``orthogonal_`` and ``delta_orthogonal_``, whose every entry depends on the
+    whole tensor, compute it whole on each rank's host (a float tensor of the global shape) and copy the block.
+    Placements: ``Shard(dim)`` (even or uneven) and ``Replicate``, whose local tensor is one block; ``Partial``
+    (values still to be summed) and strided shards (FSDP2 over tensor parallelism: rows of several blocks) are
+    refused, before any write.  A rank outside the mesh holds nothing: only the arguments are checked."""
+    tensor = args[0] if args else kwargs["tensor"]
+    name = fill.__name__
+    if kwargs.get("global_shape") is not None or kwargs.get("offset") is not None:
+        raise TypeError(f"{name}: a DTensor carries its own placement; global_shape= and offset= are its global "
+                        "shape and its local shard's offset, not arguments")
+    from torch.distributed.tensor import Replicate, Shard
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    odd = [p for p in tensor.placements if not (type(p) is Shard or isinstance(p, Replicate))]
+    if odd:
+        raise TypeError(f"{name}: a DTensor placed {odd[0]!r} (placements {tuple(tensor.placements)!r}) has no one "
+                        "block of the global tensor on a rank; fastinit fills DTensors placed Shard(dim) or "
+                        "Replicate (redistribute it, or initialize it before sharding)")
+    if tensor.device_mesh.get_coordinate() is None:  # checked as the global tensor's meta twin: nothing drawn
+        local, place = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), {}
+    else:
+        with torch.no_grad():
+            local = tensor.to_local()  # (under no_grad: the local tensor itself, not an autograd view of it)
+        shape, offset = compute_local_shape_and_global_offset(tensor.shape, tensor.device_mesh, tensor.placements)
+        if tuple(shape) != tuple(local.shape):
+            raise ValueError(f"{name}: the DTensor's local tensor has shape {tuple(local.shape)}, where its placements "
+                             f"{tuple(tensor.placements)!r} on its mesh give {tuple(shape)}")
+        place = {"global_shape": tuple(tensor.shape), "offset": tuple(offset)}
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("tensor", "global_shape", "offset")}
+    named = TARGET_NAME.set("tensor")
+    try:
+        if "global_shape" not in inspect.signature(fill).parameters or not place:
+            fill(local, *args[1:], **kwargs, **place)
+        else:  # orthogonal_, delta_orthogonal_: the whole tensor on each rank (on the host), its block copied
+            whole = fill(torch.empty(tensor.shape, dtype=local.dtype), *args[1:], **kwargs)
+            with torch.no_grad():
+                local.copy_(whole[tuple(slice(o, o + n) for o, n in zip(place["offset"], local.shape))])
+    finally:
+        TARGET_NAME.reset(named)
+    return tensor
+
+
 def _subclasses_to_torch(fill):
-    """``fill`` for plain tensors; for a tensor subclass (:func:`_subclass`), or any tensor while a
+    """``fill`` for plain tensors, and for a sampler's DTensor on its local shard (:func:`_on_local_block`); for
+    another tensor subclass (:func:`_subclass`), or any tensor while a
     TorchDispatchMode is active (it expects to see the fill's aten operations, which fastinit's kernels do not
     make), torch.nn.init's function of the same name, which dispatches it as torch does (its values, its errors); a
     TypeError for fastinit's own initializers and for fastinit-only arguments (``seed=``, ``stream=``, placement),
     which torch cannot honour.  An active TorchFunctionMode is first offered the call, as torch.nn.init's functions
     offer it (``torch.device(...)``'s mode passes it on; a user's mode may skip or reroute it)."""
     theirs = _THEIRS.get(fill.__name__)
+    sampler = "generator" in inspect.signature(fill).parameters
 
     def dispatch(*args, **kwargs):
         tensor = args[0] if args else kwargs.get("tensor")
+        if sampler and _dtensor(tensor) and _DISPATCH_MODE() == 0:
+            return _on_local_block(fill, args, kwargs)
         if not _subclass(tensor) and not (isinstance(tensor, torch.Tensor) and _DISPATCH_MODE() > 0):
             named = TARGET_NAME.set("tensor")  # fastinit's refusals of the tensor name torch's parameter
             try:

@@ -1356,9 +1356,16 @@ def test_dtensor_parameters_are_refused_with_what_to_do_instead():
         with torch.device("meta"):
             m = nn.Sequential(nn.Linear(8, 8), nn.LayerNorm(8))
         fully_shard(m)
-        with pytest.raises(TypeError, match=r"0.weight .* is a DTensor: fastinit fills plain tensors.*placement="):
+        with pytest.raises(TypeError, match=r"0.weight .* is a DTensor: materialize fills plain tensors.*placement=.*"
+                                            r"fastinit.torch's initializers fill an allocated DTensor shard by shard"):
             materialize(m, seed=0)
         assert m[0].weight.is_meta
+        m.to_empty(device="cpu")  # FSDP2's own way: allocate the shards, then initialize them
+        import fastinit.torch as finit
+
+        assert finit.kaiming_uniform_(m[0].weight, a=5 ** 0.5, seed=1) is m[0].weight
+        want = finit.kaiming_uniform_(torch.empty(8, 8), a=5 ** 0.5, seed=1)
+        assert torch.equal(m[0].weight.full_tensor().detach(), want) and m[0].weight.requires_grad
     finally:
         dist.destroy_process_group()
 

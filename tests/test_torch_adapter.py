@@ -530,6 +530,73 @@ def test_constants_fill_self_overlapping_views_like_torch(name, args):
         assert torch.equal(ours, theirs)
 
 
+DTENSOR_PLACEMENTS = [("S0", "S1"), ("S1", "S1"), ("R", "S0"), ("S1", "R"), ("R", "R")]
+
+
+def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values():
+    """A DTensor (FSDP2's, tensor parallelism's) is filled on each rank as the block its local shard is of the
+    global tensor (global_shape= / offset=): the slice of one unsharded fill, for every placement of Shard and
+    Replicate, uneven shards included, and for fans of the global shape.  Ranks simulated in one process with
+    torch's fake process group (a 2 x 2 mesh, ranks 0-3)."""
+    dist = pytest.importorskip("torch.distributed")
+    if not dist.is_available():
+        pytest.skip("torch.distributed not built")
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    from torch.testing._internal.distributed.fake_pg import FakeStore
+
+    shape = (10, 7)
+    fills = {"kaiming_uniform_": lambda t, **kw: finit.kaiming_uniform_(t, a=0.5, **kw),
+             "xavier_normal_": finit.xavier_normal_, "orthogonal_": lambda t, **kw: finit.orthogonal_(t, 2.0, **kw),
+             "trunc_normal_": lambda t, **kw: finit.trunc_normal_(t, 1, 2, **kw),
+             "sparse_": lambda t, **kw: finit.sparse_(t, 0.5, **kw)}
+    want = {name: fill(torch.empty(shape), seed=3) for name, fill in fills.items()}
+    torch.manual_seed(11)
+    drawn = finit.normal_(torch.empty(shape))  # seed=None: from each rank's torch generator, seeded alike
+    for rank in range(4):
+        dist.init_process_group("fake", store=FakeStore(), rank=rank, world_size=4)
+        try:
+            mesh = init_device_mesh("cpu", (2, 2))
+            for said in DTENSOR_PLACEMENTS:
+                placements = [Replicate() if p == "R" else Shard(int(p[1])) for p in said]
+                local_shape, offset = compute_local_shape_and_global_offset(shape, mesh, placements)
+                block = tuple(slice(o, o + n) for o, n in zip(offset, local_shape))
+                for name, fill in fills.items():
+                    local = torch.full(local_shape, 7.0)
+                    dt = DTensor.from_local(local, mesh, placements, run_check=False, shape=torch.Size(shape),
+                                            stride=(7, 1))
+                    assert fill(dt, seed=3) is dt
+                    assert torch.equal(local, want[name][block]), (rank, said, name)
+                torch.manual_seed(11)
+                local = torch.empty(local_shape)
+                finit.normal_(DTensor.from_local(local, mesh, placements, run_check=False, shape=torch.Size(shape),
+                                                 stride=(7, 1)))
+                assert torch.equal(local, drawn[block]), (rank, said)
+            if rank == 0:  # (a Parameter of a DTensor: meshes equal across the simulated ranks are shared after it)
+                param = torch.nn.Parameter(DTensor.from_local(torch.zeros(5, 4), mesh, [Shard(0), Shard(1)],
+                                                              run_check=False, shape=torch.Size(shape), stride=(7, 1)))
+                assert finit.kaiming_uniform_(param, a=0.5, seed=3) is param and param.requires_grad
+                assert torch.equal(param.to_local(), want["kaiming_uniform_"][:5, :4])
+            # refused before any write: a Partial placement (values to be summed), a placement given twice
+            local = torch.full((5, 7), 7.0)
+            partial = DTensor.from_local(local, mesh, [Partial(), Shard(0)], run_check=False, shape=torch.Size(shape),
+                                         stride=(7, 1))
+            with pytest.raises(TypeError, match=r"^normal_: a DTensor placed Partial\(sum\) .* Shard\(dim\) or "
+                                                r"Replicate"):
+                finit.normal_(partial, seed=0)
+            sharded = DTensor.from_local(local, mesh, [Replicate(), Shard(0)], run_check=False,
+                                         shape=torch.Size(shape), stride=(7, 1))
+            with pytest.raises(TypeError, match=r"^xavier_uniform_: a DTensor carries its own placement"):
+                finit.xavier_uniform_(sharded, seed=0, global_shape=shape, offset=(0, 0))
+            with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
+                finit.normal_(sharded, 0.0, -1.0, seed=0)
+            assert (local == 7).all()
+            assert torch.equal(finit.zeros_(sharded).to_local(), torch.zeros(5, 7))  # constants: torch's fill
+        finally:
+            dist.destroy_process_group()
+
+
 def test_negative_bit_views_are_refused_before_any_write():
     base = torch.zeros(4, dtype=torch.complex64)
     view = base.conj().imag
