@@ -375,7 +375,13 @@ def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
         raise TypeError(f"{name}: a DTensor carries its own placement; global_shape= and offset= are its global "
                         "shape and its local shard's offset, not arguments")
     from torch.distributed.tensor import Replicate, Shard
-    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    try:  # (torch's own helper, as its checkpointing places shards; private)
+        from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    except ImportError:
+        raise TypeError(f"{name}: this torch {torch.__version__} has no torch.distributed.tensor._utils."
+                        "compute_local_shape_and_global_offset, which fastinit places a DTensor's shard by; initialize "
+                        "its local tensor with global_shape= and offset=") from None
 
     odd = [p for p in tensor.placements if not (type(p) is Shard or isinstance(p, Replicate))]
     if odd:

@@ -533,7 +533,7 @@ def test_constants_fill_self_overlapping_views_like_torch(name, args):
 DTENSOR_PLACEMENTS = [("S0", "S1"), ("S1", "S1"), ("R", "S0"), ("S1", "R"), ("R", "R")]
 
 
-def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values():
+def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatch):
     """A DTensor (FSDP2's, tensor parallelism's) is filled on each rank as the block its local shard is of the
     global tensor (global_shape= / offset=): the slice of one unsharded fill, for every placement of Shard and
     Replicate, uneven shards included, and for fans of the global shape.  Ranks simulated in one process with
@@ -591,6 +591,10 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values():
                 finit.xavier_uniform_(sharded, seed=0, global_shape=shape, offset=(0, 0))
             with pytest.raises(RuntimeError, match="normal expects std >= 0.0"):
                 finit.normal_(sharded, 0.0, -1.0, seed=0)
+            with monkeypatch.context() as m:  # a torch without the helper that places a shard: said, not guessed
+                m.setitem(sys.modules, "torch.distributed.tensor._utils", None)
+                with pytest.raises(TypeError, match=r"^normal_: this torch .* has no torch.distributed.tensor._utils"):
+                    finit.normal_(sharded, seed=0)
             assert (local == 7).all()
             assert torch.equal(finit.zeros_(sharded).to_local(), torch.zeros(5, 7))  # constants: torch's fill
         finally:
