@@ -365,15 +365,24 @@ def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
     """A sampler ``fill`` on a DTensor: its local tensor filled as the block at the local shard's offset of the
     global tensor (``global_shape=`` / ``offset=``), so every rank writes its part of one unsharded fill, the same
     values for any mesh and placement; ``orthogonal_`` and ``delta_orthogonal_``, whose every entry depends on the
-    whole tensor, compute it whole on each rank's host (a float tensor of the global shape) and copy the block.
+    whole tensor, compute it whole on each rank's host (a tensor of the global shape) and copy the block.
     Placements: ``Shard(dim)`` (even or uneven) and ``Replicate``, whose local tensor is one block; ``Partial``
     (values still to be summed) and strided shards (FSDP2 over tensor parallelism: rows of several blocks) are
-    refused, before any write.  A rank outside the mesh holds nothing: only the arguments are checked."""
-    tensor = args[0] if args else kwargs["tensor"]
+    refused, before any write.  Every rank draws the one seed the unsharded fill draws (``seed=None``), also where
+    its shard is empty or it is outside the mesh (which holds nothing: the arguments are checked), so the ranks'
+    generators stay in step; a meta DTensor draws nothing.  The DTensor's version is bumped, as by torch's fill."""
     name = fill.__name__
-    if kwargs.get("global_shape") is not None or kwargs.get("offset") is not None:
+    try:
+        arguments = inspect.signature(fill).bind(*args, **kwargs).arguments
+    except TypeError as e:
+        raise TypeError(f"{name}() {e}") from None
+    extra = dict(arguments.pop("placement", {}))  # (the samplers' **placement: fastinit's keywords)
+    tensor = arguments.pop("tensor")
+    if any(where.get(k) is not None for where in (arguments, extra) for k in ("global_shape", "offset")):
         raise TypeError(f"{name}: a DTensor carries its own placement; global_shape= and offset= are its global "
                         "shape and its local shard's offset, not arguments")
+    for where in (arguments, extra):
+        where.pop("global_shape", None), where.pop("offset", None)
     from torch.distributed.tensor import Replicate, Shard
 
     try:  # (torch's own helper, as its checkpointing places shards; private)
@@ -388,27 +397,38 @@ def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
         raise TypeError(f"{name}: a DTensor placed {odd[0]!r} (placements {tuple(tensor.placements)!r}) has no one "
                         "block of the global tensor on a rank; fastinit fills DTensors placed Shard(dim) or "
                         "Replicate (redistribute it, or initialize it before sharding)")
-    if tensor.device_mesh.get_coordinate() is None:  # checked as the global tensor's meta twin: nothing drawn
-        local, place = torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), {}
-    else:
+    local = None
+    if tensor.device_mesh.get_coordinate() is not None:
         with torch.no_grad():
             local = tensor.to_local()  # (under no_grad: the local tensor itself, not an autograd view of it)
         shape, offset = compute_local_shape_and_global_offset(tensor.shape, tensor.device_mesh, tensor.placements)
         if tuple(shape) != tuple(local.shape):
             raise ValueError(f"{name}: the DTensor's local tensor has shape {tuple(local.shape)}, where its placements "
                              f"{tuple(tensor.placements)!r} on its mesh give {tuple(shape)}")
-        place = {"global_shape": tuple(tensor.shape), "offset": tuple(offset)}
-    kwargs = {k: v for k, v in kwargs.items() if k not in ("tensor", "global_shape", "offset")}
+    whole = "global_shape" in inspect.signature(fill).parameters  # (orthogonal_, delta_orthogonal_: no shards)
+
+    def call(target, **changed):
+        return fill(target, **{**arguments, **extra, **changed})
+
     named = TARGET_NAME.set("tensor")
     try:
-        if "global_shape" not in inspect.signature(fill).parameters or not place:
-            fill(local, *args[1:], **kwargs, **place)
-        else:  # orthogonal_, delta_orthogonal_: the whole tensor on each rank (on the host), its block copied
-            whole = fill(torch.empty(tensor.shape, dtype=local.dtype), *args[1:], **kwargs)
-            with torch.no_grad():
-                local.copy_(whole[tuple(slice(o, o + n) for o, n in zip(place["offset"], local.shape))])
+        if local is None or whole:  # every check on the global shape, nothing drawn
+            call(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"))
+        else:  # draws its seed itself where the shard has elements
+            call(local, global_shape=tuple(tensor.shape), offset=tuple(offset))
+        held = tensor if local is None else local
+        if not held.is_meta and tensor.numel() and (local is None or whole or not local.numel()):
+            generator = arguments.get("generator")
+            _check_generator(generator, held)
+            seed = _seed(generator, arguments.get("seed"), held.device)  # (drawn, where the shard is empty)
+            if local is not None and local.numel():  # (whole)
+                full = call(torch.empty(tensor.shape, dtype=local.dtype), seed=seed, generator=None)
+                with torch.no_grad():
+                    local.copy_(full[tuple(slice(o, o + n) for o, n in zip(offset, local.shape))])
     finally:
         TARGET_NAME.reset(named)
+    if not held.is_meta:
+        torch.autograd.graph.increment_version(tensor)
     return tensor
 
 

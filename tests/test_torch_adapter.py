@@ -552,8 +552,9 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatc
              "trunc_normal_": lambda t, **kw: finit.trunc_normal_(t, 1, 2, **kw),
              "sparse_": lambda t, **kw: finit.sparse_(t, 0.5, **kw)}
     want = {name: fill(torch.empty(shape), seed=3) for name, fill in fills.items()}
-    torch.manual_seed(11)
-    drawn = finit.normal_(torch.empty(shape))  # seed=None: from each rank's torch generator, seeded alike
+    torch.manual_seed(11)  # seed=None: from each rank's torch generator, seeded alike; one seed a call on every rank,
+    drawn = [fill(torch.empty(size)) for fill, size in [(finit.normal_, (3, 2)), (finit.orthogonal_, (3, 2)),
+                                                        (finit.normal_, shape)]]  # (3, 2) sharded on (S0, S0): empty
     for rank in range(4):
         dist.init_process_group("fake", store=FakeStore(), rank=rank, world_size=4)
         try:
@@ -568,16 +569,29 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatc
                                             stride=(7, 1))
                     assert fill(dt, seed=3) is dt
                     assert torch.equal(local, want[name][block]), (rank, said, name)
-                torch.manual_seed(11)
-                local = torch.empty(local_shape)
-                finit.normal_(DTensor.from_local(local, mesh, placements, run_check=False, shape=torch.Size(shape),
-                                                 stride=(7, 1)))
-                assert torch.equal(local, drawn[block]), (rank, said)
+                torch.manual_seed(11)  # (on ranks 2 and 3 the first two shards are empty: they draw all the same)
+                for fill, size, want_all in [(finit.normal_, (3, 2), drawn[0]), (finit.orthogonal_, (3, 2), drawn[1]),
+                                             (finit.normal_, shape, drawn[2])]:
+                    split = [Shard(0), Shard(0)] if size != shape else placements
+                    local_shape, offset = compute_local_shape_and_global_offset(size, mesh, split)
+                    local = torch.full(local_shape, 7.0)
+                    dt = DTensor.from_local(local, mesh, split, run_check=False, shape=torch.Size(size),
+                                            stride=(size[1], 1))
+                    version = dt._version
+                    assert fill(dt) is dt and dt._version > version  # (autograd sees the write, as torch's fill)
+                    block = tuple(slice(o, o + n) for o, n in zip(offset, local_shape))
+                    assert torch.equal(local, want_all[block]), (rank, said, size)
             if rank == 0:  # (a Parameter of a DTensor: meshes equal across the simulated ranks are shared after it)
                 param = torch.nn.Parameter(DTensor.from_local(torch.zeros(5, 4), mesh, [Shard(0), Shard(1)],
                                                               run_check=False, shape=torch.Size(shape), stride=(7, 1)))
                 assert finit.kaiming_uniform_(param, a=0.5, seed=3) is param and param.requires_grad
                 assert torch.equal(param.to_local(), want["kaiming_uniform_"][:5, :4])
+            state = torch.get_rng_state()  # a meta DTensor (fully_shard on a meta model): checked, nothing drawn
+            for fill in (finit.orthogonal_, finit.normal_):
+                meta = DTensor.from_local(torch.empty(5, 7, device="meta"), mesh, [Replicate(), Shard(0)],
+                                          run_check=False, shape=torch.Size(shape), stride=(7, 1))
+                assert fill(meta) is meta
+            assert torch.equal(torch.get_rng_state(), state)
             # refused before any write: a Partial placement (values to be summed), a placement given twice
             local = torch.full((5, 7), 7.0)
             partial = DTensor.from_local(local, mesh, [Partial(), Shard(0)], run_check=False, shape=torch.Size(shape),
