@@ -371,18 +371,17 @@ def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
     refused, before any write.  Every rank draws the one seed the unsharded fill draws (``seed=None``), also where
     its shard is empty or it is outside the mesh (which holds nothing: the arguments are checked), so the ranks'
     generators stay in step; a meta DTensor draws nothing.  The DTensor's version is bumped, as by torch's fill."""
-    name = fill.__name__
+    name, signature = fill.__name__, inspect.signature(fill)
     try:
-        arguments = inspect.signature(fill).bind(*args, **kwargs).arguments
+        arguments = signature.bind(*args, **kwargs).arguments
     except TypeError as e:
         raise TypeError(f"{name}() {e}") from None
     extra = dict(arguments.pop("placement", {}))  # (the samplers' **placement: fastinit's keywords)
     tensor = arguments.pop("tensor")
-    if any(where.get(k) is not None for where in (arguments, extra) for k in ("global_shape", "offset")):
+    placed = [where.pop(k, None) for where in (arguments, extra) for k in ("global_shape", "offset")]
+    if any(v is not None for v in placed):
         raise TypeError(f"{name}: a DTensor carries its own placement; global_shape= and offset= are its global "
                         "shape and its local shard's offset, not arguments")
-    for where in (arguments, extra):
-        where.pop("global_shape", None), where.pop("offset", None)
     from torch.distributed.tensor import Replicate, Shard
 
     try:  # (torch's own helper, as its checkpointing places shards; private)
@@ -405,7 +404,8 @@ def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
         if tuple(shape) != tuple(local.shape):
             raise ValueError(f"{name}: the DTensor's local tensor has shape {tuple(local.shape)}, where its placements "
                              f"{tuple(tensor.placements)!r} on its mesh give {tuple(shape)}")
-    whole = "global_shape" in inspect.signature(fill).parameters  # (orthogonal_, delta_orthogonal_: no shards)
+    whole = "global_shape" in signature.parameters  # (orthogonal_, delta_orthogonal_: no shards)
+    held = tensor if local is None else local
 
     def call(target, **changed):
         return fill(target, **{**arguments, **extra, **changed})
@@ -416,8 +416,12 @@ def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
             call(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"))
         else:  # draws its seed itself where the shard has elements
             call(local, global_shape=tuple(tensor.shape), offset=tuple(offset))
-        held = tensor if local is None else local
-        if not held.is_meta and tensor.numel() and (local is None or whole or not local.numel()):
+        # The seed the unsharded fill draws (checked: its arguments passed), which no fill drew here; it draws one
+        # where it writes values, but for uniform_ with a == b (a constant)
+        constant = name == "uniform_" and _real(arguments.get("a", 0.0), "a", name) == _real(arguments.get("b", 1.0),
+                                                                                            "b", name)
+        draws = not held.is_meta and tensor.numel() and not constant
+        if draws and (local is None or whole or not local.numel()):
             generator = arguments.get("generator")
             _check_generator(generator, held)
             seed = _seed(generator, arguments.get("seed"), held.device)  # (drawn, where the shard is empty)

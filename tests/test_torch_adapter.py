@@ -553,8 +553,9 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatc
              "sparse_": lambda t, **kw: finit.sparse_(t, 0.5, **kw)}
     want = {name: fill(torch.empty(shape), seed=3) for name, fill in fills.items()}
     torch.manual_seed(11)  # seed=None: from each rank's torch generator, seeded alike; one seed a call on every rank,
-    drawn = [fill(torch.empty(size)) for fill, size in [(finit.normal_, (3, 2)), (finit.orthogonal_, (3, 2)),
-                                                        (finit.normal_, shape)]]  # (3, 2) sharded on (S0, S0): empty
+    steps = [(finit.normal_, (3, 2)), (finit.orthogonal_, (3, 2)), (lambda t: finit.uniform_(t, 0.5, 0.5), (3, 2)),
+             (finit.normal_, shape)]  # (3, 2) sharded on (S0, S0): empty on ranks 2, 3; uniform_ a == b draws none
+    drawn = [fill(torch.empty(size)) for fill, size in steps]
     for rank in range(4):
         dist.init_process_group("fake", store=FakeStore(), rank=rank, world_size=4)
         try:
@@ -569,9 +570,8 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatc
                                             stride=(7, 1))
                     assert fill(dt, seed=3) is dt
                     assert torch.equal(local, want[name][block]), (rank, said, name)
-                torch.manual_seed(11)  # (on ranks 2 and 3 the first two shards are empty: they draw all the same)
-                for fill, size, want_all in [(finit.normal_, (3, 2), drawn[0]), (finit.orthogonal_, (3, 2), drawn[1]),
-                                             (finit.normal_, shape, drawn[2])]:
+                torch.manual_seed(11)  # (on ranks 2 and 3 the first three shards are empty: they draw all the same)
+                for (fill, size), want_all in zip(steps, drawn):
                     split = [Shard(0), Shard(0)] if size != shape else placements
                     local_shape, offset = compute_local_shape_and_global_offset(size, mesh, split)
                     local = torch.full(local_shape, 7.0)
