@@ -361,7 +361,7 @@ def _dtensor(tensor) -> bool:
     return module is not None and isinstance(tensor, getattr(module, "DTensor", ()))
 
 
-def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
+def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dict) -> torch.Tensor:
     """A sampler ``fill`` on a DTensor: its local tensor filled as the block at the local shard's offset of the
     global tensor (``global_shape=`` / ``offset=``), so every rank writes its part of one unsharded fill, the same
     values for any mesh and placement; ``orthogonal_`` and ``delta_orthogonal_``, whose every entry depends on the
@@ -371,7 +371,7 @@ def _on_local_block(fill, args: tuple, kwargs: dict) -> torch.Tensor:
     refused, before any write.  Every rank draws the one seed the unsharded fill draws (``seed=None``), also where
     its shard is empty or it is outside the mesh (which holds nothing: the arguments are checked), so the ranks'
     generators stay in step; a meta DTensor draws nothing.  The DTensor's version is bumped, as by torch's fill."""
-    name, signature = fill.__name__, inspect.signature(fill)
+    name = fill.__name__
     try:
         arguments = signature.bind(*args, **kwargs).arguments
     except TypeError as e:
@@ -445,12 +445,13 @@ def _subclasses_to_torch(fill):
     which torch cannot honour.  An active TorchFunctionMode is first offered the call, as torch.nn.init's functions
     offer it (``torch.device(...)``'s mode passes it on; a user's mode may skip or reroute it)."""
     theirs = _THEIRS.get(fill.__name__)
-    sampler = "generator" in inspect.signature(fill).parameters
+    signature = inspect.signature(fill)  # (read once: _on_local_block binds a DTensor call's arguments to it)
+    sampler = "generator" in signature.parameters
 
     def dispatch(*args, **kwargs):
         tensor = args[0] if args else kwargs.get("tensor")
         if sampler and _dtensor(tensor) and _DISPATCH_MODE() == 0:
-            return _on_local_block(fill, args, kwargs)
+            return _on_local_block(fill, signature, args, kwargs)
         if not _subclass(tensor) and not (isinstance(tensor, torch.Tensor) and _DISPATCH_MODE() > 0):
             named = TARGET_NAME.set("tensor")  # fastinit's refusals of the tensor name torch's parameter
             try:
