@@ -1,5 +1,6 @@
 """fastinit.dask: lazy arrays whose .compute() is bit-identical to the local initializer."""
 import functools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -44,7 +45,24 @@ def test_constants_and_laziness():
     assert (fid.ones(10, 3, chunks=4).compute() == 1).all()
     assert (fid.constant(5, val=0.5, chunks=2, dtype="float64").compute() == 0.5).all()
     big = fid.normal(10**6, 10**6, chunks=(1000, 1000), seed=0)  # 4 TB, never materialized
-    assert big[123_456:123_458, 999_998:].compute().shape == (2, 2)
+    corner = big[123_456:123_458, 999_998:].compute()
+    assert np.array_equal(corner, fastinit.normal_(np.empty((2, 2), np.float32), seed=0, global_shape=big.shape,
+                                                   offset=(123_456, 999_998)))
+
+
+def test_a_graph_of_many_blocks_costs_no_memory_per_block():
+    """Blocks find their place from dask's lazy ``block_id``: building the graph allocates what the chunk sizes need,
+    not a record per block (dask's ``block_info=`` took ~1.3 KB and ~25 µs a block: 10**6 blocks in 29 s)."""
+    tracemalloc.start()
+    try:
+        lazy = fid.uniform(2000, 2000, chunks=(10, 10), seed=0)  # 40,000 blocks
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert lazy.numblocks == (200, 200) and peak < 2 * 2**20, peak
+    assert np.array_equal(lazy.blocks[123, 45].compute(),
+                          fastinit.uniform_(np.empty((10, 10), np.float32), seed=0, global_shape=(2000, 2000),
+                                            offset=(1230, 450)))
 
 
 def test_distributed_local_cluster_with_worker_processes():
