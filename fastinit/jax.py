@@ -141,7 +141,7 @@ def _initializer(fill: Callable, default_dtype, stream: Stream, column_axis: int
     stream_id(stream)  # checked by the factory, as its numbers are (not at init, as a shape's error)
     whole = column_axis is not None or _structured.is_whole_tensor(fill)
 
-    @functools.lru_cache(maxsize=64)
+    @functools.lru_cache(maxsize=4096)  # (64 had made every eager vmap recompile past 64 shapes of one initializer)
     def host(shape: tuple, filled: tuple, dt: np.dtype, checked: bool, key_ndim: int = 1) -> tuple[Callable, Callable]:
         """(block(seed, start, stop), the unsharded callback), the same objects for every call of one shape and
         dtype: JAX caches what it traced of a callback by its identity (an eager vmap would recompile per call)."""
@@ -254,6 +254,8 @@ def _on_one_device(*args) -> tuple:
         batch = arg
         while isinstance(batch, _BatchTracer):  # (nested vmaps: one batch in another)
             batch = batch.val
+        if isinstance(batch, jax.core.Tracer):  # abstract, under jit: a tracer's missing .sharding would build an
+            continue  # error message walking the whole jaxpr traced so far (n initializers traced in O(n²))
         devices |= set(getattr(getattr(batch, "sharding", None), "device_set", ()))
     if len(devices) < 2:
         return args
@@ -362,7 +364,7 @@ def _eager(block: Callable, shape: tuple, sharding: jax.sharding.Sharding) -> ja
     return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=4096)
 def _per_shard(block: Callable, shape: tuple, dt: np.dtype, sharding: NamedSharding, key_ndim: int = 1) -> Callable:
     """Traced with a mesh sharding (checked by :func:`_placement`): a ``jax.shard_map`` over the mesh whose body
     asks the host (``jax.pure_callback``) for its own device's block only; the same values as the unsharded
