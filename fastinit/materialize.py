@@ -737,6 +737,27 @@ def _check_overrides(overrides) -> list:
     return items
 
 
+def _key_index(rules: list) -> tuple[dict, list]:
+    """The overrides keys by kind: {name: indices} of those with no glob character (``*?[``: ``fnmatchcase`` is
+    equality for them), and the indices of the others (globs, regexes, module types), which :func:`_matching`
+    tries one by one: a key per tensor costs a lookup, not a scan of every key (tensors × keys)."""
+    exact, other = {}, []
+    for i, (key, _) in enumerate(rules):
+        if isinstance(key, str) and not any(c in key for c in "*?["):
+            exact.setdefault(key, []).append(i)
+        else:
+            other.append(i)
+    return exact, other
+
+
+def _matching(rules: list, index: tuple, names: tuple, owners: tuple, kind: str) -> list:
+    """The indices of the overrides keys that match a tensor (:func:`_match`), in the order given."""
+    exact, other = index
+    found = {i for n in names for i in exact.get(n, ())}
+    found.update(i for i in other if _match(rules[i][0], names, owners, kind))
+    return sorted(found)
+
+
 def _match(key, names: tuple, owners: tuple, kind: str) -> bool:
     """Does an overrides key match a tensor known under ``names`` (a tied tensor has several), owned by
     ``owners``?"""
@@ -1738,13 +1759,14 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # through right_inverse.
     used, hidden, exempt = set(), {}, set()  # hidden: a key matching only tensors an earlier key took -> that key
     group_rules: dict = {}  # a parametrized tensor's group -> the override its name matches
+    index = _key_index(rules)
     for e in entries.values():
         names = (e.name, *e.aliases)
         owners = (e.owner, *(module.get_submodule(a.rpartition(".")[0]) for a in e.aliases))
         group, holder, qualified = known_as.get(id(e.tensor), (None, None, None))
-        direct = [i for i, (key, _) in enumerate(rules) if _match(key, names, owners, e.kind)]
-        through = [] if group is None else [i for i, (key, _) in enumerate(rules)
-                                            if i not in direct and _match(key, (qualified,), (holder,), e.kind)]
+        direct = _matching(rules, index, names, owners, e.kind)
+        through = [] if group is None else [i for i in _matching(rules, index, (qualified,), (holder,), e.kind)
+                                            if i not in direct]
         if not direct + through:
             continue
         won, *rest = direct + through
