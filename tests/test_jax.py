@@ -110,7 +110,7 @@ def test_keys_map_to_seeds_and_vmap_gives_each_key_its_own_values():
 
 def test_tracing_under_jit_reads_no_tracers_sharding(monkeypatch):
     """A jit tracer has no ``.sharding``: reading it raised an AttributeError whose message JAX builds by walking
-    the whole jaxpr traced so far, so a function of n initializers traced in O(n²) (1600 in 31 s; 0.8 s now, a
+    the whole jaxpr traced so far, so a function of n initializers traced in O(n²) (1600 in 31 s; 1.1 s now, a
     review).  fastinit must not read it; under a vmap inside jit neither."""
     sharding, reads = jax.core.Tracer.sharding, []
 
