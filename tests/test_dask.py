@@ -67,7 +67,7 @@ def test_a_graph_of_many_blocks_costs_no_memory_per_block():
 
 def test_distributed_local_cluster_with_worker_processes():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cl, \
             distributed.Client(cl) as client:
         lazy = fid.kaiming_uniform(600, 400, chunks=(150, 200), seed=7, stream="w")
         got = client.compute(lazy).result()
