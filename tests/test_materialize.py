@@ -456,8 +456,8 @@ def test_overrides_by_glob_regex_type_and_callables_first_match_wins():
 
 def test_one_override_per_tensor_is_matched_by_name_not_by_a_scan_of_every_key(monkeypatch):
     """A key with no glob character is looked up; only globs, regexes and module types are tried against each
-    tensor (one exact key per tensor had cost tensors × keys matches: 8000 tensors in 69 s; a review).  First match
-    wins as before, across both kinds."""
+    tensor (an exact key per weight had cost tensors × keys matches: 8000 tensors, 4000 keys, 69 s; a review).
+    First match wins as before, across both kinds."""
     from fastinit import materialize as mat
 
     calls = []

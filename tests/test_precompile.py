@@ -449,11 +449,16 @@ def test_groups_sharing_a_kernel_are_ordered_by_after():
     loaded = {}
     children = [subprocess.Popen([sys.executable, "-c", _LOADED, str(i)], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True) for i in range(len(precompile.GROUPS))]
-    for g, child in zip(precompile.GROUPS, children):  # (all at once: each is mostly imports)
-        out, err = child.communicate(timeout=300)
-        assert child.returncode == 0, err
-        loaded[g.name] = set(json.loads(out.splitlines()[-1]))
-        assert loaded[g.name], g.name
+    try:
+        for g, child in zip(precompile.GROUPS, children):  # (all at once: each is mostly imports)
+            out, err = child.communicate(timeout=300)
+            assert child.returncode == 0, err
+            loaded[g.name] = set(json.loads(out.splitlines()[-1]))
+            assert loaded[g.name], g.name
+    finally:
+        for child in children:  # (a failed one's siblings: not left running)
+            child.kill()
+            child.wait()
     after = {g.name: set(g.after) for g in precompile.GROUPS}
     for a, b in itertools.combinations(loaded, 2):
         shared = loaded[a] & loaded[b]
