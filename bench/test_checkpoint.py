@@ -56,3 +56,41 @@ def test_billion_parameter_bf16_checkpoint(benchmark, tmp_path, arch):
           f"{init['wall_s']:.2f} s ({init['bytes'] / init['wall_s'] / 1e9:.2f} GB/s) vs zeros {zeros['wall_s']:.2f} s "
           f"-> {init['wall_s'] / zeros['wall_s']:.2f}x; peak RSS {init['peak_rss_mib']:.0f} MiB "
           f"(zeros {zeros['peak_rss_mib']:.0f} MiB)")
+
+
+@pytest.mark.parametrize("block_bytes", [4 << 20, 64 << 20])
+def test_sparse_through_the_writer(benchmark, tmp_path, block_bytes):
+    """A (16384, 4096) float32 sparse_ (256 MiB, sparsity 0.5) written in row blocks, against normal_ through the
+    writer and sparse_ in memory in the same run: its columns' zero positions are drawn once a tensor (the whole
+    mask kept, 8 MiB, while at most block_bytes / 2), where each row block drew them all again before 2026-12-07
+    (l) (36.6 s with 4 MiB blocks, 3.3 s with the default 64 MiB).  Run:
+    python -m pytest bench -q -k sparse_through -s"""
+    import time
+
+    import numpy as np
+
+    import fastinit
+    from fastinit.io import TensorSpec, write_safetensors
+
+    shape, path = (16384, 4096), tmp_path / "s.safetensors"
+
+    def write(init, params):
+        t0 = time.perf_counter()
+        write_safetensors(path, {"w": TensorSpec(shape, "float32", init, params)}, seed=0, block_bytes=block_bytes,
+                          progress=False)
+        return time.perf_counter() - t0
+
+    normal = min(write("normal_", {"std": 0.01}) for _ in range(2))
+    w = np.empty(shape, np.float32)
+    fastinit.sparse_(w, 0.5, seed=0, stream="w")  # (warm)
+    t0 = time.perf_counter()
+    fastinit.sparse_(w, 0.5, seed=0, stream="w")
+    memory = time.perf_counter() - t0
+    last = benchmark.pedantic(write, args=("sparse_", {"sparsity": 0.5}), rounds=2, iterations=1)
+    sparse = benchmark.stats.stats.min if benchmark.stats is not None else last  # (None: --benchmark-disable)
+    from safetensors.numpy import load_file
+
+    assert np.array_equal(load_file(path)["w"], w)  # the in-memory fill's values
+    benchmark.extra_info.update(normal_s=normal, in_memory_s=memory)
+    print(f"\nsparse_ {shape} float32 through the writer, blocks of {block_bytes >> 20} MiB: {sparse:.2f} s; normal_ "
+          f"through it {normal:.2f} s; sparse_ in memory {memory:.2f} s")

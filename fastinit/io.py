@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Union
 
 import numpy as np
 
-from . import structured
+from . import sparsity, structured
 from ._buffers import is_int, resolve_dtype, shape_tuple
 from ._seed import resolve_seed
 from ._signals import HELD
@@ -830,9 +830,10 @@ def _fill_tensor(start, fill, spec, dt, shape, rows, plan, seed, name, blocks):
     takes_seed, placed, blockwise, checked = plan
     sampled = {"seed": seed, "stream": name} if takes_seed else {}
     shape = tuple(shape)
-    for offset, block_shape, flat in _blocks(shape, rows, dt.itemsize, blocks.size if blockwise else 1 << 62):
-        nbytes = math.prod(block_shape) * dt.itemsize
-        block = blocks.take(nbytes, start + flat * dt.itemsize).view(dt).reshape(block_shape)
-        place = {"global_shape": shape, "offset": offset} if placed else {}
-        with quiet(checked):  # warned once, by the check before the file was created
-            fill(block, **sampled, **place, **spec.params)
+    with sparsity.whole_masks(blocks.size):  # sparse_'s row blocks: the columns' zero positions drawn once
+        for offset, block_shape, flat in _blocks(shape, rows, dt.itemsize, blocks.size if blockwise else 1 << 62):
+            nbytes = math.prod(block_shape) * dt.itemsize
+            block = blocks.take(nbytes, start + flat * dt.itemsize).view(dt).reshape(block_shape)
+            place = {"global_shape": shape, "offset": offset} if placed else {}
+            with quiet(checked):  # warned once, by the check before the file was created
+                fill(block, **sampled, **place, **spec.params)

@@ -21,15 +21,18 @@ select per 64 entries), or, when at most 1/32 of the rows keep a value, a zero f
 the normal value of each kept entry alone (:func:`fastinit._cpu.normal_at`).  Work space per thread
 besides: the int64 permutation of the global rows and its swap list (≤ 16·rows bytes).
 
-A block of a larger matrix (a shard, a Dask chunk, a row block of fastinit.io) draws its columns' positions
-over all the global rows, as the whole matrix does: its cost is that of its whole columns, whatever its
-rows.  Split a sparse matrix by columns, not rows, where the split is yours to choose.
+A block of a larger matrix (a shard, a Dask chunk) draws its columns' positions over all the global rows, as the
+whole matrix does: its cost is that of its whole columns, whatever its rows.  Split a sparse matrix by columns,
+not rows, where the split is yours to choose.  fastinit.io's row blocks of one tensor draw them once
+(:func:`whole_masks`: the whole matrix's mask kept while it fits the writer's budget).
 
 Reference: J. Martens, "Deep learning via Hessian-free optimization", ICML 2010, §5.
 D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import fractions
 import math
 import os
@@ -245,8 +248,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     key = key_words(resolve_seed(seed, generator))
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it
-    mask = np.zeros((rows, -(-cols // STRIP)), np.uint64)  # rows * cols / 8 bytes: 1/32 of a float32 block
-    run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, nthreads), work)
+    mask = _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads)
     tmbase, ms0, ms1 = (np.int64(v) for v in (target.mbase, *target.mstride))
     if (grows - nzero) * KEEP_FRACTION > grows:  # many values: the normal fill, zeroing as it goes
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
@@ -256,6 +258,41 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     run(_scatter_normal, (*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, _U64(gcols),
                           _U64(geom.gbase), tmbase, ms0, ms1), target.size)
     return out
+
+
+# fastinit.io's row blocks of one tensor: {"budget": bytes, "drawing": its key, "mask": the whole matrix's mask}
+_WHOLE_MASKS: contextvars.ContextVar[Optional[dict]] = contextvars.ContextVar("fastinit_whole_masks", default=None)
+
+
+@contextlib.contextmanager
+def whole_masks(budget: int):
+    """Within, a block spanning all the columns takes its rows of the whole matrix's zero mask, drawn once and kept
+    while the next block draws the same (one mask kept, at most ``budget`` bytes: rows·⌈cols/64⌉·8): the row
+    blocks of one tensor (fastinit.io) then draw its columns' positions once, not once a block, whose cost grew
+    with the square of the rows.  Values unchanged: each bit says whether a global (row, column) is drawn."""
+    token = _WHOLE_MASKS.set({"budget": budget})
+    try:
+        yield
+    finally:
+        _WHOLE_MASKS.reset(token)
+
+
+def _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads) -> np.ndarray:
+    """The block's bit mask of drawn positions (rows·⌈cols/64⌉·8 bytes: 1/32 of a float32 block): drawn for it
+    alone, or (inside :func:`whole_masks`) its rows of the whole matrix's."""
+    strips, work = -(-cols // STRIP), cols * max(ndraw, 1)
+    kept = _WHOLE_MASKS.get()
+    if kept is None or col0 != 0 or cols != gcols or grows * strips * 8 > kept["budget"]:
+        mask = np.zeros((rows, strips), np.uint64)
+        run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, nthreads), work)
+        return mask
+    drawing = (pos_key.tobytes(), sw.tobytes(), grows, gcols, ndraw)
+    if kept.get("drawing") != drawing:
+        kept.pop("mask", None)  # (freed before the next is drawn)
+        whole = np.zeros((grows, strips), np.uint64)
+        run(_row_mask, (whole, cols, grows, 0, 0, ndraw, pos_key, sw, nthreads), work)
+        kept.update(drawing=drawing, mask=whole)
+    return kept["mask"][row0:row0 + rows]
 
 
 def _refuse_beyond_memory(fn: str, global_shape, space: int) -> None:

@@ -20,6 +20,7 @@ import os
 import pathlib
 import pickle
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -953,15 +954,15 @@ def _offline_nvvm(libdevice: str) -> None:
 def _cache_child(mode: str, libdevice: str) -> None:
     """The float32 ``_fill`` made ready as ``_cuda._ready`` makes it, offline: numba-cuda's device queries answered
     for an sm_90 and its ``bind`` building the PTX without loading it (no driver here; on a GPU, bind builds the
-    cubin too, and the cache keeps both).  ``mode``: "compile"; "load", where a call to NVVM raises (the kernel
-    must come from the disk cache); "edited", where the package's stamp is another (as after an edit of any of
-    its modules); "broken", where the cache's file of it is damaged and no entry can be stored; a mode + "+sm80"
-    then makes it ready on a device of compute capability 8.0 as well (printing "sm80", whether that PTX targets
-    sm_80, its fma count and its digest, first).  Prints the cache's
-    hits and misses, the PTX's fma count, a digest of the PTX, whether the kernel is a debug or a cooperative build
-    (neither: _cuda._run launches it directly), whether the dispatcher and the code library link with LTO (never:
-    its link contracts FMAs; nvJitLink stood in as present, as with torch's CUDA wheels), and the warnings' first
-    words."""
+    cubin too, and the cache keeps both). ``mode``: "compile"; "load", where a call to NVVM raises (the kernel must
+    come from the disk cache); "edited", where the package's stamp is another (as after an edit of any of its
+    modules) and NVVM raises too (the kernel must be compiled again: raising there spares the compile); "broken",
+    where the cache's file of it is damaged and no entry can be stored; a mode + "+sm80" then makes it ready on a
+    device of compute capability 8.0 as well (printing "sm80", whether that PTX targets sm_80, its fma count and its
+    digest, first). Prints the cache's hits and misses, the PTX's fma count, a digest of the PTX, whether the kernel
+    is a debug or a cooperative build (neither: _cuda._run launches it directly), whether the dispatcher and the
+    code library link with LTO (never: its link contracts FMAs; nvJitLink stood in as present, as with torch's CUDA
+    wheels), and the warnings' first words."""
     _offline_nvvm(libdevice)
     from numba.cuda import codegen, dispatcher
     from numba.cuda.cudadrv import nvvm
@@ -978,12 +979,12 @@ def _cache_child(mode: str, libdevice: str) -> None:
 
     _cuda.cuda.get_current_device = lambda: types.SimpleNamespace(compute_capability=device[0])
     mode, _, then = mode.partition("+")  # "+sm80": then a device of compute capability 8.0 in the same process
-    if mode == "load":
+    if mode in ("load", "edited"):
         def refused(*args, **kwargs):
             raise AssertionError("NVVM called: the kernel did not come from the cache")
 
         nvvm.compile_ir = refused
-    elif mode == "edited":
+    if mode == "edited":
         _jit.package_stamp = lambda package=None: "another stamp"
     elif mode == "broken":  # the entry cannot be read (its file damaged) nor a new one stored
         from numba.cuda.dispatcher import CUDACacheImpl
@@ -1024,42 +1025,54 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
     if importlib.util.find_spec("numba_cuda") is None or libdevice is None:
         pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
 
-    def child(mode):
-        r = _run_child([str(HERE), "--cache-child", mode, libdevice], {"NUMBA_CACHE_DIR": str(tmp_path)})
-        assert r.returncode == 0, r.stderr[-3000:]
-        return r.stdout.split()
+    def start(mode, cache):
+        return subprocess.Popen([sys.executable, str(HERE), "--cache-child", mode, libdevice],
+                                env=_child_env({"NUMBA_CACHE_DIR": str(cache)}), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
 
-    first = child("compile")
+    def result(proc):
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+        return out.split()
+
+    first = result(start("compile", tmp_path / "c"))
     assert first[:3] == ["0", "1", "0"]  # compiled, stored; no fma
     assert first[4:] == ["False"] * 4 + ["-"]  # not a debug, cooperative or LTO build; no warning
-    assert child("load") == ["1", "0", "0", first[3], "False", "False", "False", "False", "-"]  # the same PTX
-    # a process loading or compiling the kernel waits while another holds its lock (saving another signature)
-    import fcntl
+    loaded = ["1", "0", "0", first[3], "False", "False", "False", "False", "-"]  # the same PTX, from the cache
+    for copy in ("sm80", "broken", "edited"):  # the steps below that write the cache: each in its own copy of it,
+        shutil.copytree(tmp_path / "c", tmp_path / copy)  # all at once (each is mostly NVVM or imports)
+    children = {mode: start(mode, tmp_path / mode.removeprefix("compile+")) for mode in ("compile+sm80", "broken",
+                                                                                         "edited")}
+    try:
+        assert result(start("load", tmp_path / "c")) == loaded
+        # a process loading or compiling the kernel waits while another holds its lock (saving another signature)
+        import fcntl
 
-    (lock_path,) = tmp_path.glob("*/_cuda._fill.lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        waiting = subprocess.Popen([sys.executable, str(HERE), "--cache-child", "load", libdevice],
-                                   env=_child_env({"NUMBA_CACHE_DIR": str(tmp_path)}), stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        try:
-            waiting.wait(timeout=8)  # a load alone takes ~3 s with the imports
-        except subprocess.TimeoutExpired:
-            pass
-        assert waiting.poll() is None, "the kernel was loaded while another process held its cache lock"
-    out, err = waiting.communicate(timeout=300)
-    assert waiting.returncode == 0, err[-3000:]
-    assert out.split() == ["1", "0", "0", first[3], "False", "False", "False", "False", "-"]
-    # a device of another compute capability in the same process: compiled and stored once, then loaded
-    other = child("compile+sm80")  # the sm_90 kernel from the cache, the sm_80 one compiled
-    assert other[:4] == ["sm80", "True", "0", other[3]] and other[4:7] == ["1", "0", "0"] and other[-1] == "-"
-    assert child("load+sm80")[:4] == other[:4]  # NVVM refused: both from the cache
-    # a damaged entry, and no way to store one: compiled, with a warning each
-    broken = child("broken")
-    assert broken[:4] == ["0", "1", "0", first[3]]
-    assert " ".join(broken[8:]) == "|".join(f"fastinit could not {what} numba's disk cache its GPU kernel _fill"
-                                            for what in ("load from", "store in"))
-    assert child("edited")[:3] == ["0", "1", "0"]  # the stamp differs: compiled again
+        (lock_path,) = (tmp_path / "c").glob("*/_cuda._fill.lock")
+        with open(lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            children["waiting"] = waiting = start("load", tmp_path / "c")
+            try:
+                waiting.wait(timeout=8)  # a load alone takes ~3 s with the imports (more beside the others)
+            except subprocess.TimeoutExpired:
+                pass
+            assert waiting.poll() is None, "the kernel was loaded while another process held its cache lock"
+        assert result(waiting) == loaded
+        # a device of another compute capability in the same process: compiled and stored once, then loaded
+        other = result(children["compile+sm80"])  # the sm_90 kernel from the cache, the sm_80 one compiled
+        assert other[:4] == ["sm80", "True", "0", other[3]] and other[4:7] == ["1", "0", "0"] and other[-1] == "-"
+        assert result(start("load+sm80", tmp_path / "sm80"))[:4] == other[:4]  # NVVM refused: both from the cache
+        # a damaged entry, and no way to store one: compiled, with a warning each
+        broken = result(children["broken"])
+        assert broken[:4] == ["0", "1", "0", first[3]]
+        assert " ".join(broken[8:]) == "|".join(f"fastinit could not {what} numba's disk cache its GPU kernel _fill"
+                                                for what in ("load from", "store in"))
+        _, err = children["edited"].communicate(timeout=300)  # the stamp differs: NVVM called (refused there)
+        assert children["edited"].returncode != 0 and "AssertionError: NVVM called" in err, err[-3000:]
+    finally:
+        for child in children.values():  # (a failed step's siblings: not left running)
+            child.kill()
+            child.wait()
 
 
 def _ptx_compile_child(ptx_dir: str, libdevice: str) -> None:
@@ -1185,10 +1198,21 @@ def test_compiled_ptx_equals_the_cpu_bit_for_bit(ptx_compile):
     runs (so also the -fma=0 compile, the storage code made a constant, the truncated normal's attempt loop as
     compiled).  No GPU: the launch parameters are fastinit's own, the driver is stood in for."""
     _compiled(ptx_compile)
-    r = _run_child([str(HERE), "--ptx-child", str(ptx_compile.ptx_dir)], {}, timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    rows = [line.split() for line in r.stdout.strip().splitlines()]
-    assert [row[0] for row in rows] == [case[0] for case in CASES if case[4] not in _HOST_STAGED]
+    halves = [subprocess.Popen([sys.executable, str(HERE), "--ptx-child", str(ptx_compile.ptx_dir), str(half)],
+                               env=_child_env({}), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for half in (0, 1)]  # (at once: each interprets every other case, ~25 s here)
+    rows = []
+    try:
+        for half in halves:
+            out, err = half.communicate(timeout=600)
+            assert half.returncode == 0, out + err
+            rows += [line.split() for line in out.strip().splitlines()]
+    finally:
+        for half in halves:  # (a failed one's sibling: not left running)
+            half.kill()
+            half.wait()
+    run = [case[0] for case in CASES if case[4] not in _HOST_STAGED]
+    assert [row[0] for row in rows] == run[0::2] + run[1::2]
     assert [row[0] for row in rows if row[1] != "True"] == []
 
 
@@ -1352,10 +1376,10 @@ def _abi_child(_) -> None:
     fastinit.ones_(Device(np.zeros((7, 3), BF16).T, stream=2), dtype="bfloat16")
 
 
-def _ptx_child(ptx_dir: str) -> None:
-    """Every sampling case run by ptx_sim over the PTX in ptx_dir (the kernels as NVVM compiled them for sm_90,
-    written by the ptx_compile fixture), its stores written to the case's buffer; prints each case's name and
-    whether it equals the CPU's bit for bit."""
+def _ptx_child(ptx_dir: str, half: str) -> None:
+    """Every other sampling case (the first, third, ... for ``half`` "0", the others for "1") run by ptx_sim over
+    the PTX in ptx_dir (the kernels as NVVM compiled them for sm_90, written by the ptx_compile fixture), its stores
+    written to the case's buffer; prints each case's name and whether it equals the CPU's bit for bit."""
     import ctypes
 
     import ptx_sim
@@ -1378,11 +1402,9 @@ def _ptx_child(ptx_dir: str) -> None:
     from fastinit import _cuda
 
     _stand_in_gpu(interpret, sms=1, on_memset=memset)
-    for case in CASES:
-        if case[4] not in _HOST_STAGED:
-            same = np.array_equal(_fill(case, to_device=True).view(np.uint8),
-                                  _fill(case, to_device=False).view(np.uint8))
-            print(case[0], same, flush=True)
+    for case in [case for case in CASES if case[4] not in _HOST_STAGED][int(half)::2]:
+        same = np.array_equal(_fill(case, to_device=True).view(np.uint8), _fill(case, to_device=False).view(np.uint8))
+        print(case[0], same, flush=True)
 
 
 if __name__ == "__main__":

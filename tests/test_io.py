@@ -305,6 +305,35 @@ def test_rows_larger_than_a_block_are_split_within_the_row(tmp_path, monkeypatch
     assert np.array_equal(st_numpy.load_file(path)["w"], fn(np.empty(shape, np.float32), **params, **kw))
 
 
+@pytest.mark.parametrize("block_bytes, whole", [(64 << 10, True), (16 << 10, False)])
+def test_a_sparse_tensors_row_blocks_draw_its_columns_once(tmp_path, monkeypatch, block_bytes, whole):
+    """sparse_ in row blocks draws each column's zero rows once for the tensor (its whole bit mask kept,
+    rows·⌈cols/64⌉·8 bytes: 16 KiB here), not once a block, whose cost grew with the square of the rows; a mask
+    over the block budget (block_bytes / 2) is drawn a block at a time, as before.  The values are the in-memory
+    fill's either way, of each tensor (two of one shape: their own masks), and martens_sparse_'s in both layouts
+    (torch's draws by rows: a block draws only its own rows' positions, no whole mask)."""
+    from fastinit import sparsity
+
+    drawn, run = [], sparsity.run
+    monkeypatch.setattr(sparsity, "run", lambda kernel, args, work: (
+        drawn.append(args[0].shape) if kernel is sparsity._row_mask else None, run(kernel, args, work))[1])
+    specs = {"a": TensorSpec((1024, 96), "float32", "sparse_", {"sparsity": 0.3}),
+             "b": TensorSpec((1024, 96), "float32", "sparse_", {"sparsity": 0.3}),
+             "k": TensorSpec((1024, 96), "float32", "martens_sparse_", {"k": 7, "layout": "keras"}),
+             "t": TensorSpec((1024, 96), "float32", "martens_sparse_", {"k": 7})}
+    write_safetensors(tmp_path / "s.safetensors", specs, seed=2, block_bytes=block_bytes)
+    per = block_bytes // 2 // (96 * 4)  # rows a block
+    blocks = [(min(per, 1024 - r), 2) for r in range(0, 1024, per)]
+    by_column = [(1024, 2)] if whole else blocks  # "a", "b", "k"; then "t" draws a block at a time
+    assert drawn == by_column * 3 + [(96, -(-n // 64)) for n, _ in blocks]
+    assert sparsity._WHOLE_MASKS.get() is None  # (and the last mask freed)
+    got = st_numpy.load_file(tmp_path / "s.safetensors")
+    for name, spec in specs.items():
+        fill = getattr(fastinit, spec.init)
+        assert np.array_equal(got[name], fill(np.empty((1024, 96), np.float32), **spec.params, seed=2, stream=name))
+    assert not np.array_equal(got["a"] == 0, got["b"] == 0)
+
+
 def test_progress_bar_reports_bytes(tmp_path, capsys):
     pytest.importorskip("tqdm")
     write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((256, 256))}, seed=0, progress=True)
