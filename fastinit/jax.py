@@ -234,14 +234,15 @@ def _callback(host: Callable, shape: tuple, dt: np.dtype, *args) -> jax.Array:
     """``jax.pure_callback`` of ``host(*args)``, an array of ``shape`` and ``dt`` (under vmaps: of each); float64
     without x64 (``jax_explicit_x64_dtypes`` "allow"), which a callback cannot return, as pairs of uint32 words."""
     if dt.itemsize < 8 or jax.config.jax_enable_x64:
-        return jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args, vmap_method="expand_dims")
+        return _off_device_zero(jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args,
+                                                  vmap_method="expand_dims"), *args)
     def as_words(*a) -> np.ndarray:
         out = np.asarray(host(*a), order="C")  # (not ascontiguousarray: it makes a 0-d array 1-d)
         return out.reshape(out.shape + (1,)).view(np.uint32)  # (a 0-d array's view cannot change its itemsize)
 
     words = jax.pure_callback(as_words, jax.ShapeDtypeStruct(shape + (2,), np.uint32), *args,
                               vmap_method="expand_dims")
-    return jax.lax.bitcast_convert_type(words, dt)
+    return _off_device_zero(jax.lax.bitcast_convert_type(words, dt), *args)
 
 
 def _on_one_device(*args) -> tuple:
@@ -251,9 +252,7 @@ def _on_one_device(*args) -> tuple:
     a jit of it; a review).  Under ``jit`` a batch is abstract: left as it is (docs/guide.md)."""
     devices = set()
     for arg in args:
-        batch = arg
-        while isinstance(batch, _BatchTracer):  # (nested vmaps: one batch in another)
-            batch = batch.val
+        batch = _batch(arg)
         if isinstance(batch, jax.core.Tracer):  # abstract, under jit: a tracer's missing .sharding would build an
             continue  # error message walking the whole jaxpr traced so far (n initializers traced in O(n²))
         devices |= set(getattr(getattr(batch, "sharding", None), "device_set", ()))
@@ -261,6 +260,31 @@ def _on_one_device(*args) -> tuple:
         return args
     first = min(devices, key=lambda d: d.id)
     return tuple(jax.device_put(arg, first) for arg in args)
+
+
+def _batch(arg):
+    """What an eager vmap batches (nested vmaps: one batch in another); a tracer under jit."""
+    while isinstance(arg, _BatchTracer):
+        arg = arg.val
+    return arg
+
+
+def _off_device_zero(out, *args):
+    """Under jit, a host callback's result over keys (or factors) on several devices of a mesh, placed on that mesh
+    (an Explicit mesh's: resharded, the batch keeping the keys' sharding as JAX's initializers do; an Auto one's:
+    constrained to be replicated): JAX 0.10 gives it a ``{maximal device=0}`` sharding nothing can use (``Cannot
+    convert GSPMDSharding {maximal device=0} into SdyArray``: a sum, an index; a review), a ``device_put`` of it to
+    one device too.  The mesh is read from the arguments' abstract values, never a tracer's ``.sharding``; not in a
+    shard_map body (manual axes), nor eagerly (:func:`_on_one_device` put the batch on one device)."""
+    for arg in args:
+        if not isinstance(_batch(arg), jax.core.Tracer):
+            continue
+        mesh = getattr(getattr(jax.typeof(arg), "sharding", None), "mesh", None)
+        if mesh is not None and not mesh.empty and mesh.size > 1 and all(t != _MANUAL for t in mesh.axis_types):
+            explicit = any(t == _EXPLICIT for t in mesh.axis_types)
+            return (jax.sharding.reshard if explicit else jax.lax.with_sharding_constraint)(
+                out, NamedSharding(mesh, PartitionSpec()))
+    return out
 
 
 def _x64(a: np.ndarray):
@@ -284,6 +308,7 @@ def _traced(words) -> bool:
 
 _SHARD_MAP = getattr(jax, "shard_map", None)  # JAX >= 0.7; earlier: one callback, then placed
 _MANUAL = getattr(getattr(jax.sharding, "AxisType", None), "Manual", None)
+_EXPLICIT = getattr(getattr(jax.sharding, "AxisType", None), "Explicit", None)
 
 
 def _context_mesh(traced: bool):

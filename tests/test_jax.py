@@ -413,6 +413,22 @@ for spec in (P("x"), P()):
     got = jax.vmap(lambda k, s: fj.normal(s)(k, (4, 6)))(spread, factors)  # second review)
     assert abs(float(got.sum()) - float(np.asarray(got).sum())) < 1e-4
     assert np.array_equal(np.asarray(got[1] + 0), np.asarray(fj.normal(0.5)(two[1], (4, 6))))
+    # under jit: on the keys' mesh (JAX 0.10 gave the callback's result a {maximal device=0} sharding no operation
+    # takes, a device_put of it too): over an Explicit mesh (make_mesh's) the batch keeps the keys' sharding, as
+    # JAX's initializers do; over an Auto one it is replicated
+    for on in (pair, jax.sharding.Mesh(np.array(jax.devices()[:2]), ("x",))):
+        ks, fs = (jax.device_put(a, NamedSharding(on, spec)) for a in (two, np.full(2, 0.5, np.float32)))
+        for got, law in ((jax.jit(jax.vmap(lambda k: fj.normal()(k, (4, 6))))(ks), fj.normal()),
+                         (jax.jit(jax.vmap(lambda k, s: fj.normal(s)(k, (4, 6))))(ks, fs), fj.normal(0.5)),
+                         (jax.jit(jax.vmap(jax.vmap(lambda k: fj.normal()(k, (4, 6)))))(ks[None]), fj.normal())):
+            assert isinstance(got.sharding, NamedSharding) and got.sharding.mesh == on, got.sharding
+            batch = P(*[None] * (got.ndim - 3), *spec) if on is pair else P()  # (the keys' axis: the last vmap's)
+            assert got.sharding.is_equivalent_to(NamedSharding(on, batch), got.ndim), got.sharding
+            assert abs(float(got.sum()) - float(np.asarray(got).sum())) < 1e-4
+            assert np.array_equal(np.asarray(got + 0).reshape(2, 4, 6)[1], np.asarray(law(two[1], (4, 6))))
+alone = jax.jit(lambda k: fj.normal()(k, (8, 4)))(everywhere)  # one key replicated over the mesh, jitted
+assert alone.sharding.is_fully_replicated and alone.devices() == set(jax.devices())
+assert np.array_equal(np.asarray(alone + 0), np.asarray(fj.normal()(key, (8, 4))))
 # a whole-tensor initializer in 16 bits, alone and under vmap
 for dt in ("bfloat16", "float16"):
     ortho = lambda k: fj.orthogonal()(k, (16, 8), dt, out_sharding=NamedSharding(mesh, P("y")))  # noqa: E731
