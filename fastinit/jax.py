@@ -234,7 +234,7 @@ def _callback(host: Callable, shape: tuple, dt: np.dtype, *args) -> jax.Array:
     """``jax.pure_callback`` of ``host(*args)``, an array of ``shape`` and ``dt`` (under vmaps: of each); float64
     without x64 (``jax_explicit_x64_dtypes`` "allow"), which a callback cannot return, as pairs of uint32 words."""
     if dt.itemsize < 8 or jax.config.jax_enable_x64:
-        return _off_device_zero(jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args,
+        return _on_keys_mesh(jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args,
                                                   vmap_method="expand_dims"), *args)
     def as_words(*a) -> np.ndarray:
         out = np.asarray(host(*a), order="C")  # (not ascontiguousarray: it makes a 0-d array 1-d)
@@ -242,7 +242,7 @@ def _callback(host: Callable, shape: tuple, dt: np.dtype, *args) -> jax.Array:
 
     words = jax.pure_callback(as_words, jax.ShapeDtypeStruct(shape + (2,), np.uint32), *args,
                               vmap_method="expand_dims")
-    return _off_device_zero(jax.lax.bitcast_convert_type(words, dt), *args)
+    return _on_keys_mesh(jax.lax.bitcast_convert_type(words, dt), *args)
 
 
 def _on_one_device(*args) -> tuple:
@@ -269,7 +269,7 @@ def _batch(arg):
     return arg
 
 
-def _off_device_zero(out, *args):
+def _on_keys_mesh(out, *args):
     """Under jit, a host callback's result over keys (or factors) on several devices of a mesh, placed on that mesh
     (an Explicit mesh's: resharded, the batch keeping the keys' sharding as JAX's initializers do; an Auto one's:
     constrained to be replicated): JAX 0.10 gives it a ``{maximal device=0}`` sharding nothing can use (``Cannot
@@ -277,11 +277,12 @@ def _off_device_zero(out, *args):
     one device too.  The mesh is read from the arguments' abstract values, never a tracer's ``.sharding``; not in a
     shard_map body (manual axes), nor eagerly (:func:`_on_one_device` put the batch on one device)."""
     for arg in args:
-        if not isinstance(_batch(arg), jax.core.Tracer):
+        if _TYPEOF is None or not isinstance(_batch(arg), jax.core.Tracer):  # (a JAX before avals had shardings)
             continue
-        mesh = getattr(getattr(jax.typeof(arg), "sharding", None), "mesh", None)
-        if mesh is not None and not mesh.empty and mesh.size > 1 and all(t != _MANUAL for t in mesh.axis_types):
-            explicit = any(t == _EXPLICIT for t in mesh.axis_types)
+        mesh = getattr(getattr(_TYPEOF(arg), "sharding", None), "mesh", None)
+        types = getattr(mesh, "axis_types", ())
+        if mesh is not None and not mesh.empty and mesh.size > 1 and _MANUAL not in types:
+            explicit = _EXPLICIT is not None and _EXPLICIT in types
             return (jax.sharding.reshard if explicit else jax.lax.with_sharding_constraint)(
                 out, NamedSharding(mesh, PartitionSpec()))
     return out
@@ -308,7 +309,8 @@ def _traced(words) -> bool:
 
 _SHARD_MAP = getattr(jax, "shard_map", None)  # JAX >= 0.7; earlier: one callback, then placed
 _MANUAL = getattr(getattr(jax.sharding, "AxisType", None), "Manual", None)
-_EXPLICIT = getattr(getattr(jax.sharding, "AxisType", None), "Explicit", None)
+_EXPLICIT = getattr(getattr(jax.sharding, "AxisType", None), "Explicit", None)  # (JAX >= 0.6, with reshard)
+_TYPEOF = getattr(jax, "typeof", None)
 
 
 def _context_mesh(traced: bool):
