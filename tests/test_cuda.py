@@ -1039,8 +1039,8 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
     assert first[:3] == ["0", "1", "0"]  # compiled, stored; no fma
     assert first[4:] == ["False"] * 4 + ["-"]  # not a debug, cooperative or LTO build; no warning
     loaded = ["1", "0", "0", first[3], "False", "False", "False", "False", "-"]  # the same PTX, from the cache
-    for copy in ("sm80", "broken", "edited"):  # the steps below that write in the cache folder (edited: its other
-        shutil.copytree(tmp_path / "c", tmp_path / copy)  # stamp's), each in its own copy of it, all at once
+    for copy in ("sm80", "broken", "edited"):  # the steps below that write the cache (edited: that takes its lock,
+        shutil.copytree(tmp_path / "c", tmp_path / copy)  # apart from the lock's test), each in a copy, all at once
     children = {mode: start(mode, tmp_path / mode.removeprefix("compile+")) for mode in ("compile+sm80", "broken",
                                                                                          "edited")}
     try:
