@@ -334,6 +334,24 @@ def test_a_sparse_tensors_row_blocks_draw_its_columns_once(tmp_path, monkeypatch
     assert not np.array_equal(got["a"] == 0, got["b"] == 0)
 
 
+@pytest.mark.parametrize("block_bytes", [4 << 20, 1 << 20])
+def test_a_kept_sparse_mask_stays_within_half_the_block_budget(tmp_path, block_bytes):
+    """The writer's Python-side memory with sparse_ tensors whose masks are kept (512 KiB each here, at most half
+    of block_bytes): the two blocks, one mask at a time (freed before the next tensor's), a little bookkeeping —
+    at most 1.5 × block_bytes + 512 KiB (4.6 / 1.6 MiB measured; a second mask kept would pass 2 MiB at 1 MiB)."""
+    import tracemalloc
+
+    specs = {name: TensorSpec((4096, 1024), "float32", "sparse_", {"sparsity": 0.5}) for name in "abc"}
+    write_safetensors(tmp_path / "warm.safetensors", {"w": specs["a"]}, seed=0, block_bytes=block_bytes)
+    tracemalloc.start()
+    try:
+        write_safetensors(tmp_path / "s.safetensors", specs, seed=0, block_bytes=block_bytes, progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert block_bytes < peak <= 1.5 * block_bytes + (512 << 10), peak / 2**20
+
+
 def test_progress_bar_reports_bytes(tmp_path, capsys):
     pytest.importorskip("tqdm")
     write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((256, 256))}, seed=0, progress=True)
