@@ -234,15 +234,16 @@ def _callback(host: Callable, shape: tuple, dt: np.dtype, *args) -> jax.Array:
     """``jax.pure_callback`` of ``host(*args)``, an array of ``shape`` and ``dt`` (under vmaps: of each); float64
     without x64 (``jax_explicit_x64_dtypes`` "allow"), which a callback cannot return, as pairs of uint32 words."""
     if dt.itemsize < 8 or jax.config.jax_enable_x64:
-        return _on_keys_mesh(jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args,
-                                                  vmap_method="expand_dims"), *args)
-    def as_words(*a) -> np.ndarray:
-        out = np.asarray(host(*a), order="C")  # (not ascontiguousarray: it makes a 0-d array 1-d)
-        return out.reshape(out.shape + (1,)).view(np.uint32)  # (a 0-d array's view cannot change its itemsize)
+        out = jax.pure_callback(host, jax.ShapeDtypeStruct(shape, dt), *args, vmap_method="expand_dims")
+    else:
+        def as_words(*a) -> np.ndarray:
+            out = np.asarray(host(*a), order="C")  # (not ascontiguousarray: it makes a 0-d array 1-d)
+            return out.reshape(out.shape + (1,)).view(np.uint32)  # (a 0-d array's view cannot change its itemsize)
 
-    words = jax.pure_callback(as_words, jax.ShapeDtypeStruct(shape + (2,), np.uint32), *args,
-                              vmap_method="expand_dims")
-    return _on_keys_mesh(jax.lax.bitcast_convert_type(words, dt), *args)
+        words = jax.pure_callback(as_words, jax.ShapeDtypeStruct(shape + (2,), np.uint32), *args,
+                                  vmap_method="expand_dims")
+        out = jax.lax.bitcast_convert_type(words, dt)
+    return _on_keys_mesh(out, *args)
 
 
 def _on_one_device(*args) -> tuple:

@@ -248,7 +248,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     key = key_words(resolve_seed(seed, generator))
     pos_key = philox4x32([0, 0, 0, SPARSE_TAG], key.astype(np.uint32))[:2].astype(np.uint64)
     row0, col0 = divmod(geom.gbase, gcols)  # the block's global offset, as geometry parsed it
-    mask = _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads)
+    mask = _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads, work)
     tmbase, ms0, ms1 = (np.int64(v) for v in (target.mbase, *target.mstride))
     if (grows - nzero) * KEEP_FRACTION > grows:  # many values: the normal fill, zeroing as it goes
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
@@ -277,10 +277,11 @@ def whole_masks(budget: int):
         _WHOLE_MASKS.reset(token)
 
 
-def _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads) -> np.ndarray:
+def _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads, work) -> np.ndarray:
     """The block's bit mask of drawn positions (rows·⌈cols/64⌉·8 bytes: 1/32 of a float32 block): drawn for it
-    alone, or (inside :func:`whole_masks`) its rows of the whole matrix's."""
-    strips, work = -(-cols // STRIP), cols * max(ndraw, 1)
+    alone, or (inside :func:`whole_masks`) its rows of the whole matrix's (``work``: the draws, as :func:`_sparse`
+    counted them)."""
+    strips = -(-cols // STRIP)
     kept = _WHOLE_MASKS.get()
     if kept is None or col0 != 0 or cols != gcols or grows * strips * 8 > kept["budget"]:
         mask = np.zeros((rows, strips), np.uint64)
