@@ -238,6 +238,12 @@ def _run_child(args, env_extra: dict, timeout: int = 300) -> subprocess.Complete
                           timeout=timeout, check=False)
 
 
+def _start_child(args, env_extra: dict) -> subprocess.Popen:
+    """:func:`_run_child` started, not waited for (stdout and stderr piped, as text)."""
+    return subprocess.Popen([sys.executable, *args], env=_child_env(env_extra), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory):
     """{case name: the simulator's buffer (bytes)}, and the errors it recorded."""
@@ -1026,9 +1032,7 @@ def test_gpu_kernels_are_cached_on_disk(tmp_path):
         pytest.skip("needs numba-cuda and a CUDA toolkit (libNVVM + libdevice)")
 
     def start(mode, cache):
-        return subprocess.Popen([sys.executable, str(HERE), "--cache-child", mode, libdevice],
-                                env=_child_env({"NUMBA_CACHE_DIR": str(cache)}), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return _start_child([str(HERE), "--cache-child", mode, libdevice], {"NUMBA_CACHE_DIR": str(cache)})
 
     def result(proc):
         out, err = proc.communicate(timeout=300)
@@ -1198,8 +1202,7 @@ def test_compiled_ptx_equals_the_cpu_bit_for_bit(ptx_compile):
     runs (so also the -fma=0 compile, the storage code made a constant, the truncated normal's attempt loop as
     compiled).  No GPU: the launch parameters are fastinit's own, the driver is stood in for."""
     _compiled(ptx_compile)
-    halves = [subprocess.Popen([sys.executable, str(HERE), "--ptx-child", str(ptx_compile.ptx_dir), str(half)],
-                               env=_child_env({}), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    halves = [_start_child([str(HERE), "--ptx-child", str(ptx_compile.ptx_dir), str(half)], {})
               for half in (0, 1)]  # (at once: each interprets every other case, ~25 s here)
     rows = []
     try:
