@@ -461,6 +461,17 @@ def _widened(a: float, b: float, slope: float) -> tuple[float, float, float, flo
 _SLOW_REACH = 0.05
 
 
+def mean_far(mean, std, a, b) -> bool:
+    """torch's condition for its ``trunc_normal_`` warning: the mean more than 2 std outside [a, b]."""
+    return mean < a - 2 * std or mean > b + 2 * std
+
+
+def mean_far_said(fn: str) -> str:
+    """The warning of :func:`mean_far`."""
+    return (f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but nearly all values "
+            "will sit next to one bound.")
+
+
 def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placement):
     """Validate N(mean, std^2) restricted to [a, b] for ``target`` and fill it."""
     mean = as_real(mean, "mean", fn)
@@ -478,10 +489,7 @@ def sample_trunc_normal(out, target: Target, mean, std, a, b, fn: str, **placeme
             raise ValueError(f"{fn}: {name}={v} overflows {compute}, the precision of {target.dtype} values' "
                              "computation")
     lo, hi = _representable(_inward(given_a, a, True), _inward(given_b, b, False), target.dtype, fn, closed=True)
-    said = []  # (given once the placement and seed passed too)
-    if mean < a - 2 * std or mean > b + 2 * std:
-        said.append(f"mean is more than 2 std from [a, b] in {fn}. fastinit samples this law exactly, but "
-                    "nearly all values will sit next to one bound.")
+    said = [mean_far_said(fn)] if mean_far(mean, std, a, b) else []  # (given once the placement and seed passed)
     lo_e, hi_e = _rounding_edges(lo, hi, target.dtype, compute)
     # the proposal is chosen for the law restricted to the values that round to finite ones: to the rounding
     # edges lo_e, hi_e beyond the largest finite value (a 16-bit type's top value owns the cell up to 65520, not

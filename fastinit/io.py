@@ -74,8 +74,8 @@ def _initializer(init, name: str) -> Callable:
         return init
     import fastinit
 
-    fn = getattr(fastinit, init, None) if isinstance(init, str) and init.endswith("_") else None
-    if fn is None or not callable(fn):
+    fn = getattr(fastinit, init) if isinstance(init, str) and init.endswith("_") and init in fastinit.__all__ else None
+    if fn is None:  # (a public name: not '__init__', whose attribute is callable too)
         raise ValueError(f"{name}: init must be a fastinit in-place initializer name such as 'normal_' or a "
                          f"callable, got {init!r}")
     return fn
@@ -194,8 +194,8 @@ def _release_signals(held) -> None:
 
 def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     """The file :func:`atomic_output` writes for ``path`` (symbolic links followed) and its stat (None for a new
-    file), after refusing a directory, a missing folder, and anything but a regular file — callers check before
-    they draw a seed, so that a refused call leaves the default generator as it was."""
+    file), after refusing a directory, a missing folder or one the process cannot write, and anything but a regular
+    file — callers check before they draw a seed, so that a refused call leaves the default generator as it was."""
     if not path:  # (realpath('') is the working folder: the rename would fail once all is written)
         raise ValueError("path must name a file, got ''")
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
@@ -216,6 +216,12 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     if longest is not None and 0 < longest < len(name):  # else refused only by the final rename, once all is written
         raise OSError(errno.ENAMETOOLONG, f"cannot write {path}: its name has {len(name)} bytes, more than the "
                                           f"{longest} its folder's file system allows")
+    try:  # a folder this process cannot write (its permissions, a read-only file system): the temporary file the
+        fd, probe = tempfile.mkstemp(prefix=".fastinit-", suffix=".probe", dir=folder)  # write makes, made and
+    except OSError as e:  # removed (os.access would answer for the real, not the effective, user)
+        raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
+    os.close(fd)
+    os.unlink(probe)
     return real, st
 
 
@@ -543,7 +549,20 @@ def _remove_stale(path: str, written: list, *also: str) -> None:
 
 
 def _specs(tensors: Mapping) -> dict:
-    return {name: (s if isinstance(s, TensorSpec) else TensorSpec(*s)) for name, s in tensors.items()}
+    """``tensors``' specs as TensorSpecs (a tuple (shape, dtype, init, params), or its first items, taken for one),
+    each refused naming its tensor where it is neither, or its params are not a mapping."""
+    specs = {}
+    for name, s in tensors.items():
+        if not isinstance(s, TensorSpec):
+            if not isinstance(s, (tuple, list)) or not 1 <= len(s) <= 4:
+                raise TypeError(f"{name}: spec must be a TensorSpec or a tuple (shape, dtype, init, params) of 1 to 4 "
+                                f"items, got {s!r}"[:300])
+            s = TensorSpec(*s)
+        if not isinstance(s.params, Mapping):
+            raise TypeError(f"{name}: params must be a mapping of the initializer's keyword arguments, got "
+                            f"{s.params!r}"[:300])
+        specs[name] = s
+    return specs
 
 
 def _split(tensors: Mapping, max_file_bytes: int) -> list:

@@ -69,9 +69,10 @@ from . import init as _init
 from . import scaled as _scaled
 from . import sparsity as _sparse
 from . import structured as _structured
-from ._buffers import (TARGET_NAME, bfloat16, may_overlap, place_block, refuse_shared_memory, shape_said_as,
+from ._buffers import (TARGET_NAME, bfloat16, finfo_max, may_overlap, place_block, refuse_shared_memory, shape_said_as,
                        shape_tuple, torch_cpu_array, torch_device_type, torch_func_wrapper)
 from ._seed import Generator, public_name, resolve_seed, seeding_hint
+from ._warnings import warn
 from .fans import calculate_gain
 from .init import Shape, Stream
 
@@ -171,16 +172,18 @@ def _not_inference(tensor: torch.Tensor, meta_returns: bool = False) -> None:
                            "https://github.com/pytorch/rfcs/pull/17 for more details.")
 
 
-def _writable(tensor: torch.Tensor, meta_returns: bool = False):
+def _writable(tensor: torch.Tensor, meta_returns: bool = False, inference: bool = True):
     """What fastinit fills for ``tensor``: a NumPy view of a CPU tensor's memory (:func:`_cpu_view`), a CUDA
     tensor itself (fastinit's buffers write its memory on torch's current stream), or an empty twin for a meta
     tensor or an empty one whose shape NumPy cannot hold (:func:`_beyond_numpy`); the dtype is checked in torch's
     words.  An inference tensor outside inference mode is refused with torch's error (not a meta one where
     ``meta_returns``: torch's ``trunc_normal_``, ``dirac_``, ``orthogonal_`` and ``sparse_`` return a meta tensor
-    untouched, in place of the write that would raise); a tensor on another device by :func:`as_numpy`."""
+    untouched, in place of the write that would raise; ``inference=False``: not checked here); a tensor on another
+    device by :func:`as_numpy`."""
     if not isinstance(tensor, torch.Tensor):
         return as_numpy(tensor)  # raises, naming what it got
-    _not_inference(tensor, meta_returns)
+    if inference:
+        _not_inference(tensor, meta_returns)
     if tensor.is_meta:
         return _meta_twin(tensor)
     device = torch_device_type(tensor)
@@ -257,13 +260,38 @@ def _item(x):
 
 
 def _gain(gain, tensor: torch.Tensor):
-    """:func:`_item` of a gain torch.nn.init multiplies ``tensor`` by in place: a one-element tensor of more axes
-    than ``tensor`` is refused as that product refuses it (its broadcast shape is not the tensor's)."""
-    if isinstance(gain, torch.Tensor) and gain.numel() == 1 and gain.ndim > tensor.ndim and tensor.numel():
-        # (torch returns an empty tensor before its product)
-        shape = [1] * (gain.ndim - tensor.ndim) + list(tensor.shape)
-        raise RuntimeError(f"output with shape {list(tensor.shape)} doesn't match the broadcast shape {shape}")
-    return _item(gain)
+    """orthogonal_'s gain, which torch.nn.init multiplies ``tensor`` by in place: a number (:func:`_item`: a
+    one-element tensor of no more axes than ``tensor`` too), or a tensor that product takes, returned as it is: its
+    shape broadcasts to the tensor's (``gain=g[:, None]`` scales rows), its dtype casts to the tensor's and it lies
+    on the tensor's device, refused otherwise in torch's words (not for an empty tensor: torch returns it before its
+    product)."""
+    if not isinstance(gain, torch.Tensor) or gain.numel() == 1 and gain.ndim <= tensor.ndim:
+        return _item(gain)
+    if not tensor.numel():
+        return gain
+    shape = tuple(tensor.shape)
+    try:
+        broadcast = torch.broadcast_shapes(shape, tuple(gain.shape))
+    except RuntimeError:
+        ndim = max(len(shape), gain.ndim)
+        i = next(i for i in range(1, min(len(shape), gain.ndim) + 1) if 1 != shape[-i] != gain.shape[-i] != 1)
+        raise RuntimeError(f"The size of tensor a ({shape[-i]}) must match the size of tensor b ({gain.shape[-i]}) "
+                           f"at non-singleton dimension {ndim - i}") from None
+    if broadcast != shape:
+        raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast)}")
+    result = torch.promote_types(tensor.dtype, gain.dtype)
+    if not torch.can_cast(result, tensor.dtype):
+        raise RuntimeError(f"result type {result} can't be cast to the desired output type {tensor.dtype}")
+    if gain.device != tensor.device and not tensor.is_meta:
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{tensor.device} and {gain.device}!")
+    return gain
+
+
+def _peak(gain: torch.Tensor) -> float:
+    """The largest magnitude among a gain tensor's elements (NaN if one is NaN), on which fastinit's checks of a gain
+    run (finite, within the tensor's dtype); 1 for a gain without data (a meta tensor's)."""
+    return 1.0 if gain.is_meta else float(gain.detach().to(torch.float64).abs().max())
 
 
 def _real(x, name: str, fn: str) -> float:
@@ -311,11 +339,13 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, meta_returns=Fa
     ``placed`` samplers get an empty twin placed at the origin of the tensor's shape (:func:`_placed_twin`),
     which runs every check and no kernel; the others (orthogonal) an empty twin keeping the first ``keep`` axes
     (a 0-d tensor's twin holds one element).  So does an empty tensor whose shape NumPy cannot hold.
-    ``meta_returns``: see :func:`_writable`."""
+    ``meta_returns``: see :func:`_writable`.  An inference tensor outside inference mode is checked so too, then
+    refused: torch's error comes after its arguments' (``xavier_uniform_`` of a 1-D one: the fans' ValueError)."""
     _check_generator(generator, tensor)
     beyond = isinstance(tensor, torch.Tensor) and _beyond_numpy(tensor)
-    if isinstance(tensor, torch.Tensor) and (tensor.is_meta or beyond):
-        _writable(tensor, meta_returns)  # its inference-mode (a meta tensor's too, as torch), device and dtype checks
+    refused = isinstance(tensor, torch.Tensor) and tensor.is_inference() and not torch.is_inference_mode_enabled()
+    if isinstance(tensor, torch.Tensor) and (tensor.is_meta or beyond or refused):
+        _writable(tensor, meta_returns, inference=False)  # its device and dtype checks
         if not tensor.numel() and not beyond:  # checked as an empty CPU tensor: all of it
             fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
         else:
@@ -323,6 +353,7 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, meta_returns=Fa
             twin = _placed_twin(tensor, kw, _numpy_dtype(tensor.dtype)) if placed else _meta_twin(tensor, keep)
             with shape_said_as(tensor.shape, twin.shape):
                 fill(twin, seed=seed, **kw)
+        _not_inference(tensor, meta_returns)  # (a meta tensor's too, as torch)
         return tensor if meta_returns and tensor.is_meta else _done(tensor)
     cuda = generator is None and isinstance(tensor, torch.Tensor) and torch_device_type(tensor) != "cpu"
     device = tensor.device if cuda else "cpu"
@@ -521,10 +552,20 @@ def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator
 def trunc_normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Optional[torch.Generator] = None, *, seed: Optional[int] = None,
                   **placement) -> torch.Tensor:
-    """N(mean, std²) restricted to [a, b], exactly (see :func:`fastinit.trunc_normal_`)."""
+    """N(mean, std²) restricted to [a, b], exactly (see :func:`fastinit.trunc_normal_`).  torch's warning for a mean
+    more than 2 std outside [a, b] is given on a refused call too, as torch gives it before its checks."""
     mean, std, a, b = _num(mean), _num(std), _num(a), _num(b)
-    return _sampled(lambda arr, **kw: _init.trunc_normal_(arr, mean, std, a, b, **kw), tensor, generator, seed,
-                    meta_returns=True, **placement)
+    try:
+        return _sampled(lambda arr, **kw: _init.trunc_normal_(arr, mean, std, a, b, **kw), tensor, generator, seed,
+                        meta_returns=True, **placement)
+    except (TypeError, ValueError, RuntimeError):
+        try:
+            far = bool(_init.mean_far(mean, std, a, b))
+        except (TypeError, ValueError):  # (not numbers: torch's comparison raises before it warns)
+            far = False
+        if far:
+            warn(_init.mean_far_said("trunc_normal_"))
+        raise
 
 
 def _not_float(tensor: torch.Tensor) -> bool:
@@ -565,7 +606,13 @@ def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
     if _by_torch(tensor):
         return _handed_over("constant_", tensor, val)
     val = _num(val)
-    _init.constant_(_writable(tensor), float(val) if isinstance(val, (bool, np.bool_)) else val)  # True: 1, as torch
+    val = float(val) if isinstance(val, (bool, np.bool_)) else val  # True: 1, as torch
+    target = _writable(tensor)
+    v, dtype = _init.as_real(val, "val", "constant_", finite=False), _numpy_dtype(tensor.dtype)
+    if math.isfinite(v) and abs(v) > finfo_max(dtype):  # torch's rule, also where the value rounds to the
+        # largest (65519 in float16; fastinit.constant_ stores it rounded, as NumPy's conversion)
+        raise ValueError(f"constant_: val={v} overflows {dtype} (largest finite {finfo_max(dtype):.6g})")
+    _init.constant_(target, val)
     return _done(tensor)
 
 
@@ -689,19 +736,27 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
                 seed: Optional[int] = None, stream: Stream = 0, global_shape: Shape = None,
                 offset: Shape = None) -> torch.Tensor:
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_); ``global_shape=``/``offset=``
-    only as the whole tensor (a shard is refused: every entry depends on the whole matrix)."""
+    only as the whole tensor (a shard is refused: every entry depends on the whole matrix).  A gain tensor of several
+    elements multiplies the filled tensor in place, broadcast as torch's product (:func:`_gain`)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     _whole(tensor, global_shape, offset, "orthogonal_")
     if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
     gain = _gain(gain, tensor)
+    product = isinstance(gain, torch.Tensor)  # torch's in-place product by a gain tensor, after a fill of gain 1
     if not tensor.numel():  # torch returns an empty tensor before its write (an inference tensor's too): fastinit's
         _check_generator(generator, tensor)  # own arguments are checked, and the tensor's version is not bumped
-        _structured.orthogonal_(np.empty((0, 0), np.float32), gain, seed=seed, stream=stream)
+        _structured.orthogonal_(np.empty((0, 0), np.float32), 1.0 if product else gain, seed=seed, stream=stream)
         return tensor
-    return _sampled(lambda arr, **kw: _structured.orthogonal_(arr, gain, **kw), tensor, generator, seed,
-                    placed=False, meta_returns=True, stream=stream)
+    if product:  # fastinit's gain checks, on its largest magnitude
+        _structured.orthogonal_(np.empty((0, 0), _numpy_dtype(tensor.dtype)), _peak(gain), seed=0, stream=stream)
+    filled = _sampled(lambda arr, **kw: _structured.orthogonal_(arr, 1.0 if product else gain, **kw), tensor,
+                      generator, seed, placed=False, meta_returns=True, stream=stream)
+    if product and not tensor.is_meta:
+        with torch.no_grad():
+            tensor.mul_(gain)
+    return filled
 
 
 @_subclasses_to_torch

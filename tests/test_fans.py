@@ -152,6 +152,21 @@ def test_a_1d_shape_has_no_default_input_axis_in_either_layout():
     assert w == fastinit.normal_(np.empty((), np.float64), std=2.0, seed=1)
 
 
+def test_axes_as_another_librarys_array_are_read_as_numpys():
+    """JAX's variance_scaling takes a 1-D JAX array of axes (it iterates them): so do fastinit's fans, as they take a
+    1-D NumPy one; a torch tensor too.  Floats, a 0-d array (JAX: not iterable) and a traced array stay refused."""
+    torch = pytest.importorskip("torch")
+    jnp = pytest.importorskip("jax.numpy")
+    jax = pytest.importorskip("jax")
+    for axes in (np.array([0, 1]), jnp.array([0, 1]), torch.tensor([0, 1]), jnp.array([-3, -2])):
+        assert fastinit.fans((3, 4, 5), in_axis=axes, out_axis=jnp.array([2])) == (12, 5)
+    for bad in (jnp.array([0.5]), jnp.array(0), torch.tensor(0), torch.tensor([1.0])):
+        with pytest.raises(TypeError, match="^in_axis must be an int or a tuple of ints"):
+            fastinit.fans((3, 4, 5), in_axis=bad, out_axis=2)
+    with pytest.raises(TypeError, match="^in_axis must be an int or a tuple of ints, got .*Tracer"):
+        jax.jit(lambda ax: fastinit.fans((3, 4, 5), in_axis=ax, out_axis=2))(jnp.array([0]))
+
+
 def test_two_sizes_instead_of_one_shape_are_named():
     """fans(784, 256) blamed 'fewer than 2 dimensions' (256 was the layout)."""
     with pytest.raises(TypeError, match=r"^fans takes one shape: fans\(\(784, 256\)\), not fans\(784, 256\)"):

@@ -1,9 +1,11 @@
 """Out-of-core safetensors writer: the real format, values by name, atomic, bounded memory."""
+import errno
 import json
 import os
 import struct
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 
@@ -670,8 +672,25 @@ def test_a_refused_destination_or_header_draws_no_seed(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="safetensors header would take .* beyond the 100 that"):
         write_safetensors(tmp_path / "m.safetensors", spec)
     monkeypatch.undo()
+    made = tempfile.mkstemp  # a folder this process cannot write (a review: the seed was drawn, then mkstemp failed;
+    # root writes any folder, so the refusal is stood in)
+    monkeypatch.setattr(fio.tempfile, "mkstemp", lambda **kw: (_ for _ in ()).throw(PermissionError(
+        errno.EACCES, "Permission denied")) if kw.get("suffix") == ".probe" else made(**kw))
+    with pytest.raises(PermissionError, match=r"cannot write .*m.safetensors: Permission denied \(creating a "
+                                              r"temporary file in"):
+        write_safetensors(tmp_path / "m.safetensors", spec)
+    monkeypatch.undo()
+    if hasattr(os, "geteuid") and os.geteuid() != 0:  # and a real one, where the user is not root
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        try:
+            with pytest.raises(PermissionError, match="creating a temporary file in"):
+                write_safetensors(locked / "m.safetensors", spec)
+        finally:
+            locked.rmdir()
     assert list(tmp_path.iterdir()) == []
     assert write_safetensors(tmp_path / "ok.safetensors", spec)["seed"] == clean
+    assert sorted(os.listdir(tmp_path)) == ["ok.safetensors"]  # (the probe is removed)
 
 
 def test_a_bad_dtype_or_init_names_its_tensor(tmp_path):
@@ -682,7 +701,20 @@ def test_a_bad_dtype_or_init_names_its_tensor(tmp_path):
     specs["layers.1.w"] = TensorSpec((4, 4), init="zero_")  # (zeros_): which of a model's tensors says it
     with pytest.raises(ValueError, match="^layers.1.w: init must be a fastinit in-place initializer name"):
         write_safetensors(tmp_path / "x.safetensors", specs, seed=0)
-    assert list(tmp_path.iterdir()) == []
+    for spec, exc, match in [  # (a review: 'NoneType' object is not iterable, AttributeError, TensorSpec's own
+            # arguments' count, a module's '__init__' called at the tensor's turn)
+            (TensorSpec((3,), "float32", "zeros_", None), TypeError, "params must be a mapping .*, got None"),
+            (TensorSpec((3,), "float32", "normal_", [("std", 2.0)]), TypeError, "params must be a mapping"),
+            ("notaspec", TypeError, "spec must be a TensorSpec or a tuple .*, got 'notaspec'"),
+            (((3,), "float32", "normal_", {}, 5), TypeError, "spec must be a TensorSpec or a tuple"),
+            (TensorSpec((3,), "float32", "__init__"), ValueError, "init must be a fastinit in-place initializer"),
+            (TensorSpec((3,), "float32", "__class__"), ValueError, "init must be a fastinit in-place initializer")]:
+        specs["layers.1.w"] = spec
+        with pytest.raises(exc, match=f"^layers.1.w: {match}"):
+            write_safetensors(tmp_path / "x.safetensors", specs, seed=0)
+    specs["layers.1.w"] = ((3,), "float32", "relu_bias_")  # a tuple of its first items; a public initializer
+    write_safetensors(tmp_path / "x.safetensors", specs, seed=0)
+    assert os.listdir(tmp_path) == ["x.safetensors"]
 
 
 @pytest.mark.parametrize("specs, metadata, what", [

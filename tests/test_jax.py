@@ -728,3 +728,15 @@ def test_a_traced_factor_is_differentiable():
             assert float(jax.jit(jax.grad(loss))(jnp.float32(s))) == pytest.approx(want, rel=1e-5)
     grads = jax.jit(jax.vmap(jax.grad(lambda s: fj.normal(s)(KEY, (3,)).sum())))(jnp.array([0.1, 0.2], jnp.float32))
     assert grads[0] == grads[1] == pytest.approx(float(fj.normal(1.0)(KEY, (3,)).sum()), rel=1e-6)
+
+
+def test_axes_given_as_a_jax_array_as_jax_takes_them():
+    """jax.nn.initializers.variance_scaling takes a 1-D JAX array of axes: so does fastinit.jax (its fans read it as a
+    tuple), with the values of the tuple; a 0-d one JAX refuses too."""
+    shape = (4, 6, 5)
+    for make in (fj.glorot_uniform, fj.he_normal):
+        ours = make(in_axis=jnp.array([0, 1]), out_axis=jnp.array([-1]))(KEY, shape)
+        assert (np.asarray(ours) == np.asarray(make(in_axis=(0, 1), out_axis=(2,))(KEY, shape))).all()
+        getattr(jax.nn.initializers, make.__name__)(in_axis=jnp.array([0, 1]), out_axis=jnp.array([-1]))(KEY, shape)
+    with pytest.raises(TypeError, match="^in_axis must be an int or a tuple of ints"):
+        fj.lecun_normal(in_axis=jnp.array(0))(KEY, shape)

@@ -232,6 +232,47 @@ def test_one_element_tensor_arguments_are_taken_where_torchs_arithmetic_takes_th
         finit.normal_(torch.empty(4, 6), 0.0, torch.tensor([0.5]))
 
 
+def test_orthogonal_takes_a_gain_tensor_broadcast_as_torchs_product():
+    """torch's orthogonal_ multiplies the tensor in place by its gain: a tensor of several elements scales rows or
+    columns (broadcast); fastinit fills with gain 1 and takes the same product.  What the product refuses (shapes,
+    a complex gain, another device) fastinit refuses in torch's words, and a gain fastinit's checks refuse (NaN, beyond
+    the dtype), before any write; an empty tensor is returned before the product, as torch's."""
+    for shape, gain, dtype in [((3, 4), torch.tensor([[1.0], [-2.0], [3.0]]), torch.float32),
+                               ((3, 4), torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64), torch.float32),
+                               ((5, 3), torch.tensor([0.5, 2.0, 3.0]), torch.float16),
+                               ((5, 3), torch.tensor([0.5, 2.0, 3.0]), torch.bfloat16),
+                               ((2, 3, 4), torch.tensor([1, 2, 3, 4]), torch.float64),
+                               ((2, 3, 4), torch.tensor([[[2.0]]]), torch.float32)]:
+        ours = finit.orthogonal_(torch.empty(shape, dtype=dtype), gain, seed=4)
+        assert torch.equal(ours, finit.orthogonal_(torch.empty(shape, dtype=dtype), 1.0, seed=4).mul_(gain))
+        assert not torch.equal(ours, finit.orthogonal_(torch.empty(shape, dtype=dtype), 1.0, seed=4))
+        tinit.orthogonal_(torch.empty(shape, dtype=torch.float64), gain)  # torch takes it too
+    p = torch.nn.Parameter(torch.empty(3, 4))
+    finit.orthogonal_(p, torch.arange(1.0, 5.0, requires_grad=True), seed=1)
+    assert p.requires_grad and p.grad_fn is None
+    for gain, exc, match in [
+            (torch.ones(2), RuntimeError, r"^The size of tensor a \(4\) must match the size of tensor b \(2\) at "
+                                          r"non-singleton dimension 1$"),
+            (torch.ones(2, 3, 4), RuntimeError, r"^output with shape \[3, 4\] doesn't match the broadcast shape "
+                                                r"\[2, 3, 4\]$"),
+            (torch.ones(4, dtype=torch.complex64), RuntimeError, "result type torch.complex64 can't be cast to the "
+                                                                 "desired output type torch.float32"),
+            (torch.ones(4, device="meta"), RuntimeError, "Expected all tensors to be on the same device"),
+            (torch.tensor([1.0, float("nan"), 1.0, 1.0]), ValueError, "^orthogonal_: gain must be finite, got nan$"),
+            (torch.tensor([1.0, -1e39, 1.0, 1.0], dtype=torch.float64), ValueError,
+             r"^orthogonal_: \|gain\| = 1e\+39 overflows float32")]:
+        w = torch.zeros(3, 4)
+        with pytest.raises(exc, match=match):
+            finit.orthogonal_(w, gain)
+        assert not w.any() and w._version == 0
+        if exc is RuntimeError and not gain.is_meta:  # torch's product refuses them too
+            with pytest.raises(RuntimeError, match=match.split(" torch.")[0]):
+                tinit.orthogonal_(torch.zeros(3, 4), gain)
+    assert finit.orthogonal_(torch.empty(0, 4), torch.ones(7)).shape == tinit.orthogonal_(torch.empty(0, 4),
+                                                                                         torch.ones(7)).shape
+    assert finit.orthogonal_(torch.empty(3, 4, device="meta"), torch.ones(4, device="meta")).is_meta
+
+
 def test_zeros_of_a_sparse_tensor_like_torch():
     t = finit.zeros_(torch.ones(3, 3).to_sparse())
     assert t.layout == torch.sparse_coo and not t.to_dense().any()
@@ -260,6 +301,31 @@ def test_cuda_tensors_without_a_gpu_raise_a_clear_error():
     t = torch.empty(3, 3).as_subclass(FakeCuda)
     with pytest.raises((RuntimeError, ImportError), match="GPU path needs (the numba-cuda package|a CUDA GPU)"):
         finit.normal_(t)
+
+
+def test_trunc_normal_warns_of_a_far_mean_on_a_refused_call_too_as_torch():
+    """torch's trunc_normal_ warns of a mean more than 2 std outside [a, b] before its checks, then raises: so does
+    fastinit's (its own checks first refuse the call); a refused call with a near mean does not warn."""
+    far = "mean is more than 2 std from"
+    with torch.inference_mode():
+        frozen = torch.zeros(4)
+    for call, exc in [(lambda init, t: init.trunc_normal_(t, mean=10.0, std=1.0, a=2.0, b=-2.0), (RuntimeError,
+                                                                                                   ValueError)),
+                      (lambda init, t: init.trunc_normal_(t, mean=10.0, std=0.0), (ZeroDivisionError, ValueError)),
+                      (lambda init, t: init.trunc_normal_(t.long(), mean=10.0), (NotImplementedError, TypeError)),
+                      (lambda init, t: init.trunc_normal_(frozen, mean=-10.0), (RuntimeError, RuntimeError)),
+                      (lambda init, t: init.trunc_normal_(t, mean=10.0, generator=3), (TypeError, TypeError))]:
+        for init, error in zip((tinit, finit), exc):
+            w = torch.zeros(4)
+            with pytest.warns(UserWarning, match=far) as caught, pytest.raises(error):
+                call(init, w)
+            assert not w.any() and (init is tinit or caught[0].filename == __file__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # near the interval, or not numbers: refused without the warning
+        for kw, error in [(dict(mean=0.0, a=2.0, b=-2.0), ValueError), (dict(mean="10"), TypeError),
+                          (dict(mean=np.array([10.0, 10.0])), TypeError)]:
+            with pytest.raises(error):
+                finit.trunc_normal_(torch.zeros(4), **kw)
 
 
 def test_bfloat16_trunc_normal_at_llm_std_stays_inside_bounds():
@@ -352,7 +418,7 @@ def test_meta_tensors_are_checked_not_filled_like_torch(dtype):
     (lambda t: finit.dirac_(t.view(6, 4, 1), groups=4), "divisible by groups"),
     (lambda t: finit.sparse_(t, 1.5), "sparsity"),
     (lambda t: finit.normal_(t, global_shape=(6, 6), offset=(0, 4)), "does not fit in global_shape"),
-    (lambda t: finit.trunc_normal_(t, std=0.02, a=1.0, b=0.5), "a < b"),
+    (lambda t: finit.trunc_normal_(t, mean=0.5, std=0.02, a=0.52, b=0.5), "a < b"),  # (a mean near: no warning)
     (lambda t: finit.normal_(t.to(torch.int32)), "supported dtypes"),
     (lambda t: finit.normal_(t, seed=-1), "seed must lie in"),
     (lambda t: finit.orthogonal_(t, seed=2**64), "seed must lie in"),
@@ -456,6 +522,23 @@ def test_inference_tensors_are_refused_outside_inference_mode_like_torch():
         assert init.orthogonal_(empty) is empty
         with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
             init.normal_(empty)
+    g = torch.Generator().manual_seed(1)
+    for call, exc, match in [  # torch checks the arguments first, then refuses the write: so does fastinit
+            (lambda init, line, w: init.xavier_uniform_(line), ValueError, "Fan in and fan out can not be computed"),
+            (lambda init, line, w: init.kaiming_normal_(line), ValueError, "Fan in and fan out can not be computed"),
+            (lambda init, line, w: init.kaiming_normal_(w, mode="fan_avg"), ValueError, "Mode fan_avg not supported"),
+            (lambda init, line, w: init.sparse_(w, 0.5, generator=g), RuntimeError, "inference tensor outside"),
+            (lambda init, line, w: init.xavier_normal_(w, generator=g), RuntimeError, "inference tensor outside")]:
+        for init in (finit, tinit):
+            with torch.inference_mode():
+                line, w = torch.full((5,), 7.0), torch.full((4, 6), 7.0)
+            state = g.get_state()
+            with pytest.raises(exc, match=match):
+                call(init, line, w)
+            assert init is tinit or (line == 7).all() and (w == 7).all() and torch.equal(g.get_state(), state)
+    with pytest.raises(ValueError, match="^trunc_normal_: need a < b"):  # (torch: its uniform_'s from > to)
+        finit.trunc_normal_(line, a=2.0, b=-2.0)
+    assert (line == 7).all()
 
 
 def test_integer_bool_and_complex_tensors_get_constants_eye_and_dirac_from_torch():
@@ -1028,6 +1111,22 @@ def test_number_arguments_are_checked_before_torchs_comparisons():
                                          r"float16 \(±65504\)"):  # said constant_'s val=
         finit.uniform_(half, 1e5, 1e5)
     assert (half == 7).all()
+
+
+def test_constant_refuses_a_finite_value_beyond_the_dtypes_largest_as_torch():
+    """torch refuses a finite value beyond the dtype's largest finite one, even one that rounds to it (65519 in
+    float16); so does fastinit.torch, before any write, while fastinit.constant_ stores it rounded, as NumPy."""
+    for dtype, val, largest in [(torch.float16, 65519.0, 65504.0), (torch.float16, -65505, -65504.0),
+                                (torch.bfloat16, 3.39e38, 3.3895313892515355e38),
+                                (torch.float32, 3.4028235e38 * (1 + 2.0**-26), 3.4028234663852886e38)]:
+        for init in (tinit, finit):
+            w = torch.zeros(3, dtype=dtype)
+            with pytest.raises(RuntimeError if init is tinit else ValueError, match="overflow"):
+                init.constant_(w, val)
+            assert not w.any()
+            assert (init.constant_(w, largest) == largest).all()  # the largest itself is taken
+        assert (fastinit.constant_(np.zeros(3, finit._numpy_dtype(dtype)), val) == largest).all()
+    assert finit.constant_(torch.zeros(2, dtype=torch.float16), float("-inf")).isneginf().all()  # inf is no overflow
 
 
 def test_a_finite_bound_beyond_float64_is_named_as_an_overflow():
