@@ -1,8 +1,8 @@
 """Layer 6 — allocating twins: new NumPy arrays, the textbook way.
 
 Each ``X(*shape, ...)`` allocates and fills with ``X_``; shapes are positional ints or one tuple (a list, range
-or 1-d integer array too), ``dtype='float32'`` and ``layout='keras'`` by default, so a weight of shape
-(n_in, n_out) has fan_in = n_in:
+or 1-d integer array too), ``dtype='float32'``, ``order='C'`` (``'F'``: columns contiguous, the same values) and
+``layout='keras'`` by default, so a weight of shape (n_in, n_out) has fan_in = n_in:
 
 >>> import fastinit
 >>> W = fastinit.glorot_uniform(784, 256, seed=0)     # limit sqrt(6 / (784 + 256))
@@ -102,139 +102,153 @@ def _separate_sizes(shape: tuple, fn: str, keywords: str, numbers: bool = True) 
              f"one tuple, {fn}({shape!r}), for an empty array without this warning")
 
 
-def _empty(shape, dtype) -> np.ndarray:
-    return np.empty(parse_shape(shape), resolve_dtype(dtype))
+def _order(order: str) -> str:
+    """A new array's memory order, as NumPy's ``np.empty`` takes it: 'C' (rows contiguous) or 'F' (columns); the
+    values do not depend on it (each is a function of its index)."""
+    if not isinstance(order, str) or order.upper() not in ("C", "F"):
+        raise ValueError(f"order must be 'C' or 'F', got {order!r}")
+    return order.upper()
+
+
+def _new(shape, dtype, order: str) -> np.ndarray:
+    shape, dtype = parse_shape(shape), resolve_dtype(dtype)  # (checked in np.empty's order)
+    return np.empty(shape, dtype, _order(order))
 
 
 @_named
-def uniform(*shape, a: float = 0.0, b: float = 1.0, dtype: Any = "float32", **kw) -> np.ndarray:
+def uniform(*shape, a: float = 0.0, b: float = 1.0, dtype: Any = "float32", order: str = "C", **kw) -> np.ndarray:
     """New array of U[a, b) samples (see :func:`fastinit.uniform_`)."""
-    return init.uniform_(_empty(shape, dtype), a, b, **kw)
+    return init.uniform_(_new(shape, dtype, order), a, b, **kw)
 
 
 @_named
-def normal(*shape, mean: float = 0.0, std: float = 1.0, dtype: Any = "float32", **kw) -> np.ndarray:
+def normal(*shape, mean: float = 0.0, std: float = 1.0, dtype: Any = "float32", order: str = "C", **kw) -> np.ndarray:
     """New array of N(mean, std²) samples (see :func:`fastinit.normal_`)."""
-    return init.normal_(_empty(shape, dtype), mean, std, **kw)
+    return init.normal_(_new(shape, dtype, order), mean, std, **kw)
 
 
 @_named
-def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, dtype: Any = "float32",
-                 **kw) -> np.ndarray:
+def trunc_normal(*shape, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                 dtype: Any = "float32", order: str = "C", **kw) -> np.ndarray:
     """New array of N(mean, std²) restricted to [a, b] (see :func:`fastinit.trunc_normal_`).  ``a`` and ``b`` are
     absolute bounds, as torch's: ``trunc_normal(784, 256, std=0.02)`` keeps [-2, 2], 100 std, so is all but a plain
     normal; cut at 2 std with ``a=-0.04, b=0.04`` (or :func:`variance_scaling`'s ``"truncated_normal"``)."""
-    return init.trunc_normal_(_empty(shape, dtype), mean, std, a, b, **kw)
+    return init.trunc_normal_(_new(shape, dtype, order), mean, std, a, b, **kw)
 
 
 @_named
-def constant(*shape, val: float, dtype: Any = "float32") -> np.ndarray:
+def constant(*shape, val: float, dtype: Any = "float32", order: str = "C") -> np.ndarray:
     """New array filled with ``val``."""
-    return init.constant_(_empty(shape, dtype), val)
+    return init.constant_(_new(shape, dtype, order), val)
 
 
 @_named
-def zeros(*shape, dtype: Any = "float32") -> np.ndarray:
+def zeros(*shape, dtype: Any = "float32", order: str = "C") -> np.ndarray:
     """New array of zeros (the usual bias init): ``np.zeros``, whose pages the OS gives zeroed when first touched
     (a fill would touch them all now: 10⁷ float32 in 2.5 ms instead of 10 µs)."""
-    return np.zeros(parse_shape(shape), resolve_dtype(dtype))
+    shape, dtype = parse_shape(shape), resolve_dtype(dtype)
+    return np.zeros(shape, dtype, _order(order))
 
 
 @_named
-def ones(*shape, dtype: Any = "float32") -> np.ndarray:
+def ones(*shape, dtype: Any = "float32", order: str = "C") -> np.ndarray:
     """New array of ones (e.g. a normalization layer's scale)."""
-    return init.ones_(_empty(shape, dtype))
+    return init.ones_(_new(shape, dtype, order))
 
 
 @_named
-def xavier_uniform(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+def xavier_uniform(*shape, gain: float = 1.0,
+                   dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New Glorot/Xavier-uniform array: limit gain * sqrt(6 / (fan_in + fan_out))."""
-    return scaled.xavier_uniform_(_empty(shape, dtype), gain, layout=layout, **kw)
+    return scaled.xavier_uniform_(_new(shape, dtype, order), gain, layout=layout, **kw)
 
 
 @_named
-def xavier_normal(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+def xavier_normal(*shape, gain: float = 1.0,
+                  dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New Glorot/Xavier-normal array: std gain * sqrt(2 / (fan_in + fan_out))."""
-    return scaled.xavier_normal_(_empty(shape, dtype), gain, layout=layout, **kw)
+    return scaled.xavier_normal_(_new(shape, dtype, order), gain, layout=layout, **kw)
 
 
 @_named
 def kaiming_uniform(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                    dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+                    dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New He/Kaiming-uniform array: limit gain * sqrt(3 / fan), sqrt(6 / fan_in) for ReLU."""
-    return scaled.kaiming_uniform_(_empty(shape, dtype), a, mode, nonlinearity, layout=layout, **kw)
+    return scaled.kaiming_uniform_(_new(shape, dtype, order), a, mode, nonlinearity, layout=layout, **kw)
 
 
 @_named
 def kaiming_normal(*shape, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                   dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+                   dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New He/Kaiming-normal array: std gain / sqrt(fan), sqrt(2 / fan_in) for ReLU."""
-    return scaled.kaiming_normal_(_empty(shape, dtype), a, mode, nonlinearity, layout=layout, **kw)
+    return scaled.kaiming_normal_(_new(shape, dtype, order), a, mode, nonlinearity, layout=layout, **kw)
 
 
 @_named
-def lecun_uniform(*shape, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+def lecun_uniform(*shape, dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New LeCun-uniform array: limit sqrt(3 / fan_in)."""
-    return scaled.lecun_uniform_(_empty(shape, dtype), layout=layout, **kw)
+    return scaled.lecun_uniform_(_new(shape, dtype, order), layout=layout, **kw)
 
 
 @_named
-def lecun_normal(*shape, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+def lecun_normal(*shape, dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New LeCun-normal array: std sqrt(1 / fan_in) (SELU networks)."""
-    return scaled.lecun_normal_(_empty(shape, dtype), layout=layout, **kw)
+    return scaled.lecun_normal_(_new(shape, dtype, order), layout=layout, **kw)
 
 
 @_named
-def fan_in_uniform(*shape, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+def fan_in_uniform(*shape, dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New array of the classic U(±1/sqrt(fan_in))."""
-    return scaled.fan_in_uniform_(_empty(shape, dtype), layout=layout, **kw)
+    return scaled.fan_in_uniform_(_new(shape, dtype, order), layout=layout, **kw)
 
 
 @_named
 def variance_scaling(*shape, scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal",
-                     dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+                     dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New variance-scaled array (JAX / Keras semantics, see :func:`fastinit.variance_scaling_`)."""
-    return scaled.variance_scaling_(_empty(shape, dtype), scale, mode, distribution, layout=layout, **kw)
+    return scaled.variance_scaling_(_new(shape, dtype, order), scale, mode, distribution, layout=layout, **kw)
 
 
 @_named
-def orthogonal(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+def orthogonal(*shape, gain: float = 1.0,
+               dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New Haar-random (semi-)orthogonal array times ``gain`` (recurrent weights)."""
-    return structured.orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
+    return structured.orthogonal_(_new(shape, dtype, order), gain, layout=layout, **kw)
 
 
 @_named
-def delta_orthogonal(*shape, gain: float = 1.0, dtype: Any = "float32", layout: str = "keras", **kw) -> np.ndarray:
+def delta_orthogonal(*shape, gain: float = 1.0,
+                     dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New delta-orthogonal conv kernel (*k, in, out) (see :func:`fastinit.delta_orthogonal_`)."""
-    return structured.delta_orthogonal_(_empty(shape, dtype), gain, layout=layout, **kw)
+    return structured.delta_orthogonal_(_new(shape, dtype, order), gain, layout=layout, **kw)
 
 
 @_named
-def sparse(*shape, sparsity: float, std: float = 0.01, dtype: Any = "float32", **kw) -> np.ndarray:
+def sparse(*shape, sparsity: float, std: float = 0.01, dtype: Any = "float32", order: str = "C", **kw) -> np.ndarray:
     """New 2-D array with ceil(sparsity * rows) zeros per column, other entries N(0, std²) (which may be 0 too:
     ~1e-7 of float32 draws)."""
-    return sparsity_.sparse_(_empty(shape, dtype), sparsity, std, **kw)
+    return sparsity_.sparse_(_new(shape, dtype, order), sparsity, std, **kw)
 
 
 @_named
-def martens_sparse(*shape, k: int = 15, std: float = 1.0, dtype: Any = "float32", layout: str = "keras",
-                   **kw) -> np.ndarray:
+def martens_sparse(*shape, k: int = 15, std: float = 1.0,
+                   dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
     """New 2-D array, (n_in, n_out): exactly ``k`` non-zero N(0, std²) weights per column (unit), Martens (2010)
     (``layout="torch"``: (out, in), per row)."""
-    return sparsity_.martens_sparse_(_empty(shape, dtype), k, std, layout=layout, **kw)
+    return sparsity_.martens_sparse_(_new(shape, dtype, order), k, std, layout=layout, **kw)
 
 
 @_named
-def eye(*shape, dtype: Any = "float32") -> np.ndarray:
+def eye(*shape, dtype: Any = "float32", order: str = "C") -> np.ndarray:
     """New 2-D identity: ``eye(n)`` is n × n (as ``np.eye(n)``), ``eye(n, m)`` n × m."""
     shape = parse_shape(shape)
-    return structured.eye_(_empty(shape * 2 if len(shape) == 1 else shape, dtype))
+    return structured.eye_(_new(shape * 2 if len(shape) == 1 else shape, dtype, order))
 
 
 @_named
-def dirac(*shape, groups: int = 1, dtype: Any = "float32") -> np.ndarray:
+def dirac(*shape, groups: int = 1, dtype: Any = "float32", order: str = "C") -> np.ndarray:
     """New 3-, 4- or 5-D conv kernel holding the Dirac delta, in :func:`fastinit.dirac_`'s (out, in, *k) layout."""
-    return structured.dirac_(_empty(shape, dtype), groups)
+    return structured.dirac_(_new(shape, dtype, order), groups)
 
 
 glorot_uniform = _named(xavier_uniform.__wrapped__, "glorot_uniform")

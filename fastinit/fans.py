@@ -51,7 +51,7 @@ def _axis_items(value, name: str) -> tuple:
         items = (given,) if isinstance(given, (int, np.integer, np.bool_)) else tuple(given)
         if isinstance(value, str) or not all(map(is_int, items)):
             raise TypeError
-    except TypeError:
+    except (TypeError, ValueError, RuntimeError):  # (np.asarray of a tensor that requires grad: RuntimeError)
         raise TypeError(f"{name} must be an int or a tuple of ints, got {value!r}") from None
     return items
 

@@ -194,8 +194,8 @@ def _release_signals(held) -> None:
 
 def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     """The file :func:`atomic_output` writes for ``path`` (symbolic links followed) and its stat (None for a new
-    file), after refusing a directory, a missing folder or one the process cannot write, and anything but a regular
-    file — callers check before they draw a seed, so that a refused call leaves the default generator as it was."""
+    file), after refusing a directory, a missing folder, and anything but a regular file — callers check before
+    they draw a seed (and :func:`check_writable`), so that a refused call leaves the default generator as it was."""
     if not path:  # (realpath('') is the working folder: the rename would fail once all is written)
         raise ValueError("path must name a file, got ''")
     if os.path.isdir(path) or path.endswith(("/", os.sep)):
@@ -216,13 +216,26 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     if longest is not None and 0 < longest < len(name):  # else refused only by the final rename, once all is written
         raise OSError(errno.ENAMETOOLONG, f"cannot write {path}: its name has {len(name)} bytes, more than the "
                                           f"{longest} its folder's file system allows")
-    try:  # a folder this process cannot write (its permissions, a read-only file system): the temporary file the
-        fd, probe = tempfile.mkstemp(prefix=".fastinit-", suffix=".probe", dir=folder)  # write makes, made and
-    except OSError as e:  # removed (os.access would answer for the real, not the effective, user)
-        raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
-    os.close(fd)
-    os.unlink(probe)
     return real, st
+
+
+def check_writable(path: str) -> None:
+    """Refuse a ``path`` whose folder this process cannot write (its permissions, a read-only file system) as
+    :func:`atomic_output` would, by making and removing the kind of temporary file it makes there (``os.access``
+    answers for the real user, not the effective one), Ctrl-C and SIGTERM held meanwhile: checked before a seed is
+    drawn."""
+    folder = os.path.dirname(os.path.realpath(path))
+    held = _hold_signals()
+    try:
+        try:
+            fd, probe = tempfile.mkstemp(prefix=".fastinit-", suffix=".probe", dir=folder)
+        except OSError as e:
+            raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") \
+                from e
+        os.close(fd)
+        os.unlink(probe)
+    finally:
+        _release_signals(held)
 
 
 def check_free_space(path: str, nbytes: int) -> None:
@@ -461,6 +474,7 @@ class _Job:
         job = cls(os.fsdecode(path), specs, fills, seed, layout, plans, bar_class, meta, shard_meta, data_bytes, 0)
         job.most_bytes = job.nbytes(2**64 - 1)  # (the header's check, with the longest seed)
         check_destination(job.path)
+        check_writable(job.path)
         return job
 
     def header(self, seed: int) -> bytes:

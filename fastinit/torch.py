@@ -72,7 +72,7 @@ from . import structured as _structured
 from ._buffers import (TARGET_NAME, bfloat16, finfo_max, may_overlap, place_block, refuse_shared_memory, shape_said_as,
                        shape_tuple, torch_cpu_array, torch_device_type, torch_func_wrapper)
 from ._seed import Generator, public_name, resolve_seed, seeding_hint
-from ._warnings import warn
+from ._warnings import quiet, warn
 from .fans import calculate_gain
 from .init import Shape, Stream
 
@@ -259,16 +259,24 @@ def _item(x):
     return x.item() if isinstance(x, torch.Tensor) and x.numel() == 1 else _num(x)
 
 
-def _gain(gain, tensor: torch.Tensor):
-    """orthogonal_'s gain, which torch.nn.init multiplies ``tensor`` by in place: a number (:func:`_item`: a
-    one-element tensor of no more axes than ``tensor`` too), or a tensor that product takes, returned as it is: its
-    shape broadcasts to the tensor's (``gain=g[:, None]`` scales rows), its dtype casts to the tensor's and it lies
-    on the tensor's device, refused otherwise in torch's words (not for an empty tensor: torch returns it before its
-    product)."""
-    if not isinstance(gain, torch.Tensor) or gain.numel() == 1 and gain.ndim <= tensor.ndim:
-        return _item(gain)
-    if not tensor.numel():
-        return gain
+def _multiplies(gain, tensor: torch.Tensor) -> bool:
+    """Whether orthogonal_'s ``gain`` is a tensor torch.nn.init's in-place product ``tensor.mul_(gain)`` takes as a
+    tensor, not as a number (:func:`_item`): one of several elements, or of more axes than ``tensor``."""
+    return isinstance(gain, torch.Tensor) and (gain.numel() != 1 or gain.ndim > tensor.ndim)
+
+
+# torch's names of its dtypes in its messages (c10's ScalarType)
+_C10 = {torch.float16: "Half", torch.bfloat16: "BFloat16", torch.float32: "Float", torch.float64: "Double",
+        torch.complex32: "ComplexHalf", torch.complex64: "ComplexFloat", torch.complex128: "ComplexDouble",
+        torch.int8: "Char", torch.uint8: "Byte", torch.int16: "Short", torch.int32: "Int", torch.int64: "Long",
+        torch.bool: "Bool"}
+
+
+def _check_product(gain: torch.Tensor, tensor: torch.Tensor, stream) -> None:
+    """Refuse, before any write, a gain tensor (:func:`_multiplies`) that the product ``tensor.mul_(gain)`` refuses,
+    in torch's words: its shape must broadcast to the tensor's (``gain=g[:, None]`` scales rows), its dtype cast to
+    the tensor's, and it must lie on the tensor's device; one sharing the tensor's memory (the fill would overwrite it
+    first); and one fastinit's checks of a gain refuse, on its largest magnitude (NaN, beyond the dtype)."""
     shape = tuple(tensor.shape)
     try:
         broadcast = torch.broadcast_shapes(shape, tuple(gain.shape))
@@ -281,17 +289,17 @@ def _gain(gain, tensor: torch.Tensor):
         raise RuntimeError(f"output with shape {list(shape)} doesn't match the broadcast shape {list(broadcast)}")
     result = torch.promote_types(tensor.dtype, gain.dtype)
     if not torch.can_cast(result, tensor.dtype):
-        raise RuntimeError(f"result type {result} can't be cast to the desired output type {tensor.dtype}")
-    if gain.device != tensor.device and not tensor.is_meta:
+        raise RuntimeError(f"result type {_C10.get(result, result)} can't be cast to the desired output type "
+                           f"{_C10.get(tensor.dtype, tensor.dtype)}")
+    if gain.device != tensor.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{tensor.device} and {gain.device}!")
-    return gain
-
-
-def _peak(gain: torch.Tensor) -> float:
-    """The largest magnitude among a gain tensor's elements (NaN if one is NaN), on which fastinit's checks of a gain
-    run (finite, within the tensor's dtype); 1 for a gain without data (a meta tensor's)."""
-    return 1.0 if gain.is_meta else float(gain.detach().to(torch.float64).abs().max())
+    if gain.layout == torch.strided and gain.untyped_storage().data_ptr() == tensor.untyped_storage().data_ptr():
+        raise ValueError("orthogonal_: gain shares memory with tensor, which the fill overwrites before its product "
+                         "by gain; pass a copy (gain.clone())")
+    peak = gain.detach().to_dense() if gain.layout != torch.strided else gain.detach()
+    peak = float(peak.to(torch.float64).abs().max())  # (NaN if one is NaN)
+    _structured.orthogonal_(np.empty((0, 0), _numpy_dtype(tensor.dtype)), peak, seed=0, stream=stream)
 
 
 def _real(x, name: str, fn: str) -> float:
@@ -347,11 +355,12 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, meta_returns=Fa
     if isinstance(tensor, torch.Tensor) and (tensor.is_meta or beyond or refused):
         _writable(tensor, meta_returns, inference=False)  # its device and dtype checks
         if not tensor.numel() and not beyond:  # checked as an empty CPU tensor: all of it
-            fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
+            with quiet(refused):
+                fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
         else:
             seed = 0 if seed is None else resolve_seed(seed)
             twin = _placed_twin(tensor, kw, _numpy_dtype(tensor.dtype)) if placed else _meta_twin(tensor, keep)
-            with shape_said_as(tensor.shape, twin.shape):
+            with shape_said_as(tensor.shape, twin.shape), quiet(refused):  # (no warning for a refused call)
                 fill(twin, seed=seed, **kw)
         _not_inference(tensor, meta_returns)  # (a meta tensor's too, as torch)
         return tensor if meta_returns and tensor.is_meta else _done(tensor)
@@ -605,12 +614,13 @@ def _constant(tensor: torch.Tensor, val) -> torch.Tensor:
     be a tensor subclass."""
     if _by_torch(tensor):
         return _handed_over("constant_", tensor, val)
+    number = not isinstance(val, torch.Tensor)  # (torch's fill_ rounds a 0-d tensor's value)
     val = _num(val)
     val = float(val) if isinstance(val, (bool, np.bool_)) else val  # True: 1, as torch
     target = _writable(tensor)
     v, dtype = _init.as_real(val, "val", "constant_", finite=False), _numpy_dtype(tensor.dtype)
-    if math.isfinite(v) and abs(v) > finfo_max(dtype):  # torch's rule, also where the value rounds to the
-        # largest (65519 in float16; fastinit.constant_ stores it rounded, as NumPy's conversion)
+    if number and math.isfinite(v) and abs(v) > finfo_max(dtype):  # torch's rule for a number, also where it
+        # rounds to the largest (65519 in float16; fastinit.constant_ stores it rounded, as NumPy's conversion)
         raise ValueError(f"constant_: val={v} overflows {dtype} (largest finite {finfo_max(dtype):.6g})")
     _init.constant_(target, val)
     return _done(tensor)
@@ -743,17 +753,20 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
     _whole(tensor, global_shape, offset, "orthogonal_")
     if tensor.is_meta or _beyond_numpy(tensor):  # its empty twin has no matrix size to check
         _structured.orthogonal_matrix(tuple(tensor.shape), "torch")
-    gain = _gain(gain, tensor)
-    product = isinstance(gain, torch.Tensor)  # torch's in-place product by a gain tensor, after a fill of gain 1
+    _check_generator(generator, tensor)  # (torch's first check: its normal_'s)
+    product = _multiplies(gain, tensor)  # torch's in-place product by a gain tensor, after a fill of gain 1
+    number = 1.0 if product else _item(gain)
     if not tensor.numel():  # torch returns an empty tensor before its write (an inference tensor's too): fastinit's
-        _check_generator(generator, tensor)  # own arguments are checked, and the tensor's version is not bumped
-        _structured.orthogonal_(np.empty((0, 0), np.float32), 1.0 if product else gain, seed=seed, stream=stream)
+        # own arguments are checked, and the tensor's version is not bumped
+        _structured.orthogonal_(np.empty((0, 0), np.float32), number, seed=seed, stream=stream)
         return tensor
-    if product:  # fastinit's gain checks, on its largest magnitude
-        _structured.orthogonal_(np.empty((0, 0), _numpy_dtype(tensor.dtype)), _peak(gain), seed=0, stream=stream)
-    filled = _sampled(lambda arr, **kw: _structured.orthogonal_(arr, 1.0 if product else gain, **kw), tensor,
-                      generator, seed, placed=False, meta_returns=True, stream=stream)
-    if product and not tensor.is_meta:
+    product = product and not tensor.is_meta  # (torch returns a meta tensor before its product)
+    if product:
+        _not_inference(tensor)  # (torch's copy_ refuses it, before its product)
+        _check_product(gain, tensor, stream)
+    filled = _sampled(lambda arr, **kw: _structured.orthogonal_(arr, number, **kw), tensor, generator, seed,
+                      placed=False, meta_returns=True, stream=stream)
+    if product:
         with torch.no_grad():
             tensor.mul_(gain)
     return filled

@@ -160,7 +160,8 @@ def test_axes_as_another_librarys_array_are_read_as_numpys():
     jax = pytest.importorskip("jax")
     for axes in (np.array([0, 1]), jnp.array([0, 1]), torch.tensor([0, 1]), jnp.array([-3, -2])):
         assert fastinit.fans((3, 4, 5), in_axis=axes, out_axis=jnp.array([2])) == (12, 5)
-    for bad in (jnp.array([0.5]), jnp.array(0), torch.tensor(0), torch.tensor([1.0])):
+    for bad in (jnp.array([0.5]), jnp.array(0), torch.tensor(0), torch.tensor([1.0]),
+                torch.tensor([0.0], requires_grad=True)):  # (np.asarray's RuntimeError: said as the others)
         with pytest.raises(TypeError, match="^in_axis must be an int or a tuple of ints"):
             fastinit.fans((3, 4, 5), in_axis=bad, out_axis=2)
     with pytest.raises(TypeError, match="^in_axis must be an int or a tuple of ints, got .*Tracer"):

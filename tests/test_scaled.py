@@ -187,6 +187,31 @@ def test_every_in_place_initializer_has_an_allocating_twin():
     assert np.array_equal(fastinit.martens_sparse(7, 40, k=5, std=0.5, seed=3, layout="torch"), m.T)
 
 
+def test_every_allocating_twin_takes_an_order_and_keeps_its_values():
+    """order='F' (as np.empty / np.zeros / np.eye take it) allocates columns contiguous; each value is a function of
+    its index, not of the memory order, so the array equals the C-order one (orthogonal's too: the same matrix);
+    another order is refused naming the argument, before anything is allocated or drawn."""
+    args = {"constant": {"val": 2.5}, "sparse": {"sparsity": 0.3, "seed": 3}, "dirac": {}, "eye": {}, "zeros": {},
+            "ones": {}}
+    shapes = {"dirac": (4, 2, 3, 3), "delta_orthogonal": (3, 3, 4, 6), "eye": (5, 7)}
+    twins = [n for n in fastinit.alloc.__all__]
+    assert len(twins) == 24
+    for name in twins:
+        twin, shape = getattr(fastinit, name), shapes.get(name, (6, 20, 12) if name != "sparse" and name !=
+                                                              "martens_sparse" else (40, 12))
+        kw = args.get(name, {"seed": 3, "stream": "w"})
+        for dtype in ("float32", "bfloat16"):
+            c, f = twin(shape, dtype=dtype, **kw), twin(shape, dtype=dtype, order="F", **kw)
+            assert f.flags.f_contiguous and not f.flags.c_contiguous and c.flags.c_contiguous, name
+            assert np.array_equal(c, f), name
+        assert twin(shape, order="f", **kw).flags.f_contiguous  # (as NumPy: either case)
+        state = fastinit.default_generator.__getstate__()
+        for bad in ("A", "K", "x", None, 1):
+            with pytest.raises(ValueError, match=f"^{name}: order must be 'C' or 'F', got {bad!r}"):
+                twin(shape, order=bad, **{k: v for k, v in kw.items() if k != "seed"})
+        assert fastinit.default_generator.__getstate__() == state
+
+
 def test_seed_text_examples_work_verbatim():
     # NumPy-style examples of the seed texts: W = glorot_uniform(n_in, n_out); b = zeros(n_out)
     n_in, n_out = 784, 128
@@ -321,10 +346,10 @@ def test_zero_d_numpy_arrays_are_numbers():
 
 @pytest.mark.parametrize("call, exc, match", [
     (lambda: fastinit.zeros(3, np.float32), TypeError, r"^shape must be a tuple of ints, got \(3, <class 'numpy\."
-     r"float32'>\): fastinit\.zeros takes the sizes by position, and its parameters \(dtype=\) are keywords$"),
+     r"float32'>\): fastinit\.zeros takes the sizes by position, and its parameters \(dtype=, order=\) are keywords$"),
     (lambda: fastinit.normal(3, 4, 0.1), TypeError, r"^shape must be a tuple of ints, got \(3, 4, 0\.1\): fastinit"),
     (lambda: fastinit.sparse(100, 50, 0.9), TypeError,  # its own keywords, sparsity= first (a review)
-     r"fastinit\.sparse takes .* its parameters \(sparsity=, std=, dtype=, seed=, \.\.\.\) are keywords$"),
+     r"fastinit\.sparse takes .* its parameters \(sparsity=, std=, dtype=, order=, seed=, \.\.\.\) are keywords$"),
     (lambda: fastinit.glorot_uniform(np.empty((300, 400))), TypeError,  # the array, not its 120,000 values
      r"^glorot_uniform: shape must be a tuple of ints, got \(ndarray of shape \(300, 400\) and dtype float64,\)$"),
     (lambda: fastinit.xavier_uniform_(1.0, np.empty((300, 400))), TypeError,
@@ -346,8 +371,8 @@ def test_allocating_twins_make_empty_arrays_from_one_tuple_and_zeros_lazily():
     for call, shape in [(lambda: fastinit.normal(1000, 0, 1), (1000, 0, 1)),
                         (lambda: fastinit.uniform(784, 256, 0, 1), (784, 256, 0, 1))]:
         with pytest.warns(UserWarning, match=r"^fastinit\.(normal|uniform)\(.*\) makes an empty array: a size of 0 "
-                          r"among separate sizes; its parameters \((mean=, std=|a=, b=), dtype=, seed=, \.\.\.\) are "
-                          r"keywords.*as one tuple") as seen:
+                          r"among separate sizes; its parameters \((mean=, std=|a=, b=), dtype=, order=, seed=, "
+                          r"\.\.\.\) are keywords.*as one tuple") as seen:
             assert call().shape == shape
         assert seen[0].filename == __file__
     with warnings.catch_warnings():  # one tuple; twins with no number to mistake for a size (np.eye(3, 0))
