@@ -46,8 +46,8 @@ def _axis_items(value, name: str) -> tuple:
     """An axis or axes given as ``name`` as a tuple of ints, unchecked against a shape; TypeError naming ``name``
     for anything else.  An array of another library (JAX's, torch's) is read as a NumPy one (a traced one cannot be)."""
     try:
-        given = np.asarray(value) if hasattr(value, "__array__") and not isinstance(value, (np.ndarray, np.generic)) \
-            else value
+        given = np.asarray(value) if hasattr(value, "__array__") and not isinstance(
+            value, (int, np.generic, np.ndarray, tuple, list, range)) else value  # (a JAX or torch array)
         items = (given,) if isinstance(given, (int, np.integer, np.bool_)) else tuple(given)
         if isinstance(value, str) or not all(map(is_int, items)):
             raise TypeError

@@ -272,11 +272,19 @@ _C10 = {torch.float16: "Half", torch.bfloat16: "BFloat16", torch.float32: "Float
         torch.bool: "Bool"}
 
 
+def _bytes(tensor: torch.Tensor) -> tuple[int, int]:
+    """The bytes [first, last) a strided tensor's elements (at least one) lie within (torch's strides are >= 0)."""
+    first = tensor.data_ptr()
+    return first, first + (sum((n - 1) * s for n, s in zip(tensor.shape, tensor.stride())) + 1) * tensor.element_size()
+
+
 def _check_product(gain: torch.Tensor, tensor: torch.Tensor, stream) -> None:
     """Refuse, before any write, a gain tensor (:func:`_multiplies`) that the product ``tensor.mul_(gain)`` refuses,
     in torch's words: its shape must broadcast to the tensor's (``gain=g[:, None]`` scales rows), its dtype cast to
     the tensor's, and it must lie on the tensor's device; one sharing the tensor's memory (the fill would overwrite it
     first); and one fastinit's checks of a gain refuse, on its largest magnitude (NaN, beyond the dtype)."""
+    if _subclass(gain):  # (a DTensor's: no memory of its own to read)
+        raise TypeError(f"orthogonal_: gain is a {type(gain).__name__}, a tensor subclass; pass a plain tensor")
     shape = tuple(tensor.shape)
     try:
         broadcast = torch.broadcast_shapes(shape, tuple(gain.shape))
@@ -294,8 +302,9 @@ def _check_product(gain: torch.Tensor, tensor: torch.Tensor, stream) -> None:
     if gain.device != tensor.device:
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, "
                            f"{tensor.device} and {gain.device}!")
-    if gain.layout == torch.strided and gain.untyped_storage().data_ptr() == tensor.untyped_storage().data_ptr():
-        raise ValueError("orthogonal_: gain shares memory with tensor, which the fill overwrites before its product "
+    (g0, g1), (t0, t1) = _bytes(gain) if gain.layout == torch.strided else (0, 0), _bytes(tensor)
+    if g0 < t1 and t0 < g1:
+        raise ValueError("orthogonal_: gain's memory overlaps tensor's, which the fill overwrites before its product "
                          "by gain; pass a copy (gain.clone())")
     peak = gain.detach().to_dense() if gain.layout != torch.strided else gain.detach()
     peak = float(peak.to(torch.float64).abs().max())  # (NaN if one is NaN)
@@ -351,7 +360,8 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, meta_returns=Fa
     refused: torch's error comes after its arguments' (``xavier_uniform_`` of a 1-D one: the fans' ValueError)."""
     _check_generator(generator, tensor)
     beyond = isinstance(tensor, torch.Tensor) and _beyond_numpy(tensor)
-    refused = isinstance(tensor, torch.Tensor) and tensor.is_inference() and not torch.is_inference_mode_enabled()
+    refused = isinstance(tensor, torch.Tensor) and tensor.is_inference() and not torch.is_inference_mode_enabled() \
+        and not (meta_returns and tensor.is_meta)  # (as _not_inference refuses it)
     if isinstance(tensor, torch.Tensor) and (tensor.is_meta or beyond or refused):
         _writable(tensor, meta_returns, inference=False)  # its device and dtype checks
         if not tensor.numel() and not beyond:  # checked as an empty CPU tensor: all of it
@@ -418,6 +428,10 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
         raise TypeError(f"{name}() {e}") from None
     extra = dict(arguments.pop("placement", {}))  # (the samplers' **placement: fastinit's keywords)
     tensor = arguments.pop("tensor")
+    if name == "orthogonal_" and _multiplies(arguments.get("gain"), tensor):  # (before any draw: the twins' fills
+        # check no product)
+        raise TypeError("orthogonal_: a gain tensor of several elements multiplies a DTensor in a DTensor "
+                        "operation, which fastinit does not make; fill with gain 1, then multiply: w.mul_(gain)")
     placed = [where.pop(k, None) for where in (arguments, extra) for k in ("global_shape", "offset")]
     if any(v is not None for v in placed):
         raise TypeError(f"{name}: a DTensor carries its own placement; global_shape= and offset= are its global "
@@ -747,7 +761,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Optional[torch
                 offset: Shape = None) -> torch.Tensor:
     """Haar-random (semi-)orthogonal matrix times gain (torch.nn.init.orthogonal_); ``global_shape=``/``offset=``
     only as the whole tensor (a shard is refused: every entry depends on the whole matrix).  A gain tensor of several
-    elements multiplies the filled tensor in place, broadcast as torch's product (:func:`_gain`)."""
+    elements multiplies the filled tensor in place, broadcast as torch's product (:func:`_check_product`)."""
     if tensor.ndimension() < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     _whole(tensor, global_shape, offset, "orthogonal_")

@@ -164,6 +164,16 @@ def test_axes_as_another_librarys_array_are_read_as_numpys():
                 torch.tensor([0.0], requires_grad=True)):  # (np.asarray's RuntimeError: said as the others)
         with pytest.raises(TypeError, match="^in_axis must be an int or a tuple of ints"):
             fastinit.fans((3, 4, 5), in_axis=bad, out_axis=2)
+    class Axis(int):  # an int or a list that also has __array__: read as before (a review)
+        def __array__(self, dtype=None, copy=None):
+            return np.array([1, 2])
+
+    class Axes(list):
+        def __array__(self, dtype=None, copy=None):
+            return np.array([1])
+
+    assert fastinit.fans((3, 4, 5), in_axis=Axis(0), out_axis=2) == (12, 20)
+    assert fastinit.fans((3, 4, 5), in_axis=Axes([0, 1]), out_axis=2) == (12, 5)
     with pytest.raises(TypeError, match="^in_axis must be an int or a tuple of ints, got .*Tracer"):
         jax.jit(lambda ax: fastinit.fans((3, 4, 5), in_axis=ax, out_axis=2))(jnp.array([0]))
 

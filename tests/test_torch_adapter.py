@@ -268,11 +268,17 @@ def test_orthogonal_takes_a_gain_tensor_broadcast_as_torchs_product():
         if exc is RuntimeError and not gain.is_meta:  # torch's product refuses them too
             with pytest.raises(RuntimeError, match=match):
                 tinit.orthogonal_(torch.zeros(3, 4), gain)
-    w = torch.zeros(3, 4)  # (a review) a gain sharing the tensor's memory: refused before the fill overwrites it
-    for gain in (w, w[0]):
-        with pytest.raises(ValueError, match="^orthogonal_: gain shares memory with tensor"):
+    w = torch.zeros(3, 4)  # (a review) a gain overlapping the tensor's memory: refused before the fill overwrites it
+    for gain in (w, w[0], w[:, 1:2]):
+        with pytest.raises(ValueError, match="^orthogonal_: gain's memory overlaps tensor's"):
             finit.orthogonal_(w, gain)
         assert not w.any() and w._version == 0
+    buf = torch.zeros(16)  # one storage, apart: taken, as torch takes it
+    apart, gain = buf[:12].view(3, 4), buf[12:]
+    gain.copy_(torch.arange(1.0, 5.0))
+    assert torch.equal(finit.orthogonal_(apart, gain, seed=2), finit.orthogonal_(torch.empty(3, 4), 1.0, seed=2)
+                       * torch.arange(1.0, 5.0))
+    tinit.orthogonal_(buf[:12].view(3, 4), buf[12:])
     sparse = torch.tensor([[2.0, 0.0, 0.0, 1.0]] * 3).to_sparse()  # (a review: its largest magnitude had failed)
     assert torch.equal(finit.orthogonal_(torch.empty(3, 4), sparse, seed=2),
                        finit.orthogonal_(torch.empty(3, 4), 1.0, seed=2) * sparse.to_dense())
@@ -336,6 +342,10 @@ def test_trunc_normal_warns_of_a_far_mean_on_a_refused_call_too_as_torch():
             with pytest.warns(UserWarning, match=far) as caught, pytest.raises(error):
                 call(init, w)
             assert not w.any() and (init is tinit or caught[0].filename == __file__)
+    with torch.inference_mode():
+        meta = torch.empty(8, 8, device="meta")
+    with pytest.warns(UserWarning, match=far):  # returned untouched, not refused: its warning kept (a review)
+        assert finit.trunc_normal_(meta, 0.0, 1.0, 10.0, 10.01) is meta
     for init in (tinit, finit):  # one warning for a refused inference tensor (a review: fastinit gave two)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -691,6 +701,14 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatc
                                                               run_check=False, shape=torch.Size(shape), stride=(7, 1)))
                 assert finit.kaiming_uniform_(param, a=0.5, seed=3) is param and param.requires_grad
                 assert torch.equal(param.to_local(), want["kaiming_uniform_"][:5, :4])
+            state = torch.get_rng_state()  # a gain tensor of several elements: refused before any draw (a review)
+            sharded = DTensor.from_local(torch.full((5, 7), 7.0), mesh, [Replicate(), Shard(0)], run_check=False,
+                                         shape=torch.Size(shape), stride=(7, 1))
+            with pytest.raises(TypeError, match="^orthogonal_: a gain tensor of several elements multiplies a DTensor"):
+                finit.orthogonal_(sharded, torch.ones(7))
+            assert (sharded.to_local() == 7).all() and torch.equal(torch.get_rng_state(), state)
+            with pytest.raises(TypeError, match="^orthogonal_: gain is a DTensor, a tensor subclass"):
+                finit.orthogonal_(torch.empty(10, 7), sharded)
             state = torch.get_rng_state()  # a meta DTensor (fully_shard on a meta model): checked, nothing drawn
             for fill in (finit.orthogonal_, finit.normal_):
                 meta = DTensor.from_local(torch.empty(5, 7, device="meta"), mesh, [Replicate(), Shard(0)],
