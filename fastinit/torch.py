@@ -281,8 +281,9 @@ def _bytes(tensor: torch.Tensor) -> tuple[int, int]:
 def _check_product(gain: torch.Tensor, tensor: torch.Tensor, stream) -> None:
     """Refuse, before any write, a gain tensor (:func:`_multiplies`) that the product ``tensor.mul_(gain)`` refuses,
     in torch's words: its shape must broadcast to the tensor's (``gain=g[:, None]`` scales rows), its dtype cast to
-    the tensor's, and it must lie on the tensor's device; one sharing the tensor's memory (the fill would overwrite it
-    first); and one fastinit's checks of a gain refuse, on its largest magnitude (NaN, beyond the dtype)."""
+    the tensor's, and it must lie on the tensor's device; one whose memory overlaps the tensor's (the fill would
+    overwrite it first; apart in one storage is taken); and one fastinit's checks of a gain refuse, on its largest
+    magnitude (NaN, beyond the dtype)."""
     if _subclass(gain):  # (a DTensor's: no memory of its own to read)
         raise TypeError(f"orthogonal_: gain is a {type(gain).__name__}, a tensor subclass; pass a plain tensor")
     shape = tuple(tensor.shape)
