@@ -224,18 +224,22 @@ def check_writable(path: str) -> None:
     :func:`atomic_output` would, by making and removing the kind of temporary file it makes there (``os.access``
     answers for the real user, not the effective one), Ctrl-C and SIGTERM held meanwhile: checked before a seed is
     drawn."""
-    folder = os.path.dirname(os.path.realpath(path))
     held = _hold_signals()
     try:
-        try:
-            fd, probe = tempfile.mkstemp(prefix=".fastinit-", suffix=".probe", dir=folder)
-        except OSError as e:
-            raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") \
-                from e
+        fd, probe = _temporary(path, os.path.dirname(os.path.realpath(path)), ".probe")
         os.close(fd)
         os.unlink(probe)
     finally:
         _release_signals(held)
+
+
+def _temporary(path: str, folder: str, suffix: str) -> tuple[int, str]:
+    """``tempfile.mkstemp`` of a fastinit temporary file in ``folder`` for writing ``path``; its OSError says
+    which file it was for."""
+    try:
+        return tempfile.mkstemp(prefix=".fastinit-", suffix=suffix, dir=folder)
+    except OSError as e:
+        raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
 
 
 def check_free_space(path: str, nbytes: int) -> None:
@@ -294,10 +298,10 @@ def atomic_output(path: Union[str, os.PathLike], suffix: str,
     renamed = False
     held = _hold_signals()  # a Ctrl-C or SIGTERM between the file's creation and the clean-up's try is held until
     try:  # the try below, which removes the file
-        fd, tmp = tempfile.mkstemp(prefix=".fastinit-", suffix=suffix + ".tmp", dir=folder)
-    except OSError as e:
+        fd, tmp = _temporary(path, folder, suffix + ".tmp")
+    except OSError:
         _release_signals(held)
-        raise type(e)(e.errno, f"cannot write {path}: {e.strerror} (creating a temporary file in {folder})") from e
+        raise
     try:
         _release_signals(held)  # a held signal's KeyboardInterrupt is raised here, inside the clean-up
         yield fd, tmp

@@ -365,14 +365,14 @@ def _sampled(fill, tensor, generator, seed, placed=True, keep=1, meta_returns=Fa
         and not (meta_returns and tensor.is_meta)  # (as _not_inference refuses it)
     if isinstance(tensor, torch.Tensor) and (tensor.is_meta or beyond or refused):
         _writable(tensor, meta_returns, inference=False)  # its device and dtype checks
-        if not tensor.numel() and not beyond:  # checked as an empty CPU tensor: all of it
-            with quiet(refused):
+        with quiet(refused):  # (no warning for a refused call)
+            if not tensor.numel() and not beyond:  # checked as an empty CPU tensor: all of it
                 fill(np.empty(tuple(tensor.shape), _numpy_dtype(tensor.dtype)), seed=seed, **kw)
-        else:
-            seed = 0 if seed is None else resolve_seed(seed)
-            twin = _placed_twin(tensor, kw, _numpy_dtype(tensor.dtype)) if placed else _meta_twin(tensor, keep)
-            with shape_said_as(tensor.shape, twin.shape), quiet(refused):  # (no warning for a refused call)
-                fill(twin, seed=seed, **kw)
+            else:
+                seed = 0 if seed is None else resolve_seed(seed)
+                twin = _placed_twin(tensor, kw, _numpy_dtype(tensor.dtype)) if placed else _meta_twin(tensor, keep)
+                with shape_said_as(tensor.shape, twin.shape):
+                    fill(twin, seed=seed, **kw)
         _not_inference(tensor, meta_returns)  # (a meta tensor's too, as torch)
         return tensor if meta_returns and tensor.is_meta else _done(tensor)
     cuda = generator is None and isinstance(tensor, torch.Tensor) and torch_device_type(tensor) != "cpu"

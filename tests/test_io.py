@@ -675,8 +675,13 @@ def test_a_refused_destination_or_header_draws_no_seed(tmp_path, monkeypatch):
     monkeypatch.undo()
     made = tempfile.mkstemp  # a folder this process cannot write (a review: the seed was drawn, then mkstemp failed;
     # root writes any folder, so the refusal is stood in)
-    monkeypatch.setattr(fio.tempfile, "mkstemp", lambda **kw: (_ for _ in ()).throw(PermissionError(
-        errno.EACCES, "Permission denied")) if kw.get("suffix") == ".probe" else made(**kw))
+
+    def refused(**kw):
+        if kw.get("suffix") == ".probe":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return made(**kw)
+
+    monkeypatch.setattr(fio.tempfile, "mkstemp", refused)
     with pytest.raises(PermissionError, match=r"cannot write .*m.safetensors: Permission denied \(creating a "
                                               r"temporary file in"):
         write_safetensors(tmp_path / "m.safetensors", spec)
