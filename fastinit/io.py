@@ -219,14 +219,20 @@ def check_destination(path: str) -> tuple[str, Optional[os.stat_result]]:
     return real, st
 
 
-def check_writable(path: str) -> None:
+def check_writable(path: str, probed: Optional[set] = None) -> None:
     """Refuse a ``path`` whose folder this process cannot write (its permissions, a read-only file system) as
     :func:`atomic_output` would, by making and removing the kind of temporary file it makes there (``os.access``
     answers for the real user, not the effective one), Ctrl-C and SIGTERM held meanwhile: checked before a seed is
-    drawn."""
+    drawn.  ``probed``: the folders already probed by this call (the files of a checkpoint: one probe a folder),
+    the path's added."""
+    folder = os.path.dirname(os.path.realpath(path))
+    if probed is not None:
+        if folder in probed:
+            return
+        probed.add(folder)
     held = _hold_signals()
     try:
-        fd, probe = _temporary(path, os.path.dirname(os.path.realpath(path)), ".probe")
+        fd, probe = _temporary(path, folder, ".probe")
         os.close(fd)
         os.unlink(probe)
     finally:
@@ -453,7 +459,7 @@ class _Job:
     headers: dict = field(default_factory=dict, repr=False)  # {seed: header}: built once per seed
 
     @classmethod
-    def prepare(cls, path, tensors, seed, metadata, block_bytes, progress, shard) -> "_Job":
+    def prepare(cls, path, tensors, seed, metadata, block_bytes, progress, shard, probed=None) -> "_Job":
         if not isinstance(tensors, Mapping):
             raise TypeError(f"tensors must be a mapping {{name: TensorSpec}}, got {type(tensors).__name__}")
         if not is_int(block_bytes) or block_bytes < 1:
@@ -478,7 +484,7 @@ class _Job:
         job = cls(os.fsdecode(path), specs, fills, seed, layout, plans, bar_class, meta, shard_meta, data_bytes, 0)
         job.most_bytes = job.nbytes(2**64 - 1)  # (the header's check, with the longest seed)
         check_destination(job.path)
-        check_writable(job.path)
+        check_writable(job.path, probed)
         return job
 
     def header(self, seed: int) -> bytes:
@@ -655,9 +661,9 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
             "from_pretrained would load that file, not their index"
         raise FileExistsError(errno.EEXIST, f"cannot write a checkpoint of {len(groups)} files beside {path}: "
                                             f"{what}; remove it, or write the checkpoint elsewhere")
-    stem = path[:-len(".safetensors")]
+    stem, probed = path[:-len(".safetensors")], set()
     jobs = [_Job.prepare(f"{stem}-{k + 1:05d}-of-{len(groups):05d}.safetensors", group, seed, metadata,
-                         block_bytes, progress, None) for k, group in enumerate(groups)]
+                         block_bytes, progress, None, probed) for k, group in enumerate(groups)]
     index_path = path + ".index.json"
     weight_map = {name: os.path.basename(job.path) for job in jobs for name in job.specs}
     index = json.dumps({"metadata": {"total_size": sum(job.data_bytes for job in jobs)},

@@ -23,8 +23,8 @@ besides: the int64 permutation of the global rows and its swap list (≤ 16·row
 
 A block of a larger matrix (a shard, a Dask chunk) draws its columns' positions over all the global rows, as the
 whole matrix does: its cost is that of its whole columns, whatever its rows.  Split a sparse matrix by columns,
-not rows, where the split is yours to choose.  fastinit.io's row blocks of one tensor draw them once
-(:func:`whole_masks`: the whole matrix's mask kept while it fits the writer's budget).
+not rows, where the split is yours to choose.  fastinit.io's row blocks of one tensor draw them once a band of
+rows (:func:`whole_masks`: a band of the whole matrix's mask kept, as many rows as the writer's budget holds).
 
 Reference: J. Martens, "Deep learning via Hessian-free optimization", ICML 2010, §5.
 D. Lemire, "Fast random integer generation in an interval", ACM TOMACS 29 (2019).
@@ -260,15 +260,17 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     return out
 
 
-# fastinit.io's row blocks of one tensor: {"budget": bytes, "drawing": its key, "mask": the whole matrix's mask}
+# fastinit.io's row blocks of one tensor: {"budget": bytes, "drawing": its key, "mask": a band of the whole matrix's
+# mask, "first": the band's first row}
 _WHOLE_MASKS: contextvars.ContextVar[Optional[dict]] = contextvars.ContextVar("fastinit_whole_masks", default=None)
 
 
 @contextlib.contextmanager
 def whole_masks(budget: int):
-    """Within, a block spanning all the columns takes its rows of the whole matrix's zero mask, drawn once and kept
-    while the next block draws the same (one mask kept, at most ``budget`` bytes: rows·⌈cols/64⌉·8): the row
-    blocks of one tensor (fastinit.io) then draw its columns' positions once, not once a block, whose cost grew
+    """Within, a block spanning all the columns takes its rows of a kept band of the whole matrix's zero mask: the
+    band drawn from its first rows on (as many rows as ``budget`` bytes hold, rows·⌈cols/64⌉·8; all of them where
+    the whole mask fits) and kept while the next blocks lie inside it.  The row blocks of one tensor (fastinit.io)
+    then draw its columns' positions once a band — once, where the mask fits — not once a block, whose cost grew
     with the square of the rows.  Values unchanged: each bit says whether a global (row, column) is drawn."""
     token = _WHOLE_MASKS.set({"budget": budget})
     try:
@@ -279,21 +281,24 @@ def whole_masks(budget: int):
 
 def _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads, work) -> np.ndarray:
     """The block's bit mask of drawn positions (rows·⌈cols/64⌉·8 bytes: 1/32 of a float32 block): drawn for it
-    alone, or (inside :func:`whole_masks`) its rows of the whole matrix's (``work``: the draws, as :func:`_sparse`
-    counted them)."""
+    alone, or (inside :func:`whole_masks`) its rows of the kept band (``work``: the draws, as :func:`_sparse`
+    counted them: the same for a band of any height, each column's draws being over all its rows)."""
     strips = -(-cols // STRIP)
     kept = _WHOLE_MASKS.get()
-    if kept is None or col0 != 0 or cols != gcols or grows * strips * 8 > kept["budget"]:
+    if kept is None or col0 != 0 or cols != gcols:
         mask = np.zeros((rows, strips), np.uint64)
         run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, nthreads), work)
         return mask
     drawing = (pos_key.tobytes(), sw.tobytes(), grows, gcols, ndraw)
-    if kept.get("drawing") != drawing:
+    first = kept.get("first", 0)
+    if kept.get("drawing") != drawing or not first <= row0 <= row0 + rows <= first + len(kept["mask"]):
         kept.pop("mask", None)  # (freed before the next is drawn)
-        whole = np.zeros((grows, strips), np.uint64)
-        run(_row_mask, (whole, cols, grows, 0, 0, ndraw, pos_key, sw, nthreads), work)
-        kept.update(drawing=drawing, mask=whole)
-    return kept["mask"][row0:row0 + rows]
+        band = min(grows, max(rows, kept["budget"] // (strips * 8)))
+        first = min(row0, grows - band)  # the band from this block on (the last one: up to the last row)
+        mask = np.zeros((band, strips), np.uint64)
+        run(_row_mask, (mask, cols, grows, first, 0, ndraw, pos_key, sw, nthreads), work)
+        kept.update(drawing=drawing, mask=mask, first=first)
+    return kept["mask"][row0 - first:row0 - first + rows]
 
 
 def _refuse_beyond_memory(fn: str, global_shape, space: int) -> None:
