@@ -69,6 +69,42 @@ def test_torch_normal(benchmark, buf32):
     run(benchmark, lambda: t.normal_(), rounds=3, elements=N)
 
 
+CONSTANTS = {"zeros": 0.0, "0.5": 0.5}
+
+
+@pytest.mark.benchmark(group=f"constants f32 {SIZE}")
+def test_memset_constants_group(benchmark, buf32):
+    run(benchmark, lambda: memset(buf32), elements=N)
+
+
+@pytest.mark.benchmark(group=f"constants f32 {SIZE}")
+@pytest.mark.parametrize("stores", ["as shipped", "through the cache"])
+@pytest.mark.parametrize("value", CONSTANTS)
+def test_fastinit_constants(benchmark, buf32, monkeypatch, value, stores):
+    """constant_ past the cache (non-temporal stores from 4x the last-level cache: 10^8 float32 on a CPU whose
+    cache is under 100 MB), and forced through it (the plain stores of smaller buffers), in the same run."""
+    from fastinit import _cpu
+
+    if stores == "through the cache":
+        monkeypatch.setattr(_cpu, "stream_bytes", lambda: 1 << 62)
+    v = CONSTANTS[value]
+    run(benchmark, lambda: fastinit.constant_(buf32, v), elements=N, check=FillCheck(buf32, "constant", value=v))
+
+
+@pytest.mark.benchmark(group=f"constants f32 {SIZE}")
+@pytest.mark.parametrize("value", CONSTANTS)
+def test_numpy_constants(benchmark, buf32, value):
+    run(benchmark, lambda: buf32.fill(CONSTANTS[value]), elements=N)
+
+
+@needs_torch
+@pytest.mark.benchmark(group=f"constants f32 {SIZE}")
+@pytest.mark.parametrize("value", CONSTANTS)
+def test_torch_constants(benchmark, buf32, value):
+    t = torch.from_numpy(buf32)
+    run(benchmark, lambda: t.fill_(CONSTANTS[value]), elements=N)
+
+
 HALF_DTYPES = ["float16", "bfloat16"]  # float16 through the CPU's conversion instruction (docs/transforms.md)
 
 

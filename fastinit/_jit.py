@@ -35,6 +35,12 @@ instructions lane by lane (no fastmath), so the same bits; a no-op on CPUs witho
 the same bits as the portable ``_transforms.f32bits_to_f16bits`` for every input but NaN payloads
 (tested on all 2**32 patterns), 2.2x faster and vectorized.  :data:`HARDWARE_HALF` says whether the
 host has it; elsewhere LLVM would call a runtime library, so the kernels use the portable one.
+
+:func:`stream_store` writes 32 bytes with one LLVM ``!nontemporal`` vector store (x86 ``vmovntps`` /
+``vmovntdq``, AArch64 ``stnp``): the cache line goes to memory without first being read into the cache (a plain
+store reads it: twice the memory traffic of the write); :func:`store_fence` (``fence seq_cst``: on x86
+``mfence`` or a locked ``or`` of 0 to the stack, either draining the write-combining buffers) orders such stores
+before the thread reports its work done.  The large constant fills use them.
 """
 import functools
 import hashlib
@@ -367,6 +373,54 @@ def _sqrt_impl(x):
 def _floor_impl(x):
     if isinstance(x, types.Float):
         return lambda x: _llvm_floor(x)
+
+
+def stream_store(d, i, x):
+    """d[i : i + 32 / itemsize] = x, one 32-byte non-temporal store (&d[i] 32-byte aligned).  Python: a slice."""
+    d[i:i + 32 // d.itemsize] = x
+
+
+def store_fence():
+    """Compiled: a ``fence seq_cst``, ordering the non-temporal stores before it.  Python: no-op."""
+
+
+@intrinsic
+def _stream_store(typingctx, d, i, x):
+    if isinstance(d, types.Array) and d.ndim == 1 and d.layout == "C" and isinstance(i, types.Integer) \
+            and x == d.dtype:
+        def codegen(context, builder, signature, args):
+            ary = context.make_array(d)(context, builder, args[0])
+            index = context.cast(builder, args[1], i, types.intp)
+            ptr = builder.gep(ary.data, [index], inbounds=True)  # (a contiguous 1-D array: its element i)
+            lanes = ir.VectorType(context.get_value_type(d.dtype), 256 // d.dtype.bitwidth)
+            value = ir.Constant(lanes, ir.Undefined)
+            for k in range(lanes.count):
+                value = builder.insert_element(value, args[2], ir.Constant(ir.IntType(32), k))
+            store = builder.store(value, builder.bitcast(ptr, lanes.as_pointer()), align=32)
+            store.set_metadata("nontemporal", builder.module.add_metadata([ir.Constant(ir.IntType(32), 1)]))
+            return context.get_dummy_value()
+
+        return types.none(d, i, x), codegen
+
+
+@overload(stream_store, inline="always")
+def _stream_store_impl(d, i, x):
+    if isinstance(d, types.Array) and d.ndim == 1 and d.layout == "C" and x == d.dtype:
+        return lambda d, i, x: _stream_store(d, i, x)
+
+
+@intrinsic
+def _fence(typingctx):
+    def codegen(context, builder, signature, args):
+        builder.fence("seq_cst")
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@overload(store_fence, inline="always")
+def _store_fence_impl():
+    return lambda: _fence()
 
 
 _MASK32 = np.uint64(0xFFFFFFFF)

@@ -40,6 +40,7 @@ import numpy as np
 
 from . import _cpu, init, scaled, sparsity, structured
 from ._buffers import resolve_dtype
+from ._cpu import last_level_cache
 
 __all__ = [
     "INITIALIZERS", "ELEMENTWISE", "MATRIX", "CONTESTANTS", "DTYPES", "Result", "parse_size", "best_of", "timings",
@@ -219,23 +220,6 @@ def load_average() -> Optional[float]:
         return os.getloadavg()[0]
     except (AttributeError, OSError):  # (no getloadavg: Windows; OSError where the OS cannot say)
         return None
-
-
-def last_level_cache() -> Optional[int]:
-    """Bytes of the largest CPU cache the OS reports (Linux sysfs; a VM may report its host's), None where unknown:
-    a buffer smaller than it may stay in it, and a memset then runs above memory speed."""
-    import glob
-
-    sizes = []
-    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
-        try:
-            with open(index) as f:
-                m = re.fullmatch(r"(\d+)([KMG]?)", f.read().strip())
-        except OSError:
-            continue
-        if m:
-            sizes.append(int(m[1]) << {"": 0, "K": 10, "M": 20, "G": 30}[m[2]])
-    return max(sizes, default=None)
 
 
 def case_shape(name: str, size: int, matrix: int) -> tuple[int, ...]:

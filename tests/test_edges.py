@@ -2,6 +2,7 @@
 not flushed to zero, a mean far from 0 is rounded once to bfloat16, gain 0 gives exact zeros."""
 import fractions
 import math
+import re
 
 import ml_dtypes
 import numpy as np
@@ -334,6 +335,92 @@ def test_constant_fills_walk_memory_in_order_whatever_the_logical_layout():
         fastinit.constant_(view, 5.0)
         assert (view == 5.0).all() and (whole == 5.0).sum() == view.size  # the view's elements, no other
         whole[...] = 7.0
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dt", [np.float16, ml_dtypes.bfloat16, np.float32, np.float64], ids=str)
+def test_large_constant_fills_store_past_the_cache_writing_the_same_bytes(monkeypatch, dt, threads):
+    """From _cpu.stream_bytes() (4x the last-level cache) a constant fill's contiguous runs of STREAM_RUN elements
+    or more are written by 32-byte non-temporal stores between plain ones up to and after the 32-byte boundaries
+    (elements are aligned to their size: as_target refuses others): the bytes of the plain fill, at any start,
+    length and row pitch, and not one element outside the view."""
+    import numba
+
+    from fastinit import _cpu
+
+    n = 3 * _cpu.SERIAL_ELEMENTS  # (work items of 2**16: a streamed run ends at the view's end)
+    flat, rows = np.full(n + 80, 7, dt), np.full((40, _cpu.STREAM_RUN * 4 + 13), 7, dt)  # (above ndarray.fill's)
+    views = [lambda: flat[:n], lambda: flat[1:n + 1], lambda: flat[5:n + 3], lambda: flat[17:n + 79],
+             lambda: flat[:n + 37], lambda: rows[:, 3:_cpu.STREAM_RUN * 4 + 3], lambda: rows[:, 1:_cpu.STREAM_RUN - 1],
+             lambda: rows[:, ::-1]]
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        for value in (0.5, -0.0, float("nan"), 0.0):
+            for view in views:
+                written = []
+                for threshold in (1 << 62, 0):  # plain, then streamed
+                    monkeypatch.setattr(_cpu, "stream_bytes", lambda t=threshold: t)
+                    flat[...], rows[...] = 7, 7
+                    fastinit.constant_(view(), value)
+                    written.append([a.copy().view(f"u{a.itemsize}") for a in (flat, rows)])
+                for plain, streamed in zip(*written):
+                    assert np.array_equal(plain, streamed), (value, view())
+                seven = np.array(7, dt).view(f"u{np.dtype(dt).itemsize}")
+                assert sum((a != seven).sum() for a in written[1]) == view().size  # the view's elements, no other
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_a_constant_fill_streams_from_four_last_level_caches(monkeypatch):
+    """constant_ asks the kernel for non-temporal stores (prm[P1] = 1) from stream_bytes() on, 4x the cache the OS
+    reports (128 MiB where it says none): below, the filled buffer may stay in the cache for its next use."""
+    from fastinit import _cpu
+
+    monkeypatch.setattr(_cpu, "last_level_cache", lambda: 32 << 20)
+    _cpu.stream_bytes.cache_clear()
+    assert _cpu.stream_bytes() == 128 << 20
+    monkeypatch.setattr(_cpu, "last_level_cache", lambda: None)
+    _cpu.stream_bytes.cache_clear()
+    assert _cpu.stream_bytes() == 128 << 20
+    monkeypatch.setattr(_cpu, "last_level_cache", lambda: 3 << 20)
+    _cpu.stream_bytes.cache_clear()
+    assert _cpu.stream_bytes() == 12 << 20
+    monkeypatch.undo()
+    _cpu.stream_bytes.cache_clear()
+    asked, launch = [], _cpu.launch
+    monkeypatch.setattr(_cpu, "launch", lambda *a, **k: (asked.append(a[4][_cpu.P1]), launch(*a, **k))[1])
+    monkeypatch.setattr(_cpu, "stream_bytes", lambda: 1 << 20)
+    for shape, dt in [((1 << 18,), np.float32), (((1 << 18) - 1,), np.float32), ((512, 512), np.float16),
+                      ((512, 1024), ml_dtypes.bfloat16), ((1 << 17,), np.float64), (((1 << 17) - 1,), np.float64)]:
+        fastinit.zeros_(np.empty(shape, dt))
+    assert asked == [1.0, 0.0, 0.0, 1.0, 1.0, 0.0]
+
+
+@pytest.mark.skipif(__import__("platform").machine().lower() not in ("x86_64", "amd64"), reason="x86 instructions")
+def test_stream_store_compiles_to_a_non_temporal_vector_store():
+    """fastinit._jit.stream_store is LLVM's !nontemporal store of 32 bytes (vmovnt* / movnt*), and store_fence
+    a fence (mfence, or a locked or of 0 to the stack: either drains the write-combining buffers); in Python, a
+    slice assignment."""
+    import numba
+
+    from fastinit._jit import store_fence, stream_store
+
+    @numba.njit
+    def put(d, i, x):
+        stream_store(d, i, x)
+        store_fence()
+
+    for dt, lanes in [(np.float32, 8), (np.float64, 4), (np.uint16, 16)]:
+        buf = np.zeros(64 + lanes, dt)
+        d = buf[-buf.ctypes.data % 32 // buf.itemsize:][:64]  # 32-byte aligned (the store's alignment)
+        put(d, lanes, dt(3))
+        assert (d[lanes:2 * lanes] == 3).all() and (d[:lanes] == 0).all() and (d[2 * lanes:] == 0).all()
+        asm = "\n".join(put.inspect_asm().values())
+        assert "movnt" in asm and re.search(r"mfence|lock\s+orl\s+\$0, ", asm), dt  # (LLVM's two seq_cst fences)
+    d = np.zeros(16, np.float32)
+    stream_store(d, 8, np.float32(2))  # the Python function
+    assert (d[8:] == 2).all() and (d[:8] == 0).all()
 
 
 def test_a_size_one_last_axis_merges_with_the_axis_before():
