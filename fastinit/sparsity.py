@@ -18,7 +18,8 @@ The drawn positions become a bit mask first (one bit per element: rows·⌈cols/
 a float32 matrix, 1/16 of a 16-bit one — the work space a single pass over the target needs).  Then
 the normal fill runs with each work item zeroing its share while it is still in cache (a branch-free
 select per 64 entries), or, when at most 1/32 of the rows keep a value, a zero fill is followed by
-the normal value of each kept entry alone (:func:`fastinit._cpu.normal_at`).  Work space per thread
+the normal value of each kept entry alone (:func:`fastinit._cpu.normal_at`); a zero fill of 4x the last-level cache
+or more stores past the cache (:func:`fastinit._cpu.streams`).  Work space per thread
 besides: the int64 permutation of the global rows and its swap list (≤ 16·rows bytes).
 
 A block of a larger matrix (a shard, a Dask chunk) draws its columns' positions over all the global rows, as the
@@ -42,8 +43,8 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry, host_staged, memory_geometry, place_block
-from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, normal_at, run, scratch, store_at,
-                   threads_for, typed_views, work_chunk)
+from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, P1, fill_span, launch, normal_at, run, scratch, store_at,
+                   streams, threads_for, typed_views, work_chunk)
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
@@ -254,7 +255,9 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
                extra=(mask, ~_U64(0) if draw_kept else _U64(0), cols, tmbase, ms0, ms1))
         return out
-    launch(target.flat, target.code, memory_geometry(target), CONSTANT, np.zeros(N_PARAMS), key, sw)  # +0 always
+    zero = np.zeros(N_PARAMS)  # +0 always; past the cache where large (the kept values are few)
+    zero[P1] = streams(target.size * target.dtype.itemsize)
+    launch(target.flat, target.code, memory_geometry(target), CONSTANT, zero, key, sw)
     run(_scatter_normal, (*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, _U64(gcols),
                           _U64(geom.gbase), tmbase, ms0, ms1), target.size)
     return out

@@ -102,6 +102,28 @@ def test_shard_and_thread_invariance(dtype, sp):
     assert np.array_equal(fastinit.sparse_(strided, sp, seed=5, stream="s"), full)
 
 
+@pytest.mark.parametrize("dtype", [ml_dtypes.bfloat16, np.float32, np.float64])
+def test_a_large_mostly_zero_matrix_zero_filled_past_the_cache_holds_the_same_values(monkeypatch, dtype):
+    """Where at most 1/32 of the rows keep a value, the block is zero-filled and the kept values written alone;
+    from _cpu.stream_bytes() on (forced here) the zero fill stores past the cache: the same bytes, also in a
+    strided view whose rows are streamed one at a time."""
+    from fastinit import _cpu
+
+    def fills():
+        out = []
+        for make in (lambda: np.empty((1536, 1100), dtype), lambda: np.empty((1536, 1200), dtype)[:, 7:1107]):
+            out.append(fastinit.sparse_(make(), 0.99, seed=4, stream="z").copy())
+            out.append(fastinit.martens_sparse_(make(), 5, seed=4, layout="keras").copy())
+        return out
+
+    plain = fills()
+    monkeypatch.setattr(_cpu, "stream_bytes", lambda: 0)
+    streamed = fills()
+    for a, b in zip(plain, streamed):
+        assert np.array_equal(a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}"))
+    assert (plain[1] != 0).sum() == 5 * 1100 and np.array_equal(plain[0], plain[2])
+
+
 @pytest.mark.parametrize("call, msg", [
     (lambda w: fastinit.sparse_(w, 1.5), "sparsity must lie in \\[0, 1\\]"),
     (lambda w: fastinit.sparse_(w, -0.1), "sparsity must lie in"),
