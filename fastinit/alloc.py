@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -102,10 +102,15 @@ def _separate_sizes(shape: tuple, fn: str, keywords: str, numbers: bool = True) 
              f"one tuple, {fn}({shape!r}), for an empty array without this warning")
 
 
-def _order(order: str) -> str:
-    """A new array's memory order, as NumPy's ``np.empty`` takes it: 'C' (rows contiguous) or 'F' (columns); the
-    values do not depend on it (each is a function of its index)."""
-    if not isinstance(order, str) or order.upper() not in ("C", "F"):
+def _order(order: Optional[str]) -> str:
+    """A new array's memory order, as NumPy's ``np.empty`` takes it: 'C' (rows contiguous; None too) or 'F'
+    (columns), either case, anything else refused as NumPy refuses it (a TypeError where not a str); the values do
+    not depend on it (each is a function of its index)."""
+    if order is None:
+        return "C"
+    if not isinstance(order, str):
+        raise TypeError(f"order must be 'C' or 'F' (a str), got {type(order).__name__} {order!r}")
+    if order.upper() not in ("C", "F"):
         raise ValueError(f"order must be 'C' or 'F', got {order!r}")
     return order.upper()
 
