@@ -326,6 +326,17 @@ def _done(tensor: torch.Tensor) -> torch.Tensor:
     return tensor
 
 
+# torch.nn.init's functions that return a meta tensor before writing it (its version counter unchanged; fastinit's
+# delta_orthogonal_ as orthogonal_), and that return a tensor of no element so; every other fill moves the counter
+_META_RETURNS = frozenset({"trunc_normal_", "dirac_", "orthogonal_", "delta_orthogonal_", "sparse_"})
+_EMPTY_RETURNS = frozenset({"orthogonal_", "kaiming_uniform_", "kaiming_normal_"})
+
+
+def _bumps(name: str, meta: bool, empty: bool) -> bool:
+    """Whether torch's ``name`` moves the version counter of a tensor (meta or not, empty or not): it writes."""
+    return not (meta and name in _META_RETURNS or empty and name in _EMPTY_RETURNS)
+
+
 def _beyond_numpy(tensor: torch.Tensor) -> bool:
     """A tensor of no element whose shape NumPy cannot hold ((0, 2**31, 2**31): NumPy bounds the product of the
     extents, torch does not), so that no NumPy view or twin of its shape can be made."""
@@ -421,7 +432,8 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
     (values still to be summed) and strided shards (FSDP2 over tensor parallelism: rows of several blocks) are
     refused, before any write.  Every rank draws the one seed the unsharded fill draws (``seed=None``), also where
     its shard is empty or it is outside the mesh (which holds nothing: the arguments are checked), so the ranks'
-    generators stay in step; a meta DTensor draws nothing.  The DTensor's version is bumped, as by torch's fill."""
+    generators stay in step; a meta DTensor draws nothing.  The DTensor's version is bumped where a plain tensor's
+    is, as by torch's fill (:func:`_bumps`)."""
     name = fill.__name__
     try:
         arguments = signature.bind(*args, **kwargs).arguments
@@ -486,7 +498,7 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
                     local.copy_(full[tuple(slice(o, o + n) for o, n in zip(offset, local.shape))])
     finally:
         TARGET_NAME.reset(named)
-    if not held.is_meta:
+    if _bumps(name, held.is_meta, not tensor.numel()):  # (as the plain tensor's fill)
         torch.autograd.graph.increment_version(tensor)
     return tensor
 

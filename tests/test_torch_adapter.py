@@ -738,6 +738,40 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatc
             dist.destroy_process_group()
 
 
+def test_a_meta_or_empty_dtensors_version_moves_where_a_plain_tensors_does():
+    """A meta DTensor (fully_shard on a meta model) and an empty one: the version counter moves where a plain tensor's
+    fill moves it (torch's trunc_normal_, orthogonal_, sparse_ return a meta tensor before writing; orthogonal_ and
+    kaiming_*_ an empty one), no longer on every non-meta DTensor and no meta one."""
+    dist = pytest.importorskip("torch.distributed")
+    if not dist.is_available():
+        pytest.skip("torch.distributed not built")
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Shard
+    from torch.testing._internal.distributed.fake_pg import FakeStore
+
+    fills = {"normal_": (), "uniform_": (), "kaiming_normal_": (), "kaiming_uniform_": (), "trunc_normal_": (),
+             "orthogonal_": (), "delta_orthogonal_": (), "sparse_": (0.5,), "xavier_uniform_": (),
+             "lecun_normal_": ()}
+    dist.init_process_group("fake", store=FakeStore(), rank=0, world_size=2)
+    try:
+        mesh = init_device_mesh("cpu", (2,))
+        for name, args in fills.items():
+            for shape, device in [((4, 3, 3, 3), "meta"), ((0, 0, 3, 3), "cpu"), ((4, 0, 3, 3), "cpu"),
+                                  ((4, 3, 3, 3), "cpu")]:
+                shape = shape if name not in ("sparse_", "orthogonal_") else shape[:2]
+                plain = torch.empty(shape, device=device)
+                local = torch.empty((shape[0] // 2,) + shape[1:], device=device)
+                dt = DTensor.from_local(local, mesh, [Shard(0)], run_check=False, shape=torch.Size(shape),
+                                        stride=plain.stride())
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # (a zero-element tensor's warnings)
+                    getattr(finit, name)(plain, *args, seed=1)
+                    getattr(finit, name)(dt, *args, seed=1)
+                assert (dt._version > 0) == (plain._version > 0), (name, shape, device, plain._version)
+    finally:
+        dist.destroy_process_group()
+
+
 def test_negative_bit_views_are_refused_before_any_write():
     base = torch.zeros(4, dtype=torch.complex64)
     view = base.conj().imag
