@@ -636,13 +636,13 @@ def _next_tile(g, end, tile):
 @scalar
 def _constant_rows(d, m, rows, ms_row, ms, length, x, streamed):
     """d[m + r ms_row + i ms] = x for r < rows, i < length (ms > 0); ``streamed``: contiguous rows of at least
-    STREAM_RUN elements by non-temporal stores (:func:`_stream_run`).  Unsigned indices: without numba's
+    STREAM_RUN bytes by non-temporal stores (:func:`_stream_run`).  Unsigned indices: without numba's
     wraparound test the contiguous loop vectorizes, also for rows of 4 (a slice's setup cost more than their
     stores: zeros_ of w[:, :4] took 20x numpy's fill), and the strided one is not made an AVX-512 scatter
     (w[::2] took 3.5x numpy's fill)."""
     for r in range(rows):
         mr = m + r * ms_row
-        if ms == 1 and streamed and length >= STREAM_RUN:
+        if ms == 1 and streamed and length * d.itemsize >= STREAM_RUN:
             _stream_run(d, mr, length, x)
         elif ms == 1:
             for i in range(_U64(mr), _U64(mr + length)):
@@ -652,24 +652,26 @@ def _constant_rows(d, m, rows, ms_row, ms, length, x, streamed):
                 d[i] = x
 
 
-STREAM_RUN = 1024  # elements: shorter contiguous runs of a streamed constant fill are stored through the cache
+STREAM_RUN = 2048  # bytes: shorter contiguous runs of a streamed constant fill are stored through the cache
+LINE = 64  # bytes of a cache line: the non-temporal stores write whole lines (a partly written one is slow to flush)
 
 
 @scalar
 def _stream_run(d, m, length, x):
-    """d[m : m + length] = x by 32-byte non-temporal stores (:func:`fastinit._jit.stream_store`), the ends before
-    and after the 32-byte boundaries by plain stores (the elements are aligned to their size: as_target refuses
-    others), then a fence."""
+    """d[m : m + length] = x: whole cache lines by two 32-byte non-temporal stores each
+    (:func:`fastinit._jit.stream_store`), the parts of lines before the first and after the last by plain stores
+    (the elements are aligned to their size: as_target refuses others).  The caller fences once its runs are
+    written (:func:`constant_nd`)."""
     lanes = 32 // d.itemsize
-    body = m + min((32 - (d.ctypes.data + m * d.itemsize) % 32) % 32 // d.itemsize, length)
-    end = body + (m + length - body) // lanes * lanes
+    body = m + min((LINE - (d.ctypes.data + m * d.itemsize) % LINE) % LINE // d.itemsize, length)
+    end = body + (m + length - body) // (2 * lanes) * (2 * lanes)
     for i in range(_U64(m), _U64(body)):
         d[i] = x
-    for i in range(body, end, lanes):
+    for i in range(body, end, 2 * lanes):
         stream_store(d, i, x)
+        stream_store(d, i + lanes, x)
     for i in range(_U64(end), _U64(m + length)):
         d[i] = x
-    store_fence()
 
 
 @kernel
@@ -1016,6 +1018,8 @@ def constant_nd(code, a, streamed, pos, end, shape, mstride, mbase, d16, d32, d6
             _constant_rows(d16, m, rows, mstride[nd - 2], ms, k, np.uint16(a), streamed)
         pos += rows * k
         m = advance_nd(step, m, idx, shape, mstride, axis)
+    if streamed:  # its non-temporal stores ordered before the work item reports done
+        store_fence()
 
 
 @kernel
@@ -1361,29 +1365,41 @@ def _alone(kernel, args) -> None:
         put(threads)
 
 
-def last_level_cache() -> Optional[int]:
-    """Bytes of the largest CPU cache the OS reports (Linux sysfs; a VM may report its host's), None where unknown:
-    a buffer smaller than it may stay in it, and a memset then runs above memory speed."""
+def last_level_cache(root: str = "/sys/devices/system/cpu") -> Optional[int]:
+    """Bytes of the last-level CPU cache the OS reports, all its instances together (Linux sysfs under ``root``:
+    the largest level's caches, one per distinct set of CPUs sharing it: a 12-chiplet EPYC's twelve L3s; a VM may
+    report its host's), None where unknown: a buffer smaller than it may stay in it, and a memset then runs above
+    memory speed."""
     import glob
 
-    sizes = []
-    for index in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+    units = {"": 0, "K": 10, "M": 20, "G": 30}
+    caches = {}  # (level, the CPUs sharing it): bytes
+    for index in glob.glob(f"{root}/cpu[0-9]*/cache/index[0-9]*"):
         try:
-            with open(index) as f:
-                m = re.fullmatch(r"(\d+)([KMG]?)", f.read().strip())
-        except OSError:
+            with open(f"{index}/size") as f, open(f"{index}/level") as g:
+                size, level = re.fullmatch(r"(\d+)([KMG]?)", f.read().strip()), int(g.read())
+            try:
+                with open(f"{index}/shared_cpu_list") as f:
+                    shared = f.read().strip()
+            except OSError:  # (not said: the one CPU's own)
+                shared = os.path.basename(os.path.dirname(os.path.dirname(index)))
+        except (OSError, ValueError):
             continue
-        if m:
-            sizes.append(int(m[1]) << {"": 0, "K": 10, "M": 20, "G": 30}[m[2]])
-    return max(sizes, default=None)
+        if size:
+            caches[level, shared] = int(size[1]) << units[size[2]]
+    if not caches:
+        return None
+    last = max(level for level, _ in caches)
+    return sum(size for (level, _), size in caches.items() if level == last)
 
 
 @functools.cache
 def stream_bytes() -> int:
     """The bytes from which a constant fill stores past the cache (non-temporal stores: a plain store first reads
-    the line it writes): 4x the last-level cache (128 MiB where the OS does not say).  Below it the buffer may
-    stay cached for its next use (filled, then read: a 64 MiB float32 buffer 3.7 ms against 3.1 ms through the
-    cache on a 2-vCPU EPYC VM with a 32 MiB L3); at 4x, the fill alone is faster and fill-then-read even."""
+    the line it writes): 4x the last-level cache, all instances (128 MiB where the OS does not say).  Below it the
+    buffer may stay cached for its next use (filled, then read: a 64 MiB float32 buffer 7.3 ms against 7.0 ms
+    through the cache on a 2-vCPU EPYC VM with a 32 MiB L3); at 4x, the fill alone is faster and fill-then-read
+    even."""
     cache = last_level_cache()
     return 4 * cache if cache else 128 << 20
 

@@ -669,6 +669,7 @@ def write_checkpoint(path: Union[str, os.PathLike], tensors: Mapping[str, Tensor
     index = json.dumps({"metadata": {"total_size": sum(job.data_bytes for job in jobs)},
                         "weight_map": dict(sorted(weight_map.items()))}, indent=2) + "\n"
     check_destination(index_path)
+    check_writable(index_path, probed)  # (its folder, where a link sends it elsewhere: before any file is written)
     check_free_space(path, sum(job.most_bytes for job in jobs) + len(index.encode()))
     seed = resolve_seed(jobs[0].seed)  # drawn (seed=None) once nothing is left to refuse
     if os.path.lexists(index_path) and not _keeps_index(index_path, [job.path for job in jobs]):  # an earlier index

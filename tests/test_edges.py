@@ -340,19 +340,21 @@ def test_constant_fills_walk_memory_in_order_whatever_the_logical_layout():
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dt", [np.float16, ml_dtypes.bfloat16, np.float32, np.float64], ids=str)
 def test_large_constant_fills_store_past_the_cache_writing_the_same_bytes(monkeypatch, dt, threads):
-    """From _cpu.stream_bytes() (4x the last-level cache) a constant fill's contiguous runs of STREAM_RUN elements
-    or more are written by 32-byte non-temporal stores between plain ones up to and after the 32-byte boundaries
-    (elements are aligned to their size: as_target refuses others): the bytes of the plain fill, at any start,
-    length and row pitch, and not one element outside the view."""
+    """From _cpu.stream_bytes() (4x the last-level cache) a constant fill's contiguous runs of STREAM_RUN bytes
+    or more are written a cache line at a time by non-temporal stores, between plain ones up to the first line
+    boundary and after the last (elements are aligned to their size: as_target refuses others): the bytes of the
+    plain fill, at any start, length and row pitch, and not one element outside the view."""
     import numba
 
     from fastinit import _cpu
 
     n = 3 * _cpu.SERIAL_ELEMENTS  # (work items of 2**16: a streamed run ends at the view's end)
-    flat, rows = np.full(n + 80, 7, dt), np.full((40, _cpu.STREAM_RUN * 4 + 13), 7, dt)  # (above ndarray.fill's)
+    run = _cpu.STREAM_RUN // np.dtype(dt).itemsize  # elements of the shortest streamed run
+    flat, rows = np.full(n + 80, 7, dt), np.full((300, run * 4 + 13), 7, dt)  # (each view above ndarray.fill's
+    # size: the kernel's path)
     views = [lambda: flat[:n], lambda: flat[1:n + 1], lambda: flat[5:n + 3], lambda: flat[17:n + 79],
-             lambda: flat[:n + 37], lambda: rows[:, 3:_cpu.STREAM_RUN * 4 + 3], lambda: rows[:, 1:_cpu.STREAM_RUN - 1],
-             lambda: rows[:, ::-1]]
+             lambda: flat[:n + 37], lambda: rows[:, 3:run * 4 + 3], lambda: rows[:, 5:run + 5],
+             lambda: rows[:, 1:run], lambda: rows[:, ::-1]]
     before = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
@@ -372,9 +374,10 @@ def test_large_constant_fills_store_past_the_cache_writing_the_same_bytes(monkey
         numba.set_num_threads(before)
 
 
-def test_a_constant_fill_streams_from_four_last_level_caches(monkeypatch):
+def test_a_constant_fill_streams_from_four_last_level_caches(monkeypatch, tmp_path):
     """constant_ asks the kernel for non-temporal stores (prm[P1] = 1) from stream_bytes() on, 4x the cache the OS
-    reports (128 MiB where it says none): below, the filled buffer may stay in the cache for its next use."""
+    reports, its instances summed (128 MiB where it says none): below, the filled buffer may stay in the cache for
+    its next use."""
     from fastinit import _cpu
 
     monkeypatch.setattr(_cpu, "last_level_cache", lambda: 32 << 20)
@@ -387,6 +390,19 @@ def test_a_constant_fill_streams_from_four_last_level_caches(monkeypatch):
     _cpu.stream_bytes.cache_clear()
     assert _cpu.stream_bytes() == 12 << 20
     monkeypatch.undo()
+    _cpu.stream_bytes.cache_clear()
+    assert _cpu.last_level_cache(str(tmp_path)) is None
+    for cpu in range(4):  # two L3s of 32 MiB (CPUs 0-1 and 2-3), an L2 each: 64 MiB of last-level cache
+        for index, (level, size, shared) in enumerate([(2, "512K", str(cpu)), (3, "32768K", "0-1" if cpu < 2 else
+                                                                                  "2-3")]):
+            folder = tmp_path / f"cpu{cpu}" / "cache" / f"index{index}"
+            folder.mkdir(parents=True)
+            for name, text in [("level", level), ("size", size), ("shared_cpu_list", shared)]:
+                (folder / name).write_text(f"{text}\n")
+    assert _cpu.last_level_cache(str(tmp_path)) == 64 << 20
+    for cpu in range(4):  # not saying which CPUs share it: each CPU's own
+        (tmp_path / f"cpu{cpu}" / "cache" / "index1" / "shared_cpu_list").unlink()
+    assert _cpu.last_level_cache(str(tmp_path)) == 128 << 20
     _cpu.stream_bytes.cache_clear()
     asked, launch = [], _cpu.launch
     monkeypatch.setattr(_cpu, "launch", lambda *a, **k: (asked.append(a[4][_cpu.P1]), launch(*a, **k))[1])

@@ -830,7 +830,8 @@ def test_a_checkpoint_is_split_as_huggingface_hub_splits_a_state_dict_with_the_s
 def test_a_checkpoints_folders_are_probed_once_each(tmp_path, monkeypatch):
     """The writability probe (a temporary file made and removed, before the seed is drawn) runs once a folder, not
     once a file (~0.13 ms each: ~4 % of a 200-file checkpoint's write): a file name that is a symbolic link into
-    another folder probes that one too, and a refused probe there still refuses before anything is written."""
+    another folder probes that one too (the index's name as well), and a refused probe there still refuses before
+    anything is written."""
     import fastinit.io as fio
     from fastinit.io import write_checkpoint
 
@@ -863,6 +864,16 @@ def test_a_checkpoints_folders_are_probed_once_each(tmp_path, monkeypatch):
     with pytest.raises(PermissionError, match="model-00003-of-00004.safetensors: Permission denied"):
         write_checkpoint(there / "model.safetensors", _checkpoint_spec(), max_file_bytes=6000, seed=8)
     assert {p: p.stat().st_mtime_ns for p in there.iterdir()} == before
+    # the index in another folder (a link): probed too, before any file is written (a review: refused by its
+    # write, every file written)
+    monkeypatch.undo()
+    ahead = tmp_path / "d"
+    ahead.mkdir()
+    (ahead / "model.safetensors.index.json").symlink_to(elsewhere / "index.json")
+    monkeypatch.setattr(fio.tempfile, "mkstemp", refused)
+    with pytest.raises(PermissionError, match="model.safetensors.index.json: Permission denied"):
+        write_checkpoint(ahead / "model.safetensors", _checkpoint_spec(), max_file_bytes=6000, seed=8)
+    assert os.listdir(ahead) == ["model.safetensors.index.json"] and not (elsewhere / "index.json").exists()
 
 
 def test_a_checkpoint_is_refused_before_any_file_is_written(tmp_path, monkeypatch):
