@@ -270,11 +270,12 @@ _WHOLE_MASKS: contextvars.ContextVar[Optional[dict]] = contextvars.ContextVar("f
 
 @contextlib.contextmanager
 def whole_masks(budget: int):
-    """Within, a block spanning all the columns takes its rows of a kept band of the whole matrix's zero mask: the
-    band drawn from its first rows on (as many rows as ``budget`` bytes hold, rows·⌈cols/64⌉·8; all of them where
-    the whole mask fits) and kept while the next blocks lie inside it.  The row blocks of one tensor (fastinit.io)
-    then draw its columns' positions once a band — once, where the mask fits — not once a block, whose cost grew
-    with the square of the rows.  Values unchanged: each bit says whether a global (row, column) is drawn."""
+    """Within, a block takes its part of a kept band of the whole matrix's zero mask (its rows, its columns'
+    64-column strips: :func:`_zero_mask`): the band drawn from its first rows on (as many rows as ``budget`` bytes
+    hold, rows·⌈cols/64⌉·8; all of them where the whole mask fits) and kept while the next blocks lie inside it.
+    The blocks of one tensor (fastinit.io) then draw its columns' positions once a band — once, where the mask
+    fits — not once a block, whose cost grew with the square of the rows.  Values unchanged: each bit says whether
+    a global (row, column) is drawn."""
     token = _WHOLE_MASKS.set({"budget": budget})
     try:
         yield
@@ -284,11 +285,14 @@ def whole_masks(budget: int):
 
 def _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthreads, work) -> np.ndarray:
     """The block's bit mask of drawn positions (rows·⌈cols/64⌉·8 bytes: 1/32 of a float32 block): drawn for it
-    alone, or (inside :func:`whole_masks`) its rows of the kept band (``work``: the draws, as :func:`_sparse`
-    counted them: the same for a band of any height, each column's draws being over all its rows)."""
-    strips = -(-cols // STRIP)
+    alone, or (inside :func:`whole_masks`) its part of the kept band, whose rows span all the columns (``work``: the
+    block's draws, as :func:`_sparse` counted them).  A block takes the band's words where its columns start a
+    64-column strip and end one or the matrix (fastinit.io's blocks: whole rows, or a row's runs of a power of 2)
+    and where a row of the band fits the budget; the band's draws are the whole matrix's, whatever its height."""
+    strips, wide = -(-cols // STRIP), -(-gcols // STRIP)
     kept = _WHOLE_MASKS.get()
-    if kept is None or col0 != 0 or cols != gcols:
+    if kept is None or col0 % STRIP or cols % STRIP and col0 + cols != gcols \
+            or cols != gcols and wide * 8 > kept["budget"]:
         mask = np.zeros((rows, strips), np.uint64)
         run(_row_mask, (mask, cols, grows, row0, col0, ndraw, pos_key, sw, nthreads), work)
         return mask
@@ -296,12 +300,13 @@ def _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthread
     first = kept.get("first", 0)
     if kept.get("drawing") != drawing or not first <= row0 <= row0 + rows <= first + len(kept["mask"]):
         kept.pop("mask", None)  # (freed before the next is drawn)
-        band = min(grows, max(rows, kept["budget"] // (strips * 8)))
+        band = min(grows, max(rows, kept["budget"] // (wide * 8)))
         first = min(row0, grows - band)  # the band from this block on (the last one: up to the last row)
-        mask = np.zeros((band, strips), np.uint64)
-        run(_row_mask, (mask, cols, grows, first, 0, ndraw, pos_key, sw, nthreads), work)
+        mask = np.zeros((band, wide), np.uint64)
+        run(_row_mask, (mask, gcols, grows, first, 0, ndraw, pos_key, sw, nthreads), gcols * max(ndraw, 1))
         kept.update(drawing=drawing, mask=mask, first=first)
-    return kept["mask"][row0 - first:row0 - first + rows]
+    part = kept["mask"][row0 - first:row0 - first + rows, col0 // STRIP:col0 // STRIP + strips]
+    return part if cols == gcols else np.ascontiguousarray(part)  # (the kernels take C-order masks)
 
 
 def _refuse_beyond_memory(fn: str, global_shape, space: int) -> None:

@@ -340,6 +340,32 @@ def test_a_sparse_tensors_row_blocks_draw_its_columns_once(tmp_path, monkeypatch
     assert not np.array_equal(got["a"] == 0, got["b"] == 0)
 
 
+@pytest.mark.parametrize("block_bytes, bands", [(8 << 10, True), (8000, False)])
+def test_a_sparse_tensor_whose_rows_do_not_fit_a_block_takes_their_strips_of_the_band(tmp_path, monkeypatch,
+                                                                                      block_bytes, bands):
+    """Rows of 5000 float32 (20 KB) over half a block are written in runs of a row; runs starting a 64-column
+    strip (1024 columns at 8 KiB blocks) take their strips of one band of the whole mask (6 rows of 79 strips a
+    band: 632 bytes a row within the 4 KiB half), drawn 11 times, not 320 (each run drawing its columns over all
+    the rows); runs of 1000 columns (8000-byte blocks) start mid-strip and draw their own, as before.  Values: the
+    in-memory fill's, also for sparsity over 1/2 (the kept rows drawn) and martens_sparse_ in both layouts."""
+    from fastinit import sparsity
+
+    drawn, run = [], sparsity.run
+    monkeypatch.setattr(sparsity, "run", lambda kernel, args, work: (
+        drawn.append(args[0].shape) if kernel is sparsity._row_mask else None, run(kernel, args, work))[1])
+    specs = {"a": TensorSpec((64, 5000), "float32", "sparse_", {"sparsity": 0.3}),
+             "b": TensorSpec((64, 5000), "float32", "sparse_", {"sparsity": 0.9}),
+             "k": TensorSpec((64, 5000), "float32", "martens_sparse_", {"k": 7, "layout": "keras"}),
+             "t": TensorSpec((64, 5000), "float32", "martens_sparse_", {"k": 7})}
+    write_safetensors(tmp_path / "s.safetensors", {"a": specs["a"]}, seed=2, block_bytes=block_bytes)
+    assert drawn == ([(6, 79)] * 11 if bands else [(1, 16)] * 64 * 5)  # (5 runs a row either way)
+    write_safetensors(tmp_path / "s.safetensors", specs, seed=2, block_bytes=block_bytes)
+    got = st_numpy.load_file(tmp_path / "s.safetensors")
+    for name, spec in specs.items():
+        fill = getattr(fastinit, spec.init)
+        assert np.array_equal(got[name], fill(np.empty((64, 5000), np.float32), **spec.params, seed=2, stream=name))
+
+
 @pytest.mark.parametrize("block_bytes", [4 << 20, 1 << 20])
 def test_a_kept_sparse_mask_stays_within_half_the_block_budget(tmp_path, block_bytes):
     """The writer's Python-side memory with sparse_ tensors whose masks are kept (512 KiB each here, at most half
