@@ -1448,7 +1448,8 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=AUTO_CHUNK, kernel=No
     the same single chunk; sys.maxsize would overflow the kernel's chunk count, which then filled nothing), or
     AUTO_CHUNK for :func:`work_chunk`'s choice.
 
-    ``prm``: the float64 parameter vector (indices P0 ... P0LO).  ``kernel``: another parallel kernel
+    ``prm``: the float64 parameter vector (indices P0 ... P0LO); a constant's ``prm[P1]`` is set here, to whether
+    the block is large enough to store past the cache (:func:`streams`).  ``kernel``: another parallel kernel
     taking :func:`fill`'s arguments followed by ``extra`` (sparse_'s fill-and-zero pass).
     """
     if kernel is None:
@@ -1456,6 +1457,9 @@ def launch(flat, code, geom, kind, prm, key, stream, chunk=AUTO_CHUNK, kernel=No
     d16, d32, d64 = typed_views(flat, code)
     prm = np.asarray(prm, np.float64)
     n = math.prod(geom.shape.tolist())
+    if kind == CONSTANT:  # (every CPU constant fill: constant_'s, sparse_'s zeros)
+        prm = prm.copy()
+        prm[P1] = streams(n * flat.itemsize)
     for start in range(0, n, CALL_ELEMENTS):
         stop = min(n, start + CALL_ELEMENTS)
         item = min(int(chunk), CALL_ELEMENTS) if chunk != AUTO_CHUNK else -threads_for(n)

@@ -595,9 +595,7 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
     if target.device == "cpu" and target.size <= _cpu.SERIAL_ELEMENTS:  # a bias, a norm's weight: the same
         target.array.view(target.flat.dtype).fill(p0)  # bytes as the kernel's, without its launch (~15 us)
     elif target.size:
-        streamed = target.device == "cpu" and _cpu.streams(target.size * target.dtype.itemsize)
-        _launch(target, memory_geometry(target), _cpu.CONSTANT, _params(P0=p0, P1=float(streamed)), _NO_WORDS,
-                _NO_WORDS)
+        _launch(target, memory_geometry(target), _cpu.CONSTANT, _params(P0=p0), _NO_WORDS, _NO_WORDS)
     return out
 
 

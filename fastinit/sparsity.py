@@ -43,8 +43,8 @@ import numba
 import numpy as np
 
 from ._buffers import as_target, geometry, host_staged, memory_geometry, place_block
-from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, P1, fill_span, launch, normal_at, run, scratch, store_at,
-                   streams, threads_for, typed_views, work_chunk)
+from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, normal_at, run, scratch, store_at,
+                   threads_for, typed_views, work_chunk)
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
 from ._philox import PHILOX_ROUNDS, philox4x32, philox_block
 from ._seed import Generator, key_words, resolve_seed, stream_words
@@ -255,9 +255,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
         launch(target.flat, target.code, geom, NORMAL, prm, key, sw, kernel=_fill_sparse,
                extra=(mask, ~_U64(0) if draw_kept else _U64(0), cols, tmbase, ms0, ms1))
         return out
-    zero = np.zeros(N_PARAMS)  # +0 always; past the cache where large (the kept values are few)
-    zero[P1] = streams(target.size * target.dtype.itemsize)
-    launch(target.flat, target.code, memory_geometry(target), CONSTANT, zero, key, sw)
+    launch(target.flat, target.code, memory_geometry(target), CONSTANT, np.zeros(N_PARAMS), key, sw)  # +0 always
     run(_scatter_normal, (*typed_views(target.flat, target.code), target.code, prm, key, sw, mask, _U64(gcols),
                           _U64(geom.gbase), tmbase, ms0, ms1), target.size)
     return out

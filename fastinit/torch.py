@@ -498,9 +498,7 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
                     local.copy_(full[tuple(slice(o, o + n) for o, n in zip(offset, local.shape))])
     finally:
         TARGET_NAME.reset(named)
-    if _bumps(name, held.is_meta, not tensor.numel()):  # (as the plain tensor's fill)
-        torch.autograd.graph.increment_version(tensor)
-    return tensor
+    return _done(tensor) if _bumps(name, held.is_meta, not tensor.numel()) else tensor  # (as the plain tensor's)
 
 
 def _subclasses_to_torch(fill):

@@ -404,8 +404,9 @@ def test_a_constant_fill_streams_from_four_last_level_caches(monkeypatch, tmp_pa
         (tmp_path / f"cpu{cpu}" / "cache" / "index1" / "shared_cpu_list").unlink()
     assert _cpu.last_level_cache(str(tmp_path)) == 128 << 20
     _cpu.stream_bytes.cache_clear()
-    asked, launch = [], _cpu.launch
-    monkeypatch.setattr(_cpu, "launch", lambda *a, **k: (asked.append(a[4][_cpu.P1]), launch(*a, **k))[1])
+    asked, run = [], _cpu.run  # (the kernel's prm: its P1 set by launch, for every CPU constant fill)
+    monkeypatch.setattr(_cpu, "run", lambda kernel, args, work: (asked.append(args[5][_cpu.P1]), run(kernel, args,
+                                                                                                    work))[1])
     monkeypatch.setattr(_cpu, "stream_bytes", lambda: 1 << 20)
     for shape, dt in [((1 << 18,), np.float32), (((1 << 18) - 1,), np.float32), ((512, 512), np.float16),
                       ((512, 1024), ml_dtypes.bfloat16), ((1 << 17,), np.float64), (((1 << 17) - 1,), np.float64)]:
