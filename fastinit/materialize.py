@@ -13,7 +13,8 @@ fastinit's kernels with the law the module's own initialization gives it (``sche
 a common convention (``"gpt2"``, ``"llama"``).  The stream of every tensor is its fully qualified
 name (``model.named_parameters()``), so its values are a pure function of (seed, name, element
 index): they do not depend on construction order, on which other modules exist, or on sharding
-(``placement=`` fills a local shard with exactly its slice of the full tensor).  Modules without a
+(``placement=`` fills a local shard with exactly its slice of the full tensor, and a DTensor's ranks — FSDP2,
+tensor parallelism — each their shard's block).  Modules without a
 rule fall back to their own ``reset_parameters()`` (in a Hugging Face model: its ``_init_weights(module)``, which
 also computes a meta-built model's rotary ``inv_freq`` and position ids) under a seed derived from (seed, module
 name); nothing is ever left uninitialized (docs/materialize.md).
@@ -209,11 +210,22 @@ XAVIER_UNIFORM = _scaled("xavier_uniform_", "xavier_uniform")
 XAVIER_NORMAL = _scaled("xavier_normal_", "xavier_normal")
 
 
+def _zero_row(t: torch.Tensor, row: int) -> None:
+    """Row ``row`` of ``t`` set to zero; of a DTensor (whose rows are global), by the rank whose shard holds it,
+    in its local tensor (indexing the DTensor would write a redistributed copy)."""
+    if not _ft()._dtensor(t):
+        t.detach()[row].zero_()
+        return
+    local, offset = _ft()._local_block(t, "materialize")
+    if local is not None and 0 <= row - offset[0] < local.shape[0]:
+        local[row - offset[0]].zero_()
+
+
 def _embedding(std: float, padding_idx: int | None) -> _Method:
     def fill(t, seed, stream, place):
         _ft().normal_(t, 0.0, std, seed=seed, stream=stream, **place)
         if padding_idx is not None:  # the module's own (local) row index, also in a vocabulary shard
-            t.detach()[padding_idx].zero_()
+            _zero_row(t, padding_idx)
     pad = "" if padding_idx is None else ", padding row 0"
     return _Method(f"normal(0, {std:.4g}){pad}", fill, law=("embedding", std, padding_idx))
 
@@ -1582,6 +1594,20 @@ def _new_dtype(t: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
     return dtype if dtype is not None and t.is_floating_point() else t.dtype
 
 
+def _check_dtensor(e: "_Entry", device: torch.device, dtype: torch.dtype | None) -> None:
+    """A DTensor (FSDP2's ``fully_shard``, ``parallelize_module``) is allocated on its mesh's device type, and only
+    when meta: an allocated one is filled in place (FSDP2 keeps its own storage of a shard, which it re-reads from
+    the module once, at its first forward)."""
+    mesh = e.tensor.device_mesh.device_type
+    if device.type != mesh:
+        raise ValueError(f"materialize: {e.name} is a DTensor on a {mesh!r} device mesh; give device={mesh!r}, where "
+                         f"its ranks hold their shards, not {str(device)!r}")
+    if not e.tensor.is_meta and _needs_new(e.tensor, device, dtype):
+        raise ValueError(f"materialize: {e.name} is an allocated DTensor ({e.tensor.dtype}, {e.tensor.device}), "
+                         f"which materialize fills in place, not on {str(device)!r} as {_new_dtype(e.tensor, dtype)}; "
+                         "move or cast the sharded model first (model.to(...): FSDP2 moves its shards with it)")
+
+
 def _needs_new(t: torch.Tensor, device: torch.device, dtype: torch.dtype | None) -> bool:
     return t.is_meta or t.device != device or _new_dtype(t, dtype) != t.dtype
 
@@ -1596,7 +1622,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     ----------
     module : torch.nn.Module
         Built on ``torch.device("meta")`` (allocated here) or already materialized (re-initialized in
-        place; the Parameter objects stay the same when device and dtype do not change).
+        place; the Parameter objects stay the same when device and dtype do not change).  Its parameters may be
+        DTensors (``fully_shard``, ``parallelize_module``): each rank allocates and fills its shards with their
+        blocks of the unsharded values (docs/materialize.md, Sharding).
     seed : int in [0, 2**64), optional
         ``None`` draws one 63-bit seed from torch's global generator (``torch.manual_seed`` makes it
         reproducible); the summary records it.  Each tensor's stream is its qualified name.
@@ -1674,6 +1702,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     raise TypeError(f"{name!r} of {type(m).__name__} is an uninitialized lazy parameter: run a "
                                      "forward pass (or build the non-lazy module) before materialize")
                 entries[id(t)] = _Entry(name, kind, t, m, prefix, (), was_meta=t.is_meta)
+    for e in entries.values():
+        if _ft()._dtensor(e.tensor):
+            _check_dtensor(e, dev, dtype)
     aliases: dict = {}
     for name, t in [*module.named_parameters(remove_duplicate=False), *module.named_buffers(remove_duplicate=False)]:
         if entries[id(t)].name != name:
@@ -1703,6 +1734,9 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         for n, spec in specs.items():
             if spec is not None:
                 e = by_name[n]
+                if _ft()._dtensor(e.tensor):
+                    raise TypeError(f"placement given for {n}, a DTensor: it carries its own placement (its mesh and "
+                                    "placements), by which each rank receives its shard of the unsharded values")
                 e.place = _check_place(n, tuple(e.tensor.shape), spec)
                 shapes[id(e.tensor)] = e.place["global_shape"]
     ctx = _Context(scheme, shapes)
@@ -1887,12 +1921,6 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     checked = set()
     for e in entries.values():
         if e.method is not None:
-            if _ft()._dtensor(e.tensor):
-                raise TypeError(f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label}) is a DTensor: "
-                                "materialize fills plain tensors; materialize the model before sharding it "
-                                "(fully_shard shards its values), or each rank's local modules with placement= "
-                                "(docs/materialize.md, Sharding); fastinit.torch's initializers fill an allocated "
-                                "DTensor shard by shard")
             new_dtype = _new_dtype(e.tensor, dtype)
             key = None if e.method.law is None else (e.method.law, tuple(e.tensor.shape), new_dtype,
                                                      tuple((k, tuple(v)) for k, v in sorted(e.place.items())))
@@ -1931,9 +1959,10 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                         keep = not t.is_meta and (e.method is None or e.method is _KEEP)
                         if keep:
                             data = t.detach().to(dev, dt)
-                        elif t.stride() == _c_strides(tuple(t.shape)):  # row-major (not a 1x1 channels_last
-                            # kernel, contiguous too): torch.empty, without empty_like's Python reference path
-                            # for meta sources (16 us a tensor, a quarter of a small model's time)
+                        elif not _ft()._dtensor(t) and t.stride() == _c_strides(tuple(t.shape)):  # row-major (not
+                            # a 1x1 channels_last kernel, contiguous too): torch.empty, without empty_like's Python
+                            # reference path for meta sources (16 us a tensor, a quarter of a small model's time); a
+                            # DTensor by empty_like (its mesh and placements, its local shard)
                             data = torch.empty(t.shape, dtype=dt, device=dev)
                         else:
                             data = torch.empty_like(t, dtype=dt, device=dev)

@@ -423,6 +423,35 @@ def _dtensor(tensor) -> bool:
     return module is not None and isinstance(tensor, getattr(module, "DTensor", ()))
 
 
+def _local_block(tensor, name: str) -> tuple:
+    """A DTensor's local tensor and its offset in the global tensor, ``(None, None)`` on a rank outside its mesh.
+    Placements ``Shard(dim)`` (even or uneven) and ``Replicate`` (a local tensor is one block of the global one);
+    others are refused (TypeError, ``name`` the caller)."""
+    from torch.distributed.tensor import Replicate, Shard
+
+    try:  # (torch's own helper, as its checkpointing places shards; private)
+        from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    except ImportError:
+        raise TypeError(f"{name}: this torch {torch.__version__} has no torch.distributed.tensor._utils."
+                        "compute_local_shape_and_global_offset, which fastinit places a DTensor's shard by; initialize "
+                        "its local tensor with global_shape= and offset=") from None
+
+    odd = [p for p in tensor.placements if not (type(p) is Shard or isinstance(p, Replicate))]
+    if odd:
+        raise TypeError(f"{name}: a DTensor placed {odd[0]!r} (placements {tuple(tensor.placements)!r}) has no one "
+                        "block of the global tensor on a rank; fastinit fills DTensors placed Shard(dim) or "
+                        "Replicate (redistribute it, or initialize it before sharding)")
+    if tensor.device_mesh.get_coordinate() is None:
+        return None, None
+    with torch.no_grad():
+        local = tensor.to_local()  # (under no_grad: the local tensor itself, not an autograd view of it)
+    shape, offset = compute_local_shape_and_global_offset(tensor.shape, tensor.device_mesh, tensor.placements)
+    if tuple(shape) != tuple(local.shape):
+        raise ValueError(f"{name}: the DTensor's local tensor has shape {tuple(local.shape)}, where its placements "
+                         f"{tuple(tensor.placements)!r} on its mesh give {tuple(shape)}")
+    return local, tuple(offset)
+
+
 def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dict) -> torch.Tensor:
     """A sampler ``fill`` on a DTensor: its local tensor filled as the block at the local shard's offset of the
     global tensor (``global_shape=`` / ``offset=``), so every rank writes its part of one unsharded fill, the same
@@ -449,28 +478,7 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
     if any(v is not None for v in placed):
         raise TypeError(f"{name}: a DTensor carries its own placement; global_shape= and offset= are its global "
                         "shape and its local shard's offset, not arguments")
-    from torch.distributed.tensor import Replicate, Shard
-
-    try:  # (torch's own helper, as its checkpointing places shards; private)
-        from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
-    except ImportError:
-        raise TypeError(f"{name}: this torch {torch.__version__} has no torch.distributed.tensor._utils."
-                        "compute_local_shape_and_global_offset, which fastinit places a DTensor's shard by; initialize "
-                        "its local tensor with global_shape= and offset=") from None
-
-    odd = [p for p in tensor.placements if not (type(p) is Shard or isinstance(p, Replicate))]
-    if odd:
-        raise TypeError(f"{name}: a DTensor placed {odd[0]!r} (placements {tuple(tensor.placements)!r}) has no one "
-                        "block of the global tensor on a rank; fastinit fills DTensors placed Shard(dim) or "
-                        "Replicate (redistribute it, or initialize it before sharding)")
-    local = None
-    if tensor.device_mesh.get_coordinate() is not None:
-        with torch.no_grad():
-            local = tensor.to_local()  # (under no_grad: the local tensor itself, not an autograd view of it)
-        shape, offset = compute_local_shape_and_global_offset(tensor.shape, tensor.device_mesh, tensor.placements)
-        if tuple(shape) != tuple(local.shape):
-            raise ValueError(f"{name}: the DTensor's local tensor has shape {tuple(local.shape)}, where its placements "
-                             f"{tuple(tensor.placements)!r} on its mesh give {tuple(shape)}")
+    local, offset = _local_block(tensor, name)
     whole = "global_shape" in signature.parameters  # (orthogonal_, delta_orthogonal_: no shards)
     held = tensor if local is None else local
 
@@ -482,7 +490,7 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
         if local is None or whole:  # every check on the global shape, nothing drawn
             call(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"))
         else:  # draws its seed itself where the shard has elements
-            call(local, global_shape=tuple(tensor.shape), offset=tuple(offset))
+            call(local, global_shape=tuple(tensor.shape), offset=offset)
         # The seed the unsharded fill draws (checked: its arguments passed), which no fill drew here; it draws one
         # where it writes values, but for uniform_ with a == b (a constant)
         constant = name == "uniform_" and _real(arguments.get("a", 0.0), "a", name) == _real(arguments.get("b", 1.0),

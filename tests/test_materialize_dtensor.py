@@ -1,0 +1,264 @@
+"""materialize of models whose parameters are DTensors (FSDP2's ``fully_shard``, tensor parallelism's
+``parallelize_module``): each rank's shard holds its block of the unsharded model's values, and what materialize
+cannot do is refused before any change.  Ranks are simulated one at a time on torch's fake process group; one test
+trains a real two-process FSDP2 model (gloo) against the unsharded one."""
+import contextlib
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+dist = pytest.importorskip("torch.distributed")
+if not dist.is_available():
+    pytest.skip("torch.distributed not built", allow_module_level=True)
+
+from torch.distributed.device_mesh import DeviceMesh, init_device_mesh  # noqa: E402
+from torch.distributed.fsdp import fully_shard  # noqa: E402
+from torch.distributed.tensor import DTensor, Shard  # noqa: E402
+from torch.distributed.tensor._utils import compute_local_shape_and_global_offset  # noqa: E402
+from torch.testing._internal.distributed.fake_pg import FakeStore  # noqa: E402
+
+from fastinit.torch import materialize  # noqa: E402
+
+# torch's own, where a fallback's torch.nn.init call draws on a DTensor of a CPU mesh
+pytestmark = pytest.mark.filterwarnings("ignore:DTensor random operators may not have complete support")
+
+
+@contextlib.contextmanager
+def _rank(rank: int, world: int):
+    dist.init_process_group("fake", store=FakeStore(), rank=rank, world_size=world)
+    # DTensor's sharding cache holds output specs by equal meshes, which a simulated rank's are to the last one's
+    # (their coordinate, its own)
+    torch._C._clear_DTensor_sharding_propagator_cache()
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
+
+
+def _block(t: DTensor) -> tuple:
+    shape, offset = compute_local_shape_and_global_offset(t.shape, t.device_mesh, t.placements)
+    return tuple(slice(o, o + n) for o, n in zip(offset, shape))
+
+
+def _assert_blocks_of(model: nn.Module, ref: nn.Module, skip: tuple = ()) -> int:
+    """Every DTensor of ``model`` (but those named in ``skip``) holds its block of ``ref``'s tensor of the same name,
+    bit for bit; plain tensors equal; returns how many DTensors were compared."""
+    want = dict(ref.named_parameters()) | dict(ref.named_buffers())
+    got = dict(model.named_parameters()) | dict(model.named_buffers())
+    assert got.keys() == want.keys()
+    sharded = 0
+    for name, t in got.items():
+        if name in skip:
+            continue
+        if isinstance(t, DTensor):
+            sharded += 1
+            assert torch.equal(t.to_local().detach(), want[name].detach()[_block(t)]), name
+        else:
+            assert torch.equal(t.detach(), want[name].detach()), name
+    return sharded
+
+
+class Scale(nn.Module):
+    """No rule of materialize's: its reset_parameters() fills it (a fallback)."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(n))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.uniform_(self.w, 2.0, 3.0)
+
+
+def _net(padding_idx: int) -> nn.Sequential:
+    return nn.Sequential(nn.Embedding(10, 8, padding_idx=padding_idx), nn.Linear(8, 5), nn.LayerNorm(5),
+                         nn.Linear(5, 3), nn.BatchNorm1d(3), Scale(7))
+
+
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16])
+def test_an_fsdp2_meta_models_shards_are_the_unsharded_models_blocks(dtype):
+    """Uneven shards (10 rows over 3 ranks: 4, 4, 2), the embedding's padding row zeroed by the rank holding it
+    (indexing the DTensor zeroed a copy), buffers; seed=None draws on every rank the seed the unsharded model
+    draws."""
+    for padding_idx in (5, 9):  # on rank 1; on rank 2, its last row
+        with torch.device("meta"):
+            ref = _net(padding_idx)
+        torch.manual_seed(0)
+        seed = materialize(ref, dtype=dtype).seed
+        for rank in range(3):
+            with _rank(rank, 3):
+                with torch.device("meta"):
+                    m = _net(padding_idx)
+                for sub in m[:4]:
+                    fully_shard(sub)
+                fully_shard(m)
+                torch.manual_seed(0)
+                summary = materialize(m, dtype=dtype)
+                assert summary.seed == seed
+                assert _assert_blocks_of(m, ref, skip=("5.w",)) == 9  # (5.w: its fallback draws from torch)
+                assert summary["0.weight"].numel == 80 and summary["0.weight"].method == "normal(0, 1), padding row 0"
+                weight = m[0].weight
+                assert weight.to_local().dtype == (dtype or torch.float32) and weight.requires_grad
+                rows = _block(weight)[0]
+                zero = [i for i, row in enumerate(weight.to_local()) if not row.any()]
+                assert zero == ([padding_idx - rows.start] if rows.start <= padding_idx < rows.stop else [])
+
+
+def test_a_fallbacks_dtensor_is_filled_by_its_own_reset_parameters():
+    with _rank(1, 3):
+        with torch.device("meta"):
+            m = nn.Sequential(nn.Linear(4, 7), Scale(7))
+        fully_shard(m)
+        summary = materialize(m, seed=0)
+        assert summary["1.w"].method == "Scale.reset_parameters()" and summary.fallbacks == {"1": "Scale"}
+        local = m[1].w.to_local()
+        assert local.shape == (3,) and bool(((local >= 2) & (local < 3)).all())
+
+
+@pytest.mark.parametrize("scheme", ["hf", "llama"])
+def test_a_hugging_face_model_under_fsdp2(scheme):
+    """Each decoder layer and the model sharded, as in FSDP2's recipes; the model's own init's laws ("hf") too."""
+    transformers = pytest.importorskip("transformers")
+    config = transformers.LlamaConfig(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=2,
+                                      num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=False)
+    with torch.device("meta"):
+        ref = transformers.LlamaForCausalLM(config)
+    materialize(ref, seed=1, scheme=scheme)
+    for rank in range(2):
+        with _rank(rank, 2):
+            with torch.device("meta"):
+                m = transformers.LlamaForCausalLM(config)
+            for layer in m.model.layers:
+                fully_shard(layer)
+            fully_shard(m)
+            materialize(m, seed=1, scheme=scheme)
+            assert _assert_blocks_of(m, ref) == len(list(ref.parameters()))
+
+
+def test_tensor_parallel_shards_are_the_unsharded_models_blocks():
+    """parallelize_module's placements: Shard(0) (column-wise Linear, row-wise Embedding), Shard(1), Replicate."""
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+    def net():
+        return nn.ModuleDict({"wte": nn.Embedding(12, 6, padding_idx=8), "up": nn.Linear(6, 10),
+                              "down": nn.Linear(10, 6), "norm": nn.LayerNorm(6)})
+
+    plan = {"wte": RowwiseParallel(), "up": ColwiseParallel(), "down": RowwiseParallel()}
+    with torch.device("meta"):
+        ref = net()
+    materialize(ref, seed=2)
+    for rank in range(2):
+        with _rank(rank, 2):
+            with torch.device("meta"):
+                m = net()
+            parallelize_module(m, init_device_mesh("cpu", (2,)), plan)
+            materialize(m, seed=2)
+            assert _assert_blocks_of(m, ref) == 5  # (the LayerNorm's stay plain tensors)
+            assert {str(p.placements) for p in m.parameters() if isinstance(p, DTensor)} == \
+                {"(Shard(dim=0),)", "(Shard(dim=1),)", "(Replicate(),)"}
+
+
+def test_what_materialize_cannot_do_with_dtensors_is_refused_before_any_change():
+    from torch.distributed.tensor.parallel import ColwiseParallel, parallelize_module
+
+    with _rank(0, 4):
+        with torch.device("meta"):
+            m = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 2))
+        fully_shard(m, mesh=init_device_mesh("cpu", (4,)))
+        with pytest.raises(TypeError, match=r"placement given for 0.weight, a DTensor: it carries its own placement"):
+            materialize(m, seed=0, placement={"0.weight": ((8, 4), (0, 0))})
+        assert all(p.is_meta for p in m.parameters())
+        cuda = nn.Linear(4, 8, device="meta")  # (no GPU needed: nothing is allocated on it)
+        on_cuda = DeviceMesh("cuda", [0, 1, 2, 3])
+        cuda.weight = nn.Parameter(DTensor.from_local(torch.empty(2, 4, device="meta"), on_cuda, [Shard(0)],
+                                                      run_check=False, shape=(8, 4), stride=(4, 1)))
+        with pytest.raises(ValueError, match=r"weight is a DTensor on a 'cuda' device mesh; give device='cuda'"):
+            materialize(cuda, seed=0)
+        assert all(p.is_meta for p in cuda.parameters())
+        materialize(m, seed=0)
+        before = [p.to_local().clone() for p in m.parameters()]
+        with pytest.raises(ValueError, match=r"0.weight is an allocated DTensor \(torch.float32, cpu\), which "
+                                             r"materialize fills in place, not on 'cpu' as torch.float64"):
+            materialize(m, seed=1, dtype=torch.float64)
+        assert all(torch.equal(p.to_local(), b) for p, b in zip(m.parameters(), before))
+    with _rank(0, 4):  # FSDP2 over tensor parallelism: strided shards, whose rows are not one block
+        mesh = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
+        with torch.device("meta"):
+            m = nn.Sequential(nn.Linear(4, 8))
+        parallelize_module(m, mesh["tp"], {"0": ColwiseParallel()})
+        fully_shard(m, mesh=mesh["dp"])
+        with pytest.raises(TypeError, match=r"materialize: 0.weight \(.*Linear, kaiming_uniform\(a=√5\)\): "
+                                            r"kaiming_uniform_: a DTensor placed _StridedShard"):
+            materialize(m, seed=0)
+        assert all(p.is_meta for p in m.parameters())
+
+
+_TRAIN = """
+import sys, torch, torch.distributed as dist
+from torch import nn
+from torch.distributed.fsdp import fully_shard
+from fastinit.torch import materialize
+
+def net():
+    return nn.Sequential(nn.Embedding(7, 8, padding_idx=5), nn.Linear(8, 5), nn.GELU(), nn.LayerNorm(5),
+                         nn.Linear(5, 3))
+
+def train(m):
+    x = torch.tensor([[0, 5, 6, 1]])
+    out = m(x)
+    out.sum().backward()
+    torch.optim.SGD(m.parameters(), lr=0.1).step()
+    return out.detach(), m(x).detach()
+
+rank, world, port = map(int, sys.argv[1:])
+dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+with torch.device("meta"):
+    m, ref = net(), net()
+for sub in m:
+    if isinstance(sub, nn.Linear):
+        fully_shard(sub)
+fully_shard(m)
+materialize(m, seed=3, dtype=torch.float64)
+materialize(ref, seed=3, dtype=torch.float64)
+assert m[1].weight.to_local().shape == ((3, 8) if rank == 0 else (2, 8))  # uneven: FSDP2 pads its own copy
+first, second = train(m)
+want_first, want_second = train(ref)
+m.reshard()
+assert torch.equal(first, want_first), (first, want_first)  # the initialization: the same bits
+assert torch.allclose(second, want_second, rtol=1e-12, atol=1e-12)  # (gradients summed in another order)
+for (name, p), q in zip(m.named_parameters(), ref.parameters()):
+    assert torch.allclose(p.full_tensor(), q, rtol=1e-12, atol=1e-12), name
+print("rank", rank, "trained as the unsharded model")
+dist.destroy_process_group()
+"""
+
+
+def test_fsdp2_on_two_processes_trains_as_the_unsharded_model(tmp_path):
+    """A real process group (gloo, two processes): FSDP2 re-reads the module's new shards at its first forward
+    (padding rank 0's uneven one into its own storage); the forward of the materialized model is the unsharded
+    one's, bit for bit, and an SGD step stays with it."""
+    import socket
+
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(_TRAIN))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1])}
+    procs = [subprocess.Popen([sys.executable, str(script), str(rank), "2", str(port)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env={**os.environ, **env}) for rank in range(2)]
+    try:
+        outs = [p.communicate(timeout=240) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for rank, (p, (out, err)) in enumerate(zip(procs, outs)):
+        assert p.returncode == 0, err[-3000:]
+        assert out.split("\n")[-2] == f"rank {rank} trained as the unsharded model"
