@@ -54,7 +54,7 @@ from ._cpu import one_thread
 from ._seed import _check_u64, hash64
 from .fans import fans
 from .init import _float, _is_real
-from .structured import check_by_empty_fill
+from .structured import WHOLE_TENSOR, _unwrapped, check_by_empty_fill, position_free
 
 __all__ = ["RESIDUAL_PROJECTIONS", "SHORTCUTS", "MaterializeSummary", "ParamRecord", "Scheme", "materialize"]
 
@@ -689,10 +689,12 @@ def _bound(fn) -> dict:
     return out
 
 
-def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
+def _callable_method(fn: Callable, name: str, placed: bool, sharded: bool = False) -> _Method:
     """``fn`` as an override: handed the keywords of ``seed``, ``stream``, ``global_shape``, ``offset`` it takes
-    (all of them through ``**kwargs``) and does not bind already; repeatable (``pure``: filled before a fallback
-    that reads its tensor too) where it names ``seed`` and does not bind it to None (a fresh seed each call)."""
+    (all of them through ``**kwargs``) and does not bind already; fastinit's NumPy-level initializers on a DTensor
+    (``sharded``) get its local shard, placed by those keywords (a constant, as it is).  Repeatable (``pure``: filled
+    before a fallback that reads its tensor too) where it names ``seed`` and does not bind it to None (a fresh seed
+    each call)."""
     bound = _bound(fn)
     try:
         params = list(inspect.signature(fn).parameters.values())
@@ -702,16 +704,28 @@ def _callable_method(fn: Callable, name: str, placed: bool) -> _Method:
     keys = {"seed", "stream", "global_shape", "offset"}
     accepted = (keys if params is None or any(p.kind is p.VAR_KEYWORD for p in params) else keys & named) \
         - bound.keys()
-    if placed and not {"global_shape", "offset"} <= accepted:
-        raise ValueError(f"overrides: the initializer for {name!r} takes no global_shape=/offset= keywords, so it "
-                         f"cannot fill the shard that placement gives {name!r}")
-    label = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None) or repr(fn)
     numpy_view = _wants_numpy(fn)
+    base = _unwrapped(fn)[0]
+    if sharded and numpy_view and base in WHOLE_TENSOR:
+        raise ValueError(f"overrides: fastinit.{base.__name__} for {name!r}, a DTensor: its values depend on the "
+                         f"whole tensor, which a rank's shard is not; give fastinit.torch.{base.__name__} (whole on "
+                         "each rank, or torch's for the constants)")
+    anywhere = position_free(fn)  # (a constant: the local shard filled as it is)
+    if (placed or sharded and numpy_view and not anywhere) and not {"global_shape", "offset"} <= accepted:
+        raise ValueError(f"overrides: the initializer for {name!r} takes no global_shape=/offset= keywords, so it "
+                         f"cannot fill its shard ({'placement=' if placed else 'a DTensor'}'s)")
+    label = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None) or repr(fn)
 
     def fill(t, seed, stream, place):
         kw = {k: v for k, v in dict(seed=seed, stream=stream, **place).items() if k in accepted}
         if numpy_view:
-            fn(_ft().as_numpy(t), **kw)
+            held = t
+            if _ft()._dtensor(t):  # its local shard, as the block at its offset of the global tensor
+                held, offset = _ft()._local_block(t, f"materialize: overrides for {name!r}")
+                if not anywhere:
+                    kw = {**kw, "global_shape": tuple(t.shape), "offset": offset}
+            if held is not None:
+                fn(_ft().as_numpy(held), **kw)
             torch.autograd.graph.increment_version(t)
         else:
             fn(t, **kw)
@@ -1825,7 +1839,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 raise ValueError(f"overrides: 'keep' for {qualified if via else e.name!r}, a meta tensor with no "
                                  "values to keep")
         else:
-            method = _callable_method(value, e.name, bool(e.place))
+            method = _callable_method(value, e.name, bool(e.place), _ft()._dtensor(e.tensor))
         e.method, e.at = method, None
     unused = [key for i, (key, _) in enumerate(rules) if i not in used and i not in hidden]
     if unused:

@@ -122,6 +122,39 @@ def test_a_fallbacks_dtensor_is_filled_by_its_own_reset_parameters():
         assert local.shape == (3,) and bool(((local >= 2) & (local < 3)).all())
 
 
+def test_overrides_fill_a_dtensor_as_the_unsharded_tensor():
+    """fastinit's NumPy-level initializers fill the local shard at its offset (their global_shape= / offset=),
+    fastinit.torch's take the DTensor, a user's callable gets the DTensor; one with no global_shape= is refused."""
+    import functools
+
+    import fastinit
+    import fastinit.torch as ft
+
+    overrides = {"1.weight": functools.partial(fastinit.normal_, std=0.5), "3.weight": ft.xavier_uniform_,
+                 "1.bias": lambda t: t.fill_(0.25), "3.bias": functools.partial(fastinit.constant_, val=0.5)}
+    with torch.device("meta"):
+        ref = _net(0)
+    materialize(ref, seed=6, overrides=overrides)
+    for rank in range(3):
+        with _rank(rank, 3):
+            with torch.device("meta"):
+                m = _net(0)
+            fully_shard(m)
+            summary = materialize(m, seed=6, overrides=overrides)
+            assert _assert_blocks_of(m, ref, skip=("5.w",)) == 9
+            assert summary["1.weight"].method == "override normal_"
+            with torch.device("meta"):
+                m = _net(0)
+            fully_shard(m)
+            with pytest.raises(ValueError, match=r"fastinit.orthogonal_ for '3.weight', a DTensor: its values depend "
+                                                 r"on the whole tensor, .* give fastinit.torch.orthogonal_"):
+                materialize(m, seed=6, overrides={"3.weight": fastinit.orthogonal_})
+            with pytest.raises(ValueError, match=r"the initializer for '3.weight' takes no global_shape=/offset= "
+                                                 r"keywords, so it cannot fill its shard \(a DTensor's\)"):
+                materialize(m, seed=6, overrides={"3.weight": fastinit.prior_bias_})
+            assert all(p.is_meta for p in m.parameters())
+
+
 @pytest.mark.parametrize("scheme", ["hf", "llama"])
 def test_a_hugging_face_model_under_fsdp2(scheme):
     """Each decoder layer and the model sharded, as in FSDP2's recipes; the model's own init's laws ("hf") too."""
