@@ -1608,6 +1608,14 @@ def _new_dtype(t: torch.Tensor, dtype: torch.dtype | None) -> torch.dtype:
     return dtype if dtype is not None and t.is_floating_point() else t.dtype
 
 
+def _written(t: torch.Tensor) -> int:
+    """The bytes this process writes to ``t`` (the progress bar's): of a DTensor, its local shard's."""
+    if _ft()._dtensor(t):
+        with torch.no_grad():
+            t = t.to_local()
+    return t.numel() * t.element_size()
+
+
 def _check_dtensor(e: "_Entry", device: torch.device, dtype: torch.dtype | None) -> None:
     """A DTensor (FSDP2's ``fully_shard``, ``parallelize_module``) is allocated on its mesh's device type, and only
     when meta: an allocated one is filled in place (FSDP2 keeps its own storage of a shard, which it re-reads from
@@ -2001,7 +2009,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     # 5. Fill: per module in reverse pre-order (rules, or the module's own reset_parameters), then overrides.
     summary = MaterializeSummary(seed, scheme, str(dev))
     done: dict = {}
-    total = sum(e.tensor.numel() * e.tensor.element_size() for e in entries.values()
+    total = sum(_written(e.tensor) for e in entries.values()
                 if e.method is not None or id(e.owner) in fallback_mods)
     bar = None
     if progress or progress is None and sum(e.tensor.numel() for e in entries.values()
@@ -2022,7 +2030,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
             method.fill(e.tensor, seed, e.name, e.place)
         done[id(e.tensor)] = (method.label, time.perf_counter() - t0)
         if bar is not None and counted:
-            bar.update(e.tensor.numel() * e.tensor.element_size())
+            bar.update(_written(e.tensor))
 
     pending: list = []
 
@@ -2110,7 +2118,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                         done[id(e.tensor)] = (f"{e.method.label}, then {label}", dt)
                 summary.fallbacks[prefix] = type(m).__name__ if hf is None else f"{type(m).__name__}, by {label}"
                 if bar is not None:
-                    bar.update(sum(e.tensor.numel() * e.tensor.element_size() for e in changed if e.method is None))
+                    bar.update(sum(_written(e.tensor) for e in changed if e.method is None))
                 stale = [e for e in watched if id(e.tensor) not in done]
                 if stale:
                     replaced = [e.name for e in stale if not _registered(e)]

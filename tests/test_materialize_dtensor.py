@@ -155,6 +155,30 @@ def test_overrides_fill_a_dtensor_as_the_unsharded_tensor():
             assert all(p.is_meta for p in m.parameters())
 
 
+def test_the_progress_bar_counts_the_bytes_a_rank_writes(monkeypatch):
+    auto = pytest.importorskip("tqdm.auto")
+    seen = []
+
+    class Bar:
+        def __init__(self, total, **kw):
+            seen.append(total)
+
+        def update(self, n):
+            seen.append(n)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(auto, "tqdm", Bar)
+    with _rank(2, 3):
+        with torch.device("meta"):
+            m = nn.Sequential(nn.Linear(8, 10), Scale(7))
+        fully_shard(m)
+        materialize(m, seed=0, progress=True)
+    # rank 2 of 3 holds 2 of 10 rows (64 + 8 bytes) and 1 of 7 elements (4 bytes, its fallback's)
+    assert seen[0] == 76 and sorted(seen[1:]) == [4, 8, 64]
+
+
 @pytest.mark.parametrize("scheme", ["hf", "llama"])
 def test_a_hugging_face_model_under_fsdp2(scheme):
     """Each decoder layer and the model sharded, as in FSDP2's recipes; the model's own init's laws ("hf") too."""
