@@ -1617,13 +1617,13 @@ def _written(t: torch.Tensor) -> int:
 
 
 def _check_dtensor(e: "_Entry", device: torch.device, dtype: torch.dtype | None) -> None:
-    """A DTensor (FSDP2's ``fully_shard``, ``parallelize_module``) is allocated on its mesh's device type, and only
-    when meta: an allocated one is filled in place (FSDP2 keeps its own storage of a shard, which it re-reads from
-    the module once, at its first forward)."""
+    """A DTensor (FSDP2's ``fully_shard``, ``parallelize_module``) is allocated on its mesh's device type or on the
+    CPU (FSDP2's CPU offloading keeps the shards there), and only when meta: an allocated one is filled in place
+    (FSDP2 keeps its own storage of a shard, which it re-reads from the module once, at its first forward)."""
     mesh = e.tensor.device_mesh.device_type
-    if device.type != mesh:
+    if device.type not in (mesh, "cpu"):
         raise ValueError(f"materialize: {e.name} is a DTensor on a {mesh!r} device mesh; give device={mesh!r}, where "
-                         f"its ranks hold their shards, not {str(device)!r}")
+                         f"its ranks hold their shards (or 'cpu', for FSDP2's CPU offloading), not {str(device)!r}")
     if not e.tensor.is_meta and _needs_new(e.tensor, device, dtype):
         raise ValueError(f"materialize: {e.name} is an allocated DTensor ({e.tensor.dtype}, {e.tensor.device}), "
                          f"which materialize fills in place, not on {str(device)!r} as {_new_dtype(e.tensor, dtype)}; "
