@@ -624,10 +624,14 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
         written = [i for i, x in enumerate(originals) if entries[id(x)].method is placeholder]
         drawn = {b: entries[id(x)].name for b, x in vectors.items() if entries[id(x)].method is placeholder}
         missing = [type(p).__name__ for p in chain if not hasattr(p, "right_inverse")]
+        where = f"{name.rpartition('.')[0] or '<root>'}.parametrizations.{local}'s original tensors"
         if written and missing:
             raise ValueError(f"{name} is parametrized by {missing}, which define no right_inverse, so materialize "
-                             f"cannot set it from its rule; give {name.rpartition('.')[0] or '<root>'}."
-                             f"parametrizations.{local}'s original tensors overrides")
+                             f"cannot set it from its rule; give {where} overrides")
+        if written and any(_ft()._dtensor(x) for x in originals):
+            raise ValueError(f"{name} is parametrized, and its originals are DTensors, which its right_inverse cannot "
+                             f"set from the whole weight; give {where} overrides, or register the parametrization "
+                             "after materialize")
 
         def fill(t, seed, stream, place):
             value = torch.empty(shape, dtype=t.dtype, device=t.device)
@@ -696,6 +700,7 @@ def _callable_method(fn: Callable, name: str, placed: bool, sharded: bool = Fals
     before a fallback that reads its tensor too) where it names ``seed`` and does not bind it to None (a fresh seed
     each call)."""
     bound = _bound(fn)
+    label = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None) or repr(fn)
     try:
         params = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
@@ -708,13 +713,16 @@ def _callable_method(fn: Callable, name: str, placed: bool, sharded: bool = Fals
     base = _unwrapped(fn)[0]
     if sharded and numpy_view and base in WHOLE_TENSOR:
         raise ValueError(f"overrides: fastinit.{base.__name__} for {name!r}, a DTensor: its values depend on the "
-                         f"whole tensor, which a rank's shard is not; give fastinit.torch.{base.__name__} (whole on "
-                         "each rank, or torch's for the constants)")
+                         f"whole tensor, which a rank's shard is not; give fastinit.torch.{base.__name__}, which fills "
+                         "each rank's block of it")
+    if sharded and numpy_view and "seed" in bound and bound["seed"] is None:
+        raise ValueError(f"overrides: fastinit.{label} for {name!r}, a DTensor, binds seed=None: a rank whose shard is "
+                         "empty would draw no seed from fastinit's generator and fall out of step with the others; "
+                         "bind a seed, or leave seed= to materialize")
     anywhere = position_free(fn)  # (a constant: the local shard filled as it is)
     if (placed or sharded and numpy_view and not anywhere) and not {"global_shape", "offset"} <= accepted:
         raise ValueError(f"overrides: the initializer for {name!r} takes no global_shape=/offset= keywords, so it "
                          f"cannot fill its shard ({'placement=' if placed else 'a DTensor'}'s)")
-    label = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None) or repr(fn)
 
     def fill(t, seed, stream, place):
         kw = {k: v for k, v in dict(seed=seed, stream=stream, **place).items() if k in accepted}
@@ -1710,6 +1718,14 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     except (RuntimeError, AssertionError, NotImplementedError) as exc:
         raise NotImplementedError(f"materialize cannot fill tensors on device {str(dev)!r}: {exc}. Materialize on "
                                   "the CPU, then move the model (model.to(device))") from exc
+
+    # 0. FSDP2 modules left unsharded (after a forward under no_grad, unshard()) hold all-gathered copies, which
+    # FSDP2 frees at its next reshard: their shards registered again first, as its own Module._apply does.
+    fsdp = sys.modules.get("torch.distributed.fsdp")
+    if fsdp is not None and hasattr(fsdp, "FSDPModule"):
+        for m in module.modules():
+            if isinstance(m, fsdp.FSDPModule):
+                m.reshard()
 
     # 1. Tensors under their first qualified name (named_parameters' dedup), their owners and aliases.
     modules = list(module.named_modules())

@@ -48,9 +48,14 @@ def eye_(out: T, *, dtype: Any = None) -> T:
     if target.array.ndim != 2:
         raise ValueError(f"eye_: Only tensors with 2 dimensions are supported, got shape {target.shape}")
     constant_(out, 0.0, dtype=dtype)
-    n = min(target.shape)
-    target.array[np.arange(n), np.arange(n)] = 1
+    target.array[eye_ones(target.shape)] = 1
     return out
+
+
+def eye_ones(shape: tuple) -> tuple:
+    """Indices of the ones of :func:`eye_` in a 2-D tensor of ``shape`` (index arrays, one per axis)."""
+    i = np.arange(min(shape))
+    return i, i
 
 
 @host_staged
@@ -67,12 +72,16 @@ def dirac_(out: T, groups: int = 1, *, dtype: Any = None) -> T:
     if arr.size == 0:
         return out
     constant_(out, 0.0, dtype=dtype)
-    per_group = arr.shape[0] // groups
-    centre = tuple(s // 2 for s in arr.shape[2:])
-    for g in range(groups):
-        for d in range(min(per_group, arr.shape[1])):
-            arr[(g * per_group + d, d) + centre] = 1
+    arr[dirac_ones(arr.shape, groups)] = 1
     return out
+
+
+def dirac_ones(shape: tuple, groups: int) -> tuple:
+    """Indices of the ones of :func:`dirac_` in a kernel of ``shape`` (out, in, *k): channel d < min(out/groups, in)
+    of group g maps input d at the kernel's centre, at (g * out/groups + d, d, *centre)."""
+    per_group = shape[0] // groups
+    g, d = np.divmod(np.arange(groups * min(per_group, shape[1])), min(per_group, shape[1]))
+    return (g * per_group + d, d, *(np.full(d.shape, s // 2) for s in shape[2:]))
 
 
 def refuse_shard(shape: tuple, global_shape: tuple, fn: str) -> None:

@@ -446,7 +446,8 @@ def _local_block(tensor, name: str) -> tuple:
     with torch.no_grad():
         local = tensor.to_local()  # (under no_grad: the local tensor itself, not an autograd view of it)
     shape, offset = compute_local_shape_and_global_offset(tensor.shape, tensor.device_mesh, tensor.placements)
-    if tuple(shape) != tuple(local.shape):
+    if tuple(shape) != tuple(local.shape) and local.numel() + math.prod(shape):  # (an empty one: FSDP2 may give
+        # a (4, 0) weight's shards the shape (0, 0))
         raise ValueError(f"{name}: the DTensor's local tensor has shape {tuple(local.shape)}, where its placements "
                          f"{tuple(tensor.placements)!r} on its mesh give {tuple(shape)}")
     return local, tuple(offset)
@@ -509,6 +510,32 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
     return _done(tensor) if _bumps(name, held.is_meta, not tensor.numel()) else tensor  # (as the plain tensor's)
 
 
+_PATTERNS = {"eye_": lambda shape, **kw: _structured.eye_ones(shape),
+             "dirac_": lambda shape, groups=1: _structured.dirac_ones(shape, _item(groups))}  # DTensor: by block
+
+
+def _pattern_on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dict) -> torch.Tensor:
+    """``eye_`` / ``dirac_`` on a DTensor (torch's functions write the global pattern into each local tensor):
+    the arguments checked on a meta tensor of the global shape, then each rank's local tensor zeroed and given
+    the ones of the global pattern that fall in its block."""
+    name = fill.__name__
+    try:
+        arguments = signature.bind(*args, **kwargs).arguments
+    except TypeError as e:
+        raise TypeError(f"{name}() {e}") from None
+    tensor = arguments.pop("tensor")
+    fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), **arguments)  # (its checks; no write)
+    local, offset = _local_block(tensor, name)
+    if local is not None and not local.is_meta and local.numel():
+        ones = _PATTERNS[name](tuple(tensor.shape), **arguments)
+        inside = np.logical_and.reduce([(i >= o) & (i < o + n) for i, o, n in zip(ones, offset, local.shape)])
+        with torch.no_grad():
+            local.zero_()
+            local[tuple(torch.from_numpy(i[inside] - o) for i, o in zip(ones, offset))] = 1
+    held = tensor if local is None else local
+    return _done(tensor) if _bumps(name, held.is_meta, not tensor.numel()) else tensor
+
+
 def _subclasses_to_torch(fill):
     """``fill`` for plain tensors, and for a sampler's DTensor on its local shard (:func:`_on_local_block`); for
     another tensor subclass (:func:`_subclass`), or any tensor while a
@@ -525,6 +552,8 @@ def _subclasses_to_torch(fill):
         tensor = args[0] if args else kwargs.get("tensor")
         if sampler and _dtensor(tensor) and _DISPATCH_MODE() == 0:
             return _on_local_block(fill, signature, args, kwargs)
+        if fill.__name__ in _PATTERNS and _dtensor(tensor) and _DISPATCH_MODE() == 0:
+            return _pattern_on_local_block(fill, signature, args, kwargs)
         if not _subclass(tensor) and not (isinstance(tensor, torch.Tensor) and _DISPATCH_MODE() > 0):
             named = TARGET_NAME.set("tensor")  # fastinit's refusals of the tensor name torch's parameter
             try:

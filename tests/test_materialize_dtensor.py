@@ -179,6 +179,67 @@ def test_the_progress_bar_counts_the_bytes_a_rank_writes(monkeypatch):
     assert seen[0] == 76 and sorted(seen[1:]) == [4, 8, 64]
 
 
+def test_an_fsdp2_model_left_unsharded_is_resharded_first():
+    """After a forward under no_grad the root's parameters are FSDP2's all-gathered copies: materialize filled those
+    (not the shards), and FSDP2's next reshard failed (their storage no longer resizable)."""
+    with torch.device("meta"):
+        ref = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
+    materialize(ref, seed=9)
+    with _rank(0, 2):
+        with torch.device("meta"):
+            m = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
+        fully_shard(m[0])
+        fully_shard(m)
+        materialize(m, seed=1)
+        with torch.no_grad():
+            m(torch.ones(5, 4))
+        assert not isinstance(m[2].weight, DTensor)  # (the gathered copy)
+        materialize(m, seed=9)
+        assert _assert_blocks_of(m, ref) == 4
+        m.reshard()
+
+
+def test_zero_element_shards_and_seedless_numpy_overrides():
+    """FSDP2 gives a (4, 0) weight's shards the shape (0, 0) (nothing to fill, as unsharded); a NumPy-level
+    override binding seed=None is refused (a rank with an empty shard would draw no seed: out of step)."""
+    import functools
+
+    import fastinit
+
+    with _rank(1, 2):
+        with torch.device("meta"), pytest.warns(UserWarning, match="zero-element"):  # (torch's, building it)
+            m = nn.Sequential(nn.Linear(0, 4), nn.Linear(4, 3))
+        fully_shard(m)
+        summary = materialize(m, seed=0)
+        assert m[0].weight.to_local().numel() == 0 and summary["0.weight"].numel == 0
+        with torch.device("meta"):
+            m = nn.Sequential(nn.Linear(4, 3))
+        fully_shard(m)
+        with pytest.raises(ValueError, match=r"fastinit.normal_ for '0.bias', a DTensor, binds seed=None: a rank "
+                                             r"whose shard is empty would draw no seed"):
+            materialize(m, seed=0, overrides={"0.bias": functools.partial(fastinit.normal_, seed=None)})
+        assert all(p.is_meta for p in m.parameters())
+
+
+def test_eye_and_dirac_through_materialize_give_each_rank_its_block():
+    import fastinit.torch as ft
+
+    def net():
+        return nn.Sequential(nn.Linear(6, 6), nn.Conv2d(4, 4, 3))
+
+    overrides = {"0.weight": ft.eye_, "1.weight": ft.dirac_}
+    with torch.device("meta"):
+        ref = net()
+    materialize(ref, seed=0, overrides=overrides)
+    for rank in range(2):
+        with _rank(rank, 2):
+            with torch.device("meta"):
+                m = net()
+            fully_shard(m)
+            materialize(m, seed=0, overrides=overrides)
+            assert _assert_blocks_of(m, ref) == 4
+
+
 @pytest.mark.parametrize("scheme", ["hf", "llama"])
 def test_a_hugging_face_model_under_fsdp2(scheme):
     """Each decoder layer and the model sharded, as in FSDP2's recipes; the model's own init's laws ("hf") too."""
@@ -248,6 +309,18 @@ def test_what_materialize_cannot_do_with_dtensors_is_refused_before_any_change()
                                              r"materialize fills in place, not on 'cpu' as torch.float64"):
             materialize(m, seed=1, dtype=torch.float64)
         assert all(torch.equal(p.to_local(), b) for p, b in zip(m.parameters(), before))
+    with _rank(0, 2):  # a parametrized weight: set through right_inverse from the whole weight, no shard
+        from torch.nn.utils.parametrizations import weight_norm
+
+        with torch.device("meta"):
+            m = nn.Sequential(weight_norm(nn.Linear(6, 7)))
+        fully_shard(m)
+        with pytest.raises(ValueError, match=r"0.weight is parametrized, and its originals are DTensors, .* give "
+                                             r"0.parametrizations.weight's original tensors overrides"):
+            materialize(m, seed=0)
+        assert all(p.is_meta for p in m.parameters())
+        materialize(m, seed=0, overrides={"0.parametrizations.weight.original*": "ones"})
+        assert bool((m[0].parametrizations.weight.original1.to_local() == 1).all())
     with _rank(0, 4):  # FSDP2 over tensor parallelism: strided shards, whose rows are not one block
         mesh = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
         with torch.device("meta"):

@@ -738,6 +738,51 @@ def test_dtensors_are_filled_shard_by_shard_with_the_unsharded_values(monkeypatc
             dist.destroy_process_group()
 
 
+def test_eye_and_dirac_fill_each_dtensor_shard_with_its_block_of_the_pattern():
+    """torch's eye_ / dirac_ write the global pattern into every local tensor (a (3, 6) shard of a 6 x 6 eye_ became
+    6 x 6; a sharded dirac_ kernel got no one): fastinit gives each rank its block, for any placement."""
+    dist = pytest.importorskip("torch.distributed")
+    if not dist.is_available():
+        pytest.skip("torch.distributed not built")
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Replicate, Shard
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+    from torch.testing._internal.distributed.fake_pg import FakeStore
+
+    cases = [("eye_", (7, 5), {}), ("eye_", (5, 9), {}), ("dirac_", (6, 4, 3, 3), {"groups": 2}),
+             ("dirac_", (8, 2, 3), {"groups": 4}), ("dirac_", (6, 6, 1, 3, 3), {})]
+    placements = [(Shard(0), Shard(1)), (Shard(1), Shard(0)), (Replicate(), Shard(0)), (Shard(0), Shard(0)),
+                  (Shard(2), Replicate())]
+    compared = 0
+    for rank in range(4):
+        dist.init_process_group("fake", store=FakeStore(), rank=rank, world_size=4)
+        torch._C._clear_DTensor_sharding_propagator_cache()  # (its specs of equal meshes: the last rank's coordinate)
+        try:
+            mesh = init_device_mesh("cpu", (2, 2))
+            for name, shape, kw in cases:
+                want = getattr(torch.nn.init, name)(torch.empty(shape), **kw)
+                for placed in placements:
+                    if len(shape) == 2 and Shard(2) in placed:
+                        continue
+                    local_shape, offset = compute_local_shape_and_global_offset(shape, mesh, placed)
+                    local = torch.full(local_shape, 7.0)
+                    dt = DTensor.from_local(local, mesh, placed, run_check=False, shape=torch.Size(shape),
+                                            stride=torch.empty(shape).stride())
+                    version = dt._version
+                    assert getattr(finit, name)(dt, **kw) is dt and dt._version > version
+                    assert torch.equal(local, want[tuple(slice(o, o + n) for o, n in zip(offset, local_shape))]), \
+                        (rank, name, shape, placed)
+                    compared += 1
+            dt = DTensor.from_local(torch.full((3, 4, 3), 7.0), mesh, (Shard(0), Replicate()), run_check=False,
+                                    shape=torch.Size((6, 4, 3)), stride=(12, 3, 1))
+            with pytest.raises(ValueError, match="divisible by groups"):  # checked on the global shape, first
+                finit.dirac_(dt, groups=4)
+            assert bool((dt.to_local() == 7).all())
+        finally:
+            dist.destroy_process_group()
+    assert compared == 4 * (2 * 4 + 3 * 5)
+
+
 def test_a_meta_or_empty_dtensors_version_moves_where_a_plain_tensors_does():
     """A meta DTensor (fully_shard on a meta model) and an empty one: the version counter moves where a plain tensor's
     fill moves it (torch's trunc_normal_, orthogonal_, sparse_ return a meta tensor before writing; orthogonal_ and
