@@ -453,6 +453,14 @@ def _local_block(tensor, name: str) -> tuple:
     return local, tuple(offset)
 
 
+def _arguments(name: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> dict:
+    """A DTensor call's arguments by name (their binding's TypeError named as the call's)."""
+    try:
+        return signature.bind(*args, **kwargs).arguments
+    except TypeError as e:
+        raise TypeError(f"{name}() {e}") from None
+
+
 def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dict) -> torch.Tensor:
     """A sampler ``fill`` on a DTensor: its local tensor filled as the block at the local shard's offset of the
     global tensor (``global_shape=`` / ``offset=``), so every rank writes its part of one unsharded fill, the same
@@ -465,10 +473,7 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
     generators stay in step; a meta DTensor draws nothing.  The DTensor's version is bumped where a plain tensor's
     is, as by torch's fill (:func:`_bumps`)."""
     name = fill.__name__
-    try:
-        arguments = signature.bind(*args, **kwargs).arguments
-    except TypeError as e:
-        raise TypeError(f"{name}() {e}") from None
+    arguments = _arguments(name, signature, args, kwargs)
     extra = dict(arguments.pop("placement", {}))  # (the samplers' **placement: fastinit's keywords)
     tensor = arguments.pop("tensor")
     if name == "orthogonal_" and _multiplies(arguments.get("gain"), tensor):  # (before any draw: the twins' fills
@@ -510,7 +515,7 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
     return _done(tensor) if _bumps(name, held.is_meta, not tensor.numel()) else tensor  # (as the plain tensor's)
 
 
-_PATTERNS = {"eye_": lambda shape, **kw: _structured.eye_ones(shape),
+_PATTERNS = {"eye_": lambda shape: _structured.eye_ones(shape),
              "dirac_": lambda shape, groups=1: _structured.dirac_ones(shape, _item(groups))}  # DTensor: by block
 
 
@@ -519,10 +524,7 @@ def _pattern_on_local_block(fill, signature: inspect.Signature, args: tuple, kwa
     the arguments checked on a meta tensor of the global shape, then each rank's local tensor zeroed and given
     the ones of the global pattern that fall in its block."""
     name = fill.__name__
-    try:
-        arguments = signature.bind(*args, **kwargs).arguments
-    except TypeError as e:
-        raise TypeError(f"{name}() {e}") from None
+    arguments = _arguments(name, signature, args, kwargs)
     tensor = arguments.pop("tensor")
     fill(torch.empty(tensor.shape, dtype=tensor.dtype, device="meta"), **arguments)  # (its checks; no write)
     local, offset = _local_block(tensor, name)
@@ -537,7 +539,8 @@ def _pattern_on_local_block(fill, signature: inspect.Signature, args: tuple, kwa
 
 
 def _subclasses_to_torch(fill):
-    """``fill`` for plain tensors, and for a sampler's DTensor on its local shard (:func:`_on_local_block`); for
+    """``fill`` for plain tensors, and for a sampler's DTensor on its local shard (:func:`_on_local_block`; eye_'s
+    and dirac_'s: :func:`_pattern_on_local_block`); for
     another tensor subclass (:func:`_subclass`), or any tensor while a
     TorchDispatchMode is active (it expects to see the fill's aten operations, which fastinit's kernels do not
     make), torch.nn.init's function of the same name, which dispatches it as torch does (its values, its errors); a
