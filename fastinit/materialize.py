@@ -24,7 +24,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import fnmatch
-import functools
 import inspect
 import math
 import numbers
@@ -672,9 +671,7 @@ def _reparametrized(holder: nn.Module, local: str, method: _Method, name: str) -
 
 def _origin(fn) -> str:
     """The module of a callable, seen through functools.partial."""
-    while isinstance(fn, functools.partial):
-        fn = fn.func
-    return getattr(fn, "__module__", "") or ""
+    return getattr(_unwrapped(fn)[0], "__module__", "") or ""
 
 
 def _wants_numpy(fn) -> bool:
@@ -683,23 +680,13 @@ def _wants_numpy(fn) -> bool:
     return mod.startswith("fastinit.") and mod not in ("fastinit.torch", __name__)
 
 
-def _bound(fn) -> dict:
-    """The keywords a ``functools.partial`` (nested ones too, the outer first) binds: the caller's to keep
-    (``seed=5``)."""
-    out: dict = {}
-    while isinstance(fn, functools.partial):
-        out = {**fn.keywords, **out}
-        fn = fn.func
-    return out
-
-
 def _callable_method(fn: Callable, name: str, placed: bool, sharded: bool = False) -> _Method:
     """``fn`` as an override: handed the keywords of ``seed``, ``stream``, ``global_shape``, ``offset`` it takes
     (all of them through ``**kwargs``) and does not bind already; fastinit's NumPy-level initializers on a DTensor
     (``sharded``) get its local shard, placed by those keywords (a constant, as it is).  Repeatable (``pure``: filled
     before a fallback that reads its tensor too) where it names ``seed`` and does not bind it to None (a fresh seed
     each call)."""
-    bound = _bound(fn)
+    base, bound = _unwrapped(fn)  # (the keywords its partials bind, the outer's first: the caller's to keep)
     label = getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None) or repr(fn)
     try:
         params = list(inspect.signature(fn).parameters.values())
@@ -710,15 +697,14 @@ def _callable_method(fn: Callable, name: str, placed: bool, sharded: bool = Fals
     accepted = (keys if params is None or any(p.kind is p.VAR_KEYWORD for p in params) else keys & named) \
         - bound.keys()
     numpy_view = _wants_numpy(fn)
-    base = _unwrapped(fn)[0]
     if sharded and numpy_view and base in WHOLE_TENSOR:
         raise ValueError(f"overrides: fastinit.{base.__name__} for {name!r}, a DTensor: its values depend on the "
                          f"whole tensor, which a rank's shard is not; give fastinit.torch.{base.__name__}, which fills "
                          "each rank's block of it")
     if sharded and numpy_view and "seed" in bound and bound["seed"] is None:
-        raise ValueError(f"overrides: fastinit.{label} for {name!r}, a DTensor, binds seed=None: a rank whose shard is "
-                         "empty would draw no seed from fastinit's generator and fall out of step with the others; "
-                         "bind a seed, or leave seed= to materialize")
+        raise ValueError(f"overrides: fastinit.{base.__name__} for {name!r}, a DTensor, binds seed=None: a rank "
+                         "whose shard is empty would draw no seed from fastinit's generator and fall out of step with "
+                         "the others; bind a seed, or leave seed= to materialize")
     anywhere = position_free(fn)  # (a constant: the local shard filled as it is)
     if (placed or sharded and numpy_view and not anywhere) and not {"global_shape", "offset"} <= accepted:
         raise ValueError(f"overrides: the initializer for {name!r} takes no global_shape=/offset= keywords, so it "

@@ -80,7 +80,8 @@ def dirac_ones(shape: tuple, groups: int) -> tuple:
     """Indices of the ones of :func:`dirac_` in a kernel of ``shape`` (out, in, *k): channel d < min(out/groups, in)
     of group g maps input d at the kernel's centre, at (g * out/groups + d, d, *centre)."""
     per_group = shape[0] // groups
-    g, d = np.divmod(np.arange(groups * min(per_group, shape[1])), min(per_group, shape[1]))
+    mapped = min(per_group, shape[1])
+    g, d = np.divmod(np.arange(groups * mapped), mapped)
     return (g * per_group + d, d, *(np.full(d.shape, s // 2) for s in shape[2:]))
 
 
