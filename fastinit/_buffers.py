@@ -412,26 +412,60 @@ _TO_TORCH = "fastinit.torch's initializers hand such tensors to torch.nn.init"
 
 def torch_cpu_array(t, name: str = "tensor") -> np.ndarray:
     """A NumPy view of a CPU torch tensor's memory, no copy (bfloat16 as ml_dtypes.bfloat16, read through
-    its int16 storage); other dtypes keep their own (refused later where fastinit cannot write them)."""
+    its int16 storage); other dtypes keep their own (refused later where fastinit cannot write them).  torch's own
+    tensor types are viewed through :class:`_TorchCpuMemory`, subclasses through ``Tensor.numpy()``."""
     import torch
 
     if torch_func_wrapper(t):
         raise TypeError(f"{name} is a torch.func transform's tensor (vmap, grad, functionalize), with no memory of "
                         f"its own to write; {_TO_TORCH}")
-    if t.requires_grad:  # numpy() refuses it; detach() of another tensor would only cost 0.6 us
-        t = t.detach()
     _refuse_not_dense(t, name)
     _refuse_unwritable(t, name)
+    if type(t) in _torch_own_types():
+        bf16 = t.dtype == torch.bfloat16
+        dt = np.dtype(np.int16) if bf16 else _numpy_dtype_of(t.dtype)
+        if dt is not None and not t.is_conj():  # (a conjugated complex view: torch's numpy() refuses it too)
+            view = np.asarray(_TorchCpuMemory(t, dt))
+            return view.view(bfloat16()) if bf16 else view
+    else:
+        if t.requires_grad:  # numpy() refuses it
+            t = t.detach()
+        try:
+            if t.dtype == torch.bfloat16:
+                return t.view(torch.int16).numpy().view(bfloat16())
+            return t.numpy()
+        except (TypeError, RuntimeError):  # no NumPy dtype, a conjugated view; a subclass without memory
+            if t.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64) and not t.is_conj():
+                raise TypeError(f"{name} is a {type(t).__name__}, a torch tensor subclass with no memory NumPy can "
+                                f"view; {_TO_TORCH}") from None
+    raise TypeError(f"{name} has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, float64")
+
+
+@functools.cache
+def _numpy_dtype_of(dtype) -> "np.dtype | None":
+    """The NumPy dtype ``Tensor.numpy()`` gives a torch dtype (None where it has none), asked once per dtype."""
+    import torch
+
     try:
-        if t.dtype == torch.bfloat16:
-            return t.view(torch.int16).numpy().view(bfloat16())
-        return t.numpy()
-    except (TypeError, RuntimeError):  # float8, complex32, bits16: no NumPy dtype; a conjugated complex view
-        if t.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):  # FakeTensor, a subclass
-            raise TypeError(f"{name} is a {type(t).__name__}, a torch tensor subclass with no memory NumPy can "
-                            f"view; {_TO_TORCH}") from None
-        raise TypeError(f"{name} has dtype {t.dtype}; supported dtypes are float16, bfloat16, float32, "
-                        "float64") from None
+        return torch.empty(0, dtype=dtype).numpy().dtype
+    except (TypeError, RuntimeError):
+        return None
+
+
+class _TorchCpuMemory:
+    """A CPU tensor's memory as NumPy's ``__array_interface__`` (bfloat16 as int16), holding the tensor: the view
+    ``Tensor.numpy()`` makes, without the mark ``numpy()`` leaves on the tensor's storage for good, non-resizable
+    (FSDP's ``untyped_storage().resize_(0)`` or a later ``t.resize_`` then failed, where torch.nn.init's fills
+    leave the tensor as it was).  NumPy's reading of the interface costs ~1.5 µs a view more than ``numpy()``."""
+
+    __slots__ = ("__array_interface__", "tensor")
+
+    def __init__(self, tensor, dtype: np.dtype):
+        size = tensor.element_size()
+        strides = None if tensor.is_contiguous() else tuple([s * size for s in tensor.stride()])
+        self.__array_interface__ = {"data": (tensor.data_ptr(), False), "shape": tuple(tensor.shape),
+                                    "strides": strides, "typestr": dtype.str, "version": 3}
+        self.tensor = tensor
 
 
 class _TorchCudaMemory:

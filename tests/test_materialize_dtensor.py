@@ -181,7 +181,8 @@ def test_the_progress_bar_counts_the_bytes_a_rank_writes(monkeypatch):
 
 def test_an_fsdp2_model_left_unsharded_is_resharded_first():
     """After a forward under no_grad the root's parameters are FSDP2's all-gathered copies: materialize filled those
-    (not the shards), and FSDP2's next reshard failed (their storage no longer resizable)."""
+    (not the shards), and FSDP2's next reshard failed (fastinit's views had marked their storage non-resizable;
+    they no longer do, but the copies are still not what to fill)."""
     with torch.device("meta"):
         ref = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
     materialize(ref, seed=9)

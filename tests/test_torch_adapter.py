@@ -1347,6 +1347,45 @@ def test_a_tensor_whose_storage_was_freed_is_refused_not_written_through_its_sta
     assert finit.normal_(view, seed=1) is view and view.abs().sum() > 0
 
 
+
+def test_fills_leave_a_tensors_storage_resizable_as_torch_nn_init_does():
+    """Tensor.numpy() marks a storage non-resizable for good: fastinit viewed CPU tensors through it, so a later
+    t.resize_(n) or FSDP's untyped_storage().resize_(0) raised after a fastinit fill (not after torch.nn.init's).
+    torch's own tensor types are viewed through __array_interface__ now: the same memory, kept alive by the view."""
+    import gc
+    import weakref
+
+    fills = [lambda t: finit.normal_(t, seed=1), lambda t: finit.kaiming_uniform_(t, seed=2),
+             lambda t: finit.trunc_normal_(t, seed=3), lambda t: finit.orthogonal_(t, seed=4),
+             lambda t: finit.sparse_(t, 0.5, seed=5), lambda t: finit.constant_(t, 0.25), finit.eye_,
+             lambda t: fastinit.uniform_(t, seed=6)]
+    for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64):
+        for i, fill in enumerate(fills):
+            base = torch.zeros(6, 16, dtype=dtype)
+            for t in (base[:, :8], base[:, ::2], torch.nn.Parameter(base[:, 8:])):  # a Parameter requires grad
+                fill(t)
+            assert base.abs().sum() > 0, (dtype, i)
+            base.resize_(200)  # (torch's error: "Trying to resize storage that is not resizable")
+            base.untyped_storage().resize_(0)
+        with torch.device("meta"):
+            model = torch.nn.Linear(8, 6, dtype=dtype)
+        finit.materialize(model, seed=7)
+        for p in model.parameters():
+            p.data.resize_(200)
+            p.data.untyped_storage().resize_(0)
+    base = torch.zeros(3, 8)
+    view = finit.as_numpy(base[:, 1::3])
+    view[...] = 7
+    assert view.shape == (3, 3) and view.strides == (32, 12) and base.sum() == 63 and (base[:, 1::3] == 7).all()
+    kept = weakref.ref(base)
+    del base
+    gc.collect()
+    assert kept() is not None  # the view holds the tensor
+    del view
+    gc.collect()
+    assert kept() is None
+
+
 IMPORTED_UNDER_A_PATCH = r"""
 import torch
 names = [n for n in vars(torch.nn.init) if n.endswith("_") and callable(getattr(torch.nn.init, n))]
