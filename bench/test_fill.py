@@ -232,3 +232,18 @@ def test_fastinit_column_shards(benchmark, buf32, law, width):
     place = {"global_shape": (rows, 4096), "offset": (0, 0 if width == 4096 else 1000)}
     params = {"mean": 0.0, "std": 1.0} | ({"a": -2.0, "b": 2.0} if law == "trunc_normal" else {})
     run(benchmark, lambda: fill(block, seed=1, **place), elements=block.size, check=FillCheck(block, law, **params))
+
+
+@pytest.mark.parametrize("law", ["uniform", "normal"])
+@pytest.mark.parametrize("width", [768, 96, 16])
+def test_fastinit_column_shards_of_a_narrow_matrix(benchmark, buf32, law, width):
+    """A column shard of an (n/768, 768) float32 matrix (GPT-2's width; 96: a rank's of 8): its rows lie closer than
+    a generation tile (1024 values), so a row takes its own blocks of the tile where they cost less than the tile's
+    share of a row (``_cpu.part_costs``); width 768 is the whole matrix (compare elements/s with it)."""
+    benchmark.group = f"{law} f32 column shards of (n/768, 768) (compare elements/s with width 768, the whole)"
+    rows = buf32.size // 768
+    block = buf32[:rows * width].reshape(rows, width)
+    fill = getattr(fastinit, law + "_")
+    place = {"global_shape": (rows, 768), "offset": (0, 0 if width == 768 else 300)}
+    params = {"a": 0.0, "b": 1.0} if law == "uniform" else {"mean": 0.0, "std": 1.0}
+    run(benchmark, lambda: fill(block, seed=1, **place), elements=block.size, check=FillCheck(block, law, **params))

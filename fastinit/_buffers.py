@@ -682,15 +682,24 @@ def place_block(shape: tuple[int, ...], global_shape=None, offset=None) -> tuple
 
 @functools.lru_cache(maxsize=1024)
 def _placed(shape, mstride, mbase, gshape, off) -> Geometry:
-    """The :class:`Geometry` of a validated placement, with size-1 axes dropped and axes merged wherever
-    both index spaces continue seamlessly (a contiguous block is one axis).  Cached: a model asks for the
-    same few layouts again and again (the Geometry and its arrays are shared, never written)."""
+    """The :class:`Geometry` of a validated placement: its axes from :func:`_axes`, its origin from ``off`` and
+    ``mbase``.  Cached (a model's fills ask for the same few again and again; the Geometry is shared, never
+    written)."""
+    shape_, gstride, mstride_, gstr = _axes(shape, mstride, gshape)
+    return Geometry(shape_, gstride, mstride_, sum(o * s for o, s in zip(off, gstr)), mbase, gshape)
+
+
+@functools.lru_cache(maxsize=1024)
+def _axes(shape, mstride, gshape) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, ...]]:
+    """(shape, gstride, mstride) of a block of ``shape`` with memory strides ``mstride`` in a tensor of ``gshape``,
+    size-1 axes dropped and axes merged wherever both index spaces continue seamlessly (a contiguous block is one
+    axis), and the global row-major strides of ``gshape``.  Cached apart from the block's place: a Dask array asks
+    for one chunk layout at many offsets (the arrays are shared, never written)."""
     total = math.prod(int(n) for n in gshape)
     gstr = _c_strides(gshape)
     if total >= _MAX_ELEMENTS or max(gstr, default=0) >= _MAX_ELEMENTS:  # an empty one too: (0, 2**64)
         raise ValueError(f"global_shape {gshape} spans {max((total, *gstr))} elements; at most 2**64 - 1 are "
                          "addressable")
-    gbase = sum(o * s for o, s in zip(off, gstr))
     axes = [[n, gs, ms] for n, gs, ms in zip(shape, gstr, mstride)] or [[1, 1, 1]]
     axes = [a for a in axes[:-1] if a[0] != 1] + axes[-1:]
     if len(axes) > 1 and axes[-1][0] == 1:  # a size-1 last axis's memory stride means nothing: the axis before's
@@ -702,5 +711,5 @@ def _placed(shape, mstride, mbase, gshape, off) -> Geometry:
             axes[d + 1] = [axes[d][0] * n, gs, ms]
             del axes[d]
         d -= 1
-    return Geometry(np.array([a[0] for a in axes], np.int64), np.array([a[1] for a in axes], np.uint64),
-                    np.array([a[2] for a in axes], np.int64), gbase, mbase, gshape)
+    return (np.array([a[0] for a in axes], np.int64), np.array([a[1] for a in axes], np.uint64),
+            np.array([a[2] for a in axes], np.int64), gstr)

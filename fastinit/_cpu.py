@@ -681,6 +681,7 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
     the rows of a narrow block, take their values from one computation of it)."""
     wide_vectors()
     tile = _U64(lanes(code, kind, 0) * _B)
+    (each, fixed), reach = part_costs(code, kind), np.float64(min(held[1], tile))  # (a part: < reach)
     end = g + _U64(length)
     while g < end:
         t, p0, n = _next_tile(g, end, tile)
@@ -689,7 +690,7 @@ def _fill_run(code, kind, prm, key, stream, g, length, d16, d32, d64, m, ms, wor
         elif n == np.int64(tile) and ms == 1 and code == F16 and kind == UNIFORM:
             _tile_f16_uniform(prm, t * _U64(_B), key, stream, d16[m:m + n])
         else:
-            if held[1] >= tile and held[0] != t and n < _B:  # a row of a column shard: only its blocks of the tile
+            if held[0] != t and n < _B and n * each + fixed < reach:  # a column shard's row: its blocks of the tile
                 _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n)
                 held[0] = ~_U64(0)  # the scratch holds no whole tile now
             else:
@@ -1039,6 +1040,18 @@ def _tile_part(code, kind, prm, t, key, stream, words, v32, v64, p0, n):
     j0, j1 = p0 % _B, p0 % _B + n
     for lo, hi in ((j0, min(j1, _B)), (0, max(j1 - _B, 0))):
         _tile_blocks(code, kind, prm, t * _U64(_B) + _U64(lo), key, stream, words[lo:], v32[lo:], v64[lo:], hi - lo)
+
+
+@scalar
+def part_costs(code, kind):
+    """What a uniform or normal part of n values of a tile costs, ``each`` n + ``fixed``, in a whole tile's values
+    (:func:`_tile_part`, against :func:`_tile`): a run's part of a tile is drawn so where that costs less than the
+    tile, or than the runs' pitch where runs share a tile (:func:`_fill_run`; rows of 10 of a (1000, 1000) tensor had
+    each computed a tile of 1024).  Fitted on this VM, one thread, (2048, n) column blocks of (2048, 8192),
+    2026-12-07 (p), docs/performance.md (the float16 family's as float32's: the same tiles)."""
+    if code == F64:
+        return (2.5, 55.0) if kind == NORMAL else (2.0, 80.0)
+    return (4.2, 95.0) if kind == NORMAL else (3.2, 280.0)
 
 
 PART_ALONE = 12  # a truncated-normal part of up to this many values is drawn value by value (_trunc_alone)

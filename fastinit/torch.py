@@ -137,7 +137,8 @@ def _numpy_dtype(dtype: torch.dtype) -> np.dtype:
 
 
 def as_numpy(tensor: torch.Tensor) -> np.ndarray:
-    """A NumPy view of a CPU tensor's memory (bfloat16 as ml_dtypes.bfloat16); no copy."""
+    """A NumPy view of a CPU tensor's memory (bfloat16 as ml_dtypes.bfloat16); no copy.  The view holds the tensor;
+    unlike ``Tensor.numpy()``'s it leaves the tensor's storage resizable."""
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
     if torch_device_type(tensor) != "cpu":

@@ -83,7 +83,8 @@ NARROW = {**INITS,  # the truncated normal's three proposals (docs/trunc_normal.
 def test_narrow_column_shards_equal_the_columns_of_the_whole(name, dtype):
     """Rows of a column shard lie a tile apart: a short row's values come from its own blocks of the tile only
     (not the whole tile: 16x the work for a row of 64; a truncated normal's, each value alone, attempts and all,
-    under tile / 16 or 8 values, or under a row's pitch / 16 or 8 where rows share a tile: the (96, 40) matrix's),
+    under tile / 16 or 8 values, or under a row's pitch / 16 or 8 where rows share a tile: the (96, 40) matrix's;
+    a uniform or normal part where it costs less than the tile or the pitch: the (96, 700) matrix's rows of 16),
     across slot and tile boundaries, in C and Fortran order, on one and two threads."""
     import ml_dtypes
     import numba
@@ -91,6 +92,7 @@ def test_narrow_column_shards_equal_the_columns_of_the_whole(name, dtype):
     dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
     fn = NARROW[name]
     cases = {(96, 3000): [(0, 1), (250, 16), (255, 2), (1020, 9), (3, 64), (500, 255), (700, 256), (1, 700)],
+             (96, 700): [(0, 16), (250, 200), (690, 10), (100, 255), (255, 3)],  # rows closer than a tile
              (96, 40): [(0, 1), (5, 3), (39, 1), (10, 4), (30, 7), (1, 20)]}  # (c0, width) of each global shape
     before = numba.get_num_threads()
     try:
