@@ -456,7 +456,7 @@ class _TorchCpuMemory:
     """A CPU tensor's memory as NumPy's ``__array_interface__`` (bfloat16 as int16), holding the tensor: the view
     ``Tensor.numpy()`` makes, without the mark ``numpy()`` leaves on the tensor's storage for good, non-resizable
     (FSDP's ``untyped_storage().resize_(0)`` or a later ``t.resize_`` then failed, where torch.nn.init's fills
-    leave the tensor as it was).  NumPy's reading of the interface costs ~1.5 µs a view more than ``numpy()``."""
+    leave the tensor as it was).  NumPy's reading of the interface costs 1–3 µs a view more than ``numpy()``'s."""
 
     __slots__ = ("__array_interface__", "tensor")
 

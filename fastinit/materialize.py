@@ -805,6 +805,13 @@ def _check_place(name: str, local: tuple, spec) -> dict:
 
 
 # --- summary ------------------------------------------------------------------------------------------------
+def _class_name(m: nn.Module) -> str:
+    """A module's class name for the summary, beneath the ``FSDP<Name>`` subclass FSDP2's ``fully_shard`` gives it
+    (a sharded ``Linear`` is an ``FSDPLinear``)."""
+    bases = type(m).__bases__
+    return (bases[1] if len(bases) == 2 and bases[0].__name__ == "FSDPModule" else type(m)).__name__
+
+
 @dataclass(frozen=True)
 class ParamRecord:
     """What materialize did to one tensor (``aliases``: other names of a shared parameter)."""
@@ -2050,7 +2057,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         for prefix, m in order:
             if prefix in fallback_at and m is fallback_at[prefix][0]:
                 _, own, hf = fallback_at[prefix]
-                label = f"{type(m).__name__}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
+                label = f"{_class_name(m)}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
                 if hf is not None:  # the laws of this call first: its own code may read them (u = 2 v)
                     pending.extend(e for e in by_at.get(prefix, ()) if e.early)
                     by_at[prefix] = [e for e in by_at.get(prefix, ()) if not e.early]
@@ -2118,7 +2125,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 for e in watched:  # (its write of a part may go past the version counter: .data[0].zero_())
                     if e.partial is not None and e.method is not None:
                         done[id(e.tensor)] = (f"{e.method.label}, then {label}", dt)
-                summary.fallbacks[prefix] = type(m).__name__ if hf is None else f"{type(m).__name__}, by {label}"
+                summary.fallbacks[prefix] = _class_name(m) if hf is None else f"{_class_name(m)}, by {label}"
                 if bar is not None:
                     bar.update(sum(_written(e.tensor) for e in changed if e.method is None))
                 stale = [e for e in watched if id(e.tensor) not in done]
@@ -2147,7 +2154,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                                      or not _registered(e))
         label, secs = done.get(i) or (("set by a parametrization's right_inverse", 0.0) if changed
                                       else ("kept (buffer value)", 0.0))
-        summary.records[e.name] = ParamRecord(e.name, e.kind, type(e.owner).__name__, label, e.tensor.numel(),
+        summary.records[e.name] = ParamRecord(e.name, e.kind, _class_name(e.owner), label, e.tensor.numel(),
                                               e.tensor.numel() * e.tensor.element_size(), secs, e.aliases)
     summary.seconds = time.perf_counter() - t_start
     return summary

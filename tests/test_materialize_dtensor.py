@@ -104,6 +104,7 @@ def test_an_fsdp2_meta_models_shards_are_the_unsharded_models_blocks(dtype):
                 assert summary.seed == seed
                 assert _assert_blocks_of(m, ref, skip=("5.w",)) == 9  # (5.w: its fallback draws from torch)
                 assert summary["0.weight"].numel == 80 and summary["0.weight"].method == "normal(0, 1), padding row 0"
+                assert summary["0.weight"].module == "Embedding"  # (the module's class: FSDP2 made it FSDPEmbedding)
                 weight = m[0].weight
                 assert weight.to_local().dtype == (dtype or torch.float32) and weight.requires_grad
                 rows = _block(weight)[0]
@@ -115,9 +116,11 @@ def test_a_fallbacks_dtensor_is_filled_by_its_own_reset_parameters():
     with _rank(1, 3):
         with torch.device("meta"):
             m = nn.Sequential(nn.Linear(4, 7), Scale(7))
+        fully_shard(m[1])
         fully_shard(m)
         summary = materialize(m, seed=0)
         assert summary["1.w"].method == "Scale.reset_parameters()" and summary.fallbacks == {"1": "Scale"}
+        assert type(m[1]).__name__ == "FSDPScale" and summary["1.w"].module == "Scale"
         local = m[1].w.to_local()
         assert local.shape == (3,) and bool(((local >= 2) & (local < 3)).all())
 
