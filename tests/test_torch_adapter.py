@@ -1347,7 +1347,6 @@ def test_a_tensor_whose_storage_was_freed_is_refused_not_written_through_its_sta
     assert finit.normal_(view, seed=1) is view and view.abs().sum() > 0
 
 
-
 def test_fills_leave_a_tensors_storage_resizable_as_torch_nn_init_does():
     """Tensor.numpy() marks a storage non-resizable for good: fastinit viewed CPU tensors through it, so a later
     t.resize_(n) or FSDP's untyped_storage().resize_(0) raised after a fastinit fill (not after torch.nn.init's).
