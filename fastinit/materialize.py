@@ -384,13 +384,20 @@ _HF_RULES = ((nn.Linear, _hf_linear), (_ConvNd, _hf_linear), (nn.Embedding, _emb
              (nn.GroupNorm, _affine_norm), (nn.RMSNorm, _affine_norm), (nn.MultiheadAttention, _hf_mha))
 
 
+def _class_name(m: nn.Module) -> str:
+    """A module's class name, beneath the ``FSDP<Name>`` subclass FSDP2's ``fully_shard`` gives it (a sharded
+    ``Conv1D`` is an ``FSDPConv1D``): the name the rules found by class name, the summary and the messages read."""
+    bases = type(m).__bases__
+    return (bases[1] if len(bases) == 2 and bases[0].__name__ == "FSDPModule" else type(m)).__name__
+
+
 def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
     """The {relative name: method} a module's default would give, or None when fastinit has no rule for it."""
     if ctx.scheme.name != "torch":
         for cls, rule in _HF_RULES:
             if isinstance(m, cls):
                 return rule(m, ctx, prefix)
-        if type(m).__name__ == "Conv1D":
+        if _class_name(m) == "Conv1D":
             return _hf_linear(m, ctx, prefix)
     for cls, method, rule in _TORCH_RULES:
         if isinstance(m, cls):
@@ -398,7 +405,7 @@ def _rule(m: nn.Module, prefix: str, ctx: _Context) -> dict | None:
                 return None
             return rule(m, ctx, prefix) if getattr(type(m), method, None) is getattr(cls, method) else None
     if not hasattr(m, "reset_parameters"):  # duck-typed classes that initialize in __init__ (HF style)
-        name = type(m).__name__
+        name = _class_name(m)
         if name == "Conv1D":
             return _hf_conv1d(m, ctx, prefix)
         if name.endswith(("RMSNorm", "LayerNorm")) and set(m._parameters) <= {"weight", "bias"}:
@@ -805,13 +812,6 @@ def _check_place(name: str, local: tuple, spec) -> dict:
 
 
 # --- summary ------------------------------------------------------------------------------------------------
-def _class_name(m: nn.Module) -> str:
-    """A module's class name for the summary, beneath the ``FSDP<Name>`` subclass FSDP2's ``fully_shard`` gives it
-    (a sharded ``Linear`` is an ``FSDPLinear``)."""
-    bases = type(m).__bases__
-    return (bases[1] if len(bases) == 2 and bases[0].__name__ == "FSDPModule" else type(m)).__name__
-
-
 @dataclass(frozen=True)
 class ParamRecord:
     """What materialize did to one tensor (``aliases``: other names of a shared parameter)."""
@@ -1401,10 +1401,10 @@ def _law_method(how: tuple, model: nn.Module) -> _Method:
         return _const(how[1])
     if how[0] == "normal_pad":
         method = _embedding(how[1], how[2])
-        return replace(method, label=f"{method.label} ({type(model).__name__}._init_weights' law)")
+        return replace(method, label=f"{method.label} ({_class_name(model)}._init_weights' law)")
     _, name, given = how
     kw = dict(given)
-    suffix = f" ({type(model).__name__}._init_weights' law)"
+    suffix = f" ({_class_name(model)}._init_weights' law)"
     if name == "eye_":  # (no draw: a whole matrix)
         return _Method(f"eye{suffix}", lambda t, seed, stream, place: _ft().eye_(t), law=("eye",), placeable=False)
     if name == "normal_":
@@ -1730,7 +1730,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     continue
                 name = f"{prefix}.{local}" if prefix else local
                 if isinstance(t, nn.parameter.UninitializedTensorMixin):
-                    raise TypeError(f"{name!r} of {type(m).__name__} is an uninitialized lazy parameter: run a "
+                    raise TypeError(f"{name!r} of {_class_name(m)} is an uninitialized lazy parameter: run a "
                                      "forward pass (or build the non-lazy module) before materialize")
                 entries[id(t)] = _Entry(name, kind, t, m, prefix, (), was_meta=t.is_meta)
     for e in entries.values():
@@ -1781,7 +1781,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
     own_init = _hf_models(modules) if scheme.name == "hf" else {}  # (their _init_weights: the laws)
     if scheme.name == "hf" and not own_init:
         raise ValueError("scheme 'hf' takes the laws of a Hugging Face model's own _init_weights (transformers 5 or "
-                         f"later): {type(module).__name__} holds none; use 'torch', 'gpt2' or 'llama'")
+                         f"later): {_class_name(module)} holds none; use 'torch', 'gpt2' or 'llama'")
     # "hf": where the model's init writes nothing, what the module's constructor gives it (a CPU build's law)
     constructed = _Context(replace(scheme, name="torch", n_layer=None), shapes) if own_init else ctx
     for prefix, m in order:
@@ -1791,7 +1791,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         except Exception as exc:  # a rule reads parametrized tensors (m.weight): their parametrization failed
             if not parametrize.is_parametrized(m):
                 raise
-            raise ValueError(f"{prefix or '<root>'} ({type(m).__name__}): its parametrized tensors cannot be evaluated "
+            raise ValueError(f"{prefix or '<root>'} ({_class_name(m)}): its parametrized tensors cannot be evaluated "
                              f"({type(exc).__name__}: {exc}); register the parametrization after materialize") from exc
         if claims is None:
             if prefix in own_init:  # ("hf": the model's own init, not the module's reset_parameters())
@@ -1868,7 +1868,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                          "names (they name one tensor)")
     for group, assign in parametrized.items():  # the tensors of a parametrized weight no override names itself
         assign(entries, group_rules.get(group))
-    ignored = [f"{p or '<root>'} ({type(m).__name__})" for p, m in parents
+    ignored = [f"{p or '<root>'} ({_class_name(m)})" for p, m in parents
                if any(not e.overridden and id(e) not in exempt for e in _below(m, entries))]  # ("default": as meant)
     if ignored:
         warnings.warn(f"materialize: {ignored} define reset_parameters() but hold no parameter or buffer of their own: "
@@ -1915,7 +1915,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                 and (e.kind == "parameter" or e.was_meta)]  # (a tensor HF's init was to write but does not: here)
     placed_fallback = [e.name for e in entries.values() if e.place and (e.method is None or e.partial is not None)]
     if unfilled:
-        missing = [f"{e.name} ({type(e.owner).__name__})" for e in unfilled]
+        missing = [f"{e.name} ({_class_name(e.owner)})" for e in unfilled]
         params = [e.name for e in unfilled if e.kind == "parameter"]
         buffers = [e.name for e in unfilled if e.kind == "buffer"]
         hint = (f"for a parameter, the value its module's __init__ sets (a meta model holds none: CLIP's logit_scale "
@@ -1965,7 +1965,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     warnings.simplefilter("ignore")
                     e.method.dry_run(twin, 0 if seed is None else seed, e.name, e.place)
             except (ValueError, TypeError, RuntimeError, NotImplementedError) as exc:
-                raise type(exc)(f"materialize: {e.name} ({type(e.owner).__name__}, {e.method.label}): {exc}") from exc
+                raise type(exc)(f"materialize: {e.name} ({_class_name(e.owner)}, {e.method.label}): {exc}") from exc
     if seed is None:
         seed = _ft()._seed(None, None)
 
@@ -2057,7 +2057,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
         for prefix, m in order:
             if prefix in fallback_at and m is fallback_at[prefix][0]:
                 _, own, hf = fallback_at[prefix]
-                label = f"{_class_name(m)}.{own}()" if hf is None else f"{type(hf[0]).__name__}._init_weights()"
+                label = f"{_class_name(m)}.{own}()" if hf is None else f"{_class_name(hf[0])}._init_weights()"
                 if hf is not None:  # the laws of this call first: its own code may read them (u = 2 v)
                     pending.extend(e for e in by_at.get(prefix, ()) if e.early)
                     by_at[prefix] = [e for e in by_at.get(prefix, ()) if not e.early]
@@ -2133,7 +2133,7 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                     replaced = [e.name for e in stale if not _registered(e)]
                     _restore(backup)
                     raise RuntimeError(
-                        f"{prefix or '<root>'} ({type(m).__name__}): {label} left {[e.name for e in stale]} "
+                        f"{prefix or '<root>'} ({_class_name(m)}): {label} left {[e.name for e in stale]} "
                         "uninitialized; give them an override"
                         + (f"; it assigned new tensors to {replaced} instead of filling them in place" if replaced
                            else "") + ("; this module's tensors are put back as they were" if backup else ""))

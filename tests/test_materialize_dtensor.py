@@ -264,6 +264,54 @@ def test_a_hugging_face_model_under_fsdp2(scheme):
             assert _assert_blocks_of(m, ref) == len(list(ref.parameters()))
 
 
+class TinyRMSNorm(nn.Module):
+    """HF style: no reset_parameters; its rule is found by its class name (weight 1, as its __init__ sets)."""
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+
+
+class Opaque(nn.Module):
+    """No rule, no reset_parameters: materialize asks for overrides."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(3))
+
+
+@pytest.mark.parametrize("scheme", ["torch", "gpt2"])
+def test_modules_fully_shard_wraps_keep_the_rules_found_by_their_class_name(scheme):
+    """fully_shard makes a GPT-2 Conv1D an FSDPConv1D: materialize looks beneath it for the rules it finds by class
+    name (Conv1D, the norms; an FSDPConv1D had none: "no rule for these tensors"), and its messages name the
+    module's own class."""
+    conv1d = pytest.importorskip("transformers.pytorch_utils").Conv1D
+
+    def build():
+        with torch.device("meta"):
+            return nn.Sequential(conv1d(12, 8), TinyRMSNorm(12), nn.Linear(12, 4))
+
+    ref = build()
+    materialize(ref, seed=3, scheme=scheme)
+    assert torch.all(ref[1].weight == 1) and float(ref[0].weight.detach().std()) == pytest.approx(0.02, rel=0.25)
+    for rank in range(2):
+        with _rank(rank, 2):
+            m = build()
+            for sub in m:
+                fully_shard(sub)
+            fully_shard(m)
+            assert [type(sub).__name__ for sub in m] == ["FSDPConv1D", "FSDPTinyRMSNorm", "FSDPLinear"]
+            summary = materialize(m, seed=3, scheme=scheme)
+            assert _assert_blocks_of(m, ref) == 5 and summary.fallbacks == {}
+            assert [summary[k].module for k in ("0.weight", "1.weight", "2.weight")] == ["Conv1D", "TinyRMSNorm",
+                                                                                        "Linear"]
+            with torch.device("meta"):
+                odd = nn.Sequential(Opaque())
+            fully_shard(odd[0])
+            with pytest.raises(ValueError, match=r"\['0\.w \(Opaque\)'\]"):
+                materialize(odd, seed=3, scheme=scheme)
+
+
 def test_tensor_parallel_shards_are_the_unsharded_models_blocks():
     """parallelize_module's placements: Shard(0) (column-wise Linear, row-wise Embedding), Shard(1), Replicate."""
     from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
