@@ -1266,16 +1266,16 @@ def _omp_started() -> bool:
         return True
 
 
-def _gnu_openmp_loaded() -> bool:
-    """Whether a GNU OpenMP runtime is loaded in this process (Linux: a libgomp in /proc/self/maps).  torch's,
-    loaded globally, is the one numba's omp layer calls, and a parent's torch work may have started its thread
-    team: a DataLoader worker forked from a training process that had not filled yet hung at its first parallel
-    fill (a review)."""
+def _gnu_openmp_maps(pid: int | str = "self") -> frozenset:
+    """The lines of a process's memory map that map a GNU OpenMP runtime (Linux: a libgomp in /proc/<pid>/maps);
+    empty where none, or where /proc cannot tell.  torch's, loaded globally, is the one numba's omp layer calls, and
+    a parent's torch work may have started its thread team: a DataLoader worker forked from a training process that
+    had not filled yet hung at its first parallel fill (a review)."""
     try:
-        with open("/proc/self/maps") as maps:
-            return any("libgomp" in line for line in maps)
+        with open(f"/proc/{pid}/maps") as maps:
+            return frozenset(line for line in maps if "libgomp" in line)
     except OSError:
-        return False
+        return frozenset()
 
 
 def _after_fork_in_child() -> None:
@@ -1287,11 +1287,28 @@ def _after_fork_in_child() -> None:
     global KERNEL_LOCK, SERIAL_ONLY, _GOMP_AT_FORK
     KERNEL_LOCK = threading.RLock()
     SERIAL_ONLY = SERIAL_ONLY or _omp_started()
-    _GOMP_AT_FORK = _GOMP_AT_FORK or not _layer_started() and _gnu_openmp_loaded()
+    _GOMP_AT_FORK = _GOMP_AT_FORK or not _layer_started() and bool(_gnu_openmp_maps())
+
+
+def _forked_with_gnu_openmp() -> bool:
+    """Whether this process is a fork that inherited its parent's GNU OpenMP runtime: the parent runs the same
+    executable and maps the same libgomp at the same addresses (a DataLoader worker, ``os.fork()``'s child; not a
+    program started anew, nor a fork server's child that loaded torch itself).  Tells a child that imports fastinit
+    only after its fork, where fastinit's at-fork hook never ran (it hung too: session (q)).  False where /proc
+    cannot tell (no /proc, the parent gone)."""
+    ours = _gnu_openmp_maps()
+    try:
+        if not ours or os.readlink(f"/proc/{os.getppid()}/exe") != os.readlink("/proc/self/exe"):
+            return False
+    except OSError:
+        return False
+    return bool(ours & _gnu_openmp_maps(os.getppid()))
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+    if _forked_with_gnu_openmp():  # a child that imports fastinit only after its fork: what the hook would do
+        _after_fork_in_child()
 
 
 def _openmp_threads():

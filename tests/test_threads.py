@@ -196,30 +196,38 @@ def test_a_forked_child_fills_after_its_parent_did(layer):
 
 
 TORCH_PARENT = r"""
-import faulthandler, os, numpy as np, torch, fastinit
-from fastinit import _cpu
+import faulthandler, os, sys, numpy as np, torch
+late = sys.argv[1] == "late"  # fastinit first imported by the child, after the fork: no at-fork hook of its ran
+if not late:
+    import fastinit
 x = torch.randn(1000, 1000); (x @ x).sum(); torch.randn(10**6).exp_()  # torch's OpenMP team is up, numba's layer not
 def fill():
-    return int(fastinit.normal_(np.empty(300_000, np.float32), seed=3, stream="w").view(np.uint32).sum(dtype=np.uint64))
+    import fastinit
+    from fastinit import _cpu
+    out = fastinit.normal_(np.empty(300_000, np.float32), seed=3, stream="w")
+    return int(out.view(np.uint32).sum(dtype=np.uint64)), _cpu.SERIAL_ONLY, _cpu._forked_with_gnu_openmp()
 pid = os.fork()
-if pid == 0:  # a DataLoader worker's first fill: it hung in GOMP_parallel (a review)
+if pid == 0:  # a DataLoader worker's first fill: it hung in GOMP_parallel (a review; with a late import, session (q))
     faulthandler.dump_traceback_later(120, exit=True)
-    os.write(1, f"child {fill()} {_cpu.SERIAL_ONLY}\n".encode())
+    os.write(1, ("child %d %s %s\n" % fill()).encode())
     os._exit(0)
 _, status = os.waitpid(pid, 0)
-print("parent", fill(), _cpu.SERIAL_ONLY, os.waitstatus_to_exitcode(status), flush=True)
+print("parent %d %s %s" % fill(), os.waitstatus_to_exitcode(status), flush=True)
 """
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or not os.path.exists("/proc/self/maps"), reason="os.fork, Linux")
+@pytest.mark.parametrize("imported", ["early", "late"])
 @pytest.mark.parametrize("env", [{}, {"NUMBA_THREADING_LAYER_PRIORITY": "workqueue omp tbb"}])
-def test_a_child_forked_after_torchs_openmp_work_fills_serially(env):
+def test_a_child_forked_after_torchs_openmp_work_fills_serially(env, imported):
     """torch's GNU OpenMP (loaded globally: numba's omp layer calls it) ran a parallel region in the parent, which
     had not filled: the forked child's first parallel fill hung.  Its kernels now run serially where numba takes its
     omp layer, the parent's values; the parent's stay parallel.  Where numba's priority puts workqueue first (its
-    choice as the child starts the layer) the child stays parallel, same values."""
+    choice as the child starts the layer) the child stays parallel, same values.  A child that imports fastinit
+    only after the fork (``late``: fastinit's at-fork hook never ran) is known by its parent running the same
+    program (it hung); the parent, started anew by this test, is not."""
     pytest.importorskip("torch")
-    r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", TORCH_PARENT],
+    r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", TORCH_PARENT, imported],
                        env={**os.environ, **env}, capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     lines = r.stdout.strip().split("\n")
@@ -227,7 +235,31 @@ def test_a_child_forked_after_torchs_openmp_work_fills_serially(env):
     child, parent = (line.split() for line in lines)
     assert child[0] == "child" and parent[0] == "parent" and child[1] == parent[1], r.stdout
     serial = str(not env)  # (the default priority: omp before workqueue, and no TBB in CI)
-    assert child[2] == serial and parent[2:] == ["False", "0"], r.stdout  # (serial where it must be, only there)
+    assert child[2:] == [serial, "True"] and parent[2:] == ["False", "False", "0"], r.stdout  # (serial only there)
+
+
+FORKSERVER_CHILD = r"""
+import multiprocessing as mp
+def child():
+    import torch
+    from fastinit import _cpu
+    return _cpu._forked_with_gnu_openmp(), bool(_cpu._gnu_openmp_maps())
+if __name__ == "__main__":
+    with mp.get_context("forkserver").Pool(1) as pool:
+        print(*pool.apply(child))
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or not os.path.exists("/proc/self/maps"), reason="os.fork, Linux")
+def test_a_fork_servers_child_that_loads_torch_itself_stays_parallel(tmp_path):
+    """The start method docs/buffers.md advises for parallel fills in workers: a fork server's child runs the
+    server's program, but its libgomp is its own (loaded after the fork), so it is not taken for a forked child."""
+    pytest.importorskip("torch")
+    script = tmp_path / "server.py"
+    script.write_text(FORKSERVER_CHILD)
+    r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", str(script)], capture_output=True,
+                       text=True, timeout=600, check=False)
+    assert r.returncode == 0 and r.stdout.split() == ["False", "True"], r.stdout[-2000:] + r.stderr[-2000:]
 
 
 def test_forked_children_decide_serial_kernels_by_the_layer_numba_takes(monkeypatch):
