@@ -908,9 +908,11 @@ def _deprecated(meth):
 # `init._no_grad_trunc_normal_`): fastinit's fills, under torch's names and signatures (torch's own inside a
 # function of torch's that fastinit handed a tensor to, see _handed)
 def _no_grad(name: str, ours):
-    @functools.wraps(_TORCH_OWN[name])
     def helper(*args, **kwargs):
         return (_torch_own(name) if getattr(_HANDING, "depth", 0) else ours)(*args, **kwargs)
+    helper.__name__ = helper.__qualname__ = name  # fastinit's (pickled by this name; not functools.wraps, which
+    helper.__signature__ = inspect.signature(_TORCH_OWN[name])  # gave it torch's module: a PicklingError)
+    helper.__doc__ = f"torch.nn.init.{name}'s signature (a private helper model code calls too), fastinit's fill."
     return helper
 
 

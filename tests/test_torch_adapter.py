@@ -1022,8 +1022,10 @@ def test_an_empty_shard_of_a_non_empty_tensor_is_checked_and_not_warned_about():
 
 def test_torchs_private_no_grad_helpers_are_fastinits_fills_under_torchs_signatures():
     """Model code calls init._no_grad_trunc_normal_(w, 0, 0.02, -0.04, 0.04) in its _init_weights (a review: an
-    AttributeError after `import fastinit.torch as init`): fastinit's fills, torch's parameter names."""
+    AttributeError after `import fastinit.torch as init`): fastinit's fills, torch's parameter names, fastinit's
+    own functions (they had taken torch's module and docstring through functools.wraps, and did not pickle)."""
     import inspect
+    import pickle
 
     for name, args, public in [("_no_grad_uniform_", (-0.1, 0.2), finit.uniform_),
                                ("_no_grad_normal_", (0.5, 2.0), finit.normal_),
@@ -1031,6 +1033,8 @@ def test_torchs_private_no_grad_helpers_are_fastinits_fills_under_torchs_signatu
                                ("_no_grad_fill_", (0.25,), finit.constant_), ("_no_grad_zero_", (), finit.zeros_)]:
         ours, theirs = getattr(finit, name), getattr(tinit, name)
         assert list(inspect.signature(ours).parameters) == list(inspect.signature(theirs).parameters), name
+        assert (ours.__module__, ours.__qualname__) == ("fastinit.torch", name) and "fastinit" in ours.__doc__
+        assert pickle.loads(pickle.dumps(ours)) is ours and not hasattr(ours, "__wrapped__")
         w = torch.nn.Parameter(torch.full((6, 5), 7.0))
         torch.manual_seed(3)
         assert ours(w, *args) is w
