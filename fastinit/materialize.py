@@ -1007,6 +1007,35 @@ def _hf_flags(done: Iterable[torch.Tensor], todo: Iterable[torch.Tensor]):
             t._is_hf_initialized = flag
 
 
+@contextlib.contextmanager
+def _unsharded(dtensors: list, modules: list):
+    """Hugging Face's ``_init_weights`` on DTensors (FSDP2's, tensor parallelism's): each of ``dtensors`` (entries)
+    stands in the modules as a plain tensor of its global shape for the call (NaN: what it leaves unwritten is seen,
+    as for a plain tensor), then each rank takes its block of it: the unsharded model's values.  Its code mixes plain
+    tensors with the parameters (Whisper's sinusoids copied in, Mamba's ``A_log``), which DTensors refuse.  Costs
+    one tensor of the global shape per such DTensor on each rank, for the call; nothing is copied where it raises."""
+    twins = {}
+    for e in dtensors:
+        t = e.tensor
+        twin = torch.full(tuple(t.shape), math.nan if t.is_floating_point() or t.is_complex() else 0, dtype=t.dtype,
+                          device=t.device)
+        twins[id(t)] = e, nn.Parameter(twin, requires_grad=t.requires_grad) if isinstance(t, nn.Parameter) else twin
+    held = [(store, k, twins[id(v)]) for _, m in modules for store in (m._parameters, m._buffers)
+            for k, v in store.items() if id(v) in twins]  # (every name a tied tensor has)
+    for store, k, (_, twin) in held:
+        store[k] = twin
+    try:
+        yield
+    finally:
+        for store, k, (e, twin) in held:
+            if store.get(k) is twin:  # (one assigned in its place: left there, and named as such)
+                store[k] = e.tensor
+    for e, twin in twins.values():
+        local, offset = _ft()._local_block(e.tensor, e.name)
+        if local is not None:
+            local.copy_(twin.detach()[tuple(slice(o, o + n) for o, n in zip(offset, local.shape))])
+
+
 _RANDOM = {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "cauchy_", "log_normal_", "geometric_",
            "rand", "randn", "randint", "randperm", "normal", "rand_like", "randn_like", "randint_like", "bernoulli",
            "multinomial", "poisson"}
@@ -1448,7 +1477,7 @@ def _hf_writes(plan: list, entries: dict) -> tuple[dict, dict, dict, dict]:
     twins: dict = {}  # id(meta tensor) -> its stand-in
     for e in entries.values():
         t = e.tensor
-        if (t.is_meta or e.place) and id(t) not in twins:
+        if (t.is_meta or e.place or _ft()._dtensor(t)) and id(t) not in twins:  # (a DTensor: no storage to read)
             twins[id(t)] = _stand_in(t, tuple(e.place["global_shape"]) if e.place else tuple(t.shape))
     seen = {id(twins.get(id(e.tensor), e.tensor)): e for e in entries.values()}
     metas = {id(twins[id(e.tensor)]): (twins[id(e.tensor)], e.tensor) for e in entries.values()
@@ -2102,7 +2131,8 @@ def materialize(module: nn.Module, *, seed: int | None = None, device: str | tor
                             guard = [(e, region, region.clone()) for e, regions in hf[2] if not e.tensor.is_meta
                                      for region in _regions(e.tensor, regions)]
                             with _hf_flags([e.tensor for e in entries.values() if id(e) not in watched_ids],
-                                           [e.tensor for e in watched]):
+                                           [e.tensor for e in watched]), \
+                                    _unsharded([e for e in watched if _ft()._dtensor(e.tensor)], modules):
                                 hf[0]._init_weights(m)
                             for _, region, values in guard:
                                 region.copy_(values)

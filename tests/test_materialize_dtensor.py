@@ -262,6 +262,31 @@ def test_a_hugging_face_model_under_fsdp2(scheme):
             fully_shard(m)
             materialize(m, seed=1, scheme=scheme)
             assert _assert_blocks_of(m, ref) == len(list(ref.parameters()))
+            materialize(m, seed=1, scheme=scheme)  # again, its DTensors allocated: HF's dry run read their storage
+            assert _assert_blocks_of(m, ref) == len(list(ref.parameters()))
+
+
+def test_a_hugging_face_model_built_on_the_cpu_then_sharded():
+    """Allocated DTensors (a model built on the CPU, then sharded by tensor parallelism and FSDP2), a padding row:
+    materialize raised "Attempted to access the data pointer on an invalid python storage" (HF's dry run)."""
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+    transformers = pytest.importorskip("transformers")
+    config = transformers.LlamaConfig(vocab_size=50, hidden_size=16, intermediate_size=24, num_hidden_layers=1,
+                                      num_attention_heads=2, num_key_value_heads=1, tie_word_embeddings=False,
+                                      pad_token_id=7)
+    with torch.device("meta"):
+        ref = transformers.LlamaForCausalLM(config)
+    materialize(ref, seed=2)
+    assert not ref.model.embed_tokens.weight[7].any()
+    for rank in range(2):
+        with _rank(rank, 2):
+            m = transformers.LlamaForCausalLM(config)
+            parallelize_module(m, init_device_mesh("cpu", (2,)), {"lm_head": ColwiseParallel(),
+                                                                  "model.embed_tokens": RowwiseParallel()})
+            fully_shard(m.model.layers[0])
+            materialize(m, seed=2)
+            assert _assert_blocks_of(m, ref) == 2 + len(list(m.model.layers[0].parameters()))
 
 
 class TinyRMSNorm(nn.Module):
@@ -310,6 +335,34 @@ def test_modules_fully_shard_wraps_keep_the_rules_found_by_their_class_name(sche
             fully_shard(odd[0])
             with pytest.raises(ValueError, match=r"\['0\.w \(Opaque\)'\]"):
                 materialize(odd, seed=3, scheme=scheme)
+
+
+@pytest.mark.parametrize("arch", ["whisper", "mamba"])
+def test_hugging_face_init_code_on_dtensors_gives_the_unsharded_values(arch):
+    """HF's _init_weights as a fallback copies computed values into parameters (Whisper's sinusoids, Mamba's A_log)
+    and draws with torch: on FSDP2's DTensors it raised "aten.copy_.default got mixed torch.Tensor and DTensor".  It
+    now writes plain tensors of the global shape, each rank taking its block: the unsharded model's values."""
+    transformers = pytest.importorskip("transformers")
+    if arch == "whisper":
+        build, config = transformers.WhisperModel, transformers.WhisperConfig(
+            d_model=24, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4, decoder_attention_heads=4,
+            encoder_ffn_dim=40, decoder_ffn_dim=40, vocab_size=103, pad_token_id=1, bos_token_id=1, eos_token_id=2,
+            decoder_start_token_id=1, num_mel_bins=8, max_source_positions=16, max_target_positions=16)
+    else:
+        build, config = transformers.MambaModel, transformers.MambaConfig(
+            vocab_size=50, hidden_size=16, state_size=4, num_hidden_layers=1, expand=2, conv_kernel=3)
+    with torch.device("meta"):
+        ref = build(config)
+    fallbacks = materialize(ref, seed=4, scheme="hf").fallbacks
+    assert fallbacks  # (the path under test: HF's own code, not fastinit's laws)
+    for rank in range(2):
+        with _rank(rank, 2):
+            with torch.device("meta"):
+                m = build(config)
+            fully_shard(m)
+            summary = materialize(m, seed=4, scheme="hf")
+            assert summary.fallbacks == fallbacks
+            assert _assert_blocks_of(m, ref) == len(list(ref.parameters()))
 
 
 def test_tensor_parallel_shards_are_the_unsharded_models_blocks():
