@@ -230,9 +230,10 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
         target = target._replace(array=target.array.T, mstride=target.mstride[::-1])
     geom = geometry(target, global_shape, offset)  # validates the placement
     grows, gcols = geom.global_shape
+    given = geom.global_shape[::-1] if by_row else geom.global_shape  # (the messages': the caller's shape)
     drawn = grows * gcols > 0  # an empty tensor's other extent is not bounded: nothing of it is ever drawn
     if drawn and max(grows, gcols) >= 2**32:
-        raise ValueError(f"{fn}: global shape {geom.global_shape} has a dimension >= 2**32 (not supported)")
+        raise ValueError(f"{fn}: global shape {given} has a dimension >= 2**32 (not supported)")
     nzero = nzero_of_rows(grows) if drawn else 0  # (an empty tensor: a no-op, k > its 0 rows included)
     draw_kept = 2 * nzero > grows  # the smaller set is drawn: the zero rows, or the rows that keep a value
     ndraw = grows - nzero if draw_kept else nzero
@@ -243,7 +244,7 @@ def _sparse(out, nzero_of_rows, std, fn, dtype, seed, stream, global_shape, offs
     sw = stream_words(stream)
     resolve_seed(seed, generator, draw=False)  # checked; drawn below, after the last refusal
     if drawn:  # (an empty block too: no block of this global shape fits, and fastinit.io checks on an empty one)
-        _refuse_beyond_memory(fn, geom.global_shape, (8 * grows + 8 * ndraw) * max(nthreads, 1))
+        _refuse_beyond_memory(fn, given, by_row, (8 * grows + 8 * ndraw) * max(nthreads, 1))
     if target.size == 0:
         return out
     key = key_words(resolve_seed(seed, generator))
@@ -307,19 +308,21 @@ def _zero_mask(rows, cols, grows, gcols, row0, col0, ndraw, pos_key, sw, nthread
     return part if cols == gcols else np.ascontiguousarray(part)  # (the kernels take C-order masks)
 
 
-def _refuse_beyond_memory(fn: str, global_shape, space: int) -> None:
+def _refuse_beyond_memory(fn: str, global_shape, by_row: bool, space: int) -> None:
     """MemoryError, before anything is drawn or written, when the threads' permutations of the global rows need
     more than this machine's memory (a small block of a (4e9, 3) matrix: 32 GB a thread; numba's allocation
-    failure inside the kernel surfaced as a SystemError)."""
+    failure inside the kernel surfaced as a SystemError).  ``global_shape``: the caller's (``by_row``: positions
+    drawn per row, over its columns)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # (no sysconf: Windows)
         return
     if space > total:
-        raise MemoryError(f"{fn}: global shape {tuple(global_shape)} draws each column's positions over all its "
-                          f"{global_shape[0]:,} rows: {space / 2**30:.3g} GiB of work space (8 bytes a row and 8 a "
-                          f"drawn row, a thread), more than this machine's {total / 2**30:.3g} GiB; split such a "
-                          "matrix by columns")
+        unit, over = ("row", "column") if by_row else ("column", "row")
+        raise MemoryError(f"{fn}: global shape {tuple(global_shape)} draws each {unit}'s positions over all its "
+                          f"{global_shape[1 if by_row else 0]:,} {over}s: {space / 2**30:.3g} GiB of work space (8 "
+                          f"bytes a{'n' if by_row else ''} {over} and 8 a drawn {over}, a thread), more than this "
+                          f"machine's {total / 2**30:.3g} GiB; split such a matrix by {unit}s")
 
 
 @host_staged

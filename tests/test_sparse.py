@@ -198,6 +198,11 @@ def test_work_space_beyond_the_machines_memory_is_refused_before_any_draw_or_wri
     assert np.array_equal(w, fastinit.sparse_(np.empty((1000, 3), np.float32), 0.5, seed=0)[:2])
     with pytest.raises(MemoryError):  # an empty block too (fastinit.io checks each tensor's arguments on one before
         fastinit.sparse_(w[:0], 0.5, seed=0, global_shape=(10**6, 3))  # its first write: a review, 2026-12-06 (f))
+    w[:] = 7
+    with pytest.raises(MemoryError, match=r"martens_sparse_: global shape \(3, 1000000\) draws each row's positions "
+                                          r"over all its 1,000,000 columns: .* split such a matrix by rows"):
+        fastinit.martens_sparse_(w, 2, seed=0, global_shape=(3, 10**6))  # (torch's layout: k per row; it named the
+    assert (w == 7).all()  # transposed shape, 2026-12-07 (q))
 
 
 def test_martens_sparse_on_an_empty_tensor_is_a_no_op():
@@ -216,6 +221,9 @@ def test_global_extents_from_2_32_are_refused_unless_the_tensor_is_empty():
     leaves an empty tensor alone too)."""
     w = np.full((2, 3), 7.0, np.float32)
     for shape in ((2, 2**32), (2**32, 3)):
+        with pytest.raises(ValueError, match=rf"sparse_: global shape \({shape[0]}, {shape[1]}\) has a dimension >= "
+                                             r"2\*\*32"):  # (martens_sparse_'s torch layout: the shape as given, not
+            fastinit.martens_sparse_(w, 2, seed=0, global_shape=shape)  # transposed, 2026-12-07 (q))
         with pytest.raises(ValueError, match=r"sparse_: global shape .* has a dimension >= 2\*\*32"):
             fastinit.sparse_(w, 0.5, seed=0, global_shape=shape)
     assert (w == 7).all()
