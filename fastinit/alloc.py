@@ -237,8 +237,8 @@ def sparse(*shape, sparsity: float, std: float = 0.01, dtype: Any = "float32", o
 @_named
 def martens_sparse(*shape, k: int = 15, std: float = 1.0,
                    dtype: Any = "float32", order: str = "C", layout: str = "keras", **kw) -> np.ndarray:
-    """New 2-D array, (n_in, n_out): exactly ``k`` non-zero N(0, std²) weights per column (unit), Martens (2010)
-    (``layout="torch"``: (out, in), per row)."""
+    """New 2-D array, (n_in, n_out): exactly ``k`` N(0, std²) weights drawn per column (unit), zeros elsewhere,
+    Martens (2010) (``layout="torch"``: (out, in), per row; a drawn value is exactly 0 for ~2e-7 of float32 ones)."""
     return sparsity_.martens_sparse_(_new(shape, dtype, order), k, std, layout=layout, **kw)
 
 

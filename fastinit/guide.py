@@ -31,17 +31,27 @@ T = TypeVar("T")
 def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
     """Fill a ReLU layer's bias with a small positive constant (default 0.01) so units start active; ``value`` a
     finite real number."""
-    return constant_(out, as_real(value, "value", "relu_bias_"), dtype=dtype)
+    return _constant(out, value, dtype, "relu_bias_")
 
 
 def relu_bias(n: int, value: float = 0.01, *, dtype: Any = "float32") -> np.ndarray:
     """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
     value = as_real(value, "value", "relu_bias")
-    return relu_bias_(np.empty(as_int(n, "n", "relu_bias"), resolve_dtype(dtype)), value)
+    return _constant(np.empty(as_int(n, "n", "relu_bias"), resolve_dtype(dtype)), value, None, "relu_bias")
 
 
-def _priors(prior) -> np.ndarray:
-    what = f"prior must be a probability or a sequence of them, got {prior!r}"
+def _constant(out: T, value, dtype: Any, fn: str) -> T:
+    """``constant_(out, value)``, its refusals (a value overflowing the dtype) in ``fn``'s words."""
+    value = as_real(value, "value", fn)
+    try:
+        return constant_(out, value, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        said = str(e).removeprefix("constant_: ")
+        raise type(e)(f"{fn}: {said.replace('val=', 'value=', 1)}") from None
+
+
+def _priors(prior, fn: str) -> np.ndarray:
+    what = f"{fn}: prior must be a probability or a sequence of them, got {prior!r}"
     try:
         p = np.asarray(prior)
     except ValueError:  # a ragged sequence
@@ -51,28 +61,28 @@ def _priors(prior) -> np.ndarray:
             raise TypeError  # complex, time or None (NumPy's NaN for it) taken as a number
         p = p.astype(np.float64)  # Fraction, Decimal, ml_dtypes and mixed (object) numbers included
     except OverflowError:  # an int too large for a float (10**400): a number, but no probability
-        raise ValueError("prior must hold probabilities strictly between 0 and 1, got an int too large for "
-                         "float64") from None
+        raise ValueError(f"{fn}: prior must hold probabilities strictly between 0 and 1, got an int too large "
+                         "for float64") from None
     except (TypeError, ValueError):  # an object that is no number
         raise TypeError(what) from None
     if not np.all((p > 0) & (p < 1)):
-        raise ValueError(f"prior must hold probabilities strictly between 0 and 1, got {prior!r}")
+        raise ValueError(f"{fn}: prior must hold probabilities strictly between 0 and 1, got {prior!r}")
     return p
 
 
-def _prior_logits(p: np.ndarray, activation: str, shape: tuple) -> np.ndarray:
+def _prior_logits(p: np.ndarray, activation: str, shape: tuple, fn: str) -> np.ndarray:
     """The logits of the priors ``p`` broadcast to the bias ``shape``."""
     try:
         p = np.broadcast_to(p, shape)
     except ValueError:
-        raise ValueError(f"prior of shape {p.shape} does not broadcast to out.shape {shape}") from None
+        raise ValueError(f"{fn}: prior of shape {p.shape} does not broadcast to out.shape {shape}") from None
     if activation == "sigmoid":
         return np.log(p / (1 - p))
     if activation == "softmax":
         if p.size and not np.isclose(p.sum(), 1.0, rtol=1e-6):
-            raise ValueError(f"softmax prior must sum to 1 over the bias, got sum {p.sum():.6g}")
+            raise ValueError(f"{fn}: softmax prior must sum to 1 over the bias, got sum {p.sum():.6g}")
         return np.log(p)
-    raise ValueError(f"activation must be 'sigmoid' or 'softmax', got {activation!r}")
+    raise ValueError(f"{fn}: activation must be 'sigmoid' or 'softmax', got {activation!r}")
 
 
 @host_staged
@@ -82,9 +92,12 @@ def prior_bias_(out: T, prior: ArrayLike, activation: str = "sigmoid", *, dtype:
     ``prior``: a probability (every unit the same) or one per unit (broadcast to ``out``); softmax priors
     must sum to 1 over ``out``.
     """
-    p = _priors(prior)
+    return _prior_fill(out, _priors(prior, "prior_bias_"), activation, dtype, "prior_bias_")
+
+
+def _prior_fill(out: T, p: np.ndarray, activation: str, dtype: Any, fn: str) -> T:
     target = as_target(out, dtype)
-    target.array[...] = _prior_logits(p, activation, target.shape).astype(target.dtype)
+    target.array[...] = _prior_logits(p, activation, target.shape, fn).astype(target.dtype)
     return out
 
 
@@ -95,13 +108,13 @@ def prior_bias(prior: ArrayLike, n: Optional[int] = None, activation: str = "sig
     >>> prior_bias(0.01)          # rare positive class: the sigmoid starts at p = 0.01
     array([-4.59512], dtype=float32)
     """
-    p = _priors(prior)
+    p = _priors(prior, "prior_bias")
     if n is not None:
         n = as_int(n, "n", "prior_bias")
         if p.ndim and p.shape != (n,):
             raise ValueError(f"prior_bias: n={n} does not match the {p.size} priors given (leave n out)")
     shape = p.shape if p.ndim else (1 if n is None else n,)
-    return prior_bias_(np.empty(shape, resolve_dtype(dtype)), p, activation)
+    return _prior_fill(np.empty(shape, resolve_dtype(dtype)), p, activation, None, "prior_bias")
 
 
 @dataclass(frozen=True)

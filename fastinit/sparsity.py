@@ -2,8 +2,9 @@
 
 ``sparse_`` (torch semantics): a 2-D weight whose every column holds exactly
 ``ceil(sparsity * rows)`` zeros at uniformly random rows, the other entries N(0, std²).
-``martens_sparse_``: the textbook form (Martens 2010) — exactly ``k`` non-zero entries per
-column (a unit's incoming weights in the (n_in, n_out) layout), N(0, std²) with std = 1.
+``martens_sparse_``: the textbook form (Martens 2010) — exactly ``k`` entries drawn per column (a unit's
+incoming weights in the (n_in, n_out) layout), N(0, std²) with std = 1, the rest 0 (a drawn value is itself
+exactly 0 for ~2e-7 of float32 normal values: docs/initializers.md).
 
 Values come from :func:`fastinit.normal_` with the same seed and stream; the zero rows of each
 column from a partial Fisher–Yates shuffle of the column's (global) rows driven by Philox bits
@@ -348,7 +349,8 @@ def sparse_(out: T, sparsity: float, std: float = 0.01, *, seed: Optional[int] =
 def martens_sparse_(out: T, k: int = 15, std: float = 1.0, *, seed: Optional[int] = None, stream: Stream = 0,
                     global_shape: Shape = None, offset: Shape = None, layout: str = "torch", dtype: Any = None,
                     generator: Optional[Generator] = None) -> T:
-    """Martens (2010)'s sparse init: exactly ``k`` non-zero N(0, std²) incoming weights per unit, rest 0.
+    """Martens (2010)'s sparse init: exactly ``k`` N(0, std²) incoming weights drawn per unit, rest 0 (so k
+    non-zeros, but for the ~2e-7 of float32 normal values that are exactly 0).
 
     A unit's incoming weights are a row of the torch layout (out, in) (``layout="torch"``, the default) and
     a column of the textbook (n_in, n_out) (``layout="keras"``, as :func:`fastinit.martens_sparse`

@@ -21,6 +21,12 @@ def test_relu_bias_and_zero_bias():
         with pytest.raises(error, match=f"^relu_bias: {said}"):
             fastinit.relu_bias(3, bad)
     assert (b == 0.1).all()
+    h = np.full(3, 2.0, np.float16)
+    for call, fn in ((lambda: fastinit.relu_bias_(h, 1e5), "relu_bias_"),
+                     (lambda: fastinit.relu_bias(3, 1e5, dtype="float16"), "relu_bias")):
+        with pytest.raises(ValueError, match=rf"^{fn}: value=100000.0 overflows float16"):  # (it said constant_'s
+            call()  # name and its val=, 2026-12-07 (q))
+    assert (h == 2).all()
 
 
 def test_a_twins_refusal_names_the_twin_even_where_the_message_names_no_function():
@@ -66,9 +72,11 @@ def test_softmax_prior_bias():
     ([0.5, 10**400], {}, ValueError, "an int too large for float64")])
 def test_prior_bias_refusals(prior, kw, exc, msg):
     out = np.full(2, 9.0)
-    with pytest.raises(exc, match=msg):
+    with pytest.raises(exc, match=f"^prior_bias_: .*{msg}"):  # (named since 2026-12-07 (q))
         fastinit.prior_bias_(out, prior, **kw)
     assert (out == 9).all()
+    with pytest.raises(exc, match=f"^prior_bias: .*{msg}"):
+        fastinit.prior_bias(prior, **kw)
 
 
 def test_prior_bias_count_is_checked_and_softmax_priors_sum_over_the_bias():
