@@ -36,7 +36,6 @@ def relu_bias_(out: T, value: float = 0.01, *, dtype: Any = None) -> T:
 
 def relu_bias(n: int, value: float = 0.01, *, dtype: Any = "float32") -> np.ndarray:
     """New bias vector of ``n`` entries equal to ``value`` (0.01)."""
-    value = as_real(value, "value", "relu_bias")
     return _constant(np.empty(as_int(n, "n", "relu_bias"), resolve_dtype(dtype)), value, None, "relu_bias")
 
 
@@ -96,6 +95,7 @@ def prior_bias_(out: T, prior: ArrayLike, activation: str = "sigmoid", *, dtype:
 
 
 def _prior_fill(out: T, p: np.ndarray, activation: str, dtype: Any, fn: str) -> T:
+    """``out`` filled with the logits of the priors ``p`` (checked), refusals in ``fn``'s words."""
     target = as_target(out, dtype)
     target.array[...] = _prior_logits(p, activation, target.shape, fn).astype(target.dtype)
     return out

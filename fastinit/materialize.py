@@ -1020,8 +1020,8 @@ def _unsharded(dtensors: list, modules: list):
         twin = torch.full(tuple(t.shape), math.nan if t.is_floating_point() or t.is_complex() else 0, dtype=t.dtype,
                           device=t.device)
         twins[id(t)] = e, nn.Parameter(twin, requires_grad=t.requires_grad) if isinstance(t, nn.Parameter) else twin
-    held = [(store, k, twins[id(v)]) for _, m in modules for store in (m._parameters, m._buffers)
-            for k, v in store.items() if id(v) in twins]  # (every name a tied tensor has)
+    held = [(store, k, twins[id(v)]) for _, m in (modules if twins else ()) for store in (m._parameters, m._buffers)
+            for k, v in store.items() if id(v) in twins]  # (every name a tied tensor has; none to look for: none)
     for store, k, (_, twin) in held:
         store[k] = twin
     try:
