@@ -224,8 +224,8 @@ def test_a_child_forked_after_torchs_openmp_work_fills_serially(env, imported):
     had not filled: the forked child's first parallel fill hung.  Its kernels now run serially where numba takes its
     omp layer, the parent's values; the parent's stay parallel.  Where numba's priority puts workqueue first (its
     choice as the child starts the layer) the child stays parallel, same values.  A child that imports fastinit
-    only after the fork (``late``: fastinit's at-fork hook never ran) is known by its parent running the same
-    program (it hung); the parent, started anew by this test, is not."""
+    only after the fork (``late``: fastinit's at-fork hook never ran; it hung) is known by its parent running the
+    same executable with the same libgomp mapping; the parent, started anew by this test, is not."""
     pytest.importorskip("torch")
     r = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", "-c", TORCH_PARENT, imported],
                        env={**os.environ, **env}, capture_output=True, text=True, timeout=600, check=False)
