@@ -1296,13 +1296,13 @@ def _forked_with_gnu_openmp() -> bool:
     program started anew, nor a fork server's child that loaded torch itself).  Tells a child that imports fastinit
     only after its fork, where fastinit's at-fork hook never ran (it hung too: session (q)).  False where /proc
     cannot tell (no /proc, the parent gone)."""
-    ours, parent = _gnu_openmp_maps(), os.getppid()
-    try:
-        if not ours or os.readlink(f"/proc/{parent}/exe") != os.readlink("/proc/self/exe"):
+    parent = os.getppid()
+    try:  # (the executables first: two links, where a torch process's maps take ~1 ms to read at import)
+        if os.readlink(f"/proc/{parent}/exe") != os.readlink("/proc/self/exe"):
             return False
     except OSError:
         return False
-    return bool(ours & _gnu_openmp_maps(parent))
+    return bool(_gnu_openmp_maps() & _gnu_openmp_maps(parent))
 
 
 if hasattr(os, "register_at_fork"):

@@ -1033,7 +1033,7 @@ def _unsharded(dtensors: list, modules: list):
     for e, twin in twins.values():
         local, offset = _ft()._local_block(e.tensor, e.name)
         if local is not None:
-            local.copy_(twin.detach()[tuple(slice(o, o + n) for o, n in zip(offset, local.shape))])
+            _ft()._copy_block(local, offset, twin.detach())
 
 
 _RANDOM = {"normal_", "uniform_", "bernoulli_", "random_", "exponential_", "cauchy_", "log_normal_", "geometric_",

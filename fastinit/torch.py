@@ -454,6 +454,12 @@ def _local_block(tensor, name: str) -> tuple:
     return local, tuple(offset)
 
 
+def _copy_block(local: torch.Tensor, offset: tuple, whole: torch.Tensor) -> None:
+    """``local``, a DTensor's local tensor at ``offset`` (:func:`_local_block`), set to its block of ``whole``, a
+    tensor of the global shape."""
+    local.copy_(whole[tuple(slice(o, o + n) for o, n in zip(offset, local.shape))])
+
+
 def _arguments(name: str, signature: inspect.Signature, args: tuple, kwargs: dict) -> dict:
     """A DTensor call's arguments by name (their binding's TypeError named as the call's)."""
     try:
@@ -510,7 +516,7 @@ def _on_local_block(fill, signature: inspect.Signature, args: tuple, kwargs: dic
             if local is not None and local.numel():  # (whole)
                 full = call(torch.empty(tensor.shape, dtype=local.dtype), seed=seed, generator=None)
                 with torch.no_grad():
-                    local.copy_(full[tuple(slice(o, o + n) for o, n in zip(offset, local.shape))])
+                    _copy_block(local, offset, full)
     finally:
         TARGET_NAME.reset(named)
     return _done(tensor) if _bumps(name, held.is_meta, not tensor.numel()) else tensor  # (as the plain tensor's)
