@@ -604,7 +604,8 @@ def config_spec(config: Mapping | str | os.PathLike, *, name: str | None = None,
     ``_init_weights``: weights and embeddings N(0, initializer_range²) (GPT-2's residual projections divided by sqrt(2
     n_layer)), the ``pad_token_id`` row of the token embedding zero, biases zero, norms' scales one (Gemma's, which
     scale by 1 + weight, zero), shifts zero; experts and routers N(0, initializer_range²) (0 meaning 0 there, as in
-    transformers). ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
+    transformers; Llama 4's router, an ``nn.Linear``, and the shared experts by the linear rule: 0.02 for a 0).
+    ``name``: what messages call the configuration (default: its path; ``config`` for a mapping).
     ``dtype``: every tensor's, except those transformers keeps in float32 (DeepSeek-V3's and GLM-4.5's routers and their
     ``e_score_correction_bias``, as its ``save_pretrained`` writes them; GPT-OSS's norms, which it upcasts when it loads
     a float16 model, are written in ``dtype``, as its ``save_pretrained`` of such a model writes them). A
@@ -1568,13 +1569,13 @@ def _llama4_sparse(cfg: Mapping, get: Callable, where: str) -> set:
 
 def _sparse_layers(kind: str, get: Callable, dense: Any, init_range: float | None, std: float, where: str,
                    cfg: Mapping | None = None):
-    """``_llama``'s ``moe`` for a mixture-of-experts config: its sparse layers' tensors, with transformers' laws —
-    the experts and routers drawn with ``initializer_range`` as it is, Qwen2-MoE's shared expert (plain linear layers)
-    with ``std`` (0.02 where initializer_range is 0).  Qwen's layer ``i`` is sparse unless it is in ``mlp_only_layers``
-    (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step`` (any integer, 0 only
-    where no layer may be sparse: transformers tests it in that order); DeepSeek's and
-    GLM-4.5's from ``first_k_dense_replace`` on; Llama 4's as :func:`_llama4_sparse` reads its ``cfg``; Qwen3.5-MoE's
-    every layer."""
+    """``_llama``'s ``moe`` for a mixture-of-experts config: its sparse layers' tensors, with transformers' laws — the
+    experts and routers drawn with ``initializer_range`` as it is, Llama 4's router and the shared experts (plain
+    linear layers) with ``std`` (0.02 where initializer_range is 0). Qwen's layer ``i`` is sparse unless it is in
+    ``mlp_only_layers`` (``dense``), there are no experts, or ``i + 1`` is not a multiple of ``decoder_sparse_step``
+    (any integer, 0 only where no layer may be sparse: transformers tests it in that order); DeepSeek's and
+    GLM-4.5's from ``first_k_dense_replace`` on; Llama 4's as :func:`_llama4_sparse` reads its ``cfg``;
+    Qwen3.5-MoE's every layer."""
     d = get("hidden_size")
     if kind == "gpt_oss":
         experts, hidden = get("num_local_experts"), get("intermediate_size")

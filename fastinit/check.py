@@ -14,16 +14,17 @@ compares them with the *exact* law of the stored values:
   right marginal law), no run of :data:`WINDOW` values repeated at a period of :func:`_periods` (a counter bit or a
   chunk offset dropped repeats the fill at such a period, which the marginal law and the neighbours' correlation do
   not see), and different seeds must give different values.
-* :class:`OrthogonalCheck`: ``max |Q Qᵀ − I|`` within 2 ε(dtype) + 2 √dim ε(work) for square,
-  wide and tall matrices, their mean squared row norm within 2 ε(dtype)/√min + 2 √max ε(work) of 1
-  (rounding errors average out, a gain of 1.005 in bfloat16 does not), and Haar-ness: Σ diag(Q) is
-  ≈ N(0, min/max dim) for a Haar matrix but biased for a QR without the sign fix (Mezzadri 2007); one
-  test pools the standardized traces of every seed and shape, so the bias adds up (at n = 10⁵: z ≈ −7);
-  another, a KS test of the pooled entries, each squared entry being Beta(1/2, (big − 1)/2) (a row or
-  column of a Haar Q is uniform on a sphere), fails what is orthogonal but not Haar (a signed permutation).
-  Each (seed, shape) is drawn with its own seed (the shapes have equally many entries: under one seed they would
+* :class:`OrthogonalCheck`: ``max |Q Qᵀ − I|`` within 2 ε(dtype) + 2 √dim ε(work) for square, wide and tall matrices
+  (n-scaled, and at every n one of each of orthogonal_'s paths: level 2, and blocked over two blocks of reflectors),
+  their mean squared row norm within 2 ε(dtype)/√min + 2 √max ε(work) of 1 (rounding errors average out, a gain of
+  1.005 in bfloat16 does not), and Haar-ness: Σ diag(Q) is ≈ N(0, min/max dim) for a Haar matrix but biased for a QR
+  without the sign fix (Mezzadri 2007); one test pools the standardized traces of every seed and shape, so the bias
+  adds up (at n = 10⁵: z ≈ −7), another those of diag(Q) past the first block of reflectors (a sign fix missing
+  there only); a third, a KS test of the pooled entries, each squared entry being Beta(1/2, (big − 1)/2) (a row or
+  column of a Haar Q is uniform on a sphere), fails what is orthogonal but not Haar (a signed permutation). Each
+  (seed, shape) is drawn with its own seed (the n-scaled shapes have equally many entries: under one seed they would
   share their Gaussian numbers and the pooled traces would correlate), and different seeds must give different
-  matrices.  For a delta-orthogonal conv kernel, the same on its spatial centre, and exact zeros elsewhere.
+  matrices. For a delta-orthogonal conv kernel, the same on its spatial centre, and exact zeros elsewhere.
 * :class:`SparseCheck`: exactly ⌈sparsity · rows⌉ (``sparse_``) or rows − k (``martens_sparse_``) zeros
   per column, non-zeros equal to the ``normal_`` fill of the same seed, zero positions uniform over the
   rows (two-sided χ² test: too even a spread, e.g. zeros dealt round-robin, fails as well).
@@ -44,7 +45,7 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 import ml_dtypes
 import numpy as np
 
-from . import init, scaled, sparsity, structured
+from . import init, linalg, scaled, sparsity, structured
 from ._buffers import is_int, resolve_dtype
 from ._cpu import ROW_TILE
 from ._seed import _check_u64
@@ -55,6 +56,8 @@ __all__ = ["DistributionCheck", "OrthogonalCheck", "SparseCheck", "Row", "REGIST
 SEEDS = (0, 1)
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 COLS = 250  # fan-scaled checks fill a (n // 250, 250) weight: fan_in 250, fan_out n // 250
+MAX_SIDE = 1024  # the largest side of the orthogonal checks' n-scaled matrices (reached at n ~ 1.5e8)
+SMALL_SHAPE = (64, 64)  # an orthogonal matrix formed by the level-2 path (linalg.small)
 
 
 @dataclass
@@ -299,12 +302,17 @@ class OrthogonalCheck:
     kernel: tuple = ()
 
     def shapes(self, n: int) -> list[tuple[int, int]]:
-        s = min(256, max(16, math.isqrt(n) // 12))
-        shapes = [(s, s), (s // 2, 2 * s), (2 * s, s // 2)]
-        return [(r, c) for r, c in shapes if r >= c] if self.kernel else shapes
+        """A square, a wide and a tall matrix of s² entries each, s = isqrt(n) / 12 within [16, MAX_SIDE] (the Haar
+        tests' power grows with n), and at every n one of each of orthogonal_'s paths: a level-2 one
+        (:func:`linalg.small`) and blocked ones, wide and tall, whose reflectors span two BLOCK-wide blocks (the
+        products between blocks and the sign fix past the first block)."""
+        s = min(MAX_SIDE, max(16, math.isqrt(n) // 12))
+        wide = (2 * linalg.BLOCK, 4 * linalg.BLOCK)
+        shapes = [(s, s), (s // 2, 2 * s), (2 * s, s // 2), SMALL_SHAPE, wide, wide[::-1]]
+        return list(dict.fromkeys((r, c) for r, c in shapes if r >= c or not self.kernel))
 
     def tests(self, seeds: Sequence[int]) -> int:
-        return 2  # two Haar tests (the trace's sign bias, the entries' law), each pooled over every seed and shape
+        return 3  # three Haar tests (the trace's sign bias, the same past the first block, the entries' law), pooled
 
     def run(self, dtype: np.dtype, n: int, seeds: Sequence[int], limits: Thresholds) -> Row:
         from scipy import stats
@@ -315,6 +323,7 @@ class OrthogonalCheck:
         work_eps = float(np.finfo(np.float64 if dtype == np.float64 else np.float32).eps)
         centre = (slice(None), slice(None)) + tuple((k - 1) // 2 for k in self.kernel)
         traces = []  # each sum of diag(Q) over its sd: N(0, 1) for a Haar Q
+        tails = []  # the same of diag(Q)[BLOCK:] where there is one (the reflectors of the blocks after the first)
         entries = []  # each entry's Beta CDF: uniform on [0, 1] for a Haar Q
         firsts = []  # each seed's first matrix: different seeds must give different matrices
         for seed in seeds:
@@ -348,6 +357,9 @@ class OrthogonalCheck:
                     row.failures.append(f"seed {seed} {rows}x{cols}: mean of diag(QQ^T) - 1 = {scale:+.3g}, "
                                         f"beyond ±{scale_tol:.3g} (not gain 1)")
                 traces.append(float(np.trace(q[:small, :small])) / math.sqrt(small / big))
+                if small > linalg.BLOCK:
+                    tail = small - linalg.BLOCK
+                    tails.append(float(np.trace(q[linalg.BLOCK:small, linalg.BLOCK:small])) / math.sqrt(tail / big))
                 # a row (wide) or column (tall) of a Haar Q is uniform on the unit sphere of R^big: each entry
                 # squared is Beta(1/2, (big - 1)/2); a signed permutation (orthogonal, trace N(0, 1)) is not
                 mags = _dithered_magnitudes(stored[centre], seed)
@@ -358,6 +370,12 @@ class OrthogonalCheck:
         if abs(z) > limits.z_max:
             row.failures.append(f"sum of diag(Q) over {len(traces)} matrices (seeds x shapes) is {z:+.2f} sd from 0 "
                                 "(not Haar)")
+        # a sign fix missing past the first block biases only those entries: the whole traces dilute it (z ~ 5)
+        z = math.fsum(tails) / math.sqrt(len(tails))
+        row.stats["haar_tail_z"] = z
+        if abs(z) > limits.z_max:
+            row.failures.append(f"sum of diag(Q)[{linalg.BLOCK}:] over {len(tails)} matrices (seeds x shapes) is "
+                                f"{z:+.2f} sd from 0 (not Haar past the first block of reflectors)")
         # KS of the pooled entries (dependent within a matrix, each row's squares summing to 1: conservative)
         p = float(stats.kstest(np.concatenate(entries), "uniform").pvalue)
         row.stats["entries_ks_p"] = p

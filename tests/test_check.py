@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 import fastinit
-from fastinit import check
+from fastinit import check, linalg
 from fastinit.cli import main
 
 
@@ -18,9 +18,9 @@ def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
     assert report["passed"]
     assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
         (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
-    # per dtype: KS/mean/std/lag-1 correlation of 17 laws and chi2 of 2 sparse per seed (2 seeds), two pooled Haar
-    # tests (trace, entries) of 2 orthogonal
-    assert report["tests"] == ((17 * 4 + 2) * 2 + 2 * 2) * 4
+    # per dtype: KS/mean/std/lag-1 correlation of 17 laws and chi2 of 2 sparse per seed (2 seeds), three pooled Haar
+    # tests (trace, trace past the first block, entries) of 2 orthogonal
+    assert report["tests"] == ((17 * 4 + 2) * 2 + 3 * 2) * 4
     assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
     for r in report["rows"]:
         assert r["passed"] and not r["failures"]
@@ -265,16 +265,63 @@ def test_samplers_that_ignore_the_seed_fail():
 
 
 def test_each_orthogonal_matrix_of_the_check_has_its_own_seed():
-    """Its three shapes have equally many entries: under one seed they would share their Gaussian numbers, and
-    the pooled trace statistic would have variance 1.2-1.3 instead of 1 (a correct install failing too often)."""
+    """Its three n-scaled shapes have equally many entries: under one seed they would share their Gaussian numbers,
+    and the pooled trace statistic would have variance 1.2-1.3 instead of 1 (a correct install failing too often)."""
     seen = []
 
     def spy(out, seed):
         seen.append(seed)
         return fastinit.orthogonal_(out, seed=seed)
 
-    check.run_checks(["o"], ["float64"], 10**4, show_progress=False, registry={"o": check.OrthogonalCheck("o", spy)})
-    assert len(seen) == 3 * len(check.SEEDS) and len(set(seen)) == len(seen)
+    spied = check.OrthogonalCheck("o", spy)
+    check.run_checks(["o"], ["float64"], 10**4, show_progress=False, registry={"o": spied})
+    assert len(seen) == len(spied.shapes(10**4)) * len(check.SEEDS) == 12 and len(set(seen)) == len(seen)
+
+
+@pytest.mark.parametrize("n", [10**4, 10**6, 10**7, 10**9])
+def test_the_orthogonal_checks_draw_each_path_of_orthogonal_at_every_n(n):
+    """orthogonal_ forms a matrix by a level-2 pass (linalg.small) or by blocks of BLOCK reflectors (BLAS-3 products
+    between blocks, the sign fix of each): at n = 10⁷ the check had drawn neither a small matrix nor one of two
+    blocks, at 10⁶ only small ones."""
+    for name in ("orthogonal_", "delta_orthogonal_"):
+        shapes = check.REGISTRY[name].shapes(n)
+        assert any(linalg.small(r, c) for r, c in shapes)
+        blocked = [(r, c) for r, c in shapes if min(r, c) > linalg.BLOCK and not linalg.small(r, c)]
+        assert any(r > c for r, c in blocked) and (any(r < c for r, c in blocked) or name == "delta_orthogonal_")
+
+
+def test_the_orthogonal_checks_grow_with_n_up_to_their_largest_side():
+    sides = [check.REGISTRY["orthogonal_"].shapes(n)[0] for n in (10**4, 10**6, 10**7, 10**8, 10**9, 10**10)]
+    assert sides == [(16, 16), (83, 83), (263, 263), (833, 833), (1024, 1024), (1024, 1024)]  # isqrt(n) // 12
+
+
+def test_orthogonal_checks_catch_a_defect_of_one_path_only():
+    def small_gain(out, seed):  # a 1% gain error where the level-2 path forms the matrix
+        fastinit.orthogonal_(out, seed=seed)
+        if linalg.small(*out.shape):
+            out *= 1.01
+        return out
+
+    report = check.run_checks(["o"], ["float64"], 10**7, show_progress=False,
+                              registry={"o": check.OrthogonalCheck("o", small_gain)})
+    assert not report["passed"] and "64x64: max|QQ^T - I|" in " ".join(report["rows"][0]["failures"])
+
+    def tail_signs(out, seed):  # orthogonal, but diag(Q)[BLOCK:] >= 0: no sign fix past the first block
+        fastinit.orthogonal_(out, seed=seed)
+        k = min(out.shape)
+        signs = np.sign(np.diagonal(out)[linalg.BLOCK:k])
+        if out.shape[0] <= out.shape[1]:
+            out[linalg.BLOCK:k] *= signs[:, None]  # a wide Q's rows are orthonormal: a row's sign is free
+        else:
+            out[:, linalg.BLOCK:k] *= signs  # a tall Q's columns
+        return out
+
+    for dtype in ("float64", "bfloat16"):
+        report = check.run_checks(["o"], [dtype], 10**4, show_progress=False,
+                                  registry={"o": check.OrthogonalCheck("o", tail_signs)})
+        row = report["rows"][0]
+        assert row["stats"]["orth_err"] < 0.01 and row["stats"]["haar_tail_z"] > 2 * report["z_max"]
+        assert not report["passed"] and "not Haar past the first block" in " ".join(row["failures"])
 
 
 def test_any_seed_works_and_a_repeated_seed_counts_once():
