@@ -77,7 +77,8 @@ def test_fan_modes():
         fan(3, 12, "fan_sum", ("fan_in", "fan_out"))
 
 
-GAINS = [("linear", None, 1), ("conv2d", None, 1), ("conv_transpose3d", None, 1), ("sigmoid", None, 1),
+GAINS = [*((name, None, 1) for name in ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+                                        "conv_transpose3d")), ("sigmoid", None, 1),
          ("tanh", None, 5 / 3), ("relu", None, math.sqrt(2)), ("leaky_relu", None, math.sqrt(2 / (1 + 0.01**2))),
          ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", 0, math.sqrt(2)), ("leaky_relu", 3, math.sqrt(0.2)),
          ("selu", None, 0.75)]

@@ -62,6 +62,7 @@ def test_softmax_prior_bias():
     (0.0, {}, ValueError, "strictly between 0 and 1"), (1.0, {}, ValueError, "strictly between"),
     ([0.5, np.nan], {}, ValueError, "strictly between"),
     ([0.5, 0.6], {"activation": "softmax"}, ValueError, "must sum to 1"),
+    ([0.7, 0.295], {"activation": "softmax"}, ValueError, "must sum to 1"),  # 0.995: not a rounding error
     (0.5, {"activation": "tanh"}, ValueError, "'sigmoid' or 'softmax'"),
     ([0.1, [0.2, 0.3]], {}, ValueError, "a probability or a sequence"),  # ragged: a bad value
     ("0.3", {}, TypeError, "a probability or a sequence"),  # no text as a number: the wrong kind
@@ -108,7 +109,8 @@ def test_recommend_names_the_gain_it_uses():
     ("gelu", "kaiming_normal_", math.sqrt(2)), ("elu", "kaiming_normal_", math.sqrt(2)),
     ("leaky_relu", "kaiming_normal_", math.sqrt(2 / (1 + 0.01**2))), ("selu", "lecun_normal_", 1.0),
     ("lstm", "orthogonal_", 1.0), ("GRU", "orthogonal_", 1.0), ("rnn", "orthogonal_", 1.0),
-    ("softmax", "xavier_uniform_", 1.0),
+    ("softmax", "xavier_uniform_", 1.0), ("linear", "xavier_uniform_", 1.0), ("identity", "xavier_uniform_", 1.0),
+    ("none", "xavier_uniform_", 1.0),
 ])
 def test_recommend_follows_the_guideline_table(activation, scheme, gain):
     r = fastinit.recommend(activation)
@@ -191,7 +193,8 @@ def test_dtype_names_are_case_blind_and_float_is_refused_as_ambiguous():
 
 
 @pytest.mark.parametrize("activation, value", [("relu", 0.01), ("gelu", 0.0), ("leaky_relu", 0.0), ("tanh", 0.0),
-                                               ("sigmoid", 0.0), ("selu", 0.0), ("lstm", 0.0)])
+                                               ("sigmoid", 0.0), ("selu", 0.0), ("lstm", 0.0), ("relu6", 0.0),
+                                               ("prelu", 0.0)])
 def test_recommended_bias_values(activation, value):
     b = np.full(5, 7.0, np.float32)
     assert fastinit.recommend(activation).bias(b) is b

@@ -58,6 +58,8 @@ BAD_CALLS = [
     ("variance_scaling_", (1.0, "fan_in", "normal"), {"in_axis": True}, TypeError, "in_axis must be an int or a "),
     ("variance_scaling_", (1.0, "fan_in", "normal"), {"in_axis": "1"}, TypeError, "in_axis must be an int or a "),
     ("variance_scaling_", (1.0, "fan_in", "normal"), {"out_axis": (np.True_,)}, TypeError, "out_axis must be"),
+    ("orthogonal_", (1e5,), {}, ValueError, r"\|gain\| = 100000 overflows float16"),
+    ("orthogonal_", (-1e5,), {}, ValueError, r"\|gain\| = 100000 overflows float16"),  # a negative gain's too
 ]
 
 

@@ -59,6 +59,40 @@ def test_kaiming_uniform(a, mode, nonlinearity):
                 gain * math.sqrt(3 / fan))
 
 
+@pytest.mark.parametrize("fn, draw", [("kaiming_uniform_", "uniform_"), ("kaiming_normal_", "normal_")])
+def test_kaimings_defaults_are_torchs_he_init_bit_for_bit(fn, draw):
+    """a=0, fan_in, leaky_relu: gain sqrt(2), so U(±sqrt(3) sqrt(2) / sqrt(fan_in)) and N(0, 2 / fan_in), with
+    torch's arithmetic (std = gain / sqrt(fan), bound = sqrt(3) std: He et al. 2015)."""
+    import inspect
+
+    assert inspect.signature(getattr(fastinit, fn)).parameters["a"].default == 0
+    std = math.sqrt(2.0) / math.sqrt(FAN_IN)
+    w = getattr(fastinit, fn)(np.empty(CONV, np.float32), seed=3)
+    args = (-math.sqrt(3.0) * std, math.sqrt(3.0) * std) if draw == "uniform_" else (0.0, std)
+    assert w.tobytes() == getattr(fastinit, draw)(np.empty(CONV, np.float32), *args, seed=3).tobytes()
+
+
+def test_untruncated_normal_is_jaxs_name_of_the_normal():
+    w = np.empty((37, 41), np.float32)
+    assert (fastinit.variance_scaling_(w.copy(), distribution="untruncated_normal", seed=2).tobytes()
+            == fastinit.variance_scaling_(w.copy(), distribution="normal", seed=2).tobytes())
+
+
+@pytest.mark.parametrize("dtype", [np.float16, ml_dtypes.bfloat16, np.float32])
+def test_the_fan_rules_refuse_a_std_whose_values_pass_the_dtype(dtype):
+    """A truncated normal reaches 2 std / 0.8796... (JAX's ±2σ truncation of the corrected std), a uniform of the
+    same std spans twice sqrt(3) std: where that passes the dtype's range, the scale is refused by name (a uniform
+    bound of 0.6 max spans 1.2 max: more than a float32 uniform's width holds)."""
+    big = float(ml_dtypes.finfo(dtype).max)
+    fan_in = 7
+    scale = (0.46 * big) ** 2 * fan_in  # std 0.46 max: 2 std / 0.8796 = 1.05 max
+    with pytest.raises(ValueError, match=r"^variance_scaling_: scale gives std .* beyond what"):
+        fastinit.variance_scaling_(np.empty((6, fan_in), dtype), scale=scale, mode="fan_in")
+    if dtype != np.float16:
+        with pytest.raises(ValueError, match="^xavier_uniform_: gain gives std .* beyond what"):
+            fastinit.xavier_uniform_(np.empty((6, 7), dtype), 0.6 * big / math.sqrt(6 / 13))
+
+
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
 def test_kaiming_normal(mode):
     fan = FAN_IN if mode == "fan_in" else FAN_OUT
@@ -152,6 +186,17 @@ def test_bad_input_leaves_buffer_untouched(call, msg):
     with pytest.raises(ValueError, match=msg):
         call(out)
     assert (out == 3).all()
+
+
+@pytest.mark.parametrize("call, msg", [
+    (lambda: fastinit.xavier_uniform_(np.empty((0,), np.float32)), "fewer than 2 dimensions"),  # torch's, too
+    (lambda: fastinit.lecun_uniform_(np.empty((0,), np.float32)), "fewer than 2 dimensions"),
+    (lambda: fastinit.lecun_normal_(np.empty((0, 3)), in_axis=5), "in_axis=5 is not a valid axis"),
+    (lambda: fastinit.variance_scaling_(np.empty((3, 0)), mode="fan_sum"), "invalid mode")])
+def test_an_empty_target_is_checked_as_a_full_one(call, msg):
+    """(kaiming_*'s empty target returns before its fans, with torch's warning, as torch's does.)"""
+    with pytest.raises(ValueError, match=msg):
+        call()
 
 
 def test_allocating_twins_shapes_dtypes_layouts():

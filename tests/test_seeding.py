@@ -36,6 +36,36 @@ def test_manual_seed_makes_a_program_reproducible():
     assert fastinit.initial_seed() == 123
 
 
+EMPTY_CALLS = [
+    lambda **kw: fastinit.uniform_(np.empty((0, 3)), **kw), lambda **kw: fastinit.normal_(np.empty(0), **kw),
+    lambda **kw: fastinit.trunc_normal_(np.empty((3, 0), np.float16), **kw),
+    lambda **kw: fastinit.xavier_uniform_(np.empty((0, 3)), **kw),
+    lambda **kw: fastinit.kaiming_normal_(np.empty((0, 3, 2)), **kw),
+    lambda **kw: fastinit.orthogonal_(np.empty((0, 3)), **kw),
+    lambda **kw: fastinit.delta_orthogonal_(np.empty((3, 0, 3)), **kw),
+    lambda **kw: fastinit.sparse_(np.empty((0, 3)), 0.5, **kw),
+    lambda **kw: fastinit.martens_sparse_(np.empty((3, 0)), k=0, **kw)]
+REFUSED_CALLS = [
+    lambda **kw: fastinit.uniform_(np.empty((2, 3)), 1.0, 0.0, **kw),
+    lambda **kw: fastinit.orthogonal_(np.empty(3), **kw), lambda **kw: fastinit.sparse_(np.empty((2, 3)), 2.0, **kw)]
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")
+def test_empty_and_refused_calls_draw_no_seed():
+    """A call that writes nothing leaves the generator where it was (torch's generator does not move for an empty
+    tensor): a program's later unseeded fills do not depend on its empty or refused ones."""
+    g = fastinit.Generator(5)
+    fastinit.manual_seed(5)
+    for kw in ({"generator": g}, {}):
+        for call in EMPTY_CALLS:
+            call(**kw)
+        for call in REFUSED_CALLS:
+            with pytest.raises(ValueError):
+                call(**kw)
+    assert g.next_seed() == fastinit.Generator(5).next_seed()
+    assert _u().tobytes() == _u(seed=fastinit.Generator(5).next_seed()).tobytes()
+
+
 def test_generator_objects_are_independent_of_the_default():
     g1, g2 = fastinit.Generator(5), fastinit.Generator(5)
     fastinit.manual_seed(0)

@@ -66,6 +66,8 @@ def test_martens_k_nonzeros_per_unit_in_either_layout():
     assert abs(w[w != 0].std() - 1) < 0.03
     t = fastinit.martens_sparse_(np.empty((300, 784)), seed=4)  # torch's (out, in), the default: per row
     assert np.array_equal(t, w.T)
+    dense = fastinit.martens_sparse_(np.empty((4, 15)), k=15, seed=0)  # k = every input: a dense unit
+    assert (dense != 0).all() and abs(dense.std() - 1) < 0.3
     with pytest.raises(ValueError, match=r"k=20 non-zeros per column \(unit\) but only 10 rows"):
         fastinit.martens_sparse_(np.empty((10, 3)), k=20, layout="keras")
     with pytest.raises(ValueError, match=r"k=20 non-zeros per row \(unit\) but only 3 columns"):

@@ -13,8 +13,10 @@ from fastinit import linalg
 
 def test_eye_only_works_on_2d_inputs():
     for shape in [(3,), (2, 2, 2)]:
+        w = np.full(shape, 7.0)
         with pytest.raises(ValueError, match="Only tensors with 2 dimensions are supported"):
-            fastinit.eye_(np.zeros(shape))
+            fastinit.eye_(w)
+        assert (w == 7).all()  # refused before any write
     w = fastinit.eye_(np.full((3, 5), 7.0))
     assert np.array_equal(w, np.eye(3, 5))
 

@@ -57,6 +57,16 @@ def test_tanh_xavier_decays_slowly_its_gain_holds_it_naive_saturates_and_small_v
     assert report["schemes"]["small"]["forward"] == "vanishes" and report["schemes"]["small"]["preact_var"][-1] < 1e-20
 
 
+def test_selu_is_klambauers_to_the_last_bit():
+    """alpha 1.6732632423543772, lambda 1.0507009873554805 (Klambauer et al. 2017): torch's SELU to an ulp."""
+    x = np.linspace(-6.0, 6.0, 1201)
+    want = np.where(x > 0, 1.0507009873554805 * x, 1.0507009873554805 * 1.6732632423543772 * np.expm1(x))
+    np.testing.assert_allclose(variance.ACTIVATIONS["selu"][0](x), want, rtol=4e-16, atol=0)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(variance.ACTIVATIONS["selu"][0](x), torch.nn.functional.selu(torch.tensor(x)).numpy(),
+                               rtol=1e-15, atol=0)
+
+
 def test_lecun_keeps_selu_and_orthogonal_keeps_linear_exactly():
     assert variance.run_variance(["lecun_normal"], "selu", DEPTH, WIDTH, BATCH)["schemes"]["lecun_normal"][
         "forward"] == "stable"
