@@ -5,6 +5,7 @@ import math
 import re
 
 import ml_dtypes
+import numba
 import numpy as np
 import pytest
 
@@ -12,6 +13,7 @@ import fastinit
 
 BF16 = ml_dtypes.bfloat16
 NARROW = [np.float16, BF16]
+TWO_THREADS = pytest.param(2, marks=pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="one CPU"))
 
 
 def _garbage(shape, dtype):
@@ -253,7 +255,6 @@ def test_array_subclasses_take_the_fast_path_as_plain_arrays():
 
 
 def test_one_thread_restores_when_one_instance_is_entered_twice():
-    import numba
 
     from fastinit import _cpu
 
@@ -268,7 +269,6 @@ def test_one_thread_restores_when_one_instance_is_entered_twice():
 
 def test_small_fills_restore_the_callers_thread_count():
     """Small fills run on the calling thread alone and put back the caller's own numba thread count."""
-    import numba
 
     before = numba.get_num_threads()
     try:
@@ -337,14 +337,13 @@ def test_constant_fills_walk_memory_in_order_whatever_the_logical_layout():
         whole[...] = 7.0
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1, TWO_THREADS])
 @pytest.mark.parametrize("dt", [np.float16, ml_dtypes.bfloat16, np.float32, np.float64], ids=str)
 def test_large_constant_fills_store_past_the_cache_writing_the_same_bytes(monkeypatch, dt, threads):
     """From _cpu.stream_bytes() (4x the last-level cache) a constant fill's contiguous runs of STREAM_RUN bytes
     or more are written a cache line at a time by non-temporal stores, between plain ones up to the first line
     boundary and after the last (elements are aligned to their size: as_target refuses others): the bytes of the
     plain fill, at any start, length and row pitch, and not one element outside the view."""
-    import numba
 
     from fastinit import _cpu
 
@@ -419,7 +418,6 @@ def test_stream_store_compiles_to_a_non_temporal_vector_store():
     """fastinit._jit.stream_store is LLVM's !nontemporal store of 32 bytes (vmovnt* / movnt*), and store_fence
     a fence (mfence, or a locked or of 0 to the stack: either drains the write-combining buffers); in Python, a
     slice assignment."""
-    import numba
 
     from fastinit._jit import store_fence, stream_store
 
@@ -481,12 +479,11 @@ def _strided_views(rng, count):
         yield base, perm, tuple(slices)
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1, TWO_THREADS])
 def test_constant_fills_of_strided_views_write_exactly_the_views_elements(threads):
     """The constant walk (whole rows of a matrix per call, a row's part at a row's ends) over random layouts:
     the buffer equals numpy's assignment, for every storage format (a block ending a matrix one row after a work
     item's start advanced a row's length of rows: other elements kept their value)."""
-    import numba
 
     rng = np.random.default_rng(5)
     cases = [([41, 27, 19, 25], (0, 3, 1, 2), (slice(8, 28), slice(0, 25), slice(3, 20), slice(0, 19, 2))),
