@@ -4,7 +4,8 @@ numba-cuda).
 
 Run:  python -m pytest bench/test_cuda.py -q --benchmark-group-by=group --benchmark-columns=min,mean,rounds
 Compare the ``min`` column within each group.  Goals (issue #7): uniform f32 >= 0.8x the memset
-(``torch.zeros``-style ``zero_``, a cudaMemset), normal >= torch.randn, truncated normal >= 5x
+(torch's ``zero_``: on a CUDA tensor a ``fill_(0)`` kernel, not the driver's cudaMemset, which fastinit's contiguous
+``zeros_`` calls: ``test_fastinit_zeros``), normal >= torch.randn, truncated normal >= 5x
 torch.nn.init.trunc_normal_.  ``FASTINIT_GPU_BENCH_N`` changes the size (1e9 makes the ~0.1 ms
 fills long against the ~50 us of Python and launch overhead).  Record the device name (printed by
 ``test_device_name``) with the numbers in docs/gpu.md.

@@ -31,6 +31,7 @@ import functools
 import math
 import os
 import threading
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable
@@ -688,7 +689,9 @@ def _run(kernel: Kernel, work: int, stream: int, arrays, args) -> None:
     assert kernel.blocks * THREADS_PER_BLOCK % _B == 0, "the grid's cap must be a multiple of 256 threads (_fill)"
     grid = max(1, min(kernel.blocks, -(-work // THREADS_PER_BLOCK)))
     if kernel.ordinal is None:
-        kernel.function[grid, THREADS_PER_BLOCK](*(_simulated_memory(p, n, dt) for p, n, dt in arrays), *args)
+        with warnings.catch_warnings():  # the simulator's NumPy scalars warn where uint64 arithmetic wraps, as the
+            warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)  # kernels mean it to (-W error)
+            kernel.function[grid, THREADS_PER_BLOCK](*(_simulated_memory(p, n, dt) for p, n, dt in arrays), *args)
         return
     params = [x for ptr, n, dt in arrays for x in (0, 0, n, dt.itemsize, ptr, n, dt.itemsize)]
     for a in args:

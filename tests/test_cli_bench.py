@@ -56,17 +56,36 @@ def test_bench_json_has_one_row_per_initializer_and_dtype(capsys):
 
 
 def test_bench_json_says_how_many_calls_timed_each_contestant(capsys, monkeypatch):
-    """A contestant whose call passes CONTESTANT_BUDGET_S is timed once (its warm-up): the JSON says so per entry,
-    the table lists it, so a single sample is not read as a best of --repeat."""
+    """A contestant whose call passes CONTESTANT_BUDGET_S is timed once after its warm-up, one whose first call
+    passes COLD_S by that call ("cold": its first-call cost included; it had been so from 1 s, a slow warm-up
+    inflating the speed-up): the JSON says so per entry, the table lists it, so a single sample is not read as a
+    best of --repeat."""
     argv = ["--size", "2e4", "--repeat", "3", "--no-progress", "--only", "uniform_", "--against", "numpy",
             "--no-probes"]
+    calls = []
+    real = benchmark.contestant_fill
+
+    def counted(*args):
+        fn = real(*args)
+        return lambda: (calls.append(1), fn())
+
+    monkeypatch.setattr(benchmark, "contestant_fill", counted)
     (row,) = _json(capsys, argv)["results"]
-    assert row["others"]["numpy"]["timed_calls"] == 3
+    assert row["others"]["numpy"]["timed_calls"] == 3 and not row["others"]["numpy"]["cold"] and len(calls) == 4
     monkeypatch.setattr(benchmark, "CONTESTANT_BUDGET_S", 0.0)
+    calls.clear()
     (row,) = _json(capsys, argv)["results"]
-    assert row["others"]["numpy"]["timed_calls"] == 1
+    assert row["others"]["numpy"]["timed_calls"] == 1 and not row["others"]["numpy"]["cold"] and len(calls) == 2
     assert main(["bench", *argv]) == 0
-    assert "contestants timed fewer than 3 times" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "contestants timed fewer than 3 times after their warm-up" in out
+    assert "numpy uniform_ float32: 1 call" in out
+    monkeypatch.setattr(benchmark, "COLD_S", 0.0)
+    calls.clear()
+    (row,) = _json(capsys, argv)["results"]
+    assert row["others"]["numpy"]["timed_calls"] == 1 and row["others"]["numpy"]["cold"] and len(calls) == 1
+    assert main(["bench", *argv]) == 0
+    assert "numpy uniform_ float32: its first call" in capsys.readouterr().out
 
 
 def test_numpy_16bit_contestant_allocates_its_scratch_before_the_timing():
@@ -355,9 +374,6 @@ def test_best_of_counts_warmups_and_stops_at_the_budget():
     calls.clear()
     benchmark.best_of(fn, repeat=4, budget=0.0)
     assert len(calls) == 2  # the first timed call spends the whole budget
-    calls.clear()
-    benchmark.best_of(fn, repeat=4, budget=0.0, warmup_counts=True)
-    assert len(calls) == 1  # nothing to compile: the warm-up is the measurement
 
 
 def test_bench_on_the_gpu_lists_what_it_does_not_time():
@@ -370,6 +386,17 @@ def test_bench_on_the_gpu_lists_what_it_does_not_time():
     report = {"machine": {"cpu": "x", "cpus": 1, "numba_threads": 1, "versions": {}}, "repeat": 1,
               "contestants": [], "results": [], "skipped": skipped}
     assert "not measured on the GPU:\n  xavier_uniform_ (a uniform_ / normal_ fill" in benchmark.format_table(report)
+
+
+def test_bench_table_says_which_threads_each_contestant_ran_on():
+    """torch runs on numba's threads (contestant_setup), NumPy's generators on one; XLA's CPU pool is JAX's own
+    choice, which the header says rather than leave it to be read as numba's."""
+    report = {"machine": {"cpu": "x", "cpus": 2, "numba_threads": 2, "versions": {}}, "repeat": 1,
+              "contestants": ["numpy", "jax"], "results": []}
+    head = benchmark.format_table(report).splitlines()[0]
+    assert "numba 2 threads, NumPy's generators 1, JAX on XLA's own pool (not set)" in head
+    report["contestants"] = ["numpy"]
+    assert "XLA" not in benchmark.format_table(report)
 
 
 def test_bench_table_says_when_buffers_fit_in_the_cache_or_the_machine_was_busy():
