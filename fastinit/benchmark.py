@@ -736,9 +736,10 @@ def _bench_case(name: str, dt: str, size: int, matrix: int, repeat: int, against
             fn = contestant_fill(c, name, buf)
             if fn is not None:
                 first = timings(fn, 1, warmup=0)  # their warm-up, timed: the measurement only past COLD_S
-                times = first if first[0] >= COLD_S else timings(fn, repeat, warmup=0, budget=CONTESTANT_BUDGET_S)
+                cold = first[0] >= COLD_S
+                times = first if cold else timings(fn, repeat, warmup=0, budget=CONTESTANT_BUDGET_S)
                 res.others[c] = {"seconds": min(times), "speedup": min(times) / t, "timed_calls": len(times),
-                                 "cold": first[0] >= COLD_S}
+                                 "cold": cold}
         except Exception as e:  # e.g. a dtype the library does not implement: report, go on
             res.others[c] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"}
     if probes:  # a probe that fails (its second buffer OOM-killed, a timeout) costs its two cells, not the run

@@ -172,7 +172,7 @@ def test_orthogonal_bits_do_not_depend_on_blas_or_panel_threads(shape, dtype, mo
     assert linalg._blas_held == [0, None, False]
 
 
-TWO_THREADS = {**os.environ, "NUMBA_NUM_THREADS": "2"}  # the scripts' set_num_threads(2), on one CPU too
+TWO_THREADS_ENV = {**os.environ, "NUMBA_NUM_THREADS": "2"}  # the scripts' set_num_threads(2), on one CPU too
 _FORKED = """
 import multiprocessing, numba, numpy as np, fastinit
 
@@ -202,7 +202,7 @@ def test_a_forked_child_starts_its_own_panel_threads():
     import sys
 
     r = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, text=True, timeout=300, check=False,
-                       env=TWO_THREADS)
+                       env=TWO_THREADS_ENV)
     assert r.returncode == 0 and r.stdout.strip() == "same", r.stderr[-3000:]
 
 
@@ -228,7 +228,7 @@ def test_orthogonal_at_interpreter_exit_runs_its_panels_on_the_calling_thread():
     import sys
 
     r = subprocess.run([sys.executable, "-c", _AT_EXIT], capture_output=True, text=True, timeout=300, check=False,
-                       env=TWO_THREADS)
+                       env=TWO_THREADS_ENV)
     assert r.returncode == 0 and r.stdout.strip() == "same", r.stderr[-3000:]
 
 
