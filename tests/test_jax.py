@@ -246,6 +246,10 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              (lambda: fj.he_normal(out_axis=None), TypeError, "out_axis must be an int or a sequence"),
              (lambda: fj.delta_orthogonal(column_axis=2), ValueError, "not an axis of the \\(in, out\\) centre"),
              (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "column_axis must be an int"),
+             # refused at the factory (JAX refuses a bool axis at init: ValueError, a float: TypeError)
+             (lambda: fj.orthogonal(column_axis=True), TypeError, "column_axis must be an int"),
+             (lambda: fj.orthogonal(column_axis=1.0), TypeError, "column_axis must be an int"),
+             (lambda: fj.orthogonal(column_axis=np.float32(1)), TypeError, "column_axis must be an int"),
              # the factory's own names, not the fastinit initializer's ("normal_: std"; a review); an array, which
              # JAX broadcasts, is refused
              (lambda: fj.normal(True), TypeError, "^normal: stddev must be a real number, got bool"),
