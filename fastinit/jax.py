@@ -596,13 +596,18 @@ he_uniform = kaiming_uniform = _scheme("he_uniform", 2.0, "fan_in", "uniform", "
 he_normal = kaiming_normal = _scheme("he_normal", 2.0, "fan_in", "truncated_normal", "He et al. (2015)")
 
 
+def _check_column_axis(column_axis, factory: str) -> None:
+    """The factory's refusal of a ``column_axis`` that is not an int (True or 1.0: JAX fails on them only at init)."""
+    if not is_int(column_axis):
+        raise TypeError(f"{factory}: column_axis must be an int, got {column_axis!r}")
+
+
 def orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = None, *, stream: Stream = 0) -> Initializer:
     """scale × a Haar (semi-)orthogonal matrix over ``column_axis`` against the other axes flattened
     (jax.nn.initializers.orthogonal; Saxe et al. 2014; :func:`fastinit.orthogonal_`; a traced scale:
     computed on the host with the key, docs/guide.md "JAX")."""
     _not_a_key(scale, "scale", raw=True)  # (orthogonal(key, shape): the key, not the shape, is the mistake)
-    if not is_int(column_axis):
-        raise TypeError(f"column_axis must be an int, got {column_axis!r}")
+    _check_column_axis(column_axis, "orthogonal")
     scale = _number(scale, "scale", factor=True)
     if _is_traced(scale):
         return _factored(lambda f: orthogonal(f, column_axis, dtype, stream=stream), scale, dtype, "keep")
@@ -618,11 +623,10 @@ def delta_orthogonal(scale: float = 1.0, column_axis: int = -1, dtype: Any = Non
     in JAX, where every one gives the same law (in ≤ out: over the first, JAX transposes a Haar matrix of
     orthonormal columns, whose rows are then a Haar orthonormal set, as over the last)."""
     _not_a_key(scale, "scale", raw=True)  # (orthogonal(key, shape): the key, not the shape, is the mistake)
-    if not is_int(column_axis):
-        raise TypeError(f"column_axis must be an int, got {column_axis!r}")
+    _check_column_axis(column_axis, "delta_orthogonal")
     if column_axis not in (-2, -1, 0, 1):
-        raise ValueError(f"column_axis={column_axis!r} is not an axis of the (in, out) centre matrix (-2, -1, 0 "
-                         "or 1)")
+        raise ValueError(f"delta_orthogonal: column_axis={column_axis!r} is not an axis of the (in, out) centre "
+                         "matrix (-2, -1, 0 or 1)")
     scale = _number(scale, "scale", factor=True)
     if _is_traced(scale):
         return _factored(lambda f: delta_orthogonal(f, column_axis, dtype, stream=stream), scale, dtype, "keep")

@@ -244,12 +244,13 @@ def test_refusals_come_before_tracing_and_name_the_argument():
              # JAX fails on None ('NoneType' object is not iterable); fastinit's fans read it as torch's default
              (lambda: fj.variance_scaling(1.0, "fan_in", "normal", in_axis=None), TypeError, "in_axis must be"),
              (lambda: fj.he_normal(out_axis=None), TypeError, "out_axis must be an int or a sequence"),
-             (lambda: fj.delta_orthogonal(column_axis=2), ValueError, "not an axis of the \\(in, out\\) centre"),
-             (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "column_axis must be an int"),
+             (lambda: fj.delta_orthogonal(column_axis=2), ValueError,
+              "^delta_orthogonal: column_axis=2 is not an axis of the \\(in, out\\) centre"),
+             (lambda: fj.delta_orthogonal(column_axis=1.0), TypeError, "^delta_orthogonal: column_axis must be an int"),
              # refused at the factory (JAX refuses a bool axis at init: ValueError, a float: TypeError)
-             (lambda: fj.orthogonal(column_axis=True), TypeError, "column_axis must be an int"),
-             (lambda: fj.orthogonal(column_axis=1.0), TypeError, "column_axis must be an int"),
-             (lambda: fj.orthogonal(column_axis=np.float32(1)), TypeError, "column_axis must be an int"),
+             (lambda: fj.orthogonal(column_axis=True), TypeError, "^orthogonal: column_axis must be an int"),
+             (lambda: fj.orthogonal(column_axis=1.0), TypeError, "^orthogonal: column_axis must be an int"),
+             (lambda: fj.orthogonal(column_axis=np.float32(1)), TypeError, "^orthogonal: column_axis must be an int"),
              # the factory's own names, not the fastinit initializer's ("normal_: std"; a review); an array, which
              # JAX broadcasts, is refused
              (lambda: fj.normal(True), TypeError, "^normal: stddev must be a real number, got bool"),
