@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 
 from ._buffers import as_target, host_staged, resolve_dtype
 from .fans import calculate_gain, check_layout, python_number
-from .init import as_int, as_real, constant_, zeros_
+from .init import as_int, fill_constant, zeros_
 from .scaled import kaiming_normal_, lecun_normal_, xavier_uniform_
 from .structured import orthogonal_
 
@@ -40,13 +40,14 @@ def relu_bias(n: int, value: float = 0.01, *, dtype: Any = "float32") -> np.ndar
 
 
 def _constant(out: T, value, dtype: Any, fn: str) -> T:
-    """``constant_(out, value)``, its refusals (a value overflowing the dtype) in ``fn``'s words."""
-    value = as_real(value, "value", fn)
+    """``out`` filled with the finite ``value``, refusals in ``fn``'s words (the target's, which name no function,
+    prefixed with it)."""
     try:
-        return constant_(out, value, dtype=dtype)
+        return fill_constant(out, value, dtype, fn, "value", finite=True)
     except (TypeError, ValueError) as e:
-        said = str(e).removeprefix("constant_: ")
-        raise type(e)(f"{fn}: {said.replace('val=', 'value=', 1)}") from None
+        if str(e).startswith(f"{fn}: "):  # the value's: named already
+            raise
+        raise type(e)(f"{fn}: {e}") from None
 
 
 def _priors(prior, fn: str) -> np.ndarray:

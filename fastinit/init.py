@@ -584,14 +584,20 @@ def constant_(out: T, val: float, *, dtype: Any = None) -> T:
 
     Raises ValueError when a finite ``val`` overflows the dtype.
     """
-    fn = "constant_"
-    v = as_real(val, "val", fn, finite=False)
+    return fill_constant(out, val, dtype, "constant_", "val")
+
+
+def fill_constant(out: T, val: float, dtype: Any, fn: str, name: str, finite: bool = False) -> T:
+    """:func:`constant_`'s fill, its refusals of the value naming the function ``fn`` and the argument ``name``
+    (``finite``: NaN and inf refused too)."""
+    v = as_real(val, name, fn, finite=finite)
     target = as_target(out, dtype)
     once = v if target.dtype.itemsize == 8 else _to_odd(val, v)  # (float64 itself: v, the nearest)
     p0 = _constant_param(once, math.copysign(1.0, v), target.dtype)
     if p0 is None or _overflowed(val, v):  # 10**400 is finite, too
         shown = _shown(val) if math.isinf(v) else v
-        raise ValueError(f"{fn}: val={shown} overflows {target.dtype} (largest finite {finfo_max(target.dtype):.6g})")
+        raise ValueError(f"{fn}: {name}={shown} overflows {target.dtype} (largest finite "
+                         f"{finfo_max(target.dtype):.6g})")
     if target.device == "cpu" and target.size <= _cpu.SERIAL_ELEMENTS:  # a bias, a norm's weight: the same
         target.array.view(target.flat.dtype).fill(p0)  # bytes as the kernel's, without its launch (~15 us)
     elif target.size:
