@@ -1,5 +1,6 @@
-"""Shared fixtures for the pytest-benchmark suite: one 1e8-element buffer per dtype, touched once; torch on
-numba's thread count for the whole session, as ``fastinit bench`` runs it."""
+"""Shared fixtures for the pytest-benchmark suite: one N-element float32 buffer (``FASTINIT_BENCH_N``, default
+1e8), touched once; torch on numba's thread count for the whole session, as ``fastinit bench`` runs it.  N sizes
+the element-wise fills and the fresh-process probe; the benches whose goals name a size keep theirs."""
 import os
 import re
 import sys
