@@ -499,7 +499,7 @@ def test_fastinit_init_config_files_load_with_from_pretrained_by_transformers_la
 
 def _assert_same_laws(ours, theirs):
     """The same law as transformers' init, tensor by tensor: constants equal, zero rows where its are, the std within
-    5 standard errors of its."""
+    5 standard errors of its (tensors of 64 values or more: routers and shared-expert gates included)."""
     for name, t in ours.items():
         ref = theirs[name]
         if ref.min() == ref.max():  # a constant: zero biases, norm scales (zero for Gemma's 1 + weight)
@@ -507,7 +507,7 @@ def _assert_same_laws(ours, theirs):
             continue
         zero_rows = (ref == 0).all(dim=-1)  # the pad_token_id row of the token embedding
         assert torch.equal((t == 0).all(dim=-1), zero_rows), name
-        if t.numel() >= 2048:
+        if t.numel() >= 64:  # (a ratio of two sample stds of n values: sd ~ 1/sqrt(n))
             assert abs(float(t[~zero_rows].std()) / float(ref[~zero_rows].std()) - 1) < 5 / math.sqrt(t.numel()), name
 
 
