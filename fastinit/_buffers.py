@@ -15,6 +15,7 @@ import functools
 import math
 import numbers
 import operator
+import os
 import sys
 import warnings
 from dataclasses import dataclass
@@ -577,6 +578,14 @@ class Geometry:
 
 
 NOT_INTS = (bool, np.bool_, np.timedelta64)  # ints to Python (bool) or NumPy (timedelta64 is an np.integer)
+
+
+def physical_memory() -> int | None:
+    """This machine's physical memory in bytes (``sysconf``), None where the OS cannot say (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def is_int(value) -> bool:

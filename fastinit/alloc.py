@@ -230,7 +230,7 @@ def delta_orthogonal(*shape, gain: float = 1.0,
 @_named
 def sparse(*shape, sparsity: float, std: float = 0.01, dtype: Any = "float32", order: str = "C", **kw) -> np.ndarray:
     """New 2-D array with ceil(sparsity * rows) zeros per column, other entries N(0, std²) (which may be 0 too:
-    ~1e-7 of float32 draws)."""
+    ~2e-7 of float32 draws)."""
     return sparsity_.sparse_(_new(shape, dtype, order), sparsity, std, **kw)
 
 

@@ -37,13 +37,12 @@ import contextlib
 import contextvars
 import fractions
 import math
-import os
 from typing import Any, Optional, TypeVar
 
 import numba
 import numpy as np
 
-from ._buffers import as_target, geometry, host_staged, memory_geometry, place_block
+from ._buffers import as_target, geometry, host_staged, memory_geometry, physical_memory, place_block
 from ._cpu import (CONSTANT, F32, F64, N_PARAMS, NORMAL, fill_span, launch, normal_at, run, scratch, store_at,
                    threads_for, typed_views, work_chunk)
 from ._jit import float_bits, parallel_kernel, scalar, wide_vectors
@@ -314,11 +313,8 @@ def _refuse_beyond_memory(fn: str, global_shape, by_row: bool, space: int) -> No
     more than this machine's memory (a small block of a (4e9, 3) matrix: 32 GB a thread; numba's allocation
     failure inside the kernel surfaced as a SystemError).  ``global_shape``: the caller's (``by_row``: positions
     drawn per row, over its columns)."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # (no sysconf: Windows)
-        return
-    if space > total:
+    total = physical_memory()
+    if total is not None and space > total:
         unit, over = ("row", "column") if by_row else ("column", "row")
         raise MemoryError(f"{fn}: global shape {tuple(global_shape)} draws each {unit}'s positions over all its "
                           f"{global_shape[1 if by_row else 0]:,} {over}s: {space / 2**30:.3g} GiB of work space (8 "
@@ -331,7 +327,7 @@ def sparse_(out: T, sparsity: float, std: float = 0.01, *, seed: Optional[int] =
             global_shape: Shape = None, offset: Shape = None, dtype: Any = None,
             generator: Optional[Generator] = None) -> T:
     """Fill the 2-D ``out`` with N(0, std²) and ``ceil(sparsity * rows)`` zeros per column (a normal draw can be 0
-    too: ~1e-7 of float32 values, as in torch).
+    too: ~2e-7 of float32 values, as in torch).
 
     torch.nn.init.sparse_'s law (Martens 2010), but seeded, parallel and exact: zero rows are a
     uniform random subset per column (partial Fisher–Yates on Philox bits).

@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Optional, Sequence
 import numpy as np
 
 from . import init, scaled, structured
-from ._buffers import is_int, shown
+from ._buffers import is_int, physical_memory, shown
 from ._seed import _check_u64
 from .guide import recommend
 
@@ -133,7 +133,10 @@ def verdict(ratio: float, depth: int) -> str:
 def propagate(scheme: str, activation: str = "relu", depth: int = 50, width: int = 512, batch: int = 256,
               dtype="float64", seed: int = 0) -> Trace:
     """Forward a N(0, 1) batch, backward a N(0, 1) gradient through a ``depth``-layer MLP initialized by ``scheme``.
-    A layer whose forward pass overflowed has no defined gradient: nan from there down."""
+    A layer whose forward pass overflowed has no defined gradient: nan from there down.  Variances are summed in
+    float64 (a float32 net's finite values can have a variance beyond float32's range, or below it).  The backward
+    pass reads every layer's weights and pre-activations, kept: depth·(width² + batch·width) values (150 MiB at
+    the defaults); a net that needs more than this machine's memory is refused (MemoryError) before it starts."""
     _check([scheme], activation, depth, width, batch, dtype, seed)
     fill = SCHEMES[scheme][1]
     f, df = ACTIVATIONS[activation]
@@ -149,15 +152,15 @@ def propagate(scheme: str, activation: str = "relu", depth: int = 50, width: int
             x = f(h).astype(dt)
             weights.append(w)
             pre.append(h)
-            preact.append(float(h.var()))
-            act.append(float(x.var()))
+            preact.append(float(h.var(dtype=np.float64)))
+            act.append(float(x.var(dtype=np.float64)))
         g = rng.standard_normal((batch, width)).astype(dt)
         grad = [math.nan] * depth
         for layer in reversed(range(depth)):
             if not np.isfinite(pre[layer]).all():  # f'(inf or nan) would pass a meaningless 0 or nan
                 break
             g = (g * df(pre[layer]).astype(dt)) @ weights[layer].T
-            grad[layer] = float(g.var())
+            grad[layer] = float(g.var(dtype=np.float64))
     return Trace(scheme, preact, act, grad)
 
 
@@ -181,13 +184,21 @@ def _check(schemes: list, activation, depth, width, batch, dtype, seed) -> None:
         ok = False
     if not ok:
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    kept = depth * (width * width + batch * width) * np.dtype(dtype).itemsize
+    total = physical_memory()
+    if total is not None and kept > total:
+        raise MemoryError(f"depth {depth}, width {width}, batch {batch}: the backward pass reads every layer's weights "
+                          f"(width²) and pre-activations (batch × width), {kept / 2**30:.3g} GiB kept, more than this "
+                          f"machine's {total / 2**30:.3g} GiB")
 
 
 def run_variance(schemes: Iterable[str] = DEFAULT_SCHEMES, activation: str = "relu", depth: int = 50,
                  width: int = 512, batch: int = 256, dtype="float64", seed: int = 0,
                  show_progress: bool = False) -> dict:
-    """:func:`propagate` every scheme (names, or one comma-separated string); returns a JSON-ready report with
-    per-layer variances and verdicts."""
+    """:func:`propagate` every scheme (names, or one comma-separated string); returns a report of dicts, lists, str,
+    int and float (JSON's types but for inf, a variance that overflowed, and nan, one undefined: a gradient below an
+    overflow, a ratio over either; ``fastinit variance --json`` writes both as null) with per-layer variances and
+    verdicts."""
     schemes = [s.strip() for s in schemes.split(",")] if isinstance(schemes, str) else list(schemes)
     _check(schemes, activation, depth, width, batch, dtype, seed)
     out = {"activation": activation, "depth": depth, "width": width, "batch": batch, "dtype": np.dtype(dtype).name,

@@ -184,7 +184,7 @@ def test_work_space_beyond_the_machines_memory_is_refused_before_any_draw_or_wri
     is made 4 MiB small: a block of a (10**6, 3) matrix needs 8 MB."""
     from fastinit import sparsity
 
-    monkeypatch.setattr(sparsity.os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 1024}[name])
+    monkeypatch.setattr(sparsity, "physical_memory", lambda: 4 * 2**20)
     w = np.full((2, 3), 7.0, np.float32)
     g, twin = fastinit.Generator(1), fastinit.Generator(1)
     with pytest.raises(MemoryError, match=r"sparse_: global shape \(1000000, 3\) draws .* split such a matrix"):

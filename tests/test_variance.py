@@ -34,14 +34,42 @@ def test_relu_variance_grows_or_shrinks_by_width_times_var_w_over_two(scheme, pe
 
 
 def test_naive_relu_overflows_float32_and_is_reported_as_such():
+    # 30 layers of 128: Var(h) ~ 64 ** 30 = 1e54, beyond float32's 3.4e38, but the values themselves (~8 ** 30)
+    # are finite: their variance, summed in float64, says "explodes" (summed in float32 it was inf: "overflow")
     report = variance.run_variance(["naive", "he_normal"], "relu", 30, 128, 64, "float32")
-    assert report["schemes"]["naive"]["forward"] == "overflow"  # 64 ** 30 > float32's 3.4e38
-    assert report["schemes"]["naive"]["backward"] == "overflow"
-    # where the forward values themselves overflow, the gradient below is undefined (ReLU'(nan) = 0 made it
-    # "vanish" before): the CLI's default net
-    naive = variance.run_variance(["naive"], "relu", 50, 512, 256, "float32")["schemes"]["naive"]
-    assert naive["backward"] == "overflow" and 0.0 not in naive["grad_var"] and math.isnan(naive["grad_var"][0])
+    naive = report["schemes"]["naive"]
+    assert naive["forward"] == naive["backward"] == "explodes"
+    assert 3.4e38 < naive["preact_var"][-1] < math.inf and 3.4e38 < naive["grad_var"][0] < math.inf
     assert report["schemes"]["he_normal"]["forward"] == report["schemes"]["he_normal"]["backward"] == "stable"
+    # the CLI's default net (16 ** 50 > 3.4e38): the values overflow, and the gradient below is undefined
+    # (ReLU'(nan) = 0 made it "vanish" before)
+    naive = variance.run_variance(["naive"], "relu", 50, 512, 256, "float32")["schemes"]["naive"]
+    assert naive["forward"] == naive["backward"] == "overflow"
+    assert 0.0 not in naive["grad_var"] and math.isnan(naive["grad_var"][0])
+
+
+def test_float32_variance_below_float32s_range_is_not_zero():
+    """N(0, 0.01²) through 30 ReLU layers of 512: Var(h) falls by 512·1e-4/2 a layer, to ~1e-48, below float32's
+    least subnormal (1.4e-45) though every value (~1e-24) is not: the ratio is measured, not 0."""
+    small = variance.run_variance(["small"], "relu", 30, 512, 256, "float32")["schemes"]["small"]
+    assert 0 < small["preact_var"][-1] < 1.4e-45
+    assert small["forward_ratio"] == pytest.approx(0.0256, rel=0.05) and small["forward"] == "vanishes"
+
+
+def test_a_net_beyond_the_machines_memory_is_refused_before_it_starts(monkeypatch):
+    monkeypatch.setattr(variance, "physical_memory", lambda: 2**30)
+    calls = []
+    monkeypatch.setitem(variance.SCHEMES, "naive", ("N(0, 1)", lambda *a: calls.append(a)))
+    # 50 x (512² + 256 x 512) float64 values: 150 MiB, kept
+    variance.run_variance(["he_normal"], "relu", 50, 512, 256)
+    with pytest.raises(MemoryError, match=r"depth 400, width 512, batch 256: .* 1\.17 GiB kept, more than this "
+                                          r"machine's 1 GiB$"):
+        variance.run_variance(["naive"], "relu", 400, 512, 256)
+    with pytest.raises(MemoryError, match="depth 400"):
+        variance.propagate("naive", "relu", 400, 512, 256)
+    assert calls == []
+    monkeypatch.setattr(variance, "physical_memory", lambda: None)  # an OS that cannot say: no refusal
+    variance._check(["naive"], "relu", 10**6, 512, 256, "float64", 0)
 
 
 def test_tanh_xavier_decays_slowly_its_gain_holds_it_naive_saturates_and_small_vanishes():
