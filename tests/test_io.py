@@ -9,13 +9,15 @@ import sys
 import tempfile
 import textwrap
 import threading
+import types
 
 import ml_dtypes
 import numpy as np
 import pytest
 
 import fastinit
-from fastinit.io import TensorSpec, write_safetensors
+import fastinit.io as fio
+from fastinit.io import TensorSpec, write_checkpoint, write_safetensors
 
 st_numpy = pytest.importorskip("safetensors.numpy")
 
@@ -394,7 +396,6 @@ def test_progress_bar_reports_bytes(tmp_path, capsys):
 
 def test_a_checkpoints_progress_is_one_bar_over_its_files(tmp_path, capsys):
     pytest.importorskip("tqdm")
-    from fastinit.io import write_checkpoint
 
     write_checkpoint(tmp_path / "model.safetensors", {f"t{i}": TensorSpec((100, 100)) for i in range(5)},
                      max_file_bytes=90_000, seed=0, progress=True)
@@ -677,7 +678,6 @@ def test_a_new_file_gets_the_umask_mode_without_changing_the_umask(tmp_path, mon
 def test_a_refused_destination_or_header_draws_no_seed(tmp_path, monkeypatch):
     """A missing folder, a directory, bad metadata or a header beyond the safetensors library's limit is refused
     before seed=None is drawn: the retry gets the seed a clean first call would have."""
-    import fastinit.io as fio
 
     spec = {"w": TensorSpec((2, 2))}
     fastinit.manual_seed(11)
@@ -811,7 +811,6 @@ def _checkpoint_spec():
 
 
 def test_a_checkpoint_is_split_as_huggingface_hub_splits_a_state_dict_with_the_single_files_values(tmp_path):
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     summary = write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=7,
@@ -858,8 +857,6 @@ def test_a_checkpoints_folders_are_probed_once_each(tmp_path, monkeypatch):
     once a file (~0.13 ms each: ~4 % of a 200-file checkpoint's write): a file name that is a symbolic link into
     another folder probes that one too (the index's name as well), and a refused probe there still refuses before
     anything is written."""
-    import fastinit.io as fio
-    from fastinit.io import write_checkpoint
 
     probes, made = [], tempfile.mkstemp
 
@@ -906,7 +903,6 @@ def test_a_checkpoint_is_refused_before_any_file_is_written(tmp_path, monkeypatc
     import types
 
     from fastinit import io
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     state = fastinit.default_generator.__getstate__()
@@ -949,7 +945,6 @@ def test_safetensors_dtypes_is_one_table():
 def test_a_checkpoints_files_say_format_pt_as_save_pretrained_writes_it(tmp_path):
     """transformers 4 refuses a checkpoint's safetensors file with metadata and no "format" (write_checkpoint's
     had only fastinit.seed before 2026-12-06 (f), a review); metadata= may say another format."""
-    from fastinit.io import write_checkpoint
 
     def meta(file):
         with open(file, "rb") as f:
@@ -968,7 +963,6 @@ def test_a_checkpoints_files_say_format_pt_as_save_pretrained_writes_it(tmp_path
 
 def test_an_interrupted_checkpoint_leaves_no_index_naming_old_and_new_files(tmp_path, monkeypatch):
     from fastinit import io
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)
@@ -987,7 +981,6 @@ def test_an_interrupted_checkpoint_leaves_no_index_naming_old_and_new_files(tmp_
 
 
 def test_a_new_split_removes_the_files_of_an_earlier_one_once_it_is_written(tmp_path):
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files
@@ -1007,7 +1000,6 @@ def test_an_interrupted_checkpoint_of_other_file_names_leaves_the_earlier_one_wh
     earlier index first, so the earlier checkpoint, none of whose files it had touched, no longer loaded.  The index
     goes first only where the new checkpoint overwrites a file it names."""
     from fastinit import io
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files
@@ -1043,7 +1035,6 @@ def test_an_interrupted_checkpoint_of_other_file_names_leaves_the_earlier_one_wh
 def test_an_earlier_index_that_is_a_link_is_not_written_through(tmp_path):
     """A second review (2026-12-06 (c)): a kept index that is a symbolic link (Hugging Face's cache links its
     snapshot's files) was written through: another checkpoint's index then named files it does not hold."""
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     (tmp_path / "a").mkdir()
@@ -1065,7 +1056,6 @@ def test_one_file_however_large_removes_an_earlier_split_and_a_ctrl_c_waits_for_
     import signal
 
     from fastinit import io
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files and their index
@@ -1098,7 +1088,6 @@ def test_a_ctrl_c_as_the_last_file_arrives_waits_for_the_clean_up(tmp_path, monk
     import signal
 
     from fastinit import io
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=3000, seed=1)  # 5 files and their index
@@ -1128,7 +1117,6 @@ def test_the_clean_up_removes_links_not_their_targets_nor_the_file_written_and_w
     as stale (data lost); linked files of an earlier split (Hugging Face's cache) were kept, and vLLM would load
     them; a folder that could be written but not listed failed the command after the file was written."""
     from fastinit import io
-    from fastinit.io import write_checkpoint
 
     spec = _checkpoint_spec()
     write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=6000, seed=1)  # 4 files and their index
@@ -1244,7 +1232,6 @@ def test_the_automatic_progress_bar_draws_only_into_a_terminal(monkeypatch):
 def test_a_checkpoint_path_in_upper_case_is_refused(tmp_path):
     """Its files, its index and the clean-up of an earlier split are named in lower case (as transformers names
     them): an upper-case path would have removed a lower-case checkpoint's files (a second review)."""
-    from fastinit.io import write_checkpoint
 
     with pytest.raises(ValueError, match="path must name the checkpoint's .safetensors file"):
         write_checkpoint(tmp_path / "model.SAFETENSORS", _checkpoint_spec(), max_file_bytes=6000, seed=1)
@@ -1306,3 +1293,104 @@ def test_an_error_of_the_clean_up_after_the_rename_is_raised_as_it_is(tmp_path):
         with io.atomic_output(p, ".bin", then) as (fd, _):
             os.write(fd, b"new")
     assert p.read_bytes() == b"new" and os.listdir(tmp_path) == ["f.bin"]
+
+
+# Behaviours a mutation review found untested (2026-12-07 (s)); each test fails with its mutant of io.py
+
+def _header_of(p):
+    with open(p, "rb") as f:
+        return json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
+
+
+def test_a_0d_tensor_is_written_with_shape_empty(tmp_path):  # IO2
+    p = tmp_path / "s.safetensors"
+    write_safetensors(p, {"s": TensorSpec((), "float32", "ones_")}, seed=0)
+    assert _header_of(p)["s"]["shape"] == [] and st_numpy.load_file(p)["s"].shape == ()
+
+
+@pytest.mark.parametrize("spec, match", [  # IO3, IO4
+    ({"__metadata__": TensorSpec((2,))}, "other than '__metadata__'"),
+    ({"w": TensorSpec((2,), params={"generator": fastinit.Generator(1)})}, r"params \['generator'\] are set by"),
+    ({"w": TensorSpec((2,), init="normal")}, "init must be a fastinit in-place initializer name")])  # IO47
+def test_reserved_names_params_and_allocating_inits_are_refused(tmp_path, spec, match):
+    with pytest.raises(ValueError, match=match):
+        write_safetensors(tmp_path / "m.safetensors", spec, seed=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_header_of_exactly_the_limit_is_written(tmp_path, monkeypatch):  # IO8
+    spec, p = {"w": TensorSpec((2, 2))}, tmp_path / "h.safetensors"
+    write_safetensors(p, spec, seed=2**64 - 1)  # (the limit is checked on the longest seed's header)
+    monkeypatch.setattr(fio, "HEADER_LIMIT", struct.unpack("<Q", p.read_bytes()[:8])[0])
+    write_safetensors(p, spec, seed=2**64 - 1)
+
+
+def test_a_name_of_exactly_name_max_bytes_is_written(tmp_path):  # IO11
+    longest = os.pathconf(tmp_path, "PC_NAME_MAX")
+    p = tmp_path / ("w" * (longest - len(".safetensors")) + ".safetensors")
+    write_safetensors(p, {"w": TensorSpec((2,))}, seed=0)
+    assert p.exists()
+
+
+def test_free_space_of_exactly_the_files_size_is_enough(tmp_path, monkeypatch):  # IO14
+    spec = {"w": TensorSpec((10, 10))}
+    need = fio._Job.prepare(str(tmp_path / "f.safetensors"), spec, 0, None, 1 << 20, False, None).most_bytes
+    monkeypatch.setattr(fio.os, "statvfs", lambda folder: types.SimpleNamespace(
+        f_bavail=need, f_bfree=need, f_frsize=1, f_blocks=1 << 30))
+    write_safetensors(tmp_path / "f.safetensors", spec, seed=0)
+    monkeypatch.setattr(fio.os, "statvfs", lambda folder: types.SimpleNamespace(
+        f_bavail=need - 1, f_bfree=need, f_frsize=1, f_blocks=1 << 30))
+    with pytest.raises(OSError, match=f"needs {need:,} bytes"):
+        write_safetensors(tmp_path / "g.safetensors", spec, seed=0)
+
+
+def test_fastinit_shard_is_fastinits_own_metadata_key(tmp_path):  # IO22
+    with pytest.raises(ValueError, match="'fastinit.shard' is fastinit's own"):
+        write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((4,))}, seed=0,
+                          metadata={"fastinit.shard": "0/2"})
+
+
+def test_short_pwrites_are_continued_at_the_next_offset(tmp_path, monkeypatch):  # IO31
+    spec = {"w": TensorSpec((64, 64))}
+    write_safetensors(tmp_path / "a.safetensors", spec, seed=3)
+    real = os.pwrite
+    monkeypatch.setattr(fio.os, "pwrite", lambda fd, data, off: real(fd, data[:1000], off))
+    write_safetensors(tmp_path / "b.safetensors", spec, seed=3)
+    assert (tmp_path / "a.safetensors").read_bytes() == (tmp_path / "b.safetensors").read_bytes()
+
+
+def test_an_empty_tensor_after_a_split_goes_with_the_first_empty_one(tmp_path):  # IO36
+    torch = pytest.importorskip("torch")
+    hub = pytest.importorskip("huggingface_hub")
+    spec = {"e0": TensorSpec((0,)), "x": TensorSpec((1000,)), "y": TensorSpec((1000,)), "e1": TensorSpec((0, 3))}
+    write_checkpoint(tmp_path / "model.safetensors", spec, max_file_bytes=4000, seed=7)
+    theirs = hub.split_torch_state_dict_into_shards({n: torch.empty(t.shape) for n, t in spec.items()},
+                                                    max_shard_size=4000)
+    ours = json.loads((tmp_path / "model.safetensors.index.json").read_text())["weight_map"]
+    assert ours == theirs.tensor_to_filename and ours["e1"] == ours["e0"]
+
+
+def test_the_clean_up_removes_only_five_digit_splits_and_dangling_links(tmp_path):  # IO40, IO49
+    for other in ("model-1-of-2.safetensors", "model-000001-of-000002.safetensors"):
+        (tmp_path / other).write_text("mine")
+    os.symlink(tmp_path / "gone", tmp_path / "model-00003-of-00003.safetensors")
+    write_checkpoint(tmp_path / "model.safetensors", {"a": TensorSpec((1000,)), "b": TensorSpec((1000,))},
+                     max_file_bytes=4000, seed=0)
+    assert sorted(os.listdir(tmp_path)) == ["model-000001-of-000002.safetensors", "model-00001-of-00002.safetensors",
+                                            "model-00002-of-00002.safetensors", "model-1-of-2.safetensors",
+                                            "model.safetensors.index.json"]
+
+
+def test_a_thread_other_than_the_main_one_writes(tmp_path):  # IO50
+    errors = []
+
+    def run():
+        try:
+            write_safetensors(tmp_path / "t.safetensors", {"w": TensorSpec((4,))}, seed=0)
+        except BaseException as e:
+            errors.append(e)
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    assert errors == [] and (tmp_path / "t.safetensors").exists()
