@@ -2135,3 +2135,43 @@ def test_what_hf_writes_through_a_view_is_put_back_region_by_region(monkeypatch)
     mat.materialize(model, seed=0, scheme="llama")
     assert sizes == [64]  # one row of the 300 x 64 embedding
     assert torch.all(model.model.embed_tokens.weight[model.model.embed_tokens.padding_idx] == 0)
+
+
+# Behaviours a mutation review of materialize.py found untested (2026-12-07 (s)); each fails with its mutant
+
+def test_a_tensors_own_normal_without_arguments_is_the_standard_normal_law():  # M69
+    import fastinit.torch as ft
+    from transformers import PretrainedConfig, PreTrainedModel
+
+    class Remote(PreTrainedModel):
+        config_class = PretrainedConfig
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.w = torch.nn.Parameter(torch.empty(64, 64))
+            self.post_init()
+
+        def _init_weights(self, module):
+            if module is self:
+                self.w.data.normal_()
+
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Remote(PretrainedConfig())
+    s = ft.materialize(model, seed=5, scheme="hf")
+    assert s["w"].method == "normal(0, 1) (Remote._init_weights' law)"
+    assert torch.equal(model.w, ft.normal_(torch.empty(64, 64), 0.0, 1.0, seed=5, stream="w"))
+
+
+def test_the_gpt2_scheme_leaves_the_depth_of_other_models_with_an_n_layer_alone():  # M70
+    import fastinit.torch as ft
+
+    cfg = transformers.GPTJConfig(n_layer=8, n_embd=64, n_head=4, vocab_size=300, n_positions=64, rotary_dim=8,
+                                  bos_token_id=0, eos_token_id=0)
+    with torch.device("meta"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = transformers.GPTJModel(cfg)
+    s = ft.materialize(m, seed=1, scheme="gpt2")
+    assert s.scheme.n_layer is None and "residual" not in s["h.0.attn.out_proj.weight"].method
+    p = m.h[0].attn.out_proj.weight
+    assert torch.equal(p, ft.normal_(torch.empty_like(p), 0.0, 0.02, seed=1, stream="h.0.attn.out_proj.weight"))

@@ -1687,3 +1687,115 @@ def test_bert_masked_lm_bias_tied_to_its_decoder_stays_zero():
             summary = materialize(m, seed=1, scheme=scheme)
         assert summary.records["cls.predictions.bias"].method == "zeros" and not m.cls.predictions.bias.any()
         assert m.cls.predictions.decoder.bias is m.cls.predictions.bias
+
+
+# Behaviours a mutation review found untested (2026-12-07 (s)); each test fails with its mutant of materialize.py
+
+class Shifted(nn.Module):
+    def __init__(self, n=16):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(n))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn.init.uniform_(self.w, 2.0, 3.0)
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")  # (torch building them)
+def test_a_linear_with_no_inputs_gets_a_zero_bias_as_torch():  # M04
+    m = _meta(lambda: nn.Linear(0, 4))
+    s = materialize(m, seed=0)
+    assert torch.all(m.bias == 0) and torch.equal(m.bias, nn.Linear(0, 4).bias)
+    assert s["bias"].method == "uniform(±1/√fan_in)"
+
+
+def test_multihead_attention_bias_kv_are_xavier_normal_by_name():  # M10 (KS on 128 values cannot tell)
+    m = _meta(lambda: nn.MultiheadAttention(128, 4, add_bias_kv=True))
+    s = materialize(m, seed=3)
+    for name in ("bias_k", "bias_v"):
+        assert s[name].method == "xavier_normal"
+        assert torch.equal(getattr(m, name).detach(), ft.xavier_normal_(torch.empty(1, 1, 128), seed=3, stream=name))
+
+
+def test_gpt2_residual_rule_matches_the_last_name_component_exactly():  # M15
+    m = _meta(lambda: nn.ModuleDict({"xc_proj": nn.Linear(64, 64), "mlp_down_proj": nn.Linear(64, 64),
+                                     "c_proj": nn.Linear(64, 64)}))
+    s = materialize(m, seed=0, scheme=("gpt2", {"n_layer": 8}))
+    assert "residual" not in s["xc_proj.weight"].method and "residual" not in s["mlp_down_proj.weight"].method
+    assert "residual" in s["c_proj.weight"].method
+
+
+class CondRMSNorm(nn.Module):
+    def __init__(self, d, zero_centered=False):
+        super().__init__()
+        if zero_centered:
+            self.weight = nn.Parameter(torch.zeros(d))
+        else:
+            self.register_parameter("weight", nn.Parameter(torch.ones(d)))
+
+
+def test_a_norm_assigning_its_weight_in_a_condition_is_not_read_as_plain():  # M20
+    m = _meta(lambda: nn.Sequential(CondRMSNorm(8)))
+    with pytest.warns(UserWarning, match="CondRMSNorm.__init__ does not plainly set"):
+        materialize(m, seed=0)
+    assert torch.all(m[0].weight == 1)
+
+
+def test_a_fallbacks_torch_seed_is_derived_from_its_module_name():  # M22
+    from fastinit.materialize import _fallback_seed
+    m = _meta(lambda: nn.Sequential(Shifted(), Shifted()))
+    materialize(m, seed=4)
+    assert not torch.equal(m[0].w, m[1].w)  # two identical modules, two names: two draws
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(_fallback_seed(4, "1"))
+        want = torch.empty(16).uniform_(2.0, 3.0)
+    assert torch.equal(m[1].w.detach(), want)
+
+
+def test_a_key_with_a_bracket_is_a_glob():  # M25
+    m = _meta(lambda: nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4)))
+    materialize(m, seed=0, overrides={"[01].weight": "zeros"})
+    assert torch.all(m[0].weight == 0) and torch.all(m[1].weight == 0) and m[2].weight.abs().sum() > 0
+
+
+def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypatch):  # M47
+    auto = pytest.importorskip("tqdm.auto")
+    seen = []
+
+    class Bar:
+        def __init__(self, total, **kw):
+            seen.append(total)
+
+        def update(self, n):
+            seen.append(n)
+
+        def close(self):
+            pass
+
+    class WN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(8, 8)
+            self.g = nn.Parameter(torch.empty(8))
+            self.reset_parameters()
+
+        def reset_parameters(self):
+            with torch.no_grad():
+                self.g.copy_(self.lin.weight.norm(dim=1))
+
+    monkeypatch.setattr(auto, "tqdm", Bar)
+    materialize(_meta(WN), seed=0, overrides={"lin.weight": "ones"}, progress=True)
+    assert seen[0] == (64 + 8 + 8) * 4 and sum(seen[1:]) == seen[0]
+
+
+def test_summary_table_says_more_only_when_rows_are_left_out():  # M49
+    s = materialize(_meta(lambda: nn.Linear(4, 4)), seed=0)
+    assert "more" not in s.table(limit=2) and len(s.table(limit=2).splitlines()) == 3
+    assert s.table(limit=1).endswith("... and 1 more (summary.table() lists all)")
+
+
+def test_the_seed_is_refused_up_front_even_where_no_fastinit_fill_checks_it():  # M71
+    for bad, err in ((-1, ValueError), (2**64, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(err, match="seed"):
+            materialize(Shifted(), seed=bad)
+    assert type(materialize(Shifted(), seed=np.uint64(5)).seed) is int
