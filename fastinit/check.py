@@ -48,6 +48,7 @@ import numpy as np
 from . import init, linalg, scaled, sparsity, structured
 from ._buffers import is_int, resolve_dtype
 from ._cpu import ROW_TILE
+from ._seed import stream_id
 from ._seed import _check_u64
 
 __all__ = ["DistributionCheck", "OrthogonalCheck", "SparseCheck", "Row", "REGISTRY", "SEEDS", "DTYPES",
@@ -329,8 +330,9 @@ class OrthogonalCheck:
         for seed in seeds:
             for j, (rows, cols) in enumerate(shapes):
                 # one seed per (seed, shape): the shapes have the same number of entries, and under one seed they
-                # would be formed from the same Gaussian numbers (correlated traces: the pooled z's variance 1.2-1.3)
-                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), (seed * len(shapes) + j) % 2**64)
+                # would be formed from the same Gaussian numbers (correlated traces: the pooled z's variance 1.2-1.3);
+                # hashed, as (seed * shapes + j) mod 2**64 gave seeds s and s + 2**63 the same matrices
+                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), stream_id(f"{seed}/{j}"))
                 if j == 0:
                     if any(np.array_equal(stored, f) for f in firsts):
                         row.failures.append(f"seed {seed}: the same matrix as an earlier seed's (the seed is not used)")

@@ -346,3 +346,140 @@ def test_a_matrix_fill_repeating_at_its_work_item_is_caught(period):
     reg = {"x": check.DistributionCheck("x", bad, good.law, matrix=True)}
     row = check.run_checks(["x"], ["float32"], 10**5, seeds=[0], registry=reg, show_progress=False)["rows"][0]
     assert f"values from {period} repeat those from 0" in " ".join(row["failures"])
+
+# Behaviours a mutation review of check.py found untested (2026-12-07 (s)); each test fails with its mutant
+
+
+def test_ks_uses_the_per_test_threshold_not_alpha():  # CH6
+    """KS p between alpha / tests and alpha, moments exact: a pass (Bonferroni), not a failure at alpha."""
+    law = stats.norm(0.5, 2.0)
+
+    def fill(out, seed):
+        u = (np.random.default_rng(seed).permutation(out.size) + 0.5) / out.size
+        out[...] = law.ppf(u + 0.0038 * (np.sin(2 * np.pi * u) - 0.94 * np.sin(4 * np.pi * u))).reshape(out.shape)
+        return out
+
+    report = check.run_checks(["n"], ["float32"], 10**5, show_progress=False,
+                              registry={"n": check.DistributionCheck("n", fill, check.REGISTRY["normal_"].law)})
+    assert report["p_min"] < report["rows"][0]["stats"]["ks_p"] < report["alpha"] and report["passed"]
+
+
+def test_normal_with_std_one_percent_too_small_fails(capsys):  # CH7
+    bad = check.DistributionCheck("normal_", lambda o, s: fastinit.normal_(o, 0.5, 2.0 * 0.99, seed=s),
+                                  check.REGISTRY["normal_"].law)
+    row = check.run_checks(["n"], ["float32"], 10**6, show_progress=False, registry={"n": bad})["rows"][0]
+    assert any("std off by -" in f for f in row["failures"])
+
+
+def test_anti_correlated_neighbours_fail():  # CH8
+    def anti(out, seed):
+        flat = fastinit.normal_(out, 0.5, 2.0, seed=seed).reshape(-1)
+        flat[1::2] = 1.0 - flat[0::2][: flat[1::2].size]  # x, 1 - x: the law of N(0.5, 4) kept
+        return out
+
+    bad = check.DistributionCheck("normal_", anti, check.REGISTRY["normal_"].law)
+    row = check.run_checks(["n"], ["float32"], 10**5, show_progress=False, registry={"n": bad})["rows"][0]
+    assert row["stats"]["lag1_z"] < -100 and "neighbouring values correlate" in " ".join(row["failures"])
+
+
+def test_a_run_repeated_at_n_over_50_is_caught():  # CH11
+    def bad(out, seed):
+        flat = fastinit.normal_(out, 0.5, 2.0, seed=seed).reshape(-1)
+        flat[2000:4000] = flat[:2000]  # one chunk of t = 50 starting at the same counter
+        return out
+
+    reg = {"n": check.DistributionCheck("n", bad, check.REGISTRY["normal_"].law)}
+    row = check.run_checks(["n"], ["float32"], 10**5, show_progress=False, registry=reg)["rows"][0]
+    assert "values from 2000 repeat those from 0" in " ".join(row["failures"])
+
+
+def test_the_pooled_trace_is_a_sum_over_sqrt_k():  # CH14
+    """Each Q's sign picked so that its trace is >= 0 (entries still Haar): each standardized trace ~ |N(0, 1)|,
+    mean 0.8; pooled over 36 matrices, 0.8 * 6 = 4.8 sd."""
+    def positive_trace(out, seed):
+        fastinit.orthogonal_(out, seed=seed)
+        if np.trace(out[:min(out.shape), :min(out.shape)]) < 0:
+            out *= -1
+        return out
+
+    report = check.run_checks(["o"], ["float64"], 10**4, seeds=range(6), show_progress=False,
+                              registry={"o": check.OrthogonalCheck("o", positive_trace)})
+    assert report["rows"][0]["stats"]["haar_z"] > report["z_max"] and not report["passed"]
+
+
+def test_one_row_one_percent_long_fails_in_bfloat16():  # CH15
+    def long_row(out, seed):
+        q = fastinit.orthogonal_(np.empty(out.shape, np.float32), seed=seed)
+        q[0] *= 1.012
+        out[...] = q.astype(out.dtype)
+        return out
+
+    row = check.run_checks(["o"], ["bfloat16"], 10**4, show_progress=False,
+                           registry={"o": check.OrthogonalCheck("o", long_row)})["rows"][0]
+    assert 0.0156 < row["stats"]["orth_err"] < 0.04 and "max|QQ^T - I|" in " ".join(row["failures"])
+
+
+def test_sparse_allows_the_zeros_normal_draws_round_to():  # CH18
+    s = check.SparseCheck("s", lambda o, sd: fastinit.sparse_(o, 0.1, 2.4e-5, seed=sd), std=2.4e-5)
+    report = check.run_checks(["s"], ["float16"], 10**5, show_progress=False, registry={"s": s})
+    assert report["passed"], report["rows"][0]["failures"]
+
+
+def test_alpha_one_is_refused():  # CH22
+    with pytest.raises(ValueError, match=r"alpha must lie in \(0, 1\), got 1.0"):
+        check.run_checks(["uniform_"], ["float32"], 10**4, alpha=1.0, show_progress=False)
+
+
+def test_float32_uniform_storing_its_excluded_bound_fails():  # CH23
+    def closed(out, seed):
+        fastinit.uniform_(out, -1.0, 2.0, seed=seed).reshape(-1)[0] = 2.0
+        return out
+
+    bad = check.DistributionCheck("uniform_", closed, check.REGISTRY["uniform_"].law, half_open=True)
+    row = check.run_checks(["u"], ["float32"], 10**5, show_progress=False, registry={"u": bad})["rows"][0]
+    assert "1 values outside the support" in " ".join(row["failures"])
+
+
+def test_tail_signs_biased_negative_fail_too():  # CH29
+    def tail_neg(out, seed):
+        fastinit.orthogonal_(out, seed=seed)
+        k = min(out.shape)
+        signs = -np.sign(np.diagonal(out)[linalg.BLOCK:k])
+        if out.shape[0] <= out.shape[1]:
+            out[linalg.BLOCK:k] *= signs[:, None]
+        else:
+            out[:, linalg.BLOCK:k] *= signs
+        return out
+
+    row = check.run_checks(["o"], ["float64"], 10**4, show_progress=False,
+                           registry={"o": check.OrthogonalCheck("o", tail_neg)})["rows"][0]
+    assert row["stats"]["haar_tail_z"] < -10 and "not Haar past the first block" in " ".join(row["failures"])
+
+
+def test_entries_ks_fails_at_the_per_test_threshold():  # CH30
+    done = []
+
+    def mixed(out, seed):  # one 64x64 matrix (the first) a signed permutation: entries KS p ~ 2e-7
+        if out.shape == (64, 64) and not done:
+            done.append(seed)
+            rng = np.random.default_rng(0)
+            out[...] = 0
+            out[rng.permutation(64), np.arange(64)] = rng.choice([-1.0, 1.0], 64)
+            return out
+        return fastinit.orthogonal_(out, seed=seed)
+
+    report = check.run_checks(["o"], ["float64"], 10**4, show_progress=False,
+                              registry={"o": check.OrthogonalCheck("o", mixed)})
+    p = report["rows"][0]["stats"]["entries_ks_p"]
+    assert 1e-9 < p < report["p_min"] and not report["passed"]
+
+
+def test_seeds_2_63_apart_give_different_matrices():
+    """Each (seed, shape) key is hashed: (seed * shapes + j) mod 2**64 gave seeds s and s + 2**63 the same matrices,
+    and a correct install failed ("the same matrix as an earlier seed's")."""
+    report = check.run_checks(["orthogonal_"], ["float64"], 10**4, seeds=[0, 2**63], show_progress=False)
+    assert report["passed"], report["rows"][0]["failures"]
+    seen = []
+    spied = check.OrthogonalCheck("o", lambda o, s: seen.append(s) or fastinit.orthogonal_(o, seed=s))
+    check.run_checks(["o"], ["float64"], 10**4, seeds=[1, 2, 2**63 + 1], show_progress=False, registry={"o": spied})
+    assert len(set(seen)) == len(seen) == 3 * len(spied.shapes(10**4))
