@@ -186,7 +186,9 @@ class DistributionCheck:
                 row.failures.append(f"seed {seed}: neighbouring values correlate ({z_lag:+.2f} standard errors, limit "
                                     f"{limits.z_max:.2f}): not independent draws")
             if outside:
-                row.failures.append(f"seed {seed}: {outside} values outside the support {law.support()} or not finite")
+                lo, hi = (float(v) for v in law.support())
+                row.failures.append(f"seed {seed}: {outside} values outside the support ({lo:g} to {hi:g}) "
+                                    "or not finite")
             if p < limits.p_min:
                 row.failures.append(f"seed {seed}: KS p = {p:.3g} < {limits.p_min:.3g}")
             for what, z in (("mean", z_mean), ("std", z_std)):
