@@ -48,8 +48,7 @@ import numpy as np
 from . import init, linalg, scaled, sparsity, structured
 from ._buffers import is_int, resolve_dtype
 from ._cpu import ROW_TILE
-from ._seed import stream_id
-from ._seed import _check_u64
+from ._seed import _check_u64, stream_id
 
 __all__ = ["DistributionCheck", "OrthogonalCheck", "SparseCheck", "Row", "REGISTRY", "SEEDS", "DTYPES",
            "run_checks", "format_table"]

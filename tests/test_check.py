@@ -350,7 +350,7 @@ def test_a_matrix_fill_repeating_at_its_work_item_is_caught(period):
 # Behaviours a mutation review of check.py found untested (2026-12-07 (s)); each test fails with its mutant
 
 
-def test_ks_uses_the_per_test_threshold_not_alpha():  # CH6
+def test_ks_uses_the_per_test_threshold_not_alpha():
     """KS p between alpha / tests and alpha, moments exact: a pass (Bonferroni), not a failure at alpha."""
     law = stats.norm(0.5, 2.0)
 
@@ -364,14 +364,14 @@ def test_ks_uses_the_per_test_threshold_not_alpha():  # CH6
     assert report["p_min"] < report["rows"][0]["stats"]["ks_p"] < report["alpha"] and report["passed"]
 
 
-def test_normal_with_std_one_percent_too_small_fails(capsys):  # CH7
+def test_normal_with_std_one_percent_too_small_fails(capsys):
     bad = check.DistributionCheck("normal_", lambda o, s: fastinit.normal_(o, 0.5, 2.0 * 0.99, seed=s),
                                   check.REGISTRY["normal_"].law)
     row = check.run_checks(["n"], ["float32"], 10**6, show_progress=False, registry={"n": bad})["rows"][0]
     assert any("std off by -" in f for f in row["failures"])
 
 
-def test_anti_correlated_neighbours_fail():  # CH8
+def test_anti_correlated_neighbours_fail():
     def anti(out, seed):
         flat = fastinit.normal_(out, 0.5, 2.0, seed=seed).reshape(-1)
         flat[1::2] = 1.0 - flat[0::2][: flat[1::2].size]  # x, 1 - x: the law of N(0.5, 4) kept
@@ -382,7 +382,7 @@ def test_anti_correlated_neighbours_fail():  # CH8
     assert row["stats"]["lag1_z"] < -100 and "neighbouring values correlate" in " ".join(row["failures"])
 
 
-def test_a_run_repeated_at_n_over_50_is_caught():  # CH11
+def test_a_run_repeated_at_n_over_50_is_caught():
     def bad(out, seed):
         flat = fastinit.normal_(out, 0.5, 2.0, seed=seed).reshape(-1)
         flat[2000:4000] = flat[:2000]  # one chunk of t = 50 starting at the same counter
@@ -393,7 +393,7 @@ def test_a_run_repeated_at_n_over_50_is_caught():  # CH11
     assert "values from 2000 repeat those from 0" in " ".join(row["failures"])
 
 
-def test_the_pooled_trace_is_a_sum_over_sqrt_k():  # CH14
+def test_the_pooled_trace_is_a_sum_over_sqrt_k():
     """Each Q's sign picked so that its trace is >= 0 (entries still Haar): each standardized trace ~ |N(0, 1)|,
     mean 0.8; pooled over 36 matrices, 0.8 * 6 = 4.8 sd."""
     def positive_trace(out, seed):
@@ -407,7 +407,7 @@ def test_the_pooled_trace_is_a_sum_over_sqrt_k():  # CH14
     assert report["rows"][0]["stats"]["haar_z"] > report["z_max"] and not report["passed"]
 
 
-def test_one_row_one_percent_long_fails_in_bfloat16():  # CH15
+def test_one_row_one_percent_long_fails_in_bfloat16():
     def long_row(out, seed):
         q = fastinit.orthogonal_(np.empty(out.shape, np.float32), seed=seed)
         q[0] *= 1.012
@@ -419,18 +419,18 @@ def test_one_row_one_percent_long_fails_in_bfloat16():  # CH15
     assert 0.0156 < row["stats"]["orth_err"] < 0.04 and "max|QQ^T - I|" in " ".join(row["failures"])
 
 
-def test_sparse_allows_the_zeros_normal_draws_round_to():  # CH18
+def test_sparse_allows_the_zeros_normal_draws_round_to():
     s = check.SparseCheck("s", lambda o, sd: fastinit.sparse_(o, 0.1, 2.4e-5, seed=sd), std=2.4e-5)
     report = check.run_checks(["s"], ["float16"], 10**5, show_progress=False, registry={"s": s})
     assert report["passed"], report["rows"][0]["failures"]
 
 
-def test_alpha_one_is_refused():  # CH22
+def test_alpha_one_is_refused():
     with pytest.raises(ValueError, match=r"alpha must lie in \(0, 1\), got 1.0"):
         check.run_checks(["uniform_"], ["float32"], 10**4, alpha=1.0, show_progress=False)
 
 
-def test_float32_uniform_storing_its_excluded_bound_fails():  # CH23
+def test_float32_uniform_storing_its_excluded_bound_fails():
     def closed(out, seed):
         fastinit.uniform_(out, -1.0, 2.0, seed=seed).reshape(-1)[0] = 2.0
         return out
@@ -440,7 +440,7 @@ def test_float32_uniform_storing_its_excluded_bound_fails():  # CH23
     assert "1 values outside the support (-1 to 2) or not finite" in " ".join(row["failures"])
 
 
-def test_tail_signs_biased_negative_fail_too():  # CH29
+def test_tail_signs_biased_negative_fail_too():
     def tail_neg(out, seed):
         fastinit.orthogonal_(out, seed=seed)
         k = min(out.shape)
@@ -456,7 +456,7 @@ def test_tail_signs_biased_negative_fail_too():  # CH29
     assert row["stats"]["haar_tail_z"] < -10 and "not Haar past the first block" in " ".join(row["failures"])
 
 
-def test_entries_ks_fails_at_the_per_test_threshold():  # CH30
+def test_entries_ks_fails_at_the_per_test_threshold():
     done = []
 
     def mixed(out, seed):  # one 64x64 matrix (the first) a signed permutation: entries KS p ~ 2e-7

@@ -1145,30 +1145,31 @@ def test_summary_units_follow_the_printed_digits():
     assert [_si(999_960, "B"), _si(999.6, "B"), _si(941_000, "B"), _si(12, "B/s"),
             _si(999_999_999, "parameters/s", " ")] == ["1 MB", "1 kB", "941 kB", "12 B/s", "1 G parameters/s"]
 
+
 # Behaviours a mutation review of cli.py found untested (2026-12-07 (s)); each test fails with its mutant
 
 
-def test_binary_byte_units():  # CL3
+def test_binary_byte_units():
     assert [_bytes(s) for s in ("1KiB", "3kib", "1.5MiB", "1TiB", "2TB")] == [1024, 3072, 1572864, 2**40, 2 * 10**12]
 
 
-def test_fill_refuses_exactly_2_63_bytes(capsys):  # CL9
+def test_fill_refuses_exactly_2_63_bytes(capsys):
     assert main(["fill", "--numel", str(2**61), "--repeat", "1"]) == 2  # 2**61 float32 = 2**63 bytes
     assert "is beyond any file or memory" in capsys.readouterr().err
 
 
-def test_fill_uniform_refuses_value(capsys):  # CL12 (a case for test_fill_refuses_flags_its_distribution_does_not_use)
+def test_fill_uniform_refuses_value(capsys):
     assert main(["fill", "--numel", "10", "--repeat", "1", "--dist", "uniform", "--value", "1"]) == 2
     assert "--value not used by --dist uniform" in capsys.readouterr().err
 
 
-def test_fill_trunc_normal_with_one_bound_given_blames_the_bounds_not_the_defaults(capsys):  # CL13
+def test_fill_trunc_normal_with_one_bound_given_blames_the_bounds_not_the_defaults(capsys):
     assert main(["fill", "--numel", "10", "--repeat", "1", "--dist", "trunc_normal", "--a", "5"]) == 2
     err = capsys.readouterr().err
     assert "need a < b" in err and "default bounds" not in err
 
 
-def test_fill_takes_infinity_spelled_out(capsys):  # CL17
+def test_fill_takes_infinity_spelled_out(capsys):
     assert main(["fill", "--numel", "10", "--repeat", "1", "--dist", "constant", "--value", "-Infinity"]) == 0
     assert "constant -inf" in capsys.readouterr().out
 
@@ -1184,29 +1185,29 @@ def _spy(monkeypatch):
     return seen
 
 
-def test_check_seeds_ignore_empty_items_and_names_count_once(monkeypatch, capsys):  # CL19, CL23
+def test_check_seeds_ignore_empty_items_and_names_count_once(monkeypatch, capsys):
     seen = _spy(monkeypatch)
     assert main(["check", "--seeds", "3,", "--only", "normal,normal_", "--dtype", "float32,f32", "--n", "1e4",
                  "--json", "--no-progress"]) == 0
     assert seen == {"names": ["normal_"], "dtypes": ["float32"], "n": 10**4, "seeds": [3]}
 
 
-def test_documented_defaults():  # CL20, CL21
+def test_documented_defaults():
     p = build_parser()
     check_args, fill_args = p.parse_args(["check"]), p.parse_args(["fill"])
     assert (check_args.n, check_args.seeds, check_args.alpha) == (10**7, "0,1", 1e-3)
     assert (fill_args.seed, fill_args.stream, fill_args.numel, fill_args.repeat) == (0, 0, 10**8, 5)
 
 
-def test_bench_cuda_takes_against_torch(monkeypatch, capsys):  # CL22
+def test_bench_cuda_takes_against_torch(monkeypatch, capsys):
     monkeypatch.setattr(benchmark, "cuda_unavailable_reason", lambda: "no GPU (stub)")
     assert main(["bench", "--device", "cuda", "--against", "torch", "--size", "2e4"]) == 2
     err = capsys.readouterr().err
     assert "no GPU (stub)" in err and "not used with" not in err
 
 
-@pytest.mark.parametrize("extra, stored", [({"dtype": "float64"}, "F64"),  # CL24
-                                           ({"dtype": "bfloat16", "torch_dtype": "float32"}, "BF16")])  # CL25
+@pytest.mark.parametrize("extra, stored", [({"dtype": "float64"}, "F64"),
+                                           ({"dtype": "bfloat16", "torch_dtype": "float32"}, "BF16")])
 def test_init_config_dtype(tmp_path, extra, stored):
     cfg = {"model_type": "qwen3", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2,
            "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "vocab_size": 1000,
@@ -1219,7 +1220,7 @@ def test_init_config_dtype(tmp_path, extra, stored):
     assert header["model.norm.weight"]["dtype"] == stored
 
 
-def test_variance_json_writes_non_finite_values_as_null(capsys):  # CL30
+def test_variance_json_writes_non_finite_values_as_null(capsys):
     assert main(["variance", "--schemes", "naive", "--depth", "60", "--width", "64", "--batch", "8",
                  "--dtype", "float32", "--json", "--no-progress"]) == 0
     out = capsys.readouterr().out

@@ -2139,7 +2139,7 @@ def test_what_hf_writes_through_a_view_is_put_back_region_by_region(monkeypatch)
 
 # Behaviours a mutation review of materialize.py found untested (2026-12-07 (s)); each fails with its mutant
 
-def test_a_tensors_own_normal_without_arguments_is_the_standard_normal_law():  # M69
+def test_a_tensors_own_normal_without_arguments_is_the_standard_normal_law():
     import fastinit.torch as ft
     from transformers import PretrainedConfig, PreTrainedModel
 
@@ -2163,7 +2163,7 @@ def test_a_tensors_own_normal_without_arguments_is_the_standard_normal_law():  #
     assert torch.equal(model.w, ft.normal_(torch.empty(64, 64), 0.0, 1.0, seed=5, stream="w"))
 
 
-def test_the_gpt2_scheme_leaves_the_depth_of_other_models_with_an_n_layer_alone():  # M70
+def test_the_gpt2_scheme_leaves_the_depth_of_other_models_with_an_n_layer_alone():
     import fastinit.torch as ft
 
     cfg = transformers.GPTJConfig(n_layer=8, n_embd=64, n_head=4, vocab_size=300, n_positions=64, rotary_dim=8,

@@ -1302,37 +1302,37 @@ def _header_of(p):
         return json.loads(f.read(struct.unpack("<Q", f.read(8))[0]))
 
 
-def test_a_0d_tensor_is_written_with_shape_empty(tmp_path):  # IO2
+def test_a_0d_tensor_is_written_with_shape_empty(tmp_path):
     p = tmp_path / "s.safetensors"
     write_safetensors(p, {"s": TensorSpec((), "float32", "ones_")}, seed=0)
     assert _header_of(p)["s"]["shape"] == [] and st_numpy.load_file(p)["s"].shape == ()
 
 
-@pytest.mark.parametrize("spec, match", [  # IO3, IO4
+@pytest.mark.parametrize("spec, match", [
     ({"__metadata__": TensorSpec((2,))}, "other than '__metadata__'"),
     ({"w": TensorSpec((2,), params={"generator": fastinit.Generator(1)})}, r"params \['generator'\] are set by"),
-    ({"w": TensorSpec((2,), init="normal")}, "init must be a fastinit in-place initializer name")])  # IO47
+    ({"w": TensorSpec((2,), init="normal")}, "init must be a fastinit in-place initializer name")])
 def test_reserved_names_params_and_allocating_inits_are_refused(tmp_path, spec, match):
     with pytest.raises(ValueError, match=match):
         write_safetensors(tmp_path / "m.safetensors", spec, seed=0)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_header_of_exactly_the_limit_is_written(tmp_path, monkeypatch):  # IO8
+def test_a_header_of_exactly_the_limit_is_written(tmp_path, monkeypatch):
     spec, p = {"w": TensorSpec((2, 2))}, tmp_path / "h.safetensors"
     write_safetensors(p, spec, seed=2**64 - 1)  # (the limit is checked on the longest seed's header)
     monkeypatch.setattr(fio, "HEADER_LIMIT", struct.unpack("<Q", p.read_bytes()[:8])[0])
     write_safetensors(p, spec, seed=2**64 - 1)
 
 
-def test_a_name_of_exactly_name_max_bytes_is_written(tmp_path):  # IO11
+def test_a_name_of_exactly_name_max_bytes_is_written(tmp_path):
     longest = os.pathconf(tmp_path, "PC_NAME_MAX")
     p = tmp_path / ("w" * (longest - len(".safetensors")) + ".safetensors")
     write_safetensors(p, {"w": TensorSpec((2,))}, seed=0)
     assert p.exists()
 
 
-def test_free_space_of_exactly_the_files_size_is_enough(tmp_path, monkeypatch):  # IO14
+def test_free_space_of_exactly_the_files_size_is_enough(tmp_path, monkeypatch):
     spec = {"w": TensorSpec((10, 10))}
     need = fio._Job.prepare(str(tmp_path / "f.safetensors"), spec, 0, None, 1 << 20, False, None).most_bytes
     monkeypatch.setattr(fio.os, "statvfs", lambda folder: types.SimpleNamespace(
@@ -1344,13 +1344,13 @@ def test_free_space_of_exactly_the_files_size_is_enough(tmp_path, monkeypatch): 
         write_safetensors(tmp_path / "g.safetensors", spec, seed=0)
 
 
-def test_fastinit_shard_is_fastinits_own_metadata_key(tmp_path):  # IO22
+def test_fastinit_shard_is_fastinits_own_metadata_key(tmp_path):
     with pytest.raises(ValueError, match="'fastinit.shard' is fastinit's own"):
         write_safetensors(tmp_path / "m.safetensors", {"w": TensorSpec((4,))}, seed=0,
                           metadata={"fastinit.shard": "0/2"})
 
 
-def test_short_pwrites_are_continued_at_the_next_offset(tmp_path, monkeypatch):  # IO31
+def test_short_pwrites_are_continued_at_the_next_offset(tmp_path, monkeypatch):
     spec = {"w": TensorSpec((64, 64))}
     write_safetensors(tmp_path / "a.safetensors", spec, seed=3)
     real = os.pwrite
@@ -1359,7 +1359,7 @@ def test_short_pwrites_are_continued_at_the_next_offset(tmp_path, monkeypatch): 
     assert (tmp_path / "a.safetensors").read_bytes() == (tmp_path / "b.safetensors").read_bytes()
 
 
-def test_an_empty_tensor_after_a_split_goes_with_the_first_empty_one(tmp_path):  # IO36
+def test_an_empty_tensor_after_a_split_goes_with_the_first_empty_one(tmp_path):
     torch = pytest.importorskip("torch")
     hub = pytest.importorskip("huggingface_hub")
     spec = {"e0": TensorSpec((0,)), "x": TensorSpec((1000,)), "y": TensorSpec((1000,)), "e1": TensorSpec((0, 3))}
@@ -1370,7 +1370,7 @@ def test_an_empty_tensor_after_a_split_goes_with_the_first_empty_one(tmp_path): 
     assert ours == theirs.tensor_to_filename and ours["e1"] == ours["e0"]
 
 
-def test_the_clean_up_removes_only_five_digit_splits_and_dangling_links(tmp_path):  # IO40, IO49
+def test_the_clean_up_removes_only_five_digit_splits_and_dangling_links(tmp_path):
     for other in ("model-1-of-2.safetensors", "model-000001-of-000002.safetensors"):
         (tmp_path / other).write_text("mine")
     os.symlink(tmp_path / "gone", tmp_path / "model-00003-of-00003.safetensors")
@@ -1381,7 +1381,7 @@ def test_the_clean_up_removes_only_five_digit_splits_and_dangling_links(tmp_path
                                             "model.safetensors.index.json"]
 
 
-def test_a_thread_other_than_the_main_one_writes(tmp_path):  # IO50
+def test_a_thread_other_than_the_main_one_writes(tmp_path):
     errors = []
 
     def run():

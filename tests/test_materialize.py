@@ -1702,14 +1702,14 @@ class Shifted(nn.Module):
 
 
 @pytest.mark.filterwarnings("ignore:Initializing zero-element tensors is a no-op")  # (torch building them)
-def test_a_linear_with_no_inputs_gets_a_zero_bias_as_torch():  # M04
+def test_a_linear_with_no_inputs_gets_a_zero_bias_as_torch():
     m = _meta(lambda: nn.Linear(0, 4))
     s = materialize(m, seed=0)
     assert torch.all(m.bias == 0) and torch.equal(m.bias, nn.Linear(0, 4).bias)
     assert s["bias"].method == "uniform(±1/√fan_in)"
 
 
-def test_multihead_attention_bias_kv_are_xavier_normal_by_name():  # M10 (KS on 128 values cannot tell)
+def test_multihead_attention_bias_kv_are_xavier_normal_by_name():  # (a KS test of 128 values: not uniform vs normal)
     m = _meta(lambda: nn.MultiheadAttention(128, 4, add_bias_kv=True))
     s = materialize(m, seed=3)
     for name in ("bias_k", "bias_v"):
@@ -1717,7 +1717,7 @@ def test_multihead_attention_bias_kv_are_xavier_normal_by_name():  # M10 (KS on 
         assert torch.equal(getattr(m, name).detach(), ft.xavier_normal_(torch.empty(1, 1, 128), seed=3, stream=name))
 
 
-def test_gpt2_residual_rule_matches_the_last_name_component_exactly():  # M15
+def test_gpt2_residual_rule_matches_the_last_name_component_exactly():
     m = _meta(lambda: nn.ModuleDict({"xc_proj": nn.Linear(64, 64), "mlp_down_proj": nn.Linear(64, 64),
                                      "c_proj": nn.Linear(64, 64)}))
     s = materialize(m, seed=0, scheme=("gpt2", {"n_layer": 8}))
@@ -1734,14 +1734,14 @@ class CondRMSNorm(nn.Module):
             self.register_parameter("weight", nn.Parameter(torch.ones(d)))
 
 
-def test_a_norm_assigning_its_weight_in_a_condition_is_not_read_as_plain():  # M20
+def test_a_norm_assigning_its_weight_in_a_condition_is_not_read_as_plain():
     m = _meta(lambda: nn.Sequential(CondRMSNorm(8)))
     with pytest.warns(UserWarning, match="CondRMSNorm.__init__ does not plainly set"):
         materialize(m, seed=0)
     assert torch.all(m[0].weight == 1)
 
 
-def test_a_fallbacks_torch_seed_is_derived_from_its_module_name():  # M22
+def test_a_fallbacks_torch_seed_is_derived_from_its_module_name():
     from fastinit.materialize import _fallback_seed
     m = _meta(lambda: nn.Sequential(Shifted(), Shifted()))
     materialize(m, seed=4)
@@ -1752,13 +1752,13 @@ def test_a_fallbacks_torch_seed_is_derived_from_its_module_name():  # M22
     assert torch.equal(m[1].w.detach(), want)
 
 
-def test_a_key_with_a_bracket_is_a_glob():  # M25
+def test_a_key_with_a_bracket_is_a_glob():
     m = _meta(lambda: nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 4)))
     materialize(m, seed=0, overrides={"[01].weight": "zeros"})
     assert torch.all(m[0].weight == 0) and torch.all(m[1].weight == 0) and m[2].weight.abs().sum() > 0
 
 
-def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypatch):  # M47
+def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypatch):
     auto = pytest.importorskip("tqdm.auto")
     seen = []
 
@@ -1788,13 +1788,13 @@ def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypa
     assert seen[0] == (64 + 8 + 8) * 4 and sum(seen[1:]) == seen[0]
 
 
-def test_summary_table_says_more_only_when_rows_are_left_out():  # M49
+def test_summary_table_says_more_only_when_rows_are_left_out():
     s = materialize(_meta(lambda: nn.Linear(4, 4)), seed=0)
     assert "more" not in s.table(limit=2) and len(s.table(limit=2).splitlines()) == 3
     assert s.table(limit=1).endswith("... and 1 more (summary.table() lists all)")
 
 
-def test_the_seed_is_refused_up_front_even_where_no_fastinit_fill_checks_it():  # M71
+def test_the_seed_is_refused_up_front_even_where_no_fastinit_fill_checks_it():
     for bad, err in ((-1, ValueError), (2**64, ValueError), (1.5, TypeError), (True, TypeError)):
         with pytest.raises(err, match="seed"):
             materialize(Shifted(), seed=bad)
