@@ -1537,22 +1537,25 @@ def test_overriding_a_modules_own_tensor_keeps_its_reset_parameters_for_the_tens
     assert torch.equal(b.proj.weight, torch.ones(16, 16)) and summary.fallbacks == {}
 
 
+class WN(nn.Module):
+    """A weight-norm scale: its reset_parameters() reads a child's tensor (g = ‖v‖ per row)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+        self.g = nn.Parameter(torch.empty(8))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            self.g.copy_(self.lin.weight.norm(dim=1))
+
+
 @pytest.mark.parametrize("meta", [True, False])
 def test_a_reset_parameters_reading_an_overridden_tensor_below_it_reads_the_override(meta):
     """A module's reset_parameters() that reads a child's tensor (a weight-norm scale g = ‖v‖ per row) sees the
     values an override's shortcut gives it: they had been filled after every fallback, so it read uninitialized
     memory (a meta model: g changed from run to run) or the old values (a built one) (a review, 2026-12-06 (e))."""
-    class WN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = nn.Linear(8, 8)
-            self.g = nn.Parameter(torch.empty(8))
-            self.reset_parameters()
-
-        def reset_parameters(self):
-            with torch.no_grad():
-                self.g.copy_(self.lin.weight.norm(dim=1))
-
     for shortcut, norm in (("zeros", 0.0), ("ones", math.sqrt(8))):
         with torch.device("meta" if meta else "cpu"):
             m = WN()
@@ -1771,17 +1774,6 @@ def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypa
 
         def close(self):
             pass
-
-    class WN(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = nn.Linear(8, 8)
-            self.g = nn.Parameter(torch.empty(8))
-            self.reset_parameters()
-
-        def reset_parameters(self):
-            with torch.no_grad():
-                self.g.copy_(self.lin.weight.norm(dim=1))
 
     monkeypatch.setattr(auto, "tqdm", Bar)
     materialize(_meta(WN), seed=0, overrides={"lin.weight": "ones"}, progress=True)
