@@ -21,7 +21,11 @@ compares them with the *exact* law of the stored values:
   without the sign fix (Mezzadri 2007); one test pools the standardized traces of every seed and shape, so the bias
   adds up (at n = 10⁵: z ≈ −7), another those of diag(Q) past the first block of reflectors (a sign fix missing
   there only); a third, a KS test of the pooled entries, each squared entry being Beta(1/2, (big − 1)/2) (a row or
-  column of a Haar Q is uniform on a sphere), fails what is orthogonal but not Haar (a signed permutation). Each
+  column of a Haar Q is uniform on a sphere), fails what is orthogonal but not Haar (a signed permutation); a fourth,
+  exact binomial tests of the signs of det(Q), ±1 equally likely on O(n), over the square matrices and
+  :data:`DET_DRAWS` small ones a seed (sides 2 to 9), one test for each parity of the side, fails a sampler of
+  rotations only (Haar on SO(n): its traces and entries pass).  The matrices are drawn with tanh's gain 5/3 (not a
+  power of 2: a gain ignored or applied twice fails the mean squared row norm) and divided by it.  Each
   (seed, shape) is drawn with its own seed (the n-scaled shapes have equally many entries: under one seed they would
   share their Gaussian numbers and the pooled traces would correlate), and different seeds must give different
   matrices. For a delta-orthogonal conv kernel, the same on its spatial centre, and exact zeros elsewhere.
@@ -49,6 +53,7 @@ from . import init, linalg, scaled, sparsity, structured
 from ._buffers import is_int, resolve_dtype
 from ._cpu import ROW_TILE
 from ._seed import _check_u64, stream_id
+from .fans import calculate_gain
 
 __all__ = ["DistributionCheck", "OrthogonalCheck", "SparseCheck", "Row", "REGISTRY", "SEEDS", "DTYPES",
            "run_checks", "format_table"]
@@ -58,6 +63,8 @@ DTYPES = ("float16", "bfloat16", "float32", "float64")
 COLS = 250  # fan-scaled checks fill a (n // 250, 250) weight: fan_in 250, fan_out n // 250
 MAX_SIDE = 1024  # the largest side of the orthogonal checks' n-scaled matrices (reached at n ~ 1.5e8)
 SMALL_SHAPE = (64, 64)  # an orthogonal matrix formed by the level-2 path (linalg.small)
+DET_DRAWS = 64  # small square matrices a seed of the orthogonal checks' determinant test
+TANH_GAIN = calculate_gain("tanh")  # the orthogonal checks' gain (5/3, an RNN's; not a power of 2)
 
 
 @dataclass
@@ -292,7 +299,7 @@ def _dithered_magnitudes(stored: np.ndarray, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class OrthogonalCheck:
-    """Orthogonality error and Haar sign test of ``fill(out, seed)`` (an orthogonal_ with gain 1).
+    """Orthogonality error and Haar tests of ``fill(out, seed)``: ``gain`` × a Haar (semi-)orthogonal matrix.
 
     With ``kernel`` (spatial sizes), ``out`` is a torch-layout conv kernel (rows, cols, *kernel) filled by a
     delta-orthogonal init: the matrix checked is its spatial centre ((k − 1) // 2 on each axis), every other
@@ -302,6 +309,7 @@ class OrthogonalCheck:
     name: str
     fill: Callable[[np.ndarray, int], Any]
     kernel: tuple = ()
+    gain: float = 1.0
 
     def shapes(self, n: int) -> list[tuple[int, int]]:
         """A square, a wide and a tall matrix of s² entries each, s = isqrt(n) / 12 within [16, MAX_SIDE] (the Haar
@@ -314,7 +322,10 @@ class OrthogonalCheck:
         return list(dict.fromkeys((r, c) for r, c in shapes if r >= c or not self.kernel))
 
     def tests(self, seeds: Sequence[int]) -> int:
-        return 3  # three Haar tests (the trace's sign bias, the same past the first block, the entries' law), pooled
+        return 4  # four pooled Haar tests: the trace's sign bias, the same past the first block, entries, det signs
+
+    def _draw(self, dtype: np.dtype, rows: int, cols: int, key: str) -> np.ndarray:
+        return self.fill(np.empty((rows, cols) + self.kernel, dtype), stream_id(key))
 
     def run(self, dtype: np.dtype, n: int, seeds: Sequence[int], limits: Thresholds) -> Row:
         from scipy import stats
@@ -328,17 +339,22 @@ class OrthogonalCheck:
         tails = []  # the same of diag(Q)[BLOCK:] where there is one (the reflectors of the blocks after the first)
         entries = []  # each entry's Beta CDF: uniform on [0, 1] for a Haar Q
         firsts = []  # each seed's first matrix: different seeds must give different matrices
+        dets = ([], [])  # det(Q) > 0 for each square Q of even, odd side: as likely as not on O(n) (SO(n): always)
         for seed in seeds:
+            for k in range(DET_DRAWS):  # the determinant test's own small squares, sides 2 to 9 (both parities)
+                side = 2 + k % 8
+                q = self._draw(dtype, side, side, f"{seed}/det{k}")[centre].astype(np.float64)
+                dets[side % 2].append(np.linalg.slogdet(q)[0] > 0)
             for j, (rows, cols) in enumerate(shapes):
                 # one seed per (seed, shape): the shapes have the same number of entries, and under one seed they
                 # would be formed from the same Gaussian numbers (correlated traces: the pooled z's variance 1.2-1.3);
                 # hashed, as (seed * shapes + j) mod 2**64 gave seeds s and s + 2**63 the same matrices
-                stored = self.fill(np.empty((rows, cols) + self.kernel, dtype), stream_id(f"{seed}/{j}"))
+                stored = self._draw(dtype, rows, cols, f"{seed}/{j}")
                 if j == 0:
                     if any(np.array_equal(stored, f) for f in firsts):
                         row.failures.append(f"seed {seed}: the same matrix as an earlier seed's (the seed is not used)")
                     firsts.append(stored)
-                w = stored.astype(np.float64)
+                w = stored.astype(np.float64) / self.gain
                 q = w[centre].copy()
                 w[centre] = 0.0
                 off = int(np.count_nonzero(w))
@@ -358,14 +374,16 @@ class OrthogonalCheck:
                 _worst(row.stats, "scale_err", scale, _max_abs)
                 if not abs(scale) <= scale_tol:
                     row.failures.append(f"seed {seed} {rows}x{cols}: mean of diag(QQ^T) - 1 = {scale:+.3g}, "
-                                        f"beyond ±{scale_tol:.3g} (not gain 1)")
+                                        f"beyond ±{scale_tol:.3g} (not gain {self.gain:.6g})")
+                if rows == cols:
+                    dets[rows % 2].append(np.linalg.slogdet(q)[0] > 0)
                 traces.append(float(np.trace(q[:small, :small])) / math.sqrt(small / big))
                 if small > linalg.BLOCK:
                     tail = small - linalg.BLOCK
                     tails.append(float(np.trace(q[linalg.BLOCK:small, linalg.BLOCK:small])) / math.sqrt(tail / big))
                 # a row (wide) or column (tall) of a Haar Q is uniform on the unit sphere of R^big: each entry
                 # squared is Beta(1/2, (big - 1)/2); a signed permutation (orthogonal, trace N(0, 1)) is not
-                mags = _dithered_magnitudes(stored[centre], seed)
+                mags = _dithered_magnitudes(stored[centre], seed) / abs(self.gain)
                 entries.append(stats.beta.cdf(mags.ravel() ** 2, 0.5, (big - 1) / 2.0))
         # a QR without the sign fix biases every trace the same way: pooled, the bias adds up (z ~ k / sqrt(k))
         z = math.fsum(traces) / math.sqrt(len(traces))
@@ -379,6 +397,15 @@ class OrthogonalCheck:
         if abs(z) > limits.z_max:
             row.failures.append(f"sum of diag(Q)[{linalg.BLOCK}:] over {len(tails)} matrices (seeds x shapes) is "
                                 f"{z:+.2f} sd from 0 (not Haar past the first block of reflectors)")
+        # the reflections: a sampler of rotations only (det +1), or of one sign for each parity of n, is orthogonal
+        # and its traces and entries are those of a Haar Q (n large); each parity's count of det > 0 is
+        # Binomial(len, 1/2): two exact tests, Bonferroni
+        p = min(1.0, 2 * min(float(stats.binomtest(sum(d), len(d)).pvalue) for d in dets))
+        row.stats["det_p"] = p
+        if p < limits.p_min:
+            counts = ", ".join(f"{sum(d)} of {len(d)} of {side} side" for d, side in zip(dets, ("even", "odd")))
+            row.failures.append(f"det(Q) > 0 for {counts} (seeds x shapes): binomial p = {p:.3g} < "
+                                f"{limits.p_min:.3g} (not Haar on O(n), where det = ±1 are equally likely)")
         # KS of the pooled entries (dependent within a matrix, each row's squares summing to 1: conservative)
         p = float(stats.kstest(np.concatenate(entries), "uniform").pvalue)
         row.stats["entries_ks_p"] = p
@@ -516,9 +543,11 @@ def _default_registry() -> dict:
             "variance_scaling_geo_avg", scaled.variance_scaling_,
             {"scale": 0.5, "mode": "fan_geo_avg", "distribution": "normal"}, "normal",
             lambda fi, fo: 0.5 / math.sqrt(fi * fo)),
-        "orthogonal_": OrthogonalCheck("orthogonal_", lambda o, s: structured.orthogonal_(o, seed=s)),
+        "orthogonal_": OrthogonalCheck("orthogonal_", lambda o, s: structured.orthogonal_(o, TANH_GAIN, seed=s),
+                                       gain=TANH_GAIN),
         "delta_orthogonal_": OrthogonalCheck(
-            "delta_orthogonal_", lambda o, s: structured.delta_orthogonal_(o, seed=s), kernel=(3, 2)),
+            "delta_orthogonal_", lambda o, s: structured.delta_orthogonal_(o, TANH_GAIN, seed=s), kernel=(3, 2),
+            gain=TANH_GAIN),
         "sparse_": SparseCheck("sparse_", lambda o, s: sparsity.sparse_(o, 0.1, 0.01, seed=s)),
         "martens_sparse_": SparseCheck(  # per column: the (n_in, n_out) layout (torch's is its transpose)
             "martens_sparse_", lambda o, s: sparsity.martens_sparse_(o, 15, 1.0, seed=s, layout="keras"), std=1.0,

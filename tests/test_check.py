@@ -18,9 +18,9 @@ def test_check_passes_on_this_install_for_every_check_and_dtype(capsys):
     assert report["passed"]
     assert {(r["check"], r["dtype"]) for r in report["rows"]} == {
         (c, d) for c in check.REGISTRY for d in ("float16", "bfloat16", "float32", "float64")}
-    # per dtype: KS/mean/std/lag-1 correlation of 17 laws and chi2 of 2 sparse per seed (2 seeds), three pooled Haar
-    # tests (trace, trace past the first block, entries) of 2 orthogonal
-    assert report["tests"] == ((17 * 4 + 2) * 2 + 3 * 2) * 4
+    # per dtype: KS/mean/std/lag-1 correlation of 17 laws and chi2 of 2 sparse per seed (2 seeds), four pooled Haar
+    # tests (trace, trace past the first block, entries, determinants' signs) of 2 orthogonal
+    assert report["tests"] == ((17 * 4 + 2) * 2 + 4 * 2) * 4
     assert report["p_min"] == pytest.approx(1e-3 / report["tests"])
     for r in report["rows"]:
         assert r["passed"] and not r["failures"]
@@ -114,6 +114,43 @@ def test_orthogonal_check_catches_a_half_percent_gain_error_in_bfloat16():
     assert row["stats"]["scale_err"] == pytest.approx(0.01, abs=1e-3)
 
 
+@pytest.mark.parametrize("det", ["+1", "(-1)^n"])
+def test_orthogonal_check_catches_a_sampler_of_one_determinant_sign(det):
+    """Haar on SO(n) (a reflection taken out: det +1), or the sign of det(Q) a function of n: orthogonal, and the
+    traces and entries of a Haar Q on O(n) (for large n); the signs of the determinants are not."""
+    def one_sign(out, seed):
+        fastinit.orthogonal_(out, seed=seed)
+        rows, cols = out.shape
+        want = 1.0 if det == "+1" else (-1.0) ** rows
+        if rows == cols and np.linalg.slogdet(out.astype(np.float64))[0] != want:
+            out[0] = -out[0]
+        return out
+
+    report = check.run_checks(["o"], ["float64"], 10**4, seeds=[5], show_progress=False,
+                              registry={"o": check.OrthogonalCheck("o", one_sign)})
+    row = report["rows"][0]
+    assert row["stats"]["orth_err"] < 1e-13 and abs(row["stats"]["haar_z"]) < report["z_max"]
+    assert row["stats"]["entries_ks_p"] > report["p_min"]
+    assert row["stats"]["det_p"] < 1e-6 and not report["passed"]
+    assert "not Haar on O(n)" in " ".join(row["failures"])
+    good = check.run_checks(["orthogonal_"], ["float64"], 10**4, seeds=[5], show_progress=False)["rows"][0]
+    assert good["passed"] and good["stats"]["det_p"] > report["p_min"]
+
+
+@pytest.mark.parametrize("name", ["orthogonal_", "delta_orthogonal_"])
+def test_the_orthogonal_checks_check_a_gain_other_than_1(name):
+    """The registry's orthogonal checks draw with tanh's gain 5/3: a gain ignored, or applied twice, fails."""
+    good = check.REGISTRY[name]
+    assert good.gain == fastinit.calculate_gain("tanh") == 5 / 3
+    fill = getattr(fastinit, name)
+    for gain in (1.0, good.gain**2):
+        bad = check.OrthogonalCheck(name, lambda o, s, g=gain: fill(o, g, seed=s), kernel=good.kernel, gain=good.gain)
+        report = check.run_checks(["o"], ["float32"], 10**4, show_progress=False, registry={"o": bad})
+        assert not report["passed"] and "(not gain 1.66667)" in " ".join(report["rows"][0]["failures"])
+    report = check.run_checks([name], ["float32"], 10**4, show_progress=False)
+    assert report["passed"] and abs(report["rows"][0]["stats"]["scale_err"]) < 1e-6
+
+
 def test_a_fan_rule_on_the_wrong_fan_fails():
     good = check.REGISTRY["lecun_uniform_"]  # U(±sqrt(3 / fan_in)); fed Glorot's fan_avg bound instead
     bad = check.DistributionCheck("lecun_uniform_", lambda o, s: fastinit.xavier_uniform_(o, seed=s), good.law,
@@ -131,7 +168,7 @@ def test_delta_orthogonal_off_its_centre_fails():
 
     good = check.REGISTRY["delta_orthogonal_"]
     report = check.run_checks(["d"], ["float32"], 10**4, show_progress=False,
-                              registry={"d": check.OrthogonalCheck("d", good.fill, kernel=good.kernel)})
+                              registry={"d": check.OrthogonalCheck("d", good.fill, kernel=good.kernel, gain=good.gain)})
     assert report["passed"]
     report = check.run_checks(["d"], ["float32"], 10**4, show_progress=False,
                               registry={"d": check.OrthogonalCheck("d", corner, kernel=good.kernel)})
@@ -275,7 +312,8 @@ def test_each_orthogonal_matrix_of_the_check_has_its_own_seed():
 
     spied = check.OrthogonalCheck("o", spy)
     check.run_checks(["o"], ["float64"], 10**4, show_progress=False, registry={"o": spied})
-    assert len(seen) == len(spied.shapes(10**4)) * len(check.SEEDS) == 12 and len(set(seen)) == len(seen)
+    per_seed = len(spied.shapes(10**4)) + check.DET_DRAWS  # and the determinant test's small squares
+    assert len(seen) == per_seed * len(check.SEEDS) == 140 and len(set(seen)) == len(seen)
 
 
 @pytest.mark.parametrize("n", [10**4, 10**6, 10**7, 10**9])
@@ -482,4 +520,4 @@ def test_seeds_2_63_apart_give_different_matrices():
     seen = []
     spied = check.OrthogonalCheck("o", lambda o, s: seen.append(s) or fastinit.orthogonal_(o, seed=s))
     check.run_checks(["o"], ["float64"], 10**4, seeds=[1, 2, 2**63 + 1], show_progress=False, registry={"o": spied})
-    assert len(set(seen)) == len(seen) == 3 * len(spied.shapes(10**4))
+    assert len(set(seen)) == len(seen) == 3 * (len(spied.shapes(10**4)) + check.DET_DRAWS)
