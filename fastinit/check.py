@@ -403,8 +403,8 @@ class OrthogonalCheck:
         p = min(1.0, 2 * min(float(stats.binomtest(sum(d), len(d)).pvalue) for d in dets))
         row.stats["det_p"] = p
         if p < limits.p_min:
-            counts = ", ".join(f"{sum(d)} of {len(d)} of {side} side" for d, side in zip(dets, ("even", "odd")))
-            row.failures.append(f"det(Q) > 0 for {counts} (seeds x shapes): binomial p = {p:.3g} < "
+            counts = " and ".join(f"{sum(d)} of {len(d)} {side}-sided" for d, side in zip(dets, ("even", "odd")))
+            row.failures.append(f"det(Q) > 0 in {counts} square matrices (seeds x shapes): binomial p = {p:.3g} < "
                                 f"{limits.p_min:.3g} (not Haar on O(n), where det = ±1 are equally likely)")
         # KS of the pooled entries (dependent within a matrix, each row's squares summing to 1: conservative)
         p = float(stats.kstest(np.concatenate(entries), "uniform").pvalue)
