@@ -97,14 +97,17 @@ def _bytes(text: str) -> int:
     return n
 
 
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return n
+def _at_least(least: int):
+    """An argparse type: an int >= ``least`` (argparse's error names the flag: "argument --depth: must be ...")."""
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = least - 1
+        if n < least:
+            raise argparse.ArgumentTypeError(f"must be an int >= {least}, got {text!r}")
+        return n
+    return parse
 
 
 def _path(text: str) -> str:
@@ -590,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="float16, bfloat16, float32 or float64 (default: float32; with --config, the config's dtype "
                         "when it names one of these)")
     i.add_argument("--seed", type=int, default=None, help="seed (default: drawn, recorded in the file's metadata)")
-    i.add_argument("--block-mb", type=_positive, default=64,
+    i.add_argument("--block-mb", type=_at_least(1), default=64,
                    help="MiB of block memory: two blocks of half, one filled while the other is written (default 64)")
     i.add_argument("--shard", type=_shard, default=None, metavar="I/N",
                    help="write only shard I of N: every tensor's I-th row block (0-based), the values of the "
@@ -646,15 +649,15 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     c.set_defaults(func=cmd_check)
 
-    from .variance import ACTIVATIONS, DEFAULT_SCHEMES, SCHEMES
+    from .variance import ACTIVATIONS, DEFAULT_SCHEMES, LEAST, SCHEMES
 
     v = _sub(sub, "variance", "variance of activations and gradients per layer of a deep MLP, per init scheme",
              "Push a N(0, 1) batch through a deep square MLP (no biases) initialized by each scheme, backprop a "
              "unit-variance gradient, and report Var(pre-activation) and Var(gradient) per layer, the per-layer "
              f"ratio and a verdict.  Schemes: {', '.join(SCHEMES)}.")
-    v.add_argument("--depth", type=int, default=50, help="layers (default 50)")
-    v.add_argument("--width", type=int, default=512, help="units per layer (default 512)")
-    v.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
+    v.add_argument("--depth", type=_at_least(LEAST["depth"]), default=50, help="layers (default 50)")
+    v.add_argument("--width", type=_at_least(LEAST["width"]), default=512, help="units per layer (default 512)")
+    v.add_argument("--batch", type=_at_least(LEAST["batch"]), default=256, help="batch size (default 256)")
     v.add_argument("--activation", choices=list(ACTIVATIONS), default="relu", help="nonlinearity (default relu)")
     v.add_argument("--schemes", action="append", metavar="NAMES",
                    help=f"repeatable or comma list (default {','.join(DEFAULT_SCHEMES)})")

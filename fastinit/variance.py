@@ -95,6 +95,7 @@ SCHEMES: dict[str, tuple[str, Callable]] = {
         act, _LEAKY if act == "leaky_relu" else None).initializer(w, seed=s, stream=t, layout="keras")),
 }
 DEFAULT_SCHEMES = ("naive", "small", "xavier_uniform", "he_normal", "lecun_normal", "orthogonal")
+LEAST = {"depth": 2, "width": 1, "batch": 2}  # the least of each size (a variance needs two values of a batch)
 
 
 @dataclass
@@ -172,7 +173,8 @@ def _check(schemes: list, activation, depth, width, batch, dtype, seed) -> None:
         raise ValueError(f"schemes must name one or more of {list(SCHEMES)}, got none")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
-    for name, value, least in (("depth", depth, 2), ("width", width, 1), ("batch", batch, 2)):
+    for name, value in (("depth", depth), ("width", width), ("batch", batch)):
+        least = LEAST[name]
         if not is_int(value):
             raise TypeError(f"{name} must be an int >= {least}, got {shown(value, typed=True)}")
         if value < least:

@@ -1016,7 +1016,7 @@ def test_init_refuses_a_non_positive_block_mb_with_out_given(tmp_path, capsys, v
     with pytest.raises(SystemExit) as e:
         main(["init", "--arch", "mlp-mnist", "--out", str(out), "--block-mb", value, "--seed", "0", "--no-progress"])
     assert e.value.code == 2
-    assert "must be a positive integer" in capsys.readouterr().err
+    assert f"argument --block-mb: must be an int >= 1, got '{value}'" in capsys.readouterr().err
     assert not out.exists()
 
 
