@@ -466,6 +466,18 @@ def test_refusals_come_before_any_write_or_seed_draw(monkeypatch):
     assert g.next_seed() == fastinit.Generator(7).next_seed()
 
 
+def test_the_lapack_limit_is_2_31_minus_1_elements_inclusive():
+    """LP64 LAPACK indexes with a 32-bit int: a matrix of 2**31 - 1 elements fits, one more does not (checked on the
+    shapes only: no matrix is drawn)."""
+    from fastinit.linalg import check_size
+
+    for rows, cols in ((1, 2**31 - 1), (2**31 - 1, 1), (46340, 46341), (7, 306783378)):  # 7 * 306783378 = 2**31 - 2
+        check_size(rows, cols, "orthogonal_")
+    for rows, cols in ((1, 2**31), (2, 2**30), (46341, 46341), (2**31 - 1, 2)):
+        with pytest.raises(ValueError, match=rf"orthogonal_: a {rows}x{cols} matrix has more than 2\*\*31 - 1 "):
+            check_size(rows, cols, "orthogonal_")
+
+
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 5e-6)])
 @pytest.mark.parametrize("shape, block", [((200, 300), 64), ((300, 200), 64), ((257, 257), 64), ((130, 700), 256),
                                           ((700, 130), 256), ((1, 9), 64), ((9, 1), 64)])
