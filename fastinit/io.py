@@ -455,7 +455,7 @@ class _Job:
     metadata: dict  # the caller's
     shard_metadata: dict  # fastinit.shard, after fastinit.seed (which header() adds)
     data_bytes: int
-    most_bytes: int  # the file's size with the longest seed
+    most_bytes: int  # the file's size: with the seed given, or the longest a drawn seed can take
     headers: dict = field(default_factory=dict, repr=False)  # {seed: header}: built once per seed
 
     @classmethod
@@ -482,7 +482,7 @@ class _Job:
         shard_meta = {"fastinit.shard": f"{shard[0]}/{shard[1]}"} if shard else {}
         data_bytes = sum(entry[-1] for entry in layout)
         job = cls(os.fsdecode(path), specs, fills, seed, layout, plans, bar_class, meta, shard_meta, data_bytes, 0)
-        job.most_bytes = job.nbytes(2**64 - 1)  # (the header's check, with the longest seed)
+        job.most_bytes = job.nbytes(2**64 - 1 if seed is None else seed)  # (and the header's check)
         check_destination(job.path)
         check_writable(job.path, probed)
         return job

@@ -1318,11 +1318,19 @@ def test_reserved_names_params_and_allocating_inits_are_refused(tmp_path, spec, 
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_header_of_exactly_the_limit_is_written(tmp_path, monkeypatch):
+@pytest.mark.parametrize("seed", [0, 2**64 - 1])
+def test_a_header_of_exactly_the_limit_is_written(tmp_path, monkeypatch, seed):
+    """The limit is checked on the header the seed gives (seed 0's is 19 bytes shorter than 2**64 - 1's, and was
+    refused at its own length when the check used the longest seed's); one to be drawn, on the longest."""
     spec, p = {"w": TensorSpec((2, 2))}, tmp_path / "h.safetensors"
-    write_safetensors(p, spec, seed=2**64 - 1)  # (the limit is checked on the longest seed's header)
-    monkeypatch.setattr(fio, "HEADER_LIMIT", struct.unpack("<Q", p.read_bytes()[:8])[0])
-    write_safetensors(p, spec, seed=2**64 - 1)
+    write_safetensors(p, spec, seed=seed)
+    size = struct.unpack("<Q", p.read_bytes()[:8])[0]
+    monkeypatch.setattr(fio, "HEADER_LIMIT", size)
+    write_safetensors(p, spec, seed=seed)
+    assert struct.unpack("<Q", p.read_bytes()[:8])[0] == size
+    if seed == 0:  # a seed to be drawn (up to 20 digits) is checked on the longest
+        with pytest.raises(ValueError, match="header would take"):
+            write_safetensors(p, spec)
 
 
 def test_a_name_of_exactly_name_max_bytes_is_written(tmp_path):
