@@ -1225,3 +1225,107 @@ def test_variance_json_writes_non_finite_values_as_null(capsys):
                  "--dtype", "float32", "--json", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "null" in out and json.loads(out)  # strict JSON: no Infinity / NaN
+
+
+# a small decoder config (mutation tests of fastinit/archs.py: laws and defaults the transformers comparisons
+# cannot see, their configs being saved by transformers with every key written out)
+_TINY = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,
+         "num_key_value_heads": 2, "vocab_size": 300}
+
+
+def test_config_spec_gpt2_of_a_zero_range_draws_its_positions_and_untied_head_with_0_02():
+    # transformers: wpe (nn.Embedding) and lm_head (nn.Linear) by PreTrainedModel's rule, `initializer_range or
+    # 0.02`; only GPT-2's own Conv1D weights take the range as it is
+    spec = config_spec({"model_type": "gpt2", "n_layer": 2, "n_embd": 32, "n_head": 4, "vocab_size": 100,
+                        "n_positions": 16, "tie_word_embeddings": False, "initializer_range": 0.0})
+    assert spec["transformer.wpe.weight"].params == {"std": 0.02}
+    assert spec["lm_head.weight"].params == {"std": 0.02}
+    assert spec["transformer.h.1.mlp.c_proj.weight"].params == {"std": 0.0}
+
+
+def test_config_spec_of_a_zero_range_routers_as_it_is_shared_experts_and_their_gates_by_the_linear_rule():
+    # Qwen2-MoE's TopKRouter and experts: initializer_range as it is (0); its shared expert and shared_expert_gate,
+    # nn.Linear: 0 -> 0.02; Qwen3.5-MoE's shared expert likewise
+    qwen2 = config_spec({"model_type": "qwen2_moe", **_TINY, "num_experts": 3, "num_experts_per_tok": 2,
+                         "moe_intermediate_size": 8, "shared_expert_intermediate_size": 12, "initializer_range": 0.0})
+    m = "model.layers.0.mlp."
+    assert qwen2[m + "gate.weight"].params == {"std": 0.0}
+    assert qwen2[m + "shared_expert_gate.weight"].params == {"std": 0.02}
+    assert qwen2[m + "experts.2.down_proj.weight"].params == {"std": 0.0}
+    qwen35 = config_spec({"model_type": "qwen3_5_moe_text", **_TINY, "num_hidden_layers": 4, "head_dim": 16,
+                          "linear_key_head_dim": 8, "linear_value_head_dim": 12, "linear_num_key_heads": 2,
+                          "linear_num_value_heads": 4, "num_experts": 3, "num_experts_per_tok": 2,
+                          "moe_intermediate_size": 48, "shared_expert_intermediate_size": 40,
+                          "full_attention_interval": 2, "initializer_range": 0.0})
+    assert qwen35[m + "shared_expert.up_proj.weight"].params == {"std": 0.02}
+    assert qwen35[m + "shared_expert_gate.weight"].params == {"std": 0.02}
+    assert qwen35[m + "experts.0.gate_proj.weight"].params == {"std": 0.0}
+    assert qwen35[m + "gate.weight"].params == {"std": 0.0}
+
+
+def test_resnet50_classifier_is_torchs_linear_default():
+    # nn.Linear(2048, 1000).reset_parameters(): weight and bias U(±1/sqrt(fan_in)), fan_in 2048 (not the 1000 classes)
+    spec = arch_spec("resnet50")
+    assert spec["fc.weight"].shape == (1000, 2048) and spec["fc.weight"].init == "fan_in_uniform_"
+    bias = spec["fc.bias"]
+    assert bias.init == "uniform_" and bias.params == {"a": -1 / math.sqrt(2048), "b": 1 / math.sqrt(2048)}
+
+
+@pytest.mark.parametrize("kind, pad", [("gemma", 0), ("gemma2", 0), ("gemma3_text", 0), ("phi3", 32000),
+                                       ("ernie4_5", 0), ("olmo2", 1), ("olmo3", 1), ("smollm3", 128004),
+                                       ("seed_oss", 1), ("ministral3", 11), ("llama", None), ("qwen2", None)])
+def test_config_spec_a_left_out_pad_token_id_is_the_configs_default_pad_row(kind, pad):
+    # transformers' configs' pad_token_id defaults (a config.json saved by transformers states it; a hand-written
+    # one may leave it out): that row of the token embedding zero
+    emb = config_spec({"model_type": kind, "num_hidden_layers": 1})["model.embed_tokens.weight"]
+    assert emb.params == ({"std": 0.02} if pad is None else {"std": 0.02, "padding_idx": pad})
+    assert config_spec({"model_type": kind, "num_hidden_layers": 1, "pad_token_id": None}
+                       )["model.embed_tokens.weight"].params == {"std": 0.02}
+
+
+def test_config_spec_image_text_zero_ranges_are_0_02_for_modules_drawn_by_the_linear_rule():
+    # a top-level (Llama 4) or vision (Pixtral) initializer_range of 0: PreTrainedModel's `or 0.02`
+    llama4 = config_spec({"model_type": "llama4", "initializer_range": 0.0,
+                          "text_config": {**_TINY, "head_dim": 16, "num_local_experts": 2, "initializer_range": 0.03},
+                          "vision_config": {"hidden_size": 32, "intermediate_size": 128, "num_hidden_layers": 1,
+                                            "num_attention_heads": 2, "image_size": 56, "patch_size": 14,
+                                            "vision_output_dim": 48, "projector_input_dim": 48,
+                                            "projector_output_dim": 48}})
+    assert llama4["multi_modal_projector.linear_1.weight"].params == {"std": 0.02}
+    mistral3 = config_spec({"model_type": "mistral3",
+                            "text_config": {**_TINY, "model_type": "mistral", "head_dim": 16},
+                            "vision_config": {"model_type": "pixtral", "hidden_size": 32, "intermediate_size": 48,
+                                              "num_hidden_layers": 2, "num_attention_heads": 2, "patch_size": 8,
+                                              "image_size": 64, "initializer_range": 0.0}})
+    assert mistral3["vision_tower.patch_conv.weight"].params == {"std": 0.02}
+    assert mistral3["vision_tower.transformer.layers.1.attention.q_proj.weight"].params == {"std": 0.02}
+
+
+def test_config_spec_llama4_vision_class_and_position_embeddings_are_n_0_1_over_width():
+    # Llama4VisionModel: class_embedding and positional_embedding_vlm ~ N(0, scale²), scale = hidden_size ** -0.5,
+    # not the vision initializer_range (in test_hf's tiny configs the class embedding, 32 values, is too small for
+    # its std to be compared)
+    spec = config_spec({"model_type": "llama4", "text_config": {**_TINY, "head_dim": 16, "num_local_experts": 2},
+                        "vision_config": {"hidden_size": 32, "intermediate_size": 128, "num_hidden_layers": 1,
+                                          "num_attention_heads": 2, "image_size": 56, "patch_size": 14,
+                                          "vision_output_dim": 48, "projector_input_dim": 48,
+                                          "projector_output_dim": 48, "initializer_range": 0.05}})
+    scale = {"std": 1 / math.sqrt(32)}
+    assert spec["vision_model.class_embedding"].shape == (32,) and spec["vision_model.class_embedding"].params == scale
+    assert spec["vision_model.positional_embedding_vlm"].shape == (17, 32)
+    assert spec["vision_model.positional_embedding_vlm"].params == scale
+    assert spec["vision_model.model.layers.0.mlp.fc1.weight"].params == {"std": 0.05}
+
+
+def test_config_spec_qwen2_vl_tied_by_its_text_config_whatever_the_top_level_flag():
+    # transformers' Qwen2(.5)-VL config carries text_config's tie_word_embeddings up (a transformers 4 save; a
+    # config.json with the top-level flag false or left out): the model ties its head, so no lm_head.weight
+    mrope = {"rope_type": "default", "mrope_section": [2, 3, 3]}
+    vision = {"depth": 1, "hidden_size": 32, "intermediate_size": 48, "num_heads": 2, "out_hidden_size": 64}
+    for top in ({}, {"tie_word_embeddings": False}):
+        spec = config_spec({"model_type": "qwen2_5_vl", **top, "vision_config": vision,
+                            "text_config": {**_TINY, "tie_word_embeddings": True, "rope_parameters": mrope}})
+        assert "lm_head.weight" not in spec and spec["model.embed_tokens.weight"].shape == (300, 64), top
+    untied = config_spec({"model_type": "qwen2_5_vl", "vision_config": vision,
+                          "text_config": {**_TINY, "rope_parameters": mrope}})
+    assert untied["lm_head.weight"].shape == (300, 64)
