@@ -289,3 +289,104 @@ def test_a_partial_binding_the_seed_or_place_is_refused_not_replaced():
             call()
     kept = fid.from_initializer(functools.partial(fastinit.normal_, std=2.0, stream="x"), (4, 5), chunks=2, seed=1)
     assert np.array_equal(kept.compute(), fastinit.normal(4, 5, std=2.0, stream="x", seed=1))
+
+
+def test_a_numpy_integer_shape_is_one_axis():
+    """from_initializer's shape may be a NumPy integer (one axis), as an int is."""
+    lazy = fid.from_initializer(fastinit.normal_, np.int64(6), chunks=4, seed=1)
+    assert lazy.shape == (6,) and np.array_equal(lazy.compute(), fastinit.normal(6, seed=1))
+
+
+def test_an_unsampled_fill_refuses_a_generator_too():
+    """sampled=False takes no generator= (as no seed=): it would be silently ignored."""
+    g, twin = fastinit.Generator(1), fastinit.Generator(1)
+    with pytest.raises(TypeError, match="zeros_ draws no random values"):
+        fid.zeros(4, 4, generator=g)
+    with pytest.raises(TypeError, match="draws no random values"):
+        fid.from_initializer(fastinit.constant_, (4,), chunks=2, sampled=False, generator=g, val=1.0)
+    assert g.next_seed() == twin.next_seed()
+
+
+def test_unknown_chunk_sizes_are_refused_when_the_graph_is_built():
+    """NaN (unknown) chunk sizes pass dask's own check; they do not tile the shape."""
+    with pytest.raises(ValueError, match=r"does not tile shape \(6, 5\)"):
+        fid.normal(6, 5, chunks=((np.nan,), (5,)), seed=0)
+
+
+def test_a_sampled_fill_with_per_unit_arguments_may_be_chunked():
+    """Each block of a sampled fill is told its place, so per-unit array arguments of one's own fill (here a shift
+    per column, sliced with offset=) do not need the whole tensor in one block."""
+    def shifted(out, *, seed, global_shape, offset, shift):
+        fastinit.normal_(out, seed=seed, global_shape=global_shape, offset=offset)
+        out += shift[offset[1]:offset[1] + out.shape[1]]
+
+    shift = np.arange(6, dtype=np.float32)
+    lazy = fid.from_initializer(shifted, (4, 6), chunks=(2, 3), seed=1, shift=shift)
+    assert np.array_equal(lazy.compute(scheduler="sync"), fastinit.normal(4, 6, seed=1) + shift)
+
+
+def test_a_fill_may_return_anything_but_a_new_array():
+    """What a fill returns is not used unless it is a new array: a scalar (a count, a flag) is fine; a view of its
+    block is not taken for the block (its values are the block's, in the block's order)."""
+    def counted(out):
+        out.fill(0.5)
+        return out.size  # not an array: ignored
+
+    x = fid.from_initializer(counted, (4, 3), chunks=2, sampled=False).compute(scheduler="sync")
+    assert np.array_equal(x, np.full((4, 3), 0.5, np.float32))
+
+    def ramp(out):
+        out[...] = np.arange(out.size).reshape(out.shape)
+        return out[::-1]  # a view of the block, reversed
+
+    y = fid.from_initializer(ramp, (4, 3), chunks=(2, 3), sampled=False).compute(scheduler="sync")
+    assert np.array_equal(y, np.tile(np.arange(6, dtype=np.float32).reshape(2, 3), (2, 1)))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float64"])
+def test_the_lazy_array_has_its_dtype_before_compute(dtype):
+    """The graph's dtype and meta are the array's (dask uses them without computing: concatenation, .astype, map)."""
+    lazy = fid.normal(4, 6, chunks=2, dtype=dtype, seed=0)
+    want = fastinit.normal(4, 6, dtype=dtype, seed=0).dtype
+    assert lazy.dtype == want and lazy._meta.dtype == want
+    assert lazy.compute().dtype == want
+
+
+def test_auto_chunks_are_sized_for_the_arrays_dtype():
+    """chunks='auto' sizes blocks by bytes, so a float64 array gets dask's float64 blocks (half a float32's)."""
+    shape = (8192, 8192)
+    want = da.core.normalize_chunks("auto", shape, dtype=np.float64)
+    assert want != da.core.normalize_chunks("auto", shape, dtype=np.float32)  # (the test tells them apart)
+    assert fid.normal(*shape, dtype="float64", seed=0).chunks == want
+
+
+def test_a_fill_whose_signature_is_unknown_is_trusted():
+    """A callable inspect cannot read (C extensions, some wrappers) is taken to accept seed=, global_shape= and
+    offset= (it fails at compute time if it does not), not refused."""
+    class Opaque:
+        __signature__ = "not a Signature"  # inspect.signature raises TypeError
+
+        def __call__(self, out, **kw):
+            return fastinit.normal_(out, **kw)
+
+    lazy = fid.from_initializer(Opaque(), (4, 6), chunks=(2, 3), seed=3)
+    assert np.array_equal(lazy.compute(scheduler="sync"), fastinit.normal(4, 6, seed=3))
+
+
+def test_a_fill_returning_a_view_of_an_empty_block_is_not_taken_for_a_new_array():
+    """An empty block shares no memory even with itself (np.may_share_memory): a view of it that a fill returns
+    is fine, as a view of a non-empty block is."""
+    x = fid.from_initializer(lambda out: out[::-1], (0, 3), chunks=2, sampled=False)
+    assert x.compute(scheduler="sync").shape == (0, 3)
+    y = fid.from_initializer(lambda out: out.T, (4, 0), chunks=2, sampled=False)
+    assert y.compute(scheduler="sync").shape == (4, 0)
+
+
+def test_seed_none_draws_nothing_until_the_graph_is_built():
+    """The up-front argument check fills a 0-d array's one-element scratch: it must not draw the seed (seed=None),
+    so a 0-d lazy array draws the same one seed as the local call."""
+    fastinit.manual_seed(5)
+    lazy = fid.from_initializer(fastinit.normal_, (), std=2.0)
+    fastinit.manual_seed(5)
+    local = fastinit.normal_(np.empty((), np.float32), std=2.0)
+    assert lazy.shape == () and np.array_equal(lazy.compute(scheduler="sync"), local)
