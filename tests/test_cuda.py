@@ -1474,3 +1474,135 @@ def test_malformed_cuda_array_interfaces_are_refused_by_name():
     d = Device(a)
     d.__cuda_array_interface__["data"] = (np.int64(a.ctypes.data), False)
     assert as_target(d).ptr == a.ctypes.data
+
+
+def test_numbas_deprecated_cuda_module_is_refused_by_name():
+    """numba.cuda resolving to numba's own deprecated copy (numba-cuda installed where its .pth is not read) is
+    refused with an ImportError that says so, not used."""
+    code = ("import sys, types, numba\n"
+            "sys.modules['numba_cuda'] = types.ModuleType('numba_cuda')  # importable\n"
+            "old = types.ModuleType('numba.cuda'); old.__file__ = '/site-packages/numba/cuda/__init__.py'\n"
+            "sys.modules['numba.cuda'] = numba.cuda = old\n"
+            "try:\n"
+            "    from fastinit import _cuda\n"
+            "except ImportError as e:\n"
+            "    print(e)\n")
+    r = _run_child(["-c", code], {})
+    assert "numba.cuda resolves to /site-packages/numba/cuda/__init__.py, not numba-cuda's" in r.stdout, r.stderr
+
+
+def test_launches_get_a_kernel_for_their_targets_storage_type():
+    """A device's ready kernels are kept per (kernel, storage type): a float64 fill after a float32 one (and a
+    bfloat16 after both) launches its own type's kernel (GPU stood in for: a kernel is its (name, storage code))."""
+    pytest.importorskip("numba_cuda")
+    out = _stand_in_child("_stand_in_gpu(lambda kernel, *a: print(*kernel), sms=1)\n"
+                          "fastinit.uniform_(Device(np.zeros(8, np.float32)), seed=1)\n"
+                          "fastinit.uniform_(Device(np.zeros(8, np.float64)), seed=1)\n"
+                          "fastinit.normal_(Device(np.zeros(8, np.uint16)), seed=1, dtype='bfloat16')\n"
+                          "fastinit.uniform_(Device(np.zeros(8, np.float32)), seed=1)\n")
+    assert out == ["_fill 2", "_fill 3", "_fill 1", "_fill 2"]  # (_cpu.F32, F64, BF16, F32)
+
+
+def test_the_grid_is_enough_blocks_for_the_work_up_to_a_cap_per_multiprocessor():
+    """The grid is ceil(work / THREADS_PER_BLOCK) blocks (a partial block for the remainder), at most BLOCKS_PER_SM
+    a multiprocessor (GPU stood in for: prints the grid of each launch)."""
+    pytest.importorskip("numba_cuda")
+    out = _stand_in_child("_stand_in_gpu(lambda kernel, grid, *a: print(kernel[0], grid[0]), sms=2)\n"
+                          "_cuda._staged = lambda src, stream: (src, 0xD00D0000)\n"
+                          "fastinit.uniform_(Device(np.zeros(2**17, np.float32)), seed=1)\n"  # 128 tiles: 128 blocks
+                          "fastinit.eye_(Device(np.zeros((20, 15), np.float32).T))\n"  # 300 values: scattered
+                          "fastinit.uniform_(Device(np.zeros((3, 100), np.float32)[:, :40]), seed=1)\n")  # 384 items
+    assert out == [f"_fill {min(32 * 2, 128)}", "_scatter 2", "_fill 2"]
+
+
+def test_host_copies_run_on_the_targets_stream():
+    """A host-computed initializer's copy into GPU memory (one contiguous run: an upload; strided: a staged buffer,
+    then the scatter kernel) is queued on the target's CAI stream, as numba-cuda's stream object over that handle
+    (0, the default stream, stays numba-cuda's 0) (GPU stood in for)."""
+    pytest.importorskip("numba_cuda")
+    out = _stand_in_child(
+        "_stand_in_gpu(lambda kernel, grid, block, stream, *a: print('launch', stream[1]), sms=1)\n"
+        "import types\n"
+        "_cuda.cuda.external_stream = lambda handle: ('external', handle)\n"
+        "_cuda.cuda.from_cuda_array_interface = lambda desc, sync: types.SimpleNamespace(\n"
+        "    copy_to_device=lambda src, stream: print('upload', stream))\n"
+        "class Buffer:\n"
+        "    __cuda_array_interface__ = {'data': (0xD00D0000, False)}\n"
+        "_cuda.cuda.to_device = lambda src, stream: print('staged', stream) or Buffer()\n"
+        "for stream in (0xABC0, None):\n"
+        "    fastinit.eye_(Device(np.zeros((6, 5), np.float32), stream=stream))\n"
+        "    fastinit.eye_(Device(np.zeros((6, 5), np.float32).T, stream=stream))\n")
+    ext = f"('external', {0xABC0})"
+    assert out == [f"upload {ext}", f"staged {ext}", f"launch {0xABC0}", "upload 0", "staged 0", "launch 0"]
+
+
+def test_the_drivers_memset_and_synchronize_are_the_right_calls(monkeypatch):
+    """_driver_memset names cuMemsetD32Async for 4-byte words and cuMemsetD16Async for 2-byte ones; _synchronize
+    waits for a stream (cuStreamSynchronize, stream 0 included) or, given None, the whole device (cuCtxSynchronize)
+    (the driver stood in for)."""
+    pytest.importorskip("numba_cuda")
+    from numba.cuda.cudadrv import driver
+
+    from fastinit import _cuda
+
+    calls = []
+    stand_in = types.SimpleNamespace(cuMemsetD32Async="D32", cuMemsetD16Async="D16",
+                                     cuStreamSynchronize=lambda s: calls.append(("stream", s)),
+                                     cuCtxSynchronize=lambda: calls.append(("device",)))
+    monkeypatch.setattr(driver, "driver", stand_in)
+    assert (_cuda._driver_memset(4), _cuda._driver_memset(2)) == ("D32", "D16")
+    for stream in (0xABC0, 0, None):
+        _cuda._synchronize(stream)
+    assert calls == [("stream", 0xABC0), ("stream", 0), ("device",)]
+
+
+def test_the_geometry_arguments_are_never_another_geometrys():
+    """_geometry_args caches by id(geom) and so keeps the Geometry alive: a later Geometry cannot take a freed one's
+    id (CPython reuses a freed object's memory for the next of its size) and be handed its arguments."""
+    pytest.importorskip("numba_cuda")
+    from fastinit import _cuda
+    from fastinit._buffers import Geometry
+
+    def fields(n):  # a strided (n, 3) view's geometry, as a Geometry's fields
+        g = geometry(as_target(np.zeros((n, 5), np.float32)[:, :3]))
+        return {f: getattr(g, f) for f in Geometry.__dataclass_fields__}
+
+    layouts = [fields(n) for n in range(2, 30)]
+    for a, b in zip(layouts, layouts[1:]):
+        old = Geometry(**a)
+        _cuda._geometry_args(old)
+        del old
+        new = Geometry(**b)  # (most often at the freed one's address)
+        assert _cuda._geometry_args(new)[0] == _cuda._words(b["shape"], np.int64, 1), b["shape"]
+
+
+def test_kernel_setup_errors_of_the_driver_and_nvvm_are_explained(monkeypatch):
+    """numba-cuda's NvvmError / CudaDriverError while making the kernel ready (not ImportErrors) get fastinit's
+    RuntimeError naming what to install; an AttributeError that is not numba-cuda's numpy incompatibility is not
+    dressed up as one."""
+    pytest.importorskip("numba_cuda")
+    from numba.cuda.cudadrv import error
+
+    from fastinit import _cuda
+
+    for name in ("NvvmError", "CudaDriverError"):
+        cls = getattr(error, name)
+        with pytest.raises(RuntimeError, match=rf"setting up fastinit's kernel on this GPU failed \({name}"):
+            _cuda._explained(lambda: (_ for _ in ()).throw(cls("stood in")))
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'kernel'"):
+        _cuda._explained(lambda: None.kernel)
+
+
+def test_the_simulators_grid_is_capped_at_its_own_few_blocks():
+    """Under the simulator (each CUDA thread a Python thread) a launch is at most SIMULATOR_BLOCKS blocks, not a
+    GPU's cap (the launch is recorded, not run)."""
+    pytest.importorskip("numba_cuda")
+    code = ("import sys, numpy as np, fastinit\n"
+            "sys.path.insert(0, sys.argv[1])\n"
+            "from test_cuda import Device\n"
+            "from fastinit import _cuda\n"
+            "_cuda._run = lambda kernel, work, *a: print(kernel.blocks, min(kernel.blocks, -(-work // 256)))\n"
+            "fastinit.uniform_(Device(np.zeros(2**16, np.float32)), seed=1)\n")
+    r = _run_child(["-c", code, str(HERE.parent)], {"NUMBA_ENABLE_CUDASIM": "1", "NUMBA_DISABLE_JIT": "1"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["4", "4"]  # (_cuda.SIMULATOR_BLOCKS)
