@@ -691,7 +691,10 @@ def probe(name: str, dtype: str, shape: tuple[int, ...], timeout: float = 600.0)
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
         killed = f"killed by signal {-out.returncode}" if out.returncode < 0 else f"exit code {out.returncode}"
         raise RuntimeError(f"probe of {name} {dtype} failed ({killed}): {last}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    lines = out.stdout.strip().splitlines()
+    if not lines:  # (a sitecustomize or an atexit hook that closed stdout: the cells' error, not the run's)
+        raise RuntimeError(f"probe of {name} {dtype} printed nothing (exit code 0)")
+    return json.loads(lines[-1])
 
 
 def run_bench(initializers: Iterable[str] = INITIALIZERS, dtypes: Iterable[str] = ("float32",), size: int = 10**7,

@@ -1,10 +1,13 @@
 """`fastinit bench` and the CLI conventions: JSON that parses, every requested row, clean refusals, exit codes."""
+import builtins
 import json
 import math
 import os
 import re
 import subprocess
 import sys
+import time
+import types
 
 import ml_dtypes
 import numpy as np
@@ -583,3 +586,270 @@ def test_bench_device_cuda_refuses_the_flags_it_does_not_take(capsys, argv, msg)
     """A review (2026-12-06 (e)): what the cuda run does not take had been ignored silently."""
     assert main(["bench", "--device", "cuda", "--size", "2e4", *argv]) == 2
     assert msg in capsys.readouterr().err
+
+def _scripted(monkeypatch, *lists):
+    """benchmark.timings runs the calls for real (plants, fills, checks) but reports ``lists`` in order."""
+    real, script = benchmark.timings, list(lists)
+
+    def timings(fn, repeat, **options):
+        real(fn, repeat, **options)
+        return list(script.pop(0))
+    monkeypatch.setattr(benchmark, "timings", timings)
+    return script
+
+
+def test_bench_ratios_are_the_best_times_divided_the_documented_way(monkeypatch):
+    """Speed-up = their best time / fastinit's best time, x memset = memset's best / fastinit's best, from the
+    minimum of each timing's calls (not the median or the slowest); a first contestant call below COLD_S is not
+    the measurement ("cold": false)."""
+    script = _scripted(monkeypatch, [0.5, 0.4, 0.6],  # memset: best 0.4
+                       [2.0, 1.0, 3.0],  # fastinit: best 1.0
+                       [5.0],  # numpy's first call (its warm-up, timed): 5 s < COLD_S
+                       [4.0, 3.0, 6.0])  # numpy: best 3.0
+    report = benchmark.run_bench(["uniform_"], size=1000, repeat=3, against=["numpy"], probes=False,
+                                 show_progress=False)
+    assert script == []
+    (row,) = report["results"]
+    assert row["seconds"] == 1.0 and row["memset_seconds"] == 0.4
+    assert row["memset_fraction"] == pytest.approx(0.4) and row["elements_per_s"] == pytest.approx(1000.0)
+    assert row["others"]["numpy"] == {"seconds": 3.0, "speedup": pytest.approx(3.0), "timed_calls": 3,
+                                      "cold": False}
+
+
+def test_timings_budget_counts_the_sum_of_the_timed_calls(monkeypatch):
+    """The budget bounds the calls' total time: 0.4 s calls stop after the third (1.2 s >= 1 s)."""
+    clock = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+
+    def call():
+        clock[0] += 0.4
+    times = benchmark.timings(call, 10, warmup=0, budget=1.0)
+    assert times == pytest.approx([0.4, 0.4, 0.4])
+
+
+def test_memset_splits_a_fortran_ordered_buffer_over_the_threads_too(monkeypatch):
+    """An F-contiguous buffer is one block of memory: zeroed by C memsets on the fill's threads, as a C-ordered one."""
+    import ctypes
+
+    from fastinit import _cpu
+
+    calls, real = [], ctypes.memset
+    monkeypatch.setattr(ctypes, "memset", lambda addr, value, n: calls.append(n) or real(addr, value, n))
+    monkeypatch.setattr(_cpu, "threads_for", lambda work: 1 if work <= _cpu.SERIAL_ELEMENTS else 3)
+    buf = np.asfortranarray(np.full((_cpu.SERIAL_ELEMENTS, 5), 3.0, np.float32))
+    assert benchmark.memset_threads(buf) == 3
+    benchmark.memset(buf)
+    assert (buf == 0).all() and len(calls) == 3 and sum(calls) == buf.nbytes
+
+
+def test_progress_bar_goes_to_stderr_and_only_when_enabled(capsys):
+    """stdout carries the table or the JSON: a bar there would corrupt `fastinit bench --json`."""
+    pytest.importorskip("tqdm")
+    items = [1, 2, 3]
+    assert benchmark.progress(items, 3, "bar", enabled=False) is items
+    assert list(benchmark.progress(items, 3, "bar")) == items
+    out, err = capsys.readouterr()
+    assert out == "" and "bar" in err
+
+
+def test_bench_progress_total_is_the_number_of_rows(monkeypatch):
+    seen = []
+
+    def progress(items, total, desc, enabled=True):
+        items = list(items)
+        seen.append((total, len(items)))
+        return items
+    monkeypatch.setattr(benchmark, "progress", progress)
+    report = benchmark.run_bench(["uniform_", "normal_"], ["float32", "float64"], size=1000, repeat=1, against=[],
+                                 probes=False, show_progress=False)
+    assert seen == [(4, 4)] and len(report["results"]) == 4
+    assert [(r["initializer"], r["dtype"]) for r in report["results"]] == [  # dtype by dtype, as asked
+        ("uniform_", "float32"), ("normal_", "float32"), ("uniform_", "float64"), ("normal_", "float64")]
+
+
+def test_load_average_is_the_last_minutes(monkeypatch):
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.25, 2.5, 3.75))
+    assert benchmark.load_average() == 1.25
+
+
+def test_fan_scaled_cases_of_fewer_than_1024_elements_are_one_row():
+    assert benchmark.case_shape("xavier_uniform_", 100, 8) == (1, 100)
+    assert benchmark.case_shape("kaiming_normal_", 5000, 8) == (4, 1024)
+    assert benchmark.case_shape("sparse_", 5000, 8) == (8, 8) and benchmark.case_shape("normal_", 7, 8) == (7,)
+
+
+def test_fill_check_refuses_a_sparse_fill_with_too_many_zeros():
+    buf = np.empty((200, 64), np.float32)
+    check = _checked(buf, "sparse", lambda b: fastinit.sparse_(b, 0.3, 0.01, seed=4), zeros=40, std=0.01)
+    with pytest.raises(benchmark.FillCheckError, match="60 to 60 zeros in a column, for 40"):
+        check.verify()
+
+
+@pytest.mark.parametrize("contestant", ["numpy", "torch"])
+@pytest.mark.parametrize("name", benchmark.INITIALIZERS)
+def test_contestants_write_the_law_fastinit_is_checked_against(contestant, name):
+    """A speed-up compares like with like only when the contestant draws the same law into the same buffer."""
+    if contestant == "torch":
+        pytest.importorskip("torch")
+    buf = np.empty(benchmark.case_shape(name, 20_000, 48), np.float32)
+    check = benchmark.FillCheck.for_case(name, buf)
+    check.plant()
+    benchmark.contestant_fill(contestant, name, buf)()
+    check.verify()
+
+
+def test_fill_check_refuses_a_normal_fill_a_few_percent_too_wide():
+    """A std 3.5 % off passes the KS test at 65,536 samples (D ~ 0.24 x 0.035 < 0.0105): the moments' 6 standard
+    errors (0.023) catch it."""
+    check = _checked(np.empty(300_000, np.float32), "normal", lambda b: fastinit.normal_(b, 0.0, 1.035, seed=3),
+                     mean=0.0, std=1.0)
+    with pytest.raises(benchmark.FillCheckError, match="sample mean .* and std"):
+        check.verify()
+
+
+def _completed(rc, stdout="", stderr=""):
+    return lambda args, **kwargs: subprocess.CompletedProcess(args, rc, stdout, stderr)
+
+
+@pytest.mark.parametrize("rc, said", [(-9, "killed by signal 9"), (3, "exit code 3")])
+def test_a_failed_probe_says_how_it_ended_and_its_last_line(monkeypatch, rc, said):
+    stderr = "Traceback ...\n  File x\nMemoryError: boom\n"
+    monkeypatch.setattr(benchmark.subprocess, "run", _completed(rc, stderr=stderr))
+    with pytest.raises(RuntimeError, match=rf"probe of normal_ float32 failed \({said}\): MemoryError: boom$"):
+        benchmark.probe("normal_", "float32", (100,))
+
+
+def test_probe_runs_under_its_600_s_hang_guard(monkeypatch):
+    seen = {}
+
+    def run(args, **kwargs):
+        seen.update(kwargs)
+        return subprocess.CompletedProcess(args, 0, '{"first_call_s": 0.5}\n', "")
+    monkeypatch.setattr(benchmark.subprocess, "run", run)
+    assert benchmark.probe("normal_", "float32", (100,)) == {"first_call_s": 0.5} and seen["timeout"] == 600.0
+
+
+def test_a_probe_that_prints_no_json_costs_its_cells_not_the_run(monkeypatch):
+    monkeypatch.setattr(benchmark.subprocess, "run", _completed(0, stdout="not json\n"))
+    report = benchmark.run_bench(["uniform_"], size=1000, repeat=1, against=[], show_progress=False)
+    (row,) = report["results"]
+    assert row["first_call_s"] is None and row["probe_error"].startswith("Expecting value")
+
+
+def test_rss_overhead_is_in_mib(monkeypatch):
+    peaks = iter([100.0 * 2**20, 103.0 * 2**20])
+    monkeypatch.setattr(benchmark, "_peak_rss_reset", lambda: lambda: next(peaks))
+    assert benchmark.rss_overhead("uniform_", "float32", (1000,)) == {"rss_overhead_mib": 3.0}
+
+
+def test_without_a_kernel_cache_the_probes_are_skipped_and_the_report_says_so(monkeypatch):
+    from fastinit import _jit
+
+    monkeypatch.setattr(benchmark, "probe", lambda *a, **k: pytest.fail("probed"))
+    monkeypatch.setattr(_jit, "UNCACHED", ["fill"])
+    report = benchmark.run_bench(["uniform_"], size=1000, repeat=1, against=[], show_progress=False)
+    assert report["kernel_cache"] is False and report["results"][0]["first_call_s"] is None
+    monkeypatch.setattr(_jit, "UNCACHED", [])
+    report = benchmark.run_bench(["uniform_"], size=1000, repeat=1, against=[], probes=False, show_progress=False)
+    assert report["kernel_cache"] is True
+
+
+def _report(rows, repeat=3, contestants=("numpy",), **machine):
+    return {"machine": {"cpu": "x", "cpus": 2, "numba_threads": 2, "versions": {}, **machine}, "repeat": repeat,
+            "contestants": list(contestants), "results": rows}
+
+
+def _row(**kw):
+    row = {"initializer": "uniform_", "dtype": "float32", "elements": 10**6, "seconds": 2e-3,
+           "elements_per_s": 10**6 / 2e-3, "memset_seconds": 1e-3, "memset_fraction": 0.5, "others": {},
+           "first_call_s": None, "rss_overhead_mib": None}
+    return {**row, **kw}
+
+
+def test_bench_table_row_units():
+    """ms for times, G elements/s, x memset as the fraction, 'speed-up x, their ms' per contestant, 1 M elements."""
+    row = _row(others={"numpy": {"seconds": 6e-3, "speedup": 3.0, "timed_calls": 3, "cold": False}},
+               first_call_s=0.25, rss_overhead_mib=1.5)
+    line = benchmark.format_table(_report([row])).splitlines()[-1]
+    assert line.split() == ["uniform_", "float32", "1", "M", "2.00ms", "0.500", "1.00ms", "0.50", "3.0x", "6.0ms",
+                            "0.25", "s", "1.5", "MiB"]
+
+
+def test_bench_table_marks_a_contestants_error_unsupported_and_lists_it():
+    row = _row(others={"numpy": {"error": "TypeError: no bfloat16"}})
+    table = benchmark.format_table(_report([row]))
+    (line,) = [line for line in table.splitlines() if line.startswith("uniform_")]
+    assert line.split()[8] == "unsupported"  # (after "1 M", fastinit, G el/s, memset, x memset)
+    assert "unsupported by the contestant (their error):\n  numpy uniform_ float32: TypeError: no bfloat16" in table
+
+
+def test_bench_table_notes_only_contestants_timed_fewer_than_repeat_times():
+    full = {"seconds": 6e-3, "speedup": 3.0, "timed_calls": 3, "cold": False}
+    assert "timed fewer" not in benchmark.format_table(_report([_row(others={"numpy": full})]))
+    fewer = dict(full, timed_calls=2)
+    table = benchmark.format_table(_report([_row(others={"numpy": fewer})]))
+    assert "contestants timed fewer than 3 times" in table and "numpy uniform_ float32: 2 calls" in table
+
+
+def test_a_load_of_half_the_cpus_is_called_busy():
+    report = _report([], load_average_at_start=1.0)  # 2 CPUs: from 1.0
+    assert "load average 1.00 on 2 CPUs when the bench started" in benchmark.format_table(report)
+
+
+def test_size_suffix_b_is_a_billion():
+    assert benchmark.parse_size("2b") == benchmark.parse_size("2G") == 2 * 10**9
+
+
+def test_the_probes_first_call_includes_import_fastinit(monkeypatch, capsys):
+    """First-call time = `import fastinit` + the kernel's cache load + a small fill (the module doc): the clock starts
+    before the import.  A fake clock that an import of fastinit moves by 100 s."""
+    clock, real_import = [0.0], builtins.__import__
+
+    def importing(name, *args, **kwargs):
+        fromlist = args[2] if len(args) > 2 else kwargs.get("fromlist")
+        if name == "fastinit" and not fromlist:  # `import numpy as np, fastinit` (not `from fastinit import ...`)
+            clock[0] += 100.0
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(builtins, "__import__", importing)
+    monkeypatch.setattr(sys, "argv", ["-c", "uniform_", "float32", "1000"])
+    exec(benchmark.PROBE, {"__name__": "__main__"})
+    monkeypatch.undo()
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["first_call_s"] >= 100.0
+
+
+def test_gpu_bench_ratios_and_progress_with_the_gpu_stood_in(monkeypatch):
+    """run_bench_cuda's arithmetic without a GPU: numba-cuda's device array, memset and synchronize, and torch's CUDA
+    stood in by host ones; the timings scripted (memset 1, fastinit 2, torch 6: speed-up 3, x memset 0.5)."""
+    pytest.importorskip("numba_cuda")
+    torch = pytest.importorskip("torch")
+    from numba import cuda
+    from numba.cuda.cudadrv import driver
+
+    monkeypatch.setattr(cuda, "device_array", lambda size, dtype: np.empty(size, dtype))
+    monkeypatch.setattr(cuda, "synchronize", lambda: None)
+    monkeypatch.setattr(cuda, "get_current_device", lambda: types.SimpleNamespace(name=b"Stand-in"))
+    monkeypatch.setattr(driver, "device_memset", lambda buf, value, n: buf.fill(value))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *a: None)
+    empty = torch.empty
+    monkeypatch.setattr(torch, "empty", lambda *a, device=None, **k: empty(*a, **k))
+    real, script = benchmark.best_of, [1.0, 2.0, 6.0]
+    monkeypatch.setattr(benchmark, "best_of", lambda fn, repeat, **o: (real(fn, repeat, **o), script.pop(0))[1])
+    totals = []
+    monkeypatch.setattr(benchmark, "progress", lambda items, total, desc, enabled=True: totals.append(total) or items)
+    report = benchmark.run_bench_cuda(["normal_", "orthogonal_"], ["float32"], 4096, 2, show_progress=False)
+    (row,) = report["results"]
+    assert totals == [1] and report["contestants"] == ["torch"] and report["machine"]["gpu"] == "Stand-in"
+    assert row["memset_fraction"] == 0.5 and row["others"]["torch"] == {"seconds": 6.0, "speedup": 3.0,
+                                                                        "timed_calls": 2}
+
+
+def test_a_probe_that_prints_nothing_costs_its_cells_not_the_run(monkeypatch):
+    """A probe exiting 0 with an empty stdout (a sitecustomize or an atexit hook that closed it) had crashed the whole
+    run with an IndexError (the last line of nothing)."""
+    monkeypatch.setattr(benchmark.subprocess, "run", _completed(0))
+    report = benchmark.run_bench(["uniform_"], size=1000, repeat=1, against=[], show_progress=False)
+    (row,) = report["results"]
+    assert row["first_call_s"] is None
+    assert row["probe_error"] == "probe of uniform_ float32 printed nothing (exit code 0)"

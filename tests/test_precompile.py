@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 import warnings
 
 import pytest
@@ -465,3 +466,116 @@ def test_groups_sharing_a_kernel_are_ordered_by_after():
         if shared and not (b in after[a] or a in after[b]):  # both after a group that has them is fine too
             common = set().union(*(loaded[c] for c in after[a] & after[b]))
             assert shared <= common, (a, b, sorted(shared - common))
+
+def test_compile_watch_times_nested_compiles_once_on_a_stubbed_clock(monkeypatch):
+    """Outer compile from t=0 to t=3, a nested one from 1 to 2: 3 s, not 3 + 2."""
+    from numba.core import event
+
+    from fastinit import _cpu, _philox
+
+    clock = [0.0]
+    monkeypatch.setattr(time, "perf_counter", lambda: clock[0])
+    with precompile.CompileWatch() as watch:
+        with event.trigger_event("numba:compile", data={"dispatcher": _cpu.fill}):  # from 0
+            clock[0] = 1.0
+            with event.trigger_event("numba:compile", data={"dispatcher": _philox._philox_many}):  # 1 to 2
+                clock[0] = 2.0
+            clock[0] = 3.0
+    assert watch.kernels == 2 and watch.seconds == 3.0
+
+
+def test_compile_watch_does_not_count_fastinits_uncached_functions():
+    """A fastinit function numba does not cache (NullCache: compiled in every process) is not what compile builds."""
+    from numba.core import event
+    from numba.core.caching import NullCache
+
+    uncached = types.SimpleNamespace(py_func=types.SimpleNamespace(__module__="fastinit._cpu"), _cache=NullCache())
+    with precompile.CompileWatch() as watch:
+        with event.trigger_event("numba:compile", data={"dispatcher": uncached}):
+            pass
+    assert watch.kernels == 0
+
+
+def test_workers_ignore_ctrl_c_which_the_parent_handles():
+    """Ctrl-C reaches the whole process group: a worker leaves it to the parent (which stops them), rather than
+    dying with a KeyboardInterrupt traceback of its own."""
+    out = _child(textwrap.dedent("""
+        import multiprocessing, os, signal
+        from fastinit import precompile
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (a background job ignores it)
+        receive, send = multiprocessing.Pipe(duplex=False)
+        group = precompile.Group("g", lambda: print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN))
+        precompile._worker(group, send, os.getppid())
+        print(receive.recv()[0])
+    """))
+    assert out.returncode == 0 and out.stdout.split() == ["True", "ok"], out.stderr
+
+
+def test_default_jobs_is_bounded_by_the_affinity_and_the_quota(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(precompile, "CPU_MAX", str(tmp_path / "missing"))
+    assert precompile.default_jobs(5) == 3  # the affinity mask (a cpuset), not the machine's 64
+    (tmp_path / "cpu.max").write_text("200000 100000\n")
+    monkeypatch.setattr(precompile, "CPU_MAX", str(tmp_path / "cpu.max"))
+    assert precompile.default_jobs(5) == 2  # the quota: 2 CPUs
+
+
+_RAN_IN: list = []
+
+
+def _note_pid():
+    _RAN_IN.append(os.getpid())
+
+
+def test_one_group_by_default_jobs_runs_in_this_process(monkeypatch, tmp_path):
+    """jobs defaults to at most one per group: a single group needs no worker (whatever the CPU count)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    monkeypatch.setattr(precompile, "CPU_MAX", str(tmp_path / "missing"))
+    _RAN_IN.clear()
+    got = precompile.compile_kernels(groups=[precompile.Group("one", _note_pid)])
+    assert [c.name for c in got] == ["one"] and _RAN_IN == [os.getpid()]
+
+
+def test_at_most_jobs_workers_run_at_once(monkeypatch):
+    real, running = precompile.multiprocessing.connection.wait, []
+
+    def wait(objects, timeout=None):
+        running.append(len(objects))
+        return real(objects, timeout=timeout)
+    monkeypatch.setattr(precompile.multiprocessing.connection, "wait", wait)
+    groups = [precompile.Group(name, _fills_nothing) for name in ("a", "b", "c")]
+    assert [c.name for c in precompile.compile_kernels(jobs=2, groups=groups)] == ["a", "b", "c"]
+    assert running and max(running) == 2
+
+
+def test_groups_waiting_on_a_group_that_never_runs_are_refused_not_a_hang():
+    code = textwrap.dedent("""
+        from fastinit import precompile
+        def nothing():
+            pass
+        groups = (precompile.Group("lost", nothing, after=("missing",)),)
+        try:
+            precompile.compile_kernels(jobs=2, groups=groups)
+        except ValueError as e:
+            print(e)
+    """)
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("compile_kernels waited for a group that never runs")
+    assert "groups ['lost'] wait for groups that never run" in out.stdout, out.stderr
+
+
+def test_all_cached_takes_a_kernel_cached_for_this_cpu_beside_another_cpus(tmp_path):
+    """numba's index keeps one entry per CPU (a cache folder shared by two machines, or copied): this CPU's is
+    enough.  philox4x32's kernel, compiled for a generic CPU, then for this one, in one cache folder."""
+    i = [g.name for g in precompile.GROUPS].index(precompile.PHILOX)
+    compile_philox = f"from fastinit import precompile; precompile._compile_group(precompile.GROUPS[{i}])"
+    for cpu in ({"NUMBA_CPU_NAME": "generic"}, {}):
+        env = {"NUMBA_CACHE_DIR": str(tmp_path), **cpu}
+        done = _child(compile_philox, **env)
+        assert done.returncode == 0, done.stderr
+    out = _child("from fastinit import precompile; precompile.KERNEL_MODULES = ('_philox',); "
+                 "print(precompile.all_cached())", NUMBA_CACHE_DIR=str(tmp_path))
+    assert out.returncode == 0 and out.stdout.split() == ["True"], out.stderr
