@@ -587,6 +587,7 @@ def test_bench_device_cuda_refuses_the_flags_it_does_not_take(capsys, argv, msg)
     assert main(["bench", "--device", "cuda", "--size", "2e4", *argv]) == 2
     assert msg in capsys.readouterr().err
 
+
 def _scripted(monkeypatch, *lists):
     """benchmark.timings runs the calls for real (plants, fills, checks) but reports ``lists`` in order."""
     real, script = benchmark.timings, list(lists)

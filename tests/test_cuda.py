@@ -890,6 +890,7 @@ def test_an_empty_gpu_target_is_checked_and_left_alone_without_a_gpu():
     with pytest.raises(ValueError, match="gain must be finite"):
         fastinit.orthogonal_(Device(empty), gain=float("nan"), seed=0)
 
+
 def _without_numba_cuda(body: str) -> list:
     """The words ``body`` prints in a child process where numba-cuda cannot be imported (``from test_cuda import
     Device`` works there)."""

@@ -467,6 +467,7 @@ def test_groups_sharing_a_kernel_are_ordered_by_after():
             common = set().union(*(loaded[c] for c in after[a] & after[b]))
             assert shared <= common, (a, b, sorted(shared - common))
 
+
 def test_compile_watch_times_nested_compiles_once_on_a_stubbed_clock(monkeypatch):
     """Outer compile from t=0 to t=3, a nested one from 1 to 2: 3 s, not 3 + 2."""
     from numba.core import event
