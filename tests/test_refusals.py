@@ -386,3 +386,20 @@ def test_a_released_memoryview_and_a_float64_span_are_refused_naming_what_to_cha
     assert not out.any()
     with pytest.raises(ValueError, match="^orthogonal: cannot fill a shard"):  # (the twin's own name)
         fastinit.orthogonal(4, 4, global_shape=(8, 4))
+
+
+@pytest.mark.parametrize("chunk", [True, False])
+def test_bool_chunk_refused_before_any_write(chunk):
+    """_chunk must be a non-negative int, not a bool (mutant I25)."""
+    out = np.full(8, 7.0, np.float32)
+    with pytest.raises(ValueError, match="_chunk must be"):
+        fastinit.uniform_(out, seed=0, _chunk=chunk)
+    assert np.all(out == 7.0)
+
+
+def test_float64_normal_reach_uses_float64_zmax():
+    """float64 normals reach |z| <= 8.65, not float32's 6.764: std = max/7 can reach inf and is refused (mutant I7)."""
+    out = np.full(4, 7.0)
+    with pytest.raises(ValueError, match="can reach"):
+        fastinit.normal_(out, 0.0, float(np.finfo(np.float64).max) / 7, seed=0)
+    assert np.all(out == 7.0)

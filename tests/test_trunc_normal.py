@@ -212,6 +212,18 @@ def test_far_outside_tail_law_in_float64():
 def test_warns_like_torch_when_mean_far_outside():
     with pytest.warns(UserWarning, match="mean is more than 2 std from"):
         fastinit.trunc_normal_(np.empty(100, np.float32), 0.0, 1.0, 5.0, 6.0, seed=0)
+    with pytest.warns(UserWarning, match="mean is more than 2 std from"):  # an empty target too: torch warns first
+        fastinit.trunc_normal_(np.empty(0, np.float32), 0.0, 1.0, 5.0, 6.0, seed=0)
+
+
+@pytest.mark.parametrize("a, b", [(-5.0, -2.0), (2.0, 5.0)])
+def test_no_warning_at_exactly_2_std_outside(a, b):
+    """torch's conditions are strict (mean < a - 2 std or mean > b + 2 std): a bound exactly 2 std away is not
+    warned of."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fastinit.trunc_normal_(np.empty(64, np.float32), 0.0, 1.0, a, b, seed=0)
+    assert not [w for w in caught if "mean is more than 2 std from" in str(w.message)]
 
 
 @pytest.mark.parametrize("a, b", [(5.0, 6.0), (5.0, 5.0 + 2**-12)])  # far from the mean; in few 16-bit cells too
