@@ -1232,6 +1232,10 @@ def test_variance_json_writes_non_finite_values_as_null(capsys):
 _TINY = {"hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4,
          "num_key_value_heads": 2, "vocab_size": 300}
 
+_LLAMA4_VISION = {"hidden_size": 32, "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 2,
+                  "image_size": 56, "patch_size": 14, "vision_output_dim": 48, "projector_input_dim": 48,
+                  "projector_output_dim": 48}
+
 
 def test_config_spec_gpt2_of_a_zero_range_draws_its_positions_and_untied_head_with_0_02():
     # transformers: wpe (nn.Embedding) and lm_head (nn.Linear) by PreTrainedModel's rule, `initializer_range or
@@ -1287,10 +1291,7 @@ def test_config_spec_image_text_zero_ranges_are_0_02_for_modules_drawn_by_the_li
     # a top-level (Llama 4) or vision (Pixtral) initializer_range of 0: PreTrainedModel's `or 0.02`
     llama4 = config_spec({"model_type": "llama4", "initializer_range": 0.0,
                           "text_config": {**_TINY, "head_dim": 16, "num_local_experts": 2, "initializer_range": 0.03},
-                          "vision_config": {"hidden_size": 32, "intermediate_size": 128, "num_hidden_layers": 1,
-                                            "num_attention_heads": 2, "image_size": 56, "patch_size": 14,
-                                            "vision_output_dim": 48, "projector_input_dim": 48,
-                                            "projector_output_dim": 48}})
+                          "vision_config": _LLAMA4_VISION})
     assert llama4["multi_modal_projector.linear_1.weight"].params == {"std": 0.02}
     mistral3 = config_spec({"model_type": "mistral3",
                             "text_config": {**_TINY, "model_type": "mistral", "head_dim": 16},
@@ -1306,10 +1307,7 @@ def test_config_spec_llama4_vision_class_and_position_embeddings_are_n_0_1_over_
     # not the vision initializer_range (in test_hf's tiny configs the class embedding, 32 values, is too small for
     # its std to be compared)
     spec = config_spec({"model_type": "llama4", "text_config": {**_TINY, "head_dim": 16, "num_local_experts": 2},
-                        "vision_config": {"hidden_size": 32, "intermediate_size": 128, "num_hidden_layers": 1,
-                                          "num_attention_heads": 2, "image_size": 56, "patch_size": 14,
-                                          "vision_output_dim": 48, "projector_input_dim": 48,
-                                          "projector_output_dim": 48, "initializer_range": 0.05}})
+                        "vision_config": {**_LLAMA4_VISION, "initializer_range": 0.05}})
     scale = {"std": 1 / math.sqrt(32)}
     assert spec["vision_model.class_embedding"].shape == (32,) and spec["vision_model.class_embedding"].params == scale
     assert spec["vision_model.positional_embedding_vlm"].shape == (17, 32)
