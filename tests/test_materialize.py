@@ -1761,7 +1761,8 @@ def test_a_key_with_a_bracket_is_a_glob():
     assert torch.all(m[0].weight == 0) and torch.all(m[1].weight == 0) and m[2].weight.abs().sum() > 0
 
 
-def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypatch):
+def recorded_bar(monkeypatch) -> list:
+    """tqdm.auto's bar stood in for by a recorder; the list it fills: the bar's total, then each update."""
     auto = pytest.importorskip("tqdm.auto")
     seen = []
 
@@ -1776,6 +1777,11 @@ def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypa
             pass
 
     monkeypatch.setattr(auto, "tqdm", Bar)
+    return seen
+
+
+def test_the_progress_bar_counts_a_tensor_filled_before_a_fallback_once(monkeypatch):
+    seen = recorded_bar(monkeypatch)
     materialize(_meta(WN), seed=0, overrides={"lin.weight": "ones"}, progress=True)
     assert seen[0] == (64 + 8 + 8) * 4 and sum(seen[1:]) == seen[0]
 

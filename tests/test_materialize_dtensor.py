@@ -159,20 +159,9 @@ def test_overrides_fill_a_dtensor_as_the_unsharded_tensor():
 
 
 def test_the_progress_bar_counts_the_bytes_a_rank_writes(monkeypatch):
-    auto = pytest.importorskip("tqdm.auto")
-    seen = []
+    from test_materialize import recorded_bar
 
-    class Bar:
-        def __init__(self, total, **kw):
-            seen.append(total)
-
-        def update(self, n):
-            seen.append(n)
-
-        def close(self):
-            pass
-
-    monkeypatch.setattr(auto, "tqdm", Bar)
+    seen = recorded_bar(monkeypatch)
     with _rank(2, 3):
         with torch.device("meta"):
             m = nn.Sequential(nn.Linear(8, 10), Scale(7))
